@@ -1,0 +1,36 @@
+# Two commands do all set-up (README): `make demo` and `make test`. Both are idempotent: stamps under
+# .venv/ record what is installed and are redone only when pyproject.toml or the package list changes.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+TEST_EXTRAS ?= dev,train,neural
+
+.PHONY: demo test system clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip "setuptools<81" wheel
+
+$(VENV)/.stamp-system: .ci/debian-packages.txt
+	bash .ci/system-packages.sh
+	@touch $@
+
+$(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[$(TEST_EXTRAS)]"
+	@touch $@ $(VENV)/.stamp-base
+
+system: $(BIN)/python $(VENV)/.stamp-system
+
+demo: system $(VENV)/.stamp-base
+	$(BIN)/emostudio demo --out out/demo
+
+test: system $(VENV)/.stamp-test
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

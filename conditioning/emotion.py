@@ -1,0 +1,223 @@
+"""`Emotion`: one immutable point of the shared conditioning space, and the parser of its text forms.
+
+Accepted specs (see ``FORMS``):
+- a mix of vocabulary labels: ``joy:0.6+surprise:0.4`` (weights >= 0, normalised to sum 1), ``anger``;
+- an intensity after ``@``: ``anger@0.3`` (30 % of the way from neutral to full anger, EmoMix-style blend);
+- coordinates: ``v=0.7,a=0.5`` or ``v=0.7,a=0.5,d=0.2`` (each in [-1, 1]);
+- a free word or short phrase: ``bittersweet``, ``quietly hopeful``, ``very angry``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ._vad_tables import WORDS
+from .errors import EmotionSpecError
+from .vocabulary import COMPOUNDS, NEUTRAL, VOCABULARY, closest_labels, mix_to_vad, resolve, vad_to_mix
+
+FORMS = ("label mix 'joy:0.6+surprise:0.4', intensity 'anger@0.3', coordinates 'v=0.7,a=0.5[,d=0.2]', "
+         "or an emotion word/phrase like 'quietly hopeful' (see `emostudio emotion --list`)")
+
+#: Degree words scale the distance from neutral (Quirk et al.'s intensifiers and downtoners).
+DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "moderately": 0.6,
+          "fairly": 0.7, "quite": 0.85, "really": 1.0, "very": 1.0, "deeply": 1.0, "extremely": 1.0,
+          "intensely": 1.0, "utterly": 1.0, "totally": 1.0}
+STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone", "kind", "sort"}
+#: Weight of a modifier word against the head word (the last affect word) in a phrase.
+MODIFIER_WEIGHT = 0.5
+
+
+def _clip(x: float) -> float:
+    return max(-1.0, min(1.0, x))
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """A point in valence-arousal-dominance space with its categorical reading.
+
+    ``valence``/``arousal``/``dominance`` are the coordinates to render (already scaled by intensity);
+    ``mix`` is the categorical description (vocabulary label -> weight, sums to 1, largest first);
+    ``intensity`` in [0, 1] is the distance travelled from neutral towards the full-blown emotion.
+    """
+
+    valence: float
+    arousal: float
+    dominance: float
+    mix: Mapping[str, float] = field(default_factory=lambda: {NEUTRAL: 1.0}, hash=False)
+    intensity: float = 1.0
+
+    # ---- constructors -------------------------------------------------------------------------------
+    @classmethod
+    def from_mix(cls, mix: Mapping[str, float], intensity: float = 1.0) -> "Emotion":
+        """From label weights (aliases accepted); neutral weight dilutes towards the origin."""
+        if not mix:
+            raise EmotionSpecError(f"empty emotion mix; accepted: {FORMS}")
+        if not 0.0 <= intensity <= 1.0 or math.isnan(intensity):
+            raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
+        merged: dict[str, float] = {}
+        for label, weight in mix.items():
+            term = resolve(label)
+            if term is None:
+                raise EmotionSpecError(
+                    f"unknown emotion label {label!r}; closest known: {', '.join(closest_labels(label))}")
+            if not isinstance(weight, (int, float)) or math.isnan(weight) or weight < 0:
+                raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a number >= 0")
+            merged[term] = merged.get(term, 0.0) + float(weight)
+        total = sum(merged.values())
+        if total <= 0:
+            raise EmotionSpecError("all mix weights are zero; give at least one positive weight, e.g. 'joy:1'")
+        norm = {k: v / total for k, v in sorted(merged.items(), key=lambda kv: -kv[1]) if v > 0}
+        v, a, d = mix_to_vad(norm)
+        effective = intensity * (1.0 - norm.get(NEUTRAL, 0.0))
+        return cls(intensity * v, intensity * a, intensity * d, norm, effective)
+
+    @classmethod
+    def from_vad(cls, valence: float, arousal: float, dominance: float | None = None) -> "Emotion":
+        """From coordinates; the mix is the likelihood reading, intensity the distance from neutral
+        relative to the full-blown point of the same non-neutral mix (capped at 1)."""
+        for name, x in (("valence", valence), ("arousal", arousal), ("dominance", dominance)):
+            if x is not None and (math.isnan(x) or not -1.0 <= x <= 1.0):
+                raise EmotionSpecError(f"{name} {x:g} is outside [-1, 1]; e.g. 'v=0.7,a=0.5'")
+        point = (valence, arousal) if dominance is None else (valence, arousal, dominance)
+        mix = vad_to_mix(point, floor=0.02)
+        if dominance is None:  # place dominance where the reading's terms put it
+            dominance = mix_to_vad(mix)[2]
+        intensity = _distance_intensity((valence, arousal, dominance))
+        return cls(valence, arousal, dominance, mix, intensity)
+
+    @classmethod
+    def neutral(cls) -> "Emotion":
+        return cls(0.0, 0.0, 0.0, {NEUTRAL: 1.0}, 0.0)
+
+    @classmethod
+    def parse(cls, spec: "str | Emotion") -> "Emotion":
+        """Parse any accepted text form (see module docstring); raise EmotionSpecError otherwise."""
+        if isinstance(spec, Emotion):
+            return spec
+        if not isinstance(spec, str) or not spec.strip():
+            raise EmotionSpecError(f"empty emotion spec; accepted: {FORMS}")
+        text = spec.strip().lower()
+        if "=" in text:
+            return _parse_coordinates(text)
+        if any(ch in text for ch in ":+@"):
+            return _parse_mix(text)
+        if resolve(text) is not None:
+            return cls.from_mix({text: 1.0})
+        return _parse_phrase(text)
+
+    # ---- views --------------------------------------------------------------------------------------
+    @property
+    def vad(self) -> tuple[float, float, float]:
+        return (self.valence, self.arousal, self.dominance)
+
+    @property
+    def va(self) -> tuple[float, float]:
+        return (self.valence, self.arousal)
+
+    @property
+    def top(self) -> str:
+        """The label with the largest weight."""
+        return max(self.mix, key=self.mix.__getitem__)
+
+    def scaled(self, intensity: float) -> "Emotion":
+        """The same kind of emotion at another intensity (neutral blend)."""
+        if self.intensity <= 0:
+            return self
+        k = intensity / self.intensity
+        return Emotion(_clip(self.valence * k), _clip(self.arousal * k), _clip(self.dominance * k), dict(self.mix),
+                       max(0.0, min(1.0, intensity)))
+
+    def to_json(self, digits: int = 4) -> dict:
+        r = lambda x: round(float(x), digits)  # noqa: E731
+        return {"valence": r(self.valence), "arousal": r(self.arousal), "dominance": r(self.dominance),
+                "intensity": r(self.intensity), "mix": {k: r(v) for k, v in self.mix.items()}}
+
+    def __str__(self) -> str:
+        mix = "+".join(f"{k}:{v:.2f}" for k, v in list(self.mix.items())[:3])
+        return f"{mix} (v={self.valence:+.2f}, a={self.arousal:+.2f}, d={self.dominance:+.2f}, i={self.intensity:.2f})"
+
+
+def _distance_intensity(vad: tuple[float, float, float]) -> float:
+    """Distance from neutral over the distance of the full-blown point of the same (non-neutral) reading."""
+    norm = math.sqrt(sum(x * x for x in vad))
+    if norm == 0:
+        return 0.0
+    reading = vad_to_mix(vad, labels=[t for t in VOCABULARY if t != NEUTRAL], top=3)
+    full = math.sqrt(sum(x * x for x in mix_to_vad(reading)))
+    return min(1.0, norm / full) if full > 0 else 1.0
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise EmotionSpecError(f"{what} {text!r} is not a number; accepted: {FORMS}") from None
+
+
+def _parse_coordinates(text: str) -> Emotion:
+    keys = {"v": "valence", "valence": "valence", "a": "arousal", "arousal": "arousal",
+            "d": "dominance", "dominance": "dominance"}
+    values: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        name = keys.get(key.strip())
+        if not sep or name is None:
+            raise EmotionSpecError(f"cannot read {part!r} as a coordinate; write 'v=0.7,a=0.5[,d=0.2]'")
+        if name in values:
+            raise EmotionSpecError(f"{name} is given twice in {text!r}")
+        values[name] = _number(value.strip(), name)
+    if "valence" not in values or "arousal" not in values:
+        raise EmotionSpecError(f"coordinates need both v and a: 'v=0.7,a=0.5[,d=0.2]' (got {text!r})")
+    return Emotion.from_vad(values["valence"], values["arousal"], values.get("dominance"))
+
+
+def _parse_mix(text: str) -> Emotion:
+    body, at, inten = text.partition("@")
+    intensity = _number(inten.strip(), "intensity") if at else 1.0
+    if not 0.0 <= intensity <= 1.0:
+        raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
+    mix: dict[str, float] = {}
+    for part in body.split("+"):
+        label, colon, weight = (s.strip() for s in part.partition(":"))
+        if not label:
+            raise EmotionSpecError(f"empty label in {text!r}; write e.g. 'joy:0.6+surprise:0.4'")
+        w = _number(weight, f"weight for {label!r}") if colon else 1.0
+        if w < 0:
+            raise EmotionSpecError(f"weight {w:g} for {label!r} is negative; weights must be >= 0")
+        if resolve(label) is None:
+            raise EmotionSpecError(f"unknown emotion label {label!r}; closest known: {', '.join(closest_labels(label))}")
+        mix[label] = mix.get(label, 0.0) + w
+    return Emotion.from_mix(mix, intensity)
+
+
+def _parse_phrase(text: str) -> Emotion:
+    """A free word or phrase: the last affect word is the head, earlier ones modify it, degree words scale."""
+    words = [w for w in re.split(r"[^a-z]+", text) if w]
+    degree = 1.0
+    points: list[tuple[float, float, float]] = []
+    for w in words:
+        if w in DEGREE:
+            degree = DEGREE[w]
+        elif w in COMPOUNDS:
+            points.append(mix_to_vad(COMPOUNDS[w]))
+        elif resolve(w) is not None:
+            points.append(VOCABULARY[resolve(w)].mean)
+        elif w in WORDS:
+            points.append(WORDS[w])
+        elif w not in STOPWORDS:
+            raise EmotionSpecError(f"unknown emotion word {w!r}; closest known: {', '.join(closest_labels(w))}")
+    if not points:
+        raise EmotionSpecError(f"no emotion word in {text!r}; accepted: {FORMS}")
+    if len(points) == 1 and len(words) == 1 and words[0] in COMPOUNDS:
+        return Emotion.from_mix(COMPOUNDS[words[0]])
+    weights = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0]
+    z = sum(weights)
+    emotion = Emotion.from_vad(*(_clip(sum(w * p[i] for w, p in zip(weights, points)) / z) for i in range(3)))
+    return emotion.scaled(degree * emotion.intensity) if degree < 1.0 else emotion
+
+
+def parse_emotion(spec: "str | Emotion") -> Emotion:
+    """Module-level alias of `Emotion.parse`."""
+    return Emotion.parse(spec)

@@ -1,0 +1,184 @@
+"""Media types shared by generators and critics, and reading/writing them.
+
+They live in `conditioning` because generators and critics may not import each other, and both need them.
+Audio is float32 in [-1, 1]; video frames are uint8 (T, H, W, 3) RGB; images are uint8 (H, W, 3) RGB.
+Writers are atomic (write to a temporary file, then rename) so a failure never leaves a partial file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+class MediaError(ValueError):
+    """A media file or array that cannot be used: the message says what is wrong and what is accepted."""
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray = field(repr=False)  #: float32, (n,) mono or (n, channels)
+    rate: int
+
+    def __post_init__(self) -> None:
+        x = np.asarray(self.samples)
+        if x.ndim not in (1, 2) or self.rate <= 0:
+            raise MediaError(f"audio must be (n,) or (n, channels) samples at a positive rate, got {x.shape} @ {self.rate}")
+        object.__setattr__(self, "samples", x.astype(np.float32, copy=False))
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[0] / self.rate
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.samples.ndim == 1 else self.samples.shape[1]
+
+    def mono(self) -> "Audio":
+        return self if self.samples.ndim == 1 else Audio(self.samples.mean(axis=1), self.rate)
+
+    def resample(self, rate: int) -> "Audio":
+        """Band-limited resampling (soxr through librosa when present, else polyphase from scipy)."""
+        if rate == self.rate:
+            return self
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(rate, self.rate)
+        y = resample_poly(self.samples, rate // g, self.rate // g, axis=0)
+        return Audio(y.astype(np.float32), rate)
+
+    def peak_db(self) -> float:
+        peak = float(np.max(np.abs(self.samples))) if self.samples.size else 0.0
+        return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+@dataclass(frozen=True)
+class Image:
+    pixels: np.ndarray = field(repr=False)  #: uint8 (H, W, 3) RGB
+
+    def __post_init__(self) -> None:
+        x = np.asarray(self.pixels)
+        if x.ndim == 2:
+            x = np.repeat(x[:, :, None], 3, axis=2)
+        if x.ndim != 3 or x.shape[2] not in (3, 4):
+            raise MediaError(f"an image must be (H, W, 3) RGB, got shape {x.shape}")
+        if x.dtype != np.uint8:
+            x = np.clip(np.round(x * 255 if x.max() <= 1.0 else x), 0, 255).astype(np.uint8)
+        object.__setattr__(self, "pixels", x[:, :, :3])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.pixels.shape[1], self.pixels.shape[0]
+
+
+@dataclass(frozen=True)
+class Video:
+    frames: np.ndarray = field(repr=False)  #: uint8 (T, H, W, 3) RGB
+    fps: float
+    audio: Audio | None = None
+
+    def __post_init__(self) -> None:
+        x = np.asarray(self.frames)
+        if x.ndim != 4 or x.shape[3] != 3 or self.fps <= 0:
+            raise MediaError(f"video must be (T, H, W, 3) frames at fps > 0, got {x.shape} @ {self.fps}")
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames.shape[0] / self.fps
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = True) -> Audio:
+    """Read any file soundfile (WAV/FLAC/OGG/MP3) or, failing that, librosa/audioread can decode."""
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(f"{p}: no such file")
+    if p.stat().st_size == 0:
+        raise MediaError(f"{p}: the file is empty")
+    try:
+        import soundfile as sf
+
+        data, sr = sf.read(str(p), dtype="float32", always_2d=False)
+    except Exception:  # not a format libsndfile knows: try librosa's decoders (ffmpeg/audioread)
+        try:
+            import warnings
+
+            import librosa
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data, sr = librosa.load(str(p), sr=None, mono=False)
+            data = data.T if data.ndim == 2 else data
+        except Exception as exc:
+            raise MediaError(f"{p}: not readable as audio ({type(exc).__name__}); accepted: "
+                             f"{', '.join(AUDIO_SUFFIXES)}") from None
+    if data.size == 0:
+        raise MediaError(f"{p}: the audio has no samples")
+    audio = Audio(np.asarray(data, dtype=np.float32), int(sr))
+    if mono:
+        audio = audio.mono()
+    if rate is not None:
+        audio = audio.resample(rate)
+    return audio
+
+
+def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
+    """Write WAV/FLAC/OGG atomically (format from the suffix); clips to [-1, 1]."""
+    import soundfile as sf
+
+    p = Path(path)
+    if p.suffix.lower() not in (".wav", ".flac", ".ogg"):
+        raise MediaError(f"{p}: cannot write audio as {p.suffix or 'no suffix'!r}; use .wav, .flac or .ogg")
+    with atomic_path(p) as tmp:
+        sf.write(str(tmp), np.clip(audio.samples, -1.0, 1.0), audio.rate, subtype=subtype,
+                 format=p.suffix[1:].upper())
+    return p
+
+
+def load_image(path: str | os.PathLike) -> Image:
+    """Read an image file as RGB uint8 (any format Pillow reads)."""
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(f"{p}: no such file")
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(p) as im:
+            return Image(np.asarray(im.convert("RGB")))
+    except MediaError:
+        raise
+    except Exception as exc:
+        raise MediaError(f"{p}: not readable as an image ({type(exc).__name__}); accepted: PNG, JPEG, WebP, BMP") from None
+
+
+def save_image(path: str | os.PathLike, image: Image) -> Path:
+    from PIL import Image as PILImage
+
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        PILImage.fromarray(image.pixels).save(tmp, format={".jpg": "JPEG", ".jpeg": "JPEG"}.get(p.suffix.lower(), "PNG"))
+    return p

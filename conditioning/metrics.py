@@ -1,0 +1,46 @@
+"""Metrics every side needs: distances in VA(D), divergence of mixes, concordance correlation."""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+from .emotion import Emotion
+
+
+def va_distance(a: Emotion, b: Emotion, dominance: bool = False) -> float:
+    """Euclidean distance in valence-arousal (or VAD with ``dominance=True``)."""
+    return math.dist(a.vad, b.vad) if dominance else math.dist(a.va, b.va)
+
+
+def js_divergence(p: Mapping[str, float], q: Mapping[str, float]) -> float:
+    """Jensen-Shannon divergence of two label distributions, base 2, in [0, 1] (0 = identical)."""
+    keys = set(p) | set(q)
+    zp, zq = sum(p.values()) or 1.0, sum(q.values()) or 1.0
+    total = 0.0
+    for k in keys:
+        pk, qk = p.get(k, 0.0) / zp, q.get(k, 0.0) / zq
+        m = 0.5 * (pk + qk)
+        if pk > 0:
+            total += 0.5 * pk * math.log2(pk / m)
+        if qk > 0:
+            total += 0.5 * qk * math.log2(qk / m)
+    return max(0.0, min(1.0, total))
+
+
+def ccc(x: Sequence[float], y: Sequence[float]) -> float:
+    """Lin's concordance correlation coefficient (1989): agreement, not just correlation, in [-1, 1]."""
+    n = len(x)
+    if n != len(y) or n < 2:
+        raise ValueError(f"ccc needs two sequences of the same length >= 2, got {len(x)} and {len(y)}")
+    mx, my = sum(x) / n, sum(y) / n
+    vx = sum((a - mx) ** 2 for a in x) / n
+    vy = sum((b - my) ** 2 for b in y) / n
+    cov = sum((a - mx) * (b - my) for a, b in zip(x, y)) / n
+    denom = vx + vy + (mx - my) ** 2
+    return 2 * cov / denom if denom > 0 else 1.0
+
+
+def fidelity(target: Emotion, measured: Emotion) -> float:
+    """One number in [0, 1] for how well a measured emotion matches a target: 1 - VA distance / max distance
+    (2*sqrt(2), opposite corners of the plane). Used by the closed loop to rank takes."""
+    return max(0.0, 1.0 - va_distance(target, measured) / (2 * math.sqrt(2)))

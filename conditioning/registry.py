@@ -1,0 +1,38 @@
+"""Lazy registries shared by generators and critics: a plain dict of dotted paths, imported on demand.
+
+Why lazy: importing the studio must never import torch, transformers, diffusers or gradio; a backend's
+module (and its heavy imports) loads only when that backend is asked for.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Mapping
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend that exists but cannot run here (a missing optional dependency, missing weights)."""
+
+
+def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality: str, name: str | None,
+                modalities: tuple[str, ...], kind: str) -> str:
+    if modality not in modalities:
+        raise BackendUnavailable(f"unknown modality {modality!r}; known: {', '.join(modalities)}")
+    name = name or defaults.get(modality)
+    if name is None:
+        raise BackendUnavailable(f"no {kind} for {modality} is available yet in this version")
+    key = f"{modality}/{name}"
+    if key not in table:
+        known = [k.split("/", 1)[1] for k in table if k.startswith(modality + "/")]
+        raise BackendUnavailable(f"unknown {modality} {kind} {name!r}; known: {', '.join(known) or 'none yet'}")
+    return key
+
+
+def load_class(path: str, key: str, extra: str | None = None):
+    """Import ``"package.module:Class"``; a missing dependency names the extra that brings it."""
+    module_name, _, cls_name = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        hint = f"pip install 'emotion-studio[{extra}]'" if extra else "reinstall emotion-studio"
+        raise BackendUnavailable(f"{key} needs the Python package {exc.name!r}: {hint}") from None
+    return getattr(module, cls_name)

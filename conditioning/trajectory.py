@@ -1,0 +1,190 @@
+"""Emotion over time: keyframed `Trajectory` and the iso-principle session planner.
+
+A trajectory is sampled wherever a generator needs it: per word (speech), per video frame (faces), per bar
+(music). The iso principle (Altshuler 1948; Heiderscheit & Madson 2015) says a session should first match the
+listener's current state, then lead gradually to the target; `plan_iso` turns that into one target per clip
+with a bounded step between neighbouring clips.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .emotion import Emotion
+from .errors import PlanError
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    time_s: float
+    emotion: Emotion
+
+
+def _smoothstep(u: float) -> float:
+    return u * u * (3.0 - 2.0 * u)
+
+
+EASINGS = {"linear": lambda u: u, "smooth": _smoothstep, "step": lambda u: 0.0 if u < 1.0 else 1.0}
+
+
+def blend(a: Emotion, b: Emotion, u: float) -> Emotion:
+    """The emotion a fraction ``u`` of the way from ``a`` to ``b``: coordinates, mix and intensity blend."""
+    if u <= 0.0:
+        return a
+    if u >= 1.0:
+        return b
+    mix = {k: (1 - u) * a.mix.get(k, 0.0) + u * b.mix.get(k, 0.0) for k in {*a.mix, *b.mix}}
+    mix = dict(sorted(mix.items(), key=lambda kv: -kv[1]))
+    lerp = lambda x, y: (1 - u) * x + u * y  # noqa: E731
+    return Emotion(lerp(a.valence, b.valence), lerp(a.arousal, b.arousal), lerp(a.dominance, b.dominance), mix,
+                   lerp(a.intensity, b.intensity))
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Keyframes (time in seconds -> Emotion), interpolated between and held flat outside."""
+
+    keyframes: tuple[Keyframe, ...]
+    easing: str = "linear"
+
+    def __post_init__(self) -> None:
+        if not self.keyframes:
+            raise PlanError("a trajectory needs at least one keyframe")
+        times = [k.time_s for k in self.keyframes]
+        if any(t1 <= t0 for t0, t1 in zip(times, times[1:])):
+            raise PlanError(f"keyframe times must strictly increase, got {times}")
+        if self.easing not in EASINGS:
+            raise PlanError(f"unknown easing {self.easing!r}; known: {', '.join(EASINGS)}")
+
+    @classmethod
+    def of(cls, points: Iterable[tuple[float, "Emotion | str"]], easing: str = "linear") -> "Trajectory":
+        """Build from (time_s, emotion or spec) pairs."""
+        return cls(tuple(Keyframe(float(t), Emotion.parse(e)) for t, e in points), easing)
+
+    @classmethod
+    def constant(cls, emotion: "Emotion | str") -> "Trajectory":
+        return cls((Keyframe(0.0, Emotion.parse(emotion)),))
+
+    @property
+    def start_s(self) -> float:
+        return self.keyframes[0].time_s
+
+    @property
+    def end_s(self) -> float:
+        return self.keyframes[-1].time_s
+
+    def at(self, t: float) -> Emotion:
+        """The emotion at time ``t`` seconds."""
+        times = [k.time_s for k in self.keyframes]
+        i = bisect.bisect_right(times, t)
+        if i == 0:
+            return self.keyframes[0].emotion
+        if i == len(times):
+            return self.keyframes[-1].emotion
+        k0, k1 = self.keyframes[i - 1], self.keyframes[i]
+        u = (t - k0.time_s) / (k1.time_s - k0.time_s)
+        return blend(k0.emotion, k1.emotion, EASINGS[self.easing](u))
+
+    def sample(self, rate_hz: float, start_s: float | None = None, end_s: float | None = None) -> list[tuple[float, Emotion]]:
+        """Samples at ``rate_hz`` from start to end inclusive (e.g. 25 Hz video frames, 0.5 Hz bars)."""
+        if rate_hz <= 0:
+            raise PlanError(f"sample rate must be > 0 Hz, got {rate_hz}")
+        t0 = self.start_s if start_s is None else start_s
+        t1 = self.end_s if end_s is None else end_s
+        n = int(math.floor((t1 - t0) * rate_hz + 1e-9)) + 1
+        return [(t0 + i / rate_hz, self.at(t0 + i / rate_hz)) for i in range(max(n, 1))]
+
+    def at_times(self, times: Sequence[float]) -> list[Emotion]:
+        """The emotion at each of ``times`` (e.g. word onsets)."""
+        return [self.at(t) for t in times]
+
+
+# ---- iso-principle planner --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedClip:
+    index: int
+    start_s: float
+    end_s: float
+    emotion: Emotion
+
+    def to_json(self) -> dict:
+        e = self.emotion.to_json()
+        return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "valence": e["valence"], "arousal": e["arousal"], "dominance": e["dominance"], "mix": e["mix"]}
+
+
+@dataclass(frozen=True)
+class IsoPlan:
+    current: Emotion
+    target: Emotion
+    clips: tuple[PlannedClip, ...]
+    max_step: float | None
+    easing: str
+
+    def steps(self) -> list[float]:
+        """Valence-arousal distance between neighbouring clips."""
+        return [math.dist(a.emotion.va, b.emotion.va) for a, b in zip(self.clips, self.clips[1:])]
+
+    def trajectory(self) -> Trajectory:
+        """Keyframes at clip centres, for generators that follow the plan continuously."""
+        return Trajectory(tuple(Keyframe((c.start_s + c.end_s) / 2, c.emotion) for c in self.clips))
+
+    def to_json(self) -> dict:
+        return {"from": self.current.to_json(), "to": self.target.to_json(), "max_step": self.max_step,
+                "easing": self.easing, "clips": [c.to_json() for c in self.clips]}
+
+
+def _profile(n: int, hold: int, easing: str) -> list[float]:
+    """Fractions of the way to the target for n clips: ``hold`` clips at each end, eased in between."""
+    steps = n - 2 * hold + 1  # transitions from the last start clip to the first end clip
+    ease = EASINGS[easing]
+    return [0.0] * (hold - 1) + [ease(k / steps) for k in range(steps + 1)] + [1.0] * (hold - 1)
+
+
+def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, clip_s: float,
+             max_step: float | None = None, hold: float = 0.1) -> IsoPlan:
+    """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
+
+    The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
+    end stay on the start/target (matching, then settling), and the path eases in between, as long as no
+    step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
+    falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep.
+    """
+    a, b = Emotion.parse(current), Emotion.parse(target)
+    if not (minutes > 0 and math.isfinite(minutes)):
+        raise PlanError(f"minutes must be > 0, got {minutes}")
+    if not (clip_s > 0 and math.isfinite(clip_s)):
+        raise PlanError(f"clip length must be > 0 seconds, got {clip_s}")
+    if max_step is not None and not max_step > 0:
+        raise PlanError(f"max step must be > 0, got {max_step}")
+    total = minutes * 60.0
+    n = math.ceil(total / clip_s - 1e-9)
+    distance = math.dist(a.va, b.va)
+    if n < 2 and distance > 0:
+        raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clip; a plan needs at least 2 "
+                        "(one matching the current state, one at the target)")
+    limit = math.inf if max_step is None else max_step * (1 + 1e-9)
+    preferred = max(1, round(hold * n))
+    for hold_n, easing in [(preferred, "smooth"), (preferred, "linear"), (1, "smooth"), (1, "linear")]:
+        if 2 * hold_n > n:
+            continue
+        profile = _profile(n, hold_n, easing) if n > 1 else [1.0]
+        worst = max(((u1 - u0) * distance for u0, u1 in zip(profile, profile[1:])), default=0.0)
+        if worst <= limit:
+            break
+    else:
+        need = math.ceil(distance / max_step - 1e-9) + 1
+        raise PlanError(f"the path from {a.top} to {b.top} is {distance:.2f} in valence-arousal; at a max step of "
+                        f"{max_step:g} per clip it needs at least {need} clips ({need * clip_s / 60:.1f} min of "
+                        f"{clip_s:g} s clips), but {minutes:g} min gives {n}; allow more minutes, shorter clips "
+                        "or a larger max step")
+    clips = []
+    for i, u in enumerate(profile):
+        v, ar, d = (ax + u * (bx - ax) for ax, bx in zip(a.vad, b.vad))
+        emotion = a if u == 0.0 else b if u == 1.0 else Emotion.from_vad(v, ar, d)
+        clips.append(PlannedClip(i, i * clip_s, min((i + 1) * clip_s, total), emotion))
+    return IsoPlan(a, b, tuple(clips), max_step, easing)

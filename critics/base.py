@@ -1,0 +1,84 @@
+"""The critic contract: media in, a `Reading` (measured emotion) out.
+
+A critic never sees the generator's controls; it measures the media alone (DESIGN.md section 4). Critics that
+classify into their own label set (RAVDESS-8 for speech, FER2013-7 for faces, EMOPIA quadrants for music)
+report that distribution as ``native`` and its translation into the shared space as ``mix``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+from conditioning import Emotion, label_set
+from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
+
+
+class CriticError(ValueError):
+    """Media a critic cannot judge (silent audio, no face, too short): says what is wrong and what works."""
+
+
+@dataclass(frozen=True)
+class TimedReading:
+    """One point of a reading's time series (per window of audio, per video frame)."""
+
+    time_s: float
+    valence: float
+    arousal: float
+    dominance: float = 0.0
+    top: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    critic: str
+    valence: float
+    arousal: float
+    dominance: float
+    mix: Mapping[str, float]  #: shared-vocabulary label -> weight
+    native: Mapping[str, float]  #: the critic's own label -> probability
+    confidence: float
+    series: tuple[TimedReading, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)  #: measured features worth reporting
+
+    @classmethod
+    def from_native(cls, critic: str, native: Mapping[str, float], label_set_name: str, *,
+                    vad: tuple[float, float, float] | None = None, confidence: float | None = None,
+                    series: tuple[TimedReading, ...] = (), details: Mapping[str, Any] | None = None) -> "Reading":
+        """Build a reading from a distribution over a known label set.
+
+        ``vad`` overrides the coordinates (e.g. from a dedicated regressor); by default they are the expected
+        point of the distribution. ``confidence`` defaults to the top probability.
+        """
+        emotion = label_set(label_set_name).to_emotion(dict(native))
+        v, a, d = vad if vad is not None else emotion.vad
+        conf = max(native.values()) if confidence is None else confidence
+        return cls(critic, float(v), float(a), float(d), dict(emotion.mix), dict(native), float(conf), tuple(series),
+                   dict(details or {}))
+
+    @property
+    def emotion(self) -> Emotion:
+        """The reading as an `Emotion` (its coordinates and mix), for comparison with a target."""
+        return Emotion(self.valence, self.arousal, self.dominance, dict(self.mix),
+                       Emotion.from_vad(*(max(-1.0, min(1.0, x)) for x in (self.valence, self.arousal, self.dominance))).intensity)
+
+    def to_json(self, digits: int = 4) -> dict:
+        r = lambda x: round(float(x), digits)  # noqa: E731
+        out = {"critic": self.critic, "valence": r(self.valence), "arousal": r(self.arousal),
+               "dominance": r(self.dominance), "mix": {k: r(v) for k, v in self.mix.items()},
+               "native": {k: r(v) for k, v in self.native.items()}, "confidence": r(self.confidence)}
+        if self.series:
+            out["series"] = [{"time_s": r(s.time_s), "valence": r(s.valence), "arousal": r(s.arousal),
+                              "dominance": r(s.dominance), "top": s.top} for s in self.series]
+        if self.details:
+            out["details"] = {k: (r(v) if isinstance(v, float) else v) for k, v in self.details.items()}
+        return out
+
+
+@runtime_checkable
+class Critic(Protocol):
+    modality: str
+    name: str
+
+    def score(self, media: Any) -> Reading:
+        """Measure the emotion the media expresses."""
+        ...

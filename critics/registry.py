@@ -1,0 +1,33 @@
+"""Explicit registry of critics: ``"modality/name" -> "module:Class"``, imported only when asked for.
+
+Each modality's ``default`` names the critic used when none is given. A missing optional dependency becomes
+a `BackendUnavailable` that names the extra to install.
+"""
+from __future__ import annotations
+
+from conditioning.registry import BackendUnavailable, load_class, resolve_key
+
+CRITICS: dict[str, str] = {
+    # Entries are added as each critic lands (see critics/cards/ for what each one is and how it was trained).
+}
+
+#: extra that provides each critic's dependencies, for error messages
+EXTRAS: dict[str, str] = {}
+
+DEFAULTS: dict[str, str] = {}
+
+MODALITIES = ("speech", "music", "face", "image", "text")
+
+
+def available(modality: str | None = None) -> list[str]:
+    return [k for k in CRITICS if modality is None or k.startswith(modality + "/")]
+
+
+def load_critic(modality: str, name: str | None = None, **config):
+    """Instantiate a critic by modality and name (``None``: the modality's default)."""
+    key = resolve_key(CRITICS, DEFAULTS, modality, name, MODALITIES, "critic")
+    cls = load_class(CRITICS[key], key, EXTRAS.get(key))
+    return cls(**config)
+
+
+__all__ = ["BackendUnavailable", "CRITICS", "DEFAULTS", "available", "load_critic"]

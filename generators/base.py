@@ -1,0 +1,66 @@
+"""The generator contract: a `GenerationRequest` in, a `GenerationResult` out.
+
+Per-request parameters live in the request, never as state set on a shared model: the web UI serves many
+users from one process (DESIGN.md section 3). The same request and seed give the same output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+from conditioning import Emotion, Trajectory
+from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
+
+Media = Audio | Video | Image
+
+
+class GenerationError(ValueError):
+    """A request a generator cannot serve (empty or overlong text, duration out of range, unknown voice)."""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What to generate. ``trajectory`` (emotion over time) takes precedence over ``emotion`` where a backend
+    can follow one; ``controls`` overrides individual controls, which is how the closed loop corrects a take."""
+
+    emotion: Emotion
+    trajectory: Trajectory | None = None
+    text: str | None = None  #: words to speak (speech, talking face)
+    prompt: str | None = None  #: free description (music, images)
+    seed: int = 0
+    duration_s: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)  #: modality options: voice, portrait, size...
+    controls: Mapping[str, float] = field(default_factory=dict)  #: explicit control overrides/offsets
+
+    def with_controls(self, **controls: float) -> "GenerationRequest":
+        return replace(self, controls={**self.controls, **controls})
+
+    def emotion_at(self, t: float) -> Emotion:
+        return self.trajectory.at(t) if self.trajectory is not None else self.emotion
+
+
+@dataclass(frozen=True)
+class Provenance:
+    backend: str  #: "modality/name"
+    model: str  #: model or voice id, or "procedural"
+    licence: str  #: of the model/voice/data that shaped the output
+    seed: int
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    media: Media
+    controls: Mapping[str, Any]  #: the controls the backend actually applied
+    provenance: Provenance
+    timings: Mapping[str, float] = field(default_factory=dict)  #: seconds per stage
+    extras: Mapping[str, Any] = field(default_factory=dict)  #: e.g. "phonemes" (speech), "midi" (music)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    modality: str
+    name: str
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        ...

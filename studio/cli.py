@@ -1,0 +1,197 @@
+"""The ``emostudio`` command: a thin layer over `Studio` (DESIGN.md section 8 is its contract).
+
+User errors print one line on stderr and exit 2; features that a later version brings say so and exit 1.
+Heavy modules are imported inside the sub-command that needs them so ``--help`` stays instant.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Sequence
+
+EXIT_USER = 2
+EXIT_UNAVAILABLE = 1
+
+
+class UserError(Exception):
+    """Raised by sub-commands for bad arguments; printed as one line, exit 2."""
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+# ---- emotion ------------------------------------------------------------------------------------------
+
+
+def cmd_emotion(args: argparse.Namespace) -> int:
+    from conditioning import VOCABULARY, Emotion, plan_iso
+
+    if args.list:
+        rows = [{"label": t.label, "valence": t.mean[0], "arousal": t.mean[1], "dominance": t.mean[2]}
+                for t in VOCABULARY.values()]
+        if args.json:
+            _print_json(rows)
+        else:
+            print(f"{'label':<13} {'valence':>8} {'arousal':>8} {'dominance':>9}")
+            for r in rows:
+                print(f"{r['label']:<13} {r['valence']:>+8.2f} {r['arousal']:>+8.2f} {r['dominance']:>+9.2f}")
+        return 0
+    if args.plan:
+        if args.minutes is None or args.clip is None:
+            raise UserError("--plan FROM TO needs --minutes M and --clip S, e.g. --plan anxiety calm --minutes 15 --clip 30")
+        plan = plan_iso(args.plan[0], args.plan[1], args.minutes, args.clip, max_step=args.max_step)
+        if args.json:
+            _print_json({"clips": [c.to_json() for c in plan.clips]})
+        else:
+            print(f"iso plan {plan.current.top} -> {plan.target.top}: {len(plan.clips)} clips of {args.clip:g} s, "
+                  f"largest step {max(plan.steps(), default=0):.3f} ({plan.easing})")
+            for c in plan.clips:
+                e = c.emotion
+                print(f"  {c.index:3d} {c.start_s:7.1f}-{c.end_s:7.1f}s  v={e.valence:+.2f} a={e.arousal:+.2f} "
+                      f"d={e.dominance:+.2f}  {e.top}")
+        return 0
+    if args.spec is None:
+        raise UserError("give an emotion SPEC, --list or --plan FROM TO; e.g. emostudio emotion 'joy:0.6+surprise:0.4'")
+    e = Emotion.parse(args.spec)
+    if args.json:
+        _print_json(e.to_json())
+    else:
+        print(args.spec)
+        print(f"  valence    {e.valence:+.3f}\n  arousal    {e.arousal:+.3f}\n  dominance  {e.dominance:+.3f}\n"
+              f"  intensity  {e.intensity:.3f}")
+        print("  mix        " + ", ".join(f"{k} {v:.2f}" for k, v in list(e.mix.items())[:6]))
+    return 0
+
+
+# ---- critique / generate (filled by the critic and generator backends) ----------------------------------
+
+
+def cmd_critique(args: argparse.Namespace) -> int:
+    from studio.critique import critique_files
+
+    return critique_files(args)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from studio.generate import generate_file
+
+    return generate_file(args)
+
+
+def _unavailable(what: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        print(f"emostudio {what}: not available yet in this version of Emotion Studio", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+    return run
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from studio.demo import build_demo
+
+    path = build_demo(args.out)
+    print(f"demo written to {path}")
+    return 0
+
+
+# ---- parser -------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="emostudio", description="Emotion Studio: generate and measure emotional "
+                                "speech, music, faces and images from one emotion space.")
+    from studio import __version__
+
+    p.add_argument("--version", action="version", version=f"emostudio {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    e = sub.add_parser("emotion", help="parse an emotion spec, list the vocabulary, or plan an iso-principle path")
+    e.add_argument("spec", nargs="?", help="e.g. 'joy:0.6+surprise:0.4', 'anger@0.3', 'v=0.7,a=0.5', 'quietly hopeful'")
+    e.add_argument("--list", action="store_true", help="list the vocabulary with its VAD coordinates")
+    e.add_argument("--plan", nargs=2, metavar=("FROM", "TO"), help="plan clip targets from FROM to TO")
+    e.add_argument("--minutes", type=float, help="session length for --plan")
+    e.add_argument("--clip", type=float, help="clip length in seconds for --plan")
+    e.add_argument("--max-step", type=float, help="largest valence-arousal step between clips for --plan")
+    e.add_argument("--json", action="store_true", help="machine-readable output only")
+    e.set_defaults(func=cmd_emotion)
+
+    c = sub.add_parser("critique", help="measure the emotion of media files")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"])
+    c.add_argument("--critic", help="critic name (default: the modality's default)")
+    c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")
+    c.add_argument("--json", action="store_true", help="one JSON line per file")
+    c.set_defaults(func=cmd_critique)
+
+    g = sub.add_parser("generate", help="generate emotional media")
+    g.add_argument("modality", choices=["speech", "music", "face", "image"])
+    g.add_argument("--emotion", required=True, help="emotion spec")
+    g.add_argument("--text")
+    g.add_argument("--prompt")
+    g.add_argument("--backend", default="auto")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--loop", type=int, default=0, help="closed-loop correction rounds")
+    g.add_argument("--duration", type=float)
+    g.add_argument("--out", required=True)
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("session", help="music-therapy session (iso principle)")
+    s.add_argument("--from", dest="from_", required=True)
+    s.add_argument("--to", required=True)
+    s.add_argument("--minutes", type=float, default=15)
+    s.add_argument("--clip", type=float, default=30)
+    s.add_argument("--out", required=True)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_unavailable("session"))
+
+    d = sub.add_parser("dataset", help="build a labelled synthetic dataset from a spec file")
+    d.add_argument("spec")
+    d.add_argument("--out", required=True)
+    d.add_argument("--workers", type=int, default=1)
+    d.add_argument("--ray")
+    d.set_defaults(func=_unavailable("dataset"))
+
+    v = sub.add_parser("serve", help="the Gradio web studio")
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=7860)
+    v.set_defaults(func=_unavailable("serve"))
+
+    m = sub.add_parser("demo", help="write the demo page (the README's main job)")
+    m.add_argument("--out", default="out/demo")
+    m.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER
+    from conditioning.errors import EmotionSpecError, PlanError
+    from conditioning.registry import BackendUnavailable
+
+    user_errors: tuple[type[BaseException], ...] = (UserError, EmotionSpecError, PlanError)
+    try:
+        from conditioning.media import MediaError
+
+        user_errors += (MediaError,)
+    except ImportError:  # numpy missing: nothing media-related can run anyway
+        pass
+    try:
+        return args.func(args)
+    except BackendUnavailable as exc:
+        print(f"emostudio {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except user_errors as exc:
+        print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

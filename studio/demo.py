@@ -1,0 +1,94 @@
+"""``emostudio demo``: an HTML page that shows what the studio does, built from the real code paths.
+
+Sections so far: the vocabulary on the valence-arousal plane and an iso-principle session plan. Each
+modality adds its own section as it lands.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from conditioning import VOCABULARY, Emotion, plan_iso
+
+EXAMPLE_SPECS = ("joy:0.6+surprise:0.4", "anger@0.3", "v=0.7,a=0.5", "bittersweet", "quietly hopeful")
+
+
+def _plot_vocabulary(path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=110)
+    ax.axhline(0, color="#999", lw=0.8)
+    ax.axvline(0, color="#999", lw=0.8)
+    for t in VOCABULARY.values():
+        v, a, d = t.mean
+        ax.scatter(v, a, s=40 + 60 * (d + 1), c=[[0.85 - 0.4 * (v + 1) / 2, 0.3 + 0.4 * (v + 1) / 2, 0.5]], alpha=0.8)
+        ax.annotate(t.label, (v, a), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
+           title="Emotion vocabulary (NRC-VAD, marker size = dominance)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _plot_plan(plan, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 6.5), dpi=110)
+    ax.axhline(0, color="#bbb", lw=0.8)
+    ax.axvline(0, color="#bbb", lw=0.8)
+    vs = [c.emotion.valence for c in plan.clips]
+    as_ = [c.emotion.arousal for c in plan.clips]
+    ax.plot(vs, as_, "-", color="#4477aa", lw=1)
+    sc = ax.scatter(vs, as_, c=range(len(vs)), cmap="viridis", s=30, zorder=3)
+    fig.colorbar(sc, ax=ax, label="clip index")
+    ax.annotate(f"start: {plan.current.top}", (vs[0], as_[0]), xytext=(5, 5), textcoords="offset points")
+    ax.annotate(f"target: {plan.target.top}", (vs[-1], as_[-1]), xytext=(5, -12), textcoords="offset points")
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
+           title=f"Iso-principle plan: {len(plan.clips)} clips")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def build_demo(out: str | Path) -> Path:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _plot_vocabulary(out / "vocabulary.png")
+    plan = plan_iso("anxiety", "calm", minutes=15, clip_s=30, max_step=0.15)
+    _plot_plan(plan, out / "plan.png")
+    (out / "plan.json").write_text(json.dumps(plan.to_json(), indent=1), encoding="utf-8")
+
+    rows = "".join(
+        f"<tr><td><code>{html.escape(s)}</code></td><td>{e.valence:+.2f}</td><td>{e.arousal:+.2f}</td>"
+        f"<td>{e.dominance:+.2f}</td><td>{e.intensity:.2f}</td>"
+        f"<td>{html.escape(', '.join(f'{k} {v:.2f}' for k, v in list(e.mix.items())[:3]))}</td></tr>"
+        for s, e in ((s, Emotion.parse(s)) for s in EXAMPLE_SPECS))
+    clips = "".join(
+        f"<tr><td>{c.index}</td><td>{c.start_s:.0f}-{c.end_s:.0f}</td><td>{c.emotion.valence:+.2f}</td>"
+        f"<td>{c.emotion.arousal:+.2f}</td><td>{html.escape(c.emotion.top)}</td></tr>" for c in plan.clips)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Emotion Studio demo</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 8px;text-align:right}}
+td:first-child,th:first-child{{text-align:left}}img{{max-width:100%}}</style></head><body>
+<h1>Emotion Studio</h1>
+<p>One emotion space drives every generator; critics measure every output.</p>
+<h2>The emotion space</h2>
+<p>{len(VOCABULARY)} terms, each a Gaussian in valence-arousal-dominance space derived from the NRC-VAD
+lexicon. Specs parse into coordinates, a categorical mix and an intensity:</p>
+<table><tr><th>spec</th><th>valence</th><th>arousal</th><th>dominance</th><th>intensity</th><th>mix</th></tr>{rows}</table>
+<p><img src="vocabulary.png" alt="vocabulary on the valence-arousal plane"></p>
+<h2>A music-therapy plan (iso principle)</h2>
+<p>From anxiety to calm in 15 minutes of 30-second clips, at most 0.15 valence-arousal per clip; the first clip
+matches the listener's state, the last is the target (<a href="plan.json">plan.json</a>).</p>
+<p><img src="plan.png" alt="planned path"></p>
+<table><tr><th>clip</th><th>seconds</th><th>valence</th><th>arousal</th><th>top label</th></tr>{clips}</table>
+</body></html>"""
+    (out / "index.html").write_text(page, encoding="utf-8")
+    return out / "index.html"

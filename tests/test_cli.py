@@ -1,0 +1,86 @@
+"""The command line is a contract (DESIGN.md section 8)."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_emotion_json(capsys):
+    code, out, _ = run(capsys, "emotion", "joy:0.6+surprise:0.4", "--json")
+    doc = json.loads(out)
+    assert code == 0 and set(doc) == {"valence", "arousal", "dominance", "intensity", "mix"}
+    assert doc["mix"] == {"joy": 0.6, "surprise": 0.4} and doc["valence"] > 0.5
+
+
+def test_emotion_list_json(capsys):
+    code, out, _ = run(capsys, "emotion", "--list", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 30
+    assert {"label", "valence", "arousal", "dominance"} == set(rows[0])
+
+
+def test_emotion_plan_json(capsys):
+    code, out, _ = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", "15", "--clip", "30", "--json")
+    clips = json.loads(out)["clips"]
+    assert code == 0 and len(clips) == 30
+    assert set(clips[0]) == {"index", "start_s", "end_s", "valence", "arousal", "dominance", "mix"}
+    assert clips[-1]["mix"] == {"calm": 1.0}
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("angr", "closest known: angry, anger"), ("joy:zz", "not a number"), ("joy:-1", "negative"),
+    ("v=0.5,a=1.2", "outside [-1, 1]"), ("", "empty emotion spec")])
+def test_user_errors_are_one_line_exit_2(capsys, spec, fragment):
+    code, out, err = run(capsys, "emotion", spec)
+    assert code == 2 and out == ""
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_plan_without_minutes_is_a_user_error(capsys):
+    code, _, err = run(capsys, "emotion", "--plan", "anxiety", "calm")
+    assert code == 2 and "--minutes" in err
+
+
+@pytest.mark.parametrize("argv", [["session", "--from", "sad", "--to", "calm", "--out", "x"],
+                                  ["dataset", "spec.yaml", "--out", "x"], ["serve"]])
+def test_features_not_built_yet_say_so(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code != 0 and out == "" and "not available yet" in err
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "studio.cli", "--help"], check=True, capture_output=True, env=env)
+    assert time.perf_counter() - t0 < 1.0
+    probe = ("import sys, studio, generators, conditioning, critics, studio.cli;"
+             "import generators.registry, critics.registry;"
+             "heavy=[m for m in ('torch','transformers','diffusers','gradio','librosa','onnxruntime') if m in sys.modules];"
+             "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env).stdout
+    assert out.strip() == ""
+
+
+def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0
+    page = (tmp_path / "index.html").read_text()
+    assert "vocabulary.png" in page and "plan.png" in page
+    for png in ("vocabulary.png", "plan.png"):
+        data = (tmp_path / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert len(json.loads((tmp_path / "plan.json").read_text())["clips"]) == 30

@@ -1,0 +1,116 @@
+"""Known answers of the conditioning space, the parser's forms and its errors."""
+import math
+
+import pytest
+
+from conditioning import VOCABULARY, Emotion, EmotionSpecError, mix_to_vad, vad_to_mix
+from conditioning.metrics import ccc, fidelity, js_divergence, va_distance
+
+
+def E(spec):
+    return Emotion.parse(spec)
+
+
+def test_known_answers_of_the_basic_emotions():
+    assert E("joy").valence > 0.5
+    assert E("sadness").valence < -0.3 and E("sadness").arousal < 0
+    assert E("anger").arousal > 0.3 and E("anger").dominance > 0
+    assert E("fear").dominance < E("anger").dominance
+    assert E("calm").arousal < E("excitement").arousal
+
+
+def test_vocabulary_is_large_and_in_range():
+    assert len(VOCABULARY) >= 30
+    for term in VOCABULARY.values():
+        assert all(-1 <= x <= 1 for x in term.mean), term
+
+
+@pytest.mark.parametrize("label", sorted(VOCABULARY))
+def test_each_term_reads_back_as_itself(label):
+    assert max(vad_to_mix(VOCABULARY[label].mean).items(), key=lambda kv: kv[1])[0] == label
+
+
+@pytest.mark.parametrize("mix", [{"joy": 0.6, "surprise": 0.4}, {"anger": 0.7, "disgust": 0.3},
+                                 {"sadness": 0.8, "fear": 0.2}, {"calm": 0.6, "contentment": 0.4},
+                                 {"fear": 0.55, "surprise": 0.45}])
+def test_mix_to_vad_to_mix_keeps_the_top_label(mix):
+    point = mix_to_vad(mix)
+    back = vad_to_mix(point, labels=list(mix))
+    assert max(back, key=back.get) == max(mix, key=mix.get)
+
+
+def test_mix_spec_normalises_and_lies_between_its_parts():
+    e = E("joy:0.6+surprise:0.4")
+    assert e.mix == pytest.approx({"joy": 0.6, "surprise": 0.4})
+    j, s = E("joy"), E("surprise")
+    for i in range(3):
+        assert min(j.vad[i], s.vad[i]) <= e.vad[i] <= max(j.vad[i], s.vad[i])
+    assert E("joy:3+surprise:2").vad == pytest.approx(e.vad)
+
+
+def test_intensity_blends_with_neutral():
+    full, low = E("anger"), E("anger@0.3")
+    assert low.intensity == pytest.approx(0.3)
+    assert low.vad == pytest.approx(tuple(0.3 * x for x in full.vad))
+    assert E("anger:0.5+neutral:0.5").vad == pytest.approx(tuple(0.5 * x for x in full.vad))
+    assert E("neutral").intensity == 0 and E("neutral").vad == (0, 0, 0)
+
+
+def test_coordinates_give_mix_and_distance_intensity():
+    e = E("v=0.7,a=0.5")
+    assert (e.valence, e.arousal) == (0.7, 0.5)
+    assert e.valence > 0 and VOCABULARY[e.top].mean[0] > 0 and VOCABULARY[e.top].mean[1] > 0
+    e3 = E("v=-0.8,a=-0.2,d=-0.6")
+    assert e3.top == "sadness" and e3.dominance == -0.6
+    assert E("v=0.1,a=0.05").intensity < E("v=0.6,a=0.3").intensity
+
+
+def test_free_words_and_phrases():
+    bitter = E("bittersweet")
+    assert set(bitter.mix) == {"joy", "sadness"}
+    hopeful = E("quietly hopeful")
+    assert hopeful.valence > 0.3 and hopeful.arousal < E("hope").arousal
+    assert E("very angry").top in ("anger", "rage", "irritation")
+    slight = E("slightly sad")
+    assert slight.valence < 0 and slight.intensity < 0.5
+    assert E("happy").mix == {"joy": 1.0}
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("jyo", ["unknown emotion word 'jyo'", "joy"]),
+    ("joy:0.5+angr:0.5", ["unknown emotion label 'angr'", "anger"]),
+    ("joy:abc", ["not a number"]),
+    ("joy:-0.2", ["negative"]),
+    ("joy:0+sadness:0", ["all mix weights are zero"]),
+    ("v=1.5,a=0", ["outside [-1, 1]"]),
+    ("v=0.2", ["need both v and a"]),
+    ("anger@1.4", ["intensity", "outside [0, 1]"]),
+    ("", ["empty emotion spec"]),
+    ("   ", ["empty emotion spec"]),
+])
+def test_bad_specs_raise_clear_errors(spec, words):
+    with pytest.raises(EmotionSpecError) as info:
+        E(spec)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_metrics():
+    assert va_distance(E("joy"), E("joy")) == 0
+    assert va_distance(E("joy"), E("sadness")) > 1.5
+    assert js_divergence({"a": 1}, {"a": 1}) == 0
+    assert js_divergence({"a": 1}, {"b": 1}) == pytest.approx(1.0)
+    assert 0 < js_divergence({"a": 0.5, "b": 0.5}, {"a": 1}) < 1
+    assert ccc([1, 2, 3], [1, 2, 3]) == pytest.approx(1.0)
+    assert ccc([1, 2, 3], [2, 3, 4]) < 1.0  # correlated but biased: concordance penalises the shift
+    assert ccc([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert fidelity(E("joy"), E("joy")) == 1.0 and fidelity(E("joy"), E("sadness")) < 0.5
+
+
+def test_emotion_is_immutable_and_json_round_trips_numbers():
+    e = E("joy:0.6+surprise:0.4")
+    with pytest.raises(Exception):
+        e.valence = 0  # type: ignore[misc]
+    j = e.to_json()
+    assert set(j) == {"valence", "arousal", "dominance", "intensity", "mix"}
+    assert math.isclose(sum(j["mix"].values()), 1.0, abs_tol=1e-3)

@@ -1,0 +1,62 @@
+"""Trajectories and the iso-principle planner."""
+import math
+
+import pytest
+
+from conditioning import Emotion, PlanError, Trajectory, plan_iso
+
+
+def test_trajectory_interpolates_and_holds_outside():
+    tr = Trajectory.of([(0, "sadness"), (10, "joy")])
+    assert tr.at(-5).vad == Emotion.parse("sadness").vad
+    assert tr.at(50).vad == Emotion.parse("joy").vad
+    mid = tr.at(5)
+    assert mid.valence == pytest.approx((Emotion.parse("sadness").valence + Emotion.parse("joy").valence) / 2)
+    assert mid.mix == pytest.approx({"sadness": 0.5, "joy": 0.5})
+    vals = [e.valence for _, e in tr.sample(2.0)]
+    assert len(vals) == 21 and all(b >= a for a, b in zip(vals, vals[1:]))
+
+
+def test_trajectory_samples_at_any_rate_and_times():
+    tr = Trajectory.of([(0, "calm"), (4, "anger")], easing="smooth")
+    assert len(tr.sample(25)) == 101  # video frames
+    words = tr.at_times([0.0, 1.0, 3.9])
+    assert words[0].arousal < words[1].arousal < words[2].arousal
+
+
+def test_trajectory_rejects_bad_keyframes():
+    with pytest.raises(PlanError, match="strictly increase"):
+        Trajectory.of([(5, "joy"), (5, "calm")])
+    with pytest.raises(PlanError):
+        Trajectory.of([])
+
+
+@pytest.mark.parametrize("frm, to, minutes, clip, step", [
+    ("anxiety", "calm", 15, 30, 0.15), ("sadness", "joy", 10, 20, 0.2), ("anger", "serenity", 5, 30, None),
+    ("v=-0.6,a=0.7", "v=0.6,a=-0.5", 20, 60, 0.12)])
+def test_plan_steps_are_bounded_and_end_at_the_target(frm, to, minutes, clip, step):
+    plan = plan_iso(frm, to, minutes, clip, max_step=step)
+    clips = plan.clips
+    assert len(clips) == math.ceil(minutes * 60 / clip)
+    assert clips[0].emotion.vad == pytest.approx(Emotion.parse(frm).vad)  # iso: match the current state first
+    assert clips[-1].emotion.vad == pytest.approx(Emotion.parse(to).vad)
+    assert clips[-1].end_s == pytest.approx(minutes * 60)
+    if step is not None:
+        assert max(plan.steps()) <= step + 1e-9
+    d = [math.dist(c.emotion.va, Emotion.parse(to).va) for c in clips]
+    assert all(b <= a + 1e-12 for a, b in zip(d, d[1:]))  # never moves away from the target
+
+
+def test_plan_that_cannot_fit_says_what_would():
+    with pytest.raises(PlanError, match="needs at least"):
+        plan_iso("rage", "serenity", minutes=2, clip_s=30, max_step=0.1)
+    with pytest.raises(PlanError, match="at least 2"):
+        plan_iso("rage", "serenity", minutes=0.4, clip_s=30)
+    with pytest.raises(PlanError, match="minutes must be > 0"):
+        plan_iso("rage", "serenity", minutes=0, clip_s=30)
+
+
+def test_plan_falls_back_to_a_linear_path_when_easing_would_overstep():
+    # distance 2.12 in 20 clips: smooth easing would need steps of ~0.17, linear with one clip held ~0.112
+    plan = plan_iso("rage", "serenity", minutes=10, clip_s=30, max_step=0.12)
+    assert max(plan.steps()) <= 0.12 + 1e-9 and plan.easing == "linear"
