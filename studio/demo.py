@@ -23,10 +23,13 @@ def _plot_vocabulary(path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=110)
     ax.axhline(0, color="#999", lw=0.8)
     ax.axvline(0, color="#999", lw=0.8)
+    placed: list[tuple[float, float]] = []
     for t in VOCABULARY.values():
         v, a, d = t.mean
         ax.scatter(v, a, s=40 + 60 * (d + 1), c=[[0.85 - 0.4 * (v + 1) / 2, 0.3 + 0.4 * (v + 1) / 2, 0.5]], alpha=0.8)
-        ax.annotate(t.label, (v, a), fontsize=8, xytext=(3, 3), textcoords="offset points")
+        crowded = sum(abs(v - pv) < 0.12 and abs(a - pa) < 0.04 for pv, pa in placed)  # stack close labels
+        ax.annotate(t.label, (v, a), fontsize=8, xytext=(3, 3 - 10 * crowded), textcoords="offset points")
+        placed.append((v, a))
     ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
            title="Emotion vocabulary (NRC-VAD, marker size = dominance)")
     fig.tight_layout()
