@@ -8,13 +8,13 @@ from __future__ import annotations
 from conditioning.registry import BackendUnavailable, load_class, resolve_key
 
 CRITICS: dict[str, str] = {
-    # Entries are added as each critic lands (see critics/cards/ for what each one is and how it was trained).
+    "text/lexicon": "critics.text.lexicon:LexiconTextCritic",
 }
 
 #: extra that provides each critic's dependencies, for error messages
 EXTRAS: dict[str, str] = {}
 
-DEFAULTS: dict[str, str] = {}
+DEFAULTS: dict[str, str] = {"text": "lexicon"}
 
 MODALITIES = ("speech", "music", "face", "image", "text")
 

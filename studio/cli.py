@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_emotion)
 
     c = sub.add_parser("critique", help="measure the emotion of media files")
-    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("files", nargs="*", metavar="FILE")
+    c.add_argument("--text", help="text to score directly (text modality)")
     c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"])
     c.add_argument("--critic", help="critic name (default: the modality's default)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")

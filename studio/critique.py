@@ -12,12 +12,20 @@ def critique_files(args: argparse.Namespace) -> int:
     from critics.base import CriticError
     from studio.studio import Studio
 
+    from studio.cli import UserError
+
+    inline = getattr(args, "text", None)
+    if inline is not None and args.modality != "text":
+        raise UserError("--text is for --modality text; give media files for other modalities")
+    if not args.files and inline is None:
+        raise UserError("give at least one FILE" + (" or --text" if args.modality == "text" else ""))
     studio = Studio()
     critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
+    items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = 0
-    for name in args.files:
+    for name, text in items:
         try:
-            media = load_media(args.modality, Path(name), aligned=args.aligned)
+            media = text if text is not None else load_media(args.modality, Path(name), aligned=args.aligned)
             row = {"file": name, **critic.score(media).to_json()}
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1

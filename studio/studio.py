@@ -89,6 +89,20 @@ class Studio:
             self._critics[key] = load_critic(modality, name)
         return self._critics[key]
 
+    def text_conflict(self, text: str | None, target: "str | Emotion", margin: float = 0.35) -> str | None:
+        """A warning when the words pull against the requested emotion (e.g. a cheerful lyric sung sadly),
+        or None. Only clear disagreements are reported: opposite valence signs, both beyond ``margin``."""
+        if not text or not text.strip():
+            return None
+        words = self.critique("text", text)
+        goal = Emotion.parse(target)
+        if words.valence * goal.valence < 0 and min(abs(words.valence), abs(goal.valence)) >= margin:
+            tone = "positive" if words.valence > 0 else "negative"
+            return (f"the words read as {tone} (valence {words.valence:+.2f}, from: "
+                    f"{', '.join(words.details.get('affect_words', [])[:4]) or 'overall tone'}) but the requested "
+                    f"emotion {goal.top} has valence {goal.valence:+.2f}; listeners may hear a mixed message")
+        return None
+
     # ---- measuring and generating ---------------------------------------------------------------------
     def critique(self, modality: str, media: Any, *, critic: str | None = None) -> Reading:
         return self.critic(modality, critic).score(media)

@@ -1,0 +1,120 @@
+"""Lexicon text critic: valence, arousal and dominance of a prompt, lyric or script.
+
+Three lexicons that ship with their packages, each used for what it is best at:
+- VADER (Hutto & Gilbert 2014, MIT; ``vaderSentiment``): valence, with its validated rules for negation,
+  boosters ("very", "slightly"), contrast ("but"), capitals and exclamation marks;
+- the conditioning vocabulary's word table (NRC-VAD, Mohammad 2018): valence, arousal and dominance of
+  ~300 affect words, the only source here with arousal and dominance;
+- NRC EmoLex (Mohammad & Turney 2013, through ``nrclex``): which of 8 emotions a word evokes (6,468 words),
+  placed in VAD through the vocabulary, for the words the VAD table lacks.
+
+Negation and intensifiers are applied to the word-level VAD the same way VADER applies them to valence: a
+negator in the three words before an affect word flips its valence (scaled by VADER's N_SCALAR = -0.74) and
+damps its arousal towards neutral; a booster scales its distance from neutral by +/- VADER's B_INCR (0.293).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from conditioning import Emotion
+from conditioning._vad_tables import WORDS
+from conditioning.vocabulary import VOCABULARY, resolve
+from critics.base import CriticError, Reading
+
+#: NRC EmoLex's eight emotions placed at vocabulary terms (Plutchik's trust ~ gratitude, anticipation ~ interest)
+EMOLEX_TERMS = {"anger": "anger", "anticipation": "interest", "disgust": "disgust", "fear": "fear", "joy": "joy",
+                "sadness": "sadness", "surprise": "surprise", "trust": "gratitude"}
+NEGATORS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "hardly", "barely",
+            "cannot", "dont", "isnt", "wasnt", "arent", "werent", "doesnt", "didnt", "wont", "wouldnt", "shouldnt",
+            "couldnt", "cant", "aint", "nt"}
+N_SCALAR = -0.74  # VADER's negation scalar
+B_INCR = 0.293  # VADER's booster increment
+NEGATED_AROUSAL = 0.5  # "not angry" is calmer than "angry" and not the opposite of it
+
+
+@dataclass(frozen=True)
+class TextCriticConfig:
+    window: int = 3  #: words before an affect word in which a negator or booster applies
+    vader_weight: float = 0.5  #: share of VADER's compound in the final valence when word VAD exists
+
+
+class LexiconTextCritic:
+    modality = "text"
+    name = "lexicon"
+
+    def __init__(self, config: TextCriticConfig | None = None) -> None:
+        self.config = config or TextCriticConfig()
+
+    @cached_property
+    def _vader(self):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        return SentimentIntensityAnalyzer()
+
+    @cached_property
+    def _boosters(self) -> dict[str, float]:
+        from vaderSentiment.vaderSentiment import BOOSTER_DICT
+
+        return dict(BOOSTER_DICT)
+
+    @cached_property
+    def _emolex(self) -> dict[str, list[str]]:
+        from importlib import resources
+
+        with resources.files("nrclex").joinpath("data/nrc_en.json").open("r", encoding="utf-8") as f:
+            return json.load(f)
+
+    def word_vad(self, word: str) -> tuple[float, float, float] | None:
+        """VAD of one word: the NRC-VAD table first, then vocabulary aliases, then EmoLex categories."""
+        if word in WORDS:
+            return WORDS[word]
+        term = resolve(word)
+        if term is not None:
+            return VOCABULARY[term].mean
+        cats = [EMOLEX_TERMS[c] for c in self._emolex.get(word, ()) if c in EMOLEX_TERMS]
+        if cats:
+            return tuple(sum(VOCABULARY[t].mean[i] for t in cats) / len(cats) for i in range(3))  # type: ignore[return-value]
+        return None
+
+    def score(self, text: str) -> Reading:
+        if not isinstance(text, str) or not text.strip():
+            raise CriticError("the text is empty; give a prompt, lyric or script with some words")
+        tokens = [t.replace("'", "") for t in re.findall(r"[a-zA-Z']+", text.lower())]
+        if not tokens:
+            raise CriticError("the text has no words the text critic can read (English letters expected)")
+        points, hits = [], []
+        for i, tok in enumerate(tokens):
+            vad = self.word_vad(tok)
+            if vad is None or tok in self._boosters or tok in NEGATORS:
+                continue
+            v, a, d = vad
+            before = tokens[max(0, i - self.config.window):i]
+            scale = 1.0 + sum(math.copysign(B_INCR, self._boosters[b]) for b in before if b in self._boosters)
+            v, a, d = v * scale, a * scale, d * scale
+            if any(b in NEGATORS for b in before):
+                v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL
+            points.append((v, a, d))
+            hits.append(tok)
+        vader = self._vader.polarity_scores(text)
+        if points:
+            n = len(points)
+            v_words, a, d = (sum(p[k] for p in points) / n for k in range(3))
+            w = self.config.vader_weight
+            v = w * vader["compound"] + (1 - w) * v_words
+        else:  # no word with arousal: VADER's valence only, arousal and dominance neutral
+            v, a, d = vader["compound"], 0.0, 0.0
+        exclam = min(text.count("!"), 4)
+        a += 0.05 * exclam  # VADER's emphasis: each "!" adds intensity (capped at 4)
+        clip = lambda x: max(-1.0, min(1.0, x))  # noqa: E731
+        emotion = Emotion.from_vad(clip(v), clip(a), clip(d))
+        native = {"positive": vader["pos"], "neutral": vader["neu"], "negative": vader["neg"]}
+        coverage = len(hits) / len(tokens)
+        confidence = min(1.0, 0.3 + abs(vader["compound"]) * 0.4 + min(len(hits), 5) * 0.06)
+        return Reading(f"{self.modality}/{self.name}", emotion.valence, emotion.arousal, emotion.dominance,
+                       dict(emotion.mix), native, confidence,
+                       details={"affect_words": hits[:20], "coverage": round(coverage, 3),
+                                "vader_compound": vader["compound"]})

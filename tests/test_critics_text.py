@@ -1,0 +1,65 @@
+"""Text critic: measured VAD of words, negation, intensifiers, and the studio's conflict warning."""
+import subprocess
+import sys
+import json
+
+import pytest
+
+from critics.base import CriticError
+from critics.text.lexicon import LexiconTextCritic
+from studio.studio import Studio
+
+critic = LexiconTextCritic()
+
+
+def v(text):
+    return critic.score(text)
+
+
+def test_known_directions():
+    happy, sad = v("What a wonderful, joyful day, I love it!"), v("A sad and lonely night, full of grief.")
+    assert happy.valence > 0.5 > -0.3 > sad.valence
+    angry, calm = v("Furious rage, screaming in anger."), v("A calm, peaceful evening by the quiet lake.")
+    assert angry.arousal > 0.4 > calm.arousal and calm.arousal < 0
+    assert angry.dominance > v("helpless, afraid and ashamed").dominance
+
+
+def test_negation_flips_valence_and_damps_arousal():
+    pos, neg = v("I am happy"), v("I am not happy")
+    assert pos.valence > 0.3 and neg.valence < 0
+    assert abs(v("I'm not angry").arousal) < v("I'm angry").arousal
+
+
+def test_intensifiers_scale_distance_from_neutral():
+    assert v("extremely sad").valence < v("sad").valence < v("slightly sad").valence < 0
+
+
+def test_no_affect_words_reads_neutral_with_low_confidence():
+    r = v("The train leaves the station at nine.")
+    assert abs(r.valence) < 0.2 and abs(r.arousal) < 0.2 and r.confidence < 0.5
+
+
+def test_empty_text_is_a_clear_error():
+    with pytest.raises(CriticError, match="empty"):
+        v("   ")
+
+
+def test_studio_warns_when_words_fight_the_emotion():
+    studio = Studio()
+    warning = studio.text_conflict("I am so happy, what a wonderful day!", "sadness")
+    assert warning and "positive" in warning and "sadness" in warning
+    assert studio.text_conflict("I am so happy, what a wonderful day!", "joy") is None
+    assert studio.text_conflict("The train leaves at nine.", "sadness") is None
+
+
+def test_cli_text_critique(tmp_path):
+    f = tmp_path / "lyric.txt"
+    f.write_text("Tears fall, I miss you, the night is cold and empty.")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    out = subprocess.run([sys.executable, "-m", "studio.cli", "critique", "--modality", "text", "--json", str(f),
+                          str(empty)], capture_output=True, text=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 1 and len(rows) == 2
+    assert rows[0]["valence"] < 0 and rows[0]["critic"] == "text/lexicon" and "native" in rows[0]
+    assert "empty" in rows[1]["error"]
