@@ -9,12 +9,14 @@ from conditioning.registry import BackendUnavailable, load_class, resolve_key
 
 CRITICS: dict[str, str] = {
     "text/lexicon": "critics.text.lexicon:LexiconTextCritic",
+    "image/embedded": "critics.image.embedded:EmbeddedImageCritic",
+    "image/clip": "critics.image.clip:ClipImageCritic",
 }
 
 #: extra that provides each critic's dependencies, for error messages
-EXTRAS: dict[str, str] = {}
+EXTRAS: dict[str, str] = {"image/clip": "neural"}
 
-DEFAULTS: dict[str, str] = {"text": "lexicon"}
+DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded"}
 
 MODALITIES = ("speech", "music", "face", "image", "text")
 

@@ -1,0 +1,1 @@
+"""Image critics: the emotion an image evokes (valence, arousal), from colour, form and composition."""

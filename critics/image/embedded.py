@@ -1,0 +1,77 @@
+"""Embedded image critic: valence and arousal an image evokes, from hand-made affective features.
+
+A regressor trained on OASIS (Kurdi, Lozano & Banaji 2017; ~100 raters per image) over the features in
+`critics.image.features`, shipped as ONNX (see critics/cards/image-embedded.md for data, protocol and figures).
+``native`` is the projection onto Mikels et al.'s eight image emotions, the label set image-emotion corpora use.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from conditioning import Emotion, label_set
+from conditioning.media import Image, Video
+from critics.base import CriticError, Reading
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+@dataclass(frozen=True)
+class ImageCriticConfig:
+    weights: Path = WEIGHTS  #: folder holding image_embedded_{valence,arousal}.onnx and image_embedded.json
+
+
+class EmbeddedImageCritic:
+    modality = "image"
+    name = "embedded"
+
+    def __init__(self, config: ImageCriticConfig | None = None) -> None:
+        self.config = config or ImageCriticConfig()
+
+    @cached_property
+    def _meta(self) -> dict:
+        return json.loads((self.config.weights / "image_embedded.json").read_text())
+
+    @cached_property
+    def _sessions(self):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        return [ort.InferenceSession(str(self.config.weights / f"image_embedded_{t}.onnx"), opts,
+                                     providers=["CPUExecutionProvider"]) for t in ("valence", "arousal")]
+
+    def features(self, image: Image) -> dict[str, float]:
+        from critics.image.features import extract
+
+        return extract(image.pixels)
+
+    def predict(self, feats: dict[str, float]) -> tuple[float, float]:
+        """Valence and arousal on OASIS's 1-7 scale."""
+        x = np.array([[feats[n] for n in self._meta["features"]]], dtype=np.float32)
+        v, a = (float(np.ravel(s.run(None, {"features": x})[0])[0]) for s in self._sessions)
+        return v, a
+
+    def score(self, media: Image | Video) -> Reading:
+        if isinstance(media, Video):
+            media = Image(media.frames[len(media.frames) // 2])
+        if not isinstance(media, Image):
+            raise CriticError(f"the image critic takes an image, got {type(media).__name__}")
+        if min(media.pixels.shape[:2]) < 16:
+            raise CriticError(f"image of {media.size[0]}x{media.size[1]} px is too small to judge; give at least 16x16")
+        feats = self.features(media)
+        v7, a7 = self.predict(feats)
+        clip = lambda x: max(-1.0, min(1.0, x))  # noqa: E731
+        emotion = Emotion.from_vad(clip((v7 - 4) / 3), clip((a7 - 4) / 3))
+        fig = self._meta["validation"]["figures"]
+        conf = (fig["valence_mean"]["r"] + fig["arousal_mean"]["r"]) / 2  # validated agreement, a global figure
+        native = label_set("mikels").project(emotion, dims=2)
+        keep = ("vm_pleasure", "vm_arousal", "brightness", "saturation", "warmth", "colourfulness", "angularity")
+        return Reading(f"{self.modality}/{self.name}", emotion.valence, emotion.arousal, emotion.dominance,
+                       dict(emotion.mix), native, conf,
+                       details={"oasis_valence": round(v7, 3), "oasis_arousal": round(a7, 3),
+                                **{k: round(feats[k], 4) for k in keep}})

@@ -1,0 +1,135 @@
+"""Image critics: the embedded affective-feature regressor and the CLIP zero-shot critic."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conditioning.media import Image
+from critics.base import CriticError
+from critics.image.embedded import EmbeddedImageCritic
+from critics.image.features import extract
+
+
+def _scene(seed=0):
+    """A landscape-like picture: sky gradient, hills, sun disc, some texture."""
+    rng = np.random.default_rng(seed)
+    h, w = 240, 320
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.zeros((h, w, 3))
+    img[...] = np.array([0.4, 0.6, 0.9]) * (1 - y[..., None] / h * 0.5)
+    hills = h * 0.6 + 20 * np.sin(x / 40.0)
+    img[y > hills] = [0.3, 0.55, 0.25]
+    img[(x - 240) ** 2 + (y - 60) ** 2 < 30 ** 2] = [1.0, 0.9, 0.5]
+    img += rng.normal(0, 0.03, img.shape)
+    return np.clip(img, 0, 1)
+
+
+def _grade(img, brightness, saturation, warmth):
+    grey = img.mean(axis=2, keepdims=True)
+    out = grey + saturation * (img - grey)
+    out = out * brightness
+    out[..., 0] *= 1 + warmth
+    out[..., 2] *= 1 - warmth
+    return Image((np.clip(out, 0, 1) * 255).astype(np.uint8))
+
+
+def test_features_follow_valdez_mehrabian():
+    base = _scene()
+    bright, dark = extract(_grade(base, 1.2, 1.5, 0.2).pixels), extract(_grade(base, 0.35, 0.2, -0.1).pixels)
+    assert bright["vm_pleasure"] > dark["vm_pleasure"]
+    assert bright["warmth"] > dark["warmth"] and bright["colourfulness"] > dark["colourfulness"]
+
+
+def test_bright_saturated_warm_ranks_above_dark_desaturated_in_valence():
+    critic = EmbeddedImageCritic()
+    for seed in range(3):
+        base = _scene(seed)
+        bright = critic.score(_grade(base, 1.2, 1.5, 0.2))
+        dark = critic.score(_grade(base, 0.35, 0.2, -0.1))
+        assert bright.valence > dark.valence, seed
+        assert set(bright.native) == {"amusement", "awe", "contentment", "excitement", "anger", "disgust", "fear",
+                                      "sadness"}
+
+
+def test_tiny_image_is_a_clear_error():
+    with pytest.raises(CriticError, match="too small"):
+        EmbeddedImageCritic().score(Image(np.zeros((8, 8, 3), np.uint8)))
+
+
+def test_training_code_on_a_small_slice(shared_data, tmp_path):
+    from critics.training import image as train
+
+    train.main(["--data", str(shared_data), "--out", str(tmp_path), "--limit", "40", "--folds", "3", "--seeds", "1"])
+    meta = json.loads((tmp_path / "image_embedded.json").read_text())
+    assert meta["n_images"] == 40
+    assert set(meta["validation"]["best"].values()) <= set(meta["validation"]["models"])
+    from critics.image.embedded import ImageCriticConfig
+
+    critic = EmbeddedImageCritic(ImageCriticConfig(tmp_path))
+    r = critic.score(_grade(_scene(), 1.0, 1.0, 0.0))
+    assert -1 <= r.valence <= 1 and -1 <= r.arousal <= 1
+
+
+def test_cli_scores_a_real_image_and_reports_bad_files(tmp_path):
+    from PIL import Image as PILImage
+
+    good = tmp_path / "scene.png"
+    PILImage.fromarray(_grade(_scene(), 1.0, 1.0, 0.0).pixels).save(good)
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not a jpeg")
+    out = subprocess.run([sys.executable, "-m", "studio.cli", "critique", "--modality", "image", "--json", str(good),
+                          str(bad)], capture_output=True, text=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 1 and rows[0]["critic"] == "image/embedded" and "error" in rows[1]
+    assert "not readable as an image" in rows[1]["error"]
+
+
+# ---- CLIP zero-shot with a tiny random model built from configs (no download) ----------------------------
+
+
+def _tiny_clip(path):
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    chars = list("abcdefghijklmnopqrstuvwxyz-")
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for c in chars:
+        vocab[c] = len(vocab)
+        vocab[c + "</w>"] = len(vocab)
+    (path / "vocab.json").write_text(json.dumps(vocab))
+    (path / "merges.txt").write_text("#version: 0.2\n")
+    tok = CLIPTokenizer(str(path / "vocab.json"), str(path / "merges.txt"), pad_token="!")
+    proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32},
+                                                            crop_size={"height": 32, "width": 32}), tokenizer=tok)
+    cfg = CLIPConfig(text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                      num_attention_heads=4, max_position_embeddings=64),
+                     vision_config=dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=37,
+                                        num_hidden_layers=2, num_attention_heads=4),
+                     projection_dim=16)
+    torch.manual_seed(0)
+    CLIPModel(cfg).save_pretrained(path)
+    proc.save_pretrained(path)
+    return path
+
+
+def test_clip_critic_with_a_tiny_random_model(tmp_path):
+    from critics.image.clip import ClipImageCritic
+
+    critic = ClipImageCritic(model=str(_tiny_clip(tmp_path)))
+    a = critic.score(_grade(_scene(), 1.2, 1.5, 0.2))
+    b = critic.score(_grade(_scene(), 1.2, 1.5, 0.2))
+    assert a.native == b.native  # deterministic
+    assert sum(a.native.values()) == pytest.approx(1.0) and len(a.native) == 8
+    assert a.critic == "image/clip" and -1 <= a.valence <= 1
+
+
+def test_clip_critic_without_weights_says_what_to_give(tmp_path):
+    pytest.importorskip("transformers")
+    from conditioning.registry import BackendUnavailable
+    from critics.image.clip import ClipImageCritic
+
+    with pytest.raises(BackendUnavailable, match="no CLIP weights"):
+        ClipImageCritic(model=str(tmp_path / "nothing")).score(Image(np.zeros((64, 64, 3), np.uint8)))
