@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
-TEST_EXTRAS ?= dev,train,neural
+TEST_EXTRAS ?= dev,train,neural,speech
 
 .PHONY: demo test system clean
 
@@ -17,7 +17,7 @@ $(VENV)/.stamp-system: .ci/debian-packages.txt
 	@touch $@
 
 $(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+	$(PIP) install -e ".[speech]"
 	@touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python

@@ -8,12 +8,18 @@ from __future__ import annotations
 from conditioning.registry import BackendUnavailable, load_class, resolve_key
 
 GENERATORS: dict[str, str] = {
-    # Entries are added as each backend lands.
+    "speech/piper": "generators.speech.piper:PiperSpeech",
+    "speech/festival": "generators.speech.festival:FestivalSpeech",
+    "speech/coqui": "generators.speech.coqui:CoquiSpeech",
 }
 
-EXTRAS: dict[str, str] = {}
+#: extra that provides each backend's dependencies, for error messages
+EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui"}
 
-DEFAULTS: dict[str, str] = {}
+#: what ``auto`` tries, in order: the first whose module imports wins
+AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival")}
+
+DEFAULTS: dict[str, str] = {"speech": "piper"}
 
 MODALITIES = ("speech", "music", "face", "image")
 
@@ -23,7 +29,15 @@ def available(modality: str | None = None) -> list[str]:
 
 
 def load_generator(modality: str, name: str | None = None, **config):
-    """Instantiate a generator by modality and backend name (``None`` or "auto": the default)."""
+    """Instantiate a generator by modality and backend name (``None`` or "auto": the first that can run)."""
+    if name in (None, "auto") and modality in AUTO_ORDER:
+        missing = []
+        for candidate in AUTO_ORDER[modality]:
+            try:
+                return load_generator(modality, candidate, **config)
+            except BackendUnavailable as exc:
+                missing.append(str(exc))
+        raise BackendUnavailable(f"no {modality} backend can run here: " + "; ".join(missing))
     key = resolve_key(GENERATORS, DEFAULTS, modality, None if name == "auto" else name, MODALITIES, "generator")
     cls = load_class(GENERATORS[key], key, EXTRAS.get(key))
     return cls(**config)

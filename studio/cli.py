@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--text")
     g.add_argument("--prompt")
     g.add_argument("--backend", default="auto")
+    g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), or a path to a Piper .onnx voice")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--loop", type=int, default=0, help="closed-loop correction rounds")
     g.add_argument("--duration", type=float)
@@ -176,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from conditioning.registry import BackendUnavailable
 
     user_errors: tuple[type[BaseException], ...] = (UserError, EmotionSpecError, PlanError)
+    try:  # numpy-backed contracts: present in every install, but keep --help independent of them
+        from critics.base import CriticError
+        from generators.base import GenerationError
+
+        user_errors += (GenerationError, CriticError)
+    except ImportError:
+        pass
     try:
         from conditioning.media import MediaError
 

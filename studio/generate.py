@@ -19,8 +19,9 @@ def save_media(path: Path, media) -> Path:
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
+    options = {"voice": args.voice} if getattr(args, "voice", None) else None
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
-                               text=args.text, prompt=args.prompt, duration_s=args.duration)
+                               text=args.text, prompt=args.prompt, duration_s=args.duration, options=options)
     out = save_media(Path(args.out), result.media)
     report = {"file": str(out), **result.to_json(),
               **{k: v for k, v in result.best.result.extras.items() if isinstance(v, (str, int, float, list, dict))}}

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import fidelity
 from critics.base import Reading
+from conditioning.registry import BackendUnavailable
 from critics.registry import load_critic
 from generators.base import GenerationRequest, GenerationResult
 from generators.registry import load_generator
@@ -114,8 +115,15 @@ class Studio:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best."""
         target = Emotion.parse(emotion)
         request = GenerationRequest(target, trajectory, text, prompt, seed, duration_s, dict(options or {}))
-        return self.run_loop(self.generator(modality, backend), self.critic(modality, critic) if score else None,
-                             request, loop)
+        generator = self.generator(modality, backend)
+        judge = None
+        if score or loop > 0:
+            try:
+                judge = self.critic(modality, critic)
+            except BackendUnavailable:
+                if loop > 0 or critic is not None:  # asked for measuring explicitly: say why it cannot
+                    raise
+        return self.run_loop(generator, judge, request, loop)
 
     def run_loop(self, generator, critic, request: GenerationRequest, loop: int = 0) -> StudioResult:
         """The closed loop over any generator/critic pair (public so tests and sessions can drive it)."""

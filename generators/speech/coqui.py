@@ -1,0 +1,233 @@
+"""XTTS-v2 (coqui-tts) conditioned on emotional reference clips: ``speech/coqui`` (optional extra ``coqui``).
+
+How the emotion gets in: XTTS clones a voice from reference audio through two conditioning signals, the GPT
+conditioning latents (speaking style, prosody) and the speaker embedding (timbre) (Casanova et al. 2024). Given
+reference clips of one speaker per emotion label (e.g. the same actor's RAVDESS or EmoDB takes), the adapter
+computes each label's latents once, then mixes them by the requested emotion's weights, and blends with the
+neutral clips' latents by intensity, as EmoMix (Tang et al. 2023) mixes emotion embeddings and blends with
+neutral for intensity. Labels of the request that have no clips are mapped to the nearest label that has
+clips, in VAD space. The prosody mapping's rate control becomes XTTS's ``speed``.
+
+Not run here (stated in the card): the XTTS-v2 weights (about 1.8 GB, Coqui Public Model License,
+non-commercial) are not on this machine and are never downloaded at run time; the adapter is tested with a
+stand-in model object exposing the same three methods (`get_gpt_cond_latents`, `get_speaker_embedding`,
+`inference`), and the mixing math on arrays.
+
+Machine facts (DESIGN.md section 6): ``import TTS`` needs torchaudio, whose compiled libraries may fail to
+load; this adapter therefore reads clips with soundfile, resamples with scipy and passes tensors, and never
+calls torchaudio's I/O. Timings: XTTS gives none, so word timings are estimated from character counts over the
+voiced span (``extras["timings_estimated"] = True``) and phonemes are not given.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from conditioning import VOCABULARY, Emotion
+from conditioning.media import Audio, load_audio
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+
+from . import prosody as P
+from .piper import check_text, words_of
+
+LICENCE = "XTTS-v2 weights: Coqui Public Model License 1.0.0 (non-commercial); coqui-tts code MPL-2.0"
+GPT_RATE, SPEAKER_RATE, OUTPUT_RATE = 22050, 16000, 24000
+
+
+@dataclass(frozen=True)
+class CoquiSpeechConfig:
+    """- `model_dir`: a local XTTS-v2 checkpoint folder (config.json, model.pth, vocab.json);
+    - `references`: emotion label -> reference clips (paths) of one speaker; ``neutral`` is required for
+      intensity blending (``options["references"]`` overrides per request);
+    - `language`, `temperature`: XTTS inference settings; `device`: "cpu" or "cuda"."""
+
+    model_dir: str | None = None
+    references: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    language: str = "en"
+    temperature: float = 0.65
+    device: str = "cpu"
+    max_chars: int = 400
+
+
+# ---- the mixing math (pure, tested without the model) ------------------------------------------------------
+
+
+def nearest_with_clips(label: str, available: Sequence[str]) -> str:
+    """The available label closest to ``label`` in VAD space (itself when available)."""
+    if label in available:
+        return label
+    if not available:
+        raise GenerationError("no reference clips given; pass references={label: [wav, ...]} with at least 'neutral'")
+    p = np.array(VOCABULARY[label].mean) if label in VOCABULARY else np.zeros(3)
+    return min(available, key=lambda a: float(np.linalg.norm(p - np.array(VOCABULARY[a].mean if a in VOCABULARY else (0, 0, 0)))))
+
+
+def mix_weights(emotion: Emotion, available: Sequence[str]) -> dict[str, float]:
+    """Weights over the labels that have clips: the emotion's mix (nearest available label for the others),
+    blended with neutral by intensity: ``(1 - i) * neutral + i * mix`` (EmoMix)."""
+    if "neutral" not in available:
+        raise GenerationError(f"the references need a 'neutral' label (for intensity); got {', '.join(available) or 'none'}")
+    non_neutral = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
+    z = sum(non_neutral.values())
+    out: dict[str, float] = {"neutral": 1.0 - emotion.intensity if z > 0 else 1.0}
+    if z > 0:
+        for label, w in non_neutral.items():
+            key = nearest_with_clips(label, available)
+            out[key] = out.get(key, 0.0) + emotion.intensity * w / z
+    total = sum(out.values())
+    return {k: v / total for k, v in out.items() if v > 0}
+
+
+def mix_latents(latents: Mapping[str, tuple[Any, Any]], weights: Mapping[str, float]) -> tuple[Any, Any]:
+    """Weighted sum of (gpt_cond_latent, speaker_embedding) pairs; works on numpy arrays and torch tensors.
+    The speaker embedding is re-normalised to the weighted mean of the parts' norms, because XTTS's
+    speaker encoder emits unit-scale vectors and a convex mix of distinct directions is shorter."""
+    gpt = spk = None
+    norm = 0.0
+    for label, w in weights.items():
+        g, s = latents[label]
+        gpt = g * w if gpt is None else gpt + g * w
+        spk = s * w if spk is None else spk + s * w
+        norm += w * float((s * s).sum() ** 0.5)
+    length = float((spk * spk).sum() ** 0.5)
+    if length > 0:
+        spk = spk * (norm / length)
+    return gpt, spk
+
+
+def estimate_word_timings(text: str, samples: np.ndarray, rate: int) -> list[dict]:
+    """Word timings from character counts over the span between the first and last loud sample."""
+    words = words_of(text)
+    x = np.abs(samples)
+    loud = np.flatnonzero(x > 0.05 * (x.max() or 1.0))
+    if not words or loud.size == 0:
+        return []
+    t0, t1 = loud[0] / rate, loud[-1] / rate
+    weights = np.array([len(w) + 1 for w in words], dtype=float)
+    edges = t0 + (t1 - t0) * np.concatenate([[0], np.cumsum(weights)]) / weights.sum()
+    return [{"word": w, "start_s": round(float(a), 4), "end_s": round(float(b), 4)} for w, a, b in zip(words, edges, edges[1:])]
+
+
+# ---- the generator ------------------------------------------------------------------------------------------
+
+
+def _load_xtts(model_dir: str, device: str):
+    try:
+        import torch  # noqa: F401
+        from TTS.tts.configs.xtts_config import XttsConfig
+        from TTS.tts.models.xtts import Xtts
+    except ModuleNotFoundError as exc:
+        from conditioning.registry import BackendUnavailable
+
+        raise BackendUnavailable(f"speech/coqui needs the Python package {exc.name!r}: "
+                                 "pip install 'emotion-studio[coqui]'") from None
+    d = Path(model_dir).expanduser()
+    if not (d / "config.json").is_file():
+        from conditioning.registry import BackendUnavailable
+
+        raise BackendUnavailable(f"XTTS-v2 weights not found in {d} (need config.json, model.pth, vocab.json); "
+                                 "Emotion Studio never downloads models: fetch coqui/XTTS-v2 yourself (Coqui Public "
+                                 "Model License, non-commercial) and pass model_dir")
+    cfg = XttsConfig()
+    cfg.load_json(str(d / "config.json"))
+    model = Xtts.init_from_config(cfg)
+    model.load_checkpoint(cfg, checkpoint_dir=str(d), use_deepspeed=False)
+    model.to(device)
+    model.eval()
+    return model
+
+
+class CoquiSpeech:
+    """Emotional XTTS-v2 speech by mixing emotional reference clips' conditioning latents."""
+
+    modality = "speech"
+    name = "coqui"
+
+    def __init__(self, config: CoquiSpeechConfig | None = None, *, model: Any = None, **overrides: Any) -> None:
+        self.config = replace(config or CoquiSpeechConfig(), **overrides)
+        self._model = model  #: injectable (tests pass a stand-in with the XTTS methods)
+        self._latents: dict[str, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                if not self.config.model_dir:
+                    from conditioning.registry import BackendUnavailable
+
+                    raise BackendUnavailable("speech/coqui needs model_dir: a local XTTS-v2 checkpoint folder "
+                                             "(never downloaded at run time)")
+                self._model = _load_xtts(self.config.model_dir, self.config.device)
+            return self._model
+
+    def clip_latents(self, path: str) -> tuple[Any, Any]:
+        """(gpt_cond_latent, speaker_embedding) of one clip, cached. Audio via soundfile, tensors to XTTS."""
+        key = str(Path(path).expanduser().resolve())
+        if key in self._latents:
+            return self._latents[key]
+        import torch
+
+        try:
+            audio = load_audio(key)
+        except ValueError as exc:
+            raise GenerationError(f"reference clip {path}: {exc}") from None
+        a22 = torch.from_numpy(audio.resample(GPT_RATE).samples.copy())[None]  # (1, T)
+        a16 = torch.from_numpy(audio.resample(SPEAKER_RATE).samples.copy())[None]
+        gpt = self.model.get_gpt_cond_latents(a22, GPT_RATE)
+        spk = self.model.get_speaker_embedding(a16, SPEAKER_RATE)
+        self._latents[key] = (gpt, spk)
+        return gpt, spk
+
+    def label_latents(self, references: Mapping[str, Sequence[str]]) -> dict[str, tuple[Any, Any]]:
+        out = {}
+        for label, clips in references.items():
+            if not clips:
+                raise GenerationError(f"reference label {label!r} has no clips")
+            parts = [self.clip_latents(c) for c in clips]
+            out[label] = mix_latents({str(i): p for i, p in enumerate(parts)}, {str(i): 1 / len(parts) for i in range(len(parts))})
+        return out
+
+    def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
+        return replace(request, controls=P.correct_controls(request.controls, target, reading.emotion))
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        t0 = time.perf_counter()
+        text = check_text(request.text, max_chars=self.config.max_chars)
+        refs = dict((request.options or {}).get("references") or self.config.references)
+        if not refs:
+            raise GenerationError("speech/coqui needs emotional reference clips: options['references'] = "
+                                  "{'neutral': [wav...], 'anger': [wav...], ...} (one speaker)")
+        unknown = [k for k in refs if k not in VOCABULARY]
+        if unknown:
+            raise GenerationError(f"unknown reference label(s) {', '.join(unknown)}; use vocabulary labels "
+                                  "(see `emostudio emotion --list`)")
+        emotion = request.emotion
+        if request.controls.get("push_colour", 0.0) > 0:  # the loop exaggerates: intensity beyond the target
+            emotion = emotion.scaled(min(1.0, emotion.intensity * (1 + request.controls["push_colour"])))
+        weights = mix_weights(emotion, list(refs))
+        latents = self.label_latents({k: refs[k] for k in weights})
+        gpt, spk = mix_latents(latents, weights)
+        controls = P.emotion_controls(request.emotion, request.controls)
+        speed = float(min(1.5, max(0.7, controls.rate_factor)))
+        import torch
+
+        torch.manual_seed(request.seed)
+        t1 = time.perf_counter()
+        out = self.model.inference(text, self.config.language, gpt, spk, temperature=self.config.temperature,
+                                   speed=speed, enable_text_splitting=True)
+        wav = np.asarray(out["wav"].cpu().numpy() if hasattr(out["wav"], "cpu") else out["wav"], dtype=np.float32).reshape(-1)
+        t2 = time.perf_counter()
+        return GenerationResult(
+            Audio(wav, OUTPUT_RATE),
+            {"weights": {k: round(v, 4) for k, v in weights.items()}, "speed": round(speed, 4),
+             "temperature": self.config.temperature},
+            Provenance("speech/coqui", "xtts-v2:" + str(self.config.model_dir or "injected"), LICENCE, request.seed),
+            {"conditioning_s": t1 - t0, "synthesis_s": t2 - t1, "total_s": t2 - t0},
+            {"words": estimate_word_timings(text, wav, OUTPUT_RATE), "phonemes": [], "timings_estimated": True,
+             "text": text})

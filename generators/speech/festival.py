@@ -1,0 +1,150 @@
+"""Festival's HTS voice with emotional prosody: ``speech/festival`` (a second, female, voice).
+
+Festival (Debian ``festival`` + ``festvox-us-slt-hts``: the CMU ARCTIC "slt" speaker, US female, HTS
+statistical parametric synthesis) runs as a subprocess per request: it synthesises the neutral take and prints
+its segment and word timings with syllable stress, from which the same WORLD renderer as the Piper backend
+(`generators.speech.world.render`) applies the emotion. The HTS engine in Festival ignores
+``Duration_Stretch``, so the speaking rate is realised entirely by WORLD's time-warp here.
+
+Why a subprocess rather than a Python binding: no maintained binding exists for Python 3.11, and a fresh
+process per request keeps requests independent (Festival's Scheme state is global). Cost: about 0.15 s of
+start-up per request.
+
+Licences (Debian copyright files): Festival itself is under a BSD/X11-style licence (University of
+Edinburgh, CMU); the slt HTS voice is under CMU's EST-2003/EST-2000 licences (free use with attribution)
+and BSD-3-Clause for the HTS parts; the ARCTIC recordings are free (CMU, Kominek & Black 2004).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conditioning import Emotion
+from conditioning.media import Audio
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+
+from . import prosody as P
+from .piper import VoiceNotFound, _result, check_text, word_controls
+from .world import RenderConfig, Segment, Utterance, WordSpan, render
+
+VOICES = {"slt": "cmu_us_slt_arctic_hts"}
+LICENCE = ("Festival (BSD/X11-style, Univ. Edinburgh & CMU); voice cmu_us_slt_arctic_hts: EST-2003/EST-2000 "
+           "(CMU, free with attribution) and BSD-3-Clause (HTS); data CMU ARCTIC slt")
+
+
+@dataclass(frozen=True)
+class FestivalSpeechConfig:
+    """- `voice`: ``slt`` (or a Festival voice function name such as ``cmu_us_slt_arctic_hts``);
+    - `binary`: the ``festival`` executable; `timeout_s`: per request."""
+
+    voice: str = "slt"
+    binary: str = "festival"
+    timeout_s: float = 60.0
+    render: RenderConfig = field(default_factory=RenderConfig)
+    word_level: bool = True
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class FestivalSpeech:
+    """Emotional speech from Festival's HTS voice + WORLD prosody."""
+
+    modality = "speech"
+    name = "festival"
+
+    def __init__(self, config: FestivalSpeechConfig | None = None, **overrides: Any) -> None:
+        self.config = replace(config or FestivalSpeechConfig(), **overrides)
+        self._checked: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _voice_fn(self, voice: str | None) -> tuple[str, str]:
+        v = voice or self.config.voice
+        fn = VOICES.get(v, v)
+        if fn not in VOICES.values():
+            raise VoiceNotFound(f"unknown festival voice {v!r}; known: {', '.join(VOICES)} "
+                                f"(Piper voices: backend piper, voice 'joe' or a path to a .onnx voice)")
+        if shutil.which(self.config.binary) is None:
+            from conditioning.registry import BackendUnavailable
+
+            raise BackendUnavailable("speech/festival needs the Debian packages festival and festvox-us-slt-hts: "
+                                     "apt-get install festival festvox-us-slt-hts")
+        return v, fn
+
+    def synthesize(self, text: str, voice_fn: str) -> Utterance:
+        """The neutral take with segment and word timings, from one Festival process."""
+        with tempfile.TemporaryDirectory(prefix="emostudio-festival-") as tmp:
+            wav = Path(tmp) / "out.wav"
+            script = Path(tmp) / "run.scm"
+            script.write_text(
+                f"(voice_{voice_fn})\n"
+                f"(set! utt1 (Utterance Text {_scheme_string(text)}))\n"
+                "(utt.synth utt1)\n"
+                f"(utt.save.wave utt1 {_scheme_string(str(wav))} 'riff)\n"
+                "(mapcar (lambda (s) (format t \"SEG\\t%s\\t%f\\t%f\\t%s\\t%s\\n\" (item.name s) "
+                "(item.feat s \"segment_start\") (item.feat s \"end\") "
+                "(item.feat s \"R:SylStructure.parent.stress\") (item.feat s \"ph_vc\"))) "
+                "(utt.relation.items utt1 'Segment))\n"
+                "(mapcar (lambda (w) (format t \"WORD\\t%s\\t%f\\t%f\\n\" (item.name w) "
+                "(item.feat w \"word_start\") (item.feat w \"word_end\"))) (utt.relation.items utt1 'Word))\n",
+                encoding="utf-8")
+            try:
+                proc = subprocess.run([self.config.binary, "--batch", str(script)], capture_output=True, text=True,
+                                      timeout=self.config.timeout_s, env={**os.environ, "LC_ALL": "C.UTF-8"})
+            except subprocess.TimeoutExpired:
+                raise GenerationError(f"festival took longer than {self.config.timeout_s:g} s; shorten the text") from None
+            if proc.returncode != 0 or not wav.is_file():
+                raise GenerationError(f"festival failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+            import soundfile as sf
+
+            samples, rate = sf.read(str(wav), dtype="float32")
+        segs, words, ends = [], [], []
+        for line in proc.stdout.splitlines():
+            parts = line.split("\t")
+            if parts[0] == "SEG" and len(parts) == 6:
+                name, a, b, stress, vc = parts[1], float(parts[2]), float(parts[3]), parts[4], parts[5]
+                pause = name in ("pau", "h#", "brth")
+                if pause and segs:
+                    ends.append(a)
+                segs.append(Segment("_" if pause else name, a, b, stressed=(stress == "1" and vc == "+"), pause=pause))
+            elif parts[0] == "WORD" and len(parts) == 4:
+                words.append(WordSpan(parts[1], float(parts[2]), float(parts[3])))
+        if samples.ndim > 1:
+            samples = samples.mean(axis=1)
+        # pauses inside the text are phrase boundaries; the last one closes the utterance
+        sentence_ends = tuple(ends[-1:])
+        phrase_ends = tuple(ends[:-1])
+        return Utterance(samples.astype(np.float32), int(rate), tuple(segs), tuple(words), sentence_ends, phrase_ends)
+
+    def neutral_reference(self, request: GenerationRequest) -> Audio:
+        """A neutral take of the same text and voice: what a speaker-normalised critic needs as its reference
+        (``speaker_reference=[...]``), so it measures the emotion rather than the voice."""
+        return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
+
+    def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
+        return replace(request, controls=P.correct_controls(request.controls, target, reading.emotion))
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        t0 = time.perf_counter()
+        vid, fn = self._voice_fn((request.options or {}).get("voice"))
+        text = check_text(request.text)
+        utt_c = P.emotion_controls(request.emotion, request.controls)
+        t1 = time.perf_counter()
+        utt = self.synthesize(text, fn)
+        t2 = time.perf_counter()
+        word_c = word_controls(request, utt, utt_c, self.config.word_level)
+        y, rate, phonemes, words = render(utt, word_c, applied_rate=0.0, seed=request.seed, config=self.config.render)
+        t3 = time.perf_counter()
+        return _result(y, rate, phonemes, words, utt_c, word_c, request,
+                       Provenance("speech/festival", f"festival:{fn}", LICENCE, request.seed, "festival 2.5"),
+                       {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0}, {})

