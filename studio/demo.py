@@ -1,7 +1,7 @@
 """``emostudio demo``: an HTML page that shows what the studio does, built from the real code paths.
 
-Sections so far: the vocabulary on the valence-arousal plane and an iso-principle session plan. Each
-modality adds its own section as it lands.
+Sections: the vocabulary on the valence-arousal plane, an iso-principle session plan, then one section per
+modality (``MODALITY_SECTIONS``). A modality whose backend cannot run here says why instead of its section.
 """
 from __future__ import annotations
 
@@ -12,6 +12,24 @@ from pathlib import Path
 from conditioning import VOCABULARY, Emotion, plan_iso
 
 EXAMPLE_SPECS = ("joy:0.6+surprise:0.4", "anger@0.3", "v=0.7,a=0.5", "bittersweet", "quietly hopeful")
+
+#: modality -> "module:function" returning an HTML fragment for the demo page, given the output folder
+MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech"}
+
+
+def _modality_sections(out: Path) -> str:
+    import importlib
+
+    from conditioning.registry import BackendUnavailable
+
+    parts = []
+    for modality, path in MODALITY_SECTIONS.items():
+        module, _, func = path.partition(":")
+        try:
+            parts.append(getattr(importlib.import_module(module), func)(out))
+        except (BackendUnavailable, ModuleNotFoundError) as exc:
+            parts.append(f"<section><h2>{modality.title()}</h2><p>Not shown: {html.escape(str(exc))}</p></section>")
+    return "\n".join(parts)
 
 
 def _plot_vocabulary(path: Path) -> None:
@@ -92,6 +110,7 @@ lexicon. Specs parse into coordinates, a categorical mix and an intensity:</p>
 matches the listener's state, the last is the target (<a href="plan.json">plan.json</a>).</p>
 <p><img src="plan.png" alt="planned path"></p>
 <table><tr><th>clip</th><th>seconds</th><th>valence</th><th>arousal</th><th>top label</th></tr>{clips}</table>
+{_modality_sections(out)}
 </body></html>"""
     (out / "index.html").write_text(page, encoding="utf-8")
     return out / "index.html"
