@@ -11,12 +11,14 @@ CRITICS: dict[str, str] = {
     "text/lexicon": "critics.text.lexicon:LexiconTextCritic",
     "image/embedded": "critics.image.embedded:EmbeddedImageCritic",
     "image/clip": "critics.image.clip:ClipImageCritic",
+    "music/embedded": "critics.music.embedded:EmbeddedMusicCritic",
+    "music/clap": "critics.music.clap:ClapMusicCritic",
 }
 
 #: extra that provides each critic's dependencies, for error messages
-EXTRAS: dict[str, str] = {"image/clip": "neural"}
+EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural"}
 
-DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded"}
+DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded"}
 
 MODALITIES = ("speech", "music", "face", "image", "text")
 

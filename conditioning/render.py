@@ -1,0 +1,358 @@
+"""Render MIDI to audio with FluidSynth: the one renderer generators and critics share.
+
+Why here: the symbolic music generator writes MIDI and the music critics listen to audio; both need
+the same renderer and they may not import each other, so it lives in `conditioning`.
+
+- Soundfonts (all General MIDI): FluidR3_GM (Debian `fluid-soundfont-gm`, MIT), TimGM6mb (Debian
+  `timgm6mb-soundfont`, GPL-2; pretty_midi also ships a copy), MuseScore_General (Debian
+  `musescore-general-soundfont`, MIT). Resolution order: explicit argument, `$EMOSTUDIO_SOUNDFONT`,
+  FluidR3_GM, TimGM6mb, any other soundfont found in the usual folders.
+- Synthesis: pyfluidsynth (the binding pretty_midi uses) driven directly, one synth per call with one
+  MIDI channel per instrument, so a sustain pedal on one part never holds another part's notes and no
+  state leaks between calls. If the binding cannot load, the `fluidsynth` command line renders a WAV.
+- Loudness: ITU-R BS.1770-4 integrated loudness (K-weighting, 400 ms blocks, -70 LUFS absolute and
+  -10 LU relative gates), normalised to -16 LUFS by default (the level AES TD1004 recommends for
+  streamed audio), then a peak ceiling so nothing clips. Absolute level then carries no information, as
+  with real-world recordings; dynamics within the piece are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from conditioning.media import Audio, MediaError
+
+__all__ = [
+    "RenderError",
+    "SoundfontNotFoundError",
+    "DEBIAN_PACKAGES",
+    "list_soundfonts",
+    "find_soundfont",
+    "render_midi",
+    "integrated_loudness",
+]
+
+DEBIAN_PACKAGES = "fluidsynth fluid-soundfont-gm timgm6mb-soundfont"
+SOUNDFONT_ENV = "EMOSTUDIO_SOUNDFONT"
+SOUNDFONT_DIRS = (
+    "/usr/share/sounds/sf2",
+    "/usr/share/sounds/sf3",
+    "/usr/share/soundfonts",
+    "/usr/local/share/soundfonts",
+    "/usr/share/sounds/sf2/fluid",
+    "~/.local/share/soundfonts",
+)
+_PREFERRED = ("fluidr3_gm", "timgm6mb")  # in order: FluidR3 sounds best, TimGM6mb is small
+_EXTENSIONS = (".sf2", ".sf3")
+_DRUM_CHANNEL = 9
+
+
+class RenderError(MediaError):
+    """The MIDI cannot be rendered: unreadable, empty, or the synthesiser failed."""
+
+
+class SoundfontNotFoundError(RenderError):
+    """No usable soundfont: names the Debian packages that provide one."""
+
+
+# ----------------------------------------------------------------------------------- soundfonts
+
+
+def _pretty_midi_soundfont() -> Path | None:
+    try:
+        import pretty_midi
+    except ImportError:  # pragma: no cover - pretty_midi is a core dependency
+        return None
+    path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    return path if path.is_file() else None
+
+
+def list_soundfonts() -> list[Path]:
+    """Every soundfont file found in the usual Debian folders (and pretty_midi's own TimGM6mb).
+
+    Symlinks (e.g. Debian's default-GM.sf2 alternative) are resolved and duplicates dropped; the
+    preferred fonts come first.
+    """
+    found: dict[Path, None] = {}
+    for folder in SOUNDFONT_DIRS:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            continue
+        for path in sorted(root.iterdir()):
+            if path.suffix.lower() in _EXTENSIONS and path.is_file():
+                found.setdefault(path.resolve(), None)
+    bundled = _pretty_midi_soundfont()
+    if bundled is not None:
+        found.setdefault(bundled.resolve(), None)
+
+    def rank(path: Path) -> tuple[int, str]:
+        stem = path.stem.lower()
+        for i, name in enumerate(_PREFERRED):
+            if stem == name:
+                return i, str(path)
+        return len(_PREFERRED), str(path)
+
+    return sorted(found, key=rank)
+
+
+def find_soundfont(name_or_path: str | os.PathLike | None = None) -> Path:
+    """Resolve a soundfont: a file path, a name ("FluidR3_GM", "timgm6mb", "musescore"), or None.
+
+    None means: `$EMOSTUDIO_SOUNDFONT`, else FluidR3_GM, else TimGM6mb, else any soundfont found.
+    """
+    if name_or_path is None:
+        env = os.environ.get(SOUNDFONT_ENV)
+        if env:
+            return find_soundfont(env)
+        fonts = list_soundfonts()
+        if not fonts:
+            raise SoundfontNotFoundError(
+                "no General MIDI soundfont found in "
+                f"{', '.join(SOUNDFONT_DIRS)}; install one with "
+                f"`apt-get install {DEBIAN_PACKAGES}` or set ${SOUNDFONT_ENV} to a .sf2/.sf3 file"
+            )
+        return fonts[0]
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    if path.suffix.lower() in _EXTENSIONS or os.sep in text:
+        raise SoundfontNotFoundError(
+            f"soundfont file {text!r} does not exist; give an existing .sf2/.sf3 path or a name "
+            f"({', '.join(p.stem for p in list_soundfonts()) or 'none installed'}); "
+            f"Debian packages: {DEBIAN_PACKAGES}"
+        )
+    key = text.lower().replace("-", "").replace("_", "").replace(" ", "")
+    fonts = list_soundfonts()
+    for font in fonts:
+        stem = font.stem.lower().replace("-", "").replace("_", "")
+        if stem == key or stem.startswith(key):
+            return font
+    raise SoundfontNotFoundError(
+        f"no soundfont named {text!r}; installed: "
+        f"{', '.join(p.stem for p in fonts) or 'none'}; Debian packages: {DEBIAN_PACKAGES}"
+    )
+
+
+# ----------------------------------------------------------------------------------- loudness
+
+
+def _k_weighting(rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The two BS.1770 K-weighting biquads at any rate (libebur128's analogue-prototype derivation)."""
+    # Stage 1: high shelf (+4 dB above ~1.7 kHz), models the head's acoustic effect.
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = np.tan(np.pi * f0 / rate)
+    vh = 10.0 ** (gain_db / 20.0)
+    vb = vh**0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf_b = np.array([vh + vb * k / q + k * k, 2.0 * (k * k - vh), vh - vb * k / q + k * k]) / a0
+    shelf_a = np.array([1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0])
+    # Stage 2: RLB high pass (~38 Hz).
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = np.tan(np.pi * f0 / rate)
+    a0 = 1.0 + k / q + k * k
+    hp_b = np.array([1.0, -2.0, 1.0])
+    hp_a = np.array([1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0])
+    return [(shelf_b, shelf_a), (hp_b, hp_a)]
+
+
+def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+    """ITU-R BS.1770-4 gated integrated loudness in LUFS of a mono signal (-inf when silent)."""
+    from scipy.signal import lfilter
+
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim > 1:
+        x = x.mean(axis=1)
+    for b, a in _k_weighting(rate):
+        x = lfilter(b, a, x)
+    block, hop = int(0.4 * rate), int(0.1 * rate)
+    if x.size < block:
+        power = np.array([np.mean(x * x)]) if x.size else np.array([0.0])
+    else:
+        sq = np.concatenate([[0.0], np.cumsum(x * x)])
+        starts = np.arange(0, x.size - block + 1, hop)
+        power = (sq[starts + block] - sq[starts]) / block
+    with np.errstate(divide="ignore"):
+        lk = -0.691 + 10.0 * np.log10(power)
+    gated = power[lk > -70.0]
+    if gated.size == 0:
+        return float("-inf")
+    relative = -0.691 + 10.0 * np.log10(gated.mean()) - 10.0
+    gated = power[(lk > -70.0) & (lk > relative)]
+    return float(-0.691 + 10.0 * np.log10(gated.mean()))
+
+
+def _normalise(y: np.ndarray, rate: int, target_lufs: float, peak: float) -> np.ndarray:
+    loudness = integrated_loudness(y, rate)
+    if not np.isfinite(loudness):
+        return y
+    y = y * 10.0 ** ((target_lufs - loudness) / 20.0)
+    top = float(np.max(np.abs(y))) if y.size else 0.0
+    if top > peak:  # a simple ceiling, not a limiter: keeps the waveform's shape
+        y = y * (peak / top)
+    return y
+
+
+# ----------------------------------------------------------------------------------- MIDI
+
+
+def _load_midi(midi):
+    import pretty_midi
+
+    if isinstance(midi, pretty_midi.PrettyMIDI):
+        return midi, "<PrettyMIDI>"
+    path = Path(midi)
+    if not path.is_file():
+        raise RenderError(f"MIDI file {str(path)!r} does not exist")
+    try:
+        return pretty_midi.PrettyMIDI(str(path)), str(path)
+    except Exception as exc:  # mido raises many types (OSError, EOFError, KeyError, ValueError)
+        raise RenderError(
+            f"cannot read {str(path)!r} as a Standard MIDI File ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _revoice(pm, programs: int | Sequence[int] | None):
+    """Copy of `pm` whose non-drum instruments play the given GM program(s) (cycled)."""
+    if programs is None:
+        return pm
+    import copy
+
+    progs = [int(programs)] if np.isscalar(programs) else [int(p) for p in programs]
+    if not progs or any(not 0 <= p <= 127 for p in progs):
+        raise RenderError(f"GM programs must be integers 0..127, got {programs!r}")
+    pm = copy.deepcopy(pm)
+    melodic = [inst for inst in pm.instruments if not inst.is_drum]
+    for i, inst in enumerate(melodic):
+        inst.program = progs[i % len(progs)]
+    return pm
+
+
+def _events(pm) -> tuple[list[tuple], list[tuple[int, int, int]]]:
+    """Time-sorted synth events and the (channel, bank, program) set-up, one channel per part."""
+    setup, events = [], []
+    free = [c for c in range(16) if c != _DRUM_CHANNEL]
+    for i, inst in enumerate(pm.instruments):
+        if inst.is_drum:
+            channel, bank = _DRUM_CHANNEL, 128
+        else:  # more than 15 melodic parts share channels (rare in practice)
+            channel, bank = free[i % len(free)], 0
+        setup.append((channel, bank, inst.program))
+        for n in inst.notes:
+            events.append((n.start, 1, "on", channel, n.pitch, n.velocity))
+            events.append((n.end, 0, "off", channel, n.pitch, 0))
+        for c in inst.control_changes:
+            events.append((c.time, 2, "cc", channel, c.number, c.value))
+        for b in inst.pitch_bends:
+            events.append((b.time, 2, "bend", channel, b.pitch, 0))
+    events.sort(key=lambda e: (e[0], e[1]))  # note-offs before note-ons at the same instant
+    return events, setup
+
+
+def _render_binding(pm, rate: int, soundfont: Path, tail_s: float) -> np.ndarray:
+    import fluidsynth  # pyfluidsynth; raises ImportError/OSError when libfluidsynth is missing
+
+    synth = fluidsynth.Synth(gain=0.2, samplerate=float(rate))
+    try:
+        sfid = synth.sfload(str(soundfont))
+        if sfid == -1:
+            raise RenderError(f"FluidSynth could not load the soundfont {str(soundfont)!r}")
+        events, setup = _events(pm)
+        for channel, bank, program in setup:
+            if synth.program_select(channel, sfid, bank, program) == -1:
+                synth.program_select(channel, sfid, bank, 0)
+        total = int(np.ceil((pm.get_end_time() + tail_s) * rate))
+        out = np.zeros(total, dtype=np.float32)
+        pos = 0
+        for time, _, kind, channel, a, b in events:
+            target = min(int(round(time * rate)), total)
+            if target > pos:
+                block = synth.get_samples(target - pos).astype(np.float32)  # interleaved L/R int16
+                out[pos:target] = 0.5 * (block[0::2] + block[1::2]) / 32768.0
+                pos = target
+            if kind == "on":
+                synth.noteon(channel, a, b)
+            elif kind == "off":
+                synth.noteoff(channel, a)
+            elif kind == "cc":
+                synth.cc(channel, a, b)
+            else:
+                synth.pitch_bend(channel, a)
+        if total > pos:
+            block = synth.get_samples(total - pos).astype(np.float32)
+            out[pos:] = 0.5 * (block[0::2] + block[1::2]) / 32768.0
+        return out
+    finally:
+        synth.delete()
+
+
+def _render_cli(pm, rate: int, soundfont: Path, tail_s: float) -> np.ndarray:
+    """Fallback: `fluidsynth -ni -F out.wav` (fast render) on a temporary copy of the MIDI."""
+    import soundfile
+
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        raise RenderError(
+            "neither the pyfluidsynth binding nor the `fluidsynth` command works here; "
+            f"install the Debian packages: {DEBIAN_PACKAGES}"
+        )
+    with tempfile.TemporaryDirectory(prefix="emostudio-render-") as tmp:
+        mid, wav = Path(tmp) / "in.mid", Path(tmp) / "out.wav"
+        pm.write(str(mid))
+        cmd = [exe, "-ni", "-q", "-g", "0.2", "-r", str(rate), "-F", str(wav), str(soundfont), str(mid)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not wav.is_file():
+            raise RenderError(f"`{' '.join(cmd)}` failed: {proc.stderr.strip()[-400:]}")
+        y, sr = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    y = y.mean(axis=1)
+    total = int(np.ceil((pm.get_end_time() + tail_s) * rate))
+    return np.pad(y, (0, max(0, total - y.size)))[:total]
+
+
+def render_midi(
+    midi,
+    rate: int = 22050,
+    soundfont: str | os.PathLike | None = None,
+    programs: int | Sequence[int] | None = None,
+    gain_db: float | None = None,
+    *,
+    target_lufs: float = -16.0,
+    peak: float = 0.99,
+    tail_s: float = 1.0,
+) -> Audio:
+    """Render `midi` (a path or a pretty_midi.PrettyMIDI) to mono float32 audio.
+
+    - `soundfont`: a path or a name (see `find_soundfont`); None picks the default.
+    - `programs`: re-voice every non-drum part to this GM program (0 piano, 4 e-piano, 19 organ,
+      24 nylon guitar, 48 strings, 73 flute, ...), or to a list of programs cycled over the parts;
+      used for timbre augmentation when training critics.
+    - `gain_db`: None normalises to `target_lufs` (BS.1770); a number applies that fixed gain to the
+      synthesiser's own level instead (keeps absolute velocity loudness).
+    - The result lasts `end of last note + tail_s` so release and reverb tails are kept.
+    """
+    if rate <= 0:
+        raise RenderError(f"rate must be a positive sample rate in Hz, got {rate!r}")
+    pm, label = _load_midi(midi)
+    if not any(inst.notes for inst in pm.instruments):
+        raise RenderError(f"MIDI {label} has no notes to render")
+    pm = _revoice(pm, programs)
+    font = find_soundfont(soundfont)
+    try:
+        y = _render_binding(pm, rate, font, tail_s)
+    except (ImportError, OSError, AttributeError):
+        y = _render_cli(pm, rate, font, tail_s)
+    if not np.any(y):
+        raise RenderError(f"FluidSynth rendered silence for {label} with {font.name}")
+    if gain_db is None:
+        y = _normalise(y, rate, target_lufs, peak)
+    else:
+        y = y * 10.0 ** (gain_db / 20.0)
+        y = np.clip(y, -1.0, 1.0)
+    return Audio(samples=y.astype(np.float32), rate=int(rate))

@@ -1,0 +1,163 @@
+"""The embedded music critic: emotion descriptors + a small classifier over EMOPIA quadrants, in ONNX.
+
+Why this design: the emotion a listener perceives in music is carried by a handful of well-studied
+cues (mode, tempo, register, dynamics, articulation, timbre; Gabrielsson & Lindstroem 2010, Eerola et al.
+2013), which `critics.music.features` measures from audio. A small scikit-learn model trained by
+`critics.training.music` on EMOPIA (rendered with many timbres, validated on held-out pieces) maps them to
+Russell quadrants Q1..Q4; it ships as ONNX and runs with onnxruntime, so no torch is needed. See
+`critics/cards/music-embedded.md` for the data, split, seed and validation figures.
+
+Output: `native` over Q1 (+V+A), Q2 (-V+A), Q3 (-V-A), Q4 (+V-A); valence and arousal from the quadrant
+probabilities, V = s_v (P(Q1) + P(Q4) - P(Q2) - P(Q3)) and A = s_a (P(Q1) + P(Q2) - P(Q3) - P(Q4)), so
+their signs agree with the classifier's (P(V>0) > 0.5 exactly when V > 0); s_v, s_a are the mean
+absolute coordinates of the quadrants' points in the shared space. Dominance is the expected point's.
+MIDI input is rendered with the project's renderer (`conditioning.render`) first.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conditioning.media import MediaError
+from conditioning.registry import BackendUnavailable
+from critics.base import CriticError, Reading, TimedReading
+from critics.music import QUADRANTS, load_music, quadrant_vad
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+TRAIN_COMMAND = "python -m critics.training.music --data ../shared/data --out critics/weights"
+
+
+@dataclass(frozen=True)
+class EmbeddedMusicConfig:
+    """Settings of the embedded music critic.
+
+    - `weights`: the ONNX file (its JSON sidecar must sit beside it); None = the shipped one.
+    - `window_s`/`hop_s`: the time series (one reading per window) for audio longer than `series_min_s`;
+      the whole-clip reading is always computed on the whole signal.
+    - `soundfont`: used to render MIDI input (None = the renderer's default).
+    """
+
+    weights: str | os.PathLike | None = None
+    window_s: float = 10.0
+    hop_s: float = 5.0
+    series_min_s: float = 15.0
+    min_duration_s: float = 1.0
+    soundfont: str | None = None
+    threads: int = 1
+
+
+class EmbeddedMusicCritic:
+    """Music emotion from audio descriptors and a small ONNX classifier (no torch)."""
+
+    modality = "music"
+    name = "embedded"
+
+    def __init__(self, config: EmbeddedMusicConfig | None = None, **overrides: Any) -> None:
+        known = {f.name for f in fields(EmbeddedMusicConfig)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown option(s) {sorted(unknown)} for music/embedded; known: {sorted(known)}")
+        self.config = replace(config or EmbeddedMusicConfig(), **overrides)
+        self._session = None
+        self._meta: dict | None = None
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------------------- model
+
+    @property
+    def weights_path(self) -> Path:
+        return Path(self.config.weights) if self.config.weights else WEIGHTS_DIR / "music_embedded.onnx"
+
+    def _load(self):
+        with self._lock:
+            if self._session is not None:
+                return self._session, self._meta
+            from critics.music.features import FEATURE_VERSION, feature_names
+
+            path = self.weights_path
+            sidecar = path.with_suffix(".json")
+            if not path.is_file() or not sidecar.is_file():
+                raise BackendUnavailable(
+                    f"music/embedded weights not found ({path} and {sidecar.name}); produce them with `{TRAIN_COMMAND}`"
+                )
+            meta = json.loads(sidecar.read_text())
+            if meta.get("feature_version") != FEATURE_VERSION or meta.get("feature_names") != feature_names():
+                raise BackendUnavailable(
+                    f"{path.name} was trained on other music features (version {meta.get('feature_version')}, "
+                    f"code has {FEATURE_VERSION}); retrain with `{TRAIN_COMMAND}`"
+                )
+            try:
+                import onnxruntime as ort
+            except ImportError:
+                raise BackendUnavailable("music/embedded needs the Python package 'onnxruntime'") from None
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = opts.inter_op_num_threads = max(1, int(self.config.threads))
+            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self._meta = meta
+            return self._session, meta
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Quadrant probabilities (n, 4) for descriptor vectors (n, d) from `critics.music.features`."""
+        session, meta = self._load()
+        x = np.atleast_2d(np.asarray(features, dtype=np.float32))
+        out = session.run([meta.get("output_probabilities", "probabilities")], {meta.get("input", "features"): x})[0]
+        p = np.clip(np.asarray(out, dtype=np.float64), 0.0, None)
+        return p / p.sum(axis=1, keepdims=True)
+
+    # ----------------------------------------------------------------------------- scoring
+
+    def score(self, media: Any) -> Reading:
+        """Read the emotion of music: `Audio`, an audio or MIDI file, or a PrettyMIDI."""
+        from critics.music.features import FeatureConfig, analyse, feature_names, summarise
+
+        audio = load_music(media, self.config.soundfont)
+        cfg = self.config
+        if audio.duration_s < cfg.min_duration_s:
+            raise CriticError(f"music must last at least {cfg.min_duration_s:g} s to be judged, got {audio.duration_s:.2f} s")
+        if not np.any(np.abs(audio.samples) > 1e-5):
+            raise CriticError("the audio is silent: nothing to judge")
+        frames = analyse(audio.samples, audio.rate, FeatureConfig())
+        whole = summarise(frames)
+        spans = self._windows(frames.n_frames, frames.frame_rate, audio.duration_s)
+        batch = np.stack([whole] + [summarise(frames, s, e) for s, e in spans])
+        probs = self.predict_proba(batch)
+        p = probs[0]
+        native = dict(zip(QUADRANTS, (float(x) for x in p)))
+        series = []
+        for (s, e), pw in zip(spans, probs[1:]):
+            v, a, d = quadrant_vad(pw)
+            series.append(TimedReading(round(0.5 * (s + e) / frames.frame_rate, 3), v, a, d, QUADRANTS[int(np.argmax(pw))]))
+        names = feature_names()
+        f = dict(zip(names, (float(x) for x in whole)))
+        details = {
+            "duration_s": round(audio.duration_s, 3),
+            "p_valence_positive": float(p[0] + p[3]),
+            "p_arousal_positive": float(p[0] + p[1]),
+            "tempo_bpm": round(120.0 * 2.0 ** f["tempo_log2"], 1),
+            "mode": f["mode_global"],  # > 0: major-like, < 0: minor-like (Krumhansl-Kessler)
+            "key_clarity": f["key_clarity_global"],
+            "pulse_clarity": f["pulse_clarity"],
+            "onset_density_per_s": f["onset_density"],
+            "brightness_centroid_hz": round(2.0 ** f["centroid_log_mean"] - 1.0, 1),
+            "roughness": f["roughness_mean"],
+            "pitch_centroid_midi": f["pitch_centroid_mean"],
+        }
+        return Reading.from_native(f"music/{self.name}", native, "emopia", vad=quadrant_vad(p),
+                                   series=tuple(series), details=details)
+
+    def _windows(self, n_frames: int, frame_rate: float, duration_s: float) -> list[tuple[int, int]]:
+        cfg = self.config
+        if duration_s < cfg.series_min_s or cfg.window_s <= 0:
+            return []
+        win, hop = int(round(cfg.window_s * frame_rate)), max(1, int(round(cfg.hop_s * frame_rate)))
+        starts = list(range(0, max(1, n_frames - win + 1), hop))
+        return [(s, min(n_frames, s + win)) for s in starts]
+
+
+__all__ = ["EmbeddedMusicCritic", "EmbeddedMusicConfig", "MediaError"]

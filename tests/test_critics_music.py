@@ -1,0 +1,260 @@
+"""Music critics: known answers on synthesised music, the Reading contract, errors, training, tiny CLAP."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pretty_midi = pytest.importorskip("pretty_midi")
+
+from conditioning.media import Audio  # noqa: E402
+from conditioning.render import SoundfontNotFoundError, find_soundfont, render_midi  # noqa: E402
+from critics.base import CriticError, Reading  # noqa: E402
+from critics.music import features as F  # noqa: E402
+from critics.music.embedded import WEIGHTS_DIR, EmbeddedMusicCritic  # noqa: E402
+
+QUADS = ("Q1", "Q2", "Q3", "Q4")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_soundfont():
+    try:
+        find_soundfont()
+    except SoundfontNotFoundError as exc:
+        pytest.skip(f"no soundfont to render test music ({exc})")
+
+
+def progression(chords, bpm: float, velocity: int, articulation: float, bars: int = 2) -> "pretty_midi.PrettyMIDI":
+    """Block chords in the left hand and an arpeggio of each chord in eighth notes in the right hand.
+
+    `articulation` is the sounding fraction of each note's slot (0.3 staccato, 1.0 legato).
+    """
+    beat = 60.0 / bpm
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    inst = pretty_midi.Instrument(program=0)
+    t = 0.0
+    for _ in range(bars):
+        for chord in chords:  # one chord per 4/4 bar
+            for p in chord:
+                inst.notes.append(pretty_midi.Note(velocity, p - 12, t, t + 4 * beat * articulation))
+            arp = [chord[i % 3] + 12 * (i // 3) for i in range(8)]
+            for i, p in enumerate(arp):
+                start = t + i * beat / 2
+                inst.notes.append(pretty_midi.Note(velocity, p + 12, start, start + beat / 2 * articulation))
+            t += 4 * beat
+    pm.instruments.append(inst)
+    return pm
+
+
+C, G, Am, F_ = (60, 64, 67), (55, 59, 62), (57, 60, 64), (53, 57, 60)
+Cm, Ab, Fm, Gm = (60, 63, 67), (56, 60, 63), (53, 56, 60), (55, 58, 62)
+
+
+@pytest.fixture(scope="module")
+def happy_sad():
+    """Major, 140 bpm, loud (velocity 110), staccato vs minor, 60 bpm, soft (velocity 40), legato."""
+    happy = render_midi(progression([C, F_, G, C], bpm=140, velocity=110, articulation=0.3, bars=3))
+    sad = render_midi(progression([Cm, Ab, Fm, Gm], bpm=60, velocity=40, articulation=1.0, bars=1))
+    return happy, sad
+
+
+@pytest.fixture(scope="module")
+def critic():
+    if not (WEIGHTS_DIR / "music_embedded.onnx").is_file():
+        pytest.skip("shipped weights critics/weights/music_embedded.onnx are absent; run critics.training.music")
+    return EmbeddedMusicCritic()
+
+
+# ------------------------------------------------------------------------------------------ features
+
+
+def test_feature_vector_is_named_finite_and_gain_invariant(happy_sad):
+    happy, _ = happy_sad
+    v = F.extract(happy.samples, happy.rate)
+    assert v.shape == (len(F.feature_names()),) and np.all(np.isfinite(v))
+    quiet = F.extract(happy.samples * 0.05, happy.rate)  # level is normalised away
+    np.testing.assert_allclose(quiet, v, rtol=1e-3, atol=1e-3)
+
+
+def test_features_follow_the_music(happy_sad):
+    """Mode, tempo, articulation: the descriptors themselves point the right way (no model involved)."""
+    happy, sad = happy_sad
+    names = F.feature_names()
+    h = dict(zip(names, F.extract(happy.samples, happy.rate)))
+    s = dict(zip(names, F.extract(sad.samples, sad.rate)))
+    assert h["mode_global"] > s["mode_global"] + 0.05  # major-like vs minor-like (KK profiles)
+    assert h["major_triad_share"] > s["major_triad_share"]
+    assert h["onset_density"] > 2 * s["onset_density"]
+    assert h["dip_depth_db"] > s["dip_depth_db"]  # staccato: the energy falls between notes
+
+
+# ------------------------------------------------------------------------------------------ the critic
+
+
+def test_major_fast_loud_staccato_reads_happier_and_more_aroused(critic, happy_sad):
+    happy, sad = happy_sad
+    rh, rs = critic.score(happy), critic.score(sad)
+    assert rh.valence > rs.valence
+    assert rh.arousal > rs.arousal
+    assert rh.native["Q1"] > rs.native["Q1"]
+    assert rs.native["Q3"] + rs.native["Q4"] > rh.native["Q3"] + rh.native["Q4"]
+
+
+def test_known_answer_holds_in_another_key_and_timbre(critic):
+    """Not the probe used when the model was selected (critics.training.music.cue_probes): G major at
+    150 BPM vs E minor at 56 BPM, and the bright piece re-voiced as strings."""
+    G, C4, D = (67, 71, 74), (60, 64, 67), (62, 66, 69)
+    Em, Am4, Bm = (64, 67, 71), (57, 60, 64), (59, 62, 66)
+    bright = progression([G, C4, D, G], bpm=150, velocity=100, articulation=0.4, bars=2)
+    dark = progression([Em, Am4, Bm, Em], bpm=56, velocity=45, articulation=1.0, bars=1)
+    rb, rd = critic.score(render_midi(bright)), critic.score(render_midi(dark))
+    assert rb.valence > 0 > rd.valence and rb.arousal > 0 > rd.arousal
+    strings = critic.score(render_midi(bright, programs=48))
+    assert strings.valence > rd.valence and strings.arousal > rd.arousal
+
+
+def test_reading_contract(critic, happy_sad):
+    r = critic.score(happy_sad[0])
+    assert isinstance(r, Reading) and r.critic == "music/embedded"
+    assert tuple(r.native) == QUADS and sum(r.native.values()) == pytest.approx(1.0, abs=1e-6)
+    assert sum(r.mix.values()) == pytest.approx(1.0, abs=1e-6)
+    assert all(-1.0 <= x <= 1.0 for x in (r.valence, r.arousal, r.dominance))
+    assert 0.0 <= r.confidence <= 1.0
+    # valence sign agrees with P(Q1) + P(Q4) > 0.5
+    assert (r.valence > 0) == (r.native["Q1"] + r.native["Q4"] > 0.5)
+    assert r.details["tempo_bpm"] > 0
+    json.dumps(r.to_json())
+    assert critic.score(happy_sad[0]) == r  # deterministic
+    assert len(r.series) >= 2  # 20 s of music: one reading per 10 s window, 5 s hop
+
+
+def test_midi_file_input_is_rendered_then_scored(critic, tmp_path):
+    pm = progression([C, G, Am, F_], bpm=120, velocity=90, articulation=0.5, bars=1)
+    path = tmp_path / "p.mid"
+    pm.write(str(path))
+    via_file = critic.score(path)
+    via_audio = critic.score(render_midi(path))
+    assert via_file.native == pytest.approx(via_audio.native)
+    assert critic.score(pm).native == pytest.approx(via_audio.native)
+
+
+def test_unjudgeable_media_are_clear_errors(critic):
+    with pytest.raises(CriticError, match="silent"):
+        critic.score(Audio(np.zeros(22050 * 3, np.float32), 22050))
+    with pytest.raises(CriticError, match="at least"):
+        critic.score(Audio(np.ones(100, np.float32) * 0.1, 22050))
+    with pytest.raises(CriticError, match="takes Audio"):
+        critic.score(42)
+    with pytest.raises(ValueError, match="unknown option"):
+        EmbeddedMusicCritic(no_such_option=1)
+
+
+def test_shipped_weights_match_the_feature_code():
+    meta_path = WEIGHTS_DIR / "music_embedded.json"
+    if not meta_path.is_file():
+        pytest.skip("shipped weights absent")
+    meta = json.loads(meta_path.read_text())
+    assert meta["feature_names"] == F.feature_names() and meta["labels"] == list(QUADS)
+    assert (WEIGHTS_DIR / "music_embedded.onnx").stat().st_size < 3_000_000
+
+
+# ------------------------------------------------------------------------------------------ training
+
+
+def test_training_on_a_small_slice_writes_a_loadable_onnx(shared_data, tmp_path):
+    from critics.training import music as train
+
+    if not (shared_data / "music" / "emopia" / "labels.csv").is_file():
+        pytest.skip(f"EMOPIA not found under {shared_data}")
+    rc = train.main(["--data", str(shared_data), "--out", str(tmp_path / "w"), "--cache", str(tmp_path / "c"),
+                     "--per-quadrant", "4", "--max-seconds", "4", "--renders", "1", "--quick", "--folds", "2",
+                     "--throughput-clips", "1", "--name", "tiny"])
+    assert rc == 0
+    meta = json.loads((tmp_path / "w" / "tiny.json").read_text())
+    assert meta["onnx_max_abs_diff"] < 1e-4 and meta["data"]["train_clips"] == 16
+    assert set(meta["validation"]) == {"val_piano", "val_other"}
+    critic = EmbeddedMusicCritic(weights=tmp_path / "w" / "tiny.onnx")
+    r = critic.score(render_midi(progression([C, G, Am, F_], 120, 90, 0.5, bars=1)))
+    assert sum(r.native.values()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_training_groups_never_split_a_piece():
+    from critics.training.music import cross_validate
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(20).astype(str), 3)
+    y = np.tile(np.arange(4), 15)
+    X = rng.standard_normal((60, 3))
+    from sklearn.linear_model import LogisticRegression
+
+    out = cross_validate({"lr": LogisticRegression()}, X, y, groups, seed=0, folds=4, log=lambda *a: None)
+    assert len(out["lr"]["folds"]) == 4  # cross_validate asserts the grouping itself
+
+
+# ------------------------------------------------------------------------------------------ CLAP
+
+
+def _tiny_clap(tmp_path):
+    """A randomly initialised tiny ClapModel and a processor built in code, saved like a real checkpoint."""
+    torch = pytest.importorskip("torch", reason="torch is needed for the CLAP critic (neural extra)")
+    transformers = pytest.importorskip("transformers", reason="transformers is needed for the CLAP critic")
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, RobertaTokenizer
+
+    letters = list("abcdefghijklmnopqrstuvwxyz,.")
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4}
+    for tok in letters + ["\u0120" + c for c in letters] + ["\u0120"]:  # byte-level BPE marks a space with Ġ
+        vocab.setdefault(tok, len(vocab))
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n")
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        tokenizer = RobertaTokenizer(vocab=vocab, merges=[])
+    else:  # pragma: no cover - transformers 4 reads the files
+        tokenizer = RobertaTokenizer(vocab_file=str(tmp_path / "vocab.json"), merges_file=str(tmp_path / "merges.txt"))
+    fe = ClapFeatureExtractor(feature_size=16, sampling_rate=16000, hop_length=160, max_length_s=1,
+                              fft_window_size=400, frequency_min=50, frequency_max=8000,
+                              truncation="rand_trunc")
+    config = ClapConfig(
+        text_config=dict(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=37, max_position_embeddings=64, projection_dim=16),
+        audio_config=dict(window_size=4, num_mel_bins=16, spec_size=64, patch_size=2, patch_stride=2,
+                          hidden_size=32, patch_embeds_hidden_size=16, projection_dim=16, depths=[2, 2],
+                          num_attention_heads=[2, 2], num_hidden_layers=2),
+        projection_dim=16)
+    torch.manual_seed(0)
+    path = tmp_path / "clap"
+    ClapModel(config).eval().save_pretrained(path)
+    ClapProcessor(feature_extractor=fe, tokenizer=tokenizer).save_pretrained(path)
+    return path
+
+
+def test_clap_critic_with_a_tiny_random_model(tmp_path):
+    from critics.music.clap import ClapMusicCritic
+
+    path = _tiny_clap(tmp_path)
+    critic = ClapMusicCritic(model=path)
+    assert critic.name == "clap" and critic.modality == "music"
+    t = np.arange(int(3.5 * 22050)) / 22050
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0)) * np.exp(-(t % 0.5) * 4)
+    music = Audio((0.2 * chord).astype(np.float32), 22050)  # 3.5 s at 22.05 kHz: resampled, 4 windows
+    r = critic.score(music)
+    assert r.critic == "music/clap" and tuple(r.native) == QUADS
+    assert sum(r.native.values()) == pytest.approx(1.0, abs=1e-5)
+    assert all(-1.0 <= x <= 1.0 for x in (r.valence, r.arousal, r.dominance))
+    assert r.details["windows"] == len(r.series) == 4  # 1 s windows of the tiny model
+    assert critic.score(music).native == pytest.approx(r.native)  # deterministic
+
+
+def test_clap_critic_errors(tmp_path, monkeypatch):
+    from conditioning.registry import BackendUnavailable
+    from critics.music.clap import MODEL_ENV, ClapMusicCritic
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    with pytest.raises(BackendUnavailable, match="local CLAP checkpoint"):
+        ClapMusicCritic().score(Audio(np.ones(16000, np.float32), 16000))
+    pytest.importorskip("transformers")
+    pytest.importorskip("torch")
+    with pytest.raises(BackendUnavailable, match="no CLAP checkpoint"):
+        ClapMusicCritic(model=tmp_path).score(Audio(np.ones(16000, np.float32), 16000))
+    with pytest.raises(ValueError, match="prompts"):
+        ClapMusicCritic(prompts={"Q1": ("happy",)})

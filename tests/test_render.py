@@ -1,0 +1,134 @@
+"""The FluidSynth MIDI renderer (conditioning.render): duration, level, re-voicing, soundfonts, errors."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pretty_midi = pytest.importorskip("pretty_midi")
+
+from conditioning.media import Audio, MediaError  # noqa: E402
+from conditioning import render  # noqa: E402
+from conditioning.render import (  # noqa: E402
+    RenderError,
+    SoundfontNotFoundError,
+    find_soundfont,
+    integrated_loudness,
+    list_soundfonts,
+    render_midi,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_soundfont():
+    try:
+        find_soundfont()
+    except SoundfontNotFoundError as exc:
+        pytest.skip(f"no soundfont here ({exc})")
+    try:
+        import fluidsynth  # noqa: F401
+    except (ImportError, OSError):
+        if shutil.which("fluidsynth") is None:
+            pytest.skip("neither pyfluidsynth nor the fluidsynth command is installed (Debian: fluidsynth)")
+
+
+def tiny_midi(velocity: int = 90, program: int = 0) -> "pretty_midi.PrettyMIDI":
+    """C major triad then a four-note melody; the last note ends at 2.0 s."""
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=program)
+    for p in (60, 64, 67):
+        inst.notes.append(pretty_midi.Note(velocity, p, 0.0, 1.0))
+    for i, p in enumerate((72, 74, 76, 79)):
+        inst.notes.append(pretty_midi.Note(velocity, p, 1.0 + 0.25 * i, 1.25 + 0.25 * i))
+    pm.instruments.append(inst)
+    return pm
+
+
+def spectrum(audio: Audio) -> np.ndarray:
+    y = audio.samples[: int(2.0 * audio.rate)]
+    frames = np.lib.stride_tricks.sliding_window_view(y, 2048)[::512] * np.hanning(2048)
+    mag = np.abs(np.fft.rfft(frames, axis=1)).mean(axis=0)
+    return mag / mag.sum()
+
+
+def test_renders_non_silent_audio_of_the_right_duration():
+    audio = render_midi(tiny_midi(), rate=22050)
+    assert isinstance(audio, Audio) and audio.rate == 22050 and audio.samples.ndim == 1
+    assert audio.samples.dtype == np.float32
+    assert audio.duration_s == pytest.approx(2.0 + 1.0, abs=0.01)  # last note end + 1 s release tail
+    assert np.sqrt(np.mean(audio.samples[: audio.rate * 2] ** 2)) > 0.01
+    assert np.max(np.abs(audio.samples)) <= 0.99 + 1e-6
+
+
+def test_loudness_normalised_and_path_input(tmp_path):
+    path = tmp_path / "tiny.mid"
+    tiny_midi(velocity=30).write(str(path))
+    soft = render_midi(path, rate=16000)
+    loud = render_midi(tiny_midi(velocity=120), rate=16000)
+    for a in (soft, loud):  # -16 LUFS, unless the peak ceiling (0.99) had to pull the level down
+        lufs, peak = integrated_loudness(a.samples, a.rate), np.max(np.abs(a.samples))
+        assert lufs == pytest.approx(-16.0, abs=0.1) or (peak == pytest.approx(0.99, abs=1e-3) and lufs < -16.0)
+    # with a fixed gain instead, velocity still changes the level
+    soft_raw = render_midi(path, rate=16000, gain_db=0.0)
+    loud_raw = render_midi(tiny_midi(velocity=120), rate=16000, gain_db=0.0)
+    assert integrated_loudness(loud_raw.samples, 16000) > integrated_loudness(soft_raw.samples, 16000) + 6
+
+
+def test_program_override_changes_the_spectrum():
+    pm = tiny_midi()
+    piano = spectrum(render_midi(pm))
+    strings = spectrum(render_midi(pm, programs=48))
+    organ = spectrum(render_midi(pm, programs=[19]))
+    assert np.abs(piano - strings).sum() > 0.2
+    assert np.abs(piano - organ).sum() > 0.2
+    assert pm.instruments[0].program == 0  # the caller's MIDI is not modified
+    with pytest.raises(RenderError, match="0..127"):
+        render_midi(pm, programs=200)
+
+
+def test_same_input_same_output():
+    a, b = render_midi(tiny_midi()), render_midi(tiny_midi())
+    assert np.array_equal(a.samples, b.samples)
+
+
+def test_unreadable_or_empty_midi_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"this is not a MIDI file")
+    with pytest.raises(RenderError, match="cannot read .* as a Standard MIDI File") as info:
+        render_midi(bad)
+    assert isinstance(info.value, MediaError) and isinstance(info.value, ValueError)
+    with pytest.raises(RenderError, match="does not exist"):
+        render_midi(tmp_path / "missing.mid")
+    with pytest.raises(RenderError, match="no notes"):
+        render_midi(pretty_midi.PrettyMIDI())
+
+
+def test_soundfont_resolution(monkeypatch, tmp_path):
+    fonts = list_soundfonts()
+    assert fonts and all(f.suffix.lower() in (".sf2", ".sf3") for f in fonts)
+    assert find_soundfont(str(fonts[0])) == fonts[0]
+    assert find_soundfont(fonts[-1].stem.lower()).stem == fonts[-1].stem
+    monkeypatch.setenv(render.SOUNDFONT_ENV, str(fonts[-1]))
+    assert find_soundfont() == fonts[-1]
+    monkeypatch.delenv(render.SOUNDFONT_ENV)
+    with pytest.raises(SoundfontNotFoundError, match="fluid-soundfont-gm"):
+        find_soundfont(tmp_path / "nope.sf2")
+    with pytest.raises(SoundfontNotFoundError, match="installed"):
+        find_soundfont("no-such-font")
+    monkeypatch.setattr(render, "SOUNDFONT_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(render, "_pretty_midi_soundfont", lambda: None)
+    with pytest.raises(SoundfontNotFoundError, match="apt-get install fluidsynth fluid-soundfont-gm"):
+        render_midi(tiny_midi())
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="the fluidsynth command is not installed")
+def test_command_line_fallback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ImportError("pretend libfluidsynth cannot load")
+
+    monkeypatch.setattr(render, "_render_binding", broken)
+    audio = render_midi(tiny_midi(), soundfont="TimGM6mb" if any(
+        f.stem.lower() == "timgm6mb" for f in list_soundfonts()) else None)
+    assert audio.duration_s == pytest.approx(3.0, abs=0.01)
+    assert np.sqrt(np.mean(audio.samples[: audio.rate * 2] ** 2)) > 0.01
