@@ -11,15 +11,18 @@ GENERATORS: dict[str, str] = {
     "speech/piper": "generators.speech.piper:PiperSpeech",
     "speech/festival": "generators.speech.festival:FestivalSpeech",
     "speech/coqui": "generators.speech.coqui:CoquiSpeech",
+    "music/composer": "generators.music.composer:ComposerMusic",
+    "music/musicgen": "generators.music.musicgen:MusicGenMusic",
+    "music/audiocraft": "generators.music.audiocraft_backend:AudiocraftMusic",
 }
 
 #: extra that provides each backend's dependencies, for error messages
-EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui"}
+EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "music/musicgen": "neural"}
 
 #: what ``auto`` tries, in order: the first whose module imports wins
 AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival")}
 
-DEFAULTS: dict[str, str] = {"speech": "piper"}
+DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer"}
 
 MODALITIES = ("speech", "music", "face", "image")
 

@@ -80,6 +80,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return generate_file(args)
 
 
+def cmd_session(args: argparse.Namespace) -> int:
+    from studio.session import run_session_cli
+
+    return run_session_cli(args)
+
+
 def _unavailable(what: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         print(f"emostudio {what}: not available yet in this version of Emotion Studio", file=sys.stderr)
@@ -146,8 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--minutes", type=float, default=15)
     s.add_argument("--clip", type=float, default=30)
     s.add_argument("--out", required=True)
+    s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--loop", type=int, default=0, help="re-take clips that miss their target, up to N times")
+    s.add_argument("--workers", type=int, default=1, help="render processes")
+    s.add_argument("--backend", help="music backend (default: composer)")
+    s.add_argument("--critic", help="music critic (default: embedded)")
+    s.add_argument("--soundfont", help="General MIDI soundfont path or name")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_unavailable("session"))
+    s.set_defaults(func=cmd_session)
 
     d = sub.add_parser("dataset", help="build a labelled synthetic dataset from a spec file")
     d.add_argument("spec")

@@ -14,7 +14,7 @@ from conditioning import VOCABULARY, Emotion, plan_iso
 EXAMPLE_SPECS = ("joy:0.6+surprise:0.4", "anger@0.3", "v=0.7,a=0.5", "bittersweet", "quietly hopeful")
 
 #: modality -> "module:function" returning an HTML fragment for the demo page, given the output folder
-MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech"}
+MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech", "music": "studio.demo_music:demo_music"}
 
 
 def _modality_sections(out: Path) -> str:

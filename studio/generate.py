@@ -23,8 +23,17 @@ def generate_file(args: argparse.Namespace) -> int:
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options)
     out = save_media(Path(args.out), result.media)
+    extras = dict(result.best.result.extras)
+    midi_bytes = extras.pop("midi_bytes", None)
+    if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
+        from conditioning.media import atomic_path
+
+        midi_path = out.with_suffix(".mid")
+        with atomic_path(midi_path) as tmp:
+            tmp.write_bytes(midi_bytes)
+        extras["midi"] = str(midi_path)
     report = {"file": str(out), **result.to_json(),
-              **{k: v for k, v in result.best.result.extras.items() if isinstance(v, (str, int, float, list, dict))}}
+              **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
     Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.json:
         print(json.dumps(report, ensure_ascii=False))

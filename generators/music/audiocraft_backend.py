@@ -1,0 +1,102 @@
+"""Optional adapter: MusicGen through Meta's audiocraft, used only where ``import audiocraft`` works.
+
+Why optional: audiocraft 1.3.0 pins torch==2.1.0 and av==11.0.0 (no Python 3.11 wheel), so it cannot be
+installed beside this project's torch 2.13 (DESIGN.md section 6). `music/musicgen` runs the same weights
+through transformers and is the supported neural path; this adapter exists for an environment built around
+audiocraft (e.g. a separate venv with torch 2.1). It shares the MusicGen prompt and chroma helpers
+(`generators.music.theory`) so both backends read an emotion the same way. Weights load from a local folder
+or a name audiocraft has cached; the MusicGen weights are CC-BY-NC 4.0 (recorded in the provenance).
+Registry key (when the lead adds it): ``music/audiocraft``.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from conditioning.media import Audio
+from conditioning.registry import BackendUnavailable
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.music.theory import prompt_text
+
+LICENCE = "MusicGen weights (Meta): CC-BY-NC-4.0, non-commercial use only"
+
+
+@dataclass(frozen=True)
+class AudiocraftConfig:
+    """`model`: a local folder or a cached audiocraft name (facebook/musicgen-small, ...); sampling as in the
+    MusicGen paper (top-k 250, classifier-free guidance 3.0); `max_duration_s` is audiocraft's own
+    continuation limit for one call."""
+
+    model: str | None = None
+    top_k: int = 250
+    cfg_coef: float = 3.0
+    min_duration_s: float = 1.0
+    max_duration_s: float = 120.0
+    default_duration_s: float = 10.0
+    licence: str = LICENCE
+
+
+class AudiocraftMusic:
+    """MusicGen via audiocraft (optional; raises `BackendUnavailable` where audiocraft does not import)."""
+
+    modality = "music"
+    name = "audiocraft"
+
+    def __init__(self, config: AudiocraftConfig | None = None, **overrides: Any) -> None:
+        known = {f.name for f in fields(AudiocraftConfig)}
+        if set(overrides) - known:
+            raise GenerationError(f"unknown option(s) {sorted(set(overrides) - known)} for music/audiocraft; known: {sorted(known)}")
+        self.config = replace(config or AudiocraftConfig(), **overrides)
+        self._model = None
+        self._lock = threading.Lock()
+
+    def load(self):
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            try:
+                from audiocraft.models import MusicGen
+            except ImportError:
+                raise BackendUnavailable(
+                    "music/audiocraft needs the 'audiocraft' package, which cannot be installed beside torch 2.13 "
+                    "(it pins torch 2.1); use music/musicgen (the same weights through transformers)") from None
+            name = self.config.model or os.environ.get("EMOSTUDIO_MUSICGEN")
+            if not name:
+                raise BackendUnavailable("music/audiocraft needs model=FOLDER_OR_NAME (or $EMOSTUDIO_MUSICGEN)")
+            self._model = MusicGen.get_pretrained(name)
+            return self._model
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        cfg = self.config
+        d = cfg.default_duration_s if request.duration_s is None else float(request.duration_s)
+        if not (math.isfinite(d) and cfg.min_duration_s <= d <= cfg.max_duration_s):
+            raise GenerationError(f"music duration {d:g} s is out of range: music/audiocraft writes "
+                                  f"{cfg.min_duration_s:g} to {cfg.max_duration_s:g} s")
+        import torch
+
+        t0 = time.perf_counter()
+        model = self.load()
+        model.set_generation_params(duration=d, use_sampling=True, top_k=cfg.top_k, cfg_coef=cfg.cfg_coef)
+        text = prompt_text(request.emotion_at(d / 2), request.prompt)
+        melody = (request.options or {}).get("melody")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(request.seed) & 0x7FFFFFFF)
+            if melody is not None and hasattr(model, "generate_with_chroma"):
+                # audiocraft computes its own chroma from the waveform (its ChromaExtractor)
+                wav = torch.from_numpy(np.asarray(melody.mono().samples, dtype=np.float32))[None, None]
+                out = model.generate_with_chroma([text], wav, melody.rate)
+            else:
+                out = model.generate([text])
+        y = out[0].mean(dim=0).cpu().numpy()[: int(round(d * model.sample_rate))]
+        prov = Provenance("music/audiocraft", str(self.config.model), cfg.licence, request.seed)
+        return GenerationResult(Audio(y.astype(np.float32), int(model.sample_rate)), {"prompt": text}, prov,
+                                {"total_s": time.perf_counter() - t0}, {})
+
+
+__all__ = ["AudiocraftConfig", "AudiocraftMusic"]

@@ -1,0 +1,468 @@
+"""Music-therapy sessions: from the listener's current state to a target state by the iso principle.
+
+The iso principle (Altshuler 1948; Heiderscheit & Madson 2015) asks the music to meet the listener where they
+are, then lead them step by step to where they want to be. `conditioning.plan_iso` turns that into one target
+emotion per clip with bounded steps; this module turns the plan into music and checks it:
+
+1. plan: `plan_iso(current, target, minutes, clip_s, max_step)` (PlanError for impossible plans);
+2. compose: ONE continuous piece following the plan's trajectory bar by bar (the composer's tempo ramps,
+   phrase-boundary modulations and instrument fades), so clip boundaries are not seams: tempo, key and
+   voice leading carry across them;
+3. render: the MIDI in chunks split at clip boundaries, each chunk holding the notes that start in it and
+   rendered with its release tail, then overlap-added (FluidSynth is linear, so the sum is the same music as
+   one long render; chunks can render in parallel, ``workers``). Where the closed loop replaces a clip with
+   a corrected take, the takes are joined with an equal-power crossfade;
+4. measure: every clip's audio scored by the music critic (through `Studio`), target vs reading per clip;
+5. write: session audio (one file, loudness-normalised as a whole so the session's own dynamics remain),
+   the MIDI, ``plan.json`` (per clip: target, reading, fidelity, controls) and ``plot.png`` (planned vs
+   measured path on the valence-arousal plane).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from conditioning import Emotion, plan_iso
+from conditioning.errors import PlanError
+from conditioning.media import Audio, atomic_path, save_audio
+
+MIN_CLIP_S = 5.0  #: shorter clips hold less than two bars of slow music: too short to judge or to lead
+CRITIC_MIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """How a session is built.
+
+    - `backend`: the music generator (must produce a score with MIDI, i.e. ``composer``);
+    - `critic`: the music critic's name (None: the modality's default); `measure`: False skips scoring;
+    - `workers`: processes rendering chunks in parallel (1 = in this process);
+    - `loop`: correction rounds; each re-composes with the off-target clips' keyframes moved against the
+      measured error and keeps, per clip, the best take (joined by `crossfade_s` crossfades);
+    - `audio_name`: file name of the session audio (.wav or .flac).
+    """
+
+    seed: int = 0
+    max_step: float | None = None
+    backend: str = "composer"
+    critic: str | None = None
+    measure: bool = True
+    workers: int = 1
+    loop: int = 0
+    threshold: float = 0.85
+    crossfade_s: float = 1.0
+    rate: int = 22050
+    soundfont: str | None = None
+    target_lufs: float = -16.0
+    fade_out_s: float = 3.0
+    audio_name: str = "session.wav"
+
+
+@dataclass
+class ClipReport:
+    index: int
+    start_s: float
+    end_s: float
+    target: Emotion
+    reading: Any = None  #: critics.base.Reading or None
+    fidelity: float | None = None
+    round: int = 0
+    controls: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        t = self.target.to_json()
+        return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "target": {k: t[k] for k in ("valence", "arousal", "dominance", "mix")},
+                "reading": None if self.reading is None else self.reading.to_json(),
+                "fidelity": None if self.fidelity is None else round(self.fidelity, 4),
+                "round": self.round, "controls": self.controls}
+
+
+@dataclass
+class SessionResult:
+    audio: Path
+    midi: Path
+    plan: Path
+    plot: Path
+    clips: list[ClipReport]
+    summary: dict
+    timings: dict
+
+    def to_json(self) -> dict:
+        return {"audio": str(self.audio), "midi": str(self.midi), "plan": str(self.plan), "plot": str(self.plot),
+                "clips": [c.to_json() for c in self.clips], "summary": self.summary,
+                "timings": {k: round(v, 3) for k, v in self.timings.items()}}
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+
+
+def _chunk_midi(pm, t0: float, t1: float):
+    """The notes of ``pm`` that start in [t0, t1), shifted to start at 0, with each part's controller state
+    at t0 restated at time 0 (so expression fades and reverb sends continue across the cut)."""
+    import pretty_midi
+
+    out = pretty_midi.PrettyMIDI(resolution=pm.resolution)
+    for inst in pm.instruments:
+        notes = [pretty_midi.Note(n.velocity, n.pitch, n.start - t0, n.end - t0) for n in inst.notes if t0 <= n.start < t1]
+        if not notes:
+            continue
+        part = pretty_midi.Instrument(inst.program, inst.is_drum, inst.name)
+        part.notes = notes
+        last_end = max(n.end for n in notes) + t0
+        state: dict[int, int] = {}
+        for cc in sorted(inst.control_changes, key=lambda c: c.time):
+            if cc.time < t0:
+                state[cc.number] = cc.value
+            elif cc.time <= last_end:
+                part.control_changes.append(pretty_midi.ControlChange(cc.number, cc.value, cc.time - t0))
+        part.control_changes[:0] = [pretty_midi.ControlChange(k, v, 0.0) for k, v in state.items()]
+        out.instruments.append(part)
+    return out
+
+
+def _render_chunk(payload: tuple) -> np.ndarray:
+    """Worker: render MIDI bytes at a fixed gain (the session is normalised as a whole afterwards)."""
+    import io
+
+    import pretty_midi
+
+    from conditioning.render import render_midi
+
+    midi_bytes, rate, soundfont = payload
+    pm = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
+    return render_midi(pm, rate=rate, soundfont=soundfont, gain_db=0.0, tail_s=2.0, peak=1.0).samples
+
+
+def render_chunked(pm, total_s: float, cuts: Sequence[float], *, rate: int = 22050, soundfont=None,
+                   workers: int = 1) -> np.ndarray:
+    """Render ``pm`` as chunks between ``cuts`` (seconds) and overlap-add them into ``total_s`` seconds of
+    audio at a fixed gain (not normalised). Chunks render in ``workers`` processes."""
+    import io
+
+    edges = [0.0, *sorted(c for c in cuts if 0 < c < total_s), math.inf]
+    payloads, offsets = [], []
+    for t0, t1 in zip(edges, edges[1:]):
+        sub = _chunk_midi(pm, t0, t1)
+        if not sub.instruments:
+            continue
+        buf = io.BytesIO()
+        sub.write(buf)
+        payloads.append((buf.getvalue(), rate, None if soundfont is None else str(soundfont)))
+        offsets.append(t0)
+    if workers > 1 and len(payloads) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(payloads))) as pool:
+            parts = list(pool.map(_render_chunk, payloads))
+    else:
+        parts = [_render_chunk(p) for p in payloads]
+    n = int(round(total_s * rate))
+    y = np.zeros(n + 4 * rate, dtype=np.float64)
+    for t0, part in zip(offsets, parts):
+        i = int(round(t0 * rate))
+        m = min(len(part), len(y) - i)
+        y[i:i + m] += part[:m]
+    return y[:n]
+
+
+def crossfade_join(a: np.ndarray, b: np.ndarray, at: int, width: int) -> np.ndarray:
+    """``a`` before sample ``at`` and ``b`` after it, with an equal-power crossfade of ``width`` samples
+    centred on ``at`` (both signals must cover the whole span)."""
+    out = a.copy()
+    lo, hi = max(0, at - width // 2), min(len(a), at + width // 2)
+    if hi > lo:
+        u = np.linspace(0.0, 1.0, hi - lo)
+        out[lo:hi] = a[lo:hi] * np.cos(0.5 * np.pi * u) + b[lo:hi] * np.sin(0.5 * np.pi * u)
+    out[hi:] = b[hi:]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ builder
+
+
+def _generator(studio, backend: str):
+    from conditioning.registry import BackendUnavailable
+
+    try:
+        return studio.generator("music", backend)
+    except BackendUnavailable:
+        if backend != "composer":
+            raise
+        from generators.music.composer import ComposerMusic  # not registered yet: use it directly
+
+        return ComposerMusic()
+
+
+def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: str | Path, *,
+                  minutes: float = 15.0, clip_s: float = 30.0, config: SessionConfig | None = None,
+                  studio=None, **overrides: Any) -> SessionResult:
+    """Plan, compose, render, measure and write a session (see the module docstring for the steps)."""
+    from generators.base import GenerationRequest
+
+    cfg = replace(config or SessionConfig(), **overrides)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s) and clip_s >= MIN_CLIP_S):
+        raise PlanError(f"clip length {clip_s!r} s is too short: clips must last at least {MIN_CLIP_S:g} s "
+                        "(the critic and a musical phrase both need a few bars)")
+    if studio is None:
+        from studio.studio import Studio
+
+        studio = Studio(threshold=cfg.threshold)
+    gen = _generator(studio, cfg.backend)
+    total = float(minutes) * 60.0
+    max_total = getattr(getattr(gen, "config", None), "max_duration_s", 1800.0)
+    if not (math.isfinite(total) and 0 < total <= max_total):
+        raise PlanError(f"a session of {minutes:g} min is out of range: the music/{cfg.backend} generator writes at "
+                        f"most {max_total / 60:g} min in one piece")
+    plan = plan_iso(current, target, minutes, clip_s, max_step=cfg.max_step)
+    if plan.clips[-1].end_s - plan.clips[-1].start_s < CRITIC_MIN_S and len(plan.clips) > 1:
+        pass  # a short last clip is still played; it is measured together with nothing else (see _measure)
+    timings["plan_s"] = time.perf_counter() - t0
+
+    options = {"soundfont": cfg.soundfont} if cfg.soundfont else {}
+    base = GenerationRequest(plan.current, plan.trajectory(), seed=cfg.seed, duration_s=total, options=options)
+    critic = None
+    critic_error = None
+    if cfg.measure:
+        from conditioning.registry import BackendUnavailable
+
+        try:
+            critic = studio.critic("music", cfg.critic)
+        except BackendUnavailable as exc:
+            critic_error = str(exc)
+
+    clips = [ClipReport(c.index, c.start_s, c.end_s, c.emotion) for c in plan.clips]
+    best_audio: np.ndarray | None = None
+    score = None
+    request = base
+    for rnd in range(cfg.loop + 1):
+        t = time.perf_counter()
+        score = gen.compose(request)
+        timings["compose_s"] = timings.get("compose_s", 0.0) + time.perf_counter() - t
+        t = time.perf_counter()
+        cuts = _cuts(plan, cfg.workers)
+        y = render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont, workers=cfg.workers)
+        timings["render_s"] = timings.get("render_s", 0.0) + time.perf_counter() - t
+        t = time.perf_counter()
+        readings = _measure(critic, y, cfg.rate, clips) if critic is not None else [None] * len(clips)
+        timings["measure_s"] = timings.get("measure_s", 0.0) + time.perf_counter() - t
+        improved = []
+        for clip, reading in zip(clips, readings):
+            fid = None if reading is None else _fidelity(clip.target, reading)
+            if rnd == 0 or (fid is not None and (clip.fidelity is None or fid > clip.fidelity)):
+                clip.reading, clip.fidelity, clip.round = reading, fid, rnd
+                clip.controls = _clip_controls(score, clip)
+                improved.append(clip.index)
+        if best_audio is None:
+            best_audio = y
+        else:  # splice the clips this round improved, with crossfades at their edges
+            width = int(cfg.crossfade_s * cfg.rate)
+            for i in improved:
+                c = clips[i]
+                a0, a1 = int(c.start_s * cfg.rate), int(c.end_s * cfg.rate)
+                spliced = crossfade_join(best_audio, y, a0, width) if a0 > 0 else y.copy()
+                best_audio = crossfade_join(spliced, best_audio, a1, width) if a1 < len(y) else spliced
+        off = [c for c in clips if c.fidelity is not None and c.fidelity < cfg.threshold]
+        if rnd == cfg.loop or critic is None or not off:
+            break
+        request = replace(base, trajectory=_corrected(plan, clips))
+
+    t = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    from conditioning.render import integrated_loudness
+
+    y = best_audio
+    loud = integrated_loudness(y, cfg.rate)
+    if math.isfinite(loud):
+        y = y * 10 ** ((cfg.target_lufs - loud) / 20)
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak > 0.99:
+        y = y * (0.99 / peak)
+    fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
+    if fade:
+        y[-fade:] *= np.linspace(1, 0, fade) ** 2
+    audio_path = save_audio(out / cfg.audio_name, Audio(y.astype(np.float32), cfg.rate))
+    midi_path = out / "session.mid"
+    with atomic_path(midi_path) as tmp:
+        tmp.write_bytes(score.midi_bytes())
+    summary = _summary(clips, critic, critic_error, plan)
+    plan_path = out / "plan.json"
+    doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes, "clip_s": clip_s,
+           "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
+           "critic": getattr(critic, "name", None) and f"music/{critic.name}", "summary": summary,
+           "provenance": _provenance(gen, cfg), "sections": score.sections(), "clips": [c.to_json() for c in clips]}
+    with atomic_path(plan_path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    plot_path = plot_session(plan, clips, out / "plot.png")
+    timings["write_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
+
+
+def _provenance(gen, cfg: SessionConfig) -> dict:
+    """Backend, soundfont and licence of the session's audio (the composition itself is procedural)."""
+    from conditioning.render import find_soundfont
+    from generators.music.composer import VERSION, soundfont_licence
+
+    font = find_soundfont(cfg.soundfont)
+    return {"backend": f"music/{cfg.backend}", "version": VERSION, "seed": cfg.seed, "soundfont": font.name,
+            "licence": soundfont_licence(font)}
+
+
+def _cuts(plan, workers: int) -> list[float]:
+    """Chunk boundaries at clip boundaries: one chunk per worker (loading a soundfont costs ~0.4 s a chunk)."""
+    if workers <= 1:
+        return []
+    starts = [c.start_s for c in plan.clips[1:]]
+    k = min(workers, len(plan.clips))
+    return [starts[round(i * len(plan.clips) / k) - 1] for i in range(1, k)]
+
+
+def _measure(critic, y: np.ndarray, rate: int, clips: list[ClipReport]) -> list:
+    out = []
+    for c in clips:
+        a, b = int(c.start_s * rate), int(c.end_s * rate)
+        if (b - a) / rate < CRITIC_MIN_S:  # a very short last clip: judge the last CRITIC_MIN_S seconds
+            a = max(0, b - int(CRITIC_MIN_S * rate))
+        seg = Audio(y[a:b].astype(np.float32), rate)
+        try:
+            out.append(critic.score(seg))
+        except ValueError:  # CriticError (silent, too short): leave this clip unmeasured
+            out.append(None)
+    return out
+
+
+def _fidelity(target: Emotion, reading) -> float:
+    from conditioning.metrics import fidelity
+
+    return fidelity(target, reading.emotion)
+
+
+def _clip_controls(score, clip: ClipReport) -> dict:
+    """Mean tempo and the modes/keys heard in the clip (what the composer set)."""
+    bars = [b for b in score.bars if clip.start_s <= b.start_s < clip.end_s] or score.bars[-1:]
+    phrases = [p for p in score.phrases if any(p.first_bar <= b.index < p.first_bar + p.n_bars for b in bars)]
+    from generators.music.theory import NOTE_NAMES
+
+    keys = list(dict.fromkeys(f"{NOTE_NAMES[p.tonic]} {p.mode}" for p in phrases))
+    return {"tempo_bpm": round(float(np.mean([b.bpm for b in bars])), 1), "keys": keys,
+            "velocity": round(float(np.mean([b.controls.velocity for b in bars])), 1)}
+
+
+def _corrected(plan, clips: list[ClipReport]):
+    """The plan's trajectory with each measured clip's keyframe moved against its error (gain 0.8)."""
+    from conditioning.trajectory import Keyframe, Trajectory
+
+    keys = []
+    for c in clips:
+        e = c.target
+        if c.reading is not None:
+            v = max(-1.0, min(1.0, e.valence + 0.8 * (e.valence - c.reading.valence)))
+            a = max(-1.0, min(1.0, e.arousal + 0.8 * (e.arousal - c.reading.arousal)))
+            e = Emotion.from_vad(v, a, e.dominance)
+        keys.append(Keyframe((c.start_s + c.end_s) / 2, e))
+    return Trajectory(tuple(keys))
+
+
+def _summary(clips: list[ClipReport], critic, critic_error, plan) -> dict:
+    measured = [c for c in clips if c.reading is not None]
+    out: dict[str, Any] = {"clips": len(clips), "measured": len(measured),
+                           "largest_planned_step": round(max(plan.steps(), default=0.0), 4)}
+    if critic_error:
+        out["critic_error"] = critic_error
+    if measured:
+        from conditioning.metrics import ccc
+
+        tv = [c.target.valence for c in measured]
+        ta = [c.target.arousal for c in measured]
+        mv = [c.reading.valence for c in measured]
+        ma = [c.reading.arousal for c in measured]
+        quad = lambda v, a: (v >= 0, a >= 0)  # noqa: E731
+        out.update({
+            "mean_fidelity": round(float(np.mean([c.fidelity for c in measured])), 4),
+            "quadrant_agreement": round(float(np.mean([quad(*t) == quad(*m) for t, m in zip(zip(tv, ta), zip(mv, ma))])), 4),
+            "ccc_valence": round(ccc(tv, mv), 4) if len(measured) >= 2 else None,
+            "ccc_arousal": round(ccc(ta, ma), 4) if len(measured) >= 2 else None,
+            "direction_valence": round(float(np.mean(mv[-max(1, len(mv) // 4):]) - np.mean(mv[:max(1, len(mv) // 4)])), 4),
+            "direction_arousal": round(float(np.mean(ma[-max(1, len(ma) // 4):]) - np.mean(ma[:max(1, len(ma) // 4)])), 4),
+        })
+    return out
+
+
+def plot_session(plan, clips: list[ClipReport], path: str | Path) -> Path:
+    """Planned vs measured path on the valence-arousal plane (PNG, matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(6.5, 6.5), dpi=110)
+    ax.axhline(0, color="#bbb", lw=0.8)
+    ax.axvline(0, color="#bbb", lw=0.8)
+    pv = [c.target.valence for c in clips]
+    pa = [c.target.arousal for c in clips]
+    ax.plot(pv, pa, "-", color="#4477aa", lw=1.5, label="planned")
+    sc = ax.scatter(pv, pa, c=range(len(pv)), cmap="viridis", s=28, zorder=3)
+    measured = [c for c in clips if c.reading is not None]
+    if measured:
+        mv = [c.reading.valence for c in measured]
+        ma = [c.reading.arousal for c in measured]
+        for c in measured:
+            ax.plot([c.target.valence, c.reading.valence], [c.target.arousal, c.reading.arousal], color="#cc6677",
+                    lw=0.5, alpha=0.6)
+        ax.plot(mv, ma, ":", color="#cc6677", lw=1)
+        ax.scatter(mv, ma, c=[c.index for c in measured], cmap="viridis", marker="x", s=40, zorder=4,
+                   vmin=0, vmax=max(1, len(clips) - 1), label="measured")
+    fig.colorbar(sc, ax=ax, label="clip index")
+    ax.annotate(f"start: {plan.current.top}", (pv[0], pa[0]), xytext=(5, 5), textcoords="offset points")
+    ax.annotate(f"target: {plan.target.top}", (pv[-1], pa[-1]), xytext=(5, -12), textcoords="offset points")
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
+           title=f"Session: {len(clips)} clips, planned vs measured")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+def run_session_cli(args) -> int:
+    """``emostudio session --from SPEC --to SPEC --minutes M --clip S --out DIR [--json]`` (DESIGN.md 8).
+
+    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont."""
+    cfg = SessionConfig(seed=int(getattr(args, "seed", 0) or 0), max_step=getattr(args, "max_step", None),
+                        workers=int(getattr(args, "workers", 1) or 1), loop=int(getattr(args, "loop", 0) or 0),
+                        backend=getattr(args, "backend", None) or "composer", critic=getattr(args, "critic", None),
+                        soundfont=getattr(args, "soundfont", None))
+    result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
+    doc = result.to_json()
+    if getattr(args, "json", False):
+        print(json.dumps(doc, ensure_ascii=False))
+        return 0
+    s = result.summary
+    print(f"wrote {result.audio} ({len(result.clips)} clips of {args.clip:g} s), {result.midi}, {result.plan}, {result.plot}")
+    if s.get("measured"):
+        print(f"  measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
+              f"{s['quadrant_agreement']:.0%}, valence moved {s['direction_valence']:+.2f}, arousal moved "
+              f"{s['direction_arousal']:+.2f} (start -> end)")
+    elif s.get("critic_error"):
+        print(f"  not measured: {s['critic_error']}")
+    print(f"  {result.timings['total_s']:.1f} s")
+    return 0
+
+
+__all__ = ["ClipReport", "SessionConfig", "SessionResult", "build_session", "crossfade_join", "plot_session",
+           "render_chunked", "run_session_cli"]

@@ -1,0 +1,218 @@
+"""The embedded music composer: cues follow the emotion (measured on the audio), determinism, structure, errors.
+
+Measured on the rendered audio with librosa: tempo (beat tracker), mode (best Krumhansl-Kessler major minus
+best minor correlation of the mean chroma), onset rate, and level. The audio is loudness-normalised by default,
+so the dynamics test renders with ``normalise=False`` (fixed synthesiser gain: velocity is heard as level).
+"""
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+
+pretty_midi = pytest.importorskip("pretty_midi")
+librosa = pytest.importorskip("librosa")
+
+from conditioning import Emotion, Trajectory  # noqa: E402
+from generators.base import GenerationError, GenerationRequest  # noqa: E402
+from generators.music import theory as T  # noqa: E402
+from generators.music.composer import ComposerMusic, controls_for  # noqa: E402
+
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_synth():
+    from conditioning.render import SoundfontNotFoundError, find_soundfont
+
+    try:
+        find_soundfont()
+    except SoundfontNotFoundError as exc:
+        pytest.skip(f"no soundfont here ({exc})")
+    try:
+        import fluidsynth  # noqa: F401
+    except (ImportError, OSError):
+        if shutil.which("fluidsynth") is None:
+            pytest.skip("neither pyfluidsynth nor the fluidsynth command is installed (Debian: fluidsynth)")
+
+
+@pytest.fixture(scope="module")
+def composer() -> ComposerMusic:
+    """TimGM6mb (6 MB) loads in 0.05 s against FluidR3's 0.4 s per render: the tests render ~20 pieces."""
+    from conditioning.render import SoundfontNotFoundError, find_soundfont
+
+    try:
+        return ComposerMusic(soundfont=str(find_soundfont("TimGM6mb")))
+    except SoundfontNotFoundError:
+        return ComposerMusic()
+
+
+def req(spec, seed=0, duration=10.0, **kw) -> GenerationRequest:
+    return GenerationRequest(Emotion.parse(spec), seed=seed, duration_s=duration, **kw)
+
+
+def mode_score(y: np.ndarray, sr: int) -> float:
+    chroma = librosa.feature.chroma_stft(y=y, sr=sr, n_fft=4096).mean(axis=1)
+    best = lambda prof: max(np.corrcoef(chroma, np.roll(prof, k))[0, 1] for k in range(12))  # noqa: E731
+    return float(best(KK_MAJOR) - best(KK_MINOR))
+
+
+def tempo(y: np.ndarray, sr: int) -> float:
+    """librosa's global tempo (onset autocorrelation; no numba JIT, unlike beat_track: keeps the tests fast)."""
+    return float(np.atleast_1d(librosa.feature.tempo(y=y, sr=sr))[0])
+
+
+def onset_rate(y: np.ndarray, sr: int) -> float:
+    """Onsets per second: peaks of librosa's onset strength above mean + 0.5 sd, at least 50 ms apart."""
+    env = librosa.onset.onset_strength(y=y, sr=sr)
+    thr = env.mean() + 0.5 * env.std()
+    peaks = [i for i in range(1, len(env) - 1) if env[i] > thr and env[i] >= env[i - 1] and env[i] > env[i + 1]]
+    kept = [p for k, p in enumerate(peaks) if k == 0 or p - peaks[k - 1] >= 2]
+    return len(kept) / (len(y) / sr)
+
+
+# ---- the mapping (no audio) ------------------------------------------------------------------------------
+
+
+def test_controls_follow_the_cue_literature():
+    joy, sad, anger, calm = (controls_for(Emotion.parse(s)) for s in ("joy", "sadness", "anger", "calm"))
+    assert joy.tempo_bpm > calm.tempo_bpm and anger.tempo_bpm > sad.tempo_bpm
+    assert T.is_major(T.mode_for(joy.brightness, joy.tension)) and not T.is_major(T.mode_for(sad.brightness, sad.tension))
+    assert joy.register > sad.register
+    assert anger.velocity > calm.velocity and anger.dissonance > joy.dissonance
+    assert joy.gate < sad.gate  # staccato vs legato
+    assert joy.density > sad.density and anger.drums > calm.drums
+
+
+def test_overrides_and_offsets():
+    base = controls_for(Emotion.parse("calm"))
+    assert controls_for(Emotion.parse("calm"), {"tempo_bpm": 100.0}).tempo_bpm == 100.0
+    assert controls_for(Emotion.parse("calm"), {"arousal_offset": 0.5}).tempo_bpm > base.tempo_bpm
+
+
+# ---- theory --------------------------------------------------------------------------------------------
+
+
+def test_progressions_end_on_their_cadence():
+    rng = np.random.default_rng(0)
+    for slots in range(1, 9):
+        assert T.progression(rng, slots, "authentic")[-2:] == [4, 0][-slots:]
+        assert T.progression(rng, slots, "half")[-1] == 4
+    assert T.progression(rng, 4, "authentic")[0] == 0
+
+
+def test_voice_leading_moves_little():
+    prev = None
+    moves = []
+    for deg in (0, 3, 4, 0, 5, 1, 4, 0):
+        chord = T.diatonic_chord(0, "ionian", deg, cadential=True)
+        v = T.lead_voices(prev, chord, 52, 72, 4, 62)
+        assert {p % 12 for p in v} >= set(chord.pcs[:3])
+        if prev:
+            moves.append(sum(abs(a - b) for a, b in zip(prev, v)))
+        prev = v
+    assert max(moves) <= 10  # common tones held, the rest move by step
+
+
+def test_minor_dominant_has_a_leading_tone():
+    v = T.diatonic_chord(9, "aeolian", 4, cadential=True)  # E major in A minor
+    assert v.quality == "maj" and 8 in v.pcs
+
+
+def test_instrument_names_resolve():
+    assert T.program_number("flute") == 73 and T.program_number(48) == 48 and T.program_number("cello") == 42
+    with pytest.raises(ValueError, match="unknown instrument"):
+        T.program_number("kazoo")
+
+
+# ---- the audio -----------------------------------------------------------------------------------------
+
+
+def test_duration_midi_and_provenance(composer):
+    res = composer.generate(req("joy", duration=6.0))
+    assert res.media.rate == 22050 and res.media.duration_s == pytest.approx(6.0, abs=1e-3)
+    assert np.sqrt(np.mean(res.media.samples ** 2)) > 0.02
+    pm = pretty_midi.PrettyMIDI(io.BytesIO(res.extras["midi_bytes"]))
+    assert len(pm.instruments) >= 3 and pm.get_end_time() <= 6.0 + 1e-3
+    assert res.provenance.backend == "music/composer" and ("MIT" in res.provenance.licence or "GPL" in res.provenance.licence)
+    assert res.controls["mode"] == "ionian" and res.controls["tempo_bpm"] > 110
+    assert res.extras["sections"][-1]["cadence"] in ("authentic", "plagal")
+
+
+def test_same_seed_same_audio_other_seed_other_piece(composer):
+    a = composer.generate(req("tenderness", seed=3, duration=5.0))
+    b = composer.generate(req("tenderness", seed=3, duration=5.0))
+    c = composer.generate(req("tenderness", seed=4, duration=5.0))
+    assert a.extras["midi_bytes"] == b.extras["midi_bytes"]
+    assert np.array_equal(a.media.samples, b.media.samples)
+    assert a.extras["midi_bytes"] != c.extras["midi_bytes"]
+
+
+def test_joy_is_faster_and_more_major_than_sadness(composer):
+    joy = [composer.generate(req("joy", seed=s, duration=12.0)).media for s in (0, 1)]
+    sad = [composer.generate(req("sadness", seed=s, duration=12.0)).media for s in (0, 1)]
+    m = lambda xs, f: np.mean([f(a.samples, a.rate) for a in xs])  # noqa: E731
+    assert m(joy, tempo) > m(sad, tempo) + 5
+    assert m(joy, onset_rate) > 1.5 * m(sad, onset_rate)
+    assert m(joy, mode_score) > m(sad, mode_score) + 0.15
+    assert m(joy, mode_score) > 0.1
+
+
+def test_calm_is_softer_than_anger_without_normalisation(composer):
+    """Rendered with a fixed synthesiser gain (normalise=False): velocity (dynamics) is heard as level."""
+    rms_db = lambda a: 20 * np.log10(np.sqrt(np.mean(a.samples ** 2)) + 1e-9)  # noqa: E731
+    calm = composer.generate(req("calm", duration=8.0, options={"normalise": False})).media
+    anger = composer.generate(req("anger", duration=8.0, options={"normalise": False})).media
+    assert rms_db(anger) > rms_db(calm) + 6.0
+
+
+def test_trajectory_changes_within_the_piece(composer):
+    """sadness -> joy over 30 s: the last third is faster, busier and more major than the first."""
+    traj = Trajectory.of([(0.0, "sadness"), (8.0, "sadness"), (22.0, "joy"), (30.0, "joy")])
+    res = composer.generate(GenerationRequest(Emotion.parse("sadness"), trajectory=traj, seed=2, duration_s=30.0))
+    y, sr = res.media.samples, res.media.rate
+    first, last = y[: 10 * sr], y[-11 * sr: -1 * sr]
+    assert onset_rate(last, sr) > 1.5 * onset_rate(first, sr)
+    assert mode_score(last, sr) > mode_score(first, sr) + 0.1
+    assert res.controls["end"]["tempo_bpm"] > res.controls["tempo_bpm"] + 30
+    bpms = [b.bpm for b in res.extras["score"].bars]
+    assert max(abs(b1 / b0 - 1) for b0, b1 in zip(bpms, bpms[1:-1])) <= 0.05 + 1e-9  # ramps, no jumps
+
+
+def test_instrument_option_and_drums_off(composer):
+    res = composer.generate(req("joy", duration=4.0, options={"program": "flute", "drums": False}))
+    pm = pretty_midi.PrettyMIDI(io.BytesIO(res.extras["midi_bytes"]))
+    assert {i.program for i in pm.instruments} == {73} and not any(i.is_drum for i in pm.instruments)
+
+
+def test_correct_moves_against_the_error(composer):
+    class R:
+        valence, arousal = -0.5, 0.0
+
+    r = composer.correct(req("joy"), Emotion.parse("joy"), R())
+    assert r.controls["valence_offset"] > 0 and r.controls["arousal_offset"] > 0
+
+
+# ---- errors --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("duration", [0.5, 1e6, float("nan")])
+def test_duration_out_of_range(composer, duration):
+    with pytest.raises(GenerationError, match=r"out of range.*2 to 1800 s"):
+        composer.generate(req("joy", duration=duration))
+
+
+def test_unknown_instrument_soundfont_and_option(composer):
+    with pytest.raises(GenerationError, match="unknown instrument 'kazoo'"):
+        composer.generate(req("joy", options={"instruments": {"melody": "kazoo"}}))
+    with pytest.raises(GenerationError, match="unknown instrument role"):
+        composer.generate(req("joy", options={"instruments": {"vocals": 0}}))
+    with pytest.raises(GenerationError, match="soundfont"):
+        composer.generate(req("joy", options={"soundfont": "/nope/missing.sf2"}))
+    with pytest.raises(GenerationError, match="no soundfont named"):
+        composer.generate(req("joy", options={"soundfont": "NoSuchFont"}))
+    with pytest.raises(GenerationError, match="unknown music option"):
+        composer.generate(req("joy", options={"tempo": 3}))
