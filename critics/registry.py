@@ -13,12 +13,15 @@ CRITICS: dict[str, str] = {
     "image/clip": "critics.image.clip:ClipImageCritic",
     "music/embedded": "critics.music.embedded:EmbeddedMusicCritic",
     "music/clap": "critics.music.clap:ClapMusicCritic",
+    "speech/embedded": "critics.speech.embedded:EmbeddedSpeechCritic",
+    "speech/transformers": "critics.speech.transformers_critic:TransformersSpeechCritic",
 }
 
 #: extra that provides each critic's dependencies, for error messages
-EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural"}
+EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural", "speech/embedded": "speech",
+                          "speech/transformers": "neural"}
 
-DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded"}
+DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded", "speech": "embedded"}
 
 MODALITIES = ("speech", "music", "face", "image", "text")
 

@@ -125,13 +125,28 @@ class Studio:
                     raise
         return self.run_loop(generator, judge, request, loop)
 
+    @staticmethod
+    def _scorer(generator, critic, request: GenerationRequest):
+        """The critic's scoring function for this request. Where the generator can render a neutral take of
+        the same content and the critic can normalise against a reference (speech: the same voice and words),
+        the reference is made once and passed along, so the critic measures the emotion, not the voice."""
+        if critic is None:
+            return None
+        import inspect
+
+        if hasattr(generator, "neutral_reference") and "speaker_reference" in inspect.signature(critic.score).parameters:
+            reference = [generator.neutral_reference(request)]
+            return lambda media: critic.score(media, speaker_reference=reference)
+        return critic.score
+
     def run_loop(self, generator, critic, request: GenerationRequest, loop: int = 0) -> StudioResult:
         """The closed loop over any generator/critic pair (public so tests and sessions can drive it)."""
         t0 = time.perf_counter()
         rounds: list[Round] = []
+        score = self._scorer(generator, critic, request)
         for i in range(loop + 1):
             result = generator.generate(request)
-            reading = critic.score(result.media) if critic is not None else None
+            reading = score(result.media) if score is not None else None
             fid = fidelity(request.emotion, reading.emotion) if reading is not None else None
             rounds.append(Round(i, request, result, reading, fid))
             if fid is None or fid >= self.threshold or i == loop:

@@ -1,0 +1,1 @@
+"""Speech emotion critics: an embedded feature/ONNX critic and a transformers wrapper."""

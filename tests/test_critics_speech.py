@@ -1,0 +1,204 @@
+"""Speech critics: known answers on resynthesised speech, input handling, the training script on a slice,
+and the transformers wrapper on a tiny random model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conditioning.media import Audio, MediaError, save_audio
+from critics.base import CriticError, Reading
+from critics.speech.embedded import RAVDESS_LABELS, EmbeddedSpeechCritic
+
+NEUTRAL_CLIP = "speech/ravdess/Actor_01/03-01-01-01-01-01-01.flac"  # male actor, neutral, "Kids are talking..."
+
+
+def _synth_voice(rate: int = 16000, seconds: float = 2.4, seed: int = 0) -> Audio:
+    """A voice-like signal without data: a glottal pulse train (Rosenberg-like pulses, declining F0 around
+    120 Hz with small syllable accents) through three formant resonators of an /a/ (700, 1220, 2600 Hz),
+    with syllable-rate amplitude envelopes and short pauses, plus a little breath noise."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    n = int(rate * seconds)
+    t = np.arange(n) / rate
+    syll = 4.0  # syllables per second
+    f0 = 125 - 10 * t / seconds + 8 * np.sin(2 * np.pi * syll / 2 * t)
+    phase = np.cumsum(f0 / rate)
+    frac = phase % 1.0
+    pulse = np.where(frac < 0.4, 0.5 * (1 - np.cos(np.pi * frac / 0.4)), np.cos(np.pi * (frac - 0.4) / 0.2 / 2))
+    pulse = np.where(frac < 0.6, pulse, 0.0)
+    src = np.diff(pulse, prepend=0.0) + 0.003 * rng.standard_normal(n)
+    y = src
+    for fc, bw in ((700, 110), (1220, 120), (2600, 160)):
+        r = np.exp(-np.pi * bw / rate)
+        y = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * fc / rate), r * r], y)
+    env = np.clip(np.sin(np.pi * ((t * syll) % 1.0)), 0, None) ** 0.6
+    env[(t % 1.2) > 1.0] = 0.0  # a pause every 1.2 s
+    y = y * env
+    return Audio((0.3 * y / np.max(np.abs(y))).astype(np.float32), rate)
+
+
+def _resynth(audio: Audio, f0_scale: float, range_scale: float, gain_db: float, speed: float) -> Audio:
+    """WORLD analysis/resynthesis with changed F0 level and range, level and rate (pyworld)."""
+    import pyworld as pw
+
+    x = audio.mono().samples.astype(np.float64)
+    fs = audio.rate
+    f0, t = pw.dio(x, fs, f0_floor=60, f0_ceil=600, frame_period=5.0)
+    f0 = pw.stonemask(x, f0, t, fs)
+    sp = pw.cheaptrick(x, f0, t, fs)
+    ap = pw.d4c(x, f0, t, fs)
+    voiced = f0 > 0
+    st = 12 * np.log2(np.where(voiced, f0, 1.0))
+    centre = np.median(st[voiced])
+    st = centre + 12 * np.log2(f0_scale) + range_scale * (st - centre)
+    f0_new = np.where(voiced, 2 ** (st / 12), 0.0)
+    y = pw.synthesize(f0_new, sp, ap, fs, frame_period=5.0 / speed)  # shorter frames = faster speech
+    y = y * 10 ** (gain_db / 20)
+    return Audio(np.clip(y, -1, 1).astype(np.float32), fs)
+
+
+@pytest.fixture(scope="module")
+def critic() -> EmbeddedSpeechCritic:
+    return EmbeddedSpeechCritic()
+
+
+def _valid(r: Reading) -> None:
+    assert set(r.native) == set(RAVDESS_LABELS)
+    assert abs(sum(r.native.values()) - 1) < 1e-4
+    assert abs(sum(r.mix.values()) - 1) < 1e-3
+    assert all(-1 <= x <= 1 for x in (r.valence, r.arousal, r.dominance))
+    assert 0 <= r.confidence <= 1
+    json.dumps(r.to_json())
+
+
+def _source(kind: str, request) -> Audio:
+    if kind == "synthetic":
+        return _synth_voice()
+    from conditioning.media import load_audio
+
+    return load_audio(request.getfixturevalue("shared_data") / NEUTRAL_CLIP)
+
+
+@pytest.mark.parametrize("kind", ["synthetic", "ravdess"])
+def test_aroused_resynthesis_scores_higher_arousal(kind, request, critic):
+    """Raised (+40%), wider F0, +8 dB and 25% faster speech must read as more aroused than a flat, quiet,
+    slow version of the same utterance (Scherer 2003; Juslin & Laukka 2003)."""
+    src = _source(kind, request)
+    high = _resynth(src, f0_scale=1.4, range_scale=1.6, gain_db=+8, speed=1.25)
+    low = _resynth(src, f0_scale=1.0, range_scale=0.3, gain_db=-8, speed=0.8)
+    r_high, r_low = critic.score(high), critic.score(low)
+    _valid(r_high)
+    _valid(r_low)
+    assert r_high.arousal > r_low.arousal + 0.1, (r_high.arousal, r_low.arousal)
+    assert r_high.details["p_high_arousal"] >= r_low.details["p_high_arousal"]
+
+
+def test_any_rate_and_stereo_input(critic, tmp_path):
+    mono = _synth_voice(rate=16000)
+    base = critic.score(mono)
+    up = mono.resample(44100)
+    stereo = Audio(np.stack([up.samples, 0.9 * up.samples], axis=1), 44100)
+    path = save_audio(tmp_path / "stereo.wav", stereo)
+    for media in (stereo, path, str(path), (stereo.samples, stereo.rate)):
+        r = critic.score(media)
+        _valid(r)
+        assert abs(r.arousal - base.arousal) < 0.2
+    assert critic.score(mono).to_json() == base.to_json()  # deterministic
+
+
+def test_silent_and_empty_input_raise_clear_errors(critic, tmp_path):
+    silent = save_audio(tmp_path / "silent.wav", Audio(np.zeros(16000, np.float32), 16000))
+    with pytest.raises(CriticError, match="silent"):
+        critic.score(silent)
+    with pytest.raises(CriticError, match="silent"):
+        critic.score(Audio(np.zeros((8000, 2), np.float32), 8000))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(MediaError, match="empty"):
+        critic.score(empty)
+    with pytest.raises((MediaError, CriticError), match="no samples|empty"):
+        critic.score(Audio(np.zeros(0, np.float32), 16000))
+    click = np.zeros(16000, np.float32)
+    click[100:200] = 0.5
+    with pytest.raises(CriticError, match="need at least"):
+        critic.score(Audio(click, 16000))
+
+
+def test_speaker_reference_and_series(critic):
+    voice = _synth_voice(seconds=2.4)
+    r = critic.score(voice, speaker_reference=[_synth_voice(seconds=2.0, seed=1)])
+    _valid(r)
+    assert r.details["normalisation"] == "speaker"
+    with pytest.raises(CriticError, match="at least 8"):
+        EmbeddedSpeechCritic(speaker_reference=[voice] * 3, speaker_reference_kind="mixed")
+    batch = [_synth_voice(seconds=2.0, seed=s) for s in range(8)]
+    r = EmbeddedSpeechCritic(speaker_reference=batch, speaker_reference_kind="mixed").score(voice)
+    _valid(r)
+    assert r.details["normalisation"] == "speaker_z"
+    long = Audio(np.concatenate([_synth_voice(seed=s).samples for s in range(4)]), 16000)
+    r = critic.score(long)
+    assert len(r.series) >= 3 and all(s.top in RAVDESS_LABELS for s in r.series)
+    with pytest.raises(ValueError, match="unknown option"):
+        EmbeddedSpeechCritic(window=3)
+
+
+def test_training_on_a_slice_produces_a_loadable_model(shared_data, tmp_path):
+    import onnxruntime as ort
+
+    from critics.training.speech import main
+
+    out = tmp_path / "weights"
+    meta = main(["--data", str(shared_data), "--out", str(out), "--cache", str(tmp_path / "cache"),
+                 "--speakers", "ravdess/01,ravdess/02", "--per-speaker", "24", "--no-emodb",
+                 "--C", "0.1", "--emodb-weight", "0", "--quiet"])
+    assert meta["data"]["ravdess_clips"] == 48
+    assert 0 <= meta["figures"]["population"]["ravdess_uar"] <= 1
+    for name in meta["models"].values():
+        s = ort.InferenceSession(str(out / name), providers=["CPUExecutionProvider"])
+        assert [o.name for o in s.get_outputs()] == ["ravdess", "emodb", "vad"]
+    r = EmbeddedSpeechCritic(weights=out / "speech_embedded.onnx").score(shared_data / NEUTRAL_CLIP)
+    _valid(r)
+
+
+def test_transformers_critic_with_a_tiny_random_model(tmp_path):
+    pytest.importorskip("torch", reason="the transformers critic needs torch (the `neural` extra)")
+    transformers = pytest.importorskip("transformers", reason="the transformers critic needs transformers (the `neural` extra)")
+    import torch
+
+    from critics.speech.transformers_critic import TransformersSpeechCritic
+
+    torch.manual_seed(0)
+    labels = ["neu", "hap", "ang", "sad", "boredom"]  # IEMOCAP/SUPERB spellings + a vocabulary term
+    cfg = transformers.Wav2Vec2Config(
+        vocab_size=10, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        conv_dim=(8, 8), conv_stride=(5, 4), conv_kernel=(10, 8), num_conv_pos_embeddings=8,
+        num_conv_pos_embedding_groups=2, classifier_proj_size=8, num_labels=len(labels),
+        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    transformers.Wav2Vec2ForSequenceClassification(cfg).save_pretrained(tmp_path / "cls")
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(tmp_path / "cls")
+    stereo = Audio(np.stack([_synth_voice(rate=22050).samples] * 2, axis=1), 22050)
+    r = TransformersSpeechCritic(model=tmp_path / "cls").score(stereo)
+    _valid(r)
+    assert r.critic == "speech/transformers" and r.details["mode"] == "classification"
+    assert r.native["calm"] < 0.01 and r.native["surprised"] < 0.01  # nothing the model says maps there
+
+    reg = transformers.Wav2Vec2Config(**{**cfg.to_dict(), "num_labels": 3, "problem_type": "regression",
+                                         "id2label": {0: "arousal", 1: "dominance", 2: "valence"},
+                                         "label2id": {"arousal": 0, "dominance": 1, "valence": 2}})
+    transformers.Wav2Vec2ForSequenceClassification(reg).save_pretrained(tmp_path / "reg")
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(tmp_path / "reg")
+    r = TransformersSpeechCritic(model=str(tmp_path / "reg")).score(stereo)
+    _valid(r)
+    assert r.details["mode"] == "regression"
+
+    with pytest.raises(ValueError, match="label_map"):
+        bad = transformers.Wav2Vec2Config(**{**cfg.to_dict(), "num_labels": 2, "id2label": {0: "LABEL_0", 1: "LABEL_1"},
+                                             "label2id": {"LABEL_0": 0, "LABEL_1": 1}})
+        transformers.Wav2Vec2ForSequenceClassification(bad).save_pretrained(tmp_path / "bad")
+        transformers.Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(tmp_path / "bad")
+        TransformersSpeechCritic(model=tmp_path / "bad").score(stereo)
+    r = TransformersSpeechCritic(model=tmp_path / "bad", label_map={"LABEL_0": "calm", "LABEL_1": "anger"}).score(stereo)
+    assert set(k for k, v in r.native.items() if v > 0) == {"calm", "angry"}
