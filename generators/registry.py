@@ -1,7 +1,7 @@
 """Explicit registry of generators: ``"modality/backend" -> "module:Class"``, imported only when asked for.
 
 ``auto`` picks the first backend in ``AUTO_ORDER`` that can run here (neural where its weights are on disk,
-else the embedded default).
+else the embedded default): a backend class may define ``can_run()`` to say so without loading anything.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ GENERATORS: dict[str, str] = {
 EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "music/musicgen": "neural"}
 
 #: what ``auto`` tries, in order: the first whose module imports wins
-AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival")}
+AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival"), "music": ("musicgen", "composer")}
 
 DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer"}
 
@@ -36,8 +36,13 @@ def load_generator(modality: str, name: str | None = None, **config):
     if name in (None, "auto") and modality in AUTO_ORDER:
         missing = []
         for candidate in AUTO_ORDER[modality]:
+            key = f"{modality}/{candidate}"
             try:
-                return load_generator(modality, candidate, **config)
+                cls = load_class(GENERATORS[key], key, EXTRAS.get(key))
+                if hasattr(cls, "can_run") and not cls.can_run():  # e.g. neural weights not on this machine
+                    missing.append(f"{key}: not set up here")
+                    continue
+                return cls(**config)
             except BackendUnavailable as exc:
                 missing.append(str(exc))
         raise BackendUnavailable(f"no {modality} backend can run here: " + "; ".join(missing))

@@ -83,3 +83,12 @@ def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
         data = (tmp_path / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert len(json.loads((tmp_path / "plan.json").read_text())["clips"]) == 30
+
+
+def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
+    from generators.registry import load_generator
+
+    monkeypatch.delenv("EMOSTUDIO_MUSICGEN", raising=False)
+    assert load_generator("music", "auto").name == "composer"
+    monkeypatch.setenv("EMOSTUDIO_MUSICGEN", str(tmp_path / "missing"))
+    assert load_generator("music", "auto").name == "composer"

@@ -96,6 +96,16 @@ class MusicGenMusic:
         self._lock = threading.Lock()
 
     # ---- model ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def can_run() -> bool:
+        """Whether `auto` may pick this backend: torch and transformers import and ``$EMOSTUDIO_MUSICGEN`` names a
+        folder of weights (checked without importing torch)."""
+        import importlib.util
+
+        path = os.environ.get(MODEL_ENV)
+        return bool(path and Path(path).is_dir() and importlib.util.find_spec("torch")
+                    and importlib.util.find_spec("transformers"))
+
     @property
     def model_path(self) -> str | None:
         return self.config.model or os.environ.get(MODEL_ENV)
