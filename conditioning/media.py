@@ -162,6 +162,32 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
     return p
 
 
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+
+
+def load_video(path: str | os.PathLike, max_frames: int = 10_000) -> Video:
+    """Read a video's frames as RGB (OpenCV's FFmpeg backend; comes with the face extra's opencv)."""
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(f"{p}: no such file")
+    try:
+        import cv2
+    except ModuleNotFoundError:
+        raise MediaError(f"{p}: reading video needs OpenCV (pip install opencv-python-headless)") from None
+    cap = cv2.VideoCapture(str(p))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    frames = []
+    while len(frames) < max_frames:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame[:, :, ::-1])
+    cap.release()
+    if not frames:
+        raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}")
+    return Video(np.stack(frames), float(fps))
+
+
 def load_image(path: str | os.PathLike) -> Image:
     """Read an image file as RGB uint8 (any format Pillow reads)."""
     p = Path(path)

@@ -21,12 +21,19 @@ def critique_files(args: argparse.Namespace) -> int:
         raise UserError("give at least one FILE" + (" or --text" if args.modality == "text" else ""))
     studio = Studio()
     critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
+    import inspect
+
+    extra = {}
+    if args.aligned:
+        if "aligned" not in inspect.signature(critic.score).parameters:
+            raise UserError(f"--aligned is for face critics (already-cropped faces); {args.modality} critics take no such option")
+        extra["aligned"] = True
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = 0
     for name, text in items:
         try:
             media = text if text is not None else load_media(args.modality, Path(name), aligned=args.aligned)
-            row = {"file": name, **critic.score(media).to_json()}
+            row = {"file": name, **critic.score(media, **extra).to_json()}
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
             row = {"file": name, "error": str(exc)}
@@ -41,9 +48,9 @@ def critique_files(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def load_media(modality: str, path: Path, aligned: bool = False):
+def load_media(modality: str, path: Path, aligned: bool = False):  # noqa: ARG001 (aligned: see critique_files)
     """Read a file as the media type the modality's critics take."""
-    from conditioning.media import load_audio, load_image
+    from conditioning.media import VIDEO_SUFFIXES, load_audio, load_image, load_video
 
     if modality in ("speech", "music"):
         if modality == "music" and path.suffix.lower() in (".mid", ".midi"):
@@ -52,5 +59,5 @@ def load_media(modality: str, path: Path, aligned: bool = False):
             return render_midi(path)
         return load_audio(path)
     if modality in ("face", "image"):
-        return load_image(path)
+        return load_video(path) if path.suffix.lower() in VIDEO_SUFFIXES else load_image(path)
     return path.read_text(encoding="utf-8")
