@@ -15,13 +15,16 @@ CRITICS: dict[str, str] = {
     "music/clap": "critics.music.clap:ClapMusicCritic",
     "speech/embedded": "critics.speech.embedded:EmbeddedSpeechCritic",
     "speech/transformers": "critics.speech.transformers_critic:TransformersSpeechCritic",
+    "face/classifier": "critics.face.classifier:FaceExpressionCritic",
+    "face/geometric": "critics.face.geometric:GeometricFaceCritic",
 }
 
 #: extra that provides each critic's dependencies, for error messages
 EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural", "speech/embedded": "speech",
                           "speech/transformers": "neural"}
 
-DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded", "speech": "embedded"}
+DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded", "speech": "embedded",
+                           "face": "classifier"}
 
 MODALITIES = ("speech", "music", "face", "image", "text")
 

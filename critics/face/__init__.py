@@ -1,0 +1,52 @@
+"""Face critics: facial expression -> emotion.
+
+- `classifier` (`critics.face.classifier.FaceExpressionCritic`): a small CNN trained on FER2013, run with
+  onnxruntime on a face found, levelled and cropped with MediaPipe.
+- `geometric` (`critics.face.geometric.GeometricFaceCritic`): action-unit intensities measured on the
+  478-point MediaPipe face mesh, mapped to emotions by EMFACS rules; an independent judge with no training.
+
+Both take an `Image`, a `Video` (per-frame series + mean), an RGB/grey array or an image file path.
+Shared code (finding faces, alignment, media coercion) lives in `critics.face.landmarks` and here.
+Nothing heavy is imported at package import.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FER_CLASSES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+NO_FACE = ("no face found in {what}; give a photo with a visible frontal face or use --aligned for face crops")
+
+
+def as_frames(media: Any) -> tuple[list[np.ndarray], float | None, str]:
+    """Media -> (frames as arrays, fps or None for a still, a short description for messages).
+
+    Accepts `Image`, `Video`, a numpy array (H, W), (H, W, 3) or (T, H, W, 3) with ``fps`` unknown (a 4-D
+    array is treated as frames at 25 fps), or an image file path.
+    """
+    from conditioning.media import Image, MediaError, Video
+
+    if isinstance(media, Video):
+        return list(media.frames), float(media.fps), f"video ({media.frames.shape[0]} frames)"
+    if isinstance(media, Image):
+        return [media.pixels], None, f"image {media.size[0]}x{media.size[1]}"
+    if isinstance(media, (str, Path)):
+        from conditioning.media import load_image
+
+        img = load_image(media)
+        return [img.pixels], None, f"{Path(media).name}"
+    if isinstance(media, np.ndarray):
+        if media.ndim == 4:
+            return list(media), 25.0, f"array of {media.shape[0]} frames"
+        if media.ndim in (2, 3):
+            return [media], None, f"image {media.shape[1]}x{media.shape[0]}"
+        raise MediaError(f"a face image must be (H, W), (H, W, 3) or frames (T, H, W, 3), got {media.shape}")
+    raise MediaError(f"the face critics take an Image, a Video, an array or an image path, got {type(media).__name__}")
+
+
+def frame_steps(n: int, every: int) -> list[int]:
+    """Indices of the frames to score (every k-th, the first always)."""
+    return list(range(0, n, max(1, int(every))))

@@ -1,0 +1,177 @@
+"""The embedded face expression critic: MediaPipe face finding + a small CNN trained on FER2013, in ONNX.
+
+Why this design: FER2013 (Goodfellow et al. 2013) is the largest public in-the-wild expression set with
+Ekman's six + neutral, and a compact VGG-style CNN on its 48x48 greyscale crops is the best-performing
+single-network family on it (Khaireddin & Chen 2021). `critics.training.face` trains the network here (seeded,
+one CPU core) and exports it to ONNX, so inference needs onnxruntime only, no torch. To give the network
+what it was trained on, a face is found and measured with MediaPipe (`critics.face.landmarks`), rotated so
+the eyes are level, and cropped so the eyes land where FER2013's crops put them (a layout measured on
+FER2013 itself). Test-time flip averaging (the mean over the face and its mirror image) is on by default.
+
+Output: ``native`` over FER2013-7 (angry, disgust, fear, happy, neutral, sad, surprise); the shared-space
+mix and valence/arousal/dominance through `Reading.from_native(..., "fer2013")` (the expected point of the
+distribution in the shared VAD space: there are no valence/arousal labels for FER2013 here to fit a better
+regression on). ``aligned=True`` skips detection for inputs that are already face crops (48x48 FER crops
+included). A `Video` gives one `TimedReading` per scored frame (every ``every``-th) and the mean over frames.
+See `critics/cards/face-classifier.md` for the data, split, seed and validation figures.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from critics.base import CriticError, Reading, TimedReading
+from critics.face import FER_CLASSES, NO_FACE, as_frames, frame_steps
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+TRAIN_COMMAND = "python -m critics.training.face --data ../shared/data --out critics/weights"
+
+
+@dataclass(frozen=True)
+class FaceClassifierConfig:
+    """Settings of the FER2013 expression classifier.
+
+    - `weights`: the ONNX file (its JSON sidecar beside it); None = the shipped critics/weights/face_fer.onnx.
+    - `aligned`: inputs are already face crops (any size; 48x48 grey FER crops included): no detection.
+    - `flip_tta`: average the probabilities of the face and its mirror image (+~1% accuracy, 2x the work).
+    - `every`: score every k-th frame of a video.
+    - `max_faces`, `min_confidence`: passed to MediaPipe's detector and mesh.
+    - `threads`: onnxruntime intra-op threads (1: the machine is shared).
+    """
+
+    weights: str | None = None
+    aligned: bool = False
+    flip_tta: bool = True
+    every: int = 1
+    max_faces: int = 4
+    min_confidence: float = 0.5
+    threads: int = 1
+
+
+class FaceExpressionCritic:
+    modality = "face"
+    name = "classifier"
+    config_class = FaceClassifierConfig
+
+    def __init__(self, config: FaceClassifierConfig | None = None, **overrides: Any):
+        known = {f.name for f in fields(FaceClassifierConfig)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown face classifier option(s) {sorted(unknown)}; known: {sorted(known)}")
+        self.config = replace(config or FaceClassifierConfig(), **overrides)
+        self._session = None
+        self._meta: dict | None = None
+        self._finder = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------ loading
+    @property
+    def weights_path(self) -> Path:
+        return Path(self.config.weights) if self.config.weights else WEIGHTS_DIR / "face_fer.onnx"
+
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                path = self.weights_path
+                meta_path = path.with_suffix(".json")
+                if not path.is_file() or not meta_path.is_file():
+                    raise CriticError(f"face classifier weights not found at {path} (+ .json); "
+                                      f"train them with: {TRAIN_COMMAND}")
+                import onnxruntime as ort
+
+                so = ort.SessionOptions()
+                so.intra_op_num_threads = self.config.threads
+                so.inter_op_num_threads = 1
+                self._meta = json.loads(meta_path.read_text())
+                self._session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        return self._session, self._meta
+
+    @property
+    def finder(self):
+        if self._finder is None:
+            from critics.face.landmarks import FaceFinder
+
+            self._finder = FaceFinder(max_faces=self.config.max_faces, min_confidence=self.config.min_confidence)
+        return self._finder
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self._load()[1]["classes"])
+
+    # -------------------------------------------------------------------------------------- the network
+    def predict_crops(self, crops: np.ndarray, flip_tta: bool | None = None) -> np.ndarray:
+        """Probabilities (N, 7) for aligned grey crops (N, 48, 48) uint8 (or one (48, 48) crop -> (1, 7))."""
+        session, _ = self._load()
+        x = np.asarray(crops, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[None]
+        x = (x / 255.0)[:, None]  # (N, 1, 48, 48)
+        flip = self.config.flip_tta if flip_tta is None else flip_tta
+        if flip:  # one run over the faces and their mirrors
+            logits = session.run(None, {"input": np.concatenate([x, x[:, :, :, ::-1]])})[0]
+            p = _softmax(logits)
+            return (p[: len(x)] + p[len(x):]) / 2
+        return _softmax(session.run(None, {"input": x})[0])
+
+    def crop(self, pixels: np.ndarray, aligned: bool, what: str) -> tuple[np.ndarray, dict]:
+        """One aligned 48x48 crop from an image (the largest face) and details about the faces found."""
+        from critics.face.landmarks import align_face, to_grey48
+
+        if aligned:
+            return to_grey48(pixels), {"aligned": True}
+        faces = self.finder.find(pixels)
+        if not faces:
+            raise CriticError(NO_FACE.format(what=what))
+        details: dict = {"faces": len(faces)}
+        if len(faces) > 1:
+            details["note"] = f"scored the largest of {len(faces)} faces"
+        x0, y0, x1, y1 = faces[0].box
+        details["box"] = [round(v, 1) for v in (x0, y0, x1, y1)]
+        return align_face(pixels, faces[0]), details
+
+    # -------------------------------------------------------------------------------------------- score
+    def score(self, media: Any, *, aligned: bool | None = None) -> Reading:
+        """Measure the expression of the (largest) face in an image, or per frame of a video."""
+        aligned = self.config.aligned if aligned is None else aligned
+        frames, fps, what = as_frames(media)
+        classes = self.classes
+        if fps is None:
+            crop, details = self.crop(frames[0], aligned, what)
+            p = self.predict_crops(crop)[0]
+            return Reading.from_native(f"face/{self.name}", dict(zip(classes, p.tolist())), "fer2013", details=details)
+
+        probs, series, faces_max, missed = [], [], 0, 0
+        for i in frame_steps(len(frames), self.config.every):
+            try:
+                crop, d = self.crop(frames[i], aligned, f"frame {i} of the {what}")
+            except CriticError:
+                missed += 1
+                continue
+            faces_max = max(faces_max, d.get("faces", 1))
+            p = self.predict_crops(crop)[0]
+            probs.append(p)
+            r = Reading.from_native(f"face/{self.name}", dict(zip(classes, p.tolist())), "fer2013")
+            series.append(TimedReading(i / fps, r.valence, r.arousal, r.dominance, classes[int(p.argmax())]))
+        if not probs:
+            raise CriticError(NO_FACE.format(what=f"any frame of the {what}"))
+        mean = np.mean(probs, axis=0)
+        details = {"frames_scored": len(probs), "frames_without_face": missed, "every": self.config.every}
+        if aligned:
+            details["aligned"] = True
+        elif faces_max > 1:
+            details.update(faces=faces_max, note=f"scored the largest of {faces_max} faces")
+        return Reading.from_native(f"face/{self.name}", dict(zip(classes, mean.tolist())), "fer2013", series=tuple(series),
+                                   details=details)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+__all__ = ["FaceClassifierConfig", "FaceExpressionCritic", "FER_CLASSES"]

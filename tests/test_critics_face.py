@@ -1,0 +1,177 @@
+"""Face critics: the FER2013 classifier and the geometric (action-unit) judge.
+
+Real faces come from `skimage.data.astronaut()` (a public-domain NASA portrait of Eileen Collins, smiling);
+expressions are changed by a smooth mesh warp (a Gaussian displacement field) that moves the lip corners.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mediapipe")
+skimage_data = pytest.importorskip("skimage.data")
+
+from conditioning.media import Image, Video  # noqa: E402
+from critics.base import CriticError  # noqa: E402
+from critics.face import FER_CLASSES  # noqa: E402
+from critics.face.classifier import WEIGHTS_DIR, FaceExpressionCritic  # noqa: E402
+from critics.face.geometric import GeometricFaceCritic, measure  # noqa: E402
+
+HAVE_WEIGHTS = (WEIGHTS_DIR / "face_fer.onnx").is_file() and (WEIGHTS_DIR / "face_fer.json").is_file()
+needs_weights = pytest.mark.skipif(not HAVE_WEIGHTS, reason="critics/weights/face_fer.onnx not built "
+                                   "(python -m critics.training.face --data ../shared/data --out critics/weights)")
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return skimage_data.astronaut()  # (512, 512, 3) uint8
+
+
+@pytest.fixture(scope="module")
+def face_crop(astronaut) -> np.ndarray:
+    return astronaut[10:250, 100:340].copy()  # the head with some margin, 240x240
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return FaceExpressionCritic()
+
+
+@pytest.fixture(scope="module")
+def geometric():
+    return GeometricFaceCritic()
+
+
+def _warp_mouth(image: np.ndarray, landmarks: np.ndarray, dy: float, sigma: float) -> np.ndarray:
+    """Move the skin around the mesh's lip corners (61, 291) by ``dy`` px (negative = up).
+
+    A smooth mesh warp: a Gaussian displacement field (width ``sigma`` px) centred on each corner, applied
+    with `cv2.remap` (a piecewise-affine warp of the mesh does the same but takes ~20 s on one core)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    disp = np.zeros((h, w), np.float32)
+    for i in (61, 291):
+        cx, cy = landmarks[i, :2]
+        disp += dy * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma ** 2))
+    return cv2.remap(image, xx, yy - disp, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+# ------------------------------------------------------------------------------------------------ classifier
+@needs_weights
+def test_classifier_says_happy_on_astronaut(classifier, astronaut):
+    r = classifier.score(Image(astronaut))
+    assert set(r.native) == set(FER_CLASSES)
+    assert abs(sum(r.native.values()) - 1) < 1e-4
+    assert max(r.native, key=r.native.get) == "happy"
+    assert r.valence > 0
+    assert r.details["faces"] == 1
+
+
+@needs_weights
+def test_no_face_is_a_clear_error(classifier, geometric):
+    grey = Image(np.full((256, 256, 3), 128, np.uint8))
+    for critic in (classifier, geometric):
+        with pytest.raises(CriticError, match="no face found in .*frontal face or use --aligned"):
+            critic.score(grey)
+
+
+@needs_weights
+def test_two_faces_scores_the_largest(classifier, geometric, face_crop):
+    import cv2
+
+    small = cv2.resize(face_crop, (120, 120), interpolation=cv2.INTER_AREA)
+    canvas = np.full((260, 420, 3), 128, np.uint8)
+    canvas[10:250, 0:240] = face_crop
+    canvas[70:190, 280:400] = small
+    for critic in (classifier, geometric):
+        r = critic.score(Image(canvas))
+        assert r.details["faces"] == 2
+        assert r.details["note"] == "scored the largest of 2 faces"
+    box = classifier.score(Image(canvas)).details["box"]
+    assert box[2] < 240  # the big face, on the left
+
+
+@needs_weights
+def test_aligned_fer_crops(classifier, shared_data):
+    z = np.load(shared_data / "faces" / "fer2013_train.npz")
+    images, labels = z["images"], z["labels"]
+    happy = images[labels == list(z["classes"]).index("happy")][:20]
+    tops = [max((r := classifier.score(img, aligned=True)).native, key=r.native.get) for img in happy]
+    assert sum(t == "happy" for t in tops) >= 12
+    r = FaceExpressionCritic(aligned=True).score(Image(happy[0]))  # RGB Image of a 48x48 crop works too
+    assert r.details["aligned"] is True
+
+
+@needs_weights
+def test_video_series_and_summary(classifier, face_crop):
+    frames = np.stack([face_crop, face_crop[:, ::-1], face_crop])
+    r = FaceExpressionCritic(every=2).score(Video(frames, fps=10))
+    assert [round(s.time_s, 3) for s in r.series] == [0.0, 0.2]
+    assert r.details["frames_scored"] == 2
+    assert max(r.native, key=r.native.get) == "happy"
+
+
+# ------------------------------------------------------------------------------------------------- geometric
+def test_geometric_lip_corners_follow_a_warped_smile_and_frown(geometric, face_crop):
+    lm, _ = geometric.landmarks(face_crop, "test")
+    iod = np.hypot(*(lm[[263, 362], :2].mean(0) - lm[[33, 133], :2].mean(0)))
+    shift, sigma = 0.15 * iod, 0.2 * iod  # ~6 px and ~8 px here (IOD ~42 px)
+    smile_img = _warp_mouth(face_crop, lm, -shift, sigma)
+    frown_img = _warp_mouth(face_crop, lm, +shift, sigma)
+    base = measure(lm)["corner_raise"]
+    smile = measure(geometric.landmarks(smile_img, "smile")[0])["corner_raise"]
+    frown = measure(geometric.landmarks(frown_img, "frown")[0])["corner_raise"]
+    assert smile > base + 0.04
+    assert frown < base - 0.04
+    # against the population reference the smile scores more AU12 and happiness than the frown
+    r_smile, r_frown = geometric.score(smile_img), geometric.score(frown_img)
+    assert r_smile.details["au"]["AU12"] > r_frown.details["au"]["AU12"]
+    assert r_smile.native["happy"] > r_frown.native["happy"]
+    # against her own face as the reference, the frown is AU15 (lip corner depressor) and the smile AU12
+    own = GeometricFaceCritic(neutral=lm)
+    au_smile, au_frown = own.score(smile_img).details["au"], own.score(frown_img).details["au"]
+    assert au_frown["AU15"] > 0.2 and au_frown["AU12"] == 0.0
+    assert au_smile["AU12"] > 0.1 and au_smile["AU15"] == 0.0
+
+
+def test_geometric_reading_on_astronaut(geometric, astronaut):
+    r = geometric.score(Image(astronaut))
+    assert set(r.native) == set(FER_CLASSES)
+    assert max(r.native, key=r.native.get) == "happy"
+    assert r.details["au"]["AU12"] > 0.3
+    assert r.details["reference"].startswith("population")
+
+
+def test_geometric_same_person_reference_is_zero_on_itself(face_crop):
+    critic = GeometricFaceCritic(neutral=face_crop)
+    r = critic.score(face_crop)
+    assert max(r.details["au"].values()) == 0.0
+    assert max(r.native, key=r.native.get) == "neutral"
+    assert r.details["reference"] == "same person"
+
+
+def test_geometric_video_and_aligned_refusal(geometric, face_crop):
+    r = geometric.score(Video(np.stack([face_crop] * 3), fps=5))
+    assert len(r.series) == 3 and r.details["frames_scored"] == 3
+    with pytest.raises(CriticError, match="aligned"):
+        geometric.score(face_crop, aligned=True)
+
+
+# -------------------------------------------------------------------------------------------------- training
+def test_training_on_a_slice_writes_a_loadable_onnx(shared_data, tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    from critics.training.face import main
+
+    meta = main(["--data", str(shared_data), "--out", str(tmp_path), "--limit", "300", "--epochs", "1",
+                 "--batch", "64", "--no-bf16"])
+    onnx_path = tmp_path / "face_fer.onnx"
+    assert onnx_path.stat().st_size < 5e6
+    saved = json.loads((tmp_path / "face_fer.json").read_text())
+    assert saved["classes"] == list(FER_CLASSES) and saved["split"]["validation_n"] == meta["split"]["validation_n"]
+    critic = FaceExpressionCritic(weights=str(onnx_path), aligned=True)
+    p = critic.predict_crops(np.zeros((3, 48, 48), np.uint8))
+    assert p.shape == (3, 7) and np.allclose(p.sum(1), 1, atol=1e-5)
