@@ -45,10 +45,20 @@ class EmbeddedImageCritic:
         return [ort.InferenceSession(str(self.config.weights / f"image_embedded_{t}.onnx"), opts,
                                      providers=["CPUExecutionProvider"]) for t in ("valence", "arousal")]
 
+    @cached_property
+    def _face_cues(self):
+        from critics.image.faces import FaceCues
+
+        return FaceCues()
+
     def features(self, image: Image) -> dict[str, float]:
+        from critics.image.faces import FACE_FEATURES
         from critics.image.features import extract
 
-        return extract(image.pixels)
+        feats = extract(image.pixels)
+        if any(n in self._meta["features"] for n in FACE_FEATURES):  # models trained with the face critic's cues
+            feats.update(self._face_cues(image.pixels))
+        return feats
 
     def predict(self, feats: dict[str, float]) -> tuple[float, float]:
         """Valence and arousal on OASIS's 1-7 scale."""
@@ -70,7 +80,8 @@ class EmbeddedImageCritic:
         fig = self._meta["validation"]["figures"]
         conf = (fig["valence_mean"]["r"] + fig["arousal_mean"]["r"]) / 2  # validated agreement, a global figure
         native = label_set("mikels").project(emotion, dims=2)
-        keep = ("vm_pleasure", "vm_arousal", "brightness", "saturation", "warmth", "colourfulness", "angularity")
+        keep = [k for k in ("vm_pleasure", "vm_arousal", "brightness", "saturation", "warmth", "colourfulness",
+                            "angularity", "face_count", "face_valence") if k in feats]
         return Reading(f"{self.modality}/{self.name}", emotion.valence, emotion.arousal, emotion.dominance,
                        dict(emotion.mix), native, conf,
                        details={"oasis_valence": round(v7, 3), "oasis_arousal": round(a7, 3),

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from conditioning.media import load_image
-from critics.image.features import extract, feature_names
+from critics.image.features import VERSION, extract, feature_names
+from critics.image.faces import FACE_FEATURES, FaceCues
 
 SEED = 20261129
 TARGETS = ("valence_mean", "arousal_mean")
@@ -32,8 +33,14 @@ def load_oasis(data: Path, limit: int | None = None):
         rows = list(csv.DictReader(f))
     if limit:
         rows = rows[:limit]
-    names = feature_names()
-    feats = (extract(load_image(root / r["path"]).pixels) for r in rows)
+    names = feature_names() + list(FACE_FEATURES)
+    cues = FaceCues()
+
+    def one(path: Path) -> dict[str, float]:
+        pixels = load_image(path).pixels
+        return {**extract(pixels), **cues(pixels)}
+
+    feats = (one(root / r["path"]) for r in rows)
     X = np.array([[f[n] for n in names] for f in feats])
     Y = np.array([[float(r[t]) for t in TARGETS] for r in rows])
     groups = np.array([re.sub(r"\s*\d+$", "", r["theme"]).strip().lower() for r in rows])
@@ -105,9 +112,9 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     import hashlib
 
-    key = hashlib.sha1(f"{args.data.resolve()}:{args.limit}".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{args.data.resolve()}:{args.limit}:{VERSION}".encode()).hexdigest()[:12]
     cache = Path.home() / ".cache" / "emostudio" / f"oasis_features_{key}.npz"
-    names = feature_names()
+    names = feature_names() + list(FACE_FEATURES)
     if cache.is_file() and list(np.load(cache)["names"]) == names:
         z = np.load(cache)
         X, Y, groups = z["X"], z["Y"], z["groups"]
