@@ -323,6 +323,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-bf16", action="store_true", help="train in float32 even where bfloat16 is supported")
     ap.add_argument("--name", default="face_fer", help="file stem of the written .onnx/.json")
     ap.add_argument("--checkpoint", type=Path, default=None, help="where to keep the best torch weights")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start from these torch weights (a second, shorter one-cycle run at a lower --lr)")
     ap.add_argument("--stop-after", type=int, default=None,
                     help="stop after this many epochs of the --epochs schedule (a time budget; same weights as "
                          "the full run up to that epoch)")
@@ -349,6 +351,8 @@ def main(argv: list[str] | None = None) -> dict:
     mean = float(images[tr].mean() / 255)
     std = float(images[tr].std() / 255)
     model = build_model(n_classes=len(classes), mean=mean, std=std)
+    if args.init:
+        model.load_state_dict(torch.load(args.init))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"FER2013: {len(labels)} images, train {len(tr)}, validation {len(va)} (stratified 10%, seed {args.seed});"
           f" model {n_params / 1e6:.2f} M parameters; mean {mean:.4f} std {std:.4f}", flush=True)
