@@ -36,3 +36,15 @@ def load_class(path: str, key: str, extra: str | None = None):
         hint = f"pip install 'emotion-studio[{extra}]'" if extra else "reinstall emotion-studio"
         raise BackendUnavailable(f"{key} needs the Python package {exc.name!r}: {hint}") from None
     return getattr(module, cls_name)
+
+
+def configure(config_cls, config, overrides: dict, key: str, error: type[Exception] = ValueError):
+    """A backend's config: ``config`` (or the defaults) with keyword ``overrides``; an unknown option raises
+    ``error`` naming the known ones, so a typo in a UI or spec file never passes silently."""
+    from dataclasses import fields, replace
+
+    known = {f.name for f in fields(config_cls)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise error(f"unknown option(s) {sorted(unknown)} for {key}; known: {sorted(known)}")
+    return replace(config or config_cls(), **overrides)

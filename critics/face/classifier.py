@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading
 from critics.face import FER_CLASSES, NO_FACE, as_frames, frame_steps
 
@@ -59,11 +60,7 @@ class FaceExpressionCritic:
     config_class = FaceClassifierConfig
 
     def __init__(self, config: FaceClassifierConfig | None = None, **overrides: Any):
-        known = {f.name for f in fields(FaceClassifierConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown face classifier option(s) {sorted(unknown)}; known: {sorted(known)}")
-        self.config = replace(config or FaceClassifierConfig(), **overrides)
+        self.config = configure(FaceClassifierConfig, config, overrides, "face/classifier")
         self._session = None
         self._meta: dict | None = None
         self._finder = None

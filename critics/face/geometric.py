@@ -45,11 +45,12 @@ part; accuracy on the held-out part is in critics/cards/face-geometric.md. The A
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
+from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading
 from critics.face import FER_CLASSES, NO_FACE, as_frames, frame_steps
 from critics.face.landmarks import CHEEK, CHIN, LEFT_BROW, LEFT_EYE, MOUTH, NOSE, RIGHT_BROW, RIGHT_EYE
@@ -214,11 +215,7 @@ class GeometricFaceCritic:
         if overrides.pop("aligned", False):
             raise ValueError("the geometric face critic needs a face mesh and cannot take aligned crops; "
                              "use the classifier critic for --aligned inputs")
-        known = {f.name for f in fields(GeometricFaceConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown geometric face critic option(s) {sorted(unknown)}; known: {sorted(known)}")
-        self.config = replace(config or GeometricFaceConfig(), **overrides)
+        self.config = configure(GeometricFaceConfig, config, overrides, "face/geometric")
         self._finder = None
         self._reference: dict[str, float] | None = None
         if self.config.neutral is not None:

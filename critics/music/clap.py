@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
 from critics.music import QUADRANTS, load_music, quadrant_vad
 
@@ -81,11 +81,7 @@ class ClapMusicCritic:
     name = "clap"
 
     def __init__(self, config: ClapMusicConfig | None = None, **overrides: Any) -> None:
-        known = {f.name for f in fields(ClapMusicConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown option(s) {sorted(unknown)} for music/clap; known: {sorted(known)}")
-        self.config = replace(config or ClapMusicConfig(), **overrides)
+        self.config = configure(ClapMusicConfig, config, overrides, "music/clap")
         missing = [q for q in QUADRANTS if not self.config.prompts.get(q)]
         if missing:
             raise ValueError(f"music/clap prompts must give at least one text for each of {QUADRANTS}; missing {missing}")

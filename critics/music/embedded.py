@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from conditioning.media import MediaError
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
 from critics.music import QUADRANTS, load_music, quadrant_vad
 
@@ -59,11 +59,7 @@ class EmbeddedMusicCritic:
     name = "embedded"
 
     def __init__(self, config: EmbeddedMusicConfig | None = None, **overrides: Any) -> None:
-        known = {f.name for f in fields(EmbeddedMusicConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown option(s) {sorted(unknown)} for music/embedded; known: {sorted(known)}")
-        self.config = replace(config or EmbeddedMusicConfig(), **overrides)
+        self.config = configure(EmbeddedMusicConfig, config, overrides, "music/embedded")
         self._session = None
         self._meta: dict | None = None
         self._lock = threading.Lock()

@@ -31,14 +31,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from conditioning.media import Audio, MediaError
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
 
 RAVDESS_LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
@@ -102,11 +102,7 @@ class EmbeddedSpeechCritic:
     name = "embedded"
 
     def __init__(self, config: EmbeddedSpeechConfig | None = None, **overrides: Any) -> None:
-        known = {f.name for f in fields(EmbeddedSpeechConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown option(s) {sorted(unknown)} for speech/embedded; known: {sorted(known)}")
-        self.config = replace(config or EmbeddedSpeechConfig(), **overrides)
+        self.config = configure(EmbeddedSpeechConfig, config, overrides, "speech/embedded")
         if self.config.vad_source not in ("auto", "head", "expectation", "blend"):
             raise ValueError(f"vad_source must be 'auto', 'head', 'expectation' or 'blend', got {self.config.vad_source!r}")
         if self.config.speaker_reference_kind not in ("neutral", "mixed"):

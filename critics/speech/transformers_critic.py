@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from conditioning.media import Audio, MediaError
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
 
 MODEL_ENV = "EMOSTUDIO_SPEECH_MODEL"
@@ -90,11 +90,7 @@ class TransformersSpeechCritic:
     name = "transformers"
 
     def __init__(self, config: TransformersSpeechConfig | None = None, **overrides: Any) -> None:
-        known = {f.name for f in fields(TransformersSpeechConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown option(s) {sorted(unknown)} for speech/transformers; known: {sorted(known)}")
-        self.config = replace(config or TransformersSpeechConfig(), **overrides)
+        self.config = configure(TransformersSpeechConfig, config, overrides, "speech/transformers")
         if self.config.mode not in ("auto", "classification", "regression"):
             raise ValueError(f"mode must be 'auto', 'classification' or 'regression', got {self.config.mode!r}")
         lo, hi = self.config.regression_range

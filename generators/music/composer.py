@@ -37,6 +37,7 @@ import numpy as np
 
 from conditioning import Emotion
 from conditioning.media import Audio
+from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 from generators.music import theory as T
 
@@ -325,11 +326,7 @@ class ComposerMusic:
     name = "composer"
 
     def __init__(self, config: ComposerConfig | None = None, **overrides: Any) -> None:
-        known = {f.name for f in fields(ComposerConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise GenerationError(f"unknown option(s) {sorted(unknown)} for music/composer; known: {sorted(known)}")
-        self.config = replace(config or ComposerConfig(), **overrides)
+        self.config = configure(ComposerConfig, config, overrides, "music/composer", GenerationError)
 
     # ---- 1. check ----------------------------------------------------------------------------------------
     def check(self, request: GenerationRequest) -> tuple[float, dict]:

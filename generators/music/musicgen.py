@@ -27,14 +27,14 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 from generators.music.theory import chroma_one_hot, describe, prompt_text
 
@@ -85,13 +85,9 @@ class MusicGenMusic:
     def __init__(self, config: MusicGenConfig | None = None, *, model: Any = None, tokenizer: Any = None,
                  **overrides: Any) -> None:
         """``model``: a local folder, or an in-memory model (then ``tokenizer`` too), e.g. a tiny test model."""
-        known = {f.name for f in fields(MusicGenConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise GenerationError(f"unknown option(s) {sorted(unknown)} for music/musicgen; known: {sorted(known)}")
         if isinstance(model, (str, os.PathLike)):  # a folder: load lazily from local files
             overrides["model"], model = str(model), None
-        self.config = replace(config or MusicGenConfig(), **overrides)
+        self.config = configure(MusicGenConfig, config, overrides, "music/musicgen", GenerationError)
         self._model, self._tokenizer = model, tokenizer
         self._lock = threading.Lock()
 
