@@ -137,7 +137,7 @@ def find_soundfont(name_or_path: str | os.PathLike | None = None) -> Path:
             return font
     raise SoundfontNotFoundError(
         f"no soundfont named {text!r}; installed: "
-        f"{', '.join(p.stem for p in fonts) or 'none'}; Debian packages: {DEBIAN_PACKAGES}"
+        f"{', '.join(dict.fromkeys(p.stem for p in fonts)) or 'none'}; Debian packages: {DEBIAN_PACKAGES}"
     )
 
 
