@@ -19,13 +19,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SENTENCES = [
-    "The weather was calm this morning, and I walked along the river to the old mill.",
-    "I never expected to see you here tonight.",
-    "Please put the books back on the shelf when you are done.",
-    "We will meet again at the station before the last train leaves.",
-    "Nobody told me that the house had been sold.",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speech_fidelity import SENTENCES  # noqa: E402  (the same five sentences in both speech benches)
 EMOTIONS = ["neutral", "joy", "sadness", "anger", "fear", "disgust", "surprise", "calm"]
 
 

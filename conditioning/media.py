@@ -149,6 +149,17 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
     return audio
 
 
+def as_audio(media, what: str = "this critic") -> Audio:
+    """`Audio`, an audio file path, or a (samples, rate) pair as `Audio` (channels kept)."""
+    if isinstance(media, Audio):
+        return media
+    if isinstance(media, (str, os.PathLike)):
+        return load_audio(media, mono=False)
+    if isinstance(media, tuple) and len(media) == 2 and np.isscalar(media[1]):
+        return Audio(np.asarray(media[0], dtype=np.float32), int(media[1]))
+    raise MediaError(f"{what} takes Audio, an audio file path or (samples, rate), got {type(media).__name__}")
+
+
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
     """Write WAV/FLAC/OGG atomically (format from the suffix); clips to [-1, 1]."""
     import soundfile as sf

@@ -20,3 +20,22 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"labelled data not found at {path} (set EMOSTUDIO_DATA or place ../shared/data beside the checkout)")
     return path
+
+
+@pytest.fixture(scope="session")
+def synth() -> None:
+    """Skip where MIDI cannot be rendered: no General MIDI soundfont, or neither pyfluidsynth nor the
+    fluidsynth command (Debian: fluidsynth fluid-soundfont-gm)."""
+    import shutil
+
+    from conditioning.render import SoundfontNotFoundError, find_soundfont
+
+    try:
+        find_soundfont()
+    except SoundfontNotFoundError as exc:
+        pytest.skip(f"no soundfont here ({exc})")
+    try:
+        import fluidsynth  # noqa: F401
+    except (ImportError, OSError):
+        if shutil.which("fluidsynth") is None:
+            pytest.skip("neither pyfluidsynth nor the fluidsynth command is installed (Debian: fluidsynth)")

@@ -9,7 +9,7 @@ import pytest
 pretty_midi = pytest.importorskip("pretty_midi")
 
 from conditioning.media import Audio  # noqa: E402
-from conditioning.render import SoundfontNotFoundError, find_soundfont, render_midi  # noqa: E402
+from conditioning.render import render_midi  # noqa: E402
 from critics.base import CriticError, Reading  # noqa: E402
 from critics.music import features as F  # noqa: E402
 from critics.music.embedded import WEIGHTS_DIR, EmbeddedMusicCritic  # noqa: E402
@@ -17,12 +17,7 @@ from critics.music.embedded import WEIGHTS_DIR, EmbeddedMusicCritic  # noqa: E40
 QUADS = ("Q1", "Q2", "Q3", "Q4")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _need_soundfont():
-    try:
-        find_soundfont()
-    except SoundfontNotFoundError as exc:
-        pytest.skip(f"no soundfont to render test music ({exc})")
+pytestmark = pytest.mark.usefixtures("synth")
 
 
 def progression(chords, bpm: float, velocity: int, articulation: float, bars: int = 2) -> "pretty_midi.PrettyMIDI":

@@ -7,7 +7,6 @@ so the dynamics test renders with ``normalise=False`` (fixed synthesiser gain: v
 from __future__ import annotations
 
 import io
-import shutil
 
 import numpy as np
 import pytest
@@ -19,24 +18,11 @@ from conditioning import Emotion, Trajectory  # noqa: E402
 from generators.base import GenerationError, GenerationRequest  # noqa: E402
 from generators.music import theory as T  # noqa: E402
 from generators.music.composer import ComposerMusic, controls_for  # noqa: E402
-
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+from measures import mode_score, onset_rate  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _need_synth():
-    from conditioning.render import SoundfontNotFoundError, find_soundfont
 
-    try:
-        find_soundfont()
-    except SoundfontNotFoundError as exc:
-        pytest.skip(f"no soundfont here ({exc})")
-    try:
-        import fluidsynth  # noqa: F401
-    except (ImportError, OSError):
-        if shutil.which("fluidsynth") is None:
-            pytest.skip("neither pyfluidsynth nor the fluidsynth command is installed (Debian: fluidsynth)")
+pytestmark = pytest.mark.usefixtures("synth")
 
 
 @pytest.fixture(scope="module")
@@ -54,24 +40,9 @@ def req(spec, seed=0, duration=10.0, **kw) -> GenerationRequest:
     return GenerationRequest(Emotion.parse(spec), seed=seed, duration_s=duration, **kw)
 
 
-def mode_score(y: np.ndarray, sr: int) -> float:
-    chroma = librosa.feature.chroma_stft(y=y, sr=sr, n_fft=4096).mean(axis=1)
-    best = lambda prof: max(np.corrcoef(chroma, np.roll(prof, k))[0, 1] for k in range(12))  # noqa: E731
-    return float(best(KK_MAJOR) - best(KK_MINOR))
-
-
 def tempo(y: np.ndarray, sr: int) -> float:
     """librosa's global tempo (onset autocorrelation; no numba JIT, unlike beat_track: keeps the tests fast)."""
     return float(np.atleast_1d(librosa.feature.tempo(y=y, sr=sr))[0])
-
-
-def onset_rate(y: np.ndarray, sr: int) -> float:
-    """Onsets per second: peaks of librosa's onset strength above mean + 0.5 sd, at least 50 ms apart."""
-    env = librosa.onset.onset_strength(y=y, sr=sr)
-    thr = env.mean() + 0.5 * env.std()
-    peaks = [i for i in range(1, len(env) - 1) if env[i] > thr and env[i] >= env[i - 1] and env[i] > env[i + 1]]
-    kept = [p for k, p in enumerate(peaks) if k == 0 or p - peaks[k - 1] >= 2]
-    return len(kept) / (len(y) / sr)
 
 
 # ---- the mapping (no audio) ------------------------------------------------------------------------------

@@ -20,17 +20,7 @@ from conditioning.render import (  # noqa: E402
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _need_soundfont():
-    try:
-        find_soundfont()
-    except SoundfontNotFoundError as exc:
-        pytest.skip(f"no soundfont here ({exc})")
-    try:
-        import fluidsynth  # noqa: F401
-    except (ImportError, OSError):
-        if shutil.which("fluidsynth") is None:
-            pytest.skip("neither pyfluidsynth nor the fluidsynth command is installed (Debian: fluidsynth)")
+pytestmark = pytest.mark.usefixtures("synth")
 
 
 def tiny_midi(velocity: int = 90, program: int = 0) -> "pretty_midi.PrettyMIDI":

@@ -7,7 +7,6 @@ uses the real critic and skips without its weights.
 from __future__ import annotations
 
 import json
-import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,25 +17,12 @@ librosa = pytest.importorskip("librosa")
 
 from conditioning.errors import PlanError  # noqa: E402
 from critics.base import Reading  # noqa: E402
+from measures import mode_score, onset_rate  # noqa: E402
 from studio.session import SessionConfig, build_session, crossfade_join, render_chunked, run_session_cli  # noqa: E402
 
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _need_synth():
-    from conditioning.render import SoundfontNotFoundError, find_soundfont
-
-    try:
-        find_soundfont()
-    except SoundfontNotFoundError as exc:
-        pytest.skip(f"no soundfont here ({exc})")
-    try:
-        import fluidsynth  # noqa: F401
-    except (ImportError, OSError):
-        if shutil.which("fluidsynth") is None:
-            pytest.skip("no FluidSynth here (Debian: fluidsynth)")
+pytestmark = pytest.mark.usefixtures("synth")
 
 
 class CueCritic:
@@ -46,13 +32,8 @@ class CueCritic:
 
     def score(self, audio) -> Reading:
         y, sr = audio.samples, audio.rate
-        chroma = librosa.feature.chroma_stft(y=y, sr=sr).mean(axis=1)
-        best = lambda p: max(np.corrcoef(chroma, np.roll(p, k))[0, 1] for k in range(12))  # noqa: E731
-        v = float(np.clip(3.0 * (best(KK_MAJOR) - best(KK_MINOR)), -1, 1))
-        env = librosa.onset.onset_strength(y=y, sr=sr)  # onset peaks (numpy: no numba JIT in tests)
-        thr = env.mean() + 0.5 * env.std()
-        rate = sum(1 for i in range(1, len(env) - 1) if env[i] > thr and env[i] >= env[i - 1] and env[i] > env[i + 1]) / (len(y) / sr)
-        a = float(np.clip((rate - 2.0) / 2.0, -1, 1))
+        v = float(np.clip(3.0 * mode_score(y, sr, n_fft=2048), -1, 1))
+        a = float(np.clip((onset_rate(y, sr) - 2.0) / 2.0, -1, 1))
         q = "Q1" if v >= 0 and a >= 0 else "Q2" if a >= 0 else "Q3" if v < 0 else "Q4"
         return Reading.from_native("music/cues", {q: 1.0}, "emopia", vad=(v, a, 0.0))
 

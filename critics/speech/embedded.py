@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from conditioning.media import Audio, MediaError
+from conditioning.media import Audio, MediaError, as_audio
 from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
 
@@ -82,17 +82,6 @@ def _require_praat() -> None:
                                  "voice quality): pip install 'emotion-studio[speech]'") from None
 
 
-def _to_audio(media: Any) -> Audio:
-    """`Audio`, a file path, or a (samples, rate) pair -> `Audio` (channels kept; mixed down later)."""
-    from conditioning.media import load_audio
-
-    if isinstance(media, Audio):
-        return media
-    if isinstance(media, (str, os.PathLike)):
-        return load_audio(media, mono=False)
-    if isinstance(media, tuple) and len(media) == 2 and np.isscalar(media[1]):
-        return Audio(np.asarray(media[0], dtype=np.float32), int(media[1]))
-    raise CriticError(f"the speech critic takes Audio, an audio file path or (samples, rate), got {type(media).__name__}")
 
 
 class EmbeddedSpeechCritic:
@@ -160,7 +149,7 @@ class EmbeddedSpeechCritic:
             reference = [reference]
         rows = []
         for i, r in enumerate(reference):
-            a = _to_audio(r)
+            a = as_audio(r, "the speech critic")
             try:
                 rows.append(functionals(prepare(a.samples, a.rate)))
             except FeatureError as exc:
@@ -205,7 +194,7 @@ class EmbeddedSpeechCritic:
         from critics.speech.features import SAMPLE_RATE, FeatureError, feature_names, functionals_dict, prepare
 
         _require_praat()
-        audio = _to_audio(media)
+        audio = as_audio(media, "the speech critic")
         if audio.samples.size == 0:
             raise MediaError("the audio has no samples; the speech critic needs at least 0.25 s of speech")
         try:

@@ -33,7 +33,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from conditioning.media import Audio, MediaError
+from conditioning.media import MediaError, as_audio
 from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
 
@@ -183,7 +183,7 @@ class TransformersSpeechCritic:
         from conditioning import Emotion, label_set
 
         torch, model, extractor, mode, mapping = self._load()
-        audio = _to_audio(media)
+        audio = as_audio(media, "the speech critic")
         if audio.samples.size == 0:
             raise MediaError("the audio has no samples; the speech critic needs at least 0.25 s of speech")
         rate = int(getattr(extractor, "sampling_rate", 16000))
@@ -222,16 +222,6 @@ class TransformersSpeechCritic:
         return Reading.from_native(f"speech/{self.name}", native, "ravdess", vad=vad, series=series, details=details)
 
 
-def _to_audio(media: Any) -> Audio:
-    from conditioning.media import load_audio
-
-    if isinstance(media, Audio):
-        return media
-    if isinstance(media, (str, os.PathLike)):
-        return load_audio(media, mono=False)
-    if isinstance(media, tuple) and len(media) == 2 and np.isscalar(media[1]):
-        return Audio(np.asarray(media[0], dtype=np.float32), int(media[1]))
-    raise CriticError(f"the speech critic takes Audio, an audio file path or (samples, rate), got {type(media).__name__}")
 
 
 __all__ = ["SYNONYMS", "TransformersSpeechConfig", "TransformersSpeechCritic"]

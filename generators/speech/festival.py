@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from conditioning import Emotion
-from conditioning.media import Audio
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
@@ -57,7 +55,7 @@ def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class FestivalSpeech:
+class FestivalSpeech(P.ProsodyLoop):
     """Emotional speech from Festival's HTS voice + WORLD prosody."""
 
     modality = "speech"
@@ -125,14 +123,6 @@ class FestivalSpeech:
         sentence_ends = tuple(ends[-1:])
         phrase_ends = tuple(ends[:-1])
         return Utterance(samples.astype(np.float32), int(rate), tuple(segs), tuple(words), sentence_ends, phrase_ends)
-
-    def neutral_reference(self, request: GenerationRequest) -> Audio:
-        """A neutral take of the same text and voice: what a speaker-normalised critic needs as its reference
-        (``speaker_reference=[...]``), so it measures the emotion rather than the voice."""
-        return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
-
-    def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
-        return replace(request, controls=P.correct_controls(request.controls, target, reading.emotion))
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()

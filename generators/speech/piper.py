@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from conditioning import Emotion
 from conditioning.media import Audio
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
@@ -383,7 +382,7 @@ def resolve_voice(voice: str) -> tuple[str, Path, Path]:
     return p.stem, p, cfg
 
 
-class PiperSpeech:
+class PiperSpeech(P.ProsodyLoop):
     """Emotional speech from Piper + WORLD prosody. Thread-safe: voices load once, requests carry all state."""
 
     modality = "speech"
@@ -418,15 +417,6 @@ class PiperSpeech:
     def controls_for(self, request: GenerationRequest) -> P.ProsodyControls:
         """Utterance-level controls (the request's emotion plus any closed-loop pushes/overrides)."""
         return P.emotion_controls(request.emotion, request.controls)
-
-    def neutral_reference(self, request: GenerationRequest) -> Audio:
-        """A neutral take of the same text and voice: what a speaker-normalised critic needs as its reference
-        (``speaker_reference=[...]``), so it measures the emotion rather than the voice."""
-        return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
-
-    def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
-        """Closed-loop step: push the controls against the critic's error (see `prosody.correct_controls`)."""
-        return replace(request, controls=P.correct_controls(request.controls, target, reading.emotion))
 
     # ---- generation -----------------------------------------------------------------------------------
     def generate(self, request: GenerationRequest) -> GenerationResult:

@@ -258,3 +258,17 @@ def correct_controls(controls: Mapping[str, float], target: Emotion, measured: E
     if shortfall > 0:
         out["push_colour"] = bound(out.get("push_colour", 0.0) + gain * shortfall)
     return {k: round(v, 4) for k, v in out.items()}
+
+
+class ProsodyLoop:
+    """What every prosody-driven speech backend offers the studio's closed loop (mixed into each backend).
+
+    ``neutral_reference``: a neutral take of the same text and voice, which a speaker-normalised critic takes as
+    ``speaker_reference=[...]`` so that it measures the emotion rather than the voice.
+    ``correct``: push the controls against the critic's error (see `correct_controls`)."""
+
+    def neutral_reference(self, request):
+        return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
+
+    def correct(self, request, target: Emotion, reading):
+        return replace(request, controls=correct_controls(request.controls, target, reading.emotion))
