@@ -6,10 +6,14 @@
 8 emotions (the RAVDESS-8 labels as vocabulary terms) x intensities x sentences, one take each (seed = sentence
 index). Reported:
 - speech-critic top-1 agreement: the critic's native RAVDESS label equals the target's, per intensity, open
-  loop and closed loop (`Studio.run_loop` with the generator's `correct()`, ``--loop`` rounds, best kept);
-  under two critic conditions: ``population`` (the critic as `load_critic("speech")` gives it, knowing
-  nothing of the voice) and ``voice_z`` (the critic's speaker-normalised model, z-normalised over all the
-  open-loop takes of the voice: the protocol of most published RAVDESS figures);
+  loop, under three critic conditions: ``speaker`` (what the studio does: the neutral take of the same
+  sentence and voice is the critic's `speaker_reference`; neutral takes then trivially read neutral, so the
+  figure without them is given too), ``population`` (knowing nothing of the voice) and ``voice_z`` (the
+  speaker-normalised model, z-normalised over all the open-loop takes of the voice: the protocol of most
+  published RAVDESS figures); the EmoDB head's top-1 on the six terms EmoDB has, a second judge trained on
+  other voices (German actors) and never used by the calibration;
+- closed loop at full intensity (`Studio.run_loop` with the generator's `correct()`, ``--loop`` rounds, best
+  kept; the studio's ``speaker`` condition);
 - arousal CCC between target and measured arousal over all takes;
 - pocketsphinx word error rate of the full-intensity takes against the neutral takes (intelligibility kept
   within 15 points is the target).
@@ -38,6 +42,9 @@ SENTENCES = [
 #: vocabulary term -> RAVDESS label (conditioning.label_set("ravdess") maps the other way)
 TARGETS = {"neutral": "neutral", "calm": "calm", "joy": "happy", "sadness": "sad", "anger": "angry",
            "fear": "fearful", "disgust": "disgust", "surprise": "surprised"}
+#: vocabulary term -> EmoDB label, for the terms EmoDB has (its head is a second judge)
+EMODB_TARGETS = {"neutral": "neutral", "joy": "happiness", "sadness": "sadness", "anger": "anger", "fear": "fear",
+                 "disgust": "disgust"}
 
 
 def load_speech_critic(**config):
@@ -122,40 +129,54 @@ def main(argv: list[str] | None = None) -> int:
 
     population, source = load_speech_critic()
     voice_z, _ = load_speech_critic(speaker_reference=[r.media for *_, r in takes], speaker_reference_kind="mixed")
-    critics = {"population": population, "voice_z": voice_z}
+    neutral_take = {t[2]: t[4].media for t in takes if t[0] == "neutral"}
+    critics = {  # name -> (critic, scoring function of a take)
+        "speaker": (population, lambda t: population.score(t[4].media, speaker_reference=[neutral_take[t[2]]])),
+        "population": (population, lambda t: population.score(t[4].media)),
+        "voice_z": (voice_z, lambda t: voice_z.score(t[4].media)),
+    }
     report: dict = {"backend": f"speech/{args.backend}", "critic_source": source, "sentences": len(texts),
                     "intensities": intensities, "loop": args.loop, "conditions": {}}
-    for cname, critic in critics.items():
-        readings = [critic.score(r.media) for *_, r in takes]
-        per_int = {}
+    for cname, (critic, score) in critics.items():
+        readings = [score(t) for t in takes]
+        per_int, per_int_emotional = {}, {}
         for inten in intensities:
             sel = [(t, rd) for t, rd in zip(takes, readings) if t[1] == inten]
             per_int[str(inten)] = round(float(np.mean([top(rd) == TARGETS[t[0]] for t, rd in sel])), 3)
+            per_int_emotional[str(inten)] = round(float(np.mean([top(rd) == TARGETS[t[0]] for t, rd in sel
+                                                                 if t[0] != "neutral"])), 3)
         confusion: dict[str, dict[str, int]] = {}
+        emodb_hits = []
         for t, rd in zip(takes, readings):
             if t[1] == max(intensities):
                 row = confusion.setdefault(t[0], {})
                 row[top(rd)] = row.get(top(rd), 0) + 1
+                if t[0] in EMODB_TARGETS:  # the EmoDB head: a second judge, trained on other (German) voices
+                    e = rd.details["emodb"]
+                    emodb_hits.append(max(e, key=e.get) == EMODB_TARGETS[t[0]])
         arousal_ccc = ccc([t[3].emotion.arousal for t in takes], [rd.arousal for rd in readings])
-        cond = {"open_top1": per_int, "open_arousal_ccc": round(arousal_ccc, 3), "open_confusion_full": confusion}
-        # ---- closed loop at full intensity (the loop's rounds are scored by the same critic) ------------
-        if args.loop > 0:
-            studio = Studio()
-            hits, fids_open, fids_closed, a_t, a_m = [], [], [], [], []
-            for (term, inten, i, req, res), rd in zip(takes, readings):
-                if inten != max(intensities):
-                    continue
-                out = studio.run_loop(gen, critic, req, loop=args.loop)
-                hits.append(top(out.best.reading) == TARGETS[term])
-                fids_open.append(out.rounds[0].fidelity)
-                fids_closed.append(out.best.fidelity)
-                a_t.append(req.emotion.arousal)
-                a_m.append(out.best.reading.arousal)
-            cond["closed_top1_full"] = round(float(np.mean(hits)), 3)
-            cond["closed_arousal_ccc_full"] = round(ccc(a_t, a_m), 3)
-            cond["fidelity_full_open_vs_closed"] = [round(float(np.mean(fids_open)), 3),
-                                                    round(float(np.mean(fids_closed)), 3)]
+        cond = {"open_top1": per_int, "open_top1_without_neutral": per_int_emotional,
+                "open_arousal_ccc": round(arousal_ccc, 3),
+                "open_emodb_head_top1_full": round(float(np.mean(emodb_hits)), 3),
+                "open_confusion_full": confusion}
         report["conditions"][cname] = cond
+
+    # ---- closed loop at full intensity: the studio's loop (critic with the neutral take as reference) --------
+    if args.loop > 0:
+        studio = Studio()
+        hits, fids_open, fids_closed, a_t, a_m = [], [], [], [], []
+        for term, inten, i, req, res in takes:
+            if inten != max(intensities):
+                continue
+            out = studio.run_loop(gen, population, req, loop=args.loop)
+            hits.append(top(out.best.reading) == TARGETS[term])
+            fids_open.append(out.rounds[0].fidelity)
+            fids_closed.append(out.best.fidelity)
+            a_t.append(req.emotion.arousal)
+            a_m.append(out.best.reading.arousal)
+        report["closed_loop_speaker"] = {
+            "top1_full": round(float(np.mean(hits)), 3), "arousal_ccc_full": round(ccc(a_t, a_m), 3),
+            "fidelity_full_open_vs_closed": [round(float(np.mean(fids_open)), 3), round(float(np.mean(fids_closed)), 3)]}
 
     # ---- intelligibility -----------------------------------------------------------------------------
     if not args.no_wer:

@@ -74,7 +74,7 @@ def test_result_carries_phoneme_and_word_timings():
 
 
 def test_timings_are_remapped_after_time_scaling():
-    slow, fast = take("sadness"), take("fear")
+    slow, fast = take("v=0,a=-0.9"), take("v=0,a=0.9")
     assert slow.media.duration_s > fast.media.duration_s * 1.2
     for r in (slow, fast):
         assert r.extras["words"][-1]["end_s"] <= r.media.duration_s
@@ -95,7 +95,9 @@ def test_f0_range_energy_and_rate_rise_with_arousal():
 def test_sadness_is_slower_and_lower_than_joy():
     sad, joy = measure(take("sadness")), measure(take("joy"))
     assert sad["rate"] < 0.85 * joy["rate"]
-    assert sad["f0"] < joy["f0"] / 1.25
+    # RAVDESS's actors speak strong sadness ~3.8 semitones below strong joy (both above their neutral: their
+    # sadness is tearful); the calibrated profiles follow them (generators/speech/calibrate.py)
+    assert sad["f0"] < joy["f0"] / 1.12  # more than 2 semitones lower
     assert sad["rms"] < joy["rms"]
 
 
@@ -133,7 +135,7 @@ def test_intensity_blends_with_neutral():
 
 
 def test_trajectory_gives_word_level_emotion():
-    traj = Trajectory.of([(0.0, "sadness"), (2.5, "joy")])
+    traj = Trajectory.of([(0.0, "v=-0.6,a=-0.6"), (2.5, "v=0.6,a=0.8")])  # low and sad -> high and happy
     req = GenerationRequest(Emotion.parse("neutral"), trajectory=traj, text=TEXT, seed=0)
     r = piper().generate(req)
     per_word = r.controls["per_word"]

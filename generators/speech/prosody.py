@@ -127,7 +127,7 @@ CONTROL_NAMES = tuple(f.name for f in fields(ProsodyControls))
 LIMITS: dict[str, tuple[float, float]] = {
     "rate": (-0.6, 0.5), "pause": (-1.0, 1.3), "f0_shift": (-6.0, 9.0), "f0_range": (-1.2, 1.1),
     "declination": (-3.0, 5.0), "final": (-6.0, 6.0), "emphasis": (0.0, 5.0), "jitter": (0.0, 3.0),
-    "tilt": (-6.0, 5.0), "formant": (-0.09, 0.09), "breath": (0.0, 0.6), "gain": (-9.0, 7.0),
+    "tilt": (-6.0, 5.0), "formant": (-0.09, 0.09), "breath": (0.0, 0.6), "gain": (-12.0, 12.0),
     "energy_range": (-0.8, 0.8), "variability": (-1.0, 0.6),
 }
 
@@ -154,7 +154,7 @@ DIMENSIONAL: dict[str, tuple[float, float, float]] = {
 #: Murray & Arnott 1993 Table 1 (and Scherer 2003 for voice quality) as categorical colour, added on top of
 #: the dimensional rule at full intensity. Labels are the shared vocabulary's; labels without a profile
 #: are rendered by the dimensional rule alone.
-COLOUR: dict[str, ProsodyControls] = {
+_LITERATURE_BASE: dict[str, ProsodyControls] = {
     # smooth upward inflections, much wider range, smiling (raised formants, Tartter 1980)
     "joy": ProsodyControls(f0_shift=1.0, f0_range=0.3, final=2.0, declination=-1.0, formant=0.045, breath=0.05,
                            rate=0.05),
@@ -180,15 +180,40 @@ COLOUR: dict[str, ProsodyControls] = {
     "tenderness": ProsodyControls(breath=0.25, gain=-2.5, f0_shift=0.5, rate=-0.12, tilt=-1.5, formant=0.02),
     "contempt": ProsodyControls(final=-2.0, rate=-0.12, f0_shift=-1.0, emphasis=1.0),
 }
-# Strong or weak forms of the basic emotions share the basic profile at their own weight.
-COLOUR.update({"rage": COLOUR["anger"], "irritation": COLOUR["anger"].scale(0.5),
-               "frustration": COLOUR["anger"].scale(0.5), "terror": COLOUR["fear"],
-               "anxiety": COLOUR["fear"].scale(0.6), "tension": COLOUR["fear"].scale(0.4),
-               "grief": COLOUR["sadness"], "despair": COLOUR["sadness"], "melancholy": COLOUR["sadness"].scale(0.6),
-               "loneliness": COLOUR["sadness"].scale(0.6), "elation": COLOUR["joy"], "amusement": COLOUR["joy"],
-               "excitement": COLOUR["joy"].scale(0.7), "enthusiasm": COLOUR["joy"].scale(0.7),
-               "triumph": COLOUR["joy"].scale(0.6), "serenity": COLOUR["calm"], "contentment": COLOUR["calm"].scale(0.6),
-               "fatigue": COLOUR["boredom"], "love": COLOUR["tenderness"]})
+
+
+def _with_variants(c: dict[str, ProsodyControls]) -> dict[str, ProsodyControls]:
+    """Strong or weak forms of the basic emotions share the basic profile at their own weight."""
+    return {**c, **{"rage": c["anger"], "irritation": c["anger"].scale(0.5),
+                    "frustration": c["anger"].scale(0.5), "terror": c["fear"],
+                    "anxiety": c["fear"].scale(0.6), "tension": c["fear"].scale(0.4),
+                    "grief": c["sadness"], "despair": c["sadness"], "melancholy": c["sadness"].scale(0.6),
+                    "loneliness": c["sadness"].scale(0.6), "elation": c["joy"], "amusement": c["joy"],
+                    "excitement": c["joy"].scale(0.7), "enthusiasm": c["joy"].scale(0.7),
+                    "triumph": c["joy"].scale(0.6), "serenity": c["calm"], "contentment": c["calm"].scale(0.6),
+                    "fatigue": c["boredom"], "love": c["tenderness"]}}
+
+
+LITERATURE_COLOUR = _with_variants(_LITERATURE_BASE)
+
+
+def _calibrated_colour() -> dict[str, ProsodyControls]:
+    """The colour profiles with the basic emotions fitted on human speech (``_calibrated.py``, written by
+    ``python -m generators.speech.calibrate``): the fitted full-intensity controls minus the dimensional rule
+    at the term's point, so that ``dimensional + colour`` reproduces the fit and mixes/intensities stay linear.
+    Terms the calibration does not cover keep the literature profile."""
+    from conditioning import parse_emotion
+
+    try:
+        from ._calibrated import CONTROLS
+    except ImportError:  # not generated yet: the literature profiles alone
+        return dict(LITERATURE_COLOUR)
+    base = dict(_LITERATURE_BASE)
+    for term, controls in CONTROLS.items():
+        e = parse_emotion(term)
+        base[term] = ProsodyControls(**controls) + dimensional(e.valence, e.arousal, e.dominance).scale(-1)
+    return _with_variants(base)
+
 
 #: Push controls (request.controls) that move the dimensional input, used by the closed loop.
 PUSH_KEYS = ("push_valence", "push_arousal", "push_dominance", "push_colour")
@@ -198,13 +223,18 @@ def dimensional(v: float, a: float, d: float) -> ProsodyControls:
     return ProsodyControls(**{k: cv * v + ca * a + cd * d for k, (cv, ca, cd) in DIMENSIONAL.items()})
 
 
-def colour(emotion: Emotion) -> ProsodyControls:
+#: The categorical colour in use: calibrated on human speech where ``_calibrated.py`` covers the term.
+COLOUR: dict[str, ProsodyControls] = _calibrated_colour()
+
+
+def colour(emotion: Emotion, table: Mapping[str, ProsodyControls] | None = None) -> ProsodyControls:
     """Mixed categorical colour at the emotion's intensity (neutral weight already lowers the intensity)."""
     non_neutral = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
     z = sum(non_neutral.values())
     if z <= 0 or emotion.intensity <= 0:
         return ProsodyControls()
-    return ProsodyControls.blend([(w / z, COLOUR.get(k, ProsodyControls())) for k, w in non_neutral.items()]) \
+    table = COLOUR if table is None else table
+    return ProsodyControls.blend([(w / z, table.get(k, ProsodyControls())) for k, w in non_neutral.items()]) \
         .scale(emotion.intensity)
 
 
@@ -230,6 +260,12 @@ def emotion_controls(emotion: Emotion, overrides: Mapping[str, float] | None = N
     if explicit:
         c = replace(c, **explicit)
     return c.clamp()
+
+
+def literature_controls(emotion: Emotion) -> ProsodyControls:
+    """The uncalibrated rendering (dimensional rule + the literature's colour): the prior of the calibration."""
+    return (dimensional(emotion.valence, emotion.arousal, emotion.dominance)
+            + colour(emotion, LITERATURE_COLOUR)).clamp()
 
 
 def mean_controls(parts: "list[ProsodyControls]", weights: "list[float] | None" = None) -> ProsodyControls:

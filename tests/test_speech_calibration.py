@@ -1,0 +1,45 @@
+"""The prosody calibration on human speech (generators/speech/calibrate.py), on a small slice of RAVDESS."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra (piper-tts)")
+pytest.importorskip("parselmouth", reason="the speech features need praat-parselmouth (the 'speech' extra)")
+pytest.importorskip("sklearn", reason="the calibration needs scikit-learn (the 'train' extra)")
+
+
+def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(shared_data, tmp_path):
+    from generators.speech import calibrate
+    from generators.speech.prosody import LIMITS
+
+    out = tmp_path / "cal.py"
+    meta = calibrate.main(["--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out),
+                           "--labels", "neutral,angry", "--texts", "1", "--steps", "2", "--per-speaker", "16"])
+    start, end = meta["distance"]["angry"]
+    assert end < start  # the fitted take is closer to the actors' anger than the literature profile's
+    spec = importlib.util.spec_from_file_location("cal", out)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    anger = table.CONTROLS["anger"]
+    assert set(anger) == set(LIMITS)
+    for k, v in anger.items():
+        lo, hi = LIMITS[k]
+        assert lo - 1e-6 <= v <= hi + 1e-6, k
+
+
+def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path):
+    """Known facts of acted speech (Scherer 2003): anger is louder and higher than neutral; sadness is
+    quieter than anger. The targets the calibration fits must show them."""
+    from critics.speech.features import feature_names
+    from generators.speech.calibrate import human_targets
+
+    targets, scale, disc = human_targets(shared_data, tmp_path / "cache", log=lambda *a: None, per_speaker=16)
+    names = feature_names()
+    level, f0 = names.index("energy_mean"), names.index("f0_p50")
+    assert targets["angry"][level] > 1.0 and targets["angry"][f0] > 1.0  # in within-speaker sd units
+    assert targets["sad"][level] < targets["angry"][level]
+    assert np.allclose(targets["neutral"], 0.0)
+    assert disc.shape == (7, len(names))
