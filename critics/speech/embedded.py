@@ -168,13 +168,8 @@ class EmbeddedSpeechCritic:
             return features, "population"
         mean, std = reference
         if self.config.speaker_reference_kind == "mixed":
-            x, which = (features - mean) / std, "speaker_z"
-        else:
-            x, which = features - mean, "speaker"
-        _, meta = self._load(which)
-        if meta.get("inputs", {}).get(which) == "raw+normalised":  # the model also sees the voice as it is
-            x = np.hstack([features, x])
-        return x, which
+            return (features - mean) / std, "speaker_z"
+        return features - mean, "speaker"
 
     def predict(self, features: np.ndarray, which: str = "population") -> dict[str, np.ndarray]:
         """Model outputs for functionals (n, d): "ravdess" (n, 8), "emodb" (n, 7), "vad" (n, 3).
