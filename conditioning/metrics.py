@@ -44,3 +44,17 @@ def fidelity(target: Emotion, measured: Emotion) -> float:
     """One number in [0, 1] for how well a measured emotion matches a target: 1 - VA distance / max distance
     (2*sqrt(2), opposite corners of the plane). Used by the closed loop to rank takes."""
     return max(0.0, 1.0 - va_distance(target, measured) / (2 * math.sqrt(2)))
+
+
+def main_term(emotion: Emotion) -> str | None:
+    """The label with the largest weight in the emotion's mix (None for a pure coordinate spec)."""
+    return max(emotion.mix, key=emotion.mix.get) if emotion.mix else None
+
+
+def category_agrees(target: Emotion, measured: Emotion) -> bool | None:
+    """Whether the measured emotion's main label is the target's: None when the target has no main label or
+    the critic cannot name it (its label set maps to other terms), so that only coordinates can be judged."""
+    want = main_term(target)
+    if want is None or want not in measured.mix:
+        return None
+    return main_term(measured) == want

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from conditioning import Emotion, Trajectory, plan_iso
-from conditioning.metrics import fidelity
+from conditioning.metrics import category_agrees, fidelity
 from critics.base import Reading
 from conditioning.registry import BackendUnavailable
 from critics.registry import load_critic
@@ -29,11 +29,17 @@ class Round:
     result: GenerationResult
     reading: Reading | None
     fidelity: float | None
+    agrees: bool | None = None  #: the critic's main label is the target's (None: not judged by label)
+
+    @property
+    def rank(self) -> tuple[bool, float]:
+        """How the loop orders takes: a take heard as the asked-for label first, then by fidelity."""
+        return (self.agrees is not False, -1.0 if self.fidelity is None else self.fidelity)
 
     def to_json(self) -> dict:
         return {"index": self.index, "seed": self.request.seed, "controls": dict(self.result.controls),
                 "reading": self.reading.to_json() if self.reading else None,
-                "fidelity": None if self.fidelity is None else round(self.fidelity, 4)}
+                "fidelity": None if self.fidelity is None else round(self.fidelity, 4), "agrees": self.agrees}
 
 
 @dataclass(frozen=True)
@@ -148,12 +154,13 @@ class Studio:
             result = generator.generate(request)
             reading = score(result.media) if score is not None else None
             fid = fidelity(request.emotion, reading.emotion) if reading is not None else None
-            rounds.append(Round(i, request, result, reading, fid))
-            if fid is None or fid >= self.threshold or i == loop:
+            agrees = category_agrees(request.emotion, reading.emotion) if reading is not None else None
+            rounds.append(Round(i, request, result, reading, fid, agrees))
+            if fid is None or (fid >= self.threshold and agrees is not False) or i == loop:
                 break
             if hasattr(generator, "correct"):
                 request = generator.correct(request, request.emotion, reading)
             else:
                 request = replace(request, seed=request.seed + 1)
-        best = max(rounds, key=lambda r: -1.0 if r.fidelity is None else r.fidelity)
+        best = max(rounds, key=lambda r: r.rank)
         return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0})

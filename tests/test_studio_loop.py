@@ -69,3 +69,34 @@ def test_same_request_same_output():
     req = GenerationRequest(Emotion.parse("joy"), seed=3)
     a, b = PulseGenerator().generate(req), PulseGenerator().generate(replace(req))
     assert np.array_equal(a.media.samples, b.media.samples)
+
+
+def test_loop_keeps_going_while_the_label_is_wrong_and_prefers_the_right_label():
+    """A take close in valence-arousal but heard as another emotion does not end the loop, and a take heard as
+    the asked-for emotion wins over it even at a lower fidelity."""
+    from conditioning.metrics import category_agrees
+
+    class Pulses(PulseGenerator):
+        def correct(self, req, target, reading):
+            return req.with_controls(round=req.controls.get("round", 0) + 1)
+
+    class LabelCritic:
+        """Round 0: right coordinates, wrong label (fear for joy); round 1: the label, coordinates further off."""
+        modality, name = "test", "label"
+
+        def __init__(self):
+            self.calls = 0
+
+        def score(self, audio):
+            self.calls += 1
+            if self.calls == 1:
+                return Reading("test/label", 0.85, 0.5, 0.0, {"fear": 0.6, "joy": 0.4}, {}, 0.6)
+            return Reading("test/label", 0.6, 0.4, 0.0, {"joy": 0.7, "fear": 0.3}, {}, 0.7)
+
+    joy = Emotion.parse("joy")
+    assert category_agrees(joy, Emotion.parse("fear:0.6+joy:0.4")) is False
+    assert category_agrees(Emotion.from_vad(0.5, 0.5), Emotion.parse("joy")) is None  # coordinates: no label
+    out = Studio(threshold=0.85).run_loop(Pulses(), LabelCritic(), GenerationRequest(joy), loop=2)
+    assert out.rounds[0].fidelity > out.rounds[1].fidelity and out.rounds[0].agrees is False
+    assert len(out.rounds) == 2  # round 1 agrees and is close enough: the loop stops there
+    assert out.best.index == 1 and out.best.agrees is True
