@@ -12,7 +12,9 @@ META = {
   "Kids are talking by the door.",
   "Dogs are sitting by the door.",
   "The meeting has been moved to Thursday afternoon.",
-  "I left my keys on the kitchen table this morning, and nobody noticed."
+  "I left my keys on the kitchen table this morning, and nobody noticed.",
+  "They painted the fence green before the summer rain.",
+  "My brother is coming home on the early bus tomorrow."
  ],
  "metric": "lda+prosody",
  "fixed": [
@@ -20,68 +22,68 @@ META = {
   "pause"
  ],
  "prior": 1.0,
- "takes": 636,
- "seconds": 224.8,
+ "takes": 978,
+ "seconds": 441.3,
  "distance": {
   "calm": [
-   4.658,
-   2.158
+   3.582,
+   1.527
   ],
   "happy": [
-   4.31,
-   2.016
+   4.684,
+   2.446
   ],
   "sad": [
-   5.99,
-   2.02
+   6.023,
+   2.121
   ],
   "angry": [
-   5.691,
-   3.509
+   5.489,
+   3.585
   ],
   "fearful": [
-   4.682,
-   1.92
+   4.629,
+   2.419
   ],
   "disgust": [
-   4.612,
-   2.4
+   3.999,
+   2.025
   ],
   "surprised": [
-   5.635,
-   2.485
+   5.066,
+   2.663
   ]
  },
  "critic_agreement_calibration_texts": {
   "literature": {
-   "neutral": 1.0,
+   "neutral": 0.8333333333333334,
    "calm": 0.0,
-   "happy": 0.0,
-   "sad": 0.0,
-   "angry": 0.5,
-   "fearful": 0.75,
-   "disgust": 0.0,
+   "happy": 0.3333333333333333,
+   "sad": 0.16666666666666666,
+   "angry": 1.0,
+   "fearful": 0.0,
+   "disgust": 0.16666666666666666,
    "surprised": 0.0
   },
   "calibrated": {
-   "neutral": 1.0,
-   "calm": 1.0,
-   "happy": 0.25,
-   "sad": 0.25,
-   "angry": 0.5,
-   "fearful": 1.0,
+   "neutral": 0.8333333333333334,
+   "calm": 0.5,
+   "happy": 0.16666666666666666,
+   "sad": 0.16666666666666666,
+   "angry": 1.0,
+   "fearful": 0.0,
    "disgust": 1.0,
-   "surprised": 0.25
+   "surprised": 0.5
   }
  }
 }
 
 CONTROLS = {
-    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": 0.1186, "f0_range": -0.1185, "declination": -0.5852, "final": 2.2454, "emphasis": 0.0913, "jitter": 0.1185, "tilt": -0.1297, "formant": -0.0900, "breath": 0.0000, "gain": -2.4014, "energy_range": -0.5384, "variability": -0.8365},
-    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 7.1281, "f0_range": 1.1000, "declination": -3.0000, "final": 6.0000, "emphasis": 2.6076, "jitter": 0.0000, "tilt": 1.8433, "formant": 0.0605, "breath": 0.2625, "gain": 10.3971, "energy_range": -0.7090, "variability": 0.3428},
-    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 6.2367, "f0_range": 1.1000, "declination": 3.5201, "final": -6.0000, "emphasis": 0.0063, "jitter": 0.0000, "tilt": 2.1107, "formant": 0.0692, "breath": 0.2296, "gain": -0.4842, "energy_range": 0.0017, "variability": -0.9416},
-    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 4.1009, "f0_range": 0.6460, "declination": 1.5539, "final": 2.5626, "emphasis": 5.0000, "jitter": 0.2056, "tilt": 5.0000, "formant": 0.0249, "breath": 0.0000, "gain": 12.0000, "energy_range": -0.1516, "variability": -0.6042},
-    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.9853, "declination": -1.7981, "final": 5.1278, "emphasis": 0.2488, "jitter": 1.3903, "tilt": 3.4937, "formant": 0.0336, "breath": 0.1309, "gain": 11.9852, "energy_range": -0.7717, "variability": 0.1929},
-    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 2.4931, "f0_range": 1.1000, "declination": 1.0415, "final": 1.0386, "emphasis": 0.8339, "jitter": 0.0000, "tilt": 2.6204, "formant": 0.0500, "breath": 0.0000, "gain": 5.9332, "energy_range": -0.8000, "variability": -0.1373},
-    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 7.4920, "f0_range": 1.1000, "declination": 4.1800, "final": 6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.9124, "formant": 0.0900, "breath": 0.0000, "gain": 9.8576, "energy_range": -0.8000, "variability": -1.0000},
+    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.1010, "f0_range": -0.1728, "declination": 1.4497, "final": 3.3921, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 0.2427, "formant": -0.0900, "breath": 0.0000, "gain": -1.5054, "energy_range": -0.6980, "variability": -0.7904, "articulation": -0.3374},
+    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 6.7363, "f0_range": 1.0768, "declination": -3.0000, "final": 1.6696, "emphasis": 1.8039, "jitter": 0.9675, "tilt": 1.4812, "formant": 0.0786, "breath": 0.2710, "gain": 10.3997, "energy_range": -0.7209, "variability": 0.3543, "articulation": -0.1343},
+    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 5.9478, "f0_range": 0.6627, "declination": 3.0006, "final": -6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.6884, "formant": 0.0522, "breath": 0.4394, "gain": 0.3628, "energy_range": 0.1228, "variability": -0.5543, "articulation": 0.0430},
+    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 4.9454, "f0_range": 0.9013, "declination": 1.6419, "final": 0.0834, "emphasis": 5.0000, "jitter": 1.3945, "tilt": 5.0000, "formant": -0.0670, "breath": 0.0000, "gain": 12.0000, "energy_range": -0.1238, "variability": -0.0649, "articulation": 0.2686},
+    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.9394, "declination": -3.0000, "final": 2.4736, "emphasis": 0.0000, "jitter": 1.0269, "tilt": 5.0000, "formant": -0.0097, "breath": 0.2103, "gain": 6.4640, "energy_range": -0.8000, "variability": -0.2272, "articulation": 0.0568},
+    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 3.2769, "f0_range": 0.7091, "declination": -0.5182, "final": -5.2135, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.1836, "formant": 0.0466, "breath": 0.0854, "gain": 3.7184, "energy_range": -0.8000, "variability": -0.6187, "articulation": 0.0302},
+    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 5.6097, "f0_range": 1.1000, "declination": -3.0000, "final": 4.6962, "emphasis": 0.5067, "jitter": 0.0000, "tilt": 1.3257, "formant": 0.0107, "breath": 0.0914, "gain": 8.6682, "energy_range": -0.8000, "variability": -0.9729, "articulation": 0.2856},
 }

@@ -47,12 +47,14 @@ import numpy as np
 RAVDESS_TO_TERM = {"neutral": "neutral", "calm": "calm", "happy": "joy", "sad": "sadness", "angry": "anger",
                    "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
 
-#: Calibration sentences: the two RAVDESS statements and two of our own; none is a benchmark sentence.
+#: Calibration sentences: the two RAVDESS statements and four of our own; none is a benchmark sentence.
 CALIBRATION_TEXTS = (
     "Kids are talking by the door.",
     "Dogs are sitting by the door.",
     "The meeting has been moved to Thursday afternoon.",
     "I left my keys on the kitchen table this morning, and nobody noticed.",
+    "They painted the fence green before the summer rain.",
+    "My brother is coming home on the early bus tomorrow.",
 )
 
 

@@ -23,9 +23,15 @@ mixed by weight and scaled by intensity. Every control lives in an additive unit
 ratio), so mixing by weight and blending with neutral by intensity (as EmoMix, Tang et al. 2023, blends
 with neutral) are both linear and a mix always lies between its parts.
 
-The magnitudes are ours: each is chosen inside the range the sources report for acted speech and then
-checked by ear, spectrogram and the recogniser for artefacts at full intensity (see the card). The ``push_*``
-controls move the dimensional input, which is what the closed loop corrects (`correct_controls`).
+The literature magnitudes (`LITERATURE_COLOUR`) are ours, chosen inside the ranges the sources report. For
+the seven basic emotions of RAVDESS (calm, joy, sadness, anger, fear, disgust, surprise) they are then
+*calibrated on human speech*: ``python -m generators.speech.calibrate`` fits the full-intensity controls so
+that the voice's change from its own neutral take matches the RAVDESS actors' mean change from theirs, with
+the literature profile as the prior and the durational controls (rate, pause) kept from the literature; the
+result is the generated table ``_calibrated.py`` and `COLOUR` holds it as colour (fit minus the dimensional
+rule), so mixes, intensities and trajectories stay linear. Every control stays inside `LIMITS`, checked by
+ear, spectrogram and the recogniser for artefacts. The ``push_*`` and ``offset_*`` controls are what the
+closed loop corrects (`correct_controls`).
 """
 from __future__ import annotations
 
@@ -51,6 +57,7 @@ CONTROL_DOCS: dict[str, str] = {
     "gain": "level change, dB",
     "energy_range": "log2 factor on the energy envelope's excursions",
     "variability": "log2 factor on Piper's noise scales (segmental and durational variation)",
+    "articulation": "log2 factor on the spectral envelope's frame-to-frame movement (+ = hyperarticulated)",
 }
 
 
@@ -72,6 +79,7 @@ class ProsodyControls:
     gain: float = 0.0
     energy_range: float = 0.0
     variability: float = 0.0
+    articulation: float = 0.0
 
     # ---- arithmetic (controls form a vector space: mixing and intensity are linear) -----------------------
     def __add__(self, other: "ProsodyControls") -> "ProsodyControls":
@@ -128,7 +136,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "rate": (-0.6, 0.5), "pause": (-1.0, 1.3), "f0_shift": (-6.0, 9.0), "f0_range": (-1.2, 1.1),
     "declination": (-3.0, 5.0), "final": (-6.0, 6.0), "emphasis": (0.0, 5.0), "jitter": (0.0, 3.0),
     "tilt": (-6.0, 5.0), "formant": (-0.09, 0.09), "breath": (0.0, 0.6), "gain": (-12.0, 12.0),
-    "energy_range": (-0.8, 0.8), "variability": (-1.0, 0.6),
+    "energy_range": (-0.8, 0.8), "variability": (-1.0, 0.6), "articulation": (-1.0, 0.5),
 }
 
 #: Schroeder 2004 style linear rule: control += coefficient * dimension (v = evaluation, a = activation,
@@ -149,6 +157,7 @@ DIMENSIONAL: dict[str, tuple[float, float, float]] = {
     "gain":        (0.3,   6.0,   1.2),
     "energy_range": (0.0,  0.35,  0.1),
     "variability": (0.0,   0.3,   0.0),
+    "articulation": (0.0,  0.4,   0.1),
 }
 
 #: Murray & Arnott 1993 Table 1 (and Scherer 2003 for voice quality) as categorical colour, added on top of
@@ -217,6 +226,9 @@ def _calibrated_colour() -> dict[str, ProsodyControls]:
 
 #: Push controls (request.controls) that move the dimensional input, used by the closed loop.
 PUSH_KEYS = ("push_valence", "push_arousal", "push_dominance", "push_colour")
+#: Prefix of additive per-control offsets (``offset_f0_shift``: +x semitones), which the loop's categorical
+#: correction uses.
+OFFSET = "offset_"
 
 
 def dimensional(v: float, a: float, d: float) -> ProsodyControls:
@@ -242,20 +254,24 @@ def emotion_controls(emotion: Emotion, overrides: Mapping[str, float] | None = N
     """The controls that render ``emotion`` (clamped to the safe ranges).
 
     ``overrides`` (a request's ``controls``): ``push_valence/arousal/dominance`` shift the dimensional input,
-    ``push_colour`` scales the categorical colour (1 + push), and any control name sets that control outright.
+    ``push_colour`` scales the categorical colour (1 + push), ``offset_<control>`` adds to one control, and any
+    control name sets that control outright.
     """
     o = dict(overrides or {})
-    unknown = sorted(set(o) - set(CONTROL_NAMES) - set(PUSH_KEYS))
+    offsets = {k[len(OFFSET):]: float(x) for k, x in o.items() if k.startswith(OFFSET) and k[len(OFFSET):] in CONTROL_NAMES}
+    unknown = sorted(set(o) - set(CONTROL_NAMES) - set(PUSH_KEYS) - {OFFSET + k for k in offsets})
     if unknown:
         from generators.base import GenerationError
 
         raise GenerationError(f"unknown speech control(s) {', '.join(unknown)}; known: "
-                              f"{', '.join(CONTROL_NAMES + PUSH_KEYS)}")
+                              f"{', '.join(CONTROL_NAMES + PUSH_KEYS)}, or {OFFSET}<control> (an additive offset)")
     clip = lambda x: max(-1.5, min(1.5, x))  # noqa: E731  (pushed coordinates may overshoot [-1, 1] a little)
     v = clip(emotion.valence + o.get("push_valence", 0.0))
     a = clip(emotion.arousal + o.get("push_arousal", 0.0))
     d = clip(emotion.dominance + o.get("push_dominance", 0.0))
     c = dimensional(v, a, d) + colour(emotion).scale(max(0.0, 1.0 + o.get("push_colour", 0.0)))
+    if offsets:
+        c = c + ProsodyControls(**offsets)
     explicit = {k: float(x) for k, x in o.items() if k in CONTROL_NAMES}
     if explicit:
         c = replace(c, **explicit)
@@ -277,13 +293,18 @@ def mean_controls(parts: "list[ProsodyControls]", weights: "list[float] | None" 
 
 
 def correct_controls(controls: Mapping[str, float], target: Emotion, measured: Emotion, *, gain: float = 0.8,
-                     limit: float = 0.9) -> dict[str, float]:
-    """One closed-loop step: move the push controls against the measured error.
+                     limit: float = 0.9, contrast: float = 0.35) -> dict[str, float]:
+    """One closed-loop step: move the controls against the measured error.
 
-    Arousal is what acoustic critics measure best (Scherer 2003), so its error moves ``push_arousal`` at the
-    full ``gain``; valence and dominance errors move their pushes at half gain; when the reading is weaker
-    than the target (closer to neutral in valence-arousal), the categorical colour is exaggerated by the
-    shortfall. Pushes are bounded by ``limit`` so a confused critic cannot drive the voice into artefacts.
+    Dimensions: arousal is what acoustic critics measure best (Scherer 2003), so its error moves
+    ``push_arousal`` at the full ``gain``; valence and dominance errors move their pushes at half gain; when
+    the reading is weaker than the target (closer to neutral in valence-arousal), the categorical colour is
+    exaggerated by the shortfall. Pushes are bounded by ``limit`` so a confused critic cannot drive the voice
+    into artefacts.
+    Categories: when the critic hears another basic emotion than the target's main one (joy heard as fear),
+    the controls move by ``contrast`` of the difference between the two emotions' full renderings, towards the
+    target and away from what was heard (a contrast step in the calibrated profile space; offsets are bounded
+    by the controls' own limits through `ProsodyControls.clamp`).
     """
     out = dict(controls)
     bound = lambda x: max(-limit, min(limit, x))  # noqa: E731
@@ -293,7 +314,22 @@ def correct_controls(controls: Mapping[str, float], target: Emotion, measured: E
     shortfall = math.hypot(*target.va) - math.hypot(*measured.va)
     if shortfall > 0:
         out["push_colour"] = bound(out.get("push_colour", 0.0) + gain * shortfall)
+    want, heard = _main_term(target), _main_term(measured)
+    if want and heard and want != heard:
+        step = (emotion_controls(Emotion.from_mix({want: 1.0})) + emotion_controls(Emotion.from_mix({heard: 1.0})).scale(-1)
+                ).scale(contrast * target.intensity)
+        for k, v in step.to_json().items():
+            lo, hi = LIMITS[k]
+            out[OFFSET + k] = max(lo - hi, min(hi - lo, out.get(OFFSET + k, 0.0) + v))
     return {k: round(v, 4) for k, v in out.items()}
+
+
+def _main_term(emotion: Emotion) -> str | None:
+    """The emotion's dominant label if it is one with a profile of its own (the basic emotions and neutral)."""
+    if not emotion.mix:
+        return None
+    term = max(emotion.mix, key=emotion.mix.get)
+    return term if term in COLOUR or term == "neutral" else None
 
 
 class ProsodyLoop:
