@@ -17,7 +17,7 @@ def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(
 
     out = tmp_path / "cal.py"
     meta = calibrate.main(["--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out),
-                           "--labels", "neutral,angry", "--texts", "1", "--steps", "2", "--per-speaker", "16"])
+                           "--labels", "neutral,angry", "--texts", "1", "--steps", "2", "--per-speaker", "20"])
     start, end = meta["distance"]["angry"]
     assert end < start  # the fitted take is closer to the actors' anger than the literature profile's
     spec = importlib.util.spec_from_file_location("cal", out)
@@ -36,7 +36,7 @@ def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path
     from critics.speech.features import feature_names
     from generators.speech.calibrate import human_targets
 
-    targets, scale, disc = human_targets(shared_data, tmp_path / "cache", log=lambda *a: None, per_speaker=16)
+    targets, scale, disc = human_targets(shared_data, tmp_path / "cache", log=lambda *a: None, per_speaker=20)
     names = feature_names()
     level, f0 = names.index("energy_mean"), names.index("f0_p50")
     assert targets["angry"][level] > 1.0 and targets["angry"][f0] > 1.0  # in within-speaker sd units

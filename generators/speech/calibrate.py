@@ -87,6 +87,10 @@ def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = 
     scale = within.std(0) + 1e-6
     Z = D / scale
     is_strong = np.array([strong.get(it.path.name, False) for it in items])
+    missing = sorted(set(RAVDESS_TO_TERM) - set(lab))
+    if missing:
+        raise ValueError(f"no RAVDESS clips of {', '.join(missing)} in the data (or the slice); the calibration "
+                         "needs all eight labels")
     targets = {}
     for label in RAVDESS_TO_TERM:
         m = (lab == label) & is_strong
