@@ -23,7 +23,7 @@ META = {
  ],
  "prior": 1.0,
  "takes": 978,
- "seconds": 441.3,
+ "seconds": 580.5,
  "distance": {
   "calm": [
    3.582,
@@ -56,24 +56,24 @@ META = {
  },
  "critic_agreement_calibration_texts": {
   "literature": {
-   "neutral": 0.8333333333333334,
-   "calm": 0.0,
-   "happy": 0.3333333333333333,
-   "sad": 0.16666666666666666,
-   "angry": 1.0,
-   "fearful": 0.0,
-   "disgust": 0.16666666666666666,
+   "neutral": 1.0,
+   "calm": 0.16666666666666666,
+   "happy": 0.0,
+   "sad": 0.0,
+   "angry": 0.8333333333333334,
+   "fearful": 0.3333333333333333,
+   "disgust": 0.0,
    "surprised": 0.0
   },
   "calibrated": {
-   "neutral": 0.8333333333333334,
-   "calm": 0.5,
-   "happy": 0.16666666666666666,
-   "sad": 0.16666666666666666,
-   "angry": 1.0,
-   "fearful": 0.0,
-   "disgust": 1.0,
-   "surprised": 0.5
+   "neutral": 1.0,
+   "calm": 1.0,
+   "happy": 0.0,
+   "sad": 0.6666666666666666,
+   "angry": 0.6666666666666666,
+   "fearful": 0.6666666666666666,
+   "disgust": 0.3333333333333333,
+   "surprised": 0.6666666666666666
   }
  }
 }
