@@ -11,9 +11,8 @@ channels, global average pooling; ~1.2 M parameters). Plain VGG-style nets with 
 strongest single FER2013 models are (Khaireddin & Chen 2021, "Facial Emotion Recognition: State of the Art
 Performance on FER2013", 73.3%); this one is narrower so that it trains on one CPU core in about 50 minutes
 (16 epochs of ~3 min on a quiet AVX512-BF16 core; 81 min when the shipped weights were trained on a shared one).
-Validation: 67.0% accuracy with flip averaging after 16 epochs; 68.4% after a gentler second cycle and a
-stochastic-weight-averaging stage (``--init``, ``--swa``; the three commands are in
-critics/cards/face-classifier.md).
+Validation: 67.9% accuracy with flip averaging after 20 epochs; 68.9% after a stochastic-weight-averaging
+stage from those weights (``--init``, ``--swa``; both commands are in critics/cards/face-classifier.md).
 
 Training recipe (each part chosen for a short budget):
 - augmentation on whole batches (cheap next to the convolutions): random rotation +-10 deg, scale 0.9-1.1,
