@@ -8,8 +8,7 @@ music critic (`critics.registry`, default "music/embedded") and compared with it
 
     python bench/music_fidelity.py [--backend composer] [--seeds 3] [--duration 20] [--loop 0] [--json]
 
-Runs on one core. Until the lead registers "music/composer" and "music/embedded" in the registries, this
-script adds those entries in its own process (the registries are plain dicts).
+Runs on one core.
 """
 from __future__ import annotations
 
@@ -27,16 +26,6 @@ QUADRANT_EMOTIONS = {"Q1": "joy", "Q2": "anger", "Q3": "sadness", "Q4": "calm"}
 INTENSITIES = (0.4, 0.7, 1.0)
 
 
-def _ensure_registered() -> None:
-    from critics.registry import CRITICS, DEFAULTS
-    from generators.registry import GENERATORS
-
-    GENERATORS.setdefault("music/composer", "generators.music.composer:ComposerMusic")
-    GENERATORS.setdefault("music/musicgen", "generators.music.musicgen:MusicGenMusic")
-    CRITICS.setdefault("music/embedded", "critics.music.embedded:EmbeddedMusicCritic")
-    DEFAULTS.setdefault("music", "embedded")
-
-
 def quadrant(v: float, a: float) -> str:
     return "Q1" if v >= 0 and a >= 0 else "Q2" if a >= 0 else "Q3" if v < 0 else "Q4"
 
@@ -47,7 +36,6 @@ def run(backend: str, critic: str | None, seeds: int, duration: float, loop: int
     from generators.base import GenerationRequest
     from studio.studio import Studio
 
-    _ensure_registered()
     st = Studio()
     gen, crit = st.generator("music", backend), st.critic("music", critic)
     rows = []

@@ -48,15 +48,9 @@ EMODB_TARGETS = {"neutral": "neutral", "joy": "happiness", "sadness": "sadness",
 
 
 def load_speech_critic(**config):
-    from conditioning.registry import BackendUnavailable
     from critics.registry import load_critic
 
-    try:
-        return load_critic("speech", **config), "registry"
-    except BackendUnavailable:  # until the lead registers it: the same class, imported directly
-        from critics.speech.embedded import EmbeddedSpeechCritic
-
-        return EmbeddedSpeechCritic(**config), "critics.speech.embedded (not yet in the registry)"
+    return load_critic("speech", **config), "registry"
 
 
 def top(reading) -> str:

@@ -189,7 +189,8 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return float(-0.691 + 10.0 * np.log10(gated.mean()))
 
 
-def _normalise(y: np.ndarray, rate: int, target_lufs: float, peak: float) -> np.ndarray:
+def normalise_loudness(y: np.ndarray, rate: int, target_lufs: float, peak: float) -> np.ndarray:
+    """Gain to ``target_lufs`` (BS.1770 integrated loudness), then a ceiling at ``peak``; silence is returned as is."""
     loudness = integrated_loudness(y, rate)
     if not np.isfinite(loudness):
         return y
@@ -351,7 +352,7 @@ def render_midi(
     if not np.any(y):
         raise RenderError(f"FluidSynth rendered silence for {label} with {font.name}")
     if gain_db is None:
-        y = _normalise(y, rate, target_lufs, peak)
+        y = normalise_loudness(y, rate, target_lufs, peak)
     else:
         y = y * 10.0 ** (gain_db / 20.0)
         y = np.clip(y, -1.0, 1.0)

@@ -82,3 +82,13 @@ class Critic(Protocol):
     def score(self, media: Any) -> Reading:
         """Measure the emotion the media expresses."""
         ...
+
+
+def onnx_session(path, threads: int = 1):
+    """A CPU onnxruntime session for an embedded critic's weights, on ``threads`` threads (onnxruntime is
+    imported here, so importing a critic stays light)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = max(1, int(threads))
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

@@ -26,12 +26,7 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
     folder = out / "music"
     folder.mkdir(parents=True, exist_ok=True)
     st = Studio()
-    try:
-        gen = st.generator("music", "composer")
-    except BackendUnavailable:
-        from generators.music.composer import ComposerMusic
-
-        gen = ComposerMusic()
+    gen = st.generator("music", "composer")
     try:
         critic = st.critic("music", None)
         critic_note = f"measured by the music/{critic.name} critic"

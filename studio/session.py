@@ -30,6 +30,7 @@ import numpy as np
 
 from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
+from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
 
 MIN_CLIP_S = 5.0  #: shorter clips hold less than two bars of slow music: too short to judge or to lead
@@ -187,19 +188,6 @@ def crossfade_join(a: np.ndarray, b: np.ndarray, at: int, width: int) -> np.ndar
 # ------------------------------------------------------------------------------------------------ builder
 
 
-def _generator(studio, backend: str):
-    from conditioning.registry import BackendUnavailable
-
-    try:
-        return studio.generator("music", backend)
-    except BackendUnavailable:
-        if backend != "composer":
-            raise
-        from generators.music.composer import ComposerMusic  # not registered yet: use it directly
-
-        return ComposerMusic()
-
-
 def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: str | Path, *,
                   minutes: float = 15.0, clip_s: float = 30.0, config: SessionConfig | None = None,
                   studio=None, **overrides: Any) -> SessionResult:
@@ -216,15 +204,13 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         from studio.studio import Studio
 
         studio = Studio(threshold=cfg.threshold)
-    gen = _generator(studio, cfg.backend)
+    gen = studio.generator("music", cfg.backend)
     total = float(minutes) * 60.0
     max_total = getattr(getattr(gen, "config", None), "max_duration_s", 1800.0)
     if not (math.isfinite(total) and 0 < total <= max_total):
         raise PlanError(f"a session of {minutes:g} min is out of range: the music/{cfg.backend} generator writes at "
                         f"most {max_total / 60:g} min in one piece")
     plan = plan_iso(current, target, minutes, clip_s, max_step=cfg.max_step)
-    if plan.clips[-1].end_s - plan.clips[-1].start_s < CRITIC_MIN_S and len(plan.clips) > 1:
-        pass  # a short last clip is still played; it is measured together with nothing else (see _measure)
     timings["plan_s"] = time.perf_counter() - t0
 
     options = {"soundfont": cfg.soundfont} if cfg.soundfont else {}
@@ -243,12 +229,12 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     best_audio: np.ndarray | None = None
     score = None
     request = base
+    cuts = _cuts(plan, cfg.workers)
     for rnd in range(cfg.loop + 1):
         t = time.perf_counter()
         score = gen.compose(request)
         timings["compose_s"] = timings.get("compose_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
-        cuts = _cuts(plan, cfg.workers)
         y = render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont, workers=cfg.workers)
         timings["render_s"] = timings.get("render_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
@@ -256,7 +242,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         timings["measure_s"] = timings.get("measure_s", 0.0) + time.perf_counter() - t
         improved = []
         for clip, reading in zip(clips, readings):
-            fid = None if reading is None else _fidelity(clip.target, reading)
+            fid = None if reading is None else fidelity(clip.target, reading.emotion)
             if rnd == 0 or (fid is not None and (clip.fidelity is None or fid > clip.fidelity)):
                 clip.reading, clip.fidelity, clip.round = reading, fid, rnd
                 clip.controls = _clip_controls(score, clip)
@@ -278,15 +264,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     t = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from conditioning.render import integrated_loudness
+    from conditioning.render import normalise_loudness
 
-    y = best_audio
-    loud = integrated_loudness(y, cfg.rate)
-    if math.isfinite(loud):
-        y = y * 10 ** ((cfg.target_lufs - loud) / 20)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak > 0.99:
-        y = y * (0.99 / peak)
+    y = normalise_loudness(best_audio, cfg.rate, cfg.target_lufs, 0.99)
     fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
     if fade:
         y[-fade:] *= np.linspace(1, 0, fade) ** 2
@@ -339,12 +319,6 @@ def _measure(critic, y: np.ndarray, rate: int, clips: list[ClipReport]) -> list:
         except ValueError:  # CriticError (silent, too short): leave this clip unmeasured
             out.append(None)
     return out
-
-
-def _fidelity(target: Emotion, reading) -> float:
-    from conditioning.metrics import fidelity
-
-    return fidelity(target, reading.emotion)
 
 
 def _clip_controls(score, clip: ClipReport) -> dict:

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-FER_CLASSES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+from conditioning import label_set
+
+FER_CLASSES = label_set("fer2013").labels
 
 NO_FACE = ("no face found in {what}; give a photo with a visible frontal face or use --aligned for face crops")
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from conditioning.registry import configure
-from critics.base import CriticError, Reading, TimedReading
+from critics.base import CriticError, Reading, TimedReading, onnx_session
 from critics.face import FER_CLASSES, NO_FACE, as_frames, frame_steps
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -57,7 +57,6 @@ class FaceClassifierConfig:
 class FaceExpressionCritic:
     modality = "face"
     name = "classifier"
-    config_class = FaceClassifierConfig
 
     def __init__(self, config: FaceClassifierConfig | None = None, **overrides: Any):
         self.config = configure(FaceClassifierConfig, config, overrides, "face/classifier")
@@ -79,13 +78,8 @@ class FaceExpressionCritic:
                 if not path.is_file() or not meta_path.is_file():
                     raise CriticError(f"face classifier weights not found at {path} (+ .json); "
                                       f"train them with: {TRAIN_COMMAND}")
-                import onnxruntime as ort
-
-                so = ort.SessionOptions()
-                so.intra_op_num_threads = self.config.threads
-                so.inter_op_num_threads = 1
                 self._meta = json.loads(meta_path.read_text())
-                self._session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+                self._session = onnx_session(path, self.config.threads)
         return self._session, self._meta
 
     @property

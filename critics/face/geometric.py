@@ -209,7 +209,6 @@ class GeometricFaceConfig:
 class GeometricFaceCritic:
     modality = "face"
     name = "geometric"
-    config_class = GeometricFaceConfig
 
     def __init__(self, config: GeometricFaceConfig | None = None, **overrides: Any):
         if overrides.pop("aligned", False):
@@ -272,7 +271,7 @@ class GeometricFaceCritic:
                 details["note"] = f"scored the largest of {n} faces"
             return Reading.from_native(f"face/{self.name}", native, "fer2013", details=details)
 
-        aus, series, faces_max, missed = [], [], 0, 0
+        aus, natives, series, faces_max, missed = [], [], [], 0, 0
         for i in frame_steps(len(frames), self.config.every):
             try:
                 _, au, n = self.measure_image(frames[i], f"frame {i} of the {what}")
@@ -282,12 +281,12 @@ class GeometricFaceCritic:
             faces_max = max(faces_max, n)
             aus.append(au)
             p = emotion_scores(au, self.config.beta, self.config.tau)
+            natives.append(p)
             r = Reading.from_native(f"face/{self.name}", p, "fer2013")
             series.append(TimedReading(i / fps, r.valence, r.arousal, r.dominance, max(p, key=p.get)))
         if not aus:
             raise CriticError(NO_FACE.format(what=f"any frame of the {what}"))
         mean_au = {k: float(np.mean([a[k] for a in aus])) for k in aus[0]}
-        natives = [emotion_scores(a, self.config.beta, self.config.tau) for a in aus]
         native = {c: float(np.mean([p[c] for p in natives])) for c in FER_CLASSES}
         details = {"au": _r(mean_au), "reference": reference, "frames_scored": len(aus),
                    "frames_without_face": missed, "every": self.config.every}

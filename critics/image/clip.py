@@ -13,7 +13,7 @@ import numpy as np
 
 from conditioning import label_set
 from conditioning.media import Image, Video
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading
 
 MIKELS_WORDS = {"amusement": "amusing", "awe": "awe-inspiring", "contentment": "content", "excitement": "exciting",
@@ -32,7 +32,7 @@ class ClipImageCritic:
     name = "clip"
 
     def __init__(self, config: ClipCriticConfig | None = None, **overrides) -> None:
-        self.config = config or ClipCriticConfig(**overrides)
+        self.config = configure(ClipCriticConfig, config, overrides, "image/clip")
 
     @cached_property
     def _model(self):

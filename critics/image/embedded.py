@@ -15,7 +15,8 @@ import numpy as np
 
 from conditioning import Emotion, label_set
 from conditioning.media import Image, Video
-from critics.base import CriticError, Reading
+from conditioning.registry import configure
+from critics.base import CriticError, Reading, onnx_session
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
@@ -29,8 +30,8 @@ class EmbeddedImageCritic:
     modality = "image"
     name = "embedded"
 
-    def __init__(self, config: ImageCriticConfig | None = None) -> None:
-        self.config = config or ImageCriticConfig()
+    def __init__(self, config: ImageCriticConfig | None = None, **overrides) -> None:
+        self.config = configure(ImageCriticConfig, config, overrides, "image/embedded")
 
     @cached_property
     def _meta(self) -> dict:
@@ -38,12 +39,7 @@ class EmbeddedImageCritic:
 
     @cached_property
     def _sessions(self):
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        return [ort.InferenceSession(str(self.config.weights / f"image_embedded_{t}.onnx"), opts,
-                                     providers=["CPUExecutionProvider"]) for t in ("valence", "arousal")]
+        return [onnx_session(self.config.weights / f"image_embedded_{t}.onnx") for t in ("valence", "arousal")]
 
     @cached_property
     def _face_cues(self):

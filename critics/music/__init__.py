@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-QUADRANTS = ("Q1", "Q2", "Q3", "Q4")  #: Russell quadrants: Q1 +V+A, Q2 -V+A, Q3 -V-A, Q4 +V-A
+from conditioning import label_set
+
+QUADRANTS = label_set("emopia").labels  #: Russell quadrants: Q1 +V+A, Q2 -V+A, Q3 -V-A, Q4 +V-A
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 
 

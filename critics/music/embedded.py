@@ -26,7 +26,7 @@ import numpy as np
 
 from conditioning.media import MediaError
 from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading, TimedReading
+from critics.base import CriticError, Reading, TimedReading, onnx_session
 from critics.music import QUADRANTS, load_music, quadrant_vad
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -88,13 +88,7 @@ class EmbeddedMusicCritic:
                     f"{path.name} was trained on other music features (version {meta.get('feature_version')}, "
                     f"code has {FEATURE_VERSION}); retrain with `{TRAIN_COMMAND}`"
                 )
-            try:
-                import onnxruntime as ort
-            except ImportError:
-                raise BackendUnavailable("music/embedded needs the Python package 'onnxruntime'") from None
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = opts.inter_op_num_threads = max(1, int(self.config.threads))
-            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self._session = onnx_session(path, self.config.threads)
             self._meta = meta
             return self._session, meta
 

@@ -39,9 +39,9 @@ import numpy as np
 
 from conditioning.media import Audio, MediaError, as_audio
 from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading, TimedReading
+from critics.base import CriticError, Reading, TimedReading, onnx_session
+from critics.speech import RAVDESS_LABELS
 
-RAVDESS_LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 TRAIN_COMMAND = "python -m critics.training.speech --data ../shared/data --out critics/weights"
 MIN_MIXED_REFERENCE = 8  #: clips needed for a per-speaker standard deviation worth dividing by
@@ -129,13 +129,7 @@ class EmbeddedSpeechCritic:
                     f"{path.name} was trained on other speech features than this code computes; "
                     f"retrain with `{TRAIN_COMMAND}`")
             model_file = path if which == "population" else path.with_name(meta["models"][which])
-            try:
-                import onnxruntime as ort
-            except ImportError:
-                raise BackendUnavailable("speech/embedded needs the Python package 'onnxruntime'") from None
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = opts.inter_op_num_threads = max(1, int(self.config.threads))
-            self._sessions[which] = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
+            self._sessions[which] = onnx_session(model_file, self.config.threads)
             self._meta = meta
             return self._sessions[which], meta
 

@@ -36,9 +36,9 @@ import numpy as np
 from conditioning.media import MediaError, as_audio
 from conditioning.registry import BackendUnavailable, configure
 from critics.base import CriticError, Reading, TimedReading
+from critics.speech import RAVDESS_LABELS
 
 MODEL_ENV = "EMOSTUDIO_SPEECH_MODEL"
-RAVDESS_LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 VAD_NAMES = ("valence", "arousal", "dominance")
 
 #: common label spellings of speech-emotion corpora (IEMOCAP/SUPERB abbreviations, CREMA-D, TESS, EmoDB)

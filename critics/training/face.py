@@ -206,11 +206,9 @@ def export_onnx(model, path: Path, fp16_weights: bool = True) -> None:
 
 
 def onnx_probs(path: Path, images: np.ndarray, tta: bool = True) -> np.ndarray:
-    import onnxruntime as ort
+    from critics.base import onnx_session
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    s = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    s = onnx_session(path)
     x = (images.astype(np.float32) / 255)[:, None]
     def sm(z):
         z = np.exp(z - z.max(1, keepdims=True))

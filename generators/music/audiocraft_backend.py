@@ -14,17 +14,16 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.music.musicgen import LICENCE, MODEL_ENV
 from generators.music.theory import prompt_text
-
-LICENCE = "MusicGen weights (Meta): CC-BY-NC-4.0, non-commercial use only"
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,7 @@ class AudiocraftMusic:
     name = "audiocraft"
 
     def __init__(self, config: AudiocraftConfig | None = None, **overrides: Any) -> None:
-        known = {f.name for f in fields(AudiocraftConfig)}
-        if set(overrides) - known:
-            raise GenerationError(f"unknown option(s) {sorted(set(overrides) - known)} for music/audiocraft; known: {sorted(known)}")
-        self.config = replace(config or AudiocraftConfig(), **overrides)
+        self.config = configure(AudiocraftConfig, config, overrides, "music/audiocraft", GenerationError)
         self._model = None
         self._lock = threading.Lock()
 
@@ -66,7 +62,7 @@ class AudiocraftMusic:
                 raise BackendUnavailable(
                     "music/audiocraft needs the 'audiocraft' package, which cannot be installed beside torch 2.13 "
                     "(it pins torch 2.1); use music/musicgen (the same weights through transformers)") from None
-            name = self.config.model or os.environ.get("EMOSTUDIO_MUSICGEN")
+            name = self.config.model or os.environ.get(MODEL_ENV)
             if not name:
                 raise BackendUnavailable("music/audiocraft needs model=FOLDER_OR_NAME (or $EMOSTUDIO_MUSICGEN)")
             self._model = MusicGen.get_pretrained(name)

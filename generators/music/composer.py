@@ -366,8 +366,8 @@ class ComposerMusic:
         if "soundfont" in opts or cfg.soundfont:
             from conditioning.render import SoundfontNotFoundError, find_soundfont
 
-            try:
-                opts["soundfont_path"] = find_soundfont(opts.get("soundfont") or cfg.soundfont)
+            try:  # fail before composing; `generate` resolves the font again when it renders
+                find_soundfont(opts.get("soundfont") or cfg.soundfont)
             except SoundfontNotFoundError as exc:
                 raise GenerationError(str(exc)) from None
         return duration, opts
@@ -532,14 +532,14 @@ class ComposerMusic:
                     prev_voicing = v
                     voiced.append((max(s, 4.0 * b), min(e, 4.0 * b + 4), ch, v))
                 notes += self._harmony(bar, voiced, ph)
-                notes += self._bass(bar, voiced, ph)
+                notes += self._bass(bar, voiced)
                 # -- melody
                 mel, mel_pitch = self._melody(request.seed, bar, ph, pos, is_cadence_bar, voiced, contour, mel_pitch)
                 notes += mel
                 # -- percussion
                 level = c.drums if drums_opt is None else (max(c.drums, 0.6) if drums_opt else 0.0)
                 if level > 0.05:
-                    notes += self._drums(request.seed, bar, level, pos == 0 and ph.index % 2 == 0, is_cadence_bar,
+                    notes += self._drums(bar, level, pos == 0 and ph.index % 2 == 0, is_cadence_bar,
                                          b == len(bars) - 1)
         return self._humanise(request.seed, notes)
 
@@ -637,7 +637,7 @@ class ComposerMusic:
                         out += [NoteEvent("harmony", t, t + 0.5 * c.gate, p, int(_clip(vel * acc, 1, 127)), bar.index) for p in pitches]
         return out
 
-    def _bass(self, bar: Bar, voiced, ph: Phrase) -> list[NoteEvent]:
+    def _bass(self, bar: Bar, voiced) -> list[NoteEvent]:
         c = bar.controls
         a = c.arousal
         vel = int(_clip(c.velocity * 0.9, 1, 127))
@@ -670,7 +670,7 @@ class ComposerMusic:
                         out.append(NoteEvent("bass", t, t + 0.45 * c.gate + 0.05, p, int(vel * (1 if i % 2 == 0 else 0.85)), bar.index))
         return out
 
-    def _drums(self, seed, bar: Bar, level: float, section_start: bool, fill: bool, final: bool) -> list[NoteEvent]:
+    def _drums(self, bar: Bar, level: float, section_start: bool, fill: bool, final: bool) -> list[NoteEvent]:
         c = bar.controls
         D = T.DRUMS
         vel = c.velocity * (0.55 + 0.45 * level)

@@ -266,14 +266,9 @@ class MusicGenMusic:
             if k > 10000:  # pragma: no cover - a model that returns no audio
                 raise GenerationError("MusicGen returned no audio")
         y = y[:n]
-        from conditioning.render import integrated_loudness
+        from conditioning.render import normalise_loudness
 
-        loud = integrated_loudness(y, rate)
-        if math.isfinite(loud):
-            y = y * 10 ** ((cfg.target_lufs - loud) / 20)
-        peak = float(np.max(np.abs(y))) if y.size else 0.0
-        if peak > 0.99:
-            y = y * (0.99 / peak)
+        y = normalise_loudness(y, rate, cfg.target_lufs, 0.99)
         t2 = time.perf_counter()
         d = describe(request.emotion_at(0.0))
         controls = {"prompt": prompts[0]["prompt"], "tempo_bpm": d["tempo_bpm"], "mode": d["mode"],

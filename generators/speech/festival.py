@@ -20,7 +20,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,8 +62,6 @@ class FestivalSpeech(P.ProsodyLoop):
 
     def __init__(self, config: FestivalSpeechConfig | None = None, **overrides: Any) -> None:
         self.config = replace(config or FestivalSpeechConfig(), **overrides)
-        self._checked: set[str] = set()
-        self._lock = threading.Lock()
 
     def _voice_fn(self, voice: str | None) -> tuple[str, str]:
         v = voice or self.config.voice

@@ -19,6 +19,7 @@ optional extra (``speech``): the rest of Emotion Studio (Apache-2.0) never needs
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -37,6 +38,9 @@ from . import prosody as P
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
+#: Language codes of voices whose text is checked for Latin script (other scripts are rejected for them)
+LATIN_SCRIPT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "no", "fi", "cs", "ro", "hu",
+                          "tr", "ca", "sk", "sl", "hr", "lv", "lt", "et", "is", "cy", "ga", "sw", "vi", "id", "ms")
 VOWELS = set("aeiouɑɐɒæɛɜəɚɝɪɨʊʌɔøœyʏɯɤɵɘᵻ")
 STRESS = {"ˈ"}
 MODIFIERS = {"ː", "ˑ", "ʲ", "ʰ", "ʷ", "̃", "̩", "̯", "ˌ"}
@@ -117,7 +121,7 @@ class _PiperEngine:
             add_alignment_output(m)
         except ValueError:  # already patched on disk
             pass
-        self.noise_inputs = _seeded_noise_inputs(m, onnx)
+        self.noise_inputs = _seeded_noise_inputs(m)
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
@@ -129,6 +133,8 @@ class _PiperEngine:
         self.rate = int(self.voice.config.sample_rate)
         self.hop = int(getattr(self.voice.config, "hop_length", 256) or 256)
         self.language = str(cfg.get("language", {}).get("code") or cfg.get("espeak", {}).get("voice", "en"))
+        self.latin_only = self.language.lower().startswith(LATIN_SCRIPT_LANGUAGES)
+        self.has_sid = "sid" in {i.name for i in session.get_inputs()}
         self.defaults = (float(self.voice.config.noise_scale), float(self.voice.config.length_scale),
                          float(self.voice.config.noise_w_scale))
         self.channels, self.text_sized = self._probe()
@@ -147,7 +153,7 @@ class _PiperEngine:
         n = len(ids)
         feeds = {"input": np.array([ids], dtype=np.int64), "input_lengths": np.array([n], dtype=np.int64),
                  "scales": np.array(scales, dtype=np.float32)}
-        if "sid" in {i.name for i in self.voice.session.get_inputs()}:
+        if self.has_sid:
             feeds["sid"] = np.array([0], dtype=np.int64)
         # noise banks laid out (time, channel) so a longer bank never changes the first frames' draws
         state = rng.bit_generator.state
@@ -195,7 +201,7 @@ class _PiperEngine:
         return [[p for s in self.voice.phonemize(w) for p in s] for w in words]
 
 
-def _seeded_noise_inputs(m, onnx) -> list[str]:
+def _seeded_noise_inputs(m) -> list[str]:
     """Replace each ``RandomNormalLike(x)`` by ``Slice(noise_k, 0, Shape(x))`` with ``noise_k`` a new graph
     input, and expose ``Shape(x)`` as output ``shape_noise_k``: onnxruntime's random ops cannot be re-seeded
     per call, and a generator must give the same audio for the same seed."""
@@ -423,7 +429,7 @@ class PiperSpeech(P.ProsodyLoop):
         t0 = time.perf_counter()
         opts = dict(request.options or {})
         vid, eng = self.engine(opts.get("voice"))
-        text = check_text(request.text, latin_only=eng.language.lower().startswith(("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "no", "fi", "cs", "ro", "hu", "tr", "ca", "sk", "sl", "hr", "lv", "lt", "et", "is", "cy", "ga", "sw", "vi", "id", "ms")))
+        text = check_text(request.text, latin_only=eng.latin_only)
         utt_c = self.controls_for(request)
         ns, ls, nw = eng.defaults
         length_scale = ls / utt_c.rate_factor
@@ -476,6 +482,7 @@ def _voice_licence(vid: str) -> str:
     return "user-supplied Piper voice: see its MODEL_CARD; engine piper-tts GPL-3.0-or-later"
 
 
+@functools.lru_cache(maxsize=1)
 def _piper_version() -> str:
     try:
         from importlib.metadata import version

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Mapping
 
 from conditioning import Emotion
+from conditioning.metrics import main_term
 
 #: The controls, in additive units. Ratios are stored as log2 so blending is linear.
 CONTROL_DOCS: dict[str, str] = {
@@ -100,26 +101,10 @@ class ProsodyControls:
         return ProsodyControls(**{f.name: min(max(getattr(self, f.name), LIMITS[f.name][0]), LIMITS[f.name][1])
                                   for f in fields(self)})
 
-    # ---- readable values -------------------------------------------------------------------------------
+    # ---- the ratios the backends pass on (the renderer converts its per-frame curves itself) ---------------
     @property
     def rate_factor(self) -> float:
         return 2.0 ** self.rate
-
-    @property
-    def pause_factor(self) -> float:
-        return 2.0 ** self.pause
-
-    @property
-    def range_factor(self) -> float:
-        return 2.0 ** self.f0_range
-
-    @property
-    def formant_ratio(self) -> float:
-        return 2.0 ** self.formant
-
-    @property
-    def energy_range_factor(self) -> float:
-        return 2.0 ** self.energy_range
 
     @property
     def variability_factor(self) -> float:
@@ -284,14 +269,6 @@ def literature_controls(emotion: Emotion) -> ProsodyControls:
             + colour(emotion, LITERATURE_COLOUR)).clamp()
 
 
-def mean_controls(parts: "list[ProsodyControls]", weights: "list[float] | None" = None) -> ProsodyControls:
-    if not parts:
-        return ProsodyControls()
-    w = weights or [1.0] * len(parts)
-    z = sum(w) or 1.0
-    return ProsodyControls.blend([(wi / z, p) for wi, p in zip(w, parts)])
-
-
 def correct_controls(controls: Mapping[str, float], target: Emotion, measured: Emotion, *, gain: float = 0.8,
                      limit: float = 0.9, contrast: float = 0.35) -> dict[str, float]:
     """One closed-loop step: move the controls against the measured error.
@@ -314,22 +291,15 @@ def correct_controls(controls: Mapping[str, float], target: Emotion, measured: E
     shortfall = math.hypot(*target.va) - math.hypot(*measured.va)
     if shortfall > 0:
         out["push_colour"] = bound(out.get("push_colour", 0.0) + gain * shortfall)
-    want, heard = _main_term(target), _main_term(measured)
-    if want and heard and want != heard:
+    want, heard = main_term(target), main_term(measured)
+    profiled = set(COLOUR) | {"neutral"}  # the basic emotions and neutral: the ones with a rendering of their own
+    if want in profiled and heard in profiled and want != heard:
         step = (emotion_controls(Emotion.from_mix({want: 1.0})) + emotion_controls(Emotion.from_mix({heard: 1.0})).scale(-1)
                 ).scale(contrast * target.intensity)
         for k, v in step.to_json().items():
             lo, hi = LIMITS[k]
             out[OFFSET + k] = max(lo - hi, min(hi - lo, out.get(OFFSET + k, 0.0) + v))
     return {k: round(v, 4) for k, v in out.items()}
-
-
-def _main_term(emotion: Emotion) -> str | None:
-    """The emotion's dominant label if it is one with a profile of its own (the basic emotions and neutral)."""
-    if not emotion.mix:
-        return None
-    term = max(emotion.mix, key=emotion.mix.get)
-    return term if term in COLOUR or term == "neutral" else None
 
 
 class ProsodyLoop:

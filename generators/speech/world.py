@@ -236,7 +236,7 @@ def reshape_f0(f0: np.ndarray, *, shift_st: np.ndarray, range_factor: np.ndarray
 # ---- spectral envelope ---------------------------------------------------------------------------------
 
 
-def warp_formants(sp: np.ndarray, ratio: np.ndarray, rate: int) -> np.ndarray:
+def warp_formants(sp: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """Scale formant frequencies by ``ratio`` per frame (> 1 raises them: shorter vocal tract, smiling;
     Tartter 1980). The envelope is read at f / ratio, interpolating in the log domain."""
     if np.allclose(ratio, 1.0):
@@ -463,13 +463,9 @@ def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, 
     if neutral and config.bypass_neutral:
         return base, rate, list(utt.phonemes), list(utt.words)
     if config.analysis_rate and rate > config.analysis_rate:
-        from math import gcd
+        from conditioning.media import Audio
 
-        from scipy.signal import resample_poly
-
-        g = gcd(config.analysis_rate, rate)
-        base = resample_poly(base, config.analysis_rate // g, rate // g).astype(np.float32)
-        rate = config.analysis_rate
+        base, rate = Audio(base, rate).resample(config.analysis_rate).samples, config.analysis_rate
     rng = np.random.default_rng(seed)
     feat = analyse(base, rate, frame_period=config.frame_period, speed=config.dio_speed, ap_step=config.ap_step)
     n, fp_s = feat.n_frames, config.frame_period / 1000.0
@@ -509,7 +505,7 @@ def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, 
     f0 = reshape_f0(feat.f0, shift_st=c["f0_shift"], range_factor=2.0 ** c["f0_range"], extra_st=extra,
                     jitter=c["jitter"] / 100.0, rng=rng)
     sp = articulate(feat.sp, 2.0 ** c["articulation"], config.frame_period)
-    sp = warp_formants(sp, 2.0 ** c["formant"], rate)
+    sp = warp_formants(sp, 2.0 ** c["formant"])
     sp = sp * tilt_gain(feat.freqs, c["tilt"])
     sp = sp * energy_gain(feat.sp, c["gain"] + 0.5 * c["emphasis"] * emph_env, 2.0 ** c["energy_range"])[:, None]
     ap = breathy_ap(feat.ap, feat.freqs, c["breath"])
