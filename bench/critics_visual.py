@@ -68,16 +68,9 @@ def main() -> None:
     print(f"image critic (embedded) at 512 px: {img['images_per_s']:.1f} images/s on one core "
           f"(target >= {img['target']:.0f}; reference decode+resize {img['reference_decode_resize_per_s']:.0f}/s; "
           f"{img['source']} images) -> {'PASS' if img['images_per_s'] >= img['target'] else 'FAIL'}")
-    try:
-        from bench.critics_faces import bench_faces  # face critics, when installed
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        try:
-            from critics_faces import bench_faces  # type: ignore[no-redef]
-        except ImportError:
-            bench_faces = None
-    if bench_faces is not None:
-        bench_faces()
+    from bench.critics_faces import bench_faces
+
+    bench_faces()
 
 
 if __name__ == "__main__":

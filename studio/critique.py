@@ -32,7 +32,7 @@ def critique_files(args: argparse.Namespace) -> int:
     failed = 0
     for name, text in items:
         try:
-            media = text if text is not None else load_media(args.modality, Path(name), aligned=args.aligned)
+            media = text if text is not None else load_media(args.modality, Path(name))
             row = {"file": name, **critic.score(media, **extra).to_json()}
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
@@ -48,7 +48,7 @@ def critique_files(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def load_media(modality: str, path: Path, aligned: bool = False):  # noqa: ARG001 (aligned: see critique_files)
+def load_media(modality: str, path: Path):
     """Read a file as the media type the modality's critics take."""
     from conditioning.media import VIDEO_SUFFIXES, load_audio, load_image, load_video
 
