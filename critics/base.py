@@ -92,3 +92,34 @@ def onnx_session(path, threads: int = 1):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = opts.inter_op_num_threads = max(1, int(threads))
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def local_checkpoint(key: str, model: str | None, env: str, kind: str, example: str):
+    """The folder of a neural critic's ``save_pretrained`` checkpoint: ``model`` or ``$env``, never a download.
+    ``kind`` names the checkpoint in messages ("CLAP", "" for any), ``example`` says what to save."""
+    import os
+    from pathlib import Path
+
+    from conditioning.registry import BackendUnavailable
+
+    path = model or os.environ.get(env)
+    if not path:
+        raise BackendUnavailable(f"{key} needs a local {kind + ' ' if kind else ''}checkpoint: pass model=DIR or set "
+                                 f"${env} (a save_pretrained copy of {example}; nothing is downloaded)")
+    return Path(path).expanduser()
+
+
+def require_saved(path, kind: str) -> None:
+    """A checkpoint folder must hold save_pretrained's config.json (checked before transformers reads it)."""
+    from conditioning.registry import BackendUnavailable
+
+    if not (path / "config.json").is_file():
+        raise BackendUnavailable(f"no {kind} checkpoint at {path} (expected config.json from save_pretrained)")
+
+
+def neural_missing(key: str, exc: ImportError):
+    """The error for a neural critic whose torch/transformers stack is not installed."""
+    from conditioning.registry import BackendUnavailable
+
+    return BackendUnavailable(f"{key} needs torch and transformers (missing {getattr(exc, 'name', None) or exc}): "
+                              "pip install 'emotion-studio[neural]'")

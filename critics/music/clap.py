@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading, TimedReading
+from conditioning.registry import configure
+from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved
 from critics.music import QUADRANTS, load_music, quadrant_vad
 
 MODEL_ENV = "EMOSTUDIO_CLAP_MODEL"
@@ -62,13 +62,6 @@ class ClapMusicConfig:
     threads: int | None = None
 
 
-def _neural_missing(exc: ImportError) -> BackendUnavailable:
-    return BackendUnavailable(
-        f"music/clap needs torch and transformers (missing {getattr(exc, 'name', None) or exc}): "
-        "pip install 'emotion-studio[neural]'"
-    )
-
-
 def _pooled(out) -> Any:
     """Embedding tensor from get_*_features: a tensor (transformers 4) or an output object (5)."""
     return out if hasattr(out, "dim") else out.pooler_output
@@ -90,13 +83,7 @@ class ClapMusicCritic:
 
     @property
     def model_path(self) -> Path:
-        path = self.config.model or os.environ.get(MODEL_ENV)
-        if not path:
-            raise BackendUnavailable(
-                f"music/clap needs a local CLAP checkpoint: pass model=DIR or set ${MODEL_ENV} "
-                "(a save_pretrained copy of e.g. laion/clap-htsat-unfused; nothing is downloaded)"
-            )
-        return Path(path).expanduser()
+        return local_checkpoint("music/clap", self.config.model, MODEL_ENV, "CLAP", "e.g. laion/clap-htsat-unfused")
 
     def _load(self):
         """Model, processor and the (4, dim) class embeddings, loaded once per critic."""
@@ -107,10 +94,9 @@ class ClapMusicCritic:
                 import torch
                 from transformers import ClapModel, ClapProcessor
             except ImportError as exc:
-                raise _neural_missing(exc) from None
+                raise neural_missing("music/clap", exc) from None
             path = self.model_path
-            if not (path / "config.json").is_file():
-                raise BackendUnavailable(f"no CLAP checkpoint at {path} (expected config.json from save_pretrained)")
+            require_saved(path, "CLAP")
             if self.config.threads:
                 torch.set_num_threads(int(self.config.threads))
             model = ClapModel.from_pretrained(str(path), local_files_only=True).to(self.config.device).eval()

@@ -34,8 +34,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from conditioning.media import MediaError, as_audio
-from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading, TimedReading
+from conditioning.registry import configure
+from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved
 from critics.speech import RAVDESS_LABELS
 
 MODEL_ENV = "EMOSTUDIO_SPEECH_MODEL"
@@ -77,12 +77,6 @@ class TransformersSpeechConfig:
     threads: int | None = None
 
 
-def _neural_missing(exc: ImportError) -> BackendUnavailable:
-    return BackendUnavailable(
-        f"speech/transformers needs torch and transformers (missing {getattr(exc, 'name', None) or exc}): "
-        "pip install 'emotion-studio[neural]'")
-
-
 class TransformersSpeechCritic:
     """Speech emotion from a local transformers audio-classification / V-A-D regression checkpoint."""
 
@@ -101,12 +95,8 @@ class TransformersSpeechCritic:
 
     @property
     def model_path(self) -> Path:
-        path = self.config.model or os.environ.get(MODEL_ENV)
-        if not path:
-            raise BackendUnavailable(
-                f"speech/transformers needs a local checkpoint: pass model=DIR or set ${MODEL_ENV} (a save_pretrained "
-                "copy of an audio-classification model with its feature extractor; nothing is downloaded)")
-        return Path(path).expanduser()
+        return local_checkpoint("speech/transformers", self.config.model, MODEL_ENV, "",
+                                "an audio-classification model with its feature extractor")
 
     # ----------------------------------------------------------------------------- loading
 
@@ -119,10 +109,9 @@ class TransformersSpeechCritic:
                 import torch
                 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
             except ImportError as exc:
-                raise _neural_missing(exc) from None
+                raise neural_missing("speech/transformers", exc) from None
             path = self.model_path
-            if not (path / "config.json").is_file():
-                raise BackendUnavailable(f"no transformers checkpoint at {path} (expected config.json from save_pretrained)")
+            require_saved(path, "transformers")
             if self.config.threads:
                 torch.set_num_threads(int(self.config.threads))
             model = AutoModelForAudioClassification.from_pretrained(str(path), local_files_only=True)
