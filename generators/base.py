@@ -64,3 +64,24 @@ class Generator(Protocol):
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         ...
+
+
+def check_options(request: GenerationRequest, known: Mapping[str, str], key: str) -> dict:
+    """The request's options, after refusing any the backend ``key`` does not know (each known one explained)."""
+    opts = dict(request.options or {})
+    unknown = set(opts) - set(known)
+    if unknown:
+        raise GenerationError(f"unknown {key.split('/')[0]} option(s) {sorted(unknown)} for {key}; known: "
+                              + "; ".join(f"{k} ({v})" for k, v in known.items()))
+    return opts
+
+
+def check_duration(request: GenerationRequest, config: Any, key: str) -> float:
+    """The requested duration (or ``config.default_duration_s``), inside the backend's min/max duration."""
+    import math
+
+    d = config.default_duration_s if request.duration_s is None else float(request.duration_s)
+    if not (math.isfinite(d) and config.min_duration_s <= d <= config.max_duration_s):
+        raise GenerationError(f"{key.split('/')[0]} duration {d:g} s is out of range: {key} writes "
+                              f"{config.min_duration_s:g} to {config.max_duration_s:g} s")
+    return d

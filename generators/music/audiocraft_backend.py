@@ -10,7 +10,6 @@ Registry key (when the lead adds it): ``music/audiocraft``.
 """
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -21,7 +20,7 @@ import numpy as np
 
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration
 from generators.music.musicgen import LICENCE, MODEL_ENV
 from generators.music.theory import prompt_text
 
@@ -70,10 +69,7 @@ class AudiocraftMusic:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         cfg = self.config
-        d = cfg.default_duration_s if request.duration_s is None else float(request.duration_s)
-        if not (math.isfinite(d) and cfg.min_duration_s <= d <= cfg.max_duration_s):
-            raise GenerationError(f"music duration {d:g} s is out of range: music/audiocraft writes "
-                                  f"{cfg.min_duration_s:g} to {cfg.max_duration_s:g} s")
+        d = check_duration(request, cfg, "music/audiocraft")
         import torch
 
         t0 = time.perf_counter()

@@ -38,7 +38,8 @@ import numpy as np
 from conditioning import Emotion
 from conditioning.media import Audio
 from conditioning.registry import configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
+                             check_options)
 from generators.music import theory as T
 
 VERSION = "1"
@@ -332,15 +333,8 @@ class ComposerMusic:
     def check(self, request: GenerationRequest) -> tuple[float, dict]:
         """Validate the request; return (duration, resolved options)."""
         cfg = self.config
-        opts = dict(request.options or {})
-        unknown = set(opts) - set(OPTIONS)
-        if unknown:
-            raise GenerationError(f"unknown music option(s) {sorted(unknown)}; known: "
-                                  + "; ".join(f"{k} ({v})" for k, v in OPTIONS.items()))
-        duration = cfg.default_duration_s if request.duration_s is None else float(request.duration_s)
-        if not (math.isfinite(duration) and cfg.min_duration_s <= duration <= cfg.max_duration_s):
-            raise GenerationError(f"music duration {duration:g} s is out of range: music/composer writes "
-                                  f"{cfg.min_duration_s:g} to {cfg.max_duration_s:g} s")
+        opts = check_options(request, OPTIONS, "music/composer")
+        duration = check_duration(request, cfg, "music/composer")
         programs: dict[str, int] = {}
         try:
             if opts.get("program") is not None:

@@ -35,7 +35,8 @@ import numpy as np
 
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
+                             check_options)
 from generators.music.theory import chroma_one_hot, describe, prompt_text
 
 MODEL_ENV = "EMOSTUDIO_MUSICGEN"
@@ -137,16 +138,8 @@ class MusicGenMusic:
 
     # ---- 1. check ------------------------------------------------------------------------------------------
     def check(self, request: GenerationRequest) -> float:
-        cfg = self.config
-        unknown = set(request.options or {}) - set(OPTIONS)
-        if unknown:
-            raise GenerationError(f"unknown music option(s) {sorted(unknown)} for music/musicgen; known: "
-                                  + "; ".join(f"{k} ({v})" for k, v in OPTIONS.items()))
-        d = cfg.default_duration_s if request.duration_s is None else float(request.duration_s)
-        if not (math.isfinite(d) and cfg.min_duration_s <= d <= cfg.max_duration_s):
-            raise GenerationError(f"music duration {d:g} s is out of range: music/musicgen writes "
-                                  f"{cfg.min_duration_s:g} to {cfg.max_duration_s:g} s")
-        return d
+        check_options(request, OPTIONS, "music/musicgen")
+        return check_duration(request, self.config, "music/musicgen")
 
     # ---- 2. prompt -----------------------------------------------------------------------------------------
     def prompt_for(self, request: GenerationRequest, t: float) -> str:
