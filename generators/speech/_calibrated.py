@@ -2,7 +2,7 @@
 
 Full-intensity prosody controls per vocabulary term, fitted so the synthetic voice's change from its
 neutral take matches the RAVDESS actors' mean change from theirs (strong-intensity clips, actors 01-16).
-RAVDESS: Livingstone & Russo 2018, CC BY-NC-SA 4.0 (only these 8 x 14 numbers derive from it).
+RAVDESS: Livingstone & Russo 2018, CC BY-NC-SA 4.0 (only these numbers derive from it).
 """
 
 META = {
@@ -22,36 +22,36 @@ META = {
   "pause"
  ],
  "prior": 1.0,
- "takes": 978,
- "seconds": 580.5,
+ "takes": 936,
+ "seconds": 340.7,
  "distance": {
   "calm": [
    3.582,
-   1.527
+   1.533
   ],
   "happy": [
    4.684,
-   2.446
+   2.418
   ],
   "sad": [
    6.023,
-   2.121
+   2.117
   ],
   "angry": [
    5.489,
-   3.585
+   3.659
   ],
   "fearful": [
    4.629,
-   2.419
+   2.393
   ],
   "disgust": [
    3.999,
-   2.025
+   1.945
   ],
   "surprised": [
    5.066,
-   2.663
+   2.465
   ]
  },
  "critic_agreement_calibration_texts": {
@@ -69,21 +69,21 @@ META = {
    "neutral": 1.0,
    "calm": 1.0,
    "happy": 0.0,
-   "sad": 0.6666666666666666,
-   "angry": 0.6666666666666666,
+   "sad": 0.5,
+   "angry": 0.16666666666666666,
    "fearful": 0.6666666666666666,
-   "disgust": 0.3333333333333333,
+   "disgust": 0.8333333333333334,
    "surprised": 0.6666666666666666
   }
  }
 }
 
 CONTROLS = {
-    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.1010, "f0_range": -0.1728, "declination": 1.4497, "final": 3.3921, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 0.2427, "formant": -0.0900, "breath": 0.0000, "gain": -1.5054, "energy_range": -0.6980, "variability": -0.7904, "articulation": -0.3374},
-    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 6.7363, "f0_range": 1.0768, "declination": -3.0000, "final": 1.6696, "emphasis": 1.8039, "jitter": 0.9675, "tilt": 1.4812, "formant": 0.0786, "breath": 0.2710, "gain": 10.3997, "energy_range": -0.7209, "variability": 0.3543, "articulation": -0.1343},
-    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 5.9478, "f0_range": 0.6627, "declination": 3.0006, "final": -6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.6884, "formant": 0.0522, "breath": 0.4394, "gain": 0.3628, "energy_range": 0.1228, "variability": -0.5543, "articulation": 0.0430},
-    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 4.9454, "f0_range": 0.9013, "declination": 1.6419, "final": 0.0834, "emphasis": 5.0000, "jitter": 1.3945, "tilt": 5.0000, "formant": -0.0670, "breath": 0.0000, "gain": 12.0000, "energy_range": -0.1238, "variability": -0.0649, "articulation": 0.2686},
-    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.9394, "declination": -3.0000, "final": 2.4736, "emphasis": 0.0000, "jitter": 1.0269, "tilt": 5.0000, "formant": -0.0097, "breath": 0.2103, "gain": 6.4640, "energy_range": -0.8000, "variability": -0.2272, "articulation": 0.0568},
-    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 3.2769, "f0_range": 0.7091, "declination": -0.5182, "final": -5.2135, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.1836, "formant": 0.0466, "breath": 0.0854, "gain": 3.7184, "energy_range": -0.8000, "variability": -0.6187, "articulation": 0.0302},
-    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 5.6097, "f0_range": 1.1000, "declination": -3.0000, "final": 4.6962, "emphasis": 0.5067, "jitter": 0.0000, "tilt": 1.3257, "formant": 0.0107, "breath": 0.0914, "gain": 8.6682, "energy_range": -0.8000, "variability": -0.9729, "articulation": 0.2856},
+    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.1011, "f0_range": -0.1727, "declination": 1.4492, "final": 3.3914, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 0.2428, "formant": -0.0900, "breath": 0.0000, "gain": -1.5057, "energy_range": -0.6981, "variability": -0.7903, "articulation": -0.3374},
+    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 6.9524, "f0_range": 1.1000, "declination": -3.0000, "final": 2.2670, "emphasis": 1.6536, "jitter": 1.2241, "tilt": 1.1184, "formant": 0.0710, "breath": 0.3055, "gain": 12.0000, "energy_range": -0.6939, "variability": 0.2920, "articulation": -0.1639},
+    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 5.5752, "f0_range": 0.4164, "declination": 3.1277, "final": -6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.9077, "formant": 0.0656, "breath": 0.3483, "gain": 2.1641, "energy_range": -0.0562, "variability": -1.0000, "articulation": 0.0362},
+    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 5.2098, "f0_range": 0.5558, "declination": -0.1552, "final": -0.9756, "emphasis": 4.9200, "jitter": 0.8515, "tilt": 5.0000, "formant": -0.0131, "breath": 0.0055, "gain": 12.0000, "energy_range": -0.0968, "variability": -0.6905, "articulation": 0.0505},
+    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.8664, "declination": -3.0000, "final": 3.0959, "emphasis": 0.0000, "jitter": 1.8725, "tilt": 4.4052, "formant": -0.0263, "breath": 0.2181, "gain": 6.2132, "energy_range": -0.7707, "variability": -0.3784, "articulation": 0.0393},
+    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 2.4145, "f0_range": 0.6296, "declination": -1.9130, "final": -4.5769, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.4907, "formant": 0.0474, "breath": 0.0232, "gain": 3.4420, "energy_range": -0.8000, "variability": -0.4256, "articulation": 0.0591},
+    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 6.0998, "f0_range": 1.1000, "declination": -3.0000, "final": 4.0803, "emphasis": 0.5138, "jitter": 0.0000, "tilt": 0.6337, "formant": 0.0119, "breath": 0.0038, "gain": 9.8384, "energy_range": -0.8000, "variability": -0.9820, "articulation": 0.3083},
 }
