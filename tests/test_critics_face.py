@@ -175,3 +175,19 @@ def test_training_on_a_slice_writes_a_loadable_onnx(shared_data, tmp_path):
     critic = FaceExpressionCritic(weights=str(onnx_path), aligned=True)
     p = critic.predict_crops(np.zeros((3, 48, 48), np.uint8))
     assert p.shape == (3, 7) and np.allclose(p.sum(1), 1, atol=1e-5)
+
+    # an ensemble of the member with itself, the second copy seeing the mirror, is flip averaging in one graph
+    import onnx
+
+    from critics.training.face import ensemble_graph
+
+    ens = tmp_path / "ensemble" / "face_fer.onnx"
+    ens.parent.mkdir()
+    onnx.save(ensemble_graph([onnx_path, onnx_path], [False, True]), str(ens))
+    ens.with_suffix(".json").write_text(json.dumps({**saved, "flip_tta": False}))
+    crops = np.random.default_rng(0).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    both = FaceExpressionCritic(weights=str(ens), aligned=True).predict_crops(crops)
+    # equal to the member's own default (flip-averaged), far closer to it than to its single view
+    off_flip = np.abs(both - critic.predict_crops(crops)).max()
+    off_single = np.abs(both - critic.predict_crops(crops, flip_tta=False)).max()
+    assert off_flip < 1e-6 and off_flip < off_single / 10

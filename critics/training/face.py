@@ -219,6 +219,102 @@ def onnx_probs(path: Path, images: np.ndarray, tta: bool = True) -> np.ndarray:
     return p
 
 
+# -------------------------------------------------------------------------------------------------- ensemble
+def ensemble_graph(paths: list[Path], mirror: list[bool]):
+    """One ONNX graph of several exported members: ``logits = log(mean_k softmax(member_k(view_k(x))))``, so the
+    critic's softmax returns the members' mean probabilities. ``mirror[k]``: member k sees the horizontal
+    mirror of the face. Why a mirrored member: two networks trained from different seeds disagree more than a
+    face and its mirror do, so "member A on the face + member B on the mirror" gains more than flip averaging
+    one network, at the same cost (two passes per face)."""
+    import onnx
+    from onnx import TensorProto, compose, helper, numpy_helper
+
+    nodes, inits, probs = [], [], []
+    starts = numpy_helper.from_array(np.array([-1], dtype=np.int64), "mirror_starts")
+    ends = numpy_helper.from_array(np.array([-(2 ** 62)], dtype=np.int64), "mirror_ends")
+    axes = numpy_helper.from_array(np.array([3], dtype=np.int64), "mirror_axes")
+    steps = numpy_helper.from_array(np.array([-1], dtype=np.int64), "mirror_steps")
+    if any(mirror):
+        inits += [starts, ends, axes, steps]
+        nodes.append(helper.make_node("Slice", ["input", "mirror_starts", "mirror_ends", "mirror_axes", "mirror_steps"],
+                                      ["input_mirror"], name="mirror"))
+    for k, (path, mir) in enumerate(zip(paths, mirror)):
+        m = compose.add_prefix(onnx.load(str(path)), f"m{k}_")
+        view = "input_mirror" if mir else "input"
+        for node in m.graph.node:
+            node.input[:] = [view if i == f"m{k}_input" else i for i in node.input]
+        nodes += list(m.graph.node)
+        inits += list(m.graph.initializer)
+        nodes.append(helper.make_node("Softmax", [f"m{k}_logits"], [f"m{k}_probs"], axis=1))
+        probs.append(f"m{k}_probs")
+    nodes += [helper.make_node("Mean", probs, ["mean_probs"]), helper.make_node("Log", ["mean_probs"], ["logits"])]
+    graph = helper.make_graph(nodes, "face_fer_ensemble", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                              ["batch", 1, SIZE, SIZE])], [helper.make_tensor_value_info("logits", TensorProto.FLOAT,
+                              ["batch", None])], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = onnx.load(str(paths[0])).ir_version
+    onnx.checker.check_model(model)
+    return model
+
+
+def build_ensemble(paths: list[Path], data: Path, out: Path, name: str, split_seed: int = 0) -> dict:
+    """Validate each member and every way of combining them on the same held-out split, then write the
+    ensemble with its members mirrored alternately (see `ensemble_graph`) and a JSON that records all of it."""
+    import onnx
+
+    images, labels, classes = load_fer(data)
+    _, va = stratified_split(labels, 0.1, split_seed)
+    metas = [json.loads(Path(p).with_suffix(".json").read_text()) for p in paths]
+    for p, meta in zip(paths, metas):
+        if meta["split"]["seed"] != split_seed or meta["classes"] != list(classes):
+            raise SystemExit(f"{p}: trained on another split or label order; members must share --split-seed")
+    x = images[va]
+    single = [onnx_probs(Path(p), x, tta=False) for p in paths]
+    mirrored = [onnx_probs(Path(p), x[:, :, ::-1].copy(), tta=False) for p in paths]
+    acc = lambda pr: round(float((pr.argmax(1) == labels[va]).mean()), 4)  # noqa: E731
+    compared = {f"member {k} single view": acc(single[k]) for k in range(len(paths))}
+    compared.update({f"member {k} flip-averaged": acc((single[k] + mirrored[k]) / 2) for k in range(len(paths))})
+    compared["members averaged, single view"] = acc(np.mean(single, 0))
+    mirror = [k % 2 == 1 for k in range(len(paths))]
+    compared["members averaged, odd members mirrored (shipped)"] = acc(
+        np.mean([m if mir else s for s, m, mir in zip(single, mirrored, mirror)], 0))
+    compared["members averaged, all flip-averaged (2x the cost)"] = acc((np.mean(single, 0) + np.mean(mirrored, 0)) / 2)
+    for k, v in compared.items():
+        print(f"  {k:55s} {v:.4f}", flush=True)
+    model = ensemble_graph([Path(p) for p in paths], mirror)
+    onnx_path = out / f"{name}.onnx"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = onnx_path.with_suffix(".onnx.tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, onnx_path)
+    probs = onnx_probs(onnx_path, x, tta=False)
+    val = figures(labels[va], probs, classes)
+    expected = np.mean([m if mir else s for s, m, mir in zip(single, mirrored, mirror)], 0)
+    meta = dict(metas[0])
+    meta.update({
+        "model": "face_fer ensemble",
+        "output": "log of the members' mean probabilities (softmax gives them back); odd members see the mirrored "
+                  "face inside the graph, so the critic does no flip averaging of its own (flip_tta false)",
+        "flip_tta": False,
+        "members": [{"file": Path(p).name, "mirrored": mir, "training": {k: v for k, v in m["training"].items()
+                     if k != "history"}, "validation": m["validation"], "command": m["command"]}
+                    for p, m, mir in zip(paths, metas, mirror)],
+        "validation": {"ensemble": val, "compared": compared,
+                       "graph_vs_members_max_abs_diff": float(np.abs(probs - expected).max())},
+        "command": f"python -m critics.training.face --data {data} --out {out} --name {name} --ensemble "
+                   + " ".join(str(p) for p in paths),
+    })
+    meta.pop("training", None)
+    json_path = out / f"{name}.json"
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, json_path)
+    print(f"ensemble (n={val['n']}): accuracy {val['accuracy']:.4f}  UAR {val['uar']:.4f}  macro-F1 {val['macro_f1']:.4f}")
+    print("recall: " + "  ".join(f"{c} {r:.3f}" for c, r in val["recall"].items()))
+    print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB) and {json_path}", flush=True)
+    return meta
+
+
 # ------------------------------------------------------------------------------------- geometric calibration
 def calibrate_geometric(data: Path, per_class: int = 250, val_per_class: int = 100, seed: int = 0,
                         cache: Path | None = None) -> dict:
@@ -318,7 +414,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--epochs", type=int, default=16)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.1, help="peak learning rate of the one-cycle schedule")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batch order and augmentation")
+    ap.add_argument("--split-seed", type=int, default=0,
+                    help="seed of the validation hold-out (keep it fixed when comparing or ensembling runs)")
     ap.add_argument("--limit", type=int, default=None, help="use a random slice of N images (quick runs, tests)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-bf16", action="store_true", help="train in float32 even where bfloat16 is supported")
@@ -334,12 +432,16 @@ def main(argv: list[str] | None = None) -> dict:
                          "the full run up to that epoch)")
     ap.add_argument("--export-checkpoint", type=Path, default=None,
                     help="skip training: validate and export the weights saved by --checkpoint (and its .log history)")
+    ap.add_argument("--ensemble", type=Path, nargs="+", metavar="ONNX",
+                    help="instead of training: combine these exported members (same --split-seed) into one graph")
     ap.add_argument("--geometric", action="store_true",
                     help="instead of training: measure the geometric critic's population figures on FER2013")
     args = ap.parse_args(argv)
     if args.geometric:
         cache = Path(os.path.expanduser("~/.cache/emostudio/face/geometric_measures.npz"))
         return calibrate_geometric(args.data, seed=args.seed, cache=cache)
+    if args.ensemble:
+        return build_ensemble(args.ensemble, args.data, args.out, args.name, args.split_seed)
 
     import torch
     import torch.nn.functional as F
@@ -350,7 +452,7 @@ def main(argv: list[str] | None = None) -> dict:
     t_start = time.time()
 
     images, labels, classes = load_fer(args.data, args.limit)
-    tr, va = stratified_split(labels, 0.1, args.seed)
+    tr, va = stratified_split(labels, 0.1, args.split_seed)
     xtr, ytr = torch.from_numpy(images[tr]), torch.from_numpy(labels[tr])
     mean = float(images[tr].mean() / 255)
     std = float(images[tr].std() / 255)
@@ -358,7 +460,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.init:
         model.load_state_dict(torch.load(args.init))
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"FER2013: {len(labels)} images, train {len(tr)}, validation {len(va)} (stratified 10%, seed {args.seed});"
+    print(f"FER2013: {len(labels)} images, train {len(tr)}, validation {len(va)} (stratified 10%, seed {args.split_seed});"
           f" model {n_params / 1e6:.2f} M parameters; mean {mean:.4f} std {std:.4f}", flush=True)
 
     bf16 = (not args.no_bf16) and _bf16_ok()
@@ -449,7 +551,7 @@ def main(argv: list[str] | None = None) -> dict:
         "data": {"corpus": "FER2013 training split (Goodfellow et al. 2013)", "file": "faces/fer2013_train.npz",
                  "images": int(len(labels)), "licence": "research use only (Kaggle ICML 2013 challenge data); "
                  "the images are not redistributed, only these weights"},
-        "split": {"validation": "stratified 10% per class", "seed": args.seed, "train": int(len(tr)),
+        "split": {"validation": "stratified 10% per class", "seed": args.split_seed, "train": int(len(tr)),
                   "validation_n": int(len(va))},
         "training": {"epochs": args.epochs, "epochs_run": len(history), "best_epoch": best_epoch, "batch": args.batch, "optimizer":
                      "SGD nesterov momentum 0.9, weight decay 5e-4", "schedule": (f"constant lr {args.lr}, SWA of the last {args.swa} epochs" if args.swa
@@ -464,7 +566,8 @@ def main(argv: list[str] | None = None) -> dict:
                    + (f" --stop-after {len(history)}" if len(history) < args.epochs else "")
                    + (f" --lr {args.lr}" if args.lr != 0.1 else "") + (f" --swa {args.swa}" if args.swa else "")
                    + (f" --init {args.init}" if args.init else "")
-                   + (f" --limit {args.limit}" if args.limit else "") + (f" --seed {args.seed}" if args.seed else ""),
+                   + (f" --limit {args.limit}" if args.limit else "") + (f" --seed {args.seed}" if args.seed else "")
+                   + (f" --split-seed {args.split_seed}" if args.split_seed else ""),
     }
     json_path = args.out / f"{args.name}.json"
     tmp = json_path.with_suffix(".json.tmp")
