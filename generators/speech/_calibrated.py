@@ -23,67 +23,67 @@ META = {
  ],
  "prior": 1.0,
  "takes": 936,
- "seconds": 340.7,
+ "seconds": 362.0,
  "distance": {
   "calm": [
-   3.582,
-   1.533
+   3.295,
+   1.71
   ],
   "happy": [
-   4.684,
-   2.418
+   4.609,
+   2.087
   ],
   "sad": [
-   6.023,
-   2.117
+   5.728,
+   2.066
   ],
   "angry": [
-   5.489,
-   3.659
+   5.865,
+   2.601
   ],
   "fearful": [
-   4.629,
-   2.393
+   4.547,
+   1.914
   ],
   "disgust": [
-   3.999,
-   1.945
+   3.922,
+   1.887
   ],
   "surprised": [
-   5.066,
-   2.465
+   4.599,
+   2.504
   ]
  },
  "critic_agreement_calibration_texts": {
   "literature": {
    "neutral": 1.0,
-   "calm": 0.16666666666666666,
+   "calm": 0.3333333333333333,
    "happy": 0.0,
-   "sad": 0.0,
-   "angry": 0.8333333333333334,
+   "sad": 0.16666666666666666,
+   "angry": 0.6666666666666666,
    "fearful": 0.3333333333333333,
    "disgust": 0.0,
    "surprised": 0.0
   },
   "calibrated": {
    "neutral": 1.0,
-   "calm": 1.0,
-   "happy": 0.0,
-   "sad": 0.5,
+   "calm": 0.3333333333333333,
+   "happy": 0.16666666666666666,
+   "sad": 0.8333333333333334,
    "angry": 0.16666666666666666,
-   "fearful": 0.6666666666666666,
+   "fearful": 0.8333333333333334,
    "disgust": 0.8333333333333334,
-   "surprised": 0.6666666666666666
+   "surprised": 0.5
   }
  }
 }
 
 CONTROLS = {
-    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.1011, "f0_range": -0.1727, "declination": 1.4492, "final": 3.3914, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 0.2428, "formant": -0.0900, "breath": 0.0000, "gain": -1.5057, "energy_range": -0.6981, "variability": -0.7903, "articulation": -0.3374},
-    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 6.9524, "f0_range": 1.1000, "declination": -3.0000, "final": 2.2670, "emphasis": 1.6536, "jitter": 1.2241, "tilt": 1.1184, "formant": 0.0710, "breath": 0.3055, "gain": 12.0000, "energy_range": -0.6939, "variability": 0.2920, "articulation": -0.1639},
-    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 5.5752, "f0_range": 0.4164, "declination": 3.1277, "final": -6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.9077, "formant": 0.0656, "breath": 0.3483, "gain": 2.1641, "energy_range": -0.0562, "variability": -1.0000, "articulation": 0.0362},
-    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 5.2098, "f0_range": 0.5558, "declination": -0.1552, "final": -0.9756, "emphasis": 4.9200, "jitter": 0.8515, "tilt": 5.0000, "formant": -0.0131, "breath": 0.0055, "gain": 12.0000, "energy_range": -0.0968, "variability": -0.6905, "articulation": 0.0505},
-    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.8664, "declination": -3.0000, "final": 3.0959, "emphasis": 0.0000, "jitter": 1.8725, "tilt": 4.4052, "formant": -0.0263, "breath": 0.2181, "gain": 6.2132, "energy_range": -0.7707, "variability": -0.3784, "articulation": 0.0393},
-    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 2.4145, "f0_range": 0.6296, "declination": -1.9130, "final": -4.5769, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.4907, "formant": 0.0474, "breath": 0.0232, "gain": 3.4420, "energy_range": -0.8000, "variability": -0.4256, "articulation": 0.0591},
-    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 6.0998, "f0_range": 1.1000, "declination": -3.0000, "final": 4.0803, "emphasis": 0.5138, "jitter": 0.0000, "tilt": 0.6337, "formant": 0.0119, "breath": 0.0038, "gain": 9.8384, "energy_range": -0.8000, "variability": -0.9820, "articulation": 0.3083},
+    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": 1.1865, "f0_range": 0.2994, "declination": 1.9204, "final": 0.7329, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.6160, "formant": -0.0835, "breath": 0.0000, "gain": -0.9820, "energy_range": -0.8000, "variability": -1.0000, "articulation": -0.4949},
+    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 5.6880, "f0_range": 0.5740, "declination": -3.0000, "final": 6.0000, "emphasis": 4.9567, "jitter": 0.3499, "tilt": 1.3027, "formant": 0.0864, "breath": 0.0996, "gain": 14.2536, "energy_range": -0.3796, "variability": 0.4682, "articulation": -0.3857},
+    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 6.1338, "f0_range": 0.8656, "declination": 2.2281, "final": -5.3450, "emphasis": 0.1845, "jitter": 0.0000, "tilt": 2.9254, "formant": 0.0640, "breath": 0.3133, "gain": -3.4108, "energy_range": 0.2118, "variability": -0.5922, "articulation": 0.0335},
+    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 5.8871, "f0_range": 0.7607, "declination": -3.0000, "final": -2.3590, "emphasis": 5.0000, "jitter": 0.4622, "tilt": 5.0000, "formant": 0.0900, "breath": 0.0000, "gain": 20.0000, "energy_range": -0.4165, "variability": -0.8406, "articulation": -0.4244},
+    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.8268, "declination": -3.0000, "final": 3.7759, "emphasis": 0.6568, "jitter": 0.0567, "tilt": 4.6942, "formant": 0.0478, "breath": 0.1983, "gain": 7.2893, "energy_range": -0.7339, "variability": -0.5313, "articulation": -0.1109},
+    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 2.6564, "f0_range": 0.6768, "declination": -1.2763, "final": -2.8308, "emphasis": 0.3804, "jitter": 0.0000, "tilt": 2.5775, "formant": 0.0596, "breath": 0.0390, "gain": 6.5328, "energy_range": -0.8000, "variability": -0.1332, "articulation": -0.0119},
+    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 7.6299, "f0_range": 1.1000, "declination": -3.0000, "final": -1.3823, "emphasis": 1.0903, "jitter": 0.0000, "tilt": 0.9464, "formant": 0.0824, "breath": 0.0000, "gain": 8.9809, "energy_range": -0.7789, "variability": -1.0000, "articulation": 0.1914},
 }

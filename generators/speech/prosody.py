@@ -120,7 +120,7 @@ CONTROL_NAMES = tuple(f.name for f in fields(ProsodyControls))
 LIMITS: dict[str, tuple[float, float]] = {
     "rate": (-0.6, 0.5), "pause": (-1.0, 1.3), "f0_shift": (-6.0, 9.0), "f0_range": (-1.2, 1.1),
     "declination": (-3.0, 5.0), "final": (-6.0, 6.0), "emphasis": (0.0, 5.0), "jitter": (0.0, 3.0),
-    "tilt": (-6.0, 5.0), "formant": (-0.09, 0.09), "breath": (0.0, 0.6), "gain": (-12.0, 12.0),
+    "tilt": (-6.0, 5.0), "formant": (-0.09, 0.09), "breath": (0.0, 0.6), "gain": (-12.0, 20.0),
     "energy_range": (-0.8, 0.8), "variability": (-1.0, 0.6), "articulation": (-1.0, 0.5),
 }
 

@@ -409,7 +409,11 @@ class RenderConfig:
       this rate (None: keep the voice's rate). 16 kHz (wideband speech, what the critics and recognisers
       use) keeps the pipeline within 1.5x of bare Piper on one core; ``None`` keeps Piper's 22.05 kHz band
       at about 1.6x (bench/speech_speed.py, both measured in the card).
-    - `level_dbfs`: RMS of the speech frames of a neutral take; emotions add their gain to it.
+    - `level_dbfs`: RMS of the speech frames of a neutral take; emotions add their gain to it. -32 dBFS
+      leaves headroom for shouting: RAVDESS's actors are 15-22 dB louder in strong anger and joy than in
+      their neutral takes, and at -23 dBFS the limiter took everything above about +10 dB, so the
+      calibration's anger and joy sat at the gain limit and read as fear (bench/speech_fidelity.py: full
+      intensity 0.775 -> 0.80 with the headroom). Normalise loudness downstream if one level is wanted.
     - `smooth_ms`: glide time of word-level control changes.
     - `ap_step`: D4C on every n-th frame, interpolated between (see `analyse`).
     - `dio_speed`: DIO's internal downsampling (2 halves its cost; StoneMask refines the F0 at full rate).
@@ -423,7 +427,7 @@ class RenderConfig:
 
     frame_period: float = 10.0
     analysis_rate: int | None = 16000
-    level_dbfs: float = -23.0
+    level_dbfs: float = -32.0
     smooth_ms: float = 60.0
     bypass_neutral: bool = False
     dio_speed: int = 2
