@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
-TEST_EXTRAS ?= dev,train,neural,speech
+TEST_EXTRAS ?= dev,train,neural,speech,coqui
 
 .PHONY: demo test system clean
 
@@ -22,6 +22,7 @@ $(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[$(TEST_EXTRAS)]"
+	$(BIN)/python .ci/torchaudio_pure_python.py
 	@touch $@ $(VENV)/.stamp-base
 
 system: $(BIN)/python $(VENV)/.stamp-system

@@ -9,13 +9,15 @@ neutral for intensity. Labels of the request that have no clips are mapped to th
 clips, in VAD space. The prosody mapping's rate control becomes XTTS's ``speed``.
 
 Not run here (stated in the card): the XTTS-v2 weights (about 1.8 GB, Coqui Public Model License,
-non-commercial) are not on this machine and are never downloaded at run time; the adapter is tested with a
-stand-in model object exposing the same three methods (`get_gpt_cond_latents`, `get_speaker_embedding`,
-`inference`), and the mixing math on arrays.
+non-commercial) are not on this machine and are never downloaded at run time. The adapter is tested with a
+tiny, randomly initialised `Xtts` built from coqui-tts's own `XttsConfig`, saved as a checkpoint folder and
+loaded by `_load_xtts` (tests/test_speech_coqui.py), and the mixing math on arrays.
 
 Machine facts (DESIGN.md section 6): ``import TTS`` needs torchaudio, whose compiled libraries may fail to
 load; this adapter therefore reads clips with soundfile, resamples with scipy and passes tensors, and never
-calls torchaudio's I/O. Timings: XTTS gives none, so word timings are estimated from character counts over the
+calls torchaudio's I/O (`.ci/torchaudio_pure_python.py` sets aside the CUDA-only compiled parts that
+cannot load beside a CPU torch). coqui-tts 0.28's XTTS decoding needs transformers < 5.24 (pinned in the
+extra). Timings: XTTS gives none, so word timings are estimated from character counts over the
 voiced span (``extras["timings_estimated"] = True``) and phonemes are not given.
 """
 from __future__ import annotations
@@ -135,7 +137,7 @@ def _load_xtts(model_dir: str, device: str):
                                  "Model License, non-commercial) and pass model_dir")
     cfg = XttsConfig()
     cfg.load_json(str(d / "config.json"))
-    model = Xtts.init_from_config(cfg)
+    model = Xtts(cfg)
     model.load_checkpoint(cfg, checkpoint_dir=str(d), use_deepspeed=False)
     model.to(device)
     model.eval()
