@@ -52,3 +52,27 @@ def as_frames(media: Any) -> tuple[list[np.ndarray], float | None, str]:
 def frame_steps(n: int, every: int) -> list[int]:
     """Indices of the frames to score (every k-th, the first always)."""
     return list(range(0, n, max(1, int(every))))
+
+
+def scan_frames(frames: list[np.ndarray], every: int, what: str, measure) -> tuple[list[tuple[int, Any]], dict]:
+    """The video loop both face critics share: ``measure(frame, description) -> (value, faces found)`` on every
+    k-th frame. A frame without a face is counted, not fatal (a head turns away for a moment); a video with no
+    face at all is a `CriticError`. Returns ``[(frame index, value)]`` and the details every video reading
+    carries (frames scored and missed, the stride, and a note when some frame had several faces)."""
+    from critics.base import CriticError
+
+    out, faces_max, missed = [], 0, 0
+    for i in frame_steps(len(frames), every):
+        try:
+            value, faces = measure(frames[i], f"frame {i} of the {what}")
+        except CriticError:
+            missed += 1
+            continue
+        faces_max = max(faces_max, faces)
+        out.append((i, value))
+    if not out:
+        raise CriticError(NO_FACE.format(what=f"any frame of the {what}"))
+    details: dict[str, Any] = {"frames_scored": len(out), "frames_without_face": missed, "every": every}
+    if faces_max > 1:
+        details.update(faces=faces_max, note=f"scored the largest of {faces_max} faces")
+    return out, details

@@ -27,7 +27,7 @@ import numpy as np
 
 from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading, onnx_session
-from critics.face import FER_CLASSES, NO_FACE, as_frames, frame_steps
+from critics.face import FER_CLASSES, NO_FACE, as_frames, scan_frames
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 TRAIN_COMMAND = "python -m critics.training.face --data ../shared/data --out critics/weights"
@@ -138,26 +138,18 @@ class FaceExpressionCritic:
             p = self.predict_crops(crop)[0]
             return Reading.from_native(f"face/{self.name}", dict(zip(classes, p.tolist())), "fer2013", details=details)
 
-        probs, series, faces_max, missed = [], [], 0, 0
-        for i in frame_steps(len(frames), self.config.every):
-            try:
-                crop, d = self.crop(frames[i], aligned, f"frame {i} of the {what}")
-            except CriticError:
-                missed += 1
-                continue
-            faces_max = max(faces_max, d.get("faces", 1))
-            p = self.predict_crops(crop)[0]
-            probs.append(p)
+        def measure(frame, description):
+            crop, d = self.crop(frame, aligned, description)
+            return self.predict_crops(crop)[0], d.get("faces", 1)
+
+        scored, details = scan_frames(frames, self.config.every, what, measure)
+        series = []
+        for i, p in scored:
             r = Reading.from_native(f"face/{self.name}", dict(zip(classes, p.tolist())), "fer2013")
             series.append(TimedReading(i / fps, r.valence, r.arousal, r.dominance, classes[int(p.argmax())]))
-        if not probs:
-            raise CriticError(NO_FACE.format(what=f"any frame of the {what}"))
-        mean = np.mean(probs, axis=0)
-        details = {"frames_scored": len(probs), "frames_without_face": missed, "every": self.config.every}
         if aligned:
             details["aligned"] = True
-        elif faces_max > 1:
-            details.update(faces=faces_max, note=f"scored the largest of {faces_max} faces")
+        mean = np.mean([p for _, p in scored], axis=0)
         return Reading.from_native(f"face/{self.name}", dict(zip(classes, mean.tolist())), "fer2013", series=tuple(series),
                                    details=details)
 

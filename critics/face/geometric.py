@@ -52,7 +52,7 @@ import numpy as np
 
 from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading
-from critics.face import FER_CLASSES, NO_FACE, as_frames, frame_steps
+from critics.face import FER_CLASSES, NO_FACE, as_frames, scan_frames
 from critics.face.landmarks import CHEEK, CHIN, LEFT_BROW, LEFT_EYE, MOUTH, NOSE, RIGHT_BROW, RIGHT_EYE
 
 MEASURES = ("corner_raise", "mouth_width", "lip_thickness", "lip_gap", "jaw", "inner_brow", "outer_brow",
@@ -271,27 +271,21 @@ class GeometricFaceCritic:
                 details["note"] = f"scored the largest of {n} faces"
             return Reading.from_native(f"face/{self.name}", native, "fer2013", details=details)
 
-        aus, natives, series, faces_max, missed = [], [], [], 0, 0
-        for i in frame_steps(len(frames), self.config.every):
-            try:
-                _, au, n = self.measure_image(frames[i], f"frame {i} of the {what}")
-            except CriticError:
-                missed += 1
-                continue
-            faces_max = max(faces_max, n)
-            aus.append(au)
+        def measure(frame, description):
+            _, au, n = self.measure_image(frame, description)
+            return au, n
+
+        scored, counts = scan_frames(frames, self.config.every, what, measure)
+        natives, series = [], []
+        for i, au in scored:
             p = emotion_scores(au, self.config.beta, self.config.tau)
             natives.append(p)
             r = Reading.from_native(f"face/{self.name}", p, "fer2013")
             series.append(TimedReading(i / fps, r.valence, r.arousal, r.dominance, max(p, key=p.get)))
-        if not aus:
-            raise CriticError(NO_FACE.format(what=f"any frame of the {what}"))
+        aus = [au for _, au in scored]
         mean_au = {k: float(np.mean([a[k] for a in aus])) for k in aus[0]}
         native = {c: float(np.mean([p[c] for p in natives])) for c in FER_CLASSES}
-        details = {"au": _r(mean_au), "reference": reference, "frames_scored": len(aus),
-                   "frames_without_face": missed, "every": self.config.every}
-        if faces_max > 1:
-            details.update(faces=faces_max, note=f"scored the largest of {faces_max} faces")
+        details = {"au": _r(mean_au), "reference": reference, **counts}
         return Reading.from_native(f"face/{self.name}", native, "fer2013", series=tuple(series), details=details)
 
 
