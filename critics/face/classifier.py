@@ -40,7 +40,8 @@ class FaceClassifierConfig:
     - `weights`: the ONNX file (its JSON sidecar beside it); None = the shipped critics/weights/face_fer.onnx.
     - `aligned`: inputs are already face crops (any size; 48x48 grey FER crops included): no detection.
     - `flip_tta`: average the probabilities of the face and its mirror image (2x the work). None: as the
-      weights' JSON says (the shipped ensemble already shows its second member the mirror, so it says no).
+      weights' JSON says (``flip_tta``, true when absent; an ensemble built by ``--ensemble`` shows its odd
+      members the mirror inside the graph, so its JSON says false).
     - `every`: score every k-th frame of a video.
     - `max_faces`, `min_confidence`: passed to MediaPipe's detector and mesh.
     - `threads`: onnxruntime intra-op threads (1: the machine is shared).

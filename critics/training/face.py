@@ -276,9 +276,9 @@ def build_ensemble(paths: list[Path], data: Path, out: Path, name: str, split_se
     compared.update({f"member {k} flip-averaged": acc((single[k] + mirrored[k]) / 2) for k in range(len(paths))})
     compared["members averaged, single view"] = acc(np.mean(single, 0))
     mirror = [k % 2 == 1 for k in range(len(paths))]
-    compared["members averaged, odd members mirrored (shipped)"] = acc(
+    compared["members averaged, odd members mirrored (the graph written)"] = acc(
         np.mean([m if mir else s for s, m, mir in zip(single, mirrored, mirror)], 0))
-    compared["members averaged, all flip-averaged (2x the cost)"] = acc((np.mean(single, 0) + np.mean(mirrored, 0)) / 2)
+    compared["members averaged, all flip-averaged (twice the passes)"] = acc((np.mean(single, 0) + np.mean(mirrored, 0)) / 2)
     for k, v in compared.items():
         print(f"  {k:55s} {v:.4f}", flush=True)
     model = ensemble_graph([Path(p) for p in paths], mirror)

@@ -238,19 +238,21 @@ def _convs_as_2d(m) -> int:
     ``Unsqueeze`` and a ``Squeeze``; returns how many were rewritten. Why: onnxruntime's blocked NCHWc
     kernels (AVX2/AVX512) apply to 2-D convolutions only, and VITS spends about 80% of its time in the 1-D
     convolutions of its HiFi-GAN decoder. Same arithmetic, same audio (within float rounding, checked in
-    tests/test_speech.py); about 9% less CPU per utterance (bench/speech_speed.py)."""
+    tests/test_speech_generator.py); about 9% less CPU per utterance (bench/speech_speed.py)."""
     from onnx import helper, numpy_helper
 
     g = m.graph
     weights = {t.name: t for t in g.initializer}
     g.initializer.append(numpy_helper.from_array(np.array([2], dtype=np.int64), "conv2d_axis"))
-    nodes, count = [], 0
+    nodes, count, reshaped = [], 0, set()
     for node in g.node:
         w = weights.get(node.input[1]) if node.op_type in ("Conv", "ConvTranspose") else None
-        if w is None or len(w.dims) != 3:
+        if w is None or not (len(w.dims) == 3 or w.name in reshaped):
             nodes.append(node)
             continue
-        w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w)[:, :, None, :], w.name))
+        if w.name not in reshaped:  # a weight shared by several convolutions is reshaped once
+            w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w)[:, :, None, :], w.name))
+            reshaped.add(w.name)
         attrs = {a.name: a for a in node.attribute}
         lead = {"kernel_shape": 1, "strides": 1, "dilations": 1, "output_padding": 0}
         for name, a in attrs.items():
