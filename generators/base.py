@@ -5,6 +5,7 @@ users from one process (DESIGN.md section 3). The same request and seed give the
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Protocol, runtime_checkable
 
@@ -78,8 +79,6 @@ def check_options(request: GenerationRequest, known: Mapping[str, str], key: str
 
 def check_duration(request: GenerationRequest, config: Any, key: str) -> float:
     """The requested duration (or ``config.default_duration_s``), inside the backend's min/max duration."""
-    import math
-
     d = config.default_duration_s if request.duration_s is None else float(request.duration_s)
     if not (math.isfinite(d) and config.min_duration_s <= d <= config.max_duration_s):
         raise GenerationError(f"{key.split('/')[0]} duration {d:g} s is out of range: {key} writes "

@@ -49,11 +49,6 @@ def as_frames(media: Any) -> tuple[list[np.ndarray], float | None, str]:
     raise MediaError(f"the face critics take an Image, a Video, an array or an image path, got {type(media).__name__}")
 
 
-def frame_steps(n: int, every: int) -> list[int]:
-    """Indices of the frames to score (every k-th, the first always)."""
-    return list(range(0, n, max(1, int(every))))
-
-
 def scan_frames(frames: list[np.ndarray], every: int, what: str, measure) -> tuple[list[tuple[int, Any]], dict]:
     """The video loop both face critics share: ``measure(frame, description) -> (value, faces found)`` on every
     k-th frame. A frame without a face is counted, not fatal (a head turns away for a moment); a video with no
@@ -62,7 +57,7 @@ def scan_frames(frames: list[np.ndarray], every: int, what: str, measure) -> tup
     from critics.base import CriticError
 
     out, faces_max, missed = [], 0, 0
-    for i in frame_steps(len(frames), every):
+    for i in range(0, len(frames), max(1, int(every))):  # every k-th frame, the first always
         try:
             value, faces = measure(frames[i], f"frame {i} of the {what}")
         except CriticError:

@@ -223,7 +223,8 @@ def functionals_dict(y: np.ndarray) -> dict[str, float]:
     out["energy_voiced_mean"] = float(frame_db[vmask].mean()) if vmask.any() else out["energy_mean"]
 
     # --- rate and pauses (eGeMAPS temporal descriptors) ---
-    dur = n * HOP / SAMPLE_RATE  # voiced runs (on, off) as measured for the F0 slopes above
+    # (on, off): the voiced and unvoiced run lengths measured for the F0 slopes above
+    dur = n * HOP / SAMPLE_RATE
     out["voiced_ratio"] = float(voiced_pitch.mean()) if voiced_pitch.size else 0.0
     out["voiced_segments_per_s"] = float(on.size / dur)
     out["voiced_len_mean"] = float(on.mean() * HOP / SAMPLE_RATE) if on.size else 0.0

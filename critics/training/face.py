@@ -205,61 +205,58 @@ def export_onnx(model, path: Path, fp16_weights: bool = True) -> None:
     os.replace(tmp, path)
 
 
-def onnx_probs(path: Path, images: np.ndarray, tta: bool = True) -> np.ndarray:
+def onnx_views(path: Path, images: np.ndarray, mirror: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Probabilities (N, C) of an exported model for uint8 images (N, 48, 48), and for their mirror images
+    (None unless ``mirror``), from one session."""
     from critics.base import onnx_session
 
     s = onnx_session(path)
     x = (images.astype(np.float32) / 255)[:, None]
-    def sm(z):
+
+    def probs(v):
+        z = s.run(None, {"input": v})[0]
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
-    p = sm(s.run(None, {"input": x})[0])
-    if tta:
-        p = (p + sm(s.run(None, {"input": x[:, :, :, ::-1].copy()})[0])) / 2
-    return p
+
+    return probs(x), (probs(x[:, :, :, ::-1].copy()) if mirror else None)
+
+
+def onnx_probs(path: Path, images: np.ndarray, tta: bool = True) -> np.ndarray:
+    """Probabilities (N, C) of an exported model; flip-averaged when ``tta`` (as the critic does)."""
+    single, mirrored = onnx_views(path, images, mirror=tta)
+    return single if mirrored is None else (single + mirrored) / 2
 
 
 # -------------------------------------------------------------------------------------------------- ensemble
-def ensemble_graph(paths: list[Path], mirror: list[bool]):
-    """One ONNX graph of several exported members: ``logits = log(mean_k softmax(member_k(view_k(x))))``, so the
-    critic's softmax returns the members' mean probabilities. ``mirror[k]``: member k sees the horizontal
-    mirror of the face. Why a mirrored member: two networks trained from different seeds disagree more than a
-    face and its mirror do, so "member A on the face + member B on the mirror" gains more than flip averaging
-    one network, at the same cost (two passes per face)."""
+def ensemble_graph(paths: list[Path]):
+    """One ONNX graph of several exported members: ``logits = log(mean_k softmax(member_k(x)))``, so the
+    critic's softmax (and its flip averaging) sees the members' mean probabilities."""
     import onnx
-    from onnx import TensorProto, compose, helper, numpy_helper
+    from onnx import TensorProto, compose, helper
 
-    nodes, inits, probs = [], [], []
-    starts = numpy_helper.from_array(np.array([-1], dtype=np.int64), "mirror_starts")
-    ends = numpy_helper.from_array(np.array([-(2 ** 62)], dtype=np.int64), "mirror_ends")
-    axes = numpy_helper.from_array(np.array([3], dtype=np.int64), "mirror_axes")
-    steps = numpy_helper.from_array(np.array([-1], dtype=np.int64), "mirror_steps")
-    if any(mirror):
-        inits += [starts, ends, axes, steps]
-        nodes.append(helper.make_node("Slice", ["input", "mirror_starts", "mirror_ends", "mirror_axes", "mirror_steps"],
-                                      ["input_mirror"], name="mirror"))
-    for k, (path, mir) in enumerate(zip(paths, mirror)):
-        m = compose.add_prefix(onnx.load(str(path)), f"m{k}_")
-        view = "input_mirror" if mir else "input"
-        for node in m.graph.node:
-            node.input[:] = [view if i == f"m{k}_input" else i for i in node.input]
-        nodes += list(m.graph.node)
+    nodes, inits, probs, ir_version = [], [], [], 0
+    for k, path in enumerate(paths):
+        member = onnx.load(str(path))
+        ir_version = max(ir_version, member.ir_version)
+        m = compose.add_prefix(member, f"m{k}_")
+        for node in m.graph.node:  # every member reads the one shared input
+            node.input[:] = ["input" if i == f"m{k}_input" else i for i in node.input]
+        nodes += list(m.graph.node) + [helper.make_node("Softmax", [f"m{k}_logits"], [f"m{k}_probs"], axis=1)]
         inits += list(m.graph.initializer)
-        nodes.append(helper.make_node("Softmax", [f"m{k}_logits"], [f"m{k}_probs"], axis=1))
         probs.append(f"m{k}_probs")
     nodes += [helper.make_node("Mean", probs, ["mean_probs"]), helper.make_node("Log", ["mean_probs"], ["logits"])]
     graph = helper.make_graph(nodes, "face_fer_ensemble", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
                               ["batch", 1, SIZE, SIZE])], [helper.make_tensor_value_info("logits", TensorProto.FLOAT,
                               ["batch", None])], initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = onnx.load(str(paths[0])).ir_version
+    model.ir_version = ir_version
     onnx.checker.check_model(model)
     return model
 
 
 def build_ensemble(paths: list[Path], data: Path, out: Path, name: str, split_seed: int = 0) -> dict:
-    """Validate each member and every way of combining them on the same held-out split, then write the
-    ensemble with its members mirrored alternately (see `ensemble_graph`) and a JSON that records all of it."""
+    """Validate each member and the members' average on the same held-out split (single view and
+    flip-averaged), then write the ensemble graph and a JSON that records it all."""
     import onnx
 
     images, labels, classes = load_fer(data)
@@ -269,47 +266,42 @@ def build_ensemble(paths: list[Path], data: Path, out: Path, name: str, split_se
         if meta["split"]["seed"] != split_seed or meta["classes"] != list(classes):
             raise SystemExit(f"{p}: trained on another split or label order; members must share --split-seed")
     x = images[va]
-    single = [onnx_probs(Path(p), x, tta=False) for p in paths]
-    mirrored = [onnx_probs(Path(p), x[:, :, ::-1].copy(), tta=False) for p in paths]
+    views = [onnx_views(Path(p), x) for p in paths]  # (single, mirrored) per member
     acc = lambda pr: round(float((pr.argmax(1) == labels[va]).mean()), 4)  # noqa: E731
-    compared = {f"member {k} single view": acc(single[k]) for k in range(len(paths))}
-    compared.update({f"member {k} flip-averaged": acc((single[k] + mirrored[k]) / 2) for k in range(len(paths))})
-    compared["members averaged, single view"] = acc(np.mean(single, 0))
-    mirror = [k % 2 == 1 for k in range(len(paths))]
-    compared["members averaged, odd members mirrored (the graph written)"] = acc(
-        np.mean([m if mir else s for s, m, mir in zip(single, mirrored, mirror)], 0))
-    compared["members averaged, all flip-averaged (twice the passes)"] = acc((np.mean(single, 0) + np.mean(mirrored, 0)) / 2)
+    compared = {}
+    for k, (single, mirrored) in enumerate(views):
+        compared[f"member {k} single view"] = acc(single)
+        compared[f"member {k} flip-averaged"] = acc((single + mirrored) / 2)
+    mean_single = np.mean([v[0] for v in views], 0)
+    mean_flip = (mean_single + np.mean([v[1] for v in views], 0)) / 2
+    compared["members averaged, single view"] = acc(mean_single)
+    compared["members averaged, flip-averaged (the critic's default)"] = acc(mean_flip)
     for k, v in compared.items():
         print(f"  {k:55s} {v:.4f}", flush=True)
-    model = ensemble_graph([Path(p) for p in paths], mirror)
     onnx_path = out / f"{name}.onnx"
     out.mkdir(parents=True, exist_ok=True)
     tmp = onnx_path.with_suffix(".onnx.tmp")
-    onnx.save(model, str(tmp))
+    onnx.save(ensemble_graph([Path(p) for p in paths]), str(tmp))
     os.replace(tmp, onnx_path)
-    probs = onnx_probs(onnx_path, x, tta=False)
+    probs = onnx_probs(onnx_path, x, tta=True)
     val = figures(labels[va], probs, classes)
-    expected = np.mean([m if mir else s for s, m, mir in zip(single, mirrored, mirror)], 0)
-    meta = dict(metas[0])
+    meta = {k: v for k, v in metas[0].items() if k != "training"}
     meta.update({
         "model": "face_fer ensemble",
-        "output": "log of the members' mean probabilities (softmax gives them back); odd members see the mirrored "
-                  "face inside the graph, so the critic does no flip averaging of its own (flip_tta false)",
-        "flip_tta": False,
-        "members": [{"file": Path(p).name, "mirrored": mir, "training": {k: v for k, v in m["training"].items()
-                     if k != "history"}, "validation": m["validation"], "command": m["command"]}
-                    for p, m, mir in zip(paths, metas, mirror)],
-        "validation": {"ensemble": val, "compared": compared,
-                       "graph_vs_members_max_abs_diff": float(np.abs(probs - expected).max())},
+        "output": "log of the members' mean probabilities (softmax gives them back)",
+        "members": [{"file": Path(p).name, "training": {k: v for k, v in m["training"].items() if k != "history"},
+                     "validation": m["validation"], "command": m["command"]} for p, m in zip(paths, metas)],
+        "validation": {"flip_tta": val, "compared": compared,
+                       "graph_vs_members_max_abs_diff": float(np.abs(probs - mean_flip).max())},
         "command": f"python -m critics.training.face --data {data} --out {out} --name {name} --ensemble "
                    + " ".join(str(p) for p in paths),
     })
-    meta.pop("training", None)
     json_path = out / f"{name}.json"
     tmp = json_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(meta, indent=1))
     os.replace(tmp, json_path)
-    print(f"ensemble (n={val['n']}): accuracy {val['accuracy']:.4f}  UAR {val['uar']:.4f}  macro-F1 {val['macro_f1']:.4f}")
+    print(f"ensemble (n={val['n']}, flip-averaged): accuracy {val['accuracy']:.4f}  UAR {val['uar']:.4f}  "
+          f"macro-F1 {val['macro_f1']:.4f}")
     print("recall: " + "  ".join(f"{c} {r:.3f}" for c, r in val["recall"].items()))
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB) and {json_path}", flush=True)
     return meta
