@@ -9,10 +9,11 @@ the figures printed (and written into ``face_fer.json``) are measured on it.
 Model: a compact VGG-style network with BatchNorm (four stages of two 3x3 convolutions, 32-64-128-256
 channels, global average pooling; ~1.2 M parameters). Plain VGG-style nets with BatchNorm are what the
 strongest single FER2013 models are (Khaireddin & Chen 2021, "Facial Emotion Recognition: State of the Art
-Performance on FER2013", 73.3%); this one is narrower so that it trains on one CPU core in about 50 minutes
-(16 epochs of ~3 min on a quiet AVX512-BF16 core; 81 min when the shipped weights were trained on a shared one).
-Validation: 67.9% accuracy with flip averaging after 20 epochs; 68.9% after a stochastic-weight-averaging
-stage from those weights (``--init``, ``--swa``; both commands are in critics/cards/face-classifier.md).
+Performance on FER2013", 73.3%); this one is narrower so that it trains on a CPU: about 93 s per epoch on
+two quiet AVX512-BF16 threads.
+Validation: 69.9% accuracy with flip averaging after 44 epochs of one-cycle SGD (69 min); 70.4% after a
+10-epoch stochastic-weight-averaging stage from those weights (``--init``, ``--swa``; both commands are in
+critics/cards/face-classifier.md, with the shorter schedules that were measured on the way).
 
 Training recipe (each part chosen for a short budget):
 - augmentation on whole batches (cheap next to the convolutions): random rotation +-10 deg, scale 0.9-1.1,
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path("critics/weights"))
-    ap.add_argument("--epochs", type=int, default=16)
+    ap.add_argument("--epochs", type=int, default=44, help="one-cycle epochs (44: the shipped weights' first stage)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.1, help="peak learning rate of the one-cycle schedule")
     ap.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batch order and augmentation")
