@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, runtime_checkable
 
+import numpy as np
+
 from conditioning import Emotion, label_set
 from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
 
@@ -82,6 +84,12 @@ class Critic(Protocol):
     def score(self, media: Any) -> Reading:
         """Measure the emotion the media expresses."""
         ...
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Probabilities from logits along ``axis`` (shifted by the maximum, so large logits do not overflow)."""
+    z = np.exp(z - z.max(axis=axis, keepdims=True))
+    return z / z.sum(axis=axis, keepdims=True)
 
 
 def onnx_session(path, threads: int = 1):

@@ -51,7 +51,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from conditioning.registry import configure
-from critics.base import CriticError, Reading, TimedReading
+from critics.base import CriticError, Reading, TimedReading, softmax
 from critics.face import FER_CLASSES, NO_FACE, as_frames, scan_frames
 from critics.face.landmarks import CHEEK, CHIN, LEFT_BROW, LEFT_EYE, MOUTH, NOSE, RIGHT_BROW, RIGHT_EYE
 
@@ -182,9 +182,7 @@ def emotion_scores(au: Mapping[str, float], beta: float = BETA, tau: float = TAU
     s = {e: float(np.mean([au[a] for a in aus])) for e, aus in PROTOTYPES.items()}
     s["neutral"] = tau
     z = np.array([s[c] for c in FER_CLASSES]) * beta
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    return dict(zip(FER_CLASSES, p.tolist()))
+    return dict(zip(FER_CLASSES, softmax(z).tolist()))
 
 
 @dataclass(frozen=True)

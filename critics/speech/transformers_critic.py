@@ -35,7 +35,7 @@ import numpy as np
 
 from conditioning.media import MediaError, as_audio
 from conditioning.registry import configure
-from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved
+from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved, softmax
 from critics.speech import RAVDESS_LABELS
 
 MODEL_ENV = "EMOSTUDIO_SPEECH_MODEL"
@@ -190,8 +190,7 @@ class TransformersSpeechCritic:
             logits = model(**{k: v.to(self.config.device) for k, v in inputs.items()}).logits.float().cpu().numpy()
         rav = label_set("ravdess")
         if mode == "classification":
-            e = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs = (e / e.sum(axis=1, keepdims=True)) @ mapping  # (W, 8)
+            probs = softmax(logits, axis=1) @ mapping  # (W, 8)
             per_window = [rav.to_emotion(dict(zip(RAVDESS_LABELS, map(float, p)))).vad for p in probs]
             p = probs.mean(axis=0)
             native = dict(zip(RAVDESS_LABELS, (float(x) for x in p / p.sum())))

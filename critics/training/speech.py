@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from critics.base import softmax
+
 RAVDESS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 EMODB = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 #: RAVDESS label -> EmoDB label for cross-corpus scoring of the RAVDESS head (boredom has no RAVDESS label;
@@ -193,13 +195,8 @@ class LinearHeads:
 
     def predict(self, X: np.ndarray) -> dict[str, np.ndarray]:
         z = (X - self.mean) / self.std
-        return {"ravdess": _softmax(z @ self.w_rav.T + self.b_rav), "emodb": _softmax(z @ self.w_emo.T + self.b_emo),
+        return {"ravdess": softmax(z @ self.w_rav.T + self.b_rav), "emodb": softmax(z @ self.w_emo.T + self.b_emo),
                 "vad": np.clip(z @ self.w_vad.T + self.b_vad, -1, 1)}
-
-
-def _softmax(a: np.ndarray) -> np.ndarray:
-    e = np.exp(a - a.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _lr_weights(Z, y, labels, C, sample_weight=None, seed=0):

@@ -242,17 +242,16 @@ def _convs_as_2d(m) -> int:
     from onnx import helper, numpy_helper
 
     g = m.graph
-    weights = {t.name: t for t in g.initializer}
+    conv_weights = {n.input[1] for n in g.node if n.op_type in ("Conv", "ConvTranspose")}
+    weights = {t.name: t for t in g.initializer if t.name in conv_weights and len(t.dims) == 3}
+    for w in weights.values():  # (out, in, k) -> (out, in, 1, k), once even where convolutions share a weight
+        w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w)[:, :, None, :], w.name))
     g.initializer.append(numpy_helper.from_array(np.array([2], dtype=np.int64), "conv2d_axis"))
-    nodes, count, reshaped = [], 0, set()
+    nodes, count = [], 0
     for node in g.node:
-        w = weights.get(node.input[1]) if node.op_type in ("Conv", "ConvTranspose") else None
-        if w is None or not (len(w.dims) == 3 or w.name in reshaped):
+        if node.op_type not in ("Conv", "ConvTranspose") or node.input[1] not in weights:
             nodes.append(node)
             continue
-        if w.name not in reshaped:  # a weight shared by several convolutions is reshaped once
-            w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w)[:, :, None, :], w.name))
-            reshaped.add(w.name)
         attrs = {a.name: a for a in node.attribute}
         lead = {"kernel_shape": 1, "strides": 1, "dilations": 1, "output_padding": 0}
         for name, a in attrs.items():
