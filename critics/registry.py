@@ -14,6 +14,7 @@ CRITICS: dict[str, str] = {
     "music/embedded": "critics.music.embedded:EmbeddedMusicCritic",
     "music/clap": "critics.music.clap:ClapMusicCritic",
     "speech/embedded": "critics.speech.embedded:EmbeddedSpeechCritic",
+    "speech/encoder": "critics.speech.encoder:SpeechEncoderCritic",
     "speech/transformers": "critics.speech.transformers_critic:TransformersSpeechCritic",
     "face/classifier": "critics.face.classifier:FaceExpressionCritic",
     "face/geometric": "critics.face.geometric:GeometricFaceCritic",
@@ -25,6 +26,12 @@ EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural", "speec
 
 DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded", "speech": "embedded",
                            "face": "classifier"}
+
+#: Each modality's judges for the closed loop: two independent critics (different features and model families)
+#: where two exist, so the loop cannot learn to please one of them (DESIGN.md section 4). The first is the
+#: modality's default critic.
+JUDGES: dict[str, tuple[str, ...]] = {"speech": ("embedded", "encoder"), "music": ("embedded",),
+                                      "face": ("classifier", "geometric"), "image": ("embedded",), "text": ("lexicon",)}
 
 MODALITIES = ("speech", "music", "face", "image", "text")
 
@@ -40,4 +47,4 @@ def load_critic(modality: str, name: str | None = None, **config):
     return cls(**config)
 
 
-__all__ = ["BackendUnavailable", "CRITICS", "DEFAULTS", "available", "load_critic"]
+__all__ = ["BackendUnavailable", "CRITICS", "DEFAULTS", "JUDGES", "available", "load_critic"]

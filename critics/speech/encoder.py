@@ -1,0 +1,147 @@
+"""The second speech judge, ``speech/encoder``: a pretrained speaker encoder's hidden states + linear heads.
+
+Why a second judge, and why this one: the closed loop must not learn to please one recogniser (DESIGN.md
+section 4), so the second judge shares nothing with `speech/embedded` but the labels: no hand-made prosodic
+features, no Praat, a different model family. It reads a 40-band mel spectrogram with the first two layers of
+the GE2E speaker-verification LSTM (Wan et al. 2018, "Generalized end-to-end loss for speaker verification";
+the Resemblyzer weights, trained on LibriSpeech, VoxCeleb 1 and 2: over 8,000 voices). A network trained to
+tell 8,000 voices apart has learned, in its middle layer, what a voice does over time (pitch movement,
+effort, timbre dynamics); emotion is such a change (speaker embeddings carry emotion: Pappagari et al. 2020,
+"x-vectors meet emotions"). The encoder is frozen; only the heads are trained here, on RAVDESS + EmoDB, by
+`python -m critics.training.speech_encoder`, which selects them by speaker-grouped cross-validation (figures
+in critics/cards/speech-encoder.md). Its middle layer beat the final speaker embedding (trained to ignore
+everything but identity) and the first and last layers in those folds.
+
+Pipeline: speech -> mono 16 kHz, silence trimmed at the ends, level raised to -30 dBFS if quieter (the
+encoder's training condition) -> power mel (40 bands, 25 ms / 10 ms) -> partial utterances of 1.6 s at 1.3 per
+second (Resemblyzer's) -> ONNX encoder: mean and sd over time of the layer-2 states per partial -> their mean
+over partials: one 512-d vector -> heads (shared with `speech/embedded`: `critics.speech.heads`). A speaker
+reference works as for the first judge (neutral take: mean shift; many clips: z-normalisation).
+
+Needs only numpy, librosa and onnxruntime (no torch, no Praat): unlike `speech/embedded` it is not behind the
+GPL boundary of the `speech` extra.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from conditioning.registry import BackendUnavailable, configure
+from critics.base import Reading, TimedReading, onnx_session
+from critics.speech import RAVDESS_LABELS
+from critics.speech.heads import WEIGHTS_DIR, SpeechHeadsCritic
+
+TRAIN_COMMAND = "python -m critics.training.speech_encoder --data ../shared/data --out critics/weights"
+ENCODER_FILE = "speech_encoder_lstm.onnx"
+N_MELS, WIN, HOP = 40, 400, 160  #: Resemblyzer's mel: 40 bands, 25 ms window, 10 ms hop at 16 kHz
+PARTIAL = 160  #: frames per partial utterance (1.6 s)
+PARTIALS_PER_S = 1.3
+MIN_COVERAGE = 0.75  #: a last partial shorter than this share of PARTIAL frames is dropped (if not the only one)
+LEVEL_DBFS = -30.0
+HIDDEN = 256
+
+
+def level_up(y: np.ndarray, target_dbfs: float = LEVEL_DBFS) -> np.ndarray:
+    """Raise a quiet signal to ``target_dbfs`` RMS; louder ones are left alone (the encoder's preprocessing)."""
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) + 1e-12
+    gain = 10 ** ((target_dbfs - 20 * np.log10(rms)) / 20)
+    return (y * gain).astype(np.float32) if gain > 1 else y
+
+
+def mel_partials(y: np.ndarray) -> np.ndarray:
+    """Power mel partials of a prepared 16 kHz signal: (P, 160, 40), Resemblyzer's slicing."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=level_up(y), sr=16000, n_fft=WIN, hop_length=HOP, n_mels=N_MELS)
+    mel = mel.astype(np.float32).T  # (T, 40)
+    n = mel.shape[0]
+    step = int(round(16000 / PARTIALS_PER_S / HOP))
+    starts = list(range(0, max(1, n - PARTIAL + step + 1), step))
+    if len(starts) > 1 and (n - starts[-1]) / PARTIAL < MIN_COVERAGE:
+        starts = starts[:-1]
+    out = np.zeros((len(starts), PARTIAL, N_MELS), dtype=np.float32)
+    for i, s in enumerate(starts):
+        part = mel[s:s + PARTIAL]
+        out[i, :len(part)] = part
+    return out
+
+
+@dataclass(frozen=True)
+class SpeechEncoderConfig:
+    """Settings of the encoder speech critic.
+
+    - `weights`: the population heads' ONNX file (JSON sidecar beside it); None = the shipped one.
+    - `encoder`: the LSTM encoder's ONNX file; None = the shipped ``speech_encoder_lstm.onnx``.
+    - `speaker_reference`, `speaker_reference_kind`, `vad_source`: as for `speech/embedded`.
+    - `series_min_s`: audio at least this long also gets a time series, one reading per partial (1.6 s).
+    """
+
+    weights: str | os.PathLike | None = None
+    encoder: str | os.PathLike | None = None
+    speaker_reference: Sequence[Any] | None = None
+    speaker_reference_kind: str = "neutral"
+    series_min_s: float = 6.0
+    vad_source: str = "auto"
+    threads: int = 1
+
+
+class SpeechEncoderCritic(SpeechHeadsCritic):
+    """Speech emotion (RAVDESS-8 + VAD) from a frozen speaker encoder's hidden states and linear ONNX heads."""
+
+    name = "encoder"
+    WEIGHTS = "speech_encoder.onnx"
+    TRAIN_COMMAND = TRAIN_COMMAND
+
+    def __init__(self, config: SpeechEncoderConfig | None = None, **overrides: Any) -> None:
+        self.config = configure(SpeechEncoderConfig, config, overrides, "speech/encoder")
+        self._encoder = None
+        self._encoder_lock = threading.Lock()
+        self._init_heads()
+
+    def feature_names(self) -> list[str]:
+        return [f"h2_{stat}_{i}" for stat in ("mean", "std") for i in range(HIDDEN)]
+
+    def encode(self, y: np.ndarray) -> np.ndarray:
+        """Per-partial vectors (P, 512) of a prepared signal: mean and sd over time of the layer-2 states."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                path = Path(self.config.encoder) if self.config.encoder else WEIGHTS_DIR / ENCODER_FILE
+                if not path.is_file():
+                    raise BackendUnavailable(f"speech/encoder's encoder not found at {path}; export it with "
+                                             "`python -m critics.training.speech_encoder --export-encoder`")
+                self._encoder = onnx_session(path, self.config.threads)
+        return self._encoder.run(["features"], {"mel": mel_partials(y)})[0]
+
+    def vector(self, y: np.ndarray) -> np.ndarray:
+        return self.encode(y).mean(0).astype(np.float32)
+
+    def score(self, media: Any, speaker_reference: Sequence[Any] | None = None,
+              reference_kind: str | None = None) -> Reading:
+        """Read the emotion of speech (`Audio`, an audio file, or (samples, rate)); ``speaker_reference`` and
+        ``reference_kind`` as for `speech/embedded` (per call, so one critic serves many voices)."""
+        y = self.prepare(media)
+        ref, kind = self.reference_for(speaker_reference, reference_kind)
+        parts = self.encode(y)
+        series_too = len(y) >= self.config.series_min_s * 16000 and len(parts) > 1
+        batch = np.concatenate([parts.mean(0, keepdims=True), parts if series_too else parts[:0]])
+        batch, which = self.normalise(batch, ref, kind)
+        out = self.predict(batch, which)
+        _, meta = self._load(which)
+        native = dict(zip(RAVDESS_LABELS, (float(x) for x in out["ravdess"][0])))
+        step = 1.0 / PARTIALS_PER_S
+        series = tuple(TimedReading(round(0.8 + j * step, 3), *self.vad(out, j + 1, meta, which),
+                                    RAVDESS_LABELS[int(np.argmax(out["ravdess"][j + 1]))])
+                       for j in range(len(batch) - 1))
+        details = {"normalisation": which, "partials": int(len(parts)), "speech_s": round(len(y) / 16000, 3),
+                   "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
+                   "p_high_arousal": float(sum(native[k] for k in ("happy", "angry", "fearful", "surprised", "disgust")))}
+        return Reading.from_native(f"speech/{self.name}", native, "ravdess", vad=self.vad(out, 0, meta, which),
+                                   series=series, details=details)
+
+
+__all__ = ["SpeechEncoderConfig", "SpeechEncoderCritic", "mel_partials"]

@@ -1,0 +1,105 @@
+"""The second speech judge (`speech/encoder`): known answers on real and resynthesised speech, speaker
+references, independence from the first judge, input errors, and its training code on a slice."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conditioning.media import Audio, save_audio
+from critics.base import CriticError
+from critics.speech.encoder import SpeechEncoderCritic, mel_partials
+from test_critics_speech import NEUTRAL_CLIP, _resynth, _synth_voice, _valid
+
+ANGRY_CLIP = "speech/ravdess/Actor_01/03-01-05-02-01-01-01.flac"  # the same actor and sentence, strong anger
+SAD_CLIP = "speech/ravdess/Actor_01/03-01-04-02-01-01-01.flac"
+
+
+@pytest.fixture(scope="module")
+def critic() -> SpeechEncoderCritic:
+    return SpeechEncoderCritic()
+
+
+def test_real_anger_reads_more_aroused_than_sadness_and_neutral(critic, shared_data):
+    """An unseen-by-the-test actor's strong anger reads higher in arousal than their sadness and neutral
+    takes, with and without the neutral take as reference (a judge that hears nothing fails this)."""
+    neutral, angry, sad = (shared_data / p for p in (NEUTRAL_CLIP, ANGRY_CLIP, SAD_CLIP))
+    single = {k: critic.score(p) for k, p in (("neutral", neutral), ("angry", angry), ("sad", sad))}
+    for r in single.values():
+        _valid(r)
+    assert single["angry"].arousal > max(single["sad"].arousal, single["neutral"].arousal) + 0.2
+    assert single["angry"].details["p_high_arousal"] > 0.5 > single["neutral"].details["p_high_arousal"]
+    ref = critic.score(angry, speaker_reference=[neutral])
+    assert ref.details["normalisation"] == "speaker"
+    assert ref.arousal > critic.score(sad, speaker_reference=[neutral]).arousal + 0.2
+
+
+def test_aroused_resynthesis_of_a_real_voice_reads_more_aroused(critic, shared_data):
+    from conditioning.media import load_audio
+
+    src = load_audio(shared_data / NEUTRAL_CLIP)
+    high = _resynth(src, f0_scale=1.4, range_scale=1.6, gain_db=+8, speed=1.25)
+    low = _resynth(src, f0_scale=1.0, range_scale=0.3, gain_db=-8, speed=0.8)
+    assert critic.score(high).arousal > critic.score(low).arousal + 0.1
+
+
+def test_partials_follow_the_encoders_slicing_and_quiet_input_is_raised():
+    y = 0.01 * np.sin(2 * np.pi * 150 * np.arange(32000) / 16000).astype(np.float32)  # 2 s at -43 dBFS
+    parts = mel_partials(y)
+    assert parts.shape[1:] == (160, 40) and len(parts) == 2  # 1.6 s partials at 1.3 per second
+    assert np.allclose(mel_partials(y), mel_partials(3 * y), rtol=1e-3, atol=1e-9)  # -43 and -33 dBFS: both to -30
+    loud = 0.5 * y / 0.01
+    assert mel_partials(loud).mean() > 10 * parts.mean()  # louder than -30 dBFS: left alone
+
+
+def test_speaker_references_and_errors(critic, tmp_path):
+    voice = _synth_voice(seconds=2.4)
+    r = critic.score(voice, speaker_reference=[_synth_voice(seconds=2.0, seed=1)])
+    _valid(r)
+    assert r.details["normalisation"] == "speaker"
+    batch = [_synth_voice(seconds=2.0, seed=s) for s in range(8)]
+    assert critic.score(voice, speaker_reference=batch, reference_kind="mixed").details["normalisation"] == "speaker_z"
+    with pytest.raises(CriticError, match="at least 8"):
+        critic.score(voice, speaker_reference=batch[:3], reference_kind="mixed")
+    with pytest.raises(ValueError, match="reference_kind"):
+        critic.score(voice, speaker_reference=batch, reference_kind="loud")
+    silent = save_audio(tmp_path / "silent.wav", Audio(np.zeros(16000, np.float32), 16000))
+    with pytest.raises(CriticError, match="silent"):
+        critic.score(silent)
+    assert critic.score(voice).to_json() == critic.score(voice).to_json()  # deterministic
+
+
+def test_long_speech_gets_a_series(critic):
+    long = Audio(np.concatenate([_synth_voice(seconds=2.4, seed=s).samples for s in range(4)]), 16000)
+    r = critic.score(long)
+    assert len(r.series) >= 5 and all(s.top for s in r.series)
+
+
+def test_the_second_judge_shares_nothing_with_the_first():
+    """Independent judges: scoring with speech/encoder never imports Praat or the acoustic functionals of
+    speech/embedded (a fresh interpreter, so other tests' imports do not count)."""
+    code = ("import sys, numpy as np; from critics.speech.encoder import SpeechEncoderCritic; "
+            "from conditioning.media import Audio; t = np.arange(32000) / 16000; "
+            "y = (0.2 * np.sin(2 * np.pi * 140 * t) * (np.sin(2 * np.pi * 3 * t) > 0)).astype(np.float32); "
+            "SpeechEncoderCritic().score(Audio(y, 16000)); "
+            "print(json.dumps(sorted(m for m in sys.modules if 'parselmouth' in m or m.endswith('speech.embedded'))))")
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_training_on_a_slice_writes_loadable_heads(shared_data, tmp_path):
+    pytest.importorskip("sklearn", reason="training needs scikit-learn (the 'train' extra)")
+    pytest.importorskip("onnx", reason="training needs onnx (the 'train' extra)")
+    from critics.training import speech_encoder as T
+
+    out = tmp_path / "w"
+    meta = T.main(["--data", str(shared_data), "--out", str(out), "--cache", str(tmp_path / "cache"),
+                   "--per-speaker", "10", "--folds", "2", "--C", "0.02"])
+    assert set(meta["figures"]) == {"population", "speaker", "speaker_z"}
+    f = meta["figures"]["population"]["nested"]
+    assert 0 <= f["ravdess_uar"] <= 1 and len(meta["figures"]["speaker"]["confusion_ravdess"]) == 8
+    r = SpeechEncoderCritic(weights=out / "speech_encoder.onnx").score(shared_data / NEUTRAL_CLIP)
+    _valid(r)
