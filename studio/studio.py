@@ -1,35 +1,88 @@
 """`Studio`: the one facade the CLI, the web UI, sessions and dataset builders call.
 
 It resolves backends, generates, scores and runs the closed loop (generate -> measure -> correct -> keep the
-best). The loop is generic: any modality with a generator and a critic uses it. A generator may offer
+best). The loop is generic: any modality with a generator and critics uses it. A generator may offer
 ``correct(request, target, reading) -> GenerationRequest`` to move its controls against the measured error;
 one that does not is retried with a new seed (best of N).
+
+Two judges, not one (DESIGN.md section 4): a loop that optimises against a single recogniser learns to please
+that recogniser. Every take is scored by each of the modality's judges (`critics.registry.JUDGES`, or the
+caller's choice); a take counts as recognised only when every judge that can name a label hears the target's,
+its fidelity is the judges' mean, and the correction step moves against their consensus.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity
 from critics.base import Reading
 from conditioning.registry import BackendUnavailable
-from critics.registry import load_critic
+from critics.registry import JUDGES, load_critic
 from generators.base import GenerationRequest, GenerationResult
 from generators.registry import load_generator
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """One judge's verdict on one take."""
+
+    critic: str
+    reading: Reading
+    fidelity: float
+    agrees: bool | None  #: the judge's main label is the target's (None: it cannot name one)
+
+    @classmethod
+    def of(cls, target: Emotion, reading: Reading) -> "Judgement":
+        return cls(reading.critic, reading, fidelity(target, reading.emotion), category_agrees(target, reading.emotion))
+
+    def to_json(self) -> dict:
+        return {"critic": self.critic, "reading": self.reading.to_json(), "fidelity": round(self.fidelity, 4),
+                "agrees": self.agrees}
+
+
+def consensus(readings: Sequence[Reading]) -> Reading:
+    """The judges' mean reading (coordinates and mixes averaged): what the loop corrects against, so no single
+    judge's quirks steer the generator. One reading is returned as it is."""
+    if len(readings) == 1:
+        return readings[0]
+    n = len(readings)
+    mix: dict[str, float] = {}
+    for r in readings:
+        for k, w in r.mix.items():
+            mix[k] = mix.get(k, 0.0) + w / n
+    mean = lambda attr: sum(getattr(r, attr) for r in readings) / n  # noqa: E731
+    return Reading("+".join(r.critic for r in readings), mean("valence"), mean("arousal"), mean("dominance"),
+                   dict(sorted(mix.items(), key=lambda kv: -kv[1])), {}, mean("confidence"),
+                   details={"judges": [r.critic for r in readings]})
+
+
+@dataclass(frozen=True)
 class Round:
-    """One take of the closed loop: what was asked, what came out, what the critic measured."""
+    """One take of the closed loop: what was asked, what came out, what each judge measured."""
 
     index: int
     request: GenerationRequest
     result: GenerationResult
-    reading: Reading | None
-    fidelity: float | None
-    agrees: bool | None = None  #: the critic's main label is the target's (None: not judged by label)
+    judgements: tuple[Judgement, ...] = ()
+
+    @property
+    def reading(self) -> Reading | None:
+        """The judges' consensus (the only judge's reading when there is one; None when unjudged)."""
+        return consensus([j.reading for j in self.judgements]) if self.judgements else None
+
+    @property
+    def fidelity(self) -> float | None:
+        """Mean of the judges' fidelities (1 - VA distance / max distance each)."""
+        return sum(j.fidelity for j in self.judgements) / len(self.judgements) if self.judgements else None
+
+    @property
+    def agrees(self) -> bool | None:
+        """Recognised only when every judge that names a label names the target's; None when none can."""
+        votes = [j.agrees for j in self.judgements if j.agrees is not None]
+        return all(votes) if votes else None
 
     @property
     def rank(self) -> tuple[bool, float]:
@@ -39,6 +92,7 @@ class Round:
     def to_json(self) -> dict:
         return {"index": self.index, "seed": self.request.seed, "controls": dict(self.result.controls),
                 "reading": self.reading.to_json() if self.reading else None,
+                "judges": [j.to_json() for j in self.judgements],
                 "fidelity": None if self.fidelity is None else round(self.fidelity, 4), "agrees": self.agrees}
 
 
@@ -57,7 +111,9 @@ class StudioResult:
         res = self.best.result
         return {"backend": res.provenance.backend, "target": self.target.to_json(),
                 "reading": self.best.reading.to_json() if self.best.reading else None,
+                "judges": [j.to_json() for j in self.best.judgements],
                 "fidelity": None if self.best.fidelity is None else round(self.best.fidelity, 4),
+                "recognised": self.best.agrees,
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {"model": res.provenance.model, "licence": res.provenance.licence,
                                "seed": res.provenance.seed},
@@ -114,52 +170,80 @@ class Studio:
     def critique(self, modality: str, media: Any, *, critic: str | None = None) -> Reading:
         return self.critic(modality, critic).score(media)
 
+    def judges(self, modality: str, names: Sequence[str] | None = None, *, required: bool = False) -> list:
+        """The critics that judge a modality's takes: ``names`` (each must load), or the modality's pair from
+        `critics.registry.JUDGES` (those that cannot run here are left out; none at all: an empty list, or
+        with ``required`` the reason the first could not load)."""
+        if names:
+            return [self.critic(modality, n) for n in names]
+        out, missing = [], []
+        for n in JUDGES.get(modality, (None,)):
+            try:
+                out.append(self.critic(modality, n))
+            except BackendUnavailable as exc:
+                missing.append(exc)
+        if required and not out and missing:
+            raise missing[0]
+        return out
+
     def generate(self, modality: str, emotion: "str | Emotion", *, backend: str | None = None,
-                 critic: str | None = None, loop: int = 0, seed: int = 0, text: str | None = None,
-                 prompt: str | None = None, duration_s: float | None = None, trajectory: Trajectory | None = None,
-                 options: Mapping[str, Any] | None = None, score: bool = True) -> StudioResult:
-        """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best."""
+                 critic: str | None = None, judges: Sequence[str] | None = None, loop: int = 0, seed: int = 0,
+                 text: str | None = None, prompt: str | None = None, duration_s: float | None = None,
+                 trajectory: Trajectory | None = None, options: Mapping[str, Any] | None = None,
+                 score: bool = True) -> StudioResult:
+        """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
+
+        ``judges`` names the critics (default: the modality's two judges); ``critic`` is one judge alone."""
         target = Emotion.parse(emotion)
         request = GenerationRequest(target, trajectory, text, prompt, seed, duration_s, dict(options or {}))
         generator = self.generator(modality, backend)
-        judge = None
-        if score or loop > 0:
-            try:
-                judge = self.critic(modality, critic)
-            except BackendUnavailable:
-                if loop > 0 or critic is not None:  # asked for measuring explicitly: say why it cannot
-                    raise
-        return self.run_loop(generator, judge, request, loop)
+        names = list(judges or ()) + ([critic] if critic else [])
+        critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
+        return self.run_loop(generator, critics, request, loop)
 
     @staticmethod
-    def _scorer(generator, critic, request: GenerationRequest):
-        """The critic's scoring function for this request. Where the generator can render a neutral take of
-        the same content and the critic can normalise against a reference (speech: the same voice and words),
-        the reference is made once and passed along, so the critic measures the emotion, not the voice."""
-        if critic is None:
-            return None
+    def _scorers(generator, critics: Sequence[Any], request: GenerationRequest) -> list:
+        """Per critic, a function from a `GenerationResult` to its `Reading` (or None: the take offers nothing
+        this critic can read, e.g. no MIDI for a symbolic music judge).
+
+        Where the generator can render a neutral take of the same content and a critic can normalise against
+        a reference (speech: the same voice and words), the reference is made once and passed along, so the
+        critics measure the emotion, not the voice. A critic with ``reads = "midi"`` gets the take's score."""
         import inspect
 
-        if hasattr(generator, "neutral_reference") and "speaker_reference" in inspect.signature(critic.score).parameters:
-            reference = [generator.neutral_reference(request)]
-            return lambda media: critic.score(media, speaker_reference=reference)
-        return critic.score
+        reference = None
+        out = []
+        for critic in critics:
+            if getattr(critic, "reads", "media") == "midi":
+                out.append(lambda res, c=critic: c.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None)
+            elif hasattr(generator, "neutral_reference") and "speaker_reference" in inspect.signature(critic.score).parameters:
+                if reference is None:
+                    reference = [generator.neutral_reference(request)]
+                out.append(lambda res, c=critic: c.score(res.media, speaker_reference=reference))
+            else:
+                out.append(lambda res, c=critic: c.score(res.media))
+        return out
 
-    def run_loop(self, generator, critic, request: GenerationRequest, loop: int = 0) -> StudioResult:
-        """The closed loop over any generator/critic pair (public so tests and sessions can drive it)."""
+    def run_loop(self, generator, critics: "Any | Sequence[Any]", request: GenerationRequest,
+                 loop: int = 0) -> StudioResult:
+        """The closed loop over a generator and one critic or a list of judges (public so tests, benches and
+        sessions can drive it)."""
         t0 = time.perf_counter()
+        if critics is None:
+            critics = []
+        elif not isinstance(critics, (list, tuple)):
+            critics = [critics]
         rounds: list[Round] = []
-        score = self._scorer(generator, critic, request)
+        scorers = self._scorers(generator, critics, request)
         for i in range(loop + 1):
             result = generator.generate(request)
-            reading = score(result.media) if score is not None else None
-            fid = fidelity(request.emotion, reading.emotion) if reading is not None else None
-            agrees = category_agrees(request.emotion, reading.emotion) if reading is not None else None
-            rounds.append(Round(i, request, result, reading, fid, agrees))
-            if fid is None or (fid >= self.threshold and agrees is not False) or i == loop:
+            readings = [r for r in (score(result) for score in scorers) if r is not None]
+            rnd = Round(i, request, result, tuple(Judgement.of(request.emotion, r) for r in readings))
+            rounds.append(rnd)
+            if rnd.fidelity is None or (rnd.fidelity >= self.threshold and rnd.agrees is not False) or i == loop:
                 break
             if hasattr(generator, "correct"):
-                request = generator.correct(request, request.emotion, reading)
+                request = generator.correct(request, request.emotion, rnd.reading)
             else:
                 request = replace(request, seed=request.seed + 1)
         best = max(rounds, key=lambda r: r.rank)

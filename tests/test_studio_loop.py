@@ -100,3 +100,56 @@ def test_loop_keeps_going_while_the_label_is_wrong_and_prefers_the_right_label()
     assert out.rounds[0].fidelity > out.rounds[1].fidelity and out.rounds[0].agrees is False
     assert len(out.rounds) == 2  # round 1 agrees and is close enough: the loop stops there
     assert out.best.index == 1 and out.best.agrees is True
+
+
+def test_two_judges_a_take_is_recognised_only_when_both_agree_and_the_report_keeps_each_reading():
+    """The loop listens to both judges: one judge hearing joy is not enough while the other hears fear; the
+    loop goes on, the consensus is their mean, and the report carries each judge's reading and fidelity."""
+
+    class Fixed:
+        modality = "test"
+
+        def __init__(self, name, readings):
+            self.name, self.readings, self.calls = name, list(readings), 0
+
+        def score(self, audio):
+            r = self.readings[min(self.calls, len(self.readings) - 1)]
+            self.calls += 1
+            return Reading(f"test/{self.name}", *r, {}, 0.8)
+
+    joy = Emotion.parse("joy")
+    pleased = Fixed("pleased", [(0.8, 0.5, 0.3, {"joy": 1.0})] * 3)  # always hears joy
+    strict = Fixed("strict", [(-0.4, 0.6, -0.2, {"fear": 0.9, "joy": 0.1}), (0.7, 0.5, 0.3, {"joy": 0.9, "fear": 0.1})])
+    out = Studio(threshold=0.8).run_loop(PulseGenerator(), [pleased, strict], GenerationRequest(joy), loop=3)
+    first, second = out.rounds[0], out.rounds[1]
+    assert [j.agrees for j in first.judgements] == [True, False] and first.agrees is False
+    assert second.agrees is True and len(out.rounds) == 2 and out.best.index == 1
+    assert abs(first.reading.valence - 0.2) < 1e-9  # consensus: the judges' mean
+    assert abs(first.fidelity - (first.judgements[0].fidelity + first.judgements[1].fidelity) / 2) < 1e-12
+    report = out.to_json()
+    assert [j["critic"] for j in report["judges"]] == ["test/pleased", "test/strict"]
+    assert report["recognised"] is True
+    assert [j["agrees"] for j in report["rounds"][0]["judges"]] == [True, False]
+
+
+def test_symbolic_judges_read_the_takes_score_and_skip_takes_without_one():
+    """A critic with reads = "midi" gets the take's MIDI bytes; a take without MIDI is judged by the others."""
+    seen = []
+
+    class Notes:
+        modality, name, reads = "test", "notes", "midi"
+
+        def score(self, midi):
+            seen.append(midi)
+            return Reading("test/notes", 0.0, 0.7, 0.0, {"neutral": 1.0}, {}, 1.0)
+
+    class WithMidi(PulseGenerator):
+        def generate(self, req):
+            res = super().generate(req)
+            return replace(res, extras={"midi_bytes": b"MThd"})
+
+    req = GenerationRequest(Emotion.from_vad(0.0, 0.8, 0.0))
+    both = Studio().run_loop(WithMidi(), [LoudnessCritic(), Notes()], req)
+    assert seen == [b"MThd"] and len(both.best.judgements) == 2
+    alone = Studio().run_loop(PulseGenerator(), [LoudnessCritic(), Notes()], req)
+    assert len(alone.best.judgements) == 1 and seen == [b"MThd"]

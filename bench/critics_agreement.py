@@ -1,0 +1,187 @@
+"""Do the two judges of each modality hear what the studio made, and do they agree with each other?
+
+    OMP_NUM_THREADS=1 python bench/critics_agreement.py [--loop 2] [--sentences 6] [--seeds 3] [--json]
+
+Speech: every shipped voice (Piper joe; Festival slt where installed) x the 8 RAVDESS emotions (as vocabulary
+terms, full intensity) x ``--sentences`` sentences (none of them a calibration sentence). Each take is scored by
+both speech judges (`speech/embedded`, `speech/encoder`) the way the loop scores it (the neutral take of the
+same sentence and voice as speaker reference) and single-file (no reference, what `critique` on one file
+does). Reported per judge: agreement with the target (the judge's top RAVDESS label is the target's), both
+judges agreeing with the target ("recognised", the loop's criterion), the judges agreeing with each other
+(same top label), and the largest share one label takes of a judge's single-file readings ("collapse":
+the issue's limit is 35 %). Neutral takes are left out of the referenced figures (a neutral take against its
+own neutral reference is trivially neutral). Open loop, then the closed loop with ``--loop`` rounds (both
+judges: a take counts as recognised only when both agree).
+
+Music: the composer's takes for the four quadrants' terms x ``--seeds`` seeds, scored by `music/embedded`
+(audio render) and `music/symbolic` (the MIDI notes) where installed; agreement with the target quadrant,
+both agreeing, and the judges agreeing with each other; open loop and with the loop.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SENTENCES = [
+    "The weather was calm this morning, and I walked along the river to the old mill.",
+    "I never expected to see you here tonight.",
+    "Please put the books back on the shelf when you are done.",
+    "We will meet again at the station before the last train leaves.",
+    "Nobody told me that the house had been sold.",
+    "The letter arrived on Monday with a stamp from another country.",
+]
+#: vocabulary term -> RAVDESS label
+SPEECH_TARGETS = {"neutral": "neutral", "calm": "calm", "joy": "happy", "sadness": "sad", "anger": "angry",
+                  "fear": "fearful", "disgust": "disgust", "surprise": "surprised"}
+#: vocabulary term -> EMOPIA quadrant
+MUSIC_TARGETS = {"joy": "Q1", "anger": "Q2", "sadness": "Q3", "calm": "Q4"}
+
+
+def top(reading) -> str:
+    return max(reading.native, key=reading.native.get)
+
+
+def _rate(xs) -> float | None:
+    xs = list(xs)
+    return round(sum(xs) / len(xs), 3) if xs else None
+
+
+def speech(args) -> dict:
+    from conditioning import Emotion
+    from conditioning.registry import BackendUnavailable
+    from generators.base import GenerationRequest
+    from studio.studio import Studio
+
+    studio = Studio()
+    judges = studio.judges("speech")
+    names = [j.name for j in judges]
+    voices = []
+    for backend in ("piper", "festival"):
+        try:
+            voices.append((backend, studio.generator("speech", backend)))
+        except BackendUnavailable as exc:
+            print(f"  (speech/{backend} left out: {exc})", file=sys.stderr)
+    rows = []
+    for backend, gen in voices:
+        for s_i, text in enumerate(SENTENCES[:args.sentences]):
+            ref = None
+            for term, label in SPEECH_TARGETS.items():
+                req = GenerationRequest(Emotion.parse(term), text=text, seed=s_i)
+                ref = ref or [gen.neutral_reference(req)]
+                res = studio.run_loop(gen, judges, req, loop=0)
+                take = res.best.result.media
+                row = {"voice": backend, "sentence": s_i, "term": term, "target": label}
+                for j in judges:
+                    row[f"{j.name}_ref"] = top(j.score(take, speaker_reference=ref))
+                    row[f"{j.name}_single"] = top(j.score(take))
+                if args.loop and term != "neutral":
+                    closed = studio.run_loop(gen, judges, req, loop=args.loop)
+                    row["loop_rounds"] = len(closed.rounds)
+                    for jd in closed.best.judgements:
+                        row[f"{jd.critic.split('/')[1]}_loop"] = top(jd.reading)
+                rows.append(row)
+        print(f"  speech/{backend}: {sum(r['voice'] == backend for r in rows)} takes", file=sys.stderr)
+    emo = [r for r in rows if r["term"] != "neutral"]
+    out = {"judges": names, "takes": len(rows), "voices": [b for b, _ in voices]}
+    for cond in ("ref", "single", "loop"):
+        key = lambda r, n: r.get(f"{n}_{cond}")  # noqa: E731
+        sub = [r for r in (emo if cond != "single" else rows) if all(key(r, n) for n in names)]
+        if not sub:
+            continue
+        out[cond] = {
+            **{f"{n}_agrees": _rate(key(r, n) == r["target"] for r in sub) for n in names},
+            "both_agree": _rate(all(key(r, n) == r["target"] for n in names) for r in sub),
+            "judges_agree_with_each_other": _rate(len({key(r, n) for n in names}) == 1 for r in sub),
+            "n": len(sub)}
+        if cond == "single":
+            for n in names:
+                counts = Counter(key(r, n) for r in sub)
+                lab, c = counts.most_common(1)[0]
+                out[cond][f"{n}_largest_label_share"] = [lab, round(c / len(sub), 3)]
+    out["rows"] = rows
+    return out
+
+
+def music(args) -> dict:
+    from conditioning import Emotion
+    from generators.base import GenerationRequest
+    from studio.studio import Studio
+
+    studio = Studio()
+    judges = studio.judges("music")
+    gen = studio.generator("music", "composer")
+    rows = []
+    for term, quadrant in MUSIC_TARGETS.items():
+        for seed in range(args.seeds):
+            req = GenerationRequest(Emotion.parse(term), seed=seed, duration_s=20.0)
+            row = {"term": term, "target": quadrant, "seed": seed}
+            for cond, loop in (("open", 0), ("loop", args.loop)):
+                res = studio.run_loop(gen, judges, req, loop=loop)
+                for jd in res.best.judgements:
+                    row[f"{jd.critic.split('/')[1]}_{cond}"] = top(jd.reading)
+            rows.append(row)
+    names = [j.name for j in judges]
+    out = {"judges": names, "takes": len(rows)}
+    for cond in ("open", "loop"):
+        sub = [r for r in rows if all(r.get(f"{n}_{cond}") for n in names)]
+        out[cond] = {**{f"{n}_agrees": _rate(r[f"{n}_{cond}"] == r["target"] for r in sub) for n in names},
+                     "both_agree": _rate(all(r[f"{n}_{cond}"] == r["target"] for n in names) for r in sub),
+                     "judges_agree_with_each_other": _rate(len({r[f"{n}_{cond}"] for n in names}) == 1 for r in sub),
+                     "n": len(sub)}
+    out["rows"] = rows
+    return out
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--loop", type=int, default=2)
+    ap.add_argument("--sentences", type=int, default=6)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--only", choices=("speech", "music"))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    result = {}
+    if args.only in (None, "speech"):
+        result["speech"] = speech(args)
+    if args.only in (None, "music"):
+        result["music"] = music(args)
+    result["seconds"] = round(time.time() - t0, 1)
+    if args.json:
+        print(json.dumps(result))
+        return result
+    print(f"{'modality':8s} {'condition':22s} " + " ".join(f"{h:>16s}" for h in ("judge 1 agrees", "judge 2 agrees",
+                                                                             "both agree", "judges agree", "n")))
+    for mod in ("speech", "music"):
+        if mod not in result:
+            continue
+        r = result[mod]
+        names = r["judges"]
+        labels = {"ref": "open, speaker ref.", "single": "open, single file", "open": "open loop",
+                  "loop": f"--loop {args.loop}"}
+        for cond, label in labels.items():
+            if cond not in r:
+                continue
+            f = r[cond]
+            cells = [f.get(f"{n}_agrees") for n in names] + [None] * (2 - len(names))
+            cells += [f["both_agree"], f["judges_agree_with_each_other"]]
+            print(f"{mod:8s} {label:22s} " + " ".join(f"{'-' if c is None else c:>16}" for c in cells) + f" {f['n']:>16d}")
+        print(f"{'':8s} judges: {', '.join(names)}")
+        if "single" in r:
+            print(f"{'':8s} largest single-file label share: " + ", ".join(
+                f"{n} {r['single'][f'{n}_largest_label_share'][0]} {r['single'][f'{n}_largest_label_share'][1]:.0%}"
+                for n in names) + " (limit 35 %)")
+    print(f"({result['seconds']} s)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
