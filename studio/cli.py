@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"])
     c.add_argument("--critic", help="critic name (default: the modality's default)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")
+    c.add_argument("--reference", metavar="NEUTRAL.wav", help="speech: a neutral take of the same voice to measure against")
+    c.add_argument("--group-by", metavar="REGEX", help="speech: normalise within speaker groups named by the regex's "
+                   "first group, e.g. 'Actor_(\\d+)'")
     c.add_argument("--json", action="store_true", help="one JSON line per file")
     c.set_defaults(func=cmd_critique)
 

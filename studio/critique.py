@@ -1,10 +1,26 @@
-"""``emostudio critique``: score files one by one; one JSON line (or text line) per file, errors per file."""
+"""``emostudio critique``: score files one by one; one JSON line (or text line) per file, errors per file.
+
+Speech can be measured against the speaker's own voice, which matters more than anything else for an unknown
+voice (critics/cards/speech-embedded.md: 0.55 UAR without, 0.60-0.68 with):
+
+- ``--reference NEUTRAL.wav``: a neutral take of the same voice; every file is measured as a change from it
+  (the studio's closed loop does the same with a neutral take of the same text).
+- ``--group-by REGEX``: the files are grouped by the regex's first group (the speaker) and z-normalised
+  within their group. A group needs `MIN_GROUP` files and some variety: a small group, or one whose files the
+  critic hears as one and the same emotion, is scored without normalisation and a warning says so, because
+  normalising it would erase the very emotion its files share.
+
+Every row says which normalisation was used (``"normalisation"``: "none", "reference" or "group").
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
+
+MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
 
 
 def critique_files(args: argparse.Namespace) -> int:
@@ -19,21 +35,45 @@ def critique_files(args: argparse.Namespace) -> int:
         raise UserError("--text is for --modality text; give media files for other modalities")
     if not args.files and inline is None:
         raise UserError("give at least one FILE" + (" or --text" if args.modality == "text" else ""))
+    reference, group_by = getattr(args, "reference", None), getattr(args, "group_by", None)
+    if (reference or group_by) and args.modality != "speech":
+        raise UserError("--reference and --group-by are for --modality speech (normalising to the speaker's voice)")
+    if reference and group_by:
+        raise UserError("give either --reference NEUTRAL.wav (one voice) or --group-by REGEX (several voices), not both")
     studio = Studio()
     critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
     import inspect
 
+    params = inspect.signature(critic.score).parameters
     extra = {}
     if args.aligned:
-        if "aligned" not in inspect.signature(critic.score).parameters:
+        if "aligned" not in params:
             raise UserError(f"--aligned is for face critics (already-cropped faces); {args.modality} critics take no such option")
         extra["aligned"] = True
+    if (reference or group_by) and "speaker_reference" not in params:
+        raise UserError(f"critic {args.modality}/{critic.name} cannot normalise to a speaker; use one of the speech "
+                        "critics that can (embedded, encoder)")
+    per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
+    if reference:
+        ref = load_media("speech", Path(reference))  # an unreadable reference is a user error for every file
+        for name in args.files:
+            per_file[name] = {"kw": {"speaker_reference": [ref], "reference_kind": "neutral"}, "norm": "reference"}
+    elif group_by:
+        per_file = _groups(critic, args.files, group_by)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = 0
     for name, text in items:
+        how = per_file.get(name, {"kw": {}, "norm": "none"})
         try:
-            media = text if text is not None else load_media(args.modality, Path(name))
-            row = {"file": name, **critic.score(media, **extra).to_json()}
+            if text is not None or getattr(critic, "reads", "media") == "midi":  # symbolic judges read the file
+                media = text if text is not None else name
+            else:
+                media = load_media(args.modality, Path(name))
+            row = {"file": name, **critic.score(media, **extra, **how["kw"]).to_json()}
+            if args.modality == "speech":
+                row["normalisation"] = how["norm"]
+                if how.get("group"):
+                    row["group"] = how["group"]
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
             row = {"file": name, "error": str(exc)}
@@ -44,8 +84,55 @@ def critique_files(args: argparse.Namespace) -> int:
         else:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
-                  f"d={row['dominance']:+.2f}")
+                  f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else ""))
     return 1 if failed else 0
+
+
+def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
+    """Per file, how to score it under ``--group-by``: z-normalised within its speaker group where the group is
+    large and varied enough, else unnormalised with a warning on stderr (one per group)."""
+    from conditioning.media import MediaError
+    from critics.base import CriticError
+
+    from studio.cli import UserError
+
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise UserError(f"--group-by {pattern!r} is not a valid regular expression: {exc}") from None
+    if rx.groups < 1:
+        raise UserError(f"--group-by {pattern!r} needs a capture group naming the speaker, e.g. 'Actor_(\\d+)'")
+    groups: dict[str, list[str]] = {}
+    for name in files:
+        m = rx.search(name)
+        groups.setdefault(m.group(1) if m and m.group(1) else "", []).append(name)
+    out: dict[str, dict] = {}
+    for speaker, names in groups.items():
+        label = speaker or "(no match)"
+        plain = {"kw": {}, "norm": "none", "group": label}
+        audio, tops = [], set()
+        for n in names:
+            try:
+                a = load_media("speech", Path(n))
+                tops.add(max((r := critic.score(a).native), key=r.get))
+                audio.append(a)
+            except (MediaError, CriticError, ValueError):
+                continue  # reported when the file itself is scored
+        if not speaker:
+            why = f"{len(names)} file(s) match no speaker in --group-by {pattern!r}"
+        elif len(audio) < MIN_GROUP:
+            why = f"speaker group {label!r} has {len(audio)} readable file(s); at least {MIN_GROUP} are needed"
+        elif len(tops) == 1:
+            why = (f"speaker group {label!r} is too uniform to normalise (the critic hears all {len(audio)} files as "
+                   f"{tops.pop()}; normalising would erase what they share)")
+        else:
+            why = None
+        if why:
+            print(f"emostudio critique: warning: {why}; scored without speaker normalisation", file=sys.stderr)
+        for n in names:
+            out[n] = plain if why else {"kw": {"speaker_reference": audio, "reference_kind": "mixed"},
+                                        "norm": "group", "group": label}
+    return out
 
 
 def load_media(modality: str, path: Path):

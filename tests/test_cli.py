@@ -92,3 +92,31 @@ def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatc
     assert load_generator("music", "auto").name == "composer"
     monkeypatch.setenv("EMOSTUDIO_MUSICGEN", str(tmp_path / "missing"))
     assert load_generator("music", "auto").name == "composer"
+
+
+def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, shared_data):
+    """--reference measures each file as a change from a neutral take of the voice; --group-by z-normalises
+    within each speaker's files and warns for a group too small to normalise; every row names its
+    normalisation. Strong anger and strong sadness of one actor must come out on the right sides of arousal."""
+    pytest.importorskip("parselmouth", reason="speech/embedded needs praat-parselmouth (the 'speech' extra)")
+    actor = shared_data / "speech" / "ravdess" / "Actor_03"
+    neutral = actor / "03-01-01-01-01-01-03.flac"
+    angry, sad = actor / "03-01-05-02-01-01-03.flac", actor / "03-01-04-02-01-01-03.flac"
+    for critic in ("embedded", "encoder"):
+        code, out, _ = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json",
+                           "--reference", str(neutral), str(angry), str(sad))
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and [r["normalisation"] for r in rows] == ["reference", "reference"]
+        assert rows[0]["arousal"] > rows[1]["arousal"] + 0.3, critic
+    group = sorted(actor.glob("03-01-0[1-8]-02-01-0[12]-03.flac"))[:10] + [shared_data / "speech" / "ravdess" /
+                                                                           "Actor_04" / "03-01-01-01-01-01-04.flac"]
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json",
+                         "--group-by", r"Actor_(\d+)", *map(str, group))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == len(group)
+    assert [r["normalisation"] for r in rows] == ["group"] * (len(group) - 1) + ["none"]
+    assert rows[0]["group"] == "03" and "'04' has 1 readable file" in err
+    code, _, err = run(capsys, "critique", "--modality", "speech", "--group-by", "Actor_", str(neutral))
+    assert code == 2 and "capture group" in err
+    code, _, err = run(capsys, "critique", "--modality", "music", "--reference", str(neutral), str(neutral))
+    assert code == 2 and "--modality speech" in err
