@@ -1,4 +1,4 @@
-"""The prosody calibration on human speech (generators/speech/calibrate.py), on a small slice of RAVDESS."""
+"""The prosody calibration on human speech (studio/calibrate.py), on a small slice of RAVDESS."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +12,7 @@ pytest.importorskip("sklearn", reason="the calibration needs scikit-learn (the '
 
 
 def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(shared_data, tmp_path):
-    from generators.speech import calibrate
+    from studio import calibrate
     from generators.speech.prosody import LIMITS
 
     out = tmp_path / "cal.py"
@@ -34,7 +34,7 @@ def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path
     """Known facts of acted speech (Scherer 2003): anger is louder and higher than neutral; sadness is
     quieter than anger. The targets the calibration fits must show them."""
     from critics.speech.features import feature_names
-    from generators.speech.calibrate import human_targets
+    from studio.calibrate import human_targets
 
     targets, scale, disc = human_targets(shared_data, tmp_path / "cache", log=lambda *a: None, per_speaker=20)
     names = feature_names()

@@ -97,7 +97,7 @@ def test_sadness_is_slower_and_lower_than_joy():
     assert sad["rate"] < 0.85 * joy["rate"]
     # RAVDESS's actors speak strong sadness ~3.8 semitones below strong joy (both above their neutral: their
     # sadness is tearful); the calibrated profiles follow them part of the way (2.7 semitones on the
-    # calibration sentences, generators/speech/calibrate.py)
+    # calibration sentences, studio/calibrate.py)
     assert 12 * np.log2(joy["f0"] / sad["f0"]) > 1.5
     assert sad["rms"] < joy["rms"]
 

@@ -25,7 +25,7 @@ with neutral) are both linear and a mix always lies between its parts.
 
 The literature magnitudes (`LITERATURE_COLOUR`) are ours, chosen inside the ranges the sources report. For
 the seven basic emotions of RAVDESS (calm, joy, sadness, anger, fear, disgust, surprise) they are then
-*calibrated on human speech*: ``python -m generators.speech.calibrate`` fits the full-intensity controls so
+*calibrated on human speech*: ``python -m studio.calibrate`` fits the full-intensity controls so
 that the voice's change from its own neutral take matches the RAVDESS actors' mean change from theirs, with
 the literature profile as the prior and the durational controls (rate, pause) kept from the literature; the
 result is the generated table ``_calibrated.py`` and `COLOUR` holds it as colour (fit minus the dimensional
@@ -193,7 +193,7 @@ LITERATURE_COLOUR = _with_variants(_LITERATURE_BASE)
 
 def _calibrated_colour() -> dict[str, ProsodyControls]:
     """The colour profiles with the basic emotions fitted on human speech (``_calibrated.py``, written by
-    ``python -m generators.speech.calibrate``): the fitted full-intensity controls minus the dimensional rule
+    ``python -m studio.calibrate``): the fitted full-intensity controls minus the dimensional rule
     at the term's point, so that ``dimensional + colour`` reproduces the fit and mixes/intensities stay linear.
     Terms the calibration does not cover keep the literature profile."""
     from conditioning import parse_emotion
