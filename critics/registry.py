@@ -13,6 +13,7 @@ CRITICS: dict[str, str] = {
     "image/clip": "critics.image.clip:ClipImageCritic",
     "music/embedded": "critics.music.embedded:EmbeddedMusicCritic",
     "music/clap": "critics.music.clap:ClapMusicCritic",
+    "music/symbolic": "critics.music.symbolic:SymbolicMusicCritic",
     "speech/embedded": "critics.speech.embedded:EmbeddedSpeechCritic",
     "speech/encoder": "critics.speech.encoder:SpeechEncoderCritic",
     "speech/transformers": "critics.speech.transformers_critic:TransformersSpeechCritic",
@@ -30,7 +31,7 @@ DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "em
 #: Each modality's judges for the closed loop: two independent critics (different features and model families)
 #: where two exist, so the loop cannot learn to please one of them (DESIGN.md section 4). The first is the
 #: modality's default critic.
-JUDGES: dict[str, tuple[str, ...]] = {"speech": ("embedded", "encoder"), "music": ("embedded",),
+JUDGES: dict[str, tuple[str, ...]] = {"speech": ("embedded", "encoder"), "music": ("embedded", "symbolic"),
                                       "face": ("classifier", "geometric"), "image": ("embedded",), "text": ("lexicon",)}
 
 MODALITIES = ("speech", "music", "face", "image", "text")

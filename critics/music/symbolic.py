@@ -1,0 +1,218 @@
+"""The symbolic music critic: emotion read from the NOTES of MIDI (no audio), EMOPIA quadrants, in ONNX.
+
+Why a second music judge: DESIGN.md asks for two independent judges per modality, because a loop that
+optimises against one judge learns to please that judge. `music/embedded` hears a render (spectra, onsets,
+timbre); this one never renders: it reads pitches, onsets, durations, velocities and the sustain pedal, so
+its errors come from different places (a soundfont, a mix or loudness normalisation cannot fool it, and a
+wrong note or a dull chord progression cannot hide behind a bright timbre).
+
+Why these descriptors: the emotion listeners perceive in music follows a few well-studied cues, mode and
+harmony for valence, tempo/density, dynamics, articulation and register for arousal (Gabrielsson &
+Lindstroem 2010, "The role of structure in the musical expression of emotions"; Eerola, Friberg & Bresin
+2013, "Emotional expression in music: contribution, linearity, and additivity of primary musical cues").
+From MIDI they are measured exactly (`critics.music.symbolic_features`). A small scikit-learn model trained
+by `critics.training.music_symbolic` on EMOPIA (Hung et al. 2021, piano pop transcriptions; the corpus
+paper reports about 68% four-quadrant accuracy from MIDI), chosen by song-grouped cross-validation and
+temperature-calibrated, maps them to Russell quadrants; it ships as ONNX and runs with onnxruntime. See
+`critics/cards/music-symbolic.md` for the data, protocol and figures.
+
+Output: `native` over Q1 (+V+A), Q2 (-V+A), Q3 (-V-A), Q4 (+V-A); valence and arousal from the quadrant
+probabilities (`critics.music.quadrant_vad`: their signs agree with P(V>0) > 0.5 and P(A>0) > 0.5).
+Input: a MIDI file path (.mid/.midi/.kar), a pretty_midi.PrettyMIDI or raw MIDI bytes. Audio is refused
+(`music/embedded` judges audio).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conditioning.registry import BackendUnavailable, configure
+from critics.base import CriticError, Reading, TimedReading, onnx_session
+from critics.music import MIDI_SUFFIXES, QUADRANTS, quadrant_vad
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+TRAIN_COMMAND = "python -m critics.training.music_symbolic --data ../shared/data --out critics/weights"
+NOT_MIDI = ("music/symbolic reads MIDI notes (a .mid/.midi/.kar path, a PrettyMIDI or MIDI bytes), got {what}; "
+            "use music/embedded to judge audio")
+
+
+@dataclass(frozen=True)
+class SymbolicMusicConfig:
+    """Settings of the symbolic music critic.
+
+    - `weights`: the ONNX file (its JSON sidecar must sit beside it); None = the shipped one.
+    - `min_duration_s`: shortest span of notes judged (first onset to last release).
+    - `window_s`/`hop_s`: the time series (one reading per window of notes) for music longer than
+      `series_min_s`; the whole-piece reading always uses every note.
+    """
+
+    weights: str | os.PathLike | None = None
+    threads: int = 1
+    min_duration_s: float = 2.0
+    min_notes: int = 4
+    window_s: float = 10.0
+    hop_s: float = 5.0
+    series_min_s: float = 15.0
+
+
+def load_midi(media: Any):
+    """A pretty_midi.PrettyMIDI from a MIDI path, PrettyMIDI or MIDI bytes; anything else is a CriticError."""
+    from conditioning.media import Audio
+
+    if type(media).__name__ == "PrettyMIDI":
+        return media
+    if isinstance(media, Audio):
+        raise CriticError(NOT_MIDI.format(what="Audio (a waveform has no notes)"))
+    import pretty_midi
+
+    if isinstance(media, (bytes, bytearray, memoryview)):
+        data = bytes(media)
+        if not data.startswith(b"MThd") and not data.startswith(b"RIFF"):
+            raise CriticError(NOT_MIDI.format(what=f"{len(data)} bytes that are not a MIDI file (no MThd header)"))
+        try:
+            return pretty_midi.PrettyMIDI(io.BytesIO(data))
+        except Exception as exc:  # mido / pretty_midi raise many kinds
+            raise CriticError(f"could not read the MIDI bytes: {exc}") from exc
+    if isinstance(media, (str, os.PathLike)):
+        path = Path(media)
+        if path.suffix.lower() not in MIDI_SUFFIXES:
+            raise CriticError(NOT_MIDI.format(what=f"the file {path.name!r} ({path.suffix or 'no suffix'}, not MIDI)"))
+        if not path.is_file():
+            raise CriticError(f"MIDI file not found: {path}")
+        try:
+            return pretty_midi.PrettyMIDI(str(path))
+        except Exception as exc:
+            raise CriticError(f"could not read the MIDI file {path.name}: {exc}") from exc
+    raise CriticError(NOT_MIDI.format(what=type(media).__name__))
+
+
+class SymbolicMusicCritic:
+    """Music emotion from the notes of MIDI (symbolic descriptors) and a small ONNX classifier."""
+
+    modality = "music"
+    name = "symbolic"
+    reads = "midi"  #: the studio loop hands this critic the take's MIDI (bytes), not its audio
+
+    def __init__(self, config: SymbolicMusicConfig | None = None, **overrides: Any) -> None:
+        self.config = configure(SymbolicMusicConfig, config, overrides, "music/symbolic")
+        self._session = None
+        self._meta: dict | None = None
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------------------- model
+
+    @property
+    def weights_path(self) -> Path:
+        return Path(self.config.weights) if self.config.weights else WEIGHTS_DIR / "music_symbolic.onnx"
+
+    def _load(self):
+        with self._lock:
+            if self._session is not None:
+                return self._session, self._meta
+            from critics.music.symbolic_features import FEATURE_VERSION, feature_names
+
+            path = self.weights_path
+            sidecar = path.with_suffix(".json")
+            if not path.is_file() or not sidecar.is_file():
+                raise BackendUnavailable(
+                    f"music/symbolic weights not found ({path} and {sidecar.name}); produce them with `{TRAIN_COMMAND}`"
+                )
+            meta = json.loads(sidecar.read_text())
+            if meta.get("feature_version") != FEATURE_VERSION or meta.get("feature_names") != feature_names():
+                raise BackendUnavailable(
+                    f"{path.name} was trained on other symbolic features (version {meta.get('feature_version')}, "
+                    f"code has {FEATURE_VERSION}); retrain with `{TRAIN_COMMAND}`"
+                )
+            self._session = onnx_session(path, self.config.threads)
+            self._meta = meta
+            return self._session, meta
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated quadrant probabilities (n, 4) for descriptor vectors (n, d) of `symbolic_features`."""
+        session, meta = self._load()
+        x = np.atleast_2d(np.asarray(features, dtype=np.float32))
+        out = session.run([meta.get("output_probabilities", "probabilities")], {meta.get("input", "features"): x})[0]
+        p = np.clip(np.asarray(out, dtype=np.float64), 0.0, None)
+        return p / p.sum(axis=1, keepdims=True)
+
+    # ----------------------------------------------------------------------------- scoring
+
+    def notes(self, media: Any):
+        """The `Notes` of the media, checked: a CriticError says why they cannot be judged."""
+        from critics.music.symbolic_features import notes_of
+
+        pm = load_midi(media)
+        notes = notes_of(pm)
+        cfg = self.config
+        if notes.n == 0:
+            drums = any(i.is_drum and i.notes for i in pm.instruments)
+            raise CriticError("the MIDI has no pitched notes" + (" (only drum tracks, which are ignored)" if drums else "")
+                              + ": nothing to judge")
+        if notes.n < cfg.min_notes:
+            raise CriticError(f"the MIDI has only {notes.n} notes; at least {cfg.min_notes} are needed to judge it")
+        if notes.span_s < cfg.min_duration_s:
+            raise CriticError(f"the notes last {notes.span_s:.2f} s; music must last at least "
+                              f"{cfg.min_duration_s:g} s to be judged")
+        return notes
+
+    def score(self, media: Any) -> Reading:
+        """Read the emotion of MIDI: a .mid/.midi/.kar path, a PrettyMIDI or MIDI bytes."""
+        from critics.music.symbolic_features import KEY_NAMES, _key, _pc_hist, describe, feature_names
+
+        notes = self.notes(media)
+        names = feature_names()
+        f = describe(notes)
+        spans = self._windows(notes)
+        rows = [np.array([f[k] for k in names], dtype=np.float32)]
+        for a, b in spans:
+            fw = describe(notes.window(a, b))
+            rows.append(np.array([fw[k] for k in names], dtype=np.float32))
+        probs = self.predict_proba(np.stack(rows))
+        p = probs[0]
+        native = dict(zip(QUADRANTS, (float(x) for x in p)))
+        series = []
+        for (a, b), pw in zip(spans, probs[1:]):
+            v, ar, d = quadrant_vad(pw)
+            series.append(TimedReading(round(0.5 * (a + b), 3), v, ar, d, QUADRANTS[int(np.argmax(pw))]))
+        tonic, major, _, _ = _key(_pc_hist(notes))
+        details = {
+            "duration_s": round(notes.span_s, 3),
+            "notes": notes.n,
+            "p_valence_positive": float(p[0] + p[3]),
+            "p_arousal_positive": float(p[0] + p[1]),
+            "tempo_bpm": round(120.0 * 2.0 ** f["tempo_onset_log2"], 1),  # from the onsets
+            "tempo_event_bpm": round(notes.tempo_bpm, 1),  # the file's own tempo events
+            "key": f"{KEY_NAMES[tonic]} {'major' if major else 'minor'}",
+            "mode": f["mode"],  # > 0: major-like, < 0: minor-like (Krumhansl-Kessler)
+            "key_clarity": f["key_clarity"],
+            "note_density_per_s": f["note_density"],
+            "onset_density_per_s": f["onset_density"],
+            "pitch_mean_midi": f["pitch_mean"],
+            "velocity_mean": f["velocity_mean"],
+            "articulation": f["articulation_median"],  # sounding share of the melody's inter-onset interval
+            "dissonance_share": f["dissonance_share"],
+        }
+        return Reading.from_native(f"music/{self.name}", native, "emopia", vad=quadrant_vad(p),
+                                   series=tuple(series), details=details)
+
+    def _windows(self, notes) -> list[tuple[float, float]]:
+        cfg = self.config
+        if notes.span_s < cfg.series_min_s or cfg.window_s <= 0:
+            return []
+        t0, t1 = float(notes.start.min()), float(notes.end.max())
+        spans = []
+        for a in np.arange(t0, max(t0 + 1e-3, t1 - cfg.window_s + 1e-6), cfg.hop_s):
+            sel = (notes.start >= a) & (notes.start < a + cfg.window_s)
+            if sel.sum() >= cfg.min_notes:
+                spans.append((float(a), float(a + cfg.window_s)))
+        return spans
+
+
+__all__ = ["SymbolicMusicCritic", "SymbolicMusicConfig", "load_midi"]
