@@ -18,7 +18,6 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
     """Write the music demo files under ``out_dir/music`` and return the HTML fragment. ``loop``: closed-loop
     correction rounds per piece (the Studio keeps the best-measured take; 0 shows the first take)."""
     from conditioning.media import atomic_path, save_audio
-    from conditioning.registry import BackendUnavailable
     from studio.session import build_session
     from studio.studio import Studio
 
@@ -27,25 +26,22 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
     folder.mkdir(parents=True, exist_ok=True)
     st = Studio()
     gen = st.generator("music", "composer")
-    try:
-        critic = st.critic("music", None)
-        critic_note = f"measured by the music/{critic.name} critic"
-    except BackendUnavailable as exc:
-        critic, critic_note = None, f"not measured ({html.escape(str(exc))})"
+    judges = st.judges("music")
+    critic_note = ("measured by " + " and ".join(f"music/{j.name}" for j in judges)) if judges else "not measured"
 
     rows = []
     for spec, quadrant in PIECES:
-        res = st.run_loop(gen, critic, _request(spec, seed, duration_s), loop if critic is not None else 0)
+        res = st.run_loop(gen, judges, _request(spec, seed, duration_s), loop if judges else 0)
         take = res.best.result
         wav = save_audio(folder / f"{spec}.wav", take.media)
         with atomic_path(folder / f"{spec}.mid") as tmp:
             tmp.write_bytes(take.extras["midi_bytes"])
         c = take.controls
         progs = ", ".join(sorted({_gm(p) for ps in c["programs"].values() for p in ps}))
-        reading = res.best.reading
-        read = "-" if reading is None else (f"v {reading.valence:+.2f}, a {reading.arousal:+.2f} "
-                                            f"({max(reading.native, key=reading.native.get)}; take {res.best.index + 1} "
-                                            f"of {len(res.rounds)})")
+        read = "<br>".join(f"{j.critic}: v {j.reading.valence:+.2f}, a {j.reading.arousal:+.2f} "
+                           f"({max(j.reading.native, key=j.reading.native.get)})" for j in res.best.judgements) or "-"
+        if res.best.judgements:
+            read += f"<br><small>take {res.best.index + 1} of {len(res.rounds)}</small>"
         rows.append(
             f"<tr><td>{spec}<br><small>{quadrant}</small></td><td><audio controls src=\"music/{wav.name}\"></audio>"
             f"<br><a href=\"music/{spec}.mid\">MIDI</a></td><td>{c['key']}, {c['tempo_bpm']:.0f} BPM, velocity "

@@ -1,8 +1,9 @@
 """The speech section of `emostudio demo`: one sentence in several emotions, playable, with a picture of what
-changed (spectrogram with the F0 track per take) and what the speech critic heard.
+changed (spectrogram with the F0 track per take) and what the loop's two speech judges heard, scored the way the
+loop scores (the neutral take of the same sentence as speaker reference).
 
 `demo_speech(out_dir)` writes ``out_dir/speech/*.wav`` and ``out_dir/speech/speech.png`` and returns an HTML
-fragment (relative links) for the lead's demo page. Works without the critic (the readings column is then
+fragment (relative links) for the lead's demo page. Works without the critics (the readings column is then
 left out) and without Festival (the female voice row is then left out).
 """
 from __future__ import annotations
@@ -12,15 +13,6 @@ from pathlib import Path
 
 SENTENCE = "I never expected to see you here tonight."
 EMOTIONS = ("neutral", "joy", "sadness", "anger", "fear", "surprise")
-
-
-def _critic():
-    try:
-        from critics.registry import load_critic
-
-        return load_critic("speech")
-    except Exception:  # not registered / not installed: the demo still plays the audio
-        return None
 
 
 def _plot(takes: list[tuple[str, object]], path: Path) -> None:
@@ -63,17 +55,19 @@ def demo_speech(out_dir: str | Path) -> str:
 
     out = Path(out_dir) / "speech"
     out.mkdir(parents=True, exist_ok=True)
+    from studio.studio import Studio
+
     gen = PiperSpeech()
-    critic = _critic()
+    studio = Studio()
+    judges = studio.judges("speech")  # the loop's judges, scoring the way the loop does (neutral take as reference)
     rows, takes = [], []
     for spec in EMOTIONS:
-        res = gen.generate(GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0))
+        judged = studio.run_loop(gen, judges, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0))
+        res = judged.best.result
         name = f"piper_{spec}.wav"
         save_audio(out / name, res.media)
-        heard = ""
-        if critic is not None:
-            r = critic.score(res.media)
-            heard = f"{max(r.native, key=r.native.get)} (v={r.valence:+.2f}, a={r.arousal:+.2f})"
+        heard = "; ".join(f"{j.critic}: {max(j.reading.native, key=j.reading.native.get)} "
+                          f"(v={j.reading.valence:+.2f}, a={j.reading.arousal:+.2f})" for j in judged.best.judgements)
         rows.append((f"joe (Piper), {spec}", name, heard))
         takes.append((spec, res))
     traj = Trajectory.of([(0.0, "sadness"), (2.0, "joy")])
@@ -94,9 +88,9 @@ def demo_speech(out_dir: str | Path) -> str:
     _plot(takes, out / "speech.png")
     body = "\n".join(
         f"<tr><td>{html.escape(label)}</td><td><audio controls preload=\"none\" src=\"speech/{name}\"></audio></td>"
-        + (f"<td>{html.escape(heard)}</td>" if critic is not None else "") + "</tr>"
+        + (f"<td>{html.escape(heard)}</td>" if judges else "") + "</tr>"
         for label, name, heard in rows)
-    head = "<tr><th>voice, emotion</th><th>audio</th>" + ("<th>speech critic heard</th>" if critic is not None else "") + "</tr>"
+    head = "<tr><th>voice, emotion</th><th>audio</th>" + ("<th>what the loop's judges heard (the neutral take as reference)</th>" if judges else "") + "</tr>"
     return (f"<section id=\"speech\"><h2>Emotional speech</h2>\n<p>&ldquo;{html.escape(SENTENCE)}&rdquo; rendered by "
             "Piper with WORLD prosody driven by the emotion (rate, pauses, F0 level/range/contour, voice quality, "
             "energy; Scherer 2003, Schroeder 2004, Murray &amp; Arnott 1993).</p>\n"
