@@ -12,7 +12,9 @@ emotion per clip with bounded steps; this module turns the plan into music and c
    rendered with its release tail, then overlap-added (FluidSynth is linear, so the sum is the same music as
    one long render; chunks can render in parallel, ``workers``). Where the closed loop replaces a clip with
    a corrected take, the takes are joined with an equal-power crossfade;
-4. measure: every clip's audio scored by the music critic (through `Studio`), target vs reading per clip;
+4. measure: every clip scored by the music judges (through `Studio`: by default both, the audio judge on the
+   clip's audio and the symbolic judge on the clip's notes); per clip the target, each judge's reading and
+   their consensus, which the loop corrects against;
 5. write: session audio (one file, loudness-normalised as a whole so the session's own dynamics remain),
    the MIDI, ``plan.json`` (per clip: target, reading, fidelity, controls) and ``plot.png`` (planned vs
    measured path on the valence-arousal plane).
@@ -42,7 +44,8 @@ class SessionConfig:
     """How a session is built.
 
     - `backend`: the music generator (must produce a score with MIDI, i.e. ``composer``);
-    - `critic`: the music critic's name (None: the modality's default); `measure`: False skips scoring;
+    - `critic`: one music critic's name (None: the modality's judges, `critics.registry.JUDGES`); `measure`:
+      False skips scoring;
     - `workers`: processes rendering chunks in parallel (1 = in this process);
     - `loop`: correction rounds; each re-composes with the off-target clips' keyframes moved against the
       measured error and keeps, per clip, the best take (joined by `crossfade_s` crossfades);
@@ -71,7 +74,8 @@ class ClipReport:
     start_s: float
     end_s: float
     target: Emotion
-    reading: Any = None  #: critics.base.Reading or None
+    reading: Any = None  #: critics.base.Reading (the judges' consensus) or None
+    judges: dict = field(default_factory=dict)  #: critic name -> its Reading
     fidelity: float | None = None
     round: int = 0
     controls: dict = field(default_factory=dict)
@@ -81,6 +85,7 @@ class ClipReport:
         return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
                 "target": {k: t[k] for k in ("valence", "arousal", "dominance", "mix")},
                 "reading": None if self.reading is None else self.reading.to_json(),
+                "judges": {k: r.to_json() for k, r in self.judges.items()},
                 "fidelity": None if self.fidelity is None else round(self.fidelity, 4),
                 "round": self.round, "controls": self.controls}
 
@@ -193,6 +198,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
                   studio=None, **overrides: Any) -> SessionResult:
     """Plan, compose, render, measure and write a session (see the module docstring for the steps)."""
     from generators.base import GenerationRequest
+    from studio.studio import consensus
 
     cfg = replace(config or SessionConfig(), **overrides)
     timings: dict[str, float] = {}
@@ -215,13 +221,13 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
 
     options = {"soundfont": cfg.soundfont} if cfg.soundfont else {}
     base = GenerationRequest(plan.current, plan.trajectory(), seed=cfg.seed, duration_s=total, options=options)
-    critic = None
+    critics: list = []
     critic_error = None
     if cfg.measure:
         from conditioning.registry import BackendUnavailable
 
         try:
-            critic = studio.critic("music", cfg.critic)
+            critics = studio.judges("music", [cfg.critic] if cfg.critic else None, required=True)
         except BackendUnavailable as exc:
             critic_error = str(exc)
 
@@ -238,13 +244,14 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         y = render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont, workers=cfg.workers)
         timings["render_s"] = timings.get("render_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
-        readings = _measure(critic, y, cfg.rate, clips) if critic is not None else [None] * len(clips)
+        readings = _measure(critics, y, cfg.rate, clips, score.midi)
         timings["measure_s"] = timings.get("measure_s", 0.0) + time.perf_counter() - t
         improved = []
-        for clip, reading in zip(clips, readings):
-            fid = None if reading is None else fidelity(clip.target, reading.emotion)
+        for clip, judged in zip(clips, readings):
+            reading = consensus(list(judged.values())) if judged else None
+            fid = None if reading is None else float(np.mean([fidelity(clip.target, r.emotion) for r in judged.values()]))
             if rnd == 0 or (fid is not None and (clip.fidelity is None or fid > clip.fidelity)):
-                clip.reading, clip.fidelity, clip.round = reading, fid, rnd
+                clip.reading, clip.judges, clip.fidelity, clip.round = reading, judged, fid, rnd
                 clip.controls = _clip_controls(score, clip)
                 improved.append(clip.index)
         if best_audio is None:
@@ -257,7 +264,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
                 spliced = crossfade_join(best_audio, y, a0, width) if a0 > 0 else y.copy()
                 best_audio = crossfade_join(spliced, best_audio, a1, width) if a1 < len(y) else spliced
         off = [c for c in clips if c.fidelity is not None and c.fidelity < cfg.threshold]
-        if rnd == cfg.loop or critic is None or not off:
+        if rnd == cfg.loop or not critics or not off:
             break
         request = replace(base, trajectory=_corrected(plan, clips))
 
@@ -274,11 +281,12 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     midi_path = out / "session.mid"
     with atomic_path(midi_path) as tmp:
         tmp.write_bytes(score.midi_bytes())
-    summary = _summary(clips, critic, critic_error, plan)
+    summary = _summary(clips, critic_error, plan)
     plan_path = out / "plan.json"
     doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes, "clip_s": clip_s,
            "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
-           "critic": getattr(critic, "name", None) and f"music/{critic.name}", "summary": summary,
+           "critic": f"music/{critics[0].name}" if critics else None,
+           "judges": [f"music/{c.name}" for c in critics], "summary": summary,
            "provenance": _provenance(gen, cfg), "sections": score.sections(), "clips": [c.to_json() for c in clips]}
     with atomic_path(plan_path) as tmp:
         tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
@@ -307,17 +315,23 @@ def _cuts(plan, workers: int) -> list[float]:
     return [starts[round(i * len(plan.clips) / k) - 1] for i in range(1, k)]
 
 
-def _measure(critic, y: np.ndarray, rate: int, clips: list[ClipReport]) -> list:
+def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], midi) -> list[dict]:
+    """Per clip, each judge's reading: audio judges hear the clip's audio, symbolic ones (``reads = "midi"``)
+    read the notes that start in it. A judge that cannot judge a clip (silent, too short) leaves it out."""
     out = []
     for c in clips:
         a, b = int(c.start_s * rate), int(c.end_s * rate)
         if (b - a) / rate < CRITIC_MIN_S:  # a very short last clip: judge the last CRITIC_MIN_S seconds
             a = max(0, b - int(CRITIC_MIN_S * rate))
-        seg = Audio(y[a:b].astype(np.float32), rate)
-        try:
-            out.append(critic.score(seg))
-        except ValueError:  # CriticError (silent, too short): leave this clip unmeasured
-            out.append(None)
+        judged = {}
+        for critic in critics:
+            media = (_chunk_midi(midi, a / rate, b / rate) if getattr(critic, "reads", "media") == "midi"
+                     else Audio(y[a:b].astype(np.float32), rate))
+            try:
+                judged[f"music/{critic.name}"] = critic.score(media)
+            except ValueError:  # CriticError (silent, too short, no notes): this judge leaves the clip out
+                continue
+        out.append(judged)
     return out
 
 
@@ -347,7 +361,7 @@ def _corrected(plan, clips: list[ClipReport]):
     return Trajectory(tuple(keys))
 
 
-def _summary(clips: list[ClipReport], critic, critic_error, plan) -> dict:
+def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
     measured = [c for c in clips if c.reading is not None]
     out: dict[str, Any] = {"clips": len(clips), "measured": len(measured),
                            "largest_planned_step": round(max(plan.steps(), default=0.0), 4)}
@@ -369,6 +383,14 @@ def _summary(clips: list[ClipReport], critic, critic_error, plan) -> dict:
             "direction_valence": round(float(np.mean(mv[-max(1, len(mv) // 4):]) - np.mean(mv[:max(1, len(mv) // 4)])), 4),
             "direction_arousal": round(float(np.mean(ma[-max(1, len(ma) // 4):]) - np.mean(ma[:max(1, len(ma) // 4)])), 4),
         })
+        names = sorted({k for c in measured for k in c.judges})
+        per_judge = {n: [quad(c.target.valence, c.target.arousal) == quad(c.judges[n].valence, c.judges[n].arousal)
+                         for c in measured if n in c.judges] for n in names}
+        out["quadrant_agreement_per_judge"] = {n: round(float(np.mean(v)), 4) for n, v in per_judge.items() if v}
+        both = [all(quad(c.target.valence, c.target.arousal) == quad(r.valence, r.arousal) for r in c.judges.values())
+                for c in measured if len(c.judges) == len(names)]
+        if len(names) > 1 and both:
+            out["quadrant_agreement_all_judges"] = round(float(np.mean(both)), 4)
     return out
 
 
@@ -432,6 +454,10 @@ def run_session_cli(args) -> int:
         print(f"  measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
               f"{s['quadrant_agreement']:.0%}, valence moved {s['direction_valence']:+.2f}, arousal moved "
               f"{s['direction_arousal']:+.2f} (start -> end)")
+        per = s.get("quadrant_agreement_per_judge", {})
+        if len(per) > 1:
+            print("  quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())
+                  + f"; all judges {s.get('quadrant_agreement_all_judges', 0):.0%}")
     elif s.get("critic_error"):
         print(f"  not measured: {s['critic_error']}")
     print(f"  {result.timings['total_s']:.1f} s")

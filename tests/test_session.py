@@ -50,6 +50,9 @@ class CueStudio:
     def critic(self, modality, name=None):
         return CueCritic()
 
+    def judges(self, modality, names=None, required=False):
+        return [CueCritic()]
+
 
 def test_session_files_and_per_clip_readings(tmp_path):
     res = build_session("sadness", "joy", tmp_path, minutes=1.0, clip_s=15, studio=CueStudio(), seed=1)
@@ -133,6 +136,33 @@ def test_with_the_embedded_music_critic(tmp_path, monkeypatch):
     assert all(c["reading"] for c in clips)
     assert clips[-1]["reading"]["valence"] > clips[0]["reading"]["valence"] + 0.3
     assert clips[-1]["reading"]["arousal"] > clips[0]["reading"]["arousal"]
+
+
+def test_both_music_judges_read_every_clip(tmp_path):
+    """By default a session is measured by both music judges: the audio judge hears each clip, the symbolic
+    judge reads the notes that start in it; each clip keeps both readings, the consensus lies between them, and
+    the summary gives each judge's quadrant agreement. sadness -> joy must rise in valence for both."""
+    from conditioning.registry import BackendUnavailable
+    from studio.studio import Studio
+
+    st = Studio()
+    try:
+        names = [j.name for j in st.judges("music", required=True)]
+    except BackendUnavailable as exc:
+        pytest.skip(f"music judges not available: {exc}")
+    if names != ["embedded", "symbolic"]:
+        pytest.skip(f"music judges here: {names}")
+    res = build_session("sadness", "joy", tmp_path, minutes=1.0, clip_s=20, studio=st, config=SessionConfig(seed=0))
+    doc = json.loads(res.plan.read_text())
+    assert doc["judges"] == ["music/embedded", "music/symbolic"]
+    clips = doc["clips"]
+    assert all(set(c["judges"]) == {"music/embedded", "music/symbolic"} for c in clips)
+    for c in clips:
+        vs = [j["valence"] for j in c["judges"].values()]
+        assert min(vs) - 1e-6 <= c["reading"]["valence"] <= max(vs) + 1e-6
+    for name in doc["judges"]:
+        assert clips[-1]["judges"][name]["valence"] > clips[0]["judges"][name]["valence"], name
+    assert set(doc["summary"]["quadrant_agreement_per_judge"]) == set(doc["judges"])
 
 
 def test_closed_loop_keeps_the_best_take_per_clip(tmp_path):
