@@ -9,14 +9,16 @@ Why: the literature (Murray & Arnott 1993, Scherer 2003, Schroeder 2004; see `pr
 Those are measured here on real speech instead of guessed.
 
 How:
-1. Human targets. For each RAVDESS label, the mean over the strong-intensity clips of all 16 actors of
-   the acoustic functionals (the speech critic's 91 eGeMAPS-style features: F0 level/range/slopes, energy,
+1. Human targets. For each RAVDESS label and each of its two intensities (strong, normal), the mean over
+   that intensity's clips of all 16 actors of the acoustic functionals (the speech critic's 91 eGeMAPS-style features: F0 level/range/slopes, energy,
    rate and pauses, voice quality, spectral tilt, MFCC statistics) *minus the actor's own neutral mean*,
    in units of the within-speaker standard deviation. This is the "delta from neutral" a voice must show.
 2. The generator's response. For a few calibration sentences (none of them in `bench/speech_fidelity.py`)
    the same deltas are measured for a small step of each control around neutral: a Jacobian J (features x
    controls) of the real Piper + WORLD pipeline.
-3. Fit. Per label, starting from the literature profile c0, Gauss-Newton steps solve the bounded,
+3. Fit. Per label and intensity (strong at full intensity, normal at `prosody.NORMAL_INTENSITY`: actors do not
+   simply do less of the same at normal intensity; RAVDESS's strong sadness is tearful, its normal sadness is
+   not), starting from the literature profile c0, Gauss-Newton steps solve the bounded,
    regularised least squares ``min |M (J d - r)|^2 + lam |(c + d - c0) / span|^2`` with every control inside
    its artefact-free limits (`prosody.LIMITS`), r the residual between the human target and what the
    current controls produce (re-measured after each damped step; J is updated by Broyden's rule). M is the
@@ -67,9 +69,10 @@ CALIBRATION_TEXTS = (
 PROSODIC = ("f0_p50", "f0_range", "energy_mean", "voiced_segments_per_s", "hnr_mean", "alpha_v_mean")
 
 
-def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = None
+def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = None, intensity: str = "strong"
                   ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Per RAVDESS label: mean delta-from-own-neutral of the strong clips, in within-speaker sd units.
+    """Per RAVDESS label: mean delta-from-own-neutral of the clips of one intensity ("strong" or "normal"), in
+    within-speaker sd units.
 
     Returns (targets, scale, discriminant) where ``scale`` is the within-speaker sd per feature and
     ``discriminant`` (7 x F) the linear discriminants of the eight labels in the scaled deltas (LDA with
@@ -78,10 +81,12 @@ def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = 
     from critics.training.speech import extract, load_items, speaker_shift
 
     items = load_items(data, emodb=False, per_speaker=per_speaker)
-    strong = {}
+    if intensity not in ("strong", "normal"):
+        raise ValueError(f"intensity must be 'strong' or 'normal' (RAVDESS's two), got {intensity!r}")
+    chosen = {}
     with open(Path(data) / "speech" / "ravdess" / "labels.csv", newline="") as f:
         for row in csv.DictReader(f):
-            strong[row["path"].split("/")[-1]] = row["intensity"] == "strong"
+            chosen[row["path"].split("/")[-1]] = row["intensity"] == intensity
     X, _ = extract(items, cache, log)
     D = speaker_shift(X.astype(np.float64), items)
     spk = np.array([it.speaker for it in items])
@@ -89,15 +94,15 @@ def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = 
     within = np.concatenate([X[spk == s] - X[spk == s].mean(0) for s in np.unique(spk)])
     scale = within.std(0) + 1e-6
     Z = D / scale
-    is_strong = np.array([strong.get(it.path.name, False) for it in items])
+    is_chosen = np.array([chosen.get(it.path.name, False) for it in items])
     missing = sorted(set(RAVDESS_TO_TERM) - set(lab))
     if missing:
         raise ValueError(f"no RAVDESS clips of {', '.join(missing)} in the data (or the slice); the calibration "
                          "needs all eight labels")
     targets = {}
     for label in RAVDESS_TO_TERM:
-        m = (lab == label) & is_strong
-        if not m.any():  # a thin slice without strong clips of the label: its normal ones
+        m = (lab == label) & is_chosen
+        if not m.any():  # a thin slice without clips of the label at this intensity: all of its clips
             m = lab == label
         targets[label] = np.zeros(X.shape[1]) if label == "neutral" else Z[m].mean(0)
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -208,16 +213,40 @@ def critic_agreement(probe, controls_by_label, critic) -> dict[str, float]:
     return out
 
 
-def write_table(path: Path, controls: dict[str, dict[str, float]], meta: dict) -> None:
+def _load_table(path: Path):
+    import importlib.util
+
+    if not Path(path).is_file():
+        raise SystemExit(f"--normal-only keeps the full-intensity profiles of {path}, which does not exist")
+    spec = importlib.util.spec_from_file_location("_calibrated_table", path)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    return table
+
+
+def _strong_table(path: Path) -> dict[str, dict[str, float]]:
+    """The full-intensity profiles of an existing table (for ``--normal-only``)."""
+    return dict(_load_table(path).CONTROLS)
+
+
+def _strong_meta(path: Path) -> dict:
+    return dict(getattr(_load_table(path), "META", {})) if Path(path).is_file() else {}
+
+
+def write_table(path: Path, controls: dict[str, dict[str, float]], meta: dict,
+                controls_normal: dict[str, dict[str, float]] | None = None) -> None:
     lines = ['"""Generated by ``python -m studio.calibrate``: do not edit by hand.', "",
-             "Full-intensity prosody controls per vocabulary term, fitted so the synthetic voice's change from its",
-             "neutral take matches the RAVDESS actors' mean change from theirs (strong-intensity clips, actors 01-16).",
+             "Prosody controls per vocabulary term, fitted so the synthetic voice's change from its neutral take",
+             "matches the RAVDESS actors' mean change from theirs (actors 01-16): CONTROLS at full intensity from their",
+             "strong takes, CONTROLS_NORMAL at the normal intensity (prosody.NORMAL_INTENSITY) from their normal ones.",
              "RAVDESS: Livingstone & Russo 2018, CC BY-NC-SA 4.0 (only these numbers derive from it).",
-             '"""', "", f"META = {json.dumps(meta, indent=1)}", "", "CONTROLS = {"]
-    for term, c in controls.items():
-        body = ", ".join(f'"{k}": {v:.4f}' for k, v in c.items())
-        lines.append(f'    "{term}": {{{body}}},')
-    lines += ["}", ""]
+             '"""', "", f"META = {json.dumps(meta, indent=1)}", ""]
+    for name, table in (("CONTROLS", controls), ("CONTROLS_NORMAL", controls_normal or {})):
+        lines.append(f"{name} = {{")
+        for term, c in table.items():
+            body = ", ".join(f'"{k}": {v:.4f}' for k, v in c.items())
+            lines.append(f'    "{term}": {{{body}}},')
+        lines += ["}", ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
     os.replace(tmp, path)
@@ -239,6 +268,10 @@ def main(argv: list[str] | None = None) -> dict:
                     help="controls that keep the literature value (default: the durational ones; RAVDESS's two fixed "
                          "four-word statements say little about tempo and pausing)")
     ap.add_argument("--per-speaker", type=int, default=0, help="at most this many clips per actor (quick runs, tests)")
+    ap.add_argument("--strong-only", action="store_true", help="fit the full intensity only (the normal-intensity "
+                    "profiles then follow linearly)")
+    ap.add_argument("--normal-only", action="store_true", help="fit the normal intensity only and keep the full-"
+                    "intensity profiles of the table at --out (each label's two fits are independent)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from conditioning import parse_emotion
@@ -254,6 +287,8 @@ def main(argv: list[str] | None = None) -> dict:
     if set(fixed) - set(names):
         raise SystemExit(f"--fixed: unknown control(s) {sorted(set(fixed) - set(names))}; known: {', '.join(names)}")
     targets, scale, discriminant = human_targets(args.data, args.cache, per_speaker=args.per_speaker or None)
+    targets_normal, _, _ = human_targets(args.data, args.cache, log=lambda *a: None,
+                                         per_speaker=args.per_speaker or None, intensity="normal")
     if args.metric == "z":
         metric = np.eye(len(scale))
     else:  # the discriminants, plus the readable prosodic measures matched one by one (see PROSODIC)
@@ -266,14 +301,24 @@ def main(argv: list[str] | None = None) -> dict:
     J = jacobian(probe, names, P.LIMITS, fixed)
     print(f"Jacobian from {probe.calls} takes ({time.time() - t0:.0f} s)", flush=True)
     labels = [l.strip() for l in args.labels.split(",") if l.strip()]
+    half = P.NORMAL_INTENSITY
     prior = {l: P.literature_controls(parse_emotion(RAVDESS_TO_TERM[l])).to_json() for l in labels}
-    fitted, history = {}, {}
+    prior_normal = {l: P.literature_controls(parse_emotion(f"{RAVDESS_TO_TERM[l]}@{half}")).to_json() for l in labels}
+    fitted, history, fitted_normal, history_normal = {}, {}, {}, {}
+    kept = _strong_table(args.out) if args.normal_only else {}
     for label in labels:
         if label == "neutral":
-            fitted[label] = {k: 0.0 for k in names}
+            fitted[label] = fitted_normal[label] = {k: 0.0 for k in names}
             continue
-        fitted[label], history[label] = fit_label(probe, J, targets[label], prior[label], names, P.LIMITS, metric,
-                                                  args.prior, args.steps, label=label, fixed=fixed)
+        if args.normal_only:
+            fitted[label] = kept[RAVDESS_TO_TERM[label]]
+        else:
+            fitted[label], history[label] = fit_label(probe, J, targets[label], prior[label], names, P.LIMITS, metric,
+                                                      args.prior, args.steps, label=label, fixed=fixed)
+        if not args.strong_only:  # the actors' normal intensity, rendered at NORMAL_INTENSITY
+            fitted_normal[label], history_normal[label] = fit_label(
+                probe, J, targets_normal[label], prior_normal[label], names, P.LIMITS, metric, args.prior, args.steps,
+                label=label + "@n", fixed=fixed)
     # both judges check the fit; neither was used to make it (the fit matches the actors' deltas)
     agreement = {}
     for name in JUDGES["speech"]:
@@ -292,13 +337,19 @@ def main(argv: list[str] | None = None) -> dict:
                        + (f" --metric {args.metric}" if args.metric != "lda+prosody" else "")
                        + (f" --prior {args.prior}" if args.prior != 1.0 else "")
                        + (f" --steps {args.steps}" if args.steps != 8 else "")
-                       + (f" --fixed {args.fixed}" if args.fixed != "rate,pause" else ""),
+                       + (f" --fixed {args.fixed}" if args.fixed != "rate,pause" else "")
+                       + (" --strong-only" if args.strong_only else "")
+                       + (" --normal-only" if args.normal_only else ""),
             "backend": f"speech/{args.backend}", "texts": list(probe.texts), "metric": args.metric, "fixed": list(fixed),
             "prior": args.prior, "takes": probe.calls, "seconds": round(time.time() - t0, 1),
-            "distance": {l: [h[0]["distance"], h[-1]["distance"]] for l, h in history.items()},
+            "distance": ({l: [h[0]["distance"], h[-1]["distance"]] for l, h in history.items()} if history
+                         else _strong_meta(args.out).get("distance", {})),
+            "distance_normal": {l: [h[0]["distance"], h[-1]["distance"]] for l, h in history_normal.items()},
+            "normal_intensity": half,
             "critic_agreement_calibration_texts": agreement}
     controls = {RAVDESS_TO_TERM[l]: fitted[l] for l in labels if l != "neutral"}
-    write_table(args.out, controls, meta)
+    controls_normal = {RAVDESS_TO_TERM[l]: fitted_normal[l] for l in labels if l in fitted_normal and l != "neutral"}
+    write_table(args.out, controls, meta, controls_normal)
     print(f"wrote {args.out} ({time.time() - t0:.0f} s)")
     return meta
 

@@ -20,14 +20,23 @@ def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(
                            "--labels", "neutral,angry", "--texts", "1", "--steps", "2", "--per-speaker", "20"])
     start, end = meta["distance"]["angry"]
     assert end < start  # the fitted take is closer to the actors' anger than the literature profile's
+    start, end = meta["distance_normal"]["angry"]
+    assert end < start  # and at the actors' normal intensity
     spec = importlib.util.spec_from_file_location("cal", out)
     table = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(table)
-    anger = table.CONTROLS["anger"]
-    assert set(anger) == set(LIMITS)
-    for k, v in anger.items():
-        lo, hi = LIMITS[k]
-        assert lo - 1e-6 <= v <= hi + 1e-6, k
+    for anger in (table.CONTROLS["anger"], table.CONTROLS_NORMAL["anger"]):
+        assert set(anger) == set(LIMITS)
+        for k, v in anger.items():
+            lo, hi = LIMITS[k]
+            assert lo - 1e-6 <= v <= hi + 1e-6, k
+    # --normal-only refits the normal intensity and keeps the table's full-intensity profiles as they are
+    strong = dict(table.CONTROLS["anger"])
+    again = calibrate.main(["--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out),
+                            "--labels", "neutral,angry", "--texts", "1", "--steps", "1", "--per-speaker", "20",
+                            "--normal-only"])
+    spec.loader.exec_module(table)
+    assert table.CONTROLS["anger"] == pytest.approx(strong, abs=1e-4) and "--normal-only" in again["command"]
 
 
 def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path):
@@ -37,9 +46,14 @@ def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path
     from studio.calibrate import human_targets
 
     targets, scale, disc = human_targets(shared_data, tmp_path / "cache", log=lambda *a: None, per_speaker=20)
+    normal, _, _ = human_targets(shared_data, tmp_path / "cache", log=lambda *a: None, per_speaker=20, intensity="normal")
     names = feature_names()
     level, f0 = names.index("energy_mean"), names.index("f0_p50")
     assert targets["angry"][level] > 1.0 and targets["angry"][f0] > 1.0  # in within-speaker sd units
     assert targets["sad"][level] < targets["angry"][level]
     assert np.allclose(targets["neutral"], 0.0)
     assert disc.shape == (7, len(names))
+    # the actors' normal intensity is not a scaled-down strong one: strong sadness is tearful (raised F0), normal
+    # sadness is not; anger is louder at strong than at normal intensity
+    assert targets["sad"][f0] > normal["sad"][f0] + 0.5
+    assert targets["angry"][level] > normal["angry"][level]

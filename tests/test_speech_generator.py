@@ -124,15 +124,23 @@ def test_mix_lies_between_its_parts():
         assert lo - 1e-9 <= getattr(cm, k) <= hi + 1e-9
 
 
-def test_intensity_blends_with_neutral():
-    from generators.speech.prosody import emotion_controls
+def test_intensity_follows_the_actors_normal_and_strong_takes():
+    """Half intensity renders the actors' normal-intensity fit, full intensity their strong one, and below half
+    the emotion blends linearly with neutral (EmoMix-style); measured, anger rises in pitch and level with
+    intensity, and strong (tearful) sadness sits above normal sadness in pitch, as RAVDESS's actors do."""
+    from generators.speech._calibrated import CONTROLS, CONTROLS_NORMAL
+    from generators.speech.prosody import NORMAL_INTENSITY, emotion_controls
 
-    full, half = emotion_controls(Emotion.parse("anger")), emotion_controls(Emotion.parse("anger@0.5"))
-    assert half.f0_shift == pytest.approx(full.f0_shift / 2, abs=1e-6)
-    assert half.gain == pytest.approx(full.gain / 2, abs=1e-6)
+    full, half, quarter = (emotion_controls(Emotion.parse(s)) for s in ("anger", f"anger@{NORMAL_INTENSITY}", "anger@0.25"))
+    assert half.f0_shift == pytest.approx(CONTROLS_NORMAL["anger"]["f0_shift"], abs=1e-3)
+    assert full.f0_shift == pytest.approx(CONTROLS["anger"]["f0_shift"], abs=1e-3)
+    assert quarter.f0_shift == pytest.approx(half.f0_shift / 2, abs=1e-6)
+    assert quarter.gain == pytest.approx(half.gain / 2, abs=1e-6)
     assert emotion_controls(Emotion.neutral()) == type(full)()
     n, h, f = measure(take("neutral")), measure(take("anger@0.5")), measure(take("anger"))
     assert n["f0"] < h["f0"] < f["f0"] and n["rms"] < h["rms"] < f["rms"]
+    sad_normal, sad_strong = measure(take("sadness@0.5")), measure(take("sadness"))
+    assert 12 * np.log2(sad_strong["f0"] / sad_normal["f0"]) > 1.0
 
 
 def test_trajectory_gives_word_level_emotion():

@@ -15,19 +15,20 @@ Sources, and what each contributes:
   power, so any point of the space (not just a category) has a rendering; power lowers F0 and adds
   falling accents and vocal effort, evaluation adds rising contours and a slightly faster rate.
 
-The rendering is therefore ``neutral + dimensional(v, a, d) + intensity * sum_l w_l * colour(l)``: the
+The rendering is therefore ``neutral + dimensional(v, a, d) + sum_l w_l * colour(l, intensity)``: the
 dimensional part is Schroeder's linear rule, evaluated at the emotion's coordinates (which already carry the
 intensity and the mix, because an `Emotion`'s coordinates are the weighted mean of its labels' points scaled
 by intensity), and the categorical colour is Murray & Arnott's qualitative profile of each basic emotion,
-mixed by weight and scaled by intensity. Every control lives in an additive unit (semitones, dB, log2 of a
+mixed by weight and scaled by intensity (piecewise linear where the calibration measured two intensities,
+below). Every control lives in an additive unit (semitones, dB, log2 of a
 ratio), so mixing by weight and blending with neutral by intensity (as EmoMix, Tang et al. 2023, blends
 with neutral) are both linear and a mix always lies between its parts.
 
 The literature magnitudes (`LITERATURE_COLOUR`) are ours, chosen inside the ranges the sources report. For
 the seven basic emotions of RAVDESS (calm, joy, sadness, anger, fear, disgust, surprise) they are then
 *calibrated on human speech*: ``python -m studio.calibrate`` fits the full-intensity controls so
-that the voice's change from its own neutral take matches the RAVDESS actors' mean change from theirs, with
-the literature profile as the prior and the durational controls (rate, pause) kept from the literature; the
+that the voice's change from its own neutral take matches the RAVDESS actors' mean change from theirs, at their
+strong intensity (full) and at their normal intensity (`NORMAL_INTENSITY`), with the literature profile as the prior and the durational controls (rate, pause) kept from the literature; the
 result is the generated table ``_calibrated.py`` and `COLOUR` holds it as colour (fit minus the dimensional
 rule), so mixes, intensities and trajectories stay linear. Every control stays inside `LIMITS`, checked by
 ear, spectrogram and the recogniser for artefacts. The ``push_*`` and ``offset_*`` controls are what the
@@ -191,22 +192,38 @@ def _with_variants(c: dict[str, ProsodyControls]) -> dict[str, ProsodyControls]:
 LITERATURE_COLOUR = _with_variants(_LITERATURE_BASE)
 
 
-def _calibrated_colour() -> dict[str, ProsodyControls]:
-    """The colour profiles with the basic emotions fitted on human speech (``_calibrated.py``, written by
-    ``python -m studio.calibrate``): the fitted full-intensity controls minus the dimensional rule
-    at the term's point, so that ``dimensional + colour`` reproduces the fit and mixes/intensities stay linear.
-    Terms the calibration does not cover keep the literature profile."""
+#: The intensity at which RAVDESS's "normal" takes sit: the calibrated colour is piecewise linear in intensity,
+#: neutral at 0, the actors' normal intensity here, their strong intensity at 1.
+NORMAL_INTENSITY = 0.5
+
+
+def _calibrated_colour() -> tuple[dict[str, ProsodyControls], dict[str, ProsodyControls]]:
+    """The colour profiles at full intensity and at `NORMAL_INTENSITY`, with the basic emotions fitted on human
+    speech (``_calibrated.py``, written by ``python -m studio.calibrate``: ``CONTROLS`` from the actors' strong
+    takes, ``CONTROLS_NORMAL`` from their normal ones): the fitted controls minus the dimensional rule at the
+    term's point (scaled by the intensity), so that ``dimensional + colour`` reproduces each fit and mixes stay
+    linear. Why two: actors do not just do less of the same at normal intensity (RAVDESS's strong sadness is
+    tearful, F0 well above neutral; its normal sadness sits slightly below). Terms the calibration does not
+    cover keep the literature profile, linear in intensity."""
     from conditioning import parse_emotion
 
     try:
         from ._calibrated import CONTROLS
     except ImportError:  # not generated yet: the literature profiles alone
-        return dict(LITERATURE_COLOUR)
-    base = dict(_LITERATURE_BASE)
+        return dict(LITERATURE_COLOUR), {k: c.scale(NORMAL_INTENSITY) for k, c in LITERATURE_COLOUR.items()}
+    try:
+        from ._calibrated import CONTROLS_NORMAL
+    except ImportError:  # a table from before the normal-intensity fit
+        CONTROLS_NORMAL = {}
+    strong, normal = dict(_LITERATURE_BASE), {k: c.scale(NORMAL_INTENSITY) for k, c in _LITERATURE_BASE.items()}
     for term, controls in CONTROLS.items():
         e = parse_emotion(term)
-        base[term] = ProsodyControls(**controls) + dimensional(e.valence, e.arousal, e.dominance).scale(-1)
-    return _with_variants(base)
+        strong[term] = ProsodyControls(**controls) + dimensional(e.valence, e.arousal, e.dominance).scale(-1)
+        normal[term] = strong[term].scale(NORMAL_INTENSITY)
+    for term, controls in CONTROLS_NORMAL.items():
+        e = parse_emotion(f"{term}@{NORMAL_INTENSITY}")
+        normal[term] = ProsodyControls(**controls) + dimensional(e.valence, e.arousal, e.dominance).scale(-1)
+    return _with_variants(strong), _with_variants(normal)
 
 
 #: Push controls (request.controls) that move the dimensional input, used by the closed loop.
@@ -220,19 +237,33 @@ def dimensional(v: float, a: float, d: float) -> ProsodyControls:
     return ProsodyControls(**{k: cv * v + ca * a + cd * d for k, (cv, ca, cd) in DIMENSIONAL.items()})
 
 
-#: The categorical colour in use: calibrated on human speech where ``_calibrated.py`` covers the term.
-COLOUR: dict[str, ProsodyControls] = _calibrated_colour()
+#: The categorical colour in use, at full and at normal intensity: calibrated on human speech where
+#: ``_calibrated.py`` covers the term.
+COLOUR, COLOUR_NORMAL = _calibrated_colour()
 
 
-def colour(emotion: Emotion, table: Mapping[str, ProsodyControls] | None = None) -> ProsodyControls:
-    """Mixed categorical colour at the emotion's intensity (neutral weight already lowers the intensity)."""
+def colour(emotion: Emotion, table: Mapping[str, ProsodyControls] | None = None,
+           normal: Mapping[str, ProsodyControls] | None = None) -> ProsodyControls:
+    """Mixed categorical colour at the emotion's intensity (neutral weight already lowers the intensity):
+    piecewise linear from neutral (0) through the ``normal`` table (at `NORMAL_INTENSITY`) to ``table`` (1).
+    A ``table`` given without ``normal`` is linear in intensity (the literature profiles)."""
     non_neutral = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
     z = sum(non_neutral.values())
-    if z <= 0 or emotion.intensity <= 0:
+    i = emotion.intensity
+    if z <= 0 or i <= 0:
         return ProsodyControls()
-    table = COLOUR if table is None else table
-    return ProsodyControls.blend([(w / z, table.get(k, ProsodyControls())) for k, w in non_neutral.items()]) \
-        .scale(emotion.intensity)
+    if table is None:
+        table, normal = COLOUR, COLOUR_NORMAL
+    normal = normal or {}
+
+    def at(term: str) -> ProsodyControls:
+        full = table.get(term, ProsodyControls())
+        half = normal.get(term, full.scale(NORMAL_INTENSITY))
+        if i <= NORMAL_INTENSITY:
+            return half.scale(i / NORMAL_INTENSITY)
+        return half + (full + half.scale(-1)).scale((i - NORMAL_INTENSITY) / (1 - NORMAL_INTENSITY))
+
+    return ProsodyControls.blend([(w / z, at(k)) for k, w in non_neutral.items()])
 
 
 def emotion_controls(emotion: Emotion, overrides: Mapping[str, float] | None = None) -> ProsodyControls:
