@@ -151,7 +151,24 @@ def test_shipped_weights_match_the_feature_code():
         pytest.skip("shipped weights absent")
     meta = json.loads(meta_path.read_text())
     assert meta["feature_names"] == F.feature_names() and meta["labels"] == list(QUADS)
-    assert (WEIGHTS_DIR / "music_embedded.onnx").stat().st_size < 3_000_000
+    assert (WEIGHTS_DIR / "music_embedded.onnx").stat().st_size < 2_000_000
+
+
+def test_shipped_weights_output_calibrated_probabilities():
+    """The temperature fitted out of fold is part of the ONNX graph: the critic reads its output."""
+    meta_path = WEIGHTS_DIR / "music_embedded.json"
+    if not meta_path.is_file():
+        pytest.skip("shipped weights absent")
+    meta = json.loads(meta_path.read_text())
+    if "temperature" not in meta:
+        pytest.skip("weights predate calibration")
+    from critics.base import onnx_session
+    from critics.training.music import apply_temperature
+
+    sess = onnx_session(WEIGHTS_DIR / "music_embedded.onnx")
+    x = np.asarray(meta["feature_mean"], np.float32)[None] + np.float32(0.5) * np.asarray(meta["feature_std"], np.float32)[None]
+    raw, cal = sess.run([meta["output_raw"], meta["output_probabilities"]], {meta["input"]: x})
+    np.testing.assert_allclose(cal, apply_temperature(raw, meta["temperature"]), atol=1e-5)
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -163,15 +180,56 @@ def test_training_on_a_small_slice_writes_a_loadable_onnx(shared_data, tmp_path)
     if not (shared_data / "music" / "emopia" / "labels.csv").is_file():
         pytest.skip(f"EMOPIA not found under {shared_data}")
     rc = train.main(["--data", str(shared_data), "--out", str(tmp_path / "w"), "--cache", str(tmp_path / "c"),
-                     "--per-quadrant", "4", "--max-seconds", "4", "--renders", "1", "--quick", "--folds", "2",
-                     "--throughput-clips", "1", "--name", "tiny"])
+                     "--per-quadrant", "4", "--max-seconds", "4", "--fonts", "FluidR3_GM", "--quick", "--folds", "2",
+                     "--repeats", "1", "--workers", "1", "--throughput-clips", "1", "--name", "tiny"])
     assert rc == 0
     meta = json.loads((tmp_path / "w" / "tiny.json").read_text())
     assert meta["onnx_max_abs_diff"] < 1e-4 and meta["data"]["train_clips"] == 16
     assert set(meta["validation"]) == {"val_piano", "val_other"}
+    assert meta["output_probabilities"] == "probabilities_calibrated" and meta["temperature"] > 0
+    assert {"soundfont_shift", "calibration"} <= set(meta["out_of_fold"])
     critic = EmbeddedMusicCritic(weights=tmp_path / "w" / "tiny.onnx")
     r = critic.score(render_midi(progression([C, G, Am, F_], 120, 90, 0.5, bars=1)))
     assert sum(r.native.values()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_batched_rendering_keeps_clips_apart():
+    """Several clips through one synthesiser: each segment lasts as long as the clip rendered alone, the
+    first one is identical to it, and a sustain pedal held to the end of one clip never reaches the next."""
+    from critics.training.music import RATE, render_batch
+
+    held = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=0)
+    inst.notes = [pretty_midi.Note(100, p, 0.0, 1.5) for p in (48, 52, 55)]
+    inst.control_changes = [pretty_midi.ControlChange(64, 127, 0.0)]  # pedal down, never released
+    held.instruments.append(inst)
+    late = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=0)
+    inst.notes = [pretty_midi.Note(90, 72, 1.0, 1.5)]  # silent for its first second
+    late.instruments.append(inst)
+    a, b = render_batch([held, late], "FluidR3_GM", [None, None])
+    alone_a = render_midi(held, rate=RATE, soundfont="FluidR3_GM").samples
+    alone_b = render_midi(late, rate=RATE, soundfont="FluidR3_GM").samples
+    assert a.size == alone_a.size and b.size == alone_b.size
+    np.testing.assert_allclose(a / np.abs(a).max(), alone_a / np.abs(alone_a).max(), atol=1e-3)
+    def lead(x):  # level of the first 0.9 s (before the note) relative to the whole: FluidSynth's dither only
+        return np.sqrt(np.mean(x[: int(0.9 * RATE)] ** 2) / np.mean(x**2))
+
+    assert lead(b) < 2 * lead(alone_b) + 1e-3 and lead(b) < 0.02  # a held C-major chord would be near 1
+
+
+def test_temperature_scaling():
+    from critics.training.music import apply_temperature, ece, fit_temperature
+
+    rng = np.random.default_rng(0)
+    logits = 1.5 * rng.standard_normal((4000, 4))
+    truth = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    y = np.array([rng.choice(4, p=q) for q in truth])  # labels drawn from the true probabilities
+    p = apply_temperature(truth, 0.3)  # overconfident
+    np.testing.assert_allclose(apply_temperature(p, 1.0), p, atol=1e-6)
+    t = fit_temperature(p, y)
+    assert t == pytest.approx(1 / 0.3, rel=0.15)
+    assert ece(apply_temperature(p, t), y) < ece(p, y) / 2
 
 
 def test_training_groups_never_split_a_piece():

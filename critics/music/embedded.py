@@ -3,9 +3,11 @@
 Why this design: the emotion a listener perceives in music is carried by a handful of well-studied
 cues (mode, tempo, register, dynamics, articulation, timbre; Gabrielsson & Lindstroem 2010, Eerola et al.
 2013), which `critics.music.features` measures from audio. A small scikit-learn model trained by
-`critics.training.music` on EMOPIA (rendered with many timbres, validated on held-out pieces) maps them to
-Russell quadrants Q1..Q4; it ships as ONNX and runs with onnxruntime, so no torch is needed. See
-`critics/cards/music-embedded.md` for the data, split, seed and validation figures.
+`critics.training.music` on EMOPIA (every clip rendered as piano through three soundfonts, selected by
+song-grouped cross-validation) maps them to Russell quadrants Q1..Q4; it ships as ONNX and runs with
+onnxruntime, so no torch is needed. The ONNX graph ends with the temperature fitted out of fold, so the
+probabilities it returns (the output the JSON sidecar names) are calibrated. See
+`critics/cards/music-embedded.md` for the data, protocol, seed and validation figures.
 
 Output: `native` over Q1 (+V+A), Q2 (-V+A), Q3 (-V-A), Q4 (+V-A); valence and arousal from the quadrant
 probabilities, V = s_v (P(Q1) + P(Q4) - P(Q2) - P(Q3)) and A = s_a (P(Q1) + P(Q2) - P(Q3) - P(Q4)), so
