@@ -30,17 +30,10 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SENTENCES = [
-    "The weather was calm this morning, and I walked along the river to the old mill.",
-    "I never expected to see you here tonight.",
-    "Please put the books back on the shelf when you are done.",
-    "We will meet again at the station before the last train leaves.",
-    "Nobody told me that the house had been sold.",
-    "The letter arrived on Monday with a stamp from another country.",
-]
-#: vocabulary term -> RAVDESS label
-SPEECH_TARGETS = {"neutral": "neutral", "calm": "calm", "joy": "happy", "sadness": "sad", "anger": "angry",
-                  "fear": "fearful", "disgust": "disgust", "surprise": "surprised"}
+from bench.speech_fidelity import SENTENCES as FIDELITY_SENTENCES  # noqa: E402
+from bench.speech_fidelity import TARGETS as SPEECH_TARGETS  # noqa: E402  (vocabulary term -> RAVDESS label)
+
+SENTENCES = [*FIDELITY_SENTENCES, "The letter arrived on Monday with a stamp from another country."]
 #: vocabulary term -> EMOPIA quadrant
 MUSIC_TARGETS = {"joy": "Q1", "anger": "Q2", "sadness": "Q3", "calm": "Q4"}
 

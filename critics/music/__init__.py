@@ -18,6 +18,7 @@ from conditioning import label_set
 
 QUADRANTS = label_set("emopia").labels  #: Russell quadrants: Q1 +V+A, Q2 -V+A, Q3 -V-A, Q4 +V-A
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 
 def load_music(media: Any, soundfont: str | None = None):
@@ -60,4 +61,64 @@ def quadrant_vad(p) -> tuple[float, float, float]:
     return float(s_v * (p[0] + p[3] - p[1] - p[2])), float(s_a * (p[0] + p[1] - p[2] - p[3])), float(d)
 
 
-__all__ = ["MIDI_SUFFIXES", "QUADRANTS", "load_music", "quadrant_vad"]
+class QuadrantCritic:
+    """What both music judges share: a quadrant classifier in ONNX, loaded once (thread-safe) with the JSON
+    sidecar that names the features it was trained on, so weights and feature code cannot drift apart.
+
+    Subclasses set `name`, `WEIGHTS` (file name under critics/weights), `TRAIN_COMMAND` and `FEATURES` (the
+    feature module's dotted path: it defines FEATURE_VERSION and feature_names()), and call `_init_model()`."""
+
+    modality = "music"
+    name = ""
+    WEIGHTS = ""
+    TRAIN_COMMAND = ""
+    FEATURES = ""
+
+    def _init_model(self) -> None:
+        import threading
+
+        self._session = None
+        self._meta: dict | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def weights_path(self) -> Path:
+        return Path(self.config.weights) if self.config.weights else WEIGHTS_DIR / self.WEIGHTS
+
+    def _load(self):
+        import importlib
+        import json
+
+        from conditioning.registry import BackendUnavailable
+        from critics.base import onnx_session
+
+        with self._lock:
+            if self._session is not None:
+                return self._session, self._meta
+            features = importlib.import_module(self.FEATURES)
+            path = self.weights_path
+            sidecar = path.with_suffix(".json")
+            key = f"music/{self.name}"
+            if not path.is_file() or not sidecar.is_file():
+                raise BackendUnavailable(f"{key} weights not found ({path} and {sidecar.name}); produce them with "
+                                         f"`{self.TRAIN_COMMAND}`")
+            meta = json.loads(sidecar.read_text())
+            if meta.get("feature_version") != features.FEATURE_VERSION or meta.get("feature_names") != features.feature_names():
+                raise BackendUnavailable(f"{path.name} was trained on other {key} features (version "
+                                         f"{meta.get('feature_version')}, code has {features.FEATURE_VERSION}); retrain "
+                                         f"with `{self.TRAIN_COMMAND}`")
+            self._session = onnx_session(path, self.config.threads)
+            self._meta = meta
+            return self._session, meta
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Quadrant probabilities (n, 4) for descriptor vectors (n, d) (the calibrated output where the JSON
+        names one)."""
+        session, meta = self._load()
+        x = np.atleast_2d(np.asarray(features, dtype=np.float32))
+        out = session.run([meta.get("output_probabilities", "probabilities")], {meta.get("input", "features"): x})[0]
+        p = np.clip(np.asarray(out, dtype=np.float64), 0.0, None)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+__all__ = ["MIDI_SUFFIXES", "QUADRANTS", "WEIGHTS_DIR", "QuadrantCritic", "load_music", "quadrant_vad"]

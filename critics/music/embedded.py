@@ -17,21 +17,17 @@ MIDI input is rendered with the project's renderer (`conditioning.render`) first
 """
 from __future__ import annotations
 
-import json
 import os
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from conditioning.media import MediaError
-from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading, TimedReading, onnx_session
-from critics.music import QUADRANTS, load_music, quadrant_vad
+from conditioning.registry import configure
+from critics.base import CriticError, Reading, TimedReading
+from critics.music import QUADRANTS, WEIGHTS_DIR, QuadrantCritic, load_music, quadrant_vad  # noqa: F401  (WEIGHTS_DIR re-exported)
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 TRAIN_COMMAND = "python -m critics.training.music --data ../shared/data --out critics/weights"
 
 
@@ -54,53 +50,17 @@ class EmbeddedMusicConfig:
     threads: int = 1
 
 
-class EmbeddedMusicCritic:
+class EmbeddedMusicCritic(QuadrantCritic):
     """Music emotion from audio descriptors and a small ONNX classifier (no torch)."""
 
-    modality = "music"
     name = "embedded"
+    WEIGHTS = "music_embedded.onnx"
+    TRAIN_COMMAND = TRAIN_COMMAND
+    FEATURES = "critics.music.features"
 
     def __init__(self, config: EmbeddedMusicConfig | None = None, **overrides: Any) -> None:
         self.config = configure(EmbeddedMusicConfig, config, overrides, "music/embedded")
-        self._session = None
-        self._meta: dict | None = None
-        self._lock = threading.Lock()
-
-    # ----------------------------------------------------------------------------- model
-
-    @property
-    def weights_path(self) -> Path:
-        return Path(self.config.weights) if self.config.weights else WEIGHTS_DIR / "music_embedded.onnx"
-
-    def _load(self):
-        with self._lock:
-            if self._session is not None:
-                return self._session, self._meta
-            from critics.music.features import FEATURE_VERSION, feature_names
-
-            path = self.weights_path
-            sidecar = path.with_suffix(".json")
-            if not path.is_file() or not sidecar.is_file():
-                raise BackendUnavailable(
-                    f"music/embedded weights not found ({path} and {sidecar.name}); produce them with `{TRAIN_COMMAND}`"
-                )
-            meta = json.loads(sidecar.read_text())
-            if meta.get("feature_version") != FEATURE_VERSION or meta.get("feature_names") != feature_names():
-                raise BackendUnavailable(
-                    f"{path.name} was trained on other music features (version {meta.get('feature_version')}, "
-                    f"code has {FEATURE_VERSION}); retrain with `{TRAIN_COMMAND}`"
-                )
-            self._session = onnx_session(path, self.config.threads)
-            self._meta = meta
-            return self._session, meta
-
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        """Quadrant probabilities (n, 4) for descriptor vectors (n, d) from `critics.music.features`."""
-        session, meta = self._load()
-        x = np.atleast_2d(np.asarray(features, dtype=np.float32))
-        out = session.run([meta.get("output_probabilities", "probabilities")], {meta.get("input", "features"): x})[0]
-        p = np.clip(np.asarray(out, dtype=np.float64), 0.0, None)
-        return p / p.sum(axis=1, keepdims=True)
+        self._init_model()
 
     # ----------------------------------------------------------------------------- scoring
 

@@ -24,20 +24,17 @@ Input: a MIDI file path (.mid/.midi/.kar), a pretty_midi.PrettyMIDI or raw MIDI 
 from __future__ import annotations
 
 import io
-import json
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading, TimedReading, onnx_session
-from critics.music import MIDI_SUFFIXES, QUADRANTS, quadrant_vad
+from conditioning.registry import configure
+from critics.base import CriticError, Reading, TimedReading
+from critics.music import MIDI_SUFFIXES, QUADRANTS, WEIGHTS_DIR, QuadrantCritic, quadrant_vad  # noqa: F401
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 TRAIN_COMMAND = "python -m critics.training.music_symbolic --data ../shared/data --out critics/weights"
 NOT_MIDI = ("music/symbolic reads MIDI notes (a .mid/.midi/.kar path, a PrettyMIDI or MIDI bytes), got {what}; "
             "use music/embedded to judge audio")
@@ -93,54 +90,18 @@ def load_midi(media: Any):
     raise CriticError(NOT_MIDI.format(what=type(media).__name__))
 
 
-class SymbolicMusicCritic:
+class SymbolicMusicCritic(QuadrantCritic):
     """Music emotion from the notes of MIDI (symbolic descriptors) and a small ONNX classifier."""
 
-    modality = "music"
     name = "symbolic"
+    WEIGHTS = "music_symbolic.onnx"
+    TRAIN_COMMAND = TRAIN_COMMAND
+    FEATURES = "critics.music.symbolic_features"
     reads = "midi"  #: the studio loop hands this critic the take's MIDI (bytes), not its audio
 
     def __init__(self, config: SymbolicMusicConfig | None = None, **overrides: Any) -> None:
         self.config = configure(SymbolicMusicConfig, config, overrides, "music/symbolic")
-        self._session = None
-        self._meta: dict | None = None
-        self._lock = threading.Lock()
-
-    # ----------------------------------------------------------------------------- model
-
-    @property
-    def weights_path(self) -> Path:
-        return Path(self.config.weights) if self.config.weights else WEIGHTS_DIR / "music_symbolic.onnx"
-
-    def _load(self):
-        with self._lock:
-            if self._session is not None:
-                return self._session, self._meta
-            from critics.music.symbolic_features import FEATURE_VERSION, feature_names
-
-            path = self.weights_path
-            sidecar = path.with_suffix(".json")
-            if not path.is_file() or not sidecar.is_file():
-                raise BackendUnavailable(
-                    f"music/symbolic weights not found ({path} and {sidecar.name}); produce them with `{TRAIN_COMMAND}`"
-                )
-            meta = json.loads(sidecar.read_text())
-            if meta.get("feature_version") != FEATURE_VERSION or meta.get("feature_names") != feature_names():
-                raise BackendUnavailable(
-                    f"{path.name} was trained on other symbolic features (version {meta.get('feature_version')}, "
-                    f"code has {FEATURE_VERSION}); retrain with `{TRAIN_COMMAND}`"
-                )
-            self._session = onnx_session(path, self.config.threads)
-            self._meta = meta
-            return self._session, meta
-
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        """Calibrated quadrant probabilities (n, 4) for descriptor vectors (n, d) of `symbolic_features`."""
-        session, meta = self._load()
-        x = np.atleast_2d(np.asarray(features, dtype=np.float32))
-        out = session.run([meta.get("output_probabilities", "probabilities")], {meta.get("input", "features"): x})[0]
-        p = np.clip(np.asarray(out, dtype=np.float64), 0.0, None)
-        return p / p.sum(axis=1, keepdims=True)
+        self._init_model()
 
     # ----------------------------------------------------------------------------- scoring
 

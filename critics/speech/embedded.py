@@ -176,4 +176,4 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
         return [(s, min(n, s + win)) for s in range(0, max(1, n - win + 1), hop)]
 
 
-__all__ = ["EmbeddedSpeechConfig", "EmbeddedSpeechCritic", "RAVDESS_LABELS"]
+__all__ = ["EmbeddedSpeechConfig", "EmbeddedSpeechCritic", "MIN_MIXED_REFERENCE", "RAVDESS_LABELS", "WEIGHTS_DIR"]

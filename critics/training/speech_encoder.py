@@ -45,7 +45,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from critics.training.speech import (EMODB, RAVDESS, Item, _check_onnx, cross_validate, export_onnx,  # noqa: E402
+from critics.training.speech import (EMODB, RAVDESS, Item, _check_onnx, export_onnx,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, selection_score, speaker_shift,
                                      speaker_z)
 
