@@ -103,3 +103,27 @@ def test_training_on_a_slice_writes_loadable_heads(shared_data, tmp_path):
     assert 0 <= f["ravdess_uar"] <= 1 and len(meta["figures"]["speaker"]["confusion_ravdess"]) == 8
     r = SpeechEncoderCritic(weights=out / "speech_encoder.onnx").score(shared_data / NEUTRAL_CLIP)
     _valid(r)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue 12, deliverable 4): both speech judges read the Piper voice "
+                   "as disgust without a reference (critics/cards/speech-encoder.md); strict, so a fix shows up here")
+def test_no_single_label_dominates_single_file_readings_of_the_studios_takes():
+    """Over a balanced small set of the studio's own takes (Piper joe x 8 RAVDESS emotions x 2 sentences), no
+    label may take more than 35 % of either speech judge's single-file readings."""
+    pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra")
+    from collections import Counter
+
+    from conditioning import Emotion
+    from critics.speech.embedded import EmbeddedSpeechCritic
+    from generators.base import GenerationRequest
+    from generators.registry import load_generator
+
+    gen = load_generator("speech", "piper")
+    terms = ("neutral", "calm", "joy", "sadness", "anger", "fear", "disgust", "surprise")
+    texts = ("Please put the books back on the shelf when you are done.", "Nobody told me that the house had been sold.")
+    takes = [gen.generate(GenerationRequest(Emotion.parse(t), text=x, seed=i)).media
+             for i, x in enumerate(texts) for t in terms]
+    for judge in (EmbeddedSpeechCritic(), SpeechEncoderCritic()):
+        tops = Counter(max((r := judge.score(a)).native, key=r.native.get) for a in takes)
+        label, n = tops.most_common(1)[0]
+        assert n / len(takes) <= 0.35, (judge.name, label, n, len(takes))
