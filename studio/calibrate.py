@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> dict:
                     / "emostudio" / "speech")
     ap.add_argument("--backend", default="piper")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "generators" / "speech" / "_calibrated.py")
-    ap.add_argument("--metric", choices=("lda+prosody", "lda", "z"), default="lda+prosody")
+    ap.add_argument("--metric", choices=("lda+prosody", "lda", "z", "prosody"), default="lda+prosody",
+                    help="prosody: the readable measures alone (F0 level and range, level, rate, HNR, alpha ratio, "
+                         "jitter, Hammarberg index), no judge's discriminants")
     ap.add_argument("--prior", type=float, default=1.0, help="weight of the literature profile (lam)")
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--texts", type=int, default=len(CALIBRATION_TEXTS))
@@ -291,6 +293,10 @@ def main(argv: list[str] | None = None) -> dict:
                                          per_speaker=args.per_speaker or None, intensity="normal")
     if args.metric == "z":
         metric = np.eye(len(scale))
+    elif args.metric == "prosody":
+        from critics.speech.features import feature_names
+
+        metric = np.eye(len(scale))[[feature_names().index(k) for k in (*PROSODIC, "jitter", "hammarberg_v_mean")]]
     else:  # the discriminants, plus the readable prosodic measures matched one by one (see PROSODIC)
         from critics.speech.features import feature_names
 
