@@ -50,14 +50,15 @@ def critique_files(args: argparse.Namespace) -> int:
         if "aligned" not in params:
             raise UserError(f"--aligned is for face critics (already-cropped faces); {args.modality} critics take no such option")
         extra["aligned"] = True
-    if (reference or group_by) and "speaker_reference" not in params:
+    if (reference or group_by) and not hasattr(critic, "reference"):
         raise UserError(f"critic {args.modality}/{critic.name} cannot normalise to a speaker; use one of the speech "
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
     if reference:
         ref = load_media("speech", Path(reference))  # an unreadable reference is a user error for every file
+        stats = critic.reference([ref], "neutral")  # measured once for all the files
         for name in args.files:
-            per_file[name] = {"kw": {"speaker_reference": [ref], "reference_kind": "neutral"}, "norm": "reference"}
+            per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
@@ -129,9 +130,9 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
             why = None
         if why:
             print(f"emostudio critique: warning: {why}; scored without speaker normalisation", file=sys.stderr)
+        stats = None if why else critic.reference(audio, "mixed")  # once per group, not once per file
         for n in names:
-            out[n] = plain if why else {"kw": {"speaker_reference": audio, "reference_kind": "mixed"},
-                                        "norm": "group", "group": label}
+            out[n] = plain if why else {"kw": {"speaker_reference": stats}, "norm": "group", "group": label}
     return out
 
 

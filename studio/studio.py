@@ -219,7 +219,8 @@ class Studio:
             elif hasattr(generator, "neutral_reference") and "speaker_reference" in inspect.signature(critic.score).parameters:
                 if reference is None:
                     reference = [generator.neutral_reference(request)]
-                out.append(lambda res, c=critic: c.score(res.media, speaker_reference=reference))
+                ref = critic.reference(reference) if hasattr(critic, "reference") else reference  # measured once
+                out.append(lambda res, c=critic, r=ref: c.score(res.media, speaker_reference=r))
             else:
                 out.append(lambda res, c=critic: c.score(res.media))
         return out

@@ -70,6 +70,14 @@ def test_speaker_references_and_errors(critic, tmp_path):
     with pytest.raises(CriticError, match="silent"):
         critic.score(silent)
     assert critic.score(voice).to_json() == critic.score(voice).to_json()  # deterministic
+    # a reference measured once reads the same as the recordings themselves, and only for the critic that made it
+    stats = critic.reference(batch, "mixed")
+    assert critic.score(voice, speaker_reference=stats).to_json() == \
+        critic.score(voice, speaker_reference=batch, reference_kind="mixed").to_json()
+    from critics.speech.embedded import EmbeddedSpeechCritic
+
+    with pytest.raises(ValueError, match="made by speech/encoder"):
+        EmbeddedSpeechCritic().score(voice, speaker_reference=stats)
 
 
 def test_long_speech_gets_a_series(critic):

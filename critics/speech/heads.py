@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,6 +30,18 @@ from critics.speech import RAVDESS_LABELS
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MIN_MIXED_REFERENCE = 8  #: clips needed for a per-speaker standard deviation worth dividing by
 REFERENCE_KINDS = ("neutral", "mixed")
+
+
+@dataclass(frozen=True)
+class SpeakerReference:
+    """A voice's reference statistics in one critic's features, computed once (`SpeechHeadsCritic.reference`)
+    and passed as ``speaker_reference`` for every take of that voice, so a loop's rounds or a speaker group's
+    files do not measure the same reference recordings again and again."""
+
+    critic: str  #: "speech/<name>": the features are that critic's
+    kind: str  #: "neutral" (mean shift) or "mixed" (z-normalisation)
+    mean: np.ndarray
+    std: np.ndarray
 
 
 class SpeechHeadsCritic:
@@ -134,10 +147,25 @@ class SpeechHeadsCritic:
             return (features - mean) / std, "speaker_z"
         return features - mean, "speaker"
 
+    def reference(self, recordings: Sequence[Any], kind: str | None = None) -> SpeakerReference:
+        """The statistics of a voice's reference recordings, to pass as ``speaker_reference`` to many `score`
+        calls (``kind``: "neutral" or "mixed", default the configured one)."""
+        kind = kind or self.config.speaker_reference_kind
+        if kind not in REFERENCE_KINDS:
+            raise ValueError(f"reference_kind must be 'neutral' or 'mixed', got {kind!r}")
+        mean, std = self.reference_features(recordings, kind)
+        return SpeakerReference(f"speech/{self.name}", kind, mean, std)
+
     def reference_for(self, speaker_reference, reference_kind) -> tuple[tuple | None, str | None]:
-        """The per-call reference (its statistics and kind), else the configured one."""
+        """The per-call reference (its statistics and kind), else the configured one. ``speaker_reference`` is
+        recordings of the voice or a `SpeakerReference` made by this critic."""
         if reference_kind not in (None, *REFERENCE_KINDS):
             raise ValueError(f"reference_kind must be 'neutral' or 'mixed', got {reference_kind!r}")
+        if isinstance(speaker_reference, SpeakerReference):
+            if speaker_reference.critic != f"speech/{self.name}":
+                raise ValueError(f"this SpeakerReference was made by {speaker_reference.critic}; speech/{self.name} "
+                                 "needs its own (its features differ): call its reference(...)")
+            return (speaker_reference.mean, speaker_reference.std), speaker_reference.kind
         if speaker_reference:
             return self.reference_features(speaker_reference, reference_kind), reference_kind
         return self._reference, None
@@ -156,4 +184,4 @@ class SpeechHeadsCritic:
         return tuple(float(np.clip(values[s][j], -1, 1)) for j, s in enumerate(src))  # type: ignore[return-value]
 
 
-__all__ = ["MIN_MIXED_REFERENCE", "REFERENCE_KINDS", "SpeechHeadsCritic", "WEIGHTS_DIR"]
+__all__ = ["MIN_MIXED_REFERENCE", "REFERENCE_KINDS", "SpeakerReference", "SpeechHeadsCritic", "WEIGHTS_DIR"]
