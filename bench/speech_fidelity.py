@@ -17,6 +17,8 @@ index). Reported:
 - arousal CCC between target and measured arousal over all takes;
 - pocketsphinx word error rate of the full-intensity takes against the neutral takes (intelligibility kept
   within 15 points is the target).
+``--critic encoder`` reports the independent judge: the profiles are calibrated in the first judge's feature
+space (studio/calibrate.py), so the default judge's figures are not an independent check of them.
 Targets (issue): top-1 >= 80 % at full intensity open loop, higher with the loop; WER within 15 points.
 """
 from __future__ import annotations
@@ -47,10 +49,10 @@ EMODB_TARGETS = {"neutral": "neutral", "joy": "happiness", "sadness": "sadness",
                  "disgust": "disgust"}
 
 
-def load_speech_critic(**config):
+def load_speech_critic(name: str | None = None, **config):
     from critics.registry import load_critic
 
-    return load_critic("speech", **config), "registry"
+    return load_critic("speech", name, **config), f"registry: speech/{name or 'default'}"
 
 
 def top(reading) -> str:
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sentences", type=int, default=5)
     ap.add_argument("--intensities", default="0.33,0.67,1")
     ap.add_argument("--no-wer", action="store_true")
+    ap.add_argument("--critic", default=None, help="the judge to report (default: speech/embedded, the one the "
+                    "profiles were calibrated in; `encoder` is the independent one)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -121,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                 takes.append((term, inten, i, req, gen.generate(req)))
     gen_s = time.perf_counter() - t0
 
-    population, source = load_speech_critic()
-    voice_z, _ = load_speech_critic(speaker_reference=[r.media for *_, r in takes], speaker_reference_kind="mixed")
+    population, source = load_speech_critic(args.critic)
+    voice_z, _ = load_speech_critic(args.critic, speaker_reference=[r.media for *_, r in takes], speaker_reference_kind="mixed")
     neutral_take = {t[2]: t[4].media for t in takes if t[0] == "neutral"}
     critics = {  # name -> (critic, scoring function of a take)
         "speaker": (population, lambda t: population.score(t[4].media, speaker_reference=[neutral_take[t[2]]])),

@@ -66,11 +66,17 @@ def critique_files(args: argparse.Namespace) -> int:
     for name, text in items:
         how = per_file.get(name, {"kw": {}, "norm": "none"})
         try:
-            if text is not None or getattr(critic, "reads", "media") == "midi":  # symbolic judges read the file
-                media = text if text is not None else name
+            if "reading" in how:  # scored already while grouping (a group left unnormalised)
+                reading = how["reading"]
             else:
-                media = load_media(args.modality, Path(name))
-            row = {"file": name, **critic.score(media, **extra, **how["kw"]).to_json()}
+                if "media" in how:  # loaded already while grouping
+                    media = how["media"]
+                elif text is not None or getattr(critic, "reads", "media") == "midi":  # symbolic judges read the file
+                    media = text if text is not None else name
+                else:
+                    media = load_media(args.modality, Path(name))
+                reading = critic.score(media, **extra, **how["kw"])
+            row = {"file": name, **reading.to_json()}
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 if how.get("group"):
@@ -110,29 +116,31 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for speaker, names in groups.items():
         label = speaker or "(no match)"
-        plain = {"kw": {}, "norm": "none", "group": label}
-        audio, tops = [], set()
+        loaded: dict[str, tuple] = {}  # file -> (audio, its unnormalised reading); unreadable files are left out
         for n in names:
             try:
                 a = load_media("speech", Path(n))
-                tops.add(max((r := critic.score(a).native), key=r.get))
-                audio.append(a)
+                loaded[n] = (a, critic.score(a))
             except (MediaError, CriticError, ValueError):
                 continue  # reported when the file itself is scored
+        tops = {max(r.native, key=r.native.get) for _, r in loaded.values()}
         if not speaker:
             why = f"{len(names)} file(s) match no speaker in --group-by {pattern!r}"
-        elif len(audio) < MIN_GROUP:
-            why = f"speaker group {label!r} has {len(audio)} readable file(s); at least {MIN_GROUP} are needed"
+        elif len(loaded) < MIN_GROUP:
+            why = f"speaker group {label!r} has {len(loaded)} readable file(s); at least {MIN_GROUP} are needed"
         elif len(tops) == 1:
-            why = (f"speaker group {label!r} is too uniform to normalise (the critic hears all {len(audio)} files as "
+            why = (f"speaker group {label!r} is too uniform to normalise (the critic hears all {len(loaded)} files as "
                    f"{tops.pop()}; normalising would erase what they share)")
         else:
             why = None
         if why:
             print(f"emostudio critique: warning: {why}; scored without speaker normalisation", file=sys.stderr)
-        stats = None if why else critic.reference(audio, "mixed")  # once per group, not once per file
-        for n in names:
-            out[n] = plain if why else {"kw": {"speaker_reference": stats}, "norm": "group", "group": label}
+            out.update({n: {"kw": {}, "norm": "none", "group": label, **({"reading": loaded[n][1]} if n in loaded else {})}
+                        for n in names})
+            continue
+        stats = critic.reference([a for a, _ in loaded.values()], "mixed")  # once per group, not once per file
+        out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
+                        **({"media": loaded[n][0]} if n in loaded else {})} for n in names})
     return out
 
 

@@ -209,17 +209,15 @@ class Studio:
         Where the generator can render a neutral take of the same content and a critic can normalise against
         a reference (speech: the same voice and words), the reference is made once and passed along, so the
         critics measure the emotion, not the voice. A critic with ``reads = "midi"`` gets the take's score."""
-        import inspect
-
         reference = None
         out = []
         for critic in critics:
             if getattr(critic, "reads", "media") == "midi":
                 out.append(lambda res, c=critic: c.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None)
-            elif hasattr(generator, "neutral_reference") and "speaker_reference" in inspect.signature(critic.score).parameters:
+            elif hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
                 if reference is None:
                     reference = [generator.neutral_reference(request)]
-                ref = critic.reference(reference) if hasattr(critic, "reference") else reference  # measured once
+                ref = critic.reference(reference)  # the voice's statistics, measured once for every round
                 out.append(lambda res, c=critic, r=ref: c.score(res.media, speaker_reference=r))
             else:
                 out.append(lambda res, c=critic: c.score(res.media))

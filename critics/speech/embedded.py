@@ -87,8 +87,6 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
 
     def __init__(self, config: EmbeddedSpeechConfig | None = None, **overrides: Any) -> None:
         self.config = configure(EmbeddedSpeechConfig, config, overrides, "speech/embedded")
-        if self.config.speaker_reference:
-            _require_praat()
         self._init_heads()
 
     def feature_names(self) -> list[str]:
@@ -148,9 +146,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
                                        RAVDESS_LABELS[int(np.argmax(out["ravdess"][j]))]))
             j += 1
         details = {
-            "normalisation": which,
-            "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
-            "p_high_arousal": float(sum(native[k] for k in ("happy", "angry", "fearful", "surprised", "disgust"))),
+            **self.head_details(out, native, meta, which),
             "speech_s": round(len(y) / SAMPLE_RATE, 3),
             "f0_median_hz": round(27.5 * 2 ** (feats["f0_p50"] / 12), 1) if feats["f0_p50"] > 0 else 0.0,
             "f0_range_st": round(feats["f0_range"], 2),

@@ -30,6 +30,7 @@ from critics.speech import RAVDESS_LABELS
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MIN_MIXED_REFERENCE = 8  #: clips needed for a per-speaker standard deviation worth dividing by
 REFERENCE_KINDS = ("neutral", "mixed")
+HIGH_AROUSAL = ("happy", "angry", "fearful", "surprised", "disgust")  #: RAVDESS labels with arousal > 0
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,14 @@ class SpeechHeadsCritic:
         if speaker_reference:
             return self.reference_features(speaker_reference, reference_kind), reference_kind
         return self._reference, None
+
+    @staticmethod
+    def head_details(out: dict[str, np.ndarray], native: dict[str, float], meta: dict, which: str) -> dict:
+        """What every speech reading reports beside its own measurements: the model used, the EmoDB-7 head
+        and the probability of a high-arousal RAVDESS label."""
+        return {"normalisation": which,
+                "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
+                "p_high_arousal": float(sum(native[k] for k in HIGH_AROUSAL))}
 
     def vad(self, out: dict[str, np.ndarray], i: int, meta: dict, which: str) -> tuple[float, float, float]:
         """Valence, arousal, dominance from the source that validated best per dimension (or the configured one)."""

@@ -47,7 +47,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from critics.music import QUADRANTS  # noqa: E402
-from critics.training.music import Clip, cue_probes, load_clips, probe_check, scores  # noqa: E402
+from critics.training.music import Clip, _module_hash, cue_probes, load_clips, probe_check, scores  # noqa: E402
 
 #: augmentation variants of a training clip: (name, transposition in semitones, tempo factor)
 VARIANTS = (("orig", 0, 1.0),) + tuple((f"t{k:+d}", k, 1.0) for k in (-3, -2, -1, 1, 2, 3)) + \
@@ -58,17 +58,10 @@ ONNX_NAME = "music_symbolic"
 def code_hash() -> str:
     """Hash of the feature code (its syntax tree without docstrings): a change to what it computes
     invalidates the cache, a change to its documentation does not."""
-    import ast
-
     import critics.music.symbolic_features as features
 
-    tree = ast.parse(Path(features.__file__).read_text())
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            body[0] = ast.Pass()
-    h = hashlib.sha256(ast.dump(tree).encode())
+    h = hashlib.sha256()
+    _module_hash(h, features)
     h.update(repr(VARIANTS).encode())
     return h.hexdigest()[:16]
 
@@ -319,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"best by grouped CV among models passing the probes: {best}")
 
     # 2-3. repeated grouped CV of the winner, calibration out of fold
-    reps, raw_ece, cal_ece, raw_nll, cal_nll, temps = {}, [], [], [], [], []
+    reps, raw_ece, cal_ece, raw_nll, cal_nll = {}, [], [], [], []
     confusion = np.zeros((4, 4), dtype=int)
     all_p, all_y = [], []
     for r in range(args.repeats):

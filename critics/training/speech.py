@@ -176,7 +176,7 @@ def speaker_z(X: np.ndarray, items: list[Item]) -> np.ndarray:
 #: counterpart and is left out of that head)
 EMODB_TO_RAV = {"anger": "angry", "disgust": "disgust", "fear": "fearful", "happiness": "happy",
                 "sadness": "sad", "neutral": "neutral"}
-HIGH_AROUSAL = ("happy", "angry", "fearful", "surprised", "disgust")  #: RAVDESS labels with arousal > 0
+from critics.speech.heads import HIGH_AROUSAL  # noqa: E402  (RAVDESS labels with arousal > 0, as the critics use them)
 
 
 @dataclass
@@ -359,6 +359,25 @@ def export_onnx(heads: LinearHeads, path: Path, n_features: int) -> None:
     onnx.save(model, str(path))
 
 
+def best_vad_sources(figures: dict[str, dict[str, float]]) -> dict[str, dict[str, str]]:
+    """Per condition and dimension, the VAD source (regression head, expected point of the native distribution,
+    or their mean) with the best out-of-fold CCC over both corpora (``figures``: condition -> metrics)."""
+    return {cond: {dim: max(("expectation", "head", "blend"), key=lambda s: f[f"all_ccc_{dim}_{s}"])
+                   for dim in ("valence", "arousal", "dominance")} for cond, f in figures.items()}
+
+
+def export_conditions(conditions: dict[str, np.ndarray], items: list[Item], chosen: dict[str, tuple[float, float]],
+                      files: dict[str, str], out: Path, seed: int = 0) -> None:
+    """Refit each condition's heads on all clips with its chosen (C, EmoDB weight), write them as ONNX and check
+    the graph against the numpy model."""
+    out.mkdir(parents=True, exist_ok=True)
+    for cond, Xc in conditions.items():
+        heads = fit_heads(Xc, items, *chosen[cond], seed)
+        export_onnx(heads, out / files[cond], Xc.shape[1])
+        err = _check_onnx(out / files[cond], heads, Xc[:50])
+        assert err < 1e-4, f"ONNX graph differs from the numpy model by {err}"
+
+
 def _check_onnx(path: Path, heads: LinearHeads, X: np.ndarray) -> float:
     """Largest difference between the ONNX graph and the numpy model on some rows (must be ~1e-6)."""
     import onnxruntime as ort
@@ -457,8 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
                          "configurations_meeting_targets": sum(r[0] == len(TARGETS) for r in results), **f}
     # VAD source per dimension: the regression head, the expected point of the native distribution, or
     # their mean, whichever has the best CCC over both corpora
-    vad_source = {cond: {dim: max(("expectation", "head", "blend"), key=lambda s: figures[cond][f"all_ccc_{dim}_{s}"])
-                         for dim in ("valence", "arousal", "dominance")} for cond in conditions}
+    vad_source = best_vad_sources({cond: figures[cond] for cond in conditions})
     for cond in conditions:
         for dim, src in vad_source[cond].items():
             figures[cond][f"all_ccc_{dim}"] = figures[cond][f"all_ccc_{dim}_{src}"]
@@ -471,15 +489,9 @@ def main(argv: list[str] | None = None) -> dict:
     figures["ablation"] = ablation(X, items, fold, chosen["population"], args.seed, log)
 
     # final models on all data
-    args.out.mkdir(parents=True, exist_ok=True)
     files = {"population": "speech_embedded.onnx", "speaker": "speech_embedded_speaker.onnx",
              "speaker_z": "speech_embedded_speaker_z.onnx"}
-    for cond, Xc in conditions.items():
-        C, w = chosen[cond]
-        heads = fit_heads(Xc, items, C, w, args.seed)
-        export_onnx(heads, args.out / files[cond], Xc.shape[1])
-        err = _check_onnx(args.out / files[cond], heads, Xc[:50])
-        assert err < 1e-4, f"ONNX graph differs from the numpy model by {err}"
+    export_conditions(conditions, items, chosen, files, args.out, args.seed)
     from critics.speech.features import feature_names
 
     meta = {

@@ -45,7 +45,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from critics.training.speech import (EMODB, RAVDESS, Item, _check_onnx, export_onnx,  # noqa: E402
+from critics.training.speech import (EMODB, RAVDESS, Item, best_vad_sources, export_conditions,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, selection_score, speaker_shift,
                                      speaker_z)
 
@@ -289,15 +289,8 @@ def main(argv: list[str] | None = None) -> dict:
         log(f"[{cond}] nested: RAVDESS UAR {honest['ravdess_uar']:.3f}, binary arousal "
             f"{honest['ravdess_arousal_binary_accuracy']:.3f}, EmoDB UAR {honest.get('emodb_uar', 0):.3f}; shipped C={best[0]}, "
             f"EmoDB weight {best[1]}")
-    vad_source = {cond: {dim: max(("expectation", "head", "blend"),
-                                  key=lambda s: figures[cond]["nested"][f"all_ccc_{dim}_{s}"])
-                         for dim in ("valence", "arousal", "dominance")} for cond in conditions}
-    args.out.mkdir(parents=True, exist_ok=True)
-    for cond, Xc in conditions.items():
-        heads = fit_heads(Xc, all_items, *chosen[cond], args.seed)
-        export_onnx(heads, args.out / FILES[cond], Xc.shape[1])
-        err = _check_onnx(args.out / FILES[cond], heads, Xc[:50])
-        assert err < 1e-4, f"ONNX graph differs from the numpy model by {err}"
+    vad_source = best_vad_sources({cond: figures[cond]["nested"] for cond in conditions})
+    export_conditions(conditions, all_items, chosen, FILES, args.out, args.seed)
     meta = {
         "format": 1,
         "what": "speech emotion heads over the layer-2 states of Resemblyzer's GE2E speaker encoder (critics.speech.encoder)",
