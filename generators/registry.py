@@ -14,15 +14,17 @@ GENERATORS: dict[str, str] = {
     "music/composer": "generators.music.composer:ComposerMusic",
     "music/musicgen": "generators.music.musicgen:MusicGenMusic",
     "music/audiocraft": "generators.music.audiocraft_backend:AudiocraftMusic",
+    "face/animator": "generators.face.animator:FaceAnimator",
 }
 
 #: extra that provides each backend's dependencies, for error messages
 EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "music/musicgen": "neural"}
 
 #: what ``auto`` tries, in order: the first whose module imports wins
-AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival"), "music": ("musicgen", "composer")}
+AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival"), "music": ("musicgen", "composer"),
+                                          "face": ("animator",)}
 
-DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer"}
+DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer", "face": "animator"}
 
 MODALITIES = ("speech", "music", "face", "image")
 

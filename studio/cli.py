@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prompt")
     g.add_argument("--backend", default="auto")
     g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), or a path to a Piper .onnx voice")
+    g.add_argument("--portrait", metavar="IMG", help="face: the portrait to animate (default: the astronaut)")
+    g.add_argument("--audio", metavar="A.wav", help="face: lip-sync this recording instead of speaking --text")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--loop", type=int, default=0, help="closed-loop correction rounds")
     g.add_argument("--duration", type=float)

@@ -5,10 +5,14 @@ import argparse
 import json
 from pathlib import Path
 
+from studio.cli import UserError
+
 
 def save_media(path: Path, media) -> Path:
-    from conditioning.media import Audio, Image, MediaError, save_audio, save_image
+    from conditioning.media import Audio, Image, MediaError, Video, save_audio, save_image, save_video
 
+    if isinstance(media, Video):
+        return save_video(path, media)
     if isinstance(media, Audio):
         return save_audio(path, media)
     if isinstance(media, Image):
@@ -16,10 +20,31 @@ def save_media(path: Path, media) -> Path:
     raise MediaError(f"{path}: cannot save {type(media).__name__} media yet")
 
 
+def face_options(args: argparse.Namespace) -> dict:
+    """The face's portrait and (a user's) speech audio, checked before any work starts."""
+    from conditioning.media import load_audio
+
+    if not (args.text or args.audio or args.duration):
+        raise UserError("generate face needs --text \"...\" (the studio speaks it) or --audio A.wav "
+                        "(a recording to lip-sync), or --duration S for a silent clip")
+    if args.text and args.audio:
+        raise UserError("give --text or --audio, not both")
+    out = {}
+    if args.portrait:
+        out["portrait"] = args.portrait
+    if args.audio:
+        out["audio"] = load_audio(args.audio)
+    return out
+
+
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
-    options = {"voice": args.voice} if getattr(args, "voice", None) else None
+    options = {"voice": args.voice} if getattr(args, "voice", None) else {}
+    if args.modality == "face":
+        options.update(face_options(args))
+    elif getattr(args, "portrait", None) or getattr(args, "audio", None):
+        raise UserError("--portrait and --audio are options of 'generate face'")
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options)
     out = save_media(Path(args.out), result.media)

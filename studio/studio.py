@@ -102,6 +102,7 @@ class StudioResult:
     best: Round
     rounds: tuple[Round, ...]
     timings: Mapping[str, float] = field(default_factory=dict)
+    speech: "StudioResult | None" = None  #: a talking face's voice, made and judged by the studio
 
     @property
     def media(self):
@@ -117,7 +118,8 @@ class StudioResult:
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {"model": res.provenance.model, "licence": res.provenance.licence,
                                "seed": res.provenance.seed},
-                "timings": {k: round(v, 4) for k, v in self.timings.items()}}
+                "timings": {k: round(v, 4) for k, v in self.timings.items()},
+                **({"speech": {k: v for k, v in self.speech.to_json().items() if k != "rounds"}} if self.speech else {})}
 
 
 class Studio:
@@ -195,11 +197,42 @@ class Studio:
 
         ``judges`` names the critics (default: the modality's two judges); ``critic`` is one judge alone."""
         target = Emotion.parse(emotion)
-        request = GenerationRequest(target, trajectory, text, prompt, seed, duration_s, dict(options or {}))
         generator = self.generator(modality, backend)
+        options = dict(options or {})
+        speech = None
+        if modality == "face":
+            speech, options = self.voice_for_face(target, trajectory, text, options, seed)
+        request = GenerationRequest(target, trajectory, None if speech else text, prompt, seed, duration_s, options)
         names = list(judges or ()) + ([critic] if critic else [])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
-        return self.run_loop(generator, critics, request, loop)
+        result = self.run_loop(generator, critics, request, loop)
+        return replace(result, speech=speech) if speech is not None else result
+
+    def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,
+                       options: Mapping[str, Any], seed: int) -> "tuple[StudioResult | None, dict]":
+        """The speech a talking face says, made here so a face backend never calls a speech backend: the same
+        emotion (or trajectory) and seed, scored by the speech judges; its audio and phoneme timings become
+        the face's options. ``options["audio"]`` (a path or `Audio`, the user's recording) is used as it is;
+        ``voice`` and ``speech_backend`` choose the speaker."""
+        from conditioning.media import Audio, load_audio
+
+        opts = dict(options)
+        voice, speech_backend = opts.pop("voice", None), opts.pop("speech_backend", None)
+        audio = opts.get("audio")
+        if audio is not None:
+            if not isinstance(audio, Audio):
+                opts["audio"] = load_audio(audio)
+            return None, opts
+        if not text or not text.strip():
+            return None, opts  # a silent clip (the backend says how long)
+        speech = self.generate("speech", target, backend=speech_backend, text=text, trajectory=trajectory, seed=seed,
+                               options={"voice": voice} if voice else None)
+        res = speech.best.result
+        opts.update(audio=res.media, phonemes=list(res.extras.get("phonemes") or []),
+                    speech={"backend": res.provenance.backend, "model": res.provenance.model,
+                            "licence": res.provenance.licence, "fidelity": speech.best.fidelity,
+                            "recognised": speech.best.agrees})
+        return speech, opts
 
     @staticmethod
     def _scorers(generator, critics: Sequence[Any], request: GenerationRequest) -> list:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from conditioning.native import quiet_stderr
+
 # ---------------------------------------------------------------------------------------- mesh indices
 # MediaPipe face-mesh topology (canonical_face_model_uv_visualization.png in the MediaPipe repository).
 # "right"/"left" are the subject's: the subject's right eye appears on the image's left.
@@ -126,7 +128,7 @@ class FaceFinder:
         if min(h, w) < self.min_side:
             scale = self.min_side / min(h, w)
             rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
-        with self._lock:
+        with self._lock, quiet_stderr():  # MediaPipe's native log lines would go to the terminal
             faces = [_face_from_mesh(lm) for lm in self._mesh_on(rgb)]
             if not faces:
                 faces = self._detect_then_mesh(rgb)

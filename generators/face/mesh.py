@@ -1,0 +1,145 @@
+"""The portrait's face mesh and the face-centred frame every displacement is written in.
+
+Why the 478-point MediaPipe mesh (Kartynnik et al. 2019, refined eyes and lips, Apache-2.0): mediapipe 0.10.21
+ships it inside the wheel, so it runs offline, and it is dense where expressions happen (lips, lids, brows).
+The generator fits it once per portrait; every frame is then a displacement of those 478 points.
+
+`FaceFrame`: origin between the eye centres, x along the eyes (towards the subject's left, image right for an
+upright face), y down the face, unit = the inter-ocular distance (IOD). Action units and visemes are written
+in this frame, so they apply to any face size and roll.
+
+Index sets are MediaPipe's mesh topology (the TF.js ``MESH_ANNOTATIONS``); "right"/"left" are the subject's.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from generators.base import GenerationError
+
+LIPS_UPPER_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+LIPS_LOWER_OUTER = (146, 91, 181, 84, 17, 314, 405, 321, 375)
+LIPS_UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+LIPS_LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318, 324)
+#: the rings between the outer and inner lip contours (upper, lower), same order as the contours
+LIPS_UPPER_MID = (76, 184, 74, 73, 72, 11, 302, 303, 304, 408, 306, 62, 183, 42, 41, 38, 12, 268, 271, 272, 407, 292)
+LIPS_LOWER_MID = (77, 90, 180, 85, 16, 315, 404, 320, 307, 96, 89, 179, 86, 15, 316, 403, 319, 325)
+MOUTH_CORNERS = (61, 291, 78, 308, 76, 306, 62, 292)
+RIGHT_EYE_UPPER = (246, 161, 160, 159, 158, 157, 173)
+RIGHT_EYE_LOWER = (7, 163, 144, 145, 153, 154, 155)
+LEFT_EYE_UPPER = (466, 388, 387, 386, 385, 384, 398)
+LEFT_EYE_LOWER = (249, 390, 373, 374, 380, 381, 382)
+RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (263, 362)
+RIGHT_IRIS, LEFT_IRIS = tuple(range(468, 473)), tuple(range(473, 478))
+RIGHT_BROW = (70, 63, 105, 66, 107, 46, 53, 52, 65, 55)  #: outer -> inner, upper then lower contour
+LEFT_BROW = (300, 293, 334, 296, 336, 276, 283, 282, 295, 285)
+NOSE_WINGS = (129, 358, 64, 294, 98, 327, 48, 278, 49, 279, 102, 331)
+CHEEKS = (205, 425, 50, 280, 117, 346, 118, 347, 101, 330, 36, 266)
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
+             176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+CHIN, NOSE_TIP = 152, 1
+
+MIN_IOD_PX = 24.0  #: a face whose eyes are closer than this (in pixels) is too small to animate legibly
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """Face-centred coordinates: ``to_face`` maps image pixels into it, ``vectors_to_image`` maps displacements
+    back (rotation and scale only)."""
+
+    origin: np.ndarray  #: (2,) px, between the eye centres
+    axes: np.ndarray  #: (2, 2) rows: unit x (along the eyes) and unit y (down the face), in image px
+    iod: float  #: inter-ocular distance in px
+
+    @classmethod
+    def of(cls, landmarks: np.ndarray) -> "FaceFrame":
+        lm = landmarks[:, :2]
+        right = lm[list(RIGHT_EYE_CORNERS)].mean(0)
+        left = lm[list(LEFT_EYE_CORNERS)].mean(0)
+        v = left - right
+        iod = float(np.hypot(*v))
+        ex = v / max(iod, 1e-9)
+        ey = np.array([-ex[1], ex[0]])  # 90 degrees clockwise in image coordinates (y down): down the face
+        return cls((right + left) / 2, np.stack([ex, ey]), iod)
+
+    def to_face(self, points: np.ndarray) -> np.ndarray:
+        return (np.asarray(points)[..., :2] - self.origin) @ self.axes.T / self.iod
+
+    def vectors_to_image(self, vectors: np.ndarray) -> np.ndarray:
+        return np.asarray(vectors) @ self.axes * self.iod
+
+
+@dataclass(frozen=True)
+class Portrait:
+    """A portrait with its fitted mesh: the still every frame is warped from."""
+
+    pixels: np.ndarray = field(repr=False)  #: uint8 (H, W, 3)
+    landmarks: np.ndarray = field(repr=False)  #: (478, 2) px
+    frame: FaceFrame
+    faces: int = 1  #: faces the mesh found (the largest is animated)
+    source: str = "astronaut"
+
+    @property
+    def face_points(self) -> np.ndarray:
+        """The mesh in face units (478, 2)."""
+        return self.frame.to_face(self.landmarks)
+
+
+def default_portrait() -> np.ndarray:
+    """``skimage.data.astronaut()``: Eileen Collins, NASA, public domain (ships with scikit-image)."""
+    from skimage import data
+
+    return data.astronaut()
+
+
+class MeshFitter:
+    """MediaPipe's face mesh, created once and reused (graphs are not thread-safe: a lock serialises calls)."""
+
+    def __init__(self, max_faces: int = 4):
+        self.max_faces = max_faces
+        self._lock = threading.Lock()
+        self._mesh = None
+
+    def fit(self, pixels: np.ndarray, what: str = "the portrait", source: str = "portrait") -> Portrait:
+        """The largest face's mesh, or a `GenerationError` that says what is wrong with the image."""
+        from conditioning.native import quiet_stderr
+
+        rgb = np.ascontiguousarray(np.asarray(pixels, dtype=np.uint8)[:, :, :3])
+        h, w = rgb.shape[:2]
+        if min(h, w) < 128:
+            raise GenerationError(f"{what} is {w}x{h} px: too small to animate; give at least 128x128 px "
+                                  f"with the face at least {MIN_IOD_PX:.0f} px between the eyes")
+        with self._lock, quiet_stderr():
+            if self._mesh is None:
+                import mediapipe as mp
+
+                self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
+                                                             refine_landmarks=True, min_detection_confidence=0.5)
+            res = self._mesh.process(rgb)
+        meshes = [np.array([(p.x * w, p.y * h) for p in f.landmark]) for f in res.multi_face_landmarks or []]
+        if not meshes:
+            raise GenerationError(f"no face found in {what}; give a photo with one clear, frontal face "
+                                  "(eyes and mouth visible)")
+        area = lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1])  # noqa: E731
+        lm = max(meshes, key=area)
+        frame = FaceFrame.of(lm)
+        if frame.iod < MIN_IOD_PX:
+            raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
+                                  f"{MIN_IOD_PX:.0f} needed): crop closer or give a larger image")
+        return Portrait(rgb, lm, frame, len(meshes), source)
+
+
+def mesh_edges() -> np.ndarray:
+    """(E, 2) point pairs of MediaPipe's face tessellation; the mouth and eyes are holes in it, so the lips
+    can part without dragging each other."""
+    global _EDGES
+    if _EDGES is None:
+        from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
+
+        _EDGES = np.array(sorted(FACEMESH_TESSELATION), dtype=np.int64)
+    return _EDGES
+
+
+_EDGES: np.ndarray | None = None  # the topology is a constant of the mesh model, read once

@@ -1,0 +1,140 @@
+"""Rendering a frame: a piecewise-affine warp of the portrait over its triangulated mesh, and a mouth interior.
+
+Why piecewise affine: every mesh triangle moves as one affine patch, so the skin's texture is carried along
+with the landmarks (the classic AAM / morphing warp). The mesh's 478 points are joined by a ring of fixed
+points around the face (the face oval pushed out by `RING_SCALE`) and the corners of the working region, all
+Delaunay-triangulated once per portrait. Points on the ring never move, so the displacement fades linearly to
+zero between the face's edge and the ring: hair and background stay still and nothing tears at the border.
+
+Per portrait (`Warper.__init__`): the triangulation and, for every pixel of the working region, its triangle's
+three vertices and barycentric weights (the precomputed maps). Per frame (`Warper.render`): the pixels'
+displacements are one weighted sum of the vertices' displacements; the backward map of the warp is the
+displacement inverted by two fixed-point steps (exact for the smooth, small displacements of a face); then one
+``cv2.remap``. Where the jaw opens past the portrait's own opening, a mouth interior (dark cavity, upper and
+lower teeth, tongue) is drawn inside the warped inner-lip contour and feathered into it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import mesh as M
+
+RING_SCALE = 1.35  #: the fixed ring's distance from the face centre, relative to the face oval's
+RING_POINTS = 40
+
+
+class Warper:
+    def __init__(self, portrait: M.Portrait, rest_px: np.ndarray | None = None):
+        """``rest_px``: the displacement of the face at rest (the portrait's smile relaxed, its lips closed),
+        from which the mouth's opening is measured."""
+        from scipy.spatial import Delaunay
+
+        self.portrait = portrait
+        lm = portrait.landmarks
+        h, w = portrait.pixels.shape[:2]
+        oval = lm[list(M.FACE_OVAL)]
+        centre = oval.mean(0)
+        # the ring: an ellipse around the face oval (its principal radii, scaled), in the face frame
+        fx = portrait.frame.to_face(oval) - portrait.frame.to_face(centre[None])[0]
+        rx, ry = np.abs(fx[:, 0]).max() * RING_SCALE, np.abs(fx[:, 1]).max() * RING_SCALE
+        ang = np.linspace(0, 2 * np.pi, RING_POINTS, endpoint=False)
+        ring_face = np.stack([rx * np.cos(ang), ry * np.sin(ang)], 1)
+        ring = centre + portrait.frame.vectors_to_image(ring_face)
+        x0, y0 = np.floor(ring.min(0)).astype(int) - 2
+        x1, y1 = np.ceil(ring.max(0)).astype(int) + 2
+        self.box = (max(x0, 0), max(y0, 0), min(x1, w), min(y1, h))  #: working region x0, y0, x1, y1
+        bx0, by0, bx1, by1 = self.box
+        corners = np.array([[bx0, by0], [bx1, by0], [bx0, by1], [bx1, by1],
+                            [(bx0 + bx1) / 2, by0], [(bx0 + bx1) / 2, by1], [bx0, (by0 + by1) / 2], [bx1, (by0 + by1) / 2]],
+                           dtype=np.float64)
+        self.points = np.concatenate([lm[:, :2], ring, corners])  # (478 + ring + 8, 2) control points
+        self.n_mesh = len(lm)
+        tri = Delaunay(self.points)
+        gx, gy = np.meshgrid(np.arange(bx0, bx1, dtype=np.float64), np.arange(by0, by1, dtype=np.float64))
+        q = np.stack([gx.ravel(), gy.ravel()], 1)
+        simplex = tri.find_simplex(q)
+        simplex = np.where(simplex < 0, 0, simplex)  # outside every triangle (edge pixels): vertex weights 0
+        t = tri.transform[simplex]  # (n, 3, 2)
+        b = np.einsum("nij,nj->ni", t[:, :2], q - t[:, 2])
+        bary = np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1)
+        self.shape = gy.shape
+        self.vertices = tri.simplices[simplex].reshape(*self.shape, 3)  # (h, w, 3) control-point indices
+        self.weights = np.clip(bary, 0, 1).reshape(*self.shape, 3).astype(np.float32)
+        self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2)
+        self.portrait_gap = self._gap(lm[:, :2])
+        self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
+
+    def _gap(self, lm: np.ndarray) -> float:
+        """Inner-lip opening at the centre (13-14), in face units."""
+        return float(np.hypot(*(lm[14] - lm[13])) / self.portrait.frame.iod)
+
+    def render(self, displacement_px: np.ndarray) -> np.ndarray:
+        """The portrait with the mesh moved by ``displacement_px`` (478, 2) pixels: a new (H, W, 3) frame."""
+        import cv2
+
+        d_all = np.zeros((len(self.points), 2), dtype=np.float32)
+        d_all[: self.n_mesh] = displacement_px
+        dv = d_all[self.vertices]  # (h, w, 3, 2)
+        d = (dv * self.weights[..., None]).sum(2)  # forward displacement at each source pixel, (h, w, 2)
+        bx0, by0, bx1, by1 = self.box
+        src = self.grid - d
+        for _ in range(2):  # invert the warp: source = output - d(source)
+            d_at = cv2.remap(d, src[..., 0] - bx0, src[..., 1] - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            src = self.grid - d_at
+        out = self.portrait.pixels.copy()
+        out[by0:by1, bx0:bx1] = cv2.remap(self.portrait.pixels, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_REFLECT)
+        moved = self.portrait.landmarks[:, :2] + displacement_px
+        self._mouth(out, moved)
+        return out
+
+    def _mouth(self, img: np.ndarray, lm: np.ndarray) -> None:
+        """Draw the mouth's interior where the lips have parted beyond the portrait's own opening."""
+        import cv2
+
+        iod = self.portrait.frame.iod
+        gap = self._gap(lm)
+        # a portrait showing its teeth has its own interior squeezed between the lips at rest: always redraw it
+        # (a closed-lip seam when shut); otherwise fade the interior in as the lips part
+        alpha = 1.0 if self.portrait_gap > 0.03 else float(np.clip((gap - self.mouth_gap0 - 0.01) / 0.04, 0.0, 1.0))
+        if alpha <= 0:
+            return
+        upper = lm[list(M.LIPS_UPPER_INNER)]
+        lower = lm[list(M.LIPS_LOWER_INNER)][::-1]
+        poly = np.concatenate([upper, lower])
+        x0, y0 = np.floor(poly.min(0)).astype(int) - 3
+        x1, y1 = np.ceil(poly.max(0)).astype(int) + 4
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, img.shape[1]), min(y1, img.shape[0])
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return
+        ss = 4  # supersampled mask for smooth edges
+        local = ((poly - (x0, y0)) * ss).astype(np.int32)
+        mask = np.zeros(((y1 - y0) * ss, (x1 - x0) * ss), np.uint8)
+        cv2.fillPoly(mask, [local], 255, lineType=cv2.LINE_AA)
+        mask = cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, iod * 0.008))
+        # interior layers, drawn in face-frame distances below the upper lip and above the lower lip
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+        top = np.interp(xx, upper[:, 0], upper[:, 1])
+        order = np.argsort(lower[:, 0])
+        bottom = np.interp(xx, lower[order, 0], lower[order, 1])
+        depth = (yy - top) / iod  # below the upper inner lip, face units
+        height = (bottom - yy) / iod  # above the lower inner lip
+        cx = (upper[0, 0] + upper[-1, 0]) / 2
+        half = max(abs(upper[-1, 0] - upper[0, 0]) / 2, 1.0)
+        across = np.clip(np.abs(xx - cx) / half, 0, 1)
+        cavity = np.array([62, 22, 24], np.float64) * (1 - 0.55 * across[..., None])
+        layer = cavity.copy()
+        tongue = np.clip(1 - height / 0.05, 0, 1) * np.clip((gap - 0.1) / 0.1, 0, 1) * (1 - across**2)
+        layer = layer * (1 - tongue[..., None]) + np.array([150, 70, 72]) * tongue[..., None]
+        teeth_shade = (1 - 0.5 * across**2)[..., None]
+        upper_teeth = np.clip(1 - (depth - 0.085) / 0.02, 0, 1) * (depth > -0.02)
+        lower_teeth = np.clip(1 - (height - 0.045) / 0.02, 0, 1) * np.clip((gap - 0.14) / 0.06, 0, 1)
+        for t, edge in ((upper_teeth, depth), (lower_teeth, height)):
+            grad = np.clip(1.0 - 1.5 * np.clip(edge, 0, None), 0.82, 1.0)[..., None]  # darker towards the cavity
+            col = np.array([236, 228, 210], np.float64) * teeth_shade * grad
+            layer = layer * (1 - t[..., None]) + col * t[..., None]
+        a = (mask * alpha)[..., None]
+        region = img[y0:y1, x0:x1].astype(np.float64)
+        img[y0:y1, x0:x1] = np.clip(region * (1 - a) + layer * a, 0, 255).astype(np.uint8)
