@@ -14,8 +14,7 @@ EXIT_USER = 2
 EXIT_UNAVAILABLE = 1
 
 
-class UserError(Exception):
-    """Raised by sub-commands for bad arguments; printed as one line, exit 2."""
+from studio.errors import UserError  # noqa: E402  (one class, however the CLI was started)
 
 
 def _print_json(obj) -> None:

@@ -28,7 +28,7 @@ def critique_files(args: argparse.Namespace) -> int:
     from critics.base import CriticError
     from studio.studio import Studio
 
-    from studio.cli import UserError
+    from studio.errors import UserError
 
     inline = getattr(args, "text", None)
     if inline is not None and args.modality != "text":
@@ -101,7 +101,7 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
     from conditioning.media import MediaError
     from critics.base import CriticError
 
-    from studio.cli import UserError
+    from studio.errors import UserError
 
     try:
         rx = re.compile(pattern)

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from studio.cli import UserError
+from studio.errors import UserError
 
 
 def save_media(path: Path, media) -> Path:

@@ -46,7 +46,7 @@ part; accuracy on the held-out part is in critics/cards/face-geometric.md. The A
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -248,21 +248,35 @@ class GeometricFaceCritic:
                               "give a larger, frontal view of the face")
         return faces[0].landmarks, len(faces)
 
-    def measure_image(self, pixels: np.ndarray, what: str = "the image") -> tuple[dict[str, float], dict[str, float], int]:
-        """(measures, AU intensities, number of faces) for the largest face of one image."""
+    def measure_image(self, pixels: np.ndarray, what: str = "the image",
+                      reference: Mapping[str, float] | None = None) -> tuple[dict[str, float], dict[str, float], int]:
+        """(measures, AU intensities, number of faces) for the largest face of one image, against ``reference``
+        (a neutral face's measures; default: the configured one, else the population)."""
         lm, n = self.landmarks(pixels, what)
         m = measure(lm)
-        return m, au_intensities(m, self._reference), n
+        return m, au_intensities(m, self._reference if reference is None else reference), n
 
-    def score(self, media: Any, *, aligned: bool | None = None) -> Reading:
-        """Measure AUs on the (largest) face of an image, or per frame of a video."""
+    def reference(self, faces: Sequence[Any]) -> dict[str, float]:
+        """The same person's neutral measures: the median over neutral images or frames of that face. What
+        ``score(..., speaker_reference=)`` measures against; the studio's loop passes a talking face's rest
+        frame, so a portrait's own features (thin lips, wide eyes) are not read as expressions."""
+        rows = [self._reference_from(f) for f in faces]
+        if not rows:
+            raise CriticError("a neutral reference needs at least one image of the same face")
+        return {k: float(np.median([r[k] for r in rows])) for k in MEASURES}
+
+    def score(self, media: Any, *, aligned: bool | None = None,
+              speaker_reference: Mapping[str, float] | None = None) -> Reading:
+        """Measure AUs on the (largest) face of an image, or per frame of a video; ``speaker_reference``: the
+        same person's neutral measures (`reference`)."""
         if aligned:
             raise CriticError("the geometric face critic needs a face mesh and cannot take aligned crops; "
                               "use the classifier critic for --aligned inputs")
         frames, fps, what = as_frames(media)
-        reference = "same person" if self._reference is not None else "population (FER2013 neutral medians)"
+        ref = speaker_reference if speaker_reference is not None else self._reference
+        reference = "same person" if ref is not None else "population (FER2013 neutral medians)"
         if fps is None:
-            m, au, n = self.measure_image(frames[0], what)
+            m, au, n = self.measure_image(frames[0], what, ref)
             native = emotion_scores(au, self.config.beta, self.config.tau)
             details: dict[str, Any] = {"au": _r(au), "measures": _r(m), "reference": reference, "faces": n}
             if n > 1:
@@ -270,7 +284,7 @@ class GeometricFaceCritic:
             return Reading.from_native(f"face/{self.name}", native, "fer2013", details=details)
 
         def measure(frame, description):
-            _, au, n = self.measure_image(frame, description)
+            _, au, n = self.measure_image(frame, description, ref)
             return au, n
 
         scored, counts = scan_frames(frames, self.config.every, what, measure)

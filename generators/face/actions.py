@@ -25,8 +25,8 @@ from . import mesh as M
 
 #: EMFACS prototypes: emotion -> {action: intensity at full expression}. ``jaw`` is AU26/27.
 PROTOTYPES: dict[str, dict[str, float]] = {
-    "joy": {"AU6": 0.8, "AU12": 1.0, "jaw": 0.12},
-    "sadness": {"AU1": 1.0, "AU4": 0.6, "AU15": 1.0, "AU41": 0.6, "AU17": 0.4},
+    "joy": {"AU6": 1.0, "AU12": 1.0, "AU10": 0.3, "jaw": 0.15},
+    "sadness": {"AU1": 1.0, "AU4": 0.7, "AU15": 1.0, "AU41": 0.6, "AU17": 0.6},
     "anger": {"AU4": 1.0, "AU5": 0.7, "AU7": 0.8, "AU23": 1.0, "AU10": 0.3},
     "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "jaw": 0.9},
     "fear": {"AU1": 1.0, "AU2": 0.7, "AU4": 0.7, "AU5": 1.0, "AU7": 0.4, "AU20": 1.0, "jaw": 0.45},
@@ -35,7 +35,7 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "neutral": {},
 }
 #: neutral faces' mouth geometry (IOD units; medians over FER2013 neutral faces, see `Rig.relax`)
-NEUTRAL = {"corner_raise": 0.007, "mouth_width": 0.756, "lip_gap": 0.012}
+NEUTRAL = {"corner_raise": 0.007, "mouth_width": 0.756, "lip_gap": 0.012, "cheek": 0.642, "lower_lid": 0.056}
 MOUTH_CORNERS = (61, 291, 78, 308, 76, 306, 62, 292)
 ACTIONS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU12R", "AU14R", "AU15", "AU16",
            "AU17", "AU20", "AU23", "AU41", "jaw", "spread", "round", "press", "tuck", "blink_r", "blink_l",
@@ -113,7 +113,7 @@ class Rig:
         eyes = set(M.RIGHT_EYE_UPPER + M.RIGHT_EYE_LOWER + M.LEFT_EYE_UPPER + M.LEFT_EYE_LOWER
                    + M.RIGHT_EYE_CORNERS + M.LEFT_EYE_CORNERS + M.RIGHT_IRIS + M.LEFT_IRIS)
         not_eye = np.array([i not in eyes for i in range(n)], dtype=float)[:, None]
-        above_eyes = _ramp(-y, 0.12, 0.24)[:, None] * not_eye  # brows and forehead
+        above_eyes = self._above_lids()[:, None] * not_eye  # brows and forehead
         below_nose = _ramp(y, 0.5, 0.95)[:, None]  # lips, mouth region, chin
         centre_x = p[[M.NOSE_TIP, M.CHIN], 0].mean()
         side = self._side = np.sign(x - centre_x)  # -1 subject's right (image left), +1 left
@@ -145,8 +145,11 @@ class Rig:
         f["AU41"] = lids(0.03, 0.0)
         f["AU7"] = lids(0.01, -0.038)
         cheeks = {i: (0.0, -0.09) for i in M.CHEEKS}
-        f["AU6"] = _spread(p, cheeks, 0.18) * not_eye * _ramp(y, 0.05, 0.2)[:, None] + lids(0.0, -0.018)
-        wings = {i: (0.0, -0.1) for i in M.NOSE_WINGS}
+        self._fields_cheeks = _spread(p, cheeks, 0.18) * not_eye * _ramp(y, 0.05, 0.2)[:, None]
+        f["AU6"] = self._fields_cheeks + lids(0.0, -0.018)
+        wing_c = [p[[129, 64, 98, 48]].mean(0), p[[358, 294, 327, 278]].mean(0)]
+        wings = {int(i): (0.0, -0.1) for c in wing_c for i in np.flatnonzero(
+            (np.abs(x - c[0]) < 0.14) & (np.abs(y - c[1]) < 0.1) & (np.abs(x - c[0]) < np.abs(x - centre_x) + 0.05))}
         f["AU9"] = (_spread(p, wings, 0.12) * not_eye * (1 - _ramp(y, 0.9, 1.0))[:, None]
                     + brows(-0.03, -0.015, 0.0, inward=0.02))
         upper_lip = {i: (0.0, -0.06 * (1 - 0.6 * abs(p[i, 0] - centre_x) / 0.6))
@@ -180,6 +183,19 @@ class Rig:
         gaze[list(M.RIGHT_IRIS + M.LEFT_IRIS), 1] = 0.035
         f["gaze_y"] = gaze
 
+    def _above_lids(self) -> np.ndarray:
+        """1 for points well above the upper eyelids (brows, forehead), 0 on and below the lids: the brows'
+        fields must not drag the lids (faces differ in how close the brows sit to the eyes)."""
+        p = self.points
+        lid = np.full(len(p), np.inf)
+        for upper in (M.RIGHT_EYE_UPPER, M.LEFT_EYE_UPPER):
+            q = p[list(upper)]
+            q = q[np.argsort(q[:, 0])]
+            near = np.abs(p[:, 0] - q[:, 0].mean()) < 0.5
+            lid = np.where(near, np.interp(p[:, 0], q[:, 0], q[:, 1]), lid)
+        lid = np.where(np.isinf(lid), p[list(M.RIGHT_EYE_UPPER + M.LEFT_EYE_UPPER), 1].min(), lid)
+        return _ramp(lid - p[:, 1], 0.03, 0.09)
+
     def _corner_pull(self, out: float, up: float, sigma: float = 0.2, only: float | None = None) -> np.ndarray:
         """The lip corners moved ``out`` (away from the midline) and ``up``; the lips, the skin around the mouth
         and the chin follow smoothly (`_harmonic`), the nose and upper face stay. ``sigma`` (face units) sets
@@ -200,10 +216,12 @@ class Rig:
 
     def relax(self) -> np.ndarray:
         """The displacement that brings the portrait's own expression to rest: a smile's raised, widened lip
-        corners back to the level and width of neutral faces, parted lips closed. Portraits are mostly smiling
+        corners back to the level and width of neutral faces, its raised cheeks and lower lids down, parted
+        lips closed. Portraits are mostly smiling
         photos; an emotion drawn on top of a smile reads as happy whatever it is. Reference figures: medians
         of the same mesh's measures over FER2013's neutral faces (critics/cards/face-geometric.md), in IOD
-        units: corner height above the mouth's centre 0.007, mouth width 0.756, inner-lip gap 0.012."""
+        units: corner height above the mouth's centre 0.007, mouth width 0.756, inner-lip gap 0.012, cheeks (205,
+        425) 0.642 and lower lids 0.056 below the eye line."""
         p = self.points
         centre_y = (p[13, 1] + p[14, 1]) / 2
         corner_raise = centre_y - (p[61, 1] + p[291, 1]) / 2
@@ -213,6 +231,10 @@ class Rig:
         d = self._corner_pull(-wider / 4, -excess)
         if p[14, 1] - p[13, 1] > NEUTRAL["lip_gap"] + 0.01:
             d = d + self.fields["press"]
+        if excess > 0.02:  # a Duchenne smile also raises the cheeks and lower lids (AU6): let them down
+            cheek = NEUTRAL["cheek"] - float(np.mean(p[[205, 425], 1]))
+            lids = NEUTRAL["lower_lid"] - float(np.mean(p[[145, 374], 1]))
+            d = d - np.clip(cheek / 0.09, 0, 1) * self._fields_cheeks + np.clip(lids / 0.038, 0, 1) * self.fields["AU7"] * -1
         return d
 
     def _mouth_line(self) -> tuple[np.ndarray, np.ndarray]:

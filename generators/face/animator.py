@@ -52,6 +52,7 @@ class AnimatorConfig:
     silent_duration_s: float = 3.0  #: a clip without speech lasts this long unless duration_s says otherwise
     head_motion: float = 1.0  #: scale of the head's sway (0: still)
     blink_rate_per_min: float = 17.0  #: at neutral arousal (Bentivoglio et al. 1997: 17 +- 8 at rest)
+    expressiveness: float = 1.0  #: scales every expression action unit (1: posed apex displacements at intensity 1)
     relax: bool = True  #: bring the portrait's own smile / open mouth to rest before adding the emotion
 
 
@@ -128,6 +129,8 @@ class FaceAnimator:
         n = max(1, int(round(duration * fps)))
         if opts.get("phonemes"):
             mouth, source = V.from_phonemes(opts["phonemes"], n, fps), "phonemes"
+            if audio is not None:  # louder syllables open the jaw wider (jaw opening tracks vocal effort)
+                mouth = V.with_loudness(mouth, audio.mono().samples, audio.rate, fps)
         elif audio is not None:
             mouth, source = V.from_audio(audio.mono().samples, audio.rate, n, fps), "audio"
         else:
@@ -178,7 +181,7 @@ class FaceAnimator:
             emo = request.emotion_at(k / fps)
             key = (tuple(sorted(emo.mix.items())), round(emo.intensity, 3))
             if key not in cache:
-                au = A.expression(emo.mix, emo.intensity)
+                au = {k: v * self.config.expressiveness for k, v in A.expression(emo.mix, emo.intensity).items()}
                 for name, off in offsets.items():
                     au[name] = float(np.clip(au.get(name, 0.0) + off, 0.0, 1.5))
                 cache[key] = au
@@ -245,6 +248,13 @@ class FaceAnimator:
             for f in (0.13, 0.29, 0.53):
                 out[:, axis] += amp / 3 * np.sin(2 * np.pi * f * rng.uniform(0.8, 1.2) * t + rng.uniform(0, 2 * np.pi))
         return out * (a * talk)[:, None] * self.config.head_motion
+
+    def neutral_reference(self, request: GenerationRequest) -> Image:
+        """The same face at rest (no expression, eyes open, head still): what a judge that can measure against
+        the same person's neutral face (the geometric one) compares each frame with."""
+        opts = check_options(request, OPTIONS, KEY)
+        portrait, rig, warper = self.portrait(opts.get("portrait"))
+        return Image(warper.render(portrait.frame.vectors_to_image(rig.fields["rest"])))
 
     # ----------------------------------------------------------------------------------------- the loop
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:

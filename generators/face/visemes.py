@@ -6,7 +6,8 @@ mouth is the dominance-weighted blend of the neighbouring targets (Cohen & Massa
 segment's influence decays exponentially from its centre, with a time constant that grows with its length;
 bilabials dominate the lip press so the lips really close). Pauses pull the mouth to rest.
 
-With only audio (a user's recording): the jaw follows the loudness (frame RMS in dB over the utterance's
+With both (the studio's own speech), the phonemes give the shape and the loudness scales the jaw
+(`with_loudness`). With only audio (a user's recording): the jaw follows the loudness (frame RMS in dB over the utterance's
 range), spread and rounding follow the spectral balance (high-frequency energy: /i e s/, low: /o u/), both
 smoothed. Less precise than phonemes, but in step with the voice.
 """
@@ -23,9 +24,9 @@ _GROUPS: list[tuple[str, dict[str, float]]] = [
     ("pbm", {"press": 1.0}),
     ("fv", {"jaw": 0.05, "tuck": 1.0}),
     ("uʊw", {"jaw": 0.14, "round": 0.9}),
-    ("oɔɒ", {"jaw": 0.26, "round": 0.7}),
-    ("aɑæʌɐ", {"jaw": 0.45, "spread": 0.15}),
-    ("eɛəɜɚɝ", {"jaw": 0.26, "spread": 0.3}),
+    ("oɔɒ", {"jaw": 0.34, "round": 0.7}),
+    ("aɑæʌɐ", {"jaw": 0.55, "spread": 0.15}),
+    ("eɛəɜɚɝ", {"jaw": 0.32, "spread": 0.3}),
     ("ɪɨ", {"jaw": 0.19, "spread": 0.45}),
     ("iyj", {"jaw": 0.11, "spread": 0.7}),
     ("ʃʒʧʤ", {"jaw": 0.09, "round": 0.55}),
@@ -38,8 +39,14 @@ REST: dict[str, float] = {}
 DOMINANCE = {"press": 4.0, "tuck": 2.5}
 
 
+PAUSES = {"sp", "sil", "pau", "spn", "_", "#", "h#"}  #: aligners' silence labels
+
+
 def viseme(phoneme: str) -> dict[str, float] | None:
-    """The target of one phoneme symbol (stress and length marks ignored); None for marks and unknowns."""
+    """The target of one phoneme symbol (stress and length marks ignored); the rest shape for a pause label;
+    None for marks and unknowns."""
+    if phoneme.strip().lower() in PAUSES or not phoneme.strip():
+        return REST
     for ch in phoneme:
         if ch in TARGETS:
             return TARGETS[ch]
@@ -55,7 +62,7 @@ def from_phonemes(phonemes: Sequence[Mapping], n_frames: int, fps: float) -> dic
         if s - last_end > 0.06:  # a pause: the mouth rests
             segs.append(((last_end + s) / 2, (s - last_end) / 2, REST))
         t = viseme(str(ph["phoneme"]))
-        if t is not None and e > s:
+        if t is not None and e > s:  # (a pause label gives REST: the mouth closes)
             segs.append(((s + e) / 2, (e - s) / 2, t))
         last_end = max(last_end, e)
     segs.append((last_end + 0.25, 0.25, REST))
@@ -66,7 +73,7 @@ def from_phonemes(phonemes: Sequence[Mapping], n_frames: int, fps: float) -> dic
         num = np.zeros(n_frames)
         den = np.full(n_frames, 1e-9)
         for c, half, target in segs:
-            theta = 1.0 / (half + 0.035)  # longer segments hold their shape longer
+            theta = 1.0 / (0.6 * half + 0.02)  # longer segments hold their shape longer
             alpha = DOMINANCE.get(name, 1.0) if target.get(name) else 1.0
             d = alpha * np.exp(-theta * np.abs(times - c))
             num += d * target.get(name, 0.0)
@@ -104,3 +111,16 @@ def from_audio(samples: np.ndarray, rate: int, n_frames: int, fps: float) -> dic
     out = {"jaw": jaw, "spread": np.clip(bal, 0, 1) * 0.6, "round": np.clip(-bal, 0, 1) * 0.6,
            "press": np.zeros(n_frames), "tuck": np.zeros(n_frames)}
     return {k: uniform_filter1d(v, 3, mode="nearest") for k, v in out.items()}
+
+
+def with_loudness(mouth: dict[str, np.ndarray], samples: np.ndarray, rate: int, fps: float) -> dict[str, np.ndarray]:
+    """Scale the phonemes' jaw by the voice's loudness at each frame: the viseme says the shape, the voice
+    says how wide (jaw opening grows with vocal effort; Schulman 1989). Where the audio is silent the mouth
+    closes even if the timings are a frame off."""
+    n = len(mouth["jaw"])
+    loud = from_audio(samples, rate, n, fps)["jaw"]
+    loud = loud / max(float(loud.max()), 1e-9)
+    out = dict(mouth)
+    shaped = mouth["jaw"] * (0.25 + 1.1 * loud)
+    out["jaw"] = (0.5 * shaped + 0.5 * 0.45 * loud) * (1 - mouth["press"])
+    return out

@@ -128,12 +128,13 @@ class Warper:
         layer = cavity.copy()
         tongue = np.clip(1 - height / 0.05, 0, 1) * np.clip((gap - 0.1) / 0.1, 0, 1) * (1 - across**2)
         layer = layer * (1 - tongue[..., None]) + np.array([150, 70, 72]) * tongue[..., None]
-        teeth_shade = (1 - 0.5 * across**2)[..., None]
+        teeth_shade = (1 - 0.35 * across**2)[..., None]
         upper_teeth = np.clip(1 - (depth - 0.085) / 0.02, 0, 1) * (depth > -0.02)
         lower_teeth = np.clip(1 - (height - 0.045) / 0.02, 0, 1) * np.clip((gap - 0.14) / 0.06, 0, 1)
-        for t, edge in ((upper_teeth, depth), (lower_teeth, height)):
-            grad = np.clip(1.0 - 1.5 * np.clip(edge, 0, None), 0.82, 1.0)[..., None]  # darker towards the cavity
-            col = np.array([236, 228, 210], np.float64) * teeth_shade * grad
+        shut = np.clip((gap - 0.02) / 0.04, 0, 1)  # lips nearly together: a dark seam, no teeth
+        for t, edge in ((upper_teeth * shut, depth), (lower_teeth * shut, height)):
+            grad = np.clip(1.0 - 1.2 * np.clip(edge, 0, None), 0.88, 1.0)[..., None]  # darker towards the cavity
+            col = np.array([244, 238, 224], np.float64) * teeth_shade * grad
             layer = layer * (1 - t[..., None]) + col * t[..., None]
         a = (mask * alpha)[..., None]
         region = img[y0:y1, x0:x1].astype(np.float64)

@@ -1,0 +1,6 @@
+"""Errors the command line reports as one line (exit 2): kept apart from `studio.cli` so that modules it
+calls raise the same class whether the CLI runs as ``emostudio`` or ``python -m studio.cli``."""
+
+
+class UserError(Exception):
+    """Raised by sub-commands for bad arguments; printed as one line, exit 2."""

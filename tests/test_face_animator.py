@@ -1,0 +1,298 @@
+"""The talking-face animator, measured on its own frames with the face mesh: expressions move the features
+the way FACS says, the mouth follows the speech, a neutral face keeps the portrait's identity, and bad
+portraits or audio fail with a clear message and no file."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conditioning import Emotion, Trajectory
+from conditioning.media import Audio, Image
+from generators.base import GenerationError, GenerationRequest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def animator():
+    from generators.face.animator import FaceAnimator
+
+    return FaceAnimator()
+
+
+@pytest.fixture(scope="module")
+def fitter():
+    from generators.face.mesh import MeshFitter
+
+    return MeshFitter()
+
+
+def face_points(fitter, frame) -> np.ndarray:
+    """The mesh measured on a rendered frame, in the face frame of that frame (IOD units, y down)."""
+    p = fitter.fit(frame, what="a rendered frame")
+    return p.face_points
+
+
+def corners_above_centre(f: np.ndarray) -> float:
+    """How high the lip corners sit: their height above the eye line minus the portrait's chin-independent
+    mouth level is not needed, the face frame already removes position, size and roll (positive: raised)."""
+    return float(-(f[61, 1] + f[291, 1]) / 2)
+
+
+def lip_gap(f: np.ndarray) -> float:
+    return float(f[14, 1] - f[13, 1])
+
+
+def brow_height(f: np.ndarray) -> float:
+    """Mean height of the inner and outer brow points above the eye line."""
+    return float(-np.mean(f[[107, 336, 70, 300], 1]))
+
+
+def apex(animator, emotion: str, **options) -> np.ndarray:
+    res = animator.generate(GenerationRequest(Emotion.parse(emotion), duration_s=0.2, options=options))
+    return res.media.frames[-1]
+
+
+@pytest.fixture(scope="module")
+def neutral_points(animator, fitter):
+    return face_points(fitter, apex(animator, "neutral"))
+
+
+def test_a_smile_raises_the_mouth_corners(animator, fitter, neutral_points):
+    joy = face_points(fitter, apex(animator, "joy"))
+    assert corners_above_centre(joy) - corners_above_centre(neutral_points) > 0.04
+
+
+def test_surprise_opens_the_jaw_and_raises_the_brows(animator, fitter, neutral_points):
+    s = face_points(fitter, apex(animator, "surprise"))
+    assert lip_gap(s) - lip_gap(neutral_points) > 0.1
+    assert brow_height(s) - brow_height(neutral_points) > 0.04
+
+
+def test_sadness_lowers_the_lip_corners_and_raises_the_inner_brows(animator, fitter, neutral_points):
+    s = face_points(fitter, apex(animator, "sadness"))
+    assert corners_above_centre(neutral_points) - corners_above_centre(s) > 0.03
+    inner = lambda f: float(-np.mean(f[[107, 336], 1]))  # noqa: E731
+    assert inner(s) - inner(neutral_points) > 0.03
+
+
+def test_intensity_scales_the_expression(animator, fitter, neutral_points):
+    weak = face_points(fitter, apex(animator, "joy@0.33"))
+    strong = face_points(fitter, apex(animator, "joy"))
+    base = corners_above_centre(neutral_points)
+    assert 0 < corners_above_centre(weak) - base < corners_above_centre(strong) - base
+
+
+def test_a_trajectory_moves_the_face_from_sadness_to_joy_within_one_clip(animator, fitter):
+    traj = Trajectory.of([(0.0, "sadness"), (0.4, "sadness"), (1.2, "joy"), (1.6, "joy")])
+    res = animator.generate(GenerationRequest(Emotion.parse("joy"), trajectory=traj, duration_s=1.6))
+    first, last = res.media.frames[5], res.media.frames[-1]
+    assert corners_above_centre(face_points(fitter, last)) - corners_above_centre(face_points(fitter, first)) > 0.08
+
+
+def test_neutral_frames_keep_the_portraits_identity(animator, fitter):
+    """Mesh-shape distance (Procrustes, IOD units) between the portrait and its neutral frames: small against
+    the distance a full smile makes."""
+    from generators.face.animator import FaceAnimator
+
+    still = FaceAnimator(relax=False, head_motion=0.0)
+    portrait, _, _ = still.portrait(None)
+    ref = portrait.face_points
+
+    def shape_distance(frame):
+        f = face_points(fitter, frame)
+        return procrustes_distance(ref, f)
+
+    res = still.generate(GenerationRequest(Emotion.parse("neutral"), duration_s=1.0, seed=3))
+    neutral = max(shape_distance(res.media.frames[k]) for k in (0, 12, 24))
+    smile = shape_distance(apex(still, "joy"))
+    assert neutral < 0.02 and smile > 2 * neutral
+
+
+def procrustes_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean point distance after the best translation, rotation and scale of ``b`` onto ``a``."""
+    a0, b0 = a - a.mean(0), b - b.mean(0)
+    u, s, vt = np.linalg.svd(b0.T @ a0)
+    r = u @ vt
+    scale = s.sum() / (b0**2).sum()
+    return float(np.linalg.norm(a0 - scale * b0 @ r, axis=1).mean())
+
+
+def test_same_seed_gives_the_same_video_and_another_seed_other_blinks(animator):
+    req = GenerationRequest(Emotion.parse("joy@0.5"), duration_s=4.0, seed=7)
+    a, b = animator.generate(req), animator.generate(req)
+    assert np.array_equal(a.media.frames, b.media.frames)
+    c = animator.generate(GenerationRequest(Emotion.parse("joy@0.5"), duration_s=4.0, seed=8))
+    assert not np.array_equal(a.media.frames, c.media.frames)
+
+
+def test_blinks_close_the_eyes_at_a_natural_rate(animator):
+    req = GenerationRequest(Emotion.parse("neutral"), duration_s=30.0, seed=1)
+    tracks = animator.tracks(req, {k: np.zeros(750) for k in ("jaw", "spread", "round", "press", "tuck")}, 750)
+    closed = tracks["blink_r"] > 0.9
+    blinks = int(np.sum(closed[1:] & ~closed[:-1]) + closed[0])
+    assert 4 <= blinks <= 15  # 17 +- 8 a minute at rest (Bentivoglio et al. 1997), over 30 s
+
+
+def test_visemes_close_the_lips_for_bilabials_and_open_the_jaw_for_open_vowels():
+    from generators.face.visemes import from_phonemes
+
+    ph = [{"phoneme": "m", "start_s": 0.1, "end_s": 0.2}, {"phoneme": "ɑ", "start_s": 0.2, "end_s": 0.4},
+          {"phoneme": "p", "start_s": 0.4, "end_s": 0.48}, {"phoneme": "i", "start_s": 0.48, "end_s": 0.68}]
+    v = from_phonemes(ph, 25, 25.0)
+    at = lambda t: int(round(t * 25))  # noqa: E731
+    assert v["press"][at(0.15)] > 0.7 and v["press"][at(0.44)] > 0.7
+    assert v["jaw"][at(0.3)] > 2 * v["jaw"][at(0.58)] > 0
+    assert v["spread"][at(0.58)] > v["spread"][at(0.3)]
+    assert v["jaw"][at(0.95)] < 0.05  # at rest after the speech
+
+
+def test_the_mouth_follows_a_users_audio():
+    from generators.face.visemes import from_audio
+
+    rate, fps = 16000, 25.0
+    t = np.arange(int(rate * 3)) / rate
+    envelope = np.clip(np.sin(2 * np.pi * 1.3 * t), 0, None) ** 2  # syllable-like bursts
+    x = (envelope * np.sin(2 * np.pi * 180 * t) * 0.5).astype(np.float32)
+    v = from_audio(x, rate, 75, fps)
+    env_frames = envelope[(np.arange(75) / fps * rate).astype(int)]
+    assert np.corrcoef(v["jaw"], env_frames)[0, 1] > 0.8
+
+
+@pytest.fixture(scope="module")
+def talking(animator):
+    """A spoken sentence through the studio (Piper speech), as a user gets it."""
+    pytest.importorskip("piper")
+    from studio.studio import Studio
+
+    return Studio().generate("face", "neutral", text="I told you, the bus leaves at seven every morning.",
+                             score=False)
+
+
+def test_mouth_opening_follows_the_speech(talking, fitter):
+    video = talking.media
+    assert video.audio is not None and abs(video.audio.duration_s - video.duration_s) < 0.05
+    gaps = np.array([lip_gap(face_points(fitter, f)) for f in video.frames])
+    x, rate = video.audio.samples, video.audio.rate
+    half = int(0.02 * rate)
+    centres = (np.arange(len(gaps)) / video.fps * rate).astype(int)
+    env = np.array([np.sqrt(np.mean(x[max(0, c - half): c + half] ** 2)) for c in centres])
+    assert np.corrcoef(gaps, env)[0, 1] >= 0.6
+    assert talking.best.result.extras["mouth_from"] == "phonemes"
+
+
+def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
+    flat = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (256, 1, 3))
+    with pytest.raises(GenerationError, match="no face found"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": flat}))
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(GenerationError, match="portrait.*not readable as an image"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": str(bad)}))
+    with pytest.raises(GenerationError, match="too small"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
+                                            options={"portrait": np.zeros((100, 100, 3), np.uint8)}))
+
+
+def test_a_portrait_with_several_faces_animates_the_largest_and_says_so(animator):
+    from generators.face.mesh import default_portrait
+
+    face = default_portrait()[20:260, 130:330]
+    import cv2
+
+    small = cv2.resize(face, (120, 144))
+    group = np.full((300, 520, 3), 200, np.uint8)
+    group[20:260, 10:210] = face
+    group[60:204, 330:450] = small
+    res = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": group}))
+    assert res.extras["portrait"]["faces"] == 2 and "largest" in res.extras["note"]
+    changed = np.abs(res.media.frames[-1].astype(int) - group.astype(int)).sum(2) > 30
+    ys, xs = np.nonzero(changed)
+    assert xs.max() < 260  # only the large face (left) moved
+
+
+def test_audio_longer_than_the_limit_is_refused(animator):
+    long = Audio(np.zeros(16000 * 61, np.float32), 16000)
+    with pytest.raises(GenerationError, match="60 s"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), options={"audio": long}))
+
+
+def test_the_loop_moves_action_units_against_the_judges_error(animator):
+    from critics.base import Reading
+
+    req = GenerationRequest(Emotion.parse("joy"), duration_s=0.2)
+    heard_surprise = Reading("face/test", *Emotion.parse("surprise").vad, {"surprise": 1.0}, {}, 0.9)
+    nxt = animator.correct(req, req.emotion, heard_surprise)
+    assert nxt.controls["au_AU12"] > 0 and nxt.controls["au_jaw"] < 0 and nxt.controls["au_AU2"] < 0
+
+
+def test_the_geometric_judge_measures_against_the_rest_face(animator):
+    """The loop passes the animator's rest frame to the geometric judge as the same person's neutral face."""
+    from critics.registry import load_critic
+
+    judge = load_critic("face", "geometric")
+    req = GenerationRequest(Emotion.parse("neutral"))
+    ref = judge.reference([animator.neutral_reference(req)])
+    rest = judge.score(animator.neutral_reference(req), speaker_reference=ref)
+    assert max(rest.native, key=rest.native.get) == "neutral"
+    assert rest.details["reference"] == "same person"
+
+
+def test_save_video_writes_h264_and_aac_or_nothing(tmp_path):
+    from conditioning.media import MediaError, Video, save_video
+
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffmpeg is not installed (Debian: apt install ffmpeg)")
+    frames = np.random.default_rng(0).integers(0, 255, (10, 64, 80, 3), dtype=np.uint8)
+    audio = Audio(np.sin(np.arange(6400) / 10).astype(np.float32) * 0.3, 16000)
+    out = save_video(tmp_path / "x.mp4", Video(frames, 25.0, audio))
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", str(out)],
+                           capture_output=True, text=True).stdout.split()
+    assert probe == ["h264", "aac"]
+    with pytest.raises(MediaError, match="even"):
+        save_video(tmp_path / "odd.mp4", Video(frames[:, :63], 25.0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.mp4"]
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "studio.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_generate_face_cli_writes_an_mp4_with_per_frame_readings(tmp_path):
+    pytest.importorskip("piper")
+    out = tmp_path / "f.mp4"
+    r = run_cli("generate", "face", "--text", "Well, that is wonderful news.", "--emotion", "joy", "--seed", "2",
+                "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["backend"] == "face/animator" and out.is_file() and report["speech"]["backend"] == "speech/piper"
+    assert {j["critic"] for j in report["judges"]} == {"face/classifier", "face/geometric"}
+    series = report["judges"][0]["reading"]["series"]
+    assert len(series) == report["frames"] and series[1]["time_s"] == pytest.approx(0.04)
+    assert json.loads((tmp_path / "f.mp4.json").read_text())["file"] == str(out)
+    assert "XNNPACK" not in r.stderr and "W0000" not in r.stderr
+
+
+def test_generate_face_cli_refuses_bad_inputs_without_leaving_a_file(tmp_path):
+    out = tmp_path / "bad.mp4"
+    r = run_cli("generate", "face", "--text", "Hello.", "--emotion", "joy", "--portrait", str(tmp_path / "none.png"),
+                "--out", str(out))
+    assert r.returncode == 2 and "portrait" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("generate", "face", "--emotion", "joy", "--out", str(out))
+    assert r.returncode == 2 and "--text" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_critiquing_a_face_leaves_the_terminal_clean(tmp_path):
+    from conditioning.media import save_image
+    from generators.face.mesh import default_portrait
+
+    img = save_image(tmp_path / "a.png", Image(default_portrait()))
+    r = run_cli("critique", "--modality", "face", str(img))
+    assert r.returncode == 0
+    assert r.stderr.strip() == "", r.stderr
