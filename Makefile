@@ -22,6 +22,7 @@ $(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[$(TEST_EXTRAS)]"
+	$(PIP) install --no-deps "face-alignment==1.5.0"  # optional landmark backend; its opencv-python dep would shadow mediapipe's cv2
 	$(BIN)/python .ci/torchaudio_pure_python.py
 	@touch $@ $(VENV)/.stamp-base
 

@@ -296,3 +296,33 @@ def test_critiquing_a_face_leaves_the_terminal_clean(tmp_path):
     r = run_cli("critique", "--modality", "face", str(img))
     assert r.returncode == 0
     assert r.stderr.strip() == "", r.stderr
+
+
+def test_face_alignment_refines_the_mesh_onto_fans_points(tmp_path):
+    """The optional FAN landmark backend, with a small randomly initialised FAN saved to disk (the real class,
+    as face-alignment builds it): the refined mesh's 68 corresponding points are FAN's, the rest move smoothly."""
+    torch = pytest.importorskip("torch")
+    models = pytest.importorskip("face_alignment.models")
+    from generators.face.animator import FaceAnimator
+    from generators.face.fan import IBUG68_TO_MESH, FanRefiner
+    from generators.face.mesh import MeshFitter, default_portrait
+
+    torch.manual_seed(0)
+    weights = tmp_path / "fan.pth"
+    torch.save(models.FAN(1).state_dict(), weights)
+    refiner = FanRefiner(weights, num_modules=1)
+    portrait = MeshFitter().fit(default_portrait())
+    lm = portrait.landmarks
+    fan = refiner.landmarks68(portrait.pixels, (*lm.min(0), *lm.max(0)))
+    refined = refiner.refine(portrait.pixels, lm)
+    assert np.allclose(refined[list(IBUG68_TO_MESH)], fan)
+    animator = FaceAnimator(landmarks="face-alignment", fan_weights=str(weights), fan_modules=1)
+    assert np.allclose(animator.portrait(None)[0].landmarks, refined)
+
+
+def test_face_alignment_without_weights_names_the_path_and_the_extra(tmp_path):
+    from conditioning.registry import BackendUnavailable
+    from generators.face.animator import FaceAnimator
+
+    with pytest.raises(BackendUnavailable, match=r"nowhere\.pth.*emotion-studio\[face\]"):
+        FaceAnimator(landmarks="face-alignment", fan_weights=str(tmp_path / "nowhere.pth"))

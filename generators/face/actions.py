@@ -228,7 +228,7 @@ class Rig:
         width = float(np.hypot(*(p[291] - p[61])))
         excess = max(0.0, corner_raise - NEUTRAL["corner_raise"])
         wider = max(0.0, width - NEUTRAL["mouth_width"]) if excess > 0.02 else 0.0  # a smile's width only
-        d = self._corner_pull(-wider / 4, -excess)
+        d = self._corner_pull(-wider / 2, -excess)
         if p[14, 1] - p[13, 1] > NEUTRAL["lip_gap"] + 0.01:
             d = d + self.fields["press"]
         if excess > 0.02:  # a Duchenne smile also raises the cheeks and lower lids (AU6): let them down

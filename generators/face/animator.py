@@ -54,6 +54,9 @@ class AnimatorConfig:
     blink_rate_per_min: float = 17.0  #: at neutral arousal (Bentivoglio et al. 1997: 17 +- 8 at rest)
     expressiveness: float = 1.0  #: scales every expression action unit (1: posed apex displacements at intensity 1)
     relax: bool = True  #: bring the portrait's own smile / open mouth to rest before adding the emotion
+    landmarks: str = "mediapipe"  #: or "face-alignment": FAN refines the mesh (weights on disk only; `fan`)
+    fan_weights: str | None = None  #: 2DFAN-4 checkpoint path (default: torch hub's checkpoints folder)
+    fan_modules: int = 4  #: FAN's stacked hourglasses (4 in the published 2DFAN-4)
 
 
 class FaceAnimator:
@@ -64,7 +67,14 @@ class FaceAnimator:
         from conditioning.registry import configure
 
         self.config = configure(AnimatorConfig, config, overrides, KEY, GenerationError)
+        if self.config.landmarks not in ("mediapipe", "face-alignment"):
+            raise GenerationError(f"unknown landmarks backend {self.config.landmarks!r}; known: mediapipe, face-alignment")
         self._fitter = M.MeshFitter()
+        self._fan = None
+        if self.config.landmarks == "face-alignment":  # fails here, with the path, when the weights are absent
+            from .fan import FanRefiner
+
+            self._fan = FanRefiner(self.config.fan_weights, self.config.fan_modules)
         self._lock = threading.Lock()
         self._cache: dict[Any, tuple[M.Portrait, A.Rig, Warper]] = {}
 
@@ -91,6 +101,9 @@ class FaceAnimator:
                 return self._cache[key]
         pixels = self._fit_size(pixels)
         portrait = self._fitter.fit(pixels, what=f"the portrait ({name})", source=name)
+        if self._fan is not None:
+            lm = self._fan.refine(portrait.pixels, portrait.landmarks)
+            portrait = replace(portrait, landmarks=lm, frame=M.FaceFrame.of(lm))
         rig = A.Rig(portrait.face_points)
         rest = rig.relax() if self.config.relax else np.zeros_like(rig.points)
         warper = Warper(portrait, portrait.frame.vectors_to_image(rest))
@@ -145,7 +158,8 @@ class FaceAnimator:
             c, s = np.cos(head[k, 0]), np.sin(head[k, 0])
             rel = portrait.landmarks[:, :2] + d - centre
             rot = rel @ np.array([[c, s], [-s, c]]) + centre + portrait.frame.vectors_to_image(head[k, 1:])
-            frames[k] = warper.render(rot - portrait.landmarks[:, :2])
+            frames[k] = warper.render(rot - portrait.landmarks[:, :2],
+                                      {a: tracks[a][k] for a in A.EXPRESSION_ACTIONS if tracks[a][k] > 0.05})
         t_render = time.perf_counter()
         video = Video(frames, fps, audio)
         applied = {a: round(float(np.max(v)), 4) for a, v in tracks.items() if a in A.EXPRESSION_ACTIONS and np.max(v) > 0}

@@ -68,8 +68,9 @@ class Warper:
         """Inner-lip opening at the centre (13-14), in face units."""
         return float(np.hypot(*(lm[14] - lm[13])) / self.portrait.frame.iod)
 
-    def render(self, displacement_px: np.ndarray) -> np.ndarray:
-        """The portrait with the mesh moved by ``displacement_px`` (478, 2) pixels: a new (H, W, 3) frame."""
+    def render(self, displacement_px: np.ndarray, actions: dict[str, float] | None = None) -> np.ndarray:
+        """The portrait with the mesh moved by ``displacement_px`` (478, 2) pixels: a new (H, W, 3) frame.
+        ``actions`` (action-unit intensities) deepen the creases those muscles make (`_creases`)."""
         import cv2
 
         d_all = np.zeros((len(self.points), 2), dtype=np.float32)
@@ -85,8 +86,72 @@ class Warper:
         out[by0:by1, bx0:bx1] = cv2.remap(self.portrait.pixels, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT)
         moved = self.portrait.landmarks[:, :2] + displacement_px
+        if actions:
+            self._creases(out, moved, actions)
         self._mouth(out, moved)
         return out
+
+    def _creases(self, img: np.ndarray, lm: np.ndarray, actions: dict[str, float]) -> None:
+        """Darken the skin folds a contracting muscle makes (a warp moves texture but cannot fold it): brow
+        furrows (AU4, corrugator), forehead lines (AU1/AU2, frontalis), nose-bridge wrinkles (AU9), the
+        nasolabial fold (AU10, AU9, AU12), the chin crease (AU17) and crow's feet (AU6). Each crease is a
+        curve anchored to the moved mesh, drawn anti-aliased, blurred and multiplied into the frame, so it
+        keeps the skin's own colour and texture."""
+        import cv2
+
+        frame = self.portrait.frame
+        iod = frame.iod
+        ex, ey = frame.axes  # unit vectors along the eyes and down the face, in pixels
+        lines: list[tuple[np.ndarray, float]] = []  # (polyline px, darkness)
+
+        def pt(i, dx=0.0, dy=0.0):
+            return lm[i] + (dx * ex + dy * ey) * iod
+
+        a = lambda k: float(np.clip(actions.get(k, 0.0), 0.0, 1.5))  # noqa: E731
+        if a("AU4") > 0.05:
+            mid = (lm[107] + lm[336]) / 2
+            for side in (-1, 1):
+                top = mid + (side * 0.05 * ex + 0.02 * ey) * iod
+                lines.append((np.array([top, top + (side * 0.015 * ex + 0.14 * ey) * iod]), 0.3 * a("AU4")))
+        frontalis = max(a("AU1"), a("AU2"))
+        if frontalis > 0.05:
+            brow = [pt(i) for i in (70, 63, 105, 66, 107)] + [pt(i) for i in (336, 296, 334, 293, 300)]
+            for lift in (0.16, 0.25, 0.34):
+                lines.append((np.array([b - lift * ey * iod for b in brow]), 0.2 * frontalis))
+        if a("AU9") > 0.05:
+            for dy in (0.1, 0.17):
+                c = pt(168, 0, dy)
+                lines.append((np.array([c - 0.09 * ex * iod, c, c + 0.09 * ex * iod]), 0.28 * a("AU9")))
+        fold = a("AU10") + 0.7 * a("AU9") + 0.35 * a("AU12")
+        if fold > 0.05:
+            for wing, corner, sgn in ((129, 61, -1), (358, 291, 1)):
+                w = pt(wing, sgn * 0.04, -0.02)
+                c = pt(corner, sgn * 0.07, 0.02)
+                t = np.linspace(0, 1, 9)[:, None]  # a gentle outward bow from the nose wing to beside the corner
+                curve = w * (1 - t) + c * t + (sgn * 0.05 * np.sin(np.pi * t)) * ex * iod
+                lines.append((curve, 0.25 * min(fold, 1.2)))
+        if a("AU17") > 0.05:
+            c = pt(17, 0, 0.1)
+            lines.append((np.array([c - 0.14 * ex * iod - 0.02 * ey * iod, c, c + 0.14 * ex * iod - 0.02 * ey * iod]),
+                          0.25 * a("AU17")))
+        if a("AU6") > 0.05:
+            for corner, sgn in ((33, -1), (263, 1)):
+                o = pt(corner, sgn * 0.06, 0)
+                for dy in (-0.05, 0.0, 0.05):
+                    lines.append((np.array([o, o + (sgn * 0.1 * ex + dy * ey) * iod]), 0.18 * a("AU6")))
+        if not lines:
+            return
+        x0, y0, x1, y1 = self.box
+        shade = np.zeros((y1 - y0, x1 - x0), np.float32)
+        width = max(1, int(round(0.03 * iod)))
+        for poly, dark in lines:
+            q = np.round((poly - (x0, y0)) * 4).astype(np.int32)  # 2 bits of sub-pixel precision
+            layer = np.zeros_like(shade)
+            cv2.polylines(layer, [q], False, 1.0, thickness=width, lineType=cv2.LINE_AA, shift=2)
+            shade = np.maximum(shade, layer * min(dark, 0.45))
+        shade = cv2.GaussianBlur(shade, (0, 0), max(0.8, 0.022 * iod))
+        region = img[y0:y1, x0:x1].astype(np.float32)
+        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None]), 0, 255).astype(np.uint8)
 
     def _mouth(self, img: np.ndarray, lm: np.ndarray) -> None:
         """Draw the mouth's interior where the lips have parted beyond the portrait's own opening."""
