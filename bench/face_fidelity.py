@@ -8,8 +8,11 @@ move with the voice, and does the face stay the portrait's?
    intensities x three portraits (the default astronaut, OASIS ``Neutral_face_3.jpg`` and ``Neutral_face_5.jpg``
    from ``$EMOSTUDIO_DATA`` or ../shared/data; a missing portrait is left out with a note). Each take is a
    silent clip (``--duration`` 0.6 s, seed 0); its apex (last) frame is judged by both face judges
-   (`face/classifier`, a FER2013 CNN, and `face/geometric`, mesh action units): a judge agrees when its top
-   FER2013-7 label is the target's (joy->happy, sadness->sad, anger->angry, surprise->surprise, fear->fear,
+   (`face/classifier`, a FER2013 CNN, and `face/geometric`, mesh action units) the way `Studio.run_loop` judges
+   a take: the geometric judge against the same face at rest (`FaceAnimator.neutral_reference` ->
+   `critic.reference`), where both sides offer it; the geometric judge's single-file reading (population
+   reference, what ``emostudio critique`` gives) is shown beside it as ``geometric_single``. A judge agrees
+   when its top FER2013-7 label is the target's (joy->happy, sadness->sad, anger->angry, surprise->surprise, fear->fear,
    disgust->disgust). Reported per judge, per intensity, per emotion, per portrait, and both judges agreeing
    (the studio loop's "recognised" criterion). Target: >= 70 % for each judge at full intensity. Anchor:
    C-MET reports 55.9 % emotion accuracy on MEAD (a learned emotion classifier on real talking-face video; a
@@ -30,7 +33,9 @@ move with the voice, and does the face stay the portrait's?
    of the portrait, after a similarity Procrustes fit (translation, scale, rotation removed). Mean and max over
    frames (blinks and gaze shifts are in the clip, so the max includes a blink). For scale, the same distance
    for the full-intensity joy apex frame. The animator relaxes the portrait's own smile / open mouth before
-   adding the emotion (``AnimatorConfig.relax``), so the neutral distance is not expected to be zero.
+   adding the emotion (``AnimatorConfig.relax``), so the neutral distance is not expected to be zero: the
+   "relax off" column (the same neutral clip with ``relax=False``, mean) is the floor the warp, blinks, gaze
+   and head sway alone give.
 
 The default run (``--loop 2``) takes about two minutes on one core.
 """
@@ -77,24 +82,38 @@ def pct(x) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ 1, 2
-def judge_apex(judges, frame) -> dict:
-    """Each judge's top FER label on one frame (None where it found no face)."""
+def references(animator, judges, request) -> dict:
+    """Per judge that can measure against the same person's neutral face (the geometric one), that reference
+    made from the animator's rest face, as `Studio.run_loop` makes it."""
+    if not hasattr(animator, "neutral_reference"):
+        return {}
+    rest = [animator.neutral_reference(request)]
+    return {j.name: j.reference(rest) for j in judges if hasattr(j, "reference")}
+
+
+def judge_apex(judges, frame, refs: dict) -> dict:
+    """Each judge's top FER label on one frame (None where it found no face), judged as the studio's loop
+    judges (with the rest-face reference where the judge takes one); ``<name>_single`` for those judges
+    without the reference too (what `critique` on one file gives)."""
     from conditioning.media import Image
     from critics.base import CriticError
 
     out = {}
     for j in judges:
-        try:
-            out[j.name] = top(j.score(Image(frame)))
-        except CriticError:
-            out[j.name] = None
+        for key, kw in ((j.name, {"speaker_reference": refs[j.name]} if j.name in refs else {}),
+                        *(((f"{j.name}_single", {}),) if j.name in refs else ())):
+            try:
+                out[key] = top(j.score(Image(frame), **kw))
+            except CriticError:
+                out[key] = None
     return out
 
 
-def agreement(rows: list[dict], names: list[str], key: str) -> dict:
-    """Agreement per judge and both judges, overall and broken down by intensity, emotion and portrait."""
+def agreement(rows: list[dict], names: list[str], key: str, extra: list[str] = ()) -> dict:
+    """Agreement per judge and both judges, overall and broken down by intensity, emotion and portrait
+    (``extra``: further columns, e.g. a judge without its reference, not part of "both")."""
     def block(sub):
-        d = {n: rate(r[key][n] == r["target"] for r in sub) for n in names}
+        d = {n: rate(r[key].get(n) == r["target"] for r in sub) for n in [*names, *extra]}
         d["both"] = rate(all(r[key][n] == r["target"] for n in names) for r in sub)
         d["n"] = len(sub)
         return d
@@ -115,6 +134,7 @@ def expressions(args, portraits, animator, judges, studio) -> dict:
     t0 = time.perf_counter()
     for pname, path in portraits.items():
         opts = {"portrait": str(path)} if path else {}
+        refs = references(animator, judges, GenerationRequest(Emotion.parse("neutral"), options=opts))
         for term, label in TARGETS.items():
             for inten in intensities:
                 emo = Emotion.parse(f"{term}@{inten:g}")
@@ -122,23 +142,24 @@ def expressions(args, portraits, animator, judges, studio) -> dict:
                 res = animator.generate(req)
                 apex = res.media.frames[-1]
                 row = {"portrait": pname, "term": term, "intensity": inten, "target": label,
-                       "open": judge_apex(judges, apex)}
+                       "open": judge_apex(judges, apex, refs)}
                 if term == "joy" and inten == max(intensities):
                     apex_joy[pname] = apex
                 if args.loop > 0:
                     lreq = GenerationRequest(emo, duration_s=args.loop_duration, seed=0, options=opts)
                     out = studio.run_loop(animator, judges, lreq, loop=args.loop)
-                    row["loop"] = judge_apex(judges, out.best.result.media.frames[-1])
+                    row["loop"] = judge_apex(judges, out.best.result.media.frames[-1], refs)
                     row["loop_rounds"] = len(out.rounds)
                     row["loop_best_round"] = out.best.index
                     row["loop_recognised_by_studio"] = out.best.agrees
                 rows.append(row)
         print(f"  expressions: {pname} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     names = [j.name for j in judges]
-    res = {"judges": names, "intensities": intensities, "duration_s": args.duration,
-           "open": agreement(rows, names, "open")}
+    extra = sorted({k for r in rows for k in r["open"] if k not in names})
+    res = {"judges": names, "extra_columns": extra, "intensities": intensities, "duration_s": args.duration,
+           "open": agreement(rows, names, "open", extra)}
     if args.loop > 0:
-        res["loop"] = agreement(rows, names, "loop")
+        res["loop"] = agreement(rows, names, "loop", extra)
         res["loop"]["rounds_mean"] = rate(r["loop_rounds"] for r in rows)
         res["loop"]["clip_s"] = args.loop_duration
     # a confusion table at full intensity, per judge (which label each target is read as)
@@ -235,9 +256,22 @@ def procrustes_distance(reference: np.ndarray, points: np.ndarray, iod: float) -
     return float(np.mean(np.linalg.norm(scale * x @ rot - y, axis=1)) / iod)
 
 
+def _meshes(fitter, frames) -> list[np.ndarray]:
+    from generators.base import GenerationError
+
+    out = []
+    for f in frames:
+        try:
+            out.append(fitter.fit(f).landmarks)
+        except GenerationError:
+            pass
+    return out
+
+
 def identity(args, portraits, animator, fitter, apex_joy) -> dict:
     from conditioning import Emotion
     from generators.base import GenerationError, GenerationRequest
+    from generators.face.animator import FaceAnimator
 
     out = {}
     for pname, path in portraits.items():
@@ -257,6 +291,10 @@ def identity(args, portraits, animator, fitter, apex_joy) -> dict:
                "neutral_median_iod": round(float(np.median(dists)), 4) if dists else None,
                "neutral_max_iod": round(float(np.max(dists)), 4) if dists else None,
                "neutral_first_frame_iod": round(dists[0], 4) if dists else None}
+        # the warp's own floor: the same clip with the portrait's smile / open mouth left as it is
+        bare = FaceAnimator(relax=False).generate(req).media.frames
+        floor = [procrustes_distance(ref, lm, iod) for lm in _meshes(fitter, bare)]
+        row["neutral_relax_off_mean_iod"] = round(float(np.mean(floor)), 4) if floor else None
         if pname in apex_joy:
             try:
                 row["joy_full_apex_iod"] = round(procrustes_distance(ref, fitter.fit(apex_joy[pname]).landmarks, iod), 4)
@@ -267,13 +305,14 @@ def identity(args, portraits, animator, fitter, apex_joy) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ report
-def print_agreement(title: str, block: dict, names: list[str]) -> None:
-    head = " ".join(f"{n:>11s}" for n in names) + f" {'both':>11s} {'n':>4s}"
+def print_agreement(title: str, block: dict, names: list[str], extra: list[str]) -> None:
+    head = " ".join(f"{n:>11s}" for n in names) + f" {'both':>11s} " + " ".join(f"{n:>17s}" for n in extra) + f" {'n':>4s}"
     print(f"\n{title}")
     print(f"  {'':22s} {head}")
 
     def line(label, d):
-        print(f"  {label:22s} " + " ".join(f"{pct(d[n]):>11s}" for n in names) + f" {pct(d['both']):>11s} {d['n']:>4d}")
+        print(f"  {label:22s} " + " ".join(f"{pct(d[n]):>11s}" for n in names) + f" {pct(d['both']):>11s} "
+              + " ".join(f"{pct(d[n]):>17s}" for n in extra) + f" {d['n']:>4d}")
 
     line("all", block["all"])
     for field, prefix in (("by_intensity", "intensity "), ("by_term", ""), ("by_portrait", "")):
@@ -347,15 +386,15 @@ def main(argv: list[str] | None = None) -> dict:
     for n in notes:
         print(f"note: {n}")
     print_agreement(f"1. open loop: top FER label of the apex frame = target ({expr['duration_s']:g} s clips)",
-                    expr["open"], names)
-    print(f"  anchor: {ANCHOR}; target >= {TARGET_AGREEMENT:.0%} per judge at full intensity")
+                    expr["open"], names, expr["extra_columns"])
+    print(f"  anchor: {ANCHOR}; target >= {100 * TARGET_AGREEMENT:.0f} % per judge at full intensity")
     print("  confusion at full intensity (target: labels read, over portraits):")
     for n in names:
         print(f"    {n}: " + "; ".join(f"{t} -> " + ", ".join(f"{lab} {c}" for lab, c in d.items())
                                    for t, d in expr["confusion_full_open"][n].items()))
     if "loop" in expr:
         print_agreement(f"2. closed loop --loop {args.loop} ({args.loop_duration:g} s clips, best round's apex frame; "
-                        f"mean rounds {expr['loop']['rounds_mean']})", expr["loop"], names)
+                        f"mean rounds {expr['loop']['rounds_mean']})", expr["loop"], names, expr["extra_columns"])
     print(f"\n3. lip sync: '{SENTENCE}' (neutral; Pearson r per frame; target r >= {TARGET_LIPSYNC})")
     print(f"  {'portrait':16s} {'frames':>6s} {'r(open,RMS)':>12s} {'best lag':>9s} {'r@lag':>7s} "
           f"{'r(jaw,RMS)':>11s} {'r(open,jaw)':>12s} {'opening IOD':>14s} {'no mesh':>8s}")
@@ -366,16 +405,18 @@ def main(argv: list[str] | None = None) -> dict:
               f"{rng:>14s} {d['frames_without_mesh']:8d}")
     print(f"\n4. identity: mesh-shape distance to the portrait's mesh (IOD units, similarity Procrustes; "
           f"{args.neutral_duration:g} s neutral clip)")
-    print(f"  {'portrait':16s} {'neutral mean':>13s} {'median':>8s} {'max':>8s} {'frame 0':>8s} {'joy@1 apex':>11s} "
-          f"{'no mesh':>8s}")
+    print(f"  {'portrait':16s} {'neutral mean':>13s} {'median':>8s} {'max':>8s} {'frame 0':>8s} {'relax off':>10s} "
+          f"{'joy@1 apex':>11s} {'no mesh':>8s}")
     for pname, d in ident.items():
         f = lambda x: "-" if x is None else f"{x:.4f}"  # noqa: E731
         print(f"  {pname:16s} {f(d['neutral_mean_iod']):>13s} {f(d['neutral_median_iod']):>8s} "
               f"{f(d['neutral_max_iod']):>8s} {f(d['neutral_first_frame_iod']):>8s} "
+              f"{f(d['neutral_relax_off_mean_iod']):>10s} "
               f"{f(d.get('joy_full_apex_iod')):>11s} {d['frames_without_mesh']:8d}")
     print("\nsummary")
     for (c, v, t, shown), s in zip(checks, summary):
-        print(f"  {'PASS' if s['pass'] else 'MISS'}  {c:52s} {shown:>9s}  (target >= {t:g})")
+        goal = f"{t:.0%}".replace("%", " %") if "agreement" in c else f"{t:g}"
+        print(f"  {'PASS' if s['pass'] else 'MISS'}  {c:52s} {shown:>9s}  (target >= {goal})")
     print(f"({report['seconds']} s)")
     return report
 

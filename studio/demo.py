@@ -14,7 +14,8 @@ from conditioning import VOCABULARY, Emotion, plan_iso
 EXAMPLE_SPECS = ("joy:0.6+surprise:0.4", "anger@0.3", "v=0.7,a=0.5", "bittersweet", "quietly hopeful")
 
 #: modality -> "module:function" returning an HTML fragment for the demo page, given the output folder
-MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech", "music": "studio.demo_music:demo_music"}
+MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech", "music": "studio.demo_music:demo_music",
+                     "face": "studio.demo_face:demo_face"}
 
 
 def _modality_sections(out: Path) -> str:

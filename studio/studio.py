@@ -201,7 +201,7 @@ class Studio:
         options = dict(options or {})
         speech = None
         if modality == "face":
-            speech, options = self.voice_for_face(target, trajectory, text, options, seed)
+            speech, options = self.voice_for_face(target, trajectory, text, options, seed, score=score)
         request = GenerationRequest(target, trajectory, None if speech else text, prompt, seed, duration_s, options)
         names = list(judges or ()) + ([critic] if critic else [])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
@@ -209,7 +209,7 @@ class Studio:
         return replace(result, speech=speech) if speech is not None else result
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,
-                       options: Mapping[str, Any], seed: int) -> "tuple[StudioResult | None, dict]":
+                       options: Mapping[str, Any], seed: int, *, score: bool = True) -> "tuple[StudioResult | None, dict]":
         """The speech a talking face says, made here so a face backend never calls a speech backend: the same
         emotion (or trajectory) and seed, scored by the speech judges; its audio and phoneme timings become
         the face's options. ``options["audio"]`` (a path or `Audio`, the user's recording) is used as it is;
@@ -226,7 +226,7 @@ class Studio:
         if not text or not text.strip():
             return None, opts  # a silent clip (the backend says how long)
         speech = self.generate("speech", target, backend=speech_backend, text=text, trajectory=trajectory, seed=seed,
-                               options={"voice": voice} if voice else None)
+                               options={"voice": voice} if voice else None, score=score)
         res = speech.best.result
         opts.update(audio=res.media, phonemes=list(res.extras.get("phonemes") or []),
                     speech={"backend": res.provenance.backend, "model": res.provenance.model,

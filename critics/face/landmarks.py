@@ -97,15 +97,23 @@ class FaceFinder:
         self._det = None
 
     def _models(self):
-        if self._mesh is None:
-            import mediapipe as mp
+        """The mesh and the detector graphs, each created on first use: a graph initialises its calculators on
+        a worker thread, and one created but not yet run would log from that thread after `quiet_stderr` ends."""
+        import mediapipe as mp
 
+        if self._mesh is None:
             self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
                                                          refine_landmarks=True,
                                                          min_detection_confidence=self.min_confidence)
+        return self._mesh, None
+
+    def _detector(self):
+        if self._det is None:
+            import mediapipe as mp
+
             self._det = mp.solutions.face_detection.FaceDetection(model_selection=1,
                                                                   min_detection_confidence=self.min_confidence)
-        return self._mesh, self._det
+        return self._det
 
     def _mesh_on(self, rgb: np.ndarray) -> list[np.ndarray]:
         """(478, 3) landmark arrays in rgb's pixel coordinates."""
@@ -144,7 +152,7 @@ class FaceFinder:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles
         (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles).
         Returns (box x0, y0, w, h), (6, 2) keypoints and the score, in ``rgb``'s pixels."""
-        _, det = self._models()
+        det = self._detector()
         h, w = rgb.shape[:2]
 
         def run(img, ox, oy):

@@ -26,11 +26,11 @@ from . import mesh as M
 #: EMFACS prototypes: emotion -> {action: intensity at full expression}. ``jaw`` is AU26/27.
 PROTOTYPES: dict[str, dict[str, float]] = {
     "joy": {"AU6": 1.0, "AU12": 1.0, "AU10": 0.3, "jaw": 0.15},
-    "sadness": {"AU1": 1.0, "AU4": 0.7, "AU15": 1.0, "AU41": 0.6, "AU17": 0.6},
+    "sadness": {"AU1": 1.0, "AU4": 0.3, "AU15": 1.0, "AU41": 0.6, "AU17": 0.6},
     "anger": {"AU4": 1.0, "AU5": 0.7, "AU7": 0.8, "AU23": 1.0, "AU10": 0.3},
     "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "jaw": 0.9},
-    "fear": {"AU1": 1.0, "AU2": 0.7, "AU4": 0.7, "AU5": 1.0, "AU7": 0.4, "AU20": 1.0, "jaw": 0.45},
-    "disgust": {"AU9": 1.0, "AU10": 0.8, "AU15": 0.6, "AU16": 0.4, "AU4": 0.4, "AU7": 0.3},
+    "fear": {"AU1": 1.0, "AU2": 0.6, "AU4": 0.5, "AU5": 1.0, "AU7": 0.5, "AU20": 1.0, "jaw": 0.55},
+    "disgust": {"AU9": 1.0, "AU10": 1.0, "AU15": 0.6, "AU16": 0.8, "AU4": 0.4, "AU7": 0.3},
     "contempt": {"AU12R": 0.8, "AU14R": 0.6},
     "neutral": {},
 }
@@ -150,7 +150,8 @@ class Rig:
         wing_c = [p[[129, 64, 98, 48]].mean(0), p[[358, 294, 327, 278]].mean(0)]
         wings = {int(i): (0.0, -0.1) for c in wing_c for i in np.flatnonzero(
             (np.abs(x - c[0]) < 0.14) & (np.abs(y - c[1]) < 0.1) & (np.abs(x - c[0]) < np.abs(x - centre_x) + 0.05))}
-        f["AU9"] = (_spread(p, wings, 0.12) * not_eye * (1 - _ramp(y, 0.9, 1.0))[:, None]
+        midline = _ramp(np.abs(x - centre_x), 0.04, 0.1)[:, None]  # the columella and nose tip stay
+        f["AU9"] = (_spread(p, wings, 0.12) * not_eye * midline * (1 - _ramp(y, 0.9, 1.0))[:, None]
                     + brows(-0.03, -0.015, 0.0, inward=0.02))
         upper_lip = {i: (0.0, -0.06 * (1 - 0.6 * abs(p[i, 0] - centre_x) / 0.6))
                      for i in M.LIPS_UPPER_OUTER + M.LIPS_UPPER_MID + M.LIPS_UPPER_INNER[1:-1]}

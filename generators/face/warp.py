@@ -9,7 +9,7 @@ zero between the face's edge and the ring: hair and background stay still and no
 Per portrait (`Warper.__init__`): the triangulation and, for every pixel of the working region, its triangle's
 three vertices and barycentric weights (the precomputed maps). Per frame (`Warper.render`): the pixels'
 displacements are one weighted sum of the vertices' displacements; the backward map of the warp is the
-displacement inverted by two fixed-point steps (exact for the smooth, small displacements of a face); then one
+displacement inverted by four fixed-point steps (exact for the smooth, small displacements of a face); then one
 ``cv2.remap``. Where the jaw opens past the portrait's own opening, a mouth interior (dark cavity, upper and
 lower teeth, tongue) is drawn inside the warped inner-lip contour and feathered into it.
 """
@@ -50,7 +50,13 @@ class Warper:
         self.points = np.concatenate([lm[:, :2], ring, corners])  # (478 + ring + 8, 2) control points
         self.n_mesh = len(lm)
         tri = Delaunay(self.points)
-        gx, gy = np.meshgrid(np.arange(bx0, bx1, dtype=np.float64), np.arange(by0, by1, dtype=np.float64))
+        # the displacement field is piecewise linear and smooth: on faces over ~160 px it is computed and
+        # inverted on every second pixel and interpolated (the final remap of the image stays full-resolution)
+        self.step = 2 if (bx1 - bx0) * (by1 - by0) > 160 * 160 else 1
+        self.full_grid = np.stack(np.meshgrid(np.arange(bx0, bx1, dtype=np.float32),
+                                              np.arange(by0, by1, dtype=np.float32)), -1)
+        gx, gy = np.meshgrid(np.arange(bx0, bx1, self.step, dtype=np.float64),
+                             np.arange(by0, by1, self.step, dtype=np.float64))
         q = np.stack([gx.ravel(), gy.ravel()], 1)
         simplex = tri.find_simplex(q)
         simplex = np.where(simplex < 0, 0, simplex)  # outside every triangle (edge pixels): vertex weights 0
@@ -60,8 +66,9 @@ class Warper:
         self.shape = gy.shape
         self.vertices = tri.simplices[simplex].reshape(*self.shape, 3)  # (h, w, 3) control-point indices
         self.weights = np.clip(bary, 0, 1).reshape(*self.shape, 3).astype(np.float32)
-        self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2)
+        self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
         self.portrait_gap = self._gap(lm[:, :2])
+        self.lip_colour = self._lip_colour(lm[:, :2])
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
 
     def _gap(self, lm: np.ndarray) -> float:
@@ -78,10 +85,15 @@ class Warper:
         dv = d_all[self.vertices]  # (h, w, 3, 2)
         d = (dv * self.weights[..., None]).sum(2)  # forward displacement at each source pixel, (h, w, 2)
         bx0, by0, bx1, by1 = self.box
-        src = self.grid - d
-        for _ in range(2):  # invert the warp: source = output - d(source)
-            d_at = cv2.remap(d, src[..., 0] - bx0, src[..., 1] - by0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        k = self.step
+        d_at = d
+        for _ in range(4):  # invert the warp: source = output - d(source) (converges while |grad d| < 1)
             src = self.grid - d_at
+            d_at = cv2.remap(d, (src[..., 0] - bx0) / k, (src[..., 1] - by0) / k, cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+        if k > 1:
+            d_at = cv2.resize(d_at, (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
+        src = self.full_grid - d_at
         out = self.portrait.pixels.copy()
         out[by0:by1, bx0:bx1] = cv2.remap(self.portrait.pixels, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT)
@@ -115,13 +127,13 @@ class Warper:
                 lines.append((np.array([top, top + (side * 0.015 * ex + 0.14 * ey) * iod]), 0.3 * a("AU4")))
         frontalis = max(a("AU1"), a("AU2"))
         if frontalis > 0.05:
-            brow = [pt(i) for i in (70, 63, 105, 66, 107)] + [pt(i) for i in (336, 296, 334, 293, 300)]
-            for lift in (0.16, 0.25, 0.34):
-                lines.append((np.array([b - lift * ey * iod for b in brow]), 0.2 * frontalis))
+            brow = [pt(i) for i in (105, 66, 107)] + [pt(i) for i in (336, 296, 334)]
+            for lift in (0.3, 0.42):
+                lines.append((np.array([b - lift * ey * iod for b in brow]), 0.12 * frontalis))
         if a("AU9") > 0.05:
-            for dy in (0.1, 0.17):
+            for dy in (0.1, 0.16):
                 c = pt(168, 0, dy)
-                lines.append((np.array([c - 0.09 * ex * iod, c, c + 0.09 * ex * iod]), 0.28 * a("AU9")))
+                lines.append((np.array([c - 0.06 * ex * iod, c + 0.01 * ey * iod, c + 0.06 * ex * iod]), 0.16 * a("AU9")))
         fold = a("AU10") + 0.7 * a("AU9") + 0.35 * a("AU12")
         if fold > 0.05:
             for wing, corner, sgn in ((129, 61, -1), (358, 291, 1)):
@@ -143,15 +155,28 @@ class Warper:
             return
         x0, y0, x1, y1 = self.box
         shade = np.zeros((y1 - y0, x1 - x0), np.float32)
-        width = max(1, int(round(0.03 * iod)))
+        width = max(1, int(round(0.035 * iod)))
         for poly, dark in lines:
             q = np.round((poly - (x0, y0)) * 4).astype(np.int32)  # 2 bits of sub-pixel precision
             layer = np.zeros_like(shade)
             cv2.polylines(layer, [q], False, 1.0, thickness=width, lineType=cv2.LINE_AA, shift=2)
-            shade = np.maximum(shade, layer * min(dark, 0.45))
-        shade = cv2.GaussianBlur(shade, (0, 0), max(0.8, 0.022 * iod))
+            shade = np.maximum(shade, layer * min(0.85 * dark, 0.32))
+        shade = cv2.GaussianBlur(shade, (0, 0), max(1.0, 0.035 * iod))
+        tint = np.array([0.75, 1.0, 1.1], np.float32)  # a fold's shadow on skin is warm: less red is lost
         region = img[y0:y1, x0:x1].astype(np.float32)
-        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None]), 0, 255).astype(np.uint8)
+        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None] * tint), 0, 255).astype(np.uint8)
+
+    def _lip_colour(self, lm: np.ndarray) -> np.ndarray:
+        """The red of the portrait's lips: the median colour between the outer and inner lip contours."""
+        import cv2
+
+        mask = np.zeros(self.portrait.pixels.shape[:2], np.uint8)
+        for outer, inner in ((M.LIPS_UPPER_OUTER, M.LIPS_UPPER_INNER), ((61,) + M.LIPS_LOWER_OUTER + (291,),
+                                                                       (78,) + M.LIPS_LOWER_INNER + (308,))):
+            ring = np.concatenate([lm[list(outer)], lm[list(inner)][::-1]]).astype(np.int32)
+            cv2.fillPoly(mask, [ring], 1)
+        px = self.portrait.pixels[mask > 0]
+        return np.median(px, axis=0).astype(np.float64) if len(px) else np.array([170.0, 90.0, 90.0])
 
     def _mouth(self, img: np.ndarray, lm: np.ndarray) -> None:
         """Draw the mouth's interior where the lips have parted beyond the portrait's own opening."""
@@ -165,7 +190,10 @@ class Warper:
         if alpha <= 0:
             return
         upper = lm[list(M.LIPS_UPPER_INNER)]
-        lower = lm[list(M.LIPS_LOWER_INNER)][::-1]
+        lower = lm[list(M.LIPS_LOWER_INNER)][::-1].copy()
+        # lips pressed past each other (AU17 pushing the lower lip up) close the mouth: never a crossed polygon
+        order_u = np.argsort(upper[:, 0])
+        lower[:, 1] = np.maximum(lower[:, 1], np.interp(lower[:, 0], upper[order_u, 0], upper[order_u, 1]))
         poly = np.concatenate([upper, lower])
         x0, y0 = np.floor(poly.min(0)).astype(int) - 3
         x1, y1 = np.ceil(poly.max(0)).astype(int) + 4
@@ -177,6 +205,11 @@ class Warper:
         local = ((poly - (x0, y0)) * ss).astype(np.int32)
         mask = np.zeros(((y1 - y0) * ss, (x1 - x0) * ss), np.uint8)
         cv2.fillPoly(mask, [local], 255, lineType=cv2.LINE_AA)
+        # a band of lip colour around the opening covers the lips' inner edge, where the warp squeezes or
+        # stretches the portrait's own mouth interior into jagged slivers
+        band = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, int(round(0.022 * iod * ss))))
+        band = cv2.resize(band, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        band = cv2.GaussianBlur(band, (0, 0), max(0.8, iod * 0.012))
         mask = cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, iod * 0.008))
         # interior layers, drawn in face-frame distances below the upper lip and above the lower lip
@@ -189,18 +222,22 @@ class Warper:
         cx = (upper[0, 0] + upper[-1, 0]) / 2
         half = max(abs(upper[-1, 0] - upper[0, 0]) / 2, 1.0)
         across = np.clip(np.abs(xx - cx) / half, 0, 1)
-        cavity = np.array([62, 22, 24], np.float64) * (1 - 0.55 * across[..., None])
+        shut = np.clip((gap - 0.02) / 0.04, 0, 1)  # lips nearly together: a seam in the lips' own dark red
+        cavity = (np.array([62, 22, 24], np.float64) * shut + 0.5 * self.lip_colour * (1 - shut)) \
+            * (1 - 0.55 * across[..., None])
         layer = cavity.copy()
         tongue = np.clip(1 - height / 0.05, 0, 1) * np.clip((gap - 0.1) / 0.1, 0, 1) * (1 - across**2)
         layer = layer * (1 - tongue[..., None]) + np.array([150, 70, 72]) * tongue[..., None]
-        teeth_shade = (1 - 0.35 * across**2)[..., None]
+        teeth_shade = (1 - 0.2 * across**2)[..., None]
         upper_teeth = np.clip(1 - (depth - 0.085) / 0.02, 0, 1) * (depth > -0.02)
         lower_teeth = np.clip(1 - (height - 0.045) / 0.02, 0, 1) * np.clip((gap - 0.14) / 0.06, 0, 1)
-        shut = np.clip((gap - 0.02) / 0.04, 0, 1)  # lips nearly together: a dark seam, no teeth
         for t, edge in ((upper_teeth * shut, depth), (lower_teeth * shut, height)):
-            grad = np.clip(1.0 - 1.2 * np.clip(edge, 0, None), 0.88, 1.0)[..., None]  # darker towards the cavity
+            grad = np.clip(1.0 - 0.8 * np.clip(edge, 0, None), 0.93, 1.0)[..., None]  # darker towards the cavity
             col = np.array([244, 238, 224], np.float64) * teeth_shade * grad
             layer = layer * (1 - t[..., None]) + col * t[..., None]
-        a = (mask * alpha)[..., None]
         region = img[y0:y1, x0:x1].astype(np.float64)
+        if self.portrait_gap > 0.03:  # only the portrait's own open mouth leaves slivers to cover
+            b = (band * alpha * 0.85)[..., None]
+            region = region * (1 - b) + (0.85 * self.lip_colour) * b
+        a = (mask * alpha)[..., None]
         img[y0:y1, x0:x1] = np.clip(region * (1 - a) + layer * a, 0, 255).astype(np.uint8)
