@@ -29,7 +29,7 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "sadness": {"AU1": 1.0, "AU4": 0.3, "AU15": 1.0, "AU41": 0.6, "AU17": 0.6},
     "anger": {"AU4": 1.0, "AU5": 0.7, "AU7": 0.8, "AU23": 1.0, "AU10": 0.3},
     "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "jaw": 0.9},
-    "fear": {"AU1": 1.0, "AU2": 0.6, "AU4": 0.5, "AU5": 1.0, "AU7": 0.5, "AU20": 1.0, "jaw": 0.55},
+    "fear": {"AU1": 1.0, "AU2": 0.6, "AU4": 0.8, "AU5": 1.0, "AU7": 0.6, "AU20": 1.0, "jaw": 0.55},
     "disgust": {"AU9": 1.0, "AU10": 1.0, "AU15": 0.6, "AU16": 0.8, "AU4": 0.4, "AU7": 0.3},
     "contempt": {"AU12R": 0.8, "AU14R": 0.6},
     "neutral": {},
@@ -250,7 +250,7 @@ class Rig:
         """The smoothest field over the mesh (a discrete Laplace equation on its tessellation) that takes the
         pinned points' displacements: skin between the pinned features stretches evenly, so no triangle
         folds. The mouth is a hole in the tessellation, so the lips can move apart."""
-        from scipy.sparse import coo_matrix, diags
+        from scipy.sparse import coo_matrix, diags, identity
         from scipy.sparse.linalg import spsolve
 
         n = len(self.points)
@@ -263,7 +263,7 @@ class Rig:
         out = np.zeros((n, 2))
         out[pinned] = np.array([pins[i] for i in pinned])
         lap = lap.tocsr()
-        lff = lap[free][:, free].tocsc()
+        lff = (lap[free][:, free] + 1e-9 * identity(len(free))).tocsc()  # a free island with no pin stays still
         rhs = -lap[free][:, pinned] @ out[pinned]
         for k in range(2):
             out[free, k] = spsolve(lff, rhs[:, k])
@@ -294,7 +294,7 @@ class Rig:
             t = np.clip(1 - (abs(p[i, 0] - centre_x) / 0.5) ** 2, 0.0, 1.0)
             pins[i] = (0.0, drop * (0.45 + 0.55 * t))
         for i in MOUTH_CORNERS:
-            pins[i] = (0.0, drop * 0.3)
+            pins[i] = (0.0, drop * 0.5)  # with the lip centre: an open jaw is not a smile
         del pivot
         return self._harmonic(pins)
 
