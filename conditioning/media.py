@@ -215,12 +215,27 @@ def load_image(path: str | os.PathLike) -> Image:
         raise MediaError(f"{p}: not readable as an image ({type(exc).__name__}); accepted: PNG, JPEG, WebP, BMP") from None
 
 
-def save_image(path: str | os.PathLike, image: Image) -> Path:
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] | None = None) -> Path:
+    """Write PNG/JPEG/WebP atomically; ``metadata`` become PNG text chunks (iTXt), e.g. the emotion and the
+    provenance, readable with ``PIL.Image.open(path).text``."""
     from PIL import Image as PILImage
+    from PIL.PngImagePlugin import PngInfo
 
     p = Path(path)
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG"}.get(p.suffix.lower())
+    if fmt is None:
+        raise MediaError(f"{p}: cannot write an image as {p.suffix or 'no suffix'!r}; use {', '.join(IMAGE_SUFFIXES)}")
+    kwargs = {}
+    if metadata and fmt == "PNG":
+        info = PngInfo()
+        for k, v in metadata.items():
+            info.add_itxt(str(k), str(v))
+        kwargs["pnginfo"] = info
     with atomic_path(p) as tmp:
-        PILImage.fromarray(image.pixels).save(tmp, format={".jpg": "JPEG", ".jpeg": "JPEG"}.get(p.suffix.lower(), "PNG"))
+        PILImage.fromarray(image.pixels).save(tmp, format=fmt, **kwargs)
     return p
 
 

@@ -11,6 +11,7 @@ CRITICS: dict[str, str] = {
     "text/lexicon": "critics.text.lexicon:LexiconTextCritic",
     "image/embedded": "critics.image.embedded:EmbeddedImageCritic",
     "image/clip": "critics.image.clip:ClipImageCritic",
+    "image/colour": "critics.image.colour:ColourImageCritic",
     "music/embedded": "critics.music.embedded:EmbeddedMusicCritic",
     "music/clap": "critics.music.clap:ClapMusicCritic",
     "music/symbolic": "critics.music.symbolic:SymbolicMusicCritic",

@@ -15,16 +15,19 @@ GENERATORS: dict[str, str] = {
     "music/musicgen": "generators.music.musicgen:MusicGenMusic",
     "music/audiocraft": "generators.music.audiocraft_backend:AudiocraftMusic",
     "face/animator": "generators.face.animator:FaceAnimator",
+    "image/procedural": "generators.image.procedural:ProceduralImage",
+    "image/diffusion": "generators.image.diffusion:DiffusionImage",
 }
 
 #: extra that provides each backend's dependencies, for error messages
-EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "music/musicgen": "neural"}
+EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "music/musicgen": "neural",
+                          "image/diffusion": "neural"}
 
 #: what ``auto`` tries, in order: the first whose module imports wins
 AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival"), "music": ("musicgen", "composer"),
-                                          "face": ("animator",)}
+                                          "face": ("animator",), "image": ("diffusion", "procedural")}
 
-DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer", "face": "animator"}
+DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer", "face": "animator", "image": "procedural"}
 
 MODALITIES = ("speech", "music", "face", "image")
 

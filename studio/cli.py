@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--text")
     g.add_argument("--prompt")
     g.add_argument("--backend", default="auto")
+    g.add_argument("--model", metavar="PATH", help="neural backends: a local folder of weights (never downloaded)")
     g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), or a path to a Piper .onnx voice")
     g.add_argument("--portrait", metavar="IMG", help="face: the portrait to animate (default: the astronaut)")
     g.add_argument("--audio", metavar="A.wav", help="face: lip-sync this recording instead of speaking --text")
@@ -163,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", help="music backend (default: composer)")
     s.add_argument("--critic", help="music critic (default: embedded)")
     s.add_argument("--soundfont", help="General MIDI soundfont path or name")
+    s.add_argument("--visuals", action="store_true", help="also draw one abstract picture per clip (image/procedural, "
+                   "768x432) into OUT/visuals/clip_000.png ...")
+    s.add_argument("--visual-style", choices=["horizon", "field", "pattern"], help="style of --visuals (default horizon)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_session)
 
@@ -212,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"emostudio {args.command}: error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER
 
 
 if __name__ == "__main__":

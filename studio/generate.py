@@ -8,7 +8,7 @@ from pathlib import Path
 from studio.errors import UserError
 
 
-def save_media(path: Path, media) -> Path:
+def save_media(path: Path, media, metadata: dict[str, str] | None = None) -> Path:
     from conditioning.media import Audio, Image, MediaError, Video, save_audio, save_image, save_video
 
     if isinstance(media, Video):
@@ -16,7 +16,7 @@ def save_media(path: Path, media) -> Path:
     if isinstance(media, Audio):
         return save_audio(path, media)
     if isinstance(media, Image):
-        return save_image(path, media)
+        return save_image(path, media, metadata)
     raise MediaError(f"{path}: cannot save {type(media).__name__} media yet")
 
 
@@ -45,9 +45,17 @@ def generate_file(args: argparse.Namespace) -> int:
         options.update(face_options(args))
     elif getattr(args, "portrait", None) or getattr(args, "audio", None):
         raise UserError("--portrait and --audio are options of 'generate face'")
+    if args.modality == "image" and args.prompt is not None and not args.prompt.strip():
+        raise UserError("--prompt is empty: describe the picture, or leave --prompt out for an abstract one")
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
-                               text=args.text, prompt=args.prompt, duration_s=args.duration, options=options)
-    out = save_media(Path(args.out), result.media)
+                               text=args.text, prompt=args.prompt, duration_s=args.duration, options=options,
+                               model=getattr(args, "model", None))
+    res = result.best.result
+    meta = {"emotion": json.dumps(result.target.to_json()), "Software": "Emotion Studio",
+            "provenance": json.dumps({"backend": res.provenance.backend, "model": res.provenance.model,
+                                      "licence": res.provenance.licence, "seed": res.provenance.seed}),
+            **({"prompt": args.prompt} if args.prompt else {})}
+    out = save_media(Path(args.out), result.media, meta)
     extras = dict(result.best.result.extras)
     midi_bytes = extras.pop("midi_bytes", None)
     if midi_bytes is not None:  # symbolic backends: the score goes beside the audio

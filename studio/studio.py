@@ -142,10 +142,17 @@ class Studio:
         return plan_iso(current, target, minutes, clip_s, max_step=max_step)
 
     # ---- backends ---------------------------------------------------------------------------------------
-    def generator(self, modality: str, backend: str | None = None):
-        key = (modality, backend)
+    def generator(self, modality: str, backend: str | None = None, *, model: str | None = None):
+        """A backend, created once per (modality, backend, model); ``model`` is a neural backend's local weights."""
+        key = (modality, backend, model)
         if key not in self._generators:
-            self._generators[key] = load_generator(modality, backend)
+            try:
+                self._generators[key] = load_generator(modality, backend, **({"model": model} if model else {}))
+            except TypeError:  # a backend whose constructor has no `model`: the embedded ones
+                from generators.base import GenerationError
+
+                raise GenerationError(f"the {modality} backend {backend or 'default'!r} loads no weights: --model is for "
+                                      "neural backends (image/diffusion, music/musicgen, speech/coqui)") from None
         return self._generators[key]
 
     def critic(self, modality: str, name: str | None = None):
@@ -192,12 +199,12 @@ class Studio:
                  critic: str | None = None, judges: Sequence[str] | None = None, loop: int = 0, seed: int = 0,
                  text: str | None = None, prompt: str | None = None, duration_s: float | None = None,
                  trajectory: Trajectory | None = None, options: Mapping[str, Any] | None = None,
-                 score: bool = True) -> StudioResult:
+                 score: bool = True, model: str | None = None) -> StudioResult:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
 
         ``judges`` names the critics (default: the modality's two judges); ``critic`` is one judge alone."""
         target = Emotion.parse(emotion)
-        generator = self.generator(modality, backend)
+        generator = self.generator(modality, backend, model=model)
         options = dict(options or {})
         speech = None
         if modality == "face":

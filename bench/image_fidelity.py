@@ -1,0 +1,112 @@
+"""Image fidelity of ``image/procedural``: do the judges read the asked-for valence and arousal?
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/image_fidelity.py [--styles horizon,field,pattern] [--seeds 0,1]
+                                                               [--loop 2] [--size 512] [--json [PATH]]
+
+A 5x5 grid of targets over valence and arousal (-0.8 .. 0.8 each, `Emotion.from_vad`), each drawn in every
+style and seed, and judged by
+- `image/embedded`: the regressor over 107 affective features trained on OASIS human ratings (the judge the
+  generator was not designed against; critics/cards/image-embedded.md: OASIS grouped-CV r 0.24 / 0.38);
+- `image/colour`: Valdez & Mehrabian's colour equations, nothing learned (the generator sets brightness and
+  saturation with the same equations inverted, so this judge checks the colours came out as intended).
+Reported per judge and style: Lin's concordance (CCC) and Pearson r of the readings with the targets, for
+valence and arousal, and the readings' range (a judge whose readings span little of the scale has a low CCC
+even when it orders the pictures right). Target: CCC >= 0.7 with `image/embedded`; the colour judge must
+move the same way (r > 0). ``--loop N`` re-runs the grid through the Studio's closed loop (the generator's
+`correct` moves its controls against the embedded judge's error) and reports the best take.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+GRID = np.linspace(-0.8, 0.8, 5)
+JUDGES = ("embedded", "colour")
+
+
+def run(styles, seeds, size, loop):
+    from conditioning import Emotion
+    from conditioning.metrics import ccc
+    from generators.base import GenerationRequest
+    from studio.studio import Studio
+
+    st = Studio()
+    gen = st.generator("image", "procedural")
+    judges = {n: st.critic("image", n) for n in JUDGES}
+    rows, t_gen = [], []
+    for style in styles:
+        targets, reads = [], {n: [] for n in JUDGES}
+        for seed in seeds:
+            for v in GRID:
+                for a in GRID:
+                    req = GenerationRequest(Emotion.from_vad(float(v), float(a)), seed=seed,
+                                            options={"style": style, "size": size})
+                    t0 = time.perf_counter()
+                    if loop:
+                        res = st.run_loop(gen, [judges["embedded"]], req, loop).media
+                    else:
+                        res = gen.generate(req).media
+                    t_gen.append(time.perf_counter() - t0)
+                    targets.append((v, a))
+                    for n, j in judges.items():
+                        r = j.score(res)
+                        reads[n].append((r.valence, r.arousal))
+        t = np.array(targets)
+        for n in JUDGES:
+            r = np.array(reads[n])
+            rows.append({"style": style, "judge": n,
+                         "ccc_valence": ccc(t[:, 0], r[:, 0]), "ccc_arousal": ccc(t[:, 1], r[:, 1]),
+                         "r_valence": float(np.corrcoef(t[:, 0], r[:, 0])[0, 1]),
+                         "r_arousal": float(np.corrcoef(t[:, 1], r[:, 1])[0, 1]),
+                         "range_valence": [float(r[:, 0].min()), float(r[:, 0].max())],
+                         "range_arousal": [float(r[:, 1].min()), float(r[:, 1].max())], "n": len(t)})
+    return rows, float(np.mean(t_gen))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--styles", default="horizon,field,pattern")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--loop", type=int, default=0)
+    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    rows, per_image = run(args.styles.split(","), [int(s) for s in args.seeds.split(",")], args.size, args.loop)
+    if args.json == "-":
+        print(json.dumps({"rows": rows, "seconds_per_image": per_image}))
+        return 0
+    print(f"image/procedural, 5x5 valence-arousal grid x {len(args.seeds.split(','))} seeds, {args.size} px"
+          + (f", closed loop {args.loop} rounds" if args.loop else ", open loop"))
+    print(f"  {'style':9s} {'judge':9s} {'CCC v':>7s} {'CCC a':>7s} {'r v':>7s} {'r a':>7s}   readings v range    a range")
+    for r in rows:
+        print(f"  {r['style']:9s} {r['judge']:9s} {r['ccc_valence']:7.3f} {r['ccc_arousal']:7.3f} {r['r_valence']:7.3f} "
+              f"{r['r_arousal']:7.3f}   {r['range_valence'][0]:+.2f}..{r['range_valence'][1]:+.2f}  "
+              f"{r['range_arousal'][0]:+.2f}..{r['range_arousal'][1]:+.2f}")
+    emb = [r for r in rows if r["judge"] == "embedded"]
+    best = max(emb, key=lambda r: min(r["ccc_valence"], r["ccc_arousal"]))
+    col = [r for r in rows if r["judge"] == "colour"]
+    print("summary")
+    for name, key in (("valence", "ccc_valence"), ("arousal", "ccc_arousal")):
+        val = best[key]
+        print(f"  {'PASS' if val >= 0.7 else 'MISS'}  embedded judge CCC {name} (best style {best['style']}) {val:.3f}  (target >= 0.7)")
+    same = all(r["r_valence"] > 0 and r["r_arousal"] > 0 for r in col)
+    print(f"  {'PASS' if same else 'MISS'}  colour judge moves the same way (r > 0 for every style): "
+          + ", ".join(f"{r['style']} {r['r_valence']:.2f}/{r['r_arousal']:.2f}" for r in col))
+    print(f"  ({per_image:.3f} s per picture incl. {'the loop' if args.loop else 'nothing else'}; {time.perf_counter() - t0:.0f} s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "seconds_per_image": per_image}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The procedural image generator, measured by both image judges: pictures move the right way across the
+valence-arousal plane, the shape language follows the emotion, the same seed gives the same picture, and bad
+requests fail with a clear message and no file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conditioning import Emotion, Trajectory
+from generators.base import GenerationError, GenerationRequest
+
+
+@pytest.fixture(scope="module")
+def gen():
+    from generators.image.procedural import ProceduralImage
+
+    return ProceduralImage()
+
+
+@pytest.fixture(scope="module")
+def judges():
+    from critics.registry import load_critic
+
+    return load_critic("image", "embedded"), load_critic("image", "colour")
+
+
+def picture(gen, v, a, style="horizon", seed=0, size=384):
+    return gen.generate(GenerationRequest(Emotion.from_vad(v, a), seed=seed, options={"style": style, "size": size})).media
+
+
+@pytest.mark.parametrize("style", ["horizon", "field", "pattern"])
+def test_both_judges_read_valence_and_arousal_moving_the_right_way(gen, judges, style):
+    embedded, colour = judges
+    grid = (-0.8, 0.0, 0.8)
+    read = {(v, a): embedded.score(picture(gen, v, a, style)) for v in grid for a in grid}
+    mean = lambda f, key: float(np.mean([f(r) for k, r in read.items() if key(k)]))  # noqa: E731
+    assert mean(lambda r: r.valence, lambda k: k[0] == 0.8) - mean(lambda r: r.valence, lambda k: k[0] == -0.8) > 0.12
+    assert mean(lambda r: r.arousal, lambda k: k[1] == 0.8) - mean(lambda r: r.arousal, lambda k: k[1] == -0.8) > 0.08
+    col = {k: colour.score(picture(gen, *k, style)) for k in read}
+    tv = [k[0] for k in col]
+    ta = [k[1] for k in col]
+    assert np.corrcoef(tv, [r.valence for r in col.values()])[0, 1] > 0.8
+    assert np.corrcoef(ta, [r.arousal for r in col.values()])[0, 1] > 0.8
+
+
+def test_anger_is_drawn_with_angular_forms_and_calm_with_round_ones(gen, judges):
+    embedded, _ = judges
+    anger = embedded.features(picture(gen, -0.7, 0.8, "field"))
+    calm = embedded.features(picture(gen, 0.6, -0.7, "field"))
+    assert anger["angularity"] > calm["angularity"]
+    assert anger["edge_density"] > 2 * calm["edge_density"]  # busy, textured vs smooth (Berlyne: complexity arouses)
+
+
+def test_same_seed_same_picture_other_seed_other_composition(gen):
+    a, b = picture(gen, 0.5, 0.5, seed=3), picture(gen, 0.5, 0.5, seed=3)
+    assert np.array_equal(a.pixels, b.pixels)
+    assert not np.array_equal(a.pixels, picture(gen, 0.5, 0.5, seed=4).pixels)
+
+
+def test_size_and_style_are_honoured_and_bad_values_refused(gen):
+    img = gen.generate(GenerationRequest(Emotion.parse("calm"), options={"size": (800, 450), "style": "pattern"})).media
+    assert img.size == (800, 450)
+    with pytest.raises(GenerationError, match="out of range"):
+        gen.generate(GenerationRequest(Emotion.parse("calm"), options={"size": 4096}))
+    with pytest.raises(GenerationError, match="unknown image style 'cubist'; known: horizon, field, pattern"):
+        gen.generate(GenerationRequest(Emotion.parse("calm"), options={"style": "cubist"}))
+    with pytest.raises(GenerationError, match="at most 500"):
+        gen.generate(GenerationRequest(Emotion.parse("calm"), prompt="x" * 501))
+    with pytest.raises(GenerationError, match="unknown image option"):
+        gen.generate(GenerationRequest(Emotion.parse("calm"), options={"colour": "red"}))
+
+
+def test_a_trajectory_gives_frames_that_brighten_from_sadness_to_joy(gen):
+    traj = Trajectory.of([(0, "sadness"), (60, "joy")])
+    req = GenerationRequest(Emotion.parse("joy"), trajectory=traj, seed=2, options={"size": 256})
+    frames = gen.sequence(req, [0, 20, 40, 60])
+    value = [float(np.asarray(f.media.pixels, dtype=float).max(axis=2).mean()) for f in frames]
+    assert all(b > a for a, b in zip(value, value[1:]))
+
+
+def test_the_loop_moves_the_controls_against_the_judges_error(gen):
+    from critics.base import Reading
+
+    req = GenerationRequest(Emotion.parse("joy"), options={"size": 256})
+    too_sad = Reading("image/test", -0.5, 0.0, 0.0, {"sadness": 1.0}, {}, 0.5)
+    nxt = gen.correct(req, req.emotion, too_sad)
+    assert nxt.controls["valence_offset"] > 0
+    before = gen.generate(req).controls["brightness"]
+    assert gen.generate(nxt).controls["brightness"] > before
+
+
+def run_cli(*args):
+    env = {**os.environ, "EMOSTUDIO_SD_MODEL": ""}  # the default backend, whatever this machine has
+    return subprocess.run([sys.executable, "-m", "studio.cli", *args], capture_output=True, text=True, env=env)
+
+
+def test_generate_image_cli_writes_a_png_with_the_emotion_and_provenance(tmp_path):
+    from PIL import Image as PILImage
+
+    out = tmp_path / "calm.png"
+    r = run_cli("generate", "image", "--emotion", "calm:0.7+tenderness:0.3", "--prompt", "a quiet harbour",
+                "--seed", "3", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["backend"] == "image/procedural"
+    with PILImage.open(out) as im:
+        text = dict(im.text)
+        assert im.size == (1024, 1024)
+    assert json.loads(text["emotion"])["mix"]["calm"] == pytest.approx(0.7)
+    assert json.loads(text["provenance"])["backend"] == "image/procedural" and text["prompt"] == "a quiet harbour"
+
+
+def test_generate_image_cli_refuses_bad_requests_without_a_file(tmp_path):
+    r = run_cli("generate", "image", "--emotion", "joy", "--prompt", "", "--out", str(tmp_path / "a.png"))
+    assert r.returncode == 2 and "--prompt is empty" in r.stderr
+    r = run_cli("generate", "image", "--emotion", "joy", "--out", str(tmp_path / "a.gif"))
+    assert r.returncode == 2 and ".gif" in r.stderr
+    r = run_cli("generate", "image", "--emotion", "joy", "--backend", "oils", "--out", str(tmp_path / "a.png"))
+    assert r.returncode != 0 and "unknown image generator 'oils'" in r.stderr
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the output folder should be")
+    r = run_cli("generate", "image", "--emotion", "joy", "--out", str(blocker / "a.png"))
+    assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not_a_folder"]
