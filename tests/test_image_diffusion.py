@@ -1,0 +1,292 @@
+"""Stable Diffusion through diffusers, end to end with tiny random components built from configs (no download).
+
+As diffusers' own tests do (`get_dummy_components`): a UNet with block_out_channels (32, 64), a two-block VAE, a
+CLIP text model from a tiny config and a CLIPTokenizer written here from a character-level vocab (every letter,
+digit and punctuation mark, plain and with "</w>", so any lowercase prompt tokenises: one token per character,
+which makes the 77-token budget tight and easy to test). The images are noise (random weights): the tests
+check the plumbing - seeds, composable guidance, steering, the prompt budget, errors and provenance.
+"""
+from __future__ import annotations
+
+import json
+import string
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+transformers = pytest.importorskip("transformers")
+
+import diffusers  # noqa: E402
+
+from conditioning import Emotion  # noqa: E402
+from conditioning.registry import BackendUnavailable  # noqa: E402
+from generators.base import GenerationError, GenerationRequest  # noqa: E402
+from generators.image.diffusion import (MODEL_ENV, DiffusionImage, combine_noise, licence_for)  # noqa: E402
+
+CHARS = string.ascii_lowercase + string.digits + ",.-'!?;:()&/"
+
+
+def tiny_tokenizer(folder, cls=None):
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for c in CHARS:
+        vocab.setdefault(c, len(vocab))
+        vocab.setdefault(c + "</w>", len(vocab))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    return (cls or transformers.CLIPTokenizer)(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
+
+
+def text_config(vocab_size, **kw):
+    return transformers.CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32,
+                                       intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+                                       vocab_size=vocab_size, max_position_embeddings=77, **kw)
+
+
+def tiny_vae():
+    return diffusers.AutoencoderKL(block_out_channels=[32, 64], in_channels=3, out_channels=3, latent_channels=4,
+                                   down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2)
+
+
+def tiny_scheduler():
+    return diffusers.DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                   clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+
+
+@pytest.fixture(scope="module")
+def sd_dir(tmp_path_factory):
+    """A tiny SD 1.x-style pipeline folder (default image 32 x 32: UNet sample 16, VAE factor 2)."""
+    root = tmp_path_factory.mktemp("tiny-sd")
+    tok = tiny_tokenizer(root / "tok")
+    torch.manual_seed(0)
+    unet = diffusers.UNet2DConditionModel(block_out_channels=(32, 64), layers_per_block=2, sample_size=16,
+                                          in_channels=4, out_channels=4, cross_attention_dim=32, attention_head_dim=(2, 4),
+                                          down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                          up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"))
+    pipe = diffusers.StableDiffusionPipeline(vae=tiny_vae(), text_encoder=transformers.CLIPTextModel(text_config(len(tok))),
+                                             tokenizer=tok, unet=unet, scheduler=tiny_scheduler(), safety_checker=None,
+                                             feature_extractor=None, requires_safety_checker=False)
+    folder = root / "tiny-sd"
+    pipe.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def gen(sd_dir):
+    return DiffusionImage(model=str(sd_dir), steps=2)
+
+
+def _req(spec, seed=0, prompt="a cat", **kw):
+    return GenerationRequest(Emotion.parse(spec), prompt=prompt, seed=seed, **kw)
+
+
+# ------------------------------------------------------------------------------------------------ seeds, mixes
+
+
+def test_same_seed_same_image_other_seed_differs(gen, sd_dir):
+    a, b = gen.generate(_req("joy", seed=3)), gen.generate(_req("joy", seed=3))
+    assert a.media.pixels.shape == (32, 32, 3) and a.media.pixels.dtype == np.uint8
+    assert np.array_equal(a.media.pixels, b.media.pixels)
+    c = gen.generate(_req("joy", seed=4))
+    assert not np.array_equal(a.media.pixels, c.media.pixels)
+    # provenance and extras
+    assert a.provenance.backend == "image/diffusion" and a.provenance.model == sd_dir.name and a.provenance.seed == 3
+    assert "model card" in a.provenance.licence and str(sd_dir) in a.provenance.licence
+    assert a.extras["mix_weights"] == {"joy": 1.0} and a.extras["steps"] == 2 and a.extras["guidance_scale"] == 7.5
+    assert a.extras["prompts"][0]["prompt"].startswith("a cat, joyful atmosphere")
+    assert a.controls["steering"] == a.extras["steering"] == 0.5
+    # an explicit size and another emotion
+    d = gen.generate(_req("sadness", seed=3, options={"size": (48, 32)}))
+    assert d.media.size == (48, 32)
+
+
+def test_a_one_to_zero_mix_is_the_single_emotion(gen):
+    single = gen.generate(_req("joy", seed=5))
+    mixed = gen.generate(_req("joy:1.0+sadness:0.0", seed=5))
+    assert np.array_equal(single.media.pixels, mixed.media.pixels)
+    # through the public methods, with the zero weight given explicitly
+    weights = gen.mix_weights({"joy": 1.0, "sadness": 0.0})
+    assert weights == {"joy": 1.0}
+    image, info = gen.render(gen.conditions("a cat", weights), seed=5)
+    assert np.array_equal(image.pixels, single.media.pixels) and info["mix_weights"] == {"joy": 1.0}
+
+
+def test_mix_weights_follow_the_mix_and_the_intensity(gen):
+    w = gen.mix_weights(Emotion.parse("joy:0.6+surprise:0.3+anger:0.05+fear:0.05@0.5"))
+    assert list(w) == ["joy", "surprise", "anger", "neutral"]  # top 3 terms, neutral last
+    assert sum(w.values()) == pytest.approx(1.0) and w["neutral"] == pytest.approx(0.5)
+    assert w["joy"] / w["surprise"] == pytest.approx(2.0)
+    assert gen.mix_weights(Emotion.neutral()) == {"neutral": 1.0}
+    conds = gen.conditions("a cat", w)
+    assert conds[-1].prompt == "a cat" and conds[-1].weight == pytest.approx(0.5)  # the plain prompt
+    assert "joyful" in conds[0].prompt and "surprising" in conds[1].prompt
+
+
+def test_combine_noise_on_hand_made_tensors():
+    g = torch.Generator().manual_seed(0)
+    eu, e1, e2 = (torch.randn(1, 4, 8, 8, generator=g) for _ in range(3))
+    # (0.5, 0.5): guidance applied to the mean of the two conditional predictions
+    out = combine_noise(eu, [e1, e2], (0.5, 0.5), 7.5)
+    assert torch.allclose(out, eu + 7.5 * ((e1 + e2) / 2 - eu), atol=1e-6)
+    # one weight 1: plain classifier-free guidance, exactly
+    assert torch.equal(combine_noise(eu, e1[None], [1.0], 7.5), eu + 7.5 * (e1 - eu))
+    # the weights reach the combination
+    a, b = combine_noise(eu, [e1, e2], (0.9, 0.1), 3.0), combine_noise(eu, [e1, e2], (0.1, 0.9), 3.0)
+    assert not torch.allclose(a, b)
+    assert torch.allclose(a, eu + 3.0 * (0.9 * (e1 - eu) + 0.1 * (e2 - eu)), atol=1e-6)
+    assert torch.equal(combine_noise(eu, [e1, e2], (1.0, 0.0), 3.0), combine_noise(eu, [e1], (1.0,), 3.0))
+    # guidance off (SD-Turbo): the weighted conditional predictions
+    assert torch.allclose(combine_noise(None, [e1, e2], (0.25, 0.75), 0.0), 0.25 * e1 + 0.75 * e2, atol=1e-6)
+    with pytest.raises(ValueError):
+        combine_noise(eu, [e1, e2], (1.0,), 3.0)
+
+
+def test_first_step_of_a_half_half_mix_is_the_mean_of_the_single_guided_predictions(gen):
+    pipe = gen.load()
+    conds = gen.conditions("a cat", gen.mix_weights(Emotion.parse("joy:0.5+sadness:0.5")))
+    assert [c.label for c in conds] == ["joy", "sadness"] and [c.weight for c in conds] == [0.5, 0.5]
+    enc = gen.embed_conditions(conds, steering=0.5)  # each row steered by its own term
+    scheduler = gen.fresh_scheduler()
+    scheduler.set_timesteps(2)
+    t = scheduler.timesteps[0]
+    latents = gen.prepare_latents(0, 32, 32)
+    with torch.no_grad():
+        mixed = gen.predict_noise(latents, t, enc, [0.5, 0.5], 7.5)
+        guided = []
+        for i in range(2):  # run the UNet ourselves: [uncond, cond_i]
+            emb = torch.cat([enc.negative_embeds, enc.prompt_embeds[i:i + 1]])
+            eps = pipe.unet(torch.cat([latents, latents]), t, encoder_hidden_states=emb).sample
+            guided.append(eps[:1] + 7.5 * (eps[1:] - eps[:1]))
+    assert mixed.shape == latents.shape
+    assert torch.allclose(mixed, (guided[0] + guided[1]) / 2, atol=1e-4)
+    assert not torch.allclose(guided[0], guided[1], atol=1e-4)  # the two conditions do differ
+
+
+# ------------------------------------------------------------------------------------------------ steering
+
+
+def test_steering_moves_conditional_embeddings_along_the_direction(gen):
+    dir_v, dir_a = gen.directions()
+    assert dir_v.shape == (77, 32) and dir_v.abs().sum() > 0 and not torch.allclose(dir_v, dir_a)
+    enc = gen.encode(["a cat, joyful atmosphere", "a cat"])
+    joy = Emotion.parse("joy")
+    for strength in (0.5, 2.0):
+        diff = (gen.steer(enc.prompt_embeds, joy, strength) - enc.prompt_embeds) / strength
+        assert torch.allclose(diff, (joy.valence * dir_v + joy.arousal * dir_a).expand_as(diff), atol=1e-5)
+    assert torch.equal(gen.steer(enc.prompt_embeds, joy, 0.0), enc.prompt_embeds)
+    # through the conditions: each row by its own term, the unconditional embedding untouched
+    conds = gen.conditions("a cat", {"joy": 0.5, "sadness": 0.5})
+    plain, steered = gen.embed_conditions(conds, steering=0.0), gen.embed_conditions(conds, steering=1.0)
+    assert torch.equal(plain.negative_embeds, steered.negative_embeds)
+    for i, c in enumerate(conds):
+        d = steered.prompt_embeds[i] - plain.prompt_embeds[i]
+        assert torch.allclose(d, c.valence * dir_v + c.arousal * dir_a, atol=1e-5)
+
+
+def test_steering_changes_the_image_and_correct_moves_against_the_error(gen):
+    req = _req("calm", seed=1)
+    a = gen.generate(req)
+    b = gen.generate(GenerationRequest(req.emotion, prompt="a cat", seed=1, options={"steering": 0.0}))
+    assert not np.array_equal(a.media.pixels, b.media.pixels) and b.extras["steering"] == 0.0
+    reading = Emotion.from_vad(-0.5, 0.5)  # heard too negative and too aroused
+    nxt = gen.correct(req, req.emotion, reading)
+    assert nxt.controls["valence_offset"] > 0 and nxt.controls["arousal_offset"] < 0 and nxt.seed == req.seed
+    assert gen.correct(nxt, req.emotion, reading).seed == req.seed + 1
+    c = gen.generate(nxt)
+    assert c.controls["valence_offset"] == nxt.controls["valence_offset"]
+    assert not np.array_equal(a.media.pixels, c.media.pixels)
+
+
+# ------------------------------------------------------------------------------------------------ prompts
+
+
+def test_enrich_prompt_stays_within_the_budget_and_keeps_the_users_words(gen):
+    joy = Emotion.parse("joy")
+    full = gen.cues("a woman", joy)
+    assert full[0] == "joyful atmosphere" and full[1] == "beaming smile"  # people get an expression
+    assert "beaming smile" not in gen.cues("a cat", joy)
+    for prompt in ("a woman", "a woman reading a book by the window", "x" * 70):
+        text = gen.enrich_prompt(prompt, joy)
+        assert text.startswith(prompt) and gen.token_count(text) <= 77
+        kept = [c for c in text[len(prompt):].split(", ") if c]
+        assert kept == gen.cues(prompt, joy)[:len(kept)]  # the least important cues go first
+    assert gen.enrich_prompt("x" * 75, joy) == "x" * 75  # 75 + start + end = 77: fits, no cue left
+    sad = gen.enrich_prompt("a woman", Emotion.parse("sadness"))
+    assert sad != gen.enrich_prompt("a woman", joy) and "sad atmosphere" in sad
+    assert gen.enrich_prompt("", joy).startswith("an abstract scene")  # empty prompt: a default subject
+    with pytest.raises(GenerationError, match="tokens"):
+        gen.enrich_prompt("x" * 76, joy)
+    with pytest.raises(GenerationError, match="tokens"):
+        gen.generate(_req("joy", prompt="a very long prompt " * 8))
+    with pytest.raises(GenerationError, match="characters"):
+        gen.generate(_req("joy", prompt="y" * 2000))
+
+
+def test_unknown_options_and_bad_sizes_are_refused(gen):
+    with pytest.raises(GenerationError, match="unknown image option"):
+        gen.generate(_req("joy", options={"colour": "red"}))
+    with pytest.raises(GenerationError, match="multiples"):
+        gen.generate(_req("joy", options={"size": 33}))
+
+
+# ------------------------------------------------------------------------------------------------ setup, errors
+
+
+def test_missing_weights_and_can_run(tmp_path, monkeypatch, sd_dir):
+    missing = tmp_path / "none"
+    with pytest.raises(BackendUnavailable) as exc:
+        DiffusionImage(model=str(missing))
+    assert str(missing) in str(exc.value) and "emotion-studio[neural]" in str(exc.value)
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    assert DiffusionImage.can_run() is False
+    with pytest.raises(BackendUnavailable, match=MODEL_ENV):
+        DiffusionImage()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BackendUnavailable, match="model_index.json"):
+        DiffusionImage(model=str(tmp_path / "empty"))
+    monkeypatch.setenv(MODEL_ENV, str(sd_dir))
+    assert DiffusionImage.can_run() is True and DiffusionImage.can_run(str(missing)) is False
+    from generators.registry import load_generator
+
+    assert isinstance(load_generator("image", "auto", steps=1), DiffusionImage)
+
+
+def test_licences_of_known_checkpoints(sd_dir):
+    assert "OpenRAIL-M" in licence_for("/m/stable-diffusion-v1-5")
+    assert "RAIL++-M" in licence_for("/m/stable-diffusion-2-1-base")
+    assert "RAIL++-M" in licence_for("/m/stable-diffusion-xl-base-1.0")
+    assert "non-commercial" in licence_for("/m/sd-turbo") and "non-commercial" in licence_for("/m/sdxl-turbo")
+    assert "model card at /m/my-finetune" in licence_for("/m/my-finetune")
+    assert DiffusionImage(model=str(sd_dir), licence="mine").licence == "mine"
+
+
+def test_tiny_sdxl_two_text_encoders(tmp_path):
+    """SDXL: both encoders' penultimate states concatenated (32 + 32 = 64), pooled embeddings and time ids."""
+    tok = tiny_tokenizer(tmp_path / "tok")
+    torch.manual_seed(0)
+    unet = diffusers.UNet2DConditionModel(block_out_channels=(32, 64), layers_per_block=2, sample_size=16,
+                                          in_channels=4, out_channels=4, cross_attention_dim=64, attention_head_dim=(2, 4),
+                                          down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                          up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), use_linear_projection=True,
+                                          addition_embed_type="text_time", addition_time_embed_dim=8,
+                                          transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80)
+    pipe = diffusers.StableDiffusionXLPipeline(
+        vae=tiny_vae(), text_encoder=transformers.CLIPTextModel(text_config(len(tok))), tokenizer=tok,
+        text_encoder_2=transformers.CLIPTextModelWithProjection(text_config(len(tok), projection_dim=32)),
+        tokenizer_2=tok, unet=unet, scheduler=tiny_scheduler())
+    folder = tmp_path / "tiny-sdxl-turbo"
+    pipe.save_pretrained(folder)
+    xl = DiffusionImage(model=str(folder), steps=2)
+    assert xl.is_xl()
+    enc = xl.encode(["a cat"])
+    assert enc.prompt_embeds.shape == (1, 77, 64) and enc.pooled.shape == (1, 32)
+    assert torch.count_nonzero(enc.negative_embeds) == 0  # empty negative prompt: zeros, as SDXL does
+    req = _req("joy:0.5+sadness:0.5", seed=2)
+    a, b = xl.generate(req), xl.generate(req)
+    assert a.media.size == (32, 32) and np.array_equal(a.media.pixels, b.media.pixels)
+    assert not np.array_equal(a.media.pixels, xl.generate(_req("joy:0.5+sadness:0.5", seed=3)).media.pixels)
+    assert "non-commercial" in a.provenance.licence
+    turbo = xl.generate(_req("joy", seed=2, options={"steps": 1, "guidance_scale": 0.0}))  # Turbo-style sampling
+    assert turbo.extras["guidance_scale"] == 0.0 and turbo.media.size == (32, 32)
