@@ -15,7 +15,7 @@ EXAMPLE_SPECS = ("joy:0.6+surprise:0.4", "anger@0.3", "v=0.7,a=0.5", "bitterswee
 
 #: modality -> "module:function" returning an HTML fragment for the demo page, given the output folder
 MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech", "music": "studio.demo_music:demo_music",
-                     "face": "studio.demo_face:demo_face"}
+                     "face": "studio.demo_face:demo_face", "image": "studio.demo_image:demo_image"}
 
 
 def _modality_sections(out: Path) -> str:

@@ -17,7 +17,11 @@ emotion per clip with bounded steps; this module turns the plan into music and c
    their consensus, which the loop corrects against;
 5. write: session audio (one file, loudness-normalised as a whole so the session's own dynamics remain),
    the MIDI, ``plan.json`` (per clip: target, reading, fidelity, controls) and ``plot.png`` (planned vs
-   measured path on the valence-arousal plane).
+   measured path on the valence-arousal plane);
+6. visuals (``visuals=True``, ``emostudio session --visuals``): one abstract picture per clip,
+   ``visuals/clip_000.png`` ..., drawn by ``image/procedural`` from the clip's planned emotion with the session's
+   seed (one composition, so the pictures change smoothly from clip to clip), 768x432 (16:9), the emotion and
+   provenance as PNG text; each clip's JSON then names its picture (``"visual"``).
 """
 from __future__ import annotations
 
@@ -49,7 +53,9 @@ class SessionConfig:
     - `workers`: processes rendering chunks in parallel (1 = in this process);
     - `loop`: correction rounds; each re-composes with the off-target clips' keyframes moved against the
       measured error and keeps, per clip, the best take (joined by `crossfade_s` crossfades);
-    - `audio_name`: file name of the session audio (.wav or .flac).
+    - `audio_name`: file name of the session audio (.wav or .flac);
+    - `visuals`: also write one picture per clip (`visual_style`: horizon, field or pattern; `visual_size`:
+      (width, height)).
     """
 
     seed: int = 0
@@ -66,6 +72,9 @@ class SessionConfig:
     target_lufs: float = -16.0
     fade_out_s: float = 3.0
     audio_name: str = "session.wav"
+    visuals: bool = False
+    visual_style: str = "horizon"
+    visual_size: tuple[int, int] = (768, 432)
 
 
 @dataclass
@@ -79,6 +88,7 @@ class ClipReport:
     fidelity: float | None = None
     round: int = 0
     controls: dict = field(default_factory=dict)
+    visual: Path | None = None  #: the clip's picture (sessions built with visuals)
 
     def to_json(self) -> dict:
         t = self.target.to_json()
@@ -87,7 +97,8 @@ class ClipReport:
                 "reading": None if self.reading is None else self.reading.to_json(),
                 "judges": {k: r.to_json() for k, r in self.judges.items()},
                 "fidelity": None if self.fidelity is None else round(self.fidelity, 4),
-                "round": self.round, "controls": self.controls}
+                "round": self.round, "controls": self.controls,
+                **({"visual": str(self.visual)} if self.visual is not None else {})}
 
 
 @dataclass
@@ -206,6 +217,12 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s) and clip_s >= MIN_CLIP_S):
         raise PlanError(f"clip length {clip_s!r} s is too short: clips must last at least {MIN_CLIP_S:g} s "
                         "(the critic and a musical phrase both need a few bars)")
+    if cfg.visuals:  # before the long part: a wrong style fails at once
+        from generators.base import GenerationError
+        from generators.image.procedural import STYLES
+
+        if cfg.visual_style not in STYLES:
+            raise GenerationError(f"unknown visual style {cfg.visual_style!r}; known: {', '.join(STYLES)}")
     if studio is None:
         from studio.studio import Studio
 
@@ -271,6 +288,10 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     t = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if cfg.visuals:
+        write_visuals(plan, clips, out / "visuals", seed=cfg.seed, style=cfg.visual_style, size=cfg.visual_size)
+        timings["visuals_s"] = time.perf_counter() - t
+        t = time.perf_counter()
     from conditioning.render import normalise_loudness
 
     y = normalise_loudness(best_audio, cfg.rate, cfg.target_lufs, 0.99)
@@ -282,6 +303,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     with atomic_path(midi_path) as tmp:
         tmp.write_bytes(score.midi_bytes())
     summary = _summary(clips, critic_error, plan)
+    if cfg.visuals:
+        summary["visuals"] = {"folder": str(out / "visuals"), "backend": "image/procedural",
+                              "style": cfg.visual_style, "size": list(cfg.visual_size), "seed": cfg.seed}
     plan_path = out / "plan.json"
     doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes, "clip_s": clip_s,
            "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
@@ -294,6 +318,31 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     timings["write_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
+
+
+def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: int = 0, style: str = "horizon",
+                  size: tuple[int, int] = (768, 432)) -> list[Path]:
+    """One picture per clip from its planned emotion (``folder/clip_000.png`` ...), all with one seed, so the
+    composition stays and the colours, light, shapes and texture follow the plan; sets each clip's ``visual``."""
+    from conditioning.media import save_image
+    from generators.base import GenerationRequest
+    from generators.image.procedural import ProceduralImage
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    gen = ProceduralImage()
+    paths = []
+    for clip in clips:
+        res = gen.generate(GenerationRequest(clip.target, seed=seed, options={"style": style, "size": tuple(size)}))
+        prov = res.provenance
+        meta = {"emotion": json.dumps(clip.target.to_json()), "Software": "Emotion Studio",
+                "provenance": json.dumps({"backend": prov.backend, "model": prov.model, "licence": prov.licence,
+                                          "seed": prov.seed}),
+                "session": json.dumps({"from": plan.current.top, "to": plan.target.top, "clip": clip.index,
+                                       "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3)})}
+        clip.visual = save_image(folder / f"clip_{clip.index:03d}.png", res.media, meta)
+        paths.append(clip.visual)
+    return paths
 
 
 def _provenance(gen, cfg: SessionConfig) -> dict:
@@ -438,11 +487,17 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path) -> Path:
 def run_session_cli(args) -> int:
     """``emostudio session --from SPEC --to SPEC --minutes M --clip S --out DIR [--json]`` (DESIGN.md 8).
 
-    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont."""
+    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, visuals,
+    visual_style."""
+    if getattr(args, "visual_style", None) and not getattr(args, "visuals", False):
+        from studio.errors import UserError
+
+        raise UserError("--visual-style chooses the style of --visuals; add --visuals")
     cfg = SessionConfig(seed=int(getattr(args, "seed", 0) or 0), max_step=getattr(args, "max_step", None),
                         workers=int(getattr(args, "workers", 1) or 1), loop=int(getattr(args, "loop", 0) or 0),
                         backend=getattr(args, "backend", None) or "composer", critic=getattr(args, "critic", None),
-                        soundfont=getattr(args, "soundfont", None))
+                        soundfont=getattr(args, "soundfont", None), visuals=bool(getattr(args, "visuals", False)),
+                        visual_style=getattr(args, "visual_style", None) or "horizon")
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):
@@ -460,9 +515,11 @@ def run_session_cli(args) -> int:
                   + f"; all judges {s.get('quadrant_agreement_all_judges', 0):.0%}")
     elif s.get("critic_error"):
         print(f"  not measured: {s['critic_error']}")
+    if s.get("visuals"):
+        print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {s['visuals']['folder']}")
     print(f"  {result.timings['total_s']:.1f} s")
     return 0
 
 
 __all__ = ["ClipReport", "SessionConfig", "SessionResult", "build_session", "crossfade_join", "plot_session",
-           "render_chunked", "run_session_cli"]
+           "render_chunked", "run_session_cli", "write_visuals"]
