@@ -11,6 +11,7 @@ GENERATORS: dict[str, str] = {
     "speech/piper": "generators.speech.piper:PiperSpeech",
     "speech/festival": "generators.speech.festival:FestivalSpeech",
     "speech/coqui": "generators.speech.coqui:CoquiSpeech",
+    "speech/diffusion": "generators.speech.diffusion:DiffusionSpeech",
     "music/composer": "generators.music.composer:ComposerMusic",
     "music/musicgen": "generators.music.musicgen:MusicGenMusic",
     "music/audiocraft": "generators.music.audiocraft_backend:AudiocraftMusic",
@@ -21,10 +22,11 @@ GENERATORS: dict[str, str] = {
 
 #: extra that provides each backend's dependencies, for error messages
 EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "music/musicgen": "neural",
+                          "speech/diffusion": "neural",
                           "image/diffusion": "neural"}
 
 #: what ``auto`` tries, in order: the first whose module imports wins
-AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("piper", "festival"), "music": ("musicgen", "composer"),
+AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("diffusion", "piper", "festival"), "music": ("musicgen", "composer"),
                                           "face": ("animator",), "image": ("diffusion", "procedural")}
 
 DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer", "face": "animator", "image": "procedural"}
