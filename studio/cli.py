@@ -85,6 +85,12 @@ def cmd_session(args: argparse.Namespace) -> int:
     return run_session_cli(args)
 
 
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from studio.dataset import run_dataset_cli
+
+    return run_dataset_cli(args)
+
+
 def _unavailable(what: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         print(f"emostudio {what}: not available yet in this version of Emotion Studio", file=sys.stderr)
@@ -173,9 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("dataset", help="build a labelled synthetic dataset from a spec file")
     d.add_argument("spec")
     d.add_argument("--out", required=True)
-    d.add_argument("--workers", type=int, default=1)
-    d.add_argument("--ray")
-    d.set_defaults(func=_unavailable("dataset"))
+    d.add_argument("--workers", type=int, default=1, help="local worker processes")
+    d.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', an address, or 'local' (needs the scale extra)")
+    d.add_argument("--json", action="store_true", help="print the summary as JSON")
+    d.set_defaults(func=cmd_dataset)
 
     v = sub.add_parser("serve", help="the Gradio web studio")
     v.add_argument("--host", default="127.0.0.1")

@@ -25,6 +25,21 @@ from generators.base import GenerationRequest, GenerationResult
 from generators.registry import load_generator
 
 
+def _fingerprint(value: Any) -> str:
+    """A short, content-based key for an option value (arrays and media by their bytes, not their repr)."""
+    import hashlib
+
+    import numpy as np
+
+    arr = getattr(value, "pixels", None)
+    arr = getattr(value, "samples", arr)
+    if arr is None and isinstance(value, np.ndarray):
+        arr = value
+    if arr is not None:
+        return "sha1:" + hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class Judgement:
     """One judge's verdict on one take."""
@@ -130,6 +145,7 @@ class Studio:
         self.threshold = threshold  #: fidelity at which the loop stops early
         self._generators: dict[tuple[str, str | None], Any] = {}
         self._critics: dict[tuple[str, str | None], Any] = {}
+        self._references: dict[tuple, Any] = {}  #: neutral takes and critics' reference statistics, by content
 
     # ---- conditioning ---------------------------------------------------------------------------------
     @staticmethod
@@ -241,23 +257,36 @@ class Studio:
                             "recognised": speech.best.agrees})
         return speech, opts
 
-    @staticmethod
-    def _scorers(generator, critics: Sequence[Any], request: GenerationRequest) -> list:
+    def _reference_for(self, generator, critic, request: GenerationRequest):
+        """A critic's reference statistics for this content and voice (speech: the same words and voice at rest),
+        made once per Studio and reused: every take of a dataset or session that shares its text and voice is
+        measured against the same neutral take (its seed is the first request's)."""
+        key = (id(generator), id(critic), request.text, request.prompt,
+               tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
+        ref = self._references.get(key)
+        if ref is None:
+            media_key = key[:1] + key[2:]
+            media = self._references.get(media_key)
+            if media is None:
+                media = self._references[media_key] = generator.neutral_reference(request)
+            ref = self._references[key] = critic.reference([media])
+            while len(self._references) > 256:  # a bounded cache: oldest first
+                self._references.pop(next(iter(self._references)))
+        return ref
+
+    def _scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
         """Per critic, a function from a `GenerationResult` to its `Reading` (or None: the take offers nothing
         this critic can read, e.g. no MIDI for a symbolic music judge).
 
         Where the generator can render a neutral take of the same content and a critic can normalise against
         a reference (speech: the same voice and words), the reference is made once and passed along, so the
         critics measure the emotion, not the voice. A critic with ``reads = "midi"`` gets the take's score."""
-        reference = None
         out = []
         for critic in critics:
             if getattr(critic, "reads", "media") == "midi":
                 out.append(lambda res, c=critic: c.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None)
             elif hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
-                if reference is None:
-                    reference = [generator.neutral_reference(request)]
-                ref = critic.reference(reference)  # the voice's statistics, measured once for every round
+                ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
                 out.append(lambda res, c=critic, r=ref: c.score(res.media, speaker_reference=r))
             else:
                 out.append(lambda res, c=critic: c.score(res.media))

@@ -1,0 +1,626 @@
+"""``emostudio dataset SPEC.yaml --out DIR``: labelled synthetic emotion data at scale.
+
+A spec (YAML, `load_spec`: every field checked before any work starts, each error naming the field and what it
+accepts) says which modalities, how many items, how emotions are sampled, which texts/prompts/voices/portraits,
+and whether to keep only items both judges recognise. `plan` turns it into a fixed list of items (each with its
+own seed), so the same spec gives the same items on one machine, on many worker processes or on a Ray cluster.
+
+Resumable and safe by construction:
+- every medium is written atomically (temporary file, then rename), then one line is appended to
+  ``manifest.jsonl`` and flushed to disk: that journal is the source of truth. An item is done exactly when its
+  line is there; a killed job leaves at most a medium without a line (redone, byte-identical, on the next run) or
+  a torn last line (dropped on load). Rerunning the same command completes the dataset, with no duplicates;
+- at the end the exports are rewritten from the journal: ``manifest.parquet``, one ``metadata.jsonl`` per
+  modality folder (the layout Hugging Face's ``audiofolder`` / ``imagefolder`` / ``videofolder`` loaders read,
+  with the labels as columns), ``README.md`` (a dataset card: label distribution, fidelity, licences of every
+  part) and ``targets_readings.png`` (targets and readings on the valence-arousal plane);
+- errors of the disk (unwritable folder, disk full) stop the job with one message; the journal stays intact.
+
+The fidelity filter retries an item with new seeds (seed + k * 7919) until both judges recognise it or the
+attempts run out; a rejected item is journaled too (``kept: false``, no file), so a rerun does not retry it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from studio.errors import UserError
+
+MODALITIES = ("speech", "music", "image", "face")
+SUFFIX = {"speech": ".wav", "music": ".wav", "image": ".png", "face": ".mp4"}
+HF_LOADER = {"speech": "audiofolder", "music": "audiofolder", "image": "imagefolder", "face": "videofolder"}
+SAMPLING = ("grid", "va", "list")
+RETRY_STRIDE = 7919  #: seed step between attempts of one item (a prime, so attempts never meet other items' seeds)
+
+
+# ------------------------------------------------------------------------------------------------ the spec
+@dataclass(frozen=True)
+class ModalitySpec:
+    name: str
+    count: int
+    backend: str | None = None
+    texts: tuple[str, ...] = ()  #: speech and face: what is said
+    prompts: tuple[str, ...] = ()  #: music and image
+    voices: tuple[str, ...] = ()  #: speech and face
+    portraits: tuple[str, ...] = ()  #: face
+    styles: tuple[str, ...] = ()  #: image
+    duration_s: float | None = None  #: music (and silent face clips)
+    size: int | None = None  #: image
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    seed: int
+    modalities: tuple[ModalitySpec, ...]
+    emotions: tuple[str, ...]  #: the emotion specs items cycle through (balanced: equal shares)
+    recognised_by: str = "both"  #: "both" judges, "any" judge, or "none" (keep everything)
+    min_fidelity: float = 0.0
+    max_attempts: int = 3
+    audio_format: str = "wav"
+    description: str = ""
+    source: str = ""
+
+
+def _err(field_name: str, problem: str, accepted: str) -> UserError:
+    return UserError(f"spec field '{field_name}': {problem}; accepted: {accepted}")
+
+
+def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True) -> tuple[str, ...]:
+    """A list of strings, or ``{file: PATH}`` with one per line (relative to the spec's folder)."""
+    if isinstance(value, Mapping) and allow_file and set(value) == {"file"}:
+        path = (base / str(value["file"])).expanduser()
+        if not path.is_file():
+            raise _err(field_name, f"file {path} not found", "a list of strings or {file: PATH} (one per line)")
+        items = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    elif isinstance(value, str):
+        items = (value,)
+    elif isinstance(value, list) and all(isinstance(x, str) for x in value):
+        items = tuple(x.strip() for x in value if x.strip())
+    else:
+        raise _err(field_name, f"got {type(value).__name__}", "a list of strings or {file: PATH} (one per line)")
+    if not items:
+        raise _err(field_name, "is empty", "at least one non-empty string")
+    return items
+
+
+def _number(value: Any, field_name: str, lo: float, hi: float, integer: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (not integer or float(value).is_integer())
+    if not ok or not (lo <= value <= hi):
+        kind = "an integer" if integer else "a number"
+        raise _err(field_name, f"got {value!r}", f"{kind} from {lo:g} to {hi:g}")
+    return int(value) if integer else float(value)
+
+
+def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """The emotion specs: a grid of labels x intensities, stratified valence-arousal cells, or a list (mixes
+    such as "joy:0.6+surprise:0.4" are list entries). Each is parsed now, so a bad one fails before any work."""
+    from conditioning import Emotion
+    from conditioning.errors import EmotionSpecError
+
+    e = spec.get("emotions")
+    if not isinstance(e, Mapping):
+        raise _err("emotions", "missing or not a mapping", "{sampling: grid|va|list, ...}")
+    sampling = e.get("sampling", "grid" if "labels" in e else "list")
+    if sampling not in SAMPLING:
+        raise _err("emotions.sampling", f"got {sampling!r}", ", ".join(SAMPLING))
+    if sampling == "grid":
+        labels = _str_list(e.get("labels", []), "emotions.labels", Path("."), allow_file=False)
+        raw = e.get("intensities", [1.0])
+        if not isinstance(raw, list) or not raw:
+            raise _err("emotions.intensities", f"got {raw!r}", "a list of numbers in (0, 1]")
+        ints = [_number(x, "emotions.intensities", 0.01, 1.0) for x in raw]
+        out = tuple(f"{lab}@{k:g}" for lab in labels for k in ints)
+    elif sampling == "va":
+        n = _number(e.get("cells", 5), "emotions.cells", 2, 21, integer=True)
+        lo, hi = e.get("range", [-0.9, 0.9]) if isinstance(e.get("range", [-0.9, 0.9]), list) else (None, None)
+        lo = _number(lo, "emotions.range", -1, 1)
+        hi = _number(hi, "emotions.range", -1, 1)
+        if hi <= lo:
+            raise _err("emotions.range", f"got [{lo}, {hi}]", "[low, high] with low < high, within [-1, 1]")
+        step = (hi - lo) / n  # stratified: the centre of each of n x n cells (jitter is the item seed's job)
+        out = tuple(f"v={lo + (i + 0.5) * step:.3f},a={lo + (j + 0.5) * step:.3f}" for i in range(n) for j in range(n))
+    else:
+        out = _str_list(e.get("list", []), "emotions.list", Path("."), allow_file=False)
+    for s in out:
+        try:
+            Emotion.parse(s)
+        except EmotionSpecError as exc:
+            raise _err("emotions", str(exc), "labels of the vocabulary (emostudio emotion --list), mixes "
+                       "'joy:0.6+surprise:0.4', 'anger@0.5' or 'v=0.3,a=-0.2'") from None
+    return out
+
+
+MODALITY_FIELDS = {
+    "speech": {"count", "backend", "texts", "voices"},
+    "music": {"count", "backend", "prompts", "duration_s"},
+    "image": {"count", "backend", "prompts", "styles", "size"},
+    "face": {"count", "backend", "texts", "voices", "portraits", "duration_s"},
+}
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and check a spec; a `UserError` names the first bad field and what it accepts."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such spec file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, Mapping):
+        raise UserError(f"{path}: a spec is a YAML mapping with name, modalities, emotions (see examples/)")
+    known = {"name", "description", "seed", "modalities", "emotions", "filter", "formats"}
+    extra = set(raw) - known
+    if extra:
+        raise _err(sorted(extra)[0], "unknown field", ", ".join(sorted(known)))
+    base = path.parent
+    name = raw.get("name", path.stem)
+    if not isinstance(name, str) or not name.strip():
+        raise _err("name", f"got {name!r}", "a non-empty string")
+    seed = _number(raw.get("seed", 0), "seed", 0, 2**31 - 1, integer=True)
+    mods = raw.get("modalities")
+    if not isinstance(mods, Mapping) or not mods:
+        raise _err("modalities", "missing or empty", f"a mapping with any of {', '.join(MODALITIES)}")
+    out = []
+    for m, cfg in mods.items():
+        if m not in MODALITIES:
+            raise _err(f"modalities.{m}", "unknown modality", ", ".join(MODALITIES))
+        if not isinstance(cfg, Mapping):
+            raise _err(f"modalities.{m}", "not a mapping", "{count: N, ...}")
+        bad = set(cfg) - MODALITY_FIELDS[m]
+        if bad:
+            raise _err(f"modalities.{m}.{sorted(bad)[0]}", "unknown field", ", ".join(sorted(MODALITY_FIELDS[m])))
+        count = _number(cfg.get("count"), f"modalities.{m}.count", 1, 1_000_000, integer=True)
+        lists = {k: _str_list(cfg[k], f"modalities.{m}.{k}", base) for k in ("texts", "prompts", "voices", "portraits", "styles")
+                 if k in cfg}
+        if m in ("speech",) and "texts" not in lists:
+            raise _err(f"modalities.{m}.texts", "missing", "a list of sentences or {file: PATH}")
+        for p in lists.get("portraits", ()):
+            if not (base / p).expanduser().is_file():
+                raise _err(f"modalities.{m}.portraits", f"file {p} not found", "image files (relative to the spec)")
+        backend = cfg.get("backend")
+        if backend is not None and not isinstance(backend, str):
+            raise _err(f"modalities.{m}.backend", f"got {backend!r}", "a backend name, e.g. piper")
+        dur = cfg.get("duration_s")
+        size = cfg.get("size")
+        out.append(ModalitySpec(m, count, backend, lists.get("texts", ()), lists.get("prompts", ()), lists.get("voices", ()),
+                                tuple(str((base / p).expanduser()) for p in lists.get("portraits", ())),
+                                lists.get("styles", ()),
+                                None if dur is None else _number(dur, f"modalities.{m}.duration_s", 1, 600),
+                                None if size is None else _number(size, f"modalities.{m}.size", 256, 2048, integer=True)))
+    flt = raw.get("filter", {}) or {}
+    if not isinstance(flt, Mapping):
+        raise _err("filter", "not a mapping", "{recognised_by: both|any|none, min_fidelity: 0-1, max_attempts: N}")
+    bad = set(flt) - {"recognised_by", "min_fidelity", "max_attempts"}
+    if bad:
+        raise _err(f"filter.{sorted(bad)[0]}", "unknown field", "recognised_by, min_fidelity, max_attempts")
+    rec = flt.get("recognised_by", "both")
+    if rec not in ("both", "any", "none"):
+        raise _err("filter.recognised_by", f"got {rec!r}", "both, any, none")
+    fmt = raw.get("formats", {}) or {}
+    audio_format = fmt.get("audio", "wav") if isinstance(fmt, Mapping) else None
+    if audio_format not in ("wav", "flac"):
+        raise _err("formats.audio", f"got {audio_format!r}", "wav, flac")
+    return Spec(name.strip(), seed, tuple(out), _emotions(raw), rec,
+                _number(flt.get("min_fidelity", 0.0), "filter.min_fidelity", 0, 1),
+                _number(flt.get("max_attempts", 3), "filter.max_attempts", 1, 50, integer=True),
+                audio_format, str(raw.get("description", "")), str(path))
+
+
+# ------------------------------------------------------------------------------------------------ the plan
+@dataclass(frozen=True)
+class Item:
+    id: str
+    modality: str
+    emotion: str
+    seed: int
+    backend: str | None = None
+    text: str | None = None
+    prompt: str | None = None
+    voice: str | None = None
+    portrait: str | None = None
+    style: str | None = None
+    duration_s: float | None = None
+    size: int | None = None
+
+
+def plan(spec: Spec) -> list[Item]:
+    """Every item of the dataset, fixed by the spec alone: emotions in equal shares (item k takes emotion
+    k mod E, so any prefix is balanced to within one); within each emotion, the q-th item takes text q, voice
+    q // texts, portrait q // (texts x voices) (each offset by the emotion), so every emotion cycles through
+    every text, prompt, style, voice and portrait evenly; seed = spec seed x 1000003 + item number."""
+    items = []
+    n_e = len(spec.emotions)
+    for m in spec.modalities:
+        for k in range(m.count):
+            e, q = k % n_e, k // n_e
+
+            def pick(xs, div=1):
+                return xs[(q // div + e) % len(xs)] if xs else None
+
+            words = max(1, len(m.texts) or len(m.prompts))
+            items.append(Item(f"{m.name}-{k:06d}", m.name, spec.emotions[e], spec.seed * 1_000_003 + len(items),
+                              m.backend, pick(m.texts), pick(m.prompts), pick(m.voices, words),
+                              pick(m.portraits, words * max(1, len(m.voices))), pick(m.styles), m.duration_s, m.size))
+    return items
+
+
+# ----------------------------------------------------------------------------------------------- one item
+_STUDIO = None  # one Studio per worker process (backends load once); it holds no per-request state
+
+
+def _studio():
+    global _STUDIO
+    if _STUDIO is None:
+        from studio.studio import Studio
+
+        _STUDIO = Studio()
+    return _STUDIO
+
+
+def make_item(item: Item, spec: Spec, out: str) -> dict:
+    """Generate, judge and (if kept) write one item; returns its manifest row. Pure in its inputs: the same
+    item and spec give the same row (timings aside) wherever it runs."""
+    from conditioning.media import atomic_path
+
+    from studio.generate import save_media
+
+    st = _studio()
+    options: dict[str, Any] = {}
+    if item.voice:
+        options["voice"] = item.voice
+    if item.portrait:
+        options["portrait"] = item.portrait
+    if item.style:
+        options["style"] = item.style
+    if item.size:
+        options["size"] = item.size
+    t0 = time.perf_counter()
+    best = None
+    for attempt in range(spec.max_attempts):
+        seed = item.seed + attempt * RETRY_STRIDE
+        res = st.generate(item.modality, item.emotion, backend=item.backend, seed=seed, text=item.text,
+                          prompt=item.prompt, duration_s=item.duration_s, options=options)
+        ok = _passes(res, spec)
+        if best is None or (ok, res.best.fidelity or 0) > (best[1], best[0].best.fidelity or 0):
+            best = (res, ok, seed, attempt + 1)
+        if ok:
+            break
+    res, ok, seed, attempts = best
+    row = _row(item, spec, res, seed, attempts, ok, time.perf_counter() - t0)
+    if ok:
+        folder = Path(out) / item.modality
+        suffix = ".flac" if item.modality in ("speech", "music") and spec.audio_format == "flac" else SUFFIX[item.modality]
+        path = save_media(folder / f"{item.id}{suffix}", res.media,
+                          {"emotion": json.dumps(row["target"]), "provenance": json.dumps(row["provenance"])})
+        row["file"] = str(path.relative_to(out))
+        midi = res.best.result.extras.get("midi_bytes")
+        if midi:
+            with atomic_path(folder / f"{item.id}.mid") as tmp:
+                tmp.write_bytes(midi)
+            row["midi"] = f"{item.modality}/{item.id}.mid"
+    return row
+
+
+def _passes(res, spec: Spec) -> bool:
+    votes = [j.agrees for j in res.best.judgements if j.agrees is not None]
+    if spec.recognised_by == "both":
+        recognised = bool(votes) and all(votes)
+    elif spec.recognised_by == "any":
+        recognised = any(votes)
+    else:
+        recognised = True
+    return recognised and (res.best.fidelity or 0.0) >= spec.min_fidelity
+
+
+def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seconds: float) -> dict:
+    t = res.target
+    prov = res.best.result.provenance
+    media = res.media
+    duration = getattr(media, "duration_s", None)
+    return {
+        "id": item.id, "modality": item.modality, "file": None, "kept": kept, "attempts": attempts,
+        "emotion_spec": item.emotion, "target": t.to_json(), "label": t.top,
+        "target_valence": round(t.valence, 4), "target_arousal": round(t.arousal, 4),
+        "target_dominance": round(t.dominance, 4), "intensity": round(t.intensity, 4),
+        "readings": [{"critic": j.critic, "valence": round(j.reading.valence, 4), "arousal": round(j.reading.arousal, 4),
+                      "top": j.reading.emotion.top, "fidelity": round(j.fidelity, 4), "agrees": j.agrees}
+                     for j in res.best.judgements],
+        "fidelity": None if res.best.fidelity is None else round(res.best.fidelity, 4),
+        "recognised": res.best.agrees,
+        "text": item.text, "prompt": item.prompt, "voice": item.voice,
+        "portrait": Path(item.portrait).name if item.portrait else None, "style": item.style,
+        "seed": seed, "backend": prov.backend, "model": prov.model, "licence": prov.licence,
+        "provenance": {"backend": prov.backend, "model": prov.model, "licence": prov.licence, "seed": prov.seed},
+        "duration_s": None if duration is None else round(float(duration), 3),
+        "seconds": round(seconds, 3),
+    }
+
+
+# ------------------------------------------------------------------------------------------- the journal
+class Journal:
+    """``manifest.jsonl``: one line per finished item, appended and fsync'd; read back tolerating a torn tail."""
+
+    def __init__(self, out: Path):
+        self.path = out / "manifest.jsonl"
+
+    def load(self) -> dict[str, dict]:
+        rows: dict[str, dict] = {}
+        if not self.path.is_file():
+            return rows
+        good = 0
+        with open(self.path, "rb") as fh:
+            data = fh.read()
+        for line in data.splitlines(keepends=True):
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                break  # a line torn by a kill: everything after it is not trusted
+            if not line.endswith(b"\n"):
+                break
+            rows.setdefault(row["id"], row)  # first line wins: never two rows for one item
+            good += len(line)
+        if good < len(data):  # drop the torn tail so appends start on a clean line
+            with open(self.path, "r+b") as fh:
+                fh.truncate(good)
+        return rows
+
+    def append(self, row: Mapping) -> None:
+        line = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        with open(self.path, "ab") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+# ---------------------------------------------------------------------------------------------- the job
+@dataclass
+class Progress:
+    """A one-line progress bar with rate and ETA on stderr (quiet with ``--json`` unless a terminal)."""
+
+    total: int
+    done: int = 0
+    start: float = field(default_factory=time.perf_counter)
+    enabled: bool = True
+    _new: int = 0
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        self._new += n
+        if not self.enabled:
+            return
+        el = time.perf_counter() - self.start
+        rate = self._new / el if el > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        width = 28
+        filled = int(width * self.done / max(1, self.total))
+        eta_s = "--:--" if math.isnan(eta) else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate * 60:6.1f} items/min "
+              f"ETA {eta_s}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr, flush=True)
+
+
+def _local_pool(workers: int):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+
+def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | None = None,
+          progress: bool = True) -> dict:
+    """Make every item not yet in the journal, then rewrite the exports. Returns the summary."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    (out / "spec.json").write_text(json.dumps(asdict(spec), indent=1), encoding="utf-8")
+    journal = Journal(out)
+    done = journal.load()
+    for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
+        for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
+            tmp.unlink(missing_ok=True)
+    items = [it for it in plan(spec) if it.id not in done]
+    bar = Progress(len(done) + len(items), len(done), enabled=progress)
+    t0 = time.perf_counter()
+    try:
+        for row in _run(items, spec, str(out), workers, ray_address):
+            journal.append(row)
+            done[row["id"]] = row
+            bar.step()
+    finally:
+        bar.close()
+    rows = [done[it.id] for it in plan(spec) if it.id in done]
+    export(spec, out, rows)
+    return summary(spec, out, rows, time.perf_counter() - t0, len(items))
+
+
+def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:
+    """Rows as they finish: in this process, on local worker processes, or on a Ray cluster."""
+    if not items:
+        return
+    if ray_address:
+        yield from _run_ray(items, spec, out, ray_address, workers)
+        return
+    if workers <= 1:
+        for it in items:
+            yield make_item(it, spec, out)
+        return
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    with _local_pool(workers) as pool:
+        pending = set()
+        queue = list(items)
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:  # a short queue: a kill loses little work in flight
+                pending.add(pool.submit(make_item, queue.pop(0), spec, out))
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                yield f.result()
+
+
+def _run_ray(items: list[Item], spec: Spec, out: str, address: str, workers: int) -> Iterable[dict]:
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise UserError("--ray needs Ray: pip install 'emotion-studio[scale]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=None if address == "local" else address, ignore_reinit_error=True,
+                 log_to_driver=False, include_dashboard=False)
+    remote = ray.remote(make_item)
+    try:
+        pending = []
+        queue = list(items)
+        width = max(2, workers) * 2
+        while queue or pending:
+            while queue and len(pending) < width:
+                pending.append(remote.remote(queue.pop(0), spec, out))
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                yield ray.get(ref)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ------------------------------------------------------------------------------------------------ exports
+def export(spec: Spec, out: Path, rows: list[dict]) -> None:
+    """Parquet manifest, per-modality Hugging Face metadata, the dataset card and its plot (all atomic)."""
+    from conditioning.media import atomic_path
+
+    kept = [r for r in rows if r["kept"]]
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
+                for r in rows]
+        table = pa.Table.from_pylist(flat) if flat else pa.table({"id": pa.array([], pa.string())})
+        with atomic_path(out / "manifest.parquet") as tmp:
+            pq.write_table(table, tmp)
+    except ModuleNotFoundError:
+        print("note: manifest.parquet not written (pip install 'emotion-studio[scale]' for pyarrow)", file=sys.stderr)
+    for m in MODALITIES:
+        mine = [r for r in kept if r["modality"] == m]
+        if not mine:
+            continue
+        with atomic_path(out / m / "metadata.jsonl") as tmp:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for r in mine:
+                    fh.write(json.dumps(_hf_row(r), ensure_ascii=False) + "\n")
+    _plot(out, rows)
+    with atomic_path(out / "README.md") as tmp:
+        tmp.write_text(card(spec, rows), encoding="utf-8")
+
+
+def _hf_row(r: dict) -> dict:
+    """One row of a modality folder's metadata.jsonl: ``file_name`` relative to that folder, flat labels."""
+    return {"file_name": Path(r["file"]).name, "id": r["id"], "label": r["label"], "emotion_spec": r["emotion_spec"],
+            "valence": r["target_valence"], "arousal": r["target_arousal"], "dominance": r["target_dominance"],
+            "intensity": r["intensity"], "fidelity": r["fidelity"], "recognised": r["recognised"],
+            "readings": json.dumps(r["readings"]), "text": r["text"], "prompt": r["prompt"], "voice": r["voice"],
+            "seed": r["seed"], "backend": r["backend"], "licence": r["licence"]}
+
+
+def _plot(out: Path, rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from conditioning.media import atomic_path
+
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    ax.axhline(0, color="#bbb", lw=0.8)
+    ax.axvline(0, color="#bbb", lw=0.8)
+    for r in rows:
+        tv, ta = r["target_valence"], r["target_arousal"]
+        ax.scatter([tv], [ta], c="#225599", s=18, zorder=3)
+        for j in r["readings"]:
+            ax.plot([tv, j["valence"]], [ta, j["arousal"]], color="#cc6633" if r["kept"] else "#bbbbbb", lw=0.5, alpha=0.6)
+            ax.scatter([j["valence"]], [j["arousal"]], c="#cc6633" if r["kept"] else "#bbbbbb", s=6, zorder=2)
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
+           title="targets (blue) and each judge's reading (orange; grey: rejected)")
+    fig.tight_layout()
+    with atomic_path(out / "targets_readings.png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def card(spec: Spec, rows: list[dict]) -> str:
+    """The dataset card (README.md): what is in it, how it was made, how well it was recognised, licences."""
+    from collections import Counter
+
+    kept = [r for r in rows if r["kept"]]
+    by_mod = Counter(r["modality"] for r in kept)
+    labels = Counter((r["modality"], r["label"]) for r in kept)
+    lines = [f"# {spec.name}", "", spec.description or "A synthetic, labelled emotional dataset made by Emotion Studio.", "",
+             "Every item was generated from a target emotion and then measured by the modality's independent judges "
+             "(critics); the targets are the labels, the judges' readings are given beside them.", "",
+             "## Contents", "", "| modality | items | folder | load with |", "|---|---|---|---|"]
+    for m in MODALITIES:
+        if by_mod.get(m):
+            lines.append(f"| {m} | {by_mod[m]} | `{m}/` | `datasets.load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\")` |")
+    rejected = len(rows) - len(kept)
+    lines += ["", f"{len(kept)} items kept, {rejected} rejected by the fidelity filter (recognised by "
+              f"{spec.recognised_by} judge(s), fidelity >= {spec.min_fidelity:g}, up to {spec.max_attempts} attempts with new seeds).",
+              "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
+    lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]
+    lines += ["", "## Fidelity", "", "| modality | judge | mean fidelity | recognised |", "|---|---|---|---|"]
+    for m in MODALITIES:
+        mine = [r for r in rows if r["modality"] == m]
+        judges = sorted({j["critic"] for r in mine for j in r["readings"]})
+        for c in judges:
+            js = [j for r in mine for j in r["readings"] if j["critic"] == c]
+            votes = [j["agrees"] for j in js if j["agrees"] is not None]
+            rec = f"{100 * sum(votes) / len(votes):.1f} %" if votes else "n/a"
+            lines.append(f"| {m} | {c} | {sum(j['fidelity'] for j in js) / len(js):.3f} | {rec} |")
+    lines += ["", "![targets and readings](targets_readings.png)", "", "## Licences", "",
+              "Each item's licence is in the manifest (`licence`); the parts used here:", ""]
+    lines += [f"- {lic}" for lic in sorted({r["licence"] for r in kept})]
+    lines += ["", "The judges (critics) are trained on research corpora (see Emotion Studio's critics/cards/); "
+              "the targets, not the readings, are the labels.", "", "## Files", "",
+              "- `manifest.jsonl` (the journal: one line per item, kept or rejected) and `manifest.parquet`",
+              "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
+              f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]
+    return "\n".join(lines)
+
+
+def summary(spec: Spec, out: Path, rows: list[dict], seconds: float, made: int) -> dict:
+    kept = sum(r["kept"] for r in rows)
+    return {"out": str(out), "manifest": str(out / "manifest.parquet"), "jsonl": str(out / "manifest.jsonl"),
+            "card": str(out / "README.md"), "items": len(rows), "kept": kept, "rejected": len(rows) - kept,
+            "made_now": made, "seconds": round(seconds, 2),
+            "items_per_min": round(60 * made / seconds, 1) if seconds > 0 and made else None}
+
+
+def run_dataset_cli(args) -> int:
+    spec = load_spec(args.spec)
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    result = build(spec, args.out, workers=args.workers, ray_address=args.ray,
+                   progress=not args.json or sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(result))
+    else:
+        rate = f", {result['items_per_min']} items/min" if result["items_per_min"] else ""
+        print(f"{result['items']} items ({result['kept']} kept, {result['rejected']} rejected; {result['made_now']} made "
+              f"now in {result['seconds']} s{rate}) -> {result['out']} (manifest.parquet, manifest.jsonl, README.md)")
+    return 0
