@@ -64,6 +64,8 @@ class Spec:
     min_fidelity: float = 0.0
     max_attempts: int = 3
     audio_format: str = "wav"
+    balance: str = "equal"  #: "equal": top up labels the filter thinned with extra candidates; "none"
+    extra_budget: float = 1.0  #: extra candidates per label, as a multiple of its share
     description: str = ""
     source: str = ""
 
@@ -158,7 +160,7 @@ def load_spec(path: str | Path) -> Spec:
         raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, Mapping):
         raise UserError(f"{path}: a spec is a YAML mapping with name, modalities, emotions (see examples/)")
-    known = {"name", "description", "seed", "modalities", "emotions", "filter", "formats"}
+    known = {"name", "description", "seed", "modalities", "emotions", "filter", "formats", "balance"}
     extra = set(raw) - known
     if extra:
         raise _err(sorted(extra)[0], "unknown field", ", ".join(sorted(known)))
@@ -210,10 +212,17 @@ def load_spec(path: str | Path) -> Spec:
     audio_format = fmt.get("audio", "wav") if isinstance(fmt, Mapping) else None
     if audio_format not in ("wav", "flac"):
         raise _err("formats.audio", f"got {audio_format!r}", "wav, flac")
+    bal = raw.get("balance", {}) or {}
+    if not isinstance(bal, Mapping) or set(bal) - {"per_label", "extra_budget"}:
+        raise _err("balance", f"got {bal!r}", "{per_label: equal|none, extra_budget: 0-10}")
+    per_label = bal.get("per_label", "equal")
+    if per_label not in ("equal", "none"):
+        raise _err("balance.per_label", f"got {per_label!r}", "equal, none")
     return Spec(name.strip(), seed, tuple(out), _emotions(raw), rec,
                 _number(flt.get("min_fidelity", 0.0), "filter.min_fidelity", 0, 1),
                 _number(flt.get("max_attempts", 3), "filter.max_attempts", 1, 50, integer=True),
-                audio_format, str(raw.get("description", "")), str(path))
+                audio_format, per_label, _number(bal.get("extra_budget", 1.0), "balance.extra_budget", 0, 10),
+                str(raw.get("description", "")), str(path))
 
 
 # ------------------------------------------------------------------------------------------------ the plan
@@ -252,6 +261,38 @@ def plan(spec: Spec) -> list[Item]:
                               m.backend, pick(m.texts), pick(m.prompts), pick(m.voices, words),
                               pick(m.portraits, words * max(1, len(m.voices))), pick(m.styles), m.duration_s, m.size))
     return items
+
+
+def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
+    """Balance: for every (modality, emotion) whose kept items fall short of its share of the plan, the next
+    extra candidates (ids ``<modality>-e<emotion>-x<j>``, their own seeds; the lowest not yet made first), as
+    many as are missing, within ``extra_budget`` x the share. Called in rounds until nothing is missing, so
+    the result depends only on the spec and the items' outcomes, not on how many workers made them."""
+    if spec.balance != "equal" or spec.recognised_by == "none" or spec.extra_budget <= 0:
+        return []
+    base = {it.id: it for it in plan(spec)}
+    out = []
+    n_e = len(spec.emotions)
+    for m in spec.modalities:
+        for e, emo in enumerate(spec.emotions):
+            share = len(range(e, m.count, n_e))
+            prefix = f"{m.name}-e{e:02d}-x"
+            mine = [r for r in done.values() if r["modality"] == m.name and r["emotion_spec"] == emo
+                    and (r["id"] in base or r["id"].startswith(prefix))]
+            missing = share - sum(r["kept"] for r in mine)
+            budget = math.ceil(spec.extra_budget * share)
+            j = 0
+            while missing > 0 and j < budget:
+                iid = f"{prefix}{j:04d}"
+                if iid not in done:
+                    template = base[f"{m.name}-{(e + n_e * j) % max(1, m.count):06d}"] if m.count > e else None
+                    seed = spec.seed * 1_000_003 + 50_000_000 + (MODALITIES.index(m.name) * 1000 + e) * 100_000 + j
+                    src = template or next(iter(base.values()))
+                    out.append(Item(iid, m.name, emo, seed, m.backend, src.text, src.prompt, src.voice, src.portrait,
+                                    src.style, m.duration_s, m.size))
+                    missing -= 1
+                j += 1
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- one item
@@ -439,16 +480,21 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     items = [it for it in plan(spec) if it.id not in done]
     bar = Progress(len(done) + len(items), len(done), enabled=progress)
     t0 = time.perf_counter()
+    made = 0
     try:
-        for row in _run(items, spec, str(out), workers, ray_address):
-            journal.append(row)
-            done[row["id"]] = row
-            bar.step()
+        while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
+            for row in _run(items, spec, str(out), workers, ray_address):
+                journal.append(row)
+                done[row["id"]] = row
+                made += 1
+                bar.step()
+            items = extra_items(spec, done)
+            bar.total += len(items)
     finally:
         bar.close()
-    rows = [done[it.id] for it in plan(spec) if it.id in done]
+    rows = sorted(done.values(), key=lambda r: r["id"])
     export(spec, out, rows)
-    return summary(spec, out, rows, time.perf_counter() - t0, len(items))
+    return summary(spec, out, rows, time.perf_counter() - t0, made)
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:

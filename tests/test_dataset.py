@@ -150,3 +150,26 @@ def test_the_plan_is_balanced_and_fixed_by_the_spec(tmp_path):
     assert plan(spec) == items and len({i.seed for i in items}) == 30
     assert set(Counter(i.emotion for i in items).values()) == {10}
     assert set(Counter((i.emotion, i.style) for i in items).values()) == {5}  # styles spread over every emotion
+
+
+def test_balance_tops_up_labels_the_filter_thinned(tmp_path):
+    """Anger pictures are not recognised by the image judge as often as joy: balancing makes extra candidates
+    for the short labels, within the budget, and journals them like any item."""
+    from collections import Counter
+
+    from studio.dataset import build, load_spec
+
+    text = IMAGE_SPEC.format(count=6).replace("recognised_by: none", "recognised_by: any\n  min_fidelity: 0.8\n  max_attempts: 1")
+    text += "balance: {per_label: equal, extra_budget: 1.0}\n"
+    spec = load_spec(write_spec(tmp_path, text))
+    out = tmp_path / "ds"
+    build(spec, out, progress=False)
+    rows = rows_by_id(out)
+    extra = [r for r in rows if "-x" in r]
+    base_kept = Counter(r["label"] for k, r in rows.items() if "-x" not in k and r["kept"])
+    kept = Counter(r["label"] for r in rows.values() if r["kept"])
+    assert all(kept[lab] >= base_kept[lab] for lab in kept)
+    for lab in ("joy", "sadness", "anger"):  # each label: its share of 2, or its extra budget (2) spent
+        tried = sum(1 for r in rows.values() if r["label"] == lab and "-x" in r["id"])
+        assert kept[lab] >= 2 or tried == 2
+    assert len(extra) <= 6

@@ -202,7 +202,7 @@ class FaceAnimator:
                 cache[key] = au
             for name, a in cache[key].items():
                 out[name][k] = a
-            arousal[k], valence[k] = emo.arousal * emo.intensity, emo.valence * emo.intensity
+            arousal[k], valence[k] = emo.arousal, emo.valence  # coordinates already include the intensity
         press = mouth["press"]
         out["jaw"] = out["jaw"] * (1 - press) + mouth["jaw"]
         for name in ("spread", "round", "press", "tuck"):
@@ -256,7 +256,7 @@ class FaceAnimator:
         rng = np.random.default_rng([request.seed, 29])
         t = np.arange(n) / fps
         emos = [request.emotion_at(k / fps) for k in range(n)]
-        a = np.array([0.4 + 0.6 * np.clip(e.arousal * e.intensity, 0, 1) for e in emos])
+        a = np.array([0.4 + 0.6 * np.clip(e.arousal, 0, 1) for e in emos])
         talk = 0.8 + 0.4 * uniform_filter1d(tracks["jaw"], 13, mode="nearest")
         out = np.zeros((n, 3))
         for axis, amp in enumerate((np.radians(1.6), 0.018, 0.014)):

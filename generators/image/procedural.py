@@ -69,13 +69,12 @@ class VisualControls:
 
 
 #: hue anchors at the corners of the valence-arousal plane (degrees): joy, anger, sadness, calm
-HUES = {(1, 1): 42.0, (-1, 1): 2.0, (-1, -1): 228.0, (1, -1): 150.0}
+HUES = {(1, 1): 36.0, (-1, 1): 2.0, (-1, -1): 228.0, (1, -1): 150.0}
 
 
 def controls_for(emotion: Emotion) -> VisualControls:
     """The picture's controls for an emotion (intensity 0 is a neutral, mid-grey-blue, calm picture)."""
-    k = emotion.intensity
-    v, a, d = emotion.valence * k, emotion.arousal * k, emotion.dominance * k
+    v, a, d = emotion.valence, emotion.arousal, emotion.dominance  # an Emotion's coordinates include its intensity
     det = 0.69 * 0.60 + 0.22 * 0.31  # Valdez & Mehrabian, inverted for brightness and saturation
     b_z = (0.60 * v - 0.22 * a) / det
     s_z = (0.31 * v + 0.69 * a) / det
@@ -186,8 +185,8 @@ class ProceduralImage:
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
         """Move the picture's emotion against the judges' error (proportional, gain 0.8), then new seeds."""
         c = dict(request.controls)
-        dv = c.get("valence_offset", 0.0) + 0.8 * (target.valence * target.intensity - reading.valence)
-        da = c.get("arousal_offset", 0.0) + 0.8 * (target.arousal * target.intensity - reading.arousal)
+        dv = c.get("valence_offset", 0.0) + 0.8 * (target.valence - reading.valence)
+        da = c.get("arousal_offset", 0.0) + 0.8 * (target.arousal - reading.arousal)
         new = request.with_controls(valence_offset=float(np.clip(dv, -1, 1)), arousal_offset=float(np.clip(da, -1, 1)))
         return new
 
@@ -199,10 +198,11 @@ class ProceduralImage:
         w, h = size
         s = min(1.0, self.config.work_px / max(w, h))
         ww, wh = max(64, round(w * s)), max(64, round(h * s))
-        rng = np.random.default_rng([seed, 7])
+        rng = np.random.default_rng([seed, 7])  # the composition: the same draws whatever the emotion
+        detail = np.random.default_rng([seed, 13])  # texture and weather, whose amount follows the emotion
         pal = palette(c)
-        canvas = {"horizon": _horizon, "field": _field, "pattern": _pattern}[style](c, pal, ww, wh, rng)
-        canvas = _finish(_texture(canvas, c, pal, rng), c, rng)
+        canvas = {"horizon": _horizon, "field": _field, "pattern": _pattern}[style](c, pal, ww, wh, rng, detail)
+        canvas = _finish(_texture(canvas, c, pal, detail), c, rng)
         img = cv2.resize(canvas.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC) if (ww, wh) != (w, h) else canvas
         grain_rng = np.random.default_rng([seed, 11])
         grain = grain_rng.standard_normal((h, w, 1), dtype=np.float32) * (0.008 + 0.03 * c.energy)
@@ -259,7 +259,8 @@ def _fill_below(canvas: np.ndarray, ridge_y: np.ndarray, colour: np.ndarray, top
     canvas[:] = canvas * (1 - cover) + paint * cover
 
 
-def _horizon(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+def _horizon(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Generator,
+             detail: np.random.Generator) -> np.ndarray:
     import cv2
 
     horizon = 0.62 - 0.22 * (c.openness - 0.5)  # more sky when positive
@@ -305,8 +306,8 @@ def _horizon(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Genera
     if c.openness < 0.45 and c.energy > 0.55:
         streaks = np.zeros((h, w), np.float32)
         for _ in range(int(150 * c.energy)):
-            x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
-            ln = rng.uniform(0.03, 0.08) * h
+            x0, y0 = detail.uniform(0, w), detail.uniform(0, h)
+            ln = detail.uniform(0.03, 0.08) * h
             cv2.line(streaks, (int(x0), int(y0)), (int(x0 - 0.35 * ln), int(y0 + ln)), 1.0, 1, cv2.LINE_AA)
         canvas = canvas * (1 - 0.35 * streaks[..., None]) + pal["light"] * 0.35 * streaks[..., None]
     return canvas
@@ -318,18 +319,20 @@ def _shape(img: np.ndarray, centre: tuple[float, float], radius: float, angulari
     import cv2
 
     h, w = img.shape[:2]
-    if rng.random() < angularity:
-        k = int(rng.integers(3, 7))
+    # the same draws for either branch, so a shape's neighbours do not change when the emotion tips it over
+    branch, k = rng.random(), int(rng.integers(3, 7))
+    jitter, phases = rng.uniform(0.8, 1.2, 12), rng.uniform(0, 6.3, 2)
+    if branch < angularity:
         spikes = angularity > 0.6
         n = 2 * k if spikes else k
         t = angle + np.linspace(0, 2 * np.pi, n, endpoint=False)
         rad = np.where(np.arange(n) % 2 == 0, radius, radius * (0.45 if spikes else 1.0))
-        rad = rad * rng.uniform(0.8, 1.2, n)
+        rad = rad * jitter[:n]
         stretch = 1 + 1.2 * angularity
         pts = np.stack([np.cos(t) * rad * stretch, np.sin(t) * rad], 1)
     else:
         t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-        wob = 1 + 0.15 * np.sin(3 * t + rng.uniform(0, 6.3)) + 0.08 * np.sin(5 * t + rng.uniform(0, 6.3))
+        wob = 1 + 0.15 * np.sin(3 * t + phases[0]) + 0.08 * np.sin(5 * t + phases[1])
         pts = np.stack([np.cos(t) * radius * wob * 1.3, np.sin(t) * radius * wob], 1)
     ca, sa = math.cos(angle), math.sin(angle)
     pts = pts @ np.array([[ca, sa], [-sa, ca]]) + np.array(centre)
@@ -349,24 +352,30 @@ def _shape(img: np.ndarray, centre: tuple[float, float], radius: float, angulari
     img[y0:y1, x0:x1] = region * (1 - m) + colour * m
 
 
-def _field(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+def _field(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Generator,
+           detail: np.random.Generator) -> np.ndarray:
     canvas = _gradient(pal["sky_top"], pal["mid"], w, h, gamma=1.2 - 0.6 * c.openness)
     noise = _value_noise(w, h, int(3 + 8 * c.energy), rng)[..., None]
     canvas = canvas * (1 + 0.12 * noise * (0.5 + c.energy))
     n = int(6 + 34 * c.energy)
     flow = math.radians(-35 * c.energy + rng.uniform(-8, 8))  # diagonal motion when aroused, level when calm
     colours = [pal["main"], pal["accent"], pal["dark"], pal["light"], pal["mid"]]
-    for i in range(n):
+    for i in range(40):  # always 40 draws: the first n forms are drawn, so a calmer picture is a subset
         r = (0.04 + 0.22 * c.scale * rng.uniform(0.4, 1.0) * (1.4 - 0.8 * c.energy)) * min(w, h)
         x = rng.uniform(-0.1, 1.1) * w
         y = rng.uniform(0.0, 1.0) * h * (1.1 - 0.3 * c.openness) + 0.15 * h * (1 - c.openness)
-        col = colours[int(rng.integers(0, len(colours)))] if c.energy > 0.5 else colours[i % 3 * 2 % 5]
-        _shape(canvas, (x, y), r, c.angularity, flow + rng.uniform(-0.3, 0.3) * c.energy, col,
-               0.35 + 0.45 * c.energy * rng.uniform(0.5, 1.0), rng)
+        pick = int(rng.integers(0, len(colours)))
+        turn, alpha = rng.uniform(-0.3, 0.3), rng.uniform(0.5, 1.0)
+        form = np.random.default_rng(rng.integers(0, 2**31))
+        if i >= n:
+            continue
+        col = colours[pick] if c.energy > 0.5 else colours[i % 3 * 2 % 5]
+        _shape(canvas, (x, y), r, c.angularity, flow + turn * c.energy, col, 0.35 + 0.45 * c.energy * alpha, form)
     return canvas
 
 
-def _pattern(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+def _pattern(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Generator,
+             detail: np.random.Generator) -> np.ndarray:
     canvas = _gradient(pal["sky_low"], pal["mid"], w, h, gamma=1.0)
     cells = int(4 + 10 * c.energy)
     step = w / cells

@@ -1,0 +1,107 @@
+"""``emostudio session --visuals``: one procedural picture per clip from the clip's planned emotion, all with the
+session's seed (one composition), 768x432, the emotion and provenance as PNG text, named in the JSON."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pretty_midi")
+pytest.importorskip("cv2")
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["session", "--from", "sadness", "--to", "joy", "--minutes", "1", "--clip", "20"]
+
+pytestmark = pytest.mark.usefixtures("synth")
+
+
+def _run(out: Path) -> dict:
+    """The real command in a fresh process (the music judges included where they run here)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "studio.cli", *ARGS, "--out", str(out), "--visuals", "--json"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def cli_run(synth, tmp_path_factory):
+    out = tmp_path_factory.mktemp("session")
+    return out, _run(out)
+
+
+def _pixels(path) -> np.ndarray:
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _value(path) -> float:
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        return float(np.asarray(im.convert("HSV"))[..., 2].mean())
+
+
+@pytest.mark.slow
+def test_one_picture_per_clip_with_metadata(cli_run):
+    from PIL import Image as PILImage
+
+    out, doc = cli_run
+    pngs = sorted((out / "visuals").glob("*.png"))
+    assert [p.name for p in pngs] == ["clip_000.png", "clip_001.png", "clip_002.png"]
+    assert [Path(c["visual"]) for c in doc["clips"]] == pngs
+    plan = json.loads((out / "plan.json").read_text())
+    assert [c["visual"] for c in plan["clips"]] == [c["visual"] for c in doc["clips"]]
+    assert doc["summary"]["visuals"]["style"] == "horizon"
+    for clip, png in zip(doc["clips"], pngs):
+        with PILImage.open(png) as im:
+            assert im.size == (768, 432)
+            meta = dict(im.text)
+        emotion = json.loads(meta["emotion"])
+        assert emotion["valence"] == pytest.approx(clip["target"]["valence"], abs=1e-3)
+        prov = json.loads(meta["provenance"])
+        assert prov["backend"] == "image/procedural" and prov["seed"] == 0
+        assert json.loads(meta["session"])["clip"] == clip["index"]
+    # sadness -> joy: the last picture is brighter than the first
+    assert _value(pngs[-1]) > _value(pngs[0]) + 30
+
+
+@pytest.mark.slow
+def test_same_command_same_pixels(cli_run, tmp_path):
+    out, doc = cli_run
+    again = _run(tmp_path)
+    assert len(again["clips"]) == len(doc["clips"]) == 3
+    for first, second in zip(doc["clips"], again["clips"]):
+        assert Path(second["visual"]).parent == tmp_path / "visuals"
+        assert np.array_equal(_pixels(first["visual"]), _pixels(second["visual"]))
+
+
+def test_style_and_no_visuals(tmp_path, monkeypatch, capsys):
+    """--visual-style picks the style; without --visuals nothing is drawn and the JSON is as before;
+    --visual-style alone is a user error."""
+    from studio.cli import main
+    from studio.studio import Studio
+
+    monkeypatch.setattr(Studio, "judges", lambda self, *a, **k: [])
+    short = ["session", "--from", "calm", "--to", "joy", "--minutes", "0.25", "--clip", "5"]
+    assert main([*short, "--out", str(tmp_path / "a"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert not (tmp_path / "a" / "visuals").exists()
+    assert all("visual" not in c for c in doc["clips"]) and "visuals" not in doc["summary"]
+    assert main([*short, "--out", str(tmp_path / "b"), "--visuals", "--visual-style", "pattern", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(list((tmp_path / "b" / "visuals").glob("clip_*.png"))) == len(doc["clips"]) == 3
+    from PIL import Image as PILImage
+
+    with PILImage.open(doc["clips"][0]["visual"]) as im:
+        assert json.loads(im.text["provenance"])["model"] == "procedural (pattern)"
+    code = main([*short, "--out", str(tmp_path / "c"), "--visual-style", "field"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--visuals" in err and not (tmp_path / "c").exists()
