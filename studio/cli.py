@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prompt")
     g.add_argument("--backend", default="auto")
     g.add_argument("--model", metavar="PATH", help="neural backends: a local folder of weights (never downloaded)")
-    g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), or a path to a Piper .onnx voice")
+    g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), a path to a Piper .onnx voice, or for "
+                   "--backend diffusion a description of the speaker (\"A woman\")")
     g.add_argument("--portrait", metavar="IMG", help="face: the portrait to animate (default: the astronaut)")
     g.add_argument("--audio", metavar="A.wav", help="face: lip-sync this recording instead of speaking --text")
     g.add_argument("--seed", type=int, default=0)
