@@ -1,6 +1,6 @@
 """The ``emostudio`` command: a thin layer over `Studio` (DESIGN.md section 8 is its contract).
 
-User errors print one line on stderr and exit 2; features that a later version brings say so and exit 1.
+User errors print one line on stderr and exit 2; a backend or extra that is not installed says which and exits 1.
 Heavy modules are imported inside the sub-command that needs them so ``--help`` stays instant.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 EXIT_USER = 2
 EXIT_UNAVAILABLE = 1
@@ -91,12 +91,15 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     return run_dataset_cli(args)
 
 
-def _unavailable(what: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        print(f"emostudio {what}: not available yet in this version of Emotion Studio", file=sys.stderr)
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from studio.web import serve
+        import gradio  # noqa: F401
+    except ModuleNotFoundError:
+        print("emostudio serve: the web studio needs Gradio: pip install 'emotion-studio[ui]'", file=sys.stderr)
         return EXIT_UNAVAILABLE
-
-    return run
+    serve(args.host, args.port, getattr(args, "out", None))
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -188,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="the Gradio web studio")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=7860)
-    v.set_defaults(func=_unavailable("serve"))
+    v.add_argument("--out", help="folder for the app's outputs (default: a new temporary folder)")
+    v.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="write the demo page (the README's main job)")
     m.add_argument("--out", default="out/demo")

@@ -55,12 +55,6 @@ def test_plan_without_minutes_is_a_user_error(capsys):
     assert code == 2 and "--minutes" in err
 
 
-@pytest.mark.parametrize("argv", [["serve"]])
-def test_features_not_built_yet_say_so(capsys, argv):
-    code, out, err = run(capsys, *argv)
-    assert code != 0 and out == "" and "not available yet" in err
-
-
 def test_help_is_fast_and_imports_nothing_heavy():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()

@@ -1,0 +1,422 @@
+"""``emostudio serve``: the web studio, one Gradio app for creators.
+
+Layout: one emotion picker shared by every tab (a clickable valence-arousal circumplex with the vocabulary around
+it, a mix/word box such as ``joy:0.6+surprise:0.4`` or ``quietly hopeful``, an intensity slider, and a live
+readout of the resolved emotion), then tabs: Speech, Face, Music, Image, Therapy session, Dataset, Analyse.
+
+Design rules (DESIGN.md section 5 and issue 17):
+- every handler is one call into the `Studio` facade (or the session/dataset builders beside it) through
+  `WebStudio`; no model or signal code lives here;
+- per-user state only in ``gr.State`` (the user's picked point and results); the `WebStudio` object is shared
+  and holds no per-request state, so concurrent users cannot see each other's work;
+- user errors (a bad emotion, an unreadable upload, a portrait without a face) become `gr.Error` messages, never
+  tracebacks; uploads are limited in size and type; outputs go under one folder, the only one the app serves;
+- the app binds to 127.0.0.1 unless told otherwise; a queue limits concurrent generations.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CIRCLE_PX = 420  #: the circumplex image's side
+MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
+MAX_UPLOAD_MB = 50
+UPLOAD_TYPES = {"speech": (".wav", ".flac", ".ogg", ".mp3"), "music": (".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"),
+                "face": (".png", ".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".webm"),
+                "image": (".png", ".jpg", ".jpeg", ".webp"), "text": (".txt",)}
+JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
+
+
+# ---------------------------------------------------------------------------------------------- circumplex
+def to_pixel(valence: float, arousal: float) -> tuple[float, float]:
+    span = CIRCLE_PX - 2 * MARGIN
+    return MARGIN + (valence + 1) / 2 * span, MARGIN + (1 - arousal) / 2 * span
+
+
+def from_pixel(x: float, y: float) -> tuple[float, float]:
+    """A click on the circumplex (image pixels) -> (valence, arousal), clipped to the unit disc."""
+    span = CIRCLE_PX - 2 * MARGIN
+    v, a = (x - MARGIN) / span * 2 - 1, 1 - (y - MARGIN) / span * 2
+    r = float(np.hypot(v, a))
+    if r > 1:
+        v, a = v / r, a / r
+    return round(float(v), 3), round(float(a), 3)
+
+
+def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
+    """The valence-arousal plane with the vocabulary's labels, the target (a black ring) and each judge's
+    reading (coloured dots joined to the target), as an RGB array."""
+    from PIL import Image, ImageDraw
+
+    from conditioning import VOCABULARY
+
+    img = Image.new("RGB", (CIRCLE_PX, CIRCLE_PX), (252, 252, 250))
+    d = ImageDraw.Draw(img)
+    c0, c1 = to_pixel(-1, 1), to_pixel(1, -1)
+    d.ellipse([c0, c1], outline=(170, 170, 170), width=2)
+    mid = to_pixel(0, 0)
+    d.line([to_pixel(-1, 0), to_pixel(1, 0)], fill=(200, 200, 200))
+    d.line([to_pixel(0, -1), to_pixel(0, 1)], fill=(200, 200, 200))
+    d.text((CIRCLE_PX - MARGIN - 44, mid[1] + 3), "pleasant", fill=(120, 120, 120))
+    d.text((MARGIN, mid[1] + 3), "unpleasant", fill=(120, 120, 120))
+    d.text((mid[0] + 4, MARGIN - 14), "excited", fill=(120, 120, 120))
+    d.text((mid[0] + 4, CIRCLE_PX - MARGIN + 2), "calm", fill=(120, 120, 120))
+    for term in VOCABULARY.values():
+        v, a, _ = term.mean
+        x, y = to_pixel(v, a)
+        d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(150, 150, 190))
+        d.text((x + 3, y - 6), term.label, fill=(110, 110, 150))
+    if target is not None:
+        tx, ty = to_pixel(target.valence, target.arousal)
+        for i, r in enumerate(readings):
+            col = JUDGE_COLOURS[i % len(JUDGE_COLOURS)]
+            x, y = to_pixel(r.valence, r.arousal)
+            d.line([tx, ty, x, y], fill=col, width=2)
+            d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=col)
+        d.ellipse([tx - 9, ty - 9, tx + 9, ty + 9], outline=(0, 0, 0), width=3)
+    return np.asarray(img)
+
+
+# ------------------------------------------------------------------------------------------------ handlers
+@dataclass
+class Take:
+    """What a generation shows: the file, the picture of target vs readings, and a readout."""
+
+    file: str
+    plot: np.ndarray
+    report: str
+    json: dict
+
+
+class WebStudio:
+    """The app's one shared object: a `Studio` and the output folder. Holds no per-user state."""
+
+    def __init__(self, out: str | Path | None = None):
+        from studio.studio import Studio
+
+        self.out = Path(out or tempfile.mkdtemp(prefix="emostudio_web_")).resolve()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.studio = Studio()
+        self._jobs: dict[str, dict] = {}  # dataset jobs by id (their state lives in the job's folder)
+        self._lock = threading.Lock()
+
+    # ---- the emotion picker --------------------------------------------------------------------------
+    @staticmethod
+    def resolve(spec: str, valence: float, arousal: float, intensity: float):
+        """The emotion the picker means: the text box (a mix, a word or phrase, or coordinates) when filled,
+        else the clicked point; intensity scales it. Returns (Emotion, readout markdown)."""
+        from conditioning import Emotion
+
+        text = (spec or "").strip()
+        emo = Emotion.parse(text) if text else Emotion.from_vad(float(valence), float(arousal))
+        emo = emo.scaled(emo.intensity * float(intensity))  # the slider scales what was picked or typed
+        mix = ", ".join(f"{k} {w:.2f}" for k, w in list(emo.mix.items())[:4])
+        return emo, (f"**{emo.top}** — valence {emo.valence:+.2f}, arousal {emo.arousal:+.2f}, dominance "
+                     f"{emo.dominance:+.2f}, intensity {emo.intensity:.2f}  \nmix: {mix}")
+
+    def _take(self, result, media_path: Path) -> Take:
+        best = result.best
+        readings = [j.reading for j in best.judgements]
+        lines = [f"**target** {result.target.top} (v {result.target.valence:+.2f}, a {result.target.arousal:+.2f})"]
+        for j in best.judgements:
+            mark = {True: "✓", False: "✗", None: "–"}[j.agrees]
+            lines.append(f"- {j.critic}: hears **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
+                         f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {mark}")
+        fid = "n/a" if best.fidelity is None else f"{best.fidelity:.2f}"
+        lines.append(f"**fidelity {fid}**, recognised: {best.agrees}, loop rounds: {len(result.rounds)}")
+        prov = best.result.provenance
+        lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
+        return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())
+
+    def _path(self, suffix: str) -> Path:
+        return self.out / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}{suffix}"
+
+    def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
+                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
+        """One generation through the Studio facade, saved under the app's folder."""
+        from studio.generate import save_media
+
+        result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
+                                      options=options, duration_s=duration_s)
+        suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
+        path = save_media(self._path(suffix), result.media,
+                          {"emotion": json.dumps(result.target.to_json())} if modality == "image" else None)
+        return self._take(result, path)
+
+    def check_upload(self, path: str | None, modality: str) -> Path:
+        """An uploaded file the judges may read: present, within the size limit, of an accepted type."""
+        from conditioning.media import MediaError
+
+        if not path:
+            raise MediaError("no file uploaded")
+        p = Path(path)
+        if p.suffix.lower() not in UPLOAD_TYPES[modality]:
+            raise MediaError(f"{p.name}: {modality} takes {', '.join(UPLOAD_TYPES[modality])} files")
+        if p.stat().st_size > MAX_UPLOAD_MB * 2**20:
+            raise MediaError(f"{p.name} is larger than {MAX_UPLOAD_MB} MB")
+        return p
+
+    def analyse(self, path: str | None, modality: str) -> Take:
+        """Every judge of the modality reads an uploaded file."""
+        from studio.critique import load_media
+
+        p = self.check_upload(path, modality)
+        media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
+        readings = [j.score(media) for j in self.studio.judges(modality, required=True)]
+        from studio.studio import consensus
+
+        mean = consensus(readings)
+        lines = [f"- {r.critic}: **{r.emotion.top}** (v {r.valence:+.2f}, a {r.arousal:+.2f}, confidence "
+                 f"{r.confidence:.2f})" for r in readings]
+        return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines),
+                    {"file": p.name, "readings": [r.to_json() for r in readings]})
+
+    def session(self, current, target, minutes: float, clip_s: float, seed: int = 0):
+        """A music-therapy session (iso principle) under the app's folder: (audio, plot, report)."""
+        from studio.session import build_session
+
+        folder = self._path("")
+        res = build_session(current, target, folder, minutes=float(minutes), clip_s=float(clip_s), seed=int(seed),
+                            studio=self.studio)
+        s = res.summary
+        report = "\n".join(f"- {k}: {v}" for k, v in s.items() if not isinstance(v, (dict, list)))
+        return str(res.audio), str(res.plot), report
+
+    def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:
+        """Start a dataset job in the background; returns its id (the user's `gr.State` keeps it)."""
+        from studio.dataset import build, load_spec
+
+        if not spec_path:
+            raise ValueError("upload a spec file (YAML, see examples/dataset_speech.yaml)")
+        spec = load_spec(spec_path)  # a bad spec fails here, before the job starts
+        job = uuid.uuid4().hex[:10]
+        folder = self.out / f"dataset-{job}"
+        state = {"folder": folder, "spec": spec, "done": False, "error": None, "summary": None}
+
+        def run():
+            try:
+                state["summary"] = build(spec, folder, workers=int(workers), progress=False)
+            except Exception as exc:  # reported in the UI by `dataset_status`
+                state["error"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                state["done"] = True
+
+        with self._lock:
+            self._jobs[job] = state
+        threading.Thread(target=run, daemon=True).start()
+        return job
+
+    def dataset_status(self, job: str | None) -> tuple[str, str | None]:
+        """(progress text, path of the zipped dataset once finished)."""
+        from studio.dataset import plan
+
+        if not job or job not in self._jobs:
+            return "no dataset job yet", None
+        st = self._jobs[job]
+        journal = st["folder"] / "manifest.jsonl"
+        n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
+        total = len(plan(st["spec"]))
+        if st["error"]:
+            return f"failed: {st['error']}", None
+        if not st["done"]:
+            return f"{n} / {total} items (running)", None
+        archive = shutil.make_archive(str(st["folder"]), "zip", st["folder"])
+        s = st["summary"]
+        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected", archive
+
+
+# ------------------------------------------------------------------------------------------------- the app
+def build_app(web: WebStudio | None = None):
+    import gradio as gr
+
+    from conditioning.errors import EmotionSpecError, PlanError
+    from conditioning.media import MediaError
+    from conditioning.registry import BackendUnavailable
+    from critics.base import CriticError
+    from generators.base import GenerationError
+    from studio.errors import UserError
+
+    web = web or WebStudio()
+    user_errors = (EmotionSpecError, PlanError, MediaError, BackendUnavailable, CriticError, GenerationError,
+                   UserError, ValueError)
+
+    def guarded(fn):
+        """Turn a user error into a message in the UI (no traceback)."""
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except user_errors as exc:
+                raise gr.Error(str(exc)) from None
+        run.__name__ = fn.__name__
+        return run
+
+    with gr.Blocks(title="Emotion Studio") as app:
+        gr.Markdown("# Emotion Studio\nPick an emotion on the circle (or type one), then generate or analyse.")
+        point = gr.State({"valence": 0.6, "arousal": 0.4})
+        with gr.Row():
+            with gr.Column(scale=1):
+                wheel = gr.Image(value=circumplex(), label="click to set valence and arousal", interactive=False,
+                                 elem_id="circumplex", height=CIRCLE_PX, width=CIRCLE_PX)
+            with gr.Column(scale=1):
+                spec = gr.Textbox(label="emotion (a word, a mix 'joy:0.6+surprise:0.4', or leave empty to use the circle)",
+                                  elem_id="emotion-spec")
+                intensity = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="intensity")
+                readout = gr.Markdown(elem_id="emotion-readout")
+                seed = gr.Number(value=0, precision=0, label="seed")
+                loop = gr.Slider(0, 4, value=0, step=1, label="closed-loop rounds")
+
+        def show(spec_text, pt, k):
+            try:
+                emo, text = web.resolve(spec_text, pt["valence"], pt["arousal"], k)
+            except user_errors as exc:
+                return circumplex(), f"⚠ {exc}"
+            return circumplex(emo), text
+
+        def click(spec_text, k, evt: gr.SelectData):
+            v, a = from_pixel(*evt.index)
+            pt = {"valence": v, "arousal": a}
+            return (pt, "") + show("", pt, k)
+
+        # this module postpones annotations and `gr` is imported here, so Gradio cannot resolve the string
+        # "gr.SelectData": give it the class, or the click would arrive without its coordinates
+        click.__annotations__["evt"] = gr.SelectData
+
+        wheel.select(click, [spec, intensity], [point, spec, wheel, readout])
+        spec.change(show, [spec, point, intensity], [wheel, readout])
+        intensity.change(show, [spec, point, intensity], [wheel, readout])
+        app.load(show, [spec, point, intensity], [wheel, readout])
+
+        def emotion_of(spec_text, pt, k):
+            return web.resolve(spec_text, pt["valence"], pt["arousal"], k)[0]
+
+        picker = [spec, point, intensity, seed, loop]
+        with gr.Tabs():
+            with gr.Tab("Speech"):
+                s_text = gr.Textbox(label="text", value="I never thought this day would come.")
+                s_voice = gr.Dropdown(["joe", "slt"], value="joe", label="voice")
+                s_go = gr.Button("Generate speech", variant="primary", elem_id="speech-go")
+                s_audio = gr.Audio(label="speech", type="filepath", elem_id="speech-audio")
+                s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False)
+                s_report = gr.Markdown(elem_id="speech-report")
+
+                @guarded
+                def speech(text, voice, spec_text, pt, k, sd, lp, progress=gr.Progress()):
+                    progress(0.1, desc="speaking and judging")
+                    t = web.generate("speech", emotion_of(spec_text, pt, k), text=text, loop=lp, seed=sd,
+                                     options={"voice": voice})
+                    return t.file, t.plot, t.report
+
+                s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report], concurrency_limit=2)
+            with gr.Tab("Face"):
+                f_portrait = gr.Image(label="portrait (optional; default: the astronaut)", type="filepath")
+                f_text = gr.Textbox(label="text", value="I can't believe you did that.")
+                f_go = gr.Button("Generate talking face", variant="primary")
+                f_video = gr.Video(label="video")
+                f_plot = gr.Image(label="target and readings", interactive=False)
+                f_report = gr.Markdown()
+
+                @guarded
+                def face(portrait, text, spec_text, pt, k, sd, lp, progress=gr.Progress()):
+                    progress(0.1, desc="speaking, animating, judging")
+                    opts = {"portrait": str(web.check_upload(portrait, "image"))} if portrait else {}
+                    t = web.generate("face", emotion_of(spec_text, pt, k), text=text, loop=lp, seed=sd, options=opts)
+                    return t.file, t.plot, t.report
+
+                f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report], concurrency_limit=1)
+            with gr.Tab("Music"):
+                m_dur = gr.Slider(5, 60, value=15, step=5, label="seconds")
+                m_go = gr.Button("Compose", variant="primary")
+                m_audio = gr.Audio(label="music", type="filepath")
+                m_plot = gr.Image(label="target and readings", interactive=False)
+                m_report = gr.Markdown()
+
+                @guarded
+                def music(dur, spec_text, pt, k, sd, lp, progress=gr.Progress()):
+                    progress(0.1, desc="composing, rendering, judging")
+                    t = web.generate("music", emotion_of(spec_text, pt, k), loop=lp, seed=sd, duration_s=float(dur))
+                    return t.file, t.plot, t.report
+
+                m_go.click(music, [m_dur, *picker], [m_audio, m_plot, m_report], concurrency_limit=2)
+            with gr.Tab("Image"):
+                i_prompt = gr.Textbox(label="prompt (recorded; the embedded backend draws abstract pictures)")
+                i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon", label="style")
+                i_go = gr.Button("Draw", variant="primary")
+                i_img = gr.Image(label="picture", type="filepath")
+                i_plot = gr.Image(label="target and readings", interactive=False)
+                i_report = gr.Markdown()
+
+                @guarded
+                def image(prompt, style, spec_text, pt, k, sd, lp):
+                    t = web.generate("image", emotion_of(spec_text, pt, k), prompt=prompt or None, loop=lp, seed=sd,
+                                     options={"style": style, "size": 768})
+                    return t.file, t.plot, t.report
+
+                i_go.click(image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report], concurrency_limit=2)
+            with gr.Tab("Therapy session"):
+                t_from = gr.Textbox(label="from (the listener now)", value="anxiety")
+                t_to = gr.Textbox(label="to (the goal)", value="calm")
+                t_min = gr.Slider(1, 30, value=2, step=1, label="minutes")
+                t_clip = gr.Slider(10, 60, value=20, step=5, label="clip seconds")
+                t_go = gr.Button("Build session", variant="primary")
+                t_audio = gr.Audio(label="session", type="filepath")
+                t_plot = gr.Image(label="planned vs measured path", type="filepath")
+                t_report = gr.Markdown()
+
+                @guarded
+                def session(a, b, minutes, clip, sd, progress=gr.Progress()):
+                    progress(0.05, desc="planning, composing, rendering, measuring")
+                    return web.session(a, b, minutes, clip, sd)
+
+                t_go.click(session, [t_from, t_to, t_min, t_clip, seed], [t_audio, t_plot, t_report],
+                           concurrency_limit=1)
+            with gr.Tab("Dataset"):
+                d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath")
+                d_workers = gr.Slider(1, 4, value=1, step=1, label="worker processes")
+                d_go = gr.Button("Start", variant="primary")
+                d_refresh = gr.Button("Refresh progress")
+                d_status = gr.Markdown()
+                d_zip = gr.File(label="download")
+                job = gr.State(None)
+
+                @guarded
+                def start(path, workers):
+                    j = web.start_dataset(path, workers)
+                    return j, "started"
+
+                d_go.click(start, [d_spec, d_workers], [job, d_status])
+                d_refresh.click(lambda j: web.dataset_status(j), [job], [d_status, d_zip])
+            with gr.Tab("Analyse"):
+                a_mod = gr.Dropdown(["speech", "music", "face", "image", "text"], value="speech", label="modality")
+                a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
+                a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")
+                a_plot = gr.Image(label="every judge's reading (ring: their mean)", interactive=False)
+                a_report = gr.Markdown(elem_id="analyse-report")
+
+                @guarded
+                def analyse(path, modality):
+                    t = web.analyse(path, modality)
+                    return t.plot, t.report
+
+                a_go.click(analyse, [a_file, a_mod], [a_plot, a_report], concurrency_limit=2)
+    app.queue(default_concurrency_limit=2, max_size=64)
+    app.web = web
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, out: str | None = None, **launch: Any) -> None:
+    """Launch the app; only the app's output folder is served beyond Gradio's own upload cache."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    app = build_app(WebStudio(out))
+    app.launch(server_name=host, server_port=int(port), allowed_paths=[str(app.web.out)],
+               max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, **launch)

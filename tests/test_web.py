@@ -1,0 +1,127 @@
+"""The web studio's handlers, called directly (as the Gradio events call them): the picker resolves what the
+user clicked or typed, generations and analyses come back with the judges' readings, bad inputs give messages,
+and eight users at once never see each other's work."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+gr = pytest.importorskip("gradio")
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    from studio.web import WebStudio
+
+    return WebStudio(tmp_path_factory.mktemp("web"))
+
+
+def test_a_click_on_the_circumplex_sets_valence_and_arousal():
+    from studio.web import CIRCLE_PX, circumplex, from_pixel, to_pixel
+
+    assert from_pixel(*to_pixel(0.5, -0.25)) == pytest.approx((0.5, -0.25), abs=1e-3)
+    v, a = from_pixel(CIRCLE_PX - 1, 0)  # outside the disc: clipped onto it
+    assert v > 0 and a > 0 and np.hypot(v, a) == pytest.approx(1.0, abs=1e-3)
+    img = circumplex()
+    assert img.shape == (CIRCLE_PX, CIRCLE_PX, 3)
+
+
+def test_the_picker_resolves_typed_words_mixes_and_clicked_points(web):
+    emo, text = web.resolve("joy:0.6+surprise:0.4", 0, 0, 1.0)
+    assert emo.mix == pytest.approx({"joy": 0.6, "surprise": 0.4}) and "joy" in text
+    emo, _ = web.resolve("", -0.6, 0.7, 1.0)
+    assert emo.valence == pytest.approx(-0.6) and emo.arousal == pytest.approx(0.7)
+    half, _ = web.resolve("anger", 0, 0, 0.5)
+    assert half.intensity == pytest.approx(0.5)
+    from conditioning.errors import EmotionSpecError
+
+    with pytest.raises(EmotionSpecError, match="closest known"):
+        web.resolve("angr", 0, 0, 1.0)
+
+
+def test_an_image_comes_back_with_the_judges_readings_on_the_circumplex(web):
+    from conditioning import Emotion
+
+    take = web.generate("image", Emotion.parse("calm"), prompt="a lake", seed=2, options={"size": 256})
+    assert Path(take.file).is_file() and Path(take.file).parent == web.out
+    assert "image/embedded" in take.report and "fidelity" in take.report and "licence" in take.report
+    assert take.plot.shape[2] == 3 and take.json["target"]["mix"] == {"calm": 1.0}
+
+
+def test_speech_comes_back_with_both_judges(web):
+    pytest.importorskip("piper")
+    from conditioning import Emotion
+
+    take = web.generate("speech", Emotion.parse("sadness"), text="I waited all day.", seed=1)
+    assert take.file.endswith(".wav") and "speech/embedded" in take.report and "speech/encoder" in take.report
+
+
+def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_path):
+    from conditioning.media import Image, MediaError, save_image
+    from generators.face.mesh import default_portrait
+
+    img = save_image(tmp_path / "face.png", Image(default_portrait()))
+    take = web.analyse(str(img), "face")
+    assert "face/classifier" in take.report and "face/geometric" in take.report
+    bad = tmp_path / "notes.exe"
+    bad.write_bytes(b"MZ")
+    with pytest.raises(MediaError, match="takes .png"):
+        web.analyse(str(bad), "face")
+    with pytest.raises(MediaError, match="no file"):
+        web.analyse(None, "speech")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    with pytest.raises(MediaError, match="not readable"):
+        web.analyse(str(broken), "image")
+
+
+def test_eight_concurrent_users_never_see_each_others_work(web):
+    from conditioning import Emotion
+
+    asks = [("joy", 0), ("sadness", 1), ("anger", 2), ("calm", 3), ("fear", 4), ("awe", 5), ("boredom", 6), ("pride", 7)]
+
+    def user(ask):
+        label, seed = ask
+        take = web.generate("image", Emotion.parse(label), seed=seed, options={"size": 256, "style": "field"})
+        return label, seed, take
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(user, asks))
+    files = {t.file for _, _, t in results}
+    assert len(files) == 8
+    for label, seed, take in results:
+        assert take.json["target"]["mix"] == {label: 1.0} and take.json["provenance"]["seed"] == seed
+
+
+def test_a_dataset_job_runs_in_the_background_and_offers_a_download(web, tmp_path):
+    import time
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: web\nmodalities: {image: {count: 2, size: 256}}\nemotions: {list: [joy, sadness]}\n"
+                    "filter: {recognised_by: none}\n")
+    job = web.start_dataset(str(spec))
+    for _ in range(120):
+        status, archive = web.dataset_status(job)
+        if archive:
+            break
+        time.sleep(0.5)
+    assert status.startswith("done: 2 items") and Path(archive).suffix == ".zip"
+    from studio.errors import UserError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("modalities: {sound: {count: 1}}\nemotions: {list: [joy]}\n")
+    with pytest.raises(UserError, match="modalities.sound"):
+        web.start_dataset(str(bad))
+
+
+def test_the_app_builds_and_binds_to_localhost_by_default():
+    import inspect
+
+    from studio.web import build_app, serve
+
+    app = build_app()
+    assert isinstance(app, gr.Blocks)
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
