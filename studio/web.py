@@ -132,7 +132,8 @@ class WebStudio:
             lines.append(f"- {j.critic}: hears **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
                          f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {mark}")
         fid = "n/a" if best.fidelity is None else f"{best.fidelity:.2f}"
-        lines.append(f"**fidelity {fid}**, recognised: {best.agrees}, loop rounds: {len(result.rounds)}")
+        rec = {True: "yes (every judge)", False: "no", None: "n/a (the judges' labels cannot name it)"}[best.agrees]
+        lines.append(f"\n**fidelity {fid}**, recognised: {rec}, loop rounds: {len(result.rounds)}  ")
         prov = best.result.provenance
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
         return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())
@@ -320,7 +321,7 @@ def build_app(web: WebStudio | None = None):
                 f_portrait = gr.Image(label="portrait (optional; default: the astronaut)", type="filepath")
                 f_text = gr.Textbox(label="text", value="I can't believe you did that.")
                 f_go = gr.Button("Generate talking face", variant="primary")
-                f_video = gr.Video(label="video")
+                f_video = gr.Video(label="video", height=480)
                 f_plot = gr.Image(label="target and readings", interactive=False)
                 f_report = gr.Markdown()
 

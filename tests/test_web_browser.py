@@ -1,0 +1,103 @@
+"""The web studio in a real browser (Debian chromium driven by Playwright; nothing downloaded at run time): set
+an emotion by clicking the circumplex, generate speech and see the player and the fidelity readout, analyse an
+upload, and see a message for a bad upload."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    pytest.importorskip("gradio")
+    pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("piper")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed (Debian: apt install chromium)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tmp_path_factory.mktemp("web")
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp / "gradio")}
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port), "--out", str(tmp / "out")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the web studio did not start")
+    yield url, tmp
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        pg = browser.new_page(viewport={"width": 1280, "height": 1000})
+        pg.goto(app_url[0])
+        pg.wait_for_selector("#circumplex img", timeout=60_000)
+        pg.wait_for_function("document.querySelector('#emotion-readout').innerText.includes('valence')", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+def test_clicking_the_circumplex_sets_the_emotion(page):
+    page.locator("#circumplex img").click(position={"x": 80, "y": 340})  # lower left: unpleasant, calm
+    page.wait_for_function("document.querySelector('#emotion-readout').innerText.includes('valence -')", timeout=30_000)
+    text = page.locator("#emotion-readout").inner_text()
+    assert "arousal -" in text
+
+
+def test_generating_speech_shows_a_player_and_the_fidelity(page):
+    page.get_by_role("tab", name="Speech").click()
+    page.locator("#speech-go").click()
+    page.wait_for_selector("#speech-report :text('fidelity')", timeout=180_000)
+    report = page.locator("#speech-report").inner_text()
+    assert "speech/embedded" in report and "speech/encoder" in report and "licence" in report
+    audio = page.locator("#speech-audio")
+    assert audio.locator("a[download], audio, button").count() > 0
+
+
+def upload(page, path) -> None:
+    """Choose a file in the Analyse tab's upload box (through the browser's file chooser, as a user would)."""
+    page.get_by_role("tab", name="Analyse").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#analyse-file button.upload-container").click()
+    chooser.value.set_files(str(path))
+    page.wait_for_timeout(1500)
+    page.locator("#analyse-go").click()
+
+
+def test_analysing_an_upload_and_refusing_a_bad_one(page, app_url, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not audio")
+    upload(page, bad)
+    page.wait_for_selector("text=speech takes", timeout=60_000)  # the error message, no traceback
+    assert "Traceback" not in page.content()
+    wavs = sorted((app_url[1] / "out").glob("*.wav"))
+    assert wavs, "the speech test should have left a take in the app's folder"
+    page.reload()
+    page.wait_for_selector("#circumplex img", timeout=60_000)
+    upload(page, wavs[0])
+    page.wait_for_selector("#analyse-report :text('speech/encoder')", timeout=120_000)
+    assert "speech/embedded" in page.locator("#analyse-report").inner_text()
