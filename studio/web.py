@@ -34,6 +34,7 @@ UPLOAD_TYPES = {"speech": (".wav", ".flac", ".ogg", ".mp3"), "music": (".wav", "
                 "face": (".png", ".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".webm"),
                 "image": (".png", ".jpg", ".jpeg", ".webp"), "text": (".txt",)}
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
+MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
 
 
 # ---------------------------------------------------------------------------------------------- circumplex
@@ -111,13 +112,20 @@ class WebStudio:
 
     # ---- the emotion picker --------------------------------------------------------------------------
     @staticmethod
-    def resolve(spec: str, valence: float, arousal: float, intensity: float):
+    def resolve(spec: str, valence: float, arousal: float, intensity: float, mix: dict | None = None):
         """The emotion the picker means: the text box (a mix, a word or phrase, or coordinates) when filled,
-        else the clicked point; intensity scales it. Returns (Emotion, readout markdown)."""
+        else the mix sliders when any is up, else the clicked point; intensity scales it. Returns (Emotion,
+        readout markdown)."""
         from conditioning import Emotion
 
         text = (spec or "").strip()
-        emo = Emotion.parse(text) if text else Emotion.from_vad(float(valence), float(arousal))
+        weights = {k: float(w) for k, w in (mix or {}).items() if w and float(w) > 0}
+        if text:
+            emo = Emotion.parse(text)
+        elif weights:
+            emo = Emotion.from_mix(weights)
+        else:
+            emo = Emotion.from_vad(float(valence), float(arousal))
         emo = emo.scaled(emo.intensity * float(intensity))  # the slider scales what was picked or typed
         mix = ", ".join(f"{k} {w:.2f}" for k, w in list(emo.mix.items())[:4])
         return emo, (f"**{emo.top}** — valence {emo.valence:+.2f}, arousal {emo.arousal:+.2f}, dominance "
@@ -271,35 +279,41 @@ def build_app(web: WebStudio | None = None):
                 spec = gr.Textbox(label="emotion (a word, a mix 'joy:0.6+surprise:0.4', or leave empty to use the circle)",
                                   elem_id="emotion-spec")
                 intensity = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="intensity")
+                with gr.Accordion("mix sliders (used when the box is empty)", open=False):
+                    sliders = [gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=lab) for lab in MIX_LABELS]
                 readout = gr.Markdown(elem_id="emotion-readout")
                 seed = gr.Number(value=0, precision=0, label="seed")
                 loop = gr.Slider(0, 4, value=0, step=1, label="closed-loop rounds")
 
-        def show(spec_text, pt, k):
+        def show(spec_text, pt, k, *weights):
             try:
-                emo, text = web.resolve(spec_text, pt["valence"], pt["arousal"], k)
+                emo, text = web.resolve(spec_text, pt["valence"], pt["arousal"], k, dict(zip(MIX_LABELS, weights)))
             except user_errors as exc:
                 return circumplex(), f"⚠ {exc}"
             return circumplex(emo), text
 
-        def click(spec_text, k, evt: gr.SelectData):
+        def click(spec_text, k, *rest):
+            *weights, evt = rest
             v, a = from_pixel(*evt.index)
             pt = {"valence": v, "arousal": a}
-            return (pt, "") + show("", pt, k)
+            return (pt, "") + show("", pt, k) + tuple(0.0 for _ in weights)  # a click replaces the mix
 
         # this module postpones annotations and `gr` is imported here, so Gradio cannot resolve the string
         # "gr.SelectData": give it the class, or the click would arrive without its coordinates
-        click.__annotations__["evt"] = gr.SelectData
+        def clicked(spec_text, k, w0, w1, w2, w3, w4, w5, w6, w7, evt: gr.SelectData):
+            return click(spec_text, k, w0, w1, w2, w3, w4, w5, w6, w7, evt)
 
-        wheel.select(click, [spec, intensity], [point, spec, wheel, readout])
-        spec.change(show, [spec, point, intensity], [wheel, readout])
-        intensity.change(show, [spec, point, intensity], [wheel, readout])
-        app.load(show, [spec, point, intensity], [wheel, readout])
+        clicked.__annotations__["evt"] = gr.SelectData
+        state_in = [spec, point, intensity, *sliders]
+        wheel.select(clicked, [spec, intensity, *sliders], [point, spec, wheel, readout, *sliders])
+        for comp in (spec, intensity, *sliders):
+            comp.change(show, state_in, [wheel, readout])
+        app.load(show, state_in, [wheel, readout])
 
-        def emotion_of(spec_text, pt, k):
-            return web.resolve(spec_text, pt["valence"], pt["arousal"], k)[0]
+        def emotion_of(spec_text, pt, k, *weights):
+            return web.resolve(spec_text, pt["valence"], pt["arousal"], k, dict(zip(MIX_LABELS, weights)))[0]
 
-        picker = [spec, point, intensity, seed, loop]
+        picker = [seed, loop, spec, point, intensity, *sliders]
         with gr.Tabs():
             with gr.Tab("Speech"):
                 s_text = gr.Textbox(label="text", value="I never thought this day would come.")
@@ -310,9 +324,9 @@ def build_app(web: WebStudio | None = None):
                 s_report = gr.Markdown(elem_id="speech-report")
 
                 @guarded
-                def speech(text, voice, spec_text, pt, k, sd, lp, progress=gr.Progress()):
+                def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking and judging")
-                    t = web.generate("speech", emotion_of(spec_text, pt, k), text=text, loop=lp, seed=sd,
+                    t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd,
                                      options={"voice": voice})
                     return t.file, t.plot, t.report
 
@@ -326,10 +340,10 @@ def build_app(web: WebStudio | None = None):
                 f_report = gr.Markdown()
 
                 @guarded
-                def face(portrait, text, spec_text, pt, k, sd, lp, progress=gr.Progress()):
+                def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
                     opts = {"portrait": str(web.check_upload(portrait, "image"))} if portrait else {}
-                    t = web.generate("face", emotion_of(spec_text, pt, k), text=text, loop=lp, seed=sd, options=opts)
+                    t = web.generate("face", emotion_of(*pick), text=text, loop=lp, seed=sd, options=opts)
                     return t.file, t.plot, t.report
 
                 f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report], concurrency_limit=1)
@@ -341,9 +355,9 @@ def build_app(web: WebStudio | None = None):
                 m_report = gr.Markdown()
 
                 @guarded
-                def music(dur, spec_text, pt, k, sd, lp, progress=gr.Progress()):
+                def music(dur, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="composing, rendering, judging")
-                    t = web.generate("music", emotion_of(spec_text, pt, k), loop=lp, seed=sd, duration_s=float(dur))
+                    t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=float(dur))
                     return t.file, t.plot, t.report
 
                 m_go.click(music, [m_dur, *picker], [m_audio, m_plot, m_report], concurrency_limit=2)
@@ -356,8 +370,8 @@ def build_app(web: WebStudio | None = None):
                 i_report = gr.Markdown()
 
                 @guarded
-                def image(prompt, style, spec_text, pt, k, sd, lp):
-                    t = web.generate("image", emotion_of(spec_text, pt, k), prompt=prompt or None, loop=lp, seed=sd,
+                def image(prompt, style, sd, lp, *pick):
+                    t = web.generate("image", emotion_of(*pick), prompt=prompt or None, loop=lp, seed=sd,
                                      options={"style": style, "size": 768})
                     return t.file, t.plot, t.report
 
@@ -367,7 +381,17 @@ def build_app(web: WebStudio | None = None):
                 t_to = gr.Textbox(label="to (the goal)", value="calm")
                 t_min = gr.Slider(1, 30, value=2, step=1, label="minutes")
                 t_clip = gr.Slider(10, 60, value=20, step=5, label="clip seconds")
+                with gr.Row():
+                    set_from = gr.Button("from = the picked emotion")
+                    set_to = gr.Button("to = the picked emotion")
                 t_go = gr.Button("Build session", variant="primary")
+
+                def picked(*pick):
+                    e = emotion_of(*pick)
+                    return f"v={e.valence:.2f},a={e.arousal:.2f}"
+
+                set_from.click(guarded(picked), state_in, [t_from])
+                set_to.click(guarded(picked), state_in, [t_to])
                 t_audio = gr.Audio(label="session", type="filepath")
                 t_plot = gr.Image(label="planned vs measured path", type="filepath")
                 t_report = gr.Markdown()
@@ -395,6 +419,9 @@ def build_app(web: WebStudio | None = None):
 
                 d_go.click(start, [d_spec, d_workers], [job, d_status])
                 d_refresh.click(lambda j: web.dataset_status(j), [job], [d_status, d_zip])
+                ticker = gr.Timer(2.0)  # follows the user's own job (its id is in this session's gr.State)
+                ticker.tick(lambda j: web.dataset_status(j) if j else (gr.skip(), gr.skip()), [job], [d_status, d_zip],
+                            queue=False, show_progress="hidden")
             with gr.Tab("Analyse"):
                 a_mod = gr.Dropdown(["speech", "music", "face", "image", "text"], value="speech", label="modality")
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")

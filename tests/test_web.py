@@ -34,6 +34,8 @@ def test_the_picker_resolves_typed_words_mixes_and_clicked_points(web):
     assert emo.mix == pytest.approx({"joy": 0.6, "surprise": 0.4}) and "joy" in text
     emo, _ = web.resolve("", -0.6, 0.7, 1.0)
     assert emo.valence == pytest.approx(-0.6) and emo.arousal == pytest.approx(0.7)
+    mixed, _ = web.resolve("", 0.9, 0.9, 1.0, {"joy": 0.3, "sadness": 0.3, "anger": 0.0})  # the sliders win over the point
+    assert mixed.mix == pytest.approx({"joy": 0.5, "sadness": 0.5})
     half, _ = web.resolve("anger", 0, 0, 0.5)
     assert half.intensity == pytest.approx(0.5)
     from conditioning.errors import EmotionSpecError
