@@ -21,9 +21,10 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -209,11 +210,15 @@ class WebStudio:
         spec = load_spec(spec_path)  # a bad spec fails here, before the job starts
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"
-        state = {"folder": folder, "spec": spec, "done": False, "error": None, "summary": None}
+        from studio.dataset import plan
+
+        state = {"folder": folder, "spec": spec, "total": len(plan(spec)), "done": False, "error": None,
+                 "summary": None, "archive": None}
 
         def run():
             try:
                 state["summary"] = build(spec, folder, workers=int(workers), progress=False)
+                state["archive"] = shutil.make_archive(str(folder), "zip", folder)  # once, for every later poll
             except Exception as exc:  # reported in the UI by `dataset_status`
                 state["error"] = f"{type(exc).__name__}: {exc}"
             finally:
@@ -225,22 +230,53 @@ class WebStudio:
         return job
 
     def dataset_status(self, job: str | None) -> tuple[str, str | None]:
-        """(progress text, path of the zipped dataset once finished)."""
-        from studio.dataset import plan
-
+        """(progress text, path of the zipped dataset once finished); cheap enough for a timer to poll."""
         if not job or job not in self._jobs:
             return "no dataset job yet", None
         st = self._jobs[job]
-        journal = st["folder"] / "manifest.jsonl"
-        n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
-        total = len(plan(st["spec"]))
         if st["error"]:
             return f"failed: {st['error']}", None
         if not st["done"]:
-            return f"{n} / {total} items (running)", None
-        archive = shutil.make_archive(str(st["folder"]), "zip", st["folder"])
+            journal = st["folder"] / "manifest.jsonl"
+            n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
+            return f"{n} / {st['total']} items (running)", None
         s = st["summary"]
-        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected", archive
+        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected", st["archive"]
+
+
+@contextmanager
+def running(out: str | Path, port: int | None = None) -> Iterator[str]:
+    """``emostudio serve`` in a child process on a free local port, for browser tests and screenshots: yields
+    its URL once it answers, stops it afterwards. Gradio's upload cache goes under ``out``."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    out = Path(out)
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(out / "gradio")}
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port), "--out", str(out / "out")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=Path(__file__).resolve().parents[1])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the web studio did not start within a minute")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 # ------------------------------------------------------------------------------------------------- the app
@@ -292,17 +328,13 @@ def build_app(web: WebStudio | None = None):
                 return circumplex(), f"⚠ {exc}"
             return circumplex(emo), text
 
-        def click(spec_text, k, *rest):
-            *weights, evt = rest
-            v, a = from_pixel(*evt.index)
+        def clicked(spec_text, k, w0, w1, w2, w3, w4, w5, w6, w7, evt: gr.SelectData):  # one weight per MIX_LABELS
+            v, a = from_pixel(*evt.index)  # the click's image pixel
             pt = {"valence": v, "arousal": a}
-            return (pt, "") + show("", pt, k) + tuple(0.0 for _ in weights)  # a click replaces the mix
+            return (pt, "") + show("", pt, k) + (0.0,) * len(MIX_LABELS)  # a click replaces the mix
 
-        # this module postpones annotations and `gr` is imported here, so Gradio cannot resolve the string
-        # "gr.SelectData": give it the class, or the click would arrive without its coordinates
-        def clicked(spec_text, k, w0, w1, w2, w3, w4, w5, w6, w7, evt: gr.SelectData):
-            return click(spec_text, k, w0, w1, w2, w3, w4, w5, w6, w7, evt)
-
+        # this module postpones annotations and imports `gr` here, so Gradio cannot resolve the string
+        # "gr.SelectData" it looks for: give it the class, or the click would arrive without its coordinates
         clicked.__annotations__["evt"] = gr.SelectData
         state_in = [spec, point, intensity, *sliders]
         wheel.select(clicked, [spec, intensity, *sliders], [point, spec, wheel, readout, *sliders])

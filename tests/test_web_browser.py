@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -25,26 +20,11 @@ def app_url(tmp_path_factory):
     pytest.importorskip("piper")
     if not os.path.exists(CHROMIUM):
         pytest.skip("chromium is not installed (Debian: apt install chromium)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from studio.web import running
+
     tmp = tmp_path_factory.mktemp("web")
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp / "gradio")}
-    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port), "--out", str(tmp / "out")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the web studio did not start")
-    yield url, tmp
-    proc.terminate()
-    proc.wait(10)
+    with running(tmp) as url:
+        yield url, tmp
 
 
 @pytest.fixture(scope="module")

@@ -96,16 +96,17 @@ class FaceFinder:
         self._mesh = None
         self._det = None
 
-    def _models(self):
-        """The mesh and the detector graphs, each created on first use: a graph initialises its calculators on
-        a worker thread, and one created but not yet run would log from that thread after `quiet_stderr` ends."""
-        import mediapipe as mp
-
+    def _mesh_model(self):
+        """The mesh graph, and below the detector graph, each created on first use: a graph initialises its
+        calculators on a worker thread, and one created but not yet run would log from that thread after
+        `quiet_stderr` ends."""
         if self._mesh is None:
+            import mediapipe as mp
+
             self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
                                                          refine_landmarks=True,
                                                          min_detection_confidence=self.min_confidence)
-        return self._mesh, None
+        return self._mesh
 
     def _detector(self):
         if self._det is None:
@@ -117,7 +118,7 @@ class FaceFinder:
 
     def _mesh_on(self, rgb: np.ndarray) -> list[np.ndarray]:
         """(478, 3) landmark arrays in rgb's pixel coordinates."""
-        mesh, _ = self._models()
+        mesh = self._mesh_model()
         h, w = rgb.shape[:2]
         res = mesh.process(rgb)
         out = []

@@ -282,7 +282,6 @@ class Rig:
         p = self.points
         centre_x = p[[M.NOSE_TIP, M.CHIN], 0].mean()
         y_mouth = float(np.mean(self._mouth_line()[1]))
-        pivot = 0.35
         pins = self._still()
         for i in M.FACE_OVAL:
             reach = max(0.0, (p[i, 1] - y_mouth) / max(p[M.CHIN, 1] - y_mouth, 1e-6))
@@ -295,7 +294,6 @@ class Rig:
             pins[i] = (0.0, drop * (0.45 + 0.55 * t))
         for i in MOUTH_CORNERS:
             pins[i] = (0.0, drop * 0.5)  # with the lip centre: an open jaw is not a smile
-        del pivot
         return self._harmonic(pins)
 
     def _press(self) -> np.ndarray:
@@ -303,7 +301,6 @@ class Rig:
         opening at each point along the mouth; a closed mouth stays as it is."""
         p = self.points
         pins = self._still()
-        lx, ly = self._mouth_line()
         ups = M.LIPS_UPPER_INNER[1:-1]
         gx = p[list(ups), 0]
         gaps = np.array([max(0.0, p[lo, 1] - p[u, 1]) for u, lo in zip(ups, M.LIPS_LOWER_INNER)])
@@ -313,7 +310,6 @@ class Rig:
             pins[i] = (0.0, gap_at(i) / 2)
         for i in M.LIPS_LOWER_OUTER + M.LIPS_LOWER_MID + M.LIPS_LOWER_INNER:
             pins[i] = (0.0, -gap_at(i) / 2)
-        del lx, ly
         return self._harmonic(pins)
 
     def _lips_apart(self, amount: float) -> np.ndarray:

@@ -154,7 +154,7 @@ class FaceAnimator:
         head = self._head_motion(request, tracks, n)
         centre = portrait.landmarks[M.NOSE_TIP, :2]
         for k in range(n):
-            d = portrait.frame.vectors_to_image(rig.displacement({"rest": 1.0, **{a: tracks[a][k] for a in tracks}}))
+            d = portrait.frame.vectors_to_image(rig.displacement({"rest": 1.0, **{a: tracks[a][k] for a in A.ACTIONS}}))
             c, s = np.cos(head[k, 0]), np.sin(head[k, 0])
             rel = portrait.landmarks[:, :2] + d - centre
             rot = rel @ np.array([[c, s], [-s, c]]) + centre + portrait.frame.vectors_to_image(head[k, 1:])
@@ -183,8 +183,8 @@ class FaceAnimator:
                                 timings, extras)
 
     def tracks(self, request: GenerationRequest, mouth: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
-        """Per-frame intensity of every action: expression (from the emotion at each frame), speech, blinks,
-        gaze."""
+        """Per-frame intensity of every action (`actions.ACTIONS`): expression (from the emotion at each
+        frame), speech, blinks, gaze; and the frame's ``arousal``, which the head motion follows."""
         fps = self.config.fps
         out = {a: np.zeros(n) for a in A.ACTIONS}
         offsets = {k[3:]: float(v) for k, v in request.controls.items() if k.startswith("au_")}
@@ -213,6 +213,7 @@ class FaceAnimator:
         gx, gy = self._gaze(rng, arousal, n)
         out["gaze_x"] = gx
         out["gaze_y"] = gy + 0.5 * np.clip(-valence, 0, 1)  # a sad face looks down
+        out["arousal"] = arousal  # not an action: what the head motion scales with
         return out
 
     def _blinks(self, rng: np.random.Generator, arousal: np.ndarray, n: int) -> np.ndarray:
@@ -255,8 +256,7 @@ class FaceAnimator:
         fps = self.config.fps
         rng = np.random.default_rng([request.seed, 29])
         t = np.arange(n) / fps
-        emos = [request.emotion_at(k / fps) for k in range(n)]
-        a = np.array([0.4 + 0.6 * np.clip(e.arousal, 0, 1) for e in emos])
+        a = 0.4 + 0.6 * np.clip(tracks["arousal"], 0, 1)
         talk = 0.8 + 0.4 * uniform_filter1d(tracks["jaw"], 13, mode="nearest")
         out = np.zeros((n, 3))
         for axis, amp in enumerate((np.radians(1.6), 0.018, 0.014)):

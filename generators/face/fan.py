@@ -52,12 +52,11 @@ class FanRefiner:
                 f"download {CHECKPOINT} there; copy it there or pass fan_weights=PATH), and "
                 "pip install 'emotion-studio[face]'; or use the default MediaPipe landmarks")
         try:
-            import torch  # noqa: F401
+            import torch
             from face_alignment.models import FAN
         except ModuleNotFoundError as exc:
             raise BackendUnavailable(f"the face-alignment landmark backend needs the Python package {exc.name!r}: "
                                      "pip install 'emotion-studio[face]'") from None
-        import torch
 
         self.device = device
         self.net = FAN(num_modules)

@@ -12,6 +12,7 @@ Index sets are MediaPipe's mesh topology (the TF.js ``MESH_ANNOTATIONS``); "righ
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 
@@ -131,15 +132,10 @@ class MeshFitter:
         return Portrait(rgb, lm, frame, len(meshes), source)
 
 
+@functools.lru_cache(maxsize=1)
 def mesh_edges() -> np.ndarray:
-    """(E, 2) point pairs of MediaPipe's face tessellation; the mouth and eyes are holes in it, so the lips
-    can part without dragging each other."""
-    global _EDGES
-    if _EDGES is None:
-        from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
+    """(E, 2) point pairs of MediaPipe's face tessellation (a constant of the mesh model, read once); the mouth
+    and eyes are holes in it, so the lips can part without dragging each other."""
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
 
-        _EDGES = np.array(sorted(FACEMESH_TESSELATION), dtype=np.int64)
-    return _EDGES
-
-
-_EDGES: np.ndarray | None = None  # the topology is a constant of the mesh model, read once
+    return np.array(sorted(FACEMESH_TESSELATION), dtype=np.int64)

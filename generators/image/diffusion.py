@@ -40,23 +40,22 @@ import json
 import math
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from conditioning import Emotion
 from conditioning.media import Image
-from conditioning.registry import BackendUnavailable, configure
-from conditioning.vocabulary import NEUTRAL, VOCABULARY, resolve
+from conditioning.registry import BackendUnavailable
+from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
+from generators.diffusers_common import DiffusersBackend, combine_noise, va_cell
+from generators.diffusers_common import licence_for as _licence_for
 
 MODEL_ENV = "EMOSTUDIO_SD_MODEL"
 KEY = "image/diffusion"
-EXTRA = "pip install 'emotion-studio[neural]'"
 DEFAULT_SUBJECT = "an abstract scene"
 
 SD_PIPELINES = ("StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline")
@@ -168,30 +167,6 @@ TEMPLATES = ("a photo, {} mood", "a painting, {} atmosphere", "a portrait of a p
              "a landscape, {} feeling")
 
 
-def _grid(x: float) -> int:
-    return 0 if x < -0.25 else 2 if x > 0.25 else 1
-
-
-def combine_noise(eps_uncond, eps_conds, weights: Sequence[float], guidance: float):
-    """Composable classifier-free guidance (Liu et al. 2022): eps = eps_u + g * sum_i w_i (eps_i - eps_u).
-
-    ``eps_uncond``: the unconditional prediction, any shape S (e.g. (1, C, H, W)), or None when guidance is
-    off: then the result is the weighted sum of the conditional predictions (weights summing to 1).
-    ``eps_conds``: (k, *S) tensor or a sequence of k tensors of shape S; ``weights``: k numbers. With one
-    weight 1 this is plain classifier-free guidance eps_u + g (eps_c - eps_u)."""
-    import torch
-
-    conds = eps_conds if torch.is_tensor(eps_conds) else torch.stack(list(eps_conds))  # (k, *S)
-    if len(weights) != conds.shape[0]:
-        raise ValueError(f"{len(weights)} weights for {conds.shape[0]} conditional predictions")
-    w = torch.as_tensor([float(x) for x in weights], dtype=conds.dtype, device=conds.device)
-    w = w.view(-1, *([1] * (conds.ndim - 1)))  # (k, 1, ...)
-    mixed = (w * conds).sum(dim=0)  # S
-    if eps_uncond is None:
-        return mixed
-    return eps_uncond + guidance * (mixed - w.sum() * eps_uncond)
-
-
 @dataclass(frozen=True)
 class Condition:
     """One condition of the composable sampling loop: its term, enriched prompt, weight and VA coordinates."""
@@ -215,89 +190,31 @@ class Encoded:
 
 
 def licence_for(folder: str | os.PathLike, index: Mapping[str, Any] | None = None) -> str:
-    """The checkpoint's licence from its name (folder or ``_name_or_path``), else a pointer to its model card."""
-    names = " ".join([Path(folder).name, str((index or {}).get("_name_or_path", ""))]).lower()
-    for fragment, licence in LICENCES:
-        if fragment in names:
-            return licence
-    return f"unknown: see the model card at {folder}"
+    """The checkpoint's licence from its name (`LICENCES`), else a pointer to its model card."""
+    return _licence_for(folder, index, LICENCES)
 
 
 # ------------------------------------------------------------------------------------------ the backend
 
 
-class DiffusionImage:
+class DiffusionImage(DiffusersBackend):
     """Stable Diffusion 1.x/2.x/Turbo and SDXL (registry key ``image/diffusion``, extra ``neural``)."""
 
     modality = "image"
     name = "diffusion"
+    KEY, MODEL_ENV, CONFIG, LICENCES = KEY, MODEL_ENV, DiffusionConfig, LICENCES
+    WEIGHTS = ("local Stable Diffusion weights (a diffusers snapshot, e.g. stable-diffusion-v1-5, stabilityai/sd-turbo, "
+               "stable-diffusion-xl-base-1.0)")
 
     def __init__(self, config: DiffusionConfig | None = None, *, pipeline: Any = None, **overrides: Any) -> None:
-        """``model`` (keyword or in ``config``): a local pipeline folder, checked now (loaded on first use);
-        ``pipeline``: an in-memory diffusers pipeline instead (e.g. a tiny test pipeline)."""
-        if isinstance(overrides.get("model"), os.PathLike):
-            overrides["model"] = str(overrides["model"])
-        self.config = configure(DiffusionConfig, config, overrides, KEY, GenerationError)
-        self._pipe = pipeline
-        self._index: dict = {}
-        self._folder: Path | None = None
+        super().__init__(config, pipeline=pipeline, **overrides)
         self._directions = None
-        self._lock = threading.Lock()  # loading
-        self._run_lock = threading.Lock()  # sampling: offload hooks and the shared modules move between devices
-        if pipeline is None:
-            self._folder = self.model_folder()
 
-    # ---- model ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def can_run(model: str | os.PathLike | None = None) -> bool:
+    @classmethod
+    def can_run(cls, model: str | os.PathLike | None = None) -> bool:
         """Whether `auto` may pick this backend: torch and diffusers are installed and ``model`` (else
         ``$EMOSTUDIO_SD_MODEL``) is a diffusers pipeline folder; checked without importing torch."""
-        import importlib.util
-
-        path = model or os.environ.get(MODEL_ENV)
-        return bool(path and (Path(path) / "model_index.json").is_file() and importlib.util.find_spec("torch")
-                    and importlib.util.find_spec("diffusers"))
-
-    @property
-    def model_path(self) -> str | None:
-        return self.config.model or os.environ.get(MODEL_ENV)
-
-    def model_folder(self) -> Path:
-        """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""
-        path = self.model_path
-        where = f"model={path!r}" if self.config.model else (f"${MODEL_ENV}={path!r}" if path else None)
-        if not path or not Path(path).is_dir():
-            raise BackendUnavailable(
-                f"{KEY} needs local Stable Diffusion weights: "
-                + (f"{where} is not a folder; " if where else f"set model=FOLDER or ${MODEL_ENV}; ")
-                + "point it at a downloaded diffusers snapshot (e.g. stable-diffusion-v1-5, stabilityai/sd-turbo, "
-                f"stable-diffusion-xl-base-1.0) and install the extra: {EXTRA}; nothing is downloaded at run time")
-        if not (Path(path) / "model_index.json").is_file():
-            raise BackendUnavailable(
-                f"{KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline folder (single-file "
-                f".safetensors/.ckpt checkpoints: convert them to a diffusers folder first); {EXTRA}")
-        return Path(path)
-
-    def _torch_setup(self):
-        try:
-            import torch
-            import diffusers  # noqa: F401
-        except ImportError as exc:
-            raise BackendUnavailable(f"{KEY} needs the Python package {exc.name!r}: {EXTRA}") from None
-        cfg = self.config
-        if cfg.device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        else:
-            device = cfg.device
-        names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16,
-                 "float32": torch.float32, "fp32": torch.float32}
-        if cfg.dtype == "auto":
-            dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-        elif cfg.dtype in names:
-            dtype = names[cfg.dtype]
-        else:
-            raise GenerationError(f"unknown dtype {cfg.dtype!r} for {KEY}; known: auto, {', '.join(names)}")
-        return torch, device, dtype
+        return cls.weights_folder(model) is not None
 
     def load(self):
         """The pipeline (loaded once, from local files only), placed on its device."""
@@ -355,16 +272,9 @@ class DiffusionImage:
         if getattr(pipe.unet.config, "time_cond_proj_dim", None) is not None:
             raise BackendUnavailable(f"{KEY}: {where} is a guidance-distilled (LCM-style) UNet, not supported")
 
-    @property
-    def pipeline(self):
-        return self.load()
-
     def is_xl(self, pipe=None) -> bool:
         pipe = pipe if pipe is not None else self.load()
         return getattr(pipe, "text_encoder_2", None) is not None
-
-    def _device(self, pipe):
-        return getattr(pipe, "_execution_device", None) or pipe.unet.device
 
     def _tokenizers(self, pipe) -> list:
         return [t for t in (pipe.tokenizer, getattr(pipe, "tokenizer_2", None)) if t is not None]
@@ -406,7 +316,7 @@ class DiffusionImage:
         lighting, palette, weather, composition. Chosen from the emotion's VA coordinates and top term; no cue
         contains a comma, so the cues of an enriched prompt read back by splitting on ", "."""
         v, a = emotion.valence, emotion.arousal
-        row, col = _grid(a), _grid(v)
+        row, col = va_cell(a), va_cell(v)
         top = emotion.top
         out = []
         if top != NEUTRAL and emotion.intensity > 0:
@@ -464,32 +374,6 @@ class DiffusionImage:
         return out.hidden_states[-2], pooled  # (n, T, D), (n, P) for the projection model
 
     # ---- 3. mixed emotions ---------------------------------------------------------------------------------
-    def mix_weights(self, emotion: "Emotion | Mapping[str, float]", intensity: float | None = None,
-                    top_k: int | None = None) -> dict[str, float]:
-        """Step 3a: weight of each condition: the top-k non-neutral terms of the mix renormalised, times the
-        intensity, and ``1 - intensity`` for the neutral condition (the plain prompt). Zero weights are dropped.
-        ``emotion``: an `Emotion`, or a label -> weight mapping (intensity 1 unless given)."""
-        if isinstance(emotion, Emotion):
-            mix, inten = dict(emotion.mix), emotion.intensity
-        else:
-            mix, inten = {}, 1.0
-            for label, w in emotion.items():
-                term = resolve(label)
-                if term is None:
-                    raise GenerationError(f"unknown emotion label {label!r} in a mix for {KEY}")
-                mix[term] = mix.get(term, 0.0) + float(w)
-        inten = min(1.0, max(0.0, float(inten if intensity is None else intensity)))
-        k = self.config.top_k if top_k is None else top_k
-        terms = sorted(((lab, w) for lab, w in mix.items() if lab != NEUTRAL and w > 0),
-                       key=lambda lw: (-lw[1], lw[0]))[:k]
-        total = sum(w for _, w in terms)
-        if total <= 0 or inten <= 0:
-            return {NEUTRAL: 1.0}
-        out = {label: inten * w / total for label, w in terms}
-        if 1.0 - inten > 1e-9:
-            out[NEUTRAL] = 1.0 - inten
-        return out
-
     def conditions(self, prompt: str | None, weights: Mapping[str, float]) -> list[Condition]:
         """Step 3b: one `Condition` per weighted term: the prompt enriched for that term alone (the neutral
         condition is the plain prompt), with the term's VA coordinates for steering."""
@@ -577,11 +461,6 @@ class DiffusionImage:
         g = torch.Generator(device="cpu").manual_seed(int(seed) & 0x7FFFFFFFFFFFFFFF)
         shape = (1, int(pipe.unet.config.in_channels), height // f, width // f)
         return torch.randn(shape, generator=g, dtype=torch.float32).to(self._device(pipe), pipe.unet.dtype)
-
-    def fresh_scheduler(self):
-        """A new scheduler of the pipeline's kind for one call (schedulers keep per-call state)."""
-        pipe = self.load()
-        return type(pipe.scheduler).from_config(pipe.scheduler.config)
 
     def _time_ids(self, pipe, width: int, height: int, n: int, dtype):
         import torch
@@ -720,22 +599,6 @@ class DiffusionImage:
                     "guidance_scale": info["guidance_scale"], "size": info["size"]}
         prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed)
         return GenerationResult(image, controls, prov, timings, info)
-
-    def model_id(self, pipe=None) -> str:
-        """The folder name, with the pipeline's ``_name_or_path`` where it says more."""
-        folder = self._folder or (Path(self.model_path) if self.model_path else None)
-        name = str(self._index.get("_name_or_path") or "")
-        if folder is None:
-            return name or f"in-memory {type(pipe or self._pipe).__name__}"
-        return f"{folder.name} ({name})" if name and name != str(folder) and Path(name).name != folder.name else folder.name
-
-    @property
-    def licence(self) -> str:
-        if self.config.licence:
-            return self.config.licence
-        if self._folder is None:
-            return "unknown: an in-memory pipeline (set licence=...)"
-        return licence_for(self._folder, self._index)
 
     # ---- 6. closed loop ------------------------------------------------------------------------------------
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:

@@ -72,16 +72,20 @@ class VisualControls:
 HUES = {(1, 1): 36.0, (-1, 1): 2.0, (-1, -1): 228.0, (1, -1): 150.0}
 
 
-def controls_for(emotion: Emotion) -> VisualControls:
-    """The picture's controls for an emotion (intensity 0 is a neutral, mid-grey-blue, calm picture)."""
+def controls_for(emotion: Emotion, controls: Mapping[str, Any] | None = None) -> VisualControls:
+    """The picture's controls for an emotion (intensity 0 is a neutral, mid-grey-blue, calm picture); the
+    loop's ``valence_offset`` / ``arousal_offset`` in ``controls`` move the point the mapping starts from."""
+    c = controls or {}
     v, a, d = emotion.valence, emotion.arousal, emotion.dominance  # an Emotion's coordinates include its intensity
+    v += float(c.get("valence_offset", 0.0))  # may leave [-1, 1]: each control below is clipped to its range
+    a += float(c.get("arousal_offset", 0.0))
     det = 0.69 * 0.60 + 0.22 * 0.31  # Valdez & Mehrabian, inverted for brightness and saturation
     b_z = (0.60 * v - 0.22 * a) / det
     s_z = (0.31 * v + 0.69 * a) / det
     brightness = float(np.clip(0.55 + 0.22 * b_z, 0.12, 0.95))
     saturation = float(np.clip(0.42 + 0.28 * s_z, 0.05, 0.95))
     # hue: circular bilinear blend of the four corner anchors
-    wx, wy = (v + 1) / 2, (a + 1) / 2
+    wx, wy = float(np.clip((v + 1) / 2, 0, 1)), float(np.clip((a + 1) / 2, 0, 1))
     vec = np.zeros(2)
     for (sv, sa), h in HUES.items():
         w = (wx if sv > 0 else 1 - wx) * (wy if sa > 0 else 1 - wy)
@@ -153,7 +157,7 @@ class ProceduralImage:
             raise GenerationError(f"the prompt has {len(request.prompt)} characters; at most {MAX_PROMPT}")
         size, style = self._size(opts), self._style(opts)
         emotion = request.emotion if request.trajectory is None else request.trajectory.at(0.0)
-        c = self._corrected(controls_for(emotion), request.controls)
+        c = controls_for(emotion, request.controls)
         pixels = self.render(c, style, size, request.seed)
         prov = Provenance(KEY, f"procedural ({style})", "procedural: no rights reserved (yours)", request.seed)
         extras = {"style": style, "prompt": request.prompt or "", "abstract": True, "size": list(size)}
@@ -169,18 +173,6 @@ class ProceduralImage:
         for t in times:
             out.append(self.generate(replace(request, emotion=request.emotion_at(float(t)), trajectory=None)))
         return out
-
-    @staticmethod
-    def _corrected(c: VisualControls, controls: Mapping[str, Any]) -> VisualControls:
-        """The loop's offsets (``valence_offset``, ``arousal_offset``) applied through the same mapping."""
-        dv, da = float(controls.get("valence_offset", 0.0)), float(controls.get("arousal_offset", 0.0))
-        if not (dv or da):
-            return c
-        return VisualControls(float(np.clip(c.brightness + 0.22 * (0.60 * dv - 0.22 * da) / 0.482, 0.12, 0.95)),
-                              float(np.clip(c.saturation + 0.28 * (0.31 * dv + 0.69 * da) / 0.482, 0.05, 0.95)),
-                              c.hue, float(np.clip(c.angularity - 0.45 * dv + 0.35 * da, 0, 1)),
-                              float(np.clip(c.energy + 0.5 * da, 0, 1)), float(np.clip(c.openness + 0.5 * dv, 0, 1)),
-                              c.scale)
 
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
         """Move the picture's emotion against the judges' error (proportional, gain 0.8), then new seeds."""

@@ -35,7 +35,7 @@ from conditioning.media import Audio, load_audio
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
-from .piper import check_text, words_of
+from .text import check_text, estimate_word_timings  # noqa: F401  (estimate_word_timings: public here too)
 
 LICENCE = "XTTS-v2 weights: Coqui Public Model License 1.0.0 (non-commercial); coqui-tts code MPL-2.0"
 GPT_RATE, SPEAKER_RATE, OUTPUT_RATE = 22050, 16000, 24000
@@ -100,19 +100,6 @@ def mix_latents(latents: Mapping[str, tuple[Any, Any]], weights: Mapping[str, fl
     if length > 0:
         spk = spk * (norm / length)
     return gpt, spk
-
-
-def estimate_word_timings(text: str, samples: np.ndarray, rate: int) -> list[dict]:
-    """Word timings from character counts over the span between the first and last loud sample."""
-    words = words_of(text)
-    x = np.abs(samples)
-    loud = np.flatnonzero(x > 0.05 * (x.max() or 1.0))
-    if not words or loud.size == 0:
-        return []
-    t0, t1 = loud[0] / rate, loud[-1] / rate
-    weights = np.array([len(w) + 1 for w in words], dtype=float)
-    edges = t0 + (t1 - t0) * np.concatenate([[0], np.cumsum(weights)]) / weights.sum()
-    return [{"word": w, "start_s": round(float(a), 4), "end_s": round(float(b), 4)} for w, a, b in zip(words, edges, edges[1:])]
 
 
 # ---- the generator ------------------------------------------------------------------------------------------

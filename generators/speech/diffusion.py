@@ -56,26 +56,24 @@ import json
 import math
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from conditioning import Emotion
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable, configure
-from conditioning.vocabulary import NEUTRAL, VOCABULARY, resolve
+from conditioning.registry import BackendUnavailable
+from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
+from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
+from generators.diffusers_common import licence_for as _licence_for
 
-from .coqui import estimate_word_timings
-from .piper import check_text
+from .text import check_text, estimate_word_timings
 
 MODEL_ENV = "EMOSTUDIO_TTS_MODEL"
 KEY = "speech/diffusion"
-EXTRA = "pip install 'emotion-studio[neural]'"
 #: GPT-2 steps for the text-to-speech checkpoints (the pipeline's docstring: "Must set max_new_tokens equal to
 #: 512 for TTS"); the sound/music checkpoints use 8.
 TTS_NEW_TOKENS = 512
@@ -162,10 +160,6 @@ MANNER = {"joy": "bright", "sadness": "quiet", "anger": "loud", "fear": "trembli
 SPEAKER_RE = re.compile(r"^[A-Za-z][A-Za-z '\-]{0,59}$")
 
 
-def _grid(x: float) -> int:
-    return 0 if x < -0.25 else 2 if x > 0.25 else 1
-
-
 def manner_of(label: str) -> str:
     """The manner of speaking for a vocabulary term: its own (basic emotions), else its VA cell's."""
     if label in MANNER:
@@ -173,7 +167,7 @@ def manner_of(label: str) -> str:
     if label == NEUTRAL or label not in VOCABULARY:
         return MANNER_GRID[1][1]
     v, a, _ = VOCABULARY[label].mean
-    return MANNER_GRID[_grid(a)][_grid(v)]
+    return MANNER_GRID[va_cell(a)][va_cell(v)]
 
 
 def describe(label: str, speaker: str = "A man") -> str:
@@ -181,27 +175,6 @@ def describe(label: str, speaker: str = "A man") -> str:
     manner, adjective = manner_of(label), ADJECTIVE.get(label, label)
     quality = adjective if manner == adjective else f"{manner}, {adjective}"
     return f"{speaker} speaking in a {quality} voice"
-
-
-def combine_noise(eps_uncond, eps_conds, weights: Sequence[float], guidance: float):
-    """EmoMix's combination on top of classifier-free guidance: eps = eps_u + g * sum_i w_i (eps_i - eps_u).
-
-    ``eps_uncond``: the unconditional prediction, any shape S (e.g. (1, C, H, W)), or None when guidance is
-    off: then the result is the weighted sum of the conditional predictions. ``eps_conds``: (k, *S) tensor or a
-    sequence of k tensors of shape S; ``weights``: k numbers (summing to 1; a negative neutral weight
-    extrapolates away from neutral). With one weight 1 this is plain guidance eps_u + g (eps_c - eps_u), the
-    pipeline's own."""
-    import torch
-
-    conds = eps_conds if torch.is_tensor(eps_conds) else torch.stack(list(eps_conds))  # (k, *S)
-    if len(weights) != conds.shape[0]:
-        raise ValueError(f"{len(weights)} weights for {conds.shape[0]} conditional predictions")
-    w = torch.as_tensor([float(x) for x in weights], dtype=conds.dtype, device=conds.device)
-    w = w.view(-1, *([1] * (conds.ndim - 1)))  # (k, 1, ...)
-    mixed = (w * conds).sum(dim=0)  # S
-    if eps_uncond is None:
-        return mixed
-    return eps_uncond + guidance * (mixed - w.sum() * eps_uncond)
 
 
 def estimate_duration(text: str) -> float:
@@ -236,12 +209,8 @@ class Encoded:
 
 
 def licence_for(folder: str | os.PathLike, index: Mapping[str, Any] | None = None) -> str:
-    """The checkpoint's licence from its name (folder or ``_name_or_path``), else a pointer to its model card."""
-    names = " ".join([Path(folder).name, str((index or {}).get("_name_or_path", ""))]).lower().replace("_", "-")
-    for fragment, licence in LICENCES:
-        if fragment in names:
-            return licence
-    return f"unknown: see the model card at {folder}"
+    """The checkpoint's licence from its name (`LICENCES`), else a pointer to its model card."""
+    return _licence_for(folder, index, LICENCES)
 
 
 def _component(index: Mapping[str, Any], name: str) -> str:
@@ -252,82 +221,29 @@ def _component(index: Mapping[str, Any], name: str) -> str:
 # ------------------------------------------------------------------------------------------ the backend
 
 
-class DiffusionSpeech:
+class DiffusionSpeech(DiffusersBackend):
     """AudioLDM 2 text-to-speech with EmoMix-style emotion mixing (registry key ``speech/diffusion``)."""
 
     modality = "speech"
     name = "diffusion"
+    KEY, MODEL_ENV, CONFIG, LICENCES = KEY, MODEL_ENV, DiffusionSpeechConfig, LICENCES
+    WEIGHTS = ("local AudioLDM 2 text-to-speech weights (a diffusers snapshot, e.g. anhnct/audioldm2_gigaspeech or "
+               "anhnct/audioldm2_ljspeech)")
+    REQUIRES = ("torch", "diffusers", "transformers")
 
-    def __init__(self, config: DiffusionSpeechConfig | None = None, *, pipeline: Any = None, **overrides: Any) -> None:
-        """``model`` (keyword or in ``config``): a local pipeline folder, checked now (loaded on first use);
-        ``pipeline``: an in-memory `AudioLDM2Pipeline` instead (e.g. a tiny test pipeline)."""
-        if isinstance(overrides.get("model"), os.PathLike):
-            overrides["model"] = str(overrides["model"])
-        self.config = configure(DiffusionSpeechConfig, config, overrides, KEY, GenerationError)
-        self._pipe = pipeline
-        self._index: dict = {}
-        self._folder: Path | None = None
-        self._lock = threading.Lock()  # loading
-        self._run_lock = threading.Lock()  # sampling: offload hooks and the shared modules move between devices
-        if pipeline is None:
-            self._folder = self.model_folder()
-
-    # ---- model ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def can_run(model: str | os.PathLike | None = None) -> bool:
-        """Whether `auto` may pick this backend: torch and diffusers are installed and ``model`` (else
-        ``$EMOSTUDIO_TTS_MODEL``) is a diffusers folder whose ``model_index.json`` names an AudioLDM 2 pipeline
-        with a VITS text encoder; checked without importing torch."""
-        import importlib.util
-
-        path = model or os.environ.get(MODEL_ENV)
-        if not path or not (Path(path) / "model_index.json").is_file():
-            return False
-        if importlib.util.find_spec("torch") is None or importlib.util.find_spec("diffusers") is None:
+    @classmethod
+    def can_run(cls, model: str | os.PathLike | None = None) -> bool:
+        """Whether `auto` may pick this backend: torch, diffusers and transformers are installed and ``model``
+        (else ``$EMOSTUDIO_TTS_MODEL``) is a diffusers folder whose ``model_index.json`` names an AudioLDM 2
+        pipeline with a VITS text encoder; checked without importing torch."""
+        folder = cls.weights_folder(model)
+        if folder is None:
             return False
         try:
-            index = json.loads((Path(path) / "model_index.json").read_text())
+            index = json.loads((folder / "model_index.json").read_text())
         except (OSError, ValueError):
             return False
         return index.get("_class_name") == "AudioLDM2Pipeline" and _component(index, "text_encoder_2") == "VitsModel"
-
-    @property
-    def model_path(self) -> str | None:
-        return self.config.model or os.environ.get(MODEL_ENV)
-
-    def model_folder(self) -> Path:
-        """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""
-        path = self.model_path
-        where = f"model={path!r}" if self.config.model else (f"${MODEL_ENV}={path!r}" if path else None)
-        if not path or not Path(path).is_dir():
-            raise BackendUnavailable(
-                f"{KEY} needs local AudioLDM 2 text-to-speech weights: "
-                + (f"{where} is not a folder; " if where else f"set model=FOLDER (--model PATH) or ${MODEL_ENV}; ")
-                + "point it at a downloaded diffusers snapshot (e.g. anhnct/audioldm2_gigaspeech or "
-                f"anhnct/audioldm2_ljspeech) and install the extra: {EXTRA}; nothing is downloaded at run time")
-        if not (Path(path) / "model_index.json").is_file():
-            raise BackendUnavailable(f"{KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline "
-                                     f"folder (an AudioLDM 2 text-to-speech snapshot is needed); {EXTRA}")
-        return Path(path)
-
-    def _torch_setup(self):
-        try:
-            import torch
-            import diffusers  # noqa: F401
-            import transformers  # noqa: F401
-        except ImportError as exc:
-            raise BackendUnavailable(f"{KEY} needs the Python package {exc.name!r}: {EXTRA}") from None
-        cfg = self.config
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
-        names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16,
-                 "float32": torch.float32, "fp32": torch.float32}
-        if cfg.dtype == "auto":
-            dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-        elif cfg.dtype in names:
-            dtype = names[cfg.dtype]
-        else:
-            raise GenerationError(f"unknown dtype {cfg.dtype!r} for {KEY}; known: auto, {', '.join(names)}")
-        return torch, device, dtype
 
     def load(self):
         """The pipeline (loaded once, from local files only), placed on its device."""
@@ -375,42 +291,7 @@ class DiffusionSpeech:
             self._index, self._pipe = index, pipe
             return pipe
 
-    @property
-    def pipeline(self):
-        return self.load()
-
-    def _device(self, pipe):
-        return getattr(pipe, "_execution_device", None) or pipe.unet.device
-
     # ---- 1. conditions -------------------------------------------------------------------------------------
-    def mix_weights(self, emotion: "Emotion | Mapping[str, float]", intensity: float | None = None,
-                    top_k: int | None = None, scale: float = 1.0) -> dict[str, float]:
-        """Step 1a: weight of each condition: the top-k non-neutral terms of the mix renormalised, times the
-        intensity (times ``scale``, the closed loop's push), and the rest, ``1 - scale * intensity``, for the
-        neutral description (negative beyond the full emotion: away from neutral). Zero weights are dropped.
-        ``emotion``: an `Emotion`, or a label -> weight mapping (intensity 1 unless given)."""
-        if isinstance(emotion, Emotion):
-            mix, inten = dict(emotion.mix), emotion.intensity
-        else:
-            mix, inten = {}, 1.0
-            for label, w in emotion.items():
-                term = resolve(label)
-                if term is None:
-                    raise GenerationError(f"unknown emotion label {label!r} in a mix for {KEY}")
-                mix[term] = mix.get(term, 0.0) + float(w)
-        inten = min(1.0, max(0.0, float(inten if intensity is None else intensity)))
-        k = self.config.top_k if top_k is None else top_k
-        terms = sorted(((lab, w) for lab, w in mix.items() if lab != NEUTRAL and w > 0),
-                       key=lambda lw: (-lw[1], lw[0]))[:k]
-        total = sum(w for _, w in terms)
-        if total <= 0 or inten <= 0:
-            return {NEUTRAL: 1.0}
-        amount = inten * float(scale)
-        out = {label: amount * w / total for label, w in terms}
-        if abs(1.0 - amount) > 1e-9:
-            out[NEUTRAL] = 1.0 - amount
-        return out
-
     def conditions(self, weights: Mapping[str, float], speaker: str | None = None) -> list[Condition]:
         """Step 1b: one `Condition` per weighted term, with its description and VA coordinates."""
         speaker = self.check_speaker(speaker or self.config.speaker)
@@ -501,11 +382,6 @@ class DiffusionSpeech:
         voc = pipe.vocoder.config
         shortest = float(np.prod(voc.upsample_rates)) / voc.sampling_rate * int(pipe.vae_scale_factor)
         return shortest, float(self.config.max_duration_s)
-
-    def fresh_scheduler(self):
-        """A new scheduler of the pipeline's kind for one call (schedulers keep per-call state)."""
-        pipe = self.load()
-        return type(pipe.scheduler).from_config(pipe.scheduler.config)
 
     def prepare_latents(self, generator, height: int, scheduler):
         """Step 3: noise (1, C, frames / f, mel bins / f) drawn from ``generator`` (a CPU ``torch.Generator``)
@@ -657,29 +533,13 @@ class DiffusionSpeech:
         extras = {**info, "phonemes": [], "timings_estimated": True,
                   "words": estimate_word_timings(text, audio.samples, audio.rate), "text": text, "voice": speaker,
                   "trajectory": "utterance-level only" if request.trajectory is not None else None}
-        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, _diffusers_version())
+        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version())
         return GenerationResult(audio, controls, prov, timings, extras)
 
     def neutral_reference(self, request: GenerationRequest) -> Audio:
         """The same text, voice, seed and settings with the neutral description alone: what the speech judges
         measure a take against (the same voice, no emotion)."""
         return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
-
-    def model_id(self, pipe=None) -> str:
-        """The folder name, with the pipeline's ``_name_or_path`` where it says more."""
-        folder = self._folder or (Path(self.model_path) if self.model_path else None)
-        name = str(self._index.get("_name_or_path") or "")
-        if folder is None:
-            return name or f"in-memory {type(pipe or self._pipe).__name__}"
-        return f"{folder.name} ({name})" if name and name != str(folder) and Path(name).name != folder.name else folder.name
-
-    @property
-    def licence(self) -> str:
-        if self.config.licence:
-            return self.config.licence
-        if self._folder is None:
-            return "unknown: an in-memory pipeline (set licence=...)"
-        return licence_for(self._folder, self._index)
 
     # ---- closed loop ---------------------------------------------------------------------------------------
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
@@ -693,15 +553,6 @@ class DiffusionSpeech:
         scale = float(c.get("emotion_scale", 1.0)) + max(0.0, shortfall)
         new = request.with_controls(emotion_scale=round(min(2.5, max(1.0, scale)), 4), take=take)
         return replace(new, seed=request.seed + 1) if take >= 2 else new
-
-
-def _diffusers_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return "diffusers " + version("diffusers")
-    except Exception:  # noqa: BLE001
-        return ""
 
 
 __all__ = ["Condition", "DiffusionSpeech", "DiffusionSpeechConfig", "Encoded", "combine_noise", "describe",

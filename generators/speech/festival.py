@@ -30,7 +30,8 @@ import numpy as np
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
-from .piper import VoiceNotFound, _result, check_text, word_controls
+from .piper import VoiceNotFound, _result, word_controls
+from .text import check_text
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 VOICES = {"slt": "cmu_us_slt_arctic_hts"}

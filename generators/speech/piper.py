@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,9 +33,9 @@ from conditioning.media import Audio
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
+from .text import check_text, words_of
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
-MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
 #: Language codes of voices whose text is checked for Latin script (other scripts are rejected for them)
 LATIN_SCRIPT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "no", "fi", "cs", "ro", "hu",
                           "tr", "ca", "sk", "sl", "hr", "lv", "lt", "et", "is", "cy", "ga", "sw", "vi", "id", "ms")
@@ -45,43 +43,10 @@ VOWELS = set("aeiouɑɐɒæɛɜəɚɝɪɨʊʌɔøœyʏɯɤɵɘᵻ")
 STRESS = {"ˈ"}
 MODIFIERS = {"ː", "ˑ", "ʲ", "ʰ", "ʷ", "̃", "̩", "̯", "ˌ"}
 PAUSE_PUNCT = set(",.;:!?…—–")
-ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£/@#+=*")
-WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 
 class VoiceNotFound(GenerationError):
     """An unknown voice name or a path that is not a Piper voice."""
-
-
-def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
-    """The text a speech backend can read, or a `GenerationError` saying what is wrong and what is accepted."""
-    if text is None or not text.strip():
-        raise GenerationError("speech needs text: give --text \"...\" (1 to %d characters)" % max_chars)
-    text = unicodedata.normalize("NFC", text.strip())
-    if len(text) > max_chars:
-        raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
-                              "(about a minute of speech): split it into several requests")
-    bad = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if ch.isspace() or ch.isdigit() or ch in ALLOWED_PUNCT:
-            continue
-        if cat.startswith("L") and (not latin_only or "LATIN" in unicodedata.name(ch, "")):
-            continue
-        if cat.startswith("M"):  # combining accents on Latin letters
-            continue
-        bad.append(ch)
-    if bad:
-        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(bad))
-        raise GenerationError(f"unsupported character(s) {shown}; accepted: letters of the voice's language, "
-                              "digits, spaces and ordinary punctuation (.,;:!?'\"-()…)")
-    if not WORD_RE.search(text):
-        raise GenerationError("the text has no words to speak (only punctuation or symbols)")
-    return text
-
-
-def words_of(text: str) -> list[str]:
-    return WORD_RE.findall(text)
 
 
 @dataclass(frozen=True)

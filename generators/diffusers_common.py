@@ -1,0 +1,208 @@
+"""What every diffusers backend of the studio shares, whatever its modality (`image/diffusion`, `speech/diffusion`).
+
+Both mix emotions the same way (one condition per term, noise predictions combined in one sampling pass: Liu
+et al. 2022's composable diffusion, which EmoMix applies to speech) and handle their weights the same way (a
+local folder only, checked at construction; torch device and dtype; the licence from the checkpoint's name).
+A backend subclasses `DiffusersBackend` and sets the class attributes that name it; nothing here imports torch
+or diffusers at import time.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from conditioning import Emotion
+from conditioning.registry import BackendUnavailable, configure
+from conditioning.vocabulary import NEUTRAL, resolve
+from generators.base import GenerationError
+
+EXTRA = "pip install 'emotion-studio[neural]'"
+
+
+def va_cell(x: float) -> int:
+    """Which third of [-1, 1] a valence or arousal falls in (split at +-0.25): 0 low, 1 middle, 2 high."""
+    return 0 if x < -0.25 else 2 if x > 0.25 else 1
+
+
+def combine_noise(eps_uncond, eps_conds, weights: Sequence[float], guidance: float):
+    """Composable classifier-free guidance: eps = eps_u + g * sum_i w_i (eps_i - eps_u).
+
+    ``eps_uncond``: the unconditional prediction, any shape S (e.g. (1, C, H, W)), or None when guidance is
+    off: then the result is the weighted sum of the conditional predictions. ``eps_conds``: (k, *S) tensor or a
+    sequence of k tensors of shape S; ``weights``: k numbers (summing to 1; a negative neutral weight
+    extrapolates away from neutral). With one weight 1 this is plain guidance eps_u + g (eps_c - eps_u), the
+    pipelines' own."""
+    import torch
+
+    conds = eps_conds if torch.is_tensor(eps_conds) else torch.stack(list(eps_conds))  # (k, *S)
+    if len(weights) != conds.shape[0]:
+        raise ValueError(f"{len(weights)} weights for {conds.shape[0]} conditional predictions")
+    w = torch.as_tensor([float(x) for x in weights], dtype=conds.dtype, device=conds.device)
+    w = w.view(-1, *([1] * (conds.ndim - 1)))  # (k, 1, ...)
+    mixed = (w * conds).sum(dim=0)  # S
+    if eps_uncond is None:
+        return mixed
+    return eps_uncond + guidance * (mixed - w.sum() * eps_uncond)
+
+
+def licence_for(folder: str | os.PathLike, index: Mapping[str, Any] | None,
+                table: Sequence[tuple[str, str]]) -> str:
+    """A checkpoint's licence from its name (folder or ``_name_or_path``; first matching fragment of
+    ``table``), else a pointer to its model card."""
+    names = " ".join([Path(folder).name, str((index or {}).get("_name_or_path", ""))]).lower().replace("_", "-")
+    for fragment, licence in table:
+        if fragment in names:
+            return licence
+    return f"unknown: see the model card at {folder}"
+
+
+def diffusers_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return "diffusers " + version("diffusers")
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+class DiffusersBackend:
+    """Weights, device and mixing shared by the diffusers backends. Subclasses set: ``KEY``, ``MODEL_ENV``,
+    ``CONFIG`` (their config dataclass, with ``model``, ``dtype``, ``device``, ``top_k``, ``licence``),
+    ``LICENCES`` (name fragment -> licence), ``WEIGHTS`` (what folder is needed, for messages), ``REQUIRES``
+    (the Python packages to import)."""
+
+    KEY = ""
+    MODEL_ENV = ""
+    CONFIG: type = object
+    LICENCES: Sequence[tuple[str, str]] = ()
+    WEIGHTS = "local diffusers weights"
+    REQUIRES: tuple[str, ...] = ("torch", "diffusers")
+
+    def __init__(self, config=None, *, pipeline: Any = None, **overrides: Any) -> None:
+        """``model`` (keyword or in ``config``): a local pipeline folder, checked now (loaded on first use);
+        ``pipeline``: an in-memory diffusers pipeline instead (e.g. a tiny test pipeline)."""
+        if isinstance(overrides.get("model"), os.PathLike):
+            overrides["model"] = str(overrides["model"])
+        self.config = configure(self.CONFIG, config, overrides, self.KEY, GenerationError)
+        self._pipe = pipeline
+        self._index: dict = {}
+        self._folder: Path | None = None
+        self._lock = threading.Lock()  # loading
+        self._run_lock = threading.Lock()  # sampling: offload hooks and the shared modules move between devices
+        if pipeline is None:
+            self._folder = self.model_folder()
+
+    # ---- weights -------------------------------------------------------------------------------------------
+    @classmethod
+    def weights_folder(cls, model: str | os.PathLike | None = None) -> Path | None:
+        """``model`` or the environment variable's folder, if it holds a diffusers pipeline (no torch import)."""
+        import importlib.util
+
+        path = model or os.environ.get(cls.MODEL_ENV)
+        if not path or not (Path(path) / "model_index.json").is_file():
+            return None
+        if any(importlib.util.find_spec(m) is None for m in cls.REQUIRES):
+            return None
+        return Path(path)
+
+    @property
+    def model_path(self) -> str | None:
+        return self.config.model or os.environ.get(self.MODEL_ENV)
+
+    def model_folder(self) -> Path:
+        """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""
+        path = self.model_path
+        where = f"model={path!r}" if self.config.model else (f"${self.MODEL_ENV}={path!r}" if path else None)
+        if not path or not Path(path).is_dir():
+            raise BackendUnavailable(
+                f"{self.KEY} needs {self.WEIGHTS}: "
+                + (f"{where} is not a folder; " if where else f"set model=FOLDER (--model PATH) or ${self.MODEL_ENV}; ")
+                + f"point it at a downloaded diffusers snapshot and install the extra: {EXTRA}; "
+                "nothing is downloaded at run time")
+        if not (Path(path) / "model_index.json").is_file():
+            raise BackendUnavailable(f"{self.KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline "
+                                     f"folder ({self.WEIGHTS} are needed; single-file checkpoints: convert them "
+                                     f"to a diffusers folder first); {EXTRA}")
+        return Path(path)
+
+    def _torch_setup(self):
+        """(torch, device, dtype): fp16 on CUDA, fp32 on the CPU, unless the config says otherwise."""
+        import importlib
+
+        try:
+            for m in self.REQUIRES:
+                importlib.import_module(m)
+        except ImportError as exc:
+            raise BackendUnavailable(f"{self.KEY} needs the Python package {exc.name!r}: {EXTRA}") from None
+        import torch
+
+        cfg = self.config
+        device = ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
+        names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16,
+                 "float32": torch.float32, "fp32": torch.float32}
+        if cfg.dtype == "auto":
+            dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
+        elif cfg.dtype in names:
+            dtype = names[cfg.dtype]
+        else:
+            raise GenerationError(f"unknown dtype {cfg.dtype!r} for {self.KEY}; known: auto, {', '.join(names)}")
+        return torch, device, dtype
+
+    @property
+    def pipeline(self):
+        return self.load()
+
+    def _device(self, pipe):
+        return getattr(pipe, "_execution_device", None) or pipe.unet.device
+
+    def fresh_scheduler(self):
+        """A new scheduler of the pipeline's kind for one call (schedulers keep per-call state)."""
+        pipe = self.load()
+        return type(pipe.scheduler).from_config(pipe.scheduler.config)
+
+    def model_id(self, pipe=None) -> str:
+        """The folder name, with the pipeline's ``_name_or_path`` where it says more."""
+        folder = self._folder or (Path(self.model_path) if self.model_path else None)
+        name = str(self._index.get("_name_or_path") or "")
+        if folder is None:
+            return name or f"in-memory {type(pipe or self._pipe).__name__}"
+        return f"{folder.name} ({name})" if name and name != str(folder) and Path(name).name != folder.name else folder.name
+
+    @property
+    def licence(self) -> str:
+        if self.config.licence:
+            return self.config.licence
+        if self._folder is None:
+            return "unknown: an in-memory pipeline (set licence=...)"
+        return licence_for(self._folder, self._index, self.LICENCES)
+
+    # ---- mixing ----------------------------------------------------------------------------------------------
+    def mix_weights(self, emotion: "Emotion | Mapping[str, float]", intensity: float | None = None,
+                    top_k: int | None = None, scale: float = 1.0) -> dict[str, float]:
+        """Weight of each condition: the top-k non-neutral terms of the mix renormalised, times the intensity
+        (times ``scale``, the closed loop's push), and the rest, ``1 - scale * intensity``, for the neutral
+        condition (negative beyond the full emotion: away from neutral). Zero weights are dropped.
+        ``emotion``: an `Emotion`, or a label -> weight mapping (intensity 1 unless given)."""
+        if isinstance(emotion, Emotion):
+            mix, inten = dict(emotion.mix), emotion.intensity
+        else:
+            mix, inten = {}, 1.0
+            for label, w in emotion.items():
+                term = resolve(label)
+                if term is None:
+                    raise GenerationError(f"unknown emotion label {label!r} in a mix for {self.KEY}")
+                mix[term] = mix.get(term, 0.0) + float(w)
+        inten = min(1.0, max(0.0, float(inten if intensity is None else intensity)))
+        k = self.config.top_k if top_k is None else top_k
+        terms = sorted(((lab, w) for lab, w in mix.items() if lab != NEUTRAL and w > 0),
+                       key=lambda lw: (-lw[1], lw[0]))[:k]
+        total = sum(w for _, w in terms)
+        if total <= 0 or inten <= 0:
+            return {NEUTRAL: 1.0}
+        amount = inten * float(scale)
+        out = {label: amount * w / total for label, w in terms}
+        if abs(1.0 - amount) > 1e-9:
+            out[NEUTRAL] = 1.0 - amount
+        return out

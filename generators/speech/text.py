@@ -1,0 +1,62 @@
+"""Checking the text a speech backend is asked to read, and estimating word timings where a backend gives none.
+
+Shared by the speech backends (DESIGN.md section 3: shared helpers live in a small module of the modality, not in
+a sibling backend): Piper, Festival, coqui XTTS and the diffusion TTS all refuse the same bad texts with the same
+messages.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+
+from generators.base import GenerationError
+
+MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
+ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£/@#+=*")
+WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
+    """The text a speech backend can read, or a `GenerationError` saying what is wrong and what is accepted."""
+    if text is None or not text.strip():
+        raise GenerationError("speech needs text: give --text \"...\" (1 to %d characters)" % max_chars)
+    text = unicodedata.normalize("NFC", text.strip())
+    if len(text) > max_chars:
+        raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
+                              "(about a minute of speech): split it into several requests")
+    bad = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch.isspace() or ch.isdigit() or ch in ALLOWED_PUNCT:
+            continue
+        if cat.startswith("L") and (not latin_only or "LATIN" in unicodedata.name(ch, "")):
+            continue
+        if cat.startswith("M"):  # combining accents on Latin letters
+            continue
+        bad.append(ch)
+    if bad:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(bad))
+        raise GenerationError(f"unsupported character(s) {shown}; accepted: letters of the voice's language, "
+                              "digits, spaces and ordinary punctuation (.,;:!?'\"-()…)")
+    if not WORD_RE.search(text):
+        raise GenerationError("the text has no words to speak (only punctuation or symbols)")
+    return text
+
+
+def words_of(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def estimate_word_timings(text: str, samples: np.ndarray, rate: int) -> list[dict]:
+    """Word timings from character counts over the span between the first and last loud sample."""
+    words = words_of(text)
+    x = np.abs(samples)
+    loud = np.flatnonzero(x > 0.05 * (x.max() or 1.0))
+    if not words or loud.size == 0:
+        return []
+    t0, t1 = loud[0] / rate, loud[-1] / rate
+    weights = np.array([len(w) + 1 for w in words], dtype=float)
+    edges = t0 + (t1 - t0) * np.concatenate([[0], np.cumsum(weights)]) / weights.sum()
+    return [{"word": w, "start_s": round(float(a), 4), "end_s": round(float(b), 4)} for w, a, b in zip(words, edges, edges[1:])]
