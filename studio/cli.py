@@ -6,7 +6,6 @@ Heavy modules are imported inside the sub-command that needs them so ``--help`` 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Sequence
 
@@ -15,10 +14,7 @@ EXIT_UNAVAILABLE = 1
 
 
 from studio.errors import UserError  # noqa: E402  (one class, however the CLI was started)
-
-
-def _print_json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
+from studio.output import json_stdout, print_json  # noqa: E402  (likewise)
 
 
 # ---- emotion ------------------------------------------------------------------------------------------
@@ -31,7 +27,7 @@ def cmd_emotion(args: argparse.Namespace) -> int:
         rows = [{"label": t.label, "valence": t.mean[0], "arousal": t.mean[1], "dominance": t.mean[2]}
                 for t in VOCABULARY.values()]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             print(f"{'label':<13} {'valence':>8} {'arousal':>8} {'dominance':>9}")
             for r in rows:
@@ -42,7 +38,7 @@ def cmd_emotion(args: argparse.Namespace) -> int:
             raise UserError("--plan FROM TO needs --minutes M and --clip S, e.g. --plan anxiety calm --minutes 15 --clip 30")
         plan = plan_iso(args.plan[0], args.plan[1], args.minutes, args.clip, max_step=args.max_step)
         if args.json:
-            _print_json({"clips": [c.to_json() for c in plan.clips]})
+            print_json({"clips": [c.to_json() for c in plan.clips]})
         else:
             print(f"iso plan {plan.current.top} -> {plan.target.top}: {len(plan.clips)} clips of {args.clip:g} s, "
                   f"largest step {max(plan.steps(), default=0):.3f} ({plan.easing})")
@@ -55,7 +51,7 @@ def cmd_emotion(args: argparse.Namespace) -> int:
         raise UserError("give an emotion SPEC, --list or --plan FROM TO; e.g. emostudio emotion 'joy:0.6+surprise:0.4'")
     e = Emotion.parse(args.spec)
     if args.json:
-        _print_json(e.to_json())
+        print_json(e.to_json())
     else:
         print(args.spec)
         print(f"  valence    {e.valence:+.3f}\n  arousal    {e.arousal:+.3f}\n  dominance  {e.dominance:+.3f}\n"
@@ -219,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         pass
     try:
-        return args.func(args)
+        if not getattr(args, "json", False):
+            return args.func(args)
+        with json_stdout():
+            return args.func(args)
     except BackendUnavailable as exc:
         print(f"emostudio {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE

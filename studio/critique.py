@@ -15,10 +15,11 @@ Every row says which normalisation was used (``"normalisation"``: "none", "refer
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
+
+from studio.output import print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
 
@@ -85,7 +86,7 @@ def critique_files(args: argparse.Namespace) -> int:
             failed += 1
             row = {"file": name, "error": str(exc)}
         if args.json:
-            print(json.dumps(row, ensure_ascii=False), flush=True)
+            print_json(row)
         elif "error" in row:
             print(f"{name}: error: {row['error']}", file=sys.stderr)
         else:

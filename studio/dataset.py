@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from studio.errors import UserError
+from studio.output import print_json
 
 MODALITIES = ("speech", "music", "image", "face")
 SUFFIX = {"speech": ".wav", "music": ".wav", "image": ".png", "face": ".mp4"}
@@ -664,7 +665,7 @@ def run_dataset_cli(args) -> int:
     result = build(spec, args.out, workers=args.workers, ray_address=args.ray,
                    progress=not args.json or sys.stderr.isatty())
     if args.json:
-        print(json.dumps(result))
+        print_json(result)
     else:
         rate = f", {result['items_per_min']} items/min" if result["items_per_min"] else ""
         print(f"{result['items']} items ({result['kept']} kept, {result['rejected']} rejected; {result['made_now']} made "

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from studio.errors import UserError
+from studio.output import print_json
 
 
 def save_media(path: Path, media, metadata: dict[str, str] | None = None) -> Path:
@@ -69,7 +70,7 @@ def generate_file(args: argparse.Namespace) -> int:
               **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
     Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print_json(report)
     else:
         fid = report["fidelity"]
         print(f"wrote {out} ({report['backend']}" + (f", fidelity {fid:.2f})" if fid is not None else ")"))

@@ -38,6 +38,7 @@ from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
+from studio.output import print_json
 
 MIN_CLIP_S = 5.0  #: shorter clips hold less than two bars of slow music: too short to judge or to lead
 CRITIC_MIN_S = 2.0
@@ -501,7 +502,7 @@ def run_session_cli(args) -> int:
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):
-        print(json.dumps(doc, ensure_ascii=False))
+        print_json(doc)
         return 0
     s = result.summary
     print(f"wrote {result.audio} ({len(result.clips)} clips of {args.clip:g} s), {result.midi}, {result.plan}, {result.plot}")

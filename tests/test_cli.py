@@ -114,3 +114,15 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
     assert code == 2 and "capture group" in err
     code, _, err = run(capsys, "critique", "--modality", "music", "--reference", str(neutral), str(neutral))
     assert code == 2 and "--modality speech" in err
+
+
+def test_json_stdout_carries_only_the_document(capsys):
+    """A library's stray print during a --json command goes to stderr; stdout stays one parseable document."""
+    from studio.output import json_stdout, print_json
+
+    with json_stdout():
+        print("'fluidsynth' was found at libfluidsynth.so.3.")
+        print_json({"ok": True})
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"ok": True}
+    assert "fluidsynth" in err

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.usefixtures("synth")
 
 
 def _run(out: Path) -> dict:
-    """The real command in a fresh process (the music judges included where they run here)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    """The real command in a fresh process (the music judges included where they run here). With ``CI`` set, as
+    on the project's CI, where pyfluidsynth prints a line to stdout on import: stdout must still be one JSON."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CI": "true"}
     proc = subprocess.run([sys.executable, "-m", "studio.cli", *ARGS, "--out", str(out), "--visuals", "--json"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]

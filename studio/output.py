@@ -1,0 +1,32 @@
+"""Where the commands' ``--json`` documents go.
+
+While a ``--json`` command runs, everything else that prints to stdout (a library's diagnostic line, e.g.
+pyfluidsynth's "'fluidsynth' was found at ..." whenever ``$CI`` is set) is sent to stderr, so stdout stays a
+stream of parseable JSON documents. A module of its own, so ``python -m studio.cli`` and the sub-command modules
+share one context variable (``studio.cli`` run as ``__main__`` is a second copy of that module).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import sys
+from typing import Iterator
+
+_JSON_OUT: contextvars.ContextVar = contextvars.ContextVar("json_out", default=None)
+
+
+def print_json(obj) -> None:
+    """One JSON document on one line of the command's real stdout."""
+    print(json.dumps(obj, ensure_ascii=False), file=_JSON_OUT.get() or sys.stdout, flush=True)
+
+
+@contextlib.contextmanager
+def json_stdout() -> Iterator[None]:
+    """Inside the block `print_json` writes to the current stdout and every other print goes to stderr."""
+    token = _JSON_OUT.set(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _JSON_OUT.reset(token)
