@@ -70,6 +70,29 @@ def test_training_code_on_a_small_slice(shared_data, tmp_path):
     critic = EmbeddedImageCritic(ImageCriticConfig(tmp_path))
     r = critic.score(_grade(_scene(), 1.0, 1.0, 0.0))
     assert -1 <= r.valence <= 1 and -1 <= r.arousal <= 1
+    for t in ("valence_mean", "arousal_mean"):  # squared-error trees shrink: the concordance map stretches
+        assert meta["concordance_map"][t]["scale"] > 1
+        assert "ccc_calibrated" in meta["validation"]["figures"][t]
+
+
+def test_concordance_map_restores_the_ratings_spread_and_keeps_the_order(shared_data):
+    """On the OASIS images themselves the shipped critic's readings spread like the human ratings (the map's
+    purpose) and keep the regressor's order; without the map they span a fraction of it."""
+    import csv
+
+    from conditioning.media import load_image
+
+    root = shared_data / "images" / "oasis"
+    rows = list(csv.DictReader(open(root / "labels.csv", newline="")))[::15]  # 30 images, every theme mix
+    critic = EmbeddedImageCritic()
+    read = [critic.score(load_image(root / r["path"])) for r in rows]
+    raw = np.array([[x.details["regressor_valence"], x.details["regressor_arousal"]] for x in read])
+    cal = np.array([[x.details["oasis_valence"], x.details["oasis_arousal"]] for x in read])
+    human = np.array([[float(r["valence_mean"]), float(r["arousal_mean"])] for r in rows])
+    for j in range(2):
+        assert np.corrcoef(raw[:, j], cal[:, j])[0, 1] > 0.999  # a linear map: the order is kept
+        assert cal[:, j].std() > 2 * raw[:, j].std()
+        assert 0.5 * human[:, j].std() < cal[:, j].std() < 2.5 * human[:, j].std()
 
 
 def test_cli_scores_a_real_image_and_reports_bad_files(tmp_path):
