@@ -5,9 +5,10 @@
 
 A 5x5 grid of targets over valence and arousal (-0.8 .. 0.8 each, `Emotion.from_vad`), each drawn in every
 style and seed, and judged by
-- `image/embedded`: the regressor over 107 affective features trained on OASIS human ratings (the judge the
-  generator was not designed against; critics/cards/image-embedded.md: OASIS grouped-CV r 0.24 / 0.38; its
-  readings go through the concordance map fitted on OASIS, which restores the ratings' spread);
+- `image/embedded`: the regressor over 107 affective features trained on OASIS human ratings
+  (critics/cards/image-embedded.md: OASIS grouped-CV r 0.24 / 0.38; its readings go through the concordance
+  map fitted on OASIS, which restores the ratings' spread). Not independent of the generator either: its
+  features were probed when the generator's complexity cue was chosen;
 - `image/colour`: Valdez & Mehrabian's colour equations, nothing learned (the generator sets brightness and
   saturation with the same equations inverted, so this judge checks the colours came out as intended).
 Reported per judge and style: Lin's concordance (CCC) and Pearson r of the readings with the targets, for

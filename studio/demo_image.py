@@ -119,11 +119,13 @@ fixes the composition, so a session's pictures change smoothly from clip to clip
 concordance CCC, which also penalises a compressed or shifted scale, and Pearson's r; per-cell readings in
 <a href="image/results.json">results.json</a>):</p>
 {table}{not_judged}
-<p><small><code>image/embedded</code> was fitted to OASIS ratings of photographs and was not what the generator
-was designed against: it is the honest check, and on abstract pictures it reads a narrow range around neutral,
-so its CCC is low even where the order is right (r). <code>image/colour</code> measures brightness and saturation
-with the very equations the generator inverts, so its agreement confirms the colours came out as intended and
-says little about the picture's emotion beyond that.</small></p>
+<p><small><code>image/embedded</code> was fitted to OASIS ratings of photographs; its readings pass through a
+concordance map fitted on OASIS that restores the ratings' spread. It is not an independent certificate: the
+generator's complexity and colour-variety cues were chosen after probing which of its features move it. Its
+arousal follows photographic scale (close-ups read as arousing, fine detail as calm), so abstract pictures read
+calm however busy they are. <code>image/colour</code> measures brightness and saturation with the very equations
+the generator inverts, so its agreement confirms the colours came out as intended and says little about the
+picture's emotion beyond that.</small></p>
 <h3>Three styles</h3>
 <p>The same three emotions in each style (seed {seed}, {STYLE_PX}&times;{STYLE_PX}; the files carry the emotion
 and provenance as PNG text), with each judge's reading:</p>

@@ -50,7 +50,7 @@ def test_grid_and_styles_are_written_and_linked(demo):
 
 
 def test_embedded_critic_reads_the_grid_valence_in_order(demo):
-    """The judge the generator was not designed against: its valence readings rise with the asked valence."""
+    """The OASIS-trained judge: its valence readings rise with the asked valence."""
     out, fragment = demo
     doc = json.loads((out / "image" / "results.json").read_text())
     rows = [r for r in doc["grid"] if "image/embedded" in r["readings"]]

@@ -10,8 +10,8 @@ halved and clipped: +-2 sd of natural photographs spans the scale.
 What it is valid for: the mood of colour and light (palettes, abstract pictures, grading). It cannot see
 content: a bright photo of something awful reads as pleasant. Note for the studio's own pictures: the
 procedural generator sets brightness and saturation with the same equations inverted, so this judge confirms
-that the colours came out as intended; it cannot certify the picture's emotion alone (`image/embedded` is the
-judge the generator was not designed against).
+that the colours came out as intended; it cannot certify the picture's emotion alone (nor can `image/embedded`,
+whose features were probed when the generator's complexity cue was chosen: generators/cards/image-procedural.md).
 """
 from __future__ import annotations
 
