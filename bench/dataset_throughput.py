@@ -13,7 +13,6 @@ Targets: >= 150 items/min with 2 workers on 2 cores, scaling efficiency >= 0.8.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
 
 SPEC = """
 name: throughput
@@ -64,7 +65,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--items", type=int, default=40)
     ap.add_argument("--no-ray", action="store_true")
-    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH")
+    add_json_option(ap)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ds_bench_"))
     spec = tmp / "spec.yaml"
@@ -93,8 +94,7 @@ def main() -> int:
     eff = two / (2 * one) if one else None
     result = {"rows": rows, "scaling_efficiency": None if eff is None else round(eff, 3), "cores": os.cpu_count(),
               "load_average": os.getloadavg()[0]}
-    if args.json == "-":
-        print(json.dumps(result))
+    if emit_json(result, args.json):
         return 0
     print(f"dataset throughput: {args.items} speech items, 2 judges each, filter off ({os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f})")
@@ -107,8 +107,6 @@ def main() -> int:
     print(f"  {'PASS' if two >= 150 else 'MISS'}  2 workers: {two:.1f} items/min steady (target >= 150)")
     if eff is not None:
         print(f"  {'PASS' if eff >= 0.8 else 'MISS'}  scaling efficiency {eff:.2f} (target >= 0.8)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
     return 0
 
 

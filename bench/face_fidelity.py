@@ -42,7 +42,6 @@ The default run (``--loop 2``) takes about two minutes on one core.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -51,6 +50,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -327,8 +328,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--duration", type=float, default=0.6, help="seconds of each open-loop expression clip")
     ap.add_argument("--neutral-duration", type=float, default=2.0, help="seconds of the identity clip")
     ap.add_argument("--intensities", default="0.33,0.67,1")
-    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
-                    help="write the figures as JSON to PATH (no PATH: print only the JSON on stdout)")
+    add_json_option(ap)
     args = ap.parse_args(argv)
 
     import cv2
@@ -375,11 +375,8 @@ def main(argv: list[str] | None = None) -> dict:
               "notes": notes, "anchor": ANCHOR, "expressions": expr, "lipsync": lips, "identity": ident,
               "summary": summary, "seconds": round(time.perf_counter() - t0, 1)}
 
-    if args.json == "-":
-        print(json.dumps(report))
+    if emit_json(report, args.json):
         return report
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1))
 
     print(f"face/animator fidelity: {len(portraits)} portraits x {len(TARGETS)} emotions x "
           f"{len(expr['intensities'])} intensities; judges {', '.join(names)}")

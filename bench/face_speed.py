@@ -25,7 +25,6 @@ Wall and CPU seconds are both given: on a shared machine wall time includes wait
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -36,6 +35,8 @@ from pathlib import Path
 os.environ["OMP_NUM_THREADS"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
 
 DATA = Path(os.environ.get("EMOSTUDIO_DATA", ROOT.parent / "shared" / "data"))
 NEUTRAL_FACE_5 = DATA / "images" / "oasis" / "images" / "Neutral_face_5.jpg"
@@ -75,8 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0, help="length of the silent clip")
-    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
-                    help="write the figures as JSON to PATH (no PATH: print only the JSON on stdout)")
+    add_json_option(ap)
     args = ap.parse_args(argv)
 
     import cv2
@@ -177,11 +177,8 @@ def main(argv: list[str] | None = None) -> dict:
               "render": render, "talking": talk, "mp4": mp4, "summary": summary,
               "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
               "seconds": round(time.perf_counter() - t_start, 1)}
-    if args.json == "-":
-        print(json.dumps(report))
+    if emit_json(report, args.json):
         return report
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1))
 
     print(f"face/animator speed, one thread (OMP_NUM_THREADS={report['threads']['OMP_NUM_THREADS']}, "
           f"cv2 threads {report['threads']['cv2']}); warm figures are medians of {args.repeats}")

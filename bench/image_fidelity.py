@@ -20,7 +20,6 @@ move the same way (r > 0). ``--loop N`` re-runs the grid through the Studio's cl
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -80,12 +81,11 @@ def main() -> int:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--loop", type=int, default=0)
-    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH")
+    add_json_option(ap)
     args = ap.parse_args()
     t0 = time.perf_counter()
     rows, per_image = run(args.styles.split(","), [int(s) for s in args.seeds.split(",")], args.size, args.loop)
-    if args.json == "-":
-        print(json.dumps({"rows": rows, "seconds_per_image": per_image}))
+    if emit_json({"rows": rows, "seconds_per_image": per_image}, args.json):
         return 0
     print(f"image/procedural, 5x5 valence-arousal grid x {len(args.seeds.split(','))} seeds, {args.size} px"
           + (f", closed loop {args.loop} rounds" if args.loop else ", open loop"))
@@ -100,13 +100,14 @@ def main() -> int:
     print("summary")
     for name, key in (("valence", "ccc_valence"), ("arousal", "ccc_arousal")):
         val = best[key]
-        print(f"  {'PASS' if val >= 0.7 else 'MISS'}  embedded judge CCC {name} (best style {best['style']}) {val:.3f}  (target >= 0.7)")
+        verdict = ("SELF" if args.loop else "PASS") if val >= 0.7 else "MISS"
+        print(f"  {verdict}  embedded judge CCC {name} (best style {best['style']}) {val:.3f}  (target >= 0.7)")
+    if args.loop:
+        print("  SELF: the loop corrected against this judge, so its agreement is not a certificate; see the colour judge")
     same = all(r["r_valence"] > 0 and r["r_arousal"] > 0 for r in col)
     print(f"  {'PASS' if same else 'MISS'}  colour judge moves the same way (r > 0 for every style): "
           + ", ".join(f"{r['style']} {r['r_valence']:.2f}/{r['r_arousal']:.2f}" for r in col))
     print(f"  ({per_image:.3f} s per picture incl. {'the loop' if args.loop else 'nothing else'}; {time.perf_counter() - t0:.0f} s)")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "seconds_per_image": per_image}, indent=1))
     return 0
 
 

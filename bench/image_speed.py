@@ -9,7 +9,6 @@ Median of ``--repeats`` draws per style over three emotions (joy, anger, calm), 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -18,6 +17,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -34,7 +35,7 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH")
+    add_json_option(ap)
     args = ap.parse_args()
     gen, critic = ProceduralImage(), load_critic("image", "embedded")
     rows = []
@@ -56,8 +57,7 @@ def main() -> int:
                 judge_t.append(time.perf_counter() - t0)
             rows.append({"style": style, "median_s": float(np.median(times)), "max_s": float(np.max(times)),
                          "png_write_s": float(np.median(save_t)), "judge_s": float(np.median(judge_t))})
-    if args.json == "-":
-        print(json.dumps(rows))
+    if emit_json(rows, args.json):
         return 0
     print("image/procedural, 1024x1024, one thread (median over 3 emotions x repeats)")
     print(f"  {'style':9s} {'draw s':>8s} {'max s':>7s} {'PNG write s':>12s} {'judge s':>8s}")
@@ -65,8 +65,6 @@ def main() -> int:
         print(f"  {r['style']:9s} {r['median_s']:8.3f} {r['max_s']:7.3f} {r['png_write_s']:12.3f} {r['judge_s']:8.3f}")
     worst = max(r["median_s"] for r in rows)
     print(f"summary\n  {'PASS' if worst <= 0.3 else 'MISS'}  slowest style's median {worst:.3f} s per 1024x1024 picture (target <= 0.3 s)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -47,7 +48,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--duration", type=float, default=4.0, help="seconds of audio per generation")
     ap.add_argument("--max-new-tokens", type=int, default=None, help="GPT-2 steps (default: 4 on the tiny model, else 512)")
-    ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH")
+    add_json_option(ap)
     args = ap.parse_args(argv)
 
     import torch
@@ -97,8 +98,7 @@ def main(argv=None) -> int:
     meta = {"model": "tiny random AudioLDM 2 TTS (tests/test_speech_diffusion.py)" if not args.model else str(args.model),
             "steps": args.steps, "duration_s": args.duration, "max_new_tokens": n_tokens, "repeats": args.repeats,
             "threads": torch.get_num_threads(), "device": "cpu"}
-    if args.json == "-":
-        print(json.dumps({"meta": meta, "rows": rows}))
+    if emit_json({"meta": meta, "rows": rows}, args.json):
         return 0
     print(f"speech/diffusion: cost of mixing, {meta['model']}, {args.steps} steps, {args.duration:g} s of audio, "
           f"{meta['threads']} thread(s), median of {args.repeats}")
@@ -110,8 +110,6 @@ def main(argv=None) -> int:
     slope = (rows[-1]["median_s"] - one) / 2
     print(f"summary\n  each extra emotion adds {slope:.3f} s ({slope / one:.0%} of a one-emotion take); the UNet batch is "
           "1 + k rows, so the cost grows about linearly with k")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     return 0
 
 

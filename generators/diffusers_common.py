@@ -8,6 +8,7 @@ or diffusers at import time.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -69,7 +70,8 @@ def diffusers_version() -> str:
 
 class DiffusersBackend:
     """Weights, device and mixing shared by the diffusers backends. Subclasses set: ``KEY``, ``MODEL_ENV``,
-    ``CONFIG`` (their config dataclass, with ``model``, ``dtype``, ``device``, ``top_k``, ``licence``),
+    ``CONFIG`` (their config dataclass, with ``model``, ``dtype``, ``device``, ``variant``, ``offload``, ``top_k``,
+    ``licence``),
     ``LICENCES`` (name fragment -> licence), ``WEIGHTS`` (what folder is needed, for messages), ``REQUIRES``
     (the Python packages to import)."""
 
@@ -149,6 +151,51 @@ class DiffusersBackend:
         else:
             raise GenerationError(f"unknown dtype {cfg.dtype!r} for {self.KEY}; known: auto, {', '.join(names)}")
         return torch, device, dtype
+
+    def _pretrained_kwargs(self, dtype) -> dict[str, Any]:
+        """``from_pretrained`` arguments every backend passes: the dtype, local files only, the variant."""
+        kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+        if self.config.variant:
+            kwargs["variant"] = self.config.variant
+        return kwargs
+
+    def _load_failed(self, folder: Path, exc: Exception) -> BackendUnavailable:
+        return BackendUnavailable(f"{self.KEY} could not load {folder}: {exc} (a complete local snapshot is needed; "
+                                  "for fp16-only snapshots set variant='fp16')")
+
+    def _place(self, pipe, device) -> None:
+        """On CUDA: accelerate's model offload (each model moved in when it runs) if configured, and xformers
+        attention where it is installed and built for the GPU (else torch SDPA stays); elsewhere: ``.to``."""
+        cuda = str(device).startswith("cuda")
+        if cuda and self.config.offload:
+            pipe.enable_model_cpu_offload(device=device)
+        else:
+            pipe.to(device)
+        if cuda:
+            try:
+                import xformers  # noqa: F401
+
+                pipe.enable_xformers_memory_efficient_attention()
+            except Exception:  # noqa: BLE001 - not installed or not built for this GPU: keep torch SDPA
+                pass
+
+    def _from_folder(self, folder: Path, index: dict, torch, dtype):  # pragma: no cover - abstract
+        """The backend's pipeline loaded from ``folder`` (its parsed ``model_index.json``: ``index``)."""
+        raise NotImplementedError
+
+    def load(self):
+        """The pipeline (loaded once, from local files only: `_from_folder`), placed on its device."""
+        with self._lock:
+            if self._pipe is not None:
+                return self._pipe
+            torch, device, dtype = self._torch_setup()
+            folder = self.model_folder()
+            index = json.loads((folder / "model_index.json").read_text())
+            pipe = self._from_folder(folder, index, torch, dtype)
+            self._place(pipe, device)
+            pipe.set_progress_bar_config(disable=True)
+            self._index, self._pipe = index, pipe
+            return pipe
 
     @property
     def pipeline(self):

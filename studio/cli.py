@@ -6,6 +6,7 @@ Heavy modules are imported inside the sub-command that needs them so ``--help`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import Sequence
 
@@ -215,9 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         pass
     try:
-        if not getattr(args, "json", False):
-            return args.func(args)
-        with json_stdout():
+        with json_stdout() if getattr(args, "json", False) else contextlib.nullcontext():
             return args.func(args)
     except BackendUnavailable as exc:
         print(f"emostudio {args.command}: {exc}", file=sys.stderr)

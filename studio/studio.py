@@ -162,13 +162,8 @@ class Studio:
         """A backend, created once per (modality, backend, model); ``model`` is a neural backend's local weights."""
         key = (modality, backend, model)
         if key not in self._generators:
-            try:
-                self._generators[key] = load_generator(modality, backend, **({"model": model} if model else {}))
-            except TypeError:  # a backend whose constructor has no `model`: the embedded ones
-                from generators.base import GenerationError
-
-                raise GenerationError(f"the {modality} backend {backend or 'default'!r} loads no weights: --model is for "
-                                      "neural backends (image/diffusion, music/musicgen, speech/coqui)") from None
+            # an embedded backend given a model refuses it by name ("unknown option(s) ['model']")
+            self._generators[key] = load_generator(modality, backend, **({"model": model} if model else {}))
         return self._generators[key]
 
     def critic(self, modality: str, name: str | None = None):

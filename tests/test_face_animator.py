@@ -39,8 +39,8 @@ def face_points(fitter, frame) -> np.ndarray:
 
 
 def corners_above_centre(f: np.ndarray) -> float:
-    """How high the lip corners sit: their height above the eye line minus the portrait's chin-independent
-    mouth level is not needed, the face frame already removes position, size and roll (positive: raised)."""
+    """How high the lip corners sit, as minus their depth below the eye line in the face frame (which already
+    removes position, size and roll): larger is higher."""
     return float(-(f[61, 1] + f[291, 1]) / 2)
 
 

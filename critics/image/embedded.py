@@ -26,6 +26,12 @@ from critics.base import CriticError, Reading, onnx_session
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
 
+def apply_concordance_map(prediction, m: dict[str, float]):
+    """A regressor's prediction on the ratings' scale: ``rating_mean + scale * (prediction - prediction_mean)``
+    (the map `critics.training.image.concordance_map` fits out of fold; numbers or arrays)."""
+    return m["rating_mean"] + m["scale"] * (prediction - m["prediction_mean"])
+
+
 @dataclass(frozen=True)
 class ImageCriticConfig:
     weights: Path = WEIGHTS  #: folder holding image_embedded_{valence,arousal}.onnx and image_embedded.json
@@ -70,11 +76,9 @@ class EmbeddedImageCritic:
     def calibrate(self, v7: float, a7: float) -> tuple[float, float]:
         """The concordance map of the shipped weights (identity for weights trained without one)."""
         maps = self._meta.get("concordance_map", {})
-        out = []
-        for x, t in ((v7, "valence_mean"), (a7, "arousal_mean")):
-            m = maps.get(t)
-            out.append(m["rating_mean"] + m["scale"] * (x - m["prediction_mean"]) if m else x)
-        return out[0], out[1]
+        v, a = ((apply_concordance_map(x, maps[t]) if t in maps else x)
+                for x, t in ((v7, "valence_mean"), (a7, "arousal_mean")))
+        return v, a
 
     def score(self, media: Image | Video) -> Reading:
         if isinstance(media, Video):

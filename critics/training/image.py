@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from conditioning.media import load_image
+from critics.image.embedded import apply_concordance_map
 from critics.image.features import VERSION, extract, feature_names
 from critics.image.faces import FACE_FEATURES, FaceCues
 
@@ -82,10 +83,6 @@ def concordance_map(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "scale": float(y.std() / max(pred.std(), 1e-9))}
 
 
-def apply_map(pred: np.ndarray, m: dict[str, float]) -> np.ndarray:
-    return m["rating_mean"] + m["scale"] * (pred - m["prediction_mean"])
-
-
 def cross_validate(X, Y, groups, make, seeds=(0, 1, 2), folds=10):
     """Mean r and CCC over seeds, raw and concordance-calibrated (cross-fitted), and the calibration map
     estimated on all out-of-fold predictions pooled over seeds."""
@@ -110,7 +107,7 @@ def cross_validate(X, Y, groups, make, seeds=(0, 1, 2), folds=10):
             cal = np.zeros(len(Y))
             for k in np.unique(fold_of):  # cross-fitted: fold k mapped with the other folds' parameters
                 rest = fold_of != k
-                cal[~rest] = apply_map(pred[~rest, j], concordance_map(pred[rest, j], Y[rest, j]))
+                cal[~rest] = apply_concordance_map(pred[~rest, j], concordance_map(pred[rest, j], Y[rest, j]))
             out[t]["r"].append(float(np.corrcoef(pred[:, j], Y[:, j])[0, 1]))
             out[t]["ccc"].append(ccc(pred[:, j], Y[:, j]))
             out[t]["ccc_calibrated"].append(ccc(cal, Y[:, j]))

@@ -36,7 +36,6 @@ attention where it imports, else torch's scaled-dot-product attention (diffusers
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import re
@@ -216,54 +215,33 @@ class DiffusionImage(DiffusersBackend):
         ``$EMOSTUDIO_SD_MODEL``) is a diffusers pipeline folder; checked without importing torch."""
         return cls.weights_folder(model) is not None
 
-    def load(self):
-        """The pipeline (loaded once, from local files only), placed on its device."""
-        with self._lock:
-            if self._pipe is not None:
-                return self._pipe
-            torch, device, dtype = self._torch_setup()
-            import diffusers
+    def _from_folder(self, folder, index: dict, torch, dtype):
+        """Step 0: the SD 1.x/2.x/Turbo or SDXL pipeline class the folder names, loaded and checked."""
+        import diffusers
 
-            folder = self.model_folder()
-            index = json.loads((folder / "model_index.json").read_text())
-            cls_name = index.get("_class_name", "")
-            if cls_name in SDXL_PIPELINES:
-                cls = diffusers.StableDiffusionXLPipeline
-                if not index.get("text_encoder") or index.get("text_encoder") == [None, None]:
-                    raise BackendUnavailable(f"{KEY}: {folder} is an SDXL refiner (one text encoder, image-to-image); "
-                                             "use a base or Turbo checkpoint")
-            elif cls_name in SD_PIPELINES:
-                cls = diffusers.StableDiffusionPipeline
-            else:
-                raise BackendUnavailable(
-                    f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {folder} holds a "
-                    f"{cls_name or 'unknown'} pipeline")
-            kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
-            if self.config.variant:
-                kwargs["variant"] = self.config.variant
-            if cls is diffusers.StableDiffusionPipeline and not self.config.safety_checker:
-                kwargs.update(safety_checker=None, requires_safety_checker=False)
-            try:
-                pipe = cls.from_pretrained(str(folder), **kwargs)
-            except (OSError, ValueError) as exc:
-                raise BackendUnavailable(f"{KEY} could not load {folder}: {exc} (a complete local snapshot is needed; "
-                                         "for fp16-only snapshots set variant='fp16')") from None
-            self._check_pipeline(pipe, folder)
-            if getattr(pipe.vae.config, "force_upcast", False) and dtype == torch.float16:
-                pipe.vae.to(dtype=torch.float32)  # the SDXL VAE overflows in fp16
-            if str(device).startswith("cuda") and self.config.offload:
-                pipe.enable_model_cpu_offload(device=device)  # accelerate hooks move each model in when it runs
-            else:
-                pipe.to(device)
-            if str(device).startswith("cuda"):
-                try:
-                    import xformers  # noqa: F401
-
-                    pipe.enable_xformers_memory_efficient_attention()
-                except Exception:  # noqa: BLE001 - not installed or not built for this GPU: keep torch SDPA
-                    pass
-            self._index, self._pipe = index, pipe
-            return pipe
+        cls_name = index.get("_class_name", "")
+        if cls_name in SDXL_PIPELINES:
+            cls = diffusers.StableDiffusionXLPipeline
+            if not index.get("text_encoder") or index.get("text_encoder") == [None, None]:
+                raise BackendUnavailable(f"{KEY}: {folder} is an SDXL refiner (one text encoder, image-to-image); "
+                                         "use a base or Turbo checkpoint")
+        elif cls_name in SD_PIPELINES:
+            cls = diffusers.StableDiffusionPipeline
+        else:
+            raise BackendUnavailable(
+                f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {folder} holds a "
+                f"{cls_name or 'unknown'} pipeline")
+        kwargs = self._pretrained_kwargs(dtype)
+        if cls is diffusers.StableDiffusionPipeline and not self.config.safety_checker:
+            kwargs.update(safety_checker=None, requires_safety_checker=False)
+        try:
+            pipe = cls.from_pretrained(str(folder), **kwargs)
+        except (OSError, ValueError) as exc:
+            raise self._load_failed(folder, exc) from None
+        self._check_pipeline(pipe, folder)
+        if getattr(pipe.vae.config, "force_upcast", False) and dtype == torch.float16:
+            pipe.vae.to(dtype=torch.float32)  # the SDXL VAE overflows in fp16
+        return pipe
 
     def _check_pipeline(self, pipe, where) -> None:
         if pipe.unet.config.in_channels != pipe.vae.config.latent_channels:

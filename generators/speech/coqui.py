@@ -32,6 +32,7 @@ import numpy as np
 
 from conditioning import VOCABULARY, Emotion
 from conditioning.media import Audio, load_audio
+from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
@@ -138,7 +139,7 @@ class CoquiSpeech:
     name = "coqui"
 
     def __init__(self, config: CoquiSpeechConfig | None = None, *, model: Any = None, **overrides: Any) -> None:
-        self.config = replace(config or CoquiSpeechConfig(), **overrides)
+        self.config = configure(CoquiSpeechConfig, config, overrides, "speech/coqui", GenerationError)
         self._model = model  #: injectable (tests pass a stand-in with the XTTS methods)
         self._latents: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()

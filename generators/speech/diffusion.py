@@ -245,51 +245,28 @@ class DiffusionSpeech(DiffusersBackend):
             return False
         return index.get("_class_name") == "AudioLDM2Pipeline" and _component(index, "text_encoder_2") == "VitsModel"
 
-    def load(self):
-        """The pipeline (loaded once, from local files only), placed on its device."""
-        with self._lock:
-            if self._pipe is not None:
-                return self._pipe
-            torch, device, dtype = self._torch_setup()
-            import diffusers
-            import transformers
+    def _from_folder(self, folder, index: dict, torch, dtype):
+        """Step 0: an AudioLDM 2 text-to-speech pipeline (a VITS second encoder), loaded."""
+        import diffusers
+        import transformers
 
-            folder = self.model_folder()
-            index = json.loads((folder / "model_index.json").read_text())
-            if index.get("_class_name") != "AudioLDM2Pipeline":
-                raise BackendUnavailable(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {folder} holds a "
-                                         f"{index.get('_class_name') or 'unknown'} pipeline")
-            if _component(index, "text_encoder_2") != "VitsModel":
-                raise BackendUnavailable(
-                    f"{KEY}: {folder} is an AudioLDM 2 sound/music checkpoint (second text encoder "
-                    f"{_component(index, 'text_encoder_2') or 'missing'}); speech needs the text-to-speech layout "
-                    "with a VitsModel as text_encoder_2 (e.g. anhnct/audioldm2_gigaspeech)")
-            kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
-            if self.config.variant:
-                kwargs["variant"] = self.config.variant
-            try:
-                if _component(index, "language_model") != "GPT2LMHeadModel":  # the published layout: a bare GPT2Model
-                    lm_kwargs = {k: v for k, v in kwargs.items() if k != "variant"}
-                    kwargs["language_model"] = transformers.GPT2LMHeadModel.from_pretrained(
-                        str(folder / "language_model"), **lm_kwargs)
-                pipe = diffusers.AudioLDM2Pipeline.from_pretrained(str(folder), **kwargs)
-            except (OSError, ValueError) as exc:
-                raise BackendUnavailable(f"{KEY} could not load {folder}: {exc} (a complete local snapshot is needed; "
-                                         "for fp16-only snapshots set variant='fp16')") from None
-            if str(device).startswith("cuda") and self.config.offload:
-                pipe.enable_model_cpu_offload(device=device)  # accelerate hooks move each model in when it runs
-            else:
-                pipe.to(device)
-            if str(device).startswith("cuda"):
-                try:
-                    import xformers  # noqa: F401
-
-                    pipe.enable_xformers_memory_efficient_attention()
-                except Exception:  # noqa: BLE001 - not installed or not built for this GPU: keep torch SDPA
-                    pass
-            pipe.set_progress_bar_config(disable=True)
-            self._index, self._pipe = index, pipe
-            return pipe
+        if index.get("_class_name") != "AudioLDM2Pipeline":
+            raise BackendUnavailable(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {folder} holds a "
+                                     f"{index.get('_class_name') or 'unknown'} pipeline")
+        if _component(index, "text_encoder_2") != "VitsModel":
+            raise BackendUnavailable(
+                f"{KEY}: {folder} is an AudioLDM 2 sound/music checkpoint (second text encoder "
+                f"{_component(index, 'text_encoder_2') or 'missing'}); speech needs the text-to-speech layout "
+                "with a VitsModel as text_encoder_2 (e.g. anhnct/audioldm2_gigaspeech)")
+        kwargs = self._pretrained_kwargs(dtype)
+        try:
+            if _component(index, "language_model") != "GPT2LMHeadModel":  # the published layout: a bare GPT2Model
+                lm_kwargs = {k: v for k, v in kwargs.items() if k != "variant"}
+                kwargs["language_model"] = transformers.GPT2LMHeadModel.from_pretrained(
+                    str(folder / "language_model"), **lm_kwargs)
+            return diffusers.AudioLDM2Pipeline.from_pretrained(str(folder), **kwargs)
+        except (OSError, ValueError) as exc:
+            raise self._load_failed(folder, exc) from None
 
     # ---- 1. conditions -------------------------------------------------------------------------------------
     def conditions(self, weights: Mapping[str, float], speaker: str | None = None) -> list[Condition]:

@@ -21,12 +21,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
@@ -62,7 +63,7 @@ class FestivalSpeech(P.ProsodyLoop):
     name = "festival"
 
     def __init__(self, config: FestivalSpeechConfig | None = None, **overrides: Any) -> None:
-        self.config = replace(config or FestivalSpeechConfig(), **overrides)
+        self.config = configure(FestivalSpeechConfig, config, overrides, "speech/festival", GenerationError)
 
     def _voice_fn(self, voice: str | None) -> tuple[str, str]:
         v = voice or self.config.voice

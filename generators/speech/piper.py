@@ -23,13 +23,14 @@ import functools
 import json
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from conditioning.media import Audio
+from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
 
 from . import prosody as P
@@ -408,7 +409,7 @@ class PiperSpeech(P.ProsodyLoop):
 
             raise BackendUnavailable("speech/piper needs the Python package 'piper-tts' (GPL-3): "
                                      "pip install 'emotion-studio[speech]'")
-        self.config = replace(config or PiperSpeechConfig(), **overrides)
+        self.config = configure(PiperSpeechConfig, config, overrides, "speech/piper", GenerationError)
         self._engines: dict[Path, _PiperEngine] = {}
         self._lock = threading.Lock()
 
