@@ -34,6 +34,7 @@ def demo_image(out_dir: str | Path, *, seed: int = 0) -> str:
     from conditioning.media import atomic_path, save_image
     from conditioning.metrics import ccc
     from generators.base import GenerationRequest
+    from studio.output import file_metadata
     from studio.studio import Studio
 
     folder = Path(out_dir) / "image"
@@ -77,10 +78,7 @@ def demo_image(out_dir: str | Path, *, seed: int = 0) -> str:
             prov = res.best.result.provenance
             licence = prov.licence
             name = f"{emo}_{style}.png"
-            save_image(folder / name, res.media, {
-                "emotion": json.dumps(res.target.to_json()), "Software": "Emotion Studio",
-                "provenance": json.dumps({"backend": prov.backend, "model": prov.model, "licence": prov.licence,
-                                          "seed": prov.seed})})
+            save_image(folder / name, res.media, file_metadata(res.target, prov))
             read = "<br>".join(f"{html.escape(j.critic)}: v {j.reading.valence:+.2f}, a {j.reading.arousal:+.2f}"
                                for j in res.best.judgements)
             style_records[f"{emo}/{style}"] = {"file": f"image/{name}", **res.to_json()}

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from studio.errors import UserError
-from studio.output import print_json
+from studio.output import file_metadata, print_json
 
 
 def save_media(path: Path, media, metadata: dict[str, str] | None = None) -> Path:
@@ -52,10 +52,7 @@ def generate_file(args: argparse.Namespace) -> int:
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options,
                                model=getattr(args, "model", None))
     res = result.best.result
-    meta = {"emotion": json.dumps(result.target.to_json()), "Software": "Emotion Studio",
-            "provenance": json.dumps({"backend": res.provenance.backend, "model": res.provenance.model,
-                                      "licence": res.provenance.licence, "seed": res.provenance.seed}),
-            **({"prompt": args.prompt} if args.prompt else {})}
+    meta = file_metadata(result.target, res.provenance, **({"prompt": args.prompt} if args.prompt else {}))
     out = save_media(Path(args.out), result.media, meta)
     extras = dict(result.best.result.extras)
     midi_bytes = extras.pop("midi_bytes", None)

@@ -1,4 +1,5 @@
-"""Where the commands' ``--json`` documents go.
+"""What the studio writes out besides media: where the commands' ``--json`` documents go, and the text every
+saved file carries about itself (`file_metadata`).
 
 While a ``--json`` command runs, everything else that prints to stdout (a library's diagnostic line, e.g.
 pyfluidsynth's "'fluidsynth' was found at ..." whenever ``$CI`` is set) is sent to stderr, so stdout stays a
@@ -30,3 +31,13 @@ def json_stdout() -> Iterator[None]:
             yield
     finally:
         _JSON_OUT.reset(token)
+
+
+def file_metadata(target, provenance, **extra) -> dict[str, str]:
+    """The text a saved file carries (PNG text chunks): the target emotion (`Emotion.to_json`) and the
+    provenance (backend, model, licence, seed), plus ``extra`` fields (strings as they are, else JSON)."""
+    meta = {"emotion": json.dumps(target.to_json()), "Software": "Emotion Studio",
+            "provenance": json.dumps({"backend": provenance.backend, "model": provenance.model,
+                                      "licence": provenance.licence, "seed": provenance.seed})}
+    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
+    return meta

@@ -38,7 +38,7 @@ from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
-from studio.output import print_json
+from studio.output import file_metadata, print_json
 
 MIN_CLIP_S = 5.0  #: shorter clips hold less than two bars of slow music: too short to judge or to lead
 CRITIC_MIN_S = 2.0
@@ -335,12 +335,9 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
     paths = []
     for clip in clips:
         res = gen.generate(GenerationRequest(clip.target, seed=seed, options={"style": style, "size": tuple(size)}))
-        prov = res.provenance
-        meta = {"emotion": json.dumps(clip.target.to_json()), "Software": "Emotion Studio",
-                "provenance": json.dumps({"backend": prov.backend, "model": prov.model, "licence": prov.licence,
-                                          "seed": prov.seed}),
-                "session": json.dumps({"from": plan.current.top, "to": plan.target.top, "clip": clip.index,
-                                       "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3)})}
+        meta = file_metadata(clip.target, res.provenance,
+                             session={"from": plan.current.top, "to": plan.target.top, "clip": clip.index,
+                                      "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3)})
         clip.visual = save_image(folder / f"clip_{clip.index:03d}.png", res.media, meta)
         paths.append(clip.visual)
     return paths

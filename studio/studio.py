@@ -40,6 +40,14 @@ def _fingerprint(value: Any) -> str:
     return repr(value)
 
 
+def _remember(cache: dict, key, value, limit: int = 256):
+    """Store ``value`` under ``key`` in a bounded cache (the oldest entries go first) and return it."""
+    cache[key] = value
+    while len(cache) > limit:
+        cache.pop(next(iter(cache)))
+    return value
+
+
 @dataclass(frozen=True)
 class Judgement:
     """One judge's verdict on one take."""
@@ -145,7 +153,8 @@ class Studio:
         self.threshold = threshold  #: fidelity at which the loop stops early
         self._generators: dict[tuple[str, str | None], Any] = {}
         self._critics: dict[tuple[str, str | None], Any] = {}
-        self._references: dict[tuple, Any] = {}  #: neutral takes and critics' reference statistics, by content
+        self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content) -> its neutral take
+        self._references: dict[tuple, Any] = {}  #: (generator, critic, content) -> the critic's reference
 
     # ---- conditioning ---------------------------------------------------------------------------------
     @staticmethod
@@ -256,17 +265,15 @@ class Studio:
         """A critic's reference statistics for this content and voice (speech: the same words and voice at rest),
         made once per Studio and reused: every take of a dataset or session that shares its text and voice is
         measured against the same neutral take (its seed is the first request's)."""
-        key = (id(generator), id(critic), request.text, request.prompt,
-               tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
+        content = (id(generator), request.text, request.prompt,
+                   tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
+        key = (id(critic), *content)
         ref = self._references.get(key)
         if ref is None:
-            media_key = key[:1] + key[2:]
-            media = self._references.get(media_key)
-            if media is None:
-                media = self._references[media_key] = generator.neutral_reference(request)
-            ref = self._references[key] = critic.reference([media])
-            while len(self._references) > 256:  # a bounded cache: oldest first
-                self._references.pop(next(iter(self._references)))
+            take = self._neutral_takes.get(content)
+            if take is None:
+                take = _remember(self._neutral_takes, content, generator.neutral_reference(request))
+            ref = _remember(self._references, key, critic.reference([take]))
         return ref
 
     def _scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:

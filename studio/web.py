@@ -15,7 +15,6 @@ Design rules (DESIGN.md section 5 and issue 17):
 """
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import threading
@@ -154,12 +153,13 @@ class WebStudio:
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
         from studio.generate import save_media
+        from studio.output import file_metadata
 
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
                                       options=options, duration_s=duration_s)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         path = save_media(self._path(suffix), result.media,
-                          {"emotion": json.dumps(result.target.to_json())} if modality == "image" else None)
+                          file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
         return self._take(result, path)
 
     def check_upload(self, path: str | None, modality: str) -> Path:
