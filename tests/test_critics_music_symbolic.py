@@ -117,6 +117,29 @@ def test_drums_are_ignored(bright_dark):
     np.testing.assert_allclose(F.extract(pm), F.extract(bright_dark[0]), atol=1e-6)
 
 
+def test_unison_doublings_count_once(bright_dark):
+    """A part layered in unison on a second instrument (as the studio's band MIDI does) is orchestration, not
+    more notes: the descriptors stay those of the single part; an octave doubling and a re-struck note are
+    real notes and stay."""
+    base = bright_dark[0]
+    layered = transpose(base, 0)
+    strings = pretty_midi.Instrument(48)
+    strings.notes = [pretty_midi.Note(max(1, n.velocity - 20), n.pitch, n.start + 0.01, n.end)
+                     for n in base.instruments[0].notes]
+    layered.instruments.append(strings)
+    a, b = F.notes_of(base), F.notes_of(layered)
+    assert b.n == a.n
+    np.testing.assert_allclose(b.velocity, a.velocity)  # the louder strike is kept
+    np.testing.assert_allclose(F.extract(layered), F.extract(base), atol=1e-6)
+    octave = transpose(base, 0)
+    octave.instruments.append(transpose(base, 12).instruments[0])
+    assert F.notes_of(octave).n == 2 * a.n
+    again = transpose(base, 0)
+    again.instruments[0].notes = [pretty_midi.Note(n.velocity, n.pitch, n.start + 0.2, n.end + 0.2)
+                                  for n in base.instruments[0].notes] + list(base.instruments[0].notes)
+    assert F.notes_of(again).n == 2 * a.n
+
+
 # ------------------------------------------------------------------------------------------ the critic
 
 

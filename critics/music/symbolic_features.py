@@ -24,7 +24,8 @@ being estimated from a spectrum:
 - articulation: melody note duration over its inter-onset interval (legato vs staccato), note lengths.
 
 Everything tonal is transposition invariant (histograms are rotated to the estimated tonic, intervals are
-classes); register is not, on purpose (it is a cue). Drum tracks are ignored. A 30 s clip takes 5-10
+classes); register is not, on purpose (it is a cue). Drum tracks are ignored, and a part doubled in
+unison on several instruments counts once (a piano reduction's first rule). A 30 s clip takes 5-10
 ms (numpy, no Python loop over notes); long pieces are processed in blocks (12 minutes: 0.2 s, 70 MB).
 """
 from __future__ import annotations
@@ -124,8 +125,32 @@ class Notes:
                        pitch=self.pitch[keep], velocity=self.velocity[keep], pedal=np.clip(ped, t0, t1))
 
 
+def _merge_unisons(a: np.ndarray, tol_s: float = ONSET_MERGE_S) -> np.ndarray:
+    """Rows (start, end, pitch, velocity) with unisons merged: the same pitch struck again within `tol_s` of
+    the previous strike is one note (earliest start, latest end, loudest velocity).
+
+    Why: arrangers layer timbres by doubling a part in unison on a second instrument (strings under a pad,
+    two guitars); that is orchestration, not more notes. A piano cannot strike one key twice at once, so
+    the EMOPIA piano clips the critic learned from never contain such unisons (merging changes none of the
+    965), while the studio's band MIDI doubles every part and so read as twice as dense and twice as
+    thick as they are (`critics/cards/music-symbolic.md`)."""
+    if len(a) < 2:
+        return a
+    a = a[np.lexsort((a[:, 0], a[:, 2]))]  # by pitch, then start
+    new = np.ones(len(a), bool)
+    new[1:] = (a[1:, 2] != a[:-1, 2]) | (a[1:, 0] - a[:-1, 0] > tol_s)
+    if new.all():
+        return a
+    heads = np.flatnonzero(new)
+    out = a[heads].copy()
+    out[:, 1] = np.maximum.reduceat(a[:, 1], heads)
+    out[:, 3] = np.maximum.reduceat(a[:, 3], heads)
+    return out
+
+
 def notes_of(pm) -> Notes:
-    """The pitched notes (drum tracks ignored) and sustain-pedal intervals of a pretty_midi.PrettyMIDI."""
+    """The pitched notes (drum tracks ignored, unisons across instruments merged: `_merge_unisons`) and
+    sustain-pedal intervals of a pretty_midi.PrettyMIDI."""
     rows, pedal = [], []
     for inst in pm.instruments:
         if inst.is_drum:
@@ -140,7 +165,7 @@ def notes_of(pm) -> Notes:
                 down = None
         if down is not None:
             pedal.append((down, max([n.end for n in inst.notes] + [down])))
-    a = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    a = _merge_unisons(np.array(rows, dtype=np.float64).reshape(-1, 4))
     a = a[np.lexsort((a[:, 2], a[:, 0]))]
     ped = np.array(sorted(pedal), dtype=np.float64).reshape(-1, 2)
     if len(ped) > 1:  # merge overlapping intervals of several instruments
