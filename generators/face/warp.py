@@ -69,6 +69,7 @@ class Warper:
         self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
         self.portrait_gap = self._gap(lm[:, :2])
         self.lip_colour = self._lip_colour(lm[:, :2])
+        self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.portrait_gap > 0.03 else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
 
     def _gap(self, lm: np.ndarray) -> float:
@@ -95,7 +96,7 @@ class Warper:
             d_at = cv2.resize(d_at, (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
         src = self.full_grid - d_at
         out = self.portrait.pixels.copy()
-        out[by0:by1, bx0:bx1] = cv2.remap(self.portrait.pixels, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
+        out[by0:by1, bx0:bx1] = cv2.remap(self.source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT)
         moved = self.portrait.landmarks[:, :2] + displacement_px
         if actions:
@@ -166,6 +167,49 @@ class Warper:
         region = img[y0:y1, x0:x1].astype(np.float32)
         img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None] * tint), 0, 255).astype(np.uint8)
 
+    def _close_mouth(self, pixels: np.ndarray, lm: np.ndarray) -> np.ndarray:
+        """The portrait with its own mouth interior (teeth, tongue, the dark corners beside the teeth) painted
+        over from the surrounding lips, so the warp has only lips and skin to move.
+
+        Why: a smiling portrait shows its teeth; relaxing the smile presses the lips together, and the warp
+        then squeezes the teeth and the dark buccal corners into slivers and specks along the closed lips
+        (worst at the corners, which move most). Painting the interior out once, at load, leaves nothing to
+        squeeze; `_mouth` draws an interior only where the lips part beyond their rest (speech, surprise).
+        Telea inpainting (cv2.INPAINT_TELEA) fills the region inwards from its border, i.e. from the lips."""
+        import cv2
+
+        iod = self.portrait.frame.iod
+        inner = np.concatenate([lm[list(M.LIPS_UPPER_INNER)], lm[list(M.LIPS_LOWER_INNER)][::-1]])
+        mask = np.zeros(pixels.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 255, lineType=cv2.LINE_8)
+        for corner, inward in ((78, 308), (308, 78)):  # the interior reaches past the inner corners' landmarks
+            c, d = lm[corner], lm[inward] - lm[corner]
+            tip = c - 0.06 * d
+            cv2.line(mask, tuple(np.round(c).astype(int)), tuple(np.round(tip).astype(int)), 255,
+                     max(1, int(round(0.03 * iod))))
+        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, int(round(0.012 * iod))))
+        return cv2.inpaint(pixels, mask, max(2.0, 0.04 * iod), cv2.INPAINT_TELEA)
+
+    def _seam(self, img: np.ndarray, lm: np.ndarray, strength: float) -> None:
+        """The dark line where closed lips meet, along the mouth line from corner to corner."""
+        import cv2
+
+        iod = self.portrait.frame.iod
+        line = [lm[78]] + [(lm[u] + lm[d]) / 2 for u, d in zip(M.LIPS_UPPER_INNER[1:-1], M.LIPS_LOWER_INNER)] + [lm[308]]
+        line = np.array(sorted(line, key=lambda q: q[0]))
+        x0, y0 = np.floor(line.min(0) - 0.05 * iod).astype(int)
+        x1, y1 = np.ceil(line.max(0) + 0.05 * iod).astype(int)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, img.shape[1]), min(y1, img.shape[0])
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return
+        layer = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.polylines(layer, [np.round((line - (x0, y0)) * 4).astype(np.int32)], False, 1.0,
+                      thickness=max(1, int(round(0.012 * iod))), lineType=cv2.LINE_AA, shift=2)
+        layer = cv2.GaussianBlur(layer, (0, 0), max(0.6, 0.006 * iod)) * (0.6 * strength)
+        region = img[y0:y1, x0:x1].astype(np.float32)
+        seam = (0.45 * self.lip_colour).astype(np.float32)
+        img[y0:y1, x0:x1] = np.clip(region * (1 - layer[..., None]) + seam * layer[..., None], 0, 255).astype(np.uint8)
+
     def _lip_colour(self, lm: np.ndarray) -> np.ndarray:
         """The red of the portrait's lips: the median colour between the outer and inner lip contours."""
         import cv2
@@ -184,9 +228,11 @@ class Warper:
 
         iod = self.portrait.frame.iod
         gap = self._gap(lm)
-        # a portrait showing its teeth has its own interior squeezed between the lips at rest: always redraw it
-        # (a closed-lip seam when shut); otherwise fade the interior in as the lips part
-        alpha = 1.0 if self.portrait_gap > 0.03 else float(np.clip((gap - self.mouth_gap0 - 0.01) / 0.04, 0.0, 1.0))
+        # the interior fades in as the lips part beyond their rest (a portrait's own teeth were painted out:
+        # `_close_mouth`)
+        alpha = float(np.clip((gap - self.mouth_gap0 - 0.01) / 0.04, 0.0, 1.0))
+        if self.source is not self.portrait.pixels and alpha < 1:
+            self._seam(img, lm, 1.0 - alpha)  # painted-out teeth left no line between the lips: draw one
         if alpha <= 0:
             return
         upper = lm[list(M.LIPS_UPPER_INNER)]
@@ -205,11 +251,6 @@ class Warper:
         local = ((poly - (x0, y0)) * ss).astype(np.int32)
         mask = np.zeros(((y1 - y0) * ss, (x1 - x0) * ss), np.uint8)
         cv2.fillPoly(mask, [local], 255, lineType=cv2.LINE_AA)
-        # a band of lip colour around the opening covers the lips' inner edge, where the warp squeezes or
-        # stretches the portrait's own mouth interior into jagged slivers
-        band = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, int(round(0.022 * iod * ss))))
-        band = cv2.resize(band, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-        band = cv2.GaussianBlur(band, (0, 0), max(0.8, iod * 0.012))
         mask = cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, iod * 0.008))
         # interior layers, drawn in face-frame distances below the upper lip and above the lower lip
@@ -228,16 +269,19 @@ class Warper:
         layer = cavity.copy()
         tongue = np.clip(1 - height / 0.05, 0, 1) * np.clip((gap - 0.1) / 0.1, 0, 1) * (1 - across**2)
         layer = layer * (1 - tongue[..., None]) + np.array([150, 70, 72]) * tongue[..., None]
-        teeth_shade = (1 - 0.2 * across**2)[..., None]
+        # teeth: ivory, darker towards the corners, in the upper lip's shadow and at the gaps between teeth
+        # (tooth edges at typical widths in IOD units: central incisors ~0.135, laterals ~0.10, canines ~0.08)
+        teeth_shade = (1 - 0.25 * across**2)[..., None]
+        off = np.abs(xx - cx) / iod
+        edges = np.array([0.0, 0.135, 0.235, 0.315])
+        gaps = 1 - 0.16 * np.exp(-(np.min(np.abs(off[..., None] - edges), axis=-1) / 0.008) ** 2)
         upper_teeth = np.clip(1 - (depth - 0.085) / 0.02, 0, 1) * (depth > -0.02)
         lower_teeth = np.clip(1 - (height - 0.045) / 0.02, 0, 1) * np.clip((gap - 0.14) / 0.06, 0, 1)
         for t, edge in ((upper_teeth * shut, depth), (lower_teeth * shut, height)):
-            grad = np.clip(1.0 - 0.8 * np.clip(edge, 0, None), 0.93, 1.0)[..., None]  # darker towards the cavity
-            col = np.array([244, 238, 224], np.float64) * teeth_shade * grad
+            grad = np.clip(1.0 - 0.8 * np.clip(edge, 0, None), 0.9, 1.0)  # darker towards the cavity
+            lip_shadow = np.clip(0.72 + 0.28 * np.clip(edge, 0, None) / 0.02, 0.72, 1.0)  # under the lip
+            col = np.array([232, 224, 208], np.float64) * teeth_shade * (grad * lip_shadow * gaps)[..., None]
             layer = layer * (1 - t[..., None]) + col * t[..., None]
         region = img[y0:y1, x0:x1].astype(np.float64)
-        if self.portrait_gap > 0.03:  # only the portrait's own open mouth leaves slivers to cover
-            b = (band * alpha * 0.85)[..., None]
-            region = region * (1 - b) + (0.85 * self.lip_colour) * b
         a = (mask * alpha)[..., None]
         img[y0:y1, x0:x1] = np.clip(region * (1 - a) + layer * a, 0, 255).astype(np.uint8)
