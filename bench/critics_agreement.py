@@ -42,6 +42,15 @@ def top(reading) -> str:
     return max(reading.native, key=reading.native.get)
 
 
+def confusion(rows, field: str) -> dict[str, dict[str, int]]:
+    """target -> {label the judge heard: takes}: where a judge's misses go (e.g. high arousal heard as fear)."""
+    out: dict[str, Counter] = {}
+    for r in rows:
+        if r.get(field):
+            out.setdefault(r["target"], Counter())[r[field]] += 1
+    return {t: dict(c.most_common()) for t, c in out.items()}
+
+
 def _rate(xs) -> float | None:
     xs = list(xs)
     return round(sum(xs) / len(xs), 3) if xs else None
@@ -93,7 +102,8 @@ def speech(args) -> dict:
             **{f"{n}_agrees": _rate(key(r, n) == r["target"] for r in sub) for n in names},
             "both_agree": _rate(all(key(r, n) == r["target"] for n in names) for r in sub),
             "judges_agree_with_each_other": _rate(len({key(r, n) for n in names}) == 1 for r in sub),
-            "n": len(sub)}
+            "n": len(sub),
+            "confusion": {n: confusion(sub, f"{n}_{cond}") for n in names}}
         if cond == "single":
             for n in names:
                 counts = Counter(key(r, n) for r in sub)
@@ -128,7 +138,7 @@ def music(args) -> dict:
         out[cond] = {**{f"{n}_agrees": _rate(r[f"{n}_{cond}"] == r["target"] for r in sub) for n in names},
                      "both_agree": _rate(all(r[f"{n}_{cond}"] == r["target"] for n in names) for r in sub),
                      "judges_agree_with_each_other": _rate(len({r[f"{n}_{cond}"] for n in names}) == 1 for r in sub),
-                     "n": len(sub)}
+                     "n": len(sub), "confusion": {n: confusion(sub, f"{n}_{cond}") for n in names}}
     out["rows"] = rows
     return out
 
@@ -168,6 +178,11 @@ def main(argv=None) -> dict:
             cells += [f["both_agree"], f["judges_agree_with_each_other"]]
             print(f"{mod:8s} {label:22s} " + " ".join(f"{'-' if c is None else c:>16}" for c in cells) + f" {f['n']:>16d}")
         print(f"{'':8s} judges: {', '.join(names)}")
+        first = "ref" if "ref" in r else "open"
+        for n in names:  # where the open-loop misses go
+            misses = {t: {k: v for k, v in c.items() if k != t} for t, c in r[first]["confusion"][n].items()}
+            print(f"{'':8s} {n} misses ({labels[first]}): " + "; ".join(
+                f"{t} -> " + ", ".join(f"{k} {v}" for k, v in m.items()) for t, m in misses.items() if m))
         if "single" in r:
             print(f"{'':8s} largest single-file label share: " + ", ".join(
                 f"{n} {r['single'][f'{n}_largest_label_share'][0]} {r['single'][f'{n}_largest_label_share'][1]:.0%}"
