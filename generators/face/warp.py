@@ -231,8 +231,8 @@ class Warper:
         # the interior fades in as the lips part beyond their rest (a portrait's own teeth were painted out:
         # `_close_mouth`)
         alpha = float(np.clip((gap - self.mouth_gap0 - 0.01) / 0.04, 0.0, 1.0))
-        if self.source is not self.portrait.pixels and alpha < 1:
-            self._seam(img, lm, 1.0 - alpha)  # painted-out teeth left no line between the lips: draw one
+        if self.source is not self.portrait.pixels and alpha < 1 / 3:
+            self._seam(img, lm, 1.0 - 3 * alpha)  # painted-out teeth left no line between closed lips: draw one
         if alpha <= 0:
             return
         upper = lm[list(M.LIPS_UPPER_INNER)]
@@ -274,7 +274,7 @@ class Warper:
         teeth_shade = (1 - 0.25 * across**2)[..., None]
         off = np.abs(xx - cx) / iod
         edges = np.array([0.0, 0.135, 0.235, 0.315])
-        gaps = 1 - 0.16 * np.exp(-(np.min(np.abs(off[..., None] - edges), axis=-1) / 0.008) ** 2)
+        gaps = 1 - 0.08 * np.exp(-(np.min(np.abs(off[..., None] - edges), axis=-1) / 0.006) ** 2)
         upper_teeth = np.clip(1 - (depth - 0.085) / 0.02, 0, 1) * (depth > -0.02)
         lower_teeth = np.clip(1 - (height - 0.045) / 0.02, 0, 1) * np.clip((gap - 0.14) / 0.06, 0, 1)
         for t, edge in ((upper_teeth * shut, depth), (lower_teeth * shut, height)):
