@@ -69,7 +69,8 @@ class Warper:
         self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
         self.portrait_gap = self._gap(lm[:, :2])
         self.lip_colour = self._lip_colour(lm[:, :2])
-        self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.portrait_gap > 0.03 else portrait.pixels
+        self.mouth_painted = self.portrait_gap > 0.03  #: the portrait shows its teeth: paint them out (`_close_mouth`)
+        self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.mouth_painted else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
 
     def _gap(self, lm: np.ndarray) -> float:
@@ -223,7 +224,8 @@ class Warper:
         return np.median(px, axis=0).astype(np.float64) if len(px) else np.array([170.0, 90.0, 90.0])
 
     def _mouth(self, img: np.ndarray, lm: np.ndarray) -> None:
-        """Draw the mouth's interior where the lips have parted beyond the portrait's own opening."""
+        """Draw the mouth's interior where the lips have parted beyond their rest (and, on a portrait whose
+        teeth were painted out, the seam of the closed lips)."""
         import cv2
 
         iod = self.portrait.frame.iod
@@ -231,7 +233,7 @@ class Warper:
         # the interior fades in as the lips part beyond their rest (a portrait's own teeth were painted out:
         # `_close_mouth`)
         alpha = float(np.clip((gap - self.mouth_gap0 - 0.01) / 0.04, 0.0, 1.0))
-        if self.source is not self.portrait.pixels and alpha < 1 / 3:
+        if self.mouth_painted and alpha < 1 / 3:
             self._seam(img, lm, 1.0 - 3 * alpha)  # painted-out teeth left no line between closed lips: draw one
         if alpha <= 0:
             return
@@ -279,7 +281,7 @@ class Warper:
         lower_teeth = np.clip(1 - (height - 0.045) / 0.02, 0, 1) * np.clip((gap - 0.14) / 0.06, 0, 1)
         for t, edge in ((upper_teeth * shut, depth), (lower_teeth * shut, height)):
             grad = np.clip(1.0 - 0.8 * np.clip(edge, 0, None), 0.9, 1.0)  # darker towards the cavity
-            lip_shadow = np.clip(0.72 + 0.28 * np.clip(edge, 0, None) / 0.02, 0.72, 1.0)  # under the lip
+            lip_shadow = np.clip(0.72 + 0.28 * np.clip(edge, 0, None) / 0.02, 0.72, 1.0)  # next to the lip
             col = np.array([232, 224, 208], np.float64) * teeth_shade * (grad * lip_shadow * gaps)[..., None]
             layer = layer * (1 - t[..., None]) + col * t[..., None]
         region = img[y0:y1, x0:x1].astype(np.float64)
