@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                     / "emostudio" / "speech")
     ap.add_argument("--backend", default="piper")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "generators" / "speech" / "_calibrated.py")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="the table to write (default, for --backend piper only: generators/speech/_calibrated.py)")
     ap.add_argument("--metric", choices=("lda+prosody", "lda", "z", "prosody"), default="lda+prosody",
                     help="prosody: the readable measures alone (F0 level and range, level, rate, HNR, alpha ratio, "
                          "jitter, Hammarberg index), no judge's discriminants")
@@ -275,6 +276,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--normal-only", action="store_true", help="fit the normal intensity only and keep the full-"
                     "intensity profiles of the table at --out (each label's two fits are independent)")
     args = ap.parse_args(argv)
+    if args.out is None:
+        if args.backend != "piper":  # every prosody backend reads the one table, fitted on Piper's response
+            ap.error(f"--backend {args.backend} needs --out: the speech backends read only "
+                     "generators/speech/_calibrated.py, the fit on Piper, which this run would overwrite")
+        args.out = Path(__file__).resolve().parents[1] / "generators" / "speech" / "_calibrated.py"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from conditioning import parse_emotion
     from conditioning.registry import BackendUnavailable

@@ -57,3 +57,13 @@ def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path
     # sadness is not; anger is louder at strong than at normal intensity
     assert targets["sad"][f0] > normal["sad"][f0] + 0.5
     assert targets["angry"][level] > normal["angry"][level]
+
+
+def test_another_backend_never_overwrites_pipers_table(capsys):
+    """Every prosody backend reads the one table fitted on Piper: fitting another voice must name its own file."""
+    from studio import calibrate
+
+    with pytest.raises(SystemExit) as exc:
+        calibrate.main(["--backend", "festival"])
+    assert exc.value.code == 2
+    assert "--backend festival needs --out" in capsys.readouterr().err
