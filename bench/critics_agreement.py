@@ -1,6 +1,6 @@
 """Do the two judges of each modality hear what the studio made, and do they agree with each other?
 
-    OMP_NUM_THREADS=1 python bench/critics_agreement.py [--loop 2] [--sentences 6] [--seeds 3] [--json]
+    OMP_NUM_THREADS=1 python bench/critics_agreement.py [--loop 2] [--sentences 6] [--seeds 3] [--json [PATH]]
 
 Speech: every shipped voice (Piper joe; Festival slt where installed) x the 8 RAVDESS emotions (as vocabulary
 terms, full intensity) x ``--sentences`` sentences (none of them a calibration sentence). Each take is scored by
@@ -20,7 +20,6 @@ both agreeing, and the judges agreeing with each other; open loop and with the l
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import add_json_option, emit_json  # noqa: E402
 from bench.speech_fidelity import SENTENCES as FIDELITY_SENTENCES  # noqa: E402
 from bench.speech_fidelity import TARGETS as SPEECH_TARGETS  # noqa: E402  (vocabulary term -> RAVDESS label)
 
@@ -49,6 +49,19 @@ def confusion(rows, field: str) -> dict[str, dict[str, int]]:
         if r.get(field):
             out.setdefault(r["target"], Counter())[r[field]] += 1
     return {t: dict(c.most_common()) for t, c in out.items()}
+
+
+def agreement(rows, names, cond: str) -> dict | None:
+    """Over the rows every judge read under ``cond``: each judge's agreement with the target, both agreeing, the
+    judges agreeing with each other, and where each judge's readings went (`confusion`)."""
+    sub = [r for r in rows if all(r.get(f"{n}_{cond}") for n in names)]
+    if not sub:
+        return None
+    heard = lambda r, n: r[f"{n}_{cond}"]  # noqa: E731
+    return {**{f"{n}_agrees": _rate(heard(r, n) == r["target"] for r in sub) for n in names},
+            "both_agree": _rate(all(heard(r, n) == r["target"] for n in names) for r in sub),
+            "judges_agree_with_each_other": _rate(len({heard(r, n) for n in names}) == 1 for r in sub),
+            "n": len(sub), "confusion": {n: confusion(sub, f"{n}_{cond}") for n in names}}
 
 
 def _rate(xs) -> float | None:
@@ -94,21 +107,14 @@ def speech(args) -> dict:
     emo = [r for r in rows if r["term"] != "neutral"]
     out = {"judges": names, "takes": len(rows), "voices": [b for b, _ in voices]}
     for cond in ("ref", "single", "loop"):
-        key = lambda r, n: r.get(f"{n}_{cond}")  # noqa: E731
-        sub = [r for r in (emo if cond != "single" else rows) if all(key(r, n) for n in names)]
-        if not sub:
+        summary = agreement(emo if cond != "single" else rows, names, cond)
+        if summary is None:
             continue
-        out[cond] = {
-            **{f"{n}_agrees": _rate(key(r, n) == r["target"] for r in sub) for n in names},
-            "both_agree": _rate(all(key(r, n) == r["target"] for n in names) for r in sub),
-            "judges_agree_with_each_other": _rate(len({key(r, n) for n in names}) == 1 for r in sub),
-            "n": len(sub),
-            "confusion": {n: confusion(sub, f"{n}_{cond}") for n in names}}
+        out[cond] = summary
         if cond == "single":
             for n in names:
-                counts = Counter(key(r, n) for r in sub)
-                lab, c = counts.most_common(1)[0]
-                out[cond][f"{n}_largest_label_share"] = [lab, round(c / len(sub), 3)]
+                lab, c = Counter(r[f"{n}_single"] for r in rows).most_common(1)[0]
+                summary[f"{n}_largest_label_share"] = [lab, round(c / summary["n"], 3)]
     out["rows"] = rows
     return out
 
@@ -134,11 +140,9 @@ def music(args) -> dict:
     names = [j.name for j in judges]
     out = {"judges": names, "takes": len(rows)}
     for cond in ("open", "loop"):
-        sub = [r for r in rows if all(r.get(f"{n}_{cond}") for n in names)]
-        out[cond] = {**{f"{n}_agrees": _rate(r[f"{n}_{cond}"] == r["target"] for r in sub) for n in names},
-                     "both_agree": _rate(all(r[f"{n}_{cond}"] == r["target"] for n in names) for r in sub),
-                     "judges_agree_with_each_other": _rate(len({r[f"{n}_{cond}"] for n in names}) == 1 for r in sub),
-                     "n": len(sub), "confusion": {n: confusion(sub, f"{n}_{cond}") for n in names}}
+        summary = agreement(rows, names, cond)
+        if summary is not None:
+            out[cond] = summary
     out["rows"] = rows
     return out
 
@@ -149,7 +153,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--sentences", type=int, default=6)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", choices=("speech", "music"))
-    ap.add_argument("--json", action="store_true")
+    add_json_option(ap)
     args = ap.parse_args(argv)
     t0 = time.time()
     result = {}
@@ -158,8 +162,7 @@ def main(argv=None) -> dict:
     if args.only in (None, "music"):
         result["music"] = music(args)
     result["seconds"] = round(time.time() - t0, 1)
-    if args.json:
-        print(json.dumps(result))
+    if emit_json(result, args.json):
         return result
     print(f"{'modality':8s} {'condition':22s} " + " ".join(f"{h:>16s}" for h in ("judge 1 agrees", "judge 2 agrees",
                                                                              "both agree", "judges agree", "n")))

@@ -417,14 +417,10 @@ def nested_accuracy(cv: dict, eligible: list[str], folds: int) -> dict:
     """The selection's own out-of-fold accuracy: for each fold of each seed, the candidate with the best mean
     accuracy on that seed's OTHER folds is picked and scored on this fold. Choosing the best of many
     candidates on the same folds that report its accuracy flatters it; this figure does not."""
-    accs, picks = [], []
-    n = len(cv[eligible[0]]["folds"])
-    for i in range(n):
-        s0 = i - i % folds
-        others = [j for j in range(s0, s0 + folds) if j != i]
-        best = max(eligible, key=lambda k: np.mean([cv[k]["folds"][j] for j in others]))
-        accs.append(cv[best]["folds"][i])
-        picks.append(best)
+    acc = {k: np.asarray(cv[k]["folds"]).reshape(-1, folds) for k in eligible}  # (seeds, folds): cross_validate's order
+    seeds = acc[eligible[0]].shape[0]
+    picks = [max(eligible, key=lambda k: np.delete(acc[k][s], f).mean()) for s in range(seeds) for f in range(folds)]
+    accs = [acc[k][i // folds, i % folds] for i, k in enumerate(picks)]
     return {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
             "picked": {k: picks.count(k) for k in sorted(set(picks))}}
 
@@ -757,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- 3. the winner out of fold: soundfont shift, scores, calibration
     shift = soundfont_report(oof, d, fonts, splits, args.seed)
-    log(f"  accuracy by font: " + ", ".join(f"{f} {a['mean_over_seeds']:.3f}" for f, a in shift["accuracy_by_font"].items())
+    log("  accuracy by font: " + ", ".join(f"{f} {a['mean_over_seeds']:.3f}" for f, a in shift["accuracy_by_font"].items())
         + f"; gap {shift['max_font_gap_points']:.1f} points; clip average of fonts {shift['accuracy_clip_average_of_fonts']:.3f}")
     log(f"  |dV| {shift['mean_abs_delta_valence']}  |dA| {shift['mean_abs_delta_arousal']}")
     log(f"  top-quadrant agreement {shift['top_quadrant_agreement']}, all fonts {shift['top_quadrant_agreement_all_fonts']:.3f}")

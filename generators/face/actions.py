@@ -238,14 +238,6 @@ class Rig:
             d = d - np.clip(cheek / 0.09, 0, 1) * self._fields_cheeks + np.clip(lids / 0.038, 0, 1) * self.fields["AU7"] * -1
         return d
 
-    def _mouth_line(self) -> tuple[np.ndarray, np.ndarray]:
-        """The line between the lips (x, y), from the inner corner 78 through the inner-lip pairs to 308."""
-        p = self.points
-        ups, los = M.LIPS_UPPER_INNER[1:-1], M.LIPS_LOWER_INNER
-        pts = [p[78]] + [(p[u] + p[lo]) / 2 for u, lo in zip(ups, los)] + [p[308]]
-        pts = np.array(sorted(pts, key=lambda q: q[0]))
-        return pts[:, 0], pts[:, 1]
-
     def _harmonic(self, pins: Mapping[int, tuple[float, float]]) -> np.ndarray:
         """The smoothest field over the mesh (a discrete Laplace equation on its tessellation) that takes the
         pinned points' displacements: skin between the pinned features stretches evenly, so no triangle
@@ -281,7 +273,7 @@ class Rig:
         joints, far behind and above), the upper lip stays, the jaw line follows, fading towards the ears."""
         p = self.points
         centre_x = p[[M.NOSE_TIP, M.CHIN], 0].mean()
-        y_mouth = float(np.mean(self._mouth_line()[1]))
+        y_mouth = float(np.mean(M.mouth_line(self.points)[:, 1]))
         pins = self._still()
         for i in M.FACE_OVAL:
             reach = max(0.0, (p[i, 1] - y_mouth) / max(p[M.CHIN, 1] - y_mouth, 1e-6))

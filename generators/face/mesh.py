@@ -132,6 +132,14 @@ class MeshFitter:
         return Portrait(rgb, lm, frame, len(meshes), source)
 
 
+def mouth_line(points: np.ndarray) -> np.ndarray:
+    """(n, 2) points of the line between the lips, left to right: the inner corner 78, the midpoints of the
+    inner-lip pairs, the inner corner 308 (any 2-D frame: image pixels or face units)."""
+    p = np.asarray(points)[:, :2]
+    pts = [p[78]] + [(p[u] + p[lo]) / 2 for u, lo in zip(LIPS_UPPER_INNER[1:-1], LIPS_LOWER_INNER)] + [p[308]]
+    return np.array(sorted(pts, key=lambda q: q[0]))
+
+
 @functools.lru_cache(maxsize=1)
 def mesh_edges() -> np.ndarray:
     """(E, 2) point pairs of MediaPipe's face tessellation (a constant of the mesh model, read once); the mouth

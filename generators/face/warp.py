@@ -67,9 +67,8 @@ class Warper:
         self.vertices = tri.simplices[simplex].reshape(*self.shape, 3)  # (h, w, 3) control-point indices
         self.weights = np.clip(bary, 0, 1).reshape(*self.shape, 3).astype(np.float32)
         self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
-        self.portrait_gap = self._gap(lm[:, :2])
         self.lip_colour = self._lip_colour(lm[:, :2])
-        self.mouth_painted = self.portrait_gap > 0.03  #: the portrait shows its teeth: paint them out (`_close_mouth`)
+        self.mouth_painted = self._gap(lm[:, :2]) > 0.03  #: the portrait shows its teeth: painted out (`_close_mouth`)
         self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.mouth_painted else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
 
@@ -196,8 +195,7 @@ class Warper:
         import cv2
 
         iod = self.portrait.frame.iod
-        line = [lm[78]] + [(lm[u] + lm[d]) / 2 for u, d in zip(M.LIPS_UPPER_INNER[1:-1], M.LIPS_LOWER_INNER)] + [lm[308]]
-        line = np.array(sorted(line, key=lambda q: q[0]))
+        line = M.mouth_line(lm)
         x0, y0 = np.floor(line.min(0) - 0.05 * iod).astype(int)
         x1, y1 = np.ceil(line.max(0) + 0.05 * iod).astype(int)
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, img.shape[1]), min(y1, img.shape[0])
