@@ -34,6 +34,8 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "contempt": {"AU12R": 0.8, "AU14R": 0.6},
     "neutral": {},
 }
+#: the emotions whose shading was learned from photographs (`texture.EMOTIONS`)
+BASIC = ("joy", "sadness", "anger", "surprise", "fear", "disgust")
 #: neutral faces' mouth geometry (IOD units; medians over FER2013 neutral faces, see `Rig.relax`)
 NEUTRAL = {"corner_raise": 0.007, "mouth_width": 0.756, "lip_gap": 0.012, "cheek": 0.642, "lower_lid": 0.056}
 MOUTH_CORNERS = (61, 291, 78, 308, 76, 306, 62, 292)
@@ -43,10 +45,10 @@ ACTIONS = ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU1
 EXPRESSION_ACTIONS = tuple(a for a in ACTIONS if a.startswith("AU")) + ("jaw",)
 
 
-def expression(mix: Mapping[str, float], intensity: float) -> dict[str, float]:
-    """Action-unit intensities for an emotion's mix: each term's prototype, weighted by the mix, times the
-    intensity. Terms outside the basic set take the prototypes of the basic emotions nearest them in VAD space
-    (the MEAD label set's projection), e.g. contentment -> mostly joy, anxiety -> fear and sadness."""
+def basic_mix(mix: Mapping[str, float]) -> dict[str, float]:
+    """The mix over the basic emotions of `PROTOTYPES`: terms outside the basic set take the basic emotions
+    nearest them in VAD space (the MEAD label set's projection), e.g. contentment -> mostly joy, anxiety -> fear
+    and sadness."""
     from conditioning import Emotion, label_set
 
     mead = label_set("mead")
@@ -61,8 +63,17 @@ def expression(mix: Mapping[str, float], intensity: float) -> dict[str, float]:
             z = sum(basis.values())
             basis = {k: p / z for k, p in basis.items()}
         for basic, p in basis.items():
-            for au, a in PROTOTYPES[basic].items():
-                out[au] = out.get(au, 0.0) + w * p * a
+            out[basic] = out.get(basic, 0.0) + w * p
+    return out
+
+
+def expression(mix: Mapping[str, float], intensity: float) -> dict[str, float]:
+    """Action-unit intensities for an emotion's mix: each basic emotion's prototype (`basic_mix`), weighted by
+    the mix, times the intensity."""
+    out: dict[str, float] = {}
+    for basic, w in basic_mix(mix).items():
+        for au, a in PROTOTYPES[basic].items():
+            out[au] = out.get(au, 0.0) + w * a
     return {k: float(np.clip(v * intensity, 0.0, 1.0)) for k, v in out.items()}
 
 

@@ -12,7 +12,9 @@ Pipeline, per request:
    scaled by intensity, plus the loop's corrections ``controls["au_*"]``); blinks at a natural rate (about 17
    per minute at rest, more when aroused; Bentivoglio et al. 1997), gaze shifts and a small head motion whose
    amplitude grows with arousal; sadness lowers the gaze;
-4. the displacement fields summed (`actions.Rig`) and the portrait warped (`warp.Warper`, one remap a frame).
+4. the displacement fields summed (`actions.Rig`) and the portrait warped (`warp.Warper`, one remap a frame),
+   its skin first shaded by the expression ratio images learned from labelled faces (`texture`), with the
+   same per-frame weights as the action units.
 
 The closed loop (`correct`) compares the action units the target calls for with those of the emotion the face
 judges read, and moves each AU against the difference: a smile heard as surprise loses jaw and brow, keeps
@@ -54,6 +56,7 @@ class AnimatorConfig:
     blink_rate_per_min: float = 17.0  #: at neutral arousal (Bentivoglio et al. 1997: 17 +- 8 at rest)
     expressiveness: float = 1.0  #: scales every expression action unit (1: posed apex displacements at intensity 1)
     relax: bool = True  #: bring the portrait's own smile / open mouth to rest before adding the emotion
+    shading: float = 1.0  #: strength of the learned expression shading (`texture`; 0: geometry only)
     landmarks: str = "mediapipe"  #: or "face-alignment": FAN refines the mesh (weights on disk only; `fan`)
     fan_weights: str | None = None  #: 2DFAN-4 checkpoint path (default: torch hub's checkpoints folder)
     fan_modules: int = 4  #: FAN's stacked hourglasses (4 in the published 2DFAN-4)
@@ -106,7 +109,13 @@ class FaceAnimator:
             portrait = replace(portrait, landmarks=lm, frame=M.FaceFrame.of(lm))
         rig = A.Rig(portrait.face_points)
         rest = rig.relax() if self.config.relax else np.zeros_like(rig.points)
-        warper = Warper(portrait, portrait.frame.vectors_to_image(rest))
+        shading = None
+        if self.config.shading > 0:
+            from .texture import load
+
+            smile = load().degree(portrait.face_points, "joy") if self.config.relax else 0.0
+            shading = {"joy": -float(np.clip(smile, 0.0, 1.2))} if smile > 0 else {}
+        warper = Warper(portrait, portrait.frame.vectors_to_image(rest), shading=shading)
         rig.fields["rest"] = rest
         with self._lock:
             if len(self._cache) > 8:
@@ -159,19 +168,27 @@ class FaceAnimator:
             rel = portrait.landmarks[:, :2] + d - centre
             rot = rel @ np.array([[c, s], [-s, c]]) + centre + portrait.frame.vectors_to_image(head[k, 1:])
             frames[k] = warper.render(rot - portrait.landmarks[:, :2],
-                                      {a: tracks[a][k] for a in A.EXPRESSION_ACTIONS if tracks[a][k] > 0.05})
+                                      {a: tracks[a][k] for a in A.EXPRESSION_ACTIONS if tracks[a][k] > 0.05},
+                                      {e: tracks[f"shade_{e}"][k] for e in A.BASIC})
         t_render = time.perf_counter()
         video = Video(frames, fps, audio)
         applied = {a: round(float(np.max(v)), 4) for a, v in tracks.items() if a in A.EXPRESSION_ACTIONS and np.max(v) > 0}
         speech = opts.get("speech") or {}
         licence = "portrait: " + ("public domain (NASA, via scikit-image)" if portrait.source.startswith("astronaut")
                                   else "the user's") + "; mesh: MediaPipe face mesh, Apache-2.0"
+        if warper.textures is not None:
+            licence += ("; expression shading: ratio images averaged from FER2013 faces (research use only; "
+                        "AnimatorConfig(shading=0) leaves it out)")
         provenance = Provenance(KEY, "mediapipe-face-mesh-478 + EMFACS action units", licence, request.seed)
         extras: dict[str, Any] = {
             "fps": fps, "frames": n, "mouth_from": source,
             "portrait": {"source": portrait.source, "size": list(portrait.pixels.shape[1::-1]),
                          "iod_px": round(portrait.frame.iod, 1), "faces": portrait.faces},
             "mouth_open": [round(float(x), 3) for x in tracks["jaw"]],
+            "shading": ({"peak": {e: round(float(np.max(tracks[f"shade_{e}"])), 3) for e in A.BASIC
+                                  if np.max(tracks[f"shade_{e}"]) > 0},
+                         "rest": {e: round(w, 3) for e, w in warper.textures.rest.items()}}
+                        if warper.textures is not None else None),
         }
         if portrait.faces > 1:
             extras["note"] = f"the portrait has {portrait.faces} faces; animated the largest"
@@ -191,6 +208,8 @@ class FaceAnimator:
         cache: dict[Any, dict[str, float]] = {}
         arousal = np.zeros(n)
         valence = np.zeros(n)
+        for e in A.BASIC:
+            out[f"shade_{e}"] = np.zeros(n)
         for k in range(n):
             emo = request.emotion_at(k / fps)
             key = (tuple(sorted(emo.mix.items())), round(emo.intensity, 3))
@@ -199,6 +218,9 @@ class FaceAnimator:
                 au = {k: v * gain for k, v in A.expression(emo.mix, emo.intensity).items()}
                 for name, off in offsets.items():
                     au[name] = float(np.clip(au.get(name, 0.0) + off, 0.0, 1.3))
+                for e, w in A.basic_mix(emo.mix).items():  # the learned shading follows the same weights
+                    if e in A.BASIC:
+                        au[f"shade_{e}"] = float(np.clip(w * emo.intensity * gain * self.config.shading, 0.0, 1.6))
                 cache[key] = au
             for name, a in cache[key].items():
                 out[name][k] = a

@@ -24,9 +24,12 @@ RING_POINTS = 40
 
 
 class Warper:
-    def __init__(self, portrait: M.Portrait, rest_px: np.ndarray | None = None):
+    def __init__(self, portrait: M.Portrait, rest_px: np.ndarray | None = None,
+                 shading: dict[str, float] | None = None):
         """``rest_px``: the displacement of the face at rest (the portrait's smile relaxed, its lips closed),
-        from which the mouth's opening is measured."""
+        from which the mouth's opening is measured. ``shading``: when given, carry the learned expression ratio
+        images onto this portrait (`texture.PortraitTextures`), so `render` can shade the skin as expressions
+        do; its weights are the rest's shading (e.g. ``{"joy": -1.2}`` takes a smiling portrait's folds out)."""
         from scipy.spatial import Delaunay
 
         self.portrait = portrait
@@ -71,14 +74,22 @@ class Warper:
         self.mouth_painted = self._gap(lm[:, :2]) > 0.03  #: the portrait shows its teeth: painted out (`_close_mouth`)
         self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.mouth_painted else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
+        self.textures = None
+        if shading is not None:
+            from .texture import PortraitTextures
+
+            self.textures = PortraitTextures(self, rest=shading)
 
     def _gap(self, lm: np.ndarray) -> float:
         """Inner-lip opening at the centre (13-14), in face units."""
         return float(np.hypot(*(lm[14] - lm[13])) / self.portrait.frame.iod)
 
-    def render(self, displacement_px: np.ndarray, actions: dict[str, float] | None = None) -> np.ndarray:
+    def render(self, displacement_px: np.ndarray, actions: dict[str, float] | None = None,
+               shading: dict[str, float] | None = None) -> np.ndarray:
         """The portrait with the mesh moved by ``displacement_px`` (478, 2) pixels: a new (H, W, 3) frame.
-        ``actions`` (action-unit intensities) deepen the creases those muscles make (`_creases`)."""
+        ``actions`` (action-unit intensities) deepen the creases those muscles make (`_creases`); ``shading``
+        (basic emotion -> weight) multiplies each emotion's expression ratio image into the skin before the
+        warp, so the shading moves with it."""
         import cv2
 
         d_all = np.zeros((len(self.points), 2), dtype=np.float32)
@@ -95,8 +106,14 @@ class Warper:
         if k > 1:
             d_at = cv2.resize(d_at, (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
         src = self.full_grid - d_at
+        source = self.source
+        gain = self.textures.gain(shading) if (shading and self.textures is not None) else None
+        if gain is not None:
+            source = source.copy()
+            region = source[by0:by1, bx0:bx1].astype(np.float32) * gain[..., None]
+            source[by0:by1, bx0:bx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
         out = self.portrait.pixels.copy()
-        out[by0:by1, bx0:bx1] = cv2.remap(self.source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
+        out[by0:by1, bx0:bx1] = cv2.remap(source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT)
         moved = self.portrait.landmarks[:, :2] + displacement_px
         if actions:

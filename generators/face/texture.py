@@ -1,0 +1,245 @@
+"""Expression ratio images: the shading an expression puts on a face, learned from labelled photographs.
+
+Why: a mesh warp moves skin but cannot change how it is lit. Real expressions also fold and shade it: a frown
+darkens the brow's root, a smile bunches the cheeks and shows teeth, surprise whitens the eyes. Liu, Shan &
+Zhang (2001, "Expressive expression mapping with ratio images", SIGGRAPH) showed that these changes transfer
+between faces as a *ratio*: per point of the face, the expressive face's brightness over the neutral face's,
+once both are aligned. We learn one ratio per basic emotion from human-labelled faces and multiply it into the
+portrait, aligned by the face mesh, with an exponent that follows the emotion's weight in each frame.
+
+What is stored (``expression_ratios.npz``, built by ``python -m generators.face.texture``): for each of six
+emotions, the mean mesh shape S_e of FER2013 faces with that label (face units: `mesh.FaceFrame`) and the log
+ratio log(T_e / T_n) on a grid over the face frame, where T_e is the mean of those faces warped to S_e and T_n
+the mean of the neutral faces warped to the same S_e (piecewise-affine over the mesh). The ratio's overall
+level is taken out (only local shading is kept: the corpus's brighter surprise photos are not a cue of the
+face), the mouth opening is left out (the renderer draws the mouth's interior itself) and the ratio fades out
+at the face's oval.
+
+The data keep this generator apart from the judge that checks it: the faces are FER2013's held-out 10 % (the
+stratified, seed-0 split `critics.training.face.stratified_split`), which the `face/classifier` judge was never
+trained on. Its readings were not used to build or tune anything here.
+
+Applying (`PortraitTextures`): the portrait's mesh point i corresponds to S_e's point i, so a per-portrait
+map (computed once, through the warper's own triangulation) carries each emotion's log ratio onto the
+portrait's pixels; a frame multiplies the source by exp(sum_e w_e log R_e) before the warp, which moves the
+shading with the skin.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import mesh as M
+
+PATH = Path(__file__).with_name("expression_ratios.npz")
+#: the canonical grid, in face units (origin between the eyes, 1 = inter-ocular distance)
+X0, X1, Y0, Y1, RES = -1.5, 1.5, -1.2, 2.0, 0.04
+#: FER2013 label -> the studio's emotion term (the prototypes of `actions.PROTOTYPES`)
+EMOTIONS = {"happy": "joy", "sad": "sadness", "angry": "anger", "surprise": "surprise", "fear": "fear",
+            "disgust": "disgust"}
+LOG_RANGE = (-0.5, 0.4)  #: a ratio never darkens below 0.61x or brightens beyond 1.49x
+
+
+@dataclass(frozen=True)
+class ExpressionRatios:
+    """The learned ratios: ``log_ratio[e]`` on the canonical grid, in the geometry of ``shapes[e]``."""
+
+    emotions: tuple[str, ...]
+    shapes: np.ndarray  #: (E, 478, 2) mean mesh per emotion, face units
+    log_ratio: np.ndarray  #: (E, H, W) float32
+    neutral: np.ndarray  #: (478, 2) mean mesh of the neutral faces
+    meta: dict
+
+    def degree(self, face_points: np.ndarray, emotion: str) -> float:
+        """How far a face's shape goes towards an emotion's mean shape, in units of the mean expression: the
+        projection of (face - neutral mean) on (emotion mean - neutral mean), centred. A smiling portrait's
+        texture already carries about this much of the emotion's shading (`PortraitTextures`' rest)."""
+        d = self.shapes[self.emotions.index(emotion)] - self.neutral
+        x = np.asarray(face_points)[:, :2] - self.neutral
+        d, x = d - d.mean(0), x - x.mean(0)
+        return float((x * d).sum() / (d * d).sum())
+
+
+@functools.lru_cache(maxsize=1)
+def load(path: str | None = None) -> ExpressionRatios:
+    z = np.load(path or PATH, allow_pickle=False)
+    return ExpressionRatios(tuple(str(e) for e in z["emotions"]), z["shapes"].astype(np.float64),
+                            z["log_ratio"].astype(np.float32), z["neutral"].astype(np.float64), json.loads(str(z["meta"])))
+
+
+class PortraitTextures:
+    """The ratios carried onto one portrait's working region (`warp.Warper.box`), computed once per portrait.
+
+    ``rest``: shading weights applied in every frame, as the rig's rest displacement is: a smiling portrait's
+    skin keeps the smile's folds and bunched cheeks after the rig relaxes its shape, so the rest removes as
+    much of joy's shading as the portrait's shape shows of joy (`ExpressionRatios.degree`)."""
+
+    def __init__(self, warper, ratios: ExpressionRatios | None = None, rest: dict[str, float] | None = None):
+        import cv2
+
+        ratios = ratios or load()
+        self.rest = dict(rest or {})
+        frame = warper.portrait.frame
+        bx0, by0, bx1, by1 = warper.box
+        size = (bx1 - bx0, by1 - by0)
+        extra = frame.to_face(warper.points[warper.n_mesh:])  # the ring and corners: where they are on the face
+        self.maps: dict[str, np.ndarray] = {}
+        for k, emotion in enumerate(ratios.emotions):
+            ctrl = np.concatenate([ratios.shapes[k], extra])  # mesh point i of the portrait <-> S_e's point i
+            canon = (ctrl[warper.vertices] * warper.weights[..., None]).sum(2).astype(np.float32)
+            if canon.shape[:2] != (size[1], size[0]):
+                canon = cv2.resize(canon, size, interpolation=cv2.INTER_LINEAR)
+            self.maps[emotion] = cv2.remap(ratios.log_ratio[k], (canon[..., 0] - X0) / RES, (canon[..., 1] - Y0) / RES,
+                                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+    def gain(self, weights: dict[str, float]) -> np.ndarray | None:
+        """exp(sum_e w_e log R_e) over the working region, or None when no emotion has weight."""
+        total = None
+        weights = {e: weights.get(e, 0.0) + self.rest.get(e, 0.0) for e in {**weights, **self.rest}}
+        for emotion, w in weights.items():
+            if abs(w) > 1e-3 and emotion in self.maps:
+                total = self.maps[emotion] * w if total is None else total + self.maps[emotion] * w
+        return None if total is None else np.exp(total)
+
+
+# ------------------------------------------------------------------------------------------------- building
+def _canonical_grid() -> tuple[np.ndarray, tuple[int, int]]:
+    gx, gy = np.meshgrid(np.arange(X0, X1, RES), np.arange(Y0, Y1, RES))
+    return np.stack([gx.ravel(), gy.ravel()], 1), gx.shape
+
+
+def _ring(shape: np.ndarray) -> np.ndarray:
+    """Fixed points around a mean face (its oval pushed out 1.35x, and the grid's corners), face units."""
+    oval = shape[list(M.FACE_OVAL)]
+    c = oval.mean(0)
+    rx, ry = np.abs(oval - c).max(0) * 1.35
+    a = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    corners = np.array([[X0, Y0], [X1, Y0], [X0, Y1], [X1, Y1]]) + np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]]) * 0.2
+    return np.concatenate([c + np.stack([rx * np.cos(a), ry * np.sin(a)], 1), corners])
+
+
+def _warp_maps(shape: np.ndarray, ring: np.ndarray):
+    """For every grid point: its triangle's control points and barycentric weights over ``shape`` + ``ring``."""
+    from scipy.spatial import Delaunay
+
+    grid, _ = _canonical_grid()
+    tri = Delaunay(np.concatenate([shape, ring]))
+    s = tri.find_simplex(grid)
+    s = np.where(s < 0, 0, s)
+    t = tri.transform[s]
+    b = np.einsum("nij,nj->ni", t[:, :2], grid - t[:, 2])
+    return tri.simplices[s], np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1)
+
+
+def _to_canonical(image: np.ndarray, landmarks: np.ndarray, maps, ring: np.ndarray) -> np.ndarray:
+    """One face warped onto the canonical grid in the geometry the maps were made for."""
+    import cv2
+
+    verts, w = maps
+    _, shape = _canonical_grid()
+    frame = M.FaceFrame.of(landmarks)
+    ctrl = np.concatenate([landmarks, frame.origin + frame.vectors_to_image(ring)])
+    src = (ctrl[verts] * w[..., None]).sum(1).reshape(*shape, 2).astype(np.float32)
+    return cv2.remap(image.astype(np.float32), src[..., 0], src[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def _mask(shape: np.ndarray) -> np.ndarray:
+    """1 inside the face oval, 0 in the mouth opening and outside, feathered."""
+    import cv2
+
+    _, size = _canonical_grid()
+
+    def poly(points):
+        return np.round((points - (X0, Y0)) / RES * 4).astype(np.int32)  # 2 bits of sub-pixel precision
+
+    m = np.zeros(size, np.float32)
+    cv2.fillPoly(m, [poly(shape[list(M.FACE_OVAL)])], 1.0, lineType=cv2.LINE_AA, shift=2)
+    m = cv2.erode(m, np.ones((3, 3), np.uint8))
+    inner = np.concatenate([shape[list(M.LIPS_UPPER_INNER)], shape[list(M.LIPS_LOWER_INNER)][::-1]])
+    cv2.fillPoly(m, [poly(inner)], 0.0, lineType=cv2.LINE_AA, shift=2)
+    return cv2.GaussianBlur(m, (0, 0), 1.5)
+
+
+def fit_meshes(images: np.ndarray, pad: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """The 478-point mesh of each 48x48 face (enlarged, with a replicated border the detector needs), and
+    which faces it was found on."""
+    import cv2
+
+    from critics.face.landmarks import FaceFinder
+
+    finder = FaceFinder(max_faces=1)
+    found, lms = [], []
+    for k, img in enumerate(images):
+        faces = finder.find(cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
+        if faces and faces[0].landmarks is not None:
+            found.append(k)
+            lms.append(faces[0].landmarks[:, :2] - pad)
+    return np.array(found, np.int64), np.array(lms, np.float64)
+
+
+def build(data: Path, out: Path = PATH, split_seed: int = 0, limit: int | None = None) -> dict:
+    """Fit the meshes on FER2013's held-out faces, average each emotion in its own mean shape, write the file.
+    ``limit``: draw the split from that many images only (a quick build for tests; the shipped file uses all)."""
+    from critics.training.face import load_fer, stratified_split
+
+    t0 = time.time()
+    images, labels, classes = load_fer(data, limit)
+    _, held_out = stratified_split(labels, 0.1, split_seed)
+    found, lms = fit_meshes(images[held_out])
+    idx, y = held_out[found], labels[held_out[found]]
+    faces = np.array([M.FaceFrame.of(lm).to_face(lm) for lm in lms])
+    cls = {c: k for k, c in enumerate(classes)}
+    neutral = y == cls["neutral"]
+    ring = _ring(faces[neutral].mean(0))
+    shapes, logs, counts = [], [], {}
+    for label in EMOTIONS:
+        sel = y == cls[label]
+        if not sel.any() or not neutral.any():
+            raise SystemExit(f"no {label if not sel.any() else 'neutral'} face in the held-out part: use more images")
+        shape = faces[sel].mean(0)
+        maps = _warp_maps(shape, ring)
+        mean_e = np.mean([_to_canonical(images[i], lm, maps, ring) for i, lm in zip(idx[sel], lms[sel])], 0)
+        mean_n = np.mean([_to_canonical(images[i], lm, maps, ring) for i, lm in zip(idx[neutral], lms[neutral])], 0)
+        log_r = np.log((mean_e + 8.0) / (mean_n + 8.0))
+        mask = _mask(shape)
+        log_r -= np.median(log_r[mask > 0.5])  # local shading only: not the photos' overall exposure
+        shapes.append(shape)
+        logs.append(np.clip(log_r, *LOG_RANGE) * mask)
+        counts[EMOTIONS[label]] = int(sel.sum())
+    meta = {"data": "FER2013 training split (Goodfellow et al. 2013), faces/fer2013_train.npz; research use only",
+            "faces": f"the held-out stratified 10 % (critics.training.face.stratified_split, seed {split_seed}), "
+                     "never seen by the face/classifier judge", "meshes_found": int(len(found)),
+            "held_out": int(len(held_out)), "per_emotion": counts, "neutral": int(neutral.sum()),
+            "grid": {"x": [X0, X1], "y": [Y0, Y1], "res": RES},
+            "command": "python -m generators.face.texture --data ../shared/data" + (f" --limit {limit}" if limit else ""),
+            "seconds": round(time.time() - t0, 1)}
+    out = Path(out)
+    tmp = out.with_name(out.name + ".part.npz")
+    np.savez_compressed(tmp, emotions=np.array(list(EMOTIONS.values())), shapes=np.array(shapes, np.float32),
+                        log_ratio=np.array(logs, np.float16), neutral=faces[neutral].mean(0).astype(np.float32),
+                        meta=json.dumps(meta))
+    tmp.replace(out)
+    load.cache_clear()
+    return meta
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="the shared data folder (faces/fer2013_train.npz)")
+    ap.add_argument("--out", type=Path, default=PATH)
+    ap.add_argument("--limit", type=int, default=None, help="use only this many FER2013 images (a quick check)")
+    args = ap.parse_args(argv)
+    meta = build(args.data, args.out, limit=args.limit)
+    print(json.dumps(meta, indent=1))
+    return meta
+
+
+if __name__ == "__main__":
+    main()
