@@ -328,6 +328,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--duration", type=float, default=0.6, help="seconds of each open-loop expression clip")
     ap.add_argument("--neutral-duration", type=float, default=2.0, help="seconds of the identity clip")
     ap.add_argument("--intensities", default="0.33,0.67,1")
+    ap.add_argument("--portraits", default=",".join(PORTRAITS),
+                    help="comma-separated: astronaut, an OASIS image name (e.g. Neutral_face_1) or an image path")
+    ap.add_argument("--shading", type=float, default=1.0,
+                    help="AnimatorConfig.shading: the learned expression shading's strength (0: geometry only)")
     add_json_option(ap)
     args = ap.parse_args(argv)
 
@@ -342,14 +346,17 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     notes = []
     portraits = {}
-    for name, path in PORTRAITS.items():
+    for name in args.portraits.split(","):
+        path = PORTRAITS.get(name, DATA / "images" / "oasis" / "images" / f"{name}.jpg")
+        if name != "astronaut" and Path(name).suffix:  # an image path
+            path, name = Path(name), Path(name).stem
         if path is not None and not path.exists():
             notes.append(f"portrait {name} left out: {path} not found (set EMOSTUDIO_DATA)")
             continue
         portraits[name] = path
     for n in notes:
         print("  " + n, file=sys.stderr)
-    animator = FaceAnimator()
+    animator = FaceAnimator(shading=args.shading)
     judges = [load_critic("face", "classifier"), load_critic("face", "geometric")]
     studio = Studio()
     fitter = MeshFitter()
@@ -372,6 +379,7 @@ def main(argv: list[str] | None = None) -> dict:
         checks.append((f"lip sync r (mouth opening vs RMS), {pname}", v, TARGET_LIPSYNC, "-" if v is None else f"{v:.3f}"))
     summary = [{"check": c, "value": v, "target": t, "pass": v is not None and v >= t} for c, v, t, _ in checks]
     report = {"portraits": {k: str(v) if v else "skimage.data.astronaut()" for k, v in portraits.items()},
+              "shading": args.shading,
               "notes": notes, "anchor": ANCHOR, "expressions": expr, "lipsync": lips, "identity": ident,
               "summary": summary, "seconds": round(time.perf_counter() - t0, 1)}
 
@@ -379,7 +387,7 @@ def main(argv: list[str] | None = None) -> dict:
         return report
 
     print(f"face/animator fidelity: {len(portraits)} portraits x {len(TARGETS)} emotions x "
-          f"{len(expr['intensities'])} intensities; judges {', '.join(names)}")
+          f"{len(expr['intensities'])} intensities; judges {', '.join(names)}; shading {args.shading:g}")
     for n in notes:
         print(f"note: {n}")
     print_agreement(f"1. open loop: top FER label of the apex frame = target ({expr['duration_s']:g} s clips)",

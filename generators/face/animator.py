@@ -37,6 +37,7 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 from . import actions as A
 from . import mesh as M
 from . import visemes as V
+from .texture import APEX
 from .warp import Warper
 
 KEY = "face/animator"
@@ -220,7 +221,8 @@ class FaceAnimator:
                     au[name] = float(np.clip(au.get(name, 0.0) + off, 0.0, 1.3))
                 for e, w in A.basic_mix(emo.mix).items():  # the learned shading follows the same weights
                     if e in A.BASIC:
-                        au[f"shade_{e}"] = float(np.clip(w * emo.intensity * gain * self.config.shading, 0.0, 1.6))
+                        au[f"shade_{e}"] = float(np.clip(w * emo.intensity * gain * self.config.shading * APEX,
+                                                         0.0, 3.0))
                 cache[key] = au
             for name, a in cache[key].items():
                 out[name][k] = a
