@@ -157,7 +157,11 @@ def _to_canonical(image: np.ndarray, landmarks: np.ndarray, maps, ring: np.ndarr
 
 
 def _mask(shape: np.ndarray) -> np.ndarray:
-    """1 inside the face oval, 0 in the mouth opening and outside, feathered."""
+    """1 inside the face oval, 0 over the lips and mouth and outside the oval, feathered.
+
+    Why the whole mouth: the renderer draws the mouth's interior itself, and the mean faces' teeth and dark
+    corners spill past the mean mesh's lip contours (the mesh follows open mouths loosely on 48 px faces), so a
+    ratio there would paint grey teeth-shadows onto the portrait's own lips and chin."""
     import cv2
 
     _, size = _canonical_grid()
@@ -168,9 +172,11 @@ def _mask(shape: np.ndarray) -> np.ndarray:
     m = np.zeros(size, np.float32)
     cv2.fillPoly(m, [poly(shape[list(M.FACE_OVAL)])], 1.0, lineType=cv2.LINE_AA, shift=2)
     m = cv2.erode(m, np.ones((3, 3), np.uint8))
-    inner = np.concatenate([shape[list(M.LIPS_UPPER_INNER)], shape[list(M.LIPS_LOWER_INNER)][::-1]])
-    cv2.fillPoly(m, [poly(inner)], 0.0, lineType=cv2.LINE_AA, shift=2)
-    return cv2.GaussianBlur(m, (0, 0), 1.5)
+    mouth = np.zeros(size, np.float32)
+    outer = np.concatenate([shape[list(M.LIPS_UPPER_OUTER)], shape[list(M.LIPS_LOWER_OUTER)][::-1]])
+    cv2.fillPoly(mouth, [poly(outer)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    mouth = cv2.dilate(mouth, np.ones((3, 3), np.uint8))  # one grid step (0.04 IOD) beyond the lips
+    return cv2.GaussianBlur(m * (1 - mouth), (0, 0), 1.5)
 
 
 def fit_meshes(images: np.ndarray, pad: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from . import mesh as M
 
 RING_SCALE = 1.35  #: the fixed ring's distance from the face centre, relative to the face oval's
 RING_POINTS = 40
+SHADOW_TINT = np.array([0.75, 1.0, 1.1], np.float32)  #: per RGB channel, how much of a shadow's darkening it takes
 
 
 class Warper:
@@ -110,7 +111,9 @@ class Warper:
         gain = self.textures.gain(shading) if (shading and self.textures is not None) else None
         if gain is not None:
             source = source.copy()
-            region = source[by0:by1, bx0:bx1].astype(np.float32) * gain[..., None]
+            # shade darkens skin warmly (it loses less red than green and blue, as in `_creases`); light is neutral
+            g = np.where(gain[..., None] < 1, 1 - (1 - gain[..., None]) * SHADOW_TINT, gain[..., None])
+            region = source[by0:by1, bx0:bx1].astype(np.float32) * g
             source[by0:by1, bx0:bx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
         out = self.portrait.pixels.copy()
         out[by0:by1, bx0:bx1] = cv2.remap(source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
@@ -180,9 +183,8 @@ class Warper:
             cv2.polylines(layer, [q], False, 1.0, thickness=width, lineType=cv2.LINE_AA, shift=2)
             shade = np.maximum(shade, layer * min(0.85 * dark, 0.32))
         shade = cv2.GaussianBlur(shade, (0, 0), max(1.0, 0.035 * iod))
-        tint = np.array([0.75, 1.0, 1.1], np.float32)  # a fold's shadow on skin is warm: less red is lost
-        region = img[y0:y1, x0:x1].astype(np.float32)
-        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None] * tint), 0, 255).astype(np.uint8)
+        region = img[y0:y1, x0:x1].astype(np.float32)  # a fold's shadow on skin is warm: less red is lost
+        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None] * SHADOW_TINT), 0, 255).astype(np.uint8)
 
     def _close_mouth(self, pixels: np.ndarray, lm: np.ndarray) -> np.ndarray:
         """The portrait with its own mouth interior (teeth, tongue, the dark corners beside the teeth) painted
