@@ -115,7 +115,7 @@ class FaceAnimator:
             from .texture import load
 
             smile = load().degree(portrait.face_points, "joy") if self.config.relax else 0.0
-            shading = {"joy": -float(np.clip(smile, 0.0, 1.2))} if smile > 0 else {}
+            shading = {"joy": -float(np.clip(smile, 0.0, APEX))} if smile > 0 else {}
         warper = Warper(portrait, portrait.frame.vectors_to_image(rest), shading=shading)
         rig.fields["rest"] = rest
         with self._lock:

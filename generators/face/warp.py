@@ -194,13 +194,19 @@ class Warper:
         then squeezes the teeth and the dark buccal corners into slivers and specks along the closed lips
         (worst at the corners, which move most). Painting the interior out once, at load, leaves nothing to
         squeeze; `_mouth` draws an interior only where the lips part beyond their rest (speech, surprise).
-        Telea inpainting (cv2.INPAINT_TELEA) fills the region inwards from its border, i.e. from the lips."""
+        Telea inpainting (cv2.INPAINT_TELEA) fills the region inwards from its border, i.e. from the lips.
+
+        The region: the inner-lip contour, and within the outer one every pixel that is no lip: brighter and
+        greyer than the lips (teeth) or much darker (the cavity, the corners). On a broad laugh the mesh's
+        inner contour runs over the teeth, and teeth left outside it come back as zigzags along the closed
+        lips."""
         import cv2
 
         iod = self.portrait.frame.iod
         inner = np.concatenate([lm[list(M.LIPS_UPPER_INNER)], lm[list(M.LIPS_LOWER_INNER)][::-1]])
         mask = np.zeros(pixels.shape[:2], np.uint8)
         cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 255, lineType=cv2.LINE_8)
+        mask |= self._not_lips(pixels, lm)
         for corner, inward in ((78, 308), (308, 78)):  # the interior reaches past the inner corners' landmarks
             c, d = lm[corner], lm[inward] - lm[corner]
             tip = c - 0.06 * d
@@ -208,6 +214,28 @@ class Warper:
                      max(1, int(round(0.03 * iod))))
         mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, int(round(0.012 * iod))))
         return cv2.inpaint(pixels, mask, max(2.0, 0.04 * iod), cv2.INPAINT_TELEA)
+
+    def _not_lips(self, pixels: np.ndarray, lm: np.ndarray) -> np.ndarray:
+        """255 where a pixel inside the outer lip contour is not lip: teeth (brighter than the lips' median by
+        a fifth, and less saturated than half of it, or grey where the lips are) or the dark cavity (under half
+        the lips' brightness)."""
+        import cv2
+
+        outer = np.concatenate([lm[list(M.LIPS_UPPER_OUTER)], lm[list(M.LIPS_LOWER_OUTER)][::-1]])
+        region = np.zeros(pixels.shape[:2], np.uint8)
+        cv2.fillPoly(region, [np.round(outer).astype(np.int32)], 255, lineType=cv2.LINE_8)
+        ring = np.zeros_like(region)  # the lips themselves, as the mesh places them
+        for up, lo in ((M.LIPS_UPPER_OUTER, M.LIPS_UPPER_INNER), ((61,) + M.LIPS_LOWER_OUTER + (291,),
+                                                                 (78,) + M.LIPS_LOWER_INNER + (308,))):
+            cv2.fillPoly(ring, [np.concatenate([lm[list(up)], lm[list(lo)][::-1]]).astype(np.int32)], 255)
+        hsv = cv2.cvtColor(pixels, cv2.COLOR_RGB2HSV).astype(np.float32)
+        if not ring.any():
+            return np.zeros_like(region)
+        lip_s, lip_v = np.median(hsv[ring > 0, 1]), np.median(hsv[ring > 0, 2])
+        teeth = (hsv[..., 2] > 1.2 * lip_v) & (hsv[..., 1] < max(0.5 * lip_s, 20.0))
+        cavity = hsv[..., 2] < 0.5 * lip_v
+        out = np.where((region > 0) & (teeth | cavity), 255, 0).astype(np.uint8)
+        return cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # no single stray pixels
 
     def _seam(self, img: np.ndarray, lm: np.ndarray, strength: float) -> None:
         """The dark line where closed lips meet, along the mouth line from corner to corner."""
