@@ -90,7 +90,8 @@ class Warper:
         """The portrait with the mesh moved by ``displacement_px`` (478, 2) pixels: a new (H, W, 3) frame.
         ``actions`` (action-unit intensities) deepen the creases those muscles make (`_creases`); ``shading``
         (basic emotion -> weight) multiplies each emotion's expression ratio image into the skin before the
-        warp, so the shading moves with it."""
+        warp, so the shading moves with it, on top of the rest's shading (given at construction), which every
+        frame has, the rest face itself included."""
         import cv2
 
         d_all = np.zeros((len(self.points), 2), dtype=np.float32)
@@ -108,7 +109,7 @@ class Warper:
             d_at = cv2.resize(d_at, (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
         src = self.full_grid - d_at
         source = self.source
-        gain = self.textures.gain(shading) if (shading and self.textures is not None) else None
+        gain = self.textures.gain(shading or {}) if self.textures is not None else None  # the rest's always
         if gain is not None:
             source = source.copy()
             # shade darkens skin warmly (it loses less red than green and blue, as in `_creases`); light is neutral
