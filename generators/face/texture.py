@@ -103,9 +103,17 @@ class PortraitTextures:
                 canon = cv2.resize(canon, size, interpolation=cv2.INTER_LINEAR)
             self.maps[emotion] = cv2.remap(ratios.log_ratio[k], (canon[..., 0] - X0) / RES, (canon[..., 1] - Y0) / RES,
                                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        # the ratios fade out at the face's oval: keep only the rows and columns where any of them acts
+        ys, xs = np.nonzero(np.any([np.abs(m) > 1e-4 for m in self.maps.values()], axis=0))
+        if ys.size:
+            y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        else:
+            y0 = y1 = x0 = x1 = 0
+        self.window = (bx0 + x0, by0 + y0, bx0 + x1, by0 + y1)  #: x0, y0, x1, y1 in the portrait's pixels
+        self.maps = {e: np.ascontiguousarray(m[y0:y1, x0:x1]) for e, m in self.maps.items()}
 
     def gain(self, weights: dict[str, float]) -> np.ndarray | None:
-        """exp(sum_e w_e log R_e) over the working region, or None when no emotion has weight."""
+        """exp(sum_e w_e log R_e) over `window`, or None when no emotion has weight."""
         total = None
         weights = {e: weights.get(e, 0.0) + self.rest.get(e, 0.0) for e in {**weights, **self.rest}}
         for emotion, w in weights.items():

@@ -112,10 +112,11 @@ class Warper:
         gain = self.textures.gain(shading or {}) if self.textures is not None else None  # the rest's always
         if gain is not None:
             source = source.copy()
+            wx0, wy0, wx1, wy1 = self.textures.window
             # shade darkens skin warmly (it loses less red than green and blue, as in `_creases`); light is neutral
-            g = np.where(gain[..., None] < 1, 1 - (1 - gain[..., None]) * SHADOW_TINT, gain[..., None])
-            region = source[by0:by1, bx0:bx1].astype(np.float32) * g
-            source[by0:by1, bx0:bx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+            g = np.maximum(gain, 1)[..., None] * (1 - (1 - np.minimum(gain, 1))[..., None] * SHADOW_TINT)
+            region = source[wy0:wy1, wx0:wx1].astype(np.float32) * g
+            source[wy0:wy1, wx0:wx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
         out = self.portrait.pixels.copy()
         out[by0:by1, bx0:bx1] = cv2.remap(source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT)
