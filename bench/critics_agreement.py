@@ -112,8 +112,9 @@ def speech(args) -> dict:
             continue
         out[cond] = summary
         if cond == "single":
-            for n in names:
-                lab, c = Counter(r[f"{n}_single"] for r in rows).most_common(1)[0]
+            for n in names:  # every label the judge gave, over the same readings as the summary
+                heard = sum((Counter(c) for c in summary["confusion"][n].values()), Counter())
+                lab, c = heard.most_common(1)[0]
                 summary[f"{n}_largest_label_share"] = [lab, round(c / summary["n"], 3)]
     out["rows"] = rows
     return out

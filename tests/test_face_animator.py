@@ -357,7 +357,7 @@ def test_expression_shading_lands_on_the_face_where_it_was_learned(animator, fit
 
     portrait, rig, _ = animator.portrait(None)
     warper = Warper(portrait, portrait.frame.vectors_to_image(rig.fields["rest"]), shading={})  # no rest shading
-    d = portrait.frame.vectors_to_image(rig.displacement({"rest": 1.0, **A_expression("surprise")}))
+    d = portrait.frame.vectors_to_image(rig.displacement({"rest": 1.0, **expression_aus("surprise")}))
     plain = warper.render(d, shading={}).astype(np.float64)
     shaded = warper.render(d, shading={"surprise": 1.0}).astype(np.float64)
     ratios = T.load()
@@ -375,7 +375,7 @@ def test_expression_shading_lands_on_the_face_where_it_was_learned(animator, fit
     assert r > 0.7 and r > off + 0.3, (r, off)
 
 
-def A_expression(emotion: str) -> dict:
+def expression_aus(emotion: str) -> dict:
     from generators.face import actions as A
 
     return A.expression({emotion: 1.0}, 1.0)

@@ -34,8 +34,6 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "contempt": {"AU12R": 0.8, "AU14R": 0.6},
     "neutral": {},
 }
-#: the emotions whose shading was learned from photographs (`texture.EMOTIONS`)
-BASIC = ("joy", "sadness", "anger", "surprise", "fear", "disgust")
 #: neutral faces' mouth geometry (IOD units; medians over FER2013 neutral faces, see `Rig.relax`)
 NEUTRAL = {"corner_raise": 0.007, "mouth_width": 0.756, "lip_gap": 0.012, "cheek": 0.642, "lower_lid": 0.056}
 MOUTH_CORNERS = (61, 291, 78, 308, 76, 306, 62, 292)

@@ -37,8 +37,10 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 from . import actions as A
 from . import mesh as M
 from . import visemes as V
-from .texture import APEX
+from .texture import APEX, EMOTIONS
 from .warp import Warper
+
+SHADED = tuple(EMOTIONS.values())  #: the emotions whose shading was learned from labelled faces (`texture`)
 
 KEY = "face/animator"
 OPTIONS = {"portrait": "a portrait image path, Image or array (default: the astronaut)",
@@ -170,7 +172,7 @@ class FaceAnimator:
             rot = rel @ np.array([[c, s], [-s, c]]) + centre + portrait.frame.vectors_to_image(head[k, 1:])
             frames[k] = warper.render(rot - portrait.landmarks[:, :2],
                                       {a: tracks[a][k] for a in A.EXPRESSION_ACTIONS if tracks[a][k] > 0.05},
-                                      {e: tracks[f"shade_{e}"][k] for e in A.BASIC})
+                                      {e: tracks[f"shade_{e}"][k] for e in SHADED})
         t_render = time.perf_counter()
         video = Video(frames, fps, audio)
         applied = {a: round(float(np.max(v)), 4) for a, v in tracks.items() if a in A.EXPRESSION_ACTIONS and np.max(v) > 0}
@@ -186,7 +188,7 @@ class FaceAnimator:
             "portrait": {"source": portrait.source, "size": list(portrait.pixels.shape[1::-1]),
                          "iod_px": round(portrait.frame.iod, 1), "faces": portrait.faces},
             "mouth_open": [round(float(x), 3) for x in tracks["jaw"]],
-            "shading": ({"peak": {e: round(float(np.max(tracks[f"shade_{e}"])), 3) for e in A.BASIC
+            "shading": ({"peak": {e: round(float(np.max(tracks[f"shade_{e}"])), 3) for e in SHADED
                                   if np.max(tracks[f"shade_{e}"]) > 0},
                          "rest": {e: round(w, 3) for e, w in warper.textures.rest.items()}}
                         if warper.textures is not None else None),
@@ -209,7 +211,7 @@ class FaceAnimator:
         cache: dict[Any, dict[str, float]] = {}
         arousal = np.zeros(n)
         valence = np.zeros(n)
-        for e in A.BASIC:
+        for e in SHADED:
             out[f"shade_{e}"] = np.zeros(n)
         for k in range(n):
             emo = request.emotion_at(k / fps)
@@ -220,7 +222,7 @@ class FaceAnimator:
                 for name, off in offsets.items():
                     au[name] = float(np.clip(au.get(name, 0.0) + off, 0.0, 1.3))
                 for e, w in A.basic_mix(emo.mix).items():  # the learned shading follows the same weights
-                    if e in A.BASIC:
+                    if e in SHADED:
                         au[f"shade_{e}"] = float(np.clip(w * emo.intensity * gain * self.config.shading * APEX,
                                                          0.0, 3.0))
                 cache[key] = au

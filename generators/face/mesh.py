@@ -43,6 +43,8 @@ FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
 CHIN, NOSE_TIP = 152, 1
 
 MIN_IOD_PX = 24.0  #: a face whose eyes are closer than this (in pixels) is too small to animate legibly
+RING_SCALE = 1.35  #: the fixed ring around a face: its distance from the face centre, relative to the face oval's
+RING_POINTS = 40
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,31 @@ class MeshFitter:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
                                   f"{MIN_IOD_PX:.0f} needed): crop closer or give a larger image")
         return Portrait(rgb, lm, frame, len(meshes), source)
+
+
+def oval_ring(face_points: np.ndarray) -> np.ndarray:
+    """(RING_POINTS, 2) fixed points around a face, in face units: an ellipse about the face oval's centre with
+    the oval's largest extents along the eyes and down the face, times `RING_SCALE`. Warps pin it, so the
+    displacement fades to zero between the face's edge and the ring (the renderer and the shading's builder)."""
+    oval = np.asarray(face_points)[list(FACE_OVAL), :2]
+    c = oval.mean(0)
+    rx, ry = np.abs(oval - c).max(0) * RING_SCALE
+    a = np.linspace(0, 2 * np.pi, RING_POINTS, endpoint=False)
+    return c + np.stack([rx * np.cos(a), ry * np.sin(a)], 1)
+
+
+def barycentric(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each query point: the three ``points`` of its Delaunay triangle and its barycentric weights in [0, 1]
+    (a query outside every triangle gets the first triangle with clipped weights): the precomputed maps of a
+    piecewise-affine warp, whose every per-frame step is then a weighted sum."""
+    from scipy.spatial import Delaunay
+
+    tri = Delaunay(points)
+    simplex = tri.find_simplex(queries)
+    simplex = np.where(simplex < 0, 0, simplex)
+    t = tri.transform[simplex]  # (n, 3, 2)
+    b = np.einsum("nij,nj->ni", t[:, :2], queries - t[:, 2])
+    return tri.simplices[simplex], np.clip(np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1), 0, 1)
 
 
 def mouth_line(points: np.ndarray) -> np.ndarray:

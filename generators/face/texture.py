@@ -129,26 +129,15 @@ def _canonical_grid() -> tuple[np.ndarray, tuple[int, int]]:
 
 
 def _ring(shape: np.ndarray) -> np.ndarray:
-    """Fixed points around a mean face (its oval pushed out 1.35x, and the grid's corners), face units."""
-    oval = shape[list(M.FACE_OVAL)]
-    c = oval.mean(0)
-    rx, ry = np.abs(oval - c).max(0) * 1.35
-    a = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    """Fixed points around a mean face (`mesh.oval_ring`, as the renderer's) and just beyond the grid's corners,
+    face units."""
     corners = np.array([[X0, Y0], [X1, Y0], [X0, Y1], [X1, Y1]]) + np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]]) * 0.2
-    return np.concatenate([c + np.stack([rx * np.cos(a), ry * np.sin(a)], 1), corners])
+    return np.concatenate([M.oval_ring(shape), corners])
 
 
 def _warp_maps(shape: np.ndarray, ring: np.ndarray):
     """For every grid point: its triangle's control points and barycentric weights over ``shape`` + ``ring``."""
-    from scipy.spatial import Delaunay
-
-    grid, _ = _canonical_grid()
-    tri = Delaunay(np.concatenate([shape, ring]))
-    s = tri.find_simplex(grid)
-    s = np.where(s < 0, 0, s)
-    t = tri.transform[s]
-    b = np.einsum("nij,nj->ni", t[:, :2], grid - t[:, 2])
-    return tri.simplices[s], np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1)
+    return M.barycentric(np.concatenate([shape, ring]), _canonical_grid()[0])
 
 
 def _to_canonical(image: np.ndarray, landmarks: np.ndarray, maps, ring: np.ndarray) -> np.ndarray:
@@ -217,12 +206,14 @@ def build(data: Path, out: Path = PATH, split_seed: int = 0, limit: int | None =
     faces = np.array([M.FaceFrame.of(lm).to_face(lm) for lm in lms])
     cls = {c: k for k, c in enumerate(classes)}
     neutral = y == cls["neutral"]
-    ring = _ring(faces[neutral].mean(0))
+    missing = [c for c in ("neutral", *EMOTIONS) if not (y == cls[c]).any()]
+    if missing:
+        raise SystemExit(f"no {', '.join(missing)} face in the held-out part: use more images")
+    neutral_shape = faces[neutral].mean(0)
+    ring = _ring(neutral_shape)
     shapes, logs, counts = [], [], {}
     for label in EMOTIONS:
         sel = y == cls[label]
-        if not sel.any() or not neutral.any():
-            raise SystemExit(f"no {label if not sel.any() else 'neutral'} face in the held-out part: use more images")
         shape = faces[sel].mean(0)
         maps = _warp_maps(shape, ring)
         mean_e = np.mean([_to_canonical(images[i], lm, maps, ring) for i, lm in zip(idx[sel], lms[sel])], 0)
@@ -243,7 +234,7 @@ def build(data: Path, out: Path = PATH, split_seed: int = 0, limit: int | None =
     out = Path(out)
     tmp = out.with_name(out.name + ".part.npz")
     np.savez_compressed(tmp, emotions=np.array(list(EMOTIONS.values())), shapes=np.array(shapes, np.float32),
-                        log_ratio=np.array(logs, np.float16), neutral=faces[neutral].mean(0).astype(np.float32),
+                        log_ratio=np.array(logs, np.float16), neutral=neutral_shape.astype(np.float32),
                         meta=json.dumps(meta))
     tmp.replace(out)
     load.cache_clear()

@@ -2,7 +2,7 @@
 
 Why piecewise affine: every mesh triangle moves as one affine patch, so the skin's texture is carried along
 with the landmarks (the classic AAM / morphing warp). The mesh's 478 points are joined by a ring of fixed
-points around the face (the face oval pushed out by `RING_SCALE`) and the corners of the working region, all
+points around the face (the face oval pushed out by `mesh.RING_SCALE`) and the corners of the working region, all
 Delaunay-triangulated once per portrait. Points on the ring never move, so the displacement fades linearly to
 zero between the face's edge and the ring: hair and background stay still and nothing tears at the border.
 
@@ -19,8 +19,6 @@ import numpy as np
 
 from . import mesh as M
 
-RING_SCALE = 1.35  #: the fixed ring's distance from the face centre, relative to the face oval's
-RING_POINTS = 40
 SHADOW_TINT = np.array([0.75, 1.0, 1.1], np.float32)  #: per RGB channel, how much of a shadow's darkening it takes
 
 
@@ -31,19 +29,10 @@ class Warper:
         from which the mouth's opening is measured. ``shading``: when given, carry the learned expression ratio
         images onto this portrait (`texture.PortraitTextures`), so `render` can shade the skin as expressions
         do; its weights are the rest's shading (e.g. ``{"joy": -1.2}`` takes a smiling portrait's folds out)."""
-        from scipy.spatial import Delaunay
-
         self.portrait = portrait
         lm = portrait.landmarks
         h, w = portrait.pixels.shape[:2]
-        oval = lm[list(M.FACE_OVAL)]
-        centre = oval.mean(0)
-        # the ring: an ellipse around the face oval (its principal radii, scaled), in the face frame
-        fx = portrait.frame.to_face(oval) - portrait.frame.to_face(centre[None])[0]
-        rx, ry = np.abs(fx[:, 0]).max() * RING_SCALE, np.abs(fx[:, 1]).max() * RING_SCALE
-        ang = np.linspace(0, 2 * np.pi, RING_POINTS, endpoint=False)
-        ring_face = np.stack([rx * np.cos(ang), ry * np.sin(ang)], 1)
-        ring = centre + portrait.frame.vectors_to_image(ring_face)
+        ring = portrait.frame.origin + portrait.frame.vectors_to_image(M.oval_ring(portrait.face_points))
         x0, y0 = np.floor(ring.min(0)).astype(int) - 2
         x1, y1 = np.ceil(ring.max(0)).astype(int) + 2
         self.box = (max(x0, 0), max(y0, 0), min(x1, w), min(y1, h))  #: working region x0, y0, x1, y1
@@ -53,7 +42,6 @@ class Warper:
                            dtype=np.float64)
         self.points = np.concatenate([lm[:, :2], ring, corners])  # (478 + ring + 8, 2) control points
         self.n_mesh = len(lm)
-        tri = Delaunay(self.points)
         # the displacement field is piecewise linear and smooth: on faces over ~160 px it is computed and
         # inverted on every second pixel and interpolated (the final remap of the image stays full-resolution)
         self.step = 2 if (bx1 - bx0) * (by1 - by0) > 160 * 160 else 1
@@ -61,15 +49,10 @@ class Warper:
                                               np.arange(by0, by1, dtype=np.float32)), -1)
         gx, gy = np.meshgrid(np.arange(bx0, bx1, self.step, dtype=np.float64),
                              np.arange(by0, by1, self.step, dtype=np.float64))
-        q = np.stack([gx.ravel(), gy.ravel()], 1)
-        simplex = tri.find_simplex(q)
-        simplex = np.where(simplex < 0, 0, simplex)  # outside every triangle (edge pixels): vertex weights 0
-        t = tri.transform[simplex]  # (n, 3, 2)
-        b = np.einsum("nij,nj->ni", t[:, :2], q - t[:, 2])
-        bary = np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1)
+        vertices, bary = M.barycentric(self.points, np.stack([gx.ravel(), gy.ravel()], 1))
         self.shape = gy.shape
-        self.vertices = tri.simplices[simplex].reshape(*self.shape, 3)  # (h, w, 3) control-point indices
-        self.weights = np.clip(bary, 0, 1).reshape(*self.shape, 3).astype(np.float32)
+        self.vertices = vertices.reshape(*self.shape, 3)  # (h, w, 3) control-point indices
+        self.weights = bary.reshape(*self.shape, 3).astype(np.float32)
         self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
         self.lip_colour = self._lip_colour(lm[:, :2])
         self.mouth_painted = self._gap(lm[:, :2]) > 0.03  #: the portrait shows its teeth: painted out (`_close_mouth`)
@@ -226,14 +209,11 @@ class Warper:
         outer = np.concatenate([lm[list(M.LIPS_UPPER_OUTER)], lm[list(M.LIPS_LOWER_OUTER)][::-1]])
         region = np.zeros(pixels.shape[:2], np.uint8)
         cv2.fillPoly(region, [np.round(outer).astype(np.int32)], 255, lineType=cv2.LINE_8)
-        ring = np.zeros_like(region)  # the lips themselves, as the mesh places them
-        for up, lo in ((M.LIPS_UPPER_OUTER, M.LIPS_UPPER_INNER), ((61,) + M.LIPS_LOWER_OUTER + (291,),
-                                                                 (78,) + M.LIPS_LOWER_INNER + (308,))):
-            cv2.fillPoly(ring, [np.concatenate([lm[list(up)], lm[list(lo)][::-1]]).astype(np.int32)], 255)
-        hsv = cv2.cvtColor(pixels, cv2.COLOR_RGB2HSV).astype(np.float32)
-        if not ring.any():
+        lips = self._lip_mask(lm) > 0
+        if not lips.any():
             return np.zeros_like(region)
-        lip_s, lip_v = np.median(hsv[ring > 0, 1]), np.median(hsv[ring > 0, 2])
+        hsv = cv2.cvtColor(pixels, cv2.COLOR_RGB2HSV).astype(np.float32)
+        lip_s, lip_v = np.median(hsv[lips, 1]), np.median(hsv[lips, 2])
         teeth = (hsv[..., 2] > 1.2 * lip_v) & (hsv[..., 1] < max(0.5 * lip_s, 20.0))
         cavity = hsv[..., 2] < 0.5 * lip_v
         out = np.where((region > 0) & (teeth | cavity), 255, 0).astype(np.uint8)
@@ -258,16 +238,19 @@ class Warper:
         seam = (0.45 * self.lip_colour).astype(np.float32)
         img[y0:y1, x0:x1] = np.clip(region * (1 - layer[..., None]) + seam * layer[..., None], 0, 255).astype(np.uint8)
 
-    def _lip_colour(self, lm: np.ndarray) -> np.ndarray:
-        """The red of the portrait's lips: the median colour between the outer and inner lip contours."""
+    def _lip_mask(self, lm: np.ndarray) -> np.ndarray:
+        """1 on the lips as the mesh places them: between the outer and inner contours, upper and lower."""
         import cv2
 
         mask = np.zeros(self.portrait.pixels.shape[:2], np.uint8)
         for outer, inner in ((M.LIPS_UPPER_OUTER, M.LIPS_UPPER_INNER), ((61,) + M.LIPS_LOWER_OUTER + (291,),
                                                                        (78,) + M.LIPS_LOWER_INNER + (308,))):
-            ring = np.concatenate([lm[list(outer)], lm[list(inner)][::-1]]).astype(np.int32)
-            cv2.fillPoly(mask, [ring], 1)
-        px = self.portrait.pixels[mask > 0]
+            cv2.fillPoly(mask, [np.concatenate([lm[list(outer)], lm[list(inner)][::-1]]).astype(np.int32)], 1)
+        return mask
+
+    def _lip_colour(self, lm: np.ndarray) -> np.ndarray:
+        """The red of the portrait's lips: the median colour between the outer and inner lip contours."""
+        px = self.portrait.pixels[self._lip_mask(lm) > 0]
         return np.median(px, axis=0).astype(np.float64) if len(px) else np.array([170.0, 90.0, 90.0])
 
     def _mouth(self, img: np.ndarray, lm: np.ndarray) -> None:
