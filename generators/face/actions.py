@@ -106,11 +106,18 @@ class Rig:
         self._build()
 
     def displacement(self, actions: Mapping[str, float]) -> np.ndarray:
-        """(478, 2) face-unit displacements for action intensities (unknown names are an error)."""
+        """(478, 2) face-unit displacements for action intensities (unknown names are an error).
+
+        The fields add, with one exception that FACS itself makes: in AU1+4 (the brows of sadness and fear)
+        the inner brows are raised *and* drawn together (Ekman, Friesen & Hager 2002, the AU1+4 combination),
+        so AU4 brings its knit but not its lowering, up to AU1's intensity."""
         d = np.zeros_like(self.points)
         for name, a in actions.items():
             if a:
                 d += a * self.fields[name]
+        both = min(actions.get("AU1", 0.0), actions.get("AU4", 0.0))
+        if both > 0:
+            d -= both * self._au4_lowering
         return d
 
     # --------------------------------------------------------------------------------------------- fields
@@ -142,6 +149,7 @@ class Rig:
         f["AU1"] = brows(0.14, 0.08, 0.0)
         f["AU2"] = brows(0.0, 0.06, 0.11)
         f["AU4"] = brows(-0.10, -0.07, -0.03, inward=0.05)
+        self._au4_lowering = f["AU4"] * np.array([0.0, 1.0])  # its vertical part (`displacement`: AU1+4)
 
         def lids(upper_dy: float, lower_dy: float) -> np.ndarray:
             out = np.zeros_like(p)
