@@ -332,6 +332,8 @@ def main(argv: list[str] | None = None) -> dict:
                     help="comma-separated: astronaut, an OASIS image name (e.g. Neutral_face_1) or an image path")
     ap.add_argument("--shading", type=float, default=1.0,
                     help="AnimatorConfig.shading: the learned expression shading's strength (0: geometry only)")
+    ap.add_argument("--eyeballs", type=int, default=1, choices=(0, 1),
+                    help="AnimatorConfig.eyeballs: draw the eyeballs behind the lids (0: warp them with the lids)")
     add_json_option(ap)
     args = ap.parse_args(argv)
 
@@ -356,7 +358,7 @@ def main(argv: list[str] | None = None) -> dict:
         portraits[name] = path
     for n in notes:
         print("  " + n, file=sys.stderr)
-    animator = FaceAnimator(shading=args.shading)
+    animator = FaceAnimator(shading=args.shading, eyeballs=bool(args.eyeballs))
     judges = [load_critic("face", "classifier"), load_critic("face", "geometric")]
     studio = Studio()
     fitter = MeshFitter()
@@ -379,7 +381,7 @@ def main(argv: list[str] | None = None) -> dict:
         checks.append((f"lip sync r (mouth opening vs RMS), {pname}", v, TARGET_LIPSYNC, "-" if v is None else f"{v:.3f}"))
     summary = [{"check": c, "value": v, "target": t, "pass": v is not None and v >= t} for c, v, t, _ in checks]
     report = {"portraits": {k: str(v) if v else "skimage.data.astronaut()" for k, v in portraits.items()},
-              "shading": args.shading,
+              "shading": args.shading, "eyeballs": bool(args.eyeballs),
               "notes": notes, "anchor": ANCHOR, "expressions": expr, "lipsync": lips, "identity": ident,
               "summary": summary, "seconds": round(time.perf_counter() - t0, 1)}
 
@@ -387,7 +389,8 @@ def main(argv: list[str] | None = None) -> dict:
         return report
 
     print(f"face/animator fidelity: {len(portraits)} portraits x {len(TARGETS)} emotions x "
-          f"{len(expr['intensities'])} intensities; judges {', '.join(names)}; shading {args.shading:g}")
+          f"{len(expr['intensities'])} intensities; judges {', '.join(names)}; shading {args.shading:g}; "
+          f"eyeballs {'on' if args.eyeballs else 'off'}")
     for n in notes:
         print(f"note: {n}")
     print_agreement(f"1. open loop: top FER label of the apex frame = target ({expr['duration_s']:g} s clips)",

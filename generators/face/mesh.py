@@ -145,10 +145,11 @@ def oval_ring(face_points: np.ndarray) -> np.ndarray:
     return c + np.stack([rx * np.cos(a), ry * np.sin(a)], 1)
 
 
-def barycentric(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def barycentric(points: np.ndarray, queries: np.ndarray, simplices: bool = False):
     """For each query point: the three ``points`` of its Delaunay triangle and its barycentric weights in [0, 1]
     (a query outside every triangle gets the first triangle with clipped weights): the precomputed maps of a
-    piecewise-affine warp, whose every per-frame step is then a weighted sum."""
+    piecewise-affine warp, whose every per-frame step is then a weighted sum. ``simplices``: also return the
+    triangulation itself, (T, 3) point indices."""
     from scipy.spatial import Delaunay
 
     tri = Delaunay(points)
@@ -156,7 +157,8 @@ def barycentric(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np
     simplex = np.where(simplex < 0, 0, simplex)
     t = tri.transform[simplex]  # (n, 3, 2)
     b = np.einsum("nij,nj->ni", t[:, :2], queries - t[:, 2])
-    return tri.simplices[simplex], np.clip(np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1), 0, 1)
+    out = tri.simplices[simplex], np.clip(np.concatenate([b, 1 - b.sum(1, keepdims=True)], 1), 0, 1)
+    return (*out, tri.simplices) if simplices else out
 
 
 def mouth_line(points: np.ndarray) -> np.ndarray:

@@ -9,26 +9,29 @@ zero between the face's edge and the ring: hair and background stay still and no
 Per portrait (`Warper.__init__`): the triangulation and, for every pixel of the working region, its triangle's
 three vertices and barycentric weights (the precomputed maps). Per frame (`Warper.render`): the pixels'
 displacements are one weighted sum of the vertices' displacements; the backward map of the warp is the
-displacement inverted by four fixed-point steps (exact for the smooth, small displacements of a face); then one
-``cv2.remap``. Where the jaw opens past the portrait's own opening, a mouth interior (dark cavity, upper and
-lower teeth, tongue) is drawn inside the warped inner-lip contour and feathered into it.
+displacement inverted by fixed-point steps, and exactly, triangle by triangle, where those do not converge
+(`Warper._inverse`); then one ``cv2.remap``. Where the jaw opens past the portrait's own opening, a mouth interior (dark cavity, upper and
+lower teeth, tongue) is drawn inside the warped inner-lip contour and feathered into it; where the lids open
+past the portrait's own, the eyeballs are drawn behind them (`eyes.Eyeballs`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import mesh as M
+from .eyes import Eyeballs
 
 SHADOW_TINT = np.array([0.75, 1.0, 1.1], np.float32)  #: per RGB channel, how much of a shadow's darkening it takes
 
 
 class Warper:
     def __init__(self, portrait: M.Portrait, rest_px: np.ndarray | None = None,
-                 shading: dict[str, float] | None = None):
+                 shading: dict[str, float] | None = None, eyes: bool = True):
         """``rest_px``: the displacement of the face at rest (the portrait's smile relaxed, its lips closed),
         from which the mouth's opening is measured. ``shading``: when given, carry the learned expression ratio
         images onto this portrait (`texture.PortraitTextures`), so `render` can shade the skin as expressions
-        do; its weights are the rest's shading (e.g. ``{"joy": -1.2}`` takes a smiling portrait's folds out)."""
+        do; its weights are the rest's shading (e.g. ``{"joy": -1.2}`` takes a smiling portrait's folds out).
+        ``eyes``: draw the eyeballs behind the lids (`eyes.Eyeballs`) instead of warping them with the lids."""
         self.portrait = portrait
         lm = portrait.landmarks
         h, w = portrait.pixels.shape[:2]
@@ -49,7 +52,8 @@ class Warper:
                                               np.arange(by0, by1, dtype=np.float32)), -1)
         gx, gy = np.meshgrid(np.arange(bx0, bx1, self.step, dtype=np.float64),
                              np.arange(by0, by1, self.step, dtype=np.float64))
-        vertices, bary = M.barycentric(self.points, np.stack([gx.ravel(), gy.ravel()], 1))
+        vertices, bary, self.simplices = M.barycentric(self.points, np.stack([gx.ravel(), gy.ravel()], 1),
+                                                       simplices=True)
         self.shape = gy.shape
         self.vertices = vertices.reshape(*self.shape, 3)  # (h, w, 3) control-point indices
         self.weights = bary.reshape(*self.shape, 3).astype(np.float32)
@@ -58,11 +62,60 @@ class Warper:
         self.mouth_painted = self._gap(lm[:, :2]) > 0.03  #: the portrait shows its teeth: painted out (`_close_mouth`)
         self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.mouth_painted else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
+        self.eyes = Eyeballs(portrait.pixels, lm[:, :2], portrait.frame.iod) if eyes else None
         self.textures = None
         if shading is not None:
             from .texture import PortraitTextures
 
             self.textures = PortraitTextures(self, rest=shading)
+
+    def _inverse(self, d_all: np.ndarray) -> np.ndarray:
+        """The backward map of the warp on the sample grid: for each output point, the displacement of the
+        source point that lands there, (h, w, 2).
+
+        First four fixed-point steps (source = output - d(source)): cheap, and smooth even where the motion
+        folds a thin triangle over (tightened lips). They diverge where the skin stretches more than twofold,
+        as between a lid and a raised brow, and leave ghost copies of the eyes there; where they have not
+        converged (the source found does not land within half a sample of the output point), the exact
+        inverse of the piecewise-affine warp is used instead: each triangle drawn at its moved place (an
+        index image, one `cv2.fillConvexPoly` per triangle), the output point's barycentric weights in its
+        moved triangle giving its source point."""
+        import cv2
+
+        bx0, by0 = self.box[:2]
+        k = self.step
+        d = (d_all[self.vertices] * self.weights[..., None]).sum(2)  # forward displacement at each source point
+        d_at = d
+        for _ in range(5):
+            src = self.grid - d_at
+            d_prev, d_at = d_at, cv2.remap(d, (src[..., 0] - bx0) / k, (src[..., 1] - by0) / k, cv2.INTER_LINEAR,
+                                           borderMode=cv2.BORDER_REPLICATE)
+        bad = np.hypot(*(d_at - d_prev).transpose(2, 0, 1)) > 0.5 * k  # the last step still moved: no fixed point
+        if not bad.any():
+            return d_at
+        moved = self.points + d_all
+        index = np.full(self.shape, -1, np.int32)
+        corners = np.round((moved - (bx0, by0)) / k * 16).astype(np.int32)  # 4 bits of sub-pixel precision
+        ys, xs = np.nonzero(bad)
+        lo, hi = np.array([xs.min(), ys.min()]) * 16, np.array([xs.max(), ys.max()]) * 16
+        spans = corners[self.simplices]  # (T, 3, 2): only the triangles over the unconverged points are drawn
+        near = np.flatnonzero(np.all(spans.max(1) >= lo, 1) & np.all(spans.min(1) <= hi, 1))
+        for t in near:
+            cv2.fillConvexPoly(index, corners[self.simplices[t]], int(t), lineType=cv2.LINE_8, shift=4)
+        ys, xs = np.nonzero(bad & (index >= 0))
+        tri = self.simplices[index[ys, xs]]  # (n, 3)
+        a, b, c = moved[tri[:, 0]], moved[tri[:, 1]], moved[tri[:, 2]]
+        v0, v1, v2 = b - a, c - a, self.grid[ys, xs] - a
+        den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+        ok = np.abs(den) > 1e-6
+        den = np.where(ok, den, 1.0)
+        wb = (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / den
+        wc = (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / den
+        src = ((1 - wb - wc)[:, None] * self.points[tri[:, 0]] + wb[:, None] * self.points[tri[:, 1]]
+               + wc[:, None] * self.points[tri[:, 2]])
+        d_at = d_at.copy()
+        d_at[ys[ok], xs[ok]] = (self.grid[ys, xs] - src)[ok]
+        return d_at
 
     def _gap(self, lm: np.ndarray) -> float:
         """Inner-lip opening at the centre (13-14), in face units."""
@@ -79,15 +132,13 @@ class Warper:
 
         d_all = np.zeros((len(self.points), 2), dtype=np.float32)
         d_all[: self.n_mesh] = displacement_px
-        dv = d_all[self.vertices]  # (h, w, 3, 2)
-        d = (dv * self.weights[..., None]).sum(2)  # forward displacement at each source pixel, (h, w, 2)
+        for eye in self.eyes.eyes if self.eyes is not None else ():
+            # an eyeball drawn on its own (`eyes`): the warp's iris points go with the lids, so a lid moving
+            # past the iris's rim never folds the skin over it
+            d_all[list(eye.iris)] = displacement_px[list(eye.upper + eye.lower)].mean(0)
         bx0, by0, bx1, by1 = self.box
         k = self.step
-        d_at = d
-        for _ in range(4):  # invert the warp: source = output - d(source) (converges while |grad d| < 1)
-            src = self.grid - d_at
-            d_at = cv2.remap(d, (src[..., 0] - bx0) / k, (src[..., 1] - by0) / k, cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
+        d_at = self._inverse(d_all)
         if k > 1:
             d_at = cv2.resize(d_at, (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
         src = self.full_grid - d_at
@@ -104,6 +155,8 @@ class Warper:
         out[by0:by1, bx0:bx1] = cv2.remap(source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT)
         moved = self.portrait.landmarks[:, :2] + displacement_px
+        if self.eyes is not None:
+            self.eyes.draw(out, source, self.portrait.landmarks[:, :2], moved)
         if actions:
             self._creases(out, moved, actions)
         self._mouth(out, moved)
