@@ -60,7 +60,7 @@ class AnimatorConfig:
     expressiveness: float = 1.0  #: scales every expression action unit (1: posed apex displacements at intensity 1)
     relax: bool = True  #: bring the portrait's own smile / open mouth to rest before adding the emotion
     shading: float = 1.0  #: strength of the learned expression shading (`texture`; 0: geometry only)
-    eyeballs: bool = True  #: draw the eyeballs behind the lids (`eyes`), so widened eyes show white, not a stretched iris
+    eyeballs: bool = True  #: eyeballs drawn behind the lids (`eyes`): wide eyes show white, not a stretched iris
     landmarks: str = "mediapipe"  #: or "face-alignment": FAN refines the mesh (weights on disk only; `fan`)
     fan_weights: str | None = None  #: 2DFAN-4 checkpoint path (default: torch hub's checkpoints folder)
     fan_modules: int = 4  #: FAN's stacked hourglasses (4 in the published 2DFAN-4)

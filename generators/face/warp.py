@@ -10,9 +10,9 @@ Per portrait (`Warper.__init__`): the triangulation and, for every pixel of the 
 three vertices and barycentric weights (the precomputed maps). Per frame (`Warper.render`): the pixels'
 displacements are one weighted sum of the vertices' displacements; the backward map of the warp is the
 displacement inverted by fixed-point steps, and exactly, triangle by triangle, where those do not converge
-(`Warper._inverse`); then one ``cv2.remap``. Where the jaw opens past the portrait's own opening, a mouth interior (dark cavity, upper and
-lower teeth, tongue) is drawn inside the warped inner-lip contour and feathered into it; where the lids open
-past the portrait's own, the eyeballs are drawn behind them (`eyes.Eyeballs`).
+(`Warper._inverse`); then one ``cv2.remap``. Where the jaw opens past the portrait's own opening, a mouth
+interior (dark cavity, upper and lower teeth, tongue) is drawn inside the warped inner-lip contour and feathered
+into it; the eyeballs are drawn behind the moved lids (`eyes.Eyeballs`).
 """
 from __future__ import annotations
 
@@ -73,10 +73,10 @@ class Warper:
         """The backward map of the warp on the sample grid: for each output point, the displacement of the
         source point that lands there, (h, w, 2).
 
-        First four fixed-point steps (source = output - d(source)): cheap, and smooth even where the motion
+        First five fixed-point steps (source = output - d(source)): cheap, and smooth even where the motion
         folds a thin triangle over (tightened lips). They diverge where the skin stretches more than twofold,
         as between a lid and a raised brow, and leave ghost copies of the eyes there; where they have not
-        converged (the source found does not land within half a sample of the output point), the exact
+        converged (the last step still moved the source by half a sample or more), the exact
         inverse of the piecewise-affine warp is used instead: each triangle drawn at its moved place (an
         index image, one `cv2.fillConvexPoly` per triangle), the output point's barycentric weights in its
         moved triangle giving its source point."""
