@@ -119,7 +119,7 @@ class FaceAnimator:
 
             smile = load().degree(portrait.face_points, "joy") if self.config.relax else 0.0
             shading = {"joy": -float(np.clip(smile, 0.0, APEX))} if smile > 0 else {}
-        warper = Warper(portrait, portrait.frame.vectors_to_image(rest), shading=shading, eyes=self.config.eyeballs)
+        warper = Warper(portrait, portrait.frame.vectors_to_image(rest), shading=shading, eyeballs=self.config.eyeballs)
         rig.fields["rest"] = rest
         with self._lock:
             if len(self._cache) > 8:

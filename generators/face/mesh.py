@@ -161,6 +161,18 @@ def barycentric(points: np.ndarray, queries: np.ndarray, simplices: bool = False
     return (*out, tri.simplices) if simplices else out
 
 
+def soft_polygon(poly: np.ndarray, box: tuple[int, int, int, int], ss: int = 4) -> np.ndarray:
+    """A polygon's coverage of each pixel of ``box`` (x0, y0, x1, y1), float32 in [0, 1]: filled at ``ss``
+    times the resolution and averaged down, so an edge through a pixel covers it partly (the drawn mouth
+    interior and eyeballs meet the warped lips and lids without a jagged rim)."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    mask = np.zeros(((y1 - y0) * ss, (x1 - x0) * ss), np.uint8)
+    cv2.fillPoly(mask, [((np.asarray(poly) - (x0, y0)) * ss).astype(np.int32)], 255, lineType=cv2.LINE_AA)
+    return cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
 def mouth_line(points: np.ndarray) -> np.ndarray:
     """(n, 2) points of the line between the lips, left to right: the inner corner 78, the midpoints of the
     inner-lip pairs, the inner corner 308 (any 2-D frame: image pixels or face units)."""

@@ -26,12 +26,12 @@ SHADOW_TINT = np.array([0.75, 1.0, 1.1], np.float32)  #: per RGB channel, how mu
 
 class Warper:
     def __init__(self, portrait: M.Portrait, rest_px: np.ndarray | None = None,
-                 shading: dict[str, float] | None = None, eyes: bool = True):
+                 shading: dict[str, float] | None = None, eyeballs: bool = True):
         """``rest_px``: the displacement of the face at rest (the portrait's smile relaxed, its lips closed),
         from which the mouth's opening is measured. ``shading``: when given, carry the learned expression ratio
         images onto this portrait (`texture.PortraitTextures`), so `render` can shade the skin as expressions
         do; its weights are the rest's shading (e.g. ``{"joy": -1.2}`` takes a smiling portrait's folds out).
-        ``eyes``: draw the eyeballs behind the lids (`eyes.Eyeballs`) instead of warping them with the lids."""
+        ``eyeballs``: draw the eyeballs behind the lids (`eyes.Eyeballs`) instead of warping them with the lids."""
         self.portrait = portrait
         lm = portrait.landmarks
         h, w = portrait.pixels.shape[:2]
@@ -58,11 +58,12 @@ class Warper:
         self.vertices = vertices.reshape(*self.shape, 3)  # (h, w, 3) control-point indices
         self.weights = bary.reshape(*self.shape, 3).astype(np.float32)
         self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
-        self.lip_colour = self._lip_colour(lm[:, :2])
+        self.lips = self._lip_mask(lm[:, :2]) > 0  #: the portrait's lips as the mesh places them
+        self.lip_colour = self._lip_colour()
         self.mouth_painted = self._gap(lm[:, :2]) > 0.03  #: the portrait shows its teeth: painted out (`_close_mouth`)
         self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.mouth_painted else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
-        self.eyes = Eyeballs(portrait.pixels, lm[:, :2], portrait.frame.iod) if eyes else None
+        self.eyes = Eyeballs(portrait.pixels, lm[:, :2], portrait.frame.iod) if eyeballs else None
         self.textures = None
         if shading is not None:
             from .texture import PortraitTextures
@@ -132,10 +133,8 @@ class Warper:
 
         d_all = np.zeros((len(self.points), 2), dtype=np.float32)
         d_all[: self.n_mesh] = displacement_px
-        for eye in self.eyes.eyes if self.eyes is not None else ():
-            # an eyeball drawn on its own (`eyes`): the warp's iris points go with the lids, so a lid moving
-            # past the iris's rim never folds the skin over it
-            d_all[list(eye.iris)] = displacement_px[list(eye.upper + eye.lower)].mean(0)
+        if self.eyes is not None:
+            self.eyes.pin_irises(d_all, displacement_px)
         bx0, by0, bx1, by1 = self.box
         k = self.step
         d_at = self._inverse(d_all)
@@ -156,7 +155,7 @@ class Warper:
                                           borderMode=cv2.BORDER_REFLECT)
         moved = self.portrait.landmarks[:, :2] + displacement_px
         if self.eyes is not None:
-            self.eyes.draw(out, source, self.portrait.landmarks[:, :2], moved)
+            self.eyes.draw(out, source, moved)
         if actions:
             self._creases(out, moved, actions)
         self._mouth(out, moved)
@@ -262,7 +261,7 @@ class Warper:
         outer = np.concatenate([lm[list(M.LIPS_UPPER_OUTER)], lm[list(M.LIPS_LOWER_OUTER)][::-1]])
         region = np.zeros(pixels.shape[:2], np.uint8)
         cv2.fillPoly(region, [np.round(outer).astype(np.int32)], 255, lineType=cv2.LINE_8)
-        lips = self._lip_mask(lm) > 0
+        lips = self.lips
         if not lips.any():
             return np.zeros_like(region)
         hsv = cv2.cvtColor(pixels, cv2.COLOR_RGB2HSV).astype(np.float32)
@@ -301,9 +300,9 @@ class Warper:
             cv2.fillPoly(mask, [np.concatenate([lm[list(outer)], lm[list(inner)][::-1]]).astype(np.int32)], 1)
         return mask
 
-    def _lip_colour(self, lm: np.ndarray) -> np.ndarray:
+    def _lip_colour(self) -> np.ndarray:
         """The red of the portrait's lips: the median colour between the outer and inner lip contours."""
-        px = self.portrait.pixels[self._lip_mask(lm) > 0]
+        px = self.portrait.pixels[self.lips]
         return np.median(px, axis=0).astype(np.float64) if len(px) else np.array([170.0, 90.0, 90.0])
 
     def _mouth(self, img: np.ndarray, lm: np.ndarray) -> None:
@@ -332,12 +331,7 @@ class Warper:
         x1, y1 = min(x1, img.shape[1]), min(y1, img.shape[0])
         if x1 - x0 < 3 or y1 - y0 < 3:
             return
-        ss = 4  # supersampled mask for smooth edges
-        local = ((poly - (x0, y0)) * ss).astype(np.int32)
-        mask = np.zeros(((y1 - y0) * ss, (x1 - x0) * ss), np.uint8)
-        cv2.fillPoly(mask, [local], 255, lineType=cv2.LINE_AA)
-        mask = cv2.resize(mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-        mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, iod * 0.008))
+        mask = cv2.GaussianBlur(M.soft_polygon(poly, (x0, y0, x1, y1)), (0, 0), max(0.6, iod * 0.008))
         # interior layers, drawn in face-frame distances below the upper lip and above the lower lip
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
         top = np.interp(xx, upper[:, 0], upper[:, 1])
