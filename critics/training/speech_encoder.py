@@ -117,7 +117,7 @@ def perturbation(speaker: str, k: int, seed: int) -> dict[str, float]:
 
 def perturb(y: np.ndarray, p: dict[str, float]) -> np.ndarray:
     """WORLD analysis-resynthesis of a 16 kHz clip with a voice change (F0, formants, tilt)."""
-    from generators.speech import world as W
+    from conditioning import vocoder as W
 
     feat = W.analyse(y.astype(np.float64), 16000, ap_step=2, bin_step=2)
     frames = np.ones(feat.n_frames)
