@@ -420,10 +420,10 @@ def test_expression_shading_lands_on_the_face_where_it_was_learned(animator, fit
     ratios = T.load()
     k = ratios.emotions.index("surprise")
     lm = fitter.fit(shaded.astype(np.uint8), what="a rendered frame").landmarks[:, :2]
-    ring = T._ring(ratios.neutral)
-    maps = T._warp_maps(ratios.shapes[k], ring)
+    ring = T.grid_ring(ratios.neutral)
+    maps = T.warp_maps(ratios.shapes[k], ring)
     grey = lambda x: x @ [0.299, 0.587, 0.114]  # noqa: E731
-    measured = np.log((T._to_canonical(grey(shaded), lm, maps, ring) + 8) / (T._to_canonical(grey(plain), lm, maps, ring) + 8))
+    measured = np.log((T.to_canonical(grey(shaded), lm, maps, ring) + 8) / (T.to_canonical(grey(plain), lm, maps, ring) + 8))
     learned = ratios.log_ratio[k]
     where = np.abs(learned) > 0.03
     assert where.sum() > 200
@@ -455,9 +455,10 @@ def test_building_the_ratio_images_on_a_slice_of_fer(shared_data, tmp_path):
     """The build script on a small slice of FER2013's held-out faces: the surprise ratio it learns already
     resembles the shipped one (whiter eyes, darker mouth), and the file says where its faces came from."""
     from generators.face import texture as T
+    from studio.face_textures import build
 
     out = tmp_path / "ratios.npz"
-    meta = T.build(shared_data, out, limit=5000)
+    meta = build(shared_data, out, limit=5000)
     small, shipped = T.load(str(out)), T.load()
     assert small.emotions == shipped.emotions and "held-out" in meta["faces"]
     k = shipped.emotions.index("surprise")

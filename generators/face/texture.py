@@ -7,7 +7,7 @@ between faces as a *ratio*: per point of the face, the expressive face's brightn
 once both are aligned. We learn one ratio per basic emotion from human-labelled faces and multiply it into the
 portrait, aligned by the face mesh, with an exponent that follows the emotion's weight in each frame.
 
-What is stored (``expression_ratios.npz``, built by ``python -m generators.face.texture``): for each of six
+What is stored (``expression_ratios.npz``, built by ``python -m studio.face_textures``): for each of six
 emotions, the mean mesh shape S_e of FER2013 faces with that label (face units: `mesh.FaceFrame`) and the log
 ratio log(T_e / T_n) on a grid over the face frame, where T_e is the mean of those faces warped to S_e and T_n
 the mean of the neutral faces warped to the same S_e (piecewise-affine over the mesh). The ratio's overall
@@ -26,10 +26,8 @@ shading with the skin.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,19 +126,19 @@ def _canonical_grid() -> tuple[np.ndarray, tuple[int, int]]:
     return np.stack([gx.ravel(), gy.ravel()], 1), gx.shape
 
 
-def _ring(shape: np.ndarray) -> np.ndarray:
+def grid_ring(shape: np.ndarray) -> np.ndarray:
     """Fixed points around a mean face (`mesh.oval_ring`, as the renderer's) and just beyond the grid's corners,
     face units."""
     corners = np.array([[X0, Y0], [X1, Y0], [X0, Y1], [X1, Y1]]) + np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]]) * 0.2
     return np.concatenate([M.oval_ring(shape), corners])
 
 
-def _warp_maps(shape: np.ndarray, ring: np.ndarray):
+def warp_maps(shape: np.ndarray, ring: np.ndarray):
     """For every grid point: its triangle's control points and barycentric weights over ``shape`` + ``ring``."""
     return M.barycentric(np.concatenate([shape, ring]), _canonical_grid()[0])
 
 
-def _to_canonical(image: np.ndarray, landmarks: np.ndarray, maps, ring: np.ndarray) -> np.ndarray:
+def to_canonical(image: np.ndarray, landmarks: np.ndarray, maps, ring: np.ndarray) -> np.ndarray:
     """One face warped onto the canonical grid in the geometry the maps were made for."""
     import cv2
 
@@ -153,7 +151,7 @@ def _to_canonical(image: np.ndarray, landmarks: np.ndarray, maps, ring: np.ndarr
                      borderMode=cv2.BORDER_REPLICATE)
 
 
-def _mask(shape: np.ndarray) -> np.ndarray:
+def face_mask(shape: np.ndarray) -> np.ndarray:
     """1 inside the face oval, 0 over the lips and mouth and outside the oval, feathered.
 
     Why the whole mouth: the renderer draws the mouth's interior itself, and the mean faces' teeth and dark
@@ -174,83 +172,3 @@ def _mask(shape: np.ndarray) -> np.ndarray:
     cv2.fillPoly(mouth, [poly(outer)], 1.0, lineType=cv2.LINE_AA, shift=2)
     mouth = cv2.dilate(mouth, np.ones((3, 3), np.uint8))  # one grid step (0.04 IOD) beyond the lips
     return cv2.GaussianBlur(m * (1 - mouth), (0, 0), 1.5)
-
-
-def fit_meshes(images: np.ndarray, pad: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """The 478-point mesh of each 48x48 face (enlarged, with a replicated border the detector needs), and
-    which faces it was found on."""
-    import cv2
-
-    from critics.face.landmarks import FaceFinder
-
-    finder = FaceFinder(max_faces=1)
-    found, lms = [], []
-    for k, img in enumerate(images):
-        faces = finder.find(cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
-        if faces and faces[0].landmarks is not None:
-            found.append(k)
-            lms.append(faces[0].landmarks[:, :2] - pad)
-    return np.array(found, np.int64), np.array(lms, np.float64)
-
-
-def build(data: Path, out: Path = PATH, split_seed: int = 0, limit: int | None = None) -> dict:
-    """Fit the meshes on FER2013's held-out faces, average each emotion in its own mean shape, write the file.
-    ``limit``: draw the split from that many images only (a quick build for tests; the shipped file uses all)."""
-    from critics.training.face import load_fer, stratified_split
-
-    t0 = time.time()
-    images, labels, classes = load_fer(data, limit)
-    _, held_out = stratified_split(labels, 0.1, split_seed)
-    found, lms = fit_meshes(images[held_out])
-    idx, y = held_out[found], labels[held_out[found]]
-    faces = np.array([M.FaceFrame.of(lm).to_face(lm) for lm in lms])
-    cls = {c: k for k, c in enumerate(classes)}
-    neutral = y == cls["neutral"]
-    missing = [c for c in ("neutral", *EMOTIONS) if not (y == cls[c]).any()]
-    if missing:
-        raise SystemExit(f"no {', '.join(missing)} face in the held-out part: use more images")
-    neutral_shape = faces[neutral].mean(0)
-    ring = _ring(neutral_shape)
-    shapes, logs, counts = [], [], {}
-    for label in EMOTIONS:
-        sel = y == cls[label]
-        shape = faces[sel].mean(0)
-        maps = _warp_maps(shape, ring)
-        mean_e = np.mean([_to_canonical(images[i], lm, maps, ring) for i, lm in zip(idx[sel], lms[sel])], 0)
-        mean_n = np.mean([_to_canonical(images[i], lm, maps, ring) for i, lm in zip(idx[neutral], lms[neutral])], 0)
-        log_r = np.log((mean_e + 8.0) / (mean_n + 8.0))
-        mask = _mask(shape)
-        log_r -= np.median(log_r[mask > 0.5])  # local shading only: not the photos' overall exposure
-        shapes.append(shape)
-        logs.append(np.clip(log_r, *LOG_RANGE) * mask)
-        counts[EMOTIONS[label]] = int(sel.sum())
-    meta = {"data": "FER2013 training split (Goodfellow et al. 2013), faces/fer2013_train.npz; research use only",
-            "faces": f"the held-out stratified 10 % (critics.training.face.stratified_split, seed {split_seed}), "
-                     "never seen by the face/classifier judge", "meshes_found": int(len(found)),
-            "held_out": int(len(held_out)), "per_emotion": counts, "neutral": int(neutral.sum()),
-            "grid": {"x": [X0, X1], "y": [Y0, Y1], "res": RES},
-            "command": "python -m generators.face.texture --data ../shared/data" + (f" --limit {limit}" if limit else ""),
-            "seconds": round(time.time() - t0, 1)}
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part.npz")
-    np.savez_compressed(tmp, emotions=np.array(list(EMOTIONS.values())), shapes=np.array(shapes, np.float32),
-                        log_ratio=np.array(logs, np.float16), neutral=neutral_shape.astype(np.float32),
-                        meta=json.dumps(meta))
-    tmp.replace(out)
-    load.cache_clear()
-    return meta
-
-
-def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True, help="the shared data folder (faces/fer2013_train.npz)")
-    ap.add_argument("--out", type=Path, default=PATH)
-    ap.add_argument("--limit", type=int, default=None, help="use only this many FER2013 images (a quick check)")
-    args = ap.parse_args(argv)
-    meta = build(args.data, args.out, limit=args.limit)
-    print(json.dumps(meta, indent=1))
-    return meta
-
-
-if __name__ == "__main__":
-    main()
