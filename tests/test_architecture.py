@@ -1,0 +1,49 @@
+"""The import direction of DESIGN.md section 1, checked on the source: `conditioning` <- `generators`,
+`critics` <- `studio`. Generators never import critics (nor critics generators), neither imports the studio,
+and `conditioning` imports none of the others; only `studio` joins a generator and a judge (calibration,
+builders that fit a generator's data with a judge's tools). Why a test: a judge that imports the generator
+it checks, or a generator that reaches into its judge, stops being an independent check, and the breach is
+one innocent-looking lazy import inside a function, which no other test would notice.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: package -> the project packages it may not import
+FORBIDDEN = {
+    "conditioning": {"generators", "critics", "studio"},
+    "generators": {"critics", "studio"},
+    "critics": {"generators", "studio"},
+}
+
+
+def project_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) of every absolute import in a file, those inside functions included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name.split(".")[0]) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append((node.lineno, node.module.split(".")[0]))
+    return out
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_packages_import_only_in_the_designed_direction(package):
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no sources under {package}/"
+    breaches = [f"{p.relative_to(ROOT)}:{line} imports {mod}" for p in files
+                for line, mod in project_imports(p) if mod in FORBIDDEN[package]]
+    assert not breaches, "against DESIGN.md section 1:\n" + "\n".join(breaches)
+
+
+def test_the_checker_sees_imports_inside_functions(tmp_path):
+    """The breach this test exists for is a lazy import in a function body."""
+    src = tmp_path / "m.py"
+    src.write_text("import numpy\n\ndef f():\n    from critics.speech import encoder\n    import studio.cli\n")
+    assert project_imports(src) == [(1, "numpy"), (4, "critics"), (5, "studio")]
