@@ -6,8 +6,8 @@ Why: `bench/image_fidelity.py` asks `image/embedded` for CCC >= 0.7 with targets
 readings must reach well into both halves of each scale. This bench measures how far they can. It re-runs the
 shipped protocol out of fold (GroupKFold by OASIS concept, 10 folds, the shipped model family per target:
 random forest for valence, extra trees for arousal; critics/cards/image-embedded.md), maps every out-of-fold
-prediction through the shipped concordance map and reports the readings on the studio's -1..1 scale
-(`(rating - 4) / 3`): their percentiles, the human ratings' for comparison, and the highest-read photographs.
+prediction through the shipped concordance map and reports the readings as the critic gives them (`(rating - 4)
+/ 3`, clipped to -1..1): their percentiles, the human ratings' for comparison, and the highest-read photographs.
 
 It then gives two ceilings for the 5x5 grid of `bench/image_fidelity.py`: the CCC of readings that are perfectly
 ordered and linear in the target but confined to a range, (a) the 1st..99th percentile of the out-of-fold
@@ -79,7 +79,7 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
         pred = np.zeros(len(Y))
         for tr, te in GroupKFold(n_splits=10).split(X, Y, g):
             pred[te] = make().fit(X[tr], Y[tr, j]).predict(X[te])
-        reading = (apply_concordance_map(pred, meta["concordance_map"][target]) - 4) / 3
+        reading = np.clip((apply_concordance_map(pred, meta["concordance_map"][target]) - 4) / 3, -1, 1)  # as score()
         human = (Y[:, j] - 4) / 3
         p = np.percentile(reading, [1, 5, 50, 95, 99])
         top = np.argsort(-reading)[:5]
@@ -88,6 +88,7 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
             "readings_min_max": [round(float(reading.min()), 3), round(float(reading.max()), 3)],
             "human_percentiles_1_5_50_95_99": [round(float(x), 3) for x in np.percentile(human, [1, 5, 50, 95, 99])],
             "share_read_above_0.2": round(float(np.mean(reading > 0.2)), 3),
+            "percentile_of_span_top": round(float(np.mean(reading < span[1]) * 100), 1),
             "highest_read": [[rows[i]["theme"], round(float(reading[i]), 2), round(float(human[i]), 2)] for i in top],
             "ccc_ceiling_unseen_photos_p1_p99": round(ceiling(p[0], p[4]), 3)}
     out["arousal"]["ccc_ceiling_procedural_range"] = {"range": list(span), "ccc": round(ceiling(*span), 3)}
@@ -117,7 +118,8 @@ def main() -> int:
         print(f"           CCC ceiling on the 5x5 grid within p1..p99 of these readings: {r['ccc_ceiling_unseen_photos_p1_p99']:.3f}")
     c = res["arousal"]["ccc_ceiling_procedural_range"]
     print(f"  arousal CCC ceiling within the procedural pictures' span {c['range'][0]:+.2f}..{c['range'][1]:+.2f}: "
-          f"{c['ccc']:.3f} (target 0.7)")
+          f"{c['ccc']:.3f} (target 0.7); their top, {c['range'][1]:+.2f}, is the judge's "
+          f"{res['arousal']['percentile_of_span_top']:.0f}th percentile for unseen photographs")
     return 0
 
 
