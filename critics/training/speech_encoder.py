@@ -46,8 +46,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from critics.training.speech import (EMODB, RAVDESS, Item, best_vad_sources, export_conditions,  # noqa: E402
-                                     fit_heads, load_items, make_folds, metrics, selection_score, speaker_shift,
-                                     speaker_z)
+                                     fit_heads, load_items, make_folds, metrics, nested, selection_score,
+                                     speaker_shift, speaker_z)
 
 GRID_C = (0.005, 0.01, 0.02, 0.05)
 GRID_EMODB_WEIGHT = (0.5, 1.0)
@@ -202,21 +202,6 @@ def oof(X, items, fold, real, C, w, seed):
         for key, v in heads.predict(X[te]).items():
             out[key][te] = v
     return {k: v[real] for k, v in out.items()}
-
-
-def nested(results: dict, fold_real: np.ndarray, items_real: list[Item]) -> tuple[dict, list]:
-    """Figures where each fold's predictions come from the configuration best on the other folds."""
-    folds = np.unique(fold_real)
-    out = {k: np.zeros_like(v) for k, v in next(iter(results.values())).items()}
-    picks = []
-    for k in folds:
-        rest = fold_real != k
-        sub = [it for it, r in zip(items_real, rest) if r]
-        best = max(results, key=lambda cfg: selection_score(metrics(sub, {n: v[rest] for n, v in results[cfg].items()})))
-        picks.append(best)
-        for n in out:
-            out[n][~rest] = results[best][n][~rest]
-    return metrics(items_real, out), picks
 
 
 def confusion(items_real: list[Item], p: np.ndarray) -> list[list[int]]:
