@@ -97,11 +97,15 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
     neutral = actor / "03-01-01-01-01-01-03.flac"
     angry, sad = actor / "03-01-05-02-01-01-03.flac", actor / "03-01-04-02-01-01-03.flac"
     for critic in ("embedded", "encoder"):
-        code, out, _ = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json",
-                           "--reference", str(neutral), str(angry), str(sad))
+        code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json",
+                             "--reference", str(neutral), str(angry), str(sad))
         rows = [json.loads(line) for line in out.splitlines()]
         assert code == 0 and [r["normalisation"] for r in rows] == ["reference", "reference"]
         assert rows[0]["arousal"] > rows[1]["arousal"] + 0.3, critic
+        assert "no speaker reference" not in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(angry), str(sad))
+    assert code == 0 and out.count("[none]") == 2  # single files: said in every row, and once why it matters
+    assert err.count("no speaker reference") == 1 and "--reference NEUTRAL.wav" in err
     group = sorted(actor.glob("03-01-0[1-8]-02-01-0[12]-03.flac"))[:10] + [shared_data / "speech" / "ravdess" /
                                                                            "Actor_04" / "03-01-01-01-01-01-04.flac"]
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json",
