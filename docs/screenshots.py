@@ -1,20 +1,37 @@
 """Screenshots of the web studio's tabs for the README (docs/web-*.png).
 
-    .venv/bin/python docs/screenshots.py   # needs the ui extra, playwright and Debian chromium
+    .venv/bin/python docs/screenshots.py [--tabs Speech,Analyse] [--data ../shared/data]
+    # needs the ui extra, playwright and Debian chromium
 
 Starts `emostudio serve` on a free port, sets an emotion by clicking the circumplex, generates a take in the
-Speech, Face and Image tabs, and photographs every tab.
+Speech, Face and Image tabs, analyses a RAVDESS actor's strong anger against the same actor's neutral take in
+the Analyse tab (when the shared data is there), and photographs every tab.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+TABS = ("Speech", "Face", "Music", "Image", "Therapy session", "Dataset", "Analyse")
+#: what the Analyse tab reads: a strong angry take and a neutral take of the same RAVDESS actor
+ANALYSE = ("speech/ravdess/Actor_03/03-01-05-02-01-01-03.flac", "speech/ravdess/Actor_03/03-01-01-01-01-01-03.flac")
+
+
+def upload(page, elem_id: str, path: Path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.locator(f"#{elem_id} button.upload-container").click()
+    chooser.value.set_files(str(path))
+    page.wait_for_timeout(1500)
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tabs", default=",".join(TABS), help="which tabs to photograph")
+    ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     from studio.web import running
@@ -28,9 +45,15 @@ def main() -> int:
             page.wait_for_timeout(2000)
             page.locator("#circumplex img").click(position={"x": 330, "y": 120})  # pleasant, excited
             page.wait_for_timeout(2000)
-            for tab in ("Speech", "Face", "Music", "Image", "Therapy session", "Dataset", "Analyse"):
+            for tab in args.tabs.split(","):
                 page.get_by_role("tab", name=tab).click()
                 page.wait_for_timeout(800)
+                if tab == "Analyse" and all((args.data / f).is_file() for f in ANALYSE):
+                    upload(page, "analyse-file", args.data / ANALYSE[0])
+                    upload(page, "analyse-reference", args.data / ANALYSE[1])
+                    page.locator("#analyse-go").click()
+                    page.wait_for_selector("#analyse-report :text('speech/encoder')", timeout=120_000)
+                    page.wait_for_timeout(1500)
                 label = {"Speech": "Generate speech", "Face": "Generate talking face", "Image": "Draw"}.get(tab)
                 if label:
                     page.get_by_role("button", name=label).click()

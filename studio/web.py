@@ -175,20 +175,33 @@ class WebStudio:
             raise MediaError(f"{p.name} is larger than {MAX_UPLOAD_MB} MB")
         return p
 
-    def analyse(self, path: str | None, modality: str) -> Take:
-        """Every judge of the modality reads an uploaded file."""
-        from studio.critique import load_media
+    def analyse(self, path: str | None, modality: str, reference: str | None = None) -> Take:
+        """Every judge of the modality reads an uploaded file; speech as a change from ``reference``, a neutral
+        take of the same voice, when one is given (what the loop does; without it the report says why it
+        matters, as `critique` does)."""
+        from conditioning.media import MediaError
+        from studio.critique import NO_REFERENCE, load_media
 
+        if reference and modality != "speech":
+            raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
         p = self.check_upload(path, modality)
         media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
-        readings = [j.score(media) for j in self.studio.judges(modality, required=True)]
+        kw, how = {}, ""
+        if modality == "speech":
+            if reference:
+                kw = {"speaker_reference": [load_media("speech", self.check_upload(reference, "speech"))]}
+                how = "\n\nMeasured as a change from the neutral take of the same voice."
+            else:
+                how = f"\n\n_Note: {NO_REFERENCE.replace('give --reference NEUTRAL.wav', 'upload a neutral take')}._"
+        readings = [j.score(media, **kw) for j in self.studio.judges(modality, required=True)]
         from studio.studio import consensus
 
         mean = consensus(readings)
         lines = [f"- {r.critic}: **{r.emotion.top}** (v {r.valence:+.2f}, a {r.arousal:+.2f}, confidence "
                  f"{r.confidence:.2f})" for r in readings]
-        return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines),
-                    {"file": p.name, "readings": [r.to_json() for r in readings]})
+        return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines) + how,
+                    {"file": p.name, "reference": Path(reference).name if reference else None,
+                     "readings": [r.to_json() for r in readings]})
 
     def session(self, current, target, minutes: float, clip_s: float, seed: int = 0):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report)."""
@@ -457,16 +470,18 @@ def build_app(web: WebStudio | None = None):
             with gr.Tab("Analyse"):
                 a_mod = gr.Dropdown(["speech", "music", "face", "image", "text"], value="speech", label="modality")
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
+                a_ref = gr.File(label="speech only, optional: a neutral take of the same voice (the judges then measure "
+                                      "the change from it, as the loop does)", type="filepath", elem_id="analyse-reference")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")
                 a_plot = gr.Image(label="every judge's reading (ring: their mean)", interactive=False)
                 a_report = gr.Markdown(elem_id="analyse-report")
 
                 @guarded
-                def analyse(path, modality):
-                    t = web.analyse(path, modality)
+                def analyse(path, modality, reference):
+                    t = web.analyse(path, modality, reference)
                     return t.plot, t.report
 
-                a_go.click(analyse, [a_file, a_mod], [a_plot, a_report], concurrency_limit=2)
+                a_go.click(analyse, [a_file, a_mod, a_ref], [a_plot, a_report], concurrency_limit=2)
     app.queue(default_concurrency_limit=2, max_size=64)
     app.web = web
     return app

@@ -80,6 +80,28 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
         web.analyse(str(broken), "image")
 
 
+def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data):
+    """With a neutral take of the same actor the judges measure the change from it (strong anger then reads more
+    aroused than the same actor's strong sadness, by both judges); without one the report says why it matters;
+    a reference for another modality is refused."""
+    pytest.importorskip("parselmouth", reason="speech/embedded needs praat-parselmouth (the 'speech' extra)")
+    from conditioning.media import MediaError
+
+    actor = shared_data / "speech" / "ravdess" / "Actor_03"
+    neutral = str(actor / "03-01-01-01-01-01-03.flac")
+    angry = web.analyse(str(actor / "03-01-05-02-01-01-03.flac"), "speech", neutral)
+    sad = web.analyse(str(actor / "03-01-04-02-01-01-03.flac"), "speech", neutral)
+    assert "change from the neutral take" in angry.report and "Note" not in angry.report
+    assert angry.json["reference"] == "03-01-01-01-01-01-03.flac"
+    for a, s in zip(angry.json["readings"], sad.json["readings"]):
+        assert a["arousal"] > s["arousal"] + 0.3, (a["critic"], a["arousal"], s["arousal"])
+    alone = web.analyse(str(actor / "03-01-05-02-01-01-03.flac"), "speech")
+    assert "no speaker reference" in alone.report and "upload a neutral take" in alone.report
+    assert [r["valence"] for r in alone.json["readings"]] != [r["valence"] for r in angry.json["readings"]]
+    with pytest.raises(MediaError, match="speech only"):
+        web.analyse(neutral.replace(".flac", ".png"), "image", neutral)
+
+
 def test_eight_concurrent_users_never_see_each_others_work(web):
     from conditioning import Emotion
 

@@ -80,4 +80,6 @@ def test_analysing_an_upload_and_refusing_a_bad_one(page, app_url, tmp_path):
     page.wait_for_selector("#circumplex img", timeout=60_000)
     upload(page, wavs[0])
     page.wait_for_selector("#analyse-report :text('speech/encoder')", timeout=120_000)
-    assert "speech/embedded" in page.locator("#analyse-report").inner_text()
+    report = page.locator("#analyse-report").inner_text()
+    assert "speech/embedded" in report and "no speaker reference" in report  # no neutral take was uploaded
+    assert page.locator("#analyse-reference").count() == 1
