@@ -130,3 +130,19 @@ def test_json_stdout_carries_only_the_document(capsys):
     out, err = capsys.readouterr()
     assert json.loads(out) == {"ok": True}
     assert "fluidsynth" in err
+
+
+def test_generate_lets_the_caller_choose_the_judges(capsys, tmp_path):
+    """--judges names the critics that score and steer the take (the report shows only theirs); an unknown or
+    empty name is a user error before anything is generated."""
+    pytest.importorskip("parselmouth", reason="speech/embedded needs praat-parselmouth (the 'speech' extra)")
+    out = tmp_path / "joy.wav"
+    code, text, _ = run(capsys, "generate", "speech", "--emotion", "joy", "--text", "We won the final.",
+                        "--judges", "encoder", "--out", str(out), "--json")
+    report = json.loads(text)
+    assert code == 0 and [j["critic"] for j in report["judges"]] == ["speech/encoder"], report["judges"]
+    for bad in ("nope", ","):
+        code, _, err = run(capsys, "generate", "speech", "--emotion", "joy", "--text", "Hi.", "--judges", bad,
+                           "--out", str(tmp_path / "x.wav"))
+        assert code == 2 and "known: embedded, encoder" in err and not (tmp_path / "x.wav").exists()
+
