@@ -14,8 +14,9 @@ style and seed, and judged by
 Reported per judge and style: Lin's concordance (CCC) and Pearson r of the readings with the targets, for
 valence and arousal, and the readings' range (a judge whose readings span little of the scale has a low CCC
 even when it orders the pictures right). Target: CCC >= 0.7 with `image/embedded`; the colour judge must
-move the same way (r > 0). ``--loop N`` re-runs the grid through the Studio's closed loop (the generator's
-`correct` moves its controls against the embedded judge's error) and reports the best take.
+move the same way (r > 0). ``--loop N`` re-runs the grid through the Studio's closed loop with the modality's
+judges (`critics.registry.JUDGES["image"]`: both of the above; the generator's `correct` moves its controls
+against their consensus error) and reports the best take.
 """
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def run(styles, seeds, size, loop):
                     req = GenerationRequest(Emotion.from_vad(float(v), float(a)), seed=seed,
                                             options={"style": style, "size": size})
                     t0 = time.perf_counter()
-                    if loop:
-                        res = st.run_loop(gen, [judges["embedded"]], req, loop).media
+                    if loop:  # the Studio's loop with the modality's judges (both, as every caller gets them)
+                        res = st.run_loop(gen, st.judges("image"), req, loop).media
                     else:
                         res = gen.generate(req).media
                     t_gen.append(time.perf_counter() - t0)
@@ -103,7 +104,7 @@ def main() -> int:
         verdict = ("SELF" if args.loop else "PASS") if val >= 0.7 else "MISS"
         print(f"  {verdict}  embedded judge CCC {name} (best style {best['style']}) {val:.3f}  (target >= 0.7)")
     if args.loop:
-        print("  SELF: the loop corrected against this judge, so its agreement is not a certificate; see the colour judge")
+        print("  SELF: the loop corrected against both judges, so neither's agreement is a certificate")
     same = all(r["r_valence"] > 0 and r["r_arousal"] > 0 for r in col)
     print(f"  {'PASS' if same else 'MISS'}  colour judge moves the same way (r > 0 for every style): "
           + ", ".join(f"{r['style']} {r['r_valence']:.2f}/{r['r_arousal']:.2f}" for r in col))
