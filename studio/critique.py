@@ -26,9 +26,7 @@ MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation w
 #: then read as emotion; both speech judges read the studio's Piper voice as disgust whatever it says
 #: (critics/cards/speech-encoder.md), and a bare label with a high probability looks trustworthy.
 NO_REFERENCE = ("no speaker reference, so each file is read against the training voices' averages, and a voice the "
-                "critic has not heard (a synthetic one above all) tends to be read as one emotion whatever it says; "
-                "give --reference NEUTRAL.wav (a neutral take of the same voice) or --group-by REGEX (8 or more "
-                "files per speaker)")
+                "critic has not heard (a synthetic one above all) tends to be read as one emotion whatever it says")
 
 
 def critique_files(args: argparse.Namespace) -> int:
@@ -70,7 +68,8 @@ def critique_files(args: argparse.Namespace) -> int:
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
     elif args.modality == "speech" and args.files:
-        print(f"emostudio critique: note: {NO_REFERENCE}", file=sys.stderr)
+        print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
+              "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = 0
     for name, text in items:

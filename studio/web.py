@@ -192,7 +192,7 @@ class WebStudio:
                 kw = {"speaker_reference": [load_media("speech", self.check_upload(reference, "speech"))]}
                 how = "\n\nMeasured as a change from the neutral take of the same voice."
             else:
-                how = f"\n\n_Note: {NO_REFERENCE.replace('give --reference NEUTRAL.wav', 'upload a neutral take')}._"
+                how = f"\n\n_Note: {NO_REFERENCE}; upload a neutral take of the same voice to measure the change from it._"
         readings = [j.score(media, **kw) for j in self.studio.judges(modality, required=True)]
         from studio.studio import consensus
 
