@@ -4,6 +4,7 @@ requests fail with a clear message and no file."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -54,6 +55,29 @@ def test_anger_is_drawn_with_angular_forms_and_calm_with_round_ones(gen, judges)
     calm = embedded.features(picture(gen, 0.6, -0.7, "field"))
     assert anger["angularity"] > calm["angularity"]
     assert anger["edge_density"] > 2 * calm["edge_density"]  # busy, textured vs smooth (Berlyne: complexity arouses)
+
+
+def test_arousal_brings_dramatic_light_that_fades_in_smoothly():
+    """Aroused pictures fall to low key with bright bursts of light (`_light`): their darker parts darker and
+    their luminance range wider than the same picture without that light; calm ones are left alone; and the light grows
+    continuously with arousal (a session's pictures must not jump when another burst appears)."""
+    from generators.image import procedural as Pm
+
+    pal = Pm.palette(Pm.controls_for(Emotion.from_vad(0.5, 0.8)))
+    base = np.full((96, 96, 3), 0.5, np.float32)
+    lit = lambda e: Pm._light(base, replace(Pm.controls_for(Emotion.from_vad(0.5, 0.8)), energy=e), pal,  # noqa: E731
+                              np.random.default_rng([0, 17]))
+    lum = lambda x: x @ np.array([0.2126, 0.7152, 0.0722], np.float32)  # noqa: E731
+    calm, aroused = lum(lit(0.4)), lum(lit(0.95))
+    assert np.array_equal(lit(0.4), base)
+    assert np.percentile(aroused, 25) < np.percentile(calm, 25) - 0.1
+    assert np.percentile(aroused, 99) - np.percentile(aroused, 1) > 0.5
+    def largest_step(n: int) -> float:  # the largest change of any pixel between neighbouring energies
+        steps = [lum(lit(e)) for e in np.linspace(0.46, 1.0, n)]
+        return max(float(np.abs(b - a).max()) for a, b in zip(steps, steps[1:]))
+
+    coarse, fine = largest_step(28), largest_step(55)
+    assert fine < 0.6 * coarse, (coarse, fine)  # halving the step halves the change: no jump anywhere
 
 
 def test_same_seed_same_picture_other_seed_other_composition(gen):
