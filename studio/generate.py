@@ -38,6 +38,21 @@ def face_options(args: argparse.Namespace) -> dict:
     return out
 
 
+def judge_names(modality: str, spec: str | None) -> list[str] | None:
+    """``--judges a,b`` as critic names, checked before anything is generated (None: the modality's judges)."""
+    if spec is None:
+        return None
+    from critics.registry import available
+
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    known = [k.split("/", 1)[1] for k in available(modality)]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        what = f"unknown {modality} critic(s) {', '.join(unknown)}" if unknown else "no critic named"
+        raise UserError(f"--judges: {what}; known: {', '.join(known)} (comma-separated)")
+    return names
+
+
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
@@ -48,18 +63,10 @@ def generate_file(args: argparse.Namespace) -> int:
         raise UserError("--portrait and --audio are options of 'generate face'")
     if args.modality == "image" and args.prompt is not None and not args.prompt.strip():
         raise UserError("--prompt is empty: describe the picture, or leave --prompt out for an abstract one")
-    judges = [n.strip() for n in (getattr(args, "judges", None) or "").split(",") if n.strip()]
-    if getattr(args, "judges", None) is not None:
-        from critics.registry import available
-
-        known = [k.split("/", 1)[1] for k in available(args.modality)]
-        unknown = [n for n in judges if n not in known]
-        if not judges or unknown:
-            raise UserError(f"--judges: {'unknown ' + args.modality + ' critic(s) ' + ', '.join(unknown) if unknown else 'empty'}"
-                            f"; known: {', '.join(known)} (comma-separated)")
+    judges = judge_names(args.modality, getattr(args, "judges", None))
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options,
-                               model=getattr(args, "model", None), judges=judges or None)
+                               model=getattr(args, "model", None), judges=judges)
     res = result.best.result
     meta = file_metadata(result.target, res.provenance, **({"prompt": args.prompt} if args.prompt else {}))
     out = save_media(Path(args.out), result.media, meta)
