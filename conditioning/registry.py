@@ -13,17 +13,23 @@ class BackendUnavailable(RuntimeError):
     """A backend that exists but cannot run here (a missing optional dependency, missing weights)."""
 
 
+class UnknownBackend(BackendUnavailable):
+    """A modality or backend name that does not exist: the caller's mistake, not the machine's (the CLI
+    exits with its user-error code). A `BackendUnavailable`, so code that skips backends it cannot use
+    skips it too."""
+
+
 def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality: str, name: str | None,
                 modalities: tuple[str, ...], kind: str) -> str:
     if modality not in modalities:
-        raise BackendUnavailable(f"unknown modality {modality!r}; known: {', '.join(modalities)}")
+        raise UnknownBackend(f"unknown modality {modality!r}; known: {', '.join(modalities)}")
     name = name or defaults.get(modality)
     if name is None:
         raise BackendUnavailable(f"no {kind} for {modality} is available yet in this version")
     key = f"{modality}/{name}"
     if key not in table:
         known = [k.split("/", 1)[1] for k in table if k.startswith(modality + "/")]
-        raise BackendUnavailable(f"unknown {modality} {kind} {name!r}; known: {', '.join(known) or 'none yet'}")
+        raise UnknownBackend(f"unknown {modality} {kind} {name!r}; known: {', '.join(known) or 'none yet'}")
     return key
 
 

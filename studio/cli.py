@@ -206,9 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER
     from conditioning.errors import EmotionSpecError, PlanError
-    from conditioning.registry import BackendUnavailable
+    from conditioning.registry import BackendUnavailable, UnknownBackend
 
-    user_errors: tuple[type[BaseException], ...] = (UserError, EmotionSpecError, PlanError)
+    user_errors: tuple[type[BaseException], ...] = (UserError, EmotionSpecError, PlanError, UnknownBackend)
     try:  # numpy-backed contracts (numpy missing: nothing media-related can run anyway)
         from conditioning.media import MediaError
         from critics.base import CriticError
@@ -220,12 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with json_stdout() if getattr(args, "json", False) else contextlib.nullcontext():
             return args.func(args)
+    except user_errors as exc:  # before BackendUnavailable: an unknown backend name is the user's error
+        print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER
     except BackendUnavailable as exc:
         print(f"emostudio {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    except user_errors as exc:
-        print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USER
     except BrokenPipeError:
         return 0
     except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
