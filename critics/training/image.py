@@ -83,26 +83,49 @@ def concordance_map(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "scale": float(y.std() / max(pred.std(), 1e-9))}
 
 
+def out_of_fold(X, Y, groups, make, seed: int = 0, folds: int = 10):
+    """Out-of-fold predictions (N, targets) of ``make()`` per target column, GroupKFold by concept with the
+    concepts shuffled across folds by ``seed``, and each image's fold."""
+    from sklearn.model_selection import GroupKFold
+
+    rng = np.random.default_rng(SEED + seed)
+    uniq = np.unique(groups)
+    perm = dict(zip(uniq, rng.permutation(len(uniq))))  # shuffle groups across folds per seed
+    g = np.array([perm[x] for x in groups])
+    pred = np.zeros_like(Y, dtype=np.float64)
+    fold_of = np.zeros(len(Y), dtype=int)
+    for k, (tr, te) in enumerate(GroupKFold(n_splits=folds).split(X, Y, g)):
+        fold_of[te] = k
+        for j in range(Y.shape[1]):
+            m = make()
+            m.fit(X[tr], Y[tr, j])
+            pred[te, j] = m.predict(X[te])
+    return pred, fold_of
+
+
+def oasis_features(data: Path, limit: int | None = None):
+    """(X, Y, groups, names) of OASIS, cached under ~/.cache/emostudio by data path, limit and feature version."""
+    import hashlib
+
+    key = hashlib.sha1(f"{Path(data).resolve()}:{limit}:{VERSION}".encode()).hexdigest()[:12]
+    cache = Path.home() / ".cache" / "emostudio" / f"oasis_features_{key}.npz"
+    names = feature_names() + list(FACE_FEATURES)
+    if cache.is_file() and list(np.load(cache)["names"]) == names:
+        z = np.load(cache)
+        return z["X"], z["Y"], z["groups"], names
+    X, Y, groups, names = load_oasis(Path(data), limit)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, X=X, Y=Y, groups=groups, names=np.array(names))
+    return X, Y, groups, names
+
+
 def cross_validate(X, Y, groups, make, seeds=(0, 1, 2), folds=10):
     """Mean r and CCC over seeds, raw and concordance-calibrated (cross-fitted), and the calibration map
     estimated on all out-of-fold predictions pooled over seeds."""
-    from sklearn.model_selection import GroupKFold
-
     out = {t: {"r": [], "ccc": [], "ccc_calibrated": []} for t in TARGETS}
     pooled = {t: ([], []) for t in TARGETS}
     for s in seeds:
-        rng = np.random.default_rng(SEED + s)
-        uniq = np.unique(groups)
-        perm = dict(zip(uniq, rng.permutation(len(uniq))))  # shuffle groups across folds per seed
-        g = np.array([perm[x] for x in groups])
-        pred = np.zeros_like(Y)
-        fold_of = np.zeros(len(Y), dtype=int)
-        for k, (tr, te) in enumerate(GroupKFold(n_splits=folds).split(X, Y, g)):
-            fold_of[te] = k
-            for j in range(Y.shape[1]):
-                m = make()
-                m.fit(X[tr], Y[tr, j])
-                pred[te, j] = m.predict(X[te])
+        pred, fold_of = out_of_fold(X, Y, groups, make, s, folds)
         for j, t in enumerate(TARGETS):
             cal = np.zeros(len(Y))
             for k in np.unique(fold_of):  # cross-fitted: fold k mapped with the other folds' parameters
@@ -142,18 +165,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", type=int, default=3)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    import hashlib
-
-    key = hashlib.sha1(f"{args.data.resolve()}:{args.limit}:{VERSION}".encode()).hexdigest()[:12]
-    cache = Path.home() / ".cache" / "emostudio" / f"oasis_features_{key}.npz"
-    names = feature_names() + list(FACE_FEATURES)
-    if cache.is_file() and list(np.load(cache)["names"]) == names:
-        z = np.load(cache)
-        X, Y, groups = z["X"], z["Y"], z["groups"]
-    else:
-        X, Y, groups, names = load_oasis(args.data, args.limit)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, X=X, Y=Y, groups=groups, names=np.array(names))
+    X, Y, groups, names = oasis_features(args.data, args.limit)
     print(f"features: {X.shape} from {len(np.unique(groups))} concepts in {time.perf_counter() - t0:.1f}s")
     folds = min(args.folds, len(np.unique(groups)))
     results = {}
