@@ -23,7 +23,6 @@ GRID_PX = 256
 STYLE_EMOTIONS = (("joy", "positive, active"), ("sadness", "negative, calm"), ("anger", "negative, active"))
 STYLE_PX = 384
 STYLES = ("horizon", "field", "pattern")
-JUDGES = ("embedded", "colour")
 
 
 def demo_image(out_dir: str | Path, *, seed: int = 0) -> str:
@@ -136,9 +135,10 @@ and provenance as PNG text), with each judge's reading:</p>
 def _judges(st) -> tuple[list, list[str]]:
     """The image judges that can run here, and why the others cannot."""
     from conditioning.registry import BackendUnavailable
+    from critics.registry import JUDGES
 
     out, missing = [], []
-    for name in JUDGES:
+    for name in JUDGES["image"]:
         try:
             out.append(st.critic("image", name))
         except (BackendUnavailable, ImportError) as exc:

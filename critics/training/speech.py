@@ -329,6 +329,11 @@ def selection_score(f: dict[str, float]) -> float:
             + 0.5 * (f.get("all_ccc_valence_expectation", 0) + f.get("all_ccc_arousal_expectation", 0)))
 
 
+def selection_key(f: dict[str, float]) -> tuple[int, float]:
+    """This critic's selection rule: more of `TARGETS` met first, then `selection_score`."""
+    return targets_met(f), selection_score(f)
+
+
 def nested(results: dict, fold: np.ndarray, items: list[Item], key=selection_score) -> tuple[dict, list]:
     """Figures where each fold's out-of-fold outputs come from the configuration that ``key`` (higher is better,
     on `metrics` of the *other* folds) prefers: the fold's own labels never choose its model. ``results``:
@@ -491,9 +496,9 @@ def main(argv: list[str] | None = None) -> dict:
                 f"{f.get('ravdess_arousal_binary_accuracy', 0):.3f}, EmoDB UAR {f.get('emodb_uar', 0):.3f}, CCC V/A "
                 f"{f['all_ccc_valence_expectation']:.3f}/{f['all_ccc_arousal_expectation']:.3f} (score {s:.3f})")
             results.append((targets_met(f), s, C, w, f))
-        _, _, C, w, f = max(results, key=lambda r: (r[0], r[1]))
+        _, _, C, w, f = max(results, key=lambda r: selection_key(r[-1]))
         chosen[cond] = (C, w)
-        honest, picks = nested(outs, fold, items, key=lambda g: (targets_met(g), selection_score(g)))
+        honest, picks = nested(outs, fold, items, key=selection_key)
         log(f"[{cond}] nested (each fold predicted by the configuration the same rule picks on the other folds): "
             f"RAVDESS UAR {honest.get('ravdess_uar', 0):.3f}, arousal {honest.get('ravdess_arousal_binary_accuracy', 0):.3f}")
         figures[cond] = {"C": C, "emodb_weight": w, "configurations": len(results),
