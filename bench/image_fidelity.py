@@ -1,7 +1,7 @@
 """Image fidelity of ``image/procedural``: do the judges read the asked-for valence and arousal?
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/image_fidelity.py [--styles horizon,field,pattern] [--seeds 0,1]
-                                                               [--loop 2] [--size 512] [--json [PATH]]
+                                                               [--loop 2] [--size 512] [--cells] [--json [PATH]]
 
 A 5x5 grid of targets over valence and arousal (-0.8 .. 0.8 each, `Emotion.from_vad`), each drawn in every
 style and seed, and judged by
@@ -16,7 +16,8 @@ valence and arousal, and the readings' range (a judge whose readings span little
 even when it orders the pictures right). Target: CCC >= 0.7 with `image/embedded`; the colour judge must
 move the same way (r > 0). ``--loop N`` re-runs the grid through the Studio's closed loop with the modality's
 judges (`critics.registry.JUDGES["image"]`: both of the above; the generator's `correct` moves its controls
-against their consensus error) and reports the best take.
+against their consensus error) and reports the best take. ``--cells`` also prints each judge's mean reading per
+grid cell (over seeds), style by style: where the ordering breaks (e.g. two arousal columns that read alike).
 """
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def run(styles, seeds, size, loop):
         t = np.array(targets)
         for n in judges:
             r = np.array(reads[n])
-            rows.append({"style": style, "judge": n,
+            cells = r.reshape(len(seeds), len(GRID), len(GRID), 2).mean(0)  # (valence, arousal) target cell
+            rows.append({"style": style, "judge": n, "cells": cells.round(3).tolist(),
                          "ccc_valence": ccc(t[:, 0], r[:, 0]), "ccc_arousal": ccc(t[:, 1], r[:, 1]),
                          "r_valence": float(np.corrcoef(t[:, 0], r[:, 0])[0, 1]),
                          "r_arousal": float(np.corrcoef(t[:, 1], r[:, 1])[0, 1]),
@@ -76,12 +78,25 @@ def run(styles, seeds, size, loop):
     return rows, float(np.mean(t_gen))
 
 
+def print_cells(rows) -> None:
+    """Each judge's mean valence and arousal reading per target cell: rows are target valence, columns target
+    arousal, so a good judge-generator pair reads increasing along the rows (arousal) and down the columns."""
+    head = " ".join(f"{a:+5.1f}" for a in GRID)
+    for r in rows:
+        cells = np.array(r["cells"])
+        for d, name in ((1, "arousal"), (0, "valence")):
+            print(f"  {r['style']} / {r['judge']}: mean {name} reading (rows: target valence; columns: target arousal {head})")
+            for i, v in enumerate(GRID):
+                print(f"    v {v:+.1f}  " + " ".join(f"{x:+5.2f}" for x in cells[i, :, d]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--styles", default="horizon,field,pattern")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--loop", type=int, default=0)
+    ap.add_argument("--cells", action="store_true", help="print each judge's mean reading per grid cell")
     add_json_option(ap)
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -95,6 +110,8 @@ def main() -> int:
         print(f"  {r['style']:9s} {r['judge']:9s} {r['ccc_valence']:7.3f} {r['ccc_arousal']:7.3f} {r['r_valence']:7.3f} "
               f"{r['r_arousal']:7.3f}   {r['range_valence'][0]:+.2f}..{r['range_valence'][1]:+.2f}  "
               f"{r['range_arousal'][0]:+.2f}..{r['range_arousal'][1]:+.2f}")
+    if args.cells:
+        print_cells(rows)
     emb = [r for r in rows if r["judge"] == "embedded"]
     best = max(emb, key=lambda r: min(r["ccc_valence"], r["ccc_arousal"]))
     col = [r for r in rows if r["judge"] == "colour"]
