@@ -49,7 +49,8 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
     from critics.training.image import SEED, TARGETS, models, oasis_features, out_of_fold
 
     X, Y, groups, _ = oasis_features(data)  # the training command's feature cache
-    rows = list(csv.DictReader(open(data / "images" / "oasis" / "labels.csv", newline="")))
+    with open(data / "images" / "oasis" / "labels.csv", newline="") as f:  # the features' row order (load_oasis)
+        themes = [row["theme"] for row in csv.DictReader(f)]
     meta = json.loads((Path(__file__).resolve().parents[1] / "critics" / "weights" / "image_embedded.json").read_text())
     out = {}
     for j, target in enumerate(TARGETS):  # the shipped model family per target, the training's folds
@@ -64,7 +65,7 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
             "human_percentiles_1_5_50_95_99": [round(float(x), 3) for x in np.percentile(human, [1, 5, 50, 95, 99])],
             "share_read_above_0.2": round(float(np.mean(reading > 0.2)), 3),
             "percentile_of_span_top": round(float(np.mean(reading < span[1]) * 100), 1),
-            "highest_read": [[rows[i]["theme"], round(float(reading[i]), 2), round(float(human[i]), 2)] for i in top],
+            "highest_read": [[themes[i], round(float(reading[i]), 2), round(float(human[i]), 2)] for i in top],
             "ccc_ceiling_unseen_photos_p1_p99": round(ceiling(p[0], p[4]), 3)}
     out["arousal"]["ccc_ceiling_procedural_range"] = {"range": list(span), "ccc": round(ceiling(*span), 3)}
     return out

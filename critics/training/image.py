@@ -110,9 +110,10 @@ def oasis_features(data: Path, limit: int | None = None):
     key = hashlib.sha1(f"{Path(data).resolve()}:{limit}:{VERSION}".encode()).hexdigest()[:12]
     cache = Path.home() / ".cache" / "emostudio" / f"oasis_features_{key}.npz"
     names = feature_names() + list(FACE_FEATURES)
-    if cache.is_file() and list(np.load(cache)["names"]) == names:
+    if cache.is_file():
         z = np.load(cache)
-        return z["X"], z["Y"], z["groups"], names
+        if list(z["names"]) == names:
+            return z["X"], z["Y"], z["groups"], names
     X, Y, groups, names = load_oasis(Path(data), limit)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, X=X, Y=Y, groups=groups, names=np.array(names))

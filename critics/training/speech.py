@@ -487,22 +487,22 @@ def main(argv: list[str] | None = None) -> dict:
     figures: dict[str, dict] = {}
     chosen: dict[str, tuple[float, float]] = {}
     for cond, Xn in conditions.items():
-        results, outs = [], {}
+        outs, per_cfg = {}, {}  # configuration -> out-of-fold outputs, and their figures
         for C, w in grid:
             outs[(C, w)] = cross_validate(Xn, items, fold, C, w, args.seed)
-            f = metrics(items, outs[(C, w)])
-            s = selection_score(f)
+            f = per_cfg[(C, w)] = metrics(items, outs[(C, w)])
             log(f"[{cond}] C={C} emodb_weight={w}: RAVDESS UAR {f.get('ravdess_uar', 0):.3f}, arousal "
                 f"{f.get('ravdess_arousal_binary_accuracy', 0):.3f}, EmoDB UAR {f.get('emodb_uar', 0):.3f}, CCC V/A "
-                f"{f['all_ccc_valence_expectation']:.3f}/{f['all_ccc_arousal_expectation']:.3f} (score {s:.3f})")
-            results.append((targets_met(f), s, C, w, f))
-        _, _, C, w, f = max(results, key=lambda r: selection_key(r[-1]))
-        chosen[cond] = (C, w)
+                f"{f['all_ccc_valence_expectation']:.3f}/{f['all_ccc_arousal_expectation']:.3f} "
+                f"(score {selection_score(f):.3f})")
+        C, w = chosen[cond] = max(per_cfg, key=lambda cfg: selection_key(per_cfg[cfg]))
+        f = per_cfg[(C, w)]
         honest, picks = nested(outs, fold, items, key=selection_key)
         log(f"[{cond}] nested (each fold predicted by the configuration the same rule picks on the other folds): "
             f"RAVDESS UAR {honest.get('ravdess_uar', 0):.3f}, arousal {honest.get('ravdess_arousal_binary_accuracy', 0):.3f}")
-        figures[cond] = {"C": C, "emodb_weight": w, "configurations": len(results),
-                         "configurations_meeting_targets": sum(r[0] == len(TARGETS) for r in results), **f,
+        figures[cond] = {"C": C, "emodb_weight": w, "configurations": len(per_cfg),
+                         "configurations_meeting_targets": sum(targets_met(g) == len(TARGETS) for g in per_cfg.values()),
+                         **f,
                          "nested": {k_: honest[k_] for k_ in NESTED_KEYS if k_ in honest},
                          "nested_picks": [list(p) for p in picks]}
     # VAD source per dimension: the regression head, the expected point of the native distribution, or
