@@ -57,6 +57,14 @@ def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path
     # sadness is not; anger is louder at strong than at normal intensity
     assert targets["sad"][f0] > normal["sad"][f0] + 0.5
     assert targets["angry"][level] > normal["angry"][level]
+    # anger moves the spectrum more than neutral speech does, calm less than anger (the DYNAMICS measures)
+    from studio.calibrate import DYNAMICS, PROSODIC, readable_rows
+
+    rows = readable_rows("lda+prosody+dynamics")
+    assert rows.shape == (len(PROSODIC) + len(DYNAMICS), len(names)) and np.allclose(rows.sum(1), 1.0)
+    assert np.array_equal(readable_rows("lda+prosody"), rows[:len(PROSODIC)])
+    spread = rows[len(PROSODIC)]  # mean over MFCCs 2-13 of their sd over the utterance
+    assert spread @ targets["angry"] > 0.5 and spread @ targets["calm"] < spread @ targets["angry"] - 0.5
 
 
 def test_another_backend_never_overwrites_pipers_table(capsys):
