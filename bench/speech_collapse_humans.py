@@ -1,0 +1,108 @@
+"""How much do human voices "collapse" in the speech judges' single-file readings? The yardstick for #12's limit.
+
+    OMP_NUM_THREADS=1 python bench/speech_collapse_humans.py [--data ../shared/data] [--workers 2] [--json [PATH]]
+
+`bench/critics_agreement.py` reports the largest share one label takes of a judge's single-file readings of
+the studio's own voices (the issue's limit: 35 %; Piper reads as disgust in 74 % / 53 % of its takes). This
+bench gives the same figure for human voices the judges have not heard: each RAVDESS actor's 60 clips (all
+eight emotions, balanced but for neutral), read out of fold by each judge's single-file (population) head,
+retrained at its shipped configuration (C and EmoDB weight from its JSON) on the same speaker folds as its
+training (`speech/embedded`: 4 folds; `speech/encoder`: 8 folds with its 2 WORLD pseudo-speakers per voice in
+training). Per judge: the median and largest share over the 16 actors and how many exceed 35 %.
+
+Needs the 'train' extra (scikit-learn) and the shared data; features and vectors are cached under
+~/.cache/emostudio (the first run computes them: about 5 min for the functionals, 7 min on two workers for the
+encoder's 4,485 vectors).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+LIMIT = 0.35
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio"
+
+
+def shares(pred: np.ndarray, speakers: np.ndarray) -> dict[str, tuple[float, str]]:
+    """Speaker -> (largest share one label takes of that speaker's readings, that label)."""
+    out = {}
+    for s in sorted(set(speakers)):
+        label, n = Counter(pred[speakers == s]).most_common(1)[0]
+        out[s] = (n / int((speakers == s).sum()), label)
+    return out
+
+
+def embedded(data: Path) -> dict[str, tuple[float, str]]:
+    from critics.training import speech as T
+
+    cfg = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())["figures"]["population"]
+    items = T.load_items(data)
+    X, _ = T.extract(items, CACHE / "speech", log=lambda *a: None)
+    out = T.cross_validate(X, items, T.make_folds(items, 4), cfg["C"], cfg["emodb_weight"], 0)
+    rav = np.array([it.corpus == "ravdess" for it in items])
+    pred = np.array(T.RAVDESS)[out["ravdess"].argmax(1)]
+    return shares(pred[rav], np.array([it.speaker for it in items])[rav])
+
+
+def encoder(data: Path, workers: int) -> dict[str, tuple[float, str]]:
+    from critics.speech.encoder import ENCODER_FILE
+    from critics.training import speech_encoder as E
+    from critics.training.speech import RAVDESS, load_items, make_folds
+
+    meta = json.loads((ROOT / "critics/weights/speech_encoder.json").read_text())
+    cfg = meta["figures"]["population"]
+    items = load_items(data)
+    X, all_items = E.vectors(items, ROOT / "critics/weights" / ENCODER_FILE, CACHE / "speech_encoder",
+                             meta["augment"], meta["seed"], workers, log=lambda *a: None)
+    real = np.array(["~" not in it.speaker for it in all_items])
+    base = dict(zip((it.speaker for it in items), make_folds(items, 8)))
+    fold = np.array([base[it.speaker.split("~")[0]] for it in all_items])
+    out = E.oof(X, all_items, fold, real, cfg["C"], cfg["emodb_weight"], meta["seed"])
+    items_real = [it for it, r in zip(all_items, real) if r]
+    rav = np.array([it.corpus == "ravdess" for it in items_real])
+    pred = np.array(RAVDESS)[out["ravdess"].argmax(1)]
+    return shares(pred[rav], np.array([it.speaker for it in items_real])[rav])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--workers", type=int, default=2, help="processes for the encoder's vectors (first run only)")
+    add_json_option(ap)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    doc = {"limit": LIMIT, "judges": {}}
+    for name, fn in (("embedded", lambda: embedded(args.data)), ("encoder", lambda: encoder(args.data, args.workers))):
+        per = fn()
+        vals = [v for v, _ in per.values()]
+        doc["judges"][name] = {"median": round(float(np.median(vals)), 3), "max": round(max(vals), 3),
+                               "above_limit": sum(v > LIMIT for v in vals), "actors": len(vals),
+                               "per_actor": {s: [round(v, 3), lab] for s, (v, lab) in per.items()}}
+    doc["seconds"] = round(time.perf_counter() - t0, 1)
+    if emit_json(doc, args.json):
+        return
+    print("Largest share one label takes of a judge's single-file readings of one voice (RAVDESS actors, out of fold)")
+    print(f"{'judge':10s} {'median':>7s} {'max':>7s} {'above 35 %':>11s}  worst actors")
+    for name, j in doc["judges"].items():
+        worst = sorted(j["per_actor"].items(), key=lambda kv: -kv[1][0])[:3]
+        print(f"{name:10s} {j['median']:7.2f} {j['max']:7.2f} {j['above_limit']:>5d} of {j['actors']:<3d}  "
+              + ", ".join(f"{s.split('/')[-1]} {v:.2f} {lab}" for s, (v, lab) in worst))
+    print("  compare: the studio's voices, bench/critics_agreement.py (Piper + Festival: 74 % / 53 % disgust)")
+    print(f"  ({doc['seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
