@@ -25,7 +25,8 @@ How:
    metric: ``lda+prosody`` (default) stacks the 7 linear discriminants of the human deltas (LDA: the
    Mahalanobis distance to the label's centroid in the directions that tell emotions apart) and the readable
    measures in `PROSODIC` (F0 level and range, level, syllable rate, HNR, alpha ratio) one by one;
-   ``lda`` is the discriminants alone, ``z`` weighs all 91 features alike.
+   ``lda`` is the discriminants alone, ``z`` weighs all 91 features alike, ``prosody`` the readable measures
+   alone; ``+dynamics`` adds the actors' spectral and loudness movement (`DYNAMICS`; tried, not adopted).
 The regulariser keeps the fit near the cited profile where the data do not decide (lam, ``--prior``).
 
 Why it lives in `studio/`: it joins a generator and the critics' feature space (DESIGN.md section 1: only the
