@@ -7,8 +7,9 @@ the studio's own voices (the issue's limit: 35 %; Piper reads as disgust in 74 %
 bench gives the same figure for human voices the judges have not heard: each RAVDESS actor's 60 clips (all
 eight emotions, balanced but for neutral), read out of fold by each judge's single-file (population) head,
 retrained at its shipped configuration (C and EmoDB weight from its JSON) on the same speaker folds as its
-training (`speech/embedded`: 4 folds; `speech/encoder`: 8 folds with its 2 WORLD pseudo-speakers per voice in
-training). Per judge: the median and largest share over the 16 actors and how many exceed 35 %.
+training (`speech/embedded`: its `FOLDS`, 4; `speech/encoder`: its `speaker_folds`, 8, with its 2 WORLD
+pseudo-speakers per voice in training). Per judge: the median and largest share over the 16 actors and how many
+exceed 35 %.
 
 Needs the 'train' extra (scikit-learn) and the shared data; features and vectors are cached under
 ~/.cache/emostudio (the first run computes them: about 5 min for the functionals, 7 min on two workers for the
@@ -51,7 +52,7 @@ def embedded(data: Path) -> dict[str, tuple[float, str]]:
     cfg = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())["figures"]["population"]
     items = T.load_items(data)
     X, _ = T.extract(items, CACHE / "speech", log=lambda *a: None)
-    out = T.cross_validate(X, items, T.make_folds(items, 4), cfg["C"], cfg["emodb_weight"], 0)
+    out = T.cross_validate(X, items, T.make_folds(items, T.FOLDS), cfg["C"], cfg["emodb_weight"], 0)
     rav = np.array([it.corpus == "ravdess" for it in items])
     pred = np.array(T.RAVDESS)[out["ravdess"].argmax(1)]
     return shares(pred[rav], np.array([it.speaker for it in items])[rav])
@@ -60,18 +61,15 @@ def embedded(data: Path) -> dict[str, tuple[float, str]]:
 def encoder(data: Path, workers: int) -> dict[str, tuple[float, str]]:
     from critics.speech.encoder import ENCODER_FILE
     from critics.training import speech_encoder as E
-    from critics.training.speech import RAVDESS, load_items, make_folds
+    from critics.training.speech import RAVDESS, load_items
 
     meta = json.loads((ROOT / "critics/weights/speech_encoder.json").read_text())
     cfg = meta["figures"]["population"]
     items = load_items(data)
     X, all_items = E.vectors(items, ROOT / "critics/weights" / ENCODER_FILE, CACHE / "speech_encoder",
                              meta["augment"], meta["seed"], workers, log=lambda *a: None)
-    real = np.array(["~" not in it.speaker for it in all_items])
-    base = dict(zip((it.speaker for it in items), make_folds(items, 8)))
-    fold = np.array([base[it.speaker.split("~")[0]] for it in all_items])
+    real, fold, items_real = E.speaker_folds(items, all_items, E.FOLDS)
     out = E.oof(X, all_items, fold, real, cfg["C"], cfg["emodb_weight"], meta["seed"])
-    items_real = [it for it, r in zip(all_items, real) if r]
     rav = np.array([it.corpus == "ravdess" for it in items_real])
     pred = np.array(RAVDESS)[out["ravdess"].argmax(1)]
     return shares(pred[rav], np.array([it.speaker for it in items_real])[rav])

@@ -435,6 +435,7 @@ def throughput(paths: list[Path], weights: Path, n: int = 20) -> dict[str, float
 # ----------------------------------------------------------------------------------------- main
 
 GRID_C = (0.02, 0.05, 0.1, 0.2)
+FOLDS = 4  #: speaker folds (RAVDESS actors in blocks, EmoDB speakers round-robin)
 GRID_EMODB_WEIGHT = (0.0, 0.5, 1.0)
 
 
@@ -444,7 +445,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=Path("critics/weights"), help="where the ONNX + JSON go")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                     / "emostudio" / "speech", help="feature cache (outside the repository)")
-    ap.add_argument("--folds", type=int, default=4)
+    ap.add_argument("--folds", type=int, default=FOLDS)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--speakers", default="", help="comma-separated subset, e.g. ravdess/01,emodb/03 (quick runs)")
     ap.add_argument("--per-speaker", type=int, default=0, help="at most this many clips per speaker (quick runs)")

@@ -54,6 +54,7 @@ GRID_EMODB_WEIGHT = (0.5, 1.0)
 FILES = {"population": "speech_encoder.onnx", "speaker": "speech_encoder_speaker.onnx",
          "speaker_z": "speech_encoder_speaker_z.onnx"}
 TARGETS = {"population": 0.55, "speaker": 0.62}  #: the issue's RAVDESS UAR targets (binary arousal: 0.90)
+FOLDS = 8  #: speaker folds (RAVDESS actors in pairs, EmoDB speakers round-robin)
 
 
 # ----------------------------------------------------------------------------------------- the encoder
@@ -192,6 +193,15 @@ class _Inline:
 
 # ----------------------------------------------------------------------------------------- selection
 
+def speaker_folds(items: list[Item], all_items: list[Item], k: int) -> tuple[np.ndarray, np.ndarray, list[Item]]:
+    """(real, fold, items_real) for `vectors`' output: which rows are real clips, each row's speaker fold (a
+    pseudo-speaker "ravdess/01~1" stays in its source voice's fold), and the real clips' items."""
+    real = np.array(["~" not in it.speaker for it in all_items])
+    base_fold = dict(zip((it.speaker for it in items), make_folds(items, k)))
+    fold = np.array([base_fold[it.speaker.split("~")[0]] for it in all_items])
+    return real, fold, [it for it, r in zip(all_items, real) if r]
+
+
 def oof(X, items, fold, real, C, w, seed):
     """Out-of-fold outputs on the real clips (augmented pseudo-speakers only train)."""
     out = {"ravdess": np.zeros((len(items), len(RAVDESS))), "emodb": np.zeros((len(items), len(EMODB))),
@@ -222,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--export-encoder", action="store_true", help="write the ONNX encoder from Resemblyzer's weights")
     ap.add_argument("--pretrained", type=Path, help="Resemblyzer's pretrained.pt (default: the installed wheel's)")
     ap.add_argument("--encoder", type=Path, help="the ONNX encoder to use (default: the shipped one)")
-    ap.add_argument("--folds", type=int, default=8)
+    ap.add_argument("--folds", type=int, default=FOLDS)
     ap.add_argument("--augment", type=int, default=0, help="WORLD pseudo-speakers per speaker (training only)")
     ap.add_argument("--workers", type=int, default=1, help="processes for the vectors (WORLD augmentation is slow)")
     ap.add_argument("--seed", type=int, default=0)
@@ -251,10 +261,7 @@ def main(argv: list[str] | None = None) -> dict:
     k = min(args.folds, len({it.speaker for it in items if it.corpus == "ravdess"}))
     log(f"{len(items)} clips, {n_spk} speakers, {k} folds, {args.augment} pseudo-speaker(s) per speaker")
     X, all_items = vectors(items, encoder, args.cache, args.augment, args.seed, args.workers, log)
-    real = np.array(["~" not in it.speaker for it in all_items])
-    base_fold = dict(zip((it.speaker for it in items), make_folds(items, k)))
-    fold = np.array([base_fold[it.speaker.split("~")[0]] for it in all_items])
-    items_real = [it for it, r in zip(all_items, real) if r]
+    real, fold, items_real = speaker_folds(items, all_items, k)
     conditions = {"population": X, "speaker": speaker_shift(X, all_items), "speaker_z": speaker_z(X, all_items)}
     grid = [(c, w) for c in ((args.C,) if args.C else GRID_C) for w in GRID_EMODB_WEIGHT]
     figures, chosen = {}, {}
