@@ -151,3 +151,13 @@ def test_generate_image_cli_refuses_bad_requests_without_a_file(tmp_path):
     r = run_cli("generate", "image", "--emotion", "joy", "--out", str(blocker / "a.png"))
     assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not_a_folder"]
+
+
+def test_dramatic_light_is_bright_even_in_dark_unpleasant_pictures(gen):
+    """Fire and lightning in a dark scene: the light's value has a floor that rises with arousal, so an angry
+    picture (dark, low key) still has light sources near white, far above its calm counterpart's brightest parts."""
+    lum = lambda img: img.pixels.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)  # noqa: E731
+    angry, sombre = lum(picture(gen, -0.8, 0.8, "pattern")), lum(picture(gen, -0.8, 0.0, "pattern"))
+    assert np.percentile(angry, 99) > 190, np.percentile(angry, 99)
+    assert np.percentile(angry, 99) > np.percentile(sombre, 99) + 60
+    assert np.median(angry) < np.median(sombre)  # still low key: the light is in the bursts, not everywhere

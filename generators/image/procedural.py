@@ -118,7 +118,9 @@ def palette(c: VisualControls) -> dict[str, np.ndarray]:
         "dark": _hsv(c.hue + spread, min(1.0, c.saturation * 1.1), c.brightness * 0.45),
         "mid": _hsv(c.hue - spread, c.saturation * 0.9, c.brightness * 0.75),
         "accent": _hsv(c.hue + accent_shift, min(1.0, c.saturation * 1.2 + 0.1), min(1.0, c.brightness * 1.1 + 0.1)),
-        "light": _hsv(c.hue + 10, c.saturation * 0.35, min(1.0, c.brightness * 1.3 + 0.15)),
+        # a light source is bright whatever the mood (fire and lightning in a dark scene): its value has a floor
+        # that rises with arousal, so the dark, unpleasant pictures' dramatic light is still light
+        "light": _hsv(c.hue + 10, c.saturation * 0.35, min(1.0, max(c.brightness * 1.3 + 0.15, 0.5 + 0.2 * c.energy))),
     }
 
 
