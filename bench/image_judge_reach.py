@@ -12,8 +12,8 @@ prediction through the shipped concordance map and reports the readings as the c
 It then gives two ceilings for the 5x5 grid of `bench/image_fidelity.py`: the CCC of readings that are perfectly
 ordered and linear in the target but confined to a range, (a) the 1st..99th percentile of the out-of-fold
 readings (what the judge gives unseen photographs) and (b) ``--range``, the span the judge gave the procedural
-pictures (default: the arousal span in generators/cards/image-procedural.md, -0.82..+0.21 with the dramatic
-light; -0.82..+0.09 before it). A ceiling under 0.7
+pictures (default: the arousal span in generators/cards/image-procedural.md, -0.82..+0.23 with the bright dramatic
+light; -0.82..+0.09 before any light). A ceiling under 0.7
 means no generator can pass that judge on that scale while staying inside that range.
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--seed", type=int, default=0, help="which concept-to-fold shuffle (the training uses 0, 1, 2)")
-    ap.add_argument("--range", default="-0.82,0.21", help="reading span for the second ceiling: LO,HI")
+    ap.add_argument("--range", default="-0.82,0.23", help="reading span for the second ceiling: LO,HI")
     add_json_option(ap)
     args = ap.parse_args()
     span = tuple(float(x) for x in args.range.split(","))
