@@ -8,7 +8,7 @@ style and seed, and judged by
 - `image/embedded`: the regressor over 107 affective features trained on OASIS human ratings
   (critics/cards/image-embedded.md: OASIS grouped-CV r 0.24 / 0.38; its readings go through the concordance
   map fitted on OASIS, which restores the ratings' spread). Not independent of the generator either: its
-  features were probed when the generator's complexity cue was chosen;
+  readings were probed when the generator's complexity cue, dramatic light and the light's floor were chosen;
 - `image/colour`: Valdez & Mehrabian's colour equations, nothing learned (the generator sets brightness and
   saturation with the same equations inverted, so this judge checks the colours came out as intended).
 Reported per judge and style: Lin's concordance (CCC) and Pearson r of the readings with the targets, for
