@@ -345,3 +345,16 @@ class ProsodyLoop:
 
     def correct(self, request, target: Emotion, reading):
         return replace(request, controls=correct_controls(request.controls, target, reading.emotion))
+
+    @staticmethod
+    def match_spectrum(request, utt, y, rate):
+        """The rendered take with its long-term spectrum changed from the neutral synthesis ``utt`` as actors'
+        changes for the request's emotion (`generators.speech.spectrum`; with a trajectory, the mean over the
+        words)."""
+        from . import spectrum
+
+        if request.trajectory is not None and utt.words:
+            emotions = request.trajectory.at_times([w.start_s for w in utt.words])
+        else:
+            emotions = request.emotion
+        return spectrum.match(y, rate, utt.samples, utt.rate, emotions)

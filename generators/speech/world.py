@@ -247,6 +247,9 @@ class RenderConfig:
       carries the same vocoder signature as the emotional ones, so a listener or critic comparing them hears
       the emotion, not the vocoder (with it on, the critics read the unprocessed neutral takes as *more*
       aroused than WORLD-processed ones).
+    - `spectrum`: the backend then equalises the take so that its long-term spectral shape changes from the
+      neutral synthesis as the RAVDESS actors' does for the emotion (`generators.speech.spectrum`; off: the
+      prosody controls alone, for ablations).
     """
 
     frame_period: float = 10.0
@@ -257,6 +260,7 @@ class RenderConfig:
     dio_speed: int = 2
     ap_step: int = 2
     bin_step: int = 2
+    spectrum: bool = True
 
 
 def _speech_rms(x: np.ndarray, rate: int) -> float:
