@@ -25,6 +25,12 @@ def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(
     spec = importlib.util.spec_from_file_location("cal", out)
     table = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(table)
+    # the actors' spectral change, which the backend matches in every take, is written beside the table
+    spec_s = importlib.util.spec_from_file_location("cal_spectra", tmp_path / "cal_spectra.py")
+    spectra = importlib.util.module_from_spec(spec_s)
+    spec_s.loader.exec_module(spectra)
+    low_to_mid = np.mean(spectra.STRONG["anger"][20:30]) - np.mean(spectra.STRONG["anger"][:4])
+    assert len(spectra.STRONG["anger"]) == 40 and low_to_mid > 10  # shouting: energy moves up the spectrum
     for anger in (table.CONTROLS["anger"], table.CONTROLS_NORMAL["anger"]):
         assert set(anger) == set(LIMITS)
         for k, v in anger.items():

@@ -7,7 +7,7 @@ RAVDESS: Livingstone & Russo 2018, CC BY-NC-SA 4.0 (only these numbers derive fr
 """
 
 META = {
- "command": "python -m studio.calibrate --data ../shared/data --normal-only",
+ "command": "python -m studio.calibrate --data ../shared/data",
  "backend": "speech/piper",
  "texts": [
   "Kids are talking by the door.",
@@ -23,66 +23,66 @@ META = {
   "pause"
  ],
  "prior": 1.0,
- "takes": 930,
- "seconds": 486.6,
+ "takes": 1578,
+ "seconds": 678.9,
  "distance": {
   "calm": [
-   3.295,
-   1.71
+   2.748,
+   1.139
   ],
   "happy": [
-   4.609,
-   2.087
+   6.061,
+   3.517
   ],
   "sad": [
-   5.728,
-   2.066
+   5.116,
+   2.64
   ],
   "angry": [
-   5.865,
-   2.601
+   5.682,
+   2.947
   ],
   "fearful": [
-   4.547,
-   1.914
+   6.657,
+   4.496
   ],
   "disgust": [
-   3.922,
-   1.887
+   3.478,
+   2.003
   ],
   "surprised": [
-   4.599,
-   2.504
+   4.529,
+   3.015
   ]
  },
  "distance_normal": {
   "calm": [
-   2.344,
-   1.086
+   2.212,
+   0.735
   ],
   "happy": [
-   2.399,
-   1.635
+   2.152,
+   1.26
   ],
   "sad": [
-   2.441,
-   1.176
+   2.618,
+   1.19
   ],
   "angry": [
-   2.8,
-   1.296
+   2.815,
+   1.743
   ],
   "fearful": [
-   3.11,
-   2.109
+   2.844,
+   2.127
   ],
   "disgust": [
-   2.989,
-   1.399
+   2.88,
+   1.807
   ],
   "surprised": [
-   4.151,
-   2.144
+   3.634,
+   1.778
   ]
  },
  "normal_intensity": 0.5,
@@ -90,66 +90,66 @@ META = {
   "speech/embedded": {
    "literature": {
     "neutral": 1.0,
-    "calm": 0.3333333333333333,
-    "happy": 0.0,
-    "sad": 0.16666666666666666,
-    "angry": 0.6666666666666666,
-    "fearful": 0.3333333333333333,
-    "disgust": 0.0,
-    "surprised": 0.0
+    "calm": 0.8333333333333334,
+    "happy": 0.16666666666666666,
+    "sad": 0.8333333333333334,
+    "angry": 1.0,
+    "fearful": 0.0,
+    "disgust": 0.16666666666666666,
+    "surprised": 0.5
    },
    "calibrated": {
     "neutral": 1.0,
-    "calm": 0.3333333333333333,
-    "happy": 0.16666666666666666,
+    "calm": 1.0,
+    "happy": 0.0,
     "sad": 0.8333333333333334,
-    "angry": 0.16666666666666666,
-    "fearful": 0.8333333333333334,
+    "angry": 1.0,
+    "fearful": 0.3333333333333333,
     "disgust": 0.8333333333333334,
-    "surprised": 0.5
+    "surprised": 0.6666666666666666
    }
   },
   "speech/encoder": {
    "literature": {
     "neutral": 1.0,
-    "calm": 0.16666666666666666,
-    "happy": 0.16666666666666666,
-    "sad": 0.16666666666666666,
-    "angry": 0.3333333333333333,
-    "fearful": 0.5,
-    "disgust": 0.0,
-    "surprised": 0.5
+    "calm": 0.6666666666666666,
+    "happy": 0.0,
+    "sad": 0.3333333333333333,
+    "angry": 1.0,
+    "fearful": 0.6666666666666666,
+    "disgust": 0.3333333333333333,
+    "surprised": 0.0
    },
    "calibrated": {
     "neutral": 1.0,
-    "calm": 0.16666666666666666,
-    "happy": 0.0,
-    "sad": 0.3333333333333333,
-    "angry": 0.16666666666666666,
-    "fearful": 0.8333333333333334,
-    "disgust": 0.16666666666666666,
-    "surprised": 0.16666666666666666
+    "calm": 0.6666666666666666,
+    "happy": 0.16666666666666666,
+    "sad": 0.0,
+    "angry": 0.5,
+    "fearful": 1.0,
+    "disgust": 0.0,
+    "surprised": 0.0
    }
   }
  }
 }
 
 CONTROLS = {
-    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": 1.1865, "f0_range": 0.2994, "declination": 1.9204, "final": 0.7329, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.6160, "formant": -0.0835, "breath": 0.0000, "gain": -0.9820, "energy_range": -0.8000, "variability": -1.0000, "articulation": -0.4949},
-    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 5.6880, "f0_range": 0.5740, "declination": -3.0000, "final": 6.0000, "emphasis": 4.9567, "jitter": 0.3499, "tilt": 1.3027, "formant": 0.0864, "breath": 0.0996, "gain": 14.2536, "energy_range": -0.3796, "variability": 0.4682, "articulation": -0.3857},
-    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 6.1338, "f0_range": 0.8656, "declination": 2.2281, "final": -5.3450, "emphasis": 0.1845, "jitter": 0.0000, "tilt": 2.9254, "formant": 0.0640, "breath": 0.3133, "gain": -3.4108, "energy_range": 0.2118, "variability": -0.5922, "articulation": 0.0335},
-    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 5.8871, "f0_range": 0.7607, "declination": -3.0000, "final": -2.3590, "emphasis": 5.0000, "jitter": 0.4622, "tilt": 5.0000, "formant": 0.0900, "breath": 0.0000, "gain": 20.0000, "energy_range": -0.4165, "variability": -0.8406, "articulation": -0.4244},
-    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.8268, "declination": -3.0000, "final": 3.7759, "emphasis": 0.6568, "jitter": 0.0567, "tilt": 4.6942, "formant": 0.0478, "breath": 0.1983, "gain": 7.2893, "energy_range": -0.7339, "variability": -0.5313, "articulation": -0.1109},
-    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 2.6564, "f0_range": 0.6768, "declination": -1.2763, "final": -2.8308, "emphasis": 0.3804, "jitter": 0.0000, "tilt": 2.5775, "formant": 0.0596, "breath": 0.0390, "gain": 6.5328, "energy_range": -0.8000, "variability": -0.1332, "articulation": -0.0119},
-    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 7.6299, "f0_range": 1.1000, "declination": -3.0000, "final": -1.3823, "emphasis": 1.0903, "jitter": 0.0000, "tilt": 0.9464, "formant": 0.0824, "breath": 0.0000, "gain": 8.9809, "energy_range": -0.7789, "variability": -1.0000, "articulation": 0.1914},
+    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.0480, "f0_range": -0.0279, "declination": 0.9597, "final": 2.3359, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -3.1435, "formant": -0.0024, "breath": 0.1756, "gain": -2.0017, "energy_range": -0.7922, "variability": -0.9350, "articulation": -0.3951},
+    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 9.0000, "f0_range": 0.5509, "declination": -0.8758, "final": 5.0017, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -6.0000, "formant": 0.0900, "breath": 0.6000, "gain": 8.8626, "energy_range": -0.8000, "variability": 0.3622, "articulation": -0.5797},
+    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 6.5300, "f0_range": 1.0387, "declination": 2.9259, "final": 1.1671, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -6.0000, "formant": 0.0695, "breath": 0.6000, "gain": -3.0358, "energy_range": -0.1698, "variability": -0.9248, "articulation": 0.0249},
+    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 9.0000, "f0_range": 0.5210, "declination": -3.0000, "final": -5.6711, "emphasis": 3.1127, "jitter": 0.0000, "tilt": -2.5236, "formant": 0.0900, "breath": 0.6000, "gain": 19.0097, "energy_range": -0.8000, "variability": -0.0731, "articulation": -0.2433},
+    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.3294, "declination": -1.3518, "final": 6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -6.0000, "formant": -0.0131, "breath": 0.6000, "gain": 4.2718, "energy_range": -0.8000, "variability": 0.5305, "articulation": -0.5751},
+    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 3.7085, "f0_range": 0.6449, "declination": -0.6823, "final": -4.1455, "emphasis": 0.4078, "jitter": 0.0000, "tilt": 0.9430, "formant": 0.0332, "breath": 0.0638, "gain": 4.9148, "energy_range": -0.8000, "variability": 0.0132, "articulation": 0.1533},
+    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 8.9866, "f0_range": 1.1000, "declination": -2.6581, "final": 1.1080, "emphasis": 0.1676, "jitter": 0.0000, "tilt": -0.6436, "formant": 0.0076, "breath": 0.0886, "gain": 8.5647, "energy_range": -0.8000, "variability": -0.4193, "articulation": 0.3850},
 }
 
 CONTROLS_NORMAL = {
-    "calm": {"rate": -0.1384, "pause": 0.3235, "f0_shift": 0.2028, "f0_range": 0.0313, "declination": 2.4423, "final": 0.4180, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.3397, "formant": -0.0588, "breath": 0.0000, "gain": 1.8485, "energy_range": -0.4084, "variability": -0.8344, "articulation": -0.2488},
-    "joy": {"rate": 0.1245, "pause": -0.1387, "f0_shift": 4.7125, "f0_range": 0.7231, "declination": -2.6725, "final": 2.5809, "emphasis": 1.0522, "jitter": 0.0240, "tilt": -1.1649, "formant": -0.0311, "breath": 0.1403, "gain": 6.0143, "energy_range": -0.3314, "variability": 0.4733, "articulation": 0.2861},
-    "sadness": {"rate": -0.1864, "pause": 0.3274, "f0_shift": 1.6652, "f0_range": 0.3042, "declination": 1.7024, "final": -0.0652, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 0.8846, "formant": -0.0372, "breath": 0.1009, "gain": -2.2571, "energy_range": -0.0884, "variability": -0.4769, "articulation": -0.0505},
-    "anger": {"rate": 0.1260, "pause": -0.1548, "f0_shift": 1.7974, "f0_range": 0.3316, "declination": -2.9555, "final": -3.6268, "emphasis": 2.1897, "jitter": 0.0000, "tilt": 3.0918, "formant": 0.0684, "breath": 0.0000, "gain": 11.9369, "energy_range": -0.3488, "variability": -0.2540, "articulation": 0.0523},
-    "fear": {"rate": 0.1423, "pause": -0.1909, "f0_shift": 7.0714, "f0_range": 0.7276, "declination": -0.2576, "final": 1.5160, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.1444, "formant": 0.0123, "breath": 0.0000, "gain": 1.4373, "energy_range": -0.6641, "variability": -0.9853, "articulation": 0.3105},
-    "disgust": {"rate": -0.1384, "pause": 0.1006, "f0_shift": 0.7568, "f0_range": 0.1062, "declination": -0.6753, "final": -3.9596, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 2.1196, "formant": 0.0306, "breath": 0.0000, "gain": 2.0746, "energy_range": -0.8000, "variability": 0.0992, "articulation": 0.2625},
-    "surprise": {"rate": 0.0894, "pause": -0.1475, "f0_shift": 6.8843, "f0_range": 1.0565, "declination": 2.0854, "final": 6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.4528, "formant": 0.0762, "breath": 0.0000, "gain": 1.7241, "energy_range": -0.4341, "variability": -1.0000, "articulation": 0.3123},
+    "calm": {"rate": -0.1384, "pause": 0.3235, "f0_shift": -0.1388, "f0_range": 0.1593, "declination": 1.6465, "final": 1.6546, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -1.3424, "formant": 0.0148, "breath": 0.0007, "gain": -2.2020, "energy_range": -0.4178, "variability": -0.9468, "articulation": -0.1645},
+    "joy": {"rate": 0.1245, "pause": -0.1387, "f0_shift": 4.3981, "f0_range": 0.5300, "declination": -0.6266, "final": 3.4169, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -1.9522, "formant": 0.0397, "breath": 0.2015, "gain": 5.7460, "energy_range": -0.5316, "variability": 0.4480, "articulation": 0.1965},
+    "sadness": {"rate": -0.1864, "pause": 0.3274, "f0_shift": 1.4537, "f0_range": 0.2046, "declination": 1.3493, "final": -0.3478, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.5511, "formant": 0.0179, "breath": 0.1418, "gain": -2.5911, "energy_range": -0.1039, "variability": -0.6792, "articulation": -0.0050},
+    "anger": {"rate": 0.1260, "pause": -0.1548, "f0_shift": 3.5543, "f0_range": 0.4776, "declination": -0.5371, "final": -3.7548, "emphasis": 1.3040, "jitter": 0.0000, "tilt": 0.6763, "formant": 0.0900, "breath": 0.0526, "gain": 8.8189, "energy_range": -0.6262, "variability": -0.2216, "articulation": 0.2553},
+    "fear": {"rate": 0.1423, "pause": -0.1909, "f0_shift": 6.5819, "f0_range": 0.3116, "declination": 1.2025, "final": 1.4475, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.0841, "formant": -0.0505, "breath": 0.0000, "gain": 1.2193, "energy_range": -0.8000, "variability": -1.0000, "articulation": 0.4339},
+    "disgust": {"rate": -0.1384, "pause": 0.1006, "f0_shift": 1.0949, "f0_range": 0.4601, "declination": 1.0278, "final": -2.7913, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.7354, "formant": 0.0535, "breath": 0.0000, "gain": 0.3863, "energy_range": -0.8000, "variability": -0.3746, "articulation": 0.2099},
+    "surprise": {"rate": 0.0894, "pause": -0.1475, "f0_shift": 6.3709, "f0_range": 1.1000, "declination": 0.5415, "final": 6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.7437, "formant": 0.0402, "breath": 0.0335, "gain": 2.7476, "energy_range": -0.7891, "variability": -1.0000, "articulation": 0.4593},
 }
