@@ -15,7 +15,8 @@ actors' change per label and intensity is `_spectra.py`, computed from RAVDESS a
 averaged over actors). Mixes blend the labels' targets with the mix weights, piecewise linear in intensity
 through the normal-intensity target, as `prosody.colour` does; a term outside the table gets the target of
 its valence-arousal-dominance point from a linear model fitted on the table's terms. The equaliser is a
-zero-phase gain per STFT bin; the take's speech level is kept.
+zero-phase gain per STFT bin; the take's speech level is kept and the renderer's peak limiter follows (a probe
+without it let boosted takes pass full scale, which no file can hold).
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def shape(samples: np.ndarray, rate: int) -> np.ndarray:
 
 
 def equalise(samples: np.ndarray, rate: int, gains_db: np.ndarray) -> np.ndarray:
-    """Zero-phase equaliser with one gain per mel band (interpolated over frequency), same speech RMS."""
+    """Zero-phase equaliser with one gain per mel band (interpolated over frequency), same RMS, peaks limited."""
     import librosa
 
     y = np.asarray(samples, np.float32)
