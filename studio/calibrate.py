@@ -104,6 +104,12 @@ def readable_rows(metric: str) -> np.ndarray:
     return np.stack(rows)
 
 
+def ravdess_intensities(data: Path) -> dict[str, str]:
+    """RAVDESS file name -> its intensity ("normal" or "strong"; neutral clips are all "normal")."""
+    with open(Path(data) / "speech" / "ravdess" / "labels.csv", newline="") as f:
+        return {row["path"].split("/")[-1]: row["intensity"] for row in csv.DictReader(f)}
+
+
 def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = None, intensity: str = "strong"
                   ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Per RAVDESS label: mean delta-from-own-neutral of the clips of one intensity ("strong" or "normal"), in
@@ -118,10 +124,7 @@ def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = 
     items = load_items(data, emodb=False, per_speaker=per_speaker)
     if intensity not in ("strong", "normal"):
         raise ValueError(f"intensity must be 'strong' or 'normal' (RAVDESS's two), got {intensity!r}")
-    chosen = {}
-    with open(Path(data) / "speech" / "ravdess" / "labels.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            chosen[row["path"].split("/")[-1]] = row["intensity"] == intensity
+    chosen = {name: level == intensity for name, level in ravdess_intensities(data).items()}
     X, _ = extract(items, cache, log)
     D = speaker_shift(X.astype(np.float64), items)
     spk = np.array([it.speaker for it in items])
@@ -147,55 +150,47 @@ def human_targets(data: Path, cache: Path, log=print, per_speaker: int | None = 
     return targets, scale, discriminant
 
 
-def actor_spectra(data: Path, per_speaker: int | None = None, log=print) -> dict[str, dict[str, list[float]]]:
+def actor_spectra(data: Path, per_speaker: int | None = None, log=print) -> tuple[dict[str, dict[str, list[float]]], int]:
     """The RAVDESS actors' change of long-term spectral shape from their own neutral clips, per label and
-    intensity (`generators.speech.spectrum.shape`, dB per band): {"STRONG": {term: 40 values}, "NORMAL": ...},
-    each the mean over actors of (mean shape of the label's clips - mean shape of the neutral clips)."""
+    intensity (`generators.speech.spectrum.shape`, dB per band): ({"STRONG": {term: 40 values}, "NORMAL": ...},
+    number of actors), each the mean over actors of (mean shape of the label's clips - mean shape of the
+    neutral clips). The clips are `load_items`' (its slice with ``per_speaker``)."""
     import soundfile as sf
 
+    from critics.training.speech import load_items
     from generators.speech.spectrum import shape
 
-    root = Path(data) / "speech" / "ravdess"
+    items = load_items(data, emodb=False, per_speaker=per_speaker)
+    intensity = ravdess_intensities(data)
     shapes: dict[tuple[str, str, str], list[np.ndarray]] = {}
-    by_actor: dict[str, list[dict]] = {}
-    with open(root / "labels.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            by_actor.setdefault(row["actor"], []).append(row)
-    if per_speaker:  # stride through each actor's clips as `load_items` does, so every label keeps some
-        by_actor = {a: rows[::max(1, len(rows) // per_speaker)][:per_speaker] for a, rows in by_actor.items()}
-    rows = [row for clips in by_actor.values() for row in clips]
-    for row in rows:
-        y, rate = sf.read(str(root / row["path"]), dtype="float32")
-        key = "neutral" if row["emotion"] == "neutral" else row["intensity"]
-        shapes.setdefault((row["actor"], row["emotion"], key), []).append(shape(y, rate))
-    log(f"  spectra of {len(rows)} RAVDESS clips")
+    for it in items:
+        y, rate = sf.read(str(it.path), dtype="float32")
+        level = "neutral" if it.label == "neutral" else intensity[it.path.name]
+        shapes.setdefault((it.speaker, it.label, level), []).append(shape(y, rate))
+    log(f"  spectra of {len(items)} RAVDESS clips")
+    actors = sorted({it.speaker for it in items})
     out: dict[str, dict[str, list[float]]] = {"STRONG": {}, "NORMAL": {}}
-    for name, intensity in (("STRONG", "strong"), ("NORMAL", "normal")):
+    for name, level in (("STRONG", "strong"), ("NORMAL", "normal")):
         for label, term in RAVDESS_TO_TERM.items():
-            if label == "neutral":
-                continue
-            diffs = [np.mean(shapes[(a, label, intensity)], axis=0) - np.mean(shapes[(a, "neutral", "neutral")], axis=0)
-                     for a in sorted({k[0] for k in shapes})
-                     if (a, label, intensity) in shapes and (a, "neutral", "neutral") in shapes]
-            if diffs:
+            diffs = [np.mean(shapes[(a, label, level)], axis=0) - np.mean(shapes[(a, "neutral", "neutral")], axis=0)
+                     for a in actors if (a, label, level) in shapes and (a, "neutral", "neutral") in shapes]
+            if label != "neutral" and diffs:
                 out[name][term] = [float(x) for x in np.mean(diffs, axis=0)]
-    return out
+    return out, len(actors)
 
 
-def _ravdess_actors(data: Path) -> list[str]:
-    with open(Path(data) / "speech" / "ravdess" / "labels.csv", newline="") as f:
-        return sorted({row["actor"] for row in csv.DictReader(f)})
-
-
-def write_spectra(path: Path, tables: dict, actors: int) -> None:
-    from generators.speech.spectrum import table_source
-
-    head = ('"""Generated by ``python -m studio.calibrate``: do not edit by hand.\n\n'
-            "The RAVDESS actors' mean change of long-term spectral shape from their own neutral clips, in dB per mel\n"
-            "band (generators/speech/spectrum.py: 40 bands, 50 Hz - 8 kHz, band mean removed), per vocabulary term:\n"
-            f"STRONG from their strong takes, NORMAL from their normal ones; {actors} actors.\n"
-            'RAVDESS: Livingstone & Russo 2018, CC BY-NC-SA 4.0 (only these numbers derive from it).\n"""\n\n')
-    path.write_text(head + table_source(tables), encoding="utf-8")
+def write_spectra(path: Path, tables: dict[str, dict[str, list[float]]], actors: int) -> None:
+    """``_spectra.py``: STRONG and NORMAL, one line per term, 0.01 dB."""
+    lines = ['"""Generated by ``python -m studio.calibrate``: do not edit by hand.\n',
+             "The RAVDESS actors' mean change of long-term spectral shape from their own neutral clips, in dB per mel",
+             "band (generators/speech/spectrum.py: 40 bands, 50 Hz - 8 kHz, band mean removed), per vocabulary term:",
+             f"STRONG from their strong takes, NORMAL from their normal ones; {actors} actors.",
+             'RAVDESS: Livingstone & Russo 2018, CC BY-NC-SA 4.0 (only these numbers derive from it).\n"""\n']
+    for name in ("STRONG", "NORMAL"):
+        lines.append(f"{name} = {{")
+        lines += [f"    {term!r}: [{', '.join(f'{x:.2f}' for x in v)}]," for term, v in tables[name].items()]
+        lines.append("}\n")
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 class Probe:
@@ -401,10 +396,9 @@ def main(argv: list[str] | None = None) -> dict:
     # the actors' spectral change, which the backend matches in every take (the fit below sees it matched)
     from generators.speech import spectrum
 
-    spectra = actor_spectra(args.data, args.per_speaker or None)
+    spectra, n_actors = actor_spectra(args.data, args.per_speaker or None)
     default_out = args.out == Path(__file__).resolve().parents[1] / "generators" / "speech" / "_calibrated.py"
     spectra_path = args.out.with_name("_spectra.py") if default_out else args.out.with_name(args.out.stem + "_spectra.py")
-    n_actors = len({r for r in _ravdess_actors(args.data)})
     write_spectra(spectra_path, spectra, n_actors)
     spectrum._tables.cache_clear()  # a run on the full data has just rewritten the table the backend reads
     gen = load_generator("speech", args.backend)

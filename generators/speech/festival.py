@@ -133,8 +133,7 @@ class FestivalSpeech(P.ProsodyLoop):
         t2 = time.perf_counter()
         word_c = word_controls(request, utt, utt_c, self.config.word_level)
         y, rate, phonemes, words = render(utt, word_c, applied_rate=0.0, seed=request.seed, config=self.config.render)
-        if self.config.render.spectrum:
-            y = self.match_spectrum(request, utt, y, rate)
+        y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,
                        Provenance("speech/festival", f"festival:{fn}", LICENCE, request.seed, "festival 2.5"),

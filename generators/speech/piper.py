@@ -447,8 +447,7 @@ class PiperSpeech(P.ProsodyLoop):
         word_c = self.word_controls(request, utt, utt_c)
         y, rate, phonemes, words = render(utt, word_c, applied_rate=utt_c.rate, seed=request.seed,
                                           config=self.config.render)
-        if self.config.render.spectrum:
-            y = self.match_spectrum(request, utt, y, rate)
+        y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,
                        Provenance("speech/piper", f"piper:{vid}", _voice_licence(vid), request.seed, _piper_version()),

@@ -242,6 +242,16 @@ def dimensional(v: float, a: float, d: float) -> ProsodyControls:
 COLOUR, COLOUR_NORMAL = _calibrated_colour()
 
 
+def intensity_weights(i: float) -> tuple[float, float]:
+    """(weight of the normal-intensity profile, weight of the full one) at intensity ``i``: piecewise linear
+    from neutral (0) through the normal profile (`NORMAL_INTENSITY`) to the full one (1). Shared by the prosody
+    colour and the spectral targets (`spectrum.target`)."""
+    if i <= NORMAL_INTENSITY:
+        return i / NORMAL_INTENSITY, 0.0
+    t = (i - NORMAL_INTENSITY) / (1 - NORMAL_INTENSITY)
+    return 1.0 - t, t
+
+
 def colour(emotion: Emotion, table: Mapping[str, ProsodyControls] | None = None,
            normal: Mapping[str, ProsodyControls] | None = None) -> ProsodyControls:
     """Mixed categorical colour at the emotion's intensity (neutral weight already lowers the intensity):
@@ -256,12 +266,12 @@ def colour(emotion: Emotion, table: Mapping[str, ProsodyControls] | None = None,
         table, normal = COLOUR, COLOUR_NORMAL
     normal = normal or {}
 
+    w_half, w_full = intensity_weights(i)
+
     def at(term: str) -> ProsodyControls:
         full = table.get(term, ProsodyControls())
         half = normal.get(term, full.scale(NORMAL_INTENSITY))
-        if i <= NORMAL_INTENSITY:
-            return half.scale(i / NORMAL_INTENSITY)
-        return half + (full + half.scale(-1)).scale((i - NORMAL_INTENSITY) / (1 - NORMAL_INTENSITY))
+        return half.scale(w_half) + full.scale(w_full)
 
     return ProsodyControls.blend([(w / z, at(k)) for k, w in non_neutral.items()])
 
@@ -346,13 +356,14 @@ class ProsodyLoop:
     def correct(self, request, target: Emotion, reading):
         return replace(request, controls=correct_controls(request.controls, target, reading.emotion))
 
-    @staticmethod
-    def match_spectrum(request, utt, y, rate):
+    def match_spectrum(self, request, utt, y, rate):
         """The rendered take with its long-term spectrum changed from the neutral synthesis ``utt`` as actors'
         changes for the request's emotion (`generators.speech.spectrum`; with a trajectory, the mean over the
-        words)."""
+        words); unchanged when the backend's ``config.render.spectrum`` is off."""
         from . import spectrum
 
+        if not self.config.render.spectrum:
+            return y
         if request.trajectory is not None and utt.words:
             emotions = request.trajectory.at_times([w.start_s for w in utt.words])
         else:

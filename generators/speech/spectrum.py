@@ -21,18 +21,19 @@ without it let boosted takes pass full scale, which no file can hold).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from conditioning import Emotion
+from conditioning import Emotion, parse_emotion
+
+from .prosody import NORMAL_INTENSITY, intensity_weights  # as the prosody colour blends intensities
 
 RATE = 16000  #: analysis rate of the shape
 N_FFT, HOP = 512, 160
 BANDS, F_LO, F_HI = 40, 50.0, 8000.0
 FLOOR_DB = 30.0  #: frames more than this below the loud frames (95th percentile) are left out
 MAX_GAIN_DB = 24.0  #: the equaliser's limit either way
-NORMAL_INTENSITY = 0.5  #: RAVDESS's normal takes (as `prosody.NORMAL_INTENSITY`)
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +66,8 @@ def equalise(samples: np.ndarray, rate: int, gains_db: np.ndarray) -> np.ndarray
     """Zero-phase equaliser with one gain per mel band (interpolated over frequency), same RMS, peaks limited."""
     import librosa
 
+    from .world import limit
+
     y = np.asarray(samples, np.float32)
     _, centres = _mel()
     n_fft = 1 << int(np.ceil(np.log2(0.032 * rate)))
@@ -73,8 +76,6 @@ def equalise(samples: np.ndarray, rate: int, gains_db: np.ndarray) -> np.ndarray
     g = 10 ** (np.interp(freqs, centres, np.clip(gains_db, -MAX_GAIN_DB, MAX_GAIN_DB)) / 20)
     z = librosa.istft(librosa.stft(y, n_fft=n_fft, hop_length=hop) * g[:, None], hop_length=hop, length=len(y))
     z *= np.sqrt(np.mean(y.astype(np.float64) ** 2) / (np.mean(z.astype(np.float64) ** 2) + 1e-20))
-    from .world import limit
-
     return limit(z.astype(np.float32), rate)  # the renderer's peak limiter: boosted bands must not clip
 
 
@@ -82,15 +83,13 @@ def equalise(samples: np.ndarray, rate: int, gains_db: np.ndarray) -> np.ndarray
 def _tables() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """(strong, normal, B): the actors' shape changes per term, and the linear model from a term's
     (valence, arousal, dominance) to its strong target for terms outside the table. Empty without a table."""
-    from conditioning import parse_emotion
-
     try:
         from ._spectra import NORMAL, STRONG
     except ImportError:  # not generated yet: nothing to match
         return {}, {}, np.zeros((3, BANDS))
     strong = {k: np.asarray(v, float) for k, v in STRONG.items()}
     normal = {k: np.asarray(v, float) for k, v in NORMAL.items()}
-    points = np.array([[parse_emotion(t).valence, parse_emotion(t).arousal, parse_emotion(t).dominance] for t in strong])
+    points = np.array([(e.valence, e.arousal, e.dominance) for e in map(parse_emotion, strong)])
     B, *_ = np.linalg.lstsq(points, np.stack(list(strong.values())), rcond=None)  # through neutral (0 at the origin)
     return strong, normal, B
 
@@ -102,7 +101,8 @@ def target(emotion: Emotion) -> np.ndarray:
     z, i = sum(weights.values()), emotion.intensity
     if not strong or z <= 0 or i <= 0:
         return np.zeros(BANDS)
-    from conditioning import parse_emotion
+
+    w_half, w_full = intensity_weights(i)
 
     def at(term: str) -> np.ndarray:
         if term in strong:
@@ -110,10 +110,7 @@ def target(emotion: Emotion) -> np.ndarray:
         else:
             e = parse_emotion(term)
             full = np.array([e.valence, e.arousal, e.dominance]) @ B
-        half = normal.get(term, NORMAL_INTENSITY * full)
-        if i <= NORMAL_INTENSITY:
-            return half * (i / NORMAL_INTENSITY)
-        return half + (full - half) * ((i - NORMAL_INTENSITY) / (1 - NORMAL_INTENSITY))
+        return w_half * normal.get(term, NORMAL_INTENSITY * full) + w_full * full
 
     return sum(w / z * at(k) for k, w in weights.items())
 
@@ -130,14 +127,3 @@ def match(samples: np.ndarray, rate: int, neutral: np.ndarray, neutral_rate: int
         return np.asarray(samples, np.float32)
     gains = goal - (shape(samples, rate) - shape(neutral, neutral_rate))
     return equalise(samples, rate, gains)
-
-
-def table_source(tables: Mapping[str, Mapping[str, Sequence[float]]]) -> str:
-    """The Python source of a `_spectra.py` body: STRONG and NORMAL, one line per term, 0.01 dB."""
-    out = []
-    for name in ("STRONG", "NORMAL"):
-        out.append(f"{name} = {{")
-        for term, v in tables[name].items():
-            out.append(f"    {term!r}: [{', '.join(f'{x:.2f}' for x in v)}],")
-        out.append("}\n")
-    return "\n".join(out)
