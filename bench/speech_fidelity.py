@@ -18,7 +18,7 @@ index). Reported:
 - pocketsphinx word error rate of the full-intensity takes against the neutral takes (intelligibility kept
   within 15 points is the target).
 ``--critic encoder`` reports the independent judge: the profiles are calibrated in the first judge's feature
-space (studio/calibrate.py), so the default judge's figures are not an independent check of them.
+space (studio/calibrate.py), so the figures of this bench's default judge (`embedded`) are not an independent check of them.
 Targets (issue): top-1 >= 80 % at full intensity open loop, higher with the loop; WER within 15 points.
 """
 from __future__ import annotations
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sentences", type=int, default=5)
     ap.add_argument("--intensities", default="0.33,0.67,1")
     ap.add_argument("--no-wer", action="store_true")
-    ap.add_argument("--critic", default=None, help="the judge to report (default: speech/embedded, the one the "
+    ap.add_argument("--critic", default="embedded", help="the judge to report (default: speech/embedded, the one the "
                     "profiles were calibrated in; `encoder` is the independent one)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
