@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--loop", type=int, default=0, help="closed-loop correction rounds")
     g.add_argument("--judges", metavar="NAMES", help="the critics that score and steer the take, comma-separated "
-                   "(default: the modality's two judges, e.g. speech: encoder,embedded)")
+                   "(default: the modality's two judges, e.g. speech: embedded,encoder)")
     g.add_argument("--duration", type=float)
     g.add_argument("--out", required=True)
     g.add_argument("--json", action="store_true")
