@@ -49,10 +49,10 @@ EMODB_TARGETS = {"neutral": "neutral", "joy": "happiness", "sadness": "sadness",
                  "disgust": "disgust"}
 
 
-def load_speech_critic(name: str | None = None, **config):
+def load_speech_critic(name: str, **config):
     from critics.registry import load_critic
 
-    return load_critic("speech", name, **config), f"registry: speech/{name or 'default'}"
+    return load_critic("speech", name, **config), f"registry: speech/{name}"
 
 
 def top(reading) -> str:

@@ -33,11 +33,10 @@ DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "em
 
 #: Each modality's judges for the closed loop: two independent critics (different features and model families)
 #: where two exist, so the loop cannot learn to please one of them (DESIGN.md section 4). The first is the
-#: modality's default critic, except for speech: there the default is the second judge, `encoder`, which reads
-#: unseen actors better, while the first, `embedded`, is the one the speech profiles are fitted in. Images: the
-#: OASIS-trained regressor and Valdez & Mehrabian's colour equations (nothing learned); the colour judge is
-#: independent of the diffusion backend, not of the procedural one, which inverts its equations
-#: (generators/cards/image-procedural.md).
+#: modality's default critic, except for speech (`DEFAULTS` says why); the first speech judge, `embedded`, is the
+#: one the speech profiles are fitted in. Images: the OASIS-trained regressor and Valdez & Mehrabian's colour
+#: equations (nothing learned); the colour judge is independent of the diffusion backend, not of the procedural
+#: one, which inverts its equations (generators/cards/image-procedural.md).
 JUDGES: dict[str, tuple[str, ...]] = {"speech": ("embedded", "encoder"), "music": ("embedded", "symbolic"),
                                       "face": ("classifier", "geometric"), "image": ("embedded", "colour"),
                                       "text": ("lexicon",)}
