@@ -1,0 +1,256 @@
+"""Where do the speech judges hear an emotion, and does the studio's rendering put it there? (#12's diagnosis)
+
+    OMP_NUM_THREADS=1 python bench/speech_cues.py [--data ../shared/data] [--workers 2] [--json [PATH]]
+
+`bench/critics_agreement.py` shows the independent judge (`speech/encoder`) hearing the studio's joy, anger and
+surprise as fear. Is that the voice (Piper, Festival) or the rendering (the prosody controls and the spectrum
+match)? Two experiments on RAVDESS actors' paired takes (same actor, same sentence: the neutral take and the
+strong emotional one; actors 01-16, statements 1 and 2, first repetition) answer it without a synthetic voice:
+
+1. **transfer**: the studio's rendering of each of the 7 emotions (the shipped controls through WORLD, then the
+   actors' long-term spectrum match: exactly what the backends do to a Piper take) applied to the actor's
+   *neutral* clip; scored by both judges with the same clip rendered with zero controls as the speaker
+   reference (the loop's condition). Beside it, the actor's own emotional clip against their own neutral one;
+   and the largest share one label takes of each judge's single-file readings of the rendered takes (the
+   studio's voices collapse onto disgust there: is that the rendering too?).
+2. **swap**: each strong emotional clip of 5 emotions resynthesised by WORLD with one group of its parameters
+   taken from the same actor's neutral clip (DTW-aligned on MFCCs): the F0 contour (``f0``), the spectral
+   shape of every frame with the frame energy kept (``shape``), the frame energy with the shape kept
+   (``energy``), the aperiodicity (``aperiodicity``); and ``shape+ltas``: the neutral shape plus the emotional
+   clip's *own* mean change of shape (voiced and unvoiced frames apart), the best any long-term spectrum match
+   can do. ``none`` is the clip vocoded unchanged. A group whose swap loses the label is where the judge
+   hears the emotion; the reference is the neutral clip vocoded.
+
+Caveat: both judges were trained on these 16 actors' clips, so the unmodified readings (``actors``, ``none``)
+are in-sample and optimistic; the rendered and swapped signals are new to them. This is a diagnosis, not a
+validation figure. About 3 min on two workers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+RATE = 16000
+#: RAVDESS label -> (file code, the vocabulary term the studio renders for it)
+LABELS = {"calm": ("02", "calm"), "happy": ("03", "joy"), "sad": ("04", "sadness"), "angry": ("05", "anger"),
+          "fearful": ("06", "fear"), "disgust": ("07", "disgust"), "surprised": ("08", "surprise")}
+SWAP_LABELS = ("happy", "sad", "angry", "fearful", "surprised")
+SWAPS = ("none", "f0", "shape", "shape+ltas", "energy", "aperiodicity")
+ACTORS = [f"{a:02d}" for a in range(1, 17)]
+STATEMENTS = ("01", "02")
+
+
+def _clip(data: Path, actor: str, code: str, intensity: str, statement: str):
+    from conditioning.media import load_audio
+
+    return load_audio(data / "speech" / "ravdess" / f"Actor_{actor}" /
+                      f"03-01-{code}-{intensity}-{statement}-01-{actor}.flac", rate=RATE)
+
+
+def _top(reading) -> str:
+    return max(reading.native, key=reading.native.get)
+
+
+def _judges():
+    from studio.studio import Studio
+
+    return Studio().judges("speech")
+
+
+def transfer(data: Path, actors: list[str]) -> list[dict]:
+    """The studio's rendering of each emotion applied to the actors' neutral clips (module docstring, 1)."""
+    from conditioning import Emotion
+    from conditioning.media import Audio
+    from generators.speech import prosody as P
+    from generators.speech import spectrum
+    from generators.speech.world import Utterance, WordSpan, render
+
+    judges, rows = _judges(), []
+    for actor in actors:
+        for st in STATEMENTS:
+            neutral = _clip(data, actor, "01", "01", st)
+            y = neutral.samples
+            e = np.convolve(y.astype(np.float64) ** 2, np.ones(320) / 320, "same")
+            on = np.flatnonzero(e > e.max() * 1e-3)
+            t0, t1 = on[0] / RATE, on[-1] / RATE
+            # one "word" over the speech and a sentence end at its offset: no stressed syllables are known, so
+            # the emphasis control has nothing to act on (Piper's takes get it); everything else applies
+            utt = Utterance(y, RATE, (), (WordSpan("-", t0, t1),), (t1,), ())
+            ref = Audio(render(utt, [P.ProsodyControls()], seed=0)[0], RATE)
+            for label, (code, term) in LABELS.items():
+                em = Emotion.parse(term)
+                yt, rt, _, _ = render(utt, [P.emotion_controls(em, None)], seed=0)
+                take = Audio(spectrum.match(yt, rt, y, RATE, em), rt)
+                actor_take = _clip(data, actor, code, "02", st)
+                row = {"actor": actor, "statement": st, "target": label}
+                for j in judges:
+                    row[f"{j.name}_studio"] = _top(j.score(take, speaker_reference=[ref]))
+                    row[f"{j.name}_single"] = _top(j.score(take))
+                    row[f"{j.name}_actors"] = _top(j.score(actor_take, speaker_reference=[neutral]))
+                rows.append(row)
+    return rows
+
+
+def _ceps_basis(n_bins: int, n_ceps: int = 24, n_mel: int = 64):
+    """Mel-warped cepstrum of a WORLD envelope and its inverse (a per-bin log gain): the shape's smooth part."""
+    from scipy.fft import dct, idct
+
+    mel = 2595 * np.log10(1 + np.linspace(0, RATE / 2, n_bins) / 700)
+    grid = np.linspace(mel[1], mel[-1], n_mel)
+    at = np.interp(grid, mel, np.arange(n_bins))
+
+    def ceps(sp):
+        ls = np.log(sp + 1e-12)
+        lm = np.array([np.interp(at, np.arange(n_bins), r) for r in ls])
+        return dct(lm, type=2, norm="ortho", axis=1)[:, :n_ceps]
+
+    def gain(dc):
+        full = np.zeros((dc.shape[0], n_mel))
+        full[:, :n_ceps] = dc
+        lm = idct(full, type=2, norm="ortho", axis=1)
+        return np.exp(np.array([np.interp(mel, grid, r) for r in lm]))
+
+    return ceps, gain
+
+
+def _aligned(fe, fn, ye, yn) -> np.ndarray:
+    """For each frame of the emotional clip, the DTW-matched frame of the neutral one (MFCC 1-19, 5 ms hop)."""
+    import librosa
+
+    def mfcc(y):
+        return librosa.feature.mfcc(y=y, sr=RATE, n_mfcc=20, hop_length=80, n_fft=512)[1:]
+
+    me = mfcc(ye)
+    _, path = librosa.sequence.dtw(X=me, Y=mfcc(yn))
+    m = np.zeros(me.shape[1], int)
+    for i, j in path[::-1]:
+        m[i] = j
+    return np.clip(np.interp(np.arange(fe.n_frames), np.arange(m.size), m).astype(int), 0, fn.n_frames - 1)
+
+
+def swap(data: Path, actors: list[str]) -> list[dict]:
+    """Actors' emotional clips with one WORLD parameter group from their neutral clip (module docstring, 2)."""
+    from dataclasses import replace
+
+    from conditioning.media import Audio
+    from conditioning.vocoder import analyse, synthesise
+
+    judges, rows = _judges(), []
+    for actor in actors:
+        for st in STATEMENTS:
+            yn = _clip(data, actor, "01", "01", st).samples
+            fn = analyse(yn, RATE, frame_period=5.0, f0_ceil=650.0)
+            ref = Audio(synthesise(fn).astype(np.float32), RATE)
+            ceps, gain = _ceps_basis(fn.sp.shape[1])
+            for label in SWAP_LABELS:
+                ye = _clip(data, actor, LABELS[label][0], "02", st).samples
+                fe = analyse(ye, RATE, frame_period=5.0, f0_ceil=650.0)
+                m = _aligned(fe, fn, ye, yn)
+                voiced = fn.f0 > 0
+                f0n = np.interp(np.arange(fn.n_frames), np.flatnonzero(voiced), fn.f0[voiced])
+                energy_e, sp_n = fe.sp.sum(1), fn.sp[m]
+                shape = sp_n * (energy_e / sp_n.sum(1))[:, None]
+                # the emotional clip's own mean shape change, voiced and unvoiced frames apart
+                level = 10 * np.log10(energy_e + 1e-12)
+                active = level > level.max() - 35
+                ce, cn = ceps(fe.sp), ceps(shape)
+                d = np.zeros_like(cn)
+                for part in ((fe.f0 > 0) & (fn.f0[m] > 0) & active, (fe.f0 == 0) & (fn.f0[m] == 0) & active):
+                    if part.any():
+                        d[part, 1:] = (ce[part, 1:] - cn[part, 1:]).mean(0)
+                ltas = shape * gain(d)
+                variants = {
+                    "none": fe,
+                    "f0": replace(fe, f0=np.where(fe.f0 > 0, f0n[m], 0.0)),
+                    "shape": replace(fe, sp=shape),
+                    "shape+ltas": replace(fe, sp=ltas * (energy_e / ltas.sum(1))[:, None]),
+                    "energy": replace(fe, sp=fe.sp * (sp_n.sum(1) / energy_e)[:, None]),
+                    "aperiodicity": replace(fe, ap=fn.ap[m]),
+                }
+                row = {"actor": actor, "statement": st, "target": label}
+                for name, feat in variants.items():
+                    audio = Audio(synthesise(feat).astype(np.float32), RATE)
+                    for j in judges:
+                        row[f"{j.name}_{name}"] = _top(j.score(audio, speaker_reference=[ref]))
+                rows.append(row)
+    return rows
+
+
+def _run(part: str, data: Path, actors: list[str]) -> list[dict]:
+    return (transfer if part == "transfer" else swap)(data, actors)
+
+
+def summarise(rows: list[dict], judges: list[str], conditions, labels) -> dict:
+    """Per condition and judge: agreement with the target, and per target how often it was heard as itself and
+    as fear; per condition, both judges agreeing with the target."""
+    out = {}
+    for cond in conditions:
+        doc = {"both": round(float(np.mean([all(r[f"{j}_{cond}"] == r["target"] for j in judges) for r in rows])), 3)}
+        for j in judges:
+            per = {}
+            for lab in labels:
+                heard = Counter(r[f"{j}_{cond}"] for r in rows if r["target"] == lab)
+                per[lab] = {"n": sum(heard.values()), "as_target": heard[lab], "as_fearful": heard["fearful"],
+                            "most": heard.most_common(1)[0][0]}
+            doc[j] = {"agreement": round(float(np.mean([r[f"{j}_{cond}"] == r["target"] for r in rows])), 3),
+                      "per_target": per}
+        out[cond] = doc
+    return out
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--actors", default=",".join(ACTORS), help="comma-separated RAVDESS actors (default 01-16)")
+    add_json_option(ap)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    actors = args.actors.split(",")
+    chunks = [actors[i::args.workers] for i in range(args.workers) if actors[i::args.workers]]
+    rows = {}
+    with ProcessPoolExecutor(len(chunks)) as pool:
+        for part in ("transfer", "swap"):
+            rows[part] = sum(pool.map(_run, [part] * len(chunks), [args.data] * len(chunks), chunks), [])
+    judges = [j.name for j in _judges()]
+    doc = {"judges": judges, "actors": actors,
+           "transfer": summarise(rows["transfer"], judges, ("studio", "actors"), list(LABELS)),
+           "transfer_single_largest_share": {
+               j: (lambda c: [c[0][0], round(c[0][1] / len(rows["transfer"]), 3)])(
+                   Counter(r[f"{j}_single"] for r in rows["transfer"]).most_common(1)) for j in judges},
+           "swap": summarise(rows["swap"], judges, SWAPS, SWAP_LABELS),
+           "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
+    if emit_json(doc, args.json):
+        return doc
+    for part, labels in (("transfer", list(LABELS)), ("swap", list(SWAP_LABELS))):
+        print(f"\n{part}: clips heard as the target (as fearful), per judge; speaker reference: the neutral clip"
+              + (" rendered with zero controls" if part == "transfer" else " vocoded"))
+        print(f"{'condition':13s} {'judge':9s} {'all':>5s} " + " ".join(f"{lab[:9]:>9s}" for lab in labels))
+        for cond, d in doc[part].items():
+            for j in judges:
+                cells = " ".join(f"{p['as_target']:3d} ({p['as_fearful']:2d})" for p in d[j]["per_target"].values())
+                print(f"{cond:13s} {j:9s} {d[j]['agreement']:5.2f} {cells}")
+            print(f"{'':13s} {'both':9s} {d['both']:5.2f}")
+        if part == "transfer":
+            print("single file, the rendered takes: largest label share "
+                  + ", ".join(f"{j} {lab} {v:.0%}" for j, (lab, v) in doc["transfer_single_largest_share"].items()))
+    print(f"({doc['seconds']:.0f} s; {len(actors)} actors x {len(STATEMENTS)} statements per emotion)")
+    return doc
+
+
+if __name__ == "__main__":
+    main()
