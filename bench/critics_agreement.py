@@ -1,6 +1,7 @@
 """Do the two judges of each modality hear what the studio made, and do they agree with each other?
 
     OMP_NUM_THREADS=1 python bench/critics_agreement.py [--loop 2] [--sentences 6] [--seeds 3] [--json [PATH]]
+        [--render-off frames|spectrum ...]
 
 Speech: every shipped voice (Piper joe; Festival slt where installed) x the 8 RAVDESS emotions (as vocabulary
 terms, full intensity) x ``--sentences`` sentences (none of them a calibration sentence). Each take is scored by
@@ -16,6 +17,9 @@ judges: a take counts as recognised only when both agree).
 Music: the composer's takes for the four quadrants' terms x ``--seeds`` seeds, scored by `music/embedded`
 (audio render) and `music/symbolic` (the MIDI notes) where installed; agreement with the target quadrant,
 both agreeing, and the judges agreeing with each other; open loop and with the loop.
+
+``--render-off NAME``: the speech voices with that step of the renderer off (`RenderConfig`: ``frames``, the
+frame-level spectral conversion; ``spectrum``, the long-term match), the baseline an ablation is read against.
 """
 from __future__ import annotations
 
@@ -70,18 +74,23 @@ def _rate(xs) -> float | None:
 
 
 def speech(args) -> dict:
+    from dataclasses import replace
+
     from conditioning import Emotion
     from conditioning.registry import BackendUnavailable
     from generators.base import GenerationRequest
+    from generators.registry import load_generator
+    from generators.speech.world import RenderConfig
     from studio.studio import Studio
 
     studio = Studio()
     judges = studio.judges("speech")
     names = [j.name for j in judges]
+    render = replace(RenderConfig(), **{k: False for k in args.render_off})
     voices = []
     for backend in ("piper", "festival"):
         try:
-            voices.append((backend, studio.generator("speech", backend)))
+            voices.append((backend, load_generator("speech", backend, render=render)))
         except BackendUnavailable as exc:
             print(f"  (speech/{backend} left out: {exc})", file=sys.stderr)
     rows = []
@@ -105,7 +114,7 @@ def speech(args) -> dict:
                 rows.append(row)
         print(f"  speech/{backend}: {sum(r['voice'] == backend for r in rows)} takes", file=sys.stderr)
     emo = [r for r in rows if r["term"] != "neutral"]
-    out = {"judges": names, "takes": len(rows), "voices": [b for b, _ in voices]}
+    out = {"judges": names, "takes": len(rows), "voices": [b for b, _ in voices], "render_off": args.render_off}
     for cond in ("ref", "single", "loop"):
         summary = agreement(emo if cond != "single" else rows, names, cond)
         if summary is None:
@@ -154,6 +163,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--sentences", type=int, default=6)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", choices=("speech", "music"))
+    ap.add_argument("--render-off", action="append", default=[], choices=("frames", "spectrum"),
+                    help="speech: turn this rendering step off (an ablation); repeatable")
     add_json_option(ap)
     args = ap.parse_args(argv)
     t0 = time.time()

@@ -7,9 +7,11 @@ surprise as fear. Is that the voice (Piper, Festival) or the rendering (the pros
 match)? Two experiments on RAVDESS actors' paired takes (same actor, same sentence: the neutral take and the
 strong emotional one; actors 01-16, statements 1 and 2, first repetition) answer it without a synthetic voice:
 
-1. **transfer**: the studio's rendering of each of the 7 emotions (the shipped controls through WORLD, then the
-   actors' long-term spectrum match: exactly what the backends do to a Piper take) applied to the actor's
-   *neutral* clip; scored by both judges with the same clip rendered with zero controls as the speaker
+1. **transfer**: the studio's rendering of each of the 7 emotions (the shipped controls through WORLD with the
+   frame-level conversion, then the actors' long-term spectrum match: what the backends do to a Piper take,
+   except that the conversion's table is built without the actor, as in ``shape+frames`` below) applied to
+   the actor's *neutral* clip (``studio``; ``no frames``: the same without the conversion, the rendering
+   before it); scored by both judges with the same clip rendered with zero controls as the speaker
    reference (the loop's condition). Beside it, the actor's own emotional clip against their own neutral one;
    and the largest share one label takes of each judge's single-file readings of the rendered takes (the
    studio's voices collapse onto disgust there: is that the rendering too?).
@@ -19,11 +21,15 @@ strong emotional one; actors 01-16, statements 1 and 2, first repetition) answer
    (``energy``), the aperiodicity (``aperiodicity``); and ``shape+ltas``: the neutral shape plus the emotional
    clip's *own* mean change of shape (voiced and unvoiced frames apart), the best any long-term spectrum match
    can do. ``none`` is the clip vocoded unchanged. A group whose swap loses the label is where the judge
-   hears the emotion; the reference is the neutral clip vocoded.
+   hears the emotion; the reference is the neutral clip vocoded. ``shape+frames``: the neutral shape through
+   the studio's frame-level conversion (`generators.speech.conversion`), its table built by
+   `studio.calibrate_frames` from the *other* half of the actors (odd / even ids: the actor under test is
+   never in it): how much of what ``shape`` loses the conversion gives back on voices it has not seen.
 
 Caveat: both judges were trained on these 16 actors' clips, so the unmodified readings (``actors``, ``none``)
 are in-sample and optimistic; the rendered and swapped signals are new to them. This is a diagnosis, not a
-validation figure. About 3 min on two workers.
+validation figure (the ``shape+frames`` row's conversion is held out; the judges are not). About 8 min on two
+workers (3 of them building the two held-out tables).
 """
 from __future__ import annotations
 
@@ -49,7 +55,7 @@ RATE = 16000
 LABELS = {"calm": ("02", "calm"), "happy": ("03", "joy"), "sad": ("04", "sadness"), "angry": ("05", "anger"),
           "fearful": ("06", "fear"), "disgust": ("07", "disgust"), "surprised": ("08", "surprise")}
 SWAP_LABELS = ("happy", "sad", "angry", "fearful", "surprised")
-SWAPS = ("none", "f0", "shape", "shape+ltas", "energy", "aperiodicity")
+SWAPS = ("none", "f0", "shape", "shape+ltas", "shape+frames", "energy", "aperiodicity")
 ACTORS = [f"{a:02d}" for a in range(1, 17)]
 STATEMENTS = ("01", "02")
 
@@ -71,12 +77,13 @@ def _judges():
     return Studio().judges("speech")
 
 
-def transfer(data: Path, actors: list[str]) -> list[dict]:
+def transfer(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
     """The studio's rendering of each emotion applied to the actors' neutral clips (module docstring, 1)."""
     from conditioning import Emotion
     from conditioning.media import Audio
     from generators.speech import prosody as P
     from generators.speech import spectrum
+    from generators.speech.conversion import convert, table_from
     from generators.speech.world import Utterance, WordSpan, render
 
     judges, rows = _judges(), []
@@ -91,15 +98,20 @@ def transfer(data: Path, actors: list[str]) -> list[dict]:
             # the emphasis control has nothing to act on (Piper's takes get it); everything else applies
             utt = Utterance(y, RATE, (), (WordSpan("-", t0, t1),), (t1,), ())
             ref = Audio(render(utt, [P.ProsodyControls()], seed=0)[0], RATE)
+            held_out = table_from(tables[actor])
             for label, (code, term) in LABELS.items():
                 em = Emotion.parse(term)
-                yt, rt, _, _ = render(utt, [P.emotion_controls(em, None)], seed=0)
-                take = Audio(spectrum.match(yt, rt, y, RATE, em), rt)
+                frames = lambda f, owner: convert(f.sp, f.f0, f.rate, f.frame_period, [em], owner, held_out)  # noqa: E731
+                takes = {}
+                for cond, envelope in (("studio", frames), ("no frames", None)):
+                    yt, rt, _, _ = render(utt, [P.emotion_controls(em, None)], seed=0, envelope=envelope)
+                    takes[cond] = Audio(spectrum.match(yt, rt, y, RATE, em), rt)
                 actor_take = _clip(data, actor, code, "02", st)
                 row = {"actor": actor, "statement": st, "target": label}
                 for j in judges:
-                    row[f"{j.name}_studio"] = _top(j.score(take, speaker_reference=[ref]))
-                    row[f"{j.name}_single"] = _top(j.score(take))
+                    for cond, take in takes.items():
+                        row[f"{j.name}_{cond}"] = _top(j.score(take, speaker_reference=[ref]))
+                    row[f"{j.name}_single"] = _top(j.score(takes["studio"]))
                     row[f"{j.name}_actors"] = _top(j.score(actor_take, speaker_reference=[neutral]))
                 rows.append(row)
     return rows
@@ -142,12 +154,15 @@ def _aligned(fe, fn, ye, yn) -> np.ndarray:
     return np.clip(np.interp(np.arange(fe.n_frames), np.arange(m.size), m).astype(int), 0, fn.n_frames - 1)
 
 
-def swap(data: Path, actors: list[str]) -> list[dict]:
-    """Actors' emotional clips with one WORLD parameter group from their neutral clip (module docstring, 2)."""
+def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
+    """Actors' emotional clips with one WORLD parameter group from their neutral clip (module docstring, 2).
+    ``tables``: actor -> the arrays of a conversion table built without that actor."""
     from dataclasses import replace
 
+    from conditioning import Emotion
     from conditioning.media import Audio
     from conditioning.vocoder import analyse, synthesise
+    from generators.speech.conversion import convert, table_from
 
     judges, rows = _judges(), []
     for actor in actors:
@@ -156,6 +171,7 @@ def swap(data: Path, actors: list[str]) -> list[dict]:
             fn = analyse(yn, RATE, frame_period=5.0, f0_ceil=650.0)
             ref = Audio(synthesise(fn).astype(np.float32), RATE)
             ceps, gain = _ceps_basis(fn.sp.shape[1])
+            held_out = table_from(tables[actor])
             for label in SWAP_LABELS:
                 ye = _clip(data, actor, LABELS[label][0], "02", st).samples
                 fe = analyse(ye, RATE, frame_period=5.0, f0_ceil=650.0)
@@ -173,11 +189,15 @@ def swap(data: Path, actors: list[str]) -> list[dict]:
                     if part.any():
                         d[part, 1:] = (ce[part, 1:] - cn[part, 1:]).mean(0)
                 ltas = shape * gain(d)
+                both_voiced = np.where((fe.f0 > 0) & (fn.f0[m] > 0), fn.f0[m], 0.0)
+                framed = convert(shape, both_voiced, RATE, 5.0, [Emotion.parse(LABELS[label][1])],
+                                 np.zeros(fe.n_frames, int), held_out)
                 variants = {
                     "none": fe,
                     "f0": replace(fe, f0=np.where(fe.f0 > 0, f0n[m], 0.0)),
                     "shape": replace(fe, sp=shape),
                     "shape+ltas": replace(fe, sp=ltas * (energy_e / ltas.sum(1))[:, None]),
+                    "shape+frames": replace(fe, sp=framed),
                     "energy": replace(fe, sp=fe.sp * (sp_n.sum(1) / energy_e)[:, None]),
                     "aperiodicity": replace(fe, ap=fn.ap[m]),
                 }
@@ -190,8 +210,18 @@ def swap(data: Path, actors: list[str]) -> list[dict]:
     return rows
 
 
-def _run(part: str, data: Path, actors: list[str]) -> list[dict]:
-    return (transfer if part == "transfer" else swap)(data, actors)
+def _run(part: str, data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
+    return (transfer if part == "transfer" else swap)(data, actors, tables)
+
+
+def held_out_tables(data: Path, actors: list[str], workers: int) -> dict[str, dict]:
+    """actor -> conversion table arrays built from the RAVDESS actors of the other parity (odd / even ids)."""
+    from studio.calibrate_frames import build
+
+    all_actors = {f"{a:02d}" for a in range(1, 25)}
+    built = {p: build(data, actors={a for a in all_actors if int(a) % 2 != p}, workers=workers,
+                      log=lambda *a: None) for p in sorted({int(a) % 2 for a in actors})}
+    return {a: built[int(a) % 2] for a in actors}
 
 
 def summarise(rows: list[dict], judges: list[str], conditions, labels) -> dict:
@@ -222,13 +252,15 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     actors = args.actors.split(",")
     chunks = [actors[i::args.workers] for i in range(args.workers) if actors[i::args.workers]]
+    tables = held_out_tables(args.data, actors, args.workers)
     rows = {}
     with ProcessPoolExecutor(len(chunks)) as pool:
         for part in ("transfer", "swap"):
-            rows[part] = sum(pool.map(_run, [part] * len(chunks), [args.data] * len(chunks), chunks), [])
+            rows[part] = sum(pool.map(_run, [part] * len(chunks), [args.data] * len(chunks), chunks,
+                                      [tables] * len(chunks)), [])
     judges = [j.name for j in _judges()]
     doc = {"judges": judges, "actors": actors,
-           "transfer": summarise(rows["transfer"], judges, ("studio", "actors"), list(LABELS)),
+           "transfer": summarise(rows["transfer"], judges, ("studio", "no frames", "actors"), list(LABELS)),
            "transfer_single_largest_share": {
                j: (lambda c: [c[0][0], round(c[0][1] / len(rows["transfer"]), 3)])(
                    Counter(r[f"{j}_single"] for r in rows["transfer"]).most_common(1)) for j in judges},

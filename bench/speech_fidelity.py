@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python bench/speech_fidelity.py [--backend piper] [--loop 2] [--sentences 5]
                                                       [--intensities 0.33,0.67,1] [--no-wer] [--json]
+                                                      [--render-off frames|spectrum ...]
 
 8 emotions (the RAVDESS-8 labels as vocabulary terms) x intensities x sentences, one take each (seed = sentence
 index). Reported:
@@ -19,6 +20,8 @@ index). Reported:
   within 15 points is the target).
 ``--critic encoder`` reports the independent judge: the profiles are calibrated in the first judge's feature
 space (studio/calibrate.py), so the figures of this bench's default judge (`embedded`) are not an independent check of them.
+``--render-off NAME`` turns a step of the renderer off (`RenderConfig`: ``frames``, ``spectrum``): the baseline
+an ablation is read against.
 Targets (issue): top-1 >= 80 % at full intensity open loop, higher with the loop; WER within 15 points.
 """
 from __future__ import annotations
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--critic", default="embedded", help="the judge to report (default: speech/embedded, the one the "
                     "profiles were calibrated in; `encoder` is the independent one)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--render-off", action="append", default=[], choices=("frames", "spectrum"),
+                    help="turn this rendering step off (an ablation); repeatable")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -110,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         from generators.speech.piper import PiperSpeech as Gen
     else:
         from generators.speech.festival import FestivalSpeech as Gen
-    gen = Gen()
+    from dataclasses import replace
+
+    from generators.speech.world import RenderConfig
+
+    gen = Gen(render=replace(RenderConfig(), **{k: False for k in args.render_off}))
     texts = SENTENCES[: args.sentences]
     intensities = [float(x) for x in args.intensities.split(",")]
     t0 = time.perf_counter()

@@ -132,7 +132,8 @@ class FestivalSpeech(P.ProsodyLoop):
         utt = self.synthesize(text, fn)
         t2 = time.perf_counter()
         word_c = word_controls(request, utt, utt_c, self.config.word_level)
-        y, rate, phonemes, words = render(utt, word_c, applied_rate=0.0, seed=request.seed, config=self.config.render)
+        y, rate, phonemes, words = render(utt, word_c, applied_rate=0.0, seed=request.seed, config=self.config.render,
+                                          envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,

@@ -446,7 +446,7 @@ class PiperSpeech(P.ProsodyLoop):
         t2 = time.perf_counter()
         word_c = self.word_controls(request, utt, utt_c)
         y, rate, phonemes, words = render(utt, word_c, applied_rate=utt_c.rate, seed=request.seed,
-                                          config=self.config.render)
+                                          config=self.config.render, envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,

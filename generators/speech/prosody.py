@@ -356,6 +356,18 @@ class ProsodyLoop:
     def correct(self, request, target: Emotion, reading):
         return replace(request, controls=correct_controls(request.controls, target, reading.emotion))
 
+    def frame_envelope(self, request, utt):
+        """`world.render`'s ``envelope`` for the request: each voiced frame's shape changed as the actors' same
+        sounds change for the emotion of its word (`generators.speech.conversion`); None when the backend's
+        ``config.render.frames`` is off or the take is neutral."""
+        from . import conversion
+
+        if not self.config.render.frames:
+            return None
+        if request.trajectory is not None and utt.words:
+            return conversion.envelope(request.trajectory.at_times([w.start_s for w in utt.words]))
+        return conversion.envelope([request.emotion])
+
     def match_spectrum(self, request, utt, y, rate):
         """The rendered take with its long-term spectrum changed from the neutral synthesis ``utt`` as actors'
         changes for the request's emotion (`generators.speech.spectrum`; with a trajectory, the mean over the

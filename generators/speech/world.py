@@ -247,6 +247,9 @@ class RenderConfig:
       carries the same vocoder signature as the emotional ones, so a listener or critic comparing them hears
       the emotion, not the vocoder (with it on, the critics read the unprocessed neutral takes as *more*
       aroused than WORLD-processed ones).
+    - `frames`: change each voiced frame's spectral shape as the RAVDESS actors' same sounds change for the
+      emotion (`generators.speech.conversion`, passed to `render` by the backend; off: the long-term match
+      alone, for ablations).
     - `spectrum`: the backend then equalises the take so that its long-term spectral shape changes from the
       neutral synthesis as the RAVDESS actors' does for the emotion (`generators.speech.spectrum`; off: the
       prosody controls alone, for ablations).
@@ -261,6 +264,7 @@ class RenderConfig:
     ap_step: int = 2
     bin_step: int = 2
     spectrum: bool = True
+    frames: bool = True
 
 
 def _speech_rms(x: np.ndarray, rate: int) -> float:
@@ -289,12 +293,14 @@ def _frame_curves(utt: Utterance, controls: "list", n_frames: int, fp_s: float, 
 
 
 def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, seed: int = 0,
-           config: RenderConfig = RenderConfig()) -> tuple[np.ndarray, int, list[Segment], list[WordSpan]]:
+           config: RenderConfig = RenderConfig(), envelope=None) -> tuple[np.ndarray, int, list[Segment], list[WordSpan]]:
     """Apply per-word prosody controls to a neutral take; return audio, rate and the remapped timings.
 
     ``word_controls``: one `ProsodyControls` per word of ``utt.words`` (utterance-level emotion = the same
     controls for every word). ``applied_rate``: the log2 rate change the backend already realised (Piper's
-    length_scale), so only the rest is done by time-warping.
+    length_scale), so only the rest is done by time-warping. ``envelope``: optional ``(features, word_of_frame)
+    -> sp``, a frame-level change of the *neutral* envelope made before the controls (the backend passes
+    `conversion.convert` bound to the words' emotions; this module stays emotion-free).
     """
     from .prosody import ProsodyControls
 
@@ -348,7 +354,11 @@ def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, 
 
     f0 = reshape_f0(feat.f0, shift_st=c["f0_shift"], range_factor=2.0 ** c["f0_range"], extra_st=extra,
                     jitter=c["jitter"] / 100.0, rng=rng)
-    sp = articulate(feat.sp, 2.0 ** c["articulation"], config.frame_period)
+    sp = feat.sp
+    if envelope is not None:
+        starts = np.array([w.start_s for w in utt.words]) if utt.words else np.zeros(1)
+        sp = envelope(feat, np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(word_controls) - 1))
+    sp = articulate(sp, 2.0 ** c["articulation"], config.frame_period)
     sp = warp_formants(sp, 2.0 ** c["formant"])
     sp = sp * tilt_gain(feat.freqs, c["tilt"])
     sp = sp * energy_gain(feat.sp, c["gain"] + 0.5 * c["emphasis"] * emph_env, 2.0 ** c["energy_range"])[:, None]
