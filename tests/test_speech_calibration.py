@@ -17,7 +17,9 @@ def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(
 
     out = tmp_path / "cal.py"
     meta = calibrate.main(["--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out),
-                           "--labels", "neutral,angry", "--texts", "1", "--steps", "2", "--per-speaker", "20"])
+                           "--labels", "neutral,angry", "--texts", "1", "--steps", "3", "--per-speaker", "20"])
+    # 3 steps: with the frame conversion in the rendering the first two damped steps at normal intensity find no
+    # improvement on this slice (10.60 -> 10.60), the third does (-> 9.01)
     start, end = meta["distance"]["angry"]
     assert end < start  # the fitted take is closer to the actors' anger than the literature profile's
     start, end = meta["distance_normal"]["angry"]
