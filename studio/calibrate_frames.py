@@ -85,9 +85,13 @@ def build(data: Path, clusters: int = 256, actors: set[str] | None = None, worke
     groups = _clips(data, actors)
     if max_groups:
         groups = dict(list(groups.items())[:max_groups])
-    jobs = [(p, 500.0 if lab == "neutral" else 650.0) for g in groups.values() for (lab, _), p in g.items()]
-    with ProcessPoolExecutor(workers) if workers > 1 else _Serial() as ex:
-        analysed = dict(zip([p for p, _ in jobs], ex.map(_analyse, *zip(*jobs))))
+    paths = [p for g in groups.values() for p in g.values()]
+    ceilings = [500.0 if lab == "neutral" else 650.0 for g in groups.values() for lab, _ in g]  # screams go high
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as ex:
+            analysed = dict(zip(paths, ex.map(_analyse, paths, ceilings)))
+    else:
+        analysed = dict(zip(paths, map(_analyse, paths, ceilings)))
     log(f"  analysed {len(analysed)} RAVDESS clips of {len({a for a, _, _ in groups})} actors")
     neutral_keys, pairs = [], {}
     for g in groups.values():
@@ -115,18 +119,6 @@ def build(data: Path, clusters: int = 256, actors: set[str] | None = None, worke
     log(f"  {clusters} clusters over {sum(len(k) for k in neutral_keys)} neutral frames; "
         f"{len(pairs)} emotion x intensity tables")
     return out
-
-
-class _Serial:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    @staticmethod
-    def map(fn, *its):
-        return map(fn, *its)
 
 
 def main(argv: list[str] | None = None) -> Path:
