@@ -83,7 +83,7 @@ def transfer(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dic
     from conditioning.media import Audio
     from generators.speech import prosody as P
     from generators.speech import spectrum
-    from generators.speech.conversion import convert, table_from
+    from generators.speech.conversion import envelope, table_from
     from generators.speech.world import Utterance, WordSpan, render
 
     judges, rows = _judges(), []
@@ -101,10 +101,9 @@ def transfer(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dic
             held_out = table_from(tables[actor])
             for label, (code, term) in LABELS.items():
                 em = Emotion.parse(term)
-                frames = lambda f, owner: convert(f.sp, f.f0, f.rate, f.frame_period, [em], owner, held_out)  # noqa: E731
                 takes = {}
-                for cond, envelope in (("studio", frames), ("no frames", None)):
-                    yt, rt, _, _ = render(utt, [P.emotion_controls(em, None)], seed=0, envelope=envelope)
+                for cond, frames in (("studio", envelope([em], held_out)), ("no frames", None)):
+                    yt, rt, _, _ = render(utt, [P.emotion_controls(em, None)], seed=0, envelope=frames)
                     takes[cond] = Audio(spectrum.match(yt, rt, y, RATE, em), rt)
                 actor_take = _clip(data, actor, code, "02", st)
                 row = {"actor": actor, "statement": st, "target": label}

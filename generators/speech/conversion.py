@@ -120,14 +120,16 @@ def change(emotion: Emotion, table: dict | None = None) -> np.ndarray | None:
     return sum(w / z * at(k) for k, w in weights.items())
 
 
-def envelope(emotions: Sequence[Emotion]):
+def envelope(emotions: Sequence[Emotion], table: dict | None = None):
     """What `world.render` takes as ``envelope``: ``(features, word_of_frame) -> sp`` for these emotions (one
-    per word, or one for the utterance); None when there is nothing to change (neutral, or no table)."""
-    if not available() or all(change(e) is None for e in emotions):
+    per word, or one for the utterance); None when there is nothing to change (neutral, or no table).
+    ``table``: a `table_from` result (default: the shipped one)."""
+    t = table or _table()
+    if t is None or all(change(e, t) is None for e in emotions):
         return None
     ems = list(emotions)
     return lambda feat, owner: convert(feat.sp, feat.f0, feat.rate, feat.frame_period, ems,
-                                       np.minimum(owner, len(ems) - 1))
+                                       np.minimum(owner, len(ems) - 1), t)
 
 
 def convert(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float,

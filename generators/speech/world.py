@@ -293,7 +293,8 @@ def _frame_curves(utt: Utterance, controls: "list", n_frames: int, fp_s: float, 
 
 
 def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, seed: int = 0,
-           config: RenderConfig = RenderConfig(), envelope=None) -> tuple[np.ndarray, int, list[Segment], list[WordSpan]]:
+           config: RenderConfig = RenderConfig(),
+           envelope=None) -> tuple[np.ndarray, int, list[Segment], list[WordSpan]]:
     """Apply per-word prosody controls to a neutral take; return audio, rate and the remapped timings.
 
     ``word_controls``: one `ProsodyControls` per word of ``utt.words`` (utterance-level emotion = the same
