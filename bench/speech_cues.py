@@ -116,41 +116,16 @@ def transfer(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dic
     return rows
 
 
-def _ceps_basis(n_bins: int, n_ceps: int = 24, n_mel: int = 64):
-    """Mel-warped cepstrum of a WORLD envelope and its inverse (a per-bin log gain): the shape's smooth part."""
-    from scipy.fft import dct, idct
-
-    mel = 2595 * np.log10(1 + np.linspace(0, RATE / 2, n_bins) / 700)
-    grid = np.linspace(mel[1], mel[-1], n_mel)
-    at = np.interp(grid, mel, np.arange(n_bins))
-
-    def ceps(sp):
-        ls = np.log(sp + 1e-12)
-        lm = np.array([np.interp(at, np.arange(n_bins), r) for r in ls])
-        return dct(lm, type=2, norm="ortho", axis=1)[:, :n_ceps]
-
-    def gain(dc):
-        full = np.zeros((dc.shape[0], n_mel))
-        full[:, :n_ceps] = dc
-        lm = idct(full, type=2, norm="ortho", axis=1)
-        return np.exp(np.array([np.interp(mel, grid, r) for r in lm]))
-
-    return ceps, gain
-
-
 def _aligned(fe, fn, ye, yn) -> np.ndarray:
     """For each frame of the emotional clip, the DTW-matched frame of the neutral one (MFCC 1-19, 5 ms hop)."""
     import librosa
 
+    from studio.calibrate_frames import align
+
     def mfcc(y):
         return librosa.feature.mfcc(y=y, sr=RATE, n_mfcc=20, hop_length=80, n_fft=512)[1:]
 
-    me = mfcc(ye)
-    _, path = librosa.sequence.dtw(X=me, Y=mfcc(yn))
-    m = np.zeros(me.shape[1], int)
-    for i, j in path[::-1]:
-        m[i] = j
-    return np.clip(np.interp(np.arange(fe.n_frames), np.arange(m.size), m).astype(int), 0, fn.n_frames - 1)
+    return align(mfcc(ye), mfcc(yn), fe.n_frames, fn.n_frames)
 
 
 def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
@@ -161,7 +136,7 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
     from conditioning import Emotion
     from conditioning.media import Audio
     from conditioning.vocoder import analyse, synthesise
-    from generators.speech.conversion import convert, table_from
+    from generators.speech.conversion import cepstrum, convert, log_gain, table_from
 
     judges, rows = _judges(), []
     for actor in actors:
@@ -169,7 +144,6 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
             yn = _clip(data, actor, "01", "01", st).samples
             fn = analyse(yn, RATE, frame_period=5.0, f0_ceil=650.0)
             ref = Audio(synthesise(fn).astype(np.float32), RATE)
-            ceps, gain = _ceps_basis(fn.sp.shape[1])
             held_out = table_from(tables[actor])
             for label in SWAP_LABELS:
                 ye = _clip(data, actor, LABELS[label][0], "02", st).samples
@@ -182,12 +156,12 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
                 # the emotional clip's own mean shape change, voiced and unvoiced frames apart
                 level = 10 * np.log10(energy_e + 1e-12)
                 active = level > level.max() - 35
-                ce, cn = ceps(fe.sp), ceps(shape)
+                ce, cn = cepstrum(fe.sp, fe.freqs), cepstrum(shape, fe.freqs)
                 d = np.zeros_like(cn)
                 for part in ((fe.f0 > 0) & (fn.f0[m] > 0) & active, (fe.f0 == 0) & (fn.f0[m] == 0) & active):
                     if part.any():
                         d[part, 1:] = (ce[part, 1:] - cn[part, 1:]).mean(0)
-                ltas = shape * gain(d)
+                ltas = shape * np.exp(log_gain(d, fe.freqs))
                 both_voiced = np.where((fe.f0 > 0) & (fn.f0[m] > 0), fn.f0[m], 0.0)
                 framed = convert(shape, both_voiced, RATE, 5.0, [Emotion.parse(LABELS[label][1])],
                                  np.zeros(fe.n_frames, int), held_out)

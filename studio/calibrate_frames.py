@@ -33,30 +33,28 @@ OUT = Path(__file__).resolve().parents[1] / "generators" / "speech" / "_conversi
 def _analyse(path: str, ceil: float):
     """(mel-cepstrum c0..c23, f0, MFCC for the alignment) of one clip, analysed as the renderer does."""
     import librosa
-    import soundfile as sf
 
-    from conditioning.media import Audio
+    from conditioning.media import load_audio
     from conditioning.vocoder import analyse
     from generators.speech.conversion import cepstrum
 
-    y, rate = sf.read(path, dtype="float32")
-    y = Audio(y if y.ndim == 1 else y.mean(axis=1), rate).resample(RATE).samples
+    y = load_audio(path, rate=RATE).samples
     feat = analyse(y.astype(np.float64), RATE, frame_period=FRAME_MS, f0_ceil=ceil, speed=2, bin_step=2)
     mfcc = librosa.feature.mfcc(y=y.astype(np.float32), sr=RATE, n_mfcc=20, hop_length=int(RATE * FRAME_MS / 1000),
                                 n_fft=512)[1:]
     return cepstrum(feat.sp, feat.freqs), feat.f0, mfcc
 
 
-def _pair(neutral, emotional) -> np.ndarray:
-    """For each frame of the emotional clip, the index of its DTW-aligned neutral frame."""
+def align(mfcc_emotional: np.ndarray, mfcc_neutral: np.ndarray, n_emotional: int, n_neutral: int) -> np.ndarray:
+    """For each of the emotional clip's ``n_emotional`` WORLD frames, the index of its DTW-aligned neutral frame
+    (DTW on the clips' MFCCs, (coefficients, frames), taken at the WORLD frame hop)."""
     import librosa
 
-    (cn, fn, mn), (ce, fe, me) = neutral, emotional
-    _, path = librosa.sequence.dtw(X=me, Y=mn)
-    m = np.zeros(me.shape[1], int)
+    _, path = librosa.sequence.dtw(X=mfcc_emotional, Y=mfcc_neutral)
+    m = np.zeros(mfcc_emotional.shape[1], int)
     for i, j in path[::-1]:
         m[i] = j
-    return np.clip(np.interp(np.arange(len(fe)), np.arange(len(m)), m).astype(int), 0, len(fn) - 1)
+    return np.clip(np.interp(np.arange(n_emotional), np.arange(len(m)), m).astype(int), 0, n_neutral - 1)
 
 
 def _clips(data: Path, actors: set[str] | None):
@@ -93,30 +91,32 @@ def build(data: Path, clusters: int = 256, actors: set[str] | None = None, worke
     else:
         analysed = dict(zip(paths, map(_analyse, paths, ceilings)))
     log(f"  analysed {len(analysed)} RAVDESS clips of {len({a for a, _, _ in groups})} actors")
-    neutral_keys, pairs = [], {}
+    neutral_keys, voiced, pairs = [], [], {}  # pairs: (term, level) -> [(neutral clip no., frames, changes)]
     for g in groups.values():
         if ("neutral", "normal") not in g:
             continue
         n = analysed[g[("neutral", "normal")]]
-        k_n = keys(n[0], n[1] > 0, FRAME_MS)
-        neutral_keys.append(k_n[n[1] > 0])
+        neutral_keys.append(keys(n[0], n[1] > 0, FRAME_MS))
+        voiced.append(neutral_keys[-1][n[1] > 0])
         for (lab, level), p in g.items():
             if lab == "neutral":
                 continue
             e = analysed[p]
-            m = _pair(n, e)
+            m = align(e[2], n[2], len(e[1]), len(n[1]))
             v = (e[1] > 0) & (n[1][m] > 0)
-            pairs.setdefault((RAVDESS_TO_TERM[lab], level), []).append((k_n[m[v]], (e[0] - n[0][m])[v, 1:]))
-    km = MiniBatchKMeans(clusters, random_state=0, n_init=3, batch_size=2048).fit(np.concatenate(neutral_keys))
+            pairs.setdefault((RAVDESS_TO_TERM[lab], level), []).append(
+                (len(neutral_keys) - 1, m[v], (e[0] - n[0][m])[v, 1:]))
+    km = MiniBatchKMeans(clusters, random_state=0, n_init=3, batch_size=2048).fit(np.concatenate(voiced))
+    cluster_of = [km.predict(k) for k in neutral_keys]  # every neutral frame's centroid, once
     out = {"centroids": km.cluster_centers_.astype(np.float16)}
     for (term, level), ps in sorted(pairs.items()):
-        ids = km.predict(np.concatenate([k for k, _ in ps]))
-        d = np.concatenate([x for _, x in ps])
+        ids = np.concatenate([cluster_of[i][frames] for i, frames, _ in ps])
+        d = np.concatenate([x for _, _, x in ps])
         table = np.zeros((clusters, d.shape[1]))
         np.add.at(table, ids, d)
         counts = np.bincount(ids, minlength=clusters)[:, None]
         out[f"{level}_{term}"] = ((table + SHRINK * d.mean(axis=0)) / (counts + SHRINK)).astype(np.float16)
-    log(f"  {clusters} clusters over {sum(len(k) for k in neutral_keys)} neutral frames; "
+    log(f"  {clusters} clusters over {sum(len(k) for k in voiced)} voiced neutral frames; "
         f"{len(pairs)} emotion x intensity tables")
     return out
 

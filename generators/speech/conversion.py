@@ -28,9 +28,9 @@ from typing import Sequence
 
 import numpy as np
 
-from conditioning import Emotion, parse_emotion
+from conditioning import Emotion
 
-from .prosody import NORMAL_INTENSITY, intensity_weights
+from .prosody import blend_by_term, vad_model
 
 TABLE = Path(__file__).with_name("_conversion.npz")
 N_CEPS = 24  #: c0..c23 describe the key; c0 is never changed
@@ -87,9 +87,7 @@ def table_from(arrays) -> dict:
     centroids = np.asarray(arrays["centroids"], np.float64)
     strong = {k[7:]: np.asarray(arrays[k], np.float64) for k in arrays if k.startswith("strong_")}
     normal = {k[7:]: np.asarray(arrays[k], np.float64) for k in arrays if k.startswith("normal_")}
-    points = np.array([(e.valence, e.arousal, e.dominance) for e in map(parse_emotion, strong)])
-    B, *_ = np.linalg.lstsq(points, np.stack([v.ravel() for v in strong.values()]), rcond=None)
-    return {"centroids": centroids, "strong": strong, "normal": normal, "B": B}
+    return {"centroids": centroids, "strong": strong, "normal": normal, "B": vad_model(strong)}
 
 
 @lru_cache(maxsize=1)
@@ -106,25 +104,10 @@ def available() -> bool:
 
 
 def change(emotion: Emotion, table: dict | None = None) -> np.ndarray | None:
-    """Per centroid, the mel-cepstral change (K, 23) the actors make for ``emotion``; None for neutral.
-    ``table``: a `table_from` result (default: the shipped one)."""
+    """Per centroid, the mel-cepstral change (K, 23) the actors make for ``emotion`` (`prosody.blend_by_term`);
+    None for neutral. ``table``: a `table_from` result (default: the shipped one)."""
     t = table or _table()
-    weights = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
-    z, i = sum(weights.values()), emotion.intensity
-    if t is None or z <= 0 or i <= 0:
-        return None
-    w_half, w_full = intensity_weights(i)
-    shape = t["centroids"].shape[0], N_CEPS - 1
-
-    def at(term: str) -> np.ndarray:
-        if term in t["strong"]:
-            full = t["strong"][term]
-        else:
-            e = parse_emotion(term)
-            full = (np.array([e.valence, e.arousal, e.dominance]) @ t["B"]).reshape(shape)
-        return w_half * t["normal"].get(term, NORMAL_INTENSITY * full) + w_full * full
-
-    return sum(w / z * at(k) for k, w in weights.items())
+    return None if t is None else blend_by_term(emotion, t["strong"], t["normal"], t["B"])
 
 
 def envelope(emotions: Sequence[Emotion], table: dict | None = None):
@@ -132,11 +115,11 @@ def envelope(emotions: Sequence[Emotion], table: dict | None = None):
     per word, or one for the utterance); None when there is nothing to change (neutral, or no table).
     ``table``: a `table_from` result (default: the shipped one)."""
     t = table or _table()
-    if t is None or all(change(e, t) is None for e in emotions):
+    changes = [change(e, t) for e in emotions]
+    if t is None or all(c is None for c in changes):
         return None
-    ems = list(emotions)
-    return lambda feat, owner: convert(feat.sp, feat.f0, feat.rate, feat.frame_period, ems,
-                                       np.minimum(owner, len(ems) - 1), t)
+    return lambda feat, owner: _apply(feat.sp, feat.f0, feat.rate, feat.frame_period, changes,
+                                      np.minimum(owner, len(changes) - 1), t["centroids"])
 
 
 def convert(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float,
@@ -148,14 +131,21 @@ def convert(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float,
     ``emotions`` of the emotion that governs it. Each frame keeps its power (level is the energy controls').
     ``table``: a `table_from` result (default: the shipped one; `bench/speech_cues.py` passes held-out ones)."""
     t = table or _table()
-    voiced = f0 > 0
     changes = [change(e, t) for e in emotions]
-    if t is None or not voiced.any() or all(c is None for c in changes):
+    if t is None or all(c is None for c in changes):
+        return sp
+    return _apply(sp, f0, rate, frame_period_ms, changes, owner, t["centroids"])
+
+
+def _apply(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float, changes: list, owner: np.ndarray,
+           c: np.ndarray) -> np.ndarray:
+    """`convert` with the emotions' changes already blended (None: that emotion leaves its frames alone) and
+    the table's centroids ``c``."""
+    voiced = f0 > 0
+    if not voiced.any():
         return sp
     freqs = np.linspace(0.0, rate / 2.0, sp.shape[1])
-    ceps = cepstrum(sp, freqs)
-    k = keys(ceps, voiced, frame_period_ms)
-    c = t["centroids"]
+    k = keys(cepstrum(sp, freqs), voiced, frame_period_ms)
     cluster = ((c ** 2).sum(axis=1)[None] - 2.0 * k @ c.T).argmin(axis=1)  # nearest centroid
     delta = np.zeros((len(sp), N_CEPS))
     for j, ch in enumerate(changes):

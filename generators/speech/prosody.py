@@ -40,7 +40,9 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Mapping
 
-from conditioning import Emotion
+import numpy as np
+
+from conditioning import Emotion, parse_emotion
 from conditioning.metrics import main_term
 
 #: The controls, in additive units. Ratios are stored as log2 so blending is linear.
@@ -343,6 +345,45 @@ def correct_controls(controls: Mapping[str, float], target: Emotion, measured: E
     return {k: round(v, 4) for k, v in out.items()}
 
 
+def word_emotions(request, utt) -> list[Emotion]:
+    """The emotion of each word of ``utt`` (the trajectory at the word onsets), or ``[request.emotion]`` for an
+    utterance-level emotion: what the spectral steps (`conversion`, `spectrum`) follow."""
+    if request.trajectory is not None and utt.words:
+        return list(request.trajectory.at_times([w.start_s for w in utt.words]))
+    return [request.emotion]
+
+
+def blend_by_term(emotion: Emotion, strong: dict, normal: dict, B: np.ndarray | None):
+    """The actors' measured change for ``emotion`` from per-term tables (the long-term spectra, the frame
+    conversion): the mix's terms weighted by the mix, each piecewise linear in intensity through its normal-
+    intensity entry (`intensity_weights`); a term outside ``strong`` takes ``[v, a, d] @ B`` (`vad_model`).
+    None for neutral or an empty table."""
+    weights = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
+    z, i = sum(weights.values()), emotion.intensity
+    if not strong or z <= 0 or i <= 0:
+        return None
+    w_half, w_full = intensity_weights(i)
+    shape = np.shape(next(iter(strong.values())))
+
+    def at(term: str) -> np.ndarray:
+        if term in strong:
+            full = strong[term]
+        else:
+            e = parse_emotion(term)
+            full = (np.array([e.valence, e.arousal, e.dominance]) @ B).reshape(shape)
+        return w_half * normal.get(term, NORMAL_INTENSITY * full) + w_full * full
+
+    return sum(w / z * at(k) for k, w in weights.items())
+
+
+def vad_model(strong: dict) -> np.ndarray:
+    """Least squares from a term's (valence, arousal, dominance) to its flattened strong entry, through neutral
+    (zero at the origin): what `blend_by_term` gives terms outside the table."""
+    points = np.array([(e.valence, e.arousal, e.dominance) for e in map(parse_emotion, strong)])
+    B, *_ = np.linalg.lstsq(points, np.stack([np.ravel(v) for v in strong.values()]), rcond=None)
+    return B
+
+
 class ProsodyLoop:
     """What every prosody-driven speech backend offers the studio's closed loop (mixed into each backend).
 
@@ -362,11 +403,7 @@ class ProsodyLoop:
         ``config.render.frames`` is off or the take is neutral."""
         from . import conversion
 
-        if not self.config.render.frames:
-            return None
-        if request.trajectory is not None and utt.words:
-            return conversion.envelope(request.trajectory.at_times([w.start_s for w in utt.words]))
-        return conversion.envelope([request.emotion])
+        return conversion.envelope(word_emotions(request, utt)) if self.config.render.frames else None
 
     def match_spectrum(self, request, utt, y, rate):
         """The rendered take with its long-term spectrum changed from the neutral synthesis ``utt`` as actors'
@@ -376,8 +413,4 @@ class ProsodyLoop:
 
         if not self.config.render.spectrum:
             return y
-        if request.trajectory is not None and utt.words:
-            emotions = request.trajectory.at_times([w.start_s for w in utt.words])
-        else:
-            emotions = request.emotion
-        return spectrum.match(y, rate, utt.samples, utt.rate, emotions)
+        return spectrum.match(y, rate, utt.samples, utt.rate, word_emotions(request, utt))

@@ -25,9 +25,9 @@ from typing import Sequence
 
 import numpy as np
 
-from conditioning import Emotion, parse_emotion
+from conditioning import Emotion
 
-from .prosody import NORMAL_INTENSITY, intensity_weights  # as the prosody colour blends intensities
+from .prosody import blend_by_term, vad_model  # as the prosody colour blends intensities
 
 RATE = 16000  #: analysis rate of the shape
 N_FFT, HOP = 512, 160
@@ -80,39 +80,22 @@ def equalise(samples: np.ndarray, rate: int, gains_db: np.ndarray) -> np.ndarray
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+def _tables() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray | None]:
     """(strong, normal, B): the actors' shape changes per term, and the linear model from a term's
     (valence, arousal, dominance) to its strong target for terms outside the table. Empty without a table."""
     try:
         from ._spectra import NORMAL, STRONG
     except ImportError:  # not generated yet: nothing to match
-        return {}, {}, np.zeros((3, BANDS))
+        return {}, {}, None
     strong = {k: np.asarray(v, float) for k, v in STRONG.items()}
     normal = {k: np.asarray(v, float) for k, v in NORMAL.items()}
-    points = np.array([(e.valence, e.arousal, e.dominance) for e in map(parse_emotion, strong)])
-    B, *_ = np.linalg.lstsq(points, np.stack(list(strong.values())), rcond=None)  # through neutral (0 at the origin)
-    return strong, normal, B
+    return strong, normal, vad_model(strong)
 
 
 def target(emotion: Emotion) -> np.ndarray:
     """The actors' change of spectral shape from neutral for ``emotion`` (40 dB values; zeros for neutral)."""
-    strong, normal, B = _tables()
-    weights = {k: w for k, w in emotion.mix.items() if k != "neutral" and w > 0}
-    z, i = sum(weights.values()), emotion.intensity
-    if not strong or z <= 0 or i <= 0:
-        return np.zeros(BANDS)
-
-    w_half, w_full = intensity_weights(i)
-
-    def at(term: str) -> np.ndarray:
-        if term in strong:
-            full = strong[term]
-        else:
-            e = parse_emotion(term)
-            full = np.array([e.valence, e.arousal, e.dominance]) @ B
-        return w_half * normal.get(term, NORMAL_INTENSITY * full) + w_full * full
-
-    return sum(w / z * at(k) for k, w in weights.items())
+    goal = blend_by_term(emotion, *_tables())
+    return np.zeros(BANDS) if goal is None else goal
 
 
 def match(samples: np.ndarray, rate: int, neutral: np.ndarray, neutral_rate: int,

@@ -282,13 +282,17 @@ def normalise_level(x: np.ndarray, rate: int, level_dbfs: float) -> np.ndarray:
     return (x * (10 ** (level_dbfs / 20) / _speech_rms(x, rate))).astype(np.float32)
 
 
+def _word_of_frame(utt: Utterance, times: np.ndarray, n_words: int) -> np.ndarray:
+    """Per frame, the index of the word that owns it: each word owns the frames from its start to the next's."""
+    starts = np.array([w.start_s for w in utt.words]) if utt.words else np.zeros(1)
+    return np.clip(np.searchsorted(starts, times, side="right") - 1, 0, n_words - 1)
+
+
 def _frame_curves(utt: Utterance, controls: "list", n_frames: int, fp_s: float, smooth_frames: int) -> dict:
-    """Per-frame arrays of every control: each word owns the frames from its start to the next word's start."""
+    """Per-frame arrays of every control (`_word_of_frame`), smoothed so that word changes glide."""
     from .prosody import CONTROL_NAMES
 
-    times = np.arange(n_frames) * fp_s
-    starts = np.array([w.start_s for w in utt.words]) if utt.words else np.zeros(1)
-    idx = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(controls) - 1)
+    idx = _word_of_frame(utt, np.arange(n_frames) * fp_s, len(controls))
     return {name: smooth(np.array([getattr(c, name) for c in controls])[idx], smooth_frames) for name in CONTROL_NAMES}
 
 
@@ -357,8 +361,7 @@ def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, 
                     jitter=c["jitter"] / 100.0, rng=rng)
     sp = feat.sp
     if envelope is not None:
-        starts = np.array([w.start_s for w in utt.words]) if utt.words else np.zeros(1)
-        sp = envelope(feat, np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(word_controls) - 1))
+        sp = envelope(feat, _word_of_frame(utt, times, len(word_controls)))
     sp = articulate(sp, 2.0 ** c["articulation"], config.frame_period)
     sp = warp_formants(sp, 2.0 ** c["formant"])
     sp = sp * tilt_gain(feat.freqs, c["tilt"])
