@@ -25,6 +25,12 @@ strong emotional one; actors 01-16, statements 1 and 2, first repetition) answer
    the studio's frame-level conversion (`generators.speech.conversion`), its table built by
    `studio.calibrate_frames` from the *other* half of the actors (odd / even ids: the actor under test is
    never in it): how much of what ``shape`` loses the conversion gives back on voices it has not seen.
+   On what time scale is the shape's emotion? ``own``: the neutral shape plus the take's *own* change of shape
+   in every voiced frame (mel-cepstrum c1-c23, the conversion's resolution: how much a perfect frame-level
+   conversion could give back); ``own 40 ms`` / ``own 100 ms``: that change smoothed over 40 / 100 ms (a
+   conversion that gets each syllable's change right but not each frame's); ``own scrambled``: the same change
+   with its Fourier phases randomised over the clip (the same size and tempo of movement, not tied to what is
+   being said).
 
 Caveat: both judges were trained on these 16 actors' clips, so the unmodified readings (``actors``, ``none``)
 are in-sample and optimistic; the rendered and swapped signals are new to them. This is a diagnosis, not a
@@ -55,7 +61,8 @@ RATE = 16000
 LABELS = {"calm": ("02", "calm"), "happy": ("03", "joy"), "sad": ("04", "sadness"), "angry": ("05", "anger"),
           "fearful": ("06", "fear"), "disgust": ("07", "disgust"), "surprised": ("08", "surprise")}
 SWAP_LABELS = ("happy", "sad", "angry", "fearful", "surprised")
-SWAPS = ("none", "f0", "shape", "shape+ltas", "shape+frames", "energy", "aperiodicity")
+SWAPS = ("none", "f0", "shape", "shape+ltas", "shape+frames", "own", "own 40 ms", "own 100 ms", "own scrambled",
+         "energy", "aperiodicity")
 ACTORS = [f"{a:02d}" for a in range(1, 17)]
 STATEMENTS = ("01", "02")
 
@@ -139,6 +146,7 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
     from generators.speech.conversion import cepstrum, convert, log_gain, table_from
 
     judges, rows = _judges(), []
+    rng = np.random.default_rng(0)
     for actor in actors:
         for st in STATEMENTS:
             yn = _clip(data, actor, "01", "01", st).samples
@@ -165,7 +173,8 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
                 both_voiced = np.where((fe.f0 > 0) & (fn.f0[m] > 0), fn.f0[m], 0.0)
                 framed = convert(shape, both_voiced, RATE, 5.0, [Emotion.parse(LABELS[label][1])],
                                  np.zeros(fe.n_frames, int), held_out)
-                variants = {
+                variants = {**{name: replace(fe, sp=sp) for name, sp in _own(shape, ce, both_voiced > 0, fe.freqs,
+                                                                               rng).items()},
                     "none": fe,
                     "f0": replace(fe, f0=np.where(fe.f0 > 0, f0n[m], 0.0)),
                     "shape": replace(fe, sp=shape),
@@ -181,6 +190,34 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
                         row[f"{j.name}_{name}"] = _top(j.score(audio, speaker_reference=[ref]))
                 rows.append(row)
     return rows
+
+
+def _own(shape: np.ndarray, ce: np.ndarray, voiced: np.ndarray, freqs: np.ndarray, rng) -> dict[str, np.ndarray]:
+    """The ``own*`` swaps (module docstring, 2): the neutral ``shape`` (frames, bins) given the emotional take's
+    own change of mel-cepstrum (``ce``: the take's c0-c23) in its ``voiced`` frames, as is, smoothed, or with
+    its Fourier phases scrambled; each frame keeps its power. At 5 ms frames."""
+    from scipy.ndimage import uniform_filter1d
+
+    from generators.speech.conversion import cepstrum, log_gain
+
+    change = np.zeros_like(ce)
+    change[voiced, 1:] = (ce - cepstrum(shape, freqs))[voiced, 1:]
+    idx = np.flatnonzero(voiced)
+    spectrum = np.fft.rfft(change[idx], axis=0)
+    phases = np.exp(2j * np.pi * rng.uniform(size=(len(spectrum), 1)))
+    phases[0] = 1.0  # the mean change stays
+    scrambled = np.zeros_like(change)
+    scrambled[idx] = np.fft.irfft(spectrum * phases, n=len(idx), axis=0)
+    changes = {"own": change, "own scrambled": scrambled}
+    for ms in (40, 100):
+        smooth = np.zeros_like(change)
+        smooth[idx] = uniform_filter1d(change[idx], size=ms // 5, axis=0, mode="nearest")
+        changes[f"own {ms} ms"] = smooth
+    out = {}
+    for name, d in changes.items():
+        sp = shape * np.exp(log_gain(d, freqs))
+        out[name] = sp * (shape.sum(1, keepdims=True) / np.maximum(sp.sum(1, keepdims=True), 1e-16))
+    return out
 
 
 def _run(part: str, data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
