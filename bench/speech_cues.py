@@ -33,7 +33,11 @@ strong emotional one; actors 01-16, statements 1 and 2, first repetition) answer
    being said).
 
 Caveat: both judges were trained on these 16 actors' clips, so the unmodified readings (``actors``, ``none``)
-are in-sample and optimistic; the rendered and swapped signals are new to them. This is a diagnosis, not a
+are in-sample and optimistic; the rendered and swapped signals are new to them. Hence a third reader,
+``encoder-ho``: `speech/encoder`'s own vectors through a speaker-referenced head refitted at its shipped
+configuration without the actors of the tested actor's parity (as the conversion's tables; with EmoDB and the
+pseudo-speakers, as its training), so it has never heard the actor under test. It is not in the ``both``
+figures. This is a diagnosis, not a
 validation figure (the ``shape+frames`` row's conversion is held out; the judges are not). About 8 min on two
 workers (3 of them building the two held-out tables).
 """
@@ -84,7 +88,7 @@ def _judges():
     return Studio().judges("speech")
 
 
-def transfer(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
+def transfer(data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> list[dict]:
     """The studio's rendering of each emotion applied to the actors' neutral clips (module docstring, 1)."""
     from conditioning import Emotion
     from conditioning.media import Audio
@@ -114,11 +118,12 @@ def transfer(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dic
                     takes[cond] = Audio(spectrum.match(yt, rt, y, RATE, em), rt)
                 actor_take = _clip(data, actor, code, "02", st)
                 row = {"actor": actor, "statement": st, "target": label}
-                for j in judges:
+                for j in judges + [held[int(actor) % 2]]:
                     for cond, take in takes.items():
                         row[f"{j.name}_{cond}"] = _top(j.score(take, speaker_reference=[ref]))
-                    row[f"{j.name}_single"] = _top(j.score(takes["studio"]))
                     row[f"{j.name}_actors"] = _top(j.score(actor_take, speaker_reference=[neutral]))
+                for j in judges:
+                    row[f"{j.name}_single"] = _top(j.score(takes["studio"]))
                 rows.append(row)
     return rows
 
@@ -135,9 +140,10 @@ def _aligned(fe, fn, ye, yn) -> np.ndarray:
     return align(mfcc(ye), mfcc(yn), fe.n_frames, fn.n_frames)
 
 
-def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
+def swap(data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> list[dict]:
     """Actors' emotional clips with one WORLD parameter group from their neutral clip (module docstring, 2).
-    ``tables``: actor -> the arrays of a conversion table built without that actor."""
+    ``tables``: actor -> the arrays of a conversion table built without that actor; ``held``: parity -> the
+    `HeldOutEncoder` that never heard actors of that parity."""
     from dataclasses import replace
 
     from conditioning import Emotion
@@ -186,7 +192,7 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
                 row = {"actor": actor, "statement": st, "target": label}
                 for name, feat in variants.items():
                     audio = Audio(synthesise(feat).astype(np.float32), RATE)
-                    for j in judges:
+                    for j in judges + [held[int(actor) % 2]]:
                         row[f"{j.name}_{name}"] = _top(j.score(audio, speaker_reference=[ref]))
                 rows.append(row)
     return rows
@@ -220,8 +226,59 @@ def _own(shape: np.ndarray, ce: np.ndarray, voiced: np.ndarray, freqs: np.ndarra
     return out
 
 
-def _run(part: str, data: Path, actors: list[str], tables: dict[str, dict]) -> list[dict]:
-    return (transfer if part == "transfer" else swap)(data, actors, tables)
+def _run(part: str, data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> list[dict]:
+    return (transfer if part == "transfer" else swap)(data, actors, tables, held)
+
+
+class HeldOutEncoder:
+    """`speech/encoder`'s vectors read by a speaker-referenced head that never heard the actor (module
+    docstring, caveat): ``heads`` from `held_out_heads`. Referenced readings only."""
+
+    name = "encoder-ho"
+
+    def __init__(self, heads):
+        self.heads = heads
+
+    def score(self, audio, speaker_reference):
+        from types import SimpleNamespace
+
+        from critics.speech.encoder import SpeechEncoderCritic
+        from critics.training.speech import RAVDESS
+
+        critic = _CRITIC.setdefault("encoder", SpeechEncoderCritic())
+        v = critic.vector(critic.prepare(audio))
+        v = v - np.mean([critic.vector(critic.prepare(r)) for r in speaker_reference], axis=0)
+        return SimpleNamespace(native=dict(zip(RAVDESS, self.heads.predict(v[None])["ravdess"][0])))
+
+
+_CRITIC: dict = {}  #: one encoder session per worker process
+
+
+def held_out_heads(data: Path, parities, workers: int) -> dict[int, "HeldOutEncoder"]:
+    """parity -> a `HeldOutEncoder` whose head is fitted at `speech/encoder`'s shipped speaker-referenced
+    configuration on its training vectors (cached under ~/.cache/emostudio) without the RAVDESS actors of
+    that parity."""
+    from critics.speech.encoder import ENCODER_FILE
+    from critics.training import speech_encoder as E
+    from critics.training.speech import fit_heads, load_items, speaker_shift
+
+    meta = json.loads((ROOT / "critics/weights/speech_encoder.json").read_text())
+    cfg = meta["figures"]["speaker"]
+    items = load_items(data)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio" / "speech_encoder"
+    X, all_items = E.vectors(items, ROOT / "critics/weights" / ENCODER_FILE, cache, meta["augment"], meta["seed"],
+                             workers, log=lambda *a: None)
+    X = speaker_shift(X, all_items)
+
+    def parity(it) -> int | None:
+        return int(it.speaker.split("~")[0].split("/")[-1]) % 2 if it.corpus == "ravdess" else None
+
+    out = {}
+    for p in parities:
+        keep = [i for i, it in enumerate(all_items) if parity(it) != p]
+        out[p] = HeldOutEncoder(fit_heads(X[keep], [all_items[i] for i in keep], cfg["C"], cfg["emodb_weight"],
+                                          meta["seed"]))
+    return out
 
 
 def held_out_tables(data: Path, actors: list[str], workers: int) -> dict[str, dict]:
@@ -234,13 +291,13 @@ def held_out_tables(data: Path, actors: list[str], workers: int) -> dict[str, di
     return {a: built[int(a) % 2] for a in actors}
 
 
-def summarise(rows: list[dict], judges: list[str], conditions, labels) -> dict:
-    """Per condition and judge: agreement with the target, and per target how often it was heard as itself and
-    as fear; per condition, both judges agreeing with the target."""
+def summarise(rows: list[dict], judges: list[str], conditions, labels, extra=()) -> dict:
+    """Per condition and judge (``judges`` and ``extra``): agreement with the target, and per target how often
+    it was heard as itself and as fear; per condition, both ``judges`` agreeing with the target."""
     out = {}
     for cond in conditions:
         doc = {"both": round(float(np.mean([all(r[f"{j}_{cond}"] == r["target"] for j in judges) for r in rows])), 3)}
-        for j in judges:
+        for j in (*judges, *extra):
             per = {}
             for lab in labels:
                 heard = Counter(r[f"{j}_{cond}"] for r in rows if r["target"] == lab)
@@ -263,30 +320,31 @@ def main(argv=None) -> dict:
     actors = args.actors.split(",")
     chunks = [actors[i::args.workers] for i in range(args.workers) if actors[i::args.workers]]
     tables = held_out_tables(args.data, actors, args.workers)
+    held = held_out_heads(args.data, sorted({int(a) % 2 for a in actors}), args.workers)
     rows = {}
     with ProcessPoolExecutor(len(chunks)) as pool:
         for part in ("transfer", "swap"):
             rows[part] = sum(pool.map(_run, [part] * len(chunks), [args.data] * len(chunks), chunks,
-                                      [tables] * len(chunks)), [])
-    judges = [j.name for j in _judges()]
-    doc = {"judges": judges, "actors": actors,
-           "transfer": summarise(rows["transfer"], judges, ("studio", "no frames", "actors"), list(LABELS)),
+                                      [tables] * len(chunks), [held] * len(chunks)), [])
+    judges, extra = [j.name for j in _judges()], [HeldOutEncoder.name]
+    doc = {"judges": judges, "held_out_judge": extra[0], "actors": actors,
+           "transfer": summarise(rows["transfer"], judges, ("studio", "no frames", "actors"), list(LABELS), extra),
            "transfer_single_largest_share": {
                j: (lambda c: [c[0][0], round(c[0][1] / len(rows["transfer"]), 3)])(
                    Counter(r[f"{j}_single"] for r in rows["transfer"]).most_common(1)) for j in judges},
-           "swap": summarise(rows["swap"], judges, SWAPS, SWAP_LABELS),
+           "swap": summarise(rows["swap"], judges, SWAPS, SWAP_LABELS, extra),
            "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
     if emit_json(doc, args.json):
         return doc
     for part, labels in (("transfer", list(LABELS)), ("swap", list(SWAP_LABELS))):
         print(f"\n{part}: clips heard as the target (as fearful), per judge; speaker reference: the neutral clip"
               + (" rendered with zero controls" if part == "transfer" else " vocoded"))
-        print(f"{'condition':13s} {'judge':9s} {'all':>5s} " + " ".join(f"{lab[:9]:>9s}" for lab in labels))
+        print(f"{'condition':13s} {'judge':10s} {'all':>5s} " + " ".join(f"{lab[:9]:>9s}" for lab in labels))
         for cond, d in doc[part].items():
-            for j in judges:
+            for j in (*judges, *extra):
                 cells = " ".join(f"{p['as_target']:3d} ({p['as_fearful']:2d})" for p in d[j]["per_target"].values())
-                print(f"{cond:13s} {j:9s} {d[j]['agreement']:5.2f} {cells}")
-            print(f"{'':13s} {'both':9s} {d['both']:5.2f}")
+                print(f"{cond:13s} {j:10s} {d[j]['agreement']:5.2f} {cells}")
+            print(f"{'':13s} {'both':10s} {d['both']:5.2f}  (speech/embedded and speech/encoder)")
         if part == "transfer":
             print("single file, the rendered takes: largest label share "
                   + ", ".join(f"{j} {lab} {v:.0%}" for j, (lab, v) in doc["transfer_single_largest_share"].items()))
