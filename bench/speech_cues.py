@@ -237,7 +237,7 @@ class HeldOutEncoder:
     name = "encoder-ho"
 
     def __init__(self, heads):
-        self.heads = heads
+        self.heads, self._critic = heads, None  # the encoder session opens in the worker that scores
 
     def score(self, audio, speaker_reference):
         from types import SimpleNamespace
@@ -245,13 +245,11 @@ class HeldOutEncoder:
         from critics.speech.encoder import SpeechEncoderCritic
         from critics.training.speech import RAVDESS
 
-        critic = _CRITIC.setdefault("encoder", SpeechEncoderCritic())
-        v = critic.vector(critic.prepare(audio))
-        v = v - np.mean([critic.vector(critic.prepare(r)) for r in speaker_reference], axis=0)
+        if self._critic is None:
+            self._critic = SpeechEncoderCritic()
+        c = self._critic
+        v = c.vector(c.prepare(audio)) - np.mean([c.vector(c.prepare(r)) for r in speaker_reference], axis=0)
         return SimpleNamespace(native=dict(zip(RAVDESS, self.heads.predict(v[None])["ravdess"][0])))
-
-
-_CRITIC: dict = {}  #: one encoder session per worker process
 
 
 def held_out_heads(data: Path, parities, workers: int) -> dict[int, "HeldOutEncoder"]:
