@@ -1,5 +1,6 @@
 """The benches' ``--json [PATH]`` option, in one place: no PATH prints only the JSON document on stdout (for
-scripts); a PATH writes it there and the bench still prints its table."""
+scripts); a PATH writes it there and the bench still prints its table. And the options shared by the benches
+that read the shared human corpora out of fold (`human_voices_parser`)."""
 from __future__ import annotations
 
 import argparse
@@ -20,3 +21,14 @@ def emit_json(doc, where: str | None) -> bool:
     if where:
         Path(where).write_text(json.dumps(doc, indent=1))
     return False
+
+
+def human_voices_parser(doc: str) -> argparse.ArgumentParser:
+    """``--data``, ``--workers`` and ``--json`` for a bench over the shared human speech corpora (``doc``: the
+    bench's module docstring, whose first paragraph is the description)."""
+    root = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=root.parent / "shared" / "data")
+    ap.add_argument("--workers", type=int, default=2, help="processes for the encoder's vectors (first run only)")
+    add_json_option(ap)
+    return ap

@@ -18,7 +18,6 @@ encoder's 4,485 vectors).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -30,7 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import emit_json, human_voices_parser  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -60,15 +59,11 @@ def embedded(data: Path) -> dict[str, tuple[float, str]]:
 
 
 def encoder(data: Path, workers: int) -> dict[str, tuple[float, str]]:
-    from critics.speech.encoder import ENCODER_FILE
     from critics.training import speech_encoder as E
-    from critics.training.speech import RAVDESS, load_items
+    from critics.training.speech import RAVDESS
 
-    meta = json.loads((ROOT / "critics/weights/speech_encoder.json").read_text())
+    meta, items, X, all_items = E.shipped_vectors(data, workers, log=lambda *a: None)
     cfg = meta["figures"]["population"]
-    items = load_items(data)
-    X, all_items = E.vectors(items, ROOT / "critics/weights" / ENCODER_FILE, CACHE / "speech_encoder",
-                             meta["augment"], meta["seed"], workers, log=lambda *a: None)
     real, fold, items_real = E.speaker_folds(items, all_items, E.FOLDS)
     out = E.oof(X, all_items, fold, real, cfg["C"], cfg["emodb_weight"], meta["seed"])
     rav = np.array([it.corpus == "ravdess" for it in items_real])
@@ -77,11 +72,7 @@ def encoder(data: Path, workers: int) -> dict[str, tuple[float, str]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--workers", type=int, default=2, help="processes for the encoder's vectors (first run only)")
-    add_json_option(ap)
-    args = ap.parse_args()
+    args = human_voices_parser(__doc__).parse_args()
     t0 = time.perf_counter()
     doc = {"limit": LIMIT, "judges": {}}
     for name, fn in (("embedded", lambda: embedded(args.data)), ("encoder", lambda: encoder(args.data, args.workers))):
@@ -99,7 +90,7 @@ def main() -> None:
         worst = sorted(j["per_actor"].items(), key=lambda kv: -kv[1][0])[:3]
         print(f"{name:10s} {j['median']:7.2f} {j['max']:7.2f} {j['above_limit']:>5d} of {j['actors']:<3d}  "
               + ", ".join(f"{s.split('/')[-1]} {v:.2f} {lab}" for s, (v, lab) in worst))
-    print("  compare: the studio's voices, bench/critics_agreement.py (Piper + Festival: 38 % / 44 % disgust)")
+    print("  compare: the studio's voices, bench/critics_agreement.py (Piper + Festival: 33 % / 41 % disgust)")
     print(f"  ({doc['seconds']:.0f} s)")
 
 

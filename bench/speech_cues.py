@@ -44,7 +44,6 @@ workers (3 of them building the two held-out tables).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -149,7 +148,7 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> 
     from conditioning import Emotion
     from conditioning.media import Audio
     from conditioning.vocoder import analyse, synthesise
-    from generators.speech.conversion import cepstrum, convert, log_gain, table_from
+    from generators.speech.conversion import cepstrum, convert, reshape, table_from
 
     judges, rows = _judges(), []
     rng = np.random.default_rng(0)
@@ -175,16 +174,16 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> 
                 for part in ((fe.f0 > 0) & (fn.f0[m] > 0) & active, (fe.f0 == 0) & (fn.f0[m] == 0) & active):
                     if part.any():
                         d[part, 1:] = (ce[part, 1:] - cn[part, 1:]).mean(0)
-                ltas = shape * np.exp(log_gain(d, fe.freqs))
+                ltas = reshape(shape, d, fe.freqs)
                 both_voiced = np.where((fe.f0 > 0) & (fn.f0[m] > 0), fn.f0[m], 0.0)
                 framed = convert(shape, both_voiced, RATE, 5.0, [Emotion.parse(LABELS[label][1])],
                                  np.zeros(fe.n_frames, int), held_out)
-                variants = {**{name: replace(fe, sp=sp) for name, sp in _own(shape, ce, both_voiced > 0, fe.freqs,
-                                                                               rng).items()},
+                own = _own(shape, ce - cn, both_voiced > 0, fe.freqs, rng)
+                variants = {**{name: replace(fe, sp=sp) for name, sp in own.items()},
                     "none": fe,
                     "f0": replace(fe, f0=np.where(fe.f0 > 0, f0n[m], 0.0)),
                     "shape": replace(fe, sp=shape),
-                    "shape+ltas": replace(fe, sp=ltas * (energy_e / ltas.sum(1))[:, None]),
+                    "shape+ltas": replace(fe, sp=ltas),
                     "shape+frames": replace(fe, sp=framed),
                     "energy": replace(fe, sp=fe.sp * (sp_n.sum(1) / energy_e)[:, None]),
                     "aperiodicity": replace(fe, ap=fn.ap[m]),
@@ -198,16 +197,16 @@ def swap(data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> 
     return rows
 
 
-def _own(shape: np.ndarray, ce: np.ndarray, voiced: np.ndarray, freqs: np.ndarray, rng) -> dict[str, np.ndarray]:
+def _own(shape: np.ndarray, diff: np.ndarray, voiced: np.ndarray, freqs: np.ndarray, rng) -> dict[str, np.ndarray]:
     """The ``own*`` swaps (module docstring, 2): the neutral ``shape`` (frames, bins) given the emotional take's
-    own change of mel-cepstrum (``ce``: the take's c0-c23) in its ``voiced`` frames, as is, smoothed, or with
-    its Fourier phases scrambled; each frame keeps its power. At 5 ms frames."""
+    own change of mel-cepstrum (``diff``: its c0-c23 minus the shape's) in its ``voiced`` frames, as is,
+    smoothed, or with its Fourier phases scrambled; each frame keeps its power. At 5 ms frames."""
     from scipy.ndimage import uniform_filter1d
 
-    from generators.speech.conversion import cepstrum, log_gain
+    from generators.speech.conversion import reshape
 
-    change = np.zeros_like(ce)
-    change[voiced, 1:] = (ce - cepstrum(shape, freqs))[voiced, 1:]
+    change = np.zeros_like(diff)
+    change[voiced, 1:] = diff[voiced, 1:]
     idx = np.flatnonzero(voiced)
     spectrum = np.fft.rfft(change[idx], axis=0)
     phases = np.exp(2j * np.pi * rng.uniform(size=(len(spectrum), 1)))
@@ -219,11 +218,7 @@ def _own(shape: np.ndarray, ce: np.ndarray, voiced: np.ndarray, freqs: np.ndarra
         smooth = np.zeros_like(change)
         smooth[idx] = uniform_filter1d(change[idx], size=ms // 5, axis=0, mode="nearest")
         changes[f"own {ms} ms"] = smooth
-    out = {}
-    for name, d in changes.items():
-        sp = shape * np.exp(log_gain(d, freqs))
-        out[name] = sp * (shape.sum(1, keepdims=True) / np.maximum(sp.sum(1, keepdims=True), 1e-16))
-    return out
+    return {name: reshape(shape, d, freqs) for name, d in changes.items()}
 
 
 def _run(part: str, data: Path, actors: list[str], tables: dict[str, dict], held: dict) -> list[dict]:
@@ -248,7 +243,7 @@ class HeldOutEncoder:
         if self._critic is None:
             self._critic = SpeechEncoderCritic()
         c = self._critic
-        v = c.vector(c.prepare(audio)) - np.mean([c.vector(c.prepare(r)) for r in speaker_reference], axis=0)
+        v = c.vector(c.prepare(audio)) - c.reference_features(speaker_reference)[0]  # as the speaker head's training
         return SimpleNamespace(native=dict(zip(RAVDESS, self.heads.predict(v[None])["ravdess"][0])))
 
 
@@ -256,16 +251,11 @@ def held_out_heads(data: Path, parities, workers: int) -> dict[int, "HeldOutEnco
     """parity -> a `HeldOutEncoder` whose head is fitted at `speech/encoder`'s shipped speaker-referenced
     configuration on its training vectors (cached under ~/.cache/emostudio) without the RAVDESS actors of
     that parity."""
-    from critics.speech.encoder import ENCODER_FILE
-    from critics.training import speech_encoder as E
-    from critics.training.speech import fit_heads, load_items, speaker_shift
+    from critics.training.speech import fit_heads, speaker_shift
+    from critics.training.speech_encoder import shipped_vectors
 
-    meta = json.loads((ROOT / "critics/weights/speech_encoder.json").read_text())
+    meta, _, X, all_items = shipped_vectors(data, workers, log=lambda *a: None)
     cfg = meta["figures"]["speaker"]
-    items = load_items(data)
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio" / "speech_encoder"
-    X, all_items = E.vectors(items, ROOT / "critics/weights" / ENCODER_FILE, cache, meta["augment"], meta["seed"],
-                             workers, log=lambda *a: None)
     X = speaker_shift(X, all_items)
 
     def parity(it) -> int | None:

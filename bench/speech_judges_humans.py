@@ -20,19 +20,17 @@ functionals, 7 min on two workers for the encoder's 4,485 vectors).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import emit_json, human_voices_parser  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -41,47 +39,37 @@ CONDITIONS = ("population", "speaker")
 
 
 def readings(data: Path, workers: int) -> tuple[list, dict[str, dict[str, np.ndarray]]]:
-    """(the real clips' items, {condition: {judge: each clip's out-of-fold RAVDESS label}})."""
-    from critics.speech.encoder import ENCODER_FILE
+    """(the real clips' items, {condition: {judge: each clip's out-of-fold RAVDESS label}}), both judges on the
+    encoder's speaker folds (`speech_encoder.oof`: pseudo-speakers only train)."""
     from critics.training import speech as T
     from critics.training import speech_encoder as E
 
-    meta = {j: json.loads((ROOT / f"critics/weights/speech_{j}.json").read_text()) for j in ("embedded", "encoder")}
-    items = T.load_items(data)
-    X_emb, _ = T.extract(items, CACHE / "speech", log=lambda *a: None)
-    X_enc, all_items = E.vectors(items, ROOT / "critics/weights" / ENCODER_FILE, CACHE / "speech_encoder",
-                                 meta["encoder"]["augment"], meta["encoder"]["seed"], workers, log=lambda *a: None)
-    real, fold, items_real = E.speaker_folds(items, all_items, E.FOLDS)
-    assert [it.path for it in items_real] == [it.path for it in items]
-    features = {"population": {"embedded": (X_emb.astype(np.float64), items), "encoder": (X_enc, all_items)},
-                "speaker": {"embedded": (T.speaker_shift(X_emb.astype(np.float64), items), items),
-                            "encoder": (T.speaker_shift(X_enc, all_items), all_items)}}
-    folds = {"embedded": fold[real], "encoder": fold}
-    rows = {"embedded": np.arange(len(items)), "encoder": np.flatnonzero(real)}  # each judge's rows of the real clips
-    out = {}
-    for cond in CONDITIONS:
-        out[cond] = {}
-        for judge, (X, its) in features[cond].items():
-            cfg = meta[judge]["figures"][cond]
-            pred = np.empty(len(items), dtype=object)
-            for k in np.unique(fold[real]):
-                train = np.flatnonzero(folds[judge] != k)
-                heads = T.fit_heads(X[train], [its[i] for i in train], cfg["C"], cfg["emodb_weight"],
-                                    meta[judge]["seed"])
-                test = np.flatnonzero(fold[real] == k)
-                pred[test] = np.array(T.RAVDESS)[heads.predict(X[rows[judge][test]])["ravdess"].argmax(1)]
-            out[cond][judge] = pred
+    meta_enc, items, X_enc, all_items = E.shipped_vectors(data, workers, log=lambda *a: None)
+    meta_emb = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())
+    X_emb = T.extract(items, CACHE / "speech", log=lambda *a: None)[0].astype(np.float64)
+    real, fold, _ = E.speaker_folds(items, all_items, E.FOLDS)
+    judges = {"embedded": (meta_emb, {"population": X_emb, "speaker": T.speaker_shift(X_emb, items)}, items,
+                           fold[real], np.ones(len(items), bool)),
+              "encoder": (meta_enc, {"population": X_enc, "speaker": T.speaker_shift(X_enc, all_items)}, all_items,
+                          fold, real)}
+    out = {cond: {} for cond in CONDITIONS}
+    for judge, (meta, by_cond, its, folds, is_real) in judges.items():
+        for cond in CONDITIONS:
+            cfg = meta["figures"][cond]
+            p = E.oof(by_cond[cond], its, folds, is_real, cfg["C"], cfg["emodb_weight"], meta["seed"])["ravdess"]
+            out[cond][judge] = np.array(T.RAVDESS)[p.argmax(1)]
     return items, out
 
 
-def summary(items, out) -> dict:
+def summary(data: Path, items, out) -> dict:
     from critics.training.speech import RAVDESS
+    from studio.calibrate import ravdess_intensities
 
+    intensity = ravdess_intensities(data)
     rav = np.array([it.corpus == "ravdess" for it in items])
     lab = np.array([it.label for it in items])
-    strong = np.array([it.corpus == "ravdess" and it.path.name.split("-")[3] == "02" for it in items])
-    subsets = {"strong": rav & strong & (lab != "neutral"), "all emotional": rav & (lab != "neutral"),
-               "all": rav}
+    strong = rav & np.array([intensity.get(it.path.name) == "strong" for it in items])
+    subsets = {"strong": strong & (lab != "neutral"), "all emotional": rav & (lab != "neutral"), "all": rav}
     doc = {}
     for cond, by_judge in out.items():
         e, v = by_judge["embedded"] == lab, by_judge["encoder"] == lab
@@ -92,20 +80,14 @@ def summary(items, out) -> dict:
         m = subsets["strong"]
         doc[cond]["strong_per_label_both"] = {l: [int((e & v & m & (lab == l)).sum()), int((m & (lab == l)).sum())]
                                               for l in RAVDESS if l != "neutral"}
-        doc[cond]["largest_share_all"] = {j: (lambda c: [c[0][0], round(c[0][1] / int(rav.sum()), 3)])(
-            Counter(p[rav]).most_common(1)) for j, p in by_judge.items()}
     return doc
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--workers", type=int, default=2, help="processes for the encoder's vectors (first run only)")
-    add_json_option(ap)
-    args = ap.parse_args()
+    args = human_voices_parser(__doc__).parse_args()
     t0 = time.perf_counter()
     items, out = readings(args.data, args.workers)
-    doc = {"conditions": summary(items, out), "seconds": round(time.perf_counter() - t0, 1)}
+    doc = {"conditions": summary(args.data, items, out), "seconds": round(time.perf_counter() - t0, 1)}
     if emit_json(doc, args.json):
         return
     print("RAVDESS actors' own clips, read out of fold (8 speaker folds) by both speech judges at their shipped "

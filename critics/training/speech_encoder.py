@@ -55,6 +55,8 @@ FILES = {"population": "speech_encoder.onnx", "speaker": "speech_encoder_speaker
          "speaker_z": "speech_encoder_speaker_z.onnx"}
 TARGETS = {"population": 0.55, "speaker": 0.62}  #: the issue's RAVDESS UAR targets (binary arousal: 0.90)
 FOLDS = 8  #: speaker folds (RAVDESS actors in pairs, EmoDB speakers round-robin)
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio" / "speech_encoder"
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
 
 # ----------------------------------------------------------------------------------------- the encoder
@@ -177,6 +179,19 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     return X, out_items
 
 
+def shipped_vectors(data: Path, workers: int = 1, log=print) -> tuple[dict, list[Item], np.ndarray, list[Item]]:
+    """(the shipped JSON, the clips' items, X, X's items): the vectors the shipped heads were trained on (its
+    augmentation and seed; real clips first, then the pseudo-speakers), from the cache when it has them. For
+    benches that refit the heads out of fold (bench/speech_collapse_humans.py, bench/speech_judges_humans.py,
+    bench/speech_cues.py)."""
+    from critics.speech.encoder import ENCODER_FILE
+
+    meta = json.loads((WEIGHTS / "speech_encoder.json").read_text())
+    items = load_items(data)
+    X, all_items = vectors(items, WEIGHTS / ENCODER_FILE, CACHE, meta["augment"], meta["seed"], workers, log)
+    return meta, items, X, all_items
+
+
 class _Inline:
     """A one-process stand-in for the executor (no pool start-up for quick runs and tests)."""
 
@@ -227,8 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m critics.training.speech_encoder", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path("critics/weights"))
-    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                    / "emostudio" / "speech_encoder")
+    ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--export-encoder", action="store_true", help="write the ONNX encoder from Resemblyzer's weights")
     ap.add_argument("--pretrained", type=Path, help="Resemblyzer's pretrained.pt (default: the installed wheel's)")
     ap.add_argument("--encoder", type=Path, help="the ONNX encoder to use (default: the shipped one)")

@@ -110,13 +110,19 @@ def change(emotion: Emotion, table: dict | None = None) -> np.ndarray | None:
     return None if t is None else blend_by_term(emotion, t["strong"], t["normal"], t["B"])
 
 
+def _changes(emotions: Sequence[Emotion], t: dict | None) -> list | None:
+    """Each emotion's blended change (`change`), or None when none of them changes anything (or no table)."""
+    changes = [change(e, t) for e in emotions] if t is not None else []
+    return None if all(c is None for c in changes) else changes
+
+
 def envelope(emotions: Sequence[Emotion], table: dict | None = None):
     """What `world.render` takes as ``envelope``: ``(features, word_of_frame) -> sp`` for these emotions (one
     per word, or one for the utterance); None when there is nothing to change (neutral, or no table).
     ``table``: a `table_from` result (default: the shipped one)."""
     t = table or _table()
-    changes = [change(e, t) for e in emotions]
-    if t is None or all(c is None for c in changes):
+    changes = _changes(emotions, t)
+    if changes is None:
         return None
     return lambda feat, owner: _apply(feat.sp, feat.f0, feat.rate, feat.frame_period, changes,
                                       np.minimum(owner, len(changes) - 1), t["centroids"])
@@ -131,10 +137,8 @@ def convert(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float,
     ``emotions`` of the emotion that governs it. Each frame keeps its power (level is the energy controls').
     ``table``: a `table_from` result (default: the shipped one; `bench/speech_cues.py` passes held-out ones)."""
     t = table or _table()
-    changes = [change(e, t) for e in emotions]
-    if t is None or all(c is None for c in changes):
-        return sp
-    return _apply(sp, f0, rate, frame_period_ms, changes, owner, t["centroids"])
+    changes = _changes(emotions, t)
+    return sp if changes is None else _apply(sp, f0, rate, frame_period_ms, changes, owner, t["centroids"])
 
 
 def _apply(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float, changes: list, owner: np.ndarray,
@@ -153,5 +157,11 @@ def _apply(sp: np.ndarray, f0: np.ndarray, rate: int, frame_period_ms: float, ch
         if ch is not None and m.any():
             delta[m, 1:] = ch[cluster[m]]
     delta[:, N_CHANGED + 1:] = 0.0  # the finer detail: mostly the alignment's phone confusions (see N_CHANGED)
+    return reshape(sp, delta, freqs)
+
+
+def reshape(sp: np.ndarray, delta: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """The envelope ``sp`` (frames, bins) with its mel-cepstrum changed by ``delta`` (frames, N_CEPS), each
+    frame keeping its power: a change of shape, never of level."""
     out = sp * np.exp(log_gain(delta, freqs))
     return out * (sp.sum(axis=1, keepdims=True) / np.maximum(out.sum(axis=1, keepdims=True), 1e-16))
