@@ -1,7 +1,7 @@
 """Do the two judges of each modality hear what the studio made, and do they agree with each other?
 
     OMP_NUM_THREADS=1 python bench/critics_agreement.py [--loop 2] [--sentences 6] [--seeds 3] [--json [PATH]]
-        [--render-off frames|spectrum ...]
+        [--render-off frames|spectrum ...] [--humans [--data ../shared/data]]
 
 Speech: every shipped voice (Piper joe; Festival slt where installed) x the 8 RAVDESS emotions (as vocabulary
 terms, full intensity) x ``--sentences`` sentences (none of them a calibration sentence). Each take is scored by
@@ -18,6 +18,15 @@ Music: the composer's takes for the four quadrants' terms x ``--seeds`` seeds, s
 (audio render) and `music/symbolic` (the MIDI notes) where installed; agreement with the target quadrant,
 both agreeing, and the judges agreeing with each other; open loop and with the loop.
 
+Speech also reads each voice's *unprocessed* neutral synthesis single-file (no WORLD, no emotion: what the voice
+is before the studio touches it), so a single-file collapse can be told apart: the voice itself heard as one
+emotion, or the rendering pushing every emotion to one label.
+
+``--humans``: the yardstick, in the same run: both speech judges on the RAVDESS actors' own strong takes, read
+out of fold by judges retrained at their shipped configurations on 8 speaker folds
+(`bench/speech_judges_humans.py`; needs the shared data and the 'train' extra; 40 s with its caches filled, 12
+min without). The studio's speaker-referenced rows are then also given as a share of the actors' figure.
+
 ``--render-off NAME``: the speech voices with that step of the renderer off (`RenderConfig`: ``frames``, the
 frame-level spectral conversion; ``spectrum``, the long-term match), the baseline an ablation is read against.
 """
@@ -31,7 +40,8 @@ from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from bench.report import add_json_option, emit_json  # noqa: E402
 from bench.speech_fidelity import SENTENCES as FIDELITY_SENTENCES  # noqa: E402
@@ -93,8 +103,12 @@ def speech(args) -> dict:
             voices.append((backend, load_generator("speech", backend, render=render)))
         except BackendUnavailable as exc:
             print(f"  (speech/{backend} left out: {exc})", file=sys.stderr)
-    rows = []
+    rows, raw = [], {}
     for backend, gen in voices:
+        unprocessed = load_generator("speech", backend, render=replace(render, bypass_neutral=True))
+        bare = [unprocessed.generate(GenerationRequest(Emotion.parse("neutral"), text=text, seed=s_i)).media
+                for s_i, text in enumerate(SENTENCES[:args.sentences])]
+        raw[backend] = {j.name: dict(Counter(top(j.score(take)) for take in bare).most_common()) for j in judges}
         for s_i, text in enumerate(SENTENCES[:args.sentences]):
             ref = None
             for term, label in SPEECH_TARGETS.items():
@@ -125,6 +139,12 @@ def speech(args) -> dict:
                 heard = sum((Counter(c) for c in summary["confusion"][n].values()), Counter())
                 lab, c = heard.most_common(1)[0]
                 summary[f"{n}_largest_label_share"] = [lab, round(c / summary["n"], 3)]
+    out["unprocessed_neutral_single"] = raw
+    if args.humans and set(names) == {"embedded", "encoder"}:
+        from bench.speech_judges_humans import readings, summary
+
+        items, heard = readings(args.data, workers=1)
+        out["humans"] = {cond: doc["strong"] for cond, doc in summary(args.data, items, heard).items()}
     out["rows"] = rows
     return out
 
@@ -165,8 +185,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--only", choices=("speech", "music"))
     ap.add_argument("--render-off", action="append", default=[], choices=("frames", "spectrum"),
                     help="speech: turn this rendering step off (an ablation); repeatable")
+    ap.add_argument("--humans", action="store_true",
+                    help="speech: also both judges on the RAVDESS actors' strong takes, out of fold (the yardstick)")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="the shared data (--humans)")
     add_json_option(ap)
     args = ap.parse_args(argv)
+    if args.humans and not (args.data / "speech").is_dir():
+        ap.error(f"--humans needs the shared data's speech corpora; none under {args.data} (give --data DIR)")
     t0 = time.time()
     result = {}
     if args.only in (None, "speech"):
@@ -192,6 +217,17 @@ def main(argv=None) -> dict:
             cells = [f.get(f"{n}_agrees") for n in names] + [None] * (2 - len(names))
             cells += [f["both_agree"], f["judges_agree_with_each_other"]]
             print(f"{mod:8s} {label:22s} " + " ".join(f"{'-' if c is None else c:>16}" for c in cells) + f" {f['n']:>16d}")
+        for cond, label in (("speaker", "actors, speaker ref."), ("population", "actors, single file")):
+            h = r.get("humans", {}).get(cond)
+            if h:  # the yardstick: the same judges on unseen actors' strong takes
+                cells = [h["embedded"], h["encoder"], h["both"], h["judges_agree"]]
+                print(f"{'':8s} {label:22s} " + " ".join(f"{c:>16.3f}" for c in cells) + f" {h['n']:>16d}")
+        if "humans" in r and "ref" in r:
+            h, f = r["humans"]["speaker"], r["ref"]
+            print(f"{'':8s} studio / actors (speaker ref.): " + ", ".join(
+                f"{k} {f[k + '_agrees'] / h[k]:.0%}" for k in names) + f", both {f['both_agree'] / h['both']:.0%}"
+                + (f"; both with the loop {r['loop']['both_agree'] / h['both']:.0%}" if "loop" in r else "")
+                + " (actors: RAVDESS strong takes out of fold, bench/speech_judges_humans.py)")
         print(f"{'':8s} judges: {', '.join(names)}")
         first = "ref" if "ref" in r else "open"
         for n in names:  # where the open-loop misses go
@@ -202,6 +238,9 @@ def main(argv=None) -> dict:
             print(f"{'':8s} largest single-file label share: " + ", ".join(
                 f"{n} {r['single'][f'{n}_largest_label_share'][0]} {r['single'][f'{n}_largest_label_share'][1]:.0%}"
                 for n in names) + " (limit 35 %)")
+        for voice, by_judge in r.get("unprocessed_neutral_single", {}).items():
+            print(f"{'':8s} {voice}'s unprocessed neutral, single file: " + "; ".join(
+                f"{n} " + ", ".join(f"{k} {v}" for k, v in c.items()) for n, c in by_judge.items()))
     print(f"({result['seconds']} s)")
     return result
 
