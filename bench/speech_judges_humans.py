@@ -101,7 +101,7 @@ def main() -> None:
         print(f"{'':11s} strong, both, per label: " + ", ".join(f"{l} {a}/{n}" for l, (a, n) in
                                                               d["strong_per_label_both"].items()))
     print("  compare: the studio's full-intensity takes, bench/critics_agreement.py --only speech (both judges, "
-          "speaker-referenced: 0.357 open loop, 0.476 with --loop 2)")
+          "speaker-referenced: 0.333 open loop, 0.452 with --loop 2)")
     print(f"  ({doc['seconds']:.0f} s)")
 
 

@@ -50,7 +50,7 @@ def test_aroused_resynthesis_of_a_real_voice_reads_more_aroused(critic, shared_d
 def test_partials_follow_the_encoders_slicing_and_quiet_input_is_raised():
     y = 0.01 * np.sin(2 * np.pi * 150 * np.arange(32000) / 16000).astype(np.float32)  # 2 s at -43 dBFS
     parts = mel_partials(y)
-    assert parts.shape[1:] == (160, 40) and len(parts) == 2  # 1.6 s partials at 1.3 per second
+    assert parts.shape[1:] == (160, 40) and len(parts) == 2  # 1.6 s partials at PARTIALS_PER_S (2) per second
     assert np.allclose(mel_partials(y), mel_partials(3 * y), rtol=1e-3, atol=1e-9)  # -43 and -33 dBFS: both to -30
     loud = 0.5 * y / 0.01
     assert mel_partials(loud).mean() > 10 * parts.mean()  # louder than -30 dBFS: left alone

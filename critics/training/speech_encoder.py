@@ -156,10 +156,13 @@ def _vector_job(job) -> np.ndarray:
 def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, seed: int = 0, workers: int = 1,
             log=print):
     """(X, items) for the real clips followed by the augmented pseudo-speakers' clips, cached per file (the
-    cache key holds the encoder file's hash, so a new encoder never reuses old vectors)."""
+    cache key holds the encoder file's hash and the partial rate, so a new encoder or slicing never reuses old
+    vectors)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    cache = Path(cache) / hashlib.sha1(Path(encoder).read_bytes()).hexdigest()[:10]
+    from critics.speech.encoder import PARTIALS_PER_S
+
+    cache = Path(cache) / f"{hashlib.sha1(Path(encoder).read_bytes()).hexdigest()[:10]}_p{PARTIALS_PER_S:g}"
     cache.mkdir(parents=True, exist_ok=True)
     jobs = [(it, None, 0) for it in items] + [(it, perturbation(it.speaker, k, seed), k + 1)
                                              for k in range(augment) for it in items]
@@ -260,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
         threadpool_limits(1)
     except ImportError:
         pass
-    from critics.speech.encoder import ENCODER_FILE, SpeechEncoderCritic
+    from critics.speech.encoder import ENCODER_FILE, PARTIALS_PER_S, SpeechEncoderCritic
 
     if args.export_encoder:
         export_encoder(args.pretrained, args.out / ENCODER_FILE, log)
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> dict:
         "what": "speech emotion heads over the layer-2 states of Resemblyzer's GE2E speaker encoder (critics.speech.encoder)",
         "feature_names": critic.feature_names(),
         "labels": list(RAVDESS), "emodb_labels": list(EMODB), "models": FILES, "vad_source": vad_source,
-        "augment": args.augment,
+        "augment": args.augment, "partials_per_s": PARTIALS_PER_S,
         "data": {"ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
                  "emodb_clips": int(sum(it.corpus == "emodb" for it in items)),
                  "speakers": sorted({it.speaker for it in items})},
