@@ -141,10 +141,11 @@ def speech(args) -> dict:
                 summary[f"{n}_largest_label_share"] = [lab, round(c / summary["n"], 3)]
     out["unprocessed_neutral_single"] = raw
     if args.humans and set(names) == {"embedded", "encoder"}:
-        from bench.speech_judges_humans import readings, summary
+        from bench.speech_judges_humans import readings
+        from bench.speech_judges_humans import summary as human_summary
 
         items, heard = readings(args.data, workers=1)
-        out["humans"] = {cond: doc["strong"] for cond, doc in summary(args.data, items, heard).items()}
+        out["humans"] = {cond: doc["strong"] for cond, doc in human_summary(args.data, items, heard).items()}
     out["rows"] = rows
     return out
 

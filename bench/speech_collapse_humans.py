@@ -34,7 +34,6 @@ from bench.report import emit_json, human_voices_parser  # noqa: E402
 import numpy as np  # noqa: E402
 
 LIMIT = 0.35
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio"
 
 
 def shares(pred: np.ndarray, speakers: np.ndarray) -> dict[str, tuple[float, str]]:
@@ -51,7 +50,7 @@ def embedded(data: Path) -> dict[str, tuple[float, str]]:
 
     cfg = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())["figures"]["population"]
     items = T.load_items(data)
-    X, _ = T.extract(items, CACHE / "speech", log=lambda *a: None)
+    X, _ = T.extract(items, T.CACHE, log=lambda *a: None)
     out = T.cross_validate(X, items, T.make_folds(items, T.FOLDS), cfg["C"], cfg["emodb_weight"], 0)
     rav = np.array([it.corpus == "ravdess" for it in items])
     pred = np.array(T.RAVDESS)[out["ravdess"].argmax(1)]

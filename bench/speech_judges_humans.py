@@ -34,7 +34,6 @@ from bench.report import emit_json, human_voices_parser  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio"
 CONDITIONS = ("population", "speaker")
 
 
@@ -46,7 +45,7 @@ def readings(data: Path, workers: int) -> tuple[list, dict[str, dict[str, np.nda
 
     meta_enc, items, X_enc, all_items = E.shipped_vectors(data, workers, log=lambda *a: None)
     meta_emb = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())
-    X_emb = T.extract(items, CACHE / "speech", log=lambda *a: None)[0].astype(np.float64)
+    X_emb = T.extract(items, T.CACHE, log=lambda *a: None)[0].astype(np.float64)
     real, fold, _ = E.speaker_folds(items, all_items, E.FOLDS)
     judges = {"embedded": (meta_emb, {"population": X_emb, "speaker": T.speaker_shift(X_emb, items)}, items,
                            fold[real], np.ones(len(items), bool)),

@@ -340,8 +340,9 @@ def write_table(path: Path, controls: dict[str, dict[str, float]], meta: dict,
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m studio.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                    / "emostudio" / "speech")
+    from critics.training.speech import CACHE
+
+    ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--backend", default="piper")
     ap.add_argument("--out", type=Path, default=None,
                     help="the table to write (default, for --backend piper only: generators/speech/_calibrated.py)")

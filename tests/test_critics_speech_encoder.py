@@ -81,6 +81,17 @@ def test_speaker_references_and_errors(critic, tmp_path):
         EmbeddedSpeechCritic().score(voice, speaker_reference=stats)
 
 
+def test_heads_trained_on_vectors_sliced_otherwise_are_refused(tmp_path):
+    from conditioning.registry import BackendUnavailable
+    from critics.speech.heads import WEIGHTS_DIR
+
+    meta = json.loads((WEIGHTS_DIR / "speech_encoder.json").read_text())
+    (tmp_path / "speech_encoder.json").write_text(json.dumps({**meta, "partials_per_s": 1.3}))  # the former rate
+    (tmp_path / "speech_encoder.onnx").write_bytes((WEIGHTS_DIR / "speech_encoder.onnx").read_bytes())
+    with pytest.raises(BackendUnavailable, match="partials_per_s=1.3"):
+        SpeechEncoderCritic(weights=tmp_path / "speech_encoder.onnx").score(_synth_voice(seconds=2.0))
+
+
 def test_long_speech_gets_a_series(critic):
     long = Audio(np.concatenate([_synth_voice(seconds=2.4, seed=s).samples for s in range(4)]), 16000)
     r = critic.score(long)

@@ -110,6 +110,9 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
     def feature_names(self) -> list[str]:
         return [f"h2_{stat}_{i}" for stat in ("mean", "std") for i in range(HIDDEN)]
 
+    def feature_settings(self) -> dict[str, Any]:
+        return {"partials_per_s": PARTIALS_PER_S}  # the vector averages the partials, so their rate is part of it
+
     def encode(self, y: np.ndarray) -> np.ndarray:
         """Per-partial vectors (P, 512) of a prepared signal: mean and sd over time of the layer-2 states."""
         with self._encoder_lock:

@@ -73,6 +73,11 @@ class SpeechHeadsCritic:
     def feature_names(self) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def feature_settings(self) -> dict[str, Any]:
+        """Settings of the feature computation, beside the names, that the heads' JSON must record with the same
+        values (the training writes them): heads read vectors computed another way would be silently wrong."""
+        return {}
+
     def prepare(self, media: Any) -> np.ndarray:
         """Any speech input -> mono 16 kHz float32 with the silence at the ends trimmed (a `CriticError` for
         audio that cannot be judged: empty, silent, too short)."""
@@ -104,6 +109,10 @@ class SpeechHeadsCritic:
             if meta.get("feature_names") != self.feature_names():
                 raise BackendUnavailable(f"{path.name} was trained on other features than this code computes; "
                                          f"retrain with `{self.TRAIN_COMMAND}`")
+            for key, value in self.feature_settings().items():
+                if meta.get(key) != value:
+                    raise BackendUnavailable(f"{path.name} was trained with {key}={meta.get(key)} but this code "
+                                             f"computes {key}={value}; retrain with `{self.TRAIN_COMMAND}`")
             model_file = path if which == "population" else path.with_name(meta["models"][which])
             self._sessions[which] = onnx_session(model_file, self.config.threads)
             self._meta = meta

@@ -48,6 +48,8 @@ import numpy as np
 from critics.base import softmax
 
 RAVDESS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+#: Where the functionals are cached (outside the repository; `extract` adds the feature code's hash)
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio" / "speech"
 EMODB = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 #: RAVDESS label -> EmoDB label for cross-corpus scoring of the RAVDESS head (boredom has no RAVDESS label;
 #: calm, the low-arousal non-neutral state, is the nearest)
@@ -443,8 +445,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m critics.training.speech", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"), help="shared data folder (holds speech/)")
     ap.add_argument("--out", type=Path, default=Path("critics/weights"), help="where the ONNX + JSON go")
-    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                    / "emostudio" / "speech", help="feature cache (outside the repository)")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="feature cache (outside the repository)")
     ap.add_argument("--folds", type=int, default=FOLDS)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--speakers", default="", help="comma-separated subset, e.g. ravdess/01,emodb/03 (quick runs)")

@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
         threadpool_limits(1)
     except ImportError:
         pass
-    from critics.speech.encoder import ENCODER_FILE, PARTIALS_PER_S, SpeechEncoderCritic
+    from critics.speech.encoder import ENCODER_FILE, SpeechEncoderCritic
 
     if args.export_encoder:
         export_encoder(args.pretrained, args.out / ENCODER_FILE, log)
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> dict:
         "what": "speech emotion heads over the layer-2 states of Resemblyzer's GE2E speaker encoder (critics.speech.encoder)",
         "feature_names": critic.feature_names(),
         "labels": list(RAVDESS), "emodb_labels": list(EMODB), "models": FILES, "vad_source": vad_source,
-        "augment": args.augment, "partials_per_s": PARTIALS_PER_S,
+        "augment": args.augment, **critic.feature_settings(),
         "data": {"ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
                  "emodb_clips": int(sum(it.corpus == "emodb" for it in items)),
                  "speakers": sorted({it.speaker for it in items})},
