@@ -51,6 +51,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 import zlib  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
+from itertools import combinations  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -567,8 +568,14 @@ def soundfont_report(oof: np.ndarray, data: dict, fonts, splits: dict, seed: int
     per_font = {f: [] for f in fonts}
     per_font_folds = {f: [] for f in fonts}
     avg_acc, pooled_acc, dv, da, agree, agree_all = [], [], {}, {}, {}, []
+    #: every set of two or more fonts, averaged per clip (what a MIDI critique that renders with those fonts reads)
+    subsets = [c for n in range(2, len(fonts) + 1) for c in combinations(fonts, n)]
+    subset_acc: dict[str, list[float]] = {}
     for r, (s, split) in enumerate(sorted(splits.items())):
         p = oof[r]
+        for sub in subsets:
+            mean_sub = np.mean([p[rows[f]] for f in sub], axis=0)
+            subset_acc.setdefault("+".join(sub), []).append(float(np.mean(mean_sub.argmax(1) == yc)))
         for f in fonts:
             per_font[f].append(float(np.mean(p[rows[f]].argmax(1) == yc)))
             for _, te in split:
@@ -594,6 +601,7 @@ def soundfont_report(oof: np.ndarray, data: dict, fonts, splits: dict, seed: int
         "max_font_gap_points": round(100 * (max(means) - min(means)), 2),
         "accuracy_pooled_renders": float(np.mean(pooled_acc)),
         "accuracy_clip_average_of_fonts": float(np.mean(avg_acc)), "accuracy_clip_average_sd": float(np.std(avg_acc)),
+        "accuracy_clip_average_by_font_set": {k: float(np.mean(v)) for k, v in subset_acc.items()},
         "mean_abs_delta_valence": {k: float(np.mean(v)) for k, v in dv.items()},
         "mean_abs_delta_arousal": {k: float(np.mean(v)) for k, v in da.items()},
         "top_quadrant_agreement": {k: float(np.mean(v)) for k, v in agree.items()},
@@ -755,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     shift = soundfont_report(oof, d, fonts, splits, args.seed)
     log("  accuracy by font: " + ", ".join(f"{f} {a['mean_over_seeds']:.3f}" for f, a in shift["accuracy_by_font"].items())
         + f"; gap {shift['max_font_gap_points']:.1f} points; clip average of fonts {shift['accuracy_clip_average_of_fonts']:.3f}")
+    log("  clip average by font set: " + ", ".join(f"{k} {v:.3f}" for k, v in shift["accuracy_clip_average_by_font_set"].items()))
     log(f"  |dV| {shift['mean_abs_delta_valence']}  |dA| {shift['mean_abs_delta_arousal']}")
     log(f"  top-quadrant agreement {shift['top_quadrant_agreement']}, all fonts {shift['top_quadrant_agreement_all_fonts']:.3f}")
     oof_scores = scores(d["y"][eval_mask], oof[0][eval_mask])
