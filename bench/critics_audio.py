@@ -6,7 +6,9 @@ each against a reference measured in the same run on the same inputs.
 Speech: real RAVDESS/EmoDB clips when ../shared/data is present (else a synthetic vowel train); the reference
 is reading the file and resampling it to 16 kHz, the least any speech critic must do.
 Music: EMOPIA MIDI rendered with the project's FluidSynth renderer (rendering is not timed as part of the
-critic); the reference is the rendering itself, i.e. how fast the studio produces what the critic judges.
+critic); the reference is the rendering itself, i.e. how fast the studio produces what the critic judges. Then
+the same MIDI files given to the critic as MIDI (rendered through each of its `MIDI_FONTS` and read each time),
+against the same with one soundfont.
 """
 from __future__ import annotations
 
@@ -89,10 +91,15 @@ def bench_music(n: int) -> dict:
     critic = EmbeddedMusicCritic()
     durations = [a.duration_s for a in audios]
     return {"xrt": _xrt(critic.score, audios, durations), "reference_xrt": render_xrt, "audio_s": sum(durations),
-            "source": "EMOPIA val" if labels.is_file() else "synthetic"}
+            "source": "EMOPIA val" if labels.is_file() else "synthetic",
+            # MIDI in: rendered through each of MIDI_FONTS and read each time, against one font's render and reading
+            "midi_xrt": _xrt(critic.score, midis, durations),
+            "midi_one_font_xrt": _xrt(EmbeddedMusicCritic(soundfont="FluidR3_GM").score, midis, durations)}
 
 
 def main() -> None:
+    from critics.music.embedded import MIDI_FONTS
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=24)
     args = ap.parse_args()
@@ -101,6 +108,9 @@ def main() -> None:
         verdict = "PASS" if r["xrt"] >= 50 else "FAIL"
         print(f"{name} critic (embedded): {r['xrt']:.0f}x real time on one core over {r['audio_s']:.0f} s of "
               f"{r['source']} audio (target >= 50x; reference {r['reference_xrt']:.0f}x) -> {verdict}")
+        if "midi_xrt" in r:
+            print(f"{name} critic (embedded) from MIDI, rendering included: {r['midi_xrt']:.0f}x real time through "
+                  f"{' + '.join(MIDI_FONTS)} (reference: FluidR3_GM alone {r['midi_one_font_xrt']:.0f}x)")
 
 
 if __name__ == "__main__":

@@ -124,14 +124,24 @@ def test_reading_contract(critic, happy_sad):
     assert len(r.series) >= 2  # 20 s of music: one reading per 10 s window, 5 s hop
 
 
-def test_midi_file_input_is_rendered_then_scored(critic, tmp_path):
+def test_midi_input_is_read_through_each_soundfont_and_the_readings_averaged(critic, tmp_path):
+    from critics.music.embedded import EmbeddedMusicCritic, midi_fonts
+
     pm = progression([C, G, Am, F_], bpm=120, velocity=90, articulation=0.5, bars=1)
     path = tmp_path / "p.mid"
     pm.write(str(path))
+    fonts = midi_fonts()
+    if len(fonts) < 2:
+        pytest.skip("FluidR3_GM and TimGM6mb are not both installed")
+    per_font = [critic.score(render_midi(path, soundfont=f)).native for f in fonts]
+    assert max(abs(per_font[0][q] - per_font[1][q]) for q in per_font[0]) > 0.01  # the fonts are read differently
     via_file = critic.score(path)
-    via_audio = critic.score(render_midi(path))
-    assert via_file.native == pytest.approx(via_audio.native)
-    assert critic.score(pm).native == pytest.approx(via_audio.native)
+    mean = {q: float(np.mean([p[q] for p in per_font])) for q in per_font[0]}
+    assert via_file.native == pytest.approx(mean, abs=1e-4)  # FluidSynth renders agree to about 1e-6
+    assert via_file.details["rendered_with"] == [f.stem for f in fonts]
+    assert critic.score(pm).native == pytest.approx(via_file.native, abs=1e-4)
+    one = EmbeddedMusicCritic(soundfont="FluidR3_GM").score(path)  # one named font: that render alone
+    assert one.native == pytest.approx(critic.score(render_midi(path, soundfont="FluidR3_GM")).native, abs=1e-4)
 
 
 def test_unjudgeable_media_are_clear_errors(critic):

@@ -43,6 +43,13 @@ def load_music(media: Any, soundfont: str | None = None):
     )
 
 
+def is_midi(media: Any) -> bool:
+    """A MIDI file path or a pretty_midi.PrettyMIDI (what `load_music` renders)."""
+    if isinstance(media, (str, os.PathLike)):
+        return Path(media).suffix.lower() in MIDI_SUFFIXES
+    return type(media).__name__ == "PrettyMIDI"
+
+
 def quadrant_vad(p) -> tuple[float, float, float]:
     """Valence, arousal, dominance from quadrant probabilities (Q1..Q4 order).
 
@@ -121,4 +128,4 @@ class QuadrantCritic:
         return p / p.sum(axis=1, keepdims=True)
 
 
-__all__ = ["MIDI_SUFFIXES", "QUADRANTS", "WEIGHTS_DIR", "QuadrantCritic", "load_music", "quadrant_vad"]
+__all__ = ["MIDI_SUFFIXES", "QUADRANTS", "WEIGHTS_DIR", "QuadrantCritic", "is_midi", "load_music", "quadrant_vad"]
