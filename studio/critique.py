@@ -158,10 +158,10 @@ def load_media(modality: str, path: Path):
     from conditioning.media import VIDEO_SUFFIXES, load_audio, load_image, load_video
 
     if modality in ("speech", "music"):
-        if modality == "music" and path.suffix.lower() in (".mid", ".midi"):
-            from conditioning.render import render_midi
+        from critics.music import MIDI_SUFFIXES
 
-            return render_midi(path)
+        if modality == "music" and path.suffix.lower() in MIDI_SUFFIXES:
+            return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
         return load_audio(path)
     if modality in ("face", "image"):
         return load_video(path) if path.suffix.lower() in VIDEO_SUFFIXES else load_image(path)

@@ -120,6 +120,26 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
     assert code == 2 and "--modality speech" in err
 
 
+def test_critique_gives_a_midi_file_to_the_music_critic_as_midi(capsys, tmp_path):
+    """The critic renders it itself (music/embedded: through each of its soundfonts, readings averaged), so the
+    command reads MIDI as the critic's own MIDI path does."""
+    pretty_midi = pytest.importorskip("pretty_midi")
+    from critics.music.embedded import EmbeddedMusicCritic
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=60)
+    inst = pretty_midi.Instrument(program=0)
+    for k in range(8):  # a slow, soft C minor
+        inst.notes.append(pretty_midi.Note(45, (48, 51, 55)[k % 3], k * 1.0, k * 1.0 + 0.95))
+    pm.instruments.append(inst)
+    path = tmp_path / "dark.mid"
+    pm.write(str(path))
+    capsys.readouterr()  # importing pretty_midi may print where it found libfluidsynth: not the command's output
+    code, out, _ = run(capsys, "critique", "--modality", "music", "--json", str(path))
+    row = json.loads(out)
+    assert code == 0 and row["details"]["rendered_with"]
+    assert row["native"] == pytest.approx(EmbeddedMusicCritic().score(path).native, abs=1e-3)
+
+
 def test_json_stdout_carries_only_the_document(capsys):
     """A library's stray print during a --json command goes to stderr; stdout stays one parseable document."""
     from studio.output import json_stdout, print_json

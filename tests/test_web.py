@@ -80,6 +80,22 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
         web.analyse(str(broken), "image")
 
 
+def test_a_midi_upload_reaches_both_music_judges(web, tmp_path):
+    """The symbolic judge reads the notes and the audio judge renders them (it used to get a render, which the
+    symbolic judge refuses, so a MIDI upload failed)."""
+    pretty_midi = pytest.importorskip("pretty_midi")
+    pm = pretty_midi.PrettyMIDI(initial_tempo=140)
+    inst = pretty_midi.Instrument(program=0)
+    for k in range(24):  # C major arpeggios, loud and short
+        inst.notes.append(pretty_midi.Note(110, (60, 64, 67, 72)[k % 4], k * 0.25, k * 0.25 + 0.12))
+    pm.instruments.append(inst)
+    path = tmp_path / "bright.mid"
+    pm.write(str(path))
+    take = web.analyse(str(path), "music")
+    assert [r["critic"] for r in take.json["readings"]] == ["music/embedded", "music/symbolic"]
+    assert "rendered_with" in take.json["readings"][0]["details"]
+
+
 def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data):
     """With a neutral take of the same actor the judges measure the change from it (strong anger then reads more
     aroused than the same actor's strong sadness, by both judges); without one the report says why it matters;

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -60,6 +60,14 @@ class EmbeddedMusicConfig:
     threads: int = 1
 
 
+class _Read(NamedTuple):
+    audio: Any
+    frames: Any  #: the frame-level descriptors (`critics.music.features.analyse`)
+    spans: list  #: the time series' windows, in frames
+    whole: np.ndarray  #: the whole-clip descriptors
+    probs: np.ndarray  #: quadrant probabilities: the whole clip, then each window
+
+
 class EmbeddedMusicCritic(QuadrantCritic):
     """Music emotion from audio descriptors and a small ONNX classifier (no torch)."""
 
@@ -84,10 +92,10 @@ class EmbeddedMusicCritic(QuadrantCritic):
         else:
             renders = {self.config.soundfont: load_music(media, self.config.soundfont)}
         reads = [self._read(audio) for audio in renders.values()]
-        n = min(len(r[4]) for r in reads)  # renders of one MIDI last equally long, so their windows coincide
-        audio, frames, spans = reads[0][0], reads[0][1], reads[0][2][:n - 1]
-        probs = np.mean([r[4][:n] for r in reads], axis=0)
-        whole = np.mean([r[3] for r in reads], axis=0)
+        n = min(len(r.probs) for r in reads)  # renders of one MIDI last equally long, so their windows coincide
+        audio, frames, spans = reads[0].audio, reads[0].frames, reads[0].spans[:n - 1]
+        probs = np.mean([r.probs[:n] for r in reads], axis=0)
+        whole = np.mean([r.whole for r in reads], axis=0)
         p = probs[0]
         native = dict(zip(QUADRANTS, (float(x) for x in p)))
         series = []
@@ -114,8 +122,8 @@ class EmbeddedMusicCritic(QuadrantCritic):
         return Reading.from_native(f"music/{self.name}", native, "emopia", vad=quadrant_vad(p),
                                    series=tuple(series), details=details)
 
-    def _read(self, audio):
-        """(audio, frames, windows, whole-clip descriptors, probabilities of the whole clip and each window)."""
+    def _read(self, audio) -> "_Read":
+        """One audio signal read: its descriptors and the probabilities of the whole clip and of each window."""
         from critics.music.features import FeatureConfig, analyse, summarise
 
         cfg = self.config
@@ -127,7 +135,7 @@ class EmbeddedMusicCritic(QuadrantCritic):
         whole = summarise(frames)
         spans = self._windows(frames.n_frames, frames.frame_rate, audio.duration_s)
         probs = self.predict_proba(np.stack([whole] + [summarise(frames, s, e) for s, e in spans]))
-        return audio, frames, spans, whole, probs
+        return _Read(audio, frames, spans, whole, probs)
 
     def _windows(self, n_frames: int, frame_rate: float, duration_s: float) -> list[tuple[int, int]]:
         cfg = self.config
