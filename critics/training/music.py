@@ -790,6 +790,12 @@ def main(argv: list[str] | None = None) -> int:
         names = sorted(set(vc))
         avg = np.stack([pv[vc == c].mean(axis=0) for c in names])
         val["val_piano"]["clip_average_of_fonts"] = float(np.mean(avg.argmax(1) == np.array([yv[vc == c][0] for c in names])))
+        vf = data["font"][vmask]
+        val["val_piano"]["clip_average_by_font_set"] = {
+            "+".join(sub): float(np.mean(np.stack([np.mean([pv[(vc == c) & (vf == f)][0] for f in sub], axis=0)
+                                                   for c in names]).argmax(1)
+                                         == np.array([yv[vc == c][0] for c in names])))
+            for n in range(2, len(fonts) + 1) for sub in combinations(fonts, n)}
         val["val_piano"]["ece"] = ece(pv, data["y"][vmask])
     omask = data["kind"] == "other"
     if omask.any():
