@@ -13,8 +13,8 @@ figures are in generators/cards/speech-piper.md and critics/cards/speech-encoder
   calibration texts, none of them a benchmark sentence), applied to every benchmark take and its neutral
   reference. Reported as `critics_agreement` reports: referenced agreement per judge and both, the largest
   single-file label share, and the bare neutral voice's single-file readings.
-- ``f0``: Piper's bare neutral takes with their F0 raised by 0/2/4/6 semitones (WORLD analysis-resynthesis),
-  read single-file; beside the RAVDESS actors' neutral F0 medians.
+- ``f0``: Piper's bare neutral takes resynthesised by WORLD with their F0 raised by 0/2/4/6 semitones (as the
+  encoder's pseudo-speakers are made), read single-file; beside the RAVDESS actors' neutral F0 medians.
 - ``breath``: the studio's joy, anger, fear and sadness takes with the `breath` control as the table has it
   (0.6 for these four, its limit), 0.3 and 0, read with the neutral reference.
 - ``typicality``: is the synthetic voice out of the human voices' distribution in `speech/encoder`'s space?
@@ -24,13 +24,14 @@ figures are in generators/cards/speech-piper.md and critics/cards/speech-encoder
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,21 +46,6 @@ VOICE_SEX = {"piper": "m", "festival": "f"}  #: joe is a male voice, slt a femal
 PROBES = ("eq", "f0", "breath", "typicality")
 
 
-def _voices():
-    from conditioning.registry import BackendUnavailable
-    from generators.registry import load_generator
-    from generators.speech.world import RenderConfig
-
-    out = []
-    for backend in VOICE_SEX:
-        try:
-            out.append((backend, load_generator("speech", backend),
-                        load_generator("speech", backend, render=replace(RenderConfig(), bypass_neutral=True))))
-        except BackendUnavailable as exc:
-            print(f"  (speech/{backend} left out: {exc})", file=sys.stderr)
-    return out
-
-
 def _request(term: str, text: str, seed: int, controls=None):
     from conditioning import Emotion
     from generators.base import GenerationRequest
@@ -67,24 +53,53 @@ def _request(term: str, text: str, seed: int, controls=None):
     return GenerationRequest(Emotion.parse(term), text=text, seed=seed, controls=controls)
 
 
-def _ravdess(data: Path, emotion: str = "neutral"):
-    """(actor, sex, samples, rate) of RAVDESS clips of one emotion."""
-    import soundfile as sf
+@dataclass
+class Voice:
+    """A shipped voice as the studio renders it (``gen``) and unprocessed (``bare``), with its benchmark takes
+    rendered once and shared by the probes."""
 
-    root = data / "speech" / "ravdess"
-    for r in csv.DictReader(open(root / "labels.csv")):
-        if r["emotion"] == emotion:
-            y, sr = sf.read(root / r["path"], dtype="float32")
-            yield r["actor"], r["sex"], y, sr
+    backend: str
+    gen: Any
+    bare: Any
+    sentences: tuple
+
+    @cached_property
+    def takes(self) -> list[tuple]:
+        """[(term, target label, take, neutral reference)] for every sentence x RAVDESS emotion."""
+        out = []
+        for i, text in enumerate(self.sentences):
+            ref = self.gen.neutral_reference(_request("neutral", text, i))
+            out += [(term, label, self.gen.generate(_request(term, text, i)).media, ref)
+                    for term, label in SPEECH_TARGETS.items()]
+        return out
+
+    @cached_property
+    def bare_takes(self) -> list:
+        """The unprocessed neutral synthesis of every sentence."""
+        return [self.bare.generate(_request("neutral", t, i)).media for i, t in enumerate(self.sentences)]
 
 
-def _takes(gen, sentences):
-    """[(term, target label, take, neutral reference)] for every benchmark sentence x RAVDESS emotion."""
+def _voices(sentences) -> list[Voice]:
+    from conditioning.registry import BackendUnavailable
+    from generators.registry import load_generator
+    from generators.speech.world import RenderConfig
+
     out = []
-    for i, text in enumerate(sentences):
-        ref = gen.neutral_reference(_request("neutral", text, i))
-        out += [(term, label, gen.generate(_request(term, text, i)).media, ref) for term, label in SPEECH_TARGETS.items()]
+    for backend in VOICE_SEX:
+        try:
+            out.append(Voice(backend, load_generator("speech", backend),
+                             load_generator("speech", backend, render=replace(RenderConfig(), bypass_neutral=True)),
+                             tuple(sentences)))
+        except BackendUnavailable as exc:
+            print(f"  (speech/{backend} left out: {exc})", file=sys.stderr)
     return out
+
+
+def _neutral_actors(data: Path):
+    """RAVDESS's neutral clips (`critics.training.speech.Item`: path, speaker, sex)."""
+    from critics.training.speech import load_items
+
+    return [it for it in load_items(data, emodb=False) if it.label == "neutral"]
 
 
 def _read(judges, takes, change=lambda m: m) -> dict:
@@ -104,87 +119,85 @@ def _read(judges, takes, change=lambda m: m) -> dict:
             "single_largest": {k: [*c.most_common(1)[0], sum(c.values())] for k, c in single.items()}}
 
 
-def probe_eq(judges, voices, data: Path, sentences) -> dict:
-    from studio.calibrate import CALIBRATION_TEXTS
+def probe_eq(judges, voices: list[Voice], data: Path) -> dict:
+    from conditioning.media import load_audio
     from generators.speech import spectrum
+    from studio.calibrate import CALIBRATION_TEXTS
 
     per_actor: dict[tuple, list] = {}
-    for actor, sex, y, sr in _ravdess(data):
-        per_actor.setdefault((actor, sex), []).append(spectrum.shape(y, sr))
+    for it in _neutral_actors(data):
+        a = load_audio(it.path)
+        per_actor.setdefault((it.speaker, it.sex), []).append(spectrum.shape(a.samples, a.rate))
     human = {s: np.mean([np.mean(v, 0) for (_, sx), v in per_actor.items() if sx == s], 0) for s in "mf"}
     out = {}
-    for backend, gen, bare in voices:
-        cal = [bare.generate(_request("neutral", t, i)).media for i, t in enumerate(CALIBRATION_TEXTS)]
-        gap = human[VOICE_SEX[backend]] - np.mean([spectrum.shape(m.samples, m.rate) for m in cal], 0)
+    for v in voices:
+        cal = [v.bare.generate(_request("neutral", t, i)).media for i, t in enumerate(CALIBRATION_TEXTS)]
+        gap = human[VOICE_SEX[v.backend]] - np.mean([spectrum.shape(m.samples, m.rate) for m in cal], 0)
         eq = lambda m: replace(m, samples=spectrum.equalise(m.samples, m.rate, gap))  # noqa: E731
-        bare_takes = [bare.generate(_request("neutral", t, i)).media for i, t in enumerate(sentences)]
-        takes = _takes(gen, sentences)
-        out[backend] = {"gap_db_rms": round(float(np.sqrt(np.mean(gap ** 2))), 2)}
+        out[v.backend] = {"gap_db_rms": round(float(np.sqrt(np.mean(gap ** 2))), 2)}
         for name, change in (("as shipped", lambda m: m), ("equalised", eq)):
-            out[backend][name] = {**_read(judges, takes, change), "bare_neutral_single": {
-                j.name: dict(Counter(top(j.score(change(m))) for m in bare_takes)) for j in judges}}
-        print(f"  eq: speech/{backend} read", file=sys.stderr, flush=True)
+            out[v.backend][name] = {**_read(judges, v.takes, change), "bare_neutral_single": {
+                j.name: dict(Counter(top(j.score(change(m))) for m in v.bare_takes)) for j in judges}}
+        print(f"  eq: speech/{v.backend} read", file=sys.stderr, flush=True)
     return out
 
 
-def probe_f0(judges, voices, data: Path, sentences) -> dict:
-    import parselmouth
-    import pyworld as pw
+def probe_f0(judges, voices: list[Voice], data: Path) -> dict:
+    """F0 medians as the first judge measures them (Praat, its reading's ``f0_median_hz``); the raised takes are
+    WORLD-resynthesised as the encoder's pseudo-speakers are (`critics.training.speech_encoder.perturb`)."""
+    from conditioning.media import Audio
+    from critics.training.speech_encoder import perturb
 
-    def median_f0(y, sr):
-        f = parselmouth.Sound(y, sr).to_pitch(pitch_floor=60, pitch_ceiling=500).selected_array["frequency"]
-        return float(np.median(f[f > 0]))
-
+    embedded = next(j for j in judges if j.name == "embedded")
+    median_f0 = lambda media: embedded.score(media).details["f0_median_hz"]  # noqa: E731
     meds: dict[tuple, list] = {}
-    for actor, sex, y, sr in _ravdess(data):
-        meds.setdefault((sex, actor), []).append(median_f0(y, sr))
+    for it in _neutral_actors(data):
+        meds.setdefault((it.sex, it.speaker), []).append(median_f0(it.path))
     out = {"actors_neutral_f0_hz": {s: sorted(round(float(np.median(v))) for (sx, _), v in meds.items() if sx == s)
                                     for s in "mf"}}
-    backend, _, bare = next(v for v in voices if v[0] == "piper")
-    takes = [bare.generate(_request("neutral", t, i)).media for i, t in enumerate(sentences)]
-    out["piper_neutral_f0_hz"] = [round(median_f0(m.samples, m.rate)) for m in takes]
+    piper = next(v for v in voices if v.backend == "piper")
+    out["piper_neutral_f0_hz"] = [round(median_f0(m)) for m in piper.bare_takes]
+    clips = [embedded.prepare(m) for m in piper.bare_takes]  # 16 kHz, as perturb takes them
     for st in (0, 2, 4, 6):
         heard = Counter()
-        for m in takes:
-            x = m.samples.astype(np.float64)
-            f0, t = pw.harvest(x, m.rate, f0_floor=60.0, frame_period=5.0)
-            y = pw.synthesize(f0 * 2 ** (st / 12), pw.cheaptrick(x, f0, t, m.rate), pw.d4c(x, f0, t, m.rate), m.rate, 5.0)
-            for j in judges:
-                heard[f"{j.name}:{top(j.score(replace(m, samples=y.astype(np.float32))))}"] += 1
+        for y in clips:
+            raised = Audio(perturb(y, {"f0_st": st, "formant": 1.0, "tilt_db_oct": 0.0}), 16000)
+            heard.update(f"{j.name}:{top(j.score(raised))}" for j in judges)
         out[f"piper_plus_{st}_semitones_single"] = dict(sorted(heard.items()))
     return out
 
 
-def probe_breath(judges, voices, data: Path, sentences) -> dict:
+def probe_breath(judges, voices: list[Voice], data: Path) -> dict:
     terms = ("joy", "anger", "fear", "sadness")
     out = {}
-    for backend, gen, _ in voices:
+    for v in voices:
         for breath in (None, 0.3, 0.0):
             counts = {t: Counter() for t in terms}
-            for i, text in enumerate(sentences):
-                ref = gen.neutral_reference(_request("neutral", text, i))
-                for t in terms:
-                    take = gen.generate(_request(t, text, i, None if breath is None else {"breath": breath})).media
-                    heard = [top(j.score(take, speaker_reference=[ref])) for j in judges]
-                    counts[t]["both"] += all(h == SPEECH_TARGETS[t] for h in heard)
-                    counts[t].update(f"{j.name}:{h}" for j, h in zip(judges, heard))
-            out[f"{backend}, breath {'as in the table' if breath is None else breath}"] = {
+            for i, (term, label, take, ref) in enumerate(v.takes):
+                if term not in terms:
+                    continue
+                if breath is not None:
+                    text, seed = v.sentences[i // len(SPEECH_TARGETS)], i // len(SPEECH_TARGETS)
+                    take = v.gen.generate(_request(term, text, seed, {"breath": breath})).media
+                heard = [top(j.score(take, speaker_reference=[ref])) for j in judges]
+                counts[term]["both"] += all(h == label for h in heard)
+                counts[term].update(f"{j.name}:{h}" for j, h in zip(judges, heard))
+            out[f"{v.backend}, breath {'as in the table' if breath is None else breath}"] = {
                 t: dict(c.most_common()) for t, c in counts.items()}
     return out
 
 
-def probe_typicality(judges, voices, data: Path, sentences) -> dict:
+def probe_typicality(judges, voices: list[Voice], data: Path) -> dict:
     from sklearn.covariance import LedoitWolf
     from sklearn.decomposition import PCA
 
-    from critics.training.speech_encoder import shipped_vectors, speaker_folds
+    from critics.training.speech_encoder import FOLDS, shipped_vectors, speaker_folds
 
     encoder = next(j for j in judges if j.name == "encoder")
     _, items, X, all_items = shipped_vectors(data, log=lambda *a: None)
-    real, fold, _ = speaker_folds(items, all_items, 8)
+    real, fold, _ = speaker_folds(items, all_items, FOLDS)
     Xr, fr = X[real], fold[real]
-    synth = {b: np.stack([encoder.vector(encoder.prepare(take)) for _, _, take, _ in _takes(gen, sentences)])
-             for b, gen, _ in voices}
+    synth = {v.backend: np.stack([encoder.vector(encoder.prepare(take)) for _, _, take, _ in v.takes]) for v in voices}
 
     def distance(train, k):
         pca = PCA(k, random_state=0).fit(train)
@@ -217,11 +230,10 @@ def main(argv=None) -> dict:
     from studio.studio import Studio
 
     judges = Studio().judges("speech")
-    voices = _voices()
-    sentences = SENTENCES[:args.sentences]
+    voices = _voices(SENTENCES[:args.sentences])
     result, t0 = {}, time.time()
     for name in args.probe or PROBES:
-        result[name] = globals()[f"probe_{name}"](judges, voices, args.data, sentences)
+        result[name] = globals()[f"probe_{name}"](judges, voices, args.data)
     result["seconds"] = round(time.time() - t0, 1)
     if emit_json(result, args.json):
         return result

@@ -32,12 +32,10 @@ def load_music(media: Any, soundfont: str | None = None):
 
     if isinstance(media, Audio):
         return media.mono()
-    if isinstance(media, (str, os.PathLike)):
-        if Path(media).suffix.lower() in MIDI_SUFFIXES:
-            return render_midi(media, soundfont=soundfont)
-        return load_audio(media, mono=True)
-    if type(media).__name__ == "PrettyMIDI":
+    if is_midi(media):
         return render_midi(media, soundfont=soundfont)
+    if isinstance(media, (str, os.PathLike)):
+        return load_audio(media, mono=True)
     raise CriticError(
         f"the music critic takes Audio, an audio/MIDI file path or a PrettyMIDI, got {type(media).__name__}"
     )

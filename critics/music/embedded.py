@@ -87,7 +87,8 @@ class EmbeddedMusicCritic(QuadrantCritic):
         its renders through `MIDI_FONTS`, or through `soundfont` alone when one is set)."""
         from critics.music.features import feature_names
 
-        if is_midi(media) and self.config.soundfont is None:
+        midi = is_midi(media)
+        if midi and self.config.soundfont is None:
             renders = {font.stem: load_music(media, font) for font in midi_fonts()}
         else:
             renders = {self.config.soundfont: load_music(media, self.config.soundfont)}
@@ -117,8 +118,8 @@ class EmbeddedMusicCritic(QuadrantCritic):
             "roughness": f["roughness_mean"],
             "pitch_centroid_midi": f["pitch_centroid_mean"],
         }
-        if is_midi(media):
-            details["rendered_with"] = [str(k) if k else "the renderer's default soundfont" for k in renders]
+        if midi:
+            details["rendered_with"] = [str(k) for k in renders]
         return Reading.from_native(f"music/{self.name}", native, "emopia", vad=quadrant_vad(p),
                                    series=tuple(series), details=details)
 

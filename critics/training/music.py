@@ -553,6 +553,17 @@ def calibration_report(oof: np.ndarray, y: np.ndarray, mask: np.ndarray, splits:
 # ----------------------------------------------------------------------------------- soundfont shift
 
 
+def font_sets(fonts) -> list[tuple[str, ...]]:
+    """Every set of two or more fonts, all of them last: the renders a MIDI reading may average."""
+    return [c for n in range(2, len(fonts) + 1) for c in combinations(fonts, n)] or [tuple(fonts)]
+
+
+def clip_average_accuracy(p: np.ndarray, rows: dict, y: np.ndarray, fonts) -> float:
+    """Accuracy of each clip's mean probability over its renders through ``fonts`` (``rows[f]``: the rows of
+    the clips' renders through font f, in one clip order; ``y``: the clips' labels in that order)."""
+    return float(np.mean(np.mean([p[rows[f]] for f in fonts], axis=0).argmax(1) == y))
+
+
 def soundfont_report(oof: np.ndarray, data: dict, fonts, splits: dict, seed: int) -> dict:
     """Out-of-fold accuracy per soundfont, accuracy of the per-clip average over fonts, and how far one
     clip's reading moves between its renders (critic units: `critics.music.quadrant_vad`)."""
@@ -567,22 +578,17 @@ def soundfont_report(oof: np.ndarray, data: dict, fonts, splits: dict, seed: int
     yc = y[rows[fonts[0]]]
     per_font = {f: [] for f in fonts}
     per_font_folds = {f: [] for f in fonts}
-    avg_acc, pooled_acc, dv, da, agree, agree_all = [], [], {}, {}, {}, []
-    #: every set of two or more fonts, averaged per clip (what a MIDI critique that renders with those fonts reads)
-    subsets = [c for n in range(2, len(fonts) + 1) for c in combinations(fonts, n)]
-    subset_acc: dict[str, list[float]] = {}
+    pooled_acc, dv, da, agree, agree_all = [], {}, {}, {}, []
+    set_acc: dict[str, list[float]] = {"+".join(sub): [] for sub in font_sets(fonts)}
     for r, (s, split) in enumerate(sorted(splits.items())):
         p = oof[r]
-        for sub in subsets:
-            mean_sub = np.mean([p[rows[f]] for f in sub], axis=0)
-            subset_acc.setdefault("+".join(sub), []).append(float(np.mean(mean_sub.argmax(1) == yc)))
+        for sub in font_sets(fonts):
+            set_acc["+".join(sub)].append(clip_average_accuracy(p, rows, yc, sub))
         for f in fonts:
             per_font[f].append(float(np.mean(p[rows[f]].argmax(1) == yc)))
             for _, te in split:
                 m = piano[te] & (font[te] == f)
                 per_font_folds[f].append(float(np.mean(p[te][m].argmax(1) == y[te][m])))
-        mean_p = np.mean([p[rows[f]] for f in fonts], axis=0)
-        avg_acc.append(float(np.mean(mean_p.argmax(1) == yc)))
         pooled_acc.append(float(np.mean(np.concatenate([p[rows[f]].argmax(1) == yc for f in fonts]))))
         va = {f: np.array([quadrant_vad(q)[:2] for q in p[rows[f]]]) for f in fonts}
         top = {f: p[rows[f]].argmax(1) for f in fonts}
@@ -596,12 +602,13 @@ def soundfont_report(oof: np.ndarray, data: dict, fonts, splits: dict, seed: int
     acc = {f: {"mean_over_seeds": float(np.mean(v)), "sd_over_seeds": float(np.std(v)),
                "sd_over_folds": float(np.std(per_font_folds[f]))} for f, v in per_font.items()}
     means = [a["mean_over_seeds"] for a in acc.values()]
+    avg_acc = set_acc["+".join(fonts)]  # every font averaged
     return {
         "clips": len(full), "accuracy_by_font": acc,
         "max_font_gap_points": round(100 * (max(means) - min(means)), 2),
         "accuracy_pooled_renders": float(np.mean(pooled_acc)),
         "accuracy_clip_average_of_fonts": float(np.mean(avg_acc)), "accuracy_clip_average_sd": float(np.std(avg_acc)),
-        "accuracy_clip_average_by_font_set": {k: float(np.mean(v)) for k, v in subset_acc.items()},
+        "accuracy_clip_average_by_font_set": {k: float(np.mean(v)) for k, v in set_acc.items()},
         "mean_abs_delta_valence": {k: float(np.mean(v)) for k, v in dv.items()},
         "mean_abs_delta_arousal": {k: float(np.mean(v)) for k, v in da.items()},
         "top_quadrant_agreement": {k: float(np.mean(v)) for k, v in agree.items()},
@@ -786,16 +793,12 @@ def main(argv: list[str] | None = None) -> int:
         val["val_piano"] = scores(data["y"][vmask], pv)
         val["val_piano"]["by_font"] = {f: scores(data["y"][vmask][data["font"][vmask] == f],
                                                  pv[data["font"][vmask] == f])["accuracy_4q"] for f in fonts}
-        vc, yv = data["clip"][vmask], data["y"][vmask]
+        vc, vf, yv = data["clip"][vmask], data["font"][vmask], data["y"][vmask]
         names = sorted(set(vc))
-        avg = np.stack([pv[vc == c].mean(axis=0) for c in names])
-        val["val_piano"]["clip_average_of_fonts"] = float(np.mean(avg.argmax(1) == np.array([yv[vc == c][0] for c in names])))
-        vf = data["font"][vmask]
-        val["val_piano"]["clip_average_by_font_set"] = {
-            "+".join(sub): float(np.mean(np.stack([np.mean([pv[(vc == c) & (vf == f)][0] for f in sub], axis=0)
-                                                   for c in names]).argmax(1)
-                                         == np.array([yv[vc == c][0] for c in names])))
-            for n in range(2, len(fonts) + 1) for sub in combinations(fonts, n)}
+        vrows = {f: np.array([np.flatnonzero((vc == c) & (vf == f))[0] for c in names]) for f in fonts}
+        by_set = {"+".join(sub): clip_average_accuracy(pv, vrows, yv[vrows[fonts[0]]], sub) for sub in font_sets(fonts)}
+        val["val_piano"]["clip_average_of_fonts"] = by_set["+".join(fonts)]
+        val["val_piano"]["clip_average_by_font_set"] = by_set
         val["val_piano"]["ece"] = ece(pv, data["y"][vmask])
     omask = data["kind"] == "other"
     if omask.any():
