@@ -62,10 +62,14 @@ class Emotion:
             if term is None:
                 raise EmotionSpecError(
                     f"unknown emotion label {label!r}; closest known: {', '.join(closest_labels(label))}")
-            if not isinstance(weight, (int, float)) or math.isnan(weight) or weight < 0:
-                raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a number >= 0")
+            if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+                raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a finite number >= 0")
             merged[term] = merged.get(term, 0.0) + float(weight)
         total = sum(merged.values())
+        if not math.isfinite(total):  # e.g. 'joy:1e308+sadness:1e308': the weights only count relative to each other
+            top = max(merged.values())
+            merged = {k: w / top for k, w in merged.items()}
+            total = sum(merged.values())
         if total <= 0:
             raise EmotionSpecError("all mix weights are zero; give at least one positive weight, e.g. 'joy:1'")
         norm = {k: v / total for k, v in sorted(merged.items(), key=lambda kv: -kv[1]) if v > 0}

@@ -145,6 +145,9 @@ def _profile(n: int, hold: int, easing: str) -> list[float]:
     return [0.0] * (hold - 1) + [ease(k / steps) for k in range(steps + 1)] + [1.0] * (hold - 1)
 
 
+MAX_CLIPS = 2000  #: a plan's clip count limit (over 8 h of 15 s clips): beyond it a plan is a typo, not a session
+
+
 def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, clip_s: float,
              max_step: float | None = None, hold: float = 0.1) -> IsoPlan:
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
@@ -163,6 +166,9 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
         raise PlanError(f"max step must be > 0, got {max_step}")
     total = minutes * 60.0
     n = math.ceil(total / clip_s - 1e-9)
+    if n > MAX_CLIPS:
+        raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clips; a plan has at most {MAX_CLIPS} "
+                        "(e.g. 8 hours of 15 s clips): use longer clips or fewer minutes")
     distance = math.dist(a.va, b.va)
     if n < 2 and distance > 0:
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clip; a plan needs at least 2 "

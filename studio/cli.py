@@ -17,6 +17,26 @@ EXIT_UNAVAILABLE = 1
 from studio.errors import UserError  # noqa: E402  (one class, however the CLI was started)
 from studio.output import json_stdout, print_json  # noqa: E402  (likewise)
 
+MAX_LOOP = 10  #: correction rounds the CLI accepts; each round is a whole generation, and 2-3 is the useful range
+
+
+def bounded_int(lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi], else argparse's one-line usage error (exit 2) saying the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer from {lo} to {hi}, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer from {lo} to {hi}, got {value}")
+        return value
+    return parse
+
+
+LOOP = bounded_int(0, MAX_LOOP)
+SEED = bounded_int(0, 2**32 - 1)  # numpy's and Piper's seeds are unsigned 32-bit
+WORKERS = bounded_int(1, 64)
+
 
 # ---- emotion ------------------------------------------------------------------------------------------
 
@@ -151,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "--backend diffusion a description of the speaker (\"A woman\")")
     g.add_argument("--portrait", metavar="IMG", help="face: the portrait to animate (default: the astronaut)")
     g.add_argument("--audio", metavar="A.wav", help="face: lip-sync this recording instead of speaking --text")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--loop", type=int, default=0, help="closed-loop correction rounds")
+    g.add_argument("--seed", type=SEED, default=0)
+    g.add_argument("--loop", type=LOOP, default=0, help=f"closed-loop correction rounds (0-{MAX_LOOP})")
     g.add_argument("--judges", metavar="NAMES", help="the critics that score and steer the take, comma-separated "
                    "(default: the modality's two judges, e.g. speech: embedded,encoder)")
     g.add_argument("--duration", type=float)
@@ -167,9 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--clip", type=float, default=30)
     s.add_argument("--out", required=True)
     s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--loop", type=int, default=0, help="re-take clips that miss their target, up to N times")
-    s.add_argument("--workers", type=int, default=1, help="render processes")
+    s.add_argument("--seed", type=SEED, default=0)
+    s.add_argument("--loop", type=LOOP, default=0, help=f"re-take clips that miss their target, up to N times (0-{MAX_LOOP})")
+    s.add_argument("--workers", type=WORKERS, default=1, help="render processes")
     s.add_argument("--backend", help="music backend (default: composer)")
     s.add_argument("--critic", help="music critic (default: embedded)")
     s.add_argument("--soundfont", help="General MIDI soundfont path or name")
@@ -182,14 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("dataset", help="build a labelled synthetic dataset from a spec file")
     d.add_argument("spec")
     d.add_argument("--out", required=True)
-    d.add_argument("--workers", type=int, default=1, help="local worker processes")
+    d.add_argument("--workers", type=WORKERS, default=1, help="local worker processes")
     d.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', an address, or 'local' (needs the scale extra)")
     d.add_argument("--json", action="store_true", help="print the summary as JSON")
     d.set_defaults(func=cmd_dataset)
 
     v = sub.add_parser("serve", help="the Gradio web studio")
     v.add_argument("--host", default="127.0.0.1")
-    v.add_argument("--port", type=int, default=7860)
+    v.add_argument("--port", type=bounded_int(1, 65535), default=7860)
     v.add_argument("--out", help="folder for the app's outputs (default: a new temporary folder)")
     v.set_defaults(func=cmd_serve)
 

@@ -218,6 +218,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s) and clip_s >= MIN_CLIP_S):
         raise PlanError(f"clip length {clip_s!r} s is too short: clips must last at least {MIN_CLIP_S:g} s "
                         "(the critic and a musical phrase both need a few bars)")
+    for name, value, lo in (("loop", cfg.loop, 0), ("workers", cfg.workers, 1), ("seed", cfg.seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise PlanError(f"{name} must be a whole number >= {lo}, got {value!r}")
     if cfg.visuals:  # before the long part: a wrong style fails at once
         from generators.base import GenerationError
         from generators.image.procedural import STYLES
@@ -242,10 +245,12 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     critics: list = []
     critic_error = None
     if cfg.measure:
-        from conditioning.registry import BackendUnavailable
+        from conditioning.registry import BackendUnavailable, UnknownBackend
 
         try:
             critics = studio.judges("music", [cfg.critic] if cfg.critic else None, required=True)
+        except UnknownBackend:
+            raise  # a misspelt critic is the caller's mistake: fail before any work, not "not measured"
         except BackendUnavailable as exc:
             critic_error = str(exc)
 

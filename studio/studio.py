@@ -21,7 +21,7 @@ from conditioning.metrics import category_agrees, fidelity
 from critics.base import Reading
 from conditioning.registry import BackendUnavailable
 from critics.registry import JUDGES, load_critic
-from generators.base import GenerationRequest, GenerationResult
+from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.registry import load_generator
 
 
@@ -223,6 +223,8 @@ class Studio:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
 
         ``judges`` names the critics (default: the modality's two judges); ``critic`` is one judge alone."""
+        if isinstance(loop, bool) or not isinstance(loop, int) or loop < 0:
+            raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         target = Emotion.parse(emotion)
         generator = self.generator(modality, backend, model=model)
         options = dict(options or {})

@@ -50,6 +50,40 @@ def test_user_errors_are_one_line_exit_2(capsys, spec, fragment):
     assert fragment in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv, fragment", [
+    (["generate", "speech", "--text", "Hello.", "--emotion", "joy", "--loop", "-1", "--out", "x.wav"], "--loop: expected an integer from 0 to 10, got -1"),
+    (["generate", "speech", "--text", "Hello.", "--emotion", "joy", "--loop", "1000", "--out", "x.wav"], "from 0 to 10, got 1000"),
+    (["generate", "image", "--emotion", "joy", "--seed", "-5", "--out", "x.png"], "--seed: expected an integer from 0 to 4294967295"),
+    (["session", "--from", "anxiety", "--to", "calm", "--loop", "-1", "--out", "S"], "--loop"),
+    (["session", "--from", "anxiety", "--to", "calm", "--workers", "0", "--out", "S"], "--workers: expected an integer from 1 to 64"),
+    (["dataset", "spec.yaml", "--out", "D", "--workers", "-2"], "--workers"),
+    (["serve", "--port", "99999"], "--port: expected an integer from 1 to 65535, got 99999"),
+    (["emotion", "--plan", "anxiety", "calm", "--minutes", "1e6", "--clip", "1"], "a plan has at most 2000"),
+])
+def test_numbers_out_of_range_are_refused_before_any_work(capsys, tmp_path, monkeypatch, argv, fragment):
+    """Negative or absurd rounds, seeds, workers and ports used to reach the backends (tracebacks from max() of
+    an empty list, Piper's unsigned seed, Gradio's bind) or run for minutes; now one line and exit 2."""
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage error
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code == 2 and fragment in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_negative_seed_or_loop_is_refused_by_the_library_too():
+    from generators.base import GenerationError, GenerationRequest
+    from conditioning import Emotion
+    from studio.studio import Studio
+
+    with pytest.raises(GenerationError, match="seed must be a whole number from 0"):
+        GenerationRequest(Emotion.parse("joy"), seed=-5)
+    with pytest.raises(GenerationError, match="loop must be a whole number"):
+        Studio().generate("image", "joy", loop=-1)
+
+
 def test_plan_without_minutes_is_a_user_error(capsys):
     code, _, err = run(capsys, "emotion", "--plan", "anxiety", "calm")
     assert code == 2 and "--minutes" in err

@@ -95,6 +95,17 @@ def test_bad_specs_raise_clear_errors(spec, words):
         assert w in str(info.value)
 
 
+def test_infinite_and_overflowing_weights():
+    """'joy:inf' has no proportion to keep, so it is refused (it used to give NaN coordinates and invalid JSON);
+    huge finite weights still only count relative to each other (their sum used to overflow to a division by
+    zero)."""
+    with pytest.raises(EmotionSpecError, match="finite"):
+        E("joy:inf")
+    huge = E("joy:1e308+sadness:1e308")
+    assert huge.mix == pytest.approx(E("joy:1+sadness:1").mix)
+    assert huge.vad == pytest.approx(E("joy:1+sadness:1").vad)
+
+
 def test_metrics():
     assert va_distance(E("joy"), E("joy")) == 0
     assert va_distance(E("joy"), E("sadness")) > 1.5

@@ -103,6 +103,21 @@ def test_impossible_plans_are_clear(tmp_path):
         build_session("anger", "calm", tmp_path, minutes=1, clip_s=1, studio=CueStudio())
 
 
+def test_a_misspelt_critic_or_bad_numbers_fail_before_any_work(tmp_path):
+    """An unknown critic used to compose and write the whole session and then print "not measured"; a negative
+    loop crashed half-way and left an empty folder. Both now stop at once and write nothing."""
+    from conditioning.registry import UnknownBackend
+    from studio.studio import Studio
+
+    out = tmp_path / "S"
+    with pytest.raises(UnknownBackend, match="nosuch"):
+        build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=Studio(), critic="nosuch")
+    for field, value in (("loop", -1), ("workers", 0), ("seed", -3)):
+        with pytest.raises(PlanError, match=f"{field} must be a whole number"):
+            build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), **{field: value})
+    assert not out.exists()
+
+
 def test_cli_function_prints_the_contract(tmp_path, capsys, monkeypatch):
     import studio.session as session
 

@@ -60,3 +60,18 @@ def test_plan_falls_back_to_a_linear_path_when_easing_would_overstep():
     # distance 2.12 in 20 clips: smooth easing would need steps of ~0.17, linear with one clip held ~0.112
     plan = plan_iso("rage", "serenity", minutes=10, clip_s=30, max_step=0.12)
     assert max(plan.steps()) <= 0.12 + 1e-9 and plan.easing == "linear"
+
+
+def test_a_plan_of_absurd_length_is_refused_at_once():
+    """A typo such as --minutes 1e6 --clip 1 must not try to build 60 million clips (it ran for minutes and
+    took gigabytes); the limit names itself and what would fit."""
+    import time
+
+    from conditioning.errors import PlanError
+    from conditioning.trajectory import MAX_CLIPS, plan_iso
+
+    t0 = time.perf_counter()
+    with pytest.raises(PlanError, match=f"at most {MAX_CLIPS}"):
+        plan_iso("anxiety", "calm", 1e6, 1)
+    assert time.perf_counter() - t0 < 1.0
+    assert len(plan_iso("anxiety", "calm", MAX_CLIPS * 15 / 60, 15).clips) == MAX_CLIPS  # the limit itself is fine
