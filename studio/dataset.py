@@ -122,7 +122,10 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         out = tuple(f"{lab}@{k:g}" for lab in labels for k in ints)
     elif sampling == "va":
         n = _number(e.get("cells", 5), "emotions.cells", 2, 21, integer=True)
-        lo, hi = e.get("range", [-0.9, 0.9]) if isinstance(e.get("range", [-0.9, 0.9]), list) else (None, None)
+        raw = e.get("range", [-0.9, 0.9])
+        if not (isinstance(raw, list) and len(raw) == 2):
+            raise _err("emotions.range", f"got {raw!r}", "[low, high] with low < high, within [-1, 1]")
+        lo, hi = raw
         lo = _number(lo, "emotions.range", -1, 1)
         hi = _number(hi, "emotions.range", -1, 1)
         if hi <= lo:
@@ -210,7 +213,9 @@ def load_spec(path: str | Path) -> Spec:
     if rec not in ("both", "any", "none"):
         raise _err("filter.recognised_by", f"got {rec!r}", "both, any, none")
     fmt = raw.get("formats", {}) or {}
-    audio_format = fmt.get("audio", "wav") if isinstance(fmt, Mapping) else None
+    if not isinstance(fmt, Mapping):
+        raise _err("formats", f"got {fmt!r}", "a mapping such as {audio: flac}")
+    audio_format = fmt.get("audio", "wav")
     if audio_format not in ("wav", "flac"):
         raise _err("formats.audio", f"got {audio_format!r}", "wav, flac")
     bal = raw.get("balance", {}) or {}
@@ -332,13 +337,14 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
         seed = item.seed + attempt * RETRY_STRIDE
         res = st.generate(item.modality, item.emotion, backend=item.backend, seed=seed, text=item.text,
                           prompt=item.prompt, duration_s=item.duration_s, options=options)
-        ok = _passes(res, spec)
+        ok = _passes(res, spec, st.threshold)
         if best is None or (ok, res.best.fidelity or 0) > (best[1], best[0].best.fidelity or 0):
             best = (res, ok, seed, attempt + 1)
         if ok:
             break
-    res, ok, seed, attempts = best
-    row = _row(item, spec, res, seed, attempts, ok, time.perf_counter() - t0)
+    res, ok, seed, best_attempt = best
+    row = _row(item, spec, res, seed, attempt + 1, ok, time.perf_counter() - t0)
+    row["best_attempt"] = best_attempt
     if ok:
         folder = Path(out) / item.modality
         suffix = ".flac" if item.modality in ("speech", "music") and spec.audio_format == "flac" else SUFFIX[item.modality]
@@ -353,8 +359,12 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
     return row
 
 
-def _passes(res, spec: Spec) -> bool:
-    votes = [j.agrees for j in res.best.judgements if j.agrees is not None]
+def _passes(res, spec: Spec, threshold: float = 0.85) -> bool:
+    """The filter. Each judge votes with its label when it can name the target's (speech, music, faces); a judge
+    that reads only coordinates for this target (the image judges read valence and arousal, so 'joy' is not among
+    their nearby terms) votes yes when its fidelity reaches ``threshold``, the point where the studio's loop
+    stops (`Studio.threshold`), so that 'both' never becomes impossible for a modality."""
+    votes = [j.agrees if j.agrees is not None else j.fidelity >= threshold for j in res.best.judgements]
     if spec.recognised_by == "both":
         recognised = bool(votes) and all(votes)
     elif spec.recognised_by == "any":
@@ -409,6 +419,8 @@ class Journal:
                 break  # a line torn by a kill: everything after it is not trusted
             if not line.endswith(b"\n"):
                 break
+            if not (isinstance(row, dict) and isinstance(row.get("id"), str)):
+                raise UserError(f"{self.path} has a line that is not a dataset item of the studio's: {line[:80]!r}")
             rows.setdefault(row["id"], row)  # first line wins: never two rows for one item
             good += len(line)
         if good < len(data):  # drop the torn tail so appends start on a clean line
@@ -461,6 +473,28 @@ def _local_pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
 
+def check_resumable(spec: Spec, out: Path) -> None:
+    """``out`` must be empty, or a dataset folder built from this same spec (then the build resumes): a folder
+    of someone else's files would be overwritten (README.md, manifests), and a changed spec would mix the old
+    items with the new plan under the new spec.json."""
+    old_spec = out / "spec.json"
+    if old_spec.is_file():
+        try:
+            before = json.loads(old_spec.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            before = None
+        now = json.loads(json.dumps(asdict(spec)))
+        if not isinstance(before, dict):
+            raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
+        changed = sorted(k for k in set(now) | set(before) if k != "source" and now.get(k) != before.get(k))
+        if changed:
+            raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
+                            "it with the same spec, or give a new --out folder for this one")
+    elif any(p.name != ".write-test" for p in out.iterdir()):
+        raise UserError(f"{out} is not empty and holds no dataset of the studio's (no spec.json); give an empty or "
+                        "new --out folder")
+
+
 def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | None = None,
           progress: bool = True) -> dict:
     """Make every item not yet in the journal, then rewrite the exports. Returns the summary."""
@@ -472,6 +506,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         probe.unlink()
     except OSError as exc:
         raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    check_resumable(spec, out)
     (out / "spec.json").write_text(json.dumps(asdict(spec), indent=1), encoding="utf-8")
     journal = Journal(out)
     done = journal.load()
@@ -650,10 +685,29 @@ def card(spec: Spec, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:
+    """One line per modality that kept fewer items than the spec asked for, naming the labels that came up
+    short: the filter rejected them and the balancing budget ran out."""
+    lines = []
+    for m in spec.modalities:
+        mine = [r for r in rows if r["modality"] == m.name]
+        kept = sum(r["kept"] for r in mine)
+        if kept >= m.count:
+            continue
+        labels = sorted({r["label"] for r in mine})
+        counts = {lab: (sum(r["kept"] for r in mine if r["label"] == lab), sum(r["label"] == lab for r in mine))
+                  for lab in labels}
+        short = ", ".join(f"{lab} {k} kept of {n} made" for lab, (k, n) in counts.items())
+        lines.append(f"{m.name}: kept {kept} of the {m.count} asked for ({short}); relax the filter "
+                     "(recognised_by, min_fidelity) or raise filter.max_attempts or balance.extra_budget")
+    return lines
+
+
 def summary(spec: Spec, out: Path, rows: list[dict], seconds: float, made: int) -> dict:
     kept = sum(r["kept"] for r in rows)
     return {"out": str(out), "manifest": str(out / "manifest.parquet"), "jsonl": str(out / "manifest.jsonl"),
             "card": str(out / "README.md"), "items": len(rows), "kept": kept, "rejected": len(rows) - kept,
+            "asked": sum(m.count for m in spec.modalities), "short": shortfalls(spec, rows),
             "made_now": made, "seconds": round(seconds, 2),
             "items_per_min": round(60 * made / seconds, 1) if seconds > 0 and made else None}
 
@@ -670,4 +724,6 @@ def run_dataset_cli(args) -> int:
         rate = f", {result['items_per_min']} items/min" if result["items_per_min"] else ""
         print(f"{result['items']} items ({result['kept']} kept, {result['rejected']} rejected; {result['made_now']} made "
               f"now in {result['seconds']} s{rate}) -> {result['out']} (manifest.parquet, manifest.jsonl, README.md)")
+    for line in result["short"]:
+        print(f"warning: {line}", file=sys.stderr)
     return 0

@@ -173,3 +173,70 @@ def test_balance_tops_up_labels_the_filter_thinned(tmp_path):
         tried = sum(1 for r in rows.values() if r["label"] == lab and "-x" in r["id"])
         assert kept[lab] >= 2 or tried == 2
     assert len(extra) <= 6
+
+
+def test_a_folder_of_another_spec_or_of_other_files_is_never_mixed_in(tmp_path):
+    """Rerunning into a dataset folder resumes it only with the same spec: with changed labels the old items
+    used to stay in the manifest under the new spec.json. A folder of someone else's files (their README.md,
+    a manifest.jsonl of another tool) used to be overwritten or crash on a KeyError."""
+    from studio.dataset import build, load_spec
+    from studio.errors import UserError
+
+    out = tmp_path / "ds"
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3)))
+    build(spec, out, progress=False)
+    before = (out / "manifest.jsonl").read_bytes()
+    assert build(spec, out, progress=False)["made_now"] == 0  # same spec: resumes (nothing left to make)
+    changed = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("[joy, sadness, anger]", "[calm, fear]"),
+                                   "changed.yaml"))
+    with pytest.raises(UserError, match=r"another spec \(emotions differ\)"):
+        build(changed, out, progress=False)
+    assert (out / "manifest.jsonl").read_bytes() == before
+    assert json.loads((out / "spec.json").read_text())["emotions"] == list(spec.emotions)
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "README.md").write_text("my notes")
+    with pytest.raises(UserError, match="not empty and holds no dataset"):
+        build(spec, theirs, progress=False)
+    assert (theirs / "README.md").read_text() == "my notes" and sorted(p.name for p in theirs.iterdir()) == ["README.md"]
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "spec.json").write_text((out / "spec.json").read_text())
+    (foreign / "manifest.jsonl").write_text('{"x": 1}\n')
+    r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=3))), "--out", str(foreign))
+    assert r.returncode == 2 and "not a dataset item" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_are_reported(tmp_path):
+    """The image judges read valence and arousal, so they cannot name 'joy': under 'recognised_by: both' no
+    picture could ever be kept (the shipped example kept 0 of 8, silently). Such a judge now votes by its
+    fidelity against the studio's threshold; a modality that still ends short says so on stderr."""
+    from types import SimpleNamespace
+
+    from studio.dataset import _passes, load_spec, shortfalls
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both")))
+
+    def res(*judgements):
+        return SimpleNamespace(best=SimpleNamespace(judgements=[SimpleNamespace(agrees=a, fidelity=f) for a, f in judgements],
+                                                    fidelity=min(f for _, f in judgements)))
+
+    assert _passes(res((None, 0.9), (None, 0.87)), spec, 0.85)
+    assert not _passes(res((None, 0.9), (None, 0.80)), spec, 0.85)
+    assert _passes(res((True, 0.6), (None, 0.9)), spec, 0.85)
+    assert not _passes(res((False, 0.99), (None, 0.99)), spec, 0.85)
+
+    rows = [{"modality": "image", "label": lab, "kept": kept} for lab, kept in
+            (("joy", True), ("sadness", False), ("sadness", False), ("anger", True))]
+    (line,) = shortfalls(spec, rows)
+    assert line.startswith("image: kept 2 of the 3 asked for") and "sadness 0 kept of 2 made" in line
+    assert shortfalls(spec, rows[:1] + rows[3:] + [dict(rows[0])]) == []
+
+    out = tmp_path / "ds"
+    text = IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both\n  min_fidelity: 0.99\n  max_attempts: 2")
+    r = run_cli(str(write_spec(tmp_path, text + "balance: {per_label: none}\n", "strict.yaml")), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "warning: image: kept 0 of the 3 asked for" in r.stderr
+    assert all(row["attempts"] == 2 and row["best_attempt"] in (1, 2) for row in rows_by_id(out).values())
