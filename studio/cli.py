@@ -115,7 +115,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         print("emostudio serve: the web studio needs Gradio: pip install 'emotion-studio[ui]'", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    serve(args.host, args.port, getattr(args, "out", None))
+    try:
+        serve(args.host, args.port, getattr(args, "out", None))
+    except KeyboardInterrupt:  # Ctrl-C is how a user stops the server, not an error
+        print("emostudio serve: stopped", file=sys.stderr)
     return 0
 
 

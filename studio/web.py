@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -493,5 +493,10 @@ def serve(host: str = "127.0.0.1", port: int = 7860, out: str | None = None, **l
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     app = build_app(WebStudio(out))
-    app.launch(server_name=host, server_port=int(port), allowed_paths=[str(app.web.out)],
-               max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, **launch)
+    try:
+        app.launch(server_name=host, server_port=int(port), allowed_paths=[str(app.web.out)],
+                   max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, **launch)
+    finally:
+        if out is None and not launch.get("prevent_thread_lock"):  # this run's temporary folder, if left empty
+            with suppress(OSError):
+                app.web.out.rmdir()
