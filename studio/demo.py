@@ -79,8 +79,21 @@ def _plot_plan(plan, path: Path) -> None:
     plt.close(fig)
 
 
+MARK = '<meta name="generator" content="emostudio demo">'  #: tells a demo folder (rebuilt in place) from a user's
+
+
 def build_demo(out: str | Path) -> Path:
+    """Write the demo page and its media into ``out``: a new or empty folder, or an earlier demo (rebuilt in
+    place); any other non-empty folder is refused, since the demo would overwrite its index.html."""
+    from studio.errors import UserError
+
     out = Path(out)
+    if out.is_dir() and any(out.iterdir()):
+        index = out / "index.html"
+        head = index.read_text(encoding="utf-8", errors="replace")[:2000] if index.is_file() else ""
+        if MARK not in head and "<title>Emotion Studio demo</title>" not in head:  # (the title: demos before the mark)
+            raise UserError(f"{out} is not empty and is not an earlier demo (no index.html of the studio's); give "
+                            "a new or empty folder with --out")
     out.mkdir(parents=True, exist_ok=True)
     _plot_vocabulary(out / "vocabulary.png")
     plan = plan_iso("anxiety", "calm", minutes=15, clip_s=30, max_step=0.15)
@@ -95,7 +108,7 @@ def build_demo(out: str | Path) -> Path:
     clips = "".join(
         f"<tr><td>{c.index}</td><td>{c.start_s:.0f}-{c.end_s:.0f}</td><td>{c.emotion.valence:+.2f}</td>"
         f"<td>{c.emotion.arousal:+.2f}</td><td>{html.escape(c.emotion.top)}</td></tr>" for c in plan.clips)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Emotion Studio demo</title>
+    page = f"""<!doctype html><html><head><meta charset="utf-8">{MARK}<title>Emotion Studio demo</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 8px;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}img{{max-width:100%}}</style></head><body>

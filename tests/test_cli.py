@@ -113,6 +113,14 @@ def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
     assert len(json.loads((tmp_path / "plan.json").read_text())["clips"]) == 30
 
 
+def test_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path, capsys):
+    (tmp_path / "index.html").write_text("<html>my own page</html>")
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 2 and "not an earlier demo" in err and "Traceback" not in err
+    assert (tmp_path / "index.html").read_text() == "<html>my own page</html>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+
+
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
     from generators.registry import load_generator
 
