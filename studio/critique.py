@@ -61,8 +61,10 @@ def critique_files(args: argparse.Namespace) -> int:
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
     if reference:
-        ref = load_media("speech", Path(reference))  # an unreadable reference is a user error for every file
-        stats = critic.reference([ref], "neutral")  # measured once for all the files
+        try:  # an unreadable reference is a user error for every file
+            stats = critic.reference([load_media("speech", Path(reference))], "neutral")  # once for all the files
+        except (MediaError, CriticError) as exc:
+            raise UserError(f"--reference {reference}: {str(exc).replace('speaker_reference[0]: ', '')}") from None
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:
@@ -155,8 +157,10 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
 
 def load_media(modality: str, path: Path):
     """Read a file as the media type the modality's critics take."""
-    from conditioning.media import VIDEO_SUFFIXES, load_audio, load_image, load_video
+    from conditioning.media import VIDEO_SUFFIXES, MediaError, load_audio, load_image, load_video
 
+    if path.is_dir():
+        raise MediaError(f"{path} is a folder; give the files in it (e.g. {path}/*.wav)")
     if modality in ("speech", "music"):
         from critics.music import MIDI_SUFFIXES
 

@@ -121,6 +121,20 @@ def test_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
 
 
+def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
+    import numpy as np
+
+    from conditioning.media import Audio, save_audio
+
+    blip = save_audio(tmp_path / "blip.wav", Audio(np.full(320, 0.1, np.float32), 16000))
+    take = save_audio(tmp_path / "take.wav", Audio(np.zeros(16000, np.float32), 16000))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--reference", str(blip), str(take))
+    assert code == 2 and f"--reference {blip}:" in err and "speaker_reference[0]" not in err and out == ""
+    (tmp_path / "takes").mkdir()
+    code, out, err = run(capsys, "critique", "--modality", "speech", str(tmp_path / "takes"))
+    assert code == 1 and "is a folder; give the files in it" in err and "Traceback" not in err
+
+
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
     from generators.registry import load_generator
 

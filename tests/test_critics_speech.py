@@ -131,13 +131,13 @@ def test_speaker_reference_and_series(critic):
     voice = _synth_voice(seconds=2.4)
     r = critic.score(voice, speaker_reference=[_synth_voice(seconds=2.0, seed=1)])
     _valid(r)
-    assert r.details["normalisation"] == "speaker"
+    assert r.details["heads"] == "speaker"
     with pytest.raises(CriticError, match="at least 8"):
         EmbeddedSpeechCritic(speaker_reference=[voice] * 3, speaker_reference_kind="mixed")
     batch = [_synth_voice(seconds=2.0, seed=s) for s in range(8)]
     r = EmbeddedSpeechCritic(speaker_reference=batch, speaker_reference_kind="mixed").score(voice)
     _valid(r)
-    assert r.details["normalisation"] == "speaker_z"
+    assert r.details["heads"] == "speaker_z"
     long = Audio(np.concatenate([_synth_voice(seed=s).samples for s in range(4)]), 16000)
     r = critic.score(long)
     assert len(r.series) >= 3 and all(s.top in RAVDESS_LABELS for s in r.series)

@@ -34,7 +34,7 @@ def test_real_anger_reads_more_aroused_than_sadness_and_neutral(critic, shared_d
     assert single["angry"].arousal > max(single["sad"].arousal, single["neutral"].arousal) + 0.2
     assert single["angry"].details["p_high_arousal"] > 0.5 > single["neutral"].details["p_high_arousal"]
     ref = critic.score(angry, speaker_reference=[neutral])
-    assert ref.details["normalisation"] == "speaker"
+    assert ref.details["heads"] == "speaker"
     assert ref.arousal > critic.score(sad, speaker_reference=[neutral]).arousal + 0.2
 
 
@@ -60,9 +60,9 @@ def test_speaker_references_and_errors(critic, tmp_path):
     voice = _synth_voice(seconds=2.4)
     r = critic.score(voice, speaker_reference=[_synth_voice(seconds=2.0, seed=1)])
     _valid(r)
-    assert r.details["normalisation"] == "speaker"
+    assert r.details["heads"] == "speaker"
     batch = [_synth_voice(seconds=2.0, seed=s) for s in range(8)]
-    assert critic.score(voice, speaker_reference=batch, reference_kind="mixed").details["normalisation"] == "speaker_z"
+    assert critic.score(voice, speaker_reference=batch, reference_kind="mixed").details["heads"] == "speaker_z"
     with pytest.raises(CriticError, match="at least 8"):
         critic.score(voice, speaker_reference=batch[:3], reference_kind="mixed")
     with pytest.raises(ValueError, match="reference_kind"):

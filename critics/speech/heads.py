@@ -184,7 +184,8 @@ class SpeechHeadsCritic:
     def head_details(out: dict[str, np.ndarray], native: dict[str, float], meta: dict, which: str) -> dict:
         """What every speech reading reports beside its own measurements: the model used, the EmoDB-7 head
         and the probability of a high-arousal RAVDESS label."""
-        return {"normalisation": which,
+        # "heads": population, speaker or speaker_z (what `critique` rows call normalisation none, reference, group)
+        return {"heads": which,
                 "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
                 "p_high_arousal": float(sum(native[k] for k in HIGH_AROUSAL))}
 
