@@ -273,6 +273,18 @@ def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
                                             options={"portrait": np.zeros((100, 100, 3), np.uint8)}))
 
 
+def test_too_short_videos_are_refused(animator):
+    """A 0 s request used to fall back to the silent default length, and a 0.02 s recording made a one-frame
+    video; both are refused with the accepted range."""
+    from conditioning.media import Audio
+
+    with pytest.raises(GenerationError, match="0.00 s; face/animator makes 0.1 to 60 s"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.0))
+    click = Audio(np.full(320, 0.1, np.float32), 16000)
+    with pytest.raises(GenerationError, match="0.02 s"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), options={"audio": click}))
+
+
 def test_a_portrait_with_several_faces_animates_the_largest_and_says_so(animator):
     from generators.face.mesh import default_portrait
 

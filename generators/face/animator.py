@@ -49,6 +49,9 @@ OPTIONS = {"portrait": "a portrait image path, Image or array (default: the astr
            "speech": "the speech's provenance (recorded in the result)"}
 
 
+MIN_DURATION_S = 0.1  #: shortest video: a couple of frames (a shorter recording is a click, not speech)
+
+
 @dataclass(frozen=True)
 class AnimatorConfig:
     fps: float = 25.0
@@ -148,10 +151,12 @@ class FaceAnimator:
         if audio is not None and not isinstance(audio, Audio):
             raise GenerationError("face option 'audio' must be Audio (use conditioning.media.load_audio)")
         fps = self.config.fps
-        duration = audio.duration_s if audio is not None else (request.duration_s or self.config.silent_duration_s)
-        if not (0 < duration <= self.config.max_duration_s):
-            raise GenerationError(f"the face video would last {duration:.1f} s; {KEY} makes 0.1 to "
-                                  f"{self.config.max_duration_s:g} s: split longer speech into several videos")
+        duration = audio.duration_s if audio is not None else (
+            self.config.silent_duration_s if request.duration_s is None else float(request.duration_s))
+        if not (MIN_DURATION_S <= duration <= self.config.max_duration_s):  # (also NaN)
+            raise GenerationError(f"the face video would last {duration:.2f} s; {KEY} makes {MIN_DURATION_S:g} to "
+                                  f"{self.config.max_duration_s:g} s: split longer speech into several videos, give "
+                                  "shorter ones at least a word")
         n = max(1, int(round(duration * fps)))
         if opts.get("phonemes"):
             mouth, source = V.from_phonemes(opts["phonemes"], n, fps), "phonemes"
