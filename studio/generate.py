@@ -52,14 +52,32 @@ def judge_names(modality: str, spec: str | None) -> list[str] | None:
     return names
 
 
+#: the request options each modality's generators read; any other given is refused rather than silently ignored
+TAKES = {"speech": ("text", "voice"), "music": ("prompt", "duration"), "image": ("prompt",),
+         "face": ("text", "audio", "portrait", "voice", "duration")}
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse options the modality would ignore (``generate speech --duration 5`` made a take of the text's own
+    length, ``generate face --text ... --duration 3`` a 0.6 s video), before any work."""
+    takes = TAKES[args.modality]
+    given = [n for n in ("text", "prompt", "voice", "portrait", "audio", "duration") if getattr(args, n, None) is not None]
+    for name in given:
+        if name not in takes:
+            raise UserError(f"--{name} is not an option of 'generate {args.modality}' (it takes "
+                            f"{', '.join('--' + n for n in takes)})")
+    if args.modality == "face" and args.duration is not None and (args.text or args.audio):
+        raise UserError("--duration is for a silent face clip; with --text or --audio the video lasts as long as "
+                        "the speech")
+
+
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
+    check_options(args)
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
     if args.modality == "face":
         options.update(face_options(args))
-    elif getattr(args, "portrait", None) or getattr(args, "audio", None):
-        raise UserError("--portrait and --audio are options of 'generate face'")
     if args.modality == "image" and args.prompt is not None and not args.prompt.strip():
         raise UserError("--prompt is empty: describe the picture, or leave --prompt out for an abstract one")
     judges = judge_names(args.modality, getattr(args, "judges", None))

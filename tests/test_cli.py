@@ -73,6 +73,21 @@ def test_numbers_out_of_range_are_refused_before_any_work(capsys, tmp_path, monk
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+@pytest.mark.parametrize("argv, fragment", [
+    (["speech", "--text", "Hi.", "--duration", "5"], "--duration is not an option of 'generate speech' (it takes --text, --voice)"),
+    (["music", "--text", "hello"], "--text is not an option of 'generate music'"),
+    (["image", "--voice", "joe"], "--voice is not an option of 'generate image'"),
+    (["speech", "--text", "Hi.", "--portrait", "me.png"], "--portrait is not an option of 'generate speech'"),
+    (["face", "--text", "Hi there.", "--duration", "3"], "--duration is for a silent face clip"),
+])
+def test_generate_refuses_options_the_modality_would_ignore(capsys, tmp_path, monkeypatch, argv, fragment):
+    """They used to be dropped silently (a 3 s face request gave a 0.6 s video)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "generate", *argv, "--emotion", "joy", "--out", "x.wav")
+    assert code == 2 and fragment in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_negative_seed_or_loop_is_refused_by_the_library_too():
     from generators.base import GenerationError, GenerationRequest
     from conditioning import Emotion
