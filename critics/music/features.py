@@ -34,11 +34,19 @@ import numpy as np
 
 __all__ = ["FEATURE_VERSION", "FeatureConfig", "Frames", "analyse", "summarise", "extract", "feature_names"]
 
-FEATURE_VERSION = 1  # bump when any descriptor changes: invalidates cached training features
+FEATURE_VERSION = 2  # bump when any descriptor changes: invalidates cached training features (2: spectral shape below SPECTRAL_FMAX)
 
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+#: Spectral-shape descriptors (centroid, roll-off, high-frequency ratio, flatness) stop here. Audio at any other
+#: rate than `FeatureConfig.rate` goes through the resampler, whose anti-aliasing filter empties the band just
+#: below the 11.025 kHz Nyquist, while the training renders are synthesised at 22.05 kHz and keep it: spectral
+#: flatness, a geometric mean, is ruled by those empty bins (a 22.05 -> 44.1 -> 22.05 kHz round trip of EMOPIA
+#: renders moved its mean by 2 sd before this limit).
+SPECTRAL_FMAX = 10000.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Frames:
     rms_db: np.ndarray
     centroid: np.ndarray  # Hz
     rolloff: np.ndarray  # Hz
-    hf_ratio: np.ndarray  # energy above 1.5 kHz / total
+    hf_ratio: np.ndarray  # energy above 1.5 kHz / energy below SPECTRAL_FMAX
     flatness: np.ndarray
     flux: np.ndarray
     onset_env: np.ndarray
@@ -138,17 +146,17 @@ def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfi
 
     spec = np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=config.hop, center=True))  # (F, T)
     power = spec**2
-    total = power.sum(axis=0) + 1e-12
     short = np.abs(librosa.stft(y, n_fft=config.n_fft_short, hop_length=config.hop, center=True)) ** 2
     # (F', T), same frame centres as `spec`
     rms_db = 10.0 * np.log10(short.sum(axis=0) / config.n_fft_short**2 * 2.667 + 1e-10)  # ~dBFS (Hann)
-    mag_sum = spec.sum(axis=0) + 1e-12
-    centroid = (freqs[:, None] * spec).sum(axis=0) / mag_sum
-    cum = np.cumsum(power, axis=0)
-    rolloff = freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
-    hf_ratio = power[freqs >= 1500.0].sum(axis=0) / total
-    log_spec = np.log(spec + 1e-8)
-    flatness = np.exp(log_spec.mean(axis=0)) / (spec.mean(axis=0) + 1e-8)
+    # spectral shape below SPECTRAL_FMAX only: above it the resampler, not the music, decides the level
+    shape = freqs < SPECTRAL_FMAX
+    s_spec, s_freqs, s_power = spec[shape], freqs[shape], power[shape]
+    centroid = (s_freqs[:, None] * s_spec).sum(axis=0) / (s_spec.sum(axis=0) + 1e-12)
+    cum = np.cumsum(s_power, axis=0)
+    rolloff = s_freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
+    hf_ratio = s_power[s_freqs >= 1500.0].sum(axis=0) / (s_power.sum(axis=0) + 1e-12)
+    flatness = np.exp(np.log(s_spec + 1e-8).mean(axis=0)) / (s_spec.mean(axis=0) + 1e-8)
 
     mel = mel_fb @ short
     mel_db = librosa.power_to_db(mel, ref=np.max(mel) + 1e-12, top_db=80.0)
