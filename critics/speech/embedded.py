@@ -94,6 +94,11 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
 
         return feature_names()
 
+    def feature_settings(self) -> dict[str, Any]:
+        from critics.speech.features import SPECTRAL_FMAX
+
+        return {"spectral_fmax_hz": SPECTRAL_FMAX}  # the band of the spectral-shape features (flatness, flux)
+
     def vector(self, y: np.ndarray) -> np.ndarray:
         from critics.speech.features import functionals
 

@@ -38,6 +38,12 @@ N_MELS = 64
 N_MFCC = 13
 F0_FLOOR, F0_CEIL = 60.0, 700.0
 SILENCE_DB = 40.0  #: frames this far below the loudest frame are silence / pause
+#: Spectral-shape features (centroid, flux, flatness) stop here. A resampler's anti-aliasing filter rolls off
+#: just below Nyquist (soxr_hq: -5 dB at 7.5-7.8 kHz, -76 dB and less above 7.8 kHz), and corpora are cut with
+#: other filters (RAVDESS here keeps its level up to 8 kHz), so features over the full band read the resampler
+#: as much as the voice: a 16 -> 48 -> 16 kHz round trip of RAVDESS clips moved spectral flatness by 0.6
+#: within-corpus sd before this limit. Below 7 kHz the round trip changes them by 0.1 % at most.
+SPECTRAL_FMAX = 7000.0
 MIN_ACTIVE_S = 0.25  #: less active speech than this cannot be judged
 
 
@@ -244,9 +250,11 @@ def functionals_dict(y: np.ndarray) -> dict[str, float]:
     spec_db = 10 * np.log10(power + 1e-10)
     slope_lo = _band_slope(spec_db, freqs, 0, 500)
     slope_hi = _band_slope(spec_db, freqs, 500, 1500)
-    centroid = (freqs @ power) / (power.sum(0) + 1e-10)
-    flux = np.concatenate([[0.0], np.sqrt(np.mean(np.diff(np.log(power + 1e-10), axis=1) ** 2, axis=0))])
-    flat = np.exp(np.mean(np.log(power + 1e-10), axis=0)) / (np.mean(power, axis=0) + 1e-10)
+    band = freqs < SPECTRAL_FMAX
+    pb, fb = power[band], freqs[band]
+    centroid = (fb @ pb) / (pb.sum(0) + 1e-10)
+    flux = np.concatenate([[0.0], np.sqrt(np.mean(np.diff(np.log(pb + 1e-10), axis=1) ** 2, axis=0))])
+    flat = np.exp(np.mean(np.log(pb + 1e-10), axis=0)) / (np.mean(pb, axis=0) + 1e-10)
     uv = active & ~vmask
     for name, x in (("alpha", alpha), ("hammarberg", hamm), ("slope0_500", slope_lo),
                     ("slope500_1500", slope_hi), ("centroid", centroid / 1000), ("flux", flux),

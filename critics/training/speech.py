@@ -525,12 +525,13 @@ def main(argv: list[str] | None = None) -> dict:
     files = {"population": "speech_embedded.onnx", "speaker": "speech_embedded_speaker.onnx",
              "speaker_z": "speech_embedded_speaker_z.onnx"}
     export_conditions(conditions, items, chosen, files, args.out, args.seed)
+    from critics.speech.embedded import EmbeddedSpeechCritic
     from critics.speech.features import feature_names
 
     meta = {
         "format": 1,
         "what": "speech emotion heads over acoustic functionals (critics.speech.features)",
-        "feature_names": feature_names(),
+        "feature_names": feature_names(), **EmbeddedSpeechCritic().feature_settings(),
         "labels": list(RAVDESS), "emodb_labels": list(EMODB),
         "models": files,
         "vad_source": vad_source,
