@@ -169,4 +169,9 @@ def load_media(modality: str, path: Path):
         return load_audio(path)
     if modality in ("face", "image"):
         return load_video(path) if path.suffix.lower() in VIDEO_SUFFIXES else load_image(path)
-    return path.read_text(encoding="utf-8")
+    if not path.is_file():
+        raise MediaError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MediaError(f"{path}: not UTF-8 text; the text critics read plain text files (or --text \"...\")") from None

@@ -148,6 +148,9 @@ def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
     (tmp_path / "takes").mkdir()
     code, out, err = run(capsys, "critique", "--modality", "speech", str(tmp_path / "takes"))
     assert code == 1 and "is a folder; give the files in it" in err and "Traceback" not in err
+    (tmp_path / "notes.txt").write_bytes(b"\x80\x81 not text")
+    code, out, err = run(capsys, "critique", "--modality", "text", str(tmp_path / "notes.txt"))
+    assert code == 1 and "not UTF-8 text" in err and "codec" not in err
 
 
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):

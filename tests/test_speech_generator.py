@@ -279,7 +279,9 @@ def test_user_voice_by_path(tmp_path):
     ("Hello 😀 there", {}, "unsupported character"),
     ("Привет мир", {}, "unsupported character"),
     ("?!...", {}, "no words"),
-    ("Hello.", {"voice": "nobody"}, "unknown voice 'nobody'"),
+    ("Hello.", {"voice": "nobody"}, "'nobody' is not a Piper voice; Piper voices: joe"),
+    ("Hello.", {"voice": "slt"}, "'slt' is a Festival voice: add --backend festival"),
+    ("Hello.", {"voice": "/no/such/voice.onnx"}, "voice file /no/such/voice.onnx not found"),
 ])
 def test_clear_errors(text, options, match):
     with pytest.raises(GenerationError, match=match):

@@ -385,9 +385,12 @@ def resolve_voice(voice: str) -> tuple[str, Path, Path]:
     p = Path(voice).expanduser()
     if p.suffix == ".json" and p.name.endswith(".onnx.json"):
         p = p.with_suffix("")
+    if p.suffix == ".onnx" and not p.is_file():
+        raise VoiceNotFound(f"voice file {p} not found")
     if p.suffix != ".onnx" or not p.is_file():
-        raise VoiceNotFound(f"unknown voice {voice!r}; known: {', '.join(BUILTIN_VOICES)} (Piper), 'slt' "
-                            "(backend festival), or a path to a Piper .onnx voice with its .onnx.json beside it")
+        hint = " is a Festival voice: add --backend festival" if voice == "slt" else " is not a Piper voice"
+        raise VoiceNotFound(f"{voice!r}{hint}; Piper voices: {', '.join(BUILTIN_VOICES)}, or a path to a Piper .onnx "
+                            "voice with its .onnx.json beside it")
     cfg = Path(str(p) + ".json")
     if not cfg.is_file():
         raise VoiceNotFound(f"{p}: no voice config {cfg.name} beside the model; Piper voices come as a pair "
