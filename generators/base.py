@@ -34,9 +34,9 @@ class GenerationRequest:
     controls: Mapping[str, float] = field(default_factory=dict)  #: explicit control overrides/offsets
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise GenerationError(f"seed must be a whole number from 0 to {2**32 - 1} (the backends' generators "
-                                  f"are unsigned 32-bit), got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise GenerationError(f"seed must be a whole number >= 0 (the backends' random generators take no "
+                                  f"negative seeds), got {self.seed!r}")
 
     def with_controls(self, **controls: float) -> "GenerationRequest":
         return replace(self, controls={**self.controls, **controls})

@@ -64,7 +64,7 @@ def critique_files(args: argparse.Namespace) -> int:
         try:  # an unreadable reference is a user error for every file
             stats = critic.reference([load_media("speech", Path(reference))], "neutral")  # once for all the files
         except (MediaError, CriticError) as exc:
-            raise UserError(f"--reference {reference}: {str(exc).replace('speaker_reference[0]: ', '')}") from None
+            raise UserError(f"--reference {reference}: {exc}") from None
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:

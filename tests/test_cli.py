@@ -93,7 +93,7 @@ def test_a_negative_seed_or_loop_is_refused_by_the_library_too():
     from conditioning import Emotion
     from studio.studio import Studio
 
-    with pytest.raises(GenerationError, match="seed must be a whole number from 0"):
+    with pytest.raises(GenerationError, match="seed must be a whole number >= 0"):
         GenerationRequest(Emotion.parse("joy"), seed=-5)
     with pytest.raises(GenerationError, match="loop must be a whole number"):
         Studio().generate("image", "joy", loop=-1)

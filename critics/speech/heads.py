@@ -138,7 +138,7 @@ class SpeechHeadsCritic:
             try:
                 rows.append(self.vector(self.prepare(r)))
             except CriticError as exc:
-                raise CriticError(f"speaker_reference[{i}]: {exc}") from None
+                raise CriticError(f"speaker_reference[{i}]: {exc}" if len(reference) > 1 else str(exc)) from None
         if not rows:
             raise CriticError("speaker_reference is empty; give at least one recording of the same voice")
         if (kind or self.config.speaker_reference_kind) == "mixed" and len(rows) < MIN_MIXED_REFERENCE:
