@@ -119,6 +119,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(args.host, args.port, getattr(args, "out", None))
     except KeyboardInterrupt:  # Ctrl-C is how a user stops the server, not an error
         print("emostudio serve: stopped", file=sys.stderr)
+    except OSError as exc:
+        if getattr(exc, "filename", None):  # the output folder: main() says which file could not be written
+            raise
+        raise UserError(f"cannot serve on {args.host}:{args.port}: the port is in use or the address is not this "
+                        "machine's; choose another --port or --host") from None  # (Gradio's text names launch())
     return 0
 
 

@@ -165,3 +165,23 @@ def test_the_app_builds_and_binds_to_localhost_by_default():
     app = build_app()
     assert isinstance(app, gr.Blocks)
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_leaves_no_folder(capsys, tmp_path, monkeypatch):
+    """Gradio's own error named launch()'s parameters and the CLI said 'cannot write'; an empty temporary
+    output folder was left behind by every run."""
+    import socket
+    import tempfile
+
+    from studio.cli import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the app's temporary output folder goes here
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["serve", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot serve on 127.0.0.1:{port}: the port is in use" in err
+    assert "launch()" not in err and "Traceback" not in err
+    assert list(tmp_path.glob("emostudio_web_*")) == []  # (Gradio's own cache folder may stay)
