@@ -44,6 +44,13 @@ WORKERS = bounded_int(1, 64)
 def cmd_emotion(args: argparse.Namespace) -> int:
     from conditioning import VOCABULARY, Emotion, plan_iso
 
+    modes = [m for m, on in (("SPEC", args.spec is not None), ("--list", args.list), ("--plan", args.plan)) if on]
+    if len(modes) > 1:
+        raise UserError(f"give one of SPEC, --list or --plan FROM TO, not {' and '.join(modes)}")
+    plan_only = [o for o, v in (("--minutes", args.minutes), ("--clip", args.clip), ("--max-step", args.max_step))
+                 if v is not None]
+    if plan_only and not args.plan:
+        raise UserError(f"{', '.join(plan_only)}: only with --plan FROM TO, e.g. --plan anxiety calm --minutes 15 --clip 30")
     if args.list:
         rows = [{"label": t.label, "valence": t.mean[0], "arousal": t.mean[1], "dominance": t.mean[2]}
                 for t in VOCABULARY.values()]

@@ -99,6 +99,15 @@ def test_a_negative_seed_or_loop_is_refused_by_the_library_too():
         Studio().generate("image", "joy", loop=-1)
 
 
+@pytest.mark.parametrize("argv, fragment", [
+    (["joy", "--list"], "not SPEC and --list"), (["--list", "--plan", "anxiety", "calm"], "not --list and --plan"),
+    (["joy", "--minutes", "3"], "--minutes: only with --plan FROM TO")])
+def test_emotion_modes_do_not_mix(capsys, argv, fragment):
+    """Two modes at once used to pick one quietly."""
+    code, out, err = run(capsys, "emotion", *argv)
+    assert code == 2 and out == "" and fragment in err
+
+
 def test_plan_without_minutes_is_a_user_error(capsys):
     code, _, err = run(capsys, "emotion", "--plan", "anxiety", "calm")
     assert code == 2 and "--minutes" in err
