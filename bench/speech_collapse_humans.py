@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python bench/speech_collapse_humans.py [--data ../shared/data] [--workers 2] [--json [PATH]]
 
 `bench/critics_agreement.py` reports the largest share one label takes of a judge's single-file readings of
-the studio's own voices (the issue's limit: 35 %; disgust takes 38 % / 44 % of them, 74 % / 53 % before the
+the studio's own voices (the issue's limit: 35 %; disgust takes 30 % / 43 % of them (2026-12-03), 74 % / 53 % before the
 takes' spectra were matched to the actors'). This
 bench gives the same figure for human voices the judges have not heard: each RAVDESS actor's 60 clips (all
 eight emotions, balanced but for neutral), read out of fold by each judge's single-file (population) head,
