@@ -34,7 +34,7 @@ def bounded_int(lo: int, hi: int):
 
 
 LOOP = bounded_int(0, MAX_LOOP)
-SEED = bounded_int(0, 2**32 - 1)  # numpy's and Piper's seeds are unsigned 32-bit
+SEED = bounded_int(0, 2**32 - 1)  # every backend takes these (some mask larger seeds to 31 or 63 bits)
 WORKERS = bounded_int(1, 64)
 
 

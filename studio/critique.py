@@ -162,9 +162,9 @@ def load_media(modality: str, path: Path):
     if path.is_dir():
         raise MediaError(f"{path} is a folder; give the files in it (e.g. {path}/*.wav)")
     if modality in ("speech", "music"):
-        from critics.music import MIDI_SUFFIXES
+        from critics.music import is_midi
 
-        if modality == "music" and path.suffix.lower() in MIDI_SUFFIXES:
+        if modality == "music" and is_midi(path):
             return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
         return load_audio(path)
     if modality in ("face", "image"):

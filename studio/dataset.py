@@ -359,12 +359,10 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
     return row
 
 
-def _passes(res, spec: Spec, threshold: float = 0.85) -> bool:
-    """The filter. Each judge votes with its label when it can name the target's (speech, music, faces); a judge
-    that reads only coordinates for this target (the image judges read valence and arousal, so 'joy' is not among
-    their nearby terms) votes yes when its fidelity reaches ``threshold``, the point where the studio's loop
-    stops (`Studio.threshold`), so that 'both' never becomes impossible for a modality."""
-    votes = [j.agrees if j.agrees is not None else j.fidelity >= threshold for j in res.best.judgements]
+def _passes(res, spec: Spec, threshold: float) -> bool:
+    """The filter over the judges' votes (`Judgement.recognises`: a judge that cannot name the target's label
+    votes by its fidelity against ``threshold``, so 'both' is never impossible for a modality)."""
+    votes = [j.recognises(threshold) for j in res.best.judgements]
     if spec.recognised_by == "both":
         recognised = bool(votes) and all(votes)
     elif spec.recognised_by == "any":
@@ -473,17 +471,16 @@ def _local_pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
 
-def check_resumable(spec: Spec, out: Path) -> None:
-    """``out`` must be empty, or a dataset folder built from this same spec (then the build resumes): a folder
-    of someone else's files would be overwritten (README.md, manifests), and a changed spec would mix the old
-    items with the new plan under the new spec.json."""
+def check_resumable(now: dict, out: Path) -> None:
+    """``out`` must be empty, or a dataset folder built from this same spec (``now``: the spec as spec.json holds
+    it; then the build resumes): a folder of someone else's files would be overwritten (README.md, manifests), and
+    a changed spec would mix the old items with the new plan under the new spec.json."""
     old_spec = out / "spec.json"
     if old_spec.is_file():
         try:
             before = json.loads(old_spec.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             before = None
-        now = json.loads(json.dumps(asdict(spec)))
         if not isinstance(before, dict):
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
         changed = sorted(k for k in set(now) | set(before) if k != "source" and now.get(k) != before.get(k))
@@ -506,8 +503,9 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         probe.unlink()
     except OSError as exc:
         raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
-    check_resumable(spec, out)
-    (out / "spec.json").write_text(json.dumps(asdict(spec), indent=1), encoding="utf-8")
+    doc = json.loads(json.dumps(asdict(spec)))  # as spec.json holds it (tuples become lists)
+    check_resumable(doc, out)
+    (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     journal = Journal(out)
     done = journal.load()
     for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")

@@ -57,7 +57,7 @@ TAKES = {"speech": ("text", "voice"), "music": ("prompt", "duration"), "image": 
          "face": ("text", "audio", "portrait", "voice", "duration")}
 
 
-def check_options(args: argparse.Namespace) -> None:
+def refuse_ignored_options(args: argparse.Namespace) -> None:
     """Refuse options the modality would ignore (``generate speech --duration 5`` made a take of the text's own
     length, ``generate face --text ... --duration 3`` a 0.6 s video), before any work."""
     takes = TAKES[args.modality]
@@ -74,7 +74,7 @@ def check_options(args: argparse.Namespace) -> None:
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
-    check_options(args)
+    refuse_ignored_options(args)
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
     if args.modality == "face":
         options.update(face_options(args))

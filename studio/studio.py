@@ -61,6 +61,12 @@ class Judgement:
     def of(cls, target: Emotion, reading: Reading) -> "Judgement":
         return cls(reading.critic, reading, fidelity(target, reading.emotion), category_agrees(target, reading.emotion))
 
+    def recognises(self, threshold: float) -> bool:
+        """This judge's yes or no: its label when it can name the target's; a judge that reads only coordinates
+        for this target (the image judges: valence and arousal, so 'joy' is not among their nearby terms) says
+        yes when its fidelity reaches ``threshold`` (the loop's stop point, `Studio.threshold`)."""
+        return self.agrees if self.agrees is not None else self.fidelity >= threshold
+
     def to_json(self) -> dict:
         return {"critic": self.critic, "reading": self.reading.to_json(), "fidelity": round(self.fidelity, 4),
                 "agrees": self.agrees}
