@@ -146,13 +146,18 @@ def _profile(n: int, hold: int, easing: str) -> list[float]:
 
 
 MAX_CLIPS = 2000  #: a plan's clip count limit (over 8 h of 15 s clips): beyond it a plan is a typo, not a session
+#: The shortest last clip, as a share of the clip length: 15 min in 40 s clips ends 22 full clips with a 20 s
+#: one, but 10 min in 13 s clips would end on a 2 s stub (too short for a piece of music to say anything, or
+#: for a listener to settle), so a shorter remainder lengthens the clip before it (at most 1.5 clip lengths).
+SHORTEST_LAST = 0.5
 
 
 def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, clip_s: float,
              max_step: float | None = None, hold: float = 0.1) -> IsoPlan:
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
 
-    The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
+    Every clip is ``clip_s`` long except the last, which takes the remainder (between half and one and a half
+    clip lengths: `SHORTEST_LAST`). The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
     falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep.
@@ -166,6 +171,8 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
         raise PlanError(f"max step must be > 0, got {max_step}")
     total = minutes * 60.0
     n = math.ceil(total / clip_s - 1e-9)
+    if n > 2 and total - (n - 1) * clip_s < SHORTEST_LAST * clip_s:
+        n -= 1  # a remainder shorter than SHORTEST_LAST of a clip joins the last clip instead of standing alone
     if n > MAX_CLIPS:
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clips; a plan has at most {MAX_CLIPS} "
                         "(e.g. 8 hours of 15 s clips): use longer clips or fewer minutes")
@@ -192,5 +199,5 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     for i, u in enumerate(profile):
         v, ar, d = (ax + u * (bx - ax) for ax, bx in zip(a.vad, b.vad))
         emotion = a if u == 0.0 else b if u == 1.0 else Emotion.from_vad(v, ar, d)
-        clips.append(PlannedClip(i, i * clip_s, min((i + 1) * clip_s, total), emotion))
+        clips.append(PlannedClip(i, i * clip_s, total if i == n - 1 else (i + 1) * clip_s, emotion))
     return IsoPlan(a, b, tuple(clips), max_step, easing)

@@ -47,6 +47,18 @@ def test_plan_steps_are_bounded_and_end_at_the_target(frm, to, minutes, clip, st
     assert all(b <= a + 1e-12 for a, b in zip(d, d[1:]))  # never moves away from the target
 
 
+def test_the_last_clip_is_never_a_stub():
+    # 10 min in 13 s clips: 46 full clips and 2 s left, which joins the last clip (15 s) instead of a 2 s clip
+    plan = plan_iso("anxiety", "calm", 10, 13)
+    lengths = [c.end_s - c.start_s for c in plan.clips]
+    assert len(plan.clips) == 46 and lengths[:-1] == pytest.approx([13.0] * 45) and lengths[-1] == pytest.approx(15)
+    # a remainder of at least half a clip stays a clip of its own: 15 min in 40 s clips ends on 20 s
+    lengths = [c.end_s - c.start_s for c in plan_iso("anxiety", "calm", 15, 40).clips]
+    assert len(lengths) == 23 and lengths[-1] == pytest.approx(20)
+    # two clips are the least a path needs, however short the second: 40 s in 30 s clips is 30 s + 10 s
+    assert [c.end_s for c in plan_iso("anxiety", "calm", 40 / 60, 30).clips] == pytest.approx([30, 40])
+
+
 def test_plan_that_cannot_fit_says_what_would():
     with pytest.raises(PlanError, match="needs at least"):
         plan_iso("rage", "serenity", minutes=2, clip_s=30, max_step=0.1)
