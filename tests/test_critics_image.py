@@ -53,9 +53,14 @@ def test_bright_saturated_warm_ranks_above_dark_desaturated_in_valence():
                                       "sadness"}
 
 
-def test_tiny_image_is_a_clear_error():
-    with pytest.raises(CriticError, match="too small"):
-        EmbeddedImageCritic().score(Image(np.zeros((8, 8, 3), np.uint8)))
+@pytest.mark.parametrize("shape", [(8, 8, 3), (1, 1, 3), (1, 400, 3)])
+def test_tiny_image_is_a_clear_error_for_both_offline_judges(shape):
+    from critics.image.colour import ColourImageCritic
+
+    for critic in (EmbeddedImageCritic(), ColourImageCritic()):
+        with pytest.raises(CriticError, match="too small to judge; give at least 16x16"):
+            critic.score(Image(np.full(shape, 200, np.uint8)))
+    assert 0 < ColourImageCritic().score(Image(np.full((16, 16, 3), 200, np.uint8))).confidence  # the limit is fine
 
 
 def test_training_code_on_a_small_slice(shared_data, tmp_path):

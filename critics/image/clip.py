@@ -14,7 +14,8 @@ import numpy as np
 from conditioning import label_set
 from conditioning.media import Image, Video
 from conditioning.registry import BackendUnavailable, configure
-from critics.base import CriticError, Reading
+from critics.base import Reading
+from critics.image import still
 
 MIKELS_WORDS = {"amusement": "amusing", "awe": "awe-inspiring", "contentment": "content", "excitement": "exciting",
                 "anger": "angering", "disgust": "disgusting", "fear": "frightening", "sadness": "sad"}
@@ -65,10 +66,7 @@ class ClipImageCritic:
     def score(self, media: Image | Video) -> Reading:
         import torch
 
-        if isinstance(media, Video):
-            media = Image(media.frames[len(media.frames) // 2])
-        if not isinstance(media, Image):
-            raise CriticError(f"the CLIP critic takes an image, got {type(media).__name__}")
+        media = still(media, "the CLIP critic")
         model, processor = self._model
         pix = processor.image_processor(images=[media.pixels], return_tensors="pt")["pixel_values"]
         with torch.no_grad():

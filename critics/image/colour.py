@@ -19,7 +19,8 @@ import numpy as np
 
 from conditioning import Emotion, label_set
 from conditioning.media import Image, Video
-from critics.base import CriticError, Reading
+from critics.base import Reading
+from critics.image import still
 
 #: Valdez & Mehrabian (1994), standardised brightness and saturation -> pleasure, arousal, dominance
 VM = {"P": (0.69, 0.22), "A": (-0.31, 0.60), "D": (-0.76, 0.32)}
@@ -56,10 +57,7 @@ class ColourImageCritic:
     name = "colour"
 
     def score(self, media: Image | Video) -> Reading:
-        if isinstance(media, Video):
-            media = Image(media.frames[len(media.frames) // 2])
-        if not isinstance(media, Image):
-            raise CriticError(f"the colour judge takes an image, got {type(media).__name__}")
+        media = still(media, "the colour judge")
         b, s = brightness_saturation(media.pixels)
         z = {k: ((VM[k][0] * b + VM[k][1] * s) - OASIS[k][0]) / OASIS[k][1] for k in VM}
         v, a, d = (float(np.clip(z[k] / 2, -1, 1)) for k in ("P", "A", "D"))

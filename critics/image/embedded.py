@@ -21,7 +21,8 @@ import numpy as np
 from conditioning import Emotion, label_set
 from conditioning.media import Image, Video
 from conditioning.registry import configure
-from critics.base import CriticError, Reading, onnx_session
+from critics.base import Reading, onnx_session
+from critics.image import still
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
@@ -81,12 +82,7 @@ class EmbeddedImageCritic:
         return v, a
 
     def score(self, media: Image | Video) -> Reading:
-        if isinstance(media, Video):
-            media = Image(media.frames[len(media.frames) // 2])
-        if not isinstance(media, Image):
-            raise CriticError(f"the image critic takes an image, got {type(media).__name__}")
-        if min(media.pixels.shape[:2]) < 16:
-            raise CriticError(f"image of {media.size[0]}x{media.size[1]} px is too small to judge; give at least 16x16")
+        media = still(media, "the image critic")
         feats = self.features(media)
         raw = self.predict(feats)
         v7, a7 = self.calibrate(*raw)
