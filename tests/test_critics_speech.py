@@ -149,6 +149,29 @@ def test_silent_and_empty_input_raise_clear_errors(critic, tmp_path):
         critic.score(Audio(click, 16000))
 
 
+def test_tones_hums_and_steady_noise_are_not_read_as_speech(critic, shared_data):
+    """A test tone once read "sad" and was accepted as a neutral reference: now both judges refuse sound that
+    no voice makes (steady level, one pure tone), as input and as reference, and still read real speech."""
+    from conditioning.media import load_audio
+    from critics.speech.encoder import SpeechEncoderCritic
+
+    t = np.arange(3 * 16000) / 16000
+    tone = Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
+    warble = Audio((0.3 * np.sin(2 * np.pi * 440 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))).astype(np.float32),
+                   16000)
+    hum = Audio(sum(0.1 * np.sin(2 * np.pi * f * t) for f in (50, 100, 150)).astype(np.float32), 16000)
+    noise = Audio((0.05 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32), 16000)
+    speech = load_audio(shared_data / NEUTRAL_CLIP)
+    for judge in (critic, SpeechEncoderCritic()):
+        for sound, why in ((tone, "level is steady"), (hum, "level is steady"), (noise, "level is steady"),
+                           (warble, "one pure tone")):
+            with pytest.raises(CriticError, match=f"does not sound like speech: .*{why}"):
+                judge.score(sound)
+        with pytest.raises(CriticError, match="does not sound like speech"):
+            judge.score(speech, speaker_reference=[tone])
+        _valid(judge.score(speech, speaker_reference=[speech]))
+
+
 def test_speaker_reference_and_series(critic):
     voice = _synth_voice(seconds=2.4)
     r = critic.score(voice, speaker_reference=[_synth_voice(seconds=2.0, seed=1)])
