@@ -361,8 +361,9 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
 
 def _passes(res, spec: Spec, threshold: float) -> bool:
     """The filter over the judges' votes (`Judgement.recognises`: a judge that cannot name the target's label
-    votes by its fidelity against ``threshold``, so 'both' is never impossible for a modality)."""
-    votes = [j.recognises(threshold) for j in res.best.judgements]
+    votes by its fidelity against ``threshold``, so 'both' is never impossible for a modality; a judge that
+    could not read the take votes no)."""
+    votes = [j.recognises(threshold) for j in res.best.judgements] + [False] * len(res.best.unread)
     if spec.recognised_by == "both":
         recognised = bool(votes) and all(votes)
     elif spec.recognised_by == "any":

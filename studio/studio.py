@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity
-from critics.base import Reading
+from critics.base import CriticError, Reading
 from conditioning.registry import BackendUnavailable
 from critics.registry import JUDGES, load_critic
 from generators.base import GenerationError, GenerationRequest, GenerationResult
@@ -72,6 +72,18 @@ class Judgement:
                 "agrees": self.agrees}
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A judge that could not read a take (e.g. a speech judge given sound that is not speech): the take is kept
+    and reported, but this judge's vote is missing, so it cannot count as recognised by every judge."""
+
+    critic: str
+    error: str
+
+    def to_json(self) -> dict:
+        return {"critic": self.critic, "error": self.error}
+
+
 def consensus(readings: Sequence[Reading]) -> Reading:
     """The judges' mean reading (coordinates and mixes averaged): what the loop corrects against, so no single
     judge's quirks steer the generator. One reading is returned as it is."""
@@ -96,6 +108,7 @@ class Round:
     request: GenerationRequest
     result: GenerationResult
     judgements: tuple[Judgement, ...] = ()
+    unread: tuple[Unread, ...] = ()  #: judges that could not read this take, and why
 
     @property
     def reading(self) -> Reading | None:
@@ -109,9 +122,12 @@ class Round:
 
     @property
     def agrees(self) -> bool | None:
-        """Recognised only when every judge that names a label names the target's; None when none can."""
+        """Recognised only when every judge that names a label names the target's; None when none can (or a
+        judge could not read the take and no other said no)."""
         votes = [j.agrees for j in self.judgements if j.agrees is not None]
-        return all(votes) if votes else None
+        if False in votes:
+            return False
+        return None if self.unread or not votes else True
 
     @property
     def rank(self) -> tuple[bool, float]:
@@ -122,7 +138,8 @@ class Round:
         return {"index": self.index, "seed": self.request.seed, "controls": dict(self.result.controls),
                 "reading": self.reading.to_json() if self.reading else None,
                 "judges": [j.to_json() for j in self.judgements],
-                "fidelity": None if self.fidelity is None else round(self.fidelity, 4), "agrees": self.agrees}
+                "fidelity": None if self.fidelity is None else round(self.fidelity, 4), "agrees": self.agrees,
+                **({"unread": [u.to_json() for u in self.unread]} if self.unread else {})}
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,7 @@ class StudioResult:
                 "judges": [j.to_json() for j in self.best.judgements],
                 "fidelity": None if self.best.fidelity is None else round(self.best.fidelity, 4),
                 "recognised": self.best.agrees,
+                **({"unread": [u.to_json() for u in self.best.unread]} if self.best.unread else {}),
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {"model": res.provenance.model, "licence": res.provenance.licence,
                                "seed": res.provenance.seed},
@@ -285,8 +303,25 @@ class Studio:
         return ref
 
     def _scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
-        """Per critic, a function from a `GenerationResult` to its `Reading` (or None: the take offers nothing
-        this critic can read, e.g. no MIDI for a symbolic music judge).
+        """Per critic, a function from a `GenerationResult` to its `Reading`, None (the take offers nothing
+        this critic reads, e.g. no MIDI for a symbolic music judge) or `Unread` (the critic refused the take or
+        its reference: a `CriticError`, e.g. a speech judge given noise by an untrained model)."""
+        return [self._guarded(critic, score) for critic, score in zip(critics, self._raw_scorers(generator, critics,
+                                                                                                  request))]
+
+    @staticmethod
+    def _guarded(critic, score):
+        name = f"{critic.modality}/{critic.name}"
+
+        def guarded(res):
+            try:
+                return score(res)
+            except CriticError as exc:
+                return Unread(name, str(exc))
+        return guarded
+
+    def _raw_scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
+        """`_scorers` before the guard.
 
         Where the generator can render a neutral take of the same content and a critic can normalise against
         a reference (speech: the same voice and words), the reference is made once and passed along, so the
@@ -296,7 +331,13 @@ class Studio:
             if getattr(critic, "reads", "media") == "midi":
                 out.append(lambda res, c=critic: c.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None)
             elif hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
-                ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
+                try:
+                    ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
+                except CriticError as exc:  # then no take of this content can be read by this judge
+                    unread = Unread(f"{critic.modality}/{critic.name}", "its reference (a neutral take of the same "
+                                    f"content) could not be read: {exc}")
+                    out.append(lambda res, u=unread: u)
+                    continue
                 out.append(lambda res, c=critic, r=ref: c.score(res.media, speaker_reference=r))
             else:
                 out.append(lambda res, c=critic: c.score(res.media))
@@ -316,7 +357,9 @@ class Studio:
         for i in range(loop + 1):
             result = generator.generate(request)
             readings = [r for r in (score(result) for score in scorers) if r is not None]
-            rnd = Round(i, request, result, tuple(Judgement.of(request.emotion, r) for r in readings))
+            rnd = Round(i, request, result, tuple(Judgement.of(request.emotion, r) for r in readings
+                                                  if isinstance(r, Reading)),
+                        tuple(r for r in readings if isinstance(r, Unread)))
             rounds.append(rnd)
             if rnd.fidelity is None or (rnd.fidelity >= self.threshold and rnd.agrees is not False) or i == loop:
                 break

@@ -139,6 +139,8 @@ class WebStudio:
             mark = {True: "✓", False: "✗", None: "–"}[j.agrees]
             lines.append(f"- {j.critic}: hears **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
                          f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {mark}")
+        for u in best.unread:
+            lines.append(f"- {u.critic}: could not judge this take ({u.error})")
         fid = "n/a" if best.fidelity is None else f"{best.fidelity:.2f}"
         rec = {True: "yes (every judge)", False: "no", None: "n/a (the judges' labels cannot name it)"}[best.agrees]
         lines.append(f"\n**fidelity {fid}**, recognised: {rec}, loop rounds: {len(result.rounds)}  ")

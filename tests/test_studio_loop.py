@@ -153,3 +153,27 @@ def test_symbolic_judges_read_the_takes_score_and_skip_takes_without_one():
     assert seen == [b"MThd"] and len(both.best.judgements) == 2
     alone = Studio().run_loop(PulseGenerator(), [LoudnessCritic(), Notes()], req)
     assert len(alone.best.judgements) == 1 and seen == [b"MThd"]
+
+
+def test_a_judge_that_cannot_read_the_take_is_reported_not_fatal():
+    """A judge's `CriticError` (e.g. a speech judge given noise by an untrained model) leaves the take and the
+    other judges' readings in place: the round says which judge could not read it and why, and the take is
+    never 'recognised by every judge'."""
+    from critics.base import CriticError
+
+    class Refuses:
+        modality, name = "test", "refuses"
+
+        def score(self, audio):
+            raise CriticError("this does not sound like speech")
+
+    studio = Studio(threshold=0.99)
+    req = GenerationRequest(Emotion.from_vad(0.0, 0.8, 0.0))
+    both = studio.run_loop(PulseGenerator(), [LoudnessCritic(), Refuses()], req, loop=2)
+    assert [j.critic for j in both.best.judgements] == ["test/loudness"]
+    assert [u.critic for u in both.best.unread] == ["test/refuses"] and both.best.agrees is not True
+    doc = both.to_json()
+    assert doc["unread"] == [{"critic": "test/refuses", "error": "this does not sound like speech"}]
+    assert len(both.rounds) >= 2  # the judge that could read it still steers the loop
+    alone = studio.run_loop(PulseGenerator(), [Refuses()], req, loop=2)
+    assert len(alone.rounds) == 1 and alone.best.fidelity is None and alone.best.agrees is None
