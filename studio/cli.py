@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--model", metavar="PATH", help="neural backends: a local folder of weights (never downloaded)")
     g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), a path to a Piper .onnx voice, or for "
                    "--backend diffusion a description of the speaker (\"A woman\")")
+    g.add_argument("--voice-clip", action="append", metavar="LABEL=WAV", help="speech --backend coqui: a recording "
+                   "of the voice to clone and the emotion it carries (repeat: neutral=me.wav anger=me_angry.wav ...; "
+                   "neutral is required)")
     g.add_argument("--portrait", metavar="IMG", help="face: the portrait to animate (default: the astronaut)")
     g.add_argument("--audio", metavar="A.wav", help="face: lip-sync this recording instead of speaking --text")
     g.add_argument("--seed", type=SEED, default=0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from studio.errors import UserError
@@ -52,8 +53,34 @@ def judge_names(modality: str, spec: str | None) -> list[str] | None:
     return names
 
 
+def voice_clips(specs: list[str], backend: str) -> dict[str, list[str]]:
+    """``--voice-clip LABEL=WAV`` (repeated) as speech/coqui's ``references`` {label: [paths]}, every label and
+    file checked before the model loads (XTTS would fail on a bad file minutes later, with its own traceback)."""
+    from conditioning.media import load_audio
+    from conditioning.vocabulary import VOCABULARY
+
+    if backend != "coqui":
+        raise UserError("--voice-clip is for --backend coqui (XTTS clones the voice of your recordings); the "
+                        f"'{backend}' backend speaks with its own voices (--voice)")
+    refs: dict[str, list[str]] = {}
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        label = label.strip().lower()
+        if not sep or not label or not path:
+            raise UserError(f"--voice-clip {spec!r}: expected LABEL=WAV, e.g. neutral=me.wav or anger=me_angry.wav")
+        if label not in VOCABULARY:
+            raise UserError(f"--voice-clip {spec!r}: unknown emotion label {label!r}; use a vocabulary label "
+                            "(`emostudio emotion --list`), e.g. neutral, anger, joy, sadness, fear")
+        load_audio(path)  # a MediaError names the file and what is wrong with it
+        refs.setdefault(label, []).append(path)
+    if "neutral" not in refs:
+        raise UserError(f"--voice-clip needs a neutral recording of the voice (neutral=WAV), for intensity and for "
+                        f"the judges' reference; got {', '.join(sorted(refs))}")
+    return refs
+
+
 #: the request options each modality's generators read; any other given is refused rather than silently ignored
-TAKES = {"speech": ("text", "voice"), "music": ("prompt", "duration"), "image": ("prompt",),
+TAKES = {"speech": ("text", "voice", "voice_clip"), "music": ("prompt", "duration"), "image": ("prompt",),
          "face": ("text", "audio", "portrait", "voice", "duration")}
 
 
@@ -61,11 +88,13 @@ def refuse_ignored_options(args: argparse.Namespace) -> None:
     """Refuse options the modality would ignore (``generate speech --duration 5`` made a take of the text's own
     length, ``generate face --text ... --duration 3`` a 0.6 s video), before any work."""
     takes = TAKES[args.modality]
-    given = [n for n in ("text", "prompt", "voice", "portrait", "audio", "duration") if getattr(args, n, None) is not None]
+    given = [n for n in ("text", "prompt", "voice", "voice_clip", "portrait", "audio", "duration")
+             if getattr(args, n, None) is not None]
+    flag = lambda n: "--" + n.replace("_", "-")  # noqa: E731
     for name in given:
         if name not in takes:
-            raise UserError(f"--{name} is not an option of 'generate {args.modality}' (it takes "
-                            f"{', '.join('--' + n for n in takes)})")
+            raise UserError(f"{flag(name)} is not an option of 'generate {args.modality}' (it takes "
+                            f"{', '.join(flag(n) for n in takes)})")
     if args.modality == "face" and args.duration is not None and (args.text or args.audio):
         raise UserError("--duration is for a silent face clip; with --text or --audio the video lasts as long as "
                         "the speech")
@@ -76,6 +105,8 @@ def generate_file(args: argparse.Namespace) -> int:
 
     refuse_ignored_options(args)
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
+    if getattr(args, "voice_clip", None):
+        options["references"] = voice_clips(args.voice_clip, args.backend)
     if args.modality == "face":
         options.update(face_options(args))
     if args.modality == "image" and args.prompt is not None and not args.prompt.strip():
@@ -99,6 +130,8 @@ def generate_file(args: argparse.Namespace) -> int:
     report = {"file": str(out), **result.to_json(),
               **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
     Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    for u in result.best.unread:
+        print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
     if args.json:
         print_json(report)
     else:

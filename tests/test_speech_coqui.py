@@ -150,3 +150,38 @@ def test_word_timing_estimate_spans_the_voiced_audio():
     x[2400:21600] = 0.5
     w = estimate_word_timings("one two three", x, 24000)
     assert w[0]["start_s"] == pytest.approx(0.1) and w[-1]["end_s"] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_cli_clones_the_voice_of_the_users_clips(xtts_dir, clips, tmp_path, capsys):
+    """`generate speech --backend coqui --voice-clip LABEL=WAV ...` reaches XTTS with the user's clips; bad
+    clip specs are one-line errors before the model loads, and nothing is written."""
+    import json
+
+    from studio.cli import main
+
+    out = tmp_path / "take.wav"
+    base = ["generate", "speech", "--emotion", "anger@0.5", "--text", "I told you twice.", "--backend", "coqui",
+            "--model", str(xtts_dir), "--out", str(out)]
+    assert main(base + ["--voice-clip", f"neutral={clips['neutral'][0]}",
+                        "--voice-clip", f"anger={clips['anger'][0]}"]) == 0
+    report = json.loads((tmp_path / "take.wav.json").read_text())
+    assert report["backend"] == "speech/coqui" and out.stat().st_size > 1000
+    # the tiny random model speaks noise, which the speech judges refuse: the take is kept, and says so
+    unread = {u["critic"] for u in report.get("unread", [])}
+    assert unread <= {"speech/embedded", "speech/encoder"} and report["recognised"] is not True
+    err = capsys.readouterr().err
+    assert all(f"warning: {c} could not judge the take" in err for c in unread)
+    assert report["rounds"][0]["controls"]["weights"] == pytest.approx({"neutral": 0.5, "anger": 0.5})
+    bad = {"anger=" + clips["anger"][0]: "needs a neutral recording",
+           "neutral": "expected LABEL=WAV",
+           f"happyish={clips['anger'][0]}": "unknown emotion label 'happyish'",
+           f"neutral={tmp_path / 'missing.wav'}": "missing.wav"}
+    for spec, message in bad.items():
+        capsys.readouterr()
+        assert main(base[:-1] + [str(tmp_path / "bad.wav"), "--voice-clip", spec]) != 0
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "bad.wav").exists()
+    capsys.readouterr()
+    assert main(["generate", "speech", "--emotion", "joy", "--text", "Hi.", "--out", str(tmp_path / "p.wav"),
+                 "--voice-clip", f"neutral={clips['neutral'][0]}"]) != 0
+    assert "--voice-clip is for --backend coqui" in capsys.readouterr().err

@@ -22,6 +22,7 @@ voiced span (``extras["timings_estimated"] = True``) and phonemes are not given.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -139,8 +140,12 @@ class CoquiSpeech:
     name = "coqui"
 
     def __init__(self, config: CoquiSpeechConfig | None = None, *, model: Any = None, **overrides: Any) -> None:
+        """``model``: a local XTTS-v2 folder (as `model_dir`; what `emostudio generate --model` passes) or a
+        loaded `Xtts` (e.g. a tiny test model)."""
+        if isinstance(model, (str, os.PathLike)):  # a folder: load lazily from local files
+            overrides["model_dir"], model = str(model), None
         self.config = configure(CoquiSpeechConfig, config, overrides, "speech/coqui", GenerationError)
-        self._model = model  #: injectable (tests pass a stand-in with the XTTS methods)
+        self._model = model
         self._latents: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
 
