@@ -243,7 +243,7 @@ class HeldOutEncoder:
         if self._critic is None:
             self._critic = SpeechEncoderCritic()
         c = self._critic
-        v = c.vector(c.prepare(audio)) - c.reference_features(speaker_reference)[0]  # as the speaker head's training
+        v = c.vector(c.prepare(audio), "speaker") - c.reference_features(speaker_reference, "neutral")[0]  # as trained
         return SimpleNamespace(native=dict(zip(RAVDESS, self.heads.predict(v[None])["ravdess"][0])))
 
 
@@ -254,7 +254,7 @@ def held_out_heads(data: Path, parities, workers: int) -> dict[int, "HeldOutEnco
     from critics.training.speech import fit_heads, speaker_shift
     from critics.training.speech_encoder import shipped_vectors
 
-    meta, _, X, all_items = shipped_vectors(data, workers, log=lambda *a: None)
+    meta, _, X, all_items = shipped_vectors(data, workers, log=lambda *a: None, which="speaker")
     cfg = meta["figures"]["speaker"]
     X = speaker_shift(X, all_items)
 

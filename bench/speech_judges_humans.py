@@ -43,13 +43,14 @@ def readings(data: Path, workers: int) -> tuple[list, dict[str, dict[str, np.nda
     from critics.training import speech as T
     from critics.training import speech_encoder as E
 
-    meta_enc, items, X_enc, all_items = E.shipped_vectors(data, workers, log=lambda *a: None)
+    meta_enc, items, X_enc, all_items = E.shipped_vectors(data, workers, log=lambda *a: None, which="population")
+    X_ref = E.shipped_vectors(data, workers, log=lambda *a: None, which="speaker")[2]  # its own input level
     meta_emb = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())
     X_emb = T.extract(items, T.CACHE, log=lambda *a: None)[0].astype(np.float64)
     real, fold, _ = E.speaker_folds(items, all_items, E.FOLDS)
     judges = {"embedded": (meta_emb, {"population": X_emb, "speaker": T.speaker_shift(X_emb, items)}, items,
                            fold[real], np.ones(len(items), bool)),
-              "encoder": (meta_enc, {"population": X_enc, "speaker": T.speaker_shift(X_enc, all_items)}, all_items,
+              "encoder": (meta_enc, {"population": X_enc, "speaker": T.speaker_shift(X_ref, all_items)}, all_items,
                           fold, real)}
     out = {cond: {} for cond in CONDITIONS}
     for judge, (meta, by_cond, its, folds, is_real) in judges.items():

@@ -47,13 +47,34 @@ def test_aroused_resynthesis_of_a_real_voice_reads_more_aroused(critic, shared_d
     assert critic.score(high).arousal > critic.score(low).arousal + 0.1
 
 
-def test_partials_follow_the_encoders_slicing_and_quiet_input_is_raised():
+def test_partials_follow_the_encoders_slicing_and_levels():
     y = 0.01 * np.sin(2 * np.pi * 150 * np.arange(32000) / 16000).astype(np.float32)  # 2 s at -43 dBFS
     parts = mel_partials(y)
     assert parts.shape[1:] == (160, 40) and len(parts) == 2  # 1.6 s partials at PARTIALS_PER_S (2) per second
     assert np.allclose(mel_partials(y), mel_partials(3 * y), rtol=1e-3, atol=1e-9)  # -43 and -33 dBFS: both to -30
     loud = 0.5 * y / 0.01
-    assert mel_partials(loud).mean() > 10 * parts.mean()  # louder than -30 dBFS: left alone
+    assert mel_partials(loud).mean() > 10 * parts.mean()  # "raise": louder than -30 dBFS is left alone
+    assert np.allclose(mel_partials(loud, "fixed"), parts, rtol=1e-3, atol=1e-9)  # "fixed": every level to -30
+
+
+def test_a_files_gain_does_not_change_its_single_file_reading(critic, shared_data):
+    """The single-file heads read every clip at -30 dBFS: the same angry take once read anger 0.79 as
+    recorded, 0.59 3 dB quieter and joy 12 dB quieter. With a neutral reference the take's loudness relative
+    to it still counts: the neutral take itself, 6 dB louder than its reference, reads more aroused."""
+    from conditioning.media import load_audio
+
+    angry, neutral = load_audio(shared_data / ANGRY_CLIP), load_audio(shared_data / NEUTRAL_CLIP)
+    gain = lambda a, db: Audio((a.samples * 10 ** (db / 20)).astype(np.float32), a.rate)  # noqa: E731
+    base = critic.score(angry)
+    assert max(base.native, key=base.native.get) == "angry"
+    for db in (-3, -12, -24):
+        r = critic.score(gain(angry, db))
+        assert max(abs(r.native[k] - base.native[k]) for k in base.native) < 0.01, db
+    rms_db = 20 * np.log10(np.sqrt(np.mean(np.square(neutral.samples))))
+    reference = gain(neutral, -24 - rms_db)  # above -30 dBFS, where the referenced heads keep the level
+    same = critic.score(reference, speaker_reference=[reference])
+    louder = critic.score(gain(reference, 6), speaker_reference=[reference])
+    assert louder.arousal > same.arousal + 0.05
 
 
 def test_speaker_references_and_errors(critic, tmp_path):

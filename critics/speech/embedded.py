@@ -99,7 +99,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
 
         return {"spectral_fmax_hz": SPECTRAL_FMAX}  # the band of the spectral-shape features (flatness, flux)
 
-    def vector(self, y: np.ndarray) -> np.ndarray:
+    def vector(self, y: np.ndarray, which: str = "population") -> np.ndarray:
         from critics.speech.features import functionals
 
         return functionals(y)

@@ -12,11 +12,17 @@ effort, timbre dynamics); emotion is such a change (speaker embeddings carry emo
 in critics/cards/speech-encoder.md). Its middle layer beat the final speaker embedding (trained to ignore
 everything but identity) and the first and last layers in those folds.
 
-Pipeline: speech -> mono 16 kHz, silence trimmed at the ends, level raised to -30 dBFS if quieter (the
-encoder's training condition) -> power mel (40 bands, 25 ms / 10 ms) -> partial utterances of 1.6 s
+Pipeline: speech -> mono 16 kHz, silence trimmed at the ends, level set (below) -> power mel (40 bands, 25 ms / 10 ms) -> partial utterances of 1.6 s
 (Resemblyzer's length), 2 per second (`PARTIALS_PER_S`) -> ONNX encoder: mean and sd over time of the layer-2
 states per partial -> their mean over partials: one 512-d vector -> heads (shared with `speech/embedded`: `critics.speech.heads`). A speaker
 reference works as for the first judge (neutral take: mean shift; many clips: z-normalisation).
+
+The level depends on the heads that read the vector (`LEVELS`). Resemblyzer raises audio quieter than -30 dBFS
+to it and leaves louder audio alone, so its states also carry the file's gain above -30 dBFS: one angry take read
+anger 0.79, 3 dB quieter 0.59, 12 dB quieter joy. Without a reference the gain is an accident of the file, so
+the single-file heads read every clip scaled to -30 dBFS ("fixed"). With a neutral reference of the same voice
+the take's loudness relative to it is information (fixing both levels cost the referenced heads 2.4 points of
+UAR), so those heads keep the encoder's own rule ("raise") for take and reference alike.
 
 Needs only numpy, librosa and onnxruntime (no torch, no Praat): unlike `speech/embedded` it is not behind the
 GPL boundary of the `speech` extra.
@@ -47,21 +53,26 @@ PARTIAL = 160  #: frames per partial utterance (1.6 s)
 PARTIALS_PER_S = 2.0
 MIN_COVERAGE = 0.75  #: a last partial shorter than this share of PARTIAL frames is dropped (if not the only one)
 LEVEL_DBFS = -30.0
+#: How each set of heads sets the input level before the encoder (module docstring): "fixed" scales every clip
+#: to `LEVEL_DBFS` RMS, "raise" only raises quieter ones (Resemblyzer's rule). The heads' JSON records it.
+LEVELS = {"population": "fixed", "speaker": "raise", "speaker_z": "raise"}
 HIDDEN = 256
 
 
-def level_up(y: np.ndarray, target_dbfs: float = LEVEL_DBFS) -> np.ndarray:
-    """Raise a quiet signal to ``target_dbfs`` RMS; louder ones are left alone (the encoder's preprocessing)."""
+def set_level(y: np.ndarray, level: str = "raise", target_dbfs: float = LEVEL_DBFS) -> np.ndarray:
+    """``y`` at ``target_dbfs`` RMS: "fixed" scales any signal there, "raise" only quieter ones."""
+    if level not in ("fixed", "raise"):
+        raise ValueError(f"level must be 'fixed' or 'raise', got {level!r}")
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) + 1e-12
     gain = 10 ** ((target_dbfs - 20 * np.log10(rms)) / 20)
-    return (y * gain).astype(np.float32) if gain > 1 else y
+    return (y * gain).astype(np.float32) if gain > 1 or level == "fixed" else y
 
 
-def mel_partials(y: np.ndarray) -> np.ndarray:
+def mel_partials(y: np.ndarray, level: str = "raise") -> np.ndarray:
     """Power mel partials of a prepared 16 kHz signal: (P, 160, 40), `PARTIALS_PER_S` per second."""
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=level_up(y), sr=16000, n_fft=WIN, hop_length=HOP, n_mels=N_MELS)
+    mel = librosa.feature.melspectrogram(y=set_level(y, level), sr=16000, n_fft=WIN, hop_length=HOP, n_mels=N_MELS)
     mel = mel.astype(np.float32).T  # (T, 40)
     n = mel.shape[0]
     step = int(round(16000 / PARTIALS_PER_S / HOP))
@@ -111,10 +122,12 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
         return [f"h2_{stat}_{i}" for stat in ("mean", "std") for i in range(HIDDEN)]
 
     def feature_settings(self) -> dict[str, Any]:
-        return {"partials_per_s": PARTIALS_PER_S}  # the vector averages the partials, so their rate is part of it
+        # the vector averages the partials, so their rate is part of it; the level is set per condition
+        return {"partials_per_s": PARTIALS_PER_S, "levels": LEVELS}
 
-    def encode(self, y: np.ndarray) -> np.ndarray:
-        """Per-partial vectors (P, 512) of a prepared signal: mean and sd over time of the layer-2 states."""
+    def encode(self, y: np.ndarray, which: str = "population") -> np.ndarray:
+        """Per-partial vectors (P, 512) of a prepared signal for the heads ``which`` (its level: `LEVELS`):
+        mean and sd over time of the layer-2 states."""
         with self._encoder_lock:
             if self._encoder is None:
                 path = Path(self.config.encoder) if self.config.encoder else WEIGHTS_DIR / ENCODER_FILE
@@ -122,10 +135,10 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
                     raise BackendUnavailable(f"speech/encoder's encoder not found at {path}; export it with "
                                              "`python -m critics.training.speech_encoder --export-encoder`")
                 self._encoder = onnx_session(path, self.config.threads)
-        return self._encoder.run(["features"], {"mel": mel_partials(y)})[0]
+        return self._encoder.run(["features"], {"mel": mel_partials(y, LEVELS[which])})[0]
 
-    def vector(self, y: np.ndarray) -> np.ndarray:
-        return self.encode(y).mean(0).astype(np.float32)
+    def vector(self, y: np.ndarray, which: str = "population") -> np.ndarray:
+        return self.encode(y, which).mean(0).astype(np.float32)
 
     def score(self, media: Any, speaker_reference: Sequence[Any] | None = None,
               reference_kind: str | None = None) -> Reading:
@@ -133,7 +146,7 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
         ``reference_kind`` as for `speech/embedded` (per call, so one critic serves many voices)."""
         y = self.prepare(media)
         ref, kind = self.reference_for(speaker_reference, reference_kind)
-        parts = self.encode(y)
+        parts = self.encode(y, self.condition(ref, kind))
         series_too = len(y) >= self.config.series_min_s * 16000 and len(parts) > 1
         batch = np.concatenate([parts.mean(0, keepdims=True), parts if series_too else parts[:0]])
         batch, which = self.normalise(batch, ref, kind)
@@ -150,4 +163,4 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
                                    series=series, details=details)
 
 
-__all__ = ["SpeechEncoderConfig", "SpeechEncoderCritic", "mel_partials"]
+__all__ = ["LEVELS", "SpeechEncoderConfig", "SpeechEncoderCritic", "mel_partials", "set_level"]

@@ -67,7 +67,9 @@ class SpeechHeadsCritic:
         self._reference = self.reference_features(cfg.speaker_reference) if cfg.speaker_reference else None
 
     # ---- to implement ----
-    def vector(self, y: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def vector(self, y: np.ndarray, which: str = "population") -> np.ndarray:  # pragma: no cover - abstract
+        """The utterance vector for the heads ``which`` ("population", "speaker" or "speaker_z"; a critic may
+        compute it differently per condition, as `speech/encoder` sets the level)."""
         raise NotImplementedError
 
     def feature_names(self) -> list[str]:  # pragma: no cover - abstract
@@ -133,29 +135,36 @@ class SpeechHeadsCritic:
         reference, the spread) the input is measured against. ``kind``: as `speaker_reference_kind`."""
         if isinstance(reference, (Audio, str, os.PathLike)):
             reference = [reference]
+        kind = kind or self.config.speaker_reference_kind
+        which = self.condition((), kind)
         rows = []
         for i, r in enumerate(reference):
             try:
-                rows.append(self.vector(self.prepare(r)))
+                rows.append(self.vector(self.prepare(r), which))
             except CriticError as exc:
                 raise CriticError(f"speaker_reference[{i}]: {exc}" if len(reference) > 1 else str(exc)) from None
         if not rows:
             raise CriticError("speaker_reference is empty; give at least one recording of the same voice")
-        if (kind or self.config.speaker_reference_kind) == "mixed" and len(rows) < MIN_MIXED_REFERENCE:
+        if kind == "mixed" and len(rows) < MIN_MIXED_REFERENCE:
             raise CriticError(f"a 'mixed' speaker_reference needs at least {MIN_MIXED_REFERENCE} clips of the voice, "
                               f"got {len(rows)}; give more, or use speaker_reference_kind='neutral' with a neutral take")
         x = np.stack(rows).astype(np.float64)
         return x.mean(0).astype(np.float32), (x.std(0) + 1e-6).astype(np.float32)
 
+    def condition(self, reference, kind: str | None = None) -> str:
+        """The heads that read a vector measured against ``reference`` (None: none) of ``kind``."""
+        if reference is None:
+            return "population"
+        return "speaker_z" if (kind or self.config.speaker_reference_kind) == "mixed" else "speaker"
+
     def normalise(self, features: np.ndarray, reference: tuple[np.ndarray, np.ndarray] | None,
                   kind: str | None = None) -> tuple[np.ndarray, str]:
         """Vectors measured against a speaker reference (or unchanged), and the model that expects them."""
-        if reference is None:
-            return features, "population"
+        which = self.condition(reference, kind)
+        if which == "population":
+            return features, which
         mean, std = reference
-        if (kind or self.config.speaker_reference_kind) == "mixed":
-            return (features - mean) / std, "speaker_z"
-        return features - mean, "speaker"
+        return ((features - mean) / std if which == "speaker_z" else features - mean), which
 
     def reference(self, recordings: Sequence[Any], kind: str | None = None) -> SpeakerReference:
         """The statistics of a voice's reference recordings, to pass as ``speaker_reference`` to many `score`

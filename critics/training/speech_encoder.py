@@ -7,8 +7,10 @@
    (``pretrained.pt`` inside the ``resemblyzer`` wheel: ``pip install --no-deps resemblyzer==0.1.4``; only
    this step needs it, and torch) become ``speech_encoder_lstm.onnx``: mel partials (P, 160, 40) -> the mean
    and sd over time of the layer-2 states (P, 512). Checked against torch.
-2. Vectors: every RAVDESS and EmoDB clip through the shipped ONNX encoder (`SpeechEncoderCritic.vector`),
-   cached under ``~/.cache/emostudio/speech_encoder`` keyed by the encoder file's hash.
+2. Vectors: every RAVDESS and EmoDB clip through the shipped ONNX encoder (`SpeechEncoderCritic.vector`), once
+   per input level (`critics.speech.encoder.LEVELS`: the single-file heads read clips scaled to -30 dBFS, the
+   referenced ones Resemblyzer's raise-if-quieter level), cached under ``~/.cache/emostudio/speech_encoder``
+   keyed by the encoder file's hash, the partial rate and the level.
 3. Speaker-level augmentation (``--augment K``): K pseudo-speakers per real one. Each gets one fixed
    perturbation drawn per (speaker, k) and applied to all of that speaker's clips through WORLD
    analysis-resynthesis: F0 shifted by -4..+4 semitones, formants (spectral envelope) warped by 0.9..1.1,
@@ -143,26 +145,28 @@ def _vector_job(job) -> np.ndarray:
     from critics.speech.encoder import SpeechEncoderCritic
     from critics.speech.features import prepare
 
-    path, p, encoder = job
+    path, p, encoder, which = job
     if "critic" not in _WORKER:
         _WORKER["critic"] = SpeechEncoderCritic(encoder=encoder)
     y, sr = sf.read(str(path), dtype="float32", always_2d=False)
     y = prepare(y, sr)
     if p is not None:
         y = prepare(perturb(y, p), 16000)
-    return _WORKER["critic"].vector(y)
+    return _WORKER["critic"].vector(y, which)
 
 
 def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, seed: int = 0, workers: int = 1,
-            log=print):
-    """(X, items) for the real clips followed by the augmented pseudo-speakers' clips, cached per file (the
-    cache key holds the encoder file's hash and the partial rate, so a new encoder or slicing never reuses old
-    vectors)."""
+            log=print, which: str = "population"):
+    """(X, items) for the real clips followed by the augmented pseudo-speakers' clips, as the heads ``which``
+    read them (its input level: `LEVELS`), cached per file (the cache key holds the encoder file's hash, the
+    partial rate and the level, so a new encoder, slicing or level never reuses old vectors)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from critics.speech.encoder import PARTIALS_PER_S
+    from critics.speech.encoder import LEVELS, PARTIALS_PER_S
 
-    cache = Path(cache) / f"{hashlib.sha1(Path(encoder).read_bytes()).hexdigest()[:10]}_p{PARTIALS_PER_S:g}"
+    level = LEVELS[which]
+    cache = Path(cache) / (f"{hashlib.sha1(Path(encoder).read_bytes()).hexdigest()[:10]}_p{PARTIALS_PER_S:g}"
+                           + ("" if level == "raise" else f"_{level}"))
     cache.mkdir(parents=True, exist_ok=True)
     jobs = [(it, None, 0) for it in items] + [(it, perturbation(it.speaker, k, seed), k + 1)
                                              for k in range(augment) for it in items]
@@ -170,9 +174,9 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
              for it, p, k in jobs]
     todo = [i for i, fn in enumerate(files) if not fn.is_file()]
     t0 = time.time()
-    log(f"  vectors: {len(jobs) - len(todo)} cached, {len(todo)} to compute on {workers} worker(s)")
+    log(f"  vectors ({level} level): {len(jobs) - len(todo)} cached, {len(todo)} to compute on {workers} worker(s)")
     with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
-        for n, (i, x) in enumerate(zip(todo, pool.map(_vector_job, [(jobs[i][0].path, jobs[i][1], encoder)
+        for n, (i, x) in enumerate(zip(todo, pool.map(_vector_job, [(jobs[i][0].path, jobs[i][1], encoder, which)
                                                                     for i in todo], chunksize=8))):
             np.save(files[i], x)
             if (n + 1) % 500 == 0:
@@ -182,16 +186,18 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     return X, out_items
 
 
-def shipped_vectors(data: Path, workers: int = 1, log=print) -> tuple[dict, list[Item], np.ndarray, list[Item]]:
-    """(the shipped JSON, the clips' items, X, X's items): the vectors the shipped heads were trained on (its
-    augmentation and seed; real clips first, then the pseudo-speakers), from the cache when it has them. For
-    benches that refit the heads out of fold (bench/speech_collapse_humans.py, bench/speech_judges_humans.py,
-    bench/speech_cues.py)."""
+def shipped_vectors(data: Path, workers: int = 1, log=print,
+                    which: str = "population") -> tuple[dict, list[Item], np.ndarray, list[Item]]:
+    """(the shipped JSON, the clips' items, X, X's items): the vectors the shipped heads ``which`` were trained
+    on (before speaker normalisation; its augmentation and seed; real clips first, then the pseudo-speakers),
+    from the cache when it has them. For benches that refit the heads out of fold
+    (bench/speech_collapse_humans.py, bench/speech_judges_humans.py, bench/speech_cues.py)."""
     from critics.speech.encoder import ENCODER_FILE
 
     meta = json.loads((WEIGHTS / "speech_encoder.json").read_text())
     items = load_items(data)
-    X, all_items = vectors(items, WEIGHTS / ENCODER_FILE, CACHE, meta["augment"], meta["seed"], workers, log)
+    X, all_items = vectors(items, WEIGHTS / ENCODER_FILE, CACHE, meta["augment"], meta["seed"], workers, log,
+                           which)
     return meta, items, X, all_items
 
 
@@ -277,9 +283,12 @@ def main(argv: list[str] | None = None) -> dict:
     n_spk = len({it.speaker for it in items})
     k = min(args.folds, len({it.speaker for it in items if it.corpus == "ravdess"}))
     log(f"{len(items)} clips, {n_spk} speakers, {k} folds, {args.augment} pseudo-speaker(s) per speaker")
-    X, all_items = vectors(items, encoder, args.cache, args.augment, args.seed, args.workers, log)
+    raw = {}  # condition -> its vectors before speaker normalisation (the level differs: LEVELS)
+    for cond in FILES:
+        raw[cond], all_items = vectors(items, encoder, args.cache, args.augment, args.seed, args.workers, log, cond)
     real, fold, items_real = speaker_folds(items, all_items, k)
-    conditions = {"population": X, "speaker": speaker_shift(X, all_items), "speaker_z": speaker_z(X, all_items)}
+    conditions = {"population": raw["population"], "speaker": speaker_shift(raw["speaker"], all_items),
+                  "speaker_z": speaker_z(raw["speaker_z"], all_items)}
     grid = [(c, w) for c in ((args.C,) if args.C else GRID_C) for w in GRID_EMODB_WEIGHT]
     figures, chosen = {}, {}
     for cond, Xc in conditions.items():
