@@ -40,6 +40,12 @@ def _fingerprint(value: Any) -> str:
     return repr(value)
 
 
+def _critic_id(critic) -> str:
+    """"modality/name" of a critic (a stand-in without them: its class name)."""
+    modality, name = getattr(critic, "modality", None), getattr(critic, "name", None)
+    return f"{modality}/{name}" if modality and name else type(critic).__name__
+
+
 def _remember(cache: dict, key, value, limit: int = 256):
     """Store ``value`` under ``key`` in a bounded cache (the oldest entries go first) and return it."""
     cache[key] = value
@@ -311,13 +317,11 @@ class Studio:
 
     @staticmethod
     def _guarded(critic, score):
-        name = f"{critic.modality}/{critic.name}"
-
         def guarded(res):
             try:
                 return score(res)
             except CriticError as exc:
-                return Unread(name, str(exc))
+                return Unread(_critic_id(critic), str(exc))
         return guarded
 
     def _raw_scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
@@ -334,7 +338,7 @@ class Studio:
                 try:
                     ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
                 except CriticError as exc:  # then no take of this content can be read by this judge
-                    unread = Unread(f"{critic.modality}/{critic.name}", "its reference (a neutral take of the same "
+                    unread = Unread(_critic_id(critic), "its reference (a neutral take of the same "
                                     f"content) could not be read: {exc}")
                     out.append(lambda res, u=unread: u)
                     continue

@@ -74,7 +74,7 @@ def test_numbers_out_of_range_are_refused_before_any_work(capsys, tmp_path, monk
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["speech", "--text", "Hi.", "--duration", "5"], "--duration is not an option of 'generate speech' (it takes --text, --voice)"),
+    (["speech", "--text", "Hi.", "--duration", "5"], "--duration is not an option of 'generate speech' (it takes --text, --voice, --voice-clip)"),
     (["music", "--text", "hello"], "--text is not an option of 'generate music'"),
     (["image", "--voice", "joe"], "--voice is not an option of 'generate image'"),
     (["speech", "--text", "Hi.", "--portrait", "me.png"], "--portrait is not an option of 'generate speech'"),

@@ -220,14 +220,15 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
 
     spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both")))
 
-    def res(*judgements):
+    def res(*judgements, unread=()):
         return SimpleNamespace(best=SimpleNamespace(judgements=[Judgement("judge", None, f, a) for a, f in judgements],
-                                                    fidelity=min(f for _, f in judgements)))
+                                                    fidelity=min(f for _, f in judgements), unread=unread))
 
     assert _passes(res((None, 0.9), (None, 0.87)), spec, 0.85)
     assert not _passes(res((None, 0.9), (None, 0.80)), spec, 0.85)
     assert _passes(res((True, 0.6), (None, 0.9)), spec, 0.85)
     assert not _passes(res((False, 0.99), (None, 0.99)), spec, 0.85)
+    assert not _passes(res((True, 0.99), unread=("a judge that could not read the take",)), spec, 0.85)
 
     rows = [{"modality": "image", "label": lab, "kept": kept} for lab, kept in
             (("joy", True), ("sadness", False), ("sadness", False), ("anger", True))]
