@@ -72,9 +72,12 @@ def test_classifier_says_happy_on_astronaut(classifier, astronaut):
 @needs_weights
 def test_no_face_is_a_clear_error(classifier, geometric):
     grey = Image(np.full((256, 256, 3), 128, np.uint8))
+    # a 1 px wide strip used to be upscaled to 192x76800 px, where MediaPipe aborts the whole process
+    strips = [Image(np.full(shape, 128, np.uint8)) for shape in ((400, 1, 3), (1, 400, 3), (8, 8, 3))]
     for critic in (classifier, geometric):
-        with pytest.raises(CriticError, match="no face found in .*frontal face or use --aligned"):
-            critic.score(grey)
+        for image in (grey, *strips):
+            with pytest.raises(CriticError, match="no face found in .*frontal face or use --aligned"):
+                critic.score(image)
 
 
 @needs_weights

@@ -268,9 +268,10 @@ def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
     bad.write_bytes(b"not an image")
     with pytest.raises(GenerationError, match="portrait.*not readable as an image"):
         animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": str(bad)}))
-    with pytest.raises(GenerationError, match="too small"):
-        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
-                                            options={"portrait": np.zeros((100, 100, 3), np.uint8)}))
+    for shape in ((100, 100, 3), (400, 1, 3), (1, 1, 3)):  # a 1 px side was an OpenCV resize traceback
+        with pytest.raises(GenerationError, match="too small to animate; give at least 128x128"):
+            animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
+                                                options={"portrait": np.zeros(shape, np.uint8)}))
 
 
 def test_too_short_videos_are_refused(animator):

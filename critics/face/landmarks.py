@@ -51,6 +51,10 @@ CHIN = 152
 FER_LAYOUT = {"eyes_x": 23.88, "eyes_y": 18.8, "iod": 17.4}
 
 
+MIN_FACE_PX = 16  #: an image narrower than this holds no face to find (FER2013's faces are 48 px)
+MAX_SIDE_PX = 8192  #: small images are upscaled for the mesh, but never beyond this long side
+
+
 @dataclass
 class Face:
     """One face found in an image (pixel coordinates of that image)."""
@@ -133,9 +137,11 @@ class FaceFinder:
 
         rgb = _as_rgb(pixels)
         h, w = rgb.shape[:2]
+        if min(h, w) < MIN_FACE_PX:  # no face fits; and MediaPipe aborts the process on a 192x76800 upscale
+            return []
         scale = 1.0
         if min(h, w) < self.min_side:
-            scale = self.min_side / min(h, w)
+            scale = min(self.min_side / min(h, w), MAX_SIDE_PX / max(h, w))
             rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
         with self._lock, quiet_stderr():  # MediaPipe's native log lines would go to the terminal
             faces = [_face_from_mesh(lm) for lm in self._mesh_on(rgb)]

@@ -137,6 +137,8 @@ class FaceAnimator:
         h, w = pixels.shape[:2]
         s = min(1.0, self.config.max_side / max(h, w))
         nw, nh = int(w * s) // 2 * 2, int(h * s) // 2 * 2
+        if min(nw, nh) < 2:  # a 1 px side: nothing to resize; the mesh fit refuses it with the size it needs
+            return np.ascontiguousarray(pixels)
         if (nw, nh) != (w, h):
             pixels = cv2.resize(pixels, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
         return np.ascontiguousarray(pixels)
