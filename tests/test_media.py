@@ -30,3 +30,18 @@ def test_errors_name_the_problem(tmp_path):
     with pytest.raises(MediaError, match="use .wav"):
         save_audio(tmp_path / "x.mp4", Audio(np.zeros(10), 8000))
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_high_bit_depth_greyscale_images_read_as_their_8_bit_picture(tmp_path):
+    """Pillow's convert("RGB") clips 16-bit and float greyscale: a 16-bit PNG read as solid white and a float
+    TIFF as solid black, so every image judge read a blank picture's mood."""
+    from PIL import Image as PILImage
+
+    ramp = (np.linspace(0, 255, 64)[None, :] * np.ones((48, 1))).astype(np.uint8)
+    PILImage.fromarray(ramp).save(tmp_path / "g8.png")
+    PILImage.fromarray(ramp.astype(np.uint16) * 257).save(tmp_path / "g16.png")
+    PILImage.fromarray((ramp / 255).astype(np.float32)).save(tmp_path / "gf.tiff")
+    for name in ("g8.png", "g16.png", "gf.tiff"):
+        pixels = load_image(tmp_path / name).pixels
+        assert pixels.dtype == np.uint8 and pixels.shape == (48, 64, 3), name
+        assert np.abs(pixels[:, :, 1].astype(int) - ramp).max() <= 1, name
