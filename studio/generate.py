@@ -53,15 +53,19 @@ def judge_names(modality: str, spec: str | None) -> list[str] | None:
     return names
 
 
-def voice_clips(specs: list[str], backend: str) -> dict[str, list[str]]:
+def voice_clips(specs: list[str], backend: str, voice: str | None = None) -> dict[str, list[str]]:
     """``--voice-clip LABEL=WAV`` (repeated) as speech/coqui's ``references`` {label: [paths]}, every label and
     file checked before the model loads (XTTS would fail on a bad file minutes later, with its own traceback)."""
     from conditioning.media import load_audio
     from conditioning.vocabulary import VOCABULARY
+    from critics.speech.features import FeatureError, prepare
 
     if backend != "coqui":
         raise UserError("--voice-clip is for --backend coqui (XTTS clones the voice of your recordings); the "
                         f"'{backend}' backend speaks with its own voices (--voice)")
+    if voice:
+        raise UserError("--voice names a built-in voice; --backend coqui speaks with the voice of your "
+                        "--voice-clip recordings, so leave --voice out")
     refs: dict[str, list[str]] = {}
     for spec in specs:
         label, sep, path = spec.partition("=")
@@ -71,7 +75,11 @@ def voice_clips(specs: list[str], backend: str) -> dict[str, list[str]]:
         if label not in VOCABULARY:
             raise UserError(f"--voice-clip {spec!r}: unknown emotion label {label!r}; use a vocabulary label "
                             "(`emostudio emotion --list`), e.g. neutral, anger, joy, sadness, fear")
-        load_audio(path)  # a MediaError names the file and what is wrong with it
+        audio = load_audio(path)  # a MediaError names the file and what is wrong with it
+        try:
+            prepare(audio.samples, audio.rate)  # silence, tones and hums clone nothing (the judges' own check)
+        except FeatureError as exc:
+            raise UserError(f"--voice-clip {spec!r}: {exc}") from None
         refs.setdefault(label, []).append(path)
     if "neutral" not in refs:
         raise UserError(f"--voice-clip needs a neutral recording of the voice (neutral=WAV), for intensity and for "
@@ -104,9 +112,12 @@ def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
     refuse_ignored_options(args)
+    if getattr(args, "model", None) and args.backend == "auto":
+        raise UserError("--model PATH is a neural backend's local weights; name that backend with --backend "
+                        "(speech: coqui or diffusion, music: musicgen, image: diffusion)")
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
     if getattr(args, "voice_clip", None):
-        options["references"] = voice_clips(args.voice_clip, args.backend)
+        options["references"] = voice_clips(args.voice_clip, args.backend, args.voice)
     if args.modality == "face":
         options.update(face_options(args))
     if args.modality == "image" and args.prompt is not None and not args.prompt.strip():

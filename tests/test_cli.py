@@ -79,6 +79,7 @@ def test_numbers_out_of_range_are_refused_before_any_work(capsys, tmp_path, monk
     (["image", "--voice", "joe"], "--voice is not an option of 'generate image'"),
     (["speech", "--text", "Hi.", "--portrait", "me.png"], "--portrait is not an option of 'generate speech'"),
     (["face", "--text", "Hi there.", "--duration", "3"], "--duration is for a silent face clip"),
+    (["speech", "--text", "Hi.", "--model", "weights/"], "name that backend with --backend"),
 ])
 def test_generate_refuses_options_the_modality_would_ignore(capsys, tmp_path, monkeypatch, argv, fragment):
     """They used to be dropped silently (a 3 s face request gave a 0.6 s video)."""

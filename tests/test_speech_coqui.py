@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conditioning import Emotion
-from conditioning.media import Audio, save_audio
+from conditioning.media import Audio, load_audio, save_audio
 from generators.base import GenerationError, GenerationRequest
 from generators.speech.coqui import CoquiSpeech, estimate_word_timings, mix_latents, mix_weights
 
@@ -43,6 +43,10 @@ def test_latent_mix_is_convex_and_keeps_speaker_scale():
     assert np.linalg.norm(s) == pytest.approx(1.0)
     g1, s1 = mix_latents({"a": a, "b": b}, {"a": 1.0})
     assert np.allclose(g1, a[0]) and np.allclose(s1, a[1])
+    # clips of different lengths (a checkpoint without the perceiver resampler): cut to the shortest
+    c = (rng.normal(size=(1, 20, 1024)), b[1])
+    g2, _ = mix_latents({"a": a, "c": c}, {"a": 0.5, "c": 0.5})
+    assert g2.shape == (1, 20, 1024) and np.allclose(g2, 0.5 * a[0][:, :20] + 0.5 * c[0])
 
 
 torch = pytest.importorskip("torch")
@@ -125,7 +129,7 @@ def test_adapter_mixes_reference_latents_and_is_seeded(tiny, clips):
 
 def test_adapter_errors(tiny, clips, tmp_path):
     g = CoquiSpeech(model=tiny)
-    with pytest.raises(GenerationError, match="reference clips"):
+    with pytest.raises(GenerationError, match="recordings of the voice to clone.*--voice-clip neutral="):
         g.generate(GenerationRequest(Emotion.parse("joy"), text="Hello."))
     with pytest.raises(GenerationError, match="unknown reference label"):
         g.generate(GenerationRequest(Emotion.parse("joy"), text="Hello.", options={"references": {"happyish": ["x.wav"]}}))
@@ -139,7 +143,7 @@ def test_adapter_errors(tiny, clips, tmp_path):
 def test_missing_weights_or_package_name_the_fix(tmp_path):
     from conditioning.registry import BackendUnavailable
 
-    with pytest.raises(BackendUnavailable, match="model_dir"):
+    with pytest.raises(BackendUnavailable, match="--model PATH on the command line, model_dir=PATH"):
         CoquiSpeech().model
     with pytest.raises(BackendUnavailable, match="coqui|XTTS-v2 weights not found"):
         CoquiSpeech(model_dir=str(tmp_path)).model
@@ -152,36 +156,41 @@ def test_word_timing_estimate_spans_the_voiced_audio():
     assert w[0]["start_s"] == pytest.approx(0.1) and w[-1]["end_s"] == pytest.approx(0.9, abs=1e-3)
 
 
-def test_cli_clones_the_voice_of_the_users_clips(xtts_dir, clips, tmp_path, capsys):
-    """`generate speech --backend coqui --voice-clip LABEL=WAV ...` reaches XTTS with the user's clips; bad
-    clip specs are one-line errors before the model loads, and nothing is written."""
+def test_cli_clones_the_voice_of_the_users_clips(xtts_dir, clips, shared_data, tmp_path, capsys):
+    """`generate speech --backend coqui --voice-clip LABEL=WAV ...` reaches XTTS with the user's recordings
+    (real speech: one RAVDESS actor's neutral and angry takes, of different lengths); bad clip specs and clips
+    that are not speech are one-line errors before the model loads, and nothing is written."""
     import json
 
     from studio.cli import main
 
+    actor = shared_data / "speech/ravdess/Actor_01"
+    neutral, angry, angry2 = (actor / f"03-01-{c}-01-01.flac" for c in ("01-01-01", "05-02-01", "05-02-02"))
     out = tmp_path / "take.wav"
     base = ["generate", "speech", "--emotion", "anger@0.5", "--text", "I told you twice.", "--backend", "coqui",
             "--model", str(xtts_dir), "--out", str(out)]
-    assert main(base + ["--voice-clip", f"neutral={clips['neutral'][0]}",
-                        "--voice-clip", f"anger={clips['anger'][0]}"]) == 0
+    assert main(base + ["--voice-clip", f"neutral={neutral}", "--voice-clip", f"anger={angry}",
+                        "--voice-clip", f"anger={angry2}"]) == 0
     report = json.loads((tmp_path / "take.wav.json").read_text())
     assert report["backend"] == "speech/coqui" and out.stat().st_size > 1000
-    # the tiny random model speaks noise, which the speech judges refuse: the take is kept, and says so
+    assert report["rounds"][0]["controls"]["weights"] == pytest.approx({"neutral": 0.5, "anger": 0.5})
+    # the tiny random model speaks noise, which the speech judges may refuse: the take is kept, and says so
     unread = {u["critic"] for u in report.get("unread", [])}
-    assert unread <= {"speech/embedded", "speech/encoder"} and report["recognised"] is not True
+    assert unread <= {"speech/embedded", "speech/encoder"} and (not unread or report["recognised"] is not True)
     err = capsys.readouterr().err
     assert all(f"warning: {c} could not judge the take" in err for c in unread)
-    assert report["rounds"][0]["controls"]["weights"] == pytest.approx({"neutral": 0.5, "anger": 0.5})
-    bad = {"anger=" + clips["anger"][0]: "needs a neutral recording",
+    bad = {f"anger={angry}": "needs a neutral recording",
            "neutral": "expected LABEL=WAV",
-           f"happyish={clips['anger'][0]}": "unknown emotion label 'happyish'",
-           f"neutral={tmp_path / 'missing.wav'}": "missing.wav"}
+           f"happyish={angry}": "unknown emotion label 'happyish'",
+           f"neutral={tmp_path / 'missing.wav'}": "missing.wav",
+           f"neutral={clips['neutral'][0]}": "does not sound like speech"}  # a steady tone clones nothing
     for spec, message in bad.items():
         capsys.readouterr()
         assert main(base[:-1] + [str(tmp_path / "bad.wav"), "--voice-clip", spec]) != 0
         assert message in capsys.readouterr().err
         assert not (tmp_path / "bad.wav").exists()
-    capsys.readouterr()
+    assert main(base[:-1] + [str(tmp_path / "bad.wav"), "--voice-clip", f"neutral={neutral}", "--voice", "joe"]) != 0
+    assert "leave --voice out" in capsys.readouterr().err
     assert main(["generate", "speech", "--emotion", "joy", "--text", "Hi.", "--out", str(tmp_path / "p.wav"),
-                 "--voice-clip", f"neutral={clips['neutral'][0]}"]) != 0
+                 "--voice-clip", f"neutral={neutral}"]) != 0
     assert "--voice-clip is for --backend coqui" in capsys.readouterr().err

@@ -90,11 +90,17 @@ def mix_weights(emotion: Emotion, available: Sequence[str]) -> dict[str, float]:
 def mix_latents(latents: Mapping[str, tuple[Any, Any]], weights: Mapping[str, float]) -> tuple[Any, Any]:
     """Weighted sum of (gpt_cond_latent, speaker_embedding) pairs; works on numpy arrays and torch tensors.
     The speaker embedding is re-normalised to the weighted mean of the parts' norms, because XTTS's
-    speaker encoder emits unit-scale vectors and a convex mix of distinct directions is shorter."""
+    speaker encoder emits unit-scale vectors and a convex mix of distinct directions is shorter.
+
+    GPT latents of different lengths are cut to the shortest: XTTS-v2 resamples them to 32 tokens (its perceiver
+    resampler), but a checkpoint without it keeps one latent per frame of the clip, and clips differ in length;
+    the first frames of a clip's conditioning are a valid, shorter conditioning."""
+    shortest = min(latents[label][0].shape[1] for label in weights)
     gpt = spk = None
     norm = 0.0
     for label, w in weights.items():
         g, s = latents[label]
+        g = g[:, :shortest]
         gpt = g * w if gpt is None else gpt + g * w
         spk = s * w if spk is None else spk + s * w
         norm += w * float((s * s).sum() ** 0.5)
@@ -123,7 +129,7 @@ def _load_xtts(model_dir: str, device: str):
 
         raise BackendUnavailable(f"XTTS-v2 weights not found in {d} (need config.json, model.pth, vocab.json); "
                                  "Emotion Studio never downloads models: fetch coqui/XTTS-v2 yourself (Coqui Public "
-                                 "Model License, non-commercial) and pass model_dir")
+                                 "Model License, non-commercial) and pass its folder (--model PATH, or model_dir=PATH in Python)")
     cfg = XttsConfig()
     cfg.load_json(str(d / "config.json"))
     model = Xtts(cfg)
@@ -156,8 +162,9 @@ class CoquiSpeech:
                 if not self.config.model_dir:
                     from conditioning.registry import BackendUnavailable
 
-                    raise BackendUnavailable("speech/coqui needs model_dir: a local XTTS-v2 checkpoint folder "
-                                             "(never downloaded at run time)")
+                    raise BackendUnavailable("speech/coqui needs a local XTTS-v2 checkpoint folder (config.json, "
+                                             "model.pth, vocab.json; never downloaded at run time): --model PATH "
+                                             "on the command line, model_dir=PATH in Python")
                 self._model = _load_xtts(self.config.model_dir, self.config.device)
             return self._model
 
@@ -196,8 +203,9 @@ class CoquiSpeech:
         text = check_text(request.text, max_chars=self.config.max_chars)
         refs = dict((request.options or {}).get("references") or self.config.references)
         if not refs:
-            raise GenerationError("speech/coqui needs emotional reference clips: options['references'] = "
-                                  "{'neutral': [wav...], 'anger': [wav...], ...} (one speaker)")
+            raise GenerationError("speech/coqui needs recordings of the voice to clone, one speaker, at least a "
+                                  "neutral one: --voice-clip neutral=me.wav [--voice-clip anger=me_angry.wav ...] on "
+                                  "the command line, options['references'] = {'neutral': [wav...], ...} in Python")
         unknown = [k for k in refs if k not in VOCABULARY]
         if unknown:
             raise GenerationError(f"unknown reference label(s) {', '.join(unknown)}; use vocabulary labels "
