@@ -152,12 +152,22 @@ MAX_CLIPS = 2000  #: a plan's clip count limit (over 8 h of 15 s clips): beyond 
 SHORTEST_LAST = 0.5
 
 
+def clip_lengths(clips) -> str:
+    """"30 clips of 30 s", "23 clips of 40 s, the last 20 s": what a plan's clips (anything with ``start_s``
+    and ``end_s``) last, for people."""
+    lengths = [c.end_s - c.start_s for c in clips]
+    if not lengths:
+        return "no clips"
+    head = f"{len(lengths)} clip{'s' if len(lengths) > 1 else ''} of {lengths[0]:g} s"
+    return head if abs(lengths[-1] - lengths[0]) < 1e-6 else f"{head}, the last {lengths[-1]:g} s"
+
+
 def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, clip_s: float,
              max_step: float | None = None, hold: float = 0.1) -> IsoPlan:
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
 
     Every clip is ``clip_s`` long except the last, which takes the remainder (between half and one and a half
-    clip lengths: `SHORTEST_LAST`). The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
+    clip lengths: `SHORTEST_LAST`); a two-clip plan whose remainder is shorter is cut into two even halves. The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
     falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep.
@@ -171,8 +181,12 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
         raise PlanError(f"max step must be > 0, got {max_step}")
     total = minutes * 60.0
     n = math.ceil(total / clip_s - 1e-9)
-    if n > 2 and total - (n - 1) * clip_s < SHORTEST_LAST * clip_s:
-        n -= 1  # a remainder shorter than SHORTEST_LAST of a clip joins the last clip instead of standing alone
+    step = clip_s
+    if n >= 2 and total - (n - 1) * clip_s < SHORTEST_LAST * clip_s:
+        if n > 2:
+            n -= 1  # a remainder shorter than SHORTEST_LAST of a clip joins the last clip instead of standing alone
+        else:
+            step = total / 2  # two clips are the least a path needs: two even halves rather than 30 s + 3 s
     if n > MAX_CLIPS:
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clips; a plan has at most {MAX_CLIPS} "
                         "(e.g. 8 hours of 15 s clips): use longer clips or fewer minutes")
@@ -199,5 +213,5 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     for i, u in enumerate(profile):
         v, ar, d = (ax + u * (bx - ax) for ax, bx in zip(a.vad, b.vad))
         emotion = a if u == 0.0 else b if u == 1.0 else Emotion.from_vad(v, ar, d)
-        clips.append(PlannedClip(i, i * clip_s, total if i == n - 1 else (i + 1) * clip_s, emotion))
+        clips.append(PlannedClip(i, i * step, total if i == n - 1 else (i + 1) * step, emotion))
     return IsoPlan(a, b, tuple(clips), max_step, easing)

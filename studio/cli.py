@@ -64,12 +64,17 @@ def cmd_emotion(args: argparse.Namespace) -> int:
     if args.plan:
         if args.minutes is None or args.clip is None:
             raise UserError("--plan FROM TO needs --minutes M and --clip S, e.g. --plan anxiety calm --minutes 15 --clip 30")
+        from conditioning.trajectory import clip_lengths
+
         plan = plan_iso(args.plan[0], args.plan[1], args.minutes, args.clip, max_step=args.max_step)
+        largest = max(plan.steps(), default=0.0)
         if args.json:
-            print_json({"clips": [c.to_json() for c in plan.clips]})
+            print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": args.minutes,
+                        "clip_s": args.clip, "easing": plan.easing, "largest_step": round(largest, 4),
+                        "clips": [c.to_json() for c in plan.clips]})
         else:
-            print(f"iso plan {plan.current.top} -> {plan.target.top}: {len(plan.clips)} clips of {args.clip:g} s, "
-                  f"largest step {max(plan.steps(), default=0):.3f} ({plan.easing})")
+            print(f"iso plan {plan.current.top} -> {plan.target.top}: {clip_lengths(plan.clips)}, "
+                  f"largest step {largest:.3f} ({plan.easing})")
             for c in plan.clips:
                 e = c.emotion
                 print(f"  {c.index:3d} {c.start_s:7.1f}-{c.end_s:7.1f}s  v={e.valence:+.2f} a={e.arousal:+.2f} "

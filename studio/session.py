@@ -507,7 +507,9 @@ def run_session_cli(args) -> int:
         print_json(doc)
         return 0
     s = result.summary
-    print(f"wrote {result.audio} ({len(result.clips)} clips of {args.clip:g} s), {result.midi}, {result.plan}, {result.plot}")
+    from conditioning.trajectory import clip_lengths
+
+    print(f"wrote {result.audio} ({clip_lengths(result.clips)}), {result.midi}, {result.plan}, {result.plot}")
     if s.get("measured"):
         print(f"  measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
               f"{s['quadrant_agreement']:.0%}, valence moved {s['direction_valence']:+.2f}, arousal moved "

@@ -55,8 +55,9 @@ def test_the_last_clip_is_never_a_stub():
     # a remainder of at least half a clip stays a clip of its own: 15 min in 40 s clips ends on 20 s
     lengths = [c.end_s - c.start_s for c in plan_iso("anxiety", "calm", 15, 40).clips]
     assert len(lengths) == 23 and lengths[-1] == pytest.approx(20)
-    # two clips are the least a path needs, however short the second: 40 s in 30 s clips is 30 s + 10 s
-    assert [c.end_s for c in plan_iso("anxiety", "calm", 40 / 60, 30).clips] == pytest.approx([30, 40])
+    # two clips are the least a path needs: 40 s in 30 s clips is two halves of 20 s, not 30 s + 10 s
+    assert [c.end_s for c in plan_iso("anxiety", "calm", 40 / 60, 30).clips] == pytest.approx([20, 40])
+    assert [c.end_s for c in plan_iso("anxiety", "calm", 50 / 60, 30).clips] == pytest.approx([30, 50])
 
 
 def test_plan_that_cannot_fit_says_what_would():
