@@ -161,10 +161,11 @@ def test_tones_hums_and_steady_noise_are_not_read_as_speech(critic, shared_data)
                    16000)
     hum = Audio(sum(0.1 * np.sin(2 * np.pi * f * t) for f in (50, 100, 150)).astype(np.float32), 16000)
     noise = Audio((0.05 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32), 16000)
+    bursts = Audio((noise.samples * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32), 16000)  # read 'disgust' 0.99
     speech = load_audio(shared_data / NEUTRAL_CLIP)
     for judge in (critic, SpeechEncoderCritic()):
-        for sound, why in ((tone, "level is steady"), (hum, "level is steady"), (noise, "level is steady"),
-                           (warble, "one pure tone")):
+        for sound, why in ((tone, "level barely moves"), (hum, "level barely moves"), (noise, "level barely moves"),
+                           (warble, "one pure tone"), (bursts, "nothing in it is voiced")):
             with pytest.raises(CriticError, match=f"does not sound like speech: .*{why}"):
                 judge.score(sound)
         with pytest.raises(CriticError, match="does not sound like speech"):

@@ -48,9 +48,12 @@ MIN_ACTIVE_S = 0.25  #: less active speech than this cannot be judged
 #: What no speech does, checked by `prepare` so a critic never reads a mood into a test tone or a hum. Over the
 #: 1,495 RAVDESS and EmoDB clips here the frame level's sd is 5.2 dB at the least (syllables and pauses), and the
 #: share of a frame's energy within +-2 FFT bins of its strongest one is 0.97 at the most (median frame); pure
-#: tones, chords, hums and steady noise have a level sd under 0.6 dB, a tone's share is 0.999 and more.
+#: tones, chords, hums and steady noise have a level sd under 0.6 dB, a tone's share is 0.999 and more. And
+#: speech is voiced: at least 4 % of those clips' sounding 40 ms frames (median 73 %) have a pitch between 60 and
+#: 400 Hz (normalised autocorrelation over 0.5); noise bursts, clicks and whispers have none.
 MIN_LEVEL_SD_DB = 2.0
 MAX_TONE_SHARE = 0.995
+MIN_VOICED_SHARE = 0.02
 
 
 class FeatureError(ValueError):
@@ -94,17 +97,19 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
 
 
 def _refuse_non_speech(y: np.ndarray) -> None:
-    """A `FeatureError` for sound that is plainly not speech: a steady level (a tone, a hum, steady noise) or
-    a single pure tone (`MIN_LEVEL_SD_DB`, `MAX_TONE_SHARE`). Deliberately coarse: it only refuses what no
-    recording of a voice does, and leaves judging everything else to the critics."""
+    """A `FeatureError` for sound that is plainly not speech: a steady level (a tone, a hum, steady noise),
+    a single pure tone, or nothing voiced (noise bursts, clicks, a whisper) (`MIN_LEVEL_SD_DB`, `MAX_TONE_SHARE`,
+    `MIN_VOICED_SHARE`). Deliberately coarse: it only refuses what no clean recording of a voice does, and
+    leaves judging everything else to the critics."""
     db = _frame_db(y)
     active = db > db.max() - SILENCE_DB
     level_sd = float(np.std(db[active]))
     seconds = len(y) / SAMPLE_RATE
     if level_sd < MIN_LEVEL_SD_DB:
-        raise FeatureError(f"this does not sound like speech: its level is steady (sd {level_sd:.1f} dB over "
-                           f"{seconds:.1f} s, where syllables and pauses move speech's by {MIN_LEVEL_SD_DB:g} dB "
-                           "and more); a tone, hum or steady noise has no vocal emotion to read")
+        raise FeatureError(f"this does not sound like speech: its level barely moves (sd {level_sd:.1f} dB over "
+                           f"{seconds:.1f} s, where the syllables and pauses of clean speech move it by 5 dB and "
+                           "more): a tone, a hum, steady noise, or speech buried in noise, which the judges "
+                           "(trained on clean recordings) cannot read")
     spec = _power_spec(y).T  # (frames, bins)
     energy = 10 * np.log10(spec.sum(1) + 1e-20)
     spec = spec[energy > energy.max() - SILENCE_DB]
@@ -118,6 +123,28 @@ def _refuse_non_speech(y: np.ndarray) -> None:
         raise FeatureError(f"this does not sound like speech: it is one pure tone ({100 * share:.1f} % of the "
                            f"energy around {hz:.0f} Hz, where a voice spreads it over harmonics and formants); "
                            "a tone has no vocal emotion to read")
+    voiced = _voiced_share(y)
+    if voiced < MIN_VOICED_SHARE:
+        raise FeatureError(f"this does not sound like speech: nothing in it is voiced ({100 * voiced:.0f} % of its "
+                           "sounding frames have a pitch between 60 and 400 Hz; clean speech has 4 % and more): "
+                           "noise, clicks or a whisper, which the judges (trained on voiced speech) cannot read")
+
+
+def _voiced_share(y: np.ndarray) -> float:
+    """Share of the sounding 40 ms frames (within 30 dB of the loudest) with a periodicity between 60 and
+    400 Hz: a normalised autocorrelation peak over 0.5 at a lag in that range."""
+    win, hop = 640, 320
+    n = 1 + (len(y) - win) // hop
+    if n < 1:
+        return 1.0  # too short to tell; `MIN_ACTIVE_S` has already passed
+    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
+    frames = y[idx].astype(np.float64) * np.hanning(win)
+    energy = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-20)
+    frames = frames[energy > energy.max() - 30]
+    ac = np.fft.irfft(np.abs(np.fft.rfft(frames, 2 * win, axis=1)) ** 2, axis=1)[:, :win]
+    ac /= ac[:, :1] + 1e-20
+    peak = ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1)
+    return float(np.mean(peak > 0.5))
 
 
 def _frame_db(y: np.ndarray) -> np.ndarray:
