@@ -116,6 +116,13 @@ def test_a_misspelt_critic_or_bad_numbers_fail_before_any_work(tmp_path):
         with pytest.raises(PlanError, match=f"{field} must be a whole number"):
             build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), **{field: value})
     assert not out.exists()
+    # an --out that cannot be the folder fails before the render (it used to fail after it)
+    afile = tmp_path / "take.wav"
+    afile.write_bytes(b"mine")
+    for bad in (afile, afile / "sub"):
+        with pytest.raises(NotADirectoryError, match="not a folder"):
+            build_session("anxiety", "calm", bad, minutes=0.5, clip_s=10, studio=CueStudio())
+    assert afile.read_bytes() == b"mine" and [p.name for p in tmp_path.iterdir()] == ["take.wav"]
 
 
 def test_cli_function_prints_the_contract(tmp_path, capsys, monkeypatch):
