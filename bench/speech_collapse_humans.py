@@ -51,7 +51,9 @@ def embedded(data: Path) -> dict[str, tuple[float, str]]:
 
     cfg = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())["figures"]["population"]
     items = T.load_items(data)
-    X, _ = T.extract(items, T.CACHE, log=lambda *a: None)
+    from critics.speech.embedded import LEVELS
+
+    X, _ = T.extract(items, T.CACHE, log=lambda *a: None, level=LEVELS["population"])  # the single-file heads' level
     out = T.cross_validate(X, items, T.make_folds(items, T.FOLDS), cfg["C"], cfg["emodb_weight"], 0)
     rav = np.array([it.corpus == "ravdess" for it in items])
     pred = np.array(T.RAVDESS)[out["ravdess"].argmax(1)]

@@ -46,9 +46,12 @@ def readings(data: Path, workers: int) -> tuple[list, dict[str, dict[str, np.nda
     meta_enc, items, X_enc, all_items = E.shipped_vectors(data, workers, log=lambda *a: None, which="population")
     X_ref = E.shipped_vectors(data, workers, log=lambda *a: None, which="speaker")[2]  # its own input level
     meta_emb = json.loads((ROOT / "critics/weights/speech_embedded.json").read_text())
-    X_emb = T.extract(items, T.CACHE, log=lambda *a: None)[0].astype(np.float64)
+    from critics.speech.embedded import LEVELS
+
+    X_emb = T.extract(items, T.CACHE, log=lambda *a: None, level=LEVELS["population"])[0].astype(np.float64)
+    X_emb_ref = T.extract(items, T.CACHE, log=lambda *a: None, level=LEVELS["speaker"])[0].astype(np.float64)
     real, fold, _ = E.speaker_folds(items, all_items, E.FOLDS)
-    judges = {"embedded": (meta_emb, {"population": X_emb, "speaker": T.speaker_shift(X_emb, items)}, items,
+    judges = {"embedded": (meta_emb, {"population": X_emb, "speaker": T.speaker_shift(X_emb_ref, items)}, items,
                            fold[real], np.ones(len(items), bool)),
               "encoder": (meta_enc, {"population": X_enc, "speaker": T.speaker_shift(X_ref, all_items)}, all_items,
                           fold, real)}

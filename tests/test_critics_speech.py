@@ -85,11 +85,15 @@ def _source(kind: str, request) -> Audio:
 @pytest.mark.parametrize("kind", ["synthetic", "ravdess"])
 def test_aroused_resynthesis_scores_higher_arousal(kind, request, critic):
     """Raised (+40%), wider F0, +8 dB and 25% faster speech must read as more aroused than a flat, quiet,
-    slow version of the same utterance (Scherer 2003; Juslin & Laukka 2003)."""
+    slow version of the same utterance (Scherer 2003; Juslin & Laukka 2003). Loudness only counts against a
+    reference of the voice (single-file readings are level-free), so the synthetic voice, whose other cues the
+    heads trained on human voices read only weakly, is read against its own plain resynthesis, as the loop reads
+    the studio's takes; the real voice is read single-file."""
     src = _source(kind, request)
     high = _resynth(src, f0_scale=1.4, range_scale=1.6, gain_db=+8, speed=1.25)
     low = _resynth(src, f0_scale=1.0, range_scale=0.3, gain_db=-8, speed=0.8)
-    r_high, r_low = critic.score(high), critic.score(low)
+    ref = {"speaker_reference": [_resynth(src, 1.0, 1.0, 0.0, 1.0)]} if kind == "synthetic" else {}
+    r_high, r_low = critic.score(high, **ref), critic.score(low, **ref)
     _valid(r_high)
     _valid(r_low)
     assert r_high.arousal > r_low.arousal + 0.1, (r_high.arousal, r_low.arousal)
@@ -171,6 +175,25 @@ def test_tones_hums_and_steady_noise_are_not_read_as_speech(critic, shared_data)
         with pytest.raises(CriticError, match="does not sound like speech"):
             judge.score(speech, speaker_reference=[tone])
         _valid(judge.score(speech, speaker_reference=[speech]))
+
+
+def test_a_files_gain_does_not_change_its_single_file_reading(critic, shared_data):
+    """Without a reference every clip is read at -30 dBFS: 24 dB down, this neutral take read calm and an angry
+    one fearful. With a neutral reference the take's level relative to it still counts."""
+    from conditioning.media import load_audio
+
+    neutral = load_audio(shared_data / NEUTRAL_CLIP)
+    angry = load_audio(shared_data / "speech/ravdess/Actor_01/03-01-05-02-02-02-01.flac")
+    gain = lambda a, db: Audio((a.samples * 10 ** (db / 20)).astype(np.float32), a.rate)  # noqa: E731
+    for take in (neutral, angry):
+        base = critic.score(take)
+        for db in (-6, -24):
+            r = critic.score(gain(take, db))
+            assert max(abs(r.native[k] - base.native[k]) for k in base.native) < 0.01, db
+            assert r.details["level_dbfs"] == pytest.approx(base.details["level_dbfs"] + db, abs=0.2)  # as recorded
+    same = critic.score(neutral, speaker_reference=[neutral])
+    louder = critic.score(gain(neutral, 9), speaker_reference=[neutral])
+    assert louder.arousal > same.arousal + 0.05
 
 
 def test_speaker_reference_and_series(critic):

@@ -22,7 +22,10 @@ the same voice) and the critic measures the input relative to it, with a model t
   `MIN_MIXED_REFERENCE`, e.g. the whole batch of takes being scored); features are z-normalised by its
   mean and standard deviation, the protocol of most published RAVDESS/EmoDB figures.
 
-Without a reference, population statistics are used. The card (critics/cards/speech-embedded.md) reports
+Without a reference, population statistics are used, and every clip is read at -30 dBFS (`LEVELS`): the
+file's gain is then an accident of the file, and level features read at the recorded level turned the same
+actor's neutral take calm and an angry one fearful 24 dB down. With a reference the level relative to the same
+voice is information, so the referenced heads read the recorded level. The card (critics/cards/speech-embedded.md) reports
 validation figures for all three conditions; they differ a lot, and the population one is what a voice
 the critic knows nothing about gets.
 """
@@ -78,6 +81,10 @@ def _require_praat() -> None:
                                  "voice quality): pip install 'emotion-studio[speech]'") from None
 
 
+#: The input level each set of heads reads (`critics.speech.features.set_level`); the heads' JSON records it.
+LEVELS = {"population": "fixed", "speaker": "recorded", "speaker_z": "recorded"}
+
+
 class EmbeddedSpeechCritic(SpeechHeadsCritic):
     """Speech emotion (RAVDESS-8 + VAD) from acoustic functionals and a small ONNX model."""
 
@@ -97,12 +104,13 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
     def feature_settings(self) -> dict[str, Any]:
         from critics.speech.features import SPECTRAL_FMAX
 
-        return {"spectral_fmax_hz": SPECTRAL_FMAX}  # the band of the spectral-shape features (flatness, flux)
+        # the band of the spectral-shape features (flatness, flux), and the input level per condition
+        return {"spectral_fmax_hz": SPECTRAL_FMAX, "levels": LEVELS}
 
     def vector(self, y: np.ndarray, which: str = "population") -> np.ndarray:
-        from critics.speech.features import functionals
+        from critics.speech.features import functionals, set_level
 
-        return functionals(y)
+        return functionals(set_level(y, LEVELS[which]))
 
     # ----------------------------------------------------------------------------- scoring
 
@@ -113,20 +121,23 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
         ``speaker_reference`` (and ``reference_kind``, "neutral" or "mixed") override the configured reference
         for this call (per-request, so one critic can serve many voices at once).
         """
-        from critics.speech.features import SAMPLE_RATE, FeatureError, feature_names, functionals_dict, prepare
+        from critics.speech.features import (SAMPLE_RATE, FeatureError, feature_names, functionals_dict, prepare,
+                                             set_level)
 
         _require_praat()
         audio = as_audio(media, "the speech critic")
         if audio.samples.size == 0:
             raise MediaError("the audio has no samples; the speech critic needs at least 0.25 s of speech")
+        ref, kind = self.reference_for(speaker_reference, reference_kind)
         try:
-            y, offset_s = prepare(audio.samples, audio.rate, return_offset=True)
+            recorded, offset_s = prepare(audio.samples, audio.rate, return_offset=True)
+            y = set_level(recorded, LEVELS[self.condition(ref, kind)])
             feats = functionals_dict(y)
         except FeatureError as exc:
             raise CriticError(f"speech/embedded cannot judge this audio: {exc}") from None
+        gain_db = 10 * np.log10(np.mean(np.square(y, dtype=np.float64)) / np.mean(np.square(recorded, dtype=np.float64)))
         names = feature_names()
         whole = np.array([feats[k] for k in names], dtype=np.float32)
-        ref, kind = self.reference_for(speaker_reference, reference_kind)
         spans = self._windows(len(y))
         rows = [whole]
         for s, e in spans:
@@ -155,7 +166,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
             "speech_s": round(len(y) / SAMPLE_RATE, 3),
             "f0_median_hz": round(27.5 * 2 ** (feats["f0_p50"] / 12), 1) if feats["f0_p50"] > 0 else 0.0,
             "f0_range_st": round(feats["f0_range"], 2),
-            "level_dbfs": round(feats["energy_mean"], 1),
+            "level_dbfs": round(feats["energy_mean"] - gain_db, 1),  # as recorded, whatever the heads read
             "voiced_segments_per_s": round(feats["voiced_segments_per_s"], 2),
             "hnr_db": round(feats["hnr_mean"], 2),
             "alpha_ratio_db": round(feats["alpha_v_mean"], 2),

@@ -52,25 +52,18 @@ PARTIAL = 160  #: frames per partial utterance (1.6 s)
 #: 8 -> 0.66 / 0.71; critics/cards/speech-encoder.md). 2 is the cheapest of the denser rates.
 PARTIALS_PER_S = 2.0
 MIN_COVERAGE = 0.75  #: a last partial shorter than this share of PARTIAL frames is dropped (if not the only one)
-LEVEL_DBFS = -30.0
-#: How each set of heads sets the input level before the encoder (module docstring): "fixed" scales every clip
-#: to `LEVEL_DBFS` RMS, "raise" only raises quieter ones (Resemblyzer's rule). The heads' JSON records it.
+#: How each set of heads sets the input level before the encoder (module docstring; `features.set_level`):
+#: "fixed" scales every clip to -30 dBFS RMS, "raise" only raises quieter ones (Resemblyzer's rule). The heads'
+#: JSON records it.
 LEVELS = {"population": "fixed", "speaker": "raise", "speaker_z": "raise"}
 HIDDEN = 256
-
-
-def set_level(y: np.ndarray, level: str = "raise", target_dbfs: float = LEVEL_DBFS) -> np.ndarray:
-    """``y`` at ``target_dbfs`` RMS: "fixed" scales any signal there, "raise" only quieter ones."""
-    if level not in ("fixed", "raise"):
-        raise ValueError(f"level must be 'fixed' or 'raise', got {level!r}")
-    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) + 1e-12
-    gain = 10 ** ((target_dbfs - 20 * np.log10(rms)) / 20)
-    return (y * gain).astype(np.float32) if gain > 1 or level == "fixed" else y
 
 
 def mel_partials(y: np.ndarray, level: str = "raise") -> np.ndarray:
     """Power mel partials of a prepared 16 kHz signal: (P, 160, 40), `PARTIALS_PER_S` per second."""
     import librosa
+
+    from critics.speech.features import set_level
 
     mel = librosa.feature.melspectrogram(y=set_level(y, level), sr=16000, n_fft=WIN, hop_length=HOP, n_mels=N_MELS)
     mel = mel.astype(np.float32).T  # (T, 40)
@@ -163,4 +156,4 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
                                    series=series, details=details)
 
 
-__all__ = ["LEVELS", "SpeechEncoderConfig", "SpeechEncoderCritic", "mel_partials", "set_level"]
+__all__ = ["LEVELS", "SpeechEncoderConfig", "SpeechEncoderCritic", "mel_partials"]

@@ -56,6 +56,22 @@ MAX_TONE_SHARE = 0.995
 MIN_VOICED_SHARE = 0.02
 
 
+LEVEL_DBFS = -30.0  #: the level the single-file heads read every clip at (`set_level`)
+
+
+def set_level(y: np.ndarray, level: str = "recorded", target_dbfs: float = LEVEL_DBFS) -> np.ndarray:
+    """``y`` at a level the heads expect: "fixed" scales any signal to ``target_dbfs`` RMS (a file's gain is
+    an accident of the file when nothing else of the voice is known), "raise" only raises quieter ones (the
+    speaker encoder's own rule), "recorded" leaves it as it is."""
+    if level == "recorded":
+        return y
+    if level not in ("fixed", "raise"):
+        raise ValueError(f"level must be 'fixed', 'raise' or 'recorded', got {level!r}")
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) + 1e-12
+    gain = 10 ** ((target_dbfs - 20 * np.log10(rms)) / 20)
+    return (y * gain).astype(np.float32) if gain > 1 or level == "fixed" else y
+
+
 class FeatureError(ValueError):
     """The signal cannot yield features (empty, silent, too short); says what was found and what is needed."""
 

@@ -96,13 +96,14 @@ def _code_hash() -> str:
     return hashlib.sha1(Path(features.__file__).read_bytes()).hexdigest()[:10]
 
 
-def extract(items: list[Item], cache_dir: Path, log=print) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Functionals (N, F) and log-mels [(64, T_i)] for the items, cached per file and feature-code version."""
+def extract(items: list[Item], cache_dir: Path, log=print, level: str = "recorded") -> tuple[np.ndarray, list[np.ndarray]]:
+    """Functionals (N, F) and log-mels [(64, T_i)] for the items at an input ``level`` (`features.set_level`:
+    "recorded", or "fixed" for the single-file heads), cached per file, feature-code version and level."""
     import soundfile as sf
 
     from critics.speech import features as F
 
-    cache_dir = Path(cache_dir) / _code_hash()
+    cache_dir = Path(cache_dir) / (_code_hash() + ("" if level == "recorded" else f"_{level}"))
     cache_dir.mkdir(parents=True, exist_ok=True)
     X, mels = [], []
     t0, fresh = time.time(), 0
@@ -114,7 +115,7 @@ def extract(items: list[Item], cache_dir: Path, log=print) -> tuple[np.ndarray, 
             x, m = z["x"], z["m"].astype(np.float32)
         else:
             y, sr = sf.read(str(it.path), dtype="float32", always_2d=False)
-            y = F.prepare(y, sr)
+            y = F.set_level(F.prepare(y, sr), level)
             x, m = F.functionals(y), F.log_mel(y)
             np.savez(fn, x=x, m=m.astype(np.float16))
             fresh += 1
@@ -479,10 +480,13 @@ def main(argv: list[str] | None = None) -> dict:
     if k < 2:
         raise SystemExit("speaker-independent validation needs at least 2 speakers per corpus")
     log(f"{len(items)} clips ({n_spk['ravdess']} RAVDESS actors, {n_spk['emodb']} EmoDB speakers), {k} folds")
-    X, mels = extract(items, args.cache, log)
+    from critics.speech.embedded import LEVELS
+
+    X, mels = extract(items, args.cache, log)  # the recorded level: the referenced heads'
+    X_pop = extract(items, args.cache, log, LEVELS["population"])[0] if LEVELS["population"] != "recorded" else X
     fold = make_folds(items, k)
 
-    conditions = {"population": X, "speaker": speaker_shift(X, items), "speaker_z": speaker_z(X, items)}
+    conditions = {"population": X_pop, "speaker": speaker_shift(X, items), "speaker_z": speaker_z(X, items)}
     grid = [(c, w) for c in ((args.C,) if args.C else GRID_C)
             for w in ((args.emodb_weight,) if args.emodb_weight is not None else GRID_EMODB_WEIGHT)
             if w == 0 or n_spk["emodb"]]
@@ -518,8 +522,8 @@ def main(argv: list[str] | None = None) -> dict:
             if f"emodb_ccc_{dim}_{src}" in figures[cond]:
                 figures[cond][f"emodb_ccc_{dim}"] = figures[cond][f"emodb_ccc_{dim}_{src}"]
     if args.cnn:
-        figures["cnn"] = cnn_experiment(items, mels, X, fold, chosen["population"], args, log)
-    figures["ablation"] = ablation(X, items, fold, chosen["population"], args.seed, log)
+        figures["cnn"] = cnn_experiment(items, mels, X_pop, fold, chosen["population"], args, log)
+    figures["ablation"] = ablation(X_pop, items, fold, chosen["population"], args.seed, log)
 
     # final models on all data
     files = {"population": "speech_embedded.onnx", "speaker": "speech_embedded_speaker.onnx",
