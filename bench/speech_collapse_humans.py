@@ -3,8 +3,8 @@
     OMP_NUM_THREADS=1 python bench/speech_collapse_humans.py [--data ../shared/data] [--workers 2] [--json [PATH]]
 
 `bench/critics_agreement.py` reports the largest share one label takes of a judge's single-file readings of
-the studio's own voices (the issue's limit: 35 %; disgust takes 30 % / 45 % of them (2026-12-03, the encoder's single-file heads at a
-fixed input level; 43 % before), 74 % / 53 % before the
+the studio's own voices (the issue's limit: 35 %; disgust takes 34 % / 45 % of them (2026-12-03, both judges' single-file heads at a
+fixed input level; 30 % / 43 % before), 74 % / 53 % before the
 takes' spectra were matched to the actors'). This
 bench gives the same figure for human voices the judges have not heard: each RAVDESS actor's 60 clips (all
 eight emotions, balanced but for neutral), read out of fold by each judge's single-file (population) head,
@@ -92,7 +92,7 @@ def main() -> None:
         worst = sorted(j["per_actor"].items(), key=lambda kv: -kv[1][0])[:3]
         print(f"{name:10s} {j['median']:7.2f} {j['max']:7.2f} {j['above_limit']:>5d} of {j['actors']:<3d}  "
               + ", ".join(f"{s.split('/')[-1]} {v:.2f} {lab}" for s, (v, lab) in worst))
-    print("  compare: the studio's voices, bench/critics_agreement.py (Piper + Festival: 30 % / 45 % disgust)")
+    print("  compare: the studio's voices, bench/critics_agreement.py (Piper + Festival: 34 % / 45 % disgust)")
     print(f"  ({doc['seconds']:.0f} s)")
 
 
