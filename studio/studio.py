@@ -311,9 +311,9 @@ class Studio:
     def _scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
         """Per critic, a function from a `GenerationResult` to its `Reading`, None (the take offers nothing
         this critic reads, e.g. no MIDI for a symbolic music judge) or `Unread` (the critic refused the take or
-        its reference: a `CriticError`, e.g. a speech judge given noise by an untrained model)."""
-        return [self._guarded(critic, score) for critic, score in zip(critics, self._raw_scorers(generator, critics,
-                                                                                                  request))]
+        its reference with a `CriticError`, e.g. a speech judge given noise by an untrained model: the take is
+        kept and the refusal reported, rather than the whole generation failing)."""
+        return [self._guarded(critic, self._scorer(generator, critic, request)) for critic in critics]
 
     @staticmethod
     def _guarded(critic, score):
@@ -324,28 +324,22 @@ class Studio:
                 return Unread(_critic_id(critic), str(exc))
         return guarded
 
-    def _raw_scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
-        """`_scorers` before the guard.
-
-        Where the generator can render a neutral take of the same content and a critic can normalise against
-        a reference (speech: the same voice and words), the reference is made once and passed along, so the
-        critics measure the emotion, not the voice. A critic with ``reads = "midi"`` gets the take's score."""
-        out = []
-        for critic in critics:
-            if getattr(critic, "reads", "media") == "midi":
-                out.append(lambda res, c=critic: c.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None)
-            elif hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
-                try:
-                    ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
-                except CriticError as exc:  # then no take of this content can be read by this judge
-                    unread = Unread(_critic_id(critic), "its reference (a neutral take of the same "
-                                    f"content) could not be read: {exc}")
-                    out.append(lambda res, u=unread: u)
-                    continue
-                out.append(lambda res, c=critic, r=ref: c.score(res.media, speaker_reference=r))
-            else:
-                out.append(lambda res, c=critic: c.score(res.media))
-        return out
+    def _scorer(self, generator, critic, request: GenerationRequest):
+        """One critic's scoring function. Where the generator can render a neutral take of the same content and
+        the critic can normalise against a reference (speech: the same voice and words), the reference is made
+        once and passed along, so the critic measures the emotion, not the voice. A critic with
+        ``reads = "midi"`` gets the take's score."""
+        if getattr(critic, "reads", "media") == "midi":
+            return lambda res: critic.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None
+        if hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
+            try:
+                ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
+            except CriticError as exc:  # then no take of this content can be read by this judge
+                unread = Unread(_critic_id(critic), f"its reference (a neutral take of the same content) could not "
+                                f"be read: {exc}")
+                return lambda res: unread
+            return lambda res: critic.score(res.media, speaker_reference=ref)
+        return lambda res: critic.score(res.media)
 
     def run_loop(self, generator, critics: "Any | Sequence[Any]", request: GenerationRequest,
                  loop: int = 0) -> StudioResult:
