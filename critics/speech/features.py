@@ -113,19 +113,11 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
 
 
 def _refuse_non_speech(y: np.ndarray) -> None:
-    """A `FeatureError` for sound that is plainly not speech: a steady level (a tone, a hum, steady noise),
-    a single pure tone, or nothing voiced (noise bursts, clicks, a whisper) (`MIN_LEVEL_SD_DB`, `MAX_TONE_SHARE`,
-    `MIN_VOICED_SHARE`). Deliberately coarse: it only refuses what no clean recording of a voice does, and
-    leaves judging everything else to the critics."""
-    db = _frame_db(y)
-    active = db > db.max() - SILENCE_DB
-    level_sd = float(np.std(db[active]))
-    seconds = len(y) / SAMPLE_RATE
-    if level_sd < MIN_LEVEL_SD_DB:
-        raise FeatureError(f"this does not sound like speech: its level barely moves (sd {level_sd:.1f} dB over "
-                           f"{seconds:.1f} s, where the syllables and pauses of clean speech move it by 5 dB and "
-                           "more): a tone, a hum, steady noise, or speech buried in noise, which the judges "
-                           "(trained on clean recordings) cannot read")
+    """A `FeatureError` for sound that is plainly not speech: a single pure tone, nothing with a voice's pitch
+    (noise, a mains hum, clicks, a whisper, speech buried in noise) or a level that barely moves (a chord) (`MAX_TONE_SHARE`,
+    `MIN_VOICED_SHARE`, `MIN_LEVEL_SD_DB`; checked in that order, so the reason given is the most specific one).
+    Deliberately coarse: it only refuses what no clean recording of a voice does, and leaves judging everything
+    else to the critics."""
     spec = _power_spec(y).T  # (frames, bins)
     energy = 10 * np.log10(spec.sum(1) + 1e-20)
     spec = spec[energy > energy.max() - SILENCE_DB]
@@ -141,9 +133,17 @@ def _refuse_non_speech(y: np.ndarray) -> None:
                            "a tone has no vocal emotion to read")
     voiced = _voiced_share(y)
     if voiced < MIN_VOICED_SHARE:
-        raise FeatureError(f"this does not sound like speech: nothing in it is voiced ({100 * voiced:.0f} % of its "
-                           "sounding frames have a pitch between 60 and 400 Hz; clean speech has 4 % and more): "
-                           "noise, clicks or a whisper, which the judges (trained on voiced speech) cannot read")
+        raise FeatureError(f"this does not sound like speech: nothing in it has a voice's pitch ({100 * voiced:.0f} % "
+                           "of its sounding frames are periodic between 60 and 400 Hz; clean speech has 4 % and "
+                           "more): noise, a mains hum, clicks, a whisper or speech buried in noise, which the judges "
+                           "(trained on clean voiced speech) cannot read")
+    db = _frame_db(y)
+    level_sd = float(np.std(db[db > db.max() - SILENCE_DB]))
+    if level_sd < MIN_LEVEL_SD_DB:
+        raise FeatureError(f"this does not sound like speech: its level barely moves (sd {level_sd:.1f} dB over "
+                           f"{len(y) / SAMPLE_RATE:.1f} s, where the syllables and pauses of clean speech move it by "
+                           "5 dB and more): a hum, a chord or other steady sound, or speech buried in noise, which "
+                           "the judges (trained on clean recordings) cannot read")
 
 
 def _voiced_share(y: np.ndarray) -> float:
