@@ -12,10 +12,11 @@ effort, timbre dynamics); emotion is such a change (speaker embeddings carry emo
 in critics/cards/speech-encoder.md). Its middle layer beat the final speaker embedding (trained to ignore
 everything but identity) and the first and last layers in those folds.
 
-Pipeline: speech -> mono 16 kHz, silence trimmed at the ends, level set (below) -> power mel (40 bands, 25 ms / 10 ms) -> partial utterances of 1.6 s
-(Resemblyzer's length), 2 per second (`PARTIALS_PER_S`) -> ONNX encoder: mean and sd over time of the layer-2
-states per partial -> their mean over partials: one 512-d vector -> heads (shared with `speech/embedded`: `critics.speech.heads`). A speaker
-reference works as for the first judge (neutral take: mean shift; many clips: z-normalisation).
+Pipeline: speech -> mono 16 kHz, silence trimmed at the ends, level set (below) -> power mel (40 bands,
+25 ms / 10 ms) -> partial utterances of 1.6 s (Resemblyzer's length), 2 per second (`PARTIALS_PER_S`) -> ONNX
+encoder: mean and sd over time of the layer-2 states per partial -> their mean over partials: one 512-d vector
+-> heads (shared with `speech/embedded`: `critics.speech.heads`). A speaker reference works as for the first
+judge (neutral take: mean shift; many clips: z-normalisation).
 
 The level depends on the heads that read the vector (`LEVELS`). Resemblyzer raises audio quieter than -30 dBFS
 to it and leaves louder audio alone, so its states also carry the file's gain above -30 dBFS: one angry take read
