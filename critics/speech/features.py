@@ -46,11 +46,11 @@ SILENCE_DB = 40.0  #: frames this far below the loudest frame are silence / paus
 SPECTRAL_FMAX = 7000.0
 MIN_ACTIVE_S = 0.25  #: less active speech than this cannot be judged
 #: What no speech does, checked by `prepare` so a critic never reads a mood into a test tone or a hum. Over the
-#: 1,495 RAVDESS and EmoDB clips here the frame level's sd is 5.2 dB at the least (syllables and pauses), and the
-#: share of a frame's energy within +-2 FFT bins of its strongest one is 0.97 at the most (median frame); pure
-#: tones, chords, hums and steady noise have a level sd under 0.6 dB, a tone's share is 0.999 and more. And
-#: speech is voiced: at least 4 % of those clips' sounding 40 ms frames (median 73 %) have a pitch between 60 and
-#: 400 Hz (normalised autocorrelation over 0.5); noise bursts, clicks and whispers have none.
+#: 1,495 RAVDESS and EmoDB clips here, in the sounding 40 ms frames: the share of a frame's energy within +-37.5 Hz
+#: of its strongest bin is 0.95 at the most (median frame; a pure tone's is 0.999 and more); at least 4 % of the
+#: frames (median 73 %) have a pitch between 60 and 400 Hz (normalised autocorrelation over 0.5; noise, hum,
+#: clicks and whispers have none); and the frame level's sd is 5.2 dB at the least (syllables and pauses; chords
+#: and other steady sounds under 0.6 dB).
 MIN_LEVEL_SD_DB = 2.0
 MAX_TONE_SHARE = 0.995
 MIN_VOICED_SHARE = 0.02
@@ -108,37 +108,36 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
     if len(y) < MIN_ACTIVE_S * SAMPLE_RATE:
         raise FeatureError(f"only {len(y) / SAMPLE_RATE:.2f} s of sound above silence; need at least "
                            f"{MIN_ACTIVE_S} s of speech")
-    _refuse_non_speech(y)
+    _refuse_non_speech(y, db[active[0]: active[-1] + 1])  # the kept span's frame levels, measured above
     return (y, start / SAMPLE_RATE) if return_offset else y
 
 
-def _refuse_non_speech(y: np.ndarray) -> None:
+def _refuse_non_speech(y: np.ndarray, frame_db: np.ndarray) -> None:
     """A `FeatureError` for sound that is plainly not speech: a single pure tone, nothing with a voice's pitch
-    (noise, a mains hum, clicks, a whisper, speech buried in noise) or a level that barely moves (a chord) (`MAX_TONE_SHARE`,
-    `MIN_VOICED_SHARE`, `MIN_LEVEL_SD_DB`; checked in that order, so the reason given is the most specific one).
-    Deliberately coarse: it only refuses what no clean recording of a voice does, and leaves judging everything
-    else to the critics."""
-    spec = _power_spec(y).T  # (frames, bins)
-    energy = 10 * np.log10(spec.sum(1) + 1e-20)
-    spec = spec[energy > energy.max() - SILENCE_DB]
-    k = spec.argmax(1)
-    cum = np.concatenate([np.zeros((len(spec), 1)), np.cumsum(spec, 1)], 1)
-    lo, hi = np.clip(k - 2, 0, spec.shape[1]), np.clip(k + 3, 0, spec.shape[1])
-    rows = np.arange(len(spec))
-    share = float(np.median((cum[rows, hi] - cum[rows, lo]) / (cum[:, -1] + 1e-20)))
+    (noise, a mains hum, clicks, a whisper, speech buried in noise) or a level that barely moves (a chord)
+    (`MAX_TONE_SHARE`, `MIN_VOICED_SHARE`, `MIN_LEVEL_SD_DB`; checked in that order, so the reason given is the
+    most specific one). ``frame_db``: the frame levels `prepare` measured for trimming. Deliberately coarse: it
+    only refuses what no clean recording of a voice does, and leaves judging everything else to the critics."""
+    power = _sounding_spectra(y)
+    peak = power.argmax(axis=1)
+    cum = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
+    rows = np.arange(len(power))
+    near = cum[rows, np.minimum(peak + 4, power.shape[1])] - cum[rows, np.maximum(peak - 3, 0)]  # peak +- 3 bins
+    share = float(np.median(near / (cum[:, -1] + 1e-20)))
     if share > MAX_TONE_SHARE:
-        hz = float(np.median(k)) * SAMPLE_RATE / N_FFT
+        hz = float(np.median(peak)) * SAMPLE_RATE / (2 * VOICING_WIN)
         raise FeatureError(f"this does not sound like speech: it is one pure tone ({100 * share:.1f} % of the "
                            f"energy around {hz:.0f} Hz, where a voice spreads it over harmonics and formants); "
                            "a tone has no vocal emotion to read")
-    voiced = _voiced_share(y)
+    ac = np.fft.irfft(power, axis=1)[:, :VOICING_WIN]  # autocorrelation (Wiener-Khinchin; zero-padded: not circular)
+    ac /= ac[:, :1] + 1e-20
+    voiced = float(np.mean(ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1) > 0.5))
     if voiced < MIN_VOICED_SHARE:
         raise FeatureError(f"this does not sound like speech: nothing in it has a voice's pitch ({100 * voiced:.0f} % "
                            "of its sounding frames are periodic between 60 and 400 Hz; clean speech has 4 % and "
                            "more): noise, a mains hum, clicks, a whisper or speech buried in noise, which the judges "
                            "(trained on clean voiced speech) cannot read")
-    db = _frame_db(y)
-    level_sd = float(np.std(db[db > db.max() - SILENCE_DB]))
+    level_sd = float(np.std(frame_db[frame_db > frame_db.max() - SILENCE_DB]))
     if level_sd < MIN_LEVEL_SD_DB:
         raise FeatureError(f"this does not sound like speech: its level barely moves (sd {level_sd:.1f} dB over "
                            f"{len(y) / SAMPLE_RATE:.1f} s, where the syllables and pauses of clean speech move it by "
@@ -146,21 +145,20 @@ def _refuse_non_speech(y: np.ndarray) -> None:
                            "the judges (trained on clean recordings) cannot read")
 
 
-def _voiced_share(y: np.ndarray) -> float:
-    """Share of the sounding 40 ms frames (within 30 dB of the loudest) with a periodicity between 60 and
-    400 Hz: a normalised autocorrelation peak over 0.5 at a lag in that range."""
-    win, hop = 640, 320
-    n = 1 + (len(y) - win) // hop
-    if n < 1:
-        return 1.0  # too short to tell; `MIN_ACTIVE_S` has already passed
-    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    frames = y[idx].astype(np.float64) * np.hanning(win)
+VOICING_WIN = 640  #: 40 ms frames (hop 20 ms) for the non-speech checks: two periods of a 50 Hz voice
+
+
+def _sounding_spectra(y: np.ndarray) -> np.ndarray:
+    """Power spectra (frames, bins) of the sounding 40 ms Hann frames (within 30 dB of the loudest), zero-padded
+    to twice their length so that their inverse transform is a linear, not circular, autocorrelation. One
+    analysis for both the pure-tone and the voicing check (``y`` holds at least `MIN_ACTIVE_S`: several frames)."""
+    hop = VOICING_WIN // 2
+    n = 1 + (len(y) - VOICING_WIN) // hop
+    idx = np.arange(VOICING_WIN)[None, :] + hop * np.arange(n)[:, None]
+    frames = y[idx].astype(np.float64) * np.hanning(VOICING_WIN)
     energy = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-20)
     frames = frames[energy > energy.max() - 30]
-    ac = np.fft.irfft(np.abs(np.fft.rfft(frames, 2 * win, axis=1)) ** 2, axis=1)[:, :win]
-    ac /= ac[:, :1] + 1e-20
-    peak = ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1)
-    return float(np.mean(peak > 0.5))
+    return np.abs(np.fft.rfft(frames, 2 * VOICING_WIN, axis=1)) ** 2
 
 
 def _frame_db(y: np.ndarray) -> np.ndarray:
