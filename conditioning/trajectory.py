@@ -167,7 +167,8 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
 
     Every clip is ``clip_s`` long except the last, which takes the remainder (between half and one and a half
-    clip lengths: `SHORTEST_LAST`); a two-clip plan whose remainder is shorter is cut into two even halves. The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
+    clip lengths: `SHORTEST_LAST`); a two-clip plan whose remainder is shorter is cut into two even halves.
+    The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
     falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep.

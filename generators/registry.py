@@ -5,7 +5,7 @@ else the embedded default): a backend class may define ``can_run()`` to say so w
 """
 from __future__ import annotations
 
-from conditioning.registry import BackendUnavailable, load_class, resolve_key
+from conditioning.registry import BackendUnavailable, UnknownBackend, load_class, resolve_key
 
 GENERATORS: dict[str, str] = {
     "speech/piper": "generators.speech.piper:PiperSpeech",
@@ -29,6 +29,10 @@ EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "mu
 AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("diffusion", "piper", "festival"), "music": ("musicgen", "composer"),
                                           "face": ("animator",), "image": ("diffusion", "procedural")}
 
+#: the backends that load local weights given as ``model`` (the CLI's ``--model``); ``auto`` never guesses one
+MODEL_BACKENDS: dict[str, tuple[str, ...]] = {"speech": ("coqui", "diffusion"), "music": ("musicgen", "audiocraft"),
+                                              "image": ("diffusion",)}
+
 DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer", "face": "animator", "image": "procedural"}
 
 MODALITIES = ("speech", "music", "face", "image")
@@ -40,6 +44,9 @@ def available(modality: str | None = None) -> list[str]:
 
 def load_generator(modality: str, name: str | None = None, **config):
     """Instantiate a generator by modality and backend name (``None`` or "auto": the first that can run)."""
+    if name in (None, "auto") and "model" in config:  # auto would hand the weights to the embedded default
+        raise UnknownBackend(f"a model folder is a neural backend's local weights; name that backend with --backend "
+                             f"(Python: backend=...): {modality}: {', '.join(MODEL_BACKENDS.get(modality, ())) or 'none'}")
     if name in (None, "auto") and modality in AUTO_ORDER:
         missing = []
         for candidate in AUTO_ORDER[modality]:

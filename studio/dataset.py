@@ -488,7 +488,7 @@ def check_resumable(now: dict, out: Path) -> None:
         if changed:
             raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
                             "it with the same spec, or give a new --out folder for this one")
-    elif any(p.name != ".write-test" for p in out.iterdir()):
+    elif any(out.iterdir()):
         raise UserError(f"{out} is not empty and holds no dataset of the studio's (no spec.json); give an empty or "
                         "new --out folder")
 
@@ -496,12 +496,12 @@ def check_resumable(now: dict, out: Path) -> None:
 def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | None = None,
           progress: bool = True) -> dict:
     """Make every item not yet in the journal, then rewrite the exports. Returns the summary."""
+    from studio.output import writable_folder
+
     out = Path(out)
     try:
+        writable_folder(out)
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as exc:
         raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
     doc = json.loads(json.dumps(asdict(spec)))  # as spec.json holds it (tuples become lists)

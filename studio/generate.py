@@ -112,9 +112,6 @@ def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
     refuse_ignored_options(args)
-    if getattr(args, "model", None) and args.backend == "auto":
-        raise UserError("--model PATH is a neural backend's local weights; name that backend with --backend "
-                        "(speech: coqui or diffusion, music: musicgen, image: diffusion)")
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
     if getattr(args, "voice_clip", None):
         options["references"] = voice_clips(args.voice_clip, args.backend, args.voice)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Iterator
 
 _JSON_OUT: contextvars.ContextVar = contextvars.ContextVar("json_out", default=None)
@@ -41,3 +43,25 @@ def file_metadata(target, provenance, **extra) -> dict[str, str]:
                                       "licence": provenance.licence, "seed": provenance.seed})}
     meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
     return meta
+
+
+def writable_folder(out: str | os.PathLike) -> None:
+    """An `OSError` naming ``out`` when it cannot be an output folder (a file is there, or no folder can be made
+    or written where it would go), so a bad ``--out`` fails before any work. Creates nothing."""
+    import errno
+    import tempfile
+
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "a file is there, not a folder", str(out))
+        probe = out
+    else:
+        probe = next((p for p in out.parents if p.exists()), Path("."))
+        if not probe.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(probe))
+    try:  # a real try, not os.access: root "may write" /proc, where mkdir still fails
+        os.rmdir(tempfile.mkdtemp(prefix=".emostudio-probe-", dir=probe))
+    except OSError as exc:
+        raise PermissionError(exc.errno or errno.EACCES, exc.strerror or "cannot create a folder there",
+                              str(out)) from None

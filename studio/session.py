@@ -205,28 +205,6 @@ def crossfade_join(a: np.ndarray, b: np.ndarray, at: int, width: int) -> np.ndar
 # ------------------------------------------------------------------------------------------------ builder
 
 
-def writable_folder(out: Path) -> None:
-    """An `OSError` naming ``out`` when it cannot become the session's folder (a file is there, or the nearest
-    existing folder above it cannot be written), so a bad ``--out`` fails at once. Creates nothing."""
-    import errno
-    import os
-    import tempfile
-
-    if out.exists():
-        if not out.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "a file is there, not a folder", str(out))
-        probe = out
-    else:
-        probe = next((p for p in out.parents if p.exists()), Path("."))
-        if not probe.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(probe))
-    try:  # a real try, not os.access: root "may write" /proc, where mkdir still fails
-        os.rmdir(tempfile.mkdtemp(prefix=".emostudio-probe-", dir=probe))
-    except OSError as exc:
-        raise PermissionError(exc.errno or errno.EACCES, exc.strerror or "cannot create a folder there",
-                              str(out)) from None
-
-
 def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: str | Path, *,
                   minutes: float = 15.0, clip_s: float = 30.0, config: SessionConfig | None = None,
                   studio=None, **overrides: Any) -> SessionResult:
@@ -261,7 +239,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
                         f"most {max_total / 60:g} min in one piece")
     plan = plan_iso(current, target, minutes, clip_s, max_step=cfg.max_step)
     timings["plan_s"] = time.perf_counter() - t0
-    writable_folder(Path(out_dir))  # before minutes of rendering, not after
+    from studio.output import writable_folder
+
+    writable_folder(out_dir)  # before minutes of rendering, not after
 
     options = {"soundfont": cfg.soundfont} if cfg.soundfont else {}
     base = GenerationRequest(plan.current, plan.trajectory(), seed=cfg.seed, duration_s=total, options=options)

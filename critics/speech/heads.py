@@ -30,6 +30,7 @@ from critics.speech import RAVDESS_LABELS
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MIN_MIXED_REFERENCE = 8  #: clips needed for a per-speaker standard deviation worth dividing by
 REFERENCE_KINDS = ("neutral", "mixed")
+HEADS_FOR_KIND = {"neutral": "speaker", "mixed": "speaker_z"}  #: the heads that read a vector measured so
 HIGH_AROUSAL = ("happy", "angry", "fearful", "surprised", "disgust")  #: RAVDESS labels with arousal > 0
 
 
@@ -136,7 +137,7 @@ class SpeechHeadsCritic:
         if isinstance(reference, (Audio, str, os.PathLike)):
             reference = [reference]
         kind = kind or self.config.speaker_reference_kind
-        which = self.condition((), kind)
+        which = HEADS_FOR_KIND[kind]
         rows = []
         for i, r in enumerate(reference):
             try:
@@ -153,9 +154,7 @@ class SpeechHeadsCritic:
 
     def condition(self, reference, kind: str | None = None) -> str:
         """The heads that read a vector measured against ``reference`` (None: none) of ``kind``."""
-        if reference is None:
-            return "population"
-        return "speaker_z" if (kind or self.config.speaker_reference_kind) == "mixed" else "speaker"
+        return "population" if reference is None else HEADS_FOR_KIND[kind or self.config.speaker_reference_kind]
 
     def normalise(self, features: np.ndarray, reference: tuple[np.ndarray, np.ndarray] | None,
                   kind: str | None = None) -> tuple[np.ndarray, str]:

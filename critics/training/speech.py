@@ -482,8 +482,8 @@ def main(argv: list[str] | None = None) -> dict:
     log(f"{len(items)} clips ({n_spk['ravdess']} RAVDESS actors, {n_spk['emodb']} EmoDB speakers), {k} folds")
     from critics.speech.embedded import LEVELS
 
-    X, mels = extract(items, args.cache, log)  # the recorded level: the referenced heads'
-    X_pop = extract(items, args.cache, log, LEVELS["population"])[0] if LEVELS["population"] != "recorded" else X
+    X, mels = extract(items, args.cache, log, LEVELS["speaker"])  # the referenced heads' input level
+    X_pop = extract(items, args.cache, log, LEVELS["population"])[0]  # the single-file heads' (cached per level)
     fold = make_folds(items, k)
 
     conditions = {"population": X_pop, "speaker": speaker_shift(X, items), "speaker_z": speaker_z(X, items)}

@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
         threadpool_limits(1)
     except ImportError:
         pass
-    from critics.speech.encoder import ENCODER_FILE, SpeechEncoderCritic
+    from critics.speech.encoder import ENCODER_FILE, LEVELS, SpeechEncoderCritic
 
     if args.export_encoder:
         export_encoder(args.pretrained, args.out / ENCODER_FILE, log)
@@ -283,12 +283,14 @@ def main(argv: list[str] | None = None) -> dict:
     n_spk = len({it.speaker for it in items})
     k = min(args.folds, len({it.speaker for it in items if it.corpus == "ravdess"}))
     log(f"{len(items)} clips, {n_spk} speakers, {k} folds, {args.augment} pseudo-speaker(s) per speaker")
-    raw = {}  # condition -> its vectors before speaker normalisation (the level differs: LEVELS)
+    raw = {}  # input level -> the vectors before speaker normalisation (each condition's level: LEVELS)
     for cond in FILES:
-        raw[cond], all_items = vectors(items, encoder, args.cache, args.augment, args.seed, args.workers, log, cond)
+        if LEVELS[cond] not in raw:
+            raw[LEVELS[cond]], all_items = vectors(items, encoder, args.cache, args.augment, args.seed, args.workers,
+                                                   log, cond)
     real, fold, items_real = speaker_folds(items, all_items, k)
-    conditions = {"population": raw["population"], "speaker": speaker_shift(raw["speaker"], all_items),
-                  "speaker_z": speaker_z(raw["speaker_z"], all_items)}
+    conditions = {"population": raw[LEVELS["population"]], "speaker": speaker_shift(raw[LEVELS["speaker"]], all_items),
+                  "speaker_z": speaker_z(raw[LEVELS["speaker_z"]], all_items)}
     grid = [(c, w) for c in ((args.C,) if args.C else GRID_C) for w in GRID_EMODB_WEIGHT]
     figures, chosen = {}, {}
     for cond, Xc in conditions.items():
