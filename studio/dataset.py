@@ -386,6 +386,7 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "readings": [{"critic": j.critic, "valence": round(j.reading.valence, 4), "arousal": round(j.reading.arousal, 4),
                       "top": j.reading.emotion.top, "fidelity": round(j.fidelity, 4), "agrees": j.agrees}
                      for j in res.best.judgements],
+        "unread": [u.to_json() for u in res.best.unread],
         "fidelity": None if res.best.fidelity is None else round(res.best.fidelity, 4),
         "recognised": res.best.agrees,
         "text": item.text, "prompt": item.prompt, "voice": item.voice,
@@ -616,7 +617,8 @@ def _hf_row(r: dict) -> dict:
     return {"file_name": Path(r["file"]).name, "id": r["id"], "label": r["label"], "emotion_spec": r["emotion_spec"],
             "valence": r["target_valence"], "arousal": r["target_arousal"], "dominance": r["target_dominance"],
             "intensity": r["intensity"], "fidelity": r["fidelity"], "recognised": r["recognised"],
-            "readings": json.dumps(r["readings"]), "text": r["text"], "prompt": r["prompt"], "voice": r["voice"],
+            "readings": json.dumps(r["readings"]), "unread": json.dumps(r.get("unread", [])), "text": r["text"],
+            "prompt": r["prompt"], "voice": r["voice"],
             "seed": r["seed"], "backend": r["backend"], "licence": r["licence"]}
 
 
@@ -664,15 +666,17 @@ def card(spec: Spec, rows: list[dict]) -> str:
               f"{spec.recognised_by} judge(s), fidelity >= {spec.min_fidelity:g}, up to {spec.max_attempts} attempts with new seeds).",
               "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
     lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]
-    lines += ["", "## Fidelity", "", "| modality | judge | mean fidelity | recognised |", "|---|---|---|---|"]
+    lines += ["", "## Fidelity", "", "| modality | judge | mean fidelity | recognised | could not read |",
+              "|---|---|---|---|---|"]
     for m in MODALITIES:
         mine = [r for r in rows if r["modality"] == m]
-        judges = sorted({j["critic"] for r in mine for j in r["readings"]})
-        for c in judges:
+        unread = Counter(u["critic"] for r in mine for u in r.get("unread", []))
+        for c in sorted({j["critic"] for r in mine for j in r["readings"]} | set(unread)):
             js = [j for r in mine for j in r["readings"] if j["critic"] == c]
             votes = [j["agrees"] for j in js if j["agrees"] is not None]
             rec = f"{100 * sum(votes) / len(votes):.1f} %" if votes else "n/a"
-            lines.append(f"| {m} | {c} | {sum(j['fidelity'] for j in js) / len(js):.3f} | {rec} |")
+            fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
+            lines.append(f"| {m} | {c} | {fid} | {rec} | {unread[c]} of {len(mine)} |")
     lines += ["", "![targets and readings](targets_readings.png)", "", "## Licences", "",
               "Each item's licence is in the manifest (`licence`); the parts used here:", ""]
     lines += [f"- {lic}" for lic in sorted({r["licence"] for r in kept})]

@@ -215,7 +215,7 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
     fidelity against the studio's threshold; a modality that still ends short says so on stderr."""
     from types import SimpleNamespace
 
-    from studio.dataset import _passes, load_spec, shortfalls
+    from studio.dataset import _passes, card, load_spec, shortfalls
     from studio.studio import Judgement
 
     spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both")))
@@ -236,9 +236,18 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
     assert line.startswith("image: kept 2 of the 3 asked for") and "sadness 0 kept of 2 made" in line
     assert shortfalls(spec, rows[:1] + rows[3:] + [dict(rows[0])]) == []
 
+    # a judge that could not read an item is named in its row and counted in the card, not dropped silently
+    reading = {"critic": "image/colour", "fidelity": 0.9, "agrees": None}
+    card_rows = [{"modality": "image", "label": "joy", "kept": False, "licence": "MIT", "readings": [reading],
+                  "unread": [{"critic": "image/refuses", "error": "too small"}]},
+                 {"modality": "image", "label": "joy", "kept": True, "licence": "MIT", "readings": [reading], "unread": []}]
+    text = card(spec, card_rows)
+    assert "| image | image/refuses | n/a | n/a | 1 of 2 |" in text and "| image | image/colour | 0.900 | n/a | 0 of 2 |" in text
+
     out = tmp_path / "ds"
     text = IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both\n  min_fidelity: 0.99\n  max_attempts: 2")
     r = run_cli(str(write_spec(tmp_path, text + "balance: {per_label: none}\n", "strict.yaml")), "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "warning: image: kept 0 of the 3 asked for" in r.stderr
     assert all(row["attempts"] == 2 and row["best_attempt"] in (1, 2) for row in rows_by_id(out).values())
+    assert all(row["unread"] == [] for row in rows_by_id(out).values())
