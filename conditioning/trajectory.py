@@ -150,6 +150,9 @@ MAX_CLIPS = 2000  #: a plan's clip count limit (over 8 h of 15 s clips): beyond 
 #: one, but 10 min in 13 s clips would end on a 2 s stub (too short for a piece of music to say anything, or
 #: for a listener to settle), so a shorter remainder lengthens the clip before it (at most 1.5 clip lengths).
 SHORTEST_LAST = 0.5
+#: The shortest clip a session plays (less than two bars of slow music: too short to judge or to lead). A
+#: remainder shorter than this also joins the clip before it, whatever the clip length.
+MIN_CLIP_S = 5.0
 
 
 def clip_lengths(clips) -> str:
@@ -166,8 +169,9 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
              max_step: float | None = None, hold: float = 0.1) -> IsoPlan:
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
 
-    Every clip is ``clip_s`` long except the last, which takes the remainder (between half and one and a half
-    clip lengths: `SHORTEST_LAST`); a two-clip plan whose remainder is shorter is cut into two even halves.
+    Every clip is ``clip_s`` long except the last, which takes the remainder (at least half a clip,
+    `SHORTEST_LAST`, and `MIN_CLIP_S`; a shorter remainder joins the clip before it); a two-clip plan whose
+    remainder is shorter is cut into two even halves.
     The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
@@ -183,7 +187,8 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     total = minutes * 60.0
     n = math.ceil(total / clip_s - 1e-9)
     step = clip_s
-    if n >= 2 and total - (n - 1) * clip_s < SHORTEST_LAST * clip_s:
+    remainder = total - (n - 1) * clip_s
+    if n >= 2 and remainder < clip_s - 1e-9 and remainder < max(SHORTEST_LAST * clip_s, MIN_CLIP_S):
         if n > 2:
             n -= 1  # a remainder shorter than SHORTEST_LAST of a clip joins the last clip instead of standing alone
         else:

@@ -38,9 +38,9 @@ from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
+from conditioning.trajectory import MIN_CLIP_S  # the shortest clip a session plays
 from studio.output import file_metadata, print_json
 
-MIN_CLIP_S = 5.0  #: shorter clips hold less than two bars of slow music: too short to judge or to lead
 CRITIC_MIN_S = 2.0
 
 
@@ -215,7 +215,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     cfg = replace(config or SessionConfig(), **overrides)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s) and clip_s >= MIN_CLIP_S):
+    if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s)):
+        raise PlanError(f"clip length must be a number of seconds (at least {MIN_CLIP_S:g}), got {clip_s!r}")
+    if clip_s < MIN_CLIP_S:
         raise PlanError(f"clip length {clip_s!r} s is too short: clips must last at least {MIN_CLIP_S:g} s "
                         "(the critic and a musical phrase both need a few bars)")
     for name, value, lo in (("loop", cfg.loop, 0), ("workers", cfg.workers, 1), ("seed", cfg.seed, 0)):
@@ -232,12 +234,19 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
 
         studio = Studio(threshold=cfg.threshold)
     gen = studio.generator("music", cfg.backend)
+    if not hasattr(gen, "compose"):  # audio-only backends (MusicGen, audiocraft) write no score to follow the plan
+        raise PlanError(f"a session is composed as one continuous score that follows the plan bar by bar, and "
+                        f"music/{cfg.backend} writes audio, not a score; use the composer backend (the default)")
     total = float(minutes) * 60.0
     max_total = getattr(getattr(gen, "config", None), "max_duration_s", 1800.0)
     if not (math.isfinite(total) and 0 < total <= max_total):
         raise PlanError(f"a session of {minutes:g} min is out of range: the music/{cfg.backend} generator writes at "
                         f"most {max_total / 60:g} min in one piece")
     plan = plan_iso(current, target, minutes, clip_s, max_step=cfg.max_step)
+    shortest = min(c.end_s - c.start_s for c in plan.clips)
+    if shortest < MIN_CLIP_S - 1e-9:  # a two-clip plan split into halves of a session under 10 s
+        raise PlanError(f"{minutes:g} min gives clips of {shortest:g} s, and a session's clips last at least "
+                        f"{MIN_CLIP_S:g} s: a path needs two clips, so at least {2 * MIN_CLIP_S / 60:.2f} min")
     timings["plan_s"] = time.perf_counter() - t0
     from studio.output import writable_folder
 

@@ -294,10 +294,12 @@ class Studio:
         return speech, opts
 
     def _reference_for(self, generator, critic, request: GenerationRequest):
-        """A critic's reference statistics for this content and voice (speech: the same words and voice at rest),
-        made once per Studio and reused: every take of a dataset or session that shares its text and voice is
-        measured against the same neutral take (its seed is the first request's)."""
-        content = (id(generator), request.text, request.prompt,
+        """A critic's reference statistics for this content, voice and seed (speech: the same words and voice at
+        rest, from the same seed, since a seed changes a take's timing and, in a diffusion model, the voice), made
+        once per Studio and reused by every round of the loop. The seed is part of the key so that a reading
+        depends only on its own request, never on which request came first in the process: a dataset's item is
+        then the same on one process, many, or a Ray cluster, and after a resume."""
+        content = (id(generator), request.text, request.prompt, request.seed,
                    tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
         key = (id(critic), *content)
         ref = self._references.get(key)

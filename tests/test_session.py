@@ -101,6 +101,21 @@ def test_impossible_plans_are_clear(tmp_path):
         build_session("anger", "calm", tmp_path, minutes=45, clip_s=30, studio=CueStudio())
     with pytest.raises(PlanError, match="at least 5 s"):
         build_session("anger", "calm", tmp_path, minutes=1, clip_s=1, studio=CueStudio())
+    with pytest.raises(PlanError, match="a number of seconds"):
+        build_session("anger", "calm", tmp_path, minutes=1, clip_s=float("inf"), studio=CueStudio())
+    with pytest.raises(PlanError, match="gives clips of 3.9 s"):  # two halves of a session under 10 s
+        build_session("anger", "calm", tmp_path, minutes=0.13, clip_s=6, studio=CueStudio())
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_backend_that_writes_no_score_is_refused_before_any_work(tmp_path):
+    """A session follows its plan bar by bar in one score; MusicGen writes audio only and used to end in an
+    AttributeError traceback."""
+    from studio.studio import Studio
+
+    with pytest.raises(PlanError, match="music/musicgen writes audio, not a score; use the composer"):
+        build_session("anxiety", "calm", tmp_path / "S", minutes=0.5, clip_s=10, studio=Studio(), backend="musicgen")
+    assert not (tmp_path / "S").exists()
 
 
 def test_a_misspelt_critic_or_bad_numbers_fail_before_any_work(tmp_path):

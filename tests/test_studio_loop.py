@@ -177,3 +177,38 @@ def test_a_judge_that_cannot_read_the_take_is_reported_not_fatal():
     assert len(both.rounds) >= 2  # the judge that could read it still steers the loop
     alone = studio.run_loop(PulseGenerator(), [Refuses()], req, loop=2)
     assert len(alone.rounds) == 1 and alone.best.fidelity is None and alone.best.agrees is None
+
+
+def test_a_reading_depends_only_on_its_own_request_not_on_what_ran_before():
+    """The neutral reference a take is measured against is made from the take's own seed. It used to be the
+    first request's seed for the same text, so a dataset item read differently after a resume, on several
+    worker processes or on Ray, depending on which item a process happened to make first."""
+
+    class SeededVoice(PulseGenerator):
+        """A voice whose neutral level depends on the seed, as a TTS take's timing and energy do."""
+
+        def generate(self, req):
+            res = PulseGenerator.generate(self, req)
+            return replace(res, media=Audio(res.media.samples * (1.0 + 0.1 * req.seed), RATE))
+
+        def neutral_reference(self, req):
+            return self.generate(replace(req, emotion=Emotion.neutral(), controls={})).media
+
+    class RelativeLoudness(LoudnessCritic):
+        def reference(self, takes):
+            return float(np.sqrt(np.mean(takes[0].samples ** 2)))
+
+        def score(self, audio, speaker_reference=None):
+            rel_db = 20 * np.log10(np.sqrt(np.mean(audio.samples ** 2)) / speaker_reference)
+            return Reading("test/relative", 0.0, float(np.clip(rel_db / 10, -1, 1)), 0.0, {"neutral": 1.0}, {}, 1.0)
+
+    gen, critic = SeededVoice(), RelativeLoudness()
+
+    def request(seed):
+        return GenerationRequest(Emotion.from_vad(0.0, 0.8, 0.0), text="the same words", seed=seed)
+
+    alone = Studio().run_loop(gen, critic, request(5)).best.judgements[0].reading.arousal
+    shared = Studio()
+    shared.run_loop(gen, critic, request(0))
+    after_another = shared.run_loop(gen, critic, request(5)).best.judgements[0].reading.arousal
+    assert after_another == alone

@@ -58,6 +58,9 @@ def test_the_last_clip_is_never_a_stub():
     # two clips are the least a path needs: 40 s in 30 s clips is two halves of 20 s, not 30 s + 10 s
     assert [c.end_s for c in plan_iso("anxiety", "calm", 40 / 60, 30).clips] == pytest.approx([20, 40])
     assert [c.end_s for c in plan_iso("anxiety", "calm", 50 / 60, 30).clips] == pytest.approx([30, 50])
+    # nor shorter than the shortest clip a session plays (5 s), even when that is more than half a clip:
+    # 22.2 s in 6.3 s clips was three clips and a 3.3 s one
+    assert [c.end_s for c in plan_iso("sadness", "joy", 0.37, 6.3).clips] == pytest.approx([6.3, 12.6, 22.2])
 
 
 def test_plan_that_cannot_fit_says_what_would():
