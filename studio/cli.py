@@ -271,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: what a user does to stop a long job, not a crash (130: 128 + SIGINT)
+        again = {"dataset": "; finished items are kept: rerun the same command to resume"}.get(args.command, "")
+        print(f"\nemostudio {args.command}: interrupted{again}", file=sys.stderr)
+        return 130
     except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"emostudio {args.command}: error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)

@@ -470,7 +470,35 @@ def _local_pool(workers: int):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end this worker when the job that started it ends. A job killed with SIGKILL or
+    SIGTERM runs no clean-up, and its spawned workers used to live on, each holding a model in memory and
+    a core; the journal makes a rerun resume, so nothing in flight is worth keeping. Linux: the kernel sends
+    SIGKILL when the parent dies (PR_SET_PDEATHSIG); elsewhere a thread polls the parent's pid."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the job's to handle, not each worker's traceback
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0:  # 1: PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before the request took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def check_resumable(now: dict, out: Path) -> None:
@@ -546,7 +574,8 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
         return
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    with _local_pool(workers) as pool:
+    pool = _local_pool(workers)
+    try:
         pending = set()
         queue = list(items)
         while queue or pending:
@@ -555,6 +584,12 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in finished:
                 yield f.result()
+    except BaseException:  # Ctrl-C, a failed item: stop the workers now rather than wait for the items in flight
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):  # the executor has no terminate()
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _run_ray(items: list[Item], spec: Spec, out: str, address: str, workers: int) -> Iterable[dict]:

@@ -97,6 +97,42 @@ def test_killing_the_job_at_any_moment_and_rerunning_completes_it(tmp_path):
     assert pq.read_table(out / "manifest.parquet").num_rows == 12
 
 
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return {int(p) for p in out.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_stopping_a_job_with_workers_stops_its_workers(tmp_path, how):
+    """A killed job's spawned workers used to live on (each holding its models and a core); Ctrl-C printed a
+    traceback. Now the workers end with the job, and Ctrl-C says how to resume."""
+    spec = write_spec(tmp_path, IMAGE_SPEC.format(count=400))
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "dataset", str(spec), "--out", str(tmp_path / "ds"),
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (tmp_path / "ds" / "manifest.jsonl").exists():
+        time.sleep(0.2)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2 and proc.poll() is None
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=60)
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers)
+    if how == signal.SIGINT:
+        assert proc.returncode == 130 and "interrupted; finished items are kept" in err and "Traceback" not in err
+
+
 def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     datasets = pytest.importorskip("datasets")
     from studio.dataset import build, load_spec
