@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -159,9 +160,12 @@ def load_spec(path: str | Path) -> Spec:
     if not path.is_file():
         raise UserError(f"{path}: no such spec file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader())  # a SafeLoader
     except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        raise UserError(f"{path}: not valid YAML ({'; '.join(lines[:2])})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a text file in UTF-8; a spec is YAML or JSON text (see examples/)") from None
     if not isinstance(raw, Mapping):
         raise UserError(f"{path}: a spec is a YAML mapping with name, modalities, emotions (see examples/)")
     known = {"name", "description", "seed", "modalities", "emotions", "filter", "formats", "balance"}
@@ -203,6 +207,7 @@ def load_spec(path: str | Path) -> Spec:
                                 lists.get("styles", ()),
                                 None if dur is None else _number(dur, f"modalities.{m}.duration_s", 1, 600),
                                 None if size is None else _number(size, f"modalities.{m}.size", 256, 2048, integer=True)))
+        _check_choices(out[-1])
     flt = raw.get("filter", {}) or {}
     if not isinstance(flt, Mapping):
         raise _err("filter", "not a mapping", "{recognised_by: both|any|none, min_fidelity: 0-1, max_attempts: N}")
@@ -229,6 +234,70 @@ def load_spec(path: str | Path) -> Spec:
                 _number(flt.get("max_attempts", 3), "filter.max_attempts", 1, 50, integer=True),
                 audio_format, per_label, _number(bal.get("extra_budget", 1.0), "balance.extra_budget", 0, 10),
                 str(raw.get("description", "")), str(path))
+
+
+def _check_choices(m: "ModalitySpec") -> None:
+    """The names a generator resolves only when it runs (backend, voice, style, portrait), checked with the spec:
+    a bad one used to stop the job at its first item of that kind, after spec.json was written."""
+    from generators.registry import DEFAULTS, GENERATORS
+
+    backends = [k.split("/", 1)[1] for k in GENERATORS if k.startswith(m.name + "/")]
+    if m.backend is not None and m.backend not in (*backends, "auto"):
+        raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
+    backend = DEFAULTS[m.name] if m.backend in (None, "auto") else m.backend
+    speaker = "piper" if m.name == "face" else backend  # a face speaks with the default speech backend
+    for voice in m.voices:
+        problem = None
+        if speaker == "piper":
+            try:
+                from generators.speech.piper import VoiceNotFound, resolve_voice
+            except ImportError:  # the speech extra is missing: the run says which
+                break
+            try:
+                resolve_voice(voice)
+            except VoiceNotFound as exc:
+                problem = str(exc).replace("add --backend festival", "set backend: festival")
+        elif speaker == "festival":
+            from generators.speech.festival import VOICES
+
+            if voice not in VOICES and voice not in VOICES.values():
+                problem = f"unknown festival voice {voice!r}; known: {', '.join(VOICES)}"
+        if problem:
+            raise _err(f"modalities.{m.name}.voices", problem, "a voice of the modality's backend")
+    if m.styles and backend == "procedural":
+        from generators.image.procedural import STYLES
+
+        for style in m.styles:
+            if style not in STYLES:
+                raise _err(f"modalities.{m.name}.styles", f"unknown style {style!r}", ", ".join(STYLES))
+    for portrait in m.portraits:
+        from PIL import Image as PILImage
+
+        try:
+            with PILImage.open(portrait) as im:
+                im.verify()
+        except Exception:  # Pillow raises several types for a file that is not a picture
+            raise _err(f"modalities.{m.name}.portraits", f"{Path(portrait).name} is not a picture Pillow can read",
+                       "PNG, JPEG or WebP portraits") from None
+
+
+def _unique_key_loader():
+    """yaml's SafeLoader, refusing a key given twice in one mapping (two ``speech:`` entries used to keep the
+    last one silently)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice",
+                                                            key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeyLoader
 
 
 # ------------------------------------------------------------------------------------------------ the plan
@@ -514,9 +583,12 @@ def check_resumable(now: dict, out: Path) -> None:
         if not isinstance(before, dict):
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
         changed = sorted(k for k in set(now) | set(before) if k != "source" and now.get(k) != before.get(k))
-        if changed:
+        if changed and Journal(out).load():
             raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
                             "it with the same spec, or give a new --out folder for this one")
+        if changed:  # a run that stopped before finishing an item (e.g. on a spec error): start afresh
+            for m in MODALITIES:
+                shutil.rmtree(out / m, ignore_errors=True)  # only files of unfinished items can be there
     elif any(out.iterdir()):
         raise UserError(f"{out} is not empty and holds no dataset of the studio's (no spec.json); give an empty or "
                         "new --out folder")

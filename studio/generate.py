@@ -26,6 +26,9 @@ def face_options(args: argparse.Namespace) -> dict:
     """The face's portrait and (a user's) speech audio, checked before any work starts."""
     from conditioning.media import load_audio
 
+    if args.text is not None and not args.text.strip():  # "   " used to make a silent clip without a word
+        raise UserError("--text is empty: give the words the face says, or leave --text out and give --audio "
+                        "A.wav or --duration S for a silent clip")
     if not (args.text or args.audio or args.duration is not None):  # (--duration 0 is the animator's to refuse)
         raise UserError("generate face needs --text \"...\" (the studio speaks it) or --audio A.wav "
                         "(a recording to lip-sync), or --duration S for a silent clip")

@@ -15,6 +15,7 @@ Design rules (DESIGN.md section 5 and issue 17):
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
@@ -27,13 +28,17 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from conditioning.media import AUDIO_SUFFIXES
+
 CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
 MAX_UPLOAD_MB = 50
-UPLOAD_TYPES = {"speech": (".wav", ".flac", ".ogg", ".mp3"), "music": (".wav", ".flac", ".ogg", ".mp3", ".mid", ".midi"),
+UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".midi"),
                 "face": (".png", ".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".webm"),
                 "image": (".png", ".jpg", ".jpeg", ".webp"), "text": (".txt",)}
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
+#: the Speech tab's voices and the backend that speaks each (the CLI's --voice slt needs --backend festival)
+VOICE_BACKENDS = {"joe": "piper", "slt": "festival"}
 MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
 
 
@@ -152,13 +157,18 @@ class WebStudio:
         return self.out / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}{suffix}"
 
     def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
-                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
+                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None,
+                 backend: str | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
+        from studio.errors import UserError
         from studio.generate import save_media
         from studio.output import file_metadata
 
-        result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
-                                      options=options, duration_s=duration_s)
+        if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
+            raise UserError("type the words the face should say")
+
+        result = self.studio.generate(modality, emotion, backend=backend, text=text, prompt=prompt, loop=int(loop),
+                                      seed=int(seed), options=options, duration_s=duration_s)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         path = save_media(self._path(suffix), result.media,
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
@@ -236,6 +246,8 @@ class WebStudio:
                 state["archive"] = shutil.make_archive(str(folder), "zip", folder)  # once, for every later poll
             except Exception as exc:  # reported in the UI by `dataset_status`
                 state["error"] = f"{type(exc).__name__}: {exc}"
+                if not (folder / "manifest.jsonl").exists():  # nothing finished: leave no folder of a spec.json
+                    shutil.rmtree(folder, ignore_errors=True)
             finally:
                 state["done"] = True
 
@@ -254,7 +266,8 @@ class WebStudio:
         if not st["done"]:
             journal = st["folder"] / "manifest.jsonl"
             n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
-            return f"{n} / {st['total']} items (running)", None
+            extra = " and extra items for the labels the filter thinned" if n > st["total"] else ""
+            return f"{n} items made of the {st['total']} planned{extra} (running)", None
         s = st["summary"]
         return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected", st["archive"]
 
@@ -294,6 +307,15 @@ def running(out: str | Path, port: int | None = None) -> Iterator[str]:
         proc.wait(10)
 
 
+def public_message(message: str, folders) -> str:
+    """``message`` with every path under one of the server's ``folders`` cut to its file name: an upload's error
+    used to show the server's temporary folders ("/tmp/gradio/<hash>/zero.wav: the file is empty")."""
+    for folder in folders:
+        root = re.escape(str(Path(folder).resolve()).rstrip("/"))
+        message = re.sub(root + r"/(?:[^\s'\"/]+/)*", "", message)
+    return message
+
+
 # ------------------------------------------------------------------------------------------------- the app
 def build_app(web: WebStudio | None = None):
     import gradio as gr
@@ -310,12 +332,12 @@ def build_app(web: WebStudio | None = None):
                    UserError, ValueError)
 
     def guarded(fn):
-        """Turn a user error into a message in the UI (no traceback)."""
+        """Turn a user error into a message in the UI (no traceback), naming files without the server's folders."""
         def run(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
             except user_errors as exc:
-                raise gr.Error(str(exc)) from None
+                raise gr.Error(public_message(str(exc), (web.out, tempfile.gettempdir()))) from None
         run.__name__ = fn.__name__
         return run
 
@@ -364,7 +386,7 @@ def build_app(web: WebStudio | None = None):
         with gr.Tabs():
             with gr.Tab("Speech"):
                 s_text = gr.Textbox(label="text", value="I never thought this day would come.")
-                s_voice = gr.Dropdown(["joe", "slt"], value="joe", label="voice")
+                s_voice = gr.Dropdown(list(VOICE_BACKENDS), value="joe", label="voice")
                 s_go = gr.Button("Generate speech", variant="primary", elem_id="speech-go")
                 s_audio = gr.Audio(label="speech", type="filepath", elem_id="speech-audio")
                 s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False)
@@ -374,7 +396,7 @@ def build_app(web: WebStudio | None = None):
                 def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking and judging")
                     t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd,
-                                     options={"voice": voice})
+                                     options={"voice": voice}, backend=VOICE_BACKENDS[voice])
                     return t.file, t.plot, t.report
 
                 s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report], concurrency_limit=2)

@@ -59,6 +59,7 @@ def test_user_errors_are_one_line_exit_2(capsys, spec, fragment):
     (["dataset", "spec.yaml", "--out", "D", "--workers", "-2"], "--workers"),
     (["serve", "--port", "99999"], "--port: expected an integer from 1 to 65535, got 99999"),
     (["emotion", "--plan", "anxiety", "calm", "--minutes", "1e6", "--clip", "1"], "a plan has at most 2000"),
+    (["generate", "face", "--text", "   ", "--emotion", "joy", "--out", "f.mp4"], "--text is empty"),  # was silent
 ])
 def test_numbers_out_of_range_are_refused_before_any_work(capsys, tmp_path, monkeypatch, argv, fragment):
     """Negative or absurd rounds, seeds, workers and ports used to reach the backends (tracebacks from max() of

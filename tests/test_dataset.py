@@ -50,6 +50,16 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nformats: {audio: mp3}", "formats.audio", "wav, flac"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nlabels: 3", "'labels'", "unknown field"),
     ("modalities: [image\nemotions", "not valid YAML", "YAML"),
+    # names a generator resolves only when it runs are checked with the spec, not at the first item of their kind
+    ("modalities: {image: {count: 2, styles: [horizon, nonexistent]}}\nemotions: {list: [joy]}",
+     "modalities.image.styles", "horizon, field, pattern"),
+    ("modalities: {speech: {count: 2, texts: [Hi.], voices: [slt]}}\nemotions: {list: [joy]}",
+     "modalities.speech.voices", "set backend: festival"),
+    ("modalities: {image: {count: 2, backend: nope}}\nemotions: {list: [joy]}", "modalities.image.backend",
+     "procedural, diffusion, auto"),
+    ("modalities: {face: {count: 2, texts: [Hi.], portraits: [spec.yaml]}}\nemotions: {list: [joy]}",
+     "modalities.face.portraits", "PNG, JPEG or WebP"),
+    ("modalities:\n  image: {count: 2}\n  image: {count: 3}\nemotions: {list: [joy]}", "'image' is given twice", "YAML"),
 ]
 
 
@@ -61,6 +71,25 @@ def test_a_malformed_spec_gives_one_clear_error_before_any_work(tmp_path, text, 
     assert field in r.stderr and accepted in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_spec_that_is_not_text_or_replaces_a_failed_start(tmp_path):
+    """A binary spec was a UnicodeDecodeError traceback. A folder whose run stopped before finishing any item
+    (spec.json written, no journal) takes a corrected spec instead of refusing it as another dataset's."""
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe bad")
+    r = run_cli(str(tmp_path / "bin.yaml"), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "not a text file in UTF-8" in r.stderr and "Traceback" not in r.stderr
+    out = tmp_path / "ds"
+    (out / "image").mkdir(parents=True)
+    (out / "spec.json").write_text(json.dumps({"name": "before", "modalities": []}), encoding="utf-8")
+    (out / "image" / "image-000000.png").write_bytes(b"half of a failed start")
+    r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=2))), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (out / "image").iterdir()) == sorted([*(f"{i}.png" for i in rows_by_id(out)),
+                                                                         "metadata.jsonl"])
+    assert all((out / "image" / f"{i}.png").read_bytes()[:4] == b"\x89PNG" for i in rows_by_id(out))
+    r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=3), "other.yaml")), "--out", str(out))
+    assert r.returncode == 2 and "built from another spec" in r.stderr  # once it holds items, it is refused
 
 
 def rows_by_id(out: Path) -> dict[str, dict]:

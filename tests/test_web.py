@@ -61,6 +61,34 @@ def test_speech_comes_back_with_both_judges(web):
     assert take.file.endswith(".wav") and "speech/embedded" in take.report and "speech/encoder" in take.report
 
 
+def test_every_voice_on_the_speech_tab_speaks(web):
+    """The tab offered 'slt' without its backend, so every slt take failed with advice for the command line
+    ("add --backend festival")."""
+    pytest.importorskip("piper")
+    import shutil
+
+    from conditioning import Emotion
+    from studio.web import VOICE_BACKENDS
+
+    for voice, backend in VOICE_BACKENDS.items():
+        if backend == "festival" and shutil.which("festival") is None:
+            continue
+        take = web.generate("speech", Emotion.parse("joy"), text="Hello there.", options={"voice": voice},
+                            backend=backend)
+        assert take.json["backend"] == f"speech/{backend}", take.json
+
+
+def test_an_empty_face_text_and_server_paths_in_messages(web):
+    from conditioning import Emotion
+    from studio.errors import UserError
+    from studio.web import public_message
+
+    with pytest.raises(UserError, match="type the words"):
+        web.generate("face", Emotion.parse("joy"), text="   ")
+    message = public_message(f"{web.out}/up/9f3e/my take.wav: the file is empty", [web.out])
+    assert message == "my take.wav: the file is empty"
+
+
 def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_path):
     from conditioning.media import Image, MediaError, save_image
     from generators.face.mesh import default_portrait
