@@ -168,7 +168,14 @@ def load_media(modality: str, path: Path):
             return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
         return load_audio(path)
     if modality in ("face", "image"):
-        return load_video(path) if path.suffix.lower() in VIDEO_SUFFIXES else load_image(path)
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            return load_video(path)
+        try:
+            return load_image(path)
+        except MediaError as exc:  # the judges also read videos: say so
+            if "accepted:" in str(exc):
+                raise MediaError(f"{exc}, or a video ({', '.join(VIDEO_SUFFIXES)})") from None
+            raise
     if not path.is_file():
         raise MediaError(f"{path}: no such file")
     try:

@@ -120,6 +120,10 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         if not isinstance(raw, list) or not raw:
             raise _err("emotions.intensities", f"got {raw!r}", "a list of numbers in (0, 1]")
         ints = [_number(x, "emotions.intensities", 0.01, 1.0) for x in raw]
+        for lab in labels:
+            if "@" in lab:  # the grid crosses labels with intensities: 'joy@0.5' would become 'joy@0.5@0.6'
+                raise _err("emotions.labels", f"{lab!r} carries its own intensity", "labels or mixes without '@'; "
+                           "the grid's intensities go in emotions.intensities (or use emotions.list)")
         out = tuple(f"{lab}@{k:g}" for lab in labels for k in ints)
     elif sampling == "va":
         n = _number(e.get("cells", 5), "emotions.cells", 2, 21, integer=True)
@@ -139,6 +143,8 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         try:
             Emotion.parse(s)
         except EmotionSpecError as exc:
+            if "accepted:" in str(exc):  # the parser already says what it accepts
+                raise UserError(f"spec field 'emotions': {exc}") from None
             raise _err("emotions", str(exc), "labels of the vocabulary (emostudio emotion --list), mixes "
                        "'joy:0.6+surprise:0.4', 'anger@0.5' or 'v=0.3,a=-0.2'") from None
     return out

@@ -60,6 +60,8 @@ BAD_SPECS = [
     ("modalities: {face: {count: 2, texts: [Hi.], portraits: [spec.yaml]}}\nemotions: {list: [joy]}",
      "modalities.face.portraits", "PNG, JPEG or WebP"),
     ("modalities:\n  image: {count: 2}\n  image: {count: 3}\nemotions: {list: [joy]}", "'image' is given twice", "YAML"),
+    ("modalities: {image: {count: 2}}\nemotions: {labels: [joy@0.5], intensities: [0.6]}", "emotions.labels",
+     "emotions.intensities"),
 ]
 
 

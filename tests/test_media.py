@@ -45,3 +45,24 @@ def test_high_bit_depth_greyscale_images_read_as_their_8_bit_picture(tmp_path):
         pixels = load_image(tmp_path / name).pixels
         assert pixels.dtype == np.uint8 and pixels.shape == (48, 64, 3), name
         assert np.abs(pixels[:, :, 1].astype(int) - ramp).max() <= 1, name
+
+
+def test_a_write_that_cannot_happen_names_the_file_asked_for(tmp_path):
+    """Errors used to name the hidden temporary file ("cannot write /proc/.x.qg_8y6j_.png") or say only "File
+    exists" for a file standing where a folder should be."""
+    import errno
+
+    from conditioning.media import atomic_path
+
+    blocker = tmp_path / "afile"
+    blocker.write_bytes(b"mine")
+    for target in (blocker / "x.png", blocker / "sub" / "x.png"):
+        with pytest.raises(NotADirectoryError, match="a file is there, not a folder") as info:
+            with atomic_path(target):
+                pass
+        assert info.value.filename == str(blocker)
+    with pytest.raises(OSError) as info:
+        with atomic_path("/proc/x.png"):
+            pass
+    assert info.value.filename == "/proc/x.png" and info.value.errno in (errno.ENOENT, errno.EACCES, errno.EPERM)
+    assert blocker.read_bytes() == b"mine" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

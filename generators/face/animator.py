@@ -156,9 +156,10 @@ class FaceAnimator:
         duration = audio.duration_s if audio is not None else (
             self.config.silent_duration_s if request.duration_s is None else float(request.duration_s))
         if not (MIN_DURATION_S <= duration <= self.config.max_duration_s):  # (also NaN)
+            advice = ("split the text or the recording into several videos" if duration > MIN_DURATION_S
+                      else "give at least a word, or a recording of at least that long")
             raise GenerationError(f"the face video would last {duration:.2f} s; {KEY} makes {MIN_DURATION_S:g} to "
-                                  f"{self.config.max_duration_s:g} s: split longer speech into several videos, give "
-                                  "shorter ones at least a word")
+                                  f"{self.config.max_duration_s:g} s: {advice}")
         n = max(1, int(round(duration * fps)))
         if opts.get("phonemes"):
             mouth, source = V.from_phonemes(opts["phonemes"], n, fps), "phonemes"
