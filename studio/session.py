@@ -425,6 +425,12 @@ def _corrected(plan, clips: list[ClipReport]):
     return Trajectory(tuple(keys))
 
 
+def _moved(xs: list[float]) -> float:
+    """End minus start: the mean of the last quarter of the clips minus the mean of the first quarter."""
+    q = max(1, len(xs) // 4)
+    return round(float(np.mean(xs[-q:]) - np.mean(xs[:q])), 4)
+
+
 def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
     measured = [c for c in clips if c.reading is not None]
     out: dict[str, Any] = {"clips": len(clips), "measured": len(measured),
@@ -444,8 +450,10 @@ def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
             "quadrant_agreement": round(float(np.mean([quad(*t) == quad(*m) for t, m in zip(zip(tv, ta), zip(mv, ma))])), 4),
             "ccc_valence": round(ccc(tv, mv), 4) if len(measured) >= 2 else None,
             "ccc_arousal": round(ccc(ta, ma), 4) if len(measured) >= 2 else None,
-            "direction_valence": round(float(np.mean(mv[-max(1, len(mv) // 4):]) - np.mean(mv[:max(1, len(mv) // 4)])), 4),
-            "direction_arousal": round(float(np.mean(ma[-max(1, len(ma) // 4):]) - np.mean(ma[:max(1, len(ma) // 4)])), 4),
+            "direction_valence": _moved(mv), "direction_arousal": _moved(ma),
+            # the same for the plan's targets: a session that holds one state plans no movement, so the
+            # measured one is the judges' noise (calm -> calm read "valence moved +0.85" with nothing beside it)
+            "planned_valence": _moved(tv), "planned_arousal": _moved(ta),
         })
         names = sorted({k for c in measured for k in c.judges})
         per_judge = {n: [quad(c.target.valence, c.target.arousal) == quad(c.judges[n].valence, c.judges[n].arousal)
@@ -524,8 +532,9 @@ def run_session_cli(args) -> int:
     print(f"wrote {result.audio} ({clip_lengths(result.clips)}), {result.midi}, {result.plan}, {result.plot}")
     if s.get("measured"):
         print(f"  measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
-              f"{s['quadrant_agreement']:.0%}, valence moved {s['direction_valence']:+.2f}, arousal moved "
-              f"{s['direction_arousal']:+.2f} (start -> end)")
+              f"{s['quadrant_agreement']:.0%}, valence moved {s['direction_valence']:+.2f} (planned "
+              f"{s['planned_valence']:+.2f}), arousal moved {s['direction_arousal']:+.2f} (planned "
+              f"{s['planned_arousal']:+.2f}) (start -> end)")
         per = s.get("quadrant_agreement_per_judge", {})
         if len(per) > 1:
             print("  quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())

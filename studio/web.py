@@ -337,7 +337,9 @@ def build_app(web: WebStudio | None = None):
             try:
                 return fn(*args, **kwargs)
             except user_errors as exc:
-                raise gr.Error(public_message(str(exc), (web.out, tempfile.gettempdir()))) from None
+                # the user's mistake, shown to the user: no traceback in the server's log for it either
+                raise gr.Error(public_message(str(exc), (web.out, tempfile.gettempdir())),
+                               print_exception=False) from None
         run.__name__ = fn.__name__
         return run
 

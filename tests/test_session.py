@@ -72,6 +72,9 @@ def test_session_files_and_per_clip_readings(tmp_path):
     assert last["reading"]["arousal"] > first["reading"]["arousal"]
     assert last["controls"]["tempo_bpm"] > first["controls"]["tempo_bpm"] + 20
     assert doc["summary"]["measured"] == 4 and "ccc_valence" in doc["summary"]
+    # the measured movement is reported beside the planned one (sadness -> joy: valence planned to rise)
+    planned = last["target"]["valence"] - first["target"]["valence"]
+    assert doc["summary"]["planned_valence"] == pytest.approx(planned, abs=1e-3) and planned > 1
 
 
 def test_chunked_render_equals_one_render():
