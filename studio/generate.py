@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,24 @@ def save_media(path: Path, media, metadata: dict[str, str] | None = None) -> Pat
     if isinstance(media, Image):
         return save_image(path, media, metadata)
     raise MediaError(f"{path}: cannot save {type(media).__name__} media yet")
+
+
+def midi_companion(out: Path) -> Path:
+    """Where a symbolic backend's score goes beside the audio ``out``: ``calm.wav`` -> ``calm.mid``, unless that is
+    already the score of another take of the same name (``calm.flac``, per its sidecar), which then keeps its
+    score: ``calm.wav.mid``. Writing ``calm.flac`` after ``calm.wav`` used to overwrite the first take's score
+    silently, and its sidecar then named another piece's MIDI."""
+    plain = out.with_suffix(".mid")
+    for sidecar in out.parent.glob(glob.escape(out.stem) + ".*.json"):
+        if sidecar.name == out.name + ".json":
+            continue
+        try:
+            other = json.loads(sidecar.read_text(encoding="utf-8")).get("midi")
+        except (OSError, ValueError, AttributeError):  # not one of the studio's sidecars
+            continue
+        if other and Path(other).resolve() == plain.resolve():
+            return out.with_name(out.name + ".mid")
+    return plain
 
 
 def face_options(args: argparse.Namespace) -> dict:
@@ -134,7 +153,7 @@ def generate_file(args: argparse.Namespace) -> int:
     if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
         from conditioning.media import atomic_path
 
-        midi_path = out.with_suffix(".mid")
+        midi_path = midi_companion(out)
         with atomic_path(midi_path) as tmp:
             tmp.write_bytes(midi_bytes)
         extras["midi"] = str(midi_path)

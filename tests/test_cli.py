@@ -251,3 +251,19 @@ def test_generate_lets_the_caller_choose_the_judges(capsys, tmp_path):
                            "--out", str(tmp_path / "x.wav"))
         assert code == 2 and "known: embedded, encoder" in err and not (tmp_path / "x.wav").exists()
 
+
+
+def test_two_takes_of_one_name_keep_their_own_scores(capsys, tmp_path):
+    """calm.wav then calm.flac wrote one calm.mid, the second piece over the first, and calm.wav's sidecar then
+    named a score that was not its own."""
+    import pretty_midi
+
+    ends = {}
+    for suffix, seconds in ((".wav", 6.0), (".flac", 3.0), (".wav", 6.0)):
+        out = tmp_path / f"calm{suffix}"
+        code, _, err = run(capsys, "generate", "music", "--emotion", "calm", "--duration", str(seconds), "--out", str(out))
+        assert code == 0, err
+        midi = Path(json.loads((tmp_path / f"calm{suffix}.json").read_text())["midi"])
+        ends[suffix] = (midi.name, pretty_midi.PrettyMIDI(str(midi)).get_end_time())
+    assert ends[".wav"][0] == "calm.mid" and ends[".flac"][0] == "calm.flac.mid"  # a rerun keeps its own name
+    assert ends[".wav"][1] > 5 and ends[".flac"][1] < 4
