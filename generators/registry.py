@@ -33,6 +33,9 @@ AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("diffusion", "piper", "fest
 MODEL_BACKENDS: dict[str, tuple[str, ...]] = {"speech": ("coqui", "diffusion"), "music": ("musicgen", "audiocraft"),
                                               "image": ("diffusion",)}
 
+#: the built-in speech voices and the one backend that speaks each: with the backend left on auto, a voice
+#: picks its own (``--voice slt`` used to fail with "add --backend festival")
+VOICE_BACKENDS: dict[str, str] = {"joe": "piper", "slt": "festival"}
 DEFAULTS: dict[str, str] = {"speech": "piper", "music": "composer", "face": "animator", "image": "procedural"}
 
 MODALITIES = ("speech", "music", "face", "image")

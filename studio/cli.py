@@ -173,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--text", help="text to score directly (text modality)")
     c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"])
     c.add_argument("--critic", help="critic name (default: the modality's default)")
+    c.add_argument("--model", metavar="PATH", help="neural critics (speech transformers, music clap, image clip): "
+                   "a local folder of weights (never downloaded)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")
     c.add_argument("--reference", metavar="NEUTRAL.wav", help="speech: a neutral take of the same voice to measure against")
     c.add_argument("--group-by", metavar="REGEX", help="speech: normalise within speaker groups named by the regex's "
@@ -214,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--loop", type=LOOP, default=0, help=f"re-take clips that miss their target, up to N times (0-{MAX_LOOP})")
     s.add_argument("--workers", type=WORKERS, default=1, help="render processes")
     s.add_argument("--backend", help="music backend (default: composer)")
-    s.add_argument("--critic", help="music critic (default: embedded)")
+    s.add_argument("--critic", help="one music critic instead of both judges (default: embedded and symbolic; "
+                   "the headline figures are their consensus)")
     s.add_argument("--soundfont", help="General MIDI soundfont path or name")
     s.add_argument("--visuals", action="store_true", help="also draw one abstract picture per clip (image/procedural, "
                    "768x432) into OUT/visuals/clip_000.png ...")

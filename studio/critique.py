@@ -29,6 +29,13 @@ NO_REFERENCE = ("no speaker reference, so each file is read against the training
                 "critic has not heard (a synthetic one above all) tends to be read as one emotion whatever it says")
 
 
+EXIT_SOME_UNREAD = 1  #: some files could not be read (the others' readings were printed)
+EXIT_NONE_READ = 2  #: no file could be read: a user error, as everywhere in the command line
+
+#: the critics that load weights from a local folder (`critique --model PATH`), by modality
+NEURAL_CRITICS = {"speech": "transformers", "music": "clap", "image": "clip"}
+
+
 def critique_files(args: argparse.Namespace) -> int:
     from conditioning.media import MediaError
     from critics.base import CriticError
@@ -47,7 +54,18 @@ def critique_files(args: argparse.Namespace) -> int:
     if reference and group_by:
         raise UserError("give either --reference NEUTRAL.wav (one voice) or --group-by REGEX (several voices), not both")
     studio = Studio()
-    critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
+    model = getattr(args, "model", None)
+    if model:  # a neural critic's weights (the embedded critics read their shipped ones)
+        from critics.registry import load_critic
+
+        neural = NEURAL_CRITICS.get(args.modality)
+        if args.critic != neural:
+            names = ", ".join(f"{m}: {c}" for m, c in NEURAL_CRITICS.items())
+            raise UserError(f"--model is for a neural critic: name it with --critic ({names})"
+                            + (f"; {args.modality}/{args.critic} reads its shipped weights" if args.critic else ""))
+        critic = load_critic(args.modality, args.critic, model=model)
+    else:
+        critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
     import inspect
 
     params = inspect.signature(critic.score).parameters
@@ -69,9 +87,6 @@ def critique_files(args: argparse.Namespace) -> int:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
-    elif args.modality == "speech" and args.files:
-        print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
-              "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = 0
     for name, text in items:
@@ -94,7 +109,8 @@ def critique_files(args: argparse.Namespace) -> int:
                     row["group"] = how["group"]
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
-            row = {"file": name, "error": str(exc)}
+            message = str(exc)  # most media errors start with the file's name, which the line gives already
+            row = {"file": name, "error": message[len(name) + 2:] if message.startswith(f"{name}: ") else message}
         if args.json:
             print_json(row)
         elif "error" in row:
@@ -103,7 +119,11 @@ def critique_files(args: argparse.Namespace) -> int:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else ""))
-    return 1 if failed else 0
+    if args.modality == "speech" and failed < len(items) and not (reference or group_by):
+        print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
+              "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
+    # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)
+    return 0 if not failed else (EXIT_NONE_READ if failed == len(items) else EXIT_SOME_UNREAD)
 
 
 def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:

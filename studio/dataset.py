@@ -418,7 +418,7 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
         if ok:
             break
     res, ok, seed, best_attempt = best
-    row = _row(item, spec, res, seed, attempt + 1, ok, time.perf_counter() - t0)
+    row = _row(item, spec, res, seed, attempt + 1, ok, time.perf_counter() - t0, st.threshold)
     row["best_attempt"] = best_attempt
     if ok:
         folder = Path(out) / item.modality
@@ -448,7 +448,8 @@ def _passes(res, spec: Spec, threshold: float) -> bool:
     return recognised and (res.best.fidelity or 0.0) >= spec.min_fidelity
 
 
-def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seconds: float) -> dict:
+def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seconds: float,
+         threshold: float) -> dict:
     t = res.target
     prov = res.best.result.provenance
     media = res.media
@@ -459,7 +460,8 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "target_valence": round(t.valence, 4), "target_arousal": round(t.arousal, 4),
         "target_dominance": round(t.dominance, 4), "intensity": round(t.intensity, 4),
         "readings": [{"critic": j.critic, "valence": round(j.reading.valence, 4), "arousal": round(j.reading.arousal, 4),
-                      "top": j.reading.emotion.top, "fidelity": round(j.fidelity, 4), "agrees": j.agrees}
+                      "top": j.reading.emotion.top, "fidelity": round(j.fidelity, 4), "agrees": j.agrees,
+                      "recognises": j.recognises(threshold)}  # the judge's vote in the filter
                      for j in res.best.judgements],
         "unread": [u.to_json() for u in res.best.unread],
         "fidelity": None if res.best.fidelity is None else round(res.best.fidelity, 4),
@@ -786,7 +788,9 @@ def card(spec: Spec, rows: list[dict]) -> str:
         unread = Counter(u["critic"] for r in mine for u in r.get("unread", []))
         for c in sorted({j["critic"] for r in mine for j in r["readings"]} | set(unread)):
             js = [j for r in mine for j in r["readings"] if j["critic"] == c]
-            votes = [j["agrees"] for j in js if j["agrees"] is not None]
+            # the judge's vote in the filter (its label, or its fidelity where it reads only coordinates)
+            votes = [j.get("recognises", j["agrees"]) for j in js]
+            votes = [v for v in votes if v is not None]
             rec = f"{100 * sum(votes) / len(votes):.1f} %" if votes else "n/a"
             fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
             lines.append(f"| {m} | {c} | {fid} | {rec} | {unread[c]} of {len(mine)} |")

@@ -22,7 +22,7 @@ from critics.base import CriticError, Reading
 from conditioning.registry import BackendUnavailable
 from critics.registry import JUDGES, load_critic
 from generators.base import GenerationError, GenerationRequest, GenerationResult
-from generators.registry import load_generator
+from generators.registry import VOICE_BACKENDS, load_generator
 
 
 def _fingerprint(value: Any) -> str:
@@ -256,8 +256,10 @@ class Studio:
         if isinstance(loop, bool) or not isinstance(loop, int) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         target = Emotion.parse(emotion)
-        generator = self.generator(modality, backend, model=model)
         options = dict(options or {})
+        if modality == "speech" and backend in (None, "auto") and model is None:
+            backend = VOICE_BACKENDS.get(options.get("voice"), backend)  # a built-in voice picks its backend
+        generator = self.generator(modality, backend, model=model)
         speech = None
         if modality == "face":
             speech, options = self.voice_for_face(target, trajectory, text, options, seed, score=score)

@@ -29,6 +29,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from conditioning.media import AUDIO_SUFFIXES
+from generators.registry import VOICE_BACKENDS  # the Speech tab's voices and the backend that speaks each
 
 CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
@@ -37,8 +38,6 @@ UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".m
                 "face": (".png", ".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".webm"),
                 "image": (".png", ".jpg", ".jpeg", ".webp"), "text": (".txt",)}
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
-#: the Speech tab's voices and the backend that speaks each (the CLI's --voice slt needs --backend festival)
-VOICE_BACKENDS = {"joe": "piper", "slt": "festival"}
 MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
 
 

@@ -158,10 +158,15 @@ def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
     assert code == 2 and f"--reference {blip}:" in err and "speaker_reference[0]" not in err and out == ""
     (tmp_path / "takes").mkdir()
     code, out, err = run(capsys, "critique", "--modality", "speech", str(tmp_path / "takes"))
-    assert code == 1 and "is a folder; give the files in it" in err and "Traceback" not in err
+    assert code == 2 and "is a folder; give the files in it" in err and "Traceback" not in err
     (tmp_path / "notes.txt").write_bytes(b"\x80\x81 not text")
     code, out, err = run(capsys, "critique", "--modality", "text", str(tmp_path / "notes.txt"))
-    assert code == 1 and "not UTF-8 text" in err and "codec" not in err
+    assert code == 2 and "not UTF-8 text" in err and "codec" not in err
+    # no file read: a user error (2), one line, the file named once and no advice about references;
+    # some files read: 1, with the others' readings
+    missing = str(tmp_path / "nothere.wav")
+    code, out, err = run(capsys, "critique", "--modality", "speech", missing)
+    assert code == 2 and err == f"{missing}: error: no such file\n"
 
 
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
@@ -267,3 +272,16 @@ def test_two_takes_of_one_name_keep_their_own_scores(capsys, tmp_path):
         ends[suffix] = (midi.name, pretty_midi.PrettyMIDI(str(midi)).get_end_time())
     assert ends[".wav"][0] == "calm.mid" and ends[".flac"][0] == "calm.flac.mid"  # a rerun keeps its own name
     assert ends[".wav"][1] > 5 and ends[".flac"][1] < 4
+
+
+def test_a_built_in_voice_picks_its_backend(capsys, tmp_path):
+    """`--voice slt` with the backend on auto used to fail with "add --backend festival"."""
+    import shutil
+
+    if shutil.which("festival") is None:
+        pytest.skip("Festival is not installed")
+    out = tmp_path / "slt.wav"
+    code, _, err = run(capsys, "generate", "speech", "--text", "Hello there.", "--emotion", "joy", "--voice", "slt",
+                       "--out", str(out))
+    assert code == 0, err
+    assert json.loads((tmp_path / "slt.wav.json").read_text())["backend"] == "speech/festival"

@@ -159,5 +159,28 @@ def test_clip_critic_without_weights_says_what_to_give(tmp_path):
     from conditioning.registry import BackendUnavailable
     from critics.image.clip import ClipImageCritic
 
-    with pytest.raises(BackendUnavailable, match="no CLIP weights"):
+    with pytest.raises(BackendUnavailable, match="no CLIP weights") as info:
         ClipImageCritic(model=str(tmp_path / "nothing")).score(Image(np.zeros((64, 64, 3), np.uint8)))
+    # transformers' own text spoke of connecting to huggingface.co, which is never tried
+    assert "$EMOSTUDIO_CLIP_MODEL" in str(info.value) and "huggingface.co" not in str(info.value)
+
+
+def test_critique_reads_with_a_neural_critics_local_weights(tmp_path, capsys):
+    """`critique --model PATH` gives a neural critic its weights (before, only an environment variable could)."""
+    import json
+
+    from conditioning.media import save_image
+    from studio.cli import main
+
+    picture = save_image(tmp_path / "scene.png", _grade(_scene(), 1.2, 1.5, 0.2))
+    (tmp_path / "clip").mkdir()
+    code = main(["critique", "--modality", "image", "--critic", "clip", "--model", str(_tiny_clip(tmp_path / "clip")),
+                 "--json", str(picture)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    row = json.loads(out)
+    assert row["critic"] == "image/clip" and row["details"]["model"] == str(tmp_path / "clip")
+    assert main(["critique", "--modality", "image", "--model", "x", str(picture)]) == 2
+    assert "name it with --critic" in capsys.readouterr().err
+    assert main(["critique", "--modality", "image", "--critic", "colour", "--model", "x", str(picture)]) == 2
+    assert "image/colour reads its shipped weights" in capsys.readouterr().err

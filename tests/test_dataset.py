@@ -307,9 +307,11 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
     reading = {"critic": "image/colour", "fidelity": 0.9, "agrees": None}
     card_rows = [{"modality": "image", "label": "joy", "kept": False, "licence": "MIT", "readings": [reading],
                   "unread": [{"critic": "image/refuses", "error": "too small"}]},
-                 {"modality": "image", "label": "joy", "kept": True, "licence": "MIT", "readings": [reading], "unread": []}]
+                 {"modality": "image", "label": "joy", "kept": True, "licence": "MIT", "unread": [],
+                  "readings": [{**reading, "recognises": True}]}]  # its vote: fidelity 0.9 >= the threshold
     text = card(spec, card_rows)
-    assert "| image | image/refuses | n/a | n/a | 1 of 2 |" in text and "| image | image/colour | 0.900 | n/a | 0 of 2 |" in text
+    assert "| image | image/refuses | n/a | n/a | 1 of 2 |" in text
+    assert "| image | image/colour | 0.900 | 100.0 % | 0 of 2 |" in text  # the filter's vote, not the label's None
 
     out = tmp_path / "ds"
     text = IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both\n  min_fidelity: 0.99\n  max_attempts: 2")

@@ -21,9 +21,15 @@ MIKELS_WORDS = {"amusement": "amusing", "awe": "awe-inspiring", "contentment": "
                 "anger": "angering", "disgust": "disgusting", "fear": "frightening", "sadness": "sad"}
 
 
+MODEL_ENV = "EMOSTUDIO_CLIP_MODEL"
+DEFAULT_MODEL = "openai/clip-vit-base-patch32"  #: read from the Hugging Face cache if it is there
+
+
 @dataclass(frozen=True)
 class ClipCriticConfig:
-    model: str = "openai/clip-vit-base-patch32"  #: local path or a model id already in the local cache
+    #: a local folder, or a model id already in this machine's Hugging Face cache (None: ``$EMOSTUDIO_CLIP_MODEL``,
+    #: else openai/clip-vit-base-patch32 from the cache)
+    model: str | None = None
     template: str = "a {} photo"
     device: str = "cpu"
 
@@ -35,6 +41,13 @@ class ClipImageCritic:
     def __init__(self, config: ClipCriticConfig | None = None, **overrides) -> None:
         self.config = configure(ClipCriticConfig, config, overrides, "image/clip")
 
+    @property
+    def where(self) -> str:
+        """The weights' folder or cached model id."""
+        import os
+
+        return self.config.model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
     @cached_property
     def _model(self):
         try:
@@ -42,12 +55,14 @@ class ClipImageCritic:
             from transformers import CLIPModel, CLIPProcessor
         except ModuleNotFoundError as exc:
             raise BackendUnavailable(f"image/clip needs {exc.name!r}: pip install 'emotion-studio[neural]'") from None
+        where = self.where
         try:
-            model = CLIPModel.from_pretrained(self.config.model, local_files_only=True).eval().to(self.config.device)
-            processor = CLIPProcessor.from_pretrained(self.config.model, local_files_only=True)
-        except OSError as exc:
-            raise BackendUnavailable(f"image/clip: no CLIP weights at {self.config.model!r} on this machine "
-                                     f"(give a local folder with config.json and weights): {exc}") from None
+            model = CLIPModel.from_pretrained(where, local_files_only=True).eval().to(self.config.device)
+            processor = CLIPProcessor.from_pretrained(where, local_files_only=True)
+        except OSError:  # transformers' text here speaks of connecting to the Hub, which is never tried
+            raise BackendUnavailable(f"image/clip: no CLIP weights at {where!r} in a local folder or in this machine's "
+                                     f"Hugging Face cache; give a folder saved with save_pretrained (model=DIR, "
+                                     f"--model DIR or ${MODEL_ENV}); nothing is downloaded") from None
         return model, processor
 
     @cached_property
@@ -77,4 +92,4 @@ class ClipImageCritic:
             probs = torch.softmax(logits, dim=-1)[0].numpy().astype(np.float64)
         native = dict(zip(label_set("mikels").labels, probs.tolist()))
         return Reading.from_native(f"{self.modality}/{self.name}", native, "mikels",
-                                   details={"model": self.config.model})
+                                   details={"model": self.where})
