@@ -3,7 +3,6 @@ completes it without duplicates, local processes and Ray give the same items, an
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -21,7 +21,6 @@ transformers = pytest.importorskip("transformers")
 import diffusers  # noqa: E402
 
 from conditioning import Emotion  # noqa: E402
-from conditioning.registry import BackendUnavailable  # noqa: E402
 from generators.base import GenerationError, GenerationRequest  # noqa: E402
 from generators.image.diffusion import (MODEL_ENV, DiffusionImage, combine_noise, licence_for)  # noqa: E402
 

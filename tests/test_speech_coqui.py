@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conditioning import Emotion
-from conditioning.media import Audio, load_audio, save_audio
+from conditioning.media import Audio, save_audio
 from generators.base import GenerationError, GenerationRequest
 from generators.speech.coqui import CoquiSpeech, estimate_word_timings, mix_latents, mix_weights
 
