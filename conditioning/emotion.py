@@ -9,6 +9,7 @@ Accepted specs (see ``FORMS``):
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -126,7 +127,10 @@ class Emotion:
         return max(self.mix, key=self.mix.__getitem__)
 
     def scaled(self, intensity: float) -> "Emotion":
-        """The same kind of emotion at another intensity (neutral blend)."""
+        """The same kind of emotion at another intensity (neutral blend), ``intensity`` in [0, 1]: beyond 1 each
+        axis would clip on its own and the emotion change direction, below 0 it would turn into its opposite."""
+        if isinstance(intensity, bool) or not isinstance(intensity, numbers.Real) or not 0.0 <= intensity <= 1.0:
+            raise EmotionSpecError(f"intensity must be a number from 0 to 1, got {intensity!r}")
         if self.intensity <= 0:
             return self
         k = intensity / self.intensity

@@ -30,10 +30,22 @@ class Audio:
     rate: int
 
     def __post_init__(self) -> None:
+        """Samples as float32 in [-1, 1]: integer PCM (``scipy.io.wavfile``'s int16, say) is scaled by its full
+        range, and a channels-first array (librosa's ``(channels, n)``) is turned round; it used to be cast as
+        it was (int16 read 90 dB too loud) or read as n channels of 2 samples."""
         x = np.asarray(self.samples)
-        if x.ndim not in (1, 2) or self.rate <= 0:
+        if x.ndim not in (1, 2) or not (np.isfinite(self.rate) and self.rate > 0):
             raise MediaError(f"audio must be (n,) or (n, channels) samples at a positive rate, got {x.shape} @ {self.rate}")
-        object.__setattr__(self, "samples", x.astype(np.float32, copy=False))
+        if x.dtype.kind in "iu":
+            half = 2.0 ** (8 * x.dtype.itemsize - 1)
+            x = (x.astype(np.float64) - (half if x.dtype.kind == "u" else 0.0)) / half
+        elif x.dtype.kind not in "f":
+            raise MediaError(f"audio samples must be numbers (float in [-1, 1] or integer PCM), got {x.dtype}")
+        if x.ndim == 2 and x.shape[0] <= 8 < x.shape[1]:  # (channels, n): no recording has more channels than samples
+            x = x.T
+        if not np.isfinite(x).all():  # a critic's analysis fails on them deep inside (librosa's ParameterError)
+            raise MediaError("audio has NaN or infinite samples; give finite samples (float in [-1, 1])")
+        object.__setattr__(self, "samples", np.ascontiguousarray(x, dtype=np.float32))
 
     @property
     def duration_s(self) -> float:
@@ -71,10 +83,18 @@ class Image:
         x = np.asarray(self.pixels)
         if x.ndim == 2:
             x = np.repeat(x[:, :, None], 3, axis=2)
-        if x.ndim != 3 or x.shape[2] not in (3, 4):
-            raise MediaError(f"an image must be (H, W, 3) RGB, got shape {x.shape}")
-        if x.dtype != np.uint8:
+        if x.ndim != 3 or x.shape[2] not in (3, 4) or 0 in x.shape:
+            raise MediaError(f"an image must be (H, W, 3) RGB with at least one pixel, got shape {x.shape}")
+        if x.dtype.kind == "f":  # floats in [0, 1] (or already 0-255)
+            if not np.isfinite(x).all():
+                raise MediaError("the image has NaN or infinite pixels; give finite values (floats in [0, 1] or uint8)")
             x = np.clip(np.round(x * 255 if x.max() <= 1.0 else x), 0, 255).astype(np.uint8)
+        elif x.dtype.kind == "u" and x.dtype.itemsize > 1:  # 16-bit pictures: scale by the full range, not clip
+            x = (x.astype(np.float64) * 255.0 / np.iinfo(x.dtype).max).round().astype(np.uint8)
+        elif x.dtype == bool:  # a mask: white where true
+            x = x.astype(np.uint8) * 255
+        elif x.dtype != np.uint8:  # other integers: 0-255 values as they are (an int64 image of 1s stays dark)
+            x = np.clip(x.astype(np.int64), 0, 255).astype(np.uint8)
         object.__setattr__(self, "pixels", x[:, :, :3])
 
     @property
@@ -90,7 +110,7 @@ class Video:
 
     def __post_init__(self) -> None:
         x = np.asarray(self.frames)
-        if x.ndim != 4 or x.shape[3] != 3 or self.fps <= 0:
+        if x.ndim != 4 or x.shape[3] != 3 or not (np.isfinite(self.fps) and self.fps > 0):
             raise MediaError(f"video must be (T, H, W, 3) frames at fps > 0, got {x.shape} @ {self.fps}")
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -53,6 +54,8 @@ class Trajectory:
         if not self.keyframes:
             raise PlanError("a trajectory needs at least one keyframe")
         times = [k.time_s for k in self.keyframes]
+        if not all(isinstance(t, numbers.Real) and math.isfinite(t) for t in times):
+            raise PlanError(f"keyframe times must be finite numbers of seconds, got {times}")
         if any(t1 <= t0 for t0, t1 in zip(times, times[1:])):
             raise PlanError(f"keyframe times must strictly increase, got {times}")
         if self.easing not in EASINGS:
@@ -203,9 +206,12 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     limit = math.inf if max_step is None else max_step * (1 + 1e-9)
     preferred = max(1, round(hold * n))
     for hold_n, easing in [(preferred, "smooth"), (preferred, "linear"), (1, "smooth"), (1, "linear")]:
+        if n == 1:  # one clip, at the target: only when it is where the listener already is
+            profile = [1.0]
+            break
         if 2 * hold_n > n:
             continue
-        profile = _profile(n, hold_n, easing) if n > 1 else [1.0]
+        profile = _profile(n, hold_n, easing)
         worst = max(((u1 - u0) * distance for u0, u1 in zip(profile, profile[1:])), default=0.0)
         if worst <= limit:
             break

@@ -6,8 +6,11 @@ users from one process (DESIGN.md section 3). The same request and seed give the
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Protocol, runtime_checkable
+
+import numpy as np
 
 from conditioning import Emotion, Trajectory
 from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
@@ -34,9 +37,27 @@ class GenerationRequest:
     controls: Mapping[str, float] = field(default_factory=dict)  #: explicit control overrides/offsets
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        """Arguments of the wrong kind are refused here with what is accepted (they used to surface as an
+        AttributeError or TypeError deep in a backend); NumPy integers are whole numbers too."""
+        if isinstance(self.seed, (bool, np.bool_)) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise GenerationError(f"seed must be a whole number >= 0 (the backends' random generators take no "
                                   f"negative seeds), got {self.seed!r}")
+        object.__setattr__(self, "seed", int(self.seed))
+        if not isinstance(self.emotion, Emotion):
+            raise GenerationError(f"emotion must be an Emotion (Emotion.parse('joy')), got {type(self.emotion).__name__}")
+        if self.trajectory is not None and not isinstance(self.trajectory, Trajectory):
+            raise GenerationError(f"trajectory must be a Trajectory (Trajectory.of([(0, 'sadness'), (5, 'joy')])), "
+                                  f"got {type(self.trajectory).__name__}")
+        for name in ("text", "prompt"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise GenerationError(f"{name} must be a string, got {type(getattr(self, name)).__name__}")
+        if self.duration_s is not None and (isinstance(self.duration_s, bool)
+                                            or not isinstance(self.duration_s, numbers.Real)):
+            raise GenerationError(f"duration_s must be a number of seconds, got {self.duration_s!r}")
+        for name in ("options", "controls"):
+            if not isinstance(getattr(self, name), Mapping):
+                raise GenerationError(f"{name} must be a mapping (a dict such as {{'size': 512}}), got "
+                                      f"{type(getattr(self, name)).__name__}")
 
     def with_controls(self, **controls: float) -> "GenerationRequest":
         return replace(self, controls={**self.controls, **controls})

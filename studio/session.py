@@ -223,12 +223,17 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     for name, value, lo in (("loop", cfg.loop, 0), ("workers", cfg.workers, 1), ("seed", cfg.seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < lo:
             raise PlanError(f"{name} must be a whole number >= {lo}, got {value!r}")
-    if cfg.visuals:  # before the long part: a wrong style fails at once
+    if cfg.visuals:  # before the long part: a wrong style or size fails at once
         from generators.base import GenerationError
-        from generators.image.procedural import STYLES
+        from generators.image.procedural import STYLES, image_size
 
         if cfg.visual_style not in STYLES:
             raise GenerationError(f"unknown visual style {cfg.visual_style!r}; known: {', '.join(STYLES)}")
+        image_size(cfg.visual_size)
+    name = Path(cfg.audio_name)  # a file name inside the session folder, in a format the session writes
+    if name.name != cfg.audio_name or name.suffix.lower() not in (".wav", ".flac"):
+        raise PlanError(f"audio_name must be a file name ending .wav or .flac (it goes inside the session "
+                        f"folder), got {cfg.audio_name!r}")
     if studio is None:
         from studio.studio import Studio
 

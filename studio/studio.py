@@ -12,6 +12,7 @@ its fidelity is the judges' mean, and the correction step moves against their co
 """
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
@@ -137,8 +138,10 @@ class Round:
 
     @property
     def rank(self) -> tuple[bool, float]:
-        """How the loop orders takes: a take heard as the asked-for label first, then by fidelity."""
-        return (self.agrees is not False, -1.0 if self.fidelity is None else self.fidelity)
+        """How the loop orders takes: a take every judge heard as the asked-for label first, then by fidelity. A
+        take the judges could not name (None) does not outrank one a judge named otherwise (False): an image
+        read as 'rage' for 'anger' at fidelity 0.76 used to lose to a later round read as 'neutral' at 0.68."""
+        return (self.agrees is True, -1.0 if self.fidelity is None else self.fidelity)
 
     def to_json(self) -> dict:
         return {"index": self.index, "seed": self.request.seed, "controls": dict(self.result.controls),
@@ -180,7 +183,9 @@ class Studio:
     they hold no per-request state, so one Studio can serve many requests."""
 
     def __init__(self, *, threshold: float = 0.85) -> None:
-        self.threshold = threshold  #: fidelity at which the loop stops early
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 <= threshold <= 1.0:
+            raise GenerationError(f"threshold must be a fidelity between 0 and 1, got {threshold!r}")
+        self.threshold = float(threshold)  #: fidelity at which the loop stops early
         self._generators: dict[tuple[str, str | None], Any] = {}
         self._critics: dict[tuple[str, str | None], Any] = {}
         self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content) -> its neutral take
@@ -233,8 +238,10 @@ class Studio:
         """The critics that judge a modality's takes: ``names`` (each must load), or the modality's pair from
         `critics.registry.JUDGES` (those that cannot run here are left out; none at all: an empty list, or
         with ``required`` the reason the first could not load)."""
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",") if n.strip()]
         if names:
-            return [self.critic(modality, n) for n in names]
+            return [self.critic(modality, n) for n in dict.fromkeys(names)]  # a judge named twice scores once
         out, missing = [], []
         for n in JUDGES.get(modality, (None,)):
             try:
@@ -253,8 +260,15 @@ class Studio:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
 
         ``judges`` names the critics (default: the modality's two judges); ``critic`` is one judge alone."""
-        if isinstance(loop, bool) or not isinstance(loop, int) or loop < 0:
+        if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
+        loop = int(loop)
+        for name, value in (("text", text), ("prompt", prompt)):  # before a face's voice reads the text
+            if value is not None and not isinstance(value, str):
+                raise GenerationError(f"{name} must be a string, got {type(value).__name__}")
+        if options is not None and not isinstance(options, Mapping):
+            raise GenerationError(f"options must be a mapping (a dict such as {{'size': 512}}), got "
+                                  f"{type(options).__name__}")
         target = Emotion.parse(emotion)
         options = dict(options or {})
         if modality == "speech" and backend in (None, "auto") and model is None:
@@ -264,7 +278,9 @@ class Studio:
         if modality == "face":
             speech, options = self.voice_for_face(target, trajectory, text, options, seed, score=score)
         request = GenerationRequest(target, trajectory, None if speech else text, prompt, seed, duration_s, options)
-        names = list(judges or ()) + ([critic] if critic else [])
+        if isinstance(judges, str):  # "embedded" or "embedded,encoder", not its letters one by one
+            judges = [n.strip() for n in judges.split(",") if n.strip()]
+        names = list(dict.fromkeys([*(judges or ()), *([critic] if critic else [])]))  # a judge named twice scores once
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
         result = self.run_loop(generator, critics, request, loop)
         return replace(result, speech=speech) if speech is not None else result

@@ -133,6 +133,15 @@ def test_a_misspelt_critic_or_bad_numbers_fail_before_any_work(tmp_path):
     for field, value in (("loop", -1), ("workers", 0), ("seed", -3)):
         with pytest.raises(PlanError, match=f"{field} must be a whole number"):
             build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), **{field: value})
+    # the pictures' size and the audio's name are checked before the music, not after it
+    from generators.base import GenerationError
+
+    with pytest.raises(GenerationError, match="256x144 is out of range"):
+        build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), visuals=True,
+                      visual_size=(256, 144))
+    for name in ("s.mp3", "../escape.wav"):
+        with pytest.raises(PlanError, match="audio_name must be a file name ending .wav or .flac"):
+            build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), audio_name=name)
     assert not out.exists()
     # an --out that cannot be the folder fails before the render (it used to fail after it)
     afile = tmp_path / "take.wav"

@@ -76,6 +76,9 @@ class FeatureError(ValueError):
     """The signal cannot yield features (empty, silent, too short); says what was found and what is needed."""
 
 
+MIN_RATE, MAX_RATE = 4000, 384000  #: telephone speech is 8 kHz; studio recorders stop at 384 kHz
+
+
 def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
     """Any-rate mono or multi-channel samples -> mono float32 at `SAMPLE_RATE`, silence trimmed at the ends
     (with ``return_offset``: also the time in seconds where the kept part starts).
@@ -92,8 +95,9 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
         raise FeatureError("audio is empty (0 samples); need at least 0.25 s of speech")
     if not np.all(np.isfinite(y)):
         raise FeatureError("audio contains NaN or infinite samples")
-    if rate <= 0:
-        raise FeatureError(f"sample rate must be positive, got {rate}")
+    if not (MIN_RATE <= rate <= MAX_RATE):  # 10 MHz or 100 Hz "speech" was called silent after resampling
+        raise FeatureError(f"sample rate {rate:g} Hz is not a speech recording's; the speech judges read "
+                           f"{MIN_RATE:g} Hz to {MAX_RATE:g} Hz audio")
     if rate != SAMPLE_RATE:
         import librosa
 

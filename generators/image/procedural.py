@@ -124,6 +124,20 @@ def palette(c: VisualControls) -> dict[str, np.ndarray]:
     }
 
 
+def image_size(size: Any) -> tuple[int, int]:
+    """(width, height) from N or (width, height), inside the sizes this backend draws (`GenerationError` if
+    not); public so a session can check its pictures' size before minutes of music."""
+    if isinstance(size, (int, np.integer)):
+        size = (int(size), int(size))
+    try:
+        w, h = (int(x) for x in size)
+    except (TypeError, ValueError):
+        raise GenerationError(f"image size must be N or (width, height), got {size!r}") from None
+    if not (256 <= w <= 2048 and 256 <= h <= 2048):
+        raise GenerationError(f"image size {w}x{h} is out of range: {KEY} draws 256 to 2048 px per side")
+    return w, h
+
+
 class ProceduralImage:
     modality = "image"
     name = "procedural"
@@ -135,16 +149,7 @@ class ProceduralImage:
 
     # ------------------------------------------------------------------------------------------ requests
     def _size(self, opts: Mapping[str, Any]) -> tuple[int, int]:
-        size = opts.get("size", self.config.size)
-        if isinstance(size, (int, np.integer)):
-            size = (int(size), int(size))
-        try:
-            w, h = (int(x) for x in size)
-        except (TypeError, ValueError):
-            raise GenerationError(f"image size must be N or (width, height), got {size!r}") from None
-        if not (256 <= w <= 2048 and 256 <= h <= 2048):
-            raise GenerationError(f"image size {w}x{h} is out of range: {KEY} draws 256 to 2048 px per side")
-        return w, h
+        return image_size(opts.get("size", self.config.size))
 
     def _style(self, opts: Mapping[str, Any]) -> str:
         style = opts.get("style", self.config.style)

@@ -504,6 +504,8 @@ class ComposerMusic:
                     opts: Mapping[str, Any]) -> list[NoteEvent]:
         notes: list[NoteEvent] = []
         drums_opt = opts.get("drums")
+        if drums_opt is not None and not isinstance(drums_opt, (bool, np.bool_)):  # "no" is a true string
+            raise GenerationError(f"music option 'drums' must be True or False, got {drums_opt!r}")
         prev_voicing: tuple[int, ...] | None = None
         mel_pitch: int | None = None
         for ph in phrases:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from conditioning.registry import configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
 from .piper import VoiceNotFound, _result, word_controls
@@ -36,6 +36,7 @@ from .text import check_text
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 VOICES = {"slt": "cmu_us_slt_arctic_hts"}
+OPTIONS = {"voice": "slt (the US female HTS voice)"}
 LICENCE = ("Festival (BSD/X11-style, Univ. Edinburgh & CMU); voice cmu_us_slt_arctic_hts: EST-2003/EST-2000 "
            "(CMU, free with attribution) and BSD-3-Clause (HTS); data CMU ARCTIC slt")
 
@@ -125,7 +126,7 @@ class FestivalSpeech(P.ProsodyLoop):
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
-        vid, fn = self._voice_fn((request.options or {}).get("voice"))
+        vid, fn = self._voice_fn(check_options(request, OPTIONS, "speech/festival").get("voice"))
         text = check_text(request.text)
         utt_c = P.emotion_controls(request.emotion, request.controls)
         t1 = time.perf_counter()

@@ -31,7 +31,7 @@ import numpy as np
 
 from conditioning.media import Audio
 from conditioning.registry import configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
 from .text import check_text, words_of
@@ -375,6 +375,7 @@ def _joe_voice() -> tuple[Path, Path]:
 
 
 BUILTIN_VOICES = {"joe": _joe_voice}
+OPTIONS = {"voice": "joe (the built-in voice) or a path to a Piper .onnx voice with its .onnx.json beside it"}
 
 
 def resolve_voice(voice: str) -> tuple[str, Path, Path]:
@@ -437,7 +438,7 @@ class PiperSpeech(P.ProsodyLoop):
     # ---- generation -----------------------------------------------------------------------------------
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
-        opts = dict(request.options or {})
+        opts = check_options(request, OPTIONS, "speech/piper")  # {"speed": 2} used to pass silently
         vid, eng = self.engine(opts.get("voice"))
         text = check_text(request.text, latin_only=eng.latin_only)
         utt_c = self.controls_for(request)

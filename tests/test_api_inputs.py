@@ -1,0 +1,103 @@
+"""The Python API's input contracts (a third new-user pass, as a library user): a wrong kind of argument is a
+library error that names what is accepted, never an AttributeError or TypeError from deep inside; arrays in the
+usual formats (int16 PCM, librosa's channels-first audio, 16-bit pictures) mean what they mean elsewhere."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from conditioning import Emotion, Trajectory
+from conditioning.errors import EmotionSpecError, PlanError
+from conditioning.media import Audio, Image, MediaError
+from generators.base import GenerationError
+
+
+def test_audio_arrays_in_the_usual_formats():
+    pcm = Audio(np.array([16384, -32768, 0], np.int16), 16000)  # scipy.io.wavfile's int16
+    assert pcm.samples.tolist() == [0.5, -1.0, 0.0] and pcm.samples.dtype == np.float32
+    assert Audio(np.array([0, 128, 255], np.uint8), 8000).samples[1] == 0.0  # 8-bit PCM is offset
+    first = Audio(np.zeros((2, 16000), np.float32), 16000)  # librosa's (channels, n)
+    assert first.channels == 2 and first.duration_s == pytest.approx(1.0)
+    for bad in (np.array([0.1, np.nan]), np.array([0.1, np.inf])):
+        with pytest.raises(MediaError, match="NaN or infinite"):
+            Audio(bad, 16000)
+    with pytest.raises(MediaError, match="positive rate"):
+        Audio(np.zeros(100), float("nan"))
+
+
+def test_image_arrays_in_the_usual_formats():
+    assert Image(np.ones((8, 8, 3), np.int64)).pixels.max() == 1  # integers are 0-255 values, not [0, 1] floats
+    assert Image(np.full((8, 8, 3), 65535, np.uint16)).pixels.min() == 255  # 16-bit: scaled, not clipped
+    assert Image(np.full((8, 8, 3), 32768, np.uint16)).pixels.max() == 128
+    assert Image(np.ones((8, 8), bool)).pixels.min() == 255
+    assert Image(np.full((8, 8, 3), 0.5)).pixels.max() == 128
+    with pytest.raises(MediaError, match="NaN or infinite"):
+        Image(np.full((8, 8, 3), np.nan))
+    with pytest.raises(MediaError, match="at least one pixel"):
+        Image(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_studio_arguments_of_the_wrong_kind_are_library_errors():
+    from studio.studio import Studio
+
+    studio = Studio()
+    for kwargs, message in ((dict(prompt=5), "prompt must be a string"), (dict(options="size=256"), "options must be a mapping"),
+                            (dict(trajectory="sadness"), "trajectory must be a Trajectory"),
+                            (dict(seed=-1), "seed must be a whole number")):
+        with pytest.raises(GenerationError, match=message):
+            studio.generate("image", "joy", **kwargs)
+    for bad in ("0.5", math.nan, 5):
+        with pytest.raises(GenerationError, match="threshold must be a fidelity between 0 and 1"):
+            Studio(threshold=bad)
+    # NumPy integers are whole numbers; a judge's name as a string is one name, and a judge named twice scores once
+    res = studio.generate("image", "joy", seed=np.int64(3), loop=np.int64(0), judges="colour", critic="colour",
+                          options={"size": 256})
+    assert res.best.request.seed == 3 and [j.critic for j in res.best.judgements] == ["image/colour"]
+
+
+def test_the_loop_does_not_keep_a_take_no_judge_could_name_over_a_closer_one():
+    from studio.studio import Round
+
+    rank = Round.rank.fget
+    named_otherwise = SimpleNamespace(agrees=False, fidelity=0.76)  # read as 'rage' for 'anger'
+    unnamed = SimpleNamespace(agrees=None, fidelity=0.68)  # read as 'neutral'
+    assert rank(named_otherwise) > rank(unnamed)
+    assert rank(SimpleNamespace(agrees=True, fidelity=0.5)) > rank(named_otherwise)
+
+
+def test_emotions_plans_and_trajectories_refuse_what_they_cannot_mean():
+    from studio.studio import Studio
+
+    joy = Emotion.parse("joy")
+    assert joy.scaled(0.5).intensity == pytest.approx(0.5)
+    for bad in (2, -1, math.nan):  # 2 turned joy's direction, -1 made anti-joy labelled joy
+        with pytest.raises(EmotionSpecError, match="from 0 to 1"):
+            joy.scaled(bad)
+    with pytest.raises(PlanError, match="finite"):
+        Trajectory.of([(0, "joy"), (math.nan, "calm")])
+    one = Studio.plan("calm", "calm", minutes=0.25, clip_s=30)  # was a TypeError
+    assert len(one.clips) == 1 and one.clips[0].end_s == pytest.approx(15)
+
+
+def test_speech_judges_name_an_impossible_rate_not_silence():
+    from critics.speech.features import FeatureError, prepare
+
+    speech = 0.1 * np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    for rate in (100, 10_000_000):
+        with pytest.raises(FeatureError, match="not a speech recording's"):
+            prepare(speech, rate)
+
+
+def test_backend_options_are_checked_not_ignored():
+    from generators.base import GenerationRequest
+    from generators.registry import load_generator
+
+    with pytest.raises(GenerationError, match="'drums' must be True or False"):  # "no" is a true string
+        load_generator("music", "composer").generate(GenerationRequest(joy := Emotion.parse("joy"), duration_s=4,
+                                                                       options={"drums": "no"}))
+    pytest.importorskip("piper")
+    with pytest.raises(GenerationError, match=r"unknown speech option\(s\) \['speed'\]"):
+        load_generator("speech", "piper").generate(GenerationRequest(joy, text="Hi.", options={"speed": 2}))
