@@ -12,6 +12,7 @@ its fidelity is the judges' mean, and the correction step moves against their co
 """
 from __future__ import annotations
 
+import math
 import numbers
 import time
 from dataclasses import dataclass, field, replace
@@ -183,8 +184,9 @@ class Studio:
     they hold no per-request state, so one Studio can serve many requests."""
 
     def __init__(self, *, threshold: float = 0.85) -> None:
-        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 <= threshold <= 1.0:
-            raise GenerationError(f"threshold must be a fidelity between 0 and 1, got {threshold!r}")
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 <= threshold < math.inf:
+            raise GenerationError(f"threshold must be a fidelity from 0 to 1 (above 1: the loop never stops early), "
+                                  f"got {threshold!r}")
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
         self._generators: dict[tuple[str, str | None], Any] = {}
         self._critics: dict[tuple[str, str | None], Any] = {}

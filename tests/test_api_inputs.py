@@ -49,8 +49,8 @@ def test_studio_arguments_of_the_wrong_kind_are_library_errors():
                             (dict(seed=-1), "seed must be a whole number")):
         with pytest.raises(GenerationError, match=message):
             studio.generate("image", "joy", **kwargs)
-    for bad in ("0.5", math.nan, 5):
-        with pytest.raises(GenerationError, match="threshold must be a fidelity between 0 and 1"):
+    for bad in ("0.5", math.nan, -0.1):
+        with pytest.raises(GenerationError, match="threshold must be a fidelity from 0 to 1"):
             Studio(threshold=bad)
     # NumPy integers are whole numbers; a judge's name as a string is one name, and a judge named twice scores once
     res = studio.generate("image", "joy", seed=np.int64(3), loop=np.int64(0), judges="colour", critic="colour",
