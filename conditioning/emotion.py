@@ -53,12 +53,17 @@ class Emotion:
     @classmethod
     def from_mix(cls, mix: Mapping[str, float], intensity: float = 1.0) -> "Emotion":
         """From label weights (aliases accepted); neutral weight dilutes towards the origin."""
-        if not mix:
-            raise EmotionSpecError(f"empty emotion mix; accepted: {FORMS}")
+        if not isinstance(mix, Mapping) or not mix:
+            raise EmotionSpecError(f"an emotion mix is a non-empty mapping of labels to weights, got {mix!r}; "
+                                   f"accepted: {FORMS}")
+        if isinstance(intensity, bool) or not isinstance(intensity, numbers.Real):
+            raise EmotionSpecError(f"intensity must be a number from 0 to 1, got {intensity!r}")
         if not 0.0 <= intensity <= 1.0 or math.isnan(intensity):
             raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
         merged: dict[str, float] = {}
         for label, weight in mix.items():
+            if not isinstance(label, str):
+                raise EmotionSpecError(f"emotion labels are words such as 'joy', got {label!r}")
             term = resolve(label)
             if term is None:
                 raise EmotionSpecError(
@@ -83,6 +88,8 @@ class Emotion:
         """From coordinates; the mix is the likelihood reading, intensity the distance from neutral
         relative to the full-blown point of the same non-neutral mix (capped at 1)."""
         for name, x in (("valence", valence), ("arousal", arousal), ("dominance", dominance)):
+            if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+                raise EmotionSpecError(f"{name} must be a number from -1 to 1, got {x!r}")
             if x is not None and (math.isnan(x) or not -1.0 <= x <= 1.0):
                 raise EmotionSpecError(f"{name} {x:g} is outside [-1, 1]; e.g. 'v=0.7,a=0.5'")
         point = (valence, arousal) if dominance is None else (valence, arousal, dominance)

@@ -76,6 +76,10 @@ def test_emotions_plans_and_trajectories_refuse_what_they_cannot_mean():
     for bad in (2, -1, math.nan):  # 2 turned joy's direction, -1 made anti-joy labelled joy
         with pytest.raises(EmotionSpecError, match="from 0 to 1"):
             joy.scaled(bad)
+    for make in (lambda: Emotion.from_mix({3: 1}), lambda: Emotion.from_mix({"joy": 1}, "0.5"),
+                 lambda: Emotion.from_vad("0.5", 0)):  # were AttributeError / TypeError
+        with pytest.raises(EmotionSpecError):
+            make()
     with pytest.raises(PlanError, match="finite"):
         Trajectory.of([(0, "joy"), (math.nan, "calm")])
     one = Studio.plan("calm", "calm", minutes=0.25, clip_s=30)  # was a TypeError
