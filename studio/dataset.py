@@ -245,14 +245,16 @@ def load_spec(path: str | Path) -> Spec:
 def _check_choices(m: "ModalitySpec") -> None:
     """The names a generator resolves only when it runs (backend, voice, style, portrait), checked with the spec:
     a bad one used to stop the job at its first item of that kind, after spec.json was written."""
-    from generators.registry import DEFAULTS, GENERATORS
+    from generators.registry import DEFAULTS, GENERATORS, VOICE_BACKENDS
 
     backends = [k.split("/", 1)[1] for k in GENERATORS if k.startswith(m.name + "/")]
     if m.backend is not None and m.backend not in (*backends, "auto"):
         raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
-    backend = DEFAULTS[m.name] if m.backend in (None, "auto") else m.backend
-    speaker = "piper" if m.name == "face" else backend  # a face speaks with the default speech backend
+    auto = m.backend in (None, "auto")
+    backend = DEFAULTS[m.name] if auto else m.backend
     for voice in m.voices:
+        # as the studio resolves it: on auto (and for a face's speech) a built-in voice picks its own backend
+        speaker = VOICE_BACKENDS.get(voice, DEFAULTS["speech"]) if auto or m.name == "face" else backend
         problem = None
         if speaker == "piper":
             try:

@@ -27,6 +27,14 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.registry import VOICE_BACKENDS, load_generator
 
 
+def _names(names: "str | Sequence[str] | None") -> list[str]:
+    """Critic names as a list: a string is one name or a comma-separated list (not its letters one by one), and a
+    name given twice counts once (so a judge never scores a take twice)."""
+    if isinstance(names, str):
+        names = names.split(",")
+    return list(dict.fromkeys(n.strip() for n in (names or ()) if n and n.strip()))
+
+
 def _fingerprint(value: Any) -> str:
     """A short, content-based key for an option value (arrays and media by their bytes, not their repr)."""
     import hashlib
@@ -240,10 +248,9 @@ class Studio:
         """The critics that judge a modality's takes: ``names`` (each must load), or the modality's pair from
         `critics.registry.JUDGES` (those that cannot run here are left out; none at all: an empty list, or
         with ``required`` the reason the first could not load)."""
-        if isinstance(names, str):
-            names = [n.strip() for n in names.split(",") if n.strip()]
+        names = _names(names)
         if names:
-            return [self.critic(modality, n) for n in dict.fromkeys(names)]  # a judge named twice scores once
+            return [self.critic(modality, n) for n in names]
         out, missing = [], []
         for n in JUDGES.get(modality, (None,)):
             try:
@@ -280,9 +287,7 @@ class Studio:
         if modality == "face":
             speech, options = self.voice_for_face(target, trajectory, text, options, seed, score=score)
         request = GenerationRequest(target, trajectory, None if speech else text, prompt, seed, duration_s, options)
-        if isinstance(judges, str):  # "embedded" or "embedded,encoder", not its letters one by one
-            judges = [n.strip() for n in judges.split(",") if n.strip()]
-        names = list(dict.fromkeys([*(judges or ()), *([critic] if critic else [])]))  # a judge named twice scores once
+        names = _names([*_names(judges), *([critic] if critic else [])])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
         result = self.run_loop(generator, critics, request, loop)
         return replace(result, speech=speech) if speech is not None else result

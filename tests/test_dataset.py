@@ -52,7 +52,9 @@ BAD_SPECS = [
     # names a generator resolves only when it runs are checked with the spec, not at the first item of their kind
     ("modalities: {image: {count: 2, styles: [horizon, nonexistent]}}\nemotions: {list: [joy]}",
      "modalities.image.styles", "horizon, field, pattern"),
-    ("modalities: {speech: {count: 2, texts: [Hi.], voices: [slt]}}\nemotions: {list: [joy]}",
+    ("modalities: {speech: {count: 2, texts: [Hi.], voices: [joe, nobody]}}\nemotions: {list: [joy]}",
+     "modalities.speech.voices", "'nobody' is not a Piper voice"),
+    ("modalities: {speech: {count: 2, backend: piper, texts: [Hi.], voices: [slt]}}\nemotions: {list: [joy]}",
      "modalities.speech.voices", "set backend: festival"),
     ("modalities: {image: {count: 2, backend: nope}}\nemotions: {list: [joy]}", "modalities.image.backend",
      "procedural, diffusion, auto"),
