@@ -227,21 +227,17 @@ def load_video(path: str | os.PathLike, max_frames: int = 10_000) -> Video:
 
 
 def _rgb8(im) -> np.ndarray:
-    """A Pillow image as (H, W, 3) uint8 RGB. Pillow's ``convert("RGB")`` clips high-bit-depth greyscale
-    instead of scaling it (a 16-bit PNG came out solid white, a float TIFF solid black), so those modes are
-    scaled here: 16-bit by 1/257, 32-bit integers by their type's range, floats as 0-1 (or 0-255 when larger)."""
+    """A Pillow image as an array `Image` reads right. Pillow's ``convert("RGB")`` clips high-bit-depth greyscale
+    instead of scaling it (a 16-bit PNG came out solid white, a float TIFF solid black), so those modes keep
+    their values and `Image` scales them: 16-bit by its full range, floats as 0-1 (or 0-255 when larger)."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        grey = np.asarray(im, dtype=np.float64) / 257.0
-    elif im.mode == "I":
-        a = np.asarray(im, dtype=np.float64)
-        grey = a / 257.0 if a.max() > 255 else a  # 16-bit data is often stored as mode I (PNG)
-    elif im.mode == "F":
-        a = np.nan_to_num(np.asarray(im, dtype=np.float64))
-        grey = a * 255.0 if a.max() <= 1.0 else a
-    else:
-        return np.asarray(im.convert("RGB"))
-    g = np.clip(np.round(grey), 0, 255).astype(np.uint8)
-    return np.repeat(g[:, :, None], 3, axis=2)
+        return np.asarray(im).astype(np.uint16)
+    if im.mode == "I":  # 32-bit integers, often 16-bit data (PNG): 0-255 values stay as they are
+        a = np.asarray(im)
+        return np.clip(a, 0, 65535).astype(np.uint16) if a.max() > 255 else a
+    if im.mode == "F":
+        return np.nan_to_num(np.asarray(im, dtype=np.float64))
+    return np.asarray(im.convert("RGB"))
 
 
 def load_image(path: str | os.PathLike) -> Image:

@@ -10,8 +10,6 @@ import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Protocol, runtime_checkable
 
-import numpy as np
-
 from conditioning import Emotion, Trajectory
 from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
 
@@ -39,7 +37,7 @@ class GenerationRequest:
     def __post_init__(self) -> None:
         """Arguments of the wrong kind are refused here with what is accepted (they used to surface as an
         AttributeError or TypeError deep in a backend); NumPy integers are whole numbers too."""
-        if isinstance(self.seed, (bool, np.bool_)) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise GenerationError(f"seed must be a whole number >= 0 (the backends' random generators take no "
                                   f"negative seeds), got {self.seed!r}")
         object.__setattr__(self, "seed", int(self.seed))

@@ -10,11 +10,7 @@ import contextlib
 import sys
 from typing import Sequence
 
-EXIT_USER = 2
-EXIT_UNAVAILABLE = 1
-
-
-from studio.errors import UserError  # noqa: E402  (one class, however the CLI was started)
+from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, UserError  # noqa: E402  (one class, however the CLI was started)
 from studio.output import json_stdout, print_json  # noqa: E402  (likewise)
 
 MAX_LOOP = 10  #: correction rounds the CLI accepts; each round is a whole generation, and 2-3 is the useful range

@@ -19,6 +19,7 @@ import re
 import sys
 from pathlib import Path
 
+from studio.errors import EXIT_USER
 from studio.output import print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
@@ -29,11 +30,7 @@ NO_REFERENCE = ("no speaker reference, so each file is read against the training
                 "critic has not heard (a synthetic one above all) tends to be read as one emotion whatever it says")
 
 
-EXIT_SOME_UNREAD = 1  #: some files could not be read (the others' readings were printed)
-EXIT_NONE_READ = 2  #: no file could be read: a user error, as everywhere in the command line
-
-#: the critics that load weights from a local folder (`critique --model PATH`), by modality
-NEURAL_CRITICS = {"speech": "transformers", "music": "clap", "image": "clip"}
+EXIT_SOME_UNREAD = 1  #: some files could not be read (the others' readings were printed); none: `EXIT_USER`
 
 
 def critique_files(args: argparse.Namespace) -> int:
@@ -56,11 +53,11 @@ def critique_files(args: argparse.Namespace) -> int:
     studio = Studio()
     model = getattr(args, "model", None)
     if model:  # a neural critic's weights (the embedded critics read their shipped ones)
-        from critics.registry import load_critic
+        from critics.registry import EXTRAS, load_critic
 
-        neural = NEURAL_CRITICS.get(args.modality)
-        if args.critic != neural:
-            names = ", ".join(f"{m}: {c}" for m, c in NEURAL_CRITICS.items())
+        neural = dict(key.split("/") for key, extra in EXTRAS.items() if extra == "neural")  # modality -> critic
+        if args.critic != neural.get(args.modality):
+            names = ", ".join(f"{m}: {c}" for m, c in neural.items())
             raise UserError(f"--model is for a neural critic: name it with --critic ({names})"
                             + (f"; {args.modality}/{args.critic} reads its shipped weights" if args.critic else ""))
         critic = load_critic(args.modality, args.critic, model=model)
@@ -123,7 +120,7 @@ def critique_files(args: argparse.Namespace) -> int:
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)
-    return 0 if not failed else (EXIT_NONE_READ if failed == len(items) else EXIT_SOME_UNREAD)
+    return 0 if not failed else (EXIT_USER if failed == len(items) else EXIT_SOME_UNREAD)
 
 
 def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:

@@ -245,33 +245,15 @@ def load_spec(path: str | Path) -> Spec:
 def _check_choices(m: "ModalitySpec") -> None:
     """The names a generator resolves only when it runs (backend, voice, style, portrait), checked with the spec:
     a bad one used to stop the job at its first item of that kind, after spec.json was written."""
-    from generators.registry import DEFAULTS, GENERATORS, VOICE_BACKENDS
+    from generators.registry import DEFAULTS, GENERATORS
 
     backends = [k.split("/", 1)[1] for k in GENERATORS if k.startswith(m.name + "/")]
     if m.backend is not None and m.backend not in (*backends, "auto"):
         raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
     auto = m.backend in (None, "auto")
     backend = DEFAULTS[m.name] if auto else m.backend
-    for voice in m.voices:
-        # as the studio resolves it: on auto (and for a face's speech) a built-in voice picks its own backend
-        speaker = VOICE_BACKENDS.get(voice, DEFAULTS["speech"]) if auto or m.name == "face" else backend
-        problem = None
-        if speaker == "piper":
-            try:
-                from generators.speech.piper import VoiceNotFound, resolve_voice
-            except ImportError:  # the speech extra is missing: the run says which
-                break
-            try:
-                resolve_voice(voice)
-            except VoiceNotFound as exc:
-                problem = str(exc).replace("add --backend festival", "set backend: festival")
-        elif speaker == "festival":
-            from generators.speech.festival import VOICES
-
-            if voice not in VOICES and voice not in VOICES.values():
-                problem = f"unknown festival voice {voice!r}; known: {', '.join(VOICES)}"
-        if problem:
-            raise _err(f"modalities.{m.name}.voices", problem, "a voice of the modality's backend")
+    if m.voices:
+        _check_voices(m, backend if not auto else None)
     if m.styles and backend == "procedural":
         from generators.image.procedural import STYLES
 
@@ -287,6 +269,26 @@ def _check_choices(m: "ModalitySpec") -> None:
         except Exception:  # Pillow raises several types for a file that is not a picture
             raise _err(f"modalities.{m.name}.portraits", f"{Path(portrait).name} is not a picture Pillow can read",
                        "PNG, JPEG or WebP portraits") from None
+
+
+def _check_voices(m: "ModalitySpec", backend: str | None) -> None:
+    """Each voice through its speech backend's own resolution (no model loads), as the studio resolves it: with
+    the backend on auto (``None``), and for a face's speech, a built-in voice picks its own backend."""
+    from generators.registry import DEFAULTS, VOICE_BACKENDS
+
+    try:
+        from generators.speech import festival, piper
+    except ImportError:  # the speech extra is missing: the run says which
+        return
+    for voice in m.voices:
+        speaker = VOICE_BACKENDS.get(voice, DEFAULTS["speech"]) if backend is None or m.name == "face" else backend
+        resolve = {"piper": piper.resolve_voice, "festival": festival.resolve_voice}.get(speaker)
+        try:
+            if resolve:  # (the neural voices are descriptions or recordings)
+                resolve(voice)
+        except piper.VoiceNotFound as exc:
+            raise _err(f"modalities.{m.name}.voices", str(exc).replace("add --backend", "set backend:"),
+                       "a voice of the modality's backend") from None
 
 
 def _unique_key_loader():

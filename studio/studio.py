@@ -272,21 +272,19 @@ class Studio:
         if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         loop = int(loop)
-        for name, value in (("text", text), ("prompt", prompt)):  # before a face's voice reads the text
-            if value is not None and not isinstance(value, str):
-                raise GenerationError(f"{name} must be a string, got {type(value).__name__}")
-        if options is not None and not isinstance(options, Mapping):
-            raise GenerationError(f"options must be a mapping (a dict such as {{'size': 512}}), got "
-                                  f"{type(options).__name__}")
-        target = Emotion.parse(emotion)
-        options = dict(options or {})
+        # the request checks every argument's kind (before a face's voice reads the text)
+        request = GenerationRequest(Emotion.parse(emotion), trajectory, text, prompt, seed, duration_s,
+                                    {} if options is None else options)
         if modality == "speech" and backend in (None, "auto") and model is None:
-            backend = VOICE_BACKENDS.get(options.get("voice"), backend)  # a built-in voice picks its backend
+            backend = VOICE_BACKENDS.get(request.options.get("voice"), backend)  # a built-in voice picks its backend
         generator = self.generator(modality, backend, model=model)
         speech = None
         if modality == "face":
-            speech, options = self.voice_for_face(target, trajectory, text, options, seed, score=score)
-        request = GenerationRequest(target, trajectory, None if speech else text, prompt, seed, duration_s, options)
+            speech, options = self.voice_for_face(request.emotion, trajectory, text, request.options, request.seed,
+                                                  score=score)
+            request = replace(request, text=None if speech else text, options=options)
+        else:
+            request = replace(request, options=dict(request.options))
         names = _names([*_names(judges), *([critic] if critic else [])])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
         result = self.run_loop(generator, critics, request, loop)

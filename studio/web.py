@@ -29,7 +29,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from conditioning.media import AUDIO_SUFFIXES
-from generators.registry import VOICE_BACKENDS  # the Speech tab's voices and the backend that speaks each
+from generators.registry import VOICE_BACKENDS  # the Speech tab's voices (each picks its own backend)
 
 CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
@@ -156,8 +156,7 @@ class WebStudio:
         return self.out / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}{suffix}"
 
     def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
-                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None,
-                 backend: str | None = None) -> Take:
+                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
         from studio.errors import UserError
         from studio.generate import save_media
@@ -166,8 +165,8 @@ class WebStudio:
         if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
             raise UserError("type the words the face should say")
 
-        result = self.studio.generate(modality, emotion, backend=backend, text=text, prompt=prompt, loop=int(loop),
-                                      seed=int(seed), options=options, duration_s=duration_s)
+        result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
+                                      options=options, duration_s=duration_s)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         path = save_media(self._path(suffix), result.media,
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
@@ -397,7 +396,7 @@ def build_app(web: WebStudio | None = None):
                 def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking and judging")
                     t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd,
-                                     options={"voice": voice}, backend=VOICE_BACKENDS[voice])
+                                     options={"voice": voice})  # the studio picks the voice's backend
                     return t.file, t.plot, t.report
 
                 s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report], concurrency_limit=2)

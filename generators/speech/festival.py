@@ -37,6 +37,16 @@ from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 VOICES = {"slt": "cmu_us_slt_arctic_hts"}
 OPTIONS = {"voice": "slt (the US female HTS voice)"}
+
+
+def resolve_voice(voice: str) -> tuple[str, str]:
+    """(voice name, Festival's voice function) for a name or function in `VOICES`; `VoiceNotFound` otherwise
+    (also what a dataset spec's check calls, before any work)."""
+    fn = VOICES.get(voice, voice)
+    if fn not in VOICES.values():
+        raise VoiceNotFound(f"unknown festival voice {voice!r}; known: {', '.join(VOICES)} "
+                            f"(Piper voices: backend piper, voice 'joe' or a path to a .onnx voice)")
+    return voice, fn
 LICENCE = ("Festival (BSD/X11-style, Univ. Edinburgh & CMU); voice cmu_us_slt_arctic_hts: EST-2003/EST-2000 "
            "(CMU, free with attribution) and BSD-3-Clause (HTS); data CMU ARCTIC slt")
 
@@ -67,11 +77,7 @@ class FestivalSpeech(P.ProsodyLoop):
         self.config = configure(FestivalSpeechConfig, config, overrides, "speech/festival", GenerationError)
 
     def _voice_fn(self, voice: str | None) -> tuple[str, str]:
-        v = voice or self.config.voice
-        fn = VOICES.get(v, v)
-        if fn not in VOICES.values():
-            raise VoiceNotFound(f"unknown festival voice {v!r}; known: {', '.join(VOICES)} "
-                                f"(Piper voices: backend piper, voice 'joe' or a path to a .onnx voice)")
+        v, fn = resolve_voice(voice or self.config.voice)
         if shutil.which(self.config.binary) is None:
             from conditioning.registry import BackendUnavailable
 
