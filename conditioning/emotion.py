@@ -12,6 +12,7 @@ import math
 import numbers
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Mapping
 
 from ._vad_tables import WORDS
@@ -48,6 +49,30 @@ class Emotion:
     dominance: float
     mix: Mapping[str, float] = field(default_factory=lambda: {NEUTRAL: 1.0}, hash=False)
     intensity: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Check a directly built point as the constructors check theirs, and freeze its mix: an `Emotion` is
+        shared (requests, readings, trajectories), so a mix changed in place would change every holder's."""
+        for name in ("valence", "arousal", "dominance", "intensity"):
+            x = getattr(self, name)
+            lo = 0.0 if name == "intensity" else -1.0
+            if isinstance(x, bool) or not isinstance(x, numbers.Real) or math.isnan(x) or not lo - 1e-9 <= x <= 1 + 1e-9:
+                raise EmotionSpecError(f"{name} must be a number from {lo:g} to 1, got {x!r}; build emotions with "
+                                       f"Emotion.parse, from_mix or from_vad ({FORMS})")
+        if not isinstance(self.mix, Mapping) or not self.mix:
+            raise EmotionSpecError(f"an emotion's mix is a non-empty mapping of vocabulary labels to weights, got "
+                                   f"{self.mix!r}")
+        for label, weight in self.mix.items():
+            if label not in VOCABULARY:
+                raise EmotionSpecError(f"{label!r} is not a vocabulary label (see `emostudio emotion --list`); "
+                                       "Emotion.from_mix also takes aliases")
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight) or weight < 0:
+                raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a finite number >= 0")
+        object.__setattr__(self, "mix", MappingProxyType(dict(self.mix)))
+
+    def __reduce__(self):
+        # a read-only mapping cannot be pickled; workers and Ray receive emotions as plain values
+        return (type(self), (self.valence, self.arousal, self.dominance, dict(self.mix), self.intensity))
 
     # ---- constructors -------------------------------------------------------------------------------
     @classmethod

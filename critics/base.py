@@ -60,8 +60,8 @@ class Reading:
     @property
     def emotion(self) -> Emotion:
         """The reading as an `Emotion` (its coordinates and mix), for comparison with a target."""
-        return Emotion(self.valence, self.arousal, self.dominance, dict(self.mix),
-                       Emotion.from_vad(*(max(-1.0, min(1.0, x)) for x in (self.valence, self.arousal, self.dominance))).intensity)
+        vad = tuple(max(-1.0, min(1.0, x)) for x in (self.valence, self.arousal, self.dominance))  # a head may overshoot
+        return Emotion(*vad, dict(self.mix), Emotion.from_vad(*vad).intensity)
 
     def to_json(self, digits: int = 4) -> dict:
         r = lambda x: round(float(x), digits)  # noqa: E731

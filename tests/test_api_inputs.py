@@ -86,6 +86,19 @@ def test_emotions_plans_and_trajectories_refuse_what_they_cannot_mean():
     assert len(one.clips) == 1 and one.clips[0].end_s == pytest.approx(15)
 
 
+
+def test_an_emotion_built_directly_is_checked_and_its_mix_cannot_change_under_its_holders():
+    import pickle
+
+    for args in ((5, 5, 5), (math.nan, 0, 0), (0.1, 0.1, 0.1, {"blah": 1.0}), (0.1, 0.1, 0.1, {}),
+                 (0.1, 0.1, 0.1, {"joy": -1.0}), (0.1, 0.1, 0.1, {"joy": 1.0}, 2.0)):
+        with pytest.raises(EmotionSpecError):  # Emotion(5, 5, 5) used to be a point outside the space
+            Emotion(*args)
+    joy = Emotion.parse("joy:0.6+surprise:0.4")
+    with pytest.raises(TypeError):
+        joy.mix["joy"] = 5.0  # a "frozen" emotion's mix used to change for every request holding it
+    assert joy.mix == {"joy": 0.6, "surprise": 0.4}
+    assert pickle.loads(pickle.dumps(joy)) == joy  # workers and Ray still receive it
 def test_speech_judges_name_an_impossible_rate_not_silence():
     from critics.speech.features import FeatureError, prepare
 
