@@ -259,6 +259,21 @@ def load_image(path: str | os.PathLike) -> Image:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
+def load_visual(path: str | os.PathLike) -> "Image | Video":
+    """A picture or a video file, by its suffix: what the face and image judges read from a path."""
+    p = Path(path)
+    if p.is_dir():
+        raise MediaError(f"{p} is a folder; give the files in it (e.g. {p}/*.png)")
+    if p.suffix.lower() in VIDEO_SUFFIXES:
+        return load_video(p)
+    try:
+        return load_image(p)
+    except MediaError as exc:  # the judges also read videos: say so
+        if "accepted:" in str(exc):
+            raise MediaError(f"{exc}, or a video ({', '.join(VIDEO_SUFFIXES)})") from None
+        raise
+
+
 def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] | None = None) -> Path:
     """Write PNG/JPEG/WebP atomically; ``metadata`` become PNG text chunks (iTXt), e.g. the emotion and the
     provenance, readable with ``PIL.Image.open(path).text``."""

@@ -174,7 +174,7 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
 
 def load_media(modality: str, path: Path):
     """Read a file as the media type the modality's critics take."""
-    from conditioning.media import VIDEO_SUFFIXES, MediaError, load_audio, load_image, load_video
+    from conditioning.media import MediaError, load_audio, load_visual
 
     if path.is_dir():
         raise MediaError(f"{path} is a folder; give the files in it (e.g. {path}/*.wav)")
@@ -185,14 +185,7 @@ def load_media(modality: str, path: Path):
             return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
         return load_audio(path)
     if modality in ("face", "image"):
-        if path.suffix.lower() in VIDEO_SUFFIXES:
-            return load_video(path)
-        try:
-            return load_image(path)
-        except MediaError as exc:  # the judges also read videos: say so
-            if "accepted:" in str(exc):
-                raise MediaError(f"{exc}, or a video ({', '.join(VIDEO_SUFFIXES)})") from None
-            raise
+        return load_visual(path)
     if not path.is_file():
         raise MediaError(f"{path}: no such file")
     try:

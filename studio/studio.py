@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity
+from conditioning.media import MediaError
 from critics.base import CriticError, Reading
 from conditioning.registry import BackendUnavailable
 from critics.registry import JUDGES, load_critic
@@ -336,8 +337,9 @@ class Studio:
     def _scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
         """Per critic, a function from a `GenerationResult` to its `Reading`, None (the take offers nothing
         this critic reads, e.g. no MIDI for a symbolic music judge) or `Unread` (the critic refused the take or
-        its reference with a `CriticError`, e.g. a speech judge given noise by an untrained model: the take is
-        kept and the refusal reported, rather than the whole generation failing)."""
+        its reference with a `CriticError` or `MediaError`, e.g. a speech judge given noise by an untrained model
+        or MIDI bytes it cannot parse: the take is kept and the refusal reported, rather than the whole
+        generation failing)."""
         return [self._guarded(critic, self._scorer(generator, critic, request)) for critic in critics]
 
     @staticmethod
@@ -345,7 +347,7 @@ class Studio:
         def guarded(res):
             try:
                 return score(res)
-            except CriticError as exc:
+            except (CriticError, MediaError) as exc:
                 return Unread(_critic_id(critic), str(exc))
         return guarded
 
@@ -359,7 +361,7 @@ class Studio:
         if hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
             try:
                 ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
-            except CriticError as exc:  # then no take of this content can be read by this judge
+            except (CriticError, MediaError) as exc:  # then no take of this content can be read by this judge
                 unread = Unread(_critic_id(critic), f"its reference (a neutral take of the same content) could not "
                                 f"be read: {exc}")
                 return lambda res: unread

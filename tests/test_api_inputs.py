@@ -118,3 +118,34 @@ def test_backend_options_are_checked_not_ignored():
     pytest.importorskip("piper")
     with pytest.raises(GenerationError, match=r"unknown speech option\(s\) \['speed'\]"):
         load_generator("speech", "piper").generate(GenerationRequest(joy, text="Hi.", options={"speed": 2}))
+
+
+def test_every_critic_refuses_the_wrong_kind_of_media_alike_and_image_judges_read_paths(tmp_path):
+    """One contract for all eight shipped judges: what is not media of their kind (a number, a missing file, an
+    unreadable one) is a `MediaError` naming what they take; media they cannot judge stays a `CriticError`. The
+    music and image judges used to raise CriticError for the first, and the image judges took no file path."""
+    from conditioning.media import save_image
+    from critics.base import CriticError
+    from critics.registry import load_critic
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not media")
+    judges = {"speech": ("embedded", "encoder"), "music": ("embedded", "symbolic"),
+              "face": ("classifier", "geometric"), "image": ("embedded", "colour")}
+    for modality, names in judges.items():
+        for name in names:
+            try:
+                critic = load_critic(modality, name)
+            except Exception as exc:  # an extra that is not installed
+                pytest.skip(f"{modality}/{name}: {exc}")
+            for bad in (42, None, tmp_path / "missing.wav", text):
+                with pytest.raises(MediaError):
+                    critic.score(bad)
+    picture = np.full((96, 128, 3), (200, 60, 40), np.uint8)  # a warm red picture, no face in it
+    save_image(tmp_path / "red.png", Image(picture))
+    colour = load_critic("image", "colour")
+    from_path = colour.score(str(tmp_path / "red.png"))
+    assert from_path.native == pytest.approx(colour.score(Image(picture)).native)
+    assert colour.score(picture).native == pytest.approx(from_path.native)
+    with pytest.raises(CriticError, match="too small"):
+        colour.score(np.zeros((4, 4, 3), np.uint8))

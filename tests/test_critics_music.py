@@ -8,7 +8,7 @@ import pytest
 
 pretty_midi = pytest.importorskip("pretty_midi")
 
-from conditioning.media import Audio  # noqa: E402
+from conditioning.media import Audio, MediaError  # noqa: E402
 from conditioning.render import render_midi  # noqa: E402
 from critics.base import CriticError, Reading  # noqa: E402
 from critics.music import features as F  # noqa: E402
@@ -168,7 +168,7 @@ def test_unjudgeable_media_are_clear_errors(critic):
         critic.score(Audio(np.zeros(22050 * 3, np.float32), 22050))
     with pytest.raises(CriticError, match="at least"):
         critic.score(Audio(np.ones(100, np.float32) * 0.1, 22050))
-    with pytest.raises(CriticError, match="takes Audio"):
+    with pytest.raises(MediaError, match="takes Audio"):  # the wrong kind of media, as for every critic
         critic.score(42)
     with pytest.raises(ValueError, match="unknown option"):
         EmbeddedMusicCritic(no_such_option=1)

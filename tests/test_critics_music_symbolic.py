@@ -9,7 +9,7 @@ import pytest
 
 pretty_midi = pytest.importorskip("pretty_midi")
 
-from conditioning.media import Audio  # noqa: E402
+from conditioning.media import Audio, MediaError  # noqa: E402
 from conditioning.registry import BackendUnavailable  # noqa: E402
 from critics.base import CriticError, Reading  # noqa: E402
 from critics.music import symbolic_features as F  # noqa: E402
@@ -205,17 +205,17 @@ def test_path_bytes_and_prettymidi_give_the_same_reading(critic, bright_dark, tm
 
 def test_audio_and_unjudgeable_midi_are_clear_errors(tmp_path):
     critic = SymbolicMusicCritic(weights=tmp_path / "absent.onnx")  # errors come before the model loads
-    with pytest.raises(CriticError, match="MIDI notes.*music/embedded"):
+    with pytest.raises(MediaError, match="MIDI notes.*music/embedded"):
         critic.score(Audio(np.zeros(22050, np.float32), 22050))
     wav = tmp_path / "x.wav"
     wav.write_bytes(b"RIFF0000WAVE")
-    with pytest.raises(CriticError, match=r"x\.wav.*not MIDI.*music/embedded"):
+    with pytest.raises(MediaError, match=r"x\.wav.*not MIDI.*music/embedded"):
         critic.score(wav)
-    with pytest.raises(CriticError, match="not a MIDI file"):
+    with pytest.raises(MediaError, match="not a MIDI file"):
         critic.score(b"hello, not midi")
-    with pytest.raises(CriticError, match="MIDI notes"):
+    with pytest.raises(MediaError, match="MIDI notes"):
         critic.score(42)
-    with pytest.raises(CriticError, match="not found"):
+    with pytest.raises(MediaError, match="no such file"):
         critic.score(tmp_path / "missing.mid")
     empty = pretty_midi.PrettyMIDI()
     with pytest.raises(CriticError, match="no pitched notes"):

@@ -36,17 +36,20 @@ def as_frames(media: Any) -> tuple[list[np.ndarray], float | None, str]:
     if isinstance(media, Image):
         return [media.pixels], None, f"image {media.size[0]}x{media.size[1]}"
     if isinstance(media, (str, Path)):
-        from conditioning.media import load_image
+        from conditioning.media import load_visual
 
-        img = load_image(media)
-        return [img.pixels], None, f"{Path(media).name}"
+        loaded = load_visual(media)
+        if isinstance(loaded, Video):
+            return list(loaded.frames), float(loaded.fps), f"{Path(media).name} ({loaded.frames.shape[0]} frames)"
+        return [loaded.pixels], None, f"{Path(media).name}"
     if isinstance(media, np.ndarray):
         if media.ndim == 4:
             return list(media), 25.0, f"array of {media.shape[0]} frames"
         if media.ndim in (2, 3):
             return [media], None, f"image {media.shape[1]}x{media.shape[0]}"
         raise MediaError(f"a face image must be (H, W), (H, W, 3) or frames (T, H, W, 3), got {media.shape}")
-    raise MediaError(f"the face critics take an Image, a Video, an array or an image path, got {type(media).__name__}")
+    raise MediaError(f"the face critics take an Image, a Video, an array or a picture or video path, "
+                     f"got {type(media).__name__}")
 
 
 def scan_frames(frames: list[np.ndarray], every: int, what: str, measure) -> tuple[list[tuple[int, Any]], dict]:

@@ -7,15 +7,26 @@ MIN_SIDE = 16  #: pixels: below this an image has no composition or texture to r
 
 
 def still(media: Any, judge: str):
-    """The `Image` an image critic reads: an image, or a video's middle frame; a `CriticError` for anything
-    else and for images smaller than `MIN_SIDE` on a side (a 1x1 "image" would be read as a confident mood)."""
-    from conditioning.media import Image, Video
+    """The `Image` an image critic reads: an image, an (H, W[, 3]) array, a picture or video file, or a video's
+    middle frame. Anything else is a `MediaError` (what it takes, as the other modalities' critics say), and
+    an image smaller than `MIN_SIDE` on a side a `CriticError` (a 1x1 "image" would be read as a confident
+    mood)."""
+    import os
+
+    import numpy as np
+
+    from conditioning.media import Image, MediaError, Video, load_visual
     from critics.base import CriticError
 
+    if isinstance(media, (str, os.PathLike)):
+        media = load_visual(media)
+    elif isinstance(media, np.ndarray) and media.ndim in (2, 3):
+        media = Image(media)
     if isinstance(media, Video):
         media = Image(media.frames[len(media.frames) // 2])
     if not isinstance(media, Image):
-        raise CriticError(f"{judge} takes an image, got {type(media).__name__}")
+        raise MediaError(f"{judge} takes an Image, a Video, an (H, W[, 3]) array or a picture or video path, "
+                         f"got {type(media).__name__}")
     if min(media.pixels.shape[:2]) < MIN_SIDE:
         raise CriticError(f"{judge}: an image of {media.size[0]}x{media.size[1]} px is too small to judge; "
                           f"give at least {MIN_SIDE}x{MIN_SIDE}")

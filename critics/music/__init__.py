@@ -26,9 +26,8 @@ def load_music(media: Any, soundfont: str | None = None):
 
     MIDI is rendered with the project's renderer (`conditioning.render`, loudness-normalised).
     """
-    from conditioning.media import Audio, load_audio
+    from conditioning.media import Audio, MediaError, load_audio
     from conditioning.render import render_midi
-    from critics.base import CriticError
 
     if isinstance(media, Audio):
         return media.mono()
@@ -36,7 +35,7 @@ def load_music(media: Any, soundfont: str | None = None):
         return render_midi(media, soundfont=soundfont)
     if isinstance(media, (str, os.PathLike)):
         return load_audio(media, mono=True)
-    raise CriticError(
+    raise MediaError(
         f"the music critic takes Audio, an audio/MIDI file path or a PrettyMIDI, got {type(media).__name__}"
     )
 

@@ -60,34 +60,35 @@ class SymbolicMusicConfig:
 
 
 def load_midi(media: Any):
-    """A pretty_midi.PrettyMIDI from a MIDI path, PrettyMIDI or MIDI bytes; anything else is a CriticError."""
-    from conditioning.media import Audio
+    """A pretty_midi.PrettyMIDI from a MIDI path, PrettyMIDI or MIDI bytes; anything else, and a MIDI file or bytes
+    that cannot be read, is a `MediaError` (as for the other critics: the media, not the music, is wrong)."""
+    from conditioning.media import Audio, MediaError
 
     if type(media).__name__ == "PrettyMIDI":
         return media
     if isinstance(media, Audio):
-        raise CriticError(NOT_MIDI.format(what="Audio (a waveform has no notes)"))
+        raise MediaError(NOT_MIDI.format(what="Audio (a waveform has no notes)"))
     import pretty_midi
 
     if isinstance(media, (bytes, bytearray, memoryview)):
         data = bytes(media)
         if not data.startswith(b"MThd") and not data.startswith(b"RIFF"):
-            raise CriticError(NOT_MIDI.format(what=f"{len(data)} bytes that are not a MIDI file (no MThd header)"))
+            raise MediaError(NOT_MIDI.format(what=f"{len(data)} bytes that are not a MIDI file (no MThd header)"))
         try:
             return pretty_midi.PrettyMIDI(io.BytesIO(data))
         except Exception as exc:  # mido / pretty_midi raise many kinds
-            raise CriticError(f"could not read the MIDI bytes: {exc}") from exc
+            raise MediaError(f"could not read the MIDI bytes: {exc}") from exc
     if isinstance(media, (str, os.PathLike)):
         path = Path(media)
         if path.suffix.lower() not in MIDI_SUFFIXES:
-            raise CriticError(NOT_MIDI.format(what=f"the file {path.name!r} ({path.suffix or 'no suffix'}, not MIDI)"))
+            raise MediaError(NOT_MIDI.format(what=f"the file {path.name!r} ({path.suffix or 'no suffix'}, not MIDI)"))
         if not path.is_file():
-            raise CriticError(f"MIDI file not found: {path}")
+            raise MediaError(f"{path}: no such file")
         try:
             return pretty_midi.PrettyMIDI(str(path))
         except Exception as exc:
-            raise CriticError(f"could not read the MIDI file {path.name}: {exc}") from exc
-    raise CriticError(NOT_MIDI.format(what=type(media).__name__))
+            raise MediaError(f"could not read the MIDI file {path.name}: {exc}") from exc
+    raise MediaError(NOT_MIDI.format(what=type(media).__name__))
 
 
 class SymbolicMusicCritic(QuadrantCritic):
