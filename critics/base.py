@@ -117,12 +117,24 @@ def local_checkpoint(key: str, model: str | None, env: str, kind: str, example: 
     return Path(path).expanduser()
 
 
-def require_saved(path, kind: str) -> None:
-    """A checkpoint folder must hold save_pretrained's config.json (checked before transformers reads it)."""
+def require_saved(path, kind: str, model_types: tuple[str, ...] = (), tokenizer: bool = False) -> None:
+    """A checkpoint folder must hold save_pretrained's config.json, of one of ``model_types`` where given (a
+    CLIP folder given to the CLAP critic would otherwise load with newly initialised weights), and with
+    ``tokenizer`` a tokenizer vocabulary (checked before transformers reads it: `conditioning.weights`)."""
     from conditioning.registry import BackendUnavailable
+    from conditioning.weights import has_tokenizer, read_json
 
+    if path.is_file():
+        raise BackendUnavailable(f"{path} is a file; give the {kind} checkpoint's folder (the one holding config.json)")
     if not (path / "config.json").is_file():
         raise BackendUnavailable(f"no {kind} checkpoint at {path} (expected config.json from save_pretrained)")
+    found = read_json(path / "config.json", kind).get("model_type")
+    if model_types and found not in model_types:
+        raise BackendUnavailable(f"{path} holds a {found or 'unknown'} model, not a {kind} checkpoint "
+                                 f"(config.json model_type {' or '.join(map(repr, model_types))})")
+    if tokenizer and not has_tokenizer(path):
+        raise BackendUnavailable(f"{path} has no tokenizer vocabulary (vocab.json + merges.txt or tokenizer.json): "
+                                 f"the {kind} checkpoint is incomplete; save its processor with save_pretrained too")
 
 
 def neural_missing(key: str, exc: ImportError):

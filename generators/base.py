@@ -70,7 +70,13 @@ class Provenance:
     model: str  #: model or voice id, or "procedural"
     licence: str  #: of the model/voice/data that shaped the output
     seed: int
-    version: str = ""
+    version: str = ""  #: of the software that made it (e.g. "diffusers 0.35.1"), where it matters
+
+    def to_json(self) -> dict:
+        """What every output records (the JSON report, sidecars, PNG text, dataset rows): backend, model,
+        licence and seed, and the version where the backend gives one."""
+        out = {"backend": self.backend, "model": self.model, "licence": self.licence, "seed": self.seed}
+        return {**out, "version": self.version} if self.version else out
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ or diffusers at import time.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Mapping, Sequence
 from conditioning import Emotion
 from conditioning.registry import BackendUnavailable, configure
 from conditioning.vocabulary import NEUTRAL, resolve
+from conditioning.weights import has_tokenizer, loading, read_json
 from generators.base import GenerationError
 
 EXTRA = "pip install 'emotion-studio[neural]'"
@@ -127,7 +127,18 @@ class DiffusersBackend:
             raise BackendUnavailable(f"{self.KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline "
                                      f"folder ({self.WEIGHTS} are needed; single-file checkpoints: convert them "
                                      f"to a diffusers folder first); {EXTRA}")
+        read_json(Path(path) / "model_index.json", self.KEY)  # a damaged index is said now, not as a traceback later
         return Path(path)
+
+    def check_tokenizers(self, folder: Path, index: Mapping[str, Any]) -> None:
+        """Every tokenizer the pipeline names must have its vocabulary on disk: without it diffusers and
+        transformers build an empty tokenizer (every prompt word becomes <unk>, or the text length overflows)."""
+        for name, spec in index.items():
+            if isinstance(spec, (list, tuple)) and len(spec) == 2 and "Tokenizer" in str(spec[1] or ""):
+                if not has_tokenizer(folder / name):
+                    raise BackendUnavailable(f"{self.KEY}: {folder / name} holds no tokenizer vocabulary (the "
+                                             f"pipeline's {spec[1]} needs e.g. vocab.json + merges.txt or "
+                                             "tokenizer.json); the snapshot is incomplete: download it again")
 
     def _torch_setup(self):
         """(torch, device, dtype): fp16 on CUDA, fp32 on the CPU, unless the config says otherwise."""
@@ -138,18 +149,10 @@ class DiffusersBackend:
                 importlib.import_module(m)
         except ImportError as exc:
             raise BackendUnavailable(f"{self.KEY} needs the Python package {exc.name!r}: {EXTRA}") from None
-        import torch
+        from conditioning.weights import torch_device
 
         cfg = self.config
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
-        names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16,
-                 "float32": torch.float32, "fp32": torch.float32}
-        if cfg.dtype == "auto":
-            dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-        elif cfg.dtype in names:
-            dtype = names[cfg.dtype]
-        else:
-            raise GenerationError(f"unknown dtype {cfg.dtype!r} for {self.KEY}; known: auto, {', '.join(names)}")
+        torch, device, dtype = torch_device(self.KEY, cfg.device, cfg.dtype, cfg.offload, GenerationError)
         return torch, device, dtype
 
     def _pretrained_kwargs(self, dtype) -> dict[str, Any]:
@@ -160,8 +163,13 @@ class DiffusersBackend:
         return kwargs
 
     def _load_failed(self, folder: Path, exc: Exception) -> BackendUnavailable:
-        return BackendUnavailable(f"{self.KEY} could not load {folder}: {exc} (a complete local snapshot is needed; "
-                                  "for fp16-only snapshots set variant='fp16')")
+        from conditioning.weights import reason
+
+        hint = (f"variant={self.config.variant!r} needs the snapshot's *.{self.config.variant}.* weight files; leave "
+                "variant unset for full-precision files" if self.config.variant
+                else "for fp16-only snapshots set variant='fp16'")
+        return BackendUnavailable(f"{self.KEY} could not load {folder}: {reason(exc)} (a complete local snapshot is "
+                                  f"needed; {hint})")
 
     def _place(self, pipe, device) -> None:
         """On CUDA: accelerate's model offload (each model moved in when it runs) if configured, and xformers
@@ -190,8 +198,10 @@ class DiffusersBackend:
                 return self._pipe
             torch, device, dtype = self._torch_setup()
             folder = self.model_folder()
-            index = json.loads((folder / "model_index.json").read_text())
-            pipe = self._from_folder(folder, index, torch, dtype)
+            index = read_json(folder / "model_index.json", self.KEY)
+            self.check_tokenizers(folder, index)
+            with loading(self.KEY, folder, f"{self.WEIGHTS} are needed"):
+                pipe = self._from_folder(folder, index, torch, dtype)
             self._place(pipe, device)
             pipe.set_progress_bar_config(disable=True)
             self._index, self._pipe = index, pipe
@@ -210,12 +220,14 @@ class DiffusersBackend:
         return type(pipe.scheduler).from_config(pipe.scheduler.config)
 
     def model_id(self, pipe=None) -> str:
-        """The folder name, with the pipeline's ``_name_or_path`` where it says more."""
+        """The folder's full path (as the other neural backends record theirs: a name alone can be any of several
+        snapshots), with the pipeline's ``_name_or_path`` where it says more."""
         folder = self._folder or (Path(self.model_path) if self.model_path else None)
         name = str(self._index.get("_name_or_path") or "")
         if folder is None:
             return name or f"in-memory {type(pipe or self._pipe).__name__}"
-        return f"{folder.name} ({name})" if name and name != str(folder) and Path(name).name != folder.name else folder.name
+        path = str(folder.resolve())
+        return f"{path} ({name})" if name and name != str(folder) and Path(name).name != folder.name else path
 
     @property
     def licence(self) -> str:

@@ -1,9 +1,13 @@
 """Explicit registry of generators: ``"modality/backend" -> "module:Class"``, imported only when asked for.
 
 ``auto`` picks the first backend in ``AUTO_ORDER`` that can run here (neural where its weights are on disk,
-else the embedded default): a backend class may define ``can_run()`` to say so without loading anything.
+else the embedded default): a backend class may define ``can_run()`` to say so without loading anything. A
+neural backend whose variable (``MODEL_ENVS``) the user has set is taken at its word: if its folder is missing
+or damaged, or its extra is not installed, ``auto`` says so instead of quietly using the embedded default.
 """
 from __future__ import annotations
+
+import os
 
 from conditioning.registry import BackendUnavailable, UnknownBackend, load_class, resolve_key
 
@@ -33,6 +37,10 @@ AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("diffusion", "piper", "fest
 MODEL_BACKENDS: dict[str, tuple[str, ...]] = {"speech": ("coqui", "diffusion"), "music": ("musicgen", "audiocraft"),
                                               "image": ("diffusion",)}
 
+#: the variable that points each neural backend at its weights (the backends' own ``MODEL_ENV``)
+MODEL_ENVS: dict[str, str] = {"speech/diffusion": "EMOSTUDIO_TTS_MODEL", "music/musicgen": "EMOSTUDIO_MUSICGEN",
+                              "image/diffusion": "EMOSTUDIO_SD_MODEL"}
+
 #: the built-in speech voices and the one backend that speaks each: with the backend left on auto, a voice
 #: picks its own (``--voice slt`` used to fail with "add --backend festival")
 VOICE_BACKENDS: dict[str, str] = {"joe": "piper", "slt": "festival"}
@@ -54,6 +62,13 @@ def load_generator(modality: str, name: str | None = None, **config):
         missing = []
         for candidate in AUTO_ORDER[modality]:
             key = f"{modality}/{candidate}"
+            env = MODEL_ENVS.get(key)
+            if env and os.environ.get(env):  # the user chose these weights: use them or say why not
+                try:
+                    return load_class(GENERATORS[key], key, EXTRAS.get(key))(**config)
+                except BackendUnavailable as exc:
+                    raise BackendUnavailable(f"${env} is set, so auto uses {key}, which cannot run: {exc} (unset "
+                                             f"{env} to use the embedded {DEFAULTS[modality]} backend)") from None
             try:
                 cls = load_class(GENERATORS[key], key, EXTRAS.get(key))
                 if hasattr(cls, "can_run") and not cls.can_run():  # e.g. neural weights not on this machine

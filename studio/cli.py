@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--judges", metavar="NAMES", help="the critics that score and steer the take, comma-separated "
                    "(default: the modality's two judges, e.g. speech: embedded,encoder)")
     g.add_argument("--duration", type=float)
+    g.add_argument("--option", action="append", metavar="KEY=VALUE", help="a backend option (repeat), e.g. image: "
+                   "style=field, size=512, steps=4, guidance_scale=0 (Stable Diffusion Turbo); speech --backend "
+                   "diffusion: steps=50; a backend names the options it takes when given one it does not")
     g.add_argument("--out", required=True)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
@@ -241,7 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: The command never downloads (neural weights come from local folders), but huggingface_hub still looks up the
+#: hub's address on some loads even with local_files_only (its agent registry); offline mode stops that. Set
+#: once for the process, before any Hugging Face library is imported; a user's own setting wins.
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "1",
+               "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # (and no loading bars in a one-line-per-file output)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -275,8 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nemostudio {args.command}: interrupted{again}", file=sys.stderr)
         return 130
     except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"emostudio {args.command}: error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        if getattr(exc, "filename", None):
+            print(f"emostudio {args.command}: error: cannot write {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        else:  # not a write (e.g. a library reading files): its own words, without advice about the hub
+            from conditioning.weights import reason
+
+            print(f"emostudio {args.command}: error: {reason(exc)}", file=sys.stderr)
         return EXIT_USER
 
 

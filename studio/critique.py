@@ -58,8 +58,11 @@ def critique_files(args: argparse.Namespace) -> int:
         neural = dict(key.split("/") for key, extra in EXTRAS.items() if extra == "neural")  # modality -> critic
         if args.critic != neural.get(args.modality):
             names = ", ".join(f"{m}: {c}" for m, c in neural.items())
+            from critics.registry import CRITICS
+
+            shipped = args.critic and f"{args.modality}/{args.critic}" in CRITICS
             raise UserError(f"--model is for a neural critic: name it with --critic ({names})"
-                            + (f"; {args.modality}/{args.critic} reads its shipped weights" if args.critic else ""))
+                            + (f"; {args.modality}/{args.critic} reads its shipped weights" if shipped else ""))
         critic = load_critic(args.modality, args.critic, model=model)
     else:
         critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
@@ -116,7 +119,8 @@ def critique_files(args: argparse.Namespace) -> int:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else ""))
-    if args.modality == "speech" and failed < len(items) and not (reference or group_by):
+    if args.modality == "speech" and failed < len(items) and not (reference or group_by) and hasattr(critic, "reference"):
+        # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)

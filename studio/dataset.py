@@ -473,7 +473,7 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "text": item.text, "prompt": item.prompt, "voice": item.voice,
         "portrait": Path(item.portrait).name if item.portrait else None, "style": item.style,
         "seed": seed, "backend": prov.backend, "model": prov.model, "licence": prov.licence,
-        "provenance": {"backend": prov.backend, "model": prov.model, "licence": prov.licence, "seed": prov.seed},
+        "provenance": prov.to_json(),
         "duration_s": None if duration is None else round(float(duration), 3),
         "seconds": round(seconds, 3),
     }

@@ -114,6 +114,25 @@ TAKES = {"speech": ("text", "voice", "voice_clip"), "music": ("prompt", "duratio
          "face": ("text", "audio", "portrait", "voice", "duration")}
 
 
+def backend_options(pairs: list[str] | None, taken: dict) -> dict:
+    """``--option KEY=VALUE`` pairs as backend options: a value is read as JSON where it is JSON (``steps=4``,
+    ``guidance_scale=0``, ``size=[768,512]``, ``drums=false``), else kept as text (``style=field``). The backend
+    checks them (an unknown key is refused with the list it takes); a key another flag sets is refused here."""
+    out: dict = {}
+    for pair in pairs or ():
+        key, eq, value = pair.partition("=")
+        key = key.strip()
+        if not eq or not key.isidentifier():
+            raise UserError(f"--option {pair!r}: write KEY=VALUE, e.g. --option steps=4")
+        if key in taken or key in out:
+            raise UserError(f"--option {key} is given twice (or also by its own flag, e.g. --voice)")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 def refuse_ignored_options(args: argparse.Namespace) -> None:
     """Refuse options the modality would ignore (``generate speech --duration 5`` made a take of the text's own
     length, ``generate face --text ... --duration 3`` a 0.6 s video), before any work."""
@@ -135,6 +154,7 @@ def generate_file(args: argparse.Namespace) -> int:
 
     refuse_ignored_options(args)
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
+    options.update(backend_options(getattr(args, "option", None), options))
     if getattr(args, "voice_clip", None):
         options["references"] = voice_clips(args.voice_clip, args.backend, args.voice)
     if args.modality == "face":

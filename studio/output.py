@@ -39,8 +39,7 @@ def file_metadata(target, provenance, **extra) -> dict[str, str]:
     """The text a saved file carries (PNG text chunks): the target emotion (`Emotion.to_json`) and the
     provenance (backend, model, licence, seed), plus ``extra`` fields (strings as they are, else JSON)."""
     meta = {"emotion": json.dumps(target.to_json()), "Software": "Emotion Studio",
-            "provenance": json.dumps({"backend": provenance.backend, "model": provenance.model,
-                                      "licence": provenance.licence, "seed": provenance.seed})}
+            "provenance": json.dumps(provenance.to_json())}
     meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
     return meta
 

@@ -182,8 +182,7 @@ class StudioResult:
                 "recognised": self.best.agrees,
                 **({"unread": [u.to_json() for u in self.best.unread]} if self.best.unread else {}),
                 "rounds": [r.to_json() for r in self.rounds],
-                "provenance": {"model": res.provenance.model, "licence": res.provenance.licence,
-                               "seed": res.provenance.seed},
+                "provenance": {k: v for k, v in res.provenance.to_json().items() if k != "backend"},
                 "timings": {k: round(v, 4) for k, v in self.timings.items()},
                 **({"speech": {k: v for k, v in self.speech.to_json().items() if k != "rounds"}} if self.speech else {})}
 

@@ -172,6 +172,14 @@ class WebStudio:
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
         return self._take(result, path)
 
+    def image_options(self, style: str) -> dict:
+        """The Image tab's options for the backend ``auto`` runs: the style and a 768 px picture for the embedded
+        painter; none for Stable Diffusion (set up through $EMOSTUDIO_SD_MODEL), which draws the prompt at its
+        model's own size and has no styles (the tab used to send them, and every take failed)."""
+        if self.studio.generator("image").name == "procedural":
+            return {"style": style, "size": 768}
+        return {}
+
     def check_upload(self, path: str | None, modality: str) -> Path:
         """An uploaded file the judges may read: present, within the size limit, of an accepted type."""
         from conditioning.media import MediaError
@@ -432,7 +440,8 @@ def build_app(web: WebStudio | None = None):
                 m_go.click(music, [m_dur, *picker], [m_audio, m_plot, m_report], concurrency_limit=2)
             with gr.Tab("Image"):
                 i_prompt = gr.Textbox(label="prompt (recorded; the embedded backend draws abstract pictures)")
-                i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon", label="style")
+                i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon",
+                                      label="style (the embedded painter's; Stable Diffusion draws the prompt)")
                 i_go = gr.Button("Draw", variant="primary")
                 i_img = gr.Image(label="picture", type="filepath")
                 i_plot = gr.Image(label="target and readings", interactive=False)
@@ -441,7 +450,7 @@ def build_app(web: WebStudio | None = None):
                 @guarded
                 def image(prompt, style, sd, lp, *pick):
                     t = web.generate("image", emotion_of(*pick), prompt=prompt or None, loop=lp, seed=sd,
-                                     options={"style": style, "size": 768})
+                                     options=web.image_options(style))
                     return t.file, t.plot, t.report
 
                 i_go.click(image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report], concurrency_limit=2)

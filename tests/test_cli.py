@@ -170,12 +170,15 @@ def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
 
 
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
+    from conditioning.registry import BackendUnavailable
     from generators.registry import load_generator
 
     monkeypatch.delenv("EMOSTUDIO_MUSICGEN", raising=False)
     assert load_generator("music", "auto").name == "composer"
+    # a variable the user set is not ignored: a missing folder behind it used to fall back to the composer silently
     monkeypatch.setenv("EMOSTUDIO_MUSICGEN", str(tmp_path / "missing"))
-    assert load_generator("music", "auto").name == "composer"
+    with pytest.raises(BackendUnavailable, match=r"\$EMOSTUDIO_MUSICGEN is set.*missing.*unset EMOSTUDIO_MUSICGEN"):
+        load_generator("music", "auto").load()
 
 
 def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, shared_data):
@@ -285,3 +288,20 @@ def test_a_built_in_voice_picks_its_backend(capsys, tmp_path):
                        "--out", str(out))
     assert code == 0, err
     assert json.loads((tmp_path / "slt.wav.json").read_text())["backend"] == "speech/festival"
+
+
+def test_generate_passes_backend_options_and_refuses_bad_ones(capsys, tmp_path):
+    """`--option KEY=VALUE` reaches the backend (the CLI had no way to choose an image style or size, or the 1-4
+    steps a Stable Diffusion Turbo checkpoint needs); an unknown key is the backend's one-line refusal."""
+    from conditioning.media import load_image
+
+    out = tmp_path / "field.png"
+    code, stdout, err = run(capsys, "generate", "image", "--emotion", "calm", "--option", "style=field",
+                            "--option", "size=[320,256]", "--out", str(out), "--json")
+    assert code == 0, err
+    assert load_image(out).size == (320, 256) and json.loads(stdout)["style"] == "field"
+    code, _, err = run(capsys, "generate", "image", "--emotion", "calm", "--option", "steps=4",
+                       "--out", str(tmp_path / "x.png"))
+    assert code == 2 and "unknown image option(s) ['steps']" in err and not (tmp_path / "x.png").exists()
+    code, _, err = run(capsys, "generate", "image", "--emotion", "calm", "--option", "style", "--out", str(out))
+    assert code == 2 and "KEY=VALUE" in err

@@ -165,6 +165,31 @@ def test_clip_critic_without_weights_says_what_to_give(tmp_path):
     assert "$EMOSTUDIO_CLIP_MODEL" in str(info.value) and "huggingface.co" not in str(info.value)
 
 
+def test_clip_critic_names_what_is_wrong_with_a_folder(tmp_path):
+    """Another model's folder, a file for a folder and a copy without its tokenizer were tracebacks ("Multiple
+    valid text configs", torch.load) or "no CLIP weights" although the weights were there."""
+    pytest.importorskip("transformers")
+    import shutil
+
+    from conditioning.registry import BackendUnavailable
+    from critics.image.clip import ClipImageCritic
+
+    (tmp_path / "clip").mkdir()
+    good = _tiny_clip(tmp_path / "clip")
+    picture = Image(np.zeros((64, 64, 3), np.uint8))
+    other = tmp_path / "musicgen"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "musicgen"}')
+    no_tok = tmp_path / "no-tokenizer"
+    shutil.copytree(good, no_tok)
+    for name in ("vocab.json", "merges.txt", "tokenizer.json"):
+        (no_tok / name).unlink(missing_ok=True)
+    for folder, message in ((other, "holds a musicgen model, not a CLIP"), (good / "config.json", "is a file"),
+                            (no_tok, "no tokenizer vocabulary")):
+        with pytest.raises(BackendUnavailable, match=message):
+            ClipImageCritic(model=str(folder)).score(picture)
+
+
 def test_critique_reads_with_a_neural_critics_local_weights(tmp_path, capsys):
     """`critique --model PATH` gives a neural critic its weights (before, only an environment variable could)."""
     import json

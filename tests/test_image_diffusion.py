@@ -91,7 +91,7 @@ def test_same_seed_same_image_other_seed_differs(gen, sd_dir):
     c = gen.generate(_req("joy", seed=4))
     assert not np.array_equal(a.media.pixels, c.media.pixels)
     # provenance and extras
-    assert a.provenance.backend == "image/diffusion" and a.provenance.model == sd_dir.name and a.provenance.seed == 3
+    assert a.provenance.backend == "image/diffusion" and a.provenance.model == str(sd_dir.resolve()) and a.provenance.seed == 3
     assert "model card" in a.provenance.licence and str(sd_dir) in a.provenance.licence
     assert a.extras["mix_weights"] == {"joy": 1.0} and a.extras["steps"] == 2 and a.extras["guidance_scale"] == 7.5
     assert a.extras["prompts"][0]["prompt"].startswith("a cat, joyful atmosphere")
@@ -279,3 +279,57 @@ def test_tiny_sdxl_two_text_encoders(tmp_path):
     assert "non-commercial" in a.provenance.licence
     turbo = xl.generate(_req("joy", seed=2, options={"steps": 1, "guidance_scale": 0.0}))  # Turbo-style sampling
     assert turbo.extras["guidance_scale"] == 0.0 and turbo.media.size == (32, 32)
+
+
+def test_damaged_snapshots_hardware_and_turbo_as_a_new_user_meets_them(sd_dir, tmp_path, monkeypatch):
+    """Each used to be a traceback or a silent wrong result: a snapshot without its tokenizer (an empty
+    CLIPTokenizer, then OverflowError), a damaged model_index.json (JSONDecodeError), device='cuda' on a CPU
+    machine (AssertionError), size='big' (ValueError: too many values to unpack), a Turbo checkpoint sampled
+    with 30 guided steps (its card says 1-4 and no guidance), and $EMOSTUDIO_SD_MODEL pointing at nothing
+    (auto quietly drew an abstract picture instead)."""
+    import shutil
+
+    from conditioning.registry import BackendUnavailable
+    from generators.registry import load_generator
+
+    no_tok = tmp_path / "no-tokenizer"
+    shutil.copytree(sd_dir, no_tok)
+    shutil.rmtree(no_tok / "tokenizer")
+    with pytest.raises(BackendUnavailable, match=r"tokenizer holds no tokenizer vocabulary"):
+        DiffusionImage(model=str(no_tok)).load()
+    bad_index = tmp_path / "bad-index"
+    shutil.copytree(sd_dir, bad_index)
+    (bad_index / "model_index.json").write_text('{"_class_name": "StableDiff')
+    with pytest.raises(BackendUnavailable, match="not readable JSON.*download it again"):
+        DiffusionImage(model=str(bad_index))
+    if not torch.cuda.is_available():
+        with pytest.raises(BackendUnavailable, match="no CUDA GPU"):
+            DiffusionImage(model=str(sd_dir), device="cuda").load()
+    gen = DiffusionImage(model=str(sd_dir), steps=1)
+    with pytest.raises(GenerationError, match="an int .square. or a .width, height. pair"):
+        gen.generate(_req("joy", options={"size": "big"}))
+    take = gen.generate(_req("joy", options={"size": [32, 48]}))
+    assert take.media.size == (32, 48) and take.provenance.version.startswith("diffusers ")
+    turbo_dir = tmp_path / "tiny-sd-turbo"
+    shutil.copytree(sd_dir, turbo_dir)
+    turbo = DiffusionImage(model=str(turbo_dir)).generate(_req("joy"))
+    assert turbo.extras["steps"] == 1 and turbo.extras["guidance_scale"] == 0.0
+    assert "non-commercial" in turbo.provenance.licence
+    assert DiffusionImage(model=str(sd_dir)).sampling_defaults() == (30, 7.5)
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "nothing-here"))
+    with pytest.raises(BackendUnavailable, match=r"\$EMOSTUDIO_SD_MODEL is set.*unset EMOSTUDIO_SD_MODEL"):
+        load_generator("image", "auto")
+
+
+def test_the_web_image_tab_works_with_stable_diffusion_too(sd_dir, tmp_path, monkeypatch):
+    """The tab sent the embedded painter's style and size to whatever auto picked: with $EMOSTUDIO_SD_MODEL set,
+    every take failed with "unknown image option(s) ['style']"."""
+    pytest.importorskip("gradio")
+    from studio.web import WebStudio
+
+    monkeypatch.setenv(MODEL_ENV, str(sd_dir))
+    web = WebStudio(out=tmp_path / "web")
+    assert web.image_options("field") == {}
+    assert web.studio.generator("image").name == "diffusion"  # what auto runs here
+    monkeypatch.delenv(MODEL_ENV)
+    assert WebStudio(out=tmp_path / "web2").image_options("field") == {"style": "field", "size": 768}

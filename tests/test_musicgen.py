@@ -123,3 +123,35 @@ def test_errors_are_clear(tmp_path):
         gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.1))
     with pytest.raises(GenerationError, match="unknown music option"):
         gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=2, options={"tempo": 1}))
+
+
+def test_damaged_or_wrong_folders_are_one_line_errors_before_any_work(tiny_dir, tmp_path):
+    """A new user's folders: another model's snapshot, a MusicGen copy without its tokenizer, truncated weights.
+    They used to be transformers tracebacks ("Unrecognized model", SafetensorError) or, worst, a take made with an
+    empty tokenizer that turned every prompt word into <unk> (exit 0, the emotion prompt silently lost)."""
+    import shutil
+
+    req = GenerationRequest(Emotion.parse("joy"), duration_s=1)
+    other = tmp_path / "clip"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "clip"}')
+    with pytest.raises(BackendUnavailable, match="holds a clip model, not MusicGen"):
+        MusicGenMusic(model=str(other))
+    no_tok = tmp_path / "no-tokenizer"
+    shutil.copytree(tiny_dir, no_tok)
+    for f in no_tok.iterdir():
+        if f.name.startswith(("tokenizer", "special_tokens", "spiece")):
+            f.unlink()
+    with pytest.raises(BackendUnavailable, match="no tokenizer vocabulary.*<unk>"):
+        MusicGenMusic(model=str(no_tok))
+    broken = tmp_path / "truncated"
+    shutil.copytree(tiny_dir, broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(BackendUnavailable, match=r"could not load .*truncated.*config\.json, the weights"):
+        MusicGenMusic(model=str(broken)).generate(req)
+    if not torch.cuda.is_available():
+        with pytest.raises(BackendUnavailable, match="no CUDA GPU"):
+            MusicGenMusic(model=str(tiny_dir), device="cuda").generate(req)
+    take = MusicGenMusic(model=str(tiny_dir), device="cpu", dtype="float32").generate(req)
+    assert take.media.duration_s == pytest.approx(1.0, abs=0.01) and take.provenance.model == str(tiny_dir)

@@ -55,14 +55,27 @@ class ClipImageCritic:
             from transformers import CLIPModel, CLIPProcessor
         except ModuleNotFoundError as exc:
             raise BackendUnavailable(f"image/clip needs {exc.name!r}: pip install 'emotion-studio[neural]'") from None
+        from pathlib import Path
+
+        from conditioning.weights import loading
+
         where = self.where
-        try:
+        local = Path(where).expanduser()
+        if local.exists():  # a folder: checked (its type, its tokenizer) before transformers reads it
+            from critics.base import require_saved
+
+            require_saved(local, "CLIP", ("clip",), tokenizer=True)
+            with loading("image/clip", local, "a save_pretrained CLIP model with its processor"):
+                model = CLIPModel.from_pretrained(str(local), local_files_only=True).eval().to(self.config.device)
+                processor = CLIPProcessor.from_pretrained(str(local), local_files_only=True)
+            return model, processor
+        try:  # a model id: this machine's Hugging Face cache only
             model = CLIPModel.from_pretrained(where, local_files_only=True).eval().to(self.config.device)
             processor = CLIPProcessor.from_pretrained(where, local_files_only=True)
         except OSError:  # transformers' text here speaks of connecting to the Hub, which is never tried
             raise BackendUnavailable(f"image/clip: no CLIP weights at {where!r} in a local folder or in this machine's "
-                                     f"Hugging Face cache; give a folder saved with save_pretrained (model=DIR, "
-                                     f"--model DIR or ${MODEL_ENV}); nothing is downloaded") from None
+                                     f"Hugging Face cache; give a folder saved with save_pretrained (`critique --model "
+                                     f"DIR`, model=DIR in Python, or ${MODEL_ENV}); nothing is downloaded") from None
         return model, processor
 
     @cached_property

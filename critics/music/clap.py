@@ -96,11 +96,14 @@ class ClapMusicCritic:
             except ImportError as exc:
                 raise neural_missing("music/clap", exc) from None
             path = self.model_path
-            require_saved(path, "CLAP")
+            require_saved(path, "CLAP", ("clap",), tokenizer=True)
             if self.config.threads:
                 torch.set_num_threads(int(self.config.threads))
-            model = ClapModel.from_pretrained(str(path), local_files_only=True).to(self.config.device).eval()
-            processor = ClapProcessor.from_pretrained(str(path), local_files_only=True)
+            from conditioning.weights import loading
+
+            with loading("music/clap", path, "a save_pretrained CLAP model with its processor"):
+                model = ClapModel.from_pretrained(str(path), local_files_only=True).to(self.config.device).eval()
+                processor = ClapProcessor.from_pretrained(str(path), local_files_only=True)
             texts = [t for q in QUADRANTS for t in self.config.prompts[q]]
             owner = [i for i, q in enumerate(QUADRANTS) for _ in self.config.prompts[q]]
             inputs = processor(text=texts, return_tensors="pt", padding=True)

@@ -114,9 +114,13 @@ class TransformersSpeechCritic:
             require_saved(path, "transformers")
             if self.config.threads:
                 torch.set_num_threads(int(self.config.threads))
-            model = AutoModelForAudioClassification.from_pretrained(str(path), local_files_only=True)
-            model = model.to(self.config.device).eval()
-            extractor = AutoFeatureExtractor.from_pretrained(str(path), local_files_only=True)
+            from conditioning.weights import loading
+
+            with loading("speech/transformers", path, "a save_pretrained audio-classification model with its "
+                                                      "feature extractor (preprocessor_config.json)"):
+                model = AutoModelForAudioClassification.from_pretrained(str(path), local_files_only=True)
+                model = model.to(self.config.device).eval()
+                extractor = AutoFeatureExtractor.from_pretrained(str(path), local_files_only=True)
             labels = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
             mode = self.config.mode
             if mode == "auto":

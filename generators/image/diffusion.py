@@ -50,7 +50,7 @@ from conditioning.media import Image
 from conditioning.registry import BackendUnavailable
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
-from generators.diffusers_common import DiffusersBackend, combine_noise, va_cell
+from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
 MODEL_ENV = "EMOSTUDIO_SD_MODEL"
@@ -79,9 +79,10 @@ class DiffusionConfig:
 
     - `model`: a local diffusers pipeline folder (None: `$EMOSTUDIO_SD_MODEL`); `variant`: weight-file variant
       to load (e.g. "fp16" for snapshots holding only ``*.fp16.safetensors``);
-    - sampling: `steps` (30; SD-Turbo 1-4), `guidance_scale` (7.5; <= 1 turns classifier-free guidance off, as
-      the Turbo models need), `size` (None: the model's own, e.g. 512 for SD 1.5, 1024 for SDXL; an int or
-      (width, height));
+    - sampling: `steps` and `guidance_scale` (None: the checkpoint's own, 30 and 7.5, or 1 and 0 for a Turbo
+      checkpoint, which is distilled for 1-4 steps without classifier-free guidance: `sampling_defaults`;
+      a guidance scale <= 1 turns guidance off), `size` (None: the model's own, e.g. 512 for SD 1.5, 1024 for
+      SDXL; an int or (width, height));
     - emotion: `top_k` terms of a mix get their own condition; `steering` strength along the VA directions
       (0 turns steering off);
     - hardware: `dtype` "auto" (fp16 on CUDA, fp32 on CPU) or "float16"/"bfloat16"/"float32"; `device` "auto"
@@ -94,8 +95,8 @@ class DiffusionConfig:
 
     model: str | None = None
     variant: str | None = None
-    steps: int = 30
-    guidance_scale: float = 7.5
+    steps: int | None = None
+    guidance_scale: float | None = None
     size: int | tuple[int, int] | None = None
     top_k: int = 3
     steering: float = 0.5
@@ -109,8 +110,8 @@ class DiffusionConfig:
 
 
 OPTIONS = {"size": "image size in pixels: an int (square) or (width, height), multiples of the VAE factor (8)",
-           "steps": "denoising steps (default: the config's)",
-           "guidance_scale": "classifier-free guidance scale; <= 1 turns guidance off (SD-Turbo)",
+           "steps": "denoising steps (default: the config's, else 30; Turbo checkpoints 1)",
+           "guidance_scale": "classifier-free guidance scale; <= 1 turns guidance off (default 7.5; Turbo 0)",
            "negative_prompt": "text to steer away from (the unconditional prompt)",
            "steering": "valence-arousal steering strength (0 turns it off)"}
 
@@ -414,6 +415,24 @@ class DiffusionImage(DiffusersBackend):
         return replace(enc, prompt_embeds=self.steer(enc.prompt_embeds, coords, strength))
 
     # ---- 5. sampling ---------------------------------------------------------------------------------------
+    def is_turbo(self) -> bool:
+        """A Turbo checkpoint (SD-Turbo, SDXL-Turbo: adversarially distilled for 1-4 steps, no guidance), known by
+        its folder or ``_name_or_path`` as the licence is."""
+        if self._folder is None:
+            return False
+        self.load()  # the index (its _name_or_path) is read with the pipeline
+        names = " ".join([self._folder.name, str(self._index.get("_name_or_path", ""))]).lower().replace("_", "-")
+        return "turbo" in names
+
+    def sampling_defaults(self) -> tuple[int, float]:
+        """(steps, guidance scale) when neither the config nor the request sets them: 1 and 0 for Turbo (30 steps
+        with guidance 7.5 over-sharpen it into noise), else 30 and 7.5 (the SD 1.x/2.x/SDXL pipelines' usual)."""
+        cfg = self.config
+        turbo = (cfg.steps is None or cfg.guidance_scale is None) and self.is_turbo()
+        steps = cfg.steps if cfg.steps is not None else (1 if turbo else 30)
+        guidance = cfg.guidance_scale if cfg.guidance_scale is not None else (0.0 if turbo else 7.5)
+        return steps, guidance
+
     def default_size(self) -> tuple[int, int]:
         pipe = self.load()
         s = int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
@@ -423,8 +442,14 @@ class DiffusionImage(DiffusersBackend):
         """(width, height) from an int, a pair or None (the model's default); multiples of the VAE factor."""
         if size is None:
             return self.default_size()
-        w, h = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
         f = int(self.load().vae_scale_factor)
+        if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+            w, h = size, size
+        elif isinstance(size, (list, tuple)) and len(size) == 2:
+            w, h = size
+        else:
+            raise GenerationError(f"image size {size!r} must be an int (square) or a (width, height) pair of "
+                                  f"positive multiples of {f} pixels up to 4096, e.g. 512 or (768, 512)")
         if not all(isinstance(x, (int, np.integer)) and 0 < x <= 4096 and x % f == 0 for x in (w, h)):
             raise GenerationError(f"image size {size!r} must be positive multiples of {f} pixels up to 4096")
         return int(w), int(h)
@@ -496,8 +521,9 @@ class DiffusionImage(DiffusersBackend):
         import torch
 
         cfg = self.config
-        steps = int(cfg.steps if steps is None else steps)
-        guidance = float(cfg.guidance_scale if guidance_scale is None else guidance_scale)
+        default_steps, default_guidance = self.sampling_defaults()
+        steps = int(default_steps if steps is None else steps)
+        guidance = float(default_guidance if guidance_scale is None else guidance_scale)
         strength = float(cfg.steering if steering is None else steering)
         if not conditions:
             raise GenerationError("no conditions to render")
@@ -547,10 +573,14 @@ class DiffusionImage(DiffusersBackend):
         """The request's settings: options (see ``OPTIONS``) over the config, controls over both."""
         opts = check_options(request, OPTIONS, KEY)
         cfg = self.config
-        steps = opts.get("steps", cfg.steps)
+        default_steps, default_guidance = self.sampling_defaults()
+        steps = opts.get("steps", default_steps)
         if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1000:
             raise GenerationError(f"steps {steps!r} must be an integer from 1 to 1000")
-        guidance = float(opts.get("guidance_scale", cfg.guidance_scale))
+        guidance = opts.get("guidance_scale", default_guidance)
+        if isinstance(guidance, bool) or not isinstance(guidance, (int, float, np.integer, np.floating)):
+            raise GenerationError(f"guidance_scale {guidance!r} must be a number from 0 to 50")
+        guidance = float(guidance)
         steering = float(request.controls.get("steering", opts.get("steering", cfg.steering)))
         if not (math.isfinite(guidance) and 0 <= guidance <= 50 and math.isfinite(steering) and 0 <= steering <= 10):
             raise GenerationError(f"guidance_scale ({guidance:g}) must be in [0, 50] and steering ({steering:g}) in [0, 10]")
@@ -575,7 +605,7 @@ class DiffusionImage(DiffusersBackend):
         controls = {"prompt": conds[0].prompt, "mix": info["mix_weights"], "steering": info["steering"],
                     "valence_offset": offsets[0], "arousal_offset": offsets[1], "steps": info["steps"],
                     "guidance_scale": info["guidance_scale"], "size": info["size"]}
-        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed)
+        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version())
         return GenerationResult(image, controls, prov, timings, info)
 
     # ---- 6. closed loop ------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from generators.music.theory import chroma_one_hot, describe, prompt_text
 
 MODEL_ENV = "EMOSTUDIO_MUSICGEN"
 LICENCE = "MusicGen weights (Meta): CC-BY-NC-4.0, non-commercial use only"
+NEEDS = "a MusicGen snapshot: config.json, the weights (model.safetensors) and the T5 tokenizer (spiece.model or tokenizer.json)"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class MusicGenConfig:
     - `window_s`: longest single generation; `context_s`: audio carried into the next window;
       `crossfade_s`: join of independent windows (melody model);
     - `melody`: "auto" conditions a melody model on the composer's melody; "off" never does;
+    - hardware: `device` "auto" (CUDA when a GPU is visible) or a torch device; `dtype` "auto" (fp16 on CUDA, fp32
+      elsewhere) or "float16"/"bfloat16"/"float32"; `threads` on the CPU;
     - `licence`: recorded in the provenance (the weights' licence).
     """
 
@@ -66,6 +69,8 @@ class MusicGenConfig:
     max_duration_s: float = 600.0
     default_duration_s: float = 10.0
     melody: str = "auto"
+    device: str = "auto"
+    dtype: str = "auto"
     threads: int = 1
     target_lufs: float = -16.0
     licence: str = LICENCE
@@ -91,6 +96,8 @@ class MusicGenMusic:
         self.config = configure(MusicGenConfig, config, overrides, "music/musicgen", GenerationError)
         self._model, self._tokenizer = model, tokenizer
         self._lock = threading.Lock()
+        if model is None and self.model_path:  # a wrong folder is said now, as the diffusers backends say it
+            self.model_folder()
 
     # ---- model ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -107,8 +114,33 @@ class MusicGenMusic:
     def model_path(self) -> str | None:
         return self.config.model or os.environ.get(MODEL_ENV)
 
+    def model_folder(self) -> tuple[Path, str]:
+        """(folder, model type) of the configured weights, checked without torch: a folder holding a MusicGen
+        config and a tokenizer vocabulary; `BackendUnavailable` naming the path (or what to set) otherwise."""
+        from conditioning.weights import has_tokenizer, read_json
+
+        path = self.model_path
+        if not path or not Path(path).is_dir():
+            where = (f"model={path!r} (--model)" if self.config.model else f"${MODEL_ENV}={path!r}") if path else None
+            raise BackendUnavailable(
+                "music/musicgen needs local MusicGen weights: "
+                + (f"{where} is not a folder; " if where else f"pass --model FOLDER (Python: model=FOLDER) or set "
+                                                               f"${MODEL_ENV}; ")
+                + f"point it at a downloaded snapshot (e.g. facebook/musicgen-small or facebook/musicgen-melody; "
+                f"{LICENCE}); nothing is downloaded at run time")
+        if not (Path(path) / "config.json").is_file():
+            raise BackendUnavailable(f"music/musicgen: {path} has no config.json, so it is not a transformers "
+                                     f"model folder ({NEEDS})")
+        kind = read_json(Path(path) / "config.json", "music/musicgen").get("model_type")
+        if kind not in ("musicgen", "musicgen_melody"):
+            raise BackendUnavailable(f"music/musicgen: {path} holds a {kind or 'unknown'} model, not MusicGen ({NEEDS})")
+        if self._tokenizer is None and not has_tokenizer(path):
+            raise BackendUnavailable(f"music/musicgen: {path} has no tokenizer vocabulary (without it every prompt "
+                                     f"word would be <unk> and the emotion prompt lost; {NEEDS})")
+        return Path(path), kind
+
     def load(self):
-        """The model and tokenizer (loaded once, from local files only)."""
+        """The model and tokenizer (loaded once, from local files only, on the configured device)."""
         with self._lock:
             if self._model is not None and self._tokenizer is not None:
                 return self._model, self._tokenizer
@@ -117,19 +149,18 @@ class MusicGenMusic:
                 import transformers
             except ImportError as exc:
                 raise BackendUnavailable(f"music/musicgen needs {exc.name!r}: pip install 'emotion-studio[neural]'") from None
-            path = self.model_path
-            if not path or not Path(path).is_dir():
-                raise BackendUnavailable(
-                    f"music/musicgen needs local MusicGen weights: set model=FOLDER or ${MODEL_ENV} to a downloaded "
-                    f"snapshot (e.g. facebook/musicgen-small or facebook/musicgen-melody; {LICENCE}); "
-                    f"nothing is downloaded at run time (got {path!r})")
-            cfg = transformers.AutoConfig.from_pretrained(path, local_files_only=True)
-            cls = (transformers.MusicgenMelodyForConditionalGeneration if cfg.model_type == "musicgen_melody"
+            from conditioning.weights import loading, torch_device
+
+            path, kind = self.model_folder()
+            _, device, dtype = torch_device("music/musicgen", self.config.device, self.config.dtype,
+                                            error=GenerationError)
+            cls = (transformers.MusicgenMelodyForConditionalGeneration if kind == "musicgen_melody"
                    else transformers.MusicgenForConditionalGeneration)
-            if self._model is None:
-                self._model = cls.from_pretrained(path, local_files_only=True).eval()
-            if self._tokenizer is None:
-                self._tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+            with loading("music/musicgen", path, NEEDS):
+                if self._model is None:
+                    self._model = cls.from_pretrained(str(path), local_files_only=True, dtype=dtype).to(device).eval()
+                if self._tokenizer is None:
+                    self._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             return self._model, self._tokenizer
 
     @staticmethod
@@ -189,19 +220,21 @@ class MusicGenMusic:
         import torch
 
         cfg = self.config
+        device, dtype = model.device, model.dtype
         inputs = tokenizer([text], return_tensors="pt", padding=True)
-        kwargs: dict[str, Any] = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"]}
+        kwargs: dict[str, Any] = {"input_ids": inputs["input_ids"].to(device),
+                                  "attention_mask": inputs["attention_mask"].to(device)}
         n_cb = model.decoder.config.num_codebooks
         if prompt_audio is not None:
             x = torch.from_numpy(np.asarray(prompt_audio, dtype=np.float32))[None, None, :]  # (1, 1, T)
-            kwargs.update(input_values=x, padding_mask=torch.ones_like(x, dtype=torch.long))
+            kwargs.update(input_values=x.to(device, dtype), padding_mask=torch.ones_like(x, dtype=torch.long).to(device))
         if chroma is not None:
-            kwargs["input_features"] = torch.from_numpy(chroma)[None]  # (1, frames, 12)
+            kwargs["input_features"] = torch.from_numpy(chroma)[None].to(device, dtype)  # (1, frames, 12)
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(int(seed) & 0x7FFFFFFF)
             out = model.generate(**kwargs, max_new_tokens=int(n_frames) + n_cb, do_sample=True,
                                  guidance_scale=cfg.guidance_scale, top_k=cfg.top_k, temperature=cfg.temperature)
-        return out[0].float().mean(dim=0).numpy()  # (B=1, C, T) -> mono (T,)
+        return out[0].float().mean(dim=0).cpu().numpy()  # (B=1, C, T) -> mono (T,)
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         import torch

@@ -123,17 +123,22 @@ def _load_xtts(model_dir: str, device: str):
 
         raise BackendUnavailable(f"speech/coqui needs the Python package {exc.name!r}: "
                                  "pip install 'emotion-studio[coqui]'") from None
-    d = Path(model_dir).expanduser()
-    if not (d / "config.json").is_file():
-        from conditioning.registry import BackendUnavailable
+    from conditioning.registry import BackendUnavailable
+    from conditioning.weights import loading, torch_device
 
-        raise BackendUnavailable(f"XTTS-v2 weights not found in {d} (need config.json, model.pth, vocab.json); "
-                                 "Emotion Studio never downloads models: fetch coqui/XTTS-v2 yourself (Coqui Public "
-                                 "Model License, non-commercial) and pass its folder (--model PATH, or model_dir=PATH in Python)")
-    cfg = XttsConfig()
-    cfg.load_json(str(d / "config.json"))
-    model = Xtts(cfg)
-    model.load_checkpoint(cfg, checkpoint_dir=str(d), use_deepspeed=False)
+    d = Path(model_dir).expanduser()
+    missing = [f for f in ("config.json", "model.pth", "vocab.json") if not (d / f).is_file()]
+    if missing:
+        raise BackendUnavailable(f"XTTS-v2 weights not found in {d}: no {', '.join(missing)} (need config.json, "
+                                 "model.pth, vocab.json); Emotion Studio never downloads models: fetch coqui/XTTS-v2 "
+                                 "yourself (Coqui Public Model License, non-commercial) and pass its folder (--model "
+                                 "PATH, or model_dir=PATH in Python)")
+    _, device, _ = torch_device("speech/coqui", device, error=GenerationError)
+    with loading("speech/coqui", d, "an XTTS-v2 checkpoint: config.json, model.pth, vocab.json"):
+        cfg = XttsConfig()
+        cfg.load_json(str(d / "config.json"))
+        model = Xtts(cfg)
+        model.load_checkpoint(cfg, checkpoint_dir=str(d), use_deepspeed=False)
     model.to(device)
     model.eval()
     return model

@@ -1,0 +1,111 @@
+"""Local weight folders, as every neural backend and critic reads them: checked before loading, and a failed
+load said in one line.
+
+Why here: generators and critics must not import each other (DESIGN section 1), and both load Hugging Face
+folders (diffusers pipelines, transformers models, their tokenizers and processors) the same way: from a local
+path only, never the hub. What goes wrong is the same too, and the libraries say it badly: a folder of another
+model type is a ``ValueError`` about ``model_type``, a truncated file a ``SafetensorError``, a missing
+processor an ``OSError`` that tells an offline user to check their connection to huggingface.co, and a missing
+tokenizer may load as an *empty* one that turns every prompt word into ``<unk>`` without an error. So a backend
+checks the tokenizer files itself (`has_tokenizer`) and wraps its ``from_pretrained`` calls in `loading`, which
+turns any failure into `BackendUnavailable` naming the folder, what it needs and the library's own reason.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from conditioning.registry import BackendUnavailable
+
+#: files of which a Hugging Face tokenizer folder holds at least one (fast, BPE, WordPiece, SentencePiece)
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model",
+                   "tokenizer.model", "merges.txt")
+#: the libraries' advice about the hub, which does not apply to a local folder read offline
+_HUB_ADVICE = re.compile(r"\s*(If you were trying to load it from|We couldn't connect to|Otherwise, make sure|"
+                         r"Make sure that:|Check your internet).*", re.S)
+
+
+def has_tokenizer(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a tokenizer's vocabulary (not only its config: transformers builds an empty
+    tokenizer from a config alone, and every word then becomes ``<unk>``)."""
+    folder = Path(folder)
+    return folder.is_dir() and any((folder / name).is_file() for name in TOKENIZER_FILES)
+
+
+def reason(exc: BaseException, limit: int = 300) -> str:
+    """The library's message without its advice about the hub, on one line."""
+    text = _HUB_ADVICE.sub("", str(exc)).strip() or type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def read_json(path: str | os.PathLike, key: str) -> dict:
+    """A folder's JSON index (``model_index.json``, ``config.json``), or `BackendUnavailable` if unreadable."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BackendUnavailable(f"{key}: {path} is not readable JSON ({reason(exc)}); the snapshot is damaged: "
+                                 "download it again") from None
+    if not isinstance(doc, dict):
+        raise BackendUnavailable(f"{key}: {path} is not a JSON object; the snapshot is damaged: download it again")
+    return doc
+
+
+DTYPES = ("float16", "fp16", "bfloat16", "float32", "fp32")
+
+
+def torch_device(key: str, device: str = "auto", dtype: str = "auto", offload: bool = False,
+                 error: type[Exception] = ValueError):
+    """(torch, device, dtype) for a neural backend: "auto" is CUDA when a GPU is visible, else the CPU, and fp16
+    on CUDA, fp32 elsewhere. A GPU asked for but absent is `BackendUnavailable` (torch's own AssertionError
+    says "Torch not compiled with CUDA enabled"); an unknown device or dtype is ``error``; offload or fp16
+    where they do not help are run as asked with a warning."""
+    import warnings
+
+    import torch
+
+    device = str(device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    kind = device.split(":")[0]
+    if kind not in ("cuda", "cpu", "mps"):
+        raise error(f"unknown device {device!r} for {key}; known: auto, cpu, cuda, cuda:N, mps")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise BackendUnavailable(f"{key}: device {device!r} was asked for, but this torch ({torch.__version__}) "
+                                 "sees no CUDA GPU; use device 'auto' or 'cpu'")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise BackendUnavailable(f"{key}: device {device!r} was asked for, but Apple's MPS is not available here; "
+                                 "use device 'auto' or 'cpu'")
+    names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16,
+             "float32": torch.float32, "fp32": torch.float32}
+    if dtype == "auto":
+        torch_dtype = torch.float16 if kind == "cuda" else torch.float32
+    elif dtype in names:
+        torch_dtype = names[dtype]
+    else:
+        raise error(f"unknown dtype {dtype!r} for {key}; known: auto, {', '.join(DTYPES)}")
+    if offload and kind != "cuda":
+        warnings.warn(f"{key}: offload applies to a CUDA GPU only; on {device} it runs without it", stacklevel=3)
+    if kind == "cpu" and torch_dtype == torch.float16:
+        warnings.warn(f"{key}: float16 on the CPU is slow and less exact than float32 (fp16 is for CUDA); "
+                      "running as asked", stacklevel=3)
+    return torch, device, torch_dtype
+
+
+@contextmanager
+def loading(key: str, folder: str | os.PathLike, needs: str) -> Iterator[None]:
+    """Around ``from_pretrained`` calls: any failure becomes `BackendUnavailable` saying which folder, what it
+    needs and why it failed. `BackendUnavailable` itself passes through."""
+    try:
+        yield
+    except BackendUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the libraries raise ValueError, OSError, RuntimeError, SafetensorError...
+        raise BackendUnavailable(f"{key} could not load {folder}: {reason(exc)} ({needs})") from None
+
+
+__all__ = ["DTYPES", "TOKENIZER_FILES", "has_tokenizer", "loading", "read_json", "reason", "torch_device"]
