@@ -1,6 +1,7 @@
 """Do the two judges of each modality hear what the studio made, and do they agree with each other?
 
-    OMP_NUM_THREADS=1 python bench/critics_agreement.py [--loop 2] [--sentences 6] [--seeds 3] [--json [PATH]]
+    OMP_NUM_THREADS=1 python bench/critics_agreement.py [--only speech|music] [--loop 2] [--sentences 6] [--seeds 3]
+        [--json [PATH]]
         [--render-off frames|spectrum ...] [--humans [--data ../shared/data]]
 
 Speech: every shipped voice (Piper joe; Festival slt where installed) x the 8 RAVDESS emotions (as vocabulary

@@ -1,8 +1,9 @@
 """Talking-face fidelity of ``face/animator``: do both face judges read the asked-for expression, does the mouth
 move with the voice, and does the face stay the portrait's?
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/face_fidelity.py [--loop 2] [--loop-duration 0.4]
-                                                             [--intensities 0.33,0.67,1] [--json [PATH]]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/face_fidelity.py [--loop 2] [--loop-duration 0.4] [--duration 0.6]
+        [--neutral-duration 2] [--intensities 0.33,0.67,1] [--portraits astronaut,Neutral_face_3,...]
+        [--shading 1] [--eyeballs 0|1] [--json [PATH]]
 
 1. Expression agreement (open loop). Six basic emotions (joy, sadness, anger, surprise, fear, disgust) x
    intensities x three portraits (the default astronaut, OASIS ``Neutral_face_3.jpg`` and ``Neutral_face_5.jpg``

@@ -15,9 +15,9 @@ Measured in one run, one thread (OMP_NUM_THREADS=1 and cv2.setNumThreads(1) are 
 - a talking face against its voice: ``Studio().generate("face", "joy", text=S, score=False)`` against
   ``Studio().generate("speech", "joy", text=S, score=False)`` (warm, median of ``--repeats``), so the face's
   cost over the voice shows. The face call's own split is given too: its speech step (the studio makes the
-  voice for the face) and the face render. The speech the studio makes for a face is scored by the speech
-  judges even with ``score=False`` (`Studio.voice_for_face` calls `generate("speech", ...)` without it), so the
-  scored speech is timed as well.
+  voice for the face) and the face render. `Studio.voice_for_face` passes ``score`` on to the speech step, so
+  with ``score=False`` the face's voice is not scored by the speech judges (the split's "judged by the speech
+  judges" says which); ``generate("speech", ..., score=True)`` is timed as well, for the cost of scoring.
 - MP4 writing: `conditioning.media.save_video` (ffmpeg, H.264 + AAC) of the silent clip and of the talking clip
   into a temporary folder.
 Wall and CPU seconds are both given: on a shared machine wall time includes waiting for the core.

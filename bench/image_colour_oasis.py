@@ -1,5 +1,6 @@
 """How well does the colour judge (`image/colour`: Valdez & Mehrabian's equations, nothing learned) follow human
-ratings of photographs? Its figures on OASIS, beside the embedded judge's out-of-fold ones from its card.
+ratings of photographs? Its figures on OASIS, beside the embedded judge's out-of-fold ones (read from the shipped
+weights' JSON, `critics/weights/image_embedded.json`, the figures of critics/cards/image-embedded.md).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/image_colour_oasis.py [--data ../shared/data] [--json [PATH]]
 
@@ -42,6 +43,20 @@ def run(data: Path) -> dict:
     return out
 
 
+def embedded_reference() -> str:
+    """The shipped `image/embedded` models' out-of-fold r (valence / arousal), as its training recorded them."""
+    import json
+
+    path = Path(__file__).resolve().parents[1] / "critics" / "weights" / "image_embedded.json"
+    try:
+        doc = json.loads(path.read_text())
+        models = doc["validation"]["models"]
+        r = [models[doc["model"][t]][t]["r"] for t in ("valence_mean", "arousal_mean")]
+    except (OSError, KeyError, ValueError) as exc:
+        return f"not read from {path.name}: {exc!r}"
+    return f"r {r[0]:.3f} / {r[1]:.3f}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -55,7 +70,8 @@ def main() -> int:
         r = res[dim]
         print(f"  {dim:8s} r {r['r']:+.3f}  CCC {r['ccc']:+.3f}  readings p5..p95 {r['readings_p5_p95'][0]:+.2f}.."
               f"{r['readings_p5_p95'][1]:+.2f}")
-    print("  (image/embedded, out of fold: r 0.237 / 0.380; critics/cards/image-embedded.md)")
+    print(f"  (image/embedded, out of fold: {embedded_reference()}; critics/weights/image_embedded.json, "
+          "critics/cards/image-embedded.md)")
     return 0
 
 

@@ -1,6 +1,7 @@
 """How far do the image judge's readings reach on pictures it was not trained on, and what CCC does that allow?
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/image_judge_reach.py [--data ../shared/data] [--seed 0] [--json [PATH]]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/image_judge_reach.py [--data ../shared/data] [--seed 0] [--range -0.82,0.23]
+        [--json [PATH]]
 
 Why: `bench/image_fidelity.py` asks `image/embedded` for CCC >= 0.7 with targets spread over -0.8..0.8, so its
 readings must reach well into both halves of each scale. This bench measures how far they can. It re-runs the

@@ -6,7 +6,8 @@ one piece by bare FluidSynth (the `fluidsynth` command's fast file renderer when
 `conditioning.render.render_midi` in-process). Prints seconds and x real time. Scoring the clips with the
 music critic is timed separately (``--measure``), since the target is about rendering.
 
-    python bench/music_speed.py [--minutes 15] [--workers 1] [--measure] [--json]
+    python bench/music_speed.py [--minutes 15] [--clip 30] [--from anxiety] [--to calm] [--workers 1] [--measure]
+        [--json]
 """
 from __future__ import annotations
 

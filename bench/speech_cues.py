@@ -1,6 +1,7 @@
 """Where do the speech judges hear an emotion, and does the studio's rendering put it there? (#12's diagnosis)
 
-    OMP_NUM_THREADS=1 python bench/speech_cues.py [--data ../shared/data] [--workers 2] [--json [PATH]]
+    OMP_NUM_THREADS=1 python bench/speech_cues.py [--data ../shared/data] [--workers 2] [--actors 01,02,...]
+        [--json [PATH]]
 
 `bench/critics_agreement.py` shows the independent judge (`speech/encoder`) hearing the studio's joy, anger and
 surprise as fear. Is that the voice (Piper, Festival) or the rendering (the prosody controls and the spectrum

@@ -2,7 +2,7 @@
 pipeline's own ``AudioLDM2Pipeline.__call__`` on the same model, same steps, same seed, on the CPU.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/speech_diffusion.py [--model PATH] [--steps 25] [--repeats 5]
-        [--duration 4] [--json [PATH]]
+        [--duration 4] [--max-new-tokens N] [--json [PATH]]
 
 Without ``--model`` it builds the tiny random AudioLDM 2 text-to-speech pipeline of tests/test_speech_diffusion.py
 in a temporary folder (no real weights on this machine). Every emotion of a mix is its own condition, so the

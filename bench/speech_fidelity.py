@@ -1,7 +1,7 @@
 """Emotional speech fidelity: do the speech critic and a recogniser hear what was asked?
 
-    OMP_NUM_THREADS=1 python bench/speech_fidelity.py [--backend piper] [--loop 2] [--sentences 5]
-                                                      [--intensities 0.33,0.67,1] [--no-wer] [--json]
+    OMP_NUM_THREADS=1 python bench/speech_fidelity.py [--backend piper] [--critic embedded|encoder] [--loop 2]
+                                                      [--sentences 5] [--intensities 0.33,0.67,1] [--no-wer] [--json]
                                                       [--render-off frames|spectrum ...]
 
 8 emotions (the RAVDESS-8 labels as vocabulary terms) x intensities x sentences, one take each (seed = sentence
@@ -23,6 +23,8 @@ space (studio/calibrate.py), so the figures of this bench's default judge (`embe
 ``--render-off NAME`` turns a step of the renderer off (`RenderConfig`: ``frames``, ``spectrum``): the baseline
 an ablation is read against.
 Targets (issue): top-1 >= 80 % at full intensity open loop, higher with the loop; WER within 15 points.
+Prints a table and a summary against these targets (the loop is compared with the open loop of the same run);
+``--json`` prints the same figures as one JSON document instead.
 """
 from __future__ import annotations
 
@@ -206,8 +208,52 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        print(json.dumps(report, indent=1))
+        print_report(report)
     return 0
+
+
+def print_report(report: dict) -> None:
+    """The report as a table, with the targets (``--json`` prints the same figures as one JSON document)."""
+    ints = report["intensities"]
+    full = str(max(ints))
+    print(f"{report['backend']}, critic {report['critic_source']}: {len(TARGETS)} emotions x intensities "
+          f"{'/'.join(f'{i:g}' for i in ints)} x {report['sentences']} sentences, open loop")
+    print(f"  {'condition':32s}" + "".join(f"{'top-1 @' + f'{i:g}':>12s}" for i in ints)
+          + f"{'arousal CCC':>13s}{'EmoDB head':>12s}")
+    rows = [("speaker (the studio's)", "speaker", "open_top1"),
+            ("speaker, neutral takes left out", "speaker", "open_top1_without_neutral"),
+            ("population (single file)", "population", "open_top1"),
+            ("voice_z (speaker z-norm)", "voice_z", "open_top1")]
+    for label, cname, key in rows:
+        cond = report["conditions"][cname]
+        extra = (f"{cond['open_arousal_ccc']:13.3f}{100 * cond['open_emodb_head_top1_full']:10.1f} %"
+                 if key == "open_top1" else "")
+        print(f"  {label:32s}" + "".join(f"{100 * cond[key][str(i)]:10.1f} %" for i in ints) + extra)
+    conf = report["conditions"]["speaker"]["open_confusion_full"]
+    print(f"  confusion at intensity {full} (speaker; target -> labels read): "
+          + "; ".join(f"{term} -> " + ", ".join(f"{k} {n}" for k, n in sorted(row.items(), key=lambda kv: -kv[1]))
+                      for term, row in conf.items()))
+    loop = report.get("closed_loop_speaker")
+    if loop:
+        f0, f1 = loop["fidelity_full_open_vs_closed"]
+        print(f"closed loop --loop {report['loop']} at intensity {full} (speaker): top-1 {100 * loop['top1_full']:.1f} %, "
+              f"arousal CCC {loop['arousal_ccc_full']:.3f}, mean fidelity {f0:.3f} open -> {f1:.3f}")
+    if "wer_full" in report:
+        print(f"pocketsphinx WER at intensity {full}: "
+              + ", ".join(f"{k} {100 * v:.1f} %" for k, v in report["wer_full"].items()))
+    print("summary")
+    open_full = report["conditions"]["speaker"]["open_top1"][full]
+    print(f"  {'PASS' if open_full >= 0.8 else 'MISS'}  open-loop top-1 at full intensity (speaker reference) "
+          f"{100 * open_full:.1f} %  (target >= 80 %)")
+    if loop:
+        better = loop["top1_full"] > open_full
+        print(f"  {'PASS' if better else 'MISS'}  the loop raises it: {100 * loop['top1_full']:.1f} % with "
+              f"--loop {report['loop']} against {100 * open_full:.1f} % open in this run")
+    if "wer_worst_minus_neutral_points" in report:
+        pts = report["wer_worst_minus_neutral_points"]
+        print(f"  {'PASS' if pts <= 15 else 'MISS'}  WER of the worst emotion minus the neutral takes' {pts:.1f} "
+              f"points  (target <= 15)")
+    print(f"  ({report['wall_s']} s, generation {report['generation_s']} s)")
 
 
 if __name__ == "__main__":

@@ -103,8 +103,9 @@ def main() -> None:
                   f"{r['judges_agree']:13.3f}")
         print(f"{'':11s} strong, both, per label: " + ", ".join(f"{l} {a}/{n}" for l, (a, n) in
                                                               d["strong_per_label_both"].items()))
-    print("  compare: the studio's full-intensity takes, bench/critics_agreement.py --only speech (both judges, "
-          "speaker-referenced: 0.333 open loop, 0.452 with --loop 2)")
+    print("  compare: the studio's full-intensity takes, both judges, speaker-referenced: `python "
+          "bench/critics_agreement.py --only speech --loop 2`, column 'both agree', rows 'open, speaker ref.' and "
+          "'--loop 2' (not run here; add --humans there to get both in one run)")
     print(f"  ({doc['seconds']:.0f} s)")
 
 
