@@ -324,6 +324,7 @@ def test_clap_critic_with_a_tiny_random_model(tmp_path):
     assert sum(r.native.values()) == pytest.approx(1.0, abs=1e-5)
     assert all(-1.0 <= x <= 1.0 for x in (r.valence, r.arousal, r.dominance))
     assert r.details["windows"] == len(r.series) == 4  # 1 s windows of the tiny model
+    assert r.details["model"] == str(path)  # which weights read it, as the CLIP and transformers critics say
     assert critic.score(music).native == pytest.approx(r.native)  # deterministic
 
 

@@ -149,7 +149,8 @@ class ClapMusicCritic:
             for s, pw in zip(starts, probs)
         ) if len(starts) > 1 else ()
         native = dict(zip(QUADRANTS, (float(x) for x in p)))
-        details = {"windows": len(starts), "window_s": round(win / rate, 3), "logit_scale": round(scale, 3),
+        details = {"model": str(self.model_path), "windows": len(starts), "window_s": round(win / rate, 3),
+                   "logit_scale": round(scale, 3),
                    "p_valence_positive": float(p[0] + p[3]), "p_arousal_positive": float(p[0] + p[1])}
         return Reading.from_native(f"music/{self.name}", native, "emopia", vad=quadrant_vad(p), series=series,
                                    details=details)
