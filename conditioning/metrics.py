@@ -46,6 +46,16 @@ def fidelity(target: Emotion, measured: Emotion) -> float:
     return max(0.0, 1.0 - va_distance(target, measured) / (2 * math.sqrt(2)))
 
 
+def trajectory_fidelity(trajectory, points: Sequence[tuple[float, float, float]]) -> float:
+    """`fidelity` for a take that follows a trajectory: the mean over ``points`` (time in seconds, valence,
+    arousal: a judge's time series, or its one reading repeated along the take) of the fidelity to the
+    trajectory's emotion at that time. A take that stays put scores well only if the trajectory does."""
+    if not points:
+        raise ValueError("trajectory_fidelity needs at least one (time, valence, arousal) point")
+    worst = 2 * math.sqrt(2)
+    return sum(max(0.0, 1.0 - math.dist(trajectory.at(t).va, (v, a)) / worst) for t, v, a in points) / len(points)
+
+
 def main_term(emotion: Emotion) -> str | None:
     """The label with the largest weight in the emotion's mix (None for a pure coordinate spec)."""
     return max(emotion.mix, key=emotion.mix.get) if emotion.mix else None

@@ -61,6 +61,19 @@ class Trajectory:
         if self.easing not in EASINGS:
             raise PlanError(f"unknown easing {self.easing!r}; known: {', '.join(EASINGS)}")
 
+    def to_json(self) -> dict:
+        return {"easing": self.easing, "keyframes": [{"time_s": round(k.time_s, 3), **k.emotion.to_json()}
+                                                     for k in self.keyframes]}
+
+    def mean(self, start_s: float, end_s: float, n: int = 32) -> Emotion:
+        """The emotion the trajectory holds on average over [start_s, end_s] (its VAD point at ``n`` evenly spaced
+        times): where a correction that moves a whole take at once should aim."""
+        if not end_s > start_s:
+            return self.at(start_s)
+        ts = [start_s + (end_s - start_s) * (i + 0.5) / n for i in range(n)]
+        v, a, d = (sum(self.at(t).vad[i] for t in ts) / n for i in range(3))
+        return Emotion.from_vad(max(-1.0, min(1.0, v)), max(-1.0, min(1.0, a)), max(-1.0, min(1.0, d)))
+
     @classmethod
     def of(cls, points: Iterable[tuple[float, "Emotion | str"]], easing: str = "linear") -> "Trajectory":
         """Build from (time_s, emotion or spec) pairs."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion, Trajectory, plan_iso
-from conditioning.metrics import category_agrees, fidelity
+from conditioning.metrics import category_agrees, fidelity, trajectory_fidelity
 from conditioning.media import MediaError
 from critics.base import CriticError, Reading
 from conditioning.registry import BackendUnavailable
@@ -75,8 +75,20 @@ class Judgement:
     agrees: bool | None  #: the judge's main label is the target's (None: it cannot name one)
 
     @classmethod
-    def of(cls, target: Emotion, reading: Reading) -> "Judgement":
-        return cls(reading.critic, reading, fidelity(target, reading.emotion), category_agrees(target, reading.emotion))
+    def of(cls, target: Emotion, reading: Reading, trajectory: Trajectory | None = None,
+           duration_s: float | None = None) -> "Judgement":
+        """The verdict against ``target``, or, for a take asked to follow ``trajectory``, against the trajectory
+        along the take (`trajectory_fidelity`: the judge's time series point by point, or its one reading held
+        along the ``duration_s``); a moving target has no one label, so then ``agrees`` is None and the judge
+        votes by fidelity (`recognises`)."""
+        if trajectory is None:
+            return cls(reading.critic, reading, fidelity(target, reading.emotion),
+                       category_agrees(target, reading.emotion))
+        points = [(p.time_s, p.valence, p.arousal) for p in reading.series]
+        if not points:
+            end = duration_s or trajectory.end_s or 1.0
+            points = [(end * (i + 0.5) / 16, reading.valence, reading.arousal) for i in range(16)]
+        return cls(reading.critic, reading, trajectory_fidelity(trajectory, points), None)
 
     def recognises(self, threshold: float) -> bool:
         """This judge's yes or no: its label when it can name the target's; a judge that reads only coordinates
@@ -175,7 +187,9 @@ class StudioResult:
 
     def to_json(self) -> dict:
         res = self.best.result
+        trajectory = self.best.request.trajectory
         return {"backend": res.provenance.backend, "target": self.target.to_json(),
+                **({"trajectory": trajectory.to_json()} if trajectory is not None else {}),
                 "reading": self.best.reading.to_json() if self.best.reading else None,
                 "judges": [j.to_json() for j in self.best.judgements],
                 "fidelity": None if self.best.fidelity is None else round(self.best.fidelity, 4),
@@ -378,17 +392,20 @@ class Studio:
             critics = [critics]
         rounds: list[Round] = []
         scorers = self._scorers(generator, critics, request)
+        trajectory = request.trajectory  # a take asked to follow it is judged along it, not against `emotion`
         for i in range(loop + 1):
             result = generator.generate(request)
             readings = [r for r in (score(result) for score in scorers) if r is not None]
-            rnd = Round(i, request, result, tuple(Judgement.of(request.emotion, r) for r in readings
-                                                  if isinstance(r, Reading)),
+            duration = getattr(result.media, "duration_s", None)
+            rnd = Round(i, request, result, tuple(Judgement.of(request.emotion, r, trajectory, duration)
+                                                  for r in readings if isinstance(r, Reading)),
                         tuple(r for r in readings if isinstance(r, Unread)))
             rounds.append(rnd)
             if rnd.fidelity is None or (rnd.fidelity >= self.threshold and rnd.agrees is not False) or i == loop:
                 break
-            if hasattr(generator, "correct"):
-                request = generator.correct(request, request.emotion, rnd.reading)
+            if hasattr(generator, "correct"):  # a correction moves the whole take: aim at the trajectory's mean
+                target = request.emotion if trajectory is None else trajectory.mean(0.0, duration or trajectory.end_s)
+                request = generator.correct(request, target, rnd.reading)
             else:
                 request = replace(request, seed=request.seed + 1)
         best = max(rounds, key=lambda r: r.rank)

@@ -212,3 +212,29 @@ def test_a_reading_depends_only_on_its_own_request_not_on_what_ran_before():
     shared.run_loop(gen, critic, request(0))
     after_another = shared.run_loop(gen, critic, request(5)).best.judgements[0].reading.arousal
     assert after_another == alone
+
+
+def test_a_take_asked_to_follow_a_trajectory_is_judged_along_it():
+    """`Studio.generate(..., trajectory=...)` used to score the take against its static `emotion` only: a piece
+    that moves from sadness to joy as asked read as a poor sadness. Now each judge's time series is compared
+    with the trajectory point by point, and the report carries the trajectory."""
+    import pytest
+
+    from conditioning import Trajectory
+    from conditioning.metrics import fidelity
+    from studio.studio import Judgement
+
+    pytest.importorskip("pretty_midi")
+    studio = Studio()
+    traj = Trajectory.of([(0, "sadness"), (24, "joy")])
+    moving = studio.generate("music", "sadness", trajectory=traj, duration_s=24, seed=1)
+    still = studio.generate("music", "sadness", duration_s=24, seed=1)
+    assert moving.to_json()["trajectory"]["keyframes"][1]["time_s"] == 24
+    for judged in moving.best.judgements:
+        assert judged.agrees is None and len(judged.reading.series) >= 2  # no one label for a moving target
+        static = fidelity(Emotion.parse("sadness"), judged.reading.emotion)
+        held = Judgement.of(Emotion.parse("sadness"), [j for j in still.best.judgements
+                                                      if j.critic == judged.critic][0].reading, traj, 24.0)
+        # the moving piece follows the trajectory better than it matches static sadness, and better than a
+        # piece that stays sad does
+        assert judged.fidelity > static + 0.1 and judged.fidelity > held.fidelity + 0.05, judged.critic
