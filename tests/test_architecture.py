@@ -47,3 +47,15 @@ def test_the_checker_sees_imports_inside_functions(tmp_path):
     src = tmp_path / "m.py"
     src.write_text("import numpy\n\ndef f():\n    from critics.speech import encoder\n    import studio.cli\n")
     assert project_imports(src) == [(1, "numpy"), (4, "critics"), (5, "studio")]
+
+
+def test_the_registry_names_each_neural_backends_own_variable():
+    """`auto` honours a variable the user set (generators.registry.MODEL_ENVS); it must be the one the backend
+    itself reads, or setting it would do one thing for auto and another for --backend."""
+    import importlib
+
+    from generators.registry import GENERATORS, MODEL_ENVS
+
+    for key, env in MODEL_ENVS.items():
+        module = importlib.import_module(GENERATORS[key].split(":")[0])
+        assert module.MODEL_ENV == env, key
