@@ -125,3 +125,17 @@ def test_emotion_is_immutable_and_json_round_trips_numbers():
     j = e.to_json()
     assert set(j) == {"valence", "arousal", "dominance", "intensity", "mix"}
     assert math.isclose(sum(j["mix"].values()), 1.0, abs_tol=1e-3)
+
+
+def test_intensity_read_back_from_coordinates_is_the_distance_travelled():
+    """A point k of the way from neutral to a term reads back at about k, rising with k. It used to be read off
+    the point's nearest terms, the mild ones near neutral: anger@0.1 read 0.69, calm@0.3 1.0 (as nostalgia),
+    fear@0.1/0.3/0.5 0.74/0.47/0.77; the same function gives every critic reading its intensity."""
+    errors = []
+    for term in ("anger", "rage", "fear", "joy", "calm", "sadness", "surprise", "disgust", "hope", "boredom"):
+        read = [Emotion.from_vad(*E(f"{term}@{k}").vad).intensity for k in (0.1, 0.3, 0.5, 0.7, 1.0)]
+        assert read == sorted(read) and read[0] < 0.2, term
+        errors += [abs(r - k) for r, k in zip(read, (0.1, 0.3, 0.5, 0.7, 1.0))]
+    assert sum(errors) / len(errors) < 0.08 and max(errors) < 0.3
+    origin = E("v=0,a=0")  # no dominance given: the placed one is not a distance the user asked for
+    assert origin.intensity == 0 and origin.top == "neutral"
