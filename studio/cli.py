@@ -212,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
     s.add_argument("--seed", type=SEED, default=0)
-    s.add_argument("--loop", type=LOOP, default=0, help=f"re-take clips that miss their target, up to N times (0-{MAX_LOOP})")
+    s.add_argument("--loop", type=LOOP, default=0, help=f"re-compose the piece with corrected keyframes while clips miss their "
+                   f"target, up to N times, and keep the best whole round (0-{MAX_LOOP})")
     s.add_argument("--workers", type=WORKERS, default=1, help="render processes")
     s.add_argument("--backend", help="music backend (default: composer)")
     s.add_argument("--critic", help="one music critic instead of both judges (default: embedded and symbolic; "
