@@ -257,26 +257,60 @@ def _parse_mix(text: str) -> Emotion:
     return Emotion.from_mix(mix, intensity)
 
 
+#: Words that turn a phrase into its negation, which a point in the space cannot mean ("not happy" is not one
+#: emotion: sad, calm, angry?), so they are refused by name rather than reported as unknown emotion words.
+NEGATIONS = {"not", "no", "never", "without", "isn", "isnt", "don", "dont", "nothing", "neither", "nor"}
+#: Words that join emotions felt together ("joy and sadness", "joy/sadness"): the phrase is then an equal mix.
+CONJUNCTIONS = {"and", "&", ",", "/", ";", "plus"}
+
+
 def _parse_phrase(text: str) -> Emotion:
-    """A free word or phrase: the last affect word is the head, earlier ones modify it, degree words scale."""
-    words = [w for w in re.split(r"[^a-z]+", text) if w]
+    """A free word or phrase: the last affect word is the head, earlier ones modify it, degree words scale.
+
+    The same meaning however it is written: punctuation and case are ignored ('angry!' is 'angry'), a single
+    vocabulary term keeps its own mix at the degree's intensity ('very angry' is anger, 'slightly angry'
+    anger@0.3), a compound written in two words is the compound ('bitter sweet', 'bitter-sweet'), and
+    vocabulary terms joined by 'and' or a separator are felt together, an equal mix ('joy and sadness' is
+    'joy:0.5+sadness:0.5'). Negation is refused by name."""
+    tokens = [t for t in re.findall(r"[^\W\d_]+|[,/;&]", text)]
+    words = [t for t in tokens if t.isalpha()]
+    for i in range(len(words) - 1):  # 'bitter sweet' -> 'bittersweet'
+        if words[i] + words[i + 1] in COMPOUNDS:
+            words[i:i + 2] = [words[i] + words[i + 1], ""]
+    words = [w for w in words if w]
+    negated = [w for w in words if w in NEGATIONS]
+    if negated:
+        raise EmotionSpecError(f"{text!r}: negation ({negated[0]!r}) is not an emotion the space can place; name "
+                               "the emotion you mean instead, e.g. 'sadness', 'calm' or 'boredom'")
     degree = 1.0
     points: list[tuple[float, float, float]] = []
+    terms: list[str] = []  # the affect words that are vocabulary terms or compounds
     for w in words:
         if w in DEGREE:
             degree = DEGREE[w]
         elif w in COMPOUNDS:
             points.append(mix_to_vad(COMPOUNDS[w]))
+            terms.append(w)
         elif resolve(w) is not None:
             points.append(VOCABULARY[resolve(w)].mean)
+            terms.append(w)
         elif w in WORDS:
             points.append(WORDS[w])
         elif w not in STOPWORDS:
             raise EmotionSpecError(f"unknown emotion word {w!r}; closest known: {', '.join(closest_labels(w))}")
     if not points:
         raise EmotionSpecError(f"no emotion word in {text!r}; accepted: {FORMS}")
-    if len(points) == 1 and len(words) == 1 and words[0] in COMPOUNDS:
-        return Emotion.from_mix(COMPOUNDS[words[0]])
+    intensity = min(1.0, degree)
+    if len(points) == 1 and terms:  # one vocabulary term or compound: its own mix, not a reading of its point
+        w = terms[0]
+        return Emotion.from_mix(COMPOUNDS[w] if w in COMPOUNDS else {resolve(w): 1.0}, intensity)
+    joined = any(t in CONJUNCTIONS for t in tokens) or "and" in words or "plus" in words
+    if joined and len(terms) == len(points) >= 2:  # emotions felt together: an equal mix
+        mix: dict[str, float] = {}
+        for w in terms:
+            for label, weight in (COMPOUNDS[w] if w in COMPOUNDS else {resolve(w): 1.0}).items():
+                mix[label] = mix.get(label, 0.0) + weight / len(terms)
+        return Emotion.from_mix(mix, intensity)
     weights = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0]
     z = sum(weights)
     emotion = Emotion.from_vad(*(_clip(sum(w * p[i] for w, p in zip(weights, points)) / z) for i in range(3)))

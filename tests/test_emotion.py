@@ -139,3 +139,22 @@ def test_intensity_read_back_from_coordinates_is_the_distance_travelled():
     assert sum(errors) / len(errors) < 0.08 and max(errors) < 0.3
     origin = E("v=0,a=0")  # no dominance given: the placed one is not a distance the user asked for
     assert origin.intensity == 0 and origin.top == "neutral"
+
+
+def test_a_phrase_means_the_same_however_it_is_written():
+    """'angry!' and 'very angry' read as anger 0.37 + rage + irritation while 'angry' read anger 1.0; 'bitter
+    sweet' read as nostalgia; 'joy and sadness' as neutral/nostalgia/confusion, naming neither; 'not happy'
+    said "unknown word 'not'"; 'colère' was split into 'col'."""
+    anger = E("angry")
+    for spec in ("angry!", "Angry.", "very angry", "  ANGRY  "):
+        assert E(spec).mix == anger.mix and E(spec).intensity == pytest.approx(1.0), spec
+    slight = E("slightly angry")
+    assert slight.mix == anger.mix and slight.intensity == pytest.approx(0.3)
+    for spec in ("bitter sweet", "bitter-sweet"):
+        assert E(spec).mix == E("bittersweet").mix, spec
+    for spec in ("joy and sadness", "joy,sadness", "joy/sadness", "joy ; sadness"):
+        assert E(spec).mix == pytest.approx({"joy": 0.5, "sadness": 0.5}), spec
+    with pytest.raises(EmotionSpecError, match="negation .'not'."):
+        E("not happy")
+    with pytest.raises(EmotionSpecError, match="'colère'"):
+        E("colère")
