@@ -92,9 +92,7 @@ LABEL_SETS: dict[str, LabelSet] = {
 def label_set(name: str) -> LabelSet:
     """Look up a label set by name; 'FER2013-7', 'ravdess8' and 'RAVDESS-8' all work."""
     key = name.lower().replace("_", "-").split("-")[0].rstrip("0123456789") if name else ""
-    key = {"fer": "fer2013", "ekman": "fer2013"}.get(key, key)
-    if key.startswith("fer"):
-        key = "fer2013"
+    key = {"fer": "fer2013", "ekman": "fer2013"}.get(key, key)  # ('ferplus', 'ferret': unknown; FER+ has 8 classes)
     if key not in LABEL_SETS:
         raise EmotionSpecError(f"unknown label set {name!r}; known: {', '.join(LABEL_SETS)}")
     return LABEL_SETS[key]

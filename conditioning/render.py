@@ -126,7 +126,7 @@ def find_soundfont(name_or_path: str | os.PathLike | None = None) -> Path:
     if path.suffix.lower() in _EXTENSIONS or os.sep in text:
         raise SoundfontNotFoundError(
             f"soundfont file {text!r} does not exist; give an existing .sf2/.sf3 path or a name "
-            f"({', '.join(p.stem for p in list_soundfonts()) or 'none installed'}); "
+            f"({', '.join(dict.fromkeys(p.stem for p in list_soundfonts())) or 'none installed'}); "
             f"Debian packages: {DEBIAN_PACKAGES}"
         )
     key = text.lower().replace("-", "").replace("_", "").replace(" ", "")

@@ -214,8 +214,8 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
                         "(e.g. 8 hours of 15 s clips): use longer clips or fewer minutes")
     distance = math.dist(a.va, b.va)
     if n < 2 and distance > 0:
-        raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clip; a plan needs at least 2 "
-                        "(one matching the current state, one at the target)")
+        raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clip{'' if n == 1 else 's'}; a plan "
+                        "that moves needs at least 2 (one matching the current state, one at the target)")
     limit = math.inf if max_step is None else max_step * (1 + 1e-9)
     preferred = max(1, round(hold * n))
     for hold_n, easing in [(preferred, "smooth"), (preferred, "linear"), (1, "smooth"), (1, "linear")]:

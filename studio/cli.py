@@ -146,8 +146,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ---- parser -------------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that keeps the command's contract for user errors: one line on stderr, exit 2 (argparse's own
+    printed the whole usage block first: seven lines for `session --loop 11`)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="emostudio", description="Emotion Studio: generate and measure emotional "
+    p = _Parser(prog="emostudio", description="Emotion Studio: generate and measure emotional "
                                 "speech, music, faces and images from one emotion space.")
     from studio import __version__
 

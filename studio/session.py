@@ -239,9 +239,11 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
                         f"most {max_total / 60:g} min in one piece")
     plan = plan_iso(current, target, minutes, clip_s, max_step=cfg.max_step)
     shortest = min(c.end_s - c.start_s for c in plan.clips)
-    if shortest < MIN_CLIP_S - 1e-9:  # a two-clip plan split into halves of a session under 10 s
+    if shortest < MIN_CLIP_S - 1e-9:  # a plan whose clips (two halves, or one held state) are under 5 s
+        need = len(plan.clips) * MIN_CLIP_S
         raise PlanError(f"{minutes:g} min gives clips of {shortest:g} s, and a session's clips last at least "
-                        f"{MIN_CLIP_S:g} s: a path needs two clips, so at least {2 * MIN_CLIP_S / 60:.2f} min")
+                        f"{MIN_CLIP_S:g} s: " + ("a path needs two clips, so " if len(plan.clips) > 1 else "")
+                        + f"at least {need / 60:.2f} min ({need:g} s)")
     timings["plan_s"] = time.perf_counter() - t0
     from studio.output import writable_folder
 

@@ -305,3 +305,13 @@ def test_generate_passes_backend_options_and_refuses_bad_ones(capsys, tmp_path):
     assert code == 2 and "unknown image option(s) ['steps']" in err and not (tmp_path / "x.png").exists()
     code, _, err = run(capsys, "generate", "image", "--emotion", "calm", "--option", "style", "--out", str(out))
     assert code == 2 and "KEY=VALUE" in err
+
+
+def test_argument_errors_are_one_line_like_every_other_user_error(capsys):
+    """argparse printed its whole usage block before the error (seven lines for `session --loop 11`)."""
+    for argv in (["session", "--from", "anxiety", "--to", "calm", "--loop", "11", "--out", "x"],
+                 ["emotion", "--plan", "anxiety", "calm", "--minutes", "abc"], ["no-such-command"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.count("\n") == 1 and "error:" in err and "--help" in err, argv

@@ -228,3 +228,14 @@ def test_closed_loop_keeps_the_best_whole_round_and_its_score(tmp_path):
         a, b = y[int(c.start_s * rate):int(c.end_s * rate)], score[int(c.start_s * rate):int(c.end_s * rate)]
         # the same notes: 0.8-0.98 (the file rounds note times to MIDI ticks); another round's score: about 0
         assert np.corrcoef(a, b[:len(a)])[0, 1] > 0.6, c.index
+
+
+def test_session_refusals_say_the_right_reason(tmp_path):
+    """A same-state session was told 'a path needs two clips' (it needs one); 1e-300 min gave '0 clip'."""
+    from conditioning.errors import PlanError
+
+    with pytest.raises(PlanError) as info:
+        build_session("calm", "calm", tmp_path, minutes=0.05, clip_s=30, studio=CueStudio())
+    assert "two clips" not in str(info.value) and "at least 0.08 min (5 s)" in str(info.value)
+    with pytest.raises(PlanError, match="gives 0 clips; a plan that moves needs at least 2"):
+        build_session("anxiety", "calm", tmp_path, minutes=1e-300, clip_s=30, studio=CueStudio())
