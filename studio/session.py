@@ -432,6 +432,23 @@ def _moved(xs: list[float]) -> float:
     return round(float(np.mean(xs[-q:]) - np.mean(xs[:q])), 4)
 
 
+def movement_warnings(summary: dict) -> list[str]:
+    """What the headline figures can hide: a session the judges hear moving the other way from the plan, or
+    under half as far ('quadrant agreement 100 %' was printed for a calm -> joy session whose valence did not
+    move). Lines for the report, empty when the movement follows the plan."""
+    out = []
+    for axis in ("valence", "arousal"):
+        planned, moved = summary.get(f"planned_{axis}"), summary.get(f"direction_{axis}")
+        if planned is None or moved is None or abs(planned) < 0.1:
+            continue
+        if moved * planned <= 0:
+            out.append(f"warning: the judges hear {axis} move {moved:+.2f} where the plan moves it {planned:+.2f}; "
+                       "listen before using this session (the clips' readings are in plan.json)")
+        elif abs(moved) < 0.5 * abs(planned):
+            out.append(f"note: the judges hear {axis} move {moved:+.2f}, under half the planned {planned:+.2f}")
+    return out
+
+
 def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
     measured = [c for c in clips if c.reading is not None]
     out: dict[str, Any] = {"clips": len(clips), "measured": len(measured),
@@ -449,8 +466,9 @@ def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
         out.update({
             "mean_fidelity": round(float(np.mean([c.fidelity for c in measured])), 4),
             "quadrant_agreement": round(float(np.mean([quad(*t) == quad(*m) for t, m in zip(zip(tv, ta), zip(mv, ma))])), 4),
-            "ccc_valence": round(ccc(tv, mv), 4) if len(measured) >= 2 else None,
-            "ccc_arousal": round(ccc(ta, ma), 4) if len(measured) >= 2 else None,
+            # (a target that holds still has no variance to agree with: CCC is undefined there, not 0)
+            "ccc_valence": round(ccc(tv, mv), 4) if len(measured) >= 2 and np.ptp(tv) > 1e-9 else None,
+            "ccc_arousal": round(ccc(ta, ma), 4) if len(measured) >= 2 and np.ptp(ta) > 1e-9 else None,
             "direction_valence": _moved(mv), "direction_arousal": _moved(ma),
             # the same for the plan's targets: a session that holds one state plans no movement, so the
             # measured one is the judges' noise (calm -> calm read "valence moved +0.85" with nothing beside it)
@@ -540,6 +558,8 @@ def run_session_cli(args) -> int:
         if len(per) > 1:
             print("  quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())
                   + f"; all judges {s.get('quadrant_agreement_all_judges', 0):.0%}")
+        for line in movement_warnings(s):
+            print(f"  {line}")
         if "kept_round" in s:
             tried = ", ".join("-" if f is None else f"{f:.2f}" for f in s["rounds_mean_fidelity"])
             print(f"  loop: rounds' mean fidelity {tried}; kept round {s['kept_round']} whole (audio, MIDI, readings)")

@@ -239,3 +239,18 @@ def test_session_refusals_say_the_right_reason(tmp_path):
     assert "two clips" not in str(info.value) and "at least 0.08 min (5 s)" in str(info.value)
     with pytest.raises(PlanError, match="gives 0 clips; a plan that moves needs at least 2"):
         build_session("anxiety", "calm", tmp_path, minutes=1e-300, clip_s=30, studio=CueStudio())
+
+
+def test_the_report_warns_when_the_music_does_not_move_as_planned(tmp_path):
+    """A calm -> joy session whose valence did not move was reported as 'quadrant agreement 100 %' alone; and a
+    session holding one state reported a CCC of 0 where CCC is undefined."""
+    from studio.session import movement_warnings
+
+    flat = {"planned_valence": 0.26, "direction_valence": -0.0, "planned_arousal": 1.22, "direction_arousal": 0.82}
+    lines = movement_warnings(flat)
+    assert len(lines) == 1 and lines[0].startswith("warning: the judges hear valence move")
+    assert movement_warnings({**flat, "direction_valence": 0.2}) == []
+    assert "under half" in movement_warnings({**flat, "direction_valence": 0.2, "direction_arousal": 0.4})[0]
+    held = build_session("calm", "calm", tmp_path, minutes=1.0, clip_s=15, studio=CueStudio())
+    assert held.summary["ccc_valence"] is None and held.summary["ccc_arousal"] is None
+    assert movement_warnings(held.summary) == []  # nothing planned to move
