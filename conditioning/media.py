@@ -253,10 +253,12 @@ def load_image(path: str | os.PathLike) -> Image:
     except MediaError:
         raise
     except Exception as exc:
-        raise MediaError(f"{p}: not readable as an image ({type(exc).__name__}); accepted: PNG, JPEG, WebP, BMP, GIF, TIFF") from None
+        raise MediaError(f"{p}: not readable as an image ({type(exc).__name__}); accepted: "
+                         f"{', '.join(READ_IMAGE_SUFFIXES)}") from None
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes
+READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff")  #: what it reads (Pillow reads more)
 
 
 def load_visual(path: str | os.PathLike) -> "Image | Video":

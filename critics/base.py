@@ -41,6 +41,9 @@ class Reading:
     confidence: float
     series: tuple[TimedReading, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)  #: measured features worth reporting
+    #: False when the critic measures only coordinates (valence, arousal) and its mix is just the vocabulary near
+    #: them (the image and text judges): its top label is then not a vote for or against a named target
+    categorical: bool = True
 
     @classmethod
     def from_native(cls, critic: str, native: Mapping[str, float], label_set_name: str, *,
@@ -73,6 +76,8 @@ class Reading:
                               "dominance": r(s.dominance), "top": s.top} for s in self.series]
         if self.details:
             out["details"] = {k: (r(v) if isinstance(v, float) else v) for k, v in self.details.items()}
+        if not self.categorical:
+            out["categorical"] = False
         return out
 
 

@@ -167,9 +167,11 @@ def load_spec(path: str | Path) -> Spec:
         raise UserError(f"{path}: no such spec file")
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader())  # a SafeLoader
-    except yaml.YAMLError as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        raise UserError(f"{path}: not valid YAML ({'; '.join(lines[:2])})") from None
+    except yaml.YAMLError as exc:  # where and what, in one line ("line 3, column 1: expected ',' or ']' ...")
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ":"
+        what = "; ".join(x for x in (getattr(exc, "problem", None), getattr(exc, "context", None)) if x)
+        raise UserError(f"{path}: not valid YAML{where} {what or str(exc).splitlines()[0]}") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: not a text file in UTF-8; a spec is YAML or JSON text (see examples/)") from None
     if not isinstance(raw, Mapping):

@@ -80,10 +80,12 @@ class Judgement:
         """The verdict against ``target``, or, for a take asked to follow ``trajectory``, against the trajectory
         along the take (`trajectory_fidelity`: the judge's time series point by point, or its one reading held
         along the ``duration_s``); a moving target has no one label, so then ``agrees`` is None and the judge
-        votes by fidelity (`recognises`)."""
+        votes by fidelity (`recognises`). So does a judge that measures only coordinates (``reading.categorical``
+        False: the image and text judges): its top label is whichever vocabulary term lies nearest its point, so
+        an image read at fidelity 0.90 as 'rage' for 'anger' used to count as a 'no'."""
         if trajectory is None:
             return cls(reading.critic, reading, fidelity(target, reading.emotion),
-                       category_agrees(target, reading.emotion))
+                       category_agrees(target, reading.emotion) if reading.categorical else None)
         points = [(p.time_s, p.valence, p.arousal) for p in reading.series]
         if not points:
             end = duration_s or trajectory.end_s or 1.0

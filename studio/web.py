@@ -28,15 +28,16 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from conditioning.media import AUDIO_SUFFIXES
+from conditioning.media import AUDIO_SUFFIXES, READ_IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from generators.registry import VOICE_BACKENDS  # the Speech tab's voices (each picks its own backend)
 
 CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
 MAX_UPLOAD_MB = 50
 UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".midi"),
-                "face": (".png", ".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".webm"),
-                "image": (".png", ".jpg", ".jpeg", ".webp"), "text": (".txt",)}
+                "face": (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES),  # what `load_visual` reads (and its errors list)
+                "image": (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES), "text": (".txt",),
+                "portrait": READ_IMAGE_SUFFIXES}  # the Face tab's still
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
 MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
 
@@ -100,6 +101,7 @@ class Take:
     plot: np.ndarray
     report: str
     json: dict
+    score: str | None = None  #: the take's MIDI beside it, for the composer's takes
 
 
 class WebStudio:
@@ -139,15 +141,23 @@ class WebStudio:
         best = result.best
         readings = [j.reading for j in best.judgements]
         lines = [f"**target** {result.target.top} (v {result.target.valence:+.2f}, a {result.target.arousal:+.2f})"]
-        for j in best.judgements:
-            mark = {True: "✓", False: "✗", None: "–"}[j.agrees]
-            lines.append(f"- {j.critic}: hears **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
-                         f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {mark}")
+        threshold = self.studio.threshold
+        votes = []
+        for j in best.judgements:  # each judge's vote as the dataset filter counts it (`Judgement.recognises`)
+            vote = j.recognises(threshold)
+            votes.append(vote)
+            why = "" if j.agrees is not None else f" (by fidelity {'≥' if vote else '<'} {threshold:.2f})"
+            hears = "hears" if j.reading.categorical else "reads a point near"  # a coordinates-only judge
+            lines.append(f"- {j.critic}: {hears} **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
+                         f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {'✓' if vote else '✗'}{why}")
         for u in best.unread:
             lines.append(f"- {u.critic}: could not judge this take ({u.error})")
         fid = "n/a" if best.fidelity is None else f"{best.fidelity:.2f}"
-        rec = {True: "yes (every judge)", False: "no", None: "n/a (the judges' labels cannot name it)"}[best.agrees]
-        lines.append(f"\n**fidelity {fid}**, recognised: {rec}, loop rounds: {len(result.rounds)}  ")
+        rec = "yes (every judge)" if votes and all(votes) and not best.unread else "no"
+        extra = len(result.rounds) - 1
+        lines.append(f"\n**fidelity {fid}**, recognised: {rec}, "
+                     + (f"best of {len(result.rounds)} takes ({extra} loop round{'s' * (extra != 1)})" if extra
+                        else "first take (no loop round)") + "  ")
         prov = best.result.provenance
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
         return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())
@@ -170,7 +180,12 @@ class WebStudio:
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         path = save_media(self._path(suffix), result.media,
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
-        return self._take(result, path)
+        take = self._take(result, path)
+        midi = result.best.result.extras.get("midi_bytes")
+        if midi is not None:  # the composer's score, which a creator takes on into a DAW
+            take.score = str(path.with_suffix(".mid"))
+            Path(take.score).write_bytes(midi)
+        return take
 
     def image_options(self, style: str) -> dict:
         """The Image tab's options for the backend ``auto`` runs: the style and a 768 px picture for the embedded
@@ -193,15 +208,18 @@ class WebStudio:
             raise MediaError(f"{p.name} is larger than {MAX_UPLOAD_MB} MB")
         return p
 
-    def analyse(self, path: str | None, modality: str, reference: str | None = None) -> Take:
+    def analyse(self, path: str | None, modality: str, reference: str | None = None, aligned: bool = False) -> Take:
         """Every judge of the modality reads an uploaded file; speech as a change from ``reference``, a neutral
         take of the same voice, when one is given (what the loop does; without it the report says why it
-        matters, as `critique` does)."""
+        matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
+        can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
         from studio.critique import NO_REFERENCE, load_media
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
+        if aligned and modality != "face":
+            raise MediaError("'already-cropped face' is for the face modality; untick it for " + modality)
         p = self.check_upload(path, modality)
         media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
         kw, how = {}, ""
@@ -211,12 +229,25 @@ class WebStudio:
                 how = "\n\nMeasured as a change from the neutral take of the same voice."
             else:
                 how = f"\n\n_Note: {NO_REFERENCE}; upload a neutral take of the same voice to measure the change from it._"
-        readings = [j.score(media, **kw) for j in self.studio.judges(modality, required=True)]
+        judges, skipped = self.studio.judges(modality, required=True), []
+        if modality == "music" and not isinstance(media, Path):  # a recording, not MIDI (which every judge reads)
+            skipped = [(j, "reads the notes of a MIDI file, not a recording; upload the .mid for its reading")
+                       for j in judges if getattr(j, "reads", "media") == "midi"]
+        if aligned:
+            kw = {"aligned": True}
+            skipped = [(j, "needs a whole photo to fit its face mesh, not a crop") for j in judges
+                       if not getattr(j, "reads_crops", False)]
+        judges = [j for j in judges if all(j is not out for out, _ in skipped)]
+        if not judges:
+            raise MediaError(f"no {modality} judge here reads this upload: "
+                             + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
+        readings = [j.score(media, **kw) for j in judges]
         from studio.studio import consensus
 
         mean = consensus(readings)
-        lines = [f"- {r.critic}: **{r.emotion.top}** (v {r.valence:+.2f}, a {r.arousal:+.2f}, confidence "
-                 f"{r.confidence:.2f})" for r in readings]
+        lines = [f"- {r.critic}: {'' if r.categorical else 'a point near '}**{r.emotion.top}** (v {r.valence:+.2f}, "
+                 f"a {r.arousal:+.2f}, confidence {r.confidence:.2f})" for r in readings]
+        lines += [f"- {j.modality}/{j.name}: left out; it {why}" for j, why in skipped]
         return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines) + how,
                     {"file": p.name, "reference": Path(reference).name if reference else None,
                      "readings": [r.to_json() for r in readings]})
@@ -261,6 +292,10 @@ class WebStudio:
             self._jobs[job] = state
         threading.Thread(target=run, daemon=True).start()
         return job
+
+    def running_job(self, job: str | None) -> bool:
+        """Whether the dataset job ``job`` is still making items."""
+        return bool(job) and job in self._jobs and not self._jobs[job]["done"]
 
     def dataset_status(self, job: str | None) -> tuple[str, str | None]:
         """(progress text, path of the zipped dataset once finished); cheap enough for a timer to poll."""
@@ -409,7 +444,10 @@ def build_app(web: WebStudio | None = None):
 
                 s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report], concurrency_limit=2)
             with gr.Tab("Face"):
-                f_portrait = gr.Image(label="portrait (optional; default: the astronaut)", type="filepath")
+                # a file box, not gr.Image: Gradio decodes an Image upload before the handler runs, so a broken
+                # picture failed there with a bare "Error" instead of the studio's message
+                f_portrait = gr.File(label="portrait (optional; default: the astronaut)", type="filepath",
+                                     file_types=list(UPLOAD_TYPES["portrait"]), elem_id="face-portrait")
                 f_text = gr.Textbox(label="text", value="I can't believe you did that.")
                 f_go = gr.Button("Generate talking face", variant="primary")
                 f_video = gr.Video(label="video", height=480)
@@ -419,7 +457,7 @@ def build_app(web: WebStudio | None = None):
                 @guarded
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
-                    opts = {"portrait": str(web.check_upload(portrait, "image"))} if portrait else {}
+                    opts = {"portrait": str(web.check_upload(portrait, "portrait"))} if portrait else {}
                     t = web.generate("face", emotion_of(*pick), text=text, loop=lp, seed=sd, options=opts)
                     return t.file, t.plot, t.report
 
@@ -428,6 +466,7 @@ def build_app(web: WebStudio | None = None):
                 m_dur = gr.Slider(5, 60, value=15, step=5, label="seconds")
                 m_go = gr.Button("Compose", variant="primary")
                 m_audio = gr.Audio(label="music", type="filepath")
+                m_midi = gr.File(label="score (MIDI)", elem_id="music-midi")
                 m_plot = gr.Image(label="target and readings", interactive=False)
                 m_report = gr.Markdown()
 
@@ -435,9 +474,9 @@ def build_app(web: WebStudio | None = None):
                 def music(dur, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="composing, rendering, judging")
                     t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=float(dur))
-                    return t.file, t.plot, t.report
+                    return t.file, t.score, t.plot, t.report
 
-                m_go.click(music, [m_dur, *picker], [m_audio, m_plot, m_report], concurrency_limit=2)
+                m_go.click(music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report], concurrency_limit=2)
             with gr.Tab("Image"):
                 i_prompt = gr.Textbox(label="prompt (recorded; the embedded backend draws abstract pictures)")
                 i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon",
@@ -491,11 +530,15 @@ def build_app(web: WebStudio | None = None):
                 job = gr.State(None)
 
                 @guarded
-                def start(path, workers):
+                def start(path, workers, current):
+                    if current and web.running_job(current):  # a second click used to start a second job
+                        raise UserError("this page's dataset job is still running; wait for it (or reload the "
+                                        "page to start another beside it)")
                     j = web.start_dataset(path, workers)
                     return j, "started"
 
-                d_go.click(start, [d_spec, d_workers], [job, d_status])
+                d_go.click(start, [d_spec, d_workers, job], [job, d_status], trigger_mode="once",
+                           concurrency_limit=1)
                 d_refresh.click(lambda j: web.dataset_status(j), [job], [d_status, d_zip])
                 ticker = gr.Timer(2.0)  # follows the user's own job (its id is in this session's gr.State)
                 ticker.tick(lambda j: web.dataset_status(j) if j else (gr.skip(), gr.skip()), [job], [d_status, d_zip],
@@ -505,16 +548,18 @@ def build_app(web: WebStudio | None = None):
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
                 a_ref = gr.File(label="speech only, optional: a neutral take of the same voice (the judges then measure "
                                       "the change from it, as the loop does)", type="filepath", elem_id="analyse-reference")
+                a_crop = gr.Checkbox(False, label="face only: the picture is a tight, already-cropped face (read "
+                                         "whole; the geometric judge, which needs a photo, is left out)")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")
                 a_plot = gr.Image(label="every judge's reading (ring: their mean)", interactive=False)
                 a_report = gr.Markdown(elem_id="analyse-report")
 
                 @guarded
-                def analyse(path, modality, reference):
-                    t = web.analyse(path, modality, reference)
+                def analyse(path, modality, reference, crop):
+                    t = web.analyse(path, modality, reference, aligned=bool(crop))
                     return t.plot, t.report
 
-                a_go.click(analyse, [a_file, a_mod, a_ref], [a_plot, a_report], concurrency_limit=2)
+                a_go.click(analyse, [a_file, a_mod, a_ref, a_crop], [a_plot, a_report], concurrency_limit=2)
     app.queue(default_concurrency_limit=2, max_size=64)
     app.web = web
     return app

@@ -48,7 +48,7 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2}}\nemotions: {sampling: spiral}", "emotions.sampling", "grid, va, list"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nformats: {audio: mp3}", "formats.audio", "wav, flac"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nlabels: 3", "'labels'", "unknown field"),
-    ("modalities: [image\nemotions", "not valid YAML", "YAML"),
+    ("modalities: [image\nemotions", "not valid YAML at line 2, column 9: expected ',' or ']'", "YAML"),
     # names a generator resolves only when it runs are checked with the spec, not at the first item of their kind
     ("modalities: {image: {count: 2, styles: [horizon, nonexistent]}}\nemotions: {list: [joy]}",
      "modalities.image.styles", "horizon, field, pattern"),

@@ -53,6 +53,35 @@ def test_an_image_comes_back_with_the_judges_readings_on_the_circumplex(web):
     assert take.plot.shape[2] == 3 and take.json["target"]["mix"] == {"calm": 1.0}
 
 
+def test_the_image_report_marks_each_judge_as_the_filter_votes(web):
+    """The image judges read only valence and arousal, so their top label is whichever term lies nearest: a
+    picture read at fidelity 0.90 as 'rage' for 'anger' was marked ✗ and the take 'not recognised', while one
+    read as 'nostalgia' for 'calm' counted towards 'yes'. Each judge now votes by fidelity, as the dataset filter
+    counts it, and the marks say so."""
+    import re
+
+    from conditioning import Emotion
+
+    for term in ("anger", "calm"):
+        take = web.generate("image", Emotion.parse(term), seed=0, options={"size": 256})
+        marks = re.findall(r"fidelity (\d\.\d\d) ([✓✗]) \(by fidelity ([≥<]) 0\.85\)", take.report)
+        assert len(marks) == 2, take.report
+        for fid, mark, rel in marks:
+            assert (mark == "✓") == (rel == "≥") == (float(fid) >= 0.85), take.report
+        every = all(mark == "✓" for _, mark, _ in marks)
+        assert ("recognised: yes" in take.report) == every and "reads a point near" in take.report
+        assert all(j["agrees"] is None for j in take.json["judges"]), take.json["judges"]
+        assert "first take (no loop round)" in take.report
+
+
+def test_a_music_take_offers_its_score(web):
+    pytest.importorskip("pretty_midi")
+    from conditioning import Emotion
+
+    take = web.generate("music", Emotion.parse("joy"), duration_s=6.0)
+    assert take.score and Path(take.score).read_bytes()[:4] == b"MThd" and Path(take.score).parent == web.out
+
+
 def test_speech_comes_back_with_both_judges(web):
     pytest.importorskip("piper")
     from conditioning import Emotion
@@ -105,6 +134,49 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
     broken.write_bytes(b"not a png")
     with pytest.raises(MediaError, match="not readable"):
         web.analyse(str(broken), "image")
+    # every format the readers' errors list is one the upload takes (a BMP used to be refused at the door)
+    from PIL import Image as PILImage
+
+    bmp = tmp_path / "face.bmp"
+    PILImage.fromarray(default_portrait()).save(bmp)
+    assert "face/classifier" in web.analyse(str(bmp), "face").report
+
+
+def test_a_tight_face_crop_is_read_by_the_judge_that_reads_crops(web, tmp_path):
+    """A crop has no room for the face mesh: the classifier reads it whole, the geometric judge is left out with
+    the reason; without the tick the message says what to do without naming a command-line flag."""
+    from PIL import Image as PILImage
+
+    from conditioning.media import MediaError
+    from critics.base import CriticError
+    from generators.face.mesh import default_portrait
+
+    h, w, _ = default_portrait().shape
+    crop = tmp_path / "crop.png"
+    PILImage.fromarray(default_portrait()[int(h * .30):int(h * .75), int(w * .28):int(w * .72)]).resize((48, 48)).save(crop)
+    take = web.analyse(str(crop), "face", aligned=True)
+    assert [r["critic"] for r in take.json["readings"]] == ["face/classifier"]
+    assert "face/geometric: left out; it needs a whole photo" in take.report
+    with pytest.raises(MediaError, match="for the face modality"):
+        web.analyse(str(crop), "image", aligned=True)
+    noise = tmp_path / "noise.png"
+    PILImage.fromarray((np.random.default_rng(0).random((200, 200, 3)) * 255).astype("uint8")).save(noise)
+    with pytest.raises(CriticError, match="no face found") as err:
+        web.analyse(str(noise), "face")
+    assert "--" not in str(err.value)
+
+
+def test_a_recording_is_judged_by_the_music_judge_that_hears_audio(web, tmp_path):
+    """music/symbolic reads notes: for a WAV it is left out with the reason, not an error for the whole upload."""
+    import soundfile as sf
+
+    t = np.arange(22050 * 6) / 22050
+    notes = 220 * 2 ** (np.array([0, 4, 7, 12])[(t * 4).astype(int) % 4] / 12)
+    wav = tmp_path / "arpeggio.wav"
+    sf.write(wav, 0.3 * np.sin(2 * np.pi * np.cumsum(notes) / 22050) * (0.6 + 0.4 * np.cos(8 * np.pi * t)), 22050)
+    take = web.analyse(str(wav), "music")
+    assert [r["critic"] for r in take.json["readings"]] == ["music/embedded"]
+    assert "music/symbolic: left out; it reads the notes of a MIDI file" in take.report
 
 
 def test_a_midi_upload_reaches_both_music_judges(web, tmp_path):
@@ -182,6 +254,7 @@ def test_a_dataset_job_runs_in_the_background_and_offers_a_download(web, tmp_pat
     bad.write_text("modalities: {sound: {count: 1}}\nemotions: {list: [joy]}\n")
     with pytest.raises(UserError, match="modalities.sound"):
         web.start_dataset(str(bad))
+    assert not web.running_job(job) and not web.running_job(None) and not web.running_job("nope")
 
 
 def test_the_app_builds_and_binds_to_localhost_by_default():

@@ -58,6 +58,7 @@ class FaceClassifierConfig:
 class FaceExpressionCritic:
     modality = "face"
     name = "classifier"
+    reads_crops = True  #: reads an already-cropped face whole (``aligned``); the geometric judge needs a photo
 
     def __init__(self, config: FaceClassifierConfig | None = None, **overrides: Any):
         self.config = configure(FaceClassifierConfig, config, overrides, "face/classifier")

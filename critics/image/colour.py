@@ -64,7 +64,7 @@ class ColourImageCritic:
         emotion = Emotion.from_vad(v, a, d)
         native = label_set("mikels").project(emotion, dims=2)
         return Reading(f"{self.modality}/{self.name}", v, a, d, dict(emotion.mix), native, 0.5,
-                       details={"brightness": round(b, 4), "saturation": round(s, 4)})
+                       details={"brightness": round(b, 4), "saturation": round(s, 4)}, categorical=False)
 
 
 __all__ = ["ColourImageCritic", "brightness_saturation", "oasis_stats"]

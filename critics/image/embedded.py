@@ -97,4 +97,4 @@ class EmbeddedImageCritic:
                        dict(emotion.mix), native, conf,
                        details={"oasis_valence": round(v7, 3), "oasis_arousal": round(a7, 3),
                                 "regressor_valence": round(raw[0], 3), "regressor_arousal": round(raw[1], 3),
-                                **{k: round(feats[k], 4) for k in keep}})
+                                **{k: round(feats[k], 4) for k in keep}}, categorical=False)

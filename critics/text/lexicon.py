@@ -117,4 +117,4 @@ class LexiconTextCritic:
         return Reading(f"{self.modality}/{self.name}", emotion.valence, emotion.arousal, emotion.dominance,
                        dict(emotion.mix), native, confidence,
                        details={"affect_words": hits[:20], "coverage": round(coverage, 3),
-                                "vader_compound": vader["compound"]})
+                                "vader_compound": vader["compound"]}, categorical=False)
