@@ -76,11 +76,22 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
     d.text((MARGIN, mid[1] + 3), "unpleasant", fill=(120, 120, 120))
     d.text((mid[0] + 4, MARGIN - 14), "excited", fill=(120, 120, 120))
     d.text((mid[0] + 4, CIRCLE_PX - MARGIN + 2), "calm", fill=(120, 120, 120))
+    placed = [d.textbbox((p[0], p[1]), t) for p, t in (((CIRCLE_PX - MARGIN - 44, mid[1] + 3), "pleasant"),
+                                                       ((MARGIN, mid[1] + 3), "unpleasant"))]
     for term in VOCABULARY.values():
         v, a, _ = term.mean
         x, y = to_pixel(v, a)
         d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(150, 150, 190))
-        d.text((x + 3, y - 6), term.label, fill=(110, 110, 150))
+        # the label right of its dot, else left, above or below, wherever it neither leaves the picture nor
+        # covers a label placed already (side by side, 'triumph' hid 'amusement', which ran off the edge)
+        w = d.textlength(term.label)
+        for ox, oy in ((4, -6), (-4 - w, -6), (-w / 2, -15), (-w / 2, 3)):
+            box = d.textbbox((x + ox, y + oy), term.label)
+            inside = box[0] >= 0 and box[2] <= CIRCLE_PX and box[1] >= 0 and box[3] <= CIRCLE_PX
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                d.text((x + ox, y + oy), term.label, fill=(110, 110, 150))
+                placed.append(box)
+                break  # a label with no free place is left out: its dot still marks the term
     if target is not None:
         tx, ty = to_pixel(target.valence, target.arousal)
         for i, r in enumerate(readings):
@@ -88,6 +99,8 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
             x, y = to_pixel(r.valence, r.arousal)
             d.line([tx, ty, x, y], fill=col, width=2)
             d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=col)
+            d.ellipse([6, CIRCLE_PX - 16 - 14 * i, 16, CIRCLE_PX - 6 - 14 * i], fill=col)  # the legend, bottom left
+            d.text((20, CIRCLE_PX - 17 - 14 * i), r.critic, fill=(60, 60, 60))
         d.ellipse([tx - 9, ty - 9, tx + 9, ty + 9], outline=(0, 0, 0), width=3)
     return np.asarray(img)
 
