@@ -252,9 +252,9 @@ def load_image(path: str | os.PathLike) -> Image:
             return Image(_rgb8(im))
     except MediaError:
         raise
-    except Exception as exc:
-        raise MediaError(f"{p}: not readable as an image ({type(exc).__name__}); accepted: "
-                         f"{', '.join(READ_IMAGE_SUFFIXES)}") from None
+    except Exception:
+        raise MediaError(f"{p}: its contents are not a picture that can be read (damaged, or another kind of file "
+                         f"named like one); accepted: {', '.join(READ_IMAGE_SUFFIXES)} pictures") from None
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes

@@ -15,6 +15,7 @@ Design rules (DESIGN.md section 5 and issue 17):
 """
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import tempfile
@@ -72,24 +73,26 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
     mid = to_pixel(0, 0)
     d.line([to_pixel(-1, 0), to_pixel(1, 0)], fill=(200, 200, 200))
     d.line([to_pixel(0, -1), to_pixel(0, 1)], fill=(200, 200, 200))
-    d.text((CIRCLE_PX - MARGIN - 44, mid[1] + 3), "pleasant", fill=(120, 120, 120))
-    d.text((MARGIN, mid[1] + 3), "unpleasant", fill=(120, 120, 120))
-    d.text((mid[0] + 4, MARGIN - 14), "excited", fill=(120, 120, 120))
-    d.text((mid[0] + 4, CIRCLE_PX - MARGIN + 2), "calm", fill=(120, 120, 120))
-    placed = [d.textbbox((p[0], p[1]), t) for p, t in (((CIRCLE_PX - MARGIN - 44, mid[1] + 3), "pleasant"),
-                                                       ((MARGIN, mid[1] + 3), "unpleasant"))]
-    for term in VOCABULARY.values():
-        v, a, _ = term.mean
-        x, y = to_pixel(v, a)
+    axes = (((CIRCLE_PX - MARGIN - 44, mid[1] + 3), "pleasant"), ((MARGIN, mid[1] + 3), "unpleasant"),
+            ((mid[0] + 4, MARGIN - 14), "high arousal"), ((mid[0] + 4, CIRCLE_PX - MARGIN + 2), "low arousal"))
+    for xy, text in axes:
+        d.text(xy, text, fill=(120, 120, 120))
+    terms = [(term.label, *to_pixel(*term.mean[:2])) for term in VOCABULARY.values()]
+    # what a label must not cover: the axis names, every term's dot and, when drawn, the target's ring and the
+    # judges' dots
+    placed = [d.textbbox(xy, text) for xy, text in axes] + [(x - 3, y - 3, x + 3, y + 3) for _, x, y in terms]
+    marks = [] if target is None else [(target.valence, target.arousal, 10)] + [(r.valence, r.arousal, 7) for r in readings]
+    placed += [(x - rad, y - rad, x + rad, y + rad) for x, y, rad in ((*to_pixel(v, a), rad) for v, a, rad in marks)]
+    for label, x, y in terms:
         d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(150, 150, 190))
         # the label right of its dot, else left, above or below, wherever it neither leaves the picture nor
-        # covers a label placed already (side by side, 'triumph' hid 'amusement', which ran off the edge)
-        w = d.textlength(term.label)
-        for ox, oy in ((4, -6), (-4 - w, -6), (-w / 2, -15), (-w / 2, 3)):
-            box = d.textbbox((x + ox, y + oy), term.label)
+        # covers anything placed already (side by side, 'triumph' hid 'amusement', which ran off the edge)
+        w = d.textlength(label)
+        for ox, oy in ((4, -6), (-4 - w, -6), (-w / 2, -15), (-w / 2, 3), (4, -14), (4, 2), (-4 - w, -14), (-4 - w, 2)):
+            box = d.textbbox((x + ox, y + oy), label)
             inside = box[0] >= 0 and box[2] <= CIRCLE_PX and box[1] >= 0 and box[3] <= CIRCLE_PX
             if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
-                d.text((x + ox, y + oy), term.label, fill=(110, 110, 150))
+                d.text((x + ox, y + oy), label, fill=(110, 110, 150))
                 placed.append(box)
                 break  # a label with no free place is left out: its dot still marks the term
     if target is not None:
@@ -99,8 +102,9 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
             x, y = to_pixel(r.valence, r.arousal)
             d.line([tx, ty, x, y], fill=col, width=2)
             d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=col)
-            d.ellipse([6, CIRCLE_PX - 16 - 14 * i, 16, CIRCLE_PX - 6 - 14 * i], fill=col)  # the legend, bottom left
-            d.text((20, CIRCLE_PX - 17 - 14 * i), r.critic, fill=(60, 60, 60))
+            top = CIRCLE_PX - 16 - 14 * (len(readings) - 1 - i)  # the legend, bottom left, in the report's order
+            d.ellipse([6, top, 16, top + 10], fill=col)
+            d.text((20, top - 1), r.critic, fill=(60, 60, 60))
         d.ellipse([tx - 9, ty - 9, tx + 9, ty + 9], outline=(0, 0, 0), width=3)
     return np.asarray(img)
 
@@ -232,7 +236,7 @@ class WebStudio:
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
         if aligned and modality != "face":
-            raise MediaError("'already-cropped face' is for the face modality; untick it for " + modality)
+            raise MediaError("'already cropped (aligned)' is for the face modality; untick it for " + modality)
         p = self.check_upload(path, modality)
         media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
         kw, how = {}, ""
@@ -362,12 +366,13 @@ def running(out: str | Path, port: int | None = None) -> Iterator[str]:
 
 
 def public_message(message: str, folders) -> str:
-    """``message`` with every path under one of the server's ``folders`` cut to its file name: an upload's error
-    used to show the server's temporary folders ("/tmp/gradio/<hash>/zero.wav: the file is empty")."""
+    """``message`` as the page shows it: every path under one of the server's ``folders`` cut to its file name (an
+    upload's error used to show the server's temporary folders, "/tmp/gradio/<hash>/zero.wav: the file is
+    empty"), and HTML-escaped, since the toast renders HTML (yaml's "but got '<stream end>'" cut the message)."""
     for folder in folders:
         root = re.escape(str(Path(folder).resolve()).rstrip("/"))
         message = re.sub(root + r"/(?:[^\s'\"/]+/)*", "", message)
-    return message
+    return html.escape(message, quote=False)
 
 
 # ------------------------------------------------------------------------------------------------- the app
@@ -561,8 +566,8 @@ def build_app(web: WebStudio | None = None):
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
                 a_ref = gr.File(label="speech only, optional: a neutral take of the same voice (the judges then measure "
                                       "the change from it, as the loop does)", type="filepath", elem_id="analyse-reference")
-                a_crop = gr.Checkbox(False, label="face only: the picture is a tight, already-cropped face (read "
-                                         "whole; the geometric judge, which needs a photo, is left out)")
+                a_crop = gr.Checkbox(False, label="face only: already cropped (aligned): the picture is a tight "
+                                         "face crop, read whole; the geometric judge, which needs a photo, is left out")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")
                 a_plot = gr.Image(label="every judge's reading (ring: their mean)", interactive=False)
                 a_report = gr.Markdown(elem_id="analyse-report")

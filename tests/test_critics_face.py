@@ -76,7 +76,7 @@ def test_no_face_is_a_clear_error(classifier, geometric):
     strips = [Image(np.full(shape, 128, np.uint8)) for shape in ((400, 1, 3), (1, 400, 3), (8, 8, 3))]
     for critic in (classifier, geometric):
         for image in (grey, *strips):
-            with pytest.raises(CriticError, match="no face found in .*frontal face, or mark a tight face crop as aligned"):
+            with pytest.raises(CriticError, match="no face found in .*frontal face, or mark a tight face crop as already cropped"):
                 critic.score(image)
 
 

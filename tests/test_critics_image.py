@@ -111,7 +111,7 @@ def test_cli_scores_a_real_image_and_reports_bad_files(tmp_path):
                           str(bad)], capture_output=True, text=True)
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert out.returncode == 1 and rows[0]["critic"] == "image/embedded" and "error" in rows[1]
-    assert "not readable as an image" in rows[1]["error"]
+    assert "contents are not a picture" in rows[1]["error"]
 
 
 # ---- CLIP zero-shot with a tiny random model built from configs (no download) ----------------------------

@@ -266,7 +266,7 @@ def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
         animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": flat}))
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not an image")
-    with pytest.raises(GenerationError, match="portrait.*not readable as an image"):
+    with pytest.raises(GenerationError, match="portrait.*contents are not a picture"):
         animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": str(bad)}))
     for shape in ((100, 100, 3), (400, 1, 3), (1, 1, 3)):  # a 1 px side was an OpenCV resize traceback
         with pytest.raises(GenerationError, match="too small to animate; give at least 128x128"):

@@ -25,7 +25,7 @@ def test_errors_name_the_problem(tmp_path):
     with pytest.raises(MediaError, match="not readable as audio"):
         load_audio(tmp_path / "junk.wav")
     (tmp_path / "junk.png").write_bytes(b"nope")
-    with pytest.raises(MediaError, match="not readable as an image"):
+    with pytest.raises(MediaError, match="contents are not a picture that can be read"):
         load_image(tmp_path / "junk.png")
     with pytest.raises(MediaError, match="use .wav"):
         save_audio(tmp_path / "x.mp4", Audio(np.zeros(10), 8000))

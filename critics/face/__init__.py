@@ -21,8 +21,8 @@ from conditioning import label_set
 FER_CLASSES = label_set("fer2013").labels
 
 #: (the CLI's flag and the web's checkbox for crops are both called "aligned", so the advice names neither interface)
-NO_FACE = ("no face found in {what}; give a photo with a visible frontal face, or mark a tight face crop as aligned "
-           "(the classifier judge reads crops whole)")
+NO_FACE = ("no face found in {what}; give a photo with a visible frontal face, or mark a tight face crop as already "
+           "cropped (aligned), which the classifier judge reads whole")
 
 
 def as_frames(media: Any) -> tuple[list[np.ndarray], float | None, str]:
