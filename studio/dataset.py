@@ -444,11 +444,10 @@ def _passes(res, spec: Spec, threshold: float) -> bool:
     """The filter over the judges' votes (`Judgement.recognises`: a judge that cannot name the target's label
     votes by its fidelity against ``threshold``, so 'both' is never impossible for a modality; a judge that
     could not read the take votes no)."""
-    votes = [j.recognises(threshold) for j in res.best.judgements] + [False] * len(res.best.unread)
     if spec.recognised_by == "both":
-        recognised = bool(votes) and all(votes)
+        recognised = res.best.recognised(threshold)
     elif spec.recognised_by == "any":
-        recognised = any(votes)
+        recognised = any(res.best.votes(threshold))
     else:
         recognised = True
     return recognised and (res.best.fidelity or 0.0) >= spec.min_fidelity
@@ -471,7 +470,7 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
                      for j in res.best.judgements],
         "unread": [u.to_json() for u in res.best.unread],
         "fidelity": None if res.best.fidelity is None else round(res.best.fidelity, 4),
-        "recognised": res.best.agrees,
+        "recognised": res.best.recognised(threshold),  # every judge says yes, as the filter counts it
         "text": item.text, "prompt": item.prompt, "voice": item.voice,
         "portrait": Path(item.portrait).name if item.portrait else None, "style": item.style,
         "seed": seed, "backend": prov.backend, "model": prov.model, "licence": prov.licence,

@@ -41,6 +41,16 @@ def midi_companion(out: Path) -> Path:
     return plain
 
 
+def save_score(out: Path, midi_bytes: bytes) -> Path:
+    """Write a symbolic backend's score beside the audio ``out`` (`midi_companion`), atomically; returns its path."""
+    from conditioning.media import atomic_path
+
+    path = midi_companion(out)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(midi_bytes)
+    return path
+
+
 def face_options(args: argparse.Namespace) -> dict:
     """The face's portrait and (a user's) speech audio, checked before any work starts."""
     from conditioning.media import load_audio
@@ -171,12 +181,7 @@ def generate_file(args: argparse.Namespace) -> int:
     extras = dict(result.best.result.extras)
     midi_bytes = extras.pop("midi_bytes", None)
     if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
-        from conditioning.media import atomic_path
-
-        midi_path = midi_companion(out)
-        with atomic_path(midi_path) as tmp:
-            tmp.write_bytes(midi_bytes)
-        extras["midi"] = str(midi_path)
+        extras["midi"] = str(save_score(out, midi_bytes))
     report = {"file": str(out), **result.to_json(),
               **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
     Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")

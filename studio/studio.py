@@ -160,6 +160,16 @@ class Round:
             return False
         return None if self.unread or not votes else True
 
+    def votes(self, threshold: float) -> list[bool]:
+        """Each judge's yes or no at ``threshold`` (`Judgement.recognises`); a judge that could not read the take
+        votes no."""
+        return [j.recognises(threshold) for j in self.judgements] + [False] * len(self.unread)
+
+    def recognised(self, threshold: float) -> bool:
+        """Every judge says yes (what the report, the web page and the dataset filter's 'both' call recognised)."""
+        votes = self.votes(threshold)
+        return bool(votes) and all(votes)
+
     @property
     def rank(self) -> tuple[bool, float]:
         """How the loop orders takes: a take every judge heard as the asked-for label first, then by fidelity. A
@@ -182,6 +192,11 @@ class StudioResult:
     rounds: tuple[Round, ...]
     timings: Mapping[str, float] = field(default_factory=dict)
     speech: "StudioResult | None" = None  #: a talking face's voice, made and judged by the studio
+    threshold: float = 0.85  #: the fidelity at which the judges that read coordinates vote yes (`Studio.threshold`)
+
+    @property
+    def recognised(self) -> bool:
+        return self.best.recognised(self.threshold)
 
     @property
     def media(self):
@@ -195,7 +210,7 @@ class StudioResult:
                 "reading": self.best.reading.to_json() if self.best.reading else None,
                 "judges": [j.to_json() for j in self.best.judgements],
                 "fidelity": None if self.best.fidelity is None else round(self.best.fidelity, 4),
-                "recognised": self.best.agrees,
+                "recognised": self.recognised,
                 **({"unread": [u.to_json() for u in self.best.unread]} if self.best.unread else {}),
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {k: v for k, v in res.provenance.to_json().items() if k != "backend"},
@@ -329,7 +344,7 @@ class Studio:
         opts.update(audio=res.media, phonemes=list(res.extras.get("phonemes") or []),
                     speech={"backend": res.provenance.backend, "model": res.provenance.model,
                             "licence": res.provenance.licence, "fidelity": speech.best.fidelity,
-                            "recognised": speech.best.agrees})
+                            "recognised": speech.recognised})
         return speech, opts
 
     def _reference_for(self, generator, critic, request: GenerationRequest):
@@ -415,4 +430,5 @@ class Studio:
             else:
                 request = replace(request, seed=request.seed + 1)
         best = max(rounds, key=lambda r: r.rank)
-        return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0})
+        return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0},
+                            threshold=self.threshold)

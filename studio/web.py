@@ -35,10 +35,9 @@ from generators.registry import VOICE_BACKENDS  # the Speech tab's voices (each 
 CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
 MAX_UPLOAD_MB = 50
-UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".midi"),
-                "face": (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES),  # what `load_visual` reads (and its errors list)
-                "image": (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES), "text": (".txt",),
-                "portrait": READ_IMAGE_SUFFIXES}  # the Face tab's still
+VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual` reads (and its errors list)
+UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".midi"), "face": VISUAL_SUFFIXES,
+                "image": VISUAL_SUFFIXES, "text": (".txt",), "portrait": READ_IMAGE_SUFFIXES}  # portrait: the Face tab's still
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
 MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
 
@@ -158,11 +157,9 @@ class WebStudio:
         best = result.best
         readings = [j.reading for j in best.judgements]
         lines = [f"**target** {result.target.top} (v {result.target.valence:+.2f}, a {result.target.arousal:+.2f})"]
-        threshold = self.studio.threshold
-        votes = []
+        threshold = result.threshold
         for j in best.judgements:  # each judge's vote as the dataset filter counts it (`Judgement.recognises`)
             vote = j.recognises(threshold)
-            votes.append(vote)
             why = "" if j.agrees is not None else f" (by fidelity {'≥' if vote else '<'} {threshold:.2f})"
             hears = "hears" if j.reading.categorical else "reads a point near"  # a coordinates-only judge
             lines.append(f"- {j.critic}: {hears} **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
@@ -170,7 +167,7 @@ class WebStudio:
         for u in best.unread:
             lines.append(f"- {u.critic}: could not judge this take ({u.error})")
         fid = "n/a" if best.fidelity is None else f"{best.fidelity:.2f}"
-        rec = "yes (every judge)" if votes and all(votes) and not best.unread else "no"
+        rec = "yes (every judge)" if result.recognised else "no"
         extra = len(result.rounds) - 1
         lines.append(f"\n**fidelity {fid}**, recognised: {rec}, "
                      + (f"best of {len(result.rounds)} takes ({extra} loop round{'s' * (extra != 1)})" if extra
@@ -186,7 +183,7 @@ class WebStudio:
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
         from studio.errors import UserError
-        from studio.generate import save_media
+        from studio.generate import save_media, save_score
         from studio.output import file_metadata
 
         if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
@@ -200,8 +197,7 @@ class WebStudio:
         take = self._take(result, path)
         midi = result.best.result.extras.get("midi_bytes")
         if midi is not None:  # the composer's score, which a creator takes on into a DAW
-            take.score = str(path.with_suffix(".mid"))
-            Path(take.score).write_bytes(midi)
+            take.score = str(save_score(path, midi))
         return take
 
     def image_options(self, style: str) -> dict:
@@ -271,13 +267,14 @@ class WebStudio:
 
     def session(self, current, target, minutes: float, clip_s: float, seed: int = 0):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report)."""
-        from studio.session import build_session
+        from studio.session import build_session, movement_warnings
 
         folder = self._path("")
         res = build_session(current, target, folder, minutes=float(minutes), clip_s=float(clip_s), seed=int(seed),
                             studio=self.studio)
         s = res.summary
-        report = "\n".join(f"- {k}: {v}" for k, v in s.items() if not isinstance(v, (dict, list)))
+        report = "\n".join([f"- {k}: {v}" for k, v in s.items() if not isinstance(v, (dict, list))]
+                           + [f"\n**{line}**" for line in movement_warnings(s)])  # what the CLI warns of too
         return str(res.audio), str(res.plot), report
 
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:

@@ -284,13 +284,13 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
     from types import SimpleNamespace
 
     from studio.dataset import _passes, card, load_spec, shortfalls
-    from studio.studio import Judgement
+    from studio.studio import Judgement, Round
 
     spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("recognised_by: none", "recognised_by: both")))
 
     def res(*judgements, unread=()):
-        return SimpleNamespace(best=SimpleNamespace(judgements=[Judgement("judge", None, f, a) for a, f in judgements],
-                                                    fidelity=min(f for _, f in judgements), unread=unread))
+        return SimpleNamespace(best=Round(0, None, None, tuple(Judgement("judge", None, f, a) for a, f in judgements),
+                                          tuple(unread)))
 
     assert _passes(res((None, 0.9), (None, 0.87)), spec, 0.85)
     assert not _passes(res((None, 0.9), (None, 0.80)), spec, 0.85)

@@ -70,6 +70,7 @@ def test_the_image_report_marks_each_judge_as_the_filter_votes(web):
             assert (mark == "✓") == (rel == "≥") == (float(fid) >= 0.85), take.report
         every = all(mark == "✓" for _, mark, _ in marks)
         assert ("recognised: yes" in take.report) == every and "reads a point near" in take.report
+        assert take.json["recognised"] is every  # the JSON report counts the same votes as the page
         assert all(j["agrees"] is None for j in take.json["judges"]), take.json["judges"]
         assert "first take (no loop round)" in take.report
 
