@@ -21,6 +21,7 @@ attempts run out; a rejected item is journaled too (``kept: false``, no file), s
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -630,20 +631,51 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     bar = Progress(len(done) + len(items), len(done), enabled=progress)
     t0 = time.perf_counter()
     made = 0
-    try:
-        while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
-            for row in _run(items, spec, str(out), workers, ray_address):
-                journal.append(row)
-                done[row["id"]] = row
-                made += 1
-                bar.step()
-            items = extra_items(spec, done)
-            bar.total += len(items)
-    finally:
-        bar.close()
+    with _interrupt_noted() as interrupted:
+        try:
+            while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
+                for row in _run(items, spec, str(out), workers, ray_address):
+                    journal.append(row)
+                    done[row["id"]] = row
+                    made += 1
+                    bar.step()
+                    if interrupted():  # a Ctrl-C that Python swallowed (below): stop here, not at the end
+                        raise KeyboardInterrupt
+                items = extra_items(spec, done)
+                bar.total += len(items)
+        finally:
+            bar.close()
     rows = sorted(done.values(), key=lambda r: r["id"])
     export(spec, out, rows)
     return summary(spec, out, rows, time.perf_counter() - t0, made)
+
+
+@contextlib.contextmanager
+def _interrupt_noted():
+    """Yield a function that says whether Ctrl-C was pressed since the job began. Python raises Ctrl-C's
+    KeyboardInterrupt wherever the main thread happens to be; when that is a finaliser (a ``__del__`` or a weakref
+    callback, which the process pool's bookkeeping runs), Python prints "Exception ignored" and goes on, and the
+    job used to run to its end and exit 0 as if never stopped. The handler still raises at once, and also notes
+    the press, so the job stops at the next finished item at the latest. Off the main thread (the web studio's
+    jobs) signals are not this code's to handle: the function always says no."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: False
+        return
+    pressed: list[int] = []
+
+    def on_ctrl_c(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:
