@@ -195,6 +195,9 @@ class WebStudio:
         path = save_media(self._path(suffix), result.media,
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
         take = self._take(result, path)
+        if modality == "face" and not (options or {}).get("portrait"):  # a file the box refused leaves it empty
+            take.report += ("\n\nportrait: none uploaded, so the default astronaut; the portrait box takes "
+                            + ", ".join(UPLOAD_TYPES["portrait"]))
         midi = result.best.result.extras.get("midi_bytes")
         if midi is not None:  # the composer's score, which a creator takes on into a DAW
             take.score = str(save_score(path, midi))
