@@ -187,6 +187,8 @@ def generate_file(args: argparse.Namespace) -> int:
     Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
+    for note in extras.get("notes") or ():  # what the generator wants the user to know (e.g. about a portrait)
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json(report)
     else:

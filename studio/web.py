@@ -174,6 +174,7 @@ class WebStudio:
                         else "first take (no loop round)") + "  ")
         prov = best.result.provenance
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
+        lines += [f"\n_Note: {note}._" for note in best.result.extras.get("notes") or ()]
         return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())
 
     def _path(self, suffix: str) -> Path:

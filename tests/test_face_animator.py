@@ -297,7 +297,7 @@ def test_a_portrait_with_several_faces_animates_the_largest_and_says_so(animator
     group[20:260, 10:210] = face
     group[60:204, 330:450] = small
     res = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": group}))
-    assert res.extras["portrait"]["faces"] == 2 and "largest" in res.extras["note"]
+    assert res.extras["portrait"]["faces"] == 2 and "largest" in res.extras["notes"][0]
     changed = np.abs(res.media.frames[-1].astype(int) - group.astype(int)).sum(2) > 30
     ys, xs = np.nonzero(changed)
     assert xs.max() < 260  # only the large face (left) moved
@@ -476,3 +476,17 @@ def test_building_the_ratio_images_on_a_slice_of_fer(shared_data, tmp_path):
     assert small.emotions == shipped.emotions and "held-out" in meta["faces"]
     k = shipped.emotions.index("surprise")
     assert np.corrcoef(small.log_ratio[k].ravel(), shipped.log_ratio[k].ravel())[0, 1] > 0.6
+
+
+def test_a_portrait_with_an_open_mouth_gets_a_note_the_user_sees(animator, shared_data, tmp_path):
+    """The rest face closes a portrait's parted lips, and on a broad laugh a 2-D warp smears the mouth; the user
+    was never told why. A portrait whose lips are parted wider than `OPEN_MOUTH` now gets a note, which the CLI
+    prints (and the web report shows); the astronaut's smile (lips parted 0.16 eye distances) gets none."""
+    laugh = str(shared_data / "images" / "oasis" / "images" / "Happy_face_2.jpg")
+    res = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": laugh}))
+    assert any("mouth is open" in n for n in res.extras["notes"])
+    plain = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2))
+    assert "notes" not in plain.extras
+    out = tmp_path / "laugh.mp4"
+    r = run_cli("generate", "face", "--emotion", "calm", "--text", "Hi.", "--portrait", laugh, "--out", str(out))
+    assert r.returncode == 0 and out.is_file() and "note: the portrait's mouth is open" in r.stderr, r.stderr

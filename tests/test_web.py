@@ -134,7 +134,7 @@ def test_an_empty_face_text_and_server_paths_in_messages(web):
     assert public_message("but got '<stream end>'; while parsing", []) == "but got '&lt;stream end&gt;'; while parsing"
 
 
-def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path):
+def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path, shared_data):
     """The portrait box silently refuses a file of another type (a .webp, a .heic), leaving it empty, and the face
     came back on the default astronaut with nothing saying why. The report now names the default and the types
     the box takes; a portrait that was given is not called the astronaut."""
@@ -147,7 +147,10 @@ def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path
     assert "default astronaut" in take.report and ".png" in take.report and ".jpg" in take.report
     mine = save_image(tmp_path / "me.png", Image(np.ascontiguousarray(default_portrait()[:, ::-1])))
     take = web.generate("face", Emotion.parse("joy"), text="Hi.", options={"portrait": str(mine)})
-    assert "default astronaut" not in take.report and "the user's" in take.report
+    assert "default astronaut" not in take.report and "the user's" in take.report and "Note" not in take.report
+    laugh = str(shared_data / "images" / "oasis" / "images" / "Happy_face_2.jpg")  # the animator's notes are shown
+    take = web.generate("face", Emotion.parse("joy"), text="Hi.", options={"portrait": laugh})
+    assert "_Note: the portrait's mouth is open" in take.report
 
 
 def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_path):

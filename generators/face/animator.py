@@ -50,6 +50,12 @@ OPTIONS = {"portrait": "a portrait image path, Image or array (default: the astr
 
 
 MIN_DURATION_S = 0.1  #: shortest video: a couple of frames (a shorter recording is a click, not speech)
+#: Parted lips (inner-lip gap, in eye distances) beyond which the portrait gets a note: the rest face closes them
+#: (`Rig.relax`), and a 2-D warp cannot close a wide-open or laughing mouth cleanly. Of the eight OASIS face
+#: photos with gaps above 0.2, three broad laughs with teeth showing came out smeared at rest (0.22, 0.33, 0.51)
+#: and the others clean or nearly so (0.22-0.42), so the note says "can"; the astronaut (0.16) is clean. FER2013's
+#: neutral faces: 0.012 (median).
+OPEN_MOUTH = 0.2
 
 
 @dataclass(frozen=True)
@@ -202,8 +208,14 @@ class FaceAnimator:
                          "rest": {e: round(w, 3) for e, w in warper.textures.rest.items()}}
                         if warper.textures is not None else None),
         }
-        if portrait.faces > 1:
-            extras["note"] = f"the portrait has {portrait.faces} faces; animated the largest"
+        notes = [f"the portrait has {portrait.faces} faces; animated the largest"] if portrait.faces > 1 else []
+        gap = float(rig.points[14, 1] - rig.points[13, 1])  # inner lips, in eye distances
+        if self.config.relax and gap > OPEN_MOUTH:
+            notes.append(f"the portrait's mouth is open ({gap:.2f} of the eye distance); the animator closes it for "
+                         "the face at rest, which can smear a wide-open or laughing mouth: if it looks smeared, use a "
+                         "portrait with the mouth closed or slightly open")
+        if notes:  # said to the user by the CLI and the web page (`notes`)
+            extras["notes"] = notes
         if speech:
             extras["speech"] = dict(speech)
         timings = {"fit_s": t_fit - t0, "plan_s": t_plan - t_fit, "render_s": t_render - t_plan,
