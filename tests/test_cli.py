@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -115,17 +114,21 @@ def test_plan_without_minutes_is_a_user_error(capsys):
     assert code == 2 and "--minutes" in err
 
 
-def test_help_is_fast_and_imports_nothing_heavy():
+def test_help_imports_nothing_heavy():
+    """`--help` and the registries stay light (what keeps the CLI quick to answer: torch alone takes seconds to
+    import). Checked by what is imported, not by a clock, which a loaded CI machine would make flaky."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "studio.cli", "--help"], check=True, capture_output=True, env=env)
-    assert time.perf_counter() - t0 < 1.0
+    heavy = ("print('heavy:' + ','.join(m for m in ('torch', 'transformers', 'diffusers', 'gradio', 'librosa', "
+             "'onnxruntime') if m in sys.modules))")
+    help_probe = ("import runpy, sys\nsys.argv = ['emostudio', '--help']\ntry:\n    runpy.run_module('studio.cli', "
+                  "run_name='__main__')\nexcept SystemExit:\n    pass\n" + heavy)
     probe = ("import sys, studio, generators, conditioning, critics, studio.cli;"
-             "import generators.registry, critics.registry;"
-             "heavy=[m for m in ('torch','transformers','diffusers','gradio','librosa','onnxruntime') if m in sys.modules];"
-             "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env).stdout
-    assert out.strip() == ""
+             "import generators.registry, critics.registry;" + heavy)
+    for code in (help_probe, probe):
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+        assert out.splitlines()[-1] == "heavy:", out[-300:]
+    assert "usage: emostudio" in subprocess.run([sys.executable, "-c", help_probe], capture_output=True, text=True,
+                                                env=env).stdout
 
 
 def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
