@@ -142,6 +142,13 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The job's Ctrl-C as a terminal gives it. A test suite started in the background (``make test &``) inherits
+    SIGINT ignored, and so does every process it starts; the job then rightly ignores Ctrl-C, and this test
+    failed with exit code 0 for that reason alone."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_stopping_a_job_with_workers_stops_its_workers(tmp_path, how):
@@ -149,7 +156,8 @@ def test_stopping_a_job_with_workers_stops_its_workers(tmp_path, how):
     traceback. Now the workers end with the job, and Ctrl-C says how to resume."""
     spec = write_spec(tmp_path, IMAGE_SPEC.format(count=400))
     proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "dataset", str(spec), "--out", str(tmp_path / "ds"),
-                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_as_in_a_terminal)
     deadline = time.time() + 60
     while time.time() < deadline and not (tmp_path / "ds" / "manifest.jsonl").exists():
         time.sleep(0.2)
@@ -178,9 +186,9 @@ class _PressesCtrlCWhileFinalised:
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_ctrl_c_python_swallows_still_stops_the_job(tmp_path, monkeypatch):
-    """The SIGINT test above failed once in a loaded full run with exit code 0: the job had run to its end. Python
-    drops a KeyboardInterrupt raised in a finaliser (the process pool's bookkeeping runs weakref callbacks), so the
-    press was lost. Now the job notes the press and stops after the item in hand."""
+    """Python drops a KeyboardInterrupt raised in a finaliser (the process pool's bookkeeping runs weakref
+    callbacks), so a Ctrl-C landing there was lost and the job ran on to its end, exiting 0. Now the job notes
+    the press and stops after the item in hand."""
     import studio.dataset as dataset
 
     made = []
@@ -193,11 +201,15 @@ def test_a_ctrl_c_python_swallows_still_stops_the_job(tmp_path, monkeypatch):
         return real(item, spec, out)
 
     monkeypatch.setattr(dataset, "make_item", make_item)
-    with pytest.raises(KeyboardInterrupt):
-        dataset.build(dataset.load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=12))), tmp_path / "ds",
-                      progress=False)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (see above)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            dataset.build(dataset.load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=12))), tmp_path / "ds",
+                          progress=False)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the job's handler is gone
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert len(made) == 3 and len(rows_by_id(tmp_path / "ds")) == 3  # the item in hand is kept, no more are made
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the job's handler is gone
 
 
 def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
