@@ -50,7 +50,7 @@ def _request(term: str, text: str, seed: int, controls=None):
     from conditioning import Emotion
     from generators.base import GenerationRequest
 
-    return GenerationRequest(Emotion.parse(term), text=text, seed=seed, controls=controls)
+    return GenerationRequest(Emotion.parse(term), text=text, seed=seed, controls=controls or {})
 
 
 @dataclass
