@@ -655,9 +655,10 @@ def _interrupt_noted():
     """Yield a function that says whether Ctrl-C was pressed since the job began. Python raises Ctrl-C's
     KeyboardInterrupt wherever the main thread happens to be; when that is a finaliser (a ``__del__`` or a weakref
     callback, which the garbage collector may run at any moment), Python prints "Exception ignored" and goes on,
-    and the job used to run to its end and exit 0 as if never stopped (`test_a_ctrl_c_python_swallows_...`). The handler still raises at once, and also notes
-    the press, so the job stops at the next finished item at the latest. Off the main thread (the web studio's
-    jobs) signals are not this code's to handle: the function always says no."""
+    and the job used to run to its end and exit 0 as if never stopped. The handler still raises at once, and also
+    notes the press, so the job stops at the next finished item at the latest. Off the main thread (the web
+    studio's jobs), or where Ctrl-C is ignored (a job started in the background), signals are not this code's to
+    handle: the function always says no."""
     import signal
     import threading
 

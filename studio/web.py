@@ -174,7 +174,11 @@ class WebStudio:
                         else "first take (no loop round)") + "  ")
         prov = best.result.provenance
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
-        lines += [f"\n_Note: {note}._" for note in best.result.extras.get("notes") or ()]
+        extras = best.result.extras
+        lines += [f"\n_Note: {note}._" for note in extras.get("notes") or ()]
+        if str((extras.get("portrait") or {}).get("source", "")).startswith("astronaut"):  # the box refuses silently
+            lines.append("\nportrait: none uploaded, so the default astronaut; the portrait box takes "
+                         + ", ".join(UPLOAD_TYPES["portrait"]))
         return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())
 
     def _path(self, suffix: str) -> Path:
@@ -196,9 +200,6 @@ class WebStudio:
         path = save_media(self._path(suffix), result.media,
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
         take = self._take(result, path)
-        if modality == "face" and not (options or {}).get("portrait"):  # a file the box refused leaves it empty
-            take.report += ("\n\nportrait: none uploaded, so the default astronaut; the portrait box takes "
-                            + ", ".join(UPLOAD_TYPES["portrait"]))
         midi = result.best.result.extras.get("midi_bytes")
         if midi is not None:  # the composer's score, which a creator takes on into a DAW
             take.score = str(save_score(path, midi))

@@ -124,11 +124,11 @@ def test_help_imports_nothing_heavy():
                   "run_name='__main__')\nexcept SystemExit:\n    pass\n" + heavy)
     probe = ("import sys, studio, generators, conditioning, critics, studio.cli;"
              "import generators.registry, critics.registry;" + heavy)
-    for code in (help_probe, probe):
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    outs = [subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+            for code in (help_probe, probe)]
+    for out in outs:
         assert out.splitlines()[-1] == "heavy:", out[-300:]
-    assert "usage: emostudio" in subprocess.run([sys.executable, "-c", help_probe], capture_output=True, text=True,
-                                                env=env).stdout
+    assert "usage: emostudio" in outs[0]
 
 
 def test_demo_writes_a_page_with_pictures(tmp_path, capsys):

@@ -187,8 +187,8 @@ class _PressesCtrlCWhileFinalised:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_ctrl_c_python_swallows_still_stops_the_job(tmp_path, monkeypatch):
     """Python drops a KeyboardInterrupt raised in a finaliser (a ``__del__`` or a weakref callback, which the
-    garbage collector may run at any moment), so a Ctrl-C landing there was lost and the job ran on to its end, exiting 0. Now the job notes
-    the press and stops after the item in hand."""
+    garbage collector may run at any moment), so a Ctrl-C landing there was lost and the job ran on to its end,
+    exiting 0. Now the job notes the press and stops after the item in hand."""
     import studio.dataset as dataset
 
     made = []

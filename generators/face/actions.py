@@ -105,6 +105,11 @@ class Rig:
         self.fields: dict[str, np.ndarray] = {}
         self._build()
 
+    @property
+    def lip_gap(self) -> float:
+        """The portrait's inner-lip opening (landmarks 13 to 14), in eye distances (FER2013 neutral faces: 0.012)."""
+        return float(self.points[14, 1] - self.points[13, 1])
+
     def displacement(self, actions: Mapping[str, float]) -> np.ndarray:
         """(478, 2) face-unit displacements for action intensities (unknown names are an error).
 
@@ -247,7 +252,7 @@ class Rig:
         excess = max(0.0, corner_raise - NEUTRAL["corner_raise"])
         wider = max(0.0, width - NEUTRAL["mouth_width"]) if excess > 0.02 else 0.0  # a smile's width only
         d = self._corner_pull(-wider / 2, -excess)
-        if p[14, 1] - p[13, 1] > NEUTRAL["lip_gap"] + 0.01:
+        if self.lip_gap > NEUTRAL["lip_gap"] + 0.01:
             d = d + self.fields["press"]
         if excess > 0.02:  # a Duchenne smile also raises the cheeks and lower lids (AU6): let them down
             cheek = NEUTRAL["cheek"] - float(np.mean(p[[205, 425], 1]))

@@ -209,11 +209,10 @@ class FaceAnimator:
                         if warper.textures is not None else None),
         }
         notes = [f"the portrait has {portrait.faces} faces; animated the largest"] if portrait.faces > 1 else []
-        gap = float(rig.points[14, 1] - rig.points[13, 1])  # inner lips, in eye distances
-        if self.config.relax and gap > OPEN_MOUTH:
-            notes.append(f"the portrait's mouth is open ({gap:.2f} of the eye distance); the animator closes it for "
-                         "the face at rest, which can smear a wide-open or laughing mouth: if it looks smeared, use a "
-                         "portrait with the mouth closed or slightly open")
+        if self.config.relax and rig.lip_gap > OPEN_MOUTH:
+            notes.append(f"the portrait's mouth is open ({rig.lip_gap:.2f} of the eye distance); the animator closes it "
+                         "for the face at rest, which can smear a wide-open or laughing mouth: if it looks smeared, use "
+                         "a portrait with the mouth closed or slightly open")
         if notes:  # said to the user by the CLI and the web page (`notes`)
             extras["notes"] = notes
         if speech:
