@@ -81,8 +81,8 @@ PROSODIC = ("f0_p50", "f0_range", "energy_mean", "voiced_segments_per_s", "hnr_m
 #: strong anger, joy and fear move their spectra 1.5-2 within-speaker sd more than their neutral takes (stronger,
 #: more precise articulation; Kienast & Sendlmeier 2000), calm less; the discriminants weigh these measures
 #: little because they vary a lot within each label, so the shipped fit leaves them unmatched (strong anger: MFCC
-#: spread +0.14 sd where the actors show +1.89). Tried and not adopted (generators/cards/speech-piper.md): matching
-#: them as well lowered both judges' joint agreement on the benchmark takes.
+#: spread +0.14 sd where the actors show +1.89). Tried and not adopted (generators/cards/speech-piper-history.md):
+#: matching them as well lowered both judges' joint agreement on the benchmark takes.
 DYNAMICS = {"mfcc_std": [f"mfcc{k}_std" for k in range(2, 14)], "mfcc_dstd": [f"mfcc{k}_dstd" for k in range(2, 14)],
             "flux": ["flux_v_mean"], "energy_range": ["energy_range"]}
 

@@ -39,7 +39,7 @@ N_CEPS = 24  #: c0..c23 describe the key; c0 is never changed
 #: to a neighbouring phone's neutral frame pulls every sound towards its neighbours): applying all 23 raised
 #: pocketsphinx's word error rate of the full-intensity takes from 8.5 to 16.0 points over neutral (calm 5 ->
 #: 24 %), c1..c10 to 14.7 (calm 11 %), while both judges read as many takes (bench/speech_fidelity.py,
-#: bench/critics_agreement.py; generators/cards/speech-piper.md)
+#: bench/critics_agreement.py; generators/cards/speech-piper-history.md)
 N_CHANGED = 10
 MEL_POINTS = 64  #: the log envelope is sampled at this many mel-spaced points up to 8 kHz before the DCT
 F_HI = 8000.0
