@@ -6,7 +6,7 @@
 Both speech judges read Piper's *unprocessed* neutral voice single-file as disgust (`bench/critics_agreement.py`),
 and the studio's takes of it collapse onto that label (#12, deliverable 4). Four probes, none fitted to a judge,
 each asking whether one property of the voice is what the judges hear (2026-12-03, thirteenth session; the
-figures are in generators/cards/speech-piper-history.md and critics/cards/speech-encoder.md):
+figures are in generators/cards/speech-piper-history.md and critics/cards/speech-encoder-history.md):
 
 - ``eq``: the voice's long-term spectral shape (`generators.speech.spectrum.shape`) equalised to the mean
   shape of the same-sex RAVDESS actors' neutral clips (the gap measured on the bare synthesis of the

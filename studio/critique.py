@@ -1,7 +1,7 @@
 """``emostudio critique``: score files one by one; one JSON line (or text line) per file, errors per file.
 
 Speech can be measured against the speaker's own voice, which matters more than anything else for an unknown
-voice (critics/cards/speech-encoder.md, the default speech critic: RAVDESS UAR 0.66 without, 0.70-0.75 with):
+voice (critics/cards/speech-encoder.md, the default speech critic: RAVDESS UAR 0.68 without, 0.72-0.78 with):
 
 - ``--reference NEUTRAL.wav``: a neutral take of the same voice; every file is measured as a change from it
   (the studio's closed loop does the same with a neutral take of the same text).

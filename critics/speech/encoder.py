@@ -50,7 +50,7 @@ PARTIAL = 160  #: frames per partial utterance (1.6 s)
 #: Partial utterances per second. Resemblyzer slices at 1.3; denser partials average more views of a short clip,
 #: and on the training's 8 speaker folds they read unseen actors about 2 points better (RAVDESS UAR, no
 #: augmentation, population / speaker-referenced: 1.3 -> 0.64 / 0.69, 2 -> 0.67 / 0.72, 4 -> 0.66 / 0.71,
-#: 8 -> 0.66 / 0.71; critics/cards/speech-encoder.md). 2 is the cheapest of the denser rates.
+#: 8 -> 0.66 / 0.71; critics/cards/speech-encoder-history.md). 2 is the cheapest of the denser rates.
 PARTIALS_PER_S = 2.0
 MIN_COVERAGE = 0.75  #: a last partial shorter than this share of PARTIAL frames is dropped (if not the only one)
 #: How each set of heads sets the input level before the encoder (module docstring; `features.set_level`):
