@@ -672,11 +672,11 @@ def _interrupt_noted():
         pressed.append(signum)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, on_ctrl_c)
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         yield lambda: bool(pressed)
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:

@@ -176,7 +176,7 @@ class WebStudio:
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
         extras = best.result.extras
         lines += [f"\n_Note: {note}._" for note in extras.get("notes") or ()]
-        if str((extras.get("portrait") or {}).get("source", "")).startswith("astronaut"):  # the box refuses silently
+        if (extras.get("portrait") or {}).get("default"):  # the portrait box refuses other types silently
             lines.append("\nportrait: none uploaded, so the default astronaut; the portrait box takes "
                          + ", ".join(UPLOAD_TYPES["portrait"]))
         return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())

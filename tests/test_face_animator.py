@@ -490,3 +490,17 @@ def test_a_portrait_with_an_open_mouth_gets_a_note_the_user_sees(animator, share
     out = tmp_path / "laugh.mp4"
     r = run_cli("generate", "face", "--emotion", "calm", "--text", "Hi.", "--portrait", laugh, "--out", str(out))
     assert r.returncode == 0 and out.is_file() and "note: the portrait's mouth is open" in r.stderr, r.stderr
+
+
+def test_a_users_portrait_named_like_the_default_is_still_the_users(animator, tmp_path):
+    """Whether the default portrait was used was read off the source's name (``startswith("astronaut")``), so a
+    user's ``astronaut_selfie.png`` was credited as NASA's public-domain photo, and the web page said no portrait
+    had been uploaded. It is now whether a portrait was given at all."""
+    from conditioning.media import Image, save_image
+    from generators.face.mesh import default_portrait
+
+    mine = save_image(tmp_path / "astronaut_selfie.png", Image(np.ascontiguousarray(default_portrait()[:, ::-1])))
+    res = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": str(mine)}))
+    assert res.extras["portrait"]["default"] is False and "the user's" in res.provenance.licence
+    plain = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2))
+    assert plain.extras["portrait"]["default"] is True and "public domain" in plain.provenance.licence

@@ -192,7 +192,8 @@ class FaceAnimator:
         video = Video(frames, fps, audio)
         applied = {a: round(float(np.max(v)), 4) for a, v in tracks.items() if a in A.EXPRESSION_ACTIONS and np.max(v) > 0}
         speech = opts.get("speech") or {}
-        licence = "portrait: " + ("public domain (NASA, via scikit-image)" if portrait.source.startswith("astronaut")
+        default = opts.get("portrait") is None  # not read off the source's name: a user's file may start "astronaut"
+        licence = "portrait: " + ("public domain (NASA, via scikit-image)" if default
                                   else "the user's") + "; mesh: MediaPipe face mesh, Apache-2.0"
         if warper.textures is not None:
             licence += ("; expression shading: ratio images averaged from FER2013 faces (research use only; "
@@ -200,7 +201,7 @@ class FaceAnimator:
         provenance = Provenance(KEY, "mediapipe-face-mesh-478 + EMFACS action units", licence, request.seed)
         extras: dict[str, Any] = {
             "fps": fps, "frames": n, "mouth_from": source,
-            "portrait": {"source": portrait.source, "size": list(portrait.pixels.shape[1::-1]),
+            "portrait": {"source": portrait.source, "default": default, "size": list(portrait.pixels.shape[1::-1]),
                          "iod_px": round(portrait.frame.iod, 1), "faces": portrait.faces},
             "mouth_open": [round(float(x), 3) for x in tracks["jaw"]],
             "shading": ({"peak": {e: round(float(np.max(tracks[f"shade_{e}"])), 3) for e in SHADED
