@@ -10,7 +10,7 @@ import contextlib
 import sys
 from typing import Sequence
 
-from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, UserError  # noqa: E402  (one class, however the CLI was started)
+from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, UserError, ctrl_c_noted  # noqa: E402  (one class, however started)
 from studio.output import json_stdout, print_json  # noqa: E402  (likewise)
 
 MAX_LOOP = 10  #: correction rounds the CLI accepts; each round is a whole generation, and 2-3 is the useful range
@@ -283,8 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         user_errors += (MediaError, GenerationError, CriticError)
     except ImportError:
         pass
-    try:
-        with json_stdout() if getattr(args, "json", False) else contextlib.nullcontext():
+    try:  # Ctrl-C noted so that a press Python swallowed still stops a long job (`studio.errors.checkpoint`)
+        with ctrl_c_noted(), json_stdout() if getattr(args, "json", False) else contextlib.nullcontext():
             return args.func(args)
     except user_errors as exc:  # before BackendUnavailable: an unknown backend name is the user's error
         print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)

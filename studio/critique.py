@@ -19,7 +19,7 @@ import re
 import sys
 from pathlib import Path
 
-from studio.errors import EXIT_USER
+from studio.errors import EXIT_USER, checkpoint
 from studio.output import print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
@@ -90,6 +90,7 @@ def critique_files(args: argparse.Namespace) -> int:
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = 0
     for name, text in items:
+        checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
         try:
             if "reading" in how:  # scored already while grouping (a group left unnormalised)

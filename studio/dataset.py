@@ -21,7 +21,6 @@ attempts run out; a rejected item is journaled too (``kept: false``, no file), s
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -32,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from studio.errors import UserError
+from studio.errors import UserError, checkpoint, ctrl_c_noted
 from studio.output import print_json
 
 MODALITIES = ("speech", "music", "image", "face")
@@ -631,7 +630,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     bar = Progress(len(done) + len(items), len(done), enabled=progress)
     t0 = time.perf_counter()
     made = 0
-    with _interrupt_noted() as interrupted:
+    with ctrl_c_noted():
         try:
             while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
                 for row in _run(items, spec, str(out), workers, ray_address):
@@ -639,8 +638,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                     done[row["id"]] = row
                     made += 1
                     bar.step()
-                    if interrupted():  # a Ctrl-C that Python swallowed (below): stop here, not at the end
-                        raise KeyboardInterrupt
+                    checkpoint()  # a Ctrl-C that Python swallowed (`ctrl_c_noted`): stop here, not at the end
                 items = extra_items(spec, done)
                 bar.total += len(items)
         finally:
@@ -648,35 +646,6 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     rows = sorted(done.values(), key=lambda r: r["id"])
     export(spec, out, rows)
     return summary(spec, out, rows, time.perf_counter() - t0, made)
-
-
-@contextlib.contextmanager
-def _interrupt_noted():
-    """Yield a function that says whether Ctrl-C was pressed since the job began. Python raises Ctrl-C's
-    KeyboardInterrupt wherever the main thread happens to be; when that is a finaliser (a ``__del__`` or a weakref
-    callback, which the garbage collector may run at any moment), Python prints "Exception ignored" and goes on,
-    and the job used to run to its end and exit 0 as if never stopped. The handler still raises at once, and also
-    notes the press, so the job stops at the next finished item at the latest. Off the main thread (the web
-    studio's jobs), or where Ctrl-C is ignored (a job started in the background), signals are not this code's to
-    handle: the function always says no."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield lambda: False
-        return
-    pressed: list[int] = []
-
-    def on_ctrl_c(signum, frame):
-        pressed.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    try:
-        yield lambda: bool(pressed)
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:

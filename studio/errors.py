@@ -1,6 +1,10 @@
-"""Errors the command line reports as one line (exit 2): kept apart from `studio.cli` so that modules it
-calls raise the same class whether the CLI runs as ``emostudio`` or ``python -m studio.cli``."""
+"""Errors the command line reports as one line (exit 2), and its Ctrl-C: kept apart from `studio.cli` so that
+modules it calls raise the same class, and see the same Ctrl-C, whether the CLI runs as ``emostudio`` or
+``python -m studio.cli``."""
+from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 
 EXIT_USER = 2  #: a user error: one line on stderr
 EXIT_UNAVAILABLE = 1  #: a backend or extra that is not installed
@@ -8,3 +12,51 @@ EXIT_UNAVAILABLE = 1  #: a backend or extra that is not installed
 
 class UserError(Exception):
     """Raised by sub-commands for bad arguments; printed as one line, exit 2."""
+
+
+_presses: ContextVar[list | None] = ContextVar("ctrl_c_presses", default=None)
+
+
+@contextlib.contextmanager
+def ctrl_c_noted():
+    """Note every Ctrl-C pressed while the block runs, so that `checkpoint` can stop a long job after it.
+
+    Why: Python raises Ctrl-C's KeyboardInterrupt wherever the main thread happens to be; when that is a finaliser
+    (a ``__del__`` or a weakref callback, which the garbage collector may run at any moment), Python prints
+    "Exception ignored" and goes on, and a job ran to its end and exited 0 as if never stopped. The handler here
+    still raises at once, and also notes the press. Off the main thread (the web studio's jobs), or where Ctrl-C
+    is ignored (a job started in the background) or already handled (an enclosing block), signals are not this
+    block's to handle and it installs nothing; `checkpoint` then reads the enclosing block's presses, if any.
+    The presses live in a context variable, so another thread's jobs never see them."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    pressed: list[int] = []
+
+    def on_ctrl_c(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    token = _presses.set(pressed)
+    try:
+        yield
+    finally:
+        _presses.reset(token)
+        signal.signal(signal.SIGINT, previous)
+
+
+def checkpoint() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed inside the enclosing `ctrl_c_noted` block (a press Python
+    swallowed); a no-op outside one, and off the main thread (a thread that inherited the block's context, e.g. a
+    web server's worker, is not the job Ctrl-C stops). Long jobs call it between their steps (a loop round, a
+    dataset item) and before they write their files, so a swallowed Ctrl-C stops them there instead of at the
+    end, exit 0."""
+    import threading
+
+    if _presses.get() and threading.current_thread() is threading.main_thread():
+        raise KeyboardInterrupt

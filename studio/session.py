@@ -41,6 +41,7 @@ from conditioning.errors import PlanError
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
 from conditioning.trajectory import MIN_CLIP_S  # the shortest clip a session plays
+from studio.errors import checkpoint
 from studio.output import file_metadata, print_json
 
 CRITIC_MIN_S = 2.0
@@ -278,6 +279,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         t = time.perf_counter()
         readings = _measure(critics, y, cfg.rate, clips, score.midi)
         timings["measure_s"] = timings.get("measure_s", 0.0) + time.perf_counter() - t
+        checkpoint()  # a Ctrl-C Python swallowed: stop after this round, and before writing any file
         state = []
         for clip, judged in zip(clips, readings):
             reading = consensus(list(judged.values())) if judged else None

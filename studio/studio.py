@@ -26,6 +26,7 @@ from conditioning.registry import BackendUnavailable
 from critics.registry import JUDGES, load_critic
 from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.registry import VOICE_BACKENDS, load_generator
+from studio.errors import checkpoint
 
 
 def _names(names: "str | Sequence[str] | None") -> list[str]:
@@ -421,6 +422,7 @@ class Studio:
             # stop once the take is close enough and no judge votes no (`Judgement.recognises`: a label for the
             # judges that name one, fidelity for those that read coordinates; an image at mean fidelity 0.85 with
             # one judge at 0.76 used to stop the loop while the report marked that judge ✗)
+            checkpoint()  # a Ctrl-C Python swallowed during the round (see `studio.errors.ctrl_c_noted`)
             if (rnd.fidelity is None or i == loop or (rnd.fidelity >= self.threshold
                                                       and all(j.recognises(self.threshold) for j in rnd.judgements))):
                 break

@@ -39,3 +39,26 @@ def synth() -> None:
     except (ImportError, OSError):
         if shutil.which("fluidsynth") is None:
             pytest.skip("neither pyfluidsynth nor the fluidsynth command is installed (Debian: fluidsynth)")
+
+
+class PressesCtrlCWhileFinalised:
+    """Ctrl-C landing inside a finaliser, where Python prints "Exception ignored" and goes on: create one and drop
+    it, and its ``__del__`` swallows the press."""
+
+    def __del__(self):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10_000):  # the handler runs here, inside __del__
+            pass
+
+
+@pytest.fixture
+def ctrl_c_as_in_a_terminal():
+    """SIGINT handled as a terminal's job has it. A suite started in the background (``make test &``) inherits
+    SIGINT ignored, and a job then rightly leaves Ctrl-C alone; these tests would fail for that reason alone."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)

@@ -318,3 +318,66 @@ def test_argument_errors_are_one_line_like_every_other_user_error(capsys):
             main(argv)
         err = capsys.readouterr().err
         assert exc.value.code == 2 and err.count("\n") == 1 and "error:" in err and "--help" in err, argv
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("command", ["generate", "session"])
+def test_a_ctrl_c_python_swallows_stops_a_long_command_before_it_writes(tmp_path, monkeypatch, capsys, command,
+                                                                         ctrl_c_as_in_a_terminal):
+    """A Ctrl-C that lands in a finaliser is dropped by Python (see `studio.errors.ctrl_c_noted`): `generate --loop`
+    and `session --loop` ran every round, wrote their files and exited 0. Now they stop after the round in hand,
+    write nothing and say they were interrupted (exit 130, as for any Ctrl-C)."""
+    from conftest import PressesCtrlCWhileFinalised
+    from generators.image.procedural import ProceduralImage
+    from generators.music.composer import ComposerMusic
+
+    cls, method = (ProceduralImage, "generate") if command == "generate" else (ComposerMusic, "compose")
+    real, rounds = getattr(cls, method), []
+
+    def pressed_during_the_first_round(self, request):
+        rounds.append(request)
+        if len(rounds) == 1:
+            PressesCtrlCWhileFinalised()  # collected at once: its __del__ swallows the press
+        return real(self, request)
+
+    monkeypatch.setattr(cls, method, pressed_during_the_first_round)
+    out = tmp_path / ("x.png" if command == "generate" else "session")
+    argv = (["generate", "image", "--emotion", "anger", "--loop", "3", "--out", str(out)] if command == "generate"
+            else ["session", "--from", "anxiety", "--to", "calm", "--minutes", "1", "--clip", "30", "--loop", "3",
+                  "--out", str(out)])
+    code, _, err = run(capsys, *argv)
+    assert code == 130 and f"emostudio {command}: interrupted" in err and "Traceback" not in err
+    assert len(rounds) == 1 and not out.exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal):
+    """`checkpoint` raises for a press noted by the enclosing block, on the main thread only: a web server's
+    worker thread that inherited the block's context is not the job Ctrl-C stops. Outside a block it never
+    raises."""
+    import contextvars
+    import threading
+
+    from conftest import PressesCtrlCWhileFinalised
+    from studio.errors import checkpoint, ctrl_c_noted
+
+    checkpoint()  # no block: nothing noted
+    raised = []
+    with ctrl_c_noted():
+        checkpoint()  # no press yet
+        PressesCtrlCWhileFinalised()
+        ctx = contextvars.copy_context()
+
+        def worker():
+            try:
+                ctx.run(checkpoint)
+            except KeyboardInterrupt:
+                raised.append("worker")
+
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        with pytest.raises(KeyboardInterrupt):
+            checkpoint()
+    checkpoint()  # the block is over: its presses are gone with it
+    assert raised == []
