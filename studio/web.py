@@ -7,8 +7,9 @@ readout of the resolved emotion), then tabs: Speech, Face, Music, Image, Therapy
 Design rules (DESIGN.md section 5 and issue 17):
 - every handler is one call into the `Studio` facade (or the session/dataset builders beside it) through
   `WebStudio`; no model or signal code lives here;
-- per-user state only in ``gr.State`` (the user's picked point and results); the `WebStudio` object is shared
-  and holds no per-request state, so concurrent users cannot see each other's work;
+- per-user state only in ``gr.State`` (the user's picked point and results) and, for the dataset job that
+  outlives a page, ``gr.BrowserState``; the `WebStudio` object is shared and holds no per-request state, so
+  concurrent users cannot see each other's work;
 - user errors (a bad emotion, an unreadable upload, a portrait without a face) become `gr.Error` messages, never
   tracebacks; uploads are limited in size and type; outputs go under one folder, the only one the app serves;
 - the app binds to 127.0.0.1 unless told otherwise; a queue limits concurrent generations.
@@ -283,7 +284,7 @@ class WebStudio:
         return str(res.audio), str(res.plot), report
 
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:
-        """Start a dataset job in the background; returns its id (the user's `gr.State` keeps it)."""
+        """Start a dataset job in the background; returns its id (the user's browser keeps it: `build_app`)."""
         from studio.dataset import build, load_spec
 
         if not spec_path:
@@ -541,26 +542,30 @@ def build_app(web: WebStudio | None = None):
                 t_go.click(session, [t_from, t_to, t_min, t_clip, seed], [t_audio, t_plot, t_report],
                            concurrency_limit=1)
             with gr.Tab("Dataset"):
-                d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath")
+                d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",
+                                 elem_id="dataset-spec")
                 d_workers = gr.Slider(1, 4, value=1, step=1, label="worker processes")
-                d_go = gr.Button("Start", variant="primary")
+                d_go = gr.Button("Start", variant="primary", elem_id="dataset-go")
                 d_refresh = gr.Button("Refresh progress")
-                d_status = gr.Markdown()
-                d_zip = gr.File(label="download")
-                job = gr.State(None)
+                d_status = gr.Markdown(elem_id="dataset-status")
+                d_zip = gr.File(label="download", elem_id="dataset-download")
+                # the job's id lives in the browser (localStorage, encrypted with a key made at each server
+                # start): a job runs for minutes, and with a page's gr.State a reload lost its progress and its
+                # download while it went on making items; after a server restart the id no longer decrypts
+                job = gr.BrowserState(None, storage_key="emostudio-dataset-job")
 
                 @guarded
                 def start(path, workers, current):
                     if current and web.running_job(current):  # a second click used to start a second job
-                        raise UserError("this page's dataset job is still running; wait for it (or reload the "
-                                        "page to start another beside it)")
+                        raise UserError("this browser's dataset job is still running (its progress is shown "
+                                        "here); wait for it to finish before starting another")
                     j = web.start_dataset(path, workers)
                     return j, "started"
 
                 d_go.click(start, [d_spec, d_workers, job], [job, d_status], trigger_mode="once",
                            concurrency_limit=1)
                 d_refresh.click(lambda j: web.dataset_status(j), [job], [d_status, d_zip])
-                ticker = gr.Timer(2.0)  # follows the user's own job (its id is in this session's gr.State)
+                ticker = gr.Timer(2.0)  # follows the user's own job (its id is in this browser's storage)
                 ticker.tick(lambda j: web.dataset_status(j) if j else (gr.skip(), gr.skip()), [job], [d_status, d_zip],
                             queue=False, show_progress="hidden")
             with gr.Tab("Analyse"):

@@ -1,6 +1,6 @@
 """The web studio in a real browser (Debian chromium driven by Playwright; nothing downloaded at run time): set
 an emotion by clicking the circumplex, generate speech and see the player and the fidelity readout, analyse an
-upload, and see a message for a bad upload."""
+upload, see a message for a bad upload, and follow a dataset job across a page reload."""
 from __future__ import annotations
 
 import os
@@ -83,3 +83,24 @@ def test_analysing_an_upload_and_refusing_a_bad_one(page, app_url, tmp_path):
     report = page.locator("#analyse-report").inner_text()
     assert "speech/embedded" in report and "no speaker reference" in report  # no neutral take was uploaded
     assert page.locator("#analyse-reference").count() == 1
+
+
+def test_a_dataset_job_is_still_followed_after_a_reload(page, tmp_path):
+    """A dataset job runs for minutes; its id used to live in the page's gr.State, so a reload lost the job's
+    progress and its download while it went on making items. Now the browser keeps it."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: reload-check\nseed: 1\nmodalities:\n  image:\n    count: 12\n    styles: [horizon]\n"
+                    "    size: 256\nemotions:\n  sampling: grid\n  labels: [joy, sadness]\n  intensities: [1.0]\n"
+                    "filter:\n  recognised_by: none\n", encoding="utf-8")
+    page.get_by_role("tab", name="Dataset").click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#dataset-spec button.upload-container").click()
+    chooser.value.set_files(str(spec))
+    page.wait_for_timeout(1500)
+    page.locator("#dataset-go").click()
+    page.wait_for_selector("#dataset-status :text('items')", timeout=60_000)
+    page.reload()
+    page.wait_for_selector("#circumplex img", timeout=60_000)
+    page.get_by_role("tab", name="Dataset").click()
+    page.wait_for_selector("#dataset-status :text('done: 12 items')", timeout=120_000)
+    page.wait_for_selector("#dataset-download :text('.zip')", timeout=30_000)  # and its download is offered again
