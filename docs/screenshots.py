@@ -5,7 +5,9 @@
 
 Starts `emostudio serve` on a free port, sets an emotion by clicking the circumplex, generates a take in the
 Speech, Face and Image tabs, analyses a RAVDESS actor's strong anger against the same actor's neutral take in
-the Analyse tab (when the shared data is there), and photographs every tab.
+the Analyse tab (when the shared data is there), runs `examples/dataset_images.yaml` in the Dataset tab and
+reloads the page before photographing it (the job's progress and download survive a reload), and photographs
+every tab.
 """
 from __future__ import annotations
 
@@ -53,6 +55,15 @@ def main() -> int:
                     upload(page, "analyse-reference", args.data / ANALYSE[1])
                     page.locator("#analyse-go").click()
                     page.wait_for_selector("#analyse-report :text('speech/encoder')", timeout=120_000)
+                    page.wait_for_timeout(1500)
+                if tab == "Dataset":
+                    upload(page, "dataset-spec", HERE.parent / "examples" / "dataset_images.yaml")
+                    page.locator("#dataset-go").click()
+                    page.wait_for_selector("#dataset-status :text('done')", timeout=240_000)
+                    page.reload()  # the browser keeps the job: its summary and download come back
+                    page.wait_for_selector("#circumplex img", timeout=60_000)
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_selector("#dataset-download :text('.zip')", timeout=30_000)
                     page.wait_for_timeout(1500)
                 label = {"Speech": "Generate speech", "Face": "Generate talking face", "Image": "Draw"}.get(tab)
                 if label:
