@@ -419,10 +419,10 @@ class Studio:
                                                   for r in readings if isinstance(r, Reading)),
                         tuple(r for r in readings if isinstance(r, Unread)))
             rounds.append(rnd)
+            checkpoint()  # a Ctrl-C Python swallowed during the round (see `studio.errors.ctrl_c_noted`)
             # stop once the take is close enough and no judge votes no (`Judgement.recognises`: a label for the
             # judges that name one, fidelity for those that read coordinates; an image at mean fidelity 0.85 with
             # one judge at 0.76 used to stop the loop while the report marked that judge ✗)
-            checkpoint()  # a Ctrl-C Python swallowed during the round (see `studio.errors.ctrl_c_noted`)
             if (rnd.fidelity is None or i == loop or (rnd.fidelity >= self.threshold
                                                       and all(j.recognises(self.threshold) for j in rnd.judgements))):
                 break
