@@ -107,13 +107,14 @@ def speech(args) -> dict:
     rows, raw = [], {}
     for backend, gen in voices:
         unprocessed = load_generator("speech", backend, render=replace(render, bypass_neutral=True))
-        bare = [unprocessed.generate(GenerationRequest(Emotion.parse("neutral"), text=text, seed=s_i)).media
+        bare = [unprocessed.generate(GenerationRequest(Emotion.parse("neutral"), text=text,
+                                                       seed=args.speech_seed + s_i)).media
                 for s_i, text in enumerate(SENTENCES[:args.sentences])]
         raw[backend] = {j.name: dict(Counter(top(j.score(take)) for take in bare).most_common()) for j in judges}
         for s_i, text in enumerate(SENTENCES[:args.sentences]):
             ref = None
             for term, label in SPEECH_TARGETS.items():
-                req = GenerationRequest(Emotion.parse(term), text=text, seed=s_i)
+                req = GenerationRequest(Emotion.parse(term), text=text, seed=args.speech_seed + s_i)
                 ref = ref or [gen.neutral_reference(req)]
                 res = studio.run_loop(gen, judges, req, loop=0)
                 take = res.best.result.media
@@ -185,6 +186,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--sentences", type=int, default=6)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", choices=("speech", "music"))
+    ap.add_argument("--speech-seed", type=int, default=0,
+                    help="speech: the first sentence's seed (sentence i: this + i); other values give other takes of "
+                         "the same sentences, the figure's sampling spread")
     ap.add_argument("--render-off", action="append", default=[], choices=("frames", "spectrum"),
                     help="speech: turn this rendering step off (an ablation); repeatable")
     ap.add_argument("--humans", action="store_true",
