@@ -104,3 +104,23 @@ def test_a_dataset_job_is_still_followed_after_a_reload(page, tmp_path):
     page.get_by_role("tab", name="Dataset").click()
     page.wait_for_selector("#dataset-status :text('done: 12 items')", timeout=120_000)
     page.wait_for_selector("#dataset-download :text('.zip')", timeout=30_000)  # and its download is offered again
+
+
+def test_every_tab_passes_axe_cores_wcag_a_and_aa_rules(page):
+    """Accessibility, checked by Deque's axe-core (the WCAG 2 A and AA rules): it found the circumplex's button
+    without a name (its picture had no alt text), white on orange-500 primary buttons at 2.8:1 and grey footer,
+    upload and slider text at about 3.5:1 (AA asks 4.5:1); `studio.web.theme` and `CSS` fix them. One rule is
+    left out: `aria-prohibited-attr` fires on Gradio's own empty-output placeholders (a ``<div aria-label="Empty
+    value">`` without a role), markup this app does not write; the Runs footer link appears after a first run."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.reload()
+    page.wait_for_selector("#circumplex img", timeout=60_000)
+    found = {}
+    for tab in ("Speech", "Face", "Music", "Image", "Therapy session", "Dataset", "Analyse"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(800)
+        res = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa"], "resultTypes": ["violations"],
+                                       "rules": {"aria-prohibited-attr": {"enabled": False}}})
+        found.update({f"{tab}: {v['id']}": [n["target"] for n in v["nodes"]][:3] for v in res.response["violations"]})
+    assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
