@@ -53,9 +53,9 @@ def ctrl_c_noted():
 def checkpoint() -> None:
     """Raise KeyboardInterrupt if Ctrl-C was pressed inside the enclosing `ctrl_c_noted` block (a press Python
     swallowed); a no-op outside one, and off the main thread (a thread that inherited the block's context, e.g. a
-    web server's worker, is not the job Ctrl-C stops). Long jobs call it between their steps (a loop round, a
-    dataset item) and before they write their files, so a swallowed Ctrl-C stops them there instead of at the
-    end, exit 0."""
+    web server's worker, is not the job Ctrl-C stops). Long jobs call it at the end of each step (a loop round in
+    `Studio.run_loop`, a session round, a dataset item, a critiqued file), so a swallowed Ctrl-C stops them there,
+    before they write their files, instead of at the end, exit 0."""
     import threading
 
     if _presses.get() and threading.current_thread() is threading.main_thread():

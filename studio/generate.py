@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from studio.errors import UserError, checkpoint
+from studio.errors import UserError
 from studio.output import file_metadata, print_json
 
 
@@ -175,7 +175,6 @@ def generate_file(args: argparse.Namespace) -> int:
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options,
                                model=getattr(args, "model", None), judges=judges)
-    checkpoint()  # a Ctrl-C Python swallowed: stop before writing, not after (`studio.errors.ctrl_c_noted`)
     res = result.best.result
     meta = file_metadata(result.target, res.provenance, **({"prompt": args.prompt} if args.prompt else {}))
     out = save_media(Path(args.out), result.media, meta)

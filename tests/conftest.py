@@ -53,10 +53,18 @@ class PressesCtrlCWhileFinalised:
             pass
 
 
+def sigint_as_in_a_terminal() -> None:
+    """A child process's SIGINT as a terminal's job has it (``subprocess.Popen(preexec_fn=...)``). A suite
+    started in the background (``make test &``) inherits SIGINT ignored, and so does every process it starts; a
+    job then rightly leaves Ctrl-C alone, and the Ctrl-C tests would fail for that reason alone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def ctrl_c_as_in_a_terminal():
-    """SIGINT handled as a terminal's job has it. A suite started in the background (``make test &``) inherits
-    SIGINT ignored, and a job then rightly leaves Ctrl-C alone; these tests would fail for that reason alone."""
+    """The same for this process, for the test's duration (see `sigint_as_in_a_terminal`)."""
     import signal
 
     before = signal.signal(signal.SIGINT, signal.default_int_handler)

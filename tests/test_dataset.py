@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PressesCtrlCWhileFinalised
+from conftest import PressesCtrlCWhileFinalised, sigint_as_in_a_terminal
 
 IMAGE_SPEC = """
 name: tiny-images
@@ -144,13 +144,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _ctrl_c_as_in_a_terminal() -> None:
-    """The job's Ctrl-C as a terminal gives it. A test suite started in the background (``make test &``) inherits
-    SIGINT ignored, and so does every process it starts; the job then rightly ignores Ctrl-C, and this test
-    failed with exit code 0 for that reason alone."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_stopping_a_job_with_workers_stops_its_workers(tmp_path, how):
@@ -159,7 +152,7 @@ def test_stopping_a_job_with_workers_stops_its_workers(tmp_path, how):
     spec = write_spec(tmp_path, IMAGE_SPEC.format(count=400))
     proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "dataset", str(spec), "--out", str(tmp_path / "ds"),
                              "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_ctrl_c_as_in_a_terminal)
+                            preexec_fn=sigint_as_in_a_terminal)
     deadline = time.time() + 60
     while time.time() < deadline and not (tmp_path / "ds" / "manifest.jsonl").exists():
         time.sleep(0.2)
