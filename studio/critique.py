@@ -24,8 +24,8 @@ from studio.output import print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
 #: Said once when speech is scored without a speaker reference. Why: a voice's own pitch, timbre and pace are
-#: then read as emotion; both speech judges read the studio's Piper voice as disgust whatever it says
-#: (critics/cards/speech-encoder.md), and a bare label with a high probability looks trustworthy.
+#: then read as emotion; both speech judges read most of the studio's Piper takes as one label whatever they
+#: express (disgust, or anger for speech/embedded on some sentences; critics/cards/speech-encoder.md), and a bare label with a high probability looks trustworthy.
 NO_REFERENCE = ("no speaker reference, so each file is read against the training voices' averages, and a voice the "
                 "critic has not heard (a synthetic one above all) tends to be read as one emotion whatever it says")
 
