@@ -10,7 +10,14 @@ voice (critics/cards/speech-encoder.md, the default speech critic: RAVDESS UAR 0
   critic hears as one and the same emotion, is scored without normalisation and a warning says so, because
   normalising it would erase the very emotion its files share.
 
-Every row says which normalisation was used (``"normalisation"``: "none", "reference" or "group").
+- A take the studio wrote (``emostudio generate speech``) is read against the neutral take its judges read it
+  against: its report beside it (``FILE.json``) holds how to make that take again (``neutral_reference``:
+  backend, voice, words, seed), and is trusted only while its ``sha256`` still matches the file. So
+  critiquing a take gives what the loop saw, not the single-file reading in which both judges hear the
+  studio's Piper voice as one emotion whatever it expresses. ``--single-file`` reads such takes alone.
+
+Every row says which normalisation was used (``"normalisation"``: "none", "reference", "group" or
+"studio-reference").
 """
 from __future__ import annotations
 
@@ -46,10 +53,13 @@ def critique_files(args: argparse.Namespace) -> int:
     if not args.files and inline is None:
         raise UserError("give at least one FILE" + (" or --text" if args.modality == "text" else ""))
     reference, group_by = getattr(args, "reference", None), getattr(args, "group_by", None)
-    if (reference or group_by) and args.modality != "speech":
-        raise UserError("--reference and --group-by are for --modality speech (normalising to the speaker's voice)")
-    if reference and group_by:
-        raise UserError("give either --reference NEUTRAL.wav (one voice) or --group-by REGEX (several voices), not both")
+    single = getattr(args, "single_file", False)
+    if (reference or group_by or single) and args.modality != "speech":
+        raise UserError("--reference, --group-by and --single-file are for --modality speech (normalising to the "
+                        "speaker's voice, or not)")
+    if sum(map(bool, (reference, group_by, single))) > 1:
+        raise UserError("give one of --reference NEUTRAL.wav (one voice), --group-by REGEX (several voices) and "
+                        "--single-file (each file alone)")
     studio = Studio()
     model = getattr(args, "model", None)
     if model:  # a neural critic's weights (the embedded critics read their shipped ones)
@@ -87,8 +97,10 @@ def critique_files(args: argparse.Namespace) -> int:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
+    elif args.modality == "speech" and hasattr(critic, "reference") and not single:
+        per_file = _studio_references(studio, critic, args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = 0
+    failed = alone = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -106,6 +118,7 @@ def critique_files(args: argparse.Namespace) -> int:
             row = {"file": name, **reading.to_json()}
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
+                alone += how["norm"] == "none"
                 if how.get("group"):
                     row["group"] = how["group"]
         except (MediaError, CriticError, ValueError) as exc:
@@ -120,12 +133,56 @@ def critique_files(args: argparse.Namespace) -> int:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else ""))
-    if args.modality == "speech" and failed < len(items) and not (reference or group_by) and hasattr(critic, "reference"):
-        # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice)
+    if alone and hasattr(critic, "reference"):  # (a critic that cannot normalise, e.g. speech/transformers,
+        # would refuse the advice)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)
     return 0 if not failed else (EXIT_USER if failed == len(items) else EXIT_SOME_UNREAD)
+
+
+def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
+    """Per file the studio wrote with a usable report (`studio.generate.neutral_reference_recipe`), how to score
+    it: against its neutral take, made again once per recipe. A report that no longer describes the file, or
+    whose take cannot be made here, is said once per file on stderr, and the file is read alone."""
+    import json
+
+    from conditioning import Emotion
+    from conditioning.media import MediaError
+    from conditioning.registry import BackendUnavailable
+    from critics.base import CriticError
+    from generators.base import GenerationError, GenerationRequest
+
+    from studio.generate import file_sha256
+
+    out: dict[str, dict] = {}
+    made: dict[str, object] = {}  # recipe (as JSON) -> the critic's reference statistics
+    for name in files:
+        report = Path(name + ".json")
+        try:
+            doc = json.loads(report.read_text(encoding="utf-8"))
+            recipe = doc["neutral_reference"]
+            key = json.dumps(recipe, sort_keys=True)
+            backend = recipe["backend"].split("/", 1)[1]
+            request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
+                                        recipe.get("options") or {})
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
+            continue  # no report, or not one of the studio's speech reports: read alone, as any file
+        try:
+            if file_sha256(Path(name)) != doc.get("sha256"):
+                raise MediaError(f"{name} is not the file {report} describes (changed since the studio wrote it)")
+            if key not in made:
+                generator = studio.generator("speech", backend, model=recipe.get("model"))
+                if not hasattr(generator, "neutral_reference"):
+                    raise BackendUnavailable(f"speech/{backend} makes no neutral take to read against")
+                made[key] = critic.reference([generator.neutral_reference(request)], "neutral")
+        except OSError:
+            continue  # an unreadable file is reported when it is scored
+        except (BackendUnavailable, GenerationError, MediaError, CriticError, ValueError) as exc:
+            print(f"emostudio critique: warning: {name}: {exc}; its neutral take was not used", file=sys.stderr)
+            continue
+        out[name] = {"kw": {"speaker_reference": made[key]}, "norm": "studio-reference"}
+    return out
 
 
 def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:

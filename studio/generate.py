@@ -159,6 +159,37 @@ def refuse_ignored_options(args: argparse.Namespace) -> None:
                         "the speech")
 
 
+def file_sha256(path: Path) -> str:
+    """The written file's SHA-256, recorded in its report so a later reader can tell the report still describes
+    the file (``critique`` trusts a report's ``neutral_reference`` only then)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def neutral_reference_recipe(result, model: str | None) -> dict | None:
+    """How to make again the neutral take a speech take's judges read it against (the loop's speaker reference:
+    the same backend, voice, words and first seed, at rest), written into the take's report so that ``critique``
+    reads the file later as the loop did, instead of against the training voices' averages (where both judges
+    hear the Piper voice as one emotion whatever it expresses). None for other modalities, and where the request
+    cannot be written down as JSON (a voice cloned from recordings)."""
+    first = result.rounds[0].request
+    backend = result.best.result.provenance.backend
+    if not backend.startswith("speech/") or not first.text:
+        return None
+    recipe = {"backend": backend, "text": first.text, "seed": first.seed, "options": dict(first.options),
+              **({"model": str(Path(model).resolve())} if model else {})}
+    try:
+        json.dumps(recipe)
+    except (TypeError, ValueError):
+        return None
+    return recipe
+
+
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
@@ -182,8 +213,11 @@ def generate_file(args: argparse.Namespace) -> int:
     midi_bytes = extras.pop("midi_bytes", None)
     if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
         extras["midi"] = str(save_score(out, midi_bytes))
-    report = {"file": str(out), **result.to_json(),
+    report = {"file": str(out), "sha256": file_sha256(out), **result.to_json(),
               **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
+    recipe = neutral_reference_recipe(result, getattr(args, "model", None))
+    if recipe is not None:
+        report["neutral_reference"] = recipe
     Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)

@@ -214,6 +214,58 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
     assert code == 2 and "capture group" in err
     code, _, err = run(capsys, "critique", "--modality", "music", "--reference", str(neutral), str(neutral))
     assert code == 2 and "--modality speech" in err
+    code, _, err = run(capsys, "critique", "--modality", "speech", "--single-file", "--reference", str(neutral),
+                       str(angry))
+    assert code == 2 and "give one of --reference" in err and err.count("\n") == 1
+
+
+def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
+    """A take `generate` wrote is read against the neutral take its report names (made again from the report),
+    so critique gives each judge's reading the loop reported, not the single-file reading in which the Piper
+    voice is heard as one emotion. A report that no longer matches its file is said and not used; a file without
+    a usable report is read alone, as before; --single-file reads a take alone."""
+    pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra")
+    pytest.importorskip("parselmouth", reason="speech/embedded needs praat-parselmouth (the 'speech' extra)")
+    from critics.registry import load_critic
+    from studio.generate import file_sha256
+
+    take = tmp_path / "angry.wav"
+    code, text, _ = run(capsys, "generate", "speech", "--emotion", "anger", "--text", "Nobody told me the house was sold.",
+                        "--out", str(take), "--json")
+    report = json.loads(text)
+    assert code == 0 and report["neutral_reference"]["backend"] == "speech/piper"
+    loop = {j["critic"]: j["reading"] for j in report["judges"]}
+    for critic in ("encoder", "embedded"):
+        code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json", str(take))
+        row = json.loads(out)
+        assert code == 0 and row["normalisation"] == "studio-reference" and "no speaker reference" not in err
+        # the same reading as the loop's (the file holds the take as 16-bit samples)
+        assert row["native"] == pytest.approx(loop[f"speech/{critic}"]["native"], abs=0.01), critic
+        assert row["arousal"] == pytest.approx(loop[f"speech/{critic}"]["arousal"], abs=0.01), critic
+        code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json", "--single-file",
+                             str(take))
+        alone = json.loads(out)
+        assert code == 0 and alone["normalisation"] == "none" and err.count("no speaker reference") == 1
+        assert alone["native"] == pytest.approx(load_critic("speech", critic).score(take).native, abs=1e-4), critic
+    # the take changed after the studio wrote it: its report is said not to describe it, and not used
+    import soundfile as sf
+
+    y, sr = sf.read(str(take), dtype="float32")
+    sf.write(str(take), 0.5 * y, sr)
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "none"
+    assert f"{take} is not the file {take}.json describes" in err and "no speaker reference" in err
+    # a report naming a backend that does not exist: said, one line, and the file read alone
+    doc = {**report, "sha256": file_sha256(take)}
+    doc["neutral_reference"] = {**report["neutral_reference"], "backend": "speech/nope"}
+    Path(str(take) + ".json").write_text(json.dumps(doc))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "none"
+    assert "nope" in err and "its neutral take was not used" in err and "Traceback" not in err
+    # not one of the studio's reports: read alone, with no word about it
+    Path(str(take) + ".json").write_text("{not json")
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "none" and "warning" not in err
 
 
 def test_critique_gives_a_midi_file_to_the_music_critic_as_midi(capsys, tmp_path):
