@@ -32,7 +32,8 @@ from studio.output import print_json
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
 #: Said once when speech is scored without a speaker reference. Why: a voice's own pitch, timbre and pace are
 #: then read as emotion; both speech judges read most of the studio's Piper takes as one label whatever they
-#: express (disgust, or anger for speech/embedded on some sentences; critics/cards/speech-encoder.md), and a bare label with a high probability looks trustworthy.
+#: express (disgust, or anger for speech/embedded on some sentences; critics/cards/speech-encoder.md), and a
+#: bare label with a high probability looks trustworthy.
 NO_REFERENCE = ("no speaker reference, so each file is read against the training voices' averages, and a voice the "
                 "critic has not heard (a synthetic one above all) tends to be read as one emotion whatever it says")
 
@@ -133,8 +134,8 @@ def critique_files(args: argparse.Namespace) -> int:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else ""))
-    if alone and hasattr(critic, "reference"):  # (a critic that cannot normalise, e.g. speech/transformers,
-        # would refuse the advice)
+    if alone and not (reference or group_by) and hasattr(critic, "reference"):
+        # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)
