@@ -142,47 +142,61 @@ def critique_files(args: argparse.Namespace) -> int:
     return 0 if not failed else (EXIT_USER if failed == len(items) else EXIT_SOME_UNREAD)
 
 
-def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
-    """Per file the studio wrote with a usable report (`studio.generate.neutral_reference_recipe`), how to score
-    it: against its neutral take, made again once per recipe. A report that no longer describes the file, or
-    whose take cannot be made here, is said once per file on stderr, and the file is read alone."""
+class NotAStudioReport(ValueError):
+    """The JSON given is not a report the studio wrote for a speech take (no ``neutral_reference`` in it)."""
+
+
+def studio_reference(studio, critic, take: Path, report: Path):
+    """``critic``'s reference for a speech take the studio wrote: the neutral take its report names
+    (`studio.generate.neutral_reference_recipe`: the same backend, voice, words and seed at rest) made again,
+    through the same cache the loop uses, so the take is read as the loop read it. Raises `NotAStudioReport` when
+    ``report`` is not such a report, `MediaError` when it no longer describes ``take`` (the file's SHA-256
+    differs: changed since), and `BackendUnavailable` or `GenerationError` when that take cannot be made here."""
     import json
 
     from conditioning import Emotion
     from conditioning.media import MediaError
     from conditioning.registry import BackendUnavailable
-    from critics.base import CriticError
     from generators.base import GenerationError, GenerationRequest
 
     from studio.generate import file_sha256
 
+    try:
+        doc = json.loads(Path(report).read_text(encoding="utf-8"))
+        recipe = doc["neutral_reference"]
+        backend = recipe["backend"].split("/", 1)[1]
+        request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
+                                    recipe.get("options") or {})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
+        raise NotAStudioReport(f"{Path(report).name} is not a report the studio wrote for a speech take (it names "
+                               "no neutral_reference); give a neutral take of the same voice instead") from None
+    if file_sha256(Path(take)) != doc.get("sha256"):
+        raise MediaError(f"{take} is not the file {report} describes (changed since the studio wrote it)")
+    generator = studio.generator("speech", backend, model=recipe.get("model"))
+    if not hasattr(generator, "neutral_reference"):
+        raise BackendUnavailable(f"speech/{backend} makes no neutral take to read against")
+    return studio.reference_for(generator, critic, request)
+
+
+def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
+    """Per file the studio wrote with a usable report beside it (``FILE.json``), how to score it: against its
+    neutral take (`studio_reference`). A report that no longer describes its file, or whose take cannot be made
+    here, is said once per file on stderr, and the file is read alone; a file without one is read alone."""
+    from conditioning.media import MediaError
+    from conditioning.registry import BackendUnavailable
+    from critics.base import CriticError
+    from generators.base import GenerationError
+
     out: dict[str, dict] = {}
-    made: dict[str, object] = {}  # recipe (as JSON) -> the critic's reference statistics
     for name in files:
-        report = Path(name + ".json")
         try:
-            doc = json.loads(report.read_text(encoding="utf-8"))
-            recipe = doc["neutral_reference"]
-            key = json.dumps(recipe, sort_keys=True)
-            backend = recipe["backend"].split("/", 1)[1]
-            request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
-                                        recipe.get("options") or {})
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
-            continue  # no report, or not one of the studio's speech reports: read alone, as any file
-        try:
-            if file_sha256(Path(name)) != doc.get("sha256"):
-                raise MediaError(f"{name} is not the file {report} describes (changed since the studio wrote it)")
-            if key not in made:
-                generator = studio.generator("speech", backend, model=recipe.get("model"))
-                if not hasattr(generator, "neutral_reference"):
-                    raise BackendUnavailable(f"speech/{backend} makes no neutral take to read against")
-                made[key] = critic.reference([generator.neutral_reference(request)], "neutral")
-        except OSError:
-            continue  # an unreadable file is reported when it is scored
+            ref = studio_reference(studio, critic, Path(name), Path(name + ".json"))
+        except (NotAStudioReport, OSError):
+            continue  # no studio report (read alone, as any file), or an unreadable file (reported when scored)
         except (BackendUnavailable, GenerationError, MediaError, CriticError, ValueError) as exc:
             print(f"emostudio critique: warning: {name}: {exc}; its neutral take was not used", file=sys.stderr)
             continue
-        out[name] = {"kw": {"speaker_reference": made[key]}, "norm": "studio-reference"}
+        out[name] = {"kw": {"speaker_reference": ref}, "norm": "studio-reference"}
     return out
 
 

@@ -190,6 +190,19 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
     return recipe
 
 
+def write_report(out: Path, result, extras: dict, model: str | None = None) -> dict:
+    """Write a take's JSON report beside it (``FILE.json``: the target, each judge's reading, every round, the
+    provenance and licence, the file's SHA-256 and, for speech, how to remake its neutral take) and return it.
+    ``extras``: the generator's extras that belong in it (timings, words, the MIDI's path)."""
+    report = {"file": str(out), "sha256": file_sha256(out), **result.to_json(),
+              **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
+    recipe = neutral_reference_recipe(result, model)
+    if recipe is not None:
+        report["neutral_reference"] = recipe
+    Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return report
+
+
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
@@ -213,12 +226,7 @@ def generate_file(args: argparse.Namespace) -> int:
     midi_bytes = extras.pop("midi_bytes", None)
     if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
         extras["midi"] = str(save_score(out, midi_bytes))
-    report = {"file": str(out), "sha256": file_sha256(out), **result.to_json(),
-              **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
-    recipe = neutral_reference_recipe(result, getattr(args, "model", None))
-    if recipe is not None:
-        report["neutral_reference"] = recipe
-    Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    report = write_report(out, result, extras, getattr(args, "model", None))
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
     for note in extras.get("notes") or ():  # what the generator wants the user to know (e.g. about a portrait)

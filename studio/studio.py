@@ -348,12 +348,13 @@ class Studio:
                             "recognised": speech.recognised})
         return speech, opts
 
-    def _reference_for(self, generator, critic, request: GenerationRequest):
+    def reference_for(self, generator, critic, request: GenerationRequest):
         """A critic's reference statistics for this content, voice and seed (speech: the same words and voice at
         rest, from the same seed, since a seed changes a take's timing and, in a diffusion model, the voice), made
         once per Studio and reused by every round of the loop. The seed is part of the key so that a reading
         depends only on its own request, never on which request came first in the process: a dataset's item is
-        then the same on one process, many, or a Ray cluster, and after a resume."""
+        then the same on one process, many, or a Ray cluster, and after a resume. Public for `critique` and the
+        web's Analyse tab, which read a take the studio wrote against the same neutral take (`studio_reference`)."""
         content = (id(generator), request.text, request.prompt, request.seed,
                    tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
         key = (id(critic), *content)
@@ -391,7 +392,7 @@ class Studio:
             return lambda res: critic.score(res.extras["midi_bytes"]) if res.extras.get("midi_bytes") else None
         if hasattr(generator, "neutral_reference") and hasattr(critic, "reference"):
             try:
-                ref = self._reference_for(generator, critic, request)  # the voice's statistics, measured once
+                ref = self.reference_for(generator, critic, request)  # the voice's statistics, measured once
             except (CriticError, MediaError) as exc:  # then no take of this content can be read by this judge
                 unread = Unread(_critic_id(critic), f"its reference (a neutral take of the same content) could not "
                                 f"be read: {exc}")

@@ -40,6 +40,8 @@ VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual`
 UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".midi"), "face": VISUAL_SUFFIXES,
                 "image": VISUAL_SUFFIXES, "text": (".txt",), "portrait": READ_IMAGE_SUFFIXES}  # portrait: the Face tab's still
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
+#: the generation tabs' download of a take's JSON report
+REPORT_LABEL = "report (JSON): target, each judge's reading, provenance and licence"
 MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
 
 
@@ -119,6 +121,7 @@ class Take:
     report: str
     json: dict
     score: str | None = None  #: the take's MIDI beside it, for the composer's takes
+    report_file: str | None = None  #: its JSON report beside it (`studio.generate.write_report`), as the CLI writes
 
 
 class WebStudio:
@@ -189,7 +192,7 @@ class WebStudio:
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
         from studio.errors import UserError
-        from studio.generate import save_media, save_score
+        from studio.generate import save_media, save_score, write_report
         from studio.output import file_metadata
 
         if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
@@ -201,9 +204,14 @@ class WebStudio:
         path = save_media(self._path(suffix), result.media,
                           file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
         take = self._take(result, path)
-        midi = result.best.result.extras.get("midi_bytes")
+        extras = dict(result.best.result.extras)
+        midi = extras.pop("midi_bytes", None)
         if midi is not None:  # the composer's score, which a creator takes on into a DAW
-            take.score = str(save_score(path, midi))
+            take.score = extras["midi"] = str(save_score(path, midi))
+        # the report the CLI writes too: provenance and licence, each judge's reading and, for speech, how to
+        # remake the neutral take it was read against (the Analyse tab reads the take with it, as the loop did)
+        write_report(path, result, extras)
+        take.report_file = str(path) + ".json"
         return take
 
     def image_options(self, style: str) -> dict:
@@ -233,7 +241,7 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import NO_REFERENCE, load_media
+        from studio.critique import NO_REFERENCE, load_media, studio_reference
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -241,9 +249,15 @@ class WebStudio:
             raise MediaError("'already cropped (aligned)' is for the face modality; untick it for " + modality)
         p = self.check_upload(path, modality)
         media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
-        kw, how = {}, ""
+        kw, how, report = {}, "", None
         if modality == "speech":
-            if reference:
+            if reference and Path(reference).suffix.lower() == ".json":  # the take's own report (`studio_reference`)
+                report = Path(reference)
+                if report.stat().st_size > 2**20:
+                    raise MediaError(f"{report.name} is larger than 1 MB; a take's report is a few kB")
+                how = ("\n\nMeasured as a change from the take's neutral take, made again from its report (what the "
+                       "loop measured).")
+            elif reference:
                 kw = {"speaker_reference": [load_media("speech", self.check_upload(reference, "speech"))]}
                 how = "\n\nMeasured as a change from the neutral take of the same voice."
             else:
@@ -260,7 +274,10 @@ class WebStudio:
         if not judges:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
-        readings = [j.score(media, **kw) for j in judges]
+        if report is not None:  # each judge's reference from the take's neutral take, as the loop made it
+            readings = [j.score(media, speaker_reference=studio_reference(self.studio, j, p, report)) for j in judges]
+        else:
+            readings = [j.score(media, **kw) for j in judges]
         from studio.studio import consensus
 
         mean = consensus(readings)
@@ -457,15 +474,16 @@ def build_app(web: WebStudio | None = None):
                 s_audio = gr.Audio(label="speech", type="filepath", elem_id="speech-audio")
                 s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False)
                 s_report = gr.Markdown(elem_id="speech-report")
+                s_json = gr.File(label=REPORT_LABEL, elem_id="speech-json")
 
                 @guarded
                 def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking and judging")
                     t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd,
                                      options={"voice": voice})  # the studio picks the voice's backend
-                    return t.file, t.plot, t.report
+                    return t.file, t.plot, t.report, t.report_file
 
-                s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report], concurrency_limit=2)
+                s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], concurrency_limit=2)
             with gr.Tab("Face"):
                 # a file box, not gr.Image: Gradio decodes an Image upload before the handler runs, so a broken
                 # picture failed there with a bare "Error" instead of the studio's message
@@ -476,15 +494,17 @@ def build_app(web: WebStudio | None = None):
                 f_video = gr.Video(label="video", height=480)
                 f_plot = gr.Image(label="target and readings", interactive=False)
                 f_report = gr.Markdown()
+                f_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
                     opts = {"portrait": str(web.check_upload(portrait, "portrait"))} if portrait else {}
                     t = web.generate("face", emotion_of(*pick), text=text, loop=lp, seed=sd, options=opts)
-                    return t.file, t.plot, t.report
+                    return t.file, t.plot, t.report, t.report_file
 
-                f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report], concurrency_limit=1)
+                f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
+                           concurrency_limit=1)
             with gr.Tab("Music"):
                 m_dur = gr.Slider(5, 60, value=15, step=5, label="seconds")
                 m_go = gr.Button("Compose", variant="primary")
@@ -492,14 +512,15 @@ def build_app(web: WebStudio | None = None):
                 m_midi = gr.File(label="score (MIDI)", elem_id="music-midi")
                 m_plot = gr.Image(label="target and readings", interactive=False)
                 m_report = gr.Markdown()
+                m_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
                 def music(dur, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="composing, rendering, judging")
                     t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=float(dur))
-                    return t.file, t.score, t.plot, t.report
+                    return t.file, t.score, t.plot, t.report, t.report_file
 
-                m_go.click(music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report], concurrency_limit=2)
+                m_go.click(music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], concurrency_limit=2)
             with gr.Tab("Image"):
                 i_prompt = gr.Textbox(label="prompt (recorded; the embedded backend draws abstract pictures)")
                 i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon",
@@ -508,14 +529,15 @@ def build_app(web: WebStudio | None = None):
                 i_img = gr.Image(label="picture", type="filepath")
                 i_plot = gr.Image(label="target and readings", interactive=False)
                 i_report = gr.Markdown()
+                i_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
                 def image(prompt, style, sd, lp, *pick):
                     t = web.generate("image", emotion_of(*pick), prompt=prompt or None, loop=lp, seed=sd,
                                      options=web.image_options(style))
-                    return t.file, t.plot, t.report
+                    return t.file, t.plot, t.report, t.report_file
 
-                i_go.click(image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report], concurrency_limit=2)
+                i_go.click(image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report, i_json], concurrency_limit=2)
             with gr.Tab("Therapy session"):
                 t_from = gr.Textbox(label="from (the listener now)", value="anxiety")
                 t_to = gr.Textbox(label="to (the goal)", value="calm")
@@ -573,8 +595,9 @@ def build_app(web: WebStudio | None = None):
             with gr.Tab("Analyse"):
                 a_mod = gr.Dropdown(["speech", "music", "face", "image", "text"], value="speech", label="modality")
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
-                a_ref = gr.File(label="speech only, optional: a neutral take of the same voice (the judges then measure "
-                                      "the change from it, as the loop does)", type="filepath", elem_id="analyse-reference")
+                a_ref = gr.File(label="speech only, optional: a neutral take of the same voice, or the report (.json) "
+                                      "the studio wrote with the take (the judges then measure the change from the "
+                                      "voice at rest, as the loop does)", type="filepath", elem_id="analyse-reference")
                 a_crop = gr.Checkbox(False, label="face only: already cropped (aligned): the picture is a tight "
                                          "face crop, read whole; the geometric judge, which needs a photo, is left out")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")

@@ -253,6 +253,35 @@ def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data):
         web.analyse(neutral.replace(".flac", ".png"), "image", neutral)
 
 
+def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop_did(web, tmp_path):
+    """Every generation tab offers the take's JSON report (provenance, licence, each judge's reading), as the CLI
+    writes it; uploaded with the take on the Analyse tab, a speech take's report brings back its neutral take, so
+    each judge reads the take as the loop read it. A report that does not describe the upload is refused."""
+    pytest.importorskip("piper")
+    import json
+    import shutil
+
+    from conditioning import Emotion
+    from conditioning.media import MediaError
+
+    take = web.generate("speech", Emotion.parse("anger"), text="Nobody told me the house was sold.", seed=2)
+    report = json.loads(Path(take.report_file).read_text())
+    assert report["file"] == take.file and report["neutral_reference"]["backend"] == "speech/piper"
+    assert "licence" in report["provenance"] and len(report["judges"]) == 2
+    loop = {j["critic"]: j["reading"] for j in report["judges"]}
+    upload = shutil.copy(take.file, tmp_path / "my take.wav")  # an upload keeps the bytes, not the name
+    seen = web.analyse(str(upload), "speech", take.report_file)
+    assert "made again from its report" in seen.report and "Note" not in seen.report
+    for r in seen.json["readings"]:
+        assert r["native"] == pytest.approx(loop[r["critic"]]["native"], abs=0.01), r["critic"]
+    music = web.generate("music", Emotion.parse("calm"), duration_s=5)
+    assert json.loads(Path(music.report_file).read_text())["midi"] == music.score  # no recipe: not speech
+    with pytest.raises(MediaError, match="is not the file"):
+        web.analyse(music.file, "speech", take.report_file)
+    with pytest.raises(ValueError, match="not a report the studio wrote for a speech take"):
+        web.analyse(take.file, "speech", music.report_file)
+
+
 def test_eight_concurrent_users_never_see_each_others_work(web):
     from conditioning import Emotion
 

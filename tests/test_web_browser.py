@@ -49,7 +49,7 @@ def test_clicking_the_circumplex_sets_the_emotion(page):
     assert "arousal -" in text
 
 
-def test_generating_speech_shows_a_player_and_the_fidelity(page):
+def test_generating_speech_shows_a_player_the_fidelity_and_the_report(page):
     page.get_by_role("tab", name="Speech").click()
     page.locator("#speech-go").click()
     page.wait_for_selector("#speech-report :text('fidelity')", timeout=180_000)
@@ -57,6 +57,8 @@ def test_generating_speech_shows_a_player_and_the_fidelity(page):
     assert "speech/embedded" in report and "speech/encoder" in report and "licence" in report
     audio = page.locator("#speech-audio")
     assert audio.locator("a[download], audio, button").count() > 0
+    link = page.locator("#speech-json a").first  # the take's JSON report, to download
+    assert link.get_attribute("href").endswith(".wav.json") and "KB" in page.locator("#speech-json").inner_text()
 
 
 def choose_file(page, elem_id: str, path) -> None:
