@@ -190,16 +190,18 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
     return recipe
 
 
-def write_report(out: Path, result, extras: dict, model: str | None = None) -> dict:
+def write_report(out: Path, result, extras: dict, model: str | None = None, hide=None) -> dict:
     """Write a take's JSON report beside it (``FILE.json``: the target, each judge's reading, every round, the
     provenance and licence, the file's SHA-256 and, for speech, how to remake its neutral take) and return it.
-    ``extras``: the generator's extras that belong in it (timings, words, the MIDI's path)."""
+    ``extras``: the generator's extras that belong in it (timings, words, the MIDI's path); ``hide``: a function
+    the JSON text goes through before it is written (the web app's takes name files, not the server's folders)."""
     report = {"file": str(out), "sha256": file_sha256(out), **result.to_json(),
               **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
     recipe = neutral_reference_recipe(result, model)
     if recipe is not None:
         report["neutral_reference"] = recipe
-    Path(str(out) + ".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    text = json.dumps(report, indent=1)
+    Path(str(out) + ".json").write_text(hide(text) if hide else text, encoding="utf-8")
     return report
 
 

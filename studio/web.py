@@ -210,7 +210,7 @@ class WebStudio:
             take.score = extras["midi"] = str(save_score(path, midi))
         # the report the CLI writes too: provenance and licence, each judge's reading and, for speech, how to
         # remake the neutral take it was read against (the Analyse tab reads the take with it, as the loop did)
-        write_report(path, result, extras)
+        write_report(path, result, extras, hide=lambda text: without_folders(text, (self.out, tempfile.gettempdir())))
         take.report_file = str(path) + ".json"
         return take
 
@@ -385,14 +385,20 @@ def running(out: str | Path, port: int | None = None) -> Iterator[str]:
         proc.wait(10)
 
 
-def public_message(message: str, folders) -> str:
-    """``message`` as the page shows it: every path under one of the server's ``folders`` cut to its file name (an
-    upload's error used to show the server's temporary folders, "/tmp/gradio/<hash>/zero.wav: the file is
-    empty"), and HTML-escaped, since the toast renders HTML (yaml's "but got '<stream end>'" cut the message)."""
+def without_folders(text: str, folders) -> str:
+    """``text`` with every path under one of the server's ``folders`` cut to its file name: what the page shows
+    and the reports it offers name files, never the server's folders."""
     for folder in folders:
         root = re.escape(str(Path(folder).resolve()).rstrip("/"))
-        message = re.sub(root + r"/(?:[^\s'\"/]+/)*", "", message)
-    return html.escape(message, quote=False)
+        text = re.sub(root + r"/(?:[^\s'\"/]+/)*", "", text)
+    return text
+
+
+def public_message(message: str, folders) -> str:
+    """``message`` as the page shows it: without the server's ``folders`` (an upload's error used to show the
+    server's temporary folders, "/tmp/gradio/<hash>/zero.wav: the file is empty"), and HTML-escaped, since the
+    toast renders HTML (yaml's "but got '<stream end>'" cut the message)."""
+    return html.escape(without_folders(message, folders), quote=False)
 
 
 # ------------------------------------------------------------------------------------------------- the app

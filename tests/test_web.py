@@ -265,8 +265,10 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
     from conditioning.media import MediaError
 
     take = web.generate("speech", Emotion.parse("anger"), text="Nobody told me the house was sold.", seed=2)
-    report = json.loads(Path(take.report_file).read_text())
-    assert report["file"] == take.file and report["neutral_reference"]["backend"] == "speech/piper"
+    text = Path(take.report_file).read_text()
+    report = json.loads(text)
+    assert report["file"] == Path(take.file).name and str(web.out.resolve()) not in text  # no server folders
+    assert report["neutral_reference"]["backend"] == "speech/piper"
     assert "licence" in report["provenance"] and len(report["judges"]) == 2
     loop = {j["critic"]: j["reading"] for j in report["judges"]}
     upload = shutil.copy(take.file, tmp_path / "my take.wav")  # an upload keeps the bytes, not the name
@@ -275,7 +277,7 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
     for r in seen.json["readings"]:
         assert r["native"] == pytest.approx(loop[r["critic"]]["native"], abs=0.01), r["critic"]
     music = web.generate("music", Emotion.parse("calm"), duration_s=5)
-    assert json.loads(Path(music.report_file).read_text())["midi"] == music.score  # no recipe: not speech
+    assert json.loads(Path(music.report_file).read_text())["midi"] == Path(music.score).name  # no recipe: not speech
     with pytest.raises(MediaError, match="is not the file"):
         web.analyse(music.file, "speech", take.report_file)
     with pytest.raises(ValueError, match="not a report the studio wrote for a speech take"):
