@@ -1,7 +1,7 @@
 """The web studio in a real browser (Debian chromium driven by Playwright; nothing downloaded at run time): set
 an emotion by clicking the circumplex, generate speech and see the player and the fidelity readout, analyse an
-upload, see a message for a bad upload, follow a dataset job across a page reload, and pass axe-core's WCAG
-A and AA rules on every tab."""
+upload, see a message for a bad upload, follow a dataset job across a page reload, pass axe-core's WCAG A and AA
+rules on every tab, and make speech with the keyboard alone."""
 from __future__ import annotations
 
 import os
@@ -131,3 +131,29 @@ def test_every_tab_passes_axe_cores_wcag_a_and_aa_rules(page):
                                        "rules": {"aria-prohibited-attr": {"enabled": False}}})
         found.update({f"{tab}: {v['id']}": [n["target"] for n in v["nodes"]][:3] for v in res.response["violations"]})
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def test_speech_can_be_made_with_the_keyboard_alone(page):
+    """WCAG 2.1.1 (keyboard): from the top of the page, Tab reaches the emotion box (the circle's alternative for
+    someone who cannot click a point), typing sets the emotion, and Tab then reaches the Speech tab's button,
+    which Enter presses; the take and its report come back. A control that only a mouse can reach fails here."""
+    page.reload()
+    page.wait_for_selector("#circumplex img", timeout=60_000)
+    page.get_by_role("tab", name="Speech").click()
+    page.locator("body").click(position={"x": 2, "y": 2})  # focus back at the top of the page
+
+    def tab_to(elem_id: str, limit: int = 80) -> int:
+        for n in range(1, limit + 1):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"!!document.activeElement.closest('#{elem_id}')"):
+                return n
+        raise AssertionError(f"#{elem_id} not reached with {limit} presses of Tab")
+
+    tab_to("emotion-spec")
+    page.keyboard.type("sadness")
+    page.wait_for_function("document.querySelector('#emotion-readout').innerText.includes('sadness')", timeout=30_000)
+    tab_to("speech-go")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#speech-report :text('fidelity')", timeout=180_000)
+    assert "**sadness**" not in page.locator("#speech-report").inner_text()  # rendered, not raw markdown
+    assert "target sadness" in page.locator("#speech-report").inner_text()
