@@ -146,12 +146,13 @@ class NotAStudioReport(ValueError):
     """The JSON given is not a report the studio wrote for a speech take (no ``neutral_reference`` in it)."""
 
 
-def studio_reference(studio, critic, take: Path, report: Path):
-    """``critic``'s reference for a speech take the studio wrote: the neutral take its report names
-    (`studio.generate.neutral_reference_recipe`: the same backend, voice, words and seed at rest) made again,
-    through the same cache the loop uses, so the take is read as the loop read it. Raises `NotAStudioReport` when
-    ``report`` is not such a report, `MediaError` when it no longer describes ``take`` (the file's SHA-256
-    differs: changed since), and `BackendUnavailable` or `GenerationError` when that take cannot be made here."""
+def reference_source(studio, take: Path, report: Path):
+    """(generator, request) of the neutral take a speech take the studio wrote was read against, from its report
+    (`studio.generate.neutral_reference_recipe`: the same backend, voice, words and seed at rest). Each judge's
+    reference is then ``studio.reference_for(generator, critic, request)``, the loop's own cache, so the take is
+    read as the loop read it; the report is read and the file hashed once for all the judges. Raises
+    `NotAStudioReport` when ``report`` is not such a report, `MediaError` when it no longer describes ``take``
+    (the file's SHA-256 differs: changed since), and `BackendUnavailable` when that take cannot be made here."""
     import json
 
     from conditioning import Emotion
@@ -175,12 +176,12 @@ def studio_reference(studio, critic, take: Path, report: Path):
     generator = studio.generator("speech", backend, model=recipe.get("model"))
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"speech/{backend} makes no neutral take to read against")
-    return studio.reference_for(generator, critic, request)
+    return generator, request
 
 
 def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
     """Per file the studio wrote with a usable report beside it (``FILE.json``), how to score it: against its
-    neutral take (`studio_reference`). A report that no longer describes its file, or whose take cannot be made
+    neutral take (`reference_source`). A report that no longer describes its file, or whose take cannot be made
     here, is said once per file on stderr, and the file is read alone; a file without one is read alone."""
     from conditioning.media import MediaError
     from conditioning.registry import BackendUnavailable
@@ -190,7 +191,8 @@ def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for name in files:
         try:
-            ref = studio_reference(studio, critic, Path(name), Path(name + ".json"))
+            generator, request = reference_source(studio, Path(name), Path(name + ".json"))
+            ref = studio.reference_for(generator, critic, request)
         except (NotAStudioReport, OSError):
             continue  # no studio report (read alone, as any file), or an unreadable file (reported when scored)
         except (BackendUnavailable, GenerationError, MediaError, CriticError, ValueError) as exc:

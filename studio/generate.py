@@ -195,14 +195,30 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     provenance and licence, the file's SHA-256 and, for speech, how to remake its neutral take) and return it.
     ``extras``: the generator's extras that belong in it (timings, words, the MIDI's path); ``hide``: a function
     the JSON text goes through before it is written (the web app's takes name files, not the server's folders)."""
+    from conditioning.media import atomic_path
+
     report = {"file": str(out), "sha256": file_sha256(out), **result.to_json(),
               **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
     recipe = neutral_reference_recipe(result, model)
     if recipe is not None:
         report["neutral_reference"] = recipe
     text = json.dumps(report, indent=1)
-    Path(str(out) + ".json").write_text(hide(text) if hide else text, encoding="utf-8")
+    with atomic_path(Path(str(out) + ".json")) as tmp:  # a report is never left half-written
+        tmp.write_text(hide(text) if hide else text, encoding="utf-8")
     return report
+
+
+def save_take(path: Path, result, *, prompt: str | None = None, model: str | None = None, hide=None) -> tuple[Path, dict]:
+    """Write a take the way every take the studio makes is written, from the command line or the web app: the
+    media (a picture with its emotion and provenance in its text chunks), a symbolic backend's score beside it
+    (`save_score`) and its JSON report (`write_report`). Returns (the media's path, the report)."""
+    meta = file_metadata(result.target, result.best.result.provenance, **({"prompt": prompt} if prompt else {}))
+    out = save_media(Path(path), result.media, meta)
+    extras = dict(result.best.result.extras)
+    midi_bytes = extras.pop("midi_bytes", None)
+    if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
+        extras["midi"] = str(save_score(out, midi_bytes))
+    return out, write_report(out, result, extras, model, hide)
 
 
 def generate_file(args: argparse.Namespace) -> int:
@@ -221,17 +237,10 @@ def generate_file(args: argparse.Namespace) -> int:
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options,
                                model=getattr(args, "model", None), judges=judges)
-    res = result.best.result
-    meta = file_metadata(result.target, res.provenance, **({"prompt": args.prompt} if args.prompt else {}))
-    out = save_media(Path(args.out), result.media, meta)
-    extras = dict(result.best.result.extras)
-    midi_bytes = extras.pop("midi_bytes", None)
-    if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
-        extras["midi"] = str(save_score(out, midi_bytes))
-    report = write_report(out, result, extras, getattr(args, "model", None))
+    out, report = save_take(Path(args.out), result, prompt=args.prompt, model=getattr(args, "model", None))
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
-    for note in extras.get("notes") or ():  # what the generator wants the user to know (e.g. about a portrait)
+    for note in result.best.result.extras.get("notes") or ():  # what the generator wants the user to know (e.g. about a portrait)
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json(report)

@@ -354,7 +354,7 @@ class Studio:
         once per Studio and reused by every round of the loop. The seed is part of the key so that a reading
         depends only on its own request, never on which request came first in the process: a dataset's item is
         then the same on one process, many, or a Ray cluster, and after a resume. Public for `critique` and the
-        web's Analyse tab, which read a take the studio wrote against the same neutral take (`studio_reference`)."""
+        web's Analyse tab, which read a take the studio wrote against the same neutral take (`studio.critique.reference_source`)."""
         content = (id(generator), request.text, request.prompt, request.seed,
                    tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
         key = (id(critic), *content)

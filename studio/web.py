@@ -185,6 +185,12 @@ class WebStudio:
                          + ", ".join(UPLOAD_TYPES["portrait"]))
         return Take(str(media_path), circumplex(result.target, readings), "\n".join(lines), result.to_json())
 
+    @property
+    def private_folders(self) -> tuple[Path, str]:
+        """The server's folders, which the page's messages and the reports it offers never name (`without_folders`):
+        the output folder and the temporary one (Gradio's uploads)."""
+        return self.out, tempfile.gettempdir()
+
     def _path(self, suffix: str) -> Path:
         return self.out / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}{suffix}"
 
@@ -192,8 +198,7 @@ class WebStudio:
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
         from studio.errors import UserError
-        from studio.generate import save_media, save_score, write_report
-        from studio.output import file_metadata
+        from studio.generate import save_take
 
         if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
             raise UserError("type the words the face should say")
@@ -201,17 +206,13 @@ class WebStudio:
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
                                       options=options, duration_s=duration_s)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
-        path = save_media(self._path(suffix), result.media,
-                          file_metadata(result.target, result.best.result.provenance) if modality == "image" else None)
+        # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
+        # and the JSON report (provenance and licence, each judge's reading and, for speech, how to remake the
+        # neutral take it was read against: the Analyse tab reads the take with it, as the loop did)
+        path, report = save_take(self._path(suffix), result, prompt=prompt,
+                                 hide=lambda text: without_folders(text, self.private_folders))
         take = self._take(result, path)
-        extras = dict(result.best.result.extras)
-        midi = extras.pop("midi_bytes", None)
-        if midi is not None:  # the composer's score, which a creator takes on into a DAW
-            take.score = extras["midi"] = str(save_score(path, midi))
-        # the report the CLI writes too: provenance and licence, each judge's reading and, for speech, how to
-        # remake the neutral take it was read against (the Analyse tab reads the take with it, as the loop did)
-        write_report(path, result, extras, hide=lambda text: without_folders(text, (self.out, tempfile.gettempdir())))
-        take.report_file = str(path) + ".json"
+        take.score, take.report_file = report.get("midi"), str(path) + ".json"
         return take
 
     def image_options(self, style: str) -> dict:
@@ -241,7 +242,7 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import NO_REFERENCE, load_media, studio_reference
+        from studio.critique import NO_REFERENCE, load_media, reference_source
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -251,7 +252,7 @@ class WebStudio:
         media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
         kw, how, report = {}, "", None
         if modality == "speech":
-            if reference and Path(reference).suffix.lower() == ".json":  # the take's own report (`studio_reference`)
+            if reference and Path(reference).suffix.lower() == ".json":  # the take's own report (`reference_source`)
                 report = Path(reference)
                 if report.stat().st_size > 2**20:
                     raise MediaError(f"{report.name} is larger than 1 MB; a take's report is a few kB")
@@ -275,7 +276,9 @@ class WebStudio:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
         if report is not None:  # each judge's reference from the take's neutral take, as the loop made it
-            readings = [j.score(media, speaker_reference=studio_reference(self.studio, j, p, report)) for j in judges]
+            generator, request = reference_source(self.studio, p, report)
+            readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request))
+                        for j in judges]
         else:
             readings = [j.score(media, **kw) for j in judges]
         from studio.studio import consensus
@@ -423,7 +426,7 @@ def build_app(web: WebStudio | None = None):
                 return fn(*args, **kwargs)
             except user_errors as exc:
                 # the user's mistake, shown to the user: no traceback in the server's log for it either
-                raise gr.Error(public_message(str(exc), (web.out, tempfile.gettempdir())),
+                raise gr.Error(public_message(str(exc), web.private_folders),
                                print_exception=False) from None
         run.__name__ = fn.__name__
         return run
