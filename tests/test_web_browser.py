@@ -61,6 +61,12 @@ def test_generating_speech_shows_a_player_the_fidelity_and_the_report(page):
     assert link.get_attribute("href").endswith(".wav.json") and "KB" in page.locator("#speech-json").inner_text()
 
 
+def reload(page) -> None:
+    """Reload the page, as a user would, and wait until the app is drawn again."""
+    page.reload()
+    page.wait_for_selector("#circumplex img", timeout=60_000)
+
+
 def choose_file(page, elem_id: str, path) -> None:
     """Put a file in the upload box ``elem_id`` through the browser's file chooser, as a user would."""
     with page.expect_file_chooser() as chooser:
@@ -84,8 +90,7 @@ def test_analysing_an_upload_and_refusing_a_bad_one(page, app_url, tmp_path):
     assert "Traceback" not in page.content()
     wavs = sorted((app_url[1] / "out").glob("*.wav"))
     assert wavs, "the speech test should have left a take in the app's folder"
-    page.reload()
-    page.wait_for_selector("#circumplex img", timeout=60_000)
+    reload(page)
     upload(page, wavs[0])
     page.wait_for_selector("#analyse-report :text('speech/encoder')", timeout=120_000)
     report = page.locator("#analyse-report").inner_text()
@@ -104,8 +109,7 @@ def test_a_dataset_job_is_still_followed_after_a_reload(page, tmp_path):
     choose_file(page, "dataset-spec", spec)
     page.locator("#dataset-go").click()
     page.wait_for_selector("#dataset-status :text('items')", timeout=60_000)
-    page.reload()
-    page.wait_for_selector("#circumplex img", timeout=60_000)
+    reload(page)
     page.get_by_role("tab", name="Dataset").click()
     page.wait_for_selector("#dataset-status :text('done: 12 items')", timeout=120_000)
     page.wait_for_selector("#dataset-download :text('.zip')", timeout=30_000)  # and its download is offered again
@@ -119,8 +123,7 @@ def test_every_tab_passes_axe_cores_wcag_a_and_aa_rules(page):
     value">`` without a role), markup this app does not write; the Runs footer link appears after a first run."""
     from axe_playwright_python.sync_playwright import Axe
 
-    page.reload()
-    page.wait_for_selector("#circumplex img", timeout=60_000)
+    reload(page)
     found = {}
     tabs = page.get_by_role("tab").all_inner_texts()  # every tab the app has, not a list kept here
     assert len(tabs) >= 7, tabs
@@ -137,8 +140,7 @@ def test_speech_can_be_made_with_the_keyboard_alone(page):
     """WCAG 2.1.1 (keyboard): from the top of the page, Tab reaches the emotion box (the circle's alternative for
     someone who cannot click a point), typing sets the emotion, and Tab then reaches the Speech tab's button,
     which Enter presses; the take and its report come back. A control that only a mouse can reach fails here."""
-    page.reload()
-    page.wait_for_selector("#circumplex img", timeout=60_000)
+    reload(page)
     page.get_by_role("tab", name="Speech").click()
     page.locator("body").click(position={"x": 2, "y": 2})  # focus back at the top of the page
 
