@@ -10,9 +10,10 @@ voice (critics/cards/speech-encoder.md, the default speech critic: RAVDESS UAR 0
   critic hears as one and the same emotion, is scored without normalisation and a warning says so, because
   normalising it would erase the very emotion its files share.
 
-- A take the studio wrote (``emostudio generate speech``) is read against the neutral take its judges read it
-  against: its report beside it (``FILE.json``) holds how to make that take again (``neutral_reference``:
-  backend, voice, words, seed), and is trusted only while its ``sha256`` still matches the file. So
+- A take the studio wrote (``emostudio generate speech``, or an item of ``emostudio dataset``) is read against
+  the neutral take its judges read it against: its report beside it (``FILE.json``), or the item's row in its
+  dataset's ``manifest.jsonl``, holds how to make that take again (``neutral_reference``: backend, voice, words,
+  seed), and is trusted only while its ``sha256`` still matches the file. So
   critiquing a take gives what the loop saw, not the single-file reading in which both judges hear the
   studio's Piper voice as one emotion whatever it expresses. ``--single-file`` reads such takes alone.
 
@@ -26,7 +27,7 @@ import re
 import sys
 from pathlib import Path
 
-from studio.errors import EXIT_USER, checkpoint
+from studio.errors import EXIT_USER, UserError, checkpoint
 from studio.output import print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
@@ -45,8 +46,6 @@ def critique_files(args: argparse.Namespace) -> int:
     from conditioning.media import MediaError
     from critics.base import CriticError
     from studio.studio import Studio
-
-    from studio.errors import UserError
 
     inline = getattr(args, "text", None)
     if inline is not None and args.modality != "text":
@@ -146,15 +145,51 @@ class NotAStudioReport(ValueError):
     """The JSON given is not a report the studio wrote for a speech take (no ``neutral_reference`` in it)."""
 
 
-def reference_source(studio, take: Path, report: Path):
-    """(generator, request) of the neutral take a speech take the studio wrote was read against, from its report
-    (`studio.generate.neutral_reference_recipe`: the same backend, voice, words and seed at rest). Each judge's
-    reference is then ``studio.reference_for(generator, critic, request)``, the loop's own cache, so the take is
-    read as the loop read it; the report is read and the file hashed once for all the judges. Raises
-    `NotAStudioReport` when ``report`` is not such a report, `MediaError` when it no longer describes ``take``
-    (the file's SHA-256 differs: changed since), and `BackendUnavailable` when that take cannot be made here."""
+def read_report(path: Path) -> dict:
+    """A take's report (``FILE.json``, `studio.generate.write_report`) as a dict; `NotAStudioReport` when the
+    file is not JSON holding an object."""
     import json
 
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotAStudioReport(f"{Path(path).name} is not a report the studio wrote ({exc})") from None
+    if not isinstance(doc, dict):
+        raise NotAStudioReport(f"{Path(path).name} is not a report the studio wrote (not a JSON object)")
+    return doc
+
+
+def studio_record(take: Path, manifests: dict) -> tuple[dict, str] | None:
+    """What the studio wrote down about a file it made, and where: the take's report beside it (``FILE.json``)
+    or, for a dataset's item (``OUT/MODALITY/ID.EXT``), its row of the dataset's journal (``OUT/manifest.jsonl``,
+    `studio.dataset.Journal`, read without changing it). None for any other file. ``manifests`` caches each
+    journal read, so critiquing a dataset's thousands of items reads its journal once."""
+    from studio.dataset import Journal
+
+    beside = Path(str(take) + ".json")
+    if beside.is_file():
+        return read_report(beside), str(beside)
+    out = take.parent.parent
+    if (out / "manifest.jsonl").is_file():
+        if out not in manifests:
+            try:
+                manifests[out] = Journal(out).rows()[0]
+            except UserError:  # some other program's manifest: not a dataset of the studio's
+                manifests[out] = {}
+        row = manifests[out].get(take.stem)
+        if row is not None and row.get("file") == f"{take.parent.name}/{take.name}":
+            return row, f"{out / 'manifest.jsonl'} (item {take.stem})"
+    return None
+
+
+def reference_source(studio, take: Path, record: dict, source: str):
+    """(generator, request) of the neutral take a speech take the studio wrote was read against, from what the
+    studio wrote down about it (``record``: its report or its dataset row, named by ``source``;
+    `studio.generate.neutral_reference_recipe`: the same backend, voice, words and seed at rest). Each judge's
+    reference is then ``studio.reference_for(generator, critic, request)``, the loop's own cache, so the take is
+    read as the loop read it; the file is hashed once for all the judges. Raises `NotAStudioReport` when the
+    record names no neutral take, `MediaError` when it no longer describes ``take`` (the file's SHA-256 differs:
+    changed since), and `BackendUnavailable` when that take cannot be made here."""
     from conditioning import Emotion
     from conditioning.media import MediaError
     from conditioning.registry import BackendUnavailable
@@ -163,16 +198,15 @@ def reference_source(studio, take: Path, report: Path):
     from studio.generate import file_sha256
 
     try:
-        doc = json.loads(Path(report).read_text(encoding="utf-8"))
-        recipe = doc["neutral_reference"]
+        recipe = record["neutral_reference"]
         backend = recipe["backend"].split("/", 1)[1]
         request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
                                     recipe.get("options") or {})
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
-        raise NotAStudioReport(f"{Path(report).name} is not a report the studio wrote for a speech take (it names "
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
+        raise NotAStudioReport(f"{source} is not a report the studio wrote for a speech take (it names "
                                "no neutral_reference); give a neutral take of the same voice instead") from None
-    if file_sha256(Path(take)) != doc.get("sha256"):
-        raise MediaError(f"{take} is not the file {report} describes (changed since the studio wrote it)")
+    if file_sha256(Path(take)) != record.get("sha256"):
+        raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
     generator = studio.generator("speech", backend, model=recipe.get("model"))
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"speech/{backend} makes no neutral take to read against")
@@ -180,18 +214,23 @@ def reference_source(studio, take: Path, report: Path):
 
 
 def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
-    """Per file the studio wrote with a usable report beside it (``FILE.json``), how to score it: against its
-    neutral take (`reference_source`). A report that no longer describes its file, or whose take cannot be made
-    here, is said once per file on stderr, and the file is read alone; a file without one is read alone."""
+    """Per file the studio wrote (`studio_record`: a take with its report beside it, or a dataset's item), how
+    to score it: against its neutral take (`reference_source`). A record that no longer describes its file, or
+    whose take cannot be made here, is said once per file on stderr, and the file is read alone; any other file
+    is read alone."""
     from conditioning.media import MediaError
     from conditioning.registry import BackendUnavailable
     from critics.base import CriticError
     from generators.base import GenerationError
 
     out: dict[str, dict] = {}
+    manifests: dict = {}
     for name in files:
         try:
-            generator, request = reference_source(studio, Path(name), Path(name + ".json"))
+            found = studio_record(Path(name), manifests)
+            if found is None:
+                continue
+            generator, request = reference_source(studio, Path(name), *found)
             ref = studio.reference_for(generator, critic, request)
         except (NotAStudioReport, OSError):
             continue  # no studio report (read alone, as any file), or an unreadable file (reported when scored)
@@ -207,8 +246,6 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
     large and varied enough, else unnormalised with a warning on stderr (one per group)."""
     from conditioning.media import MediaError
     from critics.base import CriticError
-
-    from studio.errors import UserError
 
     try:
         rx = re.compile(pattern)

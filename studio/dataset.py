@@ -400,7 +400,7 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
     item and spec give the same row (timings aside) wherever it runs."""
     from conditioning.media import atomic_path
 
-    from studio.generate import save_media
+    from studio.generate import file_sha256, neutral_reference_recipe, save_media
 
     st = _studio()
     options: dict[str, Any] = {}
@@ -432,6 +432,12 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
         path = save_media(folder / f"{item.id}{suffix}", res.media,
                           {"emotion": json.dumps(row["target"]), "provenance": json.dumps(row["provenance"])})
         row["file"] = str(path.relative_to(out))
+        # as a take's report does: so that `critique` reads the item against the neutral take its judges read it
+        # against, not alone (where both speech judges hear the Piper voice as one emotion whatever it expresses)
+        row["sha256"] = file_sha256(path)
+        recipe = neutral_reference_recipe(res, None)
+        if recipe is not None:
+            row["neutral_reference"] = recipe
         midi = res.best.result.extras.get("midi_bytes")
         if midi:
             with atomic_path(folder / f"{item.id}.mid") as tmp:
@@ -488,9 +494,19 @@ class Journal:
         self.path = out / "manifest.jsonl"
 
     def load(self) -> dict[str, dict]:
+        """The finished items by id, for a build to resume from; a torn tail is cut off the file."""
+        rows, good = self.rows()
+        if self.path.is_file() and good < self.path.stat().st_size:
+            with open(self.path, "r+b") as fh:  # drop the torn tail so appends start on a clean line
+                fh.truncate(good)
+        return rows
+
+    def rows(self) -> tuple[dict[str, dict], int]:
+        """(the items by id, the bytes of whole lines read), leaving the file as it is (``critique`` reads a
+        dataset's items against their manifest rows while a build may still be appending)."""
         rows: dict[str, dict] = {}
         if not self.path.is_file():
-            return rows
+            return rows, 0
         good = 0
         with open(self.path, "rb") as fh:
             data = fh.read()
@@ -505,10 +521,7 @@ class Journal:
                 raise UserError(f"{self.path} has a line that is not a dataset item of the studio's: {line[:80]!r}")
             rows.setdefault(row["id"], row)  # first line wins: never two rows for one item
             good += len(line)
-        if good < len(data):  # drop the torn tail so appends start on a clean line
-            with open(self.path, "r+b") as fh:
-                fh.truncate(good)
-        return rows
+        return rows, good
 
     def append(self, row: Mapping) -> None:
         line = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
@@ -806,7 +819,9 @@ def card(spec: Spec, rows: list[dict]) -> str:
     lines += [f"- {lic}" for lic in sorted({r["licence"] for r in kept})]
     lines += ["", "The judges (critics) are trained on research corpora (see Emotion Studio's critics/cards/); "
               "the targets, not the readings, are the labels.", "", "## Files", "",
-              "- `manifest.jsonl` (the journal: one line per item, kept or rejected) and `manifest.parquet`",
+              "- `manifest.jsonl` (the journal: one line per item, kept or rejected; a kept item's row holds its "
+              "file's SHA-256 and, for speech, how to make the neutral take its judges read it against, so "
+              "`emostudio critique` reads it as the build did) and `manifest.parquet`",
               "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
               f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]
     return "\n".join(lines)

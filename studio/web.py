@@ -242,7 +242,7 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import NO_REFERENCE, load_media, reference_source
+        from studio.critique import NO_REFERENCE, load_media, read_report, reference_source
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -276,7 +276,7 @@ class WebStudio:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
         if report is not None:  # each judge's reference from the take's neutral take, as the loop made it
-            generator, request = reference_source(self.studio, p, report)
+            generator, request = reference_source(self.studio, p, read_report(report), report.name)
             readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request))
                         for j in judges]
         else:

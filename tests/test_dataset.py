@@ -350,3 +350,59 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
     assert "warning: image: kept 0 of the 3 asked for" in r.stderr
     assert all(row["attempts"] == 2 and row["best_attempt"] in (1, 2) for row in rows_by_id(out).values())
     assert all(row["unread"] == [] for row in rows_by_id(out).values())
+
+
+SPEECH_SPEC = """
+name: tiny-speech
+seed: 5
+modalities:
+  speech:
+    count: 2
+    texts: ["The keys are on the kitchen table."]
+formats:
+  audio: flac
+emotions:
+  list: [anger, sadness]
+filter:
+  recognised_by: none
+"""
+
+
+def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys):
+    """An item's manifest row holds its file's hash and how to make its neutral take again, as a take's report
+    does, so `critique` on a dataset's files gives each judge's reading the build journaled (not the single-file
+    reading in which both judges hear the Piper voice as one emotion), and leaves the journal as it was. An item
+    changed since is said and read alone."""
+    pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra")
+    pytest.importorskip("parselmouth", reason="speech/embedded needs praat-parselmouth (the 'speech' extra)")
+    from studio.cli import main
+    from studio.dataset import build, load_spec
+
+    out = tmp_path / "ds"
+    build(load_spec(write_spec(tmp_path, SPEECH_SPEC)), out, progress=False)
+    rows = rows_by_id(out)
+    journal = (out / "manifest.jsonl").read_bytes()
+    assert all(r["neutral_reference"]["backend"] == "speech/piper" for r in rows.values())
+    files = [str(out / r["file"]) for r in rows.values()]
+    for critic in ("encoder", "embedded"):
+        assert main(["critique", "--modality", "speech", "--critic", critic, "--json", *files]) == 0
+        got, err = capsys.readouterr()
+        assert "no speaker reference" not in err and "warning" not in err
+        for line, r in zip(got.splitlines(), rows.values()):
+            row = json.loads(line)
+            built = {j["critic"]: j for j in r["readings"]}[f"speech/{critic}"]
+            # the journal keeps the top label and rounded coordinates; the file holds 16-bit samples
+            assert row["normalisation"] == "studio-reference" and row["file"].endswith(r["file"])
+            assert max(row["mix"], key=row["mix"].get) == built["top"], critic
+            assert row["arousal"] == pytest.approx(built["arousal"], abs=0.01), critic
+            assert row["valence"] == pytest.approx(built["valence"], abs=0.01), critic
+    assert (out / "manifest.jsonl").read_bytes() == journal
+    # an item edited since the build: said, and read alone
+    import soundfile as sf
+
+    y, sr = sf.read(files[0], dtype="float32")
+    sf.write(files[0], 0.5 * y, sr)
+    assert main(["critique", "--modality", "speech", "--json", files[0]]) == 0
+    got, err = capsys.readouterr()
+    assert json.loads(got)["normalisation"] == "none"
+    assert f"is not the file {out / 'manifest.jsonl'} (item speech-" in err and "no speaker reference" in err
