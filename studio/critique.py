@@ -159,26 +159,40 @@ def read_report(path: Path) -> dict:
     return doc
 
 
+def item_record(journal: Path, take: Path, manifests: dict | None = None) -> tuple[dict, str]:
+    """A dataset item's row in its dataset's journal (``manifest.jsonl``, `studio.dataset.read_journal`, read
+    without changing it), found by the take's file name, and where it came from. `NotAStudioReport` when the
+    journal is not one of the studio's or has no item of that file. ``manifests`` caches each journal read, so
+    critiquing a dataset's thousands of items reads its journal once."""
+    from studio.dataset import read_journal
+
+    cache = {} if manifests is None else manifests
+    if journal not in cache:
+        try:
+            cache[journal] = read_journal(journal)[0]
+        except (OSError, UserError):
+            cache[journal] = {}  # unreadable, or some other program's manifest
+    row = cache[journal].get(take.stem)
+    if row is None or Path(str(row.get("file"))).name != take.name:
+        raise NotAStudioReport(f"{journal.name} is not the journal of a dataset of the studio's holding {take.name}")
+    return row, f"{journal} (item {take.stem})"
+
+
 def studio_record(take: Path, manifests: dict) -> tuple[dict, str] | None:
     """What the studio wrote down about a file it made, and where: the take's report beside it (``FILE.json``)
     or, for a dataset's item (``OUT/MODALITY/ID.EXT``), its row of the dataset's journal (``OUT/manifest.jsonl``,
-    `studio.dataset.Journal`, read without changing it). None for any other file. ``manifests`` caches each
-    journal read, so critiquing a dataset's thousands of items reads its journal once."""
-    from studio.dataset import Journal
-
+    `item_record`). None for any other file."""
     beside = Path(str(take) + ".json")
     if beside.is_file():
         return read_report(beside), str(beside)
-    out = take.parent.parent
-    if (out / "manifest.jsonl").is_file():
-        if out not in manifests:
-            try:
-                manifests[out] = Journal(out).rows()[0]
-            except UserError:  # some other program's manifest: not a dataset of the studio's
-                manifests[out] = {}
-        row = manifests[out].get(take.stem)
-        if row is not None and row.get("file") == f"{take.parent.name}/{take.name}":
-            return row, f"{out / 'manifest.jsonl'} (item {take.stem})"
+    journal = take.parent.parent / "manifest.jsonl"
+    if journal.is_file():
+        try:
+            row, source = item_record(journal, take, manifests)
+        except NotAStudioReport:
+            return None
+        if row.get("file") == f"{take.parent.name}/{take.name}":
+            return row, source
     return None
 
 

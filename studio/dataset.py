@@ -487,6 +487,29 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
 
 
 # ------------------------------------------------------------------------------------------- the journal
+def read_journal(path: Path) -> tuple[dict[str, dict], int]:
+    """A dataset's journal (``manifest.jsonl``) as (the items by id, the bytes of its whole lines), leaving the
+    file as it is: a line torn by a kill ends it (everything after it is not trusted), and the first line of an
+    item wins. `Journal.load` for a build to resume from; ``critique`` reads a dataset's items against their
+    rows, perhaps while a build is still appending."""
+    rows: dict[str, dict] = {}
+    good = 0
+    with open(path, "rb") as fh:
+        data = fh.read()
+    for line in data.splitlines(keepends=True):
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            break
+        if not line.endswith(b"\n"):
+            break
+        if not (isinstance(row, dict) and isinstance(row.get("id"), str)):
+            raise UserError(f"{path} has a line that is not a dataset item of the studio's: {line[:80]!r}")
+        rows.setdefault(row["id"], row)  # never two rows for one item
+        good += len(line)
+    return rows, good
+
+
 class Journal:
     """``manifest.jsonl``: one line per finished item, appended and fsync'd; read back tolerating a torn tail."""
 
@@ -494,34 +517,15 @@ class Journal:
         self.path = out / "manifest.jsonl"
 
     def load(self) -> dict[str, dict]:
-        """The finished items by id, for a build to resume from; a torn tail is cut off the file."""
-        rows, good = self.rows()
-        if self.path.is_file() and good < self.path.stat().st_size:
-            with open(self.path, "r+b") as fh:  # drop the torn tail so appends start on a clean line
+        """The finished items by id, for a build to resume from; a torn tail is cut off the file, so appends
+        start on a clean line."""
+        if not self.path.is_file():
+            return {}
+        rows, good = read_journal(self.path)
+        if good < self.path.stat().st_size:
+            with open(self.path, "r+b") as fh:
                 fh.truncate(good)
         return rows
-
-    def rows(self) -> tuple[dict[str, dict], int]:
-        """(the items by id, the bytes of whole lines read), leaving the file as it is (``critique`` reads a
-        dataset's items against their manifest rows while a build may still be appending)."""
-        rows: dict[str, dict] = {}
-        if not self.path.is_file():
-            return rows, 0
-        good = 0
-        with open(self.path, "rb") as fh:
-            data = fh.read()
-        for line in data.splitlines(keepends=True):
-            try:
-                row = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                break  # a line torn by a kill: everything after it is not trusted
-            if not line.endswith(b"\n"):
-                break
-            if not (isinstance(row, dict) and isinstance(row.get("id"), str)):
-                raise UserError(f"{self.path} has a line that is not a dataset item of the studio's: {line[:80]!r}")
-            rows.setdefault(row["id"], row)  # first line wins: never two rows for one item
-            good += len(line)
-        return rows, good
 
     def append(self, row: Mapping) -> None:
         line = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")

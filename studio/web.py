@@ -242,7 +242,7 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import NO_REFERENCE, load_media, read_report, reference_source
+        from studio.critique import NO_REFERENCE, item_record, load_media, read_report, reference_source
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -258,6 +258,12 @@ class WebStudio:
                     raise MediaError(f"{report.name} is larger than 1 MB; a take's report is a few kB")
                 how = ("\n\nMeasured as a change from the take's neutral take, made again from its report (what the "
                        "loop measured).")
+            elif reference and Path(reference).suffix.lower() == ".jsonl":  # a dataset's journal: the item's row
+                report = Path(reference)
+                if report.stat().st_size > MAX_UPLOAD_MB * 2**20:
+                    raise MediaError(f"{report.name} is larger than {MAX_UPLOAD_MB} MB")
+                how = ("\n\nMeasured as a change from the item's neutral take, made again from its row in the "
+                       "dataset's manifest (what the build measured).")
             elif reference:
                 kw = {"speaker_reference": [load_media("speech", self.check_upload(reference, "speech"))]}
                 how = "\n\nMeasured as a change from the neutral take of the same voice."
@@ -276,7 +282,9 @@ class WebStudio:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
         if report is not None:  # each judge's reference from the take's neutral take, as the loop made it
-            generator, request = reference_source(self.studio, p, read_report(report), report.name)
+            record = (item_record(report, p) if report.suffix.lower() == ".jsonl"
+                      else (read_report(report), report.name))
+            generator, request = reference_source(self.studio, p, *record)
             readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request))
                         for j in judges]
         else:
@@ -604,9 +612,10 @@ def build_app(web: WebStudio | None = None):
             with gr.Tab("Analyse"):
                 a_mod = gr.Dropdown(["speech", "music", "face", "image", "text"], value="speech", label="modality")
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
-                a_ref = gr.File(label="speech only, optional: a neutral take of the same voice, or the report (.json) "
-                                      "the studio wrote with the take (the judges then measure the change from the "
-                                      "voice at rest, as the loop does)", type="filepath", elem_id="analyse-reference")
+                a_ref = gr.File(label="speech only, optional: a neutral take of the same voice, the report (.json) "
+                                      "the studio wrote with the take, or the manifest.jsonl of the dataset it is an "
+                                      "item of (the judges then measure the change from the voice at rest, as the "
+                                      "loop does)", type="filepath", elem_id="analyse-reference")
                 a_crop = gr.Checkbox(False, label="face only: already cropped (aligned): the picture is a tight "
                                          "face crop, read whole; the geometric judge, which needs a photo, is left out")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")

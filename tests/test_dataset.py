@@ -397,6 +397,19 @@ def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys):
             assert row["arousal"] == pytest.approx(built["arousal"], abs=0.01), critic
             assert row["valence"] == pytest.approx(built["valence"], abs=0.01), critic
     assert (out / "manifest.jsonl").read_bytes() == journal
+    # the web's Analyse tab takes the dataset's manifest as the item's record, as it takes a take's report
+    from studio.web import WebStudio
+
+    web, r = WebStudio(tmp_path / "web"), list(rows.values())[1]
+    seen = web.analyse(files[1], "speech", str(out / "manifest.jsonl"))
+    assert "made again from its row in the dataset's manifest" in seen.report and "Note" not in seen.report
+    built = {j["critic"]: j for j in r["readings"]}
+    for reading in seen.json["readings"]:
+        assert reading["arousal"] == pytest.approx(built[reading["critic"]]["arousal"], abs=0.01)
+    renamed = tmp_path / "my take.flac"
+    renamed.write_bytes(Path(files[1]).read_bytes())
+    with pytest.raises(ValueError, match="holding my take.flac"):
+        web.analyse(str(renamed), "speech", str(out / "manifest.jsonl"))
     # an item edited since the build: said, and read alone
     import soundfile as sf
 
