@@ -185,13 +185,14 @@ def studio_record(take: Path, manifests: dict) -> tuple[dict, str] | None:
     beside = Path(str(take) + ".json")
     if beside.is_file():
         return read_report(beside), str(beside)
-    journal = take.parent.parent / "manifest.jsonl"
+    where = take.resolve()  # the item's folder has a name even when critique runs inside it (*.wav)
+    journal = where.parent.parent / "manifest.jsonl"
     if journal.is_file():
         try:
-            row, source = item_record(journal, take, manifests)
+            row, source = item_record(journal, where, manifests)
         except NotAStudioReport:
             return None
-        if row.get("file") == f"{take.parent.name}/{take.name}":
+        if row.get("file") == f"{where.parent.name}/{where.name}":
             return row, source
     return None
 

@@ -368,7 +368,7 @@ filter:
 """
 
 
-def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys):
+def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys, monkeypatch):
     """An item's manifest row holds its file's hash and how to make its neutral take again, as a take's report
     does, so `critique` on a dataset's files gives each judge's reading the build journaled (not the single-file
     reading in which both judges hear the Piper voice as one emotion), and leaves the journal as it was. An item
@@ -397,6 +397,9 @@ def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys):
             assert row["arousal"] == pytest.approx(built["arousal"], abs=0.01), critic
             assert row["valence"] == pytest.approx(built["valence"], abs=0.01), critic
     assert (out / "manifest.jsonl").read_bytes() == journal
+    monkeypatch.chdir(out / "speech")  # critique *.flac inside the items' folder
+    assert main(["critique", "--modality", "speech", "--json", Path(files[1]).name]) == 0
+    assert json.loads(capsys.readouterr()[0])["normalisation"] == "studio-reference"
     # the web's Analyse tab takes the dataset's manifest as the item's record, as it takes a take's report
     from studio.web import WebStudio
 
