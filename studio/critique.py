@@ -17,7 +17,11 @@ voice (critics/cards/speech-encoder.md, the default speech critic: RAVDESS UAR 0
   critiquing a take gives what the loop saw, not the single-file reading in which both judges hear the
   studio's Piper voice as one emotion whatever it expresses. ``--single-file`` reads such takes alone.
 
-Every row says which normalisation was used (``"normalisation"``: "none", "reference", "group" or
+- A judge that reads notes (``music/symbolic``), given the audio of a music take the studio wrote, reads the
+  take's score beside it (``calm.mid``), which its record names, as the loop's judge did, while the record's
+  ``sha256`` still matches the audio; the row says so (``"score"``).
+
+Every speech row says which normalisation was used (``"normalisation"``: "none", "reference", "group" or
 "studio-reference").
 """
 from __future__ import annotations
@@ -99,6 +103,8 @@ def critique_files(args: argparse.Namespace) -> int:
         per_file = _groups(critic, args.files, group_by)
     elif args.modality == "speech" and hasattr(critic, "reference") and not single:
         per_file = _studio_references(studio, critic, args.files)
+    elif getattr(critic, "reads", "media") == "midi":
+        per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = alone = 0
     for name, text in items:
@@ -108,14 +114,14 @@ def critique_files(args: argparse.Namespace) -> int:
             if "reading" in how:  # scored already while grouping (a group left unnormalised)
                 reading = how["reading"]
             else:
-                if "media" in how:  # loaded already while grouping
+                if "media" in how:  # loaded already while grouping, or the take's score (`_studio_scores`)
                     media = how["media"]
                 elif text is not None or getattr(critic, "reads", "media") == "midi":  # symbolic judges read the file
                     media = text if text is not None else name
                 else:
                     media = load_media(args.modality, Path(name))
                 reading = critic.score(media, **extra, **how["kw"])
-            row = {"file": name, **reading.to_json()}
+            row = {"file": name, **({"score": how["score"]} if "score" in how else {}), **reading.to_json()}
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 alone += how["norm"] == "none"
@@ -132,7 +138,8 @@ def critique_files(args: argparse.Namespace) -> int:
         else:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
-                  f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else ""))
+                  f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else "")
+                  + (f"  [score {row['score']}]" if "score" in row else ""))
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
@@ -253,6 +260,29 @@ def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
             print(f"emostudio critique: warning: {name}: {exc}; its neutral take was not used", file=sys.stderr)
             continue
         out[name] = {"kw": {"speaker_reference": ref}, "norm": "studio-reference"}
+    return out
+
+
+def _studio_scores(files: list[str]) -> dict[str, dict]:
+    """For a judge that reads notes (``music/symbolic``), per audio file the studio wrote with its score beside it
+    (`studio_record` names it: ``midi``), that score, which is what the loop's judge read; the row then names it
+    (``"score"``). A MIDI file, or a recording the studio did not make, is given to the judge as it is."""
+    from studio.generate import file_sha256
+
+    out: dict[str, dict] = {}
+    manifests: dict = {}
+    for name in files:
+        if Path(name).suffix.lower() in (".mid", ".midi", ".kar"):
+            continue
+        try:
+            found = studio_record(Path(name), manifests)
+        except NotAStudioReport:
+            continue
+        if not found or not isinstance(found[0].get("midi"), str):
+            continue
+        score = Path(name).parent / Path(found[0]["midi"]).name
+        if score.is_file() and file_sha256(Path(name)) == found[0].get("sha256"):  # the record is still this file's
+            out[name] = {"kw": {}, "norm": "none", "media": str(score), "score": score.name}
     return out
 
 

@@ -288,6 +288,28 @@ def test_critique_gives_a_midi_file_to_the_music_critic_as_midi(capsys, tmp_path
     assert row["native"] == pytest.approx(EmbeddedMusicCritic().score(path).native, abs=1e-3)
 
 
+def test_critique_gives_the_notes_judge_a_studio_takes_score(capsys, tmp_path):
+    """The loop's music/symbolic read the take's notes; so does `critique --critic symbolic` on the take's audio,
+    through the score its report names beside it (the row says which: ``score``), while the report still
+    describes the audio. A recording the studio did not make is refused by the judge as before."""
+    pytest.importorskip("pretty_midi")
+    take = tmp_path / "calm.wav"
+    code, text, _ = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "6", "--out", str(take),
+                        "--json")
+    report = json.loads(text)
+    loop = {j["critic"]: j["reading"] for j in report["judges"]}["music/symbolic"]
+    code, out, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", "--json", str(take))
+    row = json.loads(out)
+    assert code == 0 and row["score"] == "calm.mid" and row["file"] == str(take)
+    assert row["native"] == pytest.approx(loop["native"], abs=1e-3)
+    import soundfile as sf  # the audio changed since: the score is not taken as its notes
+
+    y, sr = sf.read(str(take), dtype="float32")
+    sf.write(str(take), 0.5 * y, sr)
+    code, out, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", str(take))
+    assert code == 2 and "not MIDI" in err and "Traceback" not in err
+
+
 def test_json_stdout_carries_only_the_document(capsys):
     """A library's stray print during a --json command goes to stderr; stdout stays one parseable document."""
     from studio.output import json_stdout, print_json
