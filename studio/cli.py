@@ -184,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "against (not checked: another speaker's take makes every reading wrong)")
     c.add_argument("--group-by", metavar="REGEX", help="speech: normalise within speaker groups named by the regex's "
                    "first group, e.g. 'Actor_(\\d+)'")
-    c.add_argument("--single-file", action="store_true", help="speech: read a take the studio wrote alone, not "
-                   "against the neutral take its report (FILE.json) names")
+    c.add_argument("--single-file", action="store_true", help="speech and face: read a take the studio wrote "
+                   "alone, not against the neutral take (a face: the portrait at rest) its report (FILE.json) or "
+                   "dataset manifest names")
     c.add_argument("--json", action="store_true", help="one JSON line per file")
     c.set_defaults(func=cmd_critique)
 

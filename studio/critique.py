@@ -16,6 +16,8 @@ voice (critics/cards/speech-encoder.md, the default speech critic: RAVDESS UAR 0
   seed), and is trusted only while its ``sha256`` still matches the file. So
   critiquing a take gives what the loop saw, not the single-file reading in which both judges hear the
   studio's Piper voice as one emotion whatever it expresses. ``--single-file`` reads such takes alone.
+  A talking face the studio made is read the same way by the judge that measures against a neutral face
+  (``face/geometric``): against the same portrait at rest, as the loop read it, not the population's faces.
 
 - A judge that reads notes (``music/symbolic``), given the audio of a music take the studio wrote, reads the
   take's score beside it (``calm.mid``), which its record names, as the loop's judge did, while the record's
@@ -58,9 +60,11 @@ def critique_files(args: argparse.Namespace) -> int:
         raise UserError("give at least one FILE" + (" or --text" if args.modality == "text" else ""))
     reference, group_by = getattr(args, "reference", None), getattr(args, "group_by", None)
     single = getattr(args, "single_file", False)
-    if (reference or group_by or single) and args.modality != "speech":
-        raise UserError("--reference, --group-by and --single-file are for --modality speech (normalising to the "
-                        "speaker's voice, or not)")
+    if (reference or group_by) and args.modality != "speech":
+        raise UserError("--reference and --group-by are for --modality speech (normalising to the speaker's voice)")
+    if single and args.modality not in ("speech", "face"):
+        raise UserError("--single-file is for --modality speech and face (a take the studio wrote is otherwise "
+                        "read against its neutral take, as the loop read it)")
     if sum(map(bool, (reference, group_by, single))) > 1:
         raise UserError("give one of --reference NEUTRAL.wav (one voice), --group-by REGEX (several voices) and "
                         "--single-file (each file alone)")
@@ -101,8 +105,8 @@ def critique_files(args: argparse.Namespace) -> int:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
-    elif args.modality == "speech" and hasattr(critic, "reference") and not single:
-        per_file = _studio_references(studio, critic, args.files)
+    elif args.modality in ("speech", "face") and hasattr(critic, "reference") and not single:
+        per_file = _studio_references(studio, critic, args.files, args.modality)
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
@@ -204,10 +208,11 @@ def studio_record(take: Path, manifests: dict) -> tuple[dict, str] | None:
     return None
 
 
-def reference_source(studio, take: Path, record: dict, source: str):
-    """(generator, request) of the neutral take a speech take the studio wrote was read against, from what the
-    studio wrote down about it (``record``: its report or its dataset row, named by ``source``;
-    `studio.generate.neutral_reference_recipe`: the same backend, voice, words and seed at rest). Each judge's
+def reference_source(studio, take: Path, record: dict, source: str, modality: str = "speech"):
+    """(generator, request) of the neutral take a take the studio wrote was read against, from what the studio
+    wrote down about it (``record``: its report or its dataset row, named by ``source``;
+    `studio.generate.neutral_reference_recipe`: speech, the same backend, voice, words and seed at rest; face,
+    the same portrait at rest). Each judge's
     reference is then ``studio.reference_for(generator, critic, request)``, the loop's own cache, so the take is
     read as the loop read it; the file is hashed once for all the judges. Raises `NotAStudioReport` when the
     record names no neutral take, `MediaError` when it no longer describes ``take`` (the file's SHA-256 differs:
@@ -221,21 +226,24 @@ def reference_source(studio, take: Path, record: dict, source: str):
 
     try:
         recipe = record["neutral_reference"]
-        backend = recipe["backend"].split("/", 1)[1]
+        kind, backend = recipe["backend"].split("/", 1)
+        if kind != modality:
+            raise ValueError(kind)
         request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
                                     recipe.get("options") or {})
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
-        raise NotAStudioReport(f"{source} is not a report the studio wrote for a speech take (it names "
-                               "no neutral_reference); give a neutral take of the same voice instead") from None
+        raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no "
+                               f"neutral_reference)" + ("; give a neutral take of the same voice instead"
+                                                         if modality == "speech" else "")) from None
     if file_sha256(Path(take)) != record.get("sha256"):
         raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
-    generator = studio.generator("speech", backend, model=recipe.get("model"))
+    generator = studio.generator(modality, backend, model=recipe.get("model"))
     if not hasattr(generator, "neutral_reference"):
-        raise BackendUnavailable(f"speech/{backend} makes no neutral take to read against")
+        raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")
     return generator, request
 
 
-def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
+def _studio_references(studio, critic, files: list[str], modality: str = "speech") -> dict[str, dict]:
     """Per file the studio wrote (`studio_record`: a take with its report beside it, or a dataset's item), how
     to score it: against its neutral take (`reference_source`). A record that no longer describes its file, or
     whose take cannot be made here, is said once per file on stderr, and the file is read alone; any other file
@@ -252,7 +260,7 @@ def _studio_references(studio, critic, files: list[str]) -> dict[str, dict]:
             found = studio_record(Path(name), manifests)
             if found is None:
                 continue
-            generator, request = reference_source(studio, Path(name), *found)
+            generator, request = reference_source(studio, Path(name), *found, modality)
             ref = studio.reference_for(generator, critic, request)
         except (NotAStudioReport, OSError):
             continue  # no studio report (read alone, as any file), or an unreadable file (reported when scored)

@@ -172,17 +172,26 @@ def file_sha256(path: Path) -> str:
 
 
 def neutral_reference_recipe(result, model: str | None) -> dict | None:
-    """How to make again the neutral take a speech take's judges read it against (the loop's speaker reference:
-    the same backend, voice, words and first seed, at rest), written into the take's report so that ``critique``
-    reads the file later as the loop did, instead of against the training voices' averages (where both judges
-    hear the Piper voice as one emotion whatever it expresses). None for other modalities, and where the request
-    cannot be written down as JSON (a voice cloned from recordings)."""
+    """How to make again the neutral take a take's judges read it against, written into the take's report so that
+    ``critique`` reads the file later as the loop did. Speech: the loop's speaker reference (the same backend,
+    voice, words and first seed, at rest); read alone instead, both judges hear the Piper voice as one emotion
+    whatever it expresses. Face: the same portrait at rest, which the geometric judge measures each frame
+    against (alone, against the population's faces, a portrait's own thin lips or wide eyes read as expression).
+    None for other modalities, and where the request cannot be written down as JSON (a voice cloned from
+    recordings, a portrait given as pixels)."""
     first = result.rounds[0].request
     backend = result.best.result.provenance.backend
-    if not backend.startswith("speech/") or not first.text:
+    if backend.startswith("speech/") and first.text:
+        recipe = {"backend": backend, "text": first.text, "seed": first.seed, "options": dict(first.options),
+                  **({"model": str(Path(model).resolve())} if model else {})}
+    elif backend.startswith("face/"):
+        portrait = first.options.get("portrait")
+        if portrait is not None and not isinstance(portrait, (str, Path)):
+            return None
+        recipe = {"backend": backend, "text": None, "seed": first.seed,
+                  "options": {"portrait": str(Path(portrait).resolve())} if portrait is not None else {}}
+    else:
         return None
-    recipe = {"backend": backend, "text": first.text, "seed": first.seed, "options": dict(first.options),
-              **({"model": str(Path(model).resolve())} if model else {})}
     try:
         json.dumps(recipe)
     except (TypeError, ValueError):

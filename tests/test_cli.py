@@ -268,6 +268,28 @@ def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
     assert code == 0 and json.loads(out)["normalisation"] == "none" and "warning" not in err
 
 
+def test_critique_reads_a_studio_face_take_against_the_portrait_at_rest_as_its_loop_did(capsys, tmp_path):
+    """The loop's geometric face judge measures each frame against the same portrait at rest; critique on the
+    take's video does too, from the face's recipe in its report (the population's neutral faces otherwise:
+    --single-file), so its reading is the loop's, not another."""
+    pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
+    take = tmp_path / "surprised.mp4"
+    code, text, _ = run(capsys, "generate", "face", "--emotion", "surprise", "--duration", "2", "--out", str(take),
+                        "--json")
+    report = json.loads(text)
+    assert code == 0 and report["neutral_reference"]["backend"] == "face/animator"
+    loop = {j["critic"]: j["reading"] for j in report["judges"]}["face/geometric"]["native"]
+    gap = lambda row: max(abs(row["native"][k] - loop[k]) for k in loop)  # noqa: E731
+    code, out, _ = run(capsys, "critique", "--modality", "face", "--critic", "geometric", "--json", str(take))
+    studio = json.loads(out)
+    code2, out, _ = run(capsys, "critique", "--modality", "face", "--critic", "geometric", "--json", "--single-file",
+                        str(take))
+    alone = json.loads(out)
+    assert code == code2 == 0
+    assert studio["details"]["reference"] == "same person" and alone["details"]["reference"].startswith("population")
+    assert gap(studio) < 0.02 and gap(alone) > 0.03  # the video is H.264: the frames are not the loop's exactly
+
+
 def test_critique_gives_a_midi_file_to_the_music_critic_as_midi(capsys, tmp_path):
     """The critic renders it itself (music/embedded: through each of its soundfonts, readings averaged), so the
     command reads MIDI as the critic's own MIDI path does."""
