@@ -105,7 +105,7 @@ def critique_files(args: argparse.Namespace) -> int:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
-    elif args.modality in ("speech", "face") and hasattr(critic, "reference") and not single:
+    elif hasattr(critic, "reference") and not single:  # speech, and the face judge that measures against a face
         per_file = _studio_references(studio, critic, args.files, args.modality)
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
@@ -153,7 +153,8 @@ def critique_files(args: argparse.Namespace) -> int:
 
 
 class NotAStudioReport(ValueError):
-    """The JSON given is not a report the studio wrote for a speech take (no ``neutral_reference`` in it)."""
+    """The JSON given is not a record the studio wrote of a take (a report or a dataset row) that says how to make
+    its neutral take again (``neutral_reference``)."""
 
 
 def read_report(path: Path) -> dict:
@@ -275,12 +276,13 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
     """For a judge that reads notes (``music/symbolic``), per audio file the studio wrote with its score beside it
     (`studio_record` names it: ``midi``), that score, which is what the loop's judge read; the row then names it
     (``"score"``). A MIDI file, or a recording the studio did not make, is given to the judge as it is."""
+    from critics.music import is_midi
     from studio.generate import file_sha256
 
     out: dict[str, dict] = {}
     manifests: dict = {}
     for name in files:
-        if Path(name).suffix.lower() in (".mid", ".midi", ".kar"):
+        if is_midi(name):
             continue
         try:
             found = studio_record(Path(name), manifests)

@@ -400,7 +400,7 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
     item and spec give the same row (timings aside) wherever it runs."""
     from conditioning.media import atomic_path
 
-    from studio.generate import file_sha256, neutral_reference_recipe, save_media
+    from studio.generate import save_media, take_record
 
     st = _studio()
     options: dict[str, Any] = {}
@@ -434,10 +434,7 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
         row["file"] = str(path.relative_to(out))
         # as a take's report does: so that `critique` reads the item against the neutral take its judges read it
         # against, not alone (where both speech judges hear the Piper voice as one emotion whatever it expresses)
-        row["sha256"] = file_sha256(path)
-        recipe = neutral_reference_recipe(res, None)
-        if recipe is not None:
-            row["neutral_reference"] = recipe
+        row.update(take_record(path, res))
         midi = res.best.result.extras.get("midi_bytes")
         if midi:
             with atomic_path(folder / f"{item.id}.mid") as tmp:
@@ -824,7 +821,7 @@ def card(spec: Spec, rows: list[dict]) -> str:
     lines += ["", "The judges (critics) are trained on research corpora (see Emotion Studio's critics/cards/); "
               "the targets, not the readings, are the labels.", "", "## Files", "",
               "- `manifest.jsonl` (the journal: one line per item, kept or rejected; a kept item's row holds its "
-              "file's SHA-256 and, for speech, how to make the neutral take its judges read it against, so "
+              "file's SHA-256 and, for speech and faces, how to make the neutral take its judges read it against, so "
               "`emostudio critique` reads it as the build did) and `manifest.parquet`",
               "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
               f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]

@@ -199,18 +199,25 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
     return recipe
 
 
+def take_record(out: Path, result, model: str | None = None) -> dict:
+    """What `critique` needs to read a written take later as the loop read it, for a take's report and a
+    dataset's manifest row alike: the file's SHA-256 (the record is trusted only while it matches) and, where
+    there is one, the recipe of its neutral take (`neutral_reference_recipe`)."""
+    recipe = neutral_reference_recipe(result, model)
+    return {"sha256": file_sha256(out), **({"neutral_reference": recipe} if recipe is not None else {})}
+
+
 def write_report(out: Path, result, extras: dict, model: str | None = None, hide=None) -> dict:
     """Write a take's JSON report beside it (``FILE.json``: the target, each judge's reading, every round, the
-    provenance and licence, the file's SHA-256 and, for speech, how to remake its neutral take) and return it.
+    provenance and licence, and `take_record`: the file's SHA-256 and, for speech and faces, how to remake its
+    neutral take) and return it.
     ``extras``: the generator's extras that belong in it (timings, words, the MIDI's path); ``hide``: a function
     the JSON text goes through before it is written (the web app's takes name files, not the server's folders)."""
     from conditioning.media import atomic_path
 
-    report = {"file": str(out), "sha256": file_sha256(out), **result.to_json(),
-              **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))}}
-    recipe = neutral_reference_recipe(result, model)
-    if recipe is not None:
-        report["neutral_reference"] = recipe
+    report = {"file": str(out), **result.to_json(),
+              **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))},
+              **take_record(out, result, model)}
     text = json.dumps(report, indent=1)
     with atomic_path(Path(str(out) + ".json")) as tmp:  # a report is never left half-written
         tmp.write_text(hide(text) if hide else text, encoding="utf-8")

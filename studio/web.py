@@ -250,20 +250,17 @@ class WebStudio:
             raise MediaError("'already cropped (aligned)' is for the face modality; untick it for " + modality)
         p = self.check_upload(path, modality)
         media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
-        kw, how, report = {}, "", None
+        kw, how, record = {}, "", None
+        kind = Path(reference).suffix.lower() if reference else ""
         if modality == "speech":
-            if reference and Path(reference).suffix.lower() == ".json":  # the take's own report (`reference_source`)
-                report = Path(reference)
-                if report.stat().st_size > 2**20:
-                    raise MediaError(f"{report.name} is larger than 1 MB; a take's report is a few kB")
+            if kind in (".json", ".jsonl"):  # the studio's record of the take: its report, or its dataset's journal
+                source = Path(reference)
+                if source.stat().st_size > MAX_UPLOAD_MB * 2**20:
+                    raise MediaError(f"{source.name} is larger than {MAX_UPLOAD_MB} MB")
+                record = item_record(source, p) if kind == ".jsonl" else (read_report(source), source.name)
                 how = ("\n\nMeasured as a change from the take's neutral take, made again from its report (what the "
-                       "loop measured).")
-            elif reference and Path(reference).suffix.lower() == ".jsonl":  # a dataset's journal: the item's row
-                report = Path(reference)
-                if report.stat().st_size > MAX_UPLOAD_MB * 2**20:
-                    raise MediaError(f"{report.name} is larger than {MAX_UPLOAD_MB} MB")
-                how = ("\n\nMeasured as a change from the item's neutral take, made again from its row in the "
-                       "dataset's manifest (what the build measured).")
+                       "loop measured)." if kind == ".json" else "\n\nMeasured as a change from the item's neutral "
+                       "take, made again from its row in the dataset's manifest (what the build measured).")
             elif reference:
                 kw = {"speaker_reference": [load_media("speech", self.check_upload(reference, "speech"))]}
                 how = "\n\nMeasured as a change from the neutral take of the same voice."
@@ -281,9 +278,7 @@ class WebStudio:
         if not judges:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
-        if report is not None:  # each judge's reference from the take's neutral take, as the loop made it
-            record = (item_record(report, p) if report.suffix.lower() == ".jsonl"
-                      else (read_report(report), report.name))
+        if record is not None:  # each judge's reference from the take's neutral take, as the loop made it
             generator, request = reference_source(self.studio, p, *record)
             readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request))
                         for j in judges]
