@@ -66,3 +66,21 @@ def test_a_write_that_cannot_happen_names_the_file_asked_for(tmp_path):
             pass
     assert info.value.filename == "/proc/x.png" and info.value.errno in (errno.ENOENT, errno.EACCES, errno.EPERM)
     assert blocker.read_bytes() == b"mine" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.parametrize("orientation,turn", [(6, 1), (3, 2), (8, 3)])  # np.rot90 k: what the camera stored
+def test_a_phone_photo_reads_upright_as_its_exif_orientation_says(tmp_path, orientation, turn):
+    """Phones store a photo as the sensor saw it and write how to turn it (EXIF Orientation); read without the tag,
+    a portrait taken upright came out sideways, and the talking face made from it was sideways too."""
+    from PIL import Image as PILImage
+    from skimage.data import astronaut
+
+    upright = astronaut()
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.jpg"
+    PILImage.fromarray(np.ascontiguousarray(np.rot90(upright, k=turn))).save(path, quality=95, exif=exif)
+    pixels = load_image(path).pixels.astype(float)
+    assert pixels.shape == upright.shape
+    assert np.abs(pixels - upright).mean() < 4  # JPEG's loss only
+    assert np.abs(pixels - np.rot90(upright, k=turn)).mean() > 40  # not the stored, turned picture
