@@ -204,7 +204,9 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 
 
 def load_video(path: str | os.PathLike, max_frames: int = 10_000) -> Video:
-    """Read a video's frames as RGB (OpenCV's FFmpeg backend; comes with the face extra's opencv)."""
+    """Read a video's frames as RGB and upright (OpenCV's FFmpeg backend; comes with the face extra's opencv).
+    A phone films with the sensor sideways and says in the stream's display matrix how to turn it; OpenCV
+    ignores that unless asked, and the face judges then measured a sideways face."""
     p = Path(path)
     if not p.is_file():
         raise MediaError(f"{p}: no such file")
@@ -213,6 +215,7 @@ def load_video(path: str | os.PathLike, max_frames: int = 10_000) -> Video:
     except ModuleNotFoundError:
         raise MediaError(f"{p}: reading video needs OpenCV (pip install opencv-python-headless)") from None
     cap = cv2.VideoCapture(str(p))
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     frames = []
     while len(frames) < max_frames:

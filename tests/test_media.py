@@ -84,3 +84,26 @@ def test_a_phone_photo_reads_upright_as_its_exif_orientation_says(tmp_path, orie
     assert pixels.shape == upright.shape
     assert np.abs(pixels - upright).mean() < 4  # JPEG's loss only
     assert np.abs(pixels - np.rot90(upright, k=turn)).mean() > 40  # not the stored, turned picture
+
+
+def test_a_phone_video_reads_upright_as_its_display_matrix_says(tmp_path):
+    """A phone films with the sensor sideways and writes the turn in the stream's display matrix (ffmpeg's
+    ``rotate``); OpenCV read the frames as stored, so the face judges measured a sideways face."""
+    import shutil
+    import subprocess
+
+    from skimage.data import astronaut
+
+    from conditioning.media import Video, load_video, save_video
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("needs the ffmpeg program (Debian package ffmpeg, installed by make test)")
+    upright = astronaut()[::2, ::2]
+    stored = save_video(tmp_path / "stored.mp4", Video(np.stack([np.rot90(upright)] * 3), 25.0))
+    phone = tmp_path / "phone.mp4"  # rotate=270: turn the stored frames 90 degrees clockwise to show them
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(stored), "-c", "copy", "-metadata:s:v:0",
+                    "rotate=270", str(phone)], check=True)
+    frames = load_video(phone).frames.astype(float)
+    assert frames.shape[1:] == upright.shape
+    assert np.abs(frames[0] - upright).mean() < 6  # H.264's loss only
+    assert np.abs(load_video(stored).frames[0].astype(float) - np.rot90(upright)).mean() < 6  # no tag: as stored
