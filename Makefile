@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
-TEST_EXTRAS ?= dev,train,neural,speech,coqui,scale,ui
+TEST_EXTRAS ?= dev,train,neural,speech,coqui,scale,ui,heic
 
 .PHONY: demo test system clean
 

@@ -7,6 +7,7 @@ Writers are atomic (write to a temporary file, then rename) so a failure never l
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import tempfile
 from contextlib import contextmanager
@@ -253,6 +254,9 @@ def load_image(path: str | os.PathLike) -> Image:
     p = Path(path)
     if not p.is_file():
         raise MediaError(f"{p}: no such file")
+    if _is_heif(p) and not _heif_opener():
+        raise MediaError(f"{p}: a HEIC/HEIF picture (a phone's photo); reading it needs the heic extra: pip install "
+                         f"'emotion-studio[heic]' (pi-heif; its libheif and libde265 are LGPL-3), or save it as JPEG")
     try:
         from PIL import Image as PILImage
         from PIL import ImageOps
@@ -269,7 +273,30 @@ def load_image(path: str | os.PathLike) -> Image:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes
-READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff")  #: what it reads (Pillow reads more)
+HEIF_SUFFIXES = (".heic", ".heif")  #: phones' photos, read with the heic extra
+READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff", *HEIF_SUFFIXES)  #: what it reads
+#: the ISO-BMFF brands of HEIF stills (bytes 8-12, after 'ftyp'), so a HEIC named .jpg is told apart too
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+def _is_heif(p: Path) -> bool:
+    if p.suffix.lower() in HEIF_SUFFIXES:
+        return True
+    with open(p, "rb") as f:
+        head = f.read(12)
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+@functools.cache
+def _heif_opener() -> bool:
+    """Teach Pillow to decode HEIF with pi-heif, once per process (a format plugin registered as Pillow registers
+    its own; decode only: pi-heif ships no HEVC encoder). False where the heic extra is not installed."""
+    try:
+        import pi_heif
+    except ModuleNotFoundError:
+        return False
+    pi_heif.register_heif_opener()
+    return True
 
 
 def load_visual(path: str | os.PathLike) -> "Image | Video":

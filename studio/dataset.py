@@ -263,14 +263,14 @@ def _check_choices(m: "ModalitySpec") -> None:
             if style not in STYLES:
                 raise _err(f"modalities.{m.name}.styles", f"unknown style {style!r}", ", ".join(STYLES))
     for portrait in m.portraits:
-        from PIL import Image as PILImage
+        from conditioning.media import READ_IMAGE_SUFFIXES, MediaError, load_image
 
         try:
-            with PILImage.open(portrait) as im:
-                im.verify()
-        except Exception:  # Pillow raises several types for a file that is not a picture
-            raise _err(f"modalities.{m.name}.portraits", f"{Path(portrait).name} is not a picture Pillow can read",
-                       "PNG, JPEG or WebP portraits") from None
+            load_image(portrait)  # as the animator will read it (upright, HEIC with its extra)
+        except MediaError as exc:  # its reason, without the path (the spec names it) or the list (said below)
+            why = str(exc).split("; accepted:")[0].split(": ", 1)[-1]
+            raise _err(f"modalities.{m.name}.portraits", f"{Path(portrait).name}: {why}",
+                       f"pictures in {', '.join(READ_IMAGE_SUFFIXES)}") from None
 
 
 def _check_voices(m: "ModalitySpec", backend: str | None) -> None:

@@ -61,7 +61,7 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2, backend: nope}}\nemotions: {list: [joy]}", "modalities.image.backend",
      "procedural, diffusion, auto"),
     ("modalities: {face: {count: 2, texts: [Hi.], portraits: [spec.yaml]}}\nemotions: {list: [joy]}",
-     "modalities.face.portraits", "PNG, JPEG or WebP"),
+     "modalities.face.portraits", "spec.yaml: its contents are not a picture"),
     ("modalities:\n  image: {count: 2}\n  image: {count: 3}\nemotions: {list: [joy]}", "'image' is given twice", "YAML"),
     ("modalities: {image: {count: 2}}\nemotions: {labels: [joy@0.5], intensities: [0.6]}", "emotions.labels",
      "emotions.intensities"),

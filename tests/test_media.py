@@ -1,4 +1,6 @@
 """Media I/O: clear errors, atomic writes, any rate and channel count."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -107,3 +109,37 @@ def test_a_phone_video_reads_upright_as_its_display_matrix_says(tmp_path):
     assert frames.shape[1:] == upright.shape
     assert np.abs(frames[0] - upright).mean() < 6  # H.264's loss only
     assert np.abs(load_video(stored).frames[0].astype(float) - np.rot90(upright)).mean() < 6  # no tag: as stored
+
+
+HEIC = Path(__file__).parent / "data" / "astronaut.heic"  # tests/data/README.md says how it was made
+
+
+def astronaut_256() -> np.ndarray:
+    """The picture `tests/data/astronaut.heic` was encoded from."""
+    from PIL import Image as PILImage
+    from skimage.data import astronaut
+
+    return np.asarray(PILImage.fromarray(astronaut()[:384, 64:448]).resize((256, 256), PILImage.LANCZOS))
+
+
+def test_a_phones_heic_photo_reads_as_the_picture_it_holds(tmp_path):
+    """iPhones save HEIC; with the heic extra (pi-heif, decode only) it reads like any picture, also when it is
+    named .jpg (told by its ftyp brand, not its suffix)."""
+    pytest.importorskip("pi_heif", reason="the heic extra (pip install 'emotion-studio[heic]')")
+    pixels = load_image(HEIC).pixels.astype(float)
+    assert pixels.shape == (256, 256, 3)
+    assert np.abs(pixels - astronaut_256()).mean() < 5  # HEVC's loss at quality 60
+    renamed = tmp_path / "photo.jpg"
+    renamed.write_bytes(HEIC.read_bytes())
+    assert np.array_equal(load_image(renamed).pixels, load_image(HEIC).pixels)
+
+
+def test_without_the_heic_extra_a_heic_photo_says_how_to_read_it(tmp_path, monkeypatch):
+    import conditioning.media as media
+
+    monkeypatch.setattr(media, "_heif_opener", lambda: False)  # as where pi-heif is not installed
+    renamed = tmp_path / "photo.jpg"
+    renamed.write_bytes(HEIC.read_bytes())
+    for path in (HEIC, renamed):
+        with pytest.raises(MediaError, match=r"HEIC/HEIF picture .*pip install 'emotion-studio\[heic\]'.*save it as JPEG"):
+            load_image(path)

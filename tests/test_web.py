@@ -135,7 +135,7 @@ def test_an_empty_face_text_and_server_paths_in_messages(web):
 
 
 def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path, shared_data):
-    """The portrait box silently refuses a file of another type (a phone's .heic), leaving it empty, and the face
+    """The portrait box silently refuses a file of another type (a raw camera file, .dng), leaving it empty, and the face
     came back on the default astronaut with nothing saying why. The report now names the default and the types
     the box takes; a portrait that was given is not called the astronaut."""
     from conditioning import Emotion
