@@ -236,8 +236,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     total = float(minutes) * 60.0
     max_total = getattr(getattr(gen, "config", None), "max_duration_s", 1800.0)
     if not (math.isfinite(total) and 0 < total <= max_total):
-        raise PlanError(f"a session of {minutes:g} min is out of range: the music/{cfg.backend} generator writes at "
-                        f"most {max_total / 60:g} min in one piece")
+        raise PlanError(f"a session of {minutes:g} min is out of range: give more than 0 and at most "
+                        f"{max_total / 60:g} min (the music/{cfg.backend} generator writes at most that in one piece)")
     plan = plan_iso(current, target, minutes, clip_s, max_step=cfg.max_step)
     shortest = min(c.end_s - c.start_s for c in plan.clips)
     if shortest < MIN_CLIP_S - 1e-9:  # a plan whose clips (two halves, or one held state) are under 5 s

@@ -155,3 +155,19 @@ def test_damaged_or_wrong_folders_are_one_line_errors_before_any_work(tiny_dir, 
             MusicGenMusic(model=str(tiny_dir), device="cuda").generate(req)
     take = MusicGenMusic(model=str(tiny_dir), device="cpu", dtype="float32").generate(req)
     assert take.media.duration_s == pytest.approx(1.0, abs=0.01) and take.provenance.model == str(tiny_dir)
+
+
+def test_the_audiocraft_adapter_refuses_where_audiocraft_cannot_install():
+    """`music/audiocraft` is registered, but audiocraft pins torch 2.1 and cannot live beside this torch: asked
+    for, it says so and names `music/musicgen` (the same weights), and a bad duration is refused before that."""
+    import importlib.util
+
+    from generators.registry import load_generator
+
+    if importlib.util.find_spec("audiocraft") is not None:
+        pytest.skip("audiocraft is installed here; this checks the refusal where it is not")
+    gen = load_generator("music", "audiocraft", model="facebook/musicgen-small")
+    with pytest.raises(GenerationError, match="1 to 120 s"):
+        gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=300))
+    with pytest.raises(BackendUnavailable, match="pins torch 2.1.*use music/musicgen"):
+        gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=5))

@@ -95,6 +95,9 @@ def test_impossible_plans_are_clear(tmp_path):
         build_session("anger", "calm", tmp_path, minutes=1, clip_s=30, studio=CueStudio(), max_step=0.1)
     with pytest.raises(PlanError, match="at most 30 min"):
         build_session("anger", "calm", tmp_path, minutes=45, clip_s=30, studio=CueStudio())
+    for minutes in (0, -3):  # was told only "at most 30 min", which 0 is
+        with pytest.raises(PlanError, match="give more than 0 and at most 30 min"):
+            build_session("anger", "calm", tmp_path, minutes=minutes, clip_s=30, studio=CueStudio())
     with pytest.raises(PlanError, match="at least 5 s"):
         build_session("anger", "calm", tmp_path, minutes=1, clip_s=1, studio=CueStudio())
     with pytest.raises(PlanError, match="a number of seconds"):

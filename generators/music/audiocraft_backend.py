@@ -6,7 +6,7 @@ through transformers and is the supported neural path; this adapter exists for a
 audiocraft (e.g. a separate venv with torch 2.1). It shares the MusicGen prompt and chroma helpers
 (`generators.music.theory`) so both backends read an emotion the same way. Weights load from a local folder
 or a name audiocraft has cached; the MusicGen weights are CC-BY-NC 4.0 (recorded in the provenance).
-Registry key (when the lead adds it): ``music/audiocraft``.
+Registry key: ``music/audiocraft``.
 """
 from __future__ import annotations
 
