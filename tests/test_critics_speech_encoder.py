@@ -119,6 +119,27 @@ def test_long_speech_gets_a_series(critic):
     assert len(r.series) >= 5 and all(s.top for s in r.series)
 
 
+def test_long_audio_is_read_in_batches_that_change_nothing(critic, monkeypatch):
+    """Long files are read a batch of partials (the encoder) and a chunk of frames (the silence trim and the
+    non-speech checks) at a time, so memory stays flat (`bench/critics_long_audio.py`); the reading must be the
+    one the whole file in one pass gives."""
+    import critics.speech.encoder as encoder
+    import critics.speech.features as features
+
+    y = np.concatenate([_synth_voice(seconds=2.4, seed=s).samples for s in range(16)])  # 38 s: 76 partials
+    parts = critic.encode(y)
+    whole = critic._encoder.run(["features"], {"mel": mel_partials(y, encoder.LEVELS["population"])})[0]
+    assert len(parts) > encoder.BATCH and np.allclose(parts, whole, atol=1e-5)
+    a = critic.score(Audio(y, 16000))
+    monkeypatch.setattr(encoder, "BATCH", 7)
+    monkeypatch.setattr(features, "CHUNK_FRAMES", 33)
+    b = critic.score(Audio(y, 16000))
+    assert a.native == pytest.approx(b.native, abs=1e-5) and len(a.series) == len(b.series) > 60
+    noise = Audio(np.random.default_rng(0).standard_normal(16000 * 3).astype(np.float32) * 0.1, 16000)
+    with pytest.raises(CriticError, match="nothing in it has a voice's pitch"):
+        critic.score(noise)  # the checks still refuse, chunk by chunk
+
+
 def test_the_second_judge_shares_nothing_with_the_first():
     """Independent judges: scoring with speech/encoder never imports Praat or the acoustic functionals of
     speech/embedded (a fresh interpreter, so other tests' imports do not count)."""

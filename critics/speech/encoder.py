@@ -58,6 +58,7 @@ MIN_COVERAGE = 0.75  #: a last partial shorter than this share of PARTIAL frames
 #: JSON records it.
 LEVELS = {"population": "fixed", "speaker": "raise", "speaker_z": "raise"}
 HIDDEN = 256
+BATCH = 64  #: partials per encoder run (about 100 MB of LSTM states), so memory does not grow with the audio
 
 
 def mel_partials(y: np.ndarray, level: str = "raise") -> np.ndarray:
@@ -129,7 +130,10 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
                     raise BackendUnavailable(f"speech/encoder's encoder not found at {path}; export it with "
                                              "`python -m critics.training.speech_encoder --export-encoder`")
                 self._encoder = onnx_session(path, self.config.threads)
-        return self._encoder.run(["features"], {"mel": mel_partials(y, LEVELS[which])})[0]
+        mel = mel_partials(y, LEVELS[which])
+        # in batches: the LSTM's states for all partials at once took 2.8 GB for 20 minutes of audio
+        return np.concatenate([self._encoder.run(["features"], {"mel": mel[i:i + BATCH]})[0]
+                               for i in range(0, len(mel), BATCH)])
 
     def vector(self, y: np.ndarray, which: str = "population") -> np.ndarray:
         return self.encode(y, which).mean(0).astype(np.float32)

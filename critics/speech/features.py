@@ -122,20 +122,14 @@ def _refuse_non_speech(y: np.ndarray, frame_db: np.ndarray) -> None:
     (`MAX_TONE_SHARE`, `MIN_VOICED_SHARE`, `MIN_LEVEL_SD_DB`; checked in that order, so the reason given is the
     most specific one). ``frame_db``: the frame levels `prepare` measured for trimming. Deliberately coarse: it
     only refuses what no clean recording of a voice does, and leaves judging everything else to the critics."""
-    power = _sounding_spectra(y)
-    peak = power.argmax(axis=1)
-    cum = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
-    rows = np.arange(len(power))
-    near = cum[rows, np.minimum(peak + 4, power.shape[1])] - cum[rows, np.maximum(peak - 3, 0)]  # peak +- 3 bins
-    share = float(np.median(near / (cum[:, -1] + 1e-20)))
+    share_per_frame, peak, periodic = _sounding_frames(y)
+    share = float(np.median(share_per_frame))
     if share > MAX_TONE_SHARE:
         hz = float(np.median(peak)) * SAMPLE_RATE / (2 * VOICING_WIN)
         raise FeatureError(f"this does not sound like speech: it is one pure tone ({100 * share:.1f} % of the "
                            f"energy around {hz:.0f} Hz, where a voice spreads it over harmonics and formants); "
                            "a tone has no vocal emotion to read")
-    ac = np.fft.irfft(power, axis=1)[:, :VOICING_WIN]  # autocorrelation (Wiener-Khinchin; zero-padded: not circular)
-    ac /= ac[:, :1] + 1e-20
-    voiced = float(np.mean(ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1) > 0.5))
+    voiced = float(np.mean(periodic))
     if voiced < MIN_VOICED_SHARE:
         raise FeatureError(f"this does not sound like speech: nothing in it has a voice's pitch ({100 * voiced:.0f} % "
                            "of its sounding frames are periodic between 60 and 400 Hz; clean speech has 4 % and "
@@ -152,26 +146,50 @@ def _refuse_non_speech(y: np.ndarray, frame_db: np.ndarray) -> None:
 VOICING_WIN = 640  #: 40 ms frames (hop 20 ms) for the non-speech checks: two periods of a 50 Hz voice
 
 
-def _sounding_spectra(y: np.ndarray) -> np.ndarray:
-    """Power spectra (frames, bins) of the sounding 40 ms Hann frames (within 30 dB of the loudest), zero-padded
-    to twice their length so that their inverse transform is a linear, not circular, autocorrelation. One
-    analysis for both the pure-tone and the voicing check (``y`` holds at least `MIN_ACTIVE_S`: several frames)."""
+CHUNK_FRAMES = 2048  #: frames per pass of the frame analyses (tens of MB), so memory does not grow with the audio
+
+
+def _frames(y: np.ndarray, starts: np.ndarray, win: int) -> np.ndarray:
+    """The frames of ``y`` beginning at ``starts`` (samples), float64, one per row."""
+    return y[np.arange(win)[None, :] + starts[:, None]].astype(np.float64)
+
+
+def _sounding_frames(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each sounding 40 ms Hann frame (hop 20 ms, within 30 dB of the loudest): the share of its power within
+    +-3 bins of its peak, the peak's bin, and whether it is periodic between 60 and 400 Hz (normalised
+    autocorrelation above 0.5). The spectra are zero-padded to twice the frame, so that their inverse transform is
+    a linear, not circular, autocorrelation (Wiener-Khinchin). One analysis for both the pure-tone and the
+    voicing check, `CHUNK_FRAMES` frames at a time: all at once took 2 GB for 20 minutes of audio (``y`` holds at
+    least `MIN_ACTIVE_S`: several frames)."""
     hop = VOICING_WIN // 2
-    n = 1 + (len(y) - VOICING_WIN) // hop
-    idx = np.arange(VOICING_WIN)[None, :] + hop * np.arange(n)[:, None]
-    frames = y[idx].astype(np.float64) * np.hanning(VOICING_WIN)
-    energy = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-20)
-    frames = frames[energy > energy.max() - 30]
-    return np.abs(np.fft.rfft(frames, 2 * VOICING_WIN, axis=1)) ** 2
+    starts = hop * np.arange(1 + (len(y) - VOICING_WIN) // hop)
+    window = np.hanning(VOICING_WIN)
+    energy = np.concatenate([10 * np.log10(np.mean((_frames(y, starts[i:i + CHUNK_FRAMES], VOICING_WIN) * window) ** 2,
+                                                   axis=1) + 1e-20) for i in range(0, len(starts), CHUNK_FRAMES)])
+    sounding = starts[energy > energy.max() - 30]
+    share, peak, periodic = [], [], []
+    for i in range(0, len(sounding), CHUNK_FRAMES):
+        power = np.abs(np.fft.rfft(_frames(y, sounding[i:i + CHUNK_FRAMES], VOICING_WIN) * window, 2 * VOICING_WIN,
+                                   axis=1)) ** 2
+        top = power.argmax(axis=1)
+        cum = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
+        rows = np.arange(len(power))
+        near = cum[rows, np.minimum(top + 4, power.shape[1])] - cum[rows, np.maximum(top - 3, 0)]  # peak +- 3 bins
+        ac = np.fft.irfft(power, axis=1)[:, :VOICING_WIN]
+        ac /= ac[:, :1] + 1e-20
+        share.append(near / (cum[:, -1] + 1e-20))
+        peak.append(top)
+        periodic.append(ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1) > 0.5)
+    return np.concatenate(share), np.concatenate(peak), np.concatenate(periodic)
 
 
 def _frame_db(y: np.ndarray) -> np.ndarray:
     """Frame RMS level in dBFS, 25 ms frames every 10 ms."""
     if len(y) < WIN:
         y = np.pad(y, (0, WIN - len(y)))
-    n = 1 + (len(y) - WIN) // HOP
-    idx = np.arange(WIN)[None, :] + HOP * np.arange(n)[:, None]
-    rms = np.sqrt(np.mean(y[idx].astype(np.float64) ** 2, axis=1))
+    starts = HOP * np.arange(1 + (len(y) - WIN) // HOP)
+    rms = np.concatenate([np.sqrt(np.mean(_frames(y, starts[i:i + CHUNK_FRAMES], WIN) ** 2, axis=1))
+                          for i in range(0, len(starts), CHUNK_FRAMES)])
     return 20 * np.log10(rms + 1e-10)
 
 
