@@ -131,8 +131,16 @@ def _sethares(freqs: np.ndarray, amps: np.ndarray) -> np.ndarray:
     return 0.5 * d.sum(axis=(1, 2)) / total
 
 
+BLOCK_FRAMES = 2048  #: frames per pass of `analyse` (~48 s at 22.05 kHz; a multiple of `peak_stride`)
+
+
 def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfig()) -> Frames:
-    """Frame-level descriptors of a mono signal (resampled to `config.rate`, loudness-normalised)."""
+    """Frame-level descriptors of a mono signal (resampled to `config.rate`, loudness-normalised).
+
+    The spectra are taken `BLOCK_FRAMES` frames at a time (the frames of one centred STFT of the whole signal,
+    cut into runs) and only the per-frame descriptors kept, so memory does not grow with the length: the whole
+    STFT at once took 2.5 GB for a 15-minute session. What needs the whole piece (the mel level's reference,
+    the flux across block edges, which peak frames count as silent) is done on the descriptors afterwards."""
     import librosa
 
     y = np.asarray(samples, dtype=np.float32)
@@ -141,13 +149,44 @@ def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfi
     if rate != config.rate:
         y = librosa.resample(y, orig_sr=rate, target_sr=config.rate, res_type="soxr_hq")
     y = _loudness_normalise(y, config.rate, config.target_lufs)
+    n = 1 + len(y) // config.hop  # librosa's centred frame count
+    step = max(config.peak_stride, BLOCK_FRAMES // config.peak_stride * config.peak_stride)
+    blocks = [_analyse_block(y, t0, min(n, t0 + step), config) for t0 in range(0, n, step)]
+    cat = {k: np.concatenate([b[k] for b in blocks], axis=-1) for k in blocks[0]}
+
+    mel = cat["mel"]
+    mel_db = librosa.power_to_db(mel, ref=np.max(mel) + 1e-12, top_db=80.0)
+    diff = np.maximum(0.0, np.diff(mel_db, axis=1))
+    onset_env = np.concatenate([[0.0], diff.mean(axis=0)])  # spectral flux on the mel scale
+    flux = onset_env.copy()
+
+    level, roughness, bass = cat["peak_level"], cat["roughness"], cat["bass"]
+    silent = level <= max(1e-6, 0.01 * float(level.max(initial=0.0)))  # tails: noise-like, not music
+    bass[silent] = np.nan
+    roughness[silent] = 0.0
+
+    return Frames(config, cat["rms_db"].astype(np.float32), cat["centroid"], cat["rolloff"], cat["hf_ratio"],
+                  cat["flatness"], flux, onset_env.astype(np.float32), cat["chroma"], cat["pitch_centroid"],
+                  roughness, bass)
+
+
+def _stft_frames(y: np.ndarray, t0: int, t1: int, n_fft: int, hop: int) -> np.ndarray:
+    """|STFT| frames t0..t1-1 of ``librosa.stft(y, n_fft, hop, center=True)`` (zero padding), taken from a slice."""
+    import librosa
+
+    lo, hi = t0 * hop - n_fft // 2, (t1 - 1) * hop + n_fft - n_fft // 2
+    seg = y[max(lo, 0): min(hi, len(y))]
+    seg = np.pad(seg, (max(0, -lo), max(0, hi - len(y))))
+    return np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop, center=False))
+
+
+def _analyse_block(y: np.ndarray, t0: int, t1: int, config: FeatureConfig) -> dict[str, np.ndarray]:
+    """The per-frame descriptors of frames t0..t1-1 (t0 a multiple of `peak_stride`)."""
     freqs, mel_fb, chroma_fb, band, midi = _banks(config.rate, config.n_fft, config.n_fft_short,
                                                   config.n_mels)
-
-    spec = np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=config.hop, center=True))  # (F, T)
+    spec = _stft_frames(y, t0, t1, config.n_fft, config.hop)  # (F, T)
     power = spec**2
-    short = np.abs(librosa.stft(y, n_fft=config.n_fft_short, hop_length=config.hop, center=True)) ** 2
-    # (F', T), same frame centres as `spec`
+    short = _stft_frames(y, t0, t1, config.n_fft_short, config.hop) ** 2  # (F', T), same frame centres
     rms_db = 10.0 * np.log10(short.sum(axis=0) / config.n_fft_short**2 * 2.667 + 1e-10)  # ~dBFS (Hann)
     # spectral shape below SPECTRAL_FMAX only: above it the resampler, not the music, decides the level
     shape = freqs < SPECTRAL_FMAX
@@ -157,12 +196,6 @@ def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfi
     rolloff = s_freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
     hf_ratio = s_power[s_freqs >= 1500.0].sum(axis=0) / (s_power.sum(axis=0) + 1e-12)
     flatness = np.exp(np.log(s_spec + 1e-8).mean(axis=0)) / (s_spec.mean(axis=0) + 1e-8)
-
-    mel = mel_fb @ short
-    mel_db = librosa.power_to_db(mel, ref=np.max(mel) + 1e-12, top_db=80.0)
-    diff = np.maximum(0.0, np.diff(mel_db, axis=1))
-    onset_env = np.concatenate([[0.0], diff.mean(axis=0)])  # spectral flux on the mel scale
-    flux = onset_env.copy()
 
     chroma = chroma_fb @ spec  # magnitude, not power: power lets a few loud bass notes dominate
     band_power = power[band]
@@ -177,17 +210,12 @@ def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfi
     idx = np.argpartition(-cand, k - 1, axis=1)[:, :k]
     amps = np.take_along_axis(cand, idx, axis=1)
     pf = freqs[idx]
-    roughness = _sethares(pf, amps)
     strong = amps >= 0.1 * (amps.max(axis=1, keepdims=True) + 1e-12)
     lowest = np.where(strong & (pf > 25.0), pf, np.inf).min(axis=1)
     bass = np.where(np.isfinite(lowest), 69.0 + 12.0 * np.log2(np.maximum(lowest, 1e-3) / 440.0), np.nan)
-    level = amps.sum(axis=1)
-    silent = level <= max(1e-6, 0.01 * float(level.max(initial=0.0)))  # tails: noise-like, not music
-    bass[silent] = np.nan
-    roughness[silent] = 0.0
-
-    return Frames(config, rms_db.astype(np.float32), centroid, rolloff, hf_ratio, flatness, flux,
-                  onset_env.astype(np.float32), chroma, pitch_centroid, roughness, bass)
+    return {"rms_db": rms_db, "centroid": centroid, "rolloff": rolloff, "hf_ratio": hf_ratio, "flatness": flatness,
+            "mel": mel_fb @ short, "chroma": chroma, "pitch_centroid": pitch_centroid,
+            "roughness": _sethares(pf, amps), "bass": bass, "peak_level": amps.sum(axis=1)}
 
 
 # --------------------------------------------------------------------------------- stage 2
