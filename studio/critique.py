@@ -114,6 +114,7 @@ def critique_files(args: argparse.Namespace) -> int:
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
+        media = None
         try:
             if "reading" in how:  # scored already while grouping (a group left unnormalised)
                 reading = how["reading"]
@@ -126,6 +127,8 @@ def critique_files(args: argparse.Namespace) -> int:
                     media = load_media(args.modality, Path(name))
                 reading = critic.score(media, **extra, **how["kw"])
             row = {"file": name, **({"score": how["score"]} if "score" in how else {}), **reading.to_json()}
+            if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
+                row["frames_read_every"] = media.stride
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 alone += how["norm"] == "none"
@@ -143,7 +146,8 @@ def critique_files(args: argparse.Namespace) -> int:
             top = max(row["native"], key=row["native"].get)
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else "")
-                  + (f"  [score {row['score']}]" if "score" in row else ""))
+                  + (f"  [score {row['score']}]" if "score" in row else "")
+                  + (f"  [every {row['frames_read_every']}th frame]" if "frames_read_every" in row else ""))
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "

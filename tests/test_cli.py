@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from studio.cli import main
@@ -288,6 +289,26 @@ def test_critique_reads_a_studio_face_take_against_the_portrait_at_rest_as_its_l
     assert code == code2 == 0
     assert studio["details"]["reference"] == "same person" and alone["details"]["reference"].startswith("population")
     assert gap(studio) < 0.02 and gap(alone) > 0.03  # the video is H.264: the frames are not the loop's exactly
+
+
+def test_critique_says_when_a_video_was_read_thinned_and_reads_it_like_the_whole(capsys, tmp_path, monkeypatch):
+    """A video too large to hold decoded is read evenly thinned (`conditioning.media.load_video`); the row says how
+    (``frames_read_every``, and ``[every 4th frame]`` in text), and a steady face reads as it does whole."""
+    pytest.importorskip("mediapipe", reason="the face critics need the 'face' extra")
+    import conditioning.media as media
+    from generators.face.mesh import default_portrait
+
+    face = default_portrait()[::2, ::2]
+    path = media.save_video(tmp_path / "face.mp4", media.Video(np.stack([face] * 16), 25.0))
+    code, out, _ = run(capsys, "critique", "--modality", "face", "--json", str(path))
+    whole = json.loads(out)
+    monkeypatch.setattr(media, "READ_VIDEO_BYTES", 4 * face.nbytes)
+    code2, out, _ = run(capsys, "critique", "--modality", "face", "--json", str(path))
+    thin = json.loads(out)
+    assert code == code2 == 0 and "frames_read_every" not in whole and thin["frames_read_every"] == 4
+    assert len(thin["series"]) == 4 and abs(thin["valence"] - whole["valence"]) < 0.02
+    code, out, _ = run(capsys, "critique", "--modality", "face", str(path))
+    assert "[every 4th frame]" in out
 
 
 def test_critique_gives_a_midi_file_to_the_music_critic_as_midi(capsys, tmp_path):

@@ -143,3 +143,22 @@ def test_without_the_heic_extra_a_heic_photo_says_how_to_read_it(tmp_path, monke
     for path in (HEIC, renamed):
         with pytest.raises(MediaError, match=r"HEIC/HEIF picture .*pip install 'emotion-studio\[heic\]'.*save it as JPEG"):
             load_image(path)
+
+
+def test_a_video_too_large_to_hold_is_read_evenly_thinned(tmp_path):
+    """20 s of 1080p decode to 3.7 GB and reading one whole took 7.4 GB: frames past the memory budget are thinned
+    evenly (the stride doubles), the fps is the kept frames' and ``stride`` says so; frames larger than the side
+    limit are scaled down."""
+    from conditioning.media import Video, load_video, save_video
+
+    frames = np.zeros((40, 64, 96, 3), np.uint8)
+    frames[:] = (np.arange(40) * 6)[:, None, None, None]  # frame i is grey level 6 i
+    path = save_video(tmp_path / "v.mp4", Video(frames, 25.0))
+    whole = load_video(path)
+    assert whole.stride == 1 and len(whole.frames) == 40 and whole.fps == 25.0
+    thin = load_video(path, max_bytes=10 * frames[0].nbytes)
+    assert thin.stride == 4 and len(thin.frames) == 10 and thin.fps == 25.0 / 4
+    assert np.allclose(thin.frames.mean(axis=(1, 2, 3)), 6 * np.arange(0, 40, 4), atol=2)  # frames 0, 4, 8, ...
+    assert abs(thin.duration_s - whole.duration_s) < 1e-9
+    small = load_video(path, max_side=48)
+    assert small.frames.shape[1:3] == (32, 48) and np.allclose(small.frames.mean(axis=(1, 2, 3)), 6 * np.arange(40), atol=2)

@@ -178,6 +178,21 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
     assert "face/classifier" in web.analyse(str(bmp), "face").report
 
 
+def test_analyse_says_when_a_video_was_read_thinned(web, tmp_path, monkeypatch):
+    """A small upload can decode to gigabytes (a 470 kB 20 s 1080p clip took 7.4 GB to read whole); past the budget
+    it is read evenly thinned, and the page says so."""
+    import conditioning.media as media
+    from generators.face.mesh import default_portrait
+
+    face = default_portrait()[::2, ::2]
+    path = media.save_video(tmp_path / "face.mp4", media.Video(np.stack([face] * 16), 25.0))
+    assert "every" not in web.analyse(str(path), "face").report
+    monkeypatch.setattr(media, "READ_VIDEO_BYTES", 4 * face.nbytes)
+    take = web.analyse(str(path), "face")
+    assert "every 4th frame was read (6.25 frames per second)" in take.report
+    assert len(take.json["readings"][0]["series"]) == 4
+
+
 def test_a_tight_face_crop_is_read_by_the_judge_that_reads_crops(web, tmp_path):
     """A crop has no room for the face mesh: the classifier reads it whole, the geometric judge is left out with
     the reason; without the tick the message says what to do without naming a command-line flag."""
