@@ -280,16 +280,26 @@ def load_image(path: str | os.PathLike) -> Image:
     if _is_heif(p) and not _heif_opener():
         raise MediaError(f"{p}: a HEIC/HEIF picture (a phone's photo); reading it needs the heic extra: pip install "
                          f"'emotion-studio[heic]' (pi-heif; its libheif and libde265 are LGPL-3), or save it as JPEG")
-    try:
-        from PIL import Image as PILImage
-        from PIL import ImageOps
+    import warnings
 
-        with PILImage.open(p) as im:
-            if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                return Image(_rgb8(ImageOps.exif_transpose(im)))
-            return Image(_rgb8(im))
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    try:
+        # Pillow warns past 89 megapixels and refuses past twice that; a 108 MP phone photo is read without the
+        # warning, a larger picture is refused in one line (decoded, it would pass 0.5 GB)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            with PILImage.open(p) as im:
+                if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
+                    return Image(_rgb8(ImageOps.exif_transpose(im)))
+                return Image(_rgb8(im))
     except MediaError:
         raise
+    except PILImage.DecompressionBombError:
+        limit = 2 * PILImage.MAX_IMAGE_PIXELS / 1e6
+        raise MediaError(f"{p}: the picture has more than {limit:.0f} megapixels, more than is read here; scale it "
+                         f"down (the judges and the animator read at most a few thousand pixels a side)") from None
     except Exception:
         raise MediaError(f"{p}: its contents are not a picture that can be read (damaged, or another kind of file "
                          f"named like one); accepted: {', '.join(READ_IMAGE_SUFFIXES)} pictures") from None

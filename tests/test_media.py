@@ -162,3 +162,13 @@ def test_a_video_too_large_to_hold_is_read_evenly_thinned(tmp_path):
     assert abs(thin.duration_s - whole.duration_s) < 1e-9
     small = load_video(path, max_side=48)
     assert small.frames.shape[1:3] == (32, 48) and np.allclose(small.frames.mean(axis=(1, 2, 3)), 6 * np.arange(40), atol=2)
+
+
+def test_a_picture_too_large_to_read_says_so_not_that_it_is_damaged(tmp_path):
+    """Past twice Pillow's 89-megapixel limit a picture was called damaged ('its contents are not a picture')."""
+    from PIL import Image as PILImage
+
+    path = tmp_path / "poster.png"
+    PILImage.new("1", (20000, 10000)).save(path)  # 200 megapixels in a 1-bit, small file
+    with pytest.raises(MediaError, match="more than 179 megapixels, more than is read here; scale it down"):
+        load_image(path)
