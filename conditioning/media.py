@@ -308,15 +308,19 @@ def load_image(path: str | os.PathLike) -> Image:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes
 HEIF_SUFFIXES = (".heic", ".heif")  #: phones' photos, read with the heic extra
 READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff", *HEIF_SUFFIXES)  #: what it reads
-#: the ISO-BMFF brands of HEIF stills (bytes 8-12, after 'ftyp'), so a HEIC named .jpg is told apart too
-HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+#: the ISO-BMFF major brands of HEVC stills (bytes 8-12, after 'ftyp'), so a HEIC named .jpg is told apart too;
+#: not the generic 'mif1', which AVIF files (Pillow reads those itself) may carry as well
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
 
 
 def _is_heif(p: Path) -> bool:
     if p.suffix.lower() in HEIF_SUFFIXES:
         return True
-    with open(p, "rb") as f:
-        head = f.read(12)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(12)
+    except OSError:  # unreadable: Pillow's open says so below
+        return False
     return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 

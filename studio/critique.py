@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 from studio.errors import EXIT_USER, UserError, checkpoint
-from studio.output import print_json
+from studio.output import ordinal, print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
 #: Said once when speech is scored without a speaker reference. Why: a voice's own pitch, timbre and pace are
@@ -147,7 +147,7 @@ def critique_files(args: argparse.Namespace) -> int:
             print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else "")
                   + (f"  [score {row['score']}]" if "score" in row else "")
-                  + (f"  [every {row['frames_read_every']}th frame]" if "frames_read_every" in row else ""))
+                  + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else ""))
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "

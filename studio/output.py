@@ -19,6 +19,12 @@ from typing import Iterator
 _JSON_OUT: contextvars.ContextVar = contextvars.ContextVar("json_out", default=None)
 
 
+def ordinal(n: int) -> str:
+    """2 -> '2nd', 4 -> '4th', 11 -> '11th', 32 -> '32nd' (a thinned video's stride, in words)."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def print_json(obj) -> None:
     """One JSON document on one line of the command's real stdout."""
     print(json.dumps(obj, ensure_ascii=False), file=_JSON_OUT.get() or sys.stdout, flush=True)

@@ -291,7 +291,9 @@ class WebStudio:
                  f"a {r.arousal:+.2f}, confidence {r.confidence:.2f})" for r in readings]
         lines += [f"- {j.modality}/{j.name}: left out; it {why}" for j, why in skipped]
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
-            how += (f"\n\n_Note: the video is too large to hold whole, so every {media.stride}th frame was read "
+            from studio.output import ordinal
+
+            how += (f"\n\n_Note: the video is too large to hold whole, so every {ordinal(media.stride)} frame was read "
                     f"({media.fps:.3g} frames per second)._")
         return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines) + how,
                     {"file": p.name, "reference": Path(reference).name if reference else None,

@@ -309,6 +309,10 @@ def test_critique_says_when_a_video_was_read_thinned_and_reads_it_like_the_whole
     assert len(thin["series"]) == 4 and abs(thin["valence"] - whole["valence"]) < 0.02
     code, out, _ = run(capsys, "critique", "--modality", "face", str(path))
     assert "[every 4th frame]" in out
+    from studio.output import ordinal
+
+    assert [ordinal(n) for n in (2, 4, 11, 12, 22, 32, 101, 112)] == ["2nd", "4th", "11th", "12th", "22nd", "32nd",
+                                                                       "101st", "112th"]
 
 
 def test_critique_gives_a_midi_file_to_the_music_critic_as_midi(capsys, tmp_path):
