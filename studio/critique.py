@@ -217,7 +217,7 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     """(generator, request) of the neutral take a take the studio wrote was read against, from what the studio
     wrote down about it (``record``: its report or its dataset row, named by ``source``;
     `studio.generate.neutral_reference_recipe`: speech, the same backend, voice, words and seed at rest; face,
-    the same portrait at rest). Each judge's
+    the same portrait at rest; a talking face's soundtrack read as speech, its voice's recipe). Each judge's
     reference is then ``studio.reference_for(generator, critic, request)``, the loop's own cache, so the take is
     read as the loop read it; the file is hashed once for all the judges. Raises `NotAStudioReport` when the
     record names no neutral take, `MediaError` when it no longer describes ``take`` (the file's SHA-256 differs:
@@ -231,6 +231,8 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
 
     try:
         recipe = record["neutral_reference"]
+        if modality == "speech" and "voice_reference" in record:  # a talking face: its voice's neutral take
+            recipe = record["voice_reference"]
         kind, backend = recipe["backend"].split("/", 1)
         if kind != modality:
             raise ValueError(kind)

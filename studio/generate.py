@@ -202,9 +202,12 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
 def take_record(out: Path, result, model: str | None = None) -> dict:
     """What `critique` needs to read a written take later as the loop read it, for a take's report and a
     dataset's manifest row alike: the file's SHA-256 (the record is trusted only while it matches) and, where
-    there is one, the recipe of its neutral take (`neutral_reference_recipe`)."""
+    there is one, the recipe of its neutral take (`neutral_reference_recipe`); for a talking face, also its
+    voice's (``voice_reference``), which the speech judges read the voice against."""
     recipe = neutral_reference_recipe(result, model)
-    return {"sha256": file_sha256(out), **({"neutral_reference": recipe} if recipe is not None else {})}
+    voice = neutral_reference_recipe(result.speech, None) if getattr(result, "speech", None) is not None else None
+    return {"sha256": file_sha256(out), **({"neutral_reference": recipe} if recipe is not None else {}),
+            **({"voice_reference": voice} if voice is not None else {})}
 
 
 def write_report(out: Path, result, extras: dict, model: str | None = None, hide=None) -> dict:
@@ -215,8 +218,9 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     the JSON text goes through before it is written (the web app's takes name files, not the server's folders)."""
     from conditioning.media import atomic_path
 
-    report = {"file": str(out), **result.to_json(),
-              **{k: v for k, v in extras.items() if isinstance(v, (str, int, float, list, dict))},
+    base = result.to_json()  # the generator's extras never overwrite it (a face's voice summary hid the voice's readings)
+    report = {"file": str(out), **base,
+              **{k: v for k, v in extras.items() if k not in base and isinstance(v, (str, int, float, list, dict))},
               **take_record(out, result, model)}
     text = json.dumps(report, indent=1)
     with atomic_path(Path(str(out) + ".json")) as tmp:  # a report is never left half-written

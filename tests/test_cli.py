@@ -291,6 +291,28 @@ def test_critique_reads_a_studio_face_take_against_the_portrait_at_rest_as_its_l
     assert gap(studio) < 0.02 and gap(alone) > 0.03  # the video is H.264: the frames are not the loop's exactly
 
 
+def test_critique_reads_a_talking_faces_voice_against_its_neutral_take_as_its_loop_did(capsys, tmp_path):
+    """A talking face's voice is made and judged by the speech loop against its neutral take; its report kept only
+    a summary of that (the animator's, written over the voice's readings), and `critique --modality speech` read
+    the video's soundtrack alone. The report now holds the voice's judges and its recipe (``voice_reference``),
+    and critique reads the soundtrack against it."""
+    pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
+    pytest.importorskip("piper", reason="the speech extra")
+    take = tmp_path / "talk.mp4"
+    code, text, _ = run(capsys, "generate", "face", "--text", "Hello there, how are you?", "--emotion", "joy",
+                        "--out", str(take), "--json")
+    report = json.loads(text)
+    assert code == 0 and report["voice_reference"]["backend"] == "speech/piper"
+    loop = {j["critic"]: j["reading"] for j in report["speech"]["judges"]}
+    assert set(loop) == {"speech/encoder", "speech/embedded"}
+    for critic in ("encoder", "embedded"):
+        code, out, _ = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json", str(take))
+        row = json.loads(out)
+        assert code == 0 and row["normalisation"] == "studio-reference"
+        assert abs(row["arousal"] - loop[f"speech/{critic}"]["arousal"]) < 0.03  # AAC: not the loop's samples exactly
+        assert abs(row["valence"] - loop[f"speech/{critic}"]["valence"]) < 0.03
+
+
 def test_critique_says_when_a_video_was_read_thinned_and_reads_it_like_the_whole(capsys, tmp_path, monkeypatch):
     """A video too large to hold decoded is read evenly thinned (`conditioning.media.load_video`); the row says how
     (``frames_read_every``, and ``[every 4th frame]`` in text), and a steady face reads as it does whole."""
