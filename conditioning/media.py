@@ -146,7 +146,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = True) -> Audio:
-    """Read any file soundfile (WAV/FLAC/OGG/MP3) or, failing that, librosa/audioread can decode."""
+    """Read any file soundfile (WAV/FLAC/OGG/MP3) or, failing that, librosa/audioread can decode (M4A, a
+    video's sound track through ffmpeg)."""
     p = Path(path)
     if not p.is_file():
         raise MediaError(f"{p}: no such file")
@@ -167,8 +168,13 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
                 data, sr = librosa.load(str(p), sr=None, mono=False)
             data = data.T if data.ndim == 2 else data
         except Exception as exc:
-            raise MediaError(f"{p}: not readable as audio ({type(exc).__name__}); accepted: "
-                             f"{', '.join(AUDIO_SUFFIXES)}") from None
+            suffix = p.suffix.lower()
+            if suffix in VIDEO_SUFFIXES:  # a video's sound track is read; this one has none (or an odd codec)
+                raise MediaError(f"{p}: a video with no sound track that can be read; give the recording of the "
+                                 f"voice or music ({', '.join(AUDIO_SUFFIXES)}, or a video with sound)") from None
+            what = "a picture, not audio" if suffix in READ_IMAGE_SUFFIXES else f"not readable as audio ({type(exc).__name__})"
+            raise MediaError(f"{p}: {what}; accepted: {', '.join(AUDIO_SUFFIXES)}, or a video's sound track "
+                             f"({', '.join(VIDEO_SUFFIXES)})") from None
     if data.size == 0:
         raise MediaError(f"{p}: the audio has no samples")
     audio = Audio(np.asarray(data, dtype=np.float32), int(sr))

@@ -37,7 +37,9 @@ CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
 MAX_UPLOAD_MB = 50
 VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual` reads (and its errors list)
-UPLOAD_TYPES = {"speech": AUDIO_SUFFIXES, "music": (*AUDIO_SUFFIXES, ".mid", ".midi"), "face": VISUAL_SUFFIXES,
+#: speech and music also take a video's sound track (a talking face's voice: its report reads it as the loop did)
+UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, ".mid", ".midi", *VIDEO_SUFFIXES),
+                "face": VISUAL_SUFFIXES,
                 "image": VISUAL_SUFFIXES, "text": (".txt",), "portrait": READ_IMAGE_SUFFIXES}  # portrait: the Face tab's still
 JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
 #: the generation tabs' download of a take's JSON report

@@ -164,6 +164,23 @@ def test_a_video_too_large_to_hold_is_read_evenly_thinned(tmp_path):
     assert small.frames.shape[1:3] == (32, 48) and np.allclose(small.frames.mean(axis=(1, 2, 3)), 6 * np.arange(40), atol=2)
 
 
+def test_audio_errors_say_what_the_file_is(tmp_path):
+    """A video's sound track is read (a talking face's voice); a silent video and a picture were both called 'not
+    readable as audio (NoBackendError)'."""
+    from conditioning.media import Image, Video, save_image, save_video
+
+    frames = np.zeros((5, 32, 32, 3), np.uint8)
+    silent = save_video(tmp_path / "silent.mp4", Video(frames, 25.0))
+    with pytest.raises(MediaError, match="a video with no sound track that can be read"):
+        load_audio(silent)
+    t = np.arange(16000) / 16000
+    voiced = save_video(tmp_path / "voiced.mp4", Video(frames, 25.0, Audio(0.3 * np.sin(2 * np.pi * 220 * t), 16000)))
+    assert abs(load_audio(voiced, rate=16000).duration_s - 1.0) < 0.2  # the sound track, padded to the frames
+    picture = save_image(tmp_path / "face.png", Image(frames[0]))
+    with pytest.raises(MediaError, match="a picture, not audio; accepted: .wav.*or a video's sound track"):
+        load_audio(picture)
+
+
 def test_a_picture_too_large_to_read_says_so_not_that_it_is_damaged(tmp_path):
     """Past twice Pillow's 89-megapixel limit a picture was called damaged ('its contents are not a picture')."""
     from PIL import Image as PILImage
