@@ -224,8 +224,7 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
     of 1080p at 30 fps is 3.7 GB; reading it whole took 7.4 GB), so frames are scaled down to `max_side` and,
     when the kept frames would pass `max_bytes`, every other one is dropped and the stride doubled: the video
     comes back evenly thinned, its ``fps`` the rate of the frames kept and ``stride`` saying how many of the
-    file's frames each stands for (None: `READ_VIDEO_BYTES`, `READ_VIDEO_SIDE`; the stack at the end copies the
-    kept frames once, so the peak is about twice ``max_bytes``)."""
+    file's frames each stands for (None: `READ_VIDEO_BYTES`, `READ_VIDEO_SIDE`)."""
     max_bytes = READ_VIDEO_BYTES if max_bytes is None else max_bytes
     max_side = READ_VIDEO_SIDE if max_side is None else max_side
     p = Path(path)
@@ -256,7 +255,10 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
     cap.release()
     if not kept:
         raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}")
-    return Video(np.stack(kept), float(fps) / stride, stride=stride)
+    frames = np.empty((len(kept), *kept[0].shape), np.uint8)
+    for k in range(len(kept)):  # copied one at a time and let go, so the peak stays near the budget, not twice it
+        frames[k], kept[k] = kept[k], None
+    return Video(frames, float(fps) / stride, stride=stride)
 
 
 EXIF_ORIENTATION = 0x0112  #: the EXIF tag saying how a camera's stored pixels turn to stand upright (1: as stored)
