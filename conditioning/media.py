@@ -315,7 +315,8 @@ def load_image(path: str | os.PathLike) -> Image:
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes
 HEIF_SUFFIXES = (".heic", ".heif")  #: phones' photos, read with the heic extra
-READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff", *HEIF_SUFFIXES)  #: what it reads
+#: what it reads (AVIF: Pillow 11.3 and later read it themselves)
+READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff", ".avif", *HEIF_SUFFIXES)
 #: the ISO-BMFF major brands of HEVC stills (bytes 8-12, after 'ftyp'), so a HEIC named .jpg is told apart too;
 #: not the generic 'mif1', which AVIF files (Pillow reads those itself) may carry as well
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}

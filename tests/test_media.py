@@ -134,6 +134,17 @@ def test_a_phones_heic_photo_reads_as_the_picture_it_holds(tmp_path):
     assert np.array_equal(load_image(renamed).pixels, load_image(HEIC).pixels)
 
 
+def test_an_avif_picture_reads_as_the_one_saved(tmp_path):
+    """AVIF (what browsers and Android cameras save) is read by Pillow itself; it is in the accepted lists."""
+    from PIL import Image as PILImage
+
+    from conditioning.media import READ_IMAGE_SUFFIXES
+
+    path = tmp_path / "photo.avif"
+    PILImage.fromarray(astronaut_256()).save(path, quality=90)
+    assert ".avif" in READ_IMAGE_SUFFIXES and np.abs(load_image(path).pixels.astype(float) - astronaut_256()).mean() < 5
+
+
 def test_without_the_heic_extra_a_heic_photo_says_how_to_read_it(tmp_path, monkeypatch):
     import conditioning.media as media
 
