@@ -19,6 +19,18 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def studio_take(capsys, take: Path, *generate_args) -> tuple[int, dict]:
+    """``generate ARGS --out TAKE --json``: its exit code and the take's report."""
+    code, text, _ = run(capsys, "generate", *generate_args, "--out", str(take), "--json")
+    return code, json.loads(text)
+
+
+def critique_row(capsys, take: Path, modality: str, critic: str, *flags) -> tuple[int, dict, str]:
+    """``critique --modality M --critic C --json [FLAGS] TAKE``: its exit code, the take's row and stderr."""
+    code, out, err = run(capsys, "critique", "--modality", modality, "--critic", critic, "--json", *flags, str(take))
+    return code, json.loads(out), err
+
+
 def test_emotion_json(capsys):
     code, out, _ = run(capsys, "emotion", "joy:0.6+surprise:0.4", "--json")
     doc = json.loads(out)
@@ -231,21 +243,16 @@ def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
     from studio.generate import file_sha256
 
     take = tmp_path / "angry.wav"
-    code, text, _ = run(capsys, "generate", "speech", "--emotion", "anger", "--text", "Nobody told me the house was sold.",
-                        "--out", str(take), "--json")
-    report = json.loads(text)
+    code, report = studio_take(capsys, take, "speech", "--emotion", "anger", "--text", "Nobody told me the house was sold.")
     assert code == 0 and report["neutral_reference"]["backend"] == "speech/piper"
     loop = {j["critic"]: j["reading"] for j in report["judges"]}
     for critic in ("encoder", "embedded"):
-        code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json", str(take))
-        row = json.loads(out)
+        code, row, err = critique_row(capsys, take, "speech", critic)
         assert code == 0 and row["normalisation"] == "studio-reference" and "no speaker reference" not in err
         # the same reading as the loop's (the file holds the take as 16-bit samples)
         assert row["native"] == pytest.approx(loop[f"speech/{critic}"]["native"], abs=0.01), critic
         assert row["arousal"] == pytest.approx(loop[f"speech/{critic}"]["arousal"], abs=0.01), critic
-        code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json", "--single-file",
-                             str(take))
-        alone = json.loads(out)
+        code, alone, err = critique_row(capsys, take, "speech", critic, "--single-file")
         assert code == 0 and alone["normalisation"] == "none" and err.count("no speaker reference") == 1
         assert alone["native"] == pytest.approx(load_critic("speech", critic).score(take).native, abs=1e-4), critic
     # the take changed after the studio wrote it: its report is said not to describe it, and not used
@@ -275,17 +282,12 @@ def test_critique_reads_a_studio_face_take_against_the_portrait_at_rest_as_its_l
     --single-file), so its reading is the loop's, not another."""
     pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
     take = tmp_path / "surprised.mp4"
-    code, text, _ = run(capsys, "generate", "face", "--emotion", "surprise", "--duration", "2", "--out", str(take),
-                        "--json")
-    report = json.loads(text)
+    code, report = studio_take(capsys, take, "face", "--emotion", "surprise", "--duration", "2")
     assert code == 0 and report["neutral_reference"]["backend"] == "face/animator"
     loop = {j["critic"]: j["reading"] for j in report["judges"]}["face/geometric"]["native"]
     gap = lambda row: max(abs(row["native"][k] - loop[k]) for k in loop)  # noqa: E731
-    code, out, _ = run(capsys, "critique", "--modality", "face", "--critic", "geometric", "--json", str(take))
-    studio = json.loads(out)
-    code2, out, _ = run(capsys, "critique", "--modality", "face", "--critic", "geometric", "--json", "--single-file",
-                        str(take))
-    alone = json.loads(out)
+    code, studio, _ = critique_row(capsys, take, "face", "geometric")
+    code2, alone, _ = critique_row(capsys, take, "face", "geometric", "--single-file")
     assert code == code2 == 0
     assert studio["details"]["reference"] == "same person" and alone["details"]["reference"].startswith("population")
     assert gap(studio) < 0.02 and gap(alone) > 0.03  # the video is H.264: the frames are not the loop's exactly
@@ -299,15 +301,12 @@ def test_critique_reads_a_talking_faces_voice_against_its_neutral_take_as_its_lo
     pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
     pytest.importorskip("piper", reason="the speech extra")
     take = tmp_path / "talk.mp4"
-    code, text, _ = run(capsys, "generate", "face", "--text", "Hello there, how are you?", "--emotion", "joy",
-                        "--out", str(take), "--json")
-    report = json.loads(text)
+    code, report = studio_take(capsys, take, "face", "--text", "Hello there, how are you?", "--emotion", "joy")
     assert code == 0 and report["voice_reference"]["backend"] == "speech/piper"
     loop = {j["critic"]: j["reading"] for j in report["speech"]["judges"]}
     assert set(loop) == {"speech/encoder", "speech/embedded"}
     for critic in ("encoder", "embedded"):
-        code, out, _ = run(capsys, "critique", "--modality", "speech", "--critic", critic, "--json", str(take))
-        row = json.loads(out)
+        code, row, _ = critique_row(capsys, take, "speech", critic)
         assert code == 0 and row["normalisation"] == "studio-reference"
         assert abs(row["arousal"] - loop[f"speech/{critic}"]["arousal"]) < 0.03  # AAC: not the loop's samples exactly
         assert abs(row["valence"] - loop[f"speech/{critic}"]["valence"]) < 0.03
@@ -363,12 +362,9 @@ def test_critique_gives_the_notes_judge_a_studio_takes_score(capsys, tmp_path):
     describes the audio. A recording the studio did not make is refused by the judge as before."""
     pytest.importorskip("pretty_midi")
     take = tmp_path / "calm.wav"
-    code, text, _ = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "6", "--out", str(take),
-                        "--json")
-    report = json.loads(text)
+    code, report = studio_take(capsys, take, "music", "--emotion", "calm", "--duration", "6")
     loop = {j["critic"]: j["reading"] for j in report["judges"]}["music/symbolic"]
-    code, out, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", "--json", str(take))
-    row = json.loads(out)
+    code, row, err = critique_row(capsys, take, "music", "symbolic")
     assert code == 0 and row["score"] == "calm.mid" and row["file"] == str(take)
     assert row["native"] == pytest.approx(loop["native"], abs=1e-3)
     import soundfile as sf  # the audio changed since: the score is not taken as its notes

@@ -149,47 +149,47 @@ VOICING_WIN = 640  #: 40 ms frames (hop 20 ms) for the non-speech checks: two pe
 CHUNK_FRAMES = 2048  #: frames per pass of the frame analyses (tens of MB), so memory does not grow with the audio
 
 
-def _frames(y: np.ndarray, starts: np.ndarray, win: int) -> np.ndarray:
-    """The frames of ``y`` beginning at ``starts`` (samples), float64, one per row."""
-    return y[np.arange(win)[None, :] + starts[:, None]].astype(np.float64)
+def _framewise(y: np.ndarray, starts: np.ndarray, win: int, measure) -> np.ndarray:
+    """``measure`` (float64 frames, one per row -> one row of results per frame) of the ``win``-sample frames of
+    ``y`` beginning at ``starts``, `CHUNK_FRAMES` frames at a time: all at once, the frame analyses took 2 GB for
+    20 minutes of audio."""
+    return np.concatenate([measure(y[np.arange(win)[None, :] + starts[i:i + CHUNK_FRAMES, None]].astype(np.float64))
+                           for i in range(0, len(starts), CHUNK_FRAMES)])
+
+
+def _tone_and_voicing(frames: np.ndarray) -> np.ndarray:
+    """Per Hann-windowed 40 ms frame: the share of its power within +-3 bins of its peak, the peak's bin, and
+    whether it is periodic between 60 and 400 Hz (normalised autocorrelation above 0.5; the spectrum is
+    zero-padded to twice the frame, so its inverse transform is a linear, not circular, autocorrelation:
+    Wiener-Khinchin)."""
+    power = np.abs(np.fft.rfft(frames, 2 * VOICING_WIN, axis=1)) ** 2
+    top = power.argmax(axis=1)
+    cum = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
+    rows = np.arange(len(power))
+    near = cum[rows, np.minimum(top + 4, power.shape[1])] - cum[rows, np.maximum(top - 3, 0)]  # peak +- 3 bins
+    ac = np.fft.irfft(power, axis=1)[:, :VOICING_WIN]
+    ac /= ac[:, :1] + 1e-20
+    periodic = ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1) > 0.5
+    return np.column_stack([near / (cum[:, -1] + 1e-20), top, periodic])
 
 
 def _sounding_frames(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each sounding 40 ms Hann frame (hop 20 ms, within 30 dB of the loudest): the share of its power within
-    +-3 bins of its peak, the peak's bin, and whether it is periodic between 60 and 400 Hz (normalised
-    autocorrelation above 0.5). The spectra are zero-padded to twice the frame, so that their inverse transform is
-    a linear, not circular, autocorrelation (Wiener-Khinchin). One analysis for both the pure-tone and the
-    voicing check, `CHUNK_FRAMES` frames at a time: all at once took 2 GB for 20 minutes of audio (``y`` holds at
-    least `MIN_ACTIVE_S`: several frames)."""
+    """`_tone_and_voicing` of each sounding 40 ms Hann frame (hop 20 ms, within 30 dB of the loudest), as (share,
+    peak bin, periodic): one analysis for both the pure-tone and the voicing check (``y`` holds at least
+    `MIN_ACTIVE_S`: several frames)."""
     hop = VOICING_WIN // 2
     starts = hop * np.arange(1 + (len(y) - VOICING_WIN) // hop)
     window = np.hanning(VOICING_WIN)
-    energy = np.concatenate([10 * np.log10(np.mean((_frames(y, starts[i:i + CHUNK_FRAMES], VOICING_WIN) * window) ** 2,
-                                                   axis=1) + 1e-20) for i in range(0, len(starts), CHUNK_FRAMES)])
-    sounding = starts[energy > energy.max() - 30]
-    share, peak, periodic = [], [], []
-    for i in range(0, len(sounding), CHUNK_FRAMES):
-        power = np.abs(np.fft.rfft(_frames(y, sounding[i:i + CHUNK_FRAMES], VOICING_WIN) * window, 2 * VOICING_WIN,
-                                   axis=1)) ** 2
-        top = power.argmax(axis=1)
-        cum = np.concatenate([np.zeros((len(power), 1)), np.cumsum(power, axis=1)], axis=1)
-        rows = np.arange(len(power))
-        near = cum[rows, np.minimum(top + 4, power.shape[1])] - cum[rows, np.maximum(top - 3, 0)]  # peak +- 3 bins
-        ac = np.fft.irfft(power, axis=1)[:, :VOICING_WIN]
-        ac /= ac[:, :1] + 1e-20
-        share.append(near / (cum[:, -1] + 1e-20))
-        peak.append(top)
-        periodic.append(ac[:, SAMPLE_RATE // 400: SAMPLE_RATE // 60].max(axis=1) > 0.5)
-    return np.concatenate(share), np.concatenate(peak), np.concatenate(periodic)
+    energy = _framewise(y, starts, VOICING_WIN, lambda f: 10 * np.log10(np.mean((f * window) ** 2, axis=1) + 1e-20))
+    m = _framewise(y, starts[energy > energy.max() - 30], VOICING_WIN, lambda f: _tone_and_voicing(f * window))
+    return m[:, 0], m[:, 1].astype(int), m[:, 2] > 0.5
 
 
 def _frame_db(y: np.ndarray) -> np.ndarray:
     """Frame RMS level in dBFS, 25 ms frames every 10 ms."""
     if len(y) < WIN:
         y = np.pad(y, (0, WIN - len(y)))
-    starts = HOP * np.arange(1 + (len(y) - WIN) // HOP)
-    rms = np.concatenate([np.sqrt(np.mean(_frames(y, starts[i:i + CHUNK_FRAMES], WIN) ** 2, axis=1))
-                          for i in range(0, len(starts), CHUNK_FRAMES)])
+    rms = _framewise(y, HOP * np.arange(1 + (len(y) - WIN) // HOP), WIN, lambda f: np.sqrt(np.mean(f ** 2, axis=1)))
     return 20 * np.log10(rms + 1e-10)
 
 
