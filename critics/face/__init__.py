@@ -21,8 +21,11 @@ from conditioning import label_set
 FER_CLASSES = label_set("fer2013").labels
 
 #: (the CLI's flag and the web's checkbox for crops are both called "aligned", so the advice names neither interface)
-NO_FACE = ("no face found in {what}; give a photo with a visible frontal face, or mark a tight face crop as already "
-           "cropped (aligned), which the classifier judge reads whole")
+#: The size: `FaceFinder` found the astronaut's face wherever it was put when 3 % of the picture's width or more,
+#: in 4000, 1920 and 1000 px wide pictures, and only by chance when smaller (critics/cards/face-classifier.md).
+NO_FACE = ("no face found in {what}; give a photo with a visible frontal face (one narrower than about 3 % of the "
+           "picture can be missed: crop closer), or mark a tight face crop as already cropped (aligned), which the "
+           "classifier judge reads whole")
 
 
 def as_frames(media: Any) -> tuple[list[np.ndarray], float | None, str]:
