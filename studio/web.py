@@ -292,6 +292,11 @@ class WebStudio:
         lines = [f"- {r.critic}: {'' if r.categorical else 'a point near '}**{r.emotion.top}** (v {r.valence:+.2f}, "
                  f"a {r.arousal:+.2f}, confidence {r.confidence:.2f})" for r in readings]
         lines += [f"- {j.modality}/{j.name}: left out; it {why}" for j, why in skipped]
+        clipped = max((r.details.get("clipped", 0) for r in readings), default=0)
+        if clipped:  # a speech judge found the recording clipped (`critics.speech.features.CLIPPED_SHARE`)
+            from studio.critique import CLIPPED
+
+            how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
             from studio.output import ordinal
 

@@ -162,7 +162,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
                                        RAVDESS_LABELS[int(np.argmax(out["ravdess"][j]))]))
             j += 1
         details = {
-            **self.head_details(out, native, meta, which),
+            **self.head_details(out, native, meta, which, recorded),
             "speech_s": round(len(y) / SAMPLE_RATE, 3),
             "f0_median_hz": round(27.5 * 2 ** (feats["f0_p50"] / 12), 1) if feats["f0_p50"] > 0 else 0.0,
             "f0_range_st": round(feats["f0_range"], 2),

@@ -155,7 +155,7 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
         series = tuple(TimedReading(round(0.8 + j * step, 3), *self.vad(out, j + 1, meta, which),
                                     RAVDESS_LABELS[int(np.argmax(out["ravdess"][j + 1]))])
                        for j in range(len(batch) - 1))
-        details = {**self.head_details(out, native, meta, which), "partials": int(len(parts)),
+        details = {**self.head_details(out, native, meta, which, y), "partials": int(len(parts)),
                    "speech_s": round(len(y) / 16000, 3)}
         return Reading.from_native(f"speech/{self.name}", native, "ravdess", vad=self.vad(out, 0, meta, which),
                                    series=series, details=details)

@@ -189,13 +189,19 @@ class SpeechHeadsCritic:
         return self._reference, None
 
     @staticmethod
-    def head_details(out: dict[str, np.ndarray], native: dict[str, float], meta: dict, which: str) -> dict:
-        """What every speech reading reports beside its own measurements: the model used, the EmoDB-7 head
-        and the probability of a high-arousal RAVDESS label."""
+    def head_details(out: dict[str, np.ndarray], native: dict[str, float], meta: dict, which: str,
+                     y: np.ndarray) -> dict:
+        """What every speech reading reports beside its own measurements: the model used, the EmoDB-7 head,
+        the probability of a high-arousal RAVDESS label and, for a clipped recording (``y``, as recorded), the
+        share of its samples at the ceiling (``clipped``; `features.CLIPPED_SHARE` says why)."""
+        from critics.speech.features import CLIPPED_SHARE, clipped_share
+
         # "heads": population, speaker or speaker_z (what `critique` rows call normalisation none, reference, group)
+        clipped = clipped_share(y)
         return {"heads": which,
                 "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
-                "p_high_arousal": float(sum(native[k] for k in HIGH_AROUSAL))}
+                "p_high_arousal": float(sum(native[k] for k in HIGH_AROUSAL)),
+                **({"clipped": round(clipped, 3)} if clipped >= CLIPPED_SHARE else {})}
 
     def vad(self, out: dict[str, np.ndarray], i: int, meta: dict, which: str) -> tuple[float, float, float]:
         """Valence, arousal, dominance from the source that validated best per dimension (or the configured one)."""
