@@ -215,9 +215,15 @@ def _load_midi(midi):
     try:
         return pretty_midi.PrettyMIDI(str(path)), str(path)
     except Exception as exc:  # mido raises many types (OSError, EOFError, KeyError, ValueError)
-        raise RenderError(
-            f"cannot read {str(path)!r} as a Standard MIDI File ({type(exc).__name__}: {exc})"
-        ) from exc
+        raise RenderError(f"cannot read {str(path)!r} as a Standard MIDI File ({midi_read_error(exc)})") from exc
+
+
+def midi_read_error(exc: Exception) -> str:
+    """Why mido could not read a MIDI file, in words: a file cut short raises a bare ``EOFError`` with no message
+    (the reason read "EOFError: " before), and other failures name their exception."""
+    if isinstance(exc, EOFError):
+        return "it ends before its tracks do: cut short or damaged"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _revoice(pm, programs: int | Sequence[int] | None):

@@ -217,6 +217,18 @@ def test_audio_and_unjudgeable_midi_are_clear_errors(tmp_path):
         critic.score(42)
     with pytest.raises(MediaError, match="no such file"):
         critic.score(tmp_path / "missing.mid")
+    whole = tmp_path / "whole.mid"
+    progression([C4], bpm=120, velocity=80, articulation=0.5, bars=4).write(str(whole))
+    cut = tmp_path / "cut.mid"
+    cut.write_bytes(whole.read_bytes()[:60])  # a download cut short: mido's bare EOFError used to end the message
+    with pytest.raises(MediaError, match=r"could not read the MIDI file cut\.mid \(it ends before its tracks do: cut "
+                                         r"short or damaged\)"):
+        critic.score(cut)
+    few = pretty_midi.PrettyMIDI()
+    few.instruments.append(pretty_midi.Instrument(0))
+    few.instruments[0].notes = [pretty_midi.Note(80, 60, 0.0, 3.0)]
+    with pytest.raises(CriticError, match="only 1 note; at least 4"):
+        critic.score(few)
     empty = pretty_midi.PrettyMIDI()
     with pytest.raises(CriticError, match="no pitched notes"):
         critic.score(empty)

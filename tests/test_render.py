@@ -88,6 +88,11 @@ def test_unreadable_or_empty_midi_is_a_clear_error(tmp_path):
     with pytest.raises(RenderError, match="cannot read .* as a Standard MIDI File") as info:
         render_midi(bad)
     assert isinstance(info.value, MediaError) and isinstance(info.value, ValueError)
+    good = tmp_path / "good.mid"
+    tiny_midi().write(str(good))
+    bad.write_bytes(good.read_bytes()[:40])  # cut short: mido raises a bare EOFError, which said nothing
+    with pytest.raises(RenderError, match=r"\(it ends before its tracks do: cut short or damaged\)"):
+        render_midi(bad)
     with pytest.raises(RenderError, match="does not exist"):
         render_midi(tmp_path / "missing.mid")
     with pytest.raises(RenderError, match="no notes"):

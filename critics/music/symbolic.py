@@ -63,6 +63,7 @@ def load_midi(media: Any):
     """A pretty_midi.PrettyMIDI from a MIDI path, PrettyMIDI or MIDI bytes; anything else, and a MIDI file or bytes
     that cannot be read, is a `MediaError` (as for the other critics: the media, not the music, is wrong)."""
     from conditioning.media import Audio, MediaError
+    from conditioning.render import midi_read_error
 
     if type(media).__name__ == "PrettyMIDI":
         return media
@@ -77,7 +78,7 @@ def load_midi(media: Any):
         try:
             return pretty_midi.PrettyMIDI(io.BytesIO(data))
         except Exception as exc:  # mido / pretty_midi raise many kinds
-            raise MediaError(f"could not read the MIDI bytes: {exc}") from exc
+            raise MediaError(f"could not read the MIDI bytes ({midi_read_error(exc)})") from exc
     if isinstance(media, (str, os.PathLike)):
         path = Path(media)
         if path.suffix.lower() not in MIDI_SUFFIXES:
@@ -87,7 +88,7 @@ def load_midi(media: Any):
         try:
             return pretty_midi.PrettyMIDI(str(path))
         except Exception as exc:
-            raise MediaError(f"could not read the MIDI file {path.name}: {exc}") from exc
+            raise MediaError(f"could not read the MIDI file {path.name} ({midi_read_error(exc)})") from exc
     raise MediaError(NOT_MIDI.format(what=type(media).__name__))
 
 
@@ -118,7 +119,8 @@ class SymbolicMusicCritic(QuadrantCritic):
             raise CriticError("the MIDI has no pitched notes" + (" (only drum tracks, which are ignored)" if drums else "")
                               + ": nothing to judge")
         if notes.n < cfg.min_notes:
-            raise CriticError(f"the MIDI has only {notes.n} notes; at least {cfg.min_notes} are needed to judge it")
+            raise CriticError(f"the MIDI has only {notes.n} note{'' if notes.n == 1 else 's'}; at least {cfg.min_notes} "
+                              "are needed to judge it")
         if notes.span_s < cfg.min_duration_s:
             raise CriticError(f"the notes last {notes.span_s:.2f} s; music must last at least "
                               f"{cfg.min_duration_s:g} s to be judged")
