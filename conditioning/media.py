@@ -196,16 +196,27 @@ def as_audio(media, what: str = "this critic") -> Audio:
     raise MediaError(f"{what} takes Audio, an audio file path or (samples, rate), got {type(media).__name__}")
 
 
+#: What `save_audio` writes, by suffix: libsndfile's format (soundfile's wheel bundles libsndfile 1.2 with LAME,
+#: LGPL-2.1, so MP3, what creators share, needs nothing more). MPEG audio holds these sample rates only.
+WRITE_AUDIO = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
-    """Write WAV/FLAC/OGG atomically (format from the suffix); clips to [-1, 1]."""
+    """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1]."""
     import soundfile as sf
 
     p = Path(path)
-    if p.suffix.lower() not in (".wav", ".flac", ".ogg"):
-        raise MediaError(f"{p}: cannot write audio as {p.suffix or 'no suffix'!r}; use .wav, .flac or .ogg")
+    fmt = WRITE_AUDIO.get(p.suffix.lower())
+    if fmt is None:
+        what = f"as {p.suffix!r}" if p.suffix else "without a suffix"
+        raise MediaError(f"{p}: cannot write audio {what}; use .wav, .flac, .ogg or .mp3")
+    if fmt == "MP3" and audio.rate not in MP3_RATES:
+        raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
+                         f"{audio.rate / 1000:g} kHz; write .wav or .flac")
     with atomic_path(p) as tmp:
-        sf.write(str(tmp), np.clip(audio.samples, -1.0, 1.0), audio.rate, subtype=subtype,
-                 format=p.suffix[1:].upper())
+        sf.write(str(tmp), np.clip(audio.samples, -1.0, 1.0), audio.rate, format=fmt,
+                 subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
     return p
 
 
@@ -369,7 +380,8 @@ def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] |
     p = Path(path)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG"}.get(p.suffix.lower())
     if fmt is None:
-        raise MediaError(f"{p}: cannot write an image as {p.suffix or 'no suffix'!r}; use {', '.join(IMAGE_SUFFIXES)}")
+        what = f"as {p.suffix!r}" if p.suffix else "without a suffix"
+        raise MediaError(f"{p}: cannot write an image {what}; use {', '.join(IMAGE_SUFFIXES)}")
     kwargs = {}
     if metadata and fmt == "PNG":
         info = PngInfo()
@@ -393,7 +405,8 @@ def save_video(path: str | os.PathLike, video: Video, crf: int = 20) -> Path:
 
     p = Path(path)
     if p.suffix.lower() not in (".mp4", ".m4v", ".mov"):
-        raise MediaError(f"{p}: cannot write video as {p.suffix or 'no suffix'!r}; use .mp4")
+        what = f"as {p.suffix!r}" if p.suffix else "without a suffix"
+        raise MediaError(f"{p}: cannot write video {what}; use .mp4, .m4v or .mov (H.264 and AAC)")
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MediaError("writing MP4 needs the ffmpeg program (Debian/Ubuntu: apt install ffmpeg)")

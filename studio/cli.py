@@ -212,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--option", action="append", metavar="KEY=VALUE", help="a backend option (repeat), e.g. image: "
                    "style=field, size=512, steps=4, guidance_scale=0 (Stable Diffusion Turbo); speech --backend "
                    "diffusion: steps=50; a backend names the options it takes when given one it does not")
-    g.add_argument("--out", required=True)
+    g.add_argument("--out", required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
+                   ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it)")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
 

@@ -34,6 +34,25 @@ def test_errors_name_the_problem(tmp_path):
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_audio_is_written_as_mp3_and_reads_back_aligned(tmp_path):
+    """MP3, what creators share: the decoded file has the take's length and timing (no coder delay in front),
+    the same pitch and level; a rate MPEG audio cannot hold, and a file with no suffix, are refused by name."""
+    t = np.arange(22050) / 22050
+    tone = (0.4 * np.sin(2 * np.pi * 220 * t) * np.minimum(1, 4 * t)).astype(np.float32)  # a fade-in marks the start
+    back = load_audio(save_audio(tmp_path / "x.mp3", Audio(tone, 22050)))
+    import soundfile as sf
+
+    assert sf.info(str(tmp_path / "x.mp3")).format == "MP3"
+    assert back.rate == 22050 and len(back.samples) == len(tone)
+    assert np.corrcoef(back.samples, tone)[0, 1] > 0.99  # aligned: a shift of 1 ms would halve this at 220 Hz
+    assert abs(np.sqrt(np.mean(back.samples ** 2)) / np.sqrt(np.mean(tone ** 2)) - 1) < 0.05
+    with pytest.raises(MediaError, match="MP3 holds audio at 8, .* 48 kHz, and this is 96 kHz; write .wav or .flac"):
+        save_audio(tmp_path / "y.mp3", Audio(np.zeros(960), 96000))
+    with pytest.raises(MediaError, match="cannot write audio without a suffix; use .wav, .flac, .ogg or .mp3"):
+        save_audio(tmp_path / "take", Audio(tone, 22050))
+    assert not (tmp_path / "y.mp3").exists() and not (tmp_path / "take").exists()
+
+
 def test_high_bit_depth_greyscale_images_read_as_their_8_bit_picture(tmp_path):
     """Pillow's convert("RGB") clips 16-bit and float greyscale: a 16-bit PNG read as solid white and a float
     TIFF as solid black, so every image judge read a blank picture's mood."""
