@@ -27,7 +27,7 @@ def fit_meshes(images: np.ndarray, pad: int = 16) -> tuple[np.ndarray, np.ndarra
     which faces it was found on."""
     import cv2
 
-    from critics.face.landmarks import FaceFinder
+    from conditioning.faces import FaceFinder
 
     finder = FaceFinder(max_faces=1)
     found, lms = [], []

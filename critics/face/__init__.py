@@ -6,7 +6,8 @@
   478-point MediaPipe face mesh, mapped to emotions by EMFACS rules; an independent judge with no training.
 
 Both take an `Image`, a `Video` (per-frame series + mean), an RGB/grey array or an image file path.
-Shared code (finding faces, alignment, media coercion) lives in `critics.face.landmarks` and here.
+Shared code: finding faces in `conditioning.faces` (the face animator uses it too), alignment in
+`critics.face.landmarks`, media coercion here.
 Nothing heavy is imported at package import.
 """
 from __future__ import annotations

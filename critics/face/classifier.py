@@ -4,7 +4,7 @@ Why this design: FER2013 (Goodfellow et al. 2013) is the largest public in-the-w
 Ekman's six + neutral, and a compact VGG-style CNN on its 48x48 greyscale crops is the best-performing
 single-network family on it (Khaireddin & Chen 2021). `critics.training.face` trains the network here (seeded,
 one CPU core) and exports it to ONNX, so inference needs onnxruntime only, no torch. To give the network
-what it was trained on, a face is found and measured with MediaPipe (`critics.face.landmarks`), rotated so
+what it was trained on, a face is found and measured with MediaPipe (`conditioning.faces`), rotated so
 the eyes are level, and cropped so the eyes land where FER2013's crops put them (a layout measured on
 FER2013 itself). Test-time flip averaging (the mean over the face and its mirror image) is on by default.
 
@@ -87,7 +87,7 @@ class FaceExpressionCritic:
     @property
     def finder(self):
         if self._finder is None:
-            from critics.face.landmarks import FaceFinder
+            from conditioning.faces import FaceFinder
 
             self._finder = FaceFinder(max_faces=self.config.max_faces, min_confidence=self.config.min_confidence)
         return self._finder

@@ -53,7 +53,7 @@ import numpy as np
 from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading, softmax
 from critics.face import FER_CLASSES, NO_FACE, as_frames, scan_frames
-from critics.face.landmarks import CHEEK, CHIN, LEFT_BROW, LEFT_EYE, MOUTH, NOSE, RIGHT_BROW, RIGHT_EYE
+from conditioning.faces import CHEEK, CHIN, LEFT_BROW, LEFT_EYE, MOUTH, NOSE, RIGHT_BROW, RIGHT_EYE
 
 MEASURES = ("corner_raise", "mouth_width", "lip_thickness", "lip_gap", "jaw", "inner_brow", "outer_brow",
             "brow_gap", "upper_lid", "lower_lid", "cheek", "nose_ala", "nose_lip", "lip_chin")
@@ -221,7 +221,7 @@ class GeometricFaceCritic:
     @property
     def finder(self):
         if self._finder is None:
-            from critics.face.landmarks import FaceFinder
+            from conditioning.faces import FaceFinder
 
             self._finder = FaceFinder(max_faces=self.config.max_faces, min_confidence=self.config.min_confidence)
         return self._finder

@@ -1,225 +1,20 @@
-"""Finding, measuring and aligning faces with MediaPipe's bundled models (shared by the face critics).
+"""Aligning a found face for the FER2013 classifier (shared by the face critics; finding faces and the mesh
+indices are in `conditioning.faces`, which the face animator uses too).
 
-Why MediaPipe 0.10.21: it is the last release that ships its face models inside the wheel (BlazeFace
-short/full-range detection, Bazarevsky et al. 2019, and the 468-point face mesh with 10 iris points,
-Kartynnik et al. 2019 / Ablavatski et al. 2020), so the legacy ``mediapipe.solutions`` API runs offline
-with no download. Licence: Apache-2.0.
-
-Pipeline (`FaceFinder.find`):
-1. the face mesh (``static_image_mode=True, refine_landmarks=True``) on the image: its own short-range
-   detector finds faces that fill a fair part of the frame and gives 478 landmarks per face;
-2. where it finds none (small or distant faces), the full-range BlazeFace detector (on the whole image,
-   then on 3x3 overlapping half-size tiles for faces under ~8% of the frame), then the mesh again on an
-   enlarged crop around each detection; a face the mesh still cannot fit keeps the detector's six
-   keypoints (eyes, nose, mouth, ears), enough to align it for the classifier but not to measure it;
-3. small images (a side under 192 px, e.g. a 48x48 face) are enlarged first, because both models expect
-   faces of at least ~100 px.
-
-Landmarks are returned in the original image's pixel coordinates. `align_face` rotates and scales the
-image so that the eyes are level and land where FER2013's crops put them (measured on FER2013 with
-`measure_fer_layout`; the figures are kept in `FER_LAYOUT`), then crops a greyscale square.
-MediaPipe graphs are not thread-safe: a lock serialises calls on one `FaceFinder`.
+`align_face` rotates and scales the image so that the eyes are level and land where FER2013's crops put them
+(measured on FER2013 with `measure_fer_layout`; the figures are kept in `FER_LAYOUT`), then crops a greyscale
+square.
 """
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from conditioning.native import quiet_stderr
-
-# ---------------------------------------------------------------------------------------- mesh indices
-# MediaPipe face-mesh topology (canonical_face_model_uv_visualization.png in the MediaPipe repository).
-# "right"/"left" are the subject's: the subject's right eye appears on the image's left.
-RIGHT_EYE = {"outer": 33, "inner": 133, "upper": 159, "lower": 145, "upper2": 158, "lower2": 153,
-             "upper3": 160, "lower3": 144, "iris": 468}
-LEFT_EYE = {"outer": 263, "inner": 362, "upper": 386, "lower": 374, "upper2": 385, "lower2": 380,
-            "upper3": 387, "lower3": 373, "iris": 473}
-RIGHT_BROW = {"inner": 107, "mid": 105, "outer": 70, "inner_low": 55, "mid_low": 52, "outer_low": 46}
-LEFT_BROW = {"inner": 336, "mid": 334, "outer": 300, "inner_low": 285, "mid_low": 282, "outer_low": 276}
-MOUTH = {"right": 61, "left": 291, "upper_outer": 0, "upper_inner": 13, "lower_inner": 14, "lower_outer": 17,
-         "right_inner": 78, "left_inner": 308}
-NOSE = {"tip": 1, "base": 2, "bridge": 168, "right_ala": 129, "left_ala": 358, "right_ala_low": 64,
-        "left_ala_low": 294}
-CHEEK = {"right": 205, "left": 425, "right_high": 117, "left_high": 346}
-CHIN = 152
+from conditioning.faces import Face, FaceFinder, as_rgb
 
 #: where FER2013 puts the eyes: (x, y) of the centre between the eyes and the inter-ocular distance, in
 #: pixels of the 48x48 crop (medians over the FER2013 training images the mesh could fit, measured by
 #: `measure_fer_layout`; see critics/cards/face-classifier.md)
 FER_LAYOUT = {"eyes_x": 23.88, "eyes_y": 18.8, "iod": 17.4}
-
-
-MIN_FACE_PX = 16  #: an image narrower than this holds no face to find (FER2013's faces are 48 px)
-MAX_SIDE_PX = 8192  #: small images are upscaled for the mesh, but never beyond this long side
-
-
-@dataclass
-class Face:
-    """One face found in an image (pixel coordinates of that image)."""
-
-    box: tuple[float, float, float, float]  #: x0, y0, x1, y1
-    score: float
-    landmarks: np.ndarray | None = field(default=None, repr=False)  #: (478, 3) x, y px; z in px (x scale)
-    keypoints: np.ndarray | None = field(default=None, repr=False)  #: (6, 2) detector keypoints, or None
-
-    @property
-    def area(self) -> float:
-        x0, y0, x1, y1 = self.box
-        return max(0.0, x1 - x0) * max(0.0, y1 - y0)
-
-    def eyes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Centres of the subject's right eye (image left) and left eye (image right), (x, y) px."""
-        if self.landmarks is not None:
-            lm = self.landmarks[:, :2]
-            r = lm[[RIGHT_EYE["outer"], RIGHT_EYE["inner"]]].mean(0)
-            l_ = lm[[LEFT_EYE["outer"], LEFT_EYE["inner"]]].mean(0)
-            return r, l_
-        kp = self.keypoints  # BlazeFace order: right eye, left eye, nose tip, mouth, right ear, left ear
-        return kp[0].astype(float), kp[1].astype(float)
-
-
-def _as_rgb(pixels: np.ndarray) -> np.ndarray:
-    x = np.asarray(pixels)
-    if x.ndim == 2:
-        x = np.repeat(x[:, :, None], 3, axis=2)
-    if x.dtype != np.uint8:
-        x = np.clip(np.round(x * 255 if x.max() <= 1.0 else x), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(x[:, :, :3])
-
-
-class FaceFinder:
-    """MediaPipe face detection + mesh, created once and reused (loading takes ~50 ms)."""
-
-    def __init__(self, max_faces: int = 4, min_confidence: float = 0.5, min_side: int = 192):
-        self.max_faces = max_faces
-        self.min_confidence = min_confidence
-        self.min_side = min_side
-        self._lock = threading.Lock()
-        self._mesh = None
-        self._det = None
-
-    def _mesh_model(self):
-        """The mesh graph, and below the detector graph, each created on first use: a graph initialises its
-        calculators on a worker thread, and one created but not yet run would log from that thread after
-        `quiet_stderr` ends."""
-        if self._mesh is None:
-            import mediapipe as mp
-
-            self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
-                                                         refine_landmarks=True,
-                                                         min_detection_confidence=self.min_confidence)
-        return self._mesh
-
-    def _detector(self):
-        if self._det is None:
-            import mediapipe as mp
-
-            self._det = mp.solutions.face_detection.FaceDetection(model_selection=1,
-                                                                  min_detection_confidence=self.min_confidence)
-        return self._det
-
-    def _mesh_on(self, rgb: np.ndarray) -> list[np.ndarray]:
-        """(478, 3) landmark arrays in rgb's pixel coordinates."""
-        mesh = self._mesh_model()
-        h, w = rgb.shape[:2]
-        res = mesh.process(rgb)
-        out = []
-        for f in res.multi_face_landmarks or []:
-            a = np.array([(p.x * w, p.y * h, p.z * w) for p in f.landmark], dtype=np.float64)
-            out.append(a)
-        return out
-
-    def find(self, pixels: np.ndarray) -> list[Face]:
-        """All faces in an RGB (or grey) image, largest first."""
-        import cv2
-
-        rgb = _as_rgb(pixels)
-        h, w = rgb.shape[:2]
-        if min(h, w) < MIN_FACE_PX:  # no face fits; and MediaPipe aborts the process on a 192x76800 upscale
-            return []
-        scale = 1.0
-        if min(h, w) < self.min_side:
-            scale = min(self.min_side / min(h, w), MAX_SIDE_PX / max(h, w))
-            rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
-        with self._lock, quiet_stderr():  # MediaPipe's native log lines would go to the terminal
-            faces = [_face_from_mesh(lm) for lm in self._mesh_on(rgb)]
-            if not faces:
-                faces = self._detect_then_mesh(rgb)
-        for f in faces:  # back to the caller's pixel coordinates
-            f.box = tuple(v / scale for v in f.box)
-            if f.landmarks is not None:
-                f.landmarks = f.landmarks / scale
-            if f.keypoints is not None:
-                f.keypoints = f.keypoints / scale
-        return sorted(faces, key=lambda f: -f.area)
-
-    def _detections(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles
-        (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles).
-        Returns (box x0, y0, w, h), (6, 2) keypoints and the score, in ``rgb``'s pixels."""
-        det = self._detector()
-        h, w = rgb.shape[:2]
-
-        def run(img, ox, oy):
-            ih, iw = img.shape[:2]
-            out = []
-            for d in det.process(np.ascontiguousarray(img)).detections or []:
-                bb = d.location_data.relative_bounding_box
-                box = np.array([bb.xmin * iw + ox, bb.ymin * ih + oy, bb.width * iw, bb.height * ih])
-                kp = np.array([(k.x * iw + ox, k.y * ih + oy) for k in d.location_data.relative_keypoints])
-                out.append((box, kp, float(d.score[0])))
-            return out
-
-        found = run(rgb, 0, 0)
-        if not found and min(h, w) >= 2 * self.min_side:
-            th, tw = h // 2, w // 2
-            for oy in (0, h // 4, h - th):
-                for ox in (0, w // 4, w - tw):
-                    found += run(rgb[oy:oy + th, ox:ox + tw], ox, oy)
-        kept: list = []  # non-maximum suppression across tiles
-        for f in sorted(found, key=lambda t: -t[2]):
-            if all(_iou(f[0], k[0]) < 0.3 for k in kept):
-                kept.append(f)
-        return kept[: self.max_faces]
-
-    def _detect_then_mesh(self, rgb: np.ndarray) -> list[Face]:
-        import cv2
-
-        faces = []
-        for (x0, y0, bw, bh), kp, score in self._detections(rgb):
-            # enlarged square crop (2x the box) resized to 256 px, then the mesh again
-            cx, cy, side = x0 + bw / 2, y0 + bh / 2, 2.0 * max(bw, bh)
-            cx0, cy0 = cx - side / 2, cy - side / 2
-            s = 256 / side
-            m = np.array([[s, 0, -cx0 * s], [0, s, -cy0 * s]])
-            crop = cv2.warpAffine(rgb, m, (256, 256), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            meshes = self._mesh_on(crop)
-            if meshes:
-                lm = min(meshes, key=lambda a: np.linalg.norm(a[:, :2].mean(0) - 128)).copy()
-                lm[:, :2] = lm[:, :2] / s + (cx0, cy0)
-                lm[:, 2] = lm[:, 2] / s
-                f = _face_from_mesh(lm)
-                f.score, f.keypoints = score, kp
-            else:
-                f = Face((x0, y0, x0 + bw, y0 + bh), score, None, kp)
-            faces.append(f)
-        return faces
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two (x0, y0, w, h) boxes."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
-
-
-def _face_from_mesh(lm: np.ndarray) -> Face:
-    x0, y0 = lm[:, :2].min(0)
-    x1, y1 = lm[:, :2].max(0)
-    return Face((float(x0), float(y0), float(x1), float(y1)), 1.0, lm, None)
 
 
 def similarity_to(face: Face, size: int = 48, eyes_x: float | None = None, eyes_y: float | None = None,
@@ -244,7 +39,7 @@ def align_face(pixels: np.ndarray, face: Face, size: int = 48) -> np.ndarray:
     """Greyscale (size, size) uint8 crop of ``face``, eyes level, laid out like FER2013's crops."""
     import cv2
 
-    rgb = _as_rgb(pixels)
+    rgb = as_rgb(pixels)
     m = similarity_to(face, size)
     scale = float(np.hypot(m[0, 0], m[0, 1]))
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -260,9 +55,9 @@ def to_grey48(pixels: np.ndarray) -> np.ndarray:
 
     x = np.asarray(pixels)
     if x.ndim == 3:
-        x = cv2.cvtColor(_as_rgb(x), cv2.COLOR_RGB2GRAY)
+        x = cv2.cvtColor(as_rgb(x), cv2.COLOR_RGB2GRAY)
     elif x.dtype != np.uint8:
-        x = _as_rgb(x)[:, :, 0]
+        x = as_rgb(x)[:, :, 0]
     if x.shape != (48, 48):
         interp = cv2.INTER_AREA if min(x.shape) > 48 else cv2.INTER_CUBIC
         x = cv2.resize(x, (48, 48), interpolation=interp)

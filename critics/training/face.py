@@ -317,7 +317,7 @@ def calibrate_geometric(data: Path, per_class: int = 250, val_per_class: int = 1
     import cv2
 
     from critics.face import geometric as G
-    from critics.face.landmarks import FaceFinder
+    from conditioning.faces import FaceFinder
 
     images, labels, classes = load_fer(data)
     tr, va = stratified_split(labels, 0.1, seed)

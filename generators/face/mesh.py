@@ -13,7 +13,6 @@ Index sets are MediaPipe's mesh topology (the TF.js ``MESH_ANNOTATIONS``); "righ
 from __future__ import annotations
 
 import functools
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,32 +97,28 @@ def default_portrait() -> np.ndarray:
 
 
 class MeshFitter:
-    """MediaPipe's face mesh, created once and reused (graphs are not thread-safe: a lock serialises calls)."""
+    """The portrait's face mesh, found the way the face judges find faces (`conditioning.faces.FaceFinder`):
+    the mesh on the whole picture, then, for a face that fills little of it (a half-body photo: the astronaut's
+    face at 10 % of a 4000 px picture's width was "no face found" with the mesh alone), the full-range detector
+    and the mesh again on a crop around the face."""
 
     def __init__(self, max_faces: int = 4):
-        self.max_faces = max_faces
-        self._lock = threading.Lock()
-        self._mesh = None
+        from conditioning.faces import FaceFinder
+
+        self.finder = FaceFinder(max_faces=max_faces)
 
     def fit(self, pixels: np.ndarray, what: str = "the portrait", source: str = "portrait") -> Portrait:
         """The largest face's mesh, or a `GenerationError` that says what is wrong with the image."""
-        from conditioning.native import quiet_stderr
-
         rgb = np.ascontiguousarray(np.asarray(pixels, dtype=np.uint8)[:, :, :3])
         h, w = rgb.shape[:2]
         if min(h, w) < 128:
             raise GenerationError(f"{what} is {w}x{h} px: too small to animate; give at least 128x128 px "
                                   f"with the face at least {MIN_IOD_PX:.0f} px between the eyes")
-        with self._lock, quiet_stderr():
-            if self._mesh is None:
-                import mediapipe as mp
-
-                self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
-                                                             refine_landmarks=True, min_detection_confidence=0.5)
-            res = self._mesh.process(rgb)
-        meshes = [np.array([(p.x * w, p.y * h) for p in f.landmark]) for f in res.multi_face_landmarks or []]
+        faces = self.finder.find(rgb)
+        meshes = [f.landmarks[:, :2] for f in faces if f.landmarks is not None]
         if not meshes:
-            raise GenerationError(f"no face found in {what}; give a photo with one clear, frontal face "
+            found = "a face was found but its mesh could not be fitted" if faces else "no face found"
+            raise GenerationError(f"{found} in {what}; give a photo with one clear, frontal face "
                                   "(eyes and mouth visible)")
         area = lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1])  # noqa: E731
         lm = max(meshes, key=area)
@@ -131,7 +126,7 @@ class MeshFitter:
         if frame.iod < MIN_IOD_PX:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
                                   f"{MIN_IOD_PX:.0f} needed): crop closer or give a larger image")
-        return Portrait(rgb, lm, frame, len(meshes), source)
+        return Portrait(rgb, lm, frame, len(faces), source)
 
 
 def oval_ring(face_points: np.ndarray) -> np.ndarray:
