@@ -245,7 +245,10 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
         import cv2
     except ModuleNotFoundError:
         raise MediaError(f"{p}: reading video needs OpenCV (pip install opencv-python-headless)") from None
-    cap = cv2.VideoCapture(str(p))
+    from conditioning.native import quiet_stderr
+
+    with quiet_stderr():  # FFmpeg's own line about a damaged file ("moov atom not found"); the error below says it
+        cap = cv2.VideoCapture(str(p))
     cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     kept: list[np.ndarray] = []
@@ -265,7 +268,13 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
         i += 1
     cap.release()
     if not kept:
-        raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}")
+        try:  # a phone's voice memo or an exported sound track is often an .mp4 with no picture
+            with quiet_stderr():  # FFmpeg's own complaints about a damaged file, which the message below covers
+                load_audio(p)
+        except MediaError:
+            raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}") from None
+        raise MediaError(f"{p}: a sound track with no pictures, so there is no face to read; it can be read as "
+                         "speech or music audio")
     frames = np.empty((len(kept), *kept[0].shape), np.uint8)
     for k in range(len(kept)):  # copied one at a time and let go, so the peak stays near the budget, not twice it
         frames[k], kept[k] = kept[k], None

@@ -211,6 +211,31 @@ def test_audio_errors_say_what_the_file_is(tmp_path):
         load_audio(picture)
 
 
+def test_video_errors_say_what_the_file_is(tmp_path, capfd):
+    """An .mp4 holding only sound (a voice memo, an exported sound track) was "not readable as video, or no
+    frames", and a damaged one printed FFmpeg's own "moov atom not found" above the error."""
+    import shutil
+    import subprocess
+
+    from conditioning.media import load_video
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg (Debian) makes the sound-only .mp4")
+    t = np.arange(16000) / 16000
+    wav = save_audio(tmp_path / "memo.wav", Audio((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000))
+    memo = tmp_path / "memo.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), "-c:a", "aac", str(memo)], check=True)
+    with pytest.raises(MediaError, match="a sound track with no pictures, so there is no face to read; it can be "
+                                         "read as speech or music audio"):
+        load_video(memo)
+    damaged = tmp_path / "clip.mp4"
+    damaged.write_bytes(memo.read_bytes()[:200])
+    capfd.readouterr()
+    with pytest.raises(MediaError, match="not readable as video, or no frames; accepted: .mp4"):
+        load_video(damaged)
+    assert capfd.readouterr().err == ""
+
+
 def test_a_picture_too_large_to_read_says_so_not_that_it_is_damaged(tmp_path):
     """Past twice Pillow's 89-megapixel limit a picture was called damaged ('its contents are not a picture')."""
     from PIL import Image as PILImage
