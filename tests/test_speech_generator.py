@@ -313,6 +313,19 @@ def test_festival_voice_renders_emotion_with_timings():
         g.generate(GenerationRequest(Emotion.parse("joy"), text="Hi.", options={"voice": "kal"}))
 
 
+@pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
+def test_festival_reads_accented_words_and_typographic_marks():
+    """Festival reads bytes: "Ça va? Très bien." crashed the reading of its output with a UnicodeDecodeError (a
+    traceback for text the check accepts). Its English voice now reads the ASCII forms, every word spoken."""
+    from generators.speech.festival import FestivalSpeech, festival_text
+
+    assert festival_text("Ça va? Très bien, Straße.") == "Ca va? Tres bien, Strasse."
+    assert festival_text("Don’t… “fine” – €5") == "Don't... \"fine\" - 5 euros"
+    res = FestivalSpeech().generate(GenerationRequest(Emotion.parse("joy"), text="Ça va? Très bien, merci.", seed=0))
+    assert [w["word"] for w in res.extras["words"]] == ["Ca", "va", "Tres", "bien", "merci"]
+    assert res.media.duration_s > 1.0 and res.extras["words"][-1]["end_s"] <= res.media.duration_s
+
+
 def test_neutral_reference_is_the_neutral_take_of_the_same_text():
     req = GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=0, controls={"push_arousal": 0.3})
     ref = piper().neutral_reference(req)

@@ -17,10 +17,12 @@ and BSD-3-Clause for the HTS parts; the ARCTIC recordings are free (CMU, Kominek
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,22 @@ def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+#: Festival reads bytes, and its English voice knows ASCII: a UTF-8 "è" came back split in its word list and
+#: crashed the reading of its output. Letters lose their accents ("Très" is read "Tres", as an English voice
+#: would say it), and the typographic marks the text check accepts become their ASCII forms.
+_ASCII = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-", "—": " - ", "€": " euros ",
+                        "£": " pounds ", "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
+
+
+def festival_text(text: str) -> str:
+    """``text`` (checked by `check_text`) as the ASCII Festival's English voice reads."""
+    text = re.sub(r"([€£])\s*(\d[\d,.]*\d|\d)", r"\2 \1", text)  # "€5" is said "5 euros", as Festival says "$5"
+    plain = unicodedata.normalize("NFKD", text.translate(_ASCII))
+    ascii_ = "".join(c for c in plain if not unicodedata.combining(c)).encode("ascii", "ignore").decode("ascii")
+    return " ".join(ascii_.split())
+
+
 class FestivalSpeech(P.ProsodyLoop):
     """Emotional speech from Festival's HTS voice + WORLD prosody."""
 
@@ -104,6 +122,7 @@ class FestivalSpeech(P.ProsodyLoop):
                 encoding="utf-8")
             try:
                 proc = subprocess.run([self.config.binary, "--batch", str(script)], capture_output=True, text=True,
+                                      encoding="utf-8", errors="replace",
                                       timeout=self.config.timeout_s, env={**os.environ, "LC_ALL": "C.UTF-8"})
             except subprocess.TimeoutExpired:
                 raise GenerationError(f"festival took longer than {self.config.timeout_s:g} s; shorten the text") from None
@@ -136,7 +155,7 @@ class FestivalSpeech(P.ProsodyLoop):
         text = check_text(request.text)
         utt_c = P.emotion_controls(request.emotion, request.controls)
         t1 = time.perf_counter()
-        utt = self.synthesize(text, fn)
+        utt = self.synthesize(festival_text(text), fn)
         t2 = time.perf_counter()
         word_c = word_controls(request, utt, utt_c, self.config.word_level)
         y, rate, phonemes, words = render(utt, word_c, applied_rate=0.0, seed=request.seed, config=self.config.render,
