@@ -5,7 +5,7 @@
 
 Starts `emostudio serve` on a free port, sets an emotion by clicking the circumplex, generates a take in the
 Speech, Face and Image tabs, analyses a RAVDESS actor's strong anger against the same actor's neutral take in
-the Analyse tab (when the shared data is there), runs `examples/dataset_images.yaml` in the Dataset tab and
+the Analyse tab (when the shared data is there; then the same take clipped, for the note that says so), runs `examples/dataset_images.yaml` in the Dataset tab and
 reloads the page before photographing it (the job's progress and download survive a reload), and photographs
 every tab.
 """
@@ -27,6 +27,17 @@ def upload(page, elem_id: str, path: Path) -> None:
         page.locator(f"#{elem_id} button.upload-container").click()
     chooser.value.set_files(str(path))
     page.wait_for_timeout(1500)
+
+
+def clipped_copy(take: Path) -> Path:
+    """``take`` driven 19 dB past its peak into a hard clip (a shout into a phone), as a WAV in a temporary folder."""
+    import numpy as np
+
+    from conditioning.media import Audio, load_audio, save_audio
+
+    audio = load_audio(take)
+    y = np.clip(9 * audio.samples / np.max(np.abs(audio.samples)), -1, 1).astype(np.float32)
+    return save_audio(Path(tempfile.mkdtemp(prefix="shots_")) / "shout.wav", Audio(y, audio.rate))
 
 
 def main() -> int:
@@ -73,6 +84,17 @@ def main() -> int:
                 shot = HERE / f"web-{tab.lower().replace(' ', '-')}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 print("wrote", shot)
+                if tab == "Analyse" and (args.data / ANALYSE[0]).is_file():  # the same take, clipped: the note
+                    page.reload()
+                    page.wait_for_selector("#circumplex img", timeout=60_000)
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_timeout(800)
+                    upload(page, "analyse-file", clipped_copy(args.data / ANALYSE[0]))
+                    page.locator("#analyse-go").click()
+                    page.wait_for_selector("#analyse-report :text('clipped')", timeout=120_000)
+                    page.wait_for_timeout(1500)
+                    page.screenshot(path=str(HERE / "web-analyse-clipped.png"), full_page=True)
+                    print("wrote", HERE / "web-analyse-clipped.png")
                 if label:
                     page.reload()
                     page.wait_for_selector("#circumplex img", timeout=60_000)
