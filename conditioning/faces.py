@@ -74,6 +74,7 @@ class Face:
 
 
 def as_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Grey, RGBA or float pixels as the contiguous uint8 RGB MediaPipe takes."""
     x = np.asarray(pixels)
     if x.ndim == 2:
         x = np.repeat(x[:, :, None], 3, axis=2)

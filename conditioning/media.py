@@ -197,7 +197,7 @@ def as_audio(media, what: str = "this critic") -> Audio:
 
 
 #: What `save_audio` writes, by suffix: libsndfile's format (soundfile's wheel bundles libsndfile 1.2 with LAME,
-#: LGPL-2.1, so MP3, what creators share, needs nothing more). MPEG audio holds these sample rates only.
+#: both LGPL, so MP3, what creators share, needs nothing more). MPEG audio holds these sample rates only.
 WRITE_AUDIO = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 

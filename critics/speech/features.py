@@ -66,8 +66,8 @@ LEVEL_DBFS = -30.0  #: the level the single-file heads read every clip at (`set_
 #: RAVDESS and EmoDB clips, as recorded or normalised to a 0.95 peak, 1.1 % at most on the studio's loudest takes.
 #: RAVDESS takes (actors 1-3, 8 classes, single file) driven into clipping were read about as well as unclipped
 #: ones (speech/encoder 0.93, speech/embedded 0.82) below 5 % (0.89-0.96 and 0.74-0.86 by bin); at 5 % and more,
-#: 0.74 and 0.47 (at 10 % and more, 0.68 and 0.42). Of the takes driven
-#: 15 dB past their peak, 91 % are flagged as WAV, 87 % as AAC or Opus, 2 % as MP3.
+#: 0.74 and 0.47 (at 10 % and more, 0.68 and 0.42). Of the takes driven 15 dB past their peak, 91 % are flagged
+#: as WAV, 87 % as AAC or Opus, 2 % as MP3.
 CLIPPED_SHARE = 0.05
 CEILING_DBFS = -6.0
 
