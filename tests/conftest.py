@@ -22,6 +22,23 @@ def shared_data() -> Path:
     return path
 
 
+#: a RAVDESS actor's strong anger, clean: driven into clipping by `shout`
+ANGRY_TAKE = "speech/ravdess/Actor_01/03-01-05-02-02-02-01.flac"
+
+
+@pytest.fixture
+def shout(shared_data, tmp_path) -> Path:
+    """`ANGRY_TAKE` driven 19 dB past its peak into a hard clip (a shout into a phone), as a WAV: about a third of
+    its samples at the ceiling, where the speech judges say the recording is clipped."""
+    import numpy as np
+
+    from conditioning.media import Audio, load_audio, save_audio
+
+    audio = load_audio(shared_data / ANGRY_TAKE)
+    y = np.clip(9 * audio.samples / np.max(np.abs(audio.samples)), -1, 1).astype(np.float32)
+    return save_audio(tmp_path / "shout.wav", Audio(y, audio.rate))
+
+
 @pytest.fixture(scope="session")
 def synth() -> None:
     """Skip where MIDI cannot be rendered: no General MIDI soundfont, or neither pyfluidsynth nor the

@@ -232,15 +232,13 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
     assert code == 2 and "give one of --reference" in err and err.count("\n") == 1
 
 
-def test_critique_says_when_a_recording_is_clipped(capsys, shared_data, tmp_path):
+def test_critique_says_when_a_recording_is_clipped(capsys, shared_data, shout):
     """A clipped file's row says how clipped it is and a note says what that costs; a clean one's says nothing."""
-    from conditioning.media import Audio, load_audio, save_audio
+    from conftest import ANGRY_TAKE
 
-    angry = shared_data / "speech" / "ravdess" / "Actor_01" / "03-01-05-02-02-02-01.flac"
-    audio = load_audio(angry)
-    y = np.clip(9 * audio.samples / np.max(np.abs(audio.samples)), -1, 1).astype(np.float32)
-    clipped = save_audio(tmp_path / "shout.wav", Audio(y, audio.rate))
-    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(angry), str(clipped))
+    clipped = shout
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(shared_data / ANGRY_TAKE),
+                         str(clipped))
     lines = out.splitlines()
     assert code == 0 and "clipped" not in lines[0] and "[clipped: " in lines[1] and "% of samples]" in lines[1]
     assert err.count("a file is clipped") == 1 and "record at a lower gain" in err

@@ -198,32 +198,29 @@ def test_a_files_gain_does_not_change_its_single_file_reading(critic, shared_dat
     assert louder.arousal > same.arousal + 0.05
 
 
-def test_a_clipped_recording_is_flagged_and_a_clean_one_is_not(critic, shared_data):
+def test_a_clipped_recording_is_flagged_and_a_clean_one_is_not(critic, shared_data, shout):
     """Driven into clipping, this angry take's share of samples at the ceiling is what both judges report
     (``details["clipped"]``; at 5 % and more it cost them 19 and 35 points of accuracy on RAVDESS,
-    bench/speech_clipping.py),
-    in a WAV and coded as AAC; the same take as recorded, or normalised to a 0.95 peak, is not flagged."""
+    bench/speech_clipping.py), in a WAV and coded as AAC; the same take as recorded, or normalised to a 0.95 peak,
+    is not flagged."""
     import shutil
     import subprocess
+
+    from conftest import ANGRY_TAKE
 
     from conditioning.media import load_audio
     from critics.speech.encoder import SpeechEncoderCritic
     from critics.speech.features import CLIPPED_SHARE
 
-    angry = load_audio(shared_data / "speech/ravdess/Actor_01/03-01-05-02-02-02-01.flac")
-    y = angry.samples / np.max(np.abs(angry.samples))
-    clean, normalised = angry, Audio((0.95 * y).astype(np.float32), angry.rate)
-    clipped = Audio(np.clip(0.9 * 10 ** (20 / 20) * y, -1, 1).astype(np.float32), angry.rate)
+    clean = load_audio(shared_data / ANGRY_TAKE)
+    normalised = Audio((0.95 * clean.samples / np.max(np.abs(clean.samples))).astype(np.float32), clean.rate)
     for judge in (critic, SpeechEncoderCritic()):
         assert "clipped" not in judge.score(clean).details and "clipped" not in judge.score(normalised).details
-        assert judge.score(clipped).details["clipped"] >= CLIPPED_SHARE
+        assert judge.score(shout).details["clipped"] >= CLIPPED_SHARE
     if shutil.which("ffmpeg"):  # a phone's recorder stores AAC: the coder's ringing must not hide the flat tops
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            wav, m4a = save_audio(f"{tmp}/clipped.wav", clipped), f"{tmp}/clipped.m4a"
-            subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), m4a], check=True)
-            assert critic.score(load_audio(m4a)).details["clipped"] >= CLIPPED_SHARE
+        m4a = shout.with_suffix(".m4a")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(shout), str(m4a)], check=True)
+        assert critic.score(load_audio(m4a)).details["clipped"] >= CLIPPED_SHARE
 
 
 def test_speaker_reference_and_series(critic):

@@ -193,13 +193,11 @@ def test_analyse_says_when_a_video_was_read_thinned(web, tmp_path, monkeypatch):
     assert len(take.json["readings"][0]["series"]) == 4
 
 
-def test_analyse_says_when_a_recording_is_clipped(web, tmp_path, shared_data):
-    from conditioning.media import Audio, load_audio, save_audio
+def test_analyse_says_when_a_recording_is_clipped(web, shared_data, shout):
+    from conftest import ANGRY_TAKE
 
-    audio = load_audio(shared_data / "speech" / "ravdess" / "Actor_01" / "03-01-05-02-02-02-01.flac")
-    assert "clipped" not in web.analyse(str(save_audio(tmp_path / "take.wav", audio)), "speech").report
-    y = np.clip(9 * audio.samples / np.max(np.abs(audio.samples)), -1, 1).astype(np.float32)
-    take = web.analyse(str(save_audio(tmp_path / "shout.wav", Audio(y, audio.rate))), "speech")
+    assert "clipped" not in web.analyse(str(shared_data / ANGRY_TAKE), "speech").report
+    take = web.analyse(str(shout), "speech")
     assert "the recording is clipped (" in take.report and "record at a lower gain" in take.report
     assert all(r["details"]["clipped"] >= 0.05 for r in take.json["readings"])
 
