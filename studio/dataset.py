@@ -254,6 +254,15 @@ def _check_choices(m: "ModalitySpec") -> None:
         raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
     auto = m.backend in (None, "auto")
     backend = DEFAULTS[m.name] if auto else m.backend
+    if m.texts:  # what every speech backend refuses (emoji, empty, too long), not the voice's own alphabet
+        from generators.base import GenerationError
+        from generators.speech.text import check_text
+
+        for i, text in enumerate(m.texts, 1):
+            try:
+                check_text(text, latin_only=False)
+            except GenerationError as exc:  # its message says what is accepted
+                raise UserError(f"spec field 'modalities.{m.name}.texts': text {i} ({text[:40]!r}): {exc}") from None
     if m.voices:
         _check_voices(m, backend if not auto else None)
     if m.styles and backend == "procedural":

@@ -63,6 +63,11 @@ BAD_SPECS = [
     ("modalities: {face: {count: 2, texts: [Hi.], portraits: [spec.yaml]}}\nemotions: {list: [joy]}",
      "modalities.face.portraits", "spec.yaml: its contents are not a picture"),
     ("modalities:\n  image: {count: 2}\n  image: {count: 3}\nemotions: {list: [joy]}", "'image' is given twice", "YAML"),
+    # a text no speech backend reads stopped the job at its first item, after spec.json was written
+    ("modalities: {speech: {count: 2, texts: [Hi., We won 🎉]}}\nemotions: {list: [joy]}",
+     "modalities.speech.texts': text 2 ('We won 🎉')", "unsupported character(s) '🎉'"),
+    ("modalities: {face: {count: 2, texts: ['...']}}\nemotions: {list: [joy]}", "modalities.face.texts': text 1",
+     "no words to speak"),
     ("modalities: {image: {count: 2}}\nemotions: {labels: [joy@0.5], intensities: [0.6]}", "emotions.labels",
      "emotions.intensities"),
 ]
