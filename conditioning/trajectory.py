@@ -230,7 +230,8 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
             break
     else:
         need = math.ceil(distance / max_step - 1e-9) + 1
-        raise PlanError(f"the path from {a.top} to {b.top} is {distance:.2f} in valence-arousal; at a max step of "
+        where = lambda e: f"{e.top} (v {e.valence:+.2f}, a {e.arousal:+.2f})"  # noqa: E731  (a mix or a point: its place)
+        raise PlanError(f"the path from {where(a)} to {where(b)} is {distance:.2f} in valence-arousal; at a max step of "
                         f"{max_step:g} per clip it needs at least {need} clips ({need * clip_s / 60:.1f} min of "
                         f"{clip_s:g} s clips), but {minutes:g} min gives {n}; allow more minutes, shorter clips "
                         "or a larger max step")

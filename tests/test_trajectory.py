@@ -66,6 +66,9 @@ def test_the_last_clip_is_never_a_stub():
 def test_plan_that_cannot_fit_says_what_would():
     with pytest.raises(PlanError, match="needs at least"):
         plan_iso("rage", "serenity", minutes=2, clip_s=30, max_step=0.1)
+    # a mix is named by its place, not only its top label (it read "from anger to joy")
+    with pytest.raises(PlanError, match=r"from anger \(v -0\.\d\d, a \+0\.\d\d\) to joy \(v \+0\.95, a \+0\.50\)"):
+        plan_iso("anger:0.5+fear:0.5", "joy", minutes=1, clip_s=20, max_step=0.05)
     with pytest.raises(PlanError, match="at least 2"):
         plan_iso("rage", "serenity", minutes=0.4, clip_s=30)
     with pytest.raises(PlanError, match="minutes must be > 0"):
