@@ -202,6 +202,17 @@ WRITE_AUDIO = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
+LOSSY_AUDIO = (".mp3", ".ogg")  #: what `save_audio` writes through a lossy coder (MP3, Ogg Vorbis)
+
+
+def coded_copy(audio: Audio, suffix: str) -> Audio:
+    """``audio`` as it reads back from a ``suffix`` file `save_audio` writes: through the same lossy coder for
+    `LOSSY_AUDIO`. Why: a take stored as MP3 or Ogg is read with its coder's changes, and measured against a
+    neutral take that went through the same coder, the changes largely cancel (`bench/speech_lossy_takes.py`)."""
+    with tempfile.TemporaryDirectory(prefix="emostudio-coded-") as tmp:
+        return load_audio(save_audio(Path(tmp) / f"copy{suffix}", audio))
+
+
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
     """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1]."""
     import soundfile as sf

@@ -261,6 +261,14 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     return generator, request
 
 
+def lossy(take: Path) -> str | None:
+    """The suffix of a take stored through a lossy coder the studio writes (MP3, Ogg), whose neutral take is then
+    coded the same way before the two are compared (`Studio.reference_for`), else None."""
+    from conditioning.media import LOSSY_AUDIO
+
+    return take.suffix.lower() if take.suffix.lower() in LOSSY_AUDIO else None
+
+
 def _studio_references(studio, critic, files: list[str], modality: str = "speech") -> dict[str, dict]:
     """Per file the studio wrote (`studio_record`: a take with its report beside it, or a dataset's item), how
     to score it: against its neutral take (`reference_source`). A record that no longer describes its file, or
@@ -279,7 +287,7 @@ def _studio_references(studio, critic, files: list[str], modality: str = "speech
             if found is None:
                 continue
             generator, request = reference_source(studio, Path(name), *found, modality)
-            ref = studio.reference_for(generator, critic, request)
+            ref = studio.reference_for(generator, critic, request, coded_as=lossy(Path(name)))
         except (NotAStudioReport, OSError):
             continue  # no studio report (read alone, as any file), or an unreadable file (reported when scored)
         except (BackendUnavailable, GenerationError, MediaError, CriticError, ValueError) as exc:

@@ -348,21 +348,27 @@ class Studio:
                             "recognised": speech.recognised})
         return speech, opts
 
-    def reference_for(self, generator, critic, request: GenerationRequest):
+    def reference_for(self, generator, critic, request: GenerationRequest, coded_as: str | None = None):
         """A critic's reference statistics for this content, voice and seed (speech: the same words and voice at
         rest, from the same seed, since a seed changes a take's timing and, in a diffusion model, the voice), made
         once per Studio and reused by every round of the loop. The seed is part of the key so that a reading
         depends only on its own request, never on which request came first in the process: a dataset's item is
         then the same on one process, many, or a Ray cluster, and after a resume. Public for `critique` and the
-        web's Analyse tab, which read a take the studio wrote against the same neutral take (`studio.critique.reference_source`)."""
+        web's Analyse tab, which read a take the studio wrote against the same neutral take (`studio.critique.reference_source`);
+        ``coded_as`` (a take stored as ``.mp3`` or ``.ogg``): the neutral take goes through the same lossy coder
+        (`conditioning.media.coded_copy`), so the coder's changes are not read as emotion."""
         content = (id(generator), request.text, request.prompt, request.seed,
                    tuple(sorted((k, _fingerprint(v)) for k, v in (request.options or {}).items())))
-        key = (id(critic), *content)
+        key = (id(critic), *content, coded_as)
         ref = self._references.get(key)
         if ref is None:
             take = self._neutral_takes.get(content)
             if take is None:
                 take = _remember(self._neutral_takes, content, generator.neutral_reference(request))
+            if coded_as is not None:
+                from conditioning.media import coded_copy
+
+                take = coded_copy(take, coded_as)
             ref = _remember(self._references, key, critic.reference([take]))
         return ref
 

@@ -244,7 +244,7 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import NO_REFERENCE, item_record, load_media, read_report, reference_source
+        from studio.critique import NO_REFERENCE, item_record, load_media, lossy, read_report, reference_source
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -282,7 +282,8 @@ class WebStudio:
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
         if record is not None:  # each judge's reference from the take's neutral take, as the loop made it
             generator, request = reference_source(self.studio, p, *record)
-            readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request))
+            readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request,
+                                                                                   coded_as=lossy(p)))
                         for j in judges]
         else:
             readings = [j.score(media, **kw) for j in judges]

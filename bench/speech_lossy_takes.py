@@ -1,0 +1,68 @@
+"""How far a lossy copy of a studio take (MP3, Ogg Vorbis) moves the speech judges' readings from the loop's.
+
+    python bench/speech_lossy_takes.py [--emotions joy anger ...]
+
+The loop reads each take as made, against the neutral take of the same words and voice. `critique` reads the
+file the studio wrote, against the same neutral take made again. For WAV and FLAC these are the same samples
+(to 16 bits); an MP3 or Ogg file holds the take after a lossy coder. For each Piper take of one sentence, this
+prints how far each judge's valence and arousal moved from the loop's reading (the largest shift over the takes)
+and how often the top label stayed the same. Two ways of reading are compared in the same run: the coded take
+against the plain neutral take (the baseline: what `critique` did until 2026-12-05), and against a neutral take
+coded the same way (what `critique` and the Analyse tab do now: `Studio.reference_for(..., coded_as=)`).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+TEXT = "Nobody told me the house was sold."
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--emotions", nargs="+", default=["joy", "anger", "sadness", "fear", "surprise", "disgust", "calm"])
+    args = ap.parse_args()
+    from conditioning import Emotion
+    from conditioning.media import load_audio, save_audio
+    from critics.registry import load_critic
+    from generators.base import GenerationRequest
+    from studio.studio import Studio
+
+    studio = Studio()
+    piper = studio.generator("speech", "piper")
+    judges = {f"speech/{n}": load_critic("speech", n) for n in ("encoder", "embedded")}
+    neutral = piper.neutral_reference(GenerationRequest(Emotion.neutral(), None, TEXT, None, 0, None, {}))
+    rows: dict[tuple[str, str, str], list] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for emotion in args.emotions:
+            take = studio.generate("speech", emotion, backend="piper", text=TEXT, score=False).media
+            for ext in (".mp3", ".ogg"):
+                coded = load_audio(save_audio(Path(tmp) / f"take{ext}", take))
+                coded_neutral = load_audio(save_audio(Path(tmp) / f"neutral{ext}", neutral))
+                for name, judge in judges.items():
+                    loop = judge.score(take, speaker_reference=[neutral])
+                    top = max(loop.native, key=loop.native.get)
+                    for how, ref in (("plain neutral take", neutral), ("neutral take coded too", coded_neutral)):
+                        r = judge.score(coded, speaker_reference=[ref])
+                        rows.setdefault((ext, name, how), []).append(
+                            (abs(r.valence - loop.valence), abs(r.arousal - loop.arousal),
+                             max(r.native, key=r.native.get) == top))
+    n = len(args.emotions)
+    print(f"{n} Piper takes of {TEXT!r}; shift from the loop's reading (largest over the takes), same top label")
+    print(f"{'file':<6} {'judge':<16} {'read against':<24} {'valence':>8} {'arousal':>8} {'same label':>11}")
+    for (ext, name, how), r in rows.items():
+        a = np.array(r, dtype=float)
+        print(f"{ext:<6} {name:<16} {how:<24} {a[:, 0].max():>8.3f} {a[:, 1].max():>8.3f} {int(a[:, 2].sum()):>8}/{n}")
+
+
+if __name__ == "__main__":
+    main()
