@@ -194,6 +194,7 @@ class StudioResult:
     timings: Mapping[str, float] = field(default_factory=dict)
     speech: "StudioResult | None" = None  #: a talking face's voice, made and judged by the studio
     threshold: float = 0.85  #: the fidelity at which the judges that read coordinates vote yes (`Studio.threshold`)
+    notes: tuple[str, ...] = ()  #: what the studio wants the user to know about the request (`Studio.text_conflict`)
 
     @property
     def recognised(self) -> bool:
@@ -216,7 +217,8 @@ class StudioResult:
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {k: v for k, v in res.provenance.to_json().items() if k != "backend"},
                 "timings": {k: round(v, 4) for k, v in self.timings.items()},
-                **({"speech": {k: v for k, v in self.speech.to_json().items() if k != "rounds"}} if self.speech else {})}
+                **({"speech": {k: v for k, v in self.speech.to_json().items() if k != "rounds"}} if self.speech else {}),
+                **({"notes": list(self.notes)} if self.notes else {})}
 
 
 class Studio:
@@ -263,7 +265,10 @@ class Studio:
         or None. Only clear disagreements are reported: opposite valence signs, both beyond ``margin``."""
         if not text or not text.strip():
             return None
-        words = self.critique("text", text)
+        try:
+            words = self.critique("text", text)
+        except (BackendUnavailable, ValueError):  # no text critic here, or words it cannot read: nothing to say
+            return None
         goal = Emotion.parse(target)
         if words.valence * goal.valence < 0 and min(abs(words.valence), abs(goal.valence)) >= margin:
             tone = "positive" if words.valence > 0 else "negative"
@@ -320,7 +325,9 @@ class Studio:
         names = _names([*_names(judges), *([critic] if critic else [])])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
         result = self.run_loop(generator, critics, request, loop)
-        return replace(result, speech=speech) if speech is not None else result
+        conflict = self.text_conflict(text, request.emotion) if modality in ("speech", "face") and trajectory is None \
+            else None
+        return replace(result, speech=speech, notes=(conflict,) if conflict else ())
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,
                        options: Mapping[str, Any], seed: int, *, score: bool = True) -> "tuple[StudioResult | None, dict]":

@@ -7,6 +7,7 @@ import pytest
 
 from critics.base import CriticError
 from critics.text.lexicon import LexiconTextCritic
+from conditioning import Emotion
 from studio.studio import Studio
 
 critic = LexiconTextCritic()
@@ -50,6 +51,25 @@ def test_studio_warns_when_words_fight_the_emotion():
     assert warning and "positive" in warning and "sadness" in warning
     assert studio.text_conflict("I am so happy, what a wonderful day!", "joy") is None
     assert studio.text_conflict("The train leaves at nine.", "sadness") is None
+
+
+def test_a_take_whose_words_pull_against_the_emotion_says_so(tmp_path):
+    """The warning above was written but never shown: `generate` printed nothing when a cheerful line was asked
+    to sound sad. Now the take's report carries it (``notes``), the command line prints it and the web page shows
+    it, for speech and for a talking face; a line that agrees with the emotion gets no note."""
+    pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra")
+    from studio.web import WebStudio
+
+    line = "I am so happy, what a wonderful day!"
+    out = subprocess.run([sys.executable, "-m", "studio.cli", "generate", "speech", "--emotion", "sadness", "--text",
+                          line, "--out", str(tmp_path / "sad.wav"), "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    note = "the words read as positive (valence +0.93, from: happy, wonderful) but the requested emotion sadness"
+    assert note in out.stderr and note in json.loads(out.stdout)["notes"][0]
+    agree = Studio().generate("speech", "joy", text=line, score=False)
+    assert agree.notes == () and "notes" not in agree.to_json()
+    take = WebStudio(tmp_path / "web").generate("face", Emotion.parse("sadness"), text=line)
+    assert f"_Note: {note}" in take.report
 
 
 def test_cli_text_critique(tmp_path):
