@@ -123,6 +123,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         print("emostudio serve: the web studio needs Gradio: pip install 'emotion-studio[ui]'", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    import socket
+
+    try:  # before the server starts: uvicorn would print its own "ERROR: [Errno -2]" line above ours
+        socket.getaddrinfo(args.host, args.port)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"cannot serve on {args.host}: no such address ({getattr(exc, 'strerror', None) or exc}); "
+                        "give this machine's name or an address such as 127.0.0.1 or 0.0.0.0") from None
     try:
         serve(args.host, args.port, getattr(args, "out", None))
     except KeyboardInterrupt:  # Ctrl-C is how a user stops the server, not an error

@@ -376,3 +376,8 @@ def test_serve_on_a_port_in_use_is_one_line_and_leaves_no_folder(capsys, tmp_pat
     assert code == 2 and f"cannot serve on 127.0.0.1:{port}: the port is in use" in err
     assert "launch()" not in err and "Traceback" not in err
     assert list(tmp_path.glob("emostudio_web_*")) == []  # (Gradio's own cache folder may stay)
+    # an address that does not exist: one line, without uvicorn's own "ERROR: [Errno -2]" above it
+    code = main(["serve", "--host", "no-such-host.invalid"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("emostudio serve: error: cannot serve on no-such-host.invalid: no such address")
+    assert err.count("\n") == 1 and list(tmp_path.glob("emostudio_web_*")) == []
