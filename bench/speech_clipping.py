@@ -30,8 +30,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 DATA = Path(os.environ.get("EMOSTUDIO_DATA", ROOT.parent / "shared" / "data"))
-RAVDESS = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
 BINS = [(0.0, 0.01), (0.01, 0.02), (0.02, 0.05), (0.05, 0.1), (0.1, 1.01)]
+
+
+def _bin(lo: float, hi: float) -> str:
+    return f"{lo:.0%}-{hi:.0%}" if hi <= 1 else f">= {lo:.0%}"
 
 
 def drive(y: np.ndarray, gain_db: float) -> np.ndarray:
@@ -44,10 +47,11 @@ def clean_shares() -> None:
 
     from critics.speech.features import CLIPPED_SHARE, FeatureError, clipped_share, prepare
 
-    files = sorted((DATA / "speech" / "ravdess").glob("*/*.flac")) + sorted((DATA / "speech" / "emodb").glob("*.flac"))
+    from critics.training.speech import load_items
+
     recorded, scaled = [], []
-    for f in files:
-        y, rate = sf.read(f, dtype="float32")
+    for item in load_items(DATA):  # every RAVDESS and EmoDB clip, from the corpora's label files
+        y, rate = sf.read(item.path, dtype="float32")
         try:
             recorded.append(clipped_share(prepare(y, rate)))
             scaled.append(clipped_share(prepare(y / np.max(np.abs(y)) * 0.95, rate)))
@@ -81,16 +85,18 @@ def judge_accuracy(actors: int) -> list[tuple[np.ndarray, int, str]]:
     from critics.speech.encoder import SpeechEncoderCritic
     from critics.speech.features import clipped_share, prepare
 
-    files = [f for a in range(1, actors + 1) for f in sorted((DATA / "speech" / "ravdess" / f"Actor_{a:02d}").glob("*.flac"))]
-    takes = [(*sf.read(f, dtype="float32"), RAVDESS[int(f.name.split("-")[2]) - 1]) for f in files]
+    from critics.training.speech import load_items
+
+    speakers = {f"ravdess/{a:02d}" for a in range(1, actors + 1)}
+    takes = [(*sf.read(it.path, dtype="float32"), it.label) for it in load_items(DATA, emodb=False)
+             if it.speaker in speakers]
     judges = {"speech/encoder": SpeechEncoderCritic(), "speech/embedded": EmbeddedSpeechCritic()}
     rows = {}  # bin or "unclipped" -> [n, right per judge]
     for gain in (None, 6, 10, 15, 20):
         for y, rate, label in takes:
             z = y if gain is None else drive(y, gain)
             share = clipped_share(prepare(z, rate))
-            key = "unclipped (baseline)" if gain is None else next(f"{lo:.0%}-{hi:.0%}" if hi <= 1 else f">= {lo:.0%}"
-                                                                   for lo, hi in BINS if lo <= share < hi)
+            key = "unclipped (baseline)" if gain is None else next(_bin(lo, hi) for lo, hi in BINS if lo <= share < hi)
             row = rows.setdefault(key, [0] + [0] * len(judges))
             row[0] += 1
             for i, judge in enumerate(judges.values(), 1):
@@ -98,7 +104,7 @@ def judge_accuracy(actors: int) -> list[tuple[np.ndarray, int, str]]:
                 row[i] += max(native, key=native.get) == label
     print(f"\nRAVDESS actors 1-{actors} ({len(takes)} takes), read correctly (8 classes, single file), by clipped share:")
     print(f"{'clipped share':<22} {'takes':>5} " + " ".join(f"{j:>16}" for j in judges))
-    order = ["unclipped (baseline)"] + [f"{lo:.0%}-{hi:.0%}" if hi <= 1 else f">= {lo:.0%}" for lo, hi in BINS]
+    order = ["unclipped (baseline)"] + [_bin(lo, hi) for lo, hi in BINS]
     for key in order:
         if key in rows:
             n, *right = rows[key]

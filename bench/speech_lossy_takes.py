@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -32,7 +31,7 @@ def main() -> None:
     ap.add_argument("--emotions", nargs="+", default=["joy", "anger", "sadness", "fear", "surprise", "disgust", "calm"])
     args = ap.parse_args()
     from conditioning import Emotion
-    from conditioning.media import load_audio, save_audio
+    from conditioning.media import coded_copy
     from critics.registry import load_critic
     from generators.base import GenerationRequest
     from studio.studio import Studio
@@ -41,21 +40,20 @@ def main() -> None:
     piper = studio.generator("speech", "piper")
     judges = {f"speech/{n}": load_critic("speech", n) for n in ("encoder", "embedded")}
     neutral = piper.neutral_reference(GenerationRequest(Emotion.neutral(), None, TEXT, None, 0, None, {}))
+    coded_neutral = {ext: coded_copy(neutral, ext) for ext in (".mp3", ".ogg")}  # as `Studio.reference_for` codes it
     rows: dict[tuple[str, str, str], list] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for emotion in args.emotions:
-            take = studio.generate("speech", emotion, backend="piper", text=TEXT, score=False).media
-            for ext in (".mp3", ".ogg"):
-                coded = load_audio(save_audio(Path(tmp) / f"take{ext}", take))
-                coded_neutral = load_audio(save_audio(Path(tmp) / f"neutral{ext}", neutral))
-                for name, judge in judges.items():
-                    loop = judge.score(take, speaker_reference=[neutral])
-                    top = max(loop.native, key=loop.native.get)
-                    for how, ref in (("plain neutral take", neutral), ("neutral take coded too", coded_neutral)):
-                        r = judge.score(coded, speaker_reference=[ref])
-                        rows.setdefault((ext, name, how), []).append(
-                            (abs(r.valence - loop.valence), abs(r.arousal - loop.arousal),
-                             max(r.native, key=r.native.get) == top))
+    for emotion in args.emotions:
+        take = studio.generate("speech", emotion, backend="piper", text=TEXT, score=False).media
+        for ext, neutral_coded in coded_neutral.items():
+            coded = coded_copy(take, ext)  # the take as its file reads back
+            for name, judge in judges.items():
+                loop = judge.score(take, speaker_reference=[neutral])
+                top = max(loop.native, key=loop.native.get)
+                for how, ref in (("plain neutral take", neutral), ("neutral take coded too", neutral_coded)):
+                    r = judge.score(coded, speaker_reference=[ref])
+                    rows.setdefault((ext, name, how), []).append(
+                        (abs(r.valence - loop.valence), abs(r.arousal - loop.arousal),
+                         max(r.native, key=r.native.get) == top))
     n = len(args.emotions)
     print(f"{n} Piper takes of {TEXT!r}; shift from the loop's reading (largest over the takes), same top label")
     print(f"{'file':<6} {'judge':<16} {'read against':<24} {'valence':>8} {'arousal':>8} {'same label':>11}")

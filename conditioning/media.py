@@ -213,6 +213,11 @@ def coded_copy(audio: Audio, suffix: str) -> Audio:
         return load_audio(save_audio(Path(tmp) / f"copy{suffix}", audio))
 
 
+def _unwritable(p: Path, kind: str, accepted: str) -> MediaError:
+    """The writers' one error for a suffix they do not write (or none)."""
+    return MediaError(f"{p}: cannot write {kind} {f'as {p.suffix!r}' if p.suffix else 'without a suffix'}; use {accepted}")
+
+
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
     """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1]."""
     import soundfile as sf
@@ -220,8 +225,7 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
     p = Path(path)
     fmt = WRITE_AUDIO.get(p.suffix.lower())
     if fmt is None:
-        what = f"as {p.suffix!r}" if p.suffix else "without a suffix"
-        raise MediaError(f"{p}: cannot write audio {what}; use .wav, .flac, .ogg or .mp3")
+        raise _unwritable(p, "audio", ".wav, .flac, .ogg or .mp3")
     if fmt == "MP3" and audio.rate not in MP3_RATES:
         raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
                          f"{audio.rate / 1000:g} kHz; write .wav or .flac")
@@ -400,8 +404,7 @@ def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] |
     p = Path(path)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG"}.get(p.suffix.lower())
     if fmt is None:
-        what = f"as {p.suffix!r}" if p.suffix else "without a suffix"
-        raise MediaError(f"{p}: cannot write an image {what}; use {', '.join(IMAGE_SUFFIXES)}")
+        raise _unwritable(p, "an image", ", ".join(IMAGE_SUFFIXES))
     kwargs = {}
     if metadata and fmt == "PNG":
         info = PngInfo()
@@ -425,8 +428,7 @@ def save_video(path: str | os.PathLike, video: Video, crf: int = 20) -> Path:
 
     p = Path(path)
     if p.suffix.lower() not in (".mp4", ".m4v", ".mov"):
-        what = f"as {p.suffix!r}" if p.suffix else "without a suffix"
-        raise MediaError(f"{p}: cannot write video {what}; use .mp4, .m4v or .mov (H.264 and AAC)")
+        raise _unwritable(p, "video", ".mp4, .m4v or .mov (H.264 and AAC)")
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MediaError("writing MP4 needs the ffmpeg program (Debian/Ubuntu: apt install ffmpeg)")

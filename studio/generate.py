@@ -260,8 +260,7 @@ def generate_file(args: argparse.Namespace) -> int:
     out, report = save_take(Path(args.out), result, prompt=args.prompt, model=getattr(args, "model", None))
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
-    # what the generator (e.g. about a portrait) and the studio (words against the emotion) want the user to know
-    for note in [*(result.best.result.extras.get("notes") or ()), *result.notes]:
+    for note in result.all_notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json(report)

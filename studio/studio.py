@@ -197,6 +197,12 @@ class StudioResult:
     notes: tuple[str, ...] = ()  #: what the studio wants the user to know about the request (`Studio.text_conflict`)
 
     @property
+    def all_notes(self) -> list[str]:
+        """What the generator (e.g. about a portrait) and the studio (words against the emotion) want the user to
+        know, as the command line and the web page say it."""
+        return [*(self.best.result.extras.get("notes") or ()), *self.notes]
+
+    @property
     def recognised(self) -> bool:
         return self.best.recognised(self.threshold)
 
@@ -217,7 +223,9 @@ class StudioResult:
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {k: v for k, v in res.provenance.to_json().items() if k != "backend"},
                 "timings": {k: round(v, 4) for k, v in self.timings.items()},
-                **({"speech": {k: v for k, v in self.speech.to_json().items() if k != "rounds"}} if self.speech else {}),
+                # a talking face's voice: its readings (its rounds and its notes, which are the face's, are not repeated)
+                **({"speech": {k: v for k, v in self.speech.to_json().items() if k not in ("rounds", "notes")}}
+                   if self.speech else {}),
                 **({"notes": list(self.notes)} if self.notes else {})}
 
 
@@ -232,7 +240,7 @@ class Studio:
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
         self._generators: dict[tuple[str, str | None], Any] = {}
         self._critics: dict[tuple[str, str | None], Any] = {}
-        self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content) -> its neutral take
+        self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content, coder) -> its neutral take
         self._references: dict[tuple, Any] = {}  #: (generator, critic, content) -> the critic's reference
 
     # ---- conditioning ---------------------------------------------------------------------------------
@@ -325,9 +333,13 @@ class Studio:
         names = _names([*_names(judges), *([critic] if critic else [])])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
         result = self.run_loop(generator, critics, request, loop)
-        conflict = self.text_conflict(text, request.emotion) if modality in ("speech", "face") and trajectory is None \
-            else None
-        return replace(result, speech=speech, notes=(conflict,) if conflict else ())
+        if speech is not None:  # a talking face says what its voice's request was told (measured once, there)
+            notes = speech.notes
+        else:
+            conflict = (self.text_conflict(text, request.emotion)
+                        if modality in ("speech", "face") and trajectory is None else None)
+            notes = (conflict,) if conflict else ()
+        return replace(result, speech=speech, notes=notes)
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,
                        options: Mapping[str, Any], seed: int, *, score: bool = True) -> "tuple[StudioResult | None, dict]":
@@ -369,15 +381,22 @@ class Studio:
         key = (id(critic), *content, coded_as)
         ref = self._references.get(key)
         if ref is None:
-            take = self._neutral_takes.get(content)
-            if take is None:
-                take = _remember(self._neutral_takes, content, generator.neutral_reference(request))
-            if coded_as is not None:
+            ref = _remember(self._references, key, critic.reference([self._neutral_take(generator, request, content,
+                                                                                        coded_as)]))
+        return ref
+
+    def _neutral_take(self, generator, request: GenerationRequest, content: tuple, coded_as: str | None):
+        """The neutral take of ``content``, made once for every judge; sent through ``coded_as``'s coder once too."""
+        take = self._neutral_takes.get((*content, coded_as))
+        if take is None:
+            if coded_as is None:
+                take = generator.neutral_reference(request)
+            else:
                 from conditioning.media import coded_copy
 
-                take = coded_copy(take, coded_as)
-            ref = _remember(self._references, key, critic.reference([take]))
-        return ref
+                take = coded_copy(self._neutral_take(generator, request, content, None), coded_as)
+            _remember(self._neutral_takes, (*content, coded_as), take)
+        return take
 
     def _scorers(self, generator, critics: Sequence[Any], request: GenerationRequest) -> list:
         """Per critic, a function from a `GenerationResult` to its `Reading`, None (the take offers nothing

@@ -181,7 +181,7 @@ class WebStudio:
         prov = best.result.provenance
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
         extras = best.result.extras
-        lines += [f"\n_Note: {note}._" for note in [*(extras.get("notes") or ()), *result.notes]]
+        lines += [f"\n_Note: {note}._" for note in result.all_notes]
         if (extras.get("portrait") or {}).get("default"):  # the portrait box refuses other types silently
             lines.append("\nportrait: none uploaded, so the default astronaut; the portrait box takes "
                          + ", ".join(UPLOAD_TYPES["portrait"]))
