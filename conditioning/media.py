@@ -71,10 +71,6 @@ class Audio:
         y = resample_poly(self.samples, rate // g, self.rate // g, axis=0)
         return Audio(y.astype(np.float32), rate)
 
-    def peak_db(self) -> float:
-        peak = float(np.max(np.abs(self.samples))) if self.samples.size else 0.0
-        return 20 * np.log10(peak) if peak > 0 else -np.inf
-
 
 @dataclass(frozen=True)
 class Image:

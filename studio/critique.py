@@ -224,6 +224,14 @@ def studio_record(take: Path, manifests: dict) -> tuple[dict, str] | None:
     return None
 
 
+def describes(record: dict, take: Path) -> bool:
+    """Whether what the studio wrote down about a file (``record``) still describes ``take``: the SHA-256 it
+    recorded is the file's now. A file edited since is not the take the loop read."""
+    from studio.generate import file_sha256
+
+    return file_sha256(take) == record.get("sha256")
+
+
 def reference_source(studio, take: Path, record: dict, source: str, modality: str = "speech"):
     """(generator, request) of the neutral take a take the studio wrote was read against, from what the studio
     wrote down about it (``record``: its report or its dataset row, named by ``source``;
@@ -238,8 +246,6 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     from conditioning.registry import BackendUnavailable
     from generators.base import GenerationError, GenerationRequest
 
-    from studio.generate import file_sha256
-
     try:
         recipe = record["neutral_reference"]
         if modality == "speech" and "voice_reference" in record:  # a talking face: its voice's neutral take
@@ -253,7 +259,7 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
         raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no "
                                f"neutral_reference)" + ("; give a neutral take of the same voice instead"
                                                          if modality == "speech" else "")) from None
-    if file_sha256(Path(take)) != record.get("sha256"):
+    if not describes(record, Path(take)):
         raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
     generator = studio.generator(modality, backend, model=recipe.get("model"))
     if not hasattr(generator, "neutral_reference"):
@@ -302,7 +308,6 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
     (`studio_record` names it: ``midi``), that score, which is what the loop's judge read; the row then names it
     (``"score"``). A MIDI file, or a recording the studio did not make, is given to the judge as it is."""
     from critics.music import is_midi
-    from studio.generate import file_sha256
 
     out: dict[str, dict] = {}
     manifests: dict = {}
@@ -316,7 +321,7 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
         if not found or not isinstance(found[0].get("midi"), str):
             continue
         score = Path(name).parent / Path(found[0]["midi"]).name
-        if score.is_file() and file_sha256(Path(name)) == found[0].get("sha256"):  # the record is still this file's
+        if score.is_file() and describes(found[0], Path(name)):
             out[name] = {"kw": {}, "norm": "none", "media": str(score), "score": score.name}
     return out
 
