@@ -161,6 +161,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _examples(*lines: str) -> dict:
+    """A command's help text ends with examples of its use (a new user copies one and changes it)."""
+    return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+            "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="emostudio", description="Emotion Studio: generate and measure emotional "
                                 "speech, music, faces and images from one emotion space.")
@@ -169,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"emostudio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    e = sub.add_parser("emotion", help="parse an emotion spec, list the vocabulary, or plan an iso-principle path")
+    e = sub.add_parser("emotion", help="parse an emotion spec, list the vocabulary, or plan an iso-principle path",
+                       **_examples("emostudio emotion 'joy:0.6+surprise:0.4'", "emostudio emotion --list",
+                                   "emostudio emotion --plan sadness calm --minutes 15 --clip 30"))
     e.add_argument("spec", nargs="?", help="e.g. 'joy:0.6+surprise:0.4', 'anger@0.3', 'v=0.7,a=0.5', 'quietly hopeful'")
     e.add_argument("--list", action="store_true", help="list the vocabulary with its VAD coordinates")
     e.add_argument("--plan", nargs=2, metavar=("FROM", "TO"), help="plan clip targets from FROM to TO")
@@ -179,10 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="machine-readable output only")
     e.set_defaults(func=cmd_emotion)
 
-    c = sub.add_parser("critique", help="measure the emotion of media files")
-    c.add_argument("files", nargs="*", metavar="FILE")
+    c = sub.add_parser("critique", help="measure the emotion of media files",
+                       **_examples("emostudio critique --modality speech --reference neutral.wav take1.wav take2.wav",
+                                   "emostudio critique --modality face photo.jpg clip.mp4",
+                                   "emostudio critique --modality music piece.mid recording.wav",
+                                   "emostudio critique --modality text --text 'what a lovely surprise'"))
+    c.add_argument("files", nargs="*", metavar="FILE", help="audio, MIDI, pictures or videos to read")
     c.add_argument("--text", help="text to score directly (text modality)")
-    c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"])
+    c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"],
+                   help="what the files hold (a video's sound track is read as speech or music, its frames as face)")
     c.add_argument("--critic", help="critic name (default: the modality's default)")
     c.add_argument("--model", metavar="PATH", help="neural critics (speech transformers, music clap, image clip): "
                    "a local folder of weights (never downloaded)")
@@ -197,12 +210,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="one JSON line per file")
     c.set_defaults(func=cmd_critique)
 
-    g = sub.add_parser("generate", help="generate emotional media")
-    g.add_argument("modality", choices=["speech", "music", "face", "image"])
-    g.add_argument("--emotion", required=True, help="emotion spec")
-    g.add_argument("--text")
-    g.add_argument("--prompt")
-    g.add_argument("--backend", default="auto")
+    g = sub.add_parser("generate", help="generate emotional media",
+                       **_examples("emostudio generate speech --emotion joy --text 'We won the match!' --out joy.wav",
+                                   "emostudio generate music --emotion 'v=-0.5,a=-0.3' --duration 30 --out calm.wav",
+                                   "emostudio generate face --emotion surprise --text 'Is that for me?' --out face.mp4",
+                                   "emostudio generate image --emotion 'quietly hopeful' --loop 2 --out hope.png"))
+    g.add_argument("modality", choices=["speech", "music", "face", "image"], help="what to make (a face is a "
+                   "talking-face video: the portrait says --text in the studio's voice)")
+    g.add_argument("--emotion", required=True, metavar="SPEC", help="what to express: a category ('joy'), a mix "
+                   "('joy:0.6+surprise:0.4'), an intensity ('anger@0.3'), coordinates ('v=0.7,a=0.5') or words "
+                   "('quietly hopeful'); 'emostudio emotion --list' gives the vocabulary")
+    g.add_argument("--text", help="speech and face: the words to say (English)")
+    g.add_argument("--prompt", help="music and image: words a neural backend adds to what the emotion asks for "
+                   "(the embedded backends record them in the report)")
+    g.add_argument("--backend", default="auto", help="speech: piper, festival, coqui, diffusion; music: composer, "
+                   "musicgen, audiocraft; face: animator; image: procedural, diffusion (default auto: a neural "
+                   "backend whose weights are set up here, else the embedded one)")
     g.add_argument("--model", metavar="PATH", help="neural backends: a local folder of weights (never downloaded)")
     g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), a path to a Piper .onnx voice, or for "
                    "--backend diffusion a description of the speaker (\"A woman\")")
@@ -211,56 +234,68 @@ def build_parser() -> argparse.ArgumentParser:
                    "neutral is required)")
     g.add_argument("--portrait", metavar="IMG", help="face: the portrait to animate (default: the astronaut)")
     g.add_argument("--audio", metavar="A.wav", help="face: lip-sync this recording instead of speaking --text")
-    g.add_argument("--seed", type=SEED, default=0)
-    g.add_argument("--loop", type=LOOP, default=0, help=f"closed-loop correction rounds (0-{MAX_LOOP})")
+    g.add_argument("--seed", type=SEED, default=0, help="the same seed and options give the same take (default 0)")
+    g.add_argument("--loop", type=LOOP, default=0, help=f"closed-loop correction rounds: score the take, correct "
+                   f"the controls where the judges miss the target, make it again (0-{MAX_LOOP}, default 0)")
     g.add_argument("--judges", metavar="NAMES", help="the critics that score and steer the take, comma-separated "
                    "(default: the modality's two judges, e.g. speech: embedded,encoder)")
-    g.add_argument("--duration", type=float)
+    g.add_argument("--duration", type=float, metavar="S", help="music: seconds (composer 2-1800, default 30; "
+                   "musicgen default 10); face: a silent clip of S seconds (with --text or --audio the video lasts "
+                   "as long as the speech)")
     g.add_argument("--option", action="append", metavar="KEY=VALUE", help="a backend option (repeat), e.g. image: "
                    "style=field, size=512, steps=4, guidance_scale=0 (Stable Diffusion Turbo); speech --backend "
                    "diffusion: steps=50; a backend names the options it takes when given one it does not")
     g.add_argument("--out", required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
                    ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it)")
-    g.add_argument("--json", action="store_true")
+    g.add_argument("--json", action="store_true", help="print the report as JSON")
     g.set_defaults(func=cmd_generate)
 
-    s = sub.add_parser("session", help="music-therapy session (iso principle)")
-    s.add_argument("--from", dest="from_", required=True)
-    s.add_argument("--to", required=True)
-    s.add_argument("--minutes", type=float, default=15)
-    s.add_argument("--clip", type=float, default=30)
-    s.add_argument("--out", required=True)
+    s = sub.add_parser("session", help="music-therapy session (iso principle)",
+                       **_examples("emostudio session --from sadness --to calm --minutes 15 --clip 30 --out session"))
+    s.add_argument("--from", dest="from_", required=True, metavar="SPEC", help="the listener's state now, as an "
+                   "emotion spec ('sadness', 'v=-0.6,a=0.2'): the session starts there (iso principle)")
+    s.add_argument("--to", required=True, metavar="SPEC", help="the state to lead them to ('calm')")
+    s.add_argument("--minutes", type=float, default=15, help="session length (default 15)")
+    s.add_argument("--clip", type=float, default=30, metavar="SECONDS", help="length of each clip (default 30)")
+    s.add_argument("--out", required=True, metavar="DIR", help="folder for the session's audio (session.wav, one "
+                   "file), its MIDI, plan.json (per clip: target, reading, fidelity) and plot.png")
     s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
-    s.add_argument("--seed", type=SEED, default=0)
+    s.add_argument("--seed", type=SEED, default=0, help="the same seed and plan give the same session (default 0)")
     s.add_argument("--loop", type=LOOP, default=0, help=f"re-compose the piece with corrected keyframes while clips miss their "
                    f"target, up to N times, and keep the best whole round (0-{MAX_LOOP})")
     s.add_argument("--workers", type=WORKERS, default=1, help="render processes")
     s.add_argument("--backend", help="music backend (default: composer)")
     s.add_argument("--critic", help="one music critic instead of both judges (default: embedded and symbolic; "
                    "the headline figures are their consensus)")
-    s.add_argument("--soundfont", help="General MIDI soundfont path or name")
+    s.add_argument("--soundfont", help="General MIDI soundfont: a .sf2 path or a name (FluidR3_GM, TimGM6mb, "
+                   "musescore; default $EMOSTUDIO_SOUNDFONT, else FluidR3_GM)")
     s.add_argument("--visuals", action="store_true", help="also draw one abstract picture per clip (image/procedural, "
                    "768x432) into OUT/visuals/clip_000.png ...")
     s.add_argument("--visual-style", choices=["horizon", "field", "pattern"], help="style of --visuals (default horizon)")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.set_defaults(func=cmd_session)
 
-    d = sub.add_parser("dataset", help="build a labelled synthetic dataset from a spec file")
-    d.add_argument("spec")
-    d.add_argument("--out", required=True)
+    d = sub.add_parser("dataset", help="build a labelled synthetic dataset from a spec file",
+                       **_examples("emostudio dataset examples/dataset_speech.yaml --out out/speech-ds --workers 2"))
+    d.add_argument("spec", metavar="SPEC.yaml", help="what to make: modalities, counts, emotions, texts, voices, "
+                   "portraits and the fidelity filter (e.g. examples/dataset_speech.yaml)")
+    d.add_argument("--out", required=True, metavar="DIR", help="the dataset's folder: empty, or a dataset of "
+                   "this spec (run the same command again to finish an interrupted job)")
     d.add_argument("--workers", type=WORKERS, default=1, help="local worker processes")
     d.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', an address, or 'local' (needs the scale extra)")
     d.add_argument("--json", action="store_true", help="print the summary as JSON")
     d.set_defaults(func=cmd_dataset)
 
     v = sub.add_parser("serve", help="the Gradio web studio")
-    v.add_argument("--host", default="127.0.0.1")
-    v.add_argument("--port", type=bounded_int(1, 65535), default=7860)
+    v.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine "
+                   "only; 0.0.0.0 for every network)")
+    v.add_argument("--port", type=bounded_int(1, 65535), default=7860, help="default 7860")
     v.add_argument("--out", help="folder for the app's outputs (default: a new temporary folder)")
     v.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="write the demo page (the README's main job)")
-    m.add_argument("--out", default="out/demo")
+    m.add_argument("--out", default="out/demo", metavar="DIR", help="folder for the page and its media "
+                   "(default out/demo)")
     m.set_defaults(func=cmd_demo)
     return p
 

@@ -144,6 +144,22 @@ def test_help_imports_nothing_heavy():
     assert "usage: emostudio" in outs[0]
 
 
+def test_every_option_of_every_command_says_what_it_is_for():
+    """`emostudio session --help` listed '--from FROM_' and '--to TO' with no word on what they take: a new user
+    could not tell a therapy session starts from the listener's present state. Every argument has help, and no
+    metavar is argparse's made-up one (FROM_)."""
+    import argparse
+
+    from studio.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    bare = [f"{name} {a.option_strings[0] if a.option_strings else a.dest}"
+            for name, sub in commands.items() for a in sub._actions
+            if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert bare == []
+    assert "--from SPEC" in commands["session"].format_help()
+
+
 def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0
