@@ -544,12 +544,15 @@ class Journal:
 # ---------------------------------------------------------------------------------------------- the job
 @dataclass
 class Progress:
-    """A one-line progress bar with rate and ETA on stderr (quiet with ``--json`` unless a terminal)."""
+    """A one-line progress bar with rate and ETA on stderr (quiet with ``--json`` unless a terminal). ``stage``
+    says why the total grew after the bar was full (a balancing round), which otherwise read as a bar that
+    went from 24/24 back to 25/37 unexplained."""
 
     total: int
     done: int = 0
     start: float = field(default_factory=time.perf_counter)
     enabled: bool = True
+    stage: str = ""
     _new: int = 0
 
     def step(self, n: int = 1) -> None:
@@ -564,7 +567,7 @@ class Progress:
         filled = int(width * self.done / max(1, self.total))
         eta_s = "--:--" if math.isnan(eta) else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate * 60:6.1f} items/min "
-              f"ETA {eta_s}", end="", file=sys.stderr, flush=True)
+              f"ETA {eta_s}{f'  ({self.stage})' if self.stage else ''}", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.enabled:
@@ -664,6 +667,10 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                     checkpoint()  # a Ctrl-C that Python swallowed (`ctrl_c_noted`): stop here, not at the end
                 items = extra_items(spec, done)
                 bar.total += len(items)
+                if items:
+                    label = {r["emotion_spec"]: r["label"] for r in done.values()}
+                    short = sorted({label.get(it.emotion, it.emotion) for it in items})
+                    bar.stage = f"+{len(items)} for labels short of their share: {', '.join(short)}"
         finally:
             bar.close()
     rows = sorted(done.values(), key=lambda r: r["id"])

@@ -254,9 +254,10 @@ def test_the_plan_is_balanced_and_fixed_by_the_spec(tmp_path):
     assert set(Counter((i.emotion, i.style) for i in items).values()) == {5}  # styles spread over every emotion
 
 
-def test_balance_tops_up_labels_the_filter_thinned(tmp_path):
+def test_balance_tops_up_labels_the_filter_thinned(tmp_path, capsys):
     """Anger pictures are not recognised by the image judge as often as joy: balancing makes extra candidates
-    for the short labels, within the budget, and journals them like any item."""
+    for the short labels, within the budget, and journals them like any item. The progress bar says why its
+    total grew after it was full (it went from 6/6 back to 7/9 without a word)."""
     from collections import Counter
 
     from studio.dataset import build, load_spec
@@ -265,9 +266,15 @@ def test_balance_tops_up_labels_the_filter_thinned(tmp_path):
     text += "balance: {per_label: equal, extra_budget: 1.0}\n"
     spec = load_spec(write_spec(tmp_path, text))
     out = tmp_path / "ds"
-    build(spec, out, progress=False)
+    build(spec, out, progress=True)
     rows = rows_by_id(out)
     extra = [r for r in rows if "-x" in r]
+    assert extra
+    last = capsys.readouterr().err.strip().split("\r")[-1]
+    short = sorted({rows[k]["label"] for k in extra})
+    assert f"{len(rows)}/{len(rows)}" in last and "for labels short of their share: " in last
+    named = last.split("for labels short of their share: ")[1].rstrip(")").split(", ")
+    assert named and set(named) <= set(short)  # the last round's labels
     base_kept = Counter(r["label"] for k, r in rows.items() if "-x" not in k and r["kept"])
     kept = Counter(r["label"] for r in rows.values() if r["kept"])
     assert all(kept[lab] >= base_kept[lab] for lab in kept)
