@@ -807,15 +807,21 @@ def card(spec: Spec, rows: list[dict]) -> str:
     by_mod = Counter(r["modality"] for r in kept)
     labels = Counter((r["modality"], r["label"]) for r in kept)
     lines = [f"# {spec.name}", "", spec.description or "A synthetic, labelled emotional dataset made by Emotion Studio.", "",
-             "Every item was generated from a target emotion and then measured by the modality's independent judges "
-             "(critics); the targets are the labels, the judges' readings are given beside them.", "",
+             "Every item was generated from a target emotion and then measured by the modality's two judges "
+             "(critics with different features and model families); the targets are the labels, the judges' "
+             "readings are given beside them. A judge a generator was tuned against is not an independent check "
+             "of it (speech: `speech/embedded`, in whose features the studio's prosody is fitted; Emotion Studio's "
+             "critics/cards/ and generators/cards/ say which).", "",
              "## Contents", "", "| modality | items | folder | load with |", "|---|---|---|---|"]
     for m in MODALITIES:
         if by_mod.get(m):
             lines.append(f"| {m} | {by_mod[m]} | `{m}/` | `datasets.load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\")` |")
     rejected = len(rows) - len(kept)
-    lines += ["", f"{len(kept)} items kept, {rejected} rejected by the fidelity filter (recognised by "
-              f"{spec.recognised_by} judge(s), fidelity >= {spec.min_fidelity:g}, up to {spec.max_attempts} attempts with new seeds).",
+    rule = {"both": "recognised by both judges", "any": "recognised by either judge"}.get(spec.recognised_by, "")
+    rule = ", ".join(x for x in (rule, f"fidelity >= {spec.min_fidelity:g}" if spec.min_fidelity > 0 else "") if x)
+    lines += ["", f"{len(kept)} items kept, {rejected} rejected by the fidelity filter ({rule or 'no rule'}, up to "
+              f"{spec.max_attempts} attempt{'s' if spec.max_attempts != 1 else ''} with new seeds)." if spec.recognised_by != "none" or spec.min_fidelity > 0
+              else f"{len(kept)} items, unfiltered (every item made is kept).",
               "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
     lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]
     lines += ["", "## Fidelity", "", "| modality | judge | mean fidelity | recognised | could not read |",

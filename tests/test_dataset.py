@@ -211,6 +211,7 @@ def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     assert ds[0]["image"].size == (256, 256) and -1 <= ds[0]["valence"] <= 1
     card = (out / "README.md").read_text()
     assert "| image | joy | 2 |" in card and "procedural" in card and (out / "targets_readings.png").is_file()
+    assert "6 items, unfiltered" in card  # recognised_by: none (the card said "recognised by none judge(s)")
 
 
 def test_local_processes_and_ray_give_identical_manifests(tmp_path):
@@ -272,6 +273,8 @@ def test_balance_tops_up_labels_the_filter_thinned(tmp_path, capsys):
     assert extra
     last = capsys.readouterr().err.strip().split("\r")[-1]
     short = sorted({rows[k]["label"] for k in extra})
+    card = (out / "README.md").read_text()
+    assert "rejected by the fidelity filter (recognised by either judge, fidelity >= 0.8, up to 1 attempt " in card
     assert f"{len(rows)}/{len(rows)}" in last and "for labels short of their share: " in last
     named = last.split("for labels short of their share: ")[1].rstrip(")").split(", ")
     assert named and set(named) <= set(short)  # the last round's labels
