@@ -318,7 +318,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     midi_path = out / "session.mid"
     with atomic_path(midi_path) as tmp:
         tmp.write_bytes(score.midi_bytes())
-    summary = _summary(clips, critic_error, plan)
+    summary = _summary(clips, critic_error, plan, critics)
     if len(round_fidelity) > 1:  # the loop: each round's mean clip fidelity and the round kept
         summary.update(rounds_mean_fidelity=round_fidelity, kept_round=best_round)
     if cfg.visuals:
@@ -437,21 +437,26 @@ def _moved(xs: list[float]) -> float:
 def movement_warnings(summary: dict) -> list[str]:
     """What the headline figures can hide: a session the judges hear moving the other way from the plan, or
     under half as far ('quadrant agreement 100 %' was printed for a calm -> joy session whose valence did not
-    move). Lines for the report, empty when the movement follows the plan."""
+    move). "As far" is what the judges can read (``readable_<axis>``): calm's arousal lies beyond the music
+    judges' reach, so every sadness -> calm session was noted as moving 'under half the planned -0.50' however
+    calm it became. Lines for the report, empty when the movement follows the plan."""
     out = []
     for axis in ("valence", "arousal"):
         planned, moved = summary.get(f"planned_{axis}"), summary.get(f"direction_{axis}")
         if planned is None or moved is None or abs(planned) < 0.1:
             continue
+        reach = summary.get(f"readable_{axis}", planned)
         if moved * planned <= 0:
             out.append(f"warning: the judges hear {axis} move {moved:+.2f} where the plan moves it {planned:+.2f}; "
                        "listen before using this session (the clips' readings are in plan.json)")
-        elif abs(moved) < 0.5 * abs(planned):
-            out.append(f"note: the judges hear {axis} move {moved:+.2f}, under half the planned {planned:+.2f}")
+        elif abs(moved) < 0.5 * abs(reach):
+            of = (f"the planned {planned:+.2f}" if abs(reach - planned) < 0.005 else
+                  f"the {reach:+.2f} they can read of the planned {planned:+.2f}")
+            out.append(f"note: the judges hear {axis} move {moved:+.2f}, under half {of}")
     return out
 
 
-def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
+def _summary(clips: list[ClipReport], critic_error, plan, critics: Sequence = ()) -> dict:
     measured = [c for c in clips if c.reading is not None]
     out: dict[str, Any] = {"clips": len(clips), "measured": len(measured),
                            "largest_planned_step": round(max(plan.steps(), default=0.0), 4)}
@@ -476,6 +481,10 @@ def _summary(clips: list[ClipReport], critic_error, plan) -> dict:
             # measured one is the judges' noise (calm -> calm read "valence moved +0.85" with nothing beside it)
             "planned_valence": _moved(tv), "planned_arousal": _moved(ta),
         })
+        from studio.studio import readable
+
+        near = [readable(c.target, critics) for c in measured]  # as far as the judges can read (`readable`)
+        out.update(readable_valence=_moved([e.valence for e in near]), readable_arousal=_moved([e.arousal for e in near]))
         names = sorted({k for c in measured for k in c.judges})
         per_judge = {n: [quad(c.target.valence, c.target.arousal) == quad(c.judges[n].valence, c.judges[n].arousal)
                          for c in measured if n in c.judges] for n in names}
@@ -552,10 +561,13 @@ def run_session_cli(args) -> int:
 
     print(f"wrote {result.audio} ({clip_lengths(result.clips)}), {result.midi}, {result.plan}, {result.plot}")
     if s.get("measured"):
+        def moved(axis: str) -> str:  # "(planned -0.50; -0.24 as far as the judges can read)"
+            planned, reach = s[f"planned_{axis}"], s.get(f"readable_{axis}", s[f"planned_{axis}"])
+            beyond = f"; {reach:+.2f} as far as the judges can read" if abs(reach - planned) >= 0.005 else ""
+            return f"{axis} moved {s[f'direction_{axis}']:+.2f} (planned {planned:+.2f}{beyond})"
+
         print(f"  measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
-              f"{s['quadrant_agreement']:.0%}, valence moved {s['direction_valence']:+.2f} (planned "
-              f"{s['planned_valence']:+.2f}), arousal moved {s['direction_arousal']:+.2f} (planned "
-              f"{s['planned_arousal']:+.2f}) (start -> end)")
+              f"{s['quadrant_agreement']:.0%}, {moved('valence')}, {moved('arousal')} (start -> end)")
         per = s.get("quadrant_agreement_per_judge", {})
         if len(per) > 1:
             print("  quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())

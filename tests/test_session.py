@@ -208,6 +208,38 @@ def test_both_music_judges_read_every_clip(tmp_path):
     for name in doc["judges"]:
         assert clips[-1]["judges"][name]["valence"] > clips[0]["judges"][name]["valence"], name
     assert set(doc["summary"]["quadrant_agreement_per_judge"]) == set(doc["judges"])
+    # joy's valence (+0.95) lies beyond what the quadrant judges can read (+0.74): the summary says how far
+    # the valence could be heard to move, which is less than planned
+    assert doc["summary"]["readable_valence"] < doc["summary"]["planned_valence"] - 0.1
+
+
+def test_movement_is_weighed_against_what_the_music_judges_can_read():
+    """The music judges read quadrants, so their readings stop at about |v| 0.74, |a| 0.45: a certain Q4 is
+    arousal -0.45, and calm is -0.72. Every sadness -> calm session was noted as moving 'under half the planned
+    -0.50' in arousal however calm it became; the movement is now weighed against the part the judges can read."""
+    from conditioning import Emotion
+    from critics.music import quadrant_reach, quadrant_vad
+    from studio.session import movement_warnings
+    from studio.studio import readable
+
+    r_v, r_a = quadrant_reach()
+    v, a, _ = quadrant_vad([0.0, 0.0, 0.0, 1.0])  # a certain Q4 (+V, -A): as calm as a music judge can say
+    assert (v, a) == pytest.approx((r_v, -r_a)) and 0.4 < r_a < 0.5 < r_v < 0.8
+
+    class Quadrants:
+        reach = (r_v, r_a)
+
+    calm = Emotion.parse("calm")
+    near = readable(calm, [Quadrants(), Quadrants()])
+    assert near.arousal == pytest.approx(-r_a) and near.valence == pytest.approx(calm.valence)  # +0.69: in reach
+    assert readable(calm, [object()]) is calm  # a judge with no reach reads the whole plane
+
+    to_calm = {"planned_valence": 1.42, "direction_valence": 0.73, "planned_arousal": -0.49,
+               "readable_valence": 1.38, "readable_arousal": -0.24, "direction_arousal": -0.14}
+    assert movement_warnings(to_calm) == []  # -0.14 of the -0.24 the judges can read
+    still = {**to_calm, "direction_arousal": -0.05}
+    assert movement_warnings(still) == ["note: the judges hear arousal move -0.05, under half the -0.24 they can "
+                                        "read of the planned -0.49"]
 
 
 def test_closed_loop_keeps_the_best_whole_round_and_its_score(tmp_path):

@@ -65,6 +65,18 @@ def quadrant_vad(p) -> tuple[float, float, float]:
     return float(s_v * (p[0] + p[3] - p[1] - p[2])), float(s_a * (p[0] + p[1] - p[2] - p[3])), float(d)
 
 
+def quadrant_reach() -> tuple[float, float]:
+    """How far from the centre a quadrant judge's readings can go: (s_v, s_a) of `quadrant_vad`, about (0.74,
+    0.45). A certain Q4 reads arousal -0.45, so calm's -0.72 is beyond what any music judge can report: a
+    sadness -> calm session was noted as moving 'under half the planned -0.50' however calm it became
+    (`studio.studio.readable`, `studio.session.movement_warnings`)."""
+    from conditioning import label_set
+
+    ls = label_set("emopia")
+    s_v, s_a = np.abs(np.array([ls.point(q) for q in QUADRANTS])[:, :2]).mean(axis=0)
+    return float(s_v), float(s_a)
+
+
 class QuadrantCritic:
     """What both music judges share: a quadrant classifier in ONNX, loaded once (thread-safe) with the JSON
     sidecar that names the features it was trained on, so weights and feature code cannot drift apart.
@@ -75,6 +87,11 @@ class QuadrantCritic:
     modality = "music"
     name = ""
     WEIGHTS = ""
+
+    @property
+    def reach(self) -> tuple[float, float]:
+        """The largest |valence| and |arousal| this judge can read (`quadrant_reach`; `studio.studio.readable`)."""
+        return quadrant_reach()
     TRAIN_COMMAND = ""
     FEATURES = ""
 
@@ -125,4 +142,5 @@ class QuadrantCritic:
         return p / p.sum(axis=1, keepdims=True)
 
 
-__all__ = ["MIDI_SUFFIXES", "QUADRANTS", "WEIGHTS_DIR", "QuadrantCritic", "is_midi", "load_music", "quadrant_vad"]
+__all__ = ["MIDI_SUFFIXES", "QUADRANTS", "WEIGHTS_DIR", "QuadrantCritic", "is_midi", "load_music", "quadrant_reach",
+           "quadrant_vad"]
