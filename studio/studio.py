@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion, Trajectory, plan_iso
@@ -226,6 +228,30 @@ class StudioResult:
     @property
     def media(self):
         return self.best.result.media
+
+    @property
+    def fidelity(self) -> float | None:
+        """The kept take's fidelity: the mean over its judges (None when no judge read it)."""
+        return self.best.fidelity
+
+    @property
+    def reading(self) -> Reading | None:
+        """The judges' consensus reading of the kept take (`consensus`)."""
+        return self.best.reading
+
+    @property
+    def judgements(self) -> tuple[Judgement, ...]:
+        """Each judge's reading of the kept take, its fidelity and whether it agrees with the target."""
+        return self.best.judgements
+
+    def save(self, path: "str | os.PathLike", *, model: str | None = None) -> Path:
+        """Write the kept take as ``emostudio generate --out`` does: the file (its kind from the suffix), a
+        symbolic backend's score beside it and its JSON report (``PATH.json``: target, each judge's reading,
+        provenance, licence, and how to remake the neutral take), so ``emostudio critique`` reads the file as
+        the loop read it. ``model``: the local weights folder a neural backend was given. Returns the path."""
+        from studio.generate import save_take
+
+        return save_take(Path(path), self, prompt=self.best.request.prompt, model=model)[0]
 
     def to_json(self) -> dict:
         res = self.best.result
