@@ -130,11 +130,18 @@ class Emotion:
         return cls(0.0, 0.0, 0.0, {NEUTRAL: 1.0}, 0.0)
 
     @classmethod
-    def parse(cls, spec: "str | Emotion") -> "Emotion":
-        """Parse any accepted text form (see module docstring); raise EmotionSpecError otherwise."""
+    def parse(cls, spec: "str | Emotion | Mapping[str, float]") -> "Emotion":
+        """Parse any accepted text form (see module docstring), or a mapping of labels to weights (`from_mix`:
+        what a Python caller writes, ``{"joy": 0.6, "surprise": 0.4}``, was refused as an "empty emotion
+        spec"); raise EmotionSpecError otherwise."""
         if isinstance(spec, Emotion):
             return spec
-        if not isinstance(spec, str) or not spec.strip():
+        if isinstance(spec, Mapping):
+            return cls.from_mix(spec)
+        if not isinstance(spec, str):
+            raise EmotionSpecError(f"an emotion spec is text, a mapping of labels to weights or an Emotion, got "
+                                   f"{type(spec).__name__}; accepted: {FORMS}")
+        if not spec.strip():
             raise EmotionSpecError(f"empty emotion spec; accepted: {FORMS}")
         text = spec.strip().lower()
         if "=" in text:

@@ -95,6 +95,17 @@ def test_bad_specs_raise_clear_errors(spec, words):
         assert w in str(info.value)
 
 
+def test_a_python_caller_may_give_a_mix_as_a_mapping():
+    """`Studio().generate("speech", {"anger": 1}, ...)` said "empty emotion spec"; a mapping is the mix it reads
+    as, with the same checks, and any other type is named."""
+    assert E({"joy": 0.6, "surprise": 0.4}) == E("joy:0.6+surprise:0.4")
+    with pytest.raises(EmotionSpecError, match="unknown emotion label 'angr'"):
+        E({"angr": 1.0})
+    with pytest.raises(EmotionSpecError, match="an emotion spec is text, a mapping of labels to weights or an "
+                                               "Emotion, got int"):
+        E(3)
+
+
 def test_infinite_and_overflowing_weights():
     """'joy:inf' has no proportion to keep, so it is refused (it used to give NaN coordinates and invalid JSON);
     huge finite weights still only count relative to each other (their sum used to overflow to a division by

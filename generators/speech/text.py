@@ -21,7 +21,8 @@ WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
     """The text a speech backend can read, or a `GenerationError` saying what is wrong and what is accepted."""
     if text is None or not text.strip():
-        raise GenerationError("speech needs text: give --text \"...\" (1 to %d characters)" % max_chars)
+        raise GenerationError(f"speech needs text: the words to say, 1 to {max_chars} characters (text=... in "
+                              f"Python, --text \"...\" on the command line)")
     text = unicodedata.normalize("NFC", text.strip())
     if len(text) > max_chars:
         raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
