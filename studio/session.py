@@ -332,7 +332,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
            "provenance": _provenance(gen, cfg), "sections": score.sections(), "clips": [c.to_json() for c in clips]}
     with atomic_path(plan_path) as tmp:
         tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    plot_path = plot_session(plan, clips, out / "plot.png")
+    from studio.studio import judges_reach
+
+    plot_path = plot_session(plan, clips, out / "plot.png", reach=judges_reach(critics) if critics else None)
     timings["write_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
@@ -496,8 +498,10 @@ def _summary(clips: list[ClipReport], critic_error, plan, critics: Sequence = ()
     return out
 
 
-def plot_session(plan, clips: list[ClipReport], path: str | Path) -> Path:
-    """Planned vs measured path on the valence-arousal plane (PNG, matplotlib Agg)."""
+def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[float, float] | None = None) -> Path:
+    """Planned vs measured path on the valence-arousal plane (PNG, matplotlib Agg). ``reach``: the box the
+    judges' readings stay inside (`studio.studio.judges_reach`), drawn dashed when it is smaller than the plane,
+    so a target outside it (calm, for the music judges) is seen to be one no reading can reach."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -521,12 +525,17 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path) -> Path:
         ax.plot(mv, ma, ":", color="#cc6677", lw=1)
         ax.scatter(mv, ma, c=[c.index for c in measured], cmap="viridis", marker="x", s=40, zorder=4,
                    vmin=0, vmax=max(1, len(clips) - 1), label="measured")
+    if reach is not None and min(reach) < 1.0:
+        from matplotlib.patches import Rectangle
+
+        ax.add_patch(Rectangle((-reach[0], -reach[1]), 2 * reach[0], 2 * reach[1], fill=False, ls="--", lw=0.8,
+                               ec="#999", label="what the judges can read"))
     fig.colorbar(sc, ax=ax, label="clip index")
     ax.annotate(f"start: {plan.current.top}", (pv[0], pa[0]), xytext=(5, 5), textcoords="offset points")
     ax.annotate(f"target: {plan.target.top}", (pv[-1], pa[-1]), xytext=(5, -12), textcoords="offset points")
     ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
            title=f"Session: {len(clips)} clips, planned vs measured")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
@@ -535,6 +544,31 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ CLI
+
+
+def summary_lines(s: dict) -> list[str]:
+    """A session's summary in words, as the command prints it and the web page shows it: how well the clips were
+    read, how far valence and arousal moved against the plan (and against what the judges can read), each
+    judge's agreement, `movement_warnings`, and what the loop did."""
+    if not s.get("measured"):
+        return [f"not measured: {s['critic_error']}"] if s.get("critic_error") else []
+
+    def moved(axis: str) -> str:  # "arousal moved -0.15 (planned -0.50; -0.24 as far as the judges can read)"
+        planned, reach = s[f"planned_{axis}"], s.get(f"readable_{axis}", s[f"planned_{axis}"])
+        beyond = f"; {reach:+.2f} as far as the judges can read" if abs(reach - planned) >= 0.005 else ""
+        return f"{axis} moved {s[f'direction_{axis}']:+.2f} (planned {planned:+.2f}{beyond})"
+
+    out = [f"measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
+           f"{s['quadrant_agreement']:.0%}, {moved('valence')}, {moved('arousal')} (start -> end)"]
+    per = s.get("quadrant_agreement_per_judge", {})
+    if len(per) > 1:
+        out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())
+                   + f"; all judges {s.get('quadrant_agreement_all_judges', 0):.0%}")
+    out += movement_warnings(s)
+    if "kept_round" in s:
+        tried = ", ".join("-" if f is None else f"{f:.2f}" for f in s["rounds_mean_fidelity"])
+        out.append(f"loop: rounds' mean fidelity {tried}; kept round {s['kept_round']} whole (audio, MIDI, readings)")
+    return out
 
 
 def run_session_cli(args) -> int:
@@ -560,25 +594,8 @@ def run_session_cli(args) -> int:
     from conditioning.trajectory import clip_lengths
 
     print(f"wrote {result.audio} ({clip_lengths(result.clips)}), {result.midi}, {result.plan}, {result.plot}")
-    if s.get("measured"):
-        def moved(axis: str) -> str:  # "(planned -0.50; -0.24 as far as the judges can read)"
-            planned, reach = s[f"planned_{axis}"], s.get(f"readable_{axis}", s[f"planned_{axis}"])
-            beyond = f"; {reach:+.2f} as far as the judges can read" if abs(reach - planned) >= 0.005 else ""
-            return f"{axis} moved {s[f'direction_{axis}']:+.2f} (planned {planned:+.2f}{beyond})"
-
-        print(f"  measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
-              f"{s['quadrant_agreement']:.0%}, {moved('valence')}, {moved('arousal')} (start -> end)")
-        per = s.get("quadrant_agreement_per_judge", {})
-        if len(per) > 1:
-            print("  quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())
-                  + f"; all judges {s.get('quadrant_agreement_all_judges', 0):.0%}")
-        for line in movement_warnings(s):
-            print(f"  {line}")
-        if "kept_round" in s:
-            tried = ", ".join("-" if f is None else f"{f:.2f}" for f in s["rounds_mean_fidelity"])
-            print(f"  loop: rounds' mean fidelity {tried}; kept round {s['kept_round']} whole (audio, MIDI, readings)")
-    elif s.get("critic_error"):
-        print(f"  not measured: {s['critic_error']}")
+    for line in summary_lines(s):
+        print(f"  {line}")
     if s.get("visuals"):
         print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {s['visuals']['folder']}")
     print(f"  {result.timings['total_s']:.1f} s")
@@ -586,4 +603,4 @@ def run_session_cli(args) -> int:
 
 
 __all__ = ["ClipReport", "SessionConfig", "SessionResult", "build_session", "plot_session",
-           "render_chunked", "run_session_cli", "write_visuals"]
+           "render_chunked", "run_session_cli", "summary_lines", "write_visuals"]

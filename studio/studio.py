@@ -134,6 +134,13 @@ def consensus(readings: Sequence[Reading]) -> Reading:
                    details={"judges": [r.critic for r in readings]})
 
 
+def judges_reach(critics: Sequence[Any]) -> tuple[float, float]:
+    """The largest |valence| and |arousal| the judges' consensus can read: the mean of their ``reach`` (a critic
+    without one reads the whole plane, (1, 1))."""
+    reaches = [getattr(c, "reach", None) or (1.0, 1.0) for c in critics] or [(1.0, 1.0)]
+    return tuple(sum(r[i] for r in reaches) / len(reaches) for i in (0, 1))
+
+
 def readable(target: Emotion, critics: Sequence[Any]) -> Emotion:
     """``target`` as far out as the judges can read it: valence and arousal clipped to the mean of the judges'
     ``reach`` (a critic without one reads the whole plane). A judge whose readings stop at arousal -0.45 (the
@@ -143,10 +150,7 @@ def readable(target: Emotion, critics: Sequence[Any]) -> Emotion:
     six two-round sessions and lost mean fidelity on three (calm -> joy 0.837 -> 0.808, fear -> contentment
     0.906 -> 0.898 and its quadrant agreement 90 % -> 55 %), gained 0.002 on one and changed nothing on two:
     a reading reaches the edge only at certainty, so the full error's push is what gets it near."""
-    reaches = [getattr(c, "reach", None) or (1.0, 1.0) for c in critics]
-    if not reaches:
-        return target
-    r_v, r_a = (sum(r[i] for r in reaches) / len(reaches) for i in (0, 1))
+    r_v, r_a = judges_reach(critics)
     v, a = max(-r_v, min(r_v, target.valence)), max(-r_a, min(r_a, target.arousal))
     return target if (v, a) == (target.valence, target.arousal) else Emotion.from_vad(v, a, target.dominance)
 

@@ -309,14 +309,13 @@ class WebStudio:
 
     def session(self, current, target, minutes: float, clip_s: float, seed: int = 0):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report)."""
-        from studio.session import build_session, movement_warnings
+        from studio.session import build_session, movement_warnings, summary_lines
 
         folder = self._path("")
         res = build_session(current, target, folder, minutes=float(minutes), clip_s=float(clip_s), seed=int(seed),
                             studio=self.studio)
-        s = res.summary
-        report = "\n".join([f"- {k}: {v}" for k, v in s.items() if not isinstance(v, (dict, list))]
-                           + [f"\n**{line}**" for line in movement_warnings(s)])  # what the CLI warns of too
+        warned = set(movement_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
+        report = "\n".join(f"- **{line}**" if line in warned else f"- {line}" for line in summary_lines(res.summary))
         return str(res.audio), str(res.plot), report
 
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:

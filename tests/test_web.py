@@ -98,6 +98,19 @@ def test_a_music_take_offers_its_score(web):
     assert take.score and Path(take.score).read_bytes()[:4] == b"MThd" and Path(take.score).parent == web.out
 
 
+def test_a_session_is_reported_in_words_as_the_command_says_it(web):
+    """The Therapy session tab listed the summary's keys ('- direction_valence: 0.79', '- readable_arousal: ...');
+    it now says what the command prints: the clips' fidelity, how far the music moved against the plan and
+    against what the judges can read, each judge's agreement."""
+    pytest.importorskip("pretty_midi")
+    audio, plot, report = web.session("sadness", "calm", 1.0, 15)
+    assert Path(audio).is_file() and Path(plot).is_file()
+    lines = report.splitlines()
+    assert lines[0].startswith("- measured 4 clips: mean fidelity ") and "as far as the judges can read" in lines[0]
+    assert any(line.startswith("- quadrant agreement per judge: music/embedded") for line in lines)
+    assert "direction_" not in report and "readable_" not in report
+
+
 def test_speech_comes_back_with_both_judges(web):
     pytest.importorskip("piper")
     from conditioning import Emotion
