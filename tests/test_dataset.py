@@ -214,6 +214,23 @@ def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     assert "6 items, unfiltered" in card  # recognised_by: none (the card said "recognised by none judge(s)")
 
 
+def test_hugging_face_loads_speech_and_talking_faces_too(tmp_path):
+    """The README names audiofolder and videofolder as well: each modality folder loads with its labels."""
+    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("piper")
+    from studio.dataset import build, load_spec
+
+    text = ("name: two-kinds\nseed: 1\nmodalities:\n  speech: {count: 2, texts: [The train leaves at noon.]}\n"
+            "  face: {count: 1, texts: [Hello there.]}\nemotions: {labels: [joy, sadness]}\n"
+            "filter: {recognised_by: none}\n")
+    out = tmp_path / "ds"
+    build(load_spec(write_spec(tmp_path, text)), out, progress=False)
+    speech = datasets.load_dataset("audiofolder", data_dir=str(out / "speech"), split="train")
+    assert sorted(speech["label"]) == ["joy", "sadness"] and "audio" in speech.column_names
+    faces = datasets.load_dataset("videofolder", data_dir=str(out / "face"), split="train")
+    assert len(faces) == 1 and faces["label"] == ["joy"] and "video" in faces.column_names
+
+
 def test_local_processes_and_ray_give_identical_manifests(tmp_path):
     ray = pytest.importorskip("ray")
     import tempfile
