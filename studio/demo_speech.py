@@ -61,30 +61,34 @@ def demo_speech(out_dir: str | Path) -> str:
     studio = Studio()
     judges = studio.judges("speech")  # the loop's judges, scoring the way the loop does (neutral take as reference)
     rows, takes = [], []
-    for spec in EMOTIONS:
-        judged = studio.run_loop(gen, judges, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0))
-        res = judged.best.result
-        name = f"piper_{spec}.wav"
-        save_audio(out / name, res.media)
+
+    def take(generator, request: GenerationRequest, label: str, name: str):
+        """One take made and read as the loop reads it (each judge against the neutral take of the same voice and
+        words): every row shows what its judges heard, the Festival voice's too (its rows used to be blank)."""
+        judged = studio.run_loop(generator, judges, request)
+        save_audio(out / name, judged.media)
         heard = "; ".join(f"{j.critic}: {max(j.reading.native, key=j.reading.native.get)} "
                           f"(v={j.reading.valence:+.2f}, a={j.reading.arousal:+.2f})" for j in judged.best.judgements)
-        rows.append((f"joe (Piper), {spec}", name, heard))
-        takes.append((spec, res))
-    traj = Trajectory.of([(0.0, "sadness"), (2.0, "joy")])
-    res = gen.generate(GenerationRequest(Emotion.parse("neutral"), trajectory=traj, text=SENTENCE, seed=0))
-    save_audio(out / "piper_sad_to_joy.wav", res.media)
-    rows.append(("joe (Piper), sadness -> joy word by word", "piper_sad_to_joy.wav", ""))
-    takes.append(("sad->joy", res))
+        rows.append((label, name, heard))
+        return judged.best.result
+
+    for spec in EMOTIONS:
+        takes.append((spec, take(gen, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0),
+                                 f"joe (Piper), {spec}", f"piper_{spec}.wav")))
+    traj = Trajectory.of([(0.0, "sadness"), (2.0, "joy")])  # read as a whole take, against the path's mean
+    takes.append(("sad->joy", take(gen, GenerationRequest(Emotion.parse("neutral"), trajectory=traj, text=SENTENCE,
+                                                          seed=0),
+                                   "joe (Piper), sadness -> joy word by word", "piper_sad_to_joy.wav")))
     try:
         from generators.speech.festival import FestivalSpeech
 
         fest = FestivalSpeech()
-        for spec in ("neutral", "anger", "sadness"):
-            r = fest.generate(GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0))
-            save_audio(out / f"festival_{spec}.wav", r.media)
-            rows.append((f"slt (Festival HTS), {spec}", f"festival_{spec}.wav", ""))
-    except Exception:  # Festival not installed: leave the row out
-        pass
+        fest.generate(GenerationRequest(Emotion.parse("neutral"), text="Hello.", seed=0))  # installed and working?
+    except Exception:  # Festival not installed: leave its rows out
+        fest = None
+    for spec in ("neutral", "anger", "sadness") if fest is not None else ():
+        take(fest, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0), f"slt (Festival HTS), {spec}",
+             f"festival_{spec}.wav")
     _plot(takes, out / "speech.png")
     body = "\n".join(
         f"<tr><td>{html.escape(label)}</td><td><audio controls preload=\"none\" src=\"speech/{name}\"></audio></td>"

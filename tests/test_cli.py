@@ -190,6 +190,12 @@ def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
         data = (tmp_path / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert len(json.loads((tmp_path / "plan.json").read_text())["clips"]) == 30
+    import re  # every voice's row says what the loop's judges heard (the Festival rows were blank)
+
+    rows = re.findall(r"<tr><td>((?:joe|slt) [^<]*)</td>(.*?)</tr>", page)
+    assert len([r for r in rows if r[0].startswith("joe")]) == 7
+    for label, rest in rows:
+        assert "speech/encoder: " in rest and "speech/embedded: " in rest, label
 
 
 def test_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path, capsys):
