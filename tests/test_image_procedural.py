@@ -86,6 +86,13 @@ def test_same_seed_same_picture_other_seed_other_composition(gen):
     assert not np.array_equal(a.pixels, picture(gen, 0.5, 0.5, seed=4).pixels)
 
 
+def test_a_prompt_is_kept_and_said_not_drawn(gen):
+    """'a cathedral of trees' came back as an abstract picture without a word: the take says why."""
+    res = gen.generate(GenerationRequest(Emotion.parse("awe"), prompt="a cathedral of trees", seed=0))
+    assert res.extras["prompt"] == "a cathedral of trees" and "not drawn" in res.extras["notes"][0]
+    assert "notes" not in gen.generate(GenerationRequest(Emotion.parse("awe"), seed=0)).extras
+
+
 def test_size_and_style_are_honoured_and_bad_values_refused(gen):
     img = gen.generate(GenerationRequest(Emotion.parse("calm"), options={"size": (800, 450), "style": "pattern"})).media
     assert img.size == (800, 450)

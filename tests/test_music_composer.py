@@ -48,6 +48,13 @@ def tempo(y: np.ndarray, sr: int) -> float:
 # ---- the mapping (no audio) ------------------------------------------------------------------------------
 
 
+def test_a_prompt_is_kept_and_said_not_read():
+    """The composer reads no words; a prompt used to be dropped without a word."""
+    gen = ComposerMusic()
+    res = gen.generate(GenerationRequest(Emotion.parse("calm"), prompt="solo piano", seed=0, duration_s=4.0))
+    assert res.extras["prompt"] == "solo piano" and "not read" in res.extras["notes"][0]
+
+
 def test_controls_follow_the_cue_literature():
     joy, sad, anger, calm = (controls_for(Emotion.parse(s)) for s in ("joy", "sadness", "anger", "calm"))
     assert joy.tempo_bpm > calm.tempo_bpm and anger.tempo_bpm > sad.tempo_bpm

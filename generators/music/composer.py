@@ -827,6 +827,10 @@ class ComposerMusic:
             controls["end"] = {**cl.to_json(), "mode": last.mode, "key": f"{T.NOTE_NAMES[last.tonic]} {last.mode}"}
         extras = {"midi_bytes": score.midi_bytes(), "sections": score.sections(), "soundfont": font.name,
                   "score": score}
+        if request.prompt and request.prompt.strip():  # it was dropped without a word
+            extras["prompt"] = request.prompt
+            extras["notes"] = ["music/composer composes from the emotion alone: the prompt is kept in the report but "
+                               "not read (MusicGen reads it: --backend musicgen --model DIR)"]
         prov = Provenance("music/composer", "procedural", soundfont_licence(font), request.seed, VERSION)
         return GenerationResult(audio, controls, prov, {"compose_s": t1 - t0, "render_s": t2 - t1}, extras)
 
