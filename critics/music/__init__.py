@@ -8,6 +8,7 @@ never in a sibling backend). Light imports only.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ def quadrant_vad(p) -> tuple[float, float, float]:
     return float(s_v * (p[0] + p[3] - p[1] - p[2])), float(s_a * (p[0] + p[1] - p[2] - p[3])), float(d)
 
 
+@functools.lru_cache(maxsize=1)
 def quadrant_reach() -> tuple[float, float]:
     """How far from the centre a quadrant judge's readings can go: (s_v, s_a) of `quadrant_vad`, about (0.74,
     0.45). A certain Q4 reads arousal -0.45, so calm's -0.72 is beyond what any music judge can report: a
@@ -87,13 +89,13 @@ class QuadrantCritic:
     modality = "music"
     name = ""
     WEIGHTS = ""
+    TRAIN_COMMAND = ""
+    FEATURES = ""
 
     @property
     def reach(self) -> tuple[float, float]:
         """The largest |valence| and |arousal| this judge can read (`quadrant_reach`; `studio.studio.readable`)."""
         return quadrant_reach()
-    TRAIN_COMMAND = ""
-    FEATURES = ""
 
     def _init_model(self) -> None:
         import threading
