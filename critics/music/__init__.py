@@ -72,8 +72,6 @@ def quadrant_reach() -> tuple[float, float]:
     0.45). A certain Q4 reads arousal -0.45, so calm's -0.72 is beyond what any music judge can report: a
     sadness -> calm session was noted as moving 'under half the planned -0.50' however calm it became
     (`studio.studio.readable`, `studio.session.movement_warnings`)."""
-    from conditioning import label_set
-
     ls = label_set("emopia")
     s_v, s_a = np.abs(np.array([ls.point(q) for q in QUADRANTS])[:, :2]).mean(axis=0)
     return float(s_v), float(s_a)
