@@ -168,7 +168,8 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
             if suffix in VIDEO_SUFFIXES:  # a video's sound track is read; this one has none (or an odd codec)
                 raise MediaError(f"{p}: a video with no sound track that can be read; give the recording of the "
                                  f"voice or music ({', '.join(AUDIO_SUFFIXES)}, or a video with sound)") from None
-            what = "a picture, not audio" if suffix in READ_IMAGE_SUFFIXES else f"not readable as audio ({type(exc).__name__})"
+            what = ("a picture, not audio" if suffix in READ_IMAGE_SUFFIXES else "its contents are not audio that "
+                    "can be read (damaged, or another kind of file named like one)")  # (was "(EOFError)")
             raise MediaError(f"{p}: {what}; accepted: {', '.join(AUDIO_SUFFIXES)}, or a video's sound track "
                              f"({', '.join(VIDEO_SUFFIXES)})") from None
     if data.size == 0:
