@@ -336,8 +336,8 @@ class WebStudio:
             try:
                 state["summary"] = build(spec, folder, workers=int(workers), progress=False)
                 state["archive"] = shutil.make_archive(str(folder), "zip", folder)  # once, for every later poll
-            except Exception as exc:  # reported in the UI by `dataset_status`
-                state["error"] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # reported in the UI by `dataset_status` (a user error by its message alone)
+                state["error"] = str(exc) if isinstance(exc, user_error_types()) else f"{type(exc).__name__}: {exc}"
                 if not (folder / "manifest.jsonl").exists():  # nothing finished: leave no folder of a spec.json
                     shutil.rmtree(folder, ignore_errors=True)
             finally:
@@ -357,8 +357,8 @@ class WebStudio:
         if not job or job not in self._jobs:
             return "no dataset job yet", None
         st = self._jobs[job]
-        if st["error"]:
-            return f"failed: {st['error']}", None
+        if st["error"]:  # without the server's folders ("No space left on device: '/tmp/...'" named them)
+            return f"failed: {public_message(st['error'], self.private_folders)}", None
         if not st["done"]:
             journal = st["folder"] / "manifest.jsonl"
             n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
@@ -412,6 +412,20 @@ def without_folders(text: str, folders) -> str:
     return text
 
 
+def user_error_types() -> tuple[type, ...]:
+    """The errors that are the user's to mend (a bad emotion, an unreadable upload, a bad spec): shown as their
+    message alone, never as a traceback or an exception's class name."""
+    from conditioning.errors import EmotionSpecError, PlanError
+    from conditioning.media import MediaError
+    from conditioning.registry import BackendUnavailable
+    from critics.base import CriticError
+    from generators.base import GenerationError
+    from studio.errors import UserError
+
+    return (EmotionSpecError, PlanError, MediaError, BackendUnavailable, CriticError, GenerationError, UserError,
+            ValueError)
+
+
 def public_message(message: str, folders) -> str:
     """``message`` as the page shows it: without the server's ``folders`` (an upload's error used to show the
     server's temporary folders, "/tmp/gradio/<hash>/zero.wav: the file is empty"), and HTML-escaped, since the
@@ -423,16 +437,10 @@ def public_message(message: str, folders) -> str:
 def build_app(web: WebStudio | None = None):
     import gradio as gr
 
-    from conditioning.errors import EmotionSpecError, PlanError
-    from conditioning.media import MediaError
-    from conditioning.registry import BackendUnavailable
-    from critics.base import CriticError
-    from generators.base import GenerationError
     from studio.errors import UserError
 
     web = web or WebStudio()
-    user_errors = (EmotionSpecError, PlanError, MediaError, BackendUnavailable, CriticError, GenerationError,
-                   UserError, ValueError)
+    user_errors = user_error_types()
 
     def guarded(fn):
         """Turn a user error into a message in the UI (no traceback), naming files without the server's folders."""

@@ -361,6 +361,35 @@ def test_a_dataset_job_runs_in_the_background_and_offers_a_download(web, tmp_pat
     assert not web.running_job(job) and not web.running_job(None) and not web.running_job("nope")
 
 
+def test_a_failed_dataset_job_says_why_without_the_servers_folders(web, tmp_path, monkeypatch):
+    """A job that fails on the disk named the server's folder ("OSError: ... '/tmp/.../dataset-x/image'"), and a
+    user error came with its class name ("UserError: ...")."""
+    import time
+
+    import studio.dataset as dataset
+    from studio.errors import UserError
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: web\nmodalities: {image: {count: 2, size: 256}}\nemotions: {list: [joy, sadness]}\n"
+                    "filter: {recognised_by: none}\n")
+
+    def status_of(error):
+        def build(spec, folder, **kw):
+            raise error(folder)
+        monkeypatch.setattr(dataset, "build", build)
+        job = web.start_dataset(str(spec))
+        for _ in range(100):
+            if not web.running_job(job):
+                break
+            time.sleep(0.1)
+        return web.dataset_status(job)[0]
+
+    full = status_of(lambda folder: OSError(28, "No space left on device", str(folder / "image" / "a.png")))
+    assert full.startswith("failed: OSError: [Errno 28] No space left on device") and str(web.out) not in full
+    mine = status_of(lambda folder: UserError("the spec's texts file is gone"))
+    assert mine == "failed: the spec's texts file is gone"
+
+
 def test_the_app_builds_and_binds_to_localhost_by_default():
     import inspect
 
