@@ -8,9 +8,10 @@ the same run), the round kept (whole rounds only: one continuous piece), its qua
 The loop corrects against the same two judges that score it, so its gain is not an independent figure; it
 says whether the extra rounds are worth their time, not whether listeners hear more.
 
-2026-12-05 (this code): a later round kept in 3 of 6, mean gain +0.013; none into calm (sadness -> calm 0.873,
-0.860, 0.823). Tried on the same six and not kept: correcting towards the target clipped to the judges' reach
-(+0.006) and no push on an axis whose reading is within 0.05 of the reach's edge (+0.007).
+2026-12-05 (this code): a later round kept in 3 of 6, mean gain +0.012; none into calm (sadness -> calm 0.874,
+0.859, 0.839). Tried on the same six, while the symbolic judge still read each clip's notes in memory (then
++0.013, sadness -> calm 0.873, 0.860, 0.823), and not kept: correcting towards the target clipped to the judges'
+reach (+0.006) and no push on an axis whose reading is within 0.05 of the reach's edge (+0.007).
 """
 from __future__ import annotations
 

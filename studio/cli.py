@@ -269,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "the headline figures are their consensus)")
     s.add_argument("--soundfont", help="General MIDI soundfont: a .sf2 path or a name (FluidR3_GM, TimGM6mb, "
                    "musescore; default $EMOSTUDIO_SOUNDFONT, else FluidR3_GM)")
+    s.add_argument("--clip-files", action="store_true", help="also write each clip as its own file into "
+                   "OUT/clips (clip_000.wav, its notes clip_000.mid and its report clip_000.wav.json ...), cut from the "
+                   "session so that played back to back they are the session")
     s.add_argument("--visuals", action="store_true", help="also draw one abstract picture per clip (image/procedural, "
                    "768x432) into OUT/visuals/clip_000.png ...")
     s.add_argument("--visual-style", choices=["horizon", "field", "pattern"], help="style of --visuals (default horizon)")

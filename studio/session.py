@@ -60,7 +60,8 @@ class SessionConfig:
       its readings): clips spliced from several rounds broke the one continuous piece and its score;
     - `audio_name`: file name of the session audio (.wav or .flac);
     - `visuals`: also write one picture per clip (`visual_style`: horizon, field or pattern; `visual_size`:
-      (width, height)).
+      (width, height));
+    - `clip_files`: also write each clip as its own file (`write_clip_files`).
     """
 
     seed: int = 0
@@ -79,6 +80,7 @@ class SessionConfig:
     visuals: bool = False
     visual_style: str = "horizon"
     visual_size: tuple[int, int] = (768, 432)
+    clip_files: bool = False
 
 
 @dataclass
@@ -93,6 +95,7 @@ class ClipReport:
     round: int = 0
     controls: dict = field(default_factory=dict)
     visual: Path | None = None  #: the clip's picture (sessions built with visuals)
+    file: Path | None = None  #: the clip's own audio file (sessions built with clip files)
 
     def to_json(self) -> dict:
         t = self.target.to_json()
@@ -102,7 +105,8 @@ class ClipReport:
                 "judges": {k: r.to_json() for k, r in self.judges.items()},
                 "fidelity": None if self.fidelity is None else round(self.fidelity, 4),
                 "round": self.round, "controls": self.controls,
-                **({"visual": str(self.visual)} if self.visual is not None else {})}
+                **({"visual": str(self.visual)} if self.visual is not None else {}),
+                **({"file": str(self.file)} if self.file is not None else {})}
 
 
 @dataclass
@@ -146,6 +150,17 @@ def _chunk_midi(pm, t0: float, t1: float):
         part.control_changes[:0] = [pretty_midi.ControlChange(k, v, 0.0) for k, v in state.items()]
         out.instruments.append(part)
     return out
+
+
+def _chunk_bytes(pm, t0: float, t1: float) -> bytes:
+    """`_chunk_midi` as Standard MIDI File bytes: what the symbolic judge reads of a clip, and what a clip file's
+    ``.mid`` holds, so that reading the file gives the session's reading (the in-memory chunk, with its note
+    times not yet rounded to MIDI ticks, read up to 0.03 off its own file)."""
+    import io
+
+    buf = io.BytesIO()
+    _chunk_midi(pm, t0, t1).write(buf)
+    return buf.getvalue()
 
 
 def _render_chunk(payload: tuple) -> np.ndarray:
@@ -318,9 +333,14 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     midi_path = out / "session.mid"
     with atomic_path(midi_path) as tmp:
         tmp.write_bytes(score.midi_bytes())
+    if cfg.clip_files:
+        write_clip_files(out / "clips", y.astype(np.float32), cfg.rate, clips, score.midi, plan)
+        timings["clip_files_s"] = time.perf_counter() - t
     summary = _summary(clips, critic_error, plan, critics)
     if len(round_fidelity) > 1:  # the loop: each round's mean clip fidelity and the round kept
         summary.update(rounds_mean_fidelity=round_fidelity, kept_round=best_round)
+    if cfg.clip_files:
+        summary["clip_files"] = {"folder": str(out / "clips"), "count": len(clips)}
     if cfg.visuals:
         summary["visuals"] = {"folder": str(out / "visuals"), "backend": "image/procedural",
                               "style": cfg.visual_style, "size": list(cfg.visual_size), "seed": cfg.seed}
@@ -338,6 +358,35 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     timings["write_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
+
+
+def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[ClipReport], midi, plan) -> list[Path]:
+    """Each clip as its own file, for a player that plays clips (``folder/clip_000.wav`` ...): cut from the
+    session's audio as written (so played back to back they are the session, sample for sample), with the notes
+    that start in it (``clip_000.mid``, what the symbolic judge read) and a report beside it (``clip_000.wav.json``:
+    the clip's place in the session, target, each judge's reading, the file's SHA-256), so ``emostudio critique``
+    reads a clip's notes as the session's judge did. Sets each clip's ``file``."""
+    from studio.generate import file_sha256, save_score
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for clip in clips:
+        a, b = int(clip.start_s * rate), int(clip.end_s * rate)  # as `_measure` cuts it
+        score = _chunk_bytes(midi, a / rate, b / rate)
+        if clip is clips[-1]:
+            b = len(y)  # the fade-out's tail belongs to the last clip
+        path = save_audio(folder / f"clip_{clip.index:03d}.wav", Audio(y[a:b], rate))
+        score = save_score(path, score)
+        clip.file = path
+        report = {"file": str(path), "backend": "music/composer", "session": {
+            "from": plan.current.top, "to": plan.target.top, "clip": clip.index, "start_s": round(clip.start_s, 3),
+            "end_s": round(clip.end_s, 3)}, **{k: v for k, v in clip.to_json().items() if k != "file"},
+            "midi": score.name, "sha256": file_sha256(path)}
+        with atomic_path(Path(str(path) + ".json")) as tmp:
+            tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: int = 0, style: str = "horizon",
@@ -391,7 +440,7 @@ def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], m
             a = max(0, b - int(CRITIC_MIN_S * rate))
         judged = {}
         for critic in critics:
-            media = (_chunk_midi(midi, a / rate, b / rate) if getattr(critic, "reads", "media") == "midi"
+            media = (_chunk_bytes(midi, a / rate, b / rate) if getattr(critic, "reads", "media") == "midi"
                      else Audio(y[a:b].astype(np.float32), rate))
             try:
                 judged[f"music/{critic.name}"] = critic.score(media)
@@ -574,7 +623,7 @@ def summary_lines(s: dict) -> list[str]:
 def run_session_cli(args) -> int:
     """``emostudio session --from SPEC --to SPEC --minutes M --clip S --out DIR [--json]`` (DESIGN.md 8).
 
-    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, visuals,
+    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, clip_files, visuals,
     visual_style."""
     if getattr(args, "visual_style", None) and not getattr(args, "visuals", False):
         from studio.errors import UserError
@@ -584,7 +633,8 @@ def run_session_cli(args) -> int:
                         workers=int(getattr(args, "workers", 1) or 1), loop=int(getattr(args, "loop", 0) or 0),
                         backend=getattr(args, "backend", None) or "composer", critic=getattr(args, "critic", None),
                         soundfont=getattr(args, "soundfont", None), visuals=bool(getattr(args, "visuals", False)),
-                        visual_style=getattr(args, "visual_style", None) or "horizon")
+                        visual_style=getattr(args, "visual_style", None) or "horizon",
+                        clip_files=bool(getattr(args, "clip_files", False)))
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):
@@ -596,6 +646,9 @@ def run_session_cli(args) -> int:
     print(f"wrote {result.audio} ({clip_lengths(result.clips)}), {result.midi}, {result.plan}, {result.plot}")
     for line in summary_lines(s):
         print(f"  {line}")
+    if s.get("clip_files"):
+        print(f"  clip files: {s['clip_files']['count']} clips in {s['clip_files']['folder']} (clip_000.wav, its "
+              f".mid and .wav.json ...)")
     if s.get("visuals"):
         print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {s['visuals']['folder']}")
     print(f"  {result.timings['total_s']:.1f} s")

@@ -213,6 +213,38 @@ def test_both_music_judges_read_every_clip(tmp_path):
     assert doc["summary"]["readable_valence"] < doc["summary"]["planned_valence"] - 0.1
 
 
+def test_clip_files_are_the_session_cut_at_its_clips_and_read_as_the_session_read_them(tmp_path, capsys):
+    """A player of clips gets each clip as its own file: back to back they are the session's audio, sample for
+    sample, and `critique` reads a clip's notes (its .mid, named by its report) exactly as the session's symbolic
+    judge did."""
+    import soundfile
+
+    from conditioning.registry import BackendUnavailable
+    from studio.cli import main
+    from studio.studio import Studio
+
+    st = Studio()
+    try:
+        if [j.name for j in st.judges("music", required=True)] != ["embedded", "symbolic"]:
+            pytest.skip("both music judges are needed")
+    except BackendUnavailable as exc:
+        pytest.skip(f"music judges not available: {exc}")
+    res = build_session("sadness", "calm", tmp_path, minutes=1.0, clip_s=15, studio=st, clip_files=True)
+    files = sorted((tmp_path / "clips").glob("clip_*.wav"))
+    assert [f.name for f in files] == [f"clip_{i:03d}.wav" for i in range(4)] == [c.file.name for c in res.clips]
+    whole, rate = soundfile.read(str(res.audio), dtype="int16")
+    parts = [soundfile.read(str(f), dtype="int16")[0] for f in files]
+    assert np.array_equal(np.concatenate(parts), whole) and abs(len(parts[0]) / rate - 15) < 1e-3
+    report = json.loads((tmp_path / "clips" / "clip_001.wav.json").read_text())
+    assert report["session"]["clip"] == 1 and report["midi"] == "clip_001.mid" and report["target"]["mix"]
+    capsys.readouterr()
+    assert main(["critique", "--modality", "music", "--critic", "symbolic", "--json", str(files[1])]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["score"] == "clip_001.mid"
+    loop = res.clips[1].judges["music/symbolic"]
+    assert (row["valence"], row["arousal"]) == pytest.approx((loop.valence, loop.arousal), abs=1e-4)
+
+
 def test_movement_is_weighed_against_what_the_music_judges_can_read():
     """The music judges read quadrants, so their readings stop at about |v| 0.74, |a| 0.45: a certain Q4 is
     arousal -0.45, and calm is -0.72. Every sadness -> calm session was noted as moving 'under half the planned
