@@ -4,7 +4,7 @@
     # needs the ui extra, playwright and Debian chromium
 
 Starts `emostudio serve` on a free port, sets an emotion by clicking the circumplex, generates a take in the
-Speech, Face and Image tabs and a 2-minute anxiety -> calm session in the Therapy session tab, analyses a RAVDESS actor's strong anger against the same actor's neutral take in
+Speech, Face and Image tabs and a 2-minute anxiety -> calm session with its clip files in the Therapy session tab, analyses a RAVDESS actor's strong anger against the same actor's neutral take in
 the Analyse tab (when the shared data is there; then the same take clipped, for the note that says so), runs `examples/dataset_images.yaml` in the Dataset tab and
 reloads the page before photographing it (the job's progress and download survive a reload), and photographs
 every tab.
@@ -78,6 +78,8 @@ def main() -> int:
                     page.wait_for_timeout(1500)
                 label = {"Speech": "Generate speech", "Face": "Generate talking face", "Image": "Draw",
                          "Therapy session": "Build session"}.get(tab)
+                if tab == "Therapy session":
+                    page.get_by_label("also as clip files").check()
                 if label:
                     page.get_by_role("button", name=label).click()
                     page.wait_for_selector("text=fidelity", timeout=240_000)

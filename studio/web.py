@@ -307,16 +307,18 @@ class WebStudio:
                     {"file": p.name, "reference": Path(reference).name if reference else None,
                      "readings": [r.to_json() for r in readings]})
 
-    def session(self, current, target, minutes: float, clip_s: float, seed: int = 0):
-        """A music-therapy session (iso principle) under the app's folder: (audio, plot, report)."""
+    def session(self, current, target, minutes: float, clip_s: float, seed: int = 0, clip_files: bool = False):
+        """A music-therapy session (iso principle) under the app's folder: (audio, plot, report, and with
+        ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None)."""
         from studio.session import build_session, movement_warnings, summary_lines
 
         folder = self._path("")
         res = build_session(current, target, folder, minutes=float(minutes), clip_s=float(clip_s), seed=int(seed),
-                            studio=self.studio)
+                            studio=self.studio, clip_files=bool(clip_files))
         warned = set(movement_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         report = "\n".join(f"- **{line}**" if line in warned else f"- {line}" for line in summary_lines(res.summary))
-        return str(res.audio), str(res.plot), report
+        clips = shutil.make_archive(str(folder / "clips"), "zip", folder / "clips") if clip_files else None
+        return str(res.audio), str(res.plot), report, clips
 
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:
         """Start a dataset job in the background; returns its id (the user's browser keeps it: `build_app`)."""
@@ -578,6 +580,7 @@ def build_app(web: WebStudio | None = None):
                 with gr.Row():
                     set_from = gr.Button("from = the picked emotion")
                     set_to = gr.Button("to = the picked emotion")
+                t_split = gr.Checkbox(label="also as clip files (a zip: each clip's audio, notes and report)")
                 t_go = gr.Button("Build session", variant="primary")
 
                 def picked(*pick):
@@ -589,13 +592,14 @@ def build_app(web: WebStudio | None = None):
                 t_audio = gr.Audio(label="session", type="filepath")
                 t_plot = gr.Image(label="planned vs measured path", type="filepath")
                 t_report = gr.Markdown()
+                t_zip = gr.File(label="clip files")
 
                 @guarded
-                def session(a, b, minutes, clip, sd, progress=gr.Progress()):
+                def session(a, b, minutes, clip, sd, split, progress=gr.Progress()):
                     progress(0.05, desc="planning, composing, rendering, measuring")
-                    return web.session(a, b, minutes, clip, sd)
+                    return web.session(a, b, minutes, clip, sd, clip_files=split)
 
-                t_go.click(session, [t_from, t_to, t_min, t_clip, seed], [t_audio, t_plot, t_report],
+                t_go.click(session, [t_from, t_to, t_min, t_clip, seed, t_split], [t_audio, t_plot, t_report, t_zip],
                            concurrency_limit=1)
             with gr.Tab("Dataset"):
                 d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",

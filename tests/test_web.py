@@ -103,12 +103,18 @@ def test_a_session_is_reported_in_words_as_the_command_says_it(web):
     it now says what the command prints: the clips' fidelity, how far the music moved against the plan and
     against what the judges can read, each judge's agreement."""
     pytest.importorskip("pretty_midi")
-    audio, plot, report = web.session("sadness", "calm", 1.0, 15)
-    assert Path(audio).is_file() and Path(plot).is_file()
+    audio, plot, report, clips = web.session("sadness", "calm", 1.0, 15)
+    assert Path(audio).is_file() and Path(plot).is_file() and clips is None
     lines = report.splitlines()
     assert lines[0].startswith("- measured 4 clips: mean fidelity ") and "as far as the judges can read" in lines[0]
     assert any(line.startswith("- quadrant agreement per judge: music/embedded") for line in lines)
     assert "direction_" not in report and "readable_" not in report
+    import zipfile
+
+    *_, clips = web.session("sadness", "calm", 1.0, 15, clip_files=True)  # for a player of clips
+    assert web.out in Path(clips).parents  # under the one folder the app serves
+    names = sorted(zipfile.ZipFile(clips).namelist())
+    assert names[:3] == ["clip_000.mid", "clip_000.wav", "clip_000.wav.json"] and len(names) == 12
 
 
 def test_speech_comes_back_with_both_judges(web):
