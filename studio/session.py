@@ -386,6 +386,7 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         with atomic_path(Path(str(path) + ".json")) as tmp:
             tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
         paths.append(path)
+    _drop_stale_clips(folder, paths)
     return paths
 
 
@@ -408,7 +409,17 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
                                       "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3)})
         clip.visual = save_image(folder / f"clip_{clip.index:03d}.png", res.media, meta)
         paths.append(clip.visual)
+    _drop_stale_clips(folder, paths)
     return paths
+
+
+def _drop_stale_clips(folder: Path, kept: list[Path]) -> None:
+    """Remove a clip folder's ``clip_NNN.*`` files that this session did not write: a 30-clip session followed by
+    a 4-clip one into the same folder left 26 clips of the first among the second's."""
+    mine = {p.name for p in kept} | {f"{p.name}.json" for p in kept} | {p.with_suffix(".mid").name for p in kept}
+    for old in folder.glob("clip_[0-9][0-9][0-9]*"):
+        if old.is_file() and old.name not in mine:
+            old.unlink()
 
 
 def _provenance(gen, cfg: SessionConfig) -> dict:

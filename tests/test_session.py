@@ -243,6 +243,9 @@ def test_clip_files_are_the_session_cut_at_its_clips_and_read_as_the_session_rea
     assert row["score"] == "clip_001.mid"
     loop = res.clips[1].judges["music/symbolic"]
     assert (row["valence"], row["arousal"]) == pytest.approx((loop.valence, loop.arousal), abs=1e-4)
+    build_session("sadness", "calm", tmp_path, minutes=0.5, clip_s=15, studio=st, clip_files=True)  # fewer clips
+    assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == [
+        f"clip_00{i}{ext}" for i in range(2) for ext in (".mid", ".wav", ".wav.json")]  # none left of the first
 
 
 def test_movement_is_weighed_against_what_the_music_judges_can_read():

@@ -106,3 +106,16 @@ def test_style_and_no_visuals(tmp_path, monkeypatch, capsys):
     code = main([*short, "--out", str(tmp_path / "c"), "--visual-style", "field"])
     err = capsys.readouterr().err
     assert code == 2 and "--visuals" in err and not (tmp_path / "c").exists()
+
+
+def test_a_shorter_session_into_the_same_folder_leaves_no_pictures_of_the_longer(tmp_path):
+    from conditioning import plan_iso
+    from studio.session import ClipReport, write_visuals
+
+    def clips(n):
+        plan = plan_iso("sadness", "joy", n * 10 / 60, 10)
+        return plan, [ClipReport(c.index, c.start_s, c.end_s, c.emotion) for c in plan.clips]
+
+    write_visuals(*clips(5), tmp_path, size=(256, 256))
+    write_visuals(*clips(2), tmp_path, size=(256, 256))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip_000.png", "clip_001.png"]
