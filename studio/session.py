@@ -373,11 +373,11 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
     paths = []
     for clip in clips:
         a, b = int(clip.start_s * rate), int(clip.end_s * rate)  # as `_measure` cuts it
-        score = _chunk_bytes(midi, a / rate, b / rate)
+        notes = _chunk_bytes(midi, a / rate, b / rate)
         if clip is clips[-1]:
             b = len(y)  # the fade-out's tail belongs to the last clip
         path = save_audio(folder / f"clip_{clip.index:03d}.wav", Audio(y[a:b], rate))
-        score = save_score(path, score)
+        score = save_score(path, notes)
         clip.file = path
         report = {"file": str(path), "backend": "music/composer", "session": {
             "from": plan.current.top, "to": plan.target.top, "clip": clip.index, "start_s": round(clip.start_s, 3),
@@ -634,8 +634,8 @@ def summary_lines(s: dict) -> list[str]:
 def run_session_cli(args) -> int:
     """``emostudio session --from SPEC --to SPEC --minutes M --clip S --out DIR [--json]`` (DESIGN.md 8).
 
-    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, clip_files, visuals,
-    visual_style."""
+    Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, clip_files,
+    visuals, visual_style."""
     if getattr(args, "visual_style", None) and not getattr(args, "visuals", False):
         from studio.errors import UserError
 
