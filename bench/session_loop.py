@@ -11,7 +11,11 @@ says whether the extra rounds are worth their time, not whether listeners hear m
 2026-12-05 (this code): a later round kept in 3 of 6, mean gain +0.012; none into calm (sadness -> calm 0.874,
 0.859, 0.839). Tried on the same six, while the symbolic judge still read each clip's notes in memory (then
 +0.013, sadness -> calm 0.873, 0.860, 0.823), and not kept: correcting towards the target clipped to the judges'
-reach (+0.006) and no push on an axis whose reading is within 0.05 of the reach's edge (+0.007).
+reach (+0.006) and no push on an axis whose reading is within 0.05 of the reach's edge (+0.007). On eight other
+sessions (--pairs grief:serenity,rage:relief,boredom:excitement,fear:calm,melancholy:hope,tension:contentment,
+contentment:excitement,despair:serenity) this code keeps a later round in 5, mean +0.007; a rule fixed before
+that run (hold the arousal push at the reach's edge where it opposes the valence error) gave +0.007 and lost 0.008
+on rage -> relief, so it was not kept.
 """
 from __future__ import annotations
 
