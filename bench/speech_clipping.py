@@ -37,11 +37,6 @@ def _bin(lo: float, hi: float) -> str:
     return f"{lo:.0%}-{hi:.0%}" if hi <= 1 else f">= {lo:.0%}"
 
 
-def drive(y: np.ndarray, gain_db: float) -> np.ndarray:
-    """``y`` scaled to a 0.9 peak, then ``gain_db`` louder and hard-clipped at full scale."""
-    return np.clip(y / np.max(np.abs(y)) * 0.9 * 10 ** (gain_db / 20), -1.0, 1.0).astype(np.float32)
-
-
 def clean_shares() -> None:
     import soundfile as sf
 
@@ -83,7 +78,7 @@ def judge_accuracy(actors: int) -> list[tuple[np.ndarray, int, str]]:
 
     from critics.speech.embedded import EmbeddedSpeechCritic
     from critics.speech.encoder import SpeechEncoderCritic
-    from critics.speech.features import clipped_share, prepare
+    from critics.speech.features import clipped_share, driven_into_clipping, prepare
 
     from critics.training.speech import load_items
 
@@ -94,7 +89,7 @@ def judge_accuracy(actors: int) -> list[tuple[np.ndarray, int, str]]:
     rows = {}  # bin or "unclipped" -> [n, right per judge]
     for gain in (None, 6, 10, 15, 20):
         for y, rate, label in takes:
-            z = y if gain is None else drive(y, gain)
+            z = y if gain is None else driven_into_clipping(y, gain)
             share = clipped_share(prepare(z, rate))
             key = "unclipped (baseline)" if gain is None else next(_bin(lo, hi) for lo, hi in BINS if lo <= share < hi)
             row = rows.setdefault(key, [0] + [0] * len(judges))
@@ -116,7 +111,7 @@ def codecs(takes: list, names: list[str]) -> None:
     import librosa
     import soundfile as sf
 
-    from critics.speech.features import CLIPPED_SHARE, clipped_share, prepare
+    from critics.speech.features import CLIPPED_SHARE, clipped_share, driven_into_clipping, prepare
 
     print(f"\nflagged (clipped share >= {CLIPPED_SHARE:.0%}), every 4th take, by how it was stored:")
     print(f"{'driven past a 0.9 peak':<24}" + " ".join(f"{c:>6}" for c in names))
@@ -126,7 +121,7 @@ def codecs(takes: list, names: list[str]) -> None:
             flagged = dict.fromkeys(names, 0)
             subset = takes[::4]
             for y, rate, _ in subset:
-                sf.write(wav, drive(y, gain), rate)
+                sf.write(wav, driven_into_clipping(y, gain), rate)
                 for codec in names:
                     if codec == "wav":
                         z, r = sf.read(wav, dtype="float32")

@@ -163,7 +163,7 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
                 warnings.simplefilter("ignore")
                 data, sr = librosa.load(str(p), sr=None, mono=False)
             data = data.T if data.ndim == 2 else data
-        except Exception as exc:
+        except Exception:
             suffix = p.suffix.lower()
             if suffix in VIDEO_SUFFIXES:  # a video's sound track is read; this one has none (or an odd codec)
                 raise MediaError(f"{p}: a video with no sound track that can be read; give the recording of the "
@@ -281,9 +281,14 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
     cap.release()
     if not kept:
         try:  # a phone's voice memo or an exported sound track is often an .mp4 with no picture
-            with quiet_stderr():  # FFmpeg's own complaints about a damaged file, which the message below covers
-                load_audio(p)
-        except MediaError:
+            import warnings
+
+            import librosa
+
+            with quiet_stderr(), warnings.catch_warnings():  # FFmpeg's complaints about a damaged file: said below
+                warnings.simplefilter("ignore")
+                librosa.get_duration(path=str(p))  # its sound track's header, not the decoded sound (an hour's memo)
+        except Exception:
             raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}") from None
         raise MediaError(f"{p}: a sound track with no pictures, so there is no face to read; it can be read as "
                          "speech or music audio")

@@ -31,13 +31,12 @@ def upload(page, elem_id: str, path: Path) -> None:
 
 def clipped_copy(take: Path) -> Path:
     """``take`` driven 19 dB past its peak into a hard clip (a shout into a phone), as a WAV in a temporary folder."""
-    import numpy as np
-
     from conditioning.media import Audio, load_audio, save_audio
+    from critics.speech.features import driven_into_clipping
 
     audio = load_audio(take)
-    y = np.clip(9 * audio.samples / np.max(np.abs(audio.samples)), -1, 1).astype(np.float32)
-    return save_audio(Path(tempfile.mkdtemp(prefix="shots_")) / "shout.wav", Audio(y, audio.rate))
+    return save_audio(Path(tempfile.mkdtemp(prefix="shots_")) / "shout.wav",
+                      Audio(driven_into_clipping(audio.samples, 20.0), audio.rate))
 
 
 def main() -> int:

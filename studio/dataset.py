@@ -817,10 +817,11 @@ def card(spec: Spec, rows: list[dict]) -> str:
         if by_mod.get(m):
             lines.append(f"| {m} | {by_mod[m]} | `{m}/` | `datasets.load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\")` |")
     rejected = len(rows) - len(kept)
-    rule = {"both": "recognised by both judges", "any": "recognised by either judge"}.get(spec.recognised_by, "")
-    rule = ", ".join(x for x in (rule, f"fidelity >= {spec.min_fidelity:g}" if spec.min_fidelity > 0 else "") if x)
-    lines += ["", f"{len(kept)} items kept, {rejected} rejected by the fidelity filter ({rule or 'no rule'}, up to "
-              f"{spec.max_attempts} attempt{'s' if spec.max_attempts != 1 else ''} with new seeds)." if spec.recognised_by != "none" or spec.min_fidelity > 0
+    rule = [{"both": "recognised by both judges", "any": "recognised by either judge"}.get(spec.recognised_by),
+            f"fidelity >= {spec.min_fidelity:g}" if spec.min_fidelity > 0 else None]
+    rule = ", ".join(r for r in rule if r)
+    attempts = f"up to {spec.max_attempts} attempt{'s' if spec.max_attempts != 1 else ''} with new seeds"
+    lines += ["", f"{len(kept)} items kept, {rejected} rejected by the fidelity filter ({rule}, {attempts})." if rule
               else f"{len(kept)} items, unfiltered (every item made is kept).",
               "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
     lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]

@@ -496,6 +496,13 @@ def _moved(xs: list[float]) -> float:
     return round(float(np.mean(xs[-q:]) - np.mean(xs[:q])), 4)
 
 
+def _readable_part(summary: dict, axis: str) -> float | None:
+    """How far the plan moves ``axis`` as far as the judges can read it (``readable_<axis>``), or None where that
+    is the whole planned movement (every target inside their reach)."""
+    planned, reach = summary.get(f"planned_{axis}"), summary.get(f"readable_{axis}")
+    return None if reach is None or planned is None or abs(reach - planned) < 0.005 else reach
+
+
 def movement_warnings(summary: dict) -> list[str]:
     """What the headline figures can hide: a session the judges hear moving the other way from the plan, or
     under half as far ('quadrant agreement 100 %' was printed for a calm -> joy session whose valence did not
@@ -507,12 +514,12 @@ def movement_warnings(summary: dict) -> list[str]:
         planned, moved = summary.get(f"planned_{axis}"), summary.get(f"direction_{axis}")
         if planned is None or moved is None or abs(planned) < 0.1:
             continue
-        reach = summary.get(f"readable_{axis}", planned)
+        reach = _readable_part(summary, axis)
         if moved * planned <= 0:
             out.append(f"warning: the judges hear {axis} move {moved:+.2f} where the plan moves it {planned:+.2f}; "
                        "listen before using this session (the clips' readings are in plan.json)")
-        elif abs(moved) < 0.5 * abs(reach):
-            of = (f"the planned {planned:+.2f}" if abs(reach - planned) < 0.005 else
+        elif abs(moved) < 0.5 * abs(planned if reach is None else reach):
+            of = (f"the planned {planned:+.2f}" if reach is None else
                   f"the {reach:+.2f} they can read of the planned {planned:+.2f}")
             out.append(f"note: the judges hear {axis} move {moved:+.2f}, under half {of}")
     return out
@@ -614,8 +621,8 @@ def summary_lines(s: dict) -> list[str]:
         return [f"not measured: {s['critic_error']}"] if s.get("critic_error") else []
 
     def moved(axis: str) -> str:  # "arousal moved -0.15 (planned -0.50; -0.24 as far as the judges can read)"
-        planned, reach = s[f"planned_{axis}"], s.get(f"readable_{axis}", s[f"planned_{axis}"])
-        beyond = f"; {reach:+.2f} as far as the judges can read" if abs(reach - planned) >= 0.005 else ""
+        planned, reach = s[f"planned_{axis}"], _readable_part(s, axis)
+        beyond = "" if reach is None else f"; {reach:+.2f} as far as the judges can read"
         return f"{axis} moved {s[f'direction_{axis}']:+.2f} (planned {planned:+.2f}{beyond})"
 
     out = [f"measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "

@@ -30,13 +30,11 @@ ANGRY_TAKE = "speech/ravdess/Actor_01/03-01-05-02-02-02-01.flac"
 def shout(shared_data, tmp_path) -> Path:
     """`ANGRY_TAKE` driven 19 dB past its peak into a hard clip (a shout into a phone), as a WAV: about a third of
     its samples at the ceiling, where the speech judges say the recording is clipped."""
-    import numpy as np
-
     from conditioning.media import Audio, load_audio, save_audio
+    from critics.speech.features import driven_into_clipping
 
     audio = load_audio(shared_data / ANGRY_TAKE)
-    y = np.clip(9 * audio.samples / np.max(np.abs(audio.samples)), -1, 1).astype(np.float32)
-    return save_audio(tmp_path / "shout.wav", Audio(y, audio.rate))
+    return save_audio(tmp_path / "shout.wav", Audio(driven_into_clipping(audio.samples, 20.0), audio.rate))
 
 
 @pytest.fixture(scope="session")

@@ -81,6 +81,14 @@ def clipped_share(y: np.ndarray) -> float:
     return float(np.mean(a >= 0.9 * ceiling))
 
 
+def driven_into_clipping(y: np.ndarray, gain_db: float) -> np.ndarray:
+    """``y`` scaled to a 0.9 peak, then ``gain_db`` louder and hard-clipped at full scale: a shout into a phone,
+    the recordings the `CLIPPED_SHARE` figures were measured on (`bench/speech_clipping.py`; the tests' and
+    the screenshots' clipped take is 20 dB)."""
+    y = np.asarray(y, dtype=np.float32)
+    return np.clip(y / np.max(np.abs(y)) * 0.9 * 10 ** (gain_db / 20), -1.0, 1.0).astype(np.float32)
+
+
 def set_level(y: np.ndarray, level: str = "recorded", target_dbfs: float = LEVEL_DBFS) -> np.ndarray:
     """``y`` at a level the heads expect: "fixed" scales any signal to ``target_dbfs`` RMS (a file's gain is
     an accident of the file when nothing else of the voice is known), "raise" only raises quieter ones (the
