@@ -282,6 +282,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     clips = [ClipReport(c.index, c.start_s, c.end_s, c.emotion) for c in plan.clips]
     best = None  # (mean clip fidelity, round, audio, score, per-clip state) of the best whole round so far
     round_fidelity: list[float | None] = []
+    judge_fidelity: list[dict[str, float]] = []  #: per round, each judge's own mean clip fidelity
     request = base
     cuts = _cuts(plan, cfg.workers)
     for rnd in range(cfg.loop + 1):
@@ -296,13 +297,18 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         timings["measure_s"] = timings.get("measure_s", 0.0) + time.perf_counter() - t
         checkpoint()  # a Ctrl-C Python swallowed: stop after this round, and before writing any file
         state = []
+        per_judge: dict[str, list[float]] = {}
         for clip, judged in zip(clips, readings):
             reading = consensus(list(judged.values())) if judged else None
-            fid = None if reading is None else float(np.mean([fidelity(clip.target, r.emotion) for r in judged.values()]))
-            state.append((reading, judged, fid, _clip_controls(score, clip)))
+            each = {name: fidelity(clip.target, r.emotion) for name, r in judged.items()}
+            for name, f in each.items():
+                per_judge.setdefault(name, []).append(f)
+            state.append((reading, judged, float(np.mean(list(each.values()))) if each else None,
+                          _clip_controls(score, clip)))
         fids = [s[2] for s in state if s[2] is not None]
         mean = float(np.mean(fids)) if fids else None
         round_fidelity.append(None if mean is None else round(mean, 4))
+        judge_fidelity.append({name: round(float(np.mean(f)), 4) for name, f in sorted(per_judge.items())})
         # whole rounds only: one composition is one continuous piece whose MIDI is the audio's score (clips
         # spliced from several rounds broke both: the MIDI was the last round's, and a spliced clip could
         # jump 10 dB or fall off the plan's tempo path between its neighbours)
@@ -338,7 +344,10 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         timings["clip_files_s"] = time.perf_counter() - t
     summary = _summary(clips, critic_error, plan, critics)
     if len(round_fidelity) > 1:  # the loop: each round's mean clip fidelity and the round kept
-        summary.update(rounds_mean_fidelity=round_fidelity, kept_round=best_round)
+        # each judge's too: `music/symbolic` was adjusted on the composer's takes, so `music/embedded`'s figure is
+        # the one to read (the loop corrects against both, so neither is independent of the loop itself)
+        summary.update(rounds_mean_fidelity=round_fidelity, rounds_mean_fidelity_per_judge=judge_fidelity,
+                       kept_round=best_round)
     if cfg.clip_files:
         summary["clip_files"] = {"folder": str(out / "clips"), "count": len(clips)}
     if cfg.visuals:

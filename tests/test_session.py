@@ -293,6 +293,9 @@ def test_closed_loop_keeps_the_best_whole_round_and_its_score(tmp_path):
     assert len(rounds) == 3 and res.summary["kept_round"] == int(np.argmax(rounds))
     assert {c.round for c in res.clips} == {res.summary["kept_round"]} and all(c.fidelity is not None for c in res.clips)
     assert res.summary["mean_fidelity"] == pytest.approx(max(rounds), abs=1e-4)
+    per_judge = res.summary["rounds_mean_fidelity_per_judge"]  # each judge's own figure, round by round
+    assert [list(r) for r in per_judge] == [["music/cues"]] * 3
+    assert [r["music/cues"] for r in per_judge] == pytest.approx(rounds, abs=1e-4)  # one judge: the same figure
     score = render_chunked(pretty_midi.PrettyMIDI(str(res.midi)), 30.0, [], rate=rate)  # as the session renders
     for c in res.clips:
         a, b = y[int(c.start_s * rate):int(c.end_s * rate)], score[int(c.start_s * rate):int(c.end_s * rate)]
