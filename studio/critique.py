@@ -58,6 +58,7 @@ def critique_files(args: argparse.Namespace) -> int:
     from critics.base import CriticError
     from studio.studio import Studio
 
+    args.files = expand_patterns(args.files)
     inline = getattr(args, "text", None)
     if inline is not None and args.modality != "text":
         raise UserError("--text is for --modality text; give media files for other modalities")
@@ -371,6 +372,26 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
         out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
                         **({"media": loaded[n][0]} if n in loaded else {})} for n in names})
     return out
+
+
+def expand_patterns(names: list[str]) -> list[str]:
+    """The files as given, with each wildcard pattern that reached us unexpanded (quoted, or from a shell that does
+    not expand them, such as Windows' cmd and PowerShell) expanded here, in sorted order, to the files it matches:
+    ``critique 'takes/*.wav'`` reads the takes instead of failing on a file called ``*.wav``. A name that exists is
+    kept as it is, even one with ``*`` in it; ``**`` reaches into subfolders, as in Python's `glob`. A pattern that
+    matches no file is a user error naming it."""
+    import glob
+
+    files = []
+    for name in names:
+        if Path(name).exists() or not set("*?[") & set(name):
+            files.append(name)
+            continue
+        found = [m for m in sorted(glob.glob(str(Path(name).expanduser()), recursive=True)) if Path(m).is_file()]
+        if not found:
+            raise UserError(f"{name}: no file matches this pattern")
+        files.extend(found)
+    return files
 
 
 def load_media(modality: str, path: Path):

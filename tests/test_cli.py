@@ -228,6 +228,29 @@ def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
     assert code == 2 and err == f"{missing}: error: no such file\n"
 
 
+def test_critique_expands_a_pattern_the_shell_left_alone(tmp_path, capsys):
+    """A quoted pattern (or one from a shell that does not expand them, as on Windows) reads the files it matches,
+    sorted, and leaves folders out; one that matches nothing names itself; a file whose name holds '*' is read."""
+    (tmp_path / "b.txt").write_text("What a wonderful, happy day!", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("I am so sad and alone.", encoding="utf-8")
+    (tmp_path / "c.txt").mkdir()  # a folder the pattern also matches
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "*.txt"))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [Path(r["file"]).name for r in rows] == ["a.txt", "b.txt"]
+    assert rows[0]["valence"] < 0 < rows[1]["valence"]  # each file read as itself, not as the other
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d.txt").write_text("Calm and content.", encoding="utf-8")
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "**" / "*.txt"))
+    assert [Path(json.loads(line)["file"]).relative_to(tmp_path).as_posix() for line in out.splitlines()] == [
+        "a.txt", "b.txt", "sub/d.txt"]  # '**' reaches into subfolders
+    code, out, err = run(capsys, "critique", "--modality", "text", str(tmp_path / "*.wav"))
+    assert code == 2 and out == "" and err.endswith(f"{tmp_path / '*.wav'}: no file matches this pattern\n")
+    odd = tmp_path / "odd*.txt"
+    odd.write_text("Furious, I hate this!", encoding="utf-8")
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(odd))
+    assert code == 0 and [json.loads(line)["file"] for line in out.splitlines()] == [str(odd)]
+
+
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
     from conditioning.registry import BackendUnavailable
     from generators.registry import load_generator
