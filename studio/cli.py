@@ -192,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "emostudio critique --modality face photo.jpg clip.mp4",
                                    "emostudio critique --modality music piece.mid recording.wav",
                                    "emostudio critique --modality text --text 'what a lovely surprise'"))
-    c.add_argument("files", nargs="*", metavar="FILE", help="audio, MIDI, pictures or videos to read; a quoted pattern such as 'takes/*.wav' is expanded here")
+    c.add_argument("files", nargs="*", metavar="FILE",
+                   help="audio, MIDI, pictures or videos to read; a quoted pattern such as 'takes/*.wav' is expanded here")
     c.add_argument("--text", help="text to score directly (text modality)")
     c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"],
                    help="what the files hold (a video's sound track is read as speech or music, its frames as face)")
