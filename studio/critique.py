@@ -49,6 +49,10 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
            "driven that far into clipping were read correctly by speech/encoder 74 % of the time instead of 93 %, by "
            "speech/embedded 47 % instead of 82 %; record at a lower gain")
 
+#: Said once when the text critic found no word it knows in a text (`no_affect_words`): its neutral reading is then
+#: no reading at all, and a German or French text looks just like that.
+NO_AFFECT_WORDS = ("no word in the text critic's English affect lexicons (VADER, NRC), so it reads neutral whatever it "
+                   "says (the text critic reads English; a text without emotional words gives it nothing to read)")
 
 EXIT_SOME_UNREAD = 1  #: some files could not be read (the others' readings were printed); none: `EXIT_USER`
 
@@ -116,7 +120,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = 0
+    failed = alone = clipped = wordless = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -136,6 +140,7 @@ def critique_files(args: argparse.Namespace) -> int:
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
             clipped += "clipped" in row.get("details", {})
+            wordless += args.modality == "text" and no_affect_words(row.get("details", {}))
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 alone += how["norm"] == "none"
@@ -163,6 +168,9 @@ def critique_files(args: argparse.Namespace) -> int:
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     if clipped:
         print(f"emostudio critique: note: {'a file is' if clipped == 1 else f'{clipped} files are'} clipped; {CLIPPED}",
+              file=sys.stderr)
+    if wordless:
+        print(f"emostudio critique: note: {'a text has' if wordless == 1 else f'{wordless} texts have'} {NO_AFFECT_WORDS}",
               file=sys.stderr)
     # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)
     return 0 if not failed else (EXIT_USER if failed == len(items) else EXIT_SOME_UNREAD)
@@ -372,6 +380,11 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
         out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
                         **({"media": loaded[n][0]} if n in loaded else {})} for n in names})
     return out
+
+
+def no_affect_words(details: dict) -> bool:
+    """Whether a text critic's reading (its ``details``) found no affect word and no sentiment: `NO_AFFECT_WORDS`."""
+    return details.get("affect_words") == [] and not details.get("vader_compound")
 
 
 def expand_patterns(names: list[str]) -> list[str]:

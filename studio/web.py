@@ -244,7 +244,8 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import NO_REFERENCE, item_record, load_media, lossy, read_report, reference_source
+        from studio.critique import (NO_AFFECT_WORDS, NO_REFERENCE, item_record, load_media, lossy, no_affect_words,
+                                     read_report, reference_source)
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -293,6 +294,8 @@ class WebStudio:
         lines = [f"- {r.critic}: {'' if r.categorical else 'a point near '}**{r.emotion.top}** (v {r.valence:+.2f}, "
                  f"a {r.arousal:+.2f}, confidence {r.confidence:.2f})" for r in readings]
         lines += [f"- {j.modality}/{j.name}: left out; it {why}" for j, why in skipped]
+        if modality == "text" and all(no_affect_words(r.details) for r in readings):
+            how += f"\n\n_Note: the text has {NO_AFFECT_WORDS}._"
         clipped = max((r.details.get("clipped", 0) for r in readings), default=0)
         if clipped:  # a speech judge found the recording clipped (`critics.speech.features.CLIPPED_SHARE`)
             from studio.critique import CLIPPED

@@ -251,6 +251,19 @@ def test_critique_expands_a_pattern_the_shell_left_alone(tmp_path, capsys):
     assert code == 0 and [json.loads(line)["file"] for line in out.splitlines()] == [str(odd)]
 
 
+def test_critique_says_when_a_text_gives_the_text_critic_no_words(tmp_path, capsys):
+    """A German line (or any text without an affect word the English lexicons know) reads neutral; the note says
+    that neutral means nothing was read, once, and only for such texts."""
+    from studio.critique import NO_AFFECT_WORDS
+
+    (tmp_path / "de.txt").write_text("Ich bin heute sehr traurig und allein.", encoding="utf-8")
+    (tmp_path / "en.txt").write_text("I am so sad and alone today.", encoding="utf-8")
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "de.txt"))
+    assert code == 0 and json.loads(out)["valence"] == 0 and f"a text has {NO_AFFECT_WORDS}" in err
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "en.txt"))
+    assert code == 0 and json.loads(out)["valence"] < -0.3 and "lexicons" not in err
+
+
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
     from conditioning.registry import BackendUnavailable
     from generators.registry import load_generator

@@ -195,6 +195,12 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
     bmp = tmp_path / "face.bmp"
     PILImage.fromarray(default_portrait()).save(bmp)
     assert "face/classifier" in web.analyse(str(bmp), "face").report
+    # a text the text critic finds no word in reads neutral, and the report says that this is no reading
+    german, english = tmp_path / "de.txt", tmp_path / "en.txt"
+    german.write_text("Ich bin heute sehr traurig und allein.", encoding="utf-8")
+    english.write_text("I am so sad and alone today.", encoding="utf-8")
+    assert "English affect lexicons" in web.analyse(str(german), "text").report
+    assert "English affect lexicons" not in web.analyse(str(english), "text").report
 
 
 def test_analyse_says_when_a_video_was_read_thinned(web, tmp_path, monkeypatch):
