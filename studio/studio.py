@@ -273,7 +273,7 @@ class StudioResult:
                 # a talking face's voice: its readings (its rounds and its notes, which are the face's, are not repeated)
                 **({"speech": {k: v for k, v in self.speech.to_json().items() if k not in ("rounds", "notes")}}
                    if self.speech else {}),
-                **({"notes": list(self.notes)} if self.notes else {})}
+                **({"notes": self.all_notes} if self.all_notes else {})}  # the generator's and the studio's
 
 
 class Studio:
@@ -380,8 +380,8 @@ class Studio:
         names = _names([*_names(judges), *([critic] if critic else [])])
         critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
         result = self.run_loop(generator, critics, request, loop)
-        if speech is not None:  # a talking face says what its voice's request was told (measured once, there)
-            notes = speech.notes
+        if speech is not None:  # a talking face says what its voice was told (measured once, there): the words
+            notes = tuple(speech.all_notes)  # against the emotion, and what the voice's backend noted (a language)
         else:
             conflict = (self.text_conflict(text, request.emotion)
                         if modality in ("speech", "face") and trajectory is None else None)

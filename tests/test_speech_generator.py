@@ -272,6 +272,43 @@ def test_user_voice_by_path(tmp_path):
         piper().generate(GenerationRequest(Emotion.parse("joy"), text="Hi.", options={"voice": str(lonely)}))
 
 
+@pytest.mark.parametrize("text, foreign", [
+    ("Ich bin heute so traurig und ganz allein zu Hause.", True),
+    ("Je suis très heureux de te voir enfin ici, mon ami.", True),
+    ("Estoy muy feliz porque mañana vamos juntos al mar.", True),
+    ("¿Dónde está mi hermano pequeño esta tarde?", True),
+    ("¿Por qué no me dijiste nada antes de irte?", False),  # 'no' and 'me' are English too: a known miss
+    ("Was will er denn so spät am Abend noch hier?", False),  # four of ten: a known miss
+    ("Sono davvero felice di vederti ancora una volta qui.", True),
+    (TEXT, False),
+    ("Happy birthday, dear Anna!", False),  # too few words to tell
+    ("It's easy to tell the depth of a well.", False),
+    ("Four hours of steady work faced us.", False),
+    ("Guten Morgen", False),
+])
+def test_language_note_flags_another_language_for_an_english_voice(text, foreign):
+    """An English voice reads German with English sounds and nothing else says why the take sounds wrong; the note
+    is for English voices only, and not for short texts."""
+    from generators.speech.text import check_text, language_note
+
+    assert check_text(text) == text  # Spanish ¿ and ¡, French « », German „ “ are ordinary punctuation
+    assert (language_note(text, "en_US") is not None) is foreign
+    assert language_note(text, "de_DE") is None  # a German voice reads German
+
+
+def test_an_english_voice_given_german_says_so_in_its_notes():
+    from studio.studio import Studio
+
+    german = Studio().generate("speech", "sadness", text="Ich bin heute so traurig und ganz allein zu Hause.",
+                               score=False)
+    assert any("does not look like English" in n for n in german.all_notes)
+    assert german.to_json()["notes"] == german.all_notes  # the take's report holds it too
+    english = Studio().generate("speech", "sadness", text=TEXT, score=False)
+    assert not any("English" in n for n in english.all_notes)
+    face = Studio().generate("face", "sadness", text="Ich bin heute so traurig und ganz allein.", score=False)
+    assert any("does not look like English" in n for n in face.all_notes)  # a talking face says what its voice noted
+
+
 @pytest.mark.parametrize("text, options, match", [
     ("", {}, "needs text"),
     ("   ", {}, "needs text"),

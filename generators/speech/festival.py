@@ -164,4 +164,5 @@ class FestivalSpeech(P.ProsodyLoop):
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,
                        Provenance("speech/festival", f"festival:{fn}", LICENCE, request.seed, "festival 2.5"),
-                       {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0}, {})
+                       {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0}, {},
+                       language="en_US")

@@ -34,7 +34,7 @@ from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
-from .text import check_text, words_of
+from .text import check_text, language_note, words_of
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 #: Language codes of voices whose text is checked for Latin script (other scripts are rejected for them)
@@ -457,7 +457,7 @@ class PiperSpeech(P.ProsodyLoop):
                        Provenance("speech/piper", f"piper:{vid}", _voice_licence(vid), request.seed, _piper_version()),
                        {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
                        {"length_scale": round(length_scale, 4), "noise_scale": round(ns * vf, 4),
-                        "noise_w": round(nw * vf, 4)})
+                        "noise_w": round(nw * vf, 4)}, language=eng.language)
 
     def word_controls(self, request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyControls) -> list[P.ProsodyControls]:
         return word_controls(request, utt, utt_c, self.config.word_level)
@@ -473,7 +473,8 @@ def word_controls(request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyCo
     return [P.emotion_controls(e, request.controls) for e in emotions]
 
 
-def _result(y, rate, phonemes, words, utt_c, word_c, request, provenance, timings, backend_controls) -> GenerationResult:
+def _result(y, rate, phonemes, words, utt_c, word_c, request, provenance, timings, backend_controls, *,
+            language: str) -> GenerationResult:
     audio = Audio(y, rate)
     controls: dict[str, Any] = {**utt_c.to_json(), **backend_controls}
     if request.trajectory is not None:
@@ -484,6 +485,9 @@ def _result(y, rate, phonemes, words, utt_c, word_c, request, provenance, timing
         "voice": provenance.model,
         "text": request.text,
     }
+    note = language_note(request.text, language)
+    if note:
+        extras["notes"] = [note]
     return GenerationResult(audio, controls, provenance, timings, extras)
 
 
