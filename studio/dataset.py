@@ -851,6 +851,23 @@ def card(spec: Spec, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def spec_notes(spec: Spec) -> list[str]:
+    """What the user should know about a spec before its items are made, without refusing it: a text that does not
+    look English, given to the studio's English voices (joe, slt, or none named), which would speak every item of
+    it with English sounds (`generators.speech.text.language_note`). A voice of the user's own is not checked."""
+    from generators.speech.text import language_note
+
+    lines = []
+    for m in spec.modalities:
+        english = m.backend in (None, "auto", "piper", "festival") and set(m.voices) <= {"joe", "slt"}
+        for i, text in enumerate(m.texts if english else (), 1):
+            if language_note(text, "en_US"):
+                lines.append(f"modalities.{m.name}.texts: text {i} ({text[:40]!r}) does not look like English, and the "
+                             "voices here speak English, so its items will be spoken with English sounds; give a Piper "
+                             f"voice of its language in modalities.{m.name}.voices (a path to its .onnx)")
+    return lines
+
+
 def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:
     """One line per modality that kept fewer items than the spec asked for, naming the labels that came up
     short: the filter rejected them and the balancing budget ran out."""
@@ -882,6 +899,8 @@ def run_dataset_cli(args) -> int:
     spec = load_spec(args.spec)
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
+    for line in spec_notes(spec):
+        print(f"note: {line}", file=sys.stderr)
     result = build(spec, args.out, workers=args.workers, ray_address=args.ray,
                    progress=not args.json or sys.stderr.isatty())
     if args.json:

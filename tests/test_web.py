@@ -402,6 +402,29 @@ def test_a_failed_dataset_job_says_why_without_the_servers_folders(web, tmp_path
     assert mine == "failed: the spec's texts file is gone"
 
 
+def test_a_dataset_job_says_when_its_voices_would_speak_a_text_with_english_sounds(web, tmp_path, monkeypatch):
+    import time
+
+    import studio.dataset as dataset
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: web\nmodalities: {speech: {count: 1, texts: ['Ich bin heute so traurig und ganz allein.']}}\n"
+                    "emotions: {list: [sadness]}\nfilter: {recognised_by: none}\n", encoding="utf-8")
+
+    def build(spec, folder, **kw):  # the job itself is not what this checks
+        folder.mkdir(parents=True)
+        return {"items": 1, "kept": 1, "rejected": 0}
+    monkeypatch.setattr(dataset, "build", build)
+    job = web.start_dataset(str(spec))
+    for _ in range(100):
+        if not web.running_job(job):
+            break
+        time.sleep(0.1)
+    status = web.dataset_status(job)[0]
+    assert status.startswith("done: 1 items") and "text 1 ('Ich bin heute so traurig" in status
+    assert "does not look like English" in status
+
+
 def test_the_app_builds_and_binds_to_localhost_by_default():
     import inspect
 
