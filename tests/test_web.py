@@ -373,11 +373,20 @@ def test_a_dataset_job_runs_in_the_background_and_offers_a_download(web, tmp_pat
     assert not web.running_job(job) and not web.running_job(None) and not web.running_job("nope")
 
 
+def status_when_done(web, job: str, wait_s: float = 10.0) -> str:
+    """The job's status text once it has stopped (a stubbed build stops at once)."""
+    import time
+
+    for _ in range(int(wait_s / 0.1)):
+        if not web.running_job(job):
+            break
+        time.sleep(0.1)
+    return web.dataset_status(job)[0]
+
+
 def test_a_failed_dataset_job_says_why_without_the_servers_folders(web, tmp_path, monkeypatch):
     """A job that fails on the disk named the server's folder ("OSError: ... '/tmp/.../dataset-x/image'"), and a
     user error came with its class name ("UserError: ...")."""
-    import time
-
     import studio.dataset as dataset
     from studio.errors import UserError
 
@@ -389,12 +398,7 @@ def test_a_failed_dataset_job_says_why_without_the_servers_folders(web, tmp_path
         def build(spec, folder, **kw):
             raise error(folder)
         monkeypatch.setattr(dataset, "build", build)
-        job = web.start_dataset(str(spec))
-        for _ in range(100):
-            if not web.running_job(job):
-                break
-            time.sleep(0.1)
-        return web.dataset_status(job)[0]
+        return status_when_done(web, web.start_dataset(str(spec)))
 
     full = status_of(lambda folder: OSError(28, "No space left on device", str(folder / "image" / "a.png")))
     assert full.startswith("failed: OSError: [Errno 28] No space left on device") and str(web.out) not in full
@@ -403,8 +407,6 @@ def test_a_failed_dataset_job_says_why_without_the_servers_folders(web, tmp_path
 
 
 def test_a_dataset_job_says_when_its_voices_would_speak_a_text_with_english_sounds(web, tmp_path, monkeypatch):
-    import time
-
     import studio.dataset as dataset
 
     spec = tmp_path / "spec.yaml"
@@ -415,12 +417,7 @@ def test_a_dataset_job_says_when_its_voices_would_speak_a_text_with_english_soun
         folder.mkdir(parents=True)
         return {"items": 1, "kept": 1, "rejected": 0}
     monkeypatch.setattr(dataset, "build", build)
-    job = web.start_dataset(str(spec))
-    for _ in range(100):
-        if not web.running_job(job):
-            break
-        time.sleep(0.1)
-    status = web.dataset_status(job)[0]
+    status = status_when_done(web, web.start_dataset(str(spec)))
     assert status.startswith("done: 1 items") and "text 1 ('Ich bin heute so traurig" in status
     assert "does not look like English" in status
 
