@@ -163,7 +163,7 @@ def music(args) -> dict:
     rows = []
     for term, quadrant in MUSIC_TARGETS.items():
         for seed in range(args.seeds):
-            req = GenerationRequest(Emotion.parse(term), seed=seed, duration_s=20.0)
+            req = GenerationRequest(Emotion.parse(term), seed=seed, duration_s=args.music_seconds)
             row = {"term": term, "target": quadrant, "seed": seed}
             for cond, loop in (("open", 0), ("loop", args.loop)):
                 res = studio.run_loop(gen, judges, req, loop=loop)
@@ -186,6 +186,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--sentences", type=int, default=6)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", choices=("speech", "music"))
+    ap.add_argument("--music-seconds", type=float, default=20.0,
+                    help="music: each take's length (20 s, the figure the README quotes; 30 s is generate's and a "
+                         "session clip's default)")
     ap.add_argument("--speech-seed", type=int, default=0,
                     help="speech: the first sentence's seed (sentence i: this + i); other values give other takes of "
                          "the same sentences, the figure's sampling spread")
