@@ -43,10 +43,9 @@ def main(argv=None) -> int:
     p.add_argument("--loop", type=int, default=2, help="correction rounds (default 2)")
     p.add_argument("--pairs", default=",".join(PAIRS), help="from:to pairs, comma-separated")
     args = p.parse_args(argv)
+    if args.loop < 1:
+        p.error("--loop must be at least 1: the bench compares a session's rounds")
 
-    import numpy as np
-
-    from conditioning.metrics import fidelity
     from studio.session import build_session
     from studio.studio import Studio
 
@@ -60,16 +59,11 @@ def main(argv=None) -> int:
         current, target = pair.split(":")
         with tempfile.TemporaryDirectory(prefix="session-loop-") as out:
             t = time.perf_counter()
-            res = build_session(current, target, out, minutes=args.minutes, clip_s=args.clip, studio=studio,
-                                loop=args.loop)
+            s = build_session(current, target, out, minutes=args.minutes, clip_s=args.clip, studio=studio,
+                              loop=args.loop).summary
             took = time.perf_counter() - t
-        s = res.summary
-        if "kept_round" in s:
-            rounds, kept = s["rounds_mean_fidelity"], s["kept_round"]
-            alone = [r[INDEPENDENT] for r in s["rounds_mean_fidelity_per_judge"]]
-        else:  # every clip was on target after the first round: the loop made no other
-            rounds, kept = [s["mean_fidelity"]], 0
-            alone = [float(np.mean([fidelity(c.target, c.judges[INDEPENDENT].emotion) for c in res.clips]))]
+        rounds, kept = s["rounds_mean_fidelity"], s["kept_round"]
+        alone = [r[INDEPENDENT] for r in s["rounds_mean_fidelity_per_judge"]]
         gains.append(rounds[kept] - rounds[0])
         own.append(alone[kept] - alone[0])
         print(f"{current + ' -> ' + target:<26} {', '.join(f'{f:.3f}' for f in rounds):<22} {kept:>4} "

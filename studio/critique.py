@@ -49,8 +49,8 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
            "driven that far into clipping were read correctly by speech/encoder 74 % of the time instead of 93 %, by "
            "speech/embedded 47 % instead of 82 %; record at a lower gain")
 
-#: Said once when the text critic found no word it knows in a text (`no_affect_words`): its neutral reading is then
-#: no reading at all, and a German or French text looks just like that.
+#: Said once when the text critic found no word it knows in a text (its reading's ``details["nothing_read"]``): its
+#: neutral reading is then no reading at all, and a German or French text looks just like that.
 NO_AFFECT_WORDS = ("no word in the text critic's English affect lexicons (VADER, NRC), so it reads neutral whatever it "
                    "says (the text critic reads English; a text without emotional words gives it nothing to read)")
 
@@ -140,7 +140,7 @@ def critique_files(args: argparse.Namespace) -> int:
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
             clipped += "clipped" in row.get("details", {})
-            wordless += args.modality == "text" and no_affect_words(row.get("details", {}))
+            wordless += bool(row.get("details", {}).get("nothing_read"))
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 alone += how["norm"] == "none"
@@ -380,11 +380,6 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
         out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
                         **({"media": loaded[n][0]} if n in loaded else {})} for n in names})
     return out
-
-
-def no_affect_words(details: dict) -> bool:
-    """Whether a text critic's reading (its ``details``) found no affect word and no sentiment: `NO_AFFECT_WORDS`."""
-    return details.get("affect_words") == [] and not details.get("vader_compound")
 
 
 def expand_patterns(names: list[str]) -> list[str]:

@@ -343,7 +343,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         write_clip_files(out / "clips", y.astype(np.float32), cfg.rate, clips, score.midi, plan)
         timings["clip_files_s"] = time.perf_counter() - t
     summary = _summary(clips, critic_error, plan, critics)
-    if len(round_fidelity) > 1:  # the loop: each round's mean clip fidelity and the round kept
+    if cfg.loop > 0:  # the loop: each round's mean clip fidelity and the round kept (one round when none was off)
         # each judge's too: `music/symbolic` was adjusted on the composer's takes, so `music/embedded`'s figure is
         # the one to read (the loop corrects against both, so neither is independent of the loop itself)
         summary.update(rounds_mean_fidelity=round_fidelity, rounds_mean_fidelity_per_judge=judge_fidelity,

@@ -244,8 +244,8 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
-        from studio.critique import (NO_AFFECT_WORDS, NO_REFERENCE, item_record, load_media, lossy, no_affect_words,
-                                     read_report, reference_source)
+        from studio.critique import (NO_AFFECT_WORDS, NO_REFERENCE, item_record, load_media, lossy, read_report,
+                                     reference_source)
 
         if reference and modality != "speech":
             raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
@@ -294,7 +294,7 @@ class WebStudio:
         lines = [f"- {r.critic}: {'' if r.categorical else 'a point near '}**{r.emotion.top}** (v {r.valence:+.2f}, "
                  f"a {r.arousal:+.2f}, confidence {r.confidence:.2f})" for r in readings]
         lines += [f"- {j.modality}/{j.name}: left out; it {why}" for j, why in skipped]
-        if modality == "text" and all(no_affect_words(r.details) for r in readings):
+        if all(r.details.get("nothing_read") for r in readings):  # the text critic found no word it knows
             how += f"\n\n_Note: the text has {NO_AFFECT_WORDS}._"
         clipped = max((r.details.get("clipped", 0) for r in readings), default=0)
         if clipped:  # a speech judge found the recording clipped (`critics.speech.features.CLIPPED_SHARE`)
@@ -335,7 +335,7 @@ class WebStudio:
         from studio.dataset import plan, spec_notes
 
         state = {"folder": folder, "spec": spec, "total": len(plan(spec)), "done": False, "error": None,
-                 "summary": None, "archive": None, "notes": "".join(f"\n\nnote: {line}" for line in spec_notes(spec))}
+                 "summary": None, "archive": None, "notes": spec_notes(spec)}
 
         def run():
             try:
@@ -364,13 +364,14 @@ class WebStudio:
         st = self._jobs[job]
         if st["error"]:  # without the server's folders ("No space left on device: '/tmp/...'" named them)
             return f"failed: {public_message(st['error'], self.private_folders)}", None
+        notes = "".join(f"\n\nnote: {line}" for line in st["notes"])  # the spec's (`studio.dataset.spec_notes`)
         if not st["done"]:
             journal = st["folder"] / "manifest.jsonl"
             n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
             extra = " and extra items for the labels the filter thinned" if n > st["total"] else ""
-            return f"{n} items made of the {st['total']} planned{extra} (running){st['notes']}", None
+            return f"{n} items made of the {st['total']} planned{extra} (running){notes}", None
         s = st["summary"]
-        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected{st['notes']}", st["archive"]
+        return f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected{notes}", st["archive"]
 
 
 @contextmanager

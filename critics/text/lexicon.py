@@ -117,4 +117,7 @@ class LexiconTextCritic:
         return Reading(f"{self.modality}/{self.name}", emotion.valence, emotion.arousal, emotion.dominance,
                        dict(emotion.mix), native, confidence,
                        details={"affect_words": hits[:20], "coverage": round(coverage, 3),
-                                "vader_compound": vader["compound"]}, categorical=False)
+                                "vader_compound": vader["compound"],
+                                # no affect word and no sentiment: its neutral point is no reading (a German text)
+                                "nothing_read": not points and vader["compound"] == 0},
+                       categorical=False)
