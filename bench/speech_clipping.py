@@ -1,7 +1,7 @@
 """Clipped speech: how often `critics.speech.features.clipped_share` flags it, how often it flags clean speech,
 and how much clipping costs the speech judges, against the same takes unclipped in the same run.
 
-    python bench/speech_clipping.py [--actors 3] [--codecs wav m4a opus mp3]
+    python bench/speech_clipping.py [--actors 3] [--codecs wav m4a opus mp3 ogg]
 
 1. Clean speech must not be flagged: every RAVDESS and EmoDB clip in ../shared/data, as recorded and scaled
    to a 0.95 peak (a normalised file is the hard case: its ceiling is near full scale), and the studio's
@@ -11,7 +11,9 @@ and how much clipping costs the speech judges, against the same takes unclipped 
    file, as `critique` reads a file) and their accuracy is given by measured clipped share, beside the same
    takes unclipped (the baseline). These actors are in both judges' training data, so the accuracies are high;
    the drop between the rows is the figure.
-3. Codecs: the same clipped takes (every 4th), coded with ffmpeg, are flagged how often at 10, 15 and 25 dB.
+3. Codecs: the same takes (every 4th), coded with ffmpeg and read as `critique` reads them, are flagged how
+   often at 10, 15 and 25 dB past the peak, and at 0 dB (not clipped, a 0.9 peak: must not be flagged),
+   beside the rule before 2026-12-05 (the baseline: a ceiling above full scale, where lossy decoders put it).
 """
 from __future__ import annotations
 
@@ -107,39 +109,53 @@ def judge_accuracy(actors: int) -> list[tuple[np.ndarray, int, str]]:
     return takes
 
 
+def before_share(y: np.ndarray) -> float:
+    """The baseline: `clipped_share` as it was before 2026-12-05, its ceiling the 99.5th-percentile level even
+    above full scale, where an MP3's or Ogg Vorbis' overshoot of flat tops put it."""
+    from critics.speech.features import CEILING_DBFS
+
+    a = np.abs(np.asarray(y, dtype=np.float32))
+    ceiling = float(np.percentile(a, 99.5))
+    return 0.0 if ceiling < 10 ** (CEILING_DBFS / 20) else float(np.mean(a >= 0.9 * ceiling))
+
+
 def codecs(takes: list, names: list[str]) -> None:
-    import librosa
     import soundfile as sf
 
+    from conditioning.media import load_audio
     from critics.speech.features import CLIPPED_SHARE, clipped_share, driven_into_clipping, prepare
 
-    print(f"\nflagged (clipped share >= {CLIPPED_SHARE:.0%}), every 4th take, by how it was stored:")
-    print(f"{'driven past a 0.9 peak':<24}" + " ".join(f"{c:>6}" for c in names))
+    print(f"\nflagged (clipped share >= {CLIPPED_SHARE:.0%}), every 4th take, by how it was stored, as `critique` "
+          "reads it; in brackets the rule before 2026-12-05 (ceiling above full scale)")
+    print(f"{'driven past a 0.9 peak':<24}" + " ".join(f"{c:>12}" for c in names))
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "take.wav"
-        for gain in (10, 15, 25):
-            flagged = dict.fromkeys(names, 0)
+        for gain in (0, 10, 15, 25):
+            flagged, before = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
             subset = takes[::4]
             for y, rate, _ in subset:
-                sf.write(wav, driven_into_clipping(y, gain), rate)
+                sf.write(wav, driven_into_clipping(y, gain), rate)  # 0 dB: the take at a 0.9 peak, not clipped
                 for codec in names:
-                    if codec == "wav":
-                        z, r = sf.read(wav, dtype="float32")
-                    else:
+                    coded = wav
+                    if codec != "wav":
                         coded = wav.with_suffix("." + codec)
                         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav),
-                                        *(["-c:a", "libopus"] if codec == "opus" else []), str(coded)], check=True)
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            z, r = librosa.load(coded, sr=None)
-                    flagged[codec] += clipped_share(prepare(z, r)) >= CLIPPED_SHARE
-            print(f"{f'{gain} dB ({len(subset)} takes)':<24}" + " ".join(f"{flagged[c] / len(subset):>6.2f}" for c in names))
+                                        *(["-c:a", "libopus"] if codec == "opus" else []),
+                                        *(["-c:a", "libvorbis"] if codec == "ogg" else []), str(coded)], check=True)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        audio = load_audio(coded)
+                    z = prepare(audio.mono().samples, audio.rate)
+                    flagged[codec] += clipped_share(z) >= CLIPPED_SHARE
+                    before[codec] += before_share(z) >= CLIPPED_SHARE
+            print(f"{f'{gain} dB ({len(subset)} takes)':<24}"
+                  + " ".join(f"{flagged[c] / len(subset):>5.2f} ({before[c] / len(subset):.2f})" for c in names))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--actors", type=int, default=3, help="RAVDESS actors for the judges' accuracy (60 takes each)")
-    ap.add_argument("--codecs", nargs="+", default=["wav", "m4a", "opus", "mp3"])
+    ap.add_argument("--codecs", nargs="+", default=["wav", "m4a", "opus", "mp3", "ogg"])
     args = ap.parse_args()
     if not (DATA / "speech" / "ravdess").is_dir():
         sys.exit(f"no RAVDESS under {DATA}; set EMOSTUDIO_DATA to ../shared/data")

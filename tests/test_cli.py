@@ -325,6 +325,24 @@ def test_critique_says_when_a_recording_is_clipped(capsys, shared_data, shout):
     assert code == 0 and row["details"]["clipped"] >= 0.05
 
 
+def test_critique_finds_clipping_an_mp3_or_ogg_smoothed_over(capsys, shared_data, shout, tmp_path):
+    """A lossy coder rings around flat tops and its decoder returns samples beyond full scale, so the clipped
+    samples no longer sit at the file's ceiling (an MP3 of the shout used to read 2 % clipped, unflagged); over
+    full scale, full scale is the ceiling. The same take unclipped, coded the same way, is not flagged."""
+    from conftest import ANGRY_TAKE
+
+    from conditioning.media import load_audio, save_audio
+
+    clean = load_audio(shared_data / ANGRY_TAKE)
+    clean = type(clean)(clean.samples / np.abs(clean.samples).max() * 0.9, clean.rate)
+    for suffix in (".mp3", ".ogg"):
+        coded = save_audio(tmp_path / f"shout{suffix}", load_audio(shout))
+        code, row, _ = critique_row(capsys, coded, "speech", "encoder")
+        assert code == 0 and row["details"]["clipped"] >= 0.05, suffix
+        code, row, _ = critique_row(capsys, save_audio(tmp_path / f"clean{suffix}", clean), "speech", "encoder")
+        assert code == 0 and "clipped" not in row["details"], suffix
+
+
 def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
     """A take `generate` wrote is read against the neutral take its report names (made again from the report),
     so critique gives each judge's reading the loop reported, not the single-file reading in which the Piper
