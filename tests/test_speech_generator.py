@@ -277,8 +277,12 @@ def test_user_voice_by_path(tmp_path):
     ("Je suis très heureux de te voir enfin ici, mon ami.", True),
     ("Estoy muy feliz porque mañana vamos juntos al mar.", True),
     ("¿Dónde está mi hermano pequeño esta tarde?", True),
-    ("¿Por qué no me dijiste nada antes de irte?", False),  # 'no' and 'me' are English too: a known miss
-    ("Was will er denn so spät am Abend noch hier?", False),  # four of ten: a known miss
+    ("¿Por qué no me dijiste nada antes de irte?", True),  # 'no' and 'me' are English words too
+    ("Was will er denn so spät am Abend noch hier?", True),  # four of ten are: a word-share rule missed both
+    ("Das will sie am Mittwoch abgeben.", True),  # one of EmoDB's sentences
+    ("Všichni lidé rodí se svobodní a sobě rovní co do důstojnosti a práv.", True),
+    ("Flight delayed twelve hours, airline offering meal vouchers.", False),  # terse English, no common word
+    ("Chapter three: Darkness falls upon Ravenwood Castle.", False),
     ("Sono davvero felice di vederti ancora una volta qui.", True),
     (TEXT, False),
     ("Happy birthday, dear Anna!", False),  # too few words to tell
@@ -288,7 +292,8 @@ def test_user_voice_by_path(tmp_path):
 ])
 def test_language_note_flags_another_language_for_an_english_voice(text, foreign):
     """An English voice reads German with English sounds and nothing else says why the take sounds wrong; the note
-    is for English voices only, and not for short texts."""
+    is for English voices only, and not for short texts. Texts that share short words with English are noted, terse
+    English without function words is not (bench/language_note.py measures both on more texts)."""
     from generators.speech.text import check_text, language_note
 
     assert check_text(text) == text  # Spanish ¿ is ordinary punctuation (as are ¡ « » „ ‚)

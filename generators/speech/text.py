@@ -6,6 +6,7 @@ messages.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -56,28 +57,51 @@ still take tell than thank thanks that the their them then there these they thin
 very want was way we well were what when where which who why will with wont work would year yes you your
 """.split())
 MIN_WORDS_FOR_LANGUAGE = 6  #: shorter texts (names, greetings, titles) are too few words to judge
-MAX_ENGLISH_SHARE = 1 / 8  #: at most this share of common English words: the text does not look like English
+#: More than this share of common English words: English, without asking the language model (which takes 1.6 s to
+#: load, once per process). No sentence in another language of `bench/language_note.py` comes near it (the
+#: most, German "Was will er denn so spät am Abend noch hier?", has 4 of 10).
+SURELY_ENGLISH_SHARE = 1 / 2
+#: Language names for the note (ISO 639-1 codes as langid gives them); another code is shown as it is.
+LANGUAGES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+             "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
+             "sk": "Slovak", "hu": "Hungarian", "ro": "Romanian", "tr": "Turkish", "id": "Indonesian",
+             "ms": "Malay", "ca": "Catalan", "gl": "Galician", "eu": "Basque", "la": "Latin", "vi": "Vietnamese"}
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    """langid.py's language identifier (Lui & Baldwin 2012: naive Bayes over byte n-grams, 97 languages, trained
+    on five domains; BSD), with probabilities; loaded once per process, never changed afterwards."""
+    from langid.langid import LanguageIdentifier, model
+
+    return LanguageIdentifier.from_modelstring(model, norm_probs=True)
 
 
 def language_note(text: str, language: str) -> str | None:
-    """A note when a voice of ``language`` (a code such as ``en_US``) that speaks English is given a text that does
-    not look English: it still reads it, with English sounds, and nothing else would tell the user why the take
+    """A note when a voice of ``language`` (a code such as ``en_US``) that speaks English is given a text in
+    another language: it still reads it, with English sounds, and nothing else would tell the user why the take
     sounds wrong. None for a voice of another language and for texts under six words.
 
-    The rule is a share of common English words (`COMMON_ENGLISH`), at most one word in eight. Chosen on a small
-    set written for it (`tests/test_speech_generator.py` keeps part of it): it flagged 37 of 44 sentences in German,
-    French, Spanish, Italian, Dutch and Portuguese and 2 of 27 English ones, both telegraphic lines written to have
-    no common word ("Meeting postponed until further notice, sorry everyone."); no Harvard, RAVDESS or benchmark
-    sentence. Languages share short words (German 'so', 'was', 'will'; Spanish 'no', 'me'), hence a share, not
-    the mere presence of one."""
-    words = [w.lower().replace("'", "").replace("’", "") for w in words_of(text)]
+    Another language is what langid.py finds more likely than not (probability 0.5 or more, over its 97
+    languages), unless more than half the words are common English words (`SURELY_ENGLISH_SHARE`), which spares
+    an English text the model's load. On `python bench/language_note.py` (real sentences: EmoDB's ten German
+    ones, the first sentence of the Universal Declaration of Human Rights in 16 Latin-script languages, 20
+    Harvard sentences; and 30 English and 30 short foreign lines written for it): every foreign text is noted
+    and 3 of the 56 English ones, lines full of foreign names and food ("a little café in Montréal"). The rule
+    before, a share of common English words at most one in eight, noted 12 of those 30 English lines (telegraphic
+    ones) and missed 14 of the 56 foreign texts (German 'will', 'was', 'so', 'in'; Spanish 'no', 'me'; Czech 'a')."""
+    words = words_of(text)
     if not language.lower().startswith("en") or len(words) < MIN_WORDS_FOR_LANGUAGE:
         return None
-    if sum(w in COMMON_ENGLISH for w in words) > MAX_ENGLISH_SHARE * len(words):
+    common = sum(w.lower().replace("'", "").replace("’", "") in COMMON_ENGLISH for w in words)
+    if common > SURELY_ENGLISH_SHARE * len(words):
         return None
-    return (f"the text does not look like English (few of its {len(words)} words are common English words), and "
-            f"this voice speaks English ({language}), so it reads another language with English sounds; for another "
-            "language give a Piper voice of it (--voice /path/to/voice.onnx)")
+    found, p = _identifier().classify(text)
+    if found == "en" or p < 0.5:
+        return None
+    return (f"the text does not look like English (langid reads it as {LANGUAGES.get(found, found)}, "
+            f"probability {p:.2f}), and this voice speaks English ({language}), so it reads another language with "
+            "English sounds; for another language give a Piper voice of it (--voice /path/to/voice.onnx)")
 
 
 def words_of(text: str) -> list[str]:
