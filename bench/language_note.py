@@ -1,4 +1,5 @@
-"""Does `generators.speech.text.language_note` tell another language from English? On real sentences and on
+"""Does `conditioning.language.other_language` (the English voices' language note, the text critic's refusal)
+tell another language from English? On real sentences and on
 lines written for it, beside the rule it replaced (the baseline, in the same run).
 
     python bench/language_note.py [--show]
@@ -96,10 +97,10 @@ FOREIGN_SHORT = [
 
 def before(text: str) -> bool:
     """The baseline: noted when at most one word in eight of six or more is a common English word."""
-    from generators.speech.text import COMMON_ENGLISH, MIN_WORDS_FOR_LANGUAGE, words_of
+    from conditioning.language import COMMON_ENGLISH, MIN_WORDS, words_of
 
     words = [w.lower().replace("'", "").replace("’", "") for w in words_of(text)]
-    return len(words) >= MIN_WORDS_FOR_LANGUAGE and sum(w in COMMON_ENGLISH for w in words) <= len(words) / 8
+    return len(words) >= MIN_WORDS and sum(w in COMMON_ENGLISH for w in words) <= len(words) / 8
 
 
 def main(argv=None) -> dict:
@@ -107,7 +108,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--show", action="store_true", help="print every text a rule gets wrong")
     args = ap.parse_args(argv)
     from bench.critics_agreement import SENTENCES
-    from generators.speech.text import language_note
+    from conditioning.language import other_language
 
     sets = [("EmoDB's German sentences", GERMAN_EMODB, True), ("UDHR article 1, 16 languages", list(UDHR.values()), True),
             ("short lines, 16 languages", [t for _, t in FOREIGN_SHORT], True), ("Harvard sentences", HARVARD, False),
@@ -115,7 +116,7 @@ def main(argv=None) -> dict:
     doc = {}
     print(f"{'set':<30} {'texts':>5}  {'noted now':>9}  {'before':>6}")
     for name, texts, foreign in sets:
-        now = [language_note(t, "en_US") is not None for t in texts]
+        now = [other_language(t) is not None for t in texts]
         old = [before(t) for t in texts]
         doc[name] = {"texts": len(texts), "foreign": foreign, "noted": sum(now), "noted_before": sum(old)}
         print(f"{name:<30} {len(texts):>5}  {sum(now):>9}  {sum(old):>6}   ({'should all be' if foreign else 'should none be'} noted)")

@@ -50,7 +50,8 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
            "speech/embedded 47 % instead of 82 %; record at a lower gain")
 
 #: Said once when the text critic found no word it knows in a text (its reading's ``details["nothing_read"]``): its
-#: neutral reading is then no reading at all, and a German or French text looks just like that.
+#: neutral reading is then no reading at all, and a short line in another language looks just like that (a longer
+#: one the critic refuses, naming the language: `conditioning.language`).
 NO_AFFECT_WORDS = ("no word in the text critic's English affect lexicons (VADER, NRC), so it reads neutral whatever it "
                    "says (the text critic reads English; a text without emotional words gives it nothing to read)")
 

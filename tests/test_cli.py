@@ -252,16 +252,21 @@ def test_critique_expands_a_pattern_the_shell_left_alone(tmp_path, capsys):
 
 
 def test_critique_says_when_a_text_gives_the_text_critic_no_words(tmp_path, capsys):
-    """A German line (or any text without an affect word the English lexicons know) reads neutral; the note says
-    that neutral means nothing was read, once, and only for such texts."""
+    """A short line in another language, or an English one without an affect word the lexicons know, reads
+    neutral; the note says that neutral means nothing was read, once, and only for such texts. A longer text in
+    another language is refused, naming the language: the English lexicons would read its English-looking words
+    (German "Gift", poison, as a present) and say nothing."""
     from studio.critique import NO_AFFECT_WORDS
 
-    (tmp_path / "de.txt").write_text("Ich bin heute sehr traurig und allein.", encoding="utf-8")
+    (tmp_path / "de.txt").write_text("Guten Morgen, Anna.", encoding="utf-8")
     (tmp_path / "en.txt").write_text("I am so sad and alone today.", encoding="utf-8")
+    (tmp_path / "gift.txt").write_text("Ich habe ein Gift für dich gekauft, mein Schatz.", encoding="utf-8")
     code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "de.txt"))
     assert code == 0 and json.loads(out)["valence"] == 0 and f"a text has {NO_AFFECT_WORDS}" in err
     code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "en.txt"))
     assert code == 0 and json.loads(out)["valence"] < -0.3 and "lexicons" not in err
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "gift.txt"))
+    assert code == 2 and "reads as German" in json.loads(out)["error"] and "reads English only" in json.loads(out)["error"]
 
 
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):

@@ -45,6 +45,19 @@ def test_empty_text_is_a_clear_error():
         v("   ")
 
 
+def test_a_text_in_another_language_is_refused_not_misread():
+    """The English lexicons read a German line's English-looking words ("Angst" as fear, "Gift", poison, as a
+    present) and nothing else; the critic says which language it found instead, and the studio's conflict warning
+    does not fire on such a misreading (for a German voice's line the user asked to sound joyful)."""
+    for text in ("Ich habe ein Gift für dich gekauft, mein Schatz.", "Die Angst war groß, aber wir haben gewonnen."):
+        with pytest.raises(CriticError, match=r"reads as German \(langid, probability"):
+            v(text)
+    with pytest.raises(CriticError, match="reads as Spanish"):
+        v("Me alegro mucho de verte otra vez, amigo.")
+    assert Studio().text_conflict("Die Angst war groß, aber wir haben gewonnen.", "joy") is None
+    assert v("Guten Tag is what Klaus said, smiling warmly.").valence > 0  # English with a German greeting in it
+
+
 def test_studio_warns_when_words_fight_the_emotion():
     studio = Studio()
     warning = studio.text_conflict("I am so happy, what a wonderful day!", "sadness")

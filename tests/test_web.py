@@ -174,6 +174,7 @@ def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path
 
 def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_path):
     from conditioning.media import Image, MediaError, save_image
+    from critics.base import CriticError
     from generators.face.mesh import default_portrait
 
     img = save_image(tmp_path / "face.png", Image(default_portrait()))
@@ -197,10 +198,13 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
     assert "face/classifier" in web.analyse(str(bmp), "face").report
     # a text the text critic finds no word in reads neutral, and the report says that this is no reading
     german, english = tmp_path / "de.txt", tmp_path / "en.txt"
-    german.write_text("Ich bin heute sehr traurig und allein.", encoding="utf-8")
+    german.write_text("Guten Morgen, Anna.", encoding="utf-8")
     english.write_text("I am so sad and alone today.", encoding="utf-8")
     assert "English affect lexicons" in web.analyse(str(german), "text").report
     assert "English affect lexicons" not in web.analyse(str(english), "text").report
+    german.write_text("Ich habe ein Gift für dich gekauft, mein Schatz.", encoding="utf-8")  # "Gift": poison
+    with pytest.raises(CriticError, match="reads as German.*reads English only"):
+        web.analyse(str(german), "text")
 
 
 def test_analyse_says_when_a_video_was_read_thinned(web, tmp_path, monkeypatch):

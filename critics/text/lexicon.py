@@ -8,6 +8,9 @@ Three lexicons that ship with their packages, each used for what it is best at:
 - NRC EmoLex (Mohammad & Turney 2013, through ``nrclex``): which of 8 emotions a word evokes (6,468 words),
   placed in VAD through the vocabulary, for the words the VAD table lacks.
 
+A text in another language (`conditioning.language.other_language`: six words or more that langid.py reads
+as another language) is refused: the English lexicons would read only its words that look English.
+
 Negation and intensifiers are applied to the word-level VAD the same way VADER applies them to valence: a
 negator in the three words before an affect word flips its valence (scaled by VADER's N_SCALAR = -0.74) and
 damps its arousal towards neutral; a booster scales its distance from neutral by +/- VADER's B_INCR (0.293).
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from conditioning import Emotion
+from conditioning.language import other_language
 from conditioning._vad_tables import WORDS
 from conditioning.vocabulary import VOCABULARY, resolve
 from critics.base import CriticError, Reading
@@ -86,6 +90,10 @@ class LexiconTextCritic:
         tokens = [t.replace("'", "") for t in re.findall(r"[a-zA-Z']+", text.lower())]
         if not tokens:
             raise CriticError("the text has no words the text critic can read (English letters expected)")
+        foreign = other_language(text)
+        if foreign is not None:  # its lexicons would read the few words that look English ("Gift", poison)
+            raise CriticError(f"the text reads as {foreign}; the text critic reads English only (its lexicons, "
+                              "VADER and NRC, are English), so give an English text")
         points, hits = [], []
         for i, tok in enumerate(tokens):
             vad = self.word_vad(tok)

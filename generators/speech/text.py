@@ -6,17 +6,15 @@ messages.
 """
 from __future__ import annotations
 
-import functools
-import re
 import unicodedata
 
 import numpy as np
 
+from conditioning.language import WORD_RE, other_language, words_of
 from generators.base import GenerationError
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
 ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£/@#+=*¿¡«»„‚")  #: ¿ ¡ « » „ ‚: Spanish, French, German quotes
-WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 
 def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
@@ -46,66 +44,19 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
         raise GenerationError("the text has no words to speak (only punctuation or symbols)")
     return text
 
-#: Common English words (function words and the commonest verbs, pronouns and adverbs; contractions without their
-#: apostrophe). Half the words of an English sentence are among them, as a rule, and few of another language's.
-COMMON_ENGLISH = frozenset("""
-a about after again all also always am an and any are as at back be because been but by can cant come could day
-did didnt do does dont down even ever every feel first for from get give go going good got had has have he her here
-him his how i if im in into is isnt it its just know let lets like look love make me more most much my never new no
-not nothing now of off oh on one only or our out over people please really right said say see she so some something
-still take tell than thank thanks that the their them then there these they think this those time to too two up us
-very want was way we well were what when where which who why will with wont work would year yes you your
-""".split())
-MIN_WORDS_FOR_LANGUAGE = 6  #: shorter texts (names, greetings, titles) are too few words to judge
-#: More than this share of common English words: English, without asking the language model (which takes 1.6 s to
-#: load, once per process). No sentence in another language of `bench/language_note.py` comes near it (the
-#: most, German "Was will er denn so spät am Abend noch hier?", has 4 of 10).
-SURELY_ENGLISH_SHARE = 1 / 2
-#: Language names for the note (ISO 639-1 codes as langid gives them); another code is shown as it is.
-LANGUAGES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
-             "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
-             "sk": "Slovak", "hu": "Hungarian", "ro": "Romanian", "tr": "Turkish", "id": "Indonesian",
-             "ms": "Malay", "ca": "Catalan", "gl": "Galician", "eu": "Basque", "la": "Latin", "vi": "Vietnamese"}
-
-
-@functools.lru_cache(maxsize=1)
-def _identifier():
-    """langid.py's language identifier (Lui & Baldwin 2012: naive Bayes over byte n-grams, 97 languages, trained
-    on five domains; BSD), with probabilities; loaded once per process, never changed afterwards."""
-    from langid.langid import LanguageIdentifier, model
-
-    return LanguageIdentifier.from_modelstring(model, norm_probs=True)
-
-
 def language_note(text: str, language: str) -> str | None:
     """A note when a voice of ``language`` (a code such as ``en_US``) that speaks English is given a text in
-    another language: it still reads it, with English sounds, and nothing else would tell the user why the take
-    sounds wrong. None for a voice of another language and for texts under six words.
-
-    Another language is what langid.py finds more likely than not (probability 0.5 or more, over its 97
-    languages), unless more than half the words are common English words (`SURELY_ENGLISH_SHARE`), which spares
-    an English text the model's load. On `python bench/language_note.py` (real sentences: EmoDB's ten German
-    ones, the first sentence of the Universal Declaration of Human Rights in 16 Latin-script languages, 20
-    Harvard sentences; and 30 English and 30 short foreign lines written for it): every foreign text is noted
-    and 3 of the 56 English ones, lines full of foreign names and food ("a little café in Montréal"). The rule
-    before, a share of common English words at most one in eight, noted 12 of those 30 English lines (telegraphic
-    ones) and missed 14 of the 56 foreign texts (German 'will', 'was', 'so', 'in'; Spanish 'no', 'me'; Czech 'a')."""
-    words = words_of(text)
-    if not language.lower().startswith("en") or len(words) < MIN_WORDS_FOR_LANGUAGE:
+    another language (`conditioning.language.other_language`: six words or more that langid.py reads as another
+    language): it still reads it, with English sounds, and nothing else would tell the user why the take sounds
+    wrong. None for a voice of another language."""
+    if not language.lower().startswith("en"):
         return None
-    common = sum(w.lower().replace("'", "").replace("’", "") in COMMON_ENGLISH for w in words)
-    if common > SURELY_ENGLISH_SHARE * len(words):
+    found = other_language(text)
+    if found is None:
         return None
-    found, p = _identifier().classify(text)
-    if found == "en" or p < 0.5:
-        return None
-    return (f"the text does not look like English (langid reads it as {LANGUAGES.get(found, found)}, "
-            f"probability {p:.2f}), and this voice speaks English ({language}), so it reads another language with "
-            "English sounds; for another language give a Piper voice of it (--voice /path/to/voice.onnx)")
-
-
-def words_of(text: str) -> list[str]:
-    return WORD_RE.findall(text)
+    return (f"the text does not look like English (it reads as {found}), and this voice speaks English "
+            f"({language}), so it reads another language with English sounds; for another language give a Piper "
+            "voice of it (--voice /path/to/voice.onnx)")
 
 
 def estimate_word_timings(text: str, samples: np.ndarray, rate: int) -> list[dict]:

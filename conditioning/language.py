@@ -1,0 +1,81 @@
+"""Is a text in another language than English? Shared by the generators and the critics, because both read
+text with English-only parts: the studio's voices speak English (Piper's joe, Festival's slt) and the text
+critic's lexicons are English (VADER, NRC). Given German, a voice reads it with English sounds and the text
+critic reads the few words that look English ("Gift", poison, as a present), and neither would otherwise say so.
+
+`other_language` asks langid.py (Lui & Baldwin 2012, "langid.py: an off-the-shelf language identification
+tool": naive Bayes over byte n-grams, 97 languages, trained on Debian, JRC-Acquis, ClueWeb, Wikipedia and Reuters
+text; BSD) and reports a language it finds more likely than not (probability 0.5 or more). Texts under
+`MIN_WORDS` words are too short to tell, and a text more than half of whose words are common English words is
+English without asking (`SURELY_ENGLISH_SHARE`), which spares most English texts the model's load (1.6 s, once
+per process). Measured by `python bench/language_note.py`: every one of 56 texts in 16 other languages found
+(EmoDB's German sentences, the Universal Declaration's article 1, short everyday lines), 3 of 56 English texts
+taken for another language (lines full of foreign names and food: "a little café in Montréal").
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+#: Common English words (function words and the commonest verbs, pronouns and adverbs; contractions without their
+#: apostrophe). Half the words of an English sentence are among them, as a rule, and few of another language's.
+COMMON_ENGLISH = frozenset("""
+a about after again all also always am an and any are as at back be because been but by can cant come could day
+did didnt do does dont down even ever every feel first for from get give go going good got had has have he her here
+him his how i if im in into is isnt it its just know let lets like look love make me more most much my never new no
+not nothing now of off oh on one only or our out over people please really right said say see she so some something
+still take tell than thank thanks that the their them then there these they think this those time to too two up us
+very want was way we well were what when where which who why will with wont work would year yes you your
+""".split())
+MIN_WORDS = 6  #: shorter texts (names, greetings, titles) are too few words to tell
+#: More than this share of common English words: English, without the model. No text in another language of
+#: `bench/language_note.py` comes near it (the most, German "Was will er denn so spät am Abend noch hier?", 4 of 10).
+SURELY_ENGLISH_SHARE = 1 / 2
+MIN_PROBABILITY = 0.5  #: another language is reported when langid finds it more likely than not
+#: Names for the messages (ISO 639-1 codes as langid gives them); another code is shown as it is.
+NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+         "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
+         "sk": "Slovak", "hu": "Hungarian", "ro": "Romanian", "tr": "Turkish", "id": "Indonesian", "ms": "Malay",
+         "ca": "Catalan", "gl": "Galician", "eu": "Basque", "la": "Latin", "vi": "Vietnamese"}
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  #: ISO 639-1, as langid gives it
+    probability: float
+
+    @property
+    def name(self) -> str:
+        return NAMES.get(self.code, self.code)
+
+    def __str__(self) -> str:
+        return f"{self.name} (langid, probability {self.probability:.2f})"
+
+
+def words_of(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def common_english_share(text: str) -> float:
+    """The share of the text's words that are common English words (`COMMON_ENGLISH`); 0 for no word."""
+    words = words_of(text)
+    common = sum(w.lower().replace("'", "").replace("’", "") in COMMON_ENGLISH for w in words)
+    return common / len(words) if words else 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    """langid.py's identifier with probabilities: loaded once per process, never changed afterwards."""
+    from langid.langid import LanguageIdentifier, model
+
+    return LanguageIdentifier.from_modelstring(model, norm_probs=True)
+
+
+def other_language(text: str) -> Language | None:
+    """The language other than English a text is in, or None: English, too short to tell, or unsure."""
+    if len(words_of(text)) < MIN_WORDS or common_english_share(text) > SURELY_ENGLISH_SHARE:
+        return None
+    code, p = _identifier().classify(text)
+    return Language(code, float(p)) if code != "en" and p >= MIN_PROBABILITY else None
