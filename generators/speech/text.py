@@ -54,7 +54,7 @@ def language_note(text: str, language: str) -> str | None:
     found = other_language(text)
     if found is None:
         return None
-    return (f"the text does not look like English (it reads as {found}), and this voice speaks English "
+    return (f"the text does not look like English: it reads as {found}, and this voice speaks English "
             f"({language}), so it reads another language with English sounds; for another language give a Piper "
             "voice of it (--voice /path/to/voice.onnx)")
 
