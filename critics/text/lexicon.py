@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from conditioning import Emotion
-from conditioning.language import other_language
 from conditioning._vad_tables import WORDS
+from conditioning.language import other_language
 from conditioning.vocabulary import VOCABULARY, resolve
 from critics.base import CriticError, Reading
 
