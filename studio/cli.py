@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "as long as the speech)")
     g.add_argument("--option", action="append", metavar="KEY=VALUE", help="a backend option (repeat), e.g. image: "
                    "style=field, size=512, steps=4, guidance_scale=0 (Stable Diffusion Turbo); speech --backend "
-                   "diffusion: steps=50; a backend names the options it takes when given one it does not")
+                   "diffusion: steps=50; speech --backend coqui: language=de (default auto: the text's); a backend "
+                   "names the options it takes when given one it does not")
     g.add_argument("--out", required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
                    ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it)")
     g.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -127,6 +127,29 @@ def test_adapter_mixes_reference_latents_and_is_seeded(tiny, clips):
     assert sad.media.duration_s > full.media.duration_s * 1.1
 
 
+def test_xtts_is_told_the_texts_language(tiny, clips):
+    """XTTS reads a text with the language it is told (its normaliser, its GPT's language token): "auto" tells it
+    the one langid.py reads, English for an English or short text; a language XTTS lacks is read as English with
+    a note; an explicit language wins, and one XTTS does not speak is refused with the list."""
+    g = CoquiSpeech(model=tiny, references=clips)
+    take = lambda text, **opts: g.generate(GenerationRequest(Emotion.parse("joy"), text=text, seed=0,  # noqa: E731
+                                                             options=opts))
+    german = take("Ich habe heute keine Zeit für so etwas, leider.")
+    assert german.controls["language"] == "de" and "notes" not in german.extras
+    assert take("I have no time for this kind of thing today.").controls["language"] == "en"
+    assert take("Guten Morgen, Anna.").controls["language"] == "en"  # too short to tell
+    swedish = take("Jag vet inte vad jag ska göra nu, tyvärr.")
+    assert swedish.controls["language"] == "en" and "reads as Swedish" in swedish.extras["notes"][0]
+    assert take("Ich habe heute keine Zeit für so etwas, leider.", language="en").controls["language"] == "en"
+    assert CoquiSpeech(model=tiny, references=clips, language="fr").generate(
+        GenerationRequest(Emotion.parse("joy"), text="Hello there.", seed=0)).controls["language"] == "fr"
+    with pytest.raises(GenerationError, match="'xx' is not one XTTS-v2 speaks; give one of en, es"):
+        take("Hello there.", language="xx")
+    with pytest.raises(GenerationError, match=r"unknown speech option\(s\) \['langauge'\] for speech/coqui; known: "
+                                              r"references .*language"):
+        take("Hello there.", langauge="de")  # a misspelt option used to pass silently
+
+
 def test_adapter_errors(tiny, clips, tmp_path):
     g = CoquiSpeech(model=tiny)
     with pytest.raises(GenerationError, match="recordings of the voice to clone.*--voice-clip neutral="):

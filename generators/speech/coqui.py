@@ -32,14 +32,19 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from conditioning import VOCABULARY, Emotion
+from conditioning.language import other_language
 from conditioning.media import Audio, load_audio
 from conditioning.registry import configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
 from .text import check_text, estimate_word_timings  # noqa: F401  (estimate_word_timings: public here too)
 
 LICENCE = "XTTS-v2 weights: Coqui Public Model License 1.0.0 (non-commercial); coqui-tts code MPL-2.0"
+OPTIONS = {"references": "emotion label -> recordings of the voice to clone (--voice-clip LABEL=WAV)",
+           "language": "the text's language, one XTTS-v2 speaks (en, de, fr, ...), or auto (the default: langid's)"}
+#: The languages XTTS-v2 speaks (its `XttsConfig.languages`); a checkpoint's own config may list others.
+XTTS_LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "pl", "tr", "ru", "nl", "cs", "ar", "zh-cn", "hu", "ko", "ja", "hi")
 GPT_RATE, SPEAKER_RATE, OUTPUT_RATE = 22050, 16000, 24000
 
 
@@ -48,11 +53,13 @@ class CoquiSpeechConfig:
     """- `model_dir`: a local XTTS-v2 checkpoint folder (config.json, model.pth, vocab.json);
     - `references`: emotion label -> reference clips (paths) of one speaker; ``neutral`` is required for
       intensity blending (``options["references"]`` overrides per request);
-    - `language`, `temperature`: XTTS inference settings; `device`: "cpu" or "cuda"."""
+    - `language`: the text's language, one XTTS-v2 speaks (`XTTS_LANGUAGES`), or "auto" (`language_for`);
+      ``options["language"]`` overrides it per request;
+    - `temperature`: XTTS's sampling temperature; `device`: "cpu" or "cuda"."""
 
     model_dir: str | None = None
     references: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    language: str = "en"
+    language: str = "auto"
     temperature: float = 0.65
     device: str = "cpu"
     max_chars: int = 400
@@ -203,10 +210,32 @@ class CoquiSpeech:
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
         return replace(request, controls=P.correct_controls(request.controls, target, reading.emotion))
 
+    def language_for(self, text: str, options: Mapping[str, Any] | None = None) -> tuple[str, str | None]:
+        """XTTS's language for a text, and a note or None. XTTS must be told the language (it picks the text
+        normaliser and the language token its GPT was trained with), and a German text read as English comes out
+        with English sounds. ``options["language"]`` or the config's, checked against the checkpoint's languages;
+        "auto": the one langid.py reads (`conditioning.language.other_language`: six words or more), English
+        when it finds none, with a note when it finds one XTTS does not speak."""
+        spoken = tuple(getattr(self.model.config, "languages", None) or XTTS_LANGUAGES)  # the checkpoint's own
+        asked = str((options or {}).get("language") or self.config.language)
+        if asked != "auto":
+            if asked not in spoken:
+                raise GenerationError(f"language {asked!r} is not one XTTS-v2 speaks; give one of {', '.join(spoken)} "
+                                      "or 'auto' (the text's, as langid reads it)")
+            return asked, None
+        found = other_language(text)
+        if found is None:
+            return "en", None
+        if found.code in spoken:
+            return found.code, None
+        return "en", (f"the text reads as {found}, which XTTS-v2 does not speak, so it is read as English; its "
+                      f"languages: {', '.join(spoken)}")
+
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
         text = check_text(request.text, max_chars=self.config.max_chars)
-        refs = dict((request.options or {}).get("references") or self.config.references)
+        opts = check_options(request, OPTIONS, "speech/coqui")  # a misspelt option is refused, not ignored
+        refs = dict(opts.get("references") or self.config.references)
         if not refs:
             raise GenerationError("speech/coqui needs recordings of the voice to clone, one speaker, at least a "
                                   "neutral one: --voice-clip neutral=me.wav [--voice-clip anger=me_angry.wav ...] on "
@@ -215,6 +244,7 @@ class CoquiSpeech:
         if unknown:
             raise GenerationError(f"unknown reference label(s) {', '.join(unknown)}; use vocabulary labels "
                                   "(see `emostudio emotion --list`)")
+        language, note = self.language_for(text, opts)
         emotion = request.emotion
         if request.controls.get("push_colour", 0.0) > 0:  # the loop exaggerates: intensity beyond the target
             emotion = emotion.scaled(min(1.0, emotion.intensity * (1 + request.controls["push_colour"])))
@@ -227,15 +257,15 @@ class CoquiSpeech:
 
         torch.manual_seed(request.seed)
         t1 = time.perf_counter()
-        out = self.model.inference(text, self.config.language, gpt, spk, temperature=self.config.temperature,
+        out = self.model.inference(text, language, gpt, spk, temperature=self.config.temperature,
                                    speed=speed, enable_text_splitting=True)
         wav = np.asarray(out["wav"].cpu().numpy() if hasattr(out["wav"], "cpu") else out["wav"], dtype=np.float32).reshape(-1)
         t2 = time.perf_counter()
         return GenerationResult(
             Audio(wav, OUTPUT_RATE),
             {"weights": {k: round(v, 4) for k, v in weights.items()}, "speed": round(speed, 4),
-             "temperature": self.config.temperature},
+             "temperature": self.config.temperature, "language": language},
             Provenance("speech/coqui", "xtts-v2:" + str(self.config.model_dir or "injected"), LICENCE, request.seed),
             {"conditioning_s": t1 - t0, "synthesis_s": t2 - t1, "total_s": t2 - t0},
             {"words": estimate_word_timings(text, wav, OUTPUT_RATE), "phonemes": [], "timings_estimated": True,
-             "text": text})
+             "text": text, **({"notes": [note]} if note else {})})
