@@ -6,8 +6,8 @@ critic reads the few words that look English ("Gift", poison, as a present), and
 `other_language` asks langid.py (Lui & Baldwin 2012, "langid.py: an off-the-shelf language identification
 tool": naive Bayes over byte n-grams, 97 languages, trained on Debian, JRC-Acquis, ClueWeb, Wikipedia and Reuters
 text; BSD) and reports a language it finds more likely than not (probability 0.5 or more). Texts under
-`MIN_WORDS` words are too short to tell, and a text more than half of whose words are common English words is
-English without asking (`SURELY_ENGLISH_SHARE`), which spares most English texts the model's load (1.6 s, once
+`MIN_WORDS` words are too short to tell (unless written in another script), and a text more than half of whose
+words are common English words is English without asking (`SURELY_ENGLISH_SHARE`), which spares most English texts the model's load (1.6 s, once
 per process). Measured by `python bench/language_note.py`: every one of 56 texts in 16 other languages found
 (EmoDB's German sentences, the Universal Declaration's article 1, short everyday lines), 3 of 56 English texts
 taken for another language (lines full of foreign names and food: "a little café in Montréal").
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -38,7 +39,9 @@ MIN_PROBABILITY = 0.5  #: another language is reported when langid finds it more
 NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
          "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
          "sk": "Slovak", "hu": "Hungarian", "ro": "Romanian", "tr": "Turkish", "id": "Indonesian", "ms": "Malay",
-         "ca": "Catalan", "gl": "Galician", "eu": "Basque", "la": "Latin", "vi": "Vietnamese"}
+         "ca": "Catalan", "gl": "Galician", "eu": "Basque", "la": "Latin", "vi": "Vietnamese", "ru": "Russian",
+         "uk": "Ukrainian", "bg": "Bulgarian", "el": "Greek", "ar": "Arabic", "hi": "Hindi", "zh": "Chinese",
+         "ja": "Japanese", "ko": "Korean", "he": "Hebrew"}
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,17 @@ def _identifier():
     return LanguageIdentifier.from_modelstring(model, norm_probs=True)
 
 
+def other_script(text: str) -> bool:
+    """Whether the text has letters outside the Latin script (Cyrillic, Arabic, Devanagari, Hangul, kana, ...)."""
+    return any(ch.isalpha() and "LATIN" not in unicodedata.name(ch, "") for ch in text)
+
+
 def other_language(text: str) -> Language | None:
-    """The language other than English a text is in, or None: English, too short to tell, or unsure."""
-    if len(words_of(text)) < MIN_WORDS or common_english_share(text) > SURELY_ENGLISH_SHARE:
+    """The language other than English a text is in, or None: English, too short to tell, or unsure. A text in
+    another script is asked whatever its length: a script says much about a language, and Chinese or Japanese
+    are written without spaces between words."""
+    if not other_script(text) and (len(words_of(text)) < MIN_WORDS
+                                   or common_english_share(text) > SURELY_ENGLISH_SHARE):
         return None
     code, p = _identifier().classify(text)
     return Language(code, float(p)) if code != "en" and p >= MIN_PROBABILITY else None

@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from conditioning import VOCABULARY, Emotion
-from conditioning.language import other_language
+from conditioning.language import other_language, other_script
 from conditioning.media import Audio, load_audio
 from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
@@ -63,6 +63,22 @@ class CoquiSpeechConfig:
     temperature: float = 0.65
     device: str = "cpu"
     max_chars: int = 400
+
+
+#: Languages XTTS-v2 reads only through a package the `coqui` extra does not install (its tokenizer imports it then)
+NEEDS = {"ja": "cutlet (and its unidic-lite dictionary)", "zh-cn": "pypinyin"}
+
+
+def _readable(language: str) -> str:
+    """``language`` when XTTS's tokenizer can read it here, else a `GenerationError` naming what to install (the
+    tokenizer's own ImportError came out of the middle of a take)."""
+    import importlib.util
+
+    package = NEEDS.get(language)
+    if package and importlib.util.find_spec(package.split()[0]) is None:
+        raise GenerationError(f"XTTS reads {language} text through {package}, which is not installed: pip install "
+                              f"{package.split()[0]}" + (" unidic-lite" if language == "ja" else ""))
+    return language
 
 
 # ---- the mixing math (pure, tested without the model) ------------------------------------------------------
@@ -214,26 +230,35 @@ class CoquiSpeech:
         """XTTS's language for a text, and a note or None. XTTS must be told the language (it picks the text
         normaliser and the language token its GPT was trained with), and a German text read as English comes out
         with English sounds. ``options["language"]`` or the config's, checked against the checkpoint's languages;
-        "auto": the one langid.py reads (`conditioning.language.other_language`: six words or more), English
-        when it finds none, with a note when it finds one XTTS does not speak."""
+        "auto": the one langid.py reads (`conditioning.language.other_language`: six words or more, or any text
+        in another script), English when it finds none, with a note when it finds a Latin-script one XTTS does not
+        speak; a text in another script XTTS does not speak (Greek) is refused, as is one it needs a package for
+        that is not installed (`NEEDS`)."""
         spoken = tuple(getattr(self.model.config, "languages", None) or XTTS_LANGUAGES)  # the checkpoint's own
         asked = str((options or {}).get("language") or self.config.language)
         if asked != "auto":
             if asked not in spoken:
                 raise GenerationError(f"language {asked!r} is not one XTTS-v2 speaks; give one of {', '.join(spoken)} "
                                       "or 'auto' (the text's, as langid reads it)")
-            return asked, None
+            return _readable(asked), None
         found = other_language(text)
         if found is None:
+            if other_script(text):  # no English reading of letters XTTS has no tokens for
+                raise GenerationError("the text's language could not be told (it is not in Latin script, and langid "
+                                      f"is unsure); give it, e.g. --option language=ru (one of {', '.join(spoken)})")
             return "en", None
-        if found.code in spoken:
-            return found.code, None
+        code = {"zh": "zh-cn"}.get(found.code, found.code)
+        if code in spoken:
+            return _readable(code), None
+        if other_script(text):
+            raise GenerationError(f"the text reads as {found}, which XTTS-v2 does not speak; its languages: "
+                                  f"{', '.join(spoken)}")
         return "en", (f"the text reads as {found}, which XTTS-v2 does not speak, so it is read as English; its "
                       f"languages: {', '.join(spoken)}")
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
-        text = check_text(request.text, max_chars=self.config.max_chars)
+        text = check_text(request.text, latin_only=False, max_chars=self.config.max_chars)  # XTTS reads 17 languages
         opts = check_options(request, OPTIONS, "speech/coqui")  # a misspelt option is refused, not ignored
         refs = dict(opts.get("references") or self.config.references)
         if not refs:

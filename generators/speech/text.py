@@ -35,6 +35,8 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
             continue
         if cat.startswith("M"):  # combining accents on Latin letters
             continue
+        if cat.startswith("P") and not latin_only:  # other scripts' punctuation: 。 ， ، ؟ ।
+            continue
         bad.append(ch)
     if bad:
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(bad))
