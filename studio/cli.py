@@ -221,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--emotion", required=True, metavar="SPEC", help="what to express: a category ('joy'), a mix "
                    "('joy:0.6+surprise:0.4'), an intensity ('anger@0.3'), coordinates ('v=0.7,a=0.5') or words "
                    "('quietly hopeful'); 'emostudio emotion --list' gives the vocabulary")
-    g.add_argument("--text", help="speech and face: the words to say (English)")
+    g.add_argument("--text", help="speech and face: the words to say (joe and slt speak English; a Piper voice of "
+                   "another language or --backend coqui reads that language)")
     g.add_argument("--prompt", help="music and image: words a neural backend adds to what the emotion asks for "
                    "(the embedded backends record them in the report)")
     g.add_argument("--backend", default="auto", help="speech: piper, festival, coqui, diffusion; music: composer, "
