@@ -147,16 +147,18 @@ def test_xtts_is_told_the_texts_language(tiny, clips):
         GenerationRequest(Emotion.parse("joy"), text="Hello there.", seed=0)).controls["language"] == "fr"
     with pytest.raises(GenerationError, match="'xx' is not one XTTS-v2 speaks; give one of en, es"):
         take("Hello there.", language="xx")
-    # other scripts: XTTS speaks Russian and Korean (romanised by its tokenizer); Greek it does not speak, and
-    # Japanese and Chinese it reads only through packages the extra does not install
+    # other scripts: XTTS speaks Russian, Korean (romanised by its tokenizer) and Chinese (through pypinyin, which
+    # the extra installs); Greek it does not speak, and Japanese it reads only through cutlet, which is not installed
     assert take("Я не знаю, что мне теперь делать.").controls["language"] == "ru"
     assert take("안녕하세요, 만나서 반갑습니다.").controls["language"] == "ko"
     with pytest.raises(GenerationError, match="reads as Greek .*which XTTS-v2 does not speak"):
         take("Δεν ξέρω τι να κάνω τώρα, φίλε μου.")
-    for text, package in (("今日はとても良い天気ですね。", "cutlet"), ("我不知道现在该怎么办。", "pypinyin")):
+    for text, package, code in (("今日はとても良い天気ですね。", "cutlet", "ja"), ("我不知道现在该怎么办。", "pypinyin", "zh-cn")):
         if importlib.util.find_spec(package) is None:
             with pytest.raises(GenerationError, match=f"through {package}.*pip install {package}"):
                 take(text)
+        else:  # the coqui extra installs pypinyin
+            assert take(text).controls["language"] == code
     with pytest.raises(GenerationError, match=r"unknown speech option\(s\) \['langauge'\] for speech/coqui; known: "
                                               r"references .*language"):
         take("Hello there.", langauge="de")  # a misspelt option used to pass silently

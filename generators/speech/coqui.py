@@ -65,7 +65,8 @@ class CoquiSpeechConfig:
     max_chars: int = 400
 
 
-#: Languages XTTS-v2 reads only through a package the `coqui` extra does not install (its tokenizer imports it then)
+#: Languages XTTS-v2's tokenizer reads only through a package it imports then: Chinese through pypinyin (in the
+#: `coqui` extra), Japanese through cutlet and its dictionary (about 250 MB installed; not in the extra)
 NEEDS = {"ja": "cutlet (and its unidic-lite dictionary)", "zh-cn": "pypinyin"}
 
 
