@@ -97,10 +97,10 @@ FOREIGN_SHORT = [
 
 def before(text: str) -> bool:
     """The baseline: noted when at most one word in eight of six or more is a common English word."""
-    from conditioning.language import COMMON_ENGLISH, MIN_WORDS, words_of
+    from conditioning.language import MIN_WORDS, common_english_share, words_of
 
-    words = [w.lower().replace("'", "").replace("’", "") for w in words_of(text)]
-    return len(words) >= MIN_WORDS and sum(w in COMMON_ENGLISH for w in words) <= len(words) / 8
+    words = words_of(text)
+    return len(words) >= MIN_WORDS and common_english_share(words) <= 1 / 8
 
 
 def main(argv=None) -> dict:

@@ -61,9 +61,8 @@ def words_of(text: str) -> list[str]:
     return WORD_RE.findall(text)
 
 
-def common_english_share(text: str) -> float:
-    """The share of the text's words that are common English words (`COMMON_ENGLISH`); 0 for no word."""
-    words = words_of(text)
+def common_english_share(words: list[str]) -> float:
+    """The share of ``words`` that are common English words (`COMMON_ENGLISH`); 0 for none."""
     common = sum(w.lower().replace("'", "").replace("’", "") in COMMON_ENGLISH for w in words)
     return common / len(words) if words else 0.0
 
@@ -76,17 +75,25 @@ def _identifier():
     return LanguageIdentifier.from_modelstring(model, norm_probs=True)
 
 
+def latin(ch: str) -> bool:
+    """Whether a character is of the Latin script (letters with their accents, Latin punctuation names aside)."""
+    return "LATIN" in unicodedata.name(ch, "")
+
+
 def other_script(text: str) -> bool:
     """Whether the text has letters outside the Latin script (Cyrillic, Arabic, Devanagari, Hangul, kana, ...)."""
-    return any(ch.isalpha() and "LATIN" not in unicodedata.name(ch, "") for ch in text)
+    return any(ch.isalpha() and not latin(ch) for ch in text)
 
 
+@functools.lru_cache(maxsize=256)
 def other_language(text: str) -> Language | None:
     """The language other than English a text is in, or None: English, too short to tell, or unsure. A text in
     another script is asked whatever its length: a script says much about a language, and Chinese or Japanese
-    are written without spaces between words."""
-    if not other_script(text) and (len(words_of(text)) < MIN_WORDS
-                                   or common_english_share(text) > SURELY_ENGLISH_SHARE):
-        return None
+    are written without spaces between words. Cached: one take's text is asked by its voice on every loop round
+    and by the text critic for the words-against-emotion note."""
+    if not other_script(text):
+        words = words_of(text)
+        if len(words) < MIN_WORDS or common_english_share(words) > SURELY_ENGLISH_SHARE:
+            return None
     code, p = _identifier().classify(text)
     return Language(code, float(p)) if code != "en" and p >= MIN_PROBABILITY else None

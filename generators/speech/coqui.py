@@ -65,9 +65,9 @@ class CoquiSpeechConfig:
     max_chars: int = 400
 
 
-#: Languages XTTS-v2's tokenizer reads only through a package it imports then: Chinese through pypinyin (in the
-#: `coqui` extra), Japanese through cutlet and its dictionary (about 250 MB installed; not in the extra)
-NEEDS = {"ja": "cutlet (and its unidic-lite dictionary)", "zh-cn": "pypinyin"}
+#: Languages XTTS-v2's tokenizer reads only through a module it imports then, and what installs it: Chinese
+#: through pypinyin (in the `coqui` extra), Japanese through cutlet and its dictionary (about 250 MB; not in it)
+NEEDS = {"ja": ("cutlet", "cutlet unidic-lite"), "zh-cn": ("pypinyin", "pypinyin")}
 
 
 def _readable(language: str) -> str:
@@ -75,10 +75,10 @@ def _readable(language: str) -> str:
     tokenizer's own ImportError came out of the middle of a take)."""
     import importlib.util
 
-    package = NEEDS.get(language)
-    if package and importlib.util.find_spec(package.split()[0]) is None:
-        raise GenerationError(f"XTTS reads {language} text through {package}, which is not installed: pip install "
-                              f"{package.split()[0]}" + (" unidic-lite" if language == "ja" else ""))
+    module, install = NEEDS.get(language, (None, None))
+    if module and importlib.util.find_spec(module) is None:
+        raise GenerationError(f"XTTS reads {language} text through {module}, which is not installed: "
+                              f"pip install {install}")
     return language
 
 
@@ -242,16 +242,16 @@ class CoquiSpeech:
                 raise GenerationError(f"language {asked!r} is not one XTTS-v2 speaks; give one of {', '.join(spoken)} "
                                       "or 'auto' (the text's, as langid reads it)")
             return _readable(asked), None
-        found = other_language(text)
+        found, foreign_letters = other_language(text), other_script(text)  # no English reading of such letters
         if found is None:
-            if other_script(text):  # no English reading of letters XTTS has no tokens for
+            if foreign_letters:
                 raise GenerationError("the text's language could not be told (it is not in Latin script, and langid "
                                       f"is unsure); give it, e.g. --option language=ru (one of {', '.join(spoken)})")
             return "en", None
         code = {"zh": "zh-cn"}.get(found.code, found.code)
         if code in spoken:
             return _readable(code), None
-        if other_script(text):
+        if foreign_letters:
             raise GenerationError(f"the text reads as {found}, which XTTS-v2 does not speak; its languages: "
                                   f"{', '.join(spoken)}")
         return "en", (f"the text reads as {found}, which XTTS-v2 does not speak, so it is read as English; its "

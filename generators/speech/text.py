@@ -10,7 +10,7 @@ import unicodedata
 
 import numpy as np
 
-from conditioning.language import WORD_RE, other_language, words_of
+from conditioning.language import WORD_RE, latin, other_language, words_of
 from generators.base import GenerationError
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
@@ -31,7 +31,7 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
         cat = unicodedata.category(ch)
         if ch.isspace() or ch.isdigit() or ch in ALLOWED_PUNCT:
             continue
-        if cat.startswith("L") and (not latin_only or "LATIN" in unicodedata.name(ch, "")):
+        if cat.startswith("L") and (not latin_only or latin(ch)):
             continue
         if cat.startswith("M"):  # combining accents on Latin letters
             continue
