@@ -305,3 +305,11 @@ def test_licences_of_known_checkpoints(tts_dir):
     assert "LJ Speech" in licence_for("/snap", {"_name_or_path": "anhnct/audioldm2_ljspeech"})
     assert "model card at /m/my-voice" in licence_for("/m/my-voice")
     assert DiffusionSpeech(model=str(tts_dir), licence="mine").licence == "mine"
+
+
+def test_a_text_in_another_language_is_noted_and_english_is_not(gen):
+    # the published checkpoints read English phonemes: a German line comes out with English sounds, so say so
+    german = gen.generate(_req("joy", text="Der Hund ist heute sehr müde."))
+    (note,) = german.extras["notes"]
+    assert "German" in note and "--backend coqui" in note and "Piper" not in note
+    assert "notes" not in gen.generate(_req("joy", text="The dog is very tired today.")).extras

@@ -70,7 +70,7 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
-from .text import check_text, estimate_word_timings
+from .text import check_text, estimate_word_timings, language_note
 
 MODEL_ENV = "EMOSTUDIO_TTS_MODEL"
 KEY = "speech/diffusion"
@@ -510,6 +510,11 @@ class DiffusionSpeech(DiffusersBackend):
         extras = {**info, "phonemes": [], "timings_estimated": True,
                   "words": estimate_word_timings(text, audio.samples, audio.rate), "text": text, "voice": speaker,
                   "trajectory": "utterance-level only" if request.trajectory is not None else None}
+        # the published speech checkpoints (GigaSpeech, LJSpeech) are English, and their VITS text encoder reads
+        # English phonemes: a text in another language comes out with English sounds, as from the Piper voices
+        note = language_note(text, "en", "for another language use --backend coqui (XTTS reads 17 languages)")
+        if note:
+            extras["notes"] = [note]
         prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version())
         return GenerationResult(audio, controls, prov, timings, extras)
 

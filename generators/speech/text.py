@@ -46,19 +46,22 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
         raise GenerationError("the text has no words to speak (only punctuation or symbols)")
     return text
 
-def language_note(text: str, language: str) -> str | None:
+#: What a user of an English voice can do about a text in another language (the Piper and Festival voices).
+PIPER_ADVICE = "for another language give a Piper voice of it (--voice /path/to/voice.onnx)"
+
+
+def language_note(text: str, language: str, advice: str = PIPER_ADVICE) -> str | None:
     """A note when a voice of ``language`` (a code such as ``en_US``) that speaks English is given a text in
     another language (`conditioning.language.other_language`: six words or more that langid.py reads as another
     language): it still reads it, with English sounds, and nothing else would tell the user why the take sounds
-    wrong. None for a voice of another language."""
+    wrong. ``advice`` says what the backend's user can do instead. None for a voice of another language."""
     if not language.lower().startswith("en"):
         return None
     found = other_language(text)
     if found is None:
         return None
     return (f"the text does not look like English: it reads as {found}, and this voice speaks English "
-            f"({language}), so it reads another language with English sounds; for another language give a Piper "
-            "voice of it (--voice /path/to/voice.onnx)")
+            f"({language}), so it reads another language with English sounds; {advice}")
 
 
 def estimate_word_timings(text: str, samples: np.ndarray, rate: int) -> list[dict]:
