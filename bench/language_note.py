@@ -1,6 +1,7 @@
 """Does `conditioning.language.other_language` (the English voices' language note, the text critic's refusal)
-tell another language from English? On real sentences and on
-lines written for it, beside the rule it replaced (the baseline, in the same run).
+tell another language from English? On real sentences and on lines written for it, beside two baselines in the
+same run: langid.py alone (the rule from 2026-12-05 until the names check, `plain_words`, was added the same day)
+and the word-share rule before it.
 
     python bench/language_note.py [--show]
 
@@ -10,8 +11,10 @@ article 1 of the Universal Declaration of Human Rights in 16 Latin-script langua
 1969, lists 1 and 2: terse English with few function words, the hard case for a word-share rule); the speech
 benches' sentences (`bench/critics_agreement.py`); 30 English lines and 30 short lines in 16 other languages,
 written for this bench on 2026-12-05 (dialogue, headlines, telegraphic notes, English lines full of foreign
-names). The baseline is the rule before: six words or more, at most one in eight a common English word.
-`--show` prints every text either rule gets wrong. Takes about 3 s.
+names); 50 English lines full of foreign names, dishes and words and 49 everyday lines in 17 other languages,
+written later that day (see `ENGLISH_NAMED`: the names check was tried after the first 30 and 28 of them, the
+last 20 and 21 were written once it was fixed, so they are its held-out test). `--show` prints every text a rule
+gets wrong. Takes about 3 s.
 """
 from __future__ import annotations
 
@@ -95,6 +98,128 @@ FOREIGN_SHORT = [
 ]
 
 
+#: English lines full of foreign names, dishes and words, written on 2026-12-05 after the English lines above had
+#: shown the case: the first 30 before the names check (`plain_words`) was tried, the last 20 after it was fixed
+ENGLISH_NAMED = [
+ 'Our guide in Kraków was a cheerful woman called Zofia Wiśniewska.',
+ "The soloist tonight is Jean-Pierre Rampal's former student from Lyon.",
+ 'I ordered the paella and a glass of Rioja at Casa Lucía.',
+ 'Dr. Okonkwo and Professor Nakamura will chair the morning session.',
+ 'They drove from Zürich to Garmisch-Partenkirchen in heavy snow.',
+ 'She wore a dirndl to the Oktoberfest in München last year.',
+ 'Grab some baguettes, brie and a bottle of Côtes du Rhône.',
+ 'The café on Rue Saint-Honoré serves the best croque monsieur.',
+ "My grandmother's schnitzel and sauerkraut were famous in Milwaukee.",
+ 'Señor Gutiérrez arrived late, apologising for the traffic in Guadalajara.',
+ 'We watched the sunset over the fjord near Ålesund and Geiranger.',
+ 'The new sushi place downtown does excellent sashimi and miso soup.',
+ 'Björn and Sigríður are flying in from Reykjavík on Thursday.',
+ 'Her thesis compared Goethe, Schiller and Hölderlin in translation.',
+ 'Pass me the jalapeños, the guacamole and the tortilla chips.',
+ 'The orchestra played Dvořák, Smetana and Janáček after the interval.',
+ 'Giuseppe ordered a cappuccino, a cornetto and a glass of acqua frizzante.',
+ 'The festival in Saint-Étienne-de-Baïgorry was loud and crowded.',
+ 'Matías scored twice before halftime at the Estadio Azteca.',
+ 'We stayed at a ryokan in Kyōto and visited Kinkaku-ji.',
+ 'The menu had bratwurst, pretzels, strudel and a stein of Weißbier.',
+ 'Frau Schmidt from the Hamburg office called about the Düsseldorf contract.',
+ 'He quoted Camus, Sartre and Simone de Beauvoir all evening.',
+ 'Ingrid and Lars met at a smörgåsbord party in Göteborg.',
+ 'The tapas bar near Plaza Mayor was packed with tourists.',
+ 'Our cat, Señorita Mimí, sleeps all day on the chaise longue.',
+ 'Rafael Nadal beat Novak Đoković in four sets at Roland-Garros.',
+ 'Bring the crème brûlée, the éclairs and the macarons to the party.',
+ 'The film by Almodóvar was screened at the Cinémathèque française.',
+ 'Stanisław Lem and Kazimierz Wierzyński were on the reading list.',
+ 'Chef Ramón López makes the best empanadas in San Antonio.',
+ 'We toasted with champagne and ate foie gras at Château Margaux.',
+ 'Jürgen Klopp thanked the fans at Anfield after the final whistle.',
+ 'My neighbour Françoise brought over a quiche lorraine and some pâté.',
+ 'The conductor, Herbert von Karajan, recorded Beethoven with Deutsche Grammophon.',
+ 'I learned to make pierogi from my aunt Bożena in Gdańsk.',
+ 'The hostel in São Paulo was cheap but the feijoada was great.',
+ 'Mohammed and Aïsha opened a small bakery near Place de la République.',
+ 'They hiked from Chamonix to Zermatt along the Haute Route.',
+ 'The critic praised Pedro Páramo and Cien años de soledad.',
+ 'Order the bibimbap, kimchi jjigae and a bottle of soju for the table.',
+ 'Tomás and Inés got married in a small chapel outside Sevilla.',
+ 'Our tour covered Neuschwanstein, Hohenschwangau and the Zugspitze in two days.',
+ 'The sommelier suggested a Gewürztraminer with the choucroute garnie.',
+ 'Anneliese Müller-Lüdenscheid retired from the Frankfurt office this spring.',
+ 'Pablo Picasso and Joan Miró both lived in Barcelona for a while.',
+ 'The smorgasbord at Ikea had meatballs, herring and lingonberry jam.',
+ 'Václav Havel was president of Czechoslovakia and later the Czech Republic.',
+ 'Déjà vu hit me when I walked into that café in Québec.',
+ 'The rally drivers raced through Jyväskylä, Sébastien Loeb leading the pack.',
+]
+
+#: Everyday lines in 17 other languages written with them: 28 before the names check was tried, then 21 after it was
+#: fixed, with names and English loanwords in them ("Ich habe morgen ein Meeting mit dem Team in Berlin.")
+FOREIGN_NAMED = [
+ ('de', 'Gestern Abend hat mein Bruder den ganzen Kuchen aufgegessen.'),
+ ('de', 'Die Kinder spielen im Garten, während die Eltern Kaffee trinken.'),
+ ('de', 'Wir müssen morgen früh zum Bahnhof fahren.'),
+ ('fr', 'Je ne sais pas pourquoi il est parti si tôt hier soir.'),
+ ('fr', 'Nous avons mangé une excellente tarte aux pommes chez ma tante.'),
+ ('fr', 'Elle a oublié son parapluie dans le métro ce matin.'),
+ ('es', 'Mañana vamos a visitar a mis abuelos en el pueblo.'),
+ ('es', 'No encuentro las llaves del coche por ninguna parte.'),
+ ('es', 'El perro del vecino ladra toda la noche sin parar.'),
+ ('it', 'Stasera andiamo a cena da mia sorella con i bambini.'),
+ ('it', 'Non ho dormito bene perché faceva troppo caldo.'),
+ ('it', 'Il treno per Firenze è in ritardo di venti minuti.'),
+ ('pt', 'Amanhã vou ao mercado comprar frutas e legumes frescos.'),
+ ('pt', 'A minha irmã mora em Lisboa há cinco anos.'),
+ ('nl', 'Ik heb vandaag geen zin om naar mijn werk te gaan.'),
+ ('nl', 'De fiets van mijn broer staat nog steeds in de schuur.'),
+ ('sv', 'Vi ska åka till stugan i helgen om vädret är fint.'),
+ ('sv', 'Jag har glömt min telefon hemma på köksbordet.'),
+ ('pl', 'Jutro rano idę do lekarza, bo boli mnie gardło.'),
+ ('pl', 'Moja mama upiekła wczoraj pyszne ciasto z jabłkami.'),
+ ('cs', 'Zítra pojedeme vlakem do Brna navštívit babičku.'),
+ ('fi', 'Huomenna menemme mökille, jos sää on hyvä.'),
+ ('tr', 'Yarın sabah erkenden işe gitmem gerekiyor, çok yorgunum.'),
+ ('hu', 'Holnap reggel korán kell kelnem, mert vizsgám lesz.'),
+ ('ro', 'Mâine dimineață mergem la piață să cumpărăm legume.'),
+ ('da', 'Vi skal i biografen i aften med vores venner.'),
+ ('id', 'Besok pagi saya akan pergi ke pasar bersama ibu.'),
+ ('ca', 'Demà al matí anirem a la platja amb els nens.'),
+ ('de', 'Ich habe morgen ein Meeting mit dem Team in Berlin.'),
+ ('de', 'Unser Hund Bello hat heute Nacht die ganze Wurst gefressen.'),
+ ('de', 'Die Sonne scheint, und alle Leute sitzen draußen im Park.'),
+ ('de', 'Frau Müller hat ihren Schlüssel wieder im Büro vergessen.'),
+ ('fr', "J'ai vu Michael Jackson en concert à New York en 1992."),
+ ('fr', 'Le Président Macron a parlé à la télévision hier soir.'),
+ ('fr', 'On va au cinéma ce week-end avec Pierre et Marie.'),
+ ('es', 'Ayer fuimos al concierto de Shakira en Buenos Aires.'),
+ ('es', 'Mi hermano trabaja en Google desde hace tres años.'),
+ ('it', 'Domenica andiamo allo stadio a vedere la Juventus.'),
+ ('it', 'Mia nonna prepara sempre le lasagne per Natale.'),
+ ('pt', 'O jogo do Benfica começa às oito da noite.'),
+ ('nl', 'We gaan zaterdag met de kinderen naar Amsterdam.'),
+ ('pl', 'Wczoraj wieczorem oglądaliśmy film w telewizji z rodziną.'),
+ ('pl', 'Święta Bożego Narodzenia spędzimy u dziadków w Zakopanem.'),
+ ('cs', 'Příští týden jedeme s rodinou na hory do Krkonoš.'),
+ ('vi', 'Hôm nay trời đẹp quá, chúng ta đi dạo công viên nhé.'),
+ ('sv', 'Min mormor bakar alltid kanelbullar på söndagar.'),
+ ('tr', "Bu akşam arkadaşlarımla İstanbul'da yemeğe çıkacağım."),
+ ('hu', 'A szomszédunk kutyája egész éjjel ugatott az udvarban.'),
+ ('ro', 'Vara aceasta mergem în vacanță la mare cu prietenii.'),
+]
+
+
+def langid_alone(text: str) -> bool:
+    """The first baseline: langid.py's reading of the whole text, without the names check (`plain_words`)."""
+    from conditioning.language import (MIN_PROBABILITY, MIN_WORDS, SURELY_ENGLISH_SHARE, _identifier,
+                                       common_english_share, other_script, words_of)
+
+    words = words_of(text)
+    if not other_script(text) and (len(words) < MIN_WORDS or common_english_share(words) > SURELY_ENGLISH_SHARE):
+        return False
+    code, p = _identifier().classify(text)
+    return code != "en" and p >= MIN_PROBABILITY
+
+
 def before(text: str) -> bool:
     """The baseline: noted when at most one word in eight of six or more is a common English word."""
     from conditioning.language import MIN_WORDS, common_english_share, words_of
@@ -111,27 +236,36 @@ def main(argv=None) -> dict:
     from conditioning.language import other_language
 
     sets = [("EmoDB's German sentences", GERMAN_EMODB, True), ("UDHR article 1, 16 languages", list(UDHR.values()), True),
-            ("short lines, 16 languages", [t for _, t in FOREIGN_SHORT], True), ("Harvard sentences", HARVARD, False),
-            ("the benches' sentences", SENTENCES, False), ("English lines", ENGLISH_LINES, False)]
+            ("short lines, 16 languages", [t for _, t in FOREIGN_SHORT], True),
+            ("everyday lines, 17 languages", [t for _, t in FOREIGN_NAMED], True), ("Harvard sentences", HARVARD, False),
+            ("the benches' sentences", SENTENCES, False), ("English lines", ENGLISH_LINES, False),
+            ("English lines, foreign names", ENGLISH_NAMED, False)]
     doc = {}
-    print(f"{'set':<30} {'texts':>5}  {'noted now':>9}  {'before':>6}")
+    print(f"{'set':<30} {'texts':>5}  {'noted now':>9}  {'langid alone':>12}  {'word share':>10}")
     for name, texts, foreign in sets:
         now = [other_language(t) is not None for t in texts]
+        alone = [langid_alone(t) for t in texts]
         old = [before(t) for t in texts]
-        doc[name] = {"texts": len(texts), "foreign": foreign, "noted": sum(now), "noted_before": sum(old)}
-        print(f"{name:<30} {len(texts):>5}  {sum(now):>9}  {sum(old):>6}   ({'should all be' if foreign else 'should none be'} noted)")
+        doc[name] = {"texts": len(texts), "foreign": foreign, "noted": sum(now), "noted_langid_alone": sum(alone),
+                     "noted_word_share": sum(old)}
+        print(f"{name:<30} {len(texts):>5}  {sum(now):>9}  {sum(alone):>12}  {sum(old):>10}   "
+              f"({'should all be' if foreign else 'should none be'} noted)")
         if args.show:
-            for t, n, o in zip(texts, now, old):
-                if n != foreign or o != foreign:
-                    print(f"    now {'noted' if n else '-    '}  before {'noted' if o else '-    '}  {t}")
+            for t, n, a, o in zip(texts, now, alone, old):
+                if foreign in (not n, not a, not o):
+                    print(f"    now {'noted' if n else '-    '}  alone {'noted' if a else '-    '}  "
+                          f"word share {'noted' if o else '-    '}  {t}")
     for foreign in (True, False):
         rows = [d for d in doc.values() if d["foreign"] is foreign]
         n = sum(d["texts"] for d in rows)
-        now, old = sum(d["noted"] for d in rows), sum(d["noted_before"] for d in rows)
-        if foreign:
-            print(f"other languages: {now} of {n} noted (before {old})")
-        else:
-            print(f"English: {now} of {n} noted wrongly (before {old})")
+        now, alone, old = (sum(d[k] for d in rows) for k in ("noted", "noted_langid_alone", "noted_word_share"))
+        what = "other languages: {} of {} noted" if foreign else "English: {} of {} noted wrongly"
+        print(what.format(now, n) + f" (langid alone {alone}, word share {old})")
+    held = ENGLISH_NAMED[30:]
+    print(f"held-out English lines (the last {len(held)}, written after the names check was fixed): "
+          f"{sum(other_language(t) is not None for t in held)} noted wrongly (langid alone "
+          f"{sum(langid_alone(t) for t in held)}); held-out lines in other languages: "
+          f"{sum(other_language(t) is not None for _, t in FOREIGN_NAMED[28:])} of {len(FOREIGN_NAMED) - 28} noted")
     return doc
 
 

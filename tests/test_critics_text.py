@@ -56,6 +56,9 @@ def test_a_text_in_another_language_is_refused_not_misread():
         v("Me alegro mucho de verte otra vez, amigo.")
     assert Studio().text_conflict("Die Angst war groß, aber wir haben gewonnen.", "joy") is None
     assert v("Guten Tag is what Klaus said, smiling warmly.").valence > 0  # English with a German greeting in it
+    # English full of foreign names and dishes is read, not refused (langid alone read these as French, Spanish)
+    assert v("My neighbour Françoise brought over a quiche lorraine and some lovely pâté.").valence > 0
+    assert v("Chef Ramón López makes the best empanadas in San Antonio.").valence > 0
 
 
 def test_studio_warns_when_words_fight_the_emotion():

@@ -289,6 +289,13 @@ def test_user_voice_by_path(tmp_path):
     ("It's easy to tell the depth of a well.", False),
     ("Four hours of steady work faced us.", False),
     ("Guten Morgen", False),
+    # English full of names and borrowed words: langid alone read them as Icelandic, French, Polish
+    ("Björn and Sigríður are flying in from Reykjavík on Thursday.", False),
+    ("He quoted Camus, Sartre and Simone de Beauvoir all evening.", False),
+    ("Stanisław Lem and Kazimierz Wierzyński were on the reading list.", False),
+    # ... while a foreign line keeps its language with names and English loanwords in it
+    ("Ich habe morgen ein Meeting mit dem Team in Berlin.", True),
+    ("J'ai vu Michael Jackson en concert à New York en 1992.", True),
 ])
 def test_language_note_flags_another_language_for_an_english_voice(text, foreign):
     """An English voice reads German with English sounds and nothing else says why the take sounds wrong; the note

@@ -9,7 +9,9 @@ Three lexicons that ship with their packages, each used for what it is best at:
   placed in VAD through the vocabulary, for the words the VAD table lacks.
 
 A text in another language (`conditioning.language.other_language`: six words or more that langid.py reads
-as another language) is refused: the English lexicons would read only its words that look English.
+as another language, with and without its names and borrowed words) is refused: the English lexicons would read
+only its words that look English. An English line full of foreign names or dishes is read (langid alone took 15
+of 50 such lines for another language: `python bench/language_note.py`).
 
 Negation and intensifiers are applied to the word-level VAD the same way VADER applies them to valence: a
 negator in the three words before an affect word flips its valence (scaled by VADER's N_SCALAR = -0.74) and
