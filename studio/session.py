@@ -290,7 +290,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         score = gen.compose(request)
         timings["compose_s"] = timings.get("compose_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
-        y = render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont, workers=cfg.workers)
+        y = _master(render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont,
+                                   workers=cfg.workers), cfg)
         timings["render_s"] = timings.get("render_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         readings = _measure(critics, y, cfg.rate, clips, score.midi)
@@ -329,13 +330,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         write_visuals(plan, clips, out / "visuals", seed=cfg.seed, style=cfg.visual_style, size=cfg.visual_size)
         timings["visuals_s"] = time.perf_counter() - t
         t = time.perf_counter()
-    from conditioning.render import normalise_loudness
-
-    y = normalise_loudness(best_audio, cfg.rate, cfg.target_lufs, 0.99)
-    fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
-    if fade:
-        y[-fade:] *= np.linspace(1, 0, fade) ** 2
-    audio_path = save_audio(out / cfg.audio_name, Audio(y.astype(np.float32), cfg.rate))
+    y = best_audio
+    audio_path = save_audio(out / cfg.audio_name, Audio(y, cfg.rate))
     midi_path = out / "session.mid"
     with atomic_path(midi_path) as tmp:
         tmp.write_bytes(score.midi_bytes())
@@ -448,6 +444,19 @@ def _cuts(plan, workers: int) -> list[float]:
     starts = [c.start_s for c in plan.clips[1:]]
     k = min(workers, len(plan.clips))
     return [starts[round(i * len(plan.clips) / k) - 1] for i in range(1, k)]
+
+
+def _master(y: np.ndarray, cfg: SessionConfig) -> np.ndarray:
+    """The session's audio as the listener gets it: loudness-normalised (a peak ceiling of 0.99) and faded out
+    at the very end. Done before the judges listen, so a clip's reading is of the file written (the last clip's
+    was of the unfaded, unnormalised render)."""
+    from conditioning.render import normalise_loudness
+
+    y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99)
+    fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
+    if fade:
+        y[-fade:] *= np.linspace(1, 0, fade) ** 2
+    return y.astype(np.float32)
 
 
 def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], midi) -> list[dict]:

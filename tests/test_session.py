@@ -243,6 +243,13 @@ def test_clip_files_are_the_session_cut_at_its_clips_and_read_as_the_session_rea
     assert row["score"] == "clip_001.mid"
     loop = res.clips[1].judges["music/symbolic"]
     assert (row["valence"], row["arousal"]) == pytest.approx((loop.valence, loop.arousal), abs=1e-4)
+    # the audio judge heard the clips as written too: loudness-normalised, the last one faded out (it heard the
+    # unfaded, unnormalised render before); the file is 16-bit, so up to its rounding
+    for clip, f in ((res.clips[0], files[0]), (res.clips[-1], files[-1])):
+        assert main(["critique", "--modality", "music", "--critic", "embedded", "--json", str(f)]) == 0
+        row, loop = json.loads(capsys.readouterr().out), clip.judges["music/embedded"]
+        assert (row["valence"], row["arousal"]) == pytest.approx((loop.valence, loop.arousal), abs=1e-3), (
+            clip.index, row["valence"], row["arousal"], loop.valence, loop.arousal)
     build_session("sadness", "calm", tmp_path, minutes=0.5, clip_s=15, studio=st, clip_files=True)  # fewer clips
     assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == [
         f"clip_00{i}{ext}" for i in range(2) for ext in (".mid", ".wav", ".wav.json")]  # none left of the first
