@@ -158,8 +158,16 @@ MODALITY_FIELDS = {
 }
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and check a spec; a `UserError` names the first bad field and what it accepts."""
+#: What a spec read with ``local_files=False`` (an upload to the web studio) says instead of reading a path.
+SERVER_FILES = ("names a file on the server, and a spec uploaded to the web studio may not read the server's files; "
+                "accepted there: {what}, or run `emostudio dataset SPEC` on your own machine")
+
+
+def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
+    """Read and check a spec; a `UserError` names the first bad field and what it accepts. With ``local_files``
+    False (a spec uploaded to the web studio) a field that names a file (texts or prompts as ``{file: PATH}``,
+    portraits, a voice given as a path) is refused: the paths are the server's, and reading them would hand any
+    file the server can read to whoever can reach the page (a text file's lines come back in the manifest)."""
     import yaml
 
     path = Path(path)
@@ -198,6 +206,8 @@ def load_spec(path: str | Path) -> Spec:
         if bad:
             raise _err(f"modalities.{m}.{sorted(bad)[0]}", "unknown field", ", ".join(sorted(MODALITY_FIELDS[m])))
         count = _number(cfg.get("count"), f"modalities.{m}.count", 1, 1_000_000, integer=True)
+        if not local_files:
+            _no_server_files(cfg, f"modalities.{m}")
         lists = {k: _str_list(cfg[k], f"modalities.{m}.{k}", base) for k in ("texts", "prompts", "voices", "portraits", "styles")
                  if k in cfg}
         if m in ("speech",) and "texts" not in lists:
@@ -242,6 +252,22 @@ def load_spec(path: str | Path) -> Spec:
                 _number(flt.get("max_attempts", 3), "filter.max_attempts", 1, 50, integer=True),
                 audio_format, per_label, _number(bal.get("extra_budget", 1.0), "balance.extra_budget", 0, 10),
                 str(raw.get("description", "")), str(path))
+
+
+def _no_server_files(cfg: Mapping, where: str) -> None:
+    """Refuse a modality's fields that name files (see `load_spec`'s ``local_files``)."""
+    for k in ("texts", "prompts", "voices", "styles"):
+        if isinstance(cfg.get(k), Mapping):
+            raise _err(f"{where}.{k}", SERVER_FILES.format(what="the lines written in the spec as a list"),
+                       "a list of strings")
+    if "portraits" in cfg:
+        raise _err(f"{where}.portraits", SERVER_FILES.format(what="no portraits (the built-in one is used)"),
+                   "leave portraits out")
+    voices = cfg.get("voices")
+    for v in ([voices] if isinstance(voices, str) else voices if isinstance(voices, list) else []):
+        if isinstance(v, str) and ("/" in v or "\\" in v or Path(v).suffix.lower() in (".onnx", ".wav", ".flac")):
+            raise _err(f"{where}.voices", f"{v!r} " + SERVER_FILES.format(what="the built-in voices' names"),
+                       "voice names (joe, slt) or descriptions")
 
 
 def _check_choices(m: "ModalitySpec") -> None:

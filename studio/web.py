@@ -329,7 +329,7 @@ class WebStudio:
 
         if not spec_path:
             raise ValueError("upload a spec file (YAML, see examples/dataset_speech.yaml)")
-        spec = load_spec(spec_path)  # a bad spec fails here, before the job starts
+        spec = load_spec(spec_path, local_files=False)  # a bad spec fails here, before the job starts; no server paths
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"
         from studio.dataset import plan, spec_notes

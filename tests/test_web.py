@@ -377,6 +377,32 @@ def test_a_dataset_job_runs_in_the_background_and_offers_a_download(web, tmp_pat
     assert not web.running_job(job) and not web.running_job(None) and not web.running_job("nope")
 
 
+def test_a_spec_uploaded_to_the_web_may_not_read_the_servers_files(web, tmp_path):
+    """A spec's `texts: {file: PATH}` read any text file the server could read, and its lines came back in the
+    job's manifest (and were spoken): whoever reached the page could read the server's files. On the web a spec
+    names no files: texts inline, no portraits, voices by name; the command line still reads them."""
+    from studio.dataset import load_spec
+    from studio.errors import UserError
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-TOKEN is the password\n")
+    portrait = tmp_path / "me.png"
+    from PIL import Image
+    Image.new("RGB", (64, 64)).save(portrait)
+    before = set(web.out.glob("dataset-*"))
+    for name, modality in {"texts": f"speech: {{count: 1, texts: {{file: {secret}}}}}",
+                           "prompts": f"image: {{count: 1, prompts: {{file: {secret}}}}}",
+                           "portraits": f"face: {{count: 1, texts: [Hello there.], portraits: [{portrait}]}}",
+                           "voices": "speech: {count: 1, texts: [Hello there.], voices: [/srv/voices/x.onnx]}"}.items():
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(f"modalities: {{{modality}}}\nemotions: {{list: [anger]}}\nfilter: {{recognised_by: none}}\n")
+        with pytest.raises(UserError, match=rf"'modalities\.\w+\.{name}': .*names a file on the server.*"
+                                            r"emostudio dataset SPEC"):
+            web.start_dataset(str(spec))
+    assert set(web.out.glob("dataset-*")) == before  # no job was started
+    assert load_spec(tmp_path / "texts.yaml").modalities[0].texts == ("SECRET-TOKEN is the password",)  # the CLI's
+
+
 def status_when_done(web, job: str, wait_s: float = 10.0) -> str:
     """The job's status text once it has stopped (a stubbed build stops at once)."""
     import time
