@@ -419,7 +419,25 @@ def load_media(modality: str, path: Path):
         return load_visual(path)
     if not path.is_file():
         raise MediaError(f"{path}: no such file")
+    return read_text_file(path)
+
+
+#: Byte-order marks and their encodings: Windows Notepad saves "Unicode" as UTF-16 with a BOM, and "UTF-8" with one
+BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def read_text_file(path: str | Path) -> str:
+    """A plain text file: UTF-8, or UTF-8 / UTF-16 with a byte-order mark. Anything else is refused (the web
+    read undecodable bytes as replacement characters: Notepad's UTF-16 was read as Chinese and refused)."""
+    from conditioning.media import MediaError
+
+    data = Path(path).read_bytes()
+    encoding = next((enc for bom, enc in BOMS if data.startswith(bom)), "utf-8")
     try:
-        return path.read_text(encoding="utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise MediaError(f"{path}: not UTF-8 text; the text critics read plain text files (or --text \"...\")") from None
+        text = None
+    if text is None or "\x00" in text:
+        raise MediaError(f"{path}: not a text file in UTF-8 (or UTF-16 with its byte-order mark); the text critics "
+                         "read plain text files (or --text \"...\")")
+    return text

@@ -252,7 +252,7 @@ class WebStudio:
         if aligned and modality != "face":
             raise MediaError("'already cropped (aligned)' is for the face modality; untick it for " + modality)
         p = self.check_upload(path, modality)
-        media = p.read_text(encoding="utf-8", errors="replace") if modality == "text" else load_media(modality, p)
+        media = load_media(modality, p)  # text as the command line reads it (UTF-8, or UTF-16 with its BOM)
         kw, how, record = {}, "", None
         kind = Path(reference).suffix.lower() if reference else ""
         if modality == "speech":

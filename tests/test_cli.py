@@ -269,6 +269,23 @@ def test_critique_says_when_a_text_gives_the_text_critic_no_words(tmp_path, caps
     assert code == 2 and "reads as German" in json.loads(out)["error"] and "reads English only" in json.loads(out)["error"]
 
 
+def test_critique_reads_text_saved_as_utf16_or_with_a_bom_and_refuses_other_bytes(tmp_path, capsys):
+    """Windows Notepad saves "Unicode" as UTF-16 with a byte-order mark: the command line refused it as not UTF-8
+    and the web read its bytes as replacement characters, refused as Chinese. Both read it now, through one
+    reader; bytes that are no text are refused."""
+    line = "I am so happy and grateful for everything today."
+    for name, data in {"utf16.txt": line.encode("utf-16"), "utf16be.txt": b"\xfe\xff" + line.encode("utf-16-be"),
+                       "bom8.txt": line.encode("utf-8-sig")}.items():
+        (tmp_path / name).write_bytes(data)
+        code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / name))
+        assert code == 0 and json.loads(out)["valence"] > 0.3, (name, out, err)
+    (tmp_path / "latin1.txt").write_bytes("Très heureux aujourd'hui, vraiment très".encode("latin-1"))
+    (tmp_path / "nul.txt").write_bytes(line.encode("utf-16-le"))  # UTF-16 without its mark: NUL bytes in UTF-8
+    for name in ("latin1.txt", "nul.txt"):
+        code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / name))
+        assert code == 2 and "not a text file in UTF-8 (or UTF-16 with its byte-order mark)" in json.loads(out)["error"]
+
+
 def test_auto_picks_the_embedded_music_backend_without_neural_weights(monkeypatch, tmp_path):
     from conditioning.registry import BackendUnavailable
     from generators.registry import load_generator

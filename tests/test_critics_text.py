@@ -99,3 +99,21 @@ def test_cli_text_critique(tmp_path):
     assert out.returncode == 1 and len(rows) == 2
     assert rows[0]["valence"] < 0 and rows[0]["critic"] == "text/lexicon" and "native" in rows[0]
     assert "empty" in rows[1]["error"]
+
+
+def test_a_long_text_is_read_in_passages_and_an_overlong_one_refused():
+    """VADER read a text whole, in time growing with the square of its length (a 300 kB upload held the web's
+    Analyse for four minutes), and its compound saturated: a script half glad and half sad read -1.0. A text over
+    `PASSAGE_CHARS` is read in passages of whole sentences; a line of speech is read whole, as VADER reads it."""
+    from critics.text.lexicon import MAX_CHARS, PASSAGE_CHARS
+
+    critic = LexiconTextCritic()
+    line = "I am so happy today, but the rain was cold and I miss you."
+    assert critic.score(line).details["vader_compound"] == critic._vader.polarity_scores(line)["compound"]
+    script = "I am so happy today. " * 100 + "I am so sad and miserable. " * 100
+    assert len(script) > 4 * PASSAGE_CHARS and critic._vader.polarity_scores(script)["compound"] < -0.99
+    assert abs(critic.score(script).details["vader_compound"]) < 0.3  # half and half: neither extreme
+    glad = critic.score("What a wonderful, joyful morning with my friends. " * 100)
+    assert glad.details["vader_compound"] > 0.8 and glad.valence > 0.5
+    with pytest.raises(CriticError, match=r"text has 200,001 characters.*at most 200,000"):
+        critic.score("a" * (MAX_CHARS + 1))

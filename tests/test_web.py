@@ -205,6 +205,9 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
     german.write_text("Ich habe ein Gift für dich gekauft, mein Schatz.", encoding="utf-8")  # "Gift": poison
     with pytest.raises(CriticError, match="reads as German.*reads English only"):
         web.analyse(str(german), "text")
+    notepad = tmp_path / "notepad.txt"  # Notepad's "Unicode": UTF-16 with its mark (read as Chinese before)
+    notepad.write_bytes("I am so happy and grateful for everything today.".encode("utf-16"))
+    assert "text/lexicon: a point near **hope** (v +1.00" in web.analyse(str(notepad), "text").report
 
 
 def test_analyse_says_when_a_video_was_read_thinned(web, tmp_path, monkeypatch):
