@@ -220,7 +220,7 @@ def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
     assert code == 2 and "is a folder; give the files in it" in err and "Traceback" not in err
     (tmp_path / "notes.txt").write_bytes(b"\x80\x81 not text")
     code, out, err = run(capsys, "critique", "--modality", "text", str(tmp_path / "notes.txt"))
-    assert code == 2 and "not UTF-8 text" in err and "codec" not in err
+    assert code == 2 and "not a text file in UTF-8" in err and "codec" not in err
     # no file read: a user error (2), one line, the file named once and no advice about references;
     # some files read: 1, with the others' readings
     missing = str(tmp_path / "nothere.wav")
