@@ -61,10 +61,19 @@ def main_term(emotion: Emotion) -> str | None:
     return max(emotion.mix, key=emotion.mix.get) if emotion.mix else None
 
 
+def target_term(target: Emotion) -> str | None:
+    """The label a take of ``target`` should be heard as: its main term, and neutral for a mix at intensity 0
+    ('joy@0', the web's intensity slider at 0), which is the neutral point and which the generators render as a
+    neutral take: judges that heard it as neutral at fidelity 0.98 used to count as a 'no', and the loop spent
+    its rounds on a take it could not improve."""
+    return "neutral" if target.mix and target.intensity == 0 else main_term(target)
+
+
 def category_agrees(target: Emotion, measured: Emotion) -> bool | None:
-    """Whether the measured emotion's main label is the target's: None when the target has no main label or
-    the critic cannot name it (its label set maps to other terms), so that only coordinates can be judged."""
-    want = main_term(target)
+    """Whether the measured emotion's main label is the target's (`target_term`): None when the target has no
+    main label or the critic cannot name it (its label set maps to other terms), so that only coordinates can be
+    judged."""
+    want = target_term(target)
     if want is None or want not in measured.mix:
         return None
     return main_term(measured) == want

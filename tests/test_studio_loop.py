@@ -238,3 +238,24 @@ def test_a_take_asked_to_follow_a_trajectory_is_judged_along_it():
         # the moving piece follows the trajectory better than it matches static sadness, and better than a
         # piece that stays sad does
         assert judged.fidelity > static + 0.1 and judged.fidelity > held.fidelity + 0.05, judged.critic
+
+
+def test_a_label_at_intensity_zero_is_the_neutral_point_and_is_heard_as_neutral():
+    """'joy@0' (the web's intensity slider at 0) is the neutral point, and the generators render a neutral take
+    of it; judges that heard that take as neutral at fidelity 0.98 counted as a 'no', so it was never
+    recognised and the loop spent its rounds on it."""
+    from conditioning.metrics import category_agrees, target_term
+
+    neutral, faint = Emotion.parse("neutral"), Emotion.parse("joy@0")
+    assert target_term(faint) == "neutral" and target_term(Emotion.parse("joy@0.1")) == "joy"
+    assert category_agrees(faint, neutral) is True and category_agrees(faint, Emotion.parse("joy:0.8+neutral:0.2")) is False
+    assert category_agrees(Emotion.parse("joy@0.1"), Emotion.parse("neutral:0.8+joy:0.2")) is False
+
+    class Heard:  # a judge that hears what a neutral take is heard as
+        modality, name = "test", "heard"
+
+        def score(self, audio):
+            return Reading("test/heard", 0.02, -0.03, 0.0, {"neutral": 0.8, "joy": 0.2}, {}, 0.8)
+
+    out = Studio(threshold=0.85).run_loop(PulseGenerator(), Heard(), GenerationRequest(faint), loop=2)
+    assert out.recognised and len(out.rounds) == 1 and out.best.agrees is True
