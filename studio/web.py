@@ -244,31 +244,41 @@ class WebStudio:
         matters, as `critique` does). ``aligned``: the upload is a tight face crop, read whole by the judges that
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
+        from critics.base import CriticError
         from studio.critique import (NO_AFFECT_WORDS, NO_REFERENCE, item_record, load_media, lossy, read_report,
                                      reference_source)
 
-        if reference and modality != "speech":
-            raise MediaError("a neutral reference take is for speech only; leave it empty for " + modality)
+        if reference and modality not in ("speech", "face"):
+            raise MediaError("a reference is for speech and face takes; leave it empty for " + modality)
         if aligned and modality != "face":
             raise MediaError("'already cropped (aligned)' is for the face modality; untick it for " + modality)
         p = self.check_upload(path, modality)
         media = load_media(modality, p)  # text as the command line reads it (UTF-8, or UTF-16 with its BOM)
-        kw, how, record = {}, "", None
+        kw, how, record, neutral = {}, "", None, None
         kind = Path(reference).suffix.lower() if reference else ""
-        if modality == "speech":
-            if kind in (".json", ".jsonl"):  # the studio's record of the take: its report, or its dataset's journal
-                source = Path(reference)
-                if source.stat().st_size > MAX_UPLOAD_MB * 2**20:
-                    raise MediaError(f"{source.name} is larger than {MAX_UPLOAD_MB} MB")
-                record = item_record(source, p) if kind == ".jsonl" else (read_report(source), source.name)
-                how = ("\n\nMeasured as a change from the take's neutral take, made again from its report (what the "
-                       "loop measured)." if kind == ".json" else "\n\nMeasured as a change from the item's neutral "
-                       "take, made again from its row in the dataset's manifest (what the build measured).")
-            elif reference:
-                kw = {"speaker_reference": [load_media("speech", self.check_upload(reference, "speech"))]}
-                how = "\n\nMeasured as a change from the neutral take of the same voice."
-            else:
-                how = f"\n\n_Note: {NO_REFERENCE}; upload a neutral take of the same voice to measure the change from it._"
+        if kind in (".json", ".jsonl"):  # the studio's record of the take: its report, or its dataset's journal
+            source = Path(reference)
+            if source.stat().st_size > MAX_UPLOAD_MB * 2**20:
+                raise MediaError(f"{source.name} is larger than {MAX_UPLOAD_MB} MB")
+            record = item_record(source, p) if kind == ".jsonl" else (read_report(source), source.name)
+            at_rest = "voice's neutral take" if modality == "speech" else "portrait at rest"
+            how = (f"\n\nMeasured as a change from the take's {at_rest}, made again from its report (what the loop "
+                   "measured)." if kind == ".json" else f"\n\nMeasured as a change from the item's {at_rest}, made "
+                   "again from its row in the dataset's manifest (what the build measured).")
+            if modality == "face":
+                how += " The classifier reads the frames alone, as in the loop."
+        elif reference and modality == "face":
+            raise MediaError("for a face take, give the report (.json) the studio wrote with it, or the "
+                             "manifest.jsonl of the dataset it is an item of; a picture is not read as a reference")
+        elif reference:
+            name = Path(reference).name
+            try:
+                neutral = load_media("speech", self.check_upload(reference, "speech"))
+            except MediaError as exc:  # say it is the reference that is wrong, not the take
+                raise MediaError(f"the neutral take ({name}): {exc}") from None
+            how = "\n\nMeasured as a change from the neutral take of the same voice."
+        elif modality == "speech":
+            how = f"\n\n_Note: {NO_REFERENCE}; upload a neutral take of the same voice to measure the change from it._"
         judges, skipped = self.studio.judges(modality, required=True), []
         if modality == "music" and not isinstance(media, Path):  # a recording, not MIDI (which every judge reads)
             skipped = [(j, "reads the notes of a MIDI file, not a recording; upload the .mid for its reading")
@@ -282,10 +292,18 @@ class WebStudio:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
         if record is not None:  # each judge's reference from the take's neutral take, as the loop made it
-            generator, request = reference_source(self.studio, p, *record)
+            generator, request = reference_source(self.studio, p, *record, modality)
             readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request,
                                                                                    coded_as=lossy(p)))
-                        for j in judges]
+                        if hasattr(j, "reference") else j.score(media, **kw) for j in judges]
+        elif neutral is not None:
+            readings = []
+            for j in judges:
+                try:  # as `critique --reference`: the reference is read first, so its faults are named as its
+                    ref = j.reference([neutral], "neutral")
+                except (MediaError, CriticError) as exc:
+                    raise MediaError(f"the neutral take ({Path(reference).name}): {exc}") from None
+                readings.append(j.score(media, speaker_reference=ref))
         else:
             readings = [j.score(media, **kw) for j in judges]
         from studio.studio import consensus
@@ -635,10 +653,10 @@ def build_app(web: WebStudio | None = None):
             with gr.Tab("Analyse"):
                 a_mod = gr.Dropdown(["speech", "music", "face", "image", "text"], value="speech", label="modality")
                 a_file = gr.File(label=f"a file (at most {MAX_UPLOAD_MB} MB)", type="filepath", elem_id="analyse-file")
-                a_ref = gr.File(label="speech only, optional: a neutral take of the same voice, the report (.json) "
-                                      "the studio wrote with the take, or the manifest.jsonl of the dataset it is an "
-                                      "item of (the judges then measure the change from the voice at rest, as the "
-                                      "loop does)", type="filepath", elem_id="analyse-reference")
+                a_ref = gr.File(label="speech and face, optional: the report (.json) the studio wrote with the take, or "
+                                      "the manifest.jsonl of the dataset it is an item of; for speech also a neutral "
+                                      "take of the same voice (the judges then measure the change from the voice or "
+                                      "face at rest, as the loop does)", type="filepath", elem_id="analyse-reference")
                 a_crop = gr.Checkbox(False, label="face only: already cropped (aligned): the picture is a tight "
                                          "face crop, read whole; the geometric judge, which needs a photo, is left out")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")

@@ -287,7 +287,7 @@ def test_a_midi_upload_reaches_both_music_judges(web, tmp_path):
     assert "rendered_with" in take.json["readings"][0]["details"]
 
 
-def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data):
+def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data, tmp_path):
     """With a neutral take of the same actor the judges measure the change from it (strong anger then reads more
     aroused than the same actor's strong sadness, by both judges); without one the report says why it matters;
     a reference for another modality is refused."""
@@ -305,8 +305,14 @@ def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data):
     alone = web.analyse(str(actor / "03-01-05-02-01-01-03.flac"), "speech")
     assert "no speaker reference" in alone.report and "upload a neutral take" in alone.report
     assert [r["valence"] for r in alone.json["readings"]] != [r["valence"] for r in angry.json["readings"]]
-    with pytest.raises(MediaError, match="speech only"):
+    with pytest.raises(MediaError, match="a reference is for speech and face takes"):
         web.analyse(neutral.replace(".flac", ".png"), "image", neutral)
+    # a bad reference is named as the reference, not as the take (a silent one read as "cannot judge this audio")
+    silent = tmp_path / "silent.wav"
+    import soundfile
+    soundfile.write(str(silent), np.zeros(32000, np.float32), 16000)
+    with pytest.raises(MediaError, match=r"^the neutral take \(silent\.wav\): .*silent"):
+        web.analyse(str(actor / "03-01-05-02-01-01-03.flac"), "speech", str(silent))
 
 
 def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop_did(web, tmp_path):
@@ -338,6 +344,22 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
         web.analyse(music.file, "speech", take.report_file)
     with pytest.raises(ValueError, match="not a report the studio wrote for a speech take"):
         web.analyse(take.file, "speech", music.report_file)
+    # a talking face's report too: face/geometric reads it against the portrait at rest, as the loop did (it
+    # read the face alone on this tab, and heard a take the loop heard as neutral as anger)
+    face = web.generate("face", Emotion.parse("anger"), text="Nobody told me.", seed=1)
+    loop = {j["critic"]: j["reading"] for j in json.loads(Path(face.report_file).read_text())["judges"]}
+    seen = web.analyse(face.file, "face", face.report_file)
+    assert "portrait at rest" in seen.report
+    top = lambda native: max(native, key=native.get)  # noqa: E731
+    for r in seen.json["readings"]:  # the loop read the frames before H.264 coding: up to its small changes
+        was = loop[r["critic"]]
+        assert top(r["native"]) == top(was["native"]), r["critic"]
+        assert (r["valence"], r["arousal"]) == pytest.approx((was["valence"], was["arousal"]), abs=0.05), r["critic"]
+    alone = {r["critic"]: r for r in web.analyse(face.file, "face").json["readings"]}
+    assert alone["face/geometric"]["native"] != seen.json["readings"][[r["critic"] for r in seen.json["readings"]].index(
+        "face/geometric")]["native"]
+    with pytest.raises(MediaError, match="for a face take, give the report"):
+        web.analyse(face.file, "face", take.file)
 
 
 def test_eight_concurrent_users_never_see_each_others_work(web):
