@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import glob
 import json
 import sys
@@ -124,22 +125,38 @@ TAKES = {"speech": ("text", "voice", "voice_clip"), "music": ("prompt", "duratio
          "face": ("text", "audio", "portrait", "voice", "duration")}
 
 
-def backend_options(pairs: list[str] | None, taken: dict) -> dict:
+#: Options with a flag of their own, or that the studio passes a backend itself (a talking face's voice: its audio,
+#: phoneme timings and provenance); given as --option they bypassed the flag's checks ("--option audio=x.wav" with
+#: --text made a video of the recording and dropped the text, which --audio with --text refuses).
+OWN_FLAGS = {"voice": "--voice NAME", "audio": "--audio FILE", "portrait": "--portrait FILE",
+             "references": "--voice-clip LABEL=FILE", "phonemes": None, "speech": None}
+
+
+def backend_options(pairs: list[str] | None) -> dict:
     """``--option KEY=VALUE`` pairs as backend options: a value is read as JSON where it is JSON (``steps=4``,
-    ``guidance_scale=0``, ``size=[768,512]``, ``drums=false``), else kept as text (``style=field``). The backend
-    checks them (an unknown key is refused with the list it takes); a key another flag sets is refused here."""
+    ``guidance_scale=0``, ``size=[768,512]``, ``drums=false``), else as a Python literal (``drums=True``,
+    ``instruments={'melody': 'flute'}``: the spellings the backends' docs use; "False" kept as text was true),
+    else kept as text (``style=field``). The backend checks them (an unknown key is refused with the list it
+    takes); a key with a flag of its own, or one the studio sets, is refused here (`OWN_FLAGS`)."""
     out: dict = {}
     for pair in pairs or ():
         key, eq, value = pair.partition("=")
         key = key.strip()
         if not eq or not key.isidentifier():
             raise UserError(f"--option {pair!r}: write KEY=VALUE, e.g. --option steps=4")
-        if key in taken or key in out:
-            raise UserError(f"--option {key} is given twice (or also by its own flag, e.g. --voice)")
+        if key in OWN_FLAGS:
+            flag = OWN_FLAGS[key]
+            raise UserError(f"--option {key}: " + (f"give it with its own flag, {flag}" if flag else
+                            "the studio sets it from the take's voice; it is not an option to give"))
+        if key in out:
+            raise UserError(f"--option {key} is given twice")
         try:
             out[key] = json.loads(value)
         except ValueError:
-            out[key] = value
+            try:
+                out[key] = ast.literal_eval(value.strip())
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                out[key] = value
     return out
 
 
@@ -246,7 +263,7 @@ def generate_file(args: argparse.Namespace) -> int:
 
     refuse_ignored_options(args)
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
-    options.update(backend_options(getattr(args, "option", None), options))
+    options.update(backend_options(getattr(args, "option", None)))
     if getattr(args, "voice_clip", None):
         options["references"] = voice_clips(args.voice_clip, args.backend, args.voice)
     if args.modality == "face":

@@ -400,6 +400,8 @@ class Studio:
         voice, speech_backend = opts.pop("voice", None), opts.pop("speech_backend", None)
         audio = opts.get("audio")
         if audio is not None:
+            if not isinstance(audio, (Audio, str, Path)):
+                raise GenerationError(f"face option 'audio' must be a recording's path or Audio, got {audio!r}")
             if not isinstance(audio, Audio):
                 opts["audio"] = load_audio(audio)
             return None, opts

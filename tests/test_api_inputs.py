@@ -112,7 +112,7 @@ def test_backend_options_are_checked_not_ignored():
     from generators.base import GenerationRequest
     from generators.registry import load_generator
 
-    with pytest.raises(GenerationError, match="'drums' must be True or False"):  # "no" is a true string
+    with pytest.raises(GenerationError, match="'drums' must be true or false"):  # "no" is a true string
         load_generator("music", "composer").generate(GenerationRequest(joy := Emotion.parse("joy"), duration_s=4,
                                                                        options={"drums": "no"}))
     pytest.importorskip("piper")

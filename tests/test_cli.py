@@ -603,6 +603,37 @@ def test_generate_passes_backend_options_and_refuses_bad_ones(capsys, tmp_path):
     assert code == 2 and "KEY=VALUE" in err
 
 
+def test_option_values_read_as_the_help_spells_them_and_bad_ones_refused_before_any_work(capsys, tmp_path):
+    """The music help says drums=True/False and normalise=False: "True" was refused and "False" kept as a true
+    string, so normalise=False was silently ignored; instruments={'melody': 'flute'} (the help's example) was
+    refused for its quotes; rate=abc was a traceback and rate=100 wrote a 100 Hz file. --option audio=x.wav
+    bypassed --audio's checks (with --text it made a video of the recording and dropped the text)."""
+    import soundfile
+
+    def level(name, *options):
+        out = tmp_path / name
+        argv = ["generate", "music", "--emotion", "calm", "--duration", "4", "--loop", "0", "--out", str(out)]
+        code, _, err = run(capsys, *argv, *sum((["--option", o] for o in options), []))
+        assert code == 0, err
+        y, rate = soundfile.read(str(out))
+        return 20 * np.log10(np.sqrt(np.mean(y ** 2))), rate
+
+    loud, _ = level("norm.wav", "drums=False")
+    quiet, rate = level("raw.wav", "normalise=False", "instruments={'melody': 'flute'}", "rate=16000")
+    assert quiet < loud - 6 and rate == 16000  # the synthesiser's own level, well below -16 LUFS
+    for option, message in (("rate=abc", "'rate' must be a sample rate in Hz"), ("rate=100", "from 8000 to 96000"),
+                            ("normalise=no", "'normalise' must be true or false")):
+        code, _, err = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--option", option,
+                           "--out", str(tmp_path / "bad.wav"))
+        assert code == 2 and message in err and "Traceback" not in err and not (tmp_path / "bad.wav").exists(), err
+    for option, message in (("audio=take.wav", "give it with its own flag, --audio FILE"),
+                            ("phonemes=1", "the studio sets it from the take's voice"),
+                            ("voice=joe", "--voice NAME")):
+        code, _, err = run(capsys, "generate", "face", "--emotion", "joy", "--text", "Hello.", "--option", option,
+                           "--out", str(tmp_path / "f.mp4"))
+        assert code == 2 and message in err and not (tmp_path / "f.mp4").exists(), err
+
+
 def test_argument_errors_are_one_line_like_every_other_user_error(capsys):
     """argparse printed its whole usage block before the error (seven lines for `session --loop 11`)."""
     for argv in (["session", "--from", "anxiety", "--to", "calm", "--loop", "11", "--out", "x"],

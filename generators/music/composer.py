@@ -79,10 +79,10 @@ OPTIONS = {
     "soundfont": "a soundfont path or name (FluidR3_GM, TimGM6mb, ...)",
     "instruments": "GM programs by role, e.g. {'melody': 'flute', 'harmony': 48, 'bass': 'cello'}",
     "program": "one GM program (number or name) for every melodic part",
-    "drums": "True/False to force percussion on or off",
-    "normalise": "False keeps absolute level (velocity -> loudness)",
+    "drums": "true/false to force percussion on or off",
+    "normalise": "false keeps absolute level (velocity -> loudness)",
     "key": "tonic name, e.g. 'D' or 'Bb' (default: chosen by the seed)",
-    "rate": "sample rate in Hz",
+    "rate": "sample rate in Hz, 8000-96000",
 }
 ROLES = ("melody", "harmony", "bass")
 
@@ -349,6 +349,13 @@ class ComposerMusic:
         except ValueError as exc:
             raise GenerationError(str(exc)) from None
         opts["programs"] = programs
+        for name in ("drums", "normalise"):  # a string is always true: "False" kept the loudness normalisation
+            if opts.get(name) is not None and not isinstance(opts[name], (bool, np.bool_)):
+                raise GenerationError(f"music option '{name}' must be true or false, got {opts[name]!r}")
+        rate = opts.get("rate")
+        if rate is not None and not (isinstance(rate, int) and not isinstance(rate, bool) and 8000 <= rate <= 96000):
+            raise GenerationError(f"music option 'rate' must be a sample rate in Hz, a whole number from 8000 to "
+                                  f"96000 (e.g. 44100), got {rate!r}")
         key = opts.get("key")
         if key is not None:
             names = {n.lower(): i for i, n in enumerate(T.NOTE_NAMES)}
@@ -503,9 +510,7 @@ class ComposerMusic:
     def write_parts(self, request: GenerationRequest, bars: list[Bar], phrases: list[Phrase],
                     opts: Mapping[str, Any]) -> list[NoteEvent]:
         notes: list[NoteEvent] = []
-        drums_opt = opts.get("drums")
-        if drums_opt is not None and not isinstance(drums_opt, (bool, np.bool_)):  # "no" is a true string
-            raise GenerationError(f"music option 'drums' must be True or False, got {drums_opt!r}")
+        drums_opt = opts.get("drums")  # checked in `check`: a bool or None
         prev_voicing: tuple[int, ...] | None = None
         mel_pitch: int | None = None
         for ph in phrases:
