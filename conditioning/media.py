@@ -135,7 +135,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:  # a folder of that name, a file one may not replace: name the file asked for
+            raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -351,6 +354,24 @@ def load_image(path: str | os.PathLike) -> Image:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes
+
+#: What each writer writes, by suffix, and how its refusal lists them (`save_audio`, `save_image`, `save_video`)
+WRITES = {"audio": (tuple(WRITE_AUDIO), ".wav, .flac, .ogg or .mp3"),
+          "an image": (IMAGE_SUFFIXES, ".png, .jpg, .jpeg, .webp"),
+          "video": ((".mp4", ".m4v", ".mov"), ".mp4, .m4v or .mov (H.264 and AAC)")}
+
+
+def check_writable(path: str | os.PathLike, kind: str) -> None:
+    """Before minutes of work: whether ``path`` can take ``kind`` (a key of `WRITES`) by its suffix, and is not
+    a folder. The writers check the same when they write, which for a music or face take came after the work."""
+    p = Path(path)
+    suffixes, accepted = WRITES[kind]
+    if p.suffix.lower() not in suffixes:
+        raise _unwritable(p, kind, accepted)
+    if p.is_dir():
+        raise MediaError(f"{p}: a folder is there; give a file name to write (e.g. {p / ('take' + suffixes[0])})")
+
+
 HEIF_SUFFIXES = (".heic", ".heif")  #: phones' photos, read with the heic extra
 #: what it reads (AVIF: Pillow 11.3 and later read it themselves)
 READ_IMAGE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp", ".gif", ".tif", ".tiff", ".avif", *HEIF_SUFFIXES)
@@ -429,8 +450,8 @@ def save_video(path: str | os.PathLike, video: Video, crf: int = 20) -> Path:
     import subprocess
 
     p = Path(path)
-    if p.suffix.lower() not in (".mp4", ".m4v", ".mov"):
-        raise _unwritable(p, "video", ".mp4, .m4v or .mov (H.264 and AAC)")
+    if p.suffix.lower() not in WRITES["video"][0]:
+        raise _unwritable(p, "video", WRITES["video"][1])
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise MediaError("writing MP4 needs the ffmpeg program (Debian/Ubuntu: apt install ffmpeg)")

@@ -253,15 +253,41 @@ def save_take(path: Path, result, *, prompt: str | None = None, model: str | Non
     out = save_media(Path(path), result.media, meta)
     extras = dict(result.best.result.extras)
     midi_bytes = extras.pop("midi_bytes", None)
-    if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
-        extras["midi"] = str(save_score(out, midi_bytes))
-    return out, write_report(out, result, extras, model, hide)
+    written = [out]
+    try:
+        if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
+            written.append(save_score(out, midi_bytes))
+            extras["midi"] = str(written[-1])
+        return out, write_report(out, result, extras, model, hide)
+    except BaseException:  # no take without its report (or score): a half-written take is not left behind
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+
+
+#: What each modality's take is written as (`conditioning.media.WRITES`)
+WRITES_KIND = {"speech": "audio", "music": "audio", "image": "an image", "face": "video"}
+
+
+def check_out(out: Path, modality: str) -> None:
+    """Before the work: ``out`` takes the modality's media by its suffix and is no folder, and neither is its report
+    beside it (``OUT.json``), nor a music take's score (``OUT.mid``). A music or face take's suffix was checked when
+    it was written, minutes later; a folder named like the report failed after the media was written, leaving a
+    take without its report."""
+    from conditioning.media import MediaError, check_writable
+
+    check_writable(out, WRITES_KIND[modality])
+    for beside in (Path(str(out) + ".json"), *([midi_companion(out)] if modality == "music" else [])):
+        if beside.is_dir():
+            raise MediaError(f"{beside}: a folder is there, where the take's {'report' if beside.suffix == '.json' else 'score'} "
+                             "goes; move it or write the take under another name")
 
 
 def generate_file(args: argparse.Namespace) -> int:
     from studio.studio import Studio
 
     refuse_ignored_options(args)
+    check_out(Path(args.out), args.modality)
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
     options.update(backend_options(getattr(args, "option", None)))
     if getattr(args, "voice_clip", None):

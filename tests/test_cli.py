@@ -634,6 +634,38 @@ def test_option_values_read_as_the_help_spells_them_and_bad_ones_refused_before_
         assert code == 2 and message in err and not (tmp_path / "f.mp4").exists(), err
 
 
+def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(capsys, tmp_path, monkeypatch):
+    """A folder named like the report (z.wav.json) failed after the audio was written, leaving z.wav without its
+    report, and the error named a hidden temporary file (.z.wav.gr7v3yvh.json); music and face checked the
+    suffix only after minutes of work."""
+    import studio.generate as generate
+    from conditioning.media import Audio, save_audio
+
+    (tmp_path / "z.wav.json").mkdir()
+    (tmp_path / "adir.wav").mkdir()
+    (tmp_path / "m.mid").mkdir()
+    started = []
+    monkeypatch.setattr("studio.studio.Studio.generate", lambda *a, **k: started.append(1))
+    for argv, message in ((["speech", "--text", "Hello.", "--out", "z.wav"], "z.wav.json: a folder is there, where the take's report goes"),
+                          (["speech", "--text", "Hello.", "--out", "adir.wav"], "adir.wav: a folder is there"),
+                          (["music", "--duration", "300", "--out", "m.mid"], "cannot write audio as '.mid'"),
+                          (["music", "--duration", "5", "--out", "m.wav"], "m.mid: a folder is there, where the take's score goes"),
+                          (["face", "--text", "Hi.", "--out", "f.wav"], "cannot write video as '.wav'")):
+        argv[argv.index("--out") + 1] = str(tmp_path / argv[argv.index("--out") + 1])
+        code, _, err = run(capsys, "generate", argv[0], "--emotion", "joy", *argv[1:])
+        assert code == 2 and message in err and ".z.wav." not in err, err
+    assert not started and not (tmp_path / "z.wav").exists()  # nothing was generated
+    monkeypatch.undo()
+    # a report that fails to write all the same (a full disk, say) takes its media with it
+    monkeypatch.setattr(generate, "write_report", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    code, _, err = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--out", str(tmp_path / "k.wav"))
+    assert code == 2 and "No space left" in err and not list(tmp_path.glob("k.*")), err
+    # a file in the way is named as the file asked for, not the writer's temporary one
+    with pytest.raises(IsADirectoryError) as exc:  # (save_audio has no early check: it meets the folder itself)
+        save_audio(tmp_path / "adir.wav", Audio(np.zeros(800, np.float32), 8000))
+    assert exc.value.filename == str(tmp_path / "adir.wav")
+
+
 def test_argument_errors_are_one_line_like_every_other_user_error(capsys):
     """argparse printed its whole usage block before the error (seven lines for `session --loop 11`)."""
     for argv in (["session", "--from", "anxiety", "--to", "calm", "--loop", "11", "--out", "x"],
