@@ -338,6 +338,11 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     if cfg.clip_files:
         write_clip_files(out / "clips", y.astype(np.float32), cfg.rate, clips, score.midi, plan)
         timings["clip_files_s"] = time.perf_counter() - t
+    for wanted, sub in ((cfg.clip_files, "clips"), (cfg.visuals, "visuals")):
+        if not wanted and (out / sub).is_dir():  # an earlier session's, into the same folder: not this one's
+            _drop_stale_clips(out / sub, [])
+            if not any((out / sub).iterdir()):
+                (out / sub).rmdir()
     summary = _summary(clips, critic_error, plan, critics)
     if cfg.loop > 0:  # the loop: each round's mean clip fidelity and the round kept (one round when none was off)
         # each judge's too: `music/symbolic` was adjusted on the composer's takes, so `music/embedded`'s figure is
@@ -420,7 +425,8 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
 
 def _drop_stale_clips(folder: Path, kept: list[Path]) -> None:
     """Remove a clip folder's ``clip_NNN.*`` files that this session did not write: a 30-clip session followed by
-    a 4-clip one into the same folder left 26 clips of the first among the second's."""
+    a 4-clip one into the same folder left 26 clips of the first among the second's, and a session without clip
+    files or visuals left an earlier session's (another path's reports and pictures) beside its own."""
     mine = {p.name for p in kept} | {f"{p.name}.json" for p in kept} | {p.with_suffix(".mid").name for p in kept}
     for old in folder.glob("clip_[0-9][0-9][0-9]*"):
         if old.is_file() and old.name not in mine:

@@ -119,3 +119,17 @@ def test_a_shorter_session_into_the_same_folder_leaves_no_pictures_of_the_longer
     write_visuals(*clips(5), tmp_path, size=(256, 256))
     write_visuals(*clips(2), tmp_path, size=(256, 256))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip_000.png", "clip_001.png"]
+
+
+def test_a_session_without_visuals_or_clip_files_drops_an_earlier_sessions(tmp_path):
+    """Re-running a session into the same folder without --visuals / --clip-files left the earlier session's
+    pictures and clip reports (another path's: 'from: joy, to: sadness') beside the new session.wav."""
+    from studio.session import build_session
+
+    build_session("joy", "sadness", tmp_path, minutes=0.5, clip_s=15, visuals=True, clip_files=True, measure=False,
+                  visual_size=(256, 256))
+    assert len(list((tmp_path / "visuals").glob("clip_*.png"))) == 2 and (tmp_path / "clips" / "clip_000.wav.json").exists()
+    (tmp_path / "clips" / "notes.txt").write_text("mine")  # not the studio's: kept
+    build_session("calm", "joy", tmp_path, minutes=0.5, clip_s=15, measure=False)
+    assert not (tmp_path / "visuals").exists()
+    assert [p.name for p in (tmp_path / "clips").iterdir()] == ["notes.txt"]
