@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=WORKERS, default=1, help="render processes")
     s.add_argument("--backend", help="music backend (default: composer)")
     s.add_argument("--critic", help="one music critic instead of both judges (default: embedded and symbolic; "
-                   "the headline figures are their consensus)")
+                   "the headline's quadrant agreement counts a clip when every judge places it in the planned quadrant; "
+                   "fidelity and movement are of their mean reading)")
     s.add_argument("--soundfont", help="General MIDI soundfont: a .sf2 path or a name (FluidR3_GM, TimGM6mb, "
                    "musescore; default $EMOSTUDIO_SOUNDFONT, else FluidR3_GM)")
     s.add_argument("--clip-files", action="store_true", help="also write each clip as its own file into "

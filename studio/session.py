@@ -649,12 +649,16 @@ def summary_lines(s: dict) -> list[str]:
         beyond = "" if reach is None else f"; {reach:+.2f} as far as the judges can read"
         return f"{axis} moved {s[f'direction_{axis}']:+.2f} (planned {planned:+.2f}{beyond})"
 
-    out = [f"measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement "
-           f"{s['quadrant_agreement']:.0%}, {moved('valence')}, {moved('arousal')} (start -> end)"]
     per = s.get("quadrant_agreement_per_judge", {})
+    # with several judges the headline is the share every judge placed in the planned quadrant: the quadrant of
+    # their mean reading (which can beat every judge: 100 % beside two judges' 50 %) is given beside it, named
+    agree = (f"quadrant agreement {s['quadrant_agreement_all_judges']:.0%} (every judge; their mean reading "
+             f"{s['quadrant_agreement']:.0%})" if "quadrant_agreement_all_judges" in s
+             else f"quadrant agreement {s['quadrant_agreement']:.0%}")
+    out = [f"measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, {agree}, {moved('valence')}, "
+           f"{moved('arousal')} (start -> end)"]
     if len(per) > 1:
-        out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items())
-                   + f"; all judges {s.get('quadrant_agreement_all_judges', 0):.0%}")
+        out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items()))
     out += movement_warnings(s)
     if "kept_round" in s:
         tried = ", ".join("-" if f is None else f"{f:.2f}" for f in s["rounds_mean_fidelity"])

@@ -334,3 +334,19 @@ def test_the_report_warns_when_the_music_does_not_move_as_planned(tmp_path):
     held = build_session("calm", "calm", tmp_path, minutes=1.0, clip_s=15, studio=CueStudio())
     assert held.summary["ccc_valence"] is None and held.summary["ccc_arousal"] is None
     assert movement_warnings(held.summary) == []  # nothing planned to move
+
+
+def test_the_headline_agreement_is_every_judges_not_their_mean_readings():
+    """joy -> sadness read 'quadrant agreement 100%' in the headline beside each judge's 50 % and all judges' 50 %:
+    the headline was the quadrant of the judges' mean reading, which can beat every judge."""
+    from studio.session import summary_lines
+
+    s = {"measured": 2, "mean_fidelity": 0.7, "quadrant_agreement": 1.0, "planned_valence": -1.4,
+         "direction_valence": -0.9, "planned_arousal": -0.6, "direction_arousal": -0.3,
+         "quadrant_agreement_per_judge": {"music/embedded": 0.5, "music/symbolic": 0.5},
+         "quadrant_agreement_all_judges": 0.5}
+    head, per = summary_lines(s)[:2]
+    assert "quadrant agreement 50% (every judge; their mean reading 100%)" in head
+    assert per == "quadrant agreement per judge: music/embedded 50%, music/symbolic 50%"
+    one = {k: v for k, v in s.items() if k not in ("quadrant_agreement_per_judge", "quadrant_agreement_all_judges")}
+    assert "quadrant agreement 100%," in summary_lines(one)[0]  # one judge: its own figure
