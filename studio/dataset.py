@@ -102,6 +102,10 @@ def _number(value: Any, field_name: str, lo: float, hi: float, integer: bool = F
     return int(value) if integer else float(value)
 
 
+#: The fields each kind of emotion sampling reads
+EMOTION_FIELDS = {"grid": {"labels", "intensities"}, "va": {"cells", "range"}, "list": {"list"}}
+
+
 def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
     """The emotion specs: a grid of labels x intensities, stratified valence-arousal cells, or a list (mixes
     such as "joy:0.6+surprise:0.4" are list entries). Each is parsed now, so a bad one fails before any work."""
@@ -114,6 +118,10 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
     sampling = e.get("sampling", "grid" if "labels" in e else "list")
     if sampling not in SAMPLING:
         raise _err("emotions.sampling", f"got {sampling!r}", ", ".join(SAMPLING))
+    fields = EMOTION_FIELDS[sampling]  # a misspelt 'intensitys' built with the default intensities, silently
+    extra = sorted(set(e) - fields - {"sampling"})
+    if extra:
+        raise _err(f"emotions.{extra[0]}", f"unknown field for sampling {sampling}", ", ".join(sorted(fields | {"sampling"})))
     if sampling == "grid":
         labels = _str_list(e.get("labels", []), "emotions.labels", Path("."), allow_file=False)
         raw = e.get("intensities", [1.0])
@@ -665,43 +673,50 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     from studio.output import writable_folder
 
     out = Path(out)
+    ray_started = _connect_ray(ray_address) if ray_address else False  # first: a bad address writes nothing
     try:
-        writable_folder(out)
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
-    doc = json.loads(json.dumps(asdict(spec)))  # as spec.json holds it (tuples become lists)
-    check_resumable(doc, out)
-    (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    journal = Journal(out)
-    done = journal.load()
-    for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
-        for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
-            tmp.unlink(missing_ok=True)
-    items = [it for it in plan(spec) if it.id not in done]
-    bar = Progress(len(done) + len(items), len(done), enabled=progress)
-    t0 = time.perf_counter()
-    made = 0
-    with ctrl_c_noted():
         try:
-            while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
-                for row in _run(items, spec, str(out), workers, ray_address):
-                    journal.append(row)
-                    done[row["id"]] = row
-                    made += 1
-                    bar.step()
-                    checkpoint()  # a Ctrl-C that Python swallowed (`ctrl_c_noted`): stop here, not at the end
-                items = extra_items(spec, done)
-                bar.total += len(items)
-                if items:
-                    label = {r["emotion_spec"]: r["label"] for r in done.values()}
-                    short = sorted({label.get(it.emotion, it.emotion) for it in items})
-                    bar.stage = f"+{len(items)} for labels short of their share: {', '.join(short)}"
-        finally:
-            bar.close()
-    rows = sorted(done.values(), key=lambda r: r["id"])
-    export(spec, out, rows)
-    return summary(spec, out, rows, time.perf_counter() - t0, made)
+            writable_folder(out)
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
+        doc = json.loads(json.dumps(asdict(spec)))  # as spec.json holds it (tuples become lists)
+        check_resumable(doc, out)
+        (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        journal = Journal(out)
+        done = journal.load()
+        for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
+            for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
+                tmp.unlink(missing_ok=True)
+        items = [it for it in plan(spec) if it.id not in done]
+        bar = Progress(len(done) + len(items), len(done), enabled=progress)
+        t0 = time.perf_counter()
+        made = 0
+        with ctrl_c_noted():
+            try:
+                while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
+                    for row in _run(items, spec, str(out), workers, ray_address):
+                        journal.append(row)
+                        done[row["id"]] = row
+                        made += 1
+                        bar.step()
+                        checkpoint()  # a Ctrl-C that Python swallowed (`ctrl_c_noted`): stop here, not at the end
+                    items = extra_items(spec, done)
+                    bar.total += len(items)
+                    if items:
+                        label = {r["emotion_spec"]: r["label"] for r in done.values()}
+                        short = sorted({label.get(it.emotion, it.emotion) for it in items})
+                        bar.stage = f"+{len(items)} for labels short of their share: {', '.join(short)}"
+            finally:
+                bar.close()
+        rows = sorted(done.values(), key=lambda r: r["id"])
+        export(spec, out, rows)
+        return summary(spec, out, rows, time.perf_counter() - t0, made)
+    finally:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:
@@ -735,29 +750,42 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
     pool.shutdown()
 
 
-def _run_ray(items: list[Item], spec: Spec, out: str, address: str, workers: int) -> Iterable[dict]:
+def _connect_ray(address: str) -> bool:
+    """Join the Ray cluster at ``address`` ('auto', 'ray://HOST:PORT', or 'local' for Ray on this machine) unless
+    this process is in one already; True when it joined (and so leaves it after the build). A cluster that cannot
+    be reached is a user error saying what to give: Ray's own message spoke of a '--address' flag emostudio has
+    not got, and came after spec.json was written."""
     try:
         import ray
     except ModuleNotFoundError:
         raise UserError("--ray needs Ray: pip install 'emotion-studio[scale]'") from None
-    started = not ray.is_initialized()
-    if started:
+    if ray.is_initialized():
+        return False
+    try:
         ray.init(address=None if address == "local" else address, ignore_reinit_error=True,
                  log_to_driver=False, include_dashboard=False)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"--ray {address}: no Ray cluster reached ({first.split('. Please')[0].rstrip('.')}); "
+                        "start one (ray start --head), give its address (ray://HOST:10001), or --ray local to run "
+                        "Ray on this machine alone") from None
+    return True
+
+
+def _run_ray(items: list[Item], spec: Spec, out: str, address: str, workers: int) -> Iterable[dict]:
+    """Rows as they finish on the Ray cluster `build` joined (`_connect_ray`)."""
+    import ray
+
     remote = ray.remote(make_item)
-    try:
-        pending = []
-        queue = list(items)
-        width = max(2, workers) * 2
-        while queue or pending:
-            while queue and len(pending) < width:
-                pending.append(remote.remote(queue.pop(0), spec, out))
-            ready, pending = ray.wait(pending, num_returns=1)
-            for ref in ready:
-                yield ray.get(ref)
-    finally:
-        if started:
-            ray.shutdown()
+    pending = []
+    queue = list(items)
+    width = max(2, workers) * 2
+    while queue or pending:
+        while queue and len(pending) < width:
+            pending.append(remote.remote(queue.pop(0), spec, out))
+        ready, pending = ray.wait(pending, num_returns=1)
+        for ref in ready:
+            yield ray.get(ref)
 
 
 # ------------------------------------------------------------------------------------------------ exports

@@ -70,6 +70,10 @@ BAD_SPECS = [
      "no words to speak"),
     ("modalities: {image: {count: 2}}\nemotions: {labels: [joy@0.5], intensities: [0.6]}", "emotions.labels",
      "emotions.intensities"),
+    # a misspelt key under emotions built with the defaults, silently
+    ("modalities: {image: {count: 2}}\nemotions: {sampling: grid, labels: [joy], intensitys: [0.3]}",
+     "emotions.intensitys': unknown field for sampling grid", "intensities, labels, sampling"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: [joy], cells: 3}", "emotions.cells", "list, sampling"),
 ]
 
 
@@ -246,6 +250,21 @@ def test_hugging_face_loads_speech_and_talking_faces_too(tmp_path):
     assert sorted(speech["label"]) == ["joy", "sadness"] and "audio" in speech.column_names
     faces = datasets.load_dataset("videofolder", data_dir=str(out / "face"), split="train")
     assert len(faces) == 1 and faces["label"] == ["joy"] and "video" in faces.column_names
+
+
+def test_a_ray_cluster_that_cannot_be_reached_is_said_before_anything_is_written(tmp_path, monkeypatch):
+    """Ray's own message ("specify ... the `--address` flag", an option emostudio has not got) came through, after
+    spec.json was written."""
+    ray = pytest.importorskip("ray")
+    from studio.dataset import build, load_spec
+    from studio.errors import UserError
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert not ray.is_initialized()
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=1)))
+    with pytest.raises(UserError, match=r"--ray auto: no Ray cluster reached .*ray start --head.*--ray local"):
+        build(spec, tmp_path / "out", ray_address="auto", progress=False)
+    assert not (tmp_path / "out").exists() and not ray.is_initialized()
 
 
 def test_local_processes_and_ray_give_identical_manifests(tmp_path):
