@@ -144,12 +144,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def missing(p: Path) -> str:
+    """The readers' message for a path that is no file: a folder is said to be one ("no such file" misled)."""
+    return f"{p}: a folder, not a file" if p.is_dir() else f"{p}: no such file"
+
+
 def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = True) -> Audio:
     """Read any file soundfile (WAV/FLAC/OGG/MP3) or, failing that, librosa/audioread can decode (M4A, a
     video's sound track through ffmpeg)."""
     p = Path(path)
     if not p.is_file():
-        raise MediaError(f"{p}: no such file")
+        raise MediaError(missing(p))
     if p.stat().st_size == 0:
         raise MediaError(f"{p}: the file is empty")
     try:
@@ -255,7 +260,7 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
     max_side = READ_VIDEO_SIDE if max_side is None else max_side
     p = Path(path)
     if not p.is_file():
-        raise MediaError(f"{p}: no such file")
+        raise MediaError(missing(p))
     try:
         import cv2
     except ModuleNotFoundError:
@@ -324,7 +329,7 @@ def load_image(path: str | os.PathLike) -> Image:
     sideways (a sideways talking face, a geometric judge reading a tilted mesh)."""
     p = Path(path)
     if not p.is_file():
-        raise MediaError(f"{p}: no such file")
+        raise MediaError(missing(p))
     if _is_heif(p) and not _heif_opener():
         raise MediaError(f"{p}: a HEIC/HEIF picture (a phone's photo); reading it needs the heic extra: pip install "
                          f"'emotion-studio[heic]' (pi-heif; its libheif and libde265 are LGPL-3), or save it as JPEG")

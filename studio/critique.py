@@ -156,8 +156,13 @@ def critique_files(args: argparse.Namespace) -> int:
         elif "error" in row:
             print(f"{name}: error: {row['error']}", file=sys.stderr)
         else:
-            top = max(row["native"], key=row["native"].get)
-            print(f"{name}: {top} ({row['native'][top]:.2f})  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
+            if row.get("categorical") is False:  # a point (text, image judges): the nearest term, not a class
+                top = max(row["mix"], key=row["mix"].get)  # (the text critic's native are VADER's pos/neu/neg)
+                head = f"a point near {top}"
+            else:
+                top = max(row["native"], key=row["native"].get)
+                head = f"{top} ({row['native'][top]:.2f})"
+            print(f"{name}: {head}  v={row['valence']:+.2f} a={row['arousal']:+.2f} "
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else "")
                   + (f"  [score {row['score']}]" if "score" in row else "")
                   + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else "")
@@ -266,7 +271,7 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
         request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
                                     recipe.get("options") or {})
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
-        raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no "
+        raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no usable "
                                f"neutral_reference)" + ("; give a neutral take of the same voice instead"
                                                          if modality == "speech" else "")) from None
     if not describes(record, Path(take)):
@@ -304,8 +309,12 @@ def _studio_references(studio, critic, files: list[str], modality: str = "speech
                 continue
             generator, request = reference_source(studio, Path(name), *found, modality)
             ref = studio.reference_for(generator, critic, request, coded_as=lossy(Path(name)))
-        except (NotAStudioReport, OSError):
-            continue  # no studio report (read alone, as any file), or an unreadable file (reported when scored)
+        except NotAStudioReport as exc:
+            if Path(name + ".json").is_file():  # a report beside it that cannot be used: said, not skipped silently
+                print(f"emostudio critique: warning: {name}: {exc}; the file was read alone", file=sys.stderr)
+            continue
+        except OSError:
+            continue  # an unreadable file (reported when scored)
         except (BackendUnavailable, GenerationError, MediaError, CriticError, ValueError) as exc:
             print(f"emostudio critique: warning: {name}: {exc}; its neutral take was not used", file=sys.stderr)
             continue
@@ -408,12 +417,16 @@ def load_media(modality: str, path: Path):
     from conditioning.media import MediaError, load_audio, load_visual
 
     if path.is_dir():
-        raise MediaError(f"{path} is a folder; give the files in it (e.g. {path}/*.wav)")
+        example = {"speech": "*.wav", "music": "*.wav or *.mid", "face": "*.mp4", "image": "*.png", "text": "*.txt"}
+        raise MediaError(f"{path} is a folder; give the files in it (e.g. {path}/{example.get(modality, '*')})")
     if modality in ("speech", "music"):
         from critics.music import is_midi
 
-        if modality == "music" and is_midi(path):
-            return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
+        if is_midi(path):
+            if modality == "music":
+                return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
+            raise MediaError(f"{path}: a MIDI file (notes, not a recording); the music judges read it: "
+                             "--modality music")
         return load_audio(path)
     if modality in ("face", "image"):
         return load_visual(path)

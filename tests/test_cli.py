@@ -269,6 +269,28 @@ def test_critique_says_when_a_text_gives_the_text_critic_no_words(tmp_path, caps
     assert code == 2 and "reads as German" in json.loads(out)["error"] and "reads English only" in json.loads(out)["error"]
 
 
+def test_critique_names_what_a_misplaced_file_is(tmp_path, capsys):
+    """A MIDI file given as speech was 'not audio ... (damaged, or another kind of file named like one)'; a
+    folder of MIDI was told to give its *.wav; a point-reading judge's line showed VADER's 'neutral (0.92)' for a
+    text its mix placed near tension."""
+    pytest.importorskip("pretty_midi")
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0)
+    piano.notes = [pretty_midi.Note(80, 60 + i % 5, i * 0.5, i * 0.5 + 0.4) for i in range(8)]
+    pm.instruments.append(piano)
+    (tmp_path / "midis").mkdir()
+    pm.write(str(tmp_path / "midis" / "calm.mid"))
+    code, _, err = run(capsys, "critique", "--modality", "speech", str(tmp_path / "midis" / "calm.mid"))
+    assert code == 2 and "a MIDI file (notes, not a recording)" in err and "--modality music" in err
+    code, _, err = run(capsys, "critique", "--modality", "music", str(tmp_path / "midis"))
+    assert code == 2 and "*.wav or *.mid" in err
+    (tmp_path / "t.txt").write_text("I am so happy and grateful for everything today.")
+    code, out, err = run(capsys, "critique", "--modality", "text", str(tmp_path / "t.txt"))
+    assert code == 0 and ": a point near " in out and "positive" not in out and "neutral (" not in out
+
+
 def test_critique_reads_text_saved_as_utf16_or_with_a_bom_and_refuses_other_bytes(tmp_path, capsys):
     """Windows Notepad saves "Unicode" as UTF-16 with a byte-order mark: the command line refused it as not UTF-8
     and the web read its bytes as replacement characters, refused as Chinese. Both read it now, through one
@@ -403,8 +425,16 @@ def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
     code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
     assert code == 0 and json.loads(out)["normalisation"] == "none"
     assert "nope" in err and "its neutral take was not used" in err and "Traceback" not in err
-    # not one of the studio's reports: read alone, with no word about it
+    # a damaged report (or another program's file of that name): read alone, and said (it was silent)
     Path(str(take) + ".json").write_text("{not json")
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "none"
+    assert f"warning: {take}: angry.wav.json is not a report the studio wrote" in err and "read alone" in err
+    doc["neutral_reference"] = {**report["neutral_reference"], "seed": "x"}
+    Path(str(take) + ".json").write_text(json.dumps(doc))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "none" and "names no usable neutral_reference" in err
+    Path(str(take) + ".json").unlink()  # no report at all: read alone, with no word about it
     code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
     assert code == 0 and json.loads(out)["normalisation"] == "none" and "warning" not in err
 
