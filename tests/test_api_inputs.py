@@ -12,6 +12,7 @@ import pytest
 from conditioning import Emotion, Trajectory
 from conditioning.errors import EmotionSpecError, PlanError
 from conditioning.media import Audio, Image, MediaError
+from conditioning.registry import UnknownBackend
 from generators.base import GenerationError
 
 
@@ -56,6 +57,11 @@ def test_studio_arguments_of_the_wrong_kind_are_library_errors():
     res = studio.generate("image", "joy", seed=np.int64(3), loop=np.int64(0), judges="colour", critic="colour",
                           options={"size": 256})
     assert res.best.request.seed == 3 and [j.critic for j in res.best.judgements] == ["image/colour"]
+    # a judge named as reports and the web page name it, with its modality (it was 'unknown image critic')
+    res = studio.generate("image", "joy", loop=0, judges=["image/colour"], options={"size": 256})
+    assert [j.critic for j in res.best.judgements] == ["image/colour"]
+    with pytest.raises(UnknownBackend, match="music/embedded"):
+        studio.generate("image", "joy", loop=0, judges=["music/embedded"], options={"size": 256})
 
 
 def test_the_loop_does_not_keep_a_take_no_judge_could_name_over_a_closer_one():
