@@ -17,6 +17,7 @@ Design rules (DESIGN.md section 5 and issue 17):
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import tempfile
@@ -137,6 +138,9 @@ class WebStudio:
         self.studio = Studio()
         self._jobs: dict[str, dict] = {}  # dataset jobs by id (their state lives in the job's folder)
         self._lock = threading.Lock()
+        #: dataset jobs running at once on this server, whoever started them: the browser's own limit let three
+        #: clients start three 4-worker jobs (12 processes on 2 cores)
+        self.max_dataset_jobs = 1
 
     # ---- the emotion picker --------------------------------------------------------------------------
     @staticmethod
@@ -344,10 +348,12 @@ class WebStudio:
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:
         """Start a dataset job in the background; returns its id (the user's browser keeps it: `build_app`)."""
         from studio.dataset import build, load_spec
+        from studio.errors import UserError
 
         if not spec_path:
             raise ValueError("upload a spec file (YAML, see examples/dataset_speech.yaml)")
         spec = load_spec(spec_path, local_files=False)  # a bad spec fails here, before the job starts; no server paths
+        workers = max(1, min(int(workers), os.cpu_count() or 1))  # no more processes than the server has cores
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"
         from studio.dataset import plan, spec_notes
@@ -366,18 +372,23 @@ class WebStudio:
             finally:
                 state["done"] = True
 
-        with self._lock:
+        with self._lock:  # the count and the new job under one lock: two clicks at once cannot both pass
+            if sum(not st["done"] for st in self._jobs.values()) >= self.max_dataset_jobs:
+                raise UserError(f"this server is building {self.max_dataset_jobs} dataset(s) already, as many as it "
+                                "builds at once; start yours when that finishes (or run `emostudio dataset` on your "
+                                "own machine)")
             self._jobs[job] = state
         threading.Thread(target=run, daemon=True).start()
         return job
 
     def running_job(self, job: str | None) -> bool:
         """Whether the dataset job ``job`` is still making items."""
-        return bool(job) and job in self._jobs and not self._jobs[job]["done"]
+        return isinstance(job, str) and job in self._jobs and not self._jobs[job]["done"]
 
     def dataset_status(self, job: str | None) -> tuple[str, str | None]:
-        """(progress text, path of the zipped dataset once finished); cheap enough for a timer to poll."""
-        if not job or job not in self._jobs:
+        """(progress text, path of the zipped dataset once finished); cheap enough for a timer to poll. Anything
+        but a job id of this server (a stale or tampered browser value) is no job."""
+        if not isinstance(job, str) or job not in self._jobs:
             return "no dataset job yet", None
         st = self._jobs[job]
         if st["error"]:  # without the server's folders ("No space left on device: '/tmp/...'" named them)
@@ -396,7 +407,6 @@ class WebStudio:
 def running(out: str | Path, port: int | None = None) -> Iterator[str]:
     """``emostudio serve`` in a child process on a free local port, for browser tests and screenshots: yields
     its URL once it answers, stops it afterwards. Gradio's upload cache goes under ``out``."""
-    import os
     import socket
     import subprocess
     import sys
@@ -693,8 +703,6 @@ def theme():
 
 def serve(host: str = "127.0.0.1", port: int = 7860, out: str | None = None, **launch: Any) -> None:
     """Launch the app; only the app's output folder is served beyond Gradio's own upload cache."""
-    import os
-
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     app = build_app(WebStudio(out))
     try:

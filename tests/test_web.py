@@ -3,6 +3,7 @@ user clicked or typed, generations and analyses come back with the judges' readi
 and eight users at once never see each other's work."""
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -426,6 +427,37 @@ def test_a_spec_uploaded_to_the_web_may_not_read_the_servers_files(web, tmp_path
             web.start_dataset(str(spec))
     assert set(web.out.glob("dataset-*")) == before  # no job was started
     assert load_spec(tmp_path / "texts.yaml").modalities[0].texts == ("SECRET-TOKEN is the password",)  # the CLI's
+
+
+def test_one_dataset_job_at_a_time_per_server_and_a_bad_job_id_is_no_job(web, tmp_path, monkeypatch):
+    """Each browser could run one job, so three clients ran three 4-worker jobs at once on 2 cores; a job id that
+    was no string (a tampered browser value) crashed the status endpoint ('unhashable type: dict')."""
+    import threading
+
+    import studio.dataset as dataset
+    from studio.errors import UserError
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: web\nmodalities: {image: {count: 2, size: 256}}\nemotions: {list: [joy, sadness]}\n"
+                    "filter: {recognised_by: none}\n")
+    release, seen = threading.Event(), {}
+
+    def build(spec, folder, workers=1, **kw):  # holds the job open until released
+        seen["workers"] = workers
+        release.wait(10)
+        folder.mkdir(parents=True)
+        return {"items": 2, "kept": 2, "rejected": 0}
+    monkeypatch.setattr(dataset, "build", build)
+    first = web.start_dataset(str(spec), workers=64)
+    try:
+        with pytest.raises(UserError, match="this server is building 1 dataset"):
+            web.start_dataset(str(spec))
+    finally:
+        release.set()
+    assert status_when_done(web, first).startswith("done: 2 items") and seen["workers"] <= (os.cpu_count() or 1)
+    status_when_done(web, web.start_dataset(str(spec)))  # the next one starts once the first has finished
+    for bad in ({"id": 1}, ["x"], 7):
+        assert web.dataset_status(bad) == ("no dataset job yet", None) and not web.running_job(bad)
 
 
 def status_when_done(web, job: str, wait_s: float = 10.0) -> str:
