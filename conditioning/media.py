@@ -267,26 +267,31 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
         raise MediaError(f"{p}: reading video needs OpenCV (pip install opencv-python-headless)") from None
     from conditioning.native import quiet_stderr
 
-    with quiet_stderr():  # FFmpeg's own line about a damaged file ("moov atom not found"); the error below says it
+    # FFmpeg's own lines about a damaged file ("moov atom not found", "Invalid NAL unit size"): the errors below
+    # say what is wrong in one line
+    with quiet_stderr():
         cap = cv2.VideoCapture(str(p))
-    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    kept: list[np.ndarray] = []
-    stride, i = 1, 0
-    while cap.grab():  # decodes; the colour conversion (`retrieve`) only for the frames kept
-        if i % stride == 0:
-            ok, frame = cap.retrieve()
-            if not ok:
-                break
-            if max(frame.shape[:2]) > max_side:
-                scale = max_side / max(frame.shape[:2])
-                frame = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)),
-                                   interpolation=cv2.INTER_AREA)
-            kept.append(frame[:, :, ::-1])
-            if len(kept) > 1 and len(kept) * frame.nbytes > max_bytes:
-                kept, stride = kept[::2], stride * 2  # kept: the frames at multiples of the new stride
-        i += 1
-    cap.release()
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+        has_picture = cap.get(cv2.CAP_PROP_FRAME_WIDTH) > 0  # a video stream, whether or not its frames decode
+        kept: list[np.ndarray] = []
+        stride, i = 1, 0
+        while cap.grab():  # decodes; the colour conversion (`retrieve`) only for the frames kept
+            if i % stride == 0:
+                ok, frame = cap.retrieve()
+                if not ok:
+                    break
+                if max(frame.shape[:2]) > max_side:
+                    scale = max_side / max(frame.shape[:2])
+                    frame = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)),
+                                       interpolation=cv2.INTER_AREA)
+                kept.append(frame[:, :, ::-1])
+                if len(kept) > 1 and len(kept) * frame.nbytes > max_bytes:
+                    kept, stride = kept[::2], stride * 2  # kept: the frames at multiples of the new stride
+            i += 1
+        cap.release()
+    if not kept and has_picture:  # a cut-off download: the stream is there, no frame of it decodes
+        raise MediaError(f"{p}: a video whose pictures cannot be decoded (damaged or cut off); give the whole file")
     if not kept:
         try:  # a phone's voice memo or an exported sound track is often an .mp4 with no picture
             import warnings

@@ -244,3 +244,18 @@ def test_a_picture_too_large_to_read_says_so_not_that_it_is_damaged(tmp_path):
     PILImage.new("1", (20000, 10000)).save(path)  # 200 megapixels in a 1-bit, small file
     with pytest.raises(MediaError, match="more than 179 megapixels, more than is read here; scale it down"):
         load_image(path)
+
+
+def test_a_cut_off_video_is_said_to_be_damaged_not_a_sound_track(tmp_path, capfd):
+    """A download cut off before its first frame read as 'a sound track with no pictures' (it has a picture
+    stream), after three lines of FFmpeg's own complaints."""
+    from conditioning.media import MediaError, Video, load_video, save_video
+
+    noise = np.random.default_rng(0).integers(0, 256, (10, 64, 96, 3), np.uint8)  # a large first frame
+    whole = save_video(tmp_path / "v.mp4", Video(noise, 25.0)).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 20])
+    capfd.readouterr()
+    with pytest.raises(MediaError, match="a video whose pictures cannot be decoded \\(damaged or cut off\\)"):
+        load_video(cut)
+    assert capfd.readouterr().err == ""
