@@ -122,6 +122,11 @@ def find_soundfont(name_or_path: str | os.PathLike | None = None) -> Path:
     text = str(name_or_path)
     path = Path(text).expanduser()
     if path.is_file():
+        with open(path, "rb") as f:  # FluidSynth meets another file with four lines of its own, one 'CRITICAL'
+            head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+            raise SoundfontNotFoundError(f"{text!r} is not a soundfont (a .sf2/.sf3 file, RIFF 'sfbk'); give one, or "
+                                         f"a name ({', '.join(dict.fromkeys(p.stem for p in list_soundfonts())) or 'none installed'})")
         return path
     if path.suffix.lower() in _EXTENSIONS or os.sep in text:
         raise SoundfontNotFoundError(

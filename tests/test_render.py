@@ -111,6 +111,11 @@ def test_soundfont_resolution(monkeypatch, tmp_path):
         find_soundfont(tmp_path / "nope.sf2")
     with pytest.raises(SoundfontNotFoundError, match="installed"):
         find_soundfont("no-such-font")
+    notes = tmp_path / "mine" / "notes.sf2"  # another file named like one: said before FluidSynth's own lines
+    notes.parent.mkdir()
+    notes.write_text("not a soundfont")
+    with pytest.raises(SoundfontNotFoundError, match=r"'.*notes\.sf2' is not a soundfont \(a \.sf2/\.sf3 file"):
+        find_soundfont(notes)
     monkeypatch.setattr(render, "SOUNDFONT_DIRS", (str(tmp_path),))
     monkeypatch.setattr(render, "_pretty_midi_soundfont", lambda: None)
     with pytest.raises(SoundfontNotFoundError, match="apt-get install fluidsynth fluid-soundfont-gm"):
