@@ -10,7 +10,7 @@ import errno
 import functools
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -160,7 +160,12 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
     try:
         import soundfile as sf
 
-        data, sr = sf.read(str(p), dtype="float32", always_2d=False)
+        from conditioning.native import quiet_stderr
+
+        # libmpg123's own line about a damaged MP3 ("Xing stream size off by more than 1%"): the file is read all
+        # the same, and the line meant nothing to a user; other formats print nothing, so only MP3 is quietened
+        with quiet_stderr() if p.suffix.lower() == ".mp3" else nullcontext():
+            data, sr = sf.read(str(p), dtype="float32", always_2d=False)
     except Exception:  # not a format libsndfile knows: try librosa's decoders (ffmpeg/audioread)
         try:
             import warnings
