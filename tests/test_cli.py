@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(capsys, *argv):
+    """The command's exit code, stdout and stderr (only its own: what a library printed before, such as
+    pyfluidsynth's "'fluidsynth' was found" line on importing pretty_midi when $CI is set, is dropped first)."""
+    capsys.readouterr()
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
