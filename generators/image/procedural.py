@@ -170,7 +170,8 @@ class ProceduralImage:
         extras = {"style": style, "prompt": request.prompt or "", "abstract": True, "size": list(size)}
         if request.prompt and request.prompt.strip():  # "a cathedral of trees" came back abstract without a word
             extras["notes"] = [f"{KEY} draws abstract pictures, not scenes: the prompt is kept in the report but not "
-                               "drawn (the diffusion backend draws it: --backend diffusion --model DIR)"]
+                               "drawn (the diffusion backend draws it, with local weights: emostudio generate image "
+                               "--backend diffusion --model DIR)"]
         return GenerationResult(Image(pixels), {**c.to_json(), "style": style}, prov,
                                 {"total_s": time.perf_counter() - t0}, extras)
 

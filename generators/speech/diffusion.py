@@ -512,7 +512,8 @@ class DiffusionSpeech(DiffusersBackend):
                   "trajectory": "utterance-level only" if request.trajectory is not None else None}
         # the published speech checkpoints (GigaSpeech, LJSpeech) are English, and their VITS text encoder reads
         # English phonemes: a text in another language comes out with English sounds, as from the Piper voices
-        note = language_note(text, "en", "for another language use --backend coqui (XTTS reads 17 languages)")
+        note = language_note(text, "en", "for another language use XTTS (emostudio generate speech --backend coqui; it reads 17 "
+                                                   "languages)")
         if note:
             extras["notes"] = [note]
         prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version())

@@ -47,7 +47,8 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
     return text
 
 #: What a user of an English voice can do about a text in another language (the Piper and Festival voices).
-PIPER_ADVICE = "for another language give a Piper voice of it (--voice /path/to/voice.onnx)"
+PIPER_ADVICE = ("for another language give a Piper voice of it (on the command line: emostudio generate speech "
+                "--voice /path/to/voice.onnx)")
 
 
 def language_note(text: str, language: str, advice: str = PIPER_ADVICE) -> str | None:
