@@ -16,7 +16,7 @@ Resumable and safe by construction:
   part) and ``targets_readings.png`` (targets and readings on the valence-arousal plane);
 - errors of the disk (unwritable folder, disk full) stop the job with one message; the journal stays intact.
 
-The fidelity filter retries an item with new seeds (seed + k * 7919) until both judges recognise it or the
+The fidelity filter retries an item with new seeds (seed + k * `RETRY_STRIDE`) until both judges recognise it or the
 attempts run out; a rejected item is journaled too (``kept: false``, no file), so a rerun does not retry it.
 """
 from __future__ import annotations
@@ -38,7 +38,12 @@ MODALITIES = ("speech", "music", "image", "face")
 SUFFIX = {"speech": ".wav", "music": ".wav", "image": ".png", "face": ".mp4"}
 HF_LOADER = {"speech": "audiofolder", "music": "audiofolder", "image": "imagefolder", "face": "videofolder"}
 SAMPLING = ("grid", "va", "list")
-RETRY_STRIDE = 7919  #: seed step between attempts of one item (a prime, so attempts never meet other items' seeds)
+#: Seed step between attempts of one item: beyond the span of every item's seed (planned items take the spec's
+#: seed x 1000003 plus 0 to 4 million, balancing extras plus 50 million to under 500 million), so an attempt never
+#: makes another item's request. The step was 7919, and item k's second attempt was item k+7919's first: with one
+#: label and no texts or prompts, 2,081 pairs of 10,000 images could come out identical. (A backend that masks
+#: seeds to 31 or 32 bits, MusicGen or the composer, can still meet another seed, rarely.)
+RETRY_STRIDE = 1_000_000_007
 
 
 # ------------------------------------------------------------------------------------------------ the spec
@@ -246,6 +251,9 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
     fmt = raw.get("formats", {}) or {}
     if not isinstance(fmt, Mapping):
         raise _err("formats", f"got {fmt!r}", "a mapping such as {audio: flac}")
+    if set(fmt) - {"audio"}:  # formats: {image: jpg} was accepted and PNGs written
+        raise _err(f"formats.{sorted(set(fmt) - {'audio'})[0]}", "unknown field (pictures are PNG, videos MP4)",
+                   "audio: wav or flac")
     audio_format = fmt.get("audio", "wav")
     if audio_format not in ("wav", "flac"):
         raise _err("formats.audio", f"got {audio_format!r}", "wav, flac")
@@ -398,7 +406,8 @@ def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
     extra candidates (ids ``<modality>-e<emotion>-x<j>``, their own seeds; the lowest not yet made first), as
     many as are missing, within ``extra_budget`` x the share. Called in rounds until nothing is missing, so
     the result depends only on the spec and the items' outcomes, not on how many workers made them."""
-    if spec.balance != "equal" or spec.recognised_by == "none" or spec.extra_budget <= 0:
+    filtered = spec.recognised_by != "none" or spec.min_fidelity > 0  # else every item is kept: none short
+    if spec.balance != "equal" or not filtered or spec.extra_budget <= 0:
         return []
     base = {it.id: it for it in plan(spec)}
     out = []
@@ -662,7 +671,7 @@ def check_resumable(now: dict, out: Path) -> None:
         if changed:  # a run that stopped before finishing an item (e.g. on a spec error): start afresh
             for m in MODALITIES:
                 shutil.rmtree(out / m, ignore_errors=True)  # only files of unfinished items can be there
-    elif any(out.iterdir()):
+    elif any(p.name != LOCK_NAME for p in out.iterdir()):  # (this build's lock aside)
         raise UserError(f"{out} is not empty and holds no dataset of the studio's (no spec.json); give an empty or "
                         "new --out folder")
 
@@ -674,12 +683,14 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
 
     out = Path(out)
     ray_started = _connect_ray(ray_address) if ray_address else False  # first: a bad address writes nothing
+    lock = None
     try:
         try:
             writable_folder(out)
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
+        lock = _lock(out)
         doc = json.loads(json.dumps(asdict(spec)))  # as spec.json holds it (tuples become lists)
         check_resumable(doc, out)
         (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
@@ -688,7 +699,9 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
             for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
                 tmp.unlink(missing_ok=True)
-        items = [it for it in plan(spec) if it.id not in done]
+        # the plan's items not yet made, or, when the plan is done, the balancing round it would have reached (a
+        # rerun after a kill during balancing, or just after the last planned item, skipped balancing)
+        items = [it for it in plan(spec) if it.id not in done] or extra_items(spec, done)
         bar = Progress(len(done) + len(items), len(done), enabled=progress)
         t0 = time.perf_counter()
         made = 0
@@ -713,6 +726,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         export(spec, out, rows)
         return summary(spec, out, rows, time.perf_counter() - t0, made)
     finally:
+        _unlock(out, lock)
         if ray_started:
             import ray
 
@@ -748,6 +762,33 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+LOCK_NAME = ".build.lock"  #: held by the one build writing a dataset folder
+
+
+def _lock(out: Path):
+    """An exclusive lock on ``out`` for this build (an advisory `flock`, released if the process dies, even by
+    kill -9): two builds into one folder at once wrote each id twice into the journal, with two seeds' files
+    under one spec.json. A second build is refused, naming the folder."""
+    try:
+        import fcntl
+    except ModuleNotFoundError:  # (not POSIX: no lock, as before)
+        return None
+    fh = open(out / LOCK_NAME, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UserError(f"another build is writing {out} now; wait for it to finish (a rerun then resumes it), "
+                        "or give another --out") from None
+    return fh
+
+
+def _unlock(out: Path, fh) -> None:
+    if fh is not None:
+        (out / LOCK_NAME).unlink(missing_ok=True)  # not left in the dataset (nor in the web's zip of it)
+        fh.close()
 
 
 def _connect_ray(address: str) -> bool:
@@ -800,7 +841,11 @@ def export(spec: Spec, out: Path, rows: list[dict]) -> None:
 
         flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
                 for r in rows]
-        table = pa.Table.from_pylist(flat) if flat else pa.table({"id": pa.array([], pa.string())})
+        # every column any row has (a rejected item has no sha256 or midi): from_pylist takes its columns from the
+        # first row alone, and a rejected first item dropped sha256 for every row
+        columns = list(dict.fromkeys(k for r in flat for k in r))
+        table = (pa.Table.from_pylist([{k: r.get(k) for k in columns} for r in flat]) if flat
+                 else pa.table({"id": pa.array([], pa.string())}))
         with atomic_path(out / "manifest.parquet") as tmp:
             pq.write_table(table, tmp)
     except ModuleNotFoundError:
@@ -923,7 +968,28 @@ def spec_notes(spec: Spec) -> list[str]:
                              f"reads as {found}, and the voices here speak English, so its items will be spoken "
                              f"with English sounds; give a Piper voice of its language in modalities.{m.name}.voices "
                              "(a path to its .onnx)")
+        if m.prompts and _abstract(m):
+            what = "draws abstract pictures" if m.name == "image" else "composes"
+            lines.append(f"modalities.{m.name}.prompts: {m.name}/{_abstract(m)} {what} from the emotion alone, not "
+                         "from a prompt; the prompts go into the manifest's prompt column as given, so that column is "
+                         "no caption of the items; backend: "
+                         f"{'diffusion' if m.name == 'image' else 'musicgen'} with local weights follows them")
     return lines
+
+
+def _abstract(m: "ModalitySpec") -> str | None:
+    """The embedded backend a modality's items will come from when it ignores prompts (image/procedural,
+    music/composer), else None."""
+    from conditioning.registry import BackendUnavailable
+    from generators.registry import load_generator
+
+    if m.name not in ("image", "music"):
+        return None
+    try:
+        name = load_generator(m.name, m.backend).name  # auto: the first that can run here (no weights load)
+    except BackendUnavailable:
+        return None
+    return name if name in ("procedural", "composer") else None
 
 
 def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:

@@ -74,6 +74,8 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2}}\nemotions: {sampling: grid, labels: [joy], intensitys: [0.3]}",
      "emotions.intensitys': unknown field for sampling grid", "intensities, labels, sampling"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy], cells: 3}", "emotions.cells", "list, sampling"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nformats: {image: jpg}", "formats.image",
+     "audio: wav or flac"),
 ]
 
 
@@ -340,6 +342,68 @@ def test_balance_tops_up_labels_the_filter_thinned(tmp_path, capsys):
     assert len(extra) <= 6
 
 
+def test_a_fidelity_floor_alone_balances_and_a_rerun_after_the_plan_still_balances(tmp_path):
+    """With min_fidelity and recognised_by: none the short labels got no extra candidates (the advice to raise
+    extra_budget changed nothing); a build killed once the planned items were made, or during balancing, skipped
+    balancing on its rerun (24 items where an uninterrupted run made 41). manifest.parquet took its columns from the
+    first row, so a rejected first item dropped sha256 for every row."""
+    import pyarrow.parquet as pq
+
+    from studio.dataset import build, load_spec
+
+    text = IMAGE_SPEC.format(count=6).replace("recognised_by: none", "recognised_by: none\n  min_fidelity: 0.8\n  max_attempts: 1")
+    text += "balance: {per_label: equal, extra_budget: 1.0}\n"
+    spec = load_spec(write_spec(tmp_path, text))
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    build(spec, whole, progress=False)
+    rows = rows_by_id(whole)
+    extra = sorted(k for k in rows if "-x" in k)
+    assert extra and any(not r["kept"] for r in rows.values())
+    # the same build killed just after its planned items: the journal without the extras, their files gone
+    build(spec, cut, progress=False)
+    lines = (cut / "manifest.jsonl").read_text().splitlines()
+    (cut / "manifest.jsonl").write_text("".join(l + "\n" for l in lines if '-x' not in json.loads(l)["id"]))
+    for k in extra:
+        for f in (cut / "image").glob(f"{k}.*"):
+            f.unlink()
+    build(spec, cut, progress=False)
+    strip = lambda rs: {k: {f: v for f, v in r.items() if f != "seconds"} for k, r in rs.items()}  # noqa: E731
+    assert strip(rows_by_id(cut)) == strip(rows)
+    columns = set(pq.read_table(whole / "manifest.parquet").column_names)
+    assert columns == {k for r in rows.values() for k in r} and "sha256" in columns
+
+
+def test_one_build_at_a_time_writes_a_folder(tmp_path):
+    """Two builds into one folder at once each wrote every id into the journal (two seeds' files under one
+    spec.json); the second is refused now, and the lock leaves no file in the dataset."""
+    from studio.dataset import LOCK_NAME, _lock, _unlock, build, load_spec
+    from studio.errors import UserError
+
+    out = tmp_path / "ds"
+    out.mkdir()
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=2)))
+    held = _lock(out)  # another build, as far as this one can tell
+    try:
+        with pytest.raises(UserError, match=f"another build is writing {out} now"):
+            build(spec, out, progress=False)
+    finally:
+        _unlock(out, held)
+    assert not (out / "manifest.jsonl").exists()
+    build(spec, out, progress=False)
+    assert not (out / LOCK_NAME).exists() and len(rows_by_id(out)) == 2
+
+
+def test_a_retry_never_makes_another_items_request():
+    """Retries stepped seeds by 7919, so item k's second attempt was item k+7919's first: 2,081 identical pairs
+    were possible among 10,000 images of one label."""
+    from studio.dataset import RETRY_STRIDE, ModalitySpec, Spec, plan
+
+    spec = Spec("one-label", 3, (ModalitySpec("image", 10_000),), ("joy",), max_attempts=5)
+    seeds = {it.seed for it in plan(spec)}
+    retries = {s + a * RETRY_STRIDE for s in seeds for a in range(1, spec.max_attempts)}
+    assert len(seeds) == 10_000 and not seeds & retries and len(retries) == 4 * 10_000
+
+
 def test_a_folder_of_another_spec_or_of_other_files_is_never_mixed_in(tmp_path):
     """Rerunning into a dataset folder resumes it only with the same spec: with changed labels the old items
     used to stay in the manifest under the new spec.json. A folder of someone else's files (their README.md,
@@ -490,3 +554,19 @@ def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys, monkey
     got, err = capsys.readouterr()
     assert json.loads(got)["normalisation"] == "none"
     assert f"is not the file {out / 'manifest.jsonl'} (item speech-" in err and "no speaker reference" in err
+
+
+def test_a_spec_says_when_its_prompts_will_not_be_drawn(tmp_path, monkeypatch):
+    """Prompts given to the embedded image and music backends were recorded in the manifest's prompt column as if
+    drawn ("a dog on a beach" beside an abstract picture), with no word; generate said so, dataset did not."""
+    from studio.dataset import load_spec, spec_notes
+
+    monkeypatch.delenv("EMOSTUDIO_SD_MODEL", raising=False)
+    monkeypatch.delenv("EMOSTUDIO_MUSICGEN", raising=False)
+    spec = load_spec(write_spec(tmp_path, "modalities: {image: {count: 2, prompts: [a dog on a beach]}, "
+                                          "music: {count: 2}}\nemotions: {list: [joy]}\n"))
+    (note,) = spec_notes(spec)
+    assert note.startswith("modalities.image.prompts: image/procedural draws abstract pictures from the emotion alone")
+    assert "no caption" in note and "backend: diffusion" in note
+    assert spec_notes(load_spec(write_spec(tmp_path, "modalities: {image: {count: 2}}\nemotions: {list: [joy]}\n",
+                                           "plain.yaml"))) == []
