@@ -289,13 +289,26 @@ def _no_server_files(cfg: Mapping, where: str) -> None:
 def _check_choices(m: "ModalitySpec") -> None:
     """The names a generator resolves only when it runs (backend, voice, style, portrait), checked with the spec:
     a bad one used to stop the job at its first item of that kind, after spec.json was written."""
-    from generators.registry import DEFAULTS, GENERATORS
+    from generators.registry import DEFAULTS, GENERATORS, MODEL_ENVS
 
     backends = [k.split("/", 1)[1] for k in GENERATORS if k.startswith(m.name + "/")]
     if m.backend is not None and m.backend not in (*backends, "auto"):
         raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
     auto = m.backend in (None, "auto")
     backend = DEFAULTS[m.name] if auto else m.backend
+    key = f"{m.name}/{backend}"
+    if not auto and key in MODEL_ENVS:  # a neural backend: its weights are found by their variable, checked now
+        from conditioning.registry import BackendUnavailable, load_class
+        from generators.registry import EXTRAS
+
+        try:
+            runs = load_class(GENERATORS[key], key, EXTRAS.get(key)).can_run()
+        except BackendUnavailable as exc:
+            raise _err(f"modalities.{m.name}.backend", f"{key} cannot run here: {exc}",
+                       f"a backend that runs here, e.g. {DEFAULTS[m.name]}") from None
+        if not runs:  # it failed at its first item, after spec.json was written
+            raise _err(f"modalities.{m.name}.backend", f"{key} needs its local weights: set ${MODEL_ENVS[key]} to "
+                       "their folder (and install the neural extra)", f"{DEFAULTS[m.name]} (embedded) or auto")
     if m.texts:  # what every speech backend refuses (emoji, empty, too long), not the voice's own alphabet
         from generators.base import GenerationError
         from generators.speech.text import check_text
@@ -481,8 +494,12 @@ def make_item(item: Item, spec: Spec, out: str) -> dict:
     if ok:
         folder = Path(out) / item.modality
         suffix = ".flac" if item.modality in ("speech", "music") and spec.audio_format == "flac" else SUFFIX[item.modality]
+        from studio.output import file_metadata
+
+        # a picture's text chunks as `generate image` writes them (emotion, provenance, Software, the prompt)
         path = save_media(folder / f"{item.id}{suffix}", res.media,
-                          {"emotion": json.dumps(row["target"]), "provenance": json.dumps(row["provenance"])})
+                          file_metadata(res.target, res.best.result.provenance,
+                                        **({"prompt": item.prompt} if item.prompt else {})))
         row["file"] = str(path.relative_to(out))
         # as a take's report does: so that `critique` reads the item against the neutral take its judges read it
         # against, not alone (where both speech judges hear the Piper voice as one emotion whatever it expresses)
@@ -869,7 +886,7 @@ def _hf_row(r: dict) -> dict:
             "valence": r["target_valence"], "arousal": r["target_arousal"], "dominance": r["target_dominance"],
             "intensity": r["intensity"], "fidelity": r["fidelity"], "recognised": r["recognised"],
             "readings": json.dumps(r["readings"]), "unread": json.dumps(r.get("unread", [])), "text": r["text"],
-            "prompt": r["prompt"], "voice": r["voice"],
+            "prompt": r["prompt"], "voice": r["voice"], "style": r.get("style"), "portrait": r.get("portrait"),
             "seed": r["seed"], "backend": r["backend"], "licence": r["licence"]}
 
 

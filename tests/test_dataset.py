@@ -76,6 +76,9 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy], cells: 3}", "emotions.cells", "list, sampling"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nformats: {image: jpg}", "formats.image",
      "audio: wav or flac"),
+    # a neural backend without its weights failed at its first item, after spec.json was written
+    ("modalities: {music: {count: 2, backend: musicgen}}\nemotions: {list: [joy]}", "modalities.music.backend",
+     "music/musicgen needs its local weights: set $EMOSTUDIO_MUSICGEN"),
 ]
 
 
@@ -232,6 +235,11 @@ def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     assert len(ds) == 6
     assert sorted(ds["label"]) == ["anger", "anger", "joy", "joy", "sadness", "sadness"]
     assert ds[0]["image"].size == (256, 256) and -1 <= ds[0]["valence"] <= 1
+    assert set(ds["style"]) == {"horizon", "pattern"}  # the manifest had it, metadata.jsonl did not
+    from PIL import Image as PILImage
+
+    chunks = PILImage.open(out / "image" / "image-000000.png").text  # as `generate image` writes them
+    assert {"emotion", "provenance", "Software"} <= set(chunks) and json.loads(chunks["emotion"])["mix"]
     card = (out / "README.md").read_text()
     assert "| image | joy | 2 |" in card and "procedural" in card and (out / "targets_readings.png").is_file()
     assert "6 items, unfiltered" in card  # recognised_by: none (the card said "recognised by none judge(s)")
