@@ -199,7 +199,10 @@ class ProceduralImage:
         import cv2
 
         w, h = size
-        s = min(1.0, self.config.work_px / max(w, h))
+        # always drawn at the working resolution and scaled to the output: strokes, texture and light are drawn in
+        # working pixels, so a 256 px picture drawn at 256 px was another picture (half its detail's scale), and
+        # image/embedded read anger there at arousal +0.03 against +0.25 at 512 px
+        s = self.config.work_px / max(w, h)
         ww, wh = max(64, round(w * s)), max(64, round(h * s))
         rng = np.random.default_rng([seed, 7])  # the composition: the same draws whatever the emotion
         detail = np.random.default_rng([seed, 13])  # texture and weather, whose amount follows the emotion
@@ -207,7 +210,9 @@ class ProceduralImage:
         canvas = {"horizon": _horizon, "field": _field, "pattern": _pattern}[style](c, pal, ww, wh, rng, detail)
         light = np.random.default_rng([seed, 17])  # where the light breaks through: the same for every emotion
         canvas = _finish(_light(_texture(canvas, c, pal, detail), c, pal, light), c, rng)
-        img = cv2.resize(canvas.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC) if (ww, wh) != (w, h) else canvas
+        shrink = ww > w  # (INTER_AREA averages when scaling down; cubic when scaling up)
+        img = (cv2.resize(canvas.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+               if (ww, wh) != (w, h) else canvas)
         grain_rng = np.random.default_rng([seed, 11])
         grain = grain_rng.standard_normal((h, w, 1), dtype=np.float32) * (0.008 + 0.03 * c.energy)
         return np.clip((img + grain) * 255.0, 0, 255).astype(np.uint8)
