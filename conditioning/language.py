@@ -7,17 +7,22 @@ critic reads the few words that look English ("Gift", poison, as a present), and
 tool": naive Bayes over byte n-grams, 97 languages, trained on Debian, JRC-Acquis, ClueWeb, Wikipedia and Reuters
 text; BSD) and reports a language it finds more likely than not (probability 0.5 or more). Texts under
 `MIN_WORDS` words are too short to tell (unless written in another script), and a text more than half of whose
-words are common English words is English without asking (`SURELY_ENGLISH_SHARE`), which spares most English texts the model's load (1.6 s, once
-per process). A text langid reads as another language is asked again without its names and borrowed words
+words are common English words is English without asking (`SURELY_ENGLISH_SHARE`), which spares most English texts the model's load (0.1 s
+once per process from the unpacked copy `_identifier` keeps; 1.2 s the first time). A text langid reads as another language is asked again without its names and borrowed words
 (`plain_words`), since a few of them outweigh an English line's words in langid's n-grams. Measured by `python
 bench/language_note.py`.
 """
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 #: Common English words (function words and the commonest verbs, pronouns and adverbs; contractions without their
@@ -67,12 +72,75 @@ def common_english_share(words: list[str]) -> float:
     return common / len(words) if words else 0.0
 
 
+#: Where the unpacked langid model is kept between processes (plain arrays and JSON, no pickle)
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio" / "langid"
+
+
 @functools.lru_cache(maxsize=1)
 def _identifier():
-    """langid.py's identifier with probabilities: loaded once per process, never changed afterwards."""
+    """langid.py's identifier with probabilities: loaded once per process, never changed afterwards. langid ships
+    its model as a bz2-compressed pickle in a base64 string, which takes 1.2 s to unpack (bz2 0.8 s, unpickling
+    0.4 s): every one-shot `emostudio generate` of a line that is not plainly English paid it. The unpacked
+    arrays are kept under `CACHE`, keyed by the model's hash, and load in about 20 ms; without a writable cache
+    the model is unpacked as before."""
+    import hashlib
+
     from langid.langid import LanguageIdentifier, model
 
-    return LanguageIdentifier.from_modelstring(model, norm_probs=True)
+    path = CACHE / f"model-{hashlib.sha256(model if isinstance(model, bytes) else model.encode()).hexdigest()[:16]}.npz"
+    import zipfile
+
+    try:
+        parts = _load_cached(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged copy: unpacked again
+        parts = None
+    if parts is None:
+        import base64
+        import bz2
+        import pickle
+
+        parts = pickle.loads(bz2.decompress(base64.b64decode(model)))  # langid's own packing, as it loads it
+        _save_cached(path, parts)
+    nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_output = parts
+    n_classes = len(nb_pc)
+    return LanguageIdentifier(np.asarray(nb_ptc).reshape(len(nb_ptc) // n_classes, n_classes), np.asarray(nb_pc),
+                              len(nb_ptc) // n_classes, nb_classes, tk_nextmove, tk_output, norm_probs=True)
+
+
+def _load_cached(path: Path):
+    """The model's five parts from `_save_cached`'s file, or None when there is none."""
+    import array
+
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        tables = json.loads(str(z["tables"]))
+        nextmove = array.array(str(z["nextmove_type"]))  # langid walks it byte by byte: a plain array is fastest
+        nextmove.frombytes(z["nextmove"].tobytes())
+        return (z["nb_ptc"], z["nb_pc"], list(tables["classes"]), nextmove,
+                {int(k): tuple(v) for k, v in tables["output"].items()})
+
+
+def _save_cached(path: Path, parts) -> None:
+    """Keep the unpacked model for the next process; an unwritable cache is no error (the next one unpacks it)."""
+    import tempfile
+
+    nb_ptc, nb_pc, nb_classes, tk_nextmove, tk_output = parts
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, nb_ptc=np.frombuffer(nb_ptc, dtype=f"={nb_ptc.typecode}"),
+                     nb_pc=np.frombuffer(nb_pc, dtype=f"={nb_pc.typecode}"),
+                     nextmove=np.frombuffer(tk_nextmove, dtype=f"={tk_nextmove.typecode}"),
+                     nextmove_type=np.array(tk_nextmove.typecode),
+                     tables=np.array(json.dumps({"classes": list(nb_classes),
+                                                 "output": {str(k): list(v) for k, v in tk_output.items()}})))
+        os.replace(tmp, path)
+    except OSError:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def latin(ch: str) -> bool:

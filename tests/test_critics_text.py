@@ -117,3 +117,35 @@ def test_a_long_text_is_read_in_passages_and_an_overlong_one_refused():
     assert glad.details["vader_compound"] > 0.8 and glad.valence > 0.5
     with pytest.raises(CriticError, match=r"text has 200,001 characters.*at most 200,000"):
         critic.score("a" * (MAX_CHARS + 1))
+
+
+def test_the_language_model_is_unpacked_once_and_read_back_the_same(tmp_path, monkeypatch):
+    """langid's packed model took 1.2 s to unpack in every process (every one-shot generate of a line that is not
+    plainly English); the unpacked arrays are kept in the cache and read back (no pickle), giving the same
+    readings as langid's own loading."""
+    import bz2
+
+    import conditioning.language as language
+    from langid.langid import LanguageIdentifier, model
+
+    monkeypatch.setattr(language, "CACHE", tmp_path / "langid")
+    language._identifier.cache_clear()
+    try:
+        first = language._identifier()
+        (kept,) = (tmp_path / "langid").glob("model-*.npz")
+        language._identifier.cache_clear()
+        monkeypatch.setattr(bz2, "decompress", lambda *a: pytest.fail("unpacked again"))
+        again = language._identifier()
+        monkeypatch.undo()
+        own = LanguageIdentifier.from_modelstring(model, norm_probs=True)
+        for text in ("Ich habe keine Zeit für so etwas.", "We had croissants at a little café in Montréal.",
+                     "Привет, как у тебя дела сегодня?", "The birch canoe slid on the smooth planks."):
+            assert first.classify(text) == again.classify(text) == own.classify(text)
+        monkeypatch.setattr(language, "CACHE", tmp_path / "langid")
+        whole = kept.read_bytes()
+        for damaged in (b"damaged", whole[: len(whole) // 2]):  # a damaged copy is unpacked again, not an error
+            kept.write_bytes(damaged)
+            language._identifier.cache_clear()
+            assert language._identifier().classify("Das ist wirklich eine schöne Überraschung!")[0] == "de"
+    finally:
+        language._identifier.cache_clear()
