@@ -238,6 +238,27 @@ def test_the_mouth_follows_a_users_audio():
     assert np.corrcoef(v["jaw"], env_frames)[0, 1] > 0.8
 
 
+def test_silence_a_steady_tone_or_room_noise_keep_the_mouth_closed(animator):
+    """Loudness was measured against the recording's own loud part alone: 2 s of silence or a steady tone opened
+    the mouth as wide as speech ever does, on every frame, with no word. Now such a recording keeps the mouth
+    closed and the take says why; a voice followed by room noise closes it in the noise."""
+    from conditioning import Emotion
+    from conditioning.media import Audio
+    from generators.base import GenerationRequest
+    from generators.face.visemes import from_audio
+
+    rate, fps = 16000, 25.0
+    t = np.arange(rate * 2) / rate
+    bursts = (np.clip(np.sin(2 * np.pi * 1.3 * t), 0, None) ** 2 * np.sin(2 * np.pi * 180 * t) * 0.5)
+    noise = np.random.default_rng(0).standard_normal(rate * 2) * 10 ** (-55 / 20)  # a quiet room
+    for still in (np.zeros(rate * 2), 0.3 * np.sin(2 * np.pi * 220 * t), noise):
+        assert not from_audio(still, rate, 50, fps)["jaw"].any()
+    voice_then_room = from_audio(np.concatenate([bursts, noise]), rate, 100, fps)["jaw"]
+    assert voice_then_room[:50].max() > 0.3 and voice_then_room[55:].max() < 0.02
+    take = animator.generate(GenerationRequest(Emotion.parse("joy"), options={"audio": Audio(np.zeros(rate * 2, np.float32), rate)}))
+    assert any("no syllables standing out" in n for n in take.extras["notes"])
+
+
 @pytest.fixture(scope="module")
 def talking(animator):
     """A spoken sentence through the studio (Piper speech), as a user gets it."""

@@ -210,6 +210,9 @@ class FaceAnimator:
                         if warper.textures is not None else None),
         }
         notes = [f"the portrait has {portrait.faces} faces; animated the largest"] if portrait.faces > 1 else []
+        if source == "audio" and not mouth["jaw"].any():  # silence, a steady tone, a hum: nothing to follow
+            notes.append("the recording has no syllables standing out of its background (silence, a steady tone or "
+                         "noise), so the mouth stays closed; give a recording of the voice")
         if self.config.relax and rig.lip_gap > OPEN_MOUTH:
             notes.append(f"the portrait's mouth is open ({rig.lip_gap:.2f} of the eye distance); the animator closes it "
                          "for the face at rest, which can smear a wide-open or laughing mouth: if it looks smeared, use "

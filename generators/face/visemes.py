@@ -84,6 +84,10 @@ def from_phonemes(phonemes: Sequence[Mapping], n_frames: int, fps: float) -> dic
     return out
 
 
+SILENT_DB = -60.0  #: frames quieter than this (dBFS, RMS) are silence whatever the recording's level
+MIN_SPAN_DB = 10.0  #: loud frames must stand this far above the floor to be speech (syllables: 20-40 dB)
+
+
 def from_audio(samples: np.ndarray, rate: int, n_frames: int, fps: float) -> dict[str, np.ndarray]:
     """Per-frame viseme parameters estimated from a mono signal (loudness -> jaw, spectral balance -> lips)."""
     from scipy.ndimage import uniform_filter1d
@@ -104,7 +108,15 @@ def from_audio(samples: np.ndarray, rate: int, n_frames: int, fps: float) -> dic
         spec = np.abs(np.fft.rfft(seg * window)) ** 2
         tilt[k] = 10 * np.log10((spec[hi].sum() + 1e-10) / (spec[lo].sum() + 1e-10))
     top = np.percentile(rms_db, 95)
-    jaw = np.clip((rms_db - (top - 30)) / 30, 0, 1) ** 1.3 * 0.47
+    # where the jaw starts to open: 30 dB under the loud syllables, but never inside the recording's own floor
+    # (room noise, a hum) nor below SILENT_DB. Measured against the loud part alone, a recording of silence or a
+    # steady tone opened the mouth wide on every frame, and a line followed by room noise held it parted.
+    floor = max(float(np.percentile(rms_db, 10)), SILENT_DB)
+    lo = max(top - 30, floor + 6)
+    if top < SILENT_DB or top - lo < MIN_SPAN_DB:  # no syllables standing out of the floor: nothing to say
+        jaw = np.zeros(n_frames)
+    else:
+        jaw = np.clip((rms_db - lo) / (top - lo), 0, 1) ** 1.3 * 0.47
     voiced = jaw > 0.05
     med = np.median(tilt[voiced]) if voiced.any() else 0.0
     bal = np.clip((tilt - med) / 12, -1, 1) * voiced
