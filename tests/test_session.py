@@ -208,6 +208,10 @@ def test_both_music_judges_read_every_clip(tmp_path):
     for name in doc["judges"]:
         assert clips[-1]["judges"][name]["valence"] > clips[0]["judges"][name]["valence"], name
     assert set(doc["summary"]["quadrant_agreement_per_judge"]) == set(doc["judges"])
+    # the summary's quadrant_agreement is every judge's (as the report heads with), never above either judge's
+    summ = doc["summary"]
+    assert summ["quadrant_agreement"] <= min(summ["quadrant_agreement_per_judge"].values())
+    assert 0 <= summ["quadrant_agreement_mean_reading"] <= 1
     # joy's valence (+0.95) lies beyond what the quadrant judges can read (+0.74): the summary says how far
     # the valence could be heard to move, which is less than planned
     assert doc["summary"]["readable_valence"] < doc["summary"]["planned_valence"] - 0.1
@@ -341,12 +345,12 @@ def test_the_headline_agreement_is_every_judges_not_their_mean_readings():
     the headline was the quadrant of the judges' mean reading, which can beat every judge."""
     from studio.session import summary_lines
 
-    s = {"measured": 2, "mean_fidelity": 0.7, "quadrant_agreement": 1.0, "planned_valence": -1.4,
+    s = {"measured": 2, "mean_fidelity": 0.7, "quadrant_agreement_mean_reading": 1.0, "planned_valence": -1.4,
          "direction_valence": -0.9, "planned_arousal": -0.6, "direction_arousal": -0.3,
          "quadrant_agreement_per_judge": {"music/embedded": 0.5, "music/symbolic": 0.5},
-         "quadrant_agreement_all_judges": 0.5}
+         "quadrant_agreement": 0.5}
     head, per = summary_lines(s)[:2]
     assert "quadrant agreement 50% (every judge; their mean reading 100%)" in head
     assert per == "quadrant agreement per judge: music/embedded 50%, music/symbolic 50%"
-    one = {k: v for k, v in s.items() if k not in ("quadrant_agreement_per_judge", "quadrant_agreement_all_judges")}
-    assert "quadrant agreement 100%," in summary_lines(one)[0]  # one judge: its own figure
+    one = {k: v for k, v in s.items() if k not in ("quadrant_agreement_per_judge", "quadrant_agreement_mean_reading")}
+    assert "quadrant agreement 50%," in summary_lines(one)[0]  # one judge: its own figure
