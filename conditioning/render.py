@@ -194,6 +194,22 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return float(-0.691 + 10.0 * np.log10(gated.mean()))
 
 
+def limit_peaks(y: np.ndarray, rate: int, ceiling: float, window_s: float = 0.01) -> np.ndarray:
+    """A look-ahead peak limiter: the gain at each sample is the mean, over +-``window_s``, of the smallest gain
+    any sample within +-``window_s`` of it needs to stay under ``ceiling``, so every sample ends under the ceiling
+    (each mean is of values no larger than the sample's own need) and the gain moves over 20 ms, not at once.
+    Why: a whole-file ceiling scales everything down for one piano attack; limiting the few loud attacks keeps the
+    level (a session's sat 2-4 LU under its -16 LUFS target)."""
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
+
+    w = max(1, int(window_s * rate))
+    need = np.minimum(1.0, ceiling / np.maximum(maximum_filter1d(np.abs(y), 2 * w + 1), 1e-12))
+    if need.min() >= 1.0:
+        return y
+    gain = uniform_filter1d(minimum_filter1d(need, 2 * w + 1), 2 * w + 1)
+    return (y * np.minimum(gain, need)).astype(y.dtype)
+
+
 def normalise_loudness(y: np.ndarray, rate: int, target_lufs: float, peak: float) -> np.ndarray:
     """Gain to ``target_lufs`` (BS.1770 integrated loudness), then a ceiling at ``peak``; silence is returned as is."""
     loudness = integrated_loudness(y, rate)

@@ -17,7 +17,8 @@ emotion per clip with bounded steps; this module turns the plan into music and c
 4. measure: every clip scored by the music judges (through `Studio`: by default both, the audio judge on the
    clip's audio and the symbolic judge on the clip's notes); per clip the target, each judge's reading and
    their consensus, which the loop corrects against;
-5. write: session audio (one file, loudness-normalised as a whole so the session's own dynamics remain),
+5. write: session audio (one file: the clips' loudness spread kept within 10 LU, `level_clips`, then brought to
+   -16 LUFS with the few loudest attacks limited, `conditioning.render.limit_peaks`),
    the MIDI, ``plan.json`` (per clip: target, reading, fidelity, controls) and ``plot.png`` (planned vs
    measured path on the valence-arousal plane);
 6. visuals (``visuals=True``, ``emostudio session --visuals``): one abstract picture per clip,
@@ -61,7 +62,9 @@ class SessionConfig:
     - `audio_name`: file name of the session audio (.wav or .flac);
     - `visuals`: also write one picture per clip (`visual_style`: horizon, field or pattern; `visual_size`:
       (width, height));
-    - `clip_files`: also write each clip as its own file (`write_clip_files`).
+    - `clip_files`: also write each clip as its own file (`write_clip_files`);
+    - `max_range_lu`: the widest spread of the clips' loudness (LU) the session keeps (`_master`); None keeps the
+      composer's whole range.
     """
 
     seed: int = 0
@@ -76,6 +79,7 @@ class SessionConfig:
     soundfont: str | None = None
     target_lufs: float = -16.0
     fade_out_s: float = 3.0
+    max_range_lu: float | None = 10.0
     audio_name: str = "session.wav"
     visuals: bool = False
     visual_style: str = "horizon"
@@ -291,7 +295,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         timings["compose_s"] = timings.get("compose_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         y = _master(render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont,
-                                   workers=cfg.workers), cfg)
+                                   workers=cfg.workers), cfg, clips)
         timings["render_s"] = timings.get("render_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         readings = _measure(critics, y, cfg.rate, clips, score.midi)
@@ -452,17 +456,51 @@ def _cuts(plan, workers: int) -> list[float]:
     return [starts[round(i * len(plan.clips) / k) - 1] for i in range(1, k)]
 
 
-def _master(y: np.ndarray, cfg: SessionConfig) -> np.ndarray:
-    """The session's audio as the listener gets it: loudness-normalised (a peak ceiling of 0.99) and faded out
-    at the very end. Done before the judges listen, so a clip's reading is of the file written (the last clip's
-    was of the unfaded, unnormalised render)."""
-    from conditioning.render import normalise_loudness
+def _master(y: np.ndarray, cfg: SessionConfig, clips: Sequence["ClipReport"] = ()) -> np.ndarray:
+    """The session's audio as the listener gets it: the clips' loudness spread brought within `max_range_lu`
+    (`level_clips`), loudness-normalised (a peak ceiling of 0.99) and faded out at the very end. Done before the
+    judges listen, so a clip's reading is of the file written (the last clip's was of the unfaded, unnormalised
+    render)."""
+    from conditioning.render import integrated_loudness, limit_peaks, normalise_loudness
 
-    y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99)
+    if clips and cfg.max_range_lu is not None:
+        y = level_clips(y, cfg.rate, clips, cfg.max_range_lu)
+    for _ in range(3):  # to the target, the few attacks over the ceiling limited (each pass takes a little level)
+        loudness = integrated_loudness(y, cfg.rate)
+        if not np.isfinite(loudness) or abs(loudness - cfg.target_lufs) < 0.2:
+            break
+        y = limit_peaks(y * 10.0 ** ((cfg.target_lufs - loudness) / 20.0), cfg.rate, 0.99)
+    y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99)  # (a last ceiling, should a pass fall short)
     fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
     if fade:
         y[-fade:] *= np.linspace(1, 0, fade) ** 2
     return y.astype(np.float32)
+
+
+def level_clips(y: np.ndarray, rate: int, clips: Sequence["ClipReport"], max_range_lu: float) -> np.ndarray:
+    """The clips' loudness (BS.1770, each clip's own) scaled about their median into ``max_range_lu``, by a gain
+    that moves linearly from clip centre to clip centre (no step at a cut), so loud stays louder than soft and the
+    path's order is kept. Why: the composer plays arousal as velocity (30-118), so a calm passage sat 20-29 LU
+    under an excited one (calm -> joy, 5 min: -38 LUFS at the start against -18 at the end), and no playback
+    volume served both ends; the peak ceiling of the whole then left sessions 2-4 LU under their -16 LUFS target.
+    10 LU is the loudness range of most popular music (EBU Tech 3342's LRA). The music judges read each clip at
+    any gain (a clip 20 dB down reads the same), so their readings stay."""
+    from conditioning.render import integrated_loudness
+
+    spans = [(int(c.start_s * rate), min(len(y), int(c.end_s * rate))) for c in clips]
+    levels = np.array([integrated_loudness(y[a:b], rate) if b > a else -np.inf for a, b in spans])
+    heard = np.isfinite(levels)
+    if heard.sum() < 2:
+        return y
+    median = float(np.median(levels[heard]))
+    spread = float(levels[heard].max() - levels[heard].min())
+    if spread <= max_range_lu:
+        return y
+    wanted = median + (levels - median) * (max_range_lu / spread)
+    gains_db = np.where(heard, wanted - levels, 0.0)
+    centres = np.array([(a + b) / 2 for a, b in spans])
+    curve = np.interp(np.arange(len(y)), centres, gains_db)  # held flat before the first and after the last centre
+    return (y * 10.0 ** (curve / 20.0)).astype(np.float32)
 
 
 def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], midi) -> list[dict]:
@@ -672,7 +710,7 @@ def run_session_cli(args) -> int:
     """``emostudio session --from SPEC --to SPEC --minutes M --clip S --out DIR [--json]`` (DESIGN.md 8).
 
     Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, clip_files,
-    visuals, visual_style."""
+    visuals, visual_style, loudness_range (0: the composer's whole range)."""
     if getattr(args, "visual_style", None) and not getattr(args, "visuals", False):
         from studio.errors import UserError
 
@@ -682,7 +720,8 @@ def run_session_cli(args) -> int:
                         backend=getattr(args, "backend", None) or "composer", critic=getattr(args, "critic", None),
                         soundfont=getattr(args, "soundfont", None), visuals=bool(getattr(args, "visuals", False)),
                         visual_style=getattr(args, "visual_style", None) or "horizon",
-                        clip_files=bool(getattr(args, "clip_files", False)))
+                        clip_files=bool(getattr(args, "clip_files", False)),
+                        max_range_lu=(lambda lu: None if lu == 0 else float(lu))(getattr(args, "loudness_range", 10.0)))
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):

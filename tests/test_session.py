@@ -354,3 +354,38 @@ def test_the_headline_agreement_is_every_judges_not_their_mean_readings():
     assert per == "quadrant agreement per judge: music/embedded 50%, music/symbolic 50%"
     one = {k: v for k, v in s.items() if k not in ("quadrant_agreement_per_judge", "quadrant_agreement_mean_reading")}
     assert "quadrant agreement 50%," in summary_lines(one)[0]  # one judge: its own figure
+
+
+def test_a_session_keeps_its_clips_within_a_playable_loudness_range_at_its_target(tmp_path):
+    """The composer plays arousal as velocity, so a calm -> joy session ran from -38 LUFS to -18 (20.6 LU): no
+    playback volume served both ends, and the whole-file peak ceiling left sessions 2-4 LU under -16 LUFS. The
+    clips are now levelled into 10 LU, in their order, and the few loudest attacks limited to reach -16."""
+    import soundfile
+
+    from conditioning.render import integrated_loudness
+
+    def levels(res):
+        y, rate = soundfile.read(str(res.audio), dtype="float32")
+        per_clip = [integrated_loudness(y[int(c.start_s * rate):int(c.end_s * rate)], rate) for c in res.clips]
+        return per_clip, integrated_loudness(y, rate), float(np.abs(y).max())
+
+    kept, whole, peak = levels(build_session("calm", "joy", tmp_path / "a", minutes=2, clip_s=20, measure=False))
+    wide, _, _ = levels(build_session("calm", "joy", tmp_path / "b", minutes=2, clip_s=20, measure=False,
+                                      max_range_lu=None))
+    assert max(wide) - min(wide) > 15 and max(kept) - min(kept) <= 10.5
+    assert np.argmin(kept[:-1]) == np.argmin(wide[:-1]) and kept[-2] > kept[0]  # loud stays louder (the fade aside)
+    assert abs(whole - (-16.0)) < 0.5 and peak <= 0.99 + 1e-4
+
+
+def test_the_limiter_keeps_every_sample_under_its_ceiling_and_leaves_quiet_audio_alone():
+    from conditioning.render import limit_peaks
+
+    rate = 22050
+    rng = np.random.default_rng(0)
+    y = (0.15 * rng.standard_normal(rate)).astype(np.float32)  # peaks near 0.7
+    y[5000:5040] = 0.95 * np.sign(y[5000:5040]) + y[5000:5040]  # an attack over the ceiling
+    out = limit_peaks(y, rate, 0.99)
+    assert np.abs(out).max() <= 0.99 + 1e-6
+    assert np.allclose(out[15000:], y[15000:])  # away from the attack the audio is untouched
+    quiet = 0.5 * y / np.abs(y).max()
+    assert np.array_equal(limit_peaks(quiet, rate, 0.99), quiet)
