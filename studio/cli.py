@@ -262,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "names the options it takes when given one it does not")
     g.add_argument("--out", required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
                    ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it, "
-                   "OUT.json, and a music take's score, OUT with .mid: both replace files of those names)")
+                   "OUT.json, and a music take's score, OUT with .mid, or OUT.mid where another take of that name has that one: "
+                   "both replace files of those names)")
     g.add_argument("--json", action="store_true", help="print the report as JSON")
     g.set_defaults(func=cmd_generate)
 
