@@ -225,7 +225,10 @@ def _value_noise(w: int, h: int, cells: int, rng: np.random.Generator) -> np.nda
 
     gw = max(2, cells)
     gh = max(2, round(cells * h / w))
-    grid = rng.uniform(-1, 1, (gh + 1, gw + 1)).astype(np.float32)
+    # from a generator of its own, seeded by one draw: the grid's size follows the emotion, and drawing it from
+    # ``rng`` itself shifted every later draw of the composition (the sun and the hills moved when a session's
+    # arousal crossed a step of the cell count)
+    grid = np.random.default_rng(int(rng.integers(0, 2**63))).uniform(-1, 1, (gh + 1, gw + 1)).astype(np.float32)
     return cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
