@@ -76,6 +76,14 @@ def cmd_emotion(args: argparse.Namespace) -> int:
 
         plan = plan_iso(args.plan[0], args.plan[1], args.minutes, args.clip, max_step=args.max_step)
         largest = max(plan.steps(), default=0.0)
+        from conditioning.trajectory import MIN_CLIP_S
+        from generators.music.composer import ComposerConfig
+
+        longest = ComposerConfig().max_duration_s / 60  # what `session` (the composer) plays in one piece
+        if min(c.end_s - c.start_s for c in plan.clips) < MIN_CLIP_S - 1e-9 or args.minutes > longest:
+            # a plan the session command would refuse: said here, where it is previewed
+            print(f"emostudio emotion: note: emostudio session plays clips of at least {MIN_CLIP_S:g} s and at most "
+                  f"{longest:g} min in all, so it would refuse this plan", file=sys.stderr)
         if args.json:
             print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": args.minutes,
                         "clip_s": args.clip, "easing": plan.easing, "largest_step": round(largest, 4),

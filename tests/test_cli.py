@@ -34,6 +34,15 @@ def critique_row(capsys, take: Path, modality: str, critic: str, *flags) -> tupl
     return code, json.loads(out), err
 
 
+def test_a_previewed_plan_that_session_would_refuse_says_so(capsys):
+    """`emotion --plan` printed plans of 4 s clips or 60 minutes that `session` then refused."""
+    for minutes, clip in (("1", "4"), ("60", "30")):
+        code, out, err = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", minutes, "--clip", clip)
+        assert code == 0 and "iso plan" in out and "emostudio session plays clips of at least 5 s" in err
+    code, out, err = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", "15", "--clip", "30")
+    assert code == 0 and err == ""
+
+
 def test_emotion_json(capsys):
     code, out, _ = run(capsys, "emotion", "joy:0.6+surprise:0.4", "--json")
     doc = json.loads(out)
