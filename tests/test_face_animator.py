@@ -259,6 +259,23 @@ def test_silence_a_steady_tone_or_room_noise_keep_the_mouth_closed(animator):
     assert any("no syllables standing out" in n for n in take.extras["notes"])
 
 
+def test_a_black_and_white_portrait_gets_a_grey_mouth(animator, tmp_path):
+    """The drawn interior (cavity, tongue, teeth) was red and ivory in a greyscale photo's open mouth (1,346
+    coloured pixels a frame); it now takes the portrait's own colourfulness."""
+    from PIL import Image as PILImage
+
+    from conditioning import Emotion
+    from generators.base import GenerationRequest
+    from generators.face.mesh import default_portrait
+
+    grey = tmp_path / "grey.png"
+    PILImage.fromarray(default_portrait()).convert("L").convert("RGB").save(grey)
+    frames = animator.generate(GenerationRequest(Emotion.parse("surprise"), duration_s=1.0,
+                                                 options={"portrait": str(grey)})).media.frames.astype(int)
+    coloured = (np.abs(frames[..., 0] - frames[..., 2]) > 10).sum(axis=(1, 2))
+    assert coloured.max() < 200, coloured.max()
+
+
 @pytest.fixture(scope="module")
 def talking(animator):
     """A spoken sentence through the studio (Piper speech), as a user gets it."""

@@ -60,6 +60,12 @@ class Warper:
         self.grid = np.stack([gx, gy], -1).astype(np.float32)  # (h, w, 2) sample points of the field
         self.lips = self._lip_mask(lm[:, :2]) > 0  #: the portrait's lips as the mesh places them
         self.lip_colour = self._lip_colour()
+        #: how colourful the portrait is, from its lips' saturation against ordinary lips' (about 0.3): 0 for a
+        #: black-and-white photo, whose drawn mouth and warm shadows (`SHADOW_TINT`) then stay grey too (they
+        #: put 1,346 coloured pixels a frame into a greyscale portrait's surprised face)
+        lips = self.lip_colour
+        self.chroma = float(np.clip((lips.max() - lips.min()) / max(lips.max(), 1.0) / 0.3, 0.0, 1.0))
+        self.shadow_tint = (1 + self.chroma * (SHADOW_TINT - 1)).astype(np.float32)
         self.mouth_painted = self._gap(lm[:, :2]) > 0.03  #: the portrait shows its teeth: painted out (`_close_mouth`)
         self.source = self._close_mouth(portrait.pixels, lm[:, :2]) if self.mouth_painted else portrait.pixels
         self.mouth_gap0 = self._gap(lm[:, :2] + (0 if rest_px is None else rest_px))
@@ -147,7 +153,7 @@ class Warper:
             source = source.copy()
             wx0, wy0, wx1, wy1 = self.textures.window
             # shade darkens skin warmly (it loses less red than green and blue, as in `_creases`); light is neutral
-            g = np.maximum(gain, 1)[..., None] * (1 - (1 - np.minimum(gain, 1))[..., None] * SHADOW_TINT)
+            g = np.maximum(gain, 1)[..., None] * (1 - (1 - np.minimum(gain, 1))[..., None] * self.shadow_tint)
             region = source[wy0:wy1, wx0:wx1].astype(np.float32) * g
             source[wy0:wy1, wx0:wx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
         out = self.portrait.pixels.copy()
@@ -221,7 +227,7 @@ class Warper:
             shade = np.maximum(shade, layer * min(0.85 * dark, 0.32))
         shade = cv2.GaussianBlur(shade, (0, 0), max(1.0, 0.035 * iod))
         region = img[y0:y1, x0:x1].astype(np.float32)  # a fold's shadow on skin is warm: less red is lost
-        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None] * SHADOW_TINT), 0, 255).astype(np.uint8)
+        img[y0:y1, x0:x1] = np.clip(region * (1 - shade[..., None] * self.shadow_tint), 0, 255).astype(np.uint8)
 
     def _close_mouth(self, pixels: np.ndarray, lm: np.ndarray) -> np.ndarray:
         """The portrait with its own mouth interior (teeth, tongue, the dark corners beside the teeth) painted
@@ -361,6 +367,9 @@ class Warper:
             lip_shadow = np.clip(0.72 + 0.28 * np.clip(edge, 0, None) / 0.02, 0.72, 1.0)  # next to the lip
             col = np.array([232, 224, 208], np.float64) * teeth_shade * (grad * lip_shadow * gaps)[..., None]
             layer = layer * (1 - t[..., None]) + col * t[..., None]
+        if self.chroma < 1.0:  # as colourful as the portrait (a grey photo had a red tongue drawn into it)
+            grey = (layer @ np.array([0.299, 0.587, 0.114]))[..., None]
+            layer = grey + self.chroma * (layer - grey)
         region = img[y0:y1, x0:x1].astype(np.float64)
         a = (mask * alpha)[..., None]
         img[y0:y1, x0:x1] = np.clip(region * (1 - a) + layer * a, 0, 255).astype(np.uint8)
