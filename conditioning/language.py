@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+#: A word: letters or digits, joined by apostrophes or hyphens; a number with its separators is one word
+#: ("8,100,000,000", "3.5"), as a voice speaks it (word timings gave "8", "100", "000" and lost the fourth group)
+WORD_RE = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’\-][^\W_]+)*")
 #: Common English words (function words and the commonest verbs, pronouns and adverbs; contractions without their
 #: apostrophe). Half the words of an English sentence are among them, as a rule, and few of another language's.
 COMMON_ENGLISH = frozenset("""

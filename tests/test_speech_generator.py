@@ -73,6 +73,18 @@ def test_result_carries_phoneme_and_word_timings():
     assert abs(words[-1]["end_s"] - last_loud) < 0.25
 
 
+def test_a_number_with_its_separators_is_one_timed_word():
+    """Word timings split "8,100,000,000" into "8", "100", "000" and lost the fourth group (subtitles built from
+    them were wrong); a number with its separators is one word, timed over all of its spoken words."""
+    r = take("neutral", text="In 2026, the population reached 8,100,000,000 people, 3.5 km away.")
+    words = r.extras["words"]
+    assert [w["word"] for w in words] == ["In", "2026", "the", "population", "reached", "8,100,000,000", "people",
+                                          "3.5", "km", "away"]
+    big = words[5]
+    assert big["end_s"] - big["start_s"] > 0.8  # "eight billion one hundred million"
+    assert all(a["end_s"] <= b["start_s"] + 1e-6 for a, b in zip(words, words[1:]))
+
+
 def test_timings_are_remapped_after_time_scaling():
     slow, fast = take("v=0,a=-0.9"), take("v=0,a=0.9")
     assert slow.media.duration_s > fast.media.duration_s * 1.2
