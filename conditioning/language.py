@@ -86,12 +86,11 @@ def _identifier():
     arrays are kept under `CACHE`, keyed by the model's hash, and load in about 20 ms; without a writable cache
     the model is unpacked as before."""
     import hashlib
+    import zipfile
 
     from langid.langid import LanguageIdentifier, model
 
     path = CACHE / f"model-{hashlib.sha256(model if isinstance(model, bytes) else model.encode()).hexdigest()[:16]}.npz"
-    import zipfile
-
     try:
         parts = _load_cached(path)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged copy: unpacked again
@@ -161,14 +160,12 @@ def other_language(text: str) -> Language | None:
     another script is asked whatever its length: a script says much about a language, and Chinese or Japanese
     are written without spaces between words. Cached: one take's text is asked by its voice on every loop round
     and by the text critic for the words-against-emotion note."""
-    if not other_script(text):
-        words = words_of(text)
-        if len(words) < MIN_WORDS or common_english_share(words) > SURELY_ENGLISH_SHARE:
-            return None
-    code, p = _identifier().classify(text)
-    if code == "en" or p < MIN_PROBABILITY:
+    latin_only = not other_script(text)
+    words = words_of(text)
+    if latin_only and (len(words) < MIN_WORDS or common_english_share(words) > SURELY_ENGLISH_SHARE):
         return None
-    if not other_script(text) and _english_without_names(text):
+    code, p = _identifier().classify(text)
+    if code == "en" or p < MIN_PROBABILITY or (latin_only and _english_without_names(text, words)):
         return None
     return Language(code, float(p))
 
@@ -183,14 +180,15 @@ def plain_words(text: str) -> list[str]:
     return words
 
 
-def _english_without_names(text: str) -> bool:
+def _english_without_names(text: str, words: list[str]) -> bool:
     """Whether a text langid.py reads as another language is English once its names and borrowed words are left
     out (`plain_words`). langid reads byte n-grams, so a line's few foreign names and dishes outweigh its English:
     "Björn and Sigríður are flying in from Reykjavík on Thursday." read as Icelandic, "He quoted Camus, Sartre and
     Simone de Beauvoir all evening." as French, and the text critic refused them. What is left must keep at least
     half the words and three of them (a text mostly of such words is the other language's, as Czech with its
-    accents is) and then be English: more than half common English words, or langid's English."""
-    rest, words = plain_words(text), words_of(text)
+    accents is) and then be English: more than half common English words, or langid's English. ``words``: the
+    text's (`words_of`)."""
+    rest = plain_words(text)
     if len(rest) < 3 or 2 * len(rest) < len(words):
         return False
     if common_english_share(rest) > SURELY_ENGLISH_SHARE:

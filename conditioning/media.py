@@ -235,7 +235,7 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
     p = Path(path)
     fmt = WRITE_AUDIO.get(p.suffix.lower())
     if fmt is None:
-        raise _unwritable(p, "audio", ".wav, .flac, .ogg or .mp3")
+        raise _unwritable(p, "audio", WRITES["audio"][1])
     if fmt == "MP3" and audio.rate not in MP3_RATES:
         raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
                          f"{audio.rate / 1000:g} kHz; write .wav or .flac")
@@ -372,7 +372,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes
 
 #: What each writer writes, by suffix, and how its refusal lists them (`save_audio`, `save_image`, `save_video`)
 WRITES = {"audio": (tuple(WRITE_AUDIO), ".wav, .flac, .ogg or .mp3"),
-          "an image": (IMAGE_SUFFIXES, ".png, .jpg, .jpeg, .webp"),
+          "an image": (IMAGE_SUFFIXES, ", ".join(IMAGE_SUFFIXES)),
           "video": ((".mp4", ".m4v", ".mov"), ".mp4, .m4v or .mov (H.264 and AAC)")}
 
 
@@ -442,7 +442,7 @@ def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] |
     p = Path(path)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG"}.get(p.suffix.lower())
     if fmt is None:
-        raise _unwritable(p, "an image", ", ".join(IMAGE_SUFFIXES))
+        raise _unwritable(p, "an image", WRITES["an image"][1])
     kwargs = {}
     if metadata and fmt == "PNG":
         info = PngInfo()

@@ -23,7 +23,8 @@ def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality:
                 modalities: tuple[str, ...], kind: str) -> str:
     if modality not in modalities:
         raise UnknownBackend(f"unknown modality {modality!r}; known: {', '.join(modalities)}")
-    name = name or defaults.get(modality)
+    name = (name or defaults.get(modality) or "").removeprefix(f"{modality}/") or None  # 'speech/encoder', as
+    # reports and the web page name backends and judges, is the same as 'encoder'
     if name is None:
         raise BackendUnavailable(f"no {kind} for {modality} is available yet in this version")
     key = f"{modality}/{name}"

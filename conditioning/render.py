@@ -210,11 +210,18 @@ def limit_peaks(y: np.ndarray, rate: int, ceiling: float, window_s: float = 0.01
     return (y * np.minimum(gain, need)).astype(y.dtype)
 
 
-def normalise_loudness(y: np.ndarray, rate: int, target_lufs: float, peak: float) -> np.ndarray:
-    """Gain to ``target_lufs`` (BS.1770 integrated loudness), then a ceiling at ``peak``; silence is returned as is."""
+def normalise_loudness(y: np.ndarray, rate: int, target_lufs: float, peak: float, limit: bool = False) -> np.ndarray:
+    """Gain to ``target_lufs`` (BS.1770 integrated loudness), then a ceiling at ``peak``; silence is returned as is.
+    With ``limit`` the few samples the gain takes over ``peak`` are limited (`limit_peaks`, up to three passes, each
+    of which takes a little level) before the ceiling, which then rarely has anything left to scale down."""
     loudness = integrated_loudness(y, rate)
     if not np.isfinite(loudness):
         return y
+    for _ in range(3 if limit else 0):
+        if abs(loudness - target_lufs) < 0.2:
+            break
+        y = limit_peaks(y * 10.0 ** ((target_lufs - loudness) / 20.0), rate, peak)
+        loudness = integrated_loudness(y, rate)
     y = y * 10.0 ** ((target_lufs - loudness) / 20.0)
     top = float(np.max(np.abs(y))) if y.size else 0.0
     if top > peak:  # a simple ceiling, not a limiter: keeps the waveform's shape

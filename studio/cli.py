@@ -30,18 +30,19 @@ def bounded_int(lo: int, hi: int):
 
 
 LOOP = bounded_int(0, MAX_LOOP)
-def loudness_range(text: str) -> float:
-    """An argparse type: a loudness range in LU, 0 (keep the whole range) or 3 to 40."""
+
+
+def loudness_range(text: str) -> float | None:
+    """An argparse type: a loudness range in LU from 3 to 40, or 0 for the whole range (None)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LU: 0 or a number from 3 to 40, got {text!r}") from None
     if not (value == 0 or 3 <= value <= 40):
         raise argparse.ArgumentTypeError(f"expected LU: 0 (the whole range) or a number from 3 to 40, got {text}")
-    return value
+    return value or None
 
 
-LOUDNESS_RANGE = loudness_range
 SEED = bounded_int(0, 2**32 - 1)  # every backend takes these (some mask larger seeds to 31 or 63 bits)
 WORKERS = bounded_int(1, 64)
 
@@ -301,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--visuals", action="store_true", help="also draw one abstract picture per clip (image/procedural, "
                    "768x432) into OUT/visuals/clip_000.png ...")
     s.add_argument("--visual-style", choices=["horizon", "field", "pattern"], help="style of --visuals (default horizon)")
-    s.add_argument("--loudness-range", type=LOUDNESS_RANGE, default=10.0, metavar="LU",
+    s.add_argument("--loudness-range", type=loudness_range, default=10.0, metavar="LU",
                    help="the widest spread of the clips' loudness the session keeps (default 10 LU; 0 keeps the "
                    "composer's whole range, where a calm passage can sit 20-29 LU under an excited one)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")

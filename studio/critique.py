@@ -414,7 +414,7 @@ def expand_patterns(names: list[str]) -> list[str]:
 
 def load_media(modality: str, path: Path):
     """Read a file as the media type the modality's critics take."""
-    from conditioning.media import MediaError, load_audio, load_visual
+    from conditioning.media import MediaError, load_audio, load_visual, missing
 
     if path.is_dir():
         example = {"speech": "*.wav", "music": "*.wav or *.mid", "face": "*.mp4", "image": "*.png", "text": "*.txt"}
@@ -431,7 +431,7 @@ def load_media(modality: str, path: Path):
     if modality in ("face", "image"):
         return load_visual(path)
     if not path.is_file():
-        raise MediaError(f"{path}: no such file")
+        raise MediaError(missing(path))
     return read_text_file(path)
 
 

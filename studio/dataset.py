@@ -985,9 +985,10 @@ def spec_notes(spec: Spec) -> list[str]:
                              f"reads as {found}, and the voices here speak English, so its items will be spoken "
                              f"with English sounds; give a Piper voice of its language in modalities.{m.name}.voices "
                              "(a path to its .onnx)")
-        if m.prompts and _abstract(m):
+        embedded = _abstract(m) if m.prompts else None
+        if embedded:
             what = "draws abstract pictures" if m.name == "image" else "composes"
-            lines.append(f"modalities.{m.name}.prompts: {m.name}/{_abstract(m)} {what} from the emotion alone, not "
+            lines.append(f"modalities.{m.name}.prompts: {m.name}/{embedded} {what} from the emotion alone, not "
                          "from a prompt; the prompts go into the manifest's prompt column as given, so that column is "
                          "no caption of the items; backend: "
                          f"{'diffusion' if m.name == 'image' else 'musicgen'} with local weights follows them")

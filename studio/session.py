@@ -334,13 +334,13 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         write_visuals(plan, clips, out / "visuals", seed=cfg.seed, style=cfg.visual_style, size=cfg.visual_size)
         timings["visuals_s"] = time.perf_counter() - t
         t = time.perf_counter()
-    y = best_audio
+    y = best_audio  # mastered as the judges heard it (`_master`)
     audio_path = save_audio(out / cfg.audio_name, Audio(y, cfg.rate))
     midi_path = out / "session.mid"
     with atomic_path(midi_path) as tmp:
         tmp.write_bytes(score.midi_bytes())
     if cfg.clip_files:
-        write_clip_files(out / "clips", y.astype(np.float32), cfg.rate, clips, score.midi, plan)
+        write_clip_files(out / "clips", y, cfg.rate, clips, score.midi, plan)
         timings["clip_files_s"] = time.perf_counter() - t
     for wanted, sub in ((cfg.clip_files, "clips"), (cfg.visuals, "visuals")):
         if not wanted and (out / sub).is_dir():  # an earlier session's, into the same folder: not this one's
@@ -458,19 +458,14 @@ def _cuts(plan, workers: int) -> list[float]:
 
 def _master(y: np.ndarray, cfg: SessionConfig, clips: Sequence["ClipReport"] = ()) -> np.ndarray:
     """The session's audio as the listener gets it: the clips' loudness spread brought within `max_range_lu`
-    (`level_clips`), loudness-normalised (a peak ceiling of 0.99) and faded out at the very end. Done before the
+    (`level_clips`), loudness-normalised with its loudest attacks limited to 0.99 and faded out at the very end. Done before the
     judges listen, so a clip's reading is of the file written (the last clip's was of the unfaded, unnormalised
     render)."""
-    from conditioning.render import integrated_loudness, limit_peaks, normalise_loudness
+    from conditioning.render import normalise_loudness
 
     if clips and cfg.max_range_lu is not None:
         y = level_clips(y, cfg.rate, clips, cfg.max_range_lu)
-    for _ in range(3):  # to the target, the few attacks over the ceiling limited (each pass takes a little level)
-        loudness = integrated_loudness(y, cfg.rate)
-        if not np.isfinite(loudness) or abs(loudness - cfg.target_lufs) < 0.2:
-            break
-        y = limit_peaks(y * 10.0 ** ((cfg.target_lufs - loudness) / 20.0), cfg.rate, 0.99)
-    y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99)  # (a last ceiling, should a pass fall short)
+    y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99, limit=True)  # the few loudest attacks limited
     fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
     if fade:
         y[-fade:] *= np.linspace(1, 0, fade) ** 2
@@ -712,7 +707,7 @@ def run_session_cli(args) -> int:
     """``emostudio session --from SPEC --to SPEC --minutes M --clip S --out DIR [--json]`` (DESIGN.md 8).
 
     Optional attributes read when present: seed, max_step, workers, loop, backend, critic, soundfont, clip_files,
-    visuals, visual_style, loudness_range (0: the composer's whole range)."""
+    visuals, visual_style, loudness_range (None: the composer's whole range)."""
     if getattr(args, "visual_style", None) and not getattr(args, "visuals", False):
         from studio.errors import UserError
 
@@ -723,7 +718,7 @@ def run_session_cli(args) -> int:
                         soundfont=getattr(args, "soundfont", None), visuals=bool(getattr(args, "visuals", False)),
                         visual_style=getattr(args, "visual_style", None) or "horizon",
                         clip_files=bool(getattr(args, "clip_files", False)),
-                        max_range_lu=(lambda lu: None if lu == 0 else float(lu))(getattr(args, "loudness_range", 10.0)))
+                        max_range_lu=getattr(args, "loudness_range", 10.0))
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):

@@ -339,9 +339,8 @@ class Studio:
     def judges(self, modality: str, names: Sequence[str] | None = None, *, required: bool = False) -> list:
         """The critics that judge a modality's takes: ``names`` (each must load), or the modality's pair from
         `critics.registry.JUDGES` (those that cannot run here are left out; none at all: an empty list, or
-        with ``required`` the reason the first could not load). A name may carry its modality, as reports and the
-        web page write it ('speech/encoder')."""
-        names = [n.removeprefix(f"{modality}/") for n in _names(names)]
+        with ``required`` the reason the first could not load)."""
+        names = _names(names)
         if names:
             return [self.critic(modality, n) for n in names]
         out, missing = [], []
