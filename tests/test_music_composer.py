@@ -102,6 +102,24 @@ def test_minor_dominant_has_a_leading_tone():
 
 def test_instrument_names_resolve():
     assert T.program_number("flute") == 73 and T.program_number(48) == 48 and T.program_number("cello") == 42
+
+
+@pytest.mark.parametrize("spec,duration", [("tenderness", 15.0), ("surprise", 10.0), ("neutral", 20.0), ("joy", 30.0)])
+def test_the_last_bar_never_rushes_and_its_final_chord_sounds(spec, duration):
+    """A remainder shorter than a bar is played at the piece's tempo, cut short where the piece ends: it was four
+    beats squeezed into the time left (tenderness over 15 s: its last bar at 1.9x the tempo, the final chord's
+    arrival rushed). These four land between two and three and a half beats into their last bar."""
+    score = ComposerMusic().compose(req(spec, duration=duration))
+    tempi = [b.bpm for b in score.bars]
+    assert 2.0 <= score.bars[-1].beats < 4.0
+    assert max(t1 / t0 for t0, t1 in zip(tempi, tempi[1:])) <= 1.0 + ComposerMusic().config.max_tempo_step + 1e-9
+    # the last phrase's last chord is the tonic, sounding at least a beat before the piece ends on it
+    s, e, chord = score.phrases[-1].chords[-1]
+    assert score.time_of(e) == pytest.approx(duration) and e - s >= 1.0
+    assert chord.pcs[0] == score.phrases[-1].tonic and score.phrases[-1].cadence in ("authentic", "plagal")
+    notes = [n for inst in score.midi.instruments if not inst.is_drum for n in inst.notes]
+    assert max(n.start for n in notes) < duration  # nothing written past the end
+    assert chord.pcs[0] in {n.pitch % 12 for n in notes if n.end >= duration - 1e-3}
     with pytest.raises(ValueError, match="unknown instrument"):
         T.program_number("kazoo")
 

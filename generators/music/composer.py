@@ -218,6 +218,7 @@ class Bar:
     length_s: float
     controls: MusicControls
     layers: dict[str, dict[int, float]] = field(default_factory=dict)  #: role -> program -> weight
+    beats: float = 4.0  #: beats played: the last bar may stop short, at its own tempo, where the piece ends
 
     @property
     def bpm(self) -> float:
@@ -377,8 +378,10 @@ class ComposerMusic:
     def plan_bars(self, request: GenerationRequest, duration: float, opts: Mapping[str, Any]) -> list[Bar]:
         """Sample the emotion at each bar start into controls; ramp tempo; fit the bars to ``duration``.
 
-        The last bar absorbs the remainder (from half a bar to a bar and a half: a final ritardando) so the
-        piece ends on its cadence exactly at ``duration``."""
+        The last bar absorbs the remainder so the piece ends on its cadence exactly at ``duration``: a remainder
+        longer than the bar slows it (up to a bar and a half: a final ritardando); a shorter one keeps its tempo
+        and plays only the beats that fit (from two to four), rather than rushing four beats into the time of
+        two. ``plan_form`` places the last phrase's chords over the beats played, so the final chord sounds."""
         cfg = self.config
         jit_rng = _rng(request.seed, _S_LAYERS)
         jitter = {role: {p: tuple(jit_rng.uniform(-0.15, 0.15, 2)) for p in sorted(PALETTES[role])} for role in ROLES}
@@ -400,8 +403,11 @@ class ComposerMusic:
                     layers[role] = layer_weights(role, c.valence, c.arousal, jitter[role])
             bar.layers = layers
             remaining = duration - (t + length)
-            if remaining < 0.5 * length:  # this is the last bar: stretch or squeeze it to end on time
-                bar.length_s = max(duration - t, 1e-3)
+            if remaining < 0.5 * length:  # this is the last bar: slow it, or cut it short at its tempo, to end on time
+                if remaining >= 0:
+                    bar.length_s = duration - t
+                else:
+                    bar.beats = cfg.beats_per_bar * max(duration - t, 1e-3) / length
                 bars.append(bar)
                 break
             bars.append(bar)
@@ -487,8 +493,8 @@ class ComposerMusic:
             bias = {1: 1 - 0.6 * max(0.0, c.brightness), 2: 1 - 0.8 * max(0.0, c.brightness),
                     5: 1 - 0.6 * max(0.0, c.brightness)} if major else None
             degrees = T.progression(harm_rng, slots, cadence, start, minor=not major, bias=bias)
-            beats = nb * cfg.beats_per_bar
-            edges = [first * 4 + round(k * beats / slots) for k in range(slots + 1)]
+            beats = sum(b.beats for b in bars[first:first + nb])
+            edges = [first * 4 + round(k * beats / slots) for k in range(slots)] + [first * 4 + beats]
             chords = []
             for k, deg in enumerate(degrees):
                 # minor keys: the dominant always takes the leading tone (the harmonic-minor V)
@@ -531,7 +537,7 @@ class ComposerMusic:
                     v = T.lead_voices(prev_voicing if prev_voicing and len(prev_voicing) == nv else None, ch,
                                       int(centre_h - 8), int(centre_h + 9), nv, centre_h, double)
                     prev_voicing = v
-                    voiced.append((max(s, 4.0 * b), min(e, 4.0 * b + 4), ch, v))
+                    voiced.append((max(s, 4.0 * b), min(e, 4.0 * b + bar.beats), ch, v))
                 notes += self._harmony(bar, voiced, ph)
                 notes += self._bass(bar, voiced)
                 # -- melody
@@ -768,6 +774,8 @@ class ComposerMusic:
         drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
         for n in score.notes:
             start, stop = score.time_of(n.start_beat), min(score.time_of(n.end_beat), end)
+            if start >= end - 1e-3:  # beyond a last bar cut short
+                continue
             if stop <= start + 1e-3:
                 stop = start + 0.05
             if n.role == "drums":
