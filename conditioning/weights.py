@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -108,4 +109,25 @@ def loading(key: str, folder: str | os.PathLike, needs: str) -> Iterator[None]:
         raise BackendUnavailable(f"{key} could not load {folder}: {reason(exc)} ({needs})") from None
 
 
-__all__ = ["DTYPES", "TOKENIZER_FILES", "has_tokenizer", "loading", "read_json", "reason", "torch_device"]
+#: held while a backend samples from torch's process-wide random generator (`seeded`)
+_GLOBAL_RNG = threading.Lock()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Sampling from torch's process-wide generator, seeded with ``seed``, one backend at a time.
+
+    Why: MusicGen's ``generate`` (transformers), XTTS's ``inference`` (coqui-tts) and audiocraft's ``generate``
+    draw from the global generator and take no ``torch.Generator`` of their own. The web serves two requests at
+    once, so two takes seeded alike interleaved their draws and came out different on 6 of 6 tries with the tiny
+    MusicGen. One lock for the process, not one per backend, because the generator is the process's; the
+    previous state is restored afterwards (``fork_rng``), so a caller's own torch random stream is not moved."""
+    import torch
+
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed) & 0x7FFFFFFF)
+        yield
+
+
+__all__ = ["DTYPES", "TOKENIZER_FILES", "has_tokenizer", "loading", "read_json", "reason", "seeded",
+           "torch_device"]

@@ -74,11 +74,12 @@ class AudiocraftMusic:
 
         t0 = time.perf_counter()
         model = self.load()
-        model.set_generation_params(duration=d, use_sampling=True, top_k=cfg.top_k, cfg_coef=cfg.cfg_coef)
         text = prompt_text(request.emotion_at(d / 2), request.prompt)
         melody = (request.options or {}).get("melody")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(request.seed) & 0x7FFFFFFF)
+        from conditioning.weights import seeded
+
+        with seeded(request.seed):  # also holds the model's generation parameters, set per request on it
+            model.set_generation_params(duration=d, use_sampling=True, top_k=cfg.top_k, cfg_coef=cfg.cfg_coef)
             if melody is not None and hasattr(model, "generate_with_chroma"):
                 # audiocraft computes its own chroma from the waveform (its ChromaExtractor)
                 wav = torch.from_numpy(np.asarray(melody.mono().samples, dtype=np.float32))[None, None]

@@ -230,8 +230,9 @@ class MusicGenMusic:
             kwargs.update(input_values=x.to(device, dtype), padding_mask=torch.ones_like(x, dtype=torch.long).to(device))
         if chroma is not None:
             kwargs["input_features"] = torch.from_numpy(chroma)[None].to(device, dtype)  # (1, frames, 12)
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(int(seed) & 0x7FFFFFFF)
+        from conditioning.weights import seeded
+
+        with seeded(seed), torch.no_grad():
             out = model.generate(**kwargs, max_new_tokens=int(n_frames) + n_cb, do_sample=True,
                                  guidance_scale=cfg.guidance_scale, top_k=cfg.top_k, temperature=cfg.temperature)
         return out[0].float().mean(dim=0).cpu().numpy()  # (B=1, C, T) -> mono (T,)

@@ -279,12 +279,12 @@ class CoquiSpeech:
         gpt, spk = mix_latents(latents, weights)
         controls = P.emotion_controls(request.emotion, request.controls)
         speed = float(min(1.5, max(0.7, controls.rate_factor)))
-        import torch
+        from conditioning.weights import seeded
 
-        torch.manual_seed(request.seed)
         t1 = time.perf_counter()
-        out = self.model.inference(text, language, gpt, spk, temperature=self.config.temperature,
-                                   speed=speed, enable_text_splitting=True)
+        with seeded(request.seed):
+            out = self.model.inference(text, language, gpt, spk, temperature=self.config.temperature,
+                                       speed=speed, enable_text_splitting=True)
         wav = np.asarray(out["wav"].cpu().numpy() if hasattr(out["wav"], "cpu") else out["wav"], dtype=np.float32).reshape(-1)
         t2 = time.perf_counter()
         return GenerationResult(
