@@ -194,12 +194,14 @@ class Round:
         votes = self.votes(threshold)
         return bool(votes) and all(votes)
 
-    @property
-    def rank(self) -> tuple[bool, float]:
-        """How the loop orders takes: a take every judge heard as the asked-for label first, then by fidelity. A
-        take the judges could not name (None) does not outrank one a judge named otherwise (False): an image
-        read as 'rage' for 'anger' at fidelity 0.76 used to lose to a later round read as 'neutral' at 0.68."""
-        return (self.agrees is True, -1.0 if self.fidelity is None else self.fidelity)
+    def rank(self, threshold: float) -> tuple[bool, bool, float]:
+        """How the loop orders takes: a take every judge says yes to (`recognised`, the loop's stop rule) first,
+        then one every judge heard as the asked-for label, then by fidelity. Ranked by labels alone, a loop
+        stopped on a take both image judges accepted (0.86 and 0.86) but kept an earlier one the second judge
+        rejected (0.99 and 0.80): image judges name no label, so neither had one. A take the judges could not
+        name (None) does not outrank one a judge named otherwise (False): an image read as 'rage' for 'anger' at
+        fidelity 0.76 used to lose to a later round read as 'neutral' at 0.68."""
+        return (self.recognised(threshold), self.agrees is True, -1.0 if self.fidelity is None else self.fidelity)
 
     def to_json(self) -> dict:
         return {"index": self.index, "seed": self.request.seed, "controls": dict(self.result.controls),
@@ -513,6 +515,6 @@ class Studio:
                 request = generator.correct(request, target, rnd.reading)
             else:
                 request = replace(request, seed=request.seed + 1)
-        best = max(rounds, key=lambda r: r.rank)
+        best = max(rounds, key=lambda r: r.rank(self.threshold))
         return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0},
                             threshold=self.threshold)

@@ -67,11 +67,45 @@ def test_studio_arguments_of_the_wrong_kind_are_library_errors():
 def test_the_loop_does_not_keep_a_take_no_judge_could_name_over_a_closer_one():
     from studio.studio import Round
 
-    rank = Round.rank.fget
-    named_otherwise = SimpleNamespace(agrees=False, fidelity=0.76)  # read as 'rage' for 'anger'
-    unnamed = SimpleNamespace(agrees=None, fidelity=0.68)  # read as 'neutral'
-    assert rank(named_otherwise) > rank(unnamed)
-    assert rank(SimpleNamespace(agrees=True, fidelity=0.5)) > rank(named_otherwise)
+    def rank(**kw):
+        return Round.rank(SimpleNamespace(recognised=lambda threshold: False, **kw), 0.8)
+
+    named_otherwise = rank(agrees=False, fidelity=0.76)  # read as 'rage' for 'anger'
+    unnamed = rank(agrees=None, fidelity=0.68)  # read as 'neutral'
+    assert named_otherwise > unnamed
+    assert rank(agrees=True, fidelity=0.5) > named_otherwise
+
+
+def test_the_loop_keeps_the_take_it_stopped_on_when_judges_read_only_coordinates():
+    """Image judges name no label, so every take's ``agrees`` is None; the loop stopped on a take both judges
+    accepted (0.86, 0.86) and kept an earlier one the second rejected (0.99, 0.80), reported not recognised."""
+    from critics.base import Reading
+    from generators.base import GenerationRequest, GenerationResult, Provenance
+    from studio.studio import Studio
+
+    class Painter:
+        modality, name = "image", "painter"
+
+        def generate(self, request):
+            return GenerationResult(Image(np.zeros((8, 8, 3), np.uint8)), {}, Provenance("image/painter", "test", "-",
+                                                                                     request.seed))
+
+    class Judge:
+        modality = "image"
+
+        def __init__(self, name, fidelities):
+            self.name, self.fidelities, self.calls = name, list(fidelities), 0
+
+        def score(self, media):  # a reading at the given fidelity from the target (0.5, 0.5), along valence
+            fid = self.fidelities[self.calls]
+            self.calls += 1
+            return Reading(f"image/{self.name}", 0.5 - (1 - fid) * 2 * math.sqrt(2), 0.5, 0.0, {"neutral": 1.0}, {},
+                           1.0, categorical=False)
+
+    studio = Studio()
+    res = studio.run_loop(Painter(), [Judge("a", [0.99, 0.86]), Judge("b", [0.80, 0.86])],
+                          GenerationRequest(Emotion.parse("v=0.5,a=0.5")), loop=3)
+    assert len(res.rounds) == 2 and res.best.index == 1 and res.recognised
 
 
 def test_emotions_plans_and_trajectories_refuse_what_they_cannot_mean():
