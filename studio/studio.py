@@ -41,17 +41,15 @@ def _names(names: "str | Sequence[str] | None") -> list[str]:
 
 def _fingerprint(value: Any) -> str:
     """A short, content-based key for an option value (arrays and media by their bytes, not their repr)."""
-    import hashlib
-
     import numpy as np
+
+    from conditioning.media import content_key
 
     arr = getattr(value, "pixels", None)
     arr = getattr(value, "samples", arr)
     if arr is None and isinstance(value, np.ndarray):
         arr = value
-    if arr is not None:
-        return "sha1:" + hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()
-    return repr(value)
+    return repr(value) if arr is None else content_key(arr)
 
 
 def _critic_id(critic) -> str:

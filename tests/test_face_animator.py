@@ -562,3 +562,19 @@ def test_a_users_portrait_named_like_the_default_is_still_the_users(animator, tm
     assert res.extras["portrait"]["default"] is False and "the user's" in res.provenance.licence
     plain = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2))
     assert plain.extras["portrait"]["default"] is True and "public domain" in plain.provenance.licence
+
+
+def test_two_portraits_given_as_arrays_are_two_portraits(animator):
+    """The animator remembers fitted portraits by their content: the key was every 7th pixel's, so a picture
+    differing from the last one only between those rows was animated with the first one's skin."""
+    from conditioning.media import content_key
+    from generators.face.mesh import default_portrait
+
+    a = np.ascontiguousarray(default_portrait())
+    b = a.copy()
+    b[1::7] = np.minimum(b[1::7].astype(int) + 40, 255)  # a different picture that agrees on every 7th row
+    pa, _, _ = animator.portrait(a)
+    pb, _, _ = animator.portrait(b)
+    assert pa is not pb and not np.array_equal(pa.pixels, pb.pixels)
+    assert animator.portrait(a.copy())[0] is pa  # the same content is fitted once
+    assert content_key(a) != content_key(a.reshape(-1, a.shape[1] * 3))  # the shape is part of the content

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from conditioning import Emotion
-from conditioning.media import Audio, Image, MediaError, Video, load_image
+from conditioning.media import Audio, Image, MediaError, Video, content_key, load_image
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import actions as A
@@ -111,7 +111,7 @@ class FaceAnimator:
                 pixels = source.pixels if isinstance(source, Image) else Image(np.asarray(source)).pixels
             except (MediaError, ValueError) as exc:
                 raise GenerationError(f"portrait: {exc}") from None
-            name, key = "image", ("array", pixels.shape, hash(pixels[::7, ::7].tobytes()))
+            name, key = "image", ("array", content_key(pixels))
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
