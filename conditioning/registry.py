@@ -19,6 +19,10 @@ class UnknownBackend(BackendUnavailable):
     skips it too."""
 
 
+#: the project's own packages: a module of theirs that does not import is a bug, never a missing dependency
+PROJECT_PACKAGES = ("conditioning", "generators", "critics", "studio")
+
+
 def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality: str, name: str | None,
                 modalities: tuple[str, ...], kind: str) -> str:
     if modality not in modalities:
@@ -40,6 +44,8 @@ def load_class(path: str, key: str, extra: str | None = None):
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in PROJECT_PACKAGES:  # a bug in the project, not a missing package:
+            raise  # said as "reinstall", it also let `auto` pass over the backend without a word
         hint = f"pip install 'emotion-studio[{extra}]'" if extra else "reinstall emotion-studio"
         raise BackendUnavailable(f"{key} needs the Python package {exc.name!r}: {hint}") from None
     return getattr(module, cls_name)

@@ -59,3 +59,17 @@ def test_the_registry_names_each_neural_backends_own_variable():
     for key, env in MODEL_ENVS.items():
         module = importlib.import_module(GENERATORS[key].split(":")[0])
         assert module.MODEL_ENV == env, key
+
+
+def test_a_project_module_that_does_not_import_is_a_bug_not_a_missing_package():
+    """A registered backend whose module imports a misspelt project module was reported as a missing Python
+    package ('reinstall emotion-studio'), and `auto` passed over it silently; a missing third-party package is
+    still said as one, naming the extra that brings it."""
+    import pytest
+
+    from conditioning.registry import BackendUnavailable, load_class
+
+    with pytest.raises(ModuleNotFoundError, match="generators.image.procedual"):
+        load_class("generators.image.procedual:Painter", "image/mypainter", "image")
+    with pytest.raises(BackendUnavailable, match=r"'no_such_package_zz'.*emotion-studio\[image\]"):
+        load_class("no_such_package_zz.module:Painter", "image/mypainter", "image")
