@@ -82,16 +82,15 @@ def critique_files(args: argparse.Namespace) -> int:
     studio = Studio()
     model = getattr(args, "model", None)
     if model:  # a neural critic's weights (the embedded critics read their shipped ones)
-        from critics.registry import EXTRAS, load_critic
+        from critics.registry import CRITICS, EXTRAS, load_critic
 
         neural = dict(key.split("/") for key, extra in EXTRAS.items() if extra == "neural")  # modality -> critic
-        if args.critic != neural.get(args.modality):
+        named = (args.critic or "").removeprefix(f"{args.modality}/")  # 'speech/transformers' = 'transformers'
+        if named != neural.get(args.modality):
             names = ", ".join(f"{m}: {c}" for m, c in neural.items())
-            from critics.registry import CRITICS
-
-            shipped = args.critic and f"{args.modality}/{args.critic}" in CRITICS
+            shipped = named and f"{args.modality}/{named}" in CRITICS
             raise UserError(f"--model is for a neural critic: name it with --critic ({names})"
-                            + (f"; {args.modality}/{args.critic} reads its shipped weights" if shipped else ""))
+                            + (f"; {args.modality}/{named} reads its shipped weights" if shipped else ""))
         critic = load_critic(args.modality, args.critic, model=model)
     else:
         critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable

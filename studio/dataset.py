@@ -231,6 +231,8 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
         backend = cfg.get("backend")
         if backend is not None and not isinstance(backend, str):
             raise _err(f"modalities.{m}.backend", f"got {backend!r}", "a backend name, e.g. piper")
+        if backend is not None:  # 'image/procedural', as reports and manifests name backends, is 'procedural'
+            backend = backend.removeprefix(f"{m}/")
         dur = cfg.get("duration_s")
         size = cfg.get("size")
         out.append(ModalitySpec(m, count, backend, lists.get("texts", ()), lists.get("prompts", ()), lists.get("voices", ()),

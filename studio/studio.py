@@ -24,8 +24,10 @@ from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity, trajectory_fidelity
 from conditioning.media import MediaError
 from critics.base import CriticError, Reading
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, resolve_key
+from critics import registry as critics_registry
 from critics.registry import JUDGES, load_critic
+from generators import registry as generators_registry
 from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.registry import VOICE_BACKENDS, load_generator
 from studio.errors import checkpoint
@@ -303,14 +305,23 @@ class Studio:
     # ---- backends ---------------------------------------------------------------------------------------
     def generator(self, modality: str, backend: str | None = None, *, model: str | None = None):
         """A backend, created once per (modality, backend, model); ``model`` is a neural backend's local weights."""
-        key = (modality, backend, model)
+        g = generators_registry
+        # one instance per backend however it is named ('procedural', 'image/procedural', auto's choice): each
+        # holds its loaded models and caches (a face's neutral take is remembered per generator instance)
+        auto = backend in (None, "auto")
+        name = "auto" if auto else resolve_key(g.GENERATORS, g.DEFAULTS, modality, backend, g.MODALITIES, "generator")
+        key = (modality, name, model)
         if key not in self._generators:
             # an embedded backend given a model refuses it by name ("unknown option(s) ['model']")
-            self._generators[key] = load_generator(modality, backend, **({"model": model} if model else {}))
+            gen = load_generator(modality, backend, **({"model": model} if model else {}))
+            if auto:  # the backend auto chose, under its own name too
+                gen = self._generators.setdefault((modality, f"{modality}/{gen.name}", model), gen)
+            self._generators[key] = gen
         return self._generators[key]
 
     def critic(self, modality: str, name: str | None = None):
-        key = (modality, name)
+        c = critics_registry
+        key = resolve_key(c.CRITICS, c.DEFAULTS, modality, name, c.MODALITIES, "critic")  # 'encoder' = 'speech/encoder'
         if key not in self._critics:
             self._critics[key] = load_critic(modality, name)
         return self._critics[key]

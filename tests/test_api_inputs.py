@@ -189,3 +189,16 @@ def test_every_critic_refuses_the_wrong_kind_of_media_alike_and_image_judges_rea
     assert colour.score(picture).native == pytest.approx(from_path.native)
     with pytest.raises(CriticError, match="too small"):
         colour.score(np.zeros((4, 4, 3), np.uint8))
+
+
+def test_a_backend_or_judge_is_one_instance_however_it_is_named(monkeypatch):
+    """Each name as typed made its own instance (None, 'auto', 'procedural', 'image/procedural': four painters,
+    three speech encoders), each loading its models and keeping its own caches."""
+    from studio.studio import Studio
+
+    monkeypatch.delenv("EMOSTUDIO_SD_MODEL", raising=False)
+    studio = Studio()
+    painters = {id(studio.generator("image", name)) for name in (None, "auto", "procedural", "image/procedural")}
+    encoders = {id(studio.critic("speech", name)) for name in ("encoder", "speech/encoder")}
+    assert len(painters) == 1 and len(encoders) == 1
+    assert studio.critic("speech") is studio.critic("speech", "encoder")  # the default, named or not

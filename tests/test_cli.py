@@ -240,6 +240,20 @@ def test_critique_names_a_bad_reference_and_a_folder(tmp_path, capsys):
     assert code == 2 and err == f"{missing}: error: no such file\n"
 
 
+def test_critique_takes_a_neural_critic_named_with_its_modality(tmp_path, capsys):
+    """'--critic speech/transformers --model DIR' was refused as 'not a neural critic'; it reaches the critic's
+    own check of the folder now, as 'transformers' does."""
+    import soundfile as sf
+
+    wav = tmp_path / "t.wav"
+    sf.write(wav, 0.1 * np.sin(np.arange(16000) / 5.0), 16000)
+    (tmp_path / "weights").mkdir()
+    for name in ("transformers", "speech/transformers"):
+        code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", name, "--model",
+                             str(tmp_path / "weights"), str(wav))
+        assert code == 1 and "no transformers checkpoint" in err and "Traceback" not in err, err
+
+
 def test_critique_expands_a_pattern_the_shell_left_alone(tmp_path, capsys):
     """A quoted pattern (or one from a shell that does not expand them, as on Windows) reads the files it matches,
     sorted, and leaves folders out; one that matches nothing names itself; a file whose name holds '*' is read."""

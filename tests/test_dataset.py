@@ -578,3 +578,12 @@ def test_a_spec_says_when_its_prompts_will_not_be_drawn(tmp_path, monkeypatch):
     assert "no caption" in note and "backend: diffusion" in note
     assert spec_notes(load_spec(write_spec(tmp_path, "modalities: {image: {count: 2}}\nemotions: {list: [joy]}\n",
                                            "plain.yaml"))) == []
+
+
+def test_a_spec_may_name_a_backend_with_its_modality(tmp_path):
+    """'image/procedural', as the manifest's backend column names it, was 'unknown backend'."""
+    from studio.dataset import load_spec
+
+    spec = load_spec(write_spec(tmp_path, "modalities: {image: {count: 2, backend: image/procedural}}\n"
+                                          "emotions: {list: [joy]}\n"))
+    assert [m.backend for m in spec.modalities] == ["procedural"]
