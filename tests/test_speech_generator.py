@@ -375,6 +375,35 @@ def test_festival_voice_renders_emotion_with_timings():
 
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
+def test_festival_speaks_with_emotion_without_the_gpl_speech_extra():
+    """Every render took its F0 from Praat (praat-parselmouth, GPL, in the `speech` extra), so without that
+    extra the Festival voice, the one without GPL parts, was a ModuleNotFoundError traceback; it uses DIO then."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+sys.modules["parselmouth"] = None  # as if the speech extra were not installed
+import numpy as np
+from conditioning import Emotion
+from conditioning.vocoder import analyse
+from generators.base import GenerationRequest
+from generators.speech.festival import FestivalSpeech
+g, out = FestivalSpeech(), {}
+for emo in ("sadness", "joy"):
+    a = g.generate(GenerationRequest(Emotion.parse(emo), text="Please put the book back on the shelf.", seed=0)).media
+    f = analyse(a.samples, a.rate, f0_method="dio")
+    out[emo] = float(np.median(f.f0[f.voiced]))
+print(json.dumps(out))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    f0 = json.loads(run.stdout.strip().splitlines()[-1])
+    assert f0["joy"] > 1.1 * f0["sadness"] and 120 < f0["sadness"] < 300, f0
+
+
+@pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
 def test_festival_reads_accented_words_and_typographic_marks():
     """Festival reads bytes: "Ça va? Très bien." crashed the reading of its output with a UnicodeDecodeError (a
     traceback for text the check accepts). Its English voice now reads the ASCII forms, every word spoken."""
