@@ -959,8 +959,13 @@ def card(spec: Spec, rows: list[dict]) -> str:
     lines += ["", "![targets and readings](targets_readings.png)", "", "## Licences", "",
               "Each item's licence is in the manifest (`licence`); the parts used here:", ""]
     lines += [f"- {lic}" for lic in sorted({r["licence"] for r in kept})]
-    lines += ["", "The judges (critics) are trained on research corpora (see Emotion Studio's critics/cards/); "
-              "the targets, not the readings, are the labels.", "", "## Files", "",
+    lines += ["", "The labels are the targets, not the judges' readings. Their valence, arousal and dominance "
+              "columns are coordinates from the NRC-VAD lexicon (Mohammad 2018): free for research; commercial use "
+              "needs a licence from its authors.",
+              "", "The judges that filtered and scored the items are trained on research corpora: RAVDESS and EMOPIA "
+              "(CC BY-NC-SA 4.0), EmoDB, FER2013 and OASIS (research use); each weight file's record and Emotion "
+              "Studio's critics/cards/ give the terms: check them before commercial use of a dataset they "
+              "filtered.", "", "## Files", "",
               "- `manifest.jsonl` (the journal: one line per item, kept or rejected; a kept item's row holds its "
               "file's SHA-256 and, for speech and faces, how to make the neutral take its judges read it against, so "
               "`emostudio critique` reads it as the build did) and `manifest.parquet`",

@@ -52,6 +52,19 @@ def measure(result) -> dict:
             "rms": float(10 * np.log10(np.mean(e[speech]))), "rate": SYLLABLES / speech_s}
 
 
+def test_a_takes_provenance_names_the_actors_tables_that_shaped_it():
+    """The licence recorded with a take named the voice and engine only; the prosody profiles, spectra and frame
+    conversion that make it emotional are numbers derived from RAVDESS (CC BY-NC-SA 4.0)."""
+    from generators.speech.piper import PiperSpeech
+    from generators.speech.world import RenderConfig
+
+    lic = take("anger").provenance.licence
+    assert "CC0" in lic and "GPL-3.0" in lic and "lessac" in lic  # the voice, its base model's data, the engine
+    assert "prosody profiles, spectra, frame conversion derived from RAVDESS" in lic and "CC BY-NC-SA 4.0" in lic
+    plain = PiperSpeech(render=RenderConfig(spectrum=False, frames=False)).tables_licence()
+    assert plain.startswith("emotion rendering: prosody profiles derived from RAVDESS")
+
+
 # ---- timings -------------------------------------------------------------------------------------------------
 
 

@@ -33,6 +33,9 @@ from critics.image.features import VERSION, extract, feature_names
 from critics.image.faces import FACE_FEATURES, FaceCues
 
 SEED = 20261129
+#: recorded with the weights: the data they are derived from and its terms
+CORPUS = "OASIS (Kurdi, Lozano & Banaji 2017), odd ids, mean valence and arousal ratings"
+LICENCE = "OASIS: free for research (its authors' terms); the weights are derived from its ratings and images"
 TARGETS = ("valence_mean", "arousal_mean")
 
 
@@ -186,6 +189,7 @@ def main(argv=None) -> None:
     meta = {"features": names, "model": best, "targets": list(TARGETS), "scale": [1, 7], "seed": SEED,
             "concordance_map": {t: results[best[t]][t]["map"] for t in TARGETS},
             "n_images": int(len(X)), "n_concepts": int(len(np.unique(groups))),
+            "data": {"corpus": CORPUS, "licence": LICENCE},
             "validation": {"protocol": f"GroupKFold by concept, {folds} folds x {args.seeds} seeds, out-of-fold",
                            "models": results, "best": best,
                            "figures": {t: results[best[t]][t] for t in TARGETS}}}

@@ -51,6 +51,9 @@ RAVDESS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "su
 #: Where the functionals are cached (outside the repository; `extract` adds the feature code's hash)
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emostudio" / "speech"
 EMODB = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
+#: recorded with the weights: the terms of the data they are derived from
+LICENCE = ("RAVDESS (Livingstone & Russo 2018): CC BY-NC-SA 4.0; EmoDB (Burkhardt et al. 2005): free for research; "
+           "the weights are derived from them (research use)")
 #: RAVDESS label -> EmoDB label for cross-corpus scoring of the RAVDESS head (boredom has no RAVDESS label;
 #: calm, the low-arousal non-neutral state, is the nearest)
 RAV_TO_EMODB = {"neutral": "neutral", "calm": "boredom", "happy": "happiness", "sad": "sadness",
@@ -542,7 +545,9 @@ def main(argv: list[str] | None = None) -> dict:
         "conditions": {"population": "raw features (population statistics)",
                        "speaker": "features minus the mean of the speaker's neutral clips",
                        "speaker_z": "features z-normalised by the mean and std of all the speaker's clips"},
-        "data": {"ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
+        "data": {"corpus": "RAVDESS speech actors 01-16 and EmoDB (../shared/data/speech)",
+                 "licence": LICENCE,
+                 "ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
                  "emodb_clips": int(sum(it.corpus == "emodb" for it in items)),
                  "ravdess_actors": sorted({it.speaker for it in items if it.corpus == "ravdess"}),
                  "emodb_speakers": sorted({it.speaker for it in items if it.corpus == "emodb"})},

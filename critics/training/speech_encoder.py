@@ -47,12 +47,16 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
 from critics.training.speech import (EMODB, RAVDESS, Item, best_vad_sources, export_conditions,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, nested, selection_score,
                                      speaker_shift, speaker_z)
 
 GRID_C = (0.005, 0.01, 0.02, 0.05)
 GRID_EMODB_WEIGHT = (0.5, 1.0)
+#: recorded with the weights: the encoder's own terms and those of the data the heads are derived from
+LICENCE = ("the LSTM encoder: Resemblyzer's GE2E weights (Apache-2.0, Resemble AI; trained on LibriSpeech CC BY 4.0 "
+           "and VoxCeleb 1/2); the heads: " + SPEECH_LICENCE)
 FILES = {"population": "speech_encoder.onnx", "speaker": "speech_encoder_speaker.onnx",
          "speaker_z": "speech_encoder_speaker_z.onnx"}
 TARGETS = {"population": 0.55, "speaker": 0.62}  #: the issue's RAVDESS UAR targets (binary arousal: 0.90)
@@ -317,7 +321,9 @@ def main(argv: list[str] | None = None) -> dict:
         "feature_names": critic.feature_names(),
         "labels": list(RAVDESS), "emodb_labels": list(EMODB), "models": FILES, "vad_source": vad_source,
         "augment": args.augment, **critic.feature_settings(),
-        "data": {"ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
+        "data": {"corpus": "RAVDESS speech actors 01-16 and EmoDB (../shared/data/speech)",
+                 "licence": LICENCE,
+                 "ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
                  "emodb_clips": int(sum(it.corpus == "emodb" for it in items)),
                  "speakers": sorted({it.speaker for it in items})},
         "validation": f"{k}-fold speaker-grouped CV (RAVDESS actors in male/female pairs, EmoDB round-robin); "

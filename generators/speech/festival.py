@@ -163,6 +163,7 @@ class FestivalSpeech(P.ProsodyLoop):
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,
-                       Provenance("speech/festival", f"festival:{fn}", LICENCE, request.seed, "festival 2.5"),
+                       Provenance("speech/festival", f"festival:{fn}", f"{LICENCE}; {self.tables_licence()}",
+                                  request.seed, "festival 2.5"),
                        {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0}, {},
                        language="en_US")

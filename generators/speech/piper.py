@@ -454,7 +454,8 @@ class PiperSpeech(P.ProsodyLoop):
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         return _result(y, rate, phonemes, words, utt_c, word_c, request,
-                       Provenance("speech/piper", f"piper:{vid}", _voice_licence(vid), request.seed, _piper_version()),
+                       Provenance("speech/piper", f"piper:{vid}", f"{_voice_licence(vid)}; {self.tables_licence()}",
+                                  request.seed, _piper_version()),
                        {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
                        {"length_scale": round(length_scale, 4), "noise_scale": round(ns * vf, 4),
                         "noise_w": round(nw * vf, 4)}, language=eng.language)
@@ -493,8 +494,9 @@ def _result(y, rate, phonemes, words, utt_c, word_c, request, provenance, timing
 
 def _voice_licence(vid: str) -> str:
     if vid == "joe":
-        return ("voice en_US-joe-medium: dataset CC0 (NabuCasa voice-datasets), fine-tuned from en_US-lessac "
-                "(see generators/cards/speech-piper.md); engine piper-tts GPL-3.0-or-later")
+        return ("voice en_US-joe-medium: dataset CC0 (NabuCasa voice-datasets), fine-tuned from en_US-lessac, whose "
+                "Blizzard 2011 training data has its own terms: check them before commercial use "
+                "(generators/cards/speech-piper.md); engine piper-tts GPL-3.0-or-later")
     return "user-supplied Piper voice: see its MODEL_CARD; engine piper-tts GPL-3.0-or-later"
 
 

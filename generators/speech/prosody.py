@@ -397,6 +397,14 @@ class ProsodyLoop:
     def correct(self, request, target: Emotion, reading):
         return replace(request, controls=correct_controls(request.controls, target, reading.emotion))
 
+    def tables_licence(self) -> str:
+        """The terms of the actors' numbers that shape every emotional take (recorded in its provenance beside the
+        voice's): the prosody profiles always, the spectra and frame conversion where the render uses them."""
+        parts = ["prosody profiles"] + ["spectra"] * self.config.render.spectrum
+        parts += ["frame conversion"] * self.config.render.frames
+        return (f"emotion rendering: {', '.join(parts)} derived from RAVDESS actors 01-16 (CC BY-NC-SA 4.0; "
+                "numbers, no audio; generators/cards/speech-piper.md)")
+
     def frame_envelope(self, request, utt):
         """`world.render`'s ``envelope`` for the request: each voiced frame's shape changed as the actors' same
         sounds change for the emotion of its word (`generators.speech.conversion`); None when the backend's
