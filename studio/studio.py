@@ -354,15 +354,29 @@ class Studio:
         names = _names(names)
         if names:
             return [self.critic(modality, n) for n in names]
+        out, missing = self._default_judges(modality)
+        if required and not out and missing:
+            raise missing[0]
+        return out
+
+    def _default_judges(self, modality: str) -> tuple[list, list[BackendUnavailable]]:
+        """The modality's judges that load here, and why the others do not."""
         out, missing = [], []
         for n in JUDGES.get(modality, (None,)):
             try:
                 out.append(self.critic(modality, n))
             except BackendUnavailable as exc:
                 missing.append(exc)
-        if required and not out and missing:
-            raise missing[0]
-        return out
+        return out, missing
+
+    def judges_note(self, modality: str) -> str | None:
+        """What to tell a user whose loop has fewer judges than the modality's pair (an extra not installed: the
+        loop then pleases one judge, the thing two judges are there to prevent), or None."""
+        out, missing = self._default_judges(modality)
+        if not out or not missing:
+            return None
+        return (f"judged by {', '.join(f'{modality}/{c.name}' for c in out)} alone: "
+                + "; ".join(str(m) for m in missing))
 
     def generate(self, modality: str, emotion: "str | Emotion", *, backend: str | None = None,
                  critic: str | None = None, judges: Sequence[str] | None = None, loop: int = 0, seed: int = 0,
@@ -397,6 +411,8 @@ class Studio:
             conflict = (self.text_conflict(text, request.emotion)
                         if modality in ("speech", "face") and trajectory is None else None)
             notes = (conflict,) if conflict else ()
+        if critics and not names and (note := self.judges_note(modality)):
+            notes = (*notes, note)
         return replace(result, speech=speech, notes=notes)
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,

@@ -94,6 +94,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
 
     def __init__(self, config: EmbeddedSpeechConfig | None = None, **overrides: Any) -> None:
         self.config = configure(EmbeddedSpeechConfig, config, overrides, "speech/embedded")
+        _require_praat()  # said now, so the loop leaves this judge out instead of failing at the first take
         self._init_heads()
 
     def feature_names(self) -> list[str]:
