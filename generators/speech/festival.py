@@ -33,7 +33,7 @@ from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
-from .piper import VoiceNotFound, _result, word_controls
+from .take import VoiceNotFound, speech_result, word_controls
 from .text import check_text
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
@@ -162,7 +162,7 @@ class FestivalSpeech(P.ProsodyLoop):
                                           envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
-        return _result(y, rate, phonemes, words, utt_c, word_c, request,
+        return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
                        Provenance("speech/festival", f"festival:{fn}", f"{LICENCE}; {self.tables_licence()}",
                                   request.seed, "festival 2.5"),
                        {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0}, {},

@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from conditioning.media import Audio
 from conditioning.registry import configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
-from .text import check_text, language_note, words_of
+from .take import VoiceNotFound, speech_result, word_controls
+from .text import check_text, words_of
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 #: Language codes of voices whose text is checked for Latin script (other scripts are rejected for them)
@@ -44,10 +44,6 @@ VOWELS = set("aeiouɑɐɒæɛɜəɚɝɪɨʊʌɔøœyʏɯɤɵɘᵻ")
 STRESS = {"ˈ"}
 MODIFIERS = {"ː", "ˑ", "ʲ", "ʰ", "ʷ", "̃", "̩", "̯", "ˌ"}
 PAUSE_PUNCT = set(",.;:!?…—–")
-
-
-class VoiceNotFound(GenerationError):
-    """An unknown voice name or a path that is not a Piper voice."""
 
 
 @dataclass(frozen=True)
@@ -453,7 +449,7 @@ class PiperSpeech(P.ProsodyLoop):
                                           config=self.config.render, envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
-        return _result(y, rate, phonemes, words, utt_c, word_c, request,
+        return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
                        Provenance("speech/piper", f"piper:{vid}", f"{_voice_licence(vid)}; {self.tables_licence()}",
                                   request.seed, _piper_version()),
                        {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
@@ -462,34 +458,6 @@ class PiperSpeech(P.ProsodyLoop):
 
     def word_controls(self, request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyControls) -> list[P.ProsodyControls]:
         return word_controls(request, utt, utt_c, self.config.word_level)
-
-
-def word_controls(request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyControls,
-                  word_level: bool = True) -> list[P.ProsodyControls]:
-    """One control set per word: the trajectory sampled at the word onsets, or the utterance's for all."""
-    n = max(1, len(utt.words))
-    if request.trajectory is None or not word_level or not utt.words:
-        return [utt_c] * n
-    emotions = request.trajectory.at_times([w.start_s for w in utt.words])
-    return [P.emotion_controls(e, request.controls) for e in emotions]
-
-
-def _result(y, rate, phonemes, words, utt_c, word_c, request, provenance, timings, backend_controls, *,
-            language: str) -> GenerationResult:
-    audio = Audio(y, rate)
-    controls: dict[str, Any] = {**utt_c.to_json(), **backend_controls}
-    if request.trajectory is not None:
-        controls["per_word"] = [c.to_json() for c in word_c]
-    extras = {
-        "phonemes": [{"phoneme": s.phoneme, "start_s": round(s.start_s, 4), "end_s": round(s.end_s, 4)} for s in phonemes],
-        "words": [{"word": w.word, "start_s": round(w.start_s, 4), "end_s": round(w.end_s, 4)} for w in words],
-        "voice": provenance.model,
-        "text": request.text,
-    }
-    note = language_note(request.text, language)
-    if note:
-        extras["notes"] = [note]
-    return GenerationResult(audio, controls, provenance, timings, extras)
 
 
 def _voice_licence(vid: str) -> str:
