@@ -125,7 +125,7 @@ def seeded(seed: int) -> Iterator[None]:
     import torch
 
     with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed) & 0x7FFFFFFF)
+        torch.manual_seed(int(seed) % 2**64)  # every seed the studio accepts (31 bits made 3 and 3 + 2**31 one take)
         yield
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
+from conditioning.registry import configure
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
 from conditioning.trajectory import MIN_CLIP_S  # the shortest clip a session plays
@@ -222,7 +223,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     from generators.base import GenerationRequest
     from studio.studio import consensus
 
-    cfg = replace(config or SessionConfig(), **overrides)
+    cfg = configure(SessionConfig, config, overrides, "session", PlanError)  # a misspelt option names the known ones
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s)):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -60,11 +61,17 @@ def _critic_id(critic) -> str:
     return f"{modality}/{name}" if modality and name else type(critic).__name__
 
 
+#: held while a bounded cache is changed: the web serves requests from several threads on one Studio, and two
+#: evicting the same oldest entry at once made one of them a KeyError
+_CACHES = threading.Lock()
+
+
 def _remember(cache: dict, key, value, limit: int = 256):
     """Store ``value`` under ``key`` in a bounded cache (the oldest entries go first) and return it."""
-    cache[key] = value
-    while len(cache) > limit:
-        cache.pop(next(iter(cache)))
+    with _CACHES:
+        cache[key] = value
+        while len(cache) > limit:
+            cache.pop(next(iter(cache)))
     return value
 
 

@@ -108,6 +108,7 @@ def test_two_requests_at_once_give_each_its_seeds_audio(tiny_dir):
         [t.start() for t in threads]
         [t.join() for t in threads]
         assert all(np.array_equal(out[s], alone[s]) for s in (1, 2))
+    assert not np.array_equal(gen.generate(req(1 + 2**31)).media.samples, alone[1])  # seeds were masked to 31 bits
     torch.manual_seed(123)  # a caller's own random stream is not moved by a take
     gen.generate(req(1))
     after = torch.rand(1)

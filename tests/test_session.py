@@ -104,6 +104,8 @@ def test_impossible_plans_are_clear(tmp_path):
         build_session("anger", "calm", tmp_path, minutes=1, clip_s=float("inf"), studio=CueStudio())
     with pytest.raises(PlanError, match="gives clips of 3.9 s"):  # two halves of a session under 10 s
         build_session("anger", "calm", tmp_path, minutes=0.13, clip_s=6, studio=CueStudio())
+    with pytest.raises(PlanError, match=r"unknown option\(s\) \['loops'\] for session; known: .*'loop'"):
+        build_session("anger", "calm", tmp_path, minutes=1, clip_s=30, studio=CueStudio(), loops=2)  # a TypeError
     assert not any(tmp_path.iterdir())
 
 
