@@ -83,6 +83,16 @@ class Reading:
 
 @runtime_checkable
 class Critic(Protocol):
+    """A judge: ``score`` is all the studio requires. Optional attributes it looks for:
+
+    - ``reference([media, ...]) -> stats`` and ``score(media, speaker_reference=stats)``: reads a take against
+      neutral takes of the same voice or face (`studio.studio.Studio._scorer`, ``critique --reference``);
+    - ``reads = "midi"``: is given the take's MIDI bytes instead of its audio (the symbolic music judge);
+    - ``reads_crops = True``: reads an aligned face crop whole, so the web's analysis passes it crops;
+    - ``reach = (valence, arousal)``: the largest magnitudes its readings reach (`studio.studio.readable`);
+      without it, the whole plane.
+    """
+
     modality: str
     name: str
 

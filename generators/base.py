@@ -90,6 +90,19 @@ class GenerationResult:
 
 @runtime_checkable
 class Generator(Protocol):
+    """A backend: ``generate`` is all the studio requires. Optional hooks it looks for (``hasattr``), so a new
+    backend can offer them when it can:
+
+    - ``correct(request, target, reading) -> request``: the loop's next request, moved against the judges'
+      error (`studio.studio.Studio.run_loop`; without it the loop only tries the next seed);
+    - ``neutral_reference(request) -> media``: a neutral take of the same content (speech: voice and words;
+      face: the portrait at rest), which judges with a ``reference`` read the take against;
+    - ``compose(request) -> Score`` (music): the score before rendering, which a session follows clip by clip
+      and the symbolic judge reads (`studio.session`; a backend without it writes no session);
+    - ``can_run() -> bool`` (called on the class): whether ``auto`` may pick it here without loading anything
+      (`generators.registry.load_generator`), e.g. False when its weights are not on this machine.
+    """
+
     modality: str
     name: str
 
