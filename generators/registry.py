@@ -29,7 +29,7 @@ EXTRAS: dict[str, str] = {"speech/piper": "speech", "speech/coqui": "coqui", "mu
                           "speech/diffusion": "neural",
                           "image/diffusion": "neural"}
 
-#: what ``auto`` tries, in order: the first whose module imports wins
+#: what ``auto`` tries, in order: the first whose module imports and whose ``can_run()`` (if any) says yes
 AUTO_ORDER: dict[str, tuple[str, ...]] = {"speech": ("diffusion", "piper", "festival"), "music": ("musicgen", "composer"),
                                           "face": ("animator",), "image": ("diffusion", "procedural")}
 

@@ -392,7 +392,8 @@ class Studio:
                  score: bool = True, model: str | None = None) -> StudioResult:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
 
-        ``judges`` names the critics (default: the modality's two judges); ``critic`` is one judge alone."""
+        ``judges`` names the critics (default: the modality's two judges); ``critic`` adds one (alone, without
+        ``judges``: the command line's ``--critic``)."""
         if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         loop = int(loop)
