@@ -67,13 +67,15 @@ def test_studio_arguments_of_the_wrong_kind_are_library_errors():
 def test_the_loop_does_not_keep_a_take_no_judge_could_name_over_a_closer_one():
     from studio.studio import Round
 
-    def rank(**kw):
-        return Round.rank(SimpleNamespace(recognised=lambda threshold: False, **kw), 0.8)
+    def rank(recognised=False, **kw):
+        return Round.rank(SimpleNamespace(recognised=lambda threshold: recognised, **kw), 0.8)
 
     named_otherwise = rank(agrees=False, fidelity=0.76)  # read as 'rage' for 'anger'
     unnamed = rank(agrees=None, fidelity=0.68)  # read as 'neutral'
     assert named_otherwise > unnamed
     assert rank(agrees=True, fidelity=0.5) > named_otherwise
+    # a take every judge accepts outranks one only labelled right (the loop's stop rule comes first)
+    assert rank(recognised=True, agrees=None, fidelity=0.86) > rank(agrees=True, fidelity=0.99)
 
 
 def test_the_loop_keeps_the_take_it_stopped_on_when_judges_read_only_coordinates():

@@ -358,3 +358,13 @@ def test_clap_critic_errors(tmp_path, monkeypatch):
         ClapMusicCritic(model=tmp_path).score(Audio(np.ones(16000, np.float32), 16000))
     with pytest.raises(ValueError, match="prompts"):
         ClapMusicCritic(prompts={"Q1": ("happy",)})
+
+
+def test_each_quadrant_places_valence_and_arousal_on_their_own_sides():
+    """Happy and sad music move valence and arousal together, so an arousal built from the valence quadrants
+    passed this file's tests (only a session test caught it)."""
+    from critics.music import quadrant_vad
+
+    for p, sv, sa in (([1, 0, 0, 0], 1, 1), ([0, 1, 0, 0], -1, 1), ([0, 0, 1, 0], -1, -1), ([0, 0, 0, 1], 1, -1)):
+        v, a, _ = quadrant_vad(p)
+        assert np.sign(v) == sv and np.sign(a) == sa, (p, v, a)

@@ -588,3 +588,18 @@ def test_a_spec_may_name_a_backend_with_its_modality(tmp_path):
     spec = load_spec(write_spec(tmp_path, "modalities: {image: {count: 2, backend: image/procedural}}\n"
                                           "emotions: {list: [joy]}\n"))
     assert [m.backend for m in spec.modalities] == ["procedural"]
+
+
+def test_the_journal_keeps_an_items_first_line_and_cuts_a_torn_tail(tmp_path):
+    """Resume safety, which the kill-and-rerun tests reach only by chance: a line written twice (a retry after a
+    crash) keeps its first, and a line torn by a kill is cut before the next is appended."""
+    from studio.dataset import Journal, read_journal
+
+    j = Journal(tmp_path)
+    j.path.write_text(json.dumps({"id": "a", "n": 1}) + "\n" + json.dumps({"id": "a", "n": 2}) + "\n"
+                      + '{"id": "b", "n"')
+    rows = j.load()
+    assert rows["a"]["n"] == 1 and "b" not in rows
+    j.append({"id": "c", "n": 3})
+    rows, _ = read_journal(j.path)
+    assert set(rows) == {"a", "c"}

@@ -169,3 +169,15 @@ def test_a_phrase_means_the_same_however_it_is_written():
         E("not happy")
     with pytest.raises(EmotionSpecError, match="'colère'"):
         E("colère")
+
+
+def test_a_phrase_is_headed_by_its_last_affect_word():
+    """'joyful sadness' is a kind of sadness, 'sad joy' a kind of joy (a mutation that took the first word passed
+    every other test)."""
+    assert E("sad joy").valence > 0 > E("joyful sadness").valence
+
+
+def test_degree_words_order_intensity():
+    """Only 'slightly' and 'very' were checked; 'quite' at 0.3 would have passed."""
+    xs = [E(f"{d} angry").intensity for d in ("slightly", "somewhat", "fairly", "quite", "very")]
+    assert all(a < b for a, b in zip(xs, xs[1:])), xs

@@ -212,3 +212,36 @@ def test_unknown_instrument_soundfont_and_option(composer):
         composer.generate(req("joy", options={"soundfont": "NoSuchFont"}))
     with pytest.raises(GenerationError, match="unknown music option"):
         composer.generate(req("joy", options={"tempo": 3}))
+
+
+def test_tense_negative_music_takes_the_harmonic_minor_and_sad_music_the_natural():
+    """Major against minor was tested; which minor was not. Fear and anxiety take the raised seventh (the
+    leading tone's tension), sadness and melancholy the natural minor: on the score, the raised seventh's share of
+    seventh-degree notes is 1.0 for fear against 0.57 for sadness (seed 1, 30 s)."""
+    def mode(spec):
+        c = controls_for(Emotion.parse(spec))
+        return T.mode_for(c.brightness, c.tension, c.dominance)
+
+    assert mode("fear") == mode("anxiety") == "harmonic_minor" and mode("sadness") == mode("melancholy") == "aeolian"
+
+    def raised_share(spec):
+        score = ComposerMusic().compose(req(spec, seed=1, duration=30.0))
+        counts = {10: 0, 11: 0}
+        for n in score.notes:
+            if n.role != "drums":
+                ph = next(p for p in score.phrases if p.first_bar <= n.bar < p.first_bar + p.n_bars)
+                pc = (n.pitch - ph.tonic) % 12
+                if pc in counts:
+                    counts[pc] += 1
+        return counts[11] / max(1, counts[10] + counts[11])
+
+    assert raised_share("fear") > raised_share("sadness") + 0.2
+
+
+def test_the_mode_is_major_exactly_where_the_emotion_is_bright():
+    """Where major turns minor (brightness 0) at three arousals; a major mode reaching down to brightness -0.3
+    passed every other test."""
+    for v in np.linspace(-1, 1, 41):
+        for a in (-0.6, 0.0, 0.6):
+            c = controls_for(Emotion.from_vad(float(v), a))
+            assert T.is_major(T.mode_for(c.brightness, c.tension, c.dominance)) == (c.brightness >= 0), (v, a)

@@ -132,3 +132,15 @@ def test_command_line_fallback(monkeypatch):
         f.stem.lower() == "timgm6mb" for f in list_soundfonts()) else None)
     assert audio.duration_s == pytest.approx(3.0, abs=0.01)
     assert np.sqrt(np.mean(audio.samples[: audio.rate * 2] ** 2)) > 0.01
+
+
+def test_integrated_loudness_gives_bs1770s_known_answers():
+    """Loudness was only checked against itself (normalise, then measure with the same function): a relative gate
+    at -20 LU instead of -10 passed. A 0 dBFS 997 Hz sine reads -3.01 LUFS, and a copy 15 LU quieter after it lies
+    under the relative gate, so it does not count."""
+    from conditioning.render import integrated_loudness
+
+    rate = 48000
+    tone = np.sin(2 * np.pi * 997 * np.arange(10 * rate) / rate)
+    assert integrated_loudness(tone, rate) == pytest.approx(-3.01, abs=0.05)
+    assert integrated_loudness(np.concatenate([tone, tone * 10 ** (-15 / 20)]), rate) == pytest.approx(-3.01, abs=0.1)

@@ -470,3 +470,14 @@ def test_2d_convolution_rewrite_keeps_the_audio():
         outs.append(sess.run(["output"], {k: v for k, v in feeds.items() if k in {i.name for i in sess.get_inputs()}})[0])
     assert outs[0].shape == outs[1].shape and outs[0].shape[-1] > 22050 * 0.5
     assert np.abs(outs[0] - outs[1]).max() < 1e-3
+
+
+def test_a_reading_weaker_than_the_target_exaggerates_the_colour():
+    """The loop's correction pushes the emotion's colour (beyond arousal) when the judges hear it too weakly, and
+    not when they hear it too strongly; the correction test before reached only the arousal push."""
+    from generators.speech.prosody import correct_controls
+
+    anger = Emotion.parse("anger")
+    assert correct_controls({}, anger, anger.scaled(0.3))["push_colour"] > 0.3
+    assert "push_colour" not in correct_controls({}, Emotion.parse("anger@0.3"), anger)
+

@@ -259,3 +259,18 @@ def test_a_label_at_intensity_zero_is_the_neutral_point_and_is_heard_as_neutral(
 
     out = Studio(threshold=0.85).run_loop(PulseGenerator(), Heard(), GenerationRequest(faint), loop=2)
     assert out.recognised and len(out.rounds) == 1 and out.best.agrees is True
+
+
+def test_the_loop_keeps_its_best_round_not_its_last():
+    """In every other loop test the best round was also the last, so keeping the last passed them."""
+    class CloseFirst:
+        modality, name, calls = "test", "close-first", 0
+
+        def score(self, audio):
+            self.calls += 1
+            v = 0.6 if self.calls == 1 else -0.6  # the first take near the target, the later ones far from it
+            return Reading("test/close-first", v, 0.5, 0.0, {"neutral": 1.0}, {}, 1.0, categorical=False)
+
+    out = Studio(threshold=0.99).run_loop(PulseGenerator(), CloseFirst(),
+                                          GenerationRequest(Emotion.parse("v=0.7,a=0.5")), loop=2)
+    assert len(out.rounds) == 3 and out.best.index == 0

@@ -94,3 +94,14 @@ def test_a_plan_of_absurd_length_is_refused_at_once():
         plan_iso("anxiety", "calm", 1e6, 1)
     assert time.perf_counter() - t0 < 1.0
     assert len(plan_iso("anxiety", "calm", MAX_CLIPS * 15 / 60, 15).clips) == MAX_CLIPS  # the limit itself is fine
+
+
+def test_a_blend_mixes_by_time_and_an_iso_plan_holds_both_ends():
+    """The blend was checked only half way, where swapped weights agree; the iso principle's 'meet the listener
+    where they are, then settle' only at the first clip."""
+    tr = Trajectory.of([(0, "sadness"), (10, "joy")])
+    assert tr.at(2.5).mix == pytest.approx({"sadness": 0.75, "joy": 0.25})
+    plan = plan_iso("sadness", "joy", 10, 20)  # 30 clips, a tenth held at each end
+    s, j = Emotion.parse("sadness").vad, Emotion.parse("joy").vad
+    assert [c.emotion.vad for c in plan.clips[:3]] == [s] * 3 and plan.clips[3].emotion.vad != s
+    assert [c.emotion.vad for c in plan.clips[-3:]] == [j] * 3
