@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -295,6 +296,12 @@ def test_user_voice_by_path(tmp_path):
     lonely.write_bytes(b"not a model")
     with pytest.raises(GenerationError, match="onnx.json"):
         piper().generate(GenerationRequest(Emotion.parse("joy"), text="Hi.", options={"voice": str(lonely)}))
+    # a voice cut off by an interrupted download (its config beside it) was a protobuf DecodeError traceback
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(joe.model_path().read_bytes()[: 5_000_000])
+    (tmp_path / "cut.onnx.json").write_bytes(Path(str(joe.model_path()) + ".json").read_bytes())
+    with pytest.raises(GenerationError, match="not a loadable Piper voice .damaged, cut off"):
+        piper().generate(GenerationRequest(Emotion.parse("joy"), text="Hi.", options={"voice": str(cut)}))
 
 
 @pytest.mark.parametrize("text, foreign", [

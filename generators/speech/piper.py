@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from conditioning.registry import configure
+from conditioning.registry import BackendUnavailable, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
@@ -73,8 +73,6 @@ class _PiperEngine:
             from piper.config import PiperConfig
             from piper.patch_voice_with_alignment import add_alignment_output
         except ModuleNotFoundError as exc:
-            from conditioning.registry import BackendUnavailable
-
             raise BackendUnavailable(f"speech/piper needs the Python package {exc.name!r}: "
                                      "pip install 'emotion-studio[speech]'") from None
         cfg = json.loads(Path(config).read_text(encoding="utf-8"))
@@ -420,10 +418,13 @@ class PiperSpeech(P.ProsodyLoop):
             if model not in self._engines:
                 try:
                     self._engines[model] = _PiperEngine(model, cfg, self.config.threads)
-                except GenerationError:
+                except (GenerationError, BackendUnavailable):
                     raise
-                except (OSError, ValueError, KeyError) as exc:
-                    raise VoiceNotFound(f"{model}: not a loadable Piper voice ({type(exc).__name__}: {exc})") from None
+                except Exception as exc:  # noqa: BLE001 - onnx raises protobuf's DecodeError on a cut-off file,
+                    # onnxruntime its own errors on a graph that is not a voice: each a user's file, said in one line
+                    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+                    raise VoiceNotFound(f"{model}: not a loadable Piper voice (damaged, cut off, or another kind of "
+                                        f"model; {type(exc).__name__}: {reason})") from None
             return vid, self._engines[model]
 
     # ---- controls -------------------------------------------------------------------------------------
