@@ -25,6 +25,42 @@ class MediaError(ValueError):
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
 
 
+def downmix(samples: np.ndarray, coherent: float = 0.25) -> np.ndarray:
+    """(n, channels) samples as one channel: their mean, unless the mean keeps less than ``coherent`` of the
+    channels' mean energy, and then the loudest channel alone.
+
+    Why: channels that carry one sound out of phase cancel in the mean. A stereo file whose right channel is the
+    left inverted (a miswired microphone) was read as silent, and a talking face made from it had a silent sound
+    track; two spaced microphones (one a fraction of a millisecond later) comb-filter the mean, notching the
+    spectrum the speech judges read (an angry take read as happy). The default 0.25 only catches cancellation:
+    music's uncorrelated channels keep half their energy in the mean, and its mean is the mix a listener hears.
+    The speech judges ask for 0.9: one voice in two channels should add up, so a mean that loses more is a
+    mixing fault, and one channel of a voice is the voice."""
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 1 or x.shape[1] == 1:
+        return x.reshape(-1)
+    mix = x.mean(axis=1)
+    energy = np.mean(np.square(x, dtype=np.float64), axis=0)
+    if energy.max() > 0 and np.mean(np.square(mix, dtype=np.float64)) < coherent * energy.mean():
+        return np.ascontiguousarray(x[:, int(np.argmax(energy))])
+    return mix
+
+
+def remove_dc(y: np.ndarray, rate: int, cutoff_hz: float = 10.0) -> np.ndarray:
+    """``y`` without its DC offset and what drifts slower than ``cutoff_hz`` (a one-pole DC blocker, causal).
+
+    Why: a recorder's offset is no sound, but it shifts every level and spectral measure (1 % of full scale turned
+    an angry take fearful; 10 % was refused as a pure tone at 0 Hz). Why a filter, not the mean: the mean of a
+    file that is mostly silence with one click moves the silence to a constant that reads as sound."""
+    from scipy.signal import lfilter
+
+    x = np.asarray(y, dtype=np.float32)
+    if x.size == 0:
+        return x
+    r = max(0.0, 1.0 - 2.0 * np.pi * cutoff_hz / float(rate))
+    return lfilter([1.0, -1.0], [1.0, -r], x - x[0]).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Audio:
     samples: np.ndarray = field(repr=False)  #: float32, (n,) mono or (n, channels)
@@ -56,8 +92,9 @@ class Audio:
     def channels(self) -> int:
         return 1 if self.samples.ndim == 1 else self.samples.shape[1]
 
-    def mono(self) -> "Audio":
-        return self if self.samples.ndim == 1 else Audio(self.samples.mean(axis=1), self.rate)
+    def mono(self, coherent: float = 0.25) -> "Audio":
+        """One channel: the channels' mean, or the loudest channel where they cancel (`downmix`)."""
+        return self if self.samples.ndim == 1 else Audio(downmix(self.samples, coherent), self.rate)
 
     def resample(self, rate: int) -> "Audio":
         """Band-limited resampling (soxr through librosa when present, else polyphase from scipy)."""
@@ -74,7 +111,7 @@ class Audio:
 
 @dataclass(frozen=True)
 class Image:
-    pixels: np.ndarray = field(repr=False)  #: uint8 (H, W, 3) RGB
+    pixels: np.ndarray = field(repr=False)  #: uint8 (H, W, 3) RGB; RGBA is laid over white
 
     def __post_init__(self) -> None:
         x = np.asarray(self.pixels)
@@ -92,6 +129,9 @@ class Image:
             x = x.astype(np.uint8) * 255
         elif x.dtype != np.uint8:  # other integers: 0-255 values as they are (an int64 image of 1s stays dark)
             x = np.clip(x.astype(np.int64), 0, 255).astype(np.uint8)
+        if x.shape[2] == 4:  # RGBA: over white, as a viewer shows it (the colour under clear pixels is no picture)
+            alpha = x[:, :, 3:4].astype(np.float32) / 255.0
+            x = np.round(x[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
         object.__setattr__(self, "pixels", x[:, :, :3])
 
     @property
@@ -177,7 +217,18 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
         # libmpg123's own line about a damaged MP3 ("Xing stream size off by more than 1%"): the file is read all
         # the same, and the line meant nothing to a user; other formats print nothing, so only MP3 is quietened
         with quiet_stderr() if p.suffix.lower() == ".mp3" else nullcontext():
-            data, sr = sf.read(str(p), dtype="float32", always_2d=False)
+            try:
+                data, sr = sf.read(str(p), dtype="float32", always_2d=False)
+            except sf.LibsndfileError as exc:
+                try:
+                    sf.info(str(p))  # its header reads, its sound does not: damaged (another decoder read a
+                except sf.LibsndfileError:  # cut-off FLAC's first part as if whole, and sad)
+                    raise exc from None
+                raise MediaError(f"{p}: damaged or cut off ({str(exc).removeprefix('Error : ').strip()}); give the "
+                                 "whole file") from None
+        _check_wav_length(p, data)
+    except MediaError:
+        raise
     except Exception:  # not a format libsndfile knows: try librosa's decoders (ffmpeg/audioread)
         try:
             import warnings
@@ -205,6 +256,30 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
     if rate is not None:
         audio = audio.resample(rate)
     return audio
+
+
+def _check_wav_length(p: Path, data: np.ndarray) -> None:
+    """A WAV file holding less sound than its header says was cut off (an interrupted copy or download):
+    libsndfile reads what is there without a word, and the first third of an angry take read as sad. A header
+    that gives no size (0, or the largest, as a recorder streaming to disk writes it) is taken as it is."""
+    with open(p, "rb") as f:
+        head = f.read(4096)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos, block = 12, None
+    while pos + 8 <= len(head):
+        kind, size = head[pos:pos + 4], int.from_bytes(head[pos + 4:pos + 8], "little")
+        if kind == b"fmt " and pos + 22 <= len(head):  # bytes per frame, where a frame is one sample per channel
+            tag = int.from_bytes(head[pos + 8:pos + 10], "little")  # (PCM, float, A-law, mu-law; not ADPCM's blocks)
+            block = int.from_bytes(head[pos + 20:pos + 22], "little") if tag in (1, 3, 6, 7, 0xFFFE) else None
+        elif kind == b"data":
+            if block and 0 < size < 0xFFFFFFF0:
+                promised, held = size // block, data.shape[0]
+                if promised > held * 1.01 + 1:
+                    raise MediaError(f"{p}: cut off: its header promises {promised} frames, the file holds {held} "
+                                     f"({100 * held / promised:.0f} %); give the whole file")
+            return
+        pos += 8 + size + (size & 1)
 
 
 def as_audio(media, what: str = "this critic") -> Audio:
@@ -292,6 +367,7 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
         fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
         has_picture = cap.get(cv2.CAP_PROP_FRAME_WIDTH) > 0  # a video stream, whether or not its frames decode
         kept: list[np.ndarray] = []
+        stamps: list[float] = []  #: each kept frame's time in the stream (ms)
         stride, i = 1, 0
         while cap.grab():  # decodes; the colour conversion (`retrieve`) only for the frames kept
             if i % stride == 0:
@@ -303,8 +379,9 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
                     frame = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)),
                                        interpolation=cv2.INTER_AREA)
                 kept.append(frame[:, :, ::-1])
+                stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC))
                 if len(kept) > 1 and len(kept) * frame.nbytes > max_bytes:
-                    kept, stride = kept[::2], stride * 2  # kept: the frames at multiples of the new stride
+                    kept, stamps, stride = kept[::2], stamps[::2], stride * 2  # the frames at the new stride
             i += 1
         cap.release()
     if not kept and has_picture:  # a cut-off download: the stream is there, no frame of it decodes
@@ -322,10 +399,36 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
             raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}") from None
         raise MediaError(f"{p}: a sound track with no pictures, so there is no face to read; it can be read as "
                          "speech or music audio")
+    order, rate = _even_in_time(np.asarray(stamps, dtype=np.float64) / 1000.0)
+    rate = float(fps) / stride if rate is None else rate
     frames = np.empty((len(kept), *kept[0].shape), np.uint8)
-    for k in range(len(kept)):  # copied one at a time and let go, so the peak stays near the budget, not twice it
-        frames[k], kept[k] = kept[k], None
-    return Video(frames, float(fps) / stride, stride=stride)
+    done = 0
+    for k, j in enumerate(order):  # copied one at a time and let go, so the peak stays near the budget, not twice it
+        frames[k] = kept[j]
+        for gone in range(done, j):  # `order` never goes back: frames before j are not needed again
+            kept[gone] = None
+        done = max(done, j)
+    return Video(frames, rate, stride=stride)
+
+
+def _even_in_time(stamps: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """For frames shown at ``stamps`` (s): which frame is on screen at each of as many evenly spaced instants, and
+    their rate; the frames as they are (rate None) when they are already evenly spaced.
+
+    Why: phones film at a variable frame rate (a still scene slows the camera down), and `Video` has one rate.
+    Read at the stream's average rate, 50 frames of a smile over 2 s and then 8 of a frown over 3.3 s put the
+    change at 4.4 s and weighed the smile five times as much as the frown it lasted shorter than."""
+    n = len(stamps)
+    d = np.diff(stamps)
+    if n < 3 or not np.all(np.isfinite(stamps)) or np.any(d <= 0):
+        return np.arange(n), None
+    step = float(np.median(d))
+    if np.all(np.abs(d - step) <= 0.5 * step):
+        return np.arange(n), None
+    duration = stamps[-1] - stamps[0] + float(d[-1])
+    rate = n / duration
+    instants = stamps[0] + np.arange(n) / rate
+    return np.clip(np.searchsorted(stamps, instants + 1e-6, side="right") - 1, 0, n - 1), rate
 
 
 EXIF_ORIENTATION = 0x0112  #: the EXIF tag saying how a camera's stored pixels turn to stand upright (1: as stored)
@@ -342,6 +445,10 @@ def _rgb8(im) -> np.ndarray:
         return np.clip(a, 0, 65535).astype(np.uint16) if a.max() > 255 else a
     if im.mode == "F":
         return np.nan_to_num(np.asarray(im, dtype=np.float64))
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info:
+        # transparent pixels over white, as a viewer shows them: convert("RGB") dropped the alpha and showed what
+        # lay under it, so two PNGs that look alike were read apart, and a clear one read as the face it hid
+        return np.asarray(im.convert("RGBA"))  # `Image` composites it
     return np.asarray(im.convert("RGB"))
 
 

@@ -426,7 +426,7 @@ def load_media(modality: str, path: Path):
                 return path  # the music critics render MIDI themselves (music/embedded through several soundfonts)
             raise MediaError(f"{path}: a MIDI file (notes, not a recording); the music judges read it: "
                              "--modality music")
-        return load_audio(path)
+        return load_audio(path, mono=modality == "music")  # the speech judges pick a voice's channel themselves
     if modality in ("face", "image"):
         return load_visual(path)
     if not path.is_file():

@@ -77,6 +77,27 @@ def test_a_files_gain_does_not_change_its_single_file_reading(critic, shared_dat
     assert louder.arousal > same.arousal + 0.05
 
 
+@pytest.mark.parametrize("judge", ["encoder", "embedded"])
+def test_a_voice_out_of_phase_delayed_or_offset_reads_as_the_voice(critic, shared_data, judge):
+    """Both speech judges averaged the channels and kept any DC offset: a stereo take whose right channel was the
+    left inverted was 'silent', a right channel 0.5 ms late (spaced microphones) notched the spectrum and an angry
+    take read happy, and an offset of 1 % of full scale turned it fearful. One channel of a voice, and the voice
+    without its offset, are read now (`conditioning.media.downmix`, `critics.speech.features.prepare`)."""
+    from conditioning.media import load_audio
+    from critics.registry import load_critic
+
+    judge = critic if judge == "encoder" else load_critic("speech", judge)
+    voice = load_audio(shared_data / ANGRY_CLIP).resample(44100)
+    x = voice.samples
+    late = np.concatenate([np.zeros(22, np.float32), 0.9 * x[:-22]])  # 0.5 ms at 44.1 kHz
+    variants = {"inverted": np.stack([x, -x], axis=1), "late": np.stack([x, late], axis=1),
+                "offset": x + np.float32(0.01)}
+    base = judge.score(voice)
+    for name, y in variants.items():
+        r = judge.score(Audio(y.astype(np.float32), voice.rate))
+        assert max(abs(r.native[k] - base.native[k]) for k in base.native) < 0.02, (name, r.native)
+
+
 def test_speaker_references_and_errors(critic, tmp_path):
     voice = _synth_voice(seconds=2.4)
     r = critic.score(voice, speaker_reference=[_synth_voice(seconds=2.0, seed=1)])

@@ -1,10 +1,11 @@
 """Media I/O: clear errors, atomic writes, any rate and channel count."""
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conditioning.media import Audio, MediaError, load_audio, load_image, save_audio
+from conditioning.media import Audio, Image, MediaError, load_audio, load_image, save_audio
 
 
 def test_round_trip_stereo_and_resample(tmp_path):
@@ -273,3 +274,80 @@ def test_a_cut_off_mp3_is_read_without_its_decoders_own_lines(tmp_path, capfd):
     capfd.readouterr()
     audio = load_audio(cut)
     assert 1.0 < audio.duration_s < 2.0 and capfd.readouterr().err == ""
+
+
+def test_downmix_keeps_music_mixed_and_takes_one_channel_where_channels_cancel():
+    """Channels that carry one sound out of phase cancel in their mean (a miswired stereo take read as silence);
+    music's independent channels are mixed as a listener hears them."""
+    from conditioning.media import Audio, downmix
+
+    rng = np.random.default_rng(0)
+    left, right = rng.standard_normal((2, 16000)).astype(np.float32)
+    np.testing.assert_allclose(downmix(np.stack([left, right], 1)), (left + right) / 2, rtol=1e-6)
+    np.testing.assert_array_equal(downmix(np.stack([left, -0.8 * left], 1)), left)  # the louder of the two
+    late = np.concatenate([np.zeros(3, np.float32), left[:-3]])  # a voice's channels should add up:
+    assert downmix(np.stack([left, late], 1)).std() < left.std()  # noise 3 samples late is mixed by default
+    np.testing.assert_array_equal(downmix(np.stack([left, late], 1), coherent=0.9), left)  # not for speech
+    assert Audio(np.stack([left, -left], 1), 16000).mono().samples.std() > 0.9
+
+
+def test_transparent_pixels_are_laid_over_white_as_a_viewer_shows_them(tmp_path):
+    """The alpha channel was dropped, so the colour under clear pixels was read: two PNGs that look alike read
+    apart (arousal -0.05 and -0.45), and a fully clear one was read as the face it hid."""
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    alpha = np.zeros((40, 60, 1), np.uint8)
+    alpha[10:30, 15:45] = 255  # an opaque square in a clear frame
+    paths = []
+    for name, under in (("black", 0), ("white", 255)):
+        px = rgb.copy()
+        px[alpha[:, :, 0] == 0] = under
+        PILImage.fromarray(np.concatenate([px, alpha], axis=2), "RGBA").save(tmp_path / f"{name}.png")
+        paths.append(tmp_path / f"{name}.png")
+    a, b = (load_image(p).pixels for p in paths)
+    np.testing.assert_array_equal(a, b)
+    assert (a[0, 0] == 255).all() and np.array_equal(a[20, 30], rgb[20, 30])
+    PILImage.fromarray(np.concatenate([rgb, np.zeros_like(alpha)], axis=2), "RGBA").save(tmp_path / "clear.png")
+    assert (load_image(tmp_path / "clear.png").pixels == 255).all()
+    half = Image(np.concatenate([np.zeros((2, 2, 3), np.uint8), np.full((2, 2, 1), 128, np.uint8)], axis=2))
+    assert (half.pixels == 127).all()  # an array with alpha too: black at half opacity over white
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to write a variable-frame-rate video")
+def test_a_variable_frame_rate_video_is_read_in_time(tmp_path):
+    """Phones film at a variable frame rate; read at the stream's average rate, 2 s of frames at 25 fps and then
+    3.2 s of frames at 2.5 fps put the change at 4.4 s, and the first part outweighed the second by frames."""
+    import subprocess
+
+    from PIL import Image as PILImage
+
+    from conditioning.media import load_video
+
+    for name, grey in (("bright", 220), ("dark", 30)):
+        PILImage.fromarray(np.full((64, 64, 3), grey, np.uint8)).save(tmp_path / f"{name}.png")
+    lines = ["file 'bright.png'\nduration 0.04"] * 50 + ["file 'dark.png'\nduration 0.4"] * 8 + ["file 'dark.png'"]
+    (tmp_path / "list.txt").write_text("\n".join(lines) + "\n")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "concat", "-safe", "0", "-i", "list.txt", "-fps_mode", "vfr",
+                    "-pix_fmt", "yuv420p", "vfr.mp4"], cwd=tmp_path, check=True)
+    v = load_video(tmp_path / "vfr.mp4")
+    dark = v.frames.reshape(len(v.frames), -1).mean(axis=1) < 125
+    assert np.argmax(dark) / v.fps == pytest.approx(2.0, abs=0.15)  # when the change is seen
+    assert dark.mean() == pytest.approx(3.2 / 5.2, abs=0.06) and v.duration_s == pytest.approx(5.2, abs=0.45)
+
+
+def test_a_cut_off_wav_or_flac_is_refused_not_read_as_if_whole(tmp_path):
+    """libsndfile read a WAV cut off by an interrupted copy without a word (its first third of an angry take read
+    sad), and a FLAC it could not decode went to another decoder that read its first part as if whole."""
+    import soundfile as sf
+
+    y = (0.3 * np.sin(np.arange(48000) / 5.0)).astype(np.float32)
+    for suffix in (".wav", ".flac"):
+        whole = tmp_path / f"whole{suffix}"
+        sf.write(whole, y, 16000)
+        cut = tmp_path / f"cut{suffix}"
+        cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+        assert load_audio(whole).samples.shape[0] == 48000
+        with pytest.raises(MediaError, match="cut off"):
+            load_audio(cut)

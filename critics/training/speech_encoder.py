@@ -10,7 +10,7 @@
 2. Vectors: every RAVDESS and EmoDB clip through the shipped ONNX encoder (`SpeechEncoderCritic.vector`), once
    per input level (`critics.speech.encoder.LEVELS`: the single-file heads read clips scaled to -30 dBFS, the
    referenced ones Resemblyzer's raise-if-quieter level), cached under ``~/.cache/emostudio/speech_encoder``
-   keyed by the encoder file's hash, the partial rate and the level.
+   keyed by the encoder file's hash, the partial rate, the feature code's hash and the level.
 3. Speaker-level augmentation (``--augment K``): K pseudo-speakers per real one. Each gets one fixed
    perturbation drawn per (speaker, k) and applied to all of that speaker's clips through WORLD
    analysis-resynthesis: F0 shifted by -4..+4 semitones, formants (spectral envelope) warped by 0.9..1.1,
@@ -48,7 +48,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
-from critics.training.speech import (EMODB, RAVDESS, Item, best_vad_sources, export_conditions,  # noqa: E402
+from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, best_vad_sources, export_conditions,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, nested, selection_score,
                                      speaker_shift, speaker_z)
 
@@ -169,8 +169,10 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     from critics.speech.encoder import LEVELS, PARTIALS_PER_S
 
     level = LEVELS[which]
+    # the input's preparation (`critics.speech.features`: channels, offset, trimming) is part of the key: vectors
+    # cached before it changed would be served to heads trained after
     cache = Path(cache) / (f"{hashlib.sha1(Path(encoder).read_bytes()).hexdigest()[:10]}_p{PARTIALS_PER_S:g}"
-                           + ("" if level == "raise" else f"_{level}"))
+                           + f"_f{_code_hash()}" + ("" if level == "raise" else f"_{level}"))
     cache.mkdir(parents=True, exist_ok=True)
     jobs = [(it, None, 0) for it in items] + [(it, perturbation(it.speaker, k, seed), k + 1)
                                              for k in range(augment) for it in items]
