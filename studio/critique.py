@@ -260,6 +260,12 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     from conditioning.registry import BackendUnavailable
     from generators.base import GenerationError, GenerationRequest
 
+    face = record.get("neutral_reference") if isinstance(record, dict) else None
+    if (modality == "speech" and "voice_reference" not in record and isinstance(face, dict)
+            and str(face.get("backend", "")).startswith("face/")):  # (was "not a report the studio wrote")
+        raise NotAStudioReport(f"{source} is a talking face's report whose voice was a recording given to it (no "
+                               "neutral take of that voice to read against); give a neutral take of the same voice "
+                               "(--reference)")
     try:
         recipe = record["neutral_reference"]
         if modality == "speech" and "voice_reference" in record:  # a talking face: its voice's neutral take

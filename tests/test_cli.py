@@ -793,3 +793,13 @@ def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal)
             checkpoint()
     checkpoint()  # the block is over: its presses are gone with it
     assert raised == []
+
+
+def test_a_talking_faces_recorded_voice_is_said_to_have_no_neutral_take(tmp_path):
+    """A face animated to the user's recording has no neutral take of that voice; critique said its report was
+    'not a report the studio wrote for a speech take', though the studio wrote it."""
+    from studio.critique import NotAStudioReport, reference_source
+
+    record = {"neutral_reference": {"backend": "face/animator", "text": None, "seed": 0, "options": {}}}
+    with pytest.raises(NotAStudioReport, match="a talking face's report whose voice was a recording"):
+        reference_source(None, tmp_path / "take.mp4", record, "take.mp4.json", "speech")
