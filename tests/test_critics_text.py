@@ -149,3 +149,14 @@ def test_the_language_model_is_unpacked_once_and_read_back_the_same(tmp_path, mo
             assert language._identifier().classify("Das ist wirklich eine schöne Überraschung!")[0] == "de"
     finally:
         language._identifier.cache_clear()
+
+
+def test_terminal_colour_codes_and_control_characters_are_no_words():
+    """'\\x1b[0m' (a terminal's colour reset) made langid read a plainly English line as German, and it was
+    refused; control characters are read as spaces."""
+    from critics.text.lexicon import LexiconTextCritic
+
+    critic = LexiconTextCritic()
+    plain = critic.score("I am so happy today, my friend")
+    coded = critic.score("I am so happy\x1b[0m today,\x07 my friend")
+    assert coded.valence == pytest.approx(plain.valence) and coded.valence > 0.5

@@ -46,6 +46,8 @@ NEGATED_AROUSAL = 0.5  # "not angry" is calmer than "angry" and not the opposite
 #: words. Every speech line (987 characters at most) and prompt is read whole, as before.
 PASSAGE_CHARS = 1000
 MAX_CHARS = 200_000  #: about a feature film's script; longer is refused, with the length, before any reading
+#: ANSI escape sequences (terminal colours) and the other control characters but line breaks and tabs
+CONTROL_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ class LexiconTextCritic:
         if len(text) > MAX_CHARS:
             raise CriticError(f"the text has {len(text):,} characters, and the text critic reads at most "
                               f"{MAX_CHARS:,} (about a feature film's script); give a part of it")
+        # a terminal's colour codes and other control characters are no words: '\x1b[0m' made langid read a
+        # plainly English line as German, and it was refused
+        text = CONTROL_RE.sub(" ", text)
         tokens = [t.replace("'", "") for t in re.findall(r"[a-zA-Z']+", text.lower())]
         if not tokens:
             raise CriticError("the text has no words the text critic can read (English letters expected)")
