@@ -26,6 +26,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -451,25 +452,28 @@ def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
 
 # ----------------------------------------------------------------------------------------------- one item
 _STUDIO = None  # one Studio per worker process (backends load once); it holds no per-request state
+_STUDIO_LOCK = threading.Lock()
 
 
 def _studio():
     global _STUDIO
-    if _STUDIO is None:
-        from studio.studio import Studio
+    with _STUDIO_LOCK:  # two threads asking at once made two, each loading the models
+        if _STUDIO is None:
+            from studio.studio import Studio
 
-        _STUDIO = Studio()
-    return _STUDIO
+            _STUDIO = Studio()
+        return _STUDIO
 
 
-def make_item(item: Item, spec: Spec, out: str) -> dict:
+def make_item(item: Item, spec: Spec, out: str, studio=None) -> dict:
     """Generate, judge and (if kept) write one item; returns its manifest row. Pure in its inputs: the same
-    item and spec give the same row (timings aside) wherever it runs."""
+    item and spec give the same row (timings aside) wherever it runs. ``studio``: the caller's (the web server's,
+    whose models are loaded already), else one per process."""
     from conditioning.media import atomic_path
 
     from studio.generate import save_media, take_record
 
-    st = _studio()
+    st = studio or _studio()
     options: dict[str, Any] = {}
     if item.voice:
         options["voice"] = item.voice
@@ -696,8 +700,10 @@ def check_resumable(now: dict, out: Path) -> None:
 
 
 def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | None = None,
-          progress: bool = True) -> dict:
-    """Make every item not yet in the journal, then rewrite the exports. Returns the summary."""
+          progress: bool = True, studio=None) -> dict:
+    """Make every item not yet in the journal, then rewrite the exports. Returns the summary. ``studio``: the
+    Studio that makes the items when they are made in this process (one worker): the web server passes its own,
+    which had a second copy of every model loaded beside it."""
     from studio.output import writable_folder
 
     out = Path(out)
@@ -727,7 +733,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         with ctrl_c_noted():
             try:
                 while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
-                    for row in _run(items, spec, str(out), workers, ray_address):
+                    for row in _run(items, spec, str(out), workers, ray_address, studio):
                         journal.append(row)
                         done[row["id"]] = row
                         made += 1
@@ -752,7 +758,8 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
             ray.shutdown()
 
 
-def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None) -> Iterable[dict]:
+def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None,
+         studio=None) -> Iterable[dict]:
     """Rows as they finish: in this process, on local worker processes, or on a Ray cluster."""
     if not items:
         return
@@ -761,7 +768,7 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
         return
     if workers <= 1:
         for it in items:
-            yield make_item(it, spec, out)
+            yield make_item(it, spec, out, studio)
         return
     from concurrent.futures import FIRST_COMPLETED, wait
 

@@ -363,7 +363,7 @@ class WebStudio:
 
         def run():
             try:
-                state["summary"] = build(spec, folder, workers=int(workers), progress=False)
+                state["summary"] = build(spec, folder, workers=int(workers), progress=False, studio=self.studio)
                 state["archive"] = shutil.make_archive(str(folder), "zip", folder)  # once, for every later poll
             except Exception as exc:  # reported in the UI by `dataset_status` (a user error by its message alone)
                 state["error"] = str(exc) if isinstance(exc, user_error_types()) else f"{type(exc).__name__}: {exc}"

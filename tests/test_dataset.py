@@ -603,3 +603,16 @@ def test_the_journal_keeps_an_items_first_line_and_cuts_a_torn_tail(tmp_path):
     j.append({"id": "c", "n": 3})
     rows, _ = read_journal(j.path)
     assert set(rows) == {"a", "c"}
+
+
+def test_a_build_in_this_process_uses_the_callers_studio(tmp_path, monkeypatch):
+    """The web server's one-worker jobs made their items with a second Studio of the dataset module's own, every
+    model loaded twice beside the server's."""
+    import studio.dataset as dataset
+    from studio.dataset import build, load_spec
+    from studio.studio import Studio
+
+    monkeypatch.setattr(dataset, "_STUDIO", None)
+    mine = Studio()
+    build(load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=2))), tmp_path / "out", progress=False, studio=mine)
+    assert dataset._STUDIO is None and mine._generators  # the caller's studio made them, no other was created
