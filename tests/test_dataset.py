@@ -210,7 +210,7 @@ def test_a_ctrl_c_python_swallows_still_stops_the_job(tmp_path, monkeypatch, ctr
     made = []
     real = dataset.make_item
 
-    def make_item(item, spec, out):
+    def make_item(item, spec, out, studio=None):
         made.append(item.id)
         if len(made) == 3:
             PressesCtrlCWhileFinalised()  # collected at once: its __del__ swallows the interrupt
