@@ -351,3 +351,21 @@ def test_a_cut_off_wav_or_flac_is_refused_not_read_as_if_whole(tmp_path):
         assert load_audio(whole).samples.shape[0] == 48000
         with pytest.raises(MediaError, match="cut off"):
             load_audio(cut)
+
+
+def test_an_animated_picture_is_read_as_the_video_it_is(tmp_path):
+    """An animated GIF was read as its first frame alone, with no word (one opening on a blank frame had 'no
+    face'); its frames are now a video, each shown for its own duration."""
+    from PIL import Image as PILImage
+
+    from conditioning.media import Video, load_visual
+
+    greys = (0, 100, 250)
+    frames = [PILImage.fromarray(np.full((32, 32, 3), g, np.uint8)) for g in greys]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:], duration=[100, 100, 800], loop=0)
+    v = load_visual(tmp_path / "a.gif")
+    assert isinstance(v, Video) and v.duration_s == pytest.approx(1.0, abs=0.05)
+    shown = v.frames.reshape(len(v.frames), -1).mean(axis=1)
+    assert np.mean(shown > 200) == pytest.approx(0.8, abs=0.2)  # the last frame is on screen 80 % of the time
+    frames[0].save(tmp_path / "still.gif")
+    assert not isinstance(load_visual(tmp_path / "still.gif"), Video)
