@@ -188,7 +188,7 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
     if not path.is_file():
         raise UserError(f"{path}: no such spec file")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader())  # a SafeLoader
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader(aliases=local_files))
     except yaml.YAMLError as exc:  # where and what, in one line ("line 3, column 1: expected ',' or ']' ...")
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ":"
@@ -270,7 +270,7 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
                 _number(flt.get("min_fidelity", 0.0), "filter.min_fidelity", 0, 1),
                 _number(flt.get("max_attempts", 3), "filter.max_attempts", 1, 50, integer=True),
                 audio_format, per_label, _number(bal.get("extra_budget", 1.0), "balance.extra_budget", 0, 10),
-                str(raw.get("description", "")), str(path))
+                _description(raw.get("description", "")), str(path))
 
 
 def _no_server_files(cfg: Mapping, where: str) -> None:
@@ -360,12 +360,34 @@ def _check_voices(m: "ModalitySpec", backend: str | None) -> None:
                        "a voice of the modality's backend") from None
 
 
-def _unique_key_loader():
+MAX_DESCRIPTION = 10_000  #: characters of a spec's description (it is copied into the dataset card)
+
+
+def _description(value) -> str:
+    """The spec's description: a string of at most `MAX_DESCRIPTION` characters (anything else was turned into
+    one with ``str``, so a nest of lists became a string of any size)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
+        what = f"{len(value):,} characters" if isinstance(value, str) else f"a {type(value).__name__}"
+        raise _err("description", f"got {what}", f"text of at most {MAX_DESCRIPTION:,} characters")
+    return value
+
+
+def _unique_key_loader(aliases: bool = True):
     """yaml's SafeLoader, refusing a key given twice in one mapping (two ``speech:`` entries used to keep the
-    last one silently)."""
+    last one silently), and without ``aliases`` any alias (``*name``): a spec uploaded to the web made of nested
+    aliases is a few hundred bytes that expand to gigabytes once written out ("billion laughs")."""
     import yaml
 
     class UniqueKeyLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if not aliases and self.check_event(yaml.events.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "an alias (*name): a spec uploaded to the web studio "
+                                                  "gives every value in full", event.start_mark)
+            return super().compose_node(parent, index)
+
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _ in node.value:

@@ -141,6 +141,9 @@ class WebStudio:
         #: dataset jobs running at once on this server, whoever started them: the browser's own limit let three
         #: clients start three 4-worker jobs (12 processes on 2 cores)
         self.max_dataset_jobs = 1
+        #: items one uploaded spec may ask for (each modality's count allows a million: one upload held the only
+        #: job slot for about a week, with no way to stop it); larger datasets are built with `emostudio dataset`
+        self.max_dataset_items = 2000
 
     # ---- the emotion picker --------------------------------------------------------------------------
     @staticmethod
@@ -353,6 +356,10 @@ class WebStudio:
         if not spec_path:
             raise ValueError("upload a spec file (YAML, see examples/dataset_speech.yaml)")
         spec = load_spec(spec_path, local_files=False)  # a bad spec fails here, before the job starts; no server paths
+        asked = sum(m.count for m in spec.modalities)
+        if asked > self.max_dataset_items:  # (before `plan`, which held the request 10 s for two million items)
+            raise UserError(f"the spec asks for {asked:,} items; this server builds at most {self.max_dataset_items:,} "
+                            "per dataset from the web; build larger ones with `emostudio dataset SPEC` on your machine")
         workers = max(1, min(int(workers), os.cpu_count() or 1))  # no more processes than the server has cores
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"

@@ -48,6 +48,9 @@ BAD_SPECS = [
     ("modalities: {speech: {count: 2}}\nemotions: {list: [joy]}", "modalities.speech.texts", "a list of sentences"),
     ("modalities: {image: {count: 2, colour: red}}\nemotions: {list: [joy]}", "modalities.image.colour", "backend, count"),
     ("modalities: {image: {count: 2}}\nemotions: {sampling: spiral}", "emotions.sampling", "grid, va, list"),
+    # a nest of lists was turned into a string of any size (YAML aliases made a 508-byte spec 351 million characters)
+    ("description: [a, [b, c]]\nmodalities: {image: {count: 2}}\nemotions: {list: [joy]}", "description",
+     "text of at most 10,000 characters"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nformats: {audio: mp3}", "formats.audio", "wav, flac"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nlabels: 3", "'labels'", "unknown field"),
     ("modalities: [image\nemotions", "not valid YAML at line 2, column 9: expected ',' or ']'", "YAML"),

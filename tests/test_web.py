@@ -460,6 +460,24 @@ def test_one_dataset_job_at_a_time_per_server_and_a_bad_job_id_is_no_job(web, tm
         assert web.dataset_status(bad) == ("no dataset job yet", None) and not web.running_job(bad)
 
 
+def test_an_uploaded_spec_may_not_ask_for_more_than_the_server_builds_nor_expand_by_aliases(web, tmp_path):
+    """A spec of 508 bytes made of nested YAML aliases expanded to 351 million characters (851 MB of memory, 674 MB
+    written); one asking for a million items held the only job slot for about a week."""
+    from studio.errors import UserError
+
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\nmodalities: {image: {count: 1000000, size: 256}}\nemotions: {list: [joy]}\n")
+    with pytest.raises(UserError, match="asks for 1,000,000 items; this server builds at most 2,000"):
+        web.start_dataset(str(big))
+    nest = "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9))
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("x0: &a0 [lol]\n" + nest + "name: b\ndescription: *a8\nmodalities: {image: {count: 2}}\n"
+                    "emotions: {list: [joy]}\n")
+    with pytest.raises(UserError, match="an alias"):
+        web.start_dataset(str(bomb))
+    assert not web.running_job("x")
+
+
 def status_when_done(web, job: str, wait_s: float = 10.0) -> str:
     """The job's status text once it has stopped (a stubbed build stops at once)."""
     import time
