@@ -246,7 +246,8 @@ def describes(record: dict, take: Path) -> bool:
     return file_sha256(take) == record.get("sha256")
 
 
-def reference_source(studio, take: Path, record: dict, source: str, modality: str = "speech"):
+def reference_source(studio, take: Path, record: dict, source: str, modality: str = "speech", *,
+                     server_folders: "tuple[Path, ...] | None" = None):
     """(generator, request) of the neutral take a take the studio wrote was read against, from what the studio
     wrote down about it (``record``: its report or its dataset row, named by ``source``;
     `studio.generate.neutral_reference_recipe`: speech, the same backend, voice, words and seed at rest; face,
@@ -279,12 +280,44 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
         raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no usable "
                                f"neutral_reference)" + ("; give a neutral take of the same voice instead"
                                                          if modality == "speech" else "")) from None
+    if server_folders is not None:  # a report uploaded to a server: only files in these folders are followed
+        _no_server_files(recipe, source, server_folders)
     if not describes(record, Path(take)):
         raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
     generator = studio.generator(modality, backend, model=recipe.get("model"))
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")
     return generator, request
+
+
+def _no_server_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> None:
+    """A report uploaded to the web names its neutral take's recipe, which the server would follow: a portrait, a
+    voice given as a path or a model folder there are the server's files, and whether they opened told an outsider
+    which files exist ('no such file' against 'not a picture' for /etc/shadow). Followed from an upload: the
+    built-in voices, and a portrait in ``folders`` (the server's uploads and outputs: a face take made on the page
+    with an uploaded portrait) or none (the default)."""
+    from generators.registry import VOICE_BACKENDS
+
+    def inside(v) -> bool:
+        try:
+            path = Path(str(v)).resolve()
+        except (OSError, ValueError):
+            return False
+        return any(path.is_relative_to(Path(f).resolve()) for f in folders)
+
+    options = recipe.get("options") or {}
+    if not isinstance(options, dict):
+        raise NotAStudioReport(f"{source} is not a report the studio wrote (its neutral take's options are no mapping)")
+    named = [k for k, v in options.items()
+             if (k == "portrait" and v is not None and not inside(v))
+             or (k == "voice" and v is not None and not (isinstance(v, str) and v in VOICE_BACKENDS))
+             or (k not in ("voice", "portrait") and (not isinstance(v, (str, int, float, bool, type(None)))
+                                                    or isinstance(v, str) and any(c in v for c in "/\\~")))]
+    if recipe.get("model") or named:
+        what = ", ".join(named + (["model"] if recipe.get("model") else [])) or "options"
+        raise NotAStudioReport(f"{source} names files on the server for its neutral take ({what}); the web studio "
+                               "follows only reports of takes it made, with the built-in voices: upload a neutral take "
+                               "of the same voice instead")
 
 
 def lossy(take: Path) -> str | None:

@@ -115,6 +115,13 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ handlers
+def upload_folder() -> Path:
+    """Where Gradio keeps this server's uploads ($GRADIO_TEMP_DIR, else the system's temporary folder's gradio/)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder())
+
+
 @dataclass
 class Take:
     """What a generation shows: the file, the picture of target vs readings, and a readout."""
@@ -299,7 +306,8 @@ class WebStudio:
             raise MediaError(f"no {modality} judge here reads this upload: "
                              + "; ".join(f"{j.modality}/{j.name} {why}" for j, why in skipped))
         if record is not None:  # each judge's reference from the take's neutral take, as the loop made it
-            generator, request = reference_source(self.studio, p, *record, modality)
+            generator, request = reference_source(self.studio, p, *record, modality,
+                                                  server_folders=(self.out, upload_folder()))
             readings = [j.score(media, speaker_reference=self.studio.reference_for(generator, j, request,
                                                                                    coded_as=lossy(p)))
                         if hasattr(j, "reference") else j.score(media, **kw) for j in judges]

@@ -343,6 +343,14 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
     assert json.loads(Path(music.report_file).read_text())["midi"] == Path(music.score).name  # no recipe: not speech
     with pytest.raises(MediaError, match="is not the file"):
         web.analyse(music.file, "speech", take.report_file)
+    # an uploaded report's recipe may not name the server's files: whether they opened told which exist
+    from studio.critique import NotAStudioReport
+
+    for options, what in (({"voice": "/etc/secret.onnx"}, "voice"), ({"portrait": "/etc/shadow"}, "portrait")):
+        forged = dict(report, neutral_reference={**report["neutral_reference"], "options": options})
+        (tmp_path / "forged.json").write_text(json.dumps(forged))
+        with pytest.raises(NotAStudioReport, match=f"names files on the server for its neutral take .{what}"):
+            web.analyse(str(upload), "speech", str(tmp_path / "forged.json"))
     with pytest.raises(ValueError, match="not a report the studio wrote for a speech take"):
         web.analyse(take.file, "speech", music.report_file)
     # a talking face's report too: face/geometric reads it against the portrait at rest, as the loop did (it
