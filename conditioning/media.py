@@ -586,7 +586,10 @@ def _load_animation(p: Path) -> "Video | None":
     order, rate = _even_in_time(np.asarray(stamps, dtype=np.float64), end=t)
     if rate is None:  # evenly timed: at its own rate
         rate = 1.0 / max(stamps[1] - stamps[0], 1e-3)
-    return Video(np.stack([kept[j] for j in order]), rate, stride=stride)
+    frames = np.empty((len(order), *kept[0].shape), np.uint8)
+    for k, j in enumerate(order):  # one frame at a time (a stack of the list would hold the frames twice)
+        frames[k] = kept[j]
+    return Video(frames, rate, stride=stride)
 
 
 def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] | None = None) -> Path:

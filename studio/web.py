@@ -37,6 +37,12 @@ from generators.registry import VOICE_BACKENDS  # the Speech tab's voices (each 
 CIRCLE_PX = 420  #: the circumplex image's side
 MARGIN = 30  #: pixels between the image edge and valence/arousal +-1
 MAX_UPLOAD_MB = 50
+#: What one upload may decode to, checked from its header before it is decoded: the 50 MB limit counts compressed
+#: bytes, and a 117 kB FLAC of 8-channel silence took 2.3 GB of the server's memory, a 78 kB 16-bit PNG of
+#: 40 megapixels 2.2 GB, and a 41-byte MIDI file holding one 30-minute note 53 s of CPU and 1.5 GB to render.
+MAX_UPLOAD_SECONDS = 600  #: of sound or video (ten minutes)
+MAX_UPLOAD_CHANNELS = 2  #: more are read only from the command line
+MAX_UPLOAD_PIXELS = 40_000_000  #: a picture's, or an animation's frames' together
 VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual` reads (and its errors list)
 #: speech and music also take a video's sound track (a talking face's voice: its report reads it as the loop did)
 UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, ".mid", ".midi", *VIDEO_SUFFIXES),
@@ -115,6 +121,57 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ handlers
+def decoded_size_check(p: Path) -> None:
+    """Refuse an upload whose header says it decodes to more than the server reads (`MAX_UPLOAD_SECONDS`,
+    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_PIXELS`), before it is decoded; a header that cannot be read is left to the
+    readers, which say what is wrong with the file."""
+    from conditioning.media import MediaError
+
+    suffix, limit = p.suffix.lower(), f"the web studio reads at most {MAX_UPLOAD_SECONDS // 60} minutes"
+    seconds = channels = pixels = None
+    try:
+        if suffix in (".mid", ".midi"):
+            import pretty_midi
+
+            seconds = pretty_midi.PrettyMIDI(str(p)).get_end_time()
+        elif suffix in READ_IMAGE_SUFFIXES:
+            from PIL import Image as PILImage
+
+            with PILImage.open(p) as im:
+                pixels = im.size[0] * im.size[1] * max(1, getattr(im, "n_frames", 1))
+        elif suffix in AUDIO_SUFFIXES:
+            import soundfile as sf
+
+            try:
+                info = sf.info(str(p))
+                seconds, channels = info.frames / max(info.samplerate, 1), info.channels
+            except sf.LibsndfileError:  # M4A and the like: their length from FFmpeg's reading of the header
+                import warnings
+
+                import librosa
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    seconds = librosa.get_duration(path=str(p))
+        elif suffix in VIDEO_SUFFIXES:
+            import cv2
+
+            cap = cv2.VideoCapture(str(p))
+            frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
+            cap.release()
+            seconds = frames / fps if fps > 0 and frames > 0 else None
+    except Exception:  # noqa: BLE001 - no readable header: the reader says what the file is
+        return
+    if seconds is not None and seconds > MAX_UPLOAD_SECONDS:
+        raise MediaError(f"{p.name} lasts {seconds / 60:.1f} minutes; {limit} (cut it, or use `emostudio critique`)")
+    if channels is not None and channels > MAX_UPLOAD_CHANNELS:
+        raise MediaError(f"{p.name} has {channels} channels; the web studio reads mono or stereo (mix it down, or use "
+                         "`emostudio critique`)")
+    if pixels is not None and pixels > MAX_UPLOAD_PIXELS:
+        raise MediaError(f"{p.name} holds {pixels / 1e6:.0f} megapixels; the web studio reads at most "
+                         f"{MAX_UPLOAD_PIXELS / 1e6:.0f} (scale it down, or use `emostudio critique`)")
+
+
 def upload_folder() -> Path:
     """Where Gradio keeps this server's uploads ($GRADIO_TEMP_DIR, else the system's temporary folder's gradio/)."""
     from gradio.utils import get_upload_folder
@@ -250,6 +307,7 @@ class WebStudio:
             raise MediaError(f"{p.name}: {modality} takes {', '.join(UPLOAD_TYPES[modality])} files")
         if p.stat().st_size > MAX_UPLOAD_MB * 2**20:
             raise MediaError(f"{p.name} is larger than {MAX_UPLOAD_MB} MB")
+        decoded_size_check(p)
         return p
 
     def analyse(self, path: str | None, modality: str, reference: str | None = None, aligned: bool = False) -> Take:

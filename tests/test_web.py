@@ -568,3 +568,27 @@ def test_serve_on_a_port_in_use_is_one_line_and_leaves_no_folder(capsys, tmp_pat
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("emostudio serve: error: cannot serve on no-such-host.invalid: no such address")
     assert err.count("\n") == 1 and list(tmp_path.glob("emostudio_web_*")) == []
+
+
+def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_its_header(web, tmp_path):
+    """The 50 MB limit counts compressed bytes: 117 kB of FLAC (8 channels of silence) took 2.3 GB of the server's
+    memory, 78 kB of PNG (40 megapixels, 16-bit) 2.2 GB, and a 41-byte MIDI file with one 30-minute note 53 s of
+    CPU and 1.5 GB. Each is refused before it is decoded."""
+    import pretty_midi
+    import soundfile as sf
+    from PIL import Image as PILImage
+
+    from conditioning.media import MediaError
+
+    sf.write(tmp_path / "wide.flac", np.zeros((8000, 8), np.float32), 8000)
+    sf.write(tmp_path / "long.flac", np.zeros(601 * 8000, np.float32), 8000)
+    PILImage.new("L", (8000, 6000)).save(tmp_path / "huge.png")
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0)
+    piano.notes.append(pretty_midi.Note(80, 60, 0.0, 1800.0))
+    pm.instruments.append(piano)
+    pm.write(str(tmp_path / "note.mid"))
+    for name, modality, why in (("wide.flac", "speech", "8 channels"), ("long.flac", "music", "lasts 10.0 minutes"),
+                                ("huge.png", "image", "48 megapixels"), ("note.mid", "music", "lasts 30.0 minutes")):
+        with pytest.raises(MediaError, match=why):
+            web.analyse(str(tmp_path / name), modality)
