@@ -561,7 +561,9 @@ def build_app(web: WebStudio | None = None):
         run.__name__ = fn.__name__
         return run
 
-    with gr.Blocks(title="Emotion Studio") as app:
+    # Gradio keeps a copy of every upload and every file it serves; without this they piled up for the server's
+    # whole life (any file type, 50 MB a request). Every hour, what is older than a day goes.
+    with gr.Blocks(title="Emotion Studio", delete_cache=(3600, 86400)) as app:
         gr.Markdown("# Emotion Studio\nPick an emotion on the circle (or type one), then generate or analyse.")
         point = gr.State({"valence": 0.6, "arousal": 0.4})
         with gr.Row():
