@@ -93,6 +93,10 @@ class DiffusersBackend:
         self._folder: Path | None = None
         self._lock = threading.Lock()  # loading
         self._run_lock = threading.Lock()  # sampling: offload hooks and the shared modules move between devices
+        #: a fast tokenizer's padding and truncation are settings on the one object, set by each call: a prompt's
+        #: token count (truncating, no padding) beside another request's encoding (padding to the maximum) failed
+        #: one Image-tab pair in four ("Unable to create tensor, ... activate truncation and/or padding")
+        self._tokenizer_lock = threading.Lock()
         if pipeline is None:
             self._folder = self.model_folder()
 

@@ -264,10 +264,11 @@ class DiffusionImage(DiffusersBackend):
         with ``limit``, counting stops at ``limit + 1`` (enough to tell whether it fits, and quiet)."""
         counts = []
         for t in self._tokenizers(self.load()):
-            if limit is None:
-                counts.append(len(t.tokenize(text)) + t.num_special_tokens_to_add(pair=False))
-            else:
-                counts.append(len(t(text, truncation=True, max_length=limit + 1)["input_ids"]))
+            with self._tokenizer_lock:
+                if limit is None:
+                    counts.append(len(t.tokenize(text)) + t.num_special_tokens_to_add(pair=False))
+                else:
+                    counts.append(len(t(text, truncation=True, max_length=limit + 1)["input_ids"]))
         return max(counts)
 
     @property
@@ -341,10 +342,10 @@ class DiffusionImage(DiffusersBackend):
                 uncond, p_uncond = torch.zeros_like(uncond), torch.zeros_like(p_uncond)
             return Encoded(cond, uncond, p_cond, p_uncond)
 
-    @staticmethod
-    def _encode_one(tokenizer, text_encoder, texts: list[str], device, xl: bool):
-        ids = tokenizer(texts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
-                        return_tensors="pt")
+    def _encode_one(self, tokenizer, text_encoder, texts: list[str], device, xl: bool):
+        with self._tokenizer_lock:
+            ids = tokenizer(texts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                            return_tensors="pt")
         mask = ids.attention_mask.to(device) if getattr(text_encoder.config, "use_attention_mask", False) else None
         out = text_encoder(ids.input_ids.to(device), attention_mask=mask, output_hidden_states=xl)
         if not xl:

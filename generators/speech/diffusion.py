@@ -291,7 +291,8 @@ class DiffusionSpeech(DiffusersBackend):
         each description the CLAP tokenizer, or words would be cut silently."""
         pipe = self.load()
         try:
-            n = len(pipe.tokenizer_2(text).input_ids)
+            with self._run_lock:  # the tokenizers' settings are shared with a request being encoded (`render`)
+                n = len(pipe.tokenizer_2(text).input_ids)
         except ImportError as exc:  # VitsTokenizer(phonemize=True) needs phonemizer and espeak-ng
             raise BackendUnavailable(f"{KEY}: this checkpoint's transcription tokenizer phonemises text and needs "
                                      f"{exc}; install the Python package 'phonemizer' and espeak-ng") from None
@@ -300,7 +301,8 @@ class DiffusionSpeech(DiffusersBackend):
             raise GenerationError(f"the text is {n} tokens for this model's transcription encoder, which reads "
                                   f"fewer than {limit}: split it into several requests")
         for d in descriptions:
-            m, lim = len(pipe.tokenizer(d).input_ids), int(pipe.tokenizer.model_max_length)
+            with self._run_lock:
+                m, lim = len(pipe.tokenizer(d).input_ids), int(pipe.tokenizer.model_max_length)
             if m > lim:
                 raise GenerationError(f"the description {d!r} is {m} tokens; the description encoder reads "
                                       f"{lim}: shorten the voice")
