@@ -48,11 +48,22 @@ def combine_noise(eps_uncond, eps_conds, weights: Sequence[float], guidance: flo
     return eps_uncond + guidance * (mixed - w.sum() * eps_uncond)
 
 
+def checkpoint_names(folder: str | os.PathLike, index: Mapping[str, Any] | None = None) -> str:
+    """What a checkpoint is called, lower case, for recognising it: its folder's name, the repository a Hugging Face
+    cache snapshot belongs to (``models--stabilityai--sd-turbo/snapshots/HASH``: the folder's own name is a hash, and
+    an index saved by ``save_pretrained`` names no repository), and the index's ``_name_or_path``."""
+    path = Path(folder)
+    names = [path.name, str((index or {}).get("_name_or_path", ""))]
+    if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
+        names.append(path.parent.parent.name.removeprefix("models--").replace("--", "/"))
+    return " ".join(names).lower().replace("_", "-")
+
+
 def licence_for(folder: str | os.PathLike, index: Mapping[str, Any] | None,
                 table: Sequence[tuple[str, str]]) -> str:
-    """A checkpoint's licence from its name (folder or ``_name_or_path``; first matching fragment of
-    ``table``), else a pointer to its model card."""
-    names = " ".join([Path(folder).name, str((index or {}).get("_name_or_path", ""))]).lower().replace("_", "-")
+    """A checkpoint's licence from its name (`checkpoint_names`; first matching fragment of ``table``), else a
+    pointer to its model card."""
+    names = checkpoint_names(folder, index)
     for fragment, licence in table:
         if fragment in names:
             return licence
@@ -107,6 +118,7 @@ class DiffusersBackend:
         import importlib.util
 
         path = model or os.environ.get(cls.MODEL_ENV)
+        path = os.path.expanduser(path) if path else path
         if not path or not (Path(path) / "model_index.json").is_file():
             return None
         if any(importlib.util.find_spec(m) is None for m in cls.REQUIRES):
@@ -115,7 +127,10 @@ class DiffusersBackend:
 
     @property
     def model_path(self) -> str | None:
-        return self.config.model or os.environ.get(self.MODEL_ENV)
+        """The weights folder asked for (``model``, else the variable), with ``~`` expanded (it was taken literally:
+        '~/models/sd' was "not a folder")."""
+        path = self.config.model or os.environ.get(self.MODEL_ENV)
+        return os.path.expanduser(str(path)) if path else None
 
     def model_folder(self) -> Path:
         """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""

@@ -5,6 +5,7 @@ import argparse
 import ast
 import glob
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -196,11 +197,16 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
     against (alone, against the population's faces, a portrait's own thin lips or wide eyes read as expression).
     None for other modalities, and where the request cannot be written down as JSON (a voice cloned from
     recordings, a portrait given as pixels)."""
+    from generators.registry import MODEL_ENVS
+
     first = result.rounds[0].request
     backend = result.best.result.provenance.backend
+    if model is None and backend in MODEL_ENVS:  # weights found by their variable: written down all the same, or a
+        model = os.environ.get(MODEL_ENVS[backend]) or None  # later critique made the neutral take with whatever
+        # model the variable named then (another model's neutral take read this take as calm, not neutral)
     if backend.startswith("speech/") and first.text:
         recipe = {"backend": backend, "text": first.text, "seed": first.seed, "options": dict(first.options),
-                  **({"model": str(Path(model).resolve())} if model else {})}
+                  **({"model": str(Path(model).expanduser().resolve())} if model else {})}
     elif backend.startswith("face/"):
         portrait = first.options.get("portrait")
         if portrait is not None and not isinstance(portrait, (str, Path)):

@@ -273,6 +273,22 @@ def test_licences_of_known_checkpoints(sd_dir):
     assert "non-commercial" in licence_for("/m/sd-turbo") and "non-commercial" in licence_for("/m/sdxl-turbo")
     assert "model card at /m/my-finetune" in licence_for("/m/my-finetune")
     assert DiffusionImage(model=str(sd_dir), licence="mine").licence == "mine"
+    # a Hugging Face cache snapshot's own folder is a hash: its repository names it (it read 'unknown', 30 steps)
+    assert "non-commercial" in licence_for("/c/models--stabilityai--sd-turbo/snapshots/0123abcd", {})
+
+
+def test_a_cache_snapshot_is_known_by_its_repository_and_a_home_folder_is_expanded(sd_dir, tmp_path, monkeypatch):
+    """Weights in the Hugging Face cache layout (models--org--name/snapshots/HASH) lost their licence and SD-Turbo's
+    one-step defaults; '~/models/sd' was "not a folder" (the critics and XTTS expanded it, these did not)."""
+    import shutil
+
+    snap = tmp_path / "hub" / "models--stabilityai--sd-turbo" / "snapshots" / "0123abcd"
+    shutil.copytree(sd_dir, snap)
+    turbo = DiffusionImage(model=str(snap))
+    assert turbo.is_turbo() and turbo.sampling_defaults() == (1, 0.0) and "non-commercial" in turbo.licence
+    monkeypatch.setenv("HOME", str(tmp_path / "hub"))
+    home = DiffusionImage(model="~/models--stabilityai--sd-turbo/snapshots/0123abcd")
+    assert home.model_id() == str(snap.resolve()) and home.is_turbo()
 
 
 def test_tiny_sdxl_two_text_encoders(tmp_path):

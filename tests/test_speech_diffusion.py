@@ -263,6 +263,18 @@ def test_studio_loop_measures_against_the_neutral_take_and_corrects(gen):
     assert again.seed == 2 and again.controls["emotion_scale"] <= 2.5
 
 
+def test_a_takes_report_names_the_weights_its_variable_chose(gen, tts_dir, monkeypatch):
+    """The neutral take's recipe named a model only when it came from --model; from $EMOSTUDIO_TTS_MODEL it named
+    none, so a later critique made the neutral take with whatever model the variable named then (another model's
+    neutral take read the take as calm)."""
+    from studio.generate import neutral_reference_recipe
+    from studio.studio import Studio
+
+    monkeypatch.setenv("EMOSTUDIO_TTS_MODEL", str(tts_dir))
+    out = Studio().run_loop(gen, [_Judge()], _req("anger", seed=1), loop=0)
+    assert neutral_reference_recipe(out, None)["model"] == str(tts_dir.resolve())
+
+
 # ------------------------------------------------------------------------------------------------ errors, setup
 
 

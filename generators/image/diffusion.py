@@ -50,7 +50,7 @@ from conditioning.media import Image
 from conditioning.registry import BackendUnavailable
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
-from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
+from generators.diffusers_common import DiffusersBackend, checkpoint_names, combine_noise, diffusers_version, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
 MODEL_ENV = "EMOSTUDIO_SD_MODEL"
@@ -422,8 +422,7 @@ class DiffusionImage(DiffusersBackend):
         if self._folder is None:
             return False
         self.load()  # the index (its _name_or_path) is read with the pipeline
-        names = " ".join([self._folder.name, str(self._index.get("_name_or_path", ""))]).lower().replace("_", "-")
-        return "turbo" in names
+        return "turbo" in checkpoint_names(self._folder, self._index)
 
     def sampling_defaults(self) -> tuple[int, float]:
         """(steps, guidance scale) when neither the config nor the request sets them: 1 and 0 for Turbo (30 steps

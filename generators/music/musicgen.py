@@ -107,12 +107,14 @@ class MusicGenMusic:
         import importlib.util
 
         path = os.environ.get(MODEL_ENV)
-        return bool(path and Path(path).is_dir() and importlib.util.find_spec("torch")
+        return bool(path and Path(path).expanduser().is_dir() and importlib.util.find_spec("torch")
                     and importlib.util.find_spec("transformers"))
 
     @property
     def model_path(self) -> str | None:
-        return self.config.model or os.environ.get(MODEL_ENV)
+        """The weights folder asked for (``model``, else the variable), ``~`` expanded."""
+        path = self.config.model or os.environ.get(MODEL_ENV)
+        return os.path.expanduser(str(path)) if path else None
 
     def model_folder(self) -> tuple[Path, str]:
         """(folder, model type) of the configured weights, checked without torch: a folder holding a MusicGen
@@ -301,7 +303,9 @@ class MusicGenMusic:
         controls = {"prompt": prompts[0]["prompt"], "tempo_bpm": d["tempo_bpm"], "mode": d["mode"],
                     "quadrant": d["quadrant"], "windows": len(prompts), "melody_conditioned": chroma is not None,
                     "guidance_scale": cfg.guidance_scale}
-        model_id = str(getattr(model.config, "_name_or_path", "") or self.model_path or "in-memory MusicGen")
+        # the folder's full path, as the diffusers backends record theirs (it was the path as typed: '../../m')
+        model_id = (str(Path(self.model_path).resolve()) if self.model_path
+                    else str(getattr(model.config, "_name_or_path", "") or "in-memory MusicGen"))
         prov = Provenance("music/musicgen", model_id, cfg.licence, request.seed)
         return GenerationResult(Audio(y.astype(np.float32), rate), controls, prov,
                                 {"prepare_s": t1 - t0, "generate_s": t2 - t1}, {"prompts": prompts})

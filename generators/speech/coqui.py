@@ -291,7 +291,8 @@ class CoquiSpeech:
             Audio(wav, OUTPUT_RATE),
             {"weights": {k: round(v, 4) for k, v in weights.items()}, "speed": round(speed, 4),
              "temperature": self.config.temperature, "language": language},
-            Provenance("speech/coqui", "xtts-v2:" + str(self.config.model_dir or "injected"), LICENCE, request.seed),
+            Provenance("speech/coqui", "xtts-v2:" + (str(Path(self.config.model_dir).expanduser().resolve())
+                                                     if self.config.model_dir else "injected"), LICENCE, request.seed),
             {"conditioning_s": t1 - t0, "synthesis_s": t2 - t1, "total_s": t2 - t0},
             {"words": estimate_word_timings(text, wav, OUTPUT_RATE), "phonemes": [], "timings_estimated": True,
              "text": text, **({"notes": [note]} if note else {})})
