@@ -120,6 +120,19 @@ def check_options(request: GenerationRequest, known: Mapping[str, str], key: str
     return opts
 
 
+def option_number(value: Any, name: str, lo: float, hi: float, integer: bool = False) -> float | int:
+    """An option's number, checked: a whole number when ``integer``, from ``lo`` to ``hi``; a `GenerationError`
+    naming the option otherwise. True and False are not numbers here (``steps=true`` ran one step, and
+    ``guidance_scale=true`` turned guidance off), nor is text ('abc' was a traceback)."""
+    import numbers
+
+    kinds = numbers.Integral if integer else numbers.Real
+    what = f"an integer from {lo:g} to {hi:g}" if integer else f"a number from {lo:g} to {hi:g}"
+    if isinstance(value, bool) or not isinstance(value, kinds) or not (math.isfinite(value) and lo <= value <= hi):
+        raise GenerationError(f"{name} {value!r} must be {what}")
+    return int(value) if integer else float(value)
+
+
 def check_duration(request: GenerationRequest, config: Any, key: str) -> float:
     """The requested duration (or ``config.default_duration_s``), inside the backend's min/max duration."""
     d = config.default_duration_s if request.duration_s is None else float(request.duration_s)

@@ -373,3 +373,13 @@ def test_the_web_image_tab_works_with_stable_diffusion_too(sd_dir, tmp_path, mon
     assert web.studio.generator("image").name == "diffusion"  # what auto runs here
     monkeypatch.delenv(MODEL_ENV)
     assert WebStudio(out=tmp_path / "web2").image_options("field") == {"style": "field", "size": 768}
+
+
+@pytest.mark.parametrize("options, message", [({"steering": "abc"}, "steering 'abc' must be a number"),
+                                              ({"steering": [1, 2]}, "steering .1, 2. must be a number"),
+                                              ({"steps": True}, "steps True must be an integer"),
+                                              ({"guidance_scale": True}, "guidance_scale True must be a number")])
+def test_option_values_of_the_wrong_kind_are_one_line_errors(gen, options, message):
+    """'steering=abc' was a ValueError traceback; 'steps=true' ran one step."""
+    with pytest.raises(GenerationError, match=message):
+        gen.generate(_req("joy", options=options))

@@ -194,3 +194,12 @@ def test_the_audiocraft_adapter_refuses_where_audiocraft_cannot_install():
         gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=300))
     with pytest.raises(BackendUnavailable, match="pins torch 2.1.*use music/musicgen"):
         gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=5))
+
+
+def test_options_a_model_cannot_use_are_refused_in_one_line(tiny_dir):
+    """A melody given to a plain MusicGen was dropped without a word; a number as prompt_extra was a TypeError."""
+    gen = MusicGenMusic(model=str(tiny_dir))
+    for options, message in (({"melody": "/nonexistent.wav"}, "conditions only a melody model"),
+                             ({"prompt_extra": 5}, "prompt_extra 5 must be text")):
+        with pytest.raises(GenerationError, match=message):
+            gen.generate(GenerationRequest(Emotion.parse("joy"), seed=0, duration_s=1.0, options=options))

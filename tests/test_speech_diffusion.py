@@ -291,6 +291,9 @@ def test_bad_requests_are_refused(gen):
         gen.generate(_req("joy", options={"max_new_tokens": 512}))  # the tiny GPT-2 has 128 positions
     with pytest.raises(GenerationError, match="duration"):
         gen.generate(_req("joy", duration_s=120.0))
+    for bad in ("abc", [1], True):  # 'abc' was a ValueError traceback; True turned guidance off
+        with pytest.raises(GenerationError, match="guidance_scale .* must be a number from 0 to 50"):
+            gen.generate(_req("joy", options={"guidance_scale": bad}))
 
 
 def test_missing_weights_and_can_run(tmp_path, monkeypatch, tts_dir):

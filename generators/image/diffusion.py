@@ -36,7 +36,6 @@ attention where it imports, else torch's scaled-dot-product attention (diffusers
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import re
 import time
@@ -49,7 +48,7 @@ from conditioning import Emotion
 from conditioning.media import Image
 from conditioning.registry import BackendUnavailable
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
 from generators.diffusers_common import DiffusersBackend, checkpoint_names, combine_noise, diffusers_version, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
@@ -574,16 +573,9 @@ class DiffusionImage(DiffusersBackend):
         opts = check_options(request, OPTIONS, KEY)
         cfg = self.config
         default_steps, default_guidance = self.sampling_defaults()
-        steps = opts.get("steps", default_steps)
-        if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1000:
-            raise GenerationError(f"steps {steps!r} must be an integer from 1 to 1000")
-        guidance = opts.get("guidance_scale", default_guidance)
-        if isinstance(guidance, bool) or not isinstance(guidance, (int, float, np.integer, np.floating)):
-            raise GenerationError(f"guidance_scale {guidance!r} must be a number from 0 to 50")
-        guidance = float(guidance)
-        steering = float(request.controls.get("steering", opts.get("steering", cfg.steering)))
-        if not (math.isfinite(guidance) and 0 <= guidance <= 50 and math.isfinite(steering) and 0 <= steering <= 10):
-            raise GenerationError(f"guidance_scale ({guidance:g}) must be in [0, 50] and steering ({steering:g}) in [0, 10]")
+        steps = option_number(opts.get("steps", default_steps), "steps", 1, 1000, integer=True)
+        guidance = option_number(opts.get("guidance_scale", default_guidance), "guidance_scale", 0, 50)
+        steering = option_number(request.controls.get("steering", opts.get("steering", cfg.steering)), "steering", 0, 10)
         negative = opts.get("negative_prompt")
         if negative is not None and not isinstance(negative, str):
             raise GenerationError("negative_prompt must be text")

@@ -171,7 +171,10 @@ class MusicGenMusic:
 
     # ---- 1. check ------------------------------------------------------------------------------------------
     def check(self, request: GenerationRequest) -> float:
-        check_options(request, OPTIONS, "music/musicgen")
+        opts = check_options(request, OPTIONS, "music/musicgen")
+        extra = opts.get("prompt_extra")
+        if extra is not None and not isinstance(extra, str):  # a number was a TypeError traceback
+            raise GenerationError(f"prompt_extra {extra!r} must be text (words appended to the prompt)")
         return check_duration(request, self.config, "music/musicgen")
 
     # ---- 2. prompt -----------------------------------------------------------------------------------------
@@ -250,6 +253,9 @@ class MusicGenMusic:
         rate = int(model.config.audio_encoder.sampling_rate)
         frame_rate = float(model.config.audio_encoder.frame_rate)
         melody = self.is_melody_model(model)
+        if not melody and (request.options or {}).get("melody") is not None:  # it was dropped without a word
+            raise GenerationError("music/musicgen: a melody conditions only a melody model (e.g. facebook/"
+                                  "musicgen-melody); this folder holds a plain MusicGen, which reads the prompt alone")
         if not melody and duration > cfg.window_s and not 0 < cfg.context_s < cfg.window_s:
             raise GenerationError(f"context_s ({cfg.context_s:g}) must be > 0 and shorter than window_s ({cfg.window_s:g}) "
                                   "to continue a piece longer than one window")

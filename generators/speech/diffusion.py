@@ -66,7 +66,7 @@ from conditioning import Emotion
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
+from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
 from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
@@ -467,15 +467,11 @@ class DiffusionSpeech(DiffusersBackend):
         """The request's settings: options (see ``OPTIONS``) over the config."""
         opts = check_options(request, OPTIONS, KEY)
         cfg = self.config
-        steps = opts.get("steps", cfg.steps)
-        if not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1000:
-            raise GenerationError(f"steps {steps!r} must be an integer from 1 to 1000")
+        steps = option_number(opts.get("steps", cfg.steps), "steps", 1, 1000, integer=True)
         tokens = opts.get("max_new_tokens", cfg.max_new_tokens)
-        if tokens is not None and (not isinstance(tokens, (int, np.integer)) or not 1 <= tokens <= 2048):
-            raise GenerationError(f"max_new_tokens {tokens!r} must be an integer from 1 to 2048")
-        guidance = float(opts.get("guidance_scale", cfg.guidance_scale))
-        if not (math.isfinite(guidance) and 0 <= guidance <= 50):
-            raise GenerationError(f"guidance_scale ({guidance:g}) must be in [0, 50]")
+        if tokens is not None:
+            tokens = option_number(tokens, "max_new_tokens", 1, 2048, integer=True)
+        guidance = option_number(opts.get("guidance_scale", cfg.guidance_scale), "guidance_scale", 0, 50)
         negative = opts.get("negative_prompt")
         if negative is not None and not isinstance(negative, str):
             raise GenerationError("negative_prompt must be text")
