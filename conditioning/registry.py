@@ -6,7 +6,23 @@ module (and its heavy imports) loads only when that backend is asked for.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Mapping
+
+#: The studio never downloads (neural weights come from local folders), but huggingface_hub still looks up the
+#: hub's address on some loads even with local_files_only (its agent registry); offline mode stops that.
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "1",
+               "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # (and no loading bars in a one-line-per-file output)
+
+
+def offline() -> None:
+    """Hugging Face's libraries offline for this process (a user's own setting wins). Called by the command line,
+    by `Studio`, whenever a backend or critic is loaded (`load_class`) and before every neural load
+    (`conditioning.weights.loading`, `torch_device`), so before those libraries are imported: they read the
+    variables once, at import. The Python API set nothing, so a CLIP critic named by its hub id looked up
+    huggingface.co."""
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 class BackendUnavailable(RuntimeError):
@@ -40,6 +56,7 @@ def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality:
 
 def load_class(path: str, key: str, extra: str | None = None):
     """Import ``"package.module:Class"``; a missing dependency names the extra that brings it."""
+    offline()
     module_name, _, cls_name = path.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import OFFLINE_ENV, BackendUnavailable, offline
 
 #: files of which a Hugging Face tokenizer folder holds at least one (fast, BPE, WordPiece, SentencePiece)
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model",
@@ -67,6 +67,7 @@ def torch_device(key: str, device: str = "auto", dtype: str = "auto", offload: b
     where they do not help are run as asked with a warning."""
     import warnings
 
+    offline()
     import torch
 
     device = str(device)
@@ -101,6 +102,7 @@ def torch_device(key: str, device: str = "auto", dtype: str = "auto", offload: b
 def loading(key: str, folder: str | os.PathLike, needs: str) -> Iterator[None]:
     """Around ``from_pretrained`` calls: any failure becomes `BackendUnavailable` saying which folder, what it
     needs and why it failed. `BackendUnavailable` itself passes through."""
+    offline()
     try:
         yield
     except BackendUnavailable:
@@ -129,5 +131,5 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-__all__ = ["DTYPES", "TOKENIZER_FILES", "has_tokenizer", "loading", "read_json", "reason", "seeded",
-           "torch_device"]
+__all__ = ["DTYPES", "OFFLINE_ENV", "TOKENIZER_FILES", "has_tokenizer", "loading", "offline", "read_json", "reason",
+           "seeded", "torch_device"]

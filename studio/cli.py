@@ -333,18 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-#: The command never downloads (neural weights come from local folders), but huggingface_hub still looks up the
-#: hub's address on some loads even with local_files_only (its agent registry); offline mode stops that. Set
-#: once for the process, before any Hugging Face library is imported; a user's own setting wins.
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "1",
-               "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # (and no loading bars in a one-line-per-file output)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    import os
+    from conditioning.registry import offline
 
-    for name, value in OFFLINE_ENV.items():
-        os.environ.setdefault(name, value)
+    offline()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -25,7 +25,7 @@ from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity, trajectory_fidelity
 from conditioning.media import MediaError
 from critics.base import CriticError, Reading
-from conditioning.registry import BackendUnavailable, resolve_key
+from conditioning.registry import BackendUnavailable, offline, resolve_key
 from critics import registry as critics_registry
 from critics.registry import JUDGES, load_critic
 from generators import registry as generators_registry
@@ -294,6 +294,7 @@ class Studio:
             raise GenerationError(f"threshold must be a fidelity from 0 to 1 (above 1: the loop never stops early), "
                                   f"got {threshold!r}")
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
+        offline()  # nothing is downloaded: Hugging Face's libraries told so before they load (they read it at import)
         self._generators: dict[tuple[str, str | None], Any] = {}
         self._critics: dict[tuple[str, str | None], Any] = {}
         self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content, coder) -> its neutral take

@@ -87,3 +87,41 @@ def test_every_shipped_weight_file_records_its_data_and_their_terms():
     for path in records:
         data = json.loads(path.read_text())["data"]
         assert data.get("licence") and (data.get("corpus") or data.get("file")), path.name
+
+
+def test_the_python_api_never_looks_up_the_hub(tmp_path):
+    """Only the command line set Hugging Face's offline variables, so the Python API looked up huggingface.co when a
+    CLIP critic was named by its hub id (huggingface_hub's agent registry, even with local_files_only). Run with
+    the variables unset and name resolution blocked: no lookup, and the critic's one-line refusal."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    pytest.importorskip("transformers")
+    code = """
+import json, socket
+calls = []
+def blocked(host, *a, **k):
+    calls.append(host)
+    raise OSError("no network")
+socket.getaddrinfo = blocked
+import numpy as np
+from conditioning.media import Image
+from conditioning.registry import BackendUnavailable
+from critics.registry import load_critic
+try:
+    load_critic("image", "clip").score(Image(np.zeros((32, 32, 3), np.uint8)))
+    message = "read"
+except BackendUnavailable as exc:
+    message = str(exc)
+print(json.dumps({"calls": calls, "message": message}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env["HF_HOME"] = str(tmp_path)  # an empty cache
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["calls"] == [] and "nothing is downloaded" in out["message"]
