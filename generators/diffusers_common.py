@@ -168,8 +168,12 @@ class DiffusersBackend:
                 importlib.import_module(m)
         except ImportError as exc:
             raise BackendUnavailable(f"{self.KEY} needs the Python package {exc.name!r}: {EXTRA}") from None
+        from diffusers.utils import logging as diffusers_logging
+
         from conditioning.weights import torch_device
 
+        if os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS"):  # ("Loading pipeline components" on every load: the
+            diffusers_logging.disable_progress_bar()  # hub's variable, set by `offline`, does not reach diffusers')
         cfg = self.config
         torch, device, dtype = torch_device(self.KEY, cfg.device, cfg.dtype, cfg.offload, GenerationError)
         return torch, device, dtype
@@ -186,7 +190,8 @@ class DiffusersBackend:
 
         hint = (f"variant={self.config.variant!r} needs the snapshot's *.{self.config.variant}.* weight files; leave "
                 "variant unset for full-precision files" if self.config.variant
-                else "for fp16-only snapshots set variant='fp16'")
+                else "for an fp16-only snapshot, load it from Python with variant='fp16' (e.g. "
+                f"{type(self).__name__}(model=..., variant='fp16')); the command line reads full-precision files")
         return BackendUnavailable(f"{self.KEY} could not load {folder}: {reason(exc)} (a complete local snapshot is "
                                   f"needed; {hint})")
 
