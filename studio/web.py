@@ -268,7 +268,8 @@ class WebStudio:
         return self.out / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}{suffix}"
 
     def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
-                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None) -> Take:
+                 loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None,
+                 backend: str | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder."""
         from studio.errors import UserError
         from studio.generate import save_take
@@ -277,7 +278,7 @@ class WebStudio:
             raise UserError("type the words the face should say")
 
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
-                                      options=options, duration_s=duration_s)
+                                      options=options, duration_s=duration_s, backend=backend)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
         # and the JSON report (provenance and licence, each judge's reading and, for speech, how to remake the
@@ -295,6 +296,30 @@ class WebStudio:
         if self.studio.generator("image").name == "procedural":
             return {"style": style, "size": 768}
         return {}
+
+    #: the Speech tab's choice that speaks with the diffusion TTS weights the server's variable names
+    NEURAL_VOICE = "neural voice ($EMOSTUDIO_TTS_MODEL)"
+
+    def speech_voices(self) -> list[str]:
+        """The Speech tab's voices: the built-in ones, and the neural voice when the server's
+        ``$EMOSTUDIO_TTS_MODEL`` names its weights (the tab offered joe and slt alone, so weights set up for
+        ``auto`` were never used from the page)."""
+        from generators.registry import GENERATORS, MODEL_ENVS
+        from conditioning.registry import BackendUnavailable, load_class
+
+        voices = list(VOICE_BACKENDS)
+        key = "speech/diffusion"
+        if os.environ.get(MODEL_ENVS[key]):
+            try:
+                if load_class(GENERATORS[key], key).can_run():
+                    voices.append(self.NEURAL_VOICE)
+            except BackendUnavailable:
+                pass
+        return voices
+
+    def speech_request(self, voice: str) -> tuple[str | None, dict]:
+        """(backend, options) for a Speech-tab voice: a built-in voice picks its own backend."""
+        return ("diffusion", {}) if voice == self.NEURAL_VOICE else (None, {"voice": voice})
 
     def check_upload(self, path: str | None, modality: str) -> Path:
         """An uploaded file the judges may read: present, within the size limit, of an accepted type."""
@@ -610,7 +635,7 @@ def build_app(web: WebStudio | None = None):
         with gr.Tabs():
             with gr.Tab("Speech"):
                 s_text = gr.Textbox(label="text", value="I never thought this day would come.")
-                s_voice = gr.Dropdown(list(VOICE_BACKENDS), value="joe", label="voice")
+                s_voice = gr.Dropdown(web.speech_voices(), value="joe", label="voice")
                 s_go = gr.Button("Generate speech", variant="primary", elem_id="speech-go")
                 s_audio = gr.Audio(label="speech", type="filepath", elem_id="speech-audio")
                 s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False)
@@ -620,8 +645,9 @@ def build_app(web: WebStudio | None = None):
                 @guarded
                 def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking and judging")
-                    t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd,
-                                     options={"voice": voice})  # the studio picks the voice's backend
+                    backend, options = web.speech_request(voice)  # a built-in voice picks its own backend
+                    t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd, backend=backend,
+                                     options=options)
                     return t.file, t.plot, t.report, t.report_file
 
                 s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], concurrency_limit=2)

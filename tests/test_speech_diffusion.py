@@ -328,3 +328,21 @@ def test_a_text_in_another_language_is_noted_and_english_is_not(gen):
     (note,) = german.extras["notes"]
     assert "German" in note and "--backend coqui" in note and "Piper" not in note
     assert "notes" not in gen.generate(_req("joy", text="The dog is very tired today.")).extras
+
+
+def test_the_web_speech_tab_offers_the_neural_voice_its_variable_names(tts_dir, tmp_path, monkeypatch):
+    """The tab offered joe and slt alone, which pick Piper and Festival, so weights set up for auto through
+    $EMOSTUDIO_TTS_MODEL were never spoken with from the page."""
+    pytest.importorskip("gradio")
+    from conditioning import Emotion
+    from studio.web import WebStudio
+
+    monkeypatch.delenv("EMOSTUDIO_TTS_MODEL", raising=False)
+    assert WebStudio(out=tmp_path / "plain").speech_voices() == ["joe", "slt"]
+    monkeypatch.setenv("EMOSTUDIO_TTS_MODEL", str(tts_dir))
+    web = WebStudio(out=tmp_path / "web")
+    assert web.speech_voices()[-1] == web.NEURAL_VOICE
+    backend, options = web.speech_request(web.NEURAL_VOICE)
+    take = web.generate("speech", Emotion.parse("joy"), text="hello there", backend=backend,
+                        options={**options, "steps": 2, "max_new_tokens": 4})
+    assert take.json["backend"] == "speech/diffusion"
