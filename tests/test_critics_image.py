@@ -132,8 +132,11 @@ def _tiny_clip(path):
     tok = CLIPTokenizer(str(path / "vocab.json"), str(path / "merges.txt"), pad_token="!")
     proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32},
                                                             crop_size={"height": 32, "width": 32}), tokenizer=tok)
+    # the end-of-text token is the vocabulary's: CLIP pools each prompt at it, and the config's default (49407, past
+    # this vocabulary) gave every prompt the same embedding, so every picture read 1/8 for every label
     cfg = CLIPConfig(text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                                      num_attention_heads=4, max_position_embeddings=64),
+                                      num_attention_heads=4, max_position_embeddings=64, bos_token_id=0,
+                                      eos_token_id=1, pad_token_id=2),
                      vision_config=dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=37,
                                         num_hidden_layers=2, num_attention_heads=4),
                      projection_dim=16)
@@ -152,6 +155,10 @@ def test_clip_critic_with_a_tiny_random_model(tmp_path):
     assert a.native == b.native  # deterministic
     assert sum(a.native.values()) == pytest.approx(1.0) and len(a.native) == 8
     assert a.critic == "image/clip" and -1 <= a.valence <= 1
+    # the labels' prompts differ, and so do the readings of two different pictures (random weights: not which way)
+    assert max(a.native.values()) - min(a.native.values()) > 1e-3
+    dark = critic.score(_grade(_scene(), 0.3, 0.2, 0.0))
+    assert max(abs(dark.native[k] - a.native[k]) for k in a.native) > 1e-3
 
 
 def test_clip_critic_without_weights_says_what_to_give(tmp_path):
