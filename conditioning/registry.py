@@ -39,6 +39,12 @@ class UnknownBackend(BackendUnavailable):
 PROJECT_PACKAGES = ("conditioning", "generators", "critics", "studio")
 
 
+class NoSuchFolder(UnknownBackend):
+    """A weights folder the caller named (``--model``, ``model=``, a variable) that is not there: a typo is the
+    caller's mistake (the CLI's user-error exit, 2), where a folder that is there but incomplete is the machine's
+    (`BackendUnavailable`, 1)."""
+
+
 def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality: str, name: str | None,
                 modalities: tuple[str, ...], kind: str) -> str:
     if modality not in modalities:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion
-from conditioning.registry import BackendUnavailable, configure
+from conditioning.registry import BackendUnavailable, NoSuchFolder, configure
 from conditioning.vocabulary import NEUTRAL, resolve
 from conditioning.weights import has_tokenizer, loading, read_json
 from generators.base import GenerationError
@@ -137,7 +137,7 @@ class DiffusersBackend:
         path = self.model_path
         where = f"model={path!r}" if self.config.model else (f"${self.MODEL_ENV}={path!r}" if path else None)
         if not path or not Path(path).is_dir():
-            raise BackendUnavailable(
+            raise (NoSuchFolder if path and not Path(path).exists() else BackendUnavailable)(
                 f"{self.KEY} needs {self.WEIGHTS}: "
                 + (f"{where} is not a folder; " if where else f"set model=FOLDER (--model PATH) or ${self.MODEL_ENV}; ")
                 + f"point it at a downloaded diffusers snapshot and install the extra: {EXTRA}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, NoSuchFolder
 from generators.image.diffusion import DiffusionImage
 from generators.speech.diffusion import DiffusionSpeech
 
@@ -13,7 +13,7 @@ from generators.speech.diffusion import DiffusionSpeech
 @pytest.mark.parametrize("backend", [DiffusionImage, DiffusionSpeech], ids=lambda b: b.KEY)
 def test_missing_weights_name_the_path_the_variable_and_the_extra(backend, tmp_path, monkeypatch):
     missing = tmp_path / "none"
-    with pytest.raises(BackendUnavailable) as exc:
+    with pytest.raises(NoSuchFolder) as exc:  # a typo is the caller's mistake: the CLI's user-error exit (was 1)
         backend(model=str(missing))
     assert str(missing) in str(exc.value) and "emotion-studio[neural]" in str(exc.value)
     monkeypatch.delenv(backend.MODEL_ENV, raising=False)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable, configure
+from conditioning.registry import BackendUnavailable, NoSuchFolder, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
                              check_options)
 from generators.music.theory import chroma_one_hot, describe, prompt_text
@@ -124,7 +124,7 @@ class MusicGenMusic:
         path = self.model_path
         if not path or not Path(path).is_dir():
             where = (f"model={path!r} (--model)" if self.config.model else f"${MODEL_ENV}={path!r}") if path else None
-            raise BackendUnavailable(
+            raise (NoSuchFolder if path and not Path(path).exists() else BackendUnavailable)(
                 "music/musicgen needs local MusicGen weights: "
                 + (f"{where} is not a folder; " if where else f"pass --model FOLDER (Python: model=FOLDER) or set "
                                                                f"${MODEL_ENV}; ")

@@ -147,13 +147,13 @@ def _load_xtts(model_dir: str, device: str):
 
         raise BackendUnavailable(f"speech/coqui needs the Python package {exc.name!r}: "
                                  "pip install 'emotion-studio[coqui]'") from None
-    from conditioning.registry import BackendUnavailable
+    from conditioning.registry import BackendUnavailable, NoSuchFolder
     from conditioning.weights import loading, torch_device
 
     d = Path(model_dir).expanduser()
     missing = [f for f in ("config.json", "model.pth", "vocab.json") if not (d / f).is_file()]
     if missing:
-        raise BackendUnavailable(f"XTTS-v2 weights not found in {d}: no {', '.join(missing)} (need config.json, "
+        raise (NoSuchFolder if not d.exists() else BackendUnavailable)(f"XTTS-v2 weights not found in {d}: no {', '.join(missing)} (need config.json, "
                                  "model.pth, vocab.json); Emotion Studio never downloads models: fetch coqui/XTTS-v2 "
                                  "yourself (Coqui Public Model License, non-commercial) and pass its folder (--model "
                                  "PATH, or model_dir=PATH in Python)")
