@@ -37,8 +37,8 @@ def downmix(samples: np.ndarray, coherent: float = 0.25) -> np.ndarray:
     The speech judges ask for 0.9: one voice in two channels should add up, so a mean that loses more is a
     mixing fault, and one channel of a voice is the voice."""
     x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 1 or x.shape[1] == 1:
-        return x.reshape(-1)
+    if x.ndim == 1 or x.shape[1] == 1 or x.size == 0:
+        return x.reshape(-1) if x.ndim == 1 or x.shape[1] == 1 else np.zeros(x.shape[0], np.float32)
     mix = x.mean(axis=1)
     energy = np.mean(np.square(x, dtype=np.float64), axis=0)
     if energy.max() > 0 and np.mean(np.square(mix, dtype=np.float64)) < coherent * energy.mean():
@@ -124,7 +124,10 @@ class Image:
                 raise MediaError("the image has NaN or infinite pixels; give finite values (floats in [0, 1] or uint8)")
             x = np.clip(np.round(x * 255 if x.max() <= 1.0 else x), 0, 255).astype(np.uint8)
         elif x.dtype.kind == "u" and x.dtype.itemsize > 1:  # 16-bit pictures: scale by the full range, not clip
-            x = (x.astype(np.float64) * 255.0 / np.iinfo(x.dtype).max).round().astype(np.uint8)
+            top, out = np.iinfo(x.dtype).max, np.empty(x.shape, np.uint8)
+            for r in range(0, x.shape[0], 256):  # a band of rows at a time: whole, a 40 MP picture took 2.2 GB
+                out[r:r + 256] = (x[r:r + 256].astype(np.float32) * (255.0 / top)).round()
+            x = out
         elif x.dtype == bool:  # a mask: white where true
             x = x.astype(np.uint8) * 255
         elif x.dtype != np.uint8:  # other integers: 0-255 values as they are (an int64 image of 1s stays dark)
@@ -261,7 +264,8 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
 def _check_wav_length(p: Path, data: np.ndarray) -> None:
     """A WAV file holding less sound than its header says was cut off (an interrupted copy or download):
     libsndfile reads what is there without a word, and the first third of an angry take read as sad. A header
-    that gives no size (0, or the largest, as a recorder streaming to disk writes it) is taken as it is."""
+    that gives no size is taken as it is: 0, or a placeholder a program writing to a pipe leaves (arecord
+    0x80000000, sox 0x7FFFF000, ffmpeg 0xFFFFFFFF), hence any size from 0x7FFFF000 up."""
     with open(p, "rb") as f:
         head = f.read(4096)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
@@ -273,7 +277,7 @@ def _check_wav_length(p: Path, data: np.ndarray) -> None:
             tag = int.from_bytes(head[pos + 8:pos + 10], "little")  # (PCM, float, A-law, mu-law; not ADPCM's blocks)
             block = int.from_bytes(head[pos + 20:pos + 22], "little") if tag in (1, 3, 6, 7, 0xFFFE) else None
         elif kind == b"data":
-            if block and 0 < size < 0xFFFFFFF0:
+            if block and 0 < size < 0x7FFFF000:
                 promised, held = size // block, data.shape[0]
                 if promised > held * 1.01 + 1:
                     raise MediaError(f"{p}: cut off: its header promises {promised} frames, the file holds {held} "
@@ -411,25 +415,28 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
     return Video(frames, rate, stride=stride)
 
 
-def _even_in_time(stamps: np.ndarray, end: float | None = None) -> tuple[np.ndarray, float | None]:
+def _even_in_time(stamps: np.ndarray, end: float | None = None, fine: bool = False) -> tuple[np.ndarray, float | None]:
     """For frames shown at ``stamps`` (s): which frame is on screen at each of as many evenly spaced instants, and
     their rate; the frames as they are (rate None) when they are already evenly spaced.
 
     Why: phones film at a variable frame rate (a still scene slows the camera down), and `Video` has one rate.
     Read at the stream's average rate, 50 frames of a smile over 2 s and then 8 of a frown over 3.3 s put the
     change at 4.4 s and weighed the smile five times as much as the frown it lasted shorter than. ``end``: when
-    the last frame stops (else it lasts as long as the one before it)."""
+    the last frame stops (else it lasts as long as the one before it). ``fine``: as many instants as the shortest
+    frame's time allows (up to four times the frames, or 100), not as many as there are frames: an animation of
+    two frames held 0.1 s and 0.9 s is then ten instants, not two."""
     n = len(stamps)
     d = np.diff(stamps)
-    if n < 3 or not np.all(np.isfinite(stamps)) or np.any(d <= 0):
+    if n < (2 if end is not None else 3) or not np.all(np.isfinite(stamps)) or np.any(d <= 0):
         return np.arange(n), None
     shown = np.diff(np.append(stamps, end)) if end is not None and end > stamps[-1] else d  # each frame's time
     step = float(np.median(shown))
     if np.all(np.abs(shown - step) <= 0.5 * step):
         return np.arange(n), None
     duration = (end if end is not None and end > stamps[-1] else stamps[-1] + float(d[-1])) - stamps[0]
-    rate = n / duration
-    instants = stamps[0] + np.arange(n) / rate
+    count = min(int(np.ceil(duration / float(shown.min()) - 1e-9)), max(4 * n, 100)) if fine else n
+    rate = count / duration
+    instants = stamps[0] + np.arange(count) / rate
     return np.clip(np.searchsorted(stamps, instants + 1e-6, side="right") - 1, 0, n - 1), rate
 
 
@@ -557,6 +564,9 @@ def load_visual(path: str | os.PathLike) -> "Image | Video":
         raise
 
 
+ANIMATED = ("GIF", "PNG", "WEBP")  #: Pillow's formats whose frames are an animation (MPO's and TIFF's are not)
+
+
 def _load_animation(p: Path) -> "Video | None":
     """An animated GIF, WebP or PNG as the `Video` it is, its frames placed by their own durations
     (`_even_in_time`); None for a still picture (or one Pillow cannot open: `load_image` says why).
@@ -568,8 +578,8 @@ def _load_animation(p: Path) -> "Video | None":
 
     try:
         with PILImage.open(p) as im:
-            if not getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) < 2:
-                return None
+            if im.format not in ANIMATED or not getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) < 2:
+                return None  # (a phone's JPEG with a preview or gain map, a TIFF's pages: a still picture)
             kept, stamps, t, stride = [], [], 0.0, 1
             for i, frame in enumerate(ImageSequence.Iterator(im)):
                 if i % stride == 0:
@@ -580,10 +590,11 @@ def _load_animation(p: Path) -> "Video | None":
                     stamps.append(t)
                     if len(kept) > 1 and len(kept) * kept[-1].nbytes > READ_VIDEO_BYTES:
                         kept, stamps, stride = kept[::2], stamps[::2], stride * 2
-                t += max(float(frame.info.get("duration") or 100), 10.0) / 1000.0  # browsers show 0 ms as 100 ms
+                ms = float(frame.info.get("duration") or 0)
+                t += (ms if ms > 10 else 100.0) / 1000.0  # browsers show 10 ms or less as 100 ms
     except Exception:  # noqa: BLE001 - not an animation Pillow reads: the still reader says what it is
         return None
-    order, rate = _even_in_time(np.asarray(stamps, dtype=np.float64), end=t)
+    order, rate = _even_in_time(np.asarray(stamps, dtype=np.float64), end=t, fine=True)
     if rate is None:  # evenly timed: at its own rate
         rate = 1.0 / max(stamps[1] - stamps[0], 1e-3)
     frames = np.empty((len(order), *kept[0].shape), np.uint8)

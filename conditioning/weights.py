@@ -122,8 +122,9 @@ def seeded(seed: int) -> Iterator[None]:
     Why: MusicGen's ``generate`` (transformers), XTTS's ``inference`` (coqui-tts) and audiocraft's ``generate``
     draw from the global generator and take no ``torch.Generator`` of their own. The web serves two requests at
     once, so two takes seeded alike interleaved their draws and came out different on 6 of 6 tries with the tiny
-    MusicGen. One lock for the process, not one per backend, because the generator is the process's; the
-    previous state is restored afterwards (``fork_rng``), so a caller's own torch random stream is not moved."""
+    MusicGen. One lock for the process, not one per backend, because the generator is the process's; the CPU
+    generator's previous state is restored afterwards (``fork_rng``), so a caller's own CPU random stream is not
+    moved (on a GPU, the CUDA generators keep the take's seed: ``manual_seed`` seeds them too)."""
     import torch
 
     with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):

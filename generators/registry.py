@@ -66,8 +66,8 @@ def load_generator(modality: str, name: str | None = None, **config):
             if env and os.environ.get(env):  # the user chose these weights: use them or say why not
                 try:
                     return load_class(GENERATORS[key], key, EXTRAS.get(key))(**config)
-                except BackendUnavailable as exc:
-                    raise BackendUnavailable(f"${env} is set, so auto uses {key}, which cannot run: {exc} (unset "
+                except BackendUnavailable as exc:  # (of its kind: a folder that is not there is the user's typo)
+                    raise type(exc)(f"${env} is set, so auto uses {key}, which cannot run: {exc} (unset "
                                              f"{env} to use the embedded {DEFAULTS[modality]} backend)") from None
             try:
                 cls = load_class(GENERATORS[key], key, EXTRAS.get(key))

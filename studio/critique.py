@@ -280,23 +280,27 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
         raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no usable "
                                f"neutral_reference)" + ("; give a neutral take of the same voice instead"
                                                          if modality == "speech" else "")) from None
+    model = recipe.get("model")
     if server_folders is not None:  # a report uploaded to a server: only files in these folders are followed
-        _no_server_files(recipe, source, server_folders)
+        model = _recipe_files(recipe, source, server_folders)
     if not describes(record, Path(take)):
         raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
-    generator = studio.generator(modality, backend, model=recipe.get("model"))
+    generator = studio.generator(modality, backend, model=model)
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")
     return generator, request
 
 
-def _no_server_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> None:
+def _recipe_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> str | None:
     """A report uploaded to the web names its neutral take's recipe, which the server would follow: a portrait, a
     voice given as a path or a model folder there are the server's files, and whether they opened told an outsider
-    which files exist ('no such file' against 'not a picture' for /etc/shadow). Followed from an upload: the
-    built-in voices, and a portrait in ``folders`` (the server's uploads and outputs: a face take made on the page
-    with an uploaded portrait) or none (the default)."""
-    from generators.registry import VOICE_BACKENDS
+    which files exist ('no such file' against 'not a picture' for /etc/shadow). Followed from an upload: a voice
+    by name or description (no path), a portrait in ``folders`` (the server's uploads and outputs: a face take
+    made on the page) or none, and a model folder only where it is the one the server's own variable names (a
+    take of the page's neural voice), which is returned as its full path (None: no model)."""
+    import os
+
+    from generators.registry import MODEL_ENVS
 
     def inside(v) -> bool:
         try:
@@ -305,19 +309,25 @@ def _no_server_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> 
             return False
         return any(path.is_relative_to(Path(f).resolve()) for f in folders)
 
+    def pathlike(v) -> bool:
+        return isinstance(v, str) and (any(c in v for c in "/\\~") or v.lower().endswith(".onnx"))
+
     options = recipe.get("options") or {}
     if not isinstance(options, dict):
         raise NotAStudioReport(f"{source} is not a report the studio wrote (its neutral take's options are no mapping)")
     named = [k for k, v in options.items()
              if (k == "portrait" and v is not None and not inside(v))
-             or (k == "voice" and v is not None and not (isinstance(v, str) and v in VOICE_BACKENDS))
-             or (k not in ("voice", "portrait") and (not isinstance(v, (str, int, float, bool, type(None)))
-                                                    or isinstance(v, str) and any(c in v for c in "/\\~")))]
-    if recipe.get("model") or named:
-        what = ", ".join(named + (["model"] if recipe.get("model") else [])) or "options"
-        raise NotAStudioReport(f"{source} names files on the server for its neutral take ({what}); the web studio "
-                               "follows only reports of takes it made, with the built-in voices: upload a neutral take "
-                               "of the same voice instead")
+             or (k != "portrait" and (pathlike(v) or not isinstance(v, (str, int, float, bool, type(None)))))]
+    model, own = recipe.get("model"), os.environ.get(MODEL_ENVS.get(str(recipe.get("backend")), ""), "")
+    own_path = Path(own).expanduser().resolve() if own else None
+    # (a report the page offered names a folder of the server's by its name alone: `studio.web.without_folders`)
+    if model and not (own_path and str(model) in (str(own_path), own_path.name)):
+        named.append("model")
+    if named:
+        raise NotAStudioReport(f"{source} names files on the server for its neutral take ({', '.join(named)}); the "
+                               "web studio follows only reports of takes it made: upload a neutral take of the same "
+                               "voice instead")
+    return str(own_path) if model else None
 
 
 def lossy(take: Path) -> str | None:

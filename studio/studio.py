@@ -295,8 +295,9 @@ class Studio:
                                   f"got {threshold!r}")
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
         offline()  # nothing is downloaded: Hugging Face's libraries told so before they load (they read it at import)
-        self._generators: dict[tuple[str, str | None], Any] = {}
-        self._critics: dict[tuple[str, str | None], Any] = {}
+        self._generators: dict[tuple[str, str, str | None], Any] = {}  #: (modality, resolved name, model)
+        self._critics: dict[str, Any] = {}  #: by resolved key ('speech/encoder')
+        self._creating = threading.RLock()  #: two threads asking for one backend at once make it once
         self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content, coder) -> its neutral take
         self._references: dict[tuple, Any] = {}  #: (generator, critic, content) -> the critic's reference
 
@@ -319,20 +320,22 @@ class Studio:
         auto = backend in (None, "auto")
         name = "auto" if auto else resolve_key(g.GENERATORS, g.DEFAULTS, modality, backend, g.MODALITIES, "generator")
         key = (modality, name, model)
-        if key not in self._generators:
-            # an embedded backend given a model refuses it by name ("unknown option(s) ['model']")
-            gen = load_generator(modality, backend, **({"model": model} if model else {}))
-            if auto:  # the backend auto chose, under its own name too
-                gen = self._generators.setdefault((modality, f"{modality}/{gen.name}", model), gen)
-            self._generators[key] = gen
-        return self._generators[key]
+        with self._creating:
+            if key not in self._generators:
+                # an embedded backend given a model refuses it by name ("unknown option(s) ['model']")
+                gen = load_generator(modality, backend, **({"model": model} if model else {}))
+                if auto:  # the backend auto chose, under its own name too
+                    gen = self._generators.setdefault((modality, f"{modality}/{gen.name}", model), gen)
+                self._generators[key] = gen
+            return self._generators[key]
 
     def critic(self, modality: str, name: str | None = None):
         c = critics_registry
         key = resolve_key(c.CRITICS, c.DEFAULTS, modality, name, c.MODALITIES, "critic")  # 'encoder' = 'speech/encoder'
-        if key not in self._critics:
-            self._critics[key] = load_critic(modality, name)
-        return self._critics[key]
+        with self._creating:
+            if key not in self._critics:
+                self._critics[key] = load_critic(modality, name)
+            return self._critics[key]
 
     def text_conflict(self, text: str | None, target: "str | Emotion", margin: float = 0.35) -> str | None:
         """A warning when the words pull against the requested emotion (e.g. a cheerful lyric sung sadly),

@@ -42,7 +42,9 @@ MAX_UPLOAD_MB = 50
 #: 40 megapixels 2.2 GB, and a 41-byte MIDI file holding one 30-minute note 53 s of CPU and 1.5 GB to render.
 MAX_UPLOAD_SECONDS = 600  #: of sound or video (ten minutes)
 MAX_UPLOAD_CHANNELS = 2  #: more are read only from the command line
-MAX_UPLOAD_PIXELS = 40_000_000  #: a picture's, or an animation's frames' together
+#: a picture's decoded bytes (an animation's frames together): a 108 MP phone photo (324 MB) is read, the 16-bit
+#: 40 MP PNG of 78 kB (240 MB, which its conversion made 2.2 GB before it was done in bands) too, larger is not
+MAX_UPLOAD_PICTURE_MB = 400
 VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual` reads (and its errors list)
 #: speech and music also take a video's sound track (a talking face's voice: its report reads it as the loop did)
 UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, ".mid", ".midi", *VIDEO_SUFFIXES),
@@ -123,12 +125,12 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------ handlers
 def decoded_size_check(p: Path) -> None:
     """Refuse an upload whose header says it decodes to more than the server reads (`MAX_UPLOAD_SECONDS`,
-    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_PIXELS`), before it is decoded; a header that cannot be read is left to the
+    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_PICTURE_MB`), before it is decoded; a header that cannot be read is left to the
     readers, which say what is wrong with the file."""
     from conditioning.media import MediaError
 
     suffix, limit = p.suffix.lower(), f"the web studio reads at most {MAX_UPLOAD_SECONDS // 60} minutes"
-    seconds = channels = pixels = None
+    seconds = channels = picture_mb = None
     try:
         if suffix in (".mid", ".midi"):
             import pretty_midi
@@ -137,8 +139,12 @@ def decoded_size_check(p: Path) -> None:
         elif suffix in READ_IMAGE_SUFFIXES:
             from PIL import Image as PILImage
 
-            with PILImage.open(p) as im:
-                pixels = im.size[0] * im.size[1] * max(1, getattr(im, "n_frames", 1))
+            from conditioning.media import ANIMATED
+
+            with PILImage.open(p) as im:  # read as three channels, of 16-bit, 32-bit or float64 samples in those modes
+                sample = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 8}.get(im.mode, 1)
+                frames = getattr(im, "n_frames", 1) if im.format in ANIMATED else 1  # (a JPEG's preview: no frame)
+                picture_mb = im.size[0] * im.size[1] * 3 * sample * frames / 1e6
         elif suffix in AUDIO_SUFFIXES:
             import soundfile as sf
 
@@ -167,9 +173,10 @@ def decoded_size_check(p: Path) -> None:
     if channels is not None and channels > MAX_UPLOAD_CHANNELS:
         raise MediaError(f"{p.name} has {channels} channels; the web studio reads mono or stereo (mix it down, or use "
                          "`emostudio critique`)")
-    if pixels is not None and pixels > MAX_UPLOAD_PIXELS:
-        raise MediaError(f"{p.name} holds {pixels / 1e6:.0f} megapixels; the web studio reads at most "
-                         f"{MAX_UPLOAD_PIXELS / 1e6:.0f} (scale it down, or use `emostudio critique`)")
+    if picture_mb is not None and picture_mb > MAX_UPLOAD_PICTURE_MB:
+        raise MediaError(f"{p.name} decodes to {picture_mb:,.0f} MB; the web studio reads pictures of at most "
+                         f"{MAX_UPLOAD_PICTURE_MB} MB decoded, e.g. a 108-megapixel photo (scale it down, or use "
+                         "`emostudio critique`)")
 
 
 def upload_folder() -> Path:
@@ -208,6 +215,9 @@ class WebStudio:
         #: items one uploaded spec may ask for (each modality's count allows a million: one upload held the only
         #: job slot for about a week, with no way to stop it); larger datasets are built with `emostudio dataset`
         self.max_dataset_items = 2000
+        #: takes one uploaded spec may make at most, retries and balancing included (items x (1 + balance's
+        #: extra budget) x the filter's attempts): 2,000 items could still ask for over a million takes
+        self.max_dataset_takes = 12000
 
     # ---- the emotion picker --------------------------------------------------------------------------
     @staticmethod
@@ -451,6 +461,14 @@ class WebStudio:
         if asked > self.max_dataset_items:  # (before `plan`, which held the request 10 s for two million items)
             raise UserError(f"the spec asks for {asked:,} items; this server builds at most {self.max_dataset_items:,} "
                             "per dataset from the web; build larger ones with `emostudio dataset SPEC` on your machine")
+        extra = spec.extra_budget if spec.balance != "none" else 0.0
+        attempts = 1 if spec.recognised_by == "none" and not spec.min_fidelity else spec.max_attempts
+        takes = int(asked * (1 + extra) * attempts)
+        if takes > self.max_dataset_takes:
+            raise UserError(f"the spec may take up to {takes:,} generations ({asked:,} items x {1 + extra:g} for "
+                            f"balancing x {attempts} attempts); this server makes at most {self.max_dataset_takes:,} "
+                            "per dataset from the web: lower filter.max_attempts or balance.extra_budget, or build it "
+                            "with `emostudio dataset SPEC` on your machine")
         workers = max(1, min(int(workers), os.cpu_count() or 1))  # no more processes than the server has cores
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"

@@ -298,3 +298,11 @@ def test_transformers_critic_with_a_tiny_random_model(tmp_path):
         TransformersSpeechCritic(model=tmp_path / "bad").score(stereo)
     r = TransformersSpeechCritic(model=tmp_path / "bad", label_map={"LABEL_0": "calm", "LABEL_1": "anger"}).score(stereo)
     assert set(k for k, v in r.native.items() if v > 0) == {"calm", "angry"}
+
+
+def test_no_samples_in_two_channels_is_a_clear_error():
+    """Choosing a channel (`conditioning.media.downmix`) once raised numpy's ValueError on an empty stereo array."""
+    from critics.speech.features import FeatureError, prepare
+
+    with pytest.raises(FeatureError, match="empty"):
+        prepare(np.zeros((0, 2), np.float32), 16000)

@@ -369,3 +369,29 @@ def test_an_animated_picture_is_read_as_the_video_it_is(tmp_path):
     assert np.mean(shown > 200) == pytest.approx(0.8, abs=0.2)  # the last frame is on screen 80 % of the time
     frames[0].save(tmp_path / "still.gif")
     assert not isinstance(load_visual(tmp_path / "still.gif"), Video)
+
+
+def test_stills_with_extra_images_placeholder_wav_sizes_and_two_frame_animations(tmp_path):
+    """From a review of the animation and cut-off readers: a TIFF with a thumbnail page (as a phone's JPEG with a
+    preview) is a still picture, not a broken animation; a WAV written to a pipe keeps a placeholder size
+    (arecord's 0x80000000) and is read, not called cut off; a two-frame GIF keeps its frames' durations."""
+    import soundfile as sf
+    from PIL import Image as PILImage
+
+    from conditioning.media import Video, load_visual
+
+    big, small = PILImage.new("RGB", (64, 64), (200, 10, 10)), PILImage.new("RGB", (16, 12))
+    big.save(tmp_path / "pages.tif", save_all=True, append_images=[small])
+    still = load_visual(tmp_path / "pages.tif")
+    assert not isinstance(still, Video) and still.pixels.shape == (64, 64, 3)
+    sf.write(tmp_path / "w.wav", np.zeros(16000, np.float32), 16000, subtype="PCM_16")
+    raw = bytearray((tmp_path / "w.wav").read_bytes())
+    at = raw.index(b"data") + 4
+    raw[at:at + 4] = (0x80000000).to_bytes(4, "little")
+    (tmp_path / "piped.wav").write_bytes(bytes(raw))
+    assert load_audio(tmp_path / "piped.wav").samples.shape[0] == 16000
+    frames = [PILImage.new("RGB", (8, 8), (0, 0, 0)), PILImage.new("RGB", (8, 8), (255, 255, 255))]
+    frames[0].save(tmp_path / "hold.gif", save_all=True, append_images=frames[1:], duration=[100, 900], loop=0)
+    v = load_visual(tmp_path / "hold.gif")
+    white = v.frames.reshape(len(v.frames), -1).mean(axis=1) > 200
+    assert v.duration_s == pytest.approx(1.0, abs=0.05) and white.mean() == pytest.approx(0.9, abs=0.05)

@@ -346,3 +346,6 @@ def test_the_web_speech_tab_offers_the_neural_voice_its_variable_names(tts_dir, 
     take = web.generate("speech", Emotion.parse("joy"), text="hello there", backend=backend,
                         options={**options, "steps": 2, "max_new_tokens": 4})
     assert take.json["backend"] == "speech/diffusion"
+    # and the Analyse tab reads it with its report: the model there is the one the server's variable names
+    seen = web.analyse(take.file, "speech", take.report_file)
+    assert "made again from its report" in seen.report

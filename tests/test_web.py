@@ -477,6 +477,11 @@ def test_an_uploaded_spec_may_not_ask_for_more_than_the_server_builds_nor_expand
     big.write_text("name: big\nmodalities: {image: {count: 1000000, size: 256}}\nemotions: {list: [joy]}\n")
     with pytest.raises(UserError, match="asks for 1,000,000 items; this server builds at most 2,000"):
         web.start_dataset(str(big))
+    retried = tmp_path / "retried.yaml"  # 2,000 items with 11x balancing and 50 attempts: 1.1 million takes
+    retried.write_text("name: r\nmodalities: {image: {count: 2000, size: 256}}\nemotions: {list: [joy]}\n"
+                       "filter: {max_attempts: 50}\nbalance: {extra_budget: 10}\n")
+    with pytest.raises(UserError, match="may take up to 1,100,000 generations"):
+        web.start_dataset(str(retried))
     nest = "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9))
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("x0: &a0 [lol]\n" + nest + "name: b\ndescription: *a8\nmodalities: {image: {count: 2}}\n"
@@ -579,16 +584,19 @@ def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_it
     from PIL import Image as PILImage
 
     from conditioning.media import MediaError
+    from studio.web import decoded_size_check
 
     sf.write(tmp_path / "wide.flac", np.zeros((8000, 8), np.float32), 8000)
     sf.write(tmp_path / "long.flac", np.zeros(601 * 8000, np.float32), 8000)
-    PILImage.new("L", (8000, 6000)).save(tmp_path / "huge.png")
+    PILImage.new("I;16", (12000, 9000)).save(tmp_path / "huge.png")  # 108 MP of 16-bit grey: 648 MB decoded
+    PILImage.new("RGB", (12000, 9000)).save(tmp_path / "phone.jpg")  # a 108 MP phone photo: read
+    assert decoded_size_check(tmp_path / "phone.jpg") is None
     pm = pretty_midi.PrettyMIDI()
     piano = pretty_midi.Instrument(0)
     piano.notes.append(pretty_midi.Note(80, 60, 0.0, 1800.0))
     pm.instruments.append(piano)
     pm.write(str(tmp_path / "note.mid"))
     for name, modality, why in (("wide.flac", "speech", "8 channels"), ("long.flac", "music", "lasts 10.0 minutes"),
-                                ("huge.png", "image", "48 megapixels"), ("note.mid", "music", "lasts 30.0 minutes")):
+                                ("huge.png", "image", "decodes to 648 MB"), ("note.mid", "music", "lasts 30.0 minutes")):
         with pytest.raises(MediaError, match=why):
             web.analyse(str(tmp_path / name), modality)

@@ -135,6 +135,8 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
     from conditioning.media import downmix, remove_dc
 
     y = np.asarray(samples, dtype=np.float32)
+    if y.size == 0:
+        raise FeatureError("audio is empty (0 samples); need at least 0.25 s of speech")
     if y.ndim == 2:
         y = downmix(y if y.shape[1] <= y.shape[0] else y.T, coherent=0.9)  # channels: the shorter axis
     elif y.ndim != 1:

@@ -180,7 +180,7 @@ class TransformersSpeechCritic:
         if audio.samples.size == 0:
             raise MediaError("the audio has no samples; the speech critic needs at least 0.25 s of speech")
         rate = int(getattr(extractor, "sampling_rate", 16000))
-        y = audio.mono().resample(rate).samples.astype(np.float32)
+        y = audio.mono(coherent=0.9).resample(rate).samples.astype(np.float32)  # as the other speech judges
         if y.size < self.config.min_duration_s * rate:
             raise CriticError(f"speech must last at least {self.config.min_duration_s:g} s to be judged, "
                               f"got {y.size / rate:.2f} s")
