@@ -203,3 +203,20 @@ def test_options_a_model_cannot_use_are_refused_in_one_line(tiny_dir):
                              ({"prompt_extra": 5}, "prompt_extra 5 must be text")):
         with pytest.raises(GenerationError, match=message):
             gen.generate(GenerationRequest(Emotion.parse("joy"), seed=0, duration_s=1.0, options=options))
+
+
+def test_the_emotion_reaches_the_models_conditioning(tiny_dir):
+    """The tiny random model samples the same codes for joy and sadness (its logits differ by about 2e-4), so the
+    audio cannot show that the emotion reached the model; its text conditioning can: the prompts differ, and so
+    do the text encoder's states the decoder attends to."""
+    gen = MusicGenMusic(model=str(tiny_dir))
+    model, tokenizer = gen.load()
+    prompts = {e: gen.prompt_for(GenerationRequest(Emotion.parse(e), seed=0, duration_s=1.0), 0.0)
+               for e in ("joy", "sadness")}
+    assert prompts["joy"] != prompts["sadness"]
+    states = {}
+    with torch.no_grad():
+        for e, text in prompts.items():
+            ids = tokenizer([text], return_tensors="pt")
+            states[e] = model.text_encoder(**ids).last_hidden_state.mean(dim=1)
+    assert not torch.allclose(states["joy"], states["sadness"], atol=1e-4)
