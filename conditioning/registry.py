@@ -16,11 +16,11 @@ OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFOR
 
 
 def offline() -> None:
-    """Hugging Face's libraries offline for this process (a user's own setting wins). Called by the command line,
-    by `Studio`, whenever a backend or critic is loaded (`load_class`) and before every neural load
-    (`conditioning.weights.loading`, `torch_device`), so before those libraries are imported: they read the
-    variables once, at import. The Python API set nothing, so a CLIP critic named by its hub id looked up
-    huggingface.co."""
+    """Hugging Face's libraries offline for this process (a user's own setting wins). Called whenever a backend or
+    critic is loaded (`load_class`, which the studio's Python API goes through), before every neural load
+    (`conditioning.weights.loading`, `torch_device`), and by the command line before anything (the web's gradio
+    imports huggingface_hub itself), so before those libraries are imported: they read the variables once, at
+    import. The Python API set nothing, so a CLIP critic named by its hub id looked up huggingface.co."""
     for name, value in OFFLINE_ENV.items():
         os.environ.setdefault(name, value)
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from conditioning.registry import OFFLINE_ENV, BackendUnavailable, offline
+from conditioning.registry import BackendUnavailable, offline
 
 #: files of which a Hugging Face tokenizer folder holds at least one (fast, BPE, WordPiece, SentencePiece)
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model",
@@ -42,6 +42,13 @@ def reason(exc: BaseException, limit: int = 300) -> str:
     text = _HUB_ADVICE.sub("", str(exc)).strip() or type(exc).__name__
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def asked_folder(model: str | os.PathLike | None, env: str) -> str | None:
+    """The weights folder a neural backend was asked for: ``model`` (``--model``, ``model=``), else the variable
+    ``env``, with ``~`` expanded (it was taken literally: '~/models/sd' was "not a folder"); None when neither."""
+    path = model or os.environ.get(env)
+    return os.path.expanduser(str(path)) if path else None
 
 
 def read_json(path: str | os.PathLike, key: str) -> dict:
@@ -132,5 +139,5 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-__all__ = ["DTYPES", "OFFLINE_ENV", "TOKENIZER_FILES", "has_tokenizer", "loading", "offline", "read_json", "reason",
-           "seeded", "torch_device"]
+__all__ = ["DTYPES", "TOKENIZER_FILES", "asked_folder", "has_tokenizer", "loading", "read_json", "reason", "seeded",
+           "torch_device"]

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from conditioning import Emotion
 from conditioning.registry import BackendUnavailable, NoSuchFolder, configure
 from conditioning.vocabulary import NEUTRAL, resolve
-from conditioning.weights import has_tokenizer, loading, read_json
+from conditioning.weights import asked_folder, has_tokenizer, loading, read_json
 from generators.base import GenerationError
 
 EXTRA = "pip install 'emotion-studio[neural]'"
@@ -117,8 +117,7 @@ class DiffusersBackend:
         """``model`` or the environment variable's folder, if it holds a diffusers pipeline (no torch import)."""
         import importlib.util
 
-        path = model or os.environ.get(cls.MODEL_ENV)
-        path = os.path.expanduser(path) if path else path
+        path = asked_folder(model, cls.MODEL_ENV)
         if not path or not (Path(path) / "model_index.json").is_file():
             return None
         if any(importlib.util.find_spec(m) is None for m in cls.REQUIRES):
@@ -127,10 +126,7 @@ class DiffusersBackend:
 
     @property
     def model_path(self) -> str | None:
-        """The weights folder asked for (``model``, else the variable), with ``~`` expanded (it was taken literally:
-        '~/models/sd' was "not a folder")."""
-        path = self.config.model or os.environ.get(self.MODEL_ENV)
-        return os.path.expanduser(str(path)) if path else None
+        return asked_folder(self.config.model, self.MODEL_ENV)
 
     def model_folder(self) -> Path:
         """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""

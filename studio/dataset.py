@@ -77,6 +77,19 @@ class Spec:
     description: str = ""
     source: str = ""
 
+    @property
+    def filtered(self) -> bool:
+        """Whether the judges can reject an item (else every item is kept: none is retried, no label falls short)."""
+        return self.recognised_by != "none" or self.min_fidelity > 0
+
+    @property
+    def most_takes(self) -> int:
+        """The most generations a build of this spec can make: its items, with balancing's extra candidates and
+        every attempt of each (the web's bound on an uploaded spec's work)."""
+        items = sum(m.count for m in self.modalities)
+        extra = self.extra_budget if self.balance == "equal" and self.filtered else 0.0
+        return int(items * (1 + extra) * (self.max_attempts if self.filtered else 1))
+
 
 def _err(field_name: str, problem: str, accepted: str) -> UserError:
     return UserError(f"spec field '{field_name}': {problem}; accepted: {accepted}")
@@ -444,8 +457,7 @@ def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
     extra candidates (ids ``<modality>-e<emotion>-x<j>``, their own seeds; the lowest not yet made first), as
     many as are missing, within ``extra_budget`` x the share. Called in rounds until nothing is missing, so
     the result depends only on the spec and the items' outcomes, not on how many workers made them."""
-    filtered = spec.recognised_by != "none" or spec.min_fidelity > 0  # else every item is kept: none short
-    if spec.balance != "equal" or not filtered or spec.extra_budget <= 0:
+    if spec.balance != "equal" or not spec.filtered or spec.extra_budget <= 0:  # (unfiltered: none falls short)
         return []
     base = {it.id: it for it in plan(spec)}
     out = []

@@ -25,7 +25,7 @@ from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity, trajectory_fidelity
 from conditioning.media import MediaError
 from critics.base import CriticError, Reading
-from conditioning.registry import BackendUnavailable, offline, resolve_key
+from conditioning.registry import BackendUnavailable, resolve_key
 from critics import registry as critics_registry
 from critics.registry import JUDGES, load_critic
 from generators import registry as generators_registry
@@ -294,7 +294,6 @@ class Studio:
             raise GenerationError(f"threshold must be a fidelity from 0 to 1 (above 1: the loop never stops early), "
                                   f"got {threshold!r}")
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
-        offline()  # nothing is downloaded: Hugging Face's libraries told so before they load (they read it at import)
         self._generators: dict[tuple[str, str, str | None], Any] = {}  #: (modality, resolved name, model)
         self._critics: dict[str, Any] = {}  #: by resolved key ('speech/encoder')
         self._creating = threading.RLock()  #: two threads asking for one backend at once make it once
@@ -362,32 +361,25 @@ class Studio:
         """The critics that judge a modality's takes: ``names`` (each must load), or the modality's pair from
         `critics.registry.JUDGES` (those that cannot run here are left out; none at all: an empty list, or
         with ``required`` the reason the first could not load)."""
+        return self._judges(modality, names, required)[0]
+
+    def _judges(self, modality: str, names: Sequence[str] | None, required: bool) -> tuple[list, str | None]:
+        """`judges`, and what to tell a user whose loop has fewer judges than the modality's pair (an extra not
+        installed: the loop then pleases one judge, the thing two judges are there to prevent), or None."""
         names = _names(names)
         if names:
-            return [self.critic(modality, n) for n in names]
-        out, missing = self._default_judges(modality)
-        if required and not out and missing:
-            raise missing[0]
-        return out
-
-    def _default_judges(self, modality: str) -> tuple[list, list[BackendUnavailable]]:
-        """The modality's judges that load here, and why the others do not."""
+            return [self.critic(modality, n) for n in names], None
         out, missing = [], []
         for n in JUDGES.get(modality, (None,)):
             try:
                 out.append(self.critic(modality, n))
             except BackendUnavailable as exc:
                 missing.append(exc)
-        return out, missing
-
-    def judges_note(self, modality: str) -> str | None:
-        """What to tell a user whose loop has fewer judges than the modality's pair (an extra not installed: the
-        loop then pleases one judge, the thing two judges are there to prevent), or None."""
-        out, missing = self._default_judges(modality)
-        if not out or not missing:
-            return None
-        return (f"judged by {', '.join(f'{modality}/{c.name}' for c in out)} alone: "
-                + "; ".join(str(m) for m in missing))
+        if required and not out and missing:
+            raise missing[0]
+        note = (f"judged by {', '.join(f'{modality}/{c.name}' for c in out)} alone: "
+                + "; ".join(str(m) for m in missing)) if out and missing else None
+        return out, note
 
     def generate(self, modality: str, emotion: "str | Emotion", *, backend: str | None = None,
                  critic: str | None = None, judges: Sequence[str] | None = None, loop: int = 0, seed: int = 0,
@@ -415,7 +407,8 @@ class Studio:
         else:
             request = replace(request, options=dict(request.options))
         names = _names([*_names(judges), *([critic] if critic else [])])
-        critics = self.judges(modality, names, required=loop > 0) if (score or loop > 0 or names) else []
+        critics, judges_note = (self._judges(modality, names, required=loop > 0) if (score or loop > 0 or names)
+                                else ([], None))
         result = self.run_loop(generator, critics, request, loop)
         if speech is not None:  # a talking face says what its voice was told (measured once, there): the words
             notes = tuple(speech.all_notes)  # against the emotion, and what the voice's backend noted (a language)
@@ -423,8 +416,8 @@ class Studio:
             conflict = (self.text_conflict(text, request.emotion)
                         if modality in ("speech", "face") and trajectory is None else None)
             notes = (conflict,) if conflict else ()
-        if critics and not names and (note := self.judges_note(modality)):
-            notes = (*notes, note)
+        if judges_note:
+            notes = (*notes, judges_note)
         return replace(result, speech=speech, notes=notes)
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,

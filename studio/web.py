@@ -461,14 +461,11 @@ class WebStudio:
         if asked > self.max_dataset_items:  # (before `plan`, which held the request 10 s for two million items)
             raise UserError(f"the spec asks for {asked:,} items; this server builds at most {self.max_dataset_items:,} "
                             "per dataset from the web; build larger ones with `emostudio dataset SPEC` on your machine")
-        extra = spec.extra_budget if spec.balance != "none" else 0.0
-        attempts = 1 if spec.recognised_by == "none" and not spec.min_fidelity else spec.max_attempts
-        takes = int(asked * (1 + extra) * attempts)
-        if takes > self.max_dataset_takes:
-            raise UserError(f"the spec may take up to {takes:,} generations ({asked:,} items x {1 + extra:g} for "
-                            f"balancing x {attempts} attempts); this server makes at most {self.max_dataset_takes:,} "
-                            "per dataset from the web: lower filter.max_attempts or balance.extra_budget, or build it "
-                            "with `emostudio dataset SPEC` on your machine")
+        if spec.most_takes > self.max_dataset_takes:
+            raise UserError(f"the spec may take up to {spec.most_takes:,} generations ({asked:,} items, balancing's "
+                            f"extra candidates and the filter's attempts); this server makes at most "
+                            f"{self.max_dataset_takes:,} per dataset from the web: lower filter.max_attempts or "
+                            "balance.extra_budget, or build it with `emostudio dataset SPEC` on your machine")
         workers = max(1, min(int(workers), os.cpu_count() or 1))  # no more processes than the server has cores
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"

@@ -148,8 +148,7 @@ def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfi
     y = downmix(np.asarray(samples, dtype=np.float32))  # the mean, or one channel where the channels cancel
     if rate != config.rate:
         y = librosa.resample(y, orig_sr=rate, target_sr=config.rate, res_type="soxr_hq")
-    if y.size and abs(float(y.mean())) > 0.007:  # an offset is no sound (0.4 moved a Q2 piece to Q3); the
-        y = remove_dc(y, config.rate)  # training renders have none, and a recording's small one is left as it is
+    y = remove_dc(y, config.rate)  # an offset is no sound
     y = _loudness_normalise(y, config.rate, config.target_lufs)
     n = 1 + len(y) // config.hop  # librosa's centred frame count
     step = max(config.peak_stride, BLOCK_FRAMES // config.peak_stride * config.peak_stride)

@@ -114,22 +114,13 @@ class FeatureError(ValueError):
 MIN_RATE, MAX_RATE = 4000, 384000  #: telephone speech is 8 kHz; studio recorders stop at 384 kHz
 
 
-#: A DC offset (mean sample) above this is filtered out before anything is measured: 1 % of full scale turned an
-#: angry take fearful (it raises the floor of the pauses, so less is trimmed and every level moves). Smaller ones
-#: are left as they are, because the judges were trained on them so: the 1,495 training clips' offsets reach
-#: 0.62 % (89 above 0.1 %), and filtering every clip moved the retrained judge's grouped-CV figures by up to 8
-#: points of CCC either way (EmoDB UAR 0.706 -> 0.744, nested RAVDESS UAR 0.615 -> 0.605, speaker condition),
-#: a change of judge, not of input handling, left for a retraining of both judges.
-DC_LIMIT = 0.007
-
-
 def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
     """Any-rate mono or multi-channel samples -> mono float32 at `SAMPLE_RATE`, silence trimmed at the ends
     (with ``return_offset``: also the time in seconds where the kept part starts).
 
     Channels are averaged (shape (n,) or (n, channels)), or the loudest taken where the mean loses more than a
     tenth of their energy (`conditioning.media.downmix`: channels out of phase or delayed); an offset beyond
-    `DC_LIMIT` is filtered out. Raises `FeatureError` for empty, silent or too
+    `conditioning.media.DC_LIMIT` is filtered out. Raises `FeatureError` for empty, silent or too
     short input, since an emotion read from nothing would be noise dressed as a measurement.
     """
     from conditioning.media import downmix, remove_dc
@@ -152,8 +143,7 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
         import librosa
 
         y = librosa.resample(y, orig_sr=int(rate), target_sr=SAMPLE_RATE, res_type="soxr_hq").astype(np.float32)
-    if abs(float(y.mean())) > DC_LIMIT:  # an offset is no sound (`conditioning.media.remove_dc`)
-        y = remove_dc(y, SAMPLE_RATE)
+    y = remove_dc(y, SAMPLE_RATE)  # an offset is no sound
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak < 1e-4:  # -80 dBFS
         raise FeatureError(f"audio is silent (peak {20 * np.log10(peak + 1e-12):.0f} dBFS); need audible speech")

@@ -106,15 +106,17 @@ class MusicGenMusic:
         folder of weights (checked without importing torch)."""
         import importlib.util
 
-        path = os.environ.get(MODEL_ENV)
-        return bool(path and Path(path).expanduser().is_dir() and importlib.util.find_spec("torch")
+        from conditioning.weights import asked_folder
+
+        path = asked_folder(None, MODEL_ENV)
+        return bool(path and Path(path).is_dir() and importlib.util.find_spec("torch")
                     and importlib.util.find_spec("transformers"))
 
     @property
     def model_path(self) -> str | None:
-        """The weights folder asked for (``model``, else the variable), ``~`` expanded."""
-        path = self.config.model or os.environ.get(MODEL_ENV)
-        return os.path.expanduser(str(path)) if path else None
+        from conditioning.weights import asked_folder
+
+        return asked_folder(self.config.model, MODEL_ENV)
 
     def model_folder(self) -> tuple[Path, str]:
         """(folder, model type) of the configured weights, checked without torch: a folder holding a MusicGen

@@ -153,10 +153,10 @@ def _load_xtts(model_dir: str, device: str):
     d = Path(model_dir).expanduser()
     missing = [f for f in ("config.json", "model.pth", "vocab.json") if not (d / f).is_file()]
     if missing:
-        raise (NoSuchFolder if not d.exists() else BackendUnavailable)(f"XTTS-v2 weights not found in {d}: no {', '.join(missing)} (need config.json, "
-                                 "model.pth, vocab.json); Emotion Studio never downloads models: fetch coqui/XTTS-v2 "
-                                 "yourself (Coqui Public Model License, non-commercial) and pass its folder (--model "
-                                 "PATH, or model_dir=PATH in Python)")
+        error = NoSuchFolder if not d.exists() else BackendUnavailable  # (a typo is the user's mistake: exit 2)
+        raise error(f"XTTS-v2 weights not found in {d}: no {', '.join(missing)} (need config.json, model.pth, "
+                    "vocab.json); Emotion Studio never downloads models: fetch coqui/XTTS-v2 yourself (Coqui Public "
+                    "Model License, non-commercial) and pass its folder (--model PATH, or model_dir=PATH in Python)")
     _, device, _ = torch_device("speech/coqui", device, error=GenerationError)
     with loading("speech/coqui", d, "an XTTS-v2 checkpoint: config.json, model.pth, vocab.json"):
         cfg = XttsConfig()

@@ -162,8 +162,8 @@ class FestivalSpeech(P.ProsodyLoop):
                                           envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
+        licence = f"{LICENCE}; {self.tables_licence()}"
         return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
-                       Provenance("speech/festival", f"festival:{fn}", f"{LICENCE}; {self.tables_licence()}",
-                                  request.seed, "festival 2.5"),
-                       {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0}, {},
-                       language="en_US")
+                             Provenance("speech/festival", f"festival:{fn}", licence, request.seed, "festival 2.5"),
+                             {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
+                             {}, language="en_US")

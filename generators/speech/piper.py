@@ -450,12 +450,12 @@ class PiperSpeech(P.ProsodyLoop):
                                           config=self.config.render, envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
+        licence = f"{_voice_licence(vid)}; {self.tables_licence()}"
         return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
-                       Provenance("speech/piper", f"piper:{vid}", f"{_voice_licence(vid)}; {self.tables_licence()}",
-                                  request.seed, _piper_version()),
-                       {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
-                       {"length_scale": round(length_scale, 4), "noise_scale": round(ns * vf, 4),
-                        "noise_w": round(nw * vf, 4)}, language=eng.language)
+                             Provenance("speech/piper", f"piper:{vid}", licence, request.seed, _piper_version()),
+                             {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
+                             {"length_scale": round(length_scale, 4), "noise_scale": round(ns * vf, 4),
+                              "noise_w": round(nw * vf, 4)}, language=eng.language)
 
     def word_controls(self, request: GenerationRequest, utt: Utterance, utt_c: P.ProsodyControls) -> list[P.ProsodyControls]:
         return word_controls(request, utt, utt_c, self.config.word_level)
