@@ -394,7 +394,9 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         path = save_audio(folder / f"clip_{clip.index:03d}.wav", Audio(y[a:b], rate))
         score = save_score(path, notes)
         clip.file = path
-        report = {"file": str(path), "backend": "music/composer", "session": {
+        # the file beside the report by name: the folder stays valid when moved or zipped, and a server's
+        # zip of the clips names none of its folders
+        report = {"file": path.name, "backend": "music/composer", "session": {
             "from": plan.current.top, "to": plan.target.top, "clip": clip.index, "start_s": round(clip.start_s, 3),
             "end_s": round(clip.end_s, 3)}, **{k: v for k, v in clip.to_json().items() if k != "file"},
             "midi": score.name, "sha256": file_sha256(path)}

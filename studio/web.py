@@ -17,6 +17,7 @@ Design rules (DESIGN.md section 5 and issue 17):
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 import shutil
@@ -186,6 +187,20 @@ def upload_folder() -> Path:
     return Path(get_upload_folder())
 
 
+def number(value, what: str, whole: bool = False) -> float:
+    """A number box's value, or a user error naming the box: Gradio sends None for a cleared box, where ``int()``
+    and ``float()`` raised a TypeError that the page showed as a bare "Error"."""
+    from studio.errors import UserError
+
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"the {what} box is empty or not a number; type a {'whole ' if whole else ''}number") from None
+    if not math.isfinite(x) or (whole and x != int(x)):
+        raise UserError(f"the {what} must be a {'whole' if whole else 'finite'} number, got {value!r}")
+    return int(x) if whole else x
+
+
 @dataclass
 class Take:
     """What a generation shows: the file, the picture of target vs readings, and a readout."""
@@ -287,7 +302,8 @@ class WebStudio:
         if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
             raise UserError("type the words the face should say")
 
-        result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=int(loop), seed=int(seed),
+        result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=number(loop, "loop rounds", True),
+                                      seed=number(seed, "seed", True),
                                       options=options, duration_s=duration_s, backend=backend)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
@@ -442,12 +458,17 @@ class WebStudio:
         from studio.session import build_session, movement_warnings, summary_lines
 
         folder = self._path("")
-        res = build_session(current, target, folder, minutes=float(minutes), clip_s=float(clip_s), seed=int(seed),
+        res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
+                            clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
                             studio=self.studio, clip_files=bool(clip_files))
         warned = set(movement_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         report = "\n".join(f"- **{line}**" if line in warned else f"- {line}" for line in summary_lines(res.summary))
-        clips = shutil.make_archive(str(folder / "clips"), "zip", folder / "clips") if clip_files else None
-        return str(res.audio), str(res.plot), report, clips
+        clips = zip_in_order(folder / "clips", folder / "clips.zip") if clip_files else None
+        # what the command writes beside the audio: the plan with every clip's target and readings, provenance and
+        # licence (naming no server folder), and the score for a DAW
+        res.plan.write_text(without_folders(res.plan.read_text(encoding="utf-8"), self.private_folders),
+                            encoding="utf-8")
+        return str(res.audio), str(res.plot), report, clips, [str(res.plan), str(res.midi)]
 
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:
         """Start a dataset job in the background; returns its id (the user's browser keeps it: `build_app`)."""
@@ -548,6 +569,18 @@ def running(out: str | Path, port: int | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def zip_in_order(folder: Path, dest: Path) -> str:
+    """``folder``'s files in a zip by name (clip_000.mid, clip_000.wav, clip_000.wav.json, clip_001...), as a
+    player of clips lists them; `shutil.make_archive` wrote them in the file system's order."""
+    import zipfile
+
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            if f.is_file():
+                z.write(f, f.name)
+    return str(dest)
 
 
 def without_folders(text: str, folders) -> str:
@@ -699,7 +732,7 @@ def build_app(web: WebStudio | None = None):
                 @guarded
                 def music(dur, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="composing, rendering, judging")
-                    t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=float(dur))
+                    t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=number(dur, "seconds"))
                     return t.file, t.score, t.plot, t.report, t.report_file
 
                 m_go.click(music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], concurrency_limit=2)
@@ -741,13 +774,16 @@ def build_app(web: WebStudio | None = None):
                 t_plot = gr.Image(label="planned vs measured path", type="filepath")
                 t_report = gr.Markdown()
                 t_zip = gr.File(label="clip files")
+                t_files = gr.File(label="plan (each clip's target and readings, provenance, licence) and score (MIDI)",
+                                  file_count="multiple")
 
                 @guarded
                 def session(a, b, minutes, clip, sd, split, progress=gr.Progress()):
                     progress(0.05, desc="planning, composing, rendering, measuring")
                     return web.session(a, b, minutes, clip, sd, clip_files=split)
 
-                t_go.click(session, [t_from, t_to, t_min, t_clip, seed, t_split], [t_audio, t_plot, t_report, t_zip],
+                t_go.click(session, [t_from, t_to, t_min, t_clip, seed, t_split],
+                           [t_audio, t_plot, t_report, t_zip, t_files],
                            concurrency_limit=1)
             with gr.Tab("Dataset"):
                 d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",

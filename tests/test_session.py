@@ -243,6 +243,7 @@ def test_clip_files_are_the_session_cut_at_its_clips_and_read_as_the_session_rea
     assert np.array_equal(np.concatenate(parts), whole) and abs(len(parts[0]) / rate - 15) < 1e-3
     report = json.loads((tmp_path / "clips" / "clip_001.wav.json").read_text())
     assert report["session"]["clip"] == 1 and report["midi"] == "clip_001.mid" and report["target"]["mix"]
+    assert report["file"] == "clip_001.wav"  # beside its report, by name (a moved or zipped folder stays valid)
     capsys.readouterr()
     assert main(["critique", "--modality", "music", "--critic", "symbolic", "--json", str(files[1])]) == 0
     row = json.loads(capsys.readouterr().out)

@@ -3,6 +3,8 @@ user clicked or typed, generations and analyses come back with the judges' readi
 and eight users at once never see each other's work."""
 from __future__ import annotations
 
+import json
+
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -104,18 +106,41 @@ def test_a_session_is_reported_in_words_as_the_command_says_it(web):
     it now says what the command prints: the clips' fidelity, how far the music moved against the plan and
     against what the judges can read, each judge's agreement."""
     pytest.importorskip("pretty_midi")
-    audio, plot, report, clips = web.session("sadness", "calm", 1.0, 15)
+    audio, plot, report, clips, files = web.session("sadness", "calm", 1.0, 15)
     assert Path(audio).is_file() and Path(plot).is_file() and clips is None
+    assert [Path(f).name for f in files] == ["plan.json", "session.mid"]  # as the command writes them
+    plan = Path(files[0]).read_text()
+    assert len(json.loads(plan)["clips"]) == 4 and str(web.out) not in plan  # names no server folder
     lines = report.splitlines()
     assert lines[0].startswith("- measured 4 clips: mean fidelity ") and "as far as the judges can read" in lines[0]
     assert any(line.startswith("- quadrant agreement per judge: music/embedded") for line in lines)
     assert "direction_" not in report and "readable_" not in report
     import zipfile
 
-    *_, clips = web.session("sadness", "calm", 1.0, 15, clip_files=True)  # for a player of clips
+    _, _, _, clips, files = web.session("sadness", "calm", 1.0, 15, clip_files=True)  # for a player of clips
     assert web.out in Path(clips).parents  # under the one folder the app serves
-    names = sorted(zipfile.ZipFile(clips).namelist())
+    z = zipfile.ZipFile(clips)
+    names = z.namelist()  # in order, as a player of clips lists them
     assert names[:3] == ["clip_000.mid", "clip_000.wav", "clip_000.wav.json"] and len(names) == 12
+    assert names == sorted(names)
+    for name in names:  # the clips' reports named the server's folders
+        if name.endswith(".json"):
+            assert str(web.out) not in z.read(name).decode() and json.loads(z.read(name))["file"] == name[:-5]
+    assert str(web.out) not in Path(files[0]).read_text()
+
+
+def test_a_cleared_number_box_is_a_message_not_a_type_error(web):
+    """Gradio sends None for a cleared number box: int(None) was a TypeError, shown as a bare 'Error' with a
+    traceback in the server's log."""
+    from conditioning import Emotion
+    from studio.errors import UserError
+
+    with pytest.raises(UserError, match="seed box is empty"):
+        web.session("sadness", "calm", 1.0, 15, seed=None)
+    with pytest.raises(UserError, match="minutes box is empty"):
+        web.session("sadness", "calm", None, 15)
+    with pytest.raises(UserError, match="seed must be a whole number"):
+        web.generate("text", Emotion.parse("joy"), text="a fine day", seed=1.5)
 
 
 def test_speech_comes_back_with_both_judges(web):
