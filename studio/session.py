@@ -563,13 +563,27 @@ def _readable_part(summary: dict, axis: str) -> float | None:
     return None if reach is None or planned is None or abs(reach - planned) < 0.005 else reach
 
 
+#: The largest step between neighbouring clips (valence-arousal distance) that still leads a listener rather than
+#: jumps, when no --max-step is given: a quarter of the plane's width (2). The 15-minute demo (30-s clips, max
+#: step 0.15) steps 0.11; anxiety -> calm in 3 min of 20-s clips 0.34; in 1 min of 30-s clips 1.86, the whole way
+#: at once, which was reported as "quadrant agreement 100 %" with no word of it.
+ISO_STEP = 0.5
+
+
 def movement_warnings(summary: dict) -> list[str]:
-    """What the headline figures can hide: a session the judges hear moving the other way from the plan, or
-    under half as far ('quadrant agreement 100 %' was printed for a calm -> joy session whose valence did not
-    move). "As far" is what the judges can read (``readable_<axis>``): calm's arousal lies beyond the music
-    judges' reach, so every sadness -> calm session was noted as moving 'under half the planned -0.50' however
-    calm it became. Lines for the report, empty when the movement follows the plan."""
+    """What the headline figures can hide: a plan that jumps (a step between clips over `ISO_STEP` where no max
+    step was asked for), and a session the judges hear moving the other way from the plan, or under half as far
+    ('quadrant agreement 100 %' was printed for a calm -> joy session whose valence did not move). "As far" is
+    what the judges can read (``readable_<axis>``): calm's arousal lies beyond the music judges' reach, so every
+    sadness -> calm session was noted as moving 'under half the planned -0.50' however calm it became. Lines for
+    the report, empty when the plan is gradual and the movement follows it."""
     out = []
+    step = summary.get("largest_planned_step", 0.0)
+    if summary.get("max_step") is None and step > ISO_STEP:
+        out.append(f"warning: the plan moves {step:.2f} in valence-arousal between two clips (over {ISO_STEP:g}, a "
+                   "quarter of the plane's width), so the music jumps to the goal rather than leading the listener "
+                   "there; allow more minutes or shorter clips, or give --max-step (e.g. 0.3) to have a steeper "
+                   "plan refused")
     for axis in ("valence", "arousal"):
         planned, moved = summary.get(f"planned_{axis}"), summary.get(f"direction_{axis}")
         if planned is None or moved is None or abs(planned) < 0.1:
@@ -588,7 +602,7 @@ def movement_warnings(summary: dict) -> list[str]:
 def _summary(clips: list[ClipReport], critic_error, plan, critics: Sequence = ()) -> dict:
     measured = [c for c in clips if c.reading is not None]
     out: dict[str, Any] = {"clips": len(clips), "measured": len(measured),
-                           "largest_planned_step": round(max(plan.steps(), default=0.0), 4)}
+                           "largest_planned_step": round(max(plan.steps(), default=0.0), 4), "max_step": plan.max_step}
     if critic_error:
         out["critic_error"] = critic_error
     if measured:
@@ -682,7 +696,7 @@ def summary_lines(s: dict) -> list[str]:
     read, how far valence and arousal moved against the plan (and against what the judges can read), each
     judge's agreement, `movement_warnings`, and what the loop did."""
     if not s.get("measured"):
-        return [f"not measured: {s['critic_error']}"] if s.get("critic_error") else []
+        return ([f"not measured: {s['critic_error']}"] if s.get("critic_error") else []) + movement_warnings(s)
 
     def moved(axis: str) -> str:  # "arousal moved -0.15 (planned -0.50; -0.24 as far as the judges can read)"
         planned, reach = s[f"planned_{axis}"], _readable_part(s, axis)

@@ -756,7 +756,7 @@ def build_app(web: WebStudio | None = None):
             with gr.Tab("Therapy session"):
                 t_from = gr.Textbox(label="from (the listener now)", value="anxiety")
                 t_to = gr.Textbox(label="to (the goal)", value="calm")
-                t_min = gr.Slider(1, 30, value=2, step=1, label="minutes")
+                t_min = gr.Slider(1, 30, value=3, step=1, label="minutes")  # 3 min of 20-s clips: steps of 0.34 at most
                 t_clip = gr.Slider(10, 60, value=20, step=5, label="clip seconds")
                 with gr.Row():
                     set_from = gr.Button("from = the picked emotion")

@@ -343,6 +343,24 @@ def test_the_report_warns_when_the_music_does_not_move_as_planned(tmp_path):
     assert movement_warnings(held.summary) == []  # nothing planned to move
 
 
+def test_a_plan_that_jumps_to_the_goal_is_reported(tmp_path):
+    """anxiety -> calm in 1 min of 30-s clips is two clips, a step of 1.86 across the plane: it was reported as
+    'quadrant agreement 100 %' with no word that the session jumps instead of leading the listener (the iso
+    principle). 3 min of 20-s clips steps 0.34 and is not warned; an asked-for max step is the user's choice."""
+    from studio.session import ISO_STEP, summary_lines
+
+    jump = build_session("anxiety", "calm", tmp_path / "a", minutes=1.0, clip_s=30, studio=CueStudio())
+    assert jump.summary["largest_planned_step"] > 1.8
+    lines = [line for line in summary_lines(jump.summary) if "between two clips" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: the plan moves 1.86") and "--max-step" in lines[0]
+    gradual = build_session("anxiety", "calm", tmp_path / "b", minutes=3.0, clip_s=20, studio=CueStudio())
+    assert gradual.summary["largest_planned_step"] < ISO_STEP
+    assert not any("between two clips" in line for line in summary_lines(gradual.summary))
+    asked = build_session("anxiety", "calm", tmp_path / "c", minutes=2.0, clip_s=20, studio=CueStudio(),
+                          config=SessionConfig(max_step=0.6))
+    assert not any("between two clips" in line for line in summary_lines(asked.summary))
+
+
 def test_the_headline_agreement_is_every_judges_not_their_mean_readings():
     """joy -> sadness read 'quadrant agreement 100%' in the headline beside each judge's 50 % and all judges' 50 %:
     the headline was the quadrant of the judges' mean reading, which can beat every judge."""
