@@ -568,6 +568,10 @@ def _readable_part(summary: dict, axis: str) -> float | None:
 #: step 0.15) steps 0.11; anxiety -> calm in 3 min of 20-s clips 0.34; in 1 min of 30-s clips 1.86, the whole way
 #: at once, which was reported as "quadrant agreement 100 %" with no word of it.
 ISO_STEP = 0.5
+#: How far (on valence or arousal) the judges may hear the first or last clip from its target before the report
+#: says so: the iso principle rests on the first clip meeting the listener and the last being the goal, and a
+#: sadness start heard at valence -0.28 for -0.81, or a calm goal heard sad, hid behind a session that moved.
+END_MISS = 0.4
 
 
 def movement_warnings(summary: dict) -> list[str]:
@@ -584,6 +588,12 @@ def movement_warnings(summary: dict) -> list[str]:
                    "quarter of the plane's width), so the music jumps to the goal rather than leading the listener "
                    "there; allow more minutes or shorter clips, or give --max-step (e.g. 0.3) to have a steeper "
                    "plan refused")
+    for end, what in (("first", "meets the listener"), ("last", "is the goal")):
+        e = summary.get("ends", {}).get(end)
+        if e and max(abs(p - h) for p, h in zip(e["planned"], e["heard"])) > END_MISS:
+            (pv, pa), (hv, ha) = e["planned"], e["heard"]
+            out.append(f"note: the {end} clip, which {what} at valence {pv:+.2f}, arousal {pa:+.2f} (as far as the "
+                       f"judges can read), is heard at {hv:+.2f}, {ha:+.2f}; listen to it before using this session")
     for axis in ("valence", "arousal"):
         planned, moved = summary.get(f"planned_{axis}"), summary.get(f"direction_{axis}")
         if planned is None or moved is None or abs(planned) < 0.1:
@@ -628,6 +638,11 @@ def _summary(clips: list[ClipReport], critic_error, plan, critics: Sequence = ()
 
         near = [readable(c.target, critics) for c in measured]  # as far as the judges can read (`readable`)
         out.update(readable_valence=_moved([e.valence for e in near]), readable_arousal=_moved([e.arousal for e in near]))
+        # the two clips the iso principle rests on: the first meets the listener, the last is the goal
+        out["ends"] = {end: {"clip": c.index, "planned": [round(e.valence, 4), round(e.arousal, 4)],
+                             "heard": [round(c.reading.valence, 4), round(c.reading.arousal, 4)]}
+                       for end, c, e in (("first", measured[0], near[0]), ("last", measured[-1], near[-1]))
+                       if c.index in (0, len(clips) - 1)}
         names = sorted({k for c in measured for k in c.judges})
         per_judge = {n: [quad(c.target.valence, c.target.arousal) == quad(c.judges[n].valence, c.judges[n].arousal)
                          for c in measured if n in c.judges] for n in names}
