@@ -49,6 +49,17 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
            "driven that far into clipping were read correctly by speech/encoder 74 % of the time instead of 93 %, by "
            "speech/embedded 47 % instead of 82 %; record at a lower gain")
 
+#: Said once when speech was recorded below the judges' 16 kHz (a telephone's 8 kHz): the band above half its rate,
+#: which the training recordings all have, is missing, and the judges read its absence as a duller, calmer voice.
+NARROW_BAND = ("speech recorded below 16 kHz (a telephone's 8 kHz) lacks the upper band every training recording "
+               "has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it with "
+               "a --reference recorded the same way, or record at 16 kHz or more")
+#: Said once when a file holds under `SHORT_SPEECH_S` of speech: the judges read utterances of a few seconds
+#: (RAVDESS 1.5-2.5 s of speech, EmoDB 2 s), and a syllable or two gives them little to read.
+SHORT_SPEECH_S = 1.0
+SHORT_SPEECH = (f"under {SHORT_SPEECH_S:g} s of speech gives the judges little to read (they were trained on utterances of "
+                "1.5-3 s), so its reading is unreliable")
+
 #: Said once when the text critic found no word it knows in a text (its reading's ``details["nothing_read"]``): its
 #: neutral reading is then no reading at all, and a short line in another language looks just like that (a longer
 #: one the critic refuses, naming the language: `conditioning.language`).
@@ -120,7 +131,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = 0
+    failed = alone = clipped = wordless = narrow = short = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -143,6 +154,11 @@ def critique_files(args: argparse.Namespace) -> int:
             wordless += bool(row.get("details", {}).get("nothing_read"))
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
+                rate = getattr(media, "rate", None)
+                if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
+                    row["recorded_rate_hz"] = int(rate)
+                narrow += bool(rate and rate < 16000)
+                short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
                 alone += how["norm"] == "none"
                 if how.get("group"):
                     row["group"] = how["group"]
@@ -173,6 +189,12 @@ def critique_files(args: argparse.Namespace) -> int:
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     if clipped:
         print(f"emostudio critique: note: {'a file is' if clipped == 1 else f'{clipped} files are'} clipped; {CLIPPED}",
+              file=sys.stderr)
+    if narrow:
+        print(f"emostudio critique: note: {'a file is' if narrow == 1 else f'{narrow} files are'} narrow-band; "
+              f"{NARROW_BAND}", file=sys.stderr)
+    if short:
+        print(f"emostudio critique: note: {'a file has' if short == 1 else f'{short} files have'} {SHORT_SPEECH}",
               file=sys.stderr)
     if wordless:
         print(f"emostudio critique: note: {'a text has' if wordless == 1 else f'{wordless} texts have'} {NO_AFFECT_WORDS}",

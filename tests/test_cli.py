@@ -395,6 +395,32 @@ def test_critique_says_when_a_recording_is_clipped(capsys, shared_data, shout):
     assert code == 0 and row["details"]["clipped"] >= 0.05
 
 
+def test_critique_says_when_speech_is_narrow_band_or_very_short(capsys, shared_data, tmp_path):
+    """Telephone-rate speech (8 kHz) and a fragment under a second were read without a word, though the cards say
+    the judges were trained on 16 kHz utterances of a few seconds; the row keeps the file's own rate. A 16 kHz
+    take of 1.5 s gets neither note."""
+    from conftest import ANGRY_TAKE
+
+    from conditioning.media import Audio, load_audio, save_audio
+
+    take = load_audio(shared_data / ANGRY_TAKE)
+    import librosa
+
+    phone = save_audio(tmp_path / "phone.wav", Audio(librosa.resample(take.samples, orig_sr=take.rate, target_sr=8000),
+                                                     8000))
+    y = take.samples
+    loud = int(np.argmax(np.abs(y)))
+    piece = save_audio(tmp_path / "piece.wav", Audio(y[max(0, loud - 4000): loud + 4000], take.rate))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json", str(phone))
+    assert code == 0 and json.loads(out)["recorded_rate_hz"] == 8000
+    assert "a file is narrow-band" in err and "16 kHz" in err and "little to read" not in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json", str(piece))
+    assert code == 0 and json.loads(out)["details"]["speech_s"] < 1.0
+    assert "a file has under 1 s of speech" in err and "narrow-band" not in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(shared_data / ANGRY_TAKE))
+    assert code == 0 and "narrow-band" not in err and "little to read" not in err
+
+
 def test_critique_finds_clipping_an_mp3_or_ogg_smoothed_over(capsys, shared_data, shout, tmp_path):
     """A lossy coder rings around flat tops and its decoder returns samples beyond full scale, so the clipped
     samples no longer sit at the file's ceiling (an MP3 of the shout used to read 2 % clipped, unflagged); over
