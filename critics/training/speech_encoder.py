@@ -1,7 +1,7 @@
 """Train and validate the second speech judge, `speech/encoder` (`critics.speech.encoder`).
 
     python -m critics.training.speech_encoder --export-encoder          # once: Resemblyzer's LSTM -> ONNX
-    python -m critics.training.speech_encoder --data ../shared/data --out critics/weights [--augment 2]
+    python -m critics.training.speech_encoder --data ../shared/data --out critics/weights [--augment 2] [--noise 1]
 
 1. ``--export-encoder``: the first two LSTM layers of Resemblyzer's pretrained GE2E speaker encoder
    (``pretrained.pt`` inside the ``resemblyzer`` wheel: ``pip install --no-deps resemblyzer==0.1.4``; only
@@ -15,8 +15,10 @@
    perturbation drawn per (speaker, k) and applied to all of that speaker's clips through WORLD
    analysis-resynthesis: F0 shifted by -4..+4 semitones, formants (spectral envelope) warped by 0.9..1.1,
    spectral tilt -3..+3 dB/octave. So the heads see more voices, and vocoded speech (the studio's Piper +
-   WORLD takes) is not out of distribution. A pseudo-speaker stays in its source speaker's fold and only ever
-   trains: validation is on the real recordings.
+   WORLD takes) is not out of distribution. ``--noise K``: K more pseudo-speakers per real one, its clips with
+   one recording condition (white, pink or babble noise at 10-40 dB SNR, `critics.training.recording`), so a
+   user's recording in a room is not out of distribution either. A pseudo-speaker stays in its source speaker's
+   fold and only ever trains: validation is on the real recordings.
 4. Heads: the linear heads of `critics.training.speech` (RAVDESS-8 logistic regression, optionally with EmoDB
    clips mapped onto RAVDESS labels; EmoDB-7; VAD ridge) for three conditions: ``population`` (raw vectors),
    ``speaker`` (minus the mean of the speaker's other neutral clips) and ``speaker_z`` (z-normalised over all
@@ -47,6 +49,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from critics.training.recording import BABBLE_VOICES, NOISES, SNR_RANGE_DB  # noqa: E402
 from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
 from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, best_vad_sources, export_conditions,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, nested, selection_score,
@@ -153,17 +156,58 @@ def _vector_job(job) -> np.ndarray:
     if "critic" not in _WORKER:
         _WORKER["critic"] = SpeechEncoderCritic(encoder=encoder)
     y, sr = sf.read(str(path), dtype="float32", always_2d=False)
-    y = prepare(y, sr)
-    if p is not None:
-        y = prepare(perturb(y, p), 16000)
+    if p is not None and "noise" in p:  # a recording condition: noise over the whole recording, then trimmed
+        y = prepare(noisy(y, sr, p), sr)
+    elif p is not None:
+        y = prepare(perturb(prepare(y, sr), p), 16000)
+    else:
+        y = prepare(y, sr)
     return _WORKER["critic"].vector(y, which)
 
 
+def noise_jobs(items: list[Item], k: int, seed: int, group: dict[str, int],
+               fixed: dict | None = None) -> list[dict]:
+    """Noisy copy k of every clip: its speaker's recording condition (`critics.training.recording.condition`;
+    ``fixed``: this noise and SNR for all, as the bench tests them), babble from `BABBLE_VOICES` clips of other
+    speakers in the same validation fold (``group``: speaker -> fold), so no held-out voice is ever heard in
+    training, not even as noise."""
+    from critics.training.recording import BABBLE_VOICES, condition
+
+    out = []
+    for it in items:
+        cond = dict(fixed) if fixed else condition(it.speaker, k, seed)
+        h = int(hashlib.sha1(f"{it.path.name}~noise{k}~{seed}".encode()).hexdigest()[:8], 16)
+        others = [o.path for o in items if o.speaker != it.speaker and group[o.speaker] == group[it.speaker]]
+        rng = np.random.default_rng(h)
+        babble = ([str(others[i]) for i in rng.choice(len(others), min(BABBLE_VOICES, len(others)), replace=False)]
+                  if cond["noise"] == "babble" and others else [])
+        out.append({**cond, "noise": cond["noise"] if babble or cond["noise"] != "babble" else "pink",
+                    "babble": babble, "rng": h})
+    return out
+
+
+def noisy(y: np.ndarray, sr: int, p: dict) -> np.ndarray:
+    """A clip (as read) with the noise of job `p` (`noise_jobs`) mixed in."""
+    import soundfile as sf
+
+    from critics.training.recording import mix
+
+    babble = []
+    for q in p["babble"]:
+        z, zr = sf.read(q, dtype="float32", always_2d=False)
+        if zr != sr:
+            raise ValueError(f"babble clip {q} is {zr} Hz, the clip {sr} Hz")
+        babble.append(z if z.ndim == 1 else z.mean(axis=1))
+    return mix(y if y.ndim == 1 else y.mean(axis=1), p["noise"], p["snr_db"], np.random.default_rng(p["rng"]), babble)
+
+
 def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, seed: int = 0, workers: int = 1,
-            log=print, which: str = "population"):
-    """(X, items) for the real clips followed by the augmented pseudo-speakers' clips, as the heads ``which``
-    read them (its input level: `LEVELS`), cached per file (the cache key holds the encoder file's hash, the
-    partial rate and the level, so a new encoder, slicing or level never reuses old vectors)."""
+            log=print, which: str = "population", noise: int = 0, folds: int = FOLDS):
+    """(X, items) for the real clips followed by the augmented pseudo-speakers' clips (``augment`` WORLD voice
+    changes, then ``noise`` recording conditions, each per speaker), as the heads ``which`` read them (its input
+    level: `LEVELS`), cached per file (the cache key holds the encoder file's hash, the partial rate and the
+    level, so a new encoder, slicing or level never reuses old vectors). ``folds``: the validation folds, which
+    the babble noise keeps to."""
     from concurrent.futures import ProcessPoolExecutor
 
     from critics.speech.encoder import LEVELS, PARTIALS_PER_S
@@ -176,8 +220,11 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     cache.mkdir(parents=True, exist_ok=True)
     jobs = [(it, None, 0) for it in items] + [(it, perturbation(it.speaker, k, seed), k + 1)
                                              for k in range(augment) for it in items]
-    files = [cache / (hashlib.sha1(f"{it.path.resolve()}|{k}|{seed if p else ''}".encode()).hexdigest()[:16] + ".npy")
-             for it, p, k in jobs]
+    if noise:
+        group = dict(zip((it.speaker for it in items), make_folds(items, min(folds, _ravdess_speakers(items)))))
+        jobs += [(it, p, f"n{k + 1}") for k in range(noise) for it, p in zip(items, noise_jobs(items, k, seed, group))]
+    files = [cache / (hashlib.sha1(f"{it.path.resolve()}|{k}|{seed if p else ''}{_noise_key(p)}".encode())
+                      .hexdigest()[:16] + ".npy") for it, p, k in jobs]
     todo = [i for i, fn in enumerate(files) if not fn.is_file()]
     t0 = time.time()
     log(f"  vectors ({level} level): {len(jobs) - len(todo)} cached, {len(todo)} to compute on {workers} worker(s)")
@@ -192,6 +239,17 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     return X, out_items
 
 
+def _noise_key(p: dict | None) -> str:
+    """A noisy job's part of its cache key: everything that decides its samples."""
+    if p is None or "noise" not in p:
+        return ""
+    return f"|{p['noise']}|{p['snr_db']:.6f}|{p['rng']}|{','.join(Path(q).name for q in p['babble'])}"
+
+
+def _ravdess_speakers(items: list[Item]) -> int:
+    return max(1, len({it.speaker for it in items if it.corpus == "ravdess"}))
+
+
 def shipped_vectors(data: Path, workers: int = 1, log=print,
                     which: str = "population") -> tuple[dict, list[Item], np.ndarray, list[Item]]:
     """(the shipped JSON, the clips' items, X, X's items): the vectors the shipped heads ``which`` were trained
@@ -203,7 +261,7 @@ def shipped_vectors(data: Path, workers: int = 1, log=print,
     meta = json.loads((WEIGHTS / "speech_encoder.json").read_text())
     items = load_items(data)
     X, all_items = vectors(items, WEIGHTS / ENCODER_FILE, CACHE, meta["augment"], meta["seed"], workers, log,
-                           which)
+                           which, meta.get("noise", 0))
     return meta, items, X, all_items
 
 
@@ -263,6 +321,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--encoder", type=Path, help="the ONNX encoder to use (default: the shipped one)")
     ap.add_argument("--folds", type=int, default=FOLDS)
     ap.add_argument("--augment", type=int, default=0, help="WORLD pseudo-speakers per speaker (training only)")
+    ap.add_argument("--noise", type=int, default=0,
+                    help="noisy copies of every speaker's clips, one recording condition each (training only)")
     ap.add_argument("--workers", type=int, default=1, help="processes for the vectors (WORLD augmentation is slow)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-speaker", type=int, default=0, help="at most this many clips per speaker (quick runs)")
@@ -288,12 +348,13 @@ def main(argv: list[str] | None = None) -> dict:
     items = load_items(args.data, per_speaker=args.per_speaker or None)
     n_spk = len({it.speaker for it in items})
     k = min(args.folds, len({it.speaker for it in items if it.corpus == "ravdess"}))
-    log(f"{len(items)} clips, {n_spk} speakers, {k} folds, {args.augment} pseudo-speaker(s) per speaker")
+    log(f"{len(items)} clips, {n_spk} speakers, {k} folds, {args.augment} WORLD and {args.noise} noisy "
+        "pseudo-speaker(s) per speaker")
     raw = {}  # input level -> the vectors before speaker normalisation (each condition's level: LEVELS)
     for cond in FILES:
         if LEVELS[cond] not in raw:
             raw[LEVELS[cond]], all_items = vectors(items, encoder, args.cache, args.augment, args.seed, args.workers,
-                                                   log, cond)
+                                                   log, cond, args.noise, k)
     real, fold, items_real = speaker_folds(items, all_items, k)
     conditions = {"population": raw[LEVELS["population"]], "speaker": speaker_shift(raw[LEVELS["speaker"]], all_items),
                   "speaker_z": speaker_z(raw[LEVELS["speaker_z"]], all_items)}
@@ -322,7 +383,10 @@ def main(argv: list[str] | None = None) -> dict:
         "what": "speech emotion heads over the layer-2 states of Resemblyzer's GE2E speaker encoder (critics.speech.encoder)",
         "feature_names": critic.feature_names(),
         "labels": list(RAVDESS), "emodb_labels": list(EMODB), "models": FILES, "vad_source": vad_source,
-        "augment": args.augment, **critic.feature_settings(),
+        "augment": args.augment, "noise": args.noise,
+        "noise_conditions": {"kinds": list(NOISES), "snr_db": list(SNR_RANGE_DB), "babble_voices": BABBLE_VOICES,
+                             "per": "speaker and copy (critics.training.recording.condition)"},
+        **critic.feature_settings(),
         "data": {"corpus": "RAVDESS speech actors 01-16 and EmoDB (../shared/data/speech)",
                  "licence": LICENCE,
                  "ravdess_clips": int(sum(it.corpus == "ravdess" for it in items)),
