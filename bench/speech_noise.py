@@ -113,18 +113,15 @@ def shipped_end_to_end(data: Path, snrs, every: int, log) -> dict:
     sub = items[::every]
     judges = {n: load_critic("speech", n) for n in ("embedded", "encoder")}
     top = lambda r: max(r.native, key=r.native.get)  # noqa: E731
-    clean = {}
-    for i, it in enumerate(sub):
-        y, sr = sf.read(str(it.path), dtype="float32")
-        clean[i] = {n: top(c.score((y, sr))) for n, c in judges.items()}
+    audio = [sf.read(str(it.path), dtype="float32") for it in sub]  # read once, mixed with every condition
+    clean = [{n: top(c.score(a)) for n, c in judges.items()} for a in audio]
     out = {n: {} for n in judges}
     for s in snrs:
         for noise in NOISES:
             jobs = E.noise_jobs(sub, 0, TEST_SEED, fold_of, fixed={"noise": noise, "snr_db": float(s)})
             same = {n: [] for n in judges}
             refused = {n: 0 for n in judges}
-            for i, (it, p) in enumerate(zip(sub, jobs)):
-                y, sr = sf.read(str(it.path), dtype="float32")
+            for i, ((y, sr), p) in enumerate(zip(audio, jobs)):
                 z = E.noisy(y, sr, p)
                 for n, c in judges.items():
                     try:

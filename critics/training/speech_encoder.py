@@ -49,7 +49,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from critics.training.recording import BABBLE_VOICES, NOISES, SNR_RANGE_DB  # noqa: E402
+from critics.training.recording import BABBLE_VOICES, NOISES, SNR_RANGE_DB, condition, mix  # noqa: E402
 from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
 from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, best_vad_sources, export_conditions,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, nested, selection_score,
@@ -170,19 +170,22 @@ def noise_jobs(items: list[Item], k: int, seed: int, group: dict[str, int],
     """Noisy copy k of every clip: its speaker's recording condition (`critics.training.recording.condition`;
     ``fixed``: this noise and SNR for all, as the bench tests them), babble from `BABBLE_VOICES` clips of other
     speakers in the same validation fold (``group``: speaker -> fold), so no held-out voice is ever heard in
-    training, not even as noise."""
-    from critics.training.recording import BABBLE_VOICES, condition
-
+    training, not even as noise; pink noise where the fold holds no other voice."""
+    in_fold: dict[int, list[Item]] = {}
+    for it in items:
+        in_fold.setdefault(group[it.speaker], []).append(it)
     out = []
     for it in items:
         cond = dict(fixed) if fixed else condition(it.speaker, k, seed)
         h = int(hashlib.sha1(f"{it.path.name}~noise{k}~{seed}".encode()).hexdigest()[:8], 16)
-        others = [o.path for o in items if o.speaker != it.speaker and group[o.speaker] == group[it.speaker]]
-        rng = np.random.default_rng(h)
-        babble = ([str(others[i]) for i in rng.choice(len(others), min(BABBLE_VOICES, len(others)), replace=False)]
-                  if cond["noise"] == "babble" and others else [])
-        out.append({**cond, "noise": cond["noise"] if babble or cond["noise"] != "babble" else "pink",
-                    "babble": babble, "rng": h})
+        others = [o.path for o in in_fold[group[it.speaker]] if o.speaker != it.speaker]
+        babble = []
+        if cond["noise"] == "babble" and others:
+            picks = np.random.default_rng(h).choice(len(others), min(BABBLE_VOICES, len(others)), replace=False)
+            babble = [str(others[i]) for i in picks]
+        elif cond["noise"] == "babble":
+            cond["noise"] = "pink"
+        out.append({**cond, "babble": babble, "rng": h})
     return out
 
 
@@ -190,15 +193,15 @@ def noisy(y: np.ndarray, sr: int, p: dict) -> np.ndarray:
     """A clip (as read) with the noise of job `p` (`noise_jobs`) mixed in."""
     import soundfile as sf
 
-    from critics.training.recording import mix
+    from conditioning.media import downmix
 
     babble = []
     for q in p["babble"]:
         z, zr = sf.read(q, dtype="float32", always_2d=False)
         if zr != sr:
             raise ValueError(f"babble clip {q} is {zr} Hz, the clip {sr} Hz")
-        babble.append(z if z.ndim == 1 else z.mean(axis=1))
-    return mix(y if y.ndim == 1 else y.mean(axis=1), p["noise"], p["snr_db"], np.random.default_rng(p["rng"]), babble)
+        babble.append(downmix(z))
+    return mix(downmix(y), p["noise"], p["snr_db"], np.random.default_rng(p["rng"]), babble)
 
 
 def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, seed: int = 0, workers: int = 1,
@@ -207,7 +210,7 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     changes, then ``noise`` recording conditions, each per speaker), as the heads ``which`` read them (its input
     level: `LEVELS`), cached per file (the cache key holds the encoder file's hash, the partial rate and the
     level, so a new encoder, slicing or level never reuses old vectors). ``folds``: the validation folds, which
-    the babble noise keeps to."""
+    the babble noise keeps to (at most the RAVDESS actors: `main` gives its own)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from critics.speech.encoder import LEVELS, PARTIALS_PER_S
@@ -221,7 +224,7 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     jobs = [(it, None, 0) for it in items] + [(it, perturbation(it.speaker, k, seed), k + 1)
                                              for k in range(augment) for it in items]
     if noise:
-        group = dict(zip((it.speaker for it in items), make_folds(items, min(folds, _ravdess_speakers(items)))))
+        group = dict(zip((it.speaker for it in items), make_folds(items, folds)))
         jobs += [(it, p, f"n{k + 1}") for k in range(noise) for it, p in zip(items, noise_jobs(items, k, seed, group))]
     files = [cache / (hashlib.sha1(f"{it.path.resolve()}|{k}|{seed if p else ''}{_noise_key(p)}".encode())
                       .hexdigest()[:16] + ".npy") for it, p, k in jobs]
@@ -244,10 +247,6 @@ def _noise_key(p: dict | None) -> str:
     if p is None or "noise" not in p:
         return ""
     return f"|{p['noise']}|{p['snr_db']:.6f}|{p['rng']}|{','.join(Path(q).name for q in p['babble'])}"
-
-
-def _ravdess_speakers(items: list[Item]) -> int:
-    return max(1, len({it.speaker for it in items if it.corpus == "ravdess"}))
 
 
 def shipped_vectors(data: Path, workers: int = 1, log=print,
