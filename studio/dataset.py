@@ -250,7 +250,7 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
         dur = cfg.get("duration_s")
         size = cfg.get("size")
         out.append(ModalitySpec(m, count, backend, lists.get("texts", ()), lists.get("prompts", ()), lists.get("voices", ()),
-                                tuple(str((base / p).expanduser()) for p in lists.get("portraits", ())),
+                                tuple(str((base / p).expanduser().resolve()) for p in lists.get("portraits", ())),
                                 lists.get("styles", ()),
                                 None if dur is None else _number(dur, f"modalities.{m}.duration_s", 1, 600),
                                 None if size is None else _number(size, f"modalities.{m}.size", 256, 2048, integer=True)))
@@ -325,15 +325,21 @@ def _check_choices(m: "ModalitySpec") -> None:
         if not runs:  # it failed at its first item, after spec.json was written
             raise _err(f"modalities.{m.name}.backend", f"{key} needs its local weights: set ${MODEL_ENVS[key]} to "
                        "their folder (and install the neural extra)", f"{DEFAULTS[m.name]} (embedded) or auto")
-    if m.texts:  # what every speech backend refuses (emoji, empty, too long), not the voice's own alphabet
+    if m.texts:  # what every speech backend refuses (emoji, empty, too long); the built-in voices read Latin only
         from generators.base import GenerationError
         from generators.speech.text import check_text
 
+        latin = _builtin_voices(m)
         for i, text in enumerate(m.texts, 1):
             try:
-                check_text(text, latin_only=False)
+                check_text(text, latin_only=latin)
             except GenerationError as exc:  # its message says what is accepted
-                raise UserError(f"spec field 'modalities.{m.name}.texts': text {i} ({text[:40]!r}): {exc}") from None
+                hint = ""
+                if latin and _readable_elsewhere(text):
+                    hint = (f"; the built-in voices (joe, slt) speak English in Latin letters: for this text give a "
+                            f"Piper voice of its language in modalities.{m.name}.voices (a path to its .onnx)")
+                raise UserError(f"spec field 'modalities.{m.name}.texts': text {i} ({text[:40]!r}): {exc}{hint}") \
+                    from None
     if m.voices:
         _check_voices(m, backend if not auto else None)
     if m.styles and backend == "procedural":
@@ -351,6 +357,37 @@ def _check_choices(m: "ModalitySpec") -> None:
             why = str(exc).split("; accepted:")[0].split(": ", 1)[-1]
             raise _err(f"modalities.{m.name}.portraits", f"{Path(portrait).name}: {why}",
                        f"pictures in {', '.join(READ_IMAGE_SUFFIXES)}") from None
+    if m.portraits and backend == "animator":  # a picture without a face stopped the job at its first item
+        from generators.base import GenerationError
+        from generators.face.animator import FaceAnimator
+
+        animator = FaceAnimator()  # (its face finder loads once; fitting a portrait takes ~0.3 s)
+        for portrait in m.portraits:
+            try:
+                animator.portrait(portrait)
+            except GenerationError as exc:  # "no face found in the portrait (x.png); give a photo with ..."
+                raise UserError(f"spec field 'modalities.{m.name}.portraits': {exc}") from None
+
+
+def _readable_elsewhere(text: str) -> bool:
+    """Whether a voice of another language could read ``text`` (`check_text` without the Latin-only rule)."""
+    from generators.base import GenerationError
+    from generators.speech.text import check_text
+
+    try:
+        check_text(text, latin_only=False)
+    except GenerationError:
+        return False
+    return True
+
+
+def _builtin_voices(m: "ModalitySpec") -> bool:
+    """Whether every item of a modality is spoken by the built-in voices (joe, slt, or none named), which are US
+    English and refuse other scripts than Latin; a voice of the user's own reads its own language."""
+    from generators.registry import VOICE_BACKENDS
+
+    speaks = m.name == "face" or m.backend in (None, "auto", *VOICE_BACKENDS.values())  # (a face: its voices')
+    return speaks and set(m.voices) <= set(VOICE_BACKENDS)
 
 
 def _check_voices(m: "ModalitySpec", backend: str | None) -> None:
@@ -431,32 +468,63 @@ class Item:
     size: int | None = None
 
 
+#: Version of `plan`'s design, kept in spec.json: a dataset half built under another design is not resumed with
+#: this one (its items would mix two designs). 2: every emotion takes the same factor sequence (design 1 offset
+#: each emotion's voices by its index, so with intensities listed fastest a voice went with one intensity).
+PLAN_VERSION = 2
+
+
+def crossed(q: int, sizes: list[int]) -> list[int]:
+    """The q-th combination of factors with these sizes (texts, voices, portraits, styles), in an order where
+    every factor changes from one item to the next. With the factors taken largest first, q's mixed-radix digits
+    are d_1, d_2, ... (d_1 fastest) and factor i takes (d_1 + ... + d_i) mod its size: the first ``prod(sizes)``
+    combinations are all different (d_i is recovered from the indices one by one), and in any run of as many
+    items as the largest factor has values every factor shows its values evenly. A plain mixed-radix count showed
+    one voice until every text had been said, so an emotion with as many items as texts heard one voice."""
+    out = [0] * len(sizes)
+    rest, total = q, 0
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):  # (stable: texts before voices at a tie)
+        n = max(1, sizes[i])
+        rest, digit = divmod(rest, n)
+        total += digit
+        out[i] = total % n
+    return out
+
+
+def _factors(m: ModalitySpec) -> list[tuple[str, tuple]]:
+    """The factors a modality's items vary over, fastest first (what is said or shown, then who, then how)."""
+    return [("texts", m.texts), ("prompts", m.prompts), ("voices", m.voices), ("portraits", m.portraits),
+            ("styles", m.styles)]
+
+
 def plan(spec: Spec) -> list[Item]:
     """Every item of the dataset, fixed by the spec alone: emotions in equal shares (item k takes emotion
-    k mod E, so any prefix is balanced to within one); within each emotion, the q-th item takes text q, voice
-    q // texts, portrait q // (texts x voices) (each offset by the emotion), so every emotion cycles through
-    every text, prompt, style, voice and portrait evenly; seed = spec seed x 1000003 + item number."""
+    k mod E, so any prefix is balanced to within one); the q-th item of every emotion takes the q-th combination of
+    text or prompt, voice, portrait and style (`crossed`), the same for every emotion, so no factor tells the
+    emotions apart (each emotion sees each voice equally often, as near as its count allows); seed = spec seed x
+    1000003 + item number. `spec_notes` says when an emotion has too few items to see every text or voice."""
     items = []
     n_e = len(spec.emotions)
     for m in spec.modalities:
+        factors = _factors(m)
         for k in range(m.count):
             e, q = k % n_e, k // n_e
-
-            def pick(xs, div=1):
-                return xs[(q // div + e) % len(xs)] if xs else None
-
-            words = max(1, len(m.texts) or len(m.prompts))
+            at = crossed(q, [len(xs) for _, xs in factors])
+            text, prompt, voice, portrait, style = (xs[i] if xs else None for (_, xs), i in zip(factors, at))
             items.append(Item(f"{m.name}-{k:06d}", m.name, spec.emotions[e], spec.seed * 1_000_003 + len(items),
-                              m.backend, pick(m.texts), pick(m.prompts), pick(m.voices, words),
-                              pick(m.portraits, words * max(1, len(m.voices))), pick(m.styles), m.duration_s, m.size))
+                              m.backend, text, prompt, voice, portrait, style, m.duration_s, m.size))
     return items
 
 
 def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
     """Balance: for every (modality, emotion) whose kept items fall short of its share of the plan, the next
     extra candidates (ids ``<modality>-e<emotion>-x<j>``, their own seeds; the lowest not yet made first), as
-    many as are missing, within ``extra_budget`` x the share. Called in rounds until nothing is missing, so
-    the result depends only on the spec and the items' outcomes, not on how many workers made them."""
+    many as are missing, within ``extra_budget`` x the share. Extra j takes the text, voice, portrait and style of
+    the j-th rejected item of its emotion (the planned ones by id, then rejected extras in turn), so that what the
+    judges reject more often (one voice, one style) is retried as itself: topping up with the plan's first items
+    gave the kept items of a label that one voice rejected mostly the other voice. Called in rounds until nothing
+    is missing, so the result depends only on the spec and the items' outcomes, not on how many workers made
+    them."""
     if spec.balance != "equal" or not spec.filtered or spec.extra_budget <= 0:  # (unfiltered: none falls short)
         return []
     base = {it.id: it for it in plan(spec)}
@@ -470,16 +538,19 @@ def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
                     and (r["id"] in base or r["id"].startswith(prefix))]
             missing = share - sum(r["kept"] for r in mine)
             budget = math.ceil(spec.extra_budget * share)
+            slots = [base[r["id"]] for r in sorted(mine, key=lambda r: r["id"]) if r["id"] in base and not r["kept"]]
+            fallback = base.get(f"{m.name}-{e:06d}") or next(iter(base.values()))
             j = 0
             while missing > 0 and j < budget:
                 iid = f"{prefix}{j:04d}"
+                src = slots[j % len(slots)] if slots else fallback  # (j beyond the slots: extras were rejected)
                 if iid not in done:
-                    template = base[f"{m.name}-{(e + n_e * j) % max(1, m.count):06d}"] if m.count > e else None
                     seed = spec.seed * 1_000_003 + 50_000_000 + (MODALITIES.index(m.name) * 1000 + e) * 100_000 + j
-                    src = template or next(iter(base.values()))
                     out.append(Item(iid, m.name, emo, seed, m.backend, src.text, src.prompt, src.voice, src.portrait,
                                     src.style, m.duration_s, m.size))
                     missing -= 1
+                elif not done[iid]["kept"]:
+                    slots.append(src)  # its slot is open again, for a later extra
                 j += 1
     return out
 
@@ -571,15 +642,18 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
     prov = res.best.result.provenance
     media = res.media
     duration = getattr(media, "duration_s", None)
+    voice = res.speech.best.result.provenance if getattr(res, "speech", None) is not None else None  # a face's
+    spoken = {"speaker": (voice or prov).model if item.modality in ("speech", "face") else None}
+    if voice is not None:  # a talking face's soundtrack: its judges' readings and its voice's terms, as a take's
+        spoken["speech"] = {"backend": voice.backend, "licence": voice.licence,  # report gives them
+                            "readings": _readings(res.speech.best.judgements, threshold),
+                            "recognised": res.speech.best.recognised(threshold)}
     return {
         "id": item.id, "modality": item.modality, "file": None, "kept": kept, "attempts": attempts,
         "emotion_spec": item.emotion, "target": t.to_json(), "label": t.top,
         "target_valence": round(t.valence, 4), "target_arousal": round(t.arousal, 4),
         "target_dominance": round(t.dominance, 4), "intensity": round(t.intensity, 4),
-        "readings": [{"critic": j.critic, "valence": round(j.reading.valence, 4), "arousal": round(j.reading.arousal, 4),
-                      "top": j.reading.emotion.top, "fidelity": round(j.fidelity, 4), "agrees": j.agrees,
-                      "recognises": j.recognises(threshold)}  # the judge's vote in the filter
-                     for j in res.best.judgements],
+        "readings": _readings(res.best.judgements, threshold),
         "unread": [u.to_json() for u in res.best.unread],
         "fidelity": None if res.best.fidelity is None else round(res.best.fidelity, 4),
         "recognised": res.best.recognised(threshold),  # every judge says yes, as the filter counts it
@@ -588,8 +662,15 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "seed": seed, "backend": prov.backend, "model": prov.model, "licence": prov.licence,
         "provenance": prov.to_json(),
         "duration_s": None if duration is None else round(float(duration), 3),
-        "seconds": round(seconds, 3),
+        "seconds": round(seconds, 3), **spoken,
     }
+
+
+def _readings(judgements, threshold: float) -> list[dict]:
+    """Each judge's reading of an item as its row keeps it, with its vote in the filter (``recognises``)."""
+    return [{"critic": j.critic, "valence": round(j.reading.valence, 4), "arousal": round(j.reading.arousal, 4),
+             "top": j.reading.emotion.top, "fidelity": round(j.fidelity, 4), "agrees": j.agrees,
+             "recognises": j.recognises(threshold)} for j in judgements]
 
 
 # ------------------------------------------------------------------------------------------- the journal
@@ -602,13 +683,18 @@ def read_journal(path: Path) -> tuple[dict[str, dict], int]:
     good = 0
     with open(path, "rb") as fh:
         data = fh.read()
-    for line in data.splitlines(keepends=True):
+    lines = data.splitlines(keepends=True)
+    for n, line in enumerate(lines, 1):
         try:
             row = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            break
-        if not line.endswith(b"\n"):
-            break
+            row = None
+        if row is None or not line.endswith(b"\n"):
+            if n == len(lines):  # a torn tail: the kill came while this line was written
+                break
+            # not torn (lines follow it): cutting the file here, as a torn tail, dropped every later item
+            raise UserError(f"{path}: line {n} of {len(lines)} is not a whole JSON line ({line[:60]!r}); the "
+                            "lines after it are items that cutting it would lose: mend or delete that line")
         if not (isinstance(row, dict) and isinstance(row.get("id"), str)):
             raise UserError(f"{path} has a line that is not a dataset item of the studio's: {line[:80]!r}")
         rows.setdefault(row["id"], row)  # never two rows for one item
@@ -722,6 +808,10 @@ def check_resumable(now: dict, out: Path) -> None:
         if not isinstance(before, dict):
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
         changed = sorted(k for k in set(now) | set(before) if k != "source" and now.get(k) != before.get(k))
+        if changed == ["plan"] and Journal(out).load():
+            raise UserError(f"{out} was planned by an earlier version of the studio (plan design "
+                            f"{before.get('plan', 1)}, this one makes design {now.get('plan')}), and resuming it "
+                            "would mix the two designs; finish it with that version, or give a new --out folder")
         if changed and Journal(out).load():
             raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
                             "it with the same spec, or give a new --out folder for this one")
@@ -750,7 +840,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         except OSError as exc:
             raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
         lock = _lock(out)
-        doc = json.loads(json.dumps(asdict(spec)))  # as spec.json holds it (tuples become lists)
+        doc = {**json.loads(json.dumps(asdict(spec))), "plan": PLAN_VERSION}  # as spec.json holds it (lists)
         check_resumable(doc, out)
         (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
         journal = Journal(out)
@@ -764,10 +854,12 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         bar = Progress(len(done) + len(items), len(done), enabled=progress)
         t0 = time.perf_counter()
         made = 0
+        # one pool for the plan and every balancing round (its workers start at the first item)
+        pool = _local_pool(workers) if workers > 1 and not ray_address else None
         with ctrl_c_noted():
             try:
                 while items:  # the plan, then balancing rounds until every label has its share or its budget is spent
-                    for row in _run(items, spec, str(out), workers, ray_address, studio):
+                    for row in _run(items, spec, str(out), workers, ray_address, studio, pool):
                         journal.append(row)
                         done[row["id"]] = row
                         made += 1
@@ -781,6 +873,8 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                         bar.stage = f"+{len(items)} for labels short of their share: {', '.join(short)}"
             finally:
                 bar.close()
+                if pool is not None:
+                    pool.shutdown()
         rows = sorted(done.values(), key=lambda r: r["id"])
         export(spec, out, rows)
         return summary(spec, out, rows, time.perf_counter() - t0, made)
@@ -793,20 +887,20 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None,
-         studio=None) -> Iterable[dict]:
-    """Rows as they finish: in this process, on local worker processes, or on a Ray cluster."""
+         studio=None, pool=None) -> Iterable[dict]:
+    """Rows as they finish: in this process, on local worker processes (``pool``, `_local_pool`: the build's,
+    kept for its balancing rounds, whose workers would otherwise load every model again), or on a Ray cluster."""
     if not items:
         return
     if ray_address:
         yield from _run_ray(items, spec, out, ray_address, workers)
         return
-    if workers <= 1:
+    if pool is None:
         for it in items:
             yield make_item(it, spec, out, studio)
         return
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    pool = _local_pool(workers)
     try:
         pending = set()
         queue = list(items)
@@ -821,7 +915,6 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
             proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
 
 
 LOCK_NAME = ".build.lock"  #: held by the one build writing a dataset folder
@@ -930,7 +1023,9 @@ def _hf_row(r: dict) -> dict:
             "intensity": r["intensity"], "fidelity": r["fidelity"], "recognised": r["recognised"],
             "readings": json.dumps(r["readings"]), "unread": json.dumps(r.get("unread", [])), "text": r["text"],
             "prompt": r["prompt"], "voice": r["voice"], "style": r.get("style"), "portrait": r.get("portrait"),
-            "seed": r["seed"], "backend": r["backend"], "licence": r["licence"]}
+            "seed": r["seed"], "backend": r["backend"], "licence": r["licence"], "speaker": r.get("speaker"),
+            **({"speech_readings": json.dumps(r["speech"]["readings"]), "speech_licence": r["speech"]["licence"]}
+               if r.get("speech") else {})}
 
 
 def _plot(out: Path, rows: list[dict]) -> None:
@@ -984,22 +1079,31 @@ def card(spec: Spec, rows: list[dict]) -> str:
               else f"{len(kept)} items, unfiltered (every item made is kept).",
               "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
     lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]
-    lines += ["", "## Fidelity", "", "| modality | judge | mean fidelity | recognised | could not read |",
-              "|---|---|---|---|---|"]
+    lines += _factor_tables(kept)
+    lines += ["", "## Fidelity", "", "Each judge on the kept items (the dataset) and on every item made, rejected ones "
+              "too. The filter's judges chose the kept items, so their figures on those items are not an independent "
+              "check; the figures over all made items are the studio's own rate.", "",
+              "| modality | judge | mean fidelity, kept | recognised, kept | recognised, all made | could not read, "
+              "all made |", "|---|---|---|---|---|---|"]
     for m in MODALITIES:
-        mine = [r for r in rows if r["modality"] == m]
-        unread = Counter(u["critic"] for r in mine for u in r.get("unread", []))
-        for c in sorted({j["critic"] for r in mine for j in r["readings"]} | set(unread)):
+        made = [r for r in rows if r["modality"] == m]
+        mine = [r for r in made if r["kept"]]
+        unread = Counter(u["critic"] for r in made for u in r.get("unread", []))
+        for c in sorted({j["critic"] for r in made for j in r["readings"]} | set(unread)):
+            def recognised(items):  # the judge's vote in the filter (its label, or its fidelity for coordinates)
+                votes = [j.get("recognises", j["agrees"]) for r in items for j in r["readings"] if j["critic"] == c]
+                votes = [v for v in votes if v is not None]
+                return f"{100 * sum(votes) / len(votes):.1f} % of {len(votes)}" if votes else "n/a"
+
             js = [j for r in mine for j in r["readings"] if j["critic"] == c]
-            # the judge's vote in the filter (its label, or its fidelity where it reads only coordinates)
-            votes = [j.get("recognises", j["agrees"]) for j in js]
-            votes = [v for v in votes if v is not None]
-            rec = f"{100 * sum(votes) / len(votes):.1f} %" if votes else "n/a"
             fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
-            lines.append(f"| {m} | {c} | {fid} | {rec} | {unread[c]} of {len(mine)} |")
+            lines.append(f"| {m} | {c} | {fid} | {recognised(mine)} | {recognised(made)} | {unread[c]} of "
+                         f"{len(made)} |")
     lines += ["", "![targets and readings](targets_readings.png)", "", "## Licences", "",
-              "Each item's licence is in the manifest (`licence`); the parts used here:", ""]
-    lines += [f"- {lic}" for lic in sorted({r["licence"] for r in kept})]
+              "Each item's licence is in the manifest (`licence`; a talking face's voice: `speech.licence`); the "
+              "parts used here:", ""]
+    lines += [f"- {lic}" for lic in sorted({r["licence"] for r in kept} | {r["speech"]["licence"] for r in kept
+                                                                           if r.get("speech")})]
     lines += ["", "The labels are the targets, not the judges' readings. Their valence, arousal and dominance "
               "columns are coordinates from the NRC-VAD lexicon (Mohammad 2018): free for research; commercial use "
               "needs a licence from its authors.",
@@ -1015,17 +1119,41 @@ def card(spec: Spec, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _factor_tables(kept: list[dict]) -> list[str]:
+    """The card's check that no voice, portrait or style tells the labels apart: kept items per label and value,
+    for each of those factors that has more than one value (the plan gives every emotion the same sequence, but
+    the filter may reject one voice more than another)."""
+    from collections import Counter
+
+    lines = []
+    for m in MODALITIES:
+        mine = [r for r in kept if r["modality"] == m]
+        for factor in ("voice", "portrait", "style"):
+            values = sorted({r[factor] for r in mine if r.get(factor)})
+            if len(values) < 2:
+                continue
+            n = Counter((r["label"], r[factor]) for r in mine)
+            if not lines:
+                lines = ["", "## Voices, portraits and styles per label", "",
+                         "Kept items per label and value: a column that differs much from label to label lets a "
+                         "model learn the label from the voice or the picture's style instead of the emotion."]
+            lines += ["", f"| {m}: label | " + " | ".join(f"{factor} {v}" for v in values) + " |",
+                      "|---|" + "---|" * len(values)]
+            lines += [f"| {lab} | " + " | ".join(str(n[lab, v]) for v in values) + " |"
+                      for lab in sorted({r["label"] for r in mine})]
+    return lines
+
+
 def spec_notes(spec: Spec) -> list[str]:
     """What the user should know about a spec before its items are made, without refusing it: a text that does not
     look English, given to the studio's English voices (joe, slt, or none named), which would speak every item of
     it with English sounds (`conditioning.language.other_language`, as the voices' own note). A voice of the
     user's own is not checked."""
     from conditioning.language import other_language
-    from generators.registry import VOICE_BACKENDS
 
-    lines = []
+    lines = _unseen_factors(spec)
     for m in spec.modalities:  # the built-in voices (VOICE_BACKENDS) are all US English
-        english = m.backend in (None, "auto", *VOICE_BACKENDS.values()) and set(m.voices) <= set(VOICE_BACKENDS)
+        english = _builtin_voices(m)
         for i, text in enumerate(m.texts if english else (), 1):
             found = other_language(text)
             if found:
@@ -1033,6 +1161,12 @@ def spec_notes(spec: Spec) -> list[str]:
                              f"reads as {found}, and the voices here speak English, so its items will be spoken "
                              f"with English sounds; give a Piper voice of its language in modalities.{m.name}.voices "
                              "(a path to its .onnx)")
+        if m.name == "image" and spec.recognised_by == "both":
+            lines.append("modalities.image: filter.recognised_by both keeps a picture only when both image judges give "
+                         "it fidelity 0.85 or more (they read valence and arousal, not labels), and image/embedded, "
+                         "which reads toward the centre of the plane, seldom does: expect most pictures rejected and "
+                         "the labels short; to filter pictures use filter.min_fidelity with recognised_by: none, as "
+                         "examples/dataset_images.yaml does (0.75)")
         embedded = _abstract(m) if m.prompts else None
         if embedded:
             what = "draws abstract pictures" if m.name == "image" else "composes"
@@ -1040,6 +1174,33 @@ def spec_notes(spec: Spec) -> list[str]:
                          "from a prompt; the prompts go into the manifest's prompt column as given, so that column is "
                          "no caption of the items; backend: "
                          f"{'diffusion' if m.name == 'image' else 'musicgen'} with local weights follows them")
+    return lines
+
+
+def _unseen_factors(spec: Spec) -> list[str]:
+    """A note per factor (texts, voices, ...) some of whose values an emotion with the fewest items never gets:
+    every emotion takes the same sequence (`plan`), so those values are missing from some emotions or from all,
+    and a count that gives every emotion all of them is named."""
+    lines = []
+    n_e = len(spec.emotions)
+    for m in spec.modalities:
+        factors = _factors(m)
+        sizes = [len(xs) for _, xs in factors]
+        fewest = m.count // n_e
+        for i, (name, xs) in enumerate(factors):
+            if len(xs) < 2:
+                continue
+            seen, q = set(), 0
+            while len(seen) < len(xs):  # every value comes within prod(sizes) items (`crossed`)
+                seen.add(crossed(q, sizes)[i])
+                q += 1
+            if fewest < q:
+                missing = len(xs) - len({crossed(j, sizes)[i] for j in range(fewest)})
+                lines.append(f"modalities.{m.name}.{name}: {m.count} items over {n_e} emotions give an emotion "
+                             f"{fewest} item{'s' if fewest != 1 else ''}, too few for all {len(xs)} {name}: "
+                             f"{missing} of them {'is' if missing == 1 else 'are'} not used for it (every emotion "
+                             f"takes the {name} in the same order, so that they do not tell the emotions apart); "
+                             f"count {q * n_e} or more gives every emotion every one")
     return lines
 
 
@@ -1081,6 +1242,7 @@ def summary(spec: Spec, out: Path, rows: list[dict], seconds: float, made: int) 
     return {"out": str(out), "manifest": str(out / "manifest.parquet"), "jsonl": str(out / "manifest.jsonl"),
             "card": str(out / "README.md"), "items": len(rows), "kept": kept, "rejected": len(rows) - kept,
             "asked": sum(m.count for m in spec.modalities), "short": shortfalls(spec, rows),
+            "empty": [m.name for m in spec.modalities if not any(r["kept"] for r in rows if r["modality"] == m.name)],
             "made_now": made, "seconds": round(seconds, 2),
             "items_per_min": round(60 * made / seconds, 1) if seconds > 0 and made else None}
 
@@ -1101,4 +1263,7 @@ def run_dataset_cli(args) -> int:
               f"now in {result['seconds']} s{rate}) -> {result['out']} (manifest.parquet, manifest.jsonl, README.md)")
     for line in result["short"]:
         print(f"warning: {line}", file=sys.stderr)
+    if result["empty"]:  # a pipeline that checks the status went on with an empty dataset
+        print(f"error: {', '.join(result['empty'])}: no item kept, so the dataset has none (exit 1)", file=sys.stderr)
+        return 1
     return 0
