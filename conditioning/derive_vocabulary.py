@@ -81,6 +81,10 @@ EXTRA_WORDS: tuple[str, ...] = (
     "sensual", "intimate", "nostalgic", "reflective", "pensive", "thoughtful", "serious", "silly",
     "quirky", "whimsical", "stressful", "chill", "cozy", "vibrant", "majestic", "powerful", "weak",
     "fragile", "delicate", "tense", "peaceful", "happy", "sad", "angry", "calm", "excited",
+    # states a music therapist names a listener's starting point with (the words were refused, "depressed" with
+    # "stressed" offered in its place)
+    "depressed", "depression", "dejected", "downcast", "overwhelmed", "panicky", "irritable", "sluggish",
+    "burnout", "energetic",
 )
 
 MEAN_DIGITS = 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -71,10 +72,13 @@ def resolve(label: str) -> str | None:
 
 
 def closest_labels(word: str, n: int = 3) -> list[str]:
-    """The known labels spelled most like ``word`` (for error messages)."""
+    """The known labels spelled most like ``word`` (for error messages), those that share its stem first: by
+    spelling alone "energised" was offered "enraged" before "energetic"."""
     pool = list(dict.fromkeys([*VOCABULARY, *ALIASES, *WORDS]))
-    found = difflib.get_close_matches(word.lower(), pool, n=n, cutoff=0.5)
-    return found or sorted(VOCABULARY)[:n]
+    key = word.lower()
+    found = difflib.get_close_matches(key, pool, n=max(n, 10), cutoff=0.5)
+    stem = lambda w: min(5, len(os.path.commonprefix([key, w])))  # noqa: E731  (5 letters: a shared stem)
+    return sorted(found, key=lambda w: -stem(w))[:n] or sorted(VOCABULARY)[:n]
 
 
 def mix_to_vad(mix: Mapping[str, float]) -> VAD:
