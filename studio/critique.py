@@ -31,12 +31,16 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 from studio.errors import EXIT_USER, UserError, checkpoint
 from studio.output import ordinal, print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
+#: Share of a speaker group that one label takes, read before normalising, at which `_groups` warns that
+#: normalising may erase it (all of them: the group is left unnormalised)
+UNIFORM_SHARE = 0.75
 #: Said once when speech is scored without a speaker reference. Why: a voice's own pitch, timbre and pace are
 #: then read as emotion; both speech judges read most of the studio's Piper takes as one label whatever they
 #: express (disgust, or anger for speech/embedded on some sentences; critics/cards/speech-encoder.md), and a
@@ -52,8 +56,8 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
 #: Said once when speech was recorded below the judges' 16 kHz (a telephone's 8 kHz): the band above half its rate,
 #: which the training recordings all have, is missing, and the judges read its absence as a duller, calmer voice.
 NARROW_BAND = ("speech recorded below 16 kHz (a telephone's 8 kHz) lacks the upper band every training recording "
-               "has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it with "
-               "a --reference recorded the same way, or record at 16 kHz or more")
+               "has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against "
+               "a neutral take recorded the same way (--reference), or record at 16 kHz or more")
 #: Said once when a file holds under `SHORT_SPEECH_S` of speech: the judges read utterances of a few seconds
 #: (RAVDESS 1.5-2.5 s of speech, EmoDB 2 s), and a syllable or two gives them little to read.
 SHORT_SPEECH_S = 1.0
@@ -123,7 +127,7 @@ def critique_files(args: argparse.Namespace) -> int:
         except (MediaError, CriticError) as exc:
             raise UserError(f"--reference {reference}: {exc}") from None
         for name in args.files:
-            per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference"}
+            per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
     elif group_by:
         per_file = _groups(critic, args.files, group_by)
     elif hasattr(critic, "reference") and not single:  # speech, and the face judge that measures against a face
@@ -160,8 +164,7 @@ def critique_files(args: argparse.Namespace) -> int:
                 narrow += bool(rate and rate < 16000)
                 short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
                 alone += how["norm"] == "none"
-                if how.get("group"):
-                    row["group"] = how["group"]
+                row.update({k: how[k] for k in ("reference", "group", "group_size") if how.get(k)})
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
             message = str(exc)  # most media errors start with the file's name, which the line gives already
@@ -456,9 +459,16 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
             out.update({n: {"kw": {}, "norm": "none", "group": label, **({"reading": loaded[n][1]} if n in loaded else {})}
                         for n in names})
             continue
+        top, most = Counter(max(r.native, key=r.native.get) for _, r in loaded.values()).most_common(1)[0]
+        if most >= UNIFORM_SHARE * len(loaded):  # 7 angry takes and 1 neutral read 0 of 7 angry, without a word
+            print(f"emostudio critique: warning: speaker group {label!r}: the critic hears {most} of its {len(loaded)} "
+                  f"files as {top} before normalising; normalising reads each file against the group's own average, "
+                  "so an emotion most of them share reads as neutral: if they do share one, give the speaker's "
+                  "neutral take with --reference instead", file=sys.stderr)
         stats = critic.reference([a for a, _ in loaded.values()], "mixed")  # once per group, not once per file
         out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
-                        **({"media": loaded[n][0]} if n in loaded else {})} for n in names})
+                        "group_size": len(loaded), **({"media": loaded[n][0]} if n in loaded else {})}
+                    for n in names})
     return out
 
 

@@ -443,6 +443,14 @@ class WebStudio:
             from studio.critique import CLIPPED
 
             how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
+        if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
+            from studio.critique import NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S
+
+            rate = getattr(media, "rate", None)
+            if rate and rate < 16000:
+                how += f"\n\n_Note: recorded at {rate / 1000:g} kHz; {NARROW_BAND}._"
+            if min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S) < SHORT_SPEECH_S:
+                how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
             from studio.output import ordinal
 

@@ -359,6 +359,7 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
                              "--reference", str(neutral), str(angry), str(sad))
         rows = [json.loads(line) for line in out.splitlines()]
         assert code == 0 and [r["normalisation"] for r in rows] == ["reference", "reference"]
+        assert {r["reference"] for r in rows} == {str(neutral)}  # which file, as the JSON's reader needs to know
         assert rows[0]["arousal"] > rows[1]["arousal"] + 0.3, critic
         assert "no speaker reference" not in err
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(angry), str(sad))
@@ -371,7 +372,14 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(rows) == len(group)
     assert [r["normalisation"] for r in rows] == ["group"] * (len(group) - 1) + ["none"]
-    assert rows[0]["group"] == "03" and "'04' has 1 readable file" in err
+    assert rows[0]["group"] == "03" and rows[0]["group_size"] == 10 and "'04' has 1 readable file" in err
+    assert "before normalising" not in err
+    # mostly one emotion: normalising reads each file against the group's average and erases what they share
+    angry_group = sorted(actor.glob("03-01-05-0[12]-0[12]-0[12]-03.flac"))[:7] + [neutral]
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json",
+                         "--group-by", r"Actor_(\d+)", *map(str, angry_group))
+    assert code == 0 and "speaker group '03': the critic hears" in err and "files as angry before normalising" in err
+    assert "give the speaker's neutral take with --reference instead" in err
     code, _, err = run(capsys, "critique", "--modality", "speech", "--group-by", "Actor_", str(neutral))
     assert code == 2 and "capture group" in err
     code, _, err = run(capsys, "critique", "--modality", "music", "--reference", str(neutral), str(neutral))

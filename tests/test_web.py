@@ -260,6 +260,27 @@ def test_analyse_says_when_a_recording_is_clipped(web, shared_data, shout):
     assert all(r["details"]["clipped"] >= 0.05 for r in take.json["readings"])
 
 
+def test_analyse_says_when_speech_is_narrow_band_or_very_short(web, shared_data, tmp_path):
+    """As `critique` notes them: a telephone's 8 kHz and a fragment under a second were read without a word."""
+    import librosa
+    import numpy as np
+    from conftest import ANGRY_TAKE
+
+    from conditioning.media import Audio, load_audio, save_audio
+
+    take = load_audio(shared_data / ANGRY_TAKE)
+    phone = save_audio(tmp_path / "phone.wav", Audio(librosa.resample(take.samples, orig_sr=take.rate, target_sr=8000),
+                                                     8000))
+    loud = int(np.argmax(np.abs(take.samples)))
+    piece = save_audio(tmp_path / "piece.wav", Audio(take.samples[max(0, loud - 4000): loud + 4000], take.rate))
+    report = web.analyse(str(phone), "speech").report
+    assert "recorded at 8 kHz; speech recorded below 16 kHz" in report and "little to read" not in report
+    report = web.analyse(str(piece), "speech").report
+    assert "under 1 s of speech gives the judges little to read" in report and "below 16 kHz" not in report
+    report = web.analyse(str(shared_data / ANGRY_TAKE), "speech").report
+    assert "below 16 kHz" not in report and "little to read" not in report
+
+
 def test_a_tight_face_crop_is_read_by_the_judge_that_reads_crops(web, tmp_path):
     """A crop has no room for the face mesh: the classifier reads it whole, the geometric judge is left out with
     the reason; without the tick the message says what to do without naming a command-line flag."""
