@@ -460,18 +460,19 @@ def _cuts(plan, workers: int) -> list[float]:
 
 
 def _master(y: np.ndarray, cfg: SessionConfig, clips: Sequence["ClipReport"] = ()) -> np.ndarray:
-    """The session's audio as the listener gets it: the clips' loudness spread brought within `max_range_lu`
-    (`level_clips`), loudness-normalised with its loudest attacks limited to 0.99 and faded out at the very end. Done before the
-    judges listen, so a clip's reading is of the file written (the last clip's was of the unfaded, unnormalised
-    render)."""
+    """The session's audio as the listener gets it: faded out at the very end, the clips' loudness spread (the
+    faded last clip's included) brought within `max_range_lu` (`level_clips`), and loudness-normalised with its
+    loudest attacks limited to 0.99. Done before the judges listen, so a clip's reading is of the file written
+    (the last clip's was of the unfaded, unnormalised render)."""
     from conditioning.render import normalise_loudness
 
+    y = np.array(y, dtype=np.float32)
+    fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
+    if fade:  # first, so the last clip is levelled as it is heard (faded after, it sat 10.2 LU under the loudest)
+        y[-fade:] *= np.linspace(1, 0, fade) ** 2
     if clips and cfg.max_range_lu is not None:
         y = level_clips(y, cfg.rate, clips, cfg.max_range_lu)
     y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99, limit=True)  # the few loudest attacks limited
-    fade = min(int(cfg.fade_out_s * cfg.rate), len(y) // 4)
-    if fade:
-        y[-fade:] *= np.linspace(1, 0, fade) ** 2
     return y.astype(np.float32)
 
 
@@ -486,19 +487,21 @@ def level_clips(y: np.ndarray, rate: int, clips: Sequence["ClipReport"], max_ran
     from conditioning.render import integrated_loudness
 
     spans = [(int(c.start_s * rate), min(len(y), int(c.end_s * rate))) for c in clips]
-    levels = np.array([integrated_loudness(y[a:b], rate) if b > a else -np.inf for a, b in spans])
-    heard = np.isfinite(levels)
-    if heard.sum() < 2:
-        return y
-    median = float(np.median(levels[heard]))
-    spread = float(levels[heard].max() - levels[heard].min())
-    if spread <= max_range_lu:
-        return y
-    wanted = median + (levels - median) * (max_range_lu / spread)
-    gains_db = np.where(heard, wanted - levels, 0.0)
     centres = np.array([(a + b) / 2 for a, b in spans])
-    curve = np.interp(np.arange(len(y)), centres, gains_db)  # held flat before the first and after the last centre
-    return (y * 10.0 ** (curve / 20.0)).astype(np.float32)
+    for _ in range(4):  # a gain that moves within a clip lands near its aim, not on it (10.2 LU for 10): again
+        levels = np.array([integrated_loudness(y[a:b], rate) if b > a else -np.inf for a, b in spans])
+        heard = np.isfinite(levels)
+        if heard.sum() < 2:
+            return y
+        median = float(np.median(levels[heard]))
+        spread = float(levels[heard].max() - levels[heard].min())
+        if spread <= max_range_lu + 0.05:
+            return y
+        wanted = median + (levels - median) * (max_range_lu / spread)
+        gains_db = np.where(heard, wanted - levels, 0.0)
+        curve = np.interp(np.arange(len(y)), centres, gains_db)  # held flat before the first and after the last centre
+        y = (y * 10.0 ** (curve / 20.0)).astype(np.float32)
+    return y
 
 
 def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], midi) -> list[dict]:

@@ -409,9 +409,12 @@ def test_a_session_keeps_its_clips_within_a_playable_loudness_range_at_its_targe
     kept, whole, peak = levels(build_session("calm", "joy", tmp_path / "a", minutes=2, clip_s=20, measure=False))
     wide, _, _ = levels(build_session("calm", "joy", tmp_path / "b", minutes=2, clip_s=20, measure=False,
                                       max_range_lu=None))
-    assert max(wide) - min(wide) > 15 and max(kept) - min(kept) <= 10.5
+    assert max(wide) - min(wide) > 15 and max(kept) - min(kept) <= 10.05  # the faded last clip too (it was 10.25)
     assert np.argmin(kept[:-1]) == np.argmin(wide[:-1]) and kept[-2] > kept[0]  # loud stays louder (the fade aside)
     assert abs(whole - (-16.0)) < 0.5 and peak <= 0.99 + 1e-4
+    # into calm the faded last clip is the quietest: levelled before the fade, it sat 10.25 LU under the loudest
+    into_calm, _, _ = levels(build_session("anxiety", "calm", tmp_path / "c", minutes=3, clip_s=30, measure=False))
+    assert max(into_calm) - min(into_calm) <= 10.05 and np.argmin(into_calm) == len(into_calm) - 1
 
 
 def test_the_limiter_keeps_every_sample_under_its_ceiling_and_leaves_quiet_audio_alone():
