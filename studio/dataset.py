@@ -166,14 +166,19 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         out = tuple(f"v={lo + (i + 0.5) * step:.3f},a={lo + (j + 0.5) * step:.3f}" for i in range(n) for j in range(n))
     else:
         out = _str_list(e.get("list", []), "emotions.list", Path("."), allow_file=False)
+    seen: dict[str, str] = {}
     for s in out:
         try:
-            Emotion.parse(s)
+            key = json.dumps(Emotion.parse(s).to_json(), sort_keys=True)
         except EmotionSpecError as exc:
             if "accepted:" in str(exc):  # the parser already says what it accepts
                 raise UserError(f"spec field 'emotions': {exc}") from None
             raise _err("emotions", str(exc), "labels of the vocabulary (emostudio emotion --list), mixes "
                        "'joy:0.6+surprise:0.4', 'anger@0.5' or 'v=0.3,a=-0.2'") from None
+        if key in seen:  # two shares of one emotion, whose balancing counted each other's items
+            same = "" if seen[key] == s else f" (as {seen[key]!r})"
+            raise _err("emotions", f"{s!r} is given twice{same}", "each emotion once: every one gets an equal share")
+        seen[key] = s
     return out
 
 
@@ -313,6 +318,11 @@ def _check_choices(m: "ModalitySpec") -> None:
     auto = m.backend in (None, "auto")
     backend = DEFAULTS[m.name] if auto else m.backend
     key = f"{m.name}/{backend}"
+    if key == "speech/coqui":  # it clones a voice from recordings, given per request: a spec has no field for them
+        raise _err(f"modalities.{m.name}.backend", "speech/coqui clones a voice from your recordings, which a "
+                   "dataset spec cannot give yet (it stopped the job at its first item)",
+                   "piper, festival, diffusion (with local weights) or auto; for cloned voices, "
+                   "`emostudio generate speech --backend coqui --voice-clip ...`")
     if not auto and key in MODEL_ENVS:  # a neural backend: its weights are found by their variable, checked now
         from conditioning.registry import BackendUnavailable, load_class
         from generators.registry import EXTRAS
@@ -658,12 +668,23 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "fidelity": None if res.best.fidelity is None else round(res.best.fidelity, 4),
         "recognised": res.best.recognised(threshold),  # every judge says yes, as the filter counts it
         "text": item.text, "prompt": item.prompt, "voice": item.voice,
-        "portrait": Path(item.portrait).name if item.portrait else None, "style": item.style,
+        "portrait": _portrait_id(item.portrait, spec), "style": item.style,
         "seed": seed, "backend": prov.backend, "model": prov.model, "licence": prov.licence,
         "provenance": prov.to_json(),
         "duration_s": None if duration is None else round(float(duration), 3),
         "seconds": round(seconds, 3), **spoken,
     }
+
+
+def _portrait_id(portrait: str | None, spec: Spec) -> str | None:
+    """A portrait as rows name it: its file name, or where two of the spec's portraits share a name, its path
+    from their common folder (``a/face.png``, ``b/face.png``: both were ``face.png``, one portrait to the card)."""
+    if not portrait:
+        return None
+    every = sorted({p for m in spec.modalities for p in m.portraits})
+    if sum(Path(p).name == Path(portrait).name for p in every) < 2:
+        return Path(portrait).name
+    return Path(portrait).relative_to(os.path.commonpath(every)).as_posix()
 
 
 def _readings(judgements, threshold: float) -> list[dict]:
@@ -795,6 +816,23 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _differences(now: dict, before: dict) -> list[str]:
+    """The spec fields that differ between two spec.json documents, a modality's by name
+    (``modalities.face.portraits``: "modalities differ" did not say that a moved spec's portraits had). The
+    source file and the description (the card's text, rewritten on resume) may change."""
+    out = []
+    for k in sorted((set(now) | set(before)) - {"source", "description"}):
+        if k == "modalities" and isinstance(before.get(k), list):
+            mods = lambda doc: {m.get("name"): m for m in doc.get(k) or () if isinstance(m, dict)}  # noqa: E731
+            a, b = mods(now), mods(before)
+            out += [f"modalities.{n}" + (f".{f}" if f else "") for n in sorted(set(a) | set(b))
+                    for f in ([None] if n not in a or n not in b else
+                              sorted(f for f in set(a[n]) | set(b[n]) if a[n].get(f) != b[n].get(f)))]
+        elif now.get(k) != before.get(k):
+            out.append(k)
+    return out
+
+
 def check_resumable(now: dict, out: Path) -> None:
     """``out`` must be empty, or a dataset folder built from this same spec (``now``: the spec as spec.json holds
     it; then the build resumes): a folder of someone else's files would be overwritten (README.md, manifests), and
@@ -807,7 +845,7 @@ def check_resumable(now: dict, out: Path) -> None:
             before = None
         if not isinstance(before, dict):
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
-        changed = sorted(k for k in set(now) | set(before) if k != "source" and now.get(k) != before.get(k))
+        changed = _differences(now, before)
         if changed == ["plan"] and Journal(out).load():
             raise UserError(f"{out} was planned by an earlier version of the studio (plan design "
                             f"{before.get('plan', 1)}, this one makes design {now.get('plan')}), and resuming it "
@@ -1059,7 +1097,8 @@ def card(spec: Spec, rows: list[dict]) -> str:
 
     kept = [r for r in rows if r["kept"]]
     by_mod = Counter(r["modality"] for r in kept)
-    labels = Counter((r["modality"], r["label"]) for r in kept)
+    labels = Counter({(r["modality"], r["label"]): 0 for r in rows})  # a label all of whose items were rejected: 0
+    labels.update((r["modality"], r["label"]) for r in kept)
     lines = [f"# {spec.name}", "", spec.description or "A synthetic, labelled emotional dataset made by Emotion Studio.", "",
              "Every item was generated from a target emotion and then measured by the modality's two judges "
              "(critics with different features and model families); the targets are the labels, the judges' "
@@ -1079,6 +1118,9 @@ def card(spec: Spec, rows: list[dict]) -> str:
               else f"{len(kept)} items, unfiltered (every item made is kept).",
               "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
     lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]
+    short = shortfalls(spec, rows)
+    if short:  # (stderr said it once; the card is what travels with the data)
+        lines += ["", "**Short of the spec:** " + " ".join(f"{line.split('; relax')[0]}." for line in short)]
     lines += _factor_tables(kept)
     lines += ["", "## Fidelity", "", "Each judge on the kept items (the dataset) and on every item made, rejected ones "
               "too. The filter's judges chose the kept items, so their figures on those items are not an independent "
@@ -1151,7 +1193,7 @@ def spec_notes(spec: Spec) -> list[str]:
     user's own is not checked."""
     from conditioning.language import other_language
 
-    lines = _unseen_factors(spec)
+    lines = _missing_emotions(spec) + _unseen_factors(spec)
     for m in spec.modalities:  # the built-in voices (VOICE_BACKENDS) are all US English
         english = _builtin_voices(m)
         for i, text in enumerate(m.texts if english else (), 1):
@@ -1177,6 +1219,18 @@ def spec_notes(spec: Spec) -> list[str]:
     return lines
 
 
+def _missing_emotions(spec: Spec) -> list[str]:
+    """A note per modality whose count is under the number of emotions: the last ones get no item at all."""
+    lines = []
+    for m in spec.modalities:
+        left = spec.emotions[m.count:]
+        if left:
+            names = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+            lines.append(f"modalities.{m.name}.count: {m.count} items for {len(spec.emotions)} emotions, so "
+                         f"{len(left)} get none ({names}); count {len(spec.emotions)} or more gives each one")
+    return lines
+
+
 def _unseen_factors(spec: Spec) -> list[str]:
     """A note per factor (texts, voices, ...) some of whose values an emotion with the fewest items never gets:
     every emotion takes the same sequence (`plan`), so those values are missing from some emotions or from all,
@@ -1194,7 +1248,7 @@ def _unseen_factors(spec: Spec) -> list[str]:
             while len(seen) < len(xs):  # every value comes within prod(sizes) items (`crossed`)
                 seen.add(crossed(q, sizes)[i])
                 q += 1
-            if fewest < q:
+            if 0 < fewest < q:  # (no item at all: `_missing_emotions` says so)
                 missing = len(xs) - len({crossed(j, sizes)[i] for j in range(fewest)})
                 lines.append(f"modalities.{m.name}.{name}: {m.count} items over {n_e} emotions give an emotion "
                              f"{fewest} item{'s' if fewest != 1 else ''}, too few for all {len(xs)} {name}: "

@@ -71,6 +71,16 @@ BAD_SPECS = [
      "modalities.speech.texts': text 2 ('We won 🎉')", "unsupported character(s) '🎉'"),
     ("modalities: {face: {count: 2, texts: ['...']}}\nemotions: {list: [joy]}", "modalities.face.texts': text 1",
      "no words to speak"),
+    # one emotion twice: balancing counted each copy's items for both, and topped up neither
+    ("modalities: {image: {count: 2}}\nemotions: {list: [joy, sadness, joy]}", "'joy' is given twice",
+     "each emotion once"),
+    ("modalities: {image: {count: 2}}\nemotions: {labels: [joy], intensities: [0.5, 0.5]}",
+     "'joy@0.5' is given twice", "each emotion once"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: [joy, happy]}", "'happy' is given twice (as 'joy')",
+     "each emotion once"),
+    # cloning needs recordings per request, which a spec cannot give: it failed at the first item
+    ("modalities: {speech: {count: 2, backend: coqui, texts: [Hi.]}}\nemotions: {list: [joy]}",
+     "modalities.speech.backend': speech/coqui clones a voice from your recordings", "piper, festival"),
     # another script, which the built-in English voices refuse: it stopped the job at its first item, half built
     ("modalities: {speech: {count: 2, texts: [Hi., 'Привет, мир.']}}\nemotions: {list: [joy]}",
      "modalities.speech.texts': text 2 ('Привет, мир.'): unsupported character(s) 'П'",
@@ -406,8 +416,12 @@ def test_crossed_walks_every_combination_with_every_factor_moving():
     assert [tuple(crossed(q, [1, 2])) for q in range(4)] == [(0, 0), (0, 1), (0, 0), (0, 1)]
 
 
-def test_a_count_too_small_for_every_text_is_noted(tmp_path):
+def test_a_count_too_small_for_every_text_or_emotion_is_noted(tmp_path):
     from studio.dataset import load_spec, spec_notes
+
+    few = IMAGE_SPEC.format(count=2)  # 3 emotions: anger had no item, without a word
+    assert spec_notes(load_spec(write_spec(tmp_path, few))) == [
+        "modalities.image.count: 2 items for 3 emotions, so 1 get none (anger@1); count 3 or more gives each one"]
 
     notes = spec_notes(load_spec(write_spec(tmp_path, SPEECH_GRID.format(count=16))))
     assert len(notes) == 1 and notes[0].startswith("modalities.speech.texts: 16 items over 8 emotions")
@@ -472,6 +486,40 @@ def test_a_modality_that_keeps_nothing_fails_the_command(tmp_path):
     notes = spec_notes(load_spec(write_spec(tmp_path, default)))
     assert [n for n in notes if n.startswith("modalities.image: filter.recognised_by both keeps a picture only")]
     assert not [n for n in spec_notes(load_spec(write_spec(tmp_path, strict))) if "recognised_by both" in n]
+
+
+def test_the_card_lists_a_label_that_kept_nothing_and_says_what_fell_short(tmp_path):
+    from studio.dataset import card, load_spec
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=4).replace("recognised_by: none",
+                                                                             "recognised_by: both")))
+    reading = {"critic": "image/colour", "fidelity": 0.9, "agrees": None, "recognises": True}
+    rows = [{"modality": "image", "label": lab, "kept": kept, "licence": "MIT", "unread": [], "readings": [reading]}
+            for lab, kept in (("joy", True), ("joy", True), ("sadness", False), ("anger", True))]
+    text = card(spec, rows)
+    assert "| image | sadness | 0 |" in text  # it vanished from the card, leaving a dataset of the other labels
+    assert "**Short of the spec:** image: kept 3 of the 4 asked for (anger 1 kept of 1 made, joy 2 kept of 2 made, " \
+           "sadness 0 kept of 1 made)." in text
+
+
+def test_portraits_that_share_a_file_name_keep_their_folders_in_the_rows(tmp_path):
+    from studio.dataset import ModalitySpec, Spec, _portrait_id
+
+    spec = Spec("p", 0, (ModalitySpec("face", 2, portraits=("/d/a/face.png", "/d/b/face.png", "/d/c.png")),), ("joy",))
+    assert [_portrait_id(p, spec) for p in ("/d/a/face.png", "/d/b/face.png", "/d/c.png", None)] == [
+        "a/face.png", "b/face.png", "c.png", None]
+
+
+def test_a_changed_description_resumes_and_a_changed_field_is_named(tmp_path):
+    from studio.dataset import build, load_spec
+
+    out = tmp_path / "ds"
+    build(load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3))), out, progress=False)
+    r = run_cli(str(write_spec(tmp_path, "description: new words\n" + IMAGE_SPEC.format(count=3))), "--out", str(out))
+    assert r.returncode == 0, r.stderr  # the card's text: refused before ("description differ")
+    assert "new words" in (out / "README.md").read_text()
+    r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("pattern", "field"))), "--out", str(out))
+    assert r.returncode == 2 and "(modalities.image.styles differ)" in r.stderr, r.stderr
 
 
 def test_a_dataset_half_built_under_the_former_plan_is_not_resumed(tmp_path):
