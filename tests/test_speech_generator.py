@@ -395,6 +395,29 @@ def test_festival_voice_renders_emotion_with_timings():
 
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
+def test_a_festival_seed_is_its_own_take_as_an_actors_second_take_differs():
+    """HTS gives the same audio for the same words, so every seed of slt was the same file (a dataset held it twice,
+    and a retry made it again). Each seed now draws its take's F0 level, rate and level; the same seed, the same
+    take; the neutral take of that seed shares the draw, so a reading against it is of the emotion."""
+    from generators.speech.festival import FestivalSpeech
+    from generators.speech.prosody import TAKE_SPREAD
+
+    g = FestivalSpeech()
+    takes = [g.generate(GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=s)) for s in (0, 1, 2, 2)]
+    assert np.array_equal(takes[2].media.samples, takes[3].media.samples)
+    f0 = [measure(t)["f0"] for t in takes[:3]]
+    drawn = [t.controls["take_variation"]["f0_shift"] for t in takes[:3]]
+    assert len({round(x, 3) for x in f0}) == 3 and np.std(drawn) < 3 * TAKE_SPREAD["f0_shift"]
+    assert np.corrcoef(drawn, 12 * np.log2(f0))[0, 1] > 0.9  # the drawn shift is the F0 heard
+    neutral = g.neutral_reference(GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=1))
+    again = g.generate(GenerationRequest(Emotion.neutral(), text=TEXT, seed=1)).media
+    assert np.array_equal(neutral.samples, again.samples)
+    plain = FestivalSpeech(take_variation=False)
+    assert np.array_equal(*(plain.generate(GenerationRequest(Emotion.parse("anger"), text=TEXT, seed=s)).media.samples
+                            for s in (0, 1)))
+
+
+@pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
 def test_festival_speaks_with_emotion_without_the_gpl_speech_extra():
     """Every render took its F0 from Praat (praat-parselmouth, GPL, in the `speech` extra), so without that
     extra the Festival voice, the one without GPL parts, was a ModuleNotFoundError traceback; it uses DIO then.

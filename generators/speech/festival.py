@@ -56,13 +56,16 @@ LICENCE = ("Festival (BSD/X11-style, Univ. Edinburgh & CMU); voice cmu_us_slt_ar
 @dataclass(frozen=True)
 class FestivalSpeechConfig:
     """- `voice`: ``slt`` (or a Festival voice function name such as ``cmu_us_slt_arctic_hts``);
-    - `binary`: the ``festival`` executable; `timeout_s`: per request."""
+    - `binary`: the ``festival`` executable; `timeout_s`: per request;
+    - `take_variation`: each seed its own take (`prosody.take_variation`: F0 level, rate and level drawn as two
+      takes of an actor differ); False gives every seed the same audio, as HTS does."""
 
     voice: str = "slt"
     binary: str = "festival"
     timeout_s: float = 60.0
     render: RenderConfig = field(default_factory=RenderConfig)
     word_level: bool = True
+    take_variation: bool = True
 
 
 def _scheme_string(text: str) -> str:
@@ -158,12 +161,13 @@ class FestivalSpeech(P.ProsodyLoop):
         utt = self.synthesize(festival_text(text), fn)
         t2 = time.perf_counter()
         word_c = word_controls(request, utt, utt_c, self.config.word_level)
-        y, rate, phonemes, words = render(utt, word_c, applied_rate=0.0, seed=request.seed, config=self.config.render,
-                                          envelope=self.frame_envelope(request, utt))
+        take = P.take_variation(request.seed) if self.config.take_variation else P.ProsodyControls()
+        y, rate, phonemes, words = render(utt, [c + take for c in word_c], applied_rate=0.0, seed=request.seed,
+                                          config=self.config.render, envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         licence = f"{LICENCE}; {self.tables_licence()}"
         return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
                              Provenance("speech/festival", f"festival:{fn}", licence, request.seed, "festival 2.5"),
                              {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
-                             {}, language="en_US")
+                             {"take_variation": {k: getattr(take, k) for k in P.TAKE_SPREAD}}, language="en_US")
