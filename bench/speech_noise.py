@@ -1,11 +1,14 @@
-"""How far does background noise move the speech judges' readings, and how much does training with noisy copies
-(`critics.training.speech_encoder --noise`) help?
+"""How far do background noise and a room's reverberation move the speech judges' readings, and how much does
+training with noisy copies (`critics.training.speech_encoder --noise`) help?
 
     OMP_NUM_THREADS=1 python bench/speech_noise.py [--data ../shared/data] [--workers 2] [--snr 30 20 10]
-                                                   [--every 10] [--end-to-end-only] [--json [PATH]]
+                                                   [--rt60 0.4 0.7 1.0] [--every 10] [--end-to-end-only]
+                                                   [--json [PATH]]
 
 Noise is white, pink or babble (four other voices of the same validation fold), mixed in at a set SNR over the
-speech (`critics.training.recording.mix`), with draws the training never used. Two tables:
+speech (`critics.training.recording.mix`); rooms are synthetic (`critics.training.recording.room_response`) with
+the direct sound as strong as the reverberation, and no noise; all with draws the training never used. Two
+tables:
 
 1. **speech/encoder, out of fold** (the honest comparison, baseline in the same run): its single-file heads
    refitted at the shipped configuration on 8 speaker folds, once without and once with the noisy
@@ -39,31 +42,40 @@ NOISES = ("white", "pink", "babble")
 TEST_SEED = 1_000_003  #: no training draw uses it
 
 
-def test_vectors(items, fold_of, noise: str, snr: float, workers: int, log) -> np.ndarray:
-    """Encoder vectors (single-file level) of every clip with `noise` at `snr` dB (cached per condition)."""
+def conditions(snrs, rt60s) -> dict[str, dict]:
+    """The test conditions by name, as fixed recording conditions (`critics.training.speech_encoder.noise_jobs`):
+    each noise at each SNR, and rooms (RT60, the direct sound as strong as the reverberation) without noise."""
+    out = {f"{n} {s:g} dB": {"noise": n, "snr_db": float(s)} for s in snrs for n in NOISES}
+    return out | {f"room {r:g} s": {"noise": "none", "snr_db": 0.0, "rt60_s": float(r), "drr_db": 0.0} for r in rt60s}
+
+
+def test_vectors(items, fold_of, fixed: dict, workers: int, log) -> np.ndarray:
+    """Encoder vectors (single-file level) of every clip in the recording condition ``fixed`` (cached)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from critics.speech.encoder import ENCODER_FILE
     from critics.training import speech_encoder as E
 
     encoder = E.WEIGHTS / ENCODER_FILE
-    key = hashlib.sha1(f"{hashlib.sha1(encoder.read_bytes()).hexdigest()}|{E._code_hash()}|{noise}|{snr}|{TEST_SEED}|"
+    what = "|".join(f"{k}={v}" for k, v in sorted(fixed.items()))  # (the noises alone: the keys they had)
+    what = what if "rt60_s" in fixed else f"{fixed['noise']}|{fixed['snr_db']}"
+    key = hashlib.sha1(f"{hashlib.sha1(encoder.read_bytes()).hexdigest()}|{E._code_hash()}|{what}|{TEST_SEED}|"
                        f"{len(items)}|{items[0].path}|{items[-1].path}".encode()).hexdigest()[:16]
     fn = E.CACHE / "noise_bench" / f"{key}.npy"
     if fn.is_file():
         return np.load(fn)
-    jobs = E.noise_jobs(items, 0, TEST_SEED, fold_of, fixed={"noise": noise, "snr_db": float(snr)})
+    jobs = E.noise_jobs(items, 0, TEST_SEED, fold_of, fixed=fixed)
     t0 = time.time()
     with ProcessPoolExecutor(workers) if workers > 1 else E._Inline() as pool:
         X = np.stack(list(pool.map(E._vector_job, [(it.path, p, encoder, "population") for it, p in zip(items, jobs)],
                                    chunksize=16)))
     fn.parent.mkdir(parents=True, exist_ok=True)
     np.save(fn, X)
-    log(f"  {noise} {snr:g} dB: {len(items)} vectors in {time.time() - t0:.0f} s")
+    log(f"  {what}: {len(items)} vectors in {time.time() - t0:.0f} s")
     return X
 
 
-def encoder_out_of_fold(data: Path, snrs, workers: int, log) -> dict:
+def encoder_out_of_fold(data: Path, tested: dict[str, dict], workers: int, log) -> dict:
     """Table 1: {heads: {condition: figures}} for heads trained without and with the noisy pseudo-speakers."""
     from critics.training import speech as T
     from critics.training import speech_encoder as E
@@ -75,8 +87,8 @@ def encoder_out_of_fold(data: Path, snrs, workers: int, log) -> dict:
     noisy_rows = np.array(["~n" in it.speaker for it in all_items])
     fold_of = {it.speaker: int(f) for it, f in zip(items, fold[real])}
     C, w = meta["figures"]["population"]["C"], meta["figures"]["population"]["emodb_weight"]
-    tests = {"clean": X[real]} | {f"{n} {s:g} dB": test_vectors(items, fold_of, n, s, workers, log)
-                                  for s in snrs for n in NOISES}
+    tests = {"clean": X[real]} | {name: test_vectors(items, fold_of, fixed, workers, log)
+                                  for name, fixed in tested.items()}
     out = {}
     for heads, keep in (("without noisy copies", ~noisy_rows), ("with noisy copies (shipped)", np.ones(len(X), bool))):
         preds = {name: {"ravdess": np.zeros((len(items), 8)), "emodb": np.zeros((len(items), 7)),
@@ -99,7 +111,7 @@ def encoder_out_of_fold(data: Path, snrs, workers: int, log) -> dict:
     return out
 
 
-def shipped_end_to_end(data: Path, snrs, every: int, log) -> dict:
+def shipped_end_to_end(data: Path, tested: dict[str, dict], every: int, log) -> dict:
     """Table 2: {judge: {condition: share of clips whose top label stays the clean reading's}}."""
     import soundfile as sf
 
@@ -116,23 +128,21 @@ def shipped_end_to_end(data: Path, snrs, every: int, log) -> dict:
     audio = [sf.read(str(it.path), dtype="float32") for it in sub]  # read once, mixed with every condition
     clean = [{n: top(c.score(a)) for n, c in judges.items()} for a in audio]
     out = {n: {} for n in judges}
-    for s in snrs:
-        for noise in NOISES:
-            jobs = E.noise_jobs(sub, 0, TEST_SEED, fold_of, fixed={"noise": noise, "snr_db": float(s)})
-            same = {n: [] for n in judges}
-            refused = {n: 0 for n in judges}
-            for i, ((y, sr), p) in enumerate(zip(audio, jobs)):
-                z = E.noisy(y, sr, p)
-                for n, c in judges.items():
-                    try:
-                        same[n].append(top(c.score((z, sr))) == clean[i][n])
-                    except CriticError:  # refused as no voice: counts as changed
-                        refused[n] += 1
-                        same[n].append(False)
-            for n in judges:
-                out[n][f"{noise} {s:g} dB"] = {"same_top_as_clean": round(float(np.mean(same[n])), 3),
-                                               "refused": refused[n]}
-            log(f"  end to end {noise} {s:g} dB: " + ", ".join(f"{n} {np.mean(v):.2f}" for n, v in same.items()))
+    for name, fixed in tested.items():
+        jobs = E.noise_jobs(sub, 0, TEST_SEED, fold_of, fixed=fixed)
+        same = {n: [] for n in judges}
+        refused = {n: 0 for n in judges}
+        for i, ((y, sr), p) in enumerate(zip(audio, jobs)):
+            z = E.noisy(y, sr, p)
+            for n, c in judges.items():
+                try:
+                    same[n].append(top(c.score((z, sr))) == clean[i][n])
+                except CriticError:  # refused as no voice: counts as changed
+                    refused[n] += 1
+                    same[n].append(False)
+        for n in judges:
+            out[n][name] = {"same_top_as_clean": round(float(np.mean(same[n])), 3), "refused": refused[n]}
+        log(f"  end to end {name}: " + ", ".join(f"{n} {np.mean(v):.2f}" for n, v in same.items()))
     return {"clips": len(sub), "judges": out}
 
 
@@ -141,6 +151,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--snr", type=float, nargs="+", default=[30.0, 20.0, 10.0])
+    ap.add_argument("--rt60", type=float, nargs="*", default=[0.4, 0.7, 1.0],
+                    help="rooms tested (reverberation time, s; no noise)")
     ap.add_argument("--every", type=int, default=10, help="end-to-end table: every N-th clip")
     ap.add_argument("--end-to-end-only", action="store_true",
                     help="table 2 alone (the shipped judges, with how many clips each refuses), no refitting")
@@ -148,9 +160,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.time()
-    oof = {} if args.end_to_end_only else encoder_out_of_fold(args.data, args.snr, args.workers, log)
-    e2e = shipped_end_to_end(args.data, args.snr, args.every, log)
-    result = {"encoder_out_of_fold": oof, "end_to_end": e2e, "snr_db": args.snr, "seconds": round(time.time() - t0)}
+    tested = conditions(args.snr, args.rt60)
+    oof = {} if args.end_to_end_only else encoder_out_of_fold(args.data, tested, args.workers, log)
+    e2e = shipped_end_to_end(args.data, tested, args.every, log)
+    result = {"encoder_out_of_fold": oof, "end_to_end": e2e, "snr_db": args.snr, "rt60_s": args.rt60,
+              "seconds": round(time.time() - t0)}
     if emit_json(result, args.json):
         return result
     if oof:

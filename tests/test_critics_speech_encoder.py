@@ -205,7 +205,7 @@ def test_training_on_a_slice_writes_loadable_heads(shared_data, tmp_path):
 
 @pytest.mark.xfail(strict=True, reason="known gap (issue 12, deliverable 4): without a reference both speech judges "
                    "collapse on the Piper voice (on this set speech/embedded reads 10 of 16 takes as angry, "
-                   "speech/encoder 8 as disgust; critics/cards/speech-encoder.md); strict, so a fix shows up here")
+                   "speech/encoder 7 as disgust; critics/cards/speech-encoder.md); strict, so a fix shows up here")
 def test_no_single_label_dominates_single_file_readings_of_the_studios_takes():
     """Over a balanced small set of the studio's own takes (Piper joe x 8 RAVDESS emotions x 2 sentences), no
     label may take more than 35 % of either speech judge's single-file readings."""

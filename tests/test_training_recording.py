@@ -100,3 +100,28 @@ def test_the_shipped_encoder_keeps_its_reading_of_anger_in_noise(shared_data):
         readings[name] = critic.score((z, sr))
     assert max(readings["angry"].native, key=readings["angry"].native.get) == "angry"
     assert readings["angry"].arousal > readings["neutral"].arousal + 0.3
+
+
+@pytest.mark.parametrize("rt60", [0.3, 0.6, 1.0])
+def test_a_room_reverberates_as_long_as_asked_with_the_direct_sound_it_was_given(rt60):
+    h = R.room_response(rt60, 3.0, np.random.default_rng(0))
+    decay = 10 * np.log10(np.cumsum(h[::-1] ** 2)[::-1] / np.sum(h ** 2))  # Schroeder's energy decay curve
+    t = np.arange(len(h)) / 16000
+    t20 = 3 * (t[np.argmax(decay < -25)] - t[np.argmax(decay < -5)])  # RT60 from the -5..-25 dB slope (T20)
+    assert t20 == pytest.approx(rt60, rel=0.12)
+    assert 10 * np.log10(h[0] ** 2 / np.sum(h[1:] ** 2)) == pytest.approx(3.0, abs=1e-6)
+    y = _speech_like()
+    z = R.reverberate(y, rt60, 3.0, np.random.default_rng(0))
+    assert len(z) == len(y) + len(h) - 1 and R.active_power(z) == pytest.approx(R.active_power(y), rel=1e-6)
+
+
+def test_rooms_came_after_the_noise_draws_so_each_speakers_noise_is_unchanged():
+    import hashlib
+
+    rooms = [R.condition(f"ravdess/{i:02d}", 0, 0) for i in range(1, 17)]
+    for i, c in enumerate(rooms, 1):  # the draw as it was before rooms
+        rng = np.random.default_rng(int(hashlib.sha1(f"ravdess/{i:02d}~noise0~0".encode()).hexdigest()[:8], 16))
+        assert (c["noise"], c["snr_db"]) == (str(rng.choice(R.NOISES)), float(rng.uniform(*R.SNR_RANGE_DB)))
+    with_room = [c for c in rooms if "rt60_s" in c]
+    assert 0 < len(with_room) < len(rooms)  # most in a room, some dry
+    assert all(R.RT60_RANGE_S[0] <= c["rt60_s"] <= R.RT60_RANGE_S[1] for c in with_room)

@@ -16,8 +16,9 @@
    analysis-resynthesis: F0 shifted by -4..+4 semitones, formants (spectral envelope) warped by 0.9..1.1,
    spectral tilt -3..+3 dB/octave. So the heads see more voices, and vocoded speech (the studio's Piper +
    WORLD takes) is not out of distribution. ``--noise K``: K more pseudo-speakers per real one, its clips with
-   one recording condition (white, pink or babble noise at 10-40 dB SNR, `critics.training.recording`), so a
-   user's recording in a room is not out of distribution either. A pseudo-speaker stays in its source speaker's
+   one recording condition (a room for 70 % of the speakers, RT60 0.2-1.0 s, then white, pink or babble noise
+   at 10-40 dB SNR; `critics.training.recording`), so a user's recording in a room is not out of distribution
+   either. A pseudo-speaker stays in its source speaker's
    fold and only ever trains: validation is on the real recordings.
 4. Heads: the linear heads of `critics.training.speech` (RAVDESS-8 logistic regression, optionally with EmoDB
    clips mapped onto RAVDESS labels; EmoDB-7; VAD ridge) for three conditions: ``population`` (raw vectors),
@@ -49,7 +50,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from critics.training.recording import BABBLE_VOICES, NOISES, SNR_RANGE_DB, condition, mix  # noqa: E402
+from critics.training.recording import (BABBLE_VOICES, DRR_RANGE_DB, DRY_SHARE, NOISES, RT60_RANGE_S,  # noqa: E402
+                                        SNR_RANGE_DB, condition, mix, reverberate)
 from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
 from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, best_vad_sources, export_conditions,  # noqa: E402
                                      fit_heads, load_items, make_folds, metrics, nested, selection_score,
@@ -201,7 +203,11 @@ def noisy(y: np.ndarray, sr: int, p: dict) -> np.ndarray:
         if zr != sr:
             raise ValueError(f"babble clip {q} is {zr} Hz, the clip {sr} Hz")
         babble.append(downmix(z))
-    return mix(downmix(y), p["noise"], p["snr_db"], np.random.default_rng(p["rng"]), babble)
+    rng = np.random.default_rng(p["rng"])
+    y = downmix(y)
+    if p.get("rt60_s"):  # the room first: the noise reaches the microphone directly
+        y = reverberate(y, p["rt60_s"], p["drr_db"], rng, sr)
+    return mix(y, p["noise"], p["snr_db"], rng, babble)
 
 
 def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, seed: int = 0, workers: int = 1,
@@ -246,7 +252,8 @@ def _noise_key(p: dict | None) -> str:
     """A noisy job's part of its cache key: everything that decides its samples."""
     if p is None or "noise" not in p:
         return ""
-    return f"|{p['noise']}|{p['snr_db']:.6f}|{p['rng']}|{','.join(Path(q).name for q in p['babble'])}"
+    room = f"|room {p['rt60_s']:.6f} {p['drr_db']:.6f}" if p.get("rt60_s") else ""  # (none: the keys before rooms)
+    return f"|{p['noise']}|{p['snr_db']:.6f}|{p['rng']}|{','.join(Path(q).name for q in p['babble'])}{room}"
 
 
 def shipped_vectors(data: Path, workers: int = 1, log=print,
@@ -384,6 +391,7 @@ def main(argv: list[str] | None = None) -> dict:
         "labels": list(RAVDESS), "emodb_labels": list(EMODB), "models": FILES, "vad_source": vad_source,
         "augment": args.augment, "noise": args.noise,
         "noise_conditions": {"kinds": list(NOISES), "snr_db": list(SNR_RANGE_DB), "babble_voices": BABBLE_VOICES,
+                             "rt60_s": list(RT60_RANGE_S), "drr_db": list(DRR_RANGE_DB), "dry_share": DRY_SHARE,
                              "per": "speaker and copy (critics.training.recording.condition)"},
         **critic.feature_settings(),
         "data": {"corpus": "RAVDESS speech actors 01-16 and EmoDB (../shared/data/speech)",
