@@ -1162,9 +1162,10 @@ def card(spec: Spec, rows: list[dict]) -> str:
 
 
 def _factor_tables(kept: list[dict]) -> list[str]:
-    """The card's check that no voice, portrait or style tells the labels apart: kept items per label and value,
-    for each of those factors that has more than one value (the plan gives every emotion the same sequence, but
-    the filter may reject one voice more than another)."""
+    """The card's check that no voice, portrait or style tells the emotions apart: kept items per emotion (label
+    and intensity, as the spec gives it: by label alone a voice kept for one intensity only did not show) and
+    value, for each of those factors that has more than one value (the plan gives every emotion the same sequence,
+    but the filter may reject one voice more than another)."""
     from collections import Counter
 
     lines = []
@@ -1174,15 +1175,16 @@ def _factor_tables(kept: list[dict]) -> list[str]:
             values = sorted({r[factor] for r in mine if r.get(factor)})
             if len(values) < 2:
                 continue
-            n = Counter((r["label"], r[factor]) for r in mine)
+            n = Counter((r["emotion_spec"], r[factor]) for r in mine)
             if not lines:
-                lines = ["", "## Voices, portraits and styles per label", "",
-                         "Kept items per label and value: a column that differs much from label to label lets a "
-                         "model learn the label from the voice or the picture's style instead of the emotion."]
-            lines += ["", f"| {m}: label | " + " | ".join(f"{factor} {v}" for v in values) + " |",
+                lines = ["", "## Voices, portraits and styles per emotion", "",
+                         "Kept items per emotion and value: a column that differs much from emotion to emotion lets a "
+                         "model learn the label or its intensity from the voice or the picture's style instead of "
+                         "the emotion."]
+            lines += ["", f"| {m}: emotion | " + " | ".join(f"{factor} {v}" for v in values) + " |",
                       "|---|" + "---|" * len(values)]
-            lines += [f"| {lab} | " + " | ".join(str(n[lab, v]) for v in values) + " |"
-                      for lab in sorted({r["label"] for r in mine})]
+            lines += [f"| {e} | " + " | ".join(str(n[e, v]) for v in values) + " |"
+                      for e in sorted({r["emotion_spec"] for r in mine})]
     return lines
 
 

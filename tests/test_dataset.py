@@ -260,7 +260,7 @@ def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     card = (out / "README.md").read_text()
     assert "| image | joy | 2 |" in card and "procedural" in card and (out / "targets_readings.png").is_file()
     assert "6 items, unfiltered" in card  # recognised_by: none (the card said "recognised by none judge(s)")
-    assert "| image: label | style horizon | style pattern |" in card and "| joy | 1 | 1 |" in card  # per label
+    assert "| image: emotion | style horizon | style pattern |" in card and "| joy@1 | 1 | 1 |" in card  # per emotion
     assert "NRC-VAD" in card and "CC BY-NC-SA 4.0" in card  # the labels' and the judges' terms
 
 
