@@ -43,7 +43,7 @@ TEST_SEED = 1_000_003  #: no training draw uses it
 
 
 def conditions(snrs, rt60s) -> dict[str, dict]:
-    """The test conditions by name, as fixed recording conditions (`critics.training.speech_encoder.noise_jobs`):
+    """The test conditions by name, as fixed recording conditions (`critics.training.recording.noise_jobs`):
     each noise at each SNR, and rooms (RT60, the direct sound as strong as the reverberation) without noise."""
     out = {f"{n} {s:g} dB": {"noise": n, "snr_db": float(s)} for s in snrs for n in NOISES}
     return out | {f"room {r:g} s": {"noise": "none", "snr_db": 0.0, "rt60_s": float(r), "drr_db": 0.0} for r in rt60s}
@@ -54,6 +54,7 @@ def test_vectors(items, fold_of, fixed: dict, workers: int, log) -> np.ndarray:
     from concurrent.futures import ProcessPoolExecutor
 
     from critics.speech.encoder import ENCODER_FILE
+    from critics.training import recording as R
     from critics.training import speech_encoder as E
 
     encoder = E.WEIGHTS / ENCODER_FILE
@@ -64,7 +65,7 @@ def test_vectors(items, fold_of, fixed: dict, workers: int, log) -> np.ndarray:
     fn = E.CACHE / "noise_bench" / f"{key}.npy"
     if fn.is_file():
         return np.load(fn)
-    jobs = E.noise_jobs(items, 0, TEST_SEED, fold_of, fixed=fixed)
+    jobs = R.noise_jobs(items, 0, TEST_SEED, fold_of, fixed=fixed)
     t0 = time.time()
     with ProcessPoolExecutor(workers) if workers > 1 else E._Inline() as pool:
         X = np.stack(list(pool.map(E._vector_job, [(it.path, p, encoder, "population") for it, p in zip(items, jobs)],
@@ -117,6 +118,7 @@ def shipped_end_to_end(data: Path, tested: dict[str, dict], every: int, log) -> 
 
     from critics.base import CriticError
     from critics.registry import load_critic
+    from critics.training import recording as R
     from critics.training import speech as T
     from critics.training import speech_encoder as E
 
@@ -129,11 +131,11 @@ def shipped_end_to_end(data: Path, tested: dict[str, dict], every: int, log) -> 
     clean = [{n: top(c.score(a)) for n, c in judges.items()} for a in audio]
     out = {n: {} for n in judges}
     for name, fixed in tested.items():
-        jobs = E.noise_jobs(sub, 0, TEST_SEED, fold_of, fixed=fixed)
+        jobs = R.noise_jobs(sub, 0, TEST_SEED, fold_of, fixed=fixed)
         same = {n: [] for n in judges}
         refused = {n: 0 for n in judges}
         for i, ((y, sr), p) in enumerate(zip(audio, jobs)):
-            z = E.noisy(y, sr, p)
+            z = R.noisy(y, sr, p)
             for n, c in judges.items():
                 try:
                     same[n].append(top(c.score((z, sr))) == clean[i][n])

@@ -257,6 +257,12 @@ def test_training_on_a_slice_produces_a_loadable_model(shared_data, tmp_path):
         assert [o.name for o in s.get_outputs()] == ["ravdess", "emodb", "vad"]
     r = EmbeddedSpeechCritic(weights=out / "speech_embedded.onnx").score(shared_data / NEUTRAL_CLIP)
     _valid(r)
+    noisy = main(["--data", str(shared_data), "--out", str(tmp_path / "noisy"), "--cache", str(tmp_path / "cache"),
+                  "--speakers", "ravdess/01,ravdess/02", "--per-speaker", "12", "--no-emodb", "--noise", "1",
+                  "--C", "0.1", "--emodb-weight", "0", "--quiet"])
+    assert noisy["noise"] == 1 and noisy["noise_conditions"]["rt60_s"] == [0.2, 1.0]
+    assert noisy["data"]["ravdess_clips"] == 24  # validated on the real clips; the noisy copies only train
+    _valid(EmbeddedSpeechCritic(weights=tmp_path / "noisy" / "speech_embedded.onnx").score(shared_data / NEUTRAL_CLIP))
 
 
 def test_transformers_critic_with_a_tiny_random_model(tmp_path):

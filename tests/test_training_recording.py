@@ -62,12 +62,11 @@ def test_a_speakers_condition_is_one_fixed_draw():
 
 
 def test_noisy_copies_stay_in_their_voices_fold_and_babble_comes_from_that_fold(shared_data):
-    from critics.training import speech_encoder as E
     from critics.training.speech import load_items, make_folds
 
     items = load_items(shared_data, per_speaker=6)
     group = dict(zip((it.speaker for it in items), make_folds(items, 4)))
-    jobs = E.noise_jobs(items, 0, 0, group)
+    jobs = R.noise_jobs(items, 0, 0, group)
     by_path = {str(it.path): it for it in items}
     babbled = 0
     for it, p in zip(items, jobs):
@@ -75,9 +74,9 @@ def test_noisy_copies_stay_in_their_voices_fold_and_babble_comes_from_that_fold(
             other = by_path[q]
             assert other.speaker != it.speaker and group[other.speaker] == group[it.speaker]
         babbled += bool(p["babble"])
-        assert p == E.noise_jobs([it], 0, 0, group)[0] or p["babble"]  # one draw per clip, whatever the list
+        assert p == R.noise_jobs([it], 0, 0, group)[0] or p["babble"]  # one draw per clip, whatever the list
     assert babbled > 0
-    fixed = E.noise_jobs(items, 0, 7, group, fixed={"noise": "white", "snr_db": 20.0})
+    fixed = R.noise_jobs(items, 0, 7, group, fixed={"noise": "white", "snr_db": 20.0})
     assert {(p["noise"], p["snr_db"]) for p in fixed} == {("white", 20.0)}
 
 
@@ -125,3 +124,26 @@ def test_rooms_came_after_the_noise_draws_so_each_speakers_noise_is_unchanged():
     with_room = [c for c in rooms if "rt60_s" in c]
     assert 0 < len(with_room) < len(rooms)  # most in a room, some dry
     assert all(R.RT60_RANGE_S[0] <= c["rt60_s"] <= R.RT60_RANGE_S[1] for c in with_room)
+
+
+def test_speech_embedded_validates_on_real_voices_and_trains_on_their_noisy_copies_only(monkeypatch):
+    """`critics.training.speech --noise`: a fold's held-out voice, and its noisy pseudo-speaker, are never in the
+    heads that read it, and only the real clips are read (the pseudo-speakers' rows only train)."""
+    from pathlib import Path
+
+    from critics.training import speech as T
+
+    voices = ["ravdess/01", "ravdess/02", "ravdess/03", "ravdess/04"]
+    labels = ["neutral", "happy", "sad", "angry"]
+    real = [T.Item(Path(f"{v}-{i}.wav"), "ravdess", v, labels[i % 4], "m") for v in voices for i in range(8)]
+    items = real + [T.Item(it.path, it.corpus, f"{it.speaker}~n1", it.label, it.sex) for it in real]
+    fold = np.array([voices.index(it.speaker.split("~")[0]) % 2 for it in items])
+    trained_on = []
+    fit = T.fit_heads
+    monkeypatch.setattr(T, "fit_heads", lambda X, its, *a: trained_on.append({i.speaker for i in its}) or fit(X, its, *a))
+    X = np.random.default_rng(0).standard_normal((len(items), 6)).astype(np.float32)
+    out = T.cross_validate(X, items, fold, 0.1, 0.0, 0, np.arange(len(items)) < len(real))
+    assert out["ravdess"].shape == (len(real), 8)  # the real clips' outputs only
+    for k, speakers in enumerate(trained_on):
+        held_out = {it.speaker for it, f in zip(items, fold) if f == k}
+        assert held_out & speakers == set() and any("~n1" in s for s in speakers)

@@ -18,6 +18,7 @@ a synthetic room (`room_response`: the direct sound and an exponentially decayin
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 
@@ -117,3 +118,56 @@ def mix(y: np.ndarray, noise: str, snr_db: float, rng: np.random.Generator,
     out = y + n
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     return (out / peak * 0.99 if peak > 0.99 else out).astype(np.float32)
+
+
+# ------------------------------------------------- the pseudo-speakers of the speech judges' training
+
+def noise_jobs(items: list, k: int, seed: int, group: dict[str, int],
+               fixed: dict | None = None) -> list[dict]:
+    """Noisy copy k of every clip: its speaker's recording condition (`critics.training.recording.condition`;
+    ``fixed``: this noise and SNR for all, as the bench tests them), babble from `BABBLE_VOICES` clips of other
+    speakers in the same validation fold (``group``: speaker -> fold), so no held-out voice is ever heard in
+    training, not even as noise; pink noise where the fold holds no other voice."""
+    in_fold: dict[int, list] = {}
+    for it in items:
+        in_fold.setdefault(group[it.speaker], []).append(it)
+    out = []
+    for it in items:
+        cond = dict(fixed) if fixed else condition(it.speaker, k, seed)
+        h = int(hashlib.sha1(f"{it.path.name}~noise{k}~{seed}".encode()).hexdigest()[:8], 16)
+        others = [o.path for o in in_fold[group[it.speaker]] if o.speaker != it.speaker]
+        babble = []
+        if cond["noise"] == "babble" and others:
+            picks = np.random.default_rng(h).choice(len(others), min(BABBLE_VOICES, len(others)), replace=False)
+            babble = [str(others[i]) for i in picks]
+        elif cond["noise"] == "babble":
+            cond["noise"] = "pink"
+        out.append({**cond, "babble": babble, "rng": h})
+    return out
+
+
+def noisy(y: np.ndarray, sr: int, p: dict) -> np.ndarray:
+    """A clip (as read) with the noise of job `p` (`noise_jobs`) mixed in."""
+    import soundfile as sf
+
+    from conditioning.media import downmix
+
+    babble = []
+    for q in p["babble"]:
+        z, zr = sf.read(q, dtype="float32", always_2d=False)
+        if zr != sr:
+            raise ValueError(f"babble clip {q} is {zr} Hz, the clip {sr} Hz")
+        babble.append(downmix(z))
+    rng = np.random.default_rng(p["rng"])
+    y = downmix(y)
+    if p.get("rt60_s"):  # the room first: the noise reaches the microphone directly
+        y = reverberate(y, p["rt60_s"], p["drr_db"], rng, sr)
+    return mix(y, p["noise"], p["snr_db"], rng, babble)
+
+
+def noise_key(p: dict | None) -> str:
+    """A noisy job's part of its cache key: everything that decides its samples."""
+    if p is None or "noise" not in p:
+        return ""
+    room = f"|room {p['rt60_s']:.6f} {p['drr_db']:.6f}" if p.get("rt60_s") else ""  # (none: the keys before rooms)
+    return f"|{p['noise']}|{p['snr_db']:.6f}|{p['rng']}|{','.join(Path(q).name for q in p['babble'])}{room}"

@@ -40,12 +40,13 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from critics.base import softmax
+from critics.training.recording import DRR_RANGE_DB, DRY_SHARE, NOISES, RT60_RANGE_S, SNR_RANGE_DB, noise_jobs
 
 RAVDESS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 #: Where the functionals are cached (outside the repository; `extract` adds the feature code's hash)
@@ -99,34 +100,64 @@ def _code_hash() -> str:
     return hashlib.sha1(Path(features.__file__).read_bytes()).hexdigest()[:10]
 
 
-def extract(items: list[Item], cache_dir: Path, log=print, level: str = "recorded") -> tuple[np.ndarray, list[np.ndarray]]:
+def extract(items: list[Item], cache_dir: Path, log=print, level: str = "recorded", jobs: list | None = None,
+            workers: int = 1) -> tuple[np.ndarray, list[np.ndarray]]:
     """Functionals (N, F) and log-mels [(64, T_i)] for the items at an input ``level`` (`features.set_level`:
-    "recorded", or "fixed" for the single-file heads), cached per file, feature-code version and level."""
-    import soundfile as sf
+    "recorded", or "fixed" for the single-file heads), cached per file, recording condition, feature-code version
+    and level. ``jobs``: per item a recording condition (`critics.training.recording.noise_jobs`) or None (the
+    clip as recorded); computed on ``workers`` processes."""
+    from concurrent.futures import ProcessPoolExecutor
 
-    from critics.speech import features as F
+    from critics.training.recording import noise_key
 
     cache_dir = Path(cache_dir) / (_code_hash() + ("" if level == "recorded" else f"_{level}"))
     cache_dir.mkdir(parents=True, exist_ok=True)
+    jobs = jobs or [None] * len(items)
+    files = [cache_dir / (hashlib.sha1(f"{it.path.resolve()}{noise_key(p)}".encode()).hexdigest()[:16] + ".npz")
+             for it, p in zip(items, jobs)]  # (no condition: the keys the clean clips always had)
+    todo = [i for i, fn in enumerate(files) if not fn.is_file()]
+    t0 = time.time()
+    with ProcessPoolExecutor(workers) if workers > 1 and len(todo) > 1 else _Inline() as pool:
+        for n, (i, (x, m)) in enumerate(zip(todo, pool.map(_features_job, [(items[i].path, jobs[i], level)
+                                                                           for i in todo], chunksize=8))):
+            np.savez(files[i], x=x, m=m.astype(np.float16))
+            if (n + 1) % 250 == 0:
+                log(f"  features {n + 1}/{len(todo)} computed ({time.time() - t0:.0f} s)")
     X, mels = [], []
-    t0, fresh = time.time(), 0
-    for i, it in enumerate(items):
-        key = hashlib.sha1(str(it.path.resolve()).encode()).hexdigest()[:16]
-        fn = cache_dir / f"{key}.npz"
-        if fn.is_file():
-            z = np.load(fn)
-            x, m = z["x"], z["m"].astype(np.float32)
-        else:
-            y, sr = sf.read(str(it.path), dtype="float32", always_2d=False)
-            y = F.set_level(F.prepare(y, sr), level)
-            x, m = F.functionals(y), F.log_mel(y)
-            np.savez(fn, x=x, m=m.astype(np.float16))
-            fresh += 1
-        X.append(x)
-        mels.append(m)
-        if (i + 1) % 250 == 0:
-            log(f"  features {i + 1}/{len(items)} ({fresh} computed, {time.time() - t0:.0f} s)")
+    for fn in files:
+        z = np.load(fn)
+        X.append(z["x"])
+        mels.append(z["m"].astype(np.float32))
     return np.stack(X).astype(np.float32), mels
+
+
+def _features_job(job) -> tuple[np.ndarray, np.ndarray]:
+    """(functionals, log-mel) of one clip, as recorded or in its recording condition (`extract`)."""
+    import soundfile as sf
+
+    from critics.speech import features as F
+    from critics.training.recording import noisy
+
+    path, p, level = job
+    y, sr = sf.read(str(path), dtype="float32", always_2d=False)
+    if p is not None:  # noise over the whole recording, then trimmed, as a user's file would be
+        y = noisy(y, sr, p)
+    y = F.set_level(F.prepare(y, sr), level)
+    return F.functionals(y), F.log_mel(y)
+
+
+class _Inline:
+    """A one-process stand-in for the executor (no pool start-up for a few clips)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    @staticmethod
+    def map(fn, jobs, chunksize=1):
+        return map(fn, jobs)
 
 
 # ----------------------------------------------------------------------------------------- splits, norms
@@ -303,14 +334,17 @@ def metrics(items: list[Item], out: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def cross_validate(X: np.ndarray, items: list[Item], fold: np.ndarray, C: float, emodb_weight: float,
-                   seed: int = 0) -> dict[str, np.ndarray]:
-    """Out-of-fold outputs of `fit_heads` (standardisation fitted on the training folds only)."""
-    out = {"ravdess": np.zeros((len(items), len(RAVDESS))), "emodb": np.zeros((len(items), len(EMODB))),
-           "vad": np.zeros((len(items), 3))}
-    for k in np.unique(fold):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+                   seed: int = 0, real: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Out-of-fold outputs of `fit_heads` (standardisation fitted on the training folds only). ``real``: the rows
+    validated on, whose outputs are returned (the others, noisy pseudo-speakers, only train); default all."""
+    real = np.ones(len(items), bool) if real is None else real
+    rows = np.flatnonzero(real)
+    out = {"ravdess": np.zeros((len(rows), len(RAVDESS))), "emodb": np.zeros((len(rows), len(EMODB))),
+           "vad": np.zeros((len(rows), 3))}
+    for k in np.unique(fold[real]):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold[real] == k)
         heads = fit_heads(X[tr], [items[i] for i in tr], C, emodb_weight, seed)
-        for key, v in heads.predict(X[te]).items():
+        for key, v in heads.predict(X[rows[te]]).items():
             out[key][te] = v
     return out
 
@@ -460,6 +494,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--cnn", action="store_true", help="also cross-validate the log-mel CNN and its fusion "
                     "(an experiment: reported, not shipped unless it wins)")
     ap.add_argument("--epochs", type=int, default=30, help="CNN epochs per fold")
+    ap.add_argument("--noise", type=int, default=0,
+                    help="noisy pseudo-speakers per speaker, one recording condition each (a room for most, then "
+                         "noise; critics.training.recording; training only)")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the features")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
@@ -485,11 +523,22 @@ def main(argv: list[str] | None = None) -> dict:
     log(f"{len(items)} clips ({n_spk['ravdess']} RAVDESS actors, {n_spk['emodb']} EmoDB speakers), {k} folds")
     from critics.speech.embedded import LEVELS
 
-    X, mels = extract(items, args.cache, log, LEVELS["speaker"])  # the referenced heads' input level
-    X_pop = extract(items, args.cache, log, LEVELS["population"])[0]  # the single-file heads' (cached per level)
     fold = make_folds(items, k)
+    # the noisy pseudo-speakers (``--noise``): each voice's clips again in one recording condition, in its fold,
+    # only ever training; their rows follow the real clips'
+    all_items, jobs = list(items), [None] * len(items)
+    group = dict(zip((it.speaker for it in items), fold))
+    for j in range(args.noise):
+        all_items += [replace(it, speaker=f"{it.speaker}~n{j + 1}") for it in items]
+        jobs += noise_jobs(items, j, args.seed, group)
+    real = np.arange(len(all_items)) < len(items)
+    fold_all = np.concatenate([fold] * (1 + args.noise))
+    X, mels = extract(all_items, args.cache, log, LEVELS["speaker"], jobs, args.workers)  # the referenced heads'
+    X_pop = extract(all_items, args.cache, log, LEVELS["population"], jobs, args.workers)[0]  # the single-file's
+    mels = mels[:len(items)]
 
-    conditions = {"population": X_pop, "speaker": speaker_shift(X, items), "speaker_z": speaker_z(X, items)}
+    conditions = {"population": X_pop, "speaker": speaker_shift(X, all_items),
+                  "speaker_z": speaker_z(X, all_items)}
     grid = [(c, w) for c in ((args.C,) if args.C else GRID_C)
             for w in ((args.emodb_weight,) if args.emodb_weight is not None else GRID_EMODB_WEIGHT)
             if w == 0 or n_spk["emodb"]]
@@ -498,7 +547,7 @@ def main(argv: list[str] | None = None) -> dict:
     for cond, Xn in conditions.items():
         outs, per_cfg = {}, {}  # configuration -> out-of-fold outputs, and their figures
         for C, w in grid:
-            outs[(C, w)] = cross_validate(Xn, items, fold, C, w, args.seed)
+            outs[(C, w)] = cross_validate(Xn, all_items, fold_all, C, w, args.seed, real)
             f = per_cfg[(C, w)] = metrics(items, outs[(C, w)])
             log(f"[{cond}] C={C} emodb_weight={w}: RAVDESS UAR {f.get('ravdess_uar', 0):.3f}, arousal "
                 f"{f.get('ravdess_arousal_binary_accuracy', 0):.3f}, EmoDB UAR {f.get('emodb_uar', 0):.3f}, CCC V/A "
@@ -525,13 +574,13 @@ def main(argv: list[str] | None = None) -> dict:
             if f"emodb_ccc_{dim}_{src}" in figures[cond]:
                 figures[cond][f"emodb_ccc_{dim}"] = figures[cond][f"emodb_ccc_{dim}_{src}"]
     if args.cnn:
-        figures["cnn"] = cnn_experiment(items, mels, X_pop, fold, chosen["population"], args, log)
-    figures["ablation"] = ablation(X_pop, items, fold, chosen["population"], args.seed, log)
+        figures["cnn"] = cnn_experiment(items, mels, X_pop[real], fold, chosen["population"], args, log)
+    figures["ablation"] = ablation(X_pop[real], items, fold, chosen["population"], args.seed, log)
 
     # final models on all data
     files = {"population": "speech_embedded.onnx", "speaker": "speech_embedded_speaker.onnx",
              "speaker_z": "speech_embedded_speaker_z.onnx"}
-    export_conditions(conditions, items, chosen, files, args.out, args.seed)
+    export_conditions(conditions, all_items, chosen, files, args.out, args.seed)
     from critics.speech.embedded import EmbeddedSpeechCritic
     from critics.speech.features import feature_names
 
@@ -542,6 +591,11 @@ def main(argv: list[str] | None = None) -> dict:
         "labels": list(RAVDESS), "emodb_labels": list(EMODB),
         "models": files,
         "vad_source": vad_source,
+        "noise": args.noise,
+        **({"noise_conditions": {"kinds": list(NOISES), "snr_db": list(SNR_RANGE_DB), "rt60_s": list(RT60_RANGE_S),
+                                 "drr_db": list(DRR_RANGE_DB), "dry_share": DRY_SHARE,
+                                 "per": "speaker and copy (critics.training.recording.condition)"}}
+           if args.noise else {}),
         "conditions": {"population": "raw features (population statistics)",
                        "speaker": "features minus the mean of the speaker's neutral clips",
                        "speaker_z": "features z-normalised by the mean and std of all the speaker's clips"},

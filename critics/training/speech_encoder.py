@@ -51,11 +51,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from critics.training.recording import (BABBLE_VOICES, DRR_RANGE_DB, DRY_SHARE, NOISES, RT60_RANGE_S,  # noqa: E402
-                                        SNR_RANGE_DB, condition, mix, reverberate)
+                                        SNR_RANGE_DB, noise_key, noise_jobs, noisy)
 from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
-from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, best_vad_sources, export_conditions,  # noqa: E402
-                                     fit_heads, load_items, make_folds, metrics, nested, selection_score,
-                                     speaker_shift, speaker_z)
+from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, _Inline, best_vad_sources,  # noqa: E402
+                                     export_conditions, fit_heads, load_items, make_folds, metrics, nested,
+                                     selection_score, speaker_shift, speaker_z)
 
 GRID_C = (0.005, 0.01, 0.02, 0.05)
 GRID_EMODB_WEIGHT = (0.5, 1.0)
@@ -167,49 +167,6 @@ def _vector_job(job) -> np.ndarray:
     return _WORKER["critic"].vector(y, which)
 
 
-def noise_jobs(items: list[Item], k: int, seed: int, group: dict[str, int],
-               fixed: dict | None = None) -> list[dict]:
-    """Noisy copy k of every clip: its speaker's recording condition (`critics.training.recording.condition`;
-    ``fixed``: this noise and SNR for all, as the bench tests them), babble from `BABBLE_VOICES` clips of other
-    speakers in the same validation fold (``group``: speaker -> fold), so no held-out voice is ever heard in
-    training, not even as noise; pink noise where the fold holds no other voice."""
-    in_fold: dict[int, list[Item]] = {}
-    for it in items:
-        in_fold.setdefault(group[it.speaker], []).append(it)
-    out = []
-    for it in items:
-        cond = dict(fixed) if fixed else condition(it.speaker, k, seed)
-        h = int(hashlib.sha1(f"{it.path.name}~noise{k}~{seed}".encode()).hexdigest()[:8], 16)
-        others = [o.path for o in in_fold[group[it.speaker]] if o.speaker != it.speaker]
-        babble = []
-        if cond["noise"] == "babble" and others:
-            picks = np.random.default_rng(h).choice(len(others), min(BABBLE_VOICES, len(others)), replace=False)
-            babble = [str(others[i]) for i in picks]
-        elif cond["noise"] == "babble":
-            cond["noise"] = "pink"
-        out.append({**cond, "babble": babble, "rng": h})
-    return out
-
-
-def noisy(y: np.ndarray, sr: int, p: dict) -> np.ndarray:
-    """A clip (as read) with the noise of job `p` (`noise_jobs`) mixed in."""
-    import soundfile as sf
-
-    from conditioning.media import downmix
-
-    babble = []
-    for q in p["babble"]:
-        z, zr = sf.read(q, dtype="float32", always_2d=False)
-        if zr != sr:
-            raise ValueError(f"babble clip {q} is {zr} Hz, the clip {sr} Hz")
-        babble.append(downmix(z))
-    rng = np.random.default_rng(p["rng"])
-    y = downmix(y)
-    if p.get("rt60_s"):  # the room first: the noise reaches the microphone directly
-        y = reverberate(y, p["rt60_s"], p["drr_db"], rng, sr)
-    return mix(y, p["noise"], p["snr_db"], rng, babble)
-
-
 def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, seed: int = 0, workers: int = 1,
             log=print, which: str = "population", noise: int = 0, folds: int = FOLDS):
     """(X, items) for the real clips followed by the augmented pseudo-speakers' clips (``augment`` WORLD voice
@@ -232,7 +189,7 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     if noise:
         group = dict(zip((it.speaker for it in items), make_folds(items, folds)))
         jobs += [(it, p, f"n{k + 1}") for k in range(noise) for it, p in zip(items, noise_jobs(items, k, seed, group))]
-    files = [cache / (hashlib.sha1(f"{it.path.resolve()}|{k}|{seed if p else ''}{_noise_key(p)}".encode())
+    files = [cache / (hashlib.sha1(f"{it.path.resolve()}|{k}|{seed if p else ''}{noise_key(p)}".encode())
                       .hexdigest()[:16] + ".npy") for it, p, k in jobs]
     todo = [i for i, fn in enumerate(files) if not fn.is_file()]
     t0 = time.time()
@@ -248,14 +205,6 @@ def vectors(items: list[Item], encoder: Path, cache: Path, augment: int = 0, see
     return X, out_items
 
 
-def _noise_key(p: dict | None) -> str:
-    """A noisy job's part of its cache key: everything that decides its samples."""
-    if p is None or "noise" not in p:
-        return ""
-    room = f"|room {p['rt60_s']:.6f} {p['drr_db']:.6f}" if p.get("rt60_s") else ""  # (none: the keys before rooms)
-    return f"|{p['noise']}|{p['snr_db']:.6f}|{p['rng']}|{','.join(Path(q).name for q in p['babble'])}{room}"
-
-
 def shipped_vectors(data: Path, workers: int = 1, log=print,
                     which: str = "population") -> tuple[dict, list[Item], np.ndarray, list[Item]]:
     """(the shipped JSON, the clips' items, X, X's items): the vectors the shipped heads ``which`` were trained
@@ -269,20 +218,6 @@ def shipped_vectors(data: Path, workers: int = 1, log=print,
     X, all_items = vectors(items, WEIGHTS / ENCODER_FILE, CACHE, meta["augment"], meta["seed"], workers, log,
                            which, meta.get("noise", 0))
     return meta, items, X, all_items
-
-
-class _Inline:
-    """A one-process stand-in for the executor (no pool start-up for quick runs and tests)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    @staticmethod
-    def map(fn, jobs, chunksize=1):
-        return map(fn, jobs)
 
 
 # ----------------------------------------------------------------------------------------- selection
