@@ -447,7 +447,12 @@ def test_a_dataset_job_runs_in_the_background_and_offers_a_download(web, tmp_pat
         if archive:
             break
         time.sleep(0.5)
-    assert status.startswith("done: 2 items") and Path(archive).suffix == ".zip"
+    assert status.startswith("done: 2 items") and Path(archive).suffix == ".zip" and "warning" not in status
+    strict = tmp_path / "strict.yaml"  # what the command says on stderr, the page says too
+    strict.write_text("name: web\nmodalities: {image: {count: 2, size: 256}}\nemotions: {list: [joy, sadness]}\n"
+                      "filter: {recognised_by: none, min_fidelity: 1.0, max_attempts: 1}\nbalance: {extra_budget: 0}\n")
+    status = status_when_done(web, web.start_dataset(str(strict)), wait_s=120)
+    assert "error: image: no item kept" in status and "warning: image: kept 0 of the 2 asked for" in status
     from studio.errors import UserError
 
     bad = tmp_path / "bad.yaml"
