@@ -488,9 +488,10 @@ def crossed(q: int, sizes: list[int]) -> list[int]:
     """The q-th combination of factors with these sizes (texts, voices, portraits, styles), in an order where
     every factor changes from one item to the next. With the factors taken largest first, q's mixed-radix digits
     are d_1, d_2, ... (d_1 fastest) and factor i takes (d_1 + ... + d_i) mod its size: the first ``prod(sizes)``
-    combinations are all different (d_i is recovered from the indices one by one), and in any run of as many
-    items as the largest factor has values every factor shows its values evenly. A plain mixed-radix count showed
-    one voice until every text had been said, so an emotion with as many items as texts heard one voice."""
+    combinations are all different (d_i is recovered from the indices one by one), and within each aligned run of
+    as many items as the largest factor has values, a factor's values come up as often as each other, give or
+    take one. A plain mixed-radix count showed one voice until every text had been said, so an emotion with as
+    many items as texts heard one voice."""
     out = [0] * len(sizes)
     rest, total = q, 0
     for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):  # (stable: texts before voices at a tie)
@@ -502,7 +503,8 @@ def crossed(q: int, sizes: list[int]) -> list[int]:
 
 
 def _factors(m: ModalitySpec) -> list[tuple[str, tuple]]:
-    """The factors a modality's items vary over, fastest first (what is said or shown, then who, then how)."""
+    """The factors a modality's items vary over (what is said or shown, who, how): `crossed` takes the largest
+    first, this order at a tie."""
     return [("texts", m.texts), ("prompts", m.prompts), ("voices", m.voices), ("portraits", m.portraits),
             ("styles", m.styles)]
 
