@@ -124,7 +124,7 @@ def mix(y: np.ndarray, noise: str, snr_db: float, rng: np.random.Generator,
 
 def noise_jobs(items: list, k: int, seed: int, group: dict[str, int],
                fixed: dict | None = None) -> list[dict]:
-    """Noisy copy k of every clip: its speaker's recording condition (`critics.training.recording.condition`;
+    """Noisy copy k of every clip: its speaker's recording condition (`condition`;
     ``fixed``: this noise and SNR for all, as the bench tests them), babble from `BABBLE_VOICES` clips of other
     speakers in the same validation fold (``group``: speaker -> fold), so no held-out voice is ever heard in
     training, not even as noise; pink noise where the fold holds no other voice."""
