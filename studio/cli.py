@@ -222,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", metavar="PATH", help="neural critics (speech transformers, music clap, image clip): "
                    "a local folder of weights (never downloaded)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")
-    c.add_argument("--reference", metavar="NEUTRAL.wav", help="speech: a neutral take of the same speaker to measure "
-                   "against (not checked: another speaker's take makes every reading wrong)")
+    c.add_argument("--reference", metavar="NEUTRAL.wav", help="speech: a neutral take of the same speaker, recorded "
+                   "the same way (room, microphone, channel), to measure against (another speaker's take, or one "
+                   "from another room, makes the readings wrong: not checked; a telephone band on one side only is "
+                   "warned)")
     c.add_argument("--group-by", metavar="REGEX", help="speech: normalise within speaker groups named by the regex's "
                    "first group, e.g. 'Actor_(\\d+)'")
     c.add_argument("--single-file", action="store_true", help="speech and face: read a take the studio wrote "

@@ -39,8 +39,9 @@ from studio.output import ordinal, print_json
 
 MIN_GROUP = 8  #: files per speaker group for a per-speaker standard deviation worth dividing by
 #: Share of a speaker group that one label takes, read before normalising, at which `_groups` warns that
-#: normalising may erase it (all of them: the group is left unnormalised)
-UNIFORM_SHARE = 0.75
+#: normalising may erase it (all of them: the group is left unnormalised). Half: in a group of 8 of one actor with
+#: 4 angry takes, normalising left 1 of them angry (a speech-critique audit)
+UNIFORM_SHARE = 0.5
 #: Said once when speech is scored without a speaker reference. Why: a voice's own pitch, timbre and pace are
 #: then read as emotion; both speech judges read most of the studio's Piper takes as one label whatever they
 #: express (disgust, or anger for speech/embedded on some sentences; critics/cards/speech-encoder.md), and a
@@ -55,8 +56,8 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
 
 #: Said once when speech was recorded below the judges' 16 kHz (a telephone's 8 kHz): the band above half its rate,
 #: which the training recordings all have, is missing, and the judges read its absence as a duller, calmer voice.
-NARROW_BAND = ("speech recorded below 16 kHz (a telephone's 8 kHz) lacks the upper band every training recording "
-               "has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against "
+NARROW_BAND = ("speech recorded below 16 kHz or through a telephone's band (nothing above about 4 kHz, whatever rate "
+               "the file was saved at) lacks the upper band every training recording has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against "
                "a neutral take recorded the same way (--reference), or record at 16 kHz or more")
 #: Said once when a file holds under `SHORT_SPEECH_S` of speech: the judges read utterances of a few seconds
 #: (RAVDESS 1.5-2.5 s of speech, EmoDB 2 s), and a syllable or two gives them little to read.
@@ -121,11 +122,14 @@ def critique_files(args: argparse.Namespace) -> int:
         raise UserError(f"critic {args.modality}/{critic.name} cannot normalise to a speaker; use one of the speech "
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
+    ref_narrow = None  # whether the --reference has a telephone's band (its files are compared with it)
     if reference:
         try:  # an unreadable reference is a user error for every file
-            stats = critic.reference([load_media("speech", Path(reference))], "neutral")  # once for all the files
+            ref_media = load_media("speech", Path(reference))
+            stats = critic.reference([ref_media], "neutral")  # once for all the files
         except (MediaError, CriticError) as exc:
             raise UserError(f"--reference {reference}: {exc}") from None
+        ref_narrow = _narrow(ref_media)
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
     elif group_by:
@@ -135,7 +139,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = narrow = short = 0
+    failed = alone = clipped = wordless = narrow = short = unlike = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -161,7 +165,9 @@ def critique_files(args: argparse.Namespace) -> int:
                 rate = getattr(media, "rate", None)
                 if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
                     row["recorded_rate_hz"] = int(rate)
-                narrow += bool(rate and rate < 16000)
+                is_narrow = bool(rate and rate < 16000) or bool(row.get("details", {}).get("narrow_band"))
+                narrow += is_narrow
+                unlike += ref_narrow is not None and is_narrow != ref_narrow
                 short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
                 alone += how["norm"] == "none"
                 row.update({k: how[k] for k in ("reference", "group", "group_size") if how.get(k)})
@@ -190,6 +196,12 @@ def critique_files(args: argparse.Namespace) -> int:
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
+    if unlike:  # a reference must be recorded as the takes are: 0.90 -> 0.68 of the encoder's readings right
+        print(f"emostudio critique: warning: {'a file was' if unlike == 1 else f'{unlike} files were'} recorded "
+              f"through {'a wider' if ref_narrow else 'a telephone'} band than the reference {reference}; each file "
+              "is read as a change from the reference, as if both were recorded alike (voice, room, microphone, "
+              "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
+              "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
     if clipped:
         print(f"emostudio critique: note: {'a file is' if clipped == 1 else f'{clipped} files are'} clipped; {CLIPPED}",
               file=sys.stderr)
@@ -363,6 +375,18 @@ def lossy(take: Path) -> str | None:
     return take.suffix.lower() if take.suffix.lower() in LOSSY_AUDIO else None
 
 
+def _narrow(media) -> bool:
+    """Whether a speech recording (`Audio`) has a telephone's band: recorded below 16 kHz, or nothing above about
+    4 kHz whatever its rate (`critics.speech.channel`)."""
+    from critics.speech.channel import narrow_band
+    from critics.speech.features import FeatureError, prepare
+
+    try:
+        return media.rate < 16000 or narrow_band(prepare(media.samples, media.rate))
+    except FeatureError:  # (the reference's reading says what is wrong with it)
+        return False
+
+
 def _studio_references(studio, critic, files: list[str], modality: str = "speech") -> dict[str, dict]:
     """Per file the studio wrote (`studio_record`: a take with its report beside it, or a dataset's item), how
     to score it: against its neutral take (`reference_source`). A record that no longer describes its file, or
@@ -391,7 +415,8 @@ def _studio_references(studio, critic, files: list[str], modality: str = "speech
         except (BackendUnavailable, GenerationError, MediaError, CriticError, ValueError) as exc:
             print(f"emostudio critique: warning: {name}: {exc}; its neutral take was not used", file=sys.stderr)
             continue
-        out[name] = {"kw": {"speaker_reference": ref}, "norm": "studio-reference"}
+        out[name] = {"kw": {"speaker_reference": ref}, "norm": "studio-reference",
+                     "reference": f"its neutral take, made again ({generator.name}, seed {request.seed})"}
     return out
 
 
@@ -456,15 +481,16 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
             why = None
         if why:
             print(f"emostudio critique: warning: {why}; scored without speaker normalisation", file=sys.stderr)
-            out.update({n: {"kw": {}, "norm": "none", "group": label, **({"reading": loaded[n][1]} if n in loaded else {})}
-                        for n in names})
+            out.update({n: {"kw": {}, "norm": "none", "group": label, "group_size": len(loaded),
+                            **({"reading": loaded[n][1]} if n in loaded else {})} for n in names})
             continue
         top, most = Counter(max(r.native, key=r.native.get) for _, r in loaded.values()).most_common(1)[0]
         if most >= UNIFORM_SHARE * len(loaded):  # 7 angry takes and 1 neutral read 0 of 7 angry, without a word
             print(f"emostudio critique: warning: speaker group {label!r}: the critic hears {most} of its {len(loaded)} "
                   f"files as {top} before normalising; normalising reads each file against the group's own average, "
-                  "so an emotion most of them share reads as neutral: if they do share one, give the speaker's "
-                  "neutral take with --reference instead", file=sys.stderr)
+                  "so it needs the group's emotions in about equal shares, and an emotion half of them share reads "
+                  "as neutral: if they do share one, give the speaker's neutral take with --reference instead",
+                  file=sys.stderr)
         stats = critic.reference([a for a, _ in loaded.values()], "mixed")  # once per group, not once per file
         out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
                         "group_size": len(loaded), **({"media": loaded[n][0]} if n in loaded else {})}

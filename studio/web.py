@@ -449,6 +449,8 @@ class WebStudio:
             rate = getattr(media, "rate", None)
             if rate and rate < 16000:
                 how += f"\n\n_Note: recorded at {rate / 1000:g} kHz; {NARROW_BAND}._"
+            elif any(r.details.get("narrow_band") for r in readings):  # a telephone's band saved at a wider rate
+                how += f"\n\n_Note: nothing above about 4 kHz; {NARROW_BAND}._"
             if min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S) < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)

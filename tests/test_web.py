@@ -279,6 +279,13 @@ def test_analyse_says_when_speech_is_narrow_band_or_very_short(web, shared_data,
     assert "under 1 s of speech gives the judges little to read" in report and "below 16 kHz" not in report
     report = web.analyse(str(shared_data / ANGRY_TAKE), "speech").report
     assert "below 16 kHz" not in report and "little to read" not in report
+    from scipy.signal import butter, sosfiltfilt
+
+    band = sosfiltfilt(butter(6, [300, 3400], "bandpass", fs=8000, output="sos"),
+                       librosa.resample(take.samples, orig_sr=take.rate, target_sr=8000)).astype(np.float32)
+    wide = save_audio(tmp_path / "phone16.wav", Audio(librosa.resample(band, orig_sr=8000, target_sr=16000), 16000))
+    assert "nothing above about 4 kHz; speech recorded below 16 kHz or through a telephone" in \
+        web.analyse(str(wide), "speech").report
 
 
 def test_a_tight_face_crop_is_read_by_the_judge_that_reads_crops(web, tmp_path):

@@ -193,7 +193,9 @@ class SpeechHeadsCritic:
                      y: np.ndarray) -> dict:
         """What every speech reading reports beside its own measurements: the model used, the EmoDB-7 head,
         the probability of a high-arousal RAVDESS label and, for a clipped recording (``y``, as recorded), the
-        share of its samples at the ceiling (``clipped``; `features.CLIPPED_SHARE` says why)."""
+        share of its samples at the ceiling (``clipped``; `features.CLIPPED_SHARE` says why) and, for a recording
+        with a telephone's band whatever its rate, ``narrow_band`` (`critics.speech.channel`)."""
+        from critics.speech.channel import narrow_band
         from critics.speech.features import CLIPPED_SHARE, clipped_share
 
         # "heads": population, speaker or speaker_z (what `critique` rows call normalisation none, reference, group)
@@ -201,7 +203,8 @@ class SpeechHeadsCritic:
         return {"heads": which,
                 "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
                 "p_high_arousal": float(sum(native[k] for k in HIGH_AROUSAL)),
-                **({"clipped": round(clipped, 3)} if clipped >= CLIPPED_SHARE else {})}
+                **({"clipped": round(clipped, 3)} if clipped >= CLIPPED_SHARE else {}),
+                **({"narrow_band": True} if narrow_band(y) else {})}
 
     def vad(self, out: dict[str, np.ndarray], i: int, meta: dict, which: str) -> tuple[float, float, float]:
         """Valence, arousal, dominance from the source that validated best per dimension (or the configured one)."""
