@@ -2,8 +2,8 @@
 training with noisy copies (`critics.training.speech_encoder --noise`) help?
 
     OMP_NUM_THREADS=1 python bench/speech_noise.py [--data ../shared/data] [--workers 2] [--snr 30 20 10]
-                                                   [--rt60 0.4 0.7 1.0] [--every 10] [--end-to-end-only]
-                                                   [--json [PATH]]
+                                                   [--rt60 0.4 0.7 1.0] [--drr 0 -5] [--room-pink 15]
+                                                   [--every 10] [--end-to-end-only] [--json [PATH]]
 
 Noise is white, pink or babble (four other voices of the same validation fold), mixed in at a set SNR over the
 speech (`critics.training.recording.mix`); rooms are synthetic (`critics.training.recording.room_response`) with
@@ -42,11 +42,16 @@ NOISES = ("white", "pink", "babble")
 TEST_SEED = 1_000_003  #: no training draw uses it
 
 
-def conditions(snrs, rt60s) -> dict[str, dict]:
+def conditions(snrs, rt60s, drrs=(0.0,), room_pink=()) -> dict[str, dict]:
     """The test conditions by name, as fixed recording conditions (`critics.training.recording.noise_jobs`):
-    each noise at each SNR, and rooms (RT60, the direct sound as strong as the reverberation) without noise."""
+    each noise at each SNR; rooms of each RT60 at each direct-to-reverberant ratio, without noise; and each room
+    (DRR 0 dB) with pink noise at each of ``room_pink``'s SNRs, as a room's own noise reaches the microphone."""
     out = {f"{n} {s:g} dB": {"noise": n, "snr_db": float(s)} for s in snrs for n in NOISES}
-    return out | {f"room {r:g} s": {"noise": "none", "snr_db": 0.0, "rt60_s": float(r), "drr_db": 0.0} for r in rt60s}
+    room = lambda r, d: {"rt60_s": float(r), "drr_db": float(d)}  # noqa: E731
+    out |= {f"room {r:g} s" + (f", DRR {d:g} dB" if d else ""): {"noise": "none", "snr_db": 0.0, **room(r, d)}
+            for r in rt60s for d in drrs}
+    return out | {f"room {r:g} s + pink {s:g} dB": {"noise": "pink", "snr_db": float(s), **room(r, 0)}
+                  for r in rt60s for s in room_pink}
 
 
 def test_vectors(items, fold_of, fixed: dict, workers: int, log) -> np.ndarray:
@@ -68,12 +73,24 @@ def test_vectors(items, fold_of, fixed: dict, workers: int, log) -> np.ndarray:
     jobs = R.noise_jobs(items, 0, TEST_SEED, fold_of, fixed=fixed)
     t0 = time.time()
     with ProcessPoolExecutor(workers) if workers > 1 else E._Inline() as pool:
-        X = np.stack(list(pool.map(E._vector_job, [(it.path, p, encoder, "population") for it, p in zip(items, jobs)],
+        X = np.stack(list(pool.map(_vector_or_nan, [(it.path, p, encoder, "population") for it, p in zip(items, jobs)],
                                    chunksize=16)))
     fn.parent.mkdir(parents=True, exist_ok=True)
     np.save(fn, X)
     log(f"  {what}: {len(items)} vectors in {time.time() - t0:.0f} s")
     return X
+
+
+def _vector_or_nan(job) -> np.ndarray:
+    """A clip's vector, or NaNs where the judges refuse it (no voice's pitch left): `encoder_out_of_fold` leaves
+    those clips' outputs at zero, which reads as neutral, and counts them."""
+    from critics.speech.features import FeatureError
+    from critics.training import speech_encoder as E
+
+    try:
+        return E._vector_job(job)
+    except FeatureError:
+        return np.full(2 * 256, np.nan, dtype=np.float32)
 
 
 def encoder_out_of_fold(data: Path, tested: dict[str, dict], workers: int, log) -> dict:
@@ -99,8 +116,9 @@ def encoder_out_of_fold(data: Path, tested: dict[str, dict], workers: int, log) 
             te = np.flatnonzero(fold[real] == k)
             h = T.fit_heads(X[tr], [all_items[i] for i in tr], C, w, meta["seed"])
             for name, Xt in tests.items():
-                for key, v in h.predict(Xt[te]).items():
-                    preds[name][key][te] = v
+                ok = te[np.isfinite(Xt[te]).all(axis=1)]  # a refused clip keeps all-zero outputs (neutral)
+                for key, v in h.predict(Xt[ok]).items():
+                    preds[name][key][ok] = v
         clean_top = preds["clean"]["ravdess"].argmax(1)
         out[heads] = {}
         for name, p in preds.items():
@@ -108,7 +126,8 @@ def encoder_out_of_fold(data: Path, tested: dict[str, dict], workers: int, log) 
             out[heads][name] = {"ravdess_uar": round(m["ravdess_uar"], 3),
                                 "arousal_binary": round(m["ravdess_arousal_binary_accuracy"], 3),
                                 "emodb_uar": round(m.get("emodb_uar", 0.0), 3),
-                                "same_top_as_clean": round(float(np.mean(p["ravdess"].argmax(1) == clean_top)), 3)}
+                                "same_top_as_clean": round(float(np.mean(p["ravdess"].argmax(1) == clean_top)), 3),
+                                "refused": int((~np.isfinite(tests[name]).all(axis=1)).sum())}
     return out
 
 
@@ -155,6 +174,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--snr", type=float, nargs="+", default=[30.0, 20.0, 10.0])
     ap.add_argument("--rt60", type=float, nargs="*", default=[0.4, 0.7, 1.0],
                     help="rooms tested (reverberation time, s; no noise)")
+    ap.add_argument("--drr", type=float, nargs="+", default=[0.0],
+                    help="direct-to-reverberant ratios of the rooms (dB; 0 is a microphone about at the room's "
+                         "critical distance, -5 farther off)")
+    ap.add_argument("--room-pink", type=float, nargs="*", default=[],
+                    help="also each room (DRR 0 dB) with pink noise at these SNRs (dB)")
     ap.add_argument("--every", type=int, default=10, help="end-to-end table: every N-th clip")
     ap.add_argument("--end-to-end-only", action="store_true",
                     help="table 2 alone (the shipped judges, with how many clips each refuses), no refitting")
@@ -162,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.time()
-    tested = conditions(args.snr, args.rt60)
+    tested = conditions(args.snr, args.rt60, args.drr, args.room_pink)
     oof = {} if args.end_to_end_only else encoder_out_of_fold(args.data, tested, args.workers, log)
     e2e = shipped_end_to_end(args.data, tested, args.every, log)
     result = {"encoder_out_of_fold": oof, "end_to_end": e2e, "snr_db": args.snr, "rt60_s": args.rt60,
@@ -175,12 +199,12 @@ def main(argv: list[str] | None = None) -> dict:
     for heads, rows in oof.items():
         print(f"  heads {heads}")
         for name, f in rows.items():
-            print(f"    {name:14s} {f['ravdess_uar']:.3f} / {f['arousal_binary']:.3f} / {f['emodb_uar']:.3f} / "
-                  f"{f['same_top_as_clean']:.3f}")
+            print(f"    {name:26s} {f['ravdess_uar']:.3f} / {f['arousal_binary']:.3f} / {f['emodb_uar']:.3f} / "
+                  f"{f['same_top_as_clean']:.3f}" + (f" ({f['refused']} refused)" if f["refused"] else ""))
     print(f"shipped judges end to end on {e2e['clips']} clips (their voices are in training): top label as on the "
           "clean clip (refused)")
     for name in next(iter(e2e["judges"].values())):
-        print(f"  {name:14s} " + "   ".join(f"{n} {v[name]['same_top_as_clean']:.3f} ({v[name]['refused']})"
+        print(f"  {name:26s} " + "   ".join(f"{n} {v[name]['same_top_as_clean']:.3f} ({v[name]['refused']})"
                                            for n, v in e2e["judges"].items()))
     print(f"{result['seconds']} s")
     return result

@@ -27,7 +27,7 @@ EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural", "speec
                           "speech/transformers": "neural"}
 
 #: Speech: `speech/encoder`, the judge that reads unseen actors best (nested speaker-grouped CV, single file:
-#: 0.642 RAVDESS UAR against `speech/embedded`'s 0.559; critics/cards/speech-encoder.md), and it needs no GPL part.
+#: 0.649 RAVDESS UAR against `speech/embedded`'s 0.560; critics/cards/speech-encoder.md), and it needs no GPL part.
 DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded", "speech": "encoder",
                            "face": "classifier"}
 
