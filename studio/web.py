@@ -544,8 +544,8 @@ class WebStudio:
             extra = " and extra items for the labels the filter thinned" if n > st["total"] else ""
             return f"{n} items made of the {st['total']} planned{extra} (running){notes}", None
         s = st["summary"]
-        short = "".join(f"\n\nwarning: {line}" for line in s["short"])  # what `emostudio dataset` says on stderr
-        empty = f"\n\nerror: {', '.join(s['empty'])}: no item kept, so the dataset has none" if s["empty"] else ""
+        short = "".join(f"\n\nwarning: {line}" for line in s.get("short", ()))  # as `emostudio dataset` on stderr
+        empty = f"\n\nerror: {', '.join(s['empty'])}: no item kept, so the dataset has none" if s.get("empty") else ""
         return (f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected{empty}{short}{notes}",
                 st["archive"])
 
