@@ -1259,6 +1259,17 @@ def _unseen_factors(spec: Spec) -> list[str]:
                              f"{missing} of them {'is' if missing == 1 else 'are'} not used for it (every emotion "
                              f"takes the {name} in the same order, so that they do not tell the emotions apart); "
                              f"count {q * n_e} or more gives every emotion every one")
+        if len(m.voices) > 1 and len(m.portraits) > 1 and fewest:  # a talking face's identity: voice and face
+            pairs, every, q = set(), len(m.voices) * len(m.portraits), 0
+            while len(pairs) < every:  # every pair comes within prod(sizes) items (`crossed`)
+                pairs.add(tuple(crossed(q, sizes)[2:4]))
+                q += 1
+            seen = len({tuple(crossed(j, sizes)[2:4]) for j in range(fewest)})
+            if seen < every:
+                lines.append(f"modalities.{m.name}.voices x portraits: {fewest} item{'s' if fewest != 1 else ''} "
+                             f"per emotion cross {seen} of the {every} voice-portrait pairs, so some voices only "
+                             f"ever speak over some faces (a model may learn the voice from the face); count "
+                             f"{q * n_e} or more crosses every pair")
     return lines
 
 

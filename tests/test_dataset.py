@@ -488,6 +488,25 @@ def test_a_modality_that_keeps_nothing_fails_the_command(tmp_path):
     assert not [n for n in spec_notes(load_spec(write_spec(tmp_path, strict))) if "recognised_by both" in n]
 
 
+def test_voices_that_only_ever_speak_over_one_face_are_noted(tmp_path):
+    """With 2 voices, 2 portraits and 2 items per emotion, joe always spoke over portrait A and slt over B (a data
+    audit): a model could learn the voice from the face. Said before the items are made."""
+    from PIL import Image
+    from skimage import data
+
+    from studio.dataset import load_spec, spec_notes
+
+    Image.fromarray(data.astronaut()).save(tmp_path / "a.png")
+    Image.fromarray(data.astronaut()[:, ::-1]).save(tmp_path / "b.png")
+    text = ("modalities: {face: {count: %d, texts: [Hello there.], voices: [joe, slt], portraits: [a.png, b.png]}}\n"
+            "emotions: {list: [joy, sadness]}\n")
+    notes = [n for n in spec_notes(load_spec(write_spec(tmp_path, text % 4))) if "voices x portraits" in n]
+    assert notes == ["modalities.face.voices x portraits: 2 items per emotion cross 2 of the 4 voice-portrait pairs, "
+                     "so some voices only ever speak over some faces (a model may learn the voice from the face); "
+                     "count 8 or more crosses every pair"]
+    assert not [n for n in spec_notes(load_spec(write_spec(tmp_path, text % 8))) if "voices x portraits" in n]
+
+
 def test_the_card_lists_a_label_that_kept_nothing_and_says_what_fell_short(tmp_path):
     from studio.dataset import card, load_spec
 
