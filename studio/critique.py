@@ -491,6 +491,11 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
                   "so it needs the group's emotions in about equal shares, and an emotion half of them share reads "
                   "as neutral: if they do share one, give the speaker's neutral take with --reference instead",
                   file=sys.stderr)
+        narrow = sum(a.rate < 16000 or bool(r.details.get("narrow_band")) for a, r in loaded.values())
+        if 0 < narrow < len(loaded):  # the channel differs within the group: its average is no one recording's
+            print(f"emostudio critique: warning: speaker group {label!r} mixes {narrow} telephone-band and "
+                  f"{len(loaded) - narrow} wideband recording(s); normalising reads the difference between the "
+                  "channels as emotion: put each channel's files in a group of its own", file=sys.stderr)
         stats = critic.reference([a for a, _ in loaded.values()], "mixed")  # once per group, not once per file
         out.update({n: {"kw": {"speaker_reference": stats}, "norm": "group", "group": label,
                         "group_size": len(loaded), **({"media": loaded[n][0]} if n in loaded else {})}

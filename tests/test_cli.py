@@ -385,6 +385,7 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
                          "--group-by", r"Actor_(\d+)", *map(str, half[:5]))
     rows = [json.loads(line) for line in out.splitlines()]  # too small to normalise: its size is still given
     assert code == 0 and {(r["normalisation"], r["group_size"]) for r in rows} == {("none", 5)}
+    assert "mixes" not in err
     code, _, err = run(capsys, "critique", "--modality", "speech", "--group-by", "Actor_", str(neutral))
     assert code == 2 and "capture group" in err
     code, _, err = run(capsys, "critique", "--modality", "music", "--reference", str(neutral), str(neutral))
@@ -450,6 +451,19 @@ def test_critique_says_when_speech_is_narrow_band_or_very_short(capsys, shared_d
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", str(wide),
                          str(phone))
     assert code == 0 and "than the reference" not in err  # both telephone-band
+    # one speaker group of both channels: its average is no one recording's
+    clips = sorted((shared_data / "speech" / "ravdess" / "Actor_03").glob("03-01-0[1-8]-01-01-01-03.flac"))[:8]
+    group = []
+    for i, clip in enumerate(clips):
+        a = load_audio(clip)
+        if i % 2:
+            narrow = sosfiltfilt(butter(6, [300, 3400], "bandpass", fs=8000, output="sos"),
+                                 librosa.resample(a.samples, orig_sr=a.rate, target_sr=8000)).astype(np.float32)
+            a = Audio(librosa.resample(narrow, orig_sr=8000, target_sr=16000), 16000)
+        group.append(str(save_audio(tmp_path / f"Actor_03_{i}.wav", a)))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--group-by",
+                         r"Actor_(\d+)", *group)
+    assert code == 0 and "speaker group '03' mixes 4 telephone-band and 4 wideband recording(s)" in err
 
 
 def test_critique_finds_clipping_an_mp3_or_ogg_smoothed_over(capsys, shared_data, shout, tmp_path):
