@@ -1,6 +1,7 @@
 """The benches' ``--json [PATH]`` option, in one place: no PATH prints only the JSON document on stdout (for
-scripts); a PATH writes it there and the bench still prints its table. And the options shared by the benches
-that read the shared human corpora out of fold (`human_voices_parser`)."""
+scripts); a PATH writes it there and the bench still prints its table. The options shared by the benches that
+read the shared human corpora out of fold (`human_voices_parser`), and the condition-by-judge table several
+benches print (`judge_table`)."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,15 @@ def emit_json(doc, where: str | None) -> bool:
     if where:
         Path(where).write_text(json.dumps(doc, indent=1))
     return False
+
+
+def judge_table(title: str, rows: dict[str, dict], cell: str = "{:>9}") -> None:
+    """``rows`` ({condition: {judge: figure}}) as a table under ``title``, one column per judge."""
+    judges = list(next(iter(rows.values())))
+    print(title)
+    print(f"  {'condition':36s} " + "  ".join(f"{j:>9s}" for j in judges))
+    for name, row in rows.items():
+        print(f"  {name:36s} " + "  ".join(cell.format(row[j]) for j in judges))
 
 
 def human_voices_parser(doc: str) -> argparse.ArgumentParser:

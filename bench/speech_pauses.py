@@ -20,7 +20,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import add_json_option, emit_json, judge_table  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -68,10 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {"takes": len(takes), "angry": out, "seconds": round(time.time() - t0)}
     if emit_json(result, args.json):
         return result
-    print(f"strong angry RAVDESS takes read angry, single file, of {len(takes)}")
-    print(f"  {'condition':36s} " + "  ".join(f"{n:>9s}" for n in judges))
-    for name, row in out.items():
-        print(f"  {name:36s} " + "  ".join(f"{row[n]:>9d}" for n in judges))
+    judge_table(f"strong angry RAVDESS takes read angry, single file, of {len(takes)}", out)
     print(f"{result['seconds']} s")
     return result
 

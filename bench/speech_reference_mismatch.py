@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import add_json_option, emit_json, judge_table  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -79,10 +79,8 @@ def main(argv: list[str] | None = None) -> dict:
     result = {"takes": len(voices) * len(EMOTIONS), "accuracy": out, "seconds": round(time.time() - t0)}
     if emit_json(result, args.json):
         return result
-    print(f"strong takes of 5 emotions read against the actor's neutral take ({result['takes']} takes): accuracy")
-    print(f"  {'condition':36s} " + "  ".join(f"{n:>9s}" for n in judges))
-    for name, row in out.items():
-        print(f"  {name:36s} " + "  ".join(f"{row[n]:>9.3f}" for n in judges))
+    judge_table(f"strong takes of 5 emotions read against the actor's neutral take ({result['takes']} takes): "
+                "accuracy", out, "{:>9.3f}")
     print(f"{result['seconds']} s")
     return result
 

@@ -37,8 +37,10 @@ def downmix(samples: np.ndarray, coherent: float = 0.25) -> np.ndarray:
     The speech judges ask for 0.9: one voice in two channels should add up, so a mean that loses more is a
     mixing fault, and one channel of a voice is the voice."""
     x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 1 or x.shape[1] == 1 or x.size == 0:
-        return x.reshape(-1) if x.ndim == 1 or x.shape[1] == 1 else np.zeros(x.shape[0], np.float32)
+    if x.ndim == 1 or x.shape[1] == 1:
+        return x.reshape(-1)
+    if x.size == 0:  # no samples, or no channel: nothing to mix
+        return np.zeros(x.shape[0], np.float32)
     mix = x.mean(axis=1)
     energy = np.mean(np.square(x, dtype=np.float64), axis=0)
     if energy.max() > 0 and np.mean(np.square(mix, dtype=np.float64)) < coherent * energy.mean():

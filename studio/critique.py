@@ -29,6 +29,7 @@ Every speech row says which normalisation was used (``"normalisation"``: "none",
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections import Counter
@@ -165,7 +166,7 @@ def critique_files(args: argparse.Namespace) -> int:
                 rate = getattr(media, "rate", None)
                 if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
                     row["recorded_rate_hz"] = int(rate)
-                is_narrow = bool(rate and rate < 16000) or bool(row.get("details", {}).get("narrow_band"))
+                is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
                 short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
@@ -335,8 +336,6 @@ def _recipe_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> str
     by name or description (no path), a portrait in ``folders`` (the server's uploads and outputs: a face take
     made on the page) or none, and a model folder only where it is the one the server's own variable names (a
     take of the page's neural voice), which is returned as its full path (None: no model)."""
-    import os
-
     from generators.registry import MODEL_ENVS
 
     def inside(v) -> bool:
@@ -375,14 +374,20 @@ def lossy(take: Path) -> str | None:
     return take.suffix.lower() if take.suffix.lower() in LOSSY_AUDIO else None
 
 
+def narrow_recording(rate: int | None, details: dict) -> bool:
+    """Whether speech lacks the upper band every training recording has: recorded below 16 kHz, or through a
+    telephone's band at any rate (a speech reading's ``narrow_band``, `critics.speech.channel`). The one rule for
+    `critique`'s note, its reference and group checks, and the web's Analyse tab."""
+    return bool(rate and rate < 16000) or bool(details.get("narrow_band"))
+
+
 def _narrow(media) -> bool:
-    """Whether a speech recording (`Audio`) has a telephone's band: recorded below 16 kHz, or nothing above about
-    4 kHz whatever its rate (`critics.speech.channel`)."""
+    """`narrow_recording` for a recording that is not read (the ``--reference``)."""
     from critics.speech.channel import narrow_band
     from critics.speech.features import FeatureError, prepare
 
     try:
-        return media.rate < 16000 or narrow_band(prepare(media.samples, media.rate))
+        return narrow_recording(media.rate, {"narrow_band": narrow_band(prepare(media.samples, media.rate))})
     except FeatureError:  # (the reference's reading says what is wrong with it)
         return False
 
@@ -491,7 +496,7 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
                   "so it needs the group's emotions in about equal shares, and an emotion half of them share reads "
                   "as neutral: if they do share one, give the speaker's neutral take with --reference instead",
                   file=sys.stderr)
-        narrow = sum(a.rate < 16000 or bool(r.details.get("narrow_band")) for a, r in loaded.values())
+        narrow = sum(narrow_recording(a.rate, r.details) for a, r in loaded.values())
         if 0 < narrow < len(loaded):  # the channel differs within the group: its average is no one recording's
             print(f"emostudio critique: warning: speaker group {label!r} mixes {narrow} telephone-band and "
                   f"{len(loaded) - narrow} wideband recording(s); normalising reads the difference between the "

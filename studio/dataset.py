@@ -1235,6 +1235,17 @@ def _missing_emotions(spec: Spec) -> list[str]:
     return lines
 
 
+def _coverage(sizes: list[int], pick, every: int, fewest: int) -> tuple[int, int]:
+    """Of the ``every`` values ``pick`` makes of an item's `crossed` indices (a voice, a voice-portrait pair):
+    how many the first ``fewest`` items of an emotion see, and how many items it takes to see them all (at most
+    ``prod(sizes)``: `crossed` walks every combination)."""
+    seen, q = set(), 0
+    while len(seen) < every:
+        seen.add(pick(crossed(q, sizes)))
+        q += 1
+    return len({pick(crossed(j, sizes)) for j in range(fewest)}), q
+
+
 def _unseen_factors(spec: Spec) -> list[str]:
     """A note per factor (texts, voices, ...) some of whose values an emotion with the fewest items never gets:
     every emotion takes the same sequence (`plan`), so those values are missing from some emotions or from all,
@@ -1246,25 +1257,19 @@ def _unseen_factors(spec: Spec) -> list[str]:
         sizes = [len(xs) for _, xs in factors]
         fewest = m.count // n_e
         for i, (name, xs) in enumerate(factors):
-            if len(xs) < 2:
+            if len(xs) < 2 or not fewest:  # (no item at all: `_missing_emotions` says so)
                 continue
-            seen, q = set(), 0
-            while len(seen) < len(xs):  # every value comes within prod(sizes) items (`crossed`)
-                seen.add(crossed(q, sizes)[i])
-                q += 1
-            if 0 < fewest < q:  # (no item at all: `_missing_emotions` says so)
-                missing = len(xs) - len({crossed(j, sizes)[i] for j in range(fewest)})
+            seen, q = _coverage(sizes, lambda at, i=i: at[i], len(xs), fewest)
+            if seen < len(xs):
+                missing = len(xs) - seen
                 lines.append(f"modalities.{m.name}.{name}: {m.count} items over {n_e} emotions give an emotion "
                              f"{fewest} item{'s' if fewest != 1 else ''}, too few for all {len(xs)} {name}: "
                              f"{missing} of them {'is' if missing == 1 else 'are'} not used for it (every emotion "
                              f"takes the {name} in the same order, so that they do not tell the emotions apart); "
                              f"count {q * n_e} or more gives every emotion every one")
         if len(m.voices) > 1 and len(m.portraits) > 1 and fewest:  # a talking face's identity: voice and face
-            pairs, every, q = set(), len(m.voices) * len(m.portraits), 0
-            while len(pairs) < every:  # every pair comes within prod(sizes) items (`crossed`)
-                pairs.add(tuple(crossed(q, sizes)[2:4]))
-                q += 1
-            seen = len({tuple(crossed(j, sizes)[2:4]) for j in range(fewest)})
+            every = len(m.voices) * len(m.portraits)
+            seen, q = _coverage(sizes, lambda at: (at[2], at[3]), every, fewest)
             if seen < every:
                 lines.append(f"modalities.{m.name}.voices x portraits: {fewest} item{'s' if fewest != 1 else ''} "
                              f"per emotion cross {seen} of the {every} voice-portrait pairs, so some voices only "

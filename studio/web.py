@@ -444,13 +444,12 @@ class WebStudio:
 
             how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
         if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
-            from studio.critique import NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S
+            from studio.critique import NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, narrow_recording
 
             rate = getattr(media, "rate", None)
-            if rate and rate < 16000:
-                how += f"\n\n_Note: recorded at {rate / 1000:g} kHz; {NARROW_BAND}._"
-            elif any(r.details.get("narrow_band") for r in readings):  # a telephone's band saved at a wider rate
-                how += f"\n\n_Note: nothing above about 4 kHz; {NARROW_BAND}._"
+            if any(narrow_recording(rate, r.details) for r in readings):
+                what = f"recorded at {rate / 1000:g} kHz" if rate and rate < 16000 else "nothing above about 4 kHz"
+                how += f"\n\n_Note: {what}; {NARROW_BAND}._"
             if min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S) < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
