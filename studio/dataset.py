@@ -1124,6 +1124,7 @@ def card(spec: Spec, rows: list[dict]) -> str:
     if short:  # (stderr said it once; the card is what travels with the data)
         lines += ["", "**Short of the spec:** " + " ".join(f"{line.split('; relax')[0]}." for line in short)]
     lines += _factor_tables(kept)
+    lines += _loading(rows)
     lines += ["", "## Fidelity", "", "Each judge on the kept items (the dataset) and on every item made, rejected ones "
               "too. The filter's judges chose the kept items, so their figures on those items are not an independent "
               "check; the figures over all made items are the studio's own rate.", "",
@@ -1161,6 +1162,22 @@ def card(spec: Spec, rows: list[dict]) -> str:
               "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
               f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]
     return "\n".join(lines)
+
+
+def _loading(rows: list[dict]) -> list[str]:
+    """The card's loading code: each modality folder through its Hugging Face folder loader, its ``label`` column
+    cast to a ``ClassLabel`` over every label the spec asked for (a stratified split, a confusion matrix and a
+    classifier's head need the class list; the folder loader reads the labels as strings, and a label whose
+    items were all rejected would be missing from what it infers)."""
+    lines = ["", "## Loading", "", "```python", "from datasets import ClassLabel, load_dataset", ""]
+    for m in MODALITIES:
+        if any(r["modality"] == m and r["kept"] for r in rows):
+            names = sorted({r["label"] for r in rows if r["modality"] == m})
+            lines += [f"{m} = load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\", split=\"train\")",
+                      f"{m} = {m}.cast_column(\"label\", ClassLabel(names={json.dumps(names, ensure_ascii=False)}))"]
+    return lines + ["```", "", "Run it in this folder (or give `data_dir` as a path to it). Every kept item is in "
+                    "`train`; to hold out voices, texts or portraits, split on the `speaker`, `text` or `portrait` "
+                    "column: the plan gave every emotion the same ones."]
 
 
 def _factor_tables(kept: list[dict]) -> list[str]:

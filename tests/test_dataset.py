@@ -264,6 +264,34 @@ def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     assert "NRC-VAD" in card and "CC BY-NC-SA 4.0" in card  # the labels' and the judges' terms
 
 
+def test_the_cards_loading_code_gives_class_labels_over_every_label_asked_for(tmp_path, monkeypatch):
+    """A stratified split or a classifier's head needs the labels as a ClassLabel, and the folder loader reads
+    strings: the card's code casts them, with a label whose items were all rejected still among the classes."""
+    datasets = pytest.importorskip("datasets")
+    import re
+
+    from studio.dataset import build, load_spec
+
+    out = tmp_path / "ds"
+    build(load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=6))), out, progress=False)
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    for r in rows:  # as if every sadness item had been rejected by the filter
+        r["kept"] = r["kept"] and r["label"] != "sadness"
+    (out / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from studio.dataset import export
+
+    export(load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=6))), out, rows)
+    code = re.search(r"## Loading\n\n```python\n(.*?)```", (out / "README.md").read_text(), re.S).group(1)
+    monkeypatch.chdir(out)
+    scope = {}
+    exec(code, scope)
+    image = scope["image"]
+    assert isinstance(image.features["label"], datasets.ClassLabel)
+    assert image.features["label"].names == ["anger", "joy", "sadness"]
+    assert sorted(image.features["label"].int2str(image["label"])) == ["anger", "anger", "joy", "joy"]
+    image.train_test_split(test_size=0.5, stratify_by_column="label", seed=0)  # what a string label refuses
+
+
 def test_hugging_face_loads_speech_and_talking_faces_too(tmp_path):
     """The README names audiofolder and videofolder as well: each modality folder loads with its labels."""
     datasets = pytest.importorskip("datasets")
