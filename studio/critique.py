@@ -124,6 +124,7 @@ def critique_files(args: argparse.Namespace) -> int:
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
     ref_narrow = None  # whether the --reference has a telephone's band (its files are compared with it)
+    ref_media, take_decays = None, []  # the --reference and its takes' `decay_s`, to compare their rooms
     if reference:
         try:  # an unreadable reference is a user error for every file
             ref_media = load_media("speech", Path(reference))
@@ -166,6 +167,8 @@ def critique_files(args: argparse.Namespace) -> int:
                 rate = getattr(media, "rate", None)
                 if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
                     row["recorded_rate_hz"] = int(rate)
+                if ref_media is not None and media is not None:
+                    take_decays.append(_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
@@ -203,6 +206,10 @@ def critique_files(args: argparse.Namespace) -> int:
               "is read as a change from the reference, as if both were recorded alike (voice, room, microphone, "
               "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
               "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
+    # (a reference through another band is warned above: its missing upper band changes the timing too)
+    room = ref_media is not None and not unlike and room_mismatch(_decay(ref_media), take_decays)
+    if room:
+        print(f"emostudio critique: warning: {room}", file=sys.stderr)
     if clipped:
         print(f"emostudio critique: note: {'a file is' if clipped == 1 else f'{clipped} files are'} clipped; {CLIPPED}",
               file=sys.stderr)
@@ -379,6 +386,37 @@ def narrow_recording(rate: int | None, details: dict) -> bool:
     telephone's band at any rate (a speech reading's ``narrow_band``, `critics.speech.channel`). The one rule for
     `critique`'s note, its reference and group checks, and the web's Analyse tab."""
     return bool(rate and rate < 16000) or bool(details.get("narrow_band"))
+
+
+def room_mismatch(reference: float | None, takes: list[float | None]) -> str | None:
+    """The warning for takes that sound recorded in another room than their reference (`decay_s` of each:
+    `critics.speech.channel.rooms_differ`), or None. One sentence for `critique --reference` and the web's Analyse
+    tab: read against a neutral take recorded alike, `speech/encoder` names 95 % of 80 strong RAVDESS takes;
+    with the takes or the reference in a room of RT60 0.7 s, 54 % and 69 % (`bench/speech_reference_mismatch.py`)."""
+    import numpy as np
+
+    from critics.speech.channel import rooms_differ
+
+    if not rooms_differ(reference, takes):
+        return None
+    timed = float(np.median([t for t in takes if t is not None]))
+    which = "the take sounds" if len(takes) == 1 else "the takes sound"
+    return (f"{which} {'more' if timed > reference else 'less'} reverberant than the reference (sound dies away in "
+            f"{timed:.2f} s against {reference:.2f} s; critics.speech.channel.decay_s): recorded in another room or at "
+            "another distance from the microphone, a reference moves every reading (read against the same actors' "
+            "neutral takes recorded alike, speech/encoder names 95 % of strong RAVDESS takes; with the takes or the "
+            "reference in another room, 54-69 %); give a neutral take recorded as the takes were")
+
+
+def _decay(media) -> float | None:
+    """`critics.speech.channel.decay_s` of a recording, None where it cannot be prepared (its reading says why)."""
+    from critics.speech.channel import decay_s
+    from critics.speech.features import FeatureError, prepare
+
+    try:
+        return decay_s(prepare(media.samples, media.rate))
+    except FeatureError:
+        return None
 
 
 def _narrow(media) -> bool:

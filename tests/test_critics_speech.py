@@ -341,3 +341,25 @@ def test_a_rumble_below_hearing_does_not_change_a_reading(shared_data, judge):
         f = np.fft.rfftfreq(len(prepare(rumble, 16000)), 1 / 16000)
         below.append(spectrum[f < 20].sum() / spectrum.sum())
     assert max(below) < 1e-4  # what lay under 20 Hz is gone
+
+
+def test_a_room_slows_a_recordings_sound_dying_away_and_gain_does_not(shared_data):
+    """`decay_s`, by which `critique --reference` tells a reference recorded in another room from its takes:
+    every one of three actors' neutral takes dies away faster dry than in a room (RT60 0.7 s), past
+    `ROOM_MISMATCH`; their own strong angry takes, recorded alike, stay within it; a file's gain changes nothing."""
+    import soundfile as sf
+
+    from critics.speech.channel import ROOM_MISMATCH, decay_s, rooms_differ
+    from critics.speech.features import prepare
+    from critics.training.recording import reverberate
+
+    for a in ("01", "02", "03"):
+        folder = shared_data / "speech" / "ravdess" / f"Actor_{a}"
+        neutral = prepare(*sf.read(str(folder / f"03-01-01-01-01-01-{a}.flac"), dtype="float32"))
+        angry = prepare(*sf.read(str(folder / f"03-01-05-02-01-01-{a}.flac"), dtype="float32"))
+        dry, quiet = decay_s(neutral), decay_s(neutral * 0.05)
+        wet = decay_s(reverberate(neutral, 0.7, 0.0, np.random.default_rng(1)).astype(np.float32))
+        assert 0.05 < dry < 0.3 and quiet == pytest.approx(dry, rel=1e-6)
+        assert np.log(wet / dry) > ROOM_MISMATCH and rooms_differ(wet, [decay_s(angry)])
+        assert not rooms_differ(dry, [decay_s(angry)])
+    assert decay_s(np.zeros(16000, np.float32)) is None and not rooms_differ(None, [0.1])

@@ -288,6 +288,31 @@ def test_analyse_says_when_speech_is_narrow_band_or_very_short(web, shared_data,
         web.analyse(str(wide), "speech").report
 
 
+def test_analyse_warns_of_a_neutral_take_recorded_in_another_room_or_band(web, shared_data, tmp_path):
+    """As `critique --reference` warns: the readings are changes from the neutral take, which must be recorded as
+    the take was."""
+    import librosa
+    import numpy as np
+    from scipy.signal import butter, sosfiltfilt
+
+    from conditioning.media import Audio, load_audio, save_audio
+    from critics.training.recording import reverberate
+
+    folder = shared_data / "speech" / "ravdess" / "Actor_02"
+    neutral, angry = folder / "03-01-01-01-01-01-02.flac", folder / "03-01-05-02-01-01-02.flac"
+    a = load_audio(neutral)
+    room = save_audio(tmp_path / "room.wav", Audio(reverberate(a.samples, 0.7, 0.0, np.random.default_rng(3))
+                                                   .astype(np.float32), a.rate))
+    band = sosfiltfilt(butter(6, [300, 3400], "bandpass", fs=8000, output="sos"),
+                       librosa.resample(a.samples, orig_sr=a.rate, target_sr=8000)).astype(np.float32)
+    phone = save_audio(tmp_path / "phone.wav", Audio(librosa.resample(band, orig_sr=8000, target_sr=16000), 16000))
+    assert "Warning" not in web.analyse(str(angry), "speech", reference=str(neutral)).report
+    report = web.analyse(str(angry), "speech", reference=str(room)).report
+    assert "_Warning: The take sounds less reverberant than the reference" in report
+    report = web.analyse(str(angry), "speech", reference=str(phone)).report
+    assert "recorded through different bands" in report and "reverberant" not in report
+
+
 def test_a_tight_face_crop_is_read_by_the_judge_that_reads_crops(web, tmp_path):
     """A crop has no room for the face mesh: the classifier reads it whole, the geometric judge is left out with
     the reason; without the tick the message says what to do without naming a command-line flag."""

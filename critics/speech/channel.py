@@ -1,5 +1,6 @@
 """What a speech recording's channel did to it, for the notes `critique` and the web's Analyse tab give: whether
-its band stops at a telephone's 4 kHz, whatever rate the file was saved at.
+its band stops at a telephone's 4 kHz, whatever rate the file was saved at, and how reverberant it sounds (to
+tell a reference recorded in another room from its takes).
 
 Why measured, not read from the file's rate: telephone audio saved at 16 or 44.1 kHz (as a phone app, a web
 upload or a converter leaves it) was read without a word, though it moves both judges as much as the same audio
@@ -42,3 +43,64 @@ def upper_band_db(y: np.ndarray, rate: int = 16000) -> float:
 def narrow_band(y: np.ndarray, rate: int = 16000) -> bool:
     """Whether ``y`` has a telephone's band (nothing above about 4 kHz), by `NARROW_BAND_DB`."""
     return upper_band_db(y, rate) < NARROW_BAND_DB
+
+
+#: Centres of the octave bands whose energy falls `decay_s` times (Hz): where speech has its energy and a room
+#: its longest reverberation, below the telephone band's edge so a narrow-band copy is timed too
+DECAY_BANDS_HZ = (500, 1000, 2000, 4000)
+
+#: The share of a recording's energy falls, fastest first, whose time `decay_s` gives: a room slows every fall, and
+#: the fastest are speech's own offsets, which the room's tail bounds
+DECAY_PERCENTILE = 20
+
+
+def decay_s(y: np.ndarray, rate: int = 16000) -> float | None:
+    """How reverberant a recording sounds: over four octave bands (`DECAY_BANDS_HZ`) of its first `MAX_SECONDS`,
+    the time a 60 dB fall would take at the pace of each of its steady energy falls (a 5 ms envelope, smoothed
+    over 20 ms, falling for 35 ms or more by 6 dB or more, from within 25 dB of the band's loudest frames), at
+    the `DECAY_PERCENTILE` th percentile (seconds). None with fewer than 3 such falls.
+
+    Not a room's RT60 (the falls stop where the next sound starts): an index for telling apart two recordings of
+    one voice made in different rooms, which `critique --reference` reads as emotion. RAVDESS's studio takes of
+    16 actors (neutral and five strong emotions) read 0.13-0.16 s; the same clips in synthetic rooms of RT60 0.3-1 s
+    0.16-0.30 s (`python bench/speech_reference_mismatch.py`). Gain does not change it (the falls are in dB)."""
+    from scipy.signal import butter, sosfilt
+
+    hop = rate // 200  # 5 ms
+    y = np.asarray(y[: int(MAX_SECONDS * rate)], dtype=np.float64)
+    n = len(y) // hop
+    falls = []
+    for centre in DECAY_BANDS_HZ:
+        band = sosfilt(butter(4, [centre / 2 ** 0.5, min(centre * 2 ** 0.5, 0.45 * rate)], "bandpass", fs=rate,
+                              output="sos"), y)
+        power = np.convolve((band[: n * hop].reshape(n, hop) ** 2).mean(axis=1), np.ones(4) / 4, "same")
+        db = 10 * np.log10(power + 1e-20)
+        loud = np.percentile(db, 95) - 25 if n else 0.0
+        i = 0
+        while i < n - 1:  # each run of frames each quieter than the one before
+            j = i
+            while j + 1 < n and db[j + 1] < db[j]:
+                j += 1
+            if j - i >= 6 and db[i] > loud and db[i] - db[j] >= 6:
+                slope = np.polyfit(np.arange(j - i + 1) * hop / rate, db[i:j + 1], 1)[0]  # dB per second
+                falls.append(-60.0 / slope)
+            i = j + 1
+    return float(np.percentile(falls, DECAY_PERCENTILE)) if len(falls) >= 3 else None
+
+
+#: How far apart (|ln| of the ratio) the takes' median `decay_s` and the reference's may lie before `rooms_differ`
+#: says they were recorded in different rooms: a ratio of 1.49. Chosen on RAVDESS (16 actors' neutral take against
+#: their five strong takes, dry and in synthetic rooms) and on the studio's two voices (a neutral take against seven
+#: emotions' takes of the same sentence), where no voice's set of takes is warned about and 2 of 42 single takes
+#: are: at 0.25, 7 of 42, as emotion changes how fast speech's own sounds end. EmoDB checks it
+#: (`python bench/speech_reference_room.py`)
+ROOM_MISMATCH = 0.4
+
+
+def rooms_differ(reference: float | None, takes: list[float | None]) -> bool:
+    """Whether takes and their reference (`decay_s` of each) sound recorded in different rooms: the takes' median
+    index against the reference's, by `ROOM_MISMATCH`. Takes too short to time are left out; none left: False."""
+    timed = [t for t in takes if t is not None]
+    if reference is None or not timed:
+        return False
+    return abs(float(np.log(np.median(timed) / reference))) > ROOM_MISMATCH
