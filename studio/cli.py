@@ -288,10 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, metavar="DIR", help="folder for the session's audio (session.wav, one "
                    "file), its MIDI, plan.json (per clip: target, reading, fidelity) and plot.png")
     s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
-    s.add_argument("--seed", type=SEED, default=0, help="the same seed and plan give the same session (default 0)")
+    s.add_argument("--seed", type=SEED, default=0, help="the same seed, plan and settings give the same session, "
+                   "byte for byte (default 0; plan.json records the settings)")
     s.add_argument("--loop", type=LOOP, default=0, help=f"re-compose the piece with corrected keyframes while clips miss their "
                    f"target, up to N times, and keep the best whole round (0-{MAX_LOOP})")
-    s.add_argument("--workers", type=WORKERS, default=1, help="render processes")
+    s.add_argument("--workers", type=WORKERS, default=1, help="render processes (the same notes; the soundfont's "
+                   "chorus restarts where the piece is cut between them, so the samples differ from another count's)")
     s.add_argument("--backend", help="music backend (default: composer)")
     s.add_argument("--critic", help="one music critic instead of both judges (default: embedded and symbolic; "
                    "the headline's quadrant agreement counts a clip when every judge places it in the planned quadrant; "
@@ -300,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "musescore; default $EMOSTUDIO_SOUNDFONT, else FluidR3_GM)")
     s.add_argument("--clip-files", action="store_true", help="also write each clip as its own file into "
                    "OUT/clips (clip_000.wav, its notes clip_000.mid and its report clip_000.wav.json ...), cut from the "
-                   "session so that played back to back they are the session")
+                   "session so that played back to back they are the session (files of those names in OUT/clips and "
+                   "OUT/visuals belong to the session: an earlier session's are replaced or removed, others left)")
     s.add_argument("--visuals", action="store_true", help="also draw one abstract picture per clip (image/procedural, "
                    "768x432) into OUT/visuals/clip_000.png ...")
     s.add_argument("--visual-style", choices=["horizon", "field", "pattern"], help="style of --visuals (default horizon)")

@@ -30,6 +30,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -133,25 +137,51 @@ class SessionResult:
 # ------------------------------------------------------------------------------------------------ rendering
 
 
-def _chunk_midi(pm, t0: float, t1: float):
+def _chunk_midi(pm, t0: float, t1: float, *, score: bool = False):
     """The notes of ``pm`` that start in [t0, t1), shifted to start at 0, with each part's controller state
-    at t0 restated at time 0 (so expression fades and reverb sends continue across the cut)."""
+    at t0 restated at time 0 (so expression fades and reverb sends continue across the cut).
+
+    ``score``: for a file someone opens (a clip's ``.mid``, which the symbolic judge reads too), also the tempo,
+    key and metre in force over the chunk, its ticks those of ``pm`` from the tick nearest t0 (so notes stay on
+    the session's grid; times shift by under half a tick): a clip file opened in a notation program or a DAW
+    showed 120 BPM whatever the session's tempo. Not for rendering: there the chunks are cut on one fixed grid
+    (120 BPM), on which a piece rendered in chunks and whole lie within 0.5 % RMS of each other; on each chunk's
+    own grid, 29 %, as every note moved by a fraction of a millisecond."""
     import pretty_midi
 
     out = pretty_midi.PrettyMIDI(resolution=pm.resolution)
+    origin = t0  # the chunk's time 0 in the piece
+    if score:
+        first = int(round(pm.time_to_tick(t0)))
+        origin = float(pm.tick_to_time(first))
+        scales = pm._tick_scales  # pretty_midi has no public tempo map (the composer sets it the same way)
+        in_force = [sc for tick, sc in scales if tick <= first][-1:] or [60.0 / (120.0 * pm.resolution)]
+        out._tick_scales = [(0, in_force[0])] + [(tick - first, sc) for tick, sc in scales
+                                                  if tick > first and pm.tick_to_time(tick) < t1]
+        out._update_tick_to_time(out._tick_scales[-1][0] + int(min(t1 - t0, 3600.0) / out._tick_scales[-1][1]) + 1)
+
+        def moved(changes):  # the one in force at t0 restated at 0, and those within the chunk
+            return [(c, 0.0) for c in changes if c.time <= t0][-1:] + [(c, c.time - origin) for c in changes
+                                                                     if t0 < c.time < t1]
+
+        out.key_signature_changes = [pretty_midi.KeySignature(c.key_number, t)
+                                     for c, t in moved(pm.key_signature_changes)]
+        out.time_signature_changes = [pretty_midi.TimeSignature(c.numerator, c.denominator, t)
+                                      for c, t in moved(pm.time_signature_changes)]
     for inst in pm.instruments:
-        notes = [pretty_midi.Note(n.velocity, n.pitch, n.start - t0, n.end - t0) for n in inst.notes if t0 <= n.start < t1]
+        notes = [pretty_midi.Note(n.velocity, n.pitch, n.start - origin, n.end - origin) for n in inst.notes
+                 if t0 <= n.start < t1]
         if not notes:
             continue
         part = pretty_midi.Instrument(inst.program, inst.is_drum, inst.name)
         part.notes = notes
-        last_end = max(n.end for n in notes) + t0
+        last_end = max(n.end for n in notes) + origin
         state: dict[int, int] = {}
         for cc in sorted(inst.control_changes, key=lambda c: c.time):
             if cc.time < t0:
                 state[cc.number] = cc.value
             elif cc.time <= last_end:
-                part.control_changes.append(pretty_midi.ControlChange(cc.number, cc.value, cc.time - t0))
+                part.control_changes.append(pretty_midi.ControlChange(cc.number, cc.value, max(0.0, cc.time - origin)))
         part.control_changes[:0] = [pretty_midi.ControlChange(k, v, 0.0) for k, v in state.items()]
         out.instruments.append(part)
     return out
@@ -164,7 +194,7 @@ def _chunk_bytes(pm, t0: float, t1: float) -> bytes:
     import io
 
     buf = io.BytesIO()
-    _chunk_midi(pm, t0, t1).write(buf)
+    _chunk_midi(pm, t0, t1, score=True).write(buf)
     return buf.getvalue()
 
 
@@ -234,6 +264,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     for name, value, lo in (("loop", cfg.loop, 0), ("workers", cfg.workers, 1), ("seed", cfg.seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < lo:
             raise PlanError(f"{name} must be a whole number >= {lo}, got {value!r}")
+    _check_numbers(minutes, cfg)
     if cfg.visuals:  # before the long part: a wrong style or size fails at once
         from generators.base import GenerationError
         from generators.image.procedural import STYLES, image_size
@@ -269,6 +300,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     from studio.output import writable_folder
 
     writable_folder(out_dir)  # before minutes of rendering, not after
+    _check_targets(Path(out_dir), cfg)
 
     options = {"soundfont": cfg.soundfont} if cfg.soundfont else {}
     base = GenerationRequest(plan.current, plan.trajectory(), seed=cfg.seed, duration_s=total, options=options)
@@ -330,46 +362,57 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
 
     t = time.perf_counter()
     out = Path(out_dir)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    if cfg.visuals:
-        write_visuals(plan, clips, out / "visuals", seed=cfg.seed, style=cfg.visual_style, size=cfg.visual_size)
-        timings["visuals_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-    y = best_audio  # mastered as the judges heard it (`_master`)
-    audio_path = save_audio(out / cfg.audio_name, Audio(y, cfg.rate))
-    midi_path = out / "session.mid"
-    with atomic_path(midi_path) as tmp:
-        tmp.write_bytes(score.midi_bytes())
-    if cfg.clip_files:
-        write_clip_files(out / "clips", y, cfg.rate, clips, score.midi, plan)
-        timings["clip_files_s"] = time.perf_counter() - t
-    for wanted, sub in ((cfg.clip_files, "clips"), (cfg.visuals, "visuals")):
-        if not wanted and (out / sub).is_dir():  # an earlier session's, into the same folder: not this one's
-            _drop_stale_clips(out / sub, [])
-            if not any((out / sub).iterdir()):
-                (out / sub).rmdir()
-    summary = _summary(clips, critic_error, plan, critics)
-    if cfg.loop > 0:  # the loop: each round's mean clip fidelity and the round kept (one round when none was off)
-        # each judge's too: `music/symbolic` was adjusted on the composer's takes, so `music/embedded`'s figure is
-        # the one to read (the loop corrects against both, so neither is independent of the loop itself)
-        summary.update(rounds_mean_fidelity=round_fidelity, rounds_mean_fidelity_per_judge=judge_fidelity,
-                       kept_round=best_round)
-    if cfg.clip_files:
-        summary["clip_files"] = {"folder": str(out / "clips"), "count": len(clips)}
-    if cfg.visuals:
-        summary["visuals"] = {"folder": str(out / "visuals"), "backend": "image/procedural",
-                              "style": cfg.visual_style, "size": list(cfg.visual_size), "seed": cfg.seed}
-    plan_path = out / "plan.json"
-    doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes, "clip_s": clip_s,
-           "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
-           "critic": f"music/{critics[0].name}" if critics else None,
-           "judges": [f"music/{c.name}" for c in critics], "summary": summary,
-           "provenance": _provenance(gen, cfg), "sections": score.sections(), "clips": [c.to_json() for c in clips]}
-    with atomic_path(plan_path) as tmp:
-        tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    from studio.studio import judges_reach
+    # every file is written into a folder beside them and moved into place at the end, so a Ctrl-C or a failure
+    # leaves the folder's earlier session whole (an interrupted run left one session's audio beside another's plan)
+    stage = Path(tempfile.mkdtemp(prefix=".session-", dir=out))
+    try:
+        if cfg.visuals:
+            write_visuals(plan, clips, stage / "visuals", seed=cfg.seed, style=cfg.visual_style, size=cfg.visual_size)
+            for clip in clips:  # named where they will be (each clip file's report names its picture)
+                clip.visual = out / "visuals" / clip.visual.name
+            timings["visuals_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+        y = best_audio  # mastered as the judges heard it (`_master`)
+        save_audio(stage / cfg.audio_name, Audio(y, cfg.rate))
+        with atomic_path(stage / "session.mid") as tmp:
+            tmp.write_bytes(score.midi_bytes())
+        if cfg.clip_files:
+            write_clip_files(stage / "clips", y, cfg.rate, clips, score.midi, plan)
+            for clip in clips:
+                clip.file = out / "clips" / clip.file.name
+            timings["clip_files_s"] = time.perf_counter() - t
+        summary = _summary(clips, critic_error, plan, critics)
+        if cfg.loop > 0:  # the loop: each round's mean clip fidelity and the round kept (one round when none was off)
+            # each judge's too: `music/symbolic` was adjusted on the composer's takes, so `music/embedded`'s figure
+            # is the one to read (the loop corrects against both, so neither is independent of the loop itself)
+            summary.update(rounds_mean_fidelity=round_fidelity, rounds_mean_fidelity_per_judge=judge_fidelity,
+                           kept_round=best_round)
+        if cfg.clip_files:
+            summary["clip_files"] = {"folder": str(out / "clips"), "count": len(clips)}
+        if cfg.visuals:
+            summary["visuals"] = {"folder": str(out / "visuals"), "backend": "image/procedural",
+                                  "style": cfg.visual_style, "size": list(cfg.visual_size), "seed": cfg.seed}
+        summary["warnings"] = movement_warnings(summary)  # what the command prints, for plan.json and --json too
+        doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes, "clip_s": clip_s,
+               "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
+               "critic": f"music/{critics[0].name}" if critics else None,
+               "judges": [f"music/{c.name}" for c in critics], "settings": _settings(cfg), "summary": summary,
+               "provenance": _provenance(gen, cfg), "sections": score.sections(), "clips": [c.to_json() for c in clips]}
+        with atomic_path(stage / "plan.json") as tmp:
+            tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        from studio.studio import judges_reach
 
-    plot_path = plot_session(plan, clips, out / "plot.png", reach=judges_reach(critics) if critics else None)
+        plot_session(plan, clips, stage / "plot.png", reach=judges_reach(critics) if critics else None)
+        checkpoint()  # a Ctrl-C swallowed while writing: the staged files go, the folder stays as it was
+        _move_into_place(stage, out, cfg)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and not any(out.iterdir()):  # interrupted before anything was moved in: no empty folder left
+            out.rmdir()
+    audio_path, midi_path, plan_path, plot_path = (out / cfg.audio_name, out / "session.mid", out / "plan.json",
+                                                   out / "plot.png")
     timings["write_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
@@ -430,14 +473,88 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
     return paths
 
 
+#: The names of the files a session writes in ``clips/`` and ``visuals/`` (`write_clip_files`, `write_visuals`):
+#: the only ones it replaces or removes there (every ``clip_NNN*`` went, a therapist's ``clip_001_interview.wav`` too)
+CLIP_FILE = re.compile(r"clip_\d{3,}\.(wav|mid|wav\.json|png)")
+
+
 def _drop_stale_clips(folder: Path, kept: list[Path]) -> None:
-    """Remove a clip folder's ``clip_NNN.*`` files that this session did not write: a 30-clip session followed by
-    a 4-clip one into the same folder left 26 clips of the first among the second's, and a session without clip
-    files or visuals left an earlier session's (another path's reports and pictures) beside its own."""
+    """Remove a clip folder's clip files (`CLIP_FILE`) that this session did not write: a 30-clip session followed
+    by a 4-clip one into the same folder left 26 clips of the first among the second's, and a session without clip
+    files or visuals left an earlier session's (another path's reports and pictures) beside its own. Files of any
+    other name are left alone."""
     mine = {p.name for p in kept} | {f"{p.name}.json" for p in kept} | {p.with_suffix(".mid").name for p in kept}
-    for old in folder.glob("clip_[0-9][0-9][0-9]*"):
-        if old.is_file() and old.name not in mine:
+    for old in folder.iterdir():
+        if old.is_file() and CLIP_FILE.fullmatch(old.name) and old.name not in mine:
             old.unlink()
+
+
+#: What `SessionConfig`'s numbers may be, as the command line allows them (`studio.cli`): a loudness range of
+#: 3-40 LU or None (the composer's whole range; ``--loudness-range 0``), a loudness target a limiter at 0.99 can
+#: reach (+5 LUFS gave -8.8 without a word), and a rate FluidSynth renders (1000 Hz wrote a session of NaN loudness)
+LIMITS = {"max_range_lu": (3.0, 40.0), "target_lufs": (-40.0, -10.0), "rate": (16000, 96000),
+          "fade_out_s": (0.0, 60.0), "threshold": (0.0, 1.0)}
+
+
+def _check_numbers(minutes: Any, cfg: SessionConfig) -> None:
+    """A `PlanError` naming the first number of the call that is not one or is out of `LIMITS`, before any work
+    (``minutes="2"`` and ``max_step="0.3"`` raised a bare TypeError; ``max_range_lu=-3`` was taken)."""
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    if not number(minutes):
+        raise PlanError(f"minutes must be a number (more than 0), got {minutes!r}")
+    if cfg.max_step is not None and not (number(cfg.max_step) and cfg.max_step > 0):
+        raise PlanError(f"max_step must be None or a valence-arousal distance above 0 (e.g. 0.3), got {cfg.max_step!r}")
+    for name, (lo, hi) in LIMITS.items():
+        value = getattr(cfg, name)
+        if value is None and name == "max_range_lu":
+            continue
+        if not (number(value) and lo <= value <= hi):
+            extra = " or None (the composer's whole range)" if name == "max_range_lu" else ""
+            raise PlanError(f"{name} must be a number from {lo:g} to {hi:g}{extra}, got {value!r}")
+
+
+def _check_targets(out: Path, cfg: SessionConfig) -> None:
+    """An `OSError` naming the path where a file the session writes has a folder in its way, or a folder it
+    writes into a file: found before the rendering, not after it (``clips`` as a file failed once every clip
+    was rendered, with "File exists")."""
+    import errno
+
+    for name in (cfg.audio_name, "session.mid", "plan.json", "plot.png"):
+        if (out / name).is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(out / name))
+    for wanted, sub in ((cfg.clip_files, "clips"), (cfg.visuals, "visuals")):
+        if wanted and (out / sub).exists() and not (out / sub).is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "a file is there, where the session writes a folder",
+                                     str(out / sub))
+
+
+def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
+    """The staged session's files into ``out`` (renames within one file system: the session is whole or the
+    earlier one stays), its clip folders' stale clip files removed, and a clip folder it no longer has emptied
+    of clip files (and removed when nothing else is in it). ``plan.json`` goes last: it describes the rest."""
+    for sub in ("clips", "visuals"):
+        made = sorted((stage / sub).iterdir()) if (stage / sub).is_dir() else []
+        if made:
+            (out / sub).mkdir(exist_ok=True)
+            for f in made:
+                os.replace(f, out / sub / f.name)
+        if (out / sub).is_dir():  # an earlier session's clips beyond this one's, or all of them where it has none
+            _drop_stale_clips(out / sub, [out / sub / f.name for f in made])
+            if not made and not any((out / sub).iterdir()):
+                (out / sub).rmdir()
+    for name in (cfg.audio_name, "session.mid", "plot.png", "plan.json"):
+        os.replace(stage / name, out / name)
+
+
+def _settings(cfg: SessionConfig) -> dict:
+    """Every setting that shapes the session's audio or its report, for plan.json: with the plan's own fields
+    they remake it (the same ``workers`` included: chunks render the same notes, but the soundfont's chorus
+    restarts at each chunk, so the samples differ)."""
+    from dataclasses import asdict
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
 
 
 def _provenance(gen, cfg: SessionConfig) -> dict:

@@ -429,3 +429,95 @@ def test_the_limiter_keeps_every_sample_under_its_ceiling_and_leaves_quiet_audio
     assert np.allclose(out[15000:], y[15000:])  # away from the attack the audio is untouched
     quiet = 0.5 * y / np.abs(y).max()
     assert np.array_equal(limit_peaks(quiet, rate, 0.99), quiet)
+
+
+def test_a_session_leaves_files_it_did_not_write_and_an_interrupted_one_leaves_the_earlier_session_whole(
+        tmp_path, monkeypatch):
+    """A therapist's own ``clips/clip_001_client_interview.wav`` was deleted (every ``clip_NNN*`` file went), and a
+    run stopped while writing left one session's audio beside another's plan. Only the names the session writes
+    are replaced or removed, and every file is moved into place at the end."""
+    import studio.session as session
+
+    out = tmp_path / "S"
+    build_session("sadness", "joy", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
+    mine = {out / "clips" / "clip_001_client_interview.wav": b"RIFF", out / "clips" / "notes.txt": b"x",
+            out / "visuals" / "clip_010_beach_photo.jpg": b"\xff\xd8"}
+    for path, data in mine.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def stop(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "plot_session", stop)  # Ctrl-C while the files are written
+    with pytest.raises(KeyboardInterrupt):
+        build_session("anxiety", "calm", out, minutes=1.0, clip_s=10, studio=CueStudio(), clip_files=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # the earlier session, whole
+    assert not list(out.glob(".session-*")) and json.loads((out / "plan.json").read_text())["from"]["mix"] == {"sadness": 1.0}
+    monkeypatch.undo()
+    build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio())  # no clip files this time
+    assert all(path.read_bytes() == data for path, data in mine.items())
+    assert not list((out / "clips").glob("clip_00[0-9].*"))  # the earlier session's clips: gone
+    assert json.loads((out / "plan.json").read_text())["from"]["mix"] == {"anxiety": 1.0}
+
+
+def test_a_folder_in_the_way_fails_before_the_render_and_numbers_are_checked_as_the_command_checks_them(tmp_path):
+    """``clips`` as a file failed once every clip was rendered ("File exists"), leaving a new session.wav beside
+    an old plan; ``minutes="2"`` raised a bare TypeError, ``max_range_lu=0`` levelled every clip to one loudness
+    where the command's ``--loudness-range 0`` keeps the whole range, and a rate of 1000 Hz wrote NaN loudness."""
+    out = tmp_path / "S"
+    out.mkdir()
+    (out / "clips").write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match="where the session writes a folder"):
+        build_session("sadness", "joy", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
+    (out / "plan.json").mkdir()
+    with pytest.raises(IsADirectoryError, match="where the session writes a file"):
+        build_session("sadness", "joy", out, minutes=0.5, clip_s=10, studio=CueStudio())
+    assert sorted(p.name for p in out.iterdir()) == ["clips", "plan.json"]
+    for kw, says in (({"minutes": "2"}, "minutes must be a number"), ({"max_step": "0.3"}, "max_step must be"),
+                     ({"max_range_lu": 0}, r"max_range_lu must be a number from 3 to 40 or None"),
+                     ({"max_range_lu": -3}, "max_range_lu"), ({"rate": 1000}, "rate must be a number from 16000"),
+                     ({"target_lufs": 5.0}, "target_lufs must be a number from -40 to -10")):
+        args = {"minutes": 0.5, **kw}
+        with pytest.raises(PlanError, match=says):
+            build_session("sadness", "joy", tmp_path / "T", clip_s=10, studio=CueStudio(), **args)
+    assert not (tmp_path / "T").exists()
+
+
+def test_plan_json_holds_the_warnings_the_command_prints_and_every_setting(tmp_path, capsys, monkeypatch):
+    """A plan that jumps to the goal was warned about on the terminal only: plan.json and --json had the raw
+    step and no word, and nothing recorded the loudness range, loop or workers that shaped the audio."""
+    args = SimpleNamespace(from_="anxiety", to="calm", minutes=1.0, clip=30.0, out=str(tmp_path), json=True,
+                           loudness_range=None)
+    import studio.session as session
+
+    monkeypatch.setattr(session, "build_session", lambda *a, **k: _fake_result(tmp_path, *a, **k))
+    assert run_session_cli(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    for summary in (doc["summary"], plan["summary"]):
+        assert any(w.startswith("warning: the plan moves") for w in summary["warnings"])
+    assert plan["settings"]["max_range_lu"] is None and plan["settings"]["workers"] == 1
+    assert plan["settings"]["target_lufs"] == -16.0 and plan["settings"]["loop"] == 0
+
+
+def test_a_clip_files_midi_keeps_the_sessions_tempo_and_key(tmp_path):
+    """Every clip's .mid said 120 BPM and 4/4 whatever the session played (61-123 BPM in an anxiety -> calm
+    session): opened in a notation program, the notes fell off the bar grid. Its notes, in seconds, are the same."""
+    import pretty_midi
+
+    res = build_session("anxiety", "calm", tmp_path, minutes=1.0, clip_s=15, studio=CueStudio(), clip_files=True)
+    whole = pretty_midi.PrettyMIDI(str(res.midi))
+    times, tempi = whole.get_tempo_changes()
+    for clip in res.clips:
+        part = pretty_midi.PrettyMIDI(str(tmp_path / "clips" / f"clip_{clip.index:03d}.mid"))
+        _, bpm = part.get_tempo_changes()
+        assert bpm[0] == pytest.approx(tempi[times <= clip.start_s][-1], abs=0.01)
+        assert part.key_signature_changes and part.key_signature_changes[0].time == 0.0
+        starts = sorted(n.start for i in part.instruments for n in i.notes)
+        want = sorted(n.start - clip.start_s for i in whole.instruments for n in i.notes
+                      if clip.start_s <= n.start < clip.end_s)
+        assert np.allclose(starts, want, atol=2e-3)
+    assert len({round(float(pretty_midi.PrettyMIDI(str(tmp_path / "clips" / f"clip_{c.index:03d}.mid"))
+                            .get_tempo_changes()[1][0])) for c in res.clips}) > 1  # the tempo falls towards calm
