@@ -259,6 +259,27 @@ def test_silence_a_steady_tone_or_room_noise_keep_the_mouth_closed(animator):
     assert any("no syllables standing out" in n for n in take.extras["notes"])
 
 
+
+def test_the_mouth_follows_speech_without_pauses_and_soft_speech(shared_data):
+    """A recording trimmed to its words (an edited voice-over) has no pauses, so its 10th-percentile frame level,
+    taken as the floor, lay 11-19 dB under its syllables and the mouth never opened (25 of 80 RAVDESS sentences,
+    `bench/face_lipsync_emotions.py`); a soft take, its loudest frames at -44 dBFS, had its floor lifted to -60.
+    Both now open the mouth with the voice, a steady tone or noise still does not (the test above)."""
+    import soundfile as sf
+    from bench.face_fidelity import rms_envelope
+
+    from generators.face.visemes import from_audio
+
+    fps = 25.0
+    for name in ("Actor_08/03-01-02-02-02-01-08.flac", "Actor_01/03-01-04-01-01-01-01.flac"):
+        x, rate = sf.read(str(shared_data / "speech" / "ravdess" / name), dtype="float32")
+        loud = np.flatnonzero(np.abs(x) > 0.05 * np.abs(x).max())
+        x = x[max(0, loud[0] - rate // 20): loud[-1] + rate // 20]  # trimmed to its words
+        for gain in (1.0, 10 ** (-10 / 20)):  # as recorded, and 10 dB softer (loudest frames at -54 dBFS)
+            n = int(round(len(x) / rate * fps))
+            jaw = from_audio(x * gain, rate, n, fps)["jaw"]
+            assert jaw.max() > 0.3 and np.corrcoef(jaw, rms_envelope(x, rate, n, fps))[0, 1] > 0.7, (name, gain)
+
 def test_a_black_and_white_portrait_gets_a_grey_mouth(animator, tmp_path):
     """The drawn interior (cavity, tongue, teeth) was red and ivory in a greyscale photo's open mouth (1,346
     coloured pixels a frame); it now takes the portrait's own colourfulness."""
