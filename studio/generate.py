@@ -69,7 +69,7 @@ def face_options(args: argparse.Namespace) -> dict:
     if args.portrait:
         out["portrait"] = args.portrait
     if args.audio:
-        out["audio"] = load_audio(args.audio)
+        out["audio"] = load_audio(args.audio, mono=False)  # the soundtrack keeps its channels (the mouth reads the mix)
     return out
 
 

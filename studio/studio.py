@@ -435,7 +435,7 @@ class Studio:
             if not isinstance(audio, (Audio, str, Path)):
                 raise GenerationError(f"face option 'audio' must be a recording's path or Audio, got {audio!r}")
             if not isinstance(audio, Audio):
-                opts["audio"] = load_audio(audio)
+                opts["audio"] = load_audio(audio, mono=False)  # the soundtrack keeps its channels
             return None, opts
         if not text or not text.strip():
             return None, opts  # a silent clip (the backend says how long)

@@ -905,3 +905,24 @@ def test_a_talking_faces_recorded_voice_is_said_to_have_no_neutral_take(tmp_path
     record = {"neutral_reference": {"backend": "face/animator", "text": None, "seed": 0, "options": {}}}
     with pytest.raises(NotAStudioReport, match="a talking face's report whose voice was a recording"):
         reference_source(None, tmp_path / "take.mp4", record, "take.mp4.json", "speech")
+
+
+def test_a_talking_face_keeps_a_stereo_recordings_channels(capsys, tmp_path):
+    """`generate face --audio` read the recording as mono, so a stereo voice-over came out with one channel and
+    no word; the mouth reads the channels' mix, the soundtrack keeps them."""
+    import subprocess
+
+    from conditioning.media import Audio, save_audio
+
+    rate = 22050
+    t = np.arange(int(rate * 1.5)) / rate
+    syllables = np.clip(np.sin(2 * np.pi * 2.0 * t), 0, None) ** 2 * np.sin(2 * np.pi * 180 * t) * 0.4
+    stereo = save_audio(tmp_path / "voice.wav", Audio(np.stack([syllables, 0.5 * syllables], 1).astype(np.float32),
+                                                      rate))
+    out = tmp_path / "face.mp4"
+    code, _, err = run(capsys, "generate", "face", "--emotion", "joy", "--audio", str(stereo), "--out", str(out))
+    assert code == 0, err
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=channels",
+                            "-of", "csv=p=0", str(out)], capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "2"
+    assert max(json.loads(Path(str(out) + ".json").read_text())["mouth_open"]) > 0.3  # the mouth follows the mix

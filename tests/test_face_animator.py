@@ -352,6 +352,34 @@ def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
             animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
                                                 options={"portrait": np.zeros(shape, np.uint8)}))
 
+    with pytest.raises(GenerationError, match="is 125x100 px: too small"):  # the picture's size, not its trimmed copy's
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
+                                            options={"portrait": np.zeros((100, 125, 3), np.uint8)}))
+
+
+def test_a_small_face_in_a_large_photo_is_animated_in_a_crop_at_the_photos_resolution(animator):
+    """A face 98 px between the eyes in a 6000x4000 photo was refused as 18 px (measured after the photo was
+    scaled to 1024 px whole) with the advice to give a larger image. Now the video shows a part of the photo
+    around the face at its own resolution, and says so; a face too small in the photo itself is refused with
+    the photo's own pixels."""
+    import cv2
+
+    from generators.face.mesh import default_portrait
+
+    face = default_portrait()
+    photo = np.full((2250, 3000, 3), 90, np.uint8)  # scaled to 1024 px whole, its eyes 14 px apart
+    photo[1200:1712, 2200:2712] = face
+    take = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": photo}))
+    alone = animator.portrait(face)[0]
+    crop = take.extras["portrait"]["crop"]
+    assert take.extras["portrait"]["iod_px"] == pytest.approx(alone.frame.iod, rel=0.05)  # the photo's own pixels
+    assert crop[2] == 1024 and crop[0] <= 2200 and crop[0] + crop[2] >= 2712 and crop[1] <= 1200
+    assert any("the video shows a 1024x768 px part of it around the face" in n for n in take.extras["notes"])
+    small = np.full((824, 1100, 3), 90, np.uint8)  # its eyes 20 px apart
+    small[200:440, 300:540] = cv2.resize(face, (240, 240), interpolation=cv2.INTER_AREA)
+    with pytest.raises(GenerationError, match=r"too small \(20 px between the eyes in its 1100x824 px.*give a "
+                                              "photo in which the face is larger"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": small}))
 
 def test_too_short_videos_are_refused(animator):
     """A 0 s request used to fall back to the silent default length, and a 0.02 s recording made a one-frame

@@ -115,8 +115,7 @@ class FaceAnimator:
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        pixels = self._fit_size(pixels)
-        portrait = self._fitter.fit(pixels, what=f"the portrait ({name})", source=name)
+        portrait = self._fit(pixels, f"the portrait ({name})", name)
         if self._fan is not None:
             lm = self._fan.refine(portrait.pixels, portrait.landmarks)
             portrait = replace(portrait, landmarks=lm, frame=M.FaceFrame.of(lm))
@@ -135,6 +134,31 @@ class FaceAnimator:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = (portrait, rig, warper)
         return portrait, rig, warper
+
+    def _fit(self, pixels: np.ndarray, what: str, name: str) -> M.Portrait:
+        """The mesh of the photo scaled to `_fit_size`; where that leaves the face too small to animate, of a
+        crop of the photo around the face at its own resolution, `AnimatorConfig.max_side` at most (a face 98 px
+        between the eyes in a 6000x4000 photo was refused as 18 px, with the advice to give a larger image)."""
+        h, w = pixels.shape[:2]
+        scaled = self._fit_size(pixels)
+        if scaled.shape[:2] == (h, w) or min(scaled.shape[:2]) < 128:  # not scaled down: the fit says what is wrong
+            return self._fitter.fit(scaled, what=what, source=name, size=(w, h))
+        found = self._fitter.fit(scaled, what=what, source=name, min_iod=0.0)
+        if found.frame.iod >= M.MIN_IOD_PX:
+            return found
+        s = scaled.shape[1] / w
+        iod = found.frame.iod / s  # in the photo's own pixels
+        if iod < M.MIN_IOD_PX:
+            raise GenerationError(f"the face in {what} is too small ({iod:.0f} px between the eyes in its {w}x{h} "
+                                  f"px; at least {M.MIN_IOD_PX:.0f} needed): give a photo in which the face is larger")
+        side = self.config.max_side  # a window of the photo's shape, max_side long, centred on the face
+        cw, ch = (side, int(side * h / w)) if w >= h else (int(side * w / h), side)
+        cx, cy = found.landmarks[:, :2].mean(axis=0) / s
+        x0 = int(np.clip(cx - cw / 2, 0, w - cw))
+        y0 = int(np.clip(cy - ch / 2, 0, h - ch))
+        crop = self._fit_size(pixels[y0:y0 + ch, x0:x0 + cw])
+        portrait = self._fitter.fit(crop, what=what, source=name)
+        return replace(portrait, crop=(x0, y0, crop.shape[1], crop.shape[0]))
 
     def _fit_size(self, pixels: np.ndarray) -> np.ndarray:
         """At most ``max_side`` px and even sides (H.264 in 4:2:0 needs them)."""
@@ -202,7 +226,8 @@ class FaceAnimator:
         extras: dict[str, Any] = {
             "fps": fps, "frames": n, "mouth_from": source,
             "portrait": {"source": portrait.source, "default": default, "size": list(portrait.pixels.shape[1::-1]),
-                         "iod_px": round(portrait.frame.iod, 1), "faces": portrait.faces},
+                         "iod_px": round(portrait.frame.iod, 1), "faces": portrait.faces,
+                         **({"crop": list(portrait.crop)} if portrait.crop is not None else {})},
             "mouth_open": [round(float(x), 3) for x in tracks["jaw"]],
             "shading": ({"peak": {e: round(float(np.max(tracks[f"shade_{e}"])), 3) for e in SHADED
                                   if np.max(tracks[f"shade_{e}"]) > 0},
@@ -210,6 +235,10 @@ class FaceAnimator:
                         if warper.textures is not None else None),
         }
         notes = [f"the portrait has {portrait.faces} faces; animated the largest"] if portrait.faces > 1 else []
+        if portrait.crop is not None:
+            x, y, cw, ch = portrait.crop
+            notes.append(f"the face is small in the photo, so the video shows a {cw}x{ch} px part of it around the face "
+                         f"(from x {x}, y {y}) at the photo's own resolution")
         if source == "audio" and not mouth["jaw"].any():  # silence, a steady tone, a hum: nothing to follow
             notes.append("the recording has no syllables standing out of its background (silence, a steady tone or "
                          "noise), so the mouth stays closed; give a recording of the voice")

@@ -82,6 +82,9 @@ class Portrait:
     frame: FaceFrame
     faces: int = 1  #: faces the mesh found (the largest is animated)
     source: str = "astronaut"
+    #: (x, y, width, height) of the photo, in its own pixels, that ``pixels`` show: set when a face too small to
+    #: animate in the photo scaled down whole was animated in a crop around it instead
+    crop: tuple[int, int, int, int] | None = None
 
     @property
     def face_points(self) -> np.ndarray:
@@ -107,11 +110,14 @@ class MeshFitter:
 
         self.finder = FaceFinder(max_faces=max_faces)
 
-    def fit(self, pixels: np.ndarray, what: str = "the portrait", source: str = "portrait") -> Portrait:
-        """The largest face's mesh, or a `GenerationError` that says what is wrong with the image."""
+    def fit(self, pixels: np.ndarray, what: str = "the portrait", source: str = "portrait", *,
+            size: tuple[int, int] | None = None, min_iod: float = MIN_IOD_PX) -> Portrait:
+        """The largest face's mesh, or a `GenerationError` that says what is wrong with the image (``size``: the
+        picture's own width and height, for the message, where ``pixels`` are a copy trimmed to even sides)."""
         rgb = np.ascontiguousarray(np.asarray(pixels, dtype=np.uint8)[:, :, :3])
         h, w = rgb.shape[:2]
         if min(h, w) < 128:
+            w, h = size or (w, h)
             raise GenerationError(f"{what} is {w}x{h} px: too small to animate; give at least 128x128 px "
                                   f"with the face at least {MIN_IOD_PX:.0f} px between the eyes")
         faces = self.finder.find(rgb)
@@ -123,7 +129,7 @@ class MeshFitter:
         area = lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1])  # noqa: E731
         lm = max(meshes, key=area)
         frame = FaceFrame.of(lm)
-        if frame.iod < MIN_IOD_PX:
+        if frame.iod < min_iod:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
                                   f"{MIN_IOD_PX:.0f} needed): crop closer or give a larger image")
         return Portrait(rgb, lm, frame, len(faces), source)
