@@ -131,7 +131,7 @@ def critique_files(args: argparse.Namespace) -> int:
             stats = critic.reference([ref_media], "neutral")  # once for all the files
         except (MediaError, CriticError) as exc:
             raise UserError(f"--reference {reference}: {exc}") from None
-        ref_narrow = _narrow(ref_media)
+        ref_narrow = narrow_media(ref_media)
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
     elif group_by:
@@ -168,7 +168,7 @@ def critique_files(args: argparse.Namespace) -> int:
                 if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
                     row["recorded_rate_hz"] = int(rate)
                 if ref_media is not None and media is not None:
-                    take_decays.append(_decay(media))
+                    take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
@@ -207,7 +207,7 @@ def critique_files(args: argparse.Namespace) -> int:
               "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
               "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
     # (a reference through another band is warned above: its missing upper band changes the timing too)
-    room = ref_media is not None and not unlike and room_mismatch(_decay(ref_media), take_decays)
+    room = ref_media is not None and not unlike and room_mismatch(media_decay(ref_media), take_decays)
     if room:
         print(f"emostudio critique: warning: {room}", file=sys.stderr)
     if clipped:
@@ -408,7 +408,7 @@ def room_mismatch(reference: float | None, takes: list[float | None]) -> str | N
             "reference in another room, 54-69 %); give a neutral take recorded as the takes were")
 
 
-def _decay(media) -> float | None:
+def media_decay(media) -> float | None:
     """`critics.speech.channel.decay_s` of a recording, None where it cannot be prepared (its reading says why)."""
     from critics.speech.channel import decay_s
     from critics.speech.features import FeatureError, prepare
@@ -419,7 +419,7 @@ def _decay(media) -> float | None:
         return None
 
 
-def _narrow(media) -> bool:
+def narrow_media(media) -> bool:
     """`narrow_recording` for a recording that is not read (the ``--reference``)."""
     from critics.speech.channel import narrow_band
     from critics.speech.features import FeatureError, prepare

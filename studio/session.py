@@ -142,8 +142,8 @@ def _chunk_midi(pm, t0: float, t1: float, *, score: bool = False):
     at t0 restated at time 0 (so expression fades and reverb sends continue across the cut).
 
     ``score``: for a file someone opens (a clip's ``.mid``, which the symbolic judge reads too), also the tempo,
-    key and metre in force over the chunk, its ticks those of ``pm`` from the tick nearest t0 (so notes stay on
-    the session's grid; times shift by under half a tick): a clip file opened in a notation program or a DAW
+    key and metre in force over the chunk, its ticks those of ``pm`` from the tick at t0 or just before it (so
+    notes stay on the session's grid; times shift by under a tick): a clip file opened in a notation program or a DAW
     showed 120 BPM whatever the session's tempo. Not for rendering: there the chunks are cut on one fixed grid
     (120 BPM), on which a piece rendered in chunks and whole lie within 0.5 % RMS of each other; on each chunk's
     own grid, 29 %, as every note moved by a fraction of a millisecond."""
@@ -152,7 +152,7 @@ def _chunk_midi(pm, t0: float, t1: float, *, score: bool = False):
     out = pretty_midi.PrettyMIDI(resolution=pm.resolution)
     origin = t0  # the chunk's time 0 in the piece
     if score:
-        first = int(round(pm.time_to_tick(t0)))
+        first = int(math.floor(pm.time_to_tick(t0) + 1e-6))  # at or before t0: no note starts before 0
         origin = float(pm.tick_to_time(first))
         scales = pm._tick_scales  # pretty_midi has no public tempo map (the composer sets it the same way)
         in_force = [sc for tick, sc in scales if tick <= first][-1:] or [60.0 / (120.0 * pm.resolution)]

@@ -453,13 +453,13 @@ class WebStudio:
             if min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S) < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"
             if neutral is not None:  # the neutral take uploaded beside it, compared as `critique --reference` does
-                from studio.critique import _decay, _narrow, room_mismatch
+                from studio.critique import media_decay, narrow_media, room_mismatch
 
-                if _narrow(neutral) != any(narrow_recording(rate, r.details) for r in readings):
+                if narrow_media(neutral) != any(narrow_recording(rate, r.details) for r in readings):
                     how += ("\n\n_Warning: the take and the neutral take were recorded through different bands (one "
                             "has nothing above about 4 kHz); each reading is a change from the neutral take, so give "
                             "one recorded as the take was._")
-                elif room := room_mismatch(_decay(neutral), [_decay(media)]):
+                elif room := room_mismatch(media_decay(neutral), [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
             from studio.output import ordinal

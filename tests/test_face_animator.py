@@ -259,7 +259,6 @@ def test_silence_a_steady_tone_or_room_noise_keep_the_mouth_closed(animator):
     assert any("no syllables standing out" in n for n in take.extras["notes"])
 
 
-
 def test_the_mouth_follows_speech_without_pauses_and_soft_speech(shared_data):
     """A recording trimmed to its words (an edited voice-over) has no pauses, so its 10th-percentile frame level,
     taken as the floor, lay 11-19 dB under its syllables and the mouth never opened (25 of 80 RAVDESS sentences,

@@ -63,7 +63,7 @@ def decay_s(y: np.ndarray, rate: int = 16000) -> float | None:
     Not a room's RT60 (the falls stop where the next sound starts): an index for telling apart two recordings of
     one voice made in different rooms, which `critique --reference` reads as emotion. RAVDESS's studio takes of
     16 actors (neutral and five strong emotions) read 0.13-0.16 s; the same clips in synthetic rooms of RT60 0.3-1 s
-    0.16-0.30 s (`python bench/speech_reference_mismatch.py`). Gain does not change it (the falls are in dB)."""
+    0.16-0.30 s (`python bench/speech_reference_room.py`). Gain does not change it (the falls are in dB)."""
     from scipy.signal import butter, sosfilt
 
     hop = rate // 200  # 5 ms
