@@ -245,3 +245,15 @@ def test_the_mode_is_major_exactly_where_the_emotion_is_bright():
         for a in (-0.6, 0.0, 0.6):
             c = controls_for(Emotion.from_vad(float(v), a))
             assert T.is_major(T.mode_for(c.brightness, c.tension, c.dominance)) == (c.brightness >= 0), (v, a)
+
+
+def test_a_take_reaches_its_loudness_target_without_dc(composer):
+    """Normalised as a whole render with a ceiling alone, a take whose loudest attack stood out ended 2-3 LU
+    under -16 LUFS (-19.2 for a 60 s calm take), and the synthesizer left up to -47 dBFS of DC in it."""
+    from conditioning.render import integrated_loudness
+
+    for spec, seed in (("calm:0.7+tenderness:0.3", 3), ("joy", 1), ("sadness", 2)):
+        take = composer.generate(req(spec, seed=seed, duration=20.0)).media
+        y = take.samples
+        assert integrated_loudness(y, take.rate) == pytest.approx(-16.0, abs=0.3), spec
+        assert np.abs(y).max() <= 0.99 + 1e-6 and abs(float(y.mean())) < 1e-4, spec
