@@ -48,6 +48,11 @@ RETRY_STRIDE = 1_000_000_007
 
 
 # ------------------------------------------------------------------------------------------------ the spec
+#: Characters of text a built-in voice reads a second at its slowest, for `Spec.most_seconds` (a bound): five short
+#: lines in neutral, sad and angry takes read at 10.4-24.0 (Festival's sad takes slowest, Piper's 12.5 and up)
+SPEECH_CHARS_PER_S = 10.0
+
+
 @dataclass(frozen=True)
 class ModalitySpec:
     name: str
@@ -81,6 +86,22 @@ class Spec:
     def filtered(self) -> bool:
         """Whether the judges can reject an item (else every item is kept: none is retried, no label falls short)."""
         return self.recognised_by != "none" or self.min_fidelity > 0
+
+    @property
+    def most_seconds(self) -> float:
+        """The most seconds of audio and video a build of this spec can write: each of `most_takes`'s takes as
+        long as its modality's item can be (music and silent faces their ``duration_s``, the composer's 30 s when
+        none is given; speech and faces their longest text read at `SPEECH_CHARS_PER_S`; pictures none): the
+        web's bound on an uploaded spec's time and disk (2,000 music items of 600 s passed the bound on takes and
+        would have run 8 hours and written 52 GB)."""
+        items = sum(m.count for m in self.modalities)
+        seconds = 0.0
+        for m in self.modalities:
+            if m.name == "image":
+                continue
+            longest = max((len(t) for t in m.texts), default=0) / SPEECH_CHARS_PER_S
+            seconds += m.count * (longest if m.texts else (m.duration_s or 30.0))
+        return seconds * self.most_takes / max(items, 1)
 
     @property
     def most_takes(self) -> int:
@@ -863,11 +884,17 @@ def check_resumable(now: dict, out: Path) -> None:
                         "new --out folder")
 
 
+class Stopped(UserError):
+    """A build stopped on request (`build`'s ``stop``) after the items in its journal."""
+
+
 def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | None = None,
-          progress: bool = True, studio=None) -> dict:
+          progress: bool = True, studio=None, stop=None) -> dict:
     """Make every item not yet in the journal, then rewrite the exports. Returns the summary. ``studio``: the
     Studio that makes the items when they are made in this process (one worker): the web server passes its own,
-    which had a second copy of every model loaded beside it."""
+    which had a second copy of every model loaded beside it. ``stop``: an event (``threading.Event``) that, once
+    set, stops the build after the item being journaled (`Stopped`; the web's Stop button: an uploaded spec's
+    job could not be stopped but by stopping the server)."""
     from studio.output import writable_folder
 
     out = Path(out)
@@ -905,6 +932,9 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                         made += 1
                         bar.step()
                         checkpoint()  # a Ctrl-C that Python swallowed (`ctrl_c_noted`): stop here, not at the end
+                        if stop is not None and stop.is_set():
+                            raise Stopped(f"stopped on request after {len(done)} items; building the same spec "
+                                          "into the same folder again goes on from there")
                     items = extra_items(spec, done)
                     bar.total += len(items)
                     if items:

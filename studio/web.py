@@ -233,6 +233,11 @@ class WebStudio:
         #: takes one uploaded spec may make at most, retries and balancing included (items x (1 + balance's
         #: extra budget) x the filter's attempts): 2,000 items could still ask for over a million takes
         self.max_dataset_takes = 12000
+        #: seconds of audio and video one uploaded spec may make at most (`studio.dataset.Spec.most_seconds`: 2,000
+        #: music items of 600 s passed the bound on takes, for 8 hours and 52 GB), and the longest item, as the Music
+        #: tab's slider allows
+        self.max_dataset_seconds = 20 * 3600.0
+        self.max_dataset_item_seconds = 60.0
 
     # ---- the emotion picker --------------------------------------------------------------------------
     @staticmethod
@@ -505,18 +510,36 @@ class WebStudio:
                             f"extra candidates and the filter's attempts); this server makes at most "
                             f"{self.max_dataset_takes:,} per dataset from the web: lower filter.max_attempts or "
                             "balance.extra_budget, or build it with `emostudio dataset SPEC` on your machine")
+        long_items = [m.name for m in spec.modalities if (m.duration_s or 0) > self.max_dataset_item_seconds]
+        if long_items:
+            raise UserError(f"modalities.{long_items[0]}.duration_s: this server makes items of at most "
+                            f"{self.max_dataset_item_seconds:g} s from the web, as the Music tab does; build longer "
+                            "ones with `emostudio dataset SPEC` on your machine")
+        if spec.most_seconds > self.max_dataset_seconds:
+            raise UserError(f"the spec may make up to {spec.most_seconds / 3600:,.1f} hours of audio and video "
+                            f"({asked:,} items, with the filter's attempts and balancing's extra candidates); this "
+                            f"server makes at most {self.max_dataset_seconds / 3600:g} hours per dataset from the web: "
+                            "ask for fewer or shorter items, or build it with `emostudio dataset SPEC` on your machine")
         workers = max(1, min(int(workers), os.cpu_count() or 1))  # no more processes than the server has cores
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"
         from studio.dataset import plan, spec_notes
 
         state = {"folder": folder, "spec": spec, "total": len(plan(spec)), "done": False, "error": None,
-                 "summary": None, "archive": None, "notes": spec_notes(spec)}
+                 "summary": None, "archive": None, "notes": spec_notes(spec), "stop": threading.Event(),
+                 "stopped": None}
 
         def run():
+            from studio.dataset import Stopped
+
             try:
-                state["summary"] = build(spec, folder, workers=int(workers), progress=False, studio=self.studio)
+                state["summary"] = build(spec, folder, workers=int(workers), progress=False, studio=self.studio,
+                                         stop=state["stop"])
                 state["archive"] = shutil.make_archive(str(folder), "zip", folder)  # once, for every later poll
+            except Stopped:  # the user's Stop: a half-made dataset no one can resume from the web is not kept
+                made = sum(1 for _ in open(folder / "manifest.jsonl", encoding="utf-8"))
+                state["stopped"] = f"stopped after {made} of the {state['total']} planned items, as asked"
+                shutil.rmtree(folder, ignore_errors=True)
             except Exception as exc:  # reported in the UI by `dataset_status` (a user error by its message alone)
                 state["error"] = str(exc) if isinstance(exc, user_error_types()) else f"{type(exc).__name__}: {exc}"
                 if not (folder / "manifest.jsonl").exists():  # nothing finished: leave no folder of a spec.json
@@ -533,6 +556,13 @@ class WebStudio:
         threading.Thread(target=run, daemon=True).start()
         return job
 
+    def stop_dataset(self, job: str | None) -> str:
+        """Ask the dataset job ``job`` to stop after the item it is making (its folder is then removed)."""
+        if not self.running_job(job):
+            return "no dataset job of this browser is running"
+        self._jobs[job]["stop"].set()
+        return "stopping after the item being made"
+
     def running_job(self, job: str | None) -> bool:
         """Whether the dataset job ``job`` is still making items."""
         return isinstance(job, str) and job in self._jobs and not self._jobs[job]["done"]
@@ -543,6 +573,8 @@ class WebStudio:
         if not isinstance(job, str) or job not in self._jobs:
             return "no dataset job yet", None
         st = self._jobs[job]
+        if st["stopped"]:
+            return f"{st['stopped']}; nothing was kept", None
         if st["error"]:  # without the server's folders ("No space left on device: '/tmp/...'" named them)
             return f"failed: {public_message(st['error'], self.private_folders)}", None
         notes = "".join(f"\n\nnote: {line}" for line in st["notes"])  # the spec's (`studio.dataset.spec_notes`)
@@ -811,6 +843,7 @@ def build_app(web: WebStudio | None = None):
                                  elem_id="dataset-spec")
                 d_workers = gr.Slider(1, 4, value=1, step=1, label="worker processes")
                 d_go = gr.Button("Start", variant="primary", elem_id="dataset-go")
+                d_stop = gr.Button("Stop", elem_id="dataset-stop")
                 d_refresh = gr.Button("Refresh progress")
                 d_status = gr.Markdown(elem_id="dataset-status")
                 d_zip = gr.File(label="download", elem_id="dataset-download")
@@ -830,6 +863,7 @@ def build_app(web: WebStudio | None = None):
                 d_go.click(start, [d_spec, d_workers, job], [job, d_status], trigger_mode="once",
                            concurrency_limit=1)
                 d_refresh.click(lambda j: web.dataset_status(j), [job], [d_status, d_zip])
+                d_stop.click(lambda j: web.stop_dataset(j), [job], [d_status], queue=False)
                 ticker = gr.Timer(2.0)  # follows the user's own job (its id is in this browser's storage)
                 ticker.tick(lambda j: web.dataset_status(j) if j else (gr.skip(), gr.skip()), [job], [d_status, d_zip],
                             queue=False, show_progress="hidden")

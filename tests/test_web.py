@@ -574,6 +574,38 @@ def test_an_uploaded_spec_may_not_ask_for_more_than_the_server_builds_nor_expand
     assert not web.running_job("x")
 
 
+
+def test_an_uploaded_spec_is_bounded_in_hours_of_media_and_a_running_job_can_be_stopped(web, tmp_path):
+    """2,000 music items of 600 s passed both bounds (items, takes), held the only job slot for about 8 hours and
+    would have written 52 GB, and nothing but stopping the server stopped it."""
+    from studio.errors import UserError
+
+    long = tmp_path / "long.yaml"
+    long.write_text("name: l\nmodalities: {music: {count: 20, duration_s: 600}}\nemotions: {list: [joy]}\n"
+                    "filter: {recognised_by: none}\n")
+    with pytest.raises(UserError, match="items of at most 60 s from the web"):
+        web.start_dataset(str(long))
+    many = tmp_path / "many.yaml"  # 2,000 items of 60 s, with three attempts and balancing's extra candidates
+    many.write_text("name: m\nmodalities: {music: {count: 2000, duration_s: 60}}\nemotions: {list: [joy]}\n")
+    with pytest.raises(UserError, match=r"up to 200\.0 hours of audio and video .* at most 20 hours"):
+        web.start_dataset(str(many))
+    pictures = tmp_path / "pictures.yaml"
+    pictures.write_text("name: p\nmodalities: {image: {count: 40, size: 256}}\nemotions: {list: [joy, sadness]}\n"
+                        "filter: {recognised_by: none}\n")
+    job = web.start_dataset(str(pictures))
+    import time
+
+    for _ in range(300):  # the first items made
+        journal = web.out / f"dataset-{job}" / "manifest.jsonl"
+        if journal.exists() and journal.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.1)
+    assert web.stop_dataset(job) == "stopping after the item being made"
+    text = status_when_done(web, job, wait_s=30)
+    assert text.startswith("stopped after ") and "of the 40 planned items, as asked; nothing was kept" in text
+    assert not (web.out / f"dataset-{job}").exists() and web.dataset_status(job)[1] is None
+    assert web.stop_dataset(job) == "no dataset job of this browser is running"
+
 def status_when_done(web, job: str, wait_s: float = 10.0) -> str:
     """The job's status text once it has stopped (a stubbed build stops at once)."""
     import time
