@@ -301,6 +301,8 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     read as the loop read it; the file is hashed once for all the judges. Raises `NotAStudioReport` when the
     record names no neutral take, `MediaError` when it no longer describes ``take`` (the file's SHA-256 differs:
     changed since), and `BackendUnavailable` when that take cannot be made here."""
+    from dataclasses import replace
+
     from conditioning import Emotion
     from conditioning.media import MediaError
     from conditioning.registry import BackendUnavailable
@@ -327,7 +329,8 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
                                                          if modality == "speech" else "")) from None
     model = recipe.get("model")
     if server_folders is not None:  # a report uploaded to a server: only files in these folders are followed
-        model = _recipe_files(recipe, source, server_folders)
+        model, options = _recipe_files(recipe, source, server_folders)
+        request = replace(request, options=options)
     if not describes(record, Path(take)):
         raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
     generator = studio.generator(modality, backend, model=model)
@@ -336,13 +339,15 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     return generator, request
 
 
-def _recipe_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> str | None:
+def _recipe_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> tuple[str | None, dict]:
     """A report uploaded to the web names its neutral take's recipe, which the server would follow: a portrait, a
     voice given as a path or a model folder there are the server's files, and whether they opened told an outsider
     which files exist ('no such file' against 'not a picture' for /etc/shadow). Followed from an upload: a voice
-    by name or description (no path), a portrait in ``folders`` (the server's uploads and outputs: a face take
+    by name or description (no path), a portrait in ``folders`` (the server's outputs and uploads: a face take
     made on the page) or none, and a model folder only where it is the one the server's own variable names (a
-    take of the page's neural voice), which is returned as its full path (None: no model)."""
+    take of the page's neural voice). Returns the model folder's full path (None: no model) and the recipe's
+    options with a portrait the page's report names by its file name alone (`studio.web.WebStudio.keep_portrait`:
+    the report leaves the server's folders out) as its path in the first folder."""
     from generators.registry import MODEL_ENVS
 
     def inside(v) -> bool:
@@ -358,6 +363,9 @@ def _recipe_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> str
     options = recipe.get("options") or {}
     if not isinstance(options, dict):
         raise NotAStudioReport(f"{source} is not a report the studio wrote (its neutral take's options are no mapping)")
+    portrait = options.get("portrait")
+    if isinstance(portrait, str) and portrait == Path(portrait).name and (Path(folders[0]) / portrait).is_file():
+        options = {**options, "portrait": str(Path(folders[0]) / portrait)}
     named = [k for k, v in options.items()
              if (k == "portrait" and v is not None and not inside(v))
              or (k != "portrait" and (pathlike(v) or not isinstance(v, (str, int, float, bool, type(None)))))]
@@ -370,7 +378,7 @@ def _recipe_files(recipe: dict, source: str, folders: "tuple[Path, ...]") -> str
         raise NotAStudioReport(f"{source} names files on the server for its neutral take ({', '.join(named)}); the "
                                "web studio follows only reports of takes it made: upload a neutral take of the same "
                                "voice instead")
-    return str(own_path) if model else None
+    return (str(own_path) if model else None), options
 
 
 def lossy(take: Path) -> str | None:

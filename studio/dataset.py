@@ -671,7 +671,9 @@ def _passes(res, spec: Spec, threshold: float) -> bool:
 
 def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seconds: float,
          threshold: float) -> dict:
-    t = res.target
+    from conditioning.metrics import target_term
+
+    t = res.target  # labelled as judged: 'joy@0' is the neutral point, a neutral take
     prov = res.best.result.provenance
     media = res.media
     duration = getattr(media, "duration_s", None)
@@ -683,7 +685,7 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
                             "recognised": res.speech.best.recognised(threshold)}
     return {
         "id": item.id, "modality": item.modality, "file": None, "kept": kept, "attempts": attempts,
-        "emotion_spec": item.emotion, "target": t.to_json(), "label": t.top,
+        "emotion_spec": item.emotion, "target": t.to_json(), "label": target_term(t) or t.top,
         "target_valence": round(t.valence, 4), "target_arousal": round(t.arousal, 4),
         "target_dominance": round(t.dominance, 4), "intensity": round(t.intensity, 4),
         "readings": _readings(res.best.judgements, threshold),

@@ -238,17 +238,32 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     provenance and licence, and `take_record`: the file's SHA-256 and, for speech and faces, how to remake its
     neutral take) and return it.
     ``extras``: the generator's extras that belong in it (timings, words, the MIDI's path); ``hide``: a function
-    the JSON text goes through before it is written (the web app's takes name files, not the server's folders)."""
+    every string of it but the user's words (`USER_WORDS`) goes through before it is written (the web app's takes
+    name files, not the server's folders)."""
     from conditioning.media import atomic_path
 
     base = result.to_json()  # the generator's extras never overwrite it (a face's voice summary hid the voice's readings)
     report = {"file": str(out), **base,
               **{k: v for k, v in extras.items() if k not in base and isinstance(v, (str, int, float, list, dict))},
               **take_record(out, result, model)}
-    text = json.dumps(report, indent=1)
+    text = json.dumps(_hidden(report, hide) if hide else report, indent=1)
     with atomic_path(Path(str(out) + ".json")) as tmp:  # a report is never left half-written
-        tmp.write_text(hide(text) if hide else text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return report
+
+
+#: A report's fields that hold the user's own words, which `write_report`'s ``hide`` leaves as they are (a prompt
+#: "... shot on film /tmp/roll 12/frame 3" was written "... roll 12/frame 3", unlike the picture's own text)
+USER_WORDS = frozenset({"text", "prompt", "words"})
+
+
+def _hidden(value, hide):
+    """``value`` (a report, or part of one) with ``hide`` applied to its every string but the user's words."""
+    if isinstance(value, dict):
+        return {k: (v if k in USER_WORDS else _hidden(v, hide)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hidden(v, hide) for v in value]
+    return hide(value) if isinstance(value, str) else value
 
 
 def save_take(path: Path, result, *, prompt: str | None = None, model: str | None = None, hide=None) -> tuple[Path, dict]:

@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from conditioning.media import AUDIO_SUFFIXES, READ_IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from conditioning.media import AUDIO_SUFFIXES, READ_IMAGE_SUFFIXES, VIDEO_SUFFIXES, atomic_path
 from generators.registry import VOICE_BACKENDS  # the Speech tab's voices (each picks its own backend)
 
 CIRCLE_PX = 420  #: the circumplex image's side
@@ -263,7 +263,12 @@ class WebStudio:
     def _take(self, result, media_path: Path) -> Take:
         best = result.best
         readings = [j.reading for j in best.judgements]
-        lines = [f"**target** {result.target.top} (v {result.target.valence:+.2f}, a {result.target.arousal:+.2f})"]
+        from conditioning.metrics import target_term
+
+        t = result.target  # at intensity 0 a label is the neutral point, rendered and judged as neutral
+        term = target_term(t) or t.top
+        named = term if term == t.top else f"{term} ({t.top} at intensity 0)"
+        lines = [f"**target** {named} (v {round(t.valence, 2) + 0.0:+.2f}, a {round(t.arousal, 2) + 0.0:+.2f})"]
         threshold = result.threshold
         for j in best.judgements:  # each judge's vote as the dataset filter counts it (`Judgement.recognises`)
             vote = j.recognises(threshold)
@@ -351,6 +356,20 @@ class WebStudio:
     def speech_request(self, voice: str) -> tuple[str | None, dict]:
         """(backend, options) for a Speech-tab voice: a built-in voice picks its own backend."""
         return ("diffusion", {}) if voice == self.NEURAL_VOICE else (None, {"voice": voice})
+
+    def keep_portrait(self, path: str | None) -> Path:
+        """An uploaded portrait, checked (`check_upload`) and copied into the app's folder by its content
+        (``portrait-<sha256>.<ext>``), so that the take's report names a file the Analyse tab can follow back to
+        the portrait at rest: the report named the upload, which Gradio's cache deletes and whose folder the report
+        leaves out, and Analyse refused the page's own face takes."""
+        from studio.generate import file_sha256
+
+        src = self.check_upload(path, "portrait")
+        kept = self.out / f"portrait-{file_sha256(src)[:16]}{src.suffix.lower()}"
+        if not kept.exists():
+            with atomic_path(kept) as tmp:
+                shutil.copyfile(src, tmp)
+        return kept
 
     def check_upload(self, path: str | None, modality: str) -> Path:
         """An uploaded file the judges may read: present, within the size limit, of an accepted type."""
@@ -767,7 +786,7 @@ def build_app(web: WebStudio | None = None):
                 @guarded
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
-                    opts = {"portrait": str(web.check_upload(portrait, "portrait"))} if portrait else {}
+                    opts = {"portrait": str(web.keep_portrait(portrait))} if portrait else {}
                     t = web.generate("face", emotion_of(*pick), text=text, loop=lp, seed=sd, options=opts)
                     return t.file, t.plot, t.report, t.report_file
 

@@ -449,6 +449,43 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
         web.analyse(face.file, "face", take.file)
 
 
+
+def test_a_face_take_on_an_uploaded_portrait_is_analysed_with_its_report_and_a_prompt_is_kept_as_typed(
+        web, tmp_path, shared_data):
+    """The report named the uploaded portrait by its file name alone (the server's folders are left out), so the
+    Analyse tab refused the page's own face take ("names files on the server"); the portrait is now kept in the
+    app's folder, where the report's name finds it. And leaving the server's folders out of a report cut a
+    user's prompt "... film /tmp/roll 12/frame 3" to "... film roll 12/frame 3"."""
+    import json
+    import shutil
+
+    from conditioning import Emotion
+
+    upload = shutil.copy(shared_data / "images" / "oasis" / "images" / "Neutral_face_5.jpg", tmp_path / "me.jpg")
+    face = web.generate("face", Emotion.parse("anger"), text="Nobody told me.", seed=1,
+                        options={"portrait": str(web.keep_portrait(str(upload)))})
+    report = json.loads(Path(face.report_file).read_text())
+    name = report["neutral_reference"]["options"]["portrait"]
+    assert name.startswith("portrait-") and name.endswith(".jpg") and "/" not in name
+    seen = web.analyse(face.file, "face", face.report_file)
+    assert "portrait at rest" in seen.report
+    loop = {j["critic"]: j["reading"] for j in report["judges"]}
+    for r in seen.json["readings"]:
+        was = loop[r["critic"]]
+        assert (r["valence"], r["arousal"]) == pytest.approx((was["valence"], was["arousal"]), abs=0.05), r["critic"]
+    assert web.keep_portrait(str(upload)).name == name  # one copy per picture, however often it is used
+    prompt = "a quiet harbour, shot on film /tmp/roll 12/frame 3"
+    image = web.generate("image", Emotion.parse("calm"), prompt=prompt, options={"size": 256, "style": "field"})
+    assert json.loads(Path(image.report_file).read_text())["prompt"] == prompt
+
+
+def test_a_label_at_intensity_zero_is_shown_as_the_neutral_target_it_is(web):
+    """The slider at 0 asks for the neutral point: the take is neutral and the judges that hear neutral agree,
+    but the page said "target anger ... recognised: yes", as if anger had been heard."""
+    emotion, _ = web.resolve("anger", 0.0, 0.0, 0.0)
+    take = web.generate("image", emotion, options={"size": 256, "style": "field"})
+    assert take.report.startswith("**target** neutral (anger at intensity 0) (v +0.00, a +0.00)")
+
 def test_eight_concurrent_users_never_see_each_others_work(web):
     from conditioning import Emotion
 
