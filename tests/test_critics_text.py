@@ -160,3 +160,19 @@ def test_terminal_colour_codes_and_control_characters_are_no_words():
     plain = critic.score("I am so happy today, my friend")
     coded = critic.score("I am so happy\x1b[0m today,\x07 my friend")
     assert coded.valence == pytest.approx(plain.valence) and coded.valence > 0.5
+
+
+def test_names_are_not_read_as_feelings():
+    """"Dr. Smith arrived." read positive (EmoLex's smith), and a fearful paragraph that named him got a note that
+    its words read positive; capitalised mid-sentence, Hope and Grace are people. A sentence's first word, a
+    feeling in capitals and the same words in lower case are still read."""
+    from critics.text.lexicon import LexiconTextCritic
+
+    c = LexiconTextCritic()
+    for text in ("Dr. Smith arrived.", "We met Hope and Grace at the station."):
+        r = c.score(text)
+        assert r.details["affect_words"] == [] and abs(r.valence) < 0.05, text
+    assert c.score("The hall was empty and Mr. Smith was late.").details["affect_words"] == ["empty", "late"]
+    assert c.score("Joy filled the room.").valence > 0.5  # the first word of a sentence
+    assert c.score("We met hope and grace at the station.").valence > 0.3
+    assert c.score("I am SO ANGRY at this.").valence < -0.5

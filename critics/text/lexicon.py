@@ -50,6 +50,29 @@ MAX_CHARS = 200_000  #: about a feature film's script; longer is refused, with t
 CONTROL_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+#: Titles after which a capitalised word is a name, though it follows a full stop ("Dr. Smith")
+TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "st", "saint", "capt",
+          "captain", "rev", "fr", "sr", "jr", "uncle", "aunt"}
+
+
+def _names(text: str, words: list) -> set[int]:
+    """Indices of the words that are names: capitalised (not all capitals, VADER's emphasis) and not the first
+    word of a sentence, or after a title. Their lexicon entries are not theirs: "Dr. Smith arrived" read
+    positive (EmoLex's smith), and a fearful paragraph that named him was noted as reading positive; Joy, Hope,
+    Grace and Rose are names more often than feelings when capitalised mid-sentence."""
+    out = set()
+    for i, m in enumerate(words):
+        w = m.group()
+        if len(w) < 2 or not w[0].isupper() or w.isupper():
+            continue
+        before = text[:m.start()].rstrip()
+        after_title = i > 0 and words[i - 1].group().lower() in TITLES and before.endswith(".")
+        starts = not before or before[-1] in ".!?:;\n\"'“‘(-—"
+        if after_title or not starts:
+            out.add(i)
+    return out
+
+
 @dataclass(frozen=True)
 class TextCriticConfig:
     window: int = 3  #: words before an affect word in which a negator or booster applies
@@ -119,7 +142,9 @@ class LexiconTextCritic:
         # a terminal's colour codes and other control characters are no words: '\x1b[0m' made langid read a
         # plainly English line as German, and it was refused
         text = CONTROL_RE.sub(" ", text)
-        tokens = [t.replace("'", "") for t in re.findall(r"[a-zA-Z']+", text.lower())]
+        words = list(re.finditer(r"[a-zA-Z']+", text))
+        tokens = [m.group().lower().replace("'", "") for m in words]
+        names = _names(text, words)
         if not tokens:
             raise CriticError("the text has no words the text critic can read (English letters expected)")
         foreign = other_language(text)
@@ -128,7 +153,7 @@ class LexiconTextCritic:
                               "VADER and NRC, are English), so give an English text")
         points, hits = [], []
         for i, tok in enumerate(tokens):
-            vad = self.word_vad(tok)
+            vad = None if i in names else self.word_vad(tok)
             if vad is None or tok in self._boosters or tok in NEGATORS:
                 continue
             v, a, d = vad
@@ -139,7 +164,9 @@ class LexiconTextCritic:
                 v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL
             points.append((v, a, d))
             hits.append(tok)
-        vader = self.vader_scores(text)
+        # VADER without the names too ("We met Hope and Grace" read +0.69)
+        vader = self.vader_scores("".join(text[a:b] for a, b in zip(
+            [0] + [words[i].end() for i in sorted(names)], [words[i].start() for i in sorted(names)] + [len(text)])))
         if points:
             n = len(points)
             v_words, a, d = (sum(p[k] for p in points) / n for k in range(3))
