@@ -376,7 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
         if getattr(exc, "filename", None):
-            print(f"emostudio {args.command}: error: cannot write {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+            # a file given to be read (critique's, a --reference) is not written ("cannot write" a 300-letter name)
+            read = {str(f) for f in (getattr(args, "files", None) or [])} | {str(getattr(args, "reference", None))}
+            verb = "read" if str(exc.filename) in read else "write"
+            print(f"emostudio {args.command}: error: cannot {verb} {exc.filename}: {exc.strerror or exc}",
+                  file=sys.stderr)
         else:  # not a write (e.g. a library reading files): its own words, without advice about the hub
             from conditioning.weights import reason
 

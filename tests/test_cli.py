@@ -926,3 +926,13 @@ def test_a_talking_face_keeps_a_stereo_recordings_channels(capsys, tmp_path):
                             "-of", "csv=p=0", str(out)], capture_output=True, text=True, check=True)
     assert probe.stdout.strip() == "2"
     assert max(json.loads(Path(str(out) + ".json").read_text())["mouth_open"]) > 0.3  # the mouth follows the mix
+
+
+def test_a_file_that_cannot_be_read_is_not_said_to_be_unwritable(capsys):
+    """A critique of a file whose name is too long said 'cannot write'; and a voice that is not Piper's named
+    joe alone, not Festival's slt."""
+    code, _, err = run(capsys, "critique", "--modality", "speech", "x" * 300 + ".wav")
+    assert code == 2 and "error: cannot read xxx" in err and "cannot write" not in err
+    code, _, err = run(capsys, "generate", "speech", "--voice", "bob", "--text", "Hi.", "--emotion", "joy",
+                       "--out", "bob.wav")
+    assert code == 2 and "Festival's voice: slt, with --backend festival" in err

@@ -385,7 +385,7 @@ def resolve_voice(voice: str) -> tuple[str, Path, Path]:
     if p.suffix != ".onnx" or not p.is_file():
         hint = " is a Festival voice: add --backend festival" if voice == "slt" else " is not a Piper voice"
         raise VoiceNotFound(f"{voice!r}{hint}; Piper voices: {', '.join(BUILTIN_VOICES)}, or a path to a Piper .onnx "
-                            "voice with its .onnx.json beside it")
+                            "voice with its .onnx.json beside it (Festival's voice: slt, with --backend festival)")
     cfg = Path(str(p) + ".json")
     if not cfg.is_file():
         raise VoiceNotFound(f"{p}: no voice config {cfg.name} beside the model; Piper voices come as a pair "
