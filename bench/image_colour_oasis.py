@@ -58,8 +58,10 @@ def embedded_reference() -> str:
 
 
 def main() -> int:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     add_json_option(ap)
     args = ap.parse_args()
     res = run(args.data)

@@ -73,8 +73,10 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
 
 
 def main() -> int:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--seed", type=int, default=0, help="which concept-to-fold shuffle (the training uses 0, 1, 2)")
     ap.add_argument("--range", default="-0.82,0.23", help="reading span for the second ceiling: LO,HI")
     add_json_option(ap)

@@ -338,8 +338,10 @@ def write_table(path: Path, controls: dict[str, dict[str, float]], meta: dict,
 
 
 def main(argv: list[str] | None = None) -> dict:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(prog="python -m studio.calibrate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     from critics.training.speech import CACHE
 
     ap.add_argument("--cache", type=Path, default=CACHE)

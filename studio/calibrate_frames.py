@@ -122,8 +122,10 @@ def build(data: Path, clusters: int = 256, actors: set[str] | None = None, worke
 
 
 def main(argv: list[str] | None = None) -> Path:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--clusters", type=int, default=256)
     ap.add_argument("--actors", default="", help="comma-separated RAVDESS actor ids (default: all)")

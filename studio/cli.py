@@ -85,13 +85,21 @@ def cmd_emotion(args: argparse.Namespace) -> int:
             # a plan the session command would refuse: said here, where it is previewed
             print(f"emostudio emotion: note: emostudio session plays clips of at least {MIN_CLIP_S:g} s and at most "
                   f"{longest:g} min in all, so it would refuse this plan", file=sys.stderr)
+        from studio.session import ISO_STEP
+
+        if args.max_step is None and largest > ISO_STEP:  # as `session` warns of it (`studio.session.movement_warnings`)
+            print(f"emostudio emotion: warning: the plan moves {largest:.2f} in valence-arousal between two clips (over "
+                  f"{ISO_STEP:g}, a quarter of the plane's width), so it jumps to the goal rather than leading there; "
+                  "allow more minutes or shorter clips, or give --max-step to have a steeper plan refused",
+                  file=sys.stderr)
         if args.json:
             print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": args.minutes,
                         "clip_s": args.clip, "easing": plan.easing, "largest_step": round(largest, 4),
+                        "jumps": args.max_step is None and largest > ISO_STEP,
                         "clips": [c.to_json() for c in plan.clips]})
         else:
             print(f"iso plan {plan.current.top} -> {plan.target.top}: {clip_lengths(plan.clips)}, "
-                  f"largest step {largest:.3f} ({plan.easing})")
+                  f"largest step {largest:.3f} ({plan.easing} easing)")
             for c in plan.clips:
                 e = c.emotion
                 print(f"  {c.index:3d} {c.start_s:7.1f}-{c.end_s:7.1f}s  v={e.valence:+.2f} a={e.arousal:+.2f} "

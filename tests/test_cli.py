@@ -40,7 +40,19 @@ def test_a_previewed_plan_that_session_would_refuse_says_so(capsys):
         code, out, err = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", minutes, "--clip", clip)
         assert code == 0 and "iso plan" in out and "emostudio session plays clips of at least 5 s" in err
     code, out, err = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", "15", "--clip", "30")
-    assert code == 0 and err == ""
+    assert code == 0 and err == "" and "(smooth easing)" in out
+
+
+def test_a_previewed_plan_that_jumps_to_the_goal_is_warned_as_session_warns_it(capsys):
+    """The README says a step over 0.5 between clips is reported as a jump: `session` said so, while `emotion
+    --plan` printed "largest step 1.855 (smooth)" (its easing) without a word."""
+    code, out, err = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", "1", "--clip", "30")
+    assert code == 0 and "warning: the plan moves 1.86 in valence-arousal between two clips" in err
+    code, out, _ = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", "1", "--clip", "30", "--json")
+    assert json.loads(out)["jumps"] is True
+    code, out, err = run(capsys, "emotion", "--plan", "anxiety", "calm", "--minutes", "3", "--clip", "30",
+                         "--max-step", "0.4")
+    assert code == 0 and "jumps" not in err and "largest step 0.371 (linear easing)" in out
 
 
 def test_emotion_json(capsys):

@@ -174,5 +174,6 @@ def test_names_are_not_read_as_feelings():
         assert r.details["affect_words"] == [] and abs(r.valence) < 0.05, text
     assert c.score("The hall was empty and Mr. Smith was late.").details["affect_words"] == ["empty", "late"]
     assert c.score("Joy filled the room.").valence > 0.5  # the first word of a sentence
+    assert c.score("The rain has gone away\nHappy days are here again").details["affect_words"] == ["happy"]  # a line
     assert c.score("We met hope and grace at the station.").valence > 0.3
     assert c.score("I am SO ANGRY at this.").valence < -0.5

@@ -57,7 +57,7 @@ TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", 
 
 def _names(text: str, words: list) -> set[int]:
     """Indices of the words that are names: capitalised (not all capitals, VADER's emphasis) and not the first
-    word of a sentence, or after a title. Their lexicon entries are not theirs: "Dr. Smith arrived" read
+    word of a sentence or a line, or after a title. Their lexicon entries are not theirs: "Dr. Smith arrived" read
     positive (EmoLex's smith), and a fearful paragraph that named him was noted as reading positive; Joy, Hope,
     Grace and Rose are names more often than feelings when capitalised mid-sentence."""
     out = set()
@@ -65,9 +65,9 @@ def _names(text: str, words: list) -> set[int]:
         w = m.group()
         if len(w) < 2 or not w[0].isupper() or w.isupper():
             continue
-        before = text[:m.start()].rstrip()
+        before = text[:m.start()].rstrip(" \t")  # a line break stays: a lyric's lines start with capitals
         after_title = i > 0 and words[i - 1].group().lower() in TITLES and before.endswith(".")
-        starts = not before or before[-1] in ".!?:;\n\"'“‘(-—"
+        starts = not before.strip() or before[-1] in ".!?:;\n\r\"'“‘(-—"
         if after_title or not starts:
             out.add(i)
     return out

@@ -396,8 +396,10 @@ def calibrate_geometric(data: Path, per_class: int = 250, val_per_class: int = 1
 
 # ------------------------------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> dict:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--out", type=Path, default=Path("critics/weights"))
     ap.add_argument("--epochs", type=int, default=44, help="one-cycle epochs (44: the shipped weights' first stage)")
     ap.add_argument("--batch", type=int, default=128)

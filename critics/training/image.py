@@ -161,8 +161,10 @@ def export(model, n_features: int, path: Path, X: np.ndarray) -> None:
 
 
 def main(argv=None) -> None:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "weights")
     ap.add_argument("--limit", type=int, help="use only the first N images (to test the script)")
     ap.add_argument("--folds", type=int, default=10)

@@ -261,9 +261,11 @@ def _ms(values) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--out", type=Path, default=Path("critics/weights"))
     ap.add_argument("--cache", type=Path, default=Path("~/.cache/emostudio/music_symbolic").expanduser())
     ap.add_argument("--seed", type=int, default=0)

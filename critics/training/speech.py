@@ -480,8 +480,10 @@ GRID_EMODB_WEIGHT = (0.0, 0.5, 1.0)
 
 
 def main(argv: list[str] | None = None) -> dict:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(prog="python -m critics.training.speech", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"), help="shared data folder (holds speech/)")
+    ap.add_argument("--data", type=Path, default=default_data(), help="shared data folder (holds speech/)")
     ap.add_argument("--out", type=Path, default=Path("critics/weights"), help="where the ONNX + JSON go")
     ap.add_argument("--cache", type=Path, default=CACHE, help="feature cache (outside the repository)")
     ap.add_argument("--folds", type=int, default=FOLDS)

@@ -253,8 +253,10 @@ def confusion(items_real: list[Item], p: np.ndarray) -> list[list[int]]:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    from critics.training import default_data
+
     ap = argparse.ArgumentParser(prog="python -m critics.training.speech_encoder", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--out", type=Path, default=Path("critics/weights"))
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--export-encoder", action="store_true", help="write the ONNX encoder from Resemblyzer's weights")
