@@ -19,6 +19,12 @@ from ._vad_tables import WORDS
 from .errors import EmotionSpecError
 from .vocabulary import COMPOUNDS, NEUTRAL, VOCABULARY, closest_labels, mix_to_vad, resolve, vad_to_mix
 
+
+def _shown(word: str, limit: int = 40) -> str:
+    """A word as an error message quotes it: at most ``limit`` characters (an unknown 5,000-letter word was echoed
+    back whole)."""
+    return repr(word) if len(word) <= limit else f"{word[:limit]!r}... ({len(word):,} characters)"
+
 FORMS = ("label mix 'joy:0.6+surprise:0.4', intensity 'anger@0.3', coordinates 'v=0.7,a=0.5[,d=0.2]', "
          "or an emotion word/phrase like 'quietly hopeful' (see `emostudio emotion --list`)")
 
@@ -92,7 +98,7 @@ class Emotion:
             term = resolve(label)
             if term is None:
                 raise EmotionSpecError(
-                    f"unknown emotion label {label!r}; closest known: {', '.join(closest_labels(label))}")
+                    f"unknown emotion label {_shown(label)}; closest known: {', '.join(closest_labels(label))}")
             if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
                 raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a finite number >= 0")
             merged[term] = merged.get(term, 0.0) + float(weight)
@@ -259,7 +265,7 @@ def _parse_mix(text: str) -> Emotion:
         if w < 0:
             raise EmotionSpecError(f"weight {w:g} for {label!r} is negative; weights must be >= 0")
         if resolve(label) is None:
-            raise EmotionSpecError(f"unknown emotion label {label!r}; closest known: {', '.join(closest_labels(label))}")
+            raise EmotionSpecError(f"unknown emotion label {_shown(label)}; closest known: {', '.join(closest_labels(label))}")
         mix[label] = mix.get(label, 0.0) + w
     return Emotion.from_mix(mix, intensity)
 
@@ -304,7 +310,7 @@ def _parse_phrase(text: str) -> Emotion:
         elif w in WORDS:
             points.append(WORDS[w])
         elif w not in STOPWORDS:
-            raise EmotionSpecError(f"unknown emotion word {w!r}; closest known: {', '.join(closest_labels(w))}")
+            raise EmotionSpecError(f"unknown emotion word {_shown(w)}; closest known: {', '.join(closest_labels(w))}")
     if not points:
         raise EmotionSpecError(f"no emotion word in {text!r}; accepted: {FORMS}")
     intensity = min(1.0, degree)

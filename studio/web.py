@@ -311,6 +311,8 @@ class WebStudio:
 
         if modality == "face" and not (text or "").strip():  # an empty box used to make a silent clip
             raise UserError("type the words the face should say")
+        if modality == "speech" and not (text or "").strip():  # (the facade's message names Python's and the CLI's)
+            raise UserError("type the words to speak")
 
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=number(loop, "loop rounds", True),
                                       seed=number(seed, "seed", True),
@@ -415,8 +417,9 @@ class WebStudio:
             if modality == "face":
                 how += " The classifier reads the frames alone, as in the loop."
         elif reference and modality == "face":
-            raise MediaError("for a face take, give the report (.json) the studio wrote with it, or the "
-                             "manifest.jsonl of the dataset it is an item of; a picture is not read as a reference")
+            raise MediaError(f"for a face take, give the report (.json) the studio wrote with it, or the "
+                             f"manifest.jsonl of the dataset it is an item of, not {Path(reference).suffix or 'a file'} "
+                             "(a face is read against its portrait at rest, which the report names)")
         elif reference:
             name = Path(reference).name
             try:

@@ -181,3 +181,13 @@ def test_degree_words_order_intensity():
     """Only 'slightly' and 'very' were checked; 'quite' at 0.3 would have passed."""
     xs = [E(f"{d} angry").intensity for d in ("slightly", "somewhat", "fairly", "quite", "very")]
     assert all(a < b for a, b in zip(xs, xs[1:])), xs
+
+
+def test_an_unknown_word_is_quoted_short():
+    """An unknown 5,000-letter word was echoed back whole in the error (and on the web page)."""
+    from conditioning import Emotion
+    from conditioning.errors import EmotionSpecError
+
+    with pytest.raises(EmotionSpecError, match=r"unknown emotion word 'z{40}'\.\.\. \(5,000 characters\)") as err:
+        Emotion.parse("z" * 5000)
+    assert len(str(err.value)) < 200

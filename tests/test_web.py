@@ -174,6 +174,8 @@ def test_an_empty_face_text_and_server_paths_in_messages(web):
 
     with pytest.raises(UserError, match="type the words"):
         web.generate("face", Emotion.parse("joy"), text="   ")
+    with pytest.raises(UserError, match="^type the words to speak$"):  # not the CLI's and Python's advice
+        web.generate("speech", Emotion.parse("joy"), text="")
     message = public_message(f"{web.out}/up/9f3e/my take.wav: the file is empty", [web.out])
     assert message == "my take.wav: the file is empty"
     assert public_message("but got '<stream end>'; while parsing", []) == "but got '&lt;stream end&gt;'; while parsing"
@@ -445,7 +447,7 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
     alone = {r["critic"]: r for r in web.analyse(face.file, "face").json["readings"]}
     assert alone["face/geometric"]["native"] != seen.json["readings"][[r["critic"] for r in seen.json["readings"]].index(
         "face/geometric")]["native"]
-    with pytest.raises(MediaError, match="for a face take, give the report"):
+    with pytest.raises(MediaError, match="for a face take, give the report .* not .wav"):
         web.analyse(face.file, "face", take.file)
 
 
