@@ -19,8 +19,9 @@ emotion per clip with bounded steps; this module turns the plan into music and c
    their consensus, which the loop corrects against;
 5. write: session audio (one file: the clips' loudness spread kept within 10 LU, `level_clips`, then brought to
    -16 LUFS with the few loudest attacks limited, `conditioning.render.limit_peaks`),
-   the MIDI, ``plan.json`` (per clip: target, reading, fidelity, controls) and ``plot.png`` (planned vs
-   measured path on the valence-arousal plane);
+   the MIDI, ``plan.json`` (per clip: target, reading, fidelity, controls; the settings and the warnings) and
+   ``plot.png`` (planned vs measured path on the valence-arousal plane), all staged in a folder beside them and
+   moved into place at the end, so an interrupted run leaves the folder's earlier session whole;
 6. visuals (``visuals=True``, ``emostudio session --visuals``): one abstract picture per clip,
    ``visuals/clip_000.png`` ..., drawn by ``image/procedural`` from the clip's planned emotion with the session's
    seed (one composition, so the pictures change smoothly from clip to clip), 768x432 (16:9), the emotion and
