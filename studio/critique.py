@@ -397,9 +397,9 @@ def narrow_recording(rate: int | None, details: dict) -> bool:
 
 
 def room_mismatch(reference: float | None, takes: list[float | None]) -> str | None:
-    """The warning for takes that sound recorded in another room than their reference (`decay_s` of each:
-    `critics.speech.channel.rooms_differ`), or None. One sentence for `critique --reference` and the web's Analyse
-    tab: read against a neutral take recorded alike, `speech/encoder` names 95 % of 80 strong RAVDESS takes;
+    """The warning for takes that sound recorded in another room (or with other noise) than their reference
+    (`decay_s` of each: `critics.speech.channel.rooms_differ`), or None. One sentence for `critique --reference`
+    and the web's Analyse tab: read against a neutral take recorded alike, `speech/encoder` names 95 % of 80 strong RAVDESS takes;
     with the takes or the reference in a room of RT60 0.7 s, 54 % and 69 % (`bench/speech_reference_mismatch.py`)."""
     import numpy as np
 
@@ -409,11 +409,12 @@ def room_mismatch(reference: float | None, takes: list[float | None]) -> str | N
         return None
     timed = float(np.median([t for t in takes if t is not None]))
     which = "the take sounds" if len(takes) == 1 else "the takes sound"
-    return (f"{which} {'more' if timed > reference else 'less'} reverberant than the reference (sound dies away in "
-            f"{timed:.2f} s against {reference:.2f} s; critics.speech.channel.decay_s): recorded in another room or at "
-            "another distance from the microphone, a reference moves every reading (read against the same actors' "
-            "neutral takes recorded alike, speech/encoder names 95 % of strong RAVDESS takes; with the takes or the "
-            "reference in another room, 54-69 %); give a neutral take recorded as the takes were")
+    return (f"{which} {'more' if timed > reference else 'less'} reverberant or noisy than the reference (sound dies "
+            f"away in {timed:.2f} s against {reference:.2f} s; critics.speech.channel.decay_s): recorded in another "
+            "room, at another distance from the microphone or with other background noise, a reference moves every "
+            "reading (read against the same actors' neutral takes recorded alike, speech/encoder names 95 % of strong "
+            "RAVDESS takes; with the takes or the reference in another room, 54-69 %); give a neutral take recorded "
+            "as the takes were")
 
 
 def media_decay(media) -> float | None:
