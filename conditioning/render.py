@@ -251,6 +251,9 @@ def midi_read_error(exc: Exception) -> str:
     (the reason read "EOFError: " before), and other failures name their exception."""
     if isinstance(exc, EOFError):
         return "it ends before its tracks do: cut short or damaged"
+    if isinstance(exc, (ValueError, IndexError, KeyError)) and not isinstance(exc, OSError):
+        # pretty_midi's own arithmetic on what mido made of a damaged header ("max() arg is an empty sequence")
+        return "its header or tracks are damaged"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 

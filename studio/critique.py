@@ -196,6 +196,8 @@ def critique_files(args: argparse.Namespace) -> int:
                   + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else "")
                   + (f"  [clipped: {100 * row['details']['clipped']:.0f} % of samples]"
                      if "clipped" in row.get("details", {}) else ""))
+            for line in _face_notes(row.get("details", {})):  # what --json rows hold, said in words too
+                print(f"emostudio critique: note: {name}: {line}", file=sys.stderr)
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
         print(f"emostudio critique: note: {NO_REFERENCE}; give --reference NEUTRAL.wav (a neutral take of the same "
@@ -394,6 +396,17 @@ def narrow_recording(rate: int | None, details: dict) -> bool:
     telephone's band at any rate (a speech reading's ``narrow_band``, `critics.speech.channel`). The one rule for
     `critique`'s note, its reference and group checks, and the web's Analyse tab."""
     return bool(rate and rate < 16000) or bool(details.get("narrow_band"))
+
+
+def _face_notes(details: dict) -> list[str]:
+    """A face reading's notes for the text output (its JSON row has them: a second face, frames without a face),
+    which a user of the text output never saw."""
+    out = [details["note"]] if isinstance(details.get("note"), str) else []
+    missed = details.get("frames_without_face") or 0
+    if missed:
+        out.append(f"no face in {missed} of the {missed + details.get('frames_scored', 0)} frames read; the reading "
+                   "is of the others")
+    return out
 
 
 def room_mismatch(reference: float | None, takes: list[float | None]) -> str | None:

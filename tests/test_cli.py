@@ -948,3 +948,22 @@ def test_a_file_that_cannot_be_read_is_not_said_to_be_unwritable(capsys):
     code, _, err = run(capsys, "generate", "speech", "--voice", "bob", "--text", "Hi.", "--emotion", "joy",
                        "--out", "bob.wav")
     assert code == 2 and "Festival's voice: slt, with --backend festival" in err
+
+
+def test_face_notes_and_a_damaged_midi_are_said_in_words(capsys, tmp_path):
+    """A second face and frames without a face were in --json rows only: the text output said 'happy (0.93)' and
+    nothing else. A damaged MIDI header's error named pretty_midi's arithmetic ('max() arg is an empty sequence')."""
+    from conditioning.media import Image, Video, save_image, save_video
+    from generators.face.mesh import default_portrait
+
+    face = default_portrait()
+    two = save_image(tmp_path / "two.png", Image(np.ascontiguousarray(np.concatenate([face, face], axis=1))))
+    frames = np.stack([face] * 10 + [np.full_like(face, 120)] * 10)
+    half = save_video(tmp_path / "half.mp4", Video(frames, 25.0))
+    code, out, err = run(capsys, "critique", "--modality", "face", "--critic", "classifier", str(two), str(half))
+    assert code == 0 and f"note: {two}: scored the largest of 2 faces" in err
+    assert f"note: {half}: no face in 10 of the 20 frames read" in err
+    damaged = tmp_path / "damaged.mid"
+    damaged.write_bytes(b"MThd" + bytes(range(7, 247)))
+    code, _, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", str(damaged))
+    assert code == 2 and "max() arg" not in err and "damaged" in err
