@@ -60,6 +60,13 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
 NARROW_BAND = ("speech recorded below 16 kHz or through a telephone's band (nothing above about 4 kHz, whatever rate "
                "the file was saved at) lacks the upper band every training recording has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against "
                "a neutral take recorded the same way (--reference), or record at 16 kHz or more")
+#: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
+#: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
+#: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
+MUSIC_LOW_RATE_HZ = 20000
+MUSIC_LOW_RATE = ("such audio lacks part of the band the audio judge reads (up to 10 kHz), and its readings "
+                  "move: of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant (bench/music_low_rate.py); "
+                  "give a recording at 22.05 kHz or more, or its MIDI")
 #: Said once when a file holds under `SHORT_SPEECH_S` of speech: the judges read utterances of a few seconds
 #: (RAVDESS 1.5-2.5 s of speech, EmoDB 2 s), and a syllable or two gives them little to read.
 SHORT_SPEECH_S = 1.0
@@ -141,7 +148,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = narrow = short = unlike = 0
+    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -161,6 +168,7 @@ def critique_files(args: argparse.Namespace) -> int:
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
             clipped += "clipped" in row.get("details", {})
+            low_rate += args.modality == "music" and 0 < (getattr(media, "rate", None) or 1e9) < MUSIC_LOW_RATE_HZ
             wordless += bool(row.get("details", {}).get("nothing_read"))
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
@@ -221,6 +229,9 @@ def critique_files(args: argparse.Namespace) -> int:
     if short:
         print(f"emostudio critique: note: {'a file has' if short == 1 else f'{short} files have'} {SHORT_SPEECH}",
               file=sys.stderr)
+    if low_rate:
+        print(f"emostudio critique: note: {'a file is' if low_rate == 1 else f'{low_rate} files are'} music saved "
+              f"below 20 kHz; {MUSIC_LOW_RATE}", file=sys.stderr)
     if wordless:
         print(f"emostudio critique: note: {'a text has' if wordless == 1 else f'{wordless} texts have'} {NO_AFFECT_WORDS}",
               file=sys.stderr)

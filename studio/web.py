@@ -394,8 +394,8 @@ class WebStudio:
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
         from critics.base import CriticError
-        from studio.critique import (NO_AFFECT_WORDS, NO_REFERENCE, item_record, load_media, lossy, read_report,
-                                     reference_source)
+        from studio.critique import (MUSIC_LOW_RATE, MUSIC_LOW_RATE_HZ, NO_AFFECT_WORDS, NO_REFERENCE, item_record,
+                                     load_media, lossy, read_report, reference_source)
 
         if reference and modality not in ("speech", "face"):
             raise MediaError("a reference is for speech and face takes; leave it empty for " + modality)
@@ -488,6 +488,8 @@ class WebStudio:
                             "one recorded as the take was._")
                 elif room := room_mismatch(media_decay(neutral), [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
+        if modality == "music" and 0 < (getattr(media, "rate", None) or 1e9) < MUSIC_LOW_RATE_HZ:  # as critique notes it
+            how += f"\n\n_Note: saved at {media.rate / 1000:g} kHz; {MUSIC_LOW_RATE}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
             from studio.output import ordinal
 

@@ -967,3 +967,22 @@ def test_face_notes_and_a_damaged_midi_are_said_in_words(capsys, tmp_path):
     damaged.write_bytes(b"MThd" + np.random.default_rng(1).integers(0, 256, 300).astype(np.uint8).tobytes())
     code, _, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", str(damaged))
     assert code == 2 and "(its header or tracks are damaged)" in err and "Error:" not in err
+
+
+def test_music_saved_below_20_khz_is_noted(capsys, tmp_path):
+    """The audio judge reads up to 10 kHz: music saved at 16 kHz changed quadrant on 9 of 16 EMOPIA clips
+    (bench/music_low_rate.py) with no word; at 22.05 kHz and above nothing is said."""
+    import librosa
+
+    from conditioning import Emotion
+    from conditioning.media import Audio, save_audio
+    from generators.base import GenerationRequest
+    from generators.music.composer import ComposerMusic
+
+    y = ComposerMusic().generate(GenerationRequest(Emotion.parse("calm"), seed=0, duration_s=6.0)).media
+    full = save_audio(tmp_path / "full.wav", y)
+    low = save_audio(tmp_path / "low.wav", Audio(librosa.resample(y.samples, orig_sr=y.rate, target_sr=16000), 16000))
+    code, _, err = run(capsys, "critique", "--modality", "music", "--critic", "embedded", str(full))
+    assert code == 0 and "below 20 kHz" not in err
+    code, _, err = run(capsys, "critique", "--modality", "music", "--critic", "embedded", str(full), str(low))
+    assert code == 0 and "note: a file is music saved below 20 kHz; such audio lacks part of the band" in err
