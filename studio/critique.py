@@ -584,18 +584,21 @@ def expand_patterns(names: list[str]) -> list[str]:
     not expand them, such as Windows' cmd and PowerShell) expanded here, in sorted order, to the files it matches:
     ``critique 'takes/*.wav'`` reads the takes instead of failing on a file called ``*.wav``. A name that exists is
     kept as it is, even one with ``*`` in it; ``**`` reaches into subfolders, as in Python's `glob`. A pattern that
-    matches no file is a user error naming it."""
+    matches no file stays in the list, where its row says so and the other files are read (one unmatched pattern
+    stopped the whole run); when no name is left to read, it is a user error naming them."""
     import glob
 
-    files = []
+    files, unmatched = [], []
     for name in names:
         if Path(name).exists() or not set("*?[") & set(name):
             files.append(name)
             continue
         found = [m for m in sorted(glob.glob(str(Path(name).expanduser()), recursive=True)) if Path(m).is_file()]
         if not found:
-            raise UserError(f"{name}: no file matches this pattern")
-        files.extend(found)
+            unmatched.append(name)
+        files.extend(found or [name])
+    if unmatched and len(unmatched) == len(files):
+        raise UserError(f"{', '.join(unmatched)}: no file matches this pattern")
     return files
 
 
@@ -603,6 +606,8 @@ def load_media(modality: str, path: Path):
     """Read a file as the media type the modality's critics take."""
     from conditioning.media import MediaError, load_audio, load_visual, missing
 
+    if not path.exists() and set("*?[") & set(path.name):  # a pattern `expand_patterns` found nothing for
+        raise MediaError(f"{path}: no file matches this pattern")
     if path.is_dir():
         example = {"speech": "*.wav", "music": "*.wav or *.mid", "face": "*.mp4", "image": "*.png", "text": "*.txt"}
         raise MediaError(f"{path} is a folder; give the files in it (e.g. {path}/{example.get(modality, '*')})")

@@ -283,6 +283,12 @@ def test_critique_expands_a_pattern_the_shell_left_alone(tmp_path, capsys):
         "a.txt", "b.txt", "sub/d.txt"]  # '**' reaches into subfolders
     code, out, err = run(capsys, "critique", "--modality", "text", str(tmp_path / "*.wav"))
     assert code == 2 and out == "" and err.endswith(f"{tmp_path / '*.wav'}: no file matches this pattern\n")
+    # beside files that are read, an unmatched pattern is one row's error: it stopped the whole run
+    code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(tmp_path / "a.txt"),
+                         str(tmp_path / "zz*.txt"))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and Path(rows[0]["file"]).name == "a.txt" and "valence" in rows[0]
+    assert rows[1]["error"].endswith("no file matches this pattern")
     odd = tmp_path / "odd*.txt"
     odd.write_text("Furious, I hate this!", encoding="utf-8")
     code, out, err = run(capsys, "critique", "--modality", "text", "--json", str(odd))
