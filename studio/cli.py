@@ -33,13 +33,18 @@ LOOP = bounded_int(0, MAX_LOOP)
 
 
 def loudness_range(text: str) -> float | None:
-    """An argparse type: a loudness range in LU from 3 to 40, or 0 for the whole range (None)."""
+    """An argparse type: a loudness range in LU within `studio.session.LIMITS` (3 to 40), or 0 for the whole
+    range (None)."""
+    from studio.session import LIMITS
+
+    lo, hi = LIMITS["max_range_lu"]
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LU: 0 or a number from 3 to 40, got {text!r}") from None
-    if not (value == 0 or 3 <= value <= 40):
-        raise argparse.ArgumentTypeError(f"expected LU: 0 (the whole range) or a number from 3 to 40, got {text}")
+        raise argparse.ArgumentTypeError(f"expected LU: 0 or a number from {lo:g} to {hi:g}, got {text!r}") from None
+    if not (value == 0 or lo <= value <= hi):
+        raise argparse.ArgumentTypeError(f"expected LU: 0 (the whole range) or a number from {lo:g} to {hi:g}, "
+                                         f"got {text}")
     return value or None
 
 
@@ -85,17 +90,15 @@ def cmd_emotion(args: argparse.Namespace) -> int:
             # a plan the session command would refuse: said here, where it is previewed
             print(f"emostudio emotion: note: emostudio session plays clips of at least {MIN_CLIP_S:g} s and at most "
                   f"{longest:g} min in all, so it would refuse this plan", file=sys.stderr)
-        from studio.session import ISO_STEP
+        from studio.session import jump_warning
 
-        if args.max_step is None and largest > ISO_STEP:  # as `session` warns of it (`studio.session.movement_warnings`)
-            print(f"emostudio emotion: warning: the plan moves {largest:.2f} in valence-arousal between two clips (over "
-                  f"{ISO_STEP:g}, a quarter of the plane's width), so it jumps to the goal rather than leading there; "
-                  "allow more minutes or shorter clips, or give --max-step to have a steeper plan refused",
-                  file=sys.stderr)
+        jump = jump_warning(largest, args.max_step)  # as `session` reports it
+        if jump:
+            print(f"emostudio emotion: {jump}", file=sys.stderr)
         if args.json:
             print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": args.minutes,
                         "clip_s": args.clip, "easing": plan.easing, "largest_step": round(largest, 4),
-                        "jumps": args.max_step is None and largest > ISO_STEP,
+                        "jumps": jump is not None,
                         "clips": [c.to_json() for c in plan.clips]})
         else:
             print(f"iso plan {plan.current.top} -> {plan.target.top}: {clip_lengths(plan.clips)}, "

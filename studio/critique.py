@@ -58,8 +58,9 @@ CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read l
 #: Said once when speech was recorded below the judges' 16 kHz (a telephone's 8 kHz): the band above half its rate,
 #: which the training recordings all have, is missing, and the judges read its absence as a duller, calmer voice.
 NARROW_BAND = ("speech recorded below 16 kHz or through a telephone's band (nothing above about 4 kHz, whatever rate "
-               "the file was saved at) lacks the upper band every training recording has, and the judges' readings of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against "
-               "a neutral take recorded the same way (--reference), or record at 16 kHz or more")
+               "the file was saved at) lacks the upper band every training recording has, and the judges' readings "
+               "of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against a neutral take recorded "
+               "the same way (--reference), or record at 16 kHz or more")
 #: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
 #: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
 #: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
@@ -130,15 +131,15 @@ def critique_files(args: argparse.Namespace) -> int:
         raise UserError(f"critic {args.modality}/{critic.name} cannot normalise to a speaker; use one of the speech "
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
-    ref_narrow = None  # whether the --reference has a telephone's band (its files are compared with it)
-    ref_media, take_decays = None, []  # the --reference and its takes' `decay_s`, to compare their rooms
+    ref_narrow = ref_decay = None  # the --reference's channel (`recording_channel`), which its files are compared with
+    take_decays = []  # the files' `decay_s`, to compare their room with the reference's
     if reference:
         try:  # an unreadable reference is a user error for every file
             ref_media = load_media("speech", Path(reference))
             stats = critic.reference([ref_media], "neutral")  # once for all the files
         except (MediaError, CriticError) as exc:
             raise UserError(f"--reference {reference}: {exc}") from None
-        ref_narrow = narrow_media(ref_media)
+        ref_narrow, ref_decay = recording_channel(ref_media)
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
     elif group_by:
@@ -168,14 +169,14 @@ def critique_files(args: argparse.Namespace) -> int:
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
             clipped += "clipped" in row.get("details", {})
-            low_rate += args.modality == "music" and 0 < (getattr(media, "rate", None) or 1e9) < MUSIC_LOW_RATE_HZ
+            low_rate += args.modality == "music" and music_low_rate(media)
             wordless += bool(row.get("details", {}).get("nothing_read"))
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 rate = getattr(media, "rate", None)
                 if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
                     row["recorded_rate_hz"] = int(rate)
-                if ref_media is not None and media is not None:
+                if reference and media is not None:
                     take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
@@ -217,7 +218,7 @@ def critique_files(args: argparse.Namespace) -> int:
               "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
               "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
     # (a reference through another band is warned above: its missing upper band changes the timing too)
-    room = ref_media is not None and not unlike and room_mismatch(media_decay(ref_media), take_decays)
+    room = reference and not unlike and room_mismatch(ref_decay, take_decays)
     if room:
         print(f"emostudio critique: warning: {room}", file=sys.stderr)
     if clipped:
@@ -423,8 +424,9 @@ def _face_notes(details: dict) -> list[str]:
 def room_mismatch(reference: float | None, takes: list[float | None]) -> str | None:
     """The warning for takes that sound recorded in another room (or with other noise) than their reference
     (`decay_s` of each: `critics.speech.channel.rooms_differ`), or None. One sentence for `critique --reference`
-    and the web's Analyse tab: read against a neutral take recorded alike, `speech/encoder` names 95 % of 80 strong RAVDESS takes;
-    with the takes or the reference in a room of RT60 0.7 s, 54 % and 69 % (`bench/speech_reference_mismatch.py`)."""
+    and the web's Analyse tab: read against a neutral take recorded alike, `speech/encoder` names 95 % of 80
+    strong RAVDESS takes; with the takes or the reference in a room of RT60 0.7 s, 54 % and 69 %
+    (`bench/speech_reference_mismatch.py`)."""
     import numpy as np
 
     from critics.speech.channel import rooms_differ
@@ -442,25 +444,40 @@ def room_mismatch(reference: float | None, takes: list[float | None]) -> str | N
 
 
 def media_decay(media) -> float | None:
-    """`critics.speech.channel.decay_s` of a recording, None where it cannot be prepared (its reading says why)."""
+    """`critics.speech.channel.decay_s` of a take, None where it cannot be prepared (its reading says why)."""
     from critics.speech.channel import decay_s
+
+    y = _prepared(media)
+    return None if y is None else decay_s(y)
+
+
+def recording_channel(media) -> tuple[bool, float | None]:
+    """A neutral take's channel from one preparation of it, for the takes read against it: whether it is
+    narrow-band (`narrow_recording`) and its `critics.speech.channel.decay_s` (each was prepared on its own);
+    (False, None) where it cannot be prepared (its reading says why)."""
+    from critics.speech.channel import decay_s, narrow_band
+
+    y = _prepared(media)
+    if y is None:
+        return False, None
+    return narrow_recording(media.rate, {"narrow_band": narrow_band(y)}), decay_s(y)
+
+
+def _prepared(media):
+    """A recording as the speech judges read it (`critics.speech.features.prepare`), or None where it cannot be."""
     from critics.speech.features import FeatureError, prepare
 
     try:
-        return decay_s(prepare(media.samples, media.rate))
+        return prepare(media.samples, media.rate)
     except FeatureError:
         return None
 
 
-def narrow_media(media) -> bool:
-    """`narrow_recording` for a recording that is not read (the ``--reference``)."""
-    from critics.speech.channel import narrow_band
-    from critics.speech.features import FeatureError, prepare
-
-    try:
-        return narrow_recording(media.rate, {"narrow_band": narrow_band(prepare(media.samples, media.rate))})
-    except FeatureError:  # (the reference's reading says what is wrong with it)
-        return False
+def music_low_rate(media) -> bool:
+    """Whether music audio was saved below `MUSIC_LOW_RATE_HZ` (MIDI and other media: no), for the note `critique`
+    and the web's Analyse tab give."""
+    rate = getattr(media, "rate", None)
+    return bool(rate) and rate < MUSIC_LOW_RATE_HZ
 
 
 def _studio_references(studio, critic, files: list[str], modality: str = "speech") -> dict[str, dict]:

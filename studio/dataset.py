@@ -871,11 +871,11 @@ def check_resumable(now: dict, out: Path) -> None:
         if not isinstance(before, dict):
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
         changed = _differences(now, before)
-        if changed == ["plan"] and Journal(out).load():
-            raise UserError(f"{out} was planned by an earlier version of the studio (plan design "
-                            f"{before.get('plan', 1)}, this one makes design {now.get('plan')}), and resuming it "
-                            "would mix the two designs; finish it with that version, or give a new --out folder")
-        if changed and Journal(out).load():
+        if changed and Journal(out).load():  # (items made: the journal is read once)
+            if changed == ["plan"]:
+                raise UserError(f"{out} was planned by an earlier version of the studio (plan design "
+                                f"{before.get('plan', 1)}, this one makes design {now.get('plan')}), and resuming it "
+                                "would mix the two designs; finish it with that version, or give a new --out folder")
             raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
                             "it with the same spec, or give a new --out folder for this one")
         if changed:  # a run that stopped before finishing an item (e.g. on a spec error): start afresh
@@ -887,7 +887,12 @@ def check_resumable(now: dict, out: Path) -> None:
 
 
 class Stopped(UserError):
-    """A build stopped on request (`build`'s ``stop``) after the items in its journal."""
+    """A build stopped on request (`build`'s ``stop``) after ``items`` items in its journal."""
+
+    def __init__(self, items: int):
+        super().__init__(f"stopped on request after {items} items; building the same spec into the same folder "
+                         "again goes on from there")
+        self.items = items
 
 
 def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | None = None,
@@ -935,8 +940,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                         bar.step()
                         checkpoint()  # a Ctrl-C that Python swallowed (`ctrl_c_noted`): stop here, not at the end
                         if stop is not None and stop.is_set():
-                            raise Stopped(f"stopped on request after {len(done)} items; building the same spec "
-                                          "into the same folder again goes on from there")
+                            raise Stopped(len(done))
                     items = extra_items(spec, done)
                     bar.total += len(items)
                     if items:
@@ -1167,14 +1171,9 @@ def card(spec: Spec, rows: list[dict]) -> str:
         mine = [r for r in made if r["kept"]]
         unread = Counter(u["critic"] for r in made for u in r.get("unread", []))
         for c in sorted({j["critic"] for r in made for j in r["readings"]} | set(unread)):
-            def recognised(items):  # the judge's vote in the filter (its label, or its fidelity for coordinates)
-                votes = [j.get("recognises", j["agrees"]) for r in items for j in r["readings"] if j["critic"] == c]
-                votes = [v for v in votes if v is not None]
-                return f"{100 * sum(votes) / len(votes):.1f} % of {len(votes)}" if votes else "n/a"
-
             js = [j for r in mine for j in r["readings"] if j["critic"] == c]
             fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
-            lines.append(f"| {m} | {c} | {fid} | {recognised(mine)} | {recognised(made)} | {unread[c]} of "
+            lines.append(f"| {m} | {c} | {fid} | {_recognised(mine, c)} | {_recognised(made, c)} | {unread[c]} of "
                          f"{len(made)} |")
     lines += ["", "![targets and readings](targets_readings.png)", "", "## Licences", "",
               "Each item's licence is in the manifest (`licence`; a talking face's voice: `speech.licence`); the "
@@ -1194,6 +1193,14 @@ def card(spec: Spec, rows: list[dict]) -> str:
               "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
               f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]
     return "\n".join(lines)
+
+
+def _recognised(rows: list[dict], critic: str) -> str:
+    """How often ``critic`` voted yes in the filter over ``rows`` (its label, or its fidelity for a judge that
+    reads coordinates), as the card's fidelity table gives it."""
+    votes = [j.get("recognises", j["agrees"]) for r in rows for j in r["readings"] if j["critic"] == critic]
+    votes = [v for v in votes if v is not None]
+    return f"{100 * sum(votes) / len(votes):.1f} % of {len(votes)}" if votes else "n/a"
 
 
 def _loading(rows: list[dict]) -> list[str]:
@@ -1318,7 +1325,8 @@ def _unseen_factors(spec: Spec) -> list[str]:
                              f"count {q * n_e} or more gives every emotion every one")
         if len(m.voices) > 1 and len(m.portraits) > 1 and fewest:  # a talking face's identity: voice and face
             every = len(m.voices) * len(m.portraits)
-            seen, q = _coverage(sizes, lambda at: (at[2], at[3]), every, fewest)
+            v, p = (next(i for i, (name, _) in enumerate(factors) if name == f) for f in ("voices", "portraits"))
+            seen, q = _coverage(sizes, lambda at: (at[v], at[p]), every, fewest)
             if seen < every:
                 lines.append(f"modalities.{m.name}.voices x portraits: {fewest} item{'s' if fewest != 1 else ''} "
                              f"per emotion cross {seen} of the {every} voice-portrait pairs, so some voices only "

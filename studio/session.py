@@ -412,8 +412,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         shutil.rmtree(stage, ignore_errors=True)
         if created and not any(out.iterdir()):  # interrupted before anything was moved in: no empty folder left
             out.rmdir()
-    audio_path, midi_path, plan_path, plot_path = (out / cfg.audio_name, out / "session.mid", out / "plan.json",
-                                                   out / "plot.png")
+    audio_path, midi_path, plot_path, plan_path = (out / name for name in _session_files(cfg))
     timings["write_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
@@ -516,13 +515,18 @@ def _check_numbers(minutes: Any, cfg: SessionConfig) -> None:
             raise PlanError(f"{name} must be a number from {lo:g} to {hi:g}{extra}, got {value!r}")
 
 
+def _session_files(cfg: SessionConfig) -> tuple[str, ...]:
+    """The files a session writes at the top of its folder, ``plan.json`` last (it describes the others)."""
+    return cfg.audio_name, "session.mid", "plot.png", "plan.json"
+
+
 def _check_targets(out: Path, cfg: SessionConfig) -> None:
     """An `OSError` naming the path where a file the session writes has a folder in its way, or a folder it
     writes into a file: found before the rendering, not after it (``clips`` as a file failed once every clip
     was rendered, with "File exists")."""
     import errno
 
-    for name in (cfg.audio_name, "session.mid", "plan.json", "plot.png"):
+    for name in _session_files(cfg):
         if (out / name).is_dir():
             raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(out / name))
     for wanted, sub in ((cfg.clip_files, "clips"), (cfg.visuals, "visuals")):
@@ -545,7 +549,7 @@ def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
             _drop_stale_clips(out / sub, [out / sub / f.name for f in made])
             if not made and not any((out / sub).iterdir()):
                 (out / sub).rmdir()
-    for name in (cfg.audio_name, "session.mid", "plot.png", "plan.json"):
+    for name in _session_files(cfg):
         os.replace(stage / name, out / name)
 
 
@@ -695,6 +699,16 @@ ISO_STEP = 0.5
 END_MISS = 0.4
 
 
+def jump_warning(step: float, max_step: float | None) -> str | None:
+    """The warning for a plan whose largest step between clips is over `ISO_STEP` where no max step was asked
+    for (`session`'s report and `emotion --plan`'s preview say it alike), or None."""
+    if max_step is not None or step <= ISO_STEP:
+        return None
+    return (f"warning: the plan moves {step:.2f} in valence-arousal between two clips (over {ISO_STEP:g}, a quarter "
+            "of the plane's width), so the music jumps to the goal rather than leading the listener there; allow "
+            "more minutes or shorter clips, or give --max-step (e.g. 0.3) to have a steeper plan refused")
+
+
 def movement_warnings(summary: dict) -> list[str]:
     """What the headline figures can hide: a plan that jumps (a step between clips over `ISO_STEP` where no max
     step was asked for), and a session the judges hear moving the other way from the plan, or under half as far
@@ -702,13 +716,8 @@ def movement_warnings(summary: dict) -> list[str]:
     what the judges can read (``readable_<axis>``): calm's arousal lies beyond the music judges' reach, so every
     sadness -> calm session was noted as moving 'under half the planned -0.50' however calm it became. Lines for
     the report, empty when the plan is gradual and the movement follows it."""
-    out = []
-    step = summary.get("largest_planned_step", 0.0)
-    if summary.get("max_step") is None and step > ISO_STEP:
-        out.append(f"warning: the plan moves {step:.2f} in valence-arousal between two clips (over {ISO_STEP:g}, a "
-                   "quarter of the plane's width), so the music jumps to the goal rather than leading the listener "
-                   "there; allow more minutes or shorter clips, or give --max-step (e.g. 0.3) to have a steeper "
-                   "plan refused")
+    jump = jump_warning(summary.get("largest_planned_step", 0.0), summary.get("max_step"))
+    out = [jump] if jump else []
     for end, what in (("first", "meets the listener"), ("last", "is the goal")):
         e = summary.get("ends", {}).get(end)
         if e and max(abs(p - h) for p, h in zip(e["planned"], e["heard"])) > END_MISS:

@@ -394,8 +394,8 @@ class WebStudio:
         can (`critique --aligned`); a judge that needs a full photo is left out with the reason."""
         from conditioning.media import MediaError
         from critics.base import CriticError
-        from studio.critique import (MUSIC_LOW_RATE, MUSIC_LOW_RATE_HZ, NO_AFFECT_WORDS, NO_REFERENCE, item_record,
-                                     load_media, lossy, read_report, reference_source)
+        from studio.critique import (MUSIC_LOW_RATE, NO_AFFECT_WORDS, NO_REFERENCE, item_record, load_media, lossy,
+                                     music_low_rate, read_report, reference_source)
 
         if reference and modality not in ("speech", "face"):
             raise MediaError("a reference is for speech and face takes; leave it empty for " + modality)
@@ -477,18 +477,20 @@ class WebStudio:
             if any(narrow_recording(rate, r.details) for r in readings):
                 what = f"recorded at {rate / 1000:g} kHz" if rate and rate < 16000 else "nothing above about 4 kHz"
                 how += f"\n\n_Note: {what}; {NARROW_BAND}._"
-            if min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S) < SHORT_SPEECH_S:
+            speech_s = min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S)
+            if speech_s < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"
             if neutral is not None:  # the neutral take uploaded beside it, compared as `critique --reference` does
-                from studio.critique import media_decay, narrow_media, room_mismatch
+                from studio.critique import media_decay, recording_channel, room_mismatch
 
-                if narrow_media(neutral) != any(narrow_recording(rate, r.details) for r in readings):
+                neutral_narrow, neutral_decay = recording_channel(neutral)
+                if neutral_narrow != any(narrow_recording(rate, r.details) for r in readings):
                     how += ("\n\n_Warning: the take and the neutral take were recorded through different bands (one "
                             "has nothing above about 4 kHz); each reading is a change from the neutral take, so give "
                             "one recorded as the take was._")
-                elif room := room_mismatch(media_decay(neutral), [media_decay(media)]):
+                elif room := room_mismatch(neutral_decay, [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
-        if modality == "music" and 0 < (getattr(media, "rate", None) or 1e9) < MUSIC_LOW_RATE_HZ:  # as critique notes it
+        if modality == "music" and music_low_rate(media):  # as critique notes it
             how += f"\n\n_Note: saved at {media.rate / 1000:g} kHz; {MUSIC_LOW_RATE}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)
             from studio.output import ordinal
@@ -560,9 +562,8 @@ class WebStudio:
                 state["summary"] = build(spec, folder, workers=int(workers), progress=False, studio=self.studio,
                                          stop=state["stop"])
                 state["archive"] = shutil.make_archive(str(folder), "zip", folder)  # once, for every later poll
-            except Stopped:  # the user's Stop: a half-made dataset no one can resume from the web is not kept
-                made = sum(1 for _ in open(folder / "manifest.jsonl", encoding="utf-8"))
-                state["stopped"] = f"stopped after {made} of the {state['total']} planned items, as asked"
+            except Stopped as stopped:  # the user's Stop: a half-made dataset no one resumes from the web is not kept
+                state["stopped"] = f"stopped after {stopped.items} of the {state['total']} planned items, as asked"
                 shutil.rmtree(folder, ignore_errors=True)
             except Exception as exc:  # reported in the UI by `dataset_status` (a user error by its message alone)
                 state["error"] = str(exc) if isinstance(exc, user_error_types()) else f"{type(exc).__name__}: {exc}"

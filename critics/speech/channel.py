@@ -76,15 +76,12 @@ def decay_s(y: np.ndarray, rate: int = 16000) -> float | None:
         power = np.convolve((band[: n * hop].reshape(n, hop) ** 2).mean(axis=1), np.ones(4) / 4, "same")
         db = 10 * np.log10(power + 1e-20)
         loud = np.percentile(db, 95) - 25 if n else 0.0
-        i = 0
-        while i < n - 1:  # each run of frames each quieter than the one before
-            j = i
-            while j + 1 < n and db[j + 1] < db[j]:
-                j += 1
+        # each run of frames each quieter than the one before: frames i..j where every step from i to j falls
+        edges = np.flatnonzero(np.diff(np.r_[0, (np.diff(db) < 0).astype(np.int8), 0]))
+        for i, j in zip(edges[::2], edges[1::2]):
             if j - i >= 6 and db[i] > loud and db[i] - db[j] >= 6:
                 slope = np.polyfit(np.arange(j - i + 1) * hop / rate, db[i:j + 1], 1)[0]  # dB per second
                 falls.append(-60.0 / slope)
-            i = j + 1
     return float(np.percentile(falls, DECAY_PERCENTILE)) if len(falls) >= 3 else None
 
 

@@ -77,9 +77,8 @@ def room_response(rt60_s: float, drr_db: float, rng: np.random.Generator, rate: 
         alpha = np.exp(-2 * np.pi * min(cut, 0.45 * rate) / rate)
         tail[a:b] = lfilter([1 - alpha], [1, -alpha], tail[a:b])
     tail *= np.sqrt(10 ** (-drr_db / 10) / (np.sum(tail ** 2) + 1e-20))
-    h = tail
-    h[0] = 1.0
-    return h
+    tail[0] = 1.0  # the direct sound
+    return tail
 
 
 def reverberate(y: np.ndarray, rt60_s: float, drr_db: float, rng: np.random.Generator,
@@ -163,6 +162,14 @@ def noisy(y: np.ndarray, sr: int, p: dict) -> np.ndarray:
     if p.get("rt60_s"):  # the room first: the noise reaches the microphone directly
         y = reverberate(y, p["rt60_s"], p["drr_db"], rng, sr)
     return mix(y, p["noise"], p["snr_db"], rng, babble)
+
+
+def conditions_record() -> dict:
+    """The recording conditions the noisy pseudo-speakers are drawn from, as a judge's training record gives them
+    (both speech judges' trainers write this one record)."""
+    return {"kinds": list(NOISES), "snr_db": list(SNR_RANGE_DB), "babble_voices": BABBLE_VOICES,
+            "rt60_s": list(RT60_RANGE_S), "drr_db": list(DRR_RANGE_DB), "dry_share": DRY_SHARE,
+            "per": "speaker and copy (critics.training.recording.condition)"}
 
 
 def noise_key(p: dict | None) -> str:

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from critics.base import softmax
-from critics.training.recording import DRR_RANGE_DB, DRY_SHARE, NOISES, RT60_RANGE_S, SNR_RANGE_DB, noise_jobs
+from critics.training.recording import conditions_record, noise_jobs
 
 RAVDESS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 #: Where the functionals are cached (outside the repository; `extract` adds the feature code's hash)
@@ -594,10 +594,7 @@ def main(argv: list[str] | None = None) -> dict:
         "models": files,
         "vad_source": vad_source,
         "noise": args.noise,
-        **({"noise_conditions": {"kinds": list(NOISES), "snr_db": list(SNR_RANGE_DB), "rt60_s": list(RT60_RANGE_S),
-                                 "drr_db": list(DRR_RANGE_DB), "dry_share": DRY_SHARE,
-                                 "per": "speaker and copy (critics.training.recording.condition)"}}
-           if args.noise else {}),
+        **({"noise_conditions": conditions_record()} if args.noise else {}),
         "conditions": {"population": "raw features (population statistics)",
                        "speaker": "features minus the mean of the speaker's neutral clips",
                        "speaker_z": "features z-normalised by the mean and std of all the speaker's clips"},

@@ -50,8 +50,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from critics.training.recording import (BABBLE_VOICES, DRR_RANGE_DB, DRY_SHARE, NOISES, RT60_RANGE_S,  # noqa: E402
-                                        SNR_RANGE_DB, noise_key, noise_jobs, noisy)
+from critics.training.recording import conditions_record, noise_jobs, noise_key, noisy  # noqa: E402
 from critics.training.speech import LICENCE as SPEECH_LICENCE  # noqa: E402
 from critics.training.speech import (EMODB, RAVDESS, Item, _code_hash, _Inline, best_vad_sources,  # noqa: E402
                                      export_conditions, fit_heads, load_items, make_folds, metrics, nested,
@@ -327,9 +326,7 @@ def main(argv: list[str] | None = None) -> dict:
         "feature_names": critic.feature_names(),
         "labels": list(RAVDESS), "emodb_labels": list(EMODB), "models": FILES, "vad_source": vad_source,
         "augment": args.augment, "noise": args.noise,
-        "noise_conditions": {"kinds": list(NOISES), "snr_db": list(SNR_RANGE_DB), "babble_voices": BABBLE_VOICES,
-                             "rt60_s": list(RT60_RANGE_S), "drr_db": list(DRR_RANGE_DB), "dry_share": DRY_SHARE,
-                             "per": "speaker and copy (critics.training.recording.condition)"},
+        "noise_conditions": conditions_record(),
         **critic.feature_settings(),
         "data": {"corpus": "RAVDESS speech actors 01-16 and EmoDB (../shared/data/speech)",
                  "licence": LICENCE,
