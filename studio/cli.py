@@ -11,7 +11,7 @@ import sys
 from typing import Sequence
 
 from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, UserError, ctrl_c_noted  # noqa: E402  (one class, however started)
-from studio.output import json_stdout, print_json  # noqa: E402  (likewise)
+from studio.output import json_stdout, print_json, quiet_fluidsynth  # noqa: E402  (likewise)
 
 MAX_LOOP = 10  #: correction rounds the CLI accepts; each round is a whole generation, and 2-3 is the useful range
 
@@ -370,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         user_errors += (MediaError, GenerationError, CriticError)
     except ImportError:
         pass
+    quiet_fluidsynth()
     try:  # Ctrl-C noted so that a press Python swallowed still stops a long job (`studio.errors.checkpoint`)
         with ctrl_c_noted(), json_stdout() if getattr(args, "json", False) else contextlib.nullcontext():
             return args.func(args)

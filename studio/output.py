@@ -41,6 +41,19 @@ def json_stdout() -> Iterator[None]:
         _JSON_OUT.reset(token)
 
 
+def quiet_fluidsynth() -> None:
+    """Import pyfluidsynth once with its import-time line sent to stderr. With ``$CI`` set (as CI services set
+    it) the binding prints "'fluidsynth' was found at ..." on import, which would land in a command's text output;
+    a no-op otherwise, or when the binding is missing or already imported."""
+    if not os.getenv("CI") or "fluidsynth" in sys.modules:
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            import fluidsynth  # noqa: F401
+        except (ImportError, OSError):
+            pass
+
+
 def file_metadata(target, provenance, **extra) -> dict[str, str]:
     """The text a saved file carries (PNG text chunks): the target emotion (`Emotion.to_json`) and the
     provenance (backend, model, licence, seed), plus ``extra`` fields (strings as they are, else JSON)."""

@@ -717,6 +717,19 @@ def test_json_stdout_carries_only_the_document(capsys):
     assert "fluidsynth" in err
 
 
+def test_text_output_under_ci_has_no_fluidsynth_line(tmp_path):
+    """With $CI set, pyfluidsynth prints where it found its library when pretty_midi is first imported; a text
+    command's stdout carried that line (run as a fresh process: in this one the binding is already imported)."""
+    pytest.importorskip("fluidsynth")
+    env = {**os.environ, "CI": "true", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", "import sys; from studio.cli import main; "
+                           "sys.exit(main(['generate', 'music', '--emotion', 'calm', '--duration', '4', '--loop', '0', "
+                           f"'--out', {str(tmp_path / 'calm.wav')!r}]))"],
+                          capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "was found" not in done.stdout and "calm.wav" in done.stdout
+
+
 def test_generate_lets_the_caller_choose_the_judges(capsys, tmp_path):
     """--judges names the critics that score and steer the take (the report shows only theirs); an unknown or
     empty name is a user error before anything is generated."""
