@@ -205,7 +205,7 @@ def critique_files(args: argparse.Namespace) -> int:
                   + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else "")
                   + (f"  [clipped: {100 * row['details']['clipped']:.0f} % of samples]"
                      if "clipped" in row.get("details", {}) else ""))
-            for line in _face_notes(row.get("details", {})):  # what --json rows hold, said in words too
+            for line in face_notes(row.get("details", {})):  # what --json rows hold, said in words too
                 print(f"emostudio critique: note: {name}: {line}", file=sys.stderr)
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
@@ -410,7 +410,7 @@ def narrow_recording(rate: int | None, details: dict) -> bool:
     return bool(rate and rate < 16000) or bool(details.get("narrow_band"))
 
 
-def _face_notes(details: dict) -> list[str]:
+def face_notes(details: dict) -> list[str]:
     """A face reading's notes for the text output (its JSON row has them: a second face, frames without a face),
     which a user of the text output never saw."""
     out = [details["note"]] if isinstance(details.get("note"), str) else []

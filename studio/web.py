@@ -490,6 +490,11 @@ class WebStudio:
                             "one recorded as the take was._")
                 elif room := room_mismatch(neutral_decay, [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
+        if modality == "face":  # a second face, frames without one, a whole photo marked aligned: as critique says
+            from studio.critique import face_notes
+
+            for line in dict.fromkeys(line for r in readings for line in face_notes(r.details)):
+                how += f"\n\n_Note: {line}._"
         if modality == "music" and music_low_rate(media):  # as critique notes it
             how += f"\n\n_Note: saved at {media.rate / 1000:g} kHz; {MUSIC_LOW_RATE}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)

@@ -122,6 +122,17 @@ def test_aligned_fer_crops(classifier, shared_data):
     assert sum(t == "happy" for t in tops) >= 12
     r = FaceExpressionCritic(aligned=True).score(Image(happy[0]))  # RGB Image of a 48x48 crop works too
     assert r.details["aligned"] is True
+    assert "note" not in r.details
+
+
+@needs_weights
+def test_a_whole_photo_given_as_aligned_is_noted(classifier, astronaut, face_crop):
+    """--aligned on a whole portrait read the photo as one face without a word; a tight crop stays unnoted."""
+    whole = classifier.score(Image(astronaut), aligned=True)
+    assert "leave aligned off" in whole.details["note"] and "fills 4%" in whole.details["note"]
+    assert "note" not in classifier.score(Image(face_crop), aligned=True).details
+    video = classifier.score(Video(np.stack([astronaut, astronaut]), fps=5), aligned=True)
+    assert "leave aligned off" in video.details["note"]
 
 
 @needs_weights

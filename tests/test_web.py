@@ -330,6 +330,10 @@ def test_a_tight_face_crop_is_read_by_the_judge_that_reads_crops(web, tmp_path):
     take = web.analyse(str(crop), "face", aligned=True)
     assert [r["critic"] for r in take.json["readings"]] == ["face/classifier"]
     assert "face/geometric: left out; it needs a whole photo" in take.report
+    assert "_Note:" not in take.report
+    whole = tmp_path / "whole.png"  # the whole photo ticked as a crop: read, and the page says it is a photo
+    PILImage.fromarray(default_portrait()).save(whole)
+    assert "_Note: read as an already-cropped face" in web.analyse(str(whole), "face", aligned=True).report
     with pytest.raises(MediaError, match="for the face modality"):
         web.analyse(str(crop), "image", aligned=True)
     noise = tmp_path / "noise.png"
