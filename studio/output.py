@@ -42,12 +42,12 @@ def json_stdout() -> Iterator[None]:
 
 
 def quiet_fluidsynth() -> None:
-    """Import pyfluidsynth once with its import-time line sent to stderr. With ``$CI`` set (as CI services set
-    it) the binding prints "'fluidsynth' was found at ..." on import, which would land in a command's text output;
-    a no-op otherwise, or when the binding is missing or already imported."""
+    """Import pyfluidsynth once with its import-time line dropped. With ``$CI`` set (as CI services set it) the
+    binding prints "'fluidsynth' was found at ..." on import, which landed in a command's text output (and, sent
+    to stderr, would look like a warning); a no-op otherwise, or when the binding is missing or already imported."""
     if not os.getenv("CI") or "fluidsynth" in sys.modules:
         return
-    with contextlib.redirect_stdout(sys.stderr):
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         try:
             import fluidsynth  # noqa: F401
         except (ImportError, OSError):
