@@ -28,7 +28,7 @@ import uuid
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -43,6 +43,12 @@ MAX_UPLOAD_MB = 50
 #: 40 megapixels 2.2 GB, and a 41-byte MIDI file holding one 30-minute note 53 s of CPU and 1.5 GB to render.
 MAX_UPLOAD_SECONDS = 600  #: of sound or video (ten minutes)
 MAX_UPLOAD_CHANNELS = 2  #: more are read only from the command line
+#: samples of sound (all channels), ten minutes of 48 kHz stereo: a 3.6 MB FLAC of 590 s of near-silence at 384 kHz
+#: passed the bounds on seconds and channels and took the server to 8 GB (it is read whole at its own rate)
+MAX_UPLOAD_SAMPLES = MAX_UPLOAD_SECONDS * 48_000 * MAX_UPLOAD_CHANNELS
+#: notes in a MIDI file: a 6 MB file of a million notes held an Analyse slot for 3 minutes and 1.8 GB (a dense
+#: ten-minute piano piece has under 10,000)
+MAX_UPLOAD_NOTES = 50_000
 #: a picture's decoded bytes (an animation's frames together): a 108 MP phone photo (324 MB) is read, the 16-bit
 #: 40 MP PNG of 78 kB (240 MB, which its conversion made 2.2 GB before it was done in bands) too, larger is not
 MAX_UPLOAD_PICTURE_MB = 400
@@ -126,17 +132,18 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------ handlers
 def decoded_size_check(p: Path) -> None:
     """Refuse an upload whose header says it decodes to more than the server reads (`MAX_UPLOAD_SECONDS`,
-    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_PICTURE_MB`), before it is decoded; a header that cannot be read is left to the
+    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_SAMPLES`, `MAX_UPLOAD_NOTES`, `MAX_UPLOAD_PICTURE_MB`), before it is decoded; a header that cannot be read is left to the
     readers, which say what is wrong with the file."""
     from conditioning.media import MediaError
 
     suffix, limit = p.suffix.lower(), f"the web studio reads at most {MAX_UPLOAD_SECONDS // 60} minutes"
-    seconds = channels = picture_mb = None
+    seconds = channels = picture_mb = rate = notes = None
     try:
         if suffix in (".mid", ".midi"):
             import pretty_midi
 
-            seconds = pretty_midi.PrettyMIDI(str(p)).get_end_time()
+            midi = pretty_midi.PrettyMIDI(str(p))
+            seconds, notes = midi.get_end_time(), sum(len(i.notes) for i in midi.instruments)
         elif suffix in READ_IMAGE_SUFFIXES:
             from PIL import Image as PILImage
 
@@ -151,7 +158,7 @@ def decoded_size_check(p: Path) -> None:
 
             try:
                 info = sf.info(str(p))
-                seconds, channels = info.frames / max(info.samplerate, 1), info.channels
+                seconds, channels, rate = info.frames / max(info.samplerate, 1), info.channels, info.samplerate
             except sf.LibsndfileError:  # M4A and the like: their length from FFmpeg's reading of the header
                 import warnings
 
@@ -174,6 +181,13 @@ def decoded_size_check(p: Path) -> None:
     if channels is not None and channels > MAX_UPLOAD_CHANNELS:
         raise MediaError(f"{p.name} has {channels} channels; the web studio reads mono or stereo (mix it down, or use "
                          "`emostudio critique`)")
+    if rate and seconds * rate * channels > MAX_UPLOAD_SAMPLES:  # (seconds and channels passed: a high rate)
+        raise MediaError(f"{p.name} decodes to {seconds * rate * channels / 1e6:,.0f} million samples ({rate / 1000:g} "
+                         f"kHz, {channels} channel(s)); the web studio reads at most ten minutes of 48 kHz stereo "
+                         "(resample it to 48 kHz, or use `emostudio critique`)")
+    if notes is not None and notes > MAX_UPLOAD_NOTES:
+        raise MediaError(f"{p.name} holds {notes:,} notes; the web studio reads MIDI files of at most "
+                         f"{MAX_UPLOAD_NOTES:,} (use `emostudio critique`)")
     if picture_mb is not None and picture_mb > MAX_UPLOAD_PICTURE_MB:
         raise MediaError(f"{p.name} decodes to {picture_mb:,.0f} MB; the web studio reads pictures of at most "
                          f"{MAX_UPLOAD_PICTURE_MB} MB decoded, e.g. a 108-megapixel photo (scale it down, or use "
@@ -216,12 +230,17 @@ class Take:
 class WebStudio:
     """The app's one shared object: a `Studio` and the output folder. Holds no per-user state."""
 
-    def __init__(self, out: str | Path | None = None):
+    def __init__(self, out: str | Path | None = None, uploads: Sequence[str | Path] | None = None):
         from studio.studio import Studio
 
         self.out = Path(out or tempfile.mkdtemp(prefix="emostudio_web_")).resolve()
         self.out.mkdir(parents=True, exist_ok=True)
         self.studio = Studio()
+        #: the folders a file given to the page may come from: None = Gradio's upload folder and this app's folder.
+        #: Gradio passes an API client's file argument through as a path, so a path on the server, named through
+        #: the API, was read (a private photo came back in a face video, and a missing file's error told whether
+        #: it existed)
+        self.uploads = None if uploads is None else tuple(Path(u).resolve() for u in uploads)
         self._jobs: dict[str, dict] = {}  # dataset jobs by id (their state lives in the job's folder)
         self._lock = threading.Lock()
         #: dataset jobs running at once on this server, whoever started them: the browser's own limit let three
@@ -359,27 +378,63 @@ class WebStudio:
         """(backend, options) for a Speech-tab voice: a built-in voice picks its own backend."""
         return ("diffusion", {}) if voice == self.NEURAL_VOICE else (None, {"voice": voice})
 
-    def keep_portrait(self, path: str | None) -> Path:
+    def keep_portrait(self, path: str | None, keep: bool = True) -> Path:
         """An uploaded portrait, checked (`check_upload`) and copied into the app's folder by its content
         (``portrait-<sha256>.<ext>``), so that the take's report names a file the Analyse tab can follow back to
         the portrait at rest: the report named the upload, which Gradio's cache deletes and whose folder the report
-        leaves out, and Analyse refused the page's own face takes."""
+        leaves out, and Analyse refused the page's own face takes. ``keep=False``: only the name it is kept under
+        (`face` copies it once a take is made from it)."""
         from studio.generate import file_sha256
 
         src = self.check_upload(path, "portrait")
         kept = self.out / f"portrait-{file_sha256(src)[:16]}{src.suffix.lower()}"
-        if not kept.exists():
+        if keep and not kept.exists():
             with atomic_path(kept) as tmp:
                 shutil.copyfile(src, tmp)
         return kept
 
+    def uploaded(self, path: str | os.PathLike) -> Path:
+        """``path`` if it lies in a folder uploads come from (`uploads`), else a `MediaError` that names only the
+        file (checked before the file is touched, so the answer does not tell whether a server path exists)."""
+        from conditioning.media import MediaError
+
+        p = Path(path)
+        roots = self.uploads if self.uploads is not None else (upload_folder().resolve(), self.out)
+        if not any(p.resolve().is_relative_to(root) for root in roots):
+            raise MediaError(f"{p.name}: not a file uploaded to this page; upload it")
+        return p
+
+    def face(self, portrait: str | None, emotion, **kw) -> Take:
+        """A face take (`generate`) on an uploaded portrait, kept in the app's folder (`keep_portrait`), or on the
+        default one. A portrait no take was made from is not kept: rejected uploads (no face, not a picture) stayed
+        in the served folder for good, and the error named the kept copy, not the file the user uploaded."""
+        if not portrait:
+            return self.generate("face", emotion, **kw)
+        kept = self.keep_portrait(portrait, keep=False)
+        new, made = not kept.exists(), False
+        try:
+            if new:
+                with atomic_path(kept) as tmp:
+                    shutil.copyfile(portrait, tmp)
+            take = self.generate("face", emotion, options={**kw.pop("options", {}), "portrait": str(kept)}, **kw)
+            made = True
+            return take
+        except ValueError as exc:  # the generator's messages name the portrait it was given
+            if kept.name in str(exc):
+                raise type(exc)(str(exc).replace(kept.name, Path(portrait).name)) from None
+            raise
+        finally:
+            if new and not made:
+                kept.unlink(missing_ok=True)
+
     def check_upload(self, path: str | None, modality: str) -> Path:
-        """An uploaded file the judges may read: present, within the size limit, of an accepted type."""
+        """An uploaded file the judges may read: uploaded (`uploaded`), present, within the size limit, of an
+        accepted type."""
         from conditioning.media import MediaError
 
         if not path:
             raise MediaError("no file uploaded")
-        p = Path(path)
+        p = self.uploaded(path)
         if p.suffix.lower() not in UPLOAD_TYPES[modality]:
             raise MediaError(f"{p.name}: {modality} takes {', '.join(UPLOAD_TYPES[modality])} files")
         if p.stat().st_size > MAX_UPLOAD_MB * 2**20:
@@ -406,7 +461,7 @@ class WebStudio:
         kw, how, record, neutral = {}, "", None, None
         kind = Path(reference).suffix.lower() if reference else ""
         if kind in (".json", ".jsonl"):  # the studio's record of the take: its report, or its dataset's journal
-            source = Path(reference)
+            source = self.uploaded(reference)
             if source.stat().st_size > MAX_UPLOAD_MB * 2**20:
                 raise MediaError(f"{source.name} is larger than {MAX_UPLOAD_MB} MB")
             record = item_record(source, p) if kind == ".jsonl" else (read_report(source), source.name)
@@ -531,7 +586,7 @@ class WebStudio:
 
         if not spec_path:
             raise ValueError("upload a spec file (YAML, see examples/dataset_speech.yaml)")
-        spec = load_spec(spec_path, local_files=False)  # a bad spec fails here, before the job starts; no server paths
+        spec = load_spec(self.uploaded(spec_path), local_files=False)  # a bad spec fails here, before the job starts; no server paths
         asked = sum(m.count for m in spec.modalities)
         if asked > self.max_dataset_items:  # (before `plan`, which held the request 10 s for two million items)
             raise UserError(f"the spec asks for {asked:,} items; this server builds at most {self.max_dataset_items:,} "
@@ -797,8 +852,7 @@ def build_app(web: WebStudio | None = None):
                 @guarded
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
-                    opts = {"portrait": str(web.keep_portrait(portrait))} if portrait else {}
-                    t = web.generate("face", emotion_of(*pick), text=text, loop=lp, seed=sd, options=opts)
+                    t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd)
                     return t.file, t.plot, t.report, t.report_file
 
                 f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],

@@ -4,8 +4,9 @@ and eight users at once never see each other's work."""
 from __future__ import annotations
 
 import json
-
 import os
+import re
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +20,37 @@ gr = pytest.importorskip("gradio")
 def web(tmp_path_factory):
     from studio.web import WebStudio
 
-    return WebStudio(tmp_path_factory.mktemp("web"))
+    from conftest import shared_data_dir
+
+    # the tests' own files and the labelled corpora stand for uploads
+    return WebStudio(tmp_path_factory.mktemp("web"), uploads=[tmp_path_factory.getbasetemp(), shared_data_dir()])
+
+
+def test_a_server_path_that_was_not_uploaded_is_refused_without_touching_it(tmp_path):
+    """Gradio hands an API client's file argument through as a path: a server path named that way was read (a
+    private photo came back in a face video, a .yaml's keys in a spec error, and a missing file's error said it
+    was missing). Only Gradio's upload folder and the app's own folder are read, and the refusal is the same
+    whether the file exists or not."""
+    from conditioning.media import MediaError
+    from studio.web import WebStudio, upload_folder
+
+    web = WebStudio(tmp_path / "app")
+    secret = tmp_path / "private" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("I am furious about the audit.", encoding="utf-8")
+    for path in (secret, tmp_path / "private" / "missing.png", tmp_path / "app" / ".." / "private" / "secret.txt"):
+        for call in (lambda: web.analyse(str(path), "text"), lambda: web.keep_portrait(str(path)),
+                     lambda: web.start_dataset(str(path)), lambda: web.analyse(str(path), "speech", str(secret))):
+            with pytest.raises(MediaError, match=f"^{re.escape(path.name)}: not a file uploaded to this page"):
+                call()
+    assert not any((tmp_path / "app").iterdir())  # nothing copied into the served folder
+    inbox = upload_folder() / "test-uploads"  # a real upload, and a file of the app's own, are read
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "note.txt").write_text("What a wonderful, happy day!", encoding="utf-8")
+    assert web.analyse(str(inbox / "note.txt"), "text").json["readings"][0]["valence"] > 0.3
+    (tmp_path / "app" / "own.txt").write_text("What a wonderful, happy day!", encoding="utf-8")
+    assert web.analyse(str(tmp_path / "app" / "own.txt"), "text").json["readings"][0]["valence"] > 0.3
+    shutil.rmtree(inbox)
 
 
 def test_a_click_on_the_circumplex_sets_valence_and_arousal():
@@ -468,8 +499,7 @@ def test_a_face_take_on_an_uploaded_portrait_is_analysed_with_its_report_and_a_p
     from conditioning import Emotion
 
     upload = shutil.copy(shared_data / "images" / "oasis" / "images" / "Neutral_face_5.jpg", tmp_path / "me.jpg")
-    face = web.generate("face", Emotion.parse("anger"), text="Nobody told me.", seed=1,
-                        options={"portrait": str(web.keep_portrait(str(upload)))})
+    face = web.face(str(upload), Emotion.parse("anger"), text="Nobody told me.", seed=1)
     report = json.loads(Path(face.report_file).read_text())
     name = report["neutral_reference"]["options"]["portrait"]
     assert name.startswith("portrait-") and name.endswith(".jpg") and "/" not in name
@@ -483,6 +513,24 @@ def test_a_face_take_on_an_uploaded_portrait_is_analysed_with_its_report_and_a_p
     prompt = "a quiet harbour, shot on film /tmp/roll 12/frame 3"
     image = web.generate("image", Emotion.parse("calm"), prompt=prompt, options={"size": 256, "style": "field"})
     assert json.loads(Path(image.report_file).read_text())["prompt"] == prompt
+
+
+def test_a_portrait_no_take_was_made_from_is_not_kept_and_its_error_names_the_upload(tmp_path):
+    """Every rejected portrait (no face, not a picture) stayed in the served folder for good, and the error named
+    the kept copy ("no face found in the portrait (portrait-96d2acac79767f64.png)"), not the user's file."""
+    from PIL import Image as PILImage
+
+    from conditioning import Emotion
+    from generators.base import GenerationError
+    from studio.web import WebStudio
+
+    web = WebStudio(tmp_path / "app", uploads=[tmp_path])
+    noise = tmp_path / "holiday noise.png"
+    PILImage.fromarray((np.random.default_rng(0).random((300, 300, 3)) * 255).astype("uint8")).save(noise)
+    with pytest.raises(GenerationError, match="holiday noise.png") as err:
+        web.face(str(noise), Emotion.parse("joy"), text="Hello there.")
+    assert "portrait-" not in str(err.value)
+    assert not list((tmp_path / "app").glob("portrait-*"))
 
 
 def test_a_label_at_intensity_zero_is_shown_as_the_neutral_target_it_is(web):
@@ -736,7 +784,8 @@ def test_serve_on_a_port_in_use_is_one_line_and_leaves_no_folder(capsys, tmp_pat
 def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_its_header(web, tmp_path):
     """The 50 MB limit counts compressed bytes: 117 kB of FLAC (8 channels of silence) took 2.3 GB of the server's
     memory, 78 kB of PNG (40 megapixels, 16-bit) 2.2 GB, and a 41-byte MIDI file with one 30-minute note 53 s of
-    CPU and 1.5 GB. Each is refused before it is decoded."""
+    CPU and 1.5 GB; 3.6 MB of FLAC at 384 kHz 8 GB, and a MIDI file of a million notes 3 minutes. Each is refused
+    before it is decoded."""
     import pretty_midi
     import soundfile as sf
     from PIL import Image as PILImage
@@ -754,7 +803,17 @@ def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_it
     piano.notes.append(pretty_midi.Note(80, 60, 0.0, 1800.0))
     pm.instruments.append(piano)
     pm.write(str(tmp_path / "note.mid"))
+    sf.write(tmp_path / "hirate.flac", np.zeros((384_000 * 100, 2), np.float32), 384_000)  # 100 s at 384 kHz
+    sf.write(tmp_path / "hires.flac", np.zeros((96_000 * 290, 2), np.float32), 96_000)  # under 10 min of 48k stereo
+    assert decoded_size_check(tmp_path / "hires.flac") is None
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0)
+    piano.notes += [pretty_midi.Note(80, 60 + i % 12, i / 200, i / 200 + 0.1) for i in range(50_001)]  # 250 s
+    pm.instruments.append(piano)
+    pm.write(str(tmp_path / "dense.mid"))
     for name, modality, why in (("wide.flac", "speech", "8 channels"), ("long.flac", "music", "lasts 10.0 minutes"),
-                                ("huge.png", "image", "decodes to 648 MB"), ("note.mid", "music", "lasts 30.0 minutes")):
+                                ("huge.png", "image", "decodes to 648 MB"), ("note.mid", "music", "lasts 30.0 minutes"),
+                                ("hirate.flac", "speech", "77 million samples .384 kHz"),
+                                ("dense.mid", "music", "holds 50,001 notes")):
         with pytest.raises(MediaError, match=why):
             web.analyse(str(tmp_path / name), modality)
