@@ -117,18 +117,26 @@ def _err(field_name: str, problem: str, accepted: str) -> UserError:
 
 
 def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True) -> tuple[str, ...]:
-    """A list of strings, or ``{file: PATH}`` with one per line (relative to the spec's folder)."""
+    """A list of strings, or ``{file: PATH}`` with one per line (relative to the spec's folder; UTF-8, with or
+    without the byte-order mark Windows editors write)."""
+    accepted = "a list of strings or {file: PATH} (one per line)" if allow_file else "a list of strings"
     if isinstance(value, Mapping) and allow_file and set(value) == {"file"}:
         path = (base / str(value["file"])).expanduser()
         if not path.is_file():
-            raise _err(field_name, f"file {path} not found", "a list of strings or {file: PATH} (one per line)")
-        items = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+            raise _err(field_name, f"file {path} not found", accepted)
+        items = tuple(line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip())
     elif isinstance(value, str):
         items = (value,)
-    elif isinstance(value, list) and all(isinstance(x, str) for x in value):
-        items = tuple(x.strip() for x in value if x.strip())
+    elif isinstance(value, list):
+        for i, x in enumerate(value):  # YAML reads a bare Yes, No, On or 5 as a boolean or a number
+            if not isinstance(x, str):
+                raise _err(f"{field_name}[{i}]", f"got {x!r} ({type(x).__name__})",
+                           "a string (quote it: YAML reads a bare yes, no, on, off or a number as something else)")
+            if not x.strip():
+                raise _err(f"{field_name}[{i}]", "is empty", "a non-empty string (leave the entry out)")
+        items = tuple(x.strip() for x in value)
     else:
-        raise _err(field_name, f"got {type(value).__name__}", "a list of strings or {file: PATH} (one per line)")
+        raise _err(field_name, f"got {type(value).__name__}", accepted)
     if not items:
         raise _err(field_name, "is empty", "at least one non-empty string")
     return items
@@ -245,7 +253,10 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
     name = raw.get("name", path.stem)
     if not isinstance(name, str) or not name.strip():
         raise _err("name", f"got {name!r}", "a non-empty string")
-    seed = _number(raw.get("seed", 0), "seed", 0, 2**31 - 1, integer=True)
+    # no seed: one from the name, so that two specs told apart only by name (a train and a test set) make different
+    # takes (both took seed 0, and the test set's items were the train set's first ones, byte for byte)
+    seed = (_number(raw["seed"], "seed", 0, 2**31 - 1, integer=True) if "seed" in raw
+            else name_seed(name))
     mods = raw.get("modalities")
     if not isinstance(mods, Mapping) or not mods:
         raise _err("modalities", "missing or empty", f"a mapping with any of {', '.join(MODALITIES)}")
@@ -309,7 +320,15 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
                 _number(flt.get("min_fidelity", 0.0), "filter.min_fidelity", 0, 1),
                 _number(flt.get("max_attempts", 3), "filter.max_attempts", 1, 50, integer=True),
                 audio_format, per_label, _number(bal.get("extra_budget", 1.0), "balance.extra_budget", 0, 10),
-                _description(raw.get("description", "")), str(path))
+                _description(raw.get("description", "")), str(path) if local_files else Path(path).name)
+
+
+def name_seed(name: str) -> int:
+    """The seed of a spec that gives none: 1 to 1000 from its name (CRC-32), small enough that every item's seed
+    (`plan`: seed x 1000003 plus at most 500 million) stays within the 31 bits some backends keep."""
+    import zlib
+
+    return zlib.crc32(name.strip().encode("utf-8")) % 1000 + 1
 
 
 def _no_server_files(cfg: Mapping, where: str) -> None:
@@ -858,6 +877,10 @@ def _differences(now: dict, before: dict) -> list[str]:
     return out
 
 
+#: keys every spec.json the studio has written holds (`Spec`'s fields; design 1 wrote no "plan")
+STUDIO_SPEC_KEYS = frozenset({"name", "seed", "modalities", "emotions"})
+
+
 def check_resumable(now: dict, out: Path) -> None:
     """``out`` must be empty, or a dataset folder built from this same spec (``now``: the spec as spec.json holds
     it; then the build resumes): a folder of someone else's files would be overwritten (README.md, manifests), and
@@ -868,7 +891,8 @@ def check_resumable(now: dict, out: Path) -> None:
             before = json.loads(old_spec.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             before = None
-        if not isinstance(before, dict):
+        if not isinstance(before, dict) or not STUDIO_SPEC_KEYS <= set(before):  # another tool's spec.json: a
+            # folder of the user's, whose subfolders named like the modalities were deleted below
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
         changed = _differences(now, before)
         if changed and Journal(out).load():  # (items made: the journal is read once)
@@ -1063,6 +1087,9 @@ def export(spec: Spec, out: Path, rows: list[dict]) -> None:
     """Parquet manifest, per-modality Hugging Face metadata, the dataset card and its plot (all atomic)."""
     from conditioning.media import atomic_path
 
+    # every row as the journal holds it (keys sorted): rows read back on a resume came sorted and rows made in this
+    # run did not, so a resumed build's metadata.jsonl and parquet columns differed byte-wise from an unbroken one's
+    rows = [json.loads(json.dumps(r, ensure_ascii=False, sort_keys=True)) for r in rows]
     kept = [r for r in rows if r["kept"]]
     try:
         import pyarrow as pa
@@ -1211,7 +1238,7 @@ def _loading(rows: list[dict]) -> list[str]:
     lines = ["", "## Loading", "", "```python", "from datasets import ClassLabel, load_dataset", ""]
     for m in MODALITIES:
         if any(r["modality"] == m and r["kept"] for r in rows):
-            names = sorted({r["label"] for r in rows if r["modality"] == m})
+            names = sorted({r["label"] for r in rows})  # one id for a label in every folder of the dataset
             lines += [f"{m} = load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\", split=\"train\")",
                       f"{m} = {m}.cast_column(\"label\", ClassLabel(names={json.dumps(names, ensure_ascii=False)}))"]
     return lines + ["```", "", "Run it in this folder (or give `data_dir` as a path to it). Every kept item is in "
@@ -1253,7 +1280,7 @@ def spec_notes(spec: Spec) -> list[str]:
     user's own is not checked."""
     from conditioning.language import other_language
 
-    lines = _missing_emotions(spec) + _unseen_factors(spec)
+    lines = _missing_emotions(spec) + _shared_labels(spec) + _unseen_factors(spec)
     for m in spec.modalities:  # the built-in voices (VOICE_BACKENDS) are all US English
         english = _builtin_voices(m)
         for i, text in enumerate(m.texts if english else (), 1):
@@ -1277,6 +1304,27 @@ def spec_notes(spec: Spec) -> list[str]:
                          "no caption of the items; backend: "
                          f"{'diffusion' if m.name == 'image' else 'musicgen'} with local weights follows them")
     return lines
+
+
+def _shared_labels(spec: Spec) -> list[str]:
+    """A note when emotions of the spec (other than one label's intensities) take one ``label``: an item's label is
+    its target's main term, so 'bittersweet' items are labelled joy beside the 'joy' ones, and 25 valence-arousal
+    cells take 19 labels; balance is per emotion, so that label's column holds more items than the others."""
+    from conditioning import Emotion
+    from conditioning.metrics import target_term
+
+    emotions: dict[str, list[str]] = {}
+    for e in spec.emotions:
+        t = Emotion.parse(e)
+        emotions.setdefault(target_term(t) or t.top, []).append(e)
+    shared = {lab: es for lab, es in emotions.items() if len({e.rsplit("@", 1)[0] for e in es}) > 1}
+    if not shared:
+        return []
+    some = "; ".join(f"{lab}: {', '.join(es[:3])}{' ...' if len(es) > 3 else ''}" for lab, es in list(shared.items())[:3])
+    return [f"emotions: the {len(spec.emotions)} emotions take {len(emotions)} labels (an item's label is its target's "
+            f"main term), and {len(shared)} label(s) stand for several ({some}{' ...' if len(shared) > 3 else ''}), "
+            "so the label column is not balanced: balance is per emotion (the manifest's emotion_spec column); train "
+            "on emotion_spec or target_valence/target_arousal, or list emotions with labels of their own"]
 
 
 def _missing_emotions(spec: Spec) -> list[str]:

@@ -93,6 +93,15 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy], cells: 3}", "emotions.cells", "list, sampling"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nformats: {image: jpg}", "formats.image",
      "audio: wav or flac"),
+    # YAML's bare Yes/No and numbers: the message named no entry; an empty entry was dropped without a word; a list
+    # field that takes no file offered the {file: PATH} it had just refused
+    ("modalities: {speech: {count: 2, texts: [Hello there., Yes, No]}}\nemotions: {list: [joy]}",
+     "modalities.speech.texts[1]': got True (bool)", "quote it"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: [joy, 5]}", "emotions.list[1]': got 5 (int)", "a string"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: ['', sadness]}", "emotions.list[0]': is empty",
+     "a non-empty string"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: {file: emotions.txt}}", "emotions.list': got dict",
+     "accepted: a list of strings\n"),
     # a neural backend without its weights failed at its first item, after spec.json was written
     ("modalities: {music: {count: 2, backend: musicgen}}\nemotions: {list: [joy]}", "modalities.music.backend",
      "music/musicgen needs its local weights: set $EMOSTUDIO_MUSICGEN"),
@@ -107,6 +116,16 @@ def test_a_malformed_spec_gives_one_clear_error_before_any_work(tmp_path, text, 
     assert field in r.stderr and accepted in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_texts_file_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad and Excel start a UTF-8 file with a byte-order mark, which was refused as an unsupported character."""
+    from studio.dataset import load_spec
+
+    (tmp_path / "lines.txt").write_text("\ufeffThe train leaves at noon.\nWe won the final.\n", encoding="utf-8")
+    spec = load_spec(write_spec(tmp_path, "name: x\nmodalities: {speech: {count: 2, texts: {file: lines.txt}}}\n"
+                                          "emotions: {list: [joy]}\n"))
+    assert spec.modalities[0].texts == ("The train leaves at noon.", "We won the final.")
 
 
 def test_a_spec_notes_texts_the_english_voices_would_speak_with_english_sounds(tmp_path):
@@ -134,7 +153,7 @@ def test_a_spec_that_is_not_text_or_replaces_a_failed_start(tmp_path):
     assert r.returncode == 2 and "not a text file in UTF-8" in r.stderr and "Traceback" not in r.stderr
     out = tmp_path / "ds"
     (out / "image").mkdir(parents=True)
-    (out / "spec.json").write_text(json.dumps({"name": "before", "modalities": []}), encoding="utf-8")
+    (out / "spec.json").write_text(json.dumps({"name": "before", "seed": 0, "modalities": [], "emotions": []}), encoding="utf-8")
     (out / "image" / "image-000000.png").write_bytes(b"half of a failed start")
     r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=2))), "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -291,6 +310,35 @@ def test_the_cards_loading_code_gives_class_labels_over_every_label_asked_for(tm
     assert sorted(image.features["label"].int2str(image["label"])) == ["anger", "anger", "joy", "joy"]
     image.train_test_split(test_size=0.5, stratify_by_column="label", seed=0)  # what a string label refuses
 
+    # one id per label across the dataset's folders: music (too few items for fear) listed [joy, sadness], so id 0
+    # was fear in image/ and joy in music/
+    from studio.dataset import _loading
+
+    made = [{"modality": "image", "label": lab, "kept": True} for lab in ("fear", "joy", "sadness")]
+    made += [{"modality": "music", "label": lab, "kept": True} for lab in ("joy", "sadness")]
+    casts = [line for line in _loading(made) if "ClassLabel(names=" in line]
+    assert len(casts) == 2 and all('["fear", "joy", "sadness"]' in line for line in casts)
+
+
+def test_exports_do_not_depend_on_whether_rows_were_read_back_from_the_journal(tmp_path):
+    """Rows read back on a resume come with their keys sorted, rows made in the run did not: a resumed build's
+    metadata.jsonl and parquet columns differed byte-wise from an unbroken build's."""
+    import pyarrow.parquet as pq
+
+    from studio.dataset import build, export, load_spec
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3)))
+    out = tmp_path / "ds"
+    build(spec, out, progress=False)
+    journal = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    exported = {}
+    for order in ("journal", "reversed keys"):
+        rows = journal if order == "journal" else [dict(reversed(list(r.items()))) for r in journal]
+        export(spec, out, rows)
+        exported[order] = ((out / "image" / "metadata.jsonl").read_bytes(),
+                           pq.read_table(out / "manifest.parquet").column_names)
+    assert exported["journal"] == exported["reversed keys"]
+
 
 def test_hugging_face_loads_speech_and_talking_faces_too(tmp_path):
     """The README names audiofolder and videofolder as well: each modality folder loads with its labels."""
@@ -395,6 +443,21 @@ def test_the_plan_is_balanced_and_fixed_by_the_spec(tmp_path):
     assert set(Counter((i.emotion, i.style) for i in items).values()) == {5}  # styles spread over every emotion
 
 
+def test_specs_without_a_seed_told_apart_by_name_make_different_items(tmp_path):
+    """A train and a test set built from two specs that differ only in name both took seed 0, and the test set's
+    pictures were the train set's first ones, byte for byte. Without a seed the name now gives one; a seed given
+    is kept."""
+    from studio.dataset import load_spec, plan
+
+    unseeded = IMAGE_SPEC.format(count=4).replace("seed: 3\n", "")
+    train = load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-train"), "train.yaml"))
+    test = load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-test"), "test.yaml"))
+    assert train.seed != test.seed and 1 <= min(train.seed, test.seed) and max(train.seed, test.seed) <= 1000
+    assert not {i.seed for i in plan(train)} & {i.seed for i in plan(test)}
+    assert load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-train"), "again.yaml")).seed == train.seed
+    assert load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=4))).seed == 3
+
+
 SPEECH_GRID = """
 name: grid
 modalities:
@@ -442,6 +505,22 @@ def test_crossed_walks_every_combination_with_every_factor_moving():
     assert len(set(combos)) == 24  # each combination once
     assert {c[1] for c in combos[:2]} == {0, 1} and {c[2] for c in combos[:4]} == {0, 1, 2, 3}  # voices move at once
     assert [tuple(crossed(q, [1, 2])) for q in range(4)] == [(0, 0), (0, 1), (0, 0), (0, 1)]
+
+
+def test_emotions_that_share_a_label_are_noted(tmp_path):
+    """'bittersweet' items are labelled joy beside the 'joy' ones (joy: 4 items, sadness: 2) and 25 valence-arousal
+    cells take 19 labels, with no word; one label's intensities are no such case."""
+    from studio.dataset import load_spec, spec_notes
+
+    def notes(emotions: str) -> list[str]:
+        spec = write_spec(tmp_path, f"name: x\nmodalities: {{music: {{count: 50}}}}\nemotions: {emotions}\n")
+        return [n for n in spec_notes(load_spec(spec)) if n.startswith("emotions:")]
+
+    (note,) = notes("{list: [bittersweet, joy, sadness]}")
+    assert "3 emotions take 2 labels" in note and "joy: bittersweet, joy" in note
+    (note,) = notes("{sampling: va}")
+    assert "25 emotions take 19 labels" in note
+    assert notes("{sampling: grid, labels: [joy, sadness], intensities: [0.5, 1.0]}") == []
 
 
 def test_a_count_too_small_for_every_text_or_emotion_is_noted(tmp_path):
@@ -710,6 +789,17 @@ def test_a_folder_of_another_spec_or_of_other_files_is_never_mixed_in(tmp_path):
     r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=3))), "--out", str(foreign))
     assert r.returncode == 2 and "not a dataset item" in r.stderr and "Traceback" not in r.stderr
 
+    # another tool's spec.json (a training config) beside the user's folders named like the modalities: those
+    # folders were deleted as an unfinished build's, and spec.json and README.md overwritten
+    mine = tmp_path / "mine"
+    (mine / "image").mkdir(parents=True)
+    (mine / "image" / "precious.jpg").write_bytes(b"my photo")
+    (mine / "spec.json").write_text('{"model": "resnet50", "epochs": 10}')
+    with pytest.raises(UserError, match="not a dataset spec the studio wrote"):
+        build(spec, mine, progress=False)
+    assert (mine / "image" / "precious.jpg").read_bytes() == b"my photo"
+    assert json.loads((mine / "spec.json").read_text()) == {"model": "resnet50", "epochs": 10}
+
 
 def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_are_reported(tmp_path):
     """The image judges read valence and arousal, so they cannot name 'joy': under 'recognised_by: both' no
@@ -809,7 +899,7 @@ def test_critique_reads_a_dataset_item_as_its_build_did(tmp_path, capsys, monkey
     # the web's Analyse tab takes the dataset's manifest as the item's record, as it takes a take's report
     from studio.web import WebStudio
 
-    web, r = WebStudio(tmp_path / "web"), list(rows.values())[1]
+    web, r = WebStudio(tmp_path / "web", uploads=[tmp_path]), list(rows.values())[1]
     seen = web.analyse(files[1], "speech", str(out / "manifest.jsonl"))
     assert "made again from its row in the dataset's manifest" in seen.report and "Note" not in seen.report
     built = {j["critic"]: j for j in r["readings"]}
