@@ -610,6 +610,7 @@ def test_a_users_portrait_named_like_the_default_is_still_the_users(animator, tm
     assert res.extras["portrait"]["default"] is False and "the user's" in res.provenance.licence
     plain = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2))
     assert plain.extras["portrait"]["default"] is True and "public domain" in plain.provenance.licence
+    assert "Eileen Collins" in plain.provenance.licence and "consent" in plain.provenance.licence  # travels with it
 
 
 def test_two_portraits_given_as_arrays_are_two_portraits(animator):

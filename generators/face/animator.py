@@ -217,8 +217,11 @@ class FaceAnimator:
         applied = {a: round(float(np.max(v)), 4) for a, v in tracks.items() if a in A.EXPRESSION_ACTIONS and np.max(v) > 0}
         speech = opts.get("speech") or {}
         default = opts.get("portrait") is None  # not read off the source's name: a user's file may start "astronaut"
-        licence = "portrait: " + ("public domain (NASA, via scikit-image)" if default
-                                  else "the user's") + "; mesh: MediaPipe face mesh, Apache-2.0"
+        # the default portrait's caveat travels with every take and dataset card, as the README gives it
+        licence = "portrait: " + ("public domain (NASA, via scikit-image); it shows a real, identifiable person "
+                                  "(astronaut Eileen Collins): animating her face for published or commercial content "
+                                  "may need consent (publicity rights, NASA's guidelines on astronauts' images)"
+                                  if default else "the user's") + "; mesh: MediaPipe face mesh, Apache-2.0"
         if warper.textures is not None:
             licence += ("; expression shading: ratio images averaged from FER2013 faces (research use only; "
                         "AnimatorConfig(shading=0) leaves it out)")
