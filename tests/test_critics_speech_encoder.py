@@ -91,11 +91,17 @@ def test_a_voice_out_of_phase_delayed_or_offset_reads_as_the_voice(critic, share
     x = voice.samples
     late = np.concatenate([np.zeros(22, np.float32), 0.9 * x[:-22]])  # 0.5 ms at 44.1 kHz
     variants = {"inverted": np.stack([x, -x], axis=1), "late": np.stack([x, late], axis=1),
-                "offset": x + np.float32(0.01)}
+                "offset": x + np.float32(0.01), "large offset": x + np.float32(0.05)}
     base = judge.score(voice)
     for name, y in variants.items():
         r = judge.score(Audio(y.astype(np.float32), voice.rate))
         assert max(abs(r.native[k] - base.native[k]) for k in base.native) < 0.02, (name, r.native)
+    # the offset is removed before resampling: after it, the resampler's edges were steps the blocker read as sound,
+    # and 5 % changed 8 of 15 strong takes' labels at 44.1 kHz; pure DC there was read as neutral speech
+    from critics.base import CriticError
+
+    with pytest.raises(CriticError, match="silent"):
+        judge.score(Audio(np.full(44100 * 3, 0.5, np.float32), 44100))
 
 
 def test_speaker_references_and_errors(critic, tmp_path):

@@ -130,7 +130,7 @@ class EmbeddedMusicCritic(QuadrantCritic):
         cfg = self.config
         if audio.duration_s < cfg.min_duration_s:
             raise CriticError(f"music must last at least {cfg.min_duration_s:g} s to be judged, got {audio.duration_s:.2f} s")
-        if not np.any(np.abs(audio.samples) > 1e-5):
+        if not np.any(np.abs(audio.samples - audio.samples.mean(axis=0)) > 1e-5):  # (an offset alone is silence)
             raise CriticError("the audio is silent: nothing to judge")
         frames = analyse(audio.samples, audio.rate, FeatureConfig())
         whole = summarise(frames)

@@ -143,12 +143,12 @@ def analyse(samples: np.ndarray, rate: int, config: FeatureConfig = FeatureConfi
     the flux across block edges, which peak frames count as silent) is done on the descriptors afterwards."""
     import librosa
 
-    from conditioning.media import downmix, remove_dc
+    from conditioning.media import MUSIC_DC_LIMIT, downmix, remove_dc
 
     y = downmix(np.asarray(samples, dtype=np.float32))  # the mean, or one channel where the channels cancel
+    y = remove_dc(y, rate, limit=MUSIC_DC_LIMIT)  # an offset is no sound (before resampling: `remove_dc`)
     if rate != config.rate:
         y = librosa.resample(y, orig_sr=rate, target_sr=config.rate, res_type="soxr_hq")
-    y = remove_dc(y, config.rate)  # an offset is no sound
     y = _loudness_normalise(y, config.rate, config.target_lufs)
     n = 1 + len(y) // config.hop  # librosa's centred frame count
     step = max(config.peak_stride, BLOCK_FRAMES // config.peak_stride * config.peak_stride)

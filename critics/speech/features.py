@@ -157,11 +157,11 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
     if not (MIN_RATE <= rate <= MAX_RATE):  # 10 MHz or 100 Hz "speech" was called silent after resampling
         raise FeatureError(f"sample rate {rate:g} Hz is not a speech recording's; the speech judges read "
                            f"{MIN_RATE:g} Hz to {MAX_RATE:g} Hz audio")
+    y = remove_dc(y, int(rate))  # an offset is no sound (removed before resampling: `remove_dc`)
     if rate != SAMPLE_RATE:
         import librosa
 
         y = librosa.resample(y, orig_sr=int(rate), target_sr=SAMPLE_RATE, res_type="soxr_hq").astype(np.float32)
-    y = remove_dc(y, SAMPLE_RATE)  # an offset is no sound
     y = high_pass(y)  # nor is what lies below a voice's lowest pitch
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak < 1e-4:  # -80 dBFS
