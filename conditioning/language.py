@@ -42,6 +42,9 @@ MIN_WORDS = 6  #: shorter texts (names, greetings, titles) are too few words to 
 #: `bench/language_note.py` comes near it (the most, German "Was will er denn so spät am Abend noch hier?", 4 of 10).
 SURELY_ENGLISH_SHARE = 1 / 2
 MIN_PROBABILITY = 0.5  #: another language is reported when langid finds it more likely than not
+#: A text langid read as another language is English once its names are out only if at least this share of what is
+#: left is common English words (`_english_without_names`; English lines full of names keep 0.5 and more)
+NAMELESS_ENGLISH_SHARE = 1 / 4
 #: Names for the messages (ISO 639-1 codes as langid gives them); another code is shown as it is.
 NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
          "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
@@ -158,8 +161,22 @@ def other_script(text: str) -> bool:
 def other_language(text: str) -> Language | None:
     """The language other than English a text is in, or None: English, too short to tell, or unsure. A text in
     another script is asked whatever its length: a script says much about a language, and Chinese or Japanese
-    are written without spaces between words. Cached: one take's text is asked by its voice on every loop round
-    and by the text critic for the words-against-emotion note."""
+    are written without spaces between words. A text read as English is asked again sentence by sentence, and is another
+    language's when sentences of it hold a third of the words or more. Cached: one take's text is
+    asked by its voice on every loop round and by the text critic for the words-against-emotion note."""
+    found = _whole(text)
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    if found is None and len(sentences) > 1:  # sentences of another language in an English text: half English and
+        # half German read as English, the German unread; a third of the words at least, so that a long English
+        # text's odd sentence langid misreads (a citation, a line of code: 3 of DESIGN.md's 88) does not count
+        foreign = [(len(words_of(s)), lang) for s in sentences if (lang := _whole(s))]
+        if foreign and 3 * sum(n for n, _ in foreign) >= len(words_of(text)):
+            found = max(foreign, key=lambda f: f[0])[1]
+    return found
+
+
+def _whole(text: str) -> Language | None:
+    """`other_language` of the text taken whole."""
     latin_only = not other_script(text)
     words = words_of(text)
     if latin_only and (len(words) < MIN_WORDS or common_english_share(words) > SURELY_ENGLISH_SHARE):
@@ -193,5 +210,6 @@ def _english_without_names(text: str, words: list[str]) -> bool:
         return False
     if common_english_share(rest) > SURELY_ENGLISH_SHARE:
         return True
-    code, p = _identifier().classify(" ".join(rest))
-    return code == "en" and p >= MIN_PROBABILITY
+    code, p = _identifier().classify(" ".join(rest))  # langid alone is not enough: it read "Ich bin heute sehr
+    # traurig und alles was passiert ist" (German without "wütend über") as English at 0.99
+    return code == "en" and p >= MIN_PROBABILITY and common_english_share(rest) >= NAMELESS_ENGLISH_SHARE

@@ -49,7 +49,10 @@ def test_a_text_in_another_language_is_refused_not_misread():
     """The English lexicons read a German line's English-looking words ("Angst" as fear, "Gift", poison, as a
     present) and nothing else; the critic says which language it found instead, and the studio's conflict warning
     does not fire on such a misreading (for a German voice's line the user asked to sound joyful)."""
-    for text in ("Ich habe ein Gift für dich gekauft, mein Schatz.", "Die Angst war groß, aber wir haben gewonnen."):
+    for text in ("Ich habe ein Gift für dich gekauft, mein Schatz.", "Die Angst war groß, aber wir haben gewonnen.",
+                 # without its words with umlauts langid read this as English (0.99), and it was read as neutral
+                 "Ich bin heute sehr traurig und wütend über alles was passiert ist.",
+                 "I am very happy today. Ich bin heute sehr traurig und wütend über alles was passiert ist."):
         with pytest.raises(CriticError, match=r"reads as German \(langid, probability"):
             v(text)
     with pytest.raises(CriticError, match="reads as Spanish"):
