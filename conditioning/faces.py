@@ -12,9 +12,9 @@ Pipeline (`FaceFinder.find`):
 2. where it finds none (small or distant faces), the full-range BlazeFace detector (on the whole image,
    then on 3x3 overlapping half-size tiles for faces under ~8% of the frame), then the mesh again on an
    enlarged crop around each detection; a face the mesh still cannot fit keeps the detector's six
-   keypoints (eyes, nose, mouth, ears), enough to align it for the classifier but not to measure it; where
-   still none is found in an image longer than 640 px, steps 1-2 run again on copies scaled down to 640 and
-   448 px (a large, close face, partly covered, can be missed at full size);
+   keypoints (eyes, nose, mouth, ears), enough to align it for the classifier but not to measure it; where the
+   detector's boxes on the whole image take no mesh, the tiles are searched for boxes that do (a box on a hat's
+   sunglasses beside the face was read as the face);
 3. small images (a side under 192 px, e.g. a 48x48 face) are enlarged first, because both models expect
    faces of at least ~100 px.
 
@@ -48,11 +48,6 @@ CHIN = 152
 
 MIN_FACE_PX = 16  #: an image narrower than this holds no face to find (FER2013's faces are 48 px)
 MAX_SIDE_PX = 8192  #: small images are upscaled for the mesh, but never beyond this long side
-#: where nothing is found in a larger image, the whole search runs again on copies of these long sides. 5 of the
-#: 113 OASIS photos of people whose faces are found at their 500x400 were lost when the photo was enlarged 2x or
-#: 4x; a copy at 640 px finds 4 of them and one at 448 px the fifth (these sizes were chosen on those 5: the
-#: detector's misses depend on the exact size, so one size alone is a lottery)
-SECOND_LOOK_PX = (640, 448)
 
 
 @dataclass
@@ -132,9 +127,8 @@ class FaceFinder:
             out.append(a)
         return out
 
-    def find(self, pixels: np.ndarray, look_again: bool = True) -> list[Face]:
-        """All faces in an RGB (or grey) image, largest first (``look_again``: search smaller copies of a large
-        image in which none was found)."""
+    def find(self, pixels: np.ndarray) -> list[Face]:
+        """All faces in an RGB (or grey) image, largest first."""
         import cv2
 
         rgb = as_rgb(pixels)
@@ -149,14 +143,6 @@ class FaceFinder:
             faces = [_face_from_mesh(lm) for lm in self._mesh_on(rgb)]
             if not faces:
                 faces = self._detect_then_mesh(rgb)
-        for side in SECOND_LOOK_PX if look_again else ():  # a large, close face, partly covered, can be missed at
-            if faces:                                       # one size and found at another
-                break
-            if side >= max(h, w):
-                continue
-            scale = side / max(h, w)
-            small = cv2.resize(as_rgb(pixels), (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-            faces = self.find(small, look_again=False)
         for f in faces:  # back to the caller's pixel coordinates
             f.box = tuple(v / scale for v in f.box)
             if f.landmarks is not None:
@@ -165,9 +151,10 @@ class FaceFinder:
                 f.keypoints = f.keypoints / scale
         return sorted(faces, key=lambda f: -f.area)
 
-    def _detections(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    def _detections(self, rgb: np.ndarray, tiles: bool = False) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles
-        (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles).
+        (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles); ``tiles``: the tiles
+        only.
         Returns (box x0, y0, w, h), (6, 2) keypoints and the score, in ``rgb``'s pixels."""
         det = self._detector()
         h, w = rgb.shape[:2]
@@ -182,8 +169,8 @@ class FaceFinder:
                 out.append((box, kp, float(d.score[0])))
             return out
 
-        found = run(rgb, 0, 0)
-        if not found and min(h, w) >= 2 * self.min_side:
+        found = [] if tiles else run(rgb, 0, 0)
+        if (tiles or not found) and min(h, w) >= 2 * self.min_side:
             th, tw = h // 2, w // 2
             for oy in (0, h // 4, h - th):
                 for ox in (0, w // 4, w - tw):
@@ -195,10 +182,21 @@ class FaceFinder:
         return kept[: self.max_faces]
 
     def _detect_then_mesh(self, rgb: np.ndarray) -> list[Face]:
+        """The detector's faces with a mesh fitted to each where it fits. Where none fits on the whole image (the
+        detector's box fell on a hat's sunglasses beside the face: read as the face), the tiles are searched for
+        faces that take a mesh, and only those kept; failing that, the boxes alone."""
+        h, w = rgb.shape[:2]
+        faces = self._mesh_detections(rgb, self._detections(rgb))
+        if faces and not _meshed(faces) and min(h, w) >= 2 * self.min_side:
+            tiled = [f for f in self._mesh_detections(rgb, self._detections(rgb, tiles=True)) if f.landmarks is not None]
+            faces = tiled or faces
+        return faces
+
+    def _mesh_detections(self, rgb: np.ndarray, detections) -> list[Face]:
         import cv2
 
         faces = []
-        for (x0, y0, bw, bh), kp, score in self._detections(rgb):
+        for (x0, y0, bw, bh), kp, score in detections:
             # enlarged square crop (2x the box) resized to 256 px, then the mesh again
             cx, cy, side = x0 + bw / 2, y0 + bh / 2, 2.0 * max(bw, bh)
             cx0, cy0 = cx - side / 2, cy - side / 2
@@ -216,6 +214,11 @@ class FaceFinder:
                 f = Face((x0, y0, x0 + bw, y0 + bh), score, None, kp)
             faces.append(f)
         return faces
+
+
+def _meshed(faces: list[Face]) -> bool:
+    """Whether a mesh was fitted to any of the faces (a detector's box alone may be no face)."""
+    return any(f.landmarks is not None for f in faces)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -126,6 +126,10 @@ class FaceExpressionCritic:
         details: dict = {"faces": len(faces)}
         if len(faces) > 1:
             details["note"] = f"scored the largest of {len(faces)} faces"
+        if faces[0].landmarks is None:  # a detector's box the mesh did not fit: it may be no face (a hat's sunglasses)
+            details["note"] = ((details["note"] + "; ") if "note" in details else "") + (
+                "the face was found by the detector alone (no face mesh fitted to it), so it may be no face: check "
+                f"the box {[round(v) for v in faces[0].box]}")
         x0, y0, x1, y1 = faces[0].box
         details["box"] = [round(v, 1) for v in (x0, y0, x1, y1)]
         return align_face(pixels, faces[0]), details
