@@ -61,6 +61,10 @@ NARROW_BAND = ("speech recorded below 16 kHz or through a telephone's band (noth
                "the file was saved at) lacks the upper band every training recording has, and the judges' readings "
                "of it move (critics/cards/speech-encoder.md, 'Valid for'); read it against a neutral take recorded "
                "the same way (--reference), or record at 16 kHz or more")
+LOW_BAND = ("speech with nothing above about 6 kHz (a low-bitrate MP3: ffmpeg's default for 16 kHz mono, 24 kbit/s, "
+            "ends near 5.5 kHz) lacks part of the band speech/embedded reads (to 7 kHz), whose readings of it move "
+            "(11 of 21 strong RAVDESS takes changed its label; speech/encoder's none: python bench/speech_low_bitrate.py); "
+            "save speech at 32 kbit/s or more, or losslessly")
 #: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
 #: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
 #: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
@@ -149,7 +153,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = 0
+    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = low_band = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -180,6 +184,7 @@ def critique_files(args: argparse.Namespace) -> int:
                     take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
+                low_band += bool(row.get("details", {}).get("low_band"))
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
                 short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
                 alone += how["norm"] == "none"
@@ -227,6 +232,9 @@ def critique_files(args: argparse.Namespace) -> int:
     if narrow:
         print(f"emostudio critique: note: {'a file is' if narrow == 1 else f'{narrow} files are'} narrow-band; "
               f"{NARROW_BAND}", file=sys.stderr)
+    if low_band:
+        print(f"emostudio critique: note: {'a file has' if low_band == 1 else f'{low_band} files have'} {LOW_BAND}",
+              file=sys.stderr)
     if short:
         print(f"emostudio critique: note: {'a file has' if short == 1 else f'{short} files have'} {SHORT_SPEECH}",
               file=sys.stderr)

@@ -532,6 +532,10 @@ class WebStudio:
             if any(narrow_recording(rate, r.details) for r in readings):
                 what = f"recorded at {rate / 1000:g} kHz" if rate and rate < 16000 else "nothing above about 4 kHz"
                 how += f"\n\n_Note: {what}; {NARROW_BAND}._"
+            if any(r.details.get("low_band") for r in readings):
+                from studio.critique import LOW_BAND
+
+                how += f"\n\n_Note: the recording has {LOW_BAND}._"
             speech_s = min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S)
             if speech_s < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"

@@ -461,7 +461,17 @@ def test_critique_says_when_speech_is_narrow_band_or_very_short(capsys, shared_d
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "embedded", "--json", str(wide))
     row = json.loads(out)
     assert code == 0 and row["recorded_rate_hz"] == 16000 and row["details"]["narrow_band"] is True
-    assert "a file is narrow-band" in err
+    assert "a file is narrow-band" in err and "nothing above about 6 kHz" not in err
+    # a band that ends near 5.5 kHz (a 24 kbit/s MP3): speech/embedded reads to 7 kHz, and 11 of 21 takes moved
+    cut = sosfiltfilt(butter(10, 5500, "lowpass", fs=take.rate, output="sos"), take.samples).astype(np.float32)
+    mp3ish = save_audio(tmp_path / "cut.wav", Audio(cut, take.rate))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "embedded", "--json", str(mp3ish))
+    row = json.loads(out)
+    assert code == 0 and row["details"]["low_band"] is True and "narrow_band" not in row["details"]
+    assert "a file has speech with nothing above about 6 kHz" in err and "narrow-band" not in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "embedded", "--json",
+                         str(shared_data / ANGRY_TAKE))
+    assert "low_band" not in json.loads(out)["details"] and "6 kHz" not in err
     # a reference recorded through another band than the takes: every reading moves, and it is said
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", str(wide),
                          str(shared_data / ANGRY_TAKE))

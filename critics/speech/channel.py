@@ -1,5 +1,6 @@
 """What a speech recording's channel did to it, for the notes `critique` and the web's Analyse tab give: whether
-its band stops at a telephone's 4 kHz, whatever rate the file was saved at, and how reverberant it sounds (to
+its band stops at a telephone's 4 kHz, whatever rate the file was saved at, or near 6 kHz (a low-bitrate MP3), and
+how reverberant it sounds (to
 tell a reference recorded in another room from its takes).
 
 Why measured, not read from the file's rate: telephone audio saved at 16 or 44.1 kHz (as a phone app, a web
@@ -25,9 +26,17 @@ NARROW_BAND_DB = -50.0
 MAX_SECONDS = 60.0
 
 
-def upper_band_db(y: np.ndarray, rate: int = 16000) -> float:
-    """The 4.5-7.5 kHz band's energy relative to 0.1-3.4 kHz (dB), over the frames within 30 dB of the loudest
-    of its first `MAX_SECONDS` (``y``: prepared speech at 16 kHz, `critics.speech.features.prepare`)."""
+#: Energy of the 6.2-7.5 kHz band under that of 0.1-3.4 kHz at which a wideband recording counts as cut below
+#: 7 kHz, the top of the band `speech/embedded`'s spectral features read: 39 corpus clips (every 25th RAVDESS clip,
+#: every 12th EmoDB one) lie at -37.7 dB at the lowest, the studio's Festival and Piper takes near -35, the same clips
+#: as 16 kHz MP3s at 32-64 kbit/s at -38.2 at the lowest, and at 24 kbit/s (ffmpeg's default there, which ends near
+#: 5.5 kHz) at -100 dB at the highest (`python bench/speech_low_bitrate.py`)
+LOW_BAND_DB = -60.0
+
+
+def upper_band_db(y: np.ndarray, rate: int = 16000, band: tuple[float, float] = (4500, 7500)) -> float:
+    """The energy of ``band`` (Hz; the 4.5-7.5 kHz band) relative to 0.1-3.4 kHz (dB), over the frames within 30 dB
+    of the loudest of its first `MAX_SECONDS` (``y``: prepared speech at 16 kHz, `critics.speech.features.prepare`)."""
     from scipy.signal import stft
 
     y = np.asarray(y[: int(MAX_SECONDS * rate)], dtype=np.float64)
@@ -36,13 +45,20 @@ def upper_band_db(y: np.ndarray, rate: int = 16000) -> float:
     frame_db = 10 * np.log10(power.sum(axis=0) + 1e-20)
     spectrum = power[:, frame_db > frame_db.max() - 30].mean(axis=1)
     low = spectrum[(f >= 100) & (f < 3400)].sum()
-    high = spectrum[(f >= 4500) & (f < 7500)].sum()
+    high = spectrum[(f >= band[0]) & (f < band[1])].sum()
     return float(10 * np.log10(high / (low + 1e-30) + 1e-30))
 
 
 def narrow_band(y: np.ndarray, rate: int = 16000) -> bool:
     """Whether ``y`` has a telephone's band (nothing above about 4 kHz), by `NARROW_BAND_DB`."""
     return upper_band_db(y, rate) < NARROW_BAND_DB
+
+
+def low_band(y: np.ndarray, rate: int = 16000) -> bool:
+    """Whether a recording with more than a telephone's band has nothing above about 6 kHz (a low-bitrate MP3), by
+    `LOW_BAND_DB`: `speech/embedded`'s spectral features read up to 7 kHz, and 11 of 21 strong RAVDESS takes through
+    24 kbit/s MP3 changed its label (`speech/encoder`: none)."""
+    return not narrow_band(y, rate) and upper_band_db(y, rate, (6200, 7500)) < LOW_BAND_DB
 
 
 #: Centres of the octave bands whose energy falls `decay_s` times (Hz): where speech has its energy and a room
