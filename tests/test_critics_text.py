@@ -180,3 +180,16 @@ def test_names_are_not_read_as_feelings():
     assert c.score("The rain has gone away\nHappy days are here again").details["affect_words"] == ["happy"]  # a line
     assert c.score("We met hope and grace at the station.").valence > 0.3
     assert c.score("I am SO ANGRY at this.").valence < -0.5
+
+
+def test_a_web_page_is_read_without_its_markup():
+    """A saved page was read tags and scripts included: "<script>var happy=love;</script>" around a furious
+    sentence read +0.04; the words outside the tags read as the sentence alone does."""
+    plain = "I hate this, I am absolutely furious about what they did."
+    page = (f"<html><head><style>.happy {{color: red}}</style><script>var happy = love;</script></head>"
+            f"<body><p>{plain.replace(',', '&#44;')}</p><!-- happy love --></body></html>")
+    got, want = critic.score(page), critic.score(plain)
+    assert got.details["markup_removed"] is True and "markup_removed" not in want.details
+    assert got.valence == pytest.approx(want.valence, abs=0.02) and got.valence < -0.4
+    assert "happy" not in got.details["affect_words"] and "love" not in got.details["affect_words"]
+    assert v("I think 3 < 5 and that makes me happy.").valence > 0  # a "<" in prose is no markup

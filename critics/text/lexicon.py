@@ -49,6 +49,12 @@ MAX_CHARS = 200_000  #: about a feature film's script; longer is refused, with t
 #: ANSI escape sequences (terminal colours) and the other control characters but line breaks and tabs
 CONTROL_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
+#: HTML: a document's or an element's tag (what marks a text as markup, not prose with a "<" in it), the parts of a
+#: page that are no text (scripts, styles, comments), and any tag
+MARKUP_RE = re.compile(r"<\s*(?:!doctype|html|head|body|p|div|span|br|script|style|a|h[1-6]|li|ul|table)\b", re.I)
+HIDDEN_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+TAG_RE = re.compile(r"<[^<>]+>")
+
 
 #: Titles after which a capitalised word is a name, though it follows a full stop ("Dr. Smith")
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "st", "saint", "capt",
@@ -151,6 +157,13 @@ class LexiconTextCritic:
         # a terminal's colour codes and other control characters are no words: '\x1b[0m' made langid read a
         # plainly English line as German, and it was refused
         text = CONTROL_RE.sub(" ", text)
+        markup = bool(MARKUP_RE.search(text))
+        if markup:  # a saved web page: its tags, scripts and styles are no words ("var happy=love" read as joy)
+            import html
+
+            text = html.unescape(TAG_RE.sub(" ", HIDDEN_RE.sub(" ", text)))
+            if not text.strip():
+                raise CriticError("the text is markup (HTML) with no words outside its tags; give the page's text")
         words = list(re.finditer(r"[a-zA-Z']+", text))
         tokens = [m.group().lower().replace("'", "") for m in words]
         names = _names(text, words)
@@ -193,5 +206,6 @@ class LexiconTextCritic:
                        details={"affect_words": hits[:20], "coverage": round(coverage, 3),
                                 "vader_compound": vader["compound"],
                                 # no affect word and no sentiment: its neutral point is no reading (a German text)
-                                "nothing_read": not points and vader["compound"] == 0},
+                                "nothing_read": not points and vader["compound"] == 0,
+                                **({"markup_removed": True} if markup else {})},
                        categorical=False)
