@@ -139,5 +139,24 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``threads`` for the block (None or 0: left as they are), and the caller's
+    count restored afterwards. Why: the setting is the process's, and a backend that set it for its own work left an
+    application that embeds the studio on one thread after one take (its own torch code slowed), and one `Studio`'s
+    setting overrode another's."""
+    import torch
+
+    if not threads:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(threads)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 __all__ = ["DTYPES", "TOKENIZER_FILES", "asked_folder", "has_tokenizer", "loading", "read_json", "reason", "seeded",
-           "torch_device"]
+           "torch_device", "torch_threads"]

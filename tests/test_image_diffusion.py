@@ -99,6 +99,15 @@ def test_same_seed_same_image_other_seed_differs(gen, sd_dir):
     # an explicit size and another emotion
     d = gen.generate(_req("sadness", seed=3, options={"size": (48, 32)}))
     assert d.media.size == (48, 32)
+    import torch  # the caller's thread count is restored after a take (it was left at the backend's)
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        gen.generate(_req("joy", seed=3))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_two_requests_at_once_each_get_their_image(sd_dir):

@@ -114,6 +114,13 @@ def test_two_requests_at_once_give_each_its_seeds_audio(tiny_dir):
     after = torch.rand(1)
     torch.manual_seed(123)
     assert torch.equal(torch.rand(1), after)
+    before = torch.get_num_threads()  # nor its thread count: one take left an embedding application on 1 thread
+    try:
+        torch.set_num_threads(2)
+        gen.generate(req(1))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_windowed_continuation_follows_a_trajectory(tiny_dir):

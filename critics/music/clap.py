@@ -29,6 +29,7 @@ import numpy as np
 from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved
 from critics.music import QUADRANTS, load_music, quadrant_vad
+from conditioning.weights import torch_threads
 
 MODEL_ENV = "EMOSTUDIO_CLAP_MODEL"
 
@@ -97,8 +98,6 @@ class ClapMusicCritic:
                 raise neural_missing("music/clap", exc) from None
             path = self.model_path
             require_saved(path, "CLAP", ("clap",), tokenizer=True)
-            if self.config.threads:
-                torch.set_num_threads(int(self.config.threads))
             from conditioning.weights import loading
 
             with loading("music/clap", path, "a save_pretrained CLAP model with its processor"):
@@ -139,7 +138,7 @@ class ClapMusicCritic:
             starts = [starts[int(i)] for i in np.linspace(0, len(starts) - 1, self.config.max_windows).round()]
         chunks = [y[s : s + win] for s in starts]
         inputs = processor(audio=chunks, sampling_rate=rate, return_tensors="pt")
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(self.config.threads):  # the caller's count kept
             emb = _pooled(model.get_audio_features(**{k: v.to(self.config.device) for k, v in inputs.items()}))
             emb = torch.nn.functional.normalize(emb.float(), dim=-1)
             probs = torch.softmax(scale * emb @ classes.T, dim=-1).cpu().numpy().astype(np.float64)  # (W, 4)

@@ -37,6 +37,7 @@ from conditioning.media import MediaError, as_audio
 from conditioning.registry import configure
 from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved, softmax
 from critics.speech import RAVDESS_LABELS
+from conditioning.weights import torch_threads
 
 MODEL_ENV = "EMOSTUDIO_SPEECH_MODEL"
 VAD_NAMES = ("valence", "arousal", "dominance")
@@ -112,8 +113,6 @@ class TransformersSpeechCritic:
                 raise neural_missing("speech/transformers", exc) from None
             path = self.model_path
             require_saved(path, "transformers")
-            if self.config.threads:
-                torch.set_num_threads(int(self.config.threads))
             from conditioning.weights import loading
 
             with loading("speech/transformers", path, "a save_pretrained audio-classification model with its "
@@ -190,7 +189,7 @@ class TransformersSpeechCritic:
         starts = list(range(0, max(1, y.size - win // 2 + 1), win))  # a last part >= half a window counts
         chunks = [y[s:s + win] for s in starts]
         inputs = extractor(chunks, sampling_rate=rate, return_tensors="pt", padding=True)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(self.config.threads):  # the caller's count kept
             logits = model(**{k: v.to(self.config.device) for k, v in inputs.items()}).logits.float().cpu().numpy()
         rav = label_set("ravdess")
         if mode == "classification":

@@ -47,6 +47,7 @@ import numpy as np
 from conditioning import Emotion
 from conditioning.media import Image
 from conditioning.registry import BackendUnavailable
+from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
 from generators.diffusers_common import DiffusersBackend, checkpoint_names, combine_noise, diffusers_version, va_cell
@@ -529,9 +530,7 @@ class DiffusionImage(DiffusersBackend):
         pipe = self.load()
         width, height = self.resolve_size(size)
         weights = [c.weight for c in conditions]
-        with self._run_lock, torch.no_grad():
-            if str(self._device(pipe)) == "cpu":
-                torch.set_num_threads(max(1, cfg.threads))
+        with self._run_lock, torch.no_grad(), torch_threads(cfg.threads if str(self._device(pipe)) == "cpu" else None):
             t0 = time.perf_counter()
             enc = self.embed_conditions(conditions, negative_prompt, strength, offsets)
             t1 = time.perf_counter()

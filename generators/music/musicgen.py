@@ -237,20 +237,17 @@ class MusicGenMusic:
             kwargs.update(input_values=x.to(device, dtype), padding_mask=torch.ones_like(x, dtype=torch.long).to(device))
         if chroma is not None:
             kwargs["input_features"] = torch.from_numpy(chroma)[None].to(device, dtype)  # (1, frames, 12)
-        from conditioning.weights import seeded
+        from conditioning.weights import seeded, torch_threads
 
-        with seeded(seed), torch.no_grad():
+        with seeded(seed), torch_threads(cfg.threads if str(device) == "cpu" else None), torch.no_grad():
             out = model.generate(**kwargs, max_new_tokens=int(n_frames) + n_cb, do_sample=True,
                                  guidance_scale=cfg.guidance_scale, top_k=cfg.top_k, temperature=cfg.temperature)
         return out[0].float().mean(dim=0).cpu().numpy()  # (B=1, C, T) -> mono (T,)
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        import torch
-
         t0 = time.perf_counter()
         duration = self.check(request)
         model, tokenizer = self.load()
-        torch.set_num_threads(max(1, self.config.threads))
         cfg = self.config
         rate = int(model.config.audio_encoder.sampling_rate)
         frame_rate = float(model.config.audio_encoder.frame_rate)

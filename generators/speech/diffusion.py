@@ -65,6 +65,7 @@ import numpy as np
 from conditioning import Emotion
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable
+from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
 from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
@@ -433,9 +434,7 @@ class DiffusionSpeech(DiffusersBackend):
         height, samples = self.frames(duration)
         weights = [c.weight for c in conditions]
         device = self._device(pipe)
-        with self._run_lock, torch.no_grad():
-            if str(device) == "cpu":
-                torch.set_num_threads(max(1, cfg.threads))
+        with self._run_lock, torch.no_grad(), torch_threads(cfg.threads if str(device) == "cpu" else None):
             t0 = time.perf_counter()
             enc = self.encode([c.description for c in conditions], text, guidance=guidance > 1.0,
                               negative_prompt=negative or None, max_new_tokens=tokens)
