@@ -96,7 +96,8 @@ class Generator(Protocol):
     - ``correct(request, target, reading) -> request``: the loop's next request, moved against the judges'
       error (`studio.studio.Studio.run_loop`; without it the loop only tries the next seed);
     - ``neutral_reference(request) -> media``: a neutral take of the same content (speech: voice and words;
-      face: the portrait at rest), which judges with a ``reference`` read the take against;
+      face: the portrait at rest), which judges with a ``reference`` read the take against; with
+      ``seed_changes_voice = True`` (a diffusion voice) a round of another seed is read against that seed's;
     - ``compose(request) -> Score`` (music): the score before rendering, which a session follows clip by clip
       and the symbolic judge reads (`studio.session`; a backend without it writes no session);
     - ``can_run() -> bool`` (called on the class): whether ``auto`` may pick it here without loading anything

@@ -285,6 +285,9 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
         if backend is not None:  # 'image/procedural', as reports and manifests name backends, is 'procedural'
             backend = backend.removeprefix(f"{m}/")
         dur = cfg.get("duration_s")
+        if m == "face" and dur is not None and lists.get("texts"):  # (it was dropped: the speech sets the length)
+            raise _err(f"modalities.{m}.duration_s", "is for silent face clips; with texts each video lasts as long "
+                       "as its speech", "duration_s without texts, or texts without duration_s")
         size = cfg.get("size")
         out.append(ModalitySpec(m, count, backend, lists.get("texts", ()), lists.get("prompts", ()), lists.get("voices", ()),
                                 tuple(str((base / p).expanduser().resolve()) for p in lists.get("portraits", ())),

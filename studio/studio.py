@@ -285,6 +285,31 @@ class StudioResult:
                 **({"notes": self.all_notes} if self.all_notes else {})}  # the generator's and the studio's
 
 
+#: The arguments of `Studio.generate` each modality reads; the others were dropped without a word (speech given
+#: ``duration_s=10`` made a 0.7 s take, a face given text and a recording showed the recording), which the command
+#: line refuses (`studio.generate.refuse_ignored_options`)
+READS = {"speech": {"text", "trajectory"}, "music": {"prompt", "duration_s", "trajectory"}, "image": {"prompt"},
+         "face": {"text", "duration_s", "trajectory"}}
+
+
+def _refuse_unused(modality: str, **given: Any) -> None:
+    """A `GenerationError` for an argument ``modality`` would ignore (`READS`), before any work."""
+    reads = READS.get(modality)
+    if reads is None:  # an unknown modality: the registry names the known ones
+        return
+    for name, value in given.items():
+        if value is None or name == "audio":
+            continue
+        if name not in reads:
+            why = {"trajectory": "a picture is one moment: give the emotion it should show"}.get(name, "")
+            raise GenerationError(f"{modality} takes no {name} ({why or 'it reads ' + ', '.join(sorted(reads))})")
+    if modality == "face" and given.get("audio") is not None and given.get("text"):
+        raise GenerationError("a face speaks either its text or the recording in options['audio'], not both")
+    if modality == "face" and given.get("duration_s") is not None and (given.get("text") or given.get("audio") is not None):
+        raise GenerationError("duration_s is for a silent face clip; with text or a recording the video lasts as long "
+                              "as the speech")
+
+
 class Studio:
     """Keyword-only facade over generators, critics and the loop. Backends are created once and reused;
     they hold no per-request state, so one Studio can serve many requests."""
@@ -393,6 +418,8 @@ class Studio:
         if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         loop = int(loop)
+        _refuse_unused(modality, text=text, prompt=prompt, duration_s=duration_s, trajectory=trajectory,
+                       audio=(options or {}).get("audio") if isinstance(options, Mapping) else None)
         # the request checks every argument's kind (before a face's voice reads the text)
         request = GenerationRequest(Emotion.parse(emotion), trajectory, text, prompt, seed, duration_s,
                                     {} if options is None else options)
@@ -537,14 +564,19 @@ class Studio:
             # stop once the take is close enough and no judge votes no (`Judgement.recognises`: a label for the
             # judges that name one, fidelity for those that read coordinates; an image at mean fidelity 0.85 with
             # one judge at 0.76 used to stop the loop while the report marked that judge ✗)
+            # one ✗, or a judge that could not read the take, is no stop (`Round.recognised`: a judge that raised
+            # on the take stopped the loop after one round though the round was not recognised)
             if (rnd.fidelity is None or i == loop or (rnd.fidelity >= self.threshold
-                                                      and all(j.recognises(self.threshold) for j in rnd.judgements))):
+                                                      and rnd.recognised(self.threshold))):
                 break
+            seed = request.seed
             if hasattr(generator, "correct"):  # a correction moves the whole take: aim at the trajectory's mean
                 target = request.emotion if trajectory is None else trajectory.mean(0.0, duration or trajectory.end_s)
                 request = generator.correct(request, target, rnd.reading)
             else:
                 request = replace(request, seed=request.seed + 1)
+            if request.seed != seed and getattr(generator, "seed_changes_voice", False):  # a new voice: read it
+                scorers = self._scorers(generator, critics, request)  # against its own neutral take, not round 0's
         best = max(rounds, key=lambda r: r.rank(self.threshold))
         return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0},
                             threshold=self.threshold)

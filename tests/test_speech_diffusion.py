@@ -263,6 +263,35 @@ def test_studio_loop_measures_against_the_neutral_take_and_corrects(gen):
     assert again.seed == 2 and again.controls["emotion_scale"] <= 2.5
 
 
+def test_a_round_of_a_new_seed_is_read_against_that_seeds_neutral_take(gen):
+    """The third round takes the next seed (another voice in a diffusion model), and was read against round 0's
+    neutral take: the loop kept takes by readings against another voice."""
+    import numpy as np
+
+    from critics.base import Reading
+    from studio.studio import Studio
+
+    class Judge:
+        def __init__(self):
+            self.references, self.used = [], []
+
+        def reference(self, refs):
+            self.references.append(refs[0])
+            return len(self.references) - 1
+
+        def score(self, media, speaker_reference=None):
+            self.used.append(speaker_reference)
+            return Reading("speech/stub", 0.0, 0.0, 0.0, {"neutral": 1.0}, {"neutral": 1.0}, 1.0)
+
+    judge = Judge()
+    out = Studio().run_loop(gen, [judge], _req("anger", seed=1), loop=2)
+    assert [r.request.seed for r in out.rounds] == [1, 1, 2]
+    assert judge.used == [0, 0, 1] and len(judge.references) == 2
+    own = gen.neutral_reference(out.rounds[2].request)
+    assert np.array_equal(judge.references[1].samples, own.samples)
+    assert not np.array_equal(judge.references[0].samples, own.samples)
+
+
 def test_a_takes_report_names_the_weights_its_variable_chose(gen, tts_dir, monkeypatch):
     """The neutral take's recipe named a model only when it came from --model; from $EMOSTUDIO_TTS_MODEL it named
     none, so a later critique made the neutral take with whatever model the variable named then (another model's

@@ -3,6 +3,7 @@ tone generator whose loudness and pulse rate follow arousal, and a critic that m
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from conditioning import Emotion
 from conditioning.media import Audio
@@ -274,3 +275,43 @@ def test_the_loop_keeps_its_best_round_not_its_last():
     out = Studio(threshold=0.99).run_loop(PulseGenerator(), CloseFirst(),
                                           GenerationRequest(Emotion.parse("v=0.7,a=0.5")), loop=2)
     assert len(out.rounds) == 3 and out.best.index == 0
+
+
+def test_generate_refuses_arguments_its_modality_would_ignore():
+    """The command line refuses them; Studio.generate dropped them without a word: speech given duration_s=10 made
+    a 0.7 s take, a face given text and a recording showed the recording, a picture given a trajectory was drawn at
+    its start and judged against its middle."""
+    from conditioning import Trajectory
+    from generators.base import GenerationError
+
+    st = Studio()
+    traj = Trajectory.of([(0.0, "sadness"), (10.0, "joy")])
+    for modality, kw, says in (("speech", {"text": "Hello there.", "duration_s": 10}, "speech takes no duration_s"),
+                               ("speech", {"text": "Hello there.", "prompt": "a choir"}, "speech takes no prompt"),
+                               ("image", {"text": "Hello there."}, "image takes no text"),
+                               ("image", {"duration_s": 5}, "image takes no duration_s"),
+                               ("image", {"trajectory": traj}, "a picture is one moment"),
+                               ("music", {"text": "Hello there."}, "music takes no text"),
+                               ("face", {"prompt": "a cat"}, "face takes no prompt"),
+                               ("face", {"text": "Hello there.", "options": {"audio": "x.wav"}}, "not both"),
+                               ("face", {"text": "Hello there.", "duration_s": 5}, "is for a silent face clip")):
+        with pytest.raises(GenerationError, match=says):
+            st.generate(modality, "joy", score=False, **kw)
+
+
+def test_a_judge_that_cannot_read_the_take_does_not_stop_the_loop():
+    """One judge heard joy and another raised on the take: the loop stopped after one round though the round was
+    not recognised (the report's own rule counts an unread judge as a no)."""
+    from critics.base import CriticError
+
+    class Pleased:
+        def score(self, media):
+            return Reading("speech/pleased", 0.8, 0.5, 0.3, {"joy": 1.0}, {"joy": 1.0}, 1.0)
+
+    class Broken:
+        def score(self, media):
+            raise CriticError("cannot read this")
+
+    out = Studio(threshold=0.5).run_loop(PulseGenerator(), [Pleased(), Broken()], GenerationRequest(Emotion.parse("joy")),
+                                         loop=2)
+    assert len(out.rounds) == 3 and not out.recognised

@@ -228,6 +228,8 @@ class DiffusionSpeech(DiffusersBackend):
     modality = "speech"
     name = "diffusion"
     KEY, MODEL_ENV, CONFIG, LICENCES = KEY, MODEL_ENV, DiffusionSpeechConfig, LICENCES
+    #: another seed draws another voice: the loop reads a take of a new seed against that seed's neutral take
+    seed_changes_voice = True
     WEIGHTS = ("local AudioLDM 2 text-to-speech weights (a diffusers snapshot, e.g. anhnct/audioldm2_gigaspeech or "
                "anhnct/audioldm2_ljspeech)")
     REQUIRES = ("torch", "diffusers", "transformers")
