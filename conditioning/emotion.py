@@ -99,7 +99,9 @@ class Emotion:
             if term is None:
                 raise EmotionSpecError(
                     f"unknown emotion label {_shown(label)}; closest known: {', '.join(closest_labels(label))}")
-            if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            # any real number (NumPy's float32 and int64 too, as from_vad takes them), never a bool (True read as 1)
+            if (isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight)
+                    or weight < 0):
                 raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a finite number >= 0")
             merged[term] = merged.get(term, 0.0) + float(weight)
         total = sum(merged.values())

@@ -104,6 +104,12 @@ def test_a_python_caller_may_give_a_mix_as_a_mapping():
     with pytest.raises(EmotionSpecError, match="an emotion spec is text, a mapping of labels to weights or an "
                                                "Emotion, got int"):
         E(3)
+    import numpy as np  # NumPy numbers are numbers (float32 was refused as "not a finite number"); a bool is not
+
+    assert Emotion.from_mix({"joy": np.float32(0.5), "surprise": np.int64(1)}).mix == \
+        Emotion.from_mix({"joy": 0.5, "surprise": 1.0}).mix
+    with pytest.raises(EmotionSpecError, match="weight True for 'joy' must be a finite number"):
+        Emotion.from_mix({"joy": True})
 
 
 def test_infinite_and_overflowing_weights():
