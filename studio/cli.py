@@ -234,9 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "a local folder of weights (never downloaded)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")
     c.add_argument("--reference", metavar="NEUTRAL.wav", help="speech: a neutral take of the same speaker, recorded "
-                   "the same way (room, microphone, channel), to measure against (another speaker's take, or one "
-                   "from another room, makes the readings wrong: not checked; a telephone band on one side only is "
-                   "warned)")
+                   "the same way (room, microphone, channel), to measure against (another speaker's take makes the "
+                   "readings wrong and is not detected; a telephone band on one side only, or takes that sound more "
+                   "or less reverberant or noisy than the reference, are warned)")
     c.add_argument("--group-by", metavar="REGEX", help="speech: normalise within speaker groups named by the regex's "
                    "first group, e.g. 'Actor_(\\d+)'")
     c.add_argument("--single-file", action="store_true", help="speech and face: read a take the studio wrote "
