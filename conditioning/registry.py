@@ -6,6 +6,7 @@ module (and its heavy imports) loads only when that backend is asked for.
 from __future__ import annotations
 
 import importlib
+import numbers
 import os
 from typing import Mapping
 
@@ -77,10 +78,26 @@ def load_class(path: str, key: str, extra: str | None = None):
 def configure(config_cls, config, overrides: dict, key: str, error: type[Exception] = ValueError):
     """A backend's config: ``config`` (or the defaults) with keyword ``overrides``; an unknown option raises
     ``error`` naming the known ones, so a typo in a UI or spec file never passes silently."""
-    from dataclasses import fields, replace
+    from dataclasses import MISSING, fields, replace
 
     known = {f.name for f in fields(config_cls)}
     unknown = set(overrides) - known
     if unknown:
         raise error(f"unknown option(s) {sorted(unknown)} for {key}; known: {sorted(known)}")
+    if config is not None and not isinstance(config, config_cls):  # a dict given as config failed inside replace()
+        raise error(f"{key}: config must be a {config_cls.__name__} (or give the options as keywords), got "
+                    f"{type(config).__name__}")
+    for f in fields(config_cls):  # of the kind its default is: work_px="512" failed deep inside the backend
+        if f.name in overrides and f.default is not MISSING and f.default is not None:
+            value, kind = overrides[f.name], type(f.default)
+            ok = (isinstance(value, bool) if kind is bool else
+                  isinstance(value, numbers.Integral) and not isinstance(value, bool) if kind is int else
+                  isinstance(value, numbers.Real) and not isinstance(value, bool) if kind is float else
+                  isinstance(value, kind) if kind is str else True)
+            if not ok:
+                raise error(f"{key}: option {f.name} must be {_KINDS.get(kind, kind.__name__)}, got {value!r}")
     return replace(config or config_cls(), **overrides)
+
+
+#: how `configure`'s messages name a default's kind
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}

@@ -418,11 +418,11 @@ class Studio:
         if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         loop = int(loop)
-        _refuse_unused(modality, text=text, prompt=prompt, duration_s=duration_s, trajectory=trajectory,
-                       audio=(options or {}).get("audio") if isinstance(options, Mapping) else None)
         # the request checks every argument's kind (before a face's voice reads the text)
         request = GenerationRequest(Emotion.parse(emotion), trajectory, text, prompt, seed, duration_s,
                                     {} if options is None else options)
+        _refuse_unused(modality, text=text, prompt=prompt, duration_s=duration_s, trajectory=trajectory,
+                       audio=request.options.get("audio"))
         if modality == "speech" and backend in (None, "auto") and model is None:
             backend = VOICE_BACKENDS.get(request.options.get("voice"), backend)  # a built-in voice picks its backend
         generator = self.generator(modality, backend, model=model)

@@ -204,3 +204,27 @@ def test_a_backend_or_judge_is_one_instance_however_it_is_named(monkeypatch):
     encoders = {id(studio.critic("speech", name)) for name in ("encoder", "speech/encoder")}
     assert len(painters) == 1 and len(encoders) == 1
     assert studio.critic("speech") is studio.critic("speech", "encoder")  # the default, named or not
+
+
+def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
+    """`configure` checked option names only: beats_per_bar=0 made zero-length bars for ever (memory growing),
+    work_px="512" a TypeError deep in the painter, work_px=100000 a 112 GiB MemoryError, and a dict given as
+    config a TypeError from dataclasses.replace; the judges without options refused a misspelt one with a
+    TypeError."""
+    from conditioning.registry import configure  # noqa: F401  (the rule every backend's constructor follows)
+    from critics.registry import load_critic
+    from generators.registry import load_generator
+
+    for modality, name, kw, says in (("music", "composer", {"beats_per_bar": 0}, "beats_per_bar must be from 1"),
+                                     ("image", "procedural", {"work_px": "512"}, "work_px must be a whole number"),
+                                     ("image", "procedural", {"work_px": 100000}, "work_px must be from 64 to 4096"),
+                                     ("image", "procedural", {"config": {"style": "field"}}, "config must be a "
+                                                                                           "ProceduralConfig"),
+                                     ("music", "composer", {"normalise": "no"}, "normalise must be true or false")):
+        with pytest.raises(GenerationError, match=says):
+            load_generator(modality, name, **kw)
+    for name in ("colour",):
+        with pytest.raises(ValueError, match=r"unknown option\(s\) \['threshold'\] for image/colour"):
+            load_critic("image", name, threshold=3)
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['windw'\] for text/lexicon; known: .*window"):
+        load_critic("text", "lexicon", windw=3)

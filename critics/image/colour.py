@@ -15,9 +15,13 @@ whose features were probed when the generator's complexity cue was chosen: gener
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from conditioning import Emotion, label_set
+from conditioning.registry import configure
 from conditioning.media import Image, Video
 from critics.base import Reading
 from critics.image import still
@@ -52,9 +56,18 @@ def oasis_stats(folder) -> dict[str, tuple[float, float]]:
     return {k: (round(float(a[:, i].mean()), 4), round(float(a[:, i].std()), 4)) for i, k in enumerate(("P", "A", "D"))}
 
 
+@dataclass(frozen=True)
+class ColourCriticConfig:
+    """The colour judge has nothing to set (its equations are Valdez & Mehrabian's, its scale OASIS's); the empty
+    config keeps the judges' constructor contract, so a misspelt option is named rather than a TypeError."""
+
+
 class ColourImageCritic:
     modality = "image"
     name = "colour"
+
+    def __init__(self, config: ColourCriticConfig | None = None, **overrides: Any) -> None:
+        self.config = configure(ColourCriticConfig, config, overrides, "image/colour")
 
     def score(self, media: Image | Video) -> Reading:
         media = still(media, "the colour judge")
@@ -67,4 +80,4 @@ class ColourImageCritic:
                        details={"brightness": round(b, 4), "saturation": round(s, 4)}, categorical=False)
 
 
-__all__ = ["ColourImageCritic", "brightness_saturation", "oasis_stats"]
+__all__ = ["ColourCriticConfig", "ColourImageCritic", "brightness_saturation", "oasis_stats"]

@@ -24,10 +24,12 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from conditioning import Emotion
 from conditioning._vad_tables import WORDS
 from conditioning.language import other_language
+from conditioning.registry import configure
 from conditioning.vocabulary import VOCABULARY, resolve
 from critics.base import CriticError, Reading
 
@@ -98,8 +100,8 @@ class LexiconTextCritic:
     modality = "text"
     name = "lexicon"
 
-    def __init__(self, config: TextCriticConfig | None = None) -> None:
-        self.config = config or TextCriticConfig()
+    def __init__(self, config: TextCriticConfig | None = None, **overrides: Any) -> None:
+        self.config = configure(TextCriticConfig, config, overrides, "text/lexicon")
 
     @cached_property
     def _vader(self):

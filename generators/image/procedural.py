@@ -51,6 +51,14 @@ class ProceduralConfig:
     work_px: int = 512  #: drawing resolution (longest side); upscaled to the output size
     style: str = "horizon"
 
+    def __post_init__(self) -> None:
+        """Sizes in range, or a `GenerationError` naming the field (work_px=100000 asked for 112 GiB)."""
+        if not 64 <= self.work_px <= 4096:
+            raise GenerationError(f"image/procedural: work_px must be from 64 to 4096, got {self.work_px!r}")
+        if (not isinstance(self.size, (tuple, list)) or len(self.size) != 2
+                or not all(isinstance(v, int) and 16 <= v <= 8192 for v in self.size)):
+            raise GenerationError(f"image/procedural: size must be (width, height) of 16 to 8192 px, got {self.size!r}")
+
 
 @dataclass(frozen=True)
 class VisualControls:
