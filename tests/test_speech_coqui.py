@@ -175,6 +175,14 @@ def test_adapter_errors(tiny, clips, tmp_path):
                                      options={"references": {"neutral": [str(tmp_path / "missing.wav")]}}))
     with pytest.raises(GenerationError, match="needs text"):
         CoquiSpeech(model=tiny, references=clips).generate(GenerationRequest(Emotion.parse("joy"), text=""))
+    # a path alone was a raw "dictionary update sequence element #0 has length 1"; a label's single path is a list
+    with pytest.raises(GenerationError, match="references must map emotion labels to recordings"):
+        g.generate(GenerationRequest(Emotion.parse("joy"), text="Hello.", options={"references": clips["neutral"][0]}))
+    one = g.generate(GenerationRequest(Emotion.parse("joy"), text="Hello.", seed=1,
+                                       options={"references": {"neutral": clips["neutral"][0]}}))
+    listed = g.generate(GenerationRequest(Emotion.parse("joy"), text="Hello.", seed=1,
+                                          options={"references": {"neutral": clips["neutral"]}}))
+    assert np.array_equal(one.media.samples, listed.media.samples)
 
 
 def test_missing_weights_or_package_name_the_fix(tmp_path):

@@ -261,7 +261,12 @@ class CoquiSpeech:
         t0 = time.perf_counter()
         text = check_text(request.text, latin_only=False, max_chars=self.config.max_chars)  # XTTS reads 17 languages
         opts = check_options(request, OPTIONS, "speech/coqui")  # a misspelt option is refused, not ignored
-        refs = dict(opts.get("references") or self.config.references)
+        given = opts.get("references") or self.config.references
+        if not isinstance(given, Mapping):  # a path alone was "dictionary update sequence element #0 has length 1"
+            raise GenerationError(f"speech/coqui: references must map emotion labels to recordings, e.g. "
+                                  f"{{'neutral': ['me.wav'], 'anger': ['me_angry.wav']}}, got {type(given).__name__} "
+                                  f"{str(given)[:60]!r}")
+        refs = {label: [clips] if isinstance(clips, (str, os.PathLike)) else clips for label, clips in given.items()}
         if not refs:
             raise GenerationError("speech/coqui needs recordings of the voice to clone, one speaker, at least a "
                                   "neutral one: --voice-clip neutral=me.wav [--voice-clip anger=me_angry.wav ...] on "
