@@ -8,6 +8,7 @@ or diffusers at import time.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -182,7 +183,20 @@ class DiffusersBackend:
         return kwargs
 
     def _load_failed(self, folder: Path, exc: Exception) -> BackendUnavailable:
+        """Why ``folder`` did not load: a component folder its model_index.json names and the snapshot lacks (a
+        missing ``unet/`` was said as "no file named config.json found in directory <root>", with advice about
+        fp16 variants), else the library's reason and what a complete snapshot needs."""
         from conditioning.weights import reason
+
+        try:
+            index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            index = {}
+        for name, spec in index.items() if isinstance(index, dict) else ():
+            if (isinstance(spec, (list, tuple)) and len(spec) == 2 and None not in spec
+                    and not (folder / name).is_dir()):
+                return BackendUnavailable(f"{self.KEY}: {folder} has no {name}/ folder, which its model_index.json "
+                                          f"names ({spec[1]}); the snapshot is incomplete: download it again")
 
         hint = (f"variant={self.config.variant!r} needs the snapshot's *.{self.config.variant}.* weight files; leave "
                 "variant unset for full-precision files" if self.config.variant

@@ -346,6 +346,11 @@ def test_damaged_snapshots_hardware_and_turbo_as_a_new_user_meets_them(sd_dir, t
     shutil.rmtree(no_tok / "tokenizer")
     with pytest.raises(BackendUnavailable, match=r"tokenizer holds no tokenizer vocabulary"):
         DiffusionImage(model=str(no_tok)).load()
+    no_unet = tmp_path / "no-unet"  # was "no file named config.json found in directory <root>" and fp16 advice
+    shutil.copytree(sd_dir, no_unet)
+    shutil.rmtree(no_unet / "unet")
+    with pytest.raises(BackendUnavailable, match=r"has no unet/ folder, which its model_index.json names"):
+        DiffusionImage(model=str(no_unet)).load()
     bad_index = tmp_path / "bad-index"
     shutil.copytree(sd_dir, bad_index)
     (bad_index / "model_index.json").write_text('{"_class_name": "StableDiff')
