@@ -90,6 +90,8 @@ def configure(config_cls, config, overrides: dict, key: str, error: type[Excepti
     for f in fields(config_cls):  # of the kind its default is: work_px="512" failed deep inside the backend
         if f.name in overrides and f.default is not MISSING and f.default is not None:
             value, kind = overrides[f.name], type(f.default)
+            if value is None and "None" in str(f.type):  # an optional setting left unset (`max_range_lu: float | None`)
+                continue
             ok = (isinstance(value, bool) if kind is bool else
                   isinstance(value, numbers.Integral) and not isinstance(value, bool) if kind is int else
                   isinstance(value, numbers.Real) and not isinstance(value, bool) if kind is float else
