@@ -17,6 +17,7 @@ Design rules (DESIGN.md section 5 and issue 17):
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
@@ -57,7 +58,9 @@ VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual`
 UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, ".mid", ".midi", *VIDEO_SUFFIXES),
                 "face": VISUAL_SUFFIXES,
                 "image": VISUAL_SUFFIXES, "text": (".txt",), "portrait": READ_IMAGE_SUFFIXES}  # portrait: the Face tab's still
-JUDGE_COLOURS = ((230, 120, 30), (40, 150, 90), (150, 60, 170), (200, 40, 40))
+#: the judges' dots, each 3:1 or more against the picture's background (WCAG's contrast for graphics; the first
+#: orange was 2.9:1)
+JUDGE_COLOURS = ((200, 95, 0), (40, 150, 90), (150, 60, 170), (200, 40, 40))
 #: the generation tabs' download of a take's JSON report
 REPORT_LABEL = "report (JSON): target, each judge's reading, provenance and licence"
 MIX_LABELS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "calm", "tenderness")  #: the mix sliders
@@ -89,14 +92,14 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
     img = Image.new("RGB", (CIRCLE_PX, CIRCLE_PX), (252, 252, 250))
     d = ImageDraw.Draw(img)
     c0, c1 = to_pixel(-1, 1), to_pixel(1, -1)
-    d.ellipse([c0, c1], outline=(170, 170, 170), width=2)
+    d.ellipse([c0, c1], outline=(130, 130, 130), width=2)  # 3.7:1 on the background (170 was 2.3:1)
     mid = to_pixel(0, 0)
     d.line([to_pixel(-1, 0), to_pixel(1, 0)], fill=(200, 200, 200))
     d.line([to_pixel(0, -1), to_pixel(0, 1)], fill=(200, 200, 200))
     axes = (((CIRCLE_PX - MARGIN - 44, mid[1] + 3), "pleasant"), ((MARGIN, mid[1] + 3), "unpleasant"),
             ((mid[0] + 4, MARGIN - 14), "high arousal"), ((mid[0] + 4, CIRCLE_PX - MARGIN + 2), "low arousal"))
     for xy, text in axes:
-        d.text(xy, text, fill=(120, 120, 120))
+        d.text(xy, text, fill=(100, 100, 100))  # 5.8:1 (120 was 4.3:1, under WCAG's 4.5 for text)
     terms = [(term.label, *to_pixel(*term.mean[:2])) for term in VOCABULARY.values()]
     # what a label must not cover: the axis names, every term's dot and, when drawn, the target's ring and the
     # judges' dots
@@ -104,7 +107,7 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
     marks = [] if target is None else [(target.valence, target.arousal, 10)] + [(r.valence, r.arousal, 7) for r in readings]
     placed += [(x - rad, y - rad, x + rad, y + rad) for x, y, rad in ((*to_pixel(v, a), rad) for v, a, rad in marks)]
     for label, x, y in terms:
-        d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(150, 150, 190))
+        d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(115, 115, 165))  # 4.3:1 (2.8:1 before)
         # the label right of its dot, else left, above or below, wherever it neither leaves the picture nor
         # covers anything placed already (side by side, 'triumph' hid 'amusement', which ran off the edge)
         w = d.textlength(label)
@@ -755,6 +758,23 @@ def public_message(message: str, folders) -> str:
     return html.escape(without_folders(message, folders), quote=False)
 
 
+def captions(video: str, text: str) -> str | None:
+    """A WebVTT file beside ``video`` holding its spoken ``text`` as one cue over the whole clip, for the player's
+    captions (the face's words were in the text box only, and a deaf viewer of the video had none)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    if not (text or "").strip() or not fps or frames <= 0:
+        return None
+    end = frames / fps
+    stamp = f"{int(end // 3600):02d}:{int(end % 3600 // 60):02d}:{end % 60:06.3f}"
+    out = Path(str(video) + ".vtt")
+    out.write_text(f"WEBVTT\n\n00:00:00.000 --> {stamp}\n{' '.join(text.split())}\n", encoding="utf-8")
+    return str(out)
+
+
 # ------------------------------------------------------------------------------------------------- the app
 def build_app(web: WebStudio | None = None):
     import gradio as gr
@@ -771,7 +791,9 @@ def build_app(web: WebStudio | None = None):
                 return fn(*args, **kwargs)
             except user_errors as exc:
                 # the user's mistake, shown to the user: no traceback in the server's log for it either
-                raise gr.Error(public_message(str(exc), web.private_folders),
+                # shown until dismissed (Gradio's 10 s toast was gone before a screen reader or a slow reader got
+                # to it)
+                raise gr.Error(public_message(str(exc), web.private_folders), duration=None,
                                print_exception=False) from None
         run.__name__ = fn.__name__
         return run
@@ -784,7 +806,7 @@ def build_app(web: WebStudio | None = None):
         with gr.Row():
             with gr.Column(scale=1):
                 wheel = gr.Image(value=circumplex(), label="click to set valence and arousal", interactive=False,
-                                 elem_id="circumplex", height=CIRCLE_PX, width=CIRCLE_PX,
+                                 elem_id="circumplex", height=CIRCLE_PX, width=CIRCLE_PX, buttons=[],
                                  alt_text="valence-arousal circle: click a point to set the emotion (left unpleasant, "
                                           "right pleasant, top aroused, bottom calm), or type one in the box")
             with gr.Column(scale=1):
@@ -828,7 +850,7 @@ def build_app(web: WebStudio | None = None):
                 s_voice = gr.Dropdown(web.speech_voices(), value="joe", label="voice")
                 s_go = gr.Button("Generate speech", variant="primary", elem_id="speech-go")
                 s_audio = gr.Audio(label="speech", type="filepath", elem_id="speech-audio")
-                s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False)
+                s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False, **PLOT)
                 s_report = gr.Markdown(elem_id="speech-report")
                 s_json = gr.File(label=REPORT_LABEL, elem_id="speech-json")
 
@@ -849,15 +871,15 @@ def build_app(web: WebStudio | None = None):
                 f_text = gr.Textbox(label="text", value="I can't believe you did that.")
                 f_go = gr.Button("Generate talking face", variant="primary")
                 f_video = gr.Video(label="video", height=480)
-                f_plot = gr.Image(label="target and readings", interactive=False)
-                f_report = gr.Markdown()
+                f_plot = gr.Image(label="target and readings", interactive=False, **PLOT)
+                f_report = gr.Markdown(elem_id="face-report")
                 f_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
                     t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd)
-                    return t.file, t.plot, t.report, t.report_file
+                    return (t.file, captions(t.file, text)), t.plot, t.report, t.report_file
 
                 f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
                            concurrency_limit=1)
@@ -866,8 +888,8 @@ def build_app(web: WebStudio | None = None):
                 m_go = gr.Button("Compose", variant="primary")
                 m_audio = gr.Audio(label="music", type="filepath")
                 m_midi = gr.File(label="score (MIDI)", elem_id="music-midi")
-                m_plot = gr.Image(label="target and readings", interactive=False)
-                m_report = gr.Markdown()
+                m_plot = gr.Image(label="target and readings", interactive=False, **PLOT)
+                m_report = gr.Markdown(elem_id="music-report")
                 m_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
@@ -882,9 +904,11 @@ def build_app(web: WebStudio | None = None):
                 i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon",
                                       label="style (the embedded painter's; Stable Diffusion draws the prompt)")
                 i_go = gr.Button("Draw", variant="primary")
-                i_img = gr.Image(label="picture", type="filepath")
-                i_plot = gr.Image(label="target and readings", interactive=False)
-                i_report = gr.Markdown()
+                i_img = gr.Image(label="picture", type="filepath", buttons=["download", "fullscreen"],
+                                 alt_text="the picture drawn for the emotion; the report below gives what each judge "
+                                          "reads in it")
+                i_plot = gr.Image(label="target and readings", interactive=False, **PLOT)
+                i_report = gr.Markdown(elem_id="image-report")
                 i_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
@@ -912,11 +936,13 @@ def build_app(web: WebStudio | None = None):
                 set_from.click(guarded(picked), state_in, [t_from])
                 set_to.click(guarded(picked), state_in, [t_to])
                 t_audio = gr.Audio(label="session", type="filepath")
-                t_plot = gr.Image(label="planned vs measured path", type="filepath")
-                t_report = gr.Markdown()
+                t_plot = gr.Image(label="planned vs measured path", type="filepath", buttons=["download"],
+                                  alt_text="the session's planned path through valence and arousal beside the path the "
+                                           "music judges measured; the report below gives the figures")
+                t_report = gr.Markdown(elem_id="session-report")
                 t_zip = gr.File(label="clip files")
                 t_files = gr.File(label="plan (each clip's target and readings, provenance, licence) and score (MIDI)",
-                                  file_count="multiple")
+                                  file_count="multiple", interactive=False)
 
                 @guarded
                 def session(a, b, minutes, clip, sd, split, progress=gr.Progress()):
@@ -965,7 +991,7 @@ def build_app(web: WebStudio | None = None):
                 a_crop = gr.Checkbox(False, label="face only: already cropped (aligned): the picture is a tight "
                                          "face crop, read whole; the geometric judge, which needs a photo, is left out")
                 a_go = gr.Button("Analyse", variant="primary", elem_id="analyse-go")
-                a_plot = gr.Image(label="every judge's reading (ring: their mean)", interactive=False)
+                a_plot = gr.Image(label="every judge's reading (ring: their mean)", interactive=False, **PLOT)
                 a_report = gr.Markdown(elem_id="analyse-report")
 
                 @guarded
@@ -979,11 +1005,28 @@ def build_app(web: WebStudio | None = None):
     return app
 
 
-#: Gradio's footer links, the "- or -" of its upload boxes and its sliders' end values are grey on white at
-#: about 3.5:1; WCAG AA asks 4.5:1 for text (axe-core's colour-contrast rule); #4b5563 gives 7.6:1
+#: Gradio's footer links, the "- or -" of its upload boxes, its sliders' end values and its audio players' times
+#: are grey on white at 1.9-3.5:1; WCAG AA asks 4.5:1 for text (axe-core's colour-contrast rule); #4b5563 gives
+#: 7.6:1. Focus is drawn dark and thick: the primary buttons' ring took their white text's colour (1.6:1 on the
+#: page), and Gradio's sliders showed no focus at all.
 CSS = ("footer .show-api, footer .built-with, footer .settings, footer .run-history, .upload-container .or, "
-       ".min_value, .max_value "
-       "{ color: #4b5563 !important; opacity: 1 !important; }")
+       ".min_value, .max_value, #time, #duration, .playback > span, [data-testid^='waveform'] time "
+       "{ color: #4b5563 !important; opacity: 1 !important; } "
+       "button:focus-visible, input:focus-visible, [role='tab']:focus-visible, a:focus-visible "
+       "{ outline: 3px solid #1f2937 !important; outline-offset: 2px !important; }")
+
+#: The plots of target and readings: described in words, and without their download and share buttons (each image
+#: added five Tab stops before the report, which gives the same readings as text)
+PLOT = {"buttons": [], "alt_text": "the valence-arousal circle with the target (a black ring) and each judge's reading "
+                                   "(a coloured dot); the report below gives the same readings in words"}
+
+#: The areas where results and the emotion readout arrive, made polite live regions once the page has loaded, so
+#: a screen reader reads a take's readings, a dataset's progress and a mistyped emotion when they appear (focus
+#: stays on the button; nothing was announced)
+LIVE = ("emotion-readout", "speech-report", "face-report", "music-report", "image-report", "session-report",
+        "dataset-status", "analyse-report")
+JS = ("() => { for (const id of %s) { const el = document.getElementById(id); "
+      "if (el) { el.setAttribute('role', 'status'); el.setAttribute('aria-live', 'polite'); } } }" % json.dumps(LIVE))
 
 
 def theme():
@@ -1002,7 +1045,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, out: str | None = None, **l
     app = build_app(WebStudio(out))
     try:
         app.launch(server_name=host, server_port=int(port), allowed_paths=[str(app.web.out)],
-                   max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, theme=theme(), css=CSS, **launch)
+                   max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, theme=theme(), css=CSS, js=JS, **launch)
     finally:
         if out is None and not launch.get("prevent_thread_lock"):  # this run's temporary folder, if left empty
             with suppress(OSError):

@@ -500,6 +500,10 @@ def test_a_face_take_on_an_uploaded_portrait_is_analysed_with_its_report_and_a_p
 
     upload = shutil.copy(shared_data / "images" / "oasis" / "images" / "Neutral_face_5.jpg", tmp_path / "me.jpg")
     face = web.face(str(upload), Emotion.parse("anger"), text="Nobody told me.", seed=1)
+    from studio.web import captions  # the player's captions: the spoken words over the whole clip
+
+    vtt = Path(captions(face.file, "Nobody   told me.")).read_text()
+    assert vtt.startswith("WEBVTT") and "00:00:00.000 --> 00:00:0" in vtt and "Nobody told me." in vtt
     report = json.loads(Path(face.report_file).read_text())
     name = report["neutral_reference"]["options"]["portrait"]
     assert name.startswith("portrait-") and name.endswith(".jpg") and "/" not in name

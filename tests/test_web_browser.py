@@ -159,3 +159,14 @@ def test_speech_can_be_made_with_the_keyboard_alone(page):
     page.wait_for_selector("#speech-report :text('fidelity')", timeout=180_000)
     assert "**sadness**" not in page.locator("#speech-report").inner_text()  # rendered, not raw markdown
     assert "target sadness" in page.locator("#speech-report").inner_text()
+    # the result is announced (focus stays on the button) and passes axe with the take shown: the plot was an
+    # unnamed button, and axe had only been run on the empty page
+    live = page.evaluate("[...document.querySelectorAll('#speech-report, #emotion-readout')]"
+                         ".map(e => e.getAttribute('aria-live'))")
+    assert live == ["polite", "polite"], live
+    from axe_playwright_python.sync_playwright import Axe
+
+    res = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa"], "resultTypes": ["violations"],
+                                   "rules": {"aria-prohibited-attr": {"enabled": False}}})
+    found = {v["id"]: [n["target"] for n in v["nodes"]][:3] for v in res.response["violations"]}
+    assert not found, found
