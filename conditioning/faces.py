@@ -12,9 +12,8 @@ Pipeline (`FaceFinder.find`):
 2. where it finds none (small or distant faces), the full-range BlazeFace detector (on the whole image,
    then on 3x3 overlapping half-size tiles for faces under ~8% of the frame), then the mesh again on an
    enlarged crop around each detection; a face the mesh still cannot fit keeps the detector's six
-   keypoints (eyes, nose, mouth, ears), enough to align it for the classifier but not to measure it; where the
-   detector's boxes on the whole image take no mesh, the tiles are searched for boxes that do (a box on a hat's
-   sunglasses beside the face was read as the face);
+   keypoints (eyes, nose, mouth, ears), enough to align it for the classifier but not to measure it (the face
+   critic notes such a face: the box may be no face);
 3. small images (a side under 192 px, e.g. a 48x48 face) are enlarged first, because both models expect
    faces of at least ~100 px.
 
@@ -151,10 +150,9 @@ class FaceFinder:
                 f.keypoints = f.keypoints / scale
         return sorted(faces, key=lambda f: -f.area)
 
-    def _detections(self, rgb: np.ndarray, tiles: bool = False) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    def _detections(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles
-        (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles); ``tiles``: the tiles
-        only.
+        (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles).
         Returns (box x0, y0, w, h), (6, 2) keypoints and the score, in ``rgb``'s pixels."""
         det = self._detector()
         h, w = rgb.shape[:2]
@@ -169,8 +167,8 @@ class FaceFinder:
                 out.append((box, kp, float(d.score[0])))
             return out
 
-        found = [] if tiles else run(rgb, 0, 0)
-        if (tiles or not found) and min(h, w) >= 2 * self.min_side:
+        found = run(rgb, 0, 0)
+        if not found and min(h, w) >= 2 * self.min_side:
             th, tw = h // 2, w // 2
             for oy in (0, h // 4, h - th):
                 for ox in (0, w // 4, w - tw):
@@ -182,21 +180,10 @@ class FaceFinder:
         return kept[: self.max_faces]
 
     def _detect_then_mesh(self, rgb: np.ndarray) -> list[Face]:
-        """The detector's faces with a mesh fitted to each where it fits. Where none fits on the whole image (the
-        detector's box fell on a hat's sunglasses beside the face: read as the face), the tiles are searched for
-        faces that take a mesh, and only those kept; failing that, the boxes alone."""
-        h, w = rgb.shape[:2]
-        faces = self._mesh_detections(rgb, self._detections(rgb))
-        if faces and not _meshed(faces) and min(h, w) >= 2 * self.min_side:
-            tiled = [f for f in self._mesh_detections(rgb, self._detections(rgb, tiles=True)) if f.landmarks is not None]
-            faces = tiled or faces
-        return faces
-
-    def _mesh_detections(self, rgb: np.ndarray, detections) -> list[Face]:
         import cv2
 
         faces = []
-        for (x0, y0, bw, bh), kp, score in detections:
+        for (x0, y0, bw, bh), kp, score in self._detections(rgb):
             # enlarged square crop (2x the box) resized to 256 px, then the mesh again
             cx, cy, side = x0 + bw / 2, y0 + bh / 2, 2.0 * max(bw, bh)
             cx0, cy0 = cx - side / 2, cy - side / 2
@@ -214,11 +201,6 @@ class FaceFinder:
                 f = Face((x0, y0, x0 + bw, y0 + bh), score, None, kp)
             faces.append(f)
         return faces
-
-
-def _meshed(faces: list[Face]) -> bool:
-    """Whether a mesh was fitted to any of the faces (a detector's box alone may be no face)."""
-    return any(f.landmarks is not None for f in faces)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
