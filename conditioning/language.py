@@ -167,10 +167,12 @@ def other_language(text: str) -> Language | None:
     found = _whole(text)
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     if found is None and len(sentences) > 1:  # sentences of another language in an English text: half English and
-        # half German read as English, the German unread; a third of the words at least, so that a long English
-        # text's odd sentence langid misreads (a citation, a line of code: 3 of DESIGN.md's 88) does not count
-        foreign = [(len(words_of(s)), lang) for s in sentences if (lang := _whole(s))]
-        if foreign and 3 * sum(n for n, _ in foreign) >= len(words_of(text)):
+        # half German read as English, the German unread. They must hold more than half the words, and each must
+        # keep `MIN_WORDS` words once names are out: an English text's odd sentence (a citation, a line of code: 3
+        # of DESIGN.md's 88), its list of Italian players' names or a Latin motto does not make it foreign
+        foreign = [(len(words_of(s)), lang) for s in sentences
+                   if len(plain_words(s)) >= MIN_WORDS and (lang := _whole(s))]
+        if foreign and 2 * sum(n for n, _ in foreign) > len(words_of(text)):
             found = max(foreign, key=lambda f: f[0])[1]
     return found
 

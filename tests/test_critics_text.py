@@ -59,6 +59,11 @@ def test_a_text_in_another_language_is_refused_not_misread():
         v("Me alegro mucho de verte otra vez, amigo.")
     assert Studio().text_conflict("Die Angst war groß, aber wir haben gewonnen.", "joy") is None
     assert v("Guten Tag is what Klaus said, smiling warmly.").valence > 0  # English with a German greeting in it
+    # a sentence of names or a Latin motto in an English text does not make it foreign (the sentence check did)
+    assert v("Our team was thrilled tonight. Giancarlo Bianchi, Lorenzo Esposito, Matteo Russo and Davide Ricci "
+             "scored. What a wonderful evening!").valence > 0
+    assert v("Our school motto is simple. Per aspera ad astra, semper fidelis, carpe diem. I am so proud of "
+             "it.").valence > 0
     # English full of foreign names and dishes is read, not refused (langid alone read these as French, Spanish)
     assert v("My neighbour Françoise brought over a quiche lorraine and some lovely pâté.").valence > 0
     assert v("Chef Ramón López makes the best empanadas in San Antonio.").valence > 0
@@ -193,3 +198,5 @@ def test_a_web_page_is_read_without_its_markup():
     assert got.valence == pytest.approx(want.valence, abs=0.02) and got.valence < -0.4
     assert "happy" not in got.details["affect_words"] and "love" not in got.details["affect_words"]
     assert v("I think 3 < 5 and that makes me happy.").valence > 0  # a "<" in prose is no markup
+    prose = "Whenever x < a I feel happy, joyful and wonderful; otherwise b > c and everything is terrible."
+    assert "markup_removed" not in v(prose).details and "happy" in v(prose).details["affect_words"]

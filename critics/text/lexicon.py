@@ -53,9 +53,10 @@ CONTROL_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 #: HTML: a document's or an element's tag (what marks a text as markup, not prose with a "<" in it), the parts of a
 #: page that are no text (scripts, styles, comments), and any tag
-MARKUP_RE = re.compile(r"<\s*(?:!doctype|html|head|body|p|div|span|br|script|style|a|h[1-6]|li|ul|table)\b", re.I)
+MARKUP_RE = re.compile(r"</?(?:!doctype|html|head|body|p|div|span|br|script|style|a|h[1-6]|li|ul|table)\b[^<>]*>",
+                       re.I)  # the name right after "<" and a closing ">": "x < a I feel ... b > c" is prose
 HIDDEN_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-TAG_RE = re.compile(r"<[^<>]+>")
+TAG_RE = re.compile(r"</?[A-Za-z!][^<>]*>")
 
 
 #: Titles after which a capitalised word is a name, though it follows a full stop ("Dr. Smith")
