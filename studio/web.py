@@ -50,6 +50,9 @@ MAX_UPLOAD_SAMPLES = MAX_UPLOAD_SECONDS * 48_000 * MAX_UPLOAD_CHANNELS
 #: notes in a MIDI file: a 6 MB file of a million notes held an Analyse slot for 3 minutes and 1.8 GB (a dense
 #: ten-minute piano piece has under 10,000)
 MAX_UPLOAD_NOTES = 50_000
+#: a MIDI file's size, checked before it is parsed (10 notes among 3 million controller events, 9 MB, took 23 s to
+#: count and 146 s and 1.8 GB to render): EMOPIA's clips are under 9 KB, a dense ten-minute piece some 300 KB
+MAX_UPLOAD_MIDI_KB = 1024
 #: a picture's decoded bytes (an animation's frames together): a 108 MP phone photo (324 MB) is read, the 16-bit
 #: 40 MP PNG of 78 kB (240 MB, which its conversion made 2.2 GB before it was done in bands) too, larger is not
 MAX_UPLOAD_PICTURE_MB = 400
@@ -133,6 +136,29 @@ def circumplex(target=None, readings: list | tuple = ()) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ handlers
+def _probed(p: Path) -> tuple[float | None, int | None, int | None]:
+    """(seconds, channels, sample rate) of a file's longest sound track and the file, as ffprobe reads its header
+    (None where it says nothing, or where ffprobe is missing). What soundfile cannot open (M4A, a video's sound
+    track) passed the bounds on channels and samples: a 700 KB MKV held 590 s of 384 kHz stereo (4.8 GB read)."""
+    import subprocess
+
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        return None, None, None
+    out = subprocess.run([exe, "-v", "error", "-show_entries", "stream=codec_type,sample_rate,channels,duration:"
+                          "format=duration", "-of", "json", str(p)], capture_output=True, text=True, timeout=30)
+    doc = json.loads(out.stdout or "{}")
+    number = lambda x: float(x) if x not in (None, "N/A") else None  # noqa: E731
+    whole = number((doc.get("format") or {}).get("duration"))
+    sound = [st for st in doc.get("streams", []) if st.get("codec_type") == "audio"]
+    if not sound:
+        return whole, None, None
+    rate = max(int(number(st.get("sample_rate")) or 0) for st in sound) or None
+    channels = max(int(st.get("channels") or 0) for st in sound) or None
+    longest = max([number(st.get("duration")) or 0.0 for st in sound] + [whole or 0.0]) or None
+    return longest, channels, rate
+
+
 def decoded_size_check(p: Path) -> None:
     """Refuse an upload whose header says it decodes to more than the server reads (`MAX_UPLOAD_SECONDS`,
     `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_SAMPLES`, `MAX_UPLOAD_NOTES`, `MAX_UPLOAD_PICTURE_MB`), before it is decoded; a header that cannot be read is left to the
@@ -145,6 +171,9 @@ def decoded_size_check(p: Path) -> None:
         if suffix in (".mid", ".midi"):
             import pretty_midi
 
+            if p.stat().st_size > MAX_UPLOAD_MIDI_KB * 1024:  # before parsing: 9 MB of controller events took 23 s
+                raise MediaError(f"{p.name} is a MIDI file of {p.stat().st_size / 2**20:.1f} MB; the web studio reads "
+                                 f"MIDI files of at most {MAX_UPLOAD_MIDI_KB:,} KB (use `emostudio critique`)")
             midi = pretty_midi.PrettyMIDI(str(p))
             seconds, notes = midi.get_end_time(), sum(len(i.notes) for i in midi.instruments)
         elif suffix in READ_IMAGE_SUFFIXES:
@@ -162,21 +191,19 @@ def decoded_size_check(p: Path) -> None:
             try:
                 info = sf.info(str(p))
                 seconds, channels, rate = info.frames / max(info.samplerate, 1), info.channels, info.samplerate
-            except sf.LibsndfileError:  # M4A and the like: their length from FFmpeg's reading of the header
-                import warnings
-
-                import librosa
-
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    seconds = librosa.get_duration(path=str(p))
-        elif suffix in VIDEO_SUFFIXES:
+            except sf.LibsndfileError:  # M4A and the like: FFmpeg's reading of the header
+                seconds, channels, rate = _probed(p)
+        elif suffix in VIDEO_SUFFIXES:  # its frames, and its sound track, which speech and music read
             import cv2
 
             cap = cv2.VideoCapture(str(p))
             frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
             cap.release()
-            seconds = frames / fps if fps > 0 and frames > 0 else None
+            seconds, channels, rate = _probed(p)
+            if fps > 0 and frames > 0:
+                seconds = max(seconds or 0.0, frames / fps)
+    except MediaError:
+        raise
     except Exception:  # noqa: BLE001 - no readable header: the reader says what the file is
         return
     if seconds is not None and seconds > MAX_UPLOAD_SECONDS:

@@ -815,7 +815,22 @@ def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_it
     piano.notes += [pretty_midi.Note(80, 60 + i % 12, i / 200, i / 200 + 0.1) for i in range(50_001)]  # 250 s
     pm.instruments.append(piano)
     pm.write(str(tmp_path / "dense.mid"))
-    for name, modality, why in (("wide.flac", "speech", "8 channels"), ("long.flac", "music", "lasts 10.0 minutes"),
+    import shutil
+    import subprocess
+
+    extra = []
+    if shutil.which("ffmpeg") and shutil.which("ffprobe"):  # containers soundfile cannot open: read by ffprobe
+        def make(name, *args):
+            subprocess.run(["ffmpeg", "-v", "error", "-y", *args, str(tmp_path / name)], check=True)
+        make("hirate.mkv", "-f", "lavfi", "-i", "anullsrc=r=384000:cl=stereo", "-t", "100", "-c:a", "flac")
+        make("wide.m4a", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=7.1", "-t", "2", "-c:a", "aac")
+        make("talk.mp4", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=5:d=1", "-f", "lavfi", "-i",
+             "anullsrc=r=48000:cl=mono", "-t", "1", "-c:v", "libx264", "-c:a", "aac")
+        assert decoded_size_check(tmp_path / "talk.mp4") is None
+        extra = [("hirate.mkv", "speech", "77 million samples .384 kHz"), ("wide.m4a", "music", "has 8 channels")]
+    (tmp_path / "events.mid").write_bytes(b"MThd" + bytes(1100 * 1024))  # refused by its size, before it is parsed
+    extra.append(("events.mid", "music", "MIDI files of at most 1,024 KB"))
+    for name, modality, why in (*extra, ("wide.flac", "speech", "8 channels"), ("long.flac", "music", "lasts 10.0 minutes"),
                                 ("huge.png", "image", "decodes to 648 MB"), ("note.mid", "music", "lasts 30.0 minutes"),
                                 ("hirate.flac", "speech", "77 million samples .384 kHz"),
                                 ("dense.mid", "music", "holds 50,001 notes")):
