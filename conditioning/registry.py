@@ -87,17 +87,22 @@ def configure(config_cls, config, overrides: dict, key: str, error: type[Excepti
     if config is not None and not isinstance(config, config_cls):  # a dict given as config failed inside replace()
         raise error(f"{key}: config must be a {config_cls.__name__} (or give the options as keywords), got "
                     f"{type(config).__name__}")
+    overrides = dict(overrides)
     for f in fields(config_cls):  # of the kind its default is: work_px="512" failed deep inside the backend
         if f.name in overrides and f.default is not MISSING and f.default is not None:
             value, kind = overrides[f.name], type(f.default)
             if value is None and "None" in str(f.type):  # an optional setting left unset (`max_range_lu: float | None`)
                 continue
-            ok = (isinstance(value, bool) if kind is bool else
-                  isinstance(value, numbers.Integral) and not isinstance(value, bool) if kind is int else
-                  isinstance(value, numbers.Real) and not isinstance(value, bool) if kind is float else
-                  isinstance(value, kind) if kind is str else True)
+            flag = isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"  # np.bool_
+            whole = isinstance(value, numbers.Real) and not flag and float(value).is_integer()
+            ok = (flag if kind is bool else
+                  whole if kind is int else
+                  isinstance(value, numbers.Real) and not flag if kind is float else
+                  isinstance(value, (str, os.PathLike)) if kind is str else True)  # a Path for a file's name
             if not ok:
                 raise error(f"{key}: option {f.name} must be {_KINDS.get(kind, kind.__name__)}, got {value!r}")
+            if kind in (bool, int, float):  # NumPy's numbers as Python's (an int option given 256.0 is 256)
+                overrides[f.name] = kind(value)
     return replace(config or config_cls(), **overrides)
 
 

@@ -298,7 +298,7 @@ def _refuse_unused(modality: str, **given: Any) -> None:
     if reads is None:  # an unknown modality: the registry names the known ones
         return
     for name, value in given.items():
-        if value is None or name == "audio":
+        if value is None or value == "" or name == "audio":  # (a form's empty box is "": unset, as None is)
             continue
         if name not in reads:
             why = {"trajectory": "a picture is one moment: give the emotion it should show"}.get(name, "")

@@ -211,7 +211,6 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
     work_px="512" a TypeError deep in the painter, work_px=100000 a 112 GiB MemoryError, and a dict given as
     config a TypeError from dataclasses.replace; the judges without options refused a misspelt one with a
     TypeError."""
-    from conditioning.registry import configure  # noqa: F401  (the rule every backend's constructor follows)
     from critics.registry import load_critic
     from generators.registry import load_generator
 
@@ -228,3 +227,22 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
             load_critic("image", name, threshold=3)
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['windw'\] for text/lexicon; known: .*window"):
         load_critic("text", "lexicon", windw=3)
+    # ordinary values of the right kind stay accepted: NumPy's numbers, a whole float for an int, a Path for a name
+    import numpy as np
+    from pathlib import Path
+
+    painter = load_generator("image", "procedural", work_px=np.float64(256))
+    assert painter.config.work_px == 256 and type(painter.config.work_px) is int
+    assert load_generator("music", "composer", normalise=np.True_).config.normalise is True
+    from dataclasses import dataclass
+
+    from conditioning.registry import configure as make
+
+    @dataclass(frozen=True)
+    class Voice:
+        voice: str = "joe"
+        binary: str = "text2wave"
+
+    assert make(Voice, None, {"voice": Path("/voices/me.onnx")}, "toy").voice == Path("/voices/me.onnx")
+    with pytest.raises(ValueError, match="toy: option binary must be text, got 3"):
+        make(Voice, None, {"binary": 3}, "toy")

@@ -119,13 +119,33 @@ def test_a_malformed_spec_gives_one_clear_error_before_any_work(tmp_path, text, 
 
 
 def test_a_texts_file_with_a_byte_order_mark_is_read(tmp_path):
-    """Notepad and Excel start a UTF-8 file with a byte-order mark, which was refused as an unsupported character."""
+    """Notepad and Excel start a UTF-8 file with a byte-order mark, which was refused as an unsupported character;
+    Notepad's UTF-16 was a UnicodeDecodeError traceback, and Latin-1 is refused naming the field."""
     from studio.dataset import load_spec
+    from studio.errors import UserError
 
-    (tmp_path / "lines.txt").write_text("\ufeffThe train leaves at noon.\nWe won the final.\n", encoding="utf-8")
-    spec = load_spec(write_spec(tmp_path, "name: x\nmodalities: {speech: {count: 2, texts: {file: lines.txt}}}\n"
-                                          "emotions: {list: [joy]}\n"))
-    assert spec.modalities[0].texts == ("The train leaves at noon.", "We won the final.")
+    spec_text = "name: x\nmodalities: {speech: {count: 2, texts: {file: lines.txt}}}\nemotions: {list: [joy]}\n"
+    for encoding in ("utf-8-sig", "utf-16"):
+        (tmp_path / "lines.txt").write_text("The train leaves at noon.\r\nWe won the final.\r\n", encoding=encoding)
+        spec = load_spec(write_spec(tmp_path, spec_text))
+        assert spec.modalities[0].texts == ("The train leaves at noon.", "We won the final."), encoding
+    (tmp_path / "lines.txt").write_bytes("Le café était fermé.".encode("latin-1"))
+    with pytest.raises(UserError, match="modalities.speech.texts': file .*lines.txt is not text in UTF-8"):
+        load_spec(write_spec(tmp_path, spec_text))
+
+
+def test_a_dataset_built_with_the_former_default_seed_says_how_to_resume(tmp_path):
+    """A spec without a seed took seed 0 until 2026-12-05 and now takes one from its name: resuming such a dataset
+    said 'built from another spec (seed differ)' of the very same file."""
+    from studio.dataset import build, load_spec
+    from studio.errors import UserError
+
+    unseeded = write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("seed: 3\n", ""))
+    out = tmp_path / "ds"
+    build(load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("seed: 3", "seed: 0"), "old.yaml")), out,
+          progress=False)
+    with pytest.raises(UserError, match="built with seed 0, the default .* add 'seed: 0' to the spec"):
+        build(load_spec(unseeded), out, progress=False)
 
 
 def test_a_spec_notes_texts_the_english_voices_would_speak_with_english_sounds(tmp_path):
@@ -452,7 +472,7 @@ def test_specs_without_a_seed_told_apart_by_name_make_different_items(tmp_path):
     unseeded = IMAGE_SPEC.format(count=4).replace("seed: 3\n", "")
     train = load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-train"), "train.yaml"))
     test = load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-test"), "test.yaml"))
-    assert train.seed != test.seed and 1 <= min(train.seed, test.seed) and max(train.seed, test.seed) <= 1000
+    assert train.seed != test.seed and 1 <= min(train.seed, test.seed) and max(train.seed, test.seed) <= 1600
     assert not {i.seed for i in plan(train)} & {i.seed for i in plan(test)}
     assert load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-train"), "again.yaml")).seed == train.seed
     assert load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=4))).seed == 3
