@@ -906,7 +906,8 @@ def build_app(web: WebStudio | None = None):
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
                     progress(0.1, desc="speaking, animating, judging")
                     t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd)
-                    return (t.file, captions(t.file, text)), t.plot, t.report, t.report_file
+                    # (Gradio 6 takes the captions as the component's property: a (video, subtitles) value failed)
+                    return gr.update(value=t.file, subtitles=captions(t.file, text)), t.plot, t.report, t.report_file
 
                 f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
                            concurrency_limit=1)

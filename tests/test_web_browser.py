@@ -61,6 +61,17 @@ def test_generating_speech_shows_a_player_the_fidelity_and_the_report(page):
     assert link.get_attribute("href").endswith(".wav.json") and "KB" in page.locator("#speech-json").inner_text()
 
 
+def test_a_talking_face_comes_back_with_its_words_as_captions(page):
+    """The face video carries its spoken text as a captions track (a (video, subtitles) value made Gradio 6 fail
+    inside its own code, and the tab showed only an error)."""
+    reload(page)
+    page.get_by_role("tab", name="Face").click()
+    page.get_by_role("button", name="Generate talking face").click()
+    page.wait_for_selector("#face-report :text('fidelity')", timeout=240_000)
+    assert "face/classifier" in page.locator("#face-report").inner_text()
+    assert page.locator("video track").count() >= 1
+
+
 def reload(page) -> None:
     """Reload the page, as a user would, and wait until the app is drawn again."""
     page.reload()
