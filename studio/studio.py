@@ -561,11 +561,10 @@ class Studio:
                         tuple(r for r in readings if isinstance(r, Unread)))
             rounds.append(rnd)
             checkpoint()  # a Ctrl-C Python swallowed during the round (see `studio.errors.ctrl_c_noted`)
-            # stop once the take is close enough and no judge votes no (`Judgement.recognises`: a label for the
-            # judges that name one, fidelity for those that read coordinates; an image at mean fidelity 0.85 with
-            # one judge at 0.76 used to stop the loop while the report marked that judge ✗)
-            # one ✗, or a judge that could not read the take, is no stop (`Round.recognised`: a judge that raised
-            # on the take stopped the loop after one round though the round was not recognised)
+            # stop once the take is close enough and every judge votes yes (`Round.recognised`: a label for the
+            # judges that name one, fidelity for those that read coordinates, and a judge that could not read the
+            # take is a no; an image at mean fidelity 0.85 with one judge at 0.76, or a take one judge raised on,
+            # used to stop the loop while the report marked it ✗)
             if (rnd.fidelity is None or i == loop or (rnd.fidelity >= self.threshold
                                                       and rnd.recognised(self.threshold))):
                 break

@@ -798,7 +798,8 @@ def captions(video: str, text: str) -> str | None:
     end = frames / fps
     stamp = f"{int(end // 3600):02d}:{int(end % 3600 // 60):02d}:{end % 60:06.3f}"
     out = Path(str(video) + ".vtt")
-    out.write_text(f"WEBVTT\n\n00:00:00.000 --> {stamp}\n{' '.join(text.split())}\n", encoding="utf-8")
+    words = html.escape(" ".join(text.split()), quote=False).replace("-->", "→")  # cue text: no tags, no cue arrow
+    out.write_text(f"WEBVTT\n\n00:00:00.000 --> {stamp}\n{words}\n", encoding="utf-8")
     return str(out)
 
 
