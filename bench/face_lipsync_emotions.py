@@ -33,10 +33,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.face_fidelity import pearson, rms_envelope  # noqa: E402
 from bench.report import add_json_option, emit_json  # noqa: E402
+from critics.training import default_data  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-DATA = Path(os.environ.get("EMOSTUDIO_DATA", ROOT.parent / "shared" / "data"))
+DATA = default_data()  # $EMOSTUDIO_DATA, else shared/data beside the checkout
 FPS = 25.0
 EMOTIONS = ("neutral", "joy", "surprise", "sadness", "anger", "fear")
 SENTENCES = ("We need to talk about what happened yesterday at the station.",

@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import add_json_option, emit_json  # noqa: E402
+from critics.training import default_data  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-DATA = Path(os.environ.get("EMOSTUDIO_DATA", ROOT.parent / "shared" / "data"))
+DATA = default_data()  # $EMOSTUDIO_DATA, else shared/data beside the checkout
 RATES = (48000, 44100, 16000, 11025)
 
 

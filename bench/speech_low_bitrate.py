@@ -37,7 +37,7 @@ def main() -> None:
 
     from conditioning.media import load_audio
     from critics.registry import load_critic
-    from critics.speech.channel import low_band, upper_band_db
+    from critics.speech.channel import TOP_BAND_HZ, low_band, upper_band_db
     from critics.speech.features import prepare
 
     files = sorted((args.data / "speech" / "ravdess").glob("Actor_1[0-2]/03-01-0[2-8]-02-01-01-*.flac"))
@@ -50,7 +50,7 @@ def main() -> None:
         for name, judge in judges.items():
             r = judge.score(audio)
             tops[name] = max(r.native, key=r.native.get)
-        return tops, upper_band_db(y, 16000, (6200, 7500)), low_band(y)
+        return tops, upper_band_db(y, 16000, TOP_BAND_HZ), low_band(y)
 
     base = {f: read(f) for f in files}
     print(f"{len(files)} strong RAVDESS takes, single file; top labels changed from the FLAC's reading")

@@ -31,10 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import add_json_option, emit_json  # noqa: E402
+from critics.training import default_data  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-DATA = Path(os.environ.get("EMOSTUDIO_DATA", ROOT.parent / "shared" / "data"))
+DATA = default_data()  # $EMOSTUDIO_DATA, else shared/data beside the checkout
 ROOMS = [(rt60, drr) for rt60 in (0.3, 0.7, 1.0) for drr in (5.0, -5.0)]
 NOISE_SNR_DB = (30.0, 20.0)
 SENTENCES = ("Kids are talking by the door.", "The train leaves at noon.", "I put the letter on the table.")

@@ -161,9 +161,10 @@ def other_script(text: str) -> bool:
 def other_language(text: str) -> Language | None:
     """The language other than English a text is in, or None: English, too short to tell, or unsure. A text in
     another script is asked whatever its length: a script says much about a language, and Chinese or Japanese
-    are written without spaces between words. A text read as English is asked again sentence by sentence, and is another
-    language's when sentences of it hold a third of the words or more. Cached: one take's text is
-    asked by its voice on every loop round and by the text critic for the words-against-emotion note."""
+    are written without spaces between words. A text read as English is asked again sentence by sentence: it is
+    another language's when such sentences, each of `MIN_WORDS` words once names are out, hold more than half its
+    words. Cached: one take's text is asked by its voice on every loop round and by the text critic for the
+    words-against-emotion note."""
     found = _whole(text)
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     if found is None and len(sentences) > 1:  # sentences of another language in an English text: half English and

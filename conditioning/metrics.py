@@ -69,6 +69,12 @@ def target_term(target: Emotion) -> str | None:
     return "neutral" if target.mix and target.intensity == 0 else main_term(target)
 
 
+def target_label(target: Emotion) -> str:
+    """The label a take of ``target`` carries (a dataset row's ``label``, the web's target line): its
+    `target_term`, else its nearest vocabulary term (a valence-arousal point has no main term)."""
+    return target_term(target) or target.top
+
+
 def category_agrees(target: Emotion, measured: Emotion) -> bool | None:
     """Whether the measured emotion's main label is the target's (`target_term`): None when the target has no
     main label or the critic cannot name it (its label set maps to other terms), so that only coordinates can be

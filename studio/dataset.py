@@ -128,7 +128,7 @@ def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True) 
         from studio.critique import read_text_file
 
         try:  # UTF-8, or UTF-8 / UTF-16 with a byte-order mark (Notepad's UTF-16 was a UnicodeDecodeError traceback)
-            lines = read_text_file(path).lstrip("\ufeff").splitlines()
+            lines = read_text_file(path).splitlines()  # (its decoders drop the byte-order mark)
         except MediaError:
             raise _err(field_name, f"file {path} is not text in UTF-8 (or UTF-16 with its byte-order mark)",
                        accepted) from None
@@ -702,7 +702,7 @@ def _passes(res, spec: Spec, threshold: float) -> bool:
 
 def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seconds: float,
          threshold: float) -> dict:
-    from conditioning.metrics import target_term
+    from conditioning.metrics import target_label
 
     t = res.target  # labelled as judged: 'joy@0' is the neutral point, a neutral take
     prov = res.best.result.provenance
@@ -716,7 +716,7 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
                             "recognised": res.speech.best.recognised(threshold)}
     return {
         "id": item.id, "modality": item.modality, "file": None, "kept": kept, "attempts": attempts,
-        "emotion_spec": item.emotion, "target": t.to_json(), "label": target_term(t) or t.top,
+        "emotion_spec": item.emotion, "target": t.to_json(), "label": target_label(t),
         "target_valence": round(t.valence, 4), "target_arousal": round(t.arousal, 4),
         "target_dominance": round(t.dominance, 4), "intensity": round(t.intensity, 4),
         "readings": _readings(res.best.judgements, threshold),
@@ -1253,9 +1253,9 @@ def _loading(rows: list[dict]) -> list[str]:
     classifier's head need the class list; the folder loader reads the labels as strings, and a label whose
     items were all rejected would be missing from what it infers)."""
     lines = ["", "## Loading", "", "```python", "from datasets import ClassLabel, load_dataset", ""]
+    names = sorted({r["label"] for r in rows})  # one id for a label in every folder of the dataset
     for m in MODALITIES:
         if any(r["modality"] == m and r["kept"] for r in rows):
-            names = sorted({r["label"] for r in rows})  # one id for a label in every folder of the dataset
             lines += [f"{m} = load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\", split=\"train\")",
                       f"{m} = {m}.cast_column(\"label\", ClassLabel(names={json.dumps(names, ensure_ascii=False)}))"]
     return lines + ["```", "", "Run it in this folder (or give `data_dir` as a path to it). Every kept item is in "
@@ -1328,12 +1328,12 @@ def _shared_labels(spec: Spec) -> list[str]:
     its target's main term, so 'bittersweet' items are labelled joy beside the 'joy' ones, and 25 valence-arousal
     cells take 19 labels; balance is per emotion, so that label's column holds more items than the others."""
     from conditioning import Emotion
-    from conditioning.metrics import target_term
+    from conditioning.metrics import target_label
 
     emotions: dict[str, list[str]] = {}
     for e in spec.emotions:
         t = Emotion.parse(e)
-        emotions.setdefault(target_term(t) or t.top, []).append(e)
+        emotions.setdefault(target_label(t), []).append(e)
     shared = {lab: es for lab, es in emotions.items() if len({e.rsplit("@", 1)[0] for e in es}) > 1}
     if not shared:
         return []

@@ -166,14 +166,14 @@ def decoded_size_check(p: Path) -> None:
     from conditioning.media import MediaError
 
     suffix, limit = p.suffix.lower(), f"the web studio reads at most {MAX_UPLOAD_SECONDS // 60} minutes"
+    if suffix in (".mid", ".midi") and p.stat().st_size > MAX_UPLOAD_MIDI_KB * 1024:  # before parsing: 9 MB of
+        raise MediaError(f"{p.name} is a MIDI file of {p.stat().st_size / 2**20:.1f} MB; the web studio reads "  # events
+                         f"MIDI files of at most {MAX_UPLOAD_MIDI_KB:,} KB (use `emostudio critique`)")  # took 23 s
     seconds = channels = picture_mb = rate = notes = None
     try:
         if suffix in (".mid", ".midi"):
             import pretty_midi
 
-            if p.stat().st_size > MAX_UPLOAD_MIDI_KB * 1024:  # before parsing: 9 MB of controller events took 23 s
-                raise MediaError(f"{p.name} is a MIDI file of {p.stat().st_size / 2**20:.1f} MB; the web studio reads "
-                                 f"MIDI files of at most {MAX_UPLOAD_MIDI_KB:,} KB (use `emostudio critique`)")
             midi = pretty_midi.PrettyMIDI(str(p))
             seconds, notes = midi.get_end_time(), sum(len(i.notes) for i in midi.instruments)
         elif suffix in READ_IMAGE_SUFFIXES:
@@ -202,8 +202,6 @@ def decoded_size_check(p: Path) -> None:
             seconds, channels, rate = _probed(p)
             if fps > 0 and frames > 0:
                 seconds = max(seconds or 0.0, frames / fps)
-    except MediaError:
-        raise
     except Exception:  # noqa: BLE001 - no readable header: the reader says what the file is
         return
     if seconds is not None and seconds > MAX_UPLOAD_SECONDS:
@@ -211,7 +209,7 @@ def decoded_size_check(p: Path) -> None:
     if channels is not None and channels > MAX_UPLOAD_CHANNELS:
         raise MediaError(f"{p.name} has {channels} channels; the web studio reads mono or stereo (mix it down, or use "
                          "`emostudio critique`)")
-    if rate and seconds * rate * channels > MAX_UPLOAD_SAMPLES:  # (seconds and channels passed: a high rate)
+    if rate and seconds and channels and seconds * rate * channels > MAX_UPLOAD_SAMPLES:  # (a high rate)
         raise MediaError(f"{p.name} decodes to {seconds * rate * channels / 1e6:,.0f} million samples ({rate / 1000:g} "
                          f"kHz, {channels} channel(s)); the web studio reads at most ten minutes of 48 kHz stereo "
                          "(resample it to 48 kHz, or use `emostudio critique`)")
@@ -255,6 +253,7 @@ class Take:
     json: dict
     score: str | None = None  #: the take's MIDI beside it, for the composer's takes
     report_file: str | None = None  #: its JSON report beside it (`studio.generate.write_report`), as the CLI writes
+    seconds: float | None = None  #: how long the take's audio or video lasts (a picture: None)
 
 
 class WebStudio:
@@ -312,10 +311,10 @@ class WebStudio:
     def _take(self, result, media_path: Path) -> Take:
         best = result.best
         readings = [j.reading for j in best.judgements]
-        from conditioning.metrics import target_term
+        from conditioning.metrics import target_label
 
         t = result.target  # at intensity 0 a label is the neutral point, rendered and judged as neutral
-        term = target_term(t) or t.top
+        term = target_label(t)
         named = term if term == t.top else f"{term} ({t.top} at intensity 0)"
         lines = [f"**target** {named} (v {round(t.valence, 2) + 0.0:+.2f}, a {round(t.arousal, 2) + 0.0:+.2f})"]
         threshold = result.threshold
@@ -374,6 +373,7 @@ class WebStudio:
                                  hide=lambda text: without_folders(text, self.private_folders))
         take = self._take(result, path)
         take.score, take.report_file = report.get("midi"), str(path) + ".json"
+        take.seconds = getattr(result.media, "duration_s", None)
         return take
 
     def image_options(self, style: str) -> dict:
@@ -408,20 +408,24 @@ class WebStudio:
         """(backend, options) for a Speech-tab voice: a built-in voice picks its own backend."""
         return ("diffusion", {}) if voice == self.NEURAL_VOICE else (None, {"voice": voice})
 
-    def keep_portrait(self, path: str | None, keep: bool = True) -> Path:
+    def keep_portrait(self, path: str | None) -> Path:
         """An uploaded portrait, checked (`check_upload`) and copied into the app's folder by its content
         (``portrait-<sha256>.<ext>``), so that the take's report names a file the Analyse tab can follow back to
         the portrait at rest: the report named the upload, which Gradio's cache deletes and whose folder the report
-        leaves out, and Analyse refused the page's own face takes. ``keep=False``: only the name it is kept under
-        (`face` copies it once a take is made from it)."""
+        leaves out, and Analyse refused the page's own face takes."""
+        return self._kept_portrait(path)[0]
+
+    def _kept_portrait(self, path: str | None) -> tuple[Path, bool]:
+        """`keep_portrait`, and whether this call copied it (a portrait no take was made from is removed again)."""
         from studio.generate import file_sha256
 
         src = self.check_upload(path, "portrait")
         kept = self.out / f"portrait-{file_sha256(src)[:16]}{src.suffix.lower()}"
-        if keep and not kept.exists():
-            with atomic_path(kept) as tmp:
-                shutil.copyfile(src, tmp)
-        return kept
+        if kept.exists():
+            return kept, False
+        with atomic_path(kept) as tmp:
+            shutil.copyfile(src, tmp)
+        return kept, True
 
     def uploaded(self, path: str | os.PathLike) -> Path:
         """``path`` if it lies in a folder uploads come from (`uploads`), else a `MediaError` that names only the
@@ -440,12 +444,9 @@ class WebStudio:
         in the served folder for good, and the error named the kept copy, not the file the user uploaded."""
         if not portrait:
             return self.generate("face", emotion, **kw)
-        kept = self.keep_portrait(portrait, keep=False)
-        new, made = not kept.exists(), False
+        kept, new = self._kept_portrait(portrait)
+        made = False
         try:
-            if new:
-                with atomic_path(kept) as tmp:
-                    shutil.copyfile(portrait, tmp)
             take = self.generate("face", emotion, options={**kw.pop("options", {}), "portrait": str(kept)}, **kw)
             made = True
             return take
@@ -559,7 +560,8 @@ class WebStudio:
             from studio.critique import NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, narrow_recording
 
             rate = getattr(media, "rate", None)
-            if any(narrow_recording(rate, r.details) for r in readings):
+            narrow = any(narrow_recording(rate, r.details) for r in readings)
+            if narrow:
                 what = f"recorded at {rate / 1000:g} kHz" if rate and rate < 16000 else "nothing above about 4 kHz"
                 how += f"\n\n_Note: {what}; {NARROW_BAND}._"
             if any(r.details.get("low_band") for r in readings):
@@ -573,7 +575,7 @@ class WebStudio:
                 from studio.critique import media_decay, recording_channel, room_mismatch
 
                 neutral_narrow, neutral_decay = recording_channel(neutral)
-                if neutral_narrow != any(narrow_recording(rate, r.details) for r in readings):
+                if neutral_narrow != narrow:
                     how += ("\n\n_Warning: the take and the neutral take were recorded through different bands (one "
                             "has nothing above about 4 kHz); each reading is a change from the neutral take, so give "
                             "one recorded as the take was._")
@@ -785,19 +787,14 @@ def public_message(message: str, folders) -> str:
     return html.escape(without_folders(message, folders), quote=False)
 
 
-def captions(video: str, text: str) -> str | None:
-    """A WebVTT file beside ``video`` holding its spoken ``text`` as one cue over the whole clip, for the player's
-    captions (the face's words were in the text box only, and a deaf viewer of the video had none)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(video))
-    frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
-    cap.release()
-    if not (text or "").strip() or not fps or frames <= 0:
+def captions(take: Take, text: str) -> str | None:
+    """A WebVTT file beside a face take's video holding its spoken ``text`` as one cue over the whole clip, for the
+    player's captions (the face's words were in the text box only, and a deaf viewer of the video had none)."""
+    if not (text or "").strip() or not take.seconds:
         return None
-    end = frames / fps
+    end = take.seconds
     stamp = f"{int(end // 3600):02d}:{int(end % 3600 // 60):02d}:{end % 60:06.3f}"
-    out = Path(str(video) + ".vtt")
+    out = Path(take.file + ".vtt")
     words = html.escape(" ".join(text.split()), quote=False).replace("-->", "→")  # cue text: no tags, no cue arrow
     out.write_text(f"WEBVTT\n\n00:00:00.000 --> {stamp}\n{words}\n", encoding="utf-8")
     return str(out)
@@ -908,7 +905,7 @@ def build_app(web: WebStudio | None = None):
                     progress(0.1, desc="speaking, animating, judging")
                     t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd)
                     # (Gradio 6 takes the captions as the component's property: a (video, subtitles) value failed)
-                    return gr.update(value=t.file, subtitles=captions(t.file, text)), t.plot, t.report, t.report_file
+                    return gr.update(value=t.file, subtitles=captions(t, text)), t.plot, t.report, t.report_file
 
                 f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
                            concurrency_limit=1)

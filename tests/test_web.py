@@ -502,9 +502,9 @@ def test_a_face_take_on_an_uploaded_portrait_is_analysed_with_its_report_and_a_p
     face = web.face(str(upload), Emotion.parse("anger"), text="Nobody told me.", seed=1)
     from studio.web import captions  # the player's captions: the spoken words over the whole clip
 
-    vtt = Path(captions(face.file, "Nobody   told me.")).read_text()
+    vtt = Path(captions(face, "Nobody   told me.")).read_text()
     assert vtt.startswith("WEBVTT") and "00:00:00.000 --> 00:00:0" in vtt and "Nobody told me." in vtt
-    odd = Path(captions(face.file, "x --> y <b>")).read_text()  # a cue arrow or a tag in the words is text
+    odd = Path(captions(face, "x --> y <b>")).read_text()  # a cue arrow or a tag in the words is text
     assert odd.count("-->") == 1 and "&lt;b&gt;" in odd
     report = json.loads(Path(face.report_file).read_text())
     name = report["neutral_reference"]["options"]["portrait"]

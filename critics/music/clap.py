@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from conditioning.registry import configure
+from conditioning.weights import torch_threads
 from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved
 from critics.music import QUADRANTS, load_music, quadrant_vad
-from conditioning.weights import torch_threads
 
 MODEL_ENV = "EMOSTUDIO_CLAP_MODEL"
 

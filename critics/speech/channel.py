@@ -34,9 +34,20 @@ MAX_SECONDS = 60.0
 LOW_BAND_DB = -60.0
 
 
-def upper_band_db(y: np.ndarray, rate: int = 16000, band: tuple[float, float] = (4500, 7500)) -> float:
-    """The energy of ``band`` (Hz; the 4.5-7.5 kHz band) relative to 0.1-3.4 kHz (dB), over the frames within 30 dB
-    of the loudest of its first `MAX_SECONDS` (``y``: prepared speech at 16 kHz, `critics.speech.features.prepare`)."""
+#: The bands `upper_band_db` compares with 0.1-3.4 kHz: what a telephone cuts, and the top of what `speech/embedded`
+#: reads (a low-bitrate MP3 cuts it)
+TELEPHONE_BAND_HZ = (4500, 7500)
+TOP_BAND_HZ = (6200, 7500)
+
+
+def upper_band_db(y: np.ndarray, rate: int = 16000, band: tuple[float, float] = TELEPHONE_BAND_HZ) -> float:
+    """The energy of ``band`` (Hz) relative to 0.1-3.4 kHz (dB), over the frames within 30 dB of the loudest of
+    its first `MAX_SECONDS` (``y``: prepared speech at 16 kHz, `critics.speech.features.prepare`)."""
+    return _band_levels(y, rate, (band,))[0]
+
+
+def _band_levels(y: np.ndarray, rate: int, bands) -> list[float]:
+    """`upper_band_db` of each of ``bands``, from one spectrum."""
     from scipy.signal import stft
 
     y = np.asarray(y[: int(MAX_SECONDS * rate)], dtype=np.float64)
@@ -45,20 +56,26 @@ def upper_band_db(y: np.ndarray, rate: int = 16000, band: tuple[float, float] = 
     frame_db = 10 * np.log10(power.sum(axis=0) + 1e-20)
     spectrum = power[:, frame_db > frame_db.max() - 30].mean(axis=1)
     low = spectrum[(f >= 100) & (f < 3400)].sum()
-    high = spectrum[(f >= band[0]) & (f < band[1])].sum()
-    return float(10 * np.log10(high / (low + 1e-30) + 1e-30))
+    return [float(10 * np.log10(spectrum[(f >= lo) & (f < hi)].sum() / (low + 1e-30) + 1e-30)) for lo, hi in bands]
+
+
+def band_limit(y: np.ndarray, rate: int = 16000) -> str | None:
+    """How a recording's band is cut: "narrow" for a telephone's band (nothing above about 4 kHz, `NARROW_BAND_DB`), "low" for a wider band with
+    nothing above about 6 kHz (a low-bitrate MP3, `LOW_BAND_DB`: `speech/embedded`'s spectral features read up to
+    7 kHz, and 11 of 21 strong RAVDESS takes through 24 kbit/s MP3 changed its label, `speech/encoder`'s none),
+    else None; one spectrum for both (every speech reading asks)."""
+    telephone, top = _band_levels(y, rate, (TELEPHONE_BAND_HZ, TOP_BAND_HZ))
+    return "narrow" if telephone < NARROW_BAND_DB else "low" if top < LOW_BAND_DB else None
 
 
 def narrow_band(y: np.ndarray, rate: int = 16000) -> bool:
     """Whether ``y`` has a telephone's band (nothing above about 4 kHz), by `NARROW_BAND_DB`."""
-    return upper_band_db(y, rate) < NARROW_BAND_DB
+    return band_limit(y, rate) == "narrow"
 
 
 def low_band(y: np.ndarray, rate: int = 16000) -> bool:
-    """Whether a recording with more than a telephone's band has nothing above about 6 kHz (a low-bitrate MP3), by
-    `LOW_BAND_DB`: `speech/embedded`'s spectral features read up to 7 kHz, and 11 of 21 strong RAVDESS takes through
-    24 kbit/s MP3 changed its label (`speech/encoder`: none)."""
-    return not narrow_band(y, rate) and upper_band_db(y, rate, (6200, 7500)) < LOW_BAND_DB
+    """Whether a recording with more than a telephone's band has nothing above about 6 kHz (`band_limit`)."""
+    return band_limit(y, rate) == "low"
 
 
 #: Centres of the octave bands whose energy falls `decay_s` times (Hz): where speech has its energy and a room

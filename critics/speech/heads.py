@@ -196,7 +196,7 @@ class SpeechHeadsCritic:
         share of its samples at the ceiling (``clipped``; `features.CLIPPED_SHARE` says why) and, for a recording
         with a telephone's band whatever its rate, ``narrow_band``, or with nothing above about 6 kHz, ``low_band``
         (`critics.speech.channel`)."""
-        from critics.speech.channel import low_band, narrow_band
+        from critics.speech.channel import band_limit
         from critics.speech.features import CLIPPED_SHARE, clipped_share
 
         # "heads": population, speaker or speaker_z (what `critique` rows call normalisation none, reference, group)
@@ -205,7 +205,7 @@ class SpeechHeadsCritic:
                 "emodb": {k: round(float(x), 4) for k, x in zip(meta["emodb_labels"], out["emodb"][0])},
                 "p_high_arousal": float(sum(native[k] for k in HIGH_AROUSAL)),
                 **({"clipped": round(clipped, 3)} if clipped >= CLIPPED_SHARE else {}),
-                **({"narrow_band": True} if narrow_band(y) else {"low_band": True} if low_band(y) else {})}
+                **({f"{limit}_band": True} if (limit := band_limit(y)) else {})}  # narrow_band or low_band
 
     def vad(self, out: dict[str, np.ndarray], i: int, meta: dict, which: str) -> tuple[float, float, float]:
         """Valence, arousal, dominance from the source that validated best per dimension (or the configured one)."""

@@ -35,9 +35,9 @@ import numpy as np
 
 from conditioning.media import MediaError, as_audio
 from conditioning.registry import configure
+from conditioning.weights import torch_threads
 from critics.base import CriticError, Reading, TimedReading, local_checkpoint, neural_missing, require_saved, softmax
 from critics.speech import RAVDESS_LABELS
-from conditioning.weights import torch_threads
 
 MODEL_ENV = "EMOSTUDIO_SPEECH_MODEL"
 VAD_NAMES = ("valence", "arousal", "dominance")
