@@ -139,23 +139,41 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
+class _Threads:
+    """The caller's torch thread count while backends hold their own (`torch_threads`): saved by the first block
+    to enter, given back by the last to leave. Why a count: the setting is the process's, and two overlapping
+    blocks that each restored what they saw on entry left the process on the first block's count (the second
+    saw it, and left last)."""
+
+    lock = threading.Lock()
+    held = 0
+    caller = 0
+
+
 @contextmanager
 def torch_threads(threads: int | None) -> Iterator[None]:
     """torch's intra-op threads set to ``threads`` for the block (None or 0: left as they are), and the caller's
-    count restored afterwards. Why: the setting is the process's, and a backend that set it for its own work left an
-    application that embeds the studio on one thread after one take (its own torch code slowed), and one `Studio`'s
-    setting overrode another's."""
+    count restored when the last such block ends. Why: the setting is the process's, and a backend that set it for
+    its own work left an application that embeds the studio on one thread after one take (its own torch code
+    slowed), and one `Studio`'s setting overrode another's. While blocks overlap (the web serves two requests at
+    once) the latest setting holds for both: torch has one count."""
     import torch
 
     if not threads:
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(threads)))
+    with _Threads.lock:
+        if _Threads.held == 0:
+            _Threads.caller = torch.get_num_threads()
+        _Threads.held += 1
+        torch.set_num_threads(max(1, int(threads)))
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _Threads.lock:
+            _Threads.held -= 1
+            if _Threads.held == 0:
+                torch.set_num_threads(_Threads.caller)
 
 
 __all__ = ["DTYPES", "TOKENIZER_FILES", "asked_folder", "has_tokenizer", "loading", "read_json", "reason", "seeded",

@@ -222,6 +222,10 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
                                      ("music", "composer", {"normalise": "no"}, "normalise must be true or false")):
         with pytest.raises(GenerationError, match=says):
             load_generator(modality, name, **kw)
+    from generators.speech.world import RenderConfig
+
+    with pytest.raises(ValueError, match="f0_method 'crepe' is not a pitch tracker; give 'praat' or 'dio'"):
+        RenderConfig(f0_method="crepe")
     for name in ("colour",):
         with pytest.raises(ValueError, match=r"unknown option\(s\) \['threshold'\] for image/colour"):
             load_critic("image", name, threshold=3)
@@ -246,3 +250,39 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
     assert make(Voice, None, {"voice": Path("/voices/me.onnx")}, "toy").voice == Path("/voices/me.onnx")
     with pytest.raises(ValueError, match="toy: option binary must be text, got 3"):
         make(Voice, None, {"binary": 3}, "toy")
+
+
+def test_overlapping_backends_give_the_caller_its_thread_count_back():
+    """Two requests at once each set torch's (process-wide) thread count for their work. Each restored what it saw
+    on entry, so the one entering second and leaving last put back the first one's count: an application on 3
+    threads was left on 1 after two overlapping takes."""
+    torch = pytest.importorskip("torch")
+    import threading
+
+    from conditioning.weights import torch_threads
+
+    before = torch.get_num_threads()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with torch_threads(1):
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with torch_threads(2):
+            second_in.set()
+            first_out.wait(10)
+            assert torch.get_num_threads() == 2  # the latest setting holds while both run
+    try:
+        torch.set_num_threads(3)
+        workers = [threading.Thread(target=first), threading.Thread(target=second)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(20)
+        assert first_out.is_set() and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
