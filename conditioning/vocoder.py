@@ -84,6 +84,11 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     t = np.arange(n) * (frame_period / 1000.0)
     if f0_method == "auto":
         f0_method = "praat" if _has_praat() else "dio"
+    if f0_method == "praat" and not _has_praat():
+        from conditioning.registry import BackendUnavailable
+
+        raise BackendUnavailable("Praat's pitch tracker needs the speech extra (praat-parselmouth, GPL-3): "
+                                 "pip install -e '.[speech]', or render with f0_method='dio' (WORLD's own)")
     if f0_method == "praat":
         f0 = _praat_f0(xd, rate, t, f0_floor, f0_ceil)
     elif f0_method == "dio":

@@ -421,13 +421,16 @@ def test_a_festival_seed_is_its_own_take_as_an_actors_second_take_differs():
 def test_festival_speaks_with_emotion_without_the_gpl_speech_extra():
     """Every render took its F0 from Praat (praat-parselmouth, GPL, in the `speech` extra), so without that
     extra the Festival voice, the one without GPL parts, was a ModuleNotFoundError traceback; it uses DIO then.
-    The loop's Praat-based judge (speech/embedded) failed at the first take; it is left out, with a note."""
+    The loop's Praat-based judge (speech/embedded) failed at the first take; it is left out, with a note. The take
+    is the same with and without the extra (it had used Praat wherever the extra was installed, so one request gave
+    two voices on two installs), and its provenance names the pitch tracker."""
+    import hashlib
     import json
     import subprocess
     import sys
 
     code = """
-import json, sys
+import hashlib, json, sys
 sys.modules["parselmouth"] = None  # as if the speech extra were not installed
 import numpy as np
 from conditioning import Emotion
@@ -439,6 +442,7 @@ for emo in ("sadness", "joy"):
     a = g.generate(GenerationRequest(Emotion.parse(emo), text="Please put the book back on the shelf.", seed=0)).media
     f = analyse(a.samples, a.rate, f0_method="dio")
     out[emo] = float(np.median(f.f0[f.voiced]))
+out["sha"] = hashlib.sha1(np.asarray(a.samples, np.float32).tobytes()).hexdigest()
 sys.modules["piper"] = None  # and the studio as a whole: Festival speaks, one judge hears it, and says so
 from studio.studio import Studio
 res = Studio().generate("speech", "joy", text="Please put the book back on the shelf.", loop=0)
@@ -452,6 +456,12 @@ print(json.dumps(out))
     assert f0["joy"] > 1.1 * f0["sadness"] and 120 < f0["sadness"] < 300, f0
     assert f0["backend"] == "speech/festival" and f0["judges"] == ["speech/encoder"]
     assert any(n.startswith("judged by speech/encoder alone: speech/embedded needs") for n in f0["notes"])
+    from generators.speech.festival import FestivalSpeech
+
+    here = FestivalSpeech().generate(GenerationRequest(Emotion.parse("joy"), seed=0,
+                                                       text="Please put the book back on the shelf."))
+    assert hashlib.sha1(np.asarray(here.media.samples, np.float32).tobytes()).hexdigest() == f0["sha"]
+    assert here.provenance.version.endswith("F0 dio")
 
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")

@@ -63,8 +63,8 @@ class FestivalSpeechConfig:
     voice: str = "slt"
     binary: str = "festival"
     timeout_s: float = 60.0
-    render: RenderConfig = field(default_factory=RenderConfig)
-    word_level: bool = True
+    render: RenderConfig = field(default_factory=lambda: RenderConfig(f0_method="dio"))  # (no GPL needed: see
+    word_level: bool = True                                                            # RenderConfig.f0_method)
     take_variation: bool = True
 
 
@@ -168,6 +168,7 @@ class FestivalSpeech(P.ProsodyLoop):
         t3 = time.perf_counter()
         licence = f"{LICENCE}; {self.tables_licence()}"
         return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
-                             Provenance("speech/festival", f"festival:{fn}", licence, request.seed, "festival 2.5"),
+                             Provenance("speech/festival", f"festival:{fn}", licence, request.seed,
+                                        f"festival 2.5, F0 {self.config.render.f0_method}"),
                              {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
                              {"take_variation": {k: getattr(take, k) for k in P.TAKE_SPREAD}}, language="en_US")

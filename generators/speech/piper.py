@@ -452,7 +452,8 @@ class PiperSpeech(P.ProsodyLoop):
         t3 = time.perf_counter()
         licence = f"{_voice_licence(vid)}; {self.tables_licence()}"
         return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
-                             Provenance("speech/piper", f"piper:{vid}", licence, request.seed, _piper_version()),
+                             Provenance("speech/piper", f"piper:{vid}", licence, request.seed,
+                                        ", ".join(filter(None, (_piper_version(), f"F0 {self.config.render.f0_method}")))),
                              {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
                              {"length_scale": round(length_scale, 4), "noise_scale": round(ns * vf, 4),
                               "noise_w": round(nw * vf, 4)}, language=eng.language)

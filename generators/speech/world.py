@@ -243,6 +243,11 @@ class RenderConfig:
     - `dio_speed`: DIO's internal downsampling (2 halves its cost; StoneMask refines the F0 at full rate).
     - `bin_step`: process and resynthesise every n-th bin of the analysed envelope (see `analyse`); 2 halves
       WORLD's synthesis cost at 16 kHz.
+    - `f0_method`: the pitch tracker the take is resynthesised from: "praat" (Praat's autocorrelation, from the
+      GPL-3 ``speech`` extra; DIO finds the second harmonic on half of Piper's low voice's frames, see
+      `conditioning.vocoder.analyse`) or "dio" (WORLD's own). Fixed per backend, never chosen by what is
+      installed: Festival's default is "dio", so a Festival take is the same with or without the GPL extra (it
+      had taken Praat wherever the extra was installed). Recorded in the take's provenance ("version").
     - `bypass_neutral`: skip resynthesis when every control is zero. Off by default: a neutral take then
       carries the same vocoder signature as the emotional ones, so a listener or critic comparing them hears
       the emotion, not the vocoder (with it on, the critics read the unprocessed neutral takes as *more*
@@ -258,6 +263,7 @@ class RenderConfig:
     frame_period: float = 10.0
     analysis_rate: int | None = 16000
     level_dbfs: float = -32.0
+    f0_method: str = "praat"
     smooth_ms: float = 60.0
     bypass_neutral: bool = False
     dio_speed: int = 2
@@ -265,6 +271,10 @@ class RenderConfig:
     bin_step: int = 2
     spectrum: bool = True
     frames: bool = True
+
+    def __post_init__(self):
+        if self.f0_method not in ("praat", "dio"):
+            raise ValueError(f"f0_method {self.f0_method!r} is not a pitch tracker; give 'praat' or 'dio'")
 
 
 def _speech_rms(x: np.ndarray, rate: int) -> float:
@@ -321,8 +331,8 @@ def render(utt: Utterance, word_controls: "list", *, applied_rate: float = 0.0, 
 
         base, rate = Audio(base, rate).resample(config.analysis_rate).samples, config.analysis_rate
     rng = np.random.default_rng(seed)
-    feat = analyse(base, rate, frame_period=config.frame_period, speed=config.dio_speed, ap_step=config.ap_step,
-                   bin_step=config.bin_step)
+    feat = analyse(base, rate, frame_period=config.frame_period, f0_method=config.f0_method, speed=config.dio_speed,
+                   ap_step=config.ap_step, bin_step=config.bin_step)
     n, fp_s = feat.n_frames, config.frame_period / 1000.0
     sm = max(1, int(round(config.smooth_ms / config.frame_period)))
     c = _frame_curves(utt, word_controls, n, fp_s, sm)
