@@ -456,11 +456,8 @@ def _check_voices(m: "ModalitySpec", backend: str | None) -> None:
     """Each voice through its speech backend's own resolution (no model loads), as the studio resolves it: with
     the backend on auto (``None``), and for a face's speech, a built-in voice picks its own backend."""
     from generators.registry import DEFAULTS, VOICE_BACKENDS
+    from generators.speech import festival, piper  # (both import their engines lazily: no extra needed here)
 
-    try:
-        from generators.speech import festival, piper
-    except ImportError:  # the speech extra is missing: the run says which
-        return
     for voice in m.voices:
         speaker = VOICE_BACKENDS.get(voice, DEFAULTS["speech"]) if backend is None or m.name == "face" else backend
         resolve = {"piper": piper.resolve_voice, "festival": festival.resolve_voice}.get(speaker)
@@ -1149,14 +1146,12 @@ def _hf_row(r: dict) -> dict:
 
 
 def _plot(out: Path, rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
 
     from conditioning.media import atomic_path
 
-    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    fig = Figure(figsize=(6, 6), dpi=100)
+    ax = fig.subplots()
     ax.axhline(0, color="#bbb", lw=0.8)
     ax.axvline(0, color="#bbb", lw=0.8)
     for r in rows:
@@ -1170,7 +1165,6 @@ def _plot(out: Path, rows: list[dict]) -> None:
     fig.tight_layout()
     with atomic_path(out / "targets_readings.png") as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
 
 
 def card(spec: Spec, rows: list[dict]) -> str:
