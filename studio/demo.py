@@ -34,12 +34,10 @@ def _modality_sections(out: Path) -> str:
 
 
 def _plot_vocabulary(path: Path) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=110)
+    fig = Figure(figsize=(7.5, 7.5), dpi=110)
+    ax = fig.subplots()
     ax.axhline(0, color="#999", lw=0.8)
     ax.axvline(0, color="#999", lw=0.8)
     placed: list[tuple[float, float]] = []
@@ -53,16 +51,13 @@ def _plot_vocabulary(path: Path) -> None:
            title="Emotion vocabulary (NRC-VAD, marker size = dominance)")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def _plot_plan(plan, path: Path) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 6.5), dpi=110)
+    fig = Figure(figsize=(6.5, 6.5), dpi=110)
+    ax = fig.subplots()
     ax.axhline(0, color="#bbb", lw=0.8)
     ax.axvline(0, color="#bbb", lw=0.8)
     vs = [c.emotion.valence for c in plan.clips]
@@ -76,7 +71,6 @@ def _plot_plan(plan, path: Path) -> None:
            title=f"Iso-principle plan: {len(plan.clips)} clips")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 MARK = '<meta name="generator" content="emostudio demo">'  #: tells a demo folder (rebuilt in place) from a user's

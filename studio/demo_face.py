@@ -112,10 +112,7 @@ def _row(emo: str, sentence: str, video: str, res) -> str:
 
 def _strip(stills, landmarks, path: Path) -> None:
     """One row of face crops (the mesh's bounding box, padded), each labelled with its emotion."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
     import numpy as np
 
     from conditioning.media import atomic_path
@@ -125,7 +122,8 @@ def _strip(stills, landmarks, path: Path) -> None:
     pad = 0.18 * max(x1 - x0, y1 - y0)  # room for raised brows, a dropped jaw and the head's sway
     x0, y0 = int(max(x0 - pad, 0)), int(max(y0 - 1.3 * pad, 0))
     x1, y1 = int(min(x1 + pad, w)), int(min(y1 + pad, h))
-    fig, axes = plt.subplots(1, len(stills), figsize=(1.6 * len(stills), 1.6 * (y1 - y0) / (x1 - x0) + 0.35), dpi=120)
+    fig = Figure(figsize=(1.6 * len(stills), 1.6 * (y1 - y0) / (x1 - x0) + 0.35), dpi=120)
+    axes = fig.subplots(1, len(stills))
     for ax, (emo, frame) in zip(np.atleast_1d(axes), stills):
         ax.imshow(frame[y0:y1, x0:x1], interpolation="lanczos")
         ax.set_title(emo, fontsize=10)
@@ -133,7 +131,6 @@ def _strip(stills, landmarks, path: Path) -> None:
     fig.tight_layout(pad=0.3, w_pad=0.3)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.04)
-    plt.close(fig)
 
 
 __all__ = ["demo_face"]

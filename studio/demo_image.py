@@ -148,10 +148,7 @@ def _judges(st) -> tuple[list, list[str]]:
 
 def _plot_grid(cells: dict, path: Path) -> None:
     """The grid's pictures as one mosaic on valence-arousal axes (high arousal at the top)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
     import numpy as np
 
     from conditioning.media import atomic_path
@@ -166,7 +163,8 @@ def _plot_grid(cells: dict, path: Path) -> None:
         mosaic[y:y + px, x:x + px] = pixels[:px, :px]
     step = GRID[1] - GRID[0]
     lo, hi = GRID[0] - step / 2, GRID[-1] + step / 2
-    fig, ax = plt.subplots(figsize=(8.2, 8.4), dpi=120)
+    fig = Figure(figsize=(8.2, 8.4), dpi=120)
+    ax = fig.subplots()
     ax.imshow(mosaic, extent=(lo, hi, lo, hi), interpolation="lanczos")
     ax.set_xticks(GRID)
     ax.set_yticks(GRID)
@@ -181,7 +179,6 @@ def _plot_grid(cells: dict, path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
 
 
 __all__ = ["demo_image"]

@@ -16,14 +16,12 @@ EMOTIONS = ("neutral", "joy", "sadness", "anger", "fear", "surprise")
 
 
 def _plot(takes: list[tuple[str, object]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
     import numpy as np
     import parselmouth
 
-    fig, axes = plt.subplots(len(takes), 1, figsize=(9, 1.7 * len(takes)), sharex=True)
+    fig = Figure(figsize=(9, 1.7 * len(takes)))
+    axes = fig.subplots(len(takes), 1, sharex=True)
     for ax, (label, res) in zip(np.atleast_1d(axes), takes):
         a = res.media
         x = a.samples.astype(np.float64)
@@ -43,7 +41,6 @@ def _plot(takes: list[tuple[str, object]], path: Path) -> None:
     np.atleast_1d(axes)[-1].set_xlabel("seconds (white lines: word onsets from the generator's timings)")
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def demo_speech(out_dir: str | Path) -> str:

@@ -790,13 +790,11 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
     """Planned vs measured path on the valence-arousal plane (PNG, matplotlib Agg). ``reach``: the box the
     judges' readings stay inside (`studio.studio.judges_reach`), drawn dashed when it is smaller than the plane,
     so a target outside it (calm, for the music judges) is seen to be one no reading can reach."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
 
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(6.5, 6.5), dpi=110)
+    fig = Figure(figsize=(6.5, 6.5), dpi=110)
+    ax = fig.subplots()
     ax.axhline(0, color="#bbb", lw=0.8)
     ax.axvline(0, color="#bbb", lw=0.8)
     pv = [c.target.valence for c in clips]
@@ -829,7 +827,6 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
     return path
 
 

@@ -133,3 +133,25 @@ def test_a_session_without_visuals_or_clip_files_drops_an_earlier_sessions(tmp_p
     build_session("calm", "joy", tmp_path, minutes=0.5, clip_s=15, measure=False)
     assert not (tmp_path / "visuals").exists()
     assert [p.name for p in (tmp_path / "clips").iterdir()] == ["notes.txt"]
+
+
+def test_the_session_plot_leaves_the_callers_matplotlib_backend_alone(tmp_path):
+    """`plot_session` (reached from `build_session`) called matplotlib.use("Agg") on every session: a notebook's
+    inline backend, or an application's own, was replaced for the whole process."""
+    import matplotlib
+    from PIL import Image as PILImage
+
+    from conditioning import plan_iso
+    from studio.session import ClipReport, plot_session
+
+    plan = plan_iso("sadness", "joy", 40 / 60, 10)
+    before = matplotlib.get_backend()
+    try:
+        matplotlib.use("svg")
+        out = plot_session(plan, [ClipReport(c.index, c.start_s, c.end_s, c.emotion) for c in plan.clips],
+                           tmp_path / "path.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+    with PILImage.open(out) as im:
+        assert im.format == "PNG" and im.size[0] > 300
