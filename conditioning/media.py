@@ -180,6 +180,23 @@ class Video:
         return self.frames.shape[0] / self.fps
 
 
+def _umask() -> int:
+    """The process's umask, read without setting it. Why: ``os.umask`` can only be read by setting it, and while
+    it was 0 (between two calls), a file another thread of the web server created got mode 0666. Linux says it in
+    /proc/self/status; elsewhere, the umask the process had when this module was imported."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _IMPORT_UMASK
+
+
+_IMPORT_UMASK = os.umask(0o022)
+os.umask(_IMPORT_UMASK)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
@@ -193,8 +210,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except OSError as exc:
         raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
+    umask = _umask()
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions

@@ -395,3 +395,23 @@ def test_stills_with_extra_images_placeholder_wav_sizes_and_two_frame_animations
     v = load_visual(tmp_path / "hold.gif")
     white = v.frames.reshape(len(v.frames), -1).mean(axis=1) > 200
     assert v.duration_s == pytest.approx(1.0, abs=0.05) and white.mean() == pytest.approx(0.9, abs=0.05)
+
+
+def test_an_atomic_write_keeps_the_umask_and_never_clears_it(tmp_path, monkeypatch):
+    """Every write read the umask by setting it to 0 and back: a file another thread (the web server's) created
+    in between got mode 0666. The file still gets the usual permissions under the caller's umask."""
+    import os
+    import stat
+
+    from conditioning.media import atomic_path
+
+    before = os.umask(0o027)
+    try:
+        calls = []
+        monkeypatch.setattr(os, "umask", lambda m: calls.append(m) or 0o027)
+        with atomic_path(tmp_path / "out.txt") as tmp:
+            tmp.write_text("x")
+        assert calls == [] and stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o640
+    finally:
+        monkeypatch.undo()
+        os.umask(before)
