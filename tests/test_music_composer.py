@@ -257,3 +257,17 @@ def test_a_take_reaches_its_loudness_target_without_dc(composer):
         y = take.samples
         assert integrated_loudness(y, take.rate) == pytest.approx(-16.0, abs=0.3), spec
         assert np.abs(y).max() <= 0.99 + 1e-6 and abs(float(y.mean())) < 1e-4, spec
+
+
+def test_the_composer_plays_the_tempo_musicgens_prompt_asks_for():
+    """The tempo rule was written twice, clipped to 46-184 BPM in the composer and 50-180 in MusicGen's prompt: a
+    despairing take played at 47 BPM where the prompt asked for 50. One rule (`theory.tempo_bpm`) serves both."""
+    from conditioning import Emotion
+    from generators.music.composer import controls_for
+    from generators.music.theory import describe
+
+    for spec in ("v=-1,a=-1,d=0", "v=1,a=1,d=0", "despair", "joy", "calm", "anger"):
+        e = Emotion.parse(spec)
+        assert describe(e)["tempo_bpm"] == round(controls_for(e).tempo_bpm), spec
+    slowest, fastest = controls_for(Emotion.parse("v=-1,a=-1,d=0")), controls_for(Emotion.parse("v=1,a=1,d=0"))
+    assert slowest.tempo_bpm < 50 and fastest.tempo_bpm > 170

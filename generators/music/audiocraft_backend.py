@@ -21,7 +21,8 @@ import numpy as np
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration
-from generators.music.musicgen import LICENCE, MODEL_ENV
+from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
+from generators.music.theory import MUSICGEN_LICENCE as LICENCE
 from generators.music.theory import prompt_text
 
 

@@ -152,12 +152,12 @@ def controls_for(emotion: Emotion, overrides: Mapping[str, float] | None = None)
     a = _clip(emotion.arousal + o.get("arousal_offset", 0.0), -1, 1)
     d = _clip(emotion.dominance, -1, 1)
     u = (a + 1) / 2  # arousal in [0, 1]
-    tension = _clip(1.6 * max(0.0, -v) * max(0.0, a + 0.3) / 1.3, 0, 1)  # sadness ~0.1, fear/anger ~0.8-0.95
+    tension = T.tension(v, a)  # sadness ~0.1, fear/anger ~0.8-0.95
     c = MusicControls(
         valence=v, arousal=a, dominance=d,
         brightness=v,
         tension=tension,
-        tempo_bpm=_clip(92.0 * 2.0 ** (0.85 * a + 0.12 * v), 46, 184),
+        tempo_bpm=T.tempo_bpm(v, a),
         register=_clip(70.0 + 4.0 * v + 5.0 * a + 2.0 * v * a, 58, 84),
         velocity=_clip(72.0 + 32.0 * a + 8.0 * d, 30, 118),
         gate=_clip(0.9 + 0.08 * max(0.0, -a) - 0.25 * max(0.0, a) - 0.1 * max(0.0, v), 0.45, 0.98),

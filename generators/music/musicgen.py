@@ -37,10 +37,10 @@ from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, NoSuchFolder, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
                              check_options)
+from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
+from generators.music.theory import MUSICGEN_LICENCE as LICENCE
 from generators.music.theory import chroma_one_hot, describe, prompt_text
 
-MODEL_ENV = "EMOSTUDIO_MUSICGEN"
-LICENCE = "MusicGen weights (Meta): CC-BY-NC-4.0, non-commercial use only"
 NEEDS = "a MusicGen snapshot: config.json, the weights (model.safetensors) and the T5 tokenizer (spiece.model or tokenizer.json)"
 
 
@@ -191,6 +191,8 @@ class MusicGenMusic:
             return None
         src = (request.options or {}).get("melody")
         if src is None:  # the embedded composer's melody for this emotion and seed (lazy: only here)
+            # (the one place a backend calls another: the composer's tune is this backend's melody conditioning,
+            # a take of its own, not a helper the two share, which DESIGN 3 sends to a module of the modality)
             from generators.music.composer import ComposerMusic
 
             score = ComposerMusic().compose(replace(request, options={}, duration_s=max(duration, 2.0)))

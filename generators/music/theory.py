@@ -293,15 +293,33 @@ INSTRUMENTS = {
 }
 
 
+#: What both MusicGen backends (transformers `musicgen`, `audiocraft`) load and carry: the variable naming the
+#: local snapshot, and the weights' licence. Here, not in one backend, so neither imports the other (DESIGN 3).
+MUSICGEN_ENV = "EMOSTUDIO_MUSICGEN"
+MUSICGEN_LICENCE = "MusicGen weights (Meta): CC-BY-NC-4.0, non-commercial use only"
+
+
+def tempo_bpm(valence: float, arousal: float) -> float:
+    """The emotion's tempo: 92 BPM at rest, doubling over +1.18 of arousal (valence adds a little), within 46-184
+    (Gabrielsson & Lindstroem 2010: happy ~150, sad ~65). The composer plays it and MusicGen's prompt asks for it:
+    one rule, so the two backends' takes of one emotion are asked for the same pace."""
+    return _clip(92.0 * 2.0 ** (0.85 * arousal + 0.12 * valence), 46, 184)
+
+
+def tension(valence: float, arousal: float) -> float:
+    """How tense (unpleasant and not at rest) the emotion is, 0..1: sadness ~0.1, fear and anger ~0.8-0.95. It
+    picks dissonance and the minor modes (`mode_for`)."""
+    return _clip(1.6 * max(0.0, -valence) * max(0.0, arousal + 0.3) / 1.3, 0, 1)
+
+
 def describe(emotion) -> dict:
     """The MusicGen backends' emotion mapping (an `Emotion` -> the musical description a text prompt is written
     from): quadrant mood words, tempo, mode, dynamics, articulation and instruments."""
     v, a = emotion.valence, emotion.arousal
     q = "Q1" if v >= 0 and a >= 0 else "Q2" if a >= 0 else "Q3" if v < 0 else "Q4"
     strength = _clip(math.hypot(v, a), 0, 1)
-    bpm = int(round(_clip(92.0 * 2.0 ** (0.85 * a + 0.12 * v), 50, 180)))
-    tension = _clip(1.6 * max(0.0, -v) * max(0.0, a + 0.3) / 1.3, 0, 1)
-    mode = mode_for(v, tension, emotion.dominance)
+    bpm = int(round(tempo_bpm(v, a)))
+    mode = mode_for(v, tension(v, a), emotion.dominance)
     words = MOODS[q][: 2 if strength < 0.5 else 3]
     return {"quadrant": q, "moods": list(words), "labels": [k for k in list(emotion.mix)[:2] if k != "neutral"],
             "tempo_bpm": bpm, "mode": "major" if is_major(mode) else "minor",
