@@ -2,18 +2,19 @@
 indices are in `conditioning.faces`, which the face animator uses too).
 
 `align_face` rotates and scales the image so that the eyes are level and land where FER2013's crops put them
-(measured on FER2013 with `measure_fer_layout`; the figures are kept in `FER_LAYOUT`), then crops a greyscale
-square.
+(measured on FER2013 crops by `critics.training.face.calibrate_geometric`; the figures are kept in `FER_LAYOUT`),
+then crops a greyscale square.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from conditioning.faces import Face, FaceFinder, as_rgb
+from conditioning.faces import Face, as_rgb
 
 #: where FER2013 puts the eyes: (x, y) of the centre between the eyes and the inter-ocular distance, in
-#: pixels of the 48x48 crop (medians over the FER2013 training images the mesh could fit, measured by
-#: `measure_fer_layout`; see critics/cards/face-classifier.md)
+#: pixels of the 48x48 crop (medians over the FER2013 training images the mesh could fit, each padded by 16 px
+#: so that the detector sees a margin: `critics.training.face.calibrate_geometric`'s "layout"; see
+#: critics/cards/face-classifier.md)
 FER_LAYOUT = {"eyes_x": 23.88, "eyes_y": 18.8, "iod": 17.4}
 
 
@@ -62,17 +63,3 @@ def to_grey48(pixels: np.ndarray) -> np.ndarray:
         interp = cv2.INTER_AREA if min(x.shape) > 48 else cv2.INTER_CUBIC
         x = cv2.resize(x, (48, 48), interpolation=interp)
     return np.ascontiguousarray(x, dtype=np.uint8)
-
-
-def measure_fer_layout(images: np.ndarray, finder: FaceFinder | None = None) -> dict:
-    """Median eye layout of 48x48 FER2013 crops the mesh can fit (figures kept in `FER_LAYOUT`)."""
-    finder = finder or FaceFinder(max_faces=1)
-    rows = []
-    for img in images:
-        faces = finder.find(img)
-        if faces and faces[0].landmarks is not None:
-            r, l_ = faces[0].eyes()
-            rows.append(((r[0] + l_[0]) / 2, (r[1] + l_[1]) / 2, float(np.hypot(*(l_ - r)))))
-    a = np.array(rows)
-    return {"n": len(rows), "fitted": len(rows) / max(1, len(images)), "eyes_x": float(np.median(a[:, 0])),
-            "eyes_y": float(np.median(a[:, 1])), "iod": float(np.median(a[:, 2]))}
