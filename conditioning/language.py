@@ -162,20 +162,31 @@ def other_language(text: str) -> Language | None:
     """The language other than English a text is in, or None: English, too short to tell, or unsure. A text in
     another script is asked whatever its length: a script says much about a language, and Chinese or Japanese
     are written without spaces between words. A text read as English is asked again sentence by sentence: it is
-    another language's when such sentences, each of `MIN_WORDS` words once names are out, hold more than half its
-    words. Cached: one take's text is asked by its voice on every loop round and by the text critic for the
-    words-against-emotion note."""
+    another language's when such sentences (`foreign_sentences`) hold more than half its words. Cached: one take's
+    text is asked by its voice on every loop round and by the text critic for the words-against-emotion note."""
     found = _whole(text)
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    if found is None and len(sentences) > 1:  # sentences of another language in an English text: half English and
-        # half German read as English, the German unread. They must hold more than half the words, and each must
-        # keep `MIN_WORDS` words once names are out: an English text's odd sentence (a citation, a line of code: 3
-        # of DESIGN.md's 88), its list of Italian players' names or a Latin motto does not make it foreign
-        foreign = [(len(words_of(s)), lang) for s in sentences
-                   if len(plain_words(s)) >= MIN_WORDS and (lang := _whole(s))]
-        if foreign and 2 * sum(n for n, _ in foreign) > len(words_of(text)):
-            found = max(foreign, key=lambda f: f[0])[1]
+    if found is None:  # sentences of another language in an English text: half English and half German read as
+        # English, the German unread. They must hold more than half the words: a Latin motto does not make a text
+        # foreign
+        foreign = foreign_sentences(text)
+        if foreign and 2 * sum(len(words_of(s)) for s, _ in foreign) > len(words_of(text)):
+            found = max(foreign, key=lambda f: len(words_of(f[0])))[1]
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def foreign_sentences(text: str) -> tuple[tuple[str, Language], ...]:
+    """The sentences of a text, as it writes them, that are in another language, each with its language. Each must
+    keep `MIN_WORDS` words once names are out: an English text's odd sentence (a citation, a line of code: 3 of
+    DESIGN.md's 88) or its list of Italian players' names is not another language's; a Latin motto is (langid
+    calls it Italian). A text of one
+    sentence has none (`other_language` asks it whole). Why: the text critic leaves such sentences unread, and
+    says so, when they are too few to make the whole text another language's (a German sentence in an English
+    post read as its few English-looking words)."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    if len(sentences) < 2:
+        return ()
+    return tuple((s, lang) for s in sentences if len(plain_words(s)) >= MIN_WORDS and (lang := _whole(s)))
 
 
 def _whole(text: str) -> Language | None:

@@ -210,7 +210,7 @@ def critique_files(args: argparse.Namespace) -> int:
                   + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else "")
                   + (f"  [clipped: {100 * row['details']['clipped']:.0f} % of samples]"
                      if "clipped" in row.get("details", {}) else ""))
-            for line in face_notes(row.get("details", {})):  # what --json rows hold, said in words too
+            for line in reading_notes(row.get("details", {})):  # what --json rows hold, said in words too
                 print(f"emostudio critique: note: {name}: {line}", file=sys.stderr)
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
         # (a critic that cannot normalise, e.g. speech/transformers, would refuse the advice; --group-by warns per group)
@@ -418,14 +418,20 @@ def narrow_recording(rate: int | None, details: dict) -> bool:
     return bool(rate and rate < 16000) or bool(details.get("narrow_band"))
 
 
-def face_notes(details: dict) -> list[str]:
-    """A face reading's notes for the text output (its JSON row has them: a second face, frames without a face),
-    which a user of the text output never saw."""
+def reading_notes(details: dict) -> list[str]:
+    """A reading's notes for the text output and the Analyse tab, which its JSON row holds: a face's (a second face,
+    frames without a face) and a text's sentences in another language, left unread. A user of the text output
+    never saw them."""
     out = [details["note"]] if isinstance(details.get("note"), str) else []
     missed = details.get("frames_without_face") or 0
     if missed:
         out.append(f"no face in {missed} of the {missed + details.get('frames_scored', 0)} frames read; the reading "
                    "is of the others")
+    unread = details.get("unread_other_language")
+    if unread:
+        out.append(f"{unread['words']} of its {unread['of_words']} words are in sentences in "
+                   f"{' and '.join(unread['languages'])}, which the text critic (English) leaves unread; the reading is "
+                   "of the English ones")
     return out
 
 

@@ -581,10 +581,10 @@ class WebStudio:
                             "one recorded as the take was._")
                 elif room := room_mismatch(neutral_decay, [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
-        if modality == "face":  # a second face, frames without one, a whole photo marked aligned: as critique says
-            from studio.critique import face_notes
+        if modality in ("face", "text"):  # a second face, frames without one, a whole photo marked aligned, a text's
+            from studio.critique import reading_notes  # sentences in another language: as critique says them
 
-            for line in dict.fromkeys(line for r in readings for line in face_notes(r.details)):
+            for line in dict.fromkeys(line for r in readings for line in reading_notes(r.details)):
                 how += f"\n\n_Note: {line}._"
         if modality == "music" and music_low_rate(media):  # as critique notes it
             how += f"\n\n_Note: saved at {media.rate / 1000:g} kHz; {MUSIC_LOW_RATE}._"

@@ -67,6 +67,20 @@ def test_a_text_in_another_language_is_refused_not_misread():
     # English full of foreign names and dishes is read, not refused (langid alone read these as French, Spanish)
     assert v("My neighbour Françoise brought over a quiche lorraine and some lovely pâté.").valence > 0
     assert v("Chef Ramón López makes the best empanadas in San Antonio.").valence > 0
+    # a German sentence holding under half the words is left unread, and the reading says so: "traurig und wütend"
+    # (sad and angry) beside a glad English sentence read +1.0 without a word
+    mixed = v("Ich bin heute so unglaublich traurig und wütend. I am really very happy today and it is great fun.")
+    assert mixed.details["unread_other_language"] == {"languages": ["German"], "words": 8, "of_words": 19}
+    assert mixed.details["affect_words"] == ["happy", "fun"]
+    motto = v("Our school motto is simple. Per aspera ad astra, semper fidelis, carpe diem. I am so proud of it.")
+    assert motto.details["unread_other_language"]["words"] == 8 and "proud" in motto.details["affect_words"]
+    names = v("Our team was thrilled tonight. Giancarlo Bianchi, Lorenzo Esposito, Matteo Russo and Davide Ricci "
+              "scored. What a wonderful evening!")
+    assert "unread_other_language" not in names.details  # names are no sentence of another language
+    from studio.critique import reading_notes
+
+    assert reading_notes(mixed.details) == ["8 of its 19 words are in sentences in German, which the text critic "
+                                            "(English) leaves unread; the reading is of the English ones"]
 
 
 def test_studio_warns_when_words_fight_the_emotion():

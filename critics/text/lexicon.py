@@ -11,7 +11,9 @@ Three lexicons that ship with their packages, each used for what it is best at:
 A text in another language (`conditioning.language.other_language`: six words or more that langid.py reads
 as another language, with and without its names and borrowed words) is refused: the English lexicons would read
 only its words that look English. An English line full of foreign names or dishes is read (langid alone took 15
-of 50 such lines for another language: `python bench/language_note.py`).
+of 50 such lines for another language: `python bench/language_note.py`). Sentences in another language that hold
+fewer than half a text's words (`conditioning.language.foreign_sentences`) are left unread, and the reading says so
+(``details["unread_other_language"]``): the English lexicons would read their few English-looking words.
 
 Negation and intensifiers are applied to the word-level VAD the same way VADER applies them to valence: a
 negator in the three words before an affect word flips its valence (scaled by VADER's N_SCALAR = -0.74) and
@@ -28,7 +30,7 @@ from typing import Any
 
 from conditioning import Emotion
 from conditioning._vad_tables import WORDS
-from conditioning.language import other_language
+from conditioning.language import foreign_sentences, other_language, words_of
 from conditioning.registry import configure
 from conditioning.vocabulary import VOCABULARY, resolve
 from critics.base import CriticError, Reading
@@ -176,6 +178,20 @@ class LexiconTextCritic:
         if foreign is not None:  # its lexicons would read the few words that look English ("Gift", poison)
             raise CriticError(f"the text reads as {foreign}; the text critic reads English only (its lexicons, "
                               "VADER and NRC, are English), so give an English text")
+        unread = foreign_sentences(text)  # fewer than half its words: the English is read, the rest left out
+        if unread:  # ("traurig und wütend" beside a glad English sentence read +1.0 without a word)
+            at, spans = 0, []
+            for sentence, _ in unread:
+                start = text.index(sentence, at)
+                spans.append((start, start + len(sentence)))
+                at = start + len(sentence)
+            total = len(words_of(text))
+            text = _without(text, spans)
+            words = list(re.finditer(r"[a-zA-Z']+", text))
+            tokens = [m.group().lower().replace("'", "") for m in words]
+            names = _names(text, words)
+            langs = sorted({lang.name for _, lang in unread})
+            unread = {"languages": langs, "words": sum(len(words_of(s)) for s, _ in unread), "of_words": total}
         points, hits = [], []
         for i, tok in enumerate(tokens):
             vad = None if i in names else self.word_vad(tok)
@@ -210,5 +226,6 @@ class LexiconTextCritic:
                                 "vader_compound": vader["compound"],
                                 # no affect word and no sentiment: its neutral point is no reading (a German text)
                                 "nothing_read": not points and vader["compound"] == 0,
-                                **({"markup_removed": True} if markup else {})},
+                                **({"markup_removed": True} if markup else {}),
+                                **({"unread_other_language": unread} if unread else {})},
                        categorical=False)
