@@ -159,10 +159,12 @@ def _probed(p: Path) -> tuple[float | None, int | None, int | None]:
     return longest, channels, rate
 
 
-def decoded_size_check(p: Path) -> None:
+def decoded_size_check(p: Path, sound: bool = True) -> None:
     """Refuse an upload whose header says it decodes to more than the server reads (`MAX_UPLOAD_SECONDS`,
-    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_SAMPLES`, `MAX_UPLOAD_NOTES`, `MAX_UPLOAD_PICTURE_MB`), before it is decoded; a header that cannot be read is left to the
-    readers, which say what is wrong with the file."""
+    `MAX_UPLOAD_CHANNELS`, `MAX_UPLOAD_SAMPLES`, `MAX_UPLOAD_NOTES`, `MAX_UPLOAD_PICTURE_MB`), before it is decoded; a
+    header that cannot be read is left to the readers, which say what is wrong with the file. ``sound``: whether
+    a video's sound track is read (speech, music); the face and image judges read its frames only, and a film's
+    5.1 track had refused it to them."""
     from conditioning.media import MediaError
 
     suffix, limit = p.suffix.lower(), f"the web studio reads at most {MAX_UPLOAD_SECONDS // 60} minutes"
@@ -188,20 +190,33 @@ def decoded_size_check(p: Path) -> None:
         elif suffix in AUDIO_SUFFIXES:
             import soundfile as sf
 
+            from conditioning.media import UNSIZED_FRAMES, decode_unsized
+
+            info = None
             try:
                 info = sf.info(str(p))
                 seconds, channels, rate = info.frames / max(info.samplerate, 1), info.channels, info.samplerate
             except sf.LibsndfileError:  # M4A and the like: FFmpeg's reading of the header
                 seconds, channels, rate = _probed(p)
+            if info and info.frames == UNSIZED_FRAMES and channels <= MAX_UPLOAD_CHANNELS:  # no length in the
+                cap = min(MAX_UPLOAD_SECONDS, MAX_UPLOAD_SAMPLES / (rate * channels))  # header: decoded up to
+                seconds = decode_unsized(p, channels, cap + 1).shape[0] / rate  # the bound, and no further
+                if seconds > cap:
+                    raise MediaError(f"{p.name} gives no length in its header and decodes to more than the web "
+                                     "studio reads (ten minutes of 48 kHz stereo); save it with its length, cut "
+                                     "it, or use `emostudio critique`")
         elif suffix in VIDEO_SUFFIXES:  # its frames, and its sound track, which speech and music read
             import cv2
 
             cap = cv2.VideoCapture(str(p))
             frames, fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS)
             cap.release()
-            seconds, channels, rate = _probed(p)
+            if sound:
+                seconds, channels, rate = _probed(p)
             if fps > 0 and frames > 0:
                 seconds = max(seconds or 0.0, frames / fps)
+    except MediaError:
+        raise
     except Exception:  # noqa: BLE001 - no readable header: the reader says what the file is
         return
     if seconds is not None and seconds > MAX_UPLOAD_SECONDS:
@@ -470,7 +485,7 @@ class WebStudio:
             raise MediaError(f"{p.name}: {modality} takes {', '.join(UPLOAD_TYPES[modality])} files")
         if p.stat().st_size > MAX_UPLOAD_MB * 2**20:
             raise MediaError(f"{p.name} is larger than {MAX_UPLOAD_MB} MB")
-        decoded_size_check(p)
+        decoded_size_check(p, sound=modality in ("speech", "music"))
         return p
 
     def analyse(self, path: str | None, modality: str, reference: str | None = None, aligned: bool = False) -> Take:
@@ -564,7 +579,7 @@ class WebStudio:
             if narrow:
                 what = f"recorded at {rate / 1000:g} kHz" if rate and rate < 16000 else "nothing above about 4 kHz"
                 how += f"\n\n_Note: {what}; {NARROW_BAND}._"
-            if any(r.details.get("low_band") for r in readings):
+            if not narrow and any(r.details.get("low_band") for r in readings):  # (a file's low rate says why)
                 from studio.critique import LOW_BAND
 
                 how += f"\n\n_Note: the recording has {LOW_BAND}._"
@@ -793,7 +808,8 @@ def captions(take: Take, text: str) -> str | None:
     if not (text or "").strip() or not take.seconds:
         return None
     end = take.seconds
-    stamp = f"{int(end // 3600):02d}:{int(end % 3600 // 60):02d}:{end % 60:06.3f}"
+    ms = round(end * 1000)  # whole milliseconds first: 59.9996 s had made "00:00:60.000", which players drop
+    stamp = f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
     out = Path(take.file + ".vtt")
     words = html.escape(" ".join(text.split()), quote=False).replace("-->", "→")  # cue text: no tags, no cue arrow
     out.write_text(f"WEBVTT\n\n00:00:00.000 --> {stamp}\n{words}\n", encoding="utf-8")

@@ -506,6 +506,11 @@ def test_a_face_take_on_an_uploaded_portrait_is_analysed_with_its_report_and_a_p
     assert vtt.startswith("WEBVTT") and "00:00:00.000 --> 00:00:0" in vtt and "Nobody told me." in vtt
     odd = Path(captions(face, "x --> y <b>")).read_text()  # a cue arrow or a tag in the words is text
     assert odd.count("-->") == 1 and "&lt;b&gt;" in odd
+    from dataclasses import replace
+
+    for seconds, stamp in ((59.9996, "00:01:00.000"), (119.9999, "00:02:00.000"), (3599.9996, "01:00:00.000"),
+                           (61.25, "00:01:01.250")):  # rounded before it is split: "00:00:60.000" is no time
+        assert f"--> {stamp}\n" in Path(captions(replace(face, seconds=seconds), "Nobody told me.")).read_text()
     report = json.loads(Path(face.report_file).read_text())
     name = report["neutral_reference"]["options"]["portrait"]
     assert name.startswith("portrait-") and name.endswith(".jpg") and "/" not in name
@@ -829,7 +834,12 @@ def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_it
         make("talk.mp4", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=5:d=1", "-f", "lavfi", "-i",
              "anullsrc=r=48000:cl=mono", "-t", "1", "-c:v", "libx264", "-c:a", "aac")
         assert decoded_size_check(tmp_path / "talk.mp4") is None
-        extra = [("hirate.mkv", "speech", "77 million samples .384 kHz"), ("wide.m4a", "music", "has 8 channels")]
+        make("film.mp4", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=5:d=1", "-f", "lavfi", "-i",
+             "anullsrc=r=48000:cl=5.1", "-t", "1", "-c:v", "libx264", "-c:a", "aac")
+        for modality in ("face", "image"):  # the judges of frames: a film's 5.1 sound track had refused it to them
+            assert web.check_upload(str(tmp_path / "film.mp4"), modality) == tmp_path / "film.mp4"
+        extra = [("hirate.mkv", "speech", "77 million samples .384 kHz"), ("wide.m4a", "music", "has 8 channels"),
+                 ("film.mp4", "speech", "has 6 channels")]
     (tmp_path / "events.mid").write_bytes(b"MThd" + bytes(1100 * 1024))  # refused by its size, before it is parsed
     extra.append(("events.mid", "music", "MIDI files of at most 1,024 KB"))
     for name, modality, why in (*extra, ("wide.flac", "speech", "8 channels"), ("long.flac", "music", "lasts 10.0 minutes"),
