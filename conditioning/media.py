@@ -258,6 +258,12 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
         with quiet_stderr() if p.suffix.lower() == ".mp3" else nullcontext():
             try:
                 data, sr = sf.read(str(p), dtype="float32", always_2d=False)
+            except ValueError:  # numpy's "array too big": a header that gives no length (a FLAC written to a pipe)
+                info = sf.info(str(p))
+                if info.frames != UNSIZED_FRAMES:
+                    raise
+                data, sr = decode_unsized(p, info.channels), info.samplerate
+                data = data[:, 0] if data.shape[1] == 1 else data
             except sf.LibsndfileError as exc:
                 try:
                     sf.info(str(p))  # its header reads, its sound does not: damaged (another decoder read a
@@ -295,6 +301,33 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
     if rate is not None:
         audio = audio.resample(rate)
     return audio
+
+
+#: libsndfile's frame count for a file whose header gives no length: a FLAC written to a pipe (``arecord | flac -``,
+#: ``ffmpeg ... -f flac -``), whose sound it cannot read past its buffer (numpy was asked for 2**63 frames)
+UNSIZED_FRAMES = 2**63 - 1
+
+
+def decode_unsized(p: Path, channels: int, max_seconds: float | None = None, rate: int | None = None) -> np.ndarray:
+    """(frames, channels) float32 samples of an audio file whose header gives no length, decoded by the ffmpeg
+    program (libsndfile cannot read it; a Debian package CI installs). ``max_seconds`` (with the file's ``rate``):
+    stop there, so that a caller bounding the length reads no more than its bound (the web's upload check: a pipe's
+    FLAC of hours of silence weighs kilobytes)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise MediaError(f"{p}: its header gives no length, and reading such a file needs the ffmpeg program "
+                         "(Debian/Ubuntu: apt install ffmpeg); or save it again with a program that writes the length")
+    limit = ["-t", f"{max_seconds:.3f}"] if max_seconds is not None else []
+    run = subprocess.run([exe, "-v", "error", "-nostdin", "-i", str(p), *limit, "-map", "0:a:0", "-f", "f32le",
+                          "-acodec", "pcm_f32le", "-"], capture_output=True, timeout=600)
+    data = np.frombuffer(run.stdout, dtype="<f4")
+    if run.returncode != 0 or data.size == 0:
+        raise MediaError(f"{p}: damaged or cut off (ffmpeg: {run.stderr.decode(errors='replace').strip()[-200:]}); "
+                         "give the whole file")
+    return data[: data.size // channels * channels].reshape(-1, channels).copy()
 
 
 def _check_wav_length(p: Path, data: np.ndarray) -> None:

@@ -415,3 +415,29 @@ def test_an_atomic_write_keeps_the_umask_and_never_clears_it(tmp_path, monkeypat
     finally:
         monkeypatch.undo()
         os.umask(before)
+
+
+def test_a_flac_written_to_a_pipe_is_read_whole(tmp_path):
+    """A FLAC written to a pipe (``arecord | flac -``, ``ffmpeg ... -f flac -``) has no length in its header:
+    libsndfile reported 2**63 - 1 frames, numpy refused the array, and the file was called "not audio". It is
+    decoded by ffmpeg, whole; the web's upload check decodes one up to its bound and no further."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("the ffmpeg program is not installed")
+    from conditioning.media import load_audio
+    from studio.web import decoded_size_check
+
+    def piped(name, seconds, rate):
+        flac = subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=f=300:r={rate}:d={seconds}",
+                               "-f", "flac", "-"], capture_output=True, check=True).stdout
+        (tmp_path / name).write_bytes(flac)
+        return tmp_path / name
+
+    a = load_audio(piped("take.flac", 3, 16000))
+    assert a.rate == 16000 and a.samples.shape == (48000,)
+    assert abs(float(np.sqrt(np.mean(a.samples ** 2))) - 0.125 / np.sqrt(2)) < 0.01  # lavfi's sine: amplitude 1/8
+    assert decoded_size_check(tmp_path / "take.flac") is None
+    with pytest.raises(MediaError, match="gives no length in its header and decodes to more than the web studio"):
+        decoded_size_check(piped("long.flac", 700, 8000))
