@@ -890,6 +890,20 @@ def _differences(now: dict, before: dict) -> list[str]:
 STUDIO_SPEC_KEYS = frozenset({"name", "seed", "modalities", "emotions"})
 
 
+def studio_spec(doc) -> bool:
+    """Whether a spec.json document is one the studio wrote: its keys, and no others (`Spec`'s fields and the plan's
+    design), and its modalities the studio's, by name. Why so strict: a folder holding another tool's spec.json
+    with the keys name, seed, modalities and emotions among its own was taken for a dataset, and its image/
+    folder of the user's files was deleted."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(Spec)} | {"plan"}
+    mods = doc.get("modalities") if isinstance(doc, dict) else None
+    return (isinstance(doc, dict) and STUDIO_SPEC_KEYS <= set(doc) <= known and isinstance(mods, list)
+            and all(isinstance(m, dict) and m.get("name") in MODALITIES for m in mods)
+            and isinstance(doc["emotions"], list) and isinstance(doc["name"], str))
+
+
 def check_resumable(now: dict, out: Path) -> None:
     """``out`` must be empty, or a dataset folder built from this same spec (``now``: the spec as spec.json holds
     it; then the build resumes): a folder of someone else's files would be overwritten (README.md, manifests), and
@@ -900,8 +914,8 @@ def check_resumable(now: dict, out: Path) -> None:
             before = json.loads(old_spec.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             before = None
-        if not isinstance(before, dict) or not STUDIO_SPEC_KEYS <= set(before):  # another tool's spec.json: a
-            # folder of the user's, whose subfolders named like the modalities were deleted below
+        if not studio_spec(before):  # another tool's spec.json: a folder of the user's, whose subfolders named
+            # like the modalities were deleted below
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
         changed = _differences(now, before)
         if changed == ["seed"] and before.get("seed") == 0 and now.get("seed") == name_seed(str(now.get("name", ""))) \

@@ -819,6 +819,14 @@ def test_a_folder_of_another_spec_or_of_other_files_is_never_mixed_in(tmp_path):
         build(spec, mine, progress=False)
     assert (mine / "image" / "precious.jpg").read_bytes() == b"my photo"
     assert json.loads((mine / "spec.json").read_text()) == {"model": "resnet50", "epochs": 10}
+    # nor one with the studio's four keys among its own (another labeller's), or of other kinds
+    for doc in ({"name": "x", "seed": 1, "modalities": [{"name": "image"}], "emotions": ["joy"], "tool": "labeller"},
+                {"name": "x", "seed": 1, "modalities": ["image"], "emotions": ["joy"]},
+                {"name": "x", "seed": 1, "modalities": [{"name": "photos"}], "emotions": ["joy"]}):
+        (mine / "spec.json").write_text(json.dumps(doc))
+        with pytest.raises(UserError, match="not a dataset spec the studio wrote"):
+            build(spec, mine, progress=False)
+        assert (mine / "image" / "precious.jpg").read_bytes() == b"my photo"
 
 
 def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_are_reported(tmp_path):
