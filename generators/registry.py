@@ -53,6 +53,18 @@ def available(modality: str | None = None) -> list[str]:
     return [k for k in GENERATORS if modality is None or k.startswith(modality + "/")]
 
 
+def extra_reads(modality: str, name: str | None) -> frozenset[str]:
+    """The request fields a named backend reads beyond its modality's (its class's ``extra_reads``: speech/diffusion
+    reads ``duration_s``), without creating it; none for auto, an unknown name or a backend that cannot load."""
+    key = f"{modality}/{name}"
+    if key not in GENERATORS:
+        return frozenset()
+    try:
+        return frozenset(getattr(load_class(GENERATORS[key], key, EXTRAS.get(key)), "extra_reads", ()))
+    except BackendUnavailable:
+        return frozenset()
+
+
 def load_generator(modality: str, name: str | None = None, **config):
     """Instantiate a generator by modality and backend name (``None`` or "auto": the first that can run)."""
     if name in (None, "auto") and "model" in config:  # auto would hand the weights to the embedded default

@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the modality's two judges, e.g. speech: embedded,encoder)")
     g.add_argument("--duration", type=float, metavar="S", help="music: seconds (composer 2-1800, default 30; "
                    "musicgen default 10); face: a silent clip of S seconds (with --text or --audio the video lasts "
-                   "as long as the speech)")
+                   "as long as the speech); speech --backend diffusion: the take's length (default: from the words)")
     g.add_argument("--option", action="append", metavar="KEY=VALUE", help="a backend option (repeat), e.g. image: "
                    "style=field, size=512, steps=4, guidance_scale=0 (Stable Diffusion Turbo); speech --backend "
                    "diffusion: steps=50; speech --backend coqui: language=de (default auto: the text's); a backend "

@@ -164,7 +164,11 @@ def backend_options(pairs: list[str] | None) -> dict:
 def refuse_ignored_options(args: argparse.Namespace) -> None:
     """Refuse options the modality would ignore (``generate speech --duration 5`` made a take of the text's own
     length, ``generate face --text ... --duration 3`` a 0.6 s video), before any work."""
+    from generators.registry import extra_reads
+
     takes = TAKES[args.modality]
+    if "duration_s" in extra_reads(args.modality, getattr(args, "backend", None)):  # (speech/diffusion's length)
+        takes = (*takes, "duration")
     given = [n for n in ("text", "prompt", "voice", "voice_clip", "portrait", "audio", "duration")
              if getattr(args, n, None) is not None]
     flag = lambda n: "--" + n.replace("_", "-")  # noqa: E731

@@ -292,11 +292,13 @@ READS = {"speech": {"text", "trajectory"}, "music": {"prompt", "duration_s", "tr
          "face": {"text", "duration_s", "trajectory"}}
 
 
-def _refuse_unused(modality: str, **given: Any) -> None:
-    """A `GenerationError` for an argument ``modality`` would ignore (`READS`), before any work."""
+def _refuse_unused(modality: str, extra: frozenset = frozenset(), **given: Any) -> None:
+    """A `GenerationError` for an argument ``modality`` would ignore (`READS`, and ``extra``: what its backend reads
+    besides, a generator's ``extra_reads``), before any work."""
     reads = READS.get(modality)
     if reads is None:  # an unknown modality: the registry names the known ones
         return
+    reads = reads | extra
     for name, value in given.items():
         if value is None or value == "" or name == "audio":  # (a form's empty box is "": unset, as None is)
             continue
@@ -421,11 +423,11 @@ class Studio:
         # the request checks every argument's kind (before a face's voice reads the text)
         request = GenerationRequest(Emotion.parse(emotion), trajectory, text, prompt, seed, duration_s,
                                     {} if options is None else options)
-        _refuse_unused(modality, text=text, prompt=prompt, duration_s=duration_s, trajectory=trajectory,
-                       audio=request.options.get("audio"))
         if modality == "speech" and backend in (None, "auto") and model is None:
             backend = VOICE_BACKENDS.get(request.options.get("voice"), backend)  # a built-in voice picks its backend
-        generator = self.generator(modality, backend, model=model)
+        generator = self.generator(modality, backend, model=model)  # (created, not loaded: weights load on use)
+        _refuse_unused(modality, getattr(generator, "extra_reads", frozenset()), text=text, prompt=prompt,
+                       duration_s=duration_s, trajectory=trajectory, audio=request.options.get("audio"))
         speech = None
         if modality == "face":
             speech, options = self.voice_for_face(request.emotion, trajectory, text, request.options, request.seed,

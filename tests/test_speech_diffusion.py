@@ -378,3 +378,23 @@ def test_the_web_speech_tab_offers_the_neural_voice_its_variable_names(tts_dir, 
     # and the Analyse tab reads it with its report: the model there is the one the server's variable names
     seen = web.analyse(take.file, "speech", take.report_file)
     assert "made again from its report" in seen.report
+
+
+def test_the_studio_and_the_command_line_pass_a_duration_to_the_backend_that_reads_it(tts_dir):
+    """Studio.generate and `generate` refused speech's duration_s for every backend, but speech/diffusion samples to
+    it (its `extra_reads`); the WORLD voices still refuse it."""
+    import argparse
+
+    from studio.errors import UserError
+    from studio.generate import refuse_ignored_options
+    from studio.studio import Studio
+
+    take = Studio().generate("speech", "joy", backend="diffusion", model=str(tts_dir), text="Hello there.",
+                             duration_s=1.5, score=False, options={"steps": 2, "max_new_tokens": 4})
+    assert take.best.result.media.duration_s == pytest.approx(1.5, abs=0.05)
+    with pytest.raises(GenerationError, match="speech takes no duration_s"):
+        Studio().generate("speech", "joy", backend="festival", text="Hello there.", duration_s=1.5, score=False)
+    args = lambda backend: argparse.Namespace(modality="speech", backend=backend, text="Hi.", duration=1.5)  # noqa: E731
+    assert refuse_ignored_options(args("diffusion")) is None
+    with pytest.raises(UserError, match="--duration is not an option of 'generate speech'"):
+        refuse_ignored_options(args("piper"))

@@ -227,6 +227,9 @@ class DiffusionSpeech(DiffusersBackend):
 
     modality = "speech"
     name = "diffusion"
+    #: the request fields it reads beyond speech's text and trajectory (`studio.studio.READS`): the take's length,
+    #: which the pipeline samples to (the WORLD voices speak their words at their own pace)
+    extra_reads = frozenset({"duration_s"})
     KEY, MODEL_ENV, CONFIG, LICENCES = KEY, MODEL_ENV, DiffusionSpeechConfig, LICENCES
     #: another seed draws another voice: the loop reads a take of a new seed against that seed's neutral take
     seed_changes_voice = True
