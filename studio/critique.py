@@ -184,7 +184,8 @@ def critique_files(args: argparse.Namespace) -> int:
                     take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
-                low_band += bool(row.get("details", {}).get("low_band"))
+                low_band += bool(row.get("details", {}).get("low_band")) and not is_narrow  # (its rate says why:
+                # an 11.025 kHz WAV was told to be saved "at 32 kbit/s or more, or losslessly")
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
                 short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
                 alone += how["norm"] == "none"

@@ -472,6 +472,11 @@ def test_critique_says_when_speech_is_narrow_band_or_very_short(capsys, shared_d
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "embedded", "--json",
                          str(shared_data / ANGRY_TAKE))
     assert "low_band" not in json.loads(out)["details"] and "6 kHz" not in err
+    # a lossless file at 11.025 kHz lacks the band for its rate: one note, not the lossy-MP3 one beside it
+    eleven = save_audio(tmp_path / "eleven.wav", Audio(librosa.resample(take.samples, orig_sr=take.rate,
+                                                                        target_sr=11025), 11025))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "embedded", "--json", str(eleven))
+    assert code == 0 and "a file is narrow-band" in err and "nothing above about 6 kHz" not in err
     # a reference recorded through another band than the takes: every reading moves, and it is said
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", str(wide),
                          str(shared_data / ANGRY_TAKE))
