@@ -6,6 +6,7 @@ module (and its heavy imports) loads only when that backend is asked for.
 from __future__ import annotations
 
 import importlib
+import math
 import numbers
 import os
 from typing import Mapping
@@ -103,7 +104,24 @@ def configure(config_cls, config, overrides: dict, key: str, error: type[Excepti
                 raise error(f"{key}: option {f.name} must be {_KINDS.get(kind, kind.__name__)}, got {value!r}")
             if kind in (bool, int, float):  # NumPy's numbers as Python's (an int option given 256.0 is 256)
                 overrides[f.name] = kind(value)
+            elif kind is tuple and isinstance(value, (tuple, list)):  # and inside a pair: size=(np.int64(512), ...)
+                overrides[f.name] = tuple(v.item() if hasattr(v, "item") else v for v in value)  # was refused
     return replace(config or config_cls(), **overrides)
+
+
+def check_ranges(key: str, config, ranges, whole: tuple[str, ...] = (), error: type[Exception] = ValueError) -> None:
+    """Each ``(field, lo, hi)`` of a config a real number in range (a whole one for the fields in ``whole``), or
+    ``error`` naming the field. Why in the config itself (its ``__post_init__``), and by kind too: a config built
+    directly (``ProceduralConfig(work_px="512")``) bypasses `configure`, and failed with a TypeError from the
+    comparison; ``work_px=300.5`` was taken."""
+    for name, lo, hi in ranges:
+        value = getattr(config, name)
+        is_whole = name in whole
+        ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+              and (not is_whole or float(value).is_integer()) and lo <= value <= hi)
+        if not ok:
+            raise error(f"{key}: {name} must be {'a whole number' if is_whole else 'a number'} from {lo:g} to {hi:g}, "
+                        f"got {value!r}")
 
 
 #: how `configure`'s messages name a default's kind

@@ -214,9 +214,11 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
     from critics.registry import load_critic
     from generators.registry import load_generator
 
-    for modality, name, kw, says in (("music", "composer", {"beats_per_bar": 0}, "beats_per_bar must be from 1"),
+    for modality, name, kw, says in (("music", "composer", {"beats_per_bar": 0}, "beats_per_bar must be a whole "
+                                                                                "number from 1 to 16"),
                                      ("image", "procedural", {"work_px": "512"}, "work_px must be a whole number"),
-                                     ("image", "procedural", {"work_px": 100000}, "work_px must be from 64 to 4096"),
+                                     ("image", "procedural", {"work_px": 100000}, "work_px must be a whole number "
+                                                                                  "from 64 to 4096"),
                                      ("image", "procedural", {"config": {"style": "field"}}, "config must be a "
                                                                                            "ProceduralConfig"),
                                      ("music", "composer", {"normalise": "no"}, "normalise must be true or false")):
@@ -226,6 +228,17 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
 
     with pytest.raises(ValueError, match="f0_method 'crepe' is not a pitch tracker; give 'praat' or 'dio'"):
         RenderConfig(f0_method="crepe")
+    # a config built directly is checked by kind too (a TypeError from the comparison; 300.5 px was taken)
+    from generators.image.procedural import ProceduralConfig
+    from generators.music.composer import ComposerConfig
+
+    for build, says in ((lambda: ProceduralConfig(work_px="512"), "work_px must be a whole number from 64 to 4096, "
+                                                                  "got '512'"),
+                        (lambda: ProceduralConfig(work_px=300.5), "work_px must be a whole number"),
+                        (lambda: ComposerConfig(rate="22050"), "rate must be a whole number from 8000 to 96000"),
+                        (lambda: ComposerConfig(fade_out_s=float("nan")), "fade_out_s must be a number from 0")):
+        with pytest.raises(GenerationError, match=says):
+            build()
     for name in ("colour",):
         with pytest.raises(ValueError, match=r"unknown option\(s\) \['threshold'\] for image/colour"):
             load_critic("image", name, threshold=3)
@@ -237,6 +250,8 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
 
     painter = load_generator("image", "procedural", work_px=np.float64(256))
     assert painter.config.work_px == 256 and type(painter.config.work_px) is int
+    sized = load_generator("image", "procedural", size=(np.int64(512), np.int64(384)))  # inside a pair too
+    assert sized.config.size == (512, 384) and all(type(v) is int for v in sized.config.size)
     assert load_generator("music", "composer", normalise=np.True_).config.normalise is True
     from dataclasses import dataclass
 

@@ -104,6 +104,9 @@ def test_size_and_style_are_honoured_and_bad_values_refused(gen):
         gen.generate(GenerationRequest(Emotion.parse("calm"), prompt="x" * 501))
     with pytest.raises(GenerationError, match="unknown image option"):
         gen.generate(GenerationRequest(Emotion.parse("calm"), options={"colour": "red"}))
+    for size in (True, (True, 512), "512"):  # size=true had been read as 1 px ("1x1 is out of range")
+        with pytest.raises(GenerationError, match=r"image size must be N or \(width, height\), got"):
+            gen.generate(GenerationRequest(Emotion.parse("calm"), options={"size": size}))
 
 
 def test_a_trajectory_gives_frames_that_brighten_from_sadness_to_joy(gen):

@@ -28,6 +28,7 @@ about 0.1-0.2 s for 1024x1024 on one core (bench/image_speed.py). Deterministic:
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -36,6 +37,7 @@ import numpy as np
 
 from conditioning import Emotion
 from conditioning.media import Image
+from conditioning.registry import check_ranges
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 KEY = "image/procedural"
@@ -53,10 +55,10 @@ class ProceduralConfig:
 
     def __post_init__(self) -> None:
         """Sizes in range, or a `GenerationError` naming the field (work_px=100000 asked for 112 GiB)."""
-        if not 64 <= self.work_px <= 4096:
-            raise GenerationError(f"image/procedural: work_px must be from 64 to 4096, got {self.work_px!r}")
+        check_ranges("image/procedural", self, (("work_px", 64, 4096),), whole=("work_px",), error=GenerationError)
         if (not isinstance(self.size, (tuple, list)) or len(self.size) != 2
-                or not all(isinstance(v, int) and 16 <= v <= 8192 for v in self.size)):
+                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and 16 <= v <= 8192
+                           for v in self.size)):
             raise GenerationError(f"image/procedural: size must be (width, height) of 16 to 8192 px, got {self.size!r}")
 
 
@@ -135,9 +137,11 @@ def palette(c: VisualControls) -> dict[str, np.ndarray]:
 def image_size(size: Any) -> tuple[int, int]:
     """(width, height) from N or (width, height), inside the sizes this backend draws (`GenerationError` if
     not); public so a session can check its pictures' size before minutes of music."""
-    if isinstance(size, (int, np.integer)):
+    if isinstance(size, (int, np.integer)) and not isinstance(size, (bool, np.bool_)):
         size = (int(size), int(size))
     try:
+        if isinstance(size, (str, bytes, bool, np.bool_)) or any(isinstance(x, (bool, np.bool_)) for x in size):
+            raise TypeError  # (size=true was read as 1 px: "1x1 is out of range")
         w, h = (int(x) for x in size)
     except (TypeError, ValueError):
         raise GenerationError(f"image size must be N or (width, height), got {size!r}") from None
