@@ -400,9 +400,24 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
         raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
                          f"{audio.rate / 1000:g} kHz; write .wav or .flac")
     with atomic_path(p) as tmp:
-        sf.write(str(tmp), np.clip(audio.samples, -1.0, 1.0), audio.rate, format=fmt,
-                 subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
+        try:
+            sf.write(str(tmp), np.clip(audio.samples, -1.0, 1.0), audio.rate, format=fmt,
+                     subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
+        except sf.LibsndfileError as exc:  # libsndfile says "System error." for a full disk: an OSError naming the
+            raise _write_error(p, tmp, exc) from None  # file, which the command line says in one line
     return p
+
+
+def _write_error(p: Path, tmp: Path, exc: Exception) -> OSError:
+    """The `OSError` for a file a library could not write (libsndfile's "System error."): "No space left on
+    device" when the disk is full, else the library's words, naming the file asked for (not its temporary)."""
+    try:
+        full = os.statvfs(tmp.parent).f_bavail * os.statvfs(tmp.parent).f_frsize < 1 << 20
+    except OSError:
+        full = False
+    if full:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(p))
+    return OSError(errno.EIO, str(exc).removeprefix("Error : ").strip() or "could not be written", str(p))
 
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")

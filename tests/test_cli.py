@@ -868,6 +868,18 @@ def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(c
     with pytest.raises(IsADirectoryError) as exc:  # (save_audio has no early check: it meets the folder itself)
         save_audio(tmp_path / "adir.wav", Audio(np.zeros(800, np.float32), 8000))
     assert exc.value.filename == str(tmp_path / "adir.wav")
+    # a full disk while the audio is written: libsndfile says "System error.", which was a 30-line traceback
+    import os
+    import soundfile as sf
+
+    def no_room(path, *a, **k):
+        raise sf.LibsndfileError(0, prefix="System error.")
+
+    monkeypatch.setattr(sf, "write", no_room)
+    monkeypatch.setattr(os, "statvfs", lambda p: type("V", (), {"f_bavail": 0, "f_frsize": 4096})())
+    code, _, err = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--out", str(tmp_path / "n.wav"))
+    assert code == 2 and err.count("\n") == 1 and f"cannot write {tmp_path / 'n.wav'}: No space left on device" in err, err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("n.", ".n."))]
 
 
 def test_argument_errors_are_one_line_like_every_other_user_error(capsys):
