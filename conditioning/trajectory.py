@@ -181,6 +181,23 @@ def clip_lengths(clips) -> str:
     return head if abs(lengths[-1] - lengths[0]) < 1e-6 else f"{head}, the last {lengths[-1]:g} s"
 
 
+def clip_note(plan: IsoPlan, clip_s: float) -> str | None:
+    """What a plan did with the clip length asked for when it played another (None when it kept it): a plan that
+    moves needs two clips, so a time under two clips' length is cut into two even halves (45 s clips in one
+    minute were played as 30 s ones without a word, and the JSON said 45)."""
+    played = plan.clips[0].end_s - plan.clips[0].start_s
+    if len(plan.clips) == 2 and abs(played - clip_s) > 1e-6:
+        return (f"2 clips of {played:g} s, not the {clip_s:g} s asked: a plan that moves needs two clips, so its "
+                f"{plan.clips[-1].end_s:g} s are cut into even halves")
+    return None
+
+
+def _minutes_up(seconds: float) -> str:
+    """Seconds as minutes to one decimal, rounded up: a plan of that length holds them (17 clips of 5 s, 1.417
+    min, were offered as "1.4 min", which gives 16)."""
+    return f"{math.ceil(seconds / 6 - 1e-9) / 10:.1f}"
+
+
 def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, clip_s: float,
              max_step: float | None = None, hold: float = 0.1) -> IsoPlan:
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
@@ -201,7 +218,10 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     if max_step is not None and not max_step > 0:
         raise PlanError(f"max step must be > 0, got {max_step}")
     total = minutes * 60.0
-    n = math.ceil(total / clip_s - 1e-9)
+    if not total / clip_s <= MAX_CLIPS + 1:  # (1e308 minutes, or clips of 1e-320 s: math.ceil of infinity)
+        raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives more than {MAX_CLIPS} clips; a plan has at "
+                        f"most {MAX_CLIPS} (e.g. 8 hours of 15 s clips): use longer clips or fewer minutes")
+    n = max(1, math.ceil(total / clip_s - 1e-9))  # (a clip longer than the plan: one clip, not none)
     step = clip_s
     remainder = total - (n - 1) * clip_s
     if n >= 2 and remainder < clip_s - 1e-9 and remainder < max(SHORTEST_LAST * clip_s, MIN_CLIP_S):
@@ -232,7 +252,7 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
         need = math.ceil(distance / max_step - 1e-9) + 1
         where = lambda e: f"{e.top} (v {e.valence:+.2f}, a {e.arousal:+.2f})"  # noqa: E731  (a mix or a point: its place)
         raise PlanError(f"the path from {where(a)} to {where(b)} is {distance:.2f} in valence-arousal; at a max step of "
-                        f"{max_step:g} per clip it needs at least {need} clips ({need * clip_s / 60:.1f} min of "
+                        f"{max_step:g} per clip it needs at least {need} clips ({_minutes_up(need * clip_s)} min of "
                         f"{clip_s:g} s clips), but {minutes:g} min gives {n}; allow more minutes, shorter clips "
                         "or a larger max step")
     clips = []

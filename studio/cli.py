@@ -78,7 +78,7 @@ def cmd_emotion(args: argparse.Namespace) -> int:
     if args.plan:
         if args.minutes is None or args.clip is None:
             raise UserError("--plan FROM TO needs --minutes M and --clip S, e.g. --plan anxiety calm --minutes 15 --clip 30")
-        from conditioning.trajectory import clip_lengths
+        from conditioning.trajectory import clip_lengths, clip_note
 
         plan = plan_iso(args.plan[0], args.plan[1], args.minutes, args.clip, max_step=args.max_step)
         largest = max(plan.steps(), default=0.0)
@@ -95,9 +95,14 @@ def cmd_emotion(args: argparse.Namespace) -> int:
         jump = jump_warning(largest, args.max_step)  # as `session` reports it
         if jump:
             print(f"emostudio emotion: {jump}", file=sys.stderr)
+        halves = clip_note(plan, args.clip)
+        if halves:
+            print(f"emostudio emotion: note: {halves}", file=sys.stderr)
         if args.json:
+            played = plan.clips[0].end_s - plan.clips[0].start_s  # the clip length played ("clip_s_asked" beside)
             print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": args.minutes,
-                        "clip_s": args.clip, "easing": plan.easing, "largest_step": round(largest, 4),
+                        "clip_s": round(played, 6), **({"clip_s_asked": args.clip} if halves else {}),
+                        "easing": plan.easing, "largest_step": round(largest, 4),
                         "jumps": jump is not None,
                         "clips": [c.to_json() for c in plan.clips]})
         else:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import re
 import shutil
@@ -47,7 +48,7 @@ from conditioning.errors import PlanError
 from conditioning.registry import configure
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
-from conditioning.trajectory import MIN_CLIP_S  # the shortest clip a session plays
+from conditioning.trajectory import MIN_CLIP_S, clip_note  # (MIN_CLIP_S: the shortest clip a session plays)
 from studio.errors import checkpoint
 from studio.output import file_metadata, print_json
 
@@ -257,8 +258,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     cfg = configure(SessionConfig, config, overrides, "session", PlanError)  # a misspelt option names the known ones
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if not (isinstance(clip_s, (int, float)) and math.isfinite(clip_s)):
+    if not _number(clip_s):
         raise PlanError(f"clip length must be a number of seconds (at least {MIN_CLIP_S:g}), got {clip_s!r}")
+    clip_s = float(clip_s)  # (NumPy's numbers too: np.int64(30) was refused as "got 30")
     if clip_s < MIN_CLIP_S:
         raise PlanError(f"clip length {clip_s!r} s is too short: clips must last at least {MIN_CLIP_S:g} s "
                         "(the critic and a musical phrase both need a few bars)")
@@ -266,6 +268,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         if isinstance(value, bool) or not isinstance(value, int) or value < lo:
             raise PlanError(f"{name} must be a whole number >= {lo}, got {value!r}")
     _check_numbers(minutes, cfg)
+    minutes = float(minutes)
     if cfg.visuals:  # before the long part: a wrong style or size fails at once
         from generators.base import GenerationError
         from generators.image.procedural import STYLES, image_size
@@ -395,8 +398,11 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         if cfg.visuals:
             summary["visuals"] = {"folder": str(out / "visuals"), "backend": "image/procedural",
                                   "style": cfg.visual_style, "size": list(cfg.visual_size), "seed": cfg.seed}
-        summary["warnings"] = movement_warnings(summary)  # what the command prints, for plan.json and --json too
-        doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes, "clip_s": clip_s,
+        halves = clip_note(plan, clip_s)  # a time under two clips: two even halves, said
+        summary["warnings"] = [*([halves] if halves else []), *movement_warnings(summary)]  # what the command prints,
+        played = plan.clips[0].end_s - plan.clips[0].start_s  # for plan.json and --json too
+        doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes,
+               "clip_s": round(played, 6), **({"clip_s_asked": clip_s} if halves else {}),
                "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
                "critic": f"music/{critics[0].name}" if critics else None,
                "judges": [f"music/{c.name}" for c in critics], "settings": _settings(cfg), "summary": summary,
@@ -496,12 +502,15 @@ LIMITS = {"max_range_lu": (3.0, 40.0), "target_lufs": (-40.0, -10.0), "rate": (1
           "fade_out_s": (0.0, 60.0), "threshold": (0.0, 1.0)}
 
 
+def _number(x: Any) -> bool:
+    """A finite real number, NumPy's included, and not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) and math.isfinite(x)
+
+
 def _check_numbers(minutes: Any, cfg: SessionConfig) -> None:
     """A `PlanError` naming the first number of the call that is not one or is out of `LIMITS`, before any work
     (``minutes="2"`` and ``max_step="0.3"`` raised a bare TypeError; ``max_range_lu=-3`` was taken)."""
-    def number(x) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
+    number = _number
     if not number(minutes):
         raise PlanError(f"minutes must be a number (more than 0), got {minutes!r}")
     if cfg.max_step is not None and not (number(cfg.max_step) and cfg.max_step > 0):
@@ -833,12 +842,18 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
 # ------------------------------------------------------------------------------------------------ CLI
 
 
+def _warnings(s: dict) -> list[str]:
+    """A summary's warnings as the session recorded them (a clip length it changed among them), else as its figures
+    give them (`movement_warnings`: a summary written before they were recorded)."""
+    return s["warnings"] if isinstance(s.get("warnings"), list) else movement_warnings(s)
+
+
 def summary_lines(s: dict) -> list[str]:
     """A session's summary in words, as the command prints it and the web page shows it: how well the clips were
     read, how far valence and arousal moved against the plan (and against what the judges can read), each
     judge's agreement, `movement_warnings`, and what the loop did."""
     if not s.get("measured"):
-        return ([f"not measured: {s['critic_error']}"] if s.get("critic_error") else []) + movement_warnings(s)
+        return ([f"not measured: {s['critic_error']}"] if s.get("critic_error") else []) + _warnings(s)
 
     def moved(axis: str) -> str:  # "arousal moved -0.15 (planned -0.50; -0.24 as far as the judges can read)"
         planned, reach = s[f"planned_{axis}"], _readable_part(s, axis)
@@ -855,7 +870,7 @@ def summary_lines(s: dict) -> list[str]:
            f"{moved('arousal')} (start -> end)"]
     if len(per) > 1:
         out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items()))
-    out += movement_warnings(s)
+    out += _warnings(s)
     if "kept_round" in s:
         tried = ", ".join("-" if f is None else f"{f:.2f}" for f in s["rounds_mean_fidelity"])
         out.append(f"loop: rounds' mean fidelity {tried}; kept round {s['kept_round']} whole (audio, MIDI, readings)")

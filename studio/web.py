@@ -621,7 +621,7 @@ class WebStudio:
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
                             clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
                             studio=self.studio, clip_files=bool(clip_files))
-        warned = set(movement_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
+        warned = set(res.summary.get("warnings") or movement_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         report = "\n".join(f"- **{line}**" if line in warned else f"- {line}" for line in summary_lines(res.summary))
         clips = zip_in_order(folder / "clips", folder / "clips.zip") if clip_files else None
         # what the command writes beside the audio: the plan with every clip's target and readings, provenance and

@@ -318,13 +318,14 @@ def test_closed_loop_keeps_the_best_whole_round_and_its_score(tmp_path):
 
 
 def test_session_refusals_say_the_right_reason(tmp_path):
-    """A same-state session was told 'a path needs two clips' (it needs one); 1e-300 min gave '0 clip'."""
+    """A same-state session was told 'a path needs two clips' (it needs one); 1e-300 min gave '0 clip' (now one
+    clip shorter than asked, as any plan shorter than a clip)."""
     from conditioning.errors import PlanError
 
     with pytest.raises(PlanError) as info:
         build_session("calm", "calm", tmp_path, minutes=0.05, clip_s=30, studio=CueStudio())
     assert "two clips" not in str(info.value) and "at least 0.08 min (5 s)" in str(info.value)
-    with pytest.raises(PlanError, match="gives 0 clips; a plan that moves needs at least 2"):
+    with pytest.raises(PlanError, match="gives 1 clip; a plan that moves needs at least 2"):
         build_session("anxiety", "calm", tmp_path, minutes=1e-300, clip_s=30, studio=CueStudio())
 
 
@@ -521,3 +522,15 @@ def test_a_clip_files_midi_keeps_the_sessions_tempo_and_key(tmp_path):
         assert np.allclose(starts, want, atol=2e-3)
     assert len({round(float(pretty_midi.PrettyMIDI(str(tmp_path / "clips" / f"clip_{c.index:03d}.mid"))
                             .get_tempo_changes()[1][0])) for c in res.clips}) > 1  # the tempo falls towards calm
+
+
+def test_numpy_numbers_are_taken_and_a_changed_clip_length_is_said_and_recorded(tmp_path):
+    """build_session refused np.int64(30) as "got 30"; a clip length a short session could not keep (two even
+    halves) was played without a word, and plan.json gave the length asked for as the one played."""
+    res = build_session("anxiety", "calm", tmp_path, minutes=np.float32(0.5), clip_s=np.int64(25), studio=CueStudio())
+    doc = json.loads(res.plan.read_text())
+    assert [c.end_s for c in res.clips] == [15.0, 30.0] and doc["clip_s"] == 15.0 and doc["clip_s_asked"] == 25.0
+    assert doc["summary"]["warnings"][0].startswith("2 clips of 15 s, not the 25 s asked")
+    from studio.session import summary_lines
+
+    assert any(line.startswith("2 clips of 15 s, not the 25 s asked") for line in summary_lines(res.summary))  # printed

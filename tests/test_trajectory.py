@@ -94,6 +94,28 @@ def test_a_plan_of_absurd_length_is_refused_at_once():
         plan_iso("anxiety", "calm", 1e6, 1)
     assert time.perf_counter() - t0 < 1.0
     assert len(plan_iso("anxiety", "calm", MAX_CLIPS * 15 / 60, 15).clips) == MAX_CLIPS  # the limit itself is fine
+    for minutes, clip_s in ((1e308, 30), (2, 1e-320)):  # math.ceil of infinity: an OverflowError traceback
+        with pytest.raises(PlanError, match=f"gives more than {MAX_CLIPS} clips"):
+            plan_iso("anxiety", "calm", minutes, clip_s)
+    assert len(plan_iso("calm", "calm", 2, 1e12).clips) == 1  # a clip longer than the plan: one (it made none)
+
+
+def test_a_suggested_length_is_one_the_plan_accepts_and_a_changed_clip_length_is_said():
+    """17 clips of 5 s were offered as "1.4 min", which gives 16 and was refused again; 45 s clips in one minute
+    were played as two of 30 s without a word."""
+    import re
+
+    from conditioning.trajectory import clip_note
+
+    with pytest.raises(PlanError, match=r"at least 17 clips \(1\.5 min of 5 s clips\)") as exc:
+        plan_iso("sadness", "calm", 1, 5, max_step=0.1)
+    minutes = float(re.search(r"\(([\d.]+) min", str(exc.value)).group(1))
+    assert max(plan_iso("sadness", "calm", minutes, 5, max_step=0.1).steps()) <= 0.1 + 1e-9
+    halves = plan_iso("anxiety", "calm", 1, 45)
+    assert [c.end_s for c in halves.clips] == [30.0, 60.0]
+    assert clip_note(halves, 45) == ("2 clips of 30 s, not the 45 s asked: a plan that moves needs two clips, so its "
+                                     "60 s are cut into even halves")
+    assert clip_note(plan_iso("anxiety", "calm", 2, 30), 30) is None
 
 
 def test_a_blend_mixes_by_time_and_an_iso_plan_holds_both_ends():
