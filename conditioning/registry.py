@@ -47,6 +47,12 @@ class NoSuchFolder(UnknownBackend):
     (`BackendUnavailable`, 1)."""
 
 
+class WrongModel(UnknownBackend):
+    """Weights the caller named that are not what the backend loads: a file where a snapshot folder is asked for
+    (a single-file checkpoint), or another model's folder (MusicGen's given to the image backend). The caller's
+    mistake, as a typo is (exit 2): nothing on the machine is missing."""
+
+
 def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality: str, name: str | None,
                 modalities: tuple[str, ...], kind: str) -> str:
     if modality not in modalities:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from conditioning import Emotion
-from conditioning.registry import BackendUnavailable, NoSuchFolder, configure
+from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, configure
 from conditioning.vocabulary import NEUTRAL, resolve
 from conditioning.weights import asked_folder, has_tokenizer, loading, read_json
 from generators.base import GenerationError
@@ -133,6 +133,9 @@ class DiffusersBackend:
         """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""
         path = self.model_path
         where = f"model={path!r}" if self.config.model else (f"${self.MODEL_ENV}={path!r}" if path else None)
+        if path and Path(path).is_file():
+            raise WrongModel(f"{self.KEY}: {where} is a file, not a snapshot folder; single-file checkpoints: convert "
+                             f"them to a diffusers folder first ({self.WEIGHTS} are needed)")
         if not path or not Path(path).is_dir():
             raise (NoSuchFolder if path and not Path(path).exists() else BackendUnavailable)(
                 f"{self.KEY} needs {self.WEIGHTS}: "

@@ -301,3 +301,31 @@ def test_overlapping_backends_give_the_caller_its_thread_count_back():
         assert first_out.is_set() and torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(before)
+
+
+def test_neural_backend_configs_refuse_values_out_of_range_before_any_model_loads():
+    """The neural backends' settings were checked by kind only: guidance_scale=-1 was an IndexError inside
+    transformers, max_duration_s=0 a convolution's RuntimeError, and top_k=0 dropped the emotion (the take was
+    neutral without a word). Building the config imports no torch."""
+    import sys
+
+    from generators.image.diffusion import DiffusionConfig
+    from generators.music.audiocraft_backend import AudiocraftConfig
+    from generators.music.musicgen import MusicGenConfig
+    from generators.speech.coqui import CoquiSpeechConfig
+    from generators.speech.diffusion import DiffusionSpeechConfig
+
+    for build, says in ((lambda: MusicGenConfig(guidance_scale=-1), "music/musicgen: guidance_scale must be a number "
+                                                                    "from 0 to 50, got -1"),
+                        (lambda: MusicGenConfig(temperature=0), "temperature must be a number from 0.01"),
+                        (lambda: CoquiSpeechConfig(temperature=-1), "speech/coqui: temperature"),
+                        (lambda: DiffusionSpeechConfig(max_duration_s=0), "speech/diffusion: max_duration_s"),
+                        (lambda: DiffusionSpeechConfig(top_k=0), "top_k must be a whole number from 1 to 41"),
+                        (lambda: DiffusionConfig(top_k=0), "image/diffusion: top_k"),
+                        (lambda: DiffusionConfig(threads=-3), "threads must be a whole number from 0"),
+                        (lambda: AudiocraftConfig(top_k=2.5), "music/audiocraft: top_k must be a whole number")):
+        with pytest.raises(GenerationError, match=says):
+            build()
+    assert DiffusionConfig().steps is None and MusicGenConfig(window_s=1.0, context_s=0.4).window_s == 1.0
+    if "torch" not in sys.modules:  # (when this test runs first: the configs are light)
+        assert "transformers" not in sys.modules

@@ -273,6 +273,16 @@ def test_missing_weights_and_can_run(tmp_path, monkeypatch, sd_dir):
     from generators.registry import load_generator
 
     assert isinstance(load_generator("image", "auto", steps=1), DiffusionImage)
+    # a single-file checkpoint is the caller's mix-up, not a missing download: one line, exit 2, with the way out
+    from conditioning.registry import WrongModel
+    from studio.cli import main
+
+    single = tmp_path / "v1-5-pruned.safetensors"
+    single.write_bytes(b"\0" * 64)
+    with pytest.raises(WrongModel, match="is a file, not a snapshot folder; single-file checkpoints: convert them"):
+        DiffusionImage(model=str(single)).load()
+    assert main(["generate", "image", "--emotion", "joy", "--backend", "diffusion", "--model", str(single),
+                 "--out", str(tmp_path / "x.png")]) == 2 and not (tmp_path / "x.png").exists()
 
 
 def test_licences_of_known_checkpoints(sd_dir):

@@ -25,7 +25,7 @@ transformers = pytest.importorskip("transformers")
 import diffusers  # noqa: E402
 
 from conditioning import Emotion  # noqa: E402
-from conditioning.registry import BackendUnavailable  # noqa: E402
+from conditioning.registry import WrongModel  # noqa: E402
 from generators.base import GenerationError, GenerationRequest  # noqa: E402
 from generators.speech.diffusion import (MODEL_ENV, Condition, DiffusionSpeech, combine_noise, describe,  # noqa: E402
                                          licence_for)
@@ -316,6 +316,8 @@ def test_bad_requests_are_refused(gen):
         gen.generate(_req("joy", text="a long sentence that will not fit " * 2))
     with pytest.raises(GenerationError, match="voice"):
         gen.generate(_req("joy", options={"voice": "<script>"}))
+    with pytest.raises(GenerationError, match="'joe' is the piper backend's built-in voice"):  # it was "joe speaking"
+        gen.generate(_req("joy", options={"voice": "joe"}))
     with pytest.raises(GenerationError, match="at most 76"):
         gen.generate(_req("joy", options={"max_new_tokens": 512}))  # the tiny GPT-2 has 128 positions
     with pytest.raises(GenerationError, match="duration"):
@@ -332,7 +334,7 @@ def test_missing_weights_and_can_run(tmp_path, monkeypatch, tts_dir):
     (music / "model_index.json").write_text(json.dumps({"_class_name": "AudioLDM2Pipeline",
                                                         "text_encoder_2": ["transformers", "T5EncoderModel"]}))
     assert DiffusionSpeech.can_run(str(music)) is False
-    with pytest.raises(BackendUnavailable, match="VitsModel"):
+    with pytest.raises(WrongModel, match="VitsModel"):  # another model's folder: the caller's mix-up (exit 2)
         DiffusionSpeech(model=str(music)).load()
     monkeypatch.setenv(MODEL_ENV, str(tts_dir))
     assert DiffusionSpeech.can_run() is True and DiffusionSpeech.can_run(str(missing)) is False

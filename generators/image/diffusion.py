@@ -46,7 +46,7 @@ import numpy as np
 
 from conditioning import Emotion
 from conditioning.media import Image
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, WrongModel, check_ranges
 from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
@@ -107,6 +107,15 @@ class DiffusionConfig:
     safety_checker: bool = True
     licence: str | None = None
     max_prompt_chars: int = 1000
+
+    def __post_init__(self) -> None:
+        """Values in range, or a `GenerationError` naming the field (top_k=0 dropped the emotion, threads=-3 was
+        taken)."""
+        check_ranges(KEY, self, (("top_k", 1, 41), ("steering", 0, 10), ("threads", 0, 256),
+                                 ("max_prompt_chars", 1, 100_000),
+                                 *((("steps", 1, 1000),) if self.steps is not None else ()),
+                                 *((("guidance_scale", 0, 50),) if self.guidance_scale is not None else ())),
+                     whole=("top_k", "threads", "max_prompt_chars", "steps"), error=GenerationError)
 
 
 OPTIONS = {"size": "image size in pixels: an int (square) or (width, height), multiples of the VAE factor (8)",
@@ -229,7 +238,7 @@ class DiffusionImage(DiffusersBackend):
         elif cls_name in SD_PIPELINES:
             cls = diffusers.StableDiffusionPipeline
         else:
-            raise BackendUnavailable(
+            raise WrongModel(
                 f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {folder} holds a "
                 f"{cls_name or 'unknown'} pipeline")
         kwargs = self._pretrained_kwargs(dtype)

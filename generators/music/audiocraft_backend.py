@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable, configure
+from conditioning.registry import BackendUnavailable, check_ranges, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration
 from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
 from generators.music.theory import MUSICGEN_LICENCE as LICENCE
@@ -39,6 +39,15 @@ class AudiocraftConfig:
     max_duration_s: float = 120.0
     default_duration_s: float = 10.0
     licence: str = LICENCE
+
+    def __post_init__(self) -> None:
+        """Values in range, or a `GenerationError` naming the field (as `MusicGenConfig`)."""
+        check_ranges("music/audiocraft", self, (("top_k", 1, 100_000), ("cfg_coef", 0, 50), ("min_duration_s", 0.5, 3600),
+                                                ("max_duration_s", 0.5, 3600), ("default_duration_s", 0.5, 3600)),
+                     whole=("top_k",), error=GenerationError)
+        if not self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
+            raise GenerationError("music/audiocraft: default_duration_s must lie between min_duration_s and "
+                                  "max_duration_s")
 
 
 class AudiocraftMusic:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable, NoSuchFolder, configure
+from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
                              check_options)
 from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
@@ -74,6 +74,17 @@ class MusicGenConfig:
     threads: int = 1
     target_lufs: float = -16.0
     licence: str = LICENCE
+
+    def __post_init__(self) -> None:
+        """Values in range, or a `GenerationError` naming the field (guidance_scale=-1 was an IndexError inside
+        transformers, temperature=0 its ValueError)."""
+        check_ranges("music/musicgen", self, (("guidance_scale", 0, 50), ("top_k", 1, 100_000), ("temperature", 0.01, 10),
+                                 ("window_s", 0.5, 30), ("context_s", 0, 30), ("crossfade_s", 0, 10),
+                                 ("min_duration_s", 0.5, 3600), ("max_duration_s", 0.5, 3600),
+                                 ("default_duration_s", 0.5, 3600), ("threads", 0, 256), ("target_lufs", -70, 0)),
+                     whole=("top_k", "threads"), error=GenerationError)
+        if not self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
+            raise GenerationError("music/musicgen: default_duration_s must lie between min_duration_s and max_duration_s")
 
 
 OPTIONS = {"melody": "an Audio, an audio/MIDI file path or a PrettyMIDI whose melody conditions a melody model",
@@ -124,6 +135,8 @@ class MusicGenMusic:
         from conditioning.weights import has_tokenizer, read_json
 
         path = self.model_path
+        if path and Path(path).is_file():
+            raise WrongModel(f"music/musicgen: {path} is a file, not a snapshot folder ({NEEDS})")
         if not path or not Path(path).is_dir():
             where = (f"model={path!r} (--model)" if self.config.model else f"${MODEL_ENV}={path!r}") if path else None
             raise (NoSuchFolder if path and not Path(path).exists() else BackendUnavailable)(
@@ -137,7 +150,7 @@ class MusicGenMusic:
                                      f"model folder ({NEEDS})")
         kind = read_json(Path(path) / "config.json", "music/musicgen").get("model_type")
         if kind not in ("musicgen", "musicgen_melody"):
-            raise BackendUnavailable(f"music/musicgen: {path} holds a {kind or 'unknown'} model, not MusicGen ({NEEDS})")
+            raise WrongModel(f"music/musicgen: {path} holds a {kind or 'unknown'} model, not MusicGen ({NEEDS})")
         if self._tokenizer is None and not has_tokenizer(path):
             raise BackendUnavailable(f"music/musicgen: {path} has no tokenizer vocabulary (without it every prompt "
                                      f"word would be <unk> and the emotion prompt lost; {NEEDS})")

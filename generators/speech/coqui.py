@@ -34,7 +34,7 @@ import numpy as np
 from conditioning import VOCABULARY, Emotion
 from conditioning.language import other_language, other_script
 from conditioning.media import Audio, load_audio
-from conditioning.registry import configure
+from conditioning.registry import check_ranges, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
@@ -63,6 +63,11 @@ class CoquiSpeechConfig:
     temperature: float = 0.65
     device: str = "cpu"
     max_chars: int = 400
+
+    def __post_init__(self) -> None:
+        """Values in range, or a `GenerationError` naming the field (temperature=-1 was transformers' ValueError)."""
+        check_ranges("speech/coqui", self, (("temperature", 0.01, 10), ("max_chars", 1, 100_000)), whole=("max_chars",),
+                     error=GenerationError)
 
 
 #: Languages XTTS-v2's tokenizer reads only through a module it imports then, and what installs it: Chinese
@@ -147,10 +152,13 @@ def _load_xtts(model_dir: str, device: str):
 
         raise BackendUnavailable(f"speech/coqui needs the Python package {exc.name!r}: "
                                  "pip install 'emotion-studio[coqui]'") from None
-    from conditioning.registry import BackendUnavailable, NoSuchFolder
+    from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel
     from conditioning.weights import loading, torch_device
 
     d = Path(model_dir).expanduser()
+    if d.is_file() or (d / "model_index.json").is_file():  # a file, or a diffusers pipeline: the caller's mix-up
+        raise WrongModel(f"speech/coqui: {d} is {'a file' if d.is_file() else 'a diffusers pipeline folder'}, not an "
+                         "XTTS-v2 checkpoint folder (config.json, model.pth, vocab.json)")
     missing = [f for f in ("config.json", "model.pth", "vocab.json") if not (d / f).is_file()]
     if missing:
         error = NoSuchFolder if not d.exists() else BackendUnavailable  # (a typo is the user's mistake: exit 2)

@@ -64,7 +64,7 @@ import numpy as np
 
 from conditioning import Emotion
 from conditioning.media import Audio
-from conditioning.registry import BackendUnavailable
+from conditioning.registry import BackendUnavailable, WrongModel, check_ranges
 from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
@@ -126,6 +126,14 @@ class DiffusionSpeechConfig:
     offload: bool = False
     threads: int = 1
     licence: str | None = None
+
+    def __post_init__(self) -> None:
+        """Values in range, or a `GenerationError` naming the field (max_duration_s=0 was a RuntimeError from a
+        convolution; top_k=0 dropped the emotion and spoke neutral)."""
+        check_ranges(KEY, self, (("steps", 1, 1000), ("guidance_scale", 0, 50), ("top_k", 1, 41),
+                                 ("max_duration_s", 0.5, 600), ("max_chars", 1, 100_000), ("threads", 0, 256),
+                                 *((("max_new_tokens", 1, 2048),) if self.max_new_tokens is not None else ())),
+                     whole=("steps", "top_k", "max_chars", "threads", "max_new_tokens"), error=GenerationError)
 
 
 OPTIONS = {"voice": "who speaks: the start of each description, e.g. 'A woman' or 'A female reporter'",
@@ -257,10 +265,10 @@ class DiffusionSpeech(DiffusersBackend):
         import transformers
 
         if index.get("_class_name") != "AudioLDM2Pipeline":
-            raise BackendUnavailable(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {folder} holds a "
+            raise WrongModel(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {folder} holds a "
                                      f"{index.get('_class_name') or 'unknown'} pipeline")
         if _component(index, "text_encoder_2") != "VitsModel":
-            raise BackendUnavailable(
+            raise WrongModel(
                 f"{KEY}: {folder} is an AudioLDM 2 sound/music checkpoint (second text encoder "
                 f"{_component(index, 'text_encoder_2') or 'missing'}); speech needs the text-to-speech layout "
                 "with a VitsModel as text_encoder_2 (e.g. anhnct/audioldm2_gigaspeech)")
@@ -286,7 +294,13 @@ class DiffusionSpeech(DiffusersBackend):
 
     @staticmethod
     def check_speaker(speaker: str) -> str:
+        from generators.registry import VOICE_BACKENDS
+
         text = " ".join(str(speaker).split())
+        if text.lower() in VOICE_BACKENDS:  # "joe speaking in a bright, joyful voice" was the description
+            raise GenerationError(f"voice {speaker!r} is the {VOICE_BACKENDS[text.lower()]} backend's built-in voice; "
+                                  f"{KEY}'s voice is a short description of who speaks, e.g. 'A man' or 'A woman' "
+                                  f"(or leave --backend on auto for {text.lower()})")
         if not SPEAKER_RE.match(text):
             raise GenerationError(f"voice {speaker!r} must be a short description of who speaks (letters, spaces, "
                                   "hyphens; up to 60 characters), e.g. 'A woman' or 'A female reporter'")
