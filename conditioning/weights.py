@@ -108,18 +108,25 @@ def torch_device(key: str, device: str = "auto", dtype: str = "auto", offload: b
 @contextmanager
 def loading(key: str, folder: str | os.PathLike, needs: str) -> Iterator[None]:
     """Around ``from_pretrained`` calls: any failure becomes `BackendUnavailable` saying which folder, what it
-    needs and why it failed. `BackendUnavailable` itself passes through."""
+    needs and why it failed. `BackendUnavailable` itself passes through. The load draws from torch's process-wide
+    generator (modules are built randomly initialised, then filled), so it holds that generator as `seeded` does
+    and gives the caller's CPU stream back: a caller's seeded torch code drew other numbers after the studio's
+    first MusicGen, XTTS or AudioLDM 2 take."""
+    import torch
+
     offline()
     try:
-        yield
+        with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+            yield
     except BackendUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - the libraries raise ValueError, OSError, RuntimeError, SafetensorError...
         raise BackendUnavailable(f"{key} could not load {folder}: {reason(exc)} ({needs})") from None
 
 
-#: held while a backend samples from torch's process-wide random generator (`seeded`)
-_GLOBAL_RNG = threading.Lock()
+#: held while a backend samples from torch's process-wide random generator (`seeded`) or loads (`loading`);
+#: re-entrant, as a backend may load its weights inside its first seeded take
+_GLOBAL_RNG = threading.RLock()
 
 
 @contextmanager

@@ -114,6 +114,9 @@ def test_two_requests_at_once_give_each_its_seeds_audio(tiny_dir):
     after = torch.rand(1)
     torch.manual_seed(123)
     assert torch.equal(torch.rand(1), after)
+    torch.manual_seed(123)  # nor by the first one, which loads the model (built randomly initialised, then filled)
+    MusicGenMusic(model=str(tiny_dir), threads=1).generate(req(1))
+    assert torch.equal(torch.rand(1), after)
     before = torch.get_num_threads()  # nor its thread count: one take left an embedding application on 1 thread
     try:
         torch.set_num_threads(2)
