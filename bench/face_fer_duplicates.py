@@ -1,0 +1,63 @@
+"""How much of `face/classifier`'s held-out figure is faces it was trained on? FER2013 holds exact copies of some
+pictures: the held-out 10 % (the stratified, seed-0 split the card's figure comes from) shares some with the
+training 90 %, and the shipped ONNX is scored on the held-out faces with and without them.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/face_fer_duplicates.py [--data ../shared/data] [--json [PATH]]
+
+Flip-averaged, as the critic reads (`critics.training.face.onnx_probs`); about 20 s. The figure without the copies
+is the one for unseen faces (critics/cards/face-classifier.md).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import add_json_option, emit_json  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "critics" / "weights" / "face_fer.onnx"
+
+
+def run(data: Path) -> dict:
+    from critics.training.face import load_fer, onnx_probs, stratified_split
+
+    images, labels, _ = load_fer(data)
+    train, held = stratified_split(labels, 0.1, 0)
+    digest = np.array([hashlib.sha1(np.ascontiguousarray(im).tobytes()).hexdigest() for im in images])
+    seen = set(digest[train])
+    copy = np.array([digest[i] in seen for i in held])
+    right = onnx_probs(WEIGHTS, images[held]).argmax(1) == labels[held]
+    share = lambda mask: round(float(right[mask].mean()), 4)  # noqa: E731
+    return {"held_out": int(len(held)), "copies_of_training_faces": int(copy.sum()),
+            "accuracy_all": share(np.ones_like(copy)), "accuracy_copies": share(copy),
+            "accuracy_without_copies": share(~copy),
+            "standard_error_without_copies": round(float(np.sqrt(share(~copy) * (1 - share(~copy)) / (~copy).sum())), 4)}
+
+
+def main() -> int:
+    from critics.training import default_data
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=default_data())
+    add_json_option(ap)
+    args = ap.parse_args()
+    res = run(args.data)
+    if emit_json(res, args.json):
+        return 0
+    print(f"face/classifier on FER2013's held-out 10 % ({res['held_out']} faces, flip-averaged):")
+    print(f"  all of them            {res['accuracy_all']:.4f}   (the card's figure until 2026-12-06)")
+    print(f"  {res['copies_of_training_faces']} exact copies of training faces  {res['accuracy_copies']:.4f}")
+    print(f"  without the copies     {res['accuracy_without_copies']:.4f}   (+- {res['standard_error_without_copies']:.4f} "
+          "standard error): the figure for unseen faces")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
