@@ -689,9 +689,18 @@ def _load_animation(p: Path) -> "Video | None":
     return Video(_stack(kept, order), rate, stride=stride)
 
 
+#: EXIF tags a JPEG or WebP carries the metadata in: all of it as one JSON object in ImageDescription (EXIF text
+#: is ASCII: the JSON escapes the rest), and the writing program in Software
+EXIF_DESCRIPTION, EXIF_SOFTWARE = 0x010E, 0x0131
+
+
 def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] | None = None) -> Path:
-    """Write PNG/JPEG/WebP atomically; ``metadata`` become PNG text chunks (iTXt), e.g. the emotion and the
-    provenance, readable with ``PIL.Image.open(path).text``."""
+    """Write PNG/JPEG/WebP atomically with ``metadata`` (e.g. the emotion and the provenance) inside: PNG text
+    chunks (iTXt, ``PIL.Image.open(path).text``), or for JPEG and WebP one JSON object in EXIF's ImageDescription
+    (``json.loads(PIL.Image.open(path).getexif()[EXIF_DESCRIPTION])``). JPEG and WebP carried none, though the
+    formats allow it (DESIGN 5)."""
+    import json
+
     from PIL import Image as PILImage
     from PIL.PngImagePlugin import PngInfo
 
@@ -705,13 +714,21 @@ def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] |
         for k, v in metadata.items():
             info.add_itxt(str(k), str(v))
         kwargs["pnginfo"] = info
+    elif metadata:
+        exif = PILImage.Exif()
+        exif[EXIF_DESCRIPTION] = json.dumps({str(k): str(v) for k, v in metadata.items()})
+        if "Software" in metadata:
+            exif[EXIF_SOFTWARE] = json.dumps(str(metadata["Software"]))[1:-1]  # (ASCII)
+        kwargs["exif"] = exif
     with atomic_path(p) as tmp:
         PILImage.fromarray(image.pixels).save(tmp, format=fmt, **kwargs)
     return p
 
 
-def save_video(path: str | os.PathLike, video: Video, crf: int = 20) -> Path:
-    """Write an MP4 (H.264 in yuv420p + AAC, ``+faststart``) atomically with the ``ffmpeg`` program.
+def save_video(path: str | os.PathLike, video: Video, crf: int = 20, metadata: dict[str, str] | None = None) -> Path:
+    """Write an MP4 (H.264 in yuv420p + AAC, ``+faststart``) atomically with the ``ffmpeg`` program; ``metadata``
+    as one JSON object in the container's ``comment`` tag (``ffprobe -show_entries format_tags``; MP4 keeps no
+    other free tag).
 
     Why the ffmpeg program and not a Python binding: it is a Debian package (``ffmpeg``) that CI installs, its
     GPL-licensed x264 encoder stays a separate program the studio only runs, and PyAV wheels ship without
@@ -736,6 +753,10 @@ def save_video(path: str | os.PathLike, video: Video, crf: int = 20) -> Path:
             wav = Path(work) / "audio.wav"
             save_audio(wav, video.audio)
             cmd += ["-i", str(wav), "-c:a", "aac", "-b:a", "128k"]
+        if metadata:
+            import json
+
+            cmd += ["-metadata", "comment=" + json.dumps({str(k): str(v) for k, v in metadata.items()})]
         cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
                 "-movflags", "+faststart", "-f", "mp4", str(tmp)]
         proc = subprocess.run(cmd, input=np.ascontiguousarray(video.frames, dtype=np.uint8).tobytes(),

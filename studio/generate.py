@@ -17,7 +17,7 @@ def save_media(path: Path, media, metadata: dict[str, str] | None = None) -> Pat
     from conditioning.media import Audio, Image, MediaError, Video, save_audio, save_image, save_video
 
     if isinstance(media, Video):
-        return save_video(path, media)
+        return save_video(path, media, metadata=metadata)
     if isinstance(media, Audio):
         return save_audio(path, media)
     if isinstance(media, Image):

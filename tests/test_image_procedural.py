@@ -147,6 +147,19 @@ def test_generate_image_cli_writes_a_png_with_the_emotion_and_provenance(tmp_pat
         assert im.size == (1024, 1024)
     assert json.loads(text["emotion"])["mix"]["calm"] == pytest.approx(0.7)
     assert json.loads(text["provenance"])["backend"] == "image/procedural" and text["prompt"] == "a quiet harbour"
+    # JPEG and WebP carry the same, as one JSON object in EXIF's ImageDescription (they carried nothing)
+    from conditioning.media import EXIF_DESCRIPTION, EXIF_SOFTWARE
+
+    for suffix in (".jpg", ".webp"):
+        other = tmp_path / f"calm{suffix}"
+        r = run_cli("generate", "image", "--emotion", "calm:0.7+tenderness:0.3", "--prompt", "a quiet harbour",
+                    "--seed", "3", "--out", str(other), "--option", "size=256")
+        assert r.returncode == 0, r.stderr
+        with PILImage.open(other) as im:
+            exif = im.getexif()
+        inside = json.loads(exif[EXIF_DESCRIPTION])
+        assert json.loads(inside["emotion"])["mix"]["calm"] == pytest.approx(0.7) and inside["prompt"] == "a quiet harbour"
+        assert json.loads(inside["provenance"])["backend"] == "image/procedural" and exif[EXIF_SOFTWARE] == "Emotion Studio"
 
 
 def test_generate_image_cli_refuses_bad_requests_without_a_file(tmp_path):
