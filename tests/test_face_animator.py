@@ -469,6 +469,13 @@ def test_generate_face_cli_writes_an_mp4_with_per_frame_readings(tmp_path):
     assert len(series) == report["frames"] and series[1]["time_s"] == pytest.approx(0.04)
     assert json.loads((tmp_path / "f.mp4.json").read_text())["file"] == str(out)
     assert "XNNPACK" not in r.stderr and "W0000" not in r.stderr
+    import subprocess  # the video carries its emotion and provenance, as a PNG does (it carried ffmpeg's tags only)
+
+    tags = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(out)],
+                                     capture_output=True, text=True, check=True).stdout)["format"]["tags"]
+    inside = json.loads(tags["comment"])
+    assert json.loads(inside["emotion"])["mix"]["joy"] > 0.9 and inside["Software"] == "Emotion Studio"
+    assert json.loads(inside["provenance"])["backend"] == "face/animator"
 
 
 def test_generate_face_cli_refuses_bad_inputs_without_leaving_a_file(tmp_path):
@@ -574,8 +581,8 @@ def test_a_smiling_portraits_rest_takes_its_smiles_shading_out(animator, shared_
 def test_the_rest_face_keeps_the_portraits_skin_without_lit_or_clipped_folds(animator):
     """Taking FER2013's mean smile shading out of the astronaut's folds at full strength lit them up to 1.8x in
     every frame, neutral included: her cheeks beside the mouth held 47 pixels clipped at 255 (the photo none), an
-    orange streak where red clipped first. The removal now lightens only to the skin around a fold, and light, like
-    shade, changes red least."""
+    orange streak where red clipped first. The removal now lightens only to the skin around a fold, and light adds
+    the same to every channel."""
     portrait, _, _ = animator.portrait(None)
     rest = animator.generate(GenerationRequest(Emotion.parse("neutral"), duration_s=0.2)).media.frames[-1]
     lm, iod = portrait.landmarks[:, :2], portrait.frame.iod

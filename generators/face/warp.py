@@ -152,14 +152,13 @@ class Warper:
         if gain is not None:
             source = source.copy()
             wx0, wy0, wx1, wy1 = self.textures.window
-            # shade darkens skin warmly (it loses less red than green and blue, as in `_creases`), and light undoes
-            # shade the same way (it gains less red), stopping where a channel would pass 255: a fold of the
-            # default portrait lit neutrally, its red clipped, was an orange streak in every frame
+            # shade darkens skin warmly (it loses less red than green and blue, as in `_creases`); light adds the same
+            # to every channel (the luminance a gain above 1 asks for), so lit skin grows paler, not orange: scaled
+            # alike, the default portrait's lit folds clipped red first and were an orange streak in every frame
             region = source[wy0:wy1, wx0:wx1].astype(np.float32)
-            depth = (1 - 1 / np.maximum(gain, 1))[..., None]  # the shadow a gain above 1 takes away
-            g = (1 / (1 - depth * self.shadow_tint)) * (1 - (1 - np.minimum(gain, 1))[..., None] * self.shadow_tint)
-            g = np.minimum(g, (255.0 / np.maximum(region.max(axis=2), 1.0))[..., None])
-            region = region * g
+            luma = region @ np.float32([0.299, 0.587, 0.114])
+            region = region * (1 - (1 - np.minimum(gain, 1))[..., None] * self.shadow_tint)
+            region = region + (luma * (np.maximum(gain, 1) - 1))[..., None]
             source[wy0:wy1, wx0:wx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
         out = self.portrait.pixels.copy()
         out[by0:by1, bx0:bx1] = cv2.remap(source, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
