@@ -83,8 +83,8 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     n = int(xd.shape[0] / rate * 1000.0 / frame_period) + 1
     t = np.arange(n) * (frame_period / 1000.0)
     if f0_method == "auto":
-        f0_method = "praat" if _has_praat() else "dio"
-    if f0_method == "praat" and not _has_praat():
+        f0_method = "praat" if has_praat() else "dio"
+    if f0_method == "praat" and not has_praat():
         from conditioning.registry import BackendUnavailable
 
         raise BackendUnavailable("Praat's pitch tracker needs the speech extra (praat-parselmouth, GPL-3): "
@@ -116,7 +116,7 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     return WorldFeatures(f0, sp, ap, rate, frame_period)
 
 
-def _has_praat() -> bool:
+def has_praat() -> bool:
     try:
         import parselmouth  # noqa: F401
     except ImportError:

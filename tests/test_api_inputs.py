@@ -226,7 +226,7 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
             load_generator(modality, name, **kw)
     from generators.speech.world import RenderConfig
 
-    with pytest.raises(ValueError, match="f0_method 'crepe' is not a pitch tracker; give 'praat' or 'dio'"):
+    with pytest.raises(ValueError, match="f0_method 'crepe' is not a pitch tracker; give 'praat', 'dio' or 'auto'"):
         RenderConfig(f0_method="crepe")
     # a config built directly is checked by kind too (a TypeError from the comparison; 300.5 px was taken)
     from generators.image.procedural import ProceduralConfig

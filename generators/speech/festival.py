@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 from . import prosody as P
 from .take import VoiceNotFound, speech_result, word_controls
 from .text import check_text
-from .world import RenderConfig, Segment, Utterance, WordSpan, render
+from .world import RenderConfig, Segment, Utterance, WordSpan, render, resolve_f0_method
 
 VOICES = {"slt": "cmu_us_slt_arctic_hts"}
 OPTIONS = {"voice": "slt (the US female HTS voice)"}
@@ -63,8 +63,8 @@ class FestivalSpeechConfig:
     voice: str = "slt"
     binary: str = "festival"
     timeout_s: float = 60.0
-    render: RenderConfig = field(default_factory=lambda: RenderConfig(f0_method="dio"))  # (no GPL needed: see
-    word_level: bool = True                                                            # RenderConfig.f0_method)
+    render: RenderConfig = field(default_factory=lambda: RenderConfig(f0_method="auto"))  # (f0_method="dio": no
+    word_level: bool = True                                                             # GPL code, see RenderConfig)
     take_variation: bool = True
 
 
@@ -162,13 +162,14 @@ class FestivalSpeech(P.ProsodyLoop):
         t2 = time.perf_counter()
         word_c = word_controls(request, utt, utt_c, self.config.word_level)
         take = P.take_variation(request.seed) if self.config.take_variation else P.ProsodyControls()
+        settings = replace(self.config.render, f0_method=resolve_f0_method(self.config.render.f0_method))
         y, rate, phonemes, words = render(utt, [c + take for c in word_c], applied_rate=0.0, seed=request.seed,
-                                          config=self.config.render, envelope=self.frame_envelope(request, utt))
+                                          config=settings, envelope=self.frame_envelope(request, utt))
         y = self.match_spectrum(request, utt, y, rate)
         t3 = time.perf_counter()
         licence = f"{LICENCE}; {self.tables_licence()}"
         return speech_result(y, rate, phonemes, words, utt_c, word_c, request,
                              Provenance("speech/festival", f"festival:{fn}", licence, request.seed,
-                                        f"festival 2.5, F0 {self.config.render.f0_method}"),
+                                        f"festival 2.5, F0 {settings.f0_method}"),
                              {"setup_s": t1 - t0, "synthesis_s": t2 - t1, "prosody_s": t3 - t2, "total_s": t3 - t0},
                              {"take_variation": {k: getattr(take, k) for k in P.TAKE_SPREAD}}, language="en_US")

@@ -223,6 +223,9 @@ class Utterance:
         return self.samples.shape[0] / self.rate
 
 
+F0_METHODS = ("praat", "dio", "auto")  #: `RenderConfig.f0_method`'s values
+
+
 @dataclass(frozen=True)
 class RenderConfig:
     """Signal settings of the emotional renderer.
@@ -245,9 +248,10 @@ class RenderConfig:
       WORLD's synthesis cost at 16 kHz.
     - `f0_method`: the pitch tracker the take is resynthesised from: "praat" (Praat's autocorrelation, from the
       GPL-3 ``speech`` extra; DIO finds the second harmonic on half of Piper's low voice's frames, see
-      `conditioning.vocoder.analyse`) or "dio" (WORLD's own). Fixed per backend, never chosen by what is
-      installed: Festival's default is "dio", so a Festival take is the same with or without the GPL extra (it
-      had taken Praat wherever the extra was installed). Recorded in the take's provenance ("version").
+      `conditioning.vocoder.analyse`), "dio" (WORLD's own, no GPL code) or "auto" (Praat where it is installed,
+      else DIO: Festival's default, whose voice is judged and calibrated with Praat's tracks). The tracker a take
+      used is named in its provenance ("version"), since one request gives a slightly different take on an
+      install without the extra; "dio" gives the same take everywhere.
     - `bypass_neutral`: skip resynthesis when every control is zero. Off by default: a neutral take then
       carries the same vocoder signature as the emotional ones, so a listener or critic comparing them hears
       the emotion, not the vocoder (with it on, the critics read the unprocessed neutral takes as *more*
@@ -273,8 +277,16 @@ class RenderConfig:
     frames: bool = True
 
     def __post_init__(self):
-        if self.f0_method not in ("praat", "dio"):
-            raise ValueError(f"f0_method {self.f0_method!r} is not a pitch tracker; give 'praat' or 'dio'")
+        if self.f0_method not in F0_METHODS:
+            raise ValueError(f"f0_method {self.f0_method!r} is not a pitch tracker; give 'praat', 'dio' or 'auto'")
+
+
+def resolve_f0_method(method: str) -> str:
+    """The tracker `RenderConfig.f0_method` names here: "auto" is "praat" where praat-parselmouth is installed, else
+    "dio" (`conditioning.vocoder.analyse`'s rule), so a take's provenance can name the one it used."""
+    from conditioning.vocoder import has_praat
+
+    return ("praat" if has_praat() else "dio") if method == "auto" else method
 
 
 def _speech_rms(x: np.ndarray, rate: int) -> float:
