@@ -179,10 +179,9 @@ def foreign_sentences(text: str) -> tuple[tuple[str, Language], ...]:
     """The sentences of a text, as it writes them, that are in another language, each with its language. Each must
     keep `MIN_WORDS` words once names are out: an English text's odd sentence (a citation, a line of code: 3 of
     DESIGN.md's 88) or its list of Italian players' names is not another language's; a Latin motto is (langid
-    calls it Italian). A text of one
-    sentence has none (`other_language` asks it whole). Why: the text critic leaves such sentences unread, and
-    says so, when they are too few to make the whole text another language's (a German sentence in an English
-    post read as its few English-looking words)."""
+    calls it Italian). A text of one sentence has none (`other_language` asks it whole). Why: the text critic
+    leaves such sentences unread, and says so, when they are too few to make the whole text another language's (a
+    German sentence in an English post read as its few English-looking words)."""
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     if len(sentences) < 2:
         return ()

@@ -308,11 +308,11 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
 UNSIZED_FRAMES = 2**63 - 1
 
 
-def decode_unsized(p: Path, channels: int, max_seconds: float | None = None, rate: int | None = None) -> np.ndarray:
+def decode_unsized(p: Path, channels: int, max_seconds: float | None = None) -> np.ndarray:
     """(frames, channels) float32 samples of an audio file whose header gives no length, decoded by the ffmpeg
-    program (libsndfile cannot read it; a Debian package CI installs). ``max_seconds`` (with the file's ``rate``):
-    stop there, so that a caller bounding the length reads no more than its bound (the web's upload check: a pipe's
-    FLAC of hours of silence weighs kilobytes)."""
+    program (libsndfile cannot read it; a Debian package CI installs). ``max_seconds``: stop there, so that a caller
+    bounding the length decodes no more than its bound (the web's upload check: a pipe's FLAC of hours of silence
+    weighs kilobytes)."""
     import shutil
     import subprocess
 
@@ -412,7 +412,8 @@ def _write_error(p: Path, tmp: Path, exc: Exception) -> OSError:
     """The `OSError` for a file a library could not write (libsndfile's "System error."): "No space left on
     device" when the disk is full, else the library's words, naming the file asked for (not its temporary)."""
     try:
-        full = os.statvfs(tmp.parent).f_bavail * os.statvfs(tmp.parent).f_frsize < 1 << 20
+        disk = os.statvfs(tmp.parent)
+        full = disk.f_bavail * disk.f_frsize < 1 << 20  # (under a MiB left)
     except OSError:
         full = False
     if full:

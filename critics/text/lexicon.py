@@ -178,20 +178,20 @@ class LexiconTextCritic:
         if foreign is not None:  # its lexicons would read the few words that look English ("Gift", poison)
             raise CriticError(f"the text reads as {foreign}; the text critic reads English only (its lexicons, "
                               "VADER and NRC, are English), so give an English text")
-        unread = foreign_sentences(text)  # fewer than half its words: the English is read, the rest left out
-        if unread:  # ("traurig und wütend" beside a glad English sentence read +1.0 without a word)
+        unread = None  # sentences in another language, under half its words: the English is read, they are left out
+        others = foreign_sentences(text)  # ("traurig und wütend" beside a glad English sentence read +1.0)
+        if others:
             at, spans = 0, []
-            for sentence, _ in unread:
+            for sentence, _ in others:
                 start = text.index(sentence, at)
                 spans.append((start, start + len(sentence)))
                 at = start + len(sentence)
-            total = len(words_of(text))
+            unread = {"languages": sorted({lang.name for _, lang in others}),
+                      "words": sum(len(words_of(s)) for s, _ in others), "of_words": len(words_of(text))}
             text = _without(text, spans)
             words = list(re.finditer(r"[a-zA-Z']+", text))
             tokens = [m.group().lower().replace("'", "") for m in words]
             names = _names(text, words)
-            langs = sorted({lang.name for _, lang in unread})
-            unread = {"languages": langs, "words": sum(len(words_of(s)) for s, _ in unread), "of_words": total}
         points, hits = [], []
         for i, tok in enumerate(tokens):
             vad = None if i in names else self.word_vad(tok)

@@ -78,10 +78,11 @@ class MusicGenConfig:
     def __post_init__(self) -> None:
         """Values in range, or a `GenerationError` naming the field (guidance_scale=-1 was an IndexError inside
         transformers, temperature=0 its ValueError)."""
-        check_ranges("music/musicgen", self, (("guidance_scale", 0, 50), ("top_k", 1, 100_000), ("temperature", 0.01, 10),
-                                 ("window_s", 0.5, 30), ("context_s", 0, 30), ("crossfade_s", 0, 10),
-                                 ("min_duration_s", 0.5, 3600), ("max_duration_s", 0.5, 3600),
-                                 ("default_duration_s", 0.5, 3600), ("threads", 0, 256), ("target_lufs", -70, 0)),
+        check_ranges("music/musicgen", self,
+                     (("guidance_scale", 0, 50), ("top_k", 1, 100_000), ("temperature", 0.01, 10), ("window_s", 0.5, 30),
+                      ("context_s", 0, 30), ("crossfade_s", 0, 10), ("min_duration_s", 0.5, 3600),
+                      ("max_duration_s", 0.5, 3600), ("default_duration_s", 0.5, 3600), ("threads", 0, 256),
+                      ("target_lufs", -70, 0)),
                      whole=("top_k", "threads"), error=GenerationError)
         if not self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
             raise GenerationError("music/musicgen: default_duration_s must lie between min_duration_s and max_duration_s")
