@@ -416,6 +416,9 @@ def test_a_session_keeps_its_clips_within_a_playable_loudness_range_at_its_targe
     # into calm the faded last clip is the quietest: levelled before the fade, it sat 10.25 LU under the loudest
     into_calm, _, _ = levels(build_session("anxiety", "calm", tmp_path / "c", minutes=3, clip_s=30, measure=False))
     assert max(into_calm) - min(into_calm) <= 10.05 and np.argmin(into_calm) == len(into_calm) - 1
+    # two 6-s clips: the limiter after the levelling moved them from 10.06 to 10.14 LU apart (it now aims inside)
+    short, _, _ = levels(build_session("anxiety", "calm", tmp_path / "d", minutes=0.2, clip_s=5, measure=False))
+    assert len(short) == 2 and max(short) - min(short) <= 10.0
 
 
 def test_the_limiter_keeps_every_sample_under_its_ceiling_and_leaves_quiet_audio_alone():
