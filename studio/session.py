@@ -767,10 +767,9 @@ def _summary(clips: list[ClipReport], critic_error, plan, critics: Sequence = ()
         ta = [c.target.arousal for c in measured]
         mv = [c.reading.valence for c in measured]
         ma = [c.reading.arousal for c in measured]
-        quad = lambda v, a: (v >= 0, a >= 0)  # noqa: E731
         out.update({
             "mean_fidelity": round(float(np.mean([c.fidelity for c in measured])), 4),
-            "quadrant_agreement": round(float(np.mean([quad(*t) == quad(*m) for t, m in zip(zip(tv, ta), zip(mv, ma))])), 4),
+            "quadrant_agreement": round(float(np.mean([in_quadrant(*t, *m) for t, m in zip(zip(tv, ta), zip(mv, ma))])), 4),
             # (a target that holds still has no variance to agree with: CCC is undefined there, not 0)
             "ccc_valence": round(ccc(tv, mv), 4) if len(measured) >= 2 and np.ptp(tv) > 1e-9 else None,
             "ccc_arousal": round(ccc(ta, ma), 4) if len(measured) >= 2 and np.ptp(ta) > 1e-9 else None,
@@ -789,16 +788,27 @@ def _summary(clips: list[ClipReport], critic_error, plan, critics: Sequence = ()
                        for end, c, e in (("first", measured[0], near[0]), ("last", measured[-1], near[-1]))
                        if c.index in (0, len(clips) - 1)}
         names = sorted({k for c in measured for k in c.judges})
-        per_judge = {n: [quad(c.target.valence, c.target.arousal) == quad(c.judges[n].valence, c.judges[n].arousal)
+        per_judge = {n: [in_quadrant(c.target.valence, c.target.arousal, c.judges[n].valence, c.judges[n].arousal)
                          for c in measured if n in c.judges] for n in names}
         out["quadrant_agreement_per_judge"] = {n: round(float(np.mean(v)), 4) for n, v in per_judge.items() if v}
-        both = [all(quad(c.target.valence, c.target.arousal) == quad(r.valence, r.arousal) for r in c.judges.values())
+        both = [all(in_quadrant(c.target.valence, c.target.arousal, r.valence, r.arousal) for r in c.judges.values())
                 for c in measured if len(c.judges) == len(names)]
         if len(names) > 1 and both:  # the figure the report heads with: every judge in the planned quadrant; the
             # quadrant of their mean reading (which can beat every judge: 100 % beside two judges' 50 %) kept apart
             out["quadrant_agreement_mean_reading"] = out["quadrant_agreement"]
             out["quadrant_agreement"] = round(float(np.mean(both)), 4)
     return out
+
+
+#: a target this close to an axis has no side of it: a reading on either side is in its quadrant there
+ON_AXIS = 0.05
+
+
+def in_quadrant(target_v: float, target_a: float, v: float, a: float) -> bool:
+    """Whether a reading (v, a) lies in the target's quadrant, an axis the target sits on (within `ON_AXIS`) taking
+    either side. Why: a neutral hold (v = a = 0) counted as the pleasant, aroused quadrant, and its session read
+    "quadrant agreement 0 %" beside a mean fidelity of 0.86."""
+    return all(abs(t) < ON_AXIS or (t >= 0) == (r >= 0) for t, r in ((target_v, v), (target_a, a)))
 
 
 def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[float, float] | None = None) -> Path:

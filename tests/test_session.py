@@ -537,3 +537,13 @@ def test_numpy_numbers_are_taken_and_a_changed_clip_length_is_said_and_recorded(
     from studio.session import summary_lines
 
     assert any(line.startswith("2 clips of 15 s, not the 25 s asked") for line in summary_lines(res.summary))  # printed
+
+
+def test_a_target_on_an_axis_takes_a_reading_on_either_side_of_it():
+    """A neutral hold (v = a = 0) counted as the pleasant, aroused quadrant, so its session read "quadrant agreement
+    0 %" beside a mean fidelity of 0.86; a target off the axes still needs the reading on its side."""
+    from studio.session import in_quadrant
+
+    assert in_quadrant(0.0, 0.0, -0.3, -0.2) and in_quadrant(0.0, 0.0, 0.4, 0.1)
+    assert in_quadrant(0.6, 0.02, 0.5, -0.3) and not in_quadrant(0.6, 0.02, -0.1, -0.3)
+    assert not in_quadrant(0.6, 0.5, 0.5, -0.3) and in_quadrant(-0.6, -0.5, -0.2, -0.1)
