@@ -14,7 +14,6 @@ all with the caches (2026-12-06, an outside review's method, now in the reposito
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -23,20 +22,17 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import data_parser, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-WEIGHTS = Path(__file__).resolve().parents[1] / "critics" / "weights"
-
 
 def symbolic(data: Path) -> dict:
     """The winner's mean accuracy over the 15 folds beside the nested one, and which candidate each fold picked."""
     import critics.training.music_symbolic as MS
-    from critics.music import QUADRANTS
+    from critics.music import QUADRANTS, WEIGHTS_DIR
     from critics.training.music import load_clips
 
-    meta = json.loads((WEIGHTS / "music_symbolic.json").read_text())
+    meta = json.loads((WEIGHTS_DIR / "music_symbolic.json").read_text())
     eligible = [k for k, v in meta["selection"]["results"].items() if v["probe"]["passed"]]
     clips = load_clips(data, None, 0)
     y = np.array([QUADRANTS.index(c.quadrant) for c in clips])
@@ -87,12 +83,8 @@ def image(data: Path) -> dict:
 
 
 def main() -> int:
-    from critics.training import default_data
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=default_data())
+    ap = data_parser(__doc__)
     ap.add_argument("--only", choices=("symbolic", "image"))
-    add_json_option(ap)
     args = ap.parse_args()
     res = {}
     if args.only in (None, "symbolic"):

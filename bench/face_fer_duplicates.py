@@ -9,7 +9,6 @@ is the one for unseen faces (critics/cards/face-classifier.md).
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
@@ -18,14 +17,13 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import data_parser, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "critics" / "weights" / "face_fer.onnx"
-
 
 def run(data: Path) -> dict:
+    from critics.face.classifier import FaceExpressionCritic
     from critics.training.face import load_fer, onnx_probs, stratified_split
 
     images, labels, _ = load_fer(data)
@@ -33,20 +31,16 @@ def run(data: Path) -> dict:
     digest = np.array([hashlib.sha1(np.ascontiguousarray(im).tobytes()).hexdigest() for im in images])
     seen = set(digest[train])
     copy = np.array([digest[i] in seen for i in held])
-    right = onnx_probs(WEIGHTS, images[held]).argmax(1) == labels[held]
-    share = lambda mask: round(float(right[mask].mean()), 4)  # noqa: E731
+    right = onnx_probs(FaceExpressionCritic().weights_path, images[held]).argmax(1) == labels[held]
+    unseen = float(right[~copy].mean())
     return {"held_out": int(len(held)), "copies_of_training_faces": int(copy.sum()),
-            "accuracy_all": share(np.ones_like(copy)), "accuracy_copies": share(copy),
-            "accuracy_without_copies": share(~copy),
-            "standard_error_without_copies": round(float(np.sqrt(share(~copy) * (1 - share(~copy)) / (~copy).sum())), 4)}
+            "accuracy_all": round(float(right.mean()), 4), "accuracy_copies": round(float(right[copy].mean()), 4),
+            "accuracy_without_copies": round(unseen, 4),
+            "standard_error_without_copies": round(float(np.sqrt(unseen * (1 - unseen) / (~copy).sum())), 4)}
 
 
 def main() -> int:
-    from critics.training import default_data
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=default_data())
-    add_json_option(ap)
+    ap = data_parser(__doc__)
     args = ap.parse_args()
     res = run(args.data)
     if emit_json(res, args.json):

@@ -11,7 +11,6 @@ the ratings; the judge's only constants from these images are the mean and sd of
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import data_parser, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -58,11 +57,7 @@ def embedded_reference() -> str:
 
 
 def main() -> int:
-    from critics.training import default_data
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=default_data())
-    add_json_option(ap)
+    ap = data_parser(__doc__)
     args = ap.parse_args()
     res = run(args.data)
     if emit_json(res, args.json):

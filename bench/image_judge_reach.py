@@ -19,7 +19,6 @@ means no generator can pass that judge on that scale while staying inside that r
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import data_parser, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -73,13 +72,9 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
 
 
 def main() -> int:
-    from critics.training import default_data
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=default_data())
+    ap = data_parser(__doc__)
     ap.add_argument("--seed", type=int, default=0, help="which concept-to-fold shuffle (the training uses 0, 1, 2)")
     ap.add_argument("--range", default="-0.82,0.23", help="reading span for the second ceiling: LO,HI")
-    add_json_option(ap)
     args = ap.parse_args()
     span = tuple(float(x) for x in args.range.split(","))
     res = run(args.data, args.seed, span)

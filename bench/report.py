@@ -1,7 +1,7 @@
 """The benches' ``--json [PATH]`` option, in one place: no PATH prints only the JSON document on stdout (for
 scripts); a PATH writes it there and the bench still prints its table. The options shared by the benches that
 read the shared human corpora out of fold (`human_voices_parser`), and the condition-by-judge table several
-benches print (`judge_table`)."""
+benches print (`judge_table`), and ``--data`` for the benches over the shared corpora (`data_parser`)."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +22,17 @@ def emit_json(doc, where: str | None) -> bool:
     if where:
         Path(where).write_text(json.dumps(doc, indent=1))
     return False
+
+
+def data_parser(doc: str) -> argparse.ArgumentParser:
+    """``--data`` (the shared corpora, `critics.training.default_data`) and ``--json`` for a bench over them
+    (``doc``: the bench's module docstring, whose first line is the description); a bench adds its own options."""
+    from critics.training import default_data
+
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=default_data())
+    add_json_option(ap)
+    return ap
 
 
 def judge_table(title: str, rows: dict[str, dict], cell: str = "{:>9}") -> None:

@@ -37,7 +37,7 @@ def main() -> None:
 
     from conditioning.media import load_audio
     from critics.registry import load_critic
-    from critics.speech.channel import TOP_BAND_HZ, low_band, upper_band_db
+    from critics.speech.channel import TOP_BAND_HZ, upper_band_db
     from critics.speech.features import prepare
 
     files = sorted((args.data / "speech" / "ravdess").glob("Actor_1[0-2]/03-01-0[2-8]-02-01-01-*.flac"))
@@ -46,11 +46,12 @@ def main() -> None:
     def read(path: Path) -> tuple[dict[str, str], float, bool]:
         audio = load_audio(path)
         y = prepare(audio.samples, audio.rate)
-        tops = {}
+        tops, flagged = {}, False
         for name, judge in judges.items():
             r = judge.score(audio)
             tops[name] = max(r.native, key=r.native.get)
-        return tops, upper_band_db(y, 16000, TOP_BAND_HZ), low_band(y)
+            flagged = bool(r.details.get("low_band"))  # (every speech reading says it: `band_limit`)
+        return tops, upper_band_db(y, 16000, TOP_BAND_HZ), flagged
 
     base = {f: read(f) for f in files}
     print(f"{len(files)} strong RAVDESS takes, single file; top labels changed from the FLAC's reading")

@@ -14,7 +14,6 @@ sentence corpus is in ../shared/data.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import data_parser, emit_json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -69,11 +68,7 @@ def run(data: Path) -> dict:
 
 
 def main() -> int:
-    from critics.training import default_data
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=default_data())
-    add_json_option(ap)
+    ap = data_parser(__doc__)
     args = ap.parse_args()
     res = run(args.data)
     if emit_json(res, args.json):

@@ -695,13 +695,18 @@ def _load_animation(p: Path) -> "Video | None":
 EXIF_DESCRIPTION, EXIF_SOFTWARE = 0x010E, 0x0131
 
 
+def metadata_json(metadata: dict) -> str:
+    """A file's metadata as the one JSON object (ASCII) a JPEG's or WebP's EXIF and an MP4's comment tag carry."""
+    import json
+
+    return json.dumps({str(k): str(v) for k, v in metadata.items()})
+
+
 def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] | None = None) -> Path:
     """Write PNG/JPEG/WebP atomically with ``metadata`` (e.g. the emotion and the provenance) inside: PNG text
     chunks (iTXt, ``PIL.Image.open(path).text``), or for JPEG and WebP one JSON object in EXIF's ImageDescription
     (``json.loads(PIL.Image.open(path).getexif()[EXIF_DESCRIPTION])``). JPEG and WebP carried none, though the
     formats allow it (DESIGN 5)."""
-    import json
-
     from PIL import Image as PILImage
     from PIL.PngImagePlugin import PngInfo
 
@@ -717,9 +722,9 @@ def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] |
         kwargs["pnginfo"] = info
     elif metadata:
         exif = PILImage.Exif()
-        exif[EXIF_DESCRIPTION] = json.dumps({str(k): str(v) for k, v in metadata.items()})
+        exif[EXIF_DESCRIPTION] = metadata_json(metadata)
         if "Software" in metadata:
-            exif[EXIF_SOFTWARE] = json.dumps(str(metadata["Software"]))[1:-1]  # (ASCII)
+            exif[EXIF_SOFTWARE] = str(metadata["Software"]).encode("ascii", "backslashreplace").decode()
         kwargs["exif"] = exif
     with atomic_path(p) as tmp:
         PILImage.fromarray(image.pixels).save(tmp, format=fmt, **kwargs)
@@ -755,9 +760,7 @@ def save_video(path: str | os.PathLike, video: Video, crf: int = 20, metadata: d
             save_audio(wav, video.audio)
             cmd += ["-i", str(wav), "-c:a", "aac", "-b:a", "128k"]
         if metadata:
-            import json
-
-            cmd += ["-metadata", "comment=" + json.dumps({str(k): str(v) for k, v in metadata.items()})]
+            cmd += ["-metadata", "comment=" + metadata_json(metadata)]
         cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
                 "-movflags", "+faststart", "-f", "mp4", str(tmp)]
         proc = subprocess.run(cmd, input=np.ascontiguousarray(video.frames, dtype=np.uint8).tobytes(),

@@ -115,6 +115,11 @@ def configure(config_cls, config, overrides: dict, key: str, error: type[Excepti
     return replace(config or config_cls(), **overrides)
 
 
+def finite_number(value) -> bool:
+    """A finite real number, NumPy's included, and not a bool (True is 1 to Python, never a setting's number)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def check_ranges(key: str, config, ranges, whole: tuple[str, ...] = (), error: type[Exception] = ValueError) -> None:
     """Each ``(field, lo, hi)`` of a config a real number in range (a whole one for the fields in ``whole``), or
     ``error`` naming the field. Why in the config itself (its ``__post_init__``), and by kind too: a config built
@@ -123,8 +128,7 @@ def check_ranges(key: str, config, ranges, whole: tuple[str, ...] = (), error: t
     for name, lo, hi in ranges:
         value = getattr(config, name)
         is_whole = name in whole
-        ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-              and (not is_whole or float(value).is_integer()) and lo <= value <= hi)
+        ok = finite_number(value) and (not is_whole or float(value).is_integer()) and lo <= value <= hi
         if not ok:
             raise error(f"{key}: {name} must be {'a whole number' if is_whole else 'a number'} from {lo:g} to {hi:g}, "
                         f"got {value!r}")

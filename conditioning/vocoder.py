@@ -82,8 +82,7 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     xd = np.ascontiguousarray(x, dtype=np.float64)
     n = int(xd.shape[0] / rate * 1000.0 / frame_period) + 1
     t = np.arange(n) * (frame_period / 1000.0)
-    if f0_method == "auto":
-        f0_method = "praat" if has_praat() else "dio"
+    f0_method = resolve_f0_method(f0_method)
     if f0_method == "praat" and not has_praat():
         from conditioning.registry import BackendUnavailable
 
@@ -114,6 +113,13 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     if bin_step > 1:
         sp, ap = np.ascontiguousarray(sp[:, ::bin_step]), np.ascontiguousarray(ap[:, ::bin_step])
     return WorldFeatures(f0, sp, ap, rate, frame_period)
+
+
+def resolve_f0_method(method: str) -> str:
+    """The pitch tracker ``method`` names here: "auto" is "praat" where praat-parselmouth (the GPL ``speech`` extra)
+    is installed, else "dio"; the others are themselves. One rule for `analyse` and for a take's provenance, which
+    names the tracker it used."""
+    return ("praat" if has_praat() else "dio") if method == "auto" else method
 
 
 def has_praat() -> bool:

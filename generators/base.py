@@ -134,6 +134,17 @@ def option_number(value: Any, name: str, lo: float, hi: float, integer: bool = F
     return int(value) if integer else float(value)
 
 
+def check_duration_config(key: str, config: Any, longest: float) -> None:
+    """A config's ``min_duration_s``, ``default_duration_s`` and ``max_duration_s`` (what `check_duration` reads):
+    each from 0.5 s to ``longest``, the default between the two, or a `GenerationError` naming the field."""
+    from conditioning.registry import check_ranges
+
+    check_ranges(key, config, [(f"{k}_duration_s", 0.5, longest) for k in ("min", "max", "default")],
+                 error=GenerationError)
+    if not config.min_duration_s <= config.default_duration_s <= config.max_duration_s:
+        raise GenerationError(f"{key}: default_duration_s must lie between min_duration_s and max_duration_s")
+
+
 def check_duration(request: GenerationRequest, config: Any, key: str) -> float:
     """The requested duration (or ``config.default_duration_s``), inside the backend's min/max duration."""
     d = config.default_duration_s if request.duration_s is None else float(request.duration_s)

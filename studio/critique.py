@@ -184,8 +184,7 @@ def critique_files(args: argparse.Namespace) -> int:
                     take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 narrow += is_narrow
-                low_band += bool(row.get("details", {}).get("low_band")) and not is_narrow  # (its rate says why:
-                # an 11.025 kHz WAV was told to be saved "at 32 kbit/s or more, or losslessly")
+                low_band += low_band_recording(rate, row.get("details", {}))
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
                 short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
                 alone += how["norm"] == "none"
@@ -417,6 +416,13 @@ def narrow_recording(rate: int | None, details: dict) -> bool:
     telephone's band at any rate (a speech reading's ``narrow_band``, `critics.speech.channel`). The one rule for
     `critique`'s note, its reference and group checks, and the web's Analyse tab."""
     return bool(rate and rate < 16000) or bool(details.get("narrow_band"))
+
+
+def low_band_recording(rate: int | None, details: dict) -> bool:
+    """Whether speech lacks only the top of the band (`LOW_BAND`, a low-bitrate MP3): a reading's ``low_band`` on a
+    recording that is not narrow-band (`narrow_recording`), whose low rate or telephone band says why already (an
+    11.025 kHz WAV was also told to save its MP3 at 32 kbit/s or more). The one rule for `critique` and Analyse."""
+    return bool(details.get("low_band")) and not narrow_recording(rate, details)
 
 
 def reading_notes(details: dict) -> list[str]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import re
 import shutil
@@ -45,7 +44,7 @@ import numpy as np
 
 from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
-from conditioning.registry import configure
+from conditioning.registry import configure, finite_number
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
 from conditioning.trajectory import MIN_CLIP_S, clip_note  # (MIN_CLIP_S: the shortest clip a session plays)
@@ -258,7 +257,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     cfg = configure(SessionConfig, config, overrides, "session", PlanError)  # a misspelt option names the known ones
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if not _number(clip_s):
+    if not finite_number(clip_s):
         raise PlanError(f"clip length must be a number of seconds (at least {MIN_CLIP_S:g}), got {clip_s!r}")
     clip_s = float(clip_s)  # (NumPy's numbers too: np.int64(30) was refused as "got 30")
     if clip_s < MIN_CLIP_S:
@@ -502,24 +501,18 @@ LIMITS = {"max_range_lu": (3.0, 40.0), "target_lufs": (-40.0, -10.0), "rate": (1
           "fade_out_s": (0.0, 60.0), "threshold": (0.0, 1.0)}
 
 
-def _number(x: Any) -> bool:
-    """A finite real number, NumPy's included, and not a bool."""
-    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) and math.isfinite(x)
-
-
 def _check_numbers(minutes: Any, cfg: SessionConfig) -> None:
     """A `PlanError` naming the first number of the call that is not one or is out of `LIMITS`, before any work
     (``minutes="2"`` and ``max_step="0.3"`` raised a bare TypeError; ``max_range_lu=-3`` was taken)."""
-    number = _number
-    if not number(minutes):
+    if not finite_number(minutes):
         raise PlanError(f"minutes must be a number (more than 0), got {minutes!r}")
-    if cfg.max_step is not None and not (number(cfg.max_step) and cfg.max_step > 0):
+    if cfg.max_step is not None and not (finite_number(cfg.max_step) and cfg.max_step > 0):
         raise PlanError(f"max_step must be None or a valence-arousal distance above 0 (e.g. 0.3), got {cfg.max_step!r}")
     for name, (lo, hi) in LIMITS.items():
         value = getattr(cfg, name)
         if value is None and name == "max_range_lu":
             continue
-        if not (number(value) and lo <= value <= hi):
+        if not (finite_number(value) and lo <= value <= hi):
             extra = " or None (the composer's whole range)" if name == "max_range_lu" else ""
             raise PlanError(f"{name} must be a number from {lo:g} to {hi:g}{extra}, got {value!r}")
 
@@ -858,7 +851,7 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
 # ------------------------------------------------------------------------------------------------ CLI
 
 
-def _warnings(s: dict) -> list[str]:
+def summary_warnings(s: dict) -> list[str]:
     """A summary's warnings as the session recorded them (a clip length it changed among them), else as its figures
     give them (`movement_warnings`: a summary written before they were recorded)."""
     return s["warnings"] if isinstance(s.get("warnings"), list) else movement_warnings(s)
@@ -869,7 +862,7 @@ def summary_lines(s: dict) -> list[str]:
     read, how far valence and arousal moved against the plan (and against what the judges can read), each
     judge's agreement, `movement_warnings`, and what the loop did."""
     if not s.get("measured"):
-        return ([f"not measured: {s['critic_error']}"] if s.get("critic_error") else []) + _warnings(s)
+        return ([f"not measured: {s['critic_error']}"] if s.get("critic_error") else []) + summary_warnings(s)
 
     def moved(axis: str) -> str:  # "arousal moved -0.15 (planned -0.50; -0.24 as far as the judges can read)"
         planned, reach = s[f"planned_{axis}"], _readable_part(s, axis)
@@ -886,7 +879,7 @@ def summary_lines(s: dict) -> list[str]:
            f"{moved('arousal')} (start -> end)"]
     if len(per) > 1:
         out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items()))
-    out += _warnings(s)
+    out += summary_warnings(s)
     if "kept_round" in s:
         tried = ", ".join("-" if f is None else f"{f:.2f}" for f in s["rounds_mean_fidelity"])
         out.append(f"loop: rounds' mean fidelity {tried}; kept round {s['kept_round']} whole (audio, MIDI, readings)")
@@ -930,4 +923,4 @@ def run_session_cli(args) -> int:
 
 
 __all__ = ["ClipReport", "SessionConfig", "SessionResult", "build_session", "plot_session",
-           "render_chunked", "run_session_cli", "summary_lines", "write_visuals"]
+           "render_chunked", "run_session_cli", "summary_lines", "summary_warnings", "write_visuals"]

@@ -460,18 +460,14 @@ class WebStudio:
         if not portrait:
             return self.generate("face", emotion, **kw)
         kept, new = self._kept_portrait(portrait)
-        made = False
         try:
-            take = self.generate("face", emotion, options={**kw.pop("options", {}), "portrait": str(kept)}, **kw)
-            made = True
-            return take
-        except ValueError as exc:  # the generator's messages name the portrait it was given
-            if kept.name in str(exc):
+            return self.generate("face", emotion, options={**kw.pop("options", {}), "portrait": str(kept)}, **kw)
+        except BaseException as exc:  # (a Ctrl-C too: no take, so the copy goes)
+            if new:
+                kept.unlink(missing_ok=True)
+            if isinstance(exc, ValueError) and kept.name in str(exc):  # the generator's messages name its portrait
                 raise type(exc)(str(exc).replace(kept.name, Path(portrait).name)) from None
             raise
-        finally:
-            if new and not made:
-                kept.unlink(missing_ok=True)
 
     def check_upload(self, path: str | None, modality: str) -> Path:
         """An uploaded file the judges may read: uploaded (`uploaded`), present, within the size limit, of an
@@ -572,14 +568,15 @@ class WebStudio:
 
             how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
         if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
-            from studio.critique import NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, narrow_recording
+            from studio.critique import (NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, low_band_recording,
+                                         narrow_recording)
 
             rate = getattr(media, "rate", None)
             narrow = any(narrow_recording(rate, r.details) for r in readings)
             if narrow:
                 what = f"recorded at {rate / 1000:g} kHz" if rate and rate < 16000 else "nothing above about 4 kHz"
                 how += f"\n\n_Note: {what}; {NARROW_BAND}._"
-            if not narrow and any(r.details.get("low_band") for r in readings):  # (a file's low rate says why)
+            if any(low_band_recording(rate, r.details) for r in readings):
                 from studio.critique import LOW_BAND
 
                 how += f"\n\n_Note: the recording has {LOW_BAND}._"
@@ -615,13 +612,13 @@ class WebStudio:
     def session(self, current, target, minutes: float, clip_s: float, seed: int = 0, clip_files: bool = False):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report, and with
         ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None)."""
-        from studio.session import build_session, movement_warnings, summary_lines
+        from studio.session import build_session, summary_lines, summary_warnings
 
         folder = self._path("")
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
                             clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
                             studio=self.studio, clip_files=bool(clip_files))
-        warned = set(res.summary.get("warnings") or movement_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
+        warned = set(summary_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         report = "\n".join(f"- **{line}**" if line in warned else f"- {line}" for line in summary_lines(res.summary))
         clips = zip_in_order(folder / "clips", folder / "clips.zip") if clip_files else None
         # what the command writes beside the audio: the plan with every clip's target and readings, provenance and

@@ -73,11 +73,6 @@ def narrow_band(y: np.ndarray, rate: int = 16000) -> bool:
     return band_limit(y, rate) == "narrow"
 
 
-def low_band(y: np.ndarray, rate: int = 16000) -> bool:
-    """Whether a recording with more than a telephone's band has nothing above about 6 kHz (`band_limit`)."""
-    return band_limit(y, rate) == "low"
-
-
 #: Centres of the octave bands whose energy falls `decay_s` times (Hz): where speech has its energy and a room
 #: its longest reverberation, below the telephone band's edge so a narrow-band copy is timed too
 DECAY_BANDS_HZ = (500, 1000, 2000, 4000)

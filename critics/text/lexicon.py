@@ -169,10 +169,7 @@ class LexiconTextCritic:
             text = html.unescape(TAG_RE.sub(" ", HIDDEN_RE.sub(" ", text)))
             if not text.strip():
                 raise CriticError("the text is markup (HTML) with no words outside its tags; give the page's text")
-        words = list(re.finditer(r"[a-zA-Z']+", text))
-        tokens = [m.group().lower().replace("'", "") for m in words]
-        names = _names(text, words)
-        if not tokens:
+        if not re.search(r"[a-zA-Z]", text):
             raise CriticError("the text has no words the text critic can read (English letters expected)")
         foreign = other_language(text)
         if foreign is not None:  # its lexicons would read the few words that look English ("Gift", poison)
@@ -189,9 +186,9 @@ class LexiconTextCritic:
             unread = {"languages": sorted({lang.name for _, lang in others}),
                       "words": sum(len(words_of(s)) for s, _ in others), "of_words": len(words_of(text))}
             text = _without(text, spans)
-            words = list(re.finditer(r"[a-zA-Z']+", text))
-            tokens = [m.group().lower().replace("'", "") for m in words]
-            names = _names(text, words)
+        words = list(re.finditer(r"[a-zA-Z']+", text))
+        tokens = [m.group().lower().replace("'", "") for m in words]
+        names = _names(text, words)
         points, hits = [], []
         for i, tok in enumerate(tokens):
             vad = None if i in names else self.word_vad(tok)

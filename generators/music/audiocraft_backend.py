@@ -20,7 +20,8 @@ import numpy as np
 
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, check_ranges, configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration
+from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
+                             check_duration_config)
 from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
 from generators.music.theory import MUSICGEN_LICENCE as LICENCE
 from generators.music.theory import prompt_text
@@ -42,12 +43,9 @@ class AudiocraftConfig:
 
     def __post_init__(self) -> None:
         """Values in range, or a `GenerationError` naming the field (as `MusicGenConfig`)."""
-        check_ranges("music/audiocraft", self, (("top_k", 1, 100_000), ("cfg_coef", 0, 50), ("min_duration_s", 0.5, 3600),
-                                                ("max_duration_s", 0.5, 3600), ("default_duration_s", 0.5, 3600)),
-                     whole=("top_k",), error=GenerationError)
-        if not self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
-            raise GenerationError("music/audiocraft: default_duration_s must lie between min_duration_s and "
-                                  "max_duration_s")
+        check_ranges("music/audiocraft", self, (("top_k", 1, 100_000), ("cfg_coef", 0, 50)), whole=("top_k",),
+                     error=GenerationError)
+        check_duration_config("music/audiocraft", self, 3600)
 
 
 class AudiocraftMusic:

@@ -39,7 +39,7 @@ from conditioning import Emotion
 from conditioning.media import Audio
 from conditioning.registry import check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
-                             check_options)
+                             check_duration_config, check_options)
 from generators.music import theory as T
 
 #: In every take's provenance: 2 since 2026-12-05, when takes began to be levelled with a limiter and freed of DC
@@ -80,14 +80,10 @@ class ComposerConfig:
         """Values in range, or a `GenerationError` naming the field (``beats_per_bar=0`` made zero-length bars
         for ever, its memory growing)."""
         check_ranges("music/composer", self, (("rate", 8000, 96000), ("beats_per_bar", 1, 16), ("phrase_bars", 1, 64),
-                                              ("min_duration_s", 0.5, 7200), ("max_duration_s", 0.5, 7200),
-                                              ("default_duration_s", 0.5, 7200), ("max_tempo_step", 0.0, 1.0),
-                                              ("humanise", 0.0, 10.0), ("fade_out_s", 0.0, 60.0),
-                                              ("target_lufs", -70.0, 0.0)),
+                                              ("max_tempo_step", 0.0, 1.0), ("humanise", 0.0, 10.0),
+                                              ("fade_out_s", 0.0, 60.0), ("target_lufs", -70.0, 0.0)),
                      whole=("rate", "beats_per_bar", "phrase_bars"), error=GenerationError)
-        if not self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
-            raise GenerationError("music/composer: default_duration_s must lie between min_duration_s and "
-                                  "max_duration_s")
+        check_duration_config("music/composer", self, 7200)
 
 
 #: Request options the composer understands (anything else is an error that lists these).

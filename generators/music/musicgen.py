@@ -36,7 +36,7 @@ import numpy as np
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
-                             check_options)
+                             check_duration_config, check_options)
 from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
 from generators.music.theory import MUSICGEN_LICENCE as LICENCE
 from generators.music.theory import chroma_one_hot, describe, prompt_text
@@ -80,12 +80,9 @@ class MusicGenConfig:
         transformers, temperature=0 its ValueError)."""
         check_ranges("music/musicgen", self,
                      (("guidance_scale", 0, 50), ("top_k", 1, 100_000), ("temperature", 0.01, 10), ("window_s", 0.5, 30),
-                      ("context_s", 0, 30), ("crossfade_s", 0, 10), ("min_duration_s", 0.5, 3600),
-                      ("max_duration_s", 0.5, 3600), ("default_duration_s", 0.5, 3600), ("threads", 0, 256),
-                      ("target_lufs", -70, 0)),
+                      ("context_s", 0, 30), ("crossfade_s", 0, 10), ("threads", 0, 256), ("target_lufs", -70, 0)),
                      whole=("top_k", "threads"), error=GenerationError)
-        if not self.min_duration_s <= self.default_duration_s <= self.max_duration_s:
-            raise GenerationError("music/musicgen: default_duration_s must lie between min_duration_s and max_duration_s")
+        check_duration_config("music/musicgen", self, 3600)
 
 
 OPTIONS = {"melody": "an Audio, an audio/MIDI file path or a PrettyMIDI whose melody conditions a melody model",

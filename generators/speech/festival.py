@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 
 from conditioning.registry import configure
+from conditioning.vocoder import resolve_f0_method
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
 from .take import VoiceNotFound, speech_result, word_controls
 from .text import check_text
-from .world import RenderConfig, Segment, Utterance, WordSpan, render, resolve_f0_method
+from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 VOICES = {"slt": "cmu_us_slt_arctic_hts"}
 OPTIONS = {"voice": "slt (the US female HTS voice)"}

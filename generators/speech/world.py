@@ -281,14 +281,6 @@ class RenderConfig:
             raise ValueError(f"f0_method {self.f0_method!r} is not a pitch tracker; give 'praat', 'dio' or 'auto'")
 
 
-def resolve_f0_method(method: str) -> str:
-    """The tracker `RenderConfig.f0_method` names here: "auto" is "praat" where praat-parselmouth is installed, else
-    "dio" (`conditioning.vocoder.analyse`'s rule), so a take's provenance can name the one it used."""
-    from conditioning.vocoder import has_praat
-
-    return ("praat" if has_praat() else "dio") if method == "auto" else method
-
-
 def _speech_rms(x: np.ndarray, rate: int) -> float:
     hop = max(1, int(0.02 * rate))
     n = x.shape[0] // hop
