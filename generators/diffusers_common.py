@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -21,6 +22,9 @@ from conditioning.weights import asked_folder, has_tokenizer, loading, read_json
 from generators.base import GenerationError
 
 EXTRA = "pip install 'emotion-studio[neural]'"
+# How diffusers and transformers say a weight file is absent (then an fp16-only snapshot is a likely cause);
+# a file that is there but torn says something else ("Error while deserializing header", "invalid load key")
+MISSING_WEIGHTS = re.compile(r"no file named|does not appear to have (a )?files? named", re.IGNORECASE)
 
 
 def va_cell(x: float) -> int:
@@ -201,10 +205,14 @@ class DiffusersBackend:
                 return BackendUnavailable(f"{self.KEY}: {folder} has no {name}/ folder, which its model_index.json "
                                           f"names ({spec[1]}); the snapshot is incomplete: download it again")
 
-        hint = (f"variant={self.config.variant!r} needs the snapshot's *.{self.config.variant}.* weight files; leave "
-                "variant unset for full-precision files" if self.config.variant
-                else "for an fp16-only snapshot, load it from Python with variant='fp16' (e.g. "
-                f"{type(self).__name__}(model=..., variant='fp16')); the command line reads full-precision files")
+        if self.config.variant:
+            hint = (f"variant={self.config.variant!r} needs the snapshot's *.{self.config.variant}.* weight files; "
+                    "leave variant unset for full-precision files")
+        elif MISSING_WEIGHTS.search(str(exc)):
+            hint = ("for an fp16-only snapshot, load it from Python with variant='fp16' (e.g. "
+                    f"{type(self).__name__}(model=..., variant='fp16')); the command line reads full-precision files")
+        else:  # the files are there but do not load: a torn download, not a missing variant
+            hint = "a weight file that is there but does not load is damaged: download the snapshot again"
         return BackendUnavailable(f"{self.KEY} could not load {folder}: {reason(exc)} (a complete local snapshot is "
                                   f"needed; {hint})")
 

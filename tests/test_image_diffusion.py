@@ -361,6 +361,18 @@ def test_damaged_snapshots_hardware_and_turbo_as_a_new_user_meets_them(sd_dir, t
     shutil.rmtree(no_unet / "unet")
     with pytest.raises(BackendUnavailable, match=r"has no unet/ folder, which its model_index.json names"):
         DiffusionImage(model=str(no_unet)).load()
+    # a torn weight file is a damaged download, not an fp16-only snapshot (it was told to try variant='fp16');
+    # a missing one keeps that advice
+    torn = tmp_path / "torn-weights"
+    shutil.copytree(sd_dir, torn)
+    weights = sorted((torn / "unet").glob("*.safetensors")) or sorted((torn / "unet").glob("*.bin"))
+    weights[0].write_bytes(weights[0].read_bytes()[:200])
+    with pytest.raises(BackendUnavailable, match="damaged: download the snapshot again") as info:
+        DiffusionImage(model=str(torn)).load()
+    assert "fp16" not in str(info.value)
+    weights[0].unlink()
+    with pytest.raises(BackendUnavailable, match="variant='fp16'"):
+        DiffusionImage(model=str(torn)).load()
     bad_index = tmp_path / "bad-index"
     shutil.copytree(sd_dir, bad_index)
     (bad_index / "model_index.json").write_text('{"_class_name": "StableDiff')
