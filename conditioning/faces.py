@@ -23,6 +23,7 @@ lock serialises calls on one `FaceFinder`.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,32 +95,24 @@ class FaceFinder:
         self._lock = threading.Lock()
         self._mesh = None
         self._det = None
+        self._mesh_settled = False  #: the mesh has found a face: its graph has said all it says on its own
 
-    def _mesh_model(self):
-        """The mesh graph, and below the detector graph, each created on first use: a graph initialises its
-        calculators on a worker thread, and one created but not yet run would log from that thread after
-        `quiet_stderr` ends."""
-        if self._mesh is None:
-            import mediapipe as mp
-
-            self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
-                                                         refine_landmarks=True,
-                                                         min_detection_confidence=self.min_confidence)
-        return self._mesh
-
-    def _detector(self):
-        if self._det is None:
-            import mediapipe as mp
-
-            self._det = mp.solutions.face_detection.FaceDetection(model_selection=1,
-                                                                  min_detection_confidence=self.min_confidence)
-        return self._det
+    # MediaPipe's graphs log their start-up from worker threads (when created, and the mesh's landmark
+    # projection on its first face), and then nothing: only those calls go through `quiet_stderr`, whose redirect
+    # of the process's stderr held back every other thread's output while a whole face video was read.
 
     def _mesh_on(self, rgb: np.ndarray) -> list[np.ndarray]:
         """(478, 3) landmark arrays in rgb's pixel coordinates."""
-        mesh = self._mesh_model()
         h, w = rgb.shape[:2]
-        res = mesh.process(rgb)
+        with nullcontext() if self._mesh_settled else quiet_stderr():
+            if self._mesh is None:
+                import mediapipe as mp
+
+                self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=self.max_faces,
+                                                             refine_landmarks=True,
+                                                             min_detection_confidence=self.min_confidence)
+            res = self._mesh.process(rgb)
+        self._mesh_settled = self._mesh_settled or bool(res.multi_face_landmarks)
         out = []
         for f in res.multi_face_landmarks or []:
             a = np.array([(p.x * w, p.y * h, p.z * w) for p in f.landmark], dtype=np.float64)
@@ -138,7 +131,7 @@ class FaceFinder:
         if min(h, w) < self.min_side:
             scale = min(self.min_side / min(h, w), MAX_SIDE_PX / max(h, w))
             rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
-        with self._lock, quiet_stderr():  # MediaPipe's native log lines would go to the terminal
+        with self._lock:
             faces = [_face_from_mesh(lm) for lm in self._mesh_on(rgb)]
             if not faces:
                 faces = self._detect_then_mesh(rgb)
@@ -154,7 +147,15 @@ class FaceFinder:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles
         (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles).
         Returns (box x0, y0, w, h), (6, 2) keypoints and the score, in ``rgb``'s pixels."""
-        det = self._detector()
+        if self._det is None:  # created and run once where its start-up lines are caught
+            import mediapipe as mp
+
+            with quiet_stderr():
+                det = mp.solutions.face_detection.FaceDetection(model_selection=1,
+                                                                min_detection_confidence=self.min_confidence)
+                det.process(np.zeros((128, 128, 3), np.uint8))
+            self._det = det
+        det = self._det
         h, w = rgb.shape[:2]
 
         def run(img, ox, oy):

@@ -2,28 +2,44 @@
 
 Why: MediaPipe's C++ graph and its TFLite runtime write "Created TensorFlow Lite XNNPACK delegate",
 "inference_feedback_manager" and "landmark_projection_calculator" lines to file descriptor 2 whatever
-``GLOG_minloglevel`` or ``TF_CPP_MIN_LOG_LEVEL`` say (checked with mediapipe 0.10.21), so every command that
-touched a face mesh left noise on the terminal. Redirecting the descriptor around the native calls is the only
-switch that works. It lives in `conditioning` because the face generator and the face critics both need it and
-may not import each other.
+``GLOG_minloglevel`` or ``TF_CPP_MIN_LOG_LEVEL`` say (checked with mediapipe 0.10.21), FFmpeg its complaints about
+a damaged video, libmpg123 its notes about an MP3's header, so every command that touched them left noise on the
+terminal. Redirecting the descriptor around the native calls is the only switch that works. It lives in
+`conditioning` because the face generator and the face critics both need it and may not import each other.
 
-The redirect is process-wide for its duration (a few milliseconds per mesh call): a lock serialises it, and
-Python's own ``sys.stderr`` is flushed before and after so no message of ours is lost or reordered.
+The redirect is process-wide for its duration, so it does not throw away what it catches: the block's output goes
+to a temporary file, and afterwards every line that is not one of these libraries' own (`NATIVE_NOISE`) is written
+to the real stderr. Another thread's log lines written meanwhile (a web server's) arrive late rather than never;
+to /dev/null, 92 % of a logging thread's lines were lost while a face video was read. A lock serialises the
+redirects, and Python's own ``sys.stderr`` is flushed before and after so no message of ours is reordered.
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 from typing import Iterator
 
 _LOCK = threading.RLock()
 
+#: A line the native libraries write on their own: glog's ("W0000 00:00:1796.. 226 file.cc:114] ..."), absl's and
+#: TFLite's start-up lines, FFmpeg's ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d...] moov atom not found"), libmpg123's
+NATIVE_NOISE = re.compile(
+    rb"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"
+    rb"|WARNING: All log messages before absl::InitializeLog\(\)"
+    rb"|INFO: (?:Created TensorFlow Lite|Initialized TensorFlow Lite)"
+    rb"|\[[^\]\n]* @ 0x[0-9a-f]+\]"
+    rb"|(?:Note|Warning|Error): .*(?:MPEG|Xing|mpg123|frame|stream)"
+    rb"|\[src/libmpg123/)")
+
 
 @contextmanager
 def quiet_stderr() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null inside the block (native log lines), then restore it."""
+    """Inside the block, file descriptor 2 goes to a temporary file; afterwards its lines that are not native
+    libraries' noise (`NATIVE_NOISE`), another thread's among them, are written to the real stderr."""
     with _LOCK:
         try:
             sys.stderr.flush()
@@ -31,9 +47,14 @@ def quiet_stderr() -> Iterator[None]:
         except (OSError, ValueError, AttributeError):  # no real descriptor (e.g. captured in a notebook)
             yield
             return
-        devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(devnull, 2)
+            caught = tempfile.TemporaryFile()
+        except OSError:  # no room for a temporary file: keep the terminal as it is
+            os.close(saved)
+            yield
+            return
+        try:
+            os.dup2(caught.fileno(), 2)
             yield
         finally:
             try:
@@ -42,4 +63,18 @@ def quiet_stderr() -> Iterator[None]:
                 pass
             os.dup2(saved, 2)
             os.close(saved)
-            os.close(devnull)
+            _pass_on(caught)
+
+
+def _pass_on(caught) -> None:
+    """Write the caught lines that are not native noise to stderr, and close the file."""
+    try:
+        caught.seek(0)
+        kept = b"".join(line for line in caught if not NATIVE_NOISE.match(line))
+        view = memoryview(kept)
+        while view:
+            view = view[os.write(2, view):]
+    except OSError:
+        pass
+    finally:
+        caught.close()

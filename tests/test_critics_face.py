@@ -5,6 +5,9 @@ expressions are changed by a smooth mesh warp (a Gaussian displacement field) th
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -253,3 +256,45 @@ def test_a_phone_photo_is_read_upright(geometric, astronaut, tmp_path):
     a, b = geometric.score(str(upright)), geometric.score(str(phone))
     assert abs(a.valence - b.valence) < 0.03 and abs(a.arousal - b.arousal) < 0.03
     assert max(a.native, key=a.native.get) == max(b.native, key=b.native.get) == "happy"
+
+
+def test_face_reading_keeps_other_threads_stderr_and_hides_mediapipes_own_lines(tmp_path):
+    """MediaPipe's start-up lines are hidden by redirecting the process's stderr, which also took every other
+    thread's output while a face was read (a web app's log: 236 of 3,000 lines arrived while `face/geometric`
+    read a picture). Now the redirect covers only a graph's start-up, and what it catches that is not native noise
+    is written out afterwards: every line of a logging thread arrives, and no MediaPipe or FFmpeg line does."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "log_while_reading.py"
+    script.write_text(
+        "import os, sys, threading, time\n"
+        "import numpy as np\n"
+        "from skimage import data\n"
+        "from conditioning.faces import FaceFinder\n"
+        "from conditioning.native import quiet_stderr\n"
+        "done = threading.Event()\n"
+        "def log():\n"
+        "    i = 0\n"
+        "    while not done.is_set():\n"
+        "        sys.stderr.write(f'app-line {i}\\n'); sys.stderr.flush(); i += 1; time.sleep(0.0002)\n"
+        "    sys.stderr.write(f'app-total {i}\\n')\n"
+        "t = threading.Thread(target=log); t.start()\n"
+        "faces = FaceFinder()\n"
+        "for _ in range(3):\n"
+        "    assert faces.find(data.astronaut())\n"
+        "assert not FaceFinder().find(np.full((300, 300, 3), 128, np.uint8))  # no face: the detector starts up\n"
+        "with quiet_stderr():\n"
+        "    os.write(2, b'[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d1c0] moov atom not found\\n')\n"
+        "    os.write(2, b'a line of ours\\n')\n"
+        "done.set(); t.join()\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       cwd=Path(__file__).resolve().parents[1],
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert r.returncode == 0, r.stderr[-2000:]
+    total = int(r.stderr.split("app-total ")[1].split()[0])
+    seen = {int(line.split()[1]) for line in r.stderr.splitlines() if line.startswith("app-line ")}
+    assert total > 100 and seen == set(range(total)), f"{total - len(seen)} of {total} lines lost"
+    assert "a line of ours" in r.stderr
+    for noise in ("XNNPACK", "W0000", "inference_feedback", "absl::InitializeLog", "moov atom"):
+        assert noise not in r.stderr, noise
