@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
@@ -35,6 +36,10 @@ DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat"
 STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone", "kind", "sort"}
 #: Weight of a modifier word against the head word (the last affect word) in a phrase.
 MODIFIER_WEIGHT = 0.5
+
+
+#: The keys of an emotion written as JSON (`Emotion.to_json`); a mapping with any of them is read as one
+JSON_KEYS = frozenset({"valence", "arousal", "dominance", "intensity", "mix"})
 
 
 def _clip(x: float) -> float:
@@ -74,7 +79,12 @@ class Emotion:
                                        "Emotion.from_mix also takes aliases")
             if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight) or weight < 0:
                 raise EmotionSpecError(f"weight {weight!r} for {label!r} must be a finite number >= 0")
-        object.__setattr__(self, "mix", MappingProxyType(dict(self.mix)))
+        total = sum(self.mix.values())
+        if not total > 0:
+            raise EmotionSpecError(f"an emotion's mix needs a positive weight, got {dict(self.mix)!r}")
+        # the mix sums to 1 however it was built ({'joy': 5.0} is joy; a JSON mix's rounded weights stay as given)
+        mix = dict(self.mix) if abs(total - 1.0) < 1e-3 else {k: w / total for k, w in self.mix.items()}
+        object.__setattr__(self, "mix", MappingProxyType(mix))
 
     def __reduce__(self):
         # a read-only mapping cannot be pickled; workers and Ray receive emotions as plain values
@@ -134,6 +144,21 @@ class Emotion:
         return cls(valence, arousal, dominance, mix, intensity)
 
     @classmethod
+    def from_json(cls, doc: Mapping) -> "Emotion":
+        """The emotion `to_json` wrote (a report's ``target``, ``emostudio emotion --json``): its coordinates,
+        intensity and mix as they are. Without a mix, the coordinates' reading (`from_vad`). Before, such a
+        mapping was read as a label mix and refused as "unknown emotion label 'valence'"."""
+        keys = set(doc)
+        if keys - JSON_KEYS or not {"valence", "arousal"} <= keys or ("mix" in keys and "dominance" not in keys):
+            raise EmotionSpecError(f"an emotion in JSON has valence, arousal and dominance, with its intensity and mix "
+                                   f"(as `emostudio emotion --json` writes it), or valence and arousal alone; got keys "
+                                   f"{', '.join(sorted(map(str, keys)))}")
+        if "mix" in keys:
+            return cls(doc["valence"], doc["arousal"], doc["dominance"], doc["mix"], doc.get("intensity", 1.0))
+        point = cls.from_vad(doc["valence"], doc["arousal"], doc.get("dominance"))
+        return point if "intensity" not in keys else replace(point, intensity=doc["intensity"])
+
+    @classmethod
     def neutral(cls) -> "Emotion":
         return cls(0.0, 0.0, 0.0, {NEUTRAL: 1.0}, 0.0)
 
@@ -144,6 +169,8 @@ class Emotion:
         spec"); raise EmotionSpecError otherwise."""
         if isinstance(spec, Emotion):
             return spec
+        if isinstance(spec, Mapping) and JSON_KEYS & set(spec):
+            return cls.from_json(spec)
         if isinstance(spec, Mapping):
             return cls.from_mix(spec)
         if not isinstance(spec, str):
@@ -151,7 +178,9 @@ class Emotion:
                                    f"{type(spec).__name__}; accepted: {FORMS}")
         if not spec.strip():
             raise EmotionSpecError(f"empty emotion spec; accepted: {FORMS}")
-        text = spec.strip().lower()
+        # one spelling per letter: full-width 'ｊｏｙ' is 'joy', and an accent typed as a combining mark stays on
+        # its letter (it split 'jóy' into 'jo' and was refused as the word 'jo')
+        text = unicodedata.normalize("NFKC", spec).strip().lower()
         if "=" in text:
             return _parse_coordinates(text)
         if any(ch in text for ch in ":+@"):
@@ -255,7 +284,7 @@ def _parse_coordinates(text: str) -> Emotion:
 
 def _parse_mix(text: str) -> Emotion:
     body, at, inten = text.partition("@")
-    intensity = _number(inten.strip(), "intensity") if at else 1.0
+    intensity = _number(inten.strip(), "intensity") + 0.0 if at else 1.0  # (+ 0.0: '@-0' is 0, not -0)
     if not 0.0 <= intensity <= 1.0:
         raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
     mix: dict[str, float] = {}
@@ -269,6 +298,10 @@ def _parse_mix(text: str) -> Emotion:
         if resolve(label) is None:
             raise EmotionSpecError(f"unknown emotion label {_shown(label)}; closest known: {', '.join(closest_labels(label))}")
         mix[label] = mix.get(label, 0.0) + w
+    weighted = [":" in part for part in body.split("+")]
+    if any(weighted) and not all(weighted):  # 'joy:0.6+surprise' weighed surprise 1 and made it the larger part
+        raise EmotionSpecError(f"{text!r} weighs some labels and not others; give every label a weight "
+                               "('joy:0.6+surprise:0.4') or none ('joy+surprise': equal parts)")
     return Emotion.from_mix(mix, intensity)
 
 
