@@ -55,8 +55,11 @@ class WrongModel(UnknownBackend):
 
 def resolve_key(table: Mapping[str, str], defaults: Mapping[str, str], modality: str, name: str | None,
                 modalities: tuple[str, ...], kind: str) -> str:
-    if modality not in modalities:
+    if not isinstance(modality, str) or modality not in modalities:  # ([] was "unhashable type: 'list'")
         raise UnknownBackend(f"unknown modality {modality!r}; known: {', '.join(modalities)}")
+    if name is not None and not isinstance(name, str):  # (3 was "'int' object has no attribute 'removeprefix'")
+        known = [k.split("/", 1)[1] for k in table if k.startswith(modality + "/")]
+        raise UnknownBackend(f"a {kind} is named by a word, got {name!r}; known: {', '.join(known)}")
     name = (name or defaults.get(modality) or "").removeprefix(f"{modality}/") or None  # 'speech/encoder', as
     # reports and the web page name backends and judges, is the same as 'encoder'
     if name is None:

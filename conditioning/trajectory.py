@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from .emotion import Emotion
 from .errors import PlanError
+from .registry import finite_number
 
 
 @dataclass(frozen=True)
@@ -211,12 +212,13 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep.
     """
     a, b = Emotion.parse(current), Emotion.parse(target)
-    if not (minutes > 0 and math.isfinite(minutes)):
-        raise PlanError(f"minutes must be > 0, got {minutes}")
-    if not (clip_s > 0 and math.isfinite(clip_s)):
-        raise PlanError(f"clip length must be > 0 seconds, got {clip_s}")
-    if max_step is not None and not max_step > 0:
-        raise PlanError(f"max step must be > 0, got {max_step}")
+    # by kind as well as range: clip_s="30" was a TypeError, minutes=True a one-minute plan
+    if not (finite_number(minutes) and minutes > 0):
+        raise PlanError(f"minutes must be a number > 0, got {minutes!r}")
+    if not (finite_number(clip_s) and clip_s > 0):
+        raise PlanError(f"clip length must be a number of seconds > 0, got {clip_s!r}")
+    if max_step is not None and not (finite_number(max_step) and max_step > 0):
+        raise PlanError(f"max step must be a number > 0, got {max_step!r}")
     total = minutes * 60.0
     if not total / clip_s <= MAX_CLIPS + 1:  # (1e308 minutes, or clips of 1e-320 s: math.ceil of infinity)
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives more than {MAX_CLIPS} clips; a plan has at "

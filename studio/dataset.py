@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import shutil
 import sys
@@ -956,6 +957,12 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     job could not be stopped but by stopping the server)."""
     from studio.output import writable_folder
 
+    if not isinstance(spec, Spec):  # (a dict was a TypeError from dataclasses.asdict)
+        raise UserError(f"build takes a Spec (studio.dataset.load_spec('spec.yaml') or Spec(...)), got "
+                        f"{type(spec).__name__}")
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise UserError(f"workers must be a whole number of processes >= 1, got {workers!r}")  # before spec.json
+    workers = int(workers)
     out = Path(out)
     ray_started = _connect_ray(ray_address) if ray_address else False  # first: a bad address writes nothing
     lock = None

@@ -25,7 +25,7 @@ from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity, trajectory_fidelity
 from conditioning.media import MediaError
 from critics.base import CriticError, Reading
-from conditioning.registry import BackendUnavailable, resolve_key
+from conditioning.registry import BackendUnavailable, UnknownBackend, resolve_key
 from critics import registry as critics_registry
 from critics.registry import JUDGES, load_critic
 from generators import registry as generators_registry
@@ -39,6 +39,11 @@ def _names(names: "str | Sequence[str] | None") -> list[str]:
     name given twice counts once (so a judge never scores a take twice)."""
     if isinstance(names, str):
         names = names.split(",")
+    elif names is not None and not isinstance(names, (list, tuple)):
+        raise UnknownBackend(f"judges are named by a word or a list of words ('embedded,encoder', ['embedded']), "
+                             f"got {names!r}")
+    if any(not isinstance(n, str) for n in names or ()):
+        raise UnknownBackend(f"judges are named by words, got {list(names)!r}")
     return list(dict.fromkeys(n.strip() for n in (names or ()) if n and n.strip()))
 
 
@@ -312,6 +317,27 @@ def _refuse_unused(modality: str, extra: frozenset = frozenset(), **given: Any) 
                               "as the speech")
 
 
+#: How far (in each of valence, arousal and dominance) an emotion given beside a trajectory may lie from the
+#: trajectory's start (a plan's state is rounded to 4 places in its JSON)
+TRAJECTORY_START_TOLERANCE = 0.05
+
+
+def _trajectory_start(emotion: "str | Emotion | None", trajectory: Trajectory) -> Emotion:
+    """The emotion of a take that follows ``trajectory``: where the trajectory starts (a session passes its plan's
+    first state), which the report gives as the target. ``None`` takes the start. An emotion elsewhere is refused:
+    it was followed by nothing and yet reported as the target ('anger' beside a sadness-to-joy trajectory made the
+    sadness-to-joy piece, labelled anger)."""
+    start = trajectory.at(trajectory.start_s)
+    if emotion is None:
+        return start
+    given = Emotion.parse(emotion)
+    if max(abs(x - y) for x, y in zip(given.vad, start.vad)) > TRAJECTORY_START_TOLERANCE:
+        where = lambda e: f"{e.top} (v={e.valence:+.2f}, a={e.arousal:+.2f}, d={e.dominance:+.2f})"  # noqa: E731
+        raise GenerationError(f"a take that follows a trajectory starts where it starts, {where(start)}, not at "
+                              f"{where(given)}; give the trajectory's first emotion, or none")
+    return given
+
+
 class Studio:
     """Keyword-only facade over generators, critics and the loop. Backends are created once and reused;
     they hold no per-request state, so one Studio can serve many requests."""
@@ -341,6 +367,8 @@ class Studio:
     def generator(self, modality: str, backend: str | None = None, *, model: str | None = None):
         """A backend, created once per (modality, backend, model); ``model`` is a neural backend's local weights."""
         g = generators_registry
+        if not isinstance(modality, str) or modality not in g.MODALITIES:  # (["image"] was "unhashable type")
+            raise UnknownBackend(f"unknown modality {modality!r}; known: {', '.join(g.MODALITIES)}")
         # one instance per backend however it is named ('procedural', 'image/procedural', auto's choice): each
         # holds its loaded models and caches (a face's neutral take is remembered per generator instance)
         auto = backend in (None, "auto")
@@ -408,7 +436,7 @@ class Studio:
                 + "; ".join(str(m) for m in missing)) if out and missing else None
         return out, note
 
-    def generate(self, modality: str, emotion: "str | Emotion", *, backend: str | None = None,
+    def generate(self, modality: str, emotion: "str | Emotion | None", *, backend: str | None = None,
                  critic: str | None = None, judges: Sequence[str] | None = None, loop: int = 0, seed: int = 0,
                  text: str | None = None, prompt: str | None = None, duration_s: float | None = None,
                  trajectory: Trajectory | None = None, options: Mapping[str, Any] | None = None,
@@ -416,15 +444,21 @@ class Studio:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
 
         ``judges`` names the critics (default: the modality's two judges); ``critic`` adds one (alone, without
-        ``judges``: the command line's ``--critic``)."""
+        ``judges``: the command line's ``--critic``). With a ``trajectory`` the take follows it and ``emotion`` is
+        where it starts (None: its first keyframe's)."""
         if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         loop = int(loop)
         # the request checks every argument's kind (before a face's voice reads the text)
+        if isinstance(trajectory, Trajectory):  # (another kind is refused by the request)
+            emotion = _trajectory_start(emotion, trajectory)
         request = GenerationRequest(Emotion.parse(emotion), trajectory, text, prompt, seed, duration_s,
                                     {} if options is None else options)
+        voice = request.options.get("voice")
+        if voice is not None and not isinstance(voice, (str, os.PathLike)):  # (['joe'] was "unhashable type")
+            raise GenerationError(f"a voice is a built-in voice's name or a voice file's path, got {voice!r}")
         if modality == "speech" and backend in (None, "auto") and model is None:
-            backend = VOICE_BACKENDS.get(request.options.get("voice"), backend)  # a built-in voice picks its backend
+            backend = VOICE_BACKENDS.get(voice, backend)  # a built-in voice picks its backend
         generator = self.generator(modality, backend, model=model)  # (created, not loaded: weights load on use)
         _refuse_unused(modality, getattr(generator, "extra_reads", frozenset()), text=text, prompt=prompt,
                        duration_s=duration_s, trajectory=trajectory, audio=request.options.get("audio"))
@@ -447,6 +481,9 @@ class Studio:
             notes = (conflict,) if conflict else ()
         if judges_note:
             notes = (*notes, judges_note)
+        if trajectory is not None and duration_s is not None and duration_s < trajectory.end_s - 1e-6:
+            notes = (*notes, f"the take lasts {duration_s:g} s, so it follows the trajectory's first {duration_s:g} s "
+                             f"of {trajectory.end_s:g}")
         return replace(result, speech=speech, notes=notes)
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,

@@ -329,3 +329,81 @@ def test_neural_backend_configs_refuse_values_out_of_range_before_any_model_load
     assert DiffusionConfig().steps is None and MusicGenConfig(window_s=1.0, context_s=0.4).window_s == 1.0
     if "torch" not in sys.modules:  # (when this test runs first: the configs are light)
         assert "transformers" not in sys.modules
+
+
+def test_the_wrong_kind_of_name_list_or_number_is_a_library_error_and_a_build_writes_nothing(tmp_path):
+    """Each was a TypeError or AttributeError from inside (an API audit): a backend named 3, a judge list of
+    numbers, a modality given as a list, a voice given as a list, a plan's clip length as text, a build's worker
+    count as text (which left a folder holding spec.json); minutes=True was a one-minute plan, workers=0 and a
+    text given as a number were passed or misnamed ("the text is empty")."""
+    from critics.base import CriticError
+    from studio.dataset import build, load_spec
+    from studio.errors import UserError
+    from studio.studio import Studio
+
+    studio = Studio()
+    for kwargs in (dict(backend=3), dict(judges=[3]), dict(judges=3), dict(critic=3)):
+        with pytest.raises(UnknownBackend, match="named by"):
+            studio.generate("image", "joy", **kwargs)
+    with pytest.raises(UnknownBackend, match="unknown modality"):
+        studio.generate(["image"], "joy")
+    with pytest.raises(GenerationError, match="a voice is a built-in voice's name or a voice file's path"):
+        studio.generate("speech", "joy", text="Hello there.", options={"voice": ["joe"]})
+    for kwargs in (dict(minutes=1, clip_s="30"), dict(minutes=True, clip_s=30), dict(minutes=1, clip_s=30, max_step="0.3")):
+        with pytest.raises(PlanError, match="must be a number"):
+            Studio.plan("anxiety", "calm", **kwargs)
+    with pytest.raises(CriticError, match="reads text .a str., got int"):
+        studio.critique("text", 5)
+    spec = load_spec("examples/dataset_images.yaml")
+    for workers in ("2", 1.5, 0, -1, True, math.nan):
+        out = tmp_path / f"ds-{workers}"
+        with pytest.raises(UserError, match="workers must be a whole number"):
+            build(spec, out, workers=workers, progress=False)
+        assert not out.exists()
+    with pytest.raises(UserError, match="build takes a Spec"):
+        build({"name": "x"}, tmp_path / "ds-dict", progress=False)
+    assert not (tmp_path / "ds-dict").exists()
+
+
+def test_an_emotion_written_as_json_reads_back_and_its_text_forms_are_read_one_way():
+    """A report's target and `emostudio emotion --json` were refused by Emotion.parse as "unknown emotion label
+    'valence'", and a report's mix alone lost the intensity; 'joy:0.6+surprise' weighed surprise 1 (62 %);
+    full-width letters and a combining accent were other words; a mix built directly kept weights that did not
+    sum to 1; 'anger@-0' was shown as intensity -0.00."""
+    import json
+
+    for spec in ("joy:0.6+surprise:0.4", "anger@0.3", "v=0.7,a=0.5", "quietly hopeful", "v=-0.2,a=0.4,d=0.1"):
+        e = Emotion.parse(spec)
+        back = Emotion.parse(json.loads(json.dumps(e.to_json())))
+        assert back.to_json() == e.to_json(), spec
+    assert Emotion.parse({"valence": 0.5, "arousal": -0.2}).va == (0.5, -0.2)
+    for bad in ({"valence": 0.5}, {"valence": 0.1, "arousal": 0.1, "mix": {"joy": 1.0}},
+                {"valence": 0.1, "arousal": 0.1, "colour": "red"}):
+        with pytest.raises(EmotionSpecError, match="an emotion in JSON has valence, arousal"):
+            Emotion.parse(bad)
+    with pytest.raises(EmotionSpecError, match="weighs some labels and not others"):
+        Emotion.parse("joy:0.6+surprise")
+    assert Emotion.parse("joy+surprise").mix == {"joy": 0.5, "surprise": 0.5}
+    assert Emotion.parse("\uff4a\uff4f\uff59").mix == {"joy": 1.0}  # full-width 'joy'
+    with pytest.raises(EmotionSpecError, match="'j\u00f3y'"):  # the accent stays on its letter
+        Emotion.parse("jo\u0301y")
+    assert Emotion(0.1, 0.1, 0.1, {"joy": 5.0}).mix == {"joy": 1.0}
+    with pytest.raises(EmotionSpecError, match="positive weight"):
+        Emotion(0.1, 0.1, 0.1, {"joy": 0.0})
+    assert "i=0.00" in str(Emotion.parse("anger@-0"))
+
+
+def test_a_take_that_follows_a_trajectory_is_labelled_where_the_trajectory_starts():
+    """'anger' beside a sadness-to-joy trajectory made the sadness-to-joy piece and reported its target as anger;
+    a trajectory longer than the take was followed for the take's length without a word."""
+    from studio.studio import Studio
+
+    studio = Studio()
+    path = Trajectory.of([(0, "sadness"), (12, "joy")])
+    with pytest.raises(GenerationError, match="starts where it starts, sadness .* not at anger"):
+        studio.generate("music", "anger", trajectory=path, duration_s=12, score=False)
+    res = studio.generate("music", None, trajectory=path, duration_s=6, score=False)
+    assert res.to_json()["target"]["mix"] == {"sadness": 1.0}
+    assert any("follows the trajectory's first 6 s of 12" in n for n in res.notes)
+    same = studio.generate("music", "sadness", trajectory=path, duration_s=12, score=False)
+    assert not any("trajectory's first" in n for n in same.notes)

@@ -71,7 +71,7 @@ def test_plan_that_cannot_fit_says_what_would():
         plan_iso("anger:0.5+fear:0.5", "joy", minutes=1, clip_s=20, max_step=0.05)
     with pytest.raises(PlanError, match="at least 2"):
         plan_iso("rage", "serenity", minutes=0.4, clip_s=30)
-    with pytest.raises(PlanError, match="minutes must be > 0"):
+    with pytest.raises(PlanError, match="minutes must be a number > 0"):
         plan_iso("rage", "serenity", minutes=0, clip_s=30)
 
 

@@ -154,7 +154,9 @@ class LexiconTextCritic:
         return {k: round(sum(n * sc[k] for n, sc in weighted) / total, 4) for k in ("compound", "pos", "neu", "neg")}
 
     def score(self, text: str) -> Reading:
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):  # (5 was told "the text is empty")
+            raise CriticError(f"the text critic reads text (a str), got {type(text).__name__}")
+        if not text.strip():
             raise CriticError("the text is empty; give a prompt, lyric or script with some words")
         if len(text) > MAX_CHARS:
             raise CriticError(f"the text has {len(text):,} characters, and the text critic reads at most "

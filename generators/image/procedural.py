@@ -198,7 +198,9 @@ class ProceduralImage:
         return out
 
     def correct(self, request: GenerationRequest, target: Emotion, reading) -> GenerationRequest:
-        """Move the picture's emotion against the judges' error (proportional, gain 0.8), then new seeds."""
+        """Move the picture's emotion against the judges' error (proportional, gain 0.8), keeping the seed: the
+        composition stays the one the user saw, and the loop keeps the best round (unlike the composer, whose later
+        corrections draw new seeds, a picture's second and third rounds differ in colour and light only)."""
         c = dict(request.controls)
         dv = c.get("valence_offset", 0.0) + 0.8 * (target.valence - reading.valence)
         da = c.get("arousal_offset", 0.0) + 0.8 * (target.arousal - reading.arousal)
