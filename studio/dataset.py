@@ -392,10 +392,15 @@ def _check_choices(m: "ModalitySpec") -> None:
         from generators.base import GenerationError
         from generators.speech.text import check_text
 
+        from generators.speech.festival import festival_text
+
         latin = _builtin_voices(m)
+        festival = "slt" in m.voices or m.backend in ("festival", "speech/festival")
         for i, text in enumerate(m.texts, 1):
             try:
-                check_text(text, latin_only=latin)
+                checked = check_text(text, latin_only=latin)
+                if festival:  # its voice's letters are ASCII: 'Ŋ' would be left out of the take
+                    festival_text(checked)
             except GenerationError as exc:  # its message says what is accepted
                 hint = ""
                 if latin and _readable_elsewhere(text):

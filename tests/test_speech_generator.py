@@ -360,6 +360,8 @@ def test_an_english_voice_given_german_says_so_in_its_notes():
     ("Hello 😀 there", {}, "unsupported character"),
     ("Привет мир", {}, "unsupported character"),
     ("?!...", {}, "no words"),
+    ("E = mc\u00b2", {}, "unsupported character.*U\\+00B2"),  # '\u00b2' and '\u2460' were dropped or misread
+    ("Step \u2460 first.", {}, "unsupported character.*U\\+2460"),
     ("Hello.", {"voice": "nobody"}, "'nobody' is not a Piper voice; Piper voices: joe"),
     ("Hello.", {"voice": "slt"}, "'slt' is a Festival voice: add --backend festival"),
     ("Hello.", {"voice": "/no/such/voice.onnx"}, "voice file /no/such/voice.onnx not found"),
@@ -367,6 +369,18 @@ def test_an_english_voice_given_german_says_so_in_its_notes():
 def test_clear_errors(text, options, match):
     with pytest.raises(GenerationError, match=match):
         piper().generate(GenerationRequest(Emotion.parse("joy"), text=text, options=options))
+
+
+def test_another_scripts_digits_are_said_as_digits_not_left_out():
+    """espeak's English voice skipped Arabic-Indic and Devanagari digits, which the text check let through: "call me
+    at \u0663\u0664\u0665 tomorrow" was a take exactly as long as "call me at tomorrow". They are read as 345."""
+    from generators.speech.text import check_text
+
+    assert check_text("Call me at \u0663\u0664\u0665 or \u0969\u096a\u096b.") == "Call me at 345 or 345."
+    assert check_text("\u0663\u0664", latin_only=False) == "\u0663\u0664"  # a voice of that script reads its own
+    digits = piper().generate(GenerationRequest(Emotion.parse("neutral"), text="Call me at \u0663\u0664\u0665 tomorrow."))
+    ascii_ = piper().generate(GenerationRequest(Emotion.parse("neutral"), text="Call me at 345 tomorrow."))
+    assert np.array_equal(digits.media.samples, ascii_.media.samples)
 
 
 def test_unknown_control_is_an_error():
@@ -476,6 +490,8 @@ def test_festival_reads_accented_words_and_typographic_marks():
 
     assert festival_text("Ça va? Très bien, Straße.") == "Ca va? Tres bien, Strasse."
     assert festival_text("Don’t… “fine” – €5") == "Don't... \"fine\" - 5 euros"
+    with pytest.raises(GenerationError, match="cannot say the letter.*'\u014a'"):  # "Meet \u014auyen" was "Meet uyen"
+        festival_text("Meet \u014auyen and \u0259li.")
     res = FestivalSpeech().generate(GenerationRequest(Emotion.parse("joy"), text="Ça va? Très bien, merci.", seed=0))
     assert [w["word"] for w in res.extras["words"]] == ["Ca", "va", "Tres", "bien", "merci"]
     assert res.media.duration_s > 1.0 and res.extras["words"][-1]["end_s"] <= res.media.duration_s

@@ -27,10 +27,14 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
         raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
                               "(about a minute of speech): split it into several requests")
     bad = []
+    if latin_only:  # another script's digits as ASCII ones: espeak's and Festival's English voices skipped
+        # them without a word ("call me at ٣٤٥ tomorrow" was said "call me at tomorrow")
+        text = "".join(str(unicodedata.decimal(ch)) if ch.isdigit() and not ch.isascii()
+                       and unicodedata.decimal(ch, None) is not None else ch for ch in text)
     for ch in text:
         cat = unicodedata.category(ch)
-        if ch.isspace() or ch.isdigit() or ch in ALLOWED_PUNCT:
-            continue
+        if ch.isspace() or ch in ALLOWED_PUNCT or (ch.isdigit() and unicodedata.decimal(ch, None) is not None):
+            continue  # (digits, not '²' or '①', which the voices dropped or misread)
         if cat.startswith("L") and (not latin_only or latin(ch)):
             continue
         if cat.startswith("M"):  # combining accents on Latin letters
