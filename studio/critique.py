@@ -306,11 +306,22 @@ def studio_record(take: Path, manifests: dict) -> tuple[dict, str] | None:
 
 
 def describes(record: dict, take: Path) -> bool:
-    """Whether what the studio wrote down about a file (``record``) still describes ``take``: the SHA-256 it
-    recorded is the file's now. A file edited since is not the take the loop read."""
-    from studio.generate import file_sha256
+    """Whether what the studio wrote down about a file (``record``) still describes ``take``."""
+    return changed(record, take) is None
 
-    return file_sha256(take) == record.get("sha256")
+
+def changed(record: dict, take: Path) -> str | None:
+    """What changed since the studio wrote ``record`` about ``take``, or None: the file (the SHA-256 it recorded
+    is not the file's now: not the take the loop read), or the record itself (its seal, ``record_sha256``, is not
+    that of its recipes now: an edited seed, words or voice would remake another neutral take). A record written
+    before records were sealed has no seal, and its file's SHA-256 alone is checked."""
+    from studio.generate import file_sha256, record_seal
+
+    if file_sha256(take) != record.get("sha256"):
+        return "the file changed since the studio wrote it"
+    if "record_sha256" in record and record["record_sha256"] != record_seal(record):
+        return "the record was edited since the studio wrote it"
+    return None
 
 
 def reference_source(studio, take: Path, record: dict, source: str, modality: str = "speech", *,
@@ -353,8 +364,9 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     if server_folders is not None:  # a report uploaded to a server: only files in these folders are followed
         model, options = _recipe_files(recipe, source, server_folders)
         request = replace(request, options=options)
-    if not describes(record, Path(take)):
-        raise MediaError(f"{take} is not the file {source} describes (changed since the studio wrote it)")
+    why = changed(record, Path(take))
+    if why is not None:
+        raise MediaError(f"{take} is not the file {source} describes ({why})")
     generator = studio.generator(modality, backend, model=model)
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")

@@ -643,7 +643,7 @@ def make_item(item: Item, spec: Spec, out: str, studio=None) -> dict:
     whose models are loaded already), else one per process."""
     from conditioning.media import atomic_path
 
-    from studio.generate import save_media, take_record
+    from studio.generate import record_seal, save_media, take_record
 
     st = studio or _studio()
     options: dict[str, Any] = {}
@@ -687,6 +687,7 @@ def make_item(item: Item, spec: Spec, out: str, studio=None) -> dict:
             with atomic_path(folder / f"{item.id}.mid") as tmp:
                 tmp.write_bytes(midi)
             row["midi"] = f"{item.modality}/{item.id}.mid"
+        row["record_sha256"] = record_seal(row)
     return row
 
 

@@ -226,6 +226,21 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
     return recipe
 
 
+#: What `critique` follows in a take's record, which its seal covers: the file's SHA-256, its neutral takes'
+#: recipes, its score
+SEALED = ("sha256", "neutral_reference", "voice_reference", "midi")
+
+
+def record_seal(record: dict) -> str:
+    """SHA-256 of the fields of a take's record that `critique` follows (`SEALED`, as canonical JSON), written
+    into the record as ``record_sha256``: the file's own SHA-256 told an edited file from the take, but not an
+    edited recipe (a report whose seed, words or voice were changed was still read 'as the loop read it')."""
+    import hashlib
+
+    doc = {k: record[k] for k in SEALED if k in record}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def take_record(out: Path, result, model: str | None = None) -> dict:
     """What `critique` needs to read a written take later as the loop read it, for a take's report and a
     dataset's manifest row alike: the file's SHA-256 (the record is trusted only while it matches) and, where
@@ -250,7 +265,9 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     report = {"file": str(out), **base,
               **{k: v for k, v in extras.items() if k not in base and isinstance(v, (str, int, float, list, dict))},
               **take_record(out, result, model)}
-    text = json.dumps(_hidden(report, hide) if hide else report, indent=1)
+    written = _hidden(report, hide) if hide else report
+    report["record_sha256"] = written["record_sha256"] = record_seal(written)  # of the record as it is written
+    text = json.dumps(written, indent=1)
     with atomic_path(Path(str(out) + ".json")) as tmp:  # a report is never left half-written
         tmp.write_text(text, encoding="utf-8")
     return report

@@ -579,8 +579,23 @@ def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
     code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
     assert code == 0 and json.loads(out)["normalisation"] == "none"
     assert f"{take} is not the file {take}.json describes" in err and "no speaker reference" in err
+    # a report whose recipe was edited (another seed: another neutral take) is said not to describe the take: it
+    # was read 'as the loop read it' against a neutral take the loop never made
+    from studio.generate import record_seal
+
+    sealed = {**report, "sha256": file_sha256(take)}
+    sealed["record_sha256"] = record_seal(sealed)
+    Path(str(take) + ".json").write_text(json.dumps(sealed))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "studio-reference"
+    edited = {**sealed, "neutral_reference": {**report["neutral_reference"], "seed": 7}}
+    Path(str(take) + ".json").write_text(json.dumps(edited))
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
+    assert code == 0 and json.loads(out)["normalisation"] == "none"
+    assert "the record was edited since the studio wrote it" in err
     # a report naming a backend that does not exist: said, one line, and the file read alone
-    doc = {**report, "sha256": file_sha256(take)}
+    doc = {k: v for k, v in report.items() if k != "record_sha256"}  # (an unsealed record, as older versions wrote)
+    doc["sha256"] = file_sha256(take)
     doc["neutral_reference"] = {**report["neutral_reference"], "backend": "speech/nope"}
     Path(str(take) + ".json").write_text(json.dumps(doc))
     code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
