@@ -212,7 +212,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     umask = _umask()
     try:
-        yield Path(tmp)
+        try:
+            yield Path(tmp)
+        except OSError as exc:  # a full disk while writing: name the file asked for ("[Errno 28]" named none)
+            if exc.errno is None or (exc.filename and str(exc.filename) != tmp):
+                raise
+            raise type(exc)(exc.errno, exc.strerror, str(target)) from None
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         try:
             os.replace(tmp, target)

@@ -111,6 +111,19 @@ class Generator(Protocol):
         ...
 
 
+def seed_words(seed: int) -> list[int]:
+    """A seed as 32-bit words, low first, for NumPy's seed sequences where a backend mixes it with stream keys:
+    ``[seed]`` below 2**32 (so every take made so far keeps its draws), more words above. The composer and the
+    voices' take spread kept ``seed & 0xFFFFFFFF``, so 3 and 3 + 2**32 made one take, and a dataset's item seeds
+    (63 bits) could meet."""
+    seed, words = int(seed), []
+    while True:
+        words.append(seed & 0xFFFFFFFF)
+        seed >>= 32
+        if not seed:
+            return words
+
+
 def check_options(request: GenerationRequest, known: Mapping[str, str], key: str) -> dict:
     """The request's options, after refusing any the backend ``key`` does not know (each known one explained)."""
     opts = dict(request.options or {})

@@ -48,7 +48,7 @@ def loudness_range(text: str) -> float | None:
     return value or None
 
 
-SEED = bounded_int(0, 2**32 - 1)  # every backend takes these (some mask larger seeds to 31 or 63 bits)
+SEED = bounded_int(0, 2**63 - 1)  # every backend reads all 63 bits (generators.base.seed_words; a dataset item's seed)
 WORKERS = bounded_int(1, 64)
 
 

@@ -16,7 +16,8 @@ Resumable and safe by construction:
   part) and ``targets_readings.png`` (targets and readings on the valence-arousal plane);
 - errors of the disk (unwritable folder, disk full) stop the job with one message; the journal stays intact.
 
-The fidelity filter retries an item with new seeds (seed + k * `RETRY_STRIDE`) until both judges recognise it or the
+The fidelity filter retries an item with new seeds (seed + k * `RETRY_STRIDE`; an item's first seed is the spec's
+base, a hash of its seed (`spec_base`), plus its place in the plan) until both judges recognise it or the
 attempts run out; a rejected item is journaled too (``kept: false``, no file), so a rerun does not retry it.
 """
 from __future__ import annotations
@@ -40,12 +41,27 @@ MODALITIES = ("speech", "music", "image", "face")
 SUFFIX = {"speech": ".wav", "music": ".wav", "image": ".png", "face": ".mp4"}
 HF_LOADER = {"speech": "audiofolder", "music": "audiofolder", "image": "imagefolder", "face": "videofolder"}
 SAMPLING = ("grid", "va", "list")
+#: The files a build rewrites in its folder at the end (`export`), from the journal
+EXPORTS = ("manifest.parquet", "README.md", "targets_readings.png")
 #: Seed step between attempts of one item: beyond the span of every item's seed (planned items take the spec's
-#: seed x 1000003 plus 0 to 4 million, balancing extras plus 50 million to under 500 million), so an attempt never
-#: makes another item's request. The step was 7919, and item k's second attempt was item k+7919's first: with one
-#: label and no texts or prompts, 2,081 pairs of 10,000 images could come out identical. (A backend that masks
-#: seeds to 31 or 32 bits, MusicGen or the composer, can still meet another seed, rarely.)
+#: base (`spec_base`) plus 0 to 1 million, balancing extras plus 50 million to under 500 million), so an attempt
+#: never makes another item's request. The step was 7919, and item k's second attempt was item k+7919's first:
+#: with one label and no texts or prompts, 2,081 pairs of 10,000 images could come out identical.
 RETRY_STRIDE = 1_000_000_007
+#: The span of one spec's item seeds above its base: 50 attempts of every planned item and extra
+SEED_SPAN = 50 * RETRY_STRIDE
+
+
+def spec_base(seed: int) -> int:
+    """Where a spec's item seeds start: a 63-bit hash (BLAKE2b) of the spec's seed. The base was seed x 1000003, so
+    the item seeds of specs whose seeds differ by 50 overlapped (spec 1's balancing extras were spec 51's planned
+    items: a train and a test set with seeds of their own shared byte-identical takes). Two specs' ranges
+    (`SEED_SPAN`, 5e10 wide, in 9.2e18) now meet about once in 90 million pairs of seeds; every backend reads all
+    63 bits of a seed (`generators.base.seed_words`)."""
+    import hashlib
+
+    h = int.from_bytes(hashlib.blake2b(f"emostudio-spec-seed:{int(seed)}".encode(), digest_size=8).digest(), "big")
+    return h % (2**63 - SEED_SPAN)
 
 
 # ------------------------------------------------------------------------------------------------ the spec
@@ -336,12 +352,12 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
 
 
 def name_seed(name: str) -> int:
-    """The seed of a spec that gives none: 1 to 1600 from its name (CRC-32), as many as keep every item's seed
-    (`plan`: seed x 1000003 plus at most 500 million) within the 31 bits some backends keep. Two names meet one
-    time in 1,600 ('emotion_calm-train' and '-test' do): sets that must differ are given seeds of their own."""
+    """The seed of a spec that gives none: 1 to 2**31 - 1 from its name (CRC-32). Two names meet about one time in
+    two billion (they met one time in 1,600 while item seeds had to stay within 31 bits: 'emotion_calm-train' and
+    '-test' did); sets that must differ can still be given seeds of their own."""
     import zlib
 
-    return zlib.crc32(name.strip().encode("utf-8")) % 1600 + 1
+    return zlib.crc32(name.strip().encode("utf-8")) % (2**31 - 1) + 1
 
 
 def _no_server_files(cfg: Mapping, where: str) -> None:
@@ -536,7 +552,9 @@ class Item:
 #: Version of `plan`'s design, kept in spec.json: a dataset half built under another design is not resumed with
 #: this one (its items would mix two designs). 2: every emotion takes the same factor sequence (design 1 offset
 #: each emotion's voices by its index, so with intensities listed fastest a voice went with one intensity).
-PLAN_VERSION = 2
+#: 3: item seeds start at a hash of the spec's seed (`spec_base`), and a balancing extra takes the factors of
+#: the rejected planned items in turn, whatever became of the extras before it.
+PLAN_VERSION = 3
 
 
 def crossed(q: int, sizes: list[int]) -> list[int]:
@@ -568,17 +586,18 @@ def plan(spec: Spec) -> list[Item]:
     """Every item of the dataset, fixed by the spec alone: emotions in equal shares (item k takes emotion
     k mod E, so any prefix is balanced to within one); the q-th item of every emotion takes the q-th combination of
     text or prompt, voice, portrait and style (`crossed`), the same for every emotion, so no factor tells the
-    emotions apart (each emotion sees each voice equally often, as near as its count allows); seed = spec seed x
-    1000003 + item number. `spec_notes` says when an emotion has too few items to see every text or voice."""
+    emotions apart (each emotion sees each voice equally often, as near as its count allows); seed = the spec's
+    base (`spec_base`) + item number. `spec_notes` says when an emotion has too few items to see every text or voice."""
     items = []
     n_e = len(spec.emotions)
+    base = spec_base(spec.seed)
     for m in spec.modalities:
         factors = _factors(m)
         for k in range(m.count):
             e, q = k % n_e, k // n_e
             at = crossed(q, [len(xs) for _, xs in factors])
             text, prompt, voice, portrait, style = (xs[i] if xs else None for (_, xs), i in zip(factors, at))
-            items.append(Item(f"{m.name}-{k:06d}", m.name, spec.emotions[e], spec.seed * 1_000_003 + len(items),
+            items.append(Item(f"{m.name}-{k:06d}", m.name, spec.emotions[e], base + len(items),
                               m.backend, text, prompt, voice, portrait, style, m.duration_s, m.size))
     return items
 
@@ -587,14 +606,17 @@ def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
     """Balance: for every (modality, emotion) whose kept items fall short of its share of the plan, the next
     extra candidates (ids ``<modality>-e<emotion>-x<j>``, their own seeds; the lowest not yet made first), as
     many as are missing, within ``extra_budget`` x the share. Extra j takes the text, voice, portrait and style of
-    the j-th rejected item of its emotion (the planned ones by id, then rejected extras in turn), so that what the
-    judges reject more often (one voice, one style) is retried as itself: topping up with the plan's first items
-    gave the kept items of a label that one voice rejected mostly the other voice. Called in rounds until nothing
-    is missing, so the result depends only on the spec and the items' outcomes, not on how many workers made
-    them."""
+    the (j mod n)-th of its emotion's n rejected planned items (by id), so that what the judges reject more often
+    (one voice, one style) is retried as itself: topping up with the plan's first items gave the kept items of a
+    label that one voice rejected mostly the other voice. An extra's factors depend on the plan's outcomes alone,
+    never on the extras before it: they depended on which earlier extras were journaled, so a build resumed after
+    a kill with two workers, whose later extra had finished first, drew other styles than an unbroken one. Called
+    in rounds until nothing is missing, so the result depends only on the spec and the items' outcomes, not on
+    how many workers made them or when the build was stopped."""
     if spec.balance != "equal" or not spec.filtered or spec.extra_budget <= 0:  # (unfiltered: none falls short)
         return []
     base = {it.id: it for it in plan(spec)}
+    seed0 = spec_base(spec.seed)
     out = []
     n_e = len(spec.emotions)
     for m in spec.modalities:
@@ -607,18 +629,17 @@ def extra_items(spec: Spec, done: Mapping[str, dict]) -> list[Item]:
             budget = math.ceil(spec.extra_budget * share)
             slots = [base[r["id"]] for r in sorted(mine, key=lambda r: r["id"]) if r["id"] in base and not r["kept"]]
             fallback = base.get(f"{m.name}-{e:06d}") or next(iter(base.values()))
-            j = 0
-            while missing > 0 and j < budget:
+            for j in range(budget):
+                if missing <= 0:
+                    break
                 iid = f"{prefix}{j:04d}"
-                src = slots[j % len(slots)] if slots else fallback  # (j beyond the slots: extras were rejected)
-                if iid not in done:
-                    seed = spec.seed * 1_000_003 + 50_000_000 + (MODALITIES.index(m.name) * 1000 + e) * 100_000 + j
-                    out.append(Item(iid, m.name, emo, seed, m.backend, src.text, src.prompt, src.voice, src.portrait,
-                                    src.style, m.duration_s, m.size))
-                    missing -= 1
-                elif not done[iid]["kept"]:
-                    slots.append(src)  # its slot is open again, for a later extra
-                j += 1
+                if iid in done:
+                    continue
+                src = slots[j % len(slots)] if slots else fallback
+                seed = seed0 + 50_000_000 + (MODALITIES.index(m.name) * 1000 + e) * 100_000 + j
+                out.append(Item(iid, m.name, emo, seed, m.backend, src.text, src.prompt, src.voice, src.portrait,
+                                src.style, m.duration_s, m.size))
+                missing -= 1
     return out
 
 
@@ -802,10 +823,15 @@ class Journal:
 
     def append(self, row: Mapping) -> None:
         line = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-        with open(self.path, "ab") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(self.path, "ab") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:  # a full disk: name the journal ("[Errno 28] No space left on device" named nothing)
+            if exc.filename or exc.errno is None:
+                raise
+            raise type(exc)(exc.errno, exc.strerror, str(self.path)) from None
 
 
 # ---------------------------------------------------------------------------------------------- the job
@@ -986,6 +1012,9 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         done = journal.load()
         for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
             for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
+                tmp.unlink(missing_ok=True)
+        for name in EXPORTS:  # and the exports' beside them (a kill while they were rewritten left one there)
+            for tmp in out.glob(f".{Path(name).stem}.*{Path(name).suffix}"):
                 tmp.unlink(missing_ok=True)
         # the plan's items not yet made, or, when the plan is done, the balancing round it would have reached (a
         # rerun after a kill during balancing, or just after the last planned item, skipped balancing)

@@ -472,7 +472,7 @@ def test_specs_without_a_seed_told_apart_by_name_make_different_items(tmp_path):
     unseeded = IMAGE_SPEC.format(count=4).replace("seed: 3\n", "")
     train = load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-train"), "train.yaml"))
     test = load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-test"), "test.yaml"))
-    assert train.seed != test.seed and 1 <= min(train.seed, test.seed) and max(train.seed, test.seed) <= 1600
+    assert train.seed != test.seed and 1 <= min(train.seed, test.seed) and max(train.seed, test.seed) < 2**31
     assert not {i.seed for i in plan(train)} & {i.seed for i in plan(test)}
     assert load_spec(write_spec(tmp_path, unseeded.replace("tiny-images", "emo-train"), "again.yaml")).seed == train.seed
     assert load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=4))).seed == 3
@@ -776,6 +776,52 @@ def test_a_retry_never_makes_another_items_request():
     assert len(seeds) == 10_000 and not seeds & retries and len(retries) == 4 * 10_000
 
 
+def _every_seed(spec) -> set[int]:
+    """Every seed a spec's build could use: its planned items and balancing extras (all planned items rejected, so
+    every extra within the budget is drawn), each with all its attempts."""
+    from studio.dataset import RETRY_STRIDE, extra_items, plan
+
+    planned = plan(spec)
+    done = {it.id: {"id": it.id, "modality": it.modality, "emotion_spec": it.emotion, "kept": False} for it in planned}
+    firsts = [it.seed for it in planned + extra_items(spec, done)]
+    return {s + a * RETRY_STRIDE for s in firsts for a in range(spec.max_attempts)}
+
+
+def test_specs_with_seeds_of_their_own_never_share_a_take():
+    """A spec's balancing extras were the planned items of a spec whose seed was 50 higher (seed x 1000003 + 50
+    million + ...): a train set (seed 1) and a test set (seed 51) made 21 of the same requests of 800 speech
+    items, byte-identical files. Item seeds now start at a 63-bit hash of the spec's seed."""
+    from studio.dataset import ModalitySpec, Spec, name_seed
+
+    specs = [Spec(f"s{seed}", seed, (ModalitySpec("speech", 400), ModalitySpec("image", 400)), ("joy", "sadness"),
+                  recognised_by="both", max_attempts=3) for seed in (1, 51, 151, 251, 0, 2)]
+    seen: dict[int, str] = {}
+    for spec in specs:
+        mine = _every_seed(spec)
+        assert len(mine) > 2_400 and all(s < 2**63 for s in mine)
+        clash = {seen[s] for s in mine if s in seen}
+        assert not clash, f"{spec.name} shares seeds with {clash}"
+        seen.update(dict.fromkeys(mine, spec.name))
+    assert name_seed("emotion_calm-train") != name_seed("emotion_calm-test")  # (they met while seeds were 1-1600)
+
+
+def test_a_balancing_extra_is_drawn_alike_however_the_extras_before_it_ended():
+    """Extra j took the factors of the j-th rejected item counting rejected extras, so a build killed with two
+    workers, whose second extra had finished before its first, drew its third extra in the other style on resume."""
+    from studio.dataset import ModalitySpec, Spec, extra_items, plan
+
+    spec = Spec("styles", 5, (ModalitySpec("image", 2, styles=("horizon", "field")),), ("joy",),
+                recognised_by="both", max_attempts=1)
+    row = lambda iid: {"id": iid, "modality": "image", "emotion_spec": "joy", "kept": False}  # noqa: E731
+    done = {it.id: row(it.id) for it in plan(spec)}
+    first = {it.id: it for it in extra_items(spec, done)}
+    unbroken = {it.id: it for it in extra_items(spec, {**done, **{i: row(i) for i in first}})}
+    resumed = {it.id: it for it in extra_items(spec, {**done, "image-e00-x0001": row("image-e00-x0001")})}
+    assert [first[i].style for i in sorted(first)] == ["horizon", "field"]
+    for iid in set(unbroken) & set(resumed):
+        assert (unbroken[iid].style, unbroken[iid].seed) == (resumed[iid].style, resumed[iid].seed), iid
+
+
 def test_a_folder_of_another_spec_or_of_other_files_is_never_mixed_in(tmp_path):
     """Rerunning into a dataset folder resumes it only with the same spec: with changed labels the old items
     used to stay in the manifest under the new spec.json. A folder of someone else's files (their README.md,
@@ -999,3 +1045,27 @@ def test_a_build_in_this_process_uses_the_callers_studio(tmp_path, monkeypatch):
     mine = Studio()
     build(load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=2))), tmp_path / "out", progress=False, studio=mine)
     assert dataset._STUDIO is None and mine._generators  # the caller's studio made them, no other was created
+
+
+def test_a_resumed_build_sweeps_the_exports_temporary_files_and_a_full_disk_names_the_file(tmp_path):
+    """A kill while the exports were rewritten left '.targets_readings.<random>.png' in the dataset's folder, and a
+    resumed build kept it (only the modality folders were swept); a full disk while writing said '[Errno 28] No
+    space left on device' and named no file."""
+    import errno
+
+    from conditioning.media import atomic_path
+    from studio.dataset import build, load_spec
+
+    out = tmp_path / "ds"
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=2)))
+    build(spec, out, progress=False)
+    torn = [out / ".targets_readings.iwlt81_8.png", out / ".README.x1y2z3.md", out / ".manifest.abc123.parquet"]
+    for t in torn:
+        t.write_bytes(b"")
+    (out / ".my-notes").write_text("mine")  # not a temporary file of the build's: left alone
+    build(spec, out, progress=False)
+    assert not any(t.exists() for t in torn) and (out / ".my-notes").exists()
+    with pytest.raises(OSError) as info, atomic_path(tmp_path / "x" / "take.png") as tmp:
+        with open(tmp, "wb"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert info.value.filename == str(tmp_path / "x" / "take.png") and not list((tmp_path / "x").iterdir())

@@ -39,7 +39,7 @@ from conditioning import Emotion
 from conditioning.media import Audio
 from conditioning.registry import check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
-                             check_duration_config, check_options)
+                             check_duration_config, check_options, seed_words)
 from generators.music import theory as T
 
 #: In every take's provenance: 2 since 2026-12-05, when takes began to be levelled with a limiter and freed of DC
@@ -293,7 +293,7 @@ class Score:
 
 def _rng(seed: int, *keys: int) -> np.random.Generator:
     """An independent random stream per purpose (seed, stream id, section, bar...)."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, *[int(k) & 0xFFFFFFFF for k in keys]])
+    return np.random.default_rng([*seed_words(seed), *[int(k) & 0xFFFFFFFF for k in keys]])
 
 
 # streams

@@ -44,6 +44,7 @@ import numpy as np
 
 from conditioning import Emotion, parse_emotion
 from conditioning.metrics import main_term
+from generators.base import seed_words
 
 #: The controls, in additive units. Ratios are stored as log2 so blending is linear.
 CONTROL_DOCS: dict[str, str] = {
@@ -396,7 +397,7 @@ def take_variation(seed: int) -> ProsodyControls:
     rate and level drawn with `TAKE_SPREAD`. Why: the seed changed nothing for ``slt``, so a dataset held the same
     file twice (a leak between its splits) and retrying a rejected take made it again. The neutral take the loop
     reads a take against has the same seed, so the judges that use it see the emotion, not the draw."""
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x7A6B])  # (its own stream: not the renderer's jitter)
+    rng = np.random.default_rng([*seed_words(seed), 0x7A6B])  # (its own stream: not the renderer's jitter)
     return ProsodyControls(**{k: round(float(sd * rng.standard_normal()), 4) for k, sd in TAKE_SPREAD.items()})
 
 
