@@ -193,6 +193,13 @@ def clip_note(plan: IsoPlan, clip_s: float) -> str | None:
     return None
 
 
+#: The largest step between neighbouring clips (valence-arousal distance) that still leads a listener rather than
+#: jumps, when no --max-step is given: a quarter of the plane's width (2). The 15-minute demo (30-s clips, max
+#: step 0.15) steps 0.11; anxiety -> calm in 3 min of 20-s clips 0.34; in 1 min of 30-s clips 1.86, the whole way
+#: at once, which was reported as "quadrant agreement 100 %" with no word of it.
+ISO_STEP = 0.5
+
+
 def _minutes_up(seconds: float) -> str:
     """Seconds as minutes to one decimal, rounded up: a plan of that length holds them (17 clips of 5 s, 1.417
     min, were offered as "1.4 min", which gives 16)."""
@@ -238,25 +245,29 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     if n < 2 and distance > 0:
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clip{'' if n == 1 else 's'}; a plan "
                         "that moves needs at least 2 (one matching the current state, one at the target)")
-    limit = math.inf if max_step is None else max_step * (1 + 1e-9)
+    # the first shape whose steps stay within the max step; none asked for: within ISO_STEP, else the gentlest
+    # shape (a jump, which the session's report warns about): the smooth shape, always taken, stepped 0.55 where
+    # a linear one of the same clips stays at 0.37
+    limit = ISO_STEP if max_step is None else max_step * (1 + 1e-9)
     preferred = max(1, round(hold * n))
-    for hold_n, easing in [(preferred, "smooth"), (preferred, "linear"), (1, "smooth"), (1, "linear")]:
-        if n == 1:  # one clip, at the target: only when it is where the listener already is
-            profile = [1.0]
-            break
-        if 2 * hold_n > n:
-            continue
-        profile = _profile(n, hold_n, easing)
-        worst = max(((u1 - u0) * distance for u0, u1 in zip(profile, profile[1:])), default=0.0)
-        if worst <= limit:
-            break
+    if n == 1:  # one clip, at the target: only when it is where the listener already is
+        profile, easing = [1.0], "smooth"
     else:
-        need = math.ceil(distance / max_step - 1e-9) + 1
-        where = lambda e: f"{e.top} (v {e.valence:+.2f}, a {e.arousal:+.2f})"  # noqa: E731  (a mix or a point: its place)
-        raise PlanError(f"the path from {where(a)} to {where(b)} is {distance:.2f} in valence-arousal; at a max step of "
-                        f"{max_step:g} per clip it needs at least {need} clips ({_minutes_up(need * clip_s)} min of "
-                        f"{clip_s:g} s clips), but {minutes:g} min gives {n}; allow more minutes, shorter clips "
-                        "or a larger max step")
+        shapes = []
+        for hold_n, easing in [(preferred, "smooth"), (preferred, "linear"), (1, "smooth"), (1, "linear")]:
+            if 2 * hold_n <= n:
+                p = _profile(n, hold_n, easing)
+                shapes.append((max(((u1 - u0) * distance for u0, u1 in zip(p, p[1:])), default=0.0), p, easing))
+        fits = [shape for shape in shapes if shape[0] <= limit]
+        if fits or max_step is None:
+            _, profile, easing = fits[0] if fits else min(shapes, key=lambda shape: shape[0])
+        else:
+            need = math.ceil(distance / max_step - 1e-9) + 1
+            where = lambda e: f"{e.top} (v {e.valence:+.2f}, a {e.arousal:+.2f})"  # noqa: E731  (a mix or a point)
+            raise PlanError(f"the path from {where(a)} to {where(b)} is {distance:.2f} in valence-arousal; at a max "
+                            f"step of {max_step:g} per clip it needs at least {need} clips ({_minutes_up(need * clip_s)} "
+                            f"min of {clip_s:g} s clips), but {minutes:g} min gives {n}; allow more minutes, shorter "
+                            "clips or a larger max step")
     clips = []
     for i, u in enumerate(profile):
         v, ar, d = (ax + u * (bx - ax) for ax, bx in zip(a.vad, b.vad))

@@ -47,7 +47,7 @@ from conditioning.errors import PlanError
 from conditioning.registry import configure, finite_number
 from conditioning.metrics import fidelity
 from conditioning.media import Audio, atomic_path, save_audio
-from conditioning.trajectory import MIN_CLIP_S, clip_note  # (MIN_CLIP_S: the shortest clip a session plays)
+from conditioning.trajectory import ISO_STEP, MIN_CLIP_S, clip_note  # (MIN_CLIP_S: the shortest clip a session plays)
 from studio.errors import checkpoint
 from studio.output import file_metadata, print_json
 
@@ -382,7 +382,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         with atomic_path(stage / "session.mid") as tmp:
             tmp.write_bytes(score.midi_bytes())
         if cfg.clip_files:
-            write_clip_files(stage / "clips", y, cfg.rate, clips, score.midi, plan)
+            write_clip_files(stage / "clips", y, cfg.rate, clips, score.midi, plan, _provenance(gen, cfg))
             for clip in clips:
                 clip.file = out / "clips" / clip.file.name
             timings["clip_files_s"] = time.perf_counter() - t
@@ -423,12 +423,15 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     return SessionResult(audio_path, midi_path, plan_path, plot_path, clips, summary, timings)
 
 
-def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[ClipReport], midi, plan) -> list[Path]:
+def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[ClipReport], midi, plan,
+                     provenance: dict | None = None) -> list[Path]:
     """Each clip as its own file, for a player that plays clips (``folder/clip_000.wav`` ...): cut from the
     session's audio as written (so played back to back they are the session, sample for sample), with the notes
     that start in it (``clip_000.mid``, what the symbolic judge read) and a report beside it (``clip_000.wav.json``:
-    the clip's place in the session, target, each judge's reading, the file's SHA-256), so ``emostudio critique``
-    reads a clip's notes as the session's judge did. Sets each clip's ``file``."""
+    the clip's place in the session, target, each judge's reading, the file's SHA-256, and the session's
+    ``provenance``: backend, soundfont and licence, since a clip travels alone, zipped for a player, and a GPL
+    soundfont's render said so only in plan.json), so ``emostudio critique`` reads a clip's notes as the session's
+    judge did. Sets each clip's ``file``."""
     from studio.generate import file_sha256, save_score
 
     folder = Path(folder)
@@ -447,7 +450,7 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         report = {"file": path.name, "backend": "music/composer", "session": {
             "from": plan.current.top, "to": plan.target.top, "clip": clip.index, "start_s": round(clip.start_s, 3),
             "end_s": round(clip.end_s, 3)}, **{k: v for k, v in clip.to_json().items() if k != "file"},
-            "midi": score.name, "sha256": file_sha256(path)}
+            "midi": score.name, "sha256": file_sha256(path), **({"provenance": provenance} if provenance else {})}
         with atomic_path(Path(str(path) + ".json")) as tmp:
             tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
         paths.append(path)
@@ -597,7 +600,21 @@ def _master(y: np.ndarray, cfg: SessionConfig, clips: Sequence["ClipReport"] = (
     if clips and cfg.max_range_lu is not None:
         y = level_clips(y, cfg.rate, clips, cfg.max_range_lu)
     y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99, limit=True)  # the few loudest attacks limited
-    return y.astype(np.float32)
+    return as_written(y.astype(np.float32), cfg.rate)
+
+
+def as_written(y: np.ndarray, rate: int) -> np.ndarray:
+    """``y`` as the session's 16-bit files hold it (WAV and FLAC alike; written again, it stays the same): the
+    judges hear the samples the listener gets. A clip file read back (the faded last clip most) read 0.007 away
+    from the session's reading of the float render."""
+    import io
+
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(y, -1.0, 1.0), rate, format="WAV", subtype="PCM_16")
+    buf.seek(0)
+    return sf.read(buf, dtype="float32")[0]
 
 
 #: how far inside `max_range_lu` `level_clips` aims: the limiter after it moved a 12-s session's two clips from 10.06
@@ -696,11 +713,6 @@ def _readable_part(summary: dict, axis: str) -> float | None:
     return None if reach is None or planned is None or abs(reach - planned) < 0.005 else reach
 
 
-#: The largest step between neighbouring clips (valence-arousal distance) that still leads a listener rather than
-#: jumps, when no --max-step is given: a quarter of the plane's width (2). The 15-minute demo (30-s clips, max
-#: step 0.15) steps 0.11; anxiety -> calm in 3 min of 20-s clips 0.34; in 1 min of 30-s clips 1.86, the whole way
-#: at once, which was reported as "quadrant agreement 100 %" with no word of it.
-ISO_STEP = 0.5
 #: How far (on valence or arousal) the judges may hear the first or last clip from its target before the report
 #: says so: the iso principle rests on the first clip meeting the listener and the last being the goal, and a
 #: sadness start heard at valence -0.28 for -0.81, or a calm goal heard sad, hid behind a session that moved.

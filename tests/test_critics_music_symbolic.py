@@ -314,3 +314,15 @@ def test_temperature_scaling_repairs_overconfidence():
     assert t > 2.0
     assert ece(apply_temperature(p, t), y) < 0.5 * ece(p, y)
     assert np.array_equal(apply_temperature(p, t).argmax(1), p.argmax(1))  # accuracy is untouched
+
+
+def test_the_composers_shortest_takes_are_judged(critic):
+    """A 2-s calm take of the composer ends at 1.9993 s in MIDI ticks, and was refused as "the notes last 2.00 s;
+    music must last at least 2 s", so the composer's shortest slow takes had one judge."""
+    from conditioning import Emotion
+    from generators.base import GenerationRequest
+    from generators.music.composer import ComposerMusic
+
+    take = ComposerMusic().generate(GenerationRequest(Emotion.parse("calm"), duration_s=2.0))
+    reading = critic.score(take.extras["midi_bytes"])
+    assert reading.details["duration_s"] <= 2.0 and reading.critic == "music/symbolic"

@@ -75,6 +75,21 @@ def test_plan_that_cannot_fit_says_what_would():
         plan_iso("rage", "serenity", minutes=0, clip_s=30)
 
 
+def test_without_a_max_step_the_plan_takes_a_shape_that_leads_rather_than_jumps():
+    """With no max step the smooth shape was always taken, and `session` then warned of its own jump: anxiety ->
+    calm in 3 min of 30-s clips stepped 0.55 where a linear shape of the same clips steps 0.37. Now the first
+    shape within ISO_STEP, else the gentlest (still a jump, and still warned of)."""
+    from conditioning.trajectory import ISO_STEP
+
+    for frm, to, minutes, clip in (("anxiety", "calm", 3, 30), ("sadness", "joy", 2, 20), ("anger", "calm", 3, 30)):
+        plan = plan_iso(frm, to, minutes, clip)
+        assert max(plan.steps()) <= ISO_STEP and plan.easing == "linear", (frm, to)
+    assert plan_iso("calm", "joy", 5, 20).easing == "smooth"  # a gentle smooth shape is still the first choice
+    jump = plan_iso("anxiety", "calm", 1, 15)  # four clips: no shape stays within ISO_STEP
+    smooth = plan_iso("anxiety", "calm", 1, 15, max_step=5.0)  # (a loose max step takes the first shape)
+    assert ISO_STEP < max(jump.steps()) < max(smooth.steps()) and smooth.easing == "smooth"
+
+
 def test_plan_falls_back_to_a_linear_path_when_easing_would_overstep():
     # distance 2.12 in 20 clips: smooth easing would need steps of ~0.17, linear with one clip held ~0.112
     plan = plan_iso("rage", "serenity", minutes=10, clip_s=30, max_step=0.12)
