@@ -347,10 +347,16 @@ def _utterance(samples: np.ndarray, rate: int, tokens: list[tuple[str, float, fl
         owned = [[raw_index[i] for i in g if raw_index[i] >= 0] for g in groups]
     else:  # espeak joined words ("on the" -> one group) or expanded one ("42" -> two): align the sounds
         owned = _align_words(raw_sounds, raw_index, group_phonemes(text_words))
+    # a word the alignment gave no sound of (espeak reduced "a" into its neighbour: "It is a day of a lot of rain"
+    # lost both) lies between its neighbours, so every written word is in the take's timings, in order
+    spans = [(float(segs[min(idx)]["start_s"]), float(segs[max(idx)]["end_s"])) if idx else None for idx in owned]
     words = []
-    for w, idx in zip(text_words, owned):
-        if idx:
-            words.append(WordSpan(w, float(segs[min(idx)]["start_s"]), float(segs[max(idx)]["end_s"])))
+    for k, (w, span) in enumerate(zip(text_words, spans)):
+        if span is None:
+            start = words[-1].end_s if words else float(segs[0]["end_s"] if segs and segs[0]["pause"] else 0.0)
+            end = next((s[0] for s in spans[k + 1:] if s is not None), start)
+            span = (start, max(start, end))
+        words.append(WordSpan(w, *span))
     phonemes = tuple(Segment(s["phoneme"], float(s["start_s"]), float(s["end_s"]), s["stressed"], s["pause"])
                      for s in segs if s["end_s"] > s["start_s"] or s["phoneme"] not in ("sp",))
     return Utterance(samples, rate, phonemes, tuple(words), tuple(sentence_ends), tuple(phrase_ends))
