@@ -35,6 +35,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from critics.speech import SHORT_SPEECH, SHORT_SPEECH_S  # (said once per command; a take's notes say it too)
 from studio.errors import EXIT_USER, UserError, checkpoint
 from studio.output import ordinal, print_json
 
@@ -72,11 +73,6 @@ MUSIC_LOW_RATE_HZ = 20000
 MUSIC_LOW_RATE = ("such audio lacks part of the band the audio judge reads (up to 10 kHz), and its readings "
                   "move: of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant (bench/music_low_rate.py); "
                   "give a recording at 22.05 kHz or more, or its MIDI")
-#: Said once when a file holds under `SHORT_SPEECH_S` of speech: the judges read utterances of a few seconds
-#: (RAVDESS 1.5-2.5 s of speech, EmoDB 2 s), and a syllable or two gives them little to read.
-SHORT_SPEECH_S = 1.0
-SHORT_SPEECH = (f"under {SHORT_SPEECH_S:g} s of speech gives the judges little to read (they were trained on utterances of "
-                "1.5-3 s), so its reading is unreliable")
 
 #: Said once when the text critic found no word it knows in a text (its reading's ``details["nothing_read"]``): its
 #: neutral reading is then no reading at all, and a short line in another language looks just like that (a longer

@@ -28,6 +28,7 @@ from critics.base import CriticError, Reading
 from conditioning.registry import BackendUnavailable, UnknownBackend, resolve_key
 from critics import registry as critics_registry
 from critics.registry import JUDGES, load_critic
+from critics.speech import SHORT_SPEECH, SHORT_SPEECH_S
 from generators import registry as generators_registry
 from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.registry import VOICE_BACKENDS, load_generator
@@ -481,6 +482,9 @@ class Studio:
             notes = (conflict,) if conflict else ()
         if judges_note:
             notes = (*notes, judges_note)
+        heard = [j.reading.details.get("speech_s") for j in result.best.judgements if modality == "speech"]
+        if any(s is not None and s < SHORT_SPEECH_S for s in heard):  # ("Hi." is 0.29 s: critique said so, not this)
+            notes = (*notes, f"the take holds {min(s for s in heard if s is not None):.2f} s of speech: {SHORT_SPEECH}")
         if trajectory is not None and duration_s is not None and duration_s < trajectory.end_s - 1e-6:
             notes = (*notes, f"the take lasts {duration_s:g} s, so it follows the trajectory's first {duration_s:g} s "
                              f"of {trajectory.end_s:g}")

@@ -315,3 +315,13 @@ def test_a_judge_that_cannot_read_the_take_does_not_stop_the_loop():
     out = Studio(threshold=0.5).run_loop(PulseGenerator(), [Pleased(), Broken()], GenerationRequest(Emotion.parse("joy")),
                                          loop=2)
     assert len(out.rounds) == 3 and not out.recognised
+
+
+def test_a_take_of_under_a_second_of_speech_says_its_readings_are_unreliable():
+    """critique noted a file of under 1 s of speech, and generate said nothing of its own take ("Hi." is 0.29 s)."""
+    from studio.studio import Studio
+
+    short = Studio().generate("speech", "joy", text="Hi.")
+    assert any("s of speech: under 1 s of speech gives the judges little to read" in n for n in short.notes)
+    assert not any("of speech" in n for n in Studio().generate("speech", "joy", text="I am so happy to see you "
+                                                               "again today.").notes)
