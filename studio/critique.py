@@ -314,7 +314,7 @@ def changed(record: dict, take: Path) -> str | None:
     from studio.generate import file_sha256, record_seal
 
     if file_sha256(take) != record.get("sha256"):
-        return "the file changed since the studio wrote it"
+        return "the file is not the one it was written for: changed since, or another file"
     if "record_sha256" in record and record["record_sha256"] != record_seal(record):
         return "the record was edited since the studio wrote it"
     return None

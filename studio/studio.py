@@ -451,7 +451,8 @@ class Studio:
             raise GenerationError(f"loop must be a whole number of correction rounds >= 0, got {loop!r}")
         loop = int(loop)
         # the request checks every argument's kind (before a face's voice reads the text)
-        if isinstance(trajectory, Trajectory):  # (another kind is refused by the request)
+        if isinstance(trajectory, Trajectory) and "trajectory" in READS.get(modality, ()):  # (another kind, or a
+            # modality that takes none, is refused below)
             emotion = _trajectory_start(emotion, trajectory)
         request = GenerationRequest(Emotion.parse(emotion), trajectory, text, prompt, seed, duration_s,
                                     {} if options is None else options)

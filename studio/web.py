@@ -333,16 +333,26 @@ class WebStudio:
         named = term if term == t.top else f"{term} ({t.top} at intensity 0)"
         lines = [f"**target** {named} (v {round(t.valence, 2) + 0.0:+.2f}, a {round(t.arousal, 2) + 0.0:+.2f})"]
         threshold = result.threshold
-        for j in best.judgements:  # each judge's vote as the dataset filter counts it (`Judgement.recognises`)
-            vote = j.recognises(threshold)
-            why = "" if j.agrees is not None else f" (by fidelity {'≥' if vote else '<'} {threshold:.2f})"
-            hears = "hears" if j.reading.categorical else "reads a point near"  # a coordinates-only judge
-            lines.append(f"- {j.critic}: {hears} **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
-                         f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {'✓' if vote else '✗'}{why}")
-        for u in best.unread:
-            lines.append(f"- {u.critic}: could not judge this take ({u.error})")
+
+        def judged(take) -> list[str]:  # each judge's vote as the dataset filter counts it (`Judgement.recognises`)
+            out = []
+            for j in take.best.judgements:
+                vote = j.recognises(threshold)
+                why = "" if j.agrees is not None else f" (by fidelity {'≥' if vote else '<'} {threshold:.2f})"
+                hears = "hears" if j.reading.categorical else "reads a point near"  # a coordinates-only judge
+                out.append(f"- {j.critic}: {hears} **{j.reading.emotion.top}** (v {j.reading.valence:+.2f}, "
+                           f"a {j.reading.arousal:+.2f}), fidelity {j.fidelity:.2f} {'✓' if vote else '✗'}{why}")
+            return out + [f"- {u.critic}: could not judge this take ({u.error})" for u in take.best.unread]
+
+        lines += judged(result)
         fid = "n/a" if best.fidelity is None else f"{best.fidelity:.2f}"
         rec = "yes (every judge)" if result.recognised else "no"
+        voice = getattr(result, "speech", None)
+        if voice is not None and voice.best.judgements:  # a talking face's voice, judged on its own: a sad face
+            # whose voice both speech judges hear as joy was shown as "recognised: yes" with no word of the voice
+            rec = "yes (every face judge)" if result.recognised else "no"
+            lines += [f"\n**its voice** (`{voice.best.result.provenance.backend}`), recognised: "
+                      f"{'yes' if voice.recognised else 'no'}"] + judged(voice)
         extra = len(result.rounds) - 1
         lines.append(f"\n**fidelity {fid}**, recognised: {rec}, "
                      + (f"best of {len(result.rounds)} takes ({extra} loop round{'s' * (extra != 1)})" if extra
@@ -511,8 +521,9 @@ class WebStudio:
             how = (f"\n\nMeasured as a change from the take's {at_rest}, made again from its report (what the loop "
                    "measured)." if kind == ".json" else f"\n\nMeasured as a change from the item's {at_rest}, made "
                    "again from its row in the dataset's manifest (what the build measured).")
-            if modality == "face":
-                how += " The classifier reads the frames alone, as in the loop."
+            if modality == "face":  # (an audit read -0.49 / -0.39 where the loop read -0.46 / -0.41)
+                how += (" The classifier reads the frames alone, as in the loop. The video's frames are its H.264 "
+                        "coding of the loop's, so the readings move by a few hundredths.")
         elif reference and modality == "face":
             raise MediaError(f"for a face take, give the report (.json) the studio wrote with it, or the "
                              f"manifest.jsonl of the dataset it is an item of, not {Path(reference).suffix or 'a file'} "

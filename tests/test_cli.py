@@ -89,7 +89,7 @@ def test_user_errors_are_one_line_exit_2(capsys, spec, fragment):
 @pytest.mark.parametrize("argv, fragment", [
     (["generate", "speech", "--text", "Hello.", "--emotion", "joy", "--loop", "-1", "--out", "x.wav"], "--loop: expected an integer from 0 to 10, got -1"),
     (["generate", "speech", "--text", "Hello.", "--emotion", "joy", "--loop", "1000", "--out", "x.wav"], "from 0 to 10, got 1000"),
-    (["generate", "image", "--emotion", "joy", "--seed", "-5", "--out", "x.png"], "--seed: expected an integer from 0 to 4294967295"),
+    (["generate", "image", "--emotion", "joy", "--seed", "-5", "--out", "x.png"], "--seed: expected an integer from 0 to 9223372036854775807"),
     (["session", "--from", "anxiety", "--to", "calm", "--loop", "-1", "--out", "S"], "--loop"),
     (["session", "--from", "anxiety", "--to", "calm", "--workers", "0", "--out", "S"], "--workers: expected an integer from 1 to 64"),
     (["dataset", "spec.yaml", "--out", "D", "--workers", "-2"], "--workers"),

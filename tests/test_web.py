@@ -220,14 +220,18 @@ def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path
     from conditioning.media import Image, save_image
     from generators.face.mesh import default_portrait
 
-    take = web.generate("face", Emotion.parse("joy"), text="Hi.", options={})
+    words = "Well, hello there, how are you today?"  # (over a second of speech: "Hi." is noted as too short)
+    take = web.generate("face", Emotion.parse("joy"), text=words, options={})
     assert Path(take.file).stat().st_size > 0
     assert "default astronaut" in take.report and ".png" in take.report and ".jpg" in take.report
+    # the voice's own judges are shown too (a sad face whose voice both hear as joy read "recognised: yes")
+    assert "**its voice** (`speech/" in take.report and take.report.count("- speech/") == 2
+    assert "every face judge" in take.report or "recognised: no" in take.report
     mine = save_image(tmp_path / "me.png", Image(np.ascontiguousarray(default_portrait()[:, ::-1])))
-    take = web.generate("face", Emotion.parse("joy"), text="Hi.", options={"portrait": str(mine)})
+    take = web.generate("face", Emotion.parse("joy"), text=words, options={"portrait": str(mine)})
     assert "default astronaut" not in take.report and "the user's" in take.report and "Note" not in take.report
     laugh = str(shared_data / "images" / "oasis" / "images" / "Happy_face_2.jpg")  # the animator's notes are shown
-    take = web.generate("face", Emotion.parse("joy"), text="Hi.", options={"portrait": laugh})
+    take = web.generate("face", Emotion.parse("joy"), text=words, options={"portrait": laugh})
     assert "_Note: the portrait's mouth is open" in take.report
 
 
