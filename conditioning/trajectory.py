@@ -216,7 +216,9 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
-    falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep.
+    falls back to shorter holds and a linear path, and raises `PlanError` if even that is too steep. Without
+    ``max_step`` the same shapes are tried against `ISO_STEP`, and where none keeps within it the gentlest is
+    taken (a jump, which a session's report warns of).
     """
     a, b = Emotion.parse(current), Emotion.parse(target)
     # by kind as well as range: clip_s="30" was a TypeError, minutes=True a one-minute plan

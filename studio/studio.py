@@ -483,9 +483,9 @@ class Studio:
             notes = (conflict,) if conflict else ()
         if judges_note:
             notes = (*notes, judges_note)
-        heard = [j.reading.details.get("speech_s") for j in result.best.judgements if modality == "speech"]
-        if any(s is not None and s < SHORT_SPEECH_S for s in heard):  # ("Hi." is 0.29 s: critique said so, not this)
-            notes = (*notes, f"the take holds {min(s for s in heard if s is not None):.2f} s of speech: {SHORT_SPEECH}")
+        heard = [s for j in result.best.judgements if (s := j.reading.details.get("speech_s")) is not None]
+        if modality == "speech" and heard and min(heard) < SHORT_SPEECH_S:  # ("Hi." is 0.28 s: only critique said so)
+            notes = (*notes, f"the take holds {min(heard):.2f} s of speech: {SHORT_SPEECH}")
         if trajectory is not None and duration_s is not None and duration_s < trajectory.end_s - 1e-6:
             notes = (*notes, f"the take lasts {duration_s:g} s, so it follows the trajectory's first {duration_s:g} s "
                              f"of {trajectory.end_s:g}")
