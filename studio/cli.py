@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from typing import Sequence
 
@@ -354,10 +355,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def held_warnings(held: list[str]):
+    """Hold the Python warnings a command raises (a library's: float16 on the CPU, a deprecation) in ``held``, one
+    line each and each once, for `main` to print after the command ends as it should. Printed as they came, they
+    stood above the one-line error a user error ends with, so the error was no longer one line; an error drops
+    them. The command line owns its process, so it may replace ``warnings.showwarning`` (the library never does);
+    `serve` runs on and prints them as they come."""
+    import warnings
+
+    def hold(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in held:
+            held.append(text)
+
+    shown = warnings.showwarning
+    warnings.showwarning = hold
+    try:
+        yield held
+    finally:
+        warnings.showwarning = shown
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from conditioning.registry import offline
 
     offline()
+    # the neural libraries' own log lines (a truncated prompt, a deprecated argument) on the terminal: the studio
+    # says what matters itself; a user who wants them sets the variable
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -376,9 +403,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         pass
     quiet_fluidsynth()
+    held: list[str] = []
     try:  # Ctrl-C noted so that a press Python swallowed still stops a long job (`studio.errors.checkpoint`)
-        with ctrl_c_noted(), json_stdout() if getattr(args, "json", False) else contextlib.nullcontext():
-            return args.func(args)
+        with ctrl_c_noted(), json_stdout() if getattr(args, "json", False) else contextlib.nullcontext(), \
+                contextlib.nullcontext() if args.command == "serve" else held_warnings(held):
+            code = args.func(args)
+        for line in held:  # the command ended as it should: what the libraries warned of, once each, one line each
+            print(f"emostudio {args.command}: warning: {line}", file=sys.stderr)
+        return code
     except user_errors as exc:  # before BackendUnavailable: an unknown backend name is the user's error
         print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USER

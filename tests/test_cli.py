@@ -1047,3 +1047,31 @@ def test_music_saved_below_20_khz_is_noted(capsys, tmp_path):
     assert code == 0 and "below 20 kHz" not in err
     code, _, err = run(capsys, "critique", "--modality", "music", "--critic", "embedded", str(full), str(low))
     assert code == 0 and "note: a file is music saved below 20 kHz; such audio lacks part of the band" in err
+
+
+def test_library_warnings_wait_for_the_end_and_never_stand_above_an_error(capsys, monkeypatch):
+    """A library's warning (float16 on the CPU, a deprecation) printed as it came stood above the one-line error a
+    user error ends with. The command line now holds them: after a command that ended as it should each is said
+    once, in one line; a command that ends in an error says the error alone."""
+    import warnings
+
+    import studio.cli as cli
+    from studio.errors import UserError
+
+    def warns_then(outcome):
+        def cmd(args):
+            for _ in range(2):
+                warnings.warn(f"float16 on the CPU is slow\n  and less exact ({outcome})", UserWarning, stacklevel=1)
+            if outcome == "error":
+                raise UserError("that emotion is not one I know")
+            return 0
+        return cmd
+
+    monkeypatch.setattr(cli, "cmd_emotion", warns_then("error"))
+    code, out, err = run(capsys, "emotion", "joy")
+    assert code == 2 and err.strip() == "emostudio emotion: error: that emotion is not one I know"
+    monkeypatch.setattr(cli, "cmd_emotion", warns_then("ok"))
+    code, out, err = run(capsys, "emotion", "joy")
+    assert code == 0 and err.strip().splitlines() == [
+        "emostudio emotion: warning: float16 on the CPU is slow and less exact (ok)"]
+    assert warnings.showwarning is not None and warnings.showwarning.__name__ != "hold"  # given back
