@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import data_parser, emit_json  # noqa: E402
+from bench.report import data_bench  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -39,18 +39,16 @@ def run(data: Path) -> dict:
             "standard_error_without_copies": round(float(np.sqrt(unseen * (1 - unseen) / (~copy).sum())), 4)}
 
 
-def main() -> int:
-    ap = data_parser(__doc__)
-    args = ap.parse_args()
-    res = run(args.data)
-    if emit_json(res, args.json):
-        return 0
+def show(res: dict) -> None:
     print(f"face/classifier on FER2013's held-out 10 % ({res['held_out']} faces, flip-averaged):")
     print(f"  all of them            {res['accuracy_all']:.4f}   (the card's figure until 2026-12-06)")
     print(f"  {res['copies_of_training_faces']} exact copies of training faces  {res['accuracy_copies']:.4f}")
     print(f"  without the copies     {res['accuracy_without_copies']:.4f}   (+- {res['standard_error_without_copies']:.4f} "
           "standard error): the figure for unseen faces")
-    return 0
+
+
+def main() -> int:
+    return data_bench(__doc__, run, show)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import data_parser, emit_json  # noqa: E402
+from bench.report import data_bench  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -56,12 +56,7 @@ def embedded_reference() -> str:
     return f"r {r[0]:.3f} / {r[1]:.3f}"
 
 
-def main() -> int:
-    ap = data_parser(__doc__)
-    args = ap.parse_args()
-    res = run(args.data)
-    if emit_json(res, args.json):
-        return 0
+def show(res: dict) -> None:
     print(f"image/colour on {res['n']} OASIS photographs (human means, -1..1 scale)")
     for dim in ("valence", "arousal"):
         r = res[dim]
@@ -69,7 +64,10 @@ def main() -> int:
               f"{r['readings_p5_p95'][1]:+.2f}")
     print(f"  (image/embedded, out of fold: {embedded_reference()}; critics/weights/image_embedded.json, "
           "critics/cards/image-embedded.md)")
-    return 0
+
+
+def main() -> int:
+    return data_bench(__doc__, run, show)
 
 
 if __name__ == "__main__":

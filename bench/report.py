@@ -1,7 +1,8 @@
 """The benches' ``--json [PATH]`` option, in one place: no PATH prints only the JSON document on stdout (for
 scripts); a PATH writes it there and the bench still prints its table. The options shared by the benches that
 read the shared human corpora out of fold (`human_voices_parser`), and the condition-by-judge table several
-benches print (`judge_table`), and ``--data`` for the benches over the shared corpora (`data_parser`)."""
+benches print (`judge_table`), and ``--data`` for the benches over the shared corpora (`data_parser`, and `data_bench`: such a bench's whole
+``main``)."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,17 @@ def data_parser(doc: str) -> argparse.ArgumentParser:
     ap.add_argument("--data", type=Path, default=default_data())
     add_json_option(ap)
     return ap
+
+
+def data_bench(doc: str, run, show) -> int:
+    """The whole ``main`` of a bench over the shared corpora whose figures one function makes: ``run(data)`` gives
+    them, ``--json`` sends them as JSON (`emit_json`), and else (or as well, with a PATH) ``show(figures)`` prints
+    them. Three benches had this ``main`` written out alike."""
+    args = data_parser(doc).parse_args()
+    res = run(args.data)
+    if not emit_json(res, args.json):
+        show(res)
+    return 0
 
 
 def judge_table(title: str, rows: dict[str, dict], cell: str = "{:>9}") -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import data_parser, emit_json  # noqa: E402
+from bench.report import data_bench  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -67,12 +67,7 @@ def run(data: Path) -> dict:
             "valence_r_emolex_words": corr(read[emolex, 0], human[emolex, 0])}
 
 
-def main() -> int:
-    ap = data_parser(__doc__)
-    args = ap.parse_args()
-    res = run(args.data)
-    if emit_json(res, args.json):
-        return 0
+def show(res: dict) -> None:
     k = res["read"]
     print(f"text/lexicon on {res['held_out_words']:,} NRC-VAD words its table and vocabulary do not hold")
     print(f"  read: {k['emolex']:,} through EmoLex (+VADER), {k['vader_only']:,} through VADER alone, "
@@ -81,7 +76,10 @@ def main() -> int:
           f"{res['vader_alone_valence_r']:+.3f})")
     print(f"  EmoLex words: valence r {res['valence_r_emolex_words']:+.3f}, arousal r "
           f"{res['arousal_r_emolex_words']:+.3f} (VADER has no arousal: only EmoLex's words have one)")
-    return 0
+
+
+def main() -> int:
+    return data_bench(__doc__, run, show)
 
 
 if __name__ == "__main__":

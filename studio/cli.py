@@ -372,7 +372,7 @@ def held_warnings(held: list[str]):
     shown = warnings.showwarning
     warnings.showwarning = hold
     try:
-        yield held
+        yield
     finally:
         warnings.showwarning = shown
 
