@@ -17,6 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
+from conditioning import native  # noqa: F401  (filters the media libraries' warnings about themselves)
+
 
 class MediaError(ValueError):
     """A media file or array that cannot be used: the message says what is wrong and what is accepted."""
@@ -281,13 +283,9 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
         raise
     except Exception:  # not a format libsndfile knows: try librosa's decoders (ffmpeg/audioread)
         try:
-            import warnings
-
             import librosa
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                data, sr = librosa.load(str(p), sr=None, mono=False)
+            data, sr = librosa.load(str(p), sr=None, mono=False)  # its fallback's warnings: `native`'s filters
             data = data.T if data.ndim == 2 else data
         except Exception:
             suffix = p.suffix.lower()
@@ -482,12 +480,9 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
         raise MediaError(f"{p}: a video whose pictures cannot be decoded (damaged or cut off); give the whole file")
     if not kept:
         try:  # a phone's voice memo or an exported sound track is often an .mp4 with no picture
-            import warnings
-
             import librosa
 
-            with quiet_stderr(), warnings.catch_warnings():  # FFmpeg's complaints about a damaged file: said below
-                warnings.simplefilter("ignore")
+            with quiet_stderr():  # FFmpeg's complaints about a damaged file: said below
                 librosa.get_duration(path=str(p))  # its sound track's header, not the decoded sound (an hour's memo)
         except Exception:
             raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}") from None
@@ -566,20 +561,17 @@ def load_image(path: str | os.PathLike) -> Image:
     if _is_heif(p) and not _heif_opener():
         raise MediaError(f"{p}: a HEIC/HEIF picture (a phone's photo); reading it needs the heic extra: pip install "
                          f"'emotion-studio[heic]' (pi-heif; its libheif and libde265 are LGPL-3), or save it as JPEG")
-    import warnings
-
     from PIL import Image as PILImage
     from PIL import ImageOps
 
     try:
         # Pillow warns past 89 megapixels and refuses past twice that; a 108 MP phone photo is read without the
-        # warning, a larger picture is refused in one line (decoded, it would pass 0.5 GB)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-            with PILImage.open(p) as im:
-                if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                    return Image(_rgb8(ImageOps.exif_transpose(im)))
-                return Image(_rgb8(im))
+        # warning (`conditioning.native` filters it), a larger picture is refused in one line (decoded, it would
+        # pass 0.5 GB)
+        with PILImage.open(p) as im:
+            if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
+                return Image(_rgb8(ImageOps.exif_transpose(im)))
+            return Image(_rgb8(im))
     except MediaError:
         raise
     except PILImage.DecompressionBombError:

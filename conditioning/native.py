@@ -12,6 +12,11 @@ to a temporary file, and afterwards every line that is not one of these librarie
 to the real stderr. Another thread's log lines written meanwhile (a web server's) arrive late rather than never;
 to /dev/null, 92 % of a logging thread's lines were lost while a face video was read. A lock serialises the
 redirects, and Python's own ``sys.stderr`` is flushed before and after so no message of ours is reordered.
+
+The same libraries' Python warnings about themselves (`LIBRARY_WARNINGS`) are filtered once, by their messages,
+when this module is imported. They had been silenced by ``warnings.catch_warnings()`` around each read, which
+swaps the process's one filter list and is not thread-safe: four threads reading pictures left Pillow's filter in
+the list for good, and one reading an M4A beside them could leave "ignore every warning" behind.
 """
 from __future__ import annotations
 
@@ -20,10 +25,34 @@ import re
 import sys
 import tempfile
 import threading
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
 _LOCK = threading.RLock()
+
+#: Python warnings the studio's media libraries give about themselves, not about the user's file or request:
+#: Pillow's above 89 megapixels (the studio reads to twice that and refuses past it in its own words), librosa's
+#: when it hands a format libsndfile lacks (M4A, AAC) to audioread, and that fallback's deprecation, pyworld's
+#: import of pkg_resources, and audioread's import of modules Python 3.13 drops. (message regex, category)
+LIBRARY_WARNINGS = (
+    (r"Image size \(\d+ pixels\) exceeds limit", Warning),
+    (r"PySoundFile failed", Warning),
+    (r"librosa\.core\.audio\.__audioread_load", FutureWarning),
+    (r"pkg_resources is deprecated", UserWarning),
+    (r"'(aifc|audioop|sunau)' is deprecated", DeprecationWarning),
+)
+
+
+def filter_library_warnings() -> None:
+    """Put `LIBRARY_WARNINGS`' filters in the process's warning filters, once each (at import; again after a
+    caller's ``warnings.resetwarnings()``): a filter only ever added, never swapped in and out per call."""
+    for message, category in LIBRARY_WARNINGS:
+        if not any(f[0] == "ignore" and f[1] is not None and f[1].pattern == message for f in warnings.filters):
+            warnings.filterwarnings("ignore", message=message, category=category)
+
+
+filter_library_warnings()
 
 #: A line the native libraries write on their own: glog's ("W0000 00:00:1796.. 226 file.cc:114] ..."), absl's and
 #: TFLite's start-up lines, FFmpeg's ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d...] moov atom not found"), libmpg123's

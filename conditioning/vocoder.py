@@ -16,16 +16,15 @@ envelope from CheapTrick, the aperiodicity from D4C.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from conditioning import native  # noqa: F401  (filters pyworld's import warning)
+
 
 def _pyworld():
-    with warnings.catch_warnings():  # pyworld imports pkg_resources, deprecated in setuptools >= 80
-        warnings.simplefilter("ignore")
-        import pyworld
+    import pyworld  # its import of pkg_resources warns (setuptools >= 80): filtered by `conditioning.native`
 
     return pyworld
 

@@ -441,3 +441,46 @@ def test_a_flac_written_to_a_pipe_is_read_whole(tmp_path):
     assert decoded_size_check(tmp_path / "take.flac") is None
     with pytest.raises(MediaError, match="gives no length in its header and decodes to more than the web studio"):
         decoded_size_check(piped("long.flac", 700, 8000))
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to write an M4A")
+def test_reading_from_threads_leaves_the_warning_filters_as_they_were(tmp_path):
+    """Reads from several threads (a web server's users) leave the process's warning filters exactly as they were,
+    and the media libraries' warnings about themselves stay quiet. Each read had swapped the filter list in and out
+    (``warnings.catch_warnings``, not thread-safe): four threads reading pictures left Pillow's filter behind for
+    good, and an M4A read beside them could leave "ignore every warning". A subprocess, since pytest swaps the
+    filters around each test itself."""
+    import os
+    import subprocess
+    import sys
+
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=440:d=0.5", str(tmp_path / "a.m4a")],
+                   check=True)
+    script = tmp_path / "race.py"
+    script.write_text(
+        "import threading, warnings\n"
+        "warnings.simplefilter('default')\n"
+        "import numpy as np\n"
+        "from PIL import Image\n"
+        "from conditioning.media import load_audio, load_image\n"
+        f"png, m4a = {str(tmp_path / 'x.png')!r}, {str(tmp_path / 'a.m4a')!r}\n"
+        "Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(png)\n"
+        "load_image(png); load_audio(m4a)  # the libraries' own imports add filters of theirs\n"
+        "before = list(warnings.filters)\n"
+        "def pictures():\n"
+        "    for _ in range(1500):\n"
+        "        load_image(png)\n"
+        "def sounds():\n"
+        "    for _ in range(20):\n"
+        "        load_audio(m4a)\n"
+        "threads = [threading.Thread(target=pictures) for _ in range(3)] + [threading.Thread(target=sounds)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('same filters', warnings.filters == before)\n"
+        "warnings.warn('a warning of the caller')\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "same filters True" in r.stdout
+    assert "a warning of the caller" in r.stderr
+    for noise in ("PySoundFile", "audioread", "exceeds limit", "pkg_resources"):
+        assert noise not in r.stderr, r.stderr
