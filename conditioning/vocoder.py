@@ -91,6 +91,8 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
         f0 = _praat_f0(xd, rate, t, f0_floor, f0_ceil)
     elif f0_method == "dio":
         f0, t = pw.dio(xd, rate, f0_floor=f0_floor, f0_ceil=f0_ceil, frame_period=frame_period, speed=speed)
+        n = t.size  # DIO rounds the frame count its own way (204 frames where the formula above gives 203), and
+        # every later array follows its frames: a sub-sampled aperiodicity one frame short broke the render
     else:
         raise ValueError(f"unknown F0 method {f0_method!r}; known: auto, praat, dio")
     f0 = pw.stonemask(xd, f0, t, rate)

@@ -482,6 +482,21 @@ print(json.dumps(out))
     assert pinned.provenance.version.endswith("F0 dio")
 
 
+def test_dio_analysis_keeps_every_array_on_its_own_frames():
+    """WORLD's DIO counts its frames with its own rounding: 16,080 samples at 16 kHz give it 202 frames where the
+    analysis's formula gave 201, and the aperiodicity estimated on every second frame came out one frame short of
+    the F0 and the envelope. The Festival voice without Praat (the base install) then failed with an IndexError
+    traceback on "I miss her more than I can say." (found by a README walkthrough on `pip install -e .`)."""
+    from conditioning.vocoder import analyse
+
+    rate = 16000
+    t = np.arange(16080) / rate
+    x = 0.3 * np.sin(2 * np.pi * 140 * t) + 0.1 * np.sin(2 * np.pi * 280 * t)
+    f = analyse(x, rate, f0_method="dio", ap_step=2, bin_step=2)
+    assert f.f0.shape[0] == f.sp.shape[0] == f.ap.shape[0] == 202
+    assert 130 < np.median(f.f0[f.f0 > 0]) < 150  # and it still tracks the tone
+
+
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
 def test_festival_reads_accented_words_and_typographic_marks():
     """Festival reads bytes: "Ça va? Très bien." crashed the reading of its output with a UnicodeDecodeError (a
