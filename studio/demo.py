@@ -74,21 +74,25 @@ def _plot_plan(plan, path: Path) -> None:
 
 
 MARK = '<meta name="generator" content="emostudio demo">'  #: tells a demo folder (rebuilt in place) from a user's
+#: Written before anything else, so a demo stopped part-way (Ctrl-C, a failed take) is still known as one: the
+#: page that holds `MARK` is written last, and `make demo` refused the half-built folder until it was deleted by hand
+MARK_FILE = ".emostudio-demo"
 
 
 def build_demo(out: str | Path) -> Path:
     """Write the demo page and its media into ``out``: a new or empty folder, or an earlier demo (rebuilt in
-    place); any other non-empty folder is refused, since the demo would overwrite its index.html."""
+    place, finished or not); any other non-empty folder is refused, since the demo would overwrite its index.html."""
     from studio.errors import UserError
 
     out = Path(out)
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(out.iterdir()) and not (out / MARK_FILE).is_file():
         index = out / "index.html"
         head = index.read_text(encoding="utf-8", errors="replace")[:2000] if index.is_file() else ""
         if MARK not in head and "<title>Emotion Studio demo</title>" not in head:  # (the title: demos before the mark)
             raise UserError(f"{out} is not empty and is not an earlier demo (no index.html of the studio's); give "
                             "a new or empty folder with --out")
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARK_FILE).write_text("written by `emostudio demo`, which rebuilds this folder in place\n", encoding="utf-8")
     _plot_vocabulary(out / "vocabulary.png")
     plan = plan_iso("anxiety", "calm", minutes=15, clip_s=30, max_step=0.15)
     _plot_plan(plan, out / "plan.png")

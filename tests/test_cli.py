@@ -222,6 +222,25 @@ def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
         assert "speech/encoder: " in rest and "speech/embedded: " in rest, label
 
 
+def test_a_demo_stopped_part_way_is_rebuilt_on_the_next_run(tmp_path, capsys, monkeypatch):
+    """The page that marks a demo folder is written last, so a demo stopped part-way (Ctrl-C during `make demo`, a
+    failed take) left a folder every later run refused as "not an earlier demo", and `make demo` stayed broken
+    until it was deleted by hand. Stopped here after its first pictures; the next run goes on in place."""
+    import studio.demo as demo
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(demo, "_plot_plan", stop)
+        code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 130 and (tmp_path / "vocabulary.png").is_file() and not (tmp_path / "index.html").exists()
+    monkeypatch.setattr(demo, "_modality_sections", lambda out: "")  # the rest of the demo: its own test above
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0, err
+    assert demo.MARK in (tmp_path / "index.html").read_text() and (tmp_path / "plan.png").is_file()
+
+
 def test_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path, capsys):
     (tmp_path / "index.html").write_text("<html>my own page</html>")
     code, out, err = run(capsys, "demo", "--out", str(tmp_path))
