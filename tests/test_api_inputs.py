@@ -407,3 +407,47 @@ def test_a_take_that_follows_a_trajectory_is_labelled_where_the_trajectory_start
     assert any("follows the trajectory's first 6 s of 12" in n for n in res.notes)
     same = studio.generate("music", "sadness", trajectory=path, duration_s=12, score=False)
     assert not any("trajectory's first" in n for n in same.notes)
+
+
+def test_every_neural_backend_and_critic_says_in_one_line_that_its_libraries_are_missing(tmp_path):
+    """On an install without the neural libraries (`make demo`'s: no torch), every model backend and neural critic
+    ends in one of the library's own errors, which the command line says in one line: music/audiocraft and
+    image/clip imported torch before their model and gave a ModuleNotFoundError traceback. A subprocess in which
+    the libraries cannot be imported stands for that install."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "bare.py"
+    script.write_text(f"""
+import sys
+for m in ("torch", "transformers", "diffusers", "audiocraft", "TTS", "accelerate", "torchaudio", "safetensors"):
+    sys.modules[m] = None
+import numpy as np
+from conditioning import Emotion
+from conditioning.media import Audio, Image
+from conditioning.registry import BackendUnavailable
+from critics.base import CriticError
+from critics.registry import load_critic
+from generators.base import GenerationError, GenerationRequest
+from generators.registry import MODEL_BACKENDS, load_generator
+folder, tried = {str(tmp_path)!r}, 0
+request = GenerationRequest(Emotion.parse("joy"), seed=0, text="Hello there, how are you today?")
+calls = [(lambda m=m, n=n: load_generator(m, n, model=folder).generate(request), m + "/" + n)
+         for m, names in MODEL_BACKENDS.items() for n in names]
+media = {{"image": Image(np.zeros((64, 64, 3), np.uint8)), "music": Audio(np.zeros(48000, np.float32), 16000),
+          "speech": Audio(np.zeros(48000, np.float32), 16000)}}
+calls += [(lambda k=k: load_critic(*k.split("/"), model=folder).score(media[k.split("/")[0]]), k)
+          for k in ("image/clip", "music/clap", "speech/transformers")]
+for call, key in calls:
+    try:
+        call()
+    except (BackendUnavailable, GenerationError, CriticError) as exc:
+        print("one line", key, str(exc).splitlines()[0][:60])
+""")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert r.stdout.count("one line") == 8, r.stdout  # five model backends, three neural critics
+    assert "music/audiocraft needs the 'audiocraft' package" in r.stdout and "image/clip needs 'torch'" in r.stdout

@@ -92,10 +92,10 @@ class ClipImageCritic:
         return emb / emb.norm(dim=-1, keepdim=True)
 
     def score(self, media: Image | Video) -> Reading:
+        media = still(media, "the CLIP critic")
+        model, processor = self._model  # first: without torch and transformers it says so in one line
         import torch
 
-        media = still(media, "the CLIP critic")
-        model, processor = self._model
         pix = processor.image_processor(images=[media.pixels], return_tensors="pt")["pixel_values"]
         with torch.no_grad():
             img = model.get_image_features(pixel_values=pix)  # (1, D)

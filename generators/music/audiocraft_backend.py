@@ -78,10 +78,10 @@ class AudiocraftMusic:
     def generate(self, request: GenerationRequest) -> GenerationResult:
         cfg = self.config
         d = check_duration(request, cfg, "music/audiocraft")
+        t0 = time.perf_counter()
+        model = self.load()  # first: without audiocraft (and torch) it says so in one line
         import torch
 
-        t0 = time.perf_counter()
-        model = self.load()
         text = prompt_text(request.emotion_at(d / 2), request.prompt)
         melody = (request.options or {}).get("melody")
         from conditioning.weights import seeded
