@@ -1090,13 +1090,26 @@ def theme():
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, out: str | None = None, **launch: Any) -> None:
-    """Launch the app; only the app's output folder is served beyond Gradio's own upload cache."""
+    """Launch the app; only the app's output folder is served beyond Gradio's own upload cache. The server is
+    waited on here rather than in Gradio's ``launch``, which catches Ctrl-C itself, prints its own line and
+    returns: the command line's "stopped" never came. Here Ctrl-C closes the server and goes on up to the caller.
+    ``prevent_thread_lock=True`` returns at once with the server running, as in Gradio."""
+    import time
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    block = not launch.pop("prevent_thread_lock", False)
     app = build_app(WebStudio(out))
     try:
         app.launch(server_name=host, server_port=int(port), allowed_paths=[str(app.web.out)],
-                   max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, theme=theme(), css=CSS, js=JS, **launch)
+                   max_file_size=f"{MAX_UPLOAD_MB}mb", show_error=False, theme=theme(), css=CSS, js=JS,
+                   prevent_thread_lock=True, **launch)
+        if block:
+            try:
+                while app.is_running:
+                    time.sleep(0.1)
+            finally:
+                app.close(verbose=False)
     finally:
-        if out is None and not launch.get("prevent_thread_lock"):  # this run's temporary folder, if left empty
+        if out is None and block:  # this run's temporary folder, if left empty
             with suppress(OSError):
                 app.web.out.rmdir()

@@ -852,3 +852,40 @@ def test_an_upload_that_decodes_to_more_than_the_server_reads_is_refused_from_it
                                 ("dense.mid", "music", "holds 50,001 notes")):
         with pytest.raises(MediaError, match=why):
             web.analyse(str(tmp_path / name), modality)
+
+
+def test_ctrl_c_stops_the_server_with_the_studios_one_line(tmp_path):
+    """Gradio's ``launch`` caught Ctrl-C itself, printed "Keyboard interruption in main thread... closing server."
+    and returned, so `emostudio serve` never said "stopped" as the README promises. Run as a user runs it: the
+    command in its own process, Ctrl-C (SIGINT) once the page answers."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port), "--out",
+                             str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the server did not answer in 2 minutes")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert err.strip().splitlines()[-1] == "emostudio serve: stopped", err[-2000:]
+    assert "Keyboard interruption" not in out + err and "Traceback" not in err
