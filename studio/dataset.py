@@ -1174,7 +1174,8 @@ def export(spec: Spec, out: Path, rows: list[dict]) -> None:
                  else pa.table({"id": pa.array([], pa.string())}))
         with atomic_path(out / "manifest.parquet") as tmp:
             pq.write_table(table, tmp)
-    except ModuleNotFoundError:
+    except ModuleNotFoundError:  # an earlier build's copy would disagree with this build's journal
+        (out / "manifest.parquet").unlink(missing_ok=True)
         print("note: manifest.parquet not written (pip install 'emotion-studio[scale]' for pyarrow)", file=sys.stderr)
     for m in MODALITIES:
         mine = [r for r in kept if r["modality"] == m]
@@ -1186,7 +1187,7 @@ def export(spec: Spec, out: Path, rows: list[dict]) -> None:
                     fh.write(json.dumps(_hf_row(r), ensure_ascii=False) + "\n")
     _plot(out, rows)
     with atomic_path(out / "README.md") as tmp:
-        tmp.write_text(card(spec, rows), encoding="utf-8")
+        tmp.write_text(card(spec, rows, parquet=(out / "manifest.parquet").is_file()), encoding="utf-8")
 
 
 def _hf_row(r: dict) -> dict:
@@ -1223,7 +1224,7 @@ def _plot(out: Path, rows: list[dict]) -> None:
         fig.savefig(tmp, format="png")
 
 
-def card(spec: Spec, rows: list[dict]) -> str:
+def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
     """The dataset card (README.md): what is in it, how it was made, how well it was recognised, licences."""
     from collections import Counter
 
@@ -1283,7 +1284,8 @@ def card(spec: Spec, rows: list[dict]) -> str:
               "filtered.", "", "## Files", "",
               "- `manifest.jsonl` (the journal: one line per item, kept or rejected; a kept item's row holds its "
               "file's SHA-256 and, for speech and faces, how to make the neutral take its judges read it against, so "
-              "`emostudio critique` reads it as the build did) and `manifest.parquet`",
+              "`emostudio critique` reads it as the build did)" + (" and `manifest.parquet`" if parquet else
+                                                                   " (no `manifest.parquet`: pyarrow was not installed)"),
               "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
               f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]
     return "\n".join(lines)
@@ -1485,7 +1487,8 @@ def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:
 
 def summary(spec: Spec, out: Path, rows: list[dict], seconds: float, made: int) -> dict:
     kept = sum(r["kept"] for r in rows)
-    return {"out": str(out), "manifest": str(out / "manifest.parquet"), "jsonl": str(out / "manifest.jsonl"),
+    parquet = out / "manifest.parquet"  # written only where pyarrow is (the scale extra)
+    return {"out": str(out), "manifest": str(parquet) if parquet.is_file() else None, "jsonl": str(out / "manifest.jsonl"),
             "card": str(out / "README.md"), "items": len(rows), "kept": kept, "rejected": len(rows) - kept,
             "asked": sum(m.count for m in spec.modalities), "short": shortfalls(spec, rows),
             "empty": [m.name for m in spec.modalities if not any(r["kept"] for r in rows if r["modality"] == m.name)],
@@ -1506,7 +1509,8 @@ def run_dataset_cli(args) -> int:
     else:
         rate = f", {result['items_per_min']} items/min" if result["items_per_min"] else ""
         print(f"{result['items']} items ({result['kept']} kept, {result['rejected']} rejected; {result['made_now']} made "
-              f"now in {result['seconds']} s{rate}) -> {result['out']} (manifest.parquet, manifest.jsonl, README.md)")
+              f"now in {result['seconds']} s{rate}) -> {result['out']} "
+              f"({'manifest.parquet, ' if result['manifest'] else ''}manifest.jsonl, README.md)")
     for line in result["short"]:
         print(f"warning: {line}", file=sys.stderr)
     if result["empty"]:  # a pipeline that checks the status went on with an empty dataset

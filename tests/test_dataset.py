@@ -1069,3 +1069,25 @@ def test_a_resumed_build_sweeps_the_exports_temporary_files_and_a_full_disk_name
         with open(tmp, "wb"):
             raise OSError(errno.ENOSPC, "No space left on device")
     assert info.value.filename == str(tmp_path / "x" / "take.png") and not list((tmp_path / "x").iterdir())
+
+
+def test_without_pyarrow_nothing_names_a_parquet_manifest(tmp_path):
+    """Without pyarrow (`make demo`'s install: the scale extra holds it) the build said "manifest.parquet not
+    written", and then its summary, its --json and the dataset card named manifest.parquet all the same. A rebuild
+    there also left an earlier build's parquet beside the new journal. Now none of them names it, and the stale
+    copy goes."""
+    spec = str(write_spec(tmp_path, IMAGE_SPEC.format(count=2)))
+    out = tmp_path / "ds"
+    assert run_cli(spec, "--out", str(out)).returncode == 0 and (out / "manifest.parquet").is_file()
+    bare = ("import sys; sys.modules['pyarrow'] = None; from studio.cli import main; "
+            f"sys.exit(main(['dataset', {spec!r}, '--out', {str(out)!r}] + sys.argv[1:]))")
+    for extra in ([], ["--json"]):
+        r = subprocess.run([sys.executable, "-c", bare, *extra], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-1500:]
+        assert "note: manifest.parquet not written" in r.stderr and not (out / "manifest.parquet").exists()
+        if extra:
+            assert json.loads(r.stdout)["manifest"] is None
+        else:
+            assert "manifest.parquet" not in r.stdout and "(manifest.jsonl, README.md)" in r.stdout
+    card = (out / "README.md").read_text()
+    assert "(no `manifest.parquet`: pyarrow was not installed)" in card and "and `manifest.parquet`" not in card
