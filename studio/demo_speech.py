@@ -66,6 +66,8 @@ def demo_speech(out_dir: str | Path) -> str:
         save_audio(out / name, judged.media)
         heard = "; ".join(f"{j.critic}: {max(j.reading.native, key=j.reading.native.get)} "
                           f"(v={j.reading.valence:+.2f}, a={j.reading.arousal:+.2f})" for j in judged.best.judgements)
+        if request.emotion.top == "neutral" and request.trajectory is None:  # two voices read alike: not measured
+            heard += " (a neutral take is its own reference, so the loop reads it as neutral by construction)"
         rows.append((label, name, heard))
         return judged.best.result
 

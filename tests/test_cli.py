@@ -220,6 +220,8 @@ def test_demo_writes_a_page_with_pictures(tmp_path, capsys):
     assert len([r for r in rows if r[0].startswith("joe")]) == 7
     for label, rest in rows:
         assert "speech/encoder: " in rest and "speech/embedded: " in rest, label
+        # a neutral take is its own reference: two voices' neutral rows read alike, and the page says why
+        assert ("neutral by construction" in rest) == label.endswith(", neutral"), label
 
 
 def test_a_demo_stopped_part_way_is_rebuilt_on_the_next_run(tmp_path, capsys, monkeypatch):
