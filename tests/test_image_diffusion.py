@@ -290,6 +290,8 @@ def test_licences_of_known_checkpoints(sd_dir):
     assert "RAIL++-M" in licence_for("/m/stable-diffusion-2-1-base")
     assert "RAIL++-M" in licence_for("/m/stable-diffusion-xl-base-1.0")
     assert "non-commercial" in licence_for("/m/sd-turbo") and "non-commercial" in licence_for("/m/sdxl-turbo")
+    for name in ("sd21-turbo", "sd2-turbo", "sd-2-1-turbo", "sdxl-1.0-turbo", "stable-diffusion-xl-turbo"):
+        assert "non-commercial" in licence_for(f"/m/{name}"), name  # sampled as Turbo, so licensed as Turbo
     assert "model card at /m/my-finetune" in licence_for("/m/my-finetune")
     assert DiffusionImage(model=str(sd_dir), licence="mine").licence == "mine"
     # a Hugging Face cache snapshot's own folder is a hash: its repository names it (it read 'unknown', 30 steps)

@@ -64,9 +64,12 @@ RAIL_M = "CreativeML OpenRAIL-M (use restrictions in its Attachment A apply)"
 RAIL_PP = "CreativeML Open RAIL++-M (use restrictions in its Attachment A apply)"
 TURBO = ("Stability AI Non-Commercial Research Community License: non-commercial use only "
          "(check the model card of your copy)")
-#: Checkpoint licences by a name fragment of the folder or its ``_name_or_path`` (first match wins).
+#: Checkpoint licences by a name fragment of the folder or its ``_name_or_path`` (first match wins). "turbo" first
+#: and alone, by the rule `DiffusionImage.is_turbo` samples by: a checkpoint sampled as Turbo is licensed as one
+#: ("sd21-turbo" and "stable-diffusion-xl-turbo" were sampled as Turbo and recorded under RAIL++-M, which allows
+#: commercial use).
 LICENCES: tuple[tuple[str, str], ...] = (
-    ("sdxl-turbo", TURBO), ("sd-turbo", TURBO), ("sd_turbo", TURBO),
+    ("turbo", TURBO),
     ("stable-diffusion-xl", RAIL_PP), ("sdxl", RAIL_PP),
     ("stable-diffusion-2", RAIL_PP), ("sd2", RAIL_PP), ("sd-2", RAIL_PP),
     ("stable-diffusion-v1", RAIL_M), ("sd-v1", RAIL_M), ("sd1", RAIL_M), ("v1-5", RAIL_M), ("v1-4", RAIL_M),
