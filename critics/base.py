@@ -145,7 +145,8 @@ def require_saved(path, kind: str, model_types: tuple[str, ...] = (), tokenizer:
         raise BackendUnavailable(f"no {kind} checkpoint at {path} (expected config.json from save_pretrained)")
     found = read_json(path / "config.json", kind).get("model_type")
     if model_types and found not in model_types:
-        raise BackendUnavailable(f"{path} holds a {found or 'unknown'} model, not a {kind} checkpoint "
+        held = f"a {found} model" if found else "a model of no stated type"
+        raise BackendUnavailable(f"{path} holds {held}, not a {kind} checkpoint "
                                  f"(config.json model_type {' or '.join(map(repr, model_types))})")
     if tokenizer and not has_tokenizer(path):
         raise BackendUnavailable(f"{path} has no tokenizer vocabulary (vocab.json + merges.txt or tokenizer.json): "

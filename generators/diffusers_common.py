@@ -147,9 +147,10 @@ class DiffusersBackend:
                 + f"point it at a downloaded diffusers snapshot and install the extra: {EXTRA}; "
                 "nothing is downloaded at run time")
         if not (Path(path) / "model_index.json").is_file():
-            raise BackendUnavailable(f"{self.KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline "
-                                     f"folder ({self.WEIGHTS} are needed; single-file checkpoints: convert them "
-                                     f"to a diffusers folder first); {EXTRA}")
+            # a folder of the caller's that is another model's (MusicGen's): their mistake (exit 2), nothing to install
+            raise WrongModel(f"{self.KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline folder "
+                             f"({self.WEIGHTS} are needed; single-file checkpoints: convert them to a diffusers "
+                             "folder first)")
         read_json(Path(path) / "model_index.json", self.KEY)  # a damaged index is said now, not as a traceback later
         return Path(path)
 

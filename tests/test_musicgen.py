@@ -15,7 +15,7 @@ transformers = pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
 from conditioning import Emotion, Trajectory  # noqa: E402
-from conditioning.registry import BackendUnavailable  # noqa: E402
+from conditioning.registry import BackendUnavailable, WrongModel  # noqa: E402
 from generators.base import GenerationError, GenerationRequest  # noqa: E402
 from generators.music.musicgen import MusicGenMusic, chroma_one_hot, describe, prompt_text  # noqa: E402
 
@@ -168,8 +168,19 @@ def test_damaged_or_wrong_folders_are_one_line_errors_before_any_work(tiny_dir, 
     other = tmp_path / "clip"
     other.mkdir()
     (other / "config.json").write_text('{"model_type": "clip"}')
-    with pytest.raises(BackendUnavailable, match="holds a clip model, not MusicGen"):
+    with pytest.raises(WrongModel, match="holds a clip model, not MusicGen"):
         MusicGenMusic(model=str(other))
+    (other / "config.json").write_text('{"architectures": []}')  # it read "holds a unknown model"
+    with pytest.raises(WrongModel, match="holds a model of no stated type, not MusicGen"):
+        MusicGenMusic(model=str(other))
+    (other / "config.json").unlink()  # a diffusers pipeline's folder (model_index.json, no config.json) is also the
+    (other / "model_index.json").write_text("{}")  # caller's mistake (exit 2), as another model's config is; it was
+    with pytest.raises(WrongModel, match="no config.json, so it is not a transformers model folder"):  # exit 1
+        MusicGenMusic(model=str(other))
+    from studio.cli import main
+
+    assert main(["generate", "image", "--backend", "diffusion", "--model", str(tiny_dir), "--emotion", "joy",
+                 "--out", str(tmp_path / "x.png")]) == 2 and not (tmp_path / "x.png").exists()  # MusicGen's folder
     no_tok = tmp_path / "no-tokenizer"
     shutil.copytree(tiny_dir, no_tok)
     for f in no_tok.iterdir():

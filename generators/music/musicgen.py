@@ -144,11 +144,12 @@ class MusicGenMusic:
                 + f"point it at a downloaded snapshot (e.g. facebook/musicgen-small or facebook/musicgen-melody; "
                 f"{LICENCE}); nothing is downloaded at run time")
         if not (Path(path) / "config.json").is_file():
-            raise BackendUnavailable(f"music/musicgen: {path} has no config.json, so it is not a transformers "
-                                     f"model folder ({NEEDS})")
+            raise WrongModel(f"music/musicgen: {path} has no config.json, so it is not a transformers model folder "
+                             f"({NEEDS})")  # another model's folder (a diffusers pipeline's): the caller's mistake
         kind = read_json(Path(path) / "config.json", "music/musicgen").get("model_type")
         if kind not in ("musicgen", "musicgen_melody"):
-            raise WrongModel(f"music/musicgen: {path} holds a {kind or 'unknown'} model, not MusicGen ({NEEDS})")
+            held = f"a {kind} model" if kind else "a model of no stated type"
+            raise WrongModel(f"music/musicgen: {path} holds {held}, not MusicGen ({NEEDS})")
         if self._tokenizer is None and not has_tokenizer(path):
             raise BackendUnavailable(f"music/musicgen: {path} has no tokenizer vocabulary (without it every prompt "
                                      f"word would be <unk> and the emotion prompt lost; {NEEDS})")
