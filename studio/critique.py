@@ -69,6 +69,12 @@ LOW_BAND = ("speech with nothing above about 6 kHz (a low-bitrate MP3: ffmpeg's 
 #: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
 #: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
 #: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
+EIGHT_BIT = ("speech saved with 8-bit samples (48 dB of range: quantisation noise fills the band where speech is "
+             "quiet) moves speech/embedded's readings: 14 of 21 strong RAVDESS takes changed its label as 8-bit WAVs, "
+             "speech/encoder's 2 (python bench/speech_eight_bit.py); save 16-bit or more")
+#: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
+NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
+             "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz"}
 MUSIC_LOW_RATE_HZ = 20000
 MUSIC_LOW_RATE = ("such audio lacks part of the band the audio judge reads (up to 10 kHz), and its readings "
                   "move: of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant (bench/music_low_rate.py); "
@@ -149,7 +155,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = low_band = 0
+    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = low_band = eight = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -169,22 +175,32 @@ def critique_files(args: argparse.Namespace) -> int:
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
             clipped += "clipped" in row.get("details", {})
-            low_rate += args.modality == "music" and music_low_rate(media)
             wordless += bool(row.get("details", {}).get("nothing_read"))
+            notes = []  # which of the notes below the listing this file is one of (a count alone named no file)
+            rate = getattr(media, "rate", None)
+            if rate and args.modality in ("speech", "music"):  # the file's own rate, which the reading no longer shows
+                row["recorded_rate_hz"] = int(rate)
+            if args.modality == "music" and music_low_rate(media):
+                notes.append("low_rate")
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
-                rate = getattr(media, "rate", None)
-                if rate:  # the file's own rate, which the reading (made at 16 kHz) no longer shows
-                    row["recorded_rate_hz"] = int(rate)
                 if reference and media is not None:
                     take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
-                narrow += is_narrow
-                low_band += low_band_recording(rate, row.get("details", {}))
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
-                short += row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S
+                notes += [key for key, on in (
+                    ("narrow_band", is_narrow), ("low_band", low_band_recording(rate, row.get("details", {}))),
+                    ("short_speech", row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S),
+                    ("eight_bit", text is None and eight_bit(Path(name)))) if on]
                 alone += how["norm"] == "none"
                 row.update({k: how[k] for k in ("reference", "group", "group_size") if how.get(k)})
+            if notes:
+                row["notes"] = notes
+            narrow += "narrow_band" in notes
+            low_band += "low_band" in notes
+            short += "short_speech" in notes
+            eight += "eight_bit" in notes
+            low_rate += "low_rate" in notes
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
             message = str(exc)  # most media errors start with the file's name, which the line gives already
@@ -205,7 +221,8 @@ def critique_files(args: argparse.Namespace) -> int:
                   + (f"  [score {row['score']}]" if "score" in row else "")
                   + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else "")
                   + (f"  [clipped: {100 * row['details']['clipped']:.0f} % of samples]"
-                     if "clipped" in row.get("details", {}) else ""))
+                     if "clipped" in row.get("details", {}) else "")
+                  + (f"  [{'; '.join(NOTE_TAGS[k] for k in row['notes'])}]" if row.get("notes") else ""))
             for line in reading_notes(row.get("details", {})):  # what --json rows hold, said in words too
                 print(f"emostudio critique: note: {name}: {line}", file=sys.stderr)
     if alone and not (reference or group_by) and hasattr(critic, "reference"):
@@ -229,11 +246,14 @@ def critique_files(args: argparse.Namespace) -> int:
         print(f"emostudio critique: note: {'a file is' if narrow == 1 else f'{narrow} files are'} narrow-band; "
               f"{NARROW_BAND}", file=sys.stderr)
     if low_band:
-        print(f"emostudio critique: note: {'a file has' if low_band == 1 else f'{low_band} files have'} {LOW_BAND}",
-              file=sys.stderr)
+        print(f"emostudio critique: note: {'a file has' if low_band == 1 else f'{low_band} files have'} nothing above "
+              f"about 6 kHz: {LOW_BAND}", file=sys.stderr)
     if short:
-        print(f"emostudio critique: note: {'a file has' if short == 1 else f'{short} files have'} {SHORT_SPEECH}",
-              file=sys.stderr)
+        print(f"emostudio critique: note: {'a file holds' if short == 1 else f'{short} files hold'} under "
+              f"{SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}", file=sys.stderr)
+    if eight:
+        print(f"emostudio critique: note: {'a file has' if eight == 1 else f'{eight} files have'} 8-bit samples: "
+              f"{EIGHT_BIT}", file=sys.stderr)
     if low_rate:
         print(f"emostudio critique: note: {'a file is' if low_rate == 1 else f'{low_rate} files are'} music saved "
               f"below 20 kHz; {MUSIC_LOW_RATE}", file=sys.stderr)
@@ -500,6 +520,17 @@ def _prepared(media):
         return prepare(media.samples, media.rate)
     except FeatureError:
         return None
+
+
+def eight_bit(path: Path) -> bool:
+    """Whether an audio file holds 8-bit samples (`EIGHT_BIT`; WAV, AIFF and the like, as libsndfile reports them;
+    a lossy or unreadable file: no)."""
+    import soundfile as sf
+
+    try:
+        return sf.info(str(path)).subtype in ("PCM_U8", "PCM_S8")
+    except Exception:  # not a file libsndfile reads: its samples are no 8-bit PCM
+        return False
 
 
 def music_low_rate(media) -> bool:

@@ -579,8 +579,8 @@ class WebStudio:
 
             how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
         if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
-            from studio.critique import (NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, low_band_recording,
-                                         narrow_recording)
+            from studio.critique import (EIGHT_BIT, NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, eight_bit,
+                                         low_band_recording, narrow_recording)
 
             rate = getattr(media, "rate", None)
             narrow = any(narrow_recording(rate, r.details) for r in readings)
@@ -590,10 +590,12 @@ class WebStudio:
             if any(low_band_recording(rate, r.details) for r in readings):
                 from studio.critique import LOW_BAND
 
-                how += f"\n\n_Note: the recording has {LOW_BAND}._"
+                how += f"\n\n_Note: the recording has nothing above about 6 kHz: {LOW_BAND}._"
             speech_s = min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S)
             if speech_s < SHORT_SPEECH_S:
-                how += f"\n\n_Note: the recording has {SHORT_SPEECH}._"
+                how += f"\n\n_Note: the recording holds {speech_s:.2f} s of speech: {SHORT_SPEECH}._"
+            if eight_bit(p):
+                how += f"\n\n_Note: the recording has 8-bit samples: {EIGHT_BIT}._"
             if neutral is not None:  # the neutral take uploaded beside it, compared as `critique --reference` does
                 from studio.critique import media_decay, recording_channel, room_mismatch
 
