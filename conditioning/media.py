@@ -24,7 +24,7 @@ class MediaError(ValueError):
     """A media file or array that cannot be used: the message says what is wrong and what is accepted."""
 
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aiff", ".aif", ".wma", ".ac3")
 
 
 def downmix(samples: np.ndarray, coherent: float = 0.25) -> np.ndarray:

@@ -29,6 +29,7 @@ Every speech row says which normalisation was used (``"normalisation"``: "none",
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import sys
@@ -140,11 +141,18 @@ def critique_files(args: argparse.Namespace) -> int:
     ref_narrow = ref_decay = None  # the --reference's channel (`recording_channel`), which its files are compared with
     take_decays = []  # the files' `decay_s`, to compare their room with the reference's
     if reference:
+        if not Path(reference).exists() and set("*?[") & set(reference):  # a quoted pattern, as the files may be
+            found = [m for m in glob.glob(str(Path(reference).expanduser()), recursive=True) if Path(m).is_file()]
+            if len(found) > 1:
+                raise UserError(f"--reference {reference}: the pattern matches {len(found)} files; give one neutral "
+                                "take (or --group-by REGEX to read each speaker's files against their own)")
+            reference = found[0] if found else reference
         try:  # an unreadable reference is a user error for every file
             ref_media = load_media("speech", Path(reference))
             stats = critic.reference([ref_media], "neutral")  # once for all the files
         except (MediaError, CriticError) as exc:
-            raise UserError(f"--reference {reference}: {exc}") from None
+            message = str(exc)  # a media error starts with the file's name, which the line gives already
+            raise UserError(f"--reference {reference}: {message.removeprefix(f'{reference}: ')}") from None
         ref_narrow, ref_decay = recording_channel(ref_media)
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
@@ -605,9 +613,9 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
     try:
         rx = re.compile(pattern)
     except re.error as exc:
-        raise UserError(f"--group-by {pattern!r} is not a valid regular expression: {exc}") from None
+        raise UserError(f"--group-by '{pattern}' is not a valid regular expression: {exc}") from None
     if rx.groups < 1:
-        raise UserError(f"--group-by {pattern!r} needs a capture group naming the speaker, e.g. 'Actor_(\\d+)'")
+        raise UserError(f"--group-by '{pattern}' needs a capture group naming the speaker, e.g. 'Actor_(\\d+)'")
     groups: dict[str, list[str]] = {}
     for name in files:
         m = rx.search(name)
@@ -624,7 +632,7 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
                 continue  # reported when the file itself is scored
         tops = {max(r.native, key=r.native.get) for _, r in loaded.values()}
         if not speaker:
-            why = f"{len(names)} file(s) match no speaker in --group-by {pattern!r}"
+            why = f"{len(names)} file(s) match no speaker in --group-by '{pattern}'"
         elif len(loaded) < MIN_GROUP:
             why = f"speaker group {label!r} has {len(loaded)} readable file(s); at least {MIN_GROUP} are needed"
         elif len(tops) == 1:
@@ -663,7 +671,6 @@ def expand_patterns(names: list[str]) -> list[str]:
     kept as it is, even one with ``*`` in it; ``**`` reaches into subfolders, as in Python's `glob`. A pattern that
     matches no file stays in the list, where its row says so and the other files are read (one unmatched pattern
     stopped the whole run); when no name is left to read, it is a user error naming them."""
-    import glob
 
     files, unmatched = [], []
     for name in names:

@@ -428,6 +428,15 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
         assert {r["reference"] for r in rows} == {str(neutral)}  # which file, as the JSON's reader needs to know
         assert rows[0]["arousal"] > rows[1]["arousal"] + 0.3, critic
         assert "no speaker reference" not in err
+    # a quoted pattern for the reference, as the files take ("no file matches this pattern" with the file there)
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json", "--reference",
+                         str(actor / "03-01-01-01-01-01-0?.flac"), str(angry))
+    assert code == 0 and json.loads(out)["reference"] == str(neutral), err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference",
+                         str(actor / "03-01-01-*.flac"), str(angry))
+    assert code == 2 and "the pattern matches 4 files; give one neutral take" in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--reference", str(actor / "gone.wav"), str(angry))
+    assert code == 2 and err.count("gone.wav") == 1, err  # the name once ("gone.wav: gone.wav: no such file")
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(angry), str(sad))
     assert code == 0 and out.count("[none]") == 2  # single files: said in every row, and once why it matters
     assert err.count("no speaker reference") == 1 and "--reference NEUTRAL.wav" in err
@@ -437,6 +446,9 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
                          "--group-by", r"Actor_(\d+)", *map(str, group))
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(rows) == len(group)
+    no_group = run(capsys, "critique", "--modality", "speech", "--group-by", r"Actor_\d+", str(angry))
+    assert no_group[0] == 2 and r"--group-by 'Actor_\d+' needs a capture group" in no_group[2]  # as typed (it
+    # doubled the backslash)
     assert [r["normalisation"] for r in rows] == ["group"] * (len(group) - 1) + ["none"]
     assert rows[0]["group"] == "03" and rows[0]["group_size"] == 10 and "'04' has 1 readable file" in err
     assert "before normalising" not in err

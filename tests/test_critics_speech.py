@@ -363,3 +363,20 @@ def test_a_room_slows_a_recordings_sound_dying_away_and_gain_does_not(shared_dat
         assert np.log(wet / dry) > ROOM_MISMATCH and rooms_differ(wet, [decay_s(angry)])
         assert not rooms_differ(dry, [decay_s(angry)])
     assert decay_s(np.zeros(16000, np.float32)) is None and not rooms_differ(None, [0.1])
+
+
+def test_a_float_file_beyond_full_scale_is_clipped_only_when_its_tops_are_flat(shared_data):
+    """A take scaled x1000 in float read exactly as the original, yet was flagged 93 % clipped: full scale was the
+    ceiling for every file. Far beyond it the file's own top is the ceiling; a lossy decoder's overshoot of a
+    clipped take (to about 1.2) still counts against full scale."""
+    from conftest import ANGRY_TAKE
+
+    from conditioning.media import load_audio
+    from critics.speech.features import CLIPPED_SHARE, clipped_share, driven_into_clipping
+
+    y = load_audio(shared_data / ANGRY_TAKE).samples
+    assert clipped_share(y) < CLIPPED_SHARE and clipped_share(1000 * y) < CLIPPED_SHARE
+    shout = driven_into_clipping(y, 20.0)
+    assert clipped_share(shout) > CLIPPED_SHARE and clipped_share(1000 * shout) > CLIPPED_SHARE
+    ringing = shout * 1.15  # a decoder's overshoot around flat tops at full scale
+    assert clipped_share(ringing) > CLIPPED_SHARE

@@ -72,15 +72,19 @@ LEVEL_DBFS = -30.0  #: the level the single-file heads read every clip at (`set_
 #: as WAV, 87 % as AAC, 91 % as Opus or Ogg Vorbis, 78 % as MP3 (2 % when the ceiling could exceed full scale);
 #: none of them unclipped, as any of these.
 CLIPPED_SHARE = 0.05
+FLOAT_BEYOND = 2.0  #: samples this far past full scale are a float file's own scale, not a decoder's overshoot
 CEILING_DBFS = -6.0
 
 
 def clipped_share(y: np.ndarray) -> float:
     """The share of ``y``'s samples at its ceiling when that ceiling is near full scale, else 0 (`CLIPPED_SHARE`)."""
     a = np.abs(np.asarray(y, dtype=np.float32))
-    # over full scale: only a lossy decoder's overshoot of a signal pinned there puts 0.5 % of the samples beyond
-    # what a converter records (an MP3's or Vorbis' ringing around flat tops), so full scale is the ceiling
-    ceiling = min(float(np.percentile(a, 99.5)), 1.0) if a.size else 0.0
+    # over full scale: a lossy decoder's overshoot of a signal pinned there puts 0.5 % of the samples beyond what a
+    # converter records (an MP3's or Vorbis' ringing around flat tops, to about 1.2), so full scale is the ceiling;
+    # far beyond it (`FLOAT_BEYOND`) the file is floating point at a scale of its own, and its own top is the
+    # ceiling (a take scaled x1000 in float read as 93 % clipped, and its readings were the original's)
+    top = float(np.percentile(a, 99.5)) if a.size else 0.0
+    ceiling = top if top > FLOAT_BEYOND else min(top, 1.0)
     if ceiling < 10 ** (CEILING_DBFS / 20):
         return 0.0
     return float(np.mean(a >= 0.9 * ceiling))
