@@ -104,9 +104,15 @@ def test_size_and_style_are_honoured_and_bad_values_refused(gen):
         gen.generate(GenerationRequest(Emotion.parse("calm"), prompt="x" * 501))
     with pytest.raises(GenerationError, match="unknown image option"):
         gen.generate(GenerationRequest(Emotion.parse("calm"), options={"colour": "red"}))
-    for size in (True, (True, 512), "512"):  # size=true had been read as 1 px ("1x1 is out of range")
+    for size in (True, (True, 512), "512", (300.7, 400.2)):  # size=true had been read as 1 px ("1x1 is out of
+        # range"), and [300.7, 400.2] drew 300x400
         with pytest.raises(GenerationError, match=r"image size must be N or \(width, height\), got"):
             gen.generate(GenerationRequest(Emotion.parse("calm"), options={"size": size}))
+    from generators.image.procedural import ProceduralImage
+
+    for size in ((100, 100), (5000, 5000)):  # the config took 16 to 8192 px, and every take of them was refused
+        with pytest.raises(GenerationError, match=r"image/procedural: size: image size .* 256 to 2048 px"):
+            ProceduralImage(size=size)
 
 
 def test_a_trajectory_gives_frames_that_brighten_from_sadness_to_joy(gen):

@@ -56,10 +56,12 @@ class ProceduralConfig:
     def __post_init__(self) -> None:
         """Sizes in range, or a `GenerationError` naming the field (work_px=100000 asked for 112 GiB)."""
         check_ranges("image/procedural", self, (("work_px", 64, 4096),), whole=("work_px",), error=GenerationError)
-        if (not isinstance(self.size, (tuple, list)) or len(self.size) != 2
-                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and 16 <= v <= 8192
-                           for v in self.size)):
-            raise GenerationError(f"image/procedural: size must be (width, height) of 16 to 8192 px, got {self.size!r}")
+        if not isinstance(self.size, (tuple, list)):
+            raise GenerationError(f"image/procedural: size must be (width, height), got {self.size!r}")
+        try:  # the sizes `generate` draws (16 to 8192 px were taken here, and every take of them then refused)
+            image_size(self.size)
+        except GenerationError as exc:
+            raise GenerationError(f"image/procedural: size: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,9 @@ def image_size(size: Any) -> tuple[int, int]:
     if isinstance(size, (int, np.integer)) and not isinstance(size, (bool, np.bool_)):
         size = (int(size), int(size))
     try:
-        if isinstance(size, (str, bytes, bool, np.bool_)) or any(isinstance(x, (bool, np.bool_)) for x in size):
-            raise TypeError  # (size=true was read as 1 px: "1x1 is out of range")
+        if isinstance(size, (str, bytes, bool, np.bool_)) or not all(
+                isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in size):
+            raise TypeError  # (size=true was read as 1 px: "1x1 is out of range"; [300.7, 400.2] drew 300x400)
         w, h = (int(x) for x in size)
     except (TypeError, ValueError):
         raise GenerationError(f"image size must be N or (width, height), got {size!r}") from None
