@@ -502,13 +502,20 @@ class Studio:
         opts = dict(options)
         voice, speech_backend = opts.pop("voice", None), opts.pop("speech_backend", None)
         audio = opts.get("audio")
+        if text is not None and not text.strip():  # "   " made a silent clip without a word, as on the command line
+            raise GenerationError("the face's text is empty; give the words it should say, or leave text out for a "
+                                  "silent clip")
+        if (voice or speech_backend) and (audio is not None or not text):  # it was dropped without a word
+            raise GenerationError(f"a face's {'voice' if voice else 'speech_backend'} chooses who speaks its text; "
+                                  + ("with a recording (audio) the recording speaks" if audio is not None else
+                                     "without text the clip is silent"))
         if audio is not None:
             if not isinstance(audio, (Audio, str, Path)):
                 raise GenerationError(f"face option 'audio' must be a recording's path or Audio, got {audio!r}")
             if not isinstance(audio, Audio):
                 opts["audio"] = load_audio(audio, mono=False)  # the soundtrack keeps its channels
             return None, opts
-        if not text or not text.strip():
+        if not text:
             return None, opts  # a silent clip (the backend says how long)
         speech = self.generate("speech", target, backend=speech_backend, text=text, trajectory=trajectory, seed=seed,
                                options={"voice": voice} if voice else None, score=score)

@@ -451,3 +451,19 @@ for call, key in calls:
     assert r.returncode == 0, r.stderr[-1500:]
     assert r.stdout.count("one line") == 8, r.stdout  # five model backends, three neural critics
     assert "music/audiocraft needs the 'audiocraft' package" in r.stdout and "image/clip needs 'torch'" in r.stdout
+
+
+def test_a_face_refuses_blank_text_and_a_voice_it_would_not_use(tmp_path):
+    """In Python, text="   " made a 3-s silent clip (the command line refuses it), and a voice beside a recording, or
+    beside no text at all, was dropped without a word (`refuse_ignored_options` did not see it)."""
+    from conditioning.media import Audio, save_audio
+    from studio.studio import Studio
+
+    studio = Studio()
+    with pytest.raises(GenerationError, match="the face's text is empty"):
+        studio.generate("face", "joy", text="   ", score=False)
+    rec = save_audio(tmp_path / "rec.wav", Audio(np.zeros(16000, np.float32), 16000))
+    with pytest.raises(GenerationError, match="with a recording \\(audio\\) the recording speaks"):
+        studio.generate("face", "joy", options={"audio": str(rec), "voice": "slt"}, score=False)
+    with pytest.raises(GenerationError, match="without text the clip is silent"):
+        studio.generate("face", "joy", duration_s=1, options={"voice": "slt"}, score=False)
