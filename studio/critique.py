@@ -391,6 +391,14 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     why = changed(record, Path(take))
     if why is not None:
         raise MediaError(f"{take} is not the file {source} describes ({why})")
+    portrait = request.options.get("portrait")
+    if "portrait_sha256" in recipe and isinstance(portrait, str) and Path(portrait).is_file():
+        from studio.generate import file_sha256
+
+        if file_sha256(Path(portrait)) != recipe["portrait_sha256"]:  # another person's photo at the same path was
+            # read as this face at rest: the geometric judge measured every frame against a stranger
+            raise MediaError(f"its portrait ({Path(portrait).name}, named in {Path(source).name}) has changed since "
+                             "the take was made, so its face at rest is not this take's")
     generator = studio.generator(modality, backend, model=model)
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")

@@ -217,6 +217,8 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
             return None
         recipe = {"backend": backend, "text": None, "seed": first.seed,
                   "options": {"portrait": str(Path(portrait).resolve())} if portrait is not None else {}}
+        if portrait is not None:  # the portrait's own bytes: a photo replaced at the same path is another face at rest
+            recipe["portrait_sha256"] = file_sha256(Path(portrait))
     else:
         return None
     try:

@@ -716,6 +716,28 @@ def test_critique_reads_a_studio_face_take_against_the_portrait_at_rest_as_its_l
     assert gap(studio) < 0.02 and gap(alone) > 0.03  # the video is H.264: the frames are not the loop's exactly
 
 
+def test_critique_reads_a_face_alone_when_its_portrait_was_replaced(capsys, tmp_path):
+    """A face take's record named its portrait by path alone: another person's photo saved at that path became the
+    take's face at rest, and the geometric judge measured every frame against it, the row still saying "same
+    person". The recipe now holds the portrait's SHA-256 (under the record's seal); a changed portrait is said and
+    the take read alone."""
+    pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
+    from PIL import Image
+    from skimage import data
+
+    portrait, take = tmp_path / "me.png", tmp_path / "joy.mp4"
+    Image.fromarray(data.astronaut()).save(portrait)
+    code, report = studio_take(capsys, take, "face", "--emotion", "joy", "--duration", "1", "--portrait", str(portrait))
+    assert code == 0 and len(report["neutral_reference"]["portrait_sha256"]) == 64
+    code, row, err = critique_row(capsys, take, "face", "geometric")
+    assert code == 0 and row["details"]["reference"] == "same person" and "warning" not in err
+    Image.fromarray(data.astronaut()[:, ::-1]).save(portrait)  # another photo at the same path
+    code, row, err = critique_row(capsys, take, "face", "geometric")
+    assert code == 0 and row["details"]["reference"].startswith("population")
+    assert "its portrait (me.png, named in joy.mp4.json) has changed since the take was made" in err
+    assert "its neutral take was not used" in err
+
+
 def test_critique_reads_a_talking_faces_voice_against_its_neutral_take_as_its_loop_did(capsys, tmp_path):
     """A talking face's voice is made and judged by the speech loop against its neutral take; its report kept only
     a summary of that (the animator's, written over the voice's readings), and `critique --modality speech` read
