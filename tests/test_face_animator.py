@@ -379,6 +379,15 @@ def test_a_small_face_in_a_large_photo_is_animated_in_a_crop_at_the_photos_resol
     with pytest.raises(GenerationError, match=r"too small \(20 px between the eyes in its 1100x824 px.*give a "
                                               "photo in which the face is larger"):
         animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": small}))
+    # smaller still once scaled: 63 px between the eyes in a 6000x4000 photo is 11 px at 1024, under what the
+    # detector finds, and the photo was "no face found"; windows of the photo at its own resolution find it
+    scene = np.full((4000, 6000, 3), 120, np.uint8)
+    scene[1500:2268, 3000:3768] = cv2.resize(face, (768, 768), interpolation=cv2.INTER_AREA)
+    take = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": scene}))
+    x0, y0, cw, ch = take.extras["portrait"]["crop"]
+    assert (cw, ch) == (1024, 682) and x0 <= 3000 and x0 + cw >= 3768 and y0 <= 1500 + 200
+    assert take.extras["portrait"]["iod_px"] == pytest.approx(1.5 * alone.frame.iod, rel=0.08)  # 768 px of 512
+
 
 def test_too_short_videos_are_refused(animator):
     """A 0 s request used to fall back to the silent default length, and a 0.02 s recording made a one-frame

@@ -143,7 +143,13 @@ class FaceAnimator:
         scaled = self._fit_size(pixels)
         if scaled.shape[:2] == (h, w) or min(scaled.shape[:2]) < 128:  # not scaled down: the fit says what is wrong
             return self._fitter.fit(scaled, what=what, source=name, size=(w, h))
-        found = self._fitter.fit(scaled, what=what, source=name, min_iod=0.0)
+        try:
+            found = self._fitter.fit(scaled, what=what, source=name, min_iod=0.0)
+        except GenerationError:  # scaled down, a face can be too small for the detector: look at full resolution
+            centre = self._find_in_windows(pixels)
+            if centre is None:
+                raise
+            return self._crop_around(pixels, centre, what, name)
         if found.frame.iod >= M.MIN_IOD_PX:
             return found
         s = scaled.shape[1] / w
@@ -151,14 +157,45 @@ class FaceAnimator:
         if iod < M.MIN_IOD_PX:
             raise GenerationError(f"the face in {what} is too small ({iod:.0f} px between the eyes in its {w}x{h} "
                                   f"px; at least {M.MIN_IOD_PX:.0f} needed): give a photo in which the face is larger")
-        side = self.config.max_side  # a window of the photo's shape, max_side long, centred on the face
-        cw, ch = (side, int(side * h / w)) if w >= h else (int(side * w / h), side)
-        cx, cy = found.landmarks[:, :2].mean(axis=0) / s
-        x0 = int(np.clip(cx - cw / 2, 0, w - cw))
-        y0 = int(np.clip(cy - ch / 2, 0, h - ch))
+        return self._crop_around(pixels, found.landmarks[:, :2].mean(axis=0) / s, what, name)
+
+    def _window(self, w: int, h: int) -> tuple[int, int]:
+        """(width, height) of a window of the photo's shape, `AnimatorConfig.max_side` long."""
+        side = self.config.max_side
+        return (side, int(side * h / w)) if w >= h else (int(side * w / h), side)
+
+    def _crop_around(self, pixels: np.ndarray, centre: np.ndarray, what: str, name: str) -> M.Portrait:
+        """The mesh of the window of the photo (`_window`) centred on ``centre`` (x, y in the photo's pixels), which
+        the video then shows; the portrait records where it lies in the photo (``crop``)."""
+        h, w = pixels.shape[:2]
+        cw, ch = self._window(w, h)
+        x0 = int(np.clip(centre[0] - cw / 2, 0, w - cw))
+        y0 = int(np.clip(centre[1] - ch / 2, 0, h - ch))
         crop = self._fit_size(pixels[y0:y0 + ch, x0:x0 + cw])
         portrait = self._fitter.fit(crop, what=what, source=name)
         return replace(portrait, crop=(x0, y0, crop.shape[1], crop.shape[0]))
+
+    def _find_in_windows(self, pixels: np.ndarray) -> "np.ndarray | None":
+        """The centre (x, y) of the largest face meshed in half-overlapping windows of the photo at its own
+        resolution (`_window`), or None. Why: scaled to 1024 px, a face of 63 px between the eyes in a 6000x4000
+        photo (a person in a scene) was 11 px, under what MediaPipe's detector finds, and the photo was refused as
+        "no face found"; at full resolution a window holds it at its own size. Only tried when the scaled photo
+        shows no face (a 6000x4000 photo is about 40 windows)."""
+        h, w = pixels.shape[:2]
+        cw, ch = self._window(w, h)
+        starts = lambda n, size: sorted({*range(0, max(n - size, 0) + 1, max(size // 2, 1)), max(n - size, 0)})  # noqa: E731
+        best, best_area = None, 0.0
+        for y0 in starts(h, ch):
+            for x0 in starts(w, cw):
+                tile = np.ascontiguousarray(pixels[y0:y0 + ch, x0:x0 + cw])
+                for face in self._fitter.finder.find(tile):
+                    if face.landmarks is None:
+                        continue
+                    lm = face.landmarks[:, :2]
+                    area = float(np.ptp(lm[:, 0]) * np.ptp(lm[:, 1]))
+                    if area > best_area:
+                        best, best_area = lm.mean(axis=0) + (x0, y0), area
+        return best
 
     def _fit_size(self, pixels: np.ndarray) -> np.ndarray:
         """At most ``max_side`` px and even sides (H.264 in 4:2:0 needs them)."""
