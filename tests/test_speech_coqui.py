@@ -239,3 +239,34 @@ def test_cli_clones_the_voice_of_the_users_clips(xtts_dir, clips, shared_data, t
     assert main(["generate", "speech", "--emotion", "joy", "--text", "Hi.", "--out", str(tmp_path / "p.wav"),
                  "--voice-clip", f"neutral={neutral}"]) != 0
     assert "--voice-clip is for --backend coqui" in capsys.readouterr().err
+
+
+def test_a_torchaudio_whose_libraries_do_not_load_is_said_with_the_fix(tmp_path):
+    """`pip install 'emotion-studio[coqui]'` gives torchaudio 2.11, whose compiled libraries do not load beside torch
+    2.13 (only `make test` set them aside): XTTS's import failed with a bare "Could not load this library" as a
+    user error (exit 2). It is now the backend being unavailable here, with the step that fixes it. A subprocess
+    whose torchaudio import fails that way stands for that install."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "broken_torchaudio.py"
+    script.write_text(
+        "import importlib.abc, sys\n"
+        "class Broken(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == 'torchaudio':\n"
+        "            raise OSError('Could not load this library: /x/torchaudio/lib/_torchaudio.so')\n"
+        "sys.meta_path.insert(0, Broken())\n"
+        "from conditioning.registry import BackendUnavailable\n"
+        "from generators.speech.coqui import _load_xtts\n"
+        "try:\n"
+        f"    _load_xtts({str(tmp_path)!r}, 'cpu')\n"
+        "except BackendUnavailable as exc:\n"
+        "    print('unavailable:', exc)\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert "unavailable: speech/coqui cannot import torchaudio here (Could not load this library" in r.stdout
+    assert "python .ci/torchaudio_pure_python.py" in r.stdout

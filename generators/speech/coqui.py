@@ -152,6 +152,15 @@ def _load_xtts(model_dir: str, device: str):
 
         raise BackendUnavailable(f"speech/coqui needs the Python package {exc.name!r}: "
                                  "pip install 'emotion-studio[coqui]'") from None
+    except OSError as exc:  # torchaudio 2.11's compiled libraries beside torch 2.13 (the coqui extra's pins): its
+        # import fails with "Could not load this library", which had reached the user bare, as a user error
+        from conditioning.registry import BackendUnavailable
+
+        raise BackendUnavailable(
+            f"speech/coqui cannot import torchaudio here ({str(exc).splitlines()[0]}): the torchaudio that installs "
+            "beside torch 2.13 is a build whose compiled libraries do not load with it; XTTS needs only its pure-"
+            "Python parts, so run `python .ci/torchaudio_pure_python.py` in the repository (make test does), which "
+            "sets those libraries aside") from None
     from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel
     from conditioning.weights import loading, torch_device
 
