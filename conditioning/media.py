@@ -711,7 +711,9 @@ def save_image(path: str | os.PathLike, image: Image, metadata: dict[str, str] |
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".png": "PNG"}.get(p.suffix.lower())
     if fmt is None:
         raise _unwritable(p, "an image", WRITES["an image"][1])
-    kwargs = {}
+    # a lossy picture at quality 95, not Pillow's 75 (JPEG) or 80 (WebP): the judges read the picture before it is
+    # written, and at those defaults a take's file read up to 0.09 away in valence from its report
+    kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     if metadata and fmt == "PNG":
         info = PngInfo()
         for k, v in metadata.items():

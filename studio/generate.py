@@ -254,6 +254,13 @@ def take_record(out: Path, result, model: str | None = None) -> dict:
             **({"voice_reference": voice} if voice is not None else {})}
 
 
+#: A picture written as JPEG or WebP is judged before it is compressed: read back from the file its readings move
+#: (at quality 95, up to 0.10 in valence or arousal over 4 emotions x 2 formats, 2026-12-06; 0.09 at Pillow's
+#: default qualities), which its report must say, since `critique` reads the file
+LOSSY_PICTURE = ("the judges read the picture before it was compressed into the {fmt}; read from the file (critique) "
+                 "its readings can move by up to about 0.1; a PNG reads exactly as reported")
+
+
 def write_report(out: Path, result, extras: dict, model: str | None = None, hide=None) -> dict:
     """Write a take's JSON report beside it (``FILE.json``: the target, each judge's reading, every round, the
     provenance and licence, and `take_record`: the file's SHA-256 and, for speech and faces, how to remake its
@@ -267,6 +274,9 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     report = {"file": str(out), **base,
               **{k: v for k, v in extras.items() if k not in base and isinstance(v, (str, int, float, list, dict))},
               **take_record(out, result, model)}
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}.get(out.suffix.lower())
+    if fmt and str(base.get("backend", "")).startswith("image/"):
+        report["notes"] = [*report.get("notes", []), LOSSY_PICTURE.format(fmt=fmt)]
     written = _hidden(report, hide) if hide else report
     report["record_sha256"] = written["record_sha256"] = record_seal(written)  # of the record as it is written
     text = json.dumps(written, indent=1)
@@ -347,7 +357,7 @@ def generate_file(args: argparse.Namespace) -> int:
     out, report = save_take(Path(args.out), result, prompt=args.prompt, model=getattr(args, "model", None))
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
-    for note in result.all_notes:
+    for note in report.get("notes", []):  # the take's notes, and the file's (a lossy picture's)
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json(report)
