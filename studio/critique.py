@@ -182,6 +182,10 @@ def critique_files(args: argparse.Namespace) -> int:
             row = {"file": name, **({"score": how["score"]} if "score" in how else {}), **reading.to_json()}
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
+            if args.modality == "image" and getattr(media, "frames", None) is not None and len(media.frames) > 1:
+                # the image judges read a still: an animation's or a video's middle frame, which its row now says (a
+                # GIF warm for 4 s read as its one dark frame at the middle, with no word of it)
+                row["frame_read"] = {"index": len(media.frames) // 2, "of": len(media.frames)}
             clipped += "clipped" in row.get("details", {})
             wordless += bool(row.get("details", {}).get("nothing_read"))
             notes = []  # which of the notes below the listing this file is one of (a count alone named no file)
@@ -228,6 +232,7 @@ def critique_files(args: argparse.Namespace) -> int:
                   f"d={row['dominance']:+.2f}" + (f"  [{row['normalisation']}]" if "normalisation" in row else "")
                   + (f"  [score {row['score']}]" if "score" in row else "")
                   + (f"  [every {ordinal(row['frames_read_every'])} frame]" if "frames_read_every" in row else "")
+                  + (f"  [its middle frame of {row['frame_read']['of']}]" if "frame_read" in row else "")
                   + (f"  [clipped: {100 * row['details']['clipped']:.0f} % of samples]"
                      if "clipped" in row.get("details", {}) else "")
                   + (f"  [{'; '.join(NOTE_TAGS[k] for k in row['notes'])}]" if row.get("notes") else ""))

@@ -1175,3 +1175,17 @@ def test_a_lossy_picture_says_its_readings_are_of_the_picture_before_compression
         code, row, _ = critique_row(capsys, take, "image", "embedded")
         gap = max(abs(row[k] - loop[k]) for k in ("valence", "arousal"))
         assert gap < 0.1 if suffix != ".png" else gap < 1e-3, (suffix, gap)
+
+
+def test_an_animation_read_by_an_image_judge_says_which_frame_was_read(capsys, tmp_path):
+    """The image judges read a still: an animated GIF's middle frame. A GIF warm for 4 s with one dark frame at its
+    middle read as that frame, and nothing said so; the row now names the frame it read."""
+    from PIL import Image
+
+    frames = [Image.fromarray(np.full((64, 64, 3), c, np.uint8)) for c in ((220, 140, 60), (20, 20, 30), (220, 140, 60))]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    code, row, _ = critique_row(capsys, gif, "image", "embedded")
+    assert code == 0 and row["frame_read"] == {"index": 1, "of": 3}
+    code, out, _ = run(capsys, "critique", "--modality", "image", str(gif))
+    assert "[its middle frame of 3]" in out

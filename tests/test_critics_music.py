@@ -70,6 +70,9 @@ def test_feature_vector_is_named_finite_and_gain_invariant(happy_sad):
     assert v.shape == (len(F.feature_names()),) and np.all(np.isfinite(v))
     quiet = F.extract(happy.samples * 0.05, happy.rate)  # level is normalised away
     np.testing.assert_allclose(quiet, v, rtol=1e-3, atol=1e-3)
+    # under loudness's -70 LUFS gate too (-66 dB: a piano read Q4 there, Q1 at 0 and -40 dB)
+    faint = F.extract(happy.samples * 10 ** (-66 / 20), happy.rate)
+    np.testing.assert_allclose(faint, v, rtol=1e-2, atol=1e-2)
 
 
 def test_audio_at_another_rate_reads_like_the_render(happy_sad, critic):
