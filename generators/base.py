@@ -124,10 +124,18 @@ def seed_words(seed: int) -> list[int]:
             return words
 
 
-def check_options(request: GenerationRequest, known: Mapping[str, str], key: str) -> dict:
-    """The request's options, after refusing any the backend ``key`` does not know (each known one explained)."""
+def check_options(request: GenerationRequest, known: Mapping[str, str], key: str, config: Any = None) -> dict:
+    """The request's options, after refusing any the backend ``key`` does not know (each known one explained). One
+    that is a field of the backend's ``config`` is a setting of the backend, not of a request, and is said so
+    (``--option shading=0`` was answered with options the command line itself refuses)."""
+    from dataclasses import fields, is_dataclass
+
     opts = dict(request.options or {})
     unknown = set(opts) - set(known)
+    settings = sorted(unknown & {f.name for f in fields(config)}) if is_dataclass(config) else []
+    if settings:
+        raise GenerationError(f"{', '.join(settings)}: a setting of {key} itself, not of one take: give it as "
+                              f"--config {settings[0]}=... (Python: Studio.generate(..., settings={{...}}))")
     if unknown:
         raise GenerationError(f"unknown {key.split('/')[0]} option(s) {sorted(unknown)} for {key}; known: "
                               + "; ".join(f"{k} ({v})" for k, v in known.items()))

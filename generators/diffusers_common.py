@@ -210,8 +210,11 @@ class DiffusersBackend:
             hint = (f"variant={self.config.variant!r} needs the snapshot's *.{self.config.variant}.* weight files; "
                     "leave variant unset for full-precision files")
         elif MISSING_WEIGHTS.search(str(exc)):
-            hint = ("for an fp16-only snapshot, load it from Python with variant='fp16' (e.g. "
-                    f"{type(self).__name__}(model=..., variant='fp16')); the command line reads full-precision files")
+            hint = ("for an fp16-only snapshot, give variant fp16: --config variant=fp16, or in Python "
+                    "Studio.generate(..., settings={'variant': 'fp16'})")
+        elif re.search(r"config\.json|JSONDecodeError|Expecting (value|property name)", str(exc)):
+            # a component's config that is not JSON was called a damaged weight file
+            hint = "a component's config.json that does not parse is damaged: download the snapshot again"
         else:  # the files are there but do not load: a torn download, not a missing variant
             hint = "a weight file that is there but does not load is damaged: download the snapshot again"
         return BackendUnavailable(f"{self.KEY} could not load {folder}: {reason(exc)} (a complete local snapshot is "

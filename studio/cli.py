@@ -288,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "style=field, size=512, steps=4, guidance_scale=0 (Stable Diffusion Turbo); speech --backend "
                    "diffusion: steps=50; speech --backend coqui: language=de (default auto: the text's); a backend "
                    "names the options it takes when given one it does not")
+    g.add_argument("--config", action="append", metavar="KEY=VALUE", help="a setting of the backend itself (repeat): "
+                   "a field of its config, e.g. offload=true, dtype=float16, variant=fp16, device=cuda:1 for a neural "
+                   "backend; face: shading=0 leaves out the expression shading derived from FER2013 (research use); "
+                   "a backend names the settings it has when given one it does not")
     g.add_argument("--out", required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
                    ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it, "
                    "OUT.json, and a music take's score, OUT with .mid, or OUT.mid where another take of that name has that one: "
@@ -382,9 +386,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     offline()
     # the neural libraries' own log lines (a truncated prompt, a deprecated argument) on the terminal: the studio
-    # says what matters itself; a user who wants them sets the variable
+    # says what matters itself; a user who wants them sets the variable. diffusers logs a component it cannot
+    # load at error level ("An error occurred while trying to fetch ...") and then raises, which the studio says
+    # in one line: its log is quiet up to critical
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "critical")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -404,7 +404,7 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
             # read as this face at rest: the geometric judge measured every frame against a stranger
             raise MediaError(f"its portrait ({Path(portrait).name}, named in {Path(source).name}) has changed since "
                              "the take was made, so its face at rest is not this take's")
-    generator = studio.generator(modality, backend, model=model)
+    generator = studio.generator(modality, backend, model=model, settings=recipe.get("settings") or None)
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")
     return generator, request

@@ -139,18 +139,28 @@ def backend_options(pairs: list[str] | None) -> dict:
     ``instruments={'melody': 'flute'}``: the spellings the backends' docs use; "False" kept as text was true),
     else kept as text (``style=field``). The backend checks them (an unknown key is refused with the list it
     takes); a key with a flag of its own, or one the studio sets, is refused here (`OWN_FLAGS`)."""
+    return _key_values(pairs, "--option", "steps=4", OWN_FLAGS)
+
+
+def backend_settings(pairs: list[str] | None) -> dict:
+    """``--config KEY=VALUE`` pairs as the backend's settings (its config's fields, `Studio.generator`), read as
+    `backend_options` reads values; the backend refuses a field it does not have, naming those it has."""
+    return _key_values(pairs, "--config", "offload=true", {"model": "--model DIR"})
+
+
+def _key_values(pairs: list[str] | None, flag: str, example: str, own: dict) -> dict:
+    """KEY=VALUE pairs of ``flag`` as a dict (`backend_options`); a key in ``own`` is refused with its own flag."""
     out: dict = {}
     for pair in pairs or ():
         key, eq, value = pair.partition("=")
         key = key.strip()
         if not eq or not key.isidentifier():
-            raise UserError(f"--option {pair!r}: write KEY=VALUE, e.g. --option steps=4")
-        if key in OWN_FLAGS:
-            flag = OWN_FLAGS[key]
-            raise UserError(f"--option {key}: " + (f"give it with its own flag, {flag}" if flag else
+            raise UserError(f"{flag} {pair!r}: write KEY=VALUE, e.g. {flag} {example}")
+        if key in own:
+            raise UserError(f"{flag} {key}: " + (f"give it with its own flag, {own[key]}" if own[key] else
                             "the studio sets it from the take's voice; it is not an option to give"))
         if key in out:
-            raise UserError(f"--option {key} is given twice")
+            raise UserError(f"{flag} {key} is given twice")
         try:
             out[key] = json.loads(value)
         except ValueError:
@@ -221,6 +231,8 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
             recipe["portrait_sha256"] = file_sha256(Path(portrait))
     else:
         return None
+    if getattr(result, "settings", None):  # the backend's settings make its neutral take too (a face's shading)
+        recipe["settings"] = dict(result.settings)
     try:
         json.dumps(recipe)
     except (TypeError, ValueError):
@@ -353,7 +365,8 @@ def generate_file(args: argparse.Namespace) -> int:
     judges = judge_names(args.modality, getattr(args, "judges", None))
     result = Studio().generate(args.modality, args.emotion, backend=args.backend, loop=args.loop, seed=args.seed,
                                text=args.text, prompt=args.prompt, duration_s=args.duration, options=options,
-                               model=getattr(args, "model", None), judges=judges)
+                               model=getattr(args, "model", None), judges=judges,
+                               settings=backend_settings(getattr(args, "config", None)) or None)
     out, report = save_take(Path(args.out), result, prompt=args.prompt, model=getattr(args, "model", None))
     for u in result.best.unread:
         print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)

@@ -12,6 +12,7 @@ its fidelity is the judges' mean, and the correction step moves against their co
 """
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import os
@@ -233,6 +234,7 @@ class StudioResult:
     speech: "StudioResult | None" = None  #: a talking face's voice, made and judged by the studio
     threshold: float = 0.85  #: the fidelity at which the judges that read coordinates vote yes (`Studio.threshold`)
     notes: tuple[str, ...] = ()  #: what the studio wants the user to know about the request (`Studio.text_conflict`)
+    settings: Mapping[str, Any] = field(default_factory=dict)  #: the backend's settings it was made with
 
     @property
     def all_notes(self) -> list[str]:
@@ -285,10 +287,27 @@ class StudioResult:
                 "rounds": [r.to_json() for r in self.rounds],
                 "provenance": {k: v for k, v in res.provenance.to_json().items() if k != "backend"},
                 "timings": {k: round(v, 4) for k, v in self.timings.items()},
+                **({"settings": dict(self.settings)} if self.settings else {}),
                 # a talking face's voice: its readings (its rounds and its notes, which are the face's, are not repeated)
                 **({"speech": {k: v for k, v in self.speech.to_json().items() if k not in ("rounds", "notes")}}
                    if self.speech else {}),
                 **({"notes": self.all_notes} if self.all_notes else {})}  # the generator's and the studio's
+
+
+def settings_key(settings: Mapping[str, Any] | None) -> str:
+    """A backend's settings as one hashable key (canonical JSON), after checking them: a mapping of field names to
+    JSON values; ``model`` has its own argument. A `GenerationError` otherwise, before anything is made."""
+    if settings is None:
+        return ""
+    if not isinstance(settings, Mapping) or not all(isinstance(k, str) for k in settings):
+        raise GenerationError(f"settings must map a backend's config fields to values, got {settings!r}")
+    if "model" in settings:
+        raise GenerationError("give the weights as model=..., not as a setting")
+    try:
+        return json.dumps(dict(settings), sort_keys=True)
+    except (TypeError, ValueError):
+        raise GenerationError(f"settings must be plain values (numbers, text, true/false, lists), got {settings!r}") \
+            from None
 
 
 #: The arguments of `Studio.generate` each modality reads; the others were dropped without a word (speech given
@@ -365,8 +384,11 @@ class Studio:
         return plan_iso(current, target, minutes, clip_s, max_step=max_step)
 
     # ---- backends ---------------------------------------------------------------------------------------
-    def generator(self, modality: str, backend: str | None = None, *, model: str | None = None):
-        """A backend, created once per (modality, backend, model); ``model`` is a neural backend's local weights."""
+    def generator(self, modality: str, backend: str | None = None, *, model: str | None = None,
+                  settings: Mapping[str, Any] | None = None):
+        """A backend, created once per (modality, backend, model, settings); ``model`` is a neural backend's local
+        weights, ``settings`` its config's fields (`settings_key`: device, dtype, offload, variant for the neural
+        backends; shading for the face animator), which the command line gives as ``--config KEY=VALUE``."""
         g = generators_registry
         if not isinstance(modality, str) or modality not in g.MODALITIES:  # (["image"] was "unhashable type")
             raise UnknownBackend(f"unknown modality {modality!r}; known: {', '.join(g.MODALITIES)}")
@@ -374,13 +396,15 @@ class Studio:
         # holds its loaded models and caches (a face's neutral take is remembered per generator instance)
         auto = backend in (None, "auto")
         name = "auto" if auto else resolve_key(g.GENERATORS, g.DEFAULTS, modality, backend, g.MODALITIES, "generator")
-        key = (modality, name, model)
+        fixed = settings_key(settings)
+        key = (modality, name, model, fixed)
         with self._creating:
             if key not in self._generators:
-                # an embedded backend given a model refuses it by name ("unknown option(s) ['model']")
-                gen = load_generator(modality, backend, **({"model": model} if model else {}))
+                # an embedded backend given a model refuses it by name ("unknown option(s) ['model']"), and a
+                # setting its config has no field for likewise
+                gen = load_generator(modality, backend, **({"model": model} if model else {}), **dict(settings or {}))
                 if auto:  # the backend auto chose, under its own name too
-                    gen = self._generators.setdefault((modality, f"{modality}/{gen.name}", model), gen)
+                    gen = self._generators.setdefault((modality, f"{modality}/{gen.name}", model, fixed), gen)
                 self._generators[key] = gen
             return self._generators[key]
 
@@ -441,8 +465,11 @@ class Studio:
                  critic: str | None = None, judges: Sequence[str] | None = None, loop: int = 0, seed: int = 0,
                  text: str | None = None, prompt: str | None = None, duration_s: float | None = None,
                  trajectory: Trajectory | None = None, options: Mapping[str, Any] | None = None,
-                 score: bool = True, model: str | None = None) -> StudioResult:
+                 score: bool = True, model: str | None = None,
+                 settings: Mapping[str, Any] | None = None) -> StudioResult:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
+        ``settings``: the backend's config fields (`generator`), e.g. ``{"offload": True, "dtype": "float16"}``
+        for a neural backend on a GPU, ``{"shading": 0}`` for a face without the FER2013-derived shading.
 
         ``judges`` names the critics (default: the modality's two judges); ``critic`` adds one (alone, without
         ``judges``: the command line's ``--critic``). With a ``trajectory`` the take follows it and ``emotion`` is
@@ -461,7 +488,7 @@ class Studio:
             raise GenerationError(f"a voice is a built-in voice's name or a voice file's path, got {voice!r}")
         if modality == "speech" and backend in (None, "auto") and model is None:
             backend = VOICE_BACKENDS.get(voice, backend)  # a built-in voice picks its backend
-        generator = self.generator(modality, backend, model=model)  # (created, not loaded: weights load on use)
+        generator = self.generator(modality, backend, model=model, settings=settings)  # (created, not loaded)
         _refuse_unused(modality, getattr(generator, "extra_reads", frozenset()), text=text, prompt=prompt,
                        duration_s=duration_s, trajectory=trajectory, audio=request.options.get("audio"))
         speech = None
@@ -489,7 +516,7 @@ class Studio:
         if trajectory is not None and duration_s is not None and duration_s < trajectory.end_s - 1e-6:
             notes = (*notes, f"the take lasts {duration_s:g} s, so it follows the trajectory's first {duration_s:g} s "
                              f"of {trajectory.end_s:g}")
-        return replace(result, speech=speech, notes=notes)
+        return replace(result, speech=speech, notes=notes, settings=dict(settings or {}))
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,
                        options: Mapping[str, Any], seed: int, *, score: bool = True) -> "tuple[StudioResult | None, dict]":

@@ -1189,3 +1189,23 @@ def test_an_animation_read_by_an_image_judge_says_which_frame_was_read(capsys, t
     assert code == 0 and row["frame_read"] == {"index": 1, "of": 3}
     code, out, _ = run(capsys, "critique", "--modality", "image", str(gif))
     assert "[its middle frame of 3]" in out
+
+
+def test_a_face_without_the_research_only_shading_from_the_command_line(capsys, tmp_path):
+    """Every face take's licence says its expression shading is derived from FER2013 (research use only) and that
+    AnimatorConfig(shading=0) leaves it out; the command line had no way to give it, and `--option shading=0` was
+    answered with options the command line itself refuses. `--config shading=0` leaves it out, the licence no
+    longer names it, the take differs, and critique remakes its neutral take with the same setting."""
+    pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
+    plain, bare = tmp_path / "plain.mp4", tmp_path / "bare.mp4"
+    code, report = studio_take(capsys, plain, "face", "--emotion", "sadness", "--duration", "1")
+    assert code == 0 and "FER2013" in report["provenance"]["licence"]
+    code, report = studio_take(capsys, bare, "face", "--emotion", "sadness", "--duration", "1", "--config", "shading=0")
+    assert code == 0 and "FER2013" not in report["provenance"]["licence"] and report["settings"] == {"shading": 0}
+    assert report["neutral_reference"]["settings"] == {"shading": 0}
+    assert plain.read_bytes() != bare.read_bytes()
+    code, row, err = critique_row(capsys, bare, "face", "geometric")
+    assert code == 0 and row["details"]["reference"] == "same person" and "warning" not in err
+    code, out, err = run(capsys, "generate", "face", "--emotion", "joy", "--duration", "1", "--option", "shading=0",
+                         "--out", str(tmp_path / "x.mp4"))
+    assert code == 2 and "shading: a setting of face/animator itself, not of one take: give it as --config" in err

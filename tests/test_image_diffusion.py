@@ -373,7 +373,7 @@ def test_damaged_snapshots_hardware_and_turbo_as_a_new_user_meets_them(sd_dir, t
         DiffusionImage(model=str(torn)).load()
     assert "fp16" not in str(info.value)
     weights[0].unlink()
-    with pytest.raises(BackendUnavailable, match="variant='fp16'"):
+    with pytest.raises(BackendUnavailable, match="--config variant=fp16"):
         DiffusionImage(model=str(torn)).load()
     bad_index = tmp_path / "bad-index"
     shutil.copytree(sd_dir, bad_index)
@@ -421,3 +421,26 @@ def test_option_values_of_the_wrong_kind_are_one_line_errors(gen, options, messa
     """'steering=abc' was a ValueError traceback; 'steps=true' ran one step."""
     with pytest.raises(GenerationError, match=message):
         gen.generate(_req("joy", options=options))
+
+
+def test_an_fp16_only_snapshot_runs_from_the_command_line_with_its_setting(sd_dir, tmp_path, capsys):
+    """The backends' own settings (variant, dtype, offload, device) were constructor arguments only: the command
+    line and `Studio.generate` could not load an fp16-only snapshot, and the error's advice led outside the studio
+    (to Python without its loop, judges and report). `--config KEY=VALUE` (Python: ``settings=``) sets them, and
+    the report records them."""
+    from studio.cli import main
+
+    pipe = diffusers.StableDiffusionPipeline.from_pretrained(str(sd_dir), safety_checker=None,
+                                                             requires_safety_checker=False)
+    half = tmp_path / "tiny-sd-fp16"
+    pipe.save_pretrained(half, variant="fp16")
+    out = tmp_path / "x.png"
+    args = ["generate", "image", "--backend", "diffusion", "--model", str(half), "--emotion", "joy", "--prompt",
+            "a cat", "--option", "steps=2", "--out", str(out), "--json"]
+    assert main(args) == 1 and not out.exists()
+    assert "--config variant=fp16" in capsys.readouterr().err
+    assert main([*args, "--config", "variant=fp16"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["settings"] == {"variant": "fp16"} and out.is_file()
+    assert main([*args, "--config", "varient=fp16"]) == 2  # a misspelt setting names those there are
+    assert "unknown option(s) ['varient'] for image/diffusion" in capsys.readouterr().err

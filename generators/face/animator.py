@@ -213,7 +213,7 @@ class FaceAnimator:
     # ---------------------------------------------------------------------------------------- generating
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
-        opts = check_options(request, OPTIONS, KEY)
+        opts = check_options(request, OPTIONS, KEY, self.config)
         portrait, rig, warper = self.portrait(opts.get("portrait"))
         t_fit = time.perf_counter()
         audio = opts.get("audio")
@@ -261,7 +261,7 @@ class FaceAnimator:
                                   if default else "the user's") + "; mesh: MediaPipe face mesh, Apache-2.0"
         if warper.textures is not None:
             licence += ("; expression shading: ratio images averaged from FER2013 faces (research use only; "
-                        "AnimatorConfig(shading=0) leaves it out)")
+                        "--config shading=0 or AnimatorConfig(shading=0) leaves it out)")
         provenance = Provenance(KEY, "mediapipe-face-mesh-478 + EMFACS action units", licence, request.seed)
         extras: dict[str, Any] = {
             "fps": fps, "frames": n, "mouth_from": source,
@@ -386,7 +386,7 @@ class FaceAnimator:
     def neutral_reference(self, request: GenerationRequest) -> Image:
         """The same face at rest (no expression, eyes open, head still): what a judge that can measure against
         the same person's neutral face (the geometric one) compares each frame with."""
-        opts = check_options(request, OPTIONS, KEY)
+        opts = check_options(request, OPTIONS, KEY, self.config)
         portrait, rig, warper = self.portrait(opts.get("portrait"))
         return Image(warper.render(portrait.frame.vectors_to_image(rig.fields["rest"])))
 

@@ -581,7 +581,7 @@ class DiffusionImage(DiffusersBackend):
     # ---- generate ------------------------------------------------------------------------------------------
     def check(self, request: GenerationRequest) -> dict:
         """The request's settings: options (see ``OPTIONS``) over the config, controls over both."""
-        opts = check_options(request, OPTIONS, KEY)
+        opts = check_options(request, OPTIONS, KEY, self.config)
         cfg = self.config
         default_steps, default_guidance = self.sampling_defaults()
         steps = option_number(opts.get("steps", default_steps), "steps", 1, 1000, integer=True)

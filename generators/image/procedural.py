@@ -174,7 +174,7 @@ class ProceduralImage:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
-        opts = check_options(request, OPTIONS, KEY)
+        opts = check_options(request, OPTIONS, KEY, self.config)
         if request.prompt is not None and len(request.prompt) > MAX_PROMPT:
             raise GenerationError(f"the prompt has {len(request.prompt)} characters; at most {MAX_PROMPT}")
         size, style = self._size(opts), self._style(opts)

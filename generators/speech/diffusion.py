@@ -483,7 +483,7 @@ class DiffusionSpeech(DiffusersBackend):
     # ---- generate ------------------------------------------------------------------------------------------
     def check(self, request: GenerationRequest) -> dict:
         """The request's settings: options (see ``OPTIONS``) over the config."""
-        opts = check_options(request, OPTIONS, KEY)
+        opts = check_options(request, OPTIONS, KEY, self.config)
         cfg = self.config
         steps = option_number(opts.get("steps", cfg.steps), "steps", 1, 1000, integer=True)
         tokens = opts.get("max_new_tokens", cfg.max_new_tokens)
