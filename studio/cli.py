@@ -265,9 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "another language or --backend coqui reads that language)")
     g.add_argument("--prompt", help="music and image: words a neural backend adds to what the emotion asks for "
                    "(the embedded backends record them in the report)")
-    g.add_argument("--backend", default="auto", help="speech: piper, festival, coqui, diffusion; music: composer, "
-                   "musicgen, audiocraft; face: animator; image: procedural, diffusion (default auto: a neural "
-                   "backend whose weights are set up here, else the embedded one)")
+    from generators.registry import GENERATORS, MODALITIES  # (names only: no backend is imported)
+
+    backends = "; ".join(f"{m}: " + ", ".join(k.split("/", 1)[1] for k in GENERATORS if k.startswith(m + "/"))
+                         for m in MODALITIES)  # from the registry, so a new backend is listed (it was written out)
+    g.add_argument("--backend", default="auto", help=f"{backends} (default auto: a neural backend whose weights are "
+                   "set up here, else the embedded one)")
     g.add_argument("--model", metavar="PATH", help="neural backends: a local folder of weights (never downloaded)")
     g.add_argument("--voice", help="speech voice: joe (Piper), slt (Festival), a path to a Piper .onnx voice, or for "
                    "--backend diffusion a description of the speaker (\"A woman\")")
