@@ -36,6 +36,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from conditioning.held_notes import MUSIC_HELD_FLOOR, SPEECH_HELD_LIMIT
 from critics.speech import SHORT_SPEECH, SHORT_SPEECH_S  # (said once per command; a take's notes say it too)
 from studio.errors import EXIT_USER, UserError, checkpoint
 from studio.output import ordinal, print_json
@@ -73,9 +74,18 @@ LOW_BAND = ("speech with nothing above about 6 kHz (a low-bitrate MP3: ffmpeg's 
 EIGHT_BIT = ("speech saved with 8-bit samples (48 dB of range: quantisation noise fills the band where speech is "
              "quiet) moves speech/embedded's readings: 14 of 21 strong RAVDESS takes changed its label as 8-bit WAVs, "
              "speech/encoder's 2 (python bench/speech_eight_bit.py); save 16-bit or more")
+MUSIC_LIKE = ("holds its pitch in steady notes as music does (70 % or more of its pitched frames in notes held 0.16 s "
+              "or longer; speech of RAVDESS, EmoDB and the studio's voices at most 54 %, music 88 % and more: python "
+              "bench/held_notes.py): the speech judges read speech, and read music as a voice's emotion all the same "
+              "(a piano piece as calm at up to 0.95); give it with --modality music")
+NO_HELD_NOTES = ("holds almost no steady notes (30 % or less of its pitched frames in notes held 0.16 s or longer; the "
+                 "music of EMOPIA and the composer 88 % and more, speech at most 54 %: python bench/held_notes.py), as "
+                 "speech, drums or noise do: the music judges were trained on tonal music and read other sound as a "
+                 "quadrant all the same (a RAVDESS actor's speech as Q2 at 0.87); speech goes with --modality speech")
 #: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
-             "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz"}
+             "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
+             "no_held_notes": "no held notes"}
 MUSIC_LOW_RATE_HZ = 20000
 MUSIC_LOW_RATE = ("such audio lacks part of the band the audio judge reads (up to 10 kHz), and its readings "
                   "move: of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant (bench/music_low_rate.py); "
@@ -154,6 +164,12 @@ def critique_files(args: argparse.Namespace) -> int:
             message = str(exc)  # a media error starts with the file's name, which the line gives already
             raise UserError(f"--reference {reference}: {message.removeprefix(f'{reference}: ')}") from None
         ref_narrow, ref_decay = recording_channel(ref_media)
+        ref_held = held_share(ref_media)
+        if ref_held is not None and ref_held >= SPEECH_HELD_LIMIT:  # a piano piece as the reference: an angry take
+            # read against it came out angry (1.00), and the only warning was about its room
+            print(f"emostudio critique: warning: --reference {reference} sounds like music ({100 * ref_held:.0f} % of "
+                  "its pitched frames in held notes; speech at most 54 %: python bench/held_notes.py), and each file "
+                  "is read as a change from it: give a neutral take of the same voice", file=sys.stderr)
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
     elif group_by:
@@ -163,7 +179,7 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = low_band = eight = 0
+    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = low_band = eight = unlike_kind = 0
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -194,6 +210,11 @@ def critique_files(args: argparse.Namespace) -> int:
                 row["recorded_rate_hz"] = int(rate)
             if args.modality == "music" and music_low_rate(media):
                 notes.append("low_rate")
+            held = held_share(media) if args.modality in ("speech", "music") else None
+            if held is not None:  # each kind of judge reads its own kind of sound (`conditioning.held_notes`)
+                row["held_notes"] = round(held, 3)
+                notes += (["music_like"] if args.modality == "speech" and held >= SPEECH_HELD_LIMIT else
+                          ["no_held_notes"] if args.modality == "music" and held <= MUSIC_HELD_FLOOR else [])
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 if reference and media is not None:
@@ -212,6 +233,7 @@ def critique_files(args: argparse.Namespace) -> int:
             low_band += "low_band" in notes
             short += "short_speech" in notes
             eight += "eight_bit" in notes
+            unlike_kind += bool({"music_like", "no_held_notes"} & set(notes))
             low_rate += "low_rate" in notes
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
@@ -264,6 +286,9 @@ def critique_files(args: argparse.Namespace) -> int:
     if short:
         print(f"emostudio critique: note: {'a file holds' if short == 1 else f'{short} files hold'} under "
               f"{SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}", file=sys.stderr)
+    if unlike_kind:
+        print(f"emostudio critique: note: {'a file' if unlike_kind == 1 else f'{unlike_kind} files'} "
+              f"{MUSIC_LIKE if args.modality == 'speech' else NO_HELD_NOTES}", file=sys.stderr)
     if eight:
         print(f"emostudio critique: note: {'a file has' if eight == 1 else f'{eight} files have'} 8-bit samples: "
               f"{EIGHT_BIT}", file=sys.stderr)
@@ -541,6 +566,15 @@ def _prepared(media):
         return prepare(media.samples, media.rate)
     except FeatureError:
         return None
+
+
+def held_share(media) -> float | None:
+    """The share of an audio file's pitched frames in held notes (`conditioning.held_notes`), or None for other
+    media (a MIDI file's notes, a text)."""
+    from conditioning.held_notes import held_notes
+    from conditioning.media import Audio
+
+    return held_notes(media.samples, media.rate).share if isinstance(media, Audio) else None
 
 
 def eight_bit(path: Path) -> bool:

@@ -1209,3 +1209,27 @@ def test_a_face_without_the_research_only_shading_from_the_command_line(capsys, 
     code, out, err = run(capsys, "generate", "face", "--emotion", "joy", "--duration", "1", "--option", "shading=0",
                          "--out", str(tmp_path / "x.mp4"))
     assert code == 2 and "shading: a setting of face/animator itself, not of one take: give it as --config" in err
+
+
+def test_music_given_as_speech_and_speech_given_as_music_are_said(shared_data, capsys, tmp_path):
+    """A piano piece given to the speech judges was read as calm at up to 0.95, as a --reference it made an angry
+    take read angry (1.00), and a RAVDESS actor's speech given to the music judges read Q2 at 0.87, none with a
+    word. Held notes tell them apart (`conditioning.held_notes`; speech at most 0.54 of its pitched frames in held
+    notes, music 0.88 and more: bench/held_notes.py); the rows and the listing say so."""
+    from conftest import ANGRY_TAKE
+
+    music = tmp_path / "piece.wav"
+    assert run(capsys, "generate", "music", "--emotion", "calm", "--duration", "8", "--out", str(music))[0] == 0
+    speech = str(shared_data / ANGRY_TAKE)
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json", str(music), speech)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and rows[0]["notes"] == ["music_like"] and rows[0]["held_notes"] >= 0.7
+    assert "notes" not in rows[1] and rows[1]["held_notes"] < 0.7
+    assert "note: a file holds its pitch in steady notes as music does" in err
+    code, out, err = run(capsys, "critique", "--modality", "music", "--json", speech, str(music))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and "no_held_notes" in rows[0]["notes"] and "notes" not in rows[1]
+    assert "note: a file holds almost no steady notes" in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", str(music),
+                         speech)
+    assert code == 0 and f"warning: --reference {music} sounds like music" in err
