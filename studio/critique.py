@@ -607,6 +607,7 @@ def _studio_references(studio, critic, files: list[str], modality: str = "speech
 
     out: dict[str, dict] = {}
     manifests: dict = {}
+    foreign: list[str] = []  # files with another tool's JSON beside them: said once for all, not once per file
     for name in files:
         try:
             found = studio_record(Path(name), manifests)
@@ -616,7 +617,10 @@ def _studio_references(studio, critic, files: list[str], modality: str = "speech
             ref = studio.reference_for(generator, critic, request, coded_as=lossy(Path(name)))
         except NotAStudioReport as exc:
             if Path(name + ".json").is_file():  # a report beside it that cannot be used: said, not skipped silently
-                print(f"emostudio critique: warning: {name}: {exc}; the file was read alone", file=sys.stderr)
+                if "is not a report the studio wrote" in str(exc):  # another tool's sidecar (a corpus has thousands)
+                    foreign.append(f"{name}: {exc}")
+                else:
+                    print(f"emostudio critique: warning: {name}: {exc}; the file was read alone", file=sys.stderr)
             continue
         except OSError:
             continue  # an unreadable file (reported when scored)
@@ -625,6 +629,11 @@ def _studio_references(studio, critic, files: list[str], modality: str = "speech
             continue
         out[name] = {"kw": {"speaker_reference": ref}, "norm": "studio-reference",
                      "reference": f"its neutral take, made again ({generator.name}, seed {request.seed})"}
+    if len(foreign) == 1:
+        print(f"emostudio critique: warning: {foreign[0]}; the file was read alone", file=sys.stderr)
+    elif foreign:
+        print(f"emostudio critique: warning: {len(foreign)} files have JSON beside them that is not a report the "
+              f"studio wrote (the first: {foreign[0]}); they were read alone", file=sys.stderr)
     return out
 
 

@@ -1,6 +1,7 @@
 """The command line is a contract (DESIGN.md section 8)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -669,6 +670,12 @@ def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
     code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
     assert code == 0 and json.loads(out)["normalisation"] == "none"
     assert f"warning: {take}: angry.wav.json is not a report the studio wrote" in err and "read alone" in err
+    other = take.with_name("other.wav")  # a corpus with another tool's JSON beside every file: one line, not one each
+    shutil.copy(take, other)
+    Path(str(other) + ".json").write_text('{"speaker": "a"}')
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take), str(other))
+    said = [line for line in err.splitlines() if "not a report the studio wrote" in line]
+    assert code == 0 and len(said) == 1 and "2 files have JSON beside them" in said[0]
     doc["neutral_reference"] = {**report["neutral_reference"], "seed": "x"}
     Path(str(take) + ".json").write_text(json.dumps(doc))
     code, out, err = run(capsys, "critique", "--modality", "speech", "--json", str(take))
