@@ -243,12 +243,39 @@ def _load_midi(midi):
     try:
         return pretty_midi.PrettyMIDI(str(path)), str(path)
     except Exception as exc:  # mido raises many types (OSError, EOFError, KeyError, ValueError)
-        raise RenderError(f"cannot read {str(path)!r} as a Standard MIDI File ({midi_read_error(exc)})") from exc
+        raise RenderError(f"cannot read {str(path)!r} as a Standard MIDI File "
+                          f"({midi_read_error(exc, file_head(path))})") from exc
 
 
-def midi_read_error(exc: Exception) -> str:
+def file_head(path: Path) -> bytes | None:
+    """A file's first 16 bytes (None when it cannot be read), for `midi_read_error`."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16)
+    except OSError:
+        return None
+
+
+#: What a file named like a MIDI file is instead, by its first bytes (an empty or a WAV file given as .mid was
+#: "cut short or damaged", or "OSError: MThd not found")
+NOT_MIDI = ((b"fLaC", "a FLAC recording"), (b"OggS", "an Ogg recording"),
+            (b"ID3", "an MP3 recording"), (b"\xff\xfb", "an MP3 recording"), (b"FORM", "an AIFF recording"),
+            (b"\x89PNG", "a PNG picture"), (b"\xff\xd8", "a JPEG picture"))
+
+
+def midi_read_error(exc: Exception, head: bytes | None = None) -> str:
     """Why mido could not read a MIDI file, in words: a file cut short raises a bare ``EOFError`` with no message
-    (the reason read "EOFError: " before), and other failures name their exception."""
+    (the reason read "EOFError: " before), and other failures name their exception. ``head``: the file's first
+    bytes, which say when it is no MIDI file at all (empty, a recording, a text)."""
+    if head is not None and not head.startswith(b"MThd") and head[8:12] != b"RMID":  # (RIFF-wrapped MIDI is MIDI)
+        if not head:
+            return "the file is empty"
+        what = "a WAV recording" if head[8:12] == b"WAVE" else next(
+            (kind for magic, kind in NOT_MIDI if head.startswith(magic)), None)
+        if what is None and all(32 <= b < 127 or b in b"\t\r\n" for b in head):
+            what = "text"
+        return (f"it is {what}, not MIDI" if what else "it is not MIDI: a MIDI file starts with 'MThd'") + \
+            "; give a .mid file, or a recording with --modality music and the audio judge"
     if isinstance(exc, EOFError):
         return "it ends before its tracks do: cut short or damaged"
     if isinstance(exc, (ValueError, IndexError, KeyError)) and not isinstance(exc, OSError):

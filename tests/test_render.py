@@ -95,6 +95,17 @@ def test_unreadable_or_empty_midi_is_a_clear_error(tmp_path):
         render_midi(bad)
     with pytest.raises(RenderError, match="does not exist"):
         render_midi(tmp_path / "missing.mid")
+    # not MIDI at all: said what it is (an empty file and a text were "cut short or damaged", a WAV "MThd not found")
+    import soundfile as sf
+
+    for data, said in ((b"", "the file is empty"), (b"this is not a MIDI file", "it is text, not MIDI"),
+                       (None, "it is a WAV recording, not MIDI")):
+        if data is None:
+            sf.write(bad, np.zeros(800, np.float32), 8000, format="WAV")
+        else:
+            bad.write_bytes(data)
+        with pytest.raises(RenderError, match=said):
+            render_midi(bad)
     with pytest.raises(RenderError, match="no notes"):
         render_midi(pretty_midi.PrettyMIDI())
 

@@ -63,7 +63,7 @@ def load_midi(media: Any):
     """A pretty_midi.PrettyMIDI from a MIDI path, PrettyMIDI or MIDI bytes; anything else, and a MIDI file or bytes
     that cannot be read, is a `MediaError` (as for the other critics: the media, not the music, is wrong)."""
     from conditioning.media import Audio, MediaError
-    from conditioning.render import midi_read_error
+    from conditioning.render import file_head, midi_read_error
 
     if type(media).__name__ == "PrettyMIDI":
         return media
@@ -88,7 +88,8 @@ def load_midi(media: Any):
         try:
             return pretty_midi.PrettyMIDI(str(path))
         except Exception as exc:
-            raise MediaError(f"could not read the MIDI file {path.name} ({midi_read_error(exc)})") from exc
+            raise MediaError(f"could not read the MIDI file {path.name} ({midi_read_error(exc, file_head(path))})") \
+                from exc
     raise MediaError(NOT_MIDI.format(what=type(media).__name__))
 
 
