@@ -68,9 +68,6 @@ LOW_BAND = ("speech with nothing above about 6 kHz (a low-bitrate MP3: ffmpeg's 
             "ends near 5.5 kHz) lacks part of the band speech/embedded reads (to 7 kHz), whose readings of it move "
             "(11 of 21 strong RAVDESS takes changed its label; speech/encoder's none: python bench/speech_low_bitrate.py); "
             "save speech at 32 kbit/s or more, or losslessly")
-#: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
-#: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
-#: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
 EIGHT_BIT = ("speech saved with 8-bit samples (48 dB of range: quantisation noise fills the band where speech is "
              "quiet) moves speech/embedded's readings: 14 of 21 strong RAVDESS takes changed its label as 8-bit WAVs, "
              "speech/encoder's 2 (python bench/speech_eight_bit.py); save 16-bit or more")
@@ -86,6 +83,9 @@ NO_HELD_NOTES = ("holds almost no steady notes (30 % or less of its pitched fram
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
              "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
              "no_held_notes": "no held notes"}
+#: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
+#: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
+#: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
 MUSIC_LOW_RATE_HZ = 20000
 MUSIC_LOW_RATE = ("such audio lacks part of the band the audio judge reads (up to 10 kHz), and its readings "
                   "move: of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant (bench/music_low_rate.py); "

@@ -266,9 +266,10 @@ def take_record(out: Path, result, model: str | None = None) -> dict:
             **({"voice_reference": voice} if voice is not None else {})}
 
 
-#: A picture written as JPEG or WebP is judged before it is compressed: read back from the file its readings move
-#: (at quality 95, up to 0.10 in valence or arousal over 4 emotions x 2 formats, 2026-12-06; 0.09 at Pillow's
-#: default qualities), which its report must say, since `critique` reads the file
+#: A picture written as JPEG or WebP is judged before it is compressed: read back from the file, image/embedded's
+#: valence or arousal moves by up to 0.096 at quality 95 and 0.099 at Pillow's defaults (JPEG 75, WebP 80) over 4
+#: emotions x 2 formats (2026-12-06; WebP's mean 0.07 -> 0.03 at 95, JPEG's 0.044 -> 0.047), which its report must
+#: say, since `critique` reads the file
 LOSSY_PICTURE = ("the judges read the picture before it was compressed into the {fmt}; read from the file (critique) "
                  "its readings can move by up to about 0.1; a PNG reads exactly as reported")
 

@@ -529,7 +529,7 @@ class Studio:
         opts = dict(options)
         voice, speech_backend = opts.pop("voice", None), opts.pop("speech_backend", None)
         audio = opts.get("audio")
-        if text is not None and not text.strip():  # "   " made a silent clip without a word, as on the command line
+        if text and not text.strip():  # "   " made a silent clip without a word ("" is unset, as a form's empty box)
             raise GenerationError("the face's text is empty; give the words it should say, or leave text out for a "
                                   "silent clip")
         if (voice or speech_backend) and (audio is not None or not text):  # it was dropped without a word
