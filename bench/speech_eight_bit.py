@@ -1,6 +1,6 @@
 """What 8-bit samples do to the speech judges' single-file readings (the note `critique` gives such files).
 
-    python bench/speech_eight_bit.py [--data ../shared/data]
+    python bench/speech_eight_bit.py [--data ../shared/data] [--json [PATH]]
 
 An 8-bit WAV (PCM_U8, as old recorders, games and some converters write) holds 48 dB of range; its quantisation
 noise fills the band where speech is quiet, which `speech/embedded`'s spectral and voice-quality features read.
@@ -11,7 +11,6 @@ training data: the figure is of how far the file moves a reading, not of accurac
 """
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -25,17 +24,12 @@ sys.path.insert(0, str(ROOT))
 CODECS = (("16-bit WAV", "pcm_s16le"), ("8-bit WAV", "pcm_u8"))
 
 
-def main() -> None:
-    from critics.training import default_data
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=default_data())
-    args = ap.parse_args()
-
+def run(data: Path) -> dict:
+    """{"takes": n, "changed": {copy: {judge: top labels changed from the FLAC's}}}."""
     from conditioning.media import load_audio
     from critics.registry import load_critic
 
-    files = sorted((args.data / "speech" / "ravdess").glob("Actor_1[0-2]/03-01-0[2-8]-02-01-01-*.flac"))
+    files = sorted((data / "speech" / "ravdess").glob("Actor_1[0-2]/03-01-0[2-8]-02-01-01-*.flac"))
     judges = {name: load_critic("speech", name) for name in ("embedded", "encoder")}
 
     def tops(path: Path) -> dict[str, str]:
@@ -43,19 +37,31 @@ def main() -> None:
         return {name: max(r.native, key=r.native.get) for name, r in ((n, j.score(audio)) for n, j in judges.items())}
 
     base = {f: tops(f) for f in files}
-    print(f"{len(files)} strong RAVDESS takes, single file; top labels changed from the FLAC's reading")
-    print(f"{'copy':12s} {'embedded':>9s} {'encoder':>8s}")
+    changed: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, codec in CODECS:
-            changed = {n: 0 for n in judges}
+            changed[label] = {n: 0 for n in judges}
             for f in files:
                 out = Path(tmp) / f"{f.stem}_{codec}.wav"
                 subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(f), "-c:a", codec,
                                 str(out)], check=True)
                 now = tops(out)
                 for n in judges:
-                    changed[n] += now[n] != base[f][n]
-            print(f"{label:12s} {changed['embedded']:>9d} {changed['encoder']:>8d}")
+                    changed[label][n] += now[n] != base[f][n]
+    return {"takes": len(files), "changed": changed}
+
+
+def show(res: dict) -> None:
+    print(f"{res['takes']} strong RAVDESS takes, single file; top labels changed from the FLAC's reading")
+    print(f"{'copy':12s} {'embedded':>9s} {'encoder':>8s}")
+    for label, changed in res["changed"].items():
+        print(f"{label:12s} {changed['embedded']:>9d} {changed['encoder']:>8d}")
+
+
+def main() -> int:
+    from bench.report import data_bench
+
+    return data_bench(__doc__, run, show)
 
 
 if __name__ == "__main__":

@@ -274,30 +274,17 @@ def critique_files(args: argparse.Namespace) -> int:
     room = reference and not unlike and room_mismatch(ref_decay, take_decays)
     if room:
         print(f"emostudio critique: warning: {room}", file=sys.stderr)
-    if clipped:
-        print(f"emostudio critique: note: {'a file is' if clipped == 1 else f'{clipped} files are'} clipped; {CLIPPED}",
-              file=sys.stderr)
-    if narrow:
-        print(f"emostudio critique: note: {'a file is' if narrow == 1 else f'{narrow} files are'} narrow-band; "
-              f"{NARROW_BAND}", file=sys.stderr)
-    if low_band:
-        print(f"emostudio critique: note: {'a file has' if low_band == 1 else f'{low_band} files have'} nothing above "
-              f"about 6 kHz: {LOW_BAND}", file=sys.stderr)
-    if short:
-        print(f"emostudio critique: note: {'a file holds' if short == 1 else f'{short} files hold'} under "
-              f"{SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}", file=sys.stderr)
-    if unlike_kind:
-        print(f"emostudio critique: note: {'a file' if unlike_kind == 1 else f'{unlike_kind} files'} "
-              f"{MUSIC_LIKE if args.modality == 'speech' else NO_HELD_NOTES}", file=sys.stderr)
-    if eight:
-        print(f"emostudio critique: note: {'a file has' if eight == 1 else f'{eight} files have'} 8-bit samples: "
-              f"{EIGHT_BIT}", file=sys.stderr)
-    if low_rate:
-        print(f"emostudio critique: note: {'a file is' if low_rate == 1 else f'{low_rate} files are'} music saved "
-              f"below 20 kHz; {MUSIC_LOW_RATE}", file=sys.stderr)
-    if wordless:
-        print(f"emostudio critique: note: {'a text has' if wordless == 1 else f'{wordless} texts have'} {NO_AFFECT_WORDS}",
-              file=sys.stderr)
+    said = ((clipped, "a file is", "files are", f"clipped; {CLIPPED}"),  # (count, one, many, what): once per note
+            (narrow, "a file is", "files are", f"narrow-band; {NARROW_BAND}"),
+            (low_band, "a file has", "files have", f"nothing above about 6 kHz: {LOW_BAND}"),
+            (short, "a file holds", "files hold", f"under {SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}"),
+            (unlike_kind, "a file", "files", MUSIC_LIKE if args.modality == "speech" else NO_HELD_NOTES),
+            (eight, "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
+            (low_rate, "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
+            (wordless, "a text has", "texts have", NO_AFFECT_WORDS))
+    for n, one, many, what in said:
+        if n:
+            print(f"emostudio critique: note: {one if n == 1 else f'{n} {many}'} {what}", file=sys.stderr)
     # every file unreadable: the input was wrong (a user error, 2); some: the others were read (1)
     return 0 if not failed else (EXIT_USER if failed == len(items) else EXIT_SOME_UNREAD)
 
