@@ -46,17 +46,17 @@ def main() -> None:
                                     "music, EMOPIA renders": [], "music, composer": []}
     for f in human:
         a = load_audio(f)
-        sets["speech, RAVDESS + EmoDB"].append(held_notes(a.samples, a.rate).share)
+        sets["speech, RAVDESS + EmoDB"].append(held_notes(a.samples, a.rate))
     for voice in ("joe", "slt"):
         for e in EMOTIONS:
             a = studio.generate("speech", e, text=SENTENCE, options={"voice": voice}, score=False).media
-            sets["speech, studio (joe, slt)"].append(held_notes(a.samples, a.rate).share)
+            sets["speech, studio (joe, slt)"].append(held_notes(a.samples, a.rate))
     for f in pieces:
         a = render_midi(f)
-        sets["music, EMOPIA renders"].append(held_notes(a.samples[: int(20 * a.rate)], a.rate).share)
+        sets["music, EMOPIA renders"].append(held_notes(a.samples[: int(20 * a.rate)], a.rate))
     for e in EMOTIONS[1:7]:
         a = studio.generate("music", e, duration_s=15, score=False).media
-        sets["music, composer"].append(held_notes(a.samples, a.rate).share)
+        sets["music, composer"].append(held_notes(a.samples, a.rate))
     print(f"{'set':28s} {'n':>3s} {'min':>6s} {'median':>7s} {'max':>6s}  crossing")
     for name, shares in sets.items():
         s = sorted(shares)

@@ -14,8 +14,6 @@ notes (drums, noise, rap) and speech with many (singing, a chant) are real.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 MIN_HELD_S = 0.16  #: a held note: this long or longer
@@ -28,14 +26,9 @@ SPEECH_HELD_LIMIT = 0.7
 MUSIC_HELD_FLOOR = 0.3
 
 
-@dataclass(frozen=True)
-class HeldNotes:
-    share: float  #: of the pitched frames, the share in held notes (0 when none is pitched)
-    pitched: float  #: the share of frames pYIN found pitched
-
-
-def held_notes(samples: np.ndarray, rate: int) -> HeldNotes:
-    """`HeldNotes` of a mono recording (the middle `MAX_SECONDS` of a longer one)."""
+def held_notes(samples: np.ndarray, rate: int) -> float:
+    """Of a recording's pitched frames, the share in held notes (0 when none is pitched); the middle `MAX_SECONDS`
+    of a longer one, its channels mixed."""
     import librosa
 
     y = np.asarray(samples, dtype=np.float32)
@@ -46,7 +39,7 @@ def held_notes(samples: np.ndarray, rate: int) -> HeldNotes:
         y = y[start: start + int(MAX_SECONDS * rate)]
     y = librosa.resample(y, orig_sr=rate, target_sr=RATE) if rate != RATE else y
     if len(y) < FRAME:
-        return HeldNotes(0.0, 0.0)
+        return 0.0
     f0, voiced, _ = librosa.pyin(y, fmin=60, fmax=1000, sr=RATE, frame_length=FRAME, hop_length=HOP,
                                  resolution=0.25)
     cents = 1200.0 * np.log2(np.where(voiced, f0, 440.0) / 440.0)
@@ -59,4 +52,4 @@ def held_notes(samples: np.ndarray, rate: int) -> HeldNotes:
         held += run if run >= need else 0
         run, first = (1, cents[k]) if k < len(cents) and voiced[k] else (0, 0.0)
     pitched = int(np.sum(voiced))
-    return HeldNotes(held / pitched if pitched else 0.0, pitched / len(cents))
+    return held / pitched if pitched else 0.0

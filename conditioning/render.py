@@ -194,6 +194,21 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return float(-0.691 + 10.0 * np.log10(gated.mean()))
 
 
+def level_free_loudness(samples: np.ndarray, rate: int) -> float:
+    """`integrated_loudness`, also of a signal under BS.1770's absolute -70 LUFS gate: measured at a raised level
+    (its RMS at 0.05) and the raise taken off again, since loudness moves with gain dB for dB. For readers that
+    normalise level away (the music judge): a piano at -66 dBFS peak read -inf, was left as it was, and read Q4
+    where at 0 and -40 dB it read Q1. -inf only for silence."""
+    lufs = integrated_loudness(samples, rate)
+    if np.isfinite(lufs):
+        return lufs
+    y = np.asarray(samples, dtype=np.float64)
+    rms = float(np.sqrt(np.mean(np.square(y)))) if y.size else 0.0
+    if not (rms > 0.0 and np.isfinite(rms)):
+        return lufs
+    return integrated_loudness(y * (0.05 / rms), rate) - 20.0 * np.log10(0.05 / rms)
+
+
 def limit_peaks(y: np.ndarray, rate: int, ceiling: float, window_s: float = 0.01) -> np.ndarray:
     """A look-ahead peak limiter: the gain at each sample is the mean, over +-``window_s``, of the smallest gain
     any sample within +-``window_s`` of it needs to stay under ``ceiling``, so every sample ends under the ceiling

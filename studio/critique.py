@@ -36,7 +36,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conditioning.held_notes import MUSIC_HELD_FLOOR, SPEECH_HELD_LIMIT
 from critics.speech import SHORT_SPEECH, SHORT_SPEECH_S  # (said once per command; a take's notes say it too)
 from studio.errors import EXIT_USER, UserError, checkpoint
 from studio.output import ordinal, print_json
@@ -164,8 +163,8 @@ def critique_files(args: argparse.Namespace) -> int:
             message = str(exc)  # a media error starts with the file's name, which the line gives already
             raise UserError(f"--reference {reference}: {message.removeprefix(f'{reference}: ')}") from None
         ref_narrow, ref_decay = recording_channel(ref_media)
-        ref_held = held_share(ref_media)
-        if ref_held is not None and ref_held >= SPEECH_HELD_LIMIT:  # a piano piece as the reference: an angry take
+        ref_held, ref_kind = other_kind("speech", ref_media)
+        if ref_kind:  # a piano piece as the reference: an angry take
             # read against it came out angry (1.00), and the only warning was about its room
             print(f"emostudio critique: warning: --reference {reference} sounds like music ({100 * ref_held:.0f} % of "
                   "its pitched frames in held notes; speech at most 54 %: python bench/held_notes.py), and each file "
@@ -179,7 +178,8 @@ def critique_files(args: argparse.Namespace) -> int:
     elif getattr(critic, "reads", "media") == "midi":
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
-    failed = alone = clipped = wordless = narrow = short = unlike = low_rate = low_band = eight = unlike_kind = 0
+    failed = alone = clipped = wordless = unlike = 0
+    noted: Counter = Counter()  # how many files each of the rows' notes is about (`NOTE_TAGS`), said below the listing
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
         how = per_file.get(name, {"kw": {}, "norm": "none"})
@@ -210,11 +210,10 @@ def critique_files(args: argparse.Namespace) -> int:
                 row["recorded_rate_hz"] = int(rate)
             if args.modality == "music" and music_low_rate(media):
                 notes.append("low_rate")
-            held = held_share(media) if args.modality in ("speech", "music") else None
-            if held is not None:  # each kind of judge reads its own kind of sound (`conditioning.held_notes`)
+            held, kind = other_kind(args.modality, media)  # each kind of judge reads its own kind of sound
+            if held is not None:
                 row["held_notes"] = round(held, 3)
-                notes += (["music_like"] if args.modality == "speech" and held >= SPEECH_HELD_LIMIT else
-                          ["no_held_notes"] if args.modality == "music" and held <= MUSIC_HELD_FLOOR else [])
+            notes += [kind] if kind else []
             if args.modality == "speech":
                 row["normalisation"] = how["norm"]
                 if reference and media is not None:
@@ -229,12 +228,7 @@ def critique_files(args: argparse.Namespace) -> int:
                 row.update({k: how[k] for k in ("reference", "group", "group_size") if how.get(k)})
             if notes:
                 row["notes"] = notes
-            narrow += "narrow_band" in notes
-            low_band += "low_band" in notes
-            short += "short_speech" in notes
-            eight += "eight_bit" in notes
-            unlike_kind += bool({"music_like", "no_held_notes"} & set(notes))
-            low_rate += "low_rate" in notes
+            noted.update(notes)
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
             message = str(exc)  # most media errors start with the file's name, which the line gives already
@@ -275,12 +269,12 @@ def critique_files(args: argparse.Namespace) -> int:
     if room:
         print(f"emostudio critique: warning: {room}", file=sys.stderr)
     said = ((clipped, "a file is", "files are", f"clipped; {CLIPPED}"),  # (count, one, many, what): once per note
-            (narrow, "a file is", "files are", f"narrow-band; {NARROW_BAND}"),
-            (low_band, "a file has", "files have", f"nothing above about 6 kHz: {LOW_BAND}"),
-            (short, "a file holds", "files hold", f"under {SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}"),
-            (unlike_kind, "a file", "files", MUSIC_LIKE if args.modality == "speech" else NO_HELD_NOTES),
-            (eight, "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
-            (low_rate, "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
+            (noted["narrow_band"], "a file is", "files are", f"narrow-band; {NARROW_BAND}"),
+            (noted["low_band"], "a file has", "files have", f"nothing above about 6 kHz: {LOW_BAND}"),
+            (noted["short_speech"], "a file holds", "files hold", f"under {SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}"),
+            (noted["music_like"], "a file", "files", MUSIC_LIKE), (noted["no_held_notes"], "a file", "files", NO_HELD_NOTES),
+            (noted["eight_bit"], "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
+            (noted["low_rate"], "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
             (wordless, "a text has", "texts have", NO_AFFECT_WORDS))
     for n, one, many, what in said:
         if n:
@@ -555,13 +549,24 @@ def _prepared(media):
         return None
 
 
-def held_share(media) -> float | None:
-    """The share of an audio file's pitched frames in held notes (`conditioning.held_notes`), or None for other
-    media (a MIDI file's notes, a text)."""
-    from conditioning.held_notes import held_notes
+#: The note for a recording that sounds like the other kind of sound than the judges read (`other_kind`)
+OTHER_KIND = {"music_like": MUSIC_LIKE, "no_held_notes": NO_HELD_NOTES}
+
+
+def other_kind(modality: str, media) -> tuple[float | None, str | None]:
+    """(share of the pitched frames in held notes, `OTHER_KIND` key or None) of a recording read as speech or music
+    (`conditioning.held_notes`): speech that holds notes as music does, music that holds almost none. (None, None)
+    for other media (a MIDI file's notes, a text) and modalities. The one rule for `critique`, its ``--reference``
+    and the web's Analyse tab."""
+    from conditioning.held_notes import MUSIC_HELD_FLOOR, SPEECH_HELD_LIMIT, held_notes
     from conditioning.media import Audio
 
-    return held_notes(media.samples, media.rate).share if isinstance(media, Audio) else None
+    if modality not in ("speech", "music") or not isinstance(media, Audio):
+        return None, None
+    held = held_notes(media.samples, media.rate)
+    key = ("music_like" if modality == "speech" and held >= SPEECH_HELD_LIMIT else
+           "no_held_notes" if modality == "music" and held <= MUSIC_HELD_FLOOR else None)
+    return held, key
 
 
 def eight_bit(path: Path) -> bool:

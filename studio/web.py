@@ -578,15 +578,11 @@ class WebStudio:
             from studio.critique import CLIPPED
 
             how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
-        if modality in ("speech", "music"):  # each kind of judge reads its own kind of sound, as `critique` notes
-            from conditioning.held_notes import MUSIC_HELD_FLOOR, SPEECH_HELD_LIMIT
-            from studio.critique import MUSIC_LIKE, NO_HELD_NOTES, held_share
+        from studio.critique import OTHER_KIND, other_kind
 
-            held = held_share(media)
-            if held is not None and modality == "speech" and held >= SPEECH_HELD_LIMIT:
-                how += f"\n\n_Note: the recording {MUSIC_LIKE}._"
-            elif held is not None and modality == "music" and held <= MUSIC_HELD_FLOOR:
-                how += f"\n\n_Note: the recording {NO_HELD_NOTES}._"
+        kind = other_kind(modality, media)[1]  # each kind of judge reads its own kind of sound, as `critique` notes
+        if kind:
+            how += f"\n\n_Note: the recording {OTHER_KIND[kind]}._"
         if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
             from studio.critique import (EIGHT_BIT, NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, eight_bit,
                                          low_band_recording, narrow_recording)

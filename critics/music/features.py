@@ -111,18 +111,11 @@ def _banks(rate: int, n_fft: int, n_fft_short: int, n_mels: int):
 
 
 def _loudness_normalise(y: np.ndarray, rate: int, target: float) -> np.ndarray:
-    from conditioning.render import integrated_loudness
+    from conditioning.render import level_free_loudness
 
-    lufs = integrated_loudness(y, rate)
-    if not np.isfinite(lufs):  # under the -70 LUFS gate (a piano at -66 dBFS peak read Q4, at -40 dB Q1 as at 0 dB):
-        # raised by its RMS to where the gate lets it through, then measured again
-        rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
-        if rms <= 0.0 or not np.isfinite(rms):
-            return y
-        y = y * np.float32(0.05 / rms)
-        lufs = integrated_loudness(y, rate)
-        if not np.isfinite(lufs):
-            return y
+    lufs = level_free_loudness(y, rate)  # (under the -70 LUFS gate too: a faint recording is read at its level)
+    if not np.isfinite(lufs):
+        return y
     return y * np.float32(10.0 ** ((target - lufs) / 20.0))
 
 

@@ -184,18 +184,13 @@ class FaceAnimator:
         h, w = pixels.shape[:2]
         cw, ch = self._window(w, h)
         starts = lambda n, size: sorted({*range(0, max(n - size, 0) + 1, max(size // 2, 1)), max(n - size, 0)})  # noqa: E731
-        best, best_area = None, 0.0
+        found = []  # (the mesh's area, its centre in the photo)
         for y0 in starts(h, ch):
             for x0 in starts(w, cw):
-                tile = np.ascontiguousarray(pixels[y0:y0 + ch, x0:x0 + cw])
-                for face in self._fitter.finder.find(tile):
-                    if face.landmarks is None:
-                        continue
-                    lm = face.landmarks[:, :2]
-                    area = float(np.ptp(lm[:, 0]) * np.ptp(lm[:, 1]))
-                    if area > best_area:
-                        best, best_area = lm.mean(axis=0) + (x0, y0), area
-        return best
+                lm = M.largest_mesh(self._fitter.finder.find(np.ascontiguousarray(pixels[y0:y0 + ch, x0:x0 + cw])))
+                if lm is not None:
+                    found.append((M.mesh_area(lm), lm.mean(axis=0) + (x0, y0)))
+        return max(found, key=lambda f: f[0])[1] if found else None
 
     def _fit_size(self, pixels: np.ndarray) -> np.ndarray:
         """At most ``max_side`` px and even sides (H.264 in 4:2:0 needs them)."""

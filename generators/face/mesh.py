@@ -99,6 +99,17 @@ def default_portrait() -> np.ndarray:
     return data.astronaut()
 
 
+def mesh_area(mesh: np.ndarray) -> float:
+    """The area of a face mesh's bounding box, in pixels (how the animator picks the face it animates)."""
+    return float(np.ptp(mesh[:, 0]) * np.ptp(mesh[:, 1]))
+
+
+def largest_mesh(faces) -> "np.ndarray | None":
+    """The (478, 2) mesh of the largest of ``faces`` (`conditioning.faces.Face`) that has one, or None."""
+    meshes = [f.landmarks[:, :2] for f in faces if f.landmarks is not None]
+    return max(meshes, key=mesh_area) if meshes else None
+
+
 class MeshFitter:
     """The portrait's face mesh, found the way the face judges find faces (`conditioning.faces.FaceFinder`):
     the mesh on the whole picture, then, for a face that fills little of it (a half-body photo: the astronaut's
@@ -121,13 +132,11 @@ class MeshFitter:
             raise GenerationError(f"{what} is {w}x{h} px: too small to animate; give at least 128x128 px "
                                   f"with the face at least {MIN_IOD_PX:.0f} px between the eyes")
         faces = self.finder.find(rgb)
-        meshes = [f.landmarks[:, :2] for f in faces if f.landmarks is not None]
-        if not meshes:
+        lm = largest_mesh(faces)
+        if lm is None:
             found = "a face was found but its mesh could not be fitted" if faces else "no face found"
             raise GenerationError(f"{found} in {what}; give a photo with one clear, frontal face "
                                   "(eyes and mouth visible)")
-        area = lambda m: np.ptp(m[:, 0]) * np.ptp(m[:, 1])  # noqa: E731
-        lm = max(meshes, key=area)
         frame = FaceFrame.of(lm)
         if frame.iod < min_iod:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
