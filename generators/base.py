@@ -64,6 +64,18 @@ class GenerationRequest:
         return self.trajectory.at(t) if self.trajectory is not None else self.emotion
 
 
+def package_version(distribution: str) -> str:
+    """"NAME VERSION" of an installed distribution, for `Provenance.version`, or "" where it is not installed.
+    Why: the same weights sample differently under another release of the library that runs them (diffusers'
+    schedulers, transformers' MusicGen sampling), so a take is reproducible only with both named."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{distribution} {version(distribution)}"
+    except PackageNotFoundError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Provenance:
     backend: str  #: "modality/name"

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 from conditioning import Emotion
 from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, configure
 from conditioning.vocabulary import NEUTRAL, resolve
+from generators.base import package_version
 from conditioning.weights import asked_folder, has_tokenizer, loading, read_json
 from generators.base import GenerationError
 
@@ -76,12 +77,7 @@ def licence_for(folder: str | os.PathLike, index: Mapping[str, Any] | None,
 
 
 def diffusers_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return "diffusers " + version("diffusers")
-    except Exception:  # noqa: BLE001
-        return ""
+    return package_version("diffusers")
 
 
 class DiffusersBackend:

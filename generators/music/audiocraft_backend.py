@@ -21,7 +21,7 @@ import numpy as np
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
-                             check_duration_config)
+                             check_duration_config, package_version)
 from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
 from generators.music.theory import MUSICGEN_LICENCE as LICENCE
 from generators.music.theory import prompt_text
@@ -95,7 +95,8 @@ class AudiocraftMusic:
             else:
                 out = model.generate([text])
         y = out[0].mean(dim=0).cpu().numpy()[: int(round(d * model.sample_rate))]
-        prov = Provenance("music/audiocraft", str(self.config.model), cfg.licence, request.seed)
+        prov = Provenance("music/audiocraft", str(self.config.model), cfg.licence, request.seed,
+                          package_version("audiocraft"))
         return GenerationResult(Audio(y.astype(np.float32), int(model.sample_rate)), {"prompt": text}, prov,
                                 {"total_s": time.perf_counter() - t0}, {})
 

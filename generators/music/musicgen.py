@@ -36,7 +36,7 @@ import numpy as np
 from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
-                             check_duration_config, check_options)
+                             check_duration_config, check_options, package_version)
 from generators.music.theory import MUSICGEN_ENV as MODEL_ENV
 from generators.music.theory import MUSICGEN_LICENCE as LICENCE
 from generators.music.theory import chroma_one_hot, describe, prompt_text
@@ -325,7 +325,7 @@ class MusicGenMusic:
         # the folder's full path, as the diffusers backends record theirs (it was the path as typed: '../../m')
         model_id = (str(Path(self.model_path).resolve()) if self.model_path
                     else str(getattr(model.config, "_name_or_path", "") or "in-memory MusicGen"))
-        prov = Provenance("music/musicgen", model_id, cfg.licence, request.seed)
+        prov = Provenance("music/musicgen", model_id, cfg.licence, request.seed, package_version("transformers"))
         return GenerationResult(Audio(y.astype(np.float32), rate), controls, prov,
                                 {"prepare_s": t1 - t0, "generate_s": t2 - t1}, {"prompts": prompts})
 

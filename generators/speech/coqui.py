@@ -35,7 +35,8 @@ from conditioning import VOCABULARY, Emotion
 from conditioning.language import other_language, other_script
 from conditioning.media import Audio, load_audio
 from conditioning.registry import check_ranges, configure
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
+from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_options,
+                             package_version)
 
 from . import prosody as P
 from .text import check_text, estimate_word_timings  # noqa: F401  (estimate_word_timings: public here too)
@@ -314,7 +315,8 @@ class CoquiSpeech:
             {"weights": {k: round(v, 4) for k, v in weights.items()}, "speed": round(speed, 4),
              "temperature": self.config.temperature, "language": language},
             Provenance("speech/coqui", "xtts-v2:" + (str(Path(self.config.model_dir).expanduser().resolve())
-                                                     if self.config.model_dir else "injected"), LICENCE, request.seed),
+                                                     if self.config.model_dir else "injected"), LICENCE, request.seed,
+                       package_version("coqui-tts")),
             {"conditioning_s": t1 - t0, "synthesis_s": t2 - t1, "total_s": t2 - t0},
             {"words": estimate_word_timings(text, wav, OUTPUT_RATE), "phonemes": [], "timings_estimated": True,
              "text": text, **({"notes": [note]} if note else {})})
