@@ -67,6 +67,8 @@ def test_a_text_in_another_language_is_refused_not_misread():
     # English full of foreign names and dishes is read, not refused (langid alone read these as French, Spanish)
     assert v("My neighbour Françoise brought over a quiche lorraine and some lovely pâté.").valence > 0
     assert v("Chef Ramón López makes the best empanadas in San Antonio.").valence > 0
+    # technical English is read, not refused: langid read this line as French at 1.00
+    assert v("Quantum chromodynamics describes gluons mediating interactions between quarks.").valence is not None
     # a German sentence holding under half the words is left unread, and the reading says so: "traurig und wütend"
     # (sad and angry) beside a glad English sentence read +1.0 without a word
     mixed = v("Ich bin heute so unglaublich traurig und wütend. I am really very happy today and it is great fun.")

@@ -328,6 +328,15 @@ def test_user_voice_by_path(tmp_path):
     # ... while a foreign line keeps its language with names and English loanwords in it
     ("Ich habe morgen ein Meeting mit dem Team in Berlin.", True),
     ("J'ai vu Michael Jackson en concert à New York en 1992.", True),
+    # technical English of Latinate words, which langid read as French and Estonian at 0.77-1.00 (the function-word
+    # check: none of the language's articles, prepositions or pronouns in a plain-ASCII line) ...
+    ("Quantum chromodynamics describes gluons mediating interactions between quarks.", False),
+    ("Radiology: bilateral infiltrates, pleural effusion, cardiomegaly noted.", False),
+    ("Normalise timestamps, impute missing values, standardise categorical encodings.", False),
+    # ... while a line of another language without accents keeps its language by its function words
+    ("Wir haben gestern lange im Garten gearbeitet.", True),
+    ("Kami sedang menunggu bus di halte dekat sekolah.", True),
+    ("Gallia est omnis divisa in partes tres.", True),
 ])
 def test_language_note_flags_another_language_for_an_english_voice(text, foreign):
     """An English voice reads German with English sounds and nothing else says why the take sounds wrong; the note
