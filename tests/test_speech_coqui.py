@@ -197,6 +197,20 @@ def test_missing_weights_or_package_name_the_fix(tmp_path):
         CoquiSpeech(model_dir=str(tmp_path)).model
 
 
+def test_the_device_is_chosen_as_the_other_neural_backends_choose_it(xtts_dir, tiny):
+    """"auto" by default: the GPU where torch sees one (XTTS on a CPU is slow), else the CPU, where the tiny
+    checkpoint then runs; a GPU asked for where there is none says so before any work."""
+    import torch
+
+    from conditioning.registry import BackendUnavailable
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(tiny.parameters()).device.type == expected  # the fixture's model: loaded with the default config
+    if not torch.cuda.is_available():
+        with pytest.raises(BackendUnavailable, match="sees no CUDA GPU"):
+            CoquiSpeech(model_dir=str(xtts_dir), device="cuda").model
+
+
 def test_word_timing_estimate_spans_the_voiced_audio():
     x = np.zeros(24000, dtype=np.float32)
     x[2400:21600] = 0.5

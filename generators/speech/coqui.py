@@ -56,13 +56,14 @@ class CoquiSpeechConfig:
       intensity blending (``options["references"]`` overrides per request);
     - `language`: the text's language, one XTTS-v2 speaks (`XTTS_LANGUAGES`), or "auto" (`language_for`);
       ``options["language"]`` overrides it per request;
-    - `temperature`: XTTS's sampling temperature; `device`: "cpu" or "cuda"."""
+    - `temperature`: XTTS's sampling temperature; `device`: "auto" (CUDA when a GPU is visible, as the other neural
+      backends choose), "cpu" or "cuda[:N]"."""
 
     model_dir: str | None = None
     references: Mapping[str, Sequence[str]] = field(default_factory=dict)
     language: str = "auto"
     temperature: float = 0.65
-    device: str = "cpu"
+    device: str = "auto"
     max_chars: int = 400
 
     def __post_init__(self) -> None:
