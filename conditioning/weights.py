@@ -65,6 +65,34 @@ def read_json(path: str | os.PathLike, key: str) -> dict:
 
 DTYPES = ("float16", "fp16", "bfloat16", "float32", "fp32")
 
+#: How much of each file `fingerprint` reads from its start and from its end
+FINGERPRINT_SPAN = 1 << 20
+
+
+def fingerprint(folder: str | os.PathLike) -> str:
+    """A SHA-256 that names the weights in ``folder`` (a snapshot's files, in all its subfolders; hidden ones, as
+    the hub cache's ``.cache``, left out): over each file's relative path, size, and first and last MiB, in
+    path order. Why: a take's report named its model by path only, and a folder re-downloaded or fine-tuned in
+    place made the same report describe other weights. Not a hash of every byte, which costs seconds per GB on
+    every load: a fine-tune or a torn download changes the sizes or the bytes at the files' ends (safetensors
+    starts with its tensors' table, a torch pickle ends with its index), which this reads in milliseconds."""
+    import hashlib
+
+    root = Path(folder)
+    h = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    for p in files:
+        size = p.stat().st_size
+        h.update(f"{p.relative_to(root).as_posix()}\0{size}\0".encode())
+        with open(p, "rb") as f:
+            h.update(f.read(FINGERPRINT_SPAN))
+            if size > FINGERPRINT_SPAN:
+                f.seek(max(FINGERPRINT_SPAN, size - FINGERPRINT_SPAN))
+                h.update(f.read())
+    return h.hexdigest()
+
+
 
 def torch_device(key: str, device: str = "auto", dtype: str = "auto", offload: bool = False,
                  error: type[Exception] = ValueError):

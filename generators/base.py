@@ -83,12 +83,16 @@ class Provenance:
     licence: str  #: of the model/voice/data that shaped the output
     seed: int
     version: str = ""  #: of the software that made it (e.g. "diffusers 0.35.1"), where it matters
+    #: of the weights a neural backend loaded from a folder (`conditioning.weights.fingerprint`): ``model`` is a
+    #: path, and the folder may hold other weights tomorrow
+    weights: str = ""
 
     def to_json(self) -> dict:
         """What every output records (the JSON report, sidecars, PNG text, dataset rows): backend, model,
-        licence and seed, and the version where the backend gives one."""
+        licence and seed, and the version and the weights' fingerprint where the backend gives them."""
         out = {"backend": self.backend, "model": self.model, "licence": self.licence, "seed": self.seed}
-        return {**out, "version": self.version} if self.version else out
+        return {**out, **({"version": self.version} if self.version else {}),
+                **({"weights_fingerprint": self.weights} if self.weights else {})}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from conditioning import Emotion
 from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, configure
 from conditioning.vocabulary import NEUTRAL, resolve
 from generators.base import package_version
-from conditioning.weights import asked_folder, has_tokenizer, loading, read_json
+from conditioning.weights import asked_folder, fingerprint, has_tokenizer, loading, read_json
 from generators.base import GenerationError
 
 EXTRA = "pip install 'emotion-studio[neural]'"
@@ -103,6 +103,7 @@ class DiffusersBackend:
         self._pipe = pipeline
         self._index: dict = {}
         self._folder: Path | None = None
+        self.weights = ""  #: the loaded folder's `conditioning.weights.fingerprint` (none for an in-memory pipeline)
         self._lock = threading.Lock()  # loading
         self._run_lock = threading.Lock()  # sampling: offload hooks and the shared modules move between devices
         #: a fast tokenizer's padding and truncation are settings on the one object, set by each call: a prompt's
@@ -249,7 +250,7 @@ class DiffusersBackend:
                 pipe = self._from_folder(folder, index, torch, dtype)
             self._place(pipe, device)
             pipe.set_progress_bar_config(disable=True)
-            self._index, self._pipe = index, pipe
+            self._index, self.weights, self._pipe = index, fingerprint(folder), pipe
             return pipe
 
     @property

@@ -410,6 +410,13 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
             # read as this face at rest: the geometric judge measured every frame against a stranger
             raise MediaError(f"its portrait ({Path(portrait).name}, named in {Path(source).name}) has changed since "
                              "the take was made, so its face at rest is not this take's")
+    if "model_fingerprint" in recipe and model and Path(model).is_dir():
+        from conditioning.weights import fingerprint
+
+        if fingerprint(Path(model)) != recipe["model_fingerprint"]:  # a folder re-downloaded or fine-tuned in place:
+            # its neutral take would be another voice's
+            raise MediaError(f"its model folder ({Path(model).name}, named in {Path(source).name}) holds other weights "
+                             "than when the take was made, so its neutral take would not be this take's")
     generator = studio.generator(modality, backend, model=model, settings=recipe.get("settings") or None)
     if not hasattr(generator, "neutral_reference"):
         raise BackendUnavailable(f"{modality}/{backend} makes no neutral take to read against")

@@ -219,8 +219,10 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
         model = os.environ.get(MODEL_ENVS[backend]) or None  # later critique made the neutral take with whatever
         # model the variable named then (another model's neutral take read this take as calm, not neutral)
     if backend.startswith("speech/") and first.text:
+        weights = result.best.result.provenance.weights  # the folder's weights: it may hold others when read again
         recipe = {"backend": backend, "text": first.text, "seed": first.seed, "options": dict(first.options),
-                  **({"model": str(Path(model).expanduser().resolve())} if model else {})}
+                  **({"model": str(Path(model).expanduser().resolve())} if model else {}),
+                  **({"model_fingerprint": weights} if model and weights else {})}
     elif backend.startswith("face/"):
         portrait = first.options.get("portrait")
         if portrait is not None and not isinstance(portrait, (str, Path)):

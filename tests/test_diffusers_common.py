@@ -23,3 +23,29 @@ def test_missing_weights_name_the_path_the_variable_and_the_extra(backend, tmp_p
     (tmp_path / "empty").mkdir()
     with pytest.raises(BackendUnavailable, match="model_index.json"):
         backend(model=str(tmp_path / "empty"))
+
+
+def test_the_weights_fingerprint_follows_the_bytes_not_the_path(tmp_path):
+    """`conditioning.weights.fingerprint`, which a neural take's provenance records beside the folder's path: the
+    same files elsewhere give the same fingerprint; a byte changed near a large file's end (where a torch pickle
+    keeps its index), a file added or renamed gives another; the hub cache's hidden files do not count."""
+    import shutil
+
+    from conditioning.weights import FINGERPRINT_SPAN, fingerprint
+
+    a = tmp_path / "a"
+    (a / "unet").mkdir(parents=True)
+    (a / "model_index.json").write_text("{}")
+    big = bytearray(range(256)) * ((3 * FINGERPRINT_SPAN) // 256)
+    (a / "unet" / "weights.bin").write_bytes(bytes(big))
+    first = fingerprint(a)
+    shutil.copytree(a, tmp_path / "b")
+    assert fingerprint(tmp_path / "b") == first and len(first) == 64
+    (a / ".cache").mkdir()
+    (a / ".cache" / "lock").write_text("x")
+    assert fingerprint(a) == first
+    big[-10] ^= 0xFF
+    (a / "unet" / "weights.bin").write_bytes(bytes(big))
+    assert fingerprint(a) != first
+    (tmp_path / "b" / "unet" / "weights.bin").rename(tmp_path / "b" / "unet" / "other.bin")
+    assert fingerprint(tmp_path / "b") != first

@@ -92,6 +92,9 @@ def test_same_seed_same_image_other_seed_differs(gen, sd_dir):
     assert not np.array_equal(a.media.pixels, c.media.pixels)
     # provenance and extras
     assert a.provenance.backend == "image/diffusion" and a.provenance.model == str(sd_dir.resolve()) and a.provenance.seed == 3
+    from conditioning.weights import fingerprint
+
+    assert a.provenance.weights == fingerprint(sd_dir)  # the path's weights as they were: it may hold others later
     assert "model card" in a.provenance.licence and str(sd_dir) in a.provenance.licence
     assert a.extras["mix_weights"] == {"joy": 1.0} and a.extras["steps"] == 2 and a.extras["guidance_scale"] == 7.5
     assert a.extras["prompts"][0]["prompt"].startswith("a cat, joyful atmosphere")

@@ -93,6 +93,9 @@ def test_tiny_musicgen_end_to_end_from_a_local_folder(tiny_dir):
     import transformers  # the same weights sample differently under another release: the take names the one used
 
     assert a.provenance.to_json()["version"] == f"transformers {transformers.__version__}"
+    from conditioning.weights import fingerprint
+
+    assert a.provenance.to_json()["weights_fingerprint"] == fingerprint(tiny_dir)  # the folder may hold others later
     assert "happy" in a.controls["prompt"] and a.controls["windows"] == 1
 
 

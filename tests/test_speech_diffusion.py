@@ -400,3 +400,42 @@ def test_the_studio_and_the_command_line_pass_a_duration_to_the_backend_that_rea
     assert refuse_ignored_options(args("diffusion")) is None
     with pytest.raises(UserError, match="--duration is not an option of 'generate speech'"):
         refuse_ignored_options(args("piper"))
+
+
+def test_a_take_names_its_weights_and_critique_says_when_the_folder_holds_others(tts_dir, tmp_path, capsys):
+    """A take's report named its model by path alone, and a folder re-downloaded or fine-tuned in place made the same
+    report describe other weights; critique then made the neutral take with them (another voice) and read the take
+    against it "as the loop did". The provenance now holds the weights' fingerprint, the neutral take's recipe
+    too (under the record's seal), and critique reads the take alone when the folder's weights have changed."""
+    import json
+    import shutil
+
+    from conditioning.weights import fingerprint
+    from studio.cli import main
+
+    folder = tmp_path / "voice"
+    shutil.copytree(tts_dir, folder)
+    take = tmp_path / "angry.wav"
+    capsys.readouterr()
+    code = main(["generate", "speech", "--backend", "diffusion", "--model", str(folder), "--emotion", "anger",
+                 "--text", "Hello there.", "--option", "steps=2", "--option", "max_new_tokens=4", "--loop", "0",
+                 "--out", str(take), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["provenance"]["weights_fingerprint"] == fingerprint(folder)
+    assert report["neutral_reference"]["model_fingerprint"] == fingerprint(folder)
+
+    def critique() -> tuple[dict, str]:
+        capsys.readouterr()
+        assert main(["critique", "--modality", "speech", "--critic", "encoder", "--json", str(take)]) == 0
+        out, err = capsys.readouterr()
+        return json.loads(out), err
+
+    row, err = critique()
+    assert row["normalisation"] == "studio-reference" and "holds other weights" not in err
+    unet = next((folder / "unet").glob("*.safetensors"))
+    data = bytearray(unet.read_bytes())
+    data[-4:] = bytes(b ^ 0xFF for b in data[-4:])  # the last weight's bytes changed: the same size, other weights
+    unet.write_bytes(bytes(data))
+    row, err = critique()
+    assert row["normalisation"] != "studio-reference"
+    assert "its model folder (voice, named in angry.wav.json) holds other weights than when the take was made" in err

@@ -608,7 +608,8 @@ class DiffusionImage(DiffusersBackend):
         controls = {"prompt": conds[0].prompt, "mix": info["mix_weights"], "steering": info["steering"],
                     "valence_offset": offsets[0], "arousal_offset": offsets[1], "steps": info["steps"],
                     "guidance_scale": info["guidance_scale"], "size": info["size"]}
-        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version())
+        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version(),
+                          self.weights)
         return GenerationResult(image, controls, prov, timings, info)
 
     # ---- 6. closed loop ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,7 @@ class AudiocraftMusic:
     def __init__(self, config: AudiocraftConfig | None = None, **overrides: Any) -> None:
         self.config = configure(AudiocraftConfig, config, overrides, "music/audiocraft", GenerationError)
         self._model = None
+        self.weights = ""  #: the folder's `conditioning.weights.fingerprint` where `model` is a folder
         self._lock = threading.Lock()
 
     def load(self):
@@ -73,6 +75,10 @@ class AudiocraftMusic:
             if not name:
                 raise BackendUnavailable("music/audiocraft needs model=FOLDER_OR_NAME (or $EMOSTUDIO_MUSICGEN)")
             self._model = MusicGen.get_pretrained(name)
+            if Path(name).expanduser().is_dir():  # (a name audiocraft has cached is a name: none)
+                from conditioning.weights import fingerprint
+
+                self.weights = fingerprint(Path(name).expanduser())
             return self._model
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
@@ -96,7 +102,7 @@ class AudiocraftMusic:
                 out = model.generate([text])
         y = out[0].mean(dim=0).cpu().numpy()[: int(round(d * model.sample_rate))]
         prov = Provenance("music/audiocraft", str(self.config.model), cfg.licence, request.seed,
-                          package_version("audiocraft"))
+                          package_version("audiocraft"), self.weights)
         return GenerationResult(Audio(y.astype(np.float32), int(model.sample_rate)), {"prompt": text}, prov,
                                 {"total_s": time.perf_counter() - t0}, {})
 

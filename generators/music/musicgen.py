@@ -104,6 +104,7 @@ class MusicGenMusic:
             overrides["model"], model = str(model), None
         self.config = configure(MusicGenConfig, config, overrides, "music/musicgen", GenerationError)
         self._model, self._tokenizer = model, tokenizer
+        self.weights = ""  #: the loaded folder's `conditioning.weights.fingerprint` (none for an in-memory model)
         self._lock = threading.Lock()
         if model is None and self.model_path:  # a wrong folder is said now, as the diffusers backends say it
             self.model_folder()
@@ -165,7 +166,7 @@ class MusicGenMusic:
                 import transformers
             except ImportError as exc:
                 raise BackendUnavailable(f"music/musicgen needs {exc.name!r}: pip install 'emotion-studio[neural]'") from None
-            from conditioning.weights import loading, torch_device
+            from conditioning.weights import fingerprint, loading, torch_device
 
             path, kind = self.model_folder()
             _, device, dtype = torch_device("music/musicgen", self.config.device, self.config.dtype,
@@ -177,6 +178,7 @@ class MusicGenMusic:
                     self._model = cls.from_pretrained(str(path), local_files_only=True, dtype=dtype).to(device).eval()
                 if self._tokenizer is None:
                     self._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            self.weights = fingerprint(path)
             return self._model, self._tokenizer
 
     @staticmethod
@@ -325,7 +327,8 @@ class MusicGenMusic:
         # the folder's full path, as the diffusers backends record theirs (it was the path as typed: '../../m')
         model_id = (str(Path(self.model_path).resolve()) if self.model_path
                     else str(getattr(model.config, "_name_or_path", "") or "in-memory MusicGen"))
-        prov = Provenance("music/musicgen", model_id, cfg.licence, request.seed, package_version("transformers"))
+        prov = Provenance("music/musicgen", model_id, cfg.licence, request.seed, package_version("transformers"),
+                          self.weights)
         return GenerationResult(Audio(y.astype(np.float32), rate), controls, prov,
                                 {"prepare_s": t1 - t0, "generate_s": t2 - t1}, {"prompts": prompts})
 

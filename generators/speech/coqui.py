@@ -200,6 +200,7 @@ class CoquiSpeech:
             overrides["model_dir"], model = str(model), None
         self.config = configure(CoquiSpeechConfig, config, overrides, "speech/coqui", GenerationError)
         self._model = model
+        self.weights = ""  #: the loaded folder's `conditioning.weights.fingerprint` (none for an in-memory model)
         self._latents: dict[str, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
 
@@ -213,7 +214,10 @@ class CoquiSpeech:
                     raise BackendUnavailable("speech/coqui needs a local XTTS-v2 checkpoint folder (config.json, "
                                              "model.pth, vocab.json; never downloaded at run time): --model PATH "
                                              "on the command line, model_dir=PATH in Python")
+                from conditioning.weights import fingerprint
+
                 self._model = _load_xtts(self.config.model_dir, self.config.device)
+                self.weights = fingerprint(Path(self.config.model_dir).expanduser())
             return self._model
 
     def clip_latents(self, path: str) -> tuple[Any, Any]:
@@ -317,7 +321,7 @@ class CoquiSpeech:
              "temperature": self.config.temperature, "language": language},
             Provenance("speech/coqui", "xtts-v2:" + (str(Path(self.config.model_dir).expanduser().resolve())
                                                      if self.config.model_dir else "injected"), LICENCE, request.seed,
-                       package_version("coqui-tts")),
+                       package_version("coqui-tts"), self.weights),
             {"conditioning_s": t1 - t0, "synthesis_s": t2 - t1, "total_s": t2 - t0},
             {"words": estimate_word_timings(text, wav, OUTPUT_RATE), "phonemes": [], "timings_estimated": True,
              "text": text, **({"notes": [note]} if note else {})})

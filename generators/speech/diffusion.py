@@ -532,7 +532,8 @@ class DiffusionSpeech(DiffusersBackend):
                                                    "languages)")
         if note:
             extras["notes"] = [note]
-        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version())
+        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version(),
+                          self.weights)
         return GenerationResult(audio, controls, prov, timings, extras)
 
     def neutral_reference(self, request: GenerationRequest) -> Audio:
