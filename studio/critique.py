@@ -198,10 +198,10 @@ def critique_files(args: argparse.Namespace) -> int:
             row = {"file": name, **({"score": how["score"]} if "score" in how else {}), **reading.to_json()}
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
-            if args.modality == "image" and getattr(media, "frames", None) is not None and len(media.frames) > 1:
+            if args.modality == "image" and getattr(media, "frame_of", None) is not None:
                 # the image judges read a still: an animation's or a video's middle frame, which its row now says (a
                 # GIF warm for 4 s read as its one dark frame at the middle, with no word of it)
-                row["frame_read"] = {"index": len(media.frames) // 2, "of": len(media.frames)}
+                row["frame_read"] = dict(zip(("index", "of"), media.frame_of))
             clipped += "clipped" in row.get("details", {})
             wordless += bool(row.get("details", {}).get("nothing_read"))
             notes = []  # which of the notes below the listing this file is one of (a count alone named no file)
@@ -743,7 +743,7 @@ def expand_patterns(names: list[str]) -> list[str]:
 
 def load_media(modality: str, path: Path):
     """Read a file as the media type the modality's critics take."""
-    from conditioning.media import MediaError, load_audio, load_visual, missing
+    from conditioning.media import MediaError, load_audio, load_still, load_visual, missing
 
     if not path.exists() and set("*?[") & set(path.name):  # a pattern `expand_patterns` found nothing for
         raise MediaError(f"{path}: no file matches this pattern")
@@ -759,7 +759,9 @@ def load_media(modality: str, path: Path):
             raise MediaError(f"{path}: a MIDI file (notes, not a recording); the music judges read it: "
                              "--modality music")
         return load_audio(path, mono=modality == "music")  # the speech judges pick a voice's channel themselves
-    if modality in ("face", "image"):
+    if modality == "image":  # a still: a video's or an animation's middle frame (`Image.frame_of` says which)
+        return load_still(path)
+    if modality == "face":
         return load_visual(path)
     if not path.is_file():
         raise MediaError(missing(path))

@@ -1198,6 +1198,30 @@ def test_an_animation_read_by_an_image_judge_says_which_frame_was_read(capsys, t
     assert "[its middle frame of 3]" in out
 
 
+def test_a_video_read_by_an_image_judge_is_its_middle_frame_sought(capsys, tmp_path):
+    """A video read by the image judges is its middle frame, which is now sought rather than reached by decoding
+    the whole video (a 30-s 720p clip: 7.1 s, 0.03 s sought); the row names the file's frames, and the reading is
+    the middle frame's own."""
+    pytest.importorskip("cv2")
+    from PIL import Image
+
+    from conditioning.media import Video, load_still, save_video
+
+    colours = [(30, 60, 200)] * 20 + [(230, 120, 40)] + [(30, 60, 200)] * 20  # one warm frame in the middle of 41
+    frames = np.stack([np.full((64, 96, 3), c, np.uint8) for c in colours])
+    clip = tmp_path / "clip.mp4"
+    save_video(clip, Video(frames, 10.0))
+    still = load_still(clip)
+    assert still.frame_of == (20, 41) and still.size == (96, 64)
+    assert np.abs(still.pixels.astype(int) - (230, 120, 40)).mean() < 20  # the middle frame, not a neighbour
+    code, row, _ = critique_row(capsys, clip, "image", "colour")
+    assert code == 0 and row["frame_read"] == {"index": 20, "of": 41}
+    picture = tmp_path / "middle.png"
+    Image.fromarray(still.pixels).save(picture)
+    code, alone, _ = critique_row(capsys, picture, "image", "colour")
+    assert row["valence"] == pytest.approx(alone["valence"]) and "frame_read" not in alone
+
+
 def test_a_face_without_the_research_only_shading_from_the_command_line(capsys, tmp_path):
     """Every face take's licence says its expression shading is derived from FER2013 (research use only) and that
     AnimatorConfig(shading=0) leaves it out; the command line had no way to give it, and `--option shading=0` was

@@ -15,15 +15,16 @@ def still(media: Any, judge: str):
 
     import numpy as np
 
-    from conditioning.media import Image, MediaError, Video, load_visual
+    from conditioning.media import Image, MediaError, Video, load_still
     from critics.base import CriticError
 
     if isinstance(media, (str, os.PathLike)):
-        media = load_visual(media)
+        media = load_still(media)  # (a video's middle frame sought, not every frame decoded)
     elif isinstance(media, np.ndarray) and media.ndim in (2, 3):
         media = Image(media)
     if isinstance(media, Video):
-        media = Image(media.frames[len(media.frames) // 2])
+        n = len(media.frames)
+        media = Image(media.frames[n // 2], frame_of=(n // 2, n) if n > 1 else None)
     if not isinstance(media, Image):
         raise MediaError(f"{judge} takes an Image, a Video, an (H, W[, 3]) array or a picture or video path, "
                          f"got {type(media).__name__}")
