@@ -318,7 +318,7 @@ class WebStudio:
             emo = Emotion.from_mix(weights)
         else:
             emo = Emotion.from_vad(float(valence), float(arousal))
-        emo = emo.scaled(emo.intensity * float(intensity))  # the slider scales what was picked or typed
+        emo = emo.scaled(emo.intensity * number(intensity, "intensity"))  # the slider scales what was picked or typed
         mix = ", ".join(f"{k} {w:.2f}" for k, w in list(emo.mix.items())[:4])
         return emo, (f"**{emo.top}** — valence {emo.valence:+.2f}, arousal {emo.arousal:+.2f}, dominance "
                      f"{emo.dominance:+.2f}, intensity {emo.intensity:.2f}  \nmix: {mix}")
@@ -632,6 +632,14 @@ class WebStudio:
         ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None)."""
         from studio.session import build_session, summary_lines, summary_warnings
 
+        from conditioning import Emotion
+        from conditioning.errors import EmotionSpecError
+
+        for box, spec in (("from", current), ("to", target)):  # the message names the box (both are emotions)
+            try:
+                Emotion.parse(spec or "")
+            except EmotionSpecError as exc:
+                raise EmotionSpecError(f"the {box} box: {exc}") from None
         folder = self._path("")
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
                             clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
@@ -672,7 +680,8 @@ class WebStudio:
                             f"({asked:,} items, with the filter's attempts and balancing's extra candidates); this "
                             f"server makes at most {self.max_dataset_seconds / 3600:g} hours per dataset from the web: "
                             "ask for fewer or shorter items, or build it with `emostudio dataset SPEC` on your machine")
-        workers = max(1, min(int(workers), os.cpu_count() or 1))  # no more processes than the server has cores
+        cores = os.cpu_count() or 1  # no more processes than the server has cores
+        workers = max(1, min(number(workers, "worker processes", True), cores))
         job = uuid.uuid4().hex[:10]
         folder = self.out / f"dataset-{job}"
         from studio.dataset import plan, spec_notes
@@ -813,8 +822,9 @@ def user_error_types() -> tuple[type, ...]:
 def public_message(message: str, folders) -> str:
     """``message`` as the page shows it: without the server's ``folders`` (an upload's error used to show the
     server's temporary folders, "/tmp/gradio/<hash>/zero.wav: the file is empty"), and HTML-escaped, since the
-    toast renders HTML (yaml's "but got '<stream end>'" cut the message)."""
-    return html.escape(without_folders(message, folders), quote=False)
+    toast renders HTML (yaml's "but got '<stream end>'" cut the message); a command in backticks is quoted."""
+    # (the toast shows Markdown's backticks as they are: "(see `emostudio emotion --list`)")
+    return html.escape(without_folders(message, folders), quote=False).replace("`", "'")
 
 
 def captions(take: Take, text: str) -> str | None:
@@ -839,6 +849,24 @@ def build_app(web: WebStudio | None = None):
 
     web = web or WebStudio()
     user_errors = user_error_types()
+
+    def slider(*args, **kwargs):
+        """A `gr.Slider` whose number box, emptied, reaches the handler as None, which `number` names ("the
+        intensity box is empty..."): Gradio's own preprocessing failed on it before any handler ran, and the page
+        showed a bare "Error" while the readout kept the old intensity. Set on the instance: a subclass is a
+        custom component to Gradio, whose page then never loaded. Without the reset button, whose one name
+        ("Reset to default value") every slider's shared, so a screen reader's list of buttons could not tell
+        them apart."""
+        s = gr.Slider(*args, buttons=[], **kwargs)
+        own = s.preprocess
+        s.preprocess = lambda payload: None if payload is None else own(payload)
+        return s
+
+    def on_click(button, fn, inputs, outputs, **kw):
+        """``button`` runs ``fn`` once ``outputs`` are cleared: a failed request had left the previous take's report
+        readable under its error badge, where it read as the answer to the new request."""
+        button.click(lambda: (None,) * len(outputs), None, outputs, queue=False, show_progress="hidden").then(
+            fn, inputs, outputs, **kw)
 
     def guarded(fn):
         """Turn a user error into a message in the UI (no traceback), naming files without the server's folders."""
@@ -868,12 +896,12 @@ def build_app(web: WebStudio | None = None):
             with gr.Column(scale=1):
                 spec = gr.Textbox(label="emotion (a word, a mix 'joy:0.6+surprise:0.4', or leave empty to use the circle)",
                                   elem_id="emotion-spec")
-                intensity = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="intensity")
+                intensity = slider(0.0, 1.0, value=1.0, step=0.05, label="intensity")
                 with gr.Accordion("mix sliders (used when the box is empty)", open=False):
-                    sliders = [gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=lab) for lab in MIX_LABELS]
+                    sliders = [slider(0.0, 1.0, value=0.0, step=0.05, label=lab) for lab in MIX_LABELS]
                 readout = gr.Markdown(elem_id="emotion-readout")
                 seed = gr.Number(value=0, precision=0, label="seed")
-                loop = gr.Slider(0, 4, value=0, step=1, label="closed-loop rounds")
+                loop = slider(0, 4, value=0, step=1, label="closed-loop rounds")
 
         def show(spec_text, pt, k, *weights):
             try:
@@ -918,7 +946,7 @@ def build_app(web: WebStudio | None = None):
                                      options=options)
                     return t.file, t.plot, t.report, t.report_file
 
-                s_go.click(speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], concurrency_limit=2)
+                on_click(s_go, speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], concurrency_limit=2)
             with gr.Tab("Face"):
                 # a file box, not gr.Image: Gradio decodes an Image upload before the handler runs, so a broken
                 # picture failed there with a bare "Error" instead of the studio's message
@@ -938,10 +966,10 @@ def build_app(web: WebStudio | None = None):
                     # (Gradio 6 takes the captions as the component's property: a (video, subtitles) value failed)
                     return gr.update(value=t.file, subtitles=captions(t, text)), t.plot, t.report, t.report_file
 
-                f_go.click(face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
-                           concurrency_limit=1)
+                on_click(f_go, face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
+                         concurrency_limit=1)
             with gr.Tab("Music"):
-                m_dur = gr.Slider(5, 60, value=15, step=5, label="seconds")
+                m_dur = slider(5, 60, value=15, step=5, label="seconds")
                 m_go = gr.Button("Compose", variant="primary")
                 m_audio = gr.Audio(label="music", type="filepath")
                 m_midi = gr.File(label="score (MIDI)", elem_id="music-midi")
@@ -955,7 +983,7 @@ def build_app(web: WebStudio | None = None):
                     t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=number(dur, "seconds"))
                     return t.file, t.score, t.plot, t.report, t.report_file
 
-                m_go.click(music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], concurrency_limit=2)
+                on_click(m_go, music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], concurrency_limit=2)
             with gr.Tab("Image"):
                 i_prompt = gr.Textbox(label="prompt (recorded; the embedded backend draws abstract pictures)")
                 i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon",
@@ -974,12 +1002,12 @@ def build_app(web: WebStudio | None = None):
                                      options=web.image_options(style))
                     return t.file, t.plot, t.report, t.report_file
 
-                i_go.click(image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report, i_json], concurrency_limit=2)
+                on_click(i_go, image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report, i_json], concurrency_limit=2)
             with gr.Tab("Therapy session"):
                 t_from = gr.Textbox(label="from (the listener now)", value="anxiety")
                 t_to = gr.Textbox(label="to (the goal)", value="calm")
-                t_min = gr.Slider(1, 30, value=3, step=1, label="minutes")  # 3 min of 20-s clips: steps of 0.34 at most
-                t_clip = gr.Slider(10, 60, value=20, step=5, label="clip seconds")
+                t_min = slider(1, 30, value=3, step=1, label="minutes")  # 3 min of 20-s clips: steps of 0.34 at most
+                t_clip = slider(10, 60, value=20, step=5, label="clip seconds")
                 with gr.Row():
                     set_from = gr.Button("from = the picked emotion")
                     set_to = gr.Button("to = the picked emotion")
@@ -1006,13 +1034,12 @@ def build_app(web: WebStudio | None = None):
                     progress(0.05, desc="planning, composing, rendering, measuring")
                     return web.session(a, b, minutes, clip, sd, clip_files=split)
 
-                t_go.click(session, [t_from, t_to, t_min, t_clip, seed, t_split],
-                           [t_audio, t_plot, t_report, t_zip, t_files],
-                           concurrency_limit=1)
+                on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split],
+                         [t_audio, t_plot, t_report, t_zip, t_files], concurrency_limit=1)
             with gr.Tab("Dataset"):
                 d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",
                                  elem_id="dataset-spec")
-                d_workers = gr.Slider(1, 4, value=1, step=1, label="worker processes")
+                d_workers = slider(1, 4, value=1, step=1, label="worker processes")
                 d_go = gr.Button("Start", variant="primary", elem_id="dataset-go")
                 d_stop = gr.Button("Stop", elem_id="dataset-stop")
                 d_refresh = gr.Button("Refresh progress")
@@ -1056,7 +1083,7 @@ def build_app(web: WebStudio | None = None):
                     t = web.analyse(path, modality, reference, aligned=bool(crop))
                     return t.plot, t.report
 
-                a_go.click(analyse, [a_file, a_mod, a_ref, a_crop], [a_plot, a_report], concurrency_limit=2)
+                on_click(a_go, analyse, [a_file, a_mod, a_ref, a_crop], [a_plot, a_report], concurrency_limit=2)
     app.queue(default_concurrency_limit=2, max_size=64)
     app.web = web
     return app

@@ -889,3 +889,19 @@ def test_ctrl_c_stops_the_server_with_the_studios_one_line(tmp_path):
     assert proc.returncode == 0, err[-2000:]
     assert err.strip().splitlines()[-1] == "emostudio serve: stopped", err[-2000:]
     assert "Keyboard interruption" not in out + err and "Traceback" not in err
+
+
+def test_a_sessions_emotion_error_names_its_box_and_an_emptied_slider_its_own(web):
+    """The Therapy tab's two boxes are both emotions, and its message named neither ("unknown emotion word
+    'angr'"); an emptied slider's number box reaches the handlers as None, which is named, not a bare "Error"."""
+    from conditioning.errors import EmotionSpecError
+    from studio.errors import UserError
+    from studio.web import public_message
+
+    with pytest.raises(EmotionSpecError, match="^the from box: unknown emotion word 'angr'"):
+        web.session("angr", "calm", 3, 20)
+    with pytest.raises(EmotionSpecError, match="^the to box: empty emotion spec"):
+        web.session("anxiety", "  ", 3, 20)
+    assert "'emostudio emotion --list'" in public_message("see `emostudio emotion --list`", ())
+    with pytest.raises(UserError, match="the intensity box is empty"):
+        web.resolve("joy", 0.0, 0.0, None)

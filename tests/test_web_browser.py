@@ -181,3 +181,26 @@ def test_speech_can_be_made_with_the_keyboard_alone(page):
                                    "rules": {"aria-prohibited-attr": {"enabled": False}}})
     found = {v["id"]: [n["target"] for n in v["nodes"]][:3] for v in res.response["violations"]}
     assert not found, found
+
+
+def test_an_emptied_intensity_box_and_a_failed_request_say_so_and_leave_no_old_result(page):
+    """An emptied intensity box failed inside Gradio before any handler (a bare "Error", the readout still saying
+    the old intensity); a request that failed left the previous take's report readable under its error badge; and
+    every slider's reset button had one name, "Reset to default value", that a screen reader could not tell apart."""
+    reload(page)
+    assert page.get_by_role("button", name="Reset to default value").count() == 0
+    box = page.get_by_role("spinbutton", name="number input for intensity")
+    box.fill("")
+    page.wait_for_function("document.querySelector('#emotion-readout').innerText.includes('intensity box is empty')",
+                           timeout=30_000)
+    box.fill("0.8")
+    page.wait_for_function("!document.querySelector('#emotion-readout').innerText.includes('empty')", timeout=30_000)
+    assert "valence" in page.locator("#emotion-readout").inner_text()
+    page.get_by_role("tab", name="Speech").click()
+    page.locator("#emotion-spec textarea, #emotion-spec input").first.fill("sadness")
+    page.locator("#speech-go").click()
+    page.wait_for_selector("#speech-report :text('target sadness')", timeout=180_000)
+    page.locator("#emotion-spec textarea, #emotion-spec input").first.fill("angr")
+    page.locator("#speech-go").click()
+    page.wait_for_selector("text=unknown emotion word 'angr'", timeout=60_000)
+    assert "target sadness" not in page.locator("#speech-report").inner_text()  # the old take is gone
