@@ -75,11 +75,12 @@ def target_label(target: Emotion) -> str:
     return target_term(target) or target.top
 
 
-def category_agrees(target: Emotion, measured: Emotion) -> bool | None:
+def category_agrees(target: Emotion, measured: Emotion, voted: "frozenset[str] | None" = None) -> bool | None:
     """Whether the measured emotion's main label is the target's (`target_term`): None when the target has no
     main label or the critic cannot name it (its label set maps to other terms), so that only coordinates can be
-    judged."""
+    judged. ``voted``: the terms the judge's top class stands for (`critics.base.Reading.voted_terms`), which
+    decide instead where a class stands for several (a quadrant: Q1 is joy and excitement alike)."""
     want = target_term(target)
     if want is None or want not in measured.mix:
         return None
-    return main_term(measured) == want
+    return want in voted if voted else main_term(measured) == want

@@ -44,6 +44,8 @@ class Reading:
     #: False when the critic measures only coordinates (valence, arousal) and its mix is just the vocabulary near
     #: them (the image and text judges): its top label is then not a vote for or against a named target
     categorical: bool = True
+    #: the label set ``native`` is over (`from_native`): its classes say which terms a vote is for (`voted_terms`)
+    label_set: str = ""
 
     @classmethod
     def from_native(cls, critic: str, native: Mapping[str, float], label_set_name: str, *,
@@ -58,7 +60,19 @@ class Reading:
         v, a, d = vad if vad is not None else emotion.vad
         conf = max(native.values()) if confidence is None else confidence
         return cls(critic, float(v), float(a), float(d), dict(emotion.mix), dict(native), float(conf), tuple(series),
-                   dict(details or {}))
+                   dict(details or {}), label_set=label_set_name)
+
+    def voted_terms(self) -> frozenset[str] | None:
+        """The vocabulary terms the judge's top class stands for (EMOPIA's Q1: joy and excitement; RAVDESS's
+        happy: joy), or None for a reading not made from a label set. Why: a quadrant stands for several terms at
+        once, and its mix's largest term alone (joy, of joy and excitement at 0.5 each) made a judge that placed
+        an excitement take in Q1 vote against it, so such takes were never recognised and the loop spent its
+        rounds on them."""
+        if not (self.label_set and self.native):
+            return None
+        top = max(self.native, key=self.native.get)
+        terms = label_set(self.label_set).mapping.get(top)
+        return frozenset(t for t, w in terms.items() if w > 0) if terms else None
 
     @property
     def emotion(self) -> Emotion:

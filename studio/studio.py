@@ -101,8 +101,8 @@ class Judgement:
         False: the image and text judges): its top label is whichever vocabulary term lies nearest its point, so
         an image read at fidelity 0.90 as 'rage' for 'anger' used to count as a 'no'."""
         if trajectory is None:
-            return cls(reading.critic, reading, fidelity(target, reading.emotion),
-                       category_agrees(target, reading.emotion) if reading.categorical else None)
+            votes = category_agrees(target, reading.emotion, reading.voted_terms()) if reading.categorical else None
+            return cls(reading.critic, reading, fidelity(target, reading.emotion), votes)
         points = [(p.time_s, p.valence, p.arousal) for p in reading.series]
         if not points:
             end = duration_s or trajectory.end_s or 1.0

@@ -325,3 +325,27 @@ def test_a_take_of_under_a_second_of_speech_says_its_readings_are_unreliable():
     assert any("s of speech: under 1 s of speech gives the judges little to read" in n for n in short.notes)
     assert not any("of speech" in n for n in Studio().generate("speech", "joy", text="I am so happy to see you "
                                                                "again today.").notes)
+
+
+def test_a_quadrant_judge_votes_for_every_term_its_quadrant_stands_for():
+    """EMOPIA's quadrants stand for several terms at once (Q1: joy and excitement at 0.5 each; Q2: anger, tension,
+    fear). The vote went to the mix's largest term alone, the first of a tie, so a music judge that placed an
+    excitement, tension, fear, melancholy or contentment take in its quadrant voted against it: such takes were
+    never recognised, and the loop spent every round on takes that were already right."""
+    from critics.base import Reading
+    from studio.studio import Judgement
+
+    def quadrant(q: str, p: float = 0.9) -> Reading:
+        rest = (1 - p) / 3
+        return Reading.from_native("music/symbolic", {k: (p if k == q else rest) for k in ("Q1", "Q2", "Q3", "Q4")},
+                                   "emopia")
+
+    for target, q in (("excitement", "Q1"), ("joy", "Q1"), ("tension", "Q2"), ("fear", "Q2"), ("anger", "Q2"),
+                      ("melancholy", "Q3"), ("sadness", "Q3"), ("contentment", "Q4"), ("calm", "Q4")):
+        assert Judgement.of(Emotion.parse(target), quadrant(q)).agrees is True, target
+        other = {"Q1": "Q3", "Q2": "Q4", "Q3": "Q1", "Q4": "Q2"}[q]
+        assert Judgement.of(Emotion.parse(target), quadrant(other)).agrees is False, target
+    # a one-to-one label set votes as before: its top class's one term
+    happy = Reading.from_native("speech/embedded", {"happy": 0.5, "fearful": 0.3, "neutral": 0.2}, "ravdess")
+    assert Judgement.of(Emotion.parse("joy"), happy).agrees is True
+    assert Judgement.of(Emotion.parse("fear"), happy).agrees is False
