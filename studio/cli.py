@@ -49,6 +49,14 @@ def loudness_range(text: str) -> float | None:
     return value or None
 
 
+def named_path(text: str) -> str:
+    """An argparse type for ``--out``: a name, not an empty one. ``--out ""`` (an unset shell variable) was the
+    current folder, and a session wrote its session.wav, plan.json and clips over whatever was there."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a file or folder name (use . for the current folder)")
+    return text
+
+
 SEED = bounded_int(0, 2**63 - 1)  # every backend reads all 63 bits (generators.base.seed_words; a dataset item's seed)
 WORKERS = bounded_int(1, 64)
 
@@ -295,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "a field of its config, e.g. offload=true, dtype=float16, variant=fp16, device=cuda:1 for a neural "
                    "backend; face: shading=0 leaves out the expression shading derived from FER2013 (research use); "
                    "a backend names the settings it has when given one it does not")
-    g.add_argument("--out", required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
+    g.add_argument("--out", type=named_path, required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
                    ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it, "
                    "OUT.json, and a music take's score, OUT with .mid, or OUT.mid where another take of that name has that one: "
                    "both replace files of those names)")
@@ -309,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--to", required=True, metavar="SPEC", help="the state to lead them to ('calm')")
     s.add_argument("--minutes", type=float, default=15, help="session length (default 15)")
     s.add_argument("--clip", type=float, default=30, metavar="SECONDS", help="length of each clip (default 30)")
-    s.add_argument("--out", required=True, metavar="DIR", help="folder for the session's audio (session.wav, one "
+    s.add_argument("--out", type=named_path, required=True, metavar="DIR", help="folder for the session's audio (session.wav, one "
                    "file), its MIDI, plan.json (per clip: target, reading, fidelity) and plot.png")
     s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
     s.add_argument("--seed", type=SEED, default=0, help="the same seed, plan and settings give the same session, "
@@ -341,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
                        **_examples("emostudio dataset examples/dataset_speech.yaml --out out/speech-ds --workers 2"))
     d.add_argument("spec", metavar="SPEC.yaml", help="what to make: modalities, counts, emotions, texts, voices, "
                    "portraits and the fidelity filter (e.g. examples/dataset_speech.yaml)")
-    d.add_argument("--out", required=True, metavar="DIR", help="the dataset's folder: empty, or a dataset of "
+    d.add_argument("--out", type=named_path, required=True, metavar="DIR", help="the dataset's folder: empty, or a dataset of "
                    "this spec (run the same command again to finish an interrupted job)")
     d.add_argument("--workers", type=WORKERS, default=1, help="local worker processes")
     d.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', an address, or 'local' (needs the scale extra)")
@@ -352,11 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1, this machine "
                    "only; 0.0.0.0 for every network)")
     v.add_argument("--port", type=bounded_int(1, 65535), default=7860, help="default 7860")
-    v.add_argument("--out", help="folder for the app's outputs (default: a new temporary folder)")
+    v.add_argument("--out", type=named_path, help="folder for the app's outputs (default: a new temporary folder)")
     v.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="write the demo page (the README's main job)")
-    m.add_argument("--out", default="out/demo", metavar="DIR", help="folder for the page and its media "
+    m.add_argument("--out", type=named_path, default="out/demo", metavar="DIR", help="folder for the page and its media "
                    "(default out/demo)")
     m.set_defaults(func=cmd_demo)
     return p

@@ -69,6 +69,9 @@ def writable_folder(out: str | os.PathLike) -> None:
     import errno
     import tempfile
 
+    if not str(out).strip():  # Path("") is the current folder: a session would write over what is there
+        raise FileNotFoundError(errno.ENOENT, "an empty name; give a folder's name ('.' for the current folder)",
+                                repr(str(out)))
     out = Path(out)
     if out.exists():
         if not out.is_dir():

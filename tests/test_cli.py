@@ -1264,3 +1264,23 @@ def test_music_given_as_speech_and_speech_given_as_music_are_said(shared_data, c
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", str(music),
                          speech)
     assert code == 0 and f"warning: --reference {music} sounds like music" in err
+
+
+def test_an_empty_out_is_refused_not_read_as_the_current_folder(capsys, tmp_path, monkeypatch):
+    """`--out ""` (an unset shell variable) was the current folder: a session wrote session.wav, plan.json and its
+    clips over whatever was there, and said so as a success."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (["session", "--from", "anxiety", "--to", "calm", "--minutes", "0.5", "--clip", "10"],
+                 ["generate", "music", "--emotion", "joy", "--duration", "5"],
+                 ["dataset", str(ROOT / "examples" / "dataset_images.yaml")]):
+        for out in ("", "  "):
+            with pytest.raises(SystemExit) as exc:
+                run(capsys, *argv, "--out", out)
+            err = capsys.readouterr().err
+            assert exc.value.code == 2 and "argument --out: empty: give a file or folder name" in err, argv
+    assert list(tmp_path.iterdir()) == []
+    from studio.session import build_session
+
+    with pytest.raises(FileNotFoundError, match="an empty name"):
+        build_session("anxiety", "calm", "", minutes=0.5, clip_s=10)
+    assert list(tmp_path.iterdir()) == []
