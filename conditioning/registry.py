@@ -99,6 +99,12 @@ def configure(config_cls, config, overrides: dict, key: str, error: type[Excepti
                     f"{type(config).__name__}")
     overrides = dict(overrides)
     for f in fields(config_cls):  # of the kind its default is: work_px="512" failed deep inside the backend
+        if f.name in overrides and f.default is MISSING and f.default_factory is not MISSING:
+            overrides[f.name] = _made_field(f, overrides[f.name], key, error)
+        elif f.name in overrides and f.default is None and overrides[f.name] is not None:
+            if str(f.type).startswith("str") and not isinstance(overrides[f.name], (str, os.PathLike)):
+                # (variant=5 was "startswith first arg must be str" from diffusers, called a weights problem)
+                raise error(f"{key}: option {f.name} must be text, got {overrides[f.name]!r}")
         if f.name in overrides and f.default is not MISSING and f.default is not None:
             value, kind = overrides[f.name], type(f.default)
             if value is None and "None" in str(f.type):  # an optional setting left unset (`max_range_lu: float | None`)
@@ -116,6 +122,25 @@ def configure(config_cls, config, overrides: dict, key: str, error: type[Excepti
             elif kind is tuple and isinstance(value, (tuple, list)):  # and inside a pair: size=(np.int64(512), ...)
                 overrides[f.name] = tuple(v.item() if hasattr(v, "item") else v for v in value)  # was refused
     return replace(config or config_cls(), **overrides)
+
+
+def _made_field(f, value, key: str, error: type[Exception]):
+    """A config field whose default is made by a factory, given ``value``: a nested config (a speech backend's
+    `render`) given as a mapping of its own fields is that config, built on the field's default and checked as
+    `configure` checks any (``--config 'render={"f0_method": "dio"}'`` was an AttributeError traceback); a
+    mapping field must be given a mapping."""
+    from collections.abc import Mapping
+    from dataclasses import is_dataclass
+
+    default = f.default_factory()
+    if is_dataclass(default) and not isinstance(value, type(default)):
+        if not isinstance(value, Mapping):
+            raise error(f"{key}: option {f.name} must be a mapping of {type(default).__name__}'s fields, e.g. "
+                        f"{{\"{next(iter(default.__dataclass_fields__))}\": ...}}, got {value!r}")
+        return configure(type(default), default, dict(value), f"{key} {f.name}", error)
+    if isinstance(default, Mapping) and not isinstance(value, Mapping):
+        raise error(f"{key}: option {f.name} must be a mapping, got {value!r}")
+    return value
 
 
 def finite_number(value) -> bool:

@@ -303,8 +303,13 @@ def settings_key(settings: Mapping[str, Any] | None) -> str:
         raise GenerationError(f"settings must map a backend's config fields to values, got {settings!r}")
     if "model" in settings:
         raise GenerationError("give the weights as model=..., not as a setting")
+    def plain(v):  # NumPy's numbers as Python's: np.int64(256) was "must be plain values, got {'work_px': 256}"
+        if getattr(v, "ndim", None) == 0 and hasattr(v, "item"):
+            return v.item()
+        raise TypeError(type(v).__name__)
+
     try:
-        return json.dumps(dict(settings), sort_keys=True)
+        return json.dumps(dict(settings), sort_keys=True, default=plain)
     except (TypeError, ValueError):
         raise GenerationError(f"settings must be plain values (numbers, text, true/false, lists), got {settings!r}") \
             from None
@@ -516,7 +521,8 @@ class Studio:
         if trajectory is not None and duration_s is not None and duration_s < trajectory.end_s - 1e-6:
             notes = (*notes, f"the take lasts {duration_s:g} s, so it follows the trajectory's first {duration_s:g} s "
                              f"of {trajectory.end_s:g}")
-        return replace(result, speech=speech, notes=notes, settings=dict(settings or {}))
+        # as plain JSON values (NumPy's numbers as Python's), which the report writes
+        return replace(result, speech=speech, notes=notes, settings=json.loads(settings_key(settings) or "{}"))
 
     def voice_for_face(self, target: Emotion, trajectory: Trajectory | None, text: str | None,
                        options: Mapping[str, Any], seed: int, *, score: bool = True) -> "tuple[StudioResult | None, dict]":

@@ -467,3 +467,36 @@ def test_a_face_refuses_blank_text_and_a_voice_it_would_not_use(tmp_path):
         studio.generate("face", "joy", options={"audio": str(rec), "voice": "slt"}, score=False)
     with pytest.raises(GenerationError, match="without text the clip is silent"):
         studio.generate("face", "joy", duration_s=1, options={"voice": "slt"}, score=False)
+
+
+def test_settings_the_command_lines_config_reaches_are_checked_by_kind_and_range():
+    """`--config` and `settings=` reach every config field. The face animator had no range checks (fps=0 a
+    ZeroDivisionError traceback, head_motion=1e6 a video with the face off the frame, exit 0); a speech backend's
+    `render` given as a mapping was an AttributeError traceback; variant=5 a diffusers error called a weights
+    problem; Festival's timeout_s=-1 "took longer than -1 s"; Piper's threads=-3 was taken; and NumPy's integers
+    in settings= were refused as not plain."""
+    import numpy as np
+
+    from generators.registry import load_generator
+    from studio.studio import Studio
+
+    for modality, name, kw, says in (
+            ("face", "animator", {"fps": 0}, "fps must be a number from 1 to 120, got 0"),
+            ("face", "animator", {"head_motion": float("nan")}, "head_motion must be a number from 0 to 3"),
+            ("face", "animator", {"head_motion": 1e6}, "head_motion must be a number from 0 to 3"),
+            ("face", "animator", {"max_side": 10}, "max_side must be a whole number from 128"),
+            ("speech", "festival", {"render": 5}, "option render must be a mapping of RenderConfig's fields"),
+            ("speech", "festival", {"render": {"nope": 1}}, r"unknown option\(s\) \['nope'\] for speech/festival render"),
+            ("speech", "festival", {"timeout_s": -1}, "timeout_s must be a number from 1 to 3600"),
+            ("speech", "piper", {"threads": -3}, "threads must be a whole number from 0 to 256")):
+        with pytest.raises(GenerationError, match=says):
+            load_generator(modality, name, **kw)
+    from conditioning.registry import configure
+    from generators.image.diffusion import DiffusionConfig
+
+    with pytest.raises(GenerationError, match="option variant must be text, got 5"):
+        configure(DiffusionConfig, None, {"variant": 5}, "image/diffusion", GenerationError)
+    festival = load_generator("speech", "festival", render={"f0_method": "dio"})
+    assert festival.config.render.f0_method == "dio"  # built on Festival's own render default, the field changed
+    take = Studio().generate("image", "joy", settings={"work_px": np.int64(256)}, score=False)
+    assert take.settings == {"work_px": 256} and type(take.settings["work_px"]) is int

@@ -74,6 +74,17 @@ class AnimatorConfig:
     fan_weights: str | None = None  #: 2DFAN-4 checkpoint path (default: torch hub's checkpoints folder)
     fan_modules: int = 4  #: FAN's stacked hourglasses (4 in the published 2DFAN-4)
 
+    def __post_init__(self) -> None:
+        """Values in range, or a `GenerationError` naming the field: `--config` reaches them, and fps=0 was a
+        ZeroDivisionError traceback, head_motion=NaN a broadcasting error, head_motion=1e6 a video with the face
+        off the frame (exit 0), and max_side=10 blamed the photo for being small."""
+        from conditioning.registry import check_ranges
+
+        check_ranges(KEY, self, (("fps", 1, 120), ("max_side", 128, 8192), ("max_duration_s", MIN_DURATION_S, 3600),
+                                 ("silent_duration_s", MIN_DURATION_S, 3600), ("head_motion", 0, 3),
+                                 ("blink_rate_per_min", 0, 120), ("expressiveness", 0, 3), ("shading", 0, 2),
+                                 ("fan_modules", 1, 8)), whole=("max_side", "fan_modules"), error=GenerationError)
+
 
 class FaceAnimator:
     modality = "face"

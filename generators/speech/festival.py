@@ -68,6 +68,12 @@ class FestivalSpeechConfig:
     word_level: bool = True                                                             # GPL code, see RenderConfig)
     take_variation: bool = True
 
+    def __post_init__(self) -> None:
+        """A timeout in range, or a `GenerationError` naming it (-1 s was "festival took longer than -1 s")."""
+        from conditioning.registry import check_ranges
+
+        check_ranges("speech/festival", self, (("timeout_s", 1, 3600),), error=GenerationError)
+
 
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

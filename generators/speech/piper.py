@@ -61,6 +61,12 @@ class PiperSpeechConfig:
     render: RenderConfig = field(default_factory=RenderConfig)
     word_level: bool = True
 
+    def __post_init__(self) -> None:
+        """A thread count in range, or a `GenerationError` naming it (-3 was taken without a word)."""
+        from conditioning.registry import check_ranges
+
+        check_ranges("speech/piper", self, (("threads", 0, 256),), whole=("threads",), error=GenerationError)
+
 
 class _PiperEngine:
     """One loaded Piper voice with deterministic noise and alignments. Holds no per-request state."""
