@@ -253,13 +253,48 @@ def _load_midi(midi):
     if isinstance(midi, pretty_midi.PrettyMIDI):
         return midi, "<PrettyMIDI>"
     path = Path(midi)
+    if path.is_dir():
+        raise RenderError(f"{str(path)!r} is a folder, not a MIDI file")
     if not path.is_file():
         raise RenderError(f"MIDI file {str(path)!r} does not exist")
     try:
-        return pretty_midi.PrettyMIDI(str(path)), str(path)
+        return read_smf(path.read_bytes()), str(path)
+    except SmfProblem as exc:
+        raise RenderError(f"cannot read {str(path)!r} as one piece of music ({exc})") from None
     except Exception as exc:  # mido raises many types (OSError, EOFError, KeyError, ValueError)
         raise RenderError(f"cannot read {str(path)!r} as a Standard MIDI File "
                           f"({midi_read_error(exc, file_head(path))})") from exc
+
+
+class SmfProblem(ValueError):
+    """A Standard MIDI File whose header says it is not one piece the studio can read (`read_smf`)."""
+
+
+def read_smf(data: bytes):
+    """A `pretty_midi.PrettyMIDI` of a Standard MIDI File's bytes, its RIFF wrapper (RMID) taken off. Raises
+    `SmfProblem` for what its header says cannot be read as one piece: a type-2 file holds independent sequences
+    (songs or patterns), which pretty_midi laid over one another at the first one's tempo (a bright 150 bpm song
+    and a dark 56 bpm one read as one 9-s Q1 piece); a file with no tracks; SMPTE timing, which pretty_midi
+    cannot read (both said "damaged"). Other failures are pretty_midi's and mido's own exceptions."""
+    import io
+
+    import pretty_midi
+
+    if data[:4] == b"RIFF" and data[8:12] == b"RMID":  # a MIDI file wrapped as RIFF: its "data" chunk is the SMF
+        # (mido reads only a bare SMF: "MThd not found")
+        start = data.find(b"MThd", 12)
+        data = data[start:] if start >= 0 else data
+    if data[:4] == b"MThd" and len(data) >= 14:
+        kind, tracks, division = (int.from_bytes(data[i:i + 2], "big") for i in (8, 10, 12))
+        if kind == 2:
+            raise SmfProblem("it is a type-2 MIDI file, whose tracks are independent sequences (songs or patterns), "
+                             "not parts played together; save the one to judge as a type-0 or type-1 file")
+        if tracks == 0:
+            raise SmfProblem("it holds no tracks, so no notes")
+        if division & 0x8000:
+            raise SmfProblem("it is timed in SMPTE frames, which pretty_midi does not read; save it timed in ticks "
+                             "per beat, a sequencer's usual setting")
+    return pretty_midi.PrettyMIDI(io.BytesIO(data))
 
 
 def file_head(path: Path) -> bytes | None:
@@ -293,6 +328,8 @@ def midi_read_error(exc: Exception, head: bytes | None = None) -> str:
             "; give a .mid file, or a recording with --modality music and the audio judge"
     if isinstance(exc, EOFError):
         return "it ends before its tracks do: cut short or damaged"
+    if "exceeds maximum length" in str(exc):  # mido's "Message length 9223372036854775680 exceeds maximum ..."
+        return "its tracks are damaged"
     if isinstance(exc, (ValueError, IndexError, KeyError)) and not isinstance(exc, OSError):
         # pretty_midi's own arithmetic on what mido made of a damaged header ("max() arg is an empty sequence")
         return "its header or tracks are damaged"

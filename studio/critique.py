@@ -70,14 +70,21 @@ LOW_BAND = ("speech with nothing above about 6 kHz (a low-bitrate MP3: ffmpeg's 
 EIGHT_BIT = ("speech saved with 8-bit samples (48 dB of range: quantisation noise fills the band where speech is "
              "quiet) moves speech/embedded's readings: 14 of 21 strong RAVDESS takes changed its label as 8-bit WAVs, "
              "speech/encoder's 2 (python bench/speech_eight_bit.py); save 16-bit or more")
-MUSIC_LIKE = ("holds its pitch in steady notes as music does (70 % or more of its pitched frames in notes held 0.16 s "
-              "or longer; speech of RAVDESS, EmoDB and the studio's voices at most 54 %, music 88 % and more: python "
-              "bench/held_notes.py): the speech judges read speech, and read music as a voice's emotion all the same "
-              "(a piano piece as calm at up to 0.95); give it with --modality music")
-NO_HELD_NOTES = ("holds almost no steady notes (30 % or less of its pitched frames in notes held 0.16 s or longer; the "
-                 "music of EMOPIA and the composer 88 % and more, speech at most 54 %: python bench/held_notes.py), as "
-                 "speech, drums or noise do: the music judges were trained on tonal music and read other sound as a "
-                 "quadrant all the same (a RAVDESS actor's speech as Q2 at 0.87); speech goes with --modality speech")
+#: (after "holds its pitch" / "hold their pitch")
+MUSIC_LIKE_WHY = ("in steady notes as music does (70 % or more of the pitched frames in notes held 0.16 s or longer; "
+                  "speech of RAVDESS, EmoDB and the studio's voices at most 54 %, music 88 % and more: python "
+                  "bench/held_notes.py): the speech judges read speech, and read music as a voice's emotion all the "
+                  "same (a piano piece as calm at up to 0.95); music goes with --modality music, and a voice over "
+                  "music or singing is read with the music in it (three strong RAVDESS anger takes over a composer's calm "
+                  "piece 6 dB under them measured 63-73 %)")
+MUSIC_LIKE = "holds its pitch " + MUSIC_LIKE_WHY
+#: (after "holds" / "hold")
+NO_HELD_NOTES_WHY = ("almost no steady notes (30 % or less of the pitched frames in notes held 0.16 s or longer; the "
+                     "music of EMOPIA and the composer 88 % and more, speech at most 54 %: python bench/held_notes.py), "
+                     "as speech, drums or noise do: the music judges were trained on tonal music and read other sound "
+                     "as a quadrant all the same (a RAVDESS actor's speech as Q2 at 0.87); speech goes with --modality "
+                     "speech")
+NO_HELD_NOTES = "holds " + NO_HELD_NOTES_WHY
 #: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
              "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
@@ -186,7 +193,7 @@ def critique_files(args: argparse.Namespace) -> int:
         media = None
         try:
             if "reading" in how:  # scored already while grouping (a group left unnormalised)
-                reading = how["reading"]
+                reading, media = how["reading"], how.get("media")
             else:
                 if "media" in how:  # loaded already while grouping, or the take's score (`_studio_scores`)
                     media = how["media"]
@@ -272,7 +279,8 @@ def critique_files(args: argparse.Namespace) -> int:
             (noted["narrow_band"], "a file is", "files are", f"narrow-band; {NARROW_BAND}"),
             (noted["low_band"], "a file has", "files have", f"nothing above about 6 kHz: {LOW_BAND}"),
             (noted["short_speech"], "a file holds", "files hold", f"under {SHORT_SPEECH_S:g} s of speech: {SHORT_SPEECH}"),
-            (noted["music_like"], "a file", "files", MUSIC_LIKE), (noted["no_held_notes"], "a file", "files", NO_HELD_NOTES),
+            (noted["music_like"], "a file holds its pitch", "files hold their pitch", MUSIC_LIKE_WHY),
+            (noted["no_held_notes"], "a file holds", "files hold", NO_HELD_NOTES_WHY),
             (noted["eight_bit"], "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
             (noted["low_rate"], "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
             (wordless, "a text has", "texts have", NO_AFFECT_WORDS))
@@ -698,7 +706,8 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
         if why:
             print(f"emostudio critique: warning: {why}; scored without speaker normalisation", file=sys.stderr)
             out.update({n: {"kw": {}, "norm": "none", "group": label, "group_size": len(loaded),
-                            **({"reading": loaded[n][1]} if n in loaded else {})} for n in names})
+                            **({"reading": loaded[n][1], "media": loaded[n][0]} if n in loaded else {})}
+                        for n in names})  # (the media for the row's notes: a small group's lost its held notes)
             continue
         top, most = Counter(max(r.native, key=r.native.get) for _, r in loaded.values()).most_common(1)[0]
         if most >= UNIFORM_SHARE * len(loaded):  # 7 angry takes and 1 neutral read 0 of 7 angry, without a word

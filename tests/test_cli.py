@@ -464,6 +464,8 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
                          "--group-by", r"Actor_(\d+)", *map(str, half[:5]))
     rows = [json.loads(line) for line in out.splitlines()]  # too small to normalise: its size is still given
     assert code == 0 and {(r["normalisation"], r["group_size"]) for r in rows} == {("none", 5)}
+    # ... and its rows keep what is measured on the recording (a small group's rows had lost them)
+    assert all("held_notes" in r and r["recorded_rate_hz"] == 16000 for r in rows)
     assert "mixes" not in err
     code, _, err = run(capsys, "critique", "--modality", "speech", "--group-by", "Actor_", str(neutral))
     assert code == 2 and "capture group" in err
@@ -1257,6 +1259,8 @@ def test_music_given_as_speech_and_speech_given_as_music_are_said(shared_data, c
     assert code == 0 and rows[0]["notes"] == ["music_like"] and rows[0]["held_notes"] >= 0.7
     assert "notes" not in rows[1] and rows[1]["held_notes"] < 0.7
     assert "note: a file holds its pitch in steady notes as music does" in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", str(music), str(music))
+    assert "note: 2 files hold their pitch in steady notes" in err  # (was "2 files holds its pitch")
     code, out, err = run(capsys, "critique", "--modality", "music", "--json", speech, str(music))
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and "no_held_notes" in rows[0]["notes"] and "notes" not in rows[1]

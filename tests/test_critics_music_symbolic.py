@@ -326,3 +326,49 @@ def test_the_composers_shortest_takes_are_judged(critic):
     take = ComposerMusic().generate(GenerationRequest(Emotion.parse("calm"), duration_s=2.0))
     reading = critic.score(take.extras["midi_bytes"])
     assert reading.details["duration_s"] <= 2.0 and reading.critic == "music/symbolic"
+
+
+def test_midi_files_that_are_not_one_piece_are_refused_and_a_riff_wrapped_one_is_read(tmp_path):
+    """A type-2 file's tracks are independent sequences, which pretty_midi laid over one another at the first one's
+    tempo (a bright 150 bpm song and a dark 56 bpm one read as one 9-s Q1 piece); a file with no tracks and an
+    SMPTE-timed one were "damaged"; a RIFF-wrapped MIDI file (RMID) was mido's "MThd not found", though both
+    readers said it was MIDI. Both music judges read MIDI through `conditioning.render.read_smf`."""
+    import mido
+
+    from conditioning.media import MediaError
+    from conditioning.render import RenderError, _load_midi
+    from critics.music.symbolic import load_midi
+
+    def song(kind: int, tracks: int = 2, ticks: int = 480) -> mido.MidiFile:
+        f = mido.MidiFile(type=kind, ticks_per_beat=ticks)
+        for k in range(tracks):
+            t = mido.MidiTrack()
+            for i in range(8):
+                t += [mido.Message("note_on", note=60 + k * 7 + i, velocity=80, time=0),
+                      mido.Message("note_off", note=60 + k * 7 + i, velocity=0, time=240)]
+            f.tracks.append(t)
+        return f
+
+    good = tmp_path / "good.mid"
+    song(1).save(good)
+    cases = {"type2.mid": "type-2 MIDI file", "none.mid": "holds no tracks", "smpte.mid": "timed in SMPTE frames"}
+    song(2).save(tmp_path / "type2.mid")
+    song(1, tracks=0).save(tmp_path / "none.mid")
+    data = bytearray(good.read_bytes())
+    data[12:14] = (0xE728).to_bytes(2, "big")  # -25 fps, 40 ticks a frame
+    (tmp_path / "smpte.mid").write_bytes(bytes(data))
+    for name, says in cases.items():
+        with pytest.raises(MediaError, match=says):
+            load_midi(tmp_path / name)
+        with pytest.raises(RenderError, match=says):
+            _load_midi(tmp_path / name)
+    smf = good.read_bytes()
+    riff = b"RIFF" + (len(smf) + 12).to_bytes(4, "little") + b"RMIDdata" + len(smf).to_bytes(4, "little") + smf
+    (tmp_path / "wrapped.rmi.mid").write_bytes(riff)
+    assert len(load_midi(tmp_path / "wrapped.rmi.mid").instruments[0].notes) == 8
+    assert len(_load_midi(tmp_path / "wrapped.rmi.mid")[0].instruments[1].notes) == 8
+    with pytest.raises(MediaError, match="bytes that are not a MIDI file"):  # a WAV starts with RIFF too
+        load_midi(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28))
+    (tmp_path / "folder.mid").mkdir()
+    with pytest.raises(MediaError, match="is a folder, not a MIDI file"):
+        load_midi(tmp_path / "folder.mid")

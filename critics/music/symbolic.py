@@ -23,7 +23,6 @@ Input: a MIDI file path (.mid/.midi/.kar), a pretty_midi.PrettyMIDI or raw MIDI 
 """
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,30 +62,34 @@ def load_midi(media: Any):
     """A pretty_midi.PrettyMIDI from a MIDI path, PrettyMIDI or MIDI bytes; anything else, and a MIDI file or bytes
     that cannot be read, is a `MediaError` (as for the other critics: the media, not the music, is wrong)."""
     from conditioning.media import Audio, MediaError
-    from conditioning.render import file_head, midi_read_error
+    from conditioning.render import SmfProblem, file_head, midi_read_error, read_smf
 
     if type(media).__name__ == "PrettyMIDI":
         return media
     if isinstance(media, Audio):
         raise MediaError(NOT_MIDI.format(what="Audio (a waveform has no notes)"))
-    import pretty_midi
-
     if isinstance(media, (bytes, bytearray, memoryview)):
         data = bytes(media)
-        if not data.startswith(b"MThd") and not data.startswith(b"RIFF"):
+        if not data.startswith(b"MThd") and data[8:12] != b"RMID":  # (a WAV starts with RIFF too)
             raise MediaError(NOT_MIDI.format(what=f"{len(data)} bytes that are not a MIDI file (no MThd header)"))
         try:
-            return pretty_midi.PrettyMIDI(io.BytesIO(data))
+            return read_smf(data)
+        except SmfProblem as exc:
+            raise MediaError(f"could not read the MIDI bytes as one piece ({exc})") from None
         except Exception as exc:  # mido / pretty_midi raise many kinds
             raise MediaError(f"could not read the MIDI bytes ({midi_read_error(exc)})") from exc
     if isinstance(media, (str, os.PathLike)):
         path = Path(media)
         if path.suffix.lower() not in MIDI_SUFFIXES:
             raise MediaError(NOT_MIDI.format(what=f"the file {path.name!r} ({path.suffix or 'no suffix'}, not MIDI)"))
+        if path.is_dir():
+            raise MediaError(f"{path} is a folder, not a MIDI file")
         if not path.is_file():
             raise MediaError(f"{path}: no such file")
         try:
-            return pretty_midi.PrettyMIDI(str(path))
+            return read_smf(path.read_bytes())
+        except SmfProblem as exc:
+            raise MediaError(f"could not read the MIDI file {path.name} as one piece ({exc})") from None
         except Exception as exc:
             raise MediaError(f"could not read the MIDI file {path.name} ({midi_read_error(exc, file_head(path))})") \
                 from exc
