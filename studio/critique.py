@@ -202,7 +202,8 @@ def critique_files(args: argparse.Namespace) -> int:
                 else:
                     media = load_media(args.modality, Path(name))
                 reading = critic.score(media, **extra, **how["kw"])
-            row = {"file": name, **({"score": how["score"]} if "score" in how else {}), **reading.to_json()}
+            row = {"file": name, **({"score": how["score"]} if "score" in how else {}),
+                   **({"score_changed": True} if how.get("score_changed") else {}), **reading.to_json()}
             if getattr(media, "stride", 1) > 1:  # a video too large to hold whole, read evenly thinned
                 row["frames_read_every"] = media.stride
             if args.modality == "image" and getattr(media, "frame_of", None) is not None:
@@ -649,6 +650,7 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
     (`studio_record` names it: ``midi``), that score, which is what the loop's judge read; the row then names it
     (``"score"``). A MIDI file, or a recording the studio did not make, is given to the judge as it is."""
     from critics.music import is_midi
+    from studio.generate import file_sha256
 
     out: dict[str, dict] = {}
     manifests: dict = {}
@@ -664,6 +666,12 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
         score = Path(name).parent / Path(found[0]["midi"]).name
         if score.is_file() and describes(found[0], Path(name)):
             out[name] = {"kw": {}, "norm": "none", "media": str(score), "score": score.name}
+            recorded = found[0].get("midi_sha256")
+            if recorded is not None and file_sha256(score) != recorded:  # another file saved at the score's path
+                # was read as the take's notes, "as the loop read it"
+                out[name]["score_changed"] = True
+                print(f"emostudio critique: warning: {name}: its score ({score.name}) has changed since the take was "
+                      "made; it is read as it is now, not as the loop read the take", file=sys.stderr)
     return out
 
 

@@ -22,6 +22,7 @@ attempts run out; a rejected item is journaled too (``kept: false``, no file), s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -708,6 +709,7 @@ def make_item(item: Item, spec: Spec, out: str, studio=None) -> dict:
             with atomic_path(folder / f"{item.id}.mid") as tmp:
                 tmp.write_bytes(midi)
             row["midi"] = f"{item.modality}/{item.id}.mid"
+            row["midi_sha256"] = hashlib.sha256(midi).hexdigest()  # (`critique` reads it as the item's notes)
         row["record_sha256"] = record_seal(row)
     return row
 

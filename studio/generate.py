@@ -244,7 +244,7 @@ def neutral_reference_recipe(result, model: str | None) -> dict | None:
 
 #: What `critique` follows in a take's record, which its seal covers: the file's SHA-256, its neutral takes'
 #: recipes, its score
-SEALED = ("sha256", "neutral_reference", "voice_reference", "midi")
+SEALED = ("sha256", "neutral_reference", "voice_reference", "midi", "midi_sha256")
 
 
 def record_seal(record: dict) -> str:
@@ -326,7 +326,9 @@ def save_take(path: Path, result, *, prompt: str | None = None, model: str | Non
     try:
         if midi_bytes is not None:  # symbolic backends: the score goes beside the audio
             written.append(save_score(out, midi_bytes))
-            extras["midi"] = str(written[-1])
+            # the score's own bytes too: `critique` reads it as the take's notes, and another file saved at that path
+            # was read as them
+            extras["midi"], extras["midi_sha256"] = str(written[-1]), file_sha256(written[-1])
         return out, write_report(out, result, extras, model, hide)
     except BaseException:  # no take without its report (or score): a half-written take is not left behind
         for p in written:

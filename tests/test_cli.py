@@ -820,7 +820,17 @@ def test_critique_gives_the_notes_judge_a_studio_takes_score(capsys, tmp_path):
     loop = {j["critic"]: j["reading"] for j in report["judges"]}["music/symbolic"]
     code, row, err = critique_row(capsys, take, "music", "symbolic")
     assert code == 0 and row["score"] == "calm.mid" and row["file"] == str(take)
-    assert row["native"] == pytest.approx(loop["native"], abs=1e-3)
+    assert row["native"] == pytest.approx(loop["native"], abs=1e-3) and "score_changed" not in row
+    assert len(report["midi_sha256"]) == 64  # under the record's seal
+    # another file saved at the score's path was read as the take's notes "as the loop read it": now said
+    score, kept = tmp_path / "calm.mid", (tmp_path / "calm.mid").read_bytes()
+    other = tmp_path / "anger.wav"
+    studio_take(capsys, other, "music", "--emotion", "anger", "--duration", "6")
+    score.write_bytes((tmp_path / "anger.mid").read_bytes())
+    code, row, err = critique_row(capsys, take, "music", "symbolic")
+    assert code == 0 and row["score_changed"] is True
+    assert "its score (calm.mid) has changed since the take was made" in err
+    score.write_bytes(kept)
     import soundfile as sf  # the audio changed since: the score is not taken as its notes
 
     y, sr = sf.read(str(take), dtype="float32")
