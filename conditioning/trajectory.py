@@ -212,7 +212,7 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
 
     Every clip is ``clip_s`` long except the last, which takes the remainder (at least half a clip,
     `SHORTEST_LAST`, and `MIN_CLIP_S`; a shorter remainder joins the clip before it); a two-clip plan whose
-    remainder is shorter is cut into two even halves.
+    remainder is shorter, and a moving plan shorter than one clip, are cut into two even halves.
     The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
@@ -244,9 +244,12 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clips; a plan has at most {MAX_CLIPS} "
                         "(e.g. 8 hours of 15 s clips): use longer clips or fewer minutes")
     distance = math.dist(a.va, b.va)
+    if n < 2 and distance > 0 and total >= 2 * MIN_CLIP_S:  # shorter than one clip: two even halves as well (48 s
+        n, step = 2, total / 2  # in 45-s clips were cut so, and 42 s refused)
     if n < 2 and distance > 0:
         raise PlanError(f"{minutes:g} min in clips of {clip_s:g} s gives {n} clip{'' if n == 1 else 's'}; a plan "
-                        "that moves needs at least 2 (one matching the current state, one at the target)")
+                        "that moves needs at least 2 (one matching the current state, one at the target), each of "
+                        f"at least {MIN_CLIP_S:g} s: give at least {2 * MIN_CLIP_S:g} s ({2 * MIN_CLIP_S / 60:.2f} min)")
     # the first shape whose steps stay within the max step; none asked for: within ISO_STEP, else the gentlest
     # shape (a jump, which the session's report warns about): the smooth shape, always taken, stepped 0.55 where
     # a linear one of the same clips stays at 0.37

@@ -107,16 +107,20 @@ class ClipReport:
     visual: Path | None = None  #: the clip's picture (sessions built with visuals)
     file: Path | None = None  #: the clip's own audio file (sessions built with clip files)
 
-    def to_json(self) -> dict:
+    def to_json(self, folder: Path | None = None) -> dict:
+        """The clip as JSON; ``folder``: its picture and file named relative to it (plan.json names them from the
+        session's folder, a clip file's report from the clips' folder), so the folder stays valid when moved or
+        zipped and names none of its parents."""
         t = self.target.to_json()
+        name = lambda p: str(p) if folder is None else Path(os.path.relpath(p, folder)).as_posix()  # noqa: E731
         return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
                 "target": {k: t[k] for k in ("valence", "arousal", "dominance", "mix")},
                 "reading": None if self.reading is None else self.reading.to_json(),
                 "judges": {k: r.to_json() for k, r in self.judges.items()},
                 "fidelity": None if self.fidelity is None else round(self.fidelity, 4),
                 "round": self.round, "controls": self.controls,
-                **({"visual": str(self.visual)} if self.visual is not None else {}),
-                **({"file": str(self.file)} if self.file is not None else {})}
+                **({"visual": name(self.visual)} if self.visual is not None else {}),
+                **({"file": name(self.file)} if self.file is not None else {})}
 
 
 @dataclass
@@ -382,7 +386,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         with atomic_path(stage / "session.mid") as tmp:
             tmp.write_bytes(score.midi_bytes())
         if cfg.clip_files:
-            write_clip_files(stage / "clips", y, cfg.rate, clips, score.midi, plan, _provenance(gen, cfg))
+            write_clip_files(stage / "clips", y, cfg.rate, clips, score.midi, plan, _provenance(gen, cfg),
+                             final=out / "clips")
             for clip in clips:
                 clip.file = out / "clips" / clip.file.name
             timings["clip_files_s"] = time.perf_counter() - t
@@ -405,7 +410,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
                "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
                "critic": f"music/{critics[0].name}" if critics else None,
                "judges": [f"music/{c.name}" for c in critics], "settings": _settings(cfg), "summary": summary,
-               "provenance": _provenance(gen, cfg), "sections": score.sections(), "clips": [c.to_json() for c in clips]}
+               "provenance": _provenance(gen, cfg), "sections": score.sections(),
+               "clips": [c.to_json(out) for c in clips]}  # (pictures and clip files named from the session's folder)
         with atomic_path(stage / "plan.json") as tmp:
             tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
         from studio.studio import judges_reach
@@ -424,17 +430,19 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
 
 
 def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[ClipReport], midi, plan,
-                     provenance: dict | None = None) -> list[Path]:
+                     provenance: dict | None = None, final: str | Path | None = None) -> list[Path]:
     """Each clip as its own file, for a player that plays clips (``folder/clip_000.wav`` ...): cut from the
     session's audio as written (so played back to back they are the session, sample for sample), with the notes
     that start in it (``clip_000.mid``, what the symbolic judge read) and a report beside it (``clip_000.wav.json``:
     the clip's place in the session, target, each judge's reading, the file's SHA-256, and the session's
     ``provenance``: backend, soundfont and licence, since a clip travels alone, zipped for a player, and a GPL
     soundfont's render said so only in plan.json), so ``emostudio critique`` reads a clip's notes as the session's
-    judge did. Sets each clip's ``file``."""
+    judge did. Sets each clip's ``file``. ``final``: where ``folder`` will be once the session is moved into place
+    (a report names the clip's picture from there: ``../visuals/clip_000.png``)."""
     from studio.generate import file_sha256, save_score
 
     folder = Path(folder)
+    final = Path(final) if final is not None else folder
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for clip in clips:
@@ -449,7 +457,7 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         # zip of the clips names none of its folders
         report = {"file": path.name, "backend": "music/composer", "session": {
             "from": plan.current.top, "to": plan.target.top, "clip": clip.index, "start_s": round(clip.start_s, 3),
-            "end_s": round(clip.end_s, 3)}, **{k: v for k, v in clip.to_json().items() if k != "file"},
+            "end_s": round(clip.end_s, 3)}, **{k: v for k, v in clip.to_json(final).items() if k != "file"},
             "midi": score.name, "sha256": file_sha256(path), **({"provenance": provenance} if provenance else {})}
         with atomic_path(Path(str(path) + ".json")) as tmp:
             tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
@@ -719,6 +727,10 @@ def _readable_part(summary: dict, axis: str) -> float | None:
 END_MISS = 0.4
 
 
+#: The end of `jump_warning`, which the web's Therapy tab leaves out: it has no max-step control
+MAX_STEP_ADVICE = ", or give --max-step (e.g. 0.3) to have a steeper plan refused"
+
+
 def jump_warning(step: float, max_step: float | None) -> str | None:
     """The warning for a plan whose largest step between clips is over `ISO_STEP` where no max step was asked
     for (`session`'s report and `emotion --plan`'s preview say it alike), or None."""
@@ -726,7 +738,7 @@ def jump_warning(step: float, max_step: float | None) -> str | None:
         return None
     return (f"warning: the plan moves {step:.2f} in valence-arousal between two clips (over {ISO_STEP:g}, a quarter "
             "of the plane's width), so the music jumps to the goal rather than leading the listener there; allow "
-            "more minutes or shorter clips, or give --max-step (e.g. 0.3) to have a steeper plan refused")
+            f"more minutes or shorter clips{MAX_STEP_ADVICE}")
 
 
 def movement_warnings(summary: dict) -> list[str]:
@@ -887,7 +899,7 @@ def summary_lines(s: dict) -> list[str]:
     agree = (f"quadrant agreement {s['quadrant_agreement']:.0%} (every judge; their mean reading "
              f"{s['quadrant_agreement_mean_reading']:.0%})" if "quadrant_agreement_mean_reading" in s
              else f"quadrant agreement {s['quadrant_agreement']:.0%}")
-    out = [f"measured {s['measured']} clips: mean fidelity {s['mean_fidelity']:.2f}, {agree}, {moved('valence')}, "
+    out = [f"measured {s['measured']} clip{'' if s['measured'] == 1 else 's'}: mean fidelity {s['mean_fidelity']:.2f}, {agree}, {moved('valence')}, "
            f"{moved('arousal')} (start -> end)"]
     if len(per) > 1:
         out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items()))

@@ -630,7 +630,7 @@ class WebStudio:
     def session(self, current, target, minutes: float, clip_s: float, seed: int = 0, clip_files: bool = False):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report, and with
         ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None)."""
-        from studio.session import build_session, summary_lines, summary_warnings
+        from studio.session import MAX_STEP_ADVICE, build_session, summary_lines, summary_warnings
 
         from conditioning import Emotion
         from conditioning.errors import EmotionSpecError
@@ -645,7 +645,8 @@ class WebStudio:
                             clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
                             studio=self.studio, clip_files=bool(clip_files))
         warned = set(summary_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
-        report = "\n".join(f"- **{line}**" if line in warned else f"- {line}" for line in summary_lines(res.summary))
+        lines = [(line.replace(MAX_STEP_ADVICE, ""), line in warned) for line in summary_lines(res.summary)]  # (no
+        report = "\n".join(f"- **{line}**" if bold else f"- {line}" for line, bold in lines)  # such box on the page)
         clips = zip_in_order(folder / "clips", folder / "clips.zip") if clip_files else None
         # what the command writes beside the audio: the plan with every clip's target and readings, provenance and
         # licence (naming no server folder), and the score for a DAW

@@ -59,7 +59,8 @@ def test_one_picture_per_clip_with_metadata(cli_run):
     assert [p.name for p in pngs] == ["clip_000.png", "clip_001.png", "clip_002.png"]
     assert [Path(c["visual"]) for c in doc["clips"]] == pngs
     plan = json.loads((out / "plan.json").read_text())
-    assert [c["visual"] for c in plan["clips"]] == [c["visual"] for c in doc["clips"]]
+    # plan.json names them from the session's folder (it named the maker's full path: a moved folder lost them)
+    assert [c["visual"] for c in plan["clips"]] == [f"visuals/{p.name}" for p in pngs]
     assert doc["summary"]["visuals"]["style"] == "horizon"
     for clip, png in zip(doc["clips"], pngs):
         with PILImage.open(png) as im:
@@ -96,8 +97,11 @@ def test_style_and_no_visuals(tmp_path, monkeypatch, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert not (tmp_path / "a" / "visuals").exists()
     assert all("visual" not in c for c in doc["clips"]) and "visuals" not in doc["summary"]
-    assert main([*short, "--out", str(tmp_path / "b"), "--visuals", "--visual-style", "pattern", "--json"]) == 0
+    assert main([*short, "--out", str(tmp_path / "b"), "--visuals", "--visual-style", "pattern", "--clip-files",
+                 "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
+    report = json.loads((tmp_path / "b" / "clips" / "clip_001.wav.json").read_text())
+    assert report["visual"] == "../visuals/clip_001.png"  # from the clip's own folder, as its "file" is
     assert len(list((tmp_path / "b" / "visuals").glob("clip_*.png"))) == len(doc["clips"]) == 3
     from PIL import Image as PILImage
 

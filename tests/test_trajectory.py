@@ -58,6 +58,11 @@ def test_the_last_clip_is_never_a_stub():
     # two clips are the least a path needs: 40 s in 30 s clips is two halves of 20 s, not 30 s + 10 s
     assert [c.end_s for c in plan_iso("anxiety", "calm", 40 / 60, 30).clips] == pytest.approx([20, 40])
     assert [c.end_s for c in plan_iso("anxiety", "calm", 50 / 60, 30).clips] == pytest.approx([30, 50])
+    # ... and a plan shorter than one clip too: 42 s in 45 s clips was refused while 48 s was cut into halves
+    assert [c.end_s for c in plan_iso("sadness", "calm", 0.7, 45).clips] == pytest.approx([21, 42])
+    with pytest.raises(PlanError, match=r"each of at least 5 s: give at least 10 s \(0.17 min\)"):
+        plan_iso("sadness", "calm", 0.1, 45)
+    assert len(plan_iso("calm", "calm", 0.5, 45).clips) == 1  # a plan that stays needs no second clip
     # nor shorter than the shortest clip a session plays (5 s), even when that is more than half a clip:
     # 22.2 s in 6.3 s clips was three clips and a 3.3 s one
     assert [c.end_s for c in plan_iso("sadness", "joy", 0.37, 6.3).clips] == pytest.approx([6.3, 12.6, 22.2])
@@ -69,8 +74,8 @@ def test_plan_that_cannot_fit_says_what_would():
     # a mix is named by its place, not only its top label (it read "from anger to joy")
     with pytest.raises(PlanError, match=r"from anger \(v -0\.\d\d, a \+0\.\d\d\) to joy \(v \+0\.95, a \+0\.50\)"):
         plan_iso("anger:0.5+fear:0.5", "joy", minutes=1, clip_s=20, max_step=0.05)
-    with pytest.raises(PlanError, match="at least 2"):
-        plan_iso("rage", "serenity", minutes=0.4, clip_s=30)
+    with pytest.raises(PlanError, match="at least 2"):  # (24 s is two halves of 12 s since 2026-12-06; 9 s is not)
+        plan_iso("rage", "serenity", minutes=0.15, clip_s=30)
     with pytest.raises(PlanError, match="minutes must be a number > 0"):
         plan_iso("rage", "serenity", minutes=0, clip_s=30)
 

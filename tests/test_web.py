@@ -905,3 +905,5 @@ def test_a_sessions_emotion_error_names_its_box_and_an_emptied_slider_its_own(we
     assert "'emostudio emotion --list'" in public_message("see `emostudio emotion --list`", ())
     with pytest.raises(UserError, match="the intensity box is empty"):
         web.resolve("joy", 0.0, 0.0, None)
+    report = web.session("anxiety", "calm", 1, 20)[2]  # a jump: said without the command line's --max-step
+    assert "jumps to the goal" in report and "--max-step" not in report
