@@ -63,12 +63,13 @@ def image(data: Path) -> dict:
     import critics.training.image as I
 
     X, Y, groups, _ = I.oasis_features(data)
+    mirrored = I.read_as_shipped(data)  # each picture averaged with its mirror image, as the critic reads
     makers = I.models(I.SEED)
     out = {t: {"best_of_four_r": [], "nested_r": []} for t in I.TARGETS}
     for seed in range(3):
         preds = {}
         for name, make in makers.items():
-            preds[name], fold_of = I.out_of_fold(X, Y, groups, make, seed, 10)
+            preds[name], fold_of = I.out_of_fold(X, Y, groups, make, seed, 10, mirrored)
         for j, t in enumerate(I.TARGETS):
             r = lambda p, m: float(np.corrcoef(p[m], Y[m, j])[0, 1])  # noqa: E731
             everything = np.ones(len(Y), bool)

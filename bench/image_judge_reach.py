@@ -46,15 +46,17 @@ def run(data: Path, seed: int, span: tuple[float, float]) -> dict:
     import csv
 
     from critics.image.embedded import apply_concordance_map
-    from critics.training.image import SEED, TARGETS, models, oasis_features, out_of_fold
+    from critics.training.image import SEED, TARGETS, models, oasis_features, out_of_fold, read_as_shipped
 
     X, Y, groups, _ = oasis_features(data)  # the training command's feature cache
+    mirrored = read_as_shipped(data)  # each picture averaged with its mirror image, as the critic reads
     with open(data / "images" / "oasis" / "labels.csv", newline="") as f:  # the features' row order (load_oasis)
         themes = [row["theme"] for row in csv.DictReader(f)]
     meta = json.loads((Path(__file__).resolve().parents[1] / "critics" / "weights" / "image_embedded.json").read_text())
     out = {}
     for j, target in enumerate(TARGETS):  # the shipped model family per target, the training's folds
-        pred = out_of_fold(X, Y[:, [j]], groups, models(SEED)[meta["model"][target]], seed)[0][:, 0]
+        pred = out_of_fold(X, Y[:, [j]], groups, models(SEED)[meta["model"][target]], seed, 10,
+                           mirrored)[0][:, 0]
         reading = np.clip((apply_concordance_map(pred, meta["concordance_map"][target]) - 4) / 3, -1, 1)  # as score()
         human = (Y[:, j] - 4) / 3
         p = np.percentile(reading, [1, 5, 50, 95, 99])

@@ -68,10 +68,24 @@ class EmbeddedImageCritic:
             feats.update(self._face_cues(image.pixels))
         return feats
 
-    def predict(self, feats: dict[str, float]) -> tuple[float, float]:
-        """The regressors' valence and arousal on OASIS's 1-7 scale (before the concordance map)."""
-        x = np.array([[feats[n] for n in self._meta["features"]]], dtype=np.float32)
-        v, a = (float(np.ravel(s.run(None, {"features": x})[0])[0]) for s in self._sessions)
+    def mirror_features(self, image: Image, feats: dict[str, float]) -> dict[str, float]:
+        """The features of the picture's left-right mirror image, as far as they differ: the GIST envelope's cells
+        exchanged (`features.mirror_gist`, exact) and the face cues read on the mirrored picture (the face
+        detector is not symmetric); colour and texture statistics are kept, which move by a few per cent at most
+        (LBP, corners). Half the cost of extracting them all again, which halved the judge's 34 pictures/s."""
+        from critics.image.faces import FACE_FEATURES
+        from critics.image.features import mirror_gist
+
+        out = mirror_gist(feats)
+        if any(n in self._meta["features"] for n in FACE_FEATURES):
+            out.update(self._face_cues(np.ascontiguousarray(image.pixels[:, ::-1])))
+        return out
+
+    def predict(self, *feats: dict[str, float]) -> tuple[float, float]:
+        """The regressors' valence and arousal on OASIS's 1-7 scale (before the concordance map), averaged over
+        ``feats`` (a picture's features and its mirror image's: `critics.training.image.MIRROR_AVERAGE`)."""
+        x = np.array([[f[n] for n in self._meta["features"]] for f in feats], dtype=np.float32)
+        v, a = (float(np.mean(np.ravel(s.run(None, {"features": x})[0]))) for s in self._sessions)
         return v, a
 
     def calibrate(self, v7: float, a7: float) -> tuple[float, float]:
@@ -84,7 +98,10 @@ class EmbeddedImageCritic:
     def score(self, media: Image | Video) -> Reading:
         media = still(media, "the image critic")
         feats = self.features(media)
-        raw = self.predict(feats)
+        # a picture and its mirror image read alike (`critics.training.image.MIRROR_AVERAGE`): a mirrored photo had
+        # read up to 0.77 apart in valence
+        raw = (self.predict(feats, self.mirror_features(media, feats)) if self._meta.get("mirror_average")
+               else self.predict(feats))
         v7, a7 = self.calibrate(*raw)
         clip = lambda x: max(-1.0, min(1.0, x))  # noqa: E731
         emotion = Emotion.from_vad(clip((v7 - 4) / 3), clip((a7 - 4) / 3))
