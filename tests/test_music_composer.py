@@ -271,3 +271,30 @@ def test_the_composer_plays_the_tempo_musicgens_prompt_asks_for():
         assert describe(e)["tempo_bpm"] == round(controls_for(e).tempo_bpm), spec
     slowest, fastest = controls_for(Emotion.parse("v=-1,a=-1,d=0")), controls_for(Emotion.parse("v=1,a=1,d=0"))
     assert slowest.tempo_bpm < 50 and fastest.tempo_bpm > 170
+
+
+def test_the_scores_key_signature_has_the_modes_sharps_and_flats():
+    """MIDI names only major and minor keys, and the score wrote tonic plus major or minor: G Phrygian as G minor (2
+    flats where the mode has 3), G Mixolydian as G major (F sharp where it has F natural). Each mode's signature is
+    now its parent major key's, or that key's relative minor for a minor third."""
+    import pretty_midi
+
+    assert T.key_signature(7, "phrygian") == pretty_midi.key_name_to_key_number("C minor")  # 3 flats
+    assert T.key_signature(7, "mixolydian") == pretty_midi.key_name_to_key_number("C major")  # none
+    assert T.key_signature(2, "dorian") == pretty_midi.key_name_to_key_number("A minor")
+    assert T.key_signature(9, "aeolian") == pretty_midi.key_name_to_key_number("A minor")
+    assert T.key_signature(9, "harmonic_minor") == pretty_midi.key_name_to_key_number("A minor")
+    assert T.key_signature(0, "ionian") == 0 and T.key_signature(5, "lydian") == 0
+    for mode, steps in T.MODES.items():  # every mode: the signature's scale holds the mode's notes (but the raised 7th)
+        for tonic in range(12):
+            key = T.key_signature(tonic, mode)
+            major = (key if key < 12 else key - 12 + 3) % 12  # a minor key's relative major
+            scale = {(major + s) % 12 for s in T.MODES["ionian"]}
+            notes = {(tonic + s) % 12 for s in (T.MODES["aeolian"] if mode == "harmonic_minor" else steps)}
+            assert notes == scale, (mode, tonic)
+
+
+def test_a_key_with_a_mode_is_refused_not_half_read():
+    """key='A minor' was read as A, its 'minor' dropped: a joy take came out in A major."""
+    with pytest.raises(GenerationError, match="give the tonic alone .e.g. key=A.; the mode follows the emotion"):
+        ComposerMusic().generate(GenerationRequest(Emotion.parse("joy"), duration_s=4, options={"key": "A minor"}))

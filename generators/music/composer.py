@@ -373,9 +373,13 @@ class ComposerMusic:
         if key is not None:
             names = {n.lower(): i for i, n in enumerate(T.NOTE_NAMES)}
             names.update({"db": 1, "d#": 3, "gb": 6, "g#": 8, "a#": 10, "cb": 11})
-            k = str(key).strip().lower().split()[0] if str(key).strip() else ""
+            words = str(key).strip().lower().split()
+            k = words[0] if words else ""
             if k not in names:
                 raise GenerationError(f"unknown key {key!r}; give a tonic name: {', '.join(T.NOTE_NAMES)}")
+            if len(words) > 1:  # "A minor" was taken as A, its "minor" dropped without a word (a joy take in A major)
+                raise GenerationError(f"key {key!r}: give the tonic alone (e.g. key={key.split()[0]}); the mode follows "
+                                      "the emotion's valence (major for pleasant, minor modes for unpleasant)")
             opts["tonic"] = names[k]
         if "soundfont" in opts or cfg.soundfont:
             from conditioning.render import SoundfontNotFoundError, find_soundfont
@@ -750,7 +754,7 @@ class ComposerMusic:
         pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
         last_key = None
         for ph in score.phrases:
-            key = ph.tonic + (0 if T.is_major(ph.mode) else 12)
+            key = T.key_signature(ph.tonic, ph.mode)  # the mode's own sharps or flats
             if key != last_key:
                 pm.key_signature_changes.append(pretty_midi.KeySignature(key, score.bars[ph.first_bar].start_s))
                 last_key = key

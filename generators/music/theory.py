@@ -39,6 +39,21 @@ MAJOR_MODES = ("lydian", "ionian", "mixolydian")
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 
 
+#: Semitones from the major scale a mode's notes are drawn from (its "parent") up to the mode's tonic
+#: (the harmonic minor is written with the natural minor's signature, as scores write it)
+PARENT_OFFSET = {"lydian": 5, "ionian": 0, "mixolydian": 7, "dorian": 2, "aeolian": 9, "harmonic_minor": 9,
+                 "phrygian": 4}
+
+
+def key_signature(tonic: int, mode: str) -> int:
+    """The MIDI key signature (pretty_midi's key number: 0-11 major, 12-23 minor) whose sharps or flats are the
+    mode's: its parent major key for a mode with a major third, that key's relative minor otherwise. Why: MIDI
+    names only major and minor keys, and tonic plus major or minor wrote G Phrygian as G minor (2 flats where the
+    mode has 3) and G Mixolydian as G major (F sharp where the mode has F natural)."""
+    parent = (tonic - PARENT_OFFSET[mode]) % 12
+    return parent if is_major(mode) else (parent + 9) % 12 + 12
+
+
 def is_major(mode: str) -> bool:
     """Whether the mode's third is major (the cue listeners hear as major/minor)."""
     return MODES[mode][2] == 4
