@@ -663,6 +663,10 @@ def load_still(path: str | os.PathLike) -> Image:
         frame = _video_middle(p)
         if frame is not None:
             return frame
+    elif p.is_file():
+        frame = _animation_middle(p)
+        if frame is not None:
+            return frame
     media = load_visual(p)
     if isinstance(media, Video):
         n = len(media.frames)
@@ -698,6 +702,33 @@ def _video_middle(p: Path) -> "Image | None":
     return Image(np.ascontiguousarray(frame[:, :, ::-1]), frame_of=(count // 2, count) if count > 1 else None)
 
 
+def _animation_middle(p: Path) -> "Image | None":
+    """The frame an animated GIF, WebP or PNG shows at half its running time, by the frames' own durations, with
+    its index among the file's frames (`Image.frame_of`: the row had counted `_load_animation`'s evenly timed
+    instants, "the middle frame of 100" for a file of 3); None for a still picture or one Pillow cannot open."""
+    from PIL import Image as PILImage
+    from PIL import ImageSequence
+
+    try:
+        with PILImage.open(p) as im:
+            if im.format not in ANIMATED or not getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) < 2:
+                return None
+            shown = []
+            for frame in ImageSequence.Iterator(im):
+                frame.load()  # (a WebP frame's duration is in its info only once it is loaded)
+                shown.append(float(frame.info.get("duration") or 0))
+            shown = [ms if ms > 10 else 100.0 for ms in shown]  # browsers show 10 ms or less as 100 ms
+            index = int(np.searchsorted(np.cumsum(shown), sum(shown) / 2, side="right"))
+            index = min(index, len(shown) - 1)
+            im.seek(index)
+            rgb = im.convert("RGBA")
+            if max(rgb.size) > READ_VIDEO_SIDE:
+                rgb.thumbnail((READ_VIDEO_SIDE, READ_VIDEO_SIDE))
+            return Image(np.asarray(rgb), frame_of=(index, len(shown)))
+    except Exception:  # noqa: BLE001 - not an animation Pillow reads: the other readers say what it is
+        return None
+
+
 ANIMATED = ("GIF", "PNG", "WEBP")  #: Pillow's formats whose frames are an animation (MPO's and TIFF's are not)
 
 
@@ -724,6 +755,7 @@ def _load_animation(p: Path) -> "Video | None":
                     stamps.append(t)
                     if len(kept) > 1 and len(kept) * kept[-1].nbytes > READ_VIDEO_BYTES:
                         kept, stamps, stride = kept[::2], stamps[::2], stride * 2
+                frame.load()  # a WebP frame's duration is in its info only once loaded: a skipped one's was 100 ms
                 ms = float(frame.info.get("duration") or 0)
                 t += (ms if ms > 10 else 100.0) / 1000.0  # browsers show 10 ms or less as 100 ms
     except Exception:  # noqa: BLE001 - not an animation Pillow reads: the still reader says what it is

@@ -1208,6 +1208,13 @@ def test_an_animation_read_by_an_image_judge_says_which_frame_was_read(capsys, t
     assert code == 0 and row["frame_read"] == {"index": 1, "of": 3}
     code, out, _ = run(capsys, "critique", "--modality", "image", str(gif))
     assert "[its middle frame of 3]" in out
+    # frames of their own lengths: the file's frame shown at half the running time, counted among the file's
+    # frames (it was "the middle frame of 100", the evenly timed instants the animation is read as for a face)
+    for suffix in (".gif", ".webp"):
+        uneven = tmp_path / f"uneven{suffix}"
+        frames[0].save(uneven, save_all=True, append_images=frames[1:], duration=[100, 150, 2000], loop=0)
+        code, row, _ = critique_row(capsys, uneven, "image", "colour")
+        assert code == 0 and row["frame_read"] == {"index": 2, "of": 3}, suffix
 
 
 def test_a_video_read_by_an_image_judge_is_its_middle_frame_sought(capsys, tmp_path):
