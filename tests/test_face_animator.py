@@ -660,3 +660,17 @@ def test_two_portraits_given_as_arrays_are_two_portraits(animator):
     assert pa is not pb and not np.array_equal(pa.pixels, pb.pixels)
     assert animator.portrait(a.copy())[0] is pa  # the same content is fitted once
     assert content_key(a) != content_key(a.reshape(-1, a.shape[1] * 3))  # the shape is part of the content
+
+
+def test_a_face_on_its_side_gets_a_note(animator):
+    """A phone photo whose EXIF turn was lost shows the face on its side; it was animated so, and the judges (which
+    read faces upright) heard joy as sad or angry, with no word. The eye line's turn is now noted; an upright face
+    gets no note."""
+    from skimage import data
+
+    for turned, way in ((np.rot90(data.astronaut()), "anticlockwise"), (np.rot90(data.astronaut(), -1), "clockwise")):
+        res = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
+                                                  options={"portrait": np.ascontiguousarray(turned)}))
+        said = [n for n in res.extras.get("notes", []) if "the face is turned" in n]
+        assert said and way in said[0] and "turn the photo so the face is upright" in said[0]
+    assert "notes" not in animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2)).extras

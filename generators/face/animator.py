@@ -56,6 +56,8 @@ MIN_DURATION_S = 0.1  #: shortest video: a couple of frames (a shorter recording
 #: and the others clean or nearly so (0.22-0.42), so the note says "can"; the astronaut (0.16) is clean. FER2013's
 #: neutral faces: 0.012 (median).
 OPEN_MOUTH = 0.2
+#: A face whose eye line is turned more than this from level (degrees) is noted: the photo stands on its side
+SIDEWAYS_DEG = 45.0
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,11 @@ class FaceAnimator:
         if source == "audio" and not mouth["jaw"].any():  # silence, a steady tone, a hum: nothing to follow
             notes.append("the recording has no syllables standing out of its background (silence, a steady tone or "
                          "noise), so the mouth stays closed; give a recording of the voice")
+        roll = float(np.degrees(np.arctan2(portrait.frame.axes[0][1], portrait.frame.axes[0][0])))
+        if abs(roll) > SIDEWAYS_DEG:  # a phone photo without its EXIF turn: animated on its side, and read sad
+            notes.append(f"the face is turned {abs(roll):.0f} degrees {'clockwise' if roll > 0 else 'anticlockwise'} in "
+                         "the photo, and is animated as it stands; the judges read faces upright (a sideways face "
+                         "read sad or angry for joy): turn the photo so the face is upright")
         if self.config.relax and rig.lip_gap > OPEN_MOUTH:
             notes.append(f"the portrait's mouth is open ({rig.lip_gap:.2f} of the eye distance); the animator closes it "
                          "for the face at rest, which can smear a wide-open or laughing mouth: if it looks smeared, use "
