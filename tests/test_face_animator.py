@@ -374,6 +374,13 @@ def test_a_small_face_in_a_large_photo_is_animated_in_a_crop_at_the_photos_resol
     assert take.extras["portrait"]["iod_px"] == pytest.approx(alone.frame.iod, rel=0.05)  # the photo's own pixels
     assert crop[2] == 1024 and crop[0] <= 2200 and crop[0] + crop[2] >= 2712 and crop[1] <= 1200
     assert any("the video shows a 1024x768 px part of it around the face" in n for n in take.extras["notes"])
+    # a panorama's window is no wider than 16:9: of the photo's shape (8:1), it was 1024x128 px, shorter than the
+    # face, and the video showed the face's middle strip
+    panorama = np.full((1000, 8000, 3), 90, np.uint8)
+    panorama[300:812, 5000:5512] = face
+    take = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": panorama}))
+    x, y, cw, ch = take.extras["portrait"]["crop"]
+    assert (cw, ch) == (1024, 576) and y <= 340 and y + ch >= 630 and x <= 5000 and x + cw >= 5512  # the face whole
     small = np.full((824, 1100, 3), 90, np.uint8)  # its eyes 20 px apart
     small[200:440, 300:540] = cv2.resize(face, (240, 240), interpolation=cv2.INTER_AREA)
     with pytest.raises(GenerationError, match=r"too small \(20 px between the eyes in its 1100x824 px.*give a "

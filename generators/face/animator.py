@@ -173,9 +173,12 @@ class FaceAnimator:
         return self._crop_around(pixels, found.landmarks[:, :2].mean(axis=0) / s, what, name)
 
     def _window(self, w: int, h: int) -> tuple[int, int]:
-        """(width, height) of a window of the photo's shape, `AnimatorConfig.max_side` long."""
-        side = self.config.max_side
-        return (side, int(side * h / w)) if w >= h else (int(side * w / h), side)
+        """(width, height) of a window of the photo's shape, `AnimatorConfig.max_side` long, no wider or taller
+        than 16:9 and within the photo. Why the bound: a window of an 8000x1000 panorama's shape was 1024x128 px,
+        shorter than the face in it, and the video showed the face's middle strip."""
+        side, ratio = self.config.max_side, min(max(w / h, 9 / 16), 16 / 9)
+        cw, ch = (side, side / ratio) if ratio >= 1 else (side * ratio, side)
+        return min(int(cw), w), min(int(ch), h)
 
     def _crop_around(self, pixels: np.ndarray, centre: np.ndarray, what: str, name: str) -> M.Portrait:
         """The mesh of the window of the photo (`_window`) centred on ``centre`` (x, y in the photo's pixels), which
