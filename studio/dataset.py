@@ -172,7 +172,8 @@ def _number(value: Any, field_name: str, lo: float, hi: float, integer: bool = F
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (not integer or float(value).is_integer())
     if not ok or not (lo <= value <= hi):
         kind = "an integer" if integer else "a number"
-        raise _err(field_name, f"got {value!r}", f"{kind} from {lo:g} to {hi:g}")
+        bound = (lambda x: f"{int(x):,}") if integer else (lambda x: f"{x:g}")  # (2.14748e+09 for 2,147,483,647)
+        raise _err(field_name, f"got {value!r}", f"{kind} from {bound(lo)} to {bound(hi)}")
     return int(value) if integer else float(value)
 
 
@@ -488,7 +489,8 @@ def _check_voices(m: "ModalitySpec", backend: str | None) -> None:
             if resolve:  # (the neural voices are descriptions or recordings)
                 resolve(voice)
         except piper.VoiceNotFound as exc:
-            raise _err(f"modalities.{m.name}.voices", str(exc).replace("add --backend", "set backend:"),
+            raise _err(f"modalities.{m.name}.voices", str(exc).replace("add --backend", "set backend:")
+                       .replace("with --backend festival", "with backend: festival"),
                        "a voice of the modality's backend") from None
 
 
@@ -926,17 +928,34 @@ STUDIO_SPEC_KEYS = frozenset({"name", "seed", "modalities", "emotions"})
 
 
 def studio_spec(doc) -> bool:
-    """Whether a spec.json document is one the studio wrote: its keys, and no others (`Spec`'s fields and the plan's
-    design), and its modalities the studio's, by name. Why so strict: a folder holding another tool's spec.json
+    """Whether a spec.json document is one the studio wrote: its keys, and no others (`Spec`'s fields, the plan's
+    design and the judges' fingerprint), and its modalities the studio's, by name. Why so strict: a folder holding another tool's spec.json
     with the keys name, seed, modalities and emotions among its own was taken for a dataset, and its image/
     folder of the user's files was deleted."""
     from dataclasses import fields
 
-    known = {f.name for f in fields(Spec)} | {"plan"}
+    known = {f.name for f in fields(Spec)} | {"plan", "judges"}
     mods = doc.get("modalities") if isinstance(doc, dict) else None
     return (isinstance(doc, dict) and STUDIO_SPEC_KEYS <= set(doc) <= known and isinstance(mods, list)
             and all(isinstance(m, dict) and m.get("name") in MODALITIES for m in mods)
             and isinstance(doc["emotions"], list) and isinstance(doc["name"], str))
+
+
+def judges_fingerprint(spec: Spec) -> str:
+    """SHA-256 of what the spec's judges are (the shipped judges of its modalities, a face's voice's too: their
+    code in ``critics/<modality>/`` and their weights in ``critics/weights/<modality>_*``), which spec.json records:
+    a build resumed after an upgrade that changed a judge mixed two judges' filter decisions and readings, and
+    nothing said so (an image dataset's readings moved by up to 0.064, one item's vote flipped)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1] / "critics"
+    kinds = sorted({m.name for m in spec.modalities} | ({"speech"} if any(m.name == "face" for m in spec.modalities)
+                                                          else set()))
+    h = hashlib.sha256()
+    for kind in kinds:
+        for p in sorted([*(root / kind).rglob("*.py"), *(root / "weights").glob(f"{kind}_*")]):
+            h.update(f"{p.relative_to(root).as_posix()}\0".encode() + p.read_bytes())
+    return h.hexdigest()
 
 
 def check_resumable(now: dict, out: Path) -> None:
@@ -952,6 +971,8 @@ def check_resumable(now: dict, out: Path) -> None:
         if not studio_spec(before):  # another tool's spec.json: a folder of the user's, whose subfolders named
             # like the modalities were deleted below
             raise UserError(f"{old_spec} is not a dataset spec the studio wrote; choose a new --out folder")
+        if "judges" not in before:  # built before spec.json recorded its judges: they cannot be compared
+            now = {k: v for k, v in now.items() if k != "judges"}
         changed = _differences(now, before)
         if changed == ["seed"] and before.get("seed") == 0 and now.get("seed") == name_seed(str(now.get("name", ""))) \
                 and Journal(out).load():  # built before a spec without a seed took one from its name
@@ -959,6 +980,10 @@ def check_resumable(now: dict, out: Path) -> None:
                             f"a spec now takes its seed from its name ({now.get('seed')}): add 'seed: 0' to the spec to "
                             "resume this dataset, or give a new --out folder")
         if changed and Journal(out).load():  # (items made: the journal is read once)
+            if changed == ["judges"]:
+                raise UserError(f"{out} was judged by other versions of its judges (their code or weights changed "
+                                "since, in an upgrade), and resuming it would mix two judges' filter decisions and "
+                                "readings; finish it with that version, or give a new --out folder")
             if changed == ["plan"]:
                 raise UserError(f"{out} was planned by an earlier version of the studio (plan design "
                                 f"{before.get('plan', 1)}, this one makes design {now.get('plan')}), and resuming it "
@@ -1007,7 +1032,8 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         except OSError as exc:
             raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
         lock = _lock(out)
-        doc = {**json.loads(json.dumps(asdict(spec))), "plan": PLAN_VERSION}  # as spec.json holds it (lists)
+        doc = {**json.loads(json.dumps(asdict(spec))), "plan": PLAN_VERSION,  # as spec.json holds it (lists)
+               "judges": judges_fingerprint(spec)}
         check_resumable(doc, out)
         (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
         journal = Journal(out)
@@ -1116,6 +1142,10 @@ def _unlock(out: Path, fh) -> None:
         fh.close()
 
 
+#: Seconds `_connect_ray` waits for a HOST:PORT address to answer
+RAY_CONNECT_S = 10.0
+
+
 def _connect_ray(address: str) -> bool:
     """Join the Ray cluster at ``address`` ('auto', 'ray://HOST:PORT', or 'local' for Ray on this machine) unless
     this process is in one already; True when it joined (and so leaves it after the build). A cluster that cannot
@@ -1127,6 +1157,17 @@ def _connect_ray(address: str) -> bool:
         raise UserError("--ray needs Ray: pip install 'emotion-studio[scale]'") from None
     if ray.is_initialized():
         return False
+    host, colon, port = address.rpartition(":")
+    if colon and "://" not in address and port.isdigit():  # HOST:PORT, as `ray start --head` prints it: Ray retried
+        import socket  # a port with no cluster for ever, printing a line a second (ray:// gives up after 30 s)
+
+        try:
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=RAY_CONNECT_S).close()
+        except OSError as exc:
+            raise UserError(f"--ray {address}: no Ray cluster reached (nothing answers there: "
+                            f"{exc.strerror or type(exc).__name__}); start one (ray start --head), give its address "
+                            "(HOST:6379, or ray://HOST:10001), or --ray local to run Ray on this machine alone") \
+                from None
     try:
         ray.init(address=None if address == "local" else address, ignore_reinit_error=True,
                  log_to_driver=False, include_dashboard=False)
@@ -1483,7 +1524,8 @@ def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:
                   for lab in labels}
         short = ", ".join(f"{lab} {k} kept of {n} made" for lab, (k, n) in counts.items())
         lines.append(f"{m.name}: kept {kept} of the {m.count} asked for ({short}); relax the filter "
-                     "(recognised_by, min_fidelity) or raise filter.max_attempts or balance.extra_budget")
+                     "(recognised_by, min_fidelity) or raise filter.max_attempts or balance.extra_budget, and build "
+                     "into a new --out folder (a changed spec does not resume this one)")
     return lines
 
 

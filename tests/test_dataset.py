@@ -43,6 +43,11 @@ def run_cli(*args, **kw):
 BAD_SPECS = [
     ("modalities: {speach: {count: 2}}\nemotions: {list: [joy]}", "modalities.speach", "speech, music, image, face"),
     ("modalities: {image: {count: -1}}\nemotions: {list: [joy]}", "modalities.image.count", "an integer from 1"),
+    # whole bounds as whole numbers ("from 0 to 2.14748e+09")
+    ("seed: -1\nmodalities: {image: {count: 2}}\nemotions: {list: [joy]}", "seed", "an integer from 0 to 2,147,483,647"),
+    # a spec's field, not the command line's flag ("(Festival's voice: slt, with --backend festival)")
+    ("modalities: {speech: {count: 2, texts: [Hi.], voices: [bob]}}\nemotions: {list: [joy]}",
+     "modalities.speech.voices", "slt, with backend: festival"),
     ("modalities: {image: {count: 2}}\nemotions: {labels: [joy, angr]}", "'emotions'", "closest known"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy]}\nfilter: {recognised_by: most}", "filter.recognised_by", "both, any, none"),
     ("modalities: {speech: {count: 2}}\nemotions: {list: [joy]}", "modalities.speech.texts", "a list of sentences"),
@@ -396,6 +401,34 @@ def test_a_ray_cluster_that_cannot_be_reached_is_said_before_anything_is_written
     with pytest.raises(UserError, match=r"--ray auto: no Ray cluster reached .*ray start --head.*--ray local"):
         build(spec, tmp_path / "out", ray_address="auto", progress=False)
     assert not (tmp_path / "out").exists() and not ray.is_initialized()
+    # HOST:PORT, as `ray start --head` prints it: Ray retried a port with nothing there for ever, a line a second
+    with pytest.raises(UserError, match=r"--ray 127.0.0.1:1: no Ray cluster reached \(nothing answers there"):
+        build(spec, tmp_path / "out", ray_address="127.0.0.1:1", progress=False)
+    assert not (tmp_path / "out").exists() and not ray.is_initialized()
+
+
+def test_a_dataset_records_its_judges_and_is_not_resumed_by_others(tmp_path, monkeypatch):
+    """A build resumed after an upgrade that changed a judge mixed two judges' filter decisions and readings, and
+    nothing said so; spec.json now records the judges' fingerprint (their code and weights), and a resume under
+    other judges is refused; a dataset built before it was recorded resumes as before."""
+    import json
+
+    from studio import dataset
+    from studio.dataset import build, judges_fingerprint, load_spec
+    from studio.errors import UserError
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=2)))
+    build(spec, tmp_path / "out", progress=False)
+    recorded = json.loads((tmp_path / "out" / "spec.json").read_text())["judges"]
+    assert recorded == judges_fingerprint(spec) and len(recorded) == 64
+    build(spec, tmp_path / "out", progress=False)  # the same judges: it resumes (here: finds it done)
+    monkeypatch.setattr(dataset, "judges_fingerprint", lambda spec: "0" * 64)
+    with pytest.raises(UserError, match="judged by other versions of its judges"):
+        build(spec, tmp_path / "out", progress=False)
+    doc = json.loads((tmp_path / "out" / "spec.json").read_text())
+    del doc["judges"]  # as an earlier version wrote it
+    (tmp_path / "out" / "spec.json").write_text(json.dumps(doc))
+    build(spec, tmp_path / "out", progress=False)
 
 
 def test_local_processes_and_ray_give_identical_manifests(tmp_path, monkeypatch):

@@ -1,7 +1,9 @@
 """The FluidSynth MIDI renderer (conditioning.render): duration, level, re-voicing, soundfonts, errors."""
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +157,29 @@ def test_integrated_loudness_gives_bs1770s_known_answers():
     tone = np.sin(2 * np.pi * 997 * np.arange(10 * rate) / rate)
     assert integrated_loudness(tone, rate) == pytest.approx(-3.01, abs=0.05)
     assert integrated_loudness(np.concatenate([tone, tone * 10 ** (-15 / 20)]), rate) == pytest.approx(-3.01, abs=0.1)
+
+
+def test_a_render_does_not_depend_on_what_the_process_did_before(tmp_path):
+    """FluidSynth fills its 16-bit dither table from the C library's rand() when a process makes its first synth,
+    so a process that had called rand() before (a Ray worker) rendered the same notes with other dither: a
+    dataset's music items differed between local workers and Ray. Two fresh processes, one of which calls rand()
+    first, now render the same bytes."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("fluidsynth")
+    script = ("import ctypes, ctypes.util, hashlib, sys, numpy as np, pretty_midi\n"
+              "if sys.argv[1] == 'rand':\n"
+              "    [ctypes.CDLL(ctypes.util.find_library('c')).rand() for _ in range(7)]\n"
+              "from conditioning.render import render_midi\n"
+              "pm = pretty_midi.PrettyMIDI(initial_tempo=120)\n"
+              "piano = pretty_midi.Instrument(0)\n"
+              "piano.notes = [pretty_midi.Note(90, 60 + i, 0.25 * i, 0.25 * i + 0.5) for i in range(8)]\n"
+              "pm.instruments.append(piano)\n"
+              "y = render_midi(pm, rate=22050)\n"
+              "print('sha', hashlib.sha256(np.asarray(getattr(y, 'samples', y)).tobytes()).hexdigest())\n")
+    root = Path(__file__).resolve().parents[1]
+    runs = [subprocess.run([sys.executable, "-c", script, how], capture_output=True, text=True, cwd=root,
+                           env={**os.environ, "PYTHONPATH": str(root)}) for how in ("plain", "rand")]
+    shas = [next(line for line in r.stdout.splitlines() if line.startswith("sha")) for r in runs]
+    assert shas[0] == shas[1], [r.stderr[-300:] for r in runs]
