@@ -88,7 +88,7 @@ NO_HELD_NOTES = "holds " + NO_HELD_NOTES_WHY
 #: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
              "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
-             "no_held_notes": "no held notes"}
+             "no_held_notes": "no held notes", "few_notes": "few pitched notes"}
 #: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
 #: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
 #: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
@@ -218,6 +218,8 @@ def critique_files(args: argparse.Namespace) -> int:
                 row["recorded_rate_hz"] = int(rate)
             if args.modality == "music" and music_low_rate(media):
                 notes.append("low_rate")
+            if args.modality == "music" and few_pitched_notes(media):  # drums alone, one note: read all the same
+                notes.append("few_notes")
             held, kind = other_kind(args.modality, media)  # each kind of judge reads its own kind of sound
             if held is not None:
                 row["held_notes"] = round(held, 3)
@@ -284,6 +286,7 @@ def critique_files(args: argparse.Namespace) -> int:
             (noted["no_held_notes"], "a file holds", "files hold", NO_HELD_NOTES_WHY),
             (noted["eight_bit"], "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
             (noted["low_rate"], "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
+            (noted["few_notes"], "a MIDI file holds", "MIDI files hold", FEW_NOTES_NOTE),
             (wordless, "a text has", "texts have", NO_AFFECT_WORDS))
     for n, one, many, what in said:
         if n:
@@ -583,6 +586,30 @@ def other_kind(modality: str, media) -> tuple[float | None, str | None]:
     key = ("music_like" if modality == "speech" and held >= SPEECH_HELD_LIMIT else
            "no_held_notes" if modality == "music" and held <= MUSIC_HELD_FLOOR else None)
     return held, key
+
+
+#: A MIDI file with fewer pitched notes than this is noted (`FEW_NOTES_NOTE`): music/symbolic refuses it
+FEW_NOTES = 4
+FEW_NOTES_NOTE = (f"fewer than {FEW_NOTES} pitched notes (drums alone, one note): the music judges were trained on "
+                  "tonal pieces, and music/embedded reads the render as a quadrant all the same (a 5-s C4 as Q3 at "
+                  "0.81), where music/symbolic refuses it")
+
+
+def few_pitched_notes(media) -> bool:
+    """Whether ``media`` is a MIDI file with fewer than `FEW_NOTES` pitched notes (drum tracks do not count).
+    Only files under 256 KB are read again (the judges read them already): more notes take more bytes."""
+    from conditioning.render import read_smf
+    from critics.music import is_midi
+
+    if not isinstance(media, (str, os.PathLike)) or not is_midi(media):
+        return False
+    try:
+        if Path(media).stat().st_size > 256 * 1024:
+            return False
+        pm = read_smf(Path(media).read_bytes())
+    except Exception:  # noqa: BLE001 - unreadable: the judges said why
+        return False
+    return sum(len(i.notes) for i in pm.instruments if not i.is_drum) < FEW_NOTES
 
 
 def eight_bit(path: Path) -> bool:

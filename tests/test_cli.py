@@ -1305,3 +1305,25 @@ def test_an_empty_out_is_refused_not_read_as_the_current_folder(capsys, tmp_path
     with pytest.raises(FileNotFoundError, match="an empty name"):
         build_session("anxiety", "calm", "", minutes=0.5, clip_s=10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_midi_file_of_drums_alone_or_one_note_is_noted(capsys, tmp_path):
+    """music/embedded read a drums-only MIDI file as Q2 at 0.47 and one 5-s note as Q3 at 0.81 with no word, where
+    music/symbolic refuses both and a recording of the same drums is noted; the row now notes it."""
+    import pretty_midi
+
+    def midi(path, notes, drum=False):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+        inst = pretty_midi.Instrument(0, is_drum=drum)
+        inst.notes = [pretty_midi.Note(90, p, s, e) for p, s, e in notes]
+        pm.instruments.append(inst)
+        pm.write(str(path))
+
+    midi(tmp_path / "drums.mid", [(36 + i % 3, 0.25 * i, 0.25 * i + 0.1) for i in range(24)], drum=True)
+    midi(tmp_path / "one.mid", [(60, 0.0, 5.0)])
+    midi(tmp_path / "tune.mid", [(60 + (2 * i) % 12, 0.25 * i, 0.25 * i + 0.25) for i in range(24)])
+    code, out, err = run(capsys, "critique", "--modality", "music", "--critic", "embedded", "--json",
+                         *(str(tmp_path / n) for n in ("drums.mid", "one.mid", "tune.mid")))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r.get("notes") for r in rows] == [["few_notes"], ["few_notes"], None]
+    assert "note: 2 MIDI files hold fewer than 4 pitched notes" in err
