@@ -271,7 +271,8 @@ def take_record(out: Path, result, model: str | None = None) -> dict:
 #: A picture written as JPEG or WebP is judged before it is compressed: read back from the file, image/embedded's
 #: valence or arousal moves by up to 0.096 at quality 95 and 0.099 at Pillow's defaults (JPEG 75, WebP 80) over 4
 #: emotions x 2 formats (2026-12-06; WebP's mean 0.07 -> 0.03 at 95, JPEG's 0.044 -> 0.047), which its report must
-#: say, since `critique` reads the file
+#: say, since `critique` reads the file. With the judge reading each picture averaged with its mirror image (the
+#: same day): up to 0.064 (WebP, mean 0.035; JPEG 0.024, mean 0.018; `python bench/image_lossy.py`, 40 s)
 LOSSY_PICTURE = ("the judges read the picture before it was compressed into the {fmt}; read from the file (critique) "
                  "its readings can move by up to about 0.1; a PNG reads exactly as reported")
 
