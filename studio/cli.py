@@ -303,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "a field of its config, e.g. offload=true, dtype=float16, variant=fp16, device=cuda:1 for a neural "
                    "backend; face: shading=0 leaves out the expression shading derived from FER2013 (research use); "
                    "a backend names the settings it has when given one it does not")
-    g.add_argument("--out", type=named_path, required=True, help="the file to write, its kind from the suffix: speech and music .wav, "
+    g.add_argument("--out", type=named_path, required=True,
+                   help="the file to write, its kind from the suffix: speech and music .wav, "
                    ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it, "
                    "OUT.json, and a music take's score, OUT with .mid, or OUT.mid where another take of that name has that one: "
                    "both replace files of those names)")
@@ -317,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--to", required=True, metavar="SPEC", help="the state to lead them to ('calm')")
     s.add_argument("--minutes", type=float, default=15, help="session length (default 15)")
     s.add_argument("--clip", type=float, default=30, metavar="SECONDS", help="length of each clip (default 30)")
-    s.add_argument("--out", type=named_path, required=True, metavar="DIR", help="folder for the session's audio (session.wav, one "
+    s.add_argument("--out", type=named_path, required=True, metavar="DIR",
+                   help="folder for the session's audio (session.wav, one "
                    "file), its MIDI, plan.json (per clip: target, reading, fidelity) and plot.png")
     s.add_argument("--max-step", type=float, help="largest valence-arousal step between clips")
     s.add_argument("--seed", type=SEED, default=0, help="the same seed, plan and settings give the same session, "
@@ -349,7 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
                        **_examples("emostudio dataset examples/dataset_speech.yaml --out out/speech-ds --workers 2"))
     d.add_argument("spec", metavar="SPEC.yaml", help="what to make: modalities, counts, emotions, texts, voices, "
                    "portraits and the fidelity filter (e.g. examples/dataset_speech.yaml)")
-    d.add_argument("--out", type=named_path, required=True, metavar="DIR", help="the dataset's folder: empty, or a dataset of "
+    d.add_argument("--out", type=named_path, required=True, metavar="DIR",
+                   help="the dataset's folder: empty, or a dataset of "
                    "this spec (run the same command again to finish an interrupted job)")
     d.add_argument("--workers", type=WORKERS, default=1, help="local worker processes")
     d.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', an address, or 'local' (needs the scale extra)")
@@ -364,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="write the demo page (the README's main job)")
-    m.add_argument("--out", type=named_path, default="out/demo", metavar="DIR", help="folder for the page and its media "
+    m.add_argument("--out", type=named_path, default="out/demo", metavar="DIR",
+                   help="folder for the page and its media "
                    "(default out/demo)")
     m.set_defaults(func=cmd_demo)
     return p

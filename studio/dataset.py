@@ -929,9 +929,9 @@ STUDIO_SPEC_KEYS = frozenset({"name", "seed", "modalities", "emotions"})
 
 def studio_spec(doc) -> bool:
     """Whether a spec.json document is one the studio wrote: its keys, and no others (`Spec`'s fields, the plan's
-    design and the judges' fingerprint), and its modalities the studio's, by name. Why so strict: a folder holding another tool's spec.json
-    with the keys name, seed, modalities and emotions among its own was taken for a dataset, and its image/
-    folder of the user's files was deleted."""
+    design and the judges' fingerprint), and its modalities the studio's, by name. Why so strict: a folder holding
+    another tool's spec.json with the keys name, seed, modalities and emotions among its own was taken for a
+    dataset, and its image/ folder of the user's files was deleted."""
     from dataclasses import fields
 
     known = {f.name for f in fields(Spec)} | {"plan", "judges"}

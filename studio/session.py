@@ -899,7 +899,8 @@ def summary_lines(s: dict) -> list[str]:
     agree = (f"quadrant agreement {s['quadrant_agreement']:.0%} (every judge; their mean reading "
              f"{s['quadrant_agreement_mean_reading']:.0%})" if "quadrant_agreement_mean_reading" in s
              else f"quadrant agreement {s['quadrant_agreement']:.0%}")
-    out = [f"measured {s['measured']} clip{'' if s['measured'] == 1 else 's'}: mean fidelity {s['mean_fidelity']:.2f}, {agree}, {moved('valence')}, "
+    clips = f"{s['measured']} clip{'' if s['measured'] == 1 else 's'}"
+    out = [f"measured {clips}: mean fidelity {s['mean_fidelity']:.2f}, {agree}, {moved('valence')}, "
            f"{moved('arousal')} (start -> end)"]
     if len(per) > 1:
         out.append("quadrant agreement per judge: " + ", ".join(f"{k} {v:.0%}" for k, v in per.items()))

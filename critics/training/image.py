@@ -4,8 +4,9 @@
 
 Validation is grouped by concept (OASIS themes such as "Baby 2" and "Baby 4" share a concept; no concept is
 split across folds), 10 folds, repeated with 3 seeds. Each image is read averaged with its mirror image, as the
-critic reads it (`MIRROR_AVERAGE`; the models are fitted on the images as they are). Several regressors are compared on the same folds; the
-best for each target by Pearson r is refit on all images, and both are exported in one ONNX graph.
+critic reads it (`MIRROR_AVERAGE`; the models are fitted on the images as they are). Several regressors are
+compared on the same folds; the best for each target by Pearson r is refit on all images, and both are exported
+in one ONNX graph.
 Figures: Pearson r and Lin's CCC of out-of-fold predictions. Seeded; about a minute on one core.
 
 Concordance calibration. A regressor fitted for squared error shrinks its predictions towards the mean by about
