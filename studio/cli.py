@@ -204,6 +204,8 @@ class _Parser(argparse.ArgumentParser):
     printed the whole usage block first: seven lines for `session --loop 11`)."""
 
     def error(self, message: str):
+        if "unrecognized arguments: --modality" in message:  # critique's flag given to generate: say its form
+            message += "; generate names the modality as its first word (emostudio generate music --emotion joy ...)"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -34,6 +34,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -930,6 +931,9 @@ def run_session_cli(args) -> int:
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):
+        for line in summary_warnings(result.summary):  # on stderr too, as `emotion --plan --json` says them (they
+            # were in the JSON's summary alone)
+            print(f"emostudio session: {line if line.startswith('warning') else 'note: ' + line}", file=sys.stderr)
         print_json(doc)
         return 0
     s = result.summary

@@ -1327,3 +1327,11 @@ def test_a_midi_file_of_drums_alone_or_one_note_is_noted(capsys, tmp_path):
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [r.get("notes") for r in rows] == [["few_notes"], ["few_notes"], None]
     assert "note: 2 MIDI files hold fewer than 4 pitched notes" in err
+
+
+def test_generate_given_critiques_modality_flag_says_its_own_form(capsys):
+    """`generate --modality music` (critique's form) was "unrecognized arguments: --modality" and no more."""
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--modality", "music", "--emotion", "joy", "--out", "x.wav"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "generate names the modality as its first word (emostudio generate music" in err

@@ -500,7 +500,9 @@ def test_plan_json_holds_the_warnings_the_command_prints_and_every_setting(tmp_p
 
     monkeypatch.setattr(session, "build_session", lambda *a, **k: _fake_result(tmp_path, *a, **k))
     assert run_session_cli(args) == 0
-    doc = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert "emostudio session: warning: the plan moves" in err  # said on stderr too, as `emotion --plan --json` does
     plan = json.loads((tmp_path / "plan.json").read_text())
     for summary in (doc["summary"], plan["summary"]):
         assert any(w.startswith("warning: the plan moves") for w in summary["warnings"])
