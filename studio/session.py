@@ -859,9 +859,15 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
 
         ax.add_patch(Rectangle((-reach[0], -reach[1]), 2 * reach[0], 2 * reach[1], fill=False, ls="--", lw=0.8,
                                ec="#999", label="what the judges can read"))
-    fig.colorbar(sc, ax=ax, label="clip index")
-    for text, x, y, dy in ((f"start: {plan.current.top}", pv[0], pa[0], 5), (f"target: {plan.target.top}", pv[-1], pa[-1], -12)):
+    bar = fig.colorbar(sc, ax=ax, label="clip index")
+    from matplotlib.ticker import MaxNLocator
+
+    bar.locator = MaxNLocator(integer=True)  # clips are counted whole (a 3-clip session's bar read 0.5, 1.5 ...)
+    bar.update_ticks()
+    for text, x, y, dy in ((f"start: {plan.current.top}", pv[0], pa[0], 5),
+                           (f"target: {plan.target.top}", pv[-1], pa[-1], -12)):
         right = x > 0.3  # a label on the right half reads leftwards, inside the axes (it ran into the colour bar)
+        dy = -abs(dy) - 7 if y > 0.85 else abs(dy) + 2 if y < -0.85 else dy  # at the top or bottom edge: inwards
         ax.annotate(text, (x, y), xytext=(-5 if right else 5, dy), textcoords="offset points",
                     ha="right" if right else "left")
     ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
