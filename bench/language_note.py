@@ -295,6 +295,29 @@ FOREIGN_ASCII = [
 ]
 
 
+#: English lines with a few words in another script (names, greetings, a dish), from an audit on 2026-12-06 (the
+#: first four) and written then (the others): langid read them as Latin, Kyrgyz or Chinese before such words were
+#: left out when they are under half a text's words (`conditioning.language.MINOR_SCRIPT_SHARE`)
+ENGLISH_OTHER_SCRIPT = [
+ "The restaurant called Москва was terrible and the waiter was rude to us.",
+ "Thank you so much for the gift, спасибо, I really love it!",
+ "My friend from Tokyo, 田中さん, was so happy to see us at the airport yesterday.",
+ "Happy birthday! 生日快乐！ I hope you have a great day.",
+ "We ordered the 김치찌개 and it was the best thing I have eaten all year.",
+ "She signed her letter with a simple שלום and a drawing of a heart.",
+ "The sign outside the shop said Ελληνικά but nobody inside spoke a word of it.",
+ "He tattooed the word 勇気 on his arm after the accident, and he never regretted it.",
+]
+#: Lines written in other scripts, written on 2026-12-06
+OTHER_SCRIPTS = [
+ ("ru", "Я очень рад видеть тебя сегодня вечером дома"), ("uk", "Ми дуже втомилися після довгої дороги додому"),
+ ("el", "Σήμερα ο καιρός είναι πολύ ωραίος και ζεστός"), ("ja", "今日はとても嬉しいです、本当にありがとうございました"),
+ ("zh", "我今天非常高兴，因为我们终于赢得了比赛"), ("ko", "오늘은 정말 행복한 하루였어요 고마워요"),
+ ("ar", "أنا سعيد جدا برؤيتك مرة أخرى يا صديقي"), ("hi", "मैं आज बहुत खुश हूँ क्योंकि हम जीत गए"),
+ ("he", "אני מאוד שמח לראות אותך שוב היום"), ("bg", "Днес времето е прекрасно и всички са щастливи"),
+]
+
+
 def langid_alone(text: str) -> bool:
     """The first baseline: langid.py's reading of the whole text, without the names check (`plain_words`)."""
     from conditioning.language import (MIN_PROBABILITY, MIN_WORDS, SURELY_ENGLISH_SHARE, _identifier,
@@ -336,7 +359,9 @@ def main(argv=None) -> dict:
             ("the benches' sentences", SENTENCES, False), ("English lines", ENGLISH_LINES, False),
             ("English lines, foreign names", ENGLISH_NAMED, False),
             ("technical English lines", ENGLISH_TECHNICAL, False),
-            ("lines without accents, 14 languages", [t for _, t in FOREIGN_ASCII], True)]
+            ("lines without accents, 14 languages", [t for _, t in FOREIGN_ASCII], True),
+            ("English, a few words in other scripts", ENGLISH_OTHER_SCRIPT, False),
+            ("lines in 10 other scripts", [t for _, t in OTHER_SCRIPTS], True)]
     doc = {}
     print(f"{'set':<36} {'texts':>5}  {'noted now':>9}  {'names check':>11}  {'langid alone':>12}  {'word share':>10}")
     for name, texts, foreign in sets:

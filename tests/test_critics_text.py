@@ -67,6 +67,15 @@ def test_a_text_in_another_language_is_refused_not_misread():
     # English full of foreign names and dishes is read, not refused (langid alone read these as French, Spanish)
     assert v("My neighbour Françoise brought over a quiche lorraine and some lovely pâté.").valence > 0
     assert v("Chef Ramón López makes the best empanadas in San Antonio.").valence > 0
+    # a few words in another script are read around, as names are (langid read these as Latin and Chinese at 1.00),
+    # a sentence of another script is left unread and said, and a text in another script is refused by name
+    assert v("The restaurant called Москва was terrible and the waiter was rude to us.").valence < 0
+    assert v("Happy birthday! 生日快乐！ I hope you have a great day.").valence > 0
+    mixed = v("We had a wonderful time at the lake with the whole family this summer. Мы очень устали после долгой "
+              "дороги домой вчера. But the kids loved every minute of it and want to go back.")
+    assert mixed.details["unread_other_language"]["languages"] == ["Russian"] and mixed.valence > 0
+    with pytest.raises(CriticError, match="reads as Russian"):  # (was "no words ... English letters expected")
+        v("Я очень рад видеть тебя сегодня вечером дома")
     # technical English is read, not refused: langid read this line as French at 1.00
     assert v("Quantum chromodynamics describes gluons mediating interactions between quarks.").valence is not None
     # a German sentence holding under half the words is left unread, and the reading says so: "traurig und wütend"

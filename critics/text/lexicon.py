@@ -171,12 +171,12 @@ class LexiconTextCritic:
             text = html.unescape(TAG_RE.sub(" ", HIDDEN_RE.sub(" ", text)))
             if not text.strip():
                 raise CriticError("the text is markup (HTML) with no words outside its tags; give the page's text")
-        if not re.search(r"[a-zA-Z]", text):
-            raise CriticError("the text has no words the text critic can read (English letters expected)")
-        foreign = other_language(text)
+        foreign = other_language(text)  # first: a text all in another script names its language (it was "no words")
         if foreign is not None:  # its lexicons would read the few words that look English ("Gift", poison)
             raise CriticError(f"the text reads as {foreign}; the text critic reads English only (its lexicons, "
                               "VADER and NRC, are English), so give an English text")
+        if not re.search(r"[a-zA-Z]", text):
+            raise CriticError("the text has no words the text critic can read (English letters expected)")
         unread = None  # sentences in another language, under half its words: the English is read, they are left out
         others = foreign_sentences(text)  # ("traurig und wütend" beside a glad English sentence read +1.0)
         if others:
