@@ -31,6 +31,16 @@ def test_negation_flips_valence_and_damps_arousal():
     assert abs(v("I'm not angry").arousal) < v("I'm angry").arousal
 
 
+def test_negation_stays_in_its_clause_and_knows_its_idioms():
+    """A negator reached past a full stop or a comma ("No. I am happy." read -0.08, "I cant wait, so excited!" -0.03),
+    and onto the word after a verb it negates ("I can't stop smiling!" +0.03; VADER alone reads it +0.76); VADER's
+    "never so" was read as a negation ("Never been so happy in my life!" -0.12). "Not so happy" stays negated."""
+    for text in ("No. I am happy.", "I cant wait, so excited!", "We won the championship! I can't stop smiling!",
+                 "Never been so happy in my life!"):
+        assert v(text).valence > 0.3, text
+    assert v("I am not so happy.").valence < 0 and v("I am not happy.").valence < 0
+
+
 def test_intensifiers_scale_distance_from_neutral():
     assert v("extremely sad").valence < v("sad").valence < v("slightly sad").valence < 0
 
@@ -150,6 +160,12 @@ def test_a_long_text_is_read_in_passages_and_an_overlong_one_refused():
     assert glad.details["vader_compound"] > 0.8 and glad.valence > 0.5
     with pytest.raises(CriticError, match=r"text has 200,001 characters.*at most 200,000"):
         critic.score("a" * (MAX_CHARS + 1))
+    # a transcript without full stops was one passage (126 s for 200,000 characters): it is cut at commas and words
+    read = []
+    own = critic._vader.polarity_scores
+    critic._vader.polarity_scores = lambda text: read.append(len(text)) or own(text)
+    critic.score("we went to the park and it was a lovely day, the kids were happy and " * 300)
+    assert read and max(read) <= PASSAGE_CHARS
 
 
 def test_the_language_model_is_unpacked_once_and_read_back_the_same(tmp_path, monkeypatch):
@@ -210,6 +226,10 @@ def test_names_are_not_read_as_feelings():
     assert c.score("The rain has gone away\nHappy days are here again").details["affect_words"] == ["happy"]  # a line
     assert c.score("We met hope and grace at the station.").valence > 0.3
     assert c.score("I am SO ANGRY at this.").valence < -0.5
+    # a headline in title case and a list's bullets: capitals there mark no names (both read nothing)
+    headline = c.score("Local Man Wins Lottery, Family Overjoyed And Thrilled")
+    assert "overjoyed" in headline.details["affect_words"] and headline.valence > 0.5
+    assert c.score("* Happy\n* Joyful moments with friends").details["affect_words"] == ["happy", "joyful"]
 
 
 def test_a_web_page_is_read_without_its_markup():
