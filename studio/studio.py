@@ -423,7 +423,8 @@ class Studio:
 
     def text_conflict(self, text: str | None, target: "str | Emotion", margin: float = 0.35) -> str | None:
         """A warning when the words pull against the requested emotion (e.g. a cheerful lyric sung sadly),
-        or None. Only clear disagreements are reported: opposite valence signs, both beyond ``margin``."""
+        or None. Only clear disagreements are reported: opposite valence signs, both beyond ``margin``, the words'
+        borne out by VADER's sentence score (its sign)."""
         if not text or not text.strip():
             return None
         try:
@@ -431,6 +432,10 @@ class Studio:
         except (BackendUnavailable, ValueError):  # no text critic here, or words it cannot read: nothing to say
             return None
         goal = Emotion.parse(target)
+        if words.details.get("vader_compound", 0.0) * words.valence <= 0:  # word associations alone are no tone:
+            # "The garden is behind the house." read +0.48 through EmoLex's garden (joy), "The teacher left the bank."
+            # +0.42 (trust), and takes of them were noted as mixed messages; VADER's sentence score must bear it out
+            return None
         if words.valence * goal.valence < 0 and min(abs(words.valence), abs(goal.valence)) >= margin:
             tone = "positive" if words.valence > 0 else "negative"
             return (f"the words read as {tone} (valence {words.valence:+.2f}, from: "

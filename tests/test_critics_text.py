@@ -110,6 +110,10 @@ def test_studio_warns_when_words_fight_the_emotion():
     assert warning and "positive" in warning and "sadness" in warning
     assert studio.text_conflict("I am so happy, what a wonderful day!", "joy") is None
     assert studio.text_conflict("The train leaves at nine.", "sadness") is None
+    # a word's associations are no tone: EmoLex's garden (joy) and teacher and bank (trust) read a factual line as
+    # positive, and takes of it were noted as mixed messages; VADER's sentence score must bear the words out
+    assert studio.text_conflict("The garden is behind the house.", "sadness") is None
+    assert studio.text_conflict("The teacher left the bank.", "anger") is None
 
 
 def test_a_take_whose_words_pull_against_the_emotion_says_so(tmp_path):

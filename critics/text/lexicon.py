@@ -5,7 +5,7 @@ Three lexicons that ship with their packages, each used for what it is best at:
   boosters ("very", "slightly"), contrast ("but"), capitals and exclamation marks;
 - the conditioning vocabulary's word table (NRC-VAD, Mohammad 2018): valence, arousal and dominance of
   ~300 affect words, the only source here with arousal and dominance;
-- NRC EmoLex (Mohammad & Turney 2013, through ``nrclex``): which of 8 emotions a word evokes (6,468 words),
+- NRC EmoLex (Mohammad & Turney 2013, through ``nrclex``): which of 8 emotions a word evokes (4,463 of its 6,468 words),
   placed in VAD through the vocabulary, for the words the VAD table lacks.
 
 A text in another language (`conditioning.language.other_language`: six words or more that langid.py reads
