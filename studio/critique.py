@@ -820,7 +820,13 @@ def read_text_file(path: str | Path) -> str:
     """A plain text file: UTF-8, or UTF-8 / UTF-16 with a byte-order mark. Anything else is refused (the web
     read undecodable bytes as replacement characters: Notepad's UTF-16 was read as Chinese and refused)."""
     from conditioning.media import MediaError
+    from critics.text.lexicon import MAX_CHARS
 
+    size = Path(path).stat().st_size
+    if size > 4 * MAX_CHARS + 4:  # more bytes than the most characters the critic reads can take (a 300 MB file
+        # was read whole, 654 MB at its peak, to be refused for its length)
+        raise MediaError(f"{Path(path).name}: {size / 2**20:,.1f} MB of text, more than the text critic reads (at most "
+                         f"{MAX_CHARS:,} characters, about a feature film's script); give a part of it")
     data = Path(path).read_bytes()
     encoding = next((enc for bom, enc in BOMS if data.startswith(bom)), "utf-8")
     try:
@@ -828,6 +834,6 @@ def read_text_file(path: str | Path) -> str:
     except UnicodeDecodeError:
         text = None
     if text is None or "\x00" in text:
-        raise MediaError(f"{path}: not a text file in UTF-8 (or UTF-16 with its byte-order mark); the text critics "
+        raise MediaError(f"{Path(path).name}: not a text file in UTF-8 (or UTF-16 with its byte-order mark); the text critics "
                          "read plain text files (or --text \"...\")")
     return text

@@ -249,3 +249,24 @@ def test_a_web_page_is_read_without_its_markup():
     assert v("I think 3 < 5 and that makes me happy.").valence > 0  # a "<" in prose is no markup
     prose = "Whenever x < a I feel happy, joyful and wonderful; otherwise b > c and everything is terrible."
     assert "markup_removed" not in v(prose).details and "happy" in v(prose).details["affect_words"]
+
+
+def test_addresses_code_and_oversized_files_are_not_read_as_words(tmp_path):
+    """A web address's words, a Markdown link's target and code were read as feelings ("example.com/terrible-
+    disaster-death-killer?joy=love": five); a 300 MB file was read whole (654 MB at its peak) to be refused for its
+    length, and an unreadable file's message named its full path (on the web, the server's folders)."""
+    from conditioning.media import MediaError
+    from studio.critique import read_text_file
+
+    assert v("Check https://example.com/terrible-disaster-death-killer?joy=love for more info.").details[
+        "affect_words"] == []
+    assert v("Run this:\n```\ndef kill(): hate = 1\n```\nand tell me.").details["affect_words"] == []
+    assert "happy" not in v("See [the notes](http://x.org/happy-joy) for the plan.").details["affect_words"]
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(2 * 2**20)  # 2 MB of zero bytes, never read
+    with pytest.raises(MediaError, match=r"^big.txt: 2.0 MB of text, more than the text critic reads"):
+        read_text_file(big)
+    (tmp_path / "bin.txt").write_bytes(b"\x80\x81\x00\x01binary" * 10)
+    with pytest.raises(MediaError, match=r"^bin.txt: not a text file"):
+        read_text_file(tmp_path / "bin.txt")

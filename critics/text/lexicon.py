@@ -66,6 +66,8 @@ MARKUP_RE = re.compile(r"</?(?:!doctype|html|head|body|p|div|span|br|script|styl
                        re.I)  # the name right after "<" and a closing ">": "x < a I feel ... b > c" is prose
 HIDDEN_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
 TAG_RE = re.compile(r"</?[A-Za-z!][^<>]*>")
+#: Web addresses, a Markdown link's target, and code (fenced blocks and inline spans): read as words they were
+LINK_RE = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)\s]*\)|\b(?:https?://|www\.)\S+", re.S)
 
 
 #: Titles after which a capitalised word is a name, though it follows a full stop ("Dr. Smith")
@@ -222,6 +224,8 @@ class LexiconTextCritic:
         # a terminal's colour codes and other control characters are no words: '\x1b[0m' made langid read a
         # plainly English line as German, and it was refused
         text = CONTROL_RE.sub(" ", text)
+        text = LINK_RE.sub(" ", text)  # an address or a code span is no words ("example.com/terrible-disaster-death"
+        # read four feelings)
         markup = bool(MARKUP_RE.search(text))
         if markup:  # a saved web page: its tags, scripts and styles are no words ("var happy=love" read as joy)
             import html
