@@ -758,6 +758,8 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "provenance": prov.to_json(),
         "duration_s": None if duration is None else round(float(duration), 3),
         "seconds": round(seconds, 3), **spoken,
+        # what the studio noted about the take (its words pulling against its label, a text in another language)
+        **({"notes": list(res.all_notes)} if getattr(res, "all_notes", None) else {}),
     }
 
 
@@ -1385,6 +1387,25 @@ def _factor_tables(kept: list[dict]) -> list[str]:
     return lines
 
 
+def _words_against_labels(m, spec: Spec) -> list[str]:
+    """A note for each of a modality's texts whose words pull against some of the labels it is spoken with
+    (`Studio.text_conflict`): the label is the voice's emotion, not the words', and a dataset of such items
+    teaches a mixed message; the takes noted it, but a dataset kept no word of it."""
+    if not m.texts:
+        return []
+    from studio.studio import Studio
+
+    studio, against = Studio(), {}
+    for item in plan(spec):
+        if item.modality == m.name and item.text and item.emotion not in against.get(item.text, ()):
+            if studio.text_conflict(item.text, item.emotion):
+                against.setdefault(item.text, []).append(item.emotion)
+    return [f"modalities.{m.name}.texts: text {m.texts.index(text) + 1} ({text[:40]!r}) reads against the items "
+            f"labelled {', '.join(labels)}: its words carry the opposite feeling, so listeners may hear a mixed "
+            "message (each item's notes say so too); pair each label with texts of its own feeling if that matters"
+            for text, labels in against.items()]
+
+
 def spec_notes(spec: Spec) -> list[str]:
     """What the user should know about a spec before its items are made, without refusing it: a text that does not
     look English, given to the studio's English voices (joe, slt, or none named), which would speak every item of
@@ -1402,6 +1423,7 @@ def spec_notes(spec: Spec) -> list[str]:
                              f"reads as {found}, and the voices here speak English, so its items will be spoken "
                              f"with English sounds; give a Piper voice of its language in modalities.{m.name}.voices "
                              "(a path to its .onnx)")
+        lines += _words_against_labels(m, spec)
         if m.name == "image" and spec.recognised_by == "both":
             lines.append("modalities.image: filter.recognised_by both keeps a picture only when both image judges give "
                          "it fidelity 0.85 or more (they read valence and arousal, not labels), and image/embedded, "

@@ -1124,3 +1124,20 @@ def test_without_pyarrow_nothing_names_a_parquet_manifest(tmp_path):
             assert "manifest.parquet" not in r.stdout and "(manifest.jsonl, README.md)" in r.stdout
     card = (out / "README.md").read_text()
     assert "(no `manifest.parquet`: pyarrow was not installed)" in card and "and `manifest.parquet`" not in card
+
+
+def test_words_against_their_label_are_said_by_the_spec_and_the_rows(tmp_path):
+    """A take whose words pull against its emotion is noted, but a dataset kept no word of it: a glad line spoken
+    as sadness went into the manifest as a plain sad item. The spec's notes name the text and the labels, and each
+    such row carries the take's note."""
+    from studio.dataset import build, load_spec, spec_notes
+
+    text = ("name: conflict\nseed: 1\nmodalities:\n  speech:\n    count: 2\n    texts: ['I am so happy today, "
+            "everything is wonderful and I love my life!']\nemotions:\n  list: [sadness, joy]\n"
+            "filter:\n  recognised_by: none\n")
+    spec = load_spec(write_spec(tmp_path, text))
+    said = [n for n in spec_notes(spec) if "reads against the items labelled" in n]
+    assert len(said) == 1 and "labelled sadness:" in said[0] and "joy" not in said[0]
+    build(spec, tmp_path / "out", progress=False)
+    rows = {r["label"]: r for r in rows_by_id(tmp_path / "out").values()}
+    assert any("mixed message" in n for n in rows["sadness"]["notes"]) and "notes" not in rows["joy"]
