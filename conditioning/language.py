@@ -107,9 +107,10 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in {
     "lb": "de den d an oder awer net ass sinn war ech du hien si mir dir et datt vun op mat fir no un bei aus",
     "az": "və ya amma deyil bir bu o mən sən biz siz onlar ilə üçün kimi da də ki çox",
 }.items()}
-#: Any table's words but common English ones ("a", "in", "on", "me", "die" is kept): for a language langid names
-#: that has no table of its own (`_without_function_words`)
+#: Any table's words but common English ones ("a", "in", "on", "me"; "die" is kept) (`_without_function_words`)
 ANY_FUNCTION_WORD = frozenset().union(*FUNCTION_WORDS.values()) - COMMON_ENGLISH
+#: Endings English words have and the other Latin-script languages' rarely do (`_without_function_words`)
+ENGLISH_ENDING = re.compile(r"(?:ing|ed|ly|ness|ful|less|ies|[^s]s|ise[sd]?|ize[sd]?|ship|hood)$", re.I)
 #: Names for the messages (ISO 639-1 codes as langid gives them); another code is shown as it is.
 NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
          "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "pl": "Polish", "cs": "Czech",
@@ -293,16 +294,17 @@ def _whole(text: str) -> Language | None:
 
 
 def _without_function_words(code: str, words: list[str]) -> bool:
-    """Whether a text langid read as language ``code`` is written in plain ASCII and holds none of that language's
-    function words (`FUNCTION_WORDS`), and so is not in it: langid weighs byte n-grams, and an English line of
-    Latinate terms shares most of its n-grams with French ("Quantum chromodynamics describes gluons mediating
-    interactions between quarks." read as French at 1.00). Accented letters keep langid's word: most sentences of
-    these languages have them, and a short one may hold no function word ("Holnap reggel korán kell kelnem, mert
-    vizsgám lesz."). For a language without a table (Breton, Walloon, Volapük...), any table's words count but
-    common English ones: "Normalise timestamps, impute missing values, standardise categorical encodings." read
-    as Estonian at 1.00 before Estonian had a table."""
-    table = FUNCTION_WORDS.get(code, ANY_FUNCTION_WORD)
-    return all(w.isascii() for w in words) and not any(w.lower() in table for w in words)
+    """Whether a text langid read as language ``code`` looks like English written in Latinate terms instead: plain
+    ASCII, none of the function words of any language in `FUNCTION_WORDS` (but common English ones), and a word
+    with an English ending (`ENGLISH_ENDING`: -ing, -ed, -ly, a plural...). langid weighs byte n-grams, and such a
+    line shares most of its n-grams with French ("Quantum chromodynamics describes gluons mediating interactions
+    between quarks." read as French at 1.00). Accented letters keep langid's word: most sentences of these
+    languages have them. Why every table, and the ending: with langid's language's table alone, a line it had
+    named wrongly passed as English ("Gallia est omnis divisa..." read as Italian; Basque and Swahili without a
+    table): 38 of 50 accentless lines in an audit were noted, 47 with this rule, as before the check (``code``:
+    kept for the message's language)."""
+    return (all(w.isascii() for w in words) and not any(w.lower() in ANY_FUNCTION_WORD for w in words)
+            and any(len(w) > 3 and ENGLISH_ENDING.search(w) for w in words))
 
 
 def plain_words(text: str) -> list[str]:

@@ -337,6 +337,12 @@ def test_user_voice_by_path(tmp_path):
     ("Wir haben gestern lange im Garten gearbeitet.", True),
     ("Kami sedang menunggu bus di halte dekat sekolah.", True),
     ("Gallia est omnis divisa in partes tres.", True),
+    # ... by every language's function words, not langid's language's alone, which named some wrongly (Latin as
+    # Italian) or had no table (Basque, Swahili), and passed them as English
+    ("Gallia est omnis divisa in partes tres quarum unam incolunt.", True),
+    ("Bihar goizean mendira joango gara lagunekin batera.", True),
+    ("Ninapenda kusoma vitabu vya hadithi kila jioni nyumbani.", True),
+    ("Holnap reggel koran kell kelnem mert vizsgam lesz.", True),
 ])
 def test_language_note_flags_another_language_for_an_english_voice(text, foreign):
     """An English voice reads German with English sounds and nothing else says why the take sounds wrong; the note
