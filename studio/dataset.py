@@ -945,18 +945,26 @@ def studio_spec(doc) -> bool:
 
 def judges_fingerprint(spec: Spec) -> str:
     """SHA-256 of what the spec's judges are (the shipped judges of its modalities, a face's voice's too: their
-    code in ``critics/<modality>/`` and their weights in ``critics/weights/<modality>_*``), which spec.json records:
+    code in ``critics/<modality>/`` and their weights in ``critics/weights/<modality>_*``, and the code that turns
+    a reading into a vote), which spec.json records:
     a build resumed after an upgrade that changed a judge mixed two judges' filter decisions and readings, and
     nothing said so (an image dataset's readings moved by up to 0.064, one item's vote flipped)."""
     import hashlib
 
-    root = Path(__file__).resolve().parents[1] / "critics"
+    repo = Path(__file__).resolve().parents[1]
+    root = repo / "critics"
     kinds = sorted({m.name for m in spec.modalities} | ({"speech"} if any(m.name == "face" for m in spec.modalities)
                                                           else set()))
+    # and how a reading becomes a vote, which every judge shares (a quadrant's vote for each of its terms changed
+    # music's filter decisions with no judge's file changed)
+    shared = [root / "base.py", root / "registry.py", repo / "conditioning" / "metrics.py",
+              repo / "conditioning" / "labelsets.py"]
     h = hashlib.sha256()
     for kind in kinds:
         for p in sorted([*(root / kind).rglob("*.py"), *(root / "weights").glob(f"{kind}_*")]):
-            h.update(f"{p.relative_to(root).as_posix()}\0".encode() + p.read_bytes())
+            h.update(f"{p.relative_to(repo).as_posix()}\0".encode() + p.read_bytes())
+    for p in shared:
+        h.update(f"{p.relative_to(repo).as_posix()}\0".encode() + p.read_bytes())
     return h.hexdigest()
 
 
