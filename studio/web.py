@@ -1110,8 +1110,20 @@ PLOT = {"buttons": [], "alt_text": "the valence-arousal circle with the target (
 #: stays on the button; nothing was announced)
 LIVE = ("emotion-readout", "speech-report", "face-report", "music-report", "image-report", "session-report",
         "dataset-status", "analyse-report")
+#: Run once on the page: the live regions (`LIVE`), and number boxes that give back their last value when left
+#: empty. Why the boxes: Gradio sets an emptied slider's box to the slider's minimum when it loses focus, which a
+#: click on a button does, so an emptied intensity made a neutral take and emptied minutes a 1-minute session,
+#: with no word (the readout had said "the intensity box is empty" just before)
 JS = ("() => { for (const id of %s) { const el = document.getElementById(id); "
-      "if (el) { el.setAttribute('role', 'status'); el.setAttribute('aria-live', 'polite'); } } }" % json.dumps(LIVE))
+      "if (el) { el.setAttribute('role', 'status'); el.setAttribute('aria-live', 'polite'); } } "
+      "const box = (t) => t && t.matches && t.matches('input[type=number]'); "
+      "document.addEventListener('focusin', (e) => { if (box(e.target) && e.target.value !== '') "
+      "e.target.dataset.last = e.target.value; }, true); "
+      "document.addEventListener('input', (e) => { if (box(e.target) && e.target.value !== '') "
+      "e.target.dataset.last = e.target.value; }, true); "
+      "document.addEventListener('blur', (e) => { const t = e.target; "
+      "if (box(t) && t.value === '' && t.dataset.last !== undefined) { t.value = t.dataset.last; "
+      "t.dispatchEvent(new Event('input', {bubbles: true})); } }, true); }" % json.dumps(LIVE))
 
 
 def theme():

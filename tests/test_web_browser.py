@@ -196,6 +196,12 @@ def test_an_emptied_intensity_box_and_a_failed_request_say_so_and_leave_no_old_r
     box.fill("0.8")
     page.wait_for_function("!document.querySelector('#emotion-readout').innerText.includes('empty')", timeout=30_000)
     assert "valence" in page.locator("#emotion-readout").inner_text()
+    # left empty, the box gives back its last value (Gradio set it to the slider's minimum when a click on a button
+    # took the focus: an emptied intensity made a neutral take, with no word)
+    box.fill("")
+    page.locator("#emotion-spec textarea, #emotion-spec input").first.click()
+    page.wait_for_function("!document.querySelector('#emotion-readout').innerText.includes('empty')", timeout=30_000)
+    assert box.input_value() == "0.8"
     page.get_by_role("tab", name="Speech").click()
     page.locator("#emotion-spec textarea, #emotion-spec input").first.fill("sadness")
     page.locator("#speech-go").click()
