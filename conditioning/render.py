@@ -287,7 +287,7 @@ def read_smf(data: bytes):
         data = data[start:] if start >= 0 else data
     if data[:4] == b"MThd" and len(data) >= 14:
         kind, tracks, division = (int.from_bytes(data[i:i + 2], "big") for i in (8, 10, 12))
-        if kind == 2:
+        if kind == 2 and tracks > 1:  # (one sequence is one piece, whatever the header calls it)
             raise SmfProblem("it is a type-2 MIDI file, whose tracks are independent sequences (songs or patterns), "
                              "not parts played together; save the one to judge as a type-0 or type-1 file")
         if tracks == 0:

@@ -67,12 +67,16 @@ DTYPES = ("float16", "fp16", "bfloat16", "float32", "fp32")
 
 #: How much of each file `fingerprint` reads from its start and from its end
 FINGERPRINT_SPAN = 1 << 20
+#: Files of a snapshot that hold no weights, which `fingerprint` leaves out: a README added to the folder made
+#: critique say its weights had changed
+NOT_WEIGHTS = (".md", ".rst", ".html", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".lock", ".gitattributes")
 
 
 def fingerprint(folder: str | os.PathLike) -> str:
-    """A SHA-256 that names the weights in ``folder`` (a snapshot's files, in all its subfolders; hidden ones, as
-    the hub cache's ``.cache``, left out): over each file's relative path, size, and first and last MiB, in
-    path order. Why: a take's report named its model by path only, and a folder re-downloaded or fine-tuned in
+    """A SHA-256 that names the weights in ``folder`` (a snapshot's files, in all its subfolders, linked ones too;
+    hidden ones, as the hub cache's ``.cache``, and documents, `NOT_WEIGHTS`, left out): over each file's relative
+    path, size, and first and last MiB, in path order. Every weight file counts, used or not: an fp16 copy added
+    beside the fp32 weights changes it. Why: a take's report named its model by path only, and a folder re-downloaded or fine-tuned in
     place made the same report describe other weights. Not a hash of every byte, which costs seconds per GB on
     every load: a fine-tune or a torn download changes the sizes or the bytes at the files' ends (safetensors
     starts with its tensors' table, a torch pickle ends with its index), which this reads in milliseconds."""
@@ -80,8 +84,11 @@ def fingerprint(folder: str | os.PathLike) -> str:
 
     root = Path(folder)
     h = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = []
+    for here, dirs, names in os.walk(root, followlinks=True):  # (a component folder linked in: rglob passed it by)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        files += [Path(here) / n for n in names if not n.startswith(".") and not n.lower().endswith(NOT_WEIGHTS)]
+    files.sort(key=lambda p: p.relative_to(root).as_posix())
     for p in files:
         size = p.stat().st_size
         h.update(f"{p.relative_to(root).as_posix()}\0{size}\0".encode())

@@ -49,3 +49,10 @@ def test_the_weights_fingerprint_follows_the_bytes_not_the_path(tmp_path):
     assert fingerprint(a) != first
     (tmp_path / "b" / "unet" / "weights.bin").rename(tmp_path / "b" / "unet" / "other.bin")
     assert fingerprint(tmp_path / "b") != first
+    # a document added is no weights; a component folder linked in is followed (rglob passed it by)
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "model_index.json").write_text("{}")
+    (tmp_path / "c" / "unet").symlink_to(a / "unet", target_is_directory=True)
+    linked = fingerprint(tmp_path / "c")
+    (tmp_path / "c" / "README.md").write_text("# a model card")
+    assert fingerprint(tmp_path / "c") == linked == fingerprint(a)

@@ -18,7 +18,7 @@ import numpy as np
 from conditioning import label_set
 
 QUADRANTS = label_set("emopia").labels  #: Russell quadrants: Q1 +V+A, Q2 -V+A, Q3 -V-A, Q4 +V-A
-MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")  #: (.rmi: a MIDI file wrapped as RIFF, `conditioning.render.read_smf`)
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 

@@ -83,6 +83,8 @@ class MusicGenConfig:
                       ("context_s", 0, 30), ("crossfade_s", 0, 10), ("threads", 0, 256), ("target_lufs", -70, 0)),
                      whole=("top_k", "threads"), error=GenerationError)
         check_duration_config("music/musicgen", self, 3600)
+        if self.melody not in ("auto", "off"):  # anything else acted as "auto": a mistyped "of" conditioned on it
+            raise GenerationError(f"music/musicgen: melody must be 'auto' or 'off', got {self.melody!r}")
 
 
 OPTIONS = {"melody": "an Audio, an audio/MIDI file path or a PrettyMIDI whose melody conditions a melody model",
