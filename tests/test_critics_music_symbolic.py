@@ -366,6 +366,10 @@ def test_midi_files_that_are_not_one_piece_are_refused_and_a_riff_wrapped_one_is
     riff = b"RIFF" + (len(smf) + 12).to_bytes(4, "little") + b"RMIDdata" + len(smf).to_bytes(4, "little") + smf
     (tmp_path / "wrapped.rmi.mid").write_bytes(riff)
     assert len(load_midi(tmp_path / "wrapped.rmi.mid").instruments[0].notes) == 8
+    (tmp_path / "wrapped.rmi").write_bytes(riff)  # its own suffix (it was "not MIDI")
+    assert len(load_midi(tmp_path / "wrapped.rmi").instruments[0].notes) == 8
+    song(2, tracks=1).save(tmp_path / "one_sequence.mid")  # a type-2 file of one sequence is one piece
+    assert len(load_midi(tmp_path / "one_sequence.mid").instruments[0].notes) == 8
     assert len(_load_midi(tmp_path / "wrapped.rmi.mid")[0].instruments[1].notes) == 8
     with pytest.raises(MediaError, match="bytes that are not a MIDI file"):  # a WAV starts with RIFF too
         load_midi(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28))

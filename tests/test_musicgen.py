@@ -162,6 +162,8 @@ def test_errors_are_clear(tmp_path):
         gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.1))
     with pytest.raises(GenerationError, match="unknown music option"):
         gen.generate(GenerationRequest(Emotion.parse("joy"), duration_s=2, options={"tempo": 1}))
+    with pytest.raises(GenerationError, match="melody must be 'auto' or 'off', got 'of'"):  # (it acted as auto)
+        MusicGenMusic(model=tiny_model(), tokenizer=tiny_tokenizer(), melody="of")
 
 
 def test_damaged_or_wrong_folders_are_one_line_errors_before_any_work(tiny_dir, tmp_path):
