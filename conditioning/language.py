@@ -49,7 +49,7 @@ NAMELESS_ENGLISH_SHARE = 1 / 4
 #: The commonest function words (articles, pronouns, prepositions, conjunctions, negation, the copula) of the
 #: Latin-script languages langid gives for English texts it misreads. Six words of such a language as a rule hold
 #: one of them; English technical lines hold none ("Radiology: bilateral infiltrates, pleural effusion,
-#: cardiomegaly noted." read as French at 0.77): `_without_function_words`. Written from the languages' grammars
+#: cardiomegaly noted." read as French at 0.77): `_latinate_english`. Written from the languages' grammars
 #: on 2026-12-06, the first 21 before `bench/language_note.py`'s held-out sets were read, the others (from "et")
 #: after a held-out technical line was read as Estonian, and German's "in", "seit" and possessives after "Meine
 #: Schwester wohnt seit Jahren in Hamburg." was missed.
@@ -107,9 +107,9 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in {
     "lb": "de den d an oder awer net ass sinn war ech du hien si mir dir et datt vun op mat fir no un bei aus",
     "az": "və ya amma deyil bir bu o mən sən biz siz onlar ilə üçün kimi da də ki çox",
 }.items()}
-#: Any table's words but common English ones ("a", "in", "on", "me"; "die" is kept) (`_without_function_words`)
+#: Any table's words but common English ones ("a", "in", "on", "me"; "die" is kept) (`_latinate_english`)
 ANY_FUNCTION_WORD = frozenset().union(*FUNCTION_WORDS.values()) - COMMON_ENGLISH
-#: Endings English words have and the other Latin-script languages' rarely do (`_without_function_words`)
+#: Endings English words have and the other Latin-script languages' rarely do (`_latinate_english`)
 ENGLISH_ENDING = re.compile(r"(?:ing|ed|ly|ness|ful|less|ies|[^s]s|ise[sd]?|ize[sd]?|ship|hood)$", re.I)
 #: Names for the messages (ISO 639-1 codes as langid gives them); another code is shown as it is.
 NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
@@ -275,34 +275,37 @@ def _whole(text: str) -> Language | None:
     """`other_language` of the text taken whole. Letters of another script that are a minority of its letters
     (`MINOR_SCRIPT_SHARE`) are left out first, as names and borrowed words are (`plain_words`): langid read an
     English review naming "Москва" as Latin at 1.00, and the text critic refused it."""
-    others = [w for w in words_of(text) if other_script(w)]
-    if others:
-        unspaced = lambda w: any(unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA")) for ch in w)  # noqa: E731
-        weight = {w: max(1.0, len(w) / 2) if unspaced(w) else 1.0 for w in others}
-        other = sum(weight[w] for w in others)
-        if other < MINOR_SCRIPT_SHARE * (other + len(words_of(text)) - len(others)):
-            text = "".join(" " if ch.isalpha() and not latin(ch) else ch for ch in text)
-    latin_only = not other_script(text)
     words = words_of(text)
+    others = [w for w in words if other_script(w)]
+    if others:  # a word of Chinese or Japanese, written without spaces, counts one for every two characters
+        other = sum(max(1.0, len(w) / 2) if _unspaced(w) else 1.0 for w in others)
+        if other < MINOR_SCRIPT_SHARE * (other + len(words) - len(others)):
+            text = "".join(" " if ch.isalpha() and not latin(ch) else ch for ch in text)
+            words = words_of(text)
+    latin_only = not other_script(text)
     if latin_only and (len(words) < MIN_WORDS or common_english_share(words) > SURELY_ENGLISH_SHARE):
         return None
     code, p = _identifier().classify(text)
-    if code == "en" or p < MIN_PROBABILITY or (latin_only and (_without_function_words(code, words)
+    if code == "en" or p < MIN_PROBABILITY or (latin_only and (_latinate_english(words)
                                                               or _english_without_names(text, words))):
         return None
     return Language(code, float(p))
 
 
-def _without_function_words(code: str, words: list[str]) -> bool:
-    """Whether a text langid read as language ``code`` looks like English written in Latinate terms instead: plain
+def _unspaced(word: str) -> bool:
+    """Whether a word is of a script written without spaces (Chinese, Japanese), so one "word" is a phrase."""
+    return any(unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA")) for ch in word)
+
+
+def _latinate_english(words: list[str]) -> bool:
+    """Whether a text langid read as another language looks like English written in Latinate terms instead: plain
     ASCII, none of the function words of any language in `FUNCTION_WORDS` (but common English ones), and a word
     with an English ending (`ENGLISH_ENDING`: -ing, -ed, -ly, a plural...). langid weighs byte n-grams, and such a
     line shares most of its n-grams with French ("Quantum chromodynamics describes gluons mediating interactions
     between quarks." read as French at 1.00). Accented letters keep langid's word: most sentences of these
     languages have them. Why every table, and the ending: with langid's language's table alone, a line it had
     named wrongly passed as English ("Gallia est omnis divisa..." read as Italian; Basque and Swahili without a
-    table): 38 of 50 accentless lines in an audit were noted, 47 with this rule, as before the check (``code``:
-    kept for the message's language)."""
+    table): 38 of 50 accentless lines in an audit were noted, 47 with this rule, as before the check."""
     return (all(w.isascii() for w in words) and not any(w.lower() in ANY_FUNCTION_WORD for w in words)
             and any(len(w) > 3 and ENGLISH_ENDING.search(w) for w in words))
 

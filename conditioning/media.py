@@ -711,22 +711,38 @@ def _animation_middle(p: Path) -> "Image | None":
 
     try:
         with PILImage.open(p) as im:
-            if im.format not in ANIMATED or not getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) < 2:
+            if not _animated(im):
                 return None
-            shown = []
-            for frame in ImageSequence.Iterator(im):
-                frame.load()  # (a WebP frame's duration is in its info only once it is loaded)
-                shown.append(float(frame.info.get("duration") or 0))
-            shown = [ms if ms > 10 else 100.0 for ms in shown]  # browsers show 10 ms or less as 100 ms
-            index = int(np.searchsorted(np.cumsum(shown), sum(shown) / 2, side="right"))
-            index = min(index, len(shown) - 1)
+            shown = [_shown_s(frame) for frame in ImageSequence.Iterator(im)]
+            index = min(int(np.searchsorted(np.cumsum(shown), sum(shown) / 2, side="right")), len(shown) - 1)
             im.seek(index)
-            rgb = im.convert("RGBA")
-            if max(rgb.size) > READ_VIDEO_SIDE:
-                rgb.thumbnail((READ_VIDEO_SIDE, READ_VIDEO_SIDE))
-            return Image(np.asarray(rgb), frame_of=(index, len(shown)))
+            return Image(_frame_pixels(im), frame_of=(index, len(shown)))
     except Exception:  # noqa: BLE001 - not an animation Pillow reads: the other readers say what it is
         return None
+
+
+def _animated(im) -> bool:
+    """Whether an open Pillow image is an animation of two frames or more (a phone's JPEG with a preview or gain
+    map, a TIFF's pages: a still picture)."""
+    return im.format in ANIMATED and getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) >= 2
+
+
+def _shown_s(frame) -> float:
+    """How long an animation's frame is shown, in seconds: its own duration, loaded first (a WebP frame's duration
+    is in its info only once loaded: every frame was taken as 100 ms), and 10 ms or less shown as 100 ms, as
+    browsers do."""
+    frame.load()
+    ms = float(frame.info.get("duration") or 0)
+    return (ms if ms > 10 else 100.0) / 1000.0
+
+
+def _frame_pixels(frame) -> np.ndarray:
+    """An animation's frame as RGB pixels, at most `READ_VIDEO_SIDE` long, clear pixels over white as a viewer shows
+    them."""
+    rgb = frame.convert("RGBA")
+    if max(rgb.size) > READ_VIDEO_SIDE:
+        rgb.thumbnail((READ_VIDEO_SIDE, READ_VIDEO_SIDE))
+    return Image(np.asarray(rgb)).pixels
 
 
 ANIMATED = ("GIF", "PNG", "WEBP")  #: Pillow's formats whose frames are an animation (MPO's and TIFF's are not)
@@ -743,21 +759,16 @@ def _load_animation(p: Path) -> "Video | None":
 
     try:
         with PILImage.open(p) as im:
-            if im.format not in ANIMATED or not getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) < 2:
-                return None  # (a phone's JPEG with a preview or gain map, a TIFF's pages: a still picture)
+            if not _animated(im):
+                return None
             kept, stamps, t, stride = [], [], 0.0, 1
             for i, frame in enumerate(ImageSequence.Iterator(im)):
                 if i % stride == 0:
-                    rgb = frame.convert("RGBA")
-                    if max(rgb.size) > READ_VIDEO_SIDE:
-                        rgb.thumbnail((READ_VIDEO_SIDE, READ_VIDEO_SIDE))
-                    kept.append(Image(np.asarray(rgb)).pixels)  # clear pixels over white, as a viewer shows them
+                    kept.append(_frame_pixels(frame))
                     stamps.append(t)
                     if len(kept) > 1 and len(kept) * kept[-1].nbytes > READ_VIDEO_BYTES:
                         kept, stamps, stride = kept[::2], stamps[::2], stride * 2
-                frame.load()  # a WebP frame's duration is in its info only once loaded: a skipped one's was 100 ms
-                ms = float(frame.info.get("duration") or 0)
-                t += (ms if ms > 10 else 100.0) / 1000.0  # browsers show 10 ms or less as 100 ms
+                t += _shown_s(frame)
     except Exception:  # noqa: BLE001 - not an animation Pillow reads: the still reader says what it is
         return None
     order, rate = _even_in_time(np.asarray(stamps, dtype=np.float64), end=t, fine=True)

@@ -18,9 +18,8 @@ from typing import Any, Mapping, Sequence
 from conditioning import Emotion
 from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel, configure
 from conditioning.vocabulary import NEUTRAL, resolve
-from generators.base import package_version
 from conditioning.weights import asked_folder, fingerprint, has_tokenizer, loading, read_json
-from generators.base import GenerationError
+from generators.base import GenerationError, Provenance, package_version
 
 EXTRA = "pip install 'emotion-studio[neural]'"
 # How diffusers and transformers say a weight file is absent (then an fp16-only snapshot is a likely cause);
@@ -74,10 +73,6 @@ def licence_for(folder: str | os.PathLike, index: Mapping[str, Any] | None,
         if fragment in names:
             return licence
     return f"unknown: see the model card at {folder}"
-
-
-def diffusers_version() -> str:
-    return package_version("diffusers")
 
 
 class DiffusersBackend:
@@ -256,6 +251,12 @@ class DiffusersBackend:
     @property
     def pipeline(self):
         return self.load()
+
+    def provenance(self, pipe, seed: int) -> Provenance:
+        """A take's provenance: the folder (`model_id`), its licence, the diffusers release that sampled it and the
+        loaded weights' fingerprint."""
+        return Provenance(self.KEY, self.model_id(pipe), self.licence, seed, package_version("diffusers"),
+                          self.weights)
 
     def _device(self, pipe):
         return getattr(pipe, "_execution_device", None) or pipe.unet.device

@@ -157,12 +157,14 @@ def critique_files(args: argparse.Namespace) -> int:
     ref_narrow = ref_decay = None  # the --reference's channel (`recording_channel`), which its files are compared with
     take_decays = []  # the files' `decay_s`, to compare their room with the reference's
     if reference:
-        if not Path(reference).exists() and set("*?[") & set(reference):  # a quoted pattern, as the files may be
-            found = [m for m in glob.glob(str(Path(reference).expanduser()), recursive=True) if Path(m).is_file()]
-            if len(found) > 1:
-                raise UserError(f"--reference {reference}: the pattern matches {len(found)} files; give one neutral "
-                                "take (or --group-by REGEX to read each speaker's files against their own)")
-            reference = found[0] if found else reference
+        try:  # a quoted pattern, expanded as the files' are
+            found = expand_patterns([reference])
+        except UserError as exc:
+            raise UserError(f"--reference {exc}") from None
+        if len(found) > 1:
+            raise UserError(f"--reference {reference}: the pattern matches {len(found)} files; give one neutral "
+                            "take (or --group-by REGEX to read each speaker's files against their own)")
+        reference = found[0]
         try:  # an unreadable reference is a user error for every file
             ref_media = load_media("speech", Path(reference))
             stats = critic.reference([ref_media], "neutral")  # once for all the files

@@ -759,7 +759,7 @@ def _row(item: Item, spec: Spec, res, seed: int, attempts: int, kept: bool, seco
         "duration_s": None if duration is None else round(float(duration), 3),
         "seconds": round(seconds, 3), **spoken,
         # what the studio noted about the take (its words pulling against its label, a text in another language)
-        **({"notes": list(res.all_notes)} if getattr(res, "all_notes", None) else {}),
+        **({"notes": res.all_notes} if res.all_notes else {}),
     }
 
 
@@ -949,8 +949,6 @@ def judges_fingerprint(spec: Spec) -> str:
     a reading into a vote), which spec.json records:
     a build resumed after an upgrade that changed a judge mixed two judges' filter decisions and readings, and
     nothing said so (an image dataset's readings moved by up to 0.064, one item's vote flipped)."""
-    import hashlib
-
     repo = Path(__file__).resolve().parents[1]
     root = repo / "critics"
     kinds = sorted({m.name for m in spec.modalities} | ({"speech"} if any(m.name == "face" for m in spec.modalities)
@@ -1395,23 +1393,24 @@ def _factor_tables(kept: list[dict]) -> list[str]:
     return lines
 
 
-def _words_against_labels(m, spec: Spec) -> list[str]:
-    """A note for each of a modality's texts whose words pull against some of the labels it is spoken with
-    (`Studio.text_conflict`): the label is the voice's emotion, not the words', and a dataset of such items
-    teaches a mixed message; the takes noted it, but a dataset kept no word of it."""
+def _words_against_labels(m, items: list[Item]) -> list[str]:
+    """A note for each of a modality's texts whose words pull against some of the labels it is spoken with among
+    ``items`` (the plan's; `Studio.text_conflicts`, each text read once): the label is the voice's emotion, not the
+    words', and a dataset of such items teaches a mixed message; the takes noted it, but a dataset kept no word."""
     if not m.texts:
         return []
     from studio.studio import Studio
 
-    studio, against = Studio(), {}
-    for item in plan(spec):
-        if item.modality == m.name and item.text and item.emotion not in against.get(item.text, ()):
-            if studio.text_conflict(item.text, item.emotion):
-                against.setdefault(item.text, []).append(item.emotion)
+    spoken: dict[str, list[str]] = {}  # each text and the emotions it is spoken with, in the plan's order
+    for item in items:
+        if item.modality == m.name and item.text and item.emotion not in spoken.setdefault(item.text, []):
+            spoken[item.text].append(item.emotion)
+    studio = Studio()
+    against = {text: list(studio.text_conflicts(text, emotions)) for text, emotions in spoken.items()}
     return [f"modalities.{m.name}.texts: text {m.texts.index(text) + 1} ({text[:40]!r}) reads against the items "
             f"labelled {', '.join(labels)}: its words carry the opposite feeling, so listeners may hear a mixed "
             "message (each item's notes say so too); pair each label with texts of its own feeling if that matters"
-            for text, labels in against.items()]
+            for text, labels in against.items() if labels]
 
 
 def spec_notes(spec: Spec) -> list[str]:
@@ -1422,6 +1421,7 @@ def spec_notes(spec: Spec) -> list[str]:
     from conditioning.language import other_language
 
     lines = _missing_emotions(spec) + _shared_labels(spec) + _unseen_factors(spec)
+    items = plan(spec)  # (once for every modality's texts)
     for m in spec.modalities:  # the built-in voices (VOICE_BACKENDS) are all US English
         english = _builtin_voices(m)
         for i, text in enumerate(m.texts if english else (), 1):
@@ -1431,7 +1431,7 @@ def spec_notes(spec: Spec) -> list[str]:
                              f"reads as {found}, and the voices here speak English, so its items will be spoken "
                              f"with English sounds; give a Piper voice of its language in modalities.{m.name}.voices "
                              "(a path to its .onnx)")
-        lines += _words_against_labels(m, spec)
+        lines += _words_against_labels(m, items)
         if m.name == "image" and spec.recognised_by == "both":
             lines.append("modalities.image: filter.recognised_by both keeps a picture only when both image judges give "
                          "it fidelity 0.85 or more (they read valence and arousal, not labels), and image/embedded, "

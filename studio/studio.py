@@ -425,23 +425,32 @@ class Studio:
         """A warning when the words pull against the requested emotion (e.g. a cheerful lyric sung sadly),
         or None. Only clear disagreements are reported: opposite valence signs, both beyond ``margin``, the words'
         borne out by VADER's sentence score (its sign)."""
+        return self.text_conflicts(text, [target], margin).get(target)
+
+    def text_conflicts(self, text: str | None, targets: Sequence["str | Emotion"],
+                       margin: float = 0.35) -> dict:
+        """`text_conflict` for each of ``targets`` it has a warning for, the text read once (a dataset's text is
+        spoken with several labels)."""
         if not text or not text.strip():
-            return None
+            return {}
         try:
             words = self.critique("text", text)
         except (BackendUnavailable, ValueError):  # no text critic here, or words it cannot read: nothing to say
-            return None
-        goal = Emotion.parse(target)
+            return {}
         if words.details.get("vader_compound", 0.0) * words.valence <= 0:  # word associations alone are no tone:
             # "The garden is behind the house." read +0.48 through EmoLex's garden (joy), "The teacher left the bank."
             # +0.42 (trust), and takes of them were noted as mixed messages; VADER's sentence score must bear it out
-            return None
-        if words.valence * goal.valence < 0 and min(abs(words.valence), abs(goal.valence)) >= margin:
-            tone = "positive" if words.valence > 0 else "negative"
-            return (f"the words read as {tone} (valence {words.valence:+.2f}, from: "
-                    f"{', '.join(words.details.get('affect_words', [])[:4]) or 'overall tone'}) but the requested "
-                    f"emotion {goal.top} has valence {goal.valence:+.2f}; listeners may hear a mixed message")
-        return None
+            return {}
+        out = {}
+        for target in targets:
+            goal = Emotion.parse(target)
+            if words.valence * goal.valence < 0 and min(abs(words.valence), abs(goal.valence)) >= margin:
+                tone = "positive" if words.valence > 0 else "negative"
+                out[target] = (f"the words read as {tone} (valence {words.valence:+.2f}, from: "
+                               f"{', '.join(words.details.get('affect_words', [])[:4]) or 'overall tone'}) but the "
+                               f"requested emotion {goal.top} has valence {goal.valence:+.2f}; listeners may hear a "
+                               "mixed message")
+        return out
 
     # ---- measuring and generating ---------------------------------------------------------------------
     def critique(self, modality: str, media: Any, *, critic: str | None = None) -> Reading:

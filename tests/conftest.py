@@ -3,11 +3,21 @@ tests that need them skip with a reason where they are absent. EMOSTUDIO_DATA ov
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``code`` run by a fresh Python with the repository on its path, and ``args`` as its argv: for what a test
+    must see in a process of its own (imports, warning filters, the C library's rand()), which pytest's holds
+    already."""
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def shared_data_dir() -> Path:

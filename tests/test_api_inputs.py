@@ -414,13 +414,9 @@ def test_every_neural_backend_and_critic_says_in_one_line_that_its_libraries_are
     ends in one of the library's own errors, which the command line says in one line: music/audiocraft and
     image/clip imported torch before their model and gave a ModuleNotFoundError traceback. A subprocess in which
     the libraries cannot be imported stands for that install."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from conftest import run_python
 
-    script = tmp_path / "bare.py"
-    script.write_text(f"""
+    code = (f"""
 import sys
 for m in ("torch", "transformers", "diffusers", "audiocraft", "TTS", "accelerate", "torchaudio", "safetensors"):
     sys.modules[m] = None
@@ -446,8 +442,7 @@ for call, key in calls:
     except (BackendUnavailable, GenerationError, CriticError) as exc:
         print("one line", key, str(exc).splitlines()[0][:60])
 """)
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    r = run_python(code)
     assert r.returncode == 0, r.stderr[-1500:]
     assert r.stdout.count("one line") == 8, r.stdout  # five model backends, three neural critics
     assert "music/audiocraft needs the 'audiocraft' package" in r.stdout and "image/clip needs 'torch'" in r.stdout

@@ -450,14 +450,13 @@ def test_reading_from_threads_leaves_the_warning_filters_as_they_were(tmp_path):
     (``warnings.catch_warnings``, not thread-safe): four threads reading pictures left Pillow's filter behind for
     good, and an M4A read beside them could leave "ignore every warning". A subprocess, since pytest swaps the
     filters around each test itself."""
-    import os
     import subprocess
-    import sys
+
+    from conftest import run_python
 
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=440:d=0.5", str(tmp_path / "a.m4a")],
                    check=True)
-    script = tmp_path / "race.py"
-    script.write_text(
+    code = (
         "import threading, warnings\n"
         "warnings.simplefilter('default')\n"
         "import numpy as np\n"
@@ -477,8 +476,7 @@ def test_reading_from_threads_leaves_the_warning_filters_as_they_were(tmp_path):
         "[t.start() for t in threads]; [t.join() for t in threads]\n"
         "print('same filters', warnings.filters == before)\n"
         "warnings.warn('a warning of the caller')\n")
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    r = run_python(code)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "same filters True" in r.stdout
     assert "a warning of the caller" in r.stderr

@@ -1,9 +1,7 @@
 """The FluidSynth MIDI renderer (conditioning.render): duration, level, re-voicing, soundfonts, errors."""
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,8 +162,7 @@ def test_a_render_does_not_depend_on_what_the_process_did_before(tmp_path):
     so a process that had called rand() before (a Ray worker) rendered the same notes with other dither: a
     dataset's music items differed between local workers and Ray. Two fresh processes, one of which calls rand()
     first, now render the same bytes."""
-    import subprocess
-    import sys
+    from conftest import run_python
 
     pytest.importorskip("fluidsynth")
     script = ("import ctypes, ctypes.util, hashlib, sys, numpy as np, pretty_midi\n"
@@ -178,8 +175,6 @@ def test_a_render_does_not_depend_on_what_the_process_did_before(tmp_path):
               "pm.instruments.append(piano)\n"
               "y = render_midi(pm, rate=22050)\n"
               "print('sha', hashlib.sha256(np.asarray(getattr(y, 'samples', y)).tobytes()).hexdigest())\n")
-    root = Path(__file__).resolve().parents[1]
-    runs = [subprocess.run([sys.executable, "-c", script, how], capture_output=True, text=True, cwd=root,
-                           env={**os.environ, "PYTHONPATH": str(root)}) for how in ("plain", "rand")]
+    runs = [run_python(script, how) for how in ("plain", "rand")]
     shas = [next(line for line in r.stdout.splitlines() if line.startswith("sha")) for r in runs]
     assert shas[0] == shas[1], [r.stderr[-300:] for r in runs]

@@ -263,13 +263,9 @@ def test_a_torchaudio_whose_libraries_do_not_load_is_said_with_the_fix(tmp_path)
     2.13 (only `make test` set them aside): XTTS's import failed with a bare "Could not load this library" as a
     user error (exit 2). It is now the backend being unavailable here, with the step that fixes it. A subprocess
     whose torchaudio import fails that way stands for that install."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from conftest import run_python
 
-    script = tmp_path / "broken_torchaudio.py"
-    script.write_text(
+    code = (
         "import importlib.abc, sys\n"
         "class Broken(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
@@ -282,8 +278,7 @@ def test_a_torchaudio_whose_libraries_do_not_load_is_said_with_the_fix(tmp_path)
         f"    _load_xtts({str(tmp_path)!r}, 'cpu')\n"
         "except BackendUnavailable as exc:\n"
         "    print('unavailable:', exc)\n")
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    r = run_python(code)
     assert r.returncode == 0, r.stderr[-1500:]
     assert "unavailable: speech/coqui cannot import torchaudio here (Could not load this library" in r.stdout
     assert "python .ci/torchaudio_pure_python.py" in r.stdout

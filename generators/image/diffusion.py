@@ -49,8 +49,8 @@ from conditioning.media import Image
 from conditioning.registry import BackendUnavailable, WrongModel, check_ranges
 from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
-from generators.diffusers_common import DiffusersBackend, checkpoint_names, combine_noise, diffusers_version, va_cell
+from generators.base import GenerationError, GenerationRequest, GenerationResult, check_options, option_number
+from generators.diffusers_common import DiffusersBackend, checkpoint_names, combine_noise, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
 MODEL_ENV = "EMOSTUDIO_SD_MODEL"
@@ -608,8 +608,7 @@ class DiffusionImage(DiffusersBackend):
         controls = {"prompt": conds[0].prompt, "mix": info["mix_weights"], "steering": info["steering"],
                     "valence_offset": offsets[0], "arousal_offset": offsets[1], "steps": info["steps"],
                     "guidance_scale": info["guidance_scale"], "size": info["size"]}
-        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version(),
-                          self.weights)
+        prov = self.provenance(pipe, request.seed)
         return GenerationResult(image, controls, prov, timings, info)
 
     # ---- 6. closed loop ------------------------------------------------------------------------------------

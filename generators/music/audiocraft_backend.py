@@ -75,10 +75,11 @@ class AudiocraftMusic:
             if not name:
                 raise BackendUnavailable("music/audiocraft needs model=FOLDER_OR_NAME (or $EMOSTUDIO_MUSICGEN)")
             self._model = MusicGen.get_pretrained(name)
-            if Path(name).expanduser().is_dir():  # (a name audiocraft has cached is a name: none)
+            folder = Path(name).expanduser()
+            if folder.is_dir():  # (a name audiocraft has cached is a name: none)
                 from conditioning.weights import fingerprint
 
-                self.weights = fingerprint(Path(name).expanduser())
+                self.weights = fingerprint(folder)
             return self._model
 
     def generate(self, request: GenerationRequest) -> GenerationResult:

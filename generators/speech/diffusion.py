@@ -67,8 +67,8 @@ from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, WrongModel, check_ranges
 from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
-from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options, option_number
-from generators.diffusers_common import DiffusersBackend, combine_noise, diffusers_version, va_cell
+from generators.base import GenerationError, GenerationRequest, GenerationResult, check_options, option_number
+from generators.diffusers_common import DiffusersBackend, combine_noise, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
 from .text import check_text, estimate_word_timings, language_note
@@ -532,8 +532,7 @@ class DiffusionSpeech(DiffusersBackend):
                                                    "languages)")
         if note:
             extras["notes"] = [note]
-        prov = Provenance(KEY, self.model_id(pipe), self.licence, request.seed, diffusers_version(),
-                          self.weights)
+        prov = self.provenance(pipe, request.seed)
         return GenerationResult(audio, controls, prov, timings, extras)
 
     def neutral_reference(self, request: GenerationRequest) -> Audio:
