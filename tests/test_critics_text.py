@@ -41,6 +41,17 @@ def test_negation_stays_in_its_clause_and_knows_its_idioms():
     assert v("I am not so happy.").valence < 0 and v("I am not happy.").valence < 0
 
 
+def test_a_plea_fears_what_it_names():
+    """A negated imperative with the speaker as its object is a plea: "Please don't kill us!" read tender (+0.67;
+    VADER alone +0.75). Negations that are not pleas still flip ("I won't hurt you", "Don't worry about me")."""
+    for text in ("Please don't hurt me", "Please don't kill us!", "Do not abandon us.", "No, don't hurt me!"):
+        r = v(text)
+        assert r.valence < -0.3 and r.arousal > 0 and r.details["pleas"] == 1, text
+    for text in ("I won't hurt you.", "Don't worry about me.", "Don't hurt yourself.", "Don't cry."):
+        r = v(text)
+        assert r.valence > 0.2 and "pleas" not in r.details, text
+
+
 def test_intensifiers_scale_distance_from_neutral():
     assert v("extremely sad").valence < v("sad").valence < v("slightly sad").valence < 0
 

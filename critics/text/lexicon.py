@@ -46,6 +46,13 @@ NEGATORS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor",
 #: this" ("never been so happy"), which only "never" turns ("not so happy" is less happy)
 NEGATION_TURNS = {"stop", "help", "wait"}
 NEVER_TURNS = {"so", "this"}
+#: A plea: a negated imperative ("Please don't hurt me!", "Do not leave us") with the speaker as its object fears
+#: what it names; read as the opposite of the harm, "Please don't kill us!" was tender (+0.67, VADER +0.75). Its
+#: clause opens with the negator, after these words at most, and one of `PLEA_OBJECTS` is the affect word's object,
+#: right after it. "I won't hurt you", "Don't worry about me" and "Don't cry" stay negations.
+PLEA_LEADS = {"please", "just", "oh", "now", "so", "and", "but", "do"}
+PLEA_NEGATORS = {"dont", "not", "never"}
+PLEA_OBJECTS = {"me", "us", "my", "our", "mine", "ours"}
 #: Where a clause ends: a negator or booster reaches no word past it
 CLAUSE_END_RE = re.compile(r"[.!?;:,\n]|\s[-–—]\s")
 N_SCALAR = -0.74  # VADER's negation scalar
@@ -84,6 +91,18 @@ def negated(before: list[str]) -> bool:
         return False
     turns = NEGATION_TURNS | (NEVER_TURNS if before[last] == "never" else set())
     return not any(b in turns for b in before[last + 1:])
+
+
+def plea(tokens: list[str], clause: list[int], i: int) -> int | None:
+    """The index of the negator that makes the affect word ``tokens[i]`` part of a plea (`PLEA_LEADS`), or None."""
+    mine = [k for k in range(len(tokens)) if clause[k] == clause[i]]
+    negators = [k for k in mine if k < i and tokens[k] in NEGATORS]
+    if not negators or tokens[negators[-1]] not in PLEA_NEGATORS:
+        return None
+    k = negators[-1]
+    if any(tokens[j] not in PLEA_LEADS for j in mine if j < k) or i + 1 not in mine or tokens[i + 1] not in PLEA_OBJECTS:
+        return None
+    return k
 
 
 def _names(text: str, words: list) -> set[int]:
@@ -256,7 +275,7 @@ class LexiconTextCritic:
         # happy." read -0.08, "I cant wait, so excited!" -0.03, where VADER alone reads them +0.57 and +0.53)
         clause = _index_of(words, [m.start() for m in CLAUSE_END_RE.finditer(text)])
         names = _names(text, words)
-        points, hits = [], []
+        points, hits, pleas = [], [], []
         for i, tok in enumerate(tokens):
             vad = None if i in names else self.word_vad(tok)
             if vad is None or tok in self._boosters or tok in NEGATORS:
@@ -267,10 +286,15 @@ class LexiconTextCritic:
             scale = 1.0 + sum(math.copysign(B_INCR, self._boosters[b]) for b in before if b in self._boosters)
             v, a, d = v * scale, a * scale, d * scale
             if negated(before):
-                v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL
+                k = plea(tokens, clause, i)
+                if k is None:
+                    v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL
+                else:  # the harm the speaker pleads against, as feared: VADER too reads it without its negator
+                    pleas.append(k)
             points.append((v, a, d))
             hits.append(tok)
-        vader = self.vader_scores(_without(text, [words[i].span() for i in sorted(names)]))  # names unread here too
+        unsaid = sorted({*names, *pleas})
+        vader = self.vader_scores(_without(text, [words[i].span() for i in unsaid]))  # names unread here too
         if points:
             n = len(points)
             v_words, a, d = (sum(p[k] for p in points) / n for k in range(3))
@@ -291,6 +315,7 @@ class LexiconTextCritic:
                                 "vader_compound": vader["compound"],
                                 # no affect word and no sentiment: its neutral point is no reading (a German text)
                                 "nothing_read": not points and vader["compound"] == 0,
+                                **({"pleas": len(pleas)} if pleas else {}),
                                 **({"markup_removed": True} if markup else {}),
                                 **({"unread_other_language": unread} if unread else {})},
                        categorical=False)
