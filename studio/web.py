@@ -34,6 +34,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from conditioning.media import AUDIO_SUFFIXES, READ_IMAGE_SUFFIXES, VIDEO_SUFFIXES, atomic_path
+from critics.music import MIDI_SUFFIXES
 from generators.registry import VOICE_BACKENDS  # the Speech tab's voices (each picks its own backend)
 
 CIRCLE_PX = 420  #: the circumplex image's side
@@ -58,7 +59,7 @@ MAX_UPLOAD_MIDI_KB = 1024
 MAX_UPLOAD_PICTURE_MB = 400
 VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual` reads (and its errors list)
 #: speech and music also take a video's sound track (a talking face's voice: its report reads it as the loop did)
-UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, ".mid", ".midi", *VIDEO_SUFFIXES),
+UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, *MIDI_SUFFIXES, *VIDEO_SUFFIXES),
                 "face": VISUAL_SUFFIXES,
                 "image": VISUAL_SUFFIXES, "text": (".txt",), "portrait": READ_IMAGE_SUFFIXES}  # portrait: the Face tab's still
 #: the judges' dots, each 3:1 or more against the picture's background (WCAG's contrast for graphics; the first
@@ -168,12 +169,12 @@ def decoded_size_check(p: Path, sound: bool = True) -> None:
     from conditioning.media import MediaError
 
     suffix, limit = p.suffix.lower(), f"the web studio reads at most {MAX_UPLOAD_SECONDS // 60} minutes"
-    if suffix in (".mid", ".midi") and p.stat().st_size > MAX_UPLOAD_MIDI_KB * 1024:  # before parsing: 9 MB of
+    if suffix in MIDI_SUFFIXES and p.stat().st_size > MAX_UPLOAD_MIDI_KB * 1024:  # before parsing: 9 MB of
         raise MediaError(f"{p.name} is a MIDI file of {p.stat().st_size / 2**20:.1f} MB; the web studio reads "  # events
                          f"MIDI files of at most {MAX_UPLOAD_MIDI_KB:,} KB (use `emostudio critique`)")  # took 23 s
     seconds = channels = picture_mb = rate = notes = None
     try:
-        if suffix in (".mid", ".midi"):
+        if suffix in MIDI_SUFFIXES:
             from conditioning.render import read_smf
 
             midi = read_smf(p.read_bytes())  # as the judges read it (a RIFF-wrapped file unwrapped)

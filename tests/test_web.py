@@ -405,6 +405,14 @@ def test_a_midi_upload_reaches_both_music_judges(web, tmp_path):
     take = web.analyse(str(path), "music")
     assert [r["critic"] for r in take.json["readings"]] == ["music/embedded", "music/symbolic"]
     assert "rendered_with" in take.json["readings"][0]["details"]
+    # every suffix the command line reads as MIDI (the web took .mid and .midi alone: "music takes ... files")
+    smf = path.read_bytes()
+    (tmp_path / "bright.kar").write_bytes(smf)
+    (tmp_path / "bright.rmi").write_bytes(b"RIFF" + (len(smf) + 12).to_bytes(4, "little") + b"RMIDdata"
+                                          + len(smf).to_bytes(4, "little") + smf)
+    for other in ("bright.kar", "bright.rmi"):
+        again = web.analyse(str(tmp_path / other), "music")
+        assert [r["native"] for r in again.json["readings"]] == [r["native"] for r in take.json["readings"]], other
 
 
 def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data, tmp_path):

@@ -35,7 +35,7 @@ from critics.base import CriticError, Reading, TimedReading
 from critics.music import MIDI_SUFFIXES, QUADRANTS, WEIGHTS_DIR, QuadrantCritic, quadrant_vad  # noqa: F401
 
 TRAIN_COMMAND = "python -m critics.training.music_symbolic --data ../shared/data --out critics/weights"
-NOT_MIDI = ("music/symbolic reads MIDI notes (a .mid/.midi/.kar path, a PrettyMIDI or MIDI bytes), got {what}; "
+NOT_MIDI = ("music/symbolic reads MIDI notes (a .mid/.midi/.kar/.rmi path, a PrettyMIDI or MIDI bytes), got {what}; "
             "use music/embedded to judge audio")
 
 
@@ -131,7 +131,7 @@ class SymbolicMusicCritic(QuadrantCritic):
         return notes
 
     def score(self, media: Any) -> Reading:
-        """Read the emotion of MIDI: a .mid/.midi/.kar path, a PrettyMIDI or MIDI bytes."""
+        """Read the emotion of MIDI: a .mid/.midi/.kar/.rmi path, a PrettyMIDI or MIDI bytes."""
         from critics.music.symbolic_features import KEY_NAMES, _key, _pc_hist, describe, feature_names
 
         notes = self.notes(media)
