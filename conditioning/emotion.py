@@ -30,10 +30,17 @@ FORMS = ("label mix 'joy:0.6+surprise:0.4', intensity 'anger@0.3', coordinates '
          "or an emotion word/phrase like 'quietly hopeful' (see `emostudio emotion --list`)")
 
 #: Degree words scale the distance from neutral (Quirk et al.'s intensifiers and downtoners).
-DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "moderately": 0.6,
-          "fairly": 0.7, "quite": 0.85, "really": 1.0, "very": 1.0, "deeply": 1.0, "extremely": 1.0,
-          "intensely": 1.0, "utterly": 1.0, "totally": 1.0}
-STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone", "kind", "sort"}
+#: A degree word scales the affect word after it; hedges ("kind of sad") are downtoners ("kind" and "sort" had been
+#: stopwords, so "kind of sad" was full sadness), and "so", "super" and the like intensifiers ("so sad" was refused).
+DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "kind": 0.5, "sort": 0.5,
+          "kinda": 0.5, "sorta": 0.5, "moderately": 0.6, "fairly": 0.7, "rather": 0.7, "pretty": 0.7, "quite": 0.85,
+          "really": 1.0, "very": 1.0, "so": 1.0, "super": 1.0, "truly": 1.0, "deeply": 1.0, "extremely": 1.0,
+          "incredibly": 1.0, "terribly": 1.0, "intensely": 1.0, "utterly": 1.0, "totally": 1.0}
+STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone"}
+#: Characters a pasted spec carries that are not what they look like: the minus sign and dashes before a number
+#: ("v=−0.5" was "not a number"), and invisible joiners and spaces ("jo\u200by" was the word 'jo')
+LOOKALIKES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u200b": None, "\u200c": None,
+                            "\u200d": None, "\u2060": None, "\ufeff": None, "\u00ad": None})
 #: Weight of a modifier word against the head word (the last affect word) in a phrase.
 MODIFIER_WEIGHT = 0.5
 
@@ -107,8 +114,7 @@ class Emotion:
                 raise EmotionSpecError(f"emotion labels are words such as 'joy', got {label!r}")
             term = resolve(label)
             if term is None:
-                raise EmotionSpecError(
-                    f"unknown emotion label {_shown(label)}; closest known: {', '.join(closest_labels(label))}")
+                raise _unknown("label", label)
             # any real number (NumPy's float32 and int64 too, as from_vad takes them), never a bool (True read as 1)
             if (isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight)
                     or weight < 0):
@@ -121,7 +127,8 @@ class Emotion:
             total = sum(merged.values())
         if total <= 0:
             raise EmotionSpecError("all mix weights are zero; give at least one positive weight, e.g. 'joy:1'")
-        norm = {k: v / total for k, v in sorted(merged.items(), key=lambda kv: -kv[1]) if v > 0}
+        # largest first, a tie by name: 'joy:0.5+sadness:0.5' and 'sadness:0.5+joy:0.5' are one emotion, one label
+        norm = {k: v / total for k, v in sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0}
         v, a, d = mix_to_vad(norm)
         effective = intensity * (1.0 - norm.get(NEUTRAL, 0.0))
         return cls(intensity * v, intensity * a, intensity * d, norm, effective)
@@ -180,7 +187,13 @@ class Emotion:
             raise EmotionSpecError(f"empty emotion spec; accepted: {FORMS}")
         # one spelling per letter: full-width 'ｊｏｙ' is 'joy', and an accent typed as a combining mark stays on
         # its letter (it split 'jóy' into 'jo' and was refused as the word 'jo')
-        text = unicodedata.normalize("NFKC", spec).strip().lower()
+        text = unicodedata.normalize("NFKC", spec).translate(LOOKALIKES).strip().lower()
+        body, at, inten = text.partition("@")
+        if at and not any(ch in body for ch in ":+") and resolve(body.strip()) is None and body.strip():
+            # an intensity after a compound, a phrase or coordinates scales what they say ('bittersweet@0.5', a
+            # dataset grid's 'quietly hopeful@0.5' and 'v=0.3,a=0.2@0.5' had been refused as unknown labels)
+            inner, k = cls.parse(body), _intensity(inten)
+            return inner.scaled(k * inner.intensity)
         if "=" in text:
             return _parse_coordinates(text)
         if any(ch in text for ch in ":+@"):
@@ -282,11 +295,26 @@ def _parse_coordinates(text: str) -> Emotion:
     return Emotion.from_vad(values["valence"], values["arousal"], values.get("dominance"))
 
 
-def _parse_mix(text: str) -> Emotion:
-    body, at, inten = text.partition("@")
-    intensity = _number(inten.strip(), "intensity") + 0.0 if at else 1.0  # (+ 0.0: '@-0' is 0, not -0)
+def _intensity(text: str) -> float:
+    """The number after '@', in [0, 1]."""
+    intensity = _number(text.strip(), "intensity") + 0.0  # (+ 0.0: '@-0' is 0, not -0)
     if not 0.0 <= intensity <= 1.0:
         raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
+    return intensity
+
+
+def _unknown(what: str, word: str) -> EmotionSpecError:
+    """The error for an unknown label or word, with the closest known ones, and the letters that are not Latin
+    where it holds some (a Cyrillic 'јоу' looks like 'joy': its closest known were 'amusement, anger, anxiety')."""
+    other = [f"{ch!r} {unicodedata.name(ch, '?')}" for ch in dict.fromkeys(word)
+             if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")]
+    hint = f" (it holds letters that are not Latin: {', '.join(other[:3])})" if other else ""
+    return EmotionSpecError(f"unknown emotion {what} {_shown(word)}{hint}; closest known: {', '.join(closest_labels(word))}")
+
+
+def _parse_mix(text: str) -> Emotion:
+    body, at, inten = text.partition("@")
+    intensity = _intensity(inten) if at else 1.0
     mix: dict[str, float] = {}
     for part in body.split("+"):
         label, colon, weight = (s.strip() for s in part.partition(":"))
@@ -296,7 +324,7 @@ def _parse_mix(text: str) -> Emotion:
         if w < 0:
             raise EmotionSpecError(f"weight {w:g} for {label!r} is negative; weights must be >= 0")
         if resolve(label) is None:
-            raise EmotionSpecError(f"unknown emotion label {_shown(label)}; closest known: {', '.join(closest_labels(label))}")
+            raise _unknown("label", label)
         mix[label] = mix.get(label, 0.0) + w
     weighted = [":" in part for part in body.split("+")]
     if any(weighted) and not all(weighted):  # 'joy:0.6+surprise' weighed surprise 1 and made it the larger part
@@ -320,45 +348,51 @@ def _parse_phrase(text: str) -> Emotion:
     anger@0.3), a compound written in two words is the compound ('bitter sweet', 'bitter-sweet'), and
     vocabulary terms joined by 'and' or a separator are felt together, an equal mix ('joy and sadness' is
     'joy:0.5+sadness:0.5'). Negation is refused by name."""
+    if re.search(r"\d", text):  # (the words were read and the number dropped: 'anger 0.3' was full anger)
+        raise EmotionSpecError(f"{text!r}: a number in a phrase is not read; give an intensity after '@' "
+                               "('anger@0.3', 'bittersweet@0.5') or weights ('joy:0.6+surprise:0.4')")
     tokens = [t for t in re.findall(r"[^\W\d_]+|[,/;&]", text)]
     words = [t for t in tokens if t.isalpha()]
     for i in range(len(words) - 1):  # 'bitter sweet' -> 'bittersweet'
         if words[i] + words[i + 1] in COMPOUNDS:
             words[i:i + 2] = [words[i] + words[i + 1], ""]
     words = [w for w in words if w]
-    negated = [w for w in words if w in NEGATIONS]
-    if negated:
+    negated = [w for w in words if w in NEGATIONS] + re.findall(r"[^\W\d_]+n['’]t\b|\bcannot\b", text)
+    if negated:  # (a contraction's stem had been an unknown word: "wasn't happy" was "unknown emotion word 'wasn'")
         raise EmotionSpecError(f"{text!r}: negation ({negated[0]!r}) is not an emotion the space can place; name "
                                "the emotion you mean instead, e.g. 'sadness', 'calm' or 'boredom'")
-    degree = 1.0
+    pending = 1.0  # a degree word's scale, for the next affect word
     points: list[tuple[float, float, float]] = []
-    terms: list[str] = []  # the affect words that are vocabulary terms or compounds
+    degrees: list[float] = []  # each point's degree
+    terms: list[tuple[str, float]] = []  # the affect words that are vocabulary terms or compounds, with their degree
     for w in words:
         if w in DEGREE:
-            degree = DEGREE[w]
-        elif w in COMPOUNDS:
-            points.append(mix_to_vad(COMPOUNDS[w]))
-            terms.append(w)
-        elif resolve(w) is not None:
-            points.append(VOCABULARY[resolve(w)].mean)
-            terms.append(w)
+            pending = DEGREE[w]
+            continue
+        if w in COMPOUNDS or resolve(w) is not None:
+            points.append(mix_to_vad(COMPOUNDS[w]) if w in COMPOUNDS else VOCABULARY[resolve(w)].mean)
+            terms.append((w, pending))
         elif w in WORDS:
             points.append(WORDS[w])
         elif w not in STOPWORDS:
-            raise EmotionSpecError(f"unknown emotion word {_shown(w)}; closest known: {', '.join(closest_labels(w))}")
+            raise _unknown("word", w)
+        else:
+            continue
+        degrees.append(pending)
+        pending = 1.0
     if not points:
         raise EmotionSpecError(f"no emotion word in {text!r}; accepted: {FORMS}")
-    intensity = min(1.0, degree)
+    degree = min(degrees)
     if len(points) == 1 and terms:  # one vocabulary term or compound: its own mix, not a reading of its point
-        w = terms[0]
-        return Emotion.from_mix(COMPOUNDS[w] if w in COMPOUNDS else {resolve(w): 1.0}, intensity)
+        w = terms[0][0]
+        return Emotion.from_mix(COMPOUNDS[w] if w in COMPOUNDS else {resolve(w): 1.0}, degree)
     joined = any(t in CONJUNCTIONS for t in tokens) or "and" in words or "plus" in words
-    if joined and len(terms) == len(points) >= 2:  # emotions felt together: an equal mix
-        mix: dict[str, float] = {}
-        for w in terms:
+    if joined and len(terms) == len(points) >= 2:  # emotions felt together, each as strongly as its degree says
+        mix: dict[str, float] = {}  # ('very happy and slightly sad' is more joy than sadness, at joy's intensity;
+        for w, k in terms:  # the last degree word had set both, as 'slightly happy and very sad' did)
             for label, weight in (COMPOUNDS[w] if w in COMPOUNDS else {resolve(w): 1.0}).items():
-                mix[label] = mix.get(label, 0.0) + weight / len(terms)
-        return Emotion.from_mix(mix, intensity)
+                mix[label] = mix.get(label, 0.0) + weight * k
+        return Emotion.from_mix(mix, max(k for _, k in terms))
     weights = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0]
     z = sum(weights)
     emotion = Emotion.from_vad(*(_clip(sum(w * p[i] for w, p in zip(weights, points)) / z) for i in range(3)))

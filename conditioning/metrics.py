@@ -57,8 +57,13 @@ def trajectory_fidelity(trajectory, points: Sequence[tuple[float, float, float]]
 
 
 def main_term(emotion: Emotion) -> str | None:
-    """The label with the largest weight in the emotion's mix (None for a pure coordinate spec)."""
-    return max(emotion.mix, key=emotion.mix.get) if emotion.mix else None
+    """The label with the largest weight in the emotion's mix: None for a pure coordinate spec, and for a mix whose
+    largest weights tie ('joy:0.5+sadness:0.5', bittersweet), which has no main label: it is judged by its
+    coordinates, whichever way it was written (a sad reading of it had agreed or not by the order of its terms)."""
+    if not emotion.mix:
+        return None
+    first, *rest = sorted(emotion.mix.values(), reverse=True)
+    return None if rest and first - rest[0] < 1e-9 else max(emotion.mix, key=emotion.mix.get)
 
 
 def target_term(target: Emotion) -> str | None:

@@ -38,10 +38,17 @@ def blend(a: Emotion, b: Emotion, u: float) -> Emotion:
     if u >= 1.0:
         return b
     mix = {k: (1 - u) * a.mix.get(k, 0.0) + u * b.mix.get(k, 0.0) for k in {*a.mix, *b.mix}}
-    mix = dict(sorted(mix.items(), key=lambda kv: -kv[1]))
+    mix = dict(sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))  # (a tie by name, as `Emotion.from_mix`)
     lerp = lambda x, y: (1 - u) * x + u * y  # noqa: E731
     return Emotion(lerp(a.valence, b.valence), lerp(a.arousal, b.arousal), lerp(a.dominance, b.dominance), mix,
                    lerp(a.intensity, b.intensity))
+
+
+def _seconds(x, what: str) -> float:
+    """``x`` if it is a finite real number (not a bool), else a `PlanError` naming ``what``."""
+    if not finite_number(x):
+        raise PlanError(f"{what} must be a finite number, got {x!r}")
+    return float(x)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,15 @@ class Trajectory:
     @classmethod
     def of(cls, points: Iterable[tuple[float, "Emotion | str"]], easing: str = "linear") -> "Trajectory":
         """Build from (time_s, emotion or spec) pairs."""
-        return cls(tuple(Keyframe(float(t), Emotion.parse(e)) for t, e in points), easing)
+        frames = []
+        for pair in points:
+            if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):
+                raise PlanError(f"a keyframe is a (time in seconds, emotion) pair, got {pair!r}")
+            t, e = pair
+            if isinstance(t, bool) or not isinstance(t, numbers.Real):  # ('a' had been float()'s ValueError)
+                raise PlanError(f"a keyframe's time is a number of seconds, got {t!r} (with {e!r})")
+            frames.append(Keyframe(float(t), Emotion.parse(e)))
+        return cls(tuple(frames), easing)
 
     @classmethod
     def constant(cls, emotion: "Emotion | str") -> "Trajectory":
@@ -94,6 +109,7 @@ class Trajectory:
 
     def at(self, t: float) -> Emotion:
         """The emotion at time ``t`` seconds."""
+        _seconds(t, "a trajectory's time")
         times = [k.time_s for k in self.keyframes]
         i = bisect.bisect_right(times, t)
         if i == 0:
@@ -106,10 +122,10 @@ class Trajectory:
 
     def sample(self, rate_hz: float, start_s: float | None = None, end_s: float | None = None) -> list[tuple[float, Emotion]]:
         """Samples at ``rate_hz`` from start to end inclusive (e.g. 25 Hz video frames, 0.5 Hz bars)."""
-        if rate_hz <= 0:
+        if _seconds(rate_hz, "a sample rate in Hz") <= 0:  # (nan and inf had been ValueError and OverflowError)
             raise PlanError(f"sample rate must be > 0 Hz, got {rate_hz}")
-        t0 = self.start_s if start_s is None else start_s
-        t1 = self.end_s if end_s is None else end_s
+        t0 = self.start_s if start_s is None else _seconds(start_s, "start_s")
+        t1 = self.end_s if end_s is None else _seconds(end_s, "end_s")
         n = int(math.floor((t1 - t0) * rate_hz + 1e-9)) + 1
         return [(t0 + i / rate_hz, self.at(t0 + i / rate_hz)) for i in range(max(n, 1))]
 

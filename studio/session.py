@@ -934,6 +934,13 @@ def run_session_cli(args) -> int:
                         visual_style=getattr(args, "visual_style", None) or "horizon",
                         clip_files=bool(getattr(args, "clip_files", False)),
                         max_range_lu=getattr(args, "loudness_range", 10.0))
+    from conditioning import Emotion, EmotionSpecError
+
+    for flag, spec in (("--from", args.from_), ("--to", args.to)):  # the message names the flag, as the web names
+        try:  # its box ("unknown emotion word 'nott'" did not say which of the two)
+            Emotion.parse(spec)
+        except EmotionSpecError as exc:
+            raise EmotionSpecError(f"{flag}: {exc}") from None
     result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):

@@ -1141,3 +1141,19 @@ def test_words_against_their_label_are_said_by_the_spec_and_the_rows(tmp_path):
     build(spec, tmp_path / "out", progress=False)
     rows = {r["label"]: r for r in rows_by_id(tmp_path / "out").values()}
     assert any("mixed message" in n for n in rows["sadness"]["notes"]) and "notes" not in rows["joy"]
+
+
+def test_a_grid_crosses_compounds_phrases_and_points_with_its_intensities(tmp_path):
+    """The grid writes 'LABEL@k' for each label: 'bittersweet' and 'quietly hopeful' were refused as unknown labels,
+    and 'v=0.3,a=0.2' as "arousal '0.2@0.5' is not a number", text the user never wrote."""
+    from conditioning import Emotion
+    from studio.dataset import load_spec
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=6).replace(
+        "labels: [joy, sadness, anger]", "labels: [bittersweet, quietly hopeful, 'v=0.3,a=0.2']").replace(
+        "intensities: [1.0]", "intensities: [0.5, 1.0]")))
+    emotions = [Emotion.parse(e) for e in spec.emotions]
+    assert len(emotions) == 6
+    for half, whole in zip(emotions[::2], emotions[1::2]):
+        assert half.intensity == pytest.approx(whole.intensity / 2)
+

@@ -197,3 +197,51 @@ def test_an_unknown_word_is_quoted_short():
     with pytest.raises(EmotionSpecError, match=r"unknown emotion word 'z{40}'\.\.\. \(5,000 characters\)") as err:
         Emotion.parse("z" * 5000)
     assert len(str(err.value)) < 200
+
+
+def test_a_tied_mix_is_one_emotion_with_one_label_however_it_is_written():
+    """'joy:0.5+sadness:0.5' was labelled joy and 'sadness:0.5+joy:0.5' sadness, and a sad reading agreed with the
+    second and not the first; a tie at the top has no main label, so only coordinates judge it."""
+    from conditioning.metrics import category_agrees, target_label
+
+    specs = ("joy:0.5+sadness:0.5", "sadness:0.5+joy:0.5", "bittersweet", "joy and sadness", "sadness and joy")
+    assert len({target_label(E(s)) for s in specs}) == 1 and len({tuple(E(s).mix) for s in specs}) == 1
+    assert all(category_agrees(E(s), E("sadness")) is None and category_agrees(E(s), E("joy")) is None for s in specs)
+    assert category_agrees(E("joy:0.6+sadness:0.4"), E("joy")) is True
+
+
+def test_an_intensity_scales_any_spec():
+    """'@k' after a compound, a phrase or coordinates (a dataset grid writes 'LABEL@k' for each of its labels) had been
+    'unknown emotion label' ('bittersweet@0.5' suggested 'bittersweet'), or quoted '0.2@0.5' as not a number."""
+    for spec in ("bittersweet", "very angry", "quietly hopeful", "v=0.3,a=0.2"):
+        whole, half = E(spec), E(spec + "@0.5")
+        assert half.intensity == pytest.approx(0.5 * whole.intensity, abs=1e-9), spec
+        assert half.va == pytest.approx((0.5 * whole.valence, 0.5 * whole.arousal), abs=1e-9), spec
+    assert E("anger@0.3").vad == pytest.approx(E("very angry@0.3").vad)
+    with pytest.raises(EmotionSpecError, match="outside"):
+        E("bittersweet@1.5")
+
+
+def test_a_phrase_reads_its_degrees_word_by_word_and_refuses_numbers():
+    """Each degree word scales the emotion after it ('very happy and slightly sad' and 'slightly happy and very sad'
+    had been the same mix, at the last degree's intensity); hedges and common intensifiers are degrees ('kind of sad'
+    was full sadness, 'so sad' refused); a number in a phrase was dropped ('anger 0.3' was full anger)."""
+    a, b = E("very happy and slightly sad"), E("slightly happy and very sad")
+    assert a.mix["joy"] > 0.7 > a.mix["sadness"] and b.mix["sadness"] > 0.7 > b.mix["joy"]
+    assert a.valence > 0.3 > -0.3 > b.valence
+    assert E("kind of sad").intensity == E("sort of sad").intensity == pytest.approx(0.5)
+    assert E("so sad").vad == E("very sad").vad
+    for spec in ("anger 0.3", "anger 30%", "joy2"):
+        with pytest.raises(EmotionSpecError, match="a number in a phrase is not read.*anger@0.3"):
+            E(spec)
+
+
+def test_pasted_lookalikes_and_contracted_negations_are_said_plainly():
+    """A minus sign and invisible characters pasted with a spec are read as what they look like; letters of another
+    script are named; a contracted negation is refused as a negation ("wasn't happy" was the word 'wasn')."""
+    assert E("v=\u22120.5,a=0.3").valence == -0.5 and E("jo\u200by").mix == {"joy": 1.0}
+    with pytest.raises(EmotionSpecError, match="not Latin: 'ј' CYRILLIC SMALL LETTER JE"):
+        E("\u0458\u043e\u0443")
+    for spec in ("wasn't happy", "can't be happy", "ain\u2019t happy", "cannot be sad"):
+        with pytest.raises(EmotionSpecError, match="negation"):
+            E(spec)

@@ -551,3 +551,13 @@ def test_a_target_on_an_axis_takes_a_reading_on_either_side_of_it():
     assert in_quadrant(0.0, 0.0, -0.3, -0.2) and in_quadrant(0.0, 0.0, 0.4, 0.1)
     assert in_quadrant(0.6, 0.02, 0.5, -0.3) and not in_quadrant(0.6, 0.02, -0.1, -0.3)
     assert not in_quadrant(0.6, 0.5, 0.5, -0.3) and in_quadrant(-0.6, -0.5, -0.2, -0.1)
+
+
+def test_session_names_the_flag_whose_emotion_it_cannot_read(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "studio.cli", "session", "--from", "nott happy", "--to", "calm",
+                        "--minutes", "0.5", "--clip", "15", "--out", str(tmp_path / "s")], capture_output=True, text=True)
+    assert r.returncode == 2 and "error: --from: unknown emotion word 'nott'" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "s").exists()

@@ -147,3 +147,15 @@ def test_a_blend_mixes_by_time_and_an_iso_plan_holds_both_ends():
     s, j = Emotion.parse("sadness").vad, Emotion.parse("joy").vad
     assert [c.emotion.vad for c in plan.clips[:3]] == [s] * 3 and plan.clips[3].emotion.vad != s
     assert [c.emotion.vad for c in plan.clips[-3:]] == [j] * 3
+
+
+def test_bad_keyframes_and_sample_times_are_plan_errors():
+    """A keyframe's time as text, and a NaN or infinite sample rate, were Python's ValueError and OverflowError."""
+    from conditioning import PlanError, Trajectory
+
+    t = Trajectory.of([(0, "joy"), (1, "sadness")])
+    for bad in (lambda: Trajectory.of([("a", "joy")]), lambda: Trajectory.of(["joy"]), lambda: t.sample(float("nan")),
+                lambda: t.sample(float("inf")), lambda: t.at(float("nan")), lambda: t.sample(10, end_s=float("inf"))):
+        with pytest.raises(PlanError):
+            bad()
+    assert len(t.sample(10)) == 11
