@@ -446,6 +446,37 @@ AUDIT_FOREIGN_ASCII = [
  ('gl', 'Mana imos ir a praia cos nosos amigos.'),
 ]
 
+#: A re-audit's English lines (2026-12-06, thirty-ninth session): 3 were noted wrongly ("e.g.", "per", and a line
+#: with no English ending read as Dutch) and the rule was changed against them, so they are not held out
+AUDIT_ENGLISH = [
+    'Nobody can help me feel happy.',
+    'Grandma baked cookies for everyone yesterday afternoon.',
+    'Traffic jams make commuters grumpy every single morning.',
+    'Sunsets over calm oceans bring peaceful feelings.',
+    'Kids adore puppies, kittens and birthday cakes.',
+    'Stormy nights frighten little children sometimes.',
+    'Fresh bread smells wonderful straight from ovens.',
+    "Heavy rain cancelled tomorrow's picnic plans entirely.",
+    'Coffee keeps tired students awake during finals.',
+    'Music festivals attract huge crowds each summer.',
+    'Broken promises hurt more than harsh words.',
+    'Autumn leaves fall gently across quiet parks.',
+    'Dentist visits terrify many adults, honestly speaking.',
+    'Cats nap lazily beside warm radiators all afternoon.',
+    'Firefighters rescued three trapped hikers near dawn.',
+    'Grief comes suddenly, unexpectedly, like ocean waves.',
+    'Patient presents with acute abdominal pain, e.g. appendicitis suspected.',
+    'Dose adjusted per renal function, monitoring continues daily.',
+    'Results replicate prior findings, i.e. moderate positive correlations.',
+    'Revenue increased per quarter, operating margins improved substantially.',
+    'Symptoms include fatigue, nausea, e.g. persistent headaches reported.',
+    'Prior studies (Smith et al.) reported similar outcomes.',
+    'Throughput doubled via caching, latency dropped considerably.',
+    'Compile errors appear whenever header files are missing.',
+    'Sensor readings fluctuate during thermal calibration cycles.',
+    'Thermal imaging revealed hidden moisture inside drywall panels.',
+]
+
 
 def langid_alone(text: str) -> bool:
     """The first baseline: langid.py's reading of the whole text, without the names check (`plain_words`)."""
@@ -492,7 +523,8 @@ def main(argv=None) -> dict:
             ("English, a few words in other scripts", ENGLISH_OTHER_SCRIPT, False),
             ("lines in 10 other scripts", [t for _, t in OTHER_SCRIPTS], True),
             ("an audit's technical English", AUDIT_TECHNICAL, False),
-            ("an audit's lines without accents", [t for _, t in AUDIT_FOREIGN_ASCII], True)]
+            ("an audit's lines without accents", [t for _, t in AUDIT_FOREIGN_ASCII], True),
+            ("a re-audit's English lines", AUDIT_ENGLISH, False)]
     doc = {}
     print(f"{'set':<36} {'texts':>5}  {'noted now':>9}  {'names check':>11}  {'langid alone':>12}  {'word share':>10}")
     for name, texts, foreign in sets:

@@ -42,6 +42,10 @@ MIN_WORDS = 6  #: shorter texts (names, greetings, titles) are too few words to 
 #: More than this share of common English words: English, without the model. No text in another language of
 #: `bench/language_note.py` comes near it (the most, German "Was will er denn so spät am Abend noch hier?", 4 of 10).
 SURELY_ENGLISH_SHARE = 1 / 2
+#: A plain line with no English ending is English by `_latinate_english` when this share of its words are common
+#: English ones ("Nobody can help me feel happy." was Dutch: 3 of 6): the accentless lines of other languages that
+#: the ending keeps out hold about none
+LATINATE_COMMON_SHARE = 1 / 3
 MIN_PROBABILITY = 0.5  #: another language is reported when langid finds it more likely than not
 #: A text langid read as another language is English once its names are out only if at least this share of what is
 #: left is common English words (`_english_without_names`; English lines full of names keep 0.5 and more)
@@ -107,8 +111,14 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in {
     "lb": "de den d an oder awer net ass sinn war ech du hien si mir dir et datt vun op mat fir no un bei aus",
     "az": "və ya amma deyil bir bu o mən sən biz siz onlar ilə üçün kimi da də ki çox",
 }.items()}
-#: Any table's words but common English ones ("a", "in", "on", "me"; "die" is kept) (`_latinate_english`)
-ANY_FUNCTION_WORD = frozenset().union(*FUNCTION_WORDS.values()) - COMMON_ENGLISH
+#: Words of the tables that English technical prose uses as its own ("dose adjusted per renal function" was French;
+#: "need" is Estonian's "these")
+ENGLISH_TOO = frozenset("per need pro pre ex via con bio net met till son sin pie bet ale mat ad ab co um".split())
+#: Any table's words but common English ones ("a", "in", "on", "me"; "die" is kept) (`_latinate_english`); a
+#: single letter counts in lower case only (Portuguese "e"; not the initial in "vitamin E" or "J. Smith")
+ANY_FUNCTION_WORD = frozenset().union(*FUNCTION_WORDS.values()) - COMMON_ENGLISH - ENGLISH_TOO
+#: Latin abbreviations English writes ("e.g.", "et al."): their letters are no words of Latin, Italian or French
+ABBREVIATIONS = re.compile(r"\b(?:e\.\s?g|i\.\s?e|et\s+al|etc|cf|viz|vs)\.", re.I)
 #: Endings English words have and the other Latin-script languages' rarely do (`_latinate_english`)
 ENGLISH_ENDING = re.compile(r"(?:ing|ed|ly|ness|ful|less|ies|[^s]s|ise[sd]?|ize[sd]?|ship|hood)$", re.I)
 #: Names for the messages (ISO 639-1 codes as langid gives them); another code is shown as it is.
@@ -275,6 +285,7 @@ def _whole(text: str) -> Language | None:
     """`other_language` of the text taken whole. Letters of another script that are a minority of its letters
     (`MINOR_SCRIPT_SHARE`) are left out first, as names and borrowed words are (`plain_words`): langid read an
     English review naming "Москва" as Latin at 1.00, and the text critic refused it."""
+    text = ABBREVIATIONS.sub(" ", text)
     words = words_of(text)
     others = [w for w in words if other_script(w)]
     if others:  # a word of Chinese or Japanese, written without spaces, counts one for every two characters
@@ -299,15 +310,18 @@ def _unspaced(word: str) -> bool:
 
 def _latinate_english(words: list[str]) -> bool:
     """Whether a text langid read as another language looks like English written in Latinate terms instead: plain
-    ASCII, none of the function words of any language in `FUNCTION_WORDS` (but common English ones), and a word
-    with an English ending (`ENGLISH_ENDING`: -ing, -ed, -ly, a plural...). langid weighs byte n-grams, and such a
+    ASCII, none of the function words of any language in `FUNCTION_WORDS` (but common English ones and
+    `ENGLISH_TOO`), and a word with an English ending (`ENGLISH_ENDING`: -ing, -ed, -ly, a plural...) or a third of
+    common English words (`LATINATE_COMMON_SHARE`). langid weighs byte n-grams, and such a
     line shares most of its n-grams with French ("Quantum chromodynamics describes gluons mediating interactions
     between quarks." read as French at 1.00). Accented letters keep langid's word: most sentences of these
     languages have them. Why every table, and the ending: with langid's language's table alone, a line it had
     named wrongly passed as English ("Gallia est omnis divisa..." read as Italian; Basque and Swahili without a
     table): 38 of 50 accentless lines in an audit were noted, 47 with this rule, as before the check."""
-    return (all(w.isascii() for w in words) and not any(w.lower() in ANY_FUNCTION_WORD for w in words)
-            and any(len(w) > 3 and ENGLISH_ENDING.search(w) for w in words))
+    return (all(w.isascii() for w in words) and not any((w.lower() if len(w) > 1 else w) in ANY_FUNCTION_WORD
+                                                                    for w in words)
+            and (any(len(w) > 3 and ENGLISH_ENDING.search(w) for w in words)
+                 or common_english_share(words) >= LATINATE_COMMON_SHARE))
 
 
 def plain_words(text: str) -> list[str]:

@@ -343,6 +343,13 @@ def test_user_voice_by_path(tmp_path):
     ("Bihar goizean mendira joango gara lagunekin batera.", True),
     ("Ninapenda kusoma vitabu vya hadithi kila jioni nyumbani.", True),
     ("Holnap reggel koran kell kelnem mert vizsgam lesz.", True),
+    ("Ontem fomos ao cinema e depois jantamos fora.", True),  # Portuguese 'e' (a lower-case letter counts)
+    # English that the rule of every language's function words took for French and Dutch (a re-audit): Latin
+    # abbreviations, 'per', and a line of common words with no English ending
+    ("Symptoms include fatigue, nausea, e.g. persistent headaches reported.", False),
+    ("Dose adjusted per renal function, monitoring continues daily.", False),
+    ("Nobody can help me feel happy.", False),
+    ("Prior studies (Smith et al.) reported similar outcomes.", False),
 ])
 def test_language_note_flags_another_language_for_an_english_voice(text, foreign):
     """An English voice reads German with English sounds and nothing else says why the take sounds wrong; the note
