@@ -113,7 +113,7 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in {
 }.items()}
 #: Words of the tables that English technical prose uses as its own ("dose adjusted per renal function" was French;
 #: "need" is Estonian's "these")
-ENGLISH_TOO = frozenset("per need pro pre ex via con bio net met till son sin pie bet ale mat ad ab co um".split())
+ENGLISH_TOO = frozenset("per need pro pre ex via con bio net met till son sin pie bet ale mat co um".split())
 #: Any table's words but common English ones ("a", "in", "on", "me"; "die" is kept) (`_latinate_english`); a
 #: single letter counts in lower case only (Portuguese "e"; not the initial in "vitamin E" or "J. Smith")
 ANY_FUNCTION_WORD = frozenset().union(*FUNCTION_WORDS.values()) - COMMON_ENGLISH - ENGLISH_TOO
@@ -259,8 +259,8 @@ def other_language(text: str) -> Language | None:
         # English, the German unread. They must hold more than half the words: a Latin motto does not make a text
         # foreign
         foreign = foreign_sentences(text)
-        if foreign and 2 * sum(len(words_of(s)) for s, _ in foreign) > len(words_of(text)):
-            found = max(foreign, key=lambda f: len(words_of(f[0])))[1]
+        if foreign and 2 * sum(word_count(s) for s, _ in foreign) > word_count(text):
+            found = max(foreign, key=lambda f: word_count(f[0]))[1]
     return found
 
 
@@ -272,13 +272,24 @@ def foreign_sentences(text: str) -> tuple[tuple[str, Language], ...]:
     calls it Italian). A text of one sentence has none (`other_language` asks it whole). Why: the text critic
     leaves such sentences unread, and says so, when they are too few to make the whole text another language's (a
     German sentence in an English post read as its few English-looking words)."""
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     if len(sentences) < 2:
         return ()
     # (a sentence of another script counts its words: `plain_words` keeps ASCII words alone, so a Russian sentence
-    # in an English text was never one)
+    # in an English text was never one; a Chinese one, without spaces, was one or two words, and never one either)
     return tuple((s, lang) for s in sentences
-                 if len(words_of(s) if other_script(s) else plain_words(s)) >= MIN_WORDS and (lang := _whole(s)))
+                 if (word_count(s) if other_script(s) else len(plain_words(s))) >= MIN_WORDS and (lang := _whole(s)))
+
+
+#: Where a sentence ends: after . ! ? and a space, or after the full stops of Chinese and Japanese, which no space
+#: follows
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+
+
+def word_count(text: str) -> float:
+    """How many words ``text`` holds, a word of Chinese or Japanese (written without spaces) counting one for every
+    two characters, as `_whole` counts them."""
+    return sum(max(1.0, len(w) / 2) if _unspaced(w) else 1.0 for w in words_of(text))
 
 
 def _whole(text: str) -> Language | None:
@@ -289,7 +300,7 @@ def _whole(text: str) -> Language | None:
     words = words_of(text)
     others = [w for w in words if other_script(w)]
     if others:  # a word of Chinese or Japanese, written without spaces, counts one for every two characters
-        other = sum(max(1.0, len(w) / 2) if _unspaced(w) else 1.0 for w in others)
+        other = word_count(" ".join(others))
         if other < MINOR_SCRIPT_SHARE * (other + len(words) - len(others)):
             text = "".join(" " if ch.isalpha() and not latin(ch) else ch for ch in text)
             words = words_of(text)

@@ -30,7 +30,7 @@ from typing import Any
 
 from conditioning import Emotion
 from conditioning._vad_tables import WORDS
-from conditioning.language import foreign_sentences, other_language, words_of
+from conditioning.language import foreign_sentences, other_language, word_count
 from conditioning.registry import configure
 from conditioning.vocabulary import VOCABULARY, resolve
 from critics.base import CriticError, Reading
@@ -267,7 +267,8 @@ class LexiconTextCritic:
                 spans.append((start, start + len(sentence)))
                 at = start + len(sentence)
             unread = {"languages": sorted({lang.name for _, lang in others}),
-                      "words": sum(len(words_of(s)) for s, _ in others), "of_words": len(words_of(text))}
+                      "words": round(sum(word_count(s) for s, _ in others)),
+                      "of_words": round(word_count(text))}
             text = _without(text, spans)
         words = list(re.finditer(r"[a-zA-Z']+", text))
         tokens = [m.group().lower().replace("'", "") for m in words]
