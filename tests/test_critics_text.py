@@ -41,6 +41,18 @@ def test_negation_stays_in_its_clause_and_knows_its_idioms():
     assert v("I am not so happy.").valence < 0 and v("I am not happy.").valence < 0
 
 
+def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
+    """From a re-audit: a filler set off by commas ends no clause ("I'm not, like, happy." read +0.19); "can't
+    believe" exclaims ("I can't believe how awful it was" read positive); a bare web address is no words
+    ("example.com/terrible-disaster-death" read three feelings); a backtick typed as an apostrophe opens no code
+    ("can`t believe how awful, I`m devastated" lost its words)."""
+    assert v("I'm not, like, happy.").valence < -0.3 and v("I am not, honestly, angry.").valence > 0
+    assert v("I can't believe how awful it was.").valence < 0 and v("I can't believe how happy I am!").valence > 0
+    assert v("Read more at example.com/terrible-disaster-death today.").details["affect_words"] == []
+    assert v("I can`t believe how awful, I`m devastated.").details["affect_words"] == ["awful"]
+    assert v("Run `rm -rf happy` now, I am sad.").details["affect_words"] == ["sad"]  # code is still no words
+
+
 def test_a_plea_fears_what_it_names():
     """A negated imperative with the speaker as its object is a plea: "Please don't kill us!" read tender (+0.67;
     VADER alone +0.75). Negations that are not pleas still flip ("I won't hurt you", "Don't worry about me")."""
@@ -249,6 +261,11 @@ def test_names_are_not_read_as_feelings():
     headline = c.score("Local Man Wins Lottery, Family Overjoyed And Thrilled")
     assert "overjoyed" in headline.details["affect_words"] and headline.valence > 0.5
     assert c.score("* Happy\n* Joyful moments with friends").details["affect_words"] == ["happy", "joyful"]
+    # a sentence full of names is no headline, and a first name opening its clause belongs to the name after it
+    # (both read hope, joy and smith once the headline rule came in)
+    for text in ("Yesterday Hope, Grace and Joy visited Rose.", "Attendees: Hope Smith, Grace Lee, Joy Chen and Rose Park."):
+        assert c.score(text).details["affect_words"] == [], text
+    assert c.score("Happy days are here. Joy Division played all night.").details["affect_words"] == ["happy"]
 
 
 def test_a_web_page_is_read_without_its_markup():

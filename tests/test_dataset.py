@@ -1136,11 +1136,17 @@ def test_words_against_their_label_are_said_by_the_spec_and_the_rows(tmp_path):
             "everything is wonderful and I love my life!']\nemotions:\n  list: [sadness, joy]\n"
             "filter:\n  recognised_by: none\n")
     spec = load_spec(write_spec(tmp_path, text))
-    said = [n for n in spec_notes(spec) if "reads against the items labelled" in n]
-    assert len(said) == 1 and "labelled sadness:" in said[0] and "joy" not in said[0]
+    said = [n for n in spec_notes(spec) if "reads against the items of" in n]
+    assert len(said) == 1 and "items of sadness:" in said[0] and "joy" not in said[0]
     build(spec, tmp_path / "out", progress=False)
     rows = {r["label"]: r for r in rows_by_id(tmp_path / "out").values()}
     assert any("mixed message" in n for n in rows["sadness"]["notes"]) and "notes" not in rows["joy"]
+    # a valence-arousal grid lists three of its points and counts the rest (a 21 x 21 grid's note was 2,607
+    # characters of points, called labels)
+    grid = load_spec(write_spec(tmp_path, text.replace("list: [sadness, joy]", "sampling: va\n  cells: 6").replace(
+        "count: 2", "count: 36"), "grid.yaml"))
+    said = [n for n in spec_notes(grid) if "reads against the items of" in n]
+    assert len(said) == 1 and len(said[0]) < 400 and " more: its words" in said[0]
 
 
 def test_a_grid_crosses_compounds_phrases_and_points_with_its_intensities(tmp_path):
