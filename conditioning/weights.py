@@ -70,11 +70,20 @@ FINGERPRINT_SPAN = 1 << 20
 #: Files of a snapshot that hold no weights, which `fingerprint` leaves out: a README added to the folder made
 #: critique say its weights had changed
 NOT_WEIGHTS = (".md", ".rst", ".html", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".lock", ".gitattributes")
+#: ... and a document by its name, whatever its ending ("LICENSE", "README.txt" changed a folder's fingerprint)
+DOCUMENT_NAMES = ("readme", "license", "licence", "notice", "copying", "changelog", "authors", "citation")
+
+
+def _weights_file(name: str) -> bool:
+    """Whether a file named ``name`` in a model folder counts in its `fingerprint`: not hidden, not a document."""
+    low = name.lower()
+    return not (name.startswith(".") or low.endswith(NOT_WEIGHTS) or low.startswith(DOCUMENT_NAMES))
 
 
 def fingerprint(folder: str | os.PathLike) -> str:
     """A SHA-256 that names the weights in ``folder`` (a snapshot's files, in all its subfolders, linked ones too;
-    hidden ones, as the hub cache's ``.cache``, and documents, `NOT_WEIGHTS`, left out): over each file's relative
+    hidden ones, as the hub cache's ``.cache``, and documents, `NOT_WEIGHTS` and `DOCUMENT_NAMES`, left out; a
+    broken link counts as missing): over each file's relative
     path, size, and first and last MiB, in path order. Every weight file counts, used or not: an fp16 copy added
     beside the fp32 weights changes it. Why: a take's report named its model by path only, and a folder re-downloaded or fine-tuned in
     place made the same report describe other weights. Not a hash of every byte, which costs seconds per GB on
@@ -87,9 +96,12 @@ def fingerprint(folder: str | os.PathLike) -> str:
     files = []
     for here, dirs, names in os.walk(root, followlinks=True):  # (a component folder linked in: rglob passed it by)
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        files += [Path(here) / n for n in names if not n.startswith(".") and not n.lower().endswith(NOT_WEIGHTS)]
+        files += [Path(here) / n for n in names if _weights_file(n)]
     files.sort(key=lambda p: p.relative_to(root).as_posix())
     for p in files:
+        if not p.exists():  # a link to a blob that is gone (a torn hub cache): named as missing, not a traceback
+            h.update(f"{p.relative_to(root).as_posix()}\0missing\0".encode())
+            continue
         size = p.stat().st_size
         h.update(f"{p.relative_to(root).as_posix()}\0{size}\0".encode())
         with open(p, "rb") as f:

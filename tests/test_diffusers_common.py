@@ -56,3 +56,10 @@ def test_the_weights_fingerprint_follows_the_bytes_not_the_path(tmp_path):
     linked = fingerprint(tmp_path / "c")
     (tmp_path / "c" / "README.md").write_text("# a model card")
     assert fingerprint(tmp_path / "c") == linked == fingerprint(a)
+    for doc in ("LICENSE", "README.txt", "NOTICE"):  # (documents without a document's ending changed it)
+        (tmp_path / "c" / doc).write_text("terms")
+    assert fingerprint(tmp_path / "c") == linked
+    # a link to a blob that is gone (a torn hub cache) counts as missing, where it was a FileNotFoundError
+    (tmp_path / "c" / "extra.bin").symlink_to(tmp_path / "nowhere.bin")
+    torn = fingerprint(tmp_path / "c")
+    assert torn != linked and len(torn) == 64
