@@ -191,7 +191,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from studio.demo import build_demo
 
-    path = build_demo(args.out)
+    notes: list[str] = []
+    path = build_demo(args.out, notes)
+    for line in notes:
+        print(f"emostudio demo: note: {line}", file=sys.stderr)
     print(f"demo written to {path}")
     return 0
 

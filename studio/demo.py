@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 
 from conditioning import VOCABULARY, Emotion, plan_iso
@@ -18,19 +19,43 @@ MODALITY_SECTIONS = {"speech": "studio.demo_speech:demo_speech", "music": "studi
                      "face": "studio.demo_face:demo_face", "image": "studio.demo_image:demo_image"}
 
 
-def _modality_sections(out: Path) -> str:
+def _modality_sections(out: Path) -> tuple[str, list[str]]:
+    """(the modality sections' HTML, a line for each section left out and why). An earlier demo's media of a
+    modality are removed first: a section left out this time had kept its old videos in the folder."""
     import importlib
+    import shutil
 
     from conditioning.registry import BackendUnavailable
 
-    parts = []
+    parts, skipped = [], []
     for modality, path in MODALITY_SECTIONS.items():
+        shutil.rmtree(out / modality, ignore_errors=True)
         module, _, func = path.partition(":")
         try:
             parts.append(getattr(importlib.import_module(module), func)(out))
         except (BackendUnavailable, ModuleNotFoundError) as exc:
-            parts.append(f"<section><h2>{modality.title()}</h2><p>Not shown: {html.escape(str(exc))}</p></section>")
-    return "\n".join(parts)
+            parts.append(f"<section id=\"{modality}\"><h2>{modality.title()}</h2><p>Not shown: "
+                         f"{html.escape(str(exc))}</p></section>")
+            skipped.append(f"the {modality} section is left out: {exc}")
+    return "\n".join(parts), skipped
+
+
+def save_demo_take(path: Path, result, root: Path) -> Path:
+    """Write a demo take as `generate` writes one (`studio.generate.save_take`): the media, a music take's score
+    and the JSON report beside it, whose files are named from the demo's folder (``root``) so the folder can move.
+    Why the report: `critique FILE` then reads the take as the loop did and as the page shows it (a face against
+    the portrait at rest, speech against its neutral take); without it critique read the demo's videos against
+    the population's faces, and its figures differed from the page's with no word."""
+    from studio.generate import save_take
+
+    prefixes = sorted({str(Path(root)) + os.sep, str(Path(root).resolve()) + os.sep}, key=len, reverse=True)
+
+    def hide(text: str) -> str:
+        for prefix in prefixes:
+            text = text.replace(prefix, "")
+        return text
+
+    return save_take(Path(path), result, hide=hide)[0]
 
 
 def _plot_vocabulary(path: Path) -> None:
@@ -79,12 +104,16 @@ MARK = '<meta name="generator" content="emostudio demo">'  #: tells a demo folde
 MARK_FILE = ".emostudio-demo"
 
 
-def build_demo(out: str | Path) -> Path:
+def build_demo(out: str | Path, notes: list[str] | None = None) -> Path:
     """Write the demo page and its media into ``out``: a new or empty folder, or an earlier demo (rebuilt in
-    place, finished or not); any other non-empty folder is refused, since the demo would overwrite its index.html."""
+    place, finished or not); any other non-empty folder is refused, since the demo would overwrite its index.html.
+    ``notes``, where given, gets a line for each section left out (the command line says them: a run without
+    ffmpeg had said only "demo written")."""
     from studio.errors import UserError
 
     out = Path(out)
+    if out.exists() and not out.is_dir():  # ("cannot write ...: File exists")
+        raise UserError(f"{out} is a file; --out names a folder for the demo's page and media")
     if out.is_dir() and any(out.iterdir()) and not (out / MARK_FILE).is_file():
         index = out / "index.html"
         head = index.read_text(encoding="utf-8", errors="replace")[:2000] if index.is_file() else ""
@@ -106,10 +135,15 @@ def build_demo(out: str | Path) -> Path:
     clips = "".join(
         f"<tr><td>{c.index}</td><td>{c.start_s:.0f}-{c.end_s:.0f}</td><td>{c.emotion.valence:+.2f}</td>"
         f"<td>{c.emotion.arousal:+.2f}</td><td>{html.escape(c.emotion.top)}</td></tr>" for c in plan.clips)
-    page = f"""<!doctype html><html><head><meta charset="utf-8">{MARK}<title>Emotion Studio demo</title>
+    sections, skipped = _modality_sections(out)
+    if notes is not None:
+        notes.extend(skipped)
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">{MARK}<title>Emotion Studio demo</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}img{{max-width:100%}}</style></head><body>
+td:first-child,th:first-child{{text-align:left}}img,video{{max-width:100%;height:auto}}
+table{{display:block;overflow-x:auto}}</style></head><body><main>
 <h1>Emotion Studio</h1>
 <p>One emotion space drives every generator; critics measure every output.</p>
 <h2>The emotion space</h2>
@@ -122,7 +156,7 @@ lexicon. Specs parse into coordinates, a categorical mix and an intensity:</p>
 matches the listener's state, the last is the target (<a href="plan.json">plan.json</a>).</p>
 <p><img src="plan.png" alt="planned path"></p>
 <table><tr><th>clip</th><th>seconds</th><th>valence</th><th>arousal</th><th>top label</th></tr>{clips}</table>
-{_modality_sections(out)}
-</body></html>"""
+{sections}
+</main></body></html>"""
     (out / "index.html").write_text(page, encoding="utf-8")
     return out / "index.html"

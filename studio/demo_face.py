@@ -34,8 +34,8 @@ def demo_face(out_dir: str | Path, *, seed: int = 0, loop: int = 1) -> str:
     correction rounds per video (the Studio keeps the best-judged take; 0 shows the first take)."""
     import shutil
 
-    from conditioning.media import save_video
     from conditioning.registry import BackendUnavailable
+    from studio.demo import save_demo_take
     from studio.studio import Studio
 
     if shutil.which("ffmpeg") is None:  # the page then says why instead of this section
@@ -49,7 +49,7 @@ def demo_face(out_dir: str | Path, *, seed: int = 0, loop: int = 1) -> str:
     licence = ""
     for emo, sentence in CLIPS:
         res = st.generate("face", emo, text=sentence, seed=seed, loop=loop if judges else 0)
-        mp4 = save_video(folder / f"{emo}.mp4", res.media)
+        mp4 = save_demo_take(folder / f"{emo}.mp4", res, Path(out_dir))
         licence = res.best.result.provenance.licence
         records[emo] = _without_series({"text": sentence, **res.to_json()})
         # the expression without speech: the kept take's request (its AU corrections), silent
@@ -60,6 +60,10 @@ def demo_face(out_dir: str | Path, *, seed: int = 0, loop: int = 1) -> str:
     portrait, _, _ = gen.portrait(None)
     _strip(stills, portrait.landmarks, folder / "strip.png")
 
+    from studio.demo_speech import VOICE_LABELS
+
+    spoken = next(iter(records.values())).get("speech", {}).get("backend", "")  # (the text had said Piper, always)
+    voice = VOICE_LABELS.get(spoken.split("/")[-1], spoken or "the studio's default voice")
     names = " and ".join(f"face/{j.name}" for j in judges)
     judged = (f"judged by {names}, each reading every frame and reporting the mean (a take counts as recognised "
               "only when both name the target; fidelity: 1 - the valence-arousal distance to the target over the "
@@ -70,9 +74,9 @@ def demo_face(out_dir: str | Path, *, seed: int = 0, loop: int = 1) -> str:
     return f"""<section id="face"><h2>Talking face</h2>
 <p>The embedded animator (<code>face/animator</code>) fits MediaPipe's 478-point face mesh to one portrait and
 moves it per frame at 25 fps: the emotion's facial action units (EMFACS prototypes, Friesen &amp; Ekman 1983),
-a mouth that follows Piper's phoneme timings (visemes, opened wider on louder syllables), natural blinks, gaze
-shifts and a small head motion; each frame is a piecewise-affine warp of the portrait. The voice is Piper,
-speaking the sentence in the same emotion. Portrait: the astronaut from <code>skimage.data</code> (Eileen
+a mouth that follows the voice's phoneme timings (visemes, opened wider on louder syllables), natural blinks,
+gaze shifts and a small head motion; each frame is a piecewise-affine warp of the portrait. The voice is
+{html.escape(voice)}, speaking the sentence in the same emotion. Portrait: the astronaut from <code>skimage.data</code> (Eileen
 Collins; public domain, NASA, via scikit-image). Seed {seed}, {judged}; the closed loop may re-take a video up
 to {loop} time{'s' if loop != 1 else ''}, moving the action units against the judges' reading, and keeps the
 best take (<a href="face/results.json">results.json</a>).</p>
@@ -106,7 +110,7 @@ def _row(emo: str, sentence: str, video: str, res) -> str:
         heard = ", ".join(max(j.reading.native, key=j.reading.native.get) for j in res.speech.best.judgements)
         voice = f"{html.escape(heard)}<br><small>recognised: {YES_NO[res.speech.best.agrees]}</small>"
     return (f"<tr><td>{emo}<br><small>&ldquo;{html.escape(sentence)}&rdquo;</small></td>"
-            f"<td><video controls preload=\"metadata\" width=\"256\" src=\"face/{video}\"></video></td>"
+            f"<td><video controls preload=\"metadata\" width=\"256\" src=\"face/{video}\" aria-label=\"talking face, {emo}\"></video></td>"
             + "".join(cells) + f"<td>{voice}</td></tr>\n")
 
 

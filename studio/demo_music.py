@@ -17,7 +17,7 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
                session_clip_s: float = 20.0, seed: int = 0, loop: int = 2) -> str:
     """Write the music demo files under ``out_dir/music`` and return the HTML fragment. ``loop``: closed-loop
     correction rounds per piece (the Studio keeps the best-measured take; 0 shows the first take)."""
-    from conditioning.media import atomic_path, save_audio
+    from studio.demo import save_demo_take
     from studio.session import build_session
     from studio.studio import Studio
 
@@ -33,9 +33,7 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
     for spec, quadrant in PIECES:
         res = st.run_loop(gen, judges, _request(spec, seed, duration_s), loop if judges else 0)
         take = res.best.result
-        wav = save_audio(folder / f"{spec}.wav", take.media)
-        with atomic_path(folder / f"{spec}.mid") as tmp:
-            tmp.write_bytes(take.extras["midi_bytes"])
+        wav = save_demo_take(folder / f"{spec}.wav", res, out)  # (with its score, spec.mid, and its report)
         c = take.controls
         progs = ", ".join(sorted({_gm(p) for ps in c["programs"].values() for p in ps}))
         read = "<br>".join(f"{j.critic}: v {j.reading.valence:+.2f}, a {j.reading.arousal:+.2f} "
@@ -43,7 +41,7 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
         if res.best.judgements:
             read += f"<br><small>take {res.best.index + 1} of {len(res.rounds)}</small>"
         rows.append(
-            f"<tr><td>{spec}<br><small>{quadrant}</small></td><td><audio controls src=\"music/{wav.name}\"></audio>"
+            f"<tr><td>{spec}<br><small>{quadrant}</small></td><td><audio controls src=\"music/{wav.name}\" aria-label=\"music, {spec}\"></audio>"
             f"<br><a href=\"music/{spec}.mid\">MIDI</a></td><td>{c['key']}, {c['tempo_bpm']:.0f} BPM, velocity "
             f"{c['velocity']:.0f}, {c['accompaniment']}</td><td>{html.escape(progs)}</td><td>{read}</td></tr>")
     sess = build_session("anxiety", "calm", folder / "session", minutes=session_minutes, clip_s=session_clip_s,
@@ -51,7 +49,7 @@ def demo_music(out_dir: str | Path, *, duration_s: float = 15.0, session_minutes
     s = sess.summary
     measured = (f"mean fidelity {s['mean_fidelity']:.2f}, quadrant agreement {s['quadrant_agreement']:.0%}"
                 if s.get("measured") else "not measured")
-    return f"""<h2>Music</h2>
+    return f"""<section id="music"><h2>Music</h2>
 <p>The embedded composer sets mode, tempo, register, dynamics, articulation, rhythmic density, harmonic rhythm,
 dissonance and instrumentation from valence, arousal and dominance (cue weights after Eerola, Friberg &amp;
 Bresin 2013), writes real phrases with cadences and voice-led chords, and renders the MIDI with FluidSynth.
@@ -62,9 +60,9 @@ times, moving the controls against the measured error, and keeps the best take:<
 <p>From anxiety to calm in {session_minutes:g} minutes of {session_clip_s:g}-second clips, one continuous piece
 that follows the plan bar by bar; every clip measured ({measured}).
 <a href="music/session/plan.json">plan.json</a>, <a href="music/session/session.mid">MIDI</a></p>
-<p><audio controls src="music/session/{sess.audio.name}"></audio></p>
+<p><audio controls src="music/session/{sess.audio.name}" aria-label="the session, anxiety to calm"></audio></p>
 <p><img src="music/session/plot.png" alt="planned vs measured session path"></p>
-"""
+</section>"""
 
 
 def _request(spec: str, seed: int, duration_s: float):

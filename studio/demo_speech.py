@@ -4,7 +4,8 @@ loop scores (the neutral take of the same sentence as speaker reference).
 
 `demo_speech(out_dir)` writes ``out_dir/speech/*.wav`` and ``out_dir/speech/speech.png`` and returns an HTML
 fragment (relative links) for the lead's demo page. Works without the critics (the readings column is then
-left out) and without Festival (the female voice row is then left out).
+left out), without Festival (its rows are then left out, and the page says why) and without the `speech` extra
+(Festival's voice speaks every row).
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ EMOTIONS = ("neutral", "joy", "sadness", "anger", "fear", "surprise")
 def _plot(takes: list[tuple[str, object]], path: Path) -> None:
     from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
     import numpy as np
-    import parselmouth
 
     fig = Figure(figsize=(9, 1.7 * len(takes)))
     axes = fig.subplots(len(takes), 1, sharex=True)
@@ -26,9 +26,7 @@ def _plot(takes: list[tuple[str, object]], path: Path) -> None:
         a = res.media
         x = a.samples.astype(np.float64)
         ax.specgram(x + 1e-7 * np.sin(np.arange(x.size)), NFFT=512, Fs=a.rate, noverlap=384, cmap="magma", vmin=-110)
-        pitch = parselmouth.Sound(x, a.rate).to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=500)
-        f0 = pitch.selected_array["frequency"]
-        t = pitch.xs()
+        t, f0 = _f0(x, a.rate)
         f0 = np.where(f0 > 0, f0, np.nan)
         ax2 = ax.twinx()
         ax2.plot(t, f0, color="cyan", lw=1.5)
@@ -43,19 +41,41 @@ def _plot(takes: list[tuple[str, object]], path: Path) -> None:
     fig.savefig(path, dpi=80)
 
 
+def _f0(x, rate: int):
+    """(times, F0 in Hz, 0 unvoiced) every 10 ms: Praat's tracker where the `speech` extra is installed, else WORLD's
+    (DIO refined by StoneMask), which the default install has (the section had needed parselmouth)."""
+    import numpy as np
+
+    try:
+        import parselmouth
+    except ImportError:
+        import pyworld
+
+        f0, t = pyworld.dio(x, rate, f0_floor=60, f0_ceil=500, frame_period=10.0)
+        return t, pyworld.stonemask(x, f0, t, rate)
+    pitch = parselmouth.Sound(x, rate).to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=500)
+    return pitch.xs(), np.asarray(pitch.selected_array["frequency"])
+
+
+#: how each voice's rows are labelled, by the backend that speaks it
+VOICE_LABELS = {"piper": "joe (Piper)", "festival": "slt (Festival HTS)"}
+
+
 def demo_speech(out_dir: str | Path) -> str:
-    """Generate the demo takes into ``out_dir/speech`` and return the HTML fragment."""
+    """Generate the demo takes into ``out_dir/speech`` and return the HTML fragment. The voice is the one the
+    studio speaks with by default (Piper where the `speech` extra is installed, else Festival: without the extra
+    the section had said only that Piper was missing); beside Piper, three Festival rows where it runs."""
     from conditioning import Emotion, Trajectory
-    from conditioning.media import save_audio
     from generators.base import GenerationRequest
-    from generators.speech.piper import PiperSpeech
+    from studio.demo import save_demo_take
 
     out = Path(out_dir) / "speech"
-    out.mkdir(parents=True, exist_ok=True)
     from studio.studio import Studio
 
-    gen = PiperSpeech()
     studio = Studio()
+    gen = studio.generator("speech")  # (BackendUnavailable, with why, where no voice runs: the page says it)
+    voice = VOICE_LABELS.get(gen.name, gen.name)
+    out.mkdir(parents=True, exist_ok=True)
     judges = studio.judges("speech")  # the loop's judges, scoring the way the loop does (neutral take as reference)
     rows, takes = [], []
 
@@ -63,7 +83,7 @@ def demo_speech(out_dir: str | Path) -> str:
         """One take made and read as the loop reads it (each judge against the neutral take of the same voice and
         words): every row shows what its judges heard, the Festival voice's too (its rows used to be blank)."""
         judged = studio.run_loop(generator, judges, request)
-        save_audio(out / name, judged.media)
+        save_demo_take(out / name, judged, Path(out_dir))
         heard = "; ".join(f"{j.critic}: {max(j.reading.native, key=j.reading.native.get)} "
                           f"(v={j.reading.valence:+.2f}, a={j.reading.arousal:+.2f})" for j in judged.best.judgements)
         if request.emotion.top == "neutral" and request.trajectory is None:  # two voices read alike: not measured
@@ -73,30 +93,32 @@ def demo_speech(out_dir: str | Path) -> str:
 
     for spec in EMOTIONS:
         takes.append((spec, take(gen, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0),
-                                 f"joe (Piper), {spec}", f"piper_{spec}.wav")))
+                                 f"{voice}, {spec}", f"{gen.name}_{spec}.wav")))
     traj = Trajectory.of([(0.0, "sadness"), (2.0, "joy")])  # read as a whole take, against the path's mean
     takes.append(("sad->joy", take(gen, GenerationRequest(Emotion.parse("neutral"), trajectory=traj, text=SENTENCE,
                                                           seed=0),
-                                   "joe (Piper), sadness -> joy word by word", "piper_sad_to_joy.wav")))
-    from conditioning.registry import BackendUnavailable
-    from generators.speech.festival import FestivalSpeech
+                                   f"{voice}, sadness -> joy word by word", f"{gen.name}_sad_to_joy.wav")))
+    skipped = ""
+    if gen.name == "piper":
+        from conditioning.registry import BackendUnavailable
+        from generators.speech.festival import FestivalSpeech
 
-    fest = FestivalSpeech()
-    try:
-        for spec in ("neutral", "anger", "sadness"):
-            take(fest, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0), f"slt (Festival HTS), {spec}",
-                 f"festival_{spec}.wav")
-    except BackendUnavailable:  # Festival's Debian packages are not installed (said before any row): no rows
-        pass
+        try:
+            for spec in ("neutral", "anger", "sadness"):
+                take(FestivalSpeech(), GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0),
+                     f"{VOICE_LABELS['festival']}, {spec}", f"festival_{spec}.wav")
+        except BackendUnavailable as exc:  # Festival or its voice is not installed (said before any row)
+            skipped = f"<p><small>The Festival voice's rows are left out: {html.escape(str(exc))}.</small></p>\n"
     _plot(takes, out / "speech.png")
     body = "\n".join(
-        f"<tr><td>{html.escape(label)}</td><td><audio controls preload=\"none\" src=\"speech/{name}\"></audio></td>"
+        f"<tr><td>{html.escape(label)}</td><td><audio controls preload=\"none\" src=\"speech/{name}\" aria-label=\"{html.escape(label)}\"></audio></td>"
         + (f"<td>{html.escape(heard)}</td>" if judges else "") + "</tr>"
         for label, name, heard in rows)
     head = "<tr><th>voice, emotion</th><th>audio</th>" + ("<th>what the loop's judges heard (the neutral take as reference)</th>" if judges else "") + "</tr>"
+    engine = "Piper" if gen.name == "piper" else "Festival" if gen.name == "festival" else gen.name
     return (f"<section id=\"speech\"><h2>Emotional speech</h2>\n<p>&ldquo;{html.escape(SENTENCE)}&rdquo; rendered by "
-            "Piper with WORLD prosody driven by the emotion (rate, pauses, F0 level/range/contour, voice quality, "
+            f"{engine} with WORLD prosody driven by the emotion (rate, pauses, F0 level/range/contour, voice quality, "
             "energy; Scherer 2003, Schroeder 2004, Murray &amp; Arnott 1993).</p>\n"
-            f"<table>{head}\n{body}</table>\n"
+            f"<table>{head}\n{body}</table>\n{skipped}"
             "<p><img src=\"speech/speech.png\" alt=\"spectrograms with F0 tracks of the takes\" width=\"720\"></p>"
             "</section>")

@@ -265,10 +265,32 @@ def test_a_demo_stopped_part_way_is_rebuilt_on_the_next_run(tmp_path, capsys, mo
         m.setattr(demo, "_plot_plan", stop)
         code, out, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 130 and (tmp_path / "vocabulary.png").is_file() and not (tmp_path / "index.html").exists()
-    monkeypatch.setattr(demo, "_modality_sections", lambda out: "")  # the rest of the demo: its own test above
+    monkeypatch.setattr(demo, "_modality_sections", lambda out: ("", []))  # the rest of the demo: its own test above
     code, out, err = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0, err
     assert demo.MARK in (tmp_path / "index.html").read_text() and (tmp_path / "plan.png").is_file()
+
+
+def test_a_demo_says_what_it_left_out_and_keeps_no_stale_media(tmp_path, capsys, monkeypatch):
+    """Without ffmpeg the face section is left out: the terminal said only "demo written", and an earlier demo's
+    videos stayed in the folder beside a page that said it had none. --out naming a file said "File exists"."""
+    import studio.demo as demo
+
+    monkeypatch.setattr(demo, "MODALITY_SECTIONS", {"face": "studio.demo_face:demo_face"})
+    stale = tmp_path / "face" / "joy.mp4"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"an earlier demo's video")
+    (tmp_path / demo.MARK_FILE).write_text("")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))  # no ffmpeg (nor anything else) on the PATH
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "emostudio demo: note: the face section is left out: the talking-face videos need the ffmpeg" in err
+    assert not stale.exists()
+    page = (tmp_path / "index.html").read_text()
+    assert '<html lang="en">' in page and "<main>" in page and 'name="viewport"' in page
+    (tmp_path / "file").write_text("x")
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path / "file"))
+    assert code == 2 and "is a file; --out names a folder" in err
 
 
 def test_demo_never_overwrites_a_folder_that_is_not_a_demo(tmp_path, capsys):

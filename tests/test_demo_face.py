@@ -33,4 +33,10 @@ def test_demo_face_writes_videos_strip_and_links(tmp_path):
     with PILImage.open(strip) as im:
         assert im.format == "PNG" and im.width > im.height
     assert 'src="face/strip.png"' in fragment
-    assert "public domain" in fragment and "phoneme timings" in fragment
+    assert "public domain" in fragment and "phoneme timings" in fragment and "The voice is joe (Piper)" in fragment
+    # each video has its report, naming files from the demo's folder: `critique FILE` reads it as the loop did
+    import json
+
+    report = json.loads((tmp_path / "face" / "joy.mp4.json").read_text())
+    assert report["file"] == "face/joy.mp4" and report["neutral_reference"]["backend"] == "face/animator"
+    assert str(tmp_path) not in (tmp_path / "face" / "joy.mp4.json").read_text()

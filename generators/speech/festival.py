@@ -140,6 +140,12 @@ class FestivalSpeech(P.ProsodyLoop):
                                       timeout=self.config.timeout_s, env={**os.environ, "LC_ALL": "C.UTF-8"})
             except subprocess.TimeoutExpired:
                 raise GenerationError(f"festival took longer than {self.config.timeout_s:g} s; shorten the text") from None
+            said = f"{proc.stdout}\n{proc.stderr}"
+            if f"unbound variable : voice_{voice_fn}" in said:  # festival without the voice's package: exit 0, no
+                from conditioning.registry import BackendUnavailable  # take (the demo stopped at "festival failed")
+
+                raise BackendUnavailable(f"Festival's voice {voice_fn} is not installed: apt-get install "
+                                         "festvox-us-slt-hts")
             if proc.returncode != 0 or not wav.is_file():
                 raise GenerationError(f"festival failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
             import soundfile as sf
