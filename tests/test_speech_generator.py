@@ -591,3 +591,36 @@ def test_every_written_word_has_its_place_in_the_timings():
     starts, ends = [w["start_s"] for w in words], [w["end_s"] for w in words]
     assert all(s <= e for s, e in zip(starts, ends)) and starts == sorted(starts)
     assert all(e0 <= s1 + 1e-6 for e0, s1 in zip(ends, starts[1:])) and ends[-1] <= res.media.duration_s
+
+
+def test_titles_and_shouting_are_spoken_as_a_reader_says_them():
+    """From an audit: espeak took "Dr." for a sentence's end (a 0.23-s pause and a fall after "Doctor") and spelled
+    shouted words that look like initialisms ("STOP IT NOW, I MEAN IT." said "stop I.T. now", 2.27 s against 1.77);
+    the written words keep their timings in the report."""
+    from generators.base import GenerationRequest
+    from generators.speech.text import spoken_english
+
+    assert spoken_english("STOP IT NOW, I MEAN IT.") == "stop it now, I mean it."
+    assert spoken_english("I work at NASA and the FBI.") == "I work at NASA and the FBI."  # a lone acronym is kept
+    assert spoken_english("Dr. Smith met Mr. Jones, e.g. at noon.") == "Doctor Smith met Mister Jones, for example at noon."
+
+    def spoken(text):
+        res = piper().generate(GenerationRequest(Emotion.parse("neutral"), text=text))
+        return res.media.samples.size / res.media.rate, res.extras["words"]
+
+    titled, words = spoken("Dr. Smith will see you now.")
+    written, _ = spoken("Doctor Smith will see you now.")
+    assert abs(titled - written) < 0.05 and words[0]["word"] == "Dr" and words[1]["start_s"] - words[0]["end_s"] < 0.1
+    shouted, words = spoken("STOP IT NOW, I MEAN IT.")
+    quiet, _ = spoken("stop it now, i mean it.")
+    assert abs(shouted - quiet) < 0.1 and [w["word"] for w in words][:2] == ["STOP", "IT"]
+
+
+def test_invisible_and_full_width_characters_are_read_as_what_they_show():
+    """A zero-width space, a byte-order mark or a soft hyphen refused the text with a character the user could not
+    see; full-width letters passed and Piper read their character codes (8.4 s for a 1.3-s line)."""
+    from generators.speech.text import check_text
+
+    assert check_text("\ufeffHello\u200b there, \uff26\uff55\uff4c\uff4c\u3000text") == "Hello there, Full text"
+    with pytest.raises(GenerationError, match=r"accepted: .*digits, spaces and ordinary punctuation \(.*€"):
+        check_text("25\u00b0C")

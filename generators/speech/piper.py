@@ -34,7 +34,7 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 
 from . import prosody as P
 from .take import VoiceNotFound, speech_result, word_controls
-from .text import check_text, words_of
+from .text import check_text, spoken_english, words_of
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
 
 #: Language codes of voices whose text is checked for Latin script (other scripts are rejected for them)
@@ -143,7 +143,8 @@ class _PiperEngine:
     def synthesize(self, text: str, length_scale: float, noise_scale: float, noise_w: float, seed: int) -> Utterance:
         """The neutral take at a global rate, with phoneme/word timings."""
         rng = np.random.default_rng(seed)
-        sentences = self.voice.phonemize(text)
+        # (an English voice is given titles, abbreviations and shouting as a reader says them: `spoken_english`)
+        sentences = self.voice.phonemize(spoken_english(text) if self.language.lower().startswith("en") else text)
         pieces: list[np.ndarray] = []
         tokens: list[tuple[str, float, float]] = []
         offset = 0

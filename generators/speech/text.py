@@ -6,6 +6,7 @@ messages.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import numpy as np
@@ -15,6 +16,12 @@ from generators.base import GenerationError
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
 ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£/@#+=*¿¡«»„‚")  #: ¿ ¡ « » „ ‚: Spanish, French, German quotes
+#: Characters a text carries unseen (a zero-width space, a file's byte-order mark, a soft hyphen): left out, where
+#: they had refused the text with a character the user could not find in it
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+#: Full-width forms of ASCII (U+FF01-U+FF5E) and the ideographic space as ASCII: Piper's espeak read "Ｆｕｌｌ" as
+#: its character codes (8.4 s for a 1.3-s line)
+FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: ord(" ")}
 
 
 def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
@@ -22,7 +29,9 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
     if text is None or not text.strip():
         raise GenerationError(f"speech needs text: the words to say, 1 to {max_chars} characters (text=... in "
                               f"Python, --text \"...\" on the command line)")
-    text = unicodedata.normalize("NFC", text.strip())
+    text = unicodedata.normalize("NFC", text.translate(INVISIBLE).translate(FULL_WIDTH).strip())
+    if not text:
+        raise GenerationError("the text holds only invisible characters (zero-width spaces, a byte-order mark)")
     if len(text) > max_chars:
         raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
                               "(about a minute of speech): split it into several requests")
@@ -45,10 +54,43 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
     if bad:
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(bad))
         raise GenerationError(f"unsupported character(s) {shown}; accepted: letters of the voice's language, "
-                              "digits, spaces and ordinary punctuation (.,;:!?'\"-()…)")
+                              f"digits, spaces and ordinary punctuation ({''.join(sorted(ALLOWED_PUNCT))})")
     if not WORD_RE.search(text):
         raise GenerationError("the text has no words to speak (only punctuation or symbols)")
     return text
+
+#: Titles espeak takes for a sentence's end ("Dr. Smith" was said "Doctor." and a pause, then "Smith"), and Latin
+#: abbreviations it spells, as an English reader says them (`spoken_english`)
+SPOKEN_TITLES = {"Dr": "Doctor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor", "St": "Saint",
+                 "Mt": "Mount", "Capt": "Captain", "Sgt": "Sergeant", "Lt": "Lieutenant", "Rev": "Reverend"}
+TITLE_RE = re.compile(r"\b(" + "|".join(SPOKEN_TITLES) + r")\.(?=\s+[A-Z])")
+SPOKEN_LATIN = {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"}
+LATIN_RE = re.compile(r"\b(?:e\.g\.|i\.e\.|vs\.)", re.I)
+
+
+def spoken_english(text: str) -> str:
+    """``text`` as an English espeak voice should be given it: titles and Latin abbreviations written out
+    (`SPOKEN_TITLES`), and a shouted run of two or more words in capitals in lower case ("STOP IT NOW, I MEAN IT."
+    was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who"); a lone word in capitals (NASA, FBI) is
+    left as it is. The word count is kept, so the written words keep their timings. Festival reads them right."""
+    text = TITLE_RE.sub(lambda m: SPOKEN_TITLES[m.group(1)], text)
+    text = LATIN_RE.sub(lambda m: SPOKEN_LATIN[m.group().lower()], text)
+    words = list(WORD_RE.finditer(text))
+    capitals = [w.group().isupper() for w in words]  # ("I" and "A" join a run; they are no shouting alone)
+    runs, k = [], 0
+    while k < len(words):
+        end = k
+        while end < len(words) and capitals[end]:
+            end += 1
+        if sum(len(w.group()) > 1 for w in words[k:end]) >= 2:
+            runs += [w for w in words[k:end] if len(w.group()) > 1]
+        k = end + 1
+    out, at = [], 0
+    for w in runs:
+        out += [text[at:w.start()], w.group().lower()]
+        at = w.end()
+    return "".join(out) + text[at:]
+
 
 #: What a user of an English voice can do about a text in another language (the Piper and Festival voices).
 PIPER_ADVICE = ("for another language give a Piper voice of it (on the command line: emostudio generate speech "
