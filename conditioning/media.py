@@ -393,8 +393,15 @@ def _unwritable(p: Path, kind: str, accepted: str) -> MediaError:
     return MediaError(f"{p}: cannot write {kind} {f'as {p.suffix!r}' if p.suffix else 'without a suffix'}; use {accepted}")
 
 
+#: The peak a lossy file is written at most (-1 dBFS, the ceiling EBU R128 and the streaming services give for
+#: lossy encoding): a coder's reconstruction overshoots the samples it was given, and an anger take peaking at -0.26
+#: dBFS decoded from Ogg Vorbis at +0.25 dBFS, 5 samples over full scale, which a 16-bit decoder clips
+LOSSY_PEAK = 10 ** (-1 / 20)
+
+
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
-    """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1]."""
+    """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1], and a take louder
+    than `LOSSY_PEAK` written as Ogg or MP3 is turned down to it whole."""
     import soundfile as sf
 
     p = Path(path)
@@ -404,9 +411,13 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
     if fmt == "MP3" and audio.rate not in MP3_RATES:
         raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
                          f"{audio.rate / 1000:g} kHz; write .wav or .flac")
+    samples = np.clip(audio.samples, -1.0, 1.0)
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if fmt in ("OGG", "MP3") and peak > LOSSY_PEAK:
+        samples = samples * np.float32(LOSSY_PEAK / peak)
     with atomic_path(p) as tmp:
         try:
-            sf.write(str(tmp), np.clip(audio.samples, -1.0, 1.0), audio.rate, format=fmt,
+            sf.write(str(tmp), samples, audio.rate, format=fmt,
                      subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
         except sf.LibsndfileError as exc:  # libsndfile says "System error." for a full disk: an OSError naming the
             raise _write_error(p, tmp, exc) from None  # file, which the command line says in one line
