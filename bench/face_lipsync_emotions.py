@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"sentences 1-{CHOSE} (chose the rule)": takes[:CHOSE * len(EMOTIONS)]}
     result = {}
     for rule, patch in (("floor now", {}), ("floor before (p10, -60 dBFS, 30 dB)",
-                                            {"FLOOR_PERCENTILE": 10.0, "SILENT_DB": -60.0, "JAW_RANGE_DB": 30.0})):
+                                            {"FLOOR_PERCENTILE": 10.0, "SILENT_DB": -60.0, "JAW_RANGE_DB": 30.0,
+                                             "TIGHT_MARGIN": False})):
         with mock.patch.multiple(V, **patch) if patch else contextlib.nullcontext():
             result[rule] = {name: measure(some, recordings) for name, some in sets.items() if some}
     result["seconds"] = round(time.time() - t0)

@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "a backend names the settings it has when given one it does not")
     g.add_argument("--out", type=named_path, required=True,
                    help="the file to write, its kind from the suffix: speech and music .wav, "
-                   ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4 or .mov (a JSON report is written beside it, "
+                   ".flac, .ogg or .mp3; image .png, .jpg or .webp; face .mp4, .m4v or .mov (a JSON report is written beside it, "
                    "OUT.json, and a music take's score, OUT with .mid, or OUT.mid where another take of that name has that one: "
                    "both replace files of those names)")
     g.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -259,6 +259,54 @@ def test_silence_a_steady_tone_or_room_noise_keep_the_mouth_closed(animator):
     assert any("no syllables standing out" in n for n in take.extras["notes"])
 
 
+def test_a_sad_face_still_parts_its_lips_to_speak(animator, shared_data):
+    """The expression's lip closers (AU17, AU15) added to the speech's jaw: a sad face, and more the loop's sadder
+    one (AU17 and AU15 raised to 1.3), cancelled its speech (on the default portrait the rig's opening on the
+    loudest syllables was 0.089 against a neutral face's 0.150). They now yield while the face speaks and stay in
+    silence."""
+    from conditioning import Emotion
+    from conditioning.media import load_audio
+    from generators.base import GenerationRequest
+    from generators.face import actions as A
+    from generators.face.visemes import from_audio
+
+    portrait, _, _ = animator.portrait(None)
+    rig = A.Rig(portrait.face_points)
+    gaps = rig.lip_gaps()
+    audio = load_audio(shared_data / "speech" / "ravdess" / "Actor_01" / "03-01-01-01-01-01-01.flac").mono()
+    n = int(round(audio.samples.size / audio.rate * 25))
+    mouth = from_audio(audio.samples, audio.rate, n, 25)
+    loud, quiet = mouth["jaw"] > np.percentile(mouth["jaw"], 90), mouth["jaw"] == 0
+
+    def opening(spec, controls=None):
+        tracks = animator.tracks(GenerationRequest(Emotion.parse(spec), controls=controls or {}), mouth, n)
+        shut = sum(tracks[a] * g for a, g in gaps.items() if a in tracks)
+        tracks.update(A.speaking_closers(rig, tracks, mouth["jaw"]))
+        return shut, sum(tracks[a] * g for a, g in gaps.items() if a in tracks)
+
+    _, neutral = opening("neutral")
+    before, sad = opening("sadness", {"au_AU17": 0.7, "au_AU15": 0.3, "au_AU41": 0.7})
+    assert before[loud].mean() < 0.65 * neutral[loud].mean()  # (what it was)
+    assert sad[loud].mean() > 0.8 * neutral[loud].mean()
+    assert sad[quiet].mean() < 0.9 * before[quiet].mean() < 0  # the pressed, sad mouth in silence stays pressed
+
+
+def test_a_word_cut_tight_opens_the_mouth(shared_data):
+    """A recording trimmed to one word, fading out, has no room noise to stand over: its floor is the word's own
+    quiet end, 15 dB under its peak, and the 6 dB margin left 9, under the 10 a syllable must span, so the mouth
+    stayed shut and the take was noted as silence."""
+    from conditioning.media import load_audio
+    from generators.face.visemes import from_audio
+
+    voice = load_audio(shared_data / "speech" / "ravdess" / "Actor_03" / "03-01-05-02-01-01-03.flac").mono()
+    x, rate = voice.samples, voice.rate
+    start = np.flatnonzero(np.abs(x) > 0.01)[0]  # cut at -40 dBFS, as an editor's silence removal does
+    word = x[start: start + int(0.45 * rate)].copy()
+    word[int(0.3 * rate):] *= np.linspace(1, 0, word.size - int(0.3 * rate))  # fading out, as an editor cuts it
+    jaw = from_audio(word, rate, int(0.45 * 25), 25)["jaw"]
+    assert jaw.max() > 0.3
+
+
 def test_the_mouth_follows_speech_without_pauses_and_soft_speech(shared_data):
     """A recording trimmed to its words (an edited voice-over) has no pauses, so its 10th-percentile frame level,
     taken as the floor, lay 11-19 dB under its syllables and the mouth never opened (25 of 80 RAVDESS sentences,
@@ -401,7 +449,7 @@ def test_too_short_videos_are_refused(animator):
     video; both are refused with the accepted range."""
     from conditioning.media import Audio
 
-    with pytest.raises(GenerationError, match="0.00 s; face/animator makes 0.1 to 60 s"):
+    with pytest.raises(GenerationError, match="a silent face clip lasts 0.1 to 60 s; got duration 0.0"):
         animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.0))
     click = Audio(np.full(320, 0.1, np.float32), 16000)
     with pytest.raises(GenerationError, match="0.02 s"):
@@ -681,3 +729,14 @@ def test_a_face_on_its_side_gets_a_note(animator):
         said = [n for n in res.extras.get("notes", []) if "the face is turned" in n]
         assert said and way in said[0] and "turn the photo so the face is upright" in said[0]
     assert "notes" not in animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2)).extras
+
+
+def test_a_silent_clips_length_is_refused_in_its_own_terms(animator):
+    """--duration 61 for a silent clip was told to split its text or recording, and 'nan' "would last nan s"."""
+    from conditioning import Emotion
+    from generators.base import GenerationError, GenerationRequest
+
+    for bad in (61.0, 0.0, float("nan")):
+        with pytest.raises(GenerationError, match=r"a silent face clip lasts 0.1 to 60 s; got duration") as info:
+            animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=bad))
+        assert "split" not in str(info.value)

@@ -499,3 +499,21 @@ def test_a_loud_take_written_lossy_decodes_under_full_scale(tmp_path, shared_dat
         assert np.max(np.abs(back)) < 0.93, suffix  # (0.95 from Ogg before: the coder overshoots by up to 0.5 dB)
     back, _ = sf.read(str(save_audio(tmp_path / "loud.wav", Audio(y, angry.rate))), dtype="float32")
     assert np.max(np.abs(back)) == pytest.approx(0.97, abs=1e-4) and LOSSY_PEAK < 0.9
+
+
+def test_a_video_is_streamed_to_ffmpeg_at_its_exact_frame_rate(tmp_path):
+    """29.97 fps was written as 2997/100, not NTSC's 30000/1001; the frames go to ffmpeg a few at a time (one bytes
+    copy of them all doubled the peak memory: 2.09 GB against 1.21 for a 46-s talking face at 512 px)."""
+    import json
+    import subprocess
+
+    from conditioning.media import Video, save_video
+
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.skip("needs the ffmpeg and ffprobe programs")
+    frames = np.zeros((40, 64, 64, 3), np.uint8)
+    frames[:, :, :, 0] = np.arange(40)[:, None, None] * 6  # each frame its own red
+    out = save_video(tmp_path / "ntsc.mp4", Video(frames, 29.97))
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out)],
+                                      capture_output=True, text=True).stdout)["streams"][0]
+    assert probe["r_frame_rate"] == "30000/1001" and int(probe["nb_frames"]) == 40

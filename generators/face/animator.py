@@ -234,10 +234,13 @@ class FaceAnimator:
         duration = audio.duration_s if audio is not None else (
             self.config.silent_duration_s if request.duration_s is None else float(request.duration_s))
         if not (MIN_DURATION_S <= duration <= self.config.max_duration_s):  # (also NaN)
+            span = f"{MIN_DURATION_S:g} to {self.config.max_duration_s:g} s"
+            if audio is None and not opts.get("phonemes"):  # a silent clip: its length is the one given (it was told
+                raise GenerationError(f"a silent face clip lasts {span}; got duration {request.duration_s!r}")  # to
+                # split the text, and 'nan' was "would last nan s")
             advice = ("split the text or the recording into several videos" if duration > MIN_DURATION_S
                       else "give at least a word, or a recording of at least that long")
-            raise GenerationError(f"the face video would last {duration:.2f} s; {KEY} makes {MIN_DURATION_S:g} to "
-                                  f"{self.config.max_duration_s:g} s: {advice}")
+            raise GenerationError(f"the face video would last {duration:.2f} s; {KEY} makes {span}: {advice}")
         n = max(1, int(round(duration * fps)))
         if opts.get("phonemes"):
             mouth, source = V.from_phonemes(opts["phonemes"], n, fps), "phonemes"
@@ -248,6 +251,7 @@ class FaceAnimator:
         else:
             mouth, source = {k: np.zeros(n) for k in V.PARAMS}, "none"
         tracks = self.tracks(request, mouth, n)
+        tracks.update(A.speaking_closers(rig, tracks, mouth["jaw"]))  # (a sad face had cancelled its speech)
         t_plan = time.perf_counter()
         frames = np.empty((n, *portrait.pixels.shape), np.uint8)
         head = self._head_motion(request, tracks, n)

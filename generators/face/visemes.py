@@ -96,6 +96,12 @@ MIN_SPAN_DB = 10.0  #: loud frames must stand this far above the floor to be spe
 FLOOR_PERCENTILE = 2.0
 #: How far under the loud syllables (dB) the jaw starts to open
 JAW_RANGE_DB = 24.0
+#: The jaw opens this far over the recording's floor (dB), or less where the span is tight (`TIGHT_MARGIN`)
+FLOOR_MARGIN_DB = 6.0
+#: Whether the margin gives way to a tight span: a word cut tight has no room noise, its floor is its own quiet
+#: end (15 dB under its peak), and the full margin left 9 dB, under `MIN_SPAN_DB`, so a spoken word kept the
+#: mouth shut and was noted as silence (from an audit, 2026-12-06). A steady tone or noise still spans under 1 dB.
+TIGHT_MARGIN = True
 
 
 def from_audio(samples: np.ndarray, rate: int, n_frames: int, fps: float) -> dict[str, np.ndarray]:
@@ -122,7 +128,8 @@ def from_audio(samples: np.ndarray, rate: int, n_frames: int, fps: float) -> dic
     # (room noise, a hum) nor below SILENT_DB. Measured against the loud part alone, a recording of silence or a
     # steady tone opened the mouth wide on every frame, and a line followed by room noise held it parted.
     floor = max(float(np.percentile(rms_db, FLOOR_PERCENTILE)), SILENT_DB)
-    lo = max(top - JAW_RANGE_DB, floor + 6)
+    margin = float(np.clip(top - floor - MIN_SPAN_DB, 0, FLOOR_MARGIN_DB)) if TIGHT_MARGIN else FLOOR_MARGIN_DB
+    lo = max(top - JAW_RANGE_DB, floor + margin)
     if top < SILENT_DB or top - lo < MIN_SPAN_DB:  # no syllables standing out of the floor: nothing to say
         jaw = np.zeros(n_frames)
     else:
