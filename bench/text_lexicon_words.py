@@ -3,7 +3,7 @@ NRC-VAD lexicon's human ratings, on the words its own table does not hold.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/text_lexicon_words.py [--data ../shared/data] [--json [PATH]]
 
-The critic's word table (`conditioning._vad_tables.WORDS`, 327 words) and the vocabulary's terms come from
+The critic's word table (`conditioning._vad_tables.WORDS`, 354 words) and the vocabulary's terms come from
 NRC-VAD, so those words are left out: what remains (about 19,600 words) is read only through VADER's valence
 lexicon and NRC EmoLex's categories placed at vocabulary terms, and the lexicon's ratings of these words were never
 used. Each word is read alone, as a one-word text. Reported: how many words the critic reads at all (an affect

@@ -85,6 +85,13 @@ EXTRA_WORDS: tuple[str, ...] = (
     # "stressed" offered in its place)
     "depressed", "depression", "dejected", "downcast", "overwhelmed", "panicky", "irritable", "sluggish",
     "burnout", "energetic",
+    # everyday feeling words a user types (from an audit: "upset", "delighted", "jealous", "hate" were refused, with
+    # suggestions of the opposite feeling: "delighted" -> "delicate, dejected, disgusted")
+    "upset", "delighted", "pleased", "jealous", "envious", "hate", "hateful", "miserable", "embarrassed",
+    "ashamed", "guilty", "proud", "good", "bad", "great", "awful", "terrible", "wonderful", "sorry", "furious",
+    "annoyed", "frustrated", "terrified", "elated", "ecstatic", "grateful", "relieved", "heartbroken",
+    "devastated", "blissful", "serene", "gloomy", "melancholic", "hopeless", "desperate", "lonesome", "bitterly",
+    "enraged", "irritated", "disappointed", "insecure", "safe", "loved", "lovely", "cheerless", "jubilant",
 )
 
 MEAN_DIGITS = 3

@@ -393,7 +393,10 @@ def _parse_phrase(text: str) -> Emotion:
             for label, weight in (COMPOUNDS[w] if w in COMPOUNDS else {resolve(w): 1.0}).items():
                 mix[label] = mix.get(label, 0.0) + weight * k
         return Emotion.from_mix(mix, max(k for _, k in terms))
-    weights = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0]
+    if joined:  # feelings joined by 'and' that are free words, not terms: each as strong as its degree
+        weights, degree = degrees, max(degrees)
+    else:  # a head word and its modifiers ('quietly hopeful')
+        weights = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0]
     z = sum(weights)
     emotion = Emotion.from_vad(*(_clip(sum(w * p[i] for w, p in zip(weights, points)) / z) for i in range(3)))
     return emotion.scaled(degree * emotion.intensity) if degree < 1.0 else emotion

@@ -49,7 +49,7 @@ def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
     assert v("I'm not, like, happy.").valence < -0.3 and v("I am not, honestly, angry.").valence > 0
     assert v("I can't believe how awful it was.").valence < 0 and v("I can't believe how happy I am!").valence > 0
     assert v("Read more at example.com/terrible-disaster-death today.").details["affect_words"] == []
-    assert v("I can`t believe how awful, I`m devastated.").details["affect_words"] == ["awful"]
+    assert v("I can`t believe how awful, I`m devastated.").details["affect_words"] == ["awful", "devastated"]
     assert v("Run `rm -rf happy` now, I am sad.").details["affect_words"] == ["sad"]  # code is still no words
 
 
@@ -119,7 +119,7 @@ def test_a_text_in_another_language_is_refused_not_misread():
     # (sad and angry) beside a glad English sentence read +1.0 without a word
     mixed = v("Ich bin heute so unglaublich traurig und wütend. I am really very happy today and it is great fun.")
     assert mixed.details["unread_other_language"] == {"languages": ["German"], "words": 8, "of_words": 19}
-    assert mixed.details["affect_words"] == ["happy", "fun"]
+    assert mixed.details["affect_words"] == ["happy", "great", "fun"]
     motto = v("Our school motto is simple. Per aspera ad astra, semper fidelis, carpe diem. I am so proud of it.")
     assert motto.details["unread_other_language"]["words"] == 8 and "proud" in motto.details["affect_words"]
     names = v("Our team was thrilled tonight. Giancarlo Bianchi, Lorenzo Esposito, Matteo Russo and Davide Ricci "
@@ -154,7 +154,7 @@ def test_a_take_whose_words_pull_against_the_emotion_says_so(tmp_path):
     out = subprocess.run([sys.executable, "-m", "studio.cli", "generate", "speech", "--emotion", "sadness", "--text",
                           line, "--out", str(tmp_path / "sad.wav"), "--json"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    note = "the words read as positive (valence +0.93, from: happy, wonderful) but the requested emotion sadness"
+    note = "the words read as positive (valence +0.99, from: happy, wonderful) but the requested emotion sadness"
     assert note in out.stderr and note in json.loads(out.stdout)["notes"][0]
     agree = Studio().generate("speech", "joy", text=line, score=False)
     assert agree.notes == () and "notes" not in agree.to_json()

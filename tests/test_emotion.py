@@ -245,3 +245,13 @@ def test_pasted_lookalikes_and_contracted_negations_are_said_plainly():
     for spec in ("wasn't happy", "can't be happy", "ain\u2019t happy", "cannot be sad"):
         with pytest.raises(EmotionSpecError, match="negation"):
             E(spec)
+
+
+def test_everyday_feeling_words_are_read():
+    """'upset', 'delighted', 'jealous', 'hate' were refused, 'delighted' with 'delicate, dejected, disgusted' offered;
+    they are read at their NRC-VAD coordinates, and joined free words weigh by their degrees as terms do."""
+    for word, sign in (("upset", -1), ("delighted", 1), ("jealous", -1), ("hate", -1), ("pleased", 1),
+                       ("miserable", -1), ("embarrassed", -1), ("good", 1), ("bad", -1)):
+        assert E(word).valence * sign > 0.5, word
+    assert E("jealous").arousal > 0.5 > E("miserable").arousal
+    assert E("very delighted and slightly jealous").valence > 0.3 > -0.2 > E("slightly delighted and very jealous").valence
