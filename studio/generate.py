@@ -287,7 +287,7 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     from conditioning.media import atomic_path
 
     base = result.to_json()  # the generator's extras never overwrite it (a face's voice summary hid the voice's readings)
-    report = {"file": str(out), **base,
+    report = {"file": str(out), "media": media_facts(result.media), **base,
               **{k: v for k, v in extras.items() if k not in base and isinstance(v, (str, int, float, list, dict))},
               **take_record(out, result, model)}
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}.get(out.suffix.lower())
@@ -299,6 +299,23 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     with atomic_path(Path(str(out) + ".json")) as tmp:  # a report is never left half-written
         tmp.write_text(text, encoding="utf-8")
     return report
+
+
+def media_facts(media) -> dict:
+    """What a take's file holds, as its report says it (a user had to open the file to learn a speech take is
+    16 kHz): a sound's length, rate and channels; a video's length, frame rate, frames and size; a picture's size."""
+    from conditioning.media import Audio, Image, Video
+
+    if isinstance(media, Audio):
+        return {"duration_s": round(media.duration_s, 3), "rate": media.rate, "channels": media.channels}
+    if isinstance(media, Video):
+        t, h, w = media.frames.shape[:3]
+        return {"duration_s": round(media.duration_s, 3), "fps": media.fps, "frames": t, "size": [w, h],
+                **({"audio_rate": media.audio.rate} if media.audio is not None else {})}
+    if isinstance(media, Image):
+        h, w = media.pixels.shape[:2]
+        return {"size": [w, h]}
+    return {}
 
 
 #: A report's fields that hold the user's own words, which `write_report`'s ``hide`` leaves as they are (a prompt

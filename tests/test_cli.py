@@ -204,6 +204,11 @@ def test_the_readmes_python_example_runs_as_written(tmp_path):
         assert (tmp_path / name).is_file(), name
     report = json.loads((tmp_path / "anger.wav.json").read_text())
     assert report["target"]["mix"] == {"anger": 1.0} and "neutral_reference" in report
+    import soundfile as sf  # the report says what the file holds (a user had to open it to learn it is 16 kHz)
+
+    info = sf.info(str(tmp_path / "anger.wav"))
+    assert report["media"] == {"duration_s": round(info.frames / info.samplerate, 3), "rate": info.samplerate,
+                               "channels": info.channels}
 
 
 def test_8_bit_speech_and_low_rate_music_are_noted_on_their_own_rows(shared_data, tmp_path, capsys):
