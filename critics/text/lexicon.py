@@ -136,13 +136,14 @@ def _names(text: str, words: list) -> set[int]:
         starts = not before.strip() or before[-1] in ".!?:;\n\r\"'“‘(-—*•·"  # (a list's bullets start one too)
         if after_title or not (starts or line[i] in titled):
             out.add(i)
-    for i in sorted(out, reverse=True):  # a capitalised word right before a name is part of it: "Attendees: Hope
-        j = i - 1  # Smith, Joy Chen" read hope and joy, the first names opening their clauses
-        while (j >= 0 and j not in out and line[j] not in titled and words[j].group()[0].isupper()
-               and text[words[j].end():words[j + 1].start()] == " "):
-            out.add(j)
-            j -= 1
     return out
+
+
+def _opens_clause(text: str, at: int) -> bool:
+    """Whether what comes before position ``at`` in its clause is one word at most: "No, really, I'm happy." opens
+    with an interjection, whose comma still ends its clause (an aside there had let "No" negate "happy")."""
+    start = max((m.end() for m in CLAUSE_END_RE.finditer(text, 0, at)), default=0)
+    return len(re.findall(r"[A-Za-z']+", text[start:at])) <= 1
 
 
 def _index_of(words: list, marks: list[int]) -> list[int]:
@@ -155,15 +156,15 @@ def _index_of(words: list, marks: list[int]) -> list[int]:
 
 def _title_case_lines(text: str, words: list, line: list[int]) -> set[int]:
     """The lines (by index; ``line``: each word's) written in title case, as headlines are: three words or more, at
-    least 70 % of them capitalised, and no full stop (a headline has none). A capital there marks no name: "Local
-    Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its feelings taken for names. A sentence full of
-    names is no headline: "Yesterday Hope, Grace and Joy visited Rose." read +0.88 as one."""
-    texts = text.split("\n")
+    least 70 % of them capitalised, and every word of four letters or more (title case leaves short function words
+    alone). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
+    feelings taken for names. A sentence full of names is no headline: "Yesterday Hope, Grace and Joy visited
+    Rose." read +0.88 as one (its "visited")."""
     lines: dict[int, list[str]] = {}
     for m, k in zip(words, line):
         lines.setdefault(k, []).append(m.group())
     return {k for k, ws in lines.items() if len(ws) >= 3 and sum(w[0].isupper() for w in ws) >= 0.7 * len(ws)
-            and not re.search(r"\.(\s|$)", texts[k].strip())}
+            and all(w[0].isupper() for w in ws if len(w) >= 4)}
 
 
 def _pieces(sentence: str) -> list[str]:
@@ -297,7 +298,8 @@ class LexiconTextCritic:
         tokens = [m.group().lower().replace("'", "") for m in words]
         # each word's clause: a negator or booster reaches the words after it in its own clause only ("No. I am
         # happy." read -0.08, "I cant wait, so excited!" -0.03, where VADER alone reads them +0.57 and +0.53)
-        asides = {k for m in ASIDE_RE.finditer(text) for k in (m.start(), m.end() - 1)}
+        asides = {k for m in ASIDE_RE.finditer(text) if not _opens_clause(text, m.start())
+                  for k in (m.start(), m.end() - 1)}
         clause = _index_of(words, [m.start() for m in CLAUSE_END_RE.finditer(text) if m.start() not in asides])
         names = _names(text, words)
         points, hits, pleas = [], [], []
@@ -311,7 +313,7 @@ class LexiconTextCritic:
             scale = 1.0 + sum(math.copysign(B_INCR, self._boosters[b]) for b in before if b in self._boosters)
             v, a, d = v * scale, a * scale, d * scale
             if negated(before):
-                k = plea(tokens, clause, i)
+                k = plea(tokens, clause, i) if v < 0 else None  # (a plea fears a harm: "Please don't love me" is none)
                 if k is None:
                     v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL
                 else:  # the harm the speaker pleads against, as feared: VADER too reads it without its negator
