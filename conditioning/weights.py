@@ -70,14 +70,16 @@ FINGERPRINT_SPAN = 1 << 20
 #: Files of a snapshot that hold no weights, which `fingerprint` leaves out: a README added to the folder made
 #: critique say its weights had changed
 NOT_WEIGHTS = (".md", ".rst", ".html", ".png", ".jpg", ".jpeg", ".gif", ".pdf", ".lock", ".gitattributes")
-#: ... and a document by its name, whatever its ending ("LICENSE", "README.txt" changed a folder's fingerprint)
-DOCUMENT_NAMES = ("readme", "license", "licence", "notice", "copying", "changelog", "authors", "citation")
+#: ... and a document by its name ("LICENSE", "README.txt", "LICENSE-MIT", "CITATION.cff" changed a folder's
+#: fingerprint), the whole name: "license_plate_detector.onnx" and "notice_model.safetensors" are weights
+DOCUMENT_NAME = re.compile(r"(readme|licen[cs]e|notice|copying|changelog|authors|citation)(-[\w.-]*)?"
+                           r"(\.(txt|cff|md|rst|html))?", re.I)
 
 
 def _weights_file(name: str) -> bool:
     """Whether a file named ``name`` in a model folder counts in its `fingerprint`: not hidden, not a document."""
     low = name.lower()
-    return not (name.startswith(".") or low.endswith(NOT_WEIGHTS) or low.startswith(DOCUMENT_NAMES))
+    return not (name.startswith(".") or low.endswith(NOT_WEIGHTS) or DOCUMENT_NAME.fullmatch(name))
 
 
 def fingerprint(folder: str | os.PathLike) -> str:

@@ -59,6 +59,9 @@ def test_the_weights_fingerprint_follows_the_bytes_not_the_path(tmp_path):
     for doc in ("LICENSE", "README.txt", "NOTICE"):  # (documents without a document's ending changed it)
         (tmp_path / "c" / doc).write_text("terms")
     assert fingerprint(tmp_path / "c") == linked
+    (tmp_path / "c" / "license_plate_detector.onnx").write_bytes(b"weights")  # a weight file, though it starts so
+    assert fingerprint(tmp_path / "c") != linked
+    (tmp_path / "c" / "license_plate_detector.onnx").unlink()
     # a link to a blob that is gone (a torn hub cache) counts as missing, where it was a FileNotFoundError
     (tmp_path / "c" / "extra.bin").symlink_to(tmp_path / "nowhere.bin")
     torn = fingerprint(tmp_path / "c")

@@ -603,6 +603,9 @@ def test_titles_and_shouting_are_spoken_as_a_reader_says_them():
     assert spoken_english("STOP IT NOW, I MEAN IT.") == "stop it now, I mean it."
     assert spoken_english("I work at NASA and the FBI.") == "I work at NASA and the FBI."  # a lone acronym is kept
     assert spoken_english("Dr. Smith met Mr. Jones, e.g. at noon.") == "Doctor Smith met Mister Jones, for example at noon."
+    # a street is no saint, two acronyms side by side are no shouting, a whole sentence in capitals is (a re-audit)
+    assert spoken_english("We live on Elm St. Then we moved.") == "We live on Elm Street. Then we moved."
+    assert spoken_english("Call me ASAP, OK?") == "Call me ASAP, OK?" and spoken_english("NO WAY!") == "no way!"
 
     def spoken(text):
         res = piper().generate(GenerationRequest(Emotion.parse("neutral"), text=text))

@@ -63,7 +63,10 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
 #: abbreviations it spells, as an English reader says them (`spoken_english`)
 SPOKEN_TITLES = {"Dr": "Doctor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor", "St": "Saint",
                  "Mt": "Mount", "Capt": "Captain", "Sgt": "Sergeant", "Lt": "Lieutenant", "Rev": "Reverend"}
-TITLE_RE = re.compile(r"\b(" + "|".join(SPOKEN_TITLES) + r")\.(?=\s+[A-Z])")
+TITLE_RE = re.compile(r"((?<=[a-z] )[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TITLES) + r")\.(?=\s+[A-Z])")
+#: ... but after a name inside a sentence they are its street or drive, and the full stop may end the sentence: "We
+#: live on Elm St. Then we moved." had become "Elm Saint Then"
+STREETS = {"St": "Street", "Dr": "Drive", "Mt": "Mount"}
 SPOKEN_LATIN = {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"}
 LATIN_RE = re.compile(r"\b(?:e\.g\.|i\.e\.|vs\.)", re.I)
 
@@ -72,8 +75,16 @@ def spoken_english(text: str) -> str:
     """``text`` as an English espeak voice should be given it: titles and Latin abbreviations written out
     (`SPOKEN_TITLES`), and a shouted run of two or more words in capitals in lower case ("STOP IT NOW, I MEAN IT."
     was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who"); a lone word in capitals (NASA, FBI) is
-    left as it is. The word count is kept, so the written words keep their timings. Festival reads them right."""
-    text = TITLE_RE.sub(lambda m: SPOKEN_TITLES[m.group(1)], text)
+    left as it is, as are two side by side ("Call me ASAP, OK?"): shouting is three words or more, or a whole
+    sentence. A title keeps the word count; "e.g." becomes two words, as it was written, so the written words keep
+    their timings. Festival reads all of them right."""
+    def title(m: re.Match) -> str:
+        name, abbr = m.group(1) or "", m.group(2)
+        if name and abbr in STREETS:  # "Elm St. Then": a street, whose full stop may end the sentence
+            return f"{name}{STREETS[abbr]}."
+        return f"{name}{SPOKEN_TITLES[abbr]}"
+
+    text = TITLE_RE.sub(title, text)
     text = LATIN_RE.sub(lambda m: SPOKEN_LATIN[m.group().lower()], text)
     words = list(WORD_RE.finditer(text))
     capitals = [w.group().isupper() for w in words]  # ("I" and "A" join a run; they are no shouting alone)
@@ -82,14 +93,25 @@ def spoken_english(text: str) -> str:
         end = k
         while end < len(words) and capitals[end]:
             end += 1
-        if sum(len(w.group()) > 1 for w in words[k:end]) >= 2:
-            runs += [w for w in words[k:end] if len(w.group()) > 1]
+        run = words[k:end]
+        whole = bool(run) and _whole_sentence(text, run[0].start(), run[-1].end())
+        if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole):
+            runs += [w for w in run if len(w.group()) > 1]
         k = end + 1
     out, at = [], 0
     for w in runs:
         out += [text[at:w.start()], w.group().lower()]
         at = w.end()
     return "".join(out) + text[at:]
+
+
+def _whole_sentence(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a whole sentence: only punctuation and spaces between it and the sentence's
+    ends ("NO WAY!" is shouted; "Call me ASAP, OK?" is not)."""
+    before, after = text[:start], text[end:]
+    head = re.split(r"[.!?]\s", before)[-1]
+    tail = re.split(r"[.!?]", after)[0]
+    return not re.search(r"[A-Za-z0-9]", head) and not re.search(r"[A-Za-z0-9]", tail)
 
 
 #: What a user of an English voice can do about a text in another language (the Piper and Festival voices).
