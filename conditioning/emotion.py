@@ -32,15 +32,16 @@ FORMS = ("label mix 'joy:0.6+surprise:0.4', intensity 'anger@0.3', coordinates '
 #: Degree words scale the distance from neutral (Quirk et al.'s intensifiers and downtoners).
 #: A degree word scales the affect word after it; hedges ("kind of sad") are downtoners ("kind" and "sort" had been
 #: stopwords, so "kind of sad" was full sadness), and "so", "super" and the like intensifiers ("so sad" was refused).
-DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "kind": 0.5, "sort": 0.5,
-          "kinda": 0.5, "sorta": 0.5, "moderately": 0.6, "fairly": 0.7, "rather": 0.7, "pretty": 0.7, "quite": 0.85,
+DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "kinda": 0.5, "sorta": 0.5, "moderately": 0.6, "fairly": 0.7, "rather": 0.7, "pretty": 0.7, "quite": 0.85,
           "really": 1.0, "very": 1.0, "so": 1.0, "super": 1.0, "truly": 1.0, "deeply": 1.0, "extremely": 1.0,
           "incredibly": 1.0, "terribly": 1.0, "intensely": 1.0, "utterly": 1.0, "totally": 1.0}
-STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone"}
+STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone", "kind", "sort"}
+#: "kind of" and "sort of" are hedges, degrees; "kind" alone is a word of its own ("kind and loving")
+HEDGES = {"kind": 0.5, "sort": 0.5}
 #: Characters a pasted spec carries that are not what they look like: the minus sign and dashes before a number
 #: ("v=−0.5" was "not a number"), and invisible joiners and spaces ("jo\u200by" was the word 'jo')
 LOOKALIKES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u200b": None, "\u200c": None,
-                            "\u200d": None, "\u2060": None, "\ufeff": None, "\u00ad": None})
+                            "\u200d": None, "\u2060": None, "\ufeff": None, "\u00ad": None, "\u2014": "-"})
 #: Weight of a modifier word against the head word (the last affect word) in a phrase.
 MODIFIER_WEIGHT = 0.5
 
@@ -357,7 +358,7 @@ def _parse_phrase(text: str) -> Emotion:
         if words[i] + words[i + 1] in COMPOUNDS:
             words[i:i + 2] = [words[i] + words[i + 1], ""]
     words = [w for w in words if w]
-    negated = [w for w in words if w in NEGATIONS] + re.findall(r"[^\W\d_]+n['’]t\b|\bcannot\b", text)
+    negated = re.findall(r"[^\W\d_]+n['’]t\b|\bcannot\b", text) + [w for w in words if w in NEGATIONS]
     if negated:  # (a contraction's stem had been an unknown word: "wasn't happy" was "unknown emotion word 'wasn'")
         raise EmotionSpecError(f"{text!r}: negation ({negated[0]!r}) is not an emotion the space can place; name "
                                "the emotion you mean instead, e.g. 'sadness', 'calm' or 'boredom'")
@@ -365,9 +366,9 @@ def _parse_phrase(text: str) -> Emotion:
     points: list[tuple[float, float, float]] = []
     degrees: list[float] = []  # each point's degree
     terms: list[tuple[str, float]] = []  # the affect words that are vocabulary terms or compounds, with their degree
-    for w in words:
-        if w in DEGREE:
-            pending = DEGREE[w]
+    for i, w in enumerate(words):
+        if w in DEGREE or (w in HEDGES and words[i + 1:i + 2] == ["of"]):
+            pending = DEGREE.get(w) or HEDGES[w]
             continue
         if w in COMPOUNDS or resolve(w) is not None:
             points.append(mix_to_vad(COMPOUNDS[w]) if w in COMPOUNDS else VOCABULARY[resolve(w)].mean)
@@ -395,8 +396,8 @@ def _parse_phrase(text: str) -> Emotion:
         return Emotion.from_mix(mix, max(k for _, k in terms))
     if joined:  # feelings joined by 'and' that are free words, not terms: each as strong as its degree
         weights, degree = degrees, max(degrees)
-    else:  # a head word and its modifiers ('quietly hopeful')
-        weights = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0]
+    else:  # a head word and its modifiers ('quietly hopeful'), as strong as the head's degree says
+        weights, degree = [MODIFIER_WEIGHT] * (len(points) - 1) + [1.0], degrees[-1]
     z = sum(weights)
     emotion = Emotion.from_vad(*(_clip(sum(w * p[i] for w, p in zip(weights, points)) / z) for i in range(3)))
     return emotion.scaled(degree * emotion.intensity) if degree < 1.0 else emotion

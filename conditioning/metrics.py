@@ -76,8 +76,14 @@ def target_term(target: Emotion) -> str | None:
 
 def target_label(target: Emotion) -> str:
     """The label a take of ``target`` carries (a dataset row's ``label``, the web's target line): its
-    `target_term`, else its nearest vocabulary term (a valence-arousal point has no main term)."""
-    return target_term(target) or target.top
+    `target_term`; for a mix whose largest weights tie, those terms joined ('joy+sadness' for bittersweet, which
+    had been labelled joy by the order of its terms, then by their names); else its nearest vocabulary term (a
+    valence-arousal point has no main term)."""
+    term = target_term(target)
+    if term is None and target.mix:  # (a point's mix is a likelihood: its terms never tie)
+        top = max(target.mix.values())
+        return "+".join(sorted(k for k, w in target.mix.items() if top - w < 1e-9))
+    return term or target.top
 
 
 def category_agrees(target: Emotion, measured: Emotion, voted: "frozenset[str] | None" = None) -> bool | None:

@@ -44,6 +44,10 @@ def blend(a: Emotion, b: Emotion, u: float) -> Emotion:
                    lerp(a.intensity, b.intensity))
 
 
+#: The most samples `Trajectory.sample` gives: 48 kHz over 20 s, far more than any frame or bar rate needs
+MAX_SAMPLES = 1_000_000
+
+
 def _seconds(x, what: str) -> float:
     """``x`` if it is a finite real number (not a bool), else a `PlanError` naming ``what``."""
     if not finite_number(x):
@@ -127,6 +131,8 @@ class Trajectory:
         t0 = self.start_s if start_s is None else _seconds(start_s, "start_s")
         t1 = self.end_s if end_s is None else _seconds(end_s, "end_s")
         n = int(math.floor((t1 - t0) * rate_hz + 1e-9)) + 1
+        if n > MAX_SAMPLES:  # (sample(1e9) over a minute ran until it was killed)
+            raise PlanError(f"{n:,} samples asked for ({rate_hz:g} Hz over {t1 - t0:g} s); at most {MAX_SAMPLES:,}")
         return [(t0 + i / rate_hz, self.at(t0 + i / rate_hz)) for i in range(max(n, 1))]
 
     def at_times(self, times: Sequence[float]) -> list[Emotion]:

@@ -1451,7 +1451,8 @@ def spec_notes(spec: Spec) -> list[str]:
 
 def _shared_labels(spec: Spec) -> list[str]:
     """A note when emotions of the spec (other than one label's intensities) take one ``label``: an item's label is
-    its target's main term, so 'bittersweet' items are labelled joy beside the 'joy' ones, and 25 valence-arousal
+    its target's main term, so 'joy:0.6+surprise:0.4' items are labelled joy beside the 'joy' ones (a tie such as
+    'bittersweet' is labelled by its tied terms, 'joy+sadness'), and 25 valence-arousal
     cells take 19 labels; balance is per emotion, so that label's column holds more items than the others."""
     from conditioning import Emotion
     from conditioning.metrics import target_label

@@ -331,7 +331,7 @@ class WebStudio:
 
         t = result.target  # at intensity 0 a label is the neutral point, rendered and judged as neutral
         term = target_label(t)
-        named = term if term == t.top else f"{term} ({t.top} at intensity 0)"
+        named = f"{term} ({t.top} at intensity 0)" if t.mix and t.intensity == 0 and term != t.top else term
         lines = [f"**target** {named} (v {round(t.valence, 2) + 0.0:+.2f}, a {round(t.arousal, 2) + 0.0:+.2f})"]
         threshold = result.threshold
 

@@ -561,16 +561,18 @@ def test_crossed_walks_every_combination_with_every_factor_moving():
 
 
 def test_emotions_that_share_a_label_are_noted(tmp_path):
-    """'bittersweet' items are labelled joy beside the 'joy' ones (joy: 4 items, sadness: 2) and 25 valence-arousal
-    cells take 19 labels, with no word; one label's intensities are no such case."""
+    """'joy:0.6+surprise:0.4' items are labelled joy beside the 'joy' ones (joy: 4 items, sadness: 2) and 25
+    valence-arousal cells take 19 labels, with no word; one label's intensities are no such case, and a tie
+    ('bittersweet') is labelled by its tied terms, joy+sadness, a label of its own."""
     from studio.dataset import load_spec, spec_notes
 
     def notes(emotions: str) -> list[str]:
         spec = write_spec(tmp_path, f"name: x\nmodalities: {{music: {{count: 50}}}}\nemotions: {emotions}\n")
         return [n for n in spec_notes(load_spec(spec)) if n.startswith("emotions:")]
 
-    (note,) = notes("{list: [bittersweet, joy, sadness]}")
-    assert "3 emotions take 2 labels" in note and "joy: bittersweet, joy" in note
+    (note,) = notes("{list: ['joy:0.6+surprise:0.4', joy, sadness]}")
+    assert "3 emotions take 2 labels" in note and "joy: joy:0.6+surprise:0.4, joy" in note
+    assert notes("{list: [bittersweet, joy, sadness]}") == []
     (note,) = notes("{sampling: va}")
     assert "25 emotions take 19 labels" in note
     assert notes("{sampling: grid, labels: [joy, sadness], intensities: [0.5, 1.0]}") == []

@@ -155,7 +155,8 @@ def test_bad_keyframes_and_sample_times_are_plan_errors():
 
     t = Trajectory.of([(0, "joy"), (1, "sadness")])
     for bad in (lambda: Trajectory.of([("a", "joy")]), lambda: Trajectory.of(["joy"]), lambda: t.sample(float("nan")),
-                lambda: t.sample(float("inf")), lambda: t.at(float("nan")), lambda: t.sample(10, end_s=float("inf"))):
+                lambda: t.sample(float("inf")), lambda: t.at(float("nan")), lambda: t.sample(10, end_s=float("inf")),
+                lambda: t.sample(1e9)):  # (it ran until killed)
         with pytest.raises(PlanError):
             bad()
     assert len(t.sample(10)) == 11
