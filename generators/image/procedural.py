@@ -85,7 +85,8 @@ HUES = {(1, 1): 36.0, (-1, 1): 2.0, (-1, -1): 228.0, (1, -1): 150.0}
 
 
 def controls_for(emotion: Emotion, controls: Mapping[str, Any] | None = None) -> VisualControls:
-    """The picture's controls for an emotion (intensity 0 is a neutral, mid-grey-blue, calm picture); the
+    """The picture's controls for an emotion (intensity 0 is the plane's centre: mid brightness and saturation,
+    the corners' blended hue, a yellow near 54 degrees); the
     loop's ``valence_offset`` / ``arousal_offset`` in ``controls`` move the point the mapping starts from."""
     c = controls or {}
     v, a, d = emotion.valence, emotion.arousal, emotion.dominance  # an Emotion's coordinates include its intensity
