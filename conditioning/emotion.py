@@ -189,6 +189,10 @@ class Emotion:
         # one spelling per letter: full-width 'ｊｏｙ' is 'joy', and an accent typed as a combining mark stays on
         # its letter (it split 'jóy' into 'jo' and was refused as the word 'jo')
         text = unicodedata.normalize("NFKC", spec).translate(LOOKALIKES).strip().lower()
+        if re.search(r"->|→|=>|\bfrom\b.+\bto\b", text):  # ('anxiety->calm' was one blended picture)
+            raise EmotionSpecError(f"{_shown(spec)} reads as a path from one emotion to another, and an emotion spec "
+                                   "is one emotion; for a path give a trajectory (Python: Trajectory.of) or a session "
+                                   "(emostudio session --from A --to B)")
         body, at, inten = text.partition("@")
         if at and not any(ch in body for ch in ":+") and resolve(body.strip()) is None and body.strip():
             # an intensity after a compound, a phrase or coordinates scales what they say ('bittersweet@0.5', a

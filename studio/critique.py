@@ -88,7 +88,12 @@ NO_HELD_NOTES = "holds " + NO_HELD_NOTES_WHY
 #: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
              "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
-             "no_held_notes": "no held notes", "few_notes": "few pitched notes"}
+             "no_held_notes": "no held notes", "few_notes": "few pitched notes", "no_colour": "no colour"}
+#: The note for a picture without colour (`no_colour`): the image judges' documented bias, which critique had not said
+NO_COLOUR = ("no colour (black and white): the image judges read colour as part of a picture's emotion, and OASIS's "
+             "black-and-white photographs are mostly grim ones, so a grey picture reads as unpleasant (the astronaut "
+             "portrait: v +0.50 in colour, -0.74 in grey; critics/cards/image-embedded.md); read its mood with the "
+             "face judges where it shows a face")
 #: Music audio saved below this rate (Hz) lacks part of the band `music/embedded` reads (its spectral descriptors
 #: reach `critics.music.features.SPECTRAL_FMAX`, 10 kHz): of 16 EMOPIA clips saved at 16 kHz, 9 changed quadrant
 #: against their 22.05 kHz reading (10 at 11.025 kHz, none at 44.1 or 48 kHz; `python bench/music_low_rate.py`)
@@ -222,6 +227,8 @@ def critique_files(args: argparse.Namespace) -> int:
                 notes.append("low_rate")
             if args.modality == "music" and few_pitched_notes(media):  # drums alone, one note: read all the same
                 notes.append("few_notes")
+            if args.modality == "image" and no_colour(media):  # read as unpleasant, with no word (from an audit)
+                notes.append("no_colour")
             held, kind = other_kind(args.modality, media)  # each kind of judge reads its own kind of sound
             if held is not None:
                 row["held_notes"] = round(held, 3)
@@ -289,6 +296,7 @@ def critique_files(args: argparse.Namespace) -> int:
             (noted["eight_bit"], "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
             (noted["low_rate"], "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
             (noted["few_notes"], "a MIDI file holds", "MIDI files hold", FEW_NOTES_NOTE),
+            (noted["no_colour"], "a picture has", "pictures have", NO_COLOUR),
             (wordless, "a text has", "texts have", NO_AFFECT_WORDS))
     for n, one, many, what in said:
         if n:
@@ -595,6 +603,19 @@ FEW_NOTES = 4
 FEW_NOTES_NOTE = (f"fewer than {FEW_NOTES} pitched notes (drums alone, one note): the music judges were trained on "
                   "tonal pieces, and music/embedded reads the render as a quadrant all the same (a 5-s C4 as Q3 at "
                   "0.81), where music/symbolic refuses it")
+
+
+def no_colour(media) -> bool:
+    """Whether a picture (the still the image judges read) has no colour: 99 % of its pixels' channels within 8 of
+    each other (saturation under about 0.05, the card's measure), as a black-and-white photograph's are."""
+    import numpy as np
+
+    from conditioning.media import Image
+
+    if not isinstance(media, Image):
+        return False
+    px = media.pixels[::4, ::4].astype(np.int16)
+    return float(np.percentile(px.max(axis=2) - px.min(axis=2), 99)) <= 8
 
 
 def few_pitched_notes(media) -> bool:

@@ -82,7 +82,7 @@ class ModalitySpec:
     portraits: tuple[str, ...] = ()  #: face
     styles: tuple[str, ...] = ()  #: image
     duration_s: float | None = None  #: music (and silent face clips)
-    size: int | None = None  #: image
+    size: int | tuple[int, int] | None = None  #: image: a side, or (width, height)
 
 
 @dataclass(frozen=True)
@@ -320,7 +320,7 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
                                 tuple(str((base / p).expanduser().resolve()) for p in lists.get("portraits", ())),
                                 lists.get("styles", ()),
                                 None if dur is None else _number(dur, f"modalities.{m}.duration_s", 1, 600),
-                                None if size is None else _number(size, f"modalities.{m}.size", 256, 2048, integer=True)))
+                                _size(size, f"modalities.{m}.size")))
         _check_choices(out[-1])
     flt = raw.get("filter", {}) or {}
     if not isinstance(flt, Mapping):
@@ -549,7 +549,7 @@ class Item:
     portrait: str | None = None
     style: str | None = None
     duration_s: float | None = None
-    size: int | None = None
+    size: int | tuple[int, int] | None = None
 
 
 #: Version of `plan`'s design, kept in spec.json: a dataset half built under another design is not resumed with
@@ -1447,6 +1447,16 @@ def spec_notes(spec: Spec) -> list[str]:
                          "no caption of the items; backend: "
                          f"{'diffusion' if m.name == 'image' else 'musicgen'} with local weights follows them")
     return lines
+
+
+def _size(size, field: str):
+    """A picture's size in a spec: a side (``512``) or ``[width, height]``, each 256 to 2048 px, as ``--option
+    size=[W,H]`` takes it (a spec's ``[384, 256]`` was refused as "an integer")."""
+    if isinstance(size, (list, tuple)):
+        if len(size) != 2:
+            raise _err(field, f"got {size!r}", "a side in px (256 to 2,048) or [width, height]")
+        return tuple(_number(x, field, 256, 2048, integer=True) for x in size)
+    return None if size is None else _number(size, field, 256, 2048, integer=True)
 
 
 def _shared_labels(spec: Spec) -> list[str]:

@@ -1362,3 +1362,20 @@ def test_generate_given_critiques_modality_flag_says_its_own_form(capsys):
         main(["generate", "--modality", "music", "--emotion", "joy", "--out", "x.wav"])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "generate names the modality as its first word (emostudio generate music" in err
+
+
+def test_critique_notes_a_picture_without_colour(tmp_path, capsys):
+    """A black-and-white picture reads as unpleasant (the judges' documented bias: OASIS's grey photographs are
+    mostly grim), and critique said nothing, where it notes the speech and music judges' known weak spots."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    PILImage.fromarray(colour).save(tmp_path / "colour.png")
+    PILImage.fromarray(colour).convert("L").save(tmp_path / "grey.png")
+    code, out, err = run(capsys, "critique", "--modality", "image", "--json", str(tmp_path / "colour.png"),
+                         str(tmp_path / "grey.png"))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and "notes" not in rows[0] and rows[1]["notes"] == ["no_colour"]
+    assert "a picture has no colour (black and white)" in err

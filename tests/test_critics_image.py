@@ -63,6 +63,19 @@ def test_tiny_image_is_a_clear_error_for_both_offline_judges(shape):
     assert 0 < ColourImageCritic().score(Image(np.full((16, 16, 3), 200, np.uint8))).confidence  # the limit is fine
 
 
+def test_a_strip_is_a_clear_error_not_a_librarys():
+    """30000x20 px came down to one pixel high at image/embedded's working size, and its texture measure failed
+    with "must be a 2-or-3-or-4-or-5-dimensional array"; a 10:1 panorama is read."""
+    from critics.image.colour import ColourImageCritic
+
+    rng = np.random.default_rng(0)
+    for critic in (EmbeddedImageCritic(), ColourImageCritic()):
+        for shape in ((20, 3000, 3), (5000, 16, 3)):
+            with pytest.raises(CriticError, match="is a strip.*up to 64:1: crop it"):
+                critic.score(Image(rng.integers(0, 255, shape, dtype=np.uint8)))
+        assert critic.score(Image(rng.integers(0, 255, (100, 1000, 3), dtype=np.uint8))).confidence > 0
+
+
 def test_training_code_on_a_small_slice(shared_data, tmp_path):
     from critics.training import image as train
 

@@ -1165,3 +1165,17 @@ def test_a_grid_crosses_compounds_phrases_and_points_with_its_intensities(tmp_pa
     for half, whole in zip(emotions[::2], emotions[1::2]):
         assert half.intensity == pytest.approx(whole.intensity / 2)
 
+
+def test_a_spec_gives_a_pictures_width_and_height(tmp_path):
+    """'size: [384, 256]' was refused as "an integer from 256 to 2,048", though --option size=[384,256] draws it."""
+    from PIL import Image as PILImage
+
+    from studio.dataset import build, load_spec
+    from studio.errors import UserError
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=1).replace("size: 256", "size: [384, 256]")))
+    build(spec, tmp_path / "out", progress=False)
+    (picture,) = (tmp_path / "out" / "image").glob("*.png")
+    assert PILImage.open(picture).size == (384, 256)
+    with pytest.raises(UserError, match=r"modalities.image.size.*\[width, height\]"):
+        load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=1).replace("size: 256", "size: [384, 256, 3]"), "b.yaml"))

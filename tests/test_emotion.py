@@ -257,3 +257,11 @@ def test_everyday_feeling_words_are_read():
         assert E(word).valence * sign > 0.5, word
     assert E("jealous").arousal > 0.5 > E("miserable").arousal
     assert E("very delighted and slightly jealous").valence > 0.3 > -0.2 > E("slightly delighted and very jealous").valence
+
+
+def test_a_path_is_refused_as_one_emotion():
+    """'anxiety->calm' was read as a phrase and made one blended picture (nostalgia), 'calm->anxiety' another."""
+    for spec in ("anxiety->calm", "calm → joy", "from sad to happy", "joy=>calm"):
+        with pytest.raises(EmotionSpecError, match="reads as a path.*emostudio session --from A --to B"):
+            E(spec)
+    assert E("v=0.3,a=0.2").valence == 0.3

@@ -226,7 +226,7 @@ def test_video_errors_say_what_the_file_is(tmp_path, capfd):
     wav = save_audio(tmp_path / "memo.wav", Audio((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000))
     memo = tmp_path / "memo.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), "-c:a", "aac", str(memo)], check=True)
-    with pytest.raises(MediaError, match="a sound track with no pictures, so there is no face to read; it can be "
+    with pytest.raises(MediaError, match="a sound track with no pictures, so there is no picture or face to read; it can be "
                                          "read as speech or music audio"):
         load_video(memo)
     damaged = tmp_path / "clip.mp4"

@@ -4,6 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 MIN_SIDE = 16  #: pixels: below this an image has no composition or texture to read, only a colour or two
+#: The longest side over the shortest an image judge reads: image/embedded works at 256 px on the longest side, and a
+#: strip of 30000x20 px came down to one pixel high, where its texture measure failed with the library's own error
+#: ("must be a 2-or-3-or-4-or-5-dimensional array"); a panorama is 10:1 at most
+MAX_ASPECT = 64
 
 
 def still(media: Any, judge: str):
@@ -31,7 +35,11 @@ def still(media: Any, judge: str):
     if min(media.pixels.shape[:2]) < MIN_SIDE:
         raise CriticError(f"{judge}: an image of {media.size[0]}x{media.size[1]} px is too small to judge; "
                           f"give at least {MIN_SIDE}x{MIN_SIDE}")
+    if max(media.size) > MAX_ASPECT * min(media.size):
+        raise CriticError(f"{judge}: an image of {media.size[0]}x{media.size[1]} px is a strip, "
+                          f"{max(media.size) / min(media.size):.0f} times as long as it is wide; the image judges read "
+                          f"pictures up to {MAX_ASPECT}:1: crop it")
     return media
 
 
-__all__ = ["MIN_SIDE", "still"]
+__all__ = ["MAX_ASPECT", "MIN_SIDE", "still"]
