@@ -29,14 +29,15 @@ def _shown(word: str, limit: int = 40) -> str:
 FORMS = ("label mix 'joy:0.6+surprise:0.4', intensity 'anger@0.3', coordinates 'v=0.7,a=0.5[,d=0.2]', "
          "or an emotion word/phrase like 'quietly hopeful' (see `emostudio emotion --list`)")
 
-#: Degree words scale the distance from neutral (Quirk et al.'s intensifiers and downtoners).
-#: A degree word scales the affect word after it; hedges ("kind of sad") are downtoners ("kind" and "sort" had been
-#: stopwords, so "kind of sad" was full sadness), and "so", "super" and the like intensifiers ("so sad" was refused).
-DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "kinda": 0.5, "sorta": 0.5, "moderately": 0.6, "fairly": 0.7, "rather": 0.7, "pretty": 0.7, "quite": 0.85,
-          "really": 1.0, "very": 1.0, "so": 1.0, "super": 1.0, "truly": 1.0, "deeply": 1.0, "extremely": 1.0,
-          "incredibly": 1.0, "terribly": 1.0, "intensely": 1.0, "utterly": 1.0, "totally": 1.0}
+#: Degree words scale the distance from neutral (Quirk et al.'s intensifiers and downtoners), each the affect word
+#: after it; "so", "super" and the like are intensifiers too ("so sad" was refused)
+DEGREE = {"slightly": 0.3, "little": 0.35, "bit": 0.4, "mildly": 0.4, "somewhat": 0.5, "kinda": 0.5, "sorta": 0.5,
+          "moderately": 0.6, "fairly": 0.7, "rather": 0.7, "pretty": 0.7, "quite": 0.85, "really": 1.0, "very": 1.0,
+          "so": 1.0, "super": 1.0, "truly": 1.0, "deeply": 1.0, "extremely": 1.0, "incredibly": 1.0,
+          "terribly": 1.0, "intensely": 1.0, "utterly": 1.0, "totally": 1.0}
 STOPWORDS = {"a", "an", "and", "the", "of", "feeling", "feel", "but", "yet", "with", "in", "mood", "tone", "kind", "sort"}
-#: "kind of" and "sort of" are hedges, degrees; "kind" alone is a word of its own ("kind and loving")
+#: Hedges: "kind of" and "sort of" are downtoners ("kind of sad" was full sadness); "kind" alone is a word of its own
+#: ("kind and loving")
 HEDGES = {"kind": 0.5, "sort": 0.5}
 #: Characters a pasted spec carries that are not what they look like: the minus sign and dashes before a number
 #: ("v=−0.5" was "not a number"), and invisible joiners and spaces ("jo\u200by" was the word 'jo')
@@ -314,7 +315,8 @@ def _unknown(what: str, word: str) -> EmotionSpecError:
     other = [f"{ch!r} {unicodedata.name(ch, '?')}" for ch in dict.fromkeys(word)
              if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")]
     hint = f" (it holds letters that are not Latin: {', '.join(other[:3])})" if other else ""
-    return EmotionSpecError(f"unknown emotion {what} {_shown(word)}{hint}; closest known: {', '.join(closest_labels(word))}")
+    return EmotionSpecError(f"unknown emotion {what} {_shown(word)}{hint}; closest known: "
+                            f"{', '.join(closest_labels(word))}")
 
 
 def _parse_mix(text: str) -> Emotion:

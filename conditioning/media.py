@@ -499,8 +499,8 @@ def load_video(path: str | os.PathLike, max_bytes: int | None = None, max_side: 
                 librosa.get_duration(path=str(p))  # its sound track's header, not the decoded sound (an hour's memo)
         except Exception:
             raise MediaError(f"{p}: not readable as video, or no frames; accepted: {', '.join(VIDEO_SUFFIXES)}") from None
-        raise MediaError(f"{p}: a sound track with no pictures, so there is no picture or face to read; it can be read as "
-                         "speech or music audio")
+        raise MediaError(f"{p}: a sound track with no pictures, so there is no picture or face to read; it can be "
+                         "read as speech or music audio")
     order, rate = _even_in_time(np.asarray(stamps, dtype=np.float64) / 1000.0)
     return Video(_stack(kept, order), float(fps) / stride if rate is None else rate, stride=stride)
 

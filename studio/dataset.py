@@ -1407,11 +1407,12 @@ def _words_against_labels(m, items: list[Item]) -> list[str]:
             spoken[item.text].append(item.emotion)
     studio = Studio()
     against = {text: list(studio.text_conflicts(text, emotions)) for text, emotions in spoken.items()}
+    # three emotions named and the rest counted: a 21 x 21 grid's note had listed 200 points, called labels
     shown = lambda es: ", ".join(es[:3]) + (f" and {len(es) - 3} more" if len(es) > 3 else "")  # noqa: E731
     return [f"modalities.{m.name}.texts: text {m.texts.index(text) + 1} ({text[:40]!r}) reads against the items of "
-            f"{shown(emotions)}: its words carry the opposite feeling, so listeners may hear a mixed message (each "  # (a
-            "item's notes say so too); pair each emotion with texts of its own feeling if that matters"  # 21 x 21
-            for text, emotions in against.items() if emotions]  # grid had listed 200 points, 'labels', in one line
+            f"{shown(emotions)}: its words carry the opposite feeling, so listeners may hear a mixed message (each "
+            "item's notes say so too); pair each emotion with texts of its own feeling if that matters"
+            for text, emotions in against.items() if emotions]
 
 
 def spec_notes(spec: Spec) -> list[str]:

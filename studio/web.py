@@ -59,7 +59,8 @@ MAX_UPLOAD_MIDI_KB = 1024
 MAX_UPLOAD_PICTURE_MB = 400
 VISUAL_SUFFIXES = (*READ_IMAGE_SUFFIXES, *VIDEO_SUFFIXES)  #: what `load_visual` reads (and its errors list)
 #: speech and music also take a video's sound track (a talking face's voice: its report reads it as the loop did)
-UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES), "music": (*AUDIO_SUFFIXES, *MIDI_SUFFIXES, *VIDEO_SUFFIXES),
+UPLOAD_TYPES = {"speech": (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES),
+                "music": (*AUDIO_SUFFIXES, *MIDI_SUFFIXES, *VIDEO_SUFFIXES),
                 "face": VISUAL_SUFFIXES,
                 "image": VISUAL_SUFFIXES, "text": (".txt",), "portrait": READ_IMAGE_SUFFIXES}  # portrait: the Face tab's still
 #: the judges' dots, each 3:1 or more against the picture's background (WCAG's contrast for graphics; the first
