@@ -150,18 +150,22 @@ def require_saved(path, kind: str, model_types: tuple[str, ...] = (), tokenizer:
     """A checkpoint folder must hold save_pretrained's config.json, of one of ``model_types`` where given (a
     CLIP folder given to the CLAP critic would otherwise load with newly initialised weights), and with
     ``tokenizer`` a tokenizer vocabulary (checked before transformers reads it: `conditioning.weights`)."""
-    from conditioning.registry import BackendUnavailable
+    from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel
     from conditioning.weights import has_tokenizer, read_json
 
+    # the caller's mistakes (no such folder, a file, another model's folder) are user errors, as `generate` says
+    # them (exit 2); an incomplete checkpoint is the machine's (it had been exit 1 for all of them)
+    if not path.exists():
+        raise NoSuchFolder(f"no {kind} checkpoint at {path}: there is no such folder")
     if path.is_file():
-        raise BackendUnavailable(f"{path} is a file; give the {kind} checkpoint's folder (the one holding config.json)")
+        raise WrongModel(f"{path} is a file; give the {kind} checkpoint's folder (the one holding config.json)")
     if not (path / "config.json").is_file():
-        raise BackendUnavailable(f"no {kind} checkpoint at {path} (expected config.json from save_pretrained)")
+        raise WrongModel(f"no {kind} checkpoint at {path} (expected config.json from save_pretrained)")
     found = read_json(path / "config.json", kind).get("model_type")
     if model_types and found not in model_types:
         held = f"a {found} model" if found else "a model of no stated type"
-        raise BackendUnavailable(f"{path} holds {held}, not a {kind} checkpoint "
-                                 f"(config.json model_type {' or '.join(map(repr, model_types))})")
+        raise WrongModel(f"{path} holds {held}, not a {kind} checkpoint "
+                         f"(config.json model_type {' or '.join(map(repr, model_types))})")
     if tokenizer and not has_tokenizer(path):
         raise BackendUnavailable(f"{path} has no tokenizer vocabulary (vocab.json + merges.txt or tokenizer.json): "
                                  f"the {kind} checkpoint is incomplete; save its processor with save_pretrained too")

@@ -145,7 +145,8 @@ def backend_options(pairs: list[str] | None) -> dict:
 def backend_settings(pairs: list[str] | None) -> dict:
     """``--config KEY=VALUE`` pairs as the backend's settings (its config's fields, `Studio.generator`), read as
     `backend_options` reads values; the backend refuses a field it does not have, naming those it has."""
-    return _key_values(pairs, "--config", "offload=true", {"model": "--model DIR"})
+    return _key_values(pairs, "--config", "offload=true", {"model": "--model DIR", "model_dir": "--model DIR",
+                                                           "references": "--voice-clip LABEL=FILE"})
 
 
 def _key_values(pairs: list[str] | None, flag: str, example: str, own: dict) -> dict:

@@ -301,8 +301,9 @@ def settings_key(settings: Mapping[str, Any] | None) -> str:
         return ""
     if not isinstance(settings, Mapping) or not all(isinstance(k, str) for k in settings):
         raise GenerationError(f"settings must map a backend's config fields to values, got {settings!r}")
-    if "model" in settings:
-        raise GenerationError("give the weights as model=..., not as a setting")
+    weights = {"model", "model_dir"} & set(settings)  # (coqui's field is model_dir: it got round the rule, and the
+    if weights:  # report named a folder the take was not made with)
+        raise GenerationError(f"give the weights as model=..., not as the setting {sorted(weights)[0]}")
     def plain(v):  # NumPy's numbers as Python's: np.int64(256) was "must be plain values, got {'work_px': 256}"
         if getattr(v, "ndim", None) == 0 and hasattr(v, "item"):
             return v.item()

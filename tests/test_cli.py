@@ -982,6 +982,17 @@ def test_option_values_read_as_the_help_spells_them_and_bad_ones_refused_before_
         code, _, err = run(capsys, "generate", "face", "--emotion", "joy", "--text", "Hello.", "--option", option,
                            "--out", str(tmp_path / "f.mp4"))
         assert code == 2 and message in err and not (tmp_path / "f.mp4").exists(), err
+    # a backend's weights are --model's, whatever its config calls them (coqui's model_dir got round the rule, and the
+    # report named a folder the take was not made with); its voice clips are --voice-clip's
+    for setting, flag in (("model_dir=/nope", "--model DIR"), ("references={}", "--voice-clip LABEL=FILE")):
+        code, _, err = run(capsys, "generate", "speech", "--emotion", "joy", "--text", "Hello.", "--config", setting,
+                           "--out", str(tmp_path / "s.wav"))
+        assert code == 2 and f"give it with its own flag, {flag}" in err and not (tmp_path / "s.wav").exists(), err
+    from generators.base import GenerationError
+    from studio.studio import Studio
+
+    with pytest.raises(GenerationError, match="not as the setting model_dir"):
+        Studio().generator("speech", "coqui", settings={"model_dir": "/x"})
 
 
 def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(capsys, tmp_path, monkeypatch):

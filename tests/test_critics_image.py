@@ -202,10 +202,15 @@ def test_clip_critic_without_weights_says_what_to_give(tmp_path):
     from conditioning.registry import BackendUnavailable
     from critics.image.clip import ClipImageCritic
 
-    with pytest.raises(BackendUnavailable, match="no CLIP weights") as info:
-        ClipImageCritic(model=str(tmp_path / "nothing")).score(Image(np.zeros((64, 64, 3), np.uint8)))
+    from conditioning.registry import NoSuchFolder
+
+    with pytest.raises(BackendUnavailable, match="no CLIP weights") as info:  # a model id not in this machine's cache
+        ClipImageCritic(model="someone/clip-model").score(Image(np.zeros((64, 64, 3), np.uint8)))
     # transformers' own text spoke of connecting to huggingface.co, which is never tried
     assert "$EMOSTUDIO_CLIP_MODEL" in str(info.value) and "huggingface.co" not in str(info.value)
+    # a folder that is not there is the caller's typo (critique exits 2, as generate does; it was 1)
+    with pytest.raises(NoSuchFolder, match="there is no such folder"):
+        ClipImageCritic(model=str(tmp_path / "nothing")).score(Image(np.zeros((64, 64, 3), np.uint8)))
 
 
 def test_clip_critic_names_what_is_wrong_with_a_folder(tmp_path):

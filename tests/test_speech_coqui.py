@@ -123,6 +123,9 @@ def test_adapter_mixes_reference_latents_and_is_seeded(tiny, clips):
     n = min(full.media.samples.size, neutral.media.samples.size)
     assert not np.allclose(full.media.samples[:n], neutral.media.samples[:n])  # the mixed latents reach the model
     assert len(g._latents) == 2  # each clip's latents are computed once (neutral, anger)
+    # the judges' reference: the neutral take of the same words and voice (the loop had read XTTS takes alone)
+    reference = g.neutral_reference(GenerationRequest(Emotion.parse("anger"), text=text, seed=1))
+    assert np.array_equal(reference.samples, neutral.media.samples)
     from importlib.metadata import version
 
     assert full.provenance.version == f"coqui-tts {version('coqui-tts')}"  # the release that sampled the take

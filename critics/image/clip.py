@@ -61,7 +61,8 @@ class ClipImageCritic:
 
         where = self.where
         local = Path(where).expanduser()
-        if local.exists():  # a folder: checked (its type, its tokenizer) before transformers reads it
+        if local.exists() or where.startswith(("/", ".", "~")):  # a folder (a path, not a hub id): checked (there,
+            # its type, its tokenizer) before transformers reads it
             from critics.base import require_saved
 
             require_saved(local, "CLIP", ("clip",), tokenizer=True)

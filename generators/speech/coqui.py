@@ -280,6 +280,13 @@ class CoquiSpeech:
         return "en", (f"the text reads as {found}, which XTTS-v2 does not speak, so it is read as English; its "
                       f"languages: {', '.join(spoken)}")
 
+    def neutral_reference(self, request: GenerationRequest):
+        """The neutral take of the same words in the same voice (the neutral clips' latents alone), which the speech
+        judges read each take against, as they read the other voices' takes. Without it the loop read XTTS takes
+        alone, where both judges hear a voice's own timbre as emotion, though the card said the neutral clip was
+        their reference, and `critique` said this backend made no neutral take."""
+        return self.generate(replace(request, emotion=Emotion.neutral(), trajectory=None, controls={})).media
+
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()
         text = check_text(request.text, latin_only=False, max_chars=self.config.max_chars)  # XTTS reads 17 languages
