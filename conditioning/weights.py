@@ -170,7 +170,9 @@ def loading(key: str, folder: str | os.PathLike, needs: str) -> Iterator[None]:
     except BackendUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - the libraries raise ValueError, OSError, RuntimeError, SafetensorError...
-        raise BackendUnavailable(f"{key} could not load {folder}: {reason(exc)} ({needs})") from None
+        torn = type(exc).__name__ == "SafetensorError" or "deserializ" in str(exc).lower()  # a file cut short
+        advice = "; a weights file there is damaged or cut off: download the snapshot again" if torn else ""
+        raise BackendUnavailable(f"{key} could not load {folder}: {reason(exc)} ({needs}){advice}") from None
 
 
 #: held while a backend samples from torch's process-wide random generator (`seeded`) or loads (`loading`);

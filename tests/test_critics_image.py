@@ -232,8 +232,12 @@ def test_clip_critic_names_what_is_wrong_with_a_folder(tmp_path):
     shutil.copytree(good, no_tok)
     for name in ("vocab.json", "merges.txt", "tokenizer.json"):
         (no_tok / name).unlink(missing_ok=True)
+    torn = tmp_path / "torn"  # a download cut short: transformers' "Error while deserializing header" alone
+    shutil.copytree(good, torn)
+    (weights,) = torn.glob("*.safetensors")
+    weights.write_bytes(weights.read_bytes()[:40])
     for folder, message in ((other, "holds a musicgen model, not a CLIP"), (good / "config.json", "is a file"),
-                            (no_tok, "no tokenizer vocabulary")):
+                            (no_tok, "no tokenizer vocabulary"), (torn, "damaged or cut off: download the snapshot")):
         with pytest.raises(BackendUnavailable, match=message):
             ClipImageCritic(model=str(folder)).score(picture)
 
