@@ -63,7 +63,7 @@ def read_json(path: str | os.PathLike, key: str) -> dict:
     return doc
 
 
-DTYPES = ("float16", "fp16", "bfloat16", "float32", "fp32")
+DTYPES = ("float16", "fp16", "bfloat16", "bf16", "float32", "fp32")
 
 #: How much of each file `fingerprint` reads from its start and from its end
 FINGERPRINT_SPAN = 1 << 20
@@ -138,7 +138,9 @@ def torch_device(key: str, device: str = "auto", dtype: str = "auto", offload: b
     if kind == "mps" and not torch.backends.mps.is_available():
         raise BackendUnavailable(f"{key}: device {device!r} was asked for, but Apple's MPS is not available here; "
                                  "use device 'auto' or 'cpu'")
-    names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16,
+    if kind == "cpu" and device != "cpu":  # ('cpu:1' was taken and recorded as it was written)
+        raise error(f"device {device!r} for {key}: the CPU takes no index; give 'cpu'")
+    names = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
              "float32": torch.float32, "fp32": torch.float32}
     if dtype == "auto":
         torch_dtype = torch.float16 if kind == "cuda" else torch.float32

@@ -66,3 +66,16 @@ def test_the_weights_fingerprint_follows_the_bytes_not_the_path(tmp_path):
     (tmp_path / "c" / "extra.bin").symlink_to(tmp_path / "nowhere.bin")
     torn = fingerprint(tmp_path / "c")
     assert torn != linked and len(torn) == 64
+
+
+def test_device_and_dtype_spellings():
+    """'bf16' was refused though 'fp16' and 'fp32' were aliases and the cards said bf16 was accepted; 'cpu:1' was
+    taken and recorded as written, as if the CPU had devices."""
+    pytest.importorskip("torch")
+    import torch
+
+    from conditioning.weights import torch_device
+
+    assert torch_device("test", "cpu", "bf16")[2] == torch.bfloat16
+    with pytest.raises(ValueError, match="the CPU takes no index; give 'cpu'"):
+        torch_device("test", "cpu:1")
