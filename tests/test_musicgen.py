@@ -152,6 +152,15 @@ def test_melody_model_is_conditioned_on_the_composers_melody():
     res = gen.generate(GenerationRequest(Emotion.parse("calm"), seed=1, duration_s=2.0))
     assert res.controls["melody_conditioned"] and res.media.duration_s == pytest.approx(2.0, abs=1e-3)
     assert res.controls["windows"] == 2  # two windows joined by a crossfade
+    # the report names the melody (a user's file and the composer's tune had reported alike)
+    assert res.controls["melody_from"] == "composer"
+    import pretty_midi
+
+    tune = pretty_midi.PrettyMIDI()
+    tune.instruments.append(pretty_midi.Instrument(0))
+    tune.instruments[0].notes += [pretty_midi.Note(90, 60 + k, k * 0.25, k * 0.25 + 0.2) for k in range(8)]
+    own = gen.generate(GenerationRequest(Emotion.parse("calm"), seed=1, duration_s=2.0, options={"melody": tune}))
+    assert own.controls["melody_from"] == "PrettyMIDI"
 
 
 def test_errors_are_clear(tmp_path):

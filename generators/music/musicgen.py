@@ -93,6 +93,18 @@ OPTIONS = {"melody": "an Audio, an audio/MIDI file path or a PrettyMIDI whose me
 # ------------------------------------------------------------------------------------------ the backend
 
 
+def _melody_source(src) -> str:
+    """How a take's report names its conditioning melody: "composer" (the default), the file's name, or the kind
+    of object a Python caller gave."""
+    import os
+
+    if src is None:
+        return "composer"
+    if isinstance(src, (str, os.PathLike)):
+        return os.path.basename(os.fspath(src))
+    return type(src).__name__
+
+
 class MusicGenMusic:
     """MusicGen / MusicGen-melody (registry key ``music/musicgen``, extra ``neural``)."""
 
@@ -325,6 +337,10 @@ class MusicGenMusic:
         d = describe(request.emotion_at(0.0))
         controls = {"prompt": prompts[0]["prompt"], "tempo_bpm": d["tempo_bpm"], "mode": d["mode"],
                     "quadrant": d["quadrant"], "windows": len(prompts), "melody_conditioned": chroma is not None,
+                    # which melody: the composer's for this emotion and seed, or the caller's (a take conditioned on a
+                    # user's file and one on the composer's tune had reported alike)
+                    **({"melody_from": _melody_source((request.options or {}).get("melody"))} if chroma is not None
+                       else {}),
                     "guidance_scale": cfg.guidance_scale}
         # the folder's full path, as the diffusers backends record theirs (it was the path as typed: '../../m')
         model_id = (str(Path(self.model_path).resolve()) if self.model_path
