@@ -125,6 +125,11 @@ class DiffusersBackend:
     def model_path(self) -> str | None:
         return asked_folder(self.config.model, self.MODEL_ENV)
 
+    def named(self, folder) -> str:
+        """How a message names the weights folder: with the variable that chose it where the caller gave no model
+        (a wrong kind of pipeline chosen by $EMOSTUDIO_TTS_MODEL had been named by its path alone)."""
+        return repr(str(folder)) if self.config.model else f"${self.MODEL_ENV}={str(folder)!r}"
+
     def model_folder(self) -> Path:
         """The checked weights folder; `BackendUnavailable` naming the path (or the variable to set) otherwise."""
         path = self.model_path
@@ -140,9 +145,9 @@ class DiffusersBackend:
                 "nothing is downloaded at run time")
         if not (Path(path) / "model_index.json").is_file():
             # a folder of the caller's that is another model's (MusicGen's): their mistake (exit 2), nothing to install
-            raise WrongModel(f"{self.KEY}: {path!r} has no model_index.json, so it is not a diffusers pipeline folder "
-                             f"({self.WEIGHTS} are needed; single-file checkpoints: convert them to a diffusers "
-                             "folder first)")
+            raise WrongModel(f"{self.KEY}: {self.named(path)} has no model_index.json, so it is not a diffusers "
+                             f"pipeline folder ({self.WEIGHTS} are needed; single-file checkpoints: convert them to a "
+                             "diffusers folder first)")
         read_json(Path(path) / "model_index.json", self.KEY)  # a damaged index is said now, not as a traceback later
         return Path(path)
 

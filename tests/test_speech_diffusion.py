@@ -342,6 +342,13 @@ def test_missing_weights_and_can_run(tmp_path, monkeypatch, tts_dir):
 
     assert isinstance(load_generator("speech", "auto", steps=1), DiffusionSpeech)
     assert isinstance(load_generator("speech", "diffusion", model=str(tts_dir)), DiffusionSpeech)
+    # a wrong kind of pipeline chosen by the variable is named by it (it was named by its path alone)
+    image = tmp_path / "sd"
+    image.mkdir()
+    (image / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
+    monkeypatch.setenv(MODEL_ENV, str(image))
+    with pytest.raises(WrongModel, match=rf"\${MODEL_ENV}='.*sd' holds a StableDiffusionPipeline pipeline"):
+        DiffusionSpeech().load()
 
 
 def test_licences_of_known_checkpoints(tts_dir):

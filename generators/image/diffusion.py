@@ -242,7 +242,7 @@ class DiffusionImage(DiffusersBackend):
             cls = diffusers.StableDiffusionPipeline
         else:
             raise WrongModel(
-                f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {folder} holds a "
+                f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {self.named(folder)} holds a "
                 f"{cls_name or 'unknown'} pipeline")
         kwargs = self._pretrained_kwargs(dtype)
         if cls is diffusers.StableDiffusionPipeline and not self.config.safety_checker:

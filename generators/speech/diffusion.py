@@ -265,8 +265,8 @@ class DiffusionSpeech(DiffusersBackend):
         import transformers
 
         if index.get("_class_name") != "AudioLDM2Pipeline":
-            raise WrongModel(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {folder} holds a "
-                                     f"{index.get('_class_name') or 'unknown'} pipeline")
+            raise WrongModel(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {self.named(folder)} holds a "
+                             f"{index.get('_class_name') or 'unknown'} pipeline")
         if _component(index, "text_encoder_2") != "VitsModel":
             raise WrongModel(
                 f"{KEY}: {folder} is an AudioLDM 2 sound/music checkpoint (second text encoder "
