@@ -172,7 +172,9 @@ def _load_xtts(model_dir: str, device: str):
                          "XTTS-v2 checkpoint folder (config.json, model.pth, vocab.json)")
     missing = [f for f in ("config.json", "model.pth", "vocab.json") if not (d / f).is_file()]
     if missing:
-        error = NoSuchFolder if not d.exists() else BackendUnavailable  # (a typo is the user's mistake: exit 2)
+        # a typo, or a folder without XTTS's weights (empty, another model's) is the caller's mistake (exit 2, as the
+        # other neural backends say it: it was 1); a checkpoint with its weights but not all its files, the machine's
+        error = (NoSuchFolder if not d.exists() else WrongModel if "model.pth" in missing else BackendUnavailable)
         raise error(f"XTTS-v2 weights not found in {d}: no {', '.join(missing)} (need config.json, model.pth, "
                     "vocab.json); Emotion Studio never downloads models: fetch coqui/XTTS-v2 yourself (Coqui Public "
                     "Model License, non-commercial) and pass its folder (--model PATH, or model_dir=PATH in Python)")
