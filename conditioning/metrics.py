@@ -56,14 +56,18 @@ def trajectory_fidelity(trajectory, points: Sequence[tuple[float, float, float]]
     return sum(max(0.0, 1.0 - math.dist(trajectory.at(t).va, (v, a)) / worst) for t, v, a in points) / len(points)
 
 
+def top_terms(emotion: Emotion) -> list[str]:
+    """The labels of the emotion's mix that share its largest weight, by name (none for an empty mix)."""
+    top = max(emotion.mix.values(), default=0.0)
+    return sorted(k for k, w in emotion.mix.items() if top - w < 1e-9)
+
+
 def main_term(emotion: Emotion) -> str | None:
     """The label with the largest weight in the emotion's mix: None for a pure coordinate spec, and for a mix whose
     largest weights tie ('joy:0.5+sadness:0.5', bittersweet), which has no main label: it is judged by its
     coordinates, whichever way it was written (a sad reading of it had agreed or not by the order of its terms)."""
-    if not emotion.mix:
-        return None
-    first, *rest = sorted(emotion.mix.values(), reverse=True)
-    return None if rest and first - rest[0] < 1e-9 else max(emotion.mix, key=emotion.mix.get)
+    terms = top_terms(emotion)
+    return terms[0] if len(terms) == 1 else None
 
 
 def target_term(target: Emotion) -> str | None:
@@ -81,8 +85,7 @@ def target_label(target: Emotion) -> str:
     valence-arousal point has no main term)."""
     term = target_term(target)
     if term is None and target.mix:  # (a point's mix is a likelihood: its terms never tie)
-        top = max(target.mix.values())
-        return "+".join(sorted(k for k, w in target.mix.items() if top - w < 1e-9))
+        return "+".join(top_terms(target))
     return term or target.top
 
 

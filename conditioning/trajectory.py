@@ -93,10 +93,8 @@ class Trajectory:
         for pair in points:
             if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):
                 raise PlanError(f"a keyframe is a (time in seconds, emotion) pair, got {pair!r}")
-            t, e = pair
-            if isinstance(t, bool) or not isinstance(t, numbers.Real):  # ('a' had been float()'s ValueError)
-                raise PlanError(f"a keyframe's time is a number of seconds, got {t!r} (with {e!r})")
-            frames.append(Keyframe(float(t), Emotion.parse(e)))
+            t, e = pair  # ('a' as a time had been float()'s ValueError)
+            frames.append(Keyframe(_seconds(t, f"the time of the keyframe of {e!r}"), Emotion.parse(e)))
         return cls(tuple(frames), easing)
 
     @classmethod

@@ -79,24 +79,9 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     """
     pw = _pyworld()
     xd = np.ascontiguousarray(x, dtype=np.float64)
-    n = int(xd.shape[0] / rate * 1000.0 / frame_period) + 1
-    t = np.arange(n) * (frame_period / 1000.0)
-    f0_method = resolve_f0_method(f0_method)
-    if f0_method == "praat" and not has_praat():
-        from conditioning.registry import BackendUnavailable
-
-        raise BackendUnavailable("Praat's pitch tracker needs the speech extra (praat-parselmouth, GPL-3): "
-                                 "pip install -e '.[speech]', or render with f0_method='dio' (WORLD's own)")
-    if f0_method == "praat":
-        f0 = _praat_f0(xd, rate, t, f0_floor, f0_ceil)
-    elif f0_method == "dio":
-        f0, t = pw.dio(xd, rate, f0_floor=f0_floor, f0_ceil=f0_ceil, frame_period=frame_period, speed=speed)
-        n = t.size  # DIO rounds the frame count its own way (204 frames where the formula above gives 203), and
-        # every later array follows its frames: a sub-sampled aperiodicity one frame short broke the render
-    else:
-        raise ValueError(f"unknown F0 method {f0_method!r}; known: auto, praat, dio")
-    f0 = pw.stonemask(xd, f0, t, rate)
-    f0 = _clean_f0(f0)
+    t, f0 = track_f0(xd, rate, frame_period=frame_period, f0_floor=f0_floor, f0_ceil=f0_ceil, f0_method=f0_method,
+                     speed=speed)
+    n = t.size  # every later array follows the F0's frames: a sub-sampled aperiodicity one frame short broke the render
     fft_size = pw.get_cheaptrick_fft_size(rate, min(f0_floor, 71.0))
     sp = pw.cheaptrick(xd, f0, t, rate, fft_size=fft_size)
     if ap_step > 1 and n > 2 * ap_step:
@@ -114,6 +99,29 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     if bin_step > 1:
         sp, ap = np.ascontiguousarray(sp[:, ::bin_step]), np.ascontiguousarray(ap[:, ::bin_step])
     return WorldFeatures(f0, sp, ap, rate, frame_period)
+
+
+def track_f0(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: float = 60.0, f0_ceil: float = 500.0,
+             f0_method: str = "auto", speed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(frame times in s, F0 in Hz, 0 where unvoiced): Praat's autocorrelation or WORLD's DIO (`analyse` says why
+    Praat where it is installed), refined by StoneMask and cleared of voiced runs under 3 frames. The F0 step of
+    `analyse`, and the F0 tracks the demo page draws."""
+    pw = _pyworld()
+    xd = np.ascontiguousarray(x, dtype=np.float64)
+    f0_method = resolve_f0_method(f0_method)
+    if f0_method == "praat" and not has_praat():
+        from conditioning.registry import BackendUnavailable
+
+        raise BackendUnavailable("Praat's pitch tracker needs the speech extra (praat-parselmouth, GPL-3): "
+                                 "pip install -e '.[speech]', or render with f0_method='dio' (WORLD's own)")
+    if f0_method == "praat":
+        t = np.arange(int(xd.shape[0] / rate * 1000.0 / frame_period) + 1) * (frame_period / 1000.0)
+        f0 = _praat_f0(xd, rate, t, f0_floor, f0_ceil)
+    elif f0_method == "dio":  # (DIO rounds the frame count its own way: 204 frames where the grid gives 203)
+        f0, t = pw.dio(xd, rate, f0_floor=f0_floor, f0_ceil=f0_ceil, frame_period=frame_period, speed=speed)
+    else:
+        raise ValueError(f"unknown F0 method {f0_method!r}; known: auto, praat, dio")
+    return t, _clean_f0(pw.stonemask(xd, f0, t, rate))
 
 
 def resolve_f0_method(method: str) -> str:

@@ -84,11 +84,11 @@ def _weights_file(name: str) -> bool:
 
 def fingerprint(folder: str | os.PathLike) -> str:
     """A SHA-256 that names the weights in ``folder`` (a snapshot's files, in all its subfolders, linked ones too;
-    hidden ones, as the hub cache's ``.cache``, and documents, `NOT_WEIGHTS` and `DOCUMENT_NAMES`, left out; a
-    broken link counts as missing): over each file's relative
-    path, size, and first and last MiB, in path order. Every weight file counts, used or not: an fp16 copy added
-    beside the fp32 weights changes it. Why: a take's report named its model by path only, and a folder re-downloaded or fine-tuned in
-    place made the same report describe other weights. Not a hash of every byte, which costs seconds per GB on
+    hidden ones, as the hub cache's ``.cache``, and documents, `NOT_WEIGHTS` and `DOCUMENT_NAME`, left out; a
+    broken link counts as missing): over each file's relative path, size, and first and last MiB, in path order.
+    Every weight file counts, used or not: an fp16 copy added beside the fp32 weights changes it. Why: a take's
+    report named its model by path only, and a folder re-downloaded or fine-tuned in place made the same report
+    describe other weights. Not a hash of every byte, which costs seconds per GB on
     every load: a fine-tune or a torn download changes the sizes or the bytes at the files' ends (safetensors
     starts with its tensors' table, a torch pickle ends with its index), which this reads in milliseconds."""
     import hashlib

@@ -20,13 +20,15 @@ def _plot(takes: list[tuple[str, object]], path: Path) -> None:
     from matplotlib.figure import Figure  # (not pyplot: it would set the process's backend)
     import numpy as np
 
+    from conditioning.vocoder import track_f0
+
     fig = Figure(figsize=(9, 1.7 * len(takes)))
     axes = fig.subplots(len(takes), 1, sharex=True)
     for ax, (label, res) in zip(np.atleast_1d(axes), takes):
         a = res.media
         x = a.samples.astype(np.float64)
         ax.specgram(x + 1e-7 * np.sin(np.arange(x.size)), NFFT=512, Fs=a.rate, noverlap=384, cmap="magma", vmin=-110)
-        t, f0 = _f0(x, a.rate)
+        t, f0 = track_f0(x, a.rate, frame_period=10.0)  # (Praat's where installed, else WORLD's: no extra needed)
         f0 = np.where(f0 > 0, f0, np.nan)
         ax2 = ax.twinx()
         ax2.plot(t, f0, color="cyan", lw=1.5)
@@ -39,22 +41,6 @@ def _plot(takes: list[tuple[str, object]], path: Path) -> None:
     np.atleast_1d(axes)[-1].set_xlabel("seconds (white lines: word onsets from the generator's timings)")
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-
-
-def _f0(x, rate: int):
-    """(times, F0 in Hz, 0 unvoiced) every 10 ms: Praat's tracker where the `speech` extra is installed, else WORLD's
-    (DIO refined by StoneMask), which the default install has (the section had needed parselmouth)."""
-    import numpy as np
-
-    try:
-        import parselmouth
-    except ImportError:
-        import pyworld
-
-        f0, t = pyworld.dio(x, rate, f0_floor=60, f0_ceil=500, frame_period=10.0)
-        return t, pyworld.stonemask(x, f0, t, rate)
-    pitch = parselmouth.Sound(x, rate).to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=500)
-    return pitch.xs(), np.asarray(pitch.selected_array["frequency"])
 
 
 #: how each voice's rows are labelled, by the backend that speaks it
@@ -103,9 +89,10 @@ def demo_speech(out_dir: str | Path) -> str:
         from conditioning.registry import BackendUnavailable
         from generators.speech.festival import FestivalSpeech
 
+        fest = FestivalSpeech()
         try:
             for spec in ("neutral", "anger", "sadness"):
-                take(FestivalSpeech(), GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0),
+                take(fest, GenerationRequest(Emotion.parse(spec), text=SENTENCE, seed=0),
                      f"{VOICE_LABELS['festival']}, {spec}", f"festival_{spec}.wav")
         except BackendUnavailable as exc:  # Festival or its voice is not installed (said before any row)
             skipped = f"<p><small>The Festival voice's rows are left out: {html.escape(str(exc))}.</small></p>\n"

@@ -936,12 +936,13 @@ def run_session_cli(args) -> int:
                         max_range_lu=getattr(args, "loudness_range", 10.0))
     from conditioning import Emotion, EmotionSpecError
 
-    for flag, spec in (("--from", args.from_), ("--to", args.to)):  # the message names the flag, as the web names
-        try:  # its box ("unknown emotion word 'nott'" did not say which of the two)
-            Emotion.parse(spec)
+    ends = []  # parsed here, once, so the message names the flag as the web names its box ("unknown emotion word
+    for flag, spec in (("--from", args.from_), ("--to", args.to)):  # 'nott'" did not say which of the two)
+        try:
+            ends.append(Emotion.parse(spec))
         except EmotionSpecError as exc:
             raise EmotionSpecError(f"{flag}: {exc}") from None
-    result = build_session(args.from_, args.to, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
+    result = build_session(*ends, args.out, minutes=args.minutes, clip_s=args.clip, config=cfg)
     doc = result.to_json()
     if getattr(args, "json", False):
         for line in summary_warnings(result.summary):  # on stderr too, as `emotion --plan --json` says them (they

@@ -126,7 +126,7 @@ def _names(text: str, words: list) -> set[int]:
     Grace and Rose are names more often than feelings when capitalised mid-sentence."""
     out = set()
     line = _index_of(words, [k for k, ch in enumerate(text) if ch == "\n"])
-    titled = _title_case_lines(text, words, line)
+    titled = _title_case_lines(words, line)
     for i, m in enumerate(words):
         w = m.group()
         if len(w) < 2 or not w[0].isupper() or w.isupper():
@@ -139,10 +139,14 @@ def _names(text: str, words: list) -> set[int]:
     return out
 
 
-def _opens_clause(text: str, at: int) -> bool:
-    """Whether what comes before position ``at`` in its clause is one word at most: "No, really, I'm happy." opens
-    with an interjection, whose comma still ends its clause (an aside there had let "No" negate "happy")."""
-    start = max((m.end() for m in CLAUSE_END_RE.finditer(text, 0, at)), default=0)
+def _opens_clause(text: str, at: int, ends: list[tuple[int, int]]) -> bool:
+    """Whether what comes before position ``at`` in its clause (``ends``: the clause ends' sorted spans) is one word
+    at most: "No, really, I'm happy." opens with an interjection, whose comma still ends its clause (an aside there
+    had let "No" negate "happy")."""
+    import bisect
+
+    k = bisect.bisect_left(ends, (at, at))
+    start = ends[k - 1][1] if k else 0
     return len(re.findall(r"[A-Za-z']+", text[start:at])) <= 1
 
 
@@ -154,7 +158,7 @@ def _index_of(words: list, marks: list[int]) -> list[int]:
     return [bisect.bisect_left(marks, m.start()) for m in words]
 
 
-def _title_case_lines(text: str, words: list, line: list[int]) -> set[int]:
+def _title_case_lines(words: list, line: list[int]) -> set[int]:
     """The lines (by index; ``line``: each word's) written in title case, as headlines are: three words or more, at
     least 70 % of them capitalised, and every word of four letters or more (title case leaves short function words
     alone). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
@@ -298,9 +302,10 @@ class LexiconTextCritic:
         tokens = [m.group().lower().replace("'", "") for m in words]
         # each word's clause: a negator or booster reaches the words after it in its own clause only ("No. I am
         # happy." read -0.08, "I cant wait, so excited!" -0.03, where VADER alone reads them +0.57 and +0.53)
-        asides = {k for m in ASIDE_RE.finditer(text) if not _opens_clause(text, m.start())
+        ends = [m.span() for m in CLAUSE_END_RE.finditer(text)]  # (found once: each aside's clause looked its own up)
+        asides = {k for m in ASIDE_RE.finditer(text) if not _opens_clause(text, m.start(), ends)
                   for k in (m.start(), m.end() - 1)}
-        clause = _index_of(words, [m.start() for m in CLAUSE_END_RE.finditer(text) if m.start() not in asides])
+        clause = _index_of(words, [start for start, _ in ends if start not in asides])
         names = _names(text, words)
         points, hits, pleas = [], [], []
         for i, tok in enumerate(tokens):
