@@ -63,10 +63,14 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
 #: abbreviations it spells, as an English reader says them (`spoken_english`)
 SPOKEN_TITLES = {"Dr": "Doctor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor", "St": "Saint",
                  "Mt": "Mount", "Capt": "Captain", "Sgt": "Sergeant", "Lt": "Lieutenant", "Rev": "Reverend"}
-TITLE_RE = re.compile(r"((?<=[a-z] )[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TITLES) + r")\.(?=\s+[A-Z])")
-#: ... but after a name inside a sentence they are its street or drive, and the full stop may end the sentence: "We
-#: live on Elm St. Then we moved." had become "Elm Saint Then"
+TITLE_RE = re.compile(r"((?<=[a-z0-9] )[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TITLES)
+                      + r")\.(?=\s+[A-Z]|\s*$)")
+#: ... but after a name inside a sentence (or a house number: "10 Downing St.") they are its street or drive, and
+#: the full stop may end the sentence: "We live on Elm St. Then we moved." had become "Elm Saint Then". "Dr." before
+#: another name stays a doctor ("I told Anna Dr. Lee was coming"); at the text's end it is the drive.
 STREETS = {"St": "Street", "Dr": "Drive", "Mt": "Mount"}
+#: Sentence ends (and the quotes or brackets that may open the next sentence) before a word, for `_starts_sentence`
+SENTENCE_HEAD_RE = re.compile(r"(?:^|[.!?…]\s)[\s\"'“‘(\[¡¿«„‚-]*$")
 SPOKEN_LATIN = {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"}
 LATIN_RE = re.compile(r"\b(?:e\.g\.|i\.e\.|vs\.)", re.I)
 
@@ -74,15 +78,17 @@ LATIN_RE = re.compile(r"\b(?:e\.g\.|i\.e\.|vs\.)", re.I)
 def spoken_english(text: str) -> str:
     """``text`` as an English espeak voice should be given it: titles and Latin abbreviations written out
     (`SPOKEN_TITLES`), and a shouted run of two or more words in capitals in lower case ("STOP IT NOW, I MEAN IT."
-    was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who"); a lone word in capitals (NASA, FBI) is
-    left as it is, as are two side by side ("Call me ASAP, OK?"): shouting is three words or more, or a whole
-    sentence. A title keeps the word count; "e.g." becomes two words, as it was written, so the written words keep
-    their timings. Festival reads all of them right."""
+    was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who", "NO WAY" "no W.A.Y."); a lone word in
+    capitals (NASA, FBI) is left as it is, as are two with a mark between them ("Call me ASAP, OK?"): shouting is
+    two words side by side, three or more, or a whole sentence. A lowered word that starts a sentence keeps its
+    capital, which is how espeak finds the sentence's end ("I can't believe it. are you serious?" lost its pause
+    and fall). A title keeps the word count; "e.g." becomes two words, as it was written, so the written words
+    keep their timings. Festival reads all of them right."""
     def title(m: re.Match) -> str:
-        name, abbr = m.group(1) or "", m.group(2)
-        if name and abbr in STREETS:  # "Elm St. Then": a street, whose full stop may end the sentence
-            return f"{name}{STREETS[abbr]}."
-        return f"{name}{SPOKEN_TITLES[abbr]}"
+        name, abbr, last = m.group(1) or "", m.group(2), not m.string[m.end():].strip()
+        if name and abbr in STREETS and (abbr != "Dr" or last):  # "Elm St. Then": a street, whose full stop may
+            return f"{name}{STREETS[abbr]}."  # end the sentence
+        return f"{name}{SPOKEN_TITLES[abbr]}" + ("." if last else "")  # (the text's last full stop kept)
 
     text = TITLE_RE.sub(title, text)
     text = LATIN_RE.sub(lambda m: SPOKEN_LATIN[m.group().lower()], text)
@@ -91,16 +97,19 @@ def spoken_english(text: str) -> str:
     runs, k = [], 0
     while k < len(words):
         end = k
-        while end < len(words) and capitals[end]:
+        while end < len(words) and capitals[end] and (end == k or not text[words[end - 1].end():words[end].start()]
+                                                        .strip()):  # a mark ends a run: "OMG. LOL. WTF." is three
             end += 1
         run = words[k:end]
         whole = bool(run) and _whole_sentence(text, run[0].start(), run[-1].end())
-        if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole):
+        side_by_side = len(run) == 2 and not text[run[0].end():run[1].start()].strip()  # "NO WAY", not "ASAP, OK"
+        if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole or side_by_side):
             runs += [w for w in run if len(w.group()) > 1]
-        k = end + 1
+        k = max(end, k + 1)
     out, at = [], 0
     for w in runs:
-        out += [text[at:w.start()], w.group().lower()]
+        word = w.group().lower()
+        out += [text[at:w.start()], word.capitalize() if SENTENCE_HEAD_RE.search(text[:w.start()]) else word]
         at = w.end()
     return "".join(out) + text[at:]
 
