@@ -52,6 +52,14 @@ def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
     assert v("Read more at example.com/terrible-disaster-death today.").details["affect_words"] == []
     assert v("I can`t believe how awful, I`m devastated.").details["affect_words"] == ["awful", "devastated"]
     assert v("Run `rm -rf happy` now, I am sad.").details["affect_words"] == ["sad"]  # code is still no words
+    # the next re-audit: "can't believe in" denies a belief (+0.24); an ending that is also a word ("us") makes no
+    # address without a path ("terrible.us too" lost "terrible"); apostrophes as phones type them
+    assert v("I can't believe in love anymore.").valence < -0.3
+    assert v("I felt terrible.us too").details["affect_words"] == ["terrible"]
+    assert v("See bit.ly/sad-thing now.").details["affect_words"] == []
+    for straight in ("Please don't kill us!", "Don't worry about me.", "I can't believe how awful it was."):
+        curly = straight.replace("'", "\u2019")
+        assert v(curly).valence == v(straight).valence and v(curly).details == v(straight).details, curly
 
 
 def test_a_plea_fears_what_it_names():
@@ -266,6 +274,7 @@ def test_names_are_not_read_as_feelings():
     # a sentence full of names is no headline (it read hope and joy once the headline rule came in: title case
     # capitalises every word of four letters or more, "visited" too); a sentence in title case is read
     assert c.score("Yesterday Hope, Grace and Joy visited Rose.").details["affect_words"] == []
+    assert c.score("Hi Joy, I am Hope.").details["affect_words"] == []  # one long word, a name: no headline
     assert c.score("I Love You So Much.").valence > 0.5 and c.score("Sad News Today.").valence < -0.3
     assert c.score("Tell Mom I love her. Happy Birthday Joy!").details["affect_words"][:1] == ["love"]
 

@@ -46,7 +46,8 @@ NEGATORS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor",
 #: this" ("never been so happy"), which only "never" turns ("not so happy" is less happy)
 NEGATION_TURNS = {"stop", "help", "wait"}
 NEVER_TURNS = {"so", "this"}
-#: After "can't" (and "cannot", "couldn't"), "believe" too: "I can't believe how awful it was" exclaims (+0.11)
+#: After "can't" (and "cannot", "couldn't"), "believe" too: "I can't believe how awful it was" exclaims (+0.11);
+#: not before "in", a belief denied ("I can't believe in love anymore" read +0.24)
 CANT_TURNS = {"believe"}
 #: A plea: a negated imperative ("Please don't hurt me!", "Do not leave us") with the speaker as its object fears
 #: what it names; read as the opposite of the harm, "Please don't kill us!" was tender (+0.67, VADER +0.75). Its
@@ -82,8 +83,13 @@ TAG_RE = re.compile(r"</?[A-Za-z!][^<>]*>")
 #: (a bare domain with a common ending too: "example.com/terrible-disaster-death" read three feelings); a backtick
 #: after a letter is an apostrophe typed so ("can`t believe how awful, I`m devastated" lost two words as code)
 LINK_RE = re.compile(r"```.*?```|(?<![A-Za-z])`[^`\n]*`|\]\([^)\s]*\)|\b(?:https?://|www\.)\S+"
-                     r"|\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|io|co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)"
-                     r"\b(?:/\S*)?", re.S)
+                     r"|\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|io)\b(?:/\S*)?"
+                     r"|\b(?:[A-Za-z0-9-]+\.)+(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)/\S*", re.S)
+#: (an ending that is also a word, "us" or "me", makes an address only with a path: "I felt terrible.us too" lost
+#: "terrible" as the address "terrible.us")
+#: Apostrophes as phones and word processors type them (’, ʼ, ＇), read as the keyboard's: "Please don’t kill us!"
+#: lost its plea and its negation (-0.28 against -0.68)
+APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u02bc\uff07"), "'")
 
 
 #: Titles after which a capitalised word is a name, though it follows a full stop ("Dr. Smith")
@@ -100,7 +106,8 @@ def negated(before: list[str]) -> bool:
         return False
     turns = NEGATION_TURNS | (NEVER_TURNS if before[last] == "never" else set()) | (
         CANT_TURNS if before[last] in ("cant", "cannot", "couldnt") else set())
-    return not any(b in turns for b in before[last + 1:])
+    after = before[last + 1:]
+    return not any(b in turns and not (b in CANT_TURNS and after[j + 1:j + 2] == ["in"]) for j, b in enumerate(after))
 
 
 def plea(tokens: list[str], clause: list[int], i: int) -> int | None:
@@ -160,15 +167,15 @@ def _index_of(words: list, marks: list[int]) -> list[int]:
 
 def _title_case_lines(words: list, line: list[int]) -> set[int]:
     """The lines (by index; ``line``: each word's) written in title case, as headlines are: three words or more, at
-    least 70 % of them capitalised, and every word of four letters or more (title case leaves short function words
-    alone). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
+    least 70 % of them capitalised, and every word of four letters or more, of which there are two at least
+    (title case leaves short function words alone; "Hi Joy, I am Hope." is a greeting between two people). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
     feelings taken for names. A sentence full of names is no headline: "Yesterday Hope, Grace and Joy visited
     Rose." read +0.88 as one (its "visited")."""
     lines: dict[int, list[str]] = {}
     for m, k in zip(words, line):
         lines.setdefault(k, []).append(m.group())
     return {k for k, ws in lines.items() if len(ws) >= 3 and sum(w[0].isupper() for w in ws) >= 0.7 * len(ws)
-            and all(w[0].isupper() for w in ws if len(w) >= 4)}
+            and sum(len(w) >= 4 for w in ws) >= 2 and all(w[0].isupper() for w in ws if len(w) >= 4)}
 
 
 def _pieces(sentence: str) -> list[str]:
@@ -270,7 +277,7 @@ class LexiconTextCritic:
                               f"{MAX_CHARS:,} (about a feature film's script); give a part of it")
         # a terminal's colour codes and other control characters are no words: '\x1b[0m' made langid read a
         # plainly English line as German, and it was refused
-        text = CONTROL_RE.sub(" ", text)
+        text = CONTROL_RE.sub(" ", text).translate(APOSTROPHES)
         text = LINK_RE.sub(" ", text)  # an address or a code span is no words ("example.com/terrible-disaster-death"
         # read four feelings)
         markup = bool(MARKUP_RE.search(text))
