@@ -393,15 +393,30 @@ def _unwritable(p: Path, kind: str, accepted: str) -> MediaError:
     return MediaError(f"{p}: cannot write {kind} {f'as {p.suffix!r}' if p.suffix else 'without a suffix'}; use {accepted}")
 
 
-#: The peak a lossy file is written at most (-1 dBFS, the ceiling EBU R128 and the streaming services give for
+#: The true peak a lossy file is written at most (-1 dBTP, the ceiling EBU R128 and the streaming services give for
 #: lossy encoding): a coder's reconstruction overshoots the samples it was given, and an anger take peaking at -0.26
-#: dBFS decoded from Ogg Vorbis at +0.25 dBFS, 5 samples over full scale, which a 16-bit decoder clips
+#: dBFS decoded from Ogg Vorbis at +0.25 dBFS, 5 samples over full scale, which a 16-bit decoder clips. The true
+#: peak (`true_peak`), not the samples': a square wave turned down to a -1 dBFS sample peak decoded at +1.97 dBFS
 LOSSY_PEAK = 10 ** (-1 / 20)
 
 
+def true_peak(samples: np.ndarray, chunk: int = 1 << 18) -> float:
+    """The peak of the signal between the samples as well as at them: the largest magnitude of the samples
+    upsampled four times (ITU-R BS.1770's true-peak meter), read in chunks so a long file needs no four-fold copy."""
+    from scipy.signal import resample_poly
+
+    x = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
+    peak, margin = float(np.max(np.abs(x))) if x.size else 0.0, 64
+    for start in range(0, len(x), chunk):
+        part = x[max(0, start - margin):start + chunk + margin]
+        if len(part) > 1:
+            peak = max(peak, float(np.max(np.abs(resample_poly(part, 4, 1, axis=0)))))
+    return peak
+
+
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
-    """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1], and a take louder
-    than `LOSSY_PEAK` written as Ogg or MP3 is turned down to it whole."""
+    """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1], and a take whose
+    true peak is louder than `LOSSY_PEAK` written as Ogg or MP3 is turned down to it whole."""
     import soundfile as sf
 
     p = Path(path)
@@ -412,8 +427,7 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
         raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
                          f"{audio.rate / 1000:g} kHz; write .wav or .flac")
     samples = np.clip(audio.samples, -1.0, 1.0)
-    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
-    if fmt in ("OGG", "MP3") and peak > LOSSY_PEAK:
+    if fmt in ("OGG", "MP3") and samples.size and (peak := true_peak(samples)) > LOSSY_PEAK:
         samples = samples * np.float32(LOSSY_PEAK / peak)
     with atomic_path(p) as tmp:
         try:
