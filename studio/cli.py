@@ -115,12 +115,14 @@ def cmd_emotion(args: argparse.Namespace) -> int:
                         "jumps": jump is not None,
                         "clips": [c.to_json() for c in plan.clips]})
         else:
-            print(f"iso plan {plan.current.top} -> {plan.target.top}: {clip_lengths(plan.clips)}, "
+            from conditioning.metrics import target_label  # (a tie has no main label: 'joy+sadness')
+
+            print(f"iso plan {target_label(plan.current)} -> {target_label(plan.target)}: {clip_lengths(plan.clips)}, "
                   f"largest step {largest:.3f} ({plan.easing} easing)")
             for c in plan.clips:
                 e = c.emotion
                 print(f"  {c.index:3d} {c.start_s:7.1f}-{c.end_s:7.1f}s  v={e.valence:+.2f} a={e.arousal:+.2f} "
-                      f"d={e.dominance:+.2f}  {e.top}")
+                      f"d={e.dominance:+.2f}  {target_label(e)}")
         return 0
     if args.spec is None:
         raise UserError("give an emotion SPEC, --list or --plan FROM TO; e.g. emostudio emotion 'joy:0.6+surprise:0.4'")

@@ -50,6 +50,31 @@ def ctrl_c_noted():
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def ctrl_c_held():
+    """Hold a Ctrl-C pressed while the block runs until the block ends, then raise it: for a step that must not
+    stop half done (a finished session's files moved into place: stopped between two renames, a folder held one
+    session's first clips beside another's plan). On the main thread only (signals are its alone)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        noted = _presses.get()
+        if noted is not None:
+            noted.append(pressed[0])
+        raise KeyboardInterrupt
+
+
 def checkpoint() -> None:
     """Raise KeyboardInterrupt if Ctrl-C was pressed inside the enclosing `ctrl_c_noted` block (a press Python
     swallowed); a no-op outside one, and off the main thread (a thread that inherited the block's context, e.g. a

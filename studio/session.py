@@ -39,17 +39,17 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from conditioning import Emotion, plan_iso
 from conditioning.errors import PlanError
 from conditioning.registry import configure, finite_number
-from conditioning.metrics import fidelity
+from conditioning.metrics import fidelity, target_label
 from conditioning.media import Audio, atomic_path, save_audio
 from conditioning.trajectory import ISO_STEP, MIN_CLIP_S, clip_note  # (MIN_CLIP_S: the shortest clip a session plays)
-from studio.errors import checkpoint
+from studio.errors import checkpoint, ctrl_c_held
 from studio.output import file_metadata, print_json
 
 CRITIC_MIN_S = 2.0
@@ -254,8 +254,13 @@ def render_chunked(pm, total_s: float, cuts: Sequence[float], *, rate: int = 220
 
 def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: str | Path, *,
                   minutes: float = 15.0, clip_s: float = 30.0, config: SessionConfig | None = None,
-                  studio=None, **overrides: Any) -> SessionResult:
-    """Plan, compose, render, measure and write a session (see the module docstring for the steps)."""
+                  studio=None, progress: "Callable[[float, str], None] | None" = None,
+                  **overrides: Any) -> SessionResult:
+    """Plan, compose, render, measure and write a session (see the module docstring for the steps).
+
+    ``progress(fraction, step)`` is told each step as it starts, each clip's measuring too (the web's progress bar
+    had stood at 5 % for minutes); an exception it raises stops the session there, and nothing is written (the
+    web's Stop)."""
     from generators.base import GenerationRequest
     from studio.studio import consensus
 
@@ -303,7 +308,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         need = len(plan.clips) * MIN_CLIP_S
         raise PlanError(f"{minutes:g} min gives clips of {shortest:g} s, and a session's clips last at least "
                         f"{MIN_CLIP_S:g} s: " + ("a path needs two clips, so " if len(plan.clips) > 1 else "")
-                        + f"at least {need / 60:.2f} min ({need:g} s)")
+                        + f"at least {math.ceil(need / 60 * 100 - 1e-9) / 100:.2f} min ({need:g} s)")  # (rounded
+        # up: "at least 0.08 min (5 s)" gave 4.8-s clips)
     timings["plan_s"] = time.perf_counter() - t0
     from studio.output import writable_folder
 
@@ -330,16 +336,24 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     judge_fidelity: list[dict[str, float]] = []  #: per round, each judge's own mean clip fidelity
     request = base
     cuts = _cuts(plan, cfg.workers)
+    def step(rnd: int, part: float, what: str) -> None:  # a round's share of 0.05-0.95 (writing is the rest)
+        if progress is not None:
+            rounds = f" (round {rnd + 1} of at most {cfg.loop + 1})" if cfg.loop else ""
+            progress(0.05 + 0.9 * (rnd + part) / (cfg.loop + 1), what + rounds)
+
     for rnd in range(cfg.loop + 1):
         t = time.perf_counter()
+        step(rnd, 0.0, "composing")
         score = gen.compose(request)
         timings["compose_s"] = timings.get("compose_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
+        step(rnd, 0.05, "rendering")
         y = _master(render_chunked(score.midi, total, cuts, rate=cfg.rate, soundfont=cfg.soundfont,
                                    workers=cfg.workers), cfg, clips)
         timings["render_s"] = timings.get("render_s", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
-        readings = _measure(critics, y, cfg.rate, clips, score.midi)
+        readings = _measure(critics, y, cfg.rate, clips, score.midi,
+                            lambda k: step(rnd, 0.4 + 0.6 * k / len(clips), f"measuring clip {k + 1} of {len(clips)}"))
         timings["measure_s"] = timings.get("measure_s", 0.0) + time.perf_counter() - t
         checkpoint()  # a Ctrl-C Python swallowed: stop after this round, and before writing any file
         state = []
@@ -369,6 +383,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         clip.reading, clip.judges, clip.fidelity, clip.round, clip.controls = reading, judged, fid, best_round, controls
 
     t = time.perf_counter()
+    if progress is not None:
+        progress(0.95, "writing")
     out = Path(out_dir)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
@@ -399,9 +415,10 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
             summary.update(rounds_mean_fidelity=round_fidelity, rounds_mean_fidelity_per_judge=judge_fidelity,
                            kept_round=best_round)
         if cfg.clip_files:
-            summary["clip_files"] = {"folder": str(out / "clips"), "count": len(clips)}
+            # (folders named from the session's folder, as its clips are: plan.json stays valid when moved)
+            summary["clip_files"] = {"folder": "clips", "count": len(clips)}
         if cfg.visuals:
-            summary["visuals"] = {"folder": str(out / "visuals"), "backend": "image/procedural",
+            summary["visuals"] = {"folder": "visuals", "backend": "image/procedural",
                                   "style": cfg.visual_style, "size": list(cfg.visual_size), "seed": cfg.seed}
         halves = clip_note(plan, clip_s)  # a time under two clips: two even halves, said
         summary["warnings"] = [*([halves] if halves else []), *movement_warnings(summary)]  # what the command prints,
@@ -419,7 +436,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
 
         plot_session(plan, clips, stage / "plot.png", reach=judges_reach(critics) if critics else None)
         checkpoint()  # a Ctrl-C swallowed while writing: the staged files go, the folder stays as it was
-        _move_into_place(stage, out, cfg)
+        with ctrl_c_held():  # all of the new session's files, or none: a Ctrl-C now stops after the move
+            _move_into_place(stage, out, cfg)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if created and not any(out.iterdir()):  # interrupted before anything was moved in: no empty folder left
@@ -457,7 +475,8 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         # the file beside the report by name: the folder stays valid when moved or zipped, and a server's
         # zip of the clips names none of its folders
         report = {"file": path.name, "backend": "music/composer", "session": {
-            "from": plan.current.top, "to": plan.target.top, "clip": clip.index, "start_s": round(clip.start_s, 3),
+            "from": target_label(plan.current), "to": target_label(plan.target), "clip": clip.index,
+            "start_s": round(clip.start_s, 3),
             "end_s": round(clip.end_s, 3)}, **{k: v for k, v in clip.to_json(final).items() if k != "file"},
             "midi": score.name, "sha256": file_sha256(path), **({"provenance": provenance} if provenance else {})}
         with atomic_path(Path(str(path) + ".json")) as tmp:
@@ -482,7 +501,8 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
     for clip in clips:
         res = gen.generate(GenerationRequest(clip.target, seed=seed, options={"style": style, "size": tuple(size)}))
         meta = file_metadata(clip.target, res.provenance,
-                             session={"from": plan.current.top, "to": plan.target.top, "clip": clip.index,
+                             session={"from": target_label(plan.current), "to": target_label(plan.target),
+                                      "clip": clip.index,
                                       "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3)})
         clip.visual = save_image(folder / f"clip_{clip.index:03d}.png", res.media, meta)
         paths.append(clip.visual)
@@ -552,7 +572,13 @@ def _check_targets(out: Path, cfg: SessionConfig) -> None:
 def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
     """The staged session's files into ``out`` (renames within one file system: the session is whole or the
     earlier one stays), its clip folders' stale clip files removed, and a clip folder it no longer has emptied
-    of clip files (and removed when nothing else is in it). ``plan.json`` goes last: it describes the rest."""
+    of clip files (and removed when nothing else is in it). ``plan.json`` goes last: it describes the rest. An
+    earlier session's audio under another name (its plan's ``audio_name``) goes too: it had stayed beside the new
+    session's plan."""
+    try:
+        earlier = json.loads((out / "plan.json").read_text(encoding="utf-8"))["settings"]["audio_name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        earlier = None
     for sub in ("clips", "visuals"):
         made = sorted((stage / sub).iterdir()) if (stage / sub).is_dir() else []
         if made:
@@ -565,6 +591,9 @@ def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
                 (out / sub).rmdir()
     for name in _session_files(cfg):
         os.replace(stage / name, out / name)
+    if isinstance(earlier, str) and earlier != cfg.audio_name and Path(earlier).name == earlier \
+            and Path(earlier).suffix.lower() in (".wav", ".flac") and (out / earlier).is_file():
+        (out / earlier).unlink()
 
 
 def _settings(cfg: SessionConfig) -> dict:
@@ -660,11 +689,15 @@ def level_clips(y: np.ndarray, rate: int, clips: Sequence["ClipReport"], max_ran
     return y
 
 
-def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], midi) -> list[dict]:
+def _measure(critics: list, y: np.ndarray, rate: int, clips: list[ClipReport], midi,
+             told: "Callable[[int], None] | None" = None) -> list[dict]:
     """Per clip, each judge's reading: audio judges hear the clip's audio, symbolic ones (``reads = "midi"``)
-    read the notes that start in it. A judge that cannot judge a clip (silent, too short) leaves it out."""
+    read the notes that start in it. A judge that cannot judge a clip (silent, too short) leaves it out.
+    ``told(k)`` is called before clip ``k`` is measured."""
     out = []
-    for c in clips:
+    for k, c in enumerate(clips):
+        if told is not None and critics:
+            told(k)
         a, b = int(c.start_s * rate), int(c.end_s * rate)
         if (b - a) / rate < CRITIC_MIN_S:  # a very short last clip: judge the last CRITIC_MIN_S seconds
             a = max(0, b - int(CRITIC_MIN_S * rate))
@@ -864,8 +897,8 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
 
     bar.locator = MaxNLocator(integer=True)  # clips are counted whole (a 3-clip session's bar read 0.5, 1.5 ...)
     bar.update_ticks()
-    for text, x, y, dy in ((f"start: {plan.current.top}", pv[0], pa[0], 5),
-                           (f"target: {plan.target.top}", pv[-1], pa[-1], -12)):
+    for text, x, y, dy in ((f"start: {target_label(plan.current)}", pv[0], pa[0], 5),
+                           (f"target: {target_label(plan.target)}", pv[-1], pa[-1], -12)):
         right = x > 0.3  # a label on the right half reads leftwards, inside the axes (it ran into the colour bar)
         dy = -abs(dy) - 7 if y > 0.85 else abs(dy) + 2 if y < -0.85 else dy  # at the top or bottom edge: inwards
         ax.annotate(text, (x, y), xytext=(-5 if right else 5, dy), textcoords="offset points",
@@ -947,7 +980,8 @@ def run_session_cli(args) -> int:
     if getattr(args, "json", False):
         for line in summary_warnings(result.summary):  # on stderr too, as `emotion --plan --json` says them (they
             # were in the JSON's summary alone)
-            print(f"emostudio session: {line if line.startswith('warning') else 'note: ' + line}", file=sys.stderr)
+            print(f"emostudio session: {line if line.startswith(('warning', 'note')) else 'note: ' + line}",
+                  file=sys.stderr)
         print_json(doc)
         return 0
     s = result.summary
@@ -957,10 +991,10 @@ def run_session_cli(args) -> int:
     for line in summary_lines(s):
         print(f"  {line}")
     if s.get("clip_files"):
-        print(f"  clip files: {s['clip_files']['count']} clips in {s['clip_files']['folder']} (clip_000.wav, its "
+        print(f"  clip files: {s['clip_files']['count']} clips in {result.plan.parent / s['clip_files']['folder']} (clip_000.wav, its "
               f".mid and .wav.json ...)")
     if s.get("visuals"):
-        print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {s['visuals']['folder']}")
+        print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {result.plan.parent / s['visuals']['folder']}")
     print(f"  {result.timings['total_s']:.1f} s")
     return 0
 

@@ -17,6 +17,7 @@ Design rules (DESIGN.md section 5 and issue 17):
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import math
 import os
@@ -311,6 +312,7 @@ class WebStudio:
         else the mix sliders when any is up, else the clicked point; intensity scales it. Returns (Emotion,
         readout markdown)."""
         from conditioning import Emotion
+        from conditioning.metrics import target_label
 
         text = (spec or "").strip()
         weights = {k: float(w) for k, w in (mix or {}).items() if w and float(w) > 0}
@@ -322,7 +324,7 @@ class WebStudio:
             emo = Emotion.from_vad(float(valence), float(arousal))
         emo = emo.scaled(emo.intensity * number(intensity, "intensity"))  # the slider scales what was picked or typed
         mix = ", ".join(f"{k} {w:.2f}" for k, w in list(emo.mix.items())[:4])
-        return emo, (f"**{emo.top}** — valence {emo.valence:+.2f}, arousal {emo.arousal:+.2f}, dominance "
+        return emo, (f"**{target_label(emo)}** — valence {emo.valence:+.2f}, arousal {emo.arousal:+.2f}, dominance "
                      f"{emo.dominance:+.2f}, intensity {emo.intensity:.2f}  \nmix: {mix}")
 
     def _take(self, result, media_path: Path) -> Take:
@@ -629,9 +631,11 @@ class WebStudio:
                     {"file": p.name, "reference": Path(reference).name if reference else None,
                      "readings": [r.to_json() for r in readings]})
 
-    def session(self, current, target, minutes: float, clip_s: float, seed: int = 0, clip_files: bool = False):
+    def session(self, current, target, minutes: float, clip_s: float, seed: int = 0, clip_files: bool = False,
+                progress=None):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report, and with
-        ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None)."""
+        ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None).
+        ``progress(fraction, step)``: `build_session`'s, which an exception from it stops."""
         from studio.session import MAX_STEP_ADVICE, build_session, summary_lines, summary_warnings
 
         from conditioning import Emotion
@@ -645,7 +649,7 @@ class WebStudio:
         folder = self._path("")
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
                             clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
-                            studio=self.studio, clip_files=bool(clip_files))
+                            studio=self.studio, clip_files=bool(clip_files), progress=progress)
         warned = set(summary_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         lines = [(line.replace(MAX_STEP_ADVICE, ""), line in warned) for line in summary_lines(res.summary)]  # (no
         report = "\n".join(f"- **{line}**" if bold else f"- {line}" for line, bold in lines)  # such box on the page)
@@ -751,6 +755,10 @@ class WebStudio:
         empty = f"\n\nerror: {', '.join(s['empty'])}: no item kept, so the dataset has none" if s.get("empty") else ""
         return (f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected{empty}{short}{notes}",
                 st["archive"])
+
+
+class SessionStopped(Exception):
+    """Raised inside a session the Therapy session tab's Stop (or a closed tab) stopped: nothing is written."""
 
 
 @contextmanager
@@ -867,21 +875,30 @@ def build_app(web: WebStudio | None = None):
 
     def on_click(button, fn, inputs, outputs, **kw):
         """``button`` runs ``fn`` once ``outputs`` are cleared: a failed request had left the previous take's report
-        readable under its error badge, where it read as the answer to the new request."""
-        button.click(lambda: (None,) * len(outputs), None, outputs, queue=False, show_progress="hidden").then(
-            fn, inputs, outputs, **kw)
+        readable under its error badge, where it read as the answer to the new request. Returns ``fn``'s event."""
+        return button.click(lambda: (None,) * len(outputs), None, outputs, queue=False,
+                            show_progress="hidden").then(fn, inputs, outputs, **kw)
+
+    def said(exc: Exception) -> gr.Error:
+        # the user's mistake, shown to the user: no traceback in the server's log for it either; shown until
+        # dismissed (Gradio's 10 s toast was gone before a screen reader or a slow reader got to it)
+        return gr.Error(public_message(str(exc), web.private_folders), duration=None, print_exception=False)
 
     def guarded(fn):
-        """Turn a user error into a message in the UI (no traceback), naming files without the server's folders."""
-        def run(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except user_errors as exc:
-                # the user's mistake, shown to the user: no traceback in the server's log for it either
-                # shown until dismissed (Gradio's 10 s toast was gone before a screen reader or a slow reader got
-                # to it)
-                raise gr.Error(public_message(str(exc), web.private_folders), duration=None,
-                               print_exception=False) from None
+        """Turn a user error into a message in the UI (no traceback), naming files without the server's folders;
+        for a function or a generator (the session tab's, which follows its session)."""
+        if inspect.isgeneratorfunction(fn):
+            def run(*args, **kwargs):
+                try:
+                    yield from fn(*args, **kwargs)
+                except user_errors as exc:
+                    raise said(exc) from None
+        else:
+            def run(*args, **kwargs):
+                try:
+                    return fn(*args, **kwargs)
+                except user_errors as exc:
+                    raise said(exc) from None
         run.__name__ = fn.__name__
         return run
 
@@ -1015,7 +1032,9 @@ def build_app(web: WebStudio | None = None):
                     set_from = gr.Button("from = the picked emotion")
                     set_to = gr.Button("to = the picked emotion")
                 t_split = gr.Checkbox(label="also as clip files (a zip: each clip's audio, notes and report)")
-                t_go = gr.Button("Build session", variant="primary")
+                with gr.Row():
+                    t_go = gr.Button("Build session", variant="primary")
+                    t_stop = gr.Button("Stop", elem_id="session-stop")
 
                 def picked(*pick):
                     e = emotion_of(*pick)
@@ -1034,11 +1053,40 @@ def build_app(web: WebStudio | None = None):
 
                 @guarded
                 def session(a, b, minutes, clip, sd, split, progress=gr.Progress()):
-                    progress(0.05, desc="planning, composing, rendering, measuring")
-                    return web.session(a, b, minutes, clip, sd, clip_files=split)
+                    """The session runs in a thread of its own, followed from here: Gradio lets a running function
+                    finish when its event is cancelled, and a 30-minute session had gone on for minutes after its
+                    tab was closed, holding the tab's one slot, with its bar at 5 %. Stop, or a closed tab, closes
+                    this generator; the session then stops at its next step and writes nothing."""
+                    box: dict = {"at": (0.0, "planning")}
+                    stop = threading.Event()
 
-                on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split],
-                         [t_audio, t_plot, t_report, t_zip, t_files], concurrency_limit=1)
+                    def told(fraction, what):
+                        if stop.is_set():
+                            raise SessionStopped
+                        box["at"] = (fraction, what)
+
+                    def work():
+                        try:
+                            box["result"] = web.session(a, b, minutes, clip, sd, clip_files=split, progress=told)
+                        except BaseException as exc:  # handed to the handler's thread, which says it
+                            box["error"] = exc
+
+                    worker = threading.Thread(target=work, daemon=True)
+                    worker.start()
+                    try:
+                        while worker.is_alive():
+                            progress(box["at"][0], desc=box["at"][1])
+                            worker.join(0.5)
+                            yield (gr.skip(),) * 5  # where a cancel or a closed tab can reach the handler
+                    finally:
+                        stop.set()
+                    if "error" in box:
+                        raise box["error"]
+                    yield box["result"]
+
+                go = on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split],
+                              [t_audio, t_plot, t_report, t_zip, t_files], concurrency_limit=1)
+                t_stop.click(None, None, None, cancels=[go], queue=False)
             with gr.Tab("Dataset"):
                 d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",
                                  elem_id="dataset-spec")

@@ -7,6 +7,7 @@ uses the real critic and skips without its weights.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -561,3 +562,73 @@ def test_session_names_the_flag_whose_emotion_it_cannot_read(tmp_path):
                         "--minutes", "0.5", "--clip", "15", "--out", str(tmp_path / "s")], capture_output=True, text=True)
     assert r.returncode == 2 and "error: --from: unknown emotion word 'nott'" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_progress_follows_the_session_and_can_stop_it_before_anything_is_written(tmp_path):
+    """The web's bar stood at 5 % for the whole of a 30-minute session, which no Stop could end (an audit): each
+    step and each clip's measuring is told as it starts, in order, and an exception from the callback stops the
+    session with no folder written."""
+    told: list[tuple[float, str]] = []
+    build_session("anxiety", "calm", tmp_path / "S", minutes=1.0, clip_s=15, studio=CueStudio(), loop=1,
+                  progress=lambda f, what: told.append((f, what)))
+    fractions = [f for f, _ in told]
+    assert fractions == sorted(fractions) and 0 < fractions[0] < 0.1 and fractions[-1] == 0.95
+    steps = [what for _, what in told]
+    assert steps[0].startswith("composing") and "measuring clip 4 of 4" in " ".join(steps) and steps[-1] == "writing"
+
+    class Stop(Exception):
+        pass
+
+    def stop(fraction, what):
+        if what.startswith("measuring clip 2"):
+            raise Stop
+
+    with pytest.raises(Stop):
+        build_session("anxiety", "calm", tmp_path / "T", minutes=1.0, clip_s=15, studio=CueStudio(), progress=stop)
+    assert not (tmp_path / "T").exists()
+
+
+def test_a_ctrl_c_while_the_files_move_into_place_waits_for_the_move(tmp_path, monkeypatch):
+    """Stopped between two renames, a folder held the new session's first clips beside the earlier one's plan (an
+    audit): a Ctrl-C pressed during the move is raised once every file is in place."""
+    import os
+    import signal
+
+    import studio.session as session
+    from studio.errors import ctrl_c_noted
+
+    out = tmp_path / "S"
+    build_session("sadness", "joy", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
+    moved = []
+    real = os.replace
+
+    def replace(a, b):  # (os.replace is also how every staged file is written: only the moves count)
+        if ".session-" in str(a) and ".session-" not in str(b):
+            moved.append(b)
+        if len(moved) == 2 and ".session-" not in str(b):
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the first clip file is in place
+        real(a, b)
+
+    monkeypatch.setattr(session.os, "replace", replace)
+    with ctrl_c_noted(), pytest.raises(KeyboardInterrupt):
+        build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
+    monkeypatch.undo()
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["from"]["mix"] == {"anxiety": 1.0} and len(moved) > 4
+    for clip in plan["clips"]:  # every clip file is the new session's
+        report = json.loads((out / "clips" / (Path(clip["file"]).name + ".json")).read_text())
+        assert report["session"]["from"] == "anxiety"
+
+
+def test_a_tie_is_named_by_its_terms_and_plan_json_names_folders_from_its_own(tmp_path):
+    """A tied mix has no main label, but a session from joy:0.5+sadness:0.5 was 'from joy' in every clip's report
+    and on the plot; plan.json named its clip and picture folders from where the command ran (an audit); an
+    earlier session's audio under another name stayed beside the new one."""
+    out = tmp_path / "S"
+    build_session("calm", "joy", out, minutes=0.5, clip_s=10, studio=CueStudio())
+    res = build_session("sadness:0.5+joy:0.5", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(),
+                        clip_files=True, audio_name="s.flac")
+    assert not (out / "session.wav").exists() and (out / "s.flac").exists()
+    assert res.summary["clip_files"]["folder"] == "clips" and (out / res.summary["clip_files"]["folder"]).is_dir()
+    report = json.loads((out / "clips" / "clip_000.wav.json").read_text())
+    assert report["session"]["from"] == "joy+sadness"
