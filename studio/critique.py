@@ -183,6 +183,12 @@ def critique_files(args: argparse.Namespace) -> int:
             print(f"emostudio critique: warning: --reference {reference} sounds like music ({100 * ref_held:.0f} % of "
                   "its pitched frames in held notes; speech at most 54 %: python bench/held_notes.py), and each file "
                   "is read as a change from it: give a neutral take of the same voice", file=sys.stderr)
+        else:
+            aroused = emotional_reference(critic, ref_media)
+            if aroused:
+                print(f"emostudio critique: warning: --reference {reference} {aroused}, and each file is read as a "
+                      "change from it, so every reading moves away from that emotion: give a neutral take of the "
+                      "same voice", file=sys.stderr)
         for name in args.files:
             per_file[name] = {"kw": {"speaker_reference": stats}, "norm": "reference", "reference": reference}
     elif group_by:
@@ -279,7 +285,8 @@ def critique_files(args: argparse.Namespace) -> int:
               "voice) or --group-by REGEX (8 or more files per speaker)", file=sys.stderr)
     if unlike:  # a reference must be recorded as the takes are: 0.90 -> 0.68 of the encoder's readings right
         print(f"emostudio critique: warning: {'a file was' if unlike == 1 else f'{unlike} files were'} recorded "
-              f"through {'a wider' if ref_narrow else 'a telephone'} band than the reference {reference}; each file "
+              f"through {'a wider band' if ref_narrow else 'a narrower (telephone) band'} than the reference "
+              f"{reference}; each file "
               "is read as a change from the reference, as if both were recorded alike (voice, room, microphone, "
               "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
               "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
@@ -723,6 +730,29 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
                 print(f"emostudio critique: warning: {name}: its score ({score.name}) has changed since the take was "
                       "made; it is read as it is now, not as the loop read the take", file=sys.stderr)
     return out
+
+
+#: A reference whose single-file reading gives these aroused emotions together this share or more is no neutral
+#: take: actor 03's own angry take as the reference turned 38 of 42 right readings into 8 (calm and neutral), with no
+#: word said (an audit). A high bar: no neutral RAVDESS take reaches 0.6 with either judge (they were trained on
+#: those actors), and of the studio's own neutral takes (Piper joe, Festival slt, 6 sentences each) the most is 0.82
+#: (measured 2026-12-06); a strong emotional actor's take as the reference is said about half the time (anger and
+#: fear nearly always, sadness, calm and disgust never: they are not aroused)
+AROUSED_REFERENCE = ("anger", "fear", "joy", "surprise")
+AROUSED_REFERENCE_SHARE = 0.9
+
+
+def emotional_reference(critic, media) -> str | None:
+    """What makes ``media``, given as a neutral reference, plainly an emotional take ("reads as anger 0.46, joy
+    0.32, fear 0.19 on its own"), or None: the judge's single-file reading (`AROUSED_REFERENCE`)."""
+    try:
+        reading = critic.score(media)
+    except (ValueError, TypeError):  # a judge that reads no single file: nothing to say
+        return None
+    aroused = sorted(((p, k) for k, p in reading.emotion.mix.items() if k in AROUSED_REFERENCE), reverse=True)
+    if sum(p for p, _ in aroused) < AROUSED_REFERENCE_SHARE:
+        return None
+    return f"reads as {', '.join(f'{k} {p:.2f}' for p, k in aroused if p >= 0.05)} on its own, not as a neutral take"
 
 
 def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:

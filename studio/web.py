@@ -615,11 +615,22 @@ class WebStudio:
                             "one recorded as the take was._")
                 elif room := room_mismatch(neutral_decay, [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
+                from studio.critique import emotional_reference
+
+                aroused = next(filter(None, (emotional_reference(j, neutral) for j in judges)), None)
+                if aroused:  # an angry take as the "neutral" one moves every reading away from anger
+                    how += (f"\n\n_Warning: the neutral take {aroused}; each reading is a change from it, so every "
+                            "reading moves away from that emotion: give a neutral take of the same voice._")
         if modality in ("face", "text"):  # a second face, frames without one, a whole photo marked aligned, a text's
             from studio.critique import reading_notes  # sentences in another language: as critique says them
 
             for line in dict.fromkeys(line for r in readings for line in reading_notes(r.details)):
                 how += f"\n\n_Note: {line}._"
+        if modality == "image":  # a black-and-white picture reads unpleasant: as critique notes it
+            from studio.critique import NO_COLOUR, no_colour
+
+            if no_colour(media):
+                how += f"\n\n_Note: {NO_COLOUR}._"
         if modality == "music" and music_low_rate(media):  # as critique notes it
             how += f"\n\n_Note: saved at {media.rate / 1000:g} kHz; {MUSIC_LOW_RATE}._"
         if getattr(media, "stride", 1) > 1:  # a video too large to hold decoded (`load_video`)

@@ -578,6 +578,17 @@ def test_critique_says_when_speech_is_narrow_band_or_very_short(capsys, shared_d
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", str(wide),
                          str(phone))
     assert code == 0 and "than the reference" not in err  # both telephone-band
+    # the other way round ("a telephone band than" lacked its comparative), with an angry take as the reference,
+    # which every reading moves away from: said (an audit: 38 of 42 right readings became 8, without a word)
+    angry = str(shared_data / ANGRY_TAKE)
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", angry,
+                         str(phone))
+    assert code == 0 and "a file was recorded through a narrower (telephone) band than the reference" in err
+    assert f"warning: --reference {angry} reads as anger 0." in err and "not as a neutral take" in err
+    neutral = str(shared_data / "speech" / "ravdess" / "Actor_01" / "03-01-01-01-01-01-01.flac")
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--reference", neutral,
+                         angry)
+    assert code == 0 and "not as a neutral take" not in err
     # one speaker group of both channels: its average is no one recording's
     clips = sorted((shared_data / "speech" / "ravdess" / "Actor_03").glob("03-01-0[1-8]-01-01-01-03.flac"))[:8]
     group = []

@@ -268,6 +268,11 @@ def test_analyse_reads_an_upload_with_every_judge_and_refuses_bad_ones(web, tmp_
     german.write_text("Ich habe ein Gift für dich gekauft, mein Schatz.", encoding="utf-8")  # "Gift": poison
     with pytest.raises(CriticError, match="reads as German.*reads English only"):
         web.analyse(str(german), "text")
+    # a black-and-white picture: noted, as critique notes it (the tab had said nothing: an audit)
+    grey = save_image(tmp_path / "grey.png", Image(np.repeat(default_portrait().mean(axis=2, keepdims=True), 3, axis=2)
+                                                   .astype(np.uint8)))
+    assert "no colour (black and white)" in web.analyse(str(grey), "image").report
+    assert "no colour" not in web.analyse(str(img), "image").report
     notepad = tmp_path / "notepad.txt"  # Notepad's "Unicode": UTF-16 with its mark (read as Chinese before)
     notepad.write_bytes("I am so happy and grateful for everything today.".encode("utf-16"))
     assert "text/lexicon: a point near **hope** (v +1.00" in web.analyse(str(notepad), "text").report
@@ -441,6 +446,11 @@ def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data, 
     soundfile.write(str(silent), np.zeros(32000, np.float32), 16000)
     with pytest.raises(MediaError, match=r"^the neutral take \(silent\.wav\): .*silent"):
         web.analyse(str(actor / "03-01-05-02-01-01-03.flac"), "speech", str(silent))
+    # an angry take uploaded as the neutral one: every reading moves away from anger, and it is said (an audit)
+    assert "Warning" not in sad.report
+    against_anger = web.analyse(str(actor / "03-01-04-02-01-01-03.flac"), "speech",
+                                str(shared_data / "speech" / "ravdess" / "Actor_01" / "03-01-05-02-02-02-01.flac"))
+    assert "_Warning: the neutral take reads as " in against_anger.report and "anger 0." in against_anger.report
 
 
 def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop_did(web, tmp_path):
