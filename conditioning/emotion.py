@@ -51,6 +51,15 @@ MODIFIER_WEIGHT = 0.5
 JSON_KEYS = frozenset({"valence", "arousal", "dominance", "intensity", "mix"})
 
 
+def _one_emotion(text: str) -> bool:
+    """Whether ``text`` alone is an emotion spec (each side of "sad to happy", which is a path)."""
+    try:
+        Emotion.parse(text)
+    except EmotionSpecError:
+        return False
+    return True
+
+
 def _clip(x: float) -> float:
     return max(-1.0, min(1.0, x))
 
@@ -190,7 +199,9 @@ class Emotion:
         # one spelling per letter: full-width 'ｊｏｙ' is 'joy', and an accent typed as a combining mark stays on
         # its letter (it split 'jóy' into 'jo' and was refused as the word 'jo')
         text = unicodedata.normalize("NFKC", spec).translate(LOOKALIKES).strip().lower()
-        if re.search(r"->|→|=>|\bfrom\b.+\bto\b", text):  # ('anxiety->calm' was one blended picture)
+        halves = re.split(r"\s+(?:to|into|towards?)\s+", text)
+        if re.search(r"->|→|=>|\bfrom\b.+\bto\b", text) or (len(halves) == 2 and all(map(_one_emotion, halves))):
+            # ('anxiety->calm' was one blended picture; 'sad to happy' was refused for its unknown word 'to')
             raise EmotionSpecError(f"{_shown(spec)} reads as a path from one emotion to another, and an emotion spec "
                                    "is one emotion; for a path give a trajectory (Python: Trajectory.of) or a session "
                                    "(emostudio session --from A --to B)")

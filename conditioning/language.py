@@ -282,8 +282,9 @@ def foreign_sentences(text: str) -> tuple[tuple[str, Language], ...]:
 
 
 #: Where a sentence ends: after . ! ? and a space, or after the full stops of Chinese and Japanese, which no space
-#: follows
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+#: follows; and after . ! ? right before a Chinese or Japanese character ("good friends.我今天..." was one sentence,
+#: its Chinese left unread without a word)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*|(?<=[.!?])(?=[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
 
 
 def word_count(text: str) -> float:

@@ -121,6 +121,8 @@ def test_a_text_in_another_language_is_refused_not_misread():
     # it was read around with no word that it was left unread)
     chinese = v("I had such a lovely day at the park with my family. 今天我们在公园里玩得非常开心，天气也特别好。")
     assert chinese.details["unread_other_language"] == {"languages": ["Chinese"], "words": 10, "of_words": 22}
+    glued = v("I had such a lovely day at the park with my family.今天我们在公园里玩得非常开心，天气也特别好。")  # no space
+    assert glued.details["unread_other_language"] == chinese.details["unread_other_language"]
     with pytest.raises(CriticError, match="reads as Russian"):  # (was "no words ... English letters expected")
         v("Я очень рад видеть тебя сегодня вечером дома")
     # technical English is read, not refused: langid read this line as French at 1.00
