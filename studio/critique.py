@@ -432,6 +432,13 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
     if why is not None:
         raise MediaError(f"{take} is not the file {source} describes ({why})")
     portrait = request.options.get("portrait")
+    if "portrait_sha256" in recipe and isinstance(portrait, str) and not Path(portrait).is_file() \
+            and server_folders is None:  # the portrait under another name beside the take or its report (a web
+        # take's report names the server's copy, portrait-<sha>.jpg, and its user has the photo as face.jpg)
+        found = same_file(recipe["portrait_sha256"], [Path(take).parent, Path(source).parent])
+        if found is not None:
+            portrait = str(found)
+            request = replace(request, options={**request.options, "portrait": portrait})
     if "portrait_sha256" in recipe and isinstance(portrait, str) and Path(portrait).is_file():
         from studio.generate import file_sha256
 
@@ -741,6 +748,23 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
 AROUSED_REFERENCE = ("anger", "fear", "joy", "surprise")
 AROUSED_REFERENCE_SHARE = 0.9
 
+
+def same_file(sha256: str, folders: "list[Path]") -> "Path | None":
+    """A picture in ``folders`` whose SHA-256 is ``sha256`` (the portrait a report names, saved under another
+    name), or None; pictures only, and at most 200 of them, so a large folder is not read through."""
+    from conditioning.media import READ_IMAGE_SUFFIXES
+    from studio.generate import file_sha256
+
+    seen = 0
+    for folder in dict.fromkeys(folders):
+        for p in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if p.suffix.lower() in READ_IMAGE_SUFFIXES and p.is_file():
+                seen += 1
+                if seen > 200:
+                    return None
+                if file_sha256(p) == sha256:
+                    return p
+    return None
 
 def emotional_reference(critic, media) -> str | None:
     """What makes ``media``, given as a neutral reference, plainly an emotional take ("reads as anger 0.46, joy

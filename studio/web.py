@@ -261,6 +261,24 @@ def number(value, what: str, whole: bool = False) -> float:
     return int(x) if whole else x
 
 
+#: The seeds the command line takes (`studio.cli.SEED`): every backend reads all 63 bits
+MAX_SEED = 2**63 - 1
+
+
+def seed_of(value) -> int:
+    """The seed box's value as the command line would take it: a whole number from 0 to `MAX_SEED`, read exactly
+    (1e30 was taken through a float, and the report recorded 1000000000000000019884624838656, a seed no command
+    line could make the take again with)."""
+    from studio.errors import UserError
+
+    whole = int(number(value, "seed", True)) if not isinstance(value, int) else value
+    if isinstance(value, str) and value.strip().lstrip("+").isdigit():  # a typed number, exactly
+        whole = int(value.strip())
+    if not 0 <= whole <= MAX_SEED:
+        raise UserError(f"the seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
+    return whole
+
+
 @dataclass
 class Take:
     """What a generation shows: the file, the picture of target vs readings, and a readout."""
@@ -392,7 +410,7 @@ class WebStudio:
             raise UserError("type the words to speak")
 
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=number(loop, "loop rounds", True),
-                                      seed=number(seed, "seed", True),
+                                      seed=seed_of(seed),
                                       options=options, duration_s=duration_s, backend=backend)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
@@ -659,7 +677,7 @@ class WebStudio:
                 raise EmotionSpecError(f"the {box} box: {exc}") from None
         folder = self._path("")
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
-                            clip_s=number(clip_s, "clip seconds"), seed=number(seed, "seed", True),
+                            clip_s=number(clip_s, "clip seconds"), seed=seed_of(seed),
                             studio=self.studio, clip_files=bool(clip_files), progress=progress)
         warned = set(summary_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         lines = [(line.replace(MAX_STEP_ADVICE, ""), line in warned) for line in summary_lines(res.summary)]  # (no

@@ -784,6 +784,12 @@ def test_critique_reads_a_face_alone_when_its_portrait_was_replaced(capsys, tmp_
     assert code == 0 and row["details"]["reference"].startswith("population")
     assert "its portrait (me.png, named in joy.mp4.json) has changed since the take was made" in err
     assert "its neutral take was not used" in err
+    # the same photo under another name beside the take is its portrait (a web take's report names the server's
+    # copy, portrait-<sha>.png, and its user downloads the take beside their own face.png: read alone, an audit)
+    Image.fromarray(data.astronaut()).save(portrait)
+    portrait.rename(tmp_path / "face.png")
+    code, row, err = critique_row(capsys, take, "face", "geometric")
+    assert code == 0 and row["details"]["reference"] == "same person" and "warning" not in err
 
 
 def test_critique_reads_a_talking_faces_voice_against_its_neutral_take_as_its_loop_did(capsys, tmp_path):

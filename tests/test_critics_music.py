@@ -108,6 +108,25 @@ def test_an_offset_is_no_music(happy_sad, critic):
         critic.score(Audio(np.full(44100 * 5, 0.5, np.float32), 44100))
 
 
+def test_silence_at_the_ends_is_no_music_and_a_silent_window_no_reading(happy_sad, critic):
+    """4 s of rest before an EMOPIA clip turned its reading from Q1 (v +0.00) to Q2 (v -0.34), and the time series
+    gave fully silent windows a confident quadrant (an audit): the silence at a recording's ends is left out (and
+    said), and a silent stretch's windows are no readings."""
+    happy, sad = happy_sad
+    for piece in (happy, sad):
+        base = critic.score(piece)
+        gap = np.zeros(4 * piece.rate, np.float32)
+        padded = critic.score(Audio(np.concatenate([gap, piece.samples, gap]), piece.rate))
+        assert padded.emotion.top == base.emotion.top and abs(padded.valence - base.valence) < 0.12  # (sad: +0.62 before;
+        # a second of the lead is kept, as the training clips had it, and these pieces last 4-7 s)
+        assert padded.details["silence_left_out_s"] >= 4.5 and "silence_left_out_s" not in base.details
+    quiet = np.zeros(25 * happy.rate, np.float32)
+    music = np.tile(happy.samples, int(np.ceil(20 * happy.rate / len(happy.samples))))[:20 * happy.rate]
+    series = critic.score(Audio(np.concatenate([music, quiet, music]), happy.rate)).series
+    assert series and not any(25 <= r.time_s <= 40 for r in series)  # (the windows centred in the silence)
+    assert min(r.time_s for r in series) < 10 and max(r.time_s for r in series) > 50  # the recording's own clock
+
+
 def test_long_audio_is_analysed_in_blocks_that_change_nothing(happy_sad, monkeypatch):
     """`analyse` takes its spectra a block of frames at a time (a 15-minute session's whole STFT took 2.5 GB);
     every frame descriptor, and so the vector, must be what one pass over the whole signal gives, including

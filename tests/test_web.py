@@ -172,6 +172,13 @@ def test_a_cleared_number_box_is_a_message_not_a_type_error(web):
         web.session("sadness", "calm", None, 15)
     with pytest.raises(UserError, match="seed must be a whole number"):
         web.generate("text", Emotion.parse("joy"), text="a fine day", seed=1.5)
+    # the command line's seeds and no others, read exactly (1e30 was recorded as 1000000000000000019884624838656)
+    for seed in (10**30, 1e30, -1, 2**63):
+        with pytest.raises(UserError, match="seed must be a whole number from 0 to 9223372036854775807"):
+            web.generate("text", Emotion.parse("joy"), text="a fine day", seed=seed)
+    from studio.web import seed_of
+
+    assert seed_of(2**63 - 1) == 2**63 - 1 and seed_of("9007199254740993") == 9007199254740993 and seed_of(7.0) == 7
 
 
 def test_speech_comes_back_with_both_judges(web):

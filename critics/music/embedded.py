@@ -46,7 +46,8 @@ class EmbeddedMusicConfig:
 
     - `weights`: the ONNX file (its JSON sidecar must sit beside it); None = the shipped one.
     - `window_s`/`hop_s`: the time series (one reading per window) for audio longer than `series_min_s`;
-      the whole-clip reading is always computed on the whole signal.
+      the whole-clip reading is always computed on the whole signal, less the silence at its ends
+      (`sounding_span`); a silent window is left out of the series.
     - `soundfont`: render MIDI input through this one soundfont (a name or path) instead of averaging the
       readings of `MIDI_FONTS`' renders.
     """
@@ -60,12 +61,41 @@ class EmbeddedMusicConfig:
     threads: int = 1
 
 
+#: Silence at a recording's ends is no music: a frame this far under the loudest one is silent. 4 s of rest before
+#: an EMOPIA clip's first note turned its reading from Q1 (v +0.00) to Q2 (v -0.34), and a fully silent window of the
+#: time series was given a confident quadrant (an audit). What is kept around the sound is what the judge was
+#: trained on: EMOPIA's clips start with their first note within 0.17 s (median; 1 s for 99 %, 1.9 s at most), and
+#: a render's release and reverb fade under this level within about a second (`bench/critics_code_drift.py`: the
+#: shipped weights read EMOPIA's clips as before).
+SILENCE_DB = 60.0
+LEAD_KEEP_S = 1.0
+TAIL_KEEP_S = 2.0
+
+
+def sounding_span(samples: np.ndarray, rate: int) -> tuple[int, int]:
+    """The samples ``[a, b)`` between the recording's first and last sounding frames (`SILENCE_DB`), with
+    `LEAD_KEEP_S` before and `TAIL_KEEP_S` after, as the judge's training clips have them."""
+    y = samples if samples.ndim == 1 else samples.mean(axis=1)
+    hop = max(1, rate // 100)
+    n = len(y) // hop
+    if n == 0:
+        return 0, len(y)
+    rms = np.sqrt(np.mean(y[:n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
+    loud = np.flatnonzero(rms > rms.max() * 10 ** (-SILENCE_DB / 20))
+    if loud.size == 0:
+        return 0, len(y)
+    return (max(0, loud[0] * hop - int(LEAD_KEEP_S * rate)),
+            min(len(y), (loud[-1] + 1) * hop + int(TAIL_KEEP_S * rate)))
+
+
 class _Read(NamedTuple):
     audio: Any
     frames: Any  #: the frame-level descriptors (`critics.music.features.analyse`)
     spans: list  #: the time series' windows, in frames
     whole: np.ndarray  #: the whole-clip descriptors
     probs: np.ndarray  #: quadrant probabilities: the whole clip, then each window
+    offset_s: float  #: where the sounding part read starts in the recording (`sounding_span`)
+    trimmed_s: float  #: the silence left out at the ends, in seconds
 
 
 class EmbeddedMusicCritic(QuadrantCritic):
@@ -102,7 +132,8 @@ class EmbeddedMusicCritic(QuadrantCritic):
         series = []
         for (s, e), pw in zip(spans, probs[1:]):
             v, a, d = quadrant_vad(pw)
-            series.append(TimedReading(round(0.5 * (s + e) / frames.frame_rate, 3), v, a, d, QUADRANTS[int(np.argmax(pw))]))
+            series.append(TimedReading(round(0.5 * (s + e) / frames.frame_rate + reads[0].offset_s, 3), v, a, d,
+                                       QUADRANTS[int(np.argmax(pw))]))  # (times in the recording's own clock)
         names = feature_names()
         f = dict(zip(names, (float(x) for x in whole)))
         details = {
@@ -118,6 +149,8 @@ class EmbeddedMusicCritic(QuadrantCritic):
             "roughness": f["roughness_mean"],
             "pitch_centroid_midi": f["pitch_centroid_mean"],
         }
+        if reads[0].trimmed_s >= 0.5:  # silence at the ends, left out of the reading (`sounding_span`)
+            details["silence_left_out_s"] = round(reads[0].trimmed_s, 2)
         if midi:
             details["rendered_with"] = [str(k) for k in renders]
         return Reading.from_native(f"music/{self.name}", native, "emopia", vad=quadrant_vad(p),
@@ -132,11 +165,24 @@ class EmbeddedMusicCritic(QuadrantCritic):
             raise CriticError(f"music must last at least {cfg.min_duration_s:g} s to be judged, got {audio.duration_s:.2f} s")
         if not np.any(np.abs(audio.samples - audio.samples.mean(axis=0)) > 1e-5):  # (an offset alone is silence)
             raise CriticError("the audio is silent: nothing to judge")
-        frames = analyse(audio.samples, audio.rate, FeatureConfig())
+        a, b = sounding_span(audio.samples, audio.rate)
+        kept = audio.samples[a:b]
+        if len(kept) < cfg.min_duration_s * audio.rate:
+            raise CriticError(f"music must last at least {cfg.min_duration_s:g} s to be judged, and this recording "
+                              f"sounds for {len(kept) / audio.rate:.2f} s of its {audio.duration_s:.2f} s")
+        frames = analyse(kept, audio.rate, FeatureConfig())
         whole = summarise(frames)
-        spans = self._windows(frames.n_frames, frames.frame_rate, audio.duration_s)
+        spans = self._windows(frames.n_frames, frames.frame_rate, len(kept) / audio.rate)
+        spans = [(s, e) for s, e in spans if self._sounds(kept, audio.rate, s / frames.frame_rate,
+                                                         e / frames.frame_rate)]  # (a silent window is no reading)
         probs = self.predict_proba(np.stack([whole] + [summarise(frames, s, e) for s, e in spans]))
-        return _Read(audio, frames, spans, whole, probs)
+        return _Read(audio, frames, spans, whole, probs, a / audio.rate, (len(audio.samples) - len(kept)) / audio.rate)
+
+    @staticmethod
+    def _sounds(y: np.ndarray, rate: int, t0: float, t1: float) -> bool:
+        """Whether anything in ``y`` between ``t0`` and ``t1`` s sounds (`SILENCE_DB` under the loudest sample)."""
+        part = np.abs(y[int(t0 * rate):int(t1 * rate)])
+        return part.size > 0 and float(part.max()) > float(np.abs(y).max()) * 10 ** (-SILENCE_DB / 20)
 
     def _windows(self, n_frames: int, frame_rate: float, duration_s: float) -> list[tuple[int, int]]:
         cfg = self.config
