@@ -41,6 +41,27 @@ JUDGES: dict[str, tuple[str, ...]] = {"speech": ("embedded", "encoder"), "music"
                                       "face": ("classifier", "geometric"), "image": ("embedded", "colour"),
                                       "text": ("lexicon",)}
 
+#: What each judge was made from, and those sources' terms (each weight file's record, ``data.licence``, and the
+#: cards in critics/cards/ give them in full): a dataset's card names its own judges' (a fixed paragraph had named
+#: every corpus, and none of the speech encoder's base weights). A neural judge's model is the user's.
+TERMS: dict[str, str] = {
+    "speech/embedded": "heads trained on RAVDESS actors 01-16 (CC BY-NC-SA 4.0) and EmoDB (free for research)",
+    "speech/encoder": "Resemblyzer's GE2E encoder (Apache-2.0; trained on LibriSpeech, CC BY 4.0, which asks for "
+                      "attribution, and VoxCeleb 1/2) with heads trained on RAVDESS actors 01-16 (CC BY-NC-SA 4.0) "
+                      "and EmoDB (free for research)",
+    "speech/transformers": "the model you supplied, under its own terms",
+    "music/embedded": "trained on EMOPIA's MIDI (CC BY-NC-SA 4.0), rendered through soundfonts",
+    "music/symbolic": "trained on EMOPIA's MIDI (CC BY-NC-SA 4.0)",
+    "music/clap": "the model you supplied, under its own terms",
+    "face/classifier": "trained on FER2013 (research use); MediaPipe's face detector (Apache-2.0)",
+    "face/geometric": "constants measured on FER2013 training faces (research use); MediaPipe's face mesh (Apache-2.0)",
+    "image/embedded": "trained on OASIS's ratings and images (free for research, its authors' terms)",
+    "image/colour": "Valdez & Mehrabian's colour equations, standardised by six statistics of OASIS's ratings (free "
+                    "for research, its authors' terms)",
+    "image/clip": "the model you supplied, under its own terms",
+    "text/lexicon": "VADER (MIT) and NRC EmoLex (free for research; commercial use needs NRC's licence)",
+}
+
 MODALITIES = ("speech", "music", "face", "image", "text")
 
 

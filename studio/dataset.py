@@ -179,6 +179,10 @@ def _number(value: Any, field_name: str, lo: float, hi: float, integer: bool = F
 
 #: The fields each kind of emotion sampling reads
 EMOTION_FIELDS = {"grid": {"labels", "intensities"}, "va": {"cells", "range"}, "list": {"list"}}
+#: The most emotions a spec may list (a grid's labels x intensities, or a list): each is parsed and checked before any
+#: work, about half a millisecond each, and a million (10,000 labels x 100 intensities) held a core for minutes with
+#: no word, on the web too; each emotion gets an equal share of the items, so more is no finer a dataset
+MAX_EMOTIONS = 10_000
 
 
 def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
@@ -202,6 +206,9 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         raw = e.get("intensities", [1.0])
         if not isinstance(raw, list) or not raw:
             raise _err("emotions.intensities", f"got {raw!r}", "a list of numbers in (0, 1]")
+        if len(labels) * len(raw) > MAX_EMOTIONS:
+            raise _err("emotions", f"{len(labels):,} labels x {len(raw):,} intensities are {len(labels) * len(raw):,} "
+                       "emotions", f"at most {MAX_EMOTIONS:,} emotions (each gets an equal share of the items)")
         ints = [_number(x, "emotions.intensities", 0.01, 1.0) for x in raw]
         for lab in labels:
             if "@" in lab:  # the grid crosses labels with intensities: 'joy@0.5' would become 'joy@0.5@0.6'
@@ -222,6 +229,9 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         out = tuple(f"v={lo + (i + 0.5) * step:.3f},a={lo + (j + 0.5) * step:.3f}" for i in range(n) for j in range(n))
     else:
         out = _str_list(e.get("list", []), "emotions.list", Path("."), allow_file=False)
+        if len(out) > MAX_EMOTIONS:
+            raise _err("emotions.list", f"{len(out):,} emotions", f"at most {MAX_EMOTIONS:,} (each gets an equal "
+                       "share of the items)")
     seen: dict[str, str] = {}
     for s in out:
         try:
@@ -1046,6 +1056,11 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
         journal = Journal(out)
         done = journal.load()
+        gone = [r["file"] for r in done.values() if r.get("kept") and r.get("file") and not (out / r["file"]).is_file()]
+        if gone:  # deleted outside the studio: a rerun had said "8 kept" and exported a row for a missing file
+            raise UserError(f"{out}: manifest.jsonl lists {len(gone)} kept item(s) whose file is gone ("
+                            f"{', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''}): the folder was changed "
+                            "outside the studio; put the files back, or build into a new folder")
         for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
             for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
                 tmp.unlink(missing_ok=True)
@@ -1329,10 +1344,15 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
     lines += ["", "The labels are the targets, not the judges' readings. Their valence, arousal and dominance "
               "columns are coordinates from the NRC-VAD lexicon (Mohammad 2018): free for research; commercial use "
               "needs a licence from its authors.",
-              "", "The judges that filtered and scored the items are trained on research corpora: RAVDESS and EMOPIA "
-              "(CC BY-NC-SA 4.0), EmoDB, FER2013 and OASIS (research use); each weight file's record and Emotion "
-              "Studio's critics/cards/ give the terms: check them before commercial use of a dataset they "
-              "filtered.", "", "## Files", "",
+              "", "The judges that filtered and scored the items, and what they were made from (each weight file's "
+              "record and Emotion Studio's critics/cards/ give the terms: check them before commercial use of a "
+              "dataset they filtered):", ""]
+    from critics.registry import TERMS
+
+    judges = sorted({j["critic"] for r in rows for j in r["readings"]} | {u["critic"] for r in rows
+                                                                          for u in r.get("unread", [])})
+    lines += [f"- `{c}`: {TERMS.get(c, 'see its card in critics/cards/')}" for c in judges] or ["- none"]
+    lines += ["", "## Files", "",
               "- `manifest.jsonl` (the journal: one line per item, kept or rejected; a kept item's row holds its "
               "file's SHA-256 and, for speech and faces, how to make the neutral take its judges read it against, so "
               "`emostudio critique` reads it as the build did)" + (" and `manifest.parquet`" if parquet else

@@ -125,3 +125,12 @@ print(json.dumps({"calls": calls, "message": message}))
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["calls"] == [] and "nothing is downloaded" in out["message"]
+
+
+def test_every_critic_says_what_it_was_made_from():
+    """A dataset's card names its judges' sources and terms from `critics.registry.TERMS` (a fixed paragraph had
+    named every corpus and none of the speech encoder's base weights: an audit)."""
+    from critics.registry import CRITICS, TERMS
+
+    assert set(TERMS) == set(CRITICS)
+    assert "LibriSpeech" in TERMS["speech/encoder"] and "RAVDESS" in TERMS["speech/encoder"]

@@ -107,6 +107,11 @@ BAD_SPECS = [
      "a non-empty string"),
     ("modalities: {image: {count: 2}}\nemotions: {list: {file: emotions.txt}}", "emotions.list': got dict",
      "accepted: a list of strings\n"),
+    # a million emotions held a core for minutes without a word, on the web too (an audit): counted before parsing
+    ("modalities: {image: {count: 2}}\nemotions: {labels: [" + ", ".join(["joy"] * 101) + "], intensities: ["
+     + ", ".join(["0.5"] * 100) + "]}", "101 labels x 100 intensities are 10,100 emotions", "at most 10,000 emotions"),
+    ("modalities: {image: {count: 2}}\nemotions: {list: [" + ", ".join(["joy"] * 10_001) + "]}",
+     "emotions.list': 10,001 emotions", "at most 10,000"),
     # a neural backend without its weights failed at its first item, after spec.json was written
     ("modalities: {music: {count: 2, backend: musicgen}}\nemotions: {list: [joy]}", "modalities.music.backend",
      "music/musicgen needs its local weights: set $EMOSTUDIO_MUSICGEN"),
@@ -305,7 +310,8 @@ def test_hugging_face_datasets_loads_the_output_with_its_labels(tmp_path):
     assert "| image | joy | 2 |" in card and "procedural" in card and (out / "targets_readings.png").is_file()
     assert "6 items, unfiltered" in card  # recognised_by: none (the card said "recognised by none judge(s)")
     assert "| image: emotion | style horizon | style pattern |" in card and "| joy@1 | 1 | 1 |" in card  # per emotion
-    assert "NRC-VAD" in card and "CC BY-NC-SA 4.0" in card  # the labels' and the judges' terms
+    assert "NRC-VAD" in card and "`image/colour`: Valdez" in card and "OASIS" in card  # the labels' and the judges' terms
+    assert "RAVDESS" not in card and "EMOPIA" not in card  # (the other modalities' judges' corpora are not named)
 
 
 def test_the_cards_loading_code_gives_class_labels_over_every_label_asked_for(tmp_path, monkeypatch):
@@ -701,6 +707,11 @@ def test_a_changed_description_resumes_and_a_changed_field_is_named(tmp_path):
     assert "new words" in (out / "README.md").read_text()
     r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("pattern", "field"))), "--out", str(out))
     assert r.returncode == 2 and "(modalities.image.styles differ)" in r.stderr, r.stderr
+    # a kept item's file deleted outside the studio: said, not exported as if it were there (an audit)
+    gone = next(iter(sorted((out / "image").glob("*.png"))))
+    gone.unlink()
+    r = run_cli(str(write_spec(tmp_path, "description: new words\n" + IMAGE_SPEC.format(count=3))), "--out", str(out))
+    assert r.returncode == 2 and f"lists 1 kept item(s) whose file is gone (image/{gone.name})" in r.stderr, r.stderr
 
 
 def test_a_dataset_half_built_under_the_former_plan_is_not_resumed(tmp_path):
