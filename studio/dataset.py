@@ -1546,16 +1546,25 @@ def _unseen_factors(spec: Spec) -> list[str]:
                              f"{missing} of them {'is' if missing == 1 else 'are'} not used for it (every emotion "
                              f"takes the {name} in the same order, so that they do not tell the emotions apart); "
                              f"count {q * n_e} or more gives every emotion every one")
-        if len(m.voices) > 1 and len(m.portraits) > 1 and fewest:  # a talking face's identity: voice and face
-            every = len(m.voices) * len(m.portraits)
-            v, p = (next(i for i, (name, _) in enumerate(factors) if name == f) for f in ("voices", "portraits"))
-            seen, q = _coverage(sizes, lambda at: (at[v], at[p]), every, fewest)
+        for a, b, why in PAIRED_FACTORS:
+            xs = dict(factors)
+            if len(xs.get(a, ())) < 2 or len(xs.get(b, ())) < 2 or not fewest:
+                continue
+            every = len(xs[a]) * len(xs[b])
+            i, j = (next(k for k, (name, _) in enumerate(factors) if name == f) for f in (a, b))
+            seen, q = _coverage(sizes, lambda at: (at[i], at[j]), every, fewest)
             if seen < every:
-                lines.append(f"modalities.{m.name}.voices x portraits: {fewest} item{'s' if fewest != 1 else ''} "
-                             f"per emotion cross {seen} of the {every} voice-portrait pairs, so some voices only "
-                             f"ever speak over some faces (a model may learn the voice from the face); count "
-                             f"{q * n_e} or more crosses every pair")
+                lines.append(f"modalities.{m.name}.{a} x {b}: {fewest} item{'s' if fewest != 1 else ''} per emotion "
+                             f"cross {seen} of the {every} pairs, so {why}; count {q * n_e} or more crosses every pair")
     return lines
+
+
+#: Factor pairs a split or a model may confuse when not crossed, and what that does (`_unseen_factors`)
+PAIRED_FACTORS = (
+    ("voices", "portraits", "some voices only ever speak over some faces (a model may learn the voice from the face)"),
+    ("texts", "voices", "some texts are only ever spoken by some voices (a split held out by speaker is then held "
+                        "out by text too: 2 texts and 2 voices over 12 items had each voice say one text)"),
+)
 
 
 def _abstract(m: "ModalitySpec") -> str | None:

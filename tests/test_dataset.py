@@ -669,10 +669,17 @@ def test_voices_that_only_ever_speak_over_one_face_are_noted(tmp_path):
     text = ("modalities: {face: {count: %d, texts: [Hello there.], voices: [joe, slt], portraits: [a.png, b.png]}}\n"
             "emotions: {list: [joy, sadness]}\n")
     notes = [n for n in spec_notes(load_spec(write_spec(tmp_path, text % 4))) if "voices x portraits" in n]
-    assert notes == ["modalities.face.voices x portraits: 2 items per emotion cross 2 of the 4 voice-portrait pairs, "
+    assert notes == ["modalities.face.voices x portraits: 2 items per emotion cross 2 of the 4 pairs, "
                      "so some voices only ever speak over some faces (a model may learn the voice from the face); "
                      "count 8 or more crosses every pair"]
     assert not [n for n in spec_notes(load_spec(write_spec(tmp_path, text % 8))) if "voices x portraits" in n]
+    # speech: 2 texts, 2 voices and 2 items per emotion had each voice say one text, so a split by speaker was a
+    # split by text (an audit)
+    speech = "modalities: {speech: {count: %d, texts: [Hello there., Good night.], voices: [joe, slt]}}\n" \
+             "emotions: {list: [joy, sadness, anger, fear, calm, neutral]}\n"
+    notes = [n for n in spec_notes(load_spec(write_spec(tmp_path, speech % 12))) if "texts x voices" in n]
+    assert notes and "2 items per emotion cross 2 of the 4 pairs, so some texts are only ever spoken by some" in notes[0]
+    assert not [n for n in spec_notes(load_spec(write_spec(tmp_path, speech % 24))) if "texts x voices" in n]
 
 
 def test_the_card_lists_a_label_that_kept_nothing_and_says_what_fell_short(tmp_path):
