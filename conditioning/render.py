@@ -357,11 +357,13 @@ def _events(pm) -> tuple[list[tuple], list[tuple[int, int, int]]]:
     """Time-sorted synth events and the (channel, bank, program) set-up, one channel per part."""
     setup, events = [], []
     free = [c for c in range(16) if c != _DRUM_CHANNEL]
-    for i, inst in enumerate(pm.instruments):
+    melodic = 0  # counted apart from the drums: with a drum track among 15 melodic parts, counting every track put
+    for inst in pm.instruments:  # two parts on one channel, the second's program replacing the first's
         if inst.is_drum:
             channel, bank = _DRUM_CHANNEL, 128
         else:  # more than 15 melodic parts share channels (rare in practice)
-            channel, bank = free[i % len(free)], 0
+            channel, bank = free[melodic % len(free)], 0
+            melodic += 1
         setup.append((channel, bank, inst.program))
         for n in inst.notes:
             events.append((n.start, 1, "on", channel, n.pitch, n.velocity))

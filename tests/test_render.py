@@ -178,3 +178,20 @@ def test_a_render_does_not_depend_on_what_the_process_did_before(tmp_path):
     runs = [run_python(script, how) for how in ("plain", "rand")]
     shas = [next(line for line in r.stdout.splitlines() if line.startswith("sha")) for r in runs]
     assert shas[0] == shas[1], [r.stderr[-300:] for r in runs]
+
+
+def test_fifteen_melodic_parts_and_drums_each_keep_a_channel_and_their_program():
+    """A General MIDI file of 15 melodic parts with its drums not last put two parts on one channel, the second's
+    program replacing the first's, so one part sounded as another instrument (an audit): the drums' track no
+    longer counts among the melodic channels."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI()
+    for k in range(16):
+        inst = pretty_midi.Instrument(program=k * 8 if k != 5 else 0, is_drum=k == 5)
+        inst.notes.append(pretty_midi.Note(velocity=80, pitch=60 + k, start=0.0, end=0.5))
+        pm.instruments.append(inst)
+    _, setup = render._events(pm)
+    melodic = [(channel, program) for channel, bank, program in setup if bank == 0]
+    assert len({channel for channel, _ in melodic}) == 15 and 9 not in {channel for channel, _ in melodic}
+    assert [p for _, p in melodic] == [inst.program for inst in pm.instruments if not inst.is_drum]
