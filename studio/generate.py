@@ -274,6 +274,10 @@ def take_record(out: Path, result, model: str | None = None) -> dict:
 #: emotions x 2 formats (2026-12-06; WebP's mean 0.07 -> 0.03 at 95, JPEG's 0.044 -> 0.047), which its report must
 #: say, since `critique` reads the file. With the judge reading each picture averaged with its mirror image (the
 #: same day): up to 0.064 (WebP, mean 0.035; JPEG 0.024, mean 0.018; `python bench/image_lossy.py`, 40 s)
+#: The note of a music take written through a lossy coder: the judges read it before the coding (an audit: a sad
+#: take's arousal -0.294 in its report, -0.230 read back from its MP3, -0.254 from Ogg)
+LOSSY_MUSIC = ("the judges read the music before it was coded as {fmt}; read from the file (critique) its readings "
+               "can move by up to about 0.1; a WAV or FLAC reads exactly as reported")
 LOSSY_PICTURE = ("the judges read the picture before it was compressed into the {fmt}; read from the file (critique) "
                  "its readings can move by up to about 0.1; a PNG reads exactly as reported")
 
@@ -292,8 +296,18 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
               **{k: v for k, v in extras.items() if k not in base and isinstance(v, (str, int, float, list, dict))},
               **take_record(out, result, model)}
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}.get(out.suffix.lower())
-    if fmt and str(base.get("backend", "")).startswith("image/"):
+    backend = str(base.get("backend", ""))
+    if fmt and backend.startswith("image/"):
         report["notes"] = [*report.get("notes", []), LOSSY_PICTURE.format(fmt=fmt)]
+    coded = {".mp3": "MP3", ".ogg": "Ogg Vorbis"}.get(out.suffix.lower())
+    if coded and backend.startswith("music/"):  # (speech takes are read against a neutral take coded alike)
+        report["notes"] = [*report.get("notes", []), LOSSY_MUSIC.format(fmt=coded)]
+    rate = getattr(result.media, "rate", None)
+    if backend.startswith("music/") and rate:
+        from studio.critique import MUSIC_LOW_RATE, music_low_rate
+
+        if music_low_rate(result.media):  # a calm take at 8 kHz was written at fidelity 0.76 and read back as Q1
+            report["notes"] = [*report.get("notes", []), f"saved at {rate / 1000:g} kHz: {MUSIC_LOW_RATE}"]
     written = _hidden(report, hide) if hide else report
     report["record_sha256"] = written["record_sha256"] = record_seal(written)  # of the record as it is written
     text = json.dumps(written, indent=1)

@@ -1408,3 +1408,14 @@ def test_critique_notes_a_picture_without_colour(tmp_path, capsys):
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and "notes" not in rows[0] and rows[1]["notes"] == ["no_colour"]
     assert "a picture has no colour (black and white)" in err
+
+
+def test_a_lossy_or_low_rate_music_take_says_what_its_judges_read(capsys, tmp_path):
+    """A sad take's report gave arousal -0.294 where critique of its MP3 read -0.230, and a take rendered at 8 kHz
+    was written at its fidelity with no word, then read back in another quadrant (an audit): both are noted."""
+    for name, extra, note in (("sad.mp3", (), "before it was coded as MP3"),
+                              ("sad.wav", ("--option", "rate=8000"), "saved at 8 kHz: such audio lacks part of"),
+                              ("sad.flac", (), None)):
+        code, report = studio_take(capsys, tmp_path / name, "music", "--emotion", "sadness", "--duration", "6", *extra)
+        notes = report.get("notes", [])
+        assert code == 0 and (any(note in n for n in notes) if note else not notes), (name, notes)
