@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="generate emotional media",
                        **_examples("emostudio generate speech --emotion joy --text 'We won the match!' --out joy.wav",
-                                   "emostudio generate music --emotion 'v=-0.5,a=-0.3' --duration 30 --out calm.wav",
+                                   "emostudio generate music --emotion 'v=-0.5,a=-0.3' --duration 30 --out wistful.wav",
                                    "emostudio generate face --emotion surprise --text 'Is that for me?' --out face.mp4",
                                    "emostudio generate image --emotion 'quietly hopeful' --loop 2 --out hope.png"))
     g.add_argument("modality", choices=["speech", "music", "face", "image"], help="what to make (a face is a "

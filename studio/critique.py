@@ -728,7 +728,12 @@ def _studio_scores(files: list[str]) -> dict[str, dict]:
         if not found or not isinstance(found[0].get("midi"), str):
             continue
         score = Path(name).parent / Path(found[0]["midi"]).name
-        if score.is_file() and describes(found[0], Path(name)):
+        why = (f"its score ({score.name}, named in its report) is not beside it" if not score.is_file() else
+               None if describes(found[0], Path(name)) else "it is not the file its report describes")
+        if why:  # said before the judge's "reads MIDI notes, got the file" (which named neither)
+            print(f"emostudio critique: warning: {name}: {why}, so the judge that reads notes has none of the take's "
+                  "to read", file=sys.stderr)
+        else:
             out[name] = {"kw": {}, "norm": "none", "media": str(score), "score": score.name}
             recorded = found[0].get("midi_sha256")
             if recorded is not None and file_sha256(score) != recorded:  # another file saved at the score's path

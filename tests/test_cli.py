@@ -882,6 +882,11 @@ def test_critique_gives_the_notes_judge_a_studio_takes_score(capsys, tmp_path):
     sf.write(str(take), 0.5 * y, sr)
     code, out, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", str(take))
     assert code == 2 and "not MIDI" in err and "Traceback" not in err
+    assert f"{take}: it is not the file its report describes" in err  # (the error alone named neither: an audit)
+    sf.write(str(take), y, sr)
+    score.unlink()
+    code, out, err = run(capsys, "critique", "--modality", "music", "--critic", "symbolic", str(take))
+    assert code == 2 and "its score (calm.mid, named in its report) is not beside it" in err
 
 
 def test_json_stdout_carries_only_the_document(capsys):
