@@ -126,6 +126,29 @@ def test_a_dataset_job_is_still_followed_after_a_reload(page, tmp_path):
     page.wait_for_selector("#dataset-download :text('.zip')", timeout=30_000)  # and its download is offered again
 
 
+def test_a_session_shows_its_steps_and_stop_ends_it_with_nothing_written(page, app_url):
+    """A 30-minute session held the tab's one slot for minutes with its bar at 5 %, no Stop, and ran on after the
+    tab was closed (an audit): the bar follows the session's steps, Stop ends it at its next step with no folder
+    written, and the tab then builds the next one."""
+    out = app_url[1] / "out"
+    before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    reload(page)
+    page.get_by_role("tab", name="Therapy session").click()
+    minutes = page.get_by_role("spinbutton", name="number input for minutes")
+    minutes.fill("10")  # long enough to be stopped while it measures its clips
+    minutes.press("Enter")
+    page.get_by_role("button", name="Build session").click()
+    page.wait_for_selector("text=/measuring clip \\d+ of/", timeout=240_000)
+    page.locator("#session-stop").click()
+    page.wait_for_timeout(8_000)  # the session stops at its next step (a clip is measured in a second or two)
+    made = {p.name for p in out.iterdir()} - before
+    assert not [n for n in made if (out / n / "plan.json").exists() or (out / n).suffix == ".wav"], made
+    minutes.fill("1")
+    minutes.press("Enter")
+    page.get_by_role("button", name="Build session").click()
+    page.wait_for_selector("#session-report :text('clips')", timeout=240_000)
+
+
 def test_every_tab_passes_axe_cores_wcag_a_and_aa_rules(page):
     """Accessibility, checked by Deque's axe-core (the WCAG 2 A and AA rules): it found the circumplex's button
     without a name (its picture had no alt text), white on orange-500 primary buttons at 2.8:1 and grey footer,
