@@ -271,9 +271,12 @@ def seed_of(value) -> int:
     line could make the take again with)."""
     from studio.errors import UserError
 
-    whole = int(number(value, "seed", True)) if not isinstance(value, int) else value
-    if isinstance(value, str) and value.strip().lstrip("+").isdigit():  # a typed number, exactly
-        whole = int(value.strip())
+    if isinstance(value, int):  # (Gradio's whole-number box sends an int, of any size)
+        whole = value
+    elif isinstance(value, str) and value.strip().isdigit():  # a typed number, read exactly
+        whole = int(value)
+    else:
+        whole = number(value, "seed", True)
     if not 0 <= whole <= MAX_SEED:
         raise UserError(f"the seed must be a whole number from 0 to {MAX_SEED}, got {value!r}")
     return whole
