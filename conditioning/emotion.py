@@ -196,6 +196,17 @@ class Emotion:
                                    f"{type(spec).__name__}; accepted: {FORMS}")
         if not spec.strip():
             raise EmotionSpecError(f"empty emotion spec; accepted: {FORMS}")
+        if spec.lstrip().startswith("{"):  # the JSON `emostudio emotion --json` prints, as text: read as JSON (it
+            import json  # was taken for a mix, "weight for '{\"valence\"' ... is not a number")
+
+            try:
+                doc = json.loads(spec)
+            except json.JSONDecodeError as exc:
+                raise EmotionSpecError(f"{_shown(spec)} starts like JSON but is not JSON ({exc.msg}, character "
+                                       f"{exc.pos + 1}); accepted: {FORMS}") from None
+            if not isinstance(doc, Mapping):
+                raise EmotionSpecError(f"{_shown(spec)} is JSON but not an object; accepted: {FORMS}")
+            return cls.parse(doc)
         # one spelling per letter: full-width 'ｊｏｙ' is 'joy', and an accent typed as a combining mark stays on
         # its letter (it split 'jóy' into 'jo' and was refused as the word 'jo')
         text = unicodedata.normalize("NFKC", spec).translate(LOOKALIKES).strip().lower()

@@ -282,9 +282,10 @@ def foreign_sentences(text: str) -> tuple[tuple[str, Language], ...]:
 
 
 #: Where a sentence ends: after . ! ? and a space, or after the full stops of Chinese and Japanese, which no space
-#: follows; and after . ! ? right before a Chinese or Japanese character ("good friends.我今天..." was one sentence,
-#: its Chinese left unread without a word)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*|(?<=[.!?])(?=[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])")
+#: follows; and after . ! ? between such a character (or Korean) and a Latin letter, either way ("good friends.我今天..."
+#: was one sentence, its Chinese left unread without a word)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"  # kana, CJK ideographs, Hangul syllables
+SENTENCE_END = re.compile(rf"(?<=[.!?])\s+|(?<=[。！？])\s*|(?<=[.!?])(?=[{_CJK}])|(?<=[{_CJK}][.!?])(?=[A-Za-z])")
 
 
 def word_count(text: str) -> float:

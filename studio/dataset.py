@@ -1040,6 +1040,15 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise UserError(f"workers must be a whole number of processes >= 1, got {workers!r}")  # before spec.json
     workers = int(workers)
+    from studio.studio import Studio
+
+    # a caller's Studio with its own threshold votes otherwise in the filter: recorded in spec.json, so a resume
+    # by another Studio is refused (0 of 8 items kept at the default, 8 of 8 at 0.6, with the same spec.json: an
+    # audit); worker processes make their own Studio, at the default, so such a build runs in this process
+    threshold = None if studio is None or studio.threshold == Studio.THRESHOLD else studio.threshold
+    if threshold is not None and (workers > 1 or ray_address):
+        raise UserError(f"a Studio with its own threshold ({threshold:g}) makes the items in this process only; "
+                        f"build with workers=1, or leave its threshold at {Studio.THRESHOLD:g}")
     out = Path(out)
     ray_started = _connect_ray(ray_address) if ray_address else False  # first: a bad address writes nothing
     lock = None
@@ -1051,12 +1060,13 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
             raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
         lock = _lock(out)
         doc = {**json.loads(json.dumps(asdict(spec))), "plan": PLAN_VERSION,  # as spec.json holds it (lists)
-               "judges": judges_fingerprint(spec)}
+               "judges": judges_fingerprint(spec), **({"threshold": threshold} if threshold is not None else {})}
         check_resumable(doc, out)
         (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
         journal = Journal(out)
         done = journal.load()
-        gone = [r["file"] for r in done.values() if r.get("kept") and r.get("file") and not (out / r["file"]).is_file()]
+        gone = [f for r in done.values() if r.get("kept") for f in (r.get("file"), r.get("midi"))  # (a score too)
+                if isinstance(f, str) and not (out / f).is_file()]
         if gone:  # deleted outside the studio: a rerun had said "8 kept" and exported a row for a missing file
             raise UserError(f"{out}: manifest.jsonl lists {len(gone)} kept item(s) whose file is gone ("
                             f"{', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''}): the folder was changed "

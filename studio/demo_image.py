@@ -30,10 +30,10 @@ def demo_image(out_dir: str | Path, *, seed: int = 0) -> str:
     import numpy as np
 
     from conditioning import Emotion
-    from conditioning.media import atomic_path, save_image
+    from conditioning.media import atomic_path
     from conditioning.metrics import ccc
     from generators.base import GenerationRequest
-    from studio.output import file_metadata
+    from studio.generate import save_take
     from studio.studio import Studio
 
     folder = Path(out_dir) / "image"
@@ -77,7 +77,7 @@ def demo_image(out_dir: str | Path, *, seed: int = 0) -> str:
             prov = res.best.result.provenance
             licence = prov.licence
             name = f"{emo}_{style}.png"
-            save_image(folder / name, res.media, file_metadata(res.target, prov))
+            save_take(folder / name, res)  # with its report, as `generate` writes a take (critique reads it so)
             read = "<br>".join(f"{html.escape(j.critic)}: v {j.reading.valence:+.2f}, a {j.reading.arousal:+.2f}"
                                for j in res.best.judgements)
             style_records[f"{emo}/{style}"] = {"file": f"image/{name}", **res.to_json()}

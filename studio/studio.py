@@ -368,7 +368,9 @@ class Studio:
     """Keyword-only facade over generators, critics and the loop. Backends are created once and reused;
     they hold no per-request state, so one Studio can serve many requests."""
 
-    def __init__(self, *, threshold: float = 0.85) -> None:
+    THRESHOLD = 0.85  #: the default `threshold`
+
+    def __init__(self, *, threshold: float = THRESHOLD) -> None:
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 <= threshold < math.inf:
             raise GenerationError(f"threshold must be a fidelity from 0 to 1 (above 1: the loop never stops early), "
                                   f"got {threshold!r}")
@@ -467,8 +469,12 @@ class Studio:
         """`judges`, and what to tell a user whose loop has fewer judges than the modality's pair (an extra not
         installed: the loop then pleases one judge, the thing two judges are there to prevent), or None."""
         names = _names(names)
-        if names:
-            return [self.critic(modality, n) for n in names], None
+        if names:  # one judge named two ways ('encoder', 'speech/encoder') is one judge: it had scored each take
+            # twice and counted double in the fidelity and the loop's correction
+            judges = {}
+            for critic in (self.critic(modality, n) for n in names):
+                judges.setdefault(f"{critic.modality}/{critic.name}", critic)
+            return list(judges.values()), None
         out, missing = [], []
         for n in JUDGES.get(modality, (None,)):
             try:
@@ -533,8 +539,12 @@ class Studio:
         heard = [s for j in result.best.judgements if (s := j.reading.details.get("speech_s")) is not None]
         if modality == "speech" and heard and min(heard) < SHORT_SPEECH_S:  # ("Hi." is 0.28 s: only critique said so)
             notes = (*notes, f"the take holds {min(heard):.2f} s of speech: {SHORT_SPEECH}")
-        if trajectory is not None and duration_s is not None and duration_s < trajectory.end_s - 1e-6:
-            notes = (*notes, f"the take lasts {duration_s:g} s, so it follows the trajectory's first {duration_s:g} s "
+        lasts = duration_s if duration_s is not None else (
+            getattr(result.best.result.media, "duration_s", None) if modality == "music" else None)  # (the default length:
+        # a 60-s trajectory over the composer's 30-s default take was cut at 30 s without a word, and its report
+        # carried the whole path)
+        if trajectory is not None and lasts is not None and lasts < trajectory.end_s - 1e-6:
+            notes = (*notes, f"the take lasts {lasts:g} s, so it follows the trajectory's first {lasts:g} s "
                              f"of {trajectory.end_s:g}")
         # as plain JSON values (NumPy's numbers as Python's), which the report writes
         return replace(result, speech=speech, notes=notes, settings=json.loads(settings_key(settings) or "{}"))

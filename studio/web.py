@@ -311,6 +311,9 @@ class WebStudio:
         self.uploads = None if uploads is None else tuple(Path(u).resolve() for u in uploads)
         self._jobs: dict[str, dict] = {}  # dataset jobs by id (their state lives in the job's folder)
         self._lock = threading.Lock()
+        #: sessions stopped from the page whose thread has not reached its next step yet (a render under way ends
+        #: first): the next session waits for them, so the tab's one-at-a-time holds (`build_app`'s session)
+        self.stopping_sessions: list[threading.Thread] = []
         #: dataset jobs running at once on this server, whoever started them: the browser's own limit let three
         #: clients start three 4-worker jobs (12 processes on 2 cores)
         self.max_dataset_jobs = 1
@@ -1088,9 +1091,16 @@ def build_app(web: WebStudio | None = None):
                     """The session runs in a thread of its own, followed from here: Gradio lets a running function
                     finish when its event is cancelled, and a 30-minute session had gone on for minutes after its
                     tab was closed, holding the tab's one slot, with its bar at 5 %. Stop, or a closed tab, closes
-                    this generator; the session then stops at its next step and writes nothing."""
+                    this generator; the session then stops at its next step and writes nothing (a render under way
+                    ends first, about a minute for 30 minutes of music, and the next session waits for it)."""
                     box: dict = {"at": (0.0, "planning")}
                     stop = threading.Event()
+                    for earlier in list(web.stopping_sessions):  # a stopped session still rendering: one at a time
+                        while earlier.is_alive():
+                            progress(0.0, desc="waiting for the stopped session to end")
+                            earlier.join(0.5)
+                            yield (gr.skip(),) * 5
+                        web.stopping_sessions.remove(earlier)
 
                     def told(fraction, what):
                         if stop.is_set():
@@ -1111,7 +1121,9 @@ def build_app(web: WebStudio | None = None):
                             worker.join(0.5)
                             yield (gr.skip(),) * 5  # where a cancel or a closed tab can reach the handler
                     finally:
-                        stop.set()
+                        stop.set()  # (not joined here: Gradio closes a cancelled handler on its event loop)
+                        if worker.is_alive():
+                            web.stopping_sessions.append(worker)
                     if "error" in box:
                         raise box["error"]
                     yield box["result"]

@@ -60,6 +60,10 @@ def test_studio_arguments_of_the_wrong_kind_are_library_errors():
     # a judge named as reports and the web page name it, with its modality (it was 'unknown image critic')
     res = studio.generate("image", "joy", loop=0, judges=["image/colour"], options={"size": 256})
     assert [j.critic for j in res.best.judgements] == ["image/colour"]
+    # ... and named both ways it is one judge (it scored twice and counted double in the fidelity: an audit)
+    res = studio.generate("image", "anger", loop=0, judges="colour,image/colour,embedded", options={"size": 256})
+    assert [j.critic for j in res.best.judgements] == ["image/colour", "image/embedded"]
+    assert res.best.fidelity == pytest.approx(sum(j.fidelity for j in res.best.judgements) / 2)
     with pytest.raises(UnknownBackend, match="music/embedded"):
         studio.generate("image", "joy", loop=0, judges=["music/embedded"], options={"size": 256})
 
@@ -226,7 +230,7 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
             load_generator(modality, name, **kw)
     from generators.speech.world import RenderConfig
 
-    with pytest.raises(ValueError, match="f0_method 'crepe' is not a pitch tracker; give 'praat', 'dio' or 'auto'"):
+    with pytest.raises(GenerationError, match="f0_method 'crepe' is not a pitch tracker; give 'praat', 'dio' or 'auto'"):
         RenderConfig(f0_method="crepe")
     # a config built directly is checked by kind too (a TypeError from the comparison; 300.5 px was taken)
     from generators.image.procedural import ProceduralConfig
@@ -407,6 +411,9 @@ def test_a_take_that_follows_a_trajectory_is_labelled_where_the_trajectory_start
     assert any("follows the trajectory's first 6 s of 12" in n for n in res.notes)
     same = studio.generate("music", "sadness", trajectory=path, duration_s=12, score=False)
     assert not any("trajectory's first" in n for n in same.notes)
+    # without a duration, the composer's default take (30 s) of a 60-s path: said too (an audit)
+    long = studio.generate("music", None, trajectory=Trajectory.of([(0, "sadness"), (60, "joy")]), score=False)
+    assert any("follows the trajectory's first 30 s of 60" in n for n in long.notes)
 
 
 def test_every_neural_backend_and_critic_says_in_one_line_that_its_libraries_are_missing(tmp_path):
@@ -483,7 +490,14 @@ def test_settings_the_command_lines_config_reaches_are_checked_by_kind_and_range
             ("speech", "festival", {"render": 5}, "option render must be a mapping of RenderConfig's fields"),
             ("speech", "festival", {"render": {"nope": 1}}, r"unknown option\(s\) \['nope'\] for speech/festival render"),
             ("speech", "festival", {"timeout_s": -1}, "timeout_s must be a number from 1 to 3600"),
-            ("speech", "piper", {"threads": -3}, "threads must be a whole number from 0 to 256")):
+            ("speech", "piper", {"threads": -3}, "threads must be a whole number from 0 to 256"),
+            # the renderer's numbers (an audit: a frame period of 0 divided by zero, one of 1e6 ms wrote one sample)
+            ("speech", "piper", {"render": {"frame_period": 0}}, "render.frame_period must be a number from 1 to 50"),
+            ("speech", "piper", {"render": {"frame_period": 1e6}}, "render.frame_period must be a number from 1 to 50"),
+            ("speech", "festival", {"render": {"smooth_ms": float("inf")}}, "render.smooth_ms must be a number"),
+            ("speech", "piper", {"render": {"analysis_rate": 100}}, "render.analysis_rate must be a whole number"),
+            ("speech", "piper", {"render": {"bin_step": 0}}, "render.bin_step must be a whole number from 1 to 8"),
+            ("speech", "piper", {"render": {"level_dbfs": float("nan")}}, "render.level_dbfs must be a number")):
         with pytest.raises(GenerationError, match=says):
             load_generator(modality, name, **kw)
     from conditioning.registry import configure

@@ -57,6 +57,8 @@ def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
     assert v("I can't believe in love anymore.").valence < -0.3
     assert v("I felt terrible.us too").details["affect_words"] == ["terrible"]
     assert v("See bit.ly/sad-thing now.").details["affect_words"] == []
+    for address in ("Order at funeral-flowers.co.uk", "Visit happy-days.me today"):  # two levels, or a hyphen
+        assert v(address).details["affect_words"] == [], address
     for straight in ("Please don't kill us!", "Don't worry about me.", "I can't believe how awful it was."):
         curly = straight.replace("'", "\u2019")
         assert v(curly).valence == v(straight).valence and v(curly).details == v(straight).details, curly
@@ -123,6 +125,8 @@ def test_a_text_in_another_language_is_refused_not_misread():
     assert chinese.details["unread_other_language"] == {"languages": ["Chinese"], "words": 10, "of_words": 22}
     glued = v("I had such a lovely day at the park with my family.今天我们在公园里玩得非常开心，天气也特别好。")  # no space
     assert glued.details["unread_other_language"] == chinese.details["unread_other_language"]
+    first = v("今天我们在公园里玩得非常开心，天气也特别好.I had such a lovely day at the park with my family.")
+    assert first.details["unread_other_language"]["languages"] == ["Chinese"]  # the other way round too
     with pytest.raises(CriticError, match="reads as Russian"):  # (was "no words ... English letters expected")
         v("Я очень рад видеть тебя сегодня вечером дома")
     # technical English is read, not refused: langid read this line as French at 1.00
@@ -277,6 +281,7 @@ def test_names_are_not_read_as_feelings():
     # capitalises every word of four letters or more, "visited" too); a sentence in title case is read
     assert c.score("Yesterday Hope, Grace and Joy visited Rose.").details["affect_words"] == []
     assert c.score("Hi Joy, I am Hope.").details["affect_words"] == []  # one long word, a name: no headline
+    assert c.score("Man Dies In War").valence < -0.5  # ... but a headline with one long word, all capitalised, is
     assert c.score("I Love You So Much.").valence > 0.5 and c.score("Sad News Today.").valence < -0.3
     assert c.score("Tell Mom I love her. Happy Birthday Joy!").details["affect_words"][:1] == ["love"]
 

@@ -1197,3 +1197,22 @@ def test_a_spec_gives_a_pictures_width_and_height(tmp_path):
     assert PILImage.open(picture).size == (384, 256)
     with pytest.raises(UserError, match=r"modalities.image.size.*\[width, height\]"):
         load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=1).replace("size: 256", "size: [384, 256, 3]"), "b.yaml"))
+
+
+def test_a_callers_threshold_is_recorded_and_a_resume_by_another_is_refused(tmp_path):
+    """A dataset filtered with Studio(threshold=0.6) kept 8 of 8 items where the default kept 0, with the same
+    spec.json, so a resume by another Studio mixed two filters' decisions without a word (an audit)."""
+    from studio.dataset import build, load_spec
+    from studio.errors import UserError
+    from studio.studio import Studio
+
+    spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=2)))
+    out = tmp_path / "ds"
+    build(spec, out, progress=False, studio=Studio(threshold=0.6))
+    assert json.loads((out / "spec.json").read_text())["threshold"] == 0.6
+    with pytest.raises(UserError, match="threshold"):
+        build(spec, out, progress=False)
+    with pytest.raises(UserError, match=r"a Studio with its own threshold \(0.6\) makes the items in this process"):
+        build(spec, tmp_path / "two", progress=False, studio=Studio(threshold=0.6), workers=2)
+    build(spec, tmp_path / "plain", progress=False, studio=Studio())  # the default: spec.json as before
+    assert "threshold" not in json.loads((tmp_path / "plain" / "spec.json").read_text())

@@ -45,6 +45,8 @@ def test_grid_and_styles_are_written_and_linked(demo):
                 meta = dict(im.text)
             assert json.loads(meta["emotion"])["mix"] == {emo: 1.0}
             assert json.loads(meta["provenance"])["backend"] == "image/procedural"
+            report = json.loads(path.with_name(path.name + ".json").read_text())  # as `generate` writes a take
+            assert report["target"]["mix"] == {emo: 1.0} and len(report["sha256"]) == 64
     doc = json.loads((out / "image" / "results.json").read_text())
     assert len(doc["grid"]) == len(GRID) ** 2
 

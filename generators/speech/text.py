@@ -69,7 +69,12 @@ TITLE_RE = re.compile(r"((?<=[a-z0-9] )[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TI
 #: the full stop may end the sentence: "We live on Elm St. Then we moved." had become "Elm Saint Then". "Dr." before
 #: another name stays a doctor ("I told Anna Dr. Lee was coming"); at the text's end it is the drive.
 STREETS = {"St": "Street", "Dr": "Drive", "Mt": "Mount"}
-#: Sentence ends (and the quotes or brackets that may open the next sentence) before a word, for `_starts_sentence`
+#: Words that open sentences, not names: after "Rodeo Dr." the drive's full stop ends a sentence, after "Anna Dr."
+#: a doctor's name follows
+SENTENCE_OPENERS = {"The", "Then", "It", "We", "I", "He", "She", "They", "There", "This", "That", "But", "And", "So",
+                    "A", "An", "My", "Our", "You", "Your", "His", "Her", "Their", "Its", "In", "On", "At", "After",
+                    "Before", "When", "Now", "Later", "Next", "Turn", "Go", "Take", "Please"}
+#: Sentence ends (and the quotes or brackets that may open the next sentence) before a word
 SENTENCE_HEAD_RE = re.compile(r"(?:^|[.!?…]\s)[\s\"'“‘(\[¡¿«„‚-]*$")
 SPOKEN_LATIN = {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"}
 LATIN_RE = re.compile(r"\b(?:e\.g\.|i\.e\.|vs\.)", re.I)
@@ -78,16 +83,18 @@ LATIN_RE = re.compile(r"\b(?:e\.g\.|i\.e\.|vs\.)", re.I)
 def spoken_english(text: str) -> str:
     """``text`` as an English espeak voice should be given it: titles and Latin abbreviations written out
     (`SPOKEN_TITLES`), and a shouted run of two or more words in capitals in lower case ("STOP IT NOW, I MEAN IT."
-    was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who", "NO WAY" "no W.A.Y."); a lone word in
-    capitals (NASA, FBI) is left as it is, as are two with a mark between them ("Call me ASAP, OK?"): shouting is
-    two words side by side, three or more, or a whole sentence. A lowered word that starts a sentence keeps its
-    capital, which is how espeak finds the sentence's end ("I can't believe it. are you serious?" lost its pause
-    and fall). A title keeps the word count; "e.g." becomes two words, as it was written, so the written words
+    was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who"); a lone word in capitals (NASA, FBI) is
+    left as it is, as are two ("the US EPA", "BBC TV": lowered, they were said "us eppa"; so "He said NO WAY and
+    left" is still said "no W.A.Y.") and runs a mark breaks ("OMG. LOL. WTF."): shouting is three words or more,
+    or a whole sentence. A lowered word that starts a sentence keeps its capital, which is how espeak finds the
+    sentence's end ("I can't believe it. are you serious?" lost its pause and fall). "Dr." after a name is a
+    drive when the next word opens a sentence ("Rodeo Dr. Then"), else a doctor ("Anna Dr. Lee"). A title keeps the word count; "e.g." becomes two words, as it was written, so the written words
     keep their timings. Festival reads all of them right."""
     def title(m: re.Match) -> str:
         name, abbr, last = m.group(1) or "", m.group(2), not m.string[m.end():].strip()
-        if name and abbr in STREETS and (abbr != "Dr" or last):  # "Elm St. Then": a street, whose full stop may
-            return f"{name}{STREETS[abbr]}."  # end the sentence
+        opens = m.string[m.end():].split(None, 1)[:1] in ([w] for w in SENTENCE_OPENERS)  # "Rodeo Dr. Then"
+        if name and abbr in STREETS and (abbr != "Dr" or last or opens):  # "Elm St. Then": a street, whose full
+            return f"{name}{STREETS[abbr]}."  # stop may end the sentence
         return f"{name}{SPOKEN_TITLES[abbr]}" + ("." if last else "")  # (the text's last full stop kept)
 
     text = TITLE_RE.sub(title, text)
@@ -102,8 +109,7 @@ def spoken_english(text: str) -> str:
             end += 1
         run = words[k:end]
         whole = bool(run) and _whole_sentence(text, run[0].start(), run[-1].end())
-        side_by_side = len(run) == 2 and not text[run[0].end():run[1].start()].strip()  # "NO WAY", not "ASAP, OK"
-        if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole or side_by_side):
+        if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole):
             runs += [w for w in run if len(w.group()) > 1]
         k = max(end, k + 1)
     out, at = [], 0
