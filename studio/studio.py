@@ -457,6 +457,11 @@ class Studio:
 
     # ---- measuring and generating ---------------------------------------------------------------------
     def critique(self, modality: str, media: Any, *, critic: str | None = None) -> Reading:
+        """One critic's reading of ``media`` (a file or media object) alone: no speaker reference and no take
+        report followed, so a studio speech take reads as `emostudio critique --single-file` reads it (the
+        command line reads it against the neutral take its report names: an angry take's arousal +0.64 there,
+        +0.40 here). For that reading, score with a reference: ``critic.score(media,
+        speaker_reference=critic.reference([neutral], "neutral"))``."""
         return self.critic(modality, critic).score(media)
 
     def judges(self, modality: str, names: Sequence[str] | None = None, *, required: bool = False) -> list:

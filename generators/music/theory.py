@@ -269,6 +269,8 @@ DRUMS = {"kick": 36, "snare": 38, "side_stick": 37, "clap": 39, "closed_hat": 42
 
 def program_number(name_or_number) -> int:
     """A GM program from a number 0..127 or a name in `GM_NAMES` (case-insensitive, prefix allowed)."""
+    if isinstance(name_or_number, bool):  # (True played program 1)
+        raise ValueError(f"a GM program is a number 0..127 or a name, got {name_or_number!r}")
     if isinstance(name_or_number, (int, np.integer)) or (isinstance(name_or_number, str) and name_or_number.strip().isdigit()):
         n = int(name_or_number)
         if 0 <= n <= 127:
