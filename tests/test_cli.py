@@ -643,10 +643,14 @@ def test_critique_finds_clipping_an_mp3_or_ogg_smoothed_over(capsys, shared_data
 
     from conditioning.media import load_audio, save_audio
 
+    import soundfile as sf
+
     clean = load_audio(shared_data / ANGRY_TAKE)
     clean = type(clean)(clean.samples / np.abs(clean.samples).max() * 0.9, clean.rate)
-    for suffix in (".mp3", ".ogg"):
-        coded = save_audio(tmp_path / f"shout{suffix}", load_audio(shout))
+    loud = load_audio(shout)
+    for suffix, fmt, subtype in ((".mp3", "MP3", "MPEG_LAYER_III"), (".ogg", "OGG", "VORBIS")):
+        coded = tmp_path / f"shout{suffix}"  # coded as a user's encoder codes it, at full scale (the studio's
+        sf.write(str(coded), loud.samples, loud.rate, format=fmt, subtype=subtype)  # own writer turns it down first)
         code, row, _ = critique_row(capsys, coded, "speech", "encoder")
         assert code == 0 and row["details"]["clipped"] >= 0.05, suffix
         code, row, _ = critique_row(capsys, save_audio(tmp_path / f"clean{suffix}", clean), "speech", "encoder")

@@ -592,9 +592,12 @@ def test_a_count_too_small_for_every_text_or_emotion_is_noted(tmp_path):
         "modalities.image.count: 2 items for 3 emotions, so 1 get none (anger@1); count 3 or more gives each one"]
 
     notes = spec_notes(load_spec(write_spec(tmp_path, SPEECH_GRID.format(count=16))))
-    assert len(notes) == 1 and notes[0].startswith("modalities.speech.texts: 16 items over 8 emotions")
+    assert len(notes) == 2 and notes[0].startswith("modalities.speech.texts: 16 items over 8 emotions")
     assert "2 items, too few for all 3 texts: 1 of them is not used" in notes[0] and "count 24 or more" in notes[0]
-    assert spec_notes(load_spec(write_spec(tmp_path, SPEECH_GRID.format(count=24)))) == []
+    # every text then, but not by every voice (each emotion takes the same 3 of the 6 text-voice pairs)
+    notes = spec_notes(load_spec(write_spec(tmp_path, SPEECH_GRID.format(count=24))))
+    assert [n.split(":")[0] for n in notes] == ["modalities.speech.texts x voices"] and "count 48 or more" in notes[0]
+    assert spec_notes(load_spec(write_spec(tmp_path, SPEECH_GRID.format(count=48)))) == []
 
 
 def test_extras_retry_what_the_judges_rejected_as_itself(tmp_path):

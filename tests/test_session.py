@@ -327,7 +327,7 @@ def test_session_refusals_say_the_right_reason(tmp_path):
 
     with pytest.raises(PlanError) as info:
         build_session("calm", "calm", tmp_path, minutes=0.05, clip_s=30, studio=CueStudio())
-    assert "two clips" not in str(info.value) and "at least 0.08 min (5 s)" in str(info.value)
+    assert "two clips" not in str(info.value) and "at least 0.09 min (5 s)" in str(info.value)
     with pytest.raises(PlanError, match="gives 1 clip; a plan that moves needs at least 2"):
         build_session("anxiety", "calm", tmp_path, minutes=1e-300, clip_s=30, studio=CueStudio())
 
