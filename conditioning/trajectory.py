@@ -89,6 +89,8 @@ class Trajectory:
     @classmethod
     def of(cls, points: Iterable[tuple[float, "Emotion | str"]], easing: str = "linear") -> "Trajectory":
         """Build from (time_s, emotion or spec) pairs."""
+        if isinstance(points, (str, bytes)) or not isinstance(points, Iterable):  # (None was a bare TypeError)
+            raise PlanError(f"a trajectory is built from (time in seconds, emotion) pairs, got {points!r}")
         frames = []
         for pair in points:
             if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):

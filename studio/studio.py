@@ -331,7 +331,8 @@ def _refuse_unused(modality: str, extra: frozenset = frozenset(), **given: Any) 
         return
     reads = reads | extra
     for name, value in given.items():
-        if value is None or value == "" or name == "audio":  # (a form's empty box is "": unset, as None is)
+        if value is None or name == "audio" or (isinstance(value, str) and value == ""):  # (a form's empty box
+            # is "": unset, as None is; a NumPy array compared with "" had been "truth value ... is ambiguous")
             continue
         if name not in reads:
             why = {"trajectory": "a picture is one moment: give the emotion it should show"}.get(name, "")

@@ -367,6 +367,16 @@ def test_the_wrong_kind_of_name_list_or_number_is_a_library_error_and_a_build_wr
     with pytest.raises(UserError, match="build takes a Spec"):
         build({"name": "x"}, tmp_path / "ds-dict", progress=False)
     assert not (tmp_path / "ds-dict").exists()
+    # the next API audit: a trajectory of None, a recording as a bare array, phonemes as text, a number as the
+    # speech's provenance, True as a General MIDI program (TypeErrors from inside, or program 1)
+    with pytest.raises(PlanError, match="a trajectory is built from"):
+        Trajectory.of(None)
+    for options, says in (({"audio": np.zeros(16000, np.float32)}, "must be a recording's path or Audio"),
+                          ({"phonemes": "abc"}, "'phonemes' must be a list of"), ({"speech": 5}, "must be a mapping")):
+        with pytest.raises(GenerationError, match=says):
+            studio.generate("face", "joy", options=options, score=False)
+    with pytest.raises(GenerationError, match="a GM program is a number 0..127 or a name, got True"):
+        studio.generate("music", "joy", duration_s=4, options={"program": True}, score=False)
 
 
 def test_an_emotion_written_as_json_reads_back_and_its_text_forms_are_read_one_way():

@@ -22,6 +22,8 @@ its lip corners. Deterministic: the seed fixes the blinks, gaze and head motion.
 """
 from __future__ import annotations
 
+import math
+import numbers
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -43,6 +45,23 @@ from .warp import Warper
 SHADED = tuple(EMOTIONS.values())  #: the emotions whose shading was learned from labelled faces (`texture`)
 
 KEY = "face/animator"
+def _check_speech_options(opts: dict) -> None:
+    """A `GenerationError` for ``phonemes`` that are not timed phonemes, or ``speech`` that is not a mapping (a
+    string of phonemes and a number had been TypeErrors deep in the viseme and report code: an audit)."""
+    phonemes = opts.get("phonemes")
+    if phonemes is not None:
+        ok = isinstance(phonemes, (list, tuple)) and all(
+            isinstance(p, dict) and {"phoneme", "start_s", "end_s"} <= set(p)
+            and all(isinstance(p[k], numbers.Real) and not isinstance(p[k], bool) and math.isfinite(p[k])
+                    for k in ("start_s", "end_s")) for p in phonemes)
+        if not ok:
+            raise GenerationError("face option 'phonemes' must be a list of {phoneme, start_s, end_s} timings (the "
+                                  f"studio passes them from the speech it made), got {phonemes!r:.80}")
+    speech = opts.get("speech")
+    if speech is not None and not isinstance(speech, dict):
+        raise GenerationError(f"face option 'speech' must be a mapping (the speech's provenance), got {speech!r:.80}")
+
+
 OPTIONS = {"portrait": "a portrait image path, Image or array (default: the astronaut)",
            "audio": "the speech as Audio (the studio passes it)",
            "phonemes": "the speech's phoneme timings [{phoneme, start_s, end_s}] (the studio passes them)",
@@ -230,6 +249,7 @@ class FaceAnimator:
         audio = opts.get("audio")
         if audio is not None and not isinstance(audio, Audio):
             raise GenerationError("face option 'audio' must be Audio (use conditioning.media.load_audio)")
+        _check_speech_options(opts)
         fps = self.config.fps
         duration = audio.duration_s if audio is not None else (
             self.config.silent_duration_s if request.duration_s is None else float(request.duration_s))
