@@ -10,7 +10,7 @@ import errno
 import functools
 import os
 import tempfile
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -262,9 +262,10 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
 
         from conditioning.native import quiet_stderr
 
-        # libmpg123's own line about a damaged MP3 ("Xing stream size off by more than 1%"): the file is read all
-        # the same, and the line meant nothing to a user; other formats print nothing, so only MP3 is quietened
-        with quiet_stderr() if p.suffix.lower() == ".mp3" else nullcontext():
+        # libmpg123's own lines: about a damaged MP3 ("Xing stream size off by more than 1%"), read all the same,
+        # and about any file libsndfile tries as MPEG ("Illegal Audio-MPEG-Header ... Trying to resync", nine
+        # lines before the one-line error for random bytes named .wav): they meant nothing to a user
+        with quiet_stderr():
             try:
                 data, sr = sf.read(str(p), dtype="float32", always_2d=False)
             except ValueError:  # numpy's "array too big": a header that gives no length (a FLAC written to a pipe)
@@ -287,7 +288,10 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
         try:
             import librosa
 
-            data, sr = librosa.load(str(p), sr=None, mono=False)  # its fallback's warnings: `native`'s filters
+            from conditioning.native import quiet_stderr
+
+            with quiet_stderr():  # (its decoders' own lines, as above)
+                data, sr = librosa.load(str(p), sr=None, mono=False)  # its fallback's warnings: `native`'s filters
             data = data.T if data.ndim == 2 else data
         except Exception:
             suffix = p.suffix.lower()
@@ -606,6 +610,10 @@ def load_image(path: str | os.PathLike) -> Image:
         raise MediaError(f"{p}: the picture has more than {limit:.0f} megapixels, more than is read here; scale it "
                          f"down (the judges and the animator read at most a few thousand pixels a side)") from None
     except Exception:
+        if p.suffix.lower() not in READ_IMAGE_SUFFIXES:  # a kind not read here (an SVG, a WAV, a text), not a damaged
+            # picture (that is what it had been called)
+            raise MediaError(f"{p}: {p.suffix or 'a file without a suffix'} is not a picture this reads; accepted: "
+                             f"{', '.join(READ_IMAGE_SUFFIXES)} pictures") from None
         raise MediaError(f"{p}: its contents are not a picture that can be read (damaged, or another kind of file "
                          f"named like one); accepted: {', '.join(READ_IMAGE_SUFFIXES)} pictures") from None
 

@@ -269,15 +269,19 @@ def take_record(out: Path, result, model: str | None = None) -> dict:
             **({"voice_reference": voice} if voice is not None else {})}
 
 
-#: A picture written as JPEG or WebP is judged before it is compressed: read back from the file, image/embedded's
-#: valence or arousal moves by up to 0.096 at quality 95 and 0.099 at Pillow's defaults (JPEG 75, WebP 80) over 4
-#: emotions x 2 formats (2026-12-06; WebP's mean 0.07 -> 0.03 at 95, JPEG's 0.044 -> 0.047), which its report must
-#: say, since `critique` reads the file. With the judge reading each picture averaged with its mirror image (the
-#: same day): up to 0.064 (WebP, mean 0.035; JPEG 0.024, mean 0.018; `python bench/image_lossy.py`, 40 s)
 #: The note of a music take written through a lossy coder: the judges read it before the coding (an audit: a sad
 #: take's arousal -0.294 in its report, -0.230 read back from its MP3, -0.254 from Ogg)
 LOSSY_MUSIC = ("the judges read the music before it was coded as {fmt}; read from the file (critique) its readings "
                "can move by up to about 0.1; a WAV or FLAC reads exactly as reported")
+
+
+#: A picture written as JPEG or WebP is judged before it is compressed: read back from the file, image/embedded's
+#: valence or arousal moves by up to 0.096 at quality 95 and 0.099 at Pillow's defaults (JPEG 75, WebP 80) over 4
+#: emotions x 2 formats (2026-12-06; WebP's mean 0.07 -> 0.03 at 95, JPEG's 0.044 -> 0.047), which its report must
+#: say, since `critique` reads the file. With the judge reading each picture averaged with its mirror image (the
+#: same day): up to 0.064 (WebP, mean 0.035; JPEG 0.024, mean 0.018; `python bench/image_lossy.py`, 40 s, horizon at
+#: 1024 px); over 3 styles x 6 emotions x 256/512/1024 px an audit measured up to 0.102 (JPEG, horizon sadness at
+#: 256 px; mean 0.021) and 0.073 (WebP): the note's "about 0.1"
 LOSSY_PICTURE = ("the judges read the picture before it was compressed into the {fmt}; read from the file (critique) "
                  "its readings can move by up to about 0.1; a PNG reads exactly as reported")
 

@@ -69,7 +69,7 @@ BAD_SPECS = [
     ("modalities: {image: {count: 2, backend: nope}}\nemotions: {list: [joy]}", "modalities.image.backend",
      "procedural, diffusion, auto"),
     ("modalities: {face: {count: 2, texts: [Hi.], portraits: [spec.yaml]}}\nemotions: {list: [joy]}",
-     "modalities.face.portraits", "spec.yaml: its contents are not a picture"),
+     "modalities.face.portraits", "spec.yaml: .yaml is not a picture this reads"),
     ("modalities:\n  image: {count: 2}\n  image: {count: 3}\nemotions: {list: [joy]}", "'image' is given twice", "YAML"),
     # a text no speech backend reads stopped the job at its first item, after spec.json was written
     ("modalities: {speech: {count: 2, texts: [Hi., We won 🎉]}}\nemotions: {list: [joy]}",

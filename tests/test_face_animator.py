@@ -740,3 +740,24 @@ def test_a_silent_clips_length_is_refused_in_its_own_terms(animator):
         with pytest.raises(GenerationError, match=r"a silent face clip lasts 0.1 to 60 s; got duration") as info:
             animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=bad))
         assert "split" not in str(info.value)
+
+
+def test_a_surprised_face_speaking_keeps_its_chin_short_of_the_fixed_ring(animator, shared_data):
+    """Surprise holds the jaw at 0.9 and speech added to it without a bound (1.37): the chin dropped past the warp's
+    fixed ring and folded over the neck with a torn seam (an audit). The jaw is bounded per portrait, softly, so
+    the chin stays short of the ring, and it still opens with the loud syllables."""
+    from conditioning.media import load_audio
+    from generators.face import mesh as M
+    from generators.face.animator import JAW_REACH, jaw_limit, soft_cap
+
+    recording = load_audio(shared_data / "speech" / "ravdess" / "Actor_03" / "03-01-01-01-01-01-03.flac")
+    res = animator.generate(GenerationRequest(Emotion.parse("surprise"), options={"audio": recording}))
+    _, rig, _ = animator.portrait(None)
+    jaw = np.asarray(res.extras["mouth_open"])
+    chin = rig.points[M.CHIN]
+    ring = M.oval_ring(rig.points)
+    below = ring[ring[:, 1] > chin[1]]
+    gap = below[np.argmin(np.abs(below[:, 0] - chin[0])), 1] - chin[1]
+    assert jaw.max() * rig.fields["jaw"][M.CHIN, 1] <= JAW_REACH * gap + 1e-6 and jaw.max() <= jaw_limit(rig) + 1e-6
+    assert jaw.max() - jaw.min() > 0.05  # the loud syllables still open it
+    assert soft_cap(np.array([0.3]), 1.0)[0] == 0.3  # an ordinary opening is left as it is

@@ -30,6 +30,9 @@ def test_errors_name_the_problem(tmp_path):
     (tmp_path / "junk.png").write_bytes(b"nope")
     with pytest.raises(MediaError, match="contents are not a picture that can be read"):
         load_image(tmp_path / "junk.png")
+    (tmp_path / "drawing.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')  # a kind not read here, not a
+    with pytest.raises(MediaError, match=r"\.svg is not a picture this reads; accepted: \.png"):  # damaged picture
+        load_image(tmp_path / "drawing.svg")
     with pytest.raises(MediaError, match="use .wav"):
         save_audio(tmp_path / "x.mp4", Audio(np.zeros(10), 8000))
     assert not (tmp_path / "x.mp4").exists()
@@ -524,3 +527,17 @@ def test_a_video_is_streamed_to_ffmpeg_at_its_exact_frame_rate(tmp_path):
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out)],
                                       capture_output=True, text=True).stdout)["streams"][0]
     assert probe["r_frame_rate"] == "30000/1001" and int(probe["nb_frames"]) == 40
+
+
+def test_random_bytes_named_as_audio_give_one_line_without_the_decoders_noise(tmp_path):
+    """libsndfile tries an unknown file as MPEG, and libmpg123 printed nine lines ("Illegal Audio-MPEG-Header ...
+    Trying to resync") before the one-line error (an audit)."""
+    import subprocess
+    import sys
+
+    junk = tmp_path / "garbage.wav"
+    junk.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    out = subprocess.run([sys.executable, "-m", "studio.cli", "critique", "--modality", "speech", str(junk)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "its contents are not audio that can be read" in out.stderr

@@ -45,6 +45,30 @@ from .warp import Warper
 SHADED = tuple(EMOTIONS.values())  #: the emotions whose shading was learned from labelled faces (`texture`)
 
 KEY = "face/animator"
+#: How far towards the warp's fixed ring the chin may drop (`jaw_limit`): surprise holds the jaw at 0.9 and speech
+#: added to it without a bound, to 1.37, where the chin passed the ring (0.55 eye distances down against a ring
+#: 0.45-0.54 below it) and folded over the neck with a torn seam (an audit)
+JAW_REACH = 0.85
+
+
+def jaw_limit(rig) -> float:
+    """The jaw opening at which the chin has dropped `JAW_REACH` of its way to the fixed ring below it."""
+    p = rig.points
+    chin = p[M.CHIN]
+    ring = M.oval_ring(p)
+    below = ring[ring[:, 1] > chin[1]]
+    gap = float(below[np.argmin(np.abs(below[:, 0] - chin[0])), 1] - chin[1])
+    return JAW_REACH * gap / max(float(rig.fields["jaw"][M.CHIN, 1]), 1e-6)
+
+
+def soft_cap(x: np.ndarray, limit: float, knee: float = 0.8) -> np.ndarray:
+    """``x`` as it is up to ``knee`` of ``limit``, then bending smoothly towards ``limit`` and never past it (a hard
+    clip would hold the jaw still on every loud syllable)."""
+    k = knee * limit
+    span = limit - k
+    return np.where(x <= k, x, k + span * np.tanh((x - k) / span))
+
+
 def _check_speech_options(opts: dict) -> None:
     """A `GenerationError` for ``phonemes`` that are not timed phonemes, or ``speech`` that is not a mapping (a
     string of phonemes and a number had been TypeErrors deep in the viseme and report code: an audit)."""
@@ -271,6 +295,7 @@ class FaceAnimator:
         else:
             mouth, source = {k: np.zeros(n) for k in V.PARAMS}, "none"
         tracks = self.tracks(request, mouth, n)
+        tracks["jaw"] = soft_cap(tracks["jaw"], jaw_limit(rig))  # the chin stays short of the warp's fixed ring
         tracks.update(A.speaking_closers(rig, tracks, mouth["jaw"]))  # (a sad face had cancelled its speech)
         t_plan = time.perf_counter()
         frames = np.empty((n, *portrait.pixels.shape), np.uint8)
@@ -363,7 +388,7 @@ class FaceAnimator:
                 out[name][k] = a
             arousal[k], valence[k] = emo.arousal, emo.valence  # coordinates already include the intensity
         press = mouth["press"]
-        out["jaw"] = out["jaw"] * (1 - press) + mouth["jaw"]
+        out["jaw"] = out["jaw"] * (1 - press) + mouth["jaw"]  # (bounded per portrait in `generate`: `jaw_limit`)
         for name in ("spread", "round", "press", "tuck"):
             out[name] = out[name] + mouth[name]
         rng = np.random.default_rng([request.seed, 17])

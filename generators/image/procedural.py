@@ -335,7 +335,7 @@ def _horizon(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Genera
     # rain for negative, aroused pictures: slanted streaks
     if c.openness < 0.45 and c.energy > 0.55:
         streaks = np.zeros((h, w), np.float32)
-        for _ in range(int(150 * c.energy)):
+        for _ in range(int(150 * c.energy * w * h / max(w, h) ** 2)):  # per area, as the texture's strokes
             x0, y0 = detail.uniform(0, w), detail.uniform(0, h)
             ln = detail.uniform(0.03, 0.08) * h
             cv2.line(streaks, (int(x0), int(y0)), (int(x0 - 0.35 * ln), int(y0 + ln)), 1.0, 1, cv2.LINE_AA)
@@ -408,11 +408,13 @@ def _pattern(c: VisualControls, pal: dict, w: int, h: int, rng: np.random.Genera
              detail: np.random.Generator) -> np.ndarray:
     canvas = _gradient(pal["sky_low"], pal["mid"], w, h, gamma=1.0)
     cells = int(4 + 10 * c.energy)
-    step = w / cells
+    step = max(w, h) / cells  # motifs sized by the long side, as the texture's strokes are (from the width, a tall
+    # picture's motifs were half a square's, and a 1:8 strip's a few pixels: no pattern left)
+    cols = cells if w >= h else int(np.ceil(w / step))
     colours = [pal["main"], pal["accent"], pal["light"], pal["dark"]]
     rows = int(h / step) + 2
     for j in range(rows):
-        for i in range(cells + 1):
+        for i in range(cols + 1):
             jitter = 0.35 * c.energy * step
             x = (i + 0.5 * (j % 2)) * step + rng.uniform(-jitter, jitter)
             y = j * step * 0.9 + rng.uniform(-jitter, jitter)
@@ -430,7 +432,9 @@ def _texture(canvas: np.ndarray, c: VisualControls, pal: dict, rng: np.random.Ge
     h, w = canvas.shape[:2]
     if c.energy < 0.45:
         return cv2.GaussianBlur(canvas, (0, 0), 0.5 + 5 * (0.45 - c.energy))
-    n = int(6000 * (c.energy - 0.45) ** 1.5)
+    # as many strokes per area as a square's: a fixed count made a 16:9 picture's texture 1.8 times as dense, read as
+    # more aroused, and a 1:8 strip's 8 times (a muddy field)
+    n = int(6000 * (c.energy - 0.45) ** 1.5 * w * h / max(w, h) ** 2)
     strokes = np.zeros((h, w), np.float32)
     lit = np.zeros((h, w), np.float32)
     xs, ys = rng.uniform(0, w, n), rng.uniform(0, h, n)
