@@ -761,3 +761,18 @@ def test_a_surprised_face_speaking_keeps_its_chin_short_of_the_fixed_ring(animat
     assert jaw.max() * rig.fields["jaw"][M.CHIN, 1] <= JAW_REACH * gap + 1e-6 and jaw.max() <= jaw_limit(rig) + 1e-6
     assert jaw.max() - jaw.min() > 0.05  # the loud syllables still open it
     assert soft_cap(np.array([0.3]), 1.0)[0] == 0.3  # an ordinary opening is left as it is
+
+
+def test_a_face_turned_far_from_the_camera_is_noted(animator, shared_data):
+    """A face turned about 56 degrees was animated with its mouth smeared across its cheek, and no word (an audit);
+    the astronaut, frontal, gets no such note."""
+    from generators.face.animator import TURNED_AWAY, turned_away
+
+    turned = shared_data / "images" / "oasis" / "images" / "Excited_face_4.jpg"
+    if not turned.is_file():
+        pytest.skip("OASIS's Excited_face_4.jpg is not in ../shared/data")
+    res = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2, options={"portrait": str(turned)}))
+    assert any("turned well away from the camera" in n for n in res.extras.get("notes", []))
+    assert abs(turned_away(animator.portrait(None)[1])) < 0.1 < TURNED_AWAY
+    plain = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2))
+    assert not any("turned well away" in n for n in plain.extras.get("notes", []))

@@ -61,6 +61,15 @@ def jaw_limit(rig) -> float:
     return JAW_REACH * gap / max(float(rig.fields["jaw"][M.CHIN, 1]), 1e-6)
 
 
+def turned_away(rig) -> float:
+    """Where the nose tip sits between the face oval's left (-1) and right (+1) edges, 0 in the middle: a 2-D
+    measure of how far the head is turned from the camera (the mesh's depth is not kept)."""
+    p = rig.points
+    nose, xs = p[M.NOSE_TIP, 0], p[list(M.FACE_OVAL), 0]
+    left, right = nose - xs.min(), xs.max() - nose
+    return float((right - left) / max(right + left, 1e-9))
+
+
 def soft_cap(x: np.ndarray, limit: float, knee: float = 0.8) -> np.ndarray:
     """``x`` as it is up to ``knee`` of ``limit``, then bending smoothly towards ``limit`` and never past it (a hard
     clip would hold the jaw still on every loud syllable)."""
@@ -101,6 +110,10 @@ MIN_DURATION_S = 0.1  #: shortest video: a couple of frames (a shorter recording
 OPEN_MOUTH = 0.2
 #: A face whose eye line is turned more than this from level (degrees) is noted: the photo stands on its side
 SIDEWAYS_DEG = 45.0
+#: How far towards one edge of the face its nose may sit before the portrait is noted as turned away
+#: (`turned_away`): 0.78 for OASIS's Excited_face_4 (about 56 degrees), 0.72 and 0.54 for the most turned of the
+#: nine evaluation portraits, 0.01 for the astronaut (measured 2026-12-06)
+TURNED_AWAY = 0.75
 
 
 @dataclass(frozen=True)
@@ -347,6 +360,12 @@ class FaceAnimator:
             notes.append(f"the face is turned {abs(roll):.0f} degrees {'clockwise' if roll > 0 else 'anticlockwise'} in "
                          "the photo, and is animated as it stands; the judges read faces upright (a sideways face "
                          "read sad or angry for joy): turn the photo so the face is upright")
+        turn = turned_away(rig)
+        if abs(turn) > TURNED_AWAY:  # a 2-D warp cannot turn the head: a face turned about 56 degrees was animated
+            # with its mouth smeared across the cheek, and no word (an audit)
+            notes.append(f"the face is turned well away from the camera (its nose {abs(turn):.2f} of the way from the "
+                         "face's middle to its edge); the animator warps the photo in 2-D and works best on frontal "
+                         "faces, so the mouth may smear across the cheek: use a frontal portrait")
         if self.config.relax and rig.lip_gap > OPEN_MOUTH:
             notes.append(f"the portrait's mouth is open ({rig.lip_gap:.2f} of the eye distance); the animator closes it "
                          "for the face at rest, which can smear a wide-open or laughing mouth: if it looks smeared, use "
