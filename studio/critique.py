@@ -764,9 +764,10 @@ def same_file(sha256: str, folders: "list[Path]") -> "Path | None":
 
 #: A reference whose single-file reading gives these aroused emotions together this share or more is no neutral
 #: take: actor 03's own angry take as the reference turned 38 of 42 right readings into 8 (calm and neutral), with no
-#: word said (an audit). A high bar: no neutral RAVDESS take reaches 0.6 with either judge (they were trained on
-#: those actors), and of the studio's own neutral takes (Piper joe, Festival slt, 6 sentences each) the most is 0.82
-#: (measured 2026-12-06); a strong emotional actor's take as the reference is said 97 times of 224 by speech/encoder
+#: word said (an audit). A high bar: no neutral RAVDESS take reaches 0.7 with either judge (0.52 and 0.67 at most;
+#: they were trained on those actors), and of the studio's own neutral takes (Piper joe, Festival slt, 6 sentences
+#: each) the most is 0.82 (measured 2026-12-06); a strong emotional actor's take as the reference is said 97
+#: times of 224 by speech/encoder
 #: (anger 31 of 32, joy 25, surprise 23, fear 18; sadness, calm and disgust never: they are not aroused)
 AROUSED_REFERENCE = ("anger", "fear", "joy", "surprise")
 AROUSED_REFERENCE_SHARE = 0.9
