@@ -399,25 +399,8 @@ def _same_dither() -> None:
             pass
 
 
-def import_fluidsynth():
-    """pyfluidsynth, imported with its import-time line dropped: with ``$CI`` set (as CI services set it) the
-    binding prints "'fluidsynth' was found at ..." on stdout, which landed in a command's text output and in a
-    Python program's (the command line quieted it, the API did not: an audit). Raises ImportError/OSError when
-    libfluidsynth is missing."""
-    import contextlib
-    import os
-    import sys
-
-    if "fluidsynth" in sys.modules or not os.getenv("CI"):
-        import fluidsynth
-    else:
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            import fluidsynth
-    return fluidsynth
-
-
 def _render_binding(pm, rate: int, soundfont: Path, tail_s: float) -> np.ndarray:
-    fluidsynth = import_fluidsynth()
+    import fluidsynth  # pyfluidsynth; raises ImportError/OSError when libfluidsynth is missing
 
     _same_dither()
     synth = fluidsynth.Synth(gain=0.2, samplerate=float(rate))

@@ -20,6 +20,10 @@ class GenerationError(ValueError):
     """A request a generator cannot serve (empty or overlong text, duration out of range, unknown voice)."""
 
 
+#: The largest seed: every backend reads all 63 bits (`seed_words`); the command line's, the web's and a request's
+MAX_SEED = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to generate. ``trajectory`` (emotion over time) takes precedence over ``emotion`` where a backend
@@ -37,9 +41,9 @@ class GenerationRequest:
     def __post_init__(self) -> None:
         """Arguments of the wrong kind are refused here with what is accepted (they used to surface as an
         AttributeError or TypeError deep in a backend); NumPy integers are whole numbers too."""
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
-            raise GenerationError(f"seed must be a whole number >= 0 (the backends' random generators take no "
-                                  f"negative seeds), got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or not 0 <= self.seed <= MAX_SEED:
+            raise GenerationError(f"seed must be a whole number >= 0 and at most {MAX_SEED} (the backends' random "
+                                  f"generators take no negative seeds, and read 63 bits), got {self.seed!r}")
         object.__setattr__(self, "seed", int(self.seed))
         if not isinstance(self.emotion, Emotion):
             raise GenerationError(f"emotion must be an Emotion (Emotion.parse('joy')), got {type(self.emotion).__name__}")

@@ -57,7 +57,8 @@ def named_path(text: str) -> str:
     return text
 
 
-SEED = bounded_int(0, 2**63 - 1)  # every backend reads all 63 bits (generators.base.seed_words; a dataset item's seed)
+SEED = bounded_int(0, 2**63 - 1)  # generators.base.MAX_SEED, which every request checks (not imported here: that
+# module loads NumPy, and `emostudio --help` loads none of the heavy libraries)
 WORKERS = bounded_int(1, 64)
 
 

@@ -1556,8 +1556,8 @@ def _unseen_factors(spec: Spec) -> list[str]:
                              f"{missing} of them {'is' if missing == 1 else 'are'} not used for it (every emotion "
                              f"takes the {name} in the same order, so that they do not tell the emotions apart); "
                              f"count {q * n_e} or more gives every emotion every one")
+        xs = dict(factors)
         for a, b, why in PAIRED_FACTORS:
-            xs = dict(factors)
             if len(xs.get(a, ())) < 2 or len(xs.get(b, ())) < 2 or not fewest:
                 continue
             every = len(xs[a]) * len(xs[b])

@@ -306,12 +306,12 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
     coded = {".mp3": "MP3", ".ogg": "Ogg Vorbis"}.get(out.suffix.lower())
     if coded and backend.startswith("music/"):  # (speech takes are read against a neutral take coded alike)
         report["notes"] = [*report.get("notes", []), LOSSY_MUSIC.format(fmt=coded)]
-    rate = getattr(result.media, "rate", None)
-    if backend.startswith("music/") and rate:
+    if backend.startswith("music/"):
         from studio.critique import MUSIC_LOW_RATE, music_low_rate
 
         if music_low_rate(result.media):  # a calm take at 8 kHz was written at fidelity 0.76 and read back as Q1
-            report["notes"] = [*report.get("notes", []), f"saved at {rate / 1000:g} kHz: {MUSIC_LOW_RATE}"]
+            report["notes"] = [*report.get("notes", []), f"saved at {result.media.rate / 1000:g} kHz: "
+                                                          f"{MUSIC_LOW_RATE}"]
     written = _hidden(report, hide) if hide else report
     report["record_sha256"] = written["record_sha256"] = record_seal(written)  # of the record as it is written
     text = json.dumps(written, indent=1)

@@ -44,13 +44,16 @@ def json_stdout() -> Iterator[None]:
 def quiet_fluidsynth() -> None:
     """Import pyfluidsynth once with its import-time line dropped. With ``$CI`` set (as CI services set it) the
     binding prints "'fluidsynth' was found at ..." on import, which landed in a command's text output (and, sent
-    to stderr, would look like a warning); a no-op otherwise, or when the binding is missing or already imported."""
-    from conditioning.render import import_fluidsynth
-
-    try:
-        import_fluidsynth()
-    except (ImportError, OSError):
-        pass
+    to stderr, would look like a warning); a no-op otherwise, or when the binding is missing or already imported.
+    Called by the command line's `main` and by `Studio`, before anything imports pretty_midi (which imports the
+    binding)."""
+    if not os.getenv("CI") or "fluidsynth" in sys.modules:
+        return
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        try:
+            import fluidsynth  # noqa: F401
+        except (ImportError, OSError):
+            pass
 
 
 def file_metadata(target, provenance, **extra) -> dict[str, str]:

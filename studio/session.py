@@ -991,10 +991,12 @@ def run_session_cli(args) -> int:
     for line in summary_lines(s):
         print(f"  {line}")
     if s.get("clip_files"):
-        print(f"  clip files: {s['clip_files']['count']} clips in {result.plan.parent / s['clip_files']['folder']} (clip_000.wav, its "
+        folder = result.plan.parent / s["clip_files"]["folder"]
+        print(f"  clip files: {s['clip_files']['count']} clips in {folder} (clip_000.wav, its "
               f".mid and .wav.json ...)")
     if s.get("visuals"):
-        print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {result.plan.parent / s['visuals']['folder']}")
+        folder = result.plan.parent / s["visuals"]["folder"]
+        print(f"  visuals: {len(result.clips)} pictures ({s['visuals']['style']}) in {folder}")
     print(f"  {result.timings['total_s']:.1f} s")
     return 0
 

@@ -376,6 +376,10 @@ class Studio:
             raise GenerationError(f"threshold must be a fidelity from 0 to 1 (above 1: the loop never stops early), "
                                   f"got {threshold!r}")
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
+        from studio.output import quiet_fluidsynth
+
+        quiet_fluidsynth()  # the facade of every API path, as `main` is the command line's: with $CI set the MIDI
+        # binding's import line had landed in a Python program's output (pretty_midi imports it on its own import)
         self._generators: dict[tuple[str, str, str | None], Any] = {}  #: (modality, resolved name, model)
         self._critics: dict[str, Any] = {}  #: by resolved key ('speech/encoder')
         self._creating = threading.RLock()  #: two threads asking for one backend at once make it once
@@ -475,12 +479,9 @@ class Studio:
         """`judges`, and what to tell a user whose loop has fewer judges than the modality's pair (an extra not
         installed: the loop then pleases one judge, the thing two judges are there to prevent), or None."""
         names = _names(names)
-        if names:  # one judge named two ways ('encoder', 'speech/encoder') is one judge: it had scored each take
-            # twice and counted double in the fidelity and the loop's correction
-            judges = {}
-            for critic in (self.critic(modality, n) for n in names):
-                judges.setdefault(f"{critic.modality}/{critic.name}", critic)
-            return list(judges.values()), None
+        if names:  # one judge named two ways ('encoder', 'speech/encoder') is one instance (`critic`), counted
+            # once: it had scored each take twice and counted double in the fidelity and the loop's correction
+            return list(dict.fromkeys(self.critic(modality, n) for n in names)), None
         out, missing = [], []
         for n in JUDGES.get(modality, (None,)):
             try:
@@ -545,10 +546,9 @@ class Studio:
         heard = [s for j in result.best.judgements if (s := j.reading.details.get("speech_s")) is not None]
         if modality == "speech" and heard and min(heard) < SHORT_SPEECH_S:  # ("Hi." is 0.28 s: only critique said so)
             notes = (*notes, f"the take holds {min(heard):.2f} s of speech: {SHORT_SPEECH}")
-        lasts = duration_s if duration_s is not None else (
-            getattr(result.best.result.media, "duration_s", None) if modality == "music" else None)  # (the default length:
-        # a 60-s trajectory over the composer's 30-s default take was cut at 30 s without a word, and its report
-        # carried the whole path)
+        made = result.best.result.media  # without a duration, the music backend's default length: a 60-s trajectory
+        # over the composer's 30-s default take was cut at 30 s without a word, its report carrying the whole path
+        lasts = duration_s if duration_s is not None else made.duration_s if modality == "music" else None
         if trajectory is not None and lasts is not None and lasts < trajectory.end_s - 1e-6:
             notes = (*notes, f"the take lasts {lasts:g} s, so it follows the trajectory's first {lasts:g} s "
                              f"of {trajectory.end_s:g}")

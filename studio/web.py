@@ -261,14 +261,12 @@ def number(value, what: str, whole: bool = False) -> float:
     return int(x) if whole else x
 
 
-#: The seeds the command line takes (`studio.cli.SEED`): every backend reads all 63 bits
-MAX_SEED = 2**63 - 1
-
-
 def seed_of(value) -> int:
-    """The seed box's value as the command line would take it: a whole number from 0 to `MAX_SEED`, read exactly
+    """The seed box's value as the command line would take it: a whole number from 0 to
+    `generators.base.MAX_SEED`, read exactly
     (1e30 was taken through a float, and the report recorded 1000000000000000019884624838656, a seed no command
     line could make the take again with)."""
+    from generators.base import MAX_SEED
     from studio.errors import UserError
 
     if isinstance(value, int):  # (Gradio's whole-number box sends an int, of any size)

@@ -502,12 +502,12 @@ def test_settings_the_command_lines_config_reaches_are_checked_by_kind_and_range
             ("speech", "festival", {"timeout_s": -1}, "timeout_s must be a number from 1 to 3600"),
             ("speech", "piper", {"threads": -3}, "threads must be a whole number from 0 to 256"),
             # the renderer's numbers (an audit: a frame period of 0 divided by zero, one of 1e6 ms wrote one sample)
-            ("speech", "piper", {"render": {"frame_period": 0}}, "render.frame_period must be a number from 1 to 50"),
-            ("speech", "piper", {"render": {"frame_period": 1e6}}, "render.frame_period must be a number from 1 to 50"),
-            ("speech", "festival", {"render": {"smooth_ms": float("inf")}}, "render.smooth_ms must be a number"),
-            ("speech", "piper", {"render": {"analysis_rate": 100}}, "render.analysis_rate must be a whole number"),
-            ("speech", "piper", {"render": {"bin_step": 0}}, "render.bin_step must be a whole number from 1 to 8"),
-            ("speech", "piper", {"render": {"level_dbfs": float("nan")}}, "render.level_dbfs must be a number")):
+            ("speech", "piper", {"render": {"frame_period": 0}}, "render: frame_period must be a number from 1 to 50"),
+            ("speech", "piper", {"render": {"frame_period": 1e6}}, "render: frame_period must be a number from 1 to 50"),
+            ("speech", "festival", {"render": {"smooth_ms": float("inf")}}, "render: smooth_ms must be a number"),
+            ("speech", "piper", {"render": {"analysis_rate": 100}}, "render: analysis_rate must be a whole number"),
+            ("speech", "piper", {"render": {"bin_step": 0}}, "render: bin_step must be a whole number from 1 to 8"),
+            ("speech", "piper", {"render": {"level_dbfs": float("nan")}}, "render: level_dbfs must be a number")):
         with pytest.raises(GenerationError, match=says):
             load_generator(modality, name, **kw)
     from conditioning.registry import configure

@@ -173,16 +173,12 @@ class EmbeddedMusicCritic(QuadrantCritic):
         frames = analyse(kept, audio.rate, FeatureConfig())
         whole = summarise(frames)
         spans = self._windows(frames.n_frames, frames.frame_rate, len(kept) / audio.rate)
-        spans = [(s, e) for s, e in spans if self._sounds(kept, audio.rate, s / frames.frame_rate,
-                                                         e / frames.frame_rate)]  # (a silent window is no reading)
+        floor = float(np.abs(kept).max()) * 10 ** (-SILENCE_DB / 20)  # a silent window is no reading
+        spans = [(s, e) for s, e in spans
+                 if np.abs(kept[int(s / frames.frame_rate * audio.rate):int(e / frames.frame_rate * audio.rate)])
+                 .max(initial=0.0) > floor]
         probs = self.predict_proba(np.stack([whole] + [summarise(frames, s, e) for s, e in spans]))
         return _Read(audio, frames, spans, whole, probs, a / audio.rate, (len(audio.samples) - len(kept)) / audio.rate)
-
-    @staticmethod
-    def _sounds(y: np.ndarray, rate: int, t0: float, t1: float) -> bool:
-        """Whether anything in ``y`` between ``t0`` and ``t1`` s sounds (`SILENCE_DB` under the loudest sample)."""
-        part = np.abs(y[int(t0 * rate):int(t1 * rate)])
-        return part.size > 0 and float(part.max()) > float(np.abs(y).max()) * 10 ** (-SILENCE_DB / 20)
 
     def _windows(self, n_frames: int, frame_rate: float, duration_s: float) -> list[tuple[int, int]]:
         cfg = self.config

@@ -82,11 +82,11 @@ TAG_RE = re.compile(r"</?[A-Za-z!][^<>]*>")
 #: Web addresses, a Markdown link's target, and code (fenced blocks and inline spans): read as words they were
 #: (a bare domain with a common ending too: "example.com/terrible-disaster-death" read three feelings); a backtick
 #: after a letter is an apostrophe typed so ("can`t believe how awful, I`m devastated" lost two words as code)
+_WORDLIKE = r"(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)"  # endings that are also words or typos' tails
 LINK_RE = re.compile(r"```.*?```|(?<![A-Za-z])`[^`\n]*`|\]\([^)\s]*\)|\b(?:https?://|www\.)\S+"
                      r"|\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|io)\b(?:/\S*)?"
-                     r"|\b(?:[A-Za-z0-9-]+\.)+(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)/\S*"
-                     r"|\b(?:[A-Za-z0-9-]+\.){2,}(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)\b"
-                     r"|\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\.(?:co|uk|de|fr|info|ai|app|dev|ly|me|tv|us|ca|au)\b", re.S)
+                     rf"|\b(?:[A-Za-z0-9-]+\.)+{_WORDLIKE}/\S*|\b(?:[A-Za-z0-9-]+\.){{2,}}{_WORDLIKE}\b"
+                     rf"|\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\.{_WORDLIKE}\b", re.S)
 #: (an ending that is also a word, "us" or "me", makes an address only with a path, two levels or a hyphenated
 #: name: "I felt terrible.us too" lost "terrible" as the address "terrible.us"; funeral-flowers.co.uk and
 #: happy-days.me are addresses)
@@ -172,9 +172,9 @@ def _title_case_lines(words: list, line: list[int]) -> set[int]:
     """The lines (by index; ``line``: each word's) written in title case, as headlines are: three words or more, at
     least 70 % of them capitalised, and every word of four letters or more; with only one such word, every word
     (title case leaves short function words alone; "Hi Joy, I am Hope." is a greeting between two people, "Man
-    Dies In War" a headline). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And Thrilled" read neutral, its
-    feelings taken for names. A sentence full of names is no headline: "Yesterday Hope, Grace and Joy visited
-    Rose." read +0.88 as one (its "visited")."""
+    Dies In War" a headline). A capital there marks no name: "Local Man Wins Lottery, Family Overjoyed And
+    Thrilled" read neutral, its feelings taken for names. A sentence full of names is no headline: "Yesterday Hope,
+    Grace and Joy visited Rose." read +0.88 as one (its "visited")."""
     lines: dict[int, list[str]] = {}
     for m, k in zip(words, line):
         lines.setdefault(k, []).append(m.group())

@@ -88,8 +88,8 @@ def spoken_english(text: str) -> str:
     left" is still said "no W.A.Y.") and runs a mark breaks ("OMG. LOL. WTF."): shouting is three words or more,
     or a whole sentence. A lowered word that starts a sentence keeps its capital, which is how espeak finds the
     sentence's end ("I can't believe it. are you serious?" lost its pause and fall). "Dr." after a name is a
-    drive when the next word opens a sentence ("Rodeo Dr. Then"), else a doctor ("Anna Dr. Lee"). A title keeps the word count; "e.g." becomes two words, as it was written, so the written words
-    keep their timings. Festival reads all of them right."""
+    drive when the next word opens a sentence ("Rodeo Dr. Then"), else a doctor ("Anna Dr. Lee"). A title keeps
+    the word count; "e.g." becomes two words, as it was written, so the written words keep their timings. Festival reads all of them right."""
     def title(m: re.Match) -> str:
         name, abbr, last = m.group(1) or "", m.group(2), not m.string[m.end():].strip()
         opens = m.string[m.end():].split(None, 1)[:1] in ([w] for w in SENTENCE_OPENERS)  # "Rodeo Dr. Then"

@@ -226,10 +226,11 @@ class Utterance:
 F0_METHODS = ("praat", "dio", "auto")  #: `RenderConfig.f0_method`'s values
 
 
-#: The settings of `RenderConfig` that are numbers: (name, lowest, highest, whole number)
-RENDER_RANGES = (("frame_period", 1.0, 50.0, False), ("analysis_rate", 8000, 48000, True),
-                 ("level_dbfs", -60.0, -6.0, False), ("smooth_ms", 0.0, 1000.0, False), ("dio_speed", 1, 12, True),
-                 ("ap_step", 1, 8, True), ("bin_step", 1, 8, True))
+#: The settings of `RenderConfig` that are numbers: (name, lowest, highest), checked by
+#: `conditioning.registry.check_ranges`; those in `RENDER_WHOLE` are whole numbers
+RENDER_RANGES = (("frame_period", 1.0, 50.0), ("analysis_rate", 8000, 48000), ("level_dbfs", -60.0, -6.0),
+                 ("smooth_ms", 0.0, 1000.0), ("dio_speed", 1, 12), ("ap_step", 1, 8), ("bin_step", 1, 8))
+RENDER_WHOLE = ("analysis_rate", "dio_speed", "ap_step", "bin_step")
 
 
 @dataclass(frozen=True)
@@ -285,20 +286,14 @@ class RenderConfig:
     def __post_init__(self):
         """Each setting's kind and range, checked here: a frame period of 0 divided by zero inside the vocoder, and
         one of 1,000,000 ms wrote a one-sample take and exited 0 (an audit)."""
+        from conditioning.registry import check_ranges
         from generators.base import GenerationError
 
         if self.f0_method not in F0_METHODS:
             raise GenerationError(f"render.f0_method {self.f0_method!r} is not a pitch tracker; give 'praat', 'dio' "
                                   "or 'auto'")
-        for name, lo, hi, whole in RENDER_RANGES:
-            value = getattr(self, name)
-            if name == "analysis_rate" and value is None:
-                continue
-            number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            if not number or not lo <= value <= hi or (whole and value != int(value)):
-                rate = " (or None: the voice's own rate)" if name == "analysis_rate" else ""
-                raise GenerationError(f"render.{name} must be {'a whole number' if whole else 'a number'} from "
-                                      f"{lo:g} to {hi:g}{rate}, got {value!r}")
+        ranges = [r for r in RENDER_RANGES if r[0] != "analysis_rate" or self.analysis_rate is not None]  # (None:
+        check_ranges("render", self, ranges, whole=RENDER_WHOLE, error=GenerationError)  # the voice's own rate)
 
 
 def _speech_rms(x: np.ndarray, rate: int) -> float:
