@@ -615,6 +615,12 @@ def test_titles_and_shouting_are_spoken_as_a_reader_says_them():
     assert spoken_english("We live on Rodeo Dr. Then we moved.") == "We live on Rodeo Drive. Then we moved."
     assert spoken_english("He works for the US EPA.") == "He works for the US EPA."
     assert spoken_english("OMG. LOL. WTF.") == "OMG. LOL. WTF." and spoken_english("FBI, CIA, NSA") == "FBI, CIA, NSA"
+    # and the re-audit after that: a comma between shouted words did not end the shouting ("STOP IT, STOP IT!" was
+    # said "stop I.T."), and a street's name after a word that leads to a place is a drive whatever follows
+    assert spoken_english("STOP IT, STOP IT!") == "Stop it, stop it!"
+    assert spoken_english("Give it back, GIVE IT!") == "Give it back, give it!"
+    assert spoken_english("We drove down Mulholland Dr. What a view!") == "We drove down Mulholland Drive. What a view!"
+    assert spoken_english("Meet me at 5 Elm Dr. Bring snacks.") == "Meet me at 5 Elm Drive. Bring snacks."
 
     def spoken(text):
         res = piper().generate(GenerationRequest(Emotion.parse("neutral"), text=text))

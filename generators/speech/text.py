@@ -67,13 +67,20 @@ TITLE_RE = re.compile(r"((?<=[a-z0-9] )[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TI
                       + r")\.(?=\s+[A-Z]|\s*$)")
 #: ... but after a name inside a sentence (or a house number: "10 Downing St.") they are its street or drive, and
 #: the full stop may end the sentence: "We live on Elm St. Then we moved." had become "Elm Saint Then". "Dr." before
-#: another name stays a doctor ("I told Anna Dr. Lee was coming"); at the text's end it is the drive.
+#: another name stays a doctor ("I told Anna Dr. Lee was coming"), unless the name follows a word that leads to a
+#: place ("down Mulholland Dr. What a view!", "at 5 Elm Dr. Bring snacks") or the text ends: then it is the drive.
 STREETS = {"St": "Street", "Dr": "Drive", "Mt": "Mount"}
+#: Words before a street's name: "on", "down", "at" ... (and a house number)
+TO_A_PLACE = {"on", "at", "down", "up", "along", "off", "from", "to", "onto", "near", "via", "in", "into", "past",
+              "toward", "towards", "across", "around", "round", "reach", "reached"}
+PLACE_LEAD_RE = re.compile(r"(?:^|\s)([a-z]+|\d+[a-z]*)\s+(?:[A-Z][a-z]+\s+)*$")
 #: Words that open sentences, not names: after "Rodeo Dr." the drive's full stop ends a sentence, after "Anna Dr."
 #: a doctor's name follows
 SENTENCE_OPENERS = {"The", "Then", "It", "We", "I", "He", "She", "They", "There", "This", "That", "But", "And", "So",
                     "A", "An", "My", "Our", "You", "Your", "His", "Her", "Their", "Its", "In", "On", "At", "After",
                     "Before", "When", "Now", "Later", "Next", "Turn", "Go", "Take", "Please"}
+#: A mark that ends a sentence
+SENTENCE_END_RE = re.compile(r"[.!?…]")
 #: Sentence ends (and the quotes or brackets that may open the next sentence) before a word
 SENTENCE_HEAD_RE = re.compile(r"(?:^|[.!?…]\s)[\s\"'“‘(\[¡¿«„‚-]*$")
 SPOKEN_LATIN = {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"}
@@ -85,15 +92,18 @@ def spoken_english(text: str) -> str:
     (`SPOKEN_TITLES`), and a shouted run of two or more words in capitals in lower case ("STOP IT NOW, I MEAN IT."
     was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who"); a lone word in capitals (NASA, FBI) is
     left as it is, as are two ("the US EPA", "BBC TV": lowered, they were said "us eppa"; so "He said NO WAY and
-    left" is still said "no W.A.Y.") and runs a mark breaks ("OMG. LOL. WTF."): shouting is three words or more,
-    or a whole sentence. A lowered word that starts a sentence keeps its capital, which is how espeak finds the
+    left" is still said "no W.A.Y.") and runs a sentence's end breaks ("OMG. LOL. WTF."; a comma does not: "STOP
+    IT, STOP IT!" is shouted): shouting is three words or more, or a whole sentence or clause. A lowered word that starts a sentence keeps its capital, which is how espeak finds the
     sentence's end ("I can't believe it. are you serious?" lost its pause and fall). "Dr." after a name is a
-    drive when the next word opens a sentence ("Rodeo Dr. Then"), else a doctor ("Anna Dr. Lee"). A title keeps
+    drive when a word that leads to a place comes before the name ("down Mulholland Dr.", "at 5 Elm Dr.") or the
+    next word opens a sentence ("Rodeo Dr. Then"), else a doctor ("I told Anna Dr. Lee"). A title keeps
     the word count; "e.g." becomes two words, as it was written, so the written words keep their timings. Festival reads all of them right."""
     def title(m: re.Match) -> str:
         name, abbr, last = m.group(1) or "", m.group(2), not m.string[m.end():].strip()
         opens = m.string[m.end():].split(None, 1)[:1] in ([w] for w in SENTENCE_OPENERS)  # "Rodeo Dr. Then"
-        if name and abbr in STREETS and (abbr != "Dr" or last or opens):  # "Elm St. Then": a street, whose full
+        lead = PLACE_LEAD_RE.search(m.string[:m.start()] + " ")  # the word before the name(s): "down Mulholland"
+        placed = bool(lead) and (lead.group(1) in TO_A_PLACE or lead.group(1)[0].isdigit())
+        if name and abbr in STREETS and (abbr != "Dr" or last or opens or placed):  # "Elm St. Then": a street, whose full
             return f"{name}{STREETS[abbr]}."  # stop may end the sentence
         return f"{name}{SPOKEN_TITLES[abbr]}" + ("." if last else "")  # (the text's last full stop kept)
 
@@ -101,19 +111,30 @@ def spoken_english(text: str) -> str:
     text = LATIN_RE.sub(lambda m: SPOKEN_LATIN[m.group().lower()], text)
     words = list(WORD_RE.finditer(text))
     capitals = [w.group().isupper() for w in words]  # ("I" and "A" join a run; they are no shouting alone)
-    runs, k = [], 0
-    while k < len(words):
-        end = k
-        while end < len(words) and capitals[end] and (end == k or not text[words[end - 1].end():words[end].start()]
-                                                        .strip()):  # a mark ends a run: "OMG. LOL. WTF." is three
-            end += 1
-        run = words[k:end]
-        whole = bool(run) and _whole_sentence(text, run[0].start(), run[-1].end())
+    def gap(k):  # what lies between word k - 1 and word k
+        return text[words[k - 1].end():words[k].start()]
+
+    pieces = []  # capitalised words with only spaces between, as [first, end) indices into words
+    for k in range(len(words)):
+        if capitals[k] and k and capitals[k - 1] and not gap(k).strip():
+            pieces[-1][1] = k + 1
+        elif capitals[k]:
+            pieces.append([k, k + 1])
+    runs = []  # pieces of two words or more joined across a comma ("STOP IT, STOP IT!"), never across a sentence's
+    for first, end in pieces:  # end ("OMG. LOL. WTF." is three) nor a list's single words ("FBI, CIA, NSA")
+        last = runs[-1] if runs else None  # [first, end, the last piece's length]
+        if last and last[1] == first and last[2] >= 2 and end - first >= 2 and not SENTENCE_END_RE.search(gap(first)):
+            last[1:] = [end, end - first]
+        else:
+            runs.append([first, end, end - first])
+    shouted = []
+    for first, end, _ in runs:
+        run = words[first:end]
+        whole = _whole_sentence(text, run[0].start(), run[-1].end())
         if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole):
-            runs += [w for w in run if len(w.group()) > 1]
-        k = max(end, k + 1)
+            shouted += [w for w in run if len(w.group()) > 1]
     out, at = [], 0
-    for w in runs:
+    for w in shouted:
         word = w.group().lower()
         out += [text[at:w.start()], word.capitalize() if SENTENCE_HEAD_RE.search(text[:w.start()]) else word]
         at = w.end()
@@ -121,11 +142,12 @@ def spoken_english(text: str) -> str:
 
 
 def _whole_sentence(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a whole sentence: only punctuation and spaces between it and the sentence's
-    ends ("NO WAY!" is shouted; "Call me ASAP, OK?" is not)."""
+    """Whether ``text[start:end]`` is a whole sentence or clause: only punctuation and spaces between it and the
+    ends of its sentence, or of the clause commas, colons or dashes mark ("NO WAY!" and "Give it back, GIVE IT!" are
+    shouted; "Call me ASAP, OK?" is not)."""
     before, after = text[:start], text[end:]
-    head = re.split(r"[.!?]\s", before)[-1]
-    tail = re.split(r"[.!?]", after)[0]
+    head = re.split(r"[.!?,;:—–]\s|—", before)[-1]
+    tail = re.split(r"[.!?,;:—–]", after)[0]
     return not re.search(r"[A-Za-z0-9]", head) and not re.search(r"[A-Za-z0-9]", tail)
 
 
