@@ -946,7 +946,7 @@ def studio_spec(doc) -> bool:
     dataset, and its image/ folder of the user's files was deleted."""
     from dataclasses import fields
 
-    known = {f.name for f in fields(Spec)} | {"plan", "judges"}
+    known = {f.name for f in fields(Spec)} | {"plan", "judges", "threshold"}
     mods = doc.get("modalities") if isinstance(doc, dict) else None
     return (isinstance(doc, dict) and STUDIO_SPEC_KEYS <= set(doc) <= known and isinstance(mods, list)
             and all(isinstance(m, dict) and m.get("name") in MODALITIES for m in mods)
@@ -1006,6 +1006,14 @@ def check_resumable(now: dict, out: Path) -> None:
                 raise UserError(f"{out} was planned by an earlier version of the studio (plan design "
                                 f"{before.get('plan', 1)}, this one makes design {now.get('plan')}), and resuming it "
                                 "would mix the two designs; finish it with that version, or give a new --out folder")
+            if changed == ["threshold"]:
+                from studio.studio import Studio
+
+                raise UserError(f"{out} was filtered at threshold {before.get('threshold', Studio.THRESHOLD):g} and this "
+                                f"build's is {now.get('threshold', Studio.THRESHOLD):g}: resuming would mix two filters' "
+                                "decisions; resume it with Studio(threshold="
+                                f"{before.get('threshold', Studio.THRESHOLD):g}) (the command line uses "
+                                f"{Studio.THRESHOLD:g}), or give a new --out folder")
             raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
                             "it with the same spec, or give a new --out folder for this one")
         if changed:  # a run that stopped before finishing an item (e.g. on a spec error): start afresh

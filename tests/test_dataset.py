@@ -1213,8 +1213,12 @@ def test_a_callers_threshold_is_recorded_and_a_resume_by_another_is_refused(tmp_
     out = tmp_path / "ds"
     build(spec, out, progress=False, studio=Studio(threshold=0.6))
     assert json.loads((out / "spec.json").read_text())["threshold"] == 0.6
-    with pytest.raises(UserError, match="threshold"):
+    with pytest.raises(UserError, match=r"was filtered at threshold 0.6 and this build's is 0.85: .* resume it with "
+                                        r"Studio\(threshold=0.6\)"):
         build(spec, out, progress=False)
+    # the same threshold resumes it (spec.json's key had been unknown, so no resume was possible; a re-audit)
+    build(spec, out, progress=False, studio=Studio(threshold=0.6))
+    assert json.loads((out / "spec.json").read_text())["threshold"] == 0.6
     with pytest.raises(UserError, match=r"a Studio with its own threshold \(0.6\) makes the items in this process"):
         build(spec, tmp_path / "two", progress=False, studio=Studio(threshold=0.6), workers=2)
     build(spec, tmp_path / "plain", progress=False, studio=Studio())  # the default: spec.json as before
