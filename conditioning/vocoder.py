@@ -77,6 +77,8 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     ``ap_step``: estimate the aperiodicity on every ``ap_step``-th frame and interpolate (D4C is the largest
     analysis cost; aperiodicity moves slowly within voiced stretches and is not used in unvoiced frames).
     """
+    if bin_step not in (1, 2, 4):  # 3 kept 171 of 513 bins, which is no FFT's half, and pyworld's synthesis
+        raise ValueError(f"bin_step must be 1, 2 or 4, got {bin_step!r}")  # corrupted the heap and aborted Python
     pw = _pyworld()
     xd = np.ascontiguousarray(x, dtype=np.float64)
     t, f0 = track_f0(xd, rate, frame_period=frame_period, f0_floor=f0_floor, f0_ceil=f0_ceil, f0_method=f0_method,

@@ -229,8 +229,11 @@ F0_METHODS = ("praat", "dio", "auto")  #: `RenderConfig.f0_method`'s values
 #: The settings of `RenderConfig` that are numbers: (name, lowest, highest), checked by
 #: `conditioning.registry.check_ranges`; those in `RENDER_WHOLE` are whole numbers
 RENDER_RANGES = (("frame_period", 1.0, 50.0), ("analysis_rate", 8000, 48000), ("level_dbfs", -60.0, -6.0),
-                 ("smooth_ms", 0.0, 1000.0), ("dio_speed", 1, 12), ("ap_step", 1, 8), ("bin_step", 1, 8))
+                 ("smooth_ms", 0.0, 1000.0), ("dio_speed", 1, 12), ("ap_step", 1, 8), ("bin_step", 1, 4))
 RENDER_WHOLE = ("analysis_rate", "dio_speed", "ap_step", "bin_step")
+#: `RenderConfig.bin_step`'s values: those that divide the envelope's 2**n bins above the first (at 16 kHz, 5 and
+#: more left too few bins for pyworld's synthesis)
+BIN_STEPS = (1, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,7 @@ class RenderConfig:
     - `ap_step`: D4C on every n-th frame, interpolated between (see `analyse`).
     - `dio_speed`: DIO's internal downsampling (2 halves its cost; StoneMask refines the F0 at full rate).
     - `bin_step`: process and resynthesise every n-th bin of the analysed envelope (see `analyse`); 2 halves
-      WORLD's synthesis cost at 16 kHz.
+      WORLD's synthesis cost at 16 kHz. 1, 2 or 4 (`BIN_STEPS`).
     - `f0_method`: the pitch tracker the take is resynthesised from: "praat" (Praat's autocorrelation, from the
       GPL-3 ``speech`` extra; DIO finds the second harmonic on half of Piper's low voice's frames, see
       `conditioning.vocoder.analyse`), "dio" (WORLD's own, no GPL code) or "auto" (Praat where it is installed,
@@ -294,6 +297,9 @@ class RenderConfig:
                                   "or 'auto'")
         ranges = [r for r in RENDER_RANGES if r[0] != "analysis_rate" or self.analysis_rate is not None]  # (None:
         check_ranges("render", self, ranges, whole=RENDER_WHOLE, error=GenerationError)  # the voice's own rate)
+        if self.bin_step not in BIN_STEPS:  # 3 left 171 of the 513 bins, and pyworld's synthesis corrupted the heap
+            raise GenerationError(f"render: bin_step must be one of {', '.join(map(str, BIN_STEPS))}, got "
+                                  f"{self.bin_step!r}")  # and aborted Python (a re-audit)
 
 
 def _speech_rms(x: np.ndarray, rate: int) -> float:
