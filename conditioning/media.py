@@ -293,6 +293,8 @@ def load_audio(path: str | os.PathLike, rate: int | None = None, mono: bool = Tr
             with quiet_stderr():  # (its decoders' own lines, as above)
                 data, sr = librosa.load(str(p), sr=None, mono=False)  # its fallback's warnings: `native`'s filters
             data = data.T if data.ndim == 2 else data
+            if data.size == 0:  # what libsndfile refused and ffmpeg found nothing in: random bytes named .flac had
+                raise ValueError("nothing decoded")  # been "the audio has no samples" (a re-audit)
         except Exception:
             suffix = p.suffix.lower()
             if suffix in VIDEO_SUFFIXES:  # a video's sound track is read; this one has none (or an odd codec)

@@ -61,7 +61,7 @@ NATIVE_NOISE = re.compile(
     rb"|WARNING: All log messages before absl::InitializeLog\(\)"
     rb"|INFO: (?:Created TensorFlow Lite|Initialized TensorFlow Lite)"
     rb"|\[[^\]\n]* @ 0x[0-9a-f]+\]"
-    rb"|(?:Note|Warning|Error): .*(?:MPEG|Xing|mpg123|frame|stream)"
+    rb"|(?:Note|Warning|Error): .*(?:MPEG|Xing|mpg123|frame|stream|resync)"
     rb"|\[src/libmpg123/)")
 
 
