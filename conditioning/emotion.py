@@ -211,8 +211,9 @@ class Emotion:
         # its letter (it split 'jóy' into 'jo' and was refused as the word 'jo')
         text = unicodedata.normalize("NFKC", spec).translate(LOOKALIKES).strip().lower()
         halves = re.split(r"\s+(?:to|into|towards?)\s+", text)
-        if re.search(r"->|→|=>|\bfrom\b.+\bto\b", text) or (len(halves) == 2 and all(map(_one_emotion, halves))):
-            # ('anxiety->calm' was one blended picture; 'sad to happy' was refused for its unknown word 'to')
+        if re.search(r"->|→|=>|\bfrom\b.+\bto\b", text) or (len(halves) > 1 and all(map(_one_emotion, halves))):
+            # ('anxiety->calm' was one blended picture; 'sad to happy' and 'sad to happy to calm' were refused for
+            # their unknown word 'to')
             raise EmotionSpecError(f"{_shown(spec)} reads as a path from one emotion to another, and an emotion spec "
                                    "is one emotion; for a path give a trajectory (Python: Trajectory.of) or a session "
                                    "(emostudio session --from A --to B)")

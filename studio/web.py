@@ -271,7 +271,8 @@ def seed_of(value) -> int:
 
     if isinstance(value, int):  # (Gradio's whole-number box sends an int, of any size)
         whole = value
-    elif isinstance(value, str) and value.strip().isdigit():  # a typed number, read exactly
+    elif isinstance(value, str) and value.strip().isdecimal():  # a typed number, read exactly ("²" is a digit
+        # to isdigit, and int() refused it: a re-audit)
         whole = int(value)
     else:
         whole = number(value, "seed", True)

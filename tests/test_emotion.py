@@ -269,7 +269,8 @@ def test_everyday_feeling_words_are_read():
 
 def test_a_path_is_refused_as_one_emotion():
     """'anxiety->calm' was read as a phrase and made one blended picture (nostalgia), 'calm->anxiety' another."""
-    for spec in ("anxiety->calm", "calm → joy", "from sad to happy", "joy=>calm", "sad to happy", "anxiety into calm"):
+    for spec in ("anxiety->calm", "calm → joy", "from sad to happy", "joy=>calm", "sad to happy", "anxiety into calm",
+                 "sad to happy to calm"):  # (three stops: "unknown word 'to'", a re-audit)
         with pytest.raises(EmotionSpecError, match="reads as a path.*emostudio session --from A --to B"):
             E(spec)
     assert E("v=0.3,a=0.2").valence == 0.3

@@ -179,6 +179,8 @@ def test_a_cleared_number_box_is_a_message_not_a_type_error(web):
     from studio.web import seed_of
 
     assert seed_of(2**63 - 1) == 2**63 - 1 and seed_of("9007199254740993") == 9007199254740993 and seed_of(7.0) == 7
+    with pytest.raises(UserError, match="not a number"):  # a superscript two, no traceback
+        seed_of("\u00b2")
 
 
 def test_speech_comes_back_with_both_judges(web):
