@@ -235,7 +235,9 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for s in out:
         try:
-            key = json.dumps(Emotion.parse(s).to_json(), sort_keys=True)
+            target = Emotion.parse(s)  # any emotion at intensity 0 is the neutral point ('joy@0', 'sadness@0' and
+            # 'neutral' were three emotions of one point and one label: a consumer's audit)
+            key = json.dumps(target.to_json(), sort_keys=True) if target.intensity > 0 else "the neutral point"
         except EmotionSpecError as exc:
             if "accepted:" in str(exc):  # the parser already says what it accepts
                 raise UserError(f"spec field 'emotions': {exc}") from None
@@ -243,7 +245,8 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
                        "'joy:0.6+surprise:0.4', 'anger@0.5' or 'v=0.3,a=-0.2'") from None
         if key in seen:  # two shares of one emotion, whose balancing counted each other's items
             same = "" if seen[key] == s else f" (as {seen[key]!r})"
-            raise _err("emotions", f"{s!r} is given twice{same}", "each emotion once: every one gets an equal share")
+            raise _err("emotions", f"{s!r} is given twice{same}", "each emotion once: every one gets an equal share"
+                       + ("; at intensity 0 every emotion is the neutral point" if key == "the neutral point" else ""))
         seen[key] = s
     return out
 
@@ -976,6 +979,24 @@ def judges_fingerprint(spec: Spec) -> str:
     return h.hexdigest()
 
 
+def _changed_outside(out: Path, done: Mapping[str, dict]) -> tuple[list[str], list[str]]:
+    """The kept items' files (and scores) that are gone, and those whose SHA-256 is not the one their row recorded:
+    a file cut short outside the studio was exported again as kept, and nothing said so (a consumer's audit).
+    Hashing reads every kept file once per resume (about a second per GB)."""
+    from studio.generate import file_sha256
+
+    gone, changed = [], []
+    for r in done.values():
+        for name, sha in ((r.get("file"), r.get("sha256")), (r.get("midi"), r.get("midi_sha256"))):
+            if not r.get("kept") or not isinstance(name, str):
+                continue
+            if not (out / name).is_file():
+                gone.append(name)
+            elif sha and file_sha256(out / name) != sha:
+                changed.append(name)
+    return gone, changed
+
+
 def check_resumable(now: dict, out: Path) -> None:
     """``out`` must be empty, or a dataset folder built from this same spec (``now``: the spec as spec.json holds
     it; then the build resumes): a folder of someone else's files would be overwritten (README.md, manifests), and
@@ -1073,12 +1094,12 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         (out / "spec.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
         journal = Journal(out)
         done = journal.load()
-        gone = [f for r in done.values() if r.get("kept") for f in (r.get("file"), r.get("midi"))  # (a score too)
-                if isinstance(f, str) and not (out / f).is_file()]
-        if gone:  # deleted outside the studio: a rerun had said "8 kept" and exported a row for a missing file
-            raise UserError(f"{out}: manifest.jsonl lists {len(gone)} kept item(s) whose file is gone ("
-                            f"{', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''}): the folder was changed "
-                            "outside the studio; put the files back, or build into a new folder")
+        gone, changed = _changed_outside(out, done)
+        for files, what in ((gone, "is gone"), (changed, "has changed since it was made (its SHA-256 differs)")):
+            if files:  # deleted or damaged outside the studio: a rerun had said "8 kept" and exported rows for a
+                raise UserError(f"{out}: manifest.jsonl lists {len(files)} kept item(s) whose file {what} ("  # missing
+                                f"{', '.join(files[:3])}{' ...' if len(files) > 3 else ''}): the folder was changed "
+                                "outside the studio; put the files back, or build into a new folder")  # or cut file
         for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
             for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
                 tmp.unlink(missing_ok=True)
@@ -1314,7 +1335,9 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
 
     kept = [r for r in rows if r["kept"]]
     by_mod = Counter(r["modality"] for r in kept)
-    labels = Counter({(r["modality"], r["label"]): 0 for r in rows})  # a label all of whose items were rejected: 0
+    asked = spec_labels(spec)
+    labels = Counter({(r["modality"], r["label"]): 0 for r in rows})  # a label all of whose items were rejected: 0,
+    labels.update({(m.name, lab): 0 for m in spec.modalities for lab in set(asked.values())})  # and one never made
     labels.update((r["modality"], r["label"]) for r in kept)
     lines = [f"# {spec.name}", "", spec.description or "A synthetic, labelled emotional dataset made by Emotion Studio.", "",
              "Every item was generated from a target emotion and then measured by the modality's two judges "
@@ -1335,11 +1358,12 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
               else f"{len(kept)} items, unfiltered (every item made is kept).",
               "", "## Label distribution", "", "| modality | label | items |", "|---|---|---|"]
     lines += [f"| {m} | {lab} | {n} |" for (m, lab), n in sorted(labels.items())]
+    lines += _emotion_table(spec, rows, asked)
     short = shortfalls(spec, rows)
     if short:  # (stderr said it once; the card is what travels with the data)
         lines += ["", "**Short of the spec:** " + " ".join(f"{line.split('; relax')[0]}." for line in short)]
     lines += _factor_tables(kept)
-    lines += _loading(rows)
+    lines += _loading(rows, asked)
     lines += ["", "## Fidelity", "", "Each judge on the kept items (the dataset) and on every item made, rejected ones "
               "too. The filter's judges chose the kept items, so their figures on those items are not an independent "
               "check; the figures over all made items are the studio's own rate.", "",
@@ -1388,13 +1412,38 @@ def _recognised(rows: list[dict], critic: str) -> str:
     return f"{100 * sum(votes) / len(votes):.1f} % of {len(votes)}" if votes else "n/a"
 
 
-def _loading(rows: list[dict]) -> list[str]:
+def spec_labels(spec: Spec) -> dict[str, str]:
+    """Each emotion of the spec, as it gives it, and the label its items take (`conditioning.metrics.target_label`)."""
+    from conditioning import Emotion
+    from conditioning.metrics import target_label
+
+    return {e: target_label(Emotion.parse(e)) for e in spec.emotions}
+
+
+def _emotion_table(spec: Spec, rows: list[dict], asked: Mapping[str, str]) -> list[str]:
+    """Kept and made items per emotion as the spec gives it, where a label stands for several of them (its
+    intensities, or mixes with one main term): the label table alone said "sadness 2" when every 'sadness@1'
+    item had been rejected (an audit)."""
+    from collections import Counter
+
+    if len(set(asked.values())) == len(asked):
+        return []
+    made = Counter((r["modality"], r.get("emotion_spec")) for r in rows)
+    kept = Counter((r["modality"], r.get("emotion_spec")) for r in rows if r["kept"])
+    lines = ["", "Per emotion, as the spec gives it:", "", "| modality | emotion | label | kept | made |",
+             "|---|---|---|---|---|"]
+    return lines + [f"| {m.name} | {e} | {lab} | {kept[m.name, e]} | {made[m.name, e]} |"
+                    for m in spec.modalities for e, lab in asked.items()]
+
+
+def _loading(rows: list[dict], asked: Mapping[str, str] | None = None) -> list[str]:
     """The card's loading code: each modality folder through its Hugging Face folder loader, its ``label`` column
-    cast to a ``ClassLabel`` over every label the spec asked for (a stratified split, a confusion matrix and a
-    classifier's head need the class list; the folder loader reads the labels as strings, and a label whose
-    items were all rejected would be missing from what it infers)."""
+    cast to a ``ClassLabel`` over every label the spec asked for (``asked``: `spec_labels`; a stratified split, a
+    confusion matrix and a classifier's head need the class list; the folder loader reads the labels as strings,
+    and a label whose items were all rejected, or that no item was made for, would be missing from what it
+    infers: two specs of the same emotions gave the same label different ids)."""
     lines = ["", "## Loading", "", "```python", "from datasets import ClassLabel, load_dataset", ""]
-    names = sorted({r["label"] for r in rows})  # one id for a label in every folder of the dataset
+    names = sorted({r["label"] for r in rows} | set((asked or {}).values()))  # one id for a label in every folder
     for m in MODALITIES:
         if any(r["modality"] == m and r["kept"] for r in rows):
             lines += [f"{m} = load_dataset(\"{HF_LOADER[m]}\", data_dir=\"{m}\", split=\"train\")",
@@ -1601,18 +1650,19 @@ def _abstract(m: "ModalitySpec") -> str | None:
 
 
 def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:
-    """One line per modality that kept fewer items than the spec asked for, naming the labels that came up
-    short: the filter rejected them and the balancing budget ran out."""
+    """One line per modality that kept fewer items than the spec asked for, with each emotion's kept and made
+    items (as the spec gives it, label and intensity: by label alone 'sadness 2 kept of 8' hid that every
+    'sadness@1' item was rejected): the filter rejected them and the balancing budget ran out."""
     lines = []
     for m in spec.modalities:
         mine = [r for r in rows if r["modality"] == m.name]
         kept = sum(r["kept"] for r in mine)
         if kept >= m.count:
             continue
-        labels = sorted({r["label"] for r in mine})
-        counts = {lab: (sum(r["kept"] for r in mine if r["label"] == lab), sum(r["label"] == lab for r in mine))
-                  for lab in labels}
-        short = ", ".join(f"{lab} {k} kept of {n} made" for lab, (k, n) in counts.items())
+        emotions = list(dict.fromkeys(r["emotion_spec"] for r in mine))  # (in the plan's order)
+        counts = {e: (sum(r["kept"] for r in mine if r["emotion_spec"] == e), sum(r["emotion_spec"] == e for r in mine))
+                  for e in emotions}
+        short = ", ".join(f"{e} {k} kept of {n} made" for e, (k, n) in counts.items())
         lines.append(f"{m.name}: kept {kept} of the {m.count} asked for ({short}); relax the filter "
                      "(recognised_by, min_fidelity) or raise filter.max_attempts or balance.extra_budget, and build "
                      "into a new --out folder (a changed spec does not resume this one)")

@@ -83,6 +83,9 @@ BAD_SPECS = [
      "'joy@0.5' is given twice", "each emotion once"),
     ("modalities: {image: {count: 2}}\nemotions: {list: [joy, happy]}", "'happy' is given twice (as 'joy')",
      "each emotion once"),
+    # every emotion at intensity 0 is the neutral point (three "emotions" of one point and one label: an audit)
+    ("modalities: {image: {count: 2}}\nemotions: {list: [neutral, joy@0]}", "'joy@0' is given twice (as 'neutral')",
+     "at intensity 0 every emotion is the neutral point"),
     # cloning needs recordings per request, which a spec cannot give: it failed at the first item
     ("modalities: {speech: {count: 2, backend: coqui, texts: [Hi.]}}\nemotions: {list: [joy]}",
      "modalities.speech.backend': speech/coqui clones a voice from your recordings", "piper, festival"),
@@ -718,10 +721,16 @@ def test_a_changed_description_resumes_and_a_changed_field_is_named(tmp_path):
     r = run_cli(str(write_spec(tmp_path, IMAGE_SPEC.format(count=3).replace("pattern", "field"))), "--out", str(out))
     assert r.returncode == 2 and "(modalities.image.styles differ)" in r.stderr, r.stderr
     # a kept item's file deleted outside the studio: said, not exported as if it were there (an audit)
-    gone = next(iter(sorted((out / "image").glob("*.png"))))
+    cut, gone = sorted((out / "image").glob("*.png"))[:2]
     gone.unlink()
     r = run_cli(str(write_spec(tmp_path, "description: new words\n" + IMAGE_SPEC.format(count=3))), "--out", str(out))
     assert r.returncode == 2 and f"lists 1 kept item(s) whose file is gone (image/{gone.name})" in r.stderr, r.stderr
+    # ... and one cut short: it had been exported again as kept (a consumer's audit)
+    cut.write_bytes(cut.read_bytes()[:1000])
+    (out / "image").joinpath(gone.name).write_bytes(b"")  # (the gone one is checked first)
+    r = run_cli(str(write_spec(tmp_path, "description: new words\n" + IMAGE_SPEC.format(count=3))), "--out", str(out))
+    assert r.returncode == 2 and "lists 2 kept item(s) whose file has changed since it was made" in r.stderr, r.stderr
+    assert f"image/{cut.name}" in r.stderr
 
 
 def test_a_dataset_half_built_under_the_former_plan_is_not_resumed(tmp_path):
@@ -952,7 +961,7 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
     assert not _passes(res((False, 0.99), (None, 0.99)), spec, 0.85)
     assert not _passes(res((True, 0.99), unread=("a judge that could not read the take",)), spec, 0.85)
 
-    rows = [{"modality": "image", "label": lab, "kept": kept} for lab, kept in
+    rows = [{"modality": "image", "label": lab, "emotion_spec": lab, "kept": kept} for lab, kept in
             (("joy", True), ("sadness", False), ("sadness", False), ("anger", True))]
     (line,) = shortfalls(spec, rows)
     assert line.startswith("image: kept 2 of the 3 asked for") and "sadness 0 kept of 2 made" in line
@@ -960,9 +969,9 @@ def test_a_judge_that_reads_only_coordinates_votes_by_fidelity_and_shortfalls_ar
 
     # a judge that could not read an item is named in its row and counted in the card, not dropped silently
     reading = {"critic": "image/colour", "fidelity": 0.9, "agrees": None}
-    card_rows = [{"modality": "image", "label": "joy", "kept": False, "licence": "MIT", "readings": [reading],
-                  "unread": [{"critic": "image/refuses", "error": "too small"}]},
-                 {"modality": "image", "label": "joy", "kept": True, "licence": "MIT", "unread": [],
+    card_rows = [{"modality": "image", "label": "joy", "emotion_spec": "joy", "kept": False, "licence": "MIT",
+                  "readings": [reading], "unread": [{"critic": "image/refuses", "error": "too small"}]},
+                 {"modality": "image", "label": "joy", "emotion_spec": "joy", "kept": True, "licence": "MIT", "unread": [],
                   "readings": [{**reading, "recognises": True}]}]  # its vote: fidelity 0.9 >= the threshold
     text = card(spec, card_rows)
     assert "| image | image/refuses | n/a | n/a | n/a | 1 of 2 |" in text
@@ -1223,3 +1232,28 @@ def test_a_callers_threshold_is_recorded_and_a_resume_by_another_is_refused(tmp_
         build(spec, tmp_path / "two", progress=False, studio=Studio(threshold=0.6), workers=2)
     build(spec, tmp_path / "plain", progress=False, studio=Studio())  # the default: spec.json as before
     assert "threshold" not in json.loads((tmp_path / "plain" / "spec.json").read_text())
+
+
+def test_the_card_counts_every_emotion_and_label_the_spec_asked_for(tmp_path):
+    """From a consumer's audit: every 'sadness@1' item was rejected and the card said only "sadness 2" (label
+    table, shortfall line); a label no item was made for (count 2, three emotions) was missing from the label table
+    and from the loading code's ClassLabel, so two datasets of the same emotions gave their labels other ids."""
+    from studio.dataset import card, load_spec, shortfalls
+
+    text = IMAGE_SPEC.format(count=4).replace("intensities: [1.0]", "intensities: [0.5, 1.0]")
+    spec = load_spec(write_spec(tmp_path, text.replace("recognised_by: none", "recognised_by: both")))
+    assert len(spec.emotions) == 6
+    rows = [{"modality": "image", "label": e.split("@")[0], "emotion_spec": e, "kept": kept, "licence": "MIT",
+             "readings": [], "unread": []}
+            for e, kept in ((spec.emotions[0], True), (spec.emotions[1], False), (spec.emotions[1], False),
+                            (spec.emotions[2], True))]
+    text = card(spec, rows)
+    names = sorted({e.split("@")[0] for e in spec.emotions})
+    assert f"ClassLabel(names={json.dumps(names)})" in text
+    for lab in names:
+        assert f"| image | {lab} | " in text  # every label, 0 where none was kept or made
+    e1 = spec.emotions[1]
+    assert f"| image | {e1} | {e1.split('@')[0]} | 0 | 2 |" in text  # per emotion: kept and made
+    assert f"| image | {spec.emotions[5]} | {spec.emotions[5].split('@')[0]} | 0 | 0 |" in text
+    (line,) = shortfalls(spec, rows)
+    assert f"{e1} 0 kept of 2 made" in line
