@@ -54,8 +54,8 @@ NO_REFERENCE = ("no speaker reference, so each file is read against the training
 #: Said once when a speech judge found a file clipped (its reading's ``details["clipped"]``, the share of samples at
 #: the ceiling; `critics.speech.features.CLIPPED_SHARE` gives the measurement behind the figures).
 CLIPPED = ("clipped speech (5 % or more of the samples at the ceiling) is read less reliably: RAVDESS actors' takes "
-           "driven that far into clipping were read correctly by speech/encoder 74 % of the time instead of 93 %, by "
-           "speech/embedded 47 % instead of 82 %; record at a lower gain")
+           "driven that far into clipping were read correctly by speech/encoder 80 % of the time instead of 89 %, by "
+           "speech/embedded 44 % instead of 84 %; record at a lower gain")
 
 #: Said once when speech was recorded below the judges' 16 kHz (a telephone's 8 kHz): the band above half its rate,
 #: which the training recordings all have, is missing, and the judges read its absence as a duller, calmer voice.

@@ -67,10 +67,10 @@ LEVEL_DBFS = -30.0  #: the level the single-file heads read every clip at (`set_
 #: clips when converted). Measured (`python bench/speech_clipping.py`): 2.4 % at most over the 1,495 clean
 #: RAVDESS and EmoDB clips, as recorded or normalised to a 0.95 peak, 1.1 % at most on the studio's loudest takes.
 #: RAVDESS takes (actors 1-3, 8 classes, single file) driven into clipping were read about as well as unclipped
-#: ones (speech/encoder 0.93, speech/embedded 0.82) below 5 % (0.89-0.96 and 0.74-0.86 by bin); at 5 % and more,
-#: 0.74 and 0.47 (at 10 % and more, 0.68 and 0.42). Of the takes driven 15 dB past their peak, 91 % are flagged
-#: as WAV, 87 % as AAC, 91 % as Opus or Ogg Vorbis, 78 % as MP3 (2 % when the ceiling could exceed full scale);
-#: none of them unclipped, as any of these.
+#: ones (speech/encoder 0.89, speech/embedded 0.84) below 5 % (0.85-0.92 and 0.73-0.89 by bin); at 5 % and more,
+#: 0.80 and 0.44 (at 10 % and more, 0.79 and 0.39). Of the takes driven 15 dB past their peak, 89 % are flagged
+#: as WAV, 82 % as AAC, 89 % as Opus, 87 % as Ogg Vorbis, 80 % as MP3 (0 % when the ceiling could exceed full
+#: scale); none of them unclipped, as any of these (2026-12-06).
 CLIPPED_SHARE = 0.05
 FLOAT_BEYOND = 2.0  #: samples this far past full scale are a float file's own scale, not a decoder's overshoot
 CEILING_DBFS = -6.0
