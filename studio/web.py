@@ -261,6 +261,20 @@ def number(value, what: str, whole: bool = False) -> float:
     return int(x) if whole else x
 
 
+#: `critique`'s notes name its options; the Analyse tab's user has boxes instead
+PAGE_WORDS = (("goes with --modality music", "goes with the modality box set to music"),
+              ("goes with --modality speech", "goes with the modality box set to speech"),
+              ("(--reference)", "(upload it beside the take)"))
+
+
+def page_words(text: str) -> str:
+    """A note of `critique`'s as the Analyse tab says it: its options as the tab's boxes (the page had told a web
+    user "speech goes with --modality speech": an audit)."""
+    for cli, page in PAGE_WORDS:
+        text = text.replace(cli, page)
+    return text
+
+
 def seed_of(value) -> int:
     """The seed box's value as the command line would take it: a whole number from 0 to
     `generators.base.MAX_SEED`, read exactly
@@ -349,6 +363,31 @@ class WebStudio:
         mix = ", ".join(f"{k} {w:.2f}" for k, w in list(emo.mix.items())[:4])
         return emo, (f"**{target_label(emo)}** — valence {emo.valence:+.2f}, arousal {emo.arousal:+.2f}, dominance "
                      f"{emo.dominance:+.2f}, intensity {emo.intensity:.2f}  \nmix: {mix}")
+
+    def spec_of(self, spec: str, valence: float, arousal: float, intensity: float, mix: dict | None = None) -> str:
+        """The picked emotion (`resolve`) as an emotion spec a session's from and to boxes take: what was typed,
+        with the intensity slider's scaling as '@' (or the sliders' mix, or the clicked point), checked to read back
+        as the same point (else coordinates with dominance). Why not always coordinates: 'anger@0.3' given as
+        'v=-0.24,a=0.20' was read as confusion at intensity 0.35 (an audit)."""
+        from conditioning import Emotion
+
+        emo, _ = self.resolve(spec, valence, arousal, intensity, mix)
+        k = number(intensity, "intensity")
+        text = (spec or "").strip()
+        weights = {n: float(w) for n, w in (mix or {}).items() if w and float(w) > 0}
+        if text:
+            body, at, own = text.rpartition("@") if "@" in text else (text, "", "")
+            candidate = f"{body}@{k * float(own):g}" if at else (f"{text}@{k:g}" if k < 1 else text)
+        elif weights:
+            candidate = "+".join(f"{n}:{w:g}" for n, w in weights.items()) + (f"@{k:g}" if k < 1 else "")
+        else:  # the clicked point, as `resolve` reads it (with dominance written out, its mix was another)
+            candidate = f"v={float(valence):.4g},a={float(arousal):.4g}" + (f"@{k:g}" if k < 1 else "")
+        try:
+            if candidate is not None and max(abs(a - b) for a, b in zip(Emotion.parse(candidate).vad, emo.vad)) < 1e-3:
+                return candidate
+        except ValueError:  # (EmotionSpecError among them)
+            pass
+        return f"v={emo.valence:.3f},a={emo.arousal:.3f},d={emo.dominance:.3f}".replace("-0.000", "0.000")
 
     def _take(self, result, media_path: Path) -> Take:
         best = result.best
@@ -661,7 +700,7 @@ class WebStudio:
 
             how += (f"\n\n_Note: the video is too large to hold whole, so every {ordinal(media.stride)} frame was read "
                     f"({media.fps:.3g} frames per second)._")
-        return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines) + how,
+        return Take(str(p), circumplex(mean.emotion, readings), "\n".join(lines) + page_words(how),
                     {"file": p.name, "reference": Path(reference).name if reference else None,
                      "readings": [r.to_json() for r in readings]})
 
@@ -789,6 +828,11 @@ class WebStudio:
         empty = f"\n\nerror: {', '.join(s['empty'])}: no item kept, so the dataset has none" if s.get("empty") else ""
         return (f"done: {s['items']} items, {s['kept']} kept, {s['rejected']} rejected{empty}{short}{notes}",
                 st["archive"])
+
+
+#: What the Therapy session tab says when its Stop is pressed
+SESSION_STOPPED = ("**Stopped.** The session ends at its next step and nothing of it is written (a render under way "
+                   "finishes first, and the next session waits for it).")
 
 
 class SessionStopped(Exception):
@@ -954,7 +998,8 @@ def build_app(web: WebStudio | None = None):
                 with gr.Accordion("mix sliders (used when the box is empty)", open=False):
                     sliders = [slider(0.0, 1.0, value=0.0, step=0.05, label=lab) for lab in MIX_LABELS]
                 readout = gr.Markdown(elem_id="emotion-readout")
-                seed = gr.Number(value=0, precision=0, label="seed")
+                seed = gr.Number(value=0, label="seed")  # no precision: Gradio rounded 1.5 to 2 before `seed_of`
+                # could refuse it, as the command line does (an audit)
                 loop = slider(0, 4, value=0, step=1, label="closed-loop rounds")
 
         def show(spec_text, pt, k, *weights):
@@ -1070,9 +1115,8 @@ def build_app(web: WebStudio | None = None):
                     t_go = gr.Button("Build session", variant="primary")
                     t_stop = gr.Button("Stop", elem_id="session-stop")
 
-                def picked(*pick):
-                    e = emotion_of(*pick)
-                    return f"v={e.valence:.2f},a={e.arousal:.2f}"
+                def picked(spec_text, pt, k, *weights):
+                    return web.spec_of(spec_text, pt["valence"], pt["arousal"], k, dict(zip(MIX_LABELS, weights)))
 
                 set_from.click(guarded(picked), state_in, [t_from])
                 set_to.click(guarded(picked), state_in, [t_to])
@@ -1129,7 +1173,8 @@ def build_app(web: WebStudio | None = None):
 
                 go = on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split],
                               [t_audio, t_plot, t_report, t_zip, t_files], concurrency_limit=1)
-                t_stop.click(None, None, None, cancels=[go], queue=False)
+                t_stop.click(lambda: SESSION_STOPPED, None, [t_report], cancels=[go], queue=False)  # said: the bar
+                # had just vanished, and the outputs stayed empty without a word (an audit)
             with gr.Tab("Dataset"):
                 d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",
                                  elem_id="dataset-spec")

@@ -78,6 +78,22 @@ def test_the_picker_resolves_typed_words_mixes_and_clicked_points(web):
         web.resolve("angr", 0, 0, 1.0)
 
 
+def test_the_picked_emotion_goes_to_a_session_box_as_the_same_emotion(web):
+    """'from = the picked emotion' wrote 'v=-0.24,a=0.20' for anger@0.3, which reads as confusion at intensity 0.35
+    (an audit): the box now gets a spec that reads back as the picked emotion, its label and intensity kept."""
+    from conditioning import Emotion
+    from conditioning.metrics import target_label
+
+    for picked in (("anger@0.3", 0, 0, 1.0), ("anger@0.3", 0, 0, 0.5), ("quietly hopeful", 0, 0, 0.6),
+                   ("", 0, 0, 0.8, {"joy": 0.6, "surprise": 0.4}), ("", 0.3, -0.2, 1.0), ("v=0.3,a=0.2", 0, 0, 0.5)):
+        emo, _ = web.resolve(*picked)
+        text = web.spec_of(*picked)
+        back = Emotion.parse(text)
+        assert max(abs(a - b) for a, b in zip(back.vad, emo.vad)) < 1e-3, (picked, text)
+        assert target_label(back) == target_label(emo) and back.intensity == pytest.approx(emo.intensity, abs=2e-3)
+    assert web.spec_of("anger@0.3", 0, 0, 0.5) == "anger@0.15"
+
+
 def test_an_image_comes_back_with_the_judges_readings_on_the_circumplex(web):
     from conditioning import Emotion
 
@@ -181,6 +197,8 @@ def test_a_cleared_number_box_is_a_message_not_a_type_error(web):
     assert seed_of(2**63 - 1) == 2**63 - 1 and seed_of("9007199254740993") == 9007199254740993 and seed_of(7.0) == 7
     with pytest.raises(UserError, match="not a number"):  # a superscript two, no traceback
         seed_of("\u00b2")
+    with pytest.raises(UserError, match="the seed must be a whole number, got 1.5"):  # (the box had rounded it to 2)
+        seed_of(1.5)
 
 
 def test_speech_comes_back_with_both_judges(web):
@@ -326,6 +344,9 @@ def test_analyse_says_when_speech_is_narrow_band_or_very_short(web, shared_data,
     piece = save_audio(tmp_path / "piece.wav", Audio(take.samples[max(0, loud - 4000): loud + 4000], take.rate))
     report = web.analyse(str(phone), "speech").report
     assert "recorded at 8 kHz; speech recorded below 16 kHz" in report and "little to read" not in report
+    assert "(upload it beside the take)" in report and "--reference" not in report  # the page's words (an audit)
+    report = web.analyse(str(shared_data / ANGRY_TAKE), "music").report  # speech given as music: said with the box
+    assert "speech goes with the modality box set to speech" in report and "--modality" not in report
     report = web.analyse(str(piece), "speech").report
     assert "under 1 s of speech gives the judges little to read" in report and "below 16 kHz" not in report
     report = web.analyse(str(shared_data / ANGRY_TAKE), "speech").report

@@ -140,6 +140,7 @@ def test_a_session_shows_its_steps_and_stop_ends_it_with_nothing_written(page, a
     page.get_by_role("button", name="Build session").click()
     page.wait_for_selector("text=/measuring clip \\d+ of/", timeout=240_000)
     page.locator("#session-stop").click()
+    page.wait_for_selector("#session-report :text('Stopped.')", timeout=10_000)  # said (the bar had just vanished)
     page.wait_for_timeout(8_000)  # the session stops at its next step (a clip is measured in a second or two)
     made = {p.name for p in out.iterdir()} - before
     assert not [n for n in made if (out / n / "plan.json").exists() or (out / n).suffix == ".wav"], made
