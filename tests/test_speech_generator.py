@@ -645,4 +645,5 @@ def test_invisible_and_full_width_characters_are_read_as_what_they_show():
 
     assert check_text("\ufeffHello\u200b there, \uff26\uff55\uff4c\uff4c\u3000text") == "Hello there, Full text"
     with pytest.raises(GenerationError, match=r"accepted: .*digits, spaces and ordinary punctuation \(.*€"):
-        check_text("25\u00b0C")
+        check_text("I \u2665 you")
+    assert check_text("25\u00b0C") == "25\u00b0C"  # said as degrees (`reading.SIGNS`): it had refused the text

@@ -71,6 +71,7 @@ from generators.base import GenerationError, GenerationRequest, GenerationResult
 from generators.diffusers_common import DiffusersBackend, combine_noise, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
+from .reading import spoken
 from .text import check_text, estimate_word_timings, language_note
 
 MODEL_ENV = "EMOSTUDIO_TTS_MODEL"
@@ -515,9 +516,10 @@ class DiffusionSpeech(DiffusersBackend):
             raise GenerationError(f"emotion_scale {scale:g} must be in [0, 3]")
         weights = self.mix_weights(request.emotion, scale=scale)
         conds = self.conditions(weights, speaker)
-        self.check_text_fits(text, [c.description for c in conds])
+        said = spoken(text)  # its English phonemizer is espeak's, as Piper's: money, times, dates as a reader says
+        self.check_text_fits(said, [c.description for c in conds])  # them (`reading.spoken`)
         t1 = time.perf_counter()
-        audio, info = self.render(conds, text, seed=request.seed, **settings)
+        audio, info = self.render(conds, said, seed=request.seed, **settings)
         timings = {"load_s": t1 - t0, **info.pop("timings")}
         timings["total_s"] = time.perf_counter() - t0
         controls = {"descriptions": [c.description for c in conds], "mix": info["mix_weights"], "voice": speaker,

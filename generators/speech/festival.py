@@ -83,13 +83,16 @@ def _scheme_string(text: str) -> str:
 #: crashed the reading of its output. Letters lose their accents ("Très" is read "Tres", as an English voice
 #: would say it), and the typographic marks the text check accepts become their ASCII forms.
 _ASCII = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-", "—": " - ", "€": " euros ",
-                        "£": " pounds ", "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                        "£": " pounds ", "¥": " yen ", "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
                         "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
 
 
 def festival_text(text: str) -> str:
     """``text`` (checked by `check_text`) as the ASCII Festival's English voice reads."""
-    text = re.sub(r"([€£])\s*(\d[\d,.]*\d|\d)", r"\2 \1", text)  # "€5" is said "5 euros", as Festival says "$5"
+    from generators.speech.reading import signs
+
+    text = re.sub(r"([€£¥])\s*(\d[\d,.]*\d|\d)", r"\2 \1", signs(text))  # "€5" is said "5 euros", as Festival
+    # says "$5"; markdown's emphasis marks left out, degrees and halves as words (`reading.signs`)
     plain = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_ASCII)) if not unicodedata.combining(c))
     lost = [c for c in dict.fromkeys(plain) if not c.isascii() and unicodedata.category(c).startswith("L")]
     if lost:  # a letter with no ASCII form would be left out of the take ("Meet Ŋuyen" was said "Meet uyen")
@@ -97,6 +100,24 @@ def festival_text(text: str) -> str:
         raise GenerationError(f"Festival's English voice cannot say the letter(s) {shown}: spell the words "
                               "with English letters")
     return " ".join(plain.encode("ascii", "ignore").decode("ascii").split())
+
+
+#: Words whose full stop ends no sentence: titles ("Dr. Smith") and initials ("J. K. Rowling")
+NOT_A_SENTENCE_END = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Mt|Capt|Sgt|Lt|Rev|Jr|Sr|vs|etc|e\.g|i\.e)|\b[A-Z])\.$")
+
+
+def sentences(text: str) -> list[str]:
+    """``text``'s sentences: split after ., ! or ? before a capital, a figure or an opening quote, except after a
+    title or an initial (`NOT_A_SENTENCE_END`)."""
+    out: list[str] = []
+    cuts = [m.span(1) for m in re.finditer(r"[.!?][\"'”’)]*(\s+)(?=[\"'“‘(]?[A-Z0-9])", text)]
+    bounds = [0, *(x for span in cuts for x in span), len(text)]
+    for part in (text[a:b] for a, b in zip(bounds[::2], bounds[1::2])):
+        if out and NOT_A_SENTENCE_END.search(out[-1].rstrip("\"'”’)")):
+            out[-1] += " " + part
+        else:
+            out.append(part)
+    return [p for p in out if p.strip()] or [text]
 
 
 class FestivalSpeech(P.ProsodyLoop):
@@ -118,22 +139,25 @@ class FestivalSpeech(P.ProsodyLoop):
         return v, fn
 
     def synthesize(self, text: str, voice_fn: str) -> Utterance:
-        """The neutral take with segment and word timings, from one Festival process."""
+        """The neutral take with segment and word timings, from one Festival process: each sentence its own
+        utterance, as Festival's text2wave reads a text, so that a sentence ends with its pause (one utterance of
+        the whole text had run "Well. I don't know." together: 1.10 s, and 0.11 s at every sentence's end in a
+        paragraph, where text2wave pauses 0.32-0.46 s; an audit)."""
+        parts = sentences(text)
         with tempfile.TemporaryDirectory(prefix="emostudio-festival-") as tmp:
-            wav = Path(tmp) / "out.wav"
+            waves = [Path(tmp) / f"out{k}.wav" for k in range(len(parts))]
             script = Path(tmp) / "run.scm"
-            script.write_text(
-                f"(voice_{voice_fn})\n"
-                f"(set! utt1 (Utterance Text {_scheme_string(text)}))\n"
-                "(utt.synth utt1)\n"
-                f"(utt.save.wave utt1 {_scheme_string(str(wav))} 'riff)\n"
-                "(mapcar (lambda (s) (format t \"SEG\\t%s\\t%f\\t%f\\t%s\\t%s\\n\" (item.name s) "
-                "(item.feat s \"segment_start\") (item.feat s \"end\") "
-                "(item.feat s \"R:SylStructure.parent.stress\") (item.feat s \"ph_vc\"))) "
-                "(utt.relation.items utt1 'Segment))\n"
-                "(mapcar (lambda (w) (format t \"WORD\\t%s\\t%f\\t%f\\n\" (item.name w) "
-                "(item.feat w \"word_start\") (item.feat w \"word_end\"))) (utt.relation.items utt1 'Word))\n",
-                encoding="utf-8")
+            lines = [f"(voice_{voice_fn})"]
+            for k, (part, wav) in enumerate(zip(parts, waves)):
+                lines += [f"(set! utt1 (Utterance Text {_scheme_string(part)}))", "(utt.synth utt1)",
+                          f"(utt.save.wave utt1 {_scheme_string(str(wav))} 'riff)", f"(format t \"UTT\\t{k}\\n\")",
+                          "(mapcar (lambda (s) (format t \"SEG\\t%s\\t%f\\t%f\\t%s\\t%s\\n\" (item.name s) "
+                          "(item.feat s \"segment_start\") (item.feat s \"end\") "
+                          "(item.feat s \"R:SylStructure.parent.stress\") (item.feat s \"ph_vc\"))) "
+                          "(utt.relation.items utt1 'Segment))",
+                          "(mapcar (lambda (w) (format t \"WORD\\t%s\\t%f\\t%f\\n\" (item.name w) "
+                          "(item.feat w \"word_start\") (item.feat w \"word_end\"))) (utt.relation.items utt1 'Word))"]
+            script.write_text("\n".join(lines) + "\n", encoding="utf-8")
             try:
                 proc = subprocess.run([self.config.binary, "--batch", str(script)], capture_output=True, text=True,
                                       encoding="utf-8", errors="replace",
@@ -146,28 +170,35 @@ class FestivalSpeech(P.ProsodyLoop):
 
                 raise BackendUnavailable(f"Festival's voice {voice_fn} is not installed: apt-get install "
                                          "festvox-us-slt-hts")
-            if proc.returncode != 0 or not wav.is_file():
+            if proc.returncode != 0 or not all(w.is_file() for w in waves):
                 raise GenerationError(f"festival failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
             import soundfile as sf
 
-            samples, rate = sf.read(str(wav), dtype="float32")
-        segs, words, ends = [], [], []
+            read = [sf.read(str(w), dtype="float32") for w in waves]
+        rate = read[0][1]
+        pieces = [x.mean(axis=1) if x.ndim > 1 else x for x, _ in read]
+        offsets = np.concatenate([[0.0], np.cumsum([x.shape[0] / rate for x in pieces])])
+        segs, words, sentence_ends, phrase_ends, at, first = [], [], [], [], 0.0, True
         for line in proc.stdout.splitlines():
-            parts = line.split("\t")
-            if parts[0] == "SEG" and len(parts) == 6:
-                name, a, b, stress, vc = parts[1], float(parts[2]), float(parts[3]), parts[4], parts[5]
+            parts_ = line.split("\t")
+            if parts_[0] == "UTT" and len(parts_) == 2:
+                at = float(offsets[int(parts_[1])])
+                first = True  # (a sentence's opening pause ends nothing)
+            elif parts_[0] == "SEG" and len(parts_) == 6:
+                name, a, b, stress, vc = parts_[1], float(parts_[2]) + at, float(parts_[3]) + at, parts_[4], parts_[5]
                 pause = name in ("pau", "h#", "brth")
-                if pause and segs:
-                    ends.append(a)
+                if pause and not first:
+                    phrase_ends.append(a)
+                first = False
                 segs.append(Segment("_" if pause else name, a, b, stressed=(stress == "1" and vc == "+"), pause=pause))
-            elif parts[0] == "WORD" and len(parts) == 4:
-                words.append(WordSpan(parts[1], float(parts[2]), float(parts[3])))
-        if samples.ndim > 1:
-            samples = samples.mean(axis=1)
-        # pauses inside the text are phrase boundaries; the last one closes the utterance
-        sentence_ends = tuple(ends[-1:])
-        phrase_ends = tuple(ends[:-1])
-        return Utterance(samples.astype(np.float32), int(rate), tuple(segs), tuple(words), sentence_ends, phrase_ends)
+            elif parts_[0] == "WORD" and len(parts_) == 4:
+                words.append(WordSpan(parts_[1], float(parts_[2]) + at, float(parts_[3]) + at))
+            if parts_[0] == "UTT" and phrase_ends and int(parts_[1]) > 0:  # the sentence before ended at its last
+                sentence_ends.append(phrase_ends.pop())  # pause
+        if phrase_ends:  # the last pause closes the text
+            sentence_ends.append(phrase_ends.pop())
+        return Utterance(np.concatenate(pieces).astype(np.float32), int(rate), tuple(segs), tuple(words),
+                         tuple(sentence_ends), tuple(phrase_ends))
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         t0 = time.perf_counter()

@@ -15,7 +15,9 @@ from conditioning.language import WORD_RE, latin, other_language, words_of
 from generators.base import GenerationError
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
-ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£/@#+=*¿¡«»„‚")  #: ¿ ¡ « » „ ‚: Spanish, French, German quotes
+#: ¿ ¡ « » „ ‚: Spanish, French, German quotes; ° ~ • ½ ¼ ¾ ¥ _ are said as words (`reading.SIGNS`): one of them
+#: in a pasted paragraph had refused it whole (an audit)
+ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£¥/@#+=*¿¡«»„‚°~•½¼¾_")
 #: Characters a text carries unseen (a zero-width space, a file's byte-order mark, a soft hyphen): left out, where
 #: they had refused the text with a character the user could not find in it
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -63,8 +65,8 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
 #: abbreviations it spells, as an English reader says them (`spoken_english`)
 SPOKEN_TITLES = {"Dr": "Doctor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor", "St": "Saint",
                  "Mt": "Mount", "Capt": "Captain", "Sgt": "Sergeant", "Lt": "Lieutenant", "Rev": "Reverend"}
-TITLE_RE = re.compile(r"((?<=[a-z0-9] )[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TITLES)
-                      + r")\.(?=\s+[A-Z]|\s*$)")
+TITLE_RE = re.compile(r"((?:(?<=[a-z0-9] )|(?<=\d[A-Z] ))[A-Z][a-z]+\s+)?\b(" + "|".join(SPOKEN_TITLES)
+                      + r")\.(?=\s+[A-Za-z0-9]|\s*$)")
 #: ... but after a name inside a sentence (or a house number: "10 Downing St.") they are its street or drive, and
 #: the full stop may end the sentence: "We live on Elm St. Then we moved." had become "Elm Saint Then". "Dr." before
 #: another name stays a doctor ("I told Anna Dr. Lee was coming"), unless the name follows a word that leads to a
@@ -100,14 +102,22 @@ def spoken_english(text: str) -> str:
     the word count; "e.g." becomes two words, as it was written, so the written words keep their timings. Festival reads all of them right."""
     def title(m: re.Match) -> str:
         name, abbr, last = m.group(1) or "", m.group(2), not m.string[m.end():].strip()
+        after = m.string[m.end():].lstrip()[:1]
+        if after and not after.isupper() and not (name and abbr in STREETS):  # ("Oak Dr. near the park": a drive)
+            and_ = m.string[m.end():].split(None, 1)[:1] == ["and"]  # a title is followed by a name, or by "and"
+            return f"{name}{SPOKEN_TITLES[abbr]}" if and_ else m.group()  # ("Mr. and Mrs. Smith")
         opens = m.string[m.end():].split(None, 1)[:1] in ([w] for w in SENTENCE_OPENERS)  # "Rodeo Dr. Then"
         lead = PLACE_LEAD_RE.search(m.string[:m.start()] + " ")  # the word before the name(s): "down Mulholland"
         placed = bool(lead) and (lead.group(1) in TO_A_PLACE or lead.group(1)[0].isdigit())
-        if name and abbr in STREETS and (abbr != "Dr" or last or opens or placed):  # "Elm St. Then": a street, whose full
-            return f"{name}{STREETS[abbr]}."  # stop may end the sentence
-        return f"{name}{SPOKEN_TITLES[abbr]}" + ("." if last else "")  # (the text's last full stop kept)
+        if name and abbr in STREETS and (abbr != "Dr" or last or opens or placed or not after.isupper()):
+            return f"{name}{STREETS[abbr]}" + ("" if after.islower() else ".")  # "Elm St. Then": a street, whose
+            # full stop may end the sentence
+        return f"{name}{SPOKEN_TITLES[abbr]}" + ("." if last or opens else "")  # (the text's last full stop kept,
+        # and one before a sentence's first word: "I need to see a Dr. My back hurts")
 
-    text = TITLE_RE.sub(title, text)
+    from generators.speech.reading import spoken  # money, times, dates, ranges, pauses: as a reader says them
+
+    text = TITLE_RE.sub(title, spoken(text))
     text = LATIN_RE.sub(lambda m: SPOKEN_LATIN[m.group().lower()], text)
     words = list(WORD_RE.finditer(text))
     capitals = [w.group().isupper() for w in words]  # ("I" and "A" join a run; they are no shouting alone)

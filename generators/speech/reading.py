@@ -1,0 +1,185 @@
+"""How an English reader says what a text writes in figures and signs, for a voice that reads it through espeak.
+
+Why: Piper's English voices read through espeak-ng, which says the figures and marks of a pasted paragraph as
+they are written. An audit heard "$25" as "dollar twenty five" (pocketsphinx's WER on a line with two prices: 0.50,
+Festival's 0.06), "5:00" as "five zero zero", "12/03/2025" and "24/7" with their slashes, "1990s" as "nineteen
+hundred ninety z", "3-2" as "three dash two", and ran "Wait... what?" together without a pause. Festival says most
+of these right itself (`festival.festival_text` moves the euro and pound signs behind their figures, as it says
+"$5"), so `spoken` is for Piper's English voices (`text.spoken_english` calls it first).
+
+Each rule turns figures into figures and words espeak says right ("25 dollars", "5 o'clock", "December 3rd,
+2025", "19 90s"), so the numbers themselves are still read by espeak. A rule only changes what the voice is given:
+a take's report keeps the written words, and the word timings are found by aligning the sounds to them.
+"""
+from __future__ import annotations
+
+import re
+
+#: Each currency sign's unit and its hundredth, singular and plural
+CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
+              "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", "sen", "sen")}
+#: Scales written after an amount ("$5M", "$2.5 billion", "£40k")
+SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion",
+          "thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion"}
+MONEY_RE = re.compile(r"(?<![\w$£€¥])([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+                      r"(?:\s?(thousand|million|billion|trillion)\b|(k|K|m|M|bn|B)\b)?")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+#: A phone number (555-0199, 555-123-4567, (555) 123-4567): said digit by digit, not as a range
+PHONE_RE = re.compile(r"(?<![\d-])(?:\(\d{3}\)\s?|\d{3}-)?\d{3}-\d{4}(?![\d-])")
+ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
+TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
+HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
+#: Decades: "1990s", "'80s", "80s"
+DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)?(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b")
+DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": "forties", "5": "fifties",
+           "6": "sixties", "7": "seventies", "8": "eighties", "9": "nineties"}
+#: A year after a word that leads to one ("in 1875", "the year 1999", "from 1990"): said as a year, in two halves
+YEAR_RE = re.compile(r"\b(in|since|until|till|by|from|of|around|circa|year|before|after|during|to|and|early|late|"
+                     r"mid|summer|winter|spring|autumn|fall)(\s+)(1[1-9])(\d\d)\b(?![\d,.]\d|\s?%)", re.I)
+#: A range or a score between two figures ("5-10", "2010–2015", "3-2", after `MONEY_RE`: "5 dollars–10 dollars")
+#: (a hyphen only unspaced: "5 - 3" is a sum)
+RANGE_RE = re.compile(r"(\d|\b(?:dollars?|pounds?|euros?|cents|pence|am|pm))(?:\s?[–—]\s?|-)(?=[$£€]?\d)")
+FRACTIONS = {"1/2": "one half", "1/3": "one third", "2/3": "two thirds", "1/4": "one quarter",
+             "3/4": "three quarters"}
+SLASH_RE = re.compile(r"(?<![\d/])(\d+)/(\d+)(?![\d/])")
+#: Abbreviations before a figure ("No. 5", "p. 4"), said as words
+NUMBERED = {"No": "number", "Nos": "numbers", "no": "number", "p": "page", "pp": "pages", "Vol": "volume",
+            "vol": "volume", "Ch": "chapter", "ch": "chapter", "Fig": "figure", "fig": "figure"}
+NUMBERED_RE = re.compile(r"\b(" + "|".join(NUMBERED) + r")\.\s?(?=\d)")
+MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\s?(?=\d)")
+
+
+#: Signs a pasted text carries, as words (for Festival too: `festival.festival_text`): degrees, "about", a bullet,
+#: halves and quarters; an underscore inside a word (john_doe@example.com) is said
+SIGNS = ((re.compile(r"\s?°\s?C\b"), " degrees Celsius"), (re.compile(r"\s?°\s?F\b"), " degrees Fahrenheit"),
+         (re.compile(r"\s?°"), " degrees"), (re.compile(r"~\s?(?=\d)"), "about "), (re.compile(r"\s*•\s*"), ", "),
+         (re.compile(r"(?<=\d)\s?½"), " and a half"), (re.compile(r"½"), "one half"), (re.compile(r"¼"), "one quarter"),
+         (re.compile(r"¾"), "three quarters"), (re.compile(r"(?<=\w)_(?=\w)"), " underscore "))
+#: Markdown's and chat's emphasis around words ("**really**", "*sigh*", "__now__"): the words, without the marks
+#: (both voices had read "asterisk asterisk really asterisk asterisk")
+EMPHASIS_RE = re.compile(r"(?<![\w*_])(\*{1,3}|_{1,3})(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*_])")
+
+
+def signs(text: str) -> str:
+    """``text`` without markdown's emphasis marks and with the signs of `SIGNS` as words."""
+    text = EMPHASIS_RE.sub(r"\2", text)
+    text = re.sub(r"(?m)^[ \t]*[-*•][ \t]+", "", text)  # a list's bullets at its lines' starts
+    for pattern, words in SIGNS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def spoken(text: str) -> str:
+    """``text`` with money, phone numbers, dates, times, decades, years, ranges, fractions and numbered
+    abbreviations written as an English reader says them, and the pauses of ellipses, unspaced dashes and line
+    breaks as punctuation espeak pauses at (see the module's docstring)."""
+    text = MONEY_RE.sub(_money, signs(text))
+    text = PHONE_RE.sub(lambda m: ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group())), text)
+    text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1)) or m.group(), text)
+    text = SLASH_DATE_RE.sub(_slash_date, text)
+    text = TIME_RE.sub(_time, text)
+    text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m)}", text)
+    text = DECADE_RE.sub(_decade, text)
+    text = YEAR_RE.sub(lambda m: m.group(1) + m.group(2) + _year(m.group(3), m.group(4)), text)
+    text = RANGE_RE.sub(r"\1 to ", text)
+    text = SLASH_RE.sub(_slash, text)
+    text = NUMBERED_RE.sub(lambda m: NUMBERED[m.group(1)] + " ", text)
+    text = MONTH_ABBR_RE.sub(lambda m: next(n for n in MONTHS if n.startswith(m.group(1)[:3])) + " ", text)
+    return _pauses(text)
+
+
+def _money(m: re.Match) -> str:
+    one, many, cent, cents = CURRENCIES[m.group(1)]
+    whole, part, scale = m.group(2), m.group(3), m.group(4) or SCALES.get(m.group(5) or "", "")
+    if scale:  # "$2.5 billion": "2.5 billion dollars"
+        return f"{whole}{'.' + part if part else ''} {scale} {many}"
+    if part is not None and len(part) == 2:  # "$1,299.99": "1,299 dollars and 99 cents"
+        unit = one if whole == "1" else many
+        if int(part) == 0:
+            return f"{whole} {unit}"
+        small = cent if int(part) == 1 else cents
+        return f"{int(part)} {small}" if whole == "0" else f"{whole} {unit} and {int(part)} {small}"
+    if part is not None:
+        return f"{whole}.{part} {many}"
+    return f"{whole} {one if whole == '1' else many}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _year(century: str, rest: str) -> str:
+    """A year from 1100 to 1999 in two halves: "18 75", "19 hundred", "19 oh 5"."""
+    if rest == "00":
+        return f"{century} hundred"
+    return f"{century} oh {int(rest)}" if rest.startswith("0") else f"{century} {rest}"
+
+
+def _year_words(year: str) -> str:
+    """A date's year: 1100 to 1999 in two halves, others (2025, a two-digit '25) as written."""
+    return _year(year[:2], year[2:]) if len(year) == 4 and 1100 <= int(year) <= 1999 else year
+
+
+def _date(month: int, day: int, year: str) -> str | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{MONTHS[month - 1]} {_ordinal(day)}, {_year_words(year)}"
+
+
+def _slash_date(m: re.Match) -> str:
+    """A date with slashes, month first as in the US (where the first figure cannot be a month, day first)."""
+    a, b, year = int(m.group(1)), int(m.group(2)), m.group(3)
+    said = _date(a, b, year) if a <= 12 else _date(b, a, year)
+    return said or m.group()
+
+
+def _time(m: re.Match) -> str:
+    hour, minute, half = int(m.group(1)), m.group(2), m.group(3)
+    after = f" {half.lower()}m{_full_stop(m)}" if half else ""
+    if minute == "00":
+        if half or hour == 0 or hour > 12:
+            return f"{hour}{after}" if half else f"{hour} hundred"
+        return f"{hour} o'clock"
+    return f"{hour} oh {int(minute)}{after}" if minute.startswith("0") else f"{hour} {minute}{after}"
+
+
+def _full_stop(m: re.Match) -> str:
+    """The full stop of a written "p.m." that also ends its sentence ("at 5 p.m. Then" and "at 5 p.m." at the end):
+    "pm" takes the abbreviation's stops, so the sentence keeps its own."""
+    rest = m.string[m.end():]
+    return "." if m.group().endswith(".") and (not rest.strip() or re.match(r"\s+[A-Z]", rest)) else ""
+
+
+def _decade(m: re.Match) -> str:
+    if m.group(3):  # "'80s"
+        return DECADES[m.group(3)]
+    century, tens = m.group(1), m.group(2)
+    if century is None:
+        return DECADES[tens]
+    if century == "20":
+        return "two thousands" if tens == "0" else f"20 {DECADES[tens]}"
+    return f"{century} {DECADES[tens]}"
+
+
+def _slash(m: re.Match) -> str:
+    a, b = m.group(1), m.group(2)
+    if f"{a}/{b}" in FRACTIONS:
+        return FRACTIONS[f"{a}/{b}"]
+    if b in ("10", "100") and int(a) <= int(b):  # a mark out of ten
+        return f"{a} out of {b}"
+    return f"{a} {b}"  # "24/7", "50/50"
+
+
+def _pauses(text: str) -> str:
+    """The pauses a pasted text marks otherwise than espeak reads them: an ellipsis (a full stop before a
+    capital, else a comma), a dash between two words without spaces (a comma), a line without an end mark (a
+    comma after it)."""
+    text = re.sub(r"(?:\.{3}|…)(?=\s+[A-Z])", ".", text)
+    text = re.sub(r"\s*(?:\.{3}|…)\s*(?=\S)", ", ", text)
+    text = re.sub(r"(?:\.{3}|…)", ".", text)
+    text = re.sub(r"(?<=\w)—(?=\w)", ", ", text)
+    text = re.sub(r"(?<=[\w)\"'’”])[ \t]*\n+", ", ", text)
+    return text

