@@ -1257,3 +1257,4 @@ def test_the_card_counts_every_emotion_and_label_the_spec_asked_for(tmp_path):
     assert f"| image | {spec.emotions[5]} | {spec.emotions[5].split('@')[0]} | 0 | 0 |" in text
     (line,) = shortfalls(spec, rows)
     assert f"{e1} 0 kept of 2 made" in line
+    assert "**Variety within a label.**" in text and "0.94" in text  # items of one label are alike: said
