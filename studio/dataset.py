@@ -1397,8 +1397,10 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
     lines += ["", "## Files", "",
               "- `manifest.jsonl` (the journal: one line per item, kept or rejected; a kept item's row holds its "
               "file's SHA-256 and, for speech and faces, how to make the neutral take its judges read it against, so "
-              "`emostudio critique` reads it as the build did)" + (" and `manifest.parquet`" if parquet else
-                                                                   " (no `manifest.parquet`: pyarrow was not installed)"),
+              "`emostudio critique` reads it as the build did; the recipe names the portraits and model folders it "
+              "used by their full paths on the machine that built it: rewrite them before publishing if those are "
+              "private)" + (" and `manifest.parquet`" if parquet else " (no `manifest.parquet`: pyarrow was not "
+                                                                       "installed)"),
               "- `<modality>/metadata.jsonl`: Hugging Face folder-loader metadata (kept items)",
               f"- `spec.json`: the spec this was built from ({Path(spec.source).name})", ""]
     return "\n".join(lines)
