@@ -854,6 +854,16 @@ class Journal:
 
 
 # ---------------------------------------------------------------------------------------------- the job
+def eta_text(seconds: float) -> str:
+    """A time left as a reader takes it in: "07:30" (minutes and seconds) under an hour, "5 h 12 min" under two
+    days, else days ("300 days": a million-item spec's "ETA 432639:30" read as minutes and seconds; an audit)."""
+    if seconds < 3600:
+        return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    return f"{seconds / 86400:,.0f} days"
+
+
 @dataclass
 class Progress:
     """A one-line progress bar with rate and ETA on stderr (quiet with ``--json`` unless a terminal). ``stage``
@@ -877,7 +887,7 @@ class Progress:
         eta = (self.total - self.done) / rate if rate > 0 else float("nan")
         width = 28
         filled = int(width * self.done / max(1, self.total))
-        eta_s = "--:--" if math.isnan(eta) else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
+        eta_s = "--:--" if math.isnan(eta) else eta_text(eta)
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate * 60:6.1f} items/min "
               f"ETA {eta_s}{f'  ({self.stage})' if self.stage else ''}", end="", file=sys.stderr, flush=True)
 

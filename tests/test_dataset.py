@@ -1258,3 +1258,10 @@ def test_the_card_counts_every_emotion_and_label_the_spec_asked_for(tmp_path):
     (line,) = shortfalls(spec, rows)
     assert f"{e1} 0 kept of 2 made" in line
     assert "**Variety within a label.**" in text and "0.94" in text  # items of one label are alike: said
+
+
+def test_the_progress_bar_gives_long_times_in_hours_and_days():
+    """A million-item spec's bar read "ETA 432639:30", minutes and seconds (an audit)."""
+    from studio.dataset import eta_text
+
+    assert [eta_text(x) for x in (5, 450, 18720, 432639 * 60 + 30)] == ["00:05", "07:30", "5 h 12 min", "300 days"]
