@@ -65,6 +65,7 @@ def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
             typed = straight.replace("'", mark)
             assert v(typed).valence == v(straight).valence and v(typed).details == v(straight).details, typed
     assert v("I don't feel happy.").valence < -0.3
+    assert v("I can't wait!").valence > 0.1  # eager: the negator turns on "wait" itself (it read -0.19)
 
 
 def test_a_plea_fears_what_it_names():
