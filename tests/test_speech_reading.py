@@ -31,7 +31,7 @@ from generators.speech.reading import spoken
     ("1875 people", "1875 people"),  # a count, not a year
     ("Call 555-0199 or (555) 123-4567.", "Call 5 5 5, 0 1 9 9 or 5 5 5, 1 2 3, 4 5 6 7."),
     ("The score was 3-2, 5 - 3 = 2.", "The score was 3 to 2, 5 - 3 = 2."),  # (a spaced hyphen is a sum)
-    ("No. 5, p. 4, Jan. 5th", "number 5, page 4, January 5th"),
+    ("No. 5, p. 4, Jan. 5th, my #1 fan", "number 5, page 4, January 5th, my number 1 fan"),
     ("Wait... what? Well... I don't know. Maybe—maybe.", "Wait, what? Well. I don't know. Maybe, maybe."),
     ("Shopping list:\n- eggs\n- milk\n- bread", "Shopping list:\neggs, milk, bread"),
     ("I am **really** happy, *sigh*.", "I am really happy, sigh."),
@@ -47,7 +47,11 @@ def test_signs_are_said_by_festival_too():
 
     assert festival_text("I am **really** 25°C, ½ of it, john_doe.") == \
         "I am really 25 degrees Celsius, one half of it, john underscore doe."
-    assert festival_text("It costs ¥100.") == "It costs 100 yen ."
+    assert festival_text("It costs ¥100 or €15.50.") == "It costs 100 yen or 15 euros and 50 cents."
+    # Festival's own reading kept where it is right ("18 75" it reads "one eight seventy five", "24 7" digit by digit)
+    assert festival_text("In 1875, 24/7, at 5:00.") == "In 1875, 24/7, at 5:00."
+    assert festival_text("my #1 fan, 8/10, the 1990s, 2024-03-15") == \
+        "my number 1 fan, 8 out of 10, the 19 nineties, March 15th, 2024"
 
 
 @functools.lru_cache(maxsize=None)

@@ -89,10 +89,11 @@ _ASCII = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "
 
 def festival_text(text: str) -> str:
     """``text`` (checked by `check_text`) as the ASCII Festival's English voice reads."""
-    from generators.speech.reading import signs
+    from generators.speech.reading import spoken
 
-    text = re.sub(r"([€£¥])\s*(\d[\d,.]*\d|\d)", r"\2 \1", signs(text))  # "€5" is said "5 euros", as Festival
-    # says "$5"; markdown's emphasis marks left out, degrees and halves as words (`reading.signs`)
+    text = spoken(text, festival=True)  # money with its cents, dates, "10am", "#1", "8/10", degrees and halves as a
+    # reader says them, markdown's emphasis marks left out (`reading.spoken`: Festival had said "€15.50" as "fifteen
+    # point five zero euros", "2024-03-15" digit by digit, "#1 fan" as "one pound fan")
     plain = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_ASCII)) if not unicodedata.combining(c))
     lost = [c for c in dict.fromkeys(plain) if not c.isascii() and unicodedata.category(c).startswith("L")]
     if lost:  # a letter with no ASCII form would be left out of the take ("Meet Ŋuyen" was said "Meet uyen")

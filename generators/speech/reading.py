@@ -47,6 +47,7 @@ SLASH_RE = re.compile(r"(?<![\d/])(\d+)/(\d+)(?![\d/])")
 #: Abbreviations before a figure ("No. 5", "p. 4"), said as words
 NUMBERED = {"No": "number", "Nos": "numbers", "no": "number", "p": "page", "pp": "pages", "Vol": "volume",
             "vol": "volume", "Ch": "chapter", "ch": "chapter", "Fig": "figure", "fig": "figure"}
+HASH_RE = re.compile(r"#\s?(?=\d)")  #: "#1 fan": number 1 (Festival had said "one pound")
 NUMBERED_RE = re.compile(r"\b(" + "|".join(NUMBERED) + r")\.\s?(?=\d)")
 MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\s?(?=\d)")
 
@@ -71,23 +72,28 @@ def signs(text: str) -> str:
     return text
 
 
-def spoken(text: str) -> str:
+def spoken(text: str, festival: bool = False) -> str:
     """``text`` with money, phone numbers, dates, times, decades, years, ranges, fractions and numbered
     abbreviations written as an English reader says them, and the pauses of ellipses, unspaced dashes and line
-    breaks as punctuation espeak pauses at (see the module's docstring)."""
+    breaks as punctuation espeak pauses at (see the module's docstring). ``festival``: only the rules Festival
+    needs (it says years, plain times and sentence pauses itself, and reads two figures side by side, "18 75",
+    digit by digit: "one eight seventy five")."""
     text = MONEY_RE.sub(_money, signs(text))
     text = PHONE_RE.sub(lambda m: ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group())), text)
-    text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1)) or m.group(), text)
-    text = SLASH_DATE_RE.sub(_slash_date, text)
-    text = TIME_RE.sub(_time, text)
+    text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
+    text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
+    if not festival:
+        text = TIME_RE.sub(_time, text)
     text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m)}", text)
     text = DECADE_RE.sub(_decade, text)
-    text = YEAR_RE.sub(lambda m: m.group(1) + m.group(2) + _year(m.group(3), m.group(4)), text)
+    if not festival:
+        text = YEAR_RE.sub(lambda m: m.group(1) + m.group(2) + _year(m.group(3), m.group(4)), text)
     text = RANGE_RE.sub(r"\1 to ", text)
-    text = SLASH_RE.sub(_slash, text)
+    text = SLASH_RE.sub(lambda m: _slash(m, festival), text)
+    text = HASH_RE.sub("number ", text)
     text = NUMBERED_RE.sub(lambda m: NUMBERED[m.group(1)] + " ", text)
     text = MONTH_ABBR_RE.sub(lambda m: next(n for n in MONTHS if n.startswith(m.group(1)[:3])) + " ", text)
-    return _pauses(text)
+    return text if festival else _pauses(text)
 
 
 def _money(m: re.Match) -> str:
@@ -123,16 +129,16 @@ def _year_words(year: str) -> str:
     return _year(year[:2], year[2:]) if len(year) == 4 and 1100 <= int(year) <= 1999 else year
 
 
-def _date(month: int, day: int, year: str) -> str | None:
+def _date(month: int, day: int, year: str, festival: bool = False) -> str | None:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
-    return f"{MONTHS[month - 1]} {_ordinal(day)}, {_year_words(year)}"
+    return f"{MONTHS[month - 1]} {_ordinal(day)}, {year if festival else _year_words(year)}"
 
 
-def _slash_date(m: re.Match) -> str:
+def _slash_date(m: re.Match, festival: bool = False) -> str:
     """A date with slashes, month first as in the US (where the first figure cannot be a month, day first)."""
     a, b, year = int(m.group(1)), int(m.group(2)), m.group(3)
-    said = _date(a, b, year) if a <= 12 else _date(b, a, year)
+    said = _date(a, b, year, festival) if a <= 12 else _date(b, a, year, festival)
     return said or m.group()
 
 
@@ -164,13 +170,13 @@ def _decade(m: re.Match) -> str:
     return f"{century} {DECADES[tens]}"
 
 
-def _slash(m: re.Match) -> str:
+def _slash(m: re.Match, festival: bool = False) -> str:
     a, b = m.group(1), m.group(2)
     if f"{a}/{b}" in FRACTIONS:
         return FRACTIONS[f"{a}/{b}"]
     if b in ("10", "100") and int(a) <= int(b):  # a mark out of ten
         return f"{a} out of {b}"
-    return f"{a} {b}"  # "24/7", "50/50"
+    return m.group() if festival else f"{a} {b}"  # "24/7", "50/50" (Festival reads "24 7" digit by digit)
 
 
 def _pauses(text: str) -> str:
