@@ -506,7 +506,8 @@ def test_settings_the_command_lines_config_reaches_are_checked_by_kind_and_range
             ("speech", "piper", {"render": {"frame_period": 1e6}}, "render: frame_period must be a number from 1 to 50"),
             ("speech", "festival", {"render": {"smooth_ms": float("inf")}}, "render: smooth_ms must be a number"),
             ("speech", "piper", {"render": {"analysis_rate": 100}}, "render: analysis_rate must be a whole number"),
-            ("speech", "piper", {"render": {"bin_step": 0}}, "render: bin_step must be a whole number from 1 to 4"),
+            ("speech", "piper", {"render": {"bin_step": 0}}, "render: bin_step must be one of 1, 2, 4, got 0"),
+            ("speech", "piper", {"render": {"bin_step": 2.5}}, "option bin_step must be a whole number, got 2.5"),
             # 3 left a number of bins pyworld's synthesis cannot take: it corrupted the heap (a re-audit)
             ("speech", "piper", {"render": {"bin_step": 3}}, "render: bin_step must be one of 1, 2, 4, got 3"),
             ("speech", "piper", {"render": {"level_dbfs": float("nan")}}, "render: level_dbfs must be a number")):

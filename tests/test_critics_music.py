@@ -120,6 +120,13 @@ def test_silence_at_the_ends_is_no_music_and_a_silent_window_no_reading(happy_sa
         assert padded.emotion.top == base.emotion.top and abs(padded.valence - base.valence) < 0.12  # (sad: +0.62 before;
         # a second of the lead is kept, as the training clips had it, and these pieces last 4-7 s)
         assert padded.details["silence_left_out_s"] >= 4.5 and "silence_left_out_s" not in base.details
+        # ... and so is a recording's hiss 65 dB under its peak (a re-audit: it was sound to the rule)
+        peak = float(np.abs(piece.samples).max())
+        hiss = np.random.default_rng(0).standard_normal(len(gap) * 2 + len(piece.samples)).astype(np.float32)
+        hiss *= peak * 10 ** (-65 / 20)
+        noisy = critic.score(Audio(np.concatenate([gap, piece.samples, gap]) + hiss, piece.rate))
+        assert noisy.details.get("silence_left_out_s", 0) >= 4.5, noisy.details
+        assert noisy.emotion.top == base.emotion.top and abs(noisy.valence - base.valence) < 0.12
     quiet = np.zeros(25 * happy.rate, np.float32)
     music = np.tile(happy.samples, int(np.ceil(20 * happy.rate / len(happy.samples))))[:20 * happy.rate]
     series = critic.score(Audio(np.concatenate([music, quiet, music]), happy.rate)).series

@@ -66,6 +66,9 @@ def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
             assert v(typed).valence == v(straight).valence and v(typed).details == v(straight).details, typed
     assert v("I don't feel happy.").valence < -0.3
     assert v("I can't wait!").valence > 0.1  # eager: the negator turns on "wait" itself (it read -0.19)
+    for text in ("I won't wait for you anymore.", "Don't wait for me, I am leaving forever.",
+                 "We can't wait any longer, he is dying."):  # negations still (the re-audit after)
+        assert v(text).valence < 0, text
 
 
 def test_a_plea_fears_what_it_names():

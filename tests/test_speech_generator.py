@@ -621,6 +621,9 @@ def test_titles_and_shouting_are_spoken_as_a_reader_says_them():
     assert spoken_english("Give it back, GIVE IT!") == "Give it back, give it!"
     assert spoken_english("We drove down Mulholland Dr. What a view!") == "We drove down Mulholland Drive. What a view!"
     assert spoken_english("Meet me at 5 Elm Dr. Bring snacks.") == "Meet me at 5 Elm Drive. Bring snacks."
+    # and the one after: acronyms in pairs are no shouting across a comma, a city is no street
+    assert spoken_english("US GDP, EU CPI and UK PMI rose.") == "US GDP, EU CPI and UK PMI rose."
+    assert spoken_english("I met him in London Dr. Patel was there.") == "I met him in London Doctor Patel was there."
 
     def spoken(text):
         res = piper().generate(GenerationRequest(Emotion.parse("neutral"), text=text))

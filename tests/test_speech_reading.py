@@ -25,7 +25,19 @@ from generators.speech.reading import spoken
     ("It opens at 10am-2pm.", "It opens at 10 am to 2 pm."),  # (the sentence keeps its full stop)
     ("Meet at 5 p.m. Then we eat.", "Meet at 5 pm. Then we eat."),
     ("2024-03-15 and 12/03/2025 and 25/12/1999", "March 15th, 2024 and December 3rd, 2025 and December 25th, 19 99"),
-    ("24/7, 50/50, 8/10, 1/3", "24 7, 50 50, 8 out of 10, one third"),
+    ("24/7, 50/50, 8/10, 1/3", "24 7, 50 50, 8 out of 10, 1 third"),
+    # the re-audit's: slashes that are no fraction stay as written, a mixed number is "and", ratings out of five
+    ("1 1/2 cups, 1/8 tsp, 3/4, on 2/14, 16/9, 5/2, rated 4.5/5", "1 and a half cups, 1 eighth tsp, 3 quarters, "
+     "on 2/14, 16/9, 5/2, rated 4.5 out of 5"),
+    ("Write 500-1000 words; call +1-555-123-4567 or 1-800-555-1234.",
+     "Write 500 to 1000 words; call 1, 5 5 5, 1 2 3, 4 5 6 7 or 1, 8 0 0, 5 5 5, 1 2 3 4."),
+    ("a population of 1234 people, from 1995-1999, between 1990 and 1995",
+     "a population of 1234 people, from 19 95 to 19 99, between 19 90 and 19 95"),
+    ("I said no. 2 days later he called.", "I said no. 2 days later he called."),
+    ("Rest 30s between sets; in her 30s; the 80s", "Rest 30s between sets; in her thirties; the eighties"),
+    ("10-3=7, a ratio of 1:100, a song 4:00 long, at 4:00", "10-3=7, a ratio of 1:100, a song 4:00 long, at 4 o'clock"),
+    ("Wait.... what? Hmm..... okay", "Wait, what? Hmm, okay"),
+    ("It costs $5 Million.", "It costs 5 million dollars."),
     ("The 1990s, the '80s and the 2000s.", "The 19 nineties, the eighties and the two thousands."),
     ("In 1875, the year 1905 was wild.", "In 18 75, the year 19 oh 5 was wild."),
     ("1875 people", "1875 people"),  # a count, not a year
@@ -79,6 +91,18 @@ def test_piper_says_prices_in_their_order_and_pauses_at_an_ellipsis():
     trailing = g.generate(GenerationRequest(Emotion.parse("neutral"), text="Wait... what?", seed=0))
     comma = g.generate(GenerationRequest(Emotion.parse("neutral"), text="Wait, what?", seed=0))
     assert _gap(trailing, "Wait") > 0.15 and abs(_gap(trailing, "Wait") - _gap(comma, "Wait")) < 0.05  # (was 0.0)
+
+
+def test_a_figures_expansion_is_timed_as_its_written_word():
+    """Aligned against the written words alone, "dollars" belonged to no word and the next took its sounds ("a"
+    lasted 0.56 s in "$120 a night", "today" 3 s in "$1,299.99 today": a re-audit): each word said is owned by the
+    written word it says."""
+    res = _piper().generate(GenerationRequest(Emotion.parse("neutral"), text="The hotel is $120 a night.", seed=0))
+    words = {w["word"]: w for w in res.extras["words"]}
+    sounds = {k: "".join(p["phoneme"] for p in res.extras["phonemes"] if p["start_s"] >= w["start_s"] - 1e-6
+                         and p["end_s"] <= w["end_s"] + 1e-6) for k, w in words.items()}
+    assert "dɑːlɚz" in sounds["120"] and "dɑːlɚz" not in sounds["a"]
+    assert words["a"]["end_s"] - words["a"]["start_s"] < 0.3
 
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")

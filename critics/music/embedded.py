@@ -68,20 +68,28 @@ class EmbeddedMusicConfig:
 #: a render's release and reverb fade under this level within about a second (`bench/critics_code_drift.py`: the
 #: shipped weights read EMOPIA's clips as before).
 SILENCE_DB = 60.0
+#: ... or within `FLOOR_DB` of the recording's noise floor (its 5th-percentile frame), when that is at least
+#: `FLOOR_UNDER_DB` under the loudest frame: a recording's hiss 65 dB under its peak was sound to the rule above,
+#: and 4 s of it before the first note moved a Q1 clip's valence from -0.05 to -0.39 (a re-audit). The bound keeps
+#: a piece's own soft opening: its quietest passage is not trimmed unless it lies 50 dB under the loudest.
+FLOOR_DB = 6.0
+FLOOR_UNDER_DB = 50.0
 LEAD_KEEP_S = 1.0
 TAIL_KEEP_S = 2.0
 
 
 def sounding_span(samples: np.ndarray, rate: int) -> tuple[int, int]:
-    """The samples ``[a, b)`` between the recording's first and last sounding frames (`SILENCE_DB`), with
-    `LEAD_KEEP_S` before and `TAIL_KEEP_S` after, as the judge's training clips have them."""
+    """The samples ``[a, b)`` between the recording's first and last sounding frames (`SILENCE_DB`, `FLOOR_DB`),
+    with `LEAD_KEEP_S` before and `TAIL_KEEP_S` after, as the judge's training clips have them."""
     y = samples if samples.ndim == 1 else samples.mean(axis=1)
     hop = max(1, rate // 100)
     n = len(y) // hop
     if n == 0:
         return 0, len(y)
     rms = np.sqrt(np.mean(y[:n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
-    loud = np.flatnonzero(rms > rms.max() * 10 ** (-SILENCE_DB / 20))
+    floor = np.percentile(rms, 5) * 10 ** (FLOOR_DB / 20)
+    quiet = min(rms.max() * 10 ** (-FLOOR_UNDER_DB / 20), max(rms.max() * 10 ** (-SILENCE_DB / 20), floor))
+    loud = np.flatnonzero(rms > quiet)
     if loud.size == 0:
         return 0, len(y)
     return (max(0, loud[0] * hop - int(LEAD_KEEP_S * rate)),

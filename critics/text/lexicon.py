@@ -332,8 +332,10 @@ class LexiconTextCritic:
                       if clause[j] == clause[i]]
             scale = 1.0 + sum(math.copysign(B_INCR, self._boosters[b]) for b in before if b in self._boosters)
             v, a, d = v * scale, a * scale, d * scale
-            if negated(before) and not (tok in NEGATION_TURNS and before and before[-1] in NEGATORS):  # ("I can't
-                # wait!" is eager: the negator turns on "wait" itself; it read -0.19, a re-audit)
+            if negated(before) and not (tok == "wait" and before and before[-1] in ("cant", "cannot", "couldnt")
+                                        and tokens[i + 1:i + 2] not in (["for"], ["any"], ["much"], ["longer"])):
+                # ("I can't wait!" is eager, as "can't wait to see you": it read -0.19; "I won't wait for you" and
+                # "We can't wait any longer" stay negations, a re-audit)
                 k = plea(tokens, clause, i) if v < 0 else None  # (a plea fears a harm: "Please don't love me" is none)
                 if k is None:
                     v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL

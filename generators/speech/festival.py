@@ -104,7 +104,9 @@ def festival_text(text: str) -> str:
 
 
 #: Words whose full stop ends no sentence: titles ("Dr. Smith") and initials ("J. K. Rowling")
-NOT_A_SENTENCE_END = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Mt|Capt|Sgt|Lt|Rev|Jr|Sr|vs|etc|e\.g|i\.e)|\b[A-Z])\.$")
+NOT_A_SENTENCE_END = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Mt|Capt|Sgt|Lt|Rev|Jr|Sr|vs|etc|e\.g|i\.e|approx|"
+                                r"Inc|Ltd|Co|Corp|No|Nos|p|pp|Vol|vol|Fig|fig|Ch|ch|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|"
+                                r"Oct|Nov|Dec|Ave|Blvd|Rd|Dept|Est|min|max|ft|oz|lb|lbs)|\b[A-Z])\.$")
 
 
 def sentences(text: str) -> list[str]:
@@ -192,8 +194,10 @@ class FestivalSpeech(P.ProsodyLoop):
                     phrase_ends.append(a)
                 first = False
                 segs.append(Segment("_" if pause else name, a, b, stressed=(stress == "1" and vc == "+"), pause=pause))
-            elif parts_[0] == "WORD" and len(parts_) == 4:
-                words.append(WordSpan(parts_[1], float(parts_[2]) + at, float(parts_[3]) + at))
+            elif parts_[0] == "WORD" and len(parts_) == 4:  # (a token Festival gives no time of its own, the "'s"
+                last = words[-1].end_s if words else 0.0  # of "Morgan's", follows the word before: it had taken
+                start = max(float(parts_[2]) + at, last)  # its sentence's start, and the times went back; a re-audit)
+                words.append(WordSpan(parts_[1], start, max(start, float(parts_[3]) + at)))
             if parts_[0] == "UTT" and phrase_ends and int(parts_[1]) > 0:  # the sentence before ended at its last
                 sentence_ends.append(phrase_ends.pop())  # pause
         if phrase_ends:  # the last pause closes the text

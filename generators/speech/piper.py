@@ -144,7 +144,8 @@ class _PiperEngine:
         """The neutral take at a global rate, with phoneme/word timings."""
         rng = np.random.default_rng(seed)
         # (an English voice is given titles, abbreviations and shouting as a reader says them: `spoken_english`)
-        sentences = self.voice.phonemize(spoken_english(text) if self.language.lower().startswith("en") else text)
+        said = spoken_english(text) if self.language.lower().startswith("en") else text
+        sentences = self.voice.phonemize(said)
         pieces: list[np.ndarray] = []
         tokens: list[tuple[str, float, float]] = []
         offset = 0
@@ -163,7 +164,7 @@ class _PiperEngine:
         if not pieces:
             raise GenerationError("the voice found nothing to say in this text")
         samples = np.concatenate(pieces)
-        return _utterance(samples, self.rate, tokens, text, self._word_phonemes)
+        return _utterance(samples, self.rate, tokens, text, self._word_phonemes, said)
 
     def _word_phonemes(self, words: list[str]) -> list[list[str]]:
         return [[p for s in self.voice.phonemize(w) for p in s] for w in words]
@@ -299,8 +300,28 @@ def _align_words(raw_sounds: list[str], raw_index: list[int], word_phonemes: lis
     return owned
 
 
+def said_by(written: list[str], said: list[str]) -> list[int]:
+    """For each word the voice was given (``said``: the text as `spoken_english` wrote it), the index of the
+    written word it says: the same words in order, and a written word's expansion ("$25": "25 dollars", "5:00":
+    "5 o'clock") to that word. Why: aligned against the written words alone, "dollars" belonged to no word and the
+    next word took its sounds ("a" lasted 0.56 s in "$120 a night"; a re-audit)."""
+    from difflib import SequenceMatcher
+
+    sm = SequenceMatcher(None, [w.lower() for w in written], [w.lower() for w in said], autojunk=False)
+    owner = [0] * len(said)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        for j in range(j1, j2):
+            if tag == "equal":
+                owner[j] = i1 + j - j1
+            elif tag == "replace":  # spread over the written words replaced, in order
+                owner[j] = i1 + (j - j1) * (i2 - i1) // (j2 - j1)
+            elif tag == "insert":  # said after the written word before it ("25" -> "25 dollars")
+                owner[j] = max(i1 - 1, 0)
+    return owner
+
+
 def _utterance(samples: np.ndarray, rate: int, tokens: list[tuple[str, float, float]], text: str,
-               group_phonemes) -> Utterance:
+               group_phonemes, said: str | None = None) -> Utterance:
     """Merge Piper's codepoint tokens into phoneme segments (stress marks into the following sound, length and
     palatal marks into the preceding one, punctuation/BOS/EOS into pauses) and find the words."""
     segs: list[dict[str, Any]] = []
@@ -350,10 +371,15 @@ def _utterance(samples: np.ndarray, rate: int, tokens: list[tuple[str, float, fl
         raw_index.append(len(segs) - 1)
     groups = _groups(raw_sounds)
     text_words = words_of(text)
-    if len(groups) == len(text_words):  # the usual case: one phoneme group per written word
-        owned = [[raw_index[i] for i in g if raw_index[i] >= 0] for g in groups]
+    said_words = words_of(said) if said is not None else text_words  # what the voice was given
+    if len(groups) == len(said_words):  # the usual case: one phoneme group per word said
+        heard = [[raw_index[i] for i in g if raw_index[i] >= 0] for g in groups]
     else:  # espeak joined words ("on the" -> one group) or expanded one ("42" -> two): align the sounds
-        owned = _align_words(raw_sounds, raw_index, group_phonemes(text_words))
+        heard = _align_words(raw_sounds, raw_index, group_phonemes(said_words))
+    owned = [[] for _ in text_words]  # each written word's sounds: those of the words said for it
+    for j, k in enumerate(said_by(text_words, said_words) if said_words is not text_words else range(len(heard))):
+        if text_words:
+            owned[k] += heard[j]
     # a word the alignment gave no sound of (espeak reduced "a" into its neighbour: "It is a day of a lot of rain"
     # lost both) lies between its neighbours, so every written word is in the take's timings, in order
     spans = [(float(segs[min(idx)]["start_s"]), float(segs[max(idx)]["end_s"])) if idx else None for idx in owned]

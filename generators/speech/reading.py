@@ -18,35 +18,47 @@ import re
 #: Each currency sign's unit and its hundredth, singular and plural
 CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
               "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", "sen", "sen")}
-#: Scales written after an amount ("$5M", "$2.5 billion", "£40k")
-SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion",
-          "thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion"}
+#: Scales written after an amount ("$5M", "$2.5 billion", "£40k", "$5 Million")
+SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion"}
 MONEY_RE = re.compile(r"(?<![\w$£€¥])([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
-                      r"(?:\s?(thousand|million|billion|trillion)\b|(k|K|m|M|bn|B)\b)?")
+                      r"(?:\s?((?i:thousand|million|billion|trillion))\b|(k|K|m|M|bn|B)\b)?")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-#: A phone number (555-0199, 555-123-4567, (555) 123-4567): said digit by digit, not as a range
-PHONE_RE = re.compile(r"(?<![\d-])(?:\(\d{3}\)\s?|\d{3}-)?\d{3}-\d{4}(?![\d-])")
+#: A phone number (555-0199, 555-123-4567, (555) 123-4567, +1-555-123-4567, 1-800-555-1234, 020-7946-0958):
+#: said digit by digit, not as a range; two groups of three and four figures only when not a round range
+#: ("500-1000 words")
+PHONE_RE = re.compile(r"(?<![\w-])(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
+                      r"(?![\w-])")
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
-TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
+#: A clock time; on the hour only after a word that leads to a time ("at 5:00"; "a song 4:00 long" is a length)
+TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?!\d)(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
+AT_A_TIME = {"at", "by", "from", "until", "till", "til", "before", "after", "around", "since", "to", "and", "past",
+             "about", "between"}
 HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
-#: Decades: "1990s", "'80s", "80s"
-DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)?(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b")
+#: Decades: "1990s", "'80s", and "the 80s", "her 30s" ("rest 30s" is seconds)
+DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b"
+                       r"|\b((?:the|his|her|its|our|my|your|their|early|late|mid)\s+)(\d)0s\b", re.I)
 DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": "forties", "5": "fifties",
            "6": "sixties", "7": "seventies", "8": "eighties", "9": "nineties"}
-#: A year after a word that leads to one ("in 1875", "the year 1999", "from 1990"): said as a year, in two halves
-YEAR_RE = re.compile(r"\b(in|since|until|till|by|from|of|around|circa|year|before|after|during|to|and|early|late|"
-                     r"mid|summer|winter|spring|autumn|fall)(\s+)(1[1-9])(\d\d)\b(?![\d,.]\d|\s?%)", re.I)
+#: A year after a word that leads to one ("in 1875", "the year 1999", "from 1990", "between 1990 and 1995"): said
+#: as a year, in two halves ("a population of 1234" is a count); a year after "to" or "and" that follows one too
+YEAR_RE = re.compile(r"\b(in|since|until|till|from|circa|year|before|after|during|between|early|late|mid|summer|"
+                     r"winter|spring|autumn|fall)(\s+)(1[1-9])(\d\d)\b(?![\d,.]\d|\s?%)", re.I)
+NEXT_YEAR_RE = re.compile(r"(\b1[1-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[1-9])(\d\d)\b(?![\d,.]\d|\s?%)")
 #: A range or a score between two figures ("5-10", "2010–2015", "3-2", after `MONEY_RE`: "5 dollars–10 dollars")
-#: (a hyphen only unspaced: "5 - 3" is a sum)
-RANGE_RE = re.compile(r"(\d|\b(?:dollars?|pounds?|euros?|cents|pence|am|pm))(?:\s?[–—]\s?|-)(?=[$£€]?\d)")
-FRACTIONS = {"1/2": "one half", "1/3": "one third", "2/3": "two thirds", "1/4": "one quarter",
-             "3/4": "three quarters"}
-SLASH_RE = re.compile(r"(?<![\d/])(\d+)/(\d+)(?![\d/])")
-#: Abbreviations before a figure ("No. 5", "p. 4"), said as words
-NUMBERED = {"No": "number", "Nos": "numbers", "no": "number", "p": "page", "pp": "pages", "Vol": "volume",
-            "vol": "volume", "Ch": "chapter", "ch": "chapter", "Fig": "figure", "fig": "figure"}
+#: (a hyphen only unspaced, and not in a sum: "5 - 3", "10-3=7")
+RANGE_RE = re.compile(r"(\d|\b(?:dollars?|pounds?|euros?|cents|pence|yen|am|pm))(?:\s?[–—]\s?|-)(?=[$£€¥]?\d)"
+                      r"(?![\d.,]*\s?[=+×*/])")
+#: Fractions said as words: a half, thirds, quarters, eighths, sixteenths (a recipe's); after a whole number,
+#: "and" ("1 1/2 cups"); marks out of 5, 10 or 100 ("8/10", "4.5/5"); idioms ("24/7"); other slashes as written
+FRACTION_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"),
+                         8: ("eighth", "eighths"), 16: ("sixteenth", "sixteenths")}
+SLASH_RE = re.compile(r"(?<![\d/.])(?:(\d+) )?(\d+(?:\.\d+)?)/(\d+)(?![\d/])")
+SLASH_IDIOMS = {"24/7": "24 7", "50/50": "50 50", "9/11": "9 11"}
+#: Abbreviations before a figure ("No. 5", "p. 4"), said as words (not a lower-case "no.": "I said no. 2 days later")
+NUMBERED = {"No": "number", "Nos": "numbers", "p": "page", "pp": "pages", "Vol": "volume", "vol": "volume",
+            "Ch": "chapter", "ch": "chapter", "Fig": "figure", "fig": "figure"}
 HASH_RE = re.compile(r"#\s?(?=\d)")  #: "#1 fan": number 1 (Festival had said "one pound")
 NUMBERED_RE = re.compile(r"\b(" + "|".join(NUMBERED) + r")\.\s?(?=\d)")
 MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\s?(?=\d)")
@@ -79,16 +91,17 @@ def spoken(text: str, festival: bool = False) -> str:
     needs (it says years, plain times and sentence pauses itself, and reads two figures side by side, "18 75",
     digit by digit: "one eight seventy five")."""
     text = MONEY_RE.sub(_money, signs(text))
-    text = PHONE_RE.sub(lambda m: ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group())), text)
+    text = PHONE_RE.sub(_phone, text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
     if not festival:
         text = TIME_RE.sub(_time, text)
     text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m)}", text)
     text = DECADE_RE.sub(_decade, text)
+    text = RANGE_RE.sub(r"\1 to ", text)
     if not festival:
         text = YEAR_RE.sub(lambda m: m.group(1) + m.group(2) + _year(m.group(3), m.group(4)), text)
-    text = RANGE_RE.sub(r"\1 to ", text)
+        text = NEXT_YEAR_RE.sub(lambda m: m.group(1) + _year(m.group(2), m.group(3)), text)
     text = SLASH_RE.sub(lambda m: _slash(m, festival), text)
     text = HASH_RE.sub("number ", text)
     text = NUMBERED_RE.sub(lambda m: NUMBERED[m.group(1)] + " ", text)
@@ -96,11 +109,18 @@ def spoken(text: str, festival: bool = False) -> str:
     return text if festival else _pauses(text)
 
 
+def _phone(m: re.Match) -> str:
+    a, b = m.group(1), m.group(2)
+    if a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b) and not m.group().startswith(("+", "(")):
+        return m.group()  # a round range ("500-1000 words"), said by `RANGE_RE`
+    return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
+
+
 def _money(m: re.Match) -> str:
     one, many, cent, cents = CURRENCIES[m.group(1)]
     whole, part, scale = m.group(2), m.group(3), m.group(4) or SCALES.get(m.group(5) or "", "")
     if scale:  # "$2.5 billion": "2.5 billion dollars"
-        return f"{whole}{'.' + part if part else ''} {scale} {many}"
+        return f"{whole}{'.' + part if part else ''} {scale.lower()} {many}"
     if part is not None and len(part) == 2:  # "$1,299.99": "1,299 dollars and 99 cents"
         unit = one if whole == "1" else many
         if int(part) == 0:
@@ -145,6 +165,9 @@ def _slash_date(m: re.Match, festival: bool = False) -> str:
 def _time(m: re.Match) -> str:
     hour, minute, half = int(m.group(1)), m.group(2), m.group(3)
     after = f" {half.lower()}m{_full_stop(m)}" if half else ""
+    before = m.string[:m.start()].split()[-1:]
+    if minute == "00" and not half and not (before and before[0].lower() in AT_A_TIME):
+        return m.group()  # a length ("a song 4:00 long"), or a time whose context does not say: as written
     if minute == "00":
         if half or hour == 0 or hour > 12:
             return f"{hour}{after}" if half else f"{hour} hundred"
@@ -162,30 +185,36 @@ def _full_stop(m: re.Match) -> str:
 def _decade(m: re.Match) -> str:
     if m.group(3):  # "'80s"
         return DECADES[m.group(3)]
+    if m.group(5):  # "the 80s", "her 30s"
+        return m.group(4) + DECADES[m.group(5)]
     century, tens = m.group(1), m.group(2)
-    if century is None:
-        return DECADES[tens]
     if century == "20":
         return "two thousands" if tens == "0" else f"20 {DECADES[tens]}"
     return f"{century} {DECADES[tens]}"
 
 
 def _slash(m: re.Match, festival: bool = False) -> str:
-    a, b = m.group(1), m.group(2)
-    if f"{a}/{b}" in FRACTIONS:
-        return FRACTIONS[f"{a}/{b}"]
-    if b in ("10", "100") and int(a) <= int(b):  # a mark out of ten
+    whole, a, b = m.group(1), m.group(2), m.group(3)
+    written = m.group()
+    if f"{a}/{b}" in SLASH_IDIOMS and not whole:
+        return written if festival else SLASH_IDIOMS[f"{a}/{b}"]  # (Festival reads "24 7" digit by digit)
+    if "." not in a and int(b) in FRACTION_DENOMINATORS and 0 < int(a) < int(b):
+        one, many = FRACTION_DENOMINATORS[int(b)]
+        if whole:  # "1 1/2 cups": one and a half
+            return f"{whole} and a {one}" if a == "1" else f"{whole} and {a} {many}"
+        return f"{a} {one if a == '1' else many}"
+    if b in ("5", "10", "100") and not whole and float(a) <= int(b):  # a mark out of five, ten, a hundred
         return f"{a} out of {b}"
-    return m.group() if festival else f"{a} {b}"  # "24/7", "50/50" (Festival reads "24 7" digit by digit)
+    return written
 
 
 def _pauses(text: str) -> str:
     """The pauses a pasted text marks otherwise than espeak reads them: an ellipsis (a full stop before a
     capital, else a comma), a dash between two words without spaces (a comma), a line without an end mark (a
     comma after it)."""
-    text = re.sub(r"(?:\.{3}|…)(?=\s+[A-Z])", ".", text)
-    text = re.sub(r"\s*(?:\.{3}|…)\s*(?=\S)", ", ", text)
-    text = re.sub(r"(?:\.{3}|…)", ".", text)
+    text = re.sub(r"(?:\.{3,}|…)(?=\s+[A-Z])", ".", text)
+    text = re.sub(r"\s*(?:\.{3,}|…)\s*(?=\S)", ", ", text)
+    text = re.sub(r"(?:\.{3,}|…)", ".", text)
     text = re.sub(r"(?<=\w)—(?=\w)", ", ", text)
     text = re.sub(r"(?<=[\w)\"'’”])[ \t]*\n+", ", ", text)
     return text

@@ -73,8 +73,8 @@ TITLE_RE = re.compile(r"((?:(?<=[a-z0-9] )|(?<=\d[A-Z] ))[A-Z][a-z]+\s+)?\b(" + 
 #: place ("down Mulholland Dr. What a view!", "at 5 Elm Dr. Bring snacks") or the text ends: then it is the drive.
 STREETS = {"St": "Street", "Dr": "Drive", "Mt": "Mount"}
 #: Words before a street's name: "on", "down", "at" ... (and a house number)
-TO_A_PLACE = {"on", "at", "down", "up", "along", "off", "from", "to", "onto", "near", "via", "in", "into", "past",
-              "toward", "towards", "across", "around", "round", "reach", "reached"}
+TO_A_PLACE = {"on", "at", "down", "up", "along", "off", "from", "to", "onto", "near", "via", "past", "toward",
+              "towards", "across", "around", "round", "reach", "reached"}  # (not "in": "in London Dr. Patel")
 PLACE_LEAD_RE = re.compile(r"(?:^|\s)([a-z]+|\d+[a-z]*)\s+(?:[A-Z][a-z]+\s+)*$")
 #: Words that open sentences, not names: after "Rodeo Dr." the drive's full stop ends a sentence, after "Anna Dr."
 #: a doctor's name follows
@@ -130,17 +130,21 @@ def spoken_english(text: str) -> str:
             pieces[-1][1] = k + 1
         elif capitals[k]:
             pieces.append([k, k + 1])
+    def wordy(first, end):  # a piece that holds a word, not acronyms alone ("US GDP, EU CPI" is two lists of them)
+        return end - first >= 2 and any(len(w.group()) >= 4 for w in words[first:end])
+
     runs = []  # pieces of two words or more joined across a comma ("STOP IT, STOP IT!"), never across a sentence's
     for first, end in pieces:  # end ("OMG. LOL. WTF." is three) nor a list's single words ("FBI, CIA, NSA")
-        last = runs[-1] if runs else None  # [first, end, the last piece's length]
-        if last and last[1] == first and last[2] >= 2 and end - first >= 2 and not SENTENCE_END_RE.search(gap(first)):
-            last[1:] = [end, end - first]
+        last = runs[-1] if runs else None  # [first, end, whether the last piece is wordy]
+        if last and last[1] == first and last[2] and wordy(first, end) and not SENTENCE_END_RE.search(gap(first)):
+            last[1] = end
         else:
-            runs.append([first, end, end - first])
+            runs.append([first, end, wordy(first, end)])
     shouted = []
     for first, end, _ in runs:
         run = words[first:end]
-        whole = _whole_sentence(text, run[0].start(), run[-1].end())
+        whole = _whole_sentence(text, run[0].start(), run[-1].end()) or (  # a clause only with a word in it ("US
+            wordy(first, end) and _whole_sentence(text, run[0].start(), run[-1].end(), clause=True))  # GDP, EU CPI")
         if sum(len(w.group()) > 1 for w in run) >= 2 and (len(run) >= 3 or whole):
             shouted += [w for w in run if len(w.group()) > 1]
     out, at = [], 0
@@ -151,13 +155,13 @@ def spoken_english(text: str) -> str:
     return "".join(out) + text[at:]
 
 
-def _whole_sentence(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a whole sentence or clause: only punctuation and spaces between it and the
-    ends of its sentence, or of the clause commas, colons or dashes mark ("NO WAY!" and "Give it back, GIVE IT!" are
+def _whole_sentence(text: str, start: int, end: int, clause: bool = False) -> bool:
+    """Whether ``text[start:end]`` is a whole sentence (or with ``clause``, a whole clause, which commas, colons or
+    dashes mark): only punctuation and spaces between it and the ends ("NO WAY!" and "Give it back, GIVE IT!" are
     shouted; "Call me ASAP, OK?" is not)."""
     before, after = text[:start], text[end:]
-    head = re.split(r"[.!?,;:—–]\s|—", before)[-1]
-    tail = re.split(r"[.!?,;:—–]", after)[0]
+    head = re.split(r"[.!?,;:—–]\s|—" if clause else r"[.!?]\s", before)[-1]
+    tail = re.split(r"[.!?,;:—–]" if clause else r"[.!?]", after)[0]
     return not re.search(r"[A-Za-z0-9]", head) and not re.search(r"[A-Za-z0-9]", tail)
 
 

@@ -11,6 +11,7 @@ an `Emotion` to these numbers is `generators.speech.prosody`.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -229,8 +230,8 @@ F0_METHODS = ("praat", "dio", "auto")  #: `RenderConfig.f0_method`'s values
 #: The settings of `RenderConfig` that are numbers: (name, lowest, highest), checked by
 #: `conditioning.registry.check_ranges`; those in `RENDER_WHOLE` are whole numbers
 RENDER_RANGES = (("frame_period", 1.0, 50.0), ("analysis_rate", 8000, 48000), ("level_dbfs", -60.0, -6.0),
-                 ("smooth_ms", 0.0, 1000.0), ("dio_speed", 1, 12), ("ap_step", 1, 8), ("bin_step", 1, 4))
-RENDER_WHOLE = ("analysis_rate", "dio_speed", "ap_step", "bin_step")
+                 ("smooth_ms", 0.0, 1000.0), ("dio_speed", 1, 12), ("ap_step", 1, 8))
+RENDER_WHOLE = ("analysis_rate", "dio_speed", "ap_step")  #: (and bin_step, one of `BIN_STEPS`)
 #: `RenderConfig.bin_step`'s values: those that divide the envelope's 2**n bins above the first (at 16 kHz, 5 and
 #: more left too few bins for pyworld's synthesis)
 BIN_STEPS = (1, 2, 4)
@@ -297,7 +298,9 @@ class RenderConfig:
                                   "or 'auto'")
         ranges = [r for r in RENDER_RANGES if r[0] != "analysis_rate" or self.analysis_rate is not None]  # (None:
         check_ranges("render", self, ranges, whole=RENDER_WHOLE, error=GenerationError)  # the voice's own rate)
-        if self.bin_step not in BIN_STEPS:  # 3 left 171 of the 513 bins, and pyworld's synthesis corrupted the heap
+        if (isinstance(self.bin_step, bool) or not isinstance(self.bin_step, numbers.Integral)
+                or self.bin_step not in BIN_STEPS):  # 3 left 171 of the 513 bins, and
+            # pyworld's synthesis corrupted the heap
             raise GenerationError(f"render: bin_step must be one of {', '.join(map(str, BIN_STEPS))}, got "
                                   f"{self.bin_step!r}")  # and aborted Python (a re-audit)
 
