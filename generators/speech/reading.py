@@ -3,13 +3,17 @@
 Why: Piper's English voices read through espeak-ng, which says the figures and marks of a pasted paragraph as
 they are written. An audit heard "$25" as "dollar twenty five" (pocketsphinx's WER on a line with two prices: 0.50,
 Festival's 0.06), "5:00" as "five zero zero", "12/03/2025" and "24/7" with their slashes, "1990s" as "nineteen
-hundred ninety z", "3-2" as "three dash two", and ran "Wait... what?" together without a pause. Festival says most
-of these right itself (`festival.festival_text` moves the euro and pound signs behind their figures, as it says
-"$5"), so `spoken` is for Piper's English voices (`text.spoken_english` calls it first).
+hundred ninety z", "3-2" as "three dash two", and ran "Wait... what?" together without a pause. `spoken` is for
+Piper's English voices (`text.spoken_english` calls it first) and the diffusion TTS, whose phonemizer is espeak's
+too. Festival says years, plain times and pauses right itself, and reads two figures side by side digit by digit,
+so it is given only the other rules (`spoken(text, festival=True)`, from `festival.festival_text`): it had said
+"€15.50" as "fifteen point five zero euros" and "2024-03-15" digit by digit.
 
-Each rule turns figures into figures and words espeak says right ("25 dollars", "5 o'clock", "December 3rd,
-2025", "19 90s"), so the numbers themselves are still read by espeak. A rule only changes what the voice is given:
-a take's report keeps the written words, and the word timings are found by aligning the sounds to them.
+Each rule turns figures into figures and words the voice says right ("25 dollars", "5 o'clock", "December 3rd,
+2025", "19 90s"), so the numbers themselves are still read by the voice. A rule only changes what the voice is
+given: a Piper take's report keeps the written words, each timed over what was said for it (`piper.said_by`).
+Where a text does not say which reading it means ("4:00" after no word that leads to a time, "5/6", "737-800"),
+it is left as written.
 """
 from __future__ import annotations
 
