@@ -694,12 +694,13 @@ def test_the_card_lists_a_label_that_kept_nothing_and_says_what_fell_short(tmp_p
     spec = load_spec(write_spec(tmp_path, IMAGE_SPEC.format(count=4).replace("recognised_by: none",
                                                                              "recognised_by: both")))
     reading = {"critic": "image/colour", "fidelity": 0.9, "agrees": None, "recognises": True}
-    rows = [{"modality": "image", "label": lab, "kept": kept, "licence": "MIT", "unread": [], "readings": [reading]}
+    rows = [{"modality": "image", "label": lab, "emotion_spec": f"{lab}@1", "kept": kept, "licence": "MIT",
+             "unread": [], "readings": [reading]}
             for lab, kept in (("joy", True), ("joy", True), ("sadness", False), ("anger", True))]
     text = card(spec, rows)
     assert "| image | sadness | 0 |" in text  # it vanished from the card, leaving a dataset of the other labels
-    assert "**Short of the spec:** image: kept 3 of the 4 asked for (anger 1 kept of 1 made, joy 2 kept of 2 made, " \
-           "sadness 0 kept of 1 made)." in text
+    assert "**Short of the spec:** image: kept 3 of the 4 asked for (joy@1 2 kept of 2 made, sadness@1 0 kept of 1 " \
+           "made, anger@1 1 kept of 1 made)." in text  # (by emotion as the spec gives it, in the plan's order)
 
 
 def test_portraits_that_share_a_file_name_keep_their_folders_in_the_rows(tmp_path):
