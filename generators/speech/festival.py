@@ -89,11 +89,12 @@ _ASCII = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "
 
 def festival_text(text: str) -> str:
     """``text`` (checked by `check_text`) as the ASCII Festival's English voice reads."""
-    from generators.speech.reading import spoken
+    from generators.speech.reading import line_breaks, spoken
 
-    text = spoken(text, festival=True)  # money with its cents, dates, "10am", "#1", "8/10", degrees and halves as a
-    # reader says them, markdown's emphasis marks left out (`reading.spoken`: Festival had said "€15.50" as "fifteen
-    # point five zero euros", "2024-03-15" digit by digit, "#1 fan" as "one pound fan")
+    # money with its cents, dates, "10am", "#1", "8/10", degrees and halves as a reader says them, markdown's
+    # emphasis marks left out (`reading.spoken`: Festival had said "€15.50" as "fifteen point five zero euros",
+    # "2024-03-15" digit by digit, "#1 fan" as "one pound fan"), and its line breaks as pauses
+    text = line_breaks(spoken(text, festival=True))
     plain = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_ASCII)) if not unicodedata.combining(c))
     lost = [c for c in dict.fromkeys(plain) if not c.isascii() and unicodedata.category(c).startswith("L")]
     if lost:  # a letter with no ASCII form would be left out of the take ("Meet Ŋuyen" was said "Meet uyen")
@@ -103,17 +104,17 @@ def festival_text(text: str) -> str:
     return " ".join(plain.encode("ascii", "ignore").decode("ascii").split())
 
 
-#: Words whose full stop ends no sentence: titles ("Dr. Smith") and initials ("J. K. Rowling")
-NOT_A_SENTENCE_END = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|Mt|Capt|Sgt|Lt|Rev|Jr|Sr|vs|etc|e\.g|i\.e|approx|"
-                                r"Inc|Ltd|Co|Corp|No|Nos|p|pp|Vol|vol|Fig|fig|Ch|ch|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|"
-                                r"Oct|Nov|Dec|Ave|Blvd|Rd|Dept|Est|min|max|ft|oz|lb|lbs)|\b[A-Z])\.$")
+#: Words whose full stop ends no sentence, as Festival's own reader takes them: a capitalised word of up to three
+#: letters ("Dr.", "Sen.", "Jan.", an initial) and these (the splitter had paused 0.3 s after "et al." and "Gov.")
+NOT_A_SENTENCE_END = re.compile(r"(?:\b[A-Z][a-z]{0,2}|\b(?:al|approx|etc|cf|vs|e\.g|i\.e|ext|apt|eq|ft|min|max|oz|"
+                                r"lbs?|Prof|Capt|Sept|Corp|Dept|Blvd|Govt|Gen|Rep|Sen|Inc|Ltd|Jr|Sr|St))\.$")
 
 
 def sentences(text: str) -> list[str]:
-    """``text``'s sentences: split after ., ! or ? before a capital, a figure or an opening quote, except after a
-    title or an initial (`NOT_A_SENTENCE_END`)."""
+    """``text``'s sentences, as Festival's text2wave would read them: split after ., ! or ? before a capital or an
+    opening quote (not before a figure), except after an abbreviation (`NOT_A_SENTENCE_END`)."""
     out: list[str] = []
-    cuts = [m.span(1) for m in re.finditer(r"[.!?][\"'”’)]*(\s+)(?=[\"'“‘(]?[A-Z0-9])", text)]
+    cuts = [m.span(1) for m in re.finditer(r"[.!?][\"'”’)]*(\s+)(?=[\"'“‘(]?[A-Z])", text)]
     bounds = [0, *(x for span in cuts for x in span), len(text)]
     for part in (text[a:b] for a, b in zip(bounds[::2], bounds[1::2])):
         if out and NOT_A_SENTENCE_END.search(out[-1].rstrip("\"'”’)")):

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from conditioning.language import WORD_RE
 from conditioning.registry import BackendUnavailable, configure
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
@@ -300,11 +301,13 @@ def _align_words(raw_sounds: list[str], raw_index: list[int], word_phonemes: lis
     return owned
 
 
-def said_by(written: list[str], said: list[str]) -> list[int]:
+def said_by(written: list[str], said: list[str], before: list[str] | None = None) -> list[int]:
     """For each word the voice was given (``said``: the text as `spoken_english` wrote it), the index of the
     written word it says: the same words in order, and a written word's expansion ("$25": "25 dollars", "5:00":
-    "5 o'clock") to that word. Why: aligned against the written words alone, "dollars" belonged to no word and the
-    next word took its sounds ("a" lasted 0.56 s in "$120 a night"; a re-audit)."""
+    "5 o'clock") to that word; a word said for a sign before a written word ("#1": "number 1", "~5": "about 5":
+    ``before[i]``, the text between written words i - 1 and i) to the word after it. Why: aligned against the
+    written words alone, "dollars" belonged to no word and the next word took its sounds ("a" lasted 0.56 s in
+    "$120 a night"; a re-audit)."""
     from difflib import SequenceMatcher
 
     sm = SequenceMatcher(None, [w.lower() for w in written], [w.lower() for w in said], autojunk=False)
@@ -315,8 +318,9 @@ def said_by(written: list[str], said: list[str]) -> list[int]:
                 owner[j] = i1 + j - j1
             elif tag == "replace":  # spread over the written words replaced, in order
                 owner[j] = i1 + (j - j1) * (i2 - i1) // (j2 - j1)
-            elif tag == "insert":  # said after the written word before it ("25" -> "25 dollars")
-                owner[j] = max(i1 - 1, 0)
+            elif tag == "insert":  # said after the written word before it ("25" -> "25 dollars"), or for a sign
+                signed = before is not None and i1 < len(written) and before[i1].rstrip()[-1:] in ("#", "~")
+                owner[j] = i1 if signed or i1 == 0 else i1 - 1  # before the word after it ("#1" -> "number 1")
     return owner
 
 
@@ -377,7 +381,10 @@ def _utterance(samples: np.ndarray, rate: int, tokens: list[tuple[str, float, fl
     else:  # espeak joined words ("on the" -> one group) or expanded one ("42" -> two): align the sounds
         heard = _align_words(raw_sounds, raw_index, group_phonemes(said_words))
     owned = [[] for _ in text_words]  # each written word's sounds: those of the words said for it
-    for j, k in enumerate(said_by(text_words, said_words) if said_words is not text_words else range(len(heard))):
+    spans = [m.span() for m in WORD_RE.finditer(text)]
+    gaps = [text[(spans[i - 1][1] if i else 0):start] for i, (start, _) in enumerate(spans)]
+    for j, k in enumerate(said_by(text_words, said_words, gaps) if said_words is not text_words
+                          else range(len(heard))):
         if text_words:
             owned[k] += heard[j]
     # a word the alignment gave no sound of (espeak reduced "a" into its neighbour: "It is a day of a lot of rain"

@@ -28,17 +28,21 @@ MONEY_RE = re.compile(r"(?<![\w$£€¥])([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)
                       r"(?:\s?((?i:thousand|million|billion|trillion))\b|(k|K|m|M|bn|B)\b)?")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-#: A phone number (555-0199, 555-123-4567, (555) 123-4567, +1-555-123-4567, 1-800-555-1234, 020-7946-0958):
-#: said digit by digit, not as a range; two groups of three and four figures only when not a round range
-#: ("500-1000 words")
+#: A phone number, said digit by digit: (555) 123-4567, +1-555-123-4567, 1-800-555-1234, 03-1234-5678, and
+#: 555-0199 after a word that says it is one ("call", "phone", ...: "the era 476-1453" and "ranked 101-1000" are no
+#: phone numbers; a re-audit)
 PHONE_RE = re.compile(r"(?<![\w-])(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
                       r"(?![\w-])")
+PHONE_WORDS = {"call", "calling", "phone", "tel", "telephone", "number", "dial", "text", "fax", "mobile", "cell",
+               "reach", "ring", "contact", "at", "on", "is"}
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 #: A clock time; on the hour only after a word that leads to a time ("at 5:00"; "a song 4:00 long" is a length)
 TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?!\d)(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
 AT_A_TIME = {"at", "by", "from", "until", "till", "til", "before", "after", "around", "since", "to", "and", "past",
              "about", "between"}
+#: Two clock times joined by a dash ("9:00-10:00"): a range, each said as a time
+TIME_RANGE_RE = re.compile(r"\b(\d{1,2}:\d\d)\s?[-–—]\s?(\d{1,2}:\d\d)\b")
 HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
 #: Decades: "1990s", "'80s", and "the 80s", "her 30s" ("rest 30s" is seconds)
 DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b"
@@ -46,19 +50,30 @@ DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'
 DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": "forties", "5": "fifties",
            "6": "sixties", "7": "seventies", "8": "eighties", "9": "nineties"}
 #: A year after a word that leads to one ("in 1875", "the year 1999", "from 1990", "between 1990 and 1995"): said
-#: as a year, in two halves ("a population of 1234" is a count); a year after "to" or "and" that follows one too
+#: as a year, in two halves, from 1500 ("a population of 1234", "in 1234 patients" are counts); a year after "to"
+#: or "and" that follows one too
 YEAR_RE = re.compile(r"\b(in|since|until|till|from|circa|year|before|after|during|between|early|late|mid|summer|"
-                     r"winter|spring|autumn|fall)(\s+)(1[1-9])(\d\d)\b(?![\d,.]\d|\s?%)", re.I)
-NEXT_YEAR_RE = re.compile(r"(\b1[1-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[1-9])(\d\d)\b(?![\d,.]\d|\s?%)")
-#: A range or a score between two figures ("5-10", "2010–2015", "3-2", after `MONEY_RE`: "5 dollars–10 dollars")
-#: (a hyphen only unspaced, and not in a sum: "5 - 3", "10-3=7")
-RANGE_RE = re.compile(r"(\d|\b(?:dollars?|pounds?|euros?|cents|pence|yen|am|pm))(?:\s?[–—]\s?|-)(?=[$£€¥]?\d)"
-                      r"(?![\d.,]*\s?[=+×*/])")
+                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)", re.I)
+NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)")
+#: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
+#: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
+#: ("2010-2015", "1914-18"), never in a chain or beside letters ("737-800", "A320-200", "x86-64", "15-03-2024",
+#: "123-45-6789" said "dash" as before; a re-audit), nor in a sum ("10-3=7")
+RANGE_RE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?[–—]\s?|-)(?=(\d+)(?![\w.\-]|\s?[=+×*/]))"
+                      r"|\b(dollars?|pounds?|euros?|cents|pence|yen|am|pm|o'clock|hundred)(\s?[–—]\s?|-)(?=[$£€¥]?\d)")
 #: Fractions said as words: a half, thirds, quarters, eighths, sixteenths (a recipe's); after a whole number,
 #: "and" ("1 1/2 cups"); marks out of 5, 10 or 100 ("8/10", "4.5/5"); idioms ("24/7"); other slashes as written
 FRACTION_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"),
                          8: ("eighth", "eighths"), 16: ("sixteenth", "sixteenths")}
 SLASH_RE = re.compile(r"(?<![\d/.])(?:(\d+) )?(\d+(?:\.\d+)?)/(\d+)(?![\d/])")
+#: A fraction is said as one before a measure or "of" ("3/4 cup", "1/3 of us"), or after a whole number ("1 1/2");
+#: alone, "on 3/8" is a date and "3/4 on free throws" a score (a re-audit): as written
+MEASURES = re.compile(r"\s*(?:of|cups?|c|teaspoons?|tsp|tablespoons?|tbsp|inch(?:es)?|in|feet|foot|ft|miles?|mi|"
+                      r"pounds?|lbs?|ounces?|oz|hours?|hrs?|gallons?|gal|lit(?:er|re)s?|l|kg|g|ml|sticks?|pints?|"
+                      r"quarts?|mile|acres?|the|a|an)\b", re.I)
+#: Words before a date ("on 5/10" is May 10th, not a mark out of ten)
+DATE_WORDS = {"on", "by", "since", "until", "till", "from", "before", "after", "due", "dated", "mon", "tue", "wed",
+              "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 SLASH_IDIOMS = {"24/7": "24 7", "50/50": "50 50", "9/11": "9 11"}
 #: Abbreviations before a figure ("No. 5", "p. 4"), said as words (not a lower-case "no.": "I said no. 2 days later")
 NUMBERED = {"No": "number", "Nos": "numbers", "p": "page", "pp": "pages", "Vol": "volume", "vol": "volume",
@@ -71,7 +86,7 @@ MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.
 #: Signs a pasted text carries, as words (for Festival too: `festival.festival_text`): degrees, "about", a bullet,
 #: halves and quarters; an underscore inside a word (john_doe@example.com) is said
 SIGNS = ((re.compile(r"\s?°\s?C\b"), " degrees Celsius"), (re.compile(r"\s?°\s?F\b"), " degrees Fahrenheit"),
-         (re.compile(r"\s?°"), " degrees"), (re.compile(r"~\s?(?=\d)"), "about "), (re.compile(r"\s*•\s*"), ", "),
+         (re.compile(r"\s?°"), " degrees"), (re.compile(r"(?:\babout\s+)?~\s?(?=[$£€¥]?\d)", re.I), "about "), (re.compile(r"\s*•\s*"), ", "),
          (re.compile(r"(?<=\d)\s?½"), " and a half"), (re.compile(r"½"), "one half"), (re.compile(r"¼"), "one quarter"),
          (re.compile(r"¾"), "three quarters"), (re.compile(r"(?<=\w)_(?=\w)"), " underscore "))
 #: Markdown's and chat's emphasis around words ("**really**", "*sigh*", "__now__"): the words, without the marks
@@ -96,13 +111,14 @@ def spoken(text: str, festival: bool = False) -> str:
     digit by digit: "one eight seventy five")."""
     text = MONEY_RE.sub(_money, signs(text))
     text = PHONE_RE.sub(_phone, text)
+    text = TIME_RANGE_RE.sub(r"\1 to \2", text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
     if not festival:
         text = TIME_RE.sub(_time, text)
     text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m)}", text)
     text = DECADE_RE.sub(_decade, text)
-    text = RANGE_RE.sub(r"\1 to ", text)
+    text = RANGE_RE.sub(_range, text)
     if not festival:
         text = YEAR_RE.sub(lambda m: m.group(1) + m.group(2) + _year(m.group(3), m.group(4)), text)
         text = NEXT_YEAR_RE.sub(lambda m: m.group(1) + _year(m.group(2), m.group(3)), text)
@@ -114,10 +130,27 @@ def spoken(text: str, festival: bool = False) -> str:
 
 
 def _phone(m: re.Match) -> str:
-    a, b = m.group(1), m.group(2)
-    if a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b) and not m.group().startswith(("+", "(")):
-        return m.group()  # a round range ("500-1000 words"), said by `RANGE_RE`
+    if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
+        before = m.string[:m.start()].split()[-1:]
+        if not (before and before[0].lower().strip(":,") in PHONE_WORDS):
+            return m.group()
     return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
+
+
+def _range(m: re.Match) -> str:
+    """" to " for a range's dash (" and " after "between": "between 45 dollars and 50 dollars"), or the text as
+    written where an unspaced hyphen joins figures that are no range (`RANGE_RE`)."""
+    between = re.search(r"\bbetween\s+\S+(?:\s+\S+)?\s*$", m.string[:m.start()], re.I)
+    word = " and " if between else " to "
+    if m.group(4):  # after money, "am", "pm", ...
+        return m.group(4) + word
+    a, dash, b = m.group(1), m.group(2), m.group(3)
+    if dash != "-":
+        return a + word
+    small = len(a) <= 2 and len(b) <= 2
+    rounded = "." not in a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)
+    years = len(a) == 4 and (len(b) == 4 and 1000 <= int(a) < int(b) <= 2099 or len(b) == 2 and int(b) > int(a[2:]))
+    return a + word if "." not in a and (small or rounded or years) else a + dash
 
 
 def _money(m: re.Match) -> str:
@@ -200,14 +233,17 @@ def _decade(m: re.Match) -> str:
 def _slash(m: re.Match, festival: bool = False) -> str:
     whole, a, b = m.group(1), m.group(2), m.group(3)
     written = m.group()
+    before = m.string[:m.start()].split()[-1:]
+    dated = bool(before) and before[0].lower().strip(",") in DATE_WORDS
     if f"{a}/{b}" in SLASH_IDIOMS and not whole:
         return written if festival else SLASH_IDIOMS[f"{a}/{b}"]  # (Festival reads "24 7" digit by digit)
-    if "." not in a and int(b) in FRACTION_DENOMINATORS and 0 < int(a) < int(b):
+    measured = whole or MEASURES.match(m.string, m.end())
+    if "." not in a and int(b) in FRACTION_DENOMINATORS and 0 < int(a) < int(b) and measured and not dated:
         one, many = FRACTION_DENOMINATORS[int(b)]
         if whole:  # "1 1/2 cups": one and a half
             return f"{whole} and a {one}" if a == "1" else f"{whole} and {a} {many}"
         return f"{a} {one if a == '1' else many}"
-    if b in ("5", "10", "100") and not whole and float(a) <= int(b):  # a mark out of five, ten, a hundred
+    if b in ("5", "10", "100") and not whole and not dated and float(a) <= int(b):  # a mark out of five, ten, 100
         return f"{a} out of {b}"
     return written
 
@@ -220,5 +256,12 @@ def _pauses(text: str) -> str:
     text = re.sub(r"\s*(?:\.{3,}|…)\s*(?=\S)", ", ", text)
     text = re.sub(r"(?:\.{3,}|…)", ".", text)
     text = re.sub(r"(?<=\w)—(?=\w)", ", ", text)
+    return line_breaks(text)
+
+
+def line_breaks(text: str) -> str:
+    """A line without an end mark ends with a comma, a paragraph (a blank line after it) with a full stop: the
+    voices read a line break as a space ("Shopping list\\nmilk\\neggs" ran together; Festival too)."""
+    text = re.sub(r"(?<=[\w)\"'’”])[ \t]*\n[ \t]*\n\s*", ". ", text)  # a paragraph ends its last sentence
     text = re.sub(r"(?<=[\w)\"'’”])[ \t]*\n+", ", ", text)
     return text
