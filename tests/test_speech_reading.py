@@ -25,7 +25,7 @@ from generators.speech.reading import spoken
     ("It opens at 10am-2pm.", "It opens at 10 am to 2 pm."),  # (the sentence keeps its full stop)
     ("Meet at 5 p.m. Then we eat.", "Meet at 5 pm. Then we eat."),
     ("2024-03-15 and 12/03/2025 and 25/12/1999", "March 15th, 2024 and December 3rd, 2025 and December 25th, 19 99"),
-    ("24/7, 50/50, 8/10, 1/3 of us", "24 7, 50 50, 8 out of 10, 1 third of us"),
+    ("24/7, 50/50, I give it 8/10, 1/3 of us", "24 7, 50 50, I give it 8 out of 10, 1 third of us"),
     # the re-audit's: slashes that are no fraction stay as written, a mixed number is "and", ratings out of five
     ("1 1/2 cups, 1/8 tsp, 3/4, on 2/14, 16/9, 5/2, rated 4.5/5", "1 and a half cups, 1 eighth tsp, 3/4, "
      "on 2/14, 16/9, 5/2, rated 4.5 out of 5"),
@@ -39,6 +39,18 @@ from generators.speech.reading import spoken
     ("The meeting runs at 9:00-10:00, between $45-$50.", "The meeting runs at 9 o'clock to 10 o'clock, between 45 "
      "dollars and 50 dollars."),
     ("Introduction\n\nThe study was small.", "Introduction. The study was small."),
+    # and the fourth: no phone number after "at", a date or a version is no mark, "in" is no measure, a numbered
+    # document is no year range, a count before a plural is no year, wrapped prose is one sentence, seconds
+    ("estimated at 500-1000 people; call me 555-0199", "estimated at 500 to 1000 people; call me 5 5 5, 0 1 9 9"),
+    ("Sale ends 3/10. Windows 7/10. Unit 5/10. We land 3/8 in Denver.",
+     "Sale ends 3/10. Windows 7/10. Unit 5/10. We land 3/8 in Denver."),
+    ("Resolution No. 2023-45 passed; the 1939-45 war; the 2019-20 season",
+     "Resolution number 2023-45 passed; the 1939 to 45 war; the 2019 to 20 season"),
+    ("Results in 1850 patients were good. Founded in 1850, it grew.",
+     "Results in 1850 patients were good. Founded in 18 50, it grew."),
+    ("The committee met on Tuesday and\ndecided to postpone the vote until\nthe next session.",
+     "The committee met on Tuesday and decided to postpone the vote until the next session."),
+    ("It ended at 12:00:00 sharp.", "It ended at 12:00:00 sharp."),
     ("Write 500-1000 words; call +1-555-123-4567 or 1-800-555-1234.",
      "Write 500 to 1000 words; call 1, 5 5 5, 1 2 3, 4 5 6 7 or 1, 8 0 0, 5 5 5, 1 2 3 4."),
     ("a population of 1234 people, from 1995-1999, between 1990 and 1995",
@@ -72,6 +84,7 @@ def test_festival_splits_sentences_as_its_own_reader_does_and_pauses_at_line_bre
     text = "Smith et al. (2020) found that Sen. Warren met Gov. Newsom on Mon. Jan. 6. Then it rained. It is approx. 5 km."
     assert sentences(festival_text(text)) == ["Smith et al. (2020) found that Sen. Warren met Gov. Newsom on Mon. "
                                               "January 6.", "Then it rained.", "It is approx. 5 km."]
+    assert sentences("See vol. II of the set.") == ["See vol. II of the set."]  # (after a cut, "I I")
     assert festival_text("Shopping list\nmilk\neggs\n\nIntroduction\n\nThe study.") == \
         "Shopping list, milk, eggs. Introduction. The study."
 
@@ -84,8 +97,9 @@ def test_signs_are_said_by_festival_too():
     assert festival_text("It costs ¥100 or €15.50.") == "It costs 100 yen or 15 euros and 50 cents."
     # Festival's own reading kept where it is right ("18 75" it reads "one eight seventy five", "24 7" digit by digit)
     assert festival_text("In 1875, 24/7, at 5:00.") == "In 1875, 24/7, at 5:00."
-    assert festival_text("my #1 fan, 8/10, the 1990s, 2024-03-15") == \
-        "my number 1 fan, 8 out of 10, the 19 nineties, March 15th, 2024"
+    assert festival_text("my #1 fan, rated 8/10, the 1990s, 2024-03-15") == \
+        "my number 1 fan, rated 8 out of 10, the 19 nineties, March 15th, 2024"
+    assert festival_text("The meeting is at 3 p.m. Tuesday.") == "The meeting is at 3 pm Tuesday."  # one phrase
 
 
 @functools.lru_cache(maxsize=None)
@@ -128,6 +142,9 @@ def test_a_figures_expansion_is_timed_as_its_written_word():
     res = _piper().generate(GenerationRequest(Emotion.parse("neutral"), text="You are my #1 fan.", seed=0))
     words = {w["word"]: w for w in res.extras["words"]}
     assert words["my"]["end_s"] - words["my"]["start_s"] < 0.25  # "number" is the figure's, said for its sign
+    res = _piper().generate(GenerationRequest(Emotion.parse("neutral"), text="Held Sept. 5-7 in Paris.", seed=0))
+    words = {w["word"]: w for w in res.extras["words"]}  # "5" is of "5-7", not spread onto "Sept"
+    assert words["5-7"]["start_s"] - words["Sept"]["end_s"] < 0.15 and words["Sept"]["end_s"] - words["Sept"]["start_s"] < 0.6
 
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")

@@ -107,7 +107,8 @@ def festival_text(text: str) -> str:
 #: Words whose full stop ends no sentence, as Festival's own reader takes them: a capitalised word of up to three
 #: letters ("Dr.", "Sen.", "Jan.", an initial) and these (the splitter had paused 0.3 s after "et al." and "Gov.")
 NOT_A_SENTENCE_END = re.compile(r"(?:\b[A-Z][a-z]{0,2}|\b(?:al|approx|etc|cf|vs|e\.g|i\.e|ext|apt|eq|ft|min|max|oz|"
-                                r"lbs?|Prof|Capt|Sept|Corp|Dept|Blvd|Govt|Gen|Rep|Sen|Inc|Ltd|Jr|Sr|St))\.$")
+                                r"lbs?|Prof|Capt|Sept|Corp|Dept|Blvd|Govt|Gen|Rep|Sen|Inc|Ltd|Jr|Sr|St|vol|ch|no|pp|fig|incl|Bros|Pres|aka|a\.k\.a|"
+                                r"viz|est))\.$")
 
 
 def sentences(text: str) -> list[str]:

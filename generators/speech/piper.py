@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -316,10 +317,13 @@ def said_by(written: list[str], said: list[str], before: list[str] | None = None
         for j in range(j1, j2):
             if tag == "equal":
                 owner[j] = i1 + j - j1
-            elif tag == "replace":  # spread over the written words replaced, in order
-                owner[j] = i1 + (j - j1) * (i2 - i1) // (j2 - j1)
+            elif tag == "replace":  # the written word that holds it ("5" of "5-7"), else spread over them, in
+                said_j = said[j].lower()  # order ("Sept. 5-7": "September 5 to 7"; a re-audit)
+                holds = [i for i in range(i1, i2) if said_j in written[i].lower() or written[i].lower() in said_j]
+                spread = i1 + (j - j1) * (i2 - i1) // (j2 - j1)
+                owner[j] = max(owner[j - 1] if j > j1 else i1, holds[0] if holds else spread)
             elif tag == "insert":  # said after the written word before it ("25" -> "25 dollars"), or for a sign
-                signed = before is not None and i1 < len(written) and before[i1].rstrip()[-1:] in ("#", "~")
+                signed = before is not None and i1 < len(written) and re.search(r"[#~][^\w\s]*$", before[i1].rstrip())
                 owner[j] = i1 if signed or i1 == 0 else i1 - 1  # before the word after it ("#1" -> "number 1")
     return owner
 

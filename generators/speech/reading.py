@@ -34,11 +34,11 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 PHONE_RE = re.compile(r"(?<![\w-])(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
                       r"(?![\w-])")
 PHONE_WORDS = {"call", "calling", "phone", "tel", "telephone", "number", "dial", "text", "fax", "mobile", "cell",
-               "reach", "ring", "contact", "at", "on", "is"}
+               "ring", "contact", "ph"}
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 #: A clock time; on the hour only after a word that leads to a time ("at 5:00"; "a song 4:00 long" is a length)
-TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?!\d)(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
+TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?![\d:])(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
 AT_A_TIME = {"at", "by", "from", "until", "till", "til", "before", "after", "around", "since", "to", "and", "past",
              "about", "between"}
 #: Two clock times joined by a dash ("9:00-10:00"): a range, each said as a time
@@ -50,10 +50,12 @@ DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'
 DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": "forties", "5": "fifties",
            "6": "sixties", "7": "seventies", "8": "eighties", "9": "nineties"}
 #: A year after a word that leads to one ("in 1875", "the year 1999", "from 1990", "between 1990 and 1995"): said
-#: as a year, in two halves, from 1500 ("a population of 1234", "in 1234 patients" are counts); a year after "to"
+#: as a year, in two halves, from 1500 and not before a plural ("a population of 1234", "in 1850 patients" are
+#: counts); a year after "to"
 #: or "and" that follows one too
 YEAR_RE = re.compile(r"\b(in|since|until|till|from|circa|year|before|after|during|between|early|late|mid|summer|"
-                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)", re.I)
+                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)"
+                     r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)", re.I)  # ("in 1850 patients")
 NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)")
 #: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
@@ -68,9 +70,13 @@ FRACTION_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("qua
 SLASH_RE = re.compile(r"(?<![\d/.])(?:(\d+) )?(\d+(?:\.\d+)?)/(\d+)(?![\d/])")
 #: A fraction is said as one before a measure or "of" ("3/4 cup", "1/3 of us"), or after a whole number ("1 1/2");
 #: alone, "on 3/8" is a date and "3/4 on free throws" a score (a re-audit): as written
-MEASURES = re.compile(r"\s*(?:of|cups?|c|teaspoons?|tsp|tablespoons?|tbsp|inch(?:es)?|in|feet|foot|ft|miles?|mi|"
-                      r"pounds?|lbs?|ounces?|oz|hours?|hrs?|gallons?|gal|lit(?:er|re)s?|l|kg|g|ml|sticks?|pints?|"
-                      r"quarts?|mile|acres?|the|a|an)\b", re.I)
+MEASURES = re.compile(r"\s*(?:of|cups?|c|teaspoons?|tsp|tablespoons?|tbsp|inch(?:es)?|feet|foot|ft|miles?|pounds?|"
+                      r"lbs?|ounces?|oz|hours?|hrs?|gallons?|gal|lit(?:er|re)s?|kg|ml|sticks?|pints?|quarts?|acres?)\b",
+                      re.I)  # (not "in", "a": "we land 3/8 in Denver" is a date)
+#: Words before a mark out of five, ten or a hundred ("I give it 8/10", "rated 4.5/5"): alone, "Sale ends 3/10",
+#: "Windows 7/10" and "Unit 5/10" are no marks (a re-audit)
+RATING_WORDS = {"rated", "rating", "rate", "score", "scored", "scores", "gave", "give", "gives", "got", "get", "gets",
+                "it", "them", "him", "her", "solid", "only", "easy", "strong", "perfect"}
 #: Words before a date ("on 5/10" is May 10th, not a mark out of ten)
 DATE_WORDS = {"on", "by", "since", "until", "till", "from", "before", "after", "due", "dated", "mon", "tue", "wed",
               "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
@@ -116,7 +122,7 @@ def spoken(text: str, festival: bool = False) -> str:
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
     if not festival:
         text = TIME_RE.sub(_time, text)
-    text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m)}", text)
+    text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m, festival)}", text)
     text = DECADE_RE.sub(_decade, text)
     text = RANGE_RE.sub(_range, text)
     if not festival:
@@ -131,8 +137,8 @@ def spoken(text: str, festival: bool = False) -> str:
 
 def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
-        before = m.string[:m.start()].split()[-1:]
-        if not (before and before[0].lower().strip(":,") in PHONE_WORDS):
+        before = m.string[:m.start()].split()[-2:]  # ("call me 555-0199"; "at 500-1000 people" is a range)
+        if not any(w.lower().strip(":,#.") in PHONE_WORDS for w in before):
             return m.group()
     return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
 
@@ -149,7 +155,8 @@ def _range(m: re.Match) -> str:
         return a + word
     small = len(a) <= 2 and len(b) <= 2
     rounded = "." not in a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)
-    years = len(a) == 4 and (len(b) == 4 and 1000 <= int(a) < int(b) <= 2099 or len(b) == 2 and int(b) > int(a[2:]))
+    years = len(a) == 4 and (len(b) == 4 and 1000 <= int(a) < int(b) <= 2099  # ("Case 2019-45" is a number)
+                             or len(b) == 2 and 0 < int(b) - int(a[2:]) <= 9)
     return a + word if "." not in a and (small or rounded or years) else a + dash
 
 
@@ -212,10 +219,12 @@ def _time(m: re.Match) -> str:
     return f"{hour} oh {int(minute)}{after}" if minute.startswith("0") else f"{hour} {minute}{after}"
 
 
-def _full_stop(m: re.Match) -> str:
+def _full_stop(m: re.Match, festival: bool = False) -> str:
     """The full stop of a written "p.m." that also ends its sentence ("at 5 p.m. Then" and "at 5 p.m." at the end):
     "pm" takes the abbreviation's stops, so the sentence keeps its own."""
     rest = m.string[m.end():]
+    if festival:  # (Festival would end a sentence at it: "at 3 p.m. Tuesday" is one phrase; a re-audit)
+        return "." if m.group().endswith(".") and not rest.strip() else ""
     return "." if m.group().endswith(".") and (not rest.strip() or re.match(r"\s+[A-Z]", rest)) else ""
 
 
@@ -243,7 +252,9 @@ def _slash(m: re.Match, festival: bool = False) -> str:
         if whole:  # "1 1/2 cups": one and a half
             return f"{whole} and a {one}" if a == "1" else f"{whole} and {a} {many}"
         return f"{a} {one if a == '1' else many}"
-    if b in ("5", "10", "100") and not whole and not dated and float(a) <= int(b):  # a mark out of five, ten, 100
+    rated = "." in a or (bool(before) and before[0].lower() in RATING_WORDS) or re.match(r"\s*stars?\b",
+                                                                                          m.string[m.end():])
+    if b in ("5", "10", "100") and not whole and rated and float(a) <= int(b):  # a mark out of five, ten, 100
         return f"{a} out of {b}"
     return written
 
@@ -263,5 +274,7 @@ def line_breaks(text: str) -> str:
     """A line without an end mark ends with a comma, a paragraph (a blank line after it) with a full stop: the
     voices read a line break as a space ("Shopping list\\nmilk\\neggs" ran together; Festival too)."""
     text = re.sub(r"(?<=[\w)\"'’”])[ \t]*\n[ \t]*\n\s*", ". ", text)  # a paragraph ends its last sentence
+    # a line break within a sentence of wrapped prose (a long line, the next one going on in lower case) is a space
+    text = re.sub(r"(?m)^(.{25,}[a-z,;])[ \t]*\n(?=[ \t]*[a-z])", r"\1 ", text)
     text = re.sub(r"(?<=[\w)\"'’”])[ \t]*\n+", ", ", text)
     return text
