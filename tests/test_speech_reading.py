@@ -52,6 +52,12 @@ from generators.speech.reading import spoken
     ("The committee met on Tuesday and\ndecided to postpone the vote until\nthe next session.",
      "The committee met on Tuesday and decided to postpone the vote until the next session."),
     ("It ended at 12:00:00 sharp.", "It ended at 12:00:00 sharp."),
+    # and the fifth: "No." answering a question, amounts in units, hyphenated idioms, times with seconds
+    ("Is it ready? No. 5 more minutes.", "Is it ready? No. 5 more minutes."),
+    ("Reduce it from 1750 mg; from 1599 USD; in 1875 the war",
+     "Reduce it from 1750 mg; from 1599 USD; in 18 75 the war"),
+    ("open 24-7, a 50-50 chance, ages 7-11", "open 24 7, a 50 50 chance, ages 7 to 11"),
+    ("He won in 2:05:30 flat; see her 3/10 at the clinic.", "He won in 2:05:30 flat; see her 3/10 at the clinic."),
     ("Write 500-1000 words; call +1-555-123-4567 or 1-800-555-1234.",
      "Write 500 to 1000 words; call 1, 5 5 5, 1 2 3, 4 5 6 7 or 1, 8 0 0, 5 5 5, 1 2 3 4."),
     ("a population of 1234 people, from 1995-1999, between 1990 and 1995",
@@ -66,7 +72,7 @@ from generators.speech.reading import spoken
     ("1875 people", "1875 people"),  # a count, not a year
     ("Call 555-0199 or (555) 123-4567.", "Call 5 5 5, 0 1 9 9 or 5 5 5, 1 2 3, 4 5 6 7."),
     ("The score was 3-2, 5 - 3 = 2.", "The score was 3 to 2, 5 - 3 = 2."),  # (a spaced hyphen is a sum)
-    ("No. 5, p. 4, Jan. 5th, my #1 fan", "number 5, page 4, January 5th, my number 1 fan"),
+    ("See No. 5, p. 4, Jan. 5th, my #1 fan", "See number 5, page 4, January 5th, my number 1 fan"),
     ("Wait... what? Well... I don't know. Maybe—maybe.", "Wait, what? Well. I don't know. Maybe, maybe."),
     ("Shopping list:\n- eggs\n- milk\n- bread", "Shopping list:\neggs, milk, bread"),
     ("I am **really** happy, *sigh*.", "I am really happy, sigh."),

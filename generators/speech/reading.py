@@ -38,7 +38,7 @@ PHONE_WORDS = {"call", "calling", "phone", "tel", "telephone", "number", "dial",
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 #: A clock time; on the hour only after a word that leads to a time ("at 5:00"; "a song 4:00 long" is a length)
-TIME_RE = re.compile(r"\b([01]?\d|2[0-4]):([0-5]\d)(?![\d:])(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
+TIME_RE = re.compile(r"(?<![\d:])\b([01]?\d|2[0-4]):([0-5]\d)(?![\d:])(?:\s?([ap])(?:\.m\.|m\b))?", re.I)
 AT_A_TIME = {"at", "by", "from", "until", "till", "til", "before", "after", "around", "since", "to", "and", "past",
              "about", "between"}
 #: Two clock times joined by a dash ("9:00-10:00"): a range, each said as a time
@@ -55,7 +55,10 @@ DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": 
 #: or "and" that follows one too
 YEAR_RE = re.compile(r"\b(in|since|until|till|from|circa|year|before|after|during|between|early|late|mid|summer|"
                      r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)"
-                     r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)", re.I)  # ("in 1850 patients")
+                     r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)"  # ("in 1850 patients")
+                     r"(?!\s+(?:(?-i:[A-Z]{3})\b|(?:mg|g|kg|m|km|cm|mm|ft|mi|ml|l|kcal|cal|lbs?|oz|ms|s|h|hrs?|min|"
+                     r"mph|kph|"
+                     r"percent|people|units)\b))", re.I)  # (nor before a unit or a currency's code: "from 1750 mg")
 NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)")
 #: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
@@ -77,11 +80,12 @@ MEASURES = re.compile(r"\s*(?:of|cups?|c|teaspoons?|tsp|tablespoons?|tbsp|inch(?
 #: Words before a mark out of five, ten or a hundred ("I give it 8/10", "rated 4.5/5"): alone, "Sale ends 3/10",
 #: "Windows 7/10" and "Unit 5/10" are no marks (a re-audit)
 RATING_WORDS = {"rated", "rating", "rate", "score", "scored", "scores", "gave", "give", "gives", "got", "get", "gets",
-                "it", "them", "him", "her", "solid", "only", "easy", "strong", "perfect"}
+                "it", "solid", "only", "easy", "strong", "perfect"}
 #: Words before a date ("on 5/10" is May 10th, not a mark out of ten)
 DATE_WORDS = {"on", "by", "since", "until", "till", "from", "before", "after", "due", "dated", "mon", "tue", "wed",
               "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 SLASH_IDIOMS = {"24/7": "24 7", "50/50": "50 50", "9/11": "9 11"}
+HYPHEN_IDIOMS = {"24-7": "24 7", "50-50": "50 50"}  #: (not ranges: "open 24-7" had been "24 to 7")
 #: Abbreviations before a figure ("No. 5", "p. 4"), said as words (not a lower-case "no.": "I said no. 2 days later")
 NUMBERED = {"No": "number", "Nos": "numbers", "p": "page", "pp": "pages", "Vol": "volume", "vol": "volume",
             "Ch": "chapter", "ch": "chapter", "Fig": "figure", "fig": "figure"}
@@ -94,7 +98,8 @@ MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.
 #: halves and quarters; an underscore inside a word (john_doe@example.com) is said
 SIGNS = ((re.compile(r"\s?°\s?C\b"), " degrees Celsius"), (re.compile(r"\s?°\s?F\b"), " degrees Fahrenheit"),
          (re.compile(r"\s?°"), " degrees"), (re.compile(r"(?:\babout\s+)?~\s?(?=[$£€¥]?\d)", re.I), "about "),
-         (re.compile(r"\s*•\s*"), ", "), (re.compile(r"(?<=\d)\s?½"), " and a half"), (re.compile(r"½"), "one half"),
+         (re.compile(r"\s*•\s*"), ", "), (re.compile(r"(?<=\d)\s?½"), " and a half"),
+         (re.compile(r"½"), "one half"),
          (re.compile(r"¼"), "one quarter"), (re.compile(r"¾"), "three quarters"),
          (re.compile(r"(?<=\w)_(?=\w)"), " underscore "))
 #: Markdown's and chat's emphasis around words ("**really**", "*sigh*", "__now__"): the words, without the marks
@@ -132,9 +137,17 @@ def spoken(text: str, festival: bool = False) -> str:
         text = NEXT_YEAR_RE.sub(lambda m: m.group(1) + _year(m.group(2), m.group(3)), text)
     text = SLASH_RE.sub(lambda m: _slash(m, festival), text)
     text = HASH_RE.sub("number ", text)
-    text = NUMBERED_RE.sub(lambda m: NUMBERED[m.group(1)] + " ", text)
+    text = NUMBERED_RE.sub(_numbered, text)
     text = MONTH_ABBR_RE.sub(lambda m: next(n for n in MONTHS if n.startswith(m.group(1)[:3])) + " ", text)
     return text if festival else _pauses(text)
+
+
+def _numbered(m: re.Match) -> str:
+    """ "No. 5" as "number 5" within a sentence ("call No. 10"); at a sentence's start "No." may answer a question
+    ("Is it ready? No. 5 more minutes.": a re-audit), so it is left as written there."""
+    if m.group(1) in ("No", "Nos") and re.search(r"(?:^|[.!?:])$", m.string[:m.start()].rstrip()):
+        return m.group()
+    return NUMBERED[m.group(1)] + " "
 
 
 def _phone(m: re.Match) -> str:
@@ -155,6 +168,8 @@ def _range(m: re.Match) -> str:
     a, dash, b = m.group(1), m.group(2), m.group(3)
     if dash != "-":
         return a + word
+    if f"{a}-{b}" in HYPHEN_IDIOMS:
+        return a + " "
     small = len(a) <= 2 and len(b) <= 2
     rounded = "." not in a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)
     years = len(a) == 4 and (len(b) == 4 and 1000 <= int(a) < int(b) <= 2099  # ("Case 2019-45" is a number)
