@@ -58,6 +58,11 @@ from generators.speech.reading import spoken
      "Reduce it from 1750 mg; from 1599 USD; in 18 75 the war"),
     ("open 24-7, a 50-50 chance, ages 7-11", "open 24 7, a 50 50 chance, ages 7 to 11"),
     ("He won in 2:05:30 flat; see her 3/10 at the clinic.", "He won in 2:05:30 flat; see her 3/10 at the clinic."),
+    # signs that had refused a pasted text whole, and a range at a sentence's end
+    ("Under 18 U.S.C. § 1030, see §§ 4-5.", "Under 18 U.S.C. section 1030, see sections 4 to 5."),
+    ("It was 5 ± 0.2 (p < 0.05), a 3×4 grid, 50¢, −5 degrees; © 2024 Acme™.",
+     "It was 5 plus or minus 0.2 (p less than 0.05), a 3 times 4 grid, 50 cents, minus 5 degrees; "
+     "copyright 2024 Acme."),
     ("Write 500-1000 words; call +1-555-123-4567 or 1-800-555-1234.",
      "Write 500 to 1000 words; call 1, 5 5 5, 1 2 3, 4 5 6 7 or 1, 8 0 0, 5 5 5, 1 2 3 4."),
     ("a population of 1234 people, from 1995-1999, between 1990 and 1995",

@@ -64,7 +64,7 @@ NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
 #: ("2010-2015", "1914-18"), never in a chain or beside letters ("737-800", "A320-200", "x86-64", "15-03-2024",
 #: "123-45-6789" said "dash" as before; a re-audit), nor in a sum ("10-3=7")
-RANGE_RE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?[–—]\s?|-)(?=(\d+)(?![\w.\-]|\s?[=+×*/]))"
+RANGE_RE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?[–—]\s?|-)(?=(\d+)(?![\w\-]|\.\d|\s?[=+×*/]))"
                       r"|\b(dollars?|pounds?|euros?|cents|pence|yen|am|pm|o'clock|hundred)(\s?[–—]\s?|-)"
                       r"(?=[$£€¥]?\d)")
 #: Fractions said as words: a half, thirds, quarters, eighths, sixteenths (a recipe's); after a whole number,
@@ -95,13 +95,22 @@ MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.
 
 
 #: Signs a pasted text carries, as words (for Festival too: `festival.festival_text`): degrees, "about", a bullet,
-#: halves and quarters; an underscore inside a word (john_doe@example.com) is said
+#: halves and quarters; an underscore inside a word (john_doe@example.com) is said; sections, plus or minus, times,
+#: cents, the minus sign, "less than" and "greater than" between words or figures ("p < 0.05"), copyright; trade
+#: marks are left out (each of these had refused a pasted text whole: an audit)
 SIGNS = ((re.compile(r"\s?°\s?C\b"), " degrees Celsius"), (re.compile(r"\s?°\s?F\b"), " degrees Fahrenheit"),
          (re.compile(r"\s?°"), " degrees"), (re.compile(r"(?:\babout\s+)?~\s?(?=[$£€¥]?\d)", re.I), "about "),
          (re.compile(r"\s*•\s*"), ", "), (re.compile(r"(?<=\d)\s?½"), " and a half"),
          (re.compile(r"½"), "one half"),
          (re.compile(r"¼"), "one quarter"), (re.compile(r"¾"), "three quarters"),
-         (re.compile(r"(?<=\w)_(?=\w)"), " underscore "))
+         (re.compile(r"(?<=\w)_(?=\w)"), " underscore "), (re.compile(r"§§\s?"), "sections "),
+         (re.compile(r"§\s?"), "section "), (re.compile(r"\s?±\s?"), " plus or minus "),
+         (re.compile(r"(?<=\d)\s?×\s?(?=\d)"), " times "), (re.compile(r"×"), " by "),
+         (re.compile(r"(?<=\d)\s?¢"), " cents"), (re.compile(r"−(?=\d)"), "minus "),
+         (re.compile(r"\s?−\s?"), " minus "),
+         (re.compile(r"\s?[™®]"), ""), (re.compile(r"©\s?"), "copyright "),
+         (re.compile(r"(?<=[\w)])\s?<\s?(?=[\w(])"), " less than "),
+         (re.compile(r"(?<=[\w)])\s?>\s?(?=[\w(])"), " greater than "))
 #: Markdown's and chat's emphasis around words ("**really**", "*sigh*", "__now__"): the words, without the marks
 #: (both voices had read "asterisk asterisk really asterisk asterisk")
 EMPHASIS_RE = re.compile(r"(?<![\w*_])(\*{1,3}|_{1,3})(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*_])")

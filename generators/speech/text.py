@@ -15,9 +15,9 @@ from conditioning.language import WORD_RE, latin, other_language, words_of
 from generators.base import GenerationError
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
-#: ¿ ¡ « » „ ‚: Spanish, French, German quotes; ° ~ • ½ ¼ ¾ ¥ _ are said as words (`reading.SIGNS`): one of them
-#: in a pasted paragraph had refused it whole (an audit)
-ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£¥/@#+=*¿¡«»„‚°~•½¼¾_")
+#: ¿ ¡ « » „ ‚: Spanish, French, German quotes; ° ~ • ½ ¼ ¾ ¥ _ § ± × ¢ − ™ ® © < > are said as words or left
+#: out (`reading.SIGNS`): one of them in a pasted paragraph had refused it whole (an audit)
+ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£¥/@#+=*¿¡«»„‚°~•½¼¾_§±×¢−™®©<>")
 #: Characters a text carries unseen (a zero-width space, a file's byte-order mark, a soft hyphen): left out, where
 #: they had refused the text with a character the user could not find in it
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
