@@ -57,6 +57,11 @@ class WorldFeatures:
         return self.f0 > 0
 
 
+#: The bin steps `analyse` takes: those that divide the envelope's 2**n bins above the first (at 16 kHz, 5 and
+#: more left too few bins for pyworld's synthesis)
+BIN_STEPS = (1, 2, 4)
+
+
 def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: float = 60.0,
             f0_ceil: float = 500.0, f0_method: str = "auto", speed: int = 1, ap_step: int = 1,
             bin_step: int = 1) -> WorldFeatures:
@@ -77,7 +82,7 @@ def analyse(x: np.ndarray, rate: int, *, frame_period: float = 5.0, f0_floor: fl
     ``ap_step``: estimate the aperiodicity on every ``ap_step``-th frame and interpolate (D4C is the largest
     analysis cost; aperiodicity moves slowly within voiced stretches and is not used in unvoiced frames).
     """
-    if bin_step not in (1, 2, 4):  # 3 kept 171 of 513 bins, which is no FFT's half, and pyworld's synthesis
+    if bin_step not in BIN_STEPS:  # 3 kept 171 of 513 bins, which is no FFT's half, and pyworld's synthesis
         raise ValueError(f"bin_step must be 1, 2 or 4, got {bin_step!r}")  # corrupted the heap and aborted Python
     pw = _pyworld()
     xd = np.ascontiguousarray(x, dtype=np.float64)

@@ -1040,11 +1040,10 @@ def check_resumable(now: dict, out: Path) -> None:
             if changed == ["threshold"]:
                 from studio.studio import Studio
 
-                raise UserError(f"{out} was filtered at threshold {before.get('threshold', Studio.THRESHOLD):g} and this "
-                                f"build's is {now.get('threshold', Studio.THRESHOLD):g}: resuming would mix two filters' "
-                                "decisions; resume it with Studio(threshold="
-                                f"{before.get('threshold', Studio.THRESHOLD):g}) (the command line uses "
-                                f"{Studio.THRESHOLD:g}), or give a new --out folder")
+                was, now_ = (doc.get("threshold", Studio.THRESHOLD) for doc in (before, now))
+                raise UserError(f"{out} was filtered at threshold {was:g} and this build's is {now_:g}: resuming would "
+                                f"mix two filters' decisions; resume it with Studio(threshold={was:g}) (the command "
+                                f"line uses {Studio.THRESHOLD:g}), or give a new --out folder")
             raise UserError(f"{out} holds a dataset built from another spec ({', '.join(changed)} differ); resume "
                             "it with the same spec, or give a new --out folder for this one")
         if changed:  # a run that stopped before finishing an item (e.g. on a spec error): start afresh

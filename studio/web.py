@@ -383,7 +383,7 @@ class WebStudio:
         else:  # the clicked point, as `resolve` reads it (with dominance written out, its mix was another)
             candidate = f"v={float(valence):.4g},a={float(arousal):.4g}" + (f"@{k:g}" if k < 1 else "")
         try:
-            if candidate is not None and max(abs(a - b) for a, b in zip(Emotion.parse(candidate).vad, emo.vad)) < 1e-3:
+            if max(abs(a - b) for a, b in zip(Emotion.parse(candidate).vad, emo.vad)) < 1e-3:
                 return candidate
         except ValueError:  # (EmotionSpecError among them)
             pass

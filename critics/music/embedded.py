@@ -87,8 +87,8 @@ def sounding_span(samples: np.ndarray, rate: int) -> tuple[int, int]:
     if n == 0:
         return 0, len(y)
     rms = np.sqrt(np.mean(y[:n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
-    floor = np.percentile(rms, 5) * 10 ** (FLOOR_DB / 20)
-    quiet = min(rms.max() * 10 ** (-FLOOR_UNDER_DB / 20), max(rms.max() * 10 ** (-SILENCE_DB / 20), floor))
+    top, floor = rms.max(), np.percentile(rms, 5) * 10 ** (FLOOR_DB / 20)
+    quiet = min(top * 10 ** (-FLOOR_UNDER_DB / 20), max(top * 10 ** (-SILENCE_DB / 20), floor))
     loud = np.flatnonzero(rms > quiet)
     if loud.size == 0:
         return 0, len(y)

@@ -49,6 +49,9 @@ NEVER_TURNS = {"so", "this"}
 #: After "can't" (and "cannot", "couldn't"), "believe" too: "I can't believe how awful it was" exclaims (+0.11);
 #: not before "in", a belief denied ("I can't believe in love anymore" read +0.24)
 CANT_TURNS = {"believe"}
+CANT = ("cant", "cannot", "couldnt")
+#: Affect words that "can't" turns on themselves, unless the word after them says otherwise: word -> those words
+EAGER = {"wait": (["for"], ["any"], ["much"], ["longer"])}
 #: A plea: a negated imperative ("Please don't hurt me!", "Do not leave us") with the speaker as its object fears
 #: what it names; read as the opposite of the harm, "Please don't kill us!" was tender (+0.67, VADER +0.75). Its
 #: clause opens with the negator, after these words at most, and one of `PLEA_OBJECTS` is the affect word's object,
@@ -103,15 +106,19 @@ TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", 
           "captain", "rev", "fr", "sr", "jr", "uncle", "aunt"}
 
 
-def negated(before: list[str]) -> bool:
-    """Whether the words before an affect word, in its clause, negate it: a negator among them that no word of
-    `NEGATION_TURNS` follows ("never been so happy" is glad, as VADER's "never so" rule reads it; "We won! I
-    can't stop smiling!" read +0.03 where VADER alone reads +0.76)."""
+def negated(before: list[str], word: str = "", after: list[str] = ()) -> bool:
+    """Whether the words before an affect word (``word``, and ``after``, the word after it), in its clause, negate
+    it: a negator among them that no word of `NEGATION_TURNS` follows ("never been so happy" is glad, as VADER's
+    "never so" rule reads it; "We won! I can't stop smiling!" read +0.03 where VADER alone reads +0.76), nor the
+    affect word itself right after "can't" (`EAGER`: "I can't wait!" read -0.19; "can't wait any longer" and "I
+    won't wait for you" stay negations, a re-audit)."""
     last = max((k for k, b in enumerate(before) if b in NEGATORS), default=None)
     if last is None:
         return False
+    if word in EAGER and last == len(before) - 1 and before[last] in CANT and list(after) not in EAGER[word]:
+        return False
     turns = NEGATION_TURNS | (NEVER_TURNS if before[last] == "never" else set()) | (
-        CANT_TURNS if before[last] in ("cant", "cannot", "couldnt") else set())
+        CANT_TURNS if before[last] in CANT else set())
     after = before[last + 1:]
     return not any(b in turns and not (b in CANT_TURNS and after[j + 1:j + 2] == ["in"]) for j, b in enumerate(after))
 
@@ -332,10 +339,7 @@ class LexiconTextCritic:
                       if clause[j] == clause[i]]
             scale = 1.0 + sum(math.copysign(B_INCR, self._boosters[b]) for b in before if b in self._boosters)
             v, a, d = v * scale, a * scale, d * scale
-            if negated(before) and not (tok == "wait" and before and before[-1] in ("cant", "cannot", "couldnt")
-                                        and tokens[i + 1:i + 2] not in (["for"], ["any"], ["much"], ["longer"])):
-                # ("I can't wait!" is eager, as "can't wait to see you": it read -0.19; "I won't wait for you" and
-                # "We can't wait any longer" stay negations, a re-audit)
+            if negated(before, tok, tokens[i + 1:i + 2]):
                 k = plea(tokens, clause, i) if v < 0 else None  # (a plea fears a harm: "Please don't love me" is none)
                 if k is None:
                     v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL

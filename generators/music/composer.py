@@ -135,7 +135,8 @@ class MusicControls:
 OVERRIDABLE = tuple(f.name for f in fields(MusicControls) if f.name not in ("valence", "arousal", "dominance"))
 
 
-def controls_for(emotion: Emotion, overrides: Mapping[str, float] | None = None) -> MusicControls:
+def controls_for(emotion: Emotion, overrides: Mapping[str, float] | None = None, pace: float = 1.0,
+                 lift: float = 0.0) -> MusicControls:
     """Map an emotion (after any ``valence_offset``/``arousal_offset`` the closed loop set) to bar controls.
 
     The formulas are linear-in-log where perception is (tempo, density), with coefficients sized so that the
@@ -153,8 +154,8 @@ def controls_for(emotion: Emotion, overrides: Mapping[str, float] | None = None)
         valence=v, arousal=a, dominance=d,
         brightness=v,
         tension=tension,
-        tempo_bpm=T.tempo_bpm(v, a),
-        register=_clip(70.0 + 4.0 * v + 5.0 * a + 2.0 * v * a, 58, 84),
+        tempo_bpm=T.tempo_bpm(v, a) * pace,  # (``pace`` and ``lift``: the piece's own, from its seed)
+        register=_clip(70.0 + 4.0 * v + 5.0 * a + 2.0 * v * a + lift, 58, 84),
         velocity=_clip(72.0 + 32.0 * a + 8.0 * d, 30, 118),
         gate=_clip(0.9 + 0.08 * max(0.0, -a) - 0.25 * max(0.0, a) - 0.1 * max(0.0, v), 0.45, 0.98),
         density=_clip(2.0 ** (1.3 * a + 0.2 * v), 0.35, 3.2),
@@ -411,17 +412,14 @@ class ComposerMusic:
         jit_rng = _rng(request.seed, _S_LAYERS)
         jitter = {role: {p: tuple(jit_rng.uniform(-0.15, 0.15, 2)) for p in sorted(PALETTES[role])} for role in ROLES}
         feel = _rng(request.seed, _S_FEEL).normal(0.0, 1.0, 2).clip(-2.0, 2.0)  # the piece's tempo and register
-        given = request.controls or {}  # (a tempo or register the request sets is played as set)
-        pace = 1.0 if "tempo_bpm" in given else float(np.exp(TEMPO_SPREAD * feel[0]))
+        pace = float(np.exp(TEMPO_SPREAD * feel[0]))  # (a tempo or register the request sets overrides them)
         if duration < SHORTEST_SPREAD_S:  # a take of a bar or two is not slowed: a 2-s calm take kept 3 notes at
             pace = max(pace, 1.0)  # seed 0, under the symbolic judge's 4
-
-        lift = 0.0 if "register" in given else float(REGISTER_SPREAD * feel[1])
+        lift = float(REGISTER_SPREAD * feel[1])
         bars: list[Bar] = []
         t, prev_bpm = 0.0, None
         while True:
-            c = controls_for(request.emotion_at(t), request.controls)
-            c = replace(c, tempo_bpm=c.tempo_bpm * pace, register=_clip(c.register + lift, 58, 84))
+            c = controls_for(request.emotion_at(t), request.controls, pace, lift)
             bpm = c.tempo_bpm
             if prev_bpm is not None:  # tempo ramps: at most max_tempo_step per bar
                 bpm = _clip(bpm, prev_bpm * (1 - cfg.max_tempo_step), prev_bpm * (1 + cfg.max_tempo_step))

@@ -34,6 +34,7 @@ from conditioning.vocoder import resolve_f0_method
 from generators.base import GenerationError, GenerationRequest, GenerationResult, Provenance, check_options
 
 from . import prosody as P
+from .reading import NUMBERED, spoken
 from .take import VoiceNotFound, speech_result, word_controls
 from .text import check_text
 from .world import RenderConfig, Segment, Utterance, WordSpan, render
@@ -83,18 +84,17 @@ def _scheme_string(text: str) -> str:
 #: crashed the reading of its output. Letters lose their accents ("Très" is read "Tres", as an English voice
 #: would say it), and the typographic marks the text check accepts become their ASCII forms.
 _ASCII = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-", "—": " - ", "€": " euros ",
-                        "£": " pounds ", "¥": " yen ", "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                        "£": " pounds ", "¥": " yen ", "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe",
+                        "Œ": "OE",
                         "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
 
 
 def festival_text(text: str) -> str:
     """``text`` (checked by `check_text`) as the ASCII Festival's English voice reads."""
-    from generators.speech.reading import line_breaks, spoken
-
     # money with its cents, dates, "10am", "#1", "8/10", degrees and halves as a reader says them, markdown's
     # emphasis marks left out (`reading.spoken`: Festival had said "€15.50" as "fifteen point five zero euros",
     # "2024-03-15" digit by digit, "#1 fan" as "one pound fan"), and its line breaks as pauses
-    text = line_breaks(spoken(text, festival=True))
+    text = spoken(text, festival=True)
     plain = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_ASCII)) if not unicodedata.combining(c))
     lost = [c for c in dict.fromkeys(plain) if not c.isascii() and unicodedata.category(c).startswith("L")]
     if lost:  # a letter with no ASCII form would be left out of the take ("Meet Ŋuyen" was said "Meet uyen")
@@ -106,9 +106,9 @@ def festival_text(text: str) -> str:
 
 #: Words whose full stop ends no sentence, as Festival's own reader takes them: a capitalised word of up to three
 #: letters ("Dr.", "Sen.", "Jan.", an initial) and these (the splitter had paused 0.3 s after "et al." and "Gov.")
-NOT_A_SENTENCE_END = re.compile(r"(?:\b[A-Z][a-z]{0,2}|\b(?:al|approx|etc|cf|vs|e\.g|i\.e|ext|apt|eq|ft|min|max|oz|"
-                                r"lbs?|Prof|Capt|Sept|Corp|Dept|Blvd|Govt|Gen|Rep|Sen|Inc|Ltd|Jr|Sr|St|vol|ch|no|pp|fig|incl|Bros|Pres|aka|a\.k\.a|"
-                                r"viz|est))\.$")
+NOT_A_SENTENCE_END = re.compile(r"(?:\b[A-Z][a-z]{0,2}|\b(?:" + "|".join(NUMBERED) + r"|al|approx|etc|cf|vs|e\.g|i\.e|"
+                                r"ext|apt|eq|ft|min|max|oz|lbs?|Prof|Capt|Sept|Corp|Dept|Blvd|Govt|incl|Bros|Pres|"
+                                r"aka|a\.k\.a|viz|est|no))\.$")  # (and `reading.NUMBERED`'s: "vol. II")
 
 
 def sentences(text: str) -> list[str]:
@@ -187,6 +187,8 @@ class FestivalSpeech(P.ProsodyLoop):
         for line in proc.stdout.splitlines():
             parts_ = line.split("\t")
             if parts_[0] == "UTT" and len(parts_) == 2:
+                if phrase_ends and int(parts_[1]) > 0:  # the sentence before ended at its last pause
+                    sentence_ends.append(phrase_ends.pop())
                 at = float(offsets[int(parts_[1])])
                 first = True  # (a sentence's opening pause ends nothing)
             elif parts_[0] == "SEG" and len(parts_) == 6:
@@ -200,8 +202,6 @@ class FestivalSpeech(P.ProsodyLoop):
                 last = words[-1].end_s if words else 0.0  # of "Morgan's", follows the word before: it had taken
                 start = max(float(parts_[2]) + at, last)  # its sentence's start, and the times went back; a re-audit)
                 words.append(WordSpan(parts_[1], start, max(start, float(parts_[3]) + at)))
-            if parts_[0] == "UTT" and phrase_ends and int(parts_[1]) > 0:  # the sentence before ended at its last
-                sentence_ends.append(phrase_ends.pop())  # pause
         if phrase_ends:  # the last pause closes the text
             sentence_ends.append(phrase_ends.pop())
         return Utterance(np.concatenate(pieces).astype(np.float32), int(rate), tuple(segs), tuple(words),

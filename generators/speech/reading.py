@@ -148,7 +148,12 @@ def spoken(text: str, festival: bool = False) -> str:
     text = HASH_RE.sub("number ", text)
     text = NUMBERED_RE.sub(_numbered, text)
     text = MONTH_ABBR_RE.sub(lambda m: next(n for n in MONTHS if n.startswith(m.group(1)[:3])) + " ", text)
-    return text if festival else _pauses(text)
+    return line_breaks(text) if festival else _pauses(text)
+
+
+def _word_before(m: re.Match) -> str:
+    """The word before a match, in lower case ("" at the text's start): the context some rules read."""
+    return (m.string[:m.start()].split()[-1:] or [""])[0].lower()
 
 
 def _numbered(m: re.Match) -> str:
@@ -161,8 +166,8 @@ def _numbered(m: re.Match) -> str:
 
 def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
-        before = m.string[:m.start()].split()[-2:]  # ("call me 555-0199"; "at 500-1000 people" is a range)
-        if not any(w.lower().strip(":,#.") in PHONE_WORDS for w in before):
+        before = m.string[:m.start()].lower().split()[-2:]  # ("call me 555-0199"; "at 500-1000 people" is a
+        if not any(w.strip(":,#.") in PHONE_WORDS for w in before):  # range)
             return m.group()
     return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
 
@@ -235,8 +240,7 @@ def _slash_date(m: re.Match, festival: bool = False) -> str:
 def _time(m: re.Match) -> str:
     hour, minute, half = int(m.group(1)), m.group(2), m.group(3)
     after = f" {half.lower()}m{_full_stop(m)}" if half else ""
-    before = m.string[:m.start()].split()[-1:]
-    if minute == "00" and not half and not (before and before[0].lower() in AT_A_TIME):
+    if minute == "00" and not half and _word_before(m) not in AT_A_TIME:
         return m.group()  # a length ("a song 4:00 long"), or a time whose context does not say: as written
     if minute == "00":
         if half or hour == 0 or hour > 12:
@@ -268,8 +272,8 @@ def _decade(m: re.Match) -> str:
 def _slash(m: re.Match, festival: bool = False) -> str:
     whole, a, b = m.group(1), m.group(2), m.group(3)
     written = m.group()
-    before = m.string[:m.start()].split()[-1:]
-    dated = bool(before) and before[0].lower().strip(",") in DATE_WORDS
+    before = _word_before(m)
+    dated = before.strip(",") in DATE_WORDS
     if f"{a}/{b}" in SLASH_IDIOMS and not whole:
         return written if festival else SLASH_IDIOMS[f"{a}/{b}"]  # (Festival reads "24 7" digit by digit)
     measured = whole or MEASURES.match(m.string, m.end())
@@ -278,8 +282,7 @@ def _slash(m: re.Match, festival: bool = False) -> str:
         if whole:  # "1 1/2 cups": one and a half
             return f"{whole} and a {one}" if a == "1" else f"{whole} and {a} {many}"
         return f"{a} {one if a == '1' else many}"
-    rated = "." in a or (bool(before) and before[0].lower() in RATING_WORDS) or re.match(r"\s*stars?\b",
-                                                                                          m.string[m.end():])
+    rated = "." in a or before in RATING_WORDS or re.match(r"\s*stars?\b", m.string[m.end():])
     if b in ("5", "10", "100") and not whole and rated and float(a) <= int(b):  # a mark out of five, ten, 100
         return f"{a} out of {b}"
     return written

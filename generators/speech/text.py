@@ -13,6 +13,7 @@ import numpy as np
 
 from conditioning.language import WORD_RE, latin, other_language, words_of
 from generators.base import GenerationError
+from generators.speech.reading import spoken
 
 MAX_CHARS = 1000  #: longest text per request (about a minute of speech); split longer texts
 #: ¿ ¡ « » „ ‚: Spanish, French, German quotes; ° ~ • ½ ¼ ¾ ¥ _ § ± × ¢ − ™ ® © < > are said as words or left
@@ -95,11 +96,13 @@ def spoken_english(text: str) -> str:
     was said "stop I.T. now, I mean I.T.", "TELL US WHO" "tell U.S. who"); a lone word in capitals (NASA, FBI) is
     left as it is, as are two ("the US EPA", "BBC TV": lowered, they were said "us eppa"; so "He said NO WAY and
     left" is still said "no W.A.Y.") and runs a sentence's end breaks ("OMG. LOL. WTF."; a comma does not: "STOP
-    IT, STOP IT!" is shouted): shouting is three words or more, or a whole sentence or clause. A lowered word that starts a sentence keeps its capital, which is how espeak finds the
-    sentence's end ("I can't believe it. are you serious?" lost its pause and fall). "Dr." after a name is a
-    drive when a word that leads to a place comes before the name ("down Mulholland Dr.", "at 5 Elm Dr.") or the
-    next word opens a sentence ("Rodeo Dr. Then"), else a doctor ("I told Anna Dr. Lee"). A title keeps
-    the word count; "e.g." becomes two words, as it was written, so the written words keep their timings. Festival reads all of them right."""
+    IT, STOP IT!" is shouted): shouting is three words or more, or a whole sentence or clause. A lowered word that
+    starts a sentence keeps its capital, which is how espeak finds the sentence's end ("I can't believe it. are
+    you serious?" lost its pause and fall). "Dr." after a name is a drive when a word that leads to a place comes
+    before the name ("down Mulholland Dr.", "at 5 Elm Dr.") or the next word opens a sentence ("Rodeo Dr. Then"),
+    else a doctor ("I told Anna Dr. Lee"). Figures, signs and pauses come first (`reading.spoken`). A title keeps
+    the word count; "e.g." becomes two words, as it was written; the written words are timed over what was said
+    for them (`piper.said_by`). Festival reads titles and shouting right itself (`festival.festival_text`)."""
     def title(m: re.Match) -> str:
         name, abbr, last = m.group(1) or "", m.group(2), not m.string[m.end():].strip()
         after = m.string[m.end():].lstrip()[:1]
@@ -115,9 +118,7 @@ def spoken_english(text: str) -> str:
         return f"{name}{SPOKEN_TITLES[abbr]}" + ("." if last or opens else "")  # (the text's last full stop kept,
         # and one before a sentence's first word: "I need to see a Dr. My back hurts")
 
-    from generators.speech.reading import spoken  # money, times, dates, ranges, pauses: as a reader says them
-
-    text = TITLE_RE.sub(title, spoken(text))
+    text = TITLE_RE.sub(title, spoken(text))  # (money, times, dates, ranges, pauses first: `reading.spoken`)
     text = LATIN_RE.sub(lambda m: SPOKEN_LATIN[m.group().lower()], text)
     words = list(WORD_RE.finditer(text))
     capitals = [w.group().isupper() for w in words]  # ("I" and "A" join a run; they are no shouting alone)

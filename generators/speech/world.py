@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from conditioning.vocoder import (WorldFeatures, analyse, frame_energy_db, synthesise, tilt_gain,  # noqa: F401
-                                  warp_formants)
+from conditioning.vocoder import (BIN_STEPS, WorldFeatures, analyse, frame_energy_db, synthesise,  # noqa: F401
+                                  tilt_gain, warp_formants)
 
 #: semitone <-> ratio
 ST = 12.0
@@ -232,9 +232,6 @@ F0_METHODS = ("praat", "dio", "auto")  #: `RenderConfig.f0_method`'s values
 RENDER_RANGES = (("frame_period", 1.0, 50.0), ("analysis_rate", 8000, 48000), ("level_dbfs", -60.0, -6.0),
                  ("smooth_ms", 0.0, 1000.0), ("dio_speed", 1, 12), ("ap_step", 1, 8))
 RENDER_WHOLE = ("analysis_rate", "dio_speed", "ap_step")  #: (and bin_step, one of `BIN_STEPS`)
-#: `RenderConfig.bin_step`'s values: those that divide the envelope's 2**n bins above the first (at 16 kHz, 5 and
-#: more left too few bins for pyworld's synthesis)
-BIN_STEPS = (1, 2, 4)
 
 
 @dataclass(frozen=True)
