@@ -72,8 +72,10 @@ BAD_SPECS = [
      "modalities.face.portraits", "spec.yaml: .yaml is not a picture this reads"),
     ("modalities:\n  image: {count: 2}\n  image: {count: 3}\nemotions: {list: [joy]}", "'image' is given twice", "YAML"),
     # a text no speech backend reads stopped the job at its first item, after spec.json was written
-    ("modalities: {speech: {count: 2, texts: [Hi., We won 🎉]}}\nemotions: {list: [joy]}",
-     "modalities.speech.texts': text 2 ('We won 🎉')", "unsupported character(s) '🎉'"),
+    ("modalities: {speech: {count: 2, texts: [Hi., I ❤ you]}}\nemotions: {list: [joy]}",
+     "modalities.speech.texts': text 2 ('I ❤ you')", "emoji or symbol '❤' stands between two words"),
+    ("modalities: {speech: {count: 2, texts: [Hi., I ‰ you]}}\nemotions: {list: [joy]}",
+     "modalities.speech.texts': text 2 ('I ‰ you')", "unsupported character(s) '‰'"),
     ("modalities: {face: {count: 2, texts: ['...']}}\nemotions: {list: [joy]}", "modalities.face.texts': text 1",
      "no words to speak"),
     # one emotion twice: balancing counted each copy's items for both, and topped up neither

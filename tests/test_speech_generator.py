@@ -648,5 +648,38 @@ def test_invisible_and_full_width_characters_are_read_as_what_they_show():
 
     assert check_text("\ufeffHello\u200b there, \uff26\uff55\uff4c\uff4c\u3000text") == "Hello there, Full text"
     with pytest.raises(GenerationError, match=r"accepted: .*digits, spaces and ordinary punctuation \(.*€"):
-        check_text("I \u2665 you")
+        check_text("5 \u2030 of it")  # the per-mille sign (emoji are below)
     assert check_text("25\u00b0C") == "25\u00b0C"  # said as degrees (`reading.SIGNS`): it had refused the text
+
+
+@pytest.mark.parametrize("text, said", [
+    ("So happy! \U0001F60A\U0001F389 See you soon", "So happy! See you soon"),
+    ("Made it home \U0001F60A.", "Made it home."),
+    ("\U0001F44B Hi there, everyone", "Hi there, everyone"),
+    ("Go team \U0001F1FA\U0001F1F8!", "Go team!"),  # a flag: two regional letters
+    ("Family time \U0001F468\u200d\U0001F469\u200d\U0001F467", "Family time"),  # joined by zero-width joiners
+    ("1\ufe0f\u20e3 Preheat the oven", "1 Preheat the oven"),  # a keycap is its digit
+])
+def test_emoji_at_a_clauses_edge_are_left_out_and_noted(text, said):
+    """One emoji in a pasted post refused the post whole (an audit); at a clause's edge it is decoration."""
+    from generators.speech.text import check_text, emoji_note
+
+    assert check_text(text) == said
+    assert (emoji_note(text) is not None) is (said != "1 Preheat the oven")
+
+
+@pytest.mark.parametrize("text", ["I \u2665 you", "I \u2764\ufe0f NY", "Pizza \U0001F355 tonight?", "Paris \u2192 London"])
+def test_an_emoji_between_two_words_is_refused_since_it_may_stand_for_one(text):
+    from generators.speech.text import check_text
+
+    with pytest.raises(GenerationError, match="stands between two words.*write the word it stands for"):
+        check_text(text)
+    with pytest.raises(GenerationError, match="only emoji"):
+        check_text("\U0001F389\U0001F389 \u2728")
+
+
+def test_a_take_of_a_post_with_emoji_says_its_words_and_notes_what_it_left_out():
+    plain, post = take("joy", text="We won the final!"), take("joy", text="We won the final! \U0001F389\U0001F3C6")
+    assert [w["word"] for w in post.extras["words"]] == [w["word"] for w in plain.extras["words"]]
+    assert np.array_equal(post.media.samples, plain.media.samples)  # nothing said for them
+    assert post.extras["notes"] == ["left out the emoji \U0001F389\U0001F3C6: a voice does not say them"]

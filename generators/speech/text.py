@@ -25,6 +25,42 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 #: Full-width forms of ASCII (U+FF01-U+FF5E) and the ideographic space as ASCII: Piper's espeak read "Ｆｕｌｌ" as
 #: its character codes (8.4 s for a 1.3-s line)
 FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: ord(" ")}
+#: A run of emoji: pictographs (U+1F000-1FAFF, skin tones and flags' letters among them), the older symbols and
+#: dingbats (U+2600-27BF: ♥ ☀ ✨ ✅), the stars and clocks of U+2B00-2BFF and U+2300-23FF, with what joins them
+#: (variation selectors, a keycap's frame, a flag's tags, the zero-width joiner). No voice says them: Piper's espeak
+#: read them as character codes, Festival skipped them, and one in a pasted post had refused the post whole.
+EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\u2190-\u21FF\u25A0-\u25FF"
+                      "\u203C\u2049\u2139\u24C2\u3030\u303D\u3297\u3299\U000E0020-\U000E007F"
+                      "\uFE0E\uFE0F\u20E3\u200D]+")
+#: ... with the spaces around it, which the text keeps one of only between words ("happy 😊." -> "happy.")
+EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")[ \t]*")
+#: ... standing between two words of a clause ("I ❤️ you", "pizza 🍕 tonight") an emoji may stand for a word, so the
+#: text is refused there rather than read without it ("I you"); at a clause's edge it is decoration, left out
+JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
+EMOJI_AS_WORD_RE = re.compile(r"(?<=\w)[ \t]*(" + EMOJI_RE.pattern + r")[ \t]*(?=\w)")
+
+
+def without_emoji(text: str) -> str:
+    """``text`` with its decorative emoji left out (``"So happy! 😊🎉 See you"`` -> ``"So happy! See you"``), or a
+    `GenerationError` naming an emoji that stands between two words, where it may stand for one."""
+    for inside in EMOJI_AS_WORD_RE.finditer(text):
+        if not inside.group(1).strip(JOINERS):  # a keycap's frame on a digit ("1️⃣ Preheat") is the digit
+            continue
+        around = text[max(0, inside.start() - 20):inside.end() + 20].strip()
+        raise GenerationError(f"the emoji or symbol {inside.group(1)!r} stands between two words (\"{around}\"), where it may "
+                              "stand for a word, and a voice does not say emoji: write the word it stands for, or "
+                              "move it to the end of the sentence (emoji there are left out)")
+    def gap(m: re.Match) -> str:
+        before, after = m.string[m.start() - 1:m.start()], m.string[m.end():m.end() + 1]
+        return " " if before.strip() and after.strip() and after not in ".,;:!?…)]\"”’" else ""
+
+    return EMOJI_SPACED_RE.sub(gap, text).strip()
+
+
+def emoji_note(text: str | None) -> str | None:
+    """The report's note that ``text``'s emoji were left out, or None: the take is shorter than its text."""
+    found = [m.group(0) for m in EMOJI_RE.finditer(text or "") if m.group(0).strip(JOINERS)]
+    return f"left out the emoji {' '.join(found)}: a voice does not say them" if found else None
 
 
 def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
@@ -32,9 +68,12 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
     if text is None or not text.strip():
         raise GenerationError(f"speech needs text: the words to say, 1 to {max_chars} characters (text=... in "
                               f"Python, --text \"...\" on the command line)")
-    text = unicodedata.normalize("NFC", text.translate(INVISIBLE).translate(FULL_WIDTH).strip())
-    if not text:
+    text = unicodedata.normalize("NFC", text.translate(FULL_WIDTH).strip())
+    if not text.translate(INVISIBLE).strip():
         raise GenerationError("the text holds only invisible characters (zero-width spaces, a byte-order mark)")
+    text = without_emoji(text).translate(INVISIBLE)  # (after the emoji, whose joiner is one of them)
+    if not text.strip():
+        raise GenerationError("the text holds only emoji, and a voice does not say them: give the words to say")
     if len(text) > max_chars:
         raise GenerationError(f"text is {len(text)} characters; the limit is {max_chars} per request "
                               "(about a minute of speech): split it into several requests")
