@@ -402,8 +402,11 @@ def _unwritable(p: Path, kind: str, accepted: str) -> MediaError:
 #: The true peak a lossy file is written at most (-1 dBTP, the ceiling EBU R128 and the streaming services give for
 #: lossy encoding): a coder's reconstruction overshoots the samples it was given, and an anger take peaking at -0.26
 #: dBFS decoded from Ogg Vorbis at +0.25 dBFS, 5 samples over full scale, which a 16-bit decoder clips. The true
-#: peak (`true_peak`), not the samples': a square wave turned down to a -1 dBFS sample peak decoded at +1.97 dBFS
+#: peak (`true_peak`), not the samples': a square wave turned down to a -1 dBFS sample peak decoded at +1.97 dBFS.
+#: The coder's low-pass still rings over a true peak of -1 dBTP on clipped audio (a 1 kHz square decoded from MP3 at
+#: +0.14 dBFS), so a lossy file is read back and written again turned down, until its decoded peak is under it too.
 LOSSY_PEAK = 10 ** (-1 / 20)
+LOSSY_PASSES = 4  #: most writes of one lossy file (the second is nearly always the last)
 
 
 def true_peak(samples: np.ndarray, chunk: int = 1 << 18) -> float:
@@ -422,7 +425,7 @@ def true_peak(samples: np.ndarray, chunk: int = 1 << 18) -> float:
 
 def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None) -> Path:
     """Write WAV, FLAC, Ogg Vorbis or MP3 atomically (format from the suffix); clips to [-1, 1], and a take whose
-    true peak is louder than `LOSSY_PEAK` written as Ogg or MP3 is turned down to it whole."""
+    true peak, or whose decoded Ogg or MP3 file's peak, is louder than `LOSSY_PEAK` is turned down to it whole."""
     import soundfile as sf
 
     p = Path(path)
@@ -433,14 +436,19 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
         raise MediaError(f"{p}: MP3 holds audio at {', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz, and this is "
                          f"{audio.rate / 1000:g} kHz; write .wav or .flac")
     samples = np.clip(audio.samples, -1.0, 1.0)
-    if fmt in ("OGG", "MP3") and samples.size and (peak := true_peak(samples)) > LOSSY_PEAK:
+    lossy = fmt in ("OGG", "MP3") and samples.size > 0
+    if lossy and (peak := true_peak(samples)) > LOSSY_PEAK:
         samples = samples * np.float32(LOSSY_PEAK / peak)
     with atomic_path(p) as tmp:
-        try:
-            sf.write(str(tmp), samples, audio.rate, format=fmt,
-                     subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
-        except sf.LibsndfileError as exc:  # libsndfile says "System error." for a full disk: an OSError naming the
-            raise _write_error(p, tmp, exc) from None  # file, which the command line says in one line
+        for _ in range(LOSSY_PASSES if lossy else 1):
+            try:
+                sf.write(str(tmp), samples, audio.rate, format=fmt,
+                         subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
+            except sf.LibsndfileError as exc:  # libsndfile says "System error." for a full disk: an OSError naming
+                raise _write_error(p, tmp, exc) from None  # the file, which the command line says in one line
+            if not lossy or (decoded := float(np.max(np.abs(sf.read(str(tmp), dtype="float32")[0])))) <= LOSSY_PEAK:
+                break
+            samples = samples * np.float32(LOSSY_PEAK / decoded * 0.995)  # (a hair under: the coder's ringing moves)
     return p
 
 
