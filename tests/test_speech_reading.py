@@ -160,6 +160,11 @@ def test_a_figures_expansion_is_timed_as_its_written_word():
     words = {w["word"]: w for w in res.extras["words"]}  # "5" is of "5-7", not spread onto "Sept"
     assert words["5-7"]["start_s"] - words["Sept"]["end_s"] < 0.15
     assert words["Sept"]["end_s"] - words["Sept"]["start_s"] < 0.6
+    # a letter is no word's part: the "e" of "e.g." had taken "september" (1.15 s; "Sept" 0 s; a re-audit)
+    res = _piper().generate(GenerationRequest(Emotion.parse("neutral"), text="Read it, e.g. Sept. 5-7 works.", seed=1))
+    words = {w["word"]: w for w in res.extras["words"]}
+    assert 0.25 < words["Sept"]["end_s"] - words["Sept"]["start_s"] < 0.6
+    assert words["e"]["end_s"] - words["e"]["start_s"] < 0.8
 
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="Debian festival + festvox-us-slt-hts not installed")
