@@ -65,9 +65,12 @@ def test_asides_exclamations_bare_addresses_and_backtick_apostrophes():
             typed = straight.replace("'", mark)
             assert v(typed).valence == v(straight).valence and v(typed).details == v(straight).details, typed
     assert v("I don't feel happy.").valence < -0.3
-    assert v("I can't wait!").valence > 0.1  # eager: the negator turns on "wait" itself (it read -0.19)
+    for text in ("I can't wait!", "I can't wait for the weekend!", "I can't wait for you to see it!",
+                 "I can't wait until Friday!"):  # eager: the negator turns on "wait" itself (they read -0.19)
+        assert v(text).valence > 0.1, text
     for text in ("I won't wait for you anymore.", "Don't wait for me, I am leaving forever.",
-                 "We can't wait any longer, he is dying."):  # negations still (the re-audit after)
+                 "We can't wait any longer, he is dying.", "I can't wait anymore.", "I can't wait here all day.",
+                 "I can't wait around forever.", "I can't wait for you."):  # negations still (the re-audits after)
         assert v(text).valence < 0, text
 
 

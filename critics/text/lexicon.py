@@ -50,8 +50,13 @@ NEVER_TURNS = {"so", "this"}
 #: not before "in", a belief denied ("I can't believe in love anymore" read +0.24)
 CANT_TURNS = {"believe"}
 CANT = ("cant", "cannot", "couldnt")
-#: Affect words that "can't" turns on themselves, unless the word after them says otherwise: word -> those words
-EAGER = {"wait": (["for"], ["any"], ["much"], ["longer"])}
+#: Affect words that "can't" turns on themselves ("I can't wait for the weekend!" is eager), unless the rest of their
+#: clause says the speaker is out of patience: a word of `IMPATIENT` ("I can't wait anymore", "... here all day"; a
+#: re-audit), or a person waited for with nothing to do ("I can't wait for you", not "... for you to see it")
+EAGER = {"wait"}
+IMPATIENT = {"any", "anymore", "longer", "much", "forever", "around", "here", "there", "all", "long", "patiently",
+             "alone", "outside", "another"}
+PERSONS = {"me", "you", "him", "her", "them", "us"}
 #: A plea: a negated imperative ("Please don't hurt me!", "Do not leave us") with the speaker as its object fears
 #: what it names; read as the opposite of the harm, "Please don't kill us!" was tender (+0.67, VADER +0.75). Its
 #: clause opens with the negator, after these words at most, and one of `PLEA_OBJECTS` is the affect word's object,
@@ -106,16 +111,22 @@ TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", 
           "captain", "rev", "fr", "sr", "jr", "uncle", "aunt"}
 
 
+def _eager(after: list[str]) -> bool:
+    """Whether "can't wait" followed by ``after`` (the rest of its clause) is eager (`EAGER`)."""
+    waited_for = after[:1] == ["for"] and after[1:2] and after[1] in PERSONS and "to" not in after[2:]
+    return not waited_for and not IMPATIENT.intersection(after)
+
+
 def negated(before: list[str], word: str = "", after: list[str] = ()) -> bool:
     """Whether the words before an affect word (``word``, and ``after``, the word after it), in its clause, negate
     it: a negator among them that no word of `NEGATION_TURNS` follows ("never been so happy" is glad, as VADER's
     "never so" rule reads it; "We won! I can't stop smiling!" read +0.03 where VADER alone reads +0.76), nor the
     affect word itself right after "can't" (`EAGER`: "I can't wait!" read -0.19; "can't wait any longer" and "I
-    won't wait for you" stay negations, a re-audit)."""
+    won't wait for you" stay negations, a re-audit). ``after``: the rest of the affect word's clause."""
     last = max((k for k, b in enumerate(before) if b in NEGATORS), default=None)
     if last is None:
         return False
-    if word in EAGER and last == len(before) - 1 and before[last] in CANT and list(after) not in EAGER[word]:
+    if word in EAGER and last == len(before) - 1 and before[last] in CANT and _eager(list(after)):
         return False
     turns = NEGATION_TURNS | (NEVER_TURNS if before[last] == "never" else set()) | (
         CANT_TURNS if before[last] in CANT else set())
@@ -339,7 +350,7 @@ class LexiconTextCritic:
                       if clause[j] == clause[i]]
             scale = 1.0 + sum(math.copysign(B_INCR, self._boosters[b]) for b in before if b in self._boosters)
             v, a, d = v * scale, a * scale, d * scale
-            if negated(before, tok, tokens[i + 1:i + 2]):
+            if negated(before, tok, [b for j, b in enumerate(tokens[i + 1:], i + 1) if clause[j] == clause[i]]):
                 k = plea(tokens, clause, i) if v < 0 else None  # (a plea fears a harm: "Please don't love me" is none)
                 if k is None:
                     v, a, d = v * N_SCALAR, a * NEGATED_AROUSAL, d * NEGATED_AROUSAL
