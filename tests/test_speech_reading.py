@@ -84,6 +84,21 @@ from generators.speech.reading import spoken
     ("It was 25°C and ~5 minutes; add 2½ cups.",
      "It was 25 degrees Celsius and about 5 minutes; add 2 and a half cups."),
     ("COVID-19, version 2.0.1, 2 * 3", "COVID-19, version 2.0.1, 2 * 3"),  # left as they are
+    # from a re-audit of the rules: no comparison in an address's brackets, a menu's path or a heart
+    ("From: John Smith <john.smith@example.com>", "From: John Smith john.smith@example.com"),
+    ("Go to Settings > Privacy > Location.", "Go to Settings, Privacy, Location."),
+    ("love you <3", "love you"), ("p < 0.05 here", "p less than 0.05 here"),
+    ("2× faster", "2 times faster"), ("45°N, 3°W", "45 degrees North, 3 degrees West"),
+    ("Join us! #100DaysOfCode", "Join us! #100DaysOfCode"),  # a hashtag, not "number 100"
+    ("Turn left in 1750 feet.", "Turn left in 1750 feet."), ("from 1750 to 1800 feet", "from 1750 to 1800 feet"),
+    ("Only 1/5 of users.", "Only 1 fifth of users."),  # (a fraction before "of"; "only" had made it a mark)
+    ("The 2019-2020-2021 seasons", "The 2019-2020-2021 seasons"),  # (no phone number)
+    ("Call me at 555-0199.", "Call me at 5 5 5, 0 1 9 9."),
+    ("Timeout after 1200s.", "Timeout after 1200s."), ("in the 1800s", "in the 18 hundreds"),
+    ("In her 20s and 30s.", "In her twenties and thirties."),
+    ("Tomorrow 8:00-17:00.", "Tomorrow 8 o'clock to 17 hundred."), ("9:00-10:30 am", "9 to 10 30 am"),
+    ("It costs $5-10 each.", "It costs 5 to 10 dollars each."),
+    ("See you at 3 p.m. Tuesday.", "See you at 3 pm Tuesday."), ("between 1990-1995", "between 19 90 and 19 95"),
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said
@@ -99,6 +114,10 @@ def test_festival_splits_sentences_as_its_own_reader_does_and_pauses_at_line_bre
     assert sentences(festival_text(text)) == ["Smith et al. (2020) found that Sen. Warren met Gov. Newsom on Mon. "
                                               "January 6.", "Then it rained.", "It is approx. 5 km."]
     assert sentences("See vol. II of the set.") == ["See vol. II of the set."]  # (after a cut, "I I")
+    # short sentences end too (Festival's reader takes any capitalised word of three letters for an abbreviation)
+    assert sentences("Hi. My name is Ann. I met Bob. He said no. Then Yes. J. R. Tolkien in the U.S. Army.") == [
+        "Hi.", "My name is Ann.", "I met Bob.", "He said no.", "Then Yes.", "J. R. Tolkien in the U.S. Army."]
+    assert festival_text("Covid cases 2020\u20132022.") == "Covid cases 2020-2022."  # Festival says years' ranges
     assert festival_text("Shopping list\nmilk\neggs\n\nIntroduction\n\nThe study.") == \
         "Shopping list, milk, eggs. Introduction. The study."
 

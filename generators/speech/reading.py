@@ -25,13 +25,14 @@ CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "poun
 #: Scales written after an amount ("$5M", "$2.5 billion", "£40k", "$5 Million")
 SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion"}
 MONEY_RE = re.compile(r"(?<![\w$£€¥])([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
+                      r"(?:(?:-|\s?[–—]\s?)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d\d)?)(?![\d\-.,]))?"  # "$5-10": 5 to 10 dollars
                       r"(?:\s?((?i:thousand|million|billion|trillion))\b|(k|K|m|M|bn|B)\b)?")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 #: A phone number, said digit by digit: (555) 123-4567, +1-555-123-4567, 1-800-555-1234, 03-1234-5678, and
 #: 555-0199 after a word that says it is one ("call", "phone", ...: "the era 476-1453" and "ranked 101-1000" are no
-#: phone numbers; a re-audit)
-PHONE_RE = re.compile(r"(?<![\w-])(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
+#: phone numbers; a re-audit); never two years in a row ("the 2019-2020-2021 seasons")
+PHONE_RE = re.compile(r"(?<![\w-])(?!(?:1[5-9]|20)\d\d-(?:1[5-9]|20)\d\d\b)(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
                       r"(?![\w-])")
 PHONE_WORDS = {"call", "calling", "phone", "tel", "telephone", "number", "dial", "text", "fax", "mobile", "cell",
                "ring", "contact", "ph"}
@@ -43,23 +44,32 @@ AT_A_TIME = {"at", "by", "from", "until", "till", "til", "before", "after", "aro
              "about", "between"}
 #: Two clock times joined by a dash ("9:00-10:00"): a range, each said as a time
 TIME_RANGE_RE = re.compile(r"\b(\d{1,2}:\d\d)\s?[-–—]\s?(\d{1,2}:\d\d)\b")
+#: Capitalised words that go on a time's phrase, not open a sentence: "at 3 p.m. Tuesday", "5 p.m. EST" (a re-audit)
+AFTER_A_TIME_RE = re.compile(r"\s+(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?|"
+                             + "|".join(MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+                             r"|[A-Z][SD]T|GMT|UTC|CET|EET)(?!\w)")
 HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
 #: Decades: "1990s", "'80s", and "the 80s", "her 30s" ("rest 30s" is seconds)
 DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b"
                        r"|\b((?:the|his|her|its|our|my|your|their|early|late|mid)\s+)(\d)0s\b", re.I)
+#: ... and a second decade after one ("her 20s and 30s": "thirty z" had followed "twenties"; a re-audit)
+NEXT_DECADE_RE = re.compile(r"\b((?:tens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)"
+                            r"\s+(?:and|or|to|through|into)\s+)(\d)0s\b")
 DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": "forties", "5": "fifties",
            "6": "sixties", "7": "seventies", "8": "eighties", "9": "nineties"}
 #: A year after a word that leads to one ("in 1875", "the year 1999", "from 1990", "between 1990 and 1995"): said
 #: as a year, in two halves, from 1500 and not before a plural ("a population of 1234", "in 1850 patients" are
 #: counts); a year after "to"
 #: or "and" that follows one too
+NOT_A_COUNT = (r"(?![\d,.]\d|\s?%)"
+               r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)"  # ("in 1850 patients")
+               r"(?!\s+(?:(?-i:[A-Z]{3})\b|(?:mg|g|kg|m|km|cm|mm|ft|mi|ml|l|kcal|cal|lbs?|oz|ms|s|h|hrs?|min|mph|"
+               r"kph|feet|foot|inch|yard|meter|metre|mile|acre|ton|tonne|sq|per|hundred|thousand|million|billion|"
+               r"percent|people|units)\b))")  # (nor before a unit or a currency's code: "from 1750 mg", "in 1750 feet")
 YEAR_RE = re.compile(r"\b(in|since|until|till|from|circa|year|before|after|during|between|early|late|mid|summer|"
-                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)"
-                     r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)"  # ("in 1850 patients")
-                     r"(?!\s+(?:(?-i:[A-Z]{3})\b|(?:mg|g|kg|m|km|cm|mm|ft|mi|ml|l|kcal|cal|lbs?|oz|ms|s|h|hrs?|min|"
-                     r"mph|kph|"
-                     r"percent|people|units)\b))", re.I)  # (nor before a unit or a currency's code: "from 1750 mg")
-NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b(?![\d,.]\d|\s?%)")
+                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b" + NOT_A_COUNT, re.I)
+NOT_A_COUNT_RE = re.compile(NOT_A_COUNT, re.I)
+NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b" + NOT_A_COUNT, re.I)
 #: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
 #: ("2010-2015", "1914-18"), never in a chain or beside letters ("737-800", "A320-200", "x86-64", "15-03-2024",
@@ -70,7 +80,8 @@ RANGE_RE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?[–—]\s?|-)(?=(\d+)(?!
 #: Fractions said as words: a half, thirds, quarters, eighths, sixteenths (a recipe's); after a whole number,
 #: "and" ("1 1/2 cups"); marks out of 5, 10 or 100 ("8/10", "4.5/5"); idioms ("24/7"); other slashes as written
 FRACTION_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"),
-                         8: ("eighth", "eighths"), 16: ("sixteenth", "sixteenths")}
+                         5: ("fifth", "fifths"), 6: ("sixth", "sixths"), 8: ("eighth", "eighths"),
+                         10: ("tenth", "tenths"), 16: ("sixteenth", "sixteenths")}
 SLASH_RE = re.compile(r"(?<![\d/.])(?:(\d+) )?(\d+(?:\.\d+)?)/(\d+)(?![\d/])")
 #: A fraction is said as one before a measure or "of" ("3/4 cup", "1/3 of us"), or after a whole number ("1 1/2");
 #: alone, "on 3/8" is a date and "3/4 on free throws" a score (a re-audit): as written
@@ -89,28 +100,37 @@ HYPHEN_IDIOMS = {"24-7": "24 7", "50-50": "50 50"}  #: (not ranges: "open 24-7" 
 #: Abbreviations before a figure ("No. 5", "p. 4"), said as words (not a lower-case "no.": "I said no. 2 days later")
 NUMBERED = {"No": "number", "Nos": "numbers", "p": "page", "pp": "pages", "Vol": "volume", "vol": "volume",
             "Ch": "chapter", "ch": "chapter", "Fig": "figure", "fig": "figure"}
-HASH_RE = re.compile(r"#\s?(?=\d)")  #: "#1 fan": number 1 (Festival had said "one pound")
+HASH_RE = re.compile(r"#\s?(?=\d+(?![\dA-Za-z]))")  #: "#1 fan": number 1 (Festival had said "one pound"); a hashtag
+#: ("#100DaysOfCode") as written (a re-audit)
 NUMBERED_RE = re.compile(r"\b(" + "|".join(NUMBERED) + r")\.\s?(?=\d)")
 MONTH_ABBR_RE = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\s?(?=\d)")
 
 
 #: Signs a pasted text carries, as words (for Festival too: `festival.festival_text`): degrees, "about", a bullet,
 #: halves and quarters; an underscore inside a word (john_doe@example.com) is said; sections, plus or minus, times,
-#: cents, the minus sign, "less than" and "greater than" between words or figures ("p < 0.05"), copyright; trade
-#: marks are left out (each of these had refused a pasted text whole: an audit)
+#: cents, the minus sign, "less than" and "greater than" beside a figure ("p < 0.05", "<5%"), copyright; trade
+#: marks are left out (each of these had refused a pasted text whole: an audit). Not comparisons (a re-audit): the
+#: angle brackets around an address ("John <john@example.com>"), a menu's path ("Settings > Privacy", a pause), a
+#: heart ("love you <3" at a clause's end, left out like an emoji)
+COMPASS = {"N": "North", "S": "South", "E": "East", "W": "West"}
 SIGNS = ((re.compile(r"\s?°\s?C\b"), " degrees Celsius"), (re.compile(r"\s?°\s?F\b"), " degrees Fahrenheit"),
+         (re.compile(r"\s?°\s?([NSEW])\b"), lambda m: f" degrees {COMPASS[m.group(1)]}"),
          (re.compile(r"\s?°"), " degrees"), (re.compile(r"(?:\babout\s+)?~\s?(?=[$£€¥]?\d)", re.I), "about "),
          (re.compile(r"\s*•\s*"), ", "), (re.compile(r"(?<=\d)\s?½"), " and a half"),
          (re.compile(r"½"), "one half"),
          (re.compile(r"¼"), "one quarter"), (re.compile(r"¾"), "three quarters"),
          (re.compile(r"(?<=\w)_(?=\w)"), " underscore "), (re.compile(r"§§\s?"), "sections "),
          (re.compile(r"§\s?"), "section "), (re.compile(r"\s?±\s?"), " plus or minus "),
-         (re.compile(r"(?<=\d)\s?×\s?(?=\d)"), " times "), (re.compile(r"×"), " by "),
+         (re.compile(r"(?<=\d)\s?×\s?(?=\d)"), " times "), (re.compile(r"(?<=\d)\s?×"), " times"),
+         (re.compile(r"\s?×\s?"), " by "),  # ("2× faster": two times; "A × B": by)
          (re.compile(r"(?<=\d)\s?¢"), " cents"), (re.compile(r"−(?=\d)"), "minus "),
          (re.compile(r"\s?−\s?"), " minus "),
          (re.compile(r"\s?[™®]"), ""), (re.compile(r"©\s?"), "copyright "),
-         (re.compile(r"(?<=[\w)])\s?<\s?(?=[\w(])"), " less than "),
-         (re.compile(r"(?<=[\w)])\s?>\s?(?=[\w(])"), " greater than "))
+         (re.compile(r"<((?:mailto:)?[^<>\s@]+@[^<>\s]+|https?://[^<>\s]+)>"), r"\1"),
+         (re.compile(r"\s*(?<!\S)</?3+(?=\s*(?:$|[.!?,;)\n]))"), ""),
+         (re.compile(r"(?<=[A-Za-z]{2})\s+>\s+(?=[A-Za-z]{2})"), ", "),
+         (re.compile(r"\s?<\s?(?=[-−]?[$£€¥]?\d)|(?<=[\w)])\s?<\s?(?=[\w(])"), " less than "),
+         (re.compile(r"\s?>\s?(?=[-−]?[$£€¥]?\d)|(?<=[\w)])\s?>\s?(?=[\w(])"), " greater than "))
 #: Markdown's and chat's emphasis around words ("**really**", "*sigh*", "__now__"): the words, without the marks
 #: (both voices had read "asterisk asterisk really asterisk asterisk")
 EMPHASIS_RE = re.compile(r"(?<![\w*_])(\*{1,3}|_{1,3})(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*_])")
@@ -133,16 +153,17 @@ def spoken(text: str, festival: bool = False) -> str:
     digit by digit: "one eight seventy five")."""
     text = MONEY_RE.sub(_money, signs(text))
     text = PHONE_RE.sub(_phone, text)
-    text = TIME_RANGE_RE.sub(r"\1 to \2", text)
+    text = TIME_RANGE_RE.sub(lambda m: _time_range(m, festival), text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
     if not festival:
         text = TIME_RE.sub(_time, text)
-    text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m, festival)}", text)
+    text = HOUR_RE.sub(lambda m: f"{int(m.group(1))} {m.group(2).lower()}m{_full_stop(m)}", text)
     text = DECADE_RE.sub(_decade, text)
-    text = RANGE_RE.sub(_range, text)
+    text = NEXT_DECADE_RE.sub(lambda m: m.group(1) + DECADES[m.group(2)], text)
+    text = RANGE_RE.sub(lambda m: _range(m, festival), text)
     if not festival:
-        text = YEAR_RE.sub(lambda m: m.group(1) + m.group(2) + _year(m.group(3), m.group(4)), text)
+        text = YEAR_RE.sub(_year_after, text)
         text = NEXT_YEAR_RE.sub(lambda m: m.group(1) + _year(m.group(2), m.group(3)), text)
     text = SLASH_RE.sub(lambda m: _slash(m, festival), text)
     text = HASH_RE.sub("number ", text)
@@ -166,36 +187,39 @@ def _numbered(m: re.Match) -> str:
 
 def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
-        before = m.string[:m.start()].lower().split()[-2:]  # ("call me 555-0199"; "at 500-1000 people" is a
+        before = m.string[:m.start()].lower().split()[-3:]  # ("call me at 555-0199"; "at 500-1000 people" is a
         if not any(w.strip(":,#.") in PHONE_WORDS for w in before):  # range)
             return m.group()
     return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
 
 
-def _range(m: re.Match) -> str:
+def _range(m: re.Match, festival: bool = False) -> str:
     """" to " for a range's dash (" and " after "between": "between 45 dollars and 50 dollars"), or the text as
     written where an unspaced hyphen joins figures that are no range (`RANGE_RE`)."""
-    between = re.search(r"\bbetween\s+\S+(?:\s+\S+)?\s*$", m.string[:m.start()], re.I)
+    between = re.search(r"\bbetween\s+(?:\S+\s*){0,2}$", m.string[:m.start()], re.I)
     word = " and " if between else " to "
     if m.group(4):  # after money, "am", "pm", ...
         return m.group(4) + word
     a, dash, b = m.group(1), m.group(2), m.group(3)
+    years = "." not in a and len(a) == 4 and (len(b) == 4 and 1000 <= int(a) < int(b) <= 2099  # ("Case 2019-45"
+                                              or len(b) == 2 and 0 < int(b) - int(a[2:]) <= 9)  # is a number)
+    if festival and years and not between:  # Festival says "2020-2022" as years itself; given "2020 to 2022", it
+        return a + "-"  # said "two thousand and twenty to twenty twenty two" (a re-audit)
     if dash != "-":
         return a + word
     if f"{a}-{b}" in HYPHEN_IDIOMS:
         return a + " "
     small = len(a) <= 2 and len(b) <= 2
     rounded = "." not in a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)
-    years = len(a) == 4 and (len(b) == 4 and 1000 <= int(a) < int(b) <= 2099  # ("Case 2019-45" is a number)
-                             or len(b) == 2 and 0 < int(b) - int(a[2:]) <= 9)
     return a + word if "." not in a and (small or rounded or years) else a + dash
 
 
 def _money(m: re.Match) -> str:
     one, many, cent, cents = CURRENCIES[m.group(1)]
-    whole, part, scale = m.group(2), m.group(3), m.group(4) or SCALES.get(m.group(5) or "", "")
-    if scale:  # "$2.5 billion": "2.5 billion dollars"
-        return f"{whole}{'.' + part if part else ''} {scale.lower()} {many}"
+    whole, part, scale = m.group(2), m.group(3), m.group(5) or SCALES.get(m.group(6) or "", "")
+    if scale or m.group(4):  # "$2.5 billion": "2.5 billion dollars"; "$5-10": "5 to 10 dollars"
+        to = f" to {m.group(4)}" if m.group(4) else ""
+        return f"{whole}{'.' + part if part else ''}{to}{' ' + scale.lower() if scale else ''} {many}"
     if part is not None and len(part) == 2:  # "$1,299.99": "1,299 dollars and 99 cents"
         unit = one if whole == "1" else many
         if int(part) == 0:
@@ -210,6 +234,16 @@ def _money(m: re.Match) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def _year_after(m: re.Match) -> str:
+    """A figure after a word that leads to a year (`YEAR_RE`) as a year, unless it opens a range of counts ("from
+    1750 to 1800 feet": a re-audit)."""
+    rest = m.string[m.end():]
+    to = re.match(r"\s*(?:to|and|[-–])\s*\d+", rest)
+    if to and not NOT_A_COUNT_RE.match(rest, to.end()):
+        return m.group()
+    return m.group(1) + m.group(2) + _year(m.group(3), m.group(4))
 
 
 def _year(century: str, rest: str) -> str:
@@ -239,9 +273,25 @@ def _slash_date(m: re.Match, festival: bool = False) -> str:
 
 def _time(m: re.Match) -> str:
     hour, minute, half = int(m.group(1)), m.group(2), m.group(3)
-    after = f" {half.lower()}m{_full_stop(m)}" if half else ""
     if minute == "00" and not half and _word_before(m) not in AT_A_TIME:
         return m.group()  # a length ("a song 4:00 long"), or a time whose context does not say: as written
+    return _clock(hour, minute, f" {half.lower()}m{_full_stop(m)}" if half else "")
+
+
+def _time_range(m: re.Match, festival: bool) -> str:
+    """Two clock times joined by a dash, each said as a time: a range says it holds times ("8:00-17:00" had kept
+    "eight zero zero" for want of a word before it; a re-audit)."""
+    if festival or any(int(t[:-3]) > 24 for t in m.group(1, 2)):
+        return f"{m.group(1)} to {m.group(2)}"
+    (h1, m1), second = m.group(1).split(":"), m.group(2)
+    if re.match(r"\s?[ap](?:\.m\.|m\b)", m.string[m.end():], re.I):  # "9:00-10:30 am": "9 to 10 30 am"
+        return _clock(int(h1), m1).removesuffix(" o'clock") + f" to {second}"
+    return f"{_clock(int(h1), m1)} to {_clock(int(second[:-3]), second[-2:])}"
+
+
+def _clock(hour: int, minute: str, after: str = "") -> str:
+    """A clock time as said: "5 o'clock", "17 hundred", "9 oh 5", "9 30"; ``after``: its " am" or " pm"."""
+    half = bool(after)
     if minute == "00":
         if half or hour == 0 or hour > 12:
             return f"{hour}{after}" if half else f"{hour} hundred"
@@ -249,13 +299,12 @@ def _time(m: re.Match) -> str:
     return f"{hour} oh {int(minute)}{after}" if minute.startswith("0") else f"{hour} {minute}{after}"
 
 
-def _full_stop(m: re.Match, festival: bool = False) -> str:
+def _full_stop(m: re.Match) -> str:
     """The full stop of a written "p.m." that also ends its sentence ("at 5 p.m. Then" and "at 5 p.m." at the end):
     "pm" takes the abbreviation's stops, so the sentence keeps its own."""
-    rest = m.string[m.end():]
-    if festival:  # (Festival would end a sentence at it: "at 3 p.m. Tuesday" is one phrase; a re-audit)
-        return "." if m.group().endswith(".") and not rest.strip() else ""
-    return "." if m.group().endswith(".") and (not rest.strip() or re.match(r"\s+[A-Z]", rest)) else ""
+    rest = m.string[m.end():]  # (not before a word that goes on its phrase: "at 3 p.m. Tuesday", a re-audit)
+    return "." if m.group().endswith(".") and (not rest.strip() or re.match(r"\s+[A-Z]", rest)) \
+        and not AFTER_A_TIME_RE.match(rest) else ""
 
 
 def _decade(m: re.Match) -> str:
@@ -264,6 +313,8 @@ def _decade(m: re.Match) -> str:
     if m.group(5):  # "the 80s", "her 30s"
         return m.group(4) + DECADES[m.group(5)]
     century, tens = m.group(1), m.group(2)
+    if tens == "0" and _word_before(m) not in ("the", "early", "late", "mid"):
+        return m.group()  # a century only after "the" ("the 1800s"): "Timeout after 1200s" is seconds (a re-audit)
     if century == "20":
         return "two thousands" if tens == "0" else f"20 {DECADES[tens]}"
     return f"{century} {DECADES[tens]}"
