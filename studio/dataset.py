@@ -1467,8 +1467,9 @@ def _loading(rows: list[dict], asked: Mapping[str, str] | None = None) -> list[s
 #: What the card says about variety within a label (a consumer's audit measured it): a classifier trained on
 #: these items can learn the generators' cues, which are the emotion's by design, and little else
 VARIETY = ("**Variety within a label.** An item's seed varies what the generators make around the emotion's cues, "
-           "not the cues themselves: a music item's melody, harmony, key, form, instruments and, within about 8 %, "
-           "its tempo and register; a picture's composition (its light, ridges, forms), but not its palette, which "
+           "not the cues themselves: a music item's melody, harmony, key, form, instruments, its tempo (standard "
+           "deviation 8 %, at most 0.85 to 1.17 times the emotion's) and register (standard deviation 1.5 semitones, "
+           "at most 3); a picture's composition (its light, ridges, forms), but not its palette, which "
            "its emotion and style set (an audit measured same-emotion pictures of one style correlating 0.94 pixel "
            "for pixel); a speech item's voice and sentence as the spec gives them, and small seeded differences of "
            "timing. Items of one label are therefore alike, and a random split puts near neighbours on both sides: "
