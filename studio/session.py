@@ -897,12 +897,14 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
 
     bar.locator = MaxNLocator(integer=True)  # clips are counted whole (a 3-clip session's bar read 0.5, 1.5 ...)
     bar.update_ticks()
-    for text, x, y, dy in ((f"start: {target_label(plan.current)}", pv[0], pa[0], 5),
-                           (f"target: {target_label(plan.target)}", pv[-1], pa[-1], -12)):
-        right = x > 0.3  # a label on the right half reads leftwards, inside the axes (it ran into the colour bar)
-        dy = -abs(dy) - 7 if y > 0.85 else abs(dy) + 2 if y < -0.85 else dy  # at the top or bottom edge: inwards
-        ax.annotate(text, (x, y), xytext=(-5 if right else 5, dy), textcoords="offset points",
-                    ha="right" if right else "left")
+    lines = [(pv, pa)] + [([c.target.valence, c.reading.valence], [c.target.arousal, c.reading.arousal])
+                          for c in measured] + ([([c.reading.valence for c in measured],
+                                                  [c.reading.arousal for c in measured])] if measured else [])
+    marks = [(xa + (xb - xa) * t / 8, ya + (yb - ya) * t / 8) for xs, ys in lines
+             for xa, xb, ya, yb in zip(xs, xs[1:], ys, ys[1:]) for t in range(9)] + list(zip(pv, pa))
+    for text, end in ((f"start: {target_label(plan.current)}", 0), (f"target: {target_label(plan.target)}", -1)):
+        ax.annotate(text, (pv[end], pa[end]), **_label_place(text, pv[end], pa[end], marks), textcoords="data",
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}, zorder=5)
     ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence", ylabel="arousal",
            title=f"Session: {len(clips)} clips, planned vs measured")
     ax.legend(loc="best")
@@ -910,6 +912,27 @@ def plot_session(plan, clips: list[ClipReport], path: str | Path, reach: tuple[f
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return path
+
+
+def _label_place(text: str, x: float, y: float, marks: list[tuple[float, float]]) -> dict:
+    """Where a path end's label goes: of sixteen places around the point (eight directions, near and farther), the
+    one whose box (its size estimated from the text, moved inside the plane where it would leave it) covers the
+    fewest of ``marks`` (the planned and measured points and points along the lines between them), the nearest of
+    those; an audit found "target: joy" on the last clips' readings and "start: sadness" on the path."""
+    import math
+
+    w, h = 0.038 * len(text), 0.075  # (data units of the 6.5-inch plot's 10-point text)
+    best = None
+    for gap in (0.04, 0.12):
+        for k in range(8):
+            ux, uy = math.cos(k * math.pi / 4), math.sin(k * math.pi / 4)
+            x0 = x + gap * ux - (0 if ux > 0.3 else w if ux < -0.3 else w / 2)
+            y0 = y + gap * uy - (0 if uy > 0.3 else h if uy < -0.3 else h / 2)
+            x0, y0 = min(max(x0, -1.03), 1.03 - w), min(max(y0, -1.03), 1.03 - h)
+            covered = sum(x0 - 0.03 <= mx <= x0 + w + 0.03 and y0 - 0.03 <= my <= y0 + h + 0.03 for mx, my in marks)
+            if best is None or covered < best[0]:
+                best = (covered, {"xytext": (x0, y0), "ha": "left", "va": "bottom"})
+    return best[1]
 
 
 # ------------------------------------------------------------------------------------------------ CLI

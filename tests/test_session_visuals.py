@@ -159,3 +159,21 @@ def test_the_session_plot_leaves_the_callers_matplotlib_backend_alone(tmp_path):
         matplotlib.use(before)
     with PILImage.open(out) as im:
         assert im.format == "PNG" and im.size[0] > 300
+
+
+def test_the_session_plots_end_labels_cover_neither_the_path_nor_the_readings():
+    """An audit found "target: joy" on the last clips' readings and "start: sadness" on the planned path: each label
+    takes the place around its point whose box covers the fewest marks, inside the plane."""
+    from studio.session import _label_place
+
+    path = [(-0.8 + 0.35 * k, -0.2 + 0.14 * k) for k in range(6)]  # sadness -> joy, as a session plans it
+    readings = [(-0.38, -0.26), (-0.45, -0.12), (0.05, -0.04), (0.55, 0.14), (0.4, 0.38), (0.37, 0.39)]
+    marks = path + readings + [(a + (c - a) * t / 8, b + (d - b) * t / 8)
+                               for (a, b), (c, d) in zip(path, path[1:]) for t in range(9)]
+    for text, (x, y) in (("start: sadness", path[0]), ("target: joy", path[-1])):
+        place = _label_place(text, x, y, marks)
+        x0, y0 = place["xytext"]
+        w, h = 0.038 * len(text), 0.075
+        assert -1.05 <= x0 and x0 + w <= 1.05 and -1.05 <= y0 and y0 + h <= 1.05, text
+        assert not [m for m in marks if x0 <= m[0] <= x0 + w and y0 <= m[1] <= y0 + h], text
+        assert abs(x0 - x) < 0.7 and abs(y0 - y) < 0.25, text  # beside its point
