@@ -24,6 +24,12 @@ class GenerationError(ValueError):
 MAX_SEED = 2**63 - 1
 
 
+def next_seed(seed: int) -> int:
+    """The seed after ``seed``, as the closed loop tries it: after `MAX_SEED`, 0 (the largest seed the command line
+    accepts had failed a loop's third round, after the work, with a seed the user never gave; an audit)."""
+    return (seed + 1) % (MAX_SEED + 1)
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to generate. ``trajectory`` (emotion over time) takes precedence over ``emotion`` where a backend

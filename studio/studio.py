@@ -31,7 +31,7 @@ from critics import registry as critics_registry
 from critics.registry import JUDGES, load_critic
 from critics.speech import SHORT_SPEECH, SHORT_SPEECH_S
 from generators import registry as generators_registry
-from generators.base import GenerationError, GenerationRequest, GenerationResult
+from generators.base import GenerationError, GenerationRequest, GenerationResult, next_seed
 from generators.registry import VOICE_BACKENDS, load_generator
 from studio.errors import checkpoint
 
@@ -543,6 +543,7 @@ class Studio:
             notes = (conflict,) if conflict else ()
         if judges_note:
             notes = (*notes, judges_note)
+        notes = (*notes, *result.notes)  # (the loop's own: where it stopped early)
         heard = [s for j in result.best.judgements if (s := j.reading.details.get("speech_s")) is not None]
         if modality == "speech" and heard and min(heard) < SHORT_SPEECH_S:  # ("Hi." is 0.28 s: only critique said so)
             notes = (*notes, f"the take holds {min(heard):.2f} s of speech: {SHORT_SPEECH}")
@@ -665,6 +666,7 @@ class Studio:
         elif not isinstance(critics, (list, tuple)):
             critics = [critics]
         rounds: list[Round] = []
+        notes: tuple[str, ...] = ()
         scorers = self._scorers(generator, critics, request)
         trajectory = request.trajectory  # a take asked to follow it is judged along it, not against `emotion`
         for i in range(loop + 1):
@@ -683,14 +685,18 @@ class Studio:
             if (rnd.fidelity is None or i == loop or (rnd.fidelity >= self.threshold
                                                       and rnd.recognised(self.threshold))):
                 break
-            seed = request.seed
+            seed, asked = request.seed, request
             if hasattr(generator, "correct"):  # a correction moves the whole take: aim at the trajectory's mean
                 target = request.emotion if trajectory is None else trajectory.mean(0.0, duration or trajectory.end_s)
                 request = generator.correct(request, target, rnd.reading)
             else:
-                request = replace(request, seed=request.seed + 1)
+                request = replace(request, seed=next_seed(request.seed))
+            if request == asked:  # the correction asks for the same take (its controls at their limits): a round
+                notes = (f"the loop stopped after round {i}: its correction asked for the same take again (its "
+                         "controls are at their limits), which would only repeat it",)
+                break  # would draw and judge it again (an audit: an image's rounds 4-9 were one picture, twice the time)
             if request.seed != seed and getattr(generator, "seed_changes_voice", False):  # a new voice: read it
                 scorers = self._scorers(generator, critics, request)  # against its own neutral take, not round 0's
         best = max(rounds, key=lambda r: r.rank(self.threshold))
         return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0},
-                            threshold=self.threshold)
+                            notes=notes, threshold=self.threshold)

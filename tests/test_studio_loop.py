@@ -66,6 +66,34 @@ def test_loop_without_correct_retries_with_new_seeds():
     assert [r.request.seed for r in res.rounds] == [7, 8, 9]
 
 
+def test_a_loop_from_the_largest_seed_goes_on_from_0():
+    """`--seed 9223372036854775807 --loop 2` failed after its rounds, with a seed the user never gave (an audit)."""
+    from generators.base import MAX_SEED
+
+    class NoCorrect:
+        modality, name = "test", "seed-only"
+        generate = PulseGenerator.generate
+
+    res = Studio(threshold=1.01).run_loop(NoCorrect(), LoudnessCritic(),
+                                          GenerationRequest(Emotion.parse("anger"), seed=MAX_SEED), loop=2)
+    assert [r.request.seed for r in res.rounds] == [MAX_SEED, 0, 1]
+
+
+def test_the_loop_stops_when_its_correction_asks_for_the_same_take_again():
+    """An image's controls at their limits drew rounds 4-9 as one picture, in twice the time (an audit)."""
+    class Saturating(PulseGenerator):
+        def correct(self, req, target, reading):  # an offset held at its bound, as a backend's controls are
+            return req.with_controls(arousal_offset=min(0.2, req.controls.get("arousal_offset", 0.0) + 0.1))
+
+    res = Studio(threshold=1.01).run_loop(Saturating(), LoudnessCritic(),
+                                          GenerationRequest(Emotion.from_vad(0.0, 0.9, 0.0)), loop=6)
+    assert [r.request.controls.get("arousal_offset", 0.0) for r in res.rounds] == pytest.approx([0.0, 0.1, 0.2])
+    assert res.notes and "stopped after round 2" in res.notes[0]
+    image = Studio().generate("image", "joy", loop=9, seed=0)  # the audit's case, through the public call
+    assert len(image.rounds) < 10 and any("stopped after round" in n for n in image.all_notes)
+    assert len({r.result.media.pixels.tobytes() for r in image.rounds}) == len(image.rounds)  # no round repeated
+
+
 def test_same_request_same_output():
     req = GenerationRequest(Emotion.parse("joy"), seed=3)
     a, b = PulseGenerator().generate(req), PulseGenerator().generate(replace(req))
@@ -272,7 +300,11 @@ def test_the_loop_keeps_its_best_round_not_its_last():
             v = 0.6 if self.calls == 1 else -0.6  # the first take near the target, the later ones far from it
             return Reading("test/close-first", v, 0.5, 0.0, {"neutral": 1.0}, {}, 1.0, categorical=False)
 
-    out = Studio(threshold=0.99).run_loop(PulseGenerator(), CloseFirst(),
+    class NewSeeds:  # (a correction that asked for the same take would end the loop: the next test)
+        modality, name = "test", "seed-only"
+        generate = PulseGenerator.generate
+
+    out = Studio(threshold=0.99).run_loop(NewSeeds(), CloseFirst(),
                                           GenerationRequest(Emotion.parse("v=0.7,a=0.5")), loop=2)
     assert len(out.rounds) == 3 and out.best.index == 0
 

@@ -49,7 +49,7 @@ from conditioning.media import Image
 from conditioning.registry import BackendUnavailable, WrongModel, check_ranges
 from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
-from generators.base import GenerationError, GenerationRequest, GenerationResult, check_options, option_number
+from generators.base import GenerationError, GenerationRequest, GenerationResult, check_options, next_seed, option_number
 from generators.diffusers_common import DiffusersBackend, checkpoint_names, combine_noise, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
@@ -626,7 +626,7 @@ class DiffusionImage(DiffusersBackend):
             valence_offset=clip(c.get("valence_offset", 0.0) + gain * (target.valence - reading.valence)),
             arousal_offset=clip(c.get("arousal_offset", 0.0) + gain * (target.arousal - reading.arousal)),
             steering=strength if strength > 0 else 0.5, take=take)
-        return replace(new, seed=request.seed + 1) if take >= 2 else new
+        return replace(new, seed=next_seed(request.seed)) if take >= 2 else new
 
 
 __all__ = ["Condition", "DiffusionConfig", "DiffusionImage", "Encoded", "combine_noise", "licence_for"]

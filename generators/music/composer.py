@@ -39,7 +39,7 @@ from conditioning import Emotion
 from conditioning.media import Audio
 from conditioning.registry import check_ranges, configure
 from generators.base import (GenerationError, GenerationRequest, GenerationResult, Provenance, check_duration,
-                             check_duration_config, check_options, seed_words)
+                             check_duration_config, check_options, next_seed, seed_words)
 from generators.music import theory as T
 
 #: In every take's provenance: 2 since 2026-12-05, when takes began to be levelled with a limiter and freed of DC;
@@ -902,7 +902,7 @@ class ComposerMusic:
         take = int(c.get("take", 0)) + 1
         new = request.with_controls(valence_offset=_clip(c.get("valence_offset", 0.0) + dv, -1, 1),
                                     arousal_offset=_clip(c.get("arousal_offset", 0.0) + da, -1, 1), take=take)
-        return replace(new, seed=request.seed + 1) if take >= 2 else new
+        return replace(new, seed=next_seed(request.seed)) if take >= 2 else new
 
 
 def soundfont_licence(path) -> str:

@@ -67,7 +67,7 @@ from conditioning.media import Audio
 from conditioning.registry import BackendUnavailable, WrongModel, check_ranges
 from conditioning.weights import torch_threads
 from conditioning.vocabulary import NEUTRAL, VOCABULARY
-from generators.base import GenerationError, GenerationRequest, GenerationResult, check_options, option_number
+from generators.base import GenerationError, GenerationRequest, GenerationResult, check_options, next_seed, option_number
 from generators.diffusers_common import DiffusersBackend, combine_noise, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
@@ -554,7 +554,7 @@ class DiffusionSpeech(DiffusersBackend):
         shortfall = math.hypot(*target.va) - math.hypot(float(reading.valence), float(reading.arousal))
         scale = float(c.get("emotion_scale", 1.0)) + max(0.0, shortfall)
         new = request.with_controls(emotion_scale=round(min(2.5, max(1.0, scale)), 4), take=take)
-        return replace(new, seed=request.seed + 1) if take >= 2 else new
+        return replace(new, seed=next_seed(request.seed)) if take >= 2 else new
 
 
 __all__ = ["Condition", "DiffusionSpeech", "DiffusionSpeechConfig", "Encoded", "combine_noise", "describe",
