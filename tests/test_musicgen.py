@@ -73,6 +73,18 @@ def test_prompt_follows_the_emotion():
     assert prompt_text(Emotion.parse("calm"), "with rain sounds").endswith("with rain sounds")
 
 
+def test_a_prompt_near_the_centre_is_neutral_and_moves_smoothly():
+    """'v=-0.02,a=0.02' asked for angry distorted guitars and heavy drums, 'v=0.02,a=-0.02' for a peaceful harp (an
+    audit: the iso planner's neutral midpoint of anxiety -> calm was prompted as angry metal)."""
+    near = [prompt_text(Emotion.parse(s)) for s in ("neutral", "v=-0.02,a=0.02", "v=0.02,a=-0.02", "v=-0.10,a=0.06")]
+    for text in near:
+        assert "neutral" in text and "angry" not in text and "distorted" not in text and "harp" not in text, text
+        assert "piano, soft strings and acoustic guitar" in text
+    mild = prompt_text(Emotion.parse("v=-0.2,a=0.2"))
+    assert "slightly tense" in mild and "distorted" not in mild and "heavy drums" not in mild
+    assert "distorted electric guitars" in prompt_text(Emotion.parse("anger"))  # full strength keeps its own
+
+
 def test_chroma_one_hot_finds_the_pitch_class():
     sr = 32000
     t = np.arange(sr * 2) / sr

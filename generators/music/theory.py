@@ -308,6 +308,18 @@ INSTRUMENTS = {
     "Q3": "solo cello, soft piano and strings",
     "Q4": "soft piano, warm pads, harp and flute",
 }
+#: ... for an emotion near the plane's centre (`MILD`), where the quadrant's own would flip with a hundredth of
+#: valence: "v=-0.02,a=0.02" had asked for distorted guitars and heavy drums, "v=0.02,a=-0.02" for harp and flute
+#: (an audit: the iso planner's neutral midpoint of anxiety -> calm was prompted as angry metal)
+MILD_INSTRUMENTS = {
+    "Q1": "piano, acoustic guitar and light percussion",
+    "Q2": "piano, low strings and muted drums",
+    "Q3": "piano, cello and soft strings",
+    "Q4": "piano, soft pads and flute",
+}
+NEUTRAL_INSTRUMENTS = "piano, soft strings and acoustic guitar"
+MILD = 0.35  #: the strength (distance from the centre) under which a prompt says "slightly" with mild instruments
+NEUTRAL_RADIUS = 0.12  #: ... and under which it asks for an even, neutral piece: no quadrant's mood at all
 
 
 #: What both MusicGen backends (transformers `musicgen`, `audiocraft`) load and carry: the variable naming the
@@ -331,18 +343,24 @@ def tension(valence: float, arousal: float) -> float:
 
 def describe(emotion) -> dict:
     """The MusicGen backends' emotion mapping (an `Emotion` -> the musical description a text prompt is written
-    from): quadrant mood words, tempo, mode, dynamics, articulation and instruments."""
+    from): quadrant mood words, tempo, mode, dynamics, articulation and instruments; near the plane's centre an
+    even, neutral piece, then a mild one ("slightly", `MILD_INSTRUMENTS`), so the prompt moves smoothly with the
+    emotion where the quadrant would flip."""
     v, a = emotion.valence, emotion.arousal
     q = "Q1" if v >= 0 and a >= 0 else "Q2" if a >= 0 else "Q3" if v < 0 else "Q4"
     strength = _clip(math.hypot(v, a), 0, 1)
     bpm = int(round(tempo_bpm(v, a)))
     mode = mode_for(v, tension(v, a), emotion.dominance)
-    words = MOODS[q][: 2 if strength < 0.5 else 3]
-    return {"quadrant": q, "moods": list(words), "labels": [k for k in list(emotion.mix)[:2] if k != "neutral"],
+    neutral = strength < NEUTRAL_RADIUS
+    words = ("neutral", "even") if neutral else MOODS[q][: 2 if strength < 0.5 else 3]
+    return {"quadrant": "neutral" if neutral else q, "moods": list(words),
+            "labels": [] if neutral else [k for k in list(emotion.mix)[:2] if k != "neutral"],
             "tempo_bpm": bpm, "mode": "major" if is_major(mode) else "minor",
             "dynamics": "loud" if a > 0.4 else "soft" if a < -0.3 else "moderate",
-            "articulation": "staccato" if a > 0.3 and v > 0 else "legato" if a < 0 else "accented",
-            "instruments": INSTRUMENTS[q], "slightly": strength < 0.35}
+            "articulation": ("legato" if neutral else "staccato" if a > 0.3 and v > 0 else "legato" if a < 0
+                             else "accented"),
+            "instruments": NEUTRAL_INSTRUMENTS if neutral else (MILD_INSTRUMENTS if strength < MILD else INSTRUMENTS)[q],
+            "slightly": NEUTRAL_RADIUS <= strength < MILD}
 
 
 def prompt_text(emotion, extra: str | None = None) -> str:
