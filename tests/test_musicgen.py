@@ -151,6 +151,8 @@ def test_windowed_continuation_follows_a_trajectory(tiny_dir):
     assert res.media.duration_s == pytest.approx(2.5, abs=1e-3)
     prompts = res.extras["prompts"]
     assert len(prompts) >= 3 and "sad" in prompts[0]["prompt"] and "happy" in prompts[-1]["prompt"]
+    assert f"{res.controls['tempo_bpm']} bpm" in prompts[0]["prompt"]  # the controls are the first prompt's (at 0 s,
+    # they had said 77 BPM beside a prompt of 88: an audit)
 
 
 def test_melody_model_is_conditioned_on_the_composers_melody():

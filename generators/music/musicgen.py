@@ -293,7 +293,7 @@ class MusicGenMusic:
         n = int(round(duration * rate))
         window = min(cfg.window_s, duration)
         prompts, y = [], np.zeros(0, dtype=np.float32)
-        k = 0
+        k, first_at = 0, 0.0
         chroma_rate = rate / 4096.0
         while y.size < n:
             start = y.size / rate
@@ -301,6 +301,7 @@ class MusicGenMusic:
                 span = min(window, (n - y.size) / rate + (cfg.crossfade_s if k else 0.0))
                 w_start = max(0.0, start - (cfg.crossfade_s if k else 0.0))
                 text = self.prompt_for(request, w_start + span / 2)
+                first_at = w_start + span / 2 if k == 0 else first_at
                 seg_chroma = None
                 if chroma is not None:
                     a, b = int(w_start * chroma_rate), max(int(w_start * chroma_rate) + 1, int((w_start + span) * chroma_rate))
@@ -334,7 +335,8 @@ class MusicGenMusic:
 
         y = normalise_loudness(y, rate, cfg.target_lufs, 0.99)
         t2 = time.perf_counter()
-        d = describe(request.emotion_at(0.0))
+        d = describe(request.emotion_at(first_at))  # the first prompt's, which it reports (at 0 s, a sadness -> joy
+        # path's 77 BPM beside a prompt of 88: an audit)
         controls = {"prompt": prompts[0]["prompt"], "tempo_bpm": d["tempo_bpm"], "mode": d["mode"],
                     "quadrant": d["quadrant"], "windows": len(prompts), "melody_conditioned": chroma is not None,
                     # which melody: the composer's for this emotion and seed, or the caller's (a take conditioned on a
