@@ -391,6 +391,22 @@ def _no_server_files(cfg: Mapping, where: str) -> None:
                        "voice names (joe, slt) or descriptions")
 
 
+def _weights_reason(path: str) -> str:
+    """Why a folder named for a neural backend's weights cannot serve: what is (or is not) there."""
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        return "does not exist"
+    if not folder.is_dir():
+        return "is a file, not a folder"
+    for index, key in (("model_index.json", "_class_name"), ("config.json", "model_type")):
+        try:
+            kind = json.loads((folder / index).read_text(encoding="utf-8")).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        return f"holds {kind or 'another model'} weights ({index}), not this backend's"
+    return "holds no model_index.json or config.json (no weights of a model)"
+
+
 def _check_choices(m: "ModalitySpec") -> None:
     """The names a generator resolves only when it runs (backend, voice, style, portrait), checked with the spec:
     a bad one used to stop the job at its first item of that kind, after spec.json was written."""
@@ -401,13 +417,18 @@ def _check_choices(m: "ModalitySpec") -> None:
         raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
     auto = m.backend in (None, "auto")
     backend = DEFAULTS[m.name] if auto else m.backend
+    chosen_by = next((env for k, env in MODEL_ENVS.items() if auto and k.startswith(m.name + "/") and os.environ.get(env)
+                      and not (m.name == "speech" and _builtin_voices(m) and m.voices)), None)
+    if chosen_by:  # auto uses the neural backend whose variable is set (`load_generator`): checked as that one, or
+        # the spec was checked against the embedded default and failed at its first item (an audit)
+        backend = next(k for k, env in MODEL_ENVS.items() if env == chosen_by).split("/", 1)[1]
     key = f"{m.name}/{backend}"
     if key == "speech/coqui":  # it clones a voice from recordings, given per request: a spec has no field for them
         raise _err(f"modalities.{m.name}.backend", "speech/coqui clones a voice from your recordings, which a "
                    "dataset spec cannot give yet (it stopped the job at its first item)",
                    "piper, festival, diffusion (with local weights) or auto; for cloned voices, "
                    "`emostudio generate speech --backend coqui --voice-clip ...`")
-    if not auto and key in MODEL_ENVS:  # a neural backend: its weights are found by their variable, checked now
+    if (chosen_by or not auto) and key in MODEL_ENVS:  # a neural backend: its weights are found by their variable
         from conditioning.registry import BackendUnavailable, load_class
         from generators.registry import EXTRAS
 
@@ -417,8 +438,14 @@ def _check_choices(m: "ModalitySpec") -> None:
             raise _err(f"modalities.{m.name}.backend", f"{key} cannot run here: {exc}",
                        f"a backend that runs here, e.g. {DEFAULTS[m.name]}") from None
         if not runs:  # it failed at its first item, after spec.json was written
-            raise _err(f"modalities.{m.name}.backend", f"{key} needs its local weights: set ${MODEL_ENVS[key]} to "
-                       "their folder (and install the neural extra)", f"{DEFAULTS[m.name]} (embedded) or auto")
+            env = MODEL_ENVS[key]
+            why = (f"${env} is set to {os.environ[env]}, which {_weights_reason(os.environ[env])}"
+                   if os.environ.get(env) else f"set ${env} to their folder")  # (it said "set" when it was)
+            problem = (f"auto uses {key}, since ${env} is set, and it cannot run: {why}" if chosen_by
+                       else f"{key} needs its local weights: {why}")
+            raise _err(f"modalities.{m.name}.backend", f"{problem} (and the neural extra installed)",
+                       f"{DEFAULTS[m.name]} (embedded), or unset ${env}" if chosen_by
+                       else f"{DEFAULTS[m.name]} (embedded) or auto")
     if m.texts:  # what every speech backend refuses (emoji, empty, too long); the built-in voices read Latin only
         from generators.base import GenerationError
         from generators.speech.text import check_text
@@ -441,6 +468,10 @@ def _check_choices(m: "ModalitySpec") -> None:
                     from None
     if m.voices:
         _check_voices(m, backend if not auto else None)
+    if m.styles and backend != "procedural":  # (diffusion refused them at its first item: "unknown option 'style'")
+        raise _err(f"modalities.{m.name}.styles", f"styles are the procedural backend's, and this spec uses "
+                   f"{key}{f' (auto, since ${chosen_by} is set)' if chosen_by else ''}",
+                   "backend: procedural, or no styles (a diffusion model takes a prompt instead)")
     if m.styles and backend == "procedural":
         from generators.image.procedural import STYLES
 

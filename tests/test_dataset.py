@@ -1268,3 +1268,32 @@ def test_the_progress_bar_gives_long_times_in_hours_and_days():
     from studio.dataset import eta_text
 
     assert [eta_text(x) for x in (5, 450, 18720, 432639 * 60 + 30)] == ["00:05", "07:30", "5 h 12 min", "300 days"]
+
+
+def test_a_spec_on_auto_is_checked_against_the_backend_its_variable_picks(tmp_path, monkeypatch, capsys):
+    """With $EMOSTUDIO_SD_MODEL set, auto draws with image/diffusion, but the spec was checked against the
+    procedural default: the shipped example's styles failed at the first item, after spec.json was written; and
+    a variable set to another model's folder was told to "set" it (an audit)."""
+    from studio.cli import main
+
+    sd = tmp_path / "sd"
+    sd.mkdir()
+    (sd / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    monkeypatch.setenv("EMOSTUDIO_SD_MODEL", str(sd))
+    spec = write_spec(tmp_path, "modalities: {image: {count: 2, styles: [pattern]}}\nemotions: {list: [joy]}\n")
+    assert main(["dataset", str(spec), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "styles are the procedural backend's" in err and "auto, since $EMOSTUDIO_SD_MODEL is set" in err
+    assert not (tmp_path / "a").exists()  # refused before anything was written
+    other = tmp_path / "musicgen"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "musicgen"}')
+    monkeypatch.setenv("EMOSTUDIO_SD_MODEL", str(other))
+    plain = write_spec(tmp_path, "modalities: {image: {count: 2, backend: diffusion}}\nemotions: {list: [joy]}\n",
+                       "plain.yaml")
+    assert main(["dataset", str(plain), "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert f"$EMOSTUDIO_SD_MODEL is set to {other}, which holds musicgen weights (config.json)" in err
+    monkeypatch.setenv("EMOSTUDIO_SD_MODEL", str(tmp_path / "nowhere"))
+    assert main(["dataset", str(plain), "--out", str(tmp_path / "c")]) == 2
+    assert "which does not exist" in capsys.readouterr().err
