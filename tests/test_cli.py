@@ -341,6 +341,10 @@ def test_critique_takes_a_neural_critic_named_with_its_modality(tmp_path, capsys
                              str(tmp_path / "weights"), str(wav))
         # an empty folder given as the weights is the caller's mix-up: exit 2, as generate says it (it was 1)
         assert code == 2 and "no transformers checkpoint" in err and "Traceback" not in err, err
+    (tmp_path / "weights" / "config.json").write_text('{"model_type": "musicgen"}')  # another model's folder: it was
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "transformers", "--model",  # exit 1
+                         str(tmp_path / "weights"), str(wav))  # with transformers' message cut at 300 characters
+    assert code == 2 and "holds a musicgen model, not a transformers checkpoint" in err and "'wav2vec2'" in err, err
 
 
 def test_critique_expands_a_pattern_the_shell_left_alone(tmp_path, capsys):

@@ -111,8 +111,10 @@ class TransformersSpeechCritic:
                 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
             except ImportError as exc:
                 raise neural_missing("speech/transformers", exc) from None
-            path = self.model_path
-            require_saved(path, "transformers")
+            from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
+
+            path = self.model_path  # (another model's folder, a MusicGen's, had been transformers' cut-off message)
+            require_saved(path, "transformers", tuple(MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES))
             from conditioning.weights import loading
 
             with loading("speech/transformers", path, "a save_pretrained audio-classification model with its "
