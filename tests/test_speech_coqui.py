@@ -276,6 +276,8 @@ def test_a_torchaudio_whose_libraries_do_not_load_is_said_with_the_fix(tmp_path)
     whose torchaudio import fails that way stands for that install."""
     from conftest import run_python
 
+    for name in ("config.json", "model.pth", "vocab.json"):  # (the folder is checked before the imports)
+        (tmp_path / name).write_text('{"model": "xtts"}')
     code = (
         "import importlib.abc, sys\n"
         "class Broken(importlib.abc.MetaPathFinder):\n"
@@ -293,3 +295,26 @@ def test_a_torchaudio_whose_libraries_do_not_load_is_said_with_the_fix(tmp_path)
     assert r.returncode == 0, r.stderr[-1500:]
     assert "unavailable: speech/coqui cannot import torchaudio here (Could not load this library" in r.stdout
     assert "python .ci/torchaudio_pure_python.py" in r.stdout
+
+
+def test_a_wrong_folder_is_refused_before_torch_and_tts_import(tmp_path):
+    """A typo took 11 s to refuse (TTS and torch imported first) and another model's folder was "weights not found"
+    (an audit): both are said at once, naming what the folder holds."""
+    from conftest import run_python
+
+    (tmp_path / "mg").mkdir()
+    (tmp_path / "mg" / "config.json").write_text('{"model_type": "musicgen"}')
+    code = ("import sys\n"
+            "from conditioning.registry import NoSuchFolder, WrongModel\n"
+            "from generators.speech.coqui import _load_xtts\n"
+            f"for folder in ({str(tmp_path / 'nope')!r}, {str(tmp_path / 'mg')!r}):\n"
+            "    try:\n"
+            "        _load_xtts(folder, 'cpu')\n"
+            "    except (NoSuchFolder, WrongModel) as exc:\n"
+            "        print(type(exc).__name__, exc)\n"
+            "print('imported', 'torch' in sys.modules or 'TTS' in sys.modules)\n")
+    r = run_python(code)
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert "NoSuchFolder XTTS-v2 weights not found at" in r.stdout and "there is no such folder" in r.stdout
+    assert "WrongModel speech/coqui:" in r.stdout and "holds a musicgen model, not an XTTS-v2" in r.stdout
+    assert "imported False" in r.stdout
