@@ -1740,7 +1740,7 @@ def run_dataset_cli(args) -> int:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     for line in spec_notes(spec):
-        print(f"note: {line}", file=sys.stderr)
+        print(f"emostudio dataset: note: {line}", file=sys.stderr)
     result = build(spec, args.out, workers=args.workers, ray_address=args.ray,
                    progress=not args.json or sys.stderr.isatty())
     if args.json:
@@ -1751,7 +1751,7 @@ def run_dataset_cli(args) -> int:
               f"now in {result['seconds']} s{rate}) -> {result['out']} "
               f"({'manifest.parquet, ' if result['manifest'] else ''}manifest.jsonl, README.md)")
     for line in result["short"]:
-        print(f"warning: {line}", file=sys.stderr)
+        print(f"emostudio dataset: warning: {line}", file=sys.stderr)
     if result["empty"]:  # a pipeline that checks the status went on with an empty dataset
         print(f"error: {', '.join(result['empty'])}: no item kept, so the dataset has none (exit 1)", file=sys.stderr)
         return 1

@@ -412,9 +412,9 @@ def generate_file(args: argparse.Namespace) -> int:
                                settings=backend_settings(getattr(args, "config", None)) or None)
     out, report = save_take(Path(args.out), result, prompt=args.prompt, model=getattr(args, "model", None))
     for u in result.best.unread:
-        print(f"warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
+        print(f"emostudio generate: warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
     for note in report.get("notes", []):  # the take's notes, and the file's (a lossy picture's)
-        print(f"note: {note}", file=sys.stderr)
+        print(f"emostudio generate: note: {note}", file=sys.stderr)
     if args.json:
         print_json(report)
     else:

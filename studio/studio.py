@@ -409,12 +409,14 @@ class Studio:
         # holds its loaded models and caches (a face's neutral take is remembered per generator instance)
         auto = backend in (None, "auto")
         name = "auto" if auto else resolve_key(g.GENERATORS, g.DEFAULTS, modality, backend, g.MODALITIES, "generator")
+        if model and not auto and name.split("/", 1)[1] not in g.MODEL_BACKENDS.get(modality, ()):
+            raise GenerationError(f"{name} loads no weights, so it takes no model folder (--model, model=); the "
+                                  f"backends that do: {', '.join(g.MODEL_BACKENDS.get(modality, ())) or 'none'}")
         fixed = settings_key(settings)
         key = (modality, name, model, fixed)
         with self._creating:
             if key not in self._generators:
-                # an embedded backend given a model refuses it by name ("unknown option(s) ['model']"), and a
-                # setting its config has no field for likewise
+                # a setting a backend's config has no field for is refused by name ("unknown option(s) [...]")
                 gen = load_generator(modality, backend, **({"model": model} if model else {}), **dict(settings or {}))
                 if auto:  # the backend auto chose, under its own name too
                     gen = self._generators.setdefault((modality, f"{modality}/{gen.name}", model, fixed), gen)

@@ -161,6 +161,14 @@ def test_backend_options_are_checked_not_ignored():
     with pytest.raises(GenerationError, match="'drums' must be true or false"):  # "no" is a true string
         load_generator("music", "composer").generate(GenerationRequest(joy := Emotion.parse("joy"), duration_s=4,
                                                                        options={"drums": "no"}))
+    # a model folder given to a backend that loads none said "unknown option(s) ['model'] ... known: ['size',
+    # 'style', 'work_px']", naming neither --model nor the backends that take one (an audit)
+    from studio.studio import Studio
+
+    for modality, backend in (("image", "procedural"), ("music", "composer")):
+        with pytest.raises(GenerationError, match=f"{modality}/{backend} loads no weights, so it takes no model "
+                                                  r"folder \(--model, model=\); the backends that do: "):
+            Studio().generate(modality, "joy", backend=backend, model="/tmp", score=False)
     pytest.importorskip("piper")
     with pytest.raises(GenerationError, match=r"unknown speech option\(s\) \['speed'\]"):
         load_generator("speech", "piper").generate(GenerationRequest(joy, text="Hi.", options={"speed": 2}))
