@@ -85,6 +85,11 @@ def as_rgb(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x[:, :, :3])
 
 
+#: The detector's score from which a face counts as found upright when the mesh's face is checked for being
+#: upside down (`FaceFinder.upside_down`); faces are otherwise found from ``min_confidence`` (0.5)
+WEAK_DETECTION = 0.2
+
+
 class FaceFinder:
     """MediaPipe face detection + mesh, created once and reused (loading takes ~50 ms)."""
 
@@ -143,7 +148,25 @@ class FaceFinder:
                 f.keypoints = f.keypoints / scale
         return sorted(faces, key=lambda f: -f.area)
 
-    def _detections(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    def upside_down(self, pixels: np.ndarray, face: "Face") -> float:
+        """How surely ``face`` (found by the mesh) is upside down: the detector's score for it with the picture
+        turned 180 degrees, where the detector finds it there and not as the picture stands; else 0. The mesh alone
+        fits an upright face to an inverted one (its mouth on the forehead: an audit), and the detector, trained on
+        upright faces, does not find an inverted one. Only detections of that face count: on the whole picture, two
+        upright OASIS photos had a detection somewhere only when turned (`python bench/face_upside_down.py`)."""
+        rgb = as_rgb(pixels)
+        h, w = rgb.shape[:2]
+        x0, y0, x1, y1 = face.box
+        box = np.array([x0, y0, x1 - x0, y1 - y0])
+        with self._lock:  # (as it stands, a weak detection is enough: a boy's face cut by the photo's edge in
+            # OASIS's School_2 scored 0.70 turned and under 0.5 upright)
+            if any(_iou(b, box) > 0.2 for b, _, _ in self._detections(rgb, WEAK_DETECTION)):
+                return 0.0
+            turned = self._detections(np.ascontiguousarray(rgb[::-1, ::-1]))
+        back = [(np.array([w - b[0] - b[2], h - b[1] - b[3], b[2], b[3]]), s) for b, _, s in turned]
+        return max((s for b, s in back if _iou(b, box) > 0.2), default=0.0)
+
+    def _detections(self, rgb: np.ndarray, floor: float | None = None) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles
         (the detector sees a 192 px image, so faces under ~8% of the frame need the tiles).
         Returns (box x0, y0, w, h), (6, 2) keypoints and the score, in ``rgb``'s pixels."""
@@ -151,8 +174,8 @@ class FaceFinder:
             import mediapipe as mp
 
             with quiet_stderr():
-                det = mp.solutions.face_detection.FaceDetection(model_selection=1,
-                                                                min_detection_confidence=self.min_confidence)
+                det = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=min(
+                    WEAK_DETECTION, self.min_confidence))  # (weak ones only for `upside_down`; `floor`)
                 det.process(np.zeros((128, 128, 3), np.uint8))
             self._det = det
         det = self._det
@@ -165,7 +188,8 @@ class FaceFinder:
                 bb = d.location_data.relative_bounding_box
                 box = np.array([bb.xmin * iw + ox, bb.ymin * ih + oy, bb.width * iw, bb.height * ih])
                 kp = np.array([(k.x * iw + ox, k.y * ih + oy) for k in d.location_data.relative_keypoints])
-                out.append((box, kp, float(d.score[0])))
+                if d.score[0] >= (self.min_confidence if floor is None else floor):
+                    out.append((box, kp, float(d.score[0])))
             return out
 
         found = run(rgb, 0, 0)

@@ -386,6 +386,18 @@ def test_a_half_body_portrait_with_a_small_face_is_fitted(fitter):
     assert error.mean() < 0.05 * fitted.frame.iod  # measured 0.016 of the distance between the eyes
 
 
+def test_an_upside_down_portrait_is_refused_not_animated_with_its_mouth_on_the_forehead(animator, fitter):
+    """An audit turned portraits 180 degrees: the mesh fitted an upright face to them, and the video drew teeth on
+    the forehead with exit 0 and no note. The detector, which finds upright faces, finds it only turned back."""
+    from generators.face.mesh import default_portrait
+
+    upright = fitter.fit(default_portrait())
+    assert not upright.maybe_upside_down
+    with pytest.raises(GenerationError, match="is upside down .* turn the photo so the face is upright"):
+        animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2,
+                                            options={"portrait": np.ascontiguousarray(default_portrait()[::-1, ::-1])}))
+
+
 def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
     flat = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (256, 1, 3))
     with pytest.raises(GenerationError, match="no face found"):

@@ -85,6 +85,7 @@ class Portrait:
     #: (x, y, width, height) of the photo, in its own pixels, that ``pixels`` show: set when a face too small to
     #: animate in the photo scaled down whole was animated in a crop around it instead
     crop: tuple[int, int, int, int] | None = None
+    maybe_upside_down: bool = False  #: the detector finds the face only with the photo turned (`UPSIDE_DOWN`)
 
     @property
     def face_points(self) -> np.ndarray:
@@ -108,6 +109,11 @@ def largest_mesh(faces) -> "np.ndarray | None":
     """The (478, 2) mesh of the largest of ``faces`` (`conditioning.faces.Face`) that has one, or None."""
     meshes = [f.landmarks[:, :2] for f in faces if f.landmarks is not None]
     return max(meshes, key=mesh_area) if meshes else None
+
+
+#: The detector's score for a face found only with the photo turned 180 degrees (`FaceFinder.upside_down`) from
+#: which the portrait is refused as upside down, and from which the take notes that it may be
+UPSIDE_DOWN, MAYBE_UPSIDE_DOWN = 0.75, 0.5
 
 
 class MeshFitter:
@@ -137,11 +143,16 @@ class MeshFitter:
             found = "a face was found but its mesh could not be fitted" if faces else "no face found"
             raise GenerationError(f"{found} in {what}; give a photo with one clear, frontal face "
                                   "(eyes and mouth visible)")
+        face = max((f for f in faces if f.landmarks is not None), key=lambda f: mesh_area(f.landmarks[:, :2]))
+        inverted = self.finder.upside_down(rgb, face)
+        if inverted >= UPSIDE_DOWN:  # animated as it stood, its mouth was drawn on the forehead (an audit)
+            raise GenerationError(f"the face in {what} is upside down (it is found upright only with the picture "
+                                  "turned 180 degrees): turn the photo so the face is upright")
         frame = FaceFrame.of(lm)
         if frame.iod < min_iod:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
                                   f"{MIN_IOD_PX:.0f} needed): crop closer or give a larger image")
-        return Portrait(rgb, lm, frame, len(faces), source)
+        return Portrait(rgb, lm, frame, len(faces), source, maybe_upside_down=inverted >= MAYBE_UPSIDE_DOWN)
 
 
 def oval_ring(face_points: np.ndarray) -> np.ndarray:
