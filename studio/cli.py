@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Sequence
 
-from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, UserError, ctrl_c_noted  # noqa: E402  (one class, however started)
+from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, Terminated, UserError, ctrl_c_noted  # noqa: E402  (one class, however started)
 from studio.output import json_stdout, print_json, quiet_fluidsynth  # noqa: E402  (likewise)
 
 MAX_LOOP = 10  #: correction rounds the CLI accepts; each round is a whole generation, and 2-3 is the useful range
@@ -448,10 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except BrokenPipeError:
         return 0
-    except KeyboardInterrupt:  # Ctrl-C: what a user does to stop a long job, not a crash (130: 128 + SIGINT)
+    except KeyboardInterrupt as exc:  # Ctrl-C: what a user does to stop a long job, not a crash (130: 128 + SIGINT;
+        # 143 for SIGTERM, `Terminated`)
         again = {"dataset": "; finished items are kept: rerun the same command to resume"}.get(args.command, "")
-        print(f"\nemostudio {args.command}: interrupted{again}", file=sys.stderr)
-        return 130
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"\nemostudio {args.command}: {stopped}{again}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
         if getattr(exc, "filename", None):
             # a file given to be read (critique's, a --reference) is not written ("cannot write" a 300-letter name)

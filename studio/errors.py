@@ -17,6 +17,18 @@ class UserError(Exception):
 _presses: ContextVar[list | None] = ContextVar("ctrl_c_presses", default=None)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, CI runners, systemd and `docker stop` send), stopping a job as Ctrl-C does: by
+    default Python died at once, and a face video's hidden partial MP4 and temporary folder were left beside the
+    output (an audit); as an interrupt, every file being written is removed on the way out."""
+
+
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    import signal
+
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 @contextlib.contextmanager
 def ctrl_c_noted():
     """Note every Ctrl-C pressed while the block runs, so that `checkpoint` can stop a long job after it.
@@ -31,23 +43,29 @@ def ctrl_c_noted():
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # SIGTERM too, unless someone else handles it (and even where Ctrl-C is ignored: a job started in the background)
+    ours = [sig for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL))
+            if signal.getsignal(sig) is default]
+    if not ours:
         yield
         return
     pressed: list[int] = []
 
     def on_ctrl_c(signum, frame):
         pressed.append(signum)
-        raise KeyboardInterrupt
+        raise _interrupt(signum)
 
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    previous = {sig: signal.signal(sig, on_ctrl_c) for sig in ours}
     token = _presses.set(pressed)
     try:
         yield
     finally:
         _presses.reset(token)
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager
@@ -64,15 +82,19 @@ def ctrl_c_held():
         return
     pressed: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    term = signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, None)
+    previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: pressed.append(signum)) if term else None
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        if term:
+            signal.signal(signal.SIGTERM, previous_term)
     if pressed:
         noted = _presses.get()
         if noted is not None:
             noted.append(pressed[0])
-        raise KeyboardInterrupt
+        raise _interrupt(pressed[0])
 
 
 def checkpoint() -> None:
@@ -84,4 +106,4 @@ def checkpoint() -> None:
     import threading
 
     if _presses.get() and threading.current_thread() is threading.main_thread():
-        raise KeyboardInterrupt
+        raise _interrupt(_presses.get()[0])

@@ -1111,6 +1111,25 @@ def test_a_ctrl_c_python_swallows_stops_a_long_command_before_it_writes(tmp_path
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_sigterm_stops_a_long_take_and_leaves_no_partial_file(tmp_path):
+    """SIGTERM (`timeout`, CI runners, systemd, `docker stop`) killed Python at once: a face video's hidden
+    partial MP4 and temporary folder stayed beside the output (an audit). It stops the take as Ctrl-C does, in a
+    job started in the background too (whose Ctrl-C is ignored)."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "generate", "music", "--emotion", "joy", "--duration",
+                             "600", "--out", str(tmp_path / "long.wav")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                                                signal.SIG_IGN))
+    time.sleep(4)  # (a 600-s take: about 25 s)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "emostudio generate: terminated" in err and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal):
     """`checkpoint` raises for a press noted by the enclosing block, on the main thread only: a web server's
     worker thread that inherited the block's context is not the job Ctrl-C stops. Outside a block it never
