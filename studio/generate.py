@@ -323,7 +323,8 @@ def write_report(out: Path, result, extras: dict, model: str | None = None, hide
 
 def media_facts(media) -> dict:
     """What a take's file holds, as its report says it (a user had to open the file to learn a speech take is
-    16 kHz): a sound's length, rate and channels; a video's length, frame rate, frames and size; a picture's size."""
+    16 kHz): a sound's length, rate and channels; a video's length, frame rate, frames and size, and its sound
+    track's rate and channels; a picture's size."""
     from conditioning.media import Audio, Image, Video
 
     if isinstance(media, Audio):
@@ -331,7 +332,8 @@ def media_facts(media) -> dict:
     if isinstance(media, Video):
         t, h, w = media.frames.shape[:3]
         return {"duration_s": round(media.duration_s, 3), "fps": media.fps, "frames": t, "size": [w, h],
-                **({"audio_rate": media.audio.rate} if media.audio is not None else {})}
+                **({"audio_rate": media.audio.rate, "audio_channels": media.audio.channels}
+                   if media.audio is not None else {})}  # (its channels too: a stereo recording's were not said)
     if isinstance(media, Image):
         h, w = media.pixels.shape[:2]
         return {"size": [w, h]}
@@ -397,6 +399,11 @@ def generate_file(args: argparse.Namespace) -> int:
 
     refuse_ignored_options(args)
     check_out(Path(args.out), args.modality)
+    for flag in ("audio", "portrait", "voice"):  # an input the take would overwrite (a user's clip given for its sound
+        given = getattr(args, flag, None)  # track, as --out too, was replaced with exit 0: an audit)
+        if given and Path(given).exists() and Path(args.out).exists() and Path(given).samefile(args.out):
+            raise UserError(f"--out {args.out} is the file given to --{flag}: the take would overwrite it; write the "
+                            "take to another file")
     options = {"voice": args.voice} if getattr(args, "voice", None) else {}
     options.update(backend_options(getattr(args, "option", None)))
     if getattr(args, "voice_clip", None):

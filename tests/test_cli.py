@@ -1190,7 +1190,14 @@ def test_a_talking_face_keeps_a_stereo_recordings_channels(capsys, tmp_path):
     probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=channels",
                             "-of", "csv=p=0", str(out)], capture_output=True, text=True, check=True)
     assert probe.stdout.strip() == "2"
-    assert max(json.loads(Path(str(out) + ".json").read_text())["mouth_open"]) > 0.3  # the mouth follows the mix
+    report = json.loads(Path(str(out) + ".json").read_text())
+    assert max(report["mouth_open"]) > 0.3  # the mouth follows the mix
+    assert report["media"]["audio_channels"] == 2 and report["media"]["audio_rate"] == rate  # (said: an audit)
+    # the video given back as --audio (its sound track) and as --out was overwritten with exit 0 (an audit)
+    before = out.read_bytes()
+    code, _, err = run(capsys, "generate", "face", "--emotion", "joy", "--audio", str(out), "--out", str(out))
+    assert code == 2 and "is the file given to --audio: the take would overwrite it" in err
+    assert out.read_bytes() == before
 
 
 def test_a_file_that_cannot_be_read_is_not_said_to_be_unwritable(capsys):
