@@ -538,7 +538,9 @@ class Studio:
                                 else ([], None))
         result = self.run_loop(generator, critics, request, loop)
         if speech is not None:  # a talking face says what its voice was told (measured once, there): the words
-            notes = tuple(speech.all_notes)  # against the emotion, and what the voice's backend noted (a language)
+            # against the emotion, and what the voice's backend noted (a language), as its voice's (an audit read
+            # "the take holds 0.84 s of speech ... its reading is unreliable" as said of the face)
+            notes = tuple(f"its voice: {n}" for n in speech.all_notes)
         else:
             conflict = (self.text_conflict(text, request.emotion)
                         if modality in ("speech", "face") and trajectory is None else None)
