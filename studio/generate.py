@@ -426,5 +426,23 @@ def generate_file(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         fid = report["fidelity"]
-        print(f"wrote {out} ({report['backend']}" + (f", fidelity {fid:.2f})" if fid is not None else ")"))
+        print(f"wrote {out} ({report['backend']}" + (f", fidelity {fid:.2f}" if fid is not None else "")
+              + unrecognised(report) + ")")
     return 0
+
+
+def unrecognised(report: dict) -> str:
+    """The summary line's word that the judges did not all hear the target, and what those that did not read
+    ("; not recognised: face/classifier read disgust"), or "": a take read as another emotion had been said
+    only in the JSON (an audit)."""
+    if report.get("recognised") is not False:
+        return ""
+    heard = []
+    for j in report.get("judges", []):
+        if j.get("agrees") is True:
+            continue
+        mix = (j.get("reading") or {}).get("mix") or {}
+        heard.append(f"{j['critic']} read {max(mix, key=mix.get)}" if mix and j.get("agrees") is False
+                     else f"{j['critic']} fidelity {j['fidelity']:.2f}" if j.get("fidelity") is not None
+                     else f"{j['critic']} could not read it")
+    return "; not recognised" + (f": {', '.join(heard)}" if heard else "")

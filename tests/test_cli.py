@@ -938,6 +938,23 @@ def test_generate_lets_the_caller_choose_the_judges(capsys, tmp_path):
 
 
 
+def test_the_summary_line_says_a_take_was_not_recognised_and_what_was_heard(capsys, tmp_path):
+    """'wrote sad.mp4 (face/animator, fidelity 0.56)' for a joy asked of a sad portrait read as disgust: only the
+    JSON said it was not recognised (an audit)."""
+    from studio.generate import unrecognised
+
+    report = {"recognised": False, "judges": [
+        {"critic": "face/classifier", "agrees": False, "fidelity": 0.41, "reading": {"mix": {"disgust": 0.6, "joy": 0.2}}},
+        {"critic": "face/geometric", "agrees": True, "fidelity": 0.9, "reading": {"mix": {"joy": 0.7}}},
+        {"critic": "image/colour", "agrees": None, "fidelity": 0.62, "reading": {"mix": {}}}]}
+    assert unrecognised(report) == "; not recognised: face/classifier read disgust, image/colour fidelity 0.62"
+    assert unrecognised({**report, "recognised": True}) == "" and unrecognised({"recognised": None}) == ""
+    out = tmp_path / "joy.wav"  # and on the line itself
+    code, text, _ = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--out", str(out))
+    recognised = json.loads((tmp_path / "joy.wav.json").read_text())["recognised"]
+    assert code == 0 and ("not recognised" in text) is (not recognised), text
+
+
 def test_two_takes_of_one_name_keep_their_own_scores(capsys, tmp_path):
     """calm.wav then calm.flac wrote one calm.mid, the second piece over the first, and calm.wav's sidecar then
     named a score that was not its own."""
