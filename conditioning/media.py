@@ -615,17 +615,49 @@ def load_image(path: str | os.PathLike) -> Image:
             return Image(_rgb8(im))
     except MediaError:
         raise
+    except OSError as exc:
+        if "truncated" not in str(exc) or (unmarked := _without_end_marker(p)) is None:
+            raise _unreadable_picture(p) from None
+        return unmarked
     except PILImage.DecompressionBombError:
         limit = 2 * PILImage.MAX_IMAGE_PIXELS / 1e6
         raise MediaError(f"{p}: the picture has more than {limit:.0f} megapixels, more than is read here; scale it "
                          f"down (the judges and the animator read at most a few thousand pixels a side)") from None
     except Exception:
-        if p.suffix.lower() not in READ_IMAGE_SUFFIXES:  # a kind not read here (an SVG, a WAV, a text), not a damaged
-            # picture (that is what it had been called)
-            raise MediaError(f"{p}: {p.suffix or 'a file without a suffix'} is not a picture this reads; accepted: "
-                             f"{', '.join(READ_IMAGE_SUFFIXES)} pictures") from None
-        raise MediaError(f"{p}: its contents are not a picture that can be read (damaged, or another kind of file "
-                         f"named like one); accepted: {', '.join(READ_IMAGE_SUFFIXES)} pictures") from None
+        raise _unreadable_picture(p) from None
+
+
+def _unreadable_picture(p: Path) -> MediaError:
+    if p.suffix.lower() not in READ_IMAGE_SUFFIXES:  # a kind not read here (an SVG, a WAV, a text), not a damaged
+        # picture (that is what it had been called)
+        return MediaError(f"{p}: {p.suffix or 'a file without a suffix'} is not a picture this reads; accepted: "
+                          f"{', '.join(READ_IMAGE_SUFFIXES)} pictures")
+    return MediaError(f"{p}: its contents are not a picture that can be read (damaged, or another kind of file "
+                      f"named like one); accepted: {', '.join(READ_IMAGE_SUFFIXES)} pictures")
+
+
+def _without_end_marker(p: Path) -> "Image | None":
+    """A JPEG whose data is whole but whose 2-byte end marker is missing (as some cameras and web tools write
+    them; an audit's was refused as damaged, while viewers and OpenCV show it), read with the marker put back; None
+    for a picture cut short, whose missing part Pillow fills with one grey (its bottom rows, or its last 16-px
+    block, all one colour), refused as damaged as before."""
+    import io
+
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    data = p.read_bytes()
+    if not data.startswith(b"\xff\xd8") or data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return None
+    try:
+        with PILImage.open(io.BytesIO(data + b"\xff\xd9")) as im:
+            im = ImageOps.exif_transpose(im) if im.getexif().get(EXIF_ORIENTATION, 1) != 1 else im
+            rgb = np.asarray(im.convert("RGB"))
+    except Exception:
+        return None
+    if rgb.shape[0] < 16 or rgb.shape[1] < 16 or rgb[-8:].std() < 1 or rgb[-16:, -16:].std() < 1:
+        return None
+    return Image(rgb)
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  #: what the studio writes

@@ -38,6 +38,19 @@ def test_errors_name_the_problem(tmp_path):
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_a_jpeg_without_its_end_marker_is_read_and_one_cut_short_is_not(tmp_path, shared_data):
+    """A JPEG whose 2-byte end marker is missing (some cameras and web tools write them so) was refused as
+    damaged, while viewers and OpenCV show it whole (an audit); one cut short stays refused."""
+    whole = (shared_data / "images" / "oasis" / "images" / "School_2.jpg").read_bytes()
+    (tmp_path / "unmarked.jpg").write_bytes(whole[:-2])
+    (tmp_path / "whole.jpg").write_bytes(whole)
+    assert np.array_equal(load_image(tmp_path / "unmarked.jpg").pixels, load_image(tmp_path / "whole.jpg").pixels)
+    for cut in (0.7, 0.95):
+        (tmp_path / "cut.jpg").write_bytes(whole[:int(len(whole) * cut)])
+        with pytest.raises(MediaError, match="contents are not a picture that can be read"):
+            load_image(tmp_path / "cut.jpg")
+
+
 def test_audio_is_written_as_mp3_and_reads_back_aligned(tmp_path):
     """MP3, what creators share: the decoded file has the take's length and timing (no coder delay in front),
     the same pitch and level; a rate MPEG audio cannot hold, and a file with no suffix, are refused by name."""
