@@ -57,10 +57,11 @@ def checkpoint_names(folder: str | os.PathLike, index: Mapping[str, Any] | None 
     """What a checkpoint is called, lower case, for recognising it: its folder's name, the repository a Hugging Face
     cache snapshot belongs to (``models--stabilityai--sd-turbo/snapshots/HASH``: the folder's own name is a hash, and
     an index saved by ``save_pretrained`` names no repository), and the index's ``_name_or_path``."""
-    path = Path(folder)
-    names = [path.name, str((index or {}).get("_name_or_path", ""))]
-    if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
-        names.append(path.parent.parent.name.removeprefix("models--").replace("--", "/"))
+    names = [str((index or {}).get("_name_or_path", ""))]
+    for path in dict.fromkeys((Path(folder), Path(folder).resolve())):  # (a link's name and its target's)
+        names.append(path.name)
+        if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
+            names.append(path.parent.parent.name.removeprefix("models--").replace("--", "/"))
     return " ".join(names).lower().replace("_", "-")
 
 
@@ -279,6 +280,8 @@ class DiffusersBackend:
         if folder is None:
             return name or f"in-memory {type(pipe or self._pipe).__name__}"
         path = str(folder.resolve())
+        if path != os.path.abspath(folder):  # a link: the name given too, which the licence may come from (an audit)
+            path = f"{path} (via {folder})"
         return f"{path} ({name})" if name and name != str(folder) and Path(name).name != folder.name else path
 
     @property

@@ -313,6 +313,13 @@ def test_a_cache_snapshot_is_known_by_its_repository_and_a_home_folder_is_expand
     monkeypatch.setenv("HOME", str(tmp_path / "hub"))
     home = DiffusionImage(model="~/models--stabilityai--sd-turbo/snapshots/0123abcd")
     assert home.model_id() == str(snap.resolve()) and home.is_turbo()
+    # a link named for a checkpoint: the report names the link as well as its target, and the licence is the
+    # link's name's (it recorded the target alone beside the licence the link's name gave: an audit)
+    (tmp_path / "stable-diffusion-v1-5").symlink_to(sd_dir)
+    linked = DiffusionImage(model=str(tmp_path / "stable-diffusion-v1-5"))
+    linked.load()
+    assert linked.model_id() == f"{sd_dir.resolve()} (via {tmp_path / 'stable-diffusion-v1-5'})"
+    assert "OpenRAIL-M" in linked.licence
 
 
 def test_tiny_sdxl_two_text_encoders(tmp_path):
