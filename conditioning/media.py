@@ -592,10 +592,12 @@ def _rgb8(im) -> np.ndarray:
     return np.asarray(im.convert("RGB"))
 
 
-def load_image(path: str | os.PathLike) -> Image:
+def load_image(path: str | os.PathLike, max_side: int | None = None) -> Image:
     """Read an image file as RGB uint8 (any format Pillow reads), upright: a phone stores a photo as its sensor
     saw it and says in the EXIF Orientation tag how to turn it, so a portrait read without the tag came out
-    sideways (a sideways talking face, a geometric judge reading a tilted mesh)."""
+    sideways (a sideways talking face, a geometric judge reading a tilted mesh). ``max_side``: a larger picture is
+    read scaled down to it (a JPEG decoded at a half, quarter or eighth of its size where that is still larger),
+    for readers that need no more (the image judges read at 256 px: an 8000x8000 photo had cost them 926 MB)."""
     p = Path(path)
     if not p.is_file():
         raise MediaError(missing(p))
@@ -610,6 +612,9 @@ def load_image(path: str | os.PathLike) -> Image:
         # warning (`conditioning.native` filters it), a larger picture is refused in one line (decoded, it would
         # pass 0.5 GB)
         with PILImage.open(p) as im:
+            if max_side and max(im.size) > max_side:
+                im.draft("RGB", (max_side, max_side))  # (JPEG: decoded smaller; other kinds unchanged)
+                im.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
             if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
                 return Image(_rgb8(ImageOps.exif_transpose(im)))
             return Image(_rgb8(im))
@@ -710,8 +715,9 @@ def _heif_opener() -> bool:
     return True
 
 
-def load_visual(path: str | os.PathLike) -> "Image | Video":
-    """A picture or a video file, by its suffix: what the face and image judges read from a path."""
+def load_visual(path: str | os.PathLike, max_side: int | None = None) -> "Image | Video":
+    """A picture or a video file, by its suffix: what the face and image judges read from a path (a picture at
+    most ``max_side`` px a side: `load_image`)."""
     p = Path(path)
     if p.is_dir():
         raise MediaError(f"{p} is a folder; give the files in it (e.g. {p}/*.png)")
@@ -721,11 +727,14 @@ def load_visual(path: str | os.PathLike) -> "Image | Video":
     if animation is not None:
         return animation
     try:
-        return load_image(p)
+        return load_image(p, max_side)
     except MediaError as exc:  # the judges also read videos: say so
         if "accepted:" in str(exc):
             raise MediaError(f"{exc}, or a video ({', '.join(VIDEO_SUFFIXES)})") from None
         raise
+
+
+READ_STILL_SIDE = 2048  #: the longest side a still is read at for the image judges (they read at 256 px)
 
 
 def load_still(path: str | os.PathLike) -> Image:
@@ -742,7 +751,7 @@ def load_still(path: str | os.PathLike) -> Image:
         frame = _animation_middle(p)
         if frame is not None:
             return frame
-    media = load_visual(p)
+    media = load_visual(p, READ_STILL_SIDE)
     if isinstance(media, Video):
         n = len(media.frames)
         return Image(media.frames[n // 2], frame_of=(n // 2, n) if n > 1 else None)

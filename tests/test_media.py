@@ -51,6 +51,26 @@ def test_a_jpeg_without_its_end_marker_is_read_and_one_cut_short_is_not(tmp_path
             load_image(tmp_path / "cut.jpg")
 
 
+def test_a_large_picture_is_read_for_the_image_judges_at_most_2048_px_a_side(tmp_path, shared_data):
+    """The image judges read at 256 px, but an 8000x8000 JPEG was decoded whole for them (926 MB at the peak: an
+    audit); now a still is read at most `READ_STILL_SIDE` a side (a JPEG decoded smaller), and reads the same."""
+    from PIL import Image as PILImage
+
+    from conditioning.media import READ_STILL_SIDE, load_still
+    from critics.registry import load_critic
+
+    photo = PILImage.open(shared_data / "images" / "oasis" / "images" / "School_2.jpg")
+    photo.resize((5000, 4000), PILImage.Resampling.LANCZOS).save(tmp_path / "big.jpg", quality=92)
+    photo.resize((5000, 4000), PILImage.Resampling.LANCZOS).save(tmp_path / "big.png")
+    for name in ("big.jpg", "big.png"):
+        still = load_still(tmp_path / name)
+        assert still.pixels.shape[:2] == (READ_STILL_SIDE * 4 // 5, READ_STILL_SIDE), name
+    assert load_image(tmp_path / "big.png").pixels.shape[:2] == (4000, 5000)  # (the animator's reading: whole)
+    judge = load_critic("image", "colour")
+    small, whole = judge.score(load_still(tmp_path / "big.jpg")), judge.score(load_image(tmp_path / "big.jpg"))
+    assert abs(small.valence - whole.valence) < 0.02 and abs(small.arousal - whole.arousal) < 0.02
+
+
 def test_audio_is_written_as_mp3_and_reads_back_aligned(tmp_path):
     """MP3, what creators share: the decoded file has the take's length and timing (no coder delay in front),
     the same pitch and level; a rate MPEG audio cannot hold, and a file with no suffix, are refused by name."""
