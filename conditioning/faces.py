@@ -85,8 +85,8 @@ def as_rgb(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x[:, :, :3])
 
 
-#: The detector's score from which a face counts as found upright when the mesh's face is checked for being
-#: upside down (`FaceFinder.upside_down`); faces are otherwise found from ``min_confidence`` (0.5)
+#: The detector's score under which a face counts as not found upright when the mesh's face is checked for being
+#: upside down (`FaceFinder.orientation`); faces are otherwise found from ``min_confidence`` (0.5)
 WEAK_DETECTION = 0.2
 
 
@@ -148,23 +148,37 @@ class FaceFinder:
                 f.keypoints = f.keypoints / scale
         return sorted(faces, key=lambda f: -f.area)
 
-    def upside_down(self, pixels: np.ndarray, face: "Face") -> float:
-        """How surely ``face`` (found by the mesh) is upside down: the detector's score for it with the picture
-        turned 180 degrees, where the detector finds it there and not as the picture stands; else 0. The mesh alone
-        fits an upright face to an inverted one (its mouth on the forehead: an audit), and the detector, trained on
-        upright faces, does not find an inverted one. Only detections of that face count: on the whole picture, two
-        upright OASIS photos had a detection somewhere only when turned (`python bench/face_upside_down.py`)."""
+    def orientation(self, pixels: np.ndarray, face: "Face") -> tuple[float, float]:
+        """How surely ``face`` (found by the mesh) is upright and how surely upside down: the detector's best score
+        for it as the picture stands and with it turned 180 degrees, on the whole picture and on a crop around the
+        face (twice its box, at 256 px). Why: the mesh alone fits an upright face to an inverted one (its mouth on
+        the forehead: an audit), and the detector, trained on upright faces, finds an inverted one only turned
+        back. Only detections of that face count (two upright OASIS photos had one elsewhere only when turned),
+        and the crop finds upright a face the whole picture misses (a boy cut by the edge of OASIS's School_2
+        scored 0.70-0.78 turned and nothing upright). `python bench/face_upside_down.py`."""
+        import cv2
+
         rgb = as_rgb(pixels)
         h, w = rgb.shape[:2]
         x0, y0, x1, y1 = face.box
         box = np.array([x0, y0, x1 - x0, y1 - y0])
-        with self._lock:  # (as it stands, a weak detection is enough: a boy's face cut by the photo's edge in
-            # OASIS's School_2 scored 0.70 turned and under 0.5 upright)
-            if any(_iou(b, box) > 0.2 for b, _, _ in self._detections(rgb, WEAK_DETECTION)):
-                return 0.0
-            turned = self._detections(np.ascontiguousarray(rgb[::-1, ::-1]))
-        back = [(np.array([w - b[0] - b[2], h - b[1] - b[3], b[2], b[3]]), s) for b, _, s in turned]
-        return max((s for b, s in back if _iou(b, box) > 0.2), default=0.0)
+        cx, cy, side = (x0 + x1) / 2, (y0 + y1) / 2, 2.0 * max(x1 - x0, y1 - y0, 1.0)
+        s = 256 / side
+        m = np.array([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
+        crop = cv2.warpAffine(rgb, m, (256, 256), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=(128, 128, 128))
+        scores = []
+        for turned in (False, True):
+            whole = np.ascontiguousarray(rgb[::-1, ::-1]) if turned else rgb
+            part = np.ascontiguousarray(crop[::-1, ::-1]) if turned else crop
+            with self._lock:
+                found = self._detections(whole, WEAK_DETECTION / 4)
+                in_crop = self._detections(part, WEAK_DETECTION / 4)
+            if turned:  # back to the picture's own coordinates
+                found = [(np.array([w - b[0] - b[2], h - b[1] - b[3], b[2], b[3]]), k, sc) for b, k, sc in found]
+            scores.append(max([sc for b, _, sc in found if _iou(b, box) > 0.2] + [sc for _, _, sc in in_crop],
+                              default=0.0))
+        return scores[0], scores[1]
 
     def _detections(self, rgb: np.ndarray, floor: float | None = None) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles

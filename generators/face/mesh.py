@@ -111,8 +111,9 @@ def largest_mesh(faces) -> "np.ndarray | None":
     return max(meshes, key=mesh_area) if meshes else None
 
 
-#: The detector's score for a face found only with the photo turned 180 degrees (`FaceFinder.upside_down`) from
-#: which the portrait is refused as upside down, and from which the take notes that it may be
+#: The detector's score for a face with the photo turned 180 degrees (`FaceFinder.orientation`) from which the
+#: portrait is refused as upside down (where the face is not found upright, under `WEAK_DETECTION`), and from
+#: which the take notes that it may be (where it is found upright under that score)
 UPSIDE_DOWN, MAYBE_UPSIDE_DOWN = 0.75, 0.5
 
 
@@ -144,15 +145,19 @@ class MeshFitter:
             raise GenerationError(f"{found} in {what}; give a photo with one clear, frontal face "
                                   "(eyes and mouth visible)")
         face = max((f for f in faces if f.landmarks is not None), key=lambda f: mesh_area(f.landmarks[:, :2]))
-        inverted = self.finder.upside_down(rgb, face)
-        if inverted >= UPSIDE_DOWN:  # animated as it stood, its mouth was drawn on the forehead (an audit)
+        from conditioning.faces import WEAK_DETECTION
+
+        upright, inverted = self.finder.orientation(rgb, face)
+        if inverted >= UPSIDE_DOWN and upright < WEAK_DETECTION:  # animated as it stood, its mouth was drawn on the
+            # forehead (an audit)
             raise GenerationError(f"the face in {what} is upside down (it is found upright only with the picture "
                                   "turned 180 degrees): turn the photo so the face is upright")
         frame = FaceFrame.of(lm)
         if frame.iod < min_iod:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
                                   f"{MIN_IOD_PX:.0f} needed): crop closer or give a larger image")
-        return Portrait(rgb, lm, frame, len(faces), source, maybe_upside_down=inverted >= MAYBE_UPSIDE_DOWN)
+        return Portrait(rgb, lm, frame, len(faces), source,
+                        maybe_upside_down=inverted >= MAYBE_UPSIDE_DOWN and upright < MAYBE_UPSIDE_DOWN)
 
 
 def oval_ring(face_points: np.ndarray) -> np.ndarray:
