@@ -185,7 +185,7 @@ def test_a_take_whose_words_pull_against_the_emotion_says_so(tmp_path):
     agree = Studio().generate("speech", "joy", text=line, score=False)
     assert agree.notes == () and "notes" not in agree.to_json()
     take = WebStudio(tmp_path / "web").generate("face", Emotion.parse("sadness"), text=line)
-    assert f"_Note: {note}" in take.report
+    assert f"_Note: its voice: {note}" in take.report  # (said as its voice's: the words are spoken)
 
 
 def test_cli_text_critique(tmp_path):
