@@ -407,6 +407,10 @@ def _unwritable(p: Path, kind: str, accepted: str) -> MediaError:
 #: +0.14 dBFS), so a lossy file is read back and written again turned down, until its decoded peak is under it too.
 LOSSY_PEAK = 10 ** (-1 / 20)
 LOSSY_PASSES = 4  #: most writes of one lossy file (the second is nearly always the last)
+#: Frames `save_audio` hands libsndfile at a time: given a whole take, its Ogg Vorbis coder (libsndfile 1.2.2, in
+#: soundfile's wheel) crashed Python with a segmentation fault from about 60 s at 44.1 kHz (a re-audit: a 3-minute
+#: `generate music ... --out m.ogg` exited 139, leaving its hidden temporary file)
+WRITE_BLOCK = 1 << 15
 
 
 def true_peak(samples: np.ndarray, chunk: int = 1 << 18) -> float:
@@ -442,8 +446,10 @@ def save_audio(path: str | os.PathLike, audio: Audio, subtype: str | None = None
     with atomic_path(p) as tmp:
         for _ in range(LOSSY_PASSES if lossy else 1):
             try:
-                sf.write(str(tmp), samples, audio.rate, format=fmt,
-                         subtype=subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None))
+                with sf.SoundFile(str(tmp), "w", audio.rate, samples.shape[1] if samples.ndim == 2 else 1,
+                                  subtype or ("MPEG_LAYER_III" if fmt == "MP3" else None), format=fmt) as f:
+                    for start in range(0, len(samples), WRITE_BLOCK):  # (in blocks: libsndfile 1.2.2's Vorbis
+                        f.write(samples[start:start + WRITE_BLOCK])  # coder crashed Python on 60 s at 44.1 kHz)
             except sf.LibsndfileError as exc:  # libsndfile says "System error." for a full disk: an OSError naming
                 raise _write_error(p, tmp, exc) from None  # the file, which the command line says in one line
             if not lossy or (decoded := float(np.max(np.abs(sf.read(str(tmp), dtype="float32")[0])))) <= LOSSY_PEAK:

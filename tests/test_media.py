@@ -51,6 +51,22 @@ def test_a_jpeg_without_its_end_marker_is_read_and_one_cut_short_is_not(tmp_path
             load_image(tmp_path / "cut.jpg")
 
 
+def test_a_long_take_is_written_as_ogg_without_crashing(tmp_path):
+    """libsndfile 1.2.2's Vorbis coder, given a whole 60-s take at 44.1 kHz, crashed Python (exit 139, its hidden
+    temporary file left; a re-audit): `save_audio` hands it blocks. In a child process, where a crash is a code."""
+    from conftest import run_python
+
+    code = ("import numpy as np\n"
+            "from conditioning.media import Audio, load_audio, save_audio\n"
+            "t = np.arange(44100 * 90) / 44100\n"
+            f"p = save_audio({str(tmp_path / 'long.ogg')!r}, Audio((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32),"
+            " 44100))\n"
+            "print('seconds', round(load_audio(p).duration_s, 2))\n")
+    r = run_python(code)
+    assert r.returncode == 0 and "seconds 90.0" in r.stdout, (r.returncode, r.stderr[-800:])
+    assert [f.name for f in tmp_path.iterdir()] == ["long.ogg"]
+
+
 def test_a_large_picture_is_read_for_the_image_judges_at_most_2048_px_a_side(tmp_path, shared_data):
     """The image judges read at 256 px, but an 8000x8000 JPEG was decoded whole for them (926 MB at the peak: an
     audit); now a still is read at most `READ_STILL_SIDE` a side (a JPEG decoded smaller), and reads the same."""
