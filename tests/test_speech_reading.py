@@ -99,6 +99,12 @@ from generators.speech.reading import spoken
     ("Tomorrow 8:00-17:00.", "Tomorrow 8 o'clock to 17 hundred."), ("9:00-10:30 am", "9 to 10 30 am"),
     ("It costs $5-10 each.", "It costs 5 to 10 dollars each."),
     ("See you at 3 p.m. Tuesday.", "See you at 3 pm Tuesday."), ("between 1990-1995", "between 19 90 and 19 95"),
+    # from the re-audit of those: counts near a phone word, years before a plural, money at a sentence's end
+    ("Contact us for 100-1000 units.", "Contact us for 100 to 1000 units."),
+    ("Text messages cost 100-1000 credits.", "Text messages cost 100 to 1000 credits."),
+    ("From 1939 to 1945 millions died.", "From 19 39 to 19 45 millions died."),
+    ("Tickets cost $5-10.", "Tickets cost 5 to 10 dollars."),
+    ("$10.50-12.75 each", "10 dollars and 50 cents to 12 dollars and 75 cents each"),
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said
@@ -117,6 +123,8 @@ def test_festival_splits_sentences_as_its_own_reader_does_and_pauses_at_line_bre
     # short sentences end too (Festival's reader takes any capitalised word of three letters for an abbreviation)
     assert sentences("Hi. My name is Ann. I met Bob. He said no. Then Yes. J. R. Tolkien in the U.S. Army.") == [
         "Hi.", "My name is Ann.", "I met Bob.", "He said no.", "Then Yes.", "J. R. Tolkien in the U.S. Army."]
+    assert sentences("Det. Jones met Pvt. Ryan and Cpl. Hicks in Apt. B.") == [  # ranks and the like (a re-audit)
+        "Det. Jones met Pvt. Ryan and Cpl. Hicks in Apt. B."]
     assert festival_text("Covid cases 2020\u20132022.") == "Covid cases 2020-2022."  # Festival says years' ranges
     assert festival_text("Shopping list\nmilk\neggs\n\nIntroduction\n\nThe study.") == \
         "Shopping list, milk, eggs. Introduction. The study."

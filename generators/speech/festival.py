@@ -104,13 +104,16 @@ def festival_text(text: str) -> str:
     return " ".join(plain.encode("ascii", "ignore").decode("ascii").split())
 
 
-#: Words whose full stop ends no sentence: an initial ("J. Smith", "U.S."), titles, months, weekdays, and these
-#: (the splitter had paused 0.3 s after "et al." and "Gov."; `reading.NUMBERED`'s for "vol. II"). Festival's own
+#: Words whose full stop ends no sentence: an initial ("J. Smith", "U.S."), titles and ranks ("Det.", "Pvt.": a
+#: re-audit), months, weekdays, and these (the splitter had paused 0.3 s after "et al." and "Gov.";
+#: `reading.NUMBERED`'s for "vol. II"). Not names that end sentences ("Max.", "Ann."). Festival's own
 #: reader takes any capitalised word of up to three letters for one, and so had no pause at all in "Yes. I will.",
 #: "Hi. My name is Ann." or "I met Bob. He left." (a re-audit); these are named instead.
 ABBREVIATIONS = ("Dr|Mr|Mrs|Ms|Mx|St|Mt|Jr|Sr|Sen|Rep|Gov|Govt|Gen|Col|Lt|Sgt|Capt|Cmdr|Adm|Maj|Rev|Hon|Fr|Pres|Prof|"
                  "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun|"
                  "Inc|Ltd|Co|Corp|Bros|Ave|Rd|Blvd|Ln|Dept|Univ|Ft|Pt|Ct|Pl|Sq|Op|Ed|Eds|Mme|Mlle|Messrs|Ph|"
+                 "Det|Pvt|Cpl|Spc|Dir|Supt|Insp|Cdr|Brig|Ens|Msgr|Atty|Asst|Assoc|Mgr|Hwy|Fwy|Pkwy|Rte|Apt|Ste|Bldg|"
+                 "Mtn|Dist|Twp|Jct|Approx|Etc|Vs|Esq|Pg|"
                  "al|approx|etc|cf|vs|e\\.g|i\\.e|ext|apt|eq|ft|min|max|oz|lbs?|incl|aka|a\\.k\\.a|viz|est")
 NOT_A_SENTENCE_END = re.compile(r"\b(?:[A-Z]|" + "|".join(k for k in NUMBERED if k not in ("No", "Nos")) + "|"
                                 + ABBREVIATIONS + r")\.$")  # ("No." before a capital is the answer "No.")

@@ -25,7 +25,7 @@ CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "poun
 #: Scales written after an amount ("$5M", "$2.5 billion", "£40k", "$5 Million")
 SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion"}
 MONEY_RE = re.compile(r"(?<![\w$£€¥])([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"
-                      r"(?:(?:-|\s?[–—]\s?)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d\d)?)(?![\d\-.,]))?"  # "$5-10": 5 to 10 dollars
+                      r"(?:(?:-|\s?[–—]\s?)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d\d)?)(?![\d\-]|[.,]\d))?"  # "$5-10": 5 to 10 dollars
                       r"(?:\s?((?i:thousand|million|billion|trillion))\b|(k|K|m|M|bn|B)\b)?")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -61,15 +61,18 @@ DECADES = {"0": "hundreds", "1": "tens", "2": "twenties", "3": "thirties", "4": 
 #: as a year, in two halves, from 1500 and not before a plural ("a population of 1234", "in 1850 patients" are
 #: counts); a year after "to"
 #: or "and" that follows one too
-NOT_A_COUNT = (r"(?![\d,.]\d|\s?%)"
-               r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)"  # ("in 1850 patients")
-               r"(?!\s+(?:(?-i:[A-Z]{3})\b|(?:mg|g|kg|m|km|cm|mm|ft|mi|ml|l|kcal|cal|lbs?|oz|ms|s|h|hrs?|min|mph|"
-               r"kph|feet|foot|inch|yard|meter|metre|mile|acre|ton|tonne|sq|per|hundred|thousand|million|billion|"
-               r"percent|people|units)\b))")  # (nor before a unit or a currency's code: "from 1750 mg", "in 1750 feet")
+#: What makes a figure a count, not a year: a unit or a currency's code after it ("from 1750 mg", "in 1750 feet"), a
+#: decimal or a per cent; and for a figure alone, a plural after it ("in 1850 patients"). Not the plural for a range
+#: of years: "From 1939 to 1945 millions died" (a re-audit)
+NOT_A_UNIT = (r"(?![\d,.]\d|\s?%)"
+              r"(?!\s+(?:(?-i:[A-Z]{3})\b|(?:mg|g|kg|m|km|cm|mm|ft|mi|ml|l|kcal|cal|lbs?|oz|ms|s|h|hrs?|min|mph|"
+              r"kph|feet|foot|inch|yard|meter|metre|mile|acre|ton|tonne|sq|per|hundred|thousand|million|billion|"
+              r"percent|people|units)\b))")
+NOT_A_PLURAL = r"(?!\s+(?!was\b|is\b|has\b|as\b|its\b|this\b|his\b|us\b)[a-z]+s\b)"
 YEAR_RE = re.compile(r"\b(in|since|until|till|from|circa|year|before|after|during|between|early|late|mid|summer|"
-                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b" + NOT_A_COUNT, re.I)
-NOT_A_COUNT_RE = re.compile(NOT_A_COUNT, re.I)
-NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b" + NOT_A_COUNT, re.I)
+                     r"winter|spring|autumn|fall)(\s+)(1[5-9])(\d\d)\b" + NOT_A_UNIT, re.I)
+NOT_A_UNIT_RE, NOT_A_PLURAL_RE = re.compile(NOT_A_UNIT, re.I), re.compile(NOT_A_PLURAL, re.I)
+NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[5-9])(\d\d)\b" + NOT_A_UNIT, re.I)
 #: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
 #: ("2010-2015", "1914-18"), never in a chain or beside letters ("737-800", "A320-200", "x86-64", "15-03-2024",
@@ -187,9 +190,11 @@ def _numbered(m: re.Match) -> str:
 
 def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
-        before = m.string[:m.start()].lower().split()[-3:]  # ("call me at 555-0199"; "at 500-1000 people" is a
-        if not any(w.strip(":,#.") in PHONE_WORDS for w in before):  # range)
-            return m.group()
+        before = [w.strip(":,#.") for w in m.string[:m.start()].lower().split()[-3:]]  # ("call me 555-0199", "call
+        said = before[-2:] if before[-2:-1] != ["me"] and before[-2:-1] != ["us"] else before  # me at 555-0199")
+        if not any(w in PHONE_WORDS for w in said) or not NOT_A_UNIT_RE.match(m.string, m.end()) \
+                or not NOT_A_PLURAL_RE.match(m.string, m.end()):  # ("contact us for 100-1000 units" counts them,
+            return m.group()  # "at 500-1000 people" is a range: a re-audit)
     return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
 
 
@@ -215,11 +220,19 @@ def _range(m: re.Match, festival: bool = False) -> str:
 
 
 def _money(m: re.Match) -> str:
-    one, many, cent, cents = CURRENCIES[m.group(1)]
-    whole, part, scale = m.group(2), m.group(3), m.group(5) or SCALES.get(m.group(6) or "", "")
-    if scale or m.group(4):  # "$2.5 billion": "2.5 billion dollars"; "$5-10": "5 to 10 dollars"
-        to = f" to {m.group(4)}" if m.group(4) else ""
+    one, many = CURRENCIES[m.group(1)][:2]
+    whole, part, last, scale = m.group(2), m.group(3), m.group(4), m.group(5) or SCALES.get(m.group(6) or "", "")
+    if scale or (last and part is None and "." not in last):  # "$2.5 billion": "2.5 billion dollars"; "$5-10":
+        to = f" to {last}" if last else ""  # "5 to 10 dollars"
         return f"{whole}{'.' + part if part else ''}{to}{' ' + scale.lower() if scale else ''} {many}"
+    if last:  # "$10.50-12.75": each amount as money ("ten point five zero" had been said: a re-audit)
+        return f"{_amount(m.group(1), whole, part)} to {_amount(m.group(1), *(last.split('.') + [None])[:2])}"
+    return _amount(m.group(1), whole, part)
+
+
+def _amount(sign: str, whole: str, part: str | None) -> str:
+    """An amount of money as said: "1,299 dollars and 99 cents", "99 cents", "1 dollar", "2.5 dollars"."""
+    one, many, cent, cents = CURRENCIES[sign]
     if part is not None and len(part) == 2:  # "$1,299.99": "1,299 dollars and 99 cents"
         unit = one if whole == "1" else many
         if int(part) == 0:
@@ -237,11 +250,12 @@ def _ordinal(n: int) -> str:
 
 
 def _year_after(m: re.Match) -> str:
-    """A figure after a word that leads to a year (`YEAR_RE`) as a year, unless it opens a range of counts ("from
-    1750 to 1800 feet": a re-audit)."""
+    """A figure after a word that leads to a year (`YEAR_RE`) as a year, unless a plural follows it ("in 1850
+    patients") or it opens a range of counts ("from 1750 to 1800 feet": a re-audit; "from 1939 to 1945 millions
+    died" is years)."""
     rest = m.string[m.end():]
     to = re.match(r"\s*(?:to|and|[-–])\s*\d+", rest)
-    if to and not NOT_A_COUNT_RE.match(rest, to.end()):
+    if (to and not NOT_A_UNIT_RE.match(rest, to.end())) or (not to and not NOT_A_PLURAL_RE.match(rest)):
         return m.group()
     return m.group(1) + m.group(2) + _year(m.group(3), m.group(4))
 

@@ -34,33 +34,58 @@ EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u
                       "\uFE0E\uFE0F\u20E3\u200D]+")
 #: ... with the spaces around it, which the text keeps one of only between words ("happy 😊." -> "happy.")
 EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")[ \t]*")
-#: ... standing between two words of a clause ("I ❤️ you", "pizza 🍕 tonight") an emoji may stand for a word, so the
-#: text is refused there rather than read without it ("I you"); at a clause's edge it is decoration, left out
 JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
-EMOJI_AS_WORD_RE = re.compile(r"(?<=\w)[ \t]*(" + EMOJI_RE.pattern + r")[ \t]*(?=\w)")
+#: Emoji that stand for a word between two words, said as it: "I ❤️ NY" is "I love NY", "Paris → London" is "Paris
+#: to London". Any other emoji between words is a pause, as its writer meant it: a full stop before a capital ("Best
+#: day ever 😍 Thanks everyone"), a comma otherwise ("pizza 🍕 tonight"); they had refused the post whole (6 of 12
+#: real posts: a re-audit), and read without a pause the words ran together.
+EMOJI_WORDS = {**dict.fromkeys("\u2764\u2665\U0001F495\U0001F496\U0001F497\U0001F49E\U0001F499\U0001F49A"
+                                "\U0001F49B\U0001F49C\U0001F5A4\U0001F90D\U0001F90E\U0001F9E1", "love"),
+               **dict.fromkeys("\u2192\u27A1\u21D2\u27F6", "to")}
+
+
+#: ... a heart only after one who loves ("I ❤️ NY", "we ♥ you")
+LOVERS = {"i", "we", "they", "he", "she", "everyone", "everybody", "who", "kids", "people"}
+
+
+def _emoji_word(run: str) -> str | None:
+    """The word an emoji run stands for between two words (`EMOJI_WORDS`), or None."""
+    words = {EMOJI_WORDS.get(c) for c in run if c not in JOINERS and not c.isspace()}
+    return words.pop() if len(words) == 1 and None not in words else None
+
+
+def _in_place_of(m: re.Match) -> str:
+    """What an emoji run (`EMOJI_SPACED_RE`'s match, with its spaces) leaves in the text: nothing at a line's or
+    a clause's edge (decoration), a space for a keycap's frame or beside a mark, the word it stands for between two
+    words, else a pause (a full stop before a capital, a comma before a small letter)."""
+    before, after = m.string[m.start() - 1:m.start()] if m.start() else "", m.string[m.end():m.end() + 1]
+    run = m.group().strip()
+    if not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
+        return ""
+    if not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not after.isalnum():
+        return " "
+    word = _emoji_word(run)
+    if word == "love" and (m.string[:m.start()].split()[-1:] or [""])[0].lower() not in LOVERS:
+        word = None  # (a heart after "you" in "I ❤️ you ❤️ so much" is decoration)
+    return f" {word} " if word else ". " if after.isupper() else ", "
 
 
 def without_emoji(text: str) -> str:
-    """``text`` with its decorative emoji left out (``"So happy! 😊🎉 See you"`` -> ``"So happy! See you"``), or a
-    `GenerationError` naming an emoji that stands between two words, where it may stand for one."""
-    for inside in EMOJI_AS_WORD_RE.finditer(text):
-        if not inside.group(1).strip(JOINERS):  # a keycap's frame on a digit ("1️⃣ Preheat") is the digit
-            continue
-        around = text[max(0, inside.start() - 20):inside.end() + 20].strip()
-        raise GenerationError(f"the emoji or symbol {inside.group(1)!r} stands between two words (\"{around}\"), where it may "
-                              "stand for a word, and a voice does not say emoji: write the word it stands for, or "
-                              "move it to the end of the sentence (emoji there are left out)")
-    def gap(m: re.Match) -> str:
-        before, after = m.string[m.start() - 1:m.start()], m.string[m.end():m.end() + 1]
-        return " " if before.strip() and after.strip() and after not in ".,;:!?…)]\"”’" else ""
-
-    return EMOJI_SPACED_RE.sub(gap, text).strip()
+    """``text`` with its emoji left out (``"So happy! 😊🎉 See you"`` -> ``"So happy! See you"``), each as
+    `_in_place_of` says."""
+    return EMOJI_SPACED_RE.sub(_in_place_of, text).strip()
 
 
 def emoji_note(text: str | None) -> str | None:
-    """The report's note that ``text``'s emoji were left out, or None: the take is shorter than its text."""
-    found = [m.group(0) for m in EMOJI_RE.finditer(text or "") if m.group(0).strip(JOINERS)]
-    return f"left out the emoji {' '.join(found)}: a voice does not say them" if found else None
+    """The report's note of ``text``'s emoji: left out, or said as the words they stand for; None without any (the
+    take is then its text word for word)."""
+    runs = [(m.group().strip(), _in_place_of(m).strip()) for m in EMOJI_SPACED_RE.finditer(text or "")
+            if m.group().strip().strip(JOINERS)]
+    left = [run for run, said in runs if not said.isalpha()]
+    said = dict.fromkeys((run, word) for run, word in runs if word.isalpha())
+    parts = ([f"left out the emoji {' '.join(left)}: a voice does not say them"] if left else []) + \
+        [f"said {run} as \"{word}\"" for run, word in said]
+    return "; ".join(parts) or None
 
 
 def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
