@@ -651,7 +651,8 @@ def _without_end_marker(p: Path) -> "Image | None":
     """A JPEG whose data is whole but whose 2-byte end marker is missing (as some cameras and web tools write
     them; an audit's was refused as damaged, while viewers and OpenCV show it), read with the marker put back; None
     for a picture cut short, whose missing part Pillow fills with one grey (its bottom rows, or its last 16-px
-    block, all one colour), refused as damaged as before."""
+    block, all one colour) or a progressive JPEG (whose every part decodes, blurred, however short it was cut),
+    refused as damaged as before."""
     import io
 
     from PIL import Image as PILImage
@@ -662,6 +663,8 @@ def _without_end_marker(p: Path) -> "Image | None":
         return None
     try:
         with PILImage.open(io.BytesIO(data + b"\xff\xd9")) as im:
+            if im.info.get("progressive") or im.info.get("progression"):  # cut short, it still decodes whole,
+                return None  # only blurred (a re-audit): no way to tell
             im = ImageOps.exif_transpose(im) if im.getexif().get(EXIF_ORIENTATION, 1) != 1 else im
             rgb = np.asarray(im.convert("RGB"))
     except Exception:

@@ -49,6 +49,14 @@ def test_a_jpeg_without_its_end_marker_is_read_and_one_cut_short_is_not(tmp_path
         (tmp_path / "cut.jpg").write_bytes(whole[:int(len(whole) * cut)])
         with pytest.raises(MediaError, match="contents are not a picture that can be read"):
             load_image(tmp_path / "cut.jpg")
+    from PIL import Image as PILImage  # a progressive JPEG cut short decodes whole, blurred (a re-audit)
+
+    PILImage.open(tmp_path / "whole.jpg").save(tmp_path / "progressive.jpg", progressive=True, quality=90)
+    progressive = (tmp_path / "progressive.jpg").read_bytes()
+    for cut in (0.3, 0.9):
+        (tmp_path / "cut.jpg").write_bytes(progressive[:int(len(progressive) * cut)])
+        with pytest.raises(MediaError, match="contents are not a picture that can be read"):
+            load_image(tmp_path / "cut.jpg")
 
 
 def test_a_long_take_is_written_as_ogg_without_crashing(tmp_path):
