@@ -76,20 +76,19 @@ def ctrl_c_held():
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    # each signal that is not ignored (in a job started in the background Ctrl-C is, and SIGTERM was then not held
+    # either: a re-audit)
+    held = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) not in (signal.SIG_IGN, None)]
     pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    term = signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, None)
-    previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: pressed.append(signum)) if term else None
+    previous = {sig: signal.signal(sig, lambda signum, frame: pressed.append(signum)) for sig in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if term:
-            signal.signal(signal.SIGTERM, previous_term)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if pressed:
         noted = _presses.get()
         if noted is not None:

@@ -427,20 +427,21 @@ def generate_file(args: argparse.Namespace) -> int:
     else:
         fid = report["fidelity"]
         print(f"wrote {out} ({report['backend']}" + (f", fidelity {fid:.2f}" if fid is not None else "")
-              + unrecognised(report) + ")")
+              + unrecognised(report, result.threshold) + ")")
     return 0
 
 
-def unrecognised(report: dict) -> str:
+def unrecognised(report: dict, threshold: float) -> str:
     """The summary line's word that the judges did not all hear the target, and what those that did not read
     ("; not recognised: face/classifier read disgust"), or "": a take read as another emotion had been said
-    only in the JSON (an audit)."""
+    only in the JSON (an audit). A judge of coordinates votes yes at ``threshold`` (`Studio.threshold`)."""
     if report.get("recognised") is not False:
         return ""
     heard = []
     for j in report.get("judges", []):
-        if j.get("agrees") is True:
-            continue
+        fid = j.get("fidelity")
+        if j.get("agrees") is True or (j.get("agrees") is None and fid is not None and fid >= threshold):
+            continue  # (it voted yes: listed, an image's colour judge at 0.95 read as a no; a re-audit)
         mix = (j.get("reading") or {}).get("mix") or {}
         heard.append(f"{j['critic']} read {max(mix, key=mix.get)}" if mix and j.get("agrees") is False
                      else f"{j['critic']} fidelity {j['fidelity']:.2f}" if j.get("fidelity") is not None

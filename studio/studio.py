@@ -410,8 +410,9 @@ class Studio:
         auto = backend in (None, "auto")
         name = "auto" if auto else resolve_key(g.GENERATORS, g.DEFAULTS, modality, backend, g.MODALITIES, "generator")
         if model and not auto and name.split("/", 1)[1] not in g.MODEL_BACKENDS.get(modality, ()):
-            raise GenerationError(f"{name} loads no weights, so it takes no model folder (--model, model=); the "
-                                  f"backends that do: {', '.join(g.MODEL_BACKENDS.get(modality, ())) or 'none'}")
+            voice = " (its voice is given with --voice, voice=)" if name in ("speech/piper", "speech/festival") else ""
+            raise GenerationError(f"{name} takes no model folder (--model, model=){voice}; the backends that do: "
+                                  f"{', '.join(g.MODEL_BACKENDS.get(modality, ())) or 'none'}")
         fixed = settings_key(settings)
         key = (modality, name, model, fixed)
         with self._creating:

@@ -166,7 +166,7 @@ def test_backend_options_are_checked_not_ignored():
     from studio.studio import Studio
 
     for modality, backend in (("image", "procedural"), ("music", "composer")):
-        with pytest.raises(GenerationError, match=f"{modality}/{backend} loads no weights, so it takes no model "
+        with pytest.raises(GenerationError, match=f"{modality}/{backend} takes no model "
                                                   r"folder \(--model, model=\); the backends that do: "):
             Studio().generate(modality, "joy", backend=backend, model="/tmp", score=False)
     pytest.importorskip("piper")

@@ -947,8 +947,9 @@ def test_the_summary_line_says_a_take_was_not_recognised_and_what_was_heard(caps
         {"critic": "face/classifier", "agrees": False, "fidelity": 0.41, "reading": {"mix": {"disgust": 0.6, "joy": 0.2}}},
         {"critic": "face/geometric", "agrees": True, "fidelity": 0.9, "reading": {"mix": {"joy": 0.7}}},
         {"critic": "image/colour", "agrees": None, "fidelity": 0.62, "reading": {"mix": {}}}]}
-    assert unrecognised(report) == "; not recognised: face/classifier read disgust, image/colour fidelity 0.62"
-    assert unrecognised({**report, "recognised": True}) == "" and unrecognised({"recognised": None}) == ""
+    assert unrecognised(report, 0.85) == "; not recognised: face/classifier read disgust, image/colour fidelity 0.62"
+    assert unrecognised(report, 0.6) == "; not recognised: face/classifier read disgust"  # (a yes is not listed)
+    assert unrecognised({**report, "recognised": True}, 0.85) == "" and unrecognised({"recognised": None}, 0.85) == ""
     out = tmp_path / "joy.wav"  # and on the line itself
     code, text, _ = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--out", str(out))
     recognised = json.loads((tmp_path / "joy.wav.json").read_text())["recognised"]
@@ -1145,6 +1146,28 @@ def test_sigterm_stops_a_long_take_and_leaves_no_partial_file(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "emostudio generate: terminated" in err and "Traceback" not in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_waits_for_a_held_step_in_a_job_started_in_the_background():
+    """A session's files moved into place must not stop half done: SIGTERM is held like Ctrl-C, also where Ctrl-C
+    is ignored (a job started with `&`), where it had not been held at all (a re-audit)."""
+    import signal
+
+    from studio.errors import Terminated, ctrl_c_held, ctrl_c_noted
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    steps = []
+    try:
+        with pytest.raises(Terminated), ctrl_c_noted():
+            with ctrl_c_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                steps.append("finished")  # the held step goes on to its end
+            steps.append("after")  # ... and the job stops right after it
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
+    assert steps == ["finished"]
 
 
 def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal):

@@ -1299,3 +1299,10 @@ def test_a_spec_on_auto_is_checked_against_the_backend_its_variable_picks(tmp_pa
     monkeypatch.setenv("EMOSTUDIO_SD_MODEL", str(tmp_path / "nowhere"))
     assert main(["dataset", str(plain), "--out", str(tmp_path / "c")]) == 2
     assert "which does not exist" in capsys.readouterr().err
+    monkeypatch.delenv("EMOSTUDIO_SD_MODEL")  # MusicGen's variable on another model's folder passed (a re-audit)
+    monkeypatch.setenv("EMOSTUDIO_MUSICGEN", str(sd))
+    music = write_spec(tmp_path, "modalities: {music: {count: 2}}\nemotions: {list: [joy]}\n", "music.yaml")
+    assert main(["dataset", str(music), "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "auto uses music/musicgen, since $EMOSTUDIO_MUSICGEN is set" in err and "StableDiffusionPipeline" in err
+    assert not (tmp_path / "d").exists()

@@ -23,6 +23,7 @@ Steps of `generate` (each a public method):
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -127,13 +128,19 @@ class MusicGenMusic:
     @staticmethod
     def can_run() -> bool:
         """Whether `auto` may pick this backend: torch and transformers import and ``$EMOSTUDIO_MUSICGEN`` names a
-        folder of weights (checked without importing torch)."""
+        folder whose config.json is a MusicGen's (checked without importing torch)."""
         import importlib.util
 
         from conditioning.weights import asked_folder
 
         path = asked_folder(None, MODEL_ENV)
-        return bool(path and Path(path).is_dir() and importlib.util.find_spec("torch")
+        if not (path and (Path(path) / "config.json").is_file()):
+            return False
+        try:  # a MusicGen's own config (another model's folder, or an empty one, had passed: a re-audit)
+            kind = json.loads((Path(path) / "config.json").read_text(encoding="utf-8")).get("model_type", "")
+        except (OSError, ValueError, AttributeError):
+            return False
+        return bool(str(kind).startswith("musicgen") and importlib.util.find_spec("torch")
                     and importlib.util.find_spec("transformers"))
 
     @property
