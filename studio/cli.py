@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Sequence
 
-from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, Terminated, UserError, ctrl_c_noted  # noqa: E402  (one class, however started)
+from studio.errors import EXIT_UNAVAILABLE, EXIT_USER, Terminated, UserError, WorkerDied, ctrl_c_noted  # noqa: E402  (one class, however started)
 from studio.output import json_stdout, print_json, quiet_fluidsynth  # noqa: E402  (likewise)
 
 MAX_LOOP = 10  #: correction rounds the CLI accepts; each round is a whole generation, and 2-3 is the useful range
@@ -446,6 +446,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackendUnavailable as exc:
         print(f"emostudio {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except WorkerDied as exc:
+        print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt as exc:  # Ctrl-C: what a user does to stop a long job, not a crash (130: 128 + SIGINT;

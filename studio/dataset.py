@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from studio.errors import UserError, checkpoint, ctrl_c_noted
+from studio.errors import UserError, WorkerDied, checkpoint, ctrl_c_noted
 from studio.output import print_json
 
 MODALITIES = ("speech", "music", "image", "face")
@@ -1200,6 +1200,7 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
             yield make_item(it, spec, out, studio)
         return
     from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     try:
         pending = set()
@@ -1209,7 +1210,13 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
                 pending.add(pool.submit(make_item, queue.pop(0), spec, out))
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in finished:
-                yield f.result()
+                try:
+                    row = f.result()
+                except BrokenProcessPool:  # a worker killed (the OOM killer, with N workers each holding its
+                    raise WorkerDied(f"a worker process of the {workers} died (killed, perhaps for memory: each "  # models)
+                                     "holds its own models); finished items are kept: rerun the same command to "
+                                     "resume, with fewer --workers if memory is short") from None
+                yield row
     except BaseException:  # Ctrl-C, a failed item: stop the workers now rather than wait for the items in flight
         for proc in list((getattr(pool, "_processes", None) or {}).values()):  # the executor has no terminate()
             proc.terminate()
@@ -1270,9 +1277,14 @@ def _connect_ray(address: str) -> bool:
                             f"{exc.strerror or type(exc).__name__}); start one (ray start --head), give its address "
                             "(HOST:6379, or ray://HOST:10001), or --ray local to run Ray on this machine alone") \
                 from None
+    import signal
+
+    term = signal.getsignal(signal.SIGTERM)
     try:
         ray.init(address=None if address == "local" else address, ignore_reinit_error=True,
                  log_to_driver=False, include_dashboard=False)
+        signal.signal(signal.SIGTERM, term)  # Ray's own handler exited with 15 and a native stack dump: SIGTERM
+        # stops the build as Ctrl-C does (`studio.errors.ctrl_c_noted`), and Ray's shutdown runs on the way out
     except (ConnectionError, ValueError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--ray {address}: no Ray cluster reached ({first.split('. Please')[0].rstrip('.')}); "

@@ -17,6 +17,11 @@ class UserError(Exception):
 _presses: ContextVar[list | None] = ContextVar("ctrl_c_presses", default=None)
 
 
+class WorkerDied(Exception):
+    """A job's worker process died under it (killed: the OOM killer, a user): said in one line with how to go on,
+    exit 1 (it had been a 20-line traceback of BrokenProcessPool: an audit)."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (what `timeout`, CI runners, systemd and `docker stop` send), stopping a job as Ctrl-C does: by
     default Python died at once, and a face video's hidden partial MP4 and temporary folder were left beside the

@@ -3,6 +3,7 @@ completes it without duplicates, local processes and Ray give the same items, an
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -272,6 +273,26 @@ def test_stopping_a_job_with_workers_stops_its_workers(tmp_path, how):
         assert proc.returncode == 143 and "terminated; finished items are kept" in err and "Traceback" not in err
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_killed_under_the_job_is_said_in_one_line_and_a_rerun_resumes(tmp_path):
+    """A worker killed mid-build (the OOM killer, with N workers each holding its models) ended the job with a
+    20-line traceback of BrokenProcessPool and no word of resuming (an audit)."""
+    spec = write_spec(tmp_path, IMAGE_SPEC.format(count=60))
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "dataset", str(spec), "--out", str(tmp_path / "ds"),
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (tmp_path / "ds" / "manifest.jsonl").exists():
+        time.sleep(0.2)
+    workers = sorted(_children(proc.pid))
+    assert workers and proc.poll() is None
+    os.kill(workers[-1], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert "a worker process of the 2 died" in err and "rerun the same command to resume" in err
+    r = run_cli(str(spec), "--out", str(tmp_path / "ds"), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["items"] == 60, r.stderr
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_ctrl_c_python_swallows_still_stops_the_job(tmp_path, monkeypatch, ctrl_c_as_in_a_terminal):
     """Python drops a KeyboardInterrupt raised in a finaliser (a ``__del__`` or a weakref callback, which the
@@ -473,6 +494,20 @@ def test_local_processes_and_ray_give_identical_manifests(tmp_path, monkeypatch)
     for k, row in local.items():
         if row["file"]:  # (a rejected item has none)
             assert (tmp_path / "local" / row["file"]).read_bytes() == (tmp_path / "ray" / row["file"]).read_bytes()
+
+
+def test_joining_ray_leaves_sigterm_to_the_studio(monkeypatch):
+    """`ray.init` installs its own SIGTERM handler, which exited with 15 and a native stack dump instead of the
+    studio's one line and exit 143, the finished items said kept (an audit): it is put back after joining."""
+    ray = pytest.importorskip("ray")
+    from studio.dataset import _connect_ray
+
+    monkeypatch.setattr(ray, "init", lambda **kw: signal.signal(signal.SIGTERM, lambda *a: sys.exit(15)))
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert _connect_ray("local") and signal.getsignal(signal.SIGTERM) is before
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def test_an_unwritable_output_folder_stops_cleanly(tmp_path):
