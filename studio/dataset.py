@@ -1430,6 +1430,17 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
             fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
             lines.append(f"| {m} | {c} | {fid} | {_recognised(mine, c)} | {_recognised(made, c)} | {unread[c]} of "
                          f"{len(made)} |")
+        voices, voiced = ([{"readings": r["speech"]["readings"]} for r in rs if r.get("speech")] for rs in (mine, made))
+        for c in sorted({j["critic"] for r in voiced for j in r["readings"]}):  # a talking face's voice: judged,
+            js = [j for r in voices for j in r["readings"] if j["critic"] == c]  # never filtered (an audit)
+            fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
+            lines.append(f"| {m} (its voice, not filtered) | {c} | {fid} | {_recognised(voices, c)} | "
+                         f"{_recognised(voiced, c)} | |")
+    if any(r.get("speech") for r in rows):
+        lines += ["", "A talking face's voice is judged by the speech judges but does not filter the items: the rows "
+                  "\"its voice\" say how often it carries the label. The studio's voices are recognised far less "
+                  "often than its faces (critics/cards/speech-encoder.md), so for audio-visual training filter "
+                  "or weight the items by `speech.readings` in the manifest."]
     lines += ["", "![targets and readings](targets_readings.png)", "", "## Licences", "",
               "Each item's licence is in the manifest (`licence`; a talking face's voice: `speech.licence`); the "
               "parts used here:", ""]

@@ -420,6 +420,10 @@ def test_hugging_face_loads_speech_and_talking_faces_too(tmp_path):
     assert "piper-tts GPL-3.0" in faces["speech_licence"][0] and "piper-tts" not in faces["licence"][0]
     critics = {r["critic"] for r in json.loads(faces["speech_readings"][0])}
     assert critics == {"speech/embedded", "speech/encoder"}
+    card = (out / "README.md").read_text()  # the card says the voice is judged, not filtered (an audit: 7 of 9
+    for c in critics:  # kept faces' voices were heard as another emotion, and the card showed the face judges alone)
+        assert f"| face (its voice, not filtered) | {c} |" in card
+    assert "does not filter the items" in card
 
 
 def test_a_ray_cluster_that_cannot_be_reached_is_said_before_anything_is_written(tmp_path, monkeypatch):
