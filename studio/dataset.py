@@ -226,7 +226,8 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         if hi <= lo:
             raise _err("emotions.range", f"got [{lo}, {hi}]", "[low, high] with low < high, within [-1, 1]")
         step = (hi - lo) / n  # stratified: the centre of each of n x n cells (jitter is the item seed's job)
-        out = tuple(f"v={lo + (i + 0.5) * step:.3f},a={lo + (j + 0.5) * step:.3f}" for i in range(n) for j in range(n))
+        centre = lambda k: round(lo + (k + 0.5) * step, 3) + 0.0  # noqa: E731  (+ 0.0: "v=-0.000" was written)
+        out = tuple(f"v={centre(i):.3f},a={centre(j):.3f}" for i in range(n) for j in range(n))
     else:
         out = _str_list(e.get("list", []), "emotions.list", Path("."), allow_file=False)
         if len(out) > MAX_EMOTIONS:

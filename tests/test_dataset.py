@@ -1223,6 +1223,9 @@ def test_words_against_their_label_are_said_by_the_spec_and_the_rows(tmp_path):
         "count: 2", "count: 36"), "grid.yaml"))
     said = [n for n in spec_notes(grid) if "reads against the items of" in n]
     assert len(said) == 1 and len(said[0]) < 400 and " more: its words" in said[0]
+    odd = load_spec(write_spec(tmp_path, "modalities: {image: {count: 9}}\nemotions: {sampling: va, cells: 3}\n",
+                               "odd.yaml"))  # the middle cell of an odd grid is 0, not "-0.000" (an audit)
+    assert "v=0.000,a=0.000" in odd.emotions and not any("-0.000" in e for e in odd.emotions)
 
 
 def test_a_grid_crosses_compounds_phrases_and_points_with_its_intensities(tmp_path):
