@@ -1233,6 +1233,8 @@ def test_a_talking_face_keeps_a_stereo_recordings_channels(capsys, tmp_path):
     report = json.loads(Path(str(out) + ".json").read_text())
     assert max(report["mouth_open"]) > 0.3  # the mouth follows the mix
     assert report["media"]["audio_channels"] == 2 and report["media"]["audio_rate"] == rate  # (said: an audit)
+    assert any("before their H.264 coding" in n for n in report["notes"])  # critique of the MP4 reads the coded
+    # frames (an audit: the demo's sadness face read "sad" on the page and "surprise" from the file)
     # the video given back as --audio (its sound track) and as --out was overwritten with exit 0 (an audit)
     before = out.read_bytes()
     code, _, err = run(capsys, "generate", "face", "--emotion", "joy", "--audio", str(out), "--out", str(out))
