@@ -1263,8 +1263,10 @@ def _connect_ray(address: str) -> bool:
     not got, and came after spec.json was written."""
     try:
         import ray
-    except ModuleNotFoundError:
-        raise UserError("--ray needs Ray: pip install 'emotion-studio[scale]'") from None
+    except ImportError:
+        from conditioning.registry import BackendUnavailable  # (an extra not installed: exit 1, as the README says)
+
+        raise BackendUnavailable("--ray needs Ray: pip install 'emotion-studio[scale]'") from None
     if ray.is_initialized():
         return False
     host, colon, port = address.rpartition(":")

@@ -500,6 +500,18 @@ def test_local_processes_and_ray_give_identical_manifests(tmp_path, monkeypatch)
             assert (tmp_path / "local" / row["file"]).read_bytes() == (tmp_path / "ray" / row["file"]).read_bytes()
 
 
+def test_ray_not_installed_is_an_extra_not_installed(tmp_path, monkeypatch, capsys):
+    """'--ray' without the scale extra exited 2, a user error, where the README says an extra that is not installed
+    exits 1 (an audit); nothing is written."""
+    from studio.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # (import ray fails)
+    spec = write_spec(tmp_path, IMAGE_SPEC.format(count=2))
+    assert main(["dataset", str(spec), "--out", str(tmp_path / "ds"), "--ray", "local"]) == 1
+    assert "--ray needs Ray: pip install 'emotion-studio[scale]'" in capsys.readouterr().err
+    assert not (tmp_path / "ds" / "manifest.jsonl").exists()
+
+
 def test_joining_ray_leaves_sigterm_to_the_studio(monkeypatch):
     """`ray.init` installs its own SIGTERM handler, which exited with 15 and a native stack dump instead of the
     studio's one line and exit 143, the finished items said kept (an audit): it is put back after joining."""
