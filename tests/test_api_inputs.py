@@ -251,6 +251,10 @@ def test_backend_configs_refuse_values_of_the_wrong_kind_or_range():
                         (lambda: ComposerConfig(fade_out_s=float("nan")), "fade_out_s must be a number from 0")):
         with pytest.raises(GenerationError, match=says):
             build()
+    # a size N is a square, as the size option takes it ("--config size=512" was refused: an audit); not "512"
+    assert ProceduralConfig(size=512).size == (512, 512) and ProceduralConfig(size=[640, 480]).size == (640, 480)
+    with pytest.raises(GenerationError, match=r"size: image size must be N or \(width, height\), got '512'"):
+        ProceduralConfig(size="512")
     for name in ("colour",):
         with pytest.raises(ValueError, match=r"unknown option\(s\) \['threshold'\] for image/colour"):
             load_critic("image", name, threshold=3)

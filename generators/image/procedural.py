@@ -56,10 +56,9 @@ class ProceduralConfig:
     def __post_init__(self) -> None:
         """Sizes in range, or a `GenerationError` naming the field (work_px=100000 asked for 112 GiB)."""
         check_ranges("image/procedural", self, (("work_px", 64, 4096),), whole=("work_px",), error=GenerationError)
-        if not isinstance(self.size, (tuple, list)):
-            raise GenerationError(f"image/procedural: size must be (width, height), got {self.size!r}")
-        try:  # the sizes `generate` draws (16 to 8192 px were taken here, and every take of them then refused)
-            image_size(self.size)
+        try:  # the sizes `generate` draws (16 to 8192 px were taken here, and every take of them then refused), in
+            # its forms too: N is a square, as the size option takes it ("--config size=512" had been refused)
+            object.__setattr__(self, "size", tuple(image_size(self.size)))
         except GenerationError as exc:
             raise GenerationError(f"image/procedural: size: {exc}") from None
 
