@@ -418,11 +418,12 @@ def _check_choices(m: "ModalitySpec") -> None:
         raise _err(f"modalities.{m.name}.backend", f"unknown backend {m.backend!r}", ", ".join([*backends, "auto"]))
     auto = m.backend in (None, "auto")
     backend = DEFAULTS[m.name] if auto else m.backend
-    chosen_by = next((env for k, env in MODEL_ENVS.items() if auto and k.startswith(m.name + "/") and os.environ.get(env)
-                      and not (m.name == "speech" and _builtin_voices(m) and m.voices)), None)
-    if chosen_by:  # auto uses the neural backend whose variable is set (`load_generator`): checked as that one, or
-        # the spec was checked against the embedded default and failed at its first item (an audit)
-        backend = next(k for k, env in MODEL_ENVS.items() if env == chosen_by).split("/", 1)[1]
+    # auto uses the neural backend whose variable is set (`load_generator`; a built-in voice picks its own): checked
+    # as that one, where the spec was checked against the embedded default and failed at its first item (an audit)
+    chosen = next((k for k, env in MODEL_ENVS.items() if auto and k.startswith(m.name + "/") and os.environ.get(env)
+                   and not (m.name == "speech" and _builtin_voices(m) and m.voices)), None)
+    chosen_by = MODEL_ENVS[chosen] if chosen else None
+    backend = chosen.split("/", 1)[1] if chosen else backend
     key = f"{m.name}/{backend}"
     if key == "speech/coqui":  # it clones a voice from recordings, given per request: a spec has no field for them
         raise _err(f"modalities.{m.name}.backend", "speech/coqui clones a voice from your recordings, which a "
