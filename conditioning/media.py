@@ -618,16 +618,14 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> Image:
         # warning (`conditioning.native` filters it), a larger picture is refused in one line (decoded, it would
         # pass 0.5 GB)
         with PILImage.open(p) as im:
-            if max_side and max(im.size) > max_side:
-                im.draft("RGB", (max_side, max_side))  # (JPEG: decoded smaller; other kinds unchanged)
-                im.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
+            _scale_down(im, max_side)
             if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
                 return Image(_rgb8(ImageOps.exif_transpose(im)))
             return Image(_rgb8(im))
     except MediaError:
         raise
     except OSError as exc:
-        if "truncated" not in str(exc) or (unmarked := _without_end_marker(p)) is None:
+        if "truncated" not in str(exc) or (unmarked := _without_end_marker(p, max_side)) is None:
             raise _unreadable_picture(p) from None
         return unmarked
     except PILImage.DecompressionBombError:
@@ -636,6 +634,16 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> Image:
                          f"down (the judges and the animator read at most a few thousand pixels a side)") from None
     except Exception:
         raise _unreadable_picture(p) from None
+
+
+def _scale_down(im, max_side: int | None) -> None:
+    """An opened Pillow picture scaled down in place to at most ``max_side`` px a side (a JPEG decoded at a half,
+    quarter or eighth of its size where that is still larger, so its whole size is never held)."""
+    if max_side and max(im.size) > max_side:
+        from PIL import Image as PILImage
+
+        im.draft("RGB", (max_side, max_side))
+        im.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
 
 
 def _unreadable_picture(p: Path) -> MediaError:
@@ -647,7 +655,7 @@ def _unreadable_picture(p: Path) -> MediaError:
                       f"named like one); accepted: {', '.join(READ_IMAGE_SUFFIXES)} pictures")
 
 
-def _without_end_marker(p: Path) -> "Image | None":
+def _without_end_marker(p: Path, max_side: int | None = None) -> "Image | None":
     """A JPEG whose data is whole but whose 2-byte end marker is missing (as some cameras and web tools write
     them; an audit's was refused as damaged, while viewers and OpenCV show it), read with the marker put back; None
     for a picture cut short, whose missing part Pillow fills with one grey (its bottom rows, or its last 16-px
@@ -665,6 +673,7 @@ def _without_end_marker(p: Path) -> "Image | None":
         with PILImage.open(io.BytesIO(data + b"\xff\xd9")) as im:
             if im.info.get("progressive") or im.info.get("progression"):  # cut short, it still decodes whole,
                 return None  # only blurred (a re-audit): no way to tell
+            _scale_down(im, max_side)  # (as `load_image` reads it)
             im = ImageOps.exif_transpose(im) if im.getexif().get(EXIF_ORIENTATION, 1) != 1 else im
             rgb = np.asarray(im.convert("RGB"))
     except Exception:
