@@ -148,14 +148,15 @@ class FaceFinder:
                 f.keypoints = f.keypoints / scale
         return sorted(faces, key=lambda f: -f.area)
 
-    def orientation(self, pixels: np.ndarray, face: "Face") -> tuple[float, float]:
+    def orientation(self, pixels: np.ndarray, face: "Face") -> tuple[float, float, float]:
         """How surely ``face`` (found by the mesh) is upright and how surely upside down: the detector's best score
-        for it as the picture stands and with it turned 180 degrees, on the whole picture and on a crop around the
-        face (twice its box, at 256 px). Why: the mesh alone fits an upright face to an inverted one (its mouth on
-        the forehead: an audit), and the detector, trained on upright faces, finds an inverted one only turned
-        back. Only detections of that face count (two upright OASIS photos had one elsewhere only when turned),
-        and the crop finds upright a face the whole picture misses (a boy cut by the edge of OASIS's School_2
-        scored 0.70-0.78 turned and nothing upright). `python bench/face_upside_down.py`."""
+        for it on the whole picture as it stands, and on the whole picture or a crop around the face (twice its box,
+        at 256 px) as it stands and turned 180 degrees: ``(whole, upright, inverted)``. Why: the mesh alone fits an
+        upright face to an inverted one (its mouth on the forehead: an audit), and the detector, trained on upright
+        faces, finds an inverted one best turned back. Only detections of that face count (two upright OASIS photos
+        had one elsewhere only when turned); the crop finds upright a face the whole picture misses (a boy cut by
+        the edge of OASIS's School_2 scored 0.78 turned and nothing upright on the whole photo, 0.76 in the crop).
+        `python bench/face_upside_down.py`."""
         import cv2
 
         rgb = as_rgb(pixels)
@@ -167,18 +168,20 @@ class FaceFinder:
         m = np.array([[s, 0, -(cx - side / 2) * s], [0, s, -(cy - side / 2) * s]])
         crop = cv2.warpAffine(rgb, m, (256, 256), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                               borderValue=(128, 128, 128))
+        in_crop = np.array([(x0 - cx) * s + 128, (y0 - cy) * s + 128, (x1 - x0) * s, (y1 - y0) * s])
         scores = []
         for turned in (False, True):
-            whole = np.ascontiguousarray(rgb[::-1, ::-1]) if turned else rgb
-            part = np.ascontiguousarray(crop[::-1, ::-1]) if turned else crop
-            with self._lock:
-                found = self._detections(whole, WEAK_DETECTION / 4)
-                in_crop = self._detections(part, WEAK_DETECTION / 4)
-            if turned:  # back to the picture's own coordinates
-                found = [(np.array([w - b[0] - b[2], h - b[1] - b[3], b[2], b[3]]), k, sc) for b, k, sc in found]
-            scores.append(max([sc for b, _, sc in found if _iou(b, box) > 0.2] + [sc for _, _, sc in in_crop],
-                              default=0.0))
-        return scores[0], scores[1]
+            views = [(rgb, box, (w, h)), (crop, in_crop, (256, 256))]
+            for view, target, (vw, vh) in views:
+                found = self._found(np.ascontiguousarray(view[::-1, ::-1]) if turned else view)
+                if turned:  # back to the view's own coordinates
+                    found = [(np.array([vw - b[0] - b[2], vh - b[1] - b[3], b[2], b[3]]), sc) for b, sc in found]
+                scores.append(max((sc for b, sc in found if _iou(b, target) > 0.2), default=0.0))
+        return scores[0], max(scores[:2]), max(scores[2:])
+
+    def _found(self, rgb: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        with self._lock:
+            return [(b, sc) for b, _, sc in self._detections(rgb, WEAK_DETECTION / 4)]
 
     def _detections(self, rgb: np.ndarray, floor: float | None = None) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """Full-range BlazeFace on the image, then, if it finds nothing, on 3x3 overlapping half-size tiles

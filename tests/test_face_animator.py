@@ -398,6 +398,27 @@ def test_an_upside_down_portrait_is_refused_not_animated_with_its_mouth_on_the_f
                                             options={"portrait": np.ascontiguousarray(default_portrait()[::-1, ::-1])}))
 
 
+def test_the_upside_down_check_tells_a_boy_cut_by_the_edge_from_an_inverted_face(fitter, shared_data):
+    """Re-audits: an upright boy cut by the bottom edge of OASIS's School_2 was refused once re-saved, and a fix
+    for it let OASIS's Miserable_face_2 turned 180 degrees through, animated with no word."""
+    from PIL import Image as PILImage
+
+    from conditioning.media import load_image
+
+    images = shared_data / "images" / "oasis" / "images"
+    school = load_image(images / "School_2.jpg").pixels
+    with PILImage.fromarray(school) as im:  # re-saved as a phone or a web page would
+        import io
+
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=75)
+        resaved = np.asarray(PILImage.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    for upright in (school, resaved):
+        fitter.fit(upright)  # (no refusal)
+    with pytest.raises(GenerationError, match="is upside down"):
+        fitter.fit(np.ascontiguousarray(load_image(images / "Miserable_face_2.jpg").pixels[::-1, ::-1]))
+
+
 def test_bad_portraits_are_refused_with_a_clear_message(animator, tmp_path):
     flat = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (256, 1, 3))
     with pytest.raises(GenerationError, match="no face found"):
