@@ -678,6 +678,13 @@ def test_emoji_at_a_clauses_edge_are_left_out_and_noted(text, said):
     ("Had the best day ever \U0001F60D Thanks everyone!", "Had the best day ever. Thanks everyone!", "left out"),
     ("RIP grandpa \U0001F494 you will be missed", "RIP grandpa, you will be missed", "left out the emoji \U0001F494"),
     ("I \u2764\ufe0f you \u2764\ufe0f so much", "I love you, so much", "left out the emoji \u2764\ufe0f"),
+    # where the words around it need a word, it is one (a re-audit: "My ❤️ is full" had been "My, is full")
+    ("My \u2764\ufe0f is full", "My heart is full", 'said \u2764\ufe0f as "heart"'),
+    ("Made with \u2764\ufe0f in Berlin", "Made with love in Berlin", 'as "love"'),
+    ("She \u2665 her dog", "She loves her dog", 'as "loves"'), ("A \u2b50 is born", "A star is born", 'as "star"'),
+    ("I \u2764\ufe0f @taylorswift", "I love @taylorswift", 'as "love"'),
+    ("I \u2764\ufe0f\u200b you", "I love you", 'as "love"'),  # (a zero-width space beside it)
+    ("\uff29 \u2764\ufe0f \uff2e\uff39", "I love NY", 'said \u2764\ufe0f as "love"'),  # (full-width: the note too)
 ])
 def test_an_emoji_between_two_words_is_the_word_it_stands_for_or_a_pause(text, said, note):
     from generators.speech.text import check_text, emoji_note
@@ -686,6 +693,9 @@ def test_an_emoji_between_two_words_is_the_word_it_stands_for_or_a_pause(text, s
     assert note in emoji_note(text)
     with pytest.raises(GenerationError, match="only emoji"):
         check_text("\U0001F389\U0001F389 \u2728")
+    for verb in ("I \U0001F494 you", "I \U0001F63B cats", "I \U0001F60D \u2764\ufe0f you"):  # a word no voice can say
+        with pytest.raises(GenerationError, match="stands for a word in .*write the word it stands for"):
+            check_text(verb)
 
 
 def test_a_take_of_a_post_with_emoji_says_its_words_and_notes_what_it_left_out():

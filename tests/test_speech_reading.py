@@ -105,6 +105,11 @@ from generators.speech.reading import spoken
     ("From 1939 to 1945 millions died.", "From 19 39 to 19 45 millions died."),
     ("Tickets cost $5-10.", "Tickets cost 5 to 10 dollars."),
     ("$10.50-12.75 each", "10 dollars and 50 cents to 12 dollars and 75 cents each"),
+    # and from the re-audit after: what a range counts, and phone numbers before a plural or after another
+    ("Eat between 1800 and 1900 calories a day.", "Eat between 1800 and 1900 calories a day."),
+    ("It flew from 1750 to 1800 miles.", "It flew from 1750 to 1800 miles."),
+    ("Call me at 555-0199 thanks", "Call me at 5 5 5, 0 1 9 9 thanks"),
+    ("call 555-0199 or 555-0200", "call 5 5 5, 0 1 9 9 or 5 5 5, 0 2 0 0"),
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said

@@ -192,9 +192,12 @@ def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
         before = [w.strip(":,#.") for w in m.string[:m.start()].lower().split()[-3:]]  # ("call me 555-0199", "call
         said = before[-2:] if before[-2:-1] != ["me"] and before[-2:-1] != ["us"] else before  # me at 555-0199")
-        if not any(w in PHONE_WORDS for w in said) or not NOT_A_UNIT_RE.match(m.string, m.end()) \
-                or not NOT_A_PLURAL_RE.match(m.string, m.end()):  # ("contact us for 100-1000 units" counts them,
-            return m.group()  # "at 500-1000 people" is a range: a re-audit)
+        after_one = re.search(r"\d{3}-\d{4}\s*(?:,|or|and)?\s*$", m.string[:m.start()])  # ("call 555-0199 or
+        a, b = m.group(1), m.group(2)  # 555-0200": the second too)
+        counts = int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)  # ("contact us for 100-1000 units",
+        if not (any(w in PHONE_WORDS for w in said) or after_one) or counts \
+                or not NOT_A_UNIT_RE.match(m.string, m.end()):  # round counts, or before a unit: a re-audit)
+            return m.group()
     return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
 
 
@@ -251,11 +254,17 @@ def _ordinal(n: int) -> str:
 
 def _year_after(m: re.Match) -> str:
     """A figure after a word that leads to a year (`YEAR_RE`) as a year, unless a plural follows it ("in 1850
-    patients") or it opens a range of counts ("from 1750 to 1800 feet": a re-audit; "from 1939 to 1945 millions
-    died" is years)."""
+    patients") or it opens a range of counts: a unit after the range ("from 1750 to 1800 feet"), or a plural that
+    is what is counted, ending the clause or before "a", "per", "of" ... ("between 1800 and 1900 calories a day");
+    a plural that goes on with its verb is the range's subject: "From 1939 to 1945 millions died" is years (re-audits)."""
     rest = m.string[m.end():]
     to = re.match(r"\s*(?:to|and|[-–])\s*\d+", rest)
-    if (to and not NOT_A_UNIT_RE.match(rest, to.end())) or (not to and not NOT_A_PLURAL_RE.match(rest)):
+    if to:
+        counted = re.match(r"\s+[a-z]+s\b(?=\s*(?:$|[.,;:!?)]|(?:a|an|per|of|each|in|on|at|for|and|or|to)\b))",
+                           rest[to.end():], re.I)
+        if not NOT_A_UNIT_RE.match(rest, to.end()) or counted:
+            return m.group()
+    elif not NOT_A_PLURAL_RE.match(rest):
         return m.group()
     return m.group(1) + m.group(2) + _year(m.group(3), m.group(4))
 

@@ -22,6 +22,7 @@ ALLOWED_PUNCT = set(".,;:!?'\"-()[]…–—’‘“”&%$€£¥/@#+=*¿¡«»
 #: Characters a text carries unseen (a zero-width space, a file's byte-order mark, a soft hyphen): left out, where
 #: they had refused the text with a character the user could not find in it
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+VISIBLE_JOINER = {k: v for k, v in INVISIBLE.items() if k != 0x200D}  #: ... but the joiner, which emoji need
 #: Full-width forms of ASCII (U+FF01-U+FF5E) and the ideographic space as ASCII: Piper's espeak read "Ｆｕｌｌ" as
 #: its character codes (8.4 s for a 1.3-s line)
 FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: ord(" ")}
@@ -32,41 +33,56 @@ FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: ord(" ")
 EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\u2190-\u21FF\u25A0-\u25FF"
                       "\u203C\u2049\u2139\u24C2\u3030\u303D\u3297\u3299\U000E0020-\U000E007F"
                       "\uFE0E\uFE0F\u20E3\u200D]+")
-#: ... with the spaces around it, which the text keeps one of only between words ("happy 😊." -> "happy.")
-EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")[ \t]*")
+#: ... with the spaces around and between them (two runs apart are one: "I 😍 ❤️ you" had lost its pause)
+EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")(?:[ \t]+(?:" + EMOJI_RE.pattern + r"))*[ \t]*")
 JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
-#: Emoji that stand for a word between two words, said as it: "I ❤️ NY" is "I love NY", "Paris → London" is "Paris
-#: to London". Any other emoji between words is a pause, as its writer meant it: a full stop before a capital ("Best
+#: Emoji between two words: where the words around it need a word there, it is one. A heart after one who loves
+#: is "love" ("I ❤️ NY"; "loves" after "she"), after "my", "the" ... "heart" ("My ❤️ is full"), after "with", "of"
+#: ... "love" ("Made with ❤️ in Berlin"); an arrow is "to" ("Paris → London"), a star after "a", "the" ... "star".
+#: An emoji such a slot needs that is none of these is refused, saying so ("I 💔 you": no voice can say it; read
+#: without it, "I, you"). Anywhere else an emoji is the pause its writer meant: a full stop before a capital ("Best
 #: day ever 😍 Thanks everyone"), a comma otherwise ("pizza 🍕 tonight"); they had refused the post whole (6 of 12
 #: real posts: a re-audit), and read without a pause the words ran together.
-EMOJI_WORDS = {**dict.fromkeys("\u2764\u2665\U0001F495\U0001F496\U0001F497\U0001F49E\U0001F499\U0001F49A"
-                                "\U0001F49B\U0001F49C\U0001F5A4\U0001F90D\U0001F90E\U0001F9E1", "love"),
-               **dict.fromkeys("\u2192\u27A1\u21D2\u27F6", "to")}
+HEARTS = set("\u2764\u2665\u2661\u2763\U0001F493\U0001F495\U0001F496\U0001F497\U0001F498\U0001F49D\U0001F49E"
+             "\U0001F499\U0001F49A\U0001F49B\U0001F49C\U0001F5A4\U0001F90D\U0001F90E\U0001F9E1")
+ARROWS, STARS = set("\u2192\u27A1\u21D2\u27F6"), set("\u2B50\u2605\U0001F31F")
+SUBJECTS = {"i", "we", "they"}  #: ... who love (not "you", mostly an object: "I ❤️ you ❤️ so much")
+THIRD_PERSON = {"he", "she", "everyone", "everybody", "who", "somebody", "someone"}  #: ... who loves
+DETERMINERS = {"a", "an", "the", "my", "your", "his", "her", "our", "their", "its", "this", "that", "one"}
+PREPOSITIONS = {"with", "of", "in", "for", "from", "by", "without", "full"}
 
 
-#: ... a heart only after one who loves ("I ❤️ NY", "we ♥ you")
-LOVERS = {"i", "we", "they", "he", "she", "everyone", "everybody", "who", "kids", "people"}
-
-
-def _emoji_word(run: str) -> str | None:
-    """The word an emoji run stands for between two words (`EMOJI_WORDS`), or None."""
-    words = {EMOJI_WORDS.get(c) for c in run if c not in JOINERS and not c.isspace()}
-    return words.pop() if len(words) == 1 and None not in words else None
+def _emoji_word(run: str, before: str) -> str | None:
+    """The word an emoji run stands for after the word ``before`` (lower case), "" where that slot needs a word
+    and the run is none this can say, or None where the run is no word (a pause or decoration)."""
+    signs = {c for c in run if c not in JOINERS and not c.isspace()}
+    kind = "heart" if signs <= HEARTS else "arrow" if signs <= ARROWS else "star" if signs <= STARS else None
+    if kind == "arrow":
+        return "to"
+    if before in SUBJECTS | THIRD_PERSON:
+        return ("loves" if before in THIRD_PERSON else "love") if kind == "heart" else ""
+    if before in DETERMINERS:
+        return {"heart": "heart", "star": "star"}.get(kind, "")
+    if before in PREPOSITIONS:
+        return "love" if kind == "heart" else ""
+    return None
 
 
 def _in_place_of(m: re.Match) -> str:
-    """What an emoji run (`EMOJI_SPACED_RE`'s match, with its spaces) leaves in the text: nothing at a line's or
-    a clause's edge (decoration), a space for a keycap's frame or beside a mark, the word it stands for between two
-    words, else a pause (a full stop before a capital, a comma before a small letter)."""
+    """What an emoji run (`EMOJI_SPACED_RE`'s match, with its spaces) leaves in the text: nothing at a line's or a
+    clause's edge (decoration), a space for a keycap's frame or beside a mark, the word it stands for between two
+    words (`_emoji_word`; a `GenerationError` where it stands for one this cannot say), else a pause."""
     before, after = m.string[m.start() - 1:m.start()] if m.start() else "", m.string[m.end():m.end() + 1]
     run = m.group().strip()
     if not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
         return ""
-    if not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not after.isalnum():
+    if not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not (after.isalnum() or after in "@#"):
         return " "
-    word = _emoji_word(run)
-    if word == "love" and (m.string[:m.start()].split()[-1:] or [""])[0].lower() not in LOVERS:
-        word = None  # (a heart after "you" in "I ❤️ you ❤️ so much" is decoration)
+    word = _emoji_word(run, (m.string[:m.start()].split()[-1:] or [""])[0].lower().strip("'’"))
+    if word == "":
+        around = m.string[max(0, m.start() - 20):m.end() + 20].strip()
+        raise GenerationError(f"the emoji {run!r} stands for a word in \"{around}\", and a voice does not say emoji: "
+                              "write the word it stands for (an emoji between two other words is read as a pause)")
     return f" {word} " if word else ". " if after.isupper() else ", "
 
 
@@ -76,11 +92,22 @@ def without_emoji(text: str) -> str:
     return EMOJI_SPACED_RE.sub(_in_place_of, text).strip()
 
 
+def _as_read(text: str) -> str:
+    """A text as the voices are given it, before its emoji are read: full-width letters as ASCII, NFC, and the
+    invisible characters left out but the zero-width joiner, which joins emoji ("I ❤️\u200b you" had lost its
+    pause)."""
+    return unicodedata.normalize("NFC", text.translate(FULL_WIDTH).translate(VISIBLE_JOINER).strip())
+
+
 def emoji_note(text: str | None) -> str | None:
     """The report's note of ``text``'s emoji: left out, or said as the words they stand for; None without any (the
     take is then its text word for word)."""
-    runs = [(m.group().strip(), _in_place_of(m).strip()) for m in EMOJI_SPACED_RE.finditer(text or "")
-            if m.group().strip().strip(JOINERS)]
+    text = _as_read(text or "")  # (as `check_text` reads it: the note had named a heart it said, for "Ｉ ❤️ ＮＹ")
+    try:
+        runs = [(m.group().strip(), _in_place_of(m).strip()) for m in EMOJI_SPACED_RE.finditer(text)
+                if m.group().strip().strip(JOINERS)]
+    except GenerationError:
+        return None  # (the text is refused)
     left = [run for run, said in runs if not said.isalpha()]
     said = dict.fromkeys((run, word) for run, word in runs if word.isalpha())
     parts = ([f"left out the emoji {' '.join(left)}: a voice does not say them"] if left else []) + \
@@ -93,7 +120,7 @@ def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MA
     if text is None or not text.strip():
         raise GenerationError(f"speech needs text: the words to say, 1 to {max_chars} characters (text=... in "
                               f"Python, --text \"...\" on the command line)")
-    text = unicodedata.normalize("NFC", text.translate(FULL_WIDTH).strip())
+    text = _as_read(text)
     if not text.translate(INVISIBLE).strip():
         raise GenerationError("the text holds only invisible characters (zero-width spaces, a byte-order mark)")
     text = without_emoji(text).translate(INVISIBLE)  # (after the emoji, whose joiner is one of them)
