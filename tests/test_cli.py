@@ -1081,7 +1081,7 @@ def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(c
     def no_room(path, *a, **k):
         raise sf.LibsndfileError(0, prefix="System error.")
 
-    monkeypatch.setattr(sf, "write", no_room)
+    monkeypatch.setattr(sf, "SoundFile", no_room)  # (save_audio writes through it, in blocks)
     monkeypatch.setattr(os, "statvfs", lambda p: type("V", (), {"f_bavail": 0, "f_frsize": 4096})())
     code, _, err = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--out", str(tmp_path / "n.wav"))
     assert code == 2 and err.count("\n") == 1 and f"cannot write {tmp_path / 'n.wav'}: No space left on device" in err, err
