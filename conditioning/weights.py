@@ -51,6 +51,20 @@ def asked_folder(model: str | os.PathLike | None, env: str) -> str | None:
     return os.path.expanduser(str(path)) if path else None
 
 
+def held_model(folder: str | os.PathLike) -> tuple[str, str] | None:
+    """What model a weights folder says it holds, from its index: ``(kind, index file)`` (a diffusers pipeline's
+    ``_class_name`` in model_index.json, a save_pretrained model's ``model_type`` in config.json; "" where the index
+    names none), or None without a readable one. For the messages that tell a user their folder is another model's
+    (a MusicGen folder given for XTTS or as the image model) and the checks that pick a backend by it."""
+    for index, key in (("model_index.json", "_class_name"), ("config.json", "model_type")):
+        try:
+            doc = json.loads((Path(folder) / index).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return (str(doc.get(key) or "") if isinstance(doc, dict) else ""), index
+    return None
+
+
 def read_json(path: str | os.PathLike, key: str) -> dict:
     """A folder's JSON index (``model_index.json``, ``config.json``), or `BackendUnavailable` if unreadable."""
     try:

@@ -399,13 +399,12 @@ def _weights_reason(path: str) -> str:
         return "does not exist"
     if not folder.is_dir():
         return "is a file, not a folder"
-    for index, key in (("model_index.json", "_class_name"), ("config.json", "model_type")):
-        try:
-            kind = json.loads((folder / index).read_text(encoding="utf-8")).get(key)
-        except (OSError, ValueError, AttributeError):
-            continue
-        return f"holds {kind or 'another model'} weights ({index}), not this backend's"
-    return "holds no model_index.json or config.json (no weights of a model)"
+    from conditioning.weights import held_model
+
+    held = held_model(folder)
+    if held is None:
+        return "holds no model_index.json or config.json (no weights of a model)"
+    return f"holds {held[0] or 'another model'} weights ({held[1]}), not this backend's"
 
 
 def _check_choices(m: "ModalitySpec") -> None:
@@ -1287,13 +1286,13 @@ def _connect_ray(address: str) -> bool:
     try:
         ray.init(address=None if address == "local" else address, ignore_reinit_error=True,
                  log_to_driver=False, include_dashboard=False)
-        signal.signal(signal.SIGTERM, term)  # Ray's own handler exited with 15 and a native stack dump: SIGTERM
-        # stops the build as Ctrl-C does (`studio.errors.ctrl_c_noted`), and Ray's shutdown runs on the way out
     except (ConnectionError, ValueError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--ray {address}: no Ray cluster reached ({first.split('. Please')[0].rstrip('.')}); "
                         "start one (ray start --head), give its address (ray://HOST:10001), or --ray local to run "
                         "Ray on this machine alone") from None
+    finally:  # Ray's own handler exited with 15 and a native stack dump: SIGTERM stops the build as Ctrl-C does
+        signal.signal(signal.SIGTERM, term)  # (`studio.errors.ctrl_c_noted`), and Ray's shutdown runs on the way out
     return True
 
 
@@ -1430,16 +1429,10 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
         mine = [r for r in made if r["kept"]]
         unread = Counter(u["critic"] for r in made for u in r.get("unread", []))
         for c in sorted({j["critic"] for r in made for j in r["readings"]} | set(unread)):
-            js = [j for r in mine for j in r["readings"] if j["critic"] == c]
-            fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
-            lines.append(f"| {m} | {c} | {fid} | {_recognised(mine, c)} | {_recognised(made, c)} | {unread[c]} of "
-                         f"{len(made)} |")
+            lines.append(_judge_row(m, c, mine, made, f"{unread[c]} of {len(made)}"))
         voices, voiced = ([{"readings": r["speech"]["readings"]} for r in rs if r.get("speech")] for rs in (mine, made))
         for c in sorted({j["critic"] for r in voiced for j in r["readings"]}):  # a talking face's voice: judged,
-            js = [j for r in voices for j in r["readings"] if j["critic"] == c]  # never filtered (an audit)
-            fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
-            lines.append(f"| {m} (its voice, not filtered) | {c} | {fid} | {_recognised(voices, c)} | "
-                         f"{_recognised(voiced, c)} | |")
+            lines.append(_judge_row(f"{m} (its voice, not filtered)", c, voices, voiced, ""))  # never filtered
     if any(r.get("speech") for r in rows):
         lines += ["", "A talking face's voice is judged by the speech judges but does not filter the items: the rows "
                   "\"its voice\" say how often it carries the label. The studio's voices are recognised far less "
@@ -1473,6 +1466,14 @@ def card(spec: Spec, rows: list[dict], parquet: bool = True) -> str:
     return "\n".join(lines)
 
 
+def _judge_row(what: str, critic: str, kept: list[dict], made: list[dict], unread: str) -> str:
+    """The card's fidelity table row of one judge over rows holding its ``readings``: its mean fidelity on the
+    kept ones, and how often it voted yes on them and on all made."""
+    js = [j for r in kept for j in r["readings"] if j["critic"] == critic]
+    fid = f"{sum(j['fidelity'] for j in js) / len(js):.3f}" if js else "n/a"
+    return f"| {what} | {critic} | {fid} | {_recognised(kept, critic)} | {_recognised(made, critic)} | {unread} |"
+
+
 def _recognised(rows: list[dict], critic: str) -> str:
     """How often ``critic`` voted yes in the filter over ``rows`` (its label, or its fidelity for a judge that
     reads coordinates), as the card's fidelity table gives it."""
@@ -1493,16 +1494,22 @@ def _emotion_table(spec: Spec, rows: list[dict], asked: Mapping[str, str]) -> li
     """Kept and made items per emotion as the spec gives it, where a label stands for several of them (its
     intensities, or mixes with one main term): the label table alone said "sadness 2" when every 'sadness@1'
     item had been rejected (an audit)."""
-    from collections import Counter
-
     if len(set(asked.values())) == len(asked):
         return []
-    made = Counter((r["modality"], r.get("emotion_spec")) for r in rows)
-    kept = Counter((r["modality"], r.get("emotion_spec")) for r in rows if r["kept"])
+    kept, made = _per_emotion(rows)
     lines = ["", "Per emotion, as the spec gives it:", "", "| modality | emotion | label | kept | made |",
              "|---|---|---|---|---|"]
     return lines + [f"| {m.name} | {e} | {lab} | {kept[m.name, e]} | {made[m.name, e]} |"
                     for m in spec.modalities for e, lab in asked.items()]
+
+
+def _per_emotion(rows: list[dict]) -> tuple[Mapping[tuple, int], Mapping[tuple, int]]:
+    """Kept and made items per (modality, emotion as the spec gives it): the card's table and the shortfall line."""
+    from collections import Counter
+
+    made = Counter((r["modality"], r.get("emotion_spec")) for r in rows)
+    kept = Counter((r["modality"], r.get("emotion_spec")) for r in rows if r["kept"])
+    return kept, made
 
 
 def _loading(rows: list[dict], asked: Mapping[str, str] | None = None) -> list[str]:
@@ -1741,10 +1748,9 @@ def shortfalls(spec: Spec, rows: list[dict]) -> list[str]:
         kept = sum(r["kept"] for r in mine)
         if kept >= m.count:
             continue
-        emotions = list(dict.fromkeys(r["emotion_spec"] for r in mine))  # (in the plan's order)
-        counts = {e: (sum(r["kept"] for r in mine if r["emotion_spec"] == e), sum(r["emotion_spec"] == e for r in mine))
-                  for e in emotions}
-        short = ", ".join(f"{e} {k} kept of {n} made" for e, (k, n) in counts.items())
+        kept_of, made_of = _per_emotion(mine)
+        short = ", ".join(f"{e} {kept_of[m.name, e]} kept of {made_of[m.name, e]} made"
+                          for e in dict.fromkeys(r["emotion_spec"] for r in mine))  # (in the plan's order)
         lines.append(f"{m.name}: kept {kept} of the {m.count} asked for ({short}); relax the filter "
                      "(recognised_by, min_fidelity) or raise filter.max_attempts or balance.extra_budget, and build "
                      "into a new --out folder (a changed spec does not resume this one)")

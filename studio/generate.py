@@ -433,23 +433,19 @@ def generate_file(args: argparse.Namespace) -> int:
     else:
         fid = report["fidelity"]
         print(f"wrote {out} ({report['backend']}" + (f", fidelity {fid:.2f}" if fid is not None else "")
-              + unrecognised(report, result.threshold) + ")")
+              + unrecognised(result.best.judgements, result.best.unread, result.threshold) + ")")
     return 0
 
 
-def unrecognised(report: dict, threshold: float) -> str:
-    """The summary line's word that the judges did not all hear the target, and what those that did not read
+def unrecognised(judgements, unread, threshold: float) -> str:
+    """The summary line's word that the judges did not all hear the target, and what those that voted no read
     ("; not recognised: face/classifier read disgust"), or "": a take read as another emotion had been said
-    only in the JSON (an audit). A judge of coordinates votes yes at ``threshold`` (`Studio.threshold`)."""
-    if report.get("recognised") is not False:
+    only in the JSON (an audit). Each judge's vote is `studio.studio.Judgement.recognises` at ``threshold``, the
+    loop's; a judge that could not read the take (``unread``) votes no."""
+    noes = [j for j in judgements if not j.recognises(threshold)]
+    if not (noes or unread) or not (judgements or unread):
         return ""
-    heard = []
-    for j in report.get("judges", []):
-        fid = j.get("fidelity")
-        if j.get("agrees") is True or (j.get("agrees") is None and fid is not None and fid >= threshold):
-            continue  # (it voted yes: listed, an image's colour judge at 0.95 read as a no; a re-audit)
-        mix = (j.get("reading") or {}).get("mix") or {}
-        heard.append(f"{j['critic']} read {max(mix, key=mix.get)}" if mix and j.get("agrees") is False
-                     else f"{j['critic']} fidelity {j['fidelity']:.2f}" if j.get("fidelity") is not None
-                     else f"{j['critic']} could not read it")
-    return "; not recognised" + (f": {', '.join(heard)}" if heard else "")
+    heard = [f"{j.critic} read {max(j.reading.mix, key=j.reading.mix.get)}" if j.agrees is False and j.reading.mix
+             else f"{j.critic} fidelity {j.fidelity:.2f}" for j in noes] + [f"{u.critic} could not read it"
+                                                                             for u in unread]
+    return "; not recognised: " + ", ".join(heard)

@@ -690,7 +690,7 @@ class Studio:
             if (rnd.fidelity is None or i == loop or (rnd.fidelity >= self.threshold
                                                       and rnd.recognised(self.threshold))):
                 break
-            seed, asked = request.seed, request
+            asked = request
             if hasattr(generator, "correct"):  # a correction moves the whole take: aim at the trajectory's mean
                 target = request.emotion if trajectory is None else trajectory.mean(0.0, duration or trajectory.end_s)
                 request = generator.correct(request, target, rnd.reading)
@@ -700,7 +700,7 @@ class Studio:
                 notes = (f"the loop stopped after round {i}: its correction asked for the same take again (its "
                          "controls are at their limits), which would only repeat it",)
                 break  # would draw and judge it again (an audit: an image's rounds 4-9 were one picture, twice the time)
-            if request.seed != seed and getattr(generator, "seed_changes_voice", False):  # a new voice: read it
+            if request.seed != asked.seed and getattr(generator, "seed_changes_voice", False):  # a new voice: read it
                 scorers = self._scorers(generator, critics, request)  # against its own neutral take, not round 0's
         best = max(rounds, key=lambda r: r.rank(self.threshold))
         return StudioResult(request.emotion, best, tuple(rounds), {"total_s": time.perf_counter() - t0},

@@ -941,15 +941,18 @@ def test_generate_lets_the_caller_choose_the_judges(capsys, tmp_path):
 def test_the_summary_line_says_a_take_was_not_recognised_and_what_was_heard(capsys, tmp_path):
     """'wrote sad.mp4 (face/animator, fidelity 0.56)' for a joy asked of a sad portrait read as disgust: only the
     JSON said it was not recognised (an audit)."""
+    from critics.base import Reading
     from studio.generate import unrecognised
+    from studio.studio import Judgement
 
-    report = {"recognised": False, "judges": [
-        {"critic": "face/classifier", "agrees": False, "fidelity": 0.41, "reading": {"mix": {"disgust": 0.6, "joy": 0.2}}},
-        {"critic": "face/geometric", "agrees": True, "fidelity": 0.9, "reading": {"mix": {"joy": 0.7}}},
-        {"critic": "image/colour", "agrees": None, "fidelity": 0.62, "reading": {"mix": {}}}]}
-    assert unrecognised(report, 0.85) == "; not recognised: face/classifier read disgust, image/colour fidelity 0.62"
-    assert unrecognised(report, 0.6) == "; not recognised: face/classifier read disgust"  # (a yes is not listed)
-    assert unrecognised({**report, "recognised": True}, 0.85) == "" and unrecognised({"recognised": None}, 0.85) == ""
+    def judged(critic, agrees, fidelity, mix):
+        return Judgement(critic, Reading(critic, 0.0, 0.0, 0.0, mix, {}, 1.0), fidelity, agrees)
+
+    report = [judged("face/classifier", False, 0.41, {"disgust": 0.6, "joy": 0.2}),
+              judged("face/geometric", True, 0.9, {"joy": 0.7}), judged("image/colour", None, 0.62, {})]
+    assert unrecognised(report, (), 0.85) == "; not recognised: face/classifier read disgust, image/colour fidelity 0.62"
+    assert unrecognised(report, (), 0.6) == "; not recognised: face/classifier read disgust"  # (a yes is not listed)
+    assert unrecognised(report[1:2], (), 0.85) == "" and unrecognised((), (), 0.85) == ""
     out = tmp_path / "joy.wav"  # and on the line itself
     code, text, _ = run(capsys, "generate", "music", "--emotion", "calm", "--duration", "4", "--out", str(out))
     recognised = json.loads((tmp_path / "joy.wav.json").read_text())["recognised"]

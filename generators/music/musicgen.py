@@ -23,7 +23,6 @@ Steps of `generate` (each a public method):
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -131,16 +130,11 @@ class MusicGenMusic:
         folder whose config.json is a MusicGen's (checked without importing torch)."""
         import importlib.util
 
-        from conditioning.weights import asked_folder
+        from conditioning.weights import asked_folder, held_model
 
-        path = asked_folder(None, MODEL_ENV)
-        if not (path and (Path(path) / "config.json").is_file()):
-            return False
-        try:  # a MusicGen's own config (another model's folder, or an empty one, had passed: a re-audit)
-            kind = json.loads((Path(path) / "config.json").read_text(encoding="utf-8")).get("model_type", "")
-        except (OSError, ValueError, AttributeError):
-            return False
-        return bool(str(kind).startswith("musicgen") and importlib.util.find_spec("torch")
+        path = asked_folder(None, MODEL_ENV)  # a MusicGen's own config (another model's folder, or an empty one,
+        held = held_model(path) if path else None  # had passed: a re-audit)
+        return bool(held and held[0].startswith("musicgen") and importlib.util.find_spec("torch")
                     and importlib.util.find_spec("transformers"))
 
     @property

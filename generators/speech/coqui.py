@@ -147,9 +147,8 @@ def mix_latents(latents: Mapping[str, tuple[Any, Any]], weights: Mapping[str, fl
 def _check_folder(d: Path) -> None:
     """The caller's folder holds XTTS-v2's files, or the error saying what it holds: checked before torch and TTS
     import (a typo had taken 11 s to refuse; the other backends answer in 0.4 s: an audit)."""
-    import json
-
     from conditioning.registry import BackendUnavailable, NoSuchFolder, WrongModel
+    from conditioning.weights import held_model
 
     if d.is_file() or (d / "model_index.json").is_file():  # a file, or a diffusers pipeline: the caller's mix-up
         raise WrongModel(f"speech/coqui: {d} is {'a file' if d.is_file() else 'a diffusers pipeline folder'}, not an "
@@ -157,11 +156,8 @@ def _check_folder(d: Path) -> None:
     missing = [f for f in ("config.json", "model.pth", "vocab.json") if not (d / f).is_file()]
     if not missing:
         return
-    try:  # another model's save_pretrained folder names its type ("musicgen"); XTTS's config says "model": "xtts"
-        held = json.loads((d / "config.json").read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError, AttributeError):
-        held = None
-    if held and held != "xtts":
+    held = (held_model(d) or ("", ""))[0]  # another model's folder names its type ("musicgen"); XTTS's config says
+    if held and held != "xtts":  # "model": "xtts"
         raise WrongModel(f"speech/coqui: {d} holds a {held} model, not an XTTS-v2 checkpoint folder (config.json, "
                          "model.pth, vocab.json)")
     # a typo, or a folder without XTTS's weights (empty, another model's) is the caller's mistake (exit 2, as the

@@ -156,12 +156,12 @@ class FestivalSpeech(P.ProsodyLoop):
         utterance, as Festival's text2wave reads a text, so that a sentence ends with its pause (one utterance of
         the whole text had run "Well. I don't know." together: 1.10 s, and 0.11 s at every sentence's end in a
         paragraph, where text2wave pauses 0.32-0.46 s; an audit)."""
-        parts = sentences(text)
+        said = sentences(text)
         with tempfile.TemporaryDirectory(prefix="emostudio-festival-") as tmp:
-            waves = [Path(tmp) / f"out{k}.wav" for k in range(len(parts))]
+            waves = [Path(tmp) / f"out{k}.wav" for k in range(len(said))]
             script = Path(tmp) / "run.scm"
             lines = [f"(voice_{voice_fn})"]
-            for k, (part, wav) in enumerate(zip(parts, waves)):
+            for k, (part, wav) in enumerate(zip(said, waves)):
                 lines += [f"(set! utt1 (Utterance Text {_scheme_string(part)}))", "(utt.synth utt1)",
                           f"(utt.save.wave utt1 {_scheme_string(str(wav))} 'riff)", f"(format t \"UTT\\t{k}\\n\")",
                           "(mapcar (lambda (s) (format t \"SEG\\t%s\\t%f\\t%f\\t%s\\t%s\\n\" (item.name s) "
@@ -193,23 +193,23 @@ class FestivalSpeech(P.ProsodyLoop):
         offsets = np.concatenate([[0.0], np.cumsum([x.shape[0] / rate for x in pieces])])
         segs, words, sentence_ends, phrase_ends, at, first = [], [], [], [], 0.0, True
         for line in proc.stdout.splitlines():
-            parts_ = line.split("\t")
-            if parts_[0] == "UTT" and len(parts_) == 2:
-                if phrase_ends and int(parts_[1]) > 0:  # the sentence before ended at its last pause
+            fields = line.split("\t")
+            if fields[0] == "UTT" and len(fields) == 2:
+                if phrase_ends and int(fields[1]) > 0:  # the sentence before ended at its last pause
                     sentence_ends.append(phrase_ends.pop())
-                at = float(offsets[int(parts_[1])])
+                at = float(offsets[int(fields[1])])
                 first = True  # (a sentence's opening pause ends nothing)
-            elif parts_[0] == "SEG" and len(parts_) == 6:
-                name, a, b, stress, vc = parts_[1], float(parts_[2]) + at, float(parts_[3]) + at, parts_[4], parts_[5]
+            elif fields[0] == "SEG" and len(fields) == 6:
+                name, a, b, stress, vc = fields[1], float(fields[2]) + at, float(fields[3]) + at, fields[4], fields[5]
                 pause = name in ("pau", "h#", "brth")
                 if pause and not first:
                     phrase_ends.append(a)
                 first = False
                 segs.append(Segment("_" if pause else name, a, b, stressed=(stress == "1" and vc == "+"), pause=pause))
-            elif parts_[0] == "WORD" and len(parts_) == 4:  # (a token Festival gives no time of its own, the "'s"
+            elif fields[0] == "WORD" and len(fields) == 4:  # (a token Festival gives no time of its own, the "'s"
                 last = words[-1].end_s if words else 0.0  # of "Morgan's", follows the word before: it had taken
-                start = max(float(parts_[2]) + at, last)  # its sentence's start, and the times went back; a re-audit)
-                words.append(WordSpan(parts_[1], start, max(start, float(parts_[3]) + at)))
+                start = max(float(fields[2]) + at, last)  # its sentence's start, and the times went back; a re-audit)
+                words.append(WordSpan(fields[1], start, max(start, float(fields[3]) + at)))
         if phrase_ends:  # the last pause closes the text
             sentence_ends.append(phrase_ends.pop())
         return Utterance(np.concatenate(pieces).astype(np.float32), int(rate), tuple(segs), tuple(words),

@@ -393,12 +393,11 @@ def _utterance(samples: np.ndarray, rate: int, tokens: list[tuple[str, float, fl
     else:  # espeak joined words ("on the" -> one group) or expanded one ("42" -> two): align the sounds
         heard = _align_words(raw_sounds, raw_index, group_phonemes(said_words))
     owned = [[] for _ in text_words]  # each written word's sounds: those of the words said for it
-    spans = [m.span() for m in WORD_RE.finditer(text)]
-    gaps = [text[(spans[i - 1][1] if i else 0):start] for i, (start, _) in enumerate(spans)]
-    for j, k in enumerate(said_by(text_words, said_words, gaps) if said_words is not text_words
-                          else range(len(heard))):
-        if text_words:
-            owned[k] += heard[j]
+    written = [m.span() for m in WORD_RE.finditer(text)]
+    gaps = [text[(written[i - 1][1] if i else 0):start] for i, (start, _) in enumerate(written)]
+    owners = said_by(text_words, said_words, gaps) if said_words is not text_words else range(len(heard))
+    for j, k in enumerate(owners if text_words else ()):
+        owned[k] += heard[j]
     # a word the alignment gave no sound of (espeak reduced "a" into its neighbour: "It is a day of a lot of rain"
     # lost both) lies between its neighbours, so every written word is in the take's timings, in order
     spans = [(float(segs[min(idx)]["start_s"]), float(segs[max(idx)]["end_s"])) if idx else None for idx in owned]
