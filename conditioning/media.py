@@ -18,9 +18,10 @@ from typing import Iterator
 import numpy as np
 
 from conditioning import native  # noqa: F401  (filters the media libraries' warnings about themselves)
+from conditioning.errors import EmotionStudioError
 
 
-class MediaError(ValueError):
+class MediaError(EmotionStudioError, ValueError):
     """A media file or array that cannot be used: the message says what is wrong and what is accepted."""
 
 

@@ -11,6 +11,8 @@ import numbers
 import os
 from typing import Mapping
 
+from conditioning.errors import EmotionStudioError
+
 #: The studio never downloads (neural weights come from local folders), but huggingface_hub still looks up the
 #: hub's address on some loads even with local_files_only (its agent registry); offline mode stops that.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -27,7 +29,7 @@ def offline() -> None:
         os.environ.setdefault(name, value)
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(EmotionStudioError, RuntimeError):
     """A backend that exists but cannot run here (a missing optional dependency, missing weights)."""
 
 

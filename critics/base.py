@@ -12,10 +12,11 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 import numpy as np
 
 from conditioning import Emotion, label_set
+from conditioning.errors import EmotionStudioError
 from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
 
 
-class CriticError(ValueError):
+class CriticError(EmotionStudioError, ValueError):
     """Media a critic cannot judge (silent audio, no face, too short): says what is wrong and what works."""
 
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 from conditioning import Emotion, Trajectory
+from conditioning.errors import EmotionStudioError
 from conditioning.media import Audio, Image, MediaError, Video  # noqa: F401  (re-exported media types)
 
 Media = Audio | Video | Image
 
 
-class GenerationError(ValueError):
+class GenerationError(EmotionStudioError, ValueError):
     """A request a generator cannot serve (empty or overlong text, duration out of range, unknown voice)."""
 
 

@@ -8,4 +8,8 @@ def __getattr__(name):  # lazy: `import studio` stays instant for the CLI's --he
         from . import studio as _studio
 
         return getattr(_studio, name)
+    if name == "EmotionStudioError":  # the one class to catch for everything the studio refuses
+        from conditioning.errors import EmotionStudioError
+
+        return EmotionStudioError
     raise AttributeError(name)

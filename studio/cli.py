@@ -419,18 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USER
-    from conditioning.errors import EmotionSpecError, PlanError
+    from conditioning.errors import EmotionStudioError
     from conditioning.registry import BackendUnavailable, UnknownBackend
 
-    user_errors: tuple[type[BaseException], ...] = (UserError, EmotionSpecError, PlanError, UnknownBackend)
-    try:  # numpy-backed contracts (numpy missing: nothing media-related can run anyway)
-        from conditioning.media import MediaError
-        from critics.base import CriticError
-        from generators.base import GenerationError
-
-        user_errors += (MediaError, GenerationError, CriticError)
-    except ImportError:
-        pass
     quiet_fluidsynth()
     held: list[str] = []
     try:  # Ctrl-C noted so that a press Python swallowed still stops a long job (`studio.errors.checkpoint`)
@@ -440,15 +431,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in held:  # the command ended as it should: what the libraries warned of, once each, one line each
             print(f"emostudio {args.command}: warning: {line}", file=sys.stderr)
         return code
-    except user_errors as exc:  # before BackendUnavailable: an unknown backend name is the user's error
-        print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USER
-    except BackendUnavailable as exc:
-        print(f"emostudio {args.command}: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
     except WorkerDied as exc:
         print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BackendUnavailable as exc:
+        if isinstance(exc, UnknownBackend):  # an unknown backend name is the user's error
+            print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USER
+        print(f"emostudio {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except EmotionStudioError as exc:  # everything else the studio refuses (`conditioning.errors`)
+        print(f"emostudio {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt as exc:  # Ctrl-C: what a user does to stop a long job, not a crash (130: 128 + SIGINT;

@@ -6,18 +6,20 @@ from __future__ import annotations
 import contextlib
 from contextvars import ContextVar
 
+from conditioning.errors import EmotionStudioError
+
 EXIT_USER = 2  #: a user error: one line on stderr
 EXIT_UNAVAILABLE = 1  #: a backend or extra that is not installed
 
 
-class UserError(Exception):
+class UserError(EmotionStudioError):
     """Raised by sub-commands for bad arguments; printed as one line, exit 2."""
 
 
 _presses: ContextVar[list | None] = ContextVar("ctrl_c_presses", default=None)
 
 
-class WorkerDied(Exception):
+class WorkerDied(EmotionStudioError):
     """A job's worker process died under it (killed: the OOM killer, a user): said in one line with how to go on,
     exit 1 (it had been a 20-line traceback of BrokenProcessPool: an audit)."""
 

@@ -534,3 +534,28 @@ def test_settings_the_command_lines_config_reaches_are_checked_by_kind_and_range
     assert festival.config.render.f0_method == "dio"  # built on Festival's own render default, the field changed
     take = Studio().generate("image", "joy", settings={"work_px": np.int64(256)}, score=False)
     assert take.settings == {"work_px": 256} and type(take.settings["work_px"]) is int
+
+
+def test_everything_the_studio_refuses_is_one_class_to_catch(tmp_path):
+    """A Python caller catches `EmotionStudioError` for every refusal (it had seven classes from five modules and no
+    common base: a typo'd modality or judge slipped past ``except ValueError``; an audit), and each kind keeps its
+    older base, so code that caught ValueError or RuntimeError still does."""
+    from conditioning.registry import BackendUnavailable
+    from studio import EmotionStudioError, Studio
+
+    studio = Studio()
+    refusals = {
+        "a modality's name": lambda: studio.generate("Speech", "joy", text="Hi there."),
+        "a judge's name": lambda: studio.generate("speech", "joy", judges=["nope"], text="Hi there."),
+        "an emotion": lambda: studio.generate("speech", "jo", text="Hi there."),
+        "a file": lambda: studio.critique("speech", tmp_path / "missing.wav"),
+        "an option": lambda: studio.generate("music", "joy", options={"tempoo": 90}),
+        "a threshold": lambda: Studio(threshold=-1),
+        "a plan": lambda: studio.plan("sadness", "joy", minutes=0, clip_s=30),
+    }
+    for what, call in refusals.items():
+        with pytest.raises(EmotionStudioError) as caught:
+            call()
+        assert "\n" not in str(caught.value), what  # one line
+        assert isinstance(caught.value, BackendUnavailable if what.endswith("name") else ValueError), what
+    assert issubclass(BackendUnavailable, RuntimeError)
