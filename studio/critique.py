@@ -135,7 +135,7 @@ def critique_files(args: argparse.Namespace) -> int:
     studio = Studio()
     model = getattr(args, "model", None)
     if model:  # a neural critic's weights (the embedded critics read their shipped ones)
-        from critics.registry import CRITICS, EXTRAS, load_critic
+        from critics.registry import CRITICS, EXTRAS
 
         neural = dict(key.split("/") for key, extra in EXTRAS.items() if extra == "neural")  # modality -> critic
         named = (args.critic or "").removeprefix(f"{args.modality}/")  # 'speech/transformers' = 'transformers'
@@ -144,7 +144,7 @@ def critique_files(args: argparse.Namespace) -> int:
             shipped = named and f"{args.modality}/{named}" in CRITICS
             raise UserError(f"--model is for a neural critic: name it with --critic ({names})"
                             + (f"; {args.modality}/{named} reads its shipped weights" if shipped else ""))
-        critic = load_critic(args.modality, args.critic, model=model)
+        critic = studio.critic(args.modality, args.critic, model=model)
     else:
         critic = studio.critic(args.modality, args.critic)  # fails once, before any file, if unavailable
     import inspect

@@ -365,23 +365,50 @@ def _trajectory_start(emotion: "str | Emotion | None", trajectory: Trajectory) -
     return given
 
 
+def _critic_model(key: str, folder: "str | os.PathLike") -> str:
+    """A neural critic's weights' folder as text, refused for a critic that reads shipped weights (it had been a
+    TypeError from inside the critic's constructor)."""
+    if critics_registry.EXTRAS.get(key) != "neural":
+        neural = [k for k, extra in critics_registry.EXTRAS.items() if extra == "neural"]
+        raise GenerationError(f"{key} reads its shipped weights and takes no model folder; the critics that take "
+                              f"one: {', '.join(neural)}")
+    if not isinstance(folder, (str, os.PathLike)) or not str(folder).strip():
+        raise GenerationError(f"{key}'s model is its weights' folder (a path), got {folder!r}")
+    return os.fspath(folder)
+
+
 class Studio:
     """Keyword-only facade over generators, critics and the loop. Backends are created once and reused;
     they hold no per-request state, so one Studio can serve many requests."""
 
     THRESHOLD = 0.85  #: the default `threshold`
 
-    def __init__(self, *, threshold: float = THRESHOLD) -> None:
+    def __init__(self, *, threshold: float = THRESHOLD, critic_models: Mapping[str, "str | os.PathLike"] | None = None
+                 ) -> None:
+        """``critic_models``: the local weights of the neural judges this studio loads, by critic
+        (``{"image/clip": "~/models/clip"}``; the loop's judges, `critic` and `critique` alike): a Python caller
+        had only the judges' environment variables, though their errors said "model=DIR in Python"."""
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 <= threshold < math.inf:
             raise GenerationError(f"threshold must be a fidelity from 0 to 1 (above 1: the loop never stops early), "
                                   f"got {threshold!r}")
         self.threshold = float(threshold)  #: fidelity at which the loop stops early
+        c = critics_registry
+        if critic_models is not None and not isinstance(critic_models, Mapping):
+            raise GenerationError(f"critic_models maps critics to their weights' folders, e.g. "
+                                  f"{{'image/clip': '~/models/clip'}}, got {critic_models!r}")
+        self.critic_models = {}  #: critic key ('image/clip') -> its weights' folder
+        for name, folder in (critic_models or {}).items():
+            if not isinstance(name, str) or "/" not in name:
+                raise GenerationError(f"critic_models are keyed by critic, modality and name ('image/clip'), got "
+                                      f"{name!r}")
+            key = resolve_key(c.CRITICS, c.DEFAULTS, *name.split("/", 1), c.MODALITIES, "critic")
+            self.critic_models[key] = _critic_model(key, folder)
         from studio.output import quiet_fluidsynth
 
         quiet_fluidsynth()  # the facade of every API path, as `main` is the command line's: with $CI set the MIDI
         # binding's import line had landed in a Python program's output (pretty_midi imports it on its own import)
         self._generators: dict[tuple[str, str, str | None], Any] = {}  #: (modality, resolved name, model)
-        self._critics: dict[str, Any] = {}  #: by resolved key ('speech/encoder')
+        self._critics: dict[tuple[str, str | None], Any] = {}  #: by resolved key ('speech/encoder') and weights
         self._creating = threading.RLock()  #: two threads asking for one backend at once make it once
         self._neutral_takes: dict[tuple, Any] = {}  #: (generator, content, coder) -> its neutral take
         self._references: dict[tuple, Any] = {}  #: (generator, critic, content) -> the critic's reference
@@ -424,13 +451,16 @@ class Studio:
                 self._generators[key] = gen
             return self._generators[key]
 
-    def critic(self, modality: str, name: str | None = None):
+    def critic(self, modality: str, name: str | None = None, *, model: "str | os.PathLike | None" = None):
+        """A critic, created once per (critic, weights); ``model``: a neural critic's local weights (default: this
+        studio's `critic_models`, else the critic's environment variable)."""
         c = critics_registry
         key = resolve_key(c.CRITICS, c.DEFAULTS, modality, name, c.MODALITIES, "critic")  # 'encoder' = 'speech/encoder'
+        model = _critic_model(key, model) if model is not None else self.critic_models.get(key)
         with self._creating:
-            if key not in self._critics:
-                self._critics[key] = load_critic(modality, name)
-            return self._critics[key]
+            if (key, model) not in self._critics:
+                self._critics[key, model] = load_critic(modality, name, **({"model": model} if model else {}))
+            return self._critics[key, model]
 
     def text_conflict(self, text: str | None, target: "str | Emotion", margin: float = 0.35) -> str | None:
         """A warning when the words pull against the requested emotion (e.g. a cheerful lyric sung sadly),
@@ -464,13 +494,14 @@ class Studio:
         return out
 
     # ---- measuring and generating ---------------------------------------------------------------------
-    def critique(self, modality: str, media: Any, *, critic: str | None = None) -> Reading:
+    def critique(self, modality: str, media: Any, *, critic: str | None = None,
+                 model: "str | os.PathLike | None" = None) -> Reading:
         """One critic's reading of ``media`` (a file or media object) alone: no speaker reference and no take
         report followed, so a studio speech take reads as `emostudio critique --single-file` reads it (the
         command line reads it against the neutral take its report names: an angry take's arousal +0.64 there,
         +0.40 here). For that reading, score with a reference: ``critic.score(media,
-        speaker_reference=critic.reference([neutral], "neutral"))``."""
-        return self.critic(modality, critic).score(media)
+        speaker_reference=critic.reference([neutral], "neutral"))``. ``model``: a neural critic's weights (`critic`)."""
+        return self.critic(modality, critic, model=model).score(media)
 
     def judges(self, modality: str, names: Sequence[str] | None = None, *, required: bool = False) -> list:
         """The critics that judge a modality's takes: ``names`` (each must load), or the modality's pair from
@@ -553,11 +584,14 @@ class Studio:
         if modality == "speech" and heard and min(heard) < SHORT_SPEECH_S:  # ("Hi." is 0.28 s: only critique said so)
             notes = (*notes, f"the take holds {min(heard):.2f} s of speech: {SHORT_SPEECH}")
         made = result.best.result.media  # without a duration, the music backend's default length: a 60-s trajectory
-        # over the composer's 30-s default take was cut at 30 s without a word, its report carrying the whole path
-        lasts = duration_s if duration_s is not None else made.duration_s if modality == "music" else None
+        # over the composer's 30-s default take was cut at 30 s without a word, its report carrying the whole path;
+        # a spoken take (a face's too) lasts as long as its words: 1.6 s of a 10-s path, without a word (an audit)
+        lasts = duration_s if duration_s is not None else getattr(made, "duration_s", None)
         if trajectory is not None and lasts is not None and lasts < trajectory.end_s - 1e-6:
-            notes = (*notes, f"the take lasts {lasts:g} s, so it follows the trajectory's first {lasts:g} s "
-                             f"of {trajectory.end_s:g}")
+            said = f"{round(lasts, 1):g} s"
+            short = f"the take lasts {said}, so it follows the trajectory's first {said} of {trajectory.end_s:g}"
+            if f"its voice: {short}" not in notes:  # (a face says as long as its voice, which has said so)
+                notes = (*notes, short)
         # as plain JSON values (NumPy's numbers as Python's), which the report writes
         return replace(result, speech=speech, notes=notes, settings=json.loads(settings_key(settings) or "{}"))
 

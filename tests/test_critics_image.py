@@ -261,3 +261,22 @@ def test_critique_reads_with_a_neural_critics_local_weights(tmp_path, capsys):
     assert "name it with --critic" in capsys.readouterr().err
     assert main(["critique", "--modality", "image", "--critic", "colour", "--model", "x", str(picture)]) == 2
     assert "image/colour reads its shipped weights" in capsys.readouterr().err
+
+
+def test_a_python_caller_gives_a_neural_judge_its_weights(tmp_path):
+    """`Studio(critic_models=...)` gives the loop's judges, `critic` and `critique` a neural critic's weights (a
+    Python caller had only the environment variable, though the error said "model=DIR in Python": an audit)."""
+    from studio import EmotionStudioError, Studio
+
+    folder = _tiny_clip(tmp_path)
+    studio = Studio(critic_models={"image/clip": folder})
+    take = studio.generate("image", "calm", judges=["embedded", "clip"], options={"size": 256}, seed=1)
+    clip = [j for j in take.judgements if j.critic == "image/clip"]
+    assert len(clip) == 1 and clip[0].reading.details["model"] == str(folder)
+    assert studio.critique("image", take.media, critic="clip").native == clip[0].reading.native
+    # a one-off folder for `critique`, and the critics that take none or a key without its modality refused
+    assert Studio().critique("image", take.media, critic="clip", model=folder).native == clip[0].reading.native
+    with pytest.raises(EmotionStudioError, match="image/colour reads its shipped weights"):
+        Studio(critic_models={"image/colour": folder})
+    with pytest.raises(EmotionStudioError, match=r"keyed by critic, modality and name \('image/clip'\)"):
+        Studio(critic_models={"clip": folder})

@@ -269,6 +269,24 @@ def test_a_take_asked_to_follow_a_trajectory_is_judged_along_it():
         assert judged.fidelity > static + 0.1 and judged.fidelity > held.fidelity + 0.05, judged.critic
 
 
+def test_a_spoken_take_shorter_than_its_trajectory_says_how_much_of_it_it_follows():
+    """A spoken take lasts as long as its words: 'The train leaves at noon.' followed the first 1.6 s of a 10-s
+    sadness -> joy path, its report carrying the whole path and no note (music said so; an audit). A face says
+    it once, through its voice's note."""
+    from conditioning import Trajectory
+
+    studio, traj = Studio(), Trajectory.of([(0, "sadness"), (10, "joy")])
+    take = studio.generate("speech", None, text="The train leaves at noon.", trajectory=traj, score=False)
+    said = f"{round(take.media.duration_s, 1):g} s"
+    assert take.media.duration_s < 4 and take.all_notes == [
+        f"the take lasts {said}, so it follows the trajectory's first {said} of 10"]
+    face = studio.generate("face", None, text="The train leaves at noon.", trajectory=traj, score=False)
+    assert [n for n in face.all_notes if "trajectory's first" in n] == [f"its voice: {take.all_notes[0]}"]
+    whole = studio.generate("speech", None, text="The train leaves at noon.", score=False,
+                            trajectory=Trajectory.of([(0, "sadness"), (1, "joy")]))
+    assert not [n for n in whole.all_notes if "trajectory's first" in n]
+
+
 def test_a_label_at_intensity_zero_is_the_neutral_point_and_is_heard_as_neutral():
     """'joy@0' (the web's intensity slider at 0) is the neutral point, and the generators render a neutral take
     of it; judges that heard that take as neutral at fidelity 0.98 counted as a 'no', so it was never
