@@ -48,7 +48,7 @@ MODIFIER_WEIGHT = 0.5
 
 
 #: The keys of an emotion written as JSON (`Emotion.to_json`); a mapping with any of them is read as one
-JSON_KEYS = frozenset({"valence", "arousal", "dominance", "intensity", "mix"})
+JSON_KEYS = frozenset({"valence", "arousal", "dominance", "intensity", "mix", "point"})
 
 
 def _one_emotion(text: str) -> bool:
@@ -70,7 +70,12 @@ class Emotion:
 
     ``valence``/``arousal``/``dominance`` are the coordinates to render (already scaled by intensity);
     ``mix`` is the categorical description (vocabulary label -> weight, sums to 1, largest first);
-    ``intensity`` in [0, 1] is the distance travelled from neutral towards the full-blown emotion.
+    ``intensity`` in [0, 1] is the distance travelled from neutral towards the full-blown emotion;
+    ``point``: given as coordinates (`from_vad`: 'v=-0.8,a=0.6', a phrase, a trajectory's moment), so its mix is
+    the likelihood reading of where it lies, not a label anyone chose: it has no main label
+    (`conditioning.metrics.main_term`) and is judged by its coordinates. Its top term had been a label, taken
+    from a near tie (anger 0.115, disgust 0.115, fear 0.114 at v=-0.8,a=0.6), so a take both judges heard as
+    fear at fidelity 0.97 was "not recognised" and the loop pushed it towards anger (an audit).
     """
 
     valence: float
@@ -78,6 +83,7 @@ class Emotion:
     dominance: float
     mix: Mapping[str, float] = field(default_factory=lambda: {NEUTRAL: 1.0}, hash=False)
     intensity: float = 1.0
+    point: bool = False
 
     def __post_init__(self) -> None:
         """Check a directly built point as the constructors check theirs, and freeze its mix: an `Emotion` is
@@ -88,6 +94,8 @@ class Emotion:
             if isinstance(x, bool) or not isinstance(x, numbers.Real) or math.isnan(x) or not lo - 1e-9 <= x <= 1 + 1e-9:
                 raise EmotionSpecError(f"{name} must be a number from {lo:g} to 1, got {x!r}; build emotions with "
                                        f"Emotion.parse, from_mix or from_vad ({FORMS})")
+        if not isinstance(self.point, bool):
+            raise EmotionSpecError(f"point is True or False (given as coordinates or not), got {self.point!r}")
         if not isinstance(self.mix, Mapping) or not self.mix:
             raise EmotionSpecError(f"an emotion's mix is a non-empty mapping of vocabulary labels to weights, got "
                                    f"{self.mix!r}")
@@ -106,7 +114,7 @@ class Emotion:
 
     def __reduce__(self):
         # a read-only mapping cannot be pickled; workers and Ray receive emotions as plain values
-        return (type(self), (self.valence, self.arousal, self.dominance, dict(self.mix), self.intensity))
+        return (type(self), (self.valence, self.arousal, self.dominance, dict(self.mix), self.intensity, self.point))
 
     # ---- constructors -------------------------------------------------------------------------------
     @classmethod
@@ -159,7 +167,7 @@ class Emotion:
         intensity = _distance_intensity(point)
         if dominance is None:  # place dominance where the reading's terms put it
             dominance = mix_to_vad(mix)[2]
-        return cls(valence, arousal, dominance, mix, intensity)
+        return cls(valence, arousal, dominance, mix, intensity, point=True)
 
     @classmethod
     def from_json(cls, doc: Mapping) -> "Emotion":
@@ -172,7 +180,8 @@ class Emotion:
                                    f"(as `emostudio emotion --json` writes it), or valence and arousal alone; got keys "
                                    f"{', '.join(sorted(map(str, keys)))}")
         if "mix" in keys:
-            return cls(doc["valence"], doc["arousal"], doc["dominance"], doc["mix"], doc.get("intensity", 1.0))
+            return cls(doc["valence"], doc["arousal"], doc["dominance"], doc["mix"], doc.get("intensity", 1.0),
+                       doc.get("point", False))
         point = cls.from_vad(doc["valence"], doc["arousal"], doc.get("dominance"))
         return point if "intensity" not in keys else replace(point, intensity=doc["intensity"])
 
@@ -253,13 +262,18 @@ class Emotion:
         if self.intensity <= 0:
             return self
         k = intensity / self.intensity
+        if self.point:  # a point's reading is of where it now lies ('v=-0.8,a=0.6@0.3' had kept the full-strength
+            # point's labels: anger, where the same coordinates given as such read neutral)
+            moved = Emotion.from_vad(_clip(self.valence * k), _clip(self.arousal * k), _clip(self.dominance * k))
+            return replace(moved, intensity=max(0.0, min(1.0, intensity)))
         return Emotion(_clip(self.valence * k), _clip(self.arousal * k), _clip(self.dominance * k), dict(self.mix),
                        max(0.0, min(1.0, intensity)))
 
     def to_json(self, digits: int = 4) -> dict:
         r = lambda x: round(float(x), digits)  # noqa: E731
         return {"valence": r(self.valence), "arousal": r(self.arousal), "dominance": r(self.dominance),
-                "intensity": r(self.intensity), "mix": {k: r(v) for k, v in self.mix.items()}}
+                "intensity": r(self.intensity), "mix": {k: r(v) for k, v in self.mix.items()},
+                **({"point": True} if self.point else {})}
 
     def __str__(self) -> str:
         mix = "+".join(f"{k}:{v:.2f}" for k, v in list(self.mix.items())[:3])

@@ -63,9 +63,12 @@ def top_terms(emotion: Emotion) -> list[str]:
 
 
 def main_term(emotion: Emotion) -> str | None:
-    """The label with the largest weight in the emotion's mix: None for a pure coordinate spec, and for a mix whose
+    """The label with the largest weight in the emotion's mix: None for a point given as coordinates
+    (`Emotion.point`: its mix is a likelihood, whose top term can hang on a near tie), and for a mix whose
     largest weights tie ('joy:0.5+sadness:0.5', bittersweet), which has no main label: it is judged by its
     coordinates, whichever way it was written (a sad reading of it had agreed or not by the order of its terms)."""
+    if emotion.point:
+        return None
     terms = top_terms(emotion)
     return terms[0] if len(terms) == 1 else None
 
@@ -84,7 +87,7 @@ def target_label(target: Emotion) -> str:
     had been labelled joy by the order of its terms, then by their names); else its nearest vocabulary term (a
     valence-arousal point has no main term)."""
     term = target_term(target)
-    if term is None and target.mix:  # (a point's mix is a likelihood: its terms never tie)
+    if term is None and not target.point:
         return "+".join(top_terms(target))
     return term or target.top
 

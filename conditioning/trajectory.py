@@ -41,7 +41,7 @@ def blend(a: Emotion, b: Emotion, u: float) -> Emotion:
     mix = dict(sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))  # (a tie by name, as `Emotion.from_mix`)
     lerp = lambda x, y: (1 - u) * x + u * y  # noqa: E731
     return Emotion(lerp(a.valence, b.valence), lerp(a.arousal, b.arousal), lerp(a.dominance, b.dominance), mix,
-                   lerp(a.intensity, b.intensity))
+                   lerp(a.intensity, b.intensity), a.point and b.point)
 
 
 #: The most samples `Trajectory.sample` gives: 48 kHz over 20 s, far more than any frame or bar rate needs

@@ -274,3 +274,29 @@ def test_a_path_is_refused_as_one_emotion():
         with pytest.raises(EmotionSpecError, match="reads as a path.*emostudio session --from A --to B"):
             E(spec)
     assert E("v=0.3,a=0.2").valence == 0.3
+
+
+def test_a_point_given_as_coordinates_has_no_main_label_and_is_judged_by_where_it_lies():
+    """A point's mix is the likelihood reading of where it lies: its top term had been taken as the label a take
+    must be heard as, from a near tie at v=-0.8,a=0.6 (anger 0.115, disgust 0.115, fear 0.114), so a take both
+    judges heard as fear at fidelity 0.97 was not recognised and the loop pushed it towards anger; and the same
+    coordinates read anger or neutral by how they were written ('v=-0.8,a=0.6@0.3' or those coordinates as such:
+    an audit)."""
+    from conditioning.metrics import category_agrees, main_term, target_label
+
+    point = Emotion.parse("v=-0.8,a=0.6")
+    assert point.point and not Emotion.parse("anger").point and main_term(point) is None
+    assert sorted(point.mix.values())[-1] - sorted(point.mix.values())[-3] < 0.01  # the near tie itself
+    assert category_agrees(point, Emotion.parse("fear")) is None  # judged by fidelity, not by anger's label
+    assert target_label(point) == point.top  # a dataset row still carries the nearest term as its label
+    weak = Emotion.parse("v=-0.8,a=0.6@0.3")
+    same = Emotion.from_vad(*weak.vad)
+    assert weak.vad == same.vad and dict(weak.mix) == dict(same.mix) and weak.top == same.top
+    assert weak.intensity == pytest.approx(0.3 * point.intensity)  # as asked
+    # a labelled emotion keeps its label at any intensity, and a report's point reads back as a point
+    assert Emotion.parse("anger@0.3").top == "anger" and main_term(Emotion.parse("anger@0.3")) == "anger"
+    assert Emotion.from_json(point.to_json()).point and not Emotion.from_json(Emotion.parse("anger").to_json()).point
+    assert "point" not in Emotion.parse("anger").to_json()
+    import pickle
+
+    assert pickle.loads(pickle.dumps(point)) == point
