@@ -247,6 +247,12 @@ def upload_folder() -> Path:
     return Path(get_upload_folder())
 
 
+def slug(text: str) -> str:
+    """``text`` as part of a file's name: lower-case letters, digits and single dashes, at most 40 characters
+    ('joy+sadness' -> 'joy-sadness')."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40].strip("-")
+
+
 def number(value, what: str, whole: bool = False) -> float:
     """A number box's value, or a user error naming the box: Gradio sends None for a cleared box, where ``int()``
     and ``float()`` raised a TypeError that the page showed as a bare "Error"."""
@@ -389,7 +395,7 @@ class WebStudio:
             pass
         return f"v={emo.valence:.3f},a={emo.arousal:.3f},d={emo.dominance:.3f}".replace("-0.000", "0.000")
 
-    def _take(self, result, media_path: Path) -> Take:
+    def _take(self, result, media_path: Path, file_notes: Sequence[str] = ()) -> Take:
         best = result.best
         readings = [j.reading for j in best.judgements]
         from conditioning.metrics import target_label
@@ -426,7 +432,7 @@ class WebStudio:
         prov = best.result.provenance
         lines.append(f"made by `{prov.backend}` ({prov.model}); licence: {prov.licence}")
         extras = best.result.extras
-        lines += [f"\n_Note: {note}._" for note in result.all_notes]
+        lines += [f"\n_Note: {note}._" for note in (*result.all_notes, *file_notes)]
         if (extras.get("portrait") or {}).get("default"):  # the portrait box refuses other types silently
             lines.append("\nportrait: none uploaded, so the default astronaut; the portrait box takes "
                          + ", ".join(UPLOAD_TYPES["portrait"]))
@@ -438,8 +444,11 @@ class WebStudio:
         the output folder and the temporary one (Gradio's uploads)."""
         return self.out, tempfile.gettempdir()
 
-    def _path(self, suffix: str) -> Path:
-        return self.out / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}{suffix}"
+    def _path(self, suffix: str, *names: str) -> Path:
+        """A new file or folder under the app's folder, named by ``names`` (what it is: 'speech', 'joy') before the
+        time and a random part: downloads had been named by the time alone (an audit)."""
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        return self.out / ("-".join([*filter(None, map(slug, names)), stamp]) + suffix)
 
     def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None,
@@ -460,19 +469,23 @@ class WebStudio:
         # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
         # and the JSON report (provenance and licence, each judge's reading and, for speech, how to remake the
         # neutral take it was read against: the Analyse tab reads the take with it, as the loop did)
-        path, report = save_take(self._path(suffix), result, prompt=prompt,
+        from conditioning.metrics import target_label
+
+        path, report = save_take(self._path(suffix, modality, target_label(result.target)), result, prompt=prompt,
                                  hide=lambda text: without_folders(text, self.private_folders))
-        take = self._take(result, path)
+        # and the notes on the file that `save_take` adds (the face judges read the frames before H.264 coding)
+        take = self._take(result, path, [n for n in report.get("notes", ()) if n not in result.all_notes])
         take.score, take.report_file = report.get("midi"), str(path) + ".json"
         take.seconds = getattr(result.media, "duration_s", None)
         return take
 
     def image_options(self, style: str) -> dict:
-        """The Image tab's options for the backend ``auto`` runs: the style and a 768 px picture for the embedded
-        painter; none for Stable Diffusion (set up through $EMOSTUDIO_SD_MODEL), which draws the prompt at its
+        """The Image tab's options for the backend ``auto`` runs: the style for the embedded painter, at the command
+        line's size (the tab drew 768 px, so the same request on the command line drew another picture, read
+        otherwise: an audit); none for Stable Diffusion (set up through $EMOSTUDIO_SD_MODEL), which draws the prompt at its
         model's own size and has no styles (the tab used to send them, and every take failed)."""
         if self.studio.generator("image").name == "procedural":
-            return {"style": style, "size": 768}
+            return {"style": style}
         return {}
 
     #: the Speech tab's choice that speaks with the diffusion TTS weights the server's variable names
@@ -705,9 +718,10 @@ class WebStudio:
                      "readings": [r.to_json() for r in readings]})
 
     def session(self, current, target, minutes: float, clip_s: float, seed: int = 0, clip_files: bool = False,
-                progress=None):
+                progress=None, loop: int = 0):
         """A music-therapy session (iso principle) under the app's folder: (audio, plot, report, and with
         ``clip_files`` a zip of the clips as their own files, `studio.session.write_clip_files`, else None).
+        ``loop``: the page's closed-loop rounds, as `session --loop` (the tab had left them out without a word).
         ``progress(fraction, step)``: `build_session`'s, which an exception from it stops."""
         from studio.session import MAX_STEP_ADVICE, build_session, summary_lines, summary_warnings
 
@@ -719,9 +733,11 @@ class WebStudio:
                 Emotion.parse(spec or "")
             except EmotionSpecError as exc:
                 raise EmotionSpecError(f"the {box} box: {exc}") from None
-        folder = self._path("")
+        from conditioning.metrics import target_label
+
+        folder = self._path("", "session", target_label(Emotion.parse(current)), "to", target_label(Emotion.parse(target)))
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
-                            clip_s=number(clip_s, "clip seconds"), seed=seed_of(seed),
+                            clip_s=number(clip_s, "clip seconds"), seed=seed_of(seed), loop=number(loop, "loop rounds", True),
                             studio=self.studio, clip_files=bool(clip_files), progress=progress)
         warned = set(summary_warnings(res.summary))  # in bold, as the CLI's warnings stand out on their own lines
         lines = [(line.replace(MAX_STEP_ADVICE, ""), line in warned) for line in summary_lines(res.summary)]  # (no
@@ -731,7 +747,16 @@ class WebStudio:
         # licence (naming no server folder), and the score for a DAW
         res.plan.write_text(without_folders(res.plan.read_text(encoding="utf-8"), self.private_folders),
                             encoding="utf-8")
-        return str(res.audio), str(res.plot), report, clips, [str(res.plan), str(res.midi)]
+
+        def named(path):  # downloaded under the folder's name ('session-anxiety-to-calm-...-plan.json'): every
+            # session's had been session.wav, plan.json ..., a second download clashing with the first (an audit)
+            if path is None:
+                return None
+            link = Path(path).with_name(f"{folder.name}-{Path(path).name}")
+            os.link(path, link)  # the same file under a second name, no copy
+            return str(link)
+
+        return (named(res.audio), named(res.plot), report, named(clips), [named(res.plan), named(res.midi)])
 
     def start_dataset(self, spec_path: str | None, workers: int = 1) -> str:
         """Start a dataset job in the background; returns its id (the user's browser keeps it: `build_app`)."""
@@ -763,7 +788,8 @@ class WebStudio:
         cores = os.cpu_count() or 1  # no more processes than the server has cores
         workers = max(1, min(number(workers, "worker processes", True), cores))
         job = uuid.uuid4().hex[:10]
-        folder = self.out / f"dataset-{job}"
+        folder = self.out / "-".join(filter(None, (slug(spec.name), "dataset", job)))  # (its zip downloads under
+        # the spec's name)
         from studio.dataset import plan, spec_notes
 
         state = {"folder": folder, "spec": spec, "total": len(plan(spec)), "done": False, "error": None,
@@ -822,7 +848,7 @@ class WebStudio:
             journal = st["folder"] / "manifest.jsonl"
             n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
             extra = " and extra items for the labels the filter thinned" if n > st["total"] else ""
-            return f"{n} items made of the {st['total']} planned{extra} (running){notes}", None
+            return f"{n} item{'s' * (n != 1)} made of the {st['total']} planned{extra} (running){notes}", None
         s = st["summary"]
         short = "".join(f"\n\nwarning: {line}" for line in s.get("short", ()))  # as `emostudio dataset` on stderr
         empty = f"\n\nerror: {', '.join(s['empty'])}: no item kept, so the dataset has none" if s.get("empty") else ""
@@ -897,15 +923,9 @@ def without_folders(text: str, folders) -> str:
 def user_error_types() -> tuple[type, ...]:
     """The errors that are the user's to mend (a bad emotion, an unreadable upload, a bad spec): shown as their
     message alone, never as a traceback or an exception's class name."""
-    from conditioning.errors import EmotionSpecError, PlanError
-    from conditioning.media import MediaError
-    from conditioning.registry import BackendUnavailable
-    from critics.base import CriticError
-    from generators.base import GenerationError
-    from studio.errors import UserError
+    from conditioning.errors import EmotionStudioError
 
-    return (EmotionSpecError, PlanError, MediaError, BackendUnavailable, CriticError, GenerationError, UserError,
-            ValueError)
+    return (EmotionStudioError, ValueError)
 
 
 def public_message(message: str, folders) -> str:
@@ -947,8 +967,11 @@ def build_app(web: WebStudio | None = None):
         ("Reset to default value") every slider's shared, so a screen reader's list of buttons could not tell
         them apart."""
         s = gr.Slider(*args, buttons=[], **kwargs)
-        own = s.preprocess
-        s.preprocess = lambda payload: None if payload is None else own(payload)
+        own, lo, hi = s.preprocess, s.minimum, s.maximum
+        # a number typed past the slider's ends is taken at the end the box then shows: Gradio refused it before
+        # any handler (a 10-s toast, its traceback in the log) and the readout kept the old intensity, 0.30, while
+        # the box showed 1 and the next take was made at 1 (an audit)
+        s.preprocess = lambda payload: None if payload is None else own(min(hi, max(lo, payload)))
         return s
 
     def on_click(button, fn, inputs, outputs, **kw):
@@ -1130,7 +1153,7 @@ def build_app(web: WebStudio | None = None):
                                   file_count="multiple", interactive=False)
 
                 @guarded
-                def session(a, b, minutes, clip, sd, split, progress=gr.Progress()):
+                def session(a, b, minutes, clip, sd, split, lp, progress=gr.Progress()):
                     """The session runs in a thread of its own, followed from here: Gradio lets a running function
                     finish when its event is cancelled, and a 30-minute session had gone on for minutes after its
                     tab was closed, holding the tab's one slot, with its bar at 5 %. Stop, or a closed tab, closes
@@ -1152,7 +1175,8 @@ def build_app(web: WebStudio | None = None):
 
                     def work():
                         try:
-                            box["result"] = web.session(a, b, minutes, clip, sd, clip_files=split, progress=told)
+                            box["result"] = web.session(a, b, minutes, clip, sd, clip_files=split, progress=told,
+                                                        loop=lp)
                         except BaseException as exc:  # handed to the handler's thread, which says it
                             box["error"] = exc
 
@@ -1171,7 +1195,7 @@ def build_app(web: WebStudio | None = None):
                         raise box["error"]
                     yield box["result"]
 
-                go = on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split],
+                go = on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split, loop],
                               [t_audio, t_plot, t_report, t_zip, t_files], concurrency_limit=1)
                 t_stop.click(lambda: SESSION_STOPPED, None, [t_report], cancels=[go], queue=False)  # said: the bar
                 # had just vanished, and the outputs stayed empty without a word (an audit)

@@ -155,8 +155,11 @@ def test_a_session_is_reported_in_words_as_the_command_says_it(web):
     pytest.importorskip("pretty_midi")
     audio, plot, report, clips, files = web.session("sadness", "calm", 1.0, 15)
     assert Path(audio).is_file() and Path(plot).is_file() and clips is None
-    assert [Path(f).name for f in files] == ["plan.json", "session.mid"]  # as the command writes them
+    # as the command writes them, downloaded under the session's name (every session's had been plan.json ...)
+    assert [Path(f).name.split("-")[-1] for f in files] == ["plan.json", "session.mid"]
+    assert all(Path(f).name.startswith("session-sadness-to-calm-2") for f in (audio, plot, *files))
     plan = Path(files[0]).read_text()
+    assert json.loads(plan)["settings"]["loop"] == 0
     assert len(json.loads(plan)["clips"]) == 4 and str(web.out) not in plan  # names no server folder
     lines = report.splitlines()
     assert lines[0].startswith("- measured 4 clips: mean fidelity ") and "as far as the judges can read" in lines[0]
@@ -174,6 +177,9 @@ def test_a_session_is_reported_in_words_as_the_command_says_it(web):
         if name.endswith(".json"):
             assert str(web.out) not in z.read(name).decode() and json.loads(z.read(name))["file"] == name[:-5]
     assert str(web.out) not in Path(files[0]).read_text()
+    # the page's closed-loop rounds reach the session, as `session --loop` (the tab had left them out)
+    _, _, report, _, files = web.session("sadness", "calm", 0.5, 15, loop=1)
+    assert json.loads(Path(files[0]).read_text())["settings"]["loop"] == 1 and "- loop: rounds' mean fidelity" in report
 
 
 def test_a_cleared_number_box_is_a_message_not_a_type_error(web):
@@ -256,7 +262,10 @@ def test_a_face_made_without_a_portrait_says_it_used_the_astronaut(web, tmp_path
     assert "every face judge" in take.report or "recognised: no" in take.report
     mine = save_image(tmp_path / "me.png", Image(np.ascontiguousarray(default_portrait()[:, ::-1])))
     take = web.generate("face", Emotion.parse("joy"), text=words, options={"portrait": str(mine)})
-    assert "default astronaut" not in take.report and "the user's" in take.report and "Note" not in take.report
+    assert "default astronaut" not in take.report and "the user's" in take.report
+    # no note on the portrait; the command line's note on the file (the judges read the frames before H.264) is shown
+    assert "_Note: the portrait" not in take.report and "before their H.264 coding" in take.report
+    assert Path(take.file).name.startswith("face-joy-2")  # a download named by what it is (not by the time alone)
     laugh = str(shared_data / "images" / "oasis" / "images" / "Happy_face_2.jpg")  # the animator's notes are shown
     take = web.generate("face", Emotion.parse("joy"), text=words, options={"portrait": laugh})
     assert "_Note: the portrait's mouth is open" in take.report
@@ -660,7 +669,7 @@ def test_a_spec_uploaded_to_the_web_may_not_read_the_servers_files(web, tmp_path
     portrait = tmp_path / "me.png"
     from PIL import Image
     Image.new("RGB", (64, 64)).save(portrait)
-    before = set(web.out.glob("dataset-*"))
+    before = set(web.out.glob("*dataset-*"))
     for name, modality in {"texts": f"speech: {{count: 1, texts: {{file: {secret}}}}}",
                            "prompts": f"image: {{count: 1, prompts: {{file: {secret}}}}}",
                            "portraits": f"face: {{count: 1, texts: [Hello there.], portraits: [{portrait}]}}",
@@ -670,7 +679,7 @@ def test_a_spec_uploaded_to_the_web_may_not_read_the_servers_files(web, tmp_path
         with pytest.raises(UserError, match=rf"'modalities\.\w+\.{name}': .*names a file on the server.*"
                                             r"emostudio dataset SPEC"):
             web.start_dataset(str(spec))
-    assert set(web.out.glob("dataset-*")) == before  # no job was started
+    assert set(web.out.glob("*dataset-*")) == before  # no job was started
     assert load_spec(tmp_path / "texts.yaml").modalities[0].texts == ("SECRET-TOKEN is the password",)  # the CLI's
 
 
@@ -750,14 +759,14 @@ def test_an_uploaded_spec_is_bounded_in_hours_of_media_and_a_running_job_can_be_
     import time
 
     for _ in range(300):  # the first items made
-        journal = web.out / f"dataset-{job}" / "manifest.jsonl"
+        journal = web._jobs[job]["folder"] / "manifest.jsonl"
         if journal.exists() and journal.read_text().count("\n") >= 2:
             break
         time.sleep(0.1)
     assert web.stop_dataset(job) == "stopping after the item being made"
     text = status_when_done(web, job, wait_s=30)
     assert text.startswith("stopped after ") and "of the 40 planned items, as asked; nothing was kept" in text
-    assert not (web.out / f"dataset-{job}").exists() and web.dataset_status(job)[1] is None
+    assert not (web._jobs[job]["folder"]).exists() and web.dataset_status(job)[1] is None
     assert web.stop_dataset(job) == "no dataset job of this browser is running"
 
 def status_when_done(web, job: str, wait_s: float = 10.0) -> str:

@@ -226,6 +226,15 @@ def test_an_emptied_intensity_box_and_a_failed_request_say_so_and_leave_no_old_r
     page.locator("#emotion-spec textarea, #emotion-spec input").first.click()
     page.wait_for_function("!document.querySelector('#emotion-readout').innerText.includes('empty')", timeout=30_000)
     assert box.input_value() == "0.8"
+    # a number past the slider's end is taken at the end the box shows: Gradio refused it before any handler and
+    # the readout kept the old intensity while the next take was made at the box's 1 (an audit)
+    page.locator("#emotion-spec textarea, #emotion-spec input").first.fill("joy")
+    page.wait_for_function("document.querySelector('#emotion-readout').innerText.includes('intensity 0.80')",
+                           timeout=30_000)
+    box.fill("7")
+    box.press("Tab")
+    page.wait_for_function("document.querySelector('#emotion-readout').innerText.includes('intensity 1.00')",
+                           timeout=30_000)
     page.get_by_role("tab", name="Speech").click()
     page.locator("#emotion-spec textarea, #emotion-spec input").first.fill("sadness")
     page.locator("#speech-go").click()
