@@ -126,7 +126,7 @@ class Emotion:
         if isinstance(intensity, bool) or not isinstance(intensity, numbers.Real):
             raise EmotionSpecError(f"intensity must be a number from 0 to 1, got {intensity!r}")
         if not 0.0 <= intensity <= 1.0 or math.isnan(intensity):
-            raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
+            raise EmotionSpecError(f"intensity {intensity!r} is outside [0, 1]; e.g. 'anger@0.3'")
         merged: dict[str, float] = {}
         for label, weight in mix.items():
             if not isinstance(label, str):
@@ -159,8 +159,8 @@ class Emotion:
         for name, x in (("valence", valence), ("arousal", arousal), ("dominance", dominance)):
             if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
                 raise EmotionSpecError(f"{name} must be a number from -1 to 1, got {x!r}")
-            if x is not None and (math.isnan(x) or not -1.0 <= x <= 1.0):
-                raise EmotionSpecError(f"{name} {x:g} is outside [-1, 1]; e.g. 'v=0.7,a=0.5'")
+            if x is not None and (math.isnan(x) or not -1.0 <= x <= 1.0):  # (as given: 1.0000001 was said as "1")
+                raise EmotionSpecError(f"{name} {x!r} is outside [-1, 1]; e.g. 'v=0.7,a=0.5'")
         point = (valence, arousal) if dominance is None else (valence, arousal, dominance)
         mix = vad_to_mix(point, floor=0.02)
         # intensity from what was given: a placed dominance (below) is not the user's distance from neutral
@@ -259,8 +259,11 @@ class Emotion:
         axis would clip on its own and the emotion change direction, below 0 it would turn into its opposite."""
         if isinstance(intensity, bool) or not isinstance(intensity, numbers.Real) or not 0.0 <= intensity <= 1.0:
             raise EmotionSpecError(f"intensity must be a number from 0 to 1, got {intensity!r}")
-        if self.intensity <= 0:
-            return self
+        if self.intensity <= 0:  # a label at intensity 0 ('joy@0') grows again along its own direction (it stayed
+            # at 0 whatever was asked); the origin as a point has no direction
+            grown = self if self.point or not any(w for t, w in self.mix.items() if t != NEUTRAL) \
+                else Emotion.from_mix(self.mix)
+            return grown if grown.intensity <= 0 else grown.scaled(intensity)
         k = intensity / self.intensity
         if self.point:  # a point's reading is of where it now lies ('v=-0.8,a=0.6@0.3' had kept the full-strength
             # point's labels: anger, where the same coordinates given as such read neutral)
@@ -342,7 +345,7 @@ def _intensity(text: str) -> float:
     """The number after '@', in [0, 1]."""
     intensity = _number(text.strip(), "intensity") + 0.0  # (+ 0.0: '@-0' is 0, not -0)
     if not 0.0 <= intensity <= 1.0:
-        raise EmotionSpecError(f"intensity {intensity:g} is outside [0, 1]; e.g. 'anger@0.3'")
+        raise EmotionSpecError(f"intensity {intensity!r} is outside [0, 1]; e.g. 'anger@0.3'")
     return intensity
 
 
@@ -364,6 +367,9 @@ def _parse_mix(text: str) -> Emotion:
         label, colon, weight = (s.strip() for s in part.partition(":"))
         if not label:
             raise EmotionSpecError(f"empty label in {text!r}; write e.g. 'joy:0.6+surprise:0.4'")
+        if colon and not weight:  # ('joy:+1': the '+' before the number is the mix's, which left no weight)
+            raise EmotionSpecError(f"no weight after {label!r}: in {text!r}; '+' joins terms, so write weights "
+                                   "without one, e.g. 'joy:0.6+surprise:0.4'")
         w = _number(weight, f"weight for {label!r}") if colon else 1.0
         if w < 0:
             raise EmotionSpecError(f"weight {w:g} for {label!r} is negative; weights must be >= 0")

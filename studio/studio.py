@@ -227,9 +227,14 @@ class Round:
 
 @dataclass(frozen=True)
 class StudioResult:
-    target: Emotion
-    best: Round
-    rounds: tuple[Round, ...]
+    """What `Studio.generate` returns: the take it kept (``best``, also ``media``), every round the loop made
+    (``rounds``, the first take first), what was asked (``target``), and each judge's reading of the kept take
+    (``judgements``, their mean ``fidelity``, ``recognised`` when every judge heard the target). ``to_json`` is
+    the report `emostudio generate` writes beside the file; ``save`` writes both."""
+
+    target: Emotion  #: the emotion asked for (a trajectory's first moment when the take follows one)
+    best: Round  #: the kept round: recognised rounds first, then by fidelity (`Round.rank`)
+    rounds: tuple[Round, ...]  #: every round made, in order
     timings: Mapping[str, float] = field(default_factory=dict)
     speech: "StudioResult | None" = None  #: a talking face's voice, made and judged by the studio
     threshold: float = 0.85  #: the fidelity at which the judges that read coordinates vote yes (`Studio.threshold`)
@@ -244,10 +249,12 @@ class StudioResult:
 
     @property
     def recognised(self) -> bool:
+        """Whether every judge heard the target in the kept take (`Judgement.recognises` at `threshold`)."""
         return self.best.recognised(self.threshold)
 
     @property
     def media(self):
+        """The kept take's `Audio`, `Video` or `Image`."""
         return self.best.result.media
 
     @property
@@ -275,6 +282,8 @@ class StudioResult:
         return save_take(Path(path), self, prompt=self.best.request.prompt, model=model)[0]
 
     def to_json(self) -> dict:
+        """The take's report as plain JSON values: backend, target (and trajectory), each judge's reading and vote,
+        every round, provenance and licence, timings, settings, a face's voice and the notes."""
         res = self.best.result
         trajectory = self.best.request.trajectory
         return {"backend": res.provenance.backend, "target": self.target.to_json(),
@@ -535,10 +544,17 @@ class Studio:
                  score: bool = True, model: str | None = None,
                  settings: Mapping[str, Any] | None = None) -> StudioResult:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
-        ``settings``: the backend's config fields (`generator`), e.g. ``{"offload": True, "dtype": "float16"}``
+
+        ``emotion``: a spec, mapping or `Emotion`; ``seed``: 0 to 2**63-1, the same seed giving the same take (the
+        loop's later rounds take the next seeds); ``text`` the words of speech and a face, ``prompt`` an image's
+        or a MusicGen piece's words, ``duration_s`` music's length; ``options`` the backend's per-take options
+        (a voice, a portrait, a style: each backend's card lists them); ``model`` a neural backend's local
+        weights. ``score=False`` skips the judges when there is no loop (a loop always scores). Raises
+        `EmotionStudioError` (`conditioning.errors`) for anything it refuses, before anything is made where it
+        can tell. ``settings``: the backend's config fields (`generator`), e.g. ``{"offload": True, "dtype": "float16"}``
         for a neural backend on a GPU, ``{"shading": 0}`` for a face without the FER2013-derived shading.
 
-        ``judges`` names the critics (default: the modality's two judges); ``critic`` adds one (alone, without
+        ``judges`` names the critics (default, also for an empty list: the modality's two judges); ``critic`` adds one (alone, without
         ``judges``: the command line's ``--critic``). With a ``trajectory`` the take follows it and ``emotion`` is
         where it starts (None: its first keyframe's)."""
         if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:

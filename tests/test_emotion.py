@@ -300,3 +300,17 @@ def test_a_point_given_as_coordinates_has_no_main_label_and_is_judged_by_where_i
     import pickle
 
     assert pickle.loads(pickle.dumps(point)) == point
+
+
+def test_small_spec_mistakes_are_said_as_given():
+    """'v=1.0000001' was said as "valence 1 is outside [-1, 1]" (the number rounded away), 'joy:+1' as "weight for
+    'joy' '' is not a number", and 'joy@0' stayed at intensity 0 when scaled to 1 (an audit)."""
+    with pytest.raises(EmotionSpecError, match=r"valence 1\.0000001 is outside"):
+        Emotion.parse("v=1.0000001,a=0")
+    with pytest.raises(EmotionSpecError, match=r"intensity 1\.0000001 is outside"):
+        Emotion.parse("joy@1.0000001")
+    with pytest.raises(EmotionSpecError, match=r"no weight after 'joy': .*'\+' joins terms"):
+        Emotion.parse("joy:+1")
+    grown = Emotion.parse("joy@0").scaled(0.5)
+    assert grown.top == "joy" and grown.intensity == 0.5 and grown.va == Emotion.parse("joy@0.5").va
+    assert Emotion.parse("neutral").scaled(0.5).intensity == 0  # the origin has no direction to grow in
