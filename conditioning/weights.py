@@ -58,7 +58,7 @@ def held_model(folder: str | os.PathLike) -> tuple[str, str] | None:
     (a MusicGen folder given for XTTS or as the image model) and the checks that pick a backend by it."""
     for index, key in (("model_index.json", "_class_name"), ("config.json", "model_type")):
         try:
-            doc = json.loads((Path(folder) / index).read_text(encoding="utf-8"))
+            doc = json.loads((Path(folder) / index).read_text(encoding="utf-8-sig"))  # (a BOM, as some editors save)
         except (OSError, ValueError):
             continue
         return (str(doc.get(key) or "") if isinstance(doc, dict) else ""), index

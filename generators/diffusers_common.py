@@ -149,8 +149,16 @@ class DiffusersBackend:
             raise WrongModel(f"{self.KEY}: {self.named(path)} has no model_index.json, so it is not a diffusers "
                              f"pipeline folder ({self.WEIGHTS} are needed; single-file checkpoints: convert them to a "
                              "diffusers folder first)")
-        read_json(Path(path) / "model_index.json", self.KEY)  # a damaged index is said now, not as a traceback later
+        # a damaged index, another kind of pipeline or a tokenizer left out of the download is said now, with no
+        # torch: it had passed a dataset's check and failed at its first item, after spec.json (an audit)
+        index = read_json(Path(path) / "model_index.json", self.KEY)
+        self.check_index(Path(path), index)
+        self.check_tokenizers(Path(path), index)
         return Path(path)
+
+    def check_index(self, folder: Path, index: Mapping[str, Any]) -> None:
+        """A `WrongModel` where the folder's pipeline (its parsed ``model_index.json``) is not one this backend
+        runs; checked before anything is loaded."""
 
     def check_tokenizers(self, folder: Path, index: Mapping[str, Any]) -> None:
         """Every tokenizer the pipeline names must have its vocabulary on disk: without it diffusers and
@@ -244,9 +252,8 @@ class DiffusersBackend:
             if self._pipe is not None:
                 return self._pipe
             torch, device, dtype = self._torch_setup()
-            folder = self.model_folder()
+            folder = self.model_folder()  # (its pipeline and tokenizers checked)
             index = read_json(folder / "model_index.json", self.KEY)
-            self.check_tokenizers(folder, index)
             with loading(self.KEY, folder, f"{self.WEIGHTS} are needed"):
                 pipe = self._from_folder(folder, index, torch, dtype)
             self._place(pipe, device)

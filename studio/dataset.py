@@ -403,8 +403,10 @@ def _weights_reason(path: str) -> str:
 
     held = held_model(folder)
     if held is None:
-        return "holds no model_index.json or config.json (no weights of a model)"
-    return f"holds {held[0] or 'another model'} weights ({held[1]}), not this backend's"
+        index = [n for n in ("model_index.json", "config.json") if (folder / n).exists()]
+        return (f"has a {index[0]} that is not readable JSON" if index
+                else "holds no model_index.json or config.json (no weights of a model)")
+    return f"holds {held[0] + ' weights' if held[0] else 'weights of no stated model'} ({held[1]}), not this backend's"
 
 
 def _check_choices(m: "ModalitySpec") -> None:
@@ -438,8 +440,8 @@ def _check_choices(m: "ModalitySpec") -> None:
         except BackendUnavailable as exc:
             raise _err(f"modalities.{m.name}.backend", f"{key} cannot run here: {exc}",
                        f"a backend that runs here, e.g. {DEFAULTS[m.name]}") from None
+        env = MODEL_ENVS[key]
         if not runs:  # it failed at its first item, after spec.json was written
-            env = MODEL_ENVS[key]
             why = (f"${env} is set to {os.environ[env]}, which {_weights_reason(os.environ[env])}"
                    if os.environ.get(env) else f"set ${env} to their folder")  # (it said "set" when it was)
             problem = (f"auto uses {key}, since ${env} is set, and it cannot run: {why}" if chosen_by
@@ -447,6 +449,16 @@ def _check_choices(m: "ModalitySpec") -> None:
             raise _err(f"modalities.{m.name}.backend", f"{problem} (and the neural extra installed)",
                        f"{DEFAULTS[m.name]} (embedded), or unset ${env}" if chosen_by
                        else f"{DEFAULTS[m.name]} (embedded) or auto")
+        from generators.base import GenerationError
+        from generators.registry import load_generator
+
+        try:  # its folder checked as the backend checks it, without torch: a tokenizer left out of a download, or
+            # another kind of pipeline, had passed and failed at the first item, after spec.json (an audit)
+            load_generator(m.name, backend)
+        except (BackendUnavailable, GenerationError) as exc:
+            raise _err(f"modalities.{m.name}.backend", f"{key} cannot use its weights: {exc}",
+                       f"{DEFAULTS[m.name]} (embedded), or unset ${env}" if chosen_by
+                       else f"{DEFAULTS[m.name]} (embedded) or auto") from None
     if m.texts:  # what every speech backend refuses (emoji, empty, too long); the built-in voices read Latin only
         from generators.base import GenerationError
         from generators.speech.text import check_text

@@ -1360,3 +1360,32 @@ def test_a_spec_on_auto_is_checked_against_the_backend_its_variable_picks(tmp_pa
     err = capsys.readouterr().err
     assert "auto uses music/musicgen, since $EMOSTUDIO_MUSICGEN is set" in err and "StableDiffusionPipeline" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_a_partial_or_other_weights_folder_is_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    """A MusicGen folder without its tokenizer, or an AudioLDM 2 pipeline given as the image model, passed the
+    up-front check (its index named the right kind, or any diffusers pipeline) and failed at the first item, after
+    spec.json was written (a re-audit). The backend's own folder check now runs with the spec's, without torch."""
+    from conditioning.weights import held_model
+    from studio.cli import main
+
+    music = tmp_path / "mg"
+    music.mkdir()
+    (music / "config.json").write_text('{"model_type": "musicgen"}')
+    monkeypatch.setenv("EMOSTUDIO_MUSICGEN", str(music))
+    spec = write_spec(tmp_path, "modalities: {music: {count: 1}}\nemotions: {list: [joy]}\n")
+    assert main(["dataset", str(spec), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "music/musicgen cannot use its weights" in err and "has no tokenizer vocabulary" in err
+    assert not (tmp_path / "a").exists()
+    monkeypatch.delenv("EMOSTUDIO_MUSICGEN")
+    other = tmp_path / "audioldm2"
+    other.mkdir()
+    (other / "model_index.json").write_text('{"_class_name": "AudioLDM2Pipeline"}')
+    monkeypatch.setenv("EMOSTUDIO_SD_MODEL", str(other))
+    spec = write_spec(tmp_path, "modalities: {image: {count: 1}}\nemotions: {list: [joy]}\n", "image.yaml")
+    assert main(["dataset", str(spec), "--out", str(tmp_path / "b")]) == 2
+    assert "holds a AudioLDM2Pipeline pipeline" in capsys.readouterr().err and not (tmp_path / "b").exists()
+    # an index saved with a byte-order mark is read (it was "holds no model_index.json or config.json")
+    (other / "model_index.json").write_text('\ufeff{"_class_name": "AudioLDM2Pipeline"}', encoding="utf-8")
+    assert held_model(other) == ("AudioLDM2Pipeline", "model_index.json")

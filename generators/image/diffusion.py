@@ -228,22 +228,24 @@ class DiffusionImage(DiffusersBackend):
         ``$EMOSTUDIO_SD_MODEL``) is a diffusers pipeline folder; checked without importing torch."""
         return cls.weights_folder(model) is not None
 
+    def check_index(self, folder, index) -> None:
+        """Stable Diffusion 1.x/2.x/Turbo or an SDXL base (a refiner takes a picture, not a prompt)."""
+        cls_name = index.get("_class_name", "")
+        if cls_name in SDXL_PIPELINES:
+            if not index.get("text_encoder") or index.get("text_encoder") == [None, None]:
+                raise BackendUnavailable(f"{KEY}: {folder} is an SDXL refiner (one text encoder, image-to-image); "
+                                         "use a base or Turbo checkpoint")
+        elif cls_name not in SD_PIPELINES:
+            raise WrongModel(
+                f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {self.named(folder)} holds a "
+                f"{cls_name or 'unknown'} pipeline")
+
     def _from_folder(self, folder, index: dict, torch, dtype):
         """Step 0: the SD 1.x/2.x/Turbo or SDXL pipeline class the folder names, loaded and checked."""
         import diffusers
 
-        cls_name = index.get("_class_name", "")
-        if cls_name in SDXL_PIPELINES:
-            cls = diffusers.StableDiffusionXLPipeline
-            if not index.get("text_encoder") or index.get("text_encoder") == [None, None]:
-                raise BackendUnavailable(f"{KEY}: {folder} is an SDXL refiner (one text encoder, image-to-image); "
-                                         "use a base or Turbo checkpoint")
-        elif cls_name in SD_PIPELINES:
-            cls = diffusers.StableDiffusionPipeline
-        else:
-            raise WrongModel(
-                f"{KEY} supports Stable Diffusion 1.x/2.x/Turbo and SDXL pipeline folders; {self.named(folder)} holds a "
-                f"{cls_name or 'unknown'} pipeline")
+        cls = (diffusers.StableDiffusionXLPipeline if index.get("_class_name", "") in SDXL_PIPELINES
+               else diffusers.StableDiffusionPipeline)  # (`check_index` refused any other)
         kwargs = self._pretrained_kwargs(dtype)
         if cls is diffusers.StableDiffusionPipeline and not self.config.safety_checker:
             kwargs.update(safety_checker=None, requires_safety_checker=False)

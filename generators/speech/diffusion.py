@@ -260,11 +260,9 @@ class DiffusionSpeech(DiffusersBackend):
             return False
         return index.get("_class_name") == "AudioLDM2Pipeline" and _component(index, "text_encoder_2") == "VitsModel"
 
-    def _from_folder(self, folder, index: dict, torch, dtype):
-        """Step 0: an AudioLDM 2 text-to-speech pipeline (a VITS second encoder), loaded."""
-        import diffusers
-        import transformers
-
+    def check_index(self, folder, index) -> None:
+        """An AudioLDM 2 text-to-speech pipeline: a VITS second text encoder (the sound and music checkpoints have
+        another)."""
         if index.get("_class_name") != "AudioLDM2Pipeline":
             raise WrongModel(f"{KEY} runs AudioLDM 2 text-to-speech pipelines; {self.named(folder)} holds a "
                              f"{index.get('_class_name') or 'unknown'} pipeline")
@@ -273,7 +271,13 @@ class DiffusionSpeech(DiffusersBackend):
                 f"{KEY}: {folder} is an AudioLDM 2 sound/music checkpoint (second text encoder "
                 f"{_component(index, 'text_encoder_2') or 'missing'}); speech needs the text-to-speech layout "
                 "with a VitsModel as text_encoder_2 (e.g. anhnct/audioldm2_gigaspeech)")
-        kwargs = self._pretrained_kwargs(dtype)
+
+    def _from_folder(self, folder, index: dict, torch, dtype):
+        """Step 0: an AudioLDM 2 text-to-speech pipeline (a VITS second encoder), loaded."""
+        import diffusers
+        import transformers
+
+        kwargs = self._pretrained_kwargs(dtype)  # (`check_index` refused any other layout)
         try:
             if _component(index, "language_model") != "GPT2LMHeadModel":  # the published layout: a bare GPT2Model
                 lm_kwargs = {k: v for k, v in kwargs.items() if k != "variant"}
