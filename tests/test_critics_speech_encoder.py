@@ -258,3 +258,28 @@ def test_no_single_label_dominates_single_file_readings_of_the_studios_takes():
         tops = Counter(max((r := judge.score(a)).native, key=r.native.get) for a in takes)
         label, n = tops.most_common(1)[0]
         assert n / len(takes) <= 0.35, (judge.name, label, n, len(takes))
+
+
+def test_a_long_silence_inside_a_recording_is_not_read_as_speech(critic, shared_data):
+    """An angry take said twice with 6 s of silence between was read anger 0.62 instead of 0.99 by this judge (the
+    silence's windows all "happy", speech_s 11.3 s) and sadness by `speech/embedded` (a speech-critique audit).
+    A pause is now shortened to `MAX_PAUSE_S` before either judge reads it, longer than any pause the judges
+    learnt from, so a sentence's own pauses are read as they were."""
+    from conditioning.media import load_audio
+    from critics.speech.embedded import EmbeddedSpeechCritic
+    from critics.speech.features import MAX_PAUSE_S, SAMPLE_RATE, prepare
+
+    take = load_audio(shared_data / ANGRY_CLIP)
+    y = take.samples if take.samples.ndim == 1 else take.samples.mean(1)
+    twice = Audio(np.concatenate([y, np.zeros(6 * take.rate, np.float32), y]), take.rate)
+    once_len, twice_len = (len(prepare(a.samples, a.rate)) / SAMPLE_RATE for a in (take, twice))
+    assert twice_len < 2 * once_len + MAX_PAUSE_S + 0.2  # the 6 s cut to at most 1.2 s (plus the take's own ends)
+    short = Audio(np.concatenate([y, np.zeros(take.rate, np.float32), y]), take.rate)  # a 1-s pause is kept whole
+    assert len(prepare(short.samples, short.rate)) / SAMPLE_RATE > 2 * once_len + 0.9
+    together = Audio(np.concatenate([y, y]), take.rate)  # the two takes without a pause: what the gap should not move
+    for judge in (critic, EmbeddedSpeechCritic()):
+        alone, joined, apart = judge.score(take), judge.score(together), judge.score(twice)
+        label = lambda r: max(r.native, key=r.native.get)  # noqa: E731
+        assert label(alone) == label(joined) == label(apart) == "angry", judge.name
+        assert abs(joined.valence - apart.valence) < 0.05 and abs(joined.arousal - apart.arousal) < 0.05, judge.name
+        assert apart.details["speech_s"] < twice_len + 0.01
