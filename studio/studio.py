@@ -491,13 +491,17 @@ class Studio:
             # "The garden is behind the house." read +0.48 through EmoLex's garden (joy), "The teacher left the bank."
             # +0.42 (trust), and takes of them were noted as mixed messages; VADER's sentence score must bear it out
             return {}
+        # the words that pull the way the text reads, strongest first ("positive, from: storm, ..." had named the
+        # first four affect words whatever their sign: an audit)
+        said = zip(words.details.get("affect_words", []), words.details.get("affect_valence", []))
+        pulling = list(dict.fromkeys(w for w, v in sorted(said, key=lambda wv: -abs(wv[1])) if v * words.valence > 0))
         out = {}
         for target in targets:
             goal = Emotion.parse(target)
             if words.valence * goal.valence < 0 and min(abs(words.valence), abs(goal.valence)) >= margin:
                 tone = "positive" if words.valence > 0 else "negative"
                 out[target] = (f"the words read as {tone} (valence {words.valence:+.2f}, from: "
-                               f"{', '.join(words.details.get('affect_words', [])[:4]) or 'overall tone'}) but the "
+                               f"{', '.join(pulling[:4]) or 'overall tone'}) but the "
                                f"requested emotion {goal.top} has valence {goal.valence:+.2f}; listeners may hear a "
                                "mixed message")
         return out

@@ -330,3 +330,16 @@ def test_addresses_code_and_oversized_files_are_not_read_as_words(tmp_path):
     (tmp_path / "bin.txt").write_bytes(b"\x80\x81\x00\x01binary" * 10)
     with pytest.raises(MediaError, match=r"^bin.txt: not a text file"):
         read_text_file(tmp_path / "bin.txt")
+
+
+def test_a_mixed_message_names_the_words_that_pull_the_way_the_text_reads():
+    """A positive text spoken sadly was noted "the words read as positive (valence +0.49, from: storm, time, gently,
+    long)": the first four affect words, whatever their sign (a speech audit)."""
+    from studio import Studio
+
+    text = ("The storm passed in the night. It was a long time coming, but the morning was gently bright and "
+            "wonderful, and we laughed with joy.")
+    note = Studio().text_conflict(text, "sadness@0.6")
+    named = note.split("from: ")[1].split(")")[0].split(", ")
+    assert note.startswith("the words read as positive") and "storm" not in named
+    assert named[:2] == ["joy", "wonderful"]  # the strongest first

@@ -376,7 +376,8 @@ class LexiconTextCritic:
         confidence = min(1.0, 0.3 + abs(vader["compound"]) * 0.4 + min(len(hits), 5) * 0.06)
         return Reading(f"{self.modality}/{self.name}", emotion.valence, emotion.arousal, emotion.dominance,
                        dict(emotion.mix), native, confidence,
-                       details={"affect_words": hits[:20], "coverage": round(coverage, 3),
+                       details={"affect_words": hits[:20], "affect_valence": [round(p[0], 3) for p in points[:20]],
+                                "coverage": round(coverage, 3),
                                 "vader_compound": vader["compound"],
                                 # no affect word and no sentiment: its neutral point is no reading (a German text)
                                 "nothing_read": not points and vader["compound"] == 0,
