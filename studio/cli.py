@@ -449,7 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # 143 for SIGTERM, `Terminated`)
         again = {"dataset": "; finished items are kept: rerun the same command to resume"}.get(args.command, "")
         stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"\nemostudio {args.command}: {stopped}{again}", file=sys.stderr)
+        done = getattr(exc, "after", "")  # a step that finished before it stopped (`ctrl_c_held`)
+        print(f"\nemostudio {args.command}: {stopped}{f' after {done}' if done else again}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except OSError as exc:  # an unwritable output folder, a full disk: say which file and why, leave no partial file
         if getattr(exc, "filename", None):

@@ -4,6 +4,7 @@ modules it calls raise the same class, and see the same Ctrl-C, whether the CLI 
 from __future__ import annotations
 
 import contextlib
+import sys
 from contextvars import ContextVar
 
 from conditioning.errors import EmotionStudioError
@@ -65,21 +66,34 @@ def ctrl_c_noted():
         pressed.append(signum)
         raise _interrupt(signum)
 
+    unraisable = sys.unraisablehook
+
+    def quiet(info):  # the interrupt raised inside a callback (numba's ctypes one) cannot stop it there: Python
+        # printed "Exception ignored ..." and a 7-line traceback before the one-line "terminated" (an audit); the
+        # press is noted, and `checkpoint` stops the job after its step
+        if not (isinstance(info.exc_value, KeyboardInterrupt) and pressed):
+            unraisable(info)
+
     previous = {sig: signal.signal(sig, on_ctrl_c) for sig in ours}
+    sys.unraisablehook = quiet
     token = _presses.set(pressed)
     try:
         yield
     finally:
         _presses.reset(token)
+        sys.unraisablehook = unraisable
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
 @contextlib.contextmanager
-def ctrl_c_held():
+def ctrl_c_held(after: str = ""):
     """Hold a Ctrl-C pressed while the block runs until the block ends, then raise it: for a step that must not
     stop half done (a finished session's files moved into place: stopped between two renames, a folder held one
-    session's first clips beside another's plan). On the main thread only (signals are its alone)."""
+    session's first clips beside another's plan). On the main thread only (signals are its alone). ``after``: what
+    the block has done, which the raised interrupt carries (``.after``) for the command's last line ("terminated
+    after writing the session to DIR": it had said "terminated" alone, where the new session had replaced the
+    earlier one: an audit)."""
     import signal
     import threading
 
@@ -100,7 +114,9 @@ def ctrl_c_held():
         noted = _presses.get()
         if noted is not None:
             noted.append(pressed[0])
-        raise _interrupt(pressed[0])
+        exc = _interrupt(pressed[0])
+        exc.after = after
+        raise exc
 
 
 def checkpoint() -> None:

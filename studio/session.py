@@ -390,7 +390,9 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     out.mkdir(parents=True, exist_ok=True)
     # every file is written into a folder beside them and moved into place at the end, so a Ctrl-C or a failure
     # leaves the folder's earlier session whole (an interrupted run left one session's audio beside another's plan)
-    stage = Path(tempfile.mkdtemp(prefix=".session-", dir=out))
+    _remove_stale_stages(out)
+    stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
+    (stage / STAGE_OWNER).write_text(str(os.getpid()), encoding="utf-8")
     try:
         if cfg.visuals:
             write_visuals(plan, clips, stage / "visuals", seed=cfg.seed, style=cfg.visual_style, size=cfg.visual_size)
@@ -436,7 +438,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
 
         plot_session(plan, clips, stage / "plot.png", reach=judges_reach(critics) if critics else None)
         checkpoint()  # a Ctrl-C swallowed while writing: the staged files go, the folder stays as it was
-        with ctrl_c_held():  # all of the new session's files, or none: a Ctrl-C now stops after the move
+        with ctrl_c_held(after=f"writing the session to {out}"):  # all of the new session's files, or none: a
+            # Ctrl-C now stops after the move, and says it was written
             _move_into_place(stage, out, cfg)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -567,6 +570,31 @@ def _check_targets(out: Path, cfg: SessionConfig) -> None:
         if wanted and (out / sub).exists() and not (out / sub).is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "a file is there, where the session writes a folder",
                                      str(out / sub))
+
+
+#: The hidden folder a session is written into before its files are moved into place, and the file in it that
+#: names the process writing it
+STAGE_PREFIX, STAGE_OWNER = ".session-", ".owner"
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove the staging folders of sessions whose process is gone (killed: SIGKILL, the OOM killer, a power cut,
+    which no ``finally`` survives: each left a hidden folder of up to 80 MB that later runs kept, and a zipped
+    session folder carried it: an audit). A folder whose process still runs (another session writing here) is
+    left alone."""
+    for stage in out.glob(STAGE_PREFIX + "*"):
+        try:
+            pid = int((stage / STAGE_OWNER).read_text(encoding="utf-8"))
+            os.kill(pid, 0)  # raises if no such process
+            continue
+        except ProcessLookupError:
+            pass  # its process is gone
+        except PermissionError:
+            continue  # another user's process: alive
+        except (OSError, ValueError):
+            pass  # no owner written (killed at once, or by an earlier version): stale
+        if stage.is_dir():
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:

@@ -1503,3 +1503,37 @@ def test_a_lossy_or_low_rate_music_take_says_what_its_judges_read(capsys, tmp_pa
         code, report = studio_take(capsys, tmp_path / name, "music", "--emotion", "sadness", "--duration", "6", *extra)
         notes = report.get("notes", [])
         assert code == 0 and (any(note in n for n in notes) if note else not notes), (name, notes)
+
+
+def test_a_stop_during_a_held_step_says_what_the_step_finished(tmp_path, monkeypatch, capsys):
+    """SIGTERM while a session's files were moved into place replaced the earlier session and said only
+    "terminated", telling a therapist who stopped to keep the earlier session the opposite (an audit); and an
+    interrupt raised inside a library's callback printed "Exception ignored" and a traceback first."""
+    import signal
+    import types
+
+    pytest.importorskip("pretty_midi")
+    import studio.session as session
+    from studio.cli import main
+    from studio.errors import ctrl_c_noted
+
+    move = session._move_into_place
+
+    def stopped_while_moving(stage, out, cfg):
+        os.kill(os.getpid(), signal.SIGTERM)  # held until the move is done
+        move(stage, out, cfg)
+
+    monkeypatch.setattr(session, "_move_into_place", stopped_while_moving)
+    code = main(["session", "--from", "anger", "--to", "calm", "--minutes", "0.5", "--clip", "15",
+                 "--out", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert code == 143 and f"emostudio session: terminated after writing the session to {tmp_path / 's'}" in err
+    assert (tmp_path / "s" / "plan.json").is_file() and (tmp_path / "s" / "session.wav").is_file()
+    with ctrl_c_noted():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt as exc:  # the press, noted; Python then reports the callback's interrupt
+            sys.unraisablehook(types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=exc, exc_traceback=None,
+                                                     err_msg="Exception ignored on calling ctypes callback",
+                                                     object=None))
+    assert "Exception ignored" not in capsys.readouterr().err

@@ -632,3 +632,19 @@ def test_a_tie_is_named_by_its_terms_and_plan_json_names_folders_from_its_own(tm
     assert res.summary["clip_files"]["folder"] == "clips" and (out / res.summary["clip_files"]["folder"]).is_dir()
     report = json.loads((out / "clips" / "clip_000.wav.json").read_text())
     assert report["session"]["from"] == "joy+sadness"
+
+
+def test_a_killed_sessions_staging_folder_is_removed_by_the_next(tmp_path):
+    """A session killed outright (SIGKILL, the OOM killer) left its hidden staging folder, up to 80 MB, which every
+    later run kept and a zipped session folder carried (an audit). A folder whose process still runs is kept."""
+    import os
+
+    dead, alive, old = tmp_path / ".session-dead", tmp_path / ".session-alive", tmp_path / ".session-old"
+    for stage in (dead, alive, old):
+        stage.mkdir()
+        (stage / "session.wav").write_bytes(b"RIFF")
+    (dead / ".owner").write_text("999999999")  # no such process
+    (alive / ".owner").write_text(str(os.getpid()))
+    build_session("sadness", "joy", tmp_path, minutes=0.5, clip_s=15, studio=CueStudio(), seed=1)
+    assert not dead.exists() and not old.exists() and alive.is_dir()  # (old: from before owners were written)
+    assert sorted(p.name for p in tmp_path.glob(".session-*")) == [".session-alive"]
