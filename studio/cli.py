@@ -251,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--text", help="text to score directly (text modality)")
     c.add_argument("--modality", required=True, choices=["speech", "music", "face", "image", "text"],
                    help="what the files hold (a video's sound track is read as speech or music, its frames as face)")
-    c.add_argument("--critic", help="critic name (default: the modality's default)")
+    c.add_argument("--critic", help="critic name (default: the modality's default); several, comma-separated, or "
+                   "'judges' for the modality's two loop judges, read one after the other")
     c.add_argument("--model", metavar="PATH", help="neural critics (speech transformers, music clap, image clip): "
                    "a local folder of weights (never downloaded)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")

@@ -29,7 +29,9 @@ Every speech row says which normalisation was used (``"normalisation"``: "none",
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
+import io
 import os
 import re
 import sys
@@ -112,6 +114,46 @@ EXIT_SOME_UNREAD = 1  #: some files could not be read (the others' readings were
 
 
 def critique_files(args: argparse.Namespace) -> int:
+    """`emostudio critique`: each file read by the critic ``--critic`` names, or by each of several ('embedded,encoder',
+    or 'judges' for the modality's loop judges, the pair the loop and a dataset's filter need to agree: a dataset
+    team had to run every file once per judge and join the results: an audit); the exit code is the worst."""
+    from critics.registry import JUDGES
+
+    names = [n.strip() for n in (args.critic or "").split(",") if n.strip()]
+    if names == ["judges"]:
+        names = list(JUDGES.get(args.modality, ()))
+    if len(names) <= 1:
+        return _critique_with(args)
+    codes = []
+    with contextlib.redirect_stderr(_Once(sys.stderr)):  # a note that holds for every critic is said once
+        for n, name in enumerate(dict.fromkeys(names)):
+            if not getattr(args, "json", False):  # the rows name no critic: a header before each critic's
+                print(f"{'' if n == 0 else chr(10)}{args.modality}/{name.removeprefix(args.modality + '/')}:",
+                      flush=True)
+            codes.append(_critique_with(argparse.Namespace(**{**vars(args), "critic": name})))
+    return max(codes)
+
+
+class _Once(io.TextIOBase):
+    """A text stream that passes each line on the first time only."""
+
+    def __init__(self, stream):
+        self.stream, self.seen, self.part = stream, set(), ""
+
+    def write(self, text: str) -> int:
+        *lines, self.part = (self.part + text).split("\n")
+        for line in lines:
+            if line not in self.seen or not line:
+                self.seen.add(line)
+                self.stream.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _critique_with(args: argparse.Namespace) -> int:
+    """`critique_files` with one critic."""
     from conditioning.media import MediaError
     from critics.base import CriticError
     from studio.studio import Studio

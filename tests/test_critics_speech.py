@@ -380,3 +380,21 @@ def test_a_float_file_beyond_full_scale_is_clipped_only_when_its_tops_are_flat(s
     assert clipped_share(shout) > CLIPPED_SHARE and clipped_share(1000 * shout) > CLIPPED_SHARE
     ringing = shout * 1.15  # a decoder's overshoot around flat tops at full scale
     assert clipped_share(ringing) > CLIPPED_SHARE
+
+
+def test_critique_reads_with_both_judges_in_one_run(tmp_path, capsys):
+    """`critique --critic judges` (or 'embedded,encoder') reads each file with each of the loop's judges, whose votes
+    the loop and a dataset's filter need together: `--critic embedded,encoder` had been refused, and a dataset team
+    ran every file twice and joined the results (an audit). A note that holds for both is said once."""
+    import json
+
+    from studio.cli import main
+
+    take = save_audio(tmp_path / "take.wav", _synth_voice(seconds=2.0))
+    assert main(["critique", "--modality", "speech", "--critic", "judges", "--json", str(take)]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["critic"] for line in out.splitlines()] == ["speech/embedded", "speech/encoder"]
+    assert err.count("no speaker reference") == 1
+    assert main(["critique", "--modality", "speech", "--critic", "encoder,embedded", str(take)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("speech/encoder:") < out.index("speech/embedded:") and out.count("take.wav") == 2
