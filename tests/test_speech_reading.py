@@ -110,6 +110,10 @@ from generators.speech.reading import spoken
     ("It flew from 1750 to 1800 miles.", "It flew from 1750 to 1800 miles."),
     ("Call me at 555-0199 thanks", "Call me at 5 5 5, 0 1 9 9 thanks"),
     ("call 555-0199 or 555-0200", "call 5 5 5, 0 1 9 9 or 5 5 5, 0 2 0 0"),
+    # an audit's: figures with thousands separators ("1,000-2,000" had been read from its "000": "dash")
+    ("We sold 1,000-2,000 units; 10,000-20,000 people; 1,250-1,499 calories; between 1,000-2,000",
+     "We sold 1,000 to 2,000 units; 10,000 to 20,000 people; 1,250 to 1,499 calories; between 1,000 and 2,000"),
+    ("Pages 5,000–10,000 and 1,000-500", "Pages 5,000 to 10,000 and 1,000-500"),  # (no range backwards)
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said

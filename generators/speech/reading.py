@@ -76,8 +76,11 @@ NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[
 #: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
 #: ("2010-2015", "1914-18"), never in a chain or beside letters ("737-800", "A320-200", "x86-64", "15-03-2024",
-#: "123-45-6789" said "dash" as before; a re-audit), nor in a sum ("10-3=7")
-RANGE_RE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?[–—]\s?|-)(?=(\d+)(?![\w\-]|\.\d|\s?[=+×*/]))"
+#: "123-45-6789" said "dash" as before; a re-audit), nor in a sum ("10-3=7"). A figure may be written with thousands
+#: separators: "1,000-2,000" had been read from its "000" (not round against "2": "one thousand dash two thousand";
+#: "10,000-20,000" had passed only as "000" to "20"; an audit)
+RANGE_RE = re.compile(r"(?<![\w.\-])(?<!\d,)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s?[–—]\s?|-)"
+                      r"(?=(\d{1,3}(?:,\d{3})+|\d+)(?![\w\-]|[.,]\d|\s?[=+×*/]))"
                       r"|\b(dollars?|pounds?|euros?|cents|pence|yen|am|pm|o'clock|hundred)(\s?[–—]\s?|-)"
                       r"(?=[$£€¥]?\d)")
 #: Fractions said as words: a half, thirds, quarters, eighths, sixteenths (a recipe's); after a whole number,
@@ -218,8 +221,10 @@ def _range(m: re.Match, festival: bool = False) -> str:
     if f"{a}-{b}" in HYPHEN_IDIOMS:
         return a + " "
     small = len(a) <= 2 and len(b) <= 2
-    rounded = "." not in a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)
-    return a + word if "." not in a and (small or rounded or years) else a + dash
+    x, y = (int(n.replace(",", "")) if "." not in n else None for n in (a, b))  # ("1,000": 1000)
+    rounded = x is not None and x % 10 == 0 and y % 10 == 0 and x < y
+    grouped = "," in a + b and x is not None and x < y  # ("1,250-1,499": counts; no model's number has commas)
+    return a + word if "." not in a and (small or rounded or years or grouped) else a + dash
 
 
 def _money(m: re.Match) -> str:
