@@ -114,6 +114,15 @@ from generators.speech.reading import spoken
     ("We sold 1,000-2,000 units; 10,000-20,000 people; 1,250-1,499 calories; between 1,000-2,000",
      "We sold 1,000 to 2,000 units; 10,000 to 20,000 people; 1,250 to 1,499 calories; between 1,000 and 2,000"),
     ("Pages 5,000–10,000 and 1,000-500", "Pages 5,000 to 10,000 and 1,000-500"),  # (no range backwards)
+    # phone numbers written with spaces or dots, read as "415-555-0134" is (they had been said as numbers)
+    ("Call +1 415 555 0134. Or 415.555.0134, (415) 555 0134, +44 20 7946 0958",
+     "Call 1, 4 1 5, 5 5 5, 0 1 3 4. Or 4 1 5, 5 5 5, 0 1 3 4, 4 1 5, 5 5 5, 0 1 3 4, 4 4, 2 0, 7 9 4 6, 0 9 5 8"),
+    ("call 415-555-0134; reach me at 415 555 0134; phone: 415 555 0134, or 415 555 0199",
+     "call 4 1 5, 5 5 5, 0 1 3 4; reach me at 4 1 5, 5 5 5, 0 1 3 4; phone: 4 1 5, 5 5 5, 0 1 3 4, or "
+     "4 1 5, 5 5 5, 0 1 9 9"),
+    # ... but figures apart are no number to call without a word that says so, nor a short one after a "+"
+    ("We counted 415 555 1034 birds; scores +5 10 20; version 1.2.3",
+     "We counted 415 555 1034 birds; scores +5 10 20; version 1.2.3"),
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said

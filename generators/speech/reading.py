@@ -34,8 +34,13 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 #: phone numbers; a re-audit); never two years in a row ("the 2019-2020-2021 seasons")
 PHONE_RE = re.compile(r"(?<![\w-])(?!(?:1[5-9]|20)\d\d-(?:1[5-9]|20)\d\d\b)(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
                       r"(?![\w-])")
+#: ... and written with spaces or dots, read as those are (an audit: "+1 415 555 0134" and "415.555.0134" had been
+#: said as numbers, "four hundred fifteen"): after a country's code, in brackets, or with dots, "(415) 555 0134";
+#: with spaces only after a word that says it is one ("call me at 415 555 0134"; three figures in a row may be a list)
+PHONE_GROUPED_RE = re.compile(r"(?<![\w.,+\-])(?:(\+\d{1,3}(?:[ .\-]\d{1,5}){2,5})|\(\d{3}\)\s?\d{3}[ .]\d{4}"
+                              r"|\d{3}([ .])\d{3}\2\d{4})(?![\w\-]|[.,]\d|[ .]\d)")
 PHONE_WORDS = {"call", "calling", "phone", "tel", "telephone", "number", "dial", "text", "fax", "mobile", "cell",
-               "ring", "contact", "ph"}
+               "ring", "contact", "ph", "reach", "whatsapp"}
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 #: A clock time; on the hour only after a word that leads to a time ("at 5:00"; "a song 4:00 long" is a length)
@@ -158,6 +163,7 @@ def spoken(text: str, festival: bool = False) -> str:
     needs (it says years, plain times and sentence pauses itself, and reads two figures side by side, "18 75",
     digit by digit: "one eight seventy five")."""
     text = MONEY_RE.sub(_money, signs(text))
+    text = PHONE_GROUPED_RE.sub(_grouped_phone, text)
     text = PHONE_RE.sub(_phone, text)
     text = TIME_RANGE_RE.sub(lambda m: _time_range(m, festival), text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
@@ -193,15 +199,39 @@ def _numbered(m: re.Match) -> str:
 
 def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
-        before = [w.strip(":,#.") for w in m.string[:m.start()].lower().split()[-3:]]  # ("call me 555-0199", "call
-        said = before[-2:] if before[-2:-1] != ["me"] and before[-2:-1] != ["us"] else before  # me at 555-0199")
-        after_one = re.search(r"\d{3}-\d{4}\s*(?:,|or|and)?\s*$", m.string[:m.start()])  # ("call 555-0199 or
-        a, b = m.group(1), m.group(2)  # 555-0200": the second too)
+        a, b = m.group(1), m.group(2)
         counts = int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)  # ("contact us for 100-1000 units",
-        if not (any(w in PHONE_WORDS for w in said) or after_one) or counts \
+        if not _said_to_be_a_phone(m) or counts \
                 or not NOT_A_UNIT_RE.match(m.string, m.end()):  # round counts, or before a unit: a re-audit)
             return m.group()
-    return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
+    return _digit_by_digit(m.group())
+
+
+def _said_to_be_a_phone(m: re.Match) -> bool:
+    """Whether a word before a figure says it is a phone number ("call me 555-0199", "call me at 555-0199"), or
+    another number comes just before it ("call 555-0199 or 555-0200": the second too)."""
+    before = [w.strip(":,#.") for w in m.string[:m.start()].lower().split()[-3:]]
+    said = before[-2:] if before[-2:-1] != ["me"] and before[-2:-1] != ["us"] else before
+    after_one = re.search(r"\d{3}[-. ]\d{4}\s*,?\s*(?:or|and)?\s*$", m.string[:m.start()])
+    return any(w in PHONE_WORDS for w in said) or bool(after_one)
+
+
+def _grouped_phone(m: re.Match) -> str:
+    """A phone number written with spaces or dots (`PHONE_GROUPED_RE`), read as one with dashes is: each group
+    digit by digit, a pause between groups."""
+    if m.group(1) and sum(len(g) for g in re.findall(r"\d+", m.group())[1:]) < 7:
+        return m.group()  # (after a "+", seven digits or more: "+5 10 20" is no phone number)
+    if m.group(2) == " ":  # (spaces alone: only where the words say so)
+        at = re.search(r"\b(?:at|on)\s+$", m.string[:m.start()], re.I)  # ("reach me at 415 555 0134": ten figures
+        # in these groups after "at" are a number to call; "at 500-1000 people" is a count)
+        if not (_said_to_be_a_phone(m) or at) or not NOT_A_UNIT_RE.match(m.string, m.end()):
+            return m.group()
+    return _digit_by_digit(m.group())
+
+
+def _digit_by_digit(number: str) -> str:
+    """A phone number as said: each group's digits apart, the groups apart by a comma ("5 5 5, 0 1 9 9")."""
+    return ", ".join(" ".join(g) for g in re.findall(r"\d+", number))
 
 
 def _range(m: re.Match, festival: bool = False) -> str:
