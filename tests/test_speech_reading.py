@@ -123,6 +123,12 @@ from generators.speech.reading import spoken
     # ... but figures apart are no number to call without a word that says so, nor a short one after a "+"
     ("We counted 415 555 1034 birds; scores +5 10 20; version 1.2.3",
      "We counted 415 555 1034 birds; scores +5 10 20; version 1.2.3"),
+    # a range of days ("Mon-Fri" had been said "mahn-fry"), and a day written short before a time or a date
+    ("Open Mon-Fri 9-5, Sat–Sun 10am-2pm; MON - THURS; Monday-Friday.", "Open Monday to Friday 9 to 5, "
+     "Saturday to Sunday 10 am to 2 pm; Monday to Thursday; Monday to Friday."),
+    ("See you Sat 9am or Thu 5th; Fri 3/4 works.", "See you Saturday 9 am or Thursday 5th; Friday 3/4 works."),
+    ("Sat 3 hours in traffic; the Mon-Khmer languages; Sun-dried", "Sat 3 hours in traffic; the Mon-Khmer "
+     "languages; Sun-dried"),  # (alone, or beside another word, a day's short form may be a word)
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said

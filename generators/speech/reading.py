@@ -53,6 +53,18 @@ TIME_RANGE_RE = re.compile(r"\b(\d{1,2}:\d\d)\s?[-–—]\s?(\d{1,2}:\d\d)\b")
 AFTER_A_TIME_RE = re.compile(r"\s+(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?|"
                              + "|".join(MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
                              r"|[A-Z][SD]T|GMT|UTC|CET|EET)(?!\w)")
+#: The days of the week, by how each is written short
+WEEKDAYS = {"Mon": "Monday", "Tue": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday", "Fri": "Friday",
+            "Sat": "Saturday", "Sun": "Sunday"}
+SHORT_DAY = r"(?:Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun|MON|TUES?|WED|THU(?:RS?)?|FRI|SAT|SUN)"
+DAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|" + SHORT_DAY + ")"
+#: A range of days ("Mon-Fri", "Monday–Friday"), said with "to": espeak had said "Mon-Fri" as one word, "mahn-fry"
+#: (an audit)
+DAY_RANGE_RE = re.compile(r"\b(" + DAY + r")\.?\s?[-–—]\s?(" + DAY + r")\b")
+#: ... and a day written short before a time or a date ("Sat 9am", "Fri 3/4", "Thu 5th"), said in full: alone it
+#: may be another word ("Sat 3 hours in traffic", "Wed 20 years"), so only there
+DAY_BEFORE_A_TIME_RE = re.compile(r"\b(" + SHORT_DAY + r")\b\.?(?=,?\s+(?:\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|"
+                                  r"\d{1,2}:\d\d|\d{1,2}/\d{1,2}\b|\d{1,2}(?:st|nd|rd|th)\b))")
 HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
 #: Decades: "1990s", "'80s", and "the 80s", "her 30s" ("rest 30s" is seconds)
 DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b"
@@ -165,6 +177,8 @@ def spoken(text: str, festival: bool = False) -> str:
     text = MONEY_RE.sub(_money, signs(text))
     text = PHONE_GROUPED_RE.sub(_grouped_phone, text)
     text = PHONE_RE.sub(_phone, text)
+    text = DAY_RANGE_RE.sub(lambda m: f"{_day(m.group(1))} to {_day(m.group(2))}", text)
+    text = DAY_BEFORE_A_TIME_RE.sub(lambda m: _day(m.group(1)), text)
     text = TIME_RANGE_RE.sub(lambda m: _time_range(m, festival), text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
@@ -187,6 +201,11 @@ def spoken(text: str, festival: bool = False) -> str:
 def _word_before(m: re.Match) -> str:
     """The word before a match, in lower case ("" at the text's start): the context some rules read."""
     return (m.string[:m.start()].split()[-1:] or [""])[0].lower()
+
+
+def _day(written: str) -> str:
+    """A day of the week as said, from how it is written ("Mon", "THURS", "Friday")."""
+    return WEEKDAYS[written[:3].title()]
 
 
 def _numbered(m: re.Match) -> str:
