@@ -698,6 +698,54 @@ def test_an_emoji_between_two_words_is_the_word_it_stands_for_or_a_pause(text, s
             check_text(verb)
 
 
+@pytest.mark.parametrize("text, said, note", [
+    # an English suffix glued to an emoji inflects its word (an audit: "She ❤️s pizza" had been said "loves s")
+    ("She \u2764\ufe0fs pizza more than me lol \U0001F355", "She loves pizza more than me lol", 'said \u2764\ufe0fs as "loves"'),
+    ("We \u2764\ufe0fd it so much", "We loved it so much", 'said \u2764\ufe0fd as "loved"'),
+    ("I \u2665ed it.", "I loved it.", 'said \u2665ed as "loved"'),
+    ("Everyone is \u2764\ufe0fing it", "Everyone is loving it", 'as "loving"'),
+    ("Five \u2b50s for this place", "Five stars for this place", 'said \u2b50s as "stars"'),
+    ("My \u2764\ufe0fs are full", "My hearts are full", 'as "hearts"'),  # (after "my", a plural)
+    ("She \u2764\ufe0fs", "She loves", 'as "loves"'),  # (at the end too: the suffix is a word's)
+    ("I \u2764\ufe0fsushi", "I love sushi", 'as "love"'),  # (a word after it, no suffix: as before)
+])
+def test_a_suffix_glued_to_an_emoji_inflects_the_word_it_stands_for(text, said, note):
+    from generators.speech.text import check_text, emoji_note
+
+    assert check_text(text) == said
+    assert note in emoji_note(text)
+    for word in ("We \U0001F355d it", "Two \U0001F355s please", "Paris \u2192s"):  # (no word these can say)
+        with pytest.raises(GenerationError, match="stands for a word in .*write the word it stands for"):
+            check_text(word)
+
+
+@pytest.mark.parametrize("text, said, note", [
+    # a face after a word that needs an adjective is the adjective it shows (an audit: "I'm, today")
+    ("Not gonna lie, I'm \U0001F622 today", "Not gonna lie, I'm sad today", 'said \U0001F622 as "sad"'),
+    ("I'm so \U0001F602\U0001F602 at this thread", "I'm so amused at this thread", 'as "amused"'),
+    ("Feeling \U0001F60A today", "Feeling happy today", 'said \U0001F60A as "happy"'),
+    ("I\u2019m \U0001F62D rn", "I\u2019m sad rn", 'as "sad"'), ("She is so \U0001F621 right now",
+                                                           "She is so angry right now", 'as "angry"'),
+    ("We were \U0001F631 all night", "We were scared all night", 'as "scared"'),
+    ("I felt \u2639\ufe0f about it", "I felt sad about it", 'as "sad"'),
+    # ... not after a thing, nor at a clause's end, nor "too" as "also": the pause it was
+    ("It is what it is \U0001F602 lol", "It is what it is, lol", "left out"),
+    ("This is \U0001F602 honestly", "This is, honestly", "left out"),
+    ("Love you too \u2764\ufe0f see you", "Love you too, see you", "left out"),
+    ("I know how you feel \U0001F622 hugs", "I know how you feel, hugs", "left out"),
+])
+def test_a_face_where_an_adjective_is_needed_is_that_adjective(text, said, note):
+    from generators.speech.text import check_text, emoji_note
+
+    assert check_text(text) == said
+    assert note in emoji_note(text)
+    # any other emoji there is refused, saying what to write
+    for other in ("I'm \U0001F60D today", "Feeling \U0001F634 today", "I'm so \U0001F60A\U0001F622 now",
+                  "She's \u2764\ufe0f now"):
+        with pytest.raises(GenerationError, match=r"stands for a word in .*write the adjective it stands for"):
+            check_text(other)
+
+
 def test_a_take_of_a_post_with_emoji_says_its_words_and_notes_what_it_left_out():
     plain, post = take("joy", text="We won the final!"), take("joy", text="We won the final! \U0001F389\U0001F3C6")
     assert [w["word"] for w in post.extras["words"]] == [w["word"] for w in plain.extras["words"]]

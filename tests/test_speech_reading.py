@@ -110,6 +110,25 @@ from generators.speech.reading import spoken
     ("It flew from 1750 to 1800 miles.", "It flew from 1750 to 1800 miles."),
     ("Call me at 555-0199 thanks", "Call me at 5 5 5, 0 1 9 9 thanks"),
     ("call 555-0199 or 555-0200", "call 5 5 5, 0 1 9 9 or 5 5 5, 0 2 0 0"),
+    # an audit's: figures with thousands separators ("1,000-2,000" had been read from its "000": "dash")
+    ("We sold 1,000-2,000 units; 10,000-20,000 people; 1,250-1,499 calories; between 1,000-2,000",
+     "We sold 1,000 to 2,000 units; 10,000 to 20,000 people; 1,250 to 1,499 calories; between 1,000 and 2,000"),
+    ("Pages 5,000–10,000 and 1,000-500", "Pages 5,000 to 10,000 and 1,000-500"),  # (no range backwards)
+    # phone numbers written with spaces or dots, read as "415-555-0134" is (they had been said as numbers)
+    ("Call +1 415 555 0134. Or 415.555.0134, (415) 555 0134, +44 20 7946 0958",
+     "Call 1, 4 1 5, 5 5 5, 0 1 3 4. Or 4 1 5, 5 5 5, 0 1 3 4, 4 1 5, 5 5 5, 0 1 3 4, 4 4, 2 0, 7 9 4 6, 0 9 5 8"),
+    ("call 415-555-0134; reach me at 415 555 0134; phone: 415 555 0134, or 415 555 0199",
+     "call 4 1 5, 5 5 5, 0 1 3 4; reach me at 4 1 5, 5 5 5, 0 1 3 4; phone: 4 1 5, 5 5 5, 0 1 3 4, or "
+     "4 1 5, 5 5 5, 0 1 9 9"),
+    # ... but figures apart are no number to call without a word that says so, nor a short one after a "+"
+    ("We counted 415 555 1034 birds; scores +5 10 20; version 1.2.3",
+     "We counted 415 555 1034 birds; scores +5 10 20; version 1.2.3"),
+    # a range of days ("Mon-Fri" had been said "mahn-fry"), and a day written short before a time or a date
+    ("Open Mon-Fri 9-5, Sat–Sun 10am-2pm; MON - THURS; Monday-Friday.", "Open Monday to Friday 9 to 5, "
+     "Saturday to Sunday 10 am to 2 pm; Monday to Thursday; Monday to Friday."),
+    ("See you Sat 9am or Thu 5th; Fri 3/4 works.", "See you Saturday 9 am or Thursday 5th; Friday 3/4 works."),
+    ("Sat 3 hours in traffic; the Mon-Khmer languages; Sun-dried", "Sat 3 hours in traffic; the Mon-Khmer "
+     "languages; Sun-dried"),  # (alone, or beside another word, a day's short form may be a word)
 ])
 def test_figures_and_signs_are_written_as_a_reader_says_them(written, said):
     assert spoken(written) == said
@@ -206,3 +225,14 @@ def test_festival_pauses_between_sentences_as_its_own_reader_does():
     res = FestivalSpeech().generate(GenerationRequest(Emotion.parse("neutral"), text="Well. I don't know.", seed=0))
     assert _gap(res, "Well") > 0.25  # one utterance of the whole text had run them together (0.0 s)
     assert [w["word"] for w in res.extras["words"]] == ["Well", "I", "don't", "know"]
+
+
+def test_a_phone_number_in_groups_gives_each_group_its_own_digits():
+    """Said digit by digit, "415 555 0134" had given "415" the 5s of "555" (2.1 s against 0.2 s): a figure whose
+    digits are all said holds no more."""
+    from generators.speech.piper import said_by
+
+    said = "Call 4 1 5 5 5 5 0 1 3 4".split()
+    assert said_by(["Call", "415", "555", "0134"], said) == [0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3]
+    assert said_by(["Call", "415-555-0134"], said) == [0] + [1] * 10  # (one written word holds them all)
+    assert said_by(["on", "12/03/2025", "ok"], "on December 3rd 2025 ok".split()) == [0, 1, 1, 1, 2]

@@ -309,6 +309,12 @@ def _holds(written: str, said: str) -> bool:
     return said.startswith(written) or written.startswith(said) or ((said.isdigit() or len(said) > 2) and said in written)
 
 
+def _in_order(figures: str, written: str) -> bool:
+    """Whether ``figures`` are digits of ``written`` in their order ("57" of "5-7", "2025" of "12/03/2025")."""
+    rest = iter(re.sub(r"\D", "", written))
+    return all(c in rest for c in figures)
+
+
 def said_by(written: list[str], said: list[str], before: list[str] | None = None) -> list[int]:
     """For each word the voice was given (``said``: the text as `spoken_english` wrote it), the index of the
     written word it says: the same words in order, and a written word's expansion ("$25": "25 dollars", "5:00":
@@ -320,6 +326,7 @@ def said_by(written: list[str], said: list[str], before: list[str] | None = None
 
     sm = SequenceMatcher(None, [w.lower() for w in written], [w.lower() for w in said], autojunk=False)
     owner = [0] * len(said)
+    digits = [""] * len(written)  # the figures said so far for each written word
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         for j in range(j1, j2):
             if tag == "equal":
@@ -327,9 +334,13 @@ def said_by(written: list[str], said: list[str], before: list[str] | None = None
             elif tag == "replace":  # the written word that holds it ("5" of "5-7"), else spread over them, in
                 said_j = said[j].lower()  # order ("Sept. 5-7": "September 5 to 7"; a re-audit)
                 last = owner[j - 1] if j > j1 else i1
-                holds = [i for i in range(last, i2) if _holds(written[i].lower(), said_j)]
+                holds = [i for i in range(last, i2) if _holds(written[i].lower(), said_j)
+                         and not (said_j.isdigit() and not _in_order(digits[i] + said_j, written[i]))]  # (a figure
+                # whose digits are all said holds no more: "415 555 0134", said digit by digit, had given "415" the
+                # 5s of "555", 2.1 s, and "555" 0.2 s)
                 spread = i1 + (j - j1) * (i2 - i1) // (j2 - j1)
                 owner[j] = max(last, holds[0] if holds else spread)
+                digits[owner[j]] += said_j if said_j.isdigit() else ""
             elif tag == "insert":  # said after the written word before it ("25" -> "25 dollars"), or for a sign
                 signed = before is not None and i1 < len(written) and re.search(r"[#~][^\w\s]*$", before[i1].rstrip())
                 owner[j] = i1 if signed or i1 == 0 else i1 - 1  # before the word after it ("#1" -> "number 1")

@@ -34,8 +34,13 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 #: phone numbers; a re-audit); never two years in a row ("the 2019-2020-2021 seasons")
 PHONE_RE = re.compile(r"(?<![\w-])(?!(?:1[5-9]|20)\d\d-(?:1[5-9]|20)\d\d\b)(?:\+?\d{1,3}[-\s])?(?:\(\d{3}\)\s?\d{3}-\d{4}|\d{2,5}-\d{3,4}-\d{4}|(\d{3})-(\d{4}))"
                       r"(?![\w-])")
+#: ... and written with spaces or dots, read as those are (an audit: "+1 415 555 0134" and "415.555.0134" had been
+#: said as numbers, "four hundred fifteen"): after a country's code, in brackets, or with dots, "(415) 555 0134";
+#: with spaces only after a word that says it is one ("call me at 415 555 0134"; three figures in a row may be a list)
+PHONE_GROUPED_RE = re.compile(r"(?<![\w.,+\-])(?:(\+\d{1,3}(?:[ .\-]\d{1,5}){2,5})|\(\d{3}\)\s?\d{3}[ .]\d{4}"
+                              r"|\d{3}([ .])\d{3}\2\d{4})(?![\w\-]|[.,]\d|[ .]\d)")
 PHONE_WORDS = {"call", "calling", "phone", "tel", "telephone", "number", "dial", "text", "fax", "mobile", "cell",
-               "ring", "contact", "ph"}
+               "ring", "contact", "ph", "reach", "whatsapp"}
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 #: A clock time; on the hour only after a word that leads to a time ("at 5:00"; "a song 4:00 long" is a length)
@@ -48,6 +53,18 @@ TIME_RANGE_RE = re.compile(r"\b(\d{1,2}:\d\d)\s?[-–—]\s?(\d{1,2}:\d\d)\b")
 AFTER_A_TIME_RE = re.compile(r"\s+(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?|"
                              + "|".join(MONTHS) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
                              r"|[A-Z][SD]T|GMT|UTC|CET|EET)(?!\w)")
+#: The days of the week, by how each is written short
+WEEKDAYS = {"Mon": "Monday", "Tue": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday", "Fri": "Friday",
+            "Sat": "Saturday", "Sun": "Sunday"}
+SHORT_DAY = r"(?:Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun|MON|TUES?|WED|THU(?:RS?)?|FRI|SAT|SUN)"
+DAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|" + SHORT_DAY + ")"
+#: A range of days ("Mon-Fri", "Monday–Friday"), said with "to": espeak had said "Mon-Fri" as one word, "mahn-fry"
+#: (an audit)
+DAY_RANGE_RE = re.compile(r"\b(" + DAY + r")\.?\s?[-–—]\s?(" + DAY + r")\b")
+#: ... and a day written short before a time or a date ("Sat 9am", "Fri 3/4", "Thu 5th"), said in full: alone it
+#: may be another word ("Sat 3 hours in traffic", "Wed 20 years"), so only there
+DAY_BEFORE_A_TIME_RE = re.compile(r"\b(" + SHORT_DAY + r")\b\.?(?=,?\s+(?:\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|"
+                                  r"\d{1,2}:\d\d|\d{1,2}/\d{1,2}\b|\d{1,2}(?:st|nd|rd|th)\b))")
 HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
 #: Decades: "1990s", "'80s", and "the 80s", "her 30s" ("rest 30s" is seconds)
 DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b"
@@ -76,8 +93,11 @@ NEXT_YEAR_RE = re.compile(r"(\b1[5-9] (?:\d\d|hundred|oh \d)\s+(?:to|and)\s+)(1[
 #: A range or a score between two figures: an en dash between figures (or after money, "am", "pm", "o'clock");
 #: an unspaced hyphen only between two small numbers ("3-2", "18-25"), round ones ("500-1000") or years
 #: ("2010-2015", "1914-18"), never in a chain or beside letters ("737-800", "A320-200", "x86-64", "15-03-2024",
-#: "123-45-6789" said "dash" as before; a re-audit), nor in a sum ("10-3=7")
-RANGE_RE = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?[–—]\s?|-)(?=(\d+)(?![\w\-]|\.\d|\s?[=+×*/]))"
+#: "123-45-6789" said "dash" as before; a re-audit), nor in a sum ("10-3=7"). A figure may be written with thousands
+#: separators: "1,000-2,000" had been read from its "000" (not round against "2": "one thousand dash two thousand";
+#: "10,000-20,000" had passed only as "000" to "20"; an audit)
+RANGE_RE = re.compile(r"(?<![\w.\-])(?<!\d,)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s?[–—]\s?|-)"
+                      r"(?=(\d{1,3}(?:,\d{3})+|\d+)(?![\w\-]|[.,]\d|\s?[=+×*/]))"
                       r"|\b(dollars?|pounds?|euros?|cents|pence|yen|am|pm|o'clock|hundred)(\s?[–—]\s?|-)"
                       r"(?=[$£€¥]?\d)")
 #: Fractions said as words: a half, thirds, quarters, eighths, sixteenths (a recipe's); after a whole number,
@@ -155,7 +175,10 @@ def spoken(text: str, festival: bool = False) -> str:
     needs (it says years, plain times and sentence pauses itself, and reads two figures side by side, "18 75",
     digit by digit: "one eight seventy five")."""
     text = MONEY_RE.sub(_money, signs(text))
+    text = PHONE_GROUPED_RE.sub(_grouped_phone, text)
     text = PHONE_RE.sub(_phone, text)
+    text = DAY_RANGE_RE.sub(lambda m: f"{_day(m.group(1))} to {_day(m.group(2))}", text)
+    text = DAY_BEFORE_A_TIME_RE.sub(lambda m: _day(m.group(1)), text)
     text = TIME_RANGE_RE.sub(lambda m: _time_range(m, festival), text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
@@ -180,6 +203,11 @@ def _word_before(m: re.Match) -> str:
     return (m.string[:m.start()].split()[-1:] or [""])[0].lower()
 
 
+def _day(written: str) -> str:
+    """A day of the week as said, from how it is written ("Mon", "THURS", "Friday")."""
+    return WEEKDAYS[written[:3].title()]
+
+
 def _numbered(m: re.Match) -> str:
     """ "No. 5" as "number 5" within a sentence ("call No. 10"); at a sentence's start "No." may answer a question
     ("Is it ready? No. 5 more minutes.": a re-audit), so it is left as written there."""
@@ -190,15 +218,39 @@ def _numbered(m: re.Match) -> str:
 
 def _phone(m: re.Match) -> str:
     if m.group(1) and not m.group().startswith(("+", "(")):  # 555-0199: a phone number only where a word says so
-        before = [w.strip(":,#.") for w in m.string[:m.start()].lower().split()[-3:]]  # ("call me 555-0199", "call
-        said = before[-2:] if before[-2:-1] != ["me"] and before[-2:-1] != ["us"] else before  # me at 555-0199")
-        after_one = re.search(r"\d{3}-\d{4}\s*(?:,|or|and)?\s*$", m.string[:m.start()])  # ("call 555-0199 or
-        a, b = m.group(1), m.group(2)  # 555-0200": the second too)
+        a, b = m.group(1), m.group(2)
         counts = int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)  # ("contact us for 100-1000 units",
-        if not (any(w in PHONE_WORDS for w in said) or after_one) or counts \
+        if not _said_to_be_a_phone(m) or counts \
                 or not NOT_A_UNIT_RE.match(m.string, m.end()):  # round counts, or before a unit: a re-audit)
             return m.group()
-    return ", ".join(" ".join(g) for g in re.findall(r"\d+", m.group()))
+    return _digit_by_digit(m.group())
+
+
+def _said_to_be_a_phone(m: re.Match) -> bool:
+    """Whether a word before a figure says it is a phone number ("call me 555-0199", "call me at 555-0199"), or
+    another number comes just before it ("call 555-0199 or 555-0200": the second too)."""
+    before = [w.strip(":,#.") for w in m.string[:m.start()].lower().split()[-3:]]
+    said = before[-2:] if before[-2:-1] != ["me"] and before[-2:-1] != ["us"] else before
+    after_one = re.search(r"\d{3}[-. ]\d{4}\s*,?\s*(?:or|and)?\s*$", m.string[:m.start()])
+    return any(w in PHONE_WORDS for w in said) or bool(after_one)
+
+
+def _grouped_phone(m: re.Match) -> str:
+    """A phone number written with spaces or dots (`PHONE_GROUPED_RE`), read as one with dashes is: each group
+    digit by digit, a pause between groups."""
+    if m.group(1) and sum(len(g) for g in re.findall(r"\d+", m.group())[1:]) < 7:
+        return m.group()  # (after a "+", seven digits or more: "+5 10 20" is no phone number)
+    if m.group(2) == " ":  # (spaces alone: only where the words say so)
+        at = re.search(r"\b(?:at|on)\s+$", m.string[:m.start()], re.I)  # ("reach me at 415 555 0134": ten figures
+        # in these groups after "at" are a number to call; "at 500-1000 people" is a count)
+        if not (_said_to_be_a_phone(m) or at) or not NOT_A_UNIT_RE.match(m.string, m.end()):
+            return m.group()
+    return _digit_by_digit(m.group())
+
+
+def _digit_by_digit(number: str) -> str:
+    """A phone number as said: each group's digits apart, the groups apart by a comma ("5 5 5, 0 1 9 9")."""
+    return ", ".join(" ".join(g) for g in re.findall(r"\d+", number))
 
 
 def _range(m: re.Match, festival: bool = False) -> str:
@@ -218,8 +270,10 @@ def _range(m: re.Match, festival: bool = False) -> str:
     if f"{a}-{b}" in HYPHEN_IDIOMS:
         return a + " "
     small = len(a) <= 2 and len(b) <= 2
-    rounded = "." not in a and int(a) % 10 == 0 and int(b) % 10 == 0 and int(a) < int(b)
-    return a + word if "." not in a and (small or rounded or years) else a + dash
+    x, y = (int(n.replace(",", "")) if "." not in n else None for n in (a, b))  # ("1,000": 1000)
+    rounded = x is not None and x % 10 == 0 and y % 10 == 0 and x < y
+    grouped = "," in a + b and x is not None and x < y  # ("1,250-1,499": counts; no model's number has commas)
+    return a + word if "." not in a and (small or rounded or years or grouped) else a + dash
 
 
 def _money(m: re.Match) -> str:

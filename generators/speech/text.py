@@ -33,8 +33,10 @@ FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: ord(" ")
 EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\u2190-\u21FF\u25A0-\u25FF"
                       "\u203C\u2049\u2139\u24C2\u3030\u303D\u3297\u3299\U000E0020-\U000E007F"
                       "\uFE0E\uFE0F\u20E3\u200D]+")
-#: ... with the spaces around and between them (two runs apart are one: "I 😍 ❤️ you" had lost its pause)
-EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")(?:[ \t]+(?:" + EMOJI_RE.pattern + r"))*[ \t]*")
+#: ... with the spaces around and between them (two runs apart are one: "I 😍 ❤️ you" had lost its pause), or an
+#: English suffix glued to the run, which makes it a word (`_inflected`: "She ❤️s pizza" had been said "loves s")
+EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")(?:[ \t]+(?:" + EMOJI_RE.pattern + r"))*"
+                             r"(?:(?P<suffix>(?i:s|d|ed|ing))(?![\w'’])|[ \t]*)")
 JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
 #: Emoji between two words: where the words around it need a word there, it is one. A heart after one who loves
 #: is "love" ("I ❤️ NY"; "loves" after "she"), after "my", "the" ... "heart" ("My ❤️ is full"), after "with", "of"
@@ -50,15 +52,59 @@ SUBJECTS = {"i", "we", "they"}  #: ... who love (not "you", mostly an object: "I
 THIRD_PERSON = {"he", "she", "everyone", "everybody", "who", "somebody", "someone"}  #: ... who loves
 DETERMINERS = {"a", "an", "the", "my", "your", "his", "her", "our", "their", "its", "this", "that", "one"}
 PREPOSITIONS = {"with", "of", "in", "for", "from", "by", "without", "full"}
+#: A heart's or a star's word with a suffix glued to it: "❤️s" is "loves" (after "my", "with" ... "hearts"), "❤️d"
+#: "loved", "⭐s" "stars"; any other emoji with a suffix is a word none of these says, refused (an audit: "She ❤️s
+#: pizza" had been said "She loves s pizza", "We ❤️d it" "We love d it")
+INFLECTED = {("heart", "s"): "loves", ("heart", "d"): "loved", ("heart", "ed"): "loved", ("heart", "ing"): "loving",
+             ("star", "s"): "stars", ("star", "d"): "starred", ("star", "ed"): "starred", ("star", "ing"): "starring"}
+#: Words after which a clause needs its complement, an adjective ("I'm 😢 today" had been said "I'm, today"; an
+#: audit): the subject and "be" in one word, "be" and "feel", and "so", "very", "too" after one of these ("I'm so
+#: 😂"; "Love you too ❤️ see you" is a pause)
+CONTRACTED_BE = {"i'm", "im", "you're", "he's", "she's", "we're", "they're"}
+BE_OR_FEEL = {"am", "is", "are", "was", "were", "be", "feeling", "feel", "felt"}
+INTENSIFIERS = {"so", "very", "too"}
+#: ... but not "be" after a thing ("This is 😂", "it is": a pause as before), nor at a clause's end ("It is what it
+#: is 😂 lol", "how you feel", "here we are", "let it be", "than you are")
+NOT_A_PERSON = {"it", "this", "that", "there", "here", "what", "which", "who", "that's", "it's"}
+CLAUSE_FINAL = {"what", "how", "where", "who", "here", "there", "let", "as", "than", "way", "whatever", "wherever"}
+#: A face whose meaning is plain, as the adjective it shows. Tears of joy are "amused": the one adjective that reads
+#: in every such slot ("I'm amused", "so amused at this thread", "feeling amused"), where "laughing" does not follow
+#: "so" or "feel"; refused, the commonest emoji of all would refuse a post whole, which the audits had found worst
+FACES = {**dict.fromkeys("\U0001F622\U0001F62D\U0001F61E\u2639\U0001F641", "sad"),
+         **dict.fromkeys("\U0001F60A\U0001F642\U0001F600\U0001F603\U0001F604\U0001F601", "happy"),
+         **dict.fromkeys("\U0001F621\U0001F620", "angry"), **dict.fromkeys("\U0001F628\U0001F631", "scared"),
+         **dict.fromkeys("\U0001F602\U0001F923", "amused")}
 
 
-def _emoji_word(run: str, before: str) -> str | None:
-    """The word an emoji run stands for after the word ``before`` (lower case), "" where that slot needs a word
-    and the run is none this can say, or None where the run is no word (a pause or decoration)."""
+def _kind(run: str) -> str | None:
+    """What an emoji run shows where it may be a word: "heart", "arrow", "star", or None."""
     signs = {c for c in run if c not in JOINERS and not c.isspace()}
-    kind = "heart" if signs <= HEARTS else "arrow" if signs <= ARROWS else "star" if signs <= STARS else None
+    return "heart" if signs <= HEARTS else "arrow" if signs <= ARROWS else "star" if signs <= STARS else None
+
+
+def _needs_a_complement(before: list[str]) -> bool:
+    """Whether the words ``before`` an emoji (lower case, the last nearest) need an adjective after them
+    (`CONTRACTED_BE`)."""
+    last, earlier = (before[-1:] or [""])[0], before[:-1]
+    if last in CONTRACTED_BE:
+        return True
+    if last in INTENSIFIERS:
+        return _needs_a_complement(earlier)
+    return last in BE_OR_FEEL and not (last in BE_OR_FEEL - {"feeling", "feel", "felt"} and earlier[-1:] and
+                                       earlier[-1] in NOT_A_PERSON) and not set(earlier[-2:]) & CLAUSE_FINAL
+
+
+def _emoji_word(run: str, before: list[str]) -> str | None:
+    """The word an emoji run stands for after the words ``before`` (lower case, the last nearest), "" where that
+    slot needs a word and the run is none this can say, or None where the run is no word (a pause or
+    decoration)."""
+    kind = _kind(run)
     if kind == "arrow":
         return "to"
+    if _needs_a_complement(before):  # a face as the adjective it shows ("I'm 😢 today": "sad")
+        faces = {FACES.get(c) for c in run if c not in JOINERS and not c.isspace()}
+        return faces.pop() if len(faces) == 1 and None not in faces else ""
+    before = (before[-1:] or [""])[0]
     if before in SUBJECTS | THIRD_PERSON:
         return ("loves" if before in THIRD_PERSON else "love") if kind == "heart" else ""
     if before in DETERMINERS:
@@ -68,21 +114,40 @@ def _emoji_word(run: str, before: str) -> str | None:
     return None
 
 
+def _inflected(run: str, suffix: str, before: list[str]) -> str:
+    """The word an emoji run with a suffix glued to it stands for (`INFLECTED`), "" where it is none this can say."""
+    kind = _kind(run)
+    if (kind, suffix.lower()) == ("heart", "s") and (not before or before[-1] in DETERMINERS | PREPOSITIONS):
+        return "hearts"  # ("my ❤️s", "with ❤️s", a clause's first word: a plural)
+    return INFLECTED.get((kind, suffix.lower()), "")
+
+
 def _in_place_of(m: re.Match) -> str:
     """What an emoji run (`EMOJI_SPACED_RE`'s match, with its spaces) leaves in the text: nothing at a line's or a
     clause's edge (decoration), a space for a keycap's frame or beside a mark, the word it stands for between two
-    words (`_emoji_word`; a `GenerationError` where it stands for one this cannot say), else a pause."""
+    words (`_emoji_word`), or with a suffix glued to it (`_inflected`), a `GenerationError` where it stands for one
+    this cannot say, else a pause."""
+    suffix = m.group("suffix") or ""
     before, after = m.string[m.start() - 1:m.start()] if m.start() else "", m.string[m.end():m.end() + 1]
-    run = m.group().strip()
-    if not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
+    run = m.group()[:m.end() - m.start() - len(suffix)].strip()
+    head = re.split(r"[.!?,;:()\"“”]", m.string[:m.start()])[-1]  # (the words of its clause before it)
+    words = [w.lower().replace("’", "'").strip("'") for w in head.split()[-4:]]
+    if suffix:
+        word = _inflected(run, suffix, words)
+    elif not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
         return ""
-    if not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not (after.isalnum() or after in "@#"):
+    elif not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not (after.isalnum() or after in "@#"):
         return " "
-    word = _emoji_word(run, (m.string[:m.start()].split()[-1:] or [""])[0].lower().strip("'’"))
+    else:
+        word = _emoji_word(run, words)
     if word == "":
         around = m.string[max(0, m.start() - 20):m.end() + 20].strip()
+        instead = ("the adjective it stands for (\"sad\", \"happy\", \"tired\" ...)" if _needs_a_complement(words)
+                   and not suffix else "the word it stands for")
         raise GenerationError(f"the emoji {run!r} stands for a word in \"{around}\", and a voice does not say emoji: "
-                              "write the word it stands for (an emoji between two other words is read as a pause)")
+                              f"write {instead} (an emoji between two other words is read as a pause)")
+    if suffix:  # (glued to the word after it: its spaces are the text's)
+        return f"{' ' if before.strip() else ''}{word}"
     return f" {word} " if word else ". " if after.isupper() else ", "
 
 
