@@ -751,3 +751,22 @@ def test_a_take_of_a_post_with_emoji_says_its_words_and_notes_what_it_left_out()
     assert [w["word"] for w in post.extras["words"]] == [w["word"] for w in plain.extras["words"]]
     assert np.array_equal(post.media.samples, plain.media.samples)  # nothing said for them
     assert post.extras["notes"] == ["left out the emoji \U0001F389\U0001F3C6: a voice does not say them"]
+
+
+@pytest.mark.parametrize("text, said", [
+    ("<speak><prosody rate='slow'>Hello there, <break time='2s'/> my friend.</prosody></speak>",
+     "Hello there, my friend."),
+    ("<speak>Hi <emphasis level=\"strong\">you</emphasis>!</speak>", "Hi you!"),
+    ("<p>First line</p><p>Second line</p>", "First line. Second line"),
+    ("I <b>really</b> mean it", "I really mean it"),
+    ("a <b and c> d", "a <b and c> d"),  # no tag: a comparison's brackets stay for the reading rules
+    ("Write to <ann@example.com> now", "Write to <ann@example.com> now"),
+])
+def test_markup_is_left_out_with_a_note(text, said):
+    """Pasted SSML was spelt out by Festival ("< s p e a k > < p r o s o d y ...") and read as words by Piper
+    ("speak prosody rate slow Hello there break time 2s"), with no note (an audit)."""
+    from generators.speech.text import check_text, text_note
+
+    assert check_text(text) == said
+    note = text_note(text) or ""
+    assert ("markup tags" in note) is (said != text) and ("<speak>" in note) is ("<speak>" in text)

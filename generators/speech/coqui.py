@@ -39,7 +39,7 @@ from generators.base import (GenerationError, GenerationRequest, GenerationResul
                              package_version)
 
 from . import prosody as P
-from .text import check_text, emoji_note, estimate_word_timings  # noqa: F401  (estimate_word_timings: public here too)
+from .text import check_text, estimate_word_timings, text_note  # noqa: F401  (estimate_word_timings: public here too)
 
 LICENCE = "XTTS-v2 weights: Coqui Public Model License 1.0.0 (non-commercial); coqui-tts code MPL-2.0"
 OPTIONS = {"references": "emotion label -> recordings of the voice to clone (--voice-clip LABEL=WAV)",
@@ -322,7 +322,7 @@ class CoquiSpeech:
             raise GenerationError(f"unknown reference label(s) {', '.join(unknown)}; use vocabulary labels "
                                   "(see `emostudio emotion --list`)")
         language, note = self.language_for(text, opts)
-        notes = [n for n in (emoji_note(request.text), note) if n]
+        notes = [n for n in (text_note(request.text), note) if n]
         emotion = request.emotion
         if request.controls.get("push_colour", 0.0) > 0:  # the loop exaggerates: intensity beyond the target
             emotion = emotion.scaled(min(1.0, emotion.intensity * (1 + request.controls["push_colour"])))

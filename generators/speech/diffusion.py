@@ -72,7 +72,7 @@ from generators.diffusers_common import DiffusersBackend, combine_noise, va_cell
 from generators.diffusers_common import licence_for as _licence_for
 
 from .reading import spoken
-from .text import check_text, emoji_note, estimate_word_timings, language_note
+from .text import check_text, estimate_word_timings, language_note, text_note
 
 MODEL_ENV = "EMOSTUDIO_TTS_MODEL"
 KEY = "speech/diffusion"
@@ -536,7 +536,7 @@ class DiffusionSpeech(DiffusersBackend):
         # English phonemes: a text in another language comes out with English sounds, as from the Piper voices
         note = language_note(text, "en", "for another language use XTTS (emostudio generate speech --backend coqui; it reads 17 "
                                                    "languages)")
-        notes = [n for n in (emoji_note(request.text), note) if n]
+        notes = [n for n in (text_note(request.text), note) if n]
         if notes:
             extras["notes"] = notes
         prov = self.provenance(pipe, request.seed)

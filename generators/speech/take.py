@@ -12,7 +12,7 @@ from conditioning.media import Audio
 from generators.base import GenerationError, GenerationRequest, GenerationResult
 
 from . import prosody as P
-from .text import emoji_note, language_note
+from .text import language_note, text_note
 from .world import Utterance
 
 
@@ -44,7 +44,7 @@ def speech_result(y, rate, phonemes, words, utt_c, word_c, request, provenance, 
         "voice": provenance.model,
         "text": request.text,
     }
-    notes = [n for n in (emoji_note(request.text), language_note(request.text, language)) if n]
+    notes = [n for n in (text_note(request.text), language_note(request.text, language)) if n]
     if notes:
         extras["notes"] = notes
     return GenerationResult(audio, controls, provenance, timings, extras)

@@ -180,12 +180,45 @@ def emoji_note(text: str | None) -> str | None:
     return "; ".join(parts) or None
 
 
+#: SSML's and HTML's tags, which a voice here does not read (the emotion sets the prosody): pasted SSML had been
+#: spelt out letter by letter by Festival ("< s p e a k >") and read as words by Piper ("speak prosody rate slow"),
+#: and noted as Italian (an audit). Only these names, with attributes written name="value", so "a <b and c> d" is
+#: no tag
+MARKUP_RE = re.compile(r"</?(speak|prosody|break|emphasis|say-as|phoneme|sub|voice|audio|mark|lang|p|s|w|"
+                       r"amazon:[\w-]+|mstts:[\w-]+|b|i|u|em|strong|br|span|div|font)"
+                       r"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>""", re.I)
+
+
+def without_markup(text: str) -> str:
+    """``text`` with its SSML or HTML tags left out (`MARKUP_RE`): a ``<break>`` as the pause it asks for (a
+    comma), a ``<p>``/``<s>`` or ``<br>`` as a sentence's or line's end where the words do not end one."""
+    def said(m: re.Match) -> str:
+        name = m.group(1).lower()
+        if name == "break":
+            return ", "
+        before = MARKUP_RE.sub("", text[:m.start()]).strip()
+        if name in ("p", "s", "br") and not m.group(0).startswith("</") and before and before[-1] not in ".!?…":
+            return ". "
+        return " "
+    out = MARKUP_RE.sub(said, text)
+    return re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"(?:,\s*){2,}", ", ", re.sub(r"[ \t]+", " ", out))).strip() \
+        if out != text else text
+
+
+def text_note(text: str | None) -> str | None:
+    """The report's note of what a take does not say as written: its emoji (`emoji_note`) and its markup tags."""
+    tags = sorted({m.group(1).lower() for m in MARKUP_RE.finditer(text or "")})
+    markup = (f"left out the markup tags {', '.join(f'<{t}>' for t in tags)}: the voices do not read SSML or "
+              "HTML, the emotion sets the prosody" if tags else None)
+    return "; ".join(n for n in (emoji_note(text), markup) if n) or None
+
+
 def check_text(text: str | None, *, latin_only: bool = True, max_chars: int = MAX_CHARS) -> str:
     """The text a speech backend can read, or a `GenerationError` saying what is wrong and what is accepted."""
     if text is None or not text.strip():
         raise GenerationError(f"speech needs text: the words to say, 1 to {max_chars} characters (text=... in "
                               f"Python, --text \"...\" on the command line)")
-    text = _as_read(text)
+    text = without_markup(_as_read(text))
     if not text.translate(INVISIBLE).strip():
         raise GenerationError("the text holds only invisible characters (zero-width spaces, a byte-order mark)")
     text = without_emoji(text).translate(INVISIBLE)  # (after the emoji, whose joiner is one of them)
