@@ -123,7 +123,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
         for this call (per-request, so one critic can serve many voices at once).
         """
         from critics.speech.features import (SAMPLE_RATE, FeatureError, feature_names, functionals_dict, prepare,
-                                             set_level)
+                                             set_level, utterances)
 
         _require_praat()
         audio = as_audio(media, "the speech critic")
@@ -147,9 +147,20 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
                 rows.append(np.array([d[k] for k in names], dtype=np.float32))
             except Exception:  # a window of near-silence: skip it in the series
                 rows.append(None)
-        batch = np.nan_to_num(np.stack([r for r in rows if r is not None]), posinf=0.0, neginf=0.0)
+        parts = utterances(y) if len(y) >= 2 * 16000 else []  # several sentences: each read alone, then pooled
+        pooled = []
+        for s, e in parts if len(parts) > 1 else ():
+            d = functionals_dict(y[s:e])
+            pooled.append(np.array([d[k] for k in names], dtype=np.float32))
+        batch = np.nan_to_num(np.stack([r for r in rows if r is not None] + pooled), posinf=0.0, neginf=0.0)
         batch, which = self.normalise(batch, ref, kind)
         out = self.predict(batch, which)
+        if pooled:  # the whole reading is the utterances' outputs, weighed by their lengths
+            w = np.array([e - s for s, e in parts], dtype=np.float64)
+            w /= w.sum()
+            for k, v in out.items():
+                v[0] = (v[-len(pooled):] * w[:, None]).sum(0)
+                out[k] = v[:-len(pooled)]
         _, meta = self._load(which)
         p = out["ravdess"][0]
         native = dict(zip(RAVDESS_LABELS, (float(x) for x in p)))
@@ -165,6 +176,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
         details = {
             **self.head_details(out, native, meta, which, recorded),
             "speech_s": round(len(y) / SAMPLE_RATE, 3),
+            **({"utterances": len(pooled)} if pooled else {}),
             "f0_median_hz": round(27.5 * 2 ** (feats["f0_p50"] / 12), 1) if feats["f0_p50"] > 0 else 0.0,
             "f0_range_st": round(feats["f0_range"], 2),
             "level_dbfs": round(feats["energy_mean"] - gain_db, 1),  # as recorded, whatever the heads read
