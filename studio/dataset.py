@@ -1194,9 +1194,17 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
     finally:
         _unlock(out, lock)
         if ray_started:
+            import signal
+            import threading
+
             import ray
 
+            term = signal.getsignal(signal.SIGTERM)
             ray.shutdown()
+            if term is not None and threading.current_thread() is threading.main_thread():
+                # Ray's shutdown puts its own handler back below Python's table, which still names ours: a SIGTERM
+                # then ended the build silently with 143, no "terminated" line (a re-audit); set again, ours holds
+                signal.signal(signal.SIGTERM, term)
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None,

@@ -1389,3 +1389,24 @@ def test_a_partial_or_other_weights_folder_is_refused_before_anything_is_written
     # an index saved with a byte-order mark is read (it was "holds no model_index.json or config.json")
     (other / "model_index.json").write_text('\ufeff{"_class_name": "AudioLDM2Pipeline"}', encoding="utf-8")
     assert held_model(other) == ("AudioLDM2Pipeline", "model_index.json")
+
+
+def test_sigterm_is_the_studios_after_a_ray_build(tmp_path):
+    """Ray's shutdown puts its own SIGTERM handler back below Python's table, which still named the studio's: a
+    SIGTERM after it (the build's last lines) ended the command silently with 143, no "terminated" line (a
+    re-audit). The build sets the studio's handler again after Ray's shutdown."""
+    pytest.importorskip("ray")
+    spec = write_spec(tmp_path, IMAGE_SPEC.format(count=2))
+    script = f"""
+import os, signal, time
+from studio.dataset import build, load_spec
+got = []
+signal.signal(signal.SIGTERM, lambda *a: got.append(a[0]))
+build(load_spec({str(spec)!r}), {str(tmp_path / "ds")!r}, ray_address="local", progress=False)
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(0.5)
+print("held", got)
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0 and "held [15]" in r.stdout, (r.returncode, r.stderr[-2000:])
