@@ -220,9 +220,11 @@ class MeshFitter:
                                   "(eyes and mouth visible)")
         face = max((f for f in faces if f.landmarks is not None), key=lambda f: mesh_area(f.landmarks[:, :2]))
         verdict = upside_down_verdict(*self.orientation(rgb, face))
-        if verdict == "refuse":  # animated as it stood, its mouth was drawn on the forehead (an audit)
-            raise GenerationError(f"the face in {what} is upside down (it is found upright only with the picture "
-                                  "turned 180 degrees): turn the photo so the face is upright")
+        if verdict == "refuse":  # animated as it stood, its mouth was drawn on the forehead (an audit); a photo
+            # turned 90 degrees is refused too, and was told it was upside down, "found upright only with the picture
+            # turned 180 degrees" (wrong advice for it: an audit)
+            raise GenerationError(f"the face in {what} is not upright (upside down or on its side: it is found "
+                                  "upright rather with the picture turned): turn the photo so the face is upright")
         frame = FaceFrame.of(lm)
         if frame.iod < min_iod:
             raise GenerationError(f"the face in {what} is too small ({frame.iod:.0f} px between the eyes; at least "
