@@ -11,7 +11,7 @@ import bisect
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from .emotion import Emotion
 from .errors import PlanError
@@ -74,8 +74,23 @@ class Trajectory:
             raise PlanError(f"unknown easing {self.easing!r}; known: {', '.join(EASINGS)}")
 
     def to_json(self) -> dict:
+        """The trajectory as plain JSON values (a report's ``trajectory``); `from_json` reads it back."""
         return {"easing": self.easing, "keyframes": [{"time_s": round(k.time_s, 3), **k.emotion.to_json()}
                                                      for k in self.keyframes]}
+
+    @classmethod
+    def from_json(cls, doc: Mapping) -> "Trajectory":
+        """The trajectory `to_json` wrote (a report's ``trajectory``), as `Emotion.from_json` reads a report's target:
+        there was no way back (an API audit)."""
+        if not isinstance(doc, Mapping) or not isinstance(doc.get("keyframes"), (list, tuple)):
+            raise PlanError(f"a trajectory in JSON has keyframes (time_s and an emotion each) and an easing, as "
+                            f"Trajectory.to_json writes it; got {doc!r:.120}")
+        frames = []
+        for k in doc["keyframes"]:
+            if not isinstance(k, Mapping) or "time_s" not in k:
+                raise PlanError(f"a keyframe in JSON has time_s and an emotion's valence, arousal ...; got {k!r:.120}")
+            frames.append(Keyframe(k["time_s"], Emotion.from_json({n: v for n, v in k.items() if n != "time_s"})))
+        return cls(tuple(frames), doc.get("easing", "linear"))
 
     def mean(self, start_s: float, end_s: float, n: int = 32) -> Emotion:
         """The emotion the trajectory holds on average over [start_s, end_s] (its VAD point at ``n`` evenly spaced

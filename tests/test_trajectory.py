@@ -160,3 +160,20 @@ def test_bad_keyframes_and_sample_times_are_plan_errors():
         with pytest.raises(PlanError):
             bad()
     assert len(t.sample(10)) == 11
+
+
+def test_a_reports_trajectory_reads_back():
+    """A report carries its take's trajectory (`to_json`), and there was no way to read it back (an API audit)."""
+    import json
+
+    import pytest
+
+    from conditioning import Trajectory
+    from conditioning.errors import PlanError
+
+    path = Trajectory.of([(0, "sadness"), (4.5, "v=0.5,a=0.3"), (10, "joy@0.7")], easing="smooth")
+    back = Trajectory.from_json(json.loads(json.dumps(path.to_json())))
+    assert back.to_json() == path.to_json() and back.easing == "smooth" and back.keyframes[1].emotion.point
+    assert back.at(7).va == pytest.approx(path.at(7).va, abs=1e-3)
+    with pytest.raises(PlanError, match="keyframes"):
+        Trajectory.from_json({"easing": "linear"})
