@@ -192,15 +192,15 @@ MARKUP_RE = re.compile(r"</?(speak|prosody|break|emphasis|say-as|phoneme|sub|voi
 def without_markup(text: str) -> str:
     """``text`` with its SSML or HTML tags left out (`MARKUP_RE`): a ``<break>`` as the pause it asks for (a
     comma), a ``<p>``/``<s>`` or ``<br>`` as a sentence's or line's end where the words do not end one."""
-    def said(m: re.Match) -> str:
+    pieces, last, at = [], "", 0  # (last: the last character said so far, but spaces)
+    for m in MARKUP_RE.finditer(text):
+        words = text[at:m.start()]
+        last = words.rstrip()[-1:] or last
         name = m.group(1).lower()
-        if name == "break":
-            return ", "
-        before = MARKUP_RE.sub("", text[:m.start()]).strip()
-        if name in ("p", "s", "br") and not m.group(0).startswith("</") and before and before[-1] not in ".!?…":
-            return ". "
-        return " "
-    out = MARKUP_RE.sub(said, text)
+        opens = name in ("p", "s", "br") and not m.group(0).startswith("</") and last and last not in ".!?…"
+        pieces += [words, ", " if name == "break" else ". " if opens else " "]
+        at = m.end()
+    out = "".join([*pieces, text[at:]])
     return re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"(?:,\s*){2,}", ", ", re.sub(r"[ \t]+", " ", out))).strip() \
         if out != text else text
 
