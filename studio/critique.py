@@ -122,8 +122,8 @@ def critique_files(args: argparse.Namespace) -> int:
     names = [n.strip() for n in (args.critic or "").split(",") if n.strip()]
     if names == ["judges"]:
         names = list(JUDGES.get(args.modality, ()))
-    if len(names) <= 1:
-        return _critique_with(args)
+    if len(names) <= 1:  # (text has one judge: 'judges' is that one)
+        return _critique_with(argparse.Namespace(**{**vars(args), "critic": names[0] if names else None}))
     codes = []
     with contextlib.redirect_stderr(_Once(sys.stderr)):  # a note that holds for every critic is said once
         for n, name in enumerate(dict.fromkeys(names)):

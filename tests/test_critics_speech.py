@@ -398,6 +398,8 @@ def test_critique_reads_with_both_judges_in_one_run(tmp_path, capsys):
     assert main(["critique", "--modality", "speech", "--critic", "encoder,embedded", str(take)]) == 0
     out = capsys.readouterr().out
     assert out.index("speech/encoder:") < out.index("speech/embedded:") and out.count("take.wav") == 2
+    assert main(["critique", "--modality", "text", "--critic", "judges", "--text", "What a lovely day!"]) == 0
+    assert "speech/" not in capsys.readouterr().out  # (text has one judge, lexicon: read as itself)
 
 
 def test_two_sentences_with_a_pause_between_are_read_one_by_one(shared_data):
