@@ -149,8 +149,8 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
                 rows.append(None)
         parts = utterances(y) if len(y) >= 2 * 16000 else []  # several sentences: each read alone, then pooled
         pooled = []
-        for s, e in parts if len(parts) > 1 else ():
-            d = functionals_dict(y[s:e])
+        for s, e in parts if len(parts) > 1 else ():  # (each at the level its heads read, as a clip of its own)
+            d = functionals_dict(set_level(recorded[s:e], LEVELS[self.condition(ref, kind)]))
             pooled.append(np.array([d[k] for k in names], dtype=np.float32))
         batch = np.nan_to_num(np.stack([r for r in rows if r is not None] + pooled), posinf=0.0, neginf=0.0)
         batch, which = self.normalise(batch, ref, kind)
