@@ -265,6 +265,8 @@ class Emotion:
                 else Emotion.from_mix(self.mix)
             return grown if grown.intensity <= 0 else grown.scaled(intensity)
         k = intensity / self.intensity
+        if k == 1.0:  # (the same point: a point given without dominance keeps the reading of its two coordinates)
+            return self
         if self.point:  # a point's reading is of where it now lies ('v=-0.8,a=0.6@0.3' had kept the full-strength
             # point's labels: anger, where the same coordinates given as such read neutral)
             moved = Emotion.from_vad(_clip(self.valence * k), _clip(self.arousal * k), _clip(self.dominance * k))
