@@ -839,3 +839,21 @@ def test_a_face_turned_far_from_the_camera_is_noted(animator, shared_data):
     assert abs(turned_away(animator.portrait(None)[1])) < 0.1 < TURNED_AWAY
     plain = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2))
     assert not any("turned well away" in n for n in plain.extras.get("notes", []))
+
+
+def test_a_turned_head_whose_mouth_corners_lie_on_one_side_of_the_nose_is_animated(shared_data):
+    """OASIS's Bored_pose_4 (a head turned far to one side) put both mouth corners on one side of the nose, and
+    the one-sided smile (AU12R) had no corner to pull: "min() arg is an empty sequence", a traceback (an audit).
+    The corners are told apart by which of the two they are; on a frontal face that is the side they lie on."""
+    import numpy as np
+
+    from conditioning.media import load_image
+    from generators.face.actions import MOUTH_CORNERS, Rig
+    from generators.face.mesh import MeshFitter, default_portrait
+
+    fitter = MeshFitter()
+    turned = fitter.fit(load_image(shared_data / "images" / "oasis" / "images" / "Bored_pose_4.jpg").pixels)
+    rig = Rig(turned.face_points)
+    assert np.isfinite(rig.fields["AU12R"]).all() and np.abs(rig.fields["AU12R"]).max() > 0
+    front = Rig(fitter.fit(default_portrait()).face_points)
+    assert all(front._corner_side[i] == front._side[i] for i in MOUTH_CORNERS)  # as before on a frontal face

@@ -143,6 +143,13 @@ class Rig:
         below_nose = _ramp(y, 0.5, 0.95)[:, None]  # lips, mouth region, chin
         centre_x = p[[M.NOSE_TIP, M.CHIN], 0].mean()
         side = self._side = np.sign(x - centre_x)  # -1 subject's right (image left), +1 left
+        # the mouth's corners by which of the two they are, not by the side of the nose they lie on: a head turned
+        # far enough put both on one side, and a one-sided smile (AU12R) then had no corner to pull, a traceback
+        # on OASIS's Bored_pose_4 (an audit)
+        right, left = MOUTH_CORNERS[0::2], MOUTH_CORNERS[1::2]
+        flipped = p[list(right), 0].mean() > p[list(left), 0].mean()
+        self._corner_side = {**dict.fromkeys(right, 1.0 if flipped else -1.0),
+                             **dict.fromkeys(left, -1.0 if flipped else 1.0)}
         self._below_nose = below_nose
 
         def brows(inner: float, mid: float, outer: float, inward: float = 0.0, sigma: float = 0.16) -> np.ndarray:
@@ -228,7 +235,7 @@ class Rig:
         """The lip corners moved ``out`` (away from the midline) and ``up``; the lips, the skin around the mouth
         and the chin follow smoothly (`_harmonic`), the nose and upper face stay. ``sigma`` (face units) sets
         how far along the lips the pull is felt at full strength; ``only`` = -1 / +1 pulls one side."""
-        p, side = self.points, self._side
+        p, side = self.points, self._corner_side
         pins = self._still()
         corner = {i: (side[i] * out, -up) for i in MOUTH_CORNERS if only is None or side[i] == only}
         for i, d in corner.items():
