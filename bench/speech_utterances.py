@@ -8,7 +8,7 @@ actors, so the single takes' figure is in-sample; the point is the gap between a
 
     python bench/speech_utterances.py [--pause 0.8] [--data ../shared/data]
 
-Measured 2026-12-06 (pause 0.8 s): single takes 109/128; pairs pooled by utterance 107/128, read whole 61/128.
+Measured 2026-12-06 (pause 0.8 s): single takes 109/128; pairs pooled by utterance 116/128, read whole 61/128.
 """
 from __future__ import annotations
 

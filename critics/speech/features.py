@@ -217,7 +217,14 @@ def utterances(y: np.ndarray) -> list[tuple[int, int]]:
         spans[-2:] = [(spans[-2][0], spans[-1][1])]
     if len(spans) > 1 and spans[0][1] - spans[0][0] < MIN_UTTERANCE_S * SAMPLE_RATE:
         spans[:2] = [(spans[0][0], spans[1][1])]
-    return spans
+    if len(spans) == 1:
+        return spans
+    trimmed = []  # each trimmed to its sounding frames, as `prepare` trims a clip (up to 0.6 s of the pause at
+    # each edge had been read with it: an audit)
+    for s, e in spans:
+        sounding = np.flatnonzero(~quiet[s // HOP: -(-e // HOP)]) + s // HOP
+        trimmed.append((int(sounding[0] * HOP), min(e, int(sounding[-1] * HOP + WIN))) if sounding.size else (s, e))
+    return trimmed
 
 
 def _shorten_pauses(y: np.ndarray, frame_db: np.ndarray, sounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
