@@ -283,3 +283,25 @@ def test_a_long_silence_inside_a_recording_is_not_read_as_speech(critic, shared_
         assert label(alone) == label(joined) == label(apart) == "angry", judge.name
         assert abs(joined.valence - apart.valence) < 0.05 and abs(joined.arousal - apart.arousal) < 0.05, judge.name
         assert apart.details["speech_s"] < twice_len + 0.01
+
+
+def test_a_reading_over_time_keeps_the_recordings_times_across_cut_pauses(critic, shared_data):
+    """Shortening long pauses had moved each judge's time series earlier: a 330-s file of takes ended its series at
+    176 s, and anger said at 48.5 s was placed at 5.3-7.8 s, in silence (a re-audit); the encoder's series also
+    left out the silence trimmed at the start. Each point is now placed at its moment in the recording."""
+    from conditioning.media import load_audio
+    from critics.speech.embedded import EmbeddedSpeechCritic
+
+    takes = []
+    for code in ("03", "04", "05"):  # happy, sad, angry
+        a = load_audio(shared_data / "speech" / "ravdess" / "Actor_03" / f"03-01-{code}-02-01-01-03.flac")
+        takes.append(a.samples if a.samples.ndim == 1 else a.samples.mean(1))
+    rate, gap = a.rate, np.zeros(20 * a.rate, np.float32)
+    starts = np.cumsum([3 * rate, len(takes[0]) + len(gap), len(takes[1]) + len(gap)]) / rate  # 3.0, ~27.3, ~51.1
+    x = Audio(np.concatenate([np.zeros(3 * rate, np.float32), takes[0], gap, takes[1], gap, takes[2]]), rate)
+    for judge in (critic, EmbeddedSpeechCritic()):
+        series = judge.score(x).series
+        assert series and series[0].time_s > starts[0] and series[-1].time_s > starts[2], judge.name
+        # no point in the silences: each lies within a take (or the 0.6 s of pause kept beside it)
+        assert all(any(s - 0.7 <= t.time_s <= s + len(y) / rate + 0.7 for s, y in zip(starts, takes))
+                   for t in series), (judge.name, [t.time_s for t in series])

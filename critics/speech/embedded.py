@@ -131,7 +131,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
             raise MediaError("the audio has no samples; the speech critic needs at least 0.25 s of speech")
         ref, kind = self.reference_for(speaker_reference, reference_kind)
         try:
-            recorded, offset_s = prepare(audio.samples, audio.rate, return_offset=True)
+            recorded, source_s = prepare(audio.samples, audio.rate, return_times=True)
             y = set_level(recorded, LEVELS[self.condition(ref, kind)])
             feats = functionals_dict(y)
         except FeatureError as exc:
@@ -170,7 +170,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
             if r is None:
                 continue
             v, a, dd = self.vad(out, j, meta, which)
-            series.append(TimedReading(round(offset_s + 0.5 * (s + e) / SAMPLE_RATE, 3), v, a, dd,
+            series.append(TimedReading(round(source_s(0.5 * (s + e) / SAMPLE_RATE), 3), v, a, dd,
                                        RAVDESS_LABELS[int(np.argmax(out["ravdess"][j]))]))
             j += 1
         details = {

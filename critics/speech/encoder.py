@@ -142,7 +142,7 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
               reference_kind: str | None = None) -> Reading:
         """Read the emotion of speech (`Audio`, an audio file, or (samples, rate)); ``speaker_reference`` and
         ``reference_kind`` as for `speech/embedded` (per call, so one critic serves many voices)."""
-        y = self.prepare(media)
+        y, source_s = self.prepare(media, return_times=True)
         ref, kind = self.reference_for(speaker_reference, reference_kind)
         parts = self.encode(y, self.condition(ref, kind))
         series_too = len(y) >= self.config.series_min_s * 16000 and len(parts) > 1
@@ -152,7 +152,8 @@ class SpeechEncoderCritic(SpeechHeadsCritic):
         _, meta = self._load(which)
         native = dict(zip(RAVDESS_LABELS, (float(x) for x in out["ravdess"][0])))
         step = 1.0 / PARTIALS_PER_S
-        series = tuple(TimedReading(round(0.8 + j * step, 3), *self.vad(out, j + 1, meta, which),
+        # each partial's centre in the recording's time (the trimmed start and shortened pauses put back)
+        series = tuple(TimedReading(round(source_s(0.8 + j * step), 3), *self.vad(out, j + 1, meta, which),
                                     RAVDESS_LABELS[int(np.argmax(out["ravdess"][j + 1]))])
                        for j in range(len(batch) - 1))
         details = {**self.head_details(out, native, meta, which, y), "partials": int(len(parts)),

@@ -142,9 +142,11 @@ def high_pass(y: np.ndarray) -> np.ndarray:
     return sosfiltfilt(sos, y).astype(np.float32)
 
 
-def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
-    """Any-rate mono or multi-channel samples -> mono float32 at `SAMPLE_RATE`, silence trimmed at the ends
-    (with ``return_offset``: also the time in seconds where the kept part starts).
+def prepare(samples: np.ndarray, rate: int, return_times: bool = False):
+    """Any-rate mono or multi-channel samples -> mono float32 at `SAMPLE_RATE`, silence trimmed at the ends and
+    long pauses shortened (`MAX_PAUSE_S`); with ``return_times`` also a function from a time in the result (s) to
+    the same moment in the recording (a reading's time series had run earlier after each shortened pause: 150 s
+    early by the end of a 330-s file of takes: an audit).
 
     Channels are averaged (shape (n,) or (n, channels)), or the loudest taken where the mean loses more than a
     tenth of their energy (`conditioning.media.downmix`: channels out of phase or delayed); an offset beyond
@@ -181,12 +183,17 @@ def prepare(samples: np.ndarray, rate: int, return_offset: bool = False):
     start = int(active[0] * HOP)
     y = y[start: min(len(y), (active[-1] + 1) * HOP + WIN)]
     kept_db = db[active[0]: active[-1] + 1]  # the kept span's frame levels, measured above
-    y, kept_db = _shorten_pauses(y, kept_db, kept_db >= db.max() - SILENCE_DB)
+    y, kept_db, cuts = _shorten_pauses(y, kept_db, kept_db >= db.max() - SILENCE_DB)
     if len(y) < MIN_ACTIVE_S * SAMPLE_RATE:
         raise FeatureError(f"only {len(y) / SAMPLE_RATE:.2f} s of sound above silence; need at least "
                            f"{MIN_ACTIVE_S} s of speech")
     _refuse_non_speech(y, kept_db)
-    return (y, start / SAMPLE_RATE) if return_offset else y
+    if not return_times:
+        return y
+    at = np.array([c[0] for c in cuts], dtype=np.float64) / SAMPLE_RATE  # where each cut lies in the result
+    removed = np.cumsum([c[1] for c in cuts], dtype=np.float64) / SAMPLE_RATE  # time cut up to and with it
+    return y, lambda t: start / SAMPLE_RATE + t + (removed[np.searchsorted(at, t, "right") - 1]
+                                                    if at.size and t >= at[0] else 0.0)
 
 
 #: `utterances`: a pause this long between two stretches of speech ends an utterance, and an utterance is at least
@@ -227,23 +234,24 @@ def utterances(y: np.ndarray) -> list[tuple[int, int]]:
     return trimmed
 
 
-def _shorten_pauses(y: np.ndarray, frame_db: np.ndarray, sounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _shorten_pauses(y: np.ndarray, frame_db: np.ndarray, sounding: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
     """``y`` with every run of silent frames (not ``sounding``) longer than `MAX_PAUSE_S` cut to that length from
-    its middle, and ``frame_db`` likewise; unchanged where none is longer. A reading's time series after such a
-    pause then runs earlier by the time cut."""
+    its middle, ``frame_db`` likewise, and the cuts ((where in the result, samples removed), in order); unchanged
+    where none is longer."""
     keep = int(MAX_PAUSE_S * SAMPLE_RATE / HOP)  # frames a pause keeps, half at each end
     edges = np.flatnonzero(np.diff(np.concatenate([[1], sounding.astype(np.int8), [1]])))
     cuts = [(a + keep // 2, b - keep // 2) for a, b in zip(edges[::2], edges[1::2]) if b - a > keep]
     if not cuts:
-        return y, frame_db
-    samples, frames, at = [], [], 0
+        return y, frame_db, []
+    samples, frames, at, made = [], [], 0, []
     for a, b in cuts:  # whole hops of silence: the join is at least SILENCE_DB under the loudest frame
         samples.append(y[at * HOP: a * HOP])
         frames.append(frame_db[at:a])
+        made.append((sum(map(len, samples)), (b - a) * HOP))
         at = b
     samples.append(y[at * HOP:])
     frames.append(frame_db[at:])
-    return np.concatenate(samples), np.concatenate(frames)
+    return np.concatenate(samples), np.concatenate(frames), made
 
 
 def _refuse_non_speech(y: np.ndarray, frame_db: np.ndarray) -> None:

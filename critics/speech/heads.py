@@ -81,14 +81,15 @@ class SpeechHeadsCritic:
         values (the training writes them): heads read vectors computed another way would be silently wrong."""
         return {}
 
-    def prepare(self, media: Any) -> np.ndarray:
-        """Any speech input -> mono 16 kHz float32 with the silence at the ends trimmed (a `CriticError` for
-        audio that cannot be judged: empty, silent, too short)."""
+    def prepare(self, media: Any, return_times: bool = False):
+        """Any speech input -> mono 16 kHz float32 with the silence at the ends trimmed and long pauses shortened
+        (a `CriticError` for audio that cannot be judged: empty, silent, too short); with ``return_times`` also the
+        map from its times to the recording's (`critics.speech.features.prepare`)."""
         from critics.speech.features import FeatureError, prepare
 
         audio = as_audio(media, "the speech critic")
         try:
-            return prepare(audio.samples, audio.rate)
+            return prepare(audio.samples, audio.rate, return_times=return_times)
         except FeatureError as exc:
             raise CriticError(f"speech/{self.name} cannot judge this audio: {exc}") from None
 
