@@ -117,16 +117,20 @@ def critique_files(args: argparse.Namespace) -> int:
     """`emostudio critique`: each file read by the critic ``--critic`` names, or by each of several ('embedded,encoder',
     or 'judges' for the modality's loop judges, the pair the loop and a dataset's filter need to agree: a dataset
     team had to run every file once per judge and join the results: an audit); the exit code is the worst."""
-    from critics.registry import JUDGES
+    from conditioning.registry import resolve_key
+    from critics.registry import CRITICS, DEFAULTS, JUDGES, MODALITIES
 
-    names = [n.strip() for n in (args.critic or "").split(",") if n.strip()]
-    if names == ["judges"]:
-        names = list(JUDGES.get(args.modality, ()))
+    names = []
+    for name in (n.strip() for n in (args.critic or "").split(",")):
+        names += JUDGES.get(args.modality, ()) if name == "judges" else [name] if name else []
+    names = list(dict.fromkeys(n.removeprefix(f"{args.modality}/") for n in names))  # ('encoder' = 'speech/encoder')
+    for name in names:  # every name checked before any file is read (a typo last in the list had stopped the run
+        resolve_key(CRITICS, DEFAULTS, args.modality, name, MODALITIES, "critic")  # after the others: a re-audit)
     if len(names) <= 1:  # (text has one judge: 'judges' is that one)
         return _critique_with(argparse.Namespace(**{**vars(args), "critic": names[0] if names else None}))
     codes = []
     with contextlib.redirect_stderr(_Once(sys.stderr)):  # a note that holds for every critic is said once
-        for n, name in enumerate(dict.fromkeys(names)):
+        for n, name in enumerate(names):
             if not getattr(args, "json", False):  # the rows name no critic: a header before each critic's
                 print(f"{'' if n == 0 else chr(10)}{args.modality}/{name.removeprefix(args.modality + '/')}:",
                       flush=True)
@@ -135,7 +139,8 @@ def critique_files(args: argparse.Namespace) -> int:
 
 
 class _Once(io.TextIOBase):
-    """A text stream that passes each line on the first time only."""
+    """A text stream that passes each of the command's own lines (notes and warnings) on the first time only; a
+    file's line passes every time (a file unread by both judges had been said under the first alone)."""
 
     def __init__(self, stream):
         self.stream, self.seen, self.part = stream, set(), ""
@@ -143,7 +148,7 @@ class _Once(io.TextIOBase):
     def write(self, text: str) -> int:
         *lines, self.part = (self.part + text).split("\n")
         for line in lines:
-            if line not in self.seen or not line:
+            if line not in self.seen or not line.startswith("emostudio critique: "):
                 self.seen.add(line)
                 self.stream.write(line + "\n")
         return len(text)

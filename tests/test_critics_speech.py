@@ -400,6 +400,15 @@ def test_critique_reads_with_both_judges_in_one_run(tmp_path, capsys):
     assert out.index("speech/encoder:") < out.index("speech/embedded:") and out.count("take.wav") == 2
     assert main(["critique", "--modality", "text", "--critic", "judges", "--text", "What a lovely day!"]) == 0
     assert "speech/" not in capsys.readouterr().out  # (text has one judge, lexicon: read as itself)
+    # every name checked before any file is read, and 'judges' with another name; a file neither judge can read is
+    # said under each
+    assert main(["critique", "--modality", "speech", "--critic", "embedded,bogus", str(take)]) == 2
+    out, err = capsys.readouterr()
+    assert "unknown speech critic 'bogus'" in err and "take.wav" not in out
+    silent = save_audio(tmp_path / "silent.wav", Audio(np.zeros(16000, np.float32), 16000))
+    assert main(["critique", "--modality", "speech", "--critic", "judges,encoder", str(take), str(silent)]) == 1
+    out, err = capsys.readouterr()
+    assert out.count("take.wav") == 2 and (out + err).count("silent.wav") == 2
 
 
 def test_two_sentences_with_a_pause_between_are_read_one_by_one(shared_data):
