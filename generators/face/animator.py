@@ -364,9 +364,10 @@ class FaceAnimator:
                          "the photo, and is animated as it stands; the judges read faces upright (a sideways face "
                          "read sad or angry for joy): turn the photo so the face is upright")
         if portrait.maybe_upside_down:
-            notes.append("the face may be upside down in the photo (the face detector, or the shading of its eyes, "
-                         "finds it upright rather with the photo turned 180 degrees); if the mouth moves on the "
-                         "forehead, turn the photo so the face is upright")
+            notes.append("the face may not be upright in the photo (the face detector, or the shading of its eyes, "
+                         "finds it upright rather with the photo turned); if the mouth moves on the forehead or a "
+                         "cheek, turn the photo so the face is upright")  # (not "turned 180 degrees": a tilted
+            # photo was told so too: a re-audit)
         turn = turned_away(rig)
         if abs(turn) > TURNED_AWAY:  # a 2-D warp cannot turn the head: a face turned about 56 degrees was animated
             # with its mouth smeared across the cheek, and no word (an audit)
