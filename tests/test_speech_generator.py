@@ -733,6 +733,21 @@ def test_a_suffix_glued_to_an_emoji_inflects_the_word_it_stands_for(text, said, 
     ("This is \U0001F602 honestly", "This is, honestly", "left out"),
     ("Love you too \u2764\ufe0f see you", "Love you too, see you", "left out"),
     ("I know how you feel \U0001F622 hugs", "I know how you feel, hugs", "left out"),
+    # ... "be" only after a personal pronoun, "feel" only as its verb, not in a question (a re-audit: "a feeling
+    # happy that", "The movie was amused from start to end")
+    ("I have a feeling \U0001F60A that we will win", "I have a feeling, that we will win", "left out"),
+    ("Got a good feeling \U0001F60A about tomorrow", "Got a good feeling, about tomorrow", "left out"),
+    ("How are you feeling \U0001F60A today", "How are you feeling, today", "left out"),
+    ("The movie was \U0001F602 from start to end", "The movie was, from start to end", "left out"),
+    ("This show is \U0001F602\U0001F602 honestly", "This show is, honestly", "left out"),
+    ("Everything is \U0001F60A now", "Everything is, now", "left out"), ("are you \U0001F622?", "are you?", "left out"),
+    ("You're \U0001F621 again", "You're angry again", 'as "angry"'), ("I felt \U0001F622 when", "I felt sad when", "sad"),
+    ("I'm feeling \U0001F60A today", "I'm feeling happy today", 'as "happy"'),
+    # ... at a clause's end too, and after "and" (a re-audit: "I'm", "It was so", "I'm happy and, at once"); a
+    # thing's "so" asks for a thing's adjective; any other emoji there is decoration
+    ("I'm \U0001F622", "I'm sad", 'as "sad"'), ("It was so \U0001F602", "It was so funny", 'as "funny"'),
+    ("I'm \U0001F60A and \U0001F622 at once", "I'm happy and sad at once", 'said \U0001F622 as "sad"'),
+    ("I'm \U0001F60D", "I'm", "left out the emoji \U0001F60D"),
 ])
 def test_a_face_where_an_adjective_is_needed_is_that_adjective(text, said, note):
     from generators.speech.text import check_text, emoji_note

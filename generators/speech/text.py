@@ -58,14 +58,24 @@ PREPOSITIONS = {"with", "of", "in", "for", "from", "by", "without", "full"}
 INFLECTED = {("heart", "s"): "loves", ("heart", "d"): "loved", ("heart", "ed"): "loved", ("heart", "ing"): "loving",
              ("star", "s"): "stars", ("star", "d"): "starred", ("star", "ed"): "starred", ("star", "ing"): "starring"}
 #: Words after which a clause needs its complement, an adjective ("I'm 😢 today" had been said "I'm, today"; an
-#: audit): the subject and "be" in one word, "be" and "feel", and "so", "very", "too" after one of these ("I'm so
-#: 😂"; "Love you too ❤️ see you" is a pause)
+#: audit): the subject and "be" in one word, a personal pronoun and "be" ("I am", "they were", "you'll be", "I've
+#: been"), "feel" as the subject's verb ("I felt", "I'm feeling", "Feeling 😊 today" at a clause's start), and "so",
+#: "very", "too" after one of these ("I'm so 😂"; "Love you too ❤️ see you" is a pause), or "and", "but", "or" after
+#: one of these and its word ("I'm 😊 and 😢 at once"). Only after a personal pronoun: after a thing ("This is 😂",
+#: "The movie was 😂 from start to end", "Everything is 😊 now"), a noun's "feeling" ("I have a feeling 😊 that we
+#: will win") or in a question ("How are you feeling 😊 today") the emoji is a pause, which a face as its adjective
+#: had made wrong words ("was amused", "a feeling happy": a re-audit)
 CONTRACTED_BE = {"i'm", "im", "you're", "he's", "she's", "we're", "they're"}
-BE_OR_FEEL = {"am", "is", "are", "was", "were", "be", "feeling", "feel", "felt"}
+PERSONAL = {"i", "you", "he", "she", "we", "they"}
+BE = {"am", "is", "are", "was", "were"}
+WILL_BE = {"will", "would", "can", "could", "should", "might", "must", "gonna", "won't", "wouldn't", "can't"}
+CONTRACTED_WILL = {"i'll", "you'll", "he'll", "she'll", "we'll", "they'll", "i'd", "you'd", "we'd", "they'd"}
+CONTRACTED_HAVE = {"i've", "you've", "we've", "they've", "he's", "she's"}
+FEEL = {"feeling", "feel", "felt"}
+BEFORE_FEEL = {"do", "did", "don't", "didn't", "still", "really", "just", "also", "always", "never", "kinda", "now"}
 INTENSIFIERS = {"so", "very", "too"}
-#: ... but not "be" after a thing ("This is 😂", "it is": a pause as before), nor at a clause's end ("It is what it
-#: is 😂 lol", "how you feel", "here we are", "let it be", "than you are")
-NOT_A_PERSON = {"it", "this", "that", "there", "here", "what", "which", "who", "that's", "it's"}
+CONJUNCTIONS = {"and", "but", "or"}
+#: ... nor at a clause's end ("It is what it is 😂 lol", "how you feel", "here we are", "than you are")
 CLAUSE_FINAL = {"what", "how", "where", "who", "here", "there", "let", "as", "than", "way", "whatever", "wherever"}
 #: A face whose meaning is plain, as the adjective it shows. Tears of joy are "amused": the one adjective that reads
 #: in every such slot ("I'm amused", "so amused at this thread", "feeling amused"), where "laughing" does not follow
@@ -74,6 +84,10 @@ FACES = {**dict.fromkeys("\U0001F622\U0001F62D\U0001F61E\u2639\U0001F641", "sad"
          **dict.fromkeys("\U0001F60A\U0001F642\U0001F600\U0001F603\U0001F604\U0001F601", "happy"),
          **dict.fromkeys("\U0001F621\U0001F620", "angry"), **dict.fromkeys("\U0001F628\U0001F631", "scared"),
          **dict.fromkeys("\U0001F602\U0001F923", "amused")}
+#: ... and after a thing's "be" and "so", "very", "too", which ask for a word ("It was so 😂" had been said "It was
+#: so"; a re-audit), the adjective a thing is: tears of joy "funny", a sad face "sad", a scared one "scary"; a face
+#: that shows no plain thing's adjective ("It was so 😊") is the pause or the decoration it was
+THING_FACES = {"amused": "funny", "sad": "sad", "scared": "scary"}
 
 
 def _kind(run: str) -> str | None:
@@ -82,16 +96,55 @@ def _kind(run: str) -> str | None:
     return "heart" if signs <= HEARTS else "arrow" if signs <= ARROWS else "star" if signs <= STARS else None
 
 
-def _needs_a_complement(before: list[str]) -> bool:
-    """Whether the words ``before`` an emoji (lower case, the last nearest) need an adjective after them
-    (`CONTRACTED_BE`)."""
+def _subjects_be(before: list[str]) -> bool:
+    """Whether the words ``before`` (lower case, the last nearest) end with a personal pronoun subject and its "be"
+    ("I'm", "she was", "we'll be", "I've been"), not in a question's order ("are you")."""
     last, earlier = (before[-1:] or [""])[0], before[:-1]
+    subject = (earlier[-1:] or [""])[0]
     if last in CONTRACTED_BE:
         return True
+    if set(earlier[-2:]) & CLAUSE_FINAL:  # ("here we are", "than you are")
+        return False
+    return bool(last in BE and subject in PERSONAL or
+            last == "be" and (subject in CONTRACTED_WILL or subject in WILL_BE and earlier[-2:-1] and
+                              earlier[-2] in PERSONAL) or last == "been" and subject in CONTRACTED_HAVE)
+
+
+def _needs_a_complement(before: list[str]) -> bool:
+    """Whether the words ``before`` an emoji (lower case, the last nearest) need an adjective after them, a
+    person's (`CONTRACTED_BE`)."""
+    last, earlier = (before[-1:] or [""])[0], before[:-1]
     if last in INTENSIFIERS:
         return _needs_a_complement(earlier)
-    return last in BE_OR_FEEL and not (last in BE_OR_FEEL - {"feeling", "feel", "felt"} and earlier[-1:] and
-                                       earlier[-1] in NOT_A_PERSON) and not set(earlier[-2:]) & CLAUSE_FINAL
+    if last in CONJUNCTIONS:  # (an adjective, or a face said as one, before it: "I'm 😊 and 😢")
+        return len(earlier) > 1 and _needs_a_complement(earlier[:-1])
+    if last not in FEEL:
+        return _subjects_be(before)
+    if not earlier:  # ("Feeling 😊 today", a clause's first word: the writer is its subject)
+        return True
+    if set(earlier[-2:]) & CLAUSE_FINAL:  # ("how you feel")
+        return False
+    if last == "feeling" and _subjects_be(earlier):  # ("I'm feeling", not "a feeling", "are you feeling")
+        return True
+    subject = earlier[-1] if earlier[-1] not in BEFORE_FEEL else (earlier[-2:-1] or [""])[0]
+    return last != "feeling" and subject in PERSONAL and not (earlier[-1] in PERSONAL and earlier[-2:-1] and
+                                                              earlier[-2] in BE | WILL_BE | BEFORE_FEEL)
+
+
+def _things_intensifier(before: list[str]) -> bool:
+    """Whether the words ``before`` an emoji end with a thing's "be" and "so", "very" or "too" (`THING_FACES`)."""
+    return len(before) > 1 and before[-1] in INTENSIFIERS and before[-2] in BE and not _needs_a_complement(before)
+
+
+def _face(run: str, before: list[str]) -> str | None:
+    """The adjective an emoji run that is one face shows after the words ``before`` (`FACES`, after a thing's
+    "so" `THING_FACES`), "" where that slot needs a person's adjective and the run is none this can say, or None
+    where the words need none (or a thing's face none)."""
+    faces = {FACES.get(c) for c in run if c not in JOINERS and not c.isspace()}
+    face = faces.pop() if len(faces) == 1 and None not in faces else ""
+    if _needs_a_complement(before):  # (a face as the adjective it shows: "I'm 😢 today", "sad")
+        return face
+    return THING_FACES.get(face) if _things_intensifier(before) else None
 
 
 def _emoji_word(run: str, before: list[str]) -> str | None:
@@ -101,9 +154,9 @@ def _emoji_word(run: str, before: list[str]) -> str | None:
     kind = _kind(run)
     if kind == "arrow":
         return "to"
-    if _needs_a_complement(before):  # a face as the adjective it shows ("I'm 😢 today": "sad")
-        faces = {FACES.get(c) for c in run if c not in JOINERS and not c.isspace()}
-        return faces.pop() if len(faces) == 1 and None not in faces else ""
+    face = _face(run, before)
+    if face is not None:
+        return face
     before = (before[-1:] or [""])[0]
     if before in SUBJECTS | THIRD_PERSON:
         return ("loves" if before in THIRD_PERSON else "love") if kind == "heart" else ""
@@ -135,7 +188,12 @@ def _in_place_of(m: re.Match) -> str:
     if suffix:
         word = _inflected(run, suffix, words)
     elif not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
-        return ""
+        # at a clause's end, the adjective a face shows where the words need one ("I'm 😢" had been said "I'm", "It
+        # was so 😂" "It was so": a re-audit); any other emoji there is decoration, left out with the note: a
+        # writer's last emoji adds to a finished thought more often than it finishes one ("I'm done 🎉"), and one
+        # refused there would refuse a post whole for it, which the audits had found worst
+        face = _face(run, words) if before.isalnum() or before in "'’" else None
+        return f" {face}" if face else ""
     elif not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not (after.isalnum() or after in "@#"):
         return " "
     else:
