@@ -708,6 +708,13 @@ def test_an_emoji_between_two_words_is_the_word_it_stands_for_or_a_pause(text, s
     ("My \u2764\ufe0fs are full", "My hearts are full", 'as "hearts"'),  # (after "my", a plural)
     ("She \u2764\ufe0fs", "She loves", 'as "loves"'),  # (at the end too: the suffix is a word's)
     ("I \u2764\ufe0fsushi", "I love sushi", 'as "love"'),  # (a word after it, no suffix: as before)
+    # ... a plural where no one who loves is before it (a re-audit: "Sending loves to you all"), and a glued "'s"
+    ("Sending \u2764\ufe0fs to you all", "Sending hearts to you all", 'as "hearts"'),
+    ("So many \u2764\ufe0fs on my post", "So many hearts on my post", 'as "hearts"'),
+    ("Two \u2764\ufe0fs and a star", "Two hearts and a star", 'as "hearts"'),
+    ("Mom \u2764\ufe0fs her garden", "Mom loves her garden", 'as "loves"'),
+    ("My \u2764\ufe0f's full", "My heart's full", "said \u2764\ufe0f's as \"heart's\""),
+    ("A \u2b50\u2019s light", "A star\u2019s light", 'as "star\u2019s"'),
 ])
 def test_a_suffix_glued_to_an_emoji_inflects_the_word_it_stands_for(text, said, note):
     from generators.speech.text import check_text, emoji_note

@@ -36,7 +36,7 @@ EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u
 #: ... with the spaces around and between them (two runs apart are one: "I 😍 ❤️ you" had lost its pause), or an
 #: English suffix glued to the run, which makes it a word (`_inflected`: "She ❤️s pizza" had been said "loves s")
 EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")(?:[ \t]+(?:" + EMOJI_RE.pattern + r"))*"
-                             r"(?:(?P<suffix>(?i:s|d|ed|ing))(?![\w'’])|[ \t]*)")
+                             r"(?:(?P<suffix>(?i:s|d|ed|ing|['’]s))(?![\w'’])|[ \t]*)")
 JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
 #: Emoji between two words: where the words around it need a word there, it is one. A heart after one who loves
 #: is "love" ("I ❤️ NY"; "loves" after "she"), after "my", "the" ... "heart" ("My ❤️ is full"), after "with", "of"
@@ -56,7 +56,16 @@ PREPOSITIONS = {"with", "of", "in", "for", "from", "by", "without", "full"}
 #: "loved", "⭐s" "stars"; any other emoji with a suffix is a word none of these says, refused (an audit: "She ❤️s
 #: pizza" had been said "She loves s pizza", "We ❤️d it" "We love d it")
 INFLECTED = {("heart", "s"): "loves", ("heart", "d"): "loved", ("heart", "ed"): "loved", ("heart", "ing"): "loving",
-             ("star", "s"): "stars", ("star", "d"): "starred", ("star", "ed"): "starred", ("star", "ing"): "starring"}
+             ("star", "s"): "stars", ("star", "d"): "starred", ("star", "ed"): "starred", ("star", "ing"): "starring",
+             ("heart", "'s"): "heart's", ("star", "'s"): "star's"}  # ("My ❤️'s full" had been "My 's full")
+#: ... and "❤️s" is the verb only after one who loves ("She ❤️s pizza", "Mom ❤️s her garden"), a plural after a
+#: number or a word of many, a verb's "-ing" or with no word after it that it loves ("Sending ❤️s to you all", "So
+#: many ❤️s on my post", "Two ❤️s and a star" had been said "loves": a re-audit)
+MANY = {"many", "some", "more", "most", "few", "all", "no", "lots", "those", "these", "several", "two", "three",
+        "four", "five", "six", "seven", "eight", "nine", "ten", "hundred", "thousand", "million", "big", "little"}
+NO_OBJECT = PREPOSITIONS | {"to", "on", "at", "into", "and", "or", "but", "are", "were", "everywhere", "all",
+                            "please", "galore", "here", "there"}
+THINGS = {"everything", "something", "nothing", "anything", "thing"}  # (-ing, but no verb's)
 #: Words after which a clause needs its complement, an adjective ("I'm 😢 today" had been said "I'm, today"; an
 #: audit): the subject and "be" in one word, a personal pronoun and "be" ("I am", "they were", "you'll be", "I've
 #: been"), "feel" as the subject's verb ("I felt", "I'm feeling", "Feeling 😊 today" at a clause's start), and "so",
@@ -167,12 +176,19 @@ def _emoji_word(run: str, before: list[str]) -> str | None:
     return None
 
 
-def _inflected(run: str, suffix: str, before: list[str]) -> str:
-    """The word an emoji run with a suffix glued to it stands for (`INFLECTED`), "" where it is none this can say."""
-    kind = _kind(run)
-    if (kind, suffix.lower()) == ("heart", "s") and (not before or before[-1] in DETERMINERS | PREPOSITIONS):
-        return "hearts"  # ("my ❤️s", "with ❤️s", a clause's first word: a plural)
-    return INFLECTED.get((kind, suffix.lower()), "")
+def _inflected(run: str, suffix: str, before: list[str], after: str = "") -> str:
+    """The word an emoji run with a suffix glued to it stands for (`INFLECTED`) after the words ``before`` (lower
+    case, the last nearest) and before the word ``after`` (lower case, "" where none follows), "" where it is none
+    this can say."""
+    kind, suffix = _kind(run), suffix.lower().replace("’", "'")
+    if (kind, suffix) == ("heart", "s"):
+        last = (before[-1:] or [""])[0]
+        if last in SUBJECTS:  # (the verb, as its subject says it: "We ❤️s it" is "We love it")
+            return "love"
+        if last not in THIRD_PERSON and (not last or last in DETERMINERS | PREPOSITIONS | MANY or last.isdigit() or
+                                         last.endswith("ing") and last not in THINGS or after in NO_OBJECT | {""}):
+            return "hearts"  # ("my ❤️s", "with ❤️s", "Sending ❤️s to you", a clause's first word: a plural)
+    return INFLECTED.get((kind, suffix), "")
 
 
 def _in_place_of(m: re.Match) -> str:
@@ -186,7 +202,7 @@ def _in_place_of(m: re.Match) -> str:
     head = re.split(r"[.!?,;:()\"“”]", m.string[:m.start()])[-1]  # (the words of its clause before it)
     words = [w.lower().replace("’", "'").strip("'") for w in head.split()[-4:]]
     if suffix:
-        word = _inflected(run, suffix, words)
+        word = _inflected(run, suffix, words, (re.match(r"[ \t]*([\w'’]*)", m.string[m.end():]).group(1)).lower())
     elif not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
         # at a clause's end, the adjective a face shows where the words need one ("I'm 😢" had been said "I'm", "It
         # was so 😂" "It was so": a re-audit); any other emoji there is decoration, left out with the note: a
@@ -204,8 +220,8 @@ def _in_place_of(m: re.Match) -> str:
                    and not suffix else "the word it stands for")
         raise GenerationError(f"the emoji {run!r} stands for a word in \"{around}\", and a voice does not say emoji: "
                               f"write {instead} (an emoji between two other words is read as a pause)")
-    if suffix:  # (glued to the word after it: its spaces are the text's)
-        return f"{' ' if before.strip() else ''}{word}"
+    if suffix:  # (glued to the word after it: its spaces are the text's; "heart’s" with the writer's apostrophe)
+        return f"{' ' if before.strip() else ''}{word.replace(chr(39), '’') if suffix.startswith('’') else word}"
     return f" {word} " if word else ". " if after.isupper() else ", "
 
 
@@ -231,8 +247,9 @@ def emoji_note(text: str | None) -> str | None:
                 if m.group().strip().strip(JOINERS)]
     except GenerationError:
         return None  # (the text is refused)
-    left = [run for run, said in runs if not said.isalpha()]
-    said = dict.fromkeys((run, word) for run, word in runs if word.isalpha())
+    runs = [(run, said, said.replace("'", "").replace("’", "").isalpha()) for run, said in runs]  # ("heart's")
+    left = [run for run, said, word in runs if not word]
+    said = dict.fromkeys((run, said) for run, said, word in runs if word)
     parts = ([f"left out the emoji {' '.join(left)}: a voice does not say them"] if left else []) + \
         [f"said {run} as \"{word}\"" for run, word in said]
     return "; ".join(parts) or None
