@@ -783,6 +783,16 @@ def test_a_take_of_a_post_with_emoji_says_its_words_and_notes_what_it_left_out()
     ("I <b>really</b> mean it", "I really mean it"),
     ("a <b and c> d", "a <b and c> d"),  # no tag: a comparison's brackets stay for the reading rules
     ("Write to <ann@example.com> now", "Write to <ann@example.com> now"),
+    # HTML's other tags, comments, declarations, unquoted values and entities (a re-audit: Festival had spelt out
+    # the URL of a link, "<h1>", "<?xml", "&amp;" had been read)
+    ('Click <a href="https://example.com">this link</a> now', "Click this link now"),
+    ("<h1>Welcome</h1><ul><li>one</li><li>two</li></ul>", "Welcome. one. two"),
+    ('<?xml version="1.0"?><!-- a comment --><speak>Tom &amp; Jerry&#39;s&nbsp;show</speak>', "Tom & Jerry's show"),
+    ("Wait <break time=500ms/> now", "Wait, now"),
+    ("It was <b>un</b>believable", "It was unbelievable"),  # (an inline tag joins the letters either side)
+    ("Dear John,<br>thanks", "Dear John, thanks"),  # (a line's end after a comma is no sentence's)
+    ('The <sub alias="World Wide Web">WWW</sub> is big', "The World Wide Web is big"),  # (SSML's substitute)
+    ("a < b > c, x<y, I <3 you, AT&T", "a < b > c, x<y, I <3 you, AT&T"),
 ])
 def test_markup_is_left_out_with_a_note(text, said):
     """Pasted SSML was spelt out by Festival ("< s p e a k > < p r o s o d y ...") and read as words by Piper
@@ -791,4 +801,6 @@ def test_markup_is_left_out_with_a_note(text, said):
 
     assert check_text(text) == said
     note = text_note(text) or ""
-    assert ("markup tags" in note) is (said != text) and ("<speak>" in note) is ("<speak>" in text)
+    assert ("markup tags" in note) is ("<" in text and "<" not in said) and ("<speak>" in note) is ("<speak>" in text)
+    assert text_note("<p>I&#39;m \U0001F60A</p>").startswith('said \U0001F60A as "happy"')  # (as it is read)
+    assert "<!-- -->, <?xml?>, <speak>" in text_note('<?xml version="1.0"?><!-- a comment --><speak>Hi</speak>')

@@ -6,6 +6,7 @@ messages.
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -241,7 +242,9 @@ def _as_read(text: str) -> str:
 def emoji_note(text: str | None) -> str | None:
     """The report's note of ``text``'s emoji: left out, or said as the words they stand for; None without any (the
     take is then its text word for word)."""
-    text = _as_read(text or "")  # (as `check_text` reads it: the note had named a heart it said, for "Ｉ ❤️ ＮＹ")
+    # (as `check_text` reads it: the note had named a heart it said, for "Ｉ ❤️ ＮＹ", and a face it said after
+    # "I&#39;m")
+    text = without_markup(_as_read(text or ""))
     try:
         runs = [(m.group().strip(), _in_place_of(m).strip()) for m in EMOJI_SPACED_RE.finditer(text)
                 if m.group().strip().strip(JOINERS)]
@@ -257,34 +260,74 @@ def emoji_note(text: str | None) -> str | None:
 
 #: SSML's and HTML's tags, which a voice here does not read (the emotion sets the prosody): pasted SSML had been
 #: spelt out letter by letter by Festival ("< s p e a k >") and read as words by Piper ("speak prosody rate slow"),
-#: and noted as Italian (an audit). Only these names, with attributes written name="value", so "a <b and c> d" is
-#: no tag
-MARKUP_RE = re.compile(r"</?(speak|prosody|break|emphasis|say-as|phoneme|sub|voice|audio|mark|lang|p|s|w|"
-                       r"amazon:[\w-]+|mstts:[\w-]+|b|i|u|em|strong|br|span|div|font)"
-                       r"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>""", re.I)
+#: and noted as Italian (an audit). Only these names, with attributes written name="value", name='value' or
+#: name=value (`<break time=500ms/>`), so "a <b and c> d" is no tag; and comments, an XML declaration and a
+#: doctype, whose words are no text's (a re-audit: `<a href="...">` had been spelt out URL and all by Festival,
+#: `<h1>`, `<li>`, `<?xml ...?>` and `<!-- ... -->` read aloud).
+#: A block's tag ends a sentence where its words do not ("<li>one</li><li>two</li>": "one. two"; after a comma only
+#: a space: "Dear John,<br>thanks" had been "Dear John,. thanks"); a `<break>` is the pause it asks for (a comma);
+#: an inline tag is nothing, as a browser shows it ("<b>un</b>believable" had been "un believable"); SSML's other
+#: tags, a comment, a declaration a space.
+BLOCK_TAGS = {"p", "s", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "br", "tr", "td", "th", "table",
+              "thead", "tbody", "blockquote", "pre", "hr", "title", "section", "article", "header", "footer", "html",
+              "head", "body", "dl", "dt", "dd"}
+INLINE_TAGS = {"a", "b", "i", "u", "em", "strong", "span", "font", "sub", "sup", "mark", "small", "big", "code",
+               "abbr", "cite", "q", "del", "ins", "strike", "tt", "label", "img"}
+SSML_TAGS = r"speak|prosody|break|emphasis|say-as|phoneme|voice|audio|lang|w|amazon:[\w-]+|mstts:[\w-]+"
+VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'<>=`]+)"""
+MARKUP_RE = re.compile(r"(?P<comment><!--.*?-->)|<\?(?P<pi>[\w:.-]+)(?:\s[^<>]*?)?\?>|(?P<doctype><!doctype\s[^<>]*>)|"
+                       r"</?(?P<name>" + SSML_TAGS + "|" + "|".join(sorted(BLOCK_TAGS | INLINE_TAGS)) +
+                       r")(?P<attributes>(?:\s+[\w:.-]+\s*=\s*" + VALUE + r")*)\s*/?>", re.I | re.S)
+ALIAS_RE = re.compile(r"""\balias\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>=`]+))""", re.I)
+SUB_END_RE = re.compile(r"</sub\s*>", re.I)
+#: HTML's and SSML's entities, as the characters they write (valid SSML writes "&" as "&amp;": it had been said
+#: "amp"; a re-audit), only written whole, with their ";" ("AT&T", "R&D" stay)
+ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.I)
+PAUSES = ["", " ", ", ", ". "]  #: what tags between two words leave there, the weakest first
+
+
+def _tag(m: re.Match) -> str:
+    """A tag (`MARKUP_RE`'s match) as the report's note names it: "<p>", "<!-- -->", "<?xml?>", "<!DOCTYPE>"."""
+    return ("<!-- -->" if m.group("comment") else f"<?{m.group('pi').lower()}?>" if m.group("pi") else
+            "<!DOCTYPE>" if m.group("doctype") else f"<{m.group('name').lower()}>")
 
 
 def without_markup(text: str) -> str:
-    """``text`` with its SSML or HTML tags left out (`MARKUP_RE`): a ``<break>`` as the pause it asks for (a
-    comma), a ``<p>``/``<s>`` or ``<br>`` as a sentence's or line's end where the words do not end one."""
-    pieces, last, at = [], "", 0  # (last: the last character said so far, but spaces)
+    """``text`` with its SSML or HTML tags left out (`MARKUP_RE`), each as the pause it stands for (`PAUSES`), an
+    SSML ``<sub alias="...">`` as its alias, and its entities as the characters they write (`ENTITY_RE`)."""
+    pieces, last, at, pause = [], "", 0, 0  # (last: the last character said so far, but spaces)
+
+    def said(words: str) -> None:  # the words between two tags, after the pause of the tags before them
+        nonlocal last, pause
+        if words.strip():
+            pieces.append(" " if pause == 3 and last in ".!?…,;:" or pause == 2 and last in ".!?…" else PAUSES[pause])
+            pause, last = 0, words.rstrip()[-1]
+        pieces.append(words)
+
     for m in MARKUP_RE.finditer(text):
-        words = text[at:m.start()]
-        last = words.rstrip()[-1:] or last
-        name = m.group(1).lower()
-        opens = name in ("p", "s", "br") and not m.group(0).startswith("</") and last and last not in ".!?…"
-        pieces += [words, ", " if name == "break" else ". " if opens else " "]
-        at = m.end()
-    out = "".join([*pieces, text[at:]])
-    return re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"(?:,\s*){2,}", ", ", re.sub(r"[ \t]+", " ", out))).strip() \
-        if out != text else text
+        if m.start() < at:
+            continue  # (within a <sub alias="...">, said as its alias)
+        said(text[at:m.start()])
+        at, name = m.end(), (m.group("name") or "").lower()
+        alias = ALIAS_RE.search(m.group("attributes") or "") if name == "sub" and m.group()[1] != "/" else None
+        end = SUB_END_RE.search(text, m.end()) if alias else None
+        if end:  # (SSML's substitute: "<sub alias="World Wide Web">WWW</sub>" is said "World Wide Web")
+            said(next(v for v in alias.groups() if v is not None))
+            at = end.end()
+            continue
+        pause = max(pause, 3 if name in BLOCK_TAGS else 2 if name == "break" else 0 if name in INLINE_TAGS else 1)
+    if at:
+        said(text[at:])
+        text = "".join(pieces)
+        text = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"(?:,\s*){2,}", ", ", re.sub(r"[ \t]+", " ", text))).strip()
+    return re.sub(" ?\xa0 ?", " ", ENTITY_RE.sub(lambda e: html.unescape(e.group()), text))  # (&nbsp;: a space)
 
 
 def text_note(text: str | None) -> str | None:
     """The report's note of what a take does not say as written: its emoji (`emoji_note`) and its markup tags."""
-    tags = sorted({m.group(1).lower() for m in MARKUP_RE.finditer(text or "")})
-    markup = (f"left out the markup tags {', '.join(f'<{t}>' for t in tags)}: the voices do not read SSML or "
-              "HTML, the emotion sets the prosody" if tags else None)
+    tags = sorted({_tag(m) for m in MARKUP_RE.finditer(text or "")})
+    markup = (f"left out the markup tags {', '.join(tags)}: the voices do not read SSML or HTML, the emotion "
+              "sets the prosody" if tags else None)
     return "; ".join(n for n in (emoji_note(text), markup) if n) or None
 
 
