@@ -708,6 +708,13 @@ def test_an_emoji_between_two_words_is_the_word_it_stands_for_or_a_pause(text, s
     ("My \u2764\ufe0fs are full", "My hearts are full", 'as "hearts"'),  # (after "my", a plural)
     ("She \u2764\ufe0fs", "She loves", 'as "loves"'),  # (at the end too: the suffix is a word's)
     ("I \u2764\ufe0fsushi", "I love sushi", 'as "love"'),  # (a word after it, no suffix: as before)
+    # ... a plural where no one who loves is before it (a re-audit: "Sending loves to you all"), and a glued "'s"
+    ("Sending \u2764\ufe0fs to you all", "Sending hearts to you all", 'as "hearts"'),
+    ("So many \u2764\ufe0fs on my post", "So many hearts on my post", 'as "hearts"'),
+    ("Two \u2764\ufe0fs and a star", "Two hearts and a star", 'as "hearts"'),
+    ("Mom \u2764\ufe0fs her garden", "Mom loves her garden", 'as "loves"'),
+    ("My \u2764\ufe0f's full", "My heart's full", "said \u2764\ufe0f's as \"heart's\""),
+    ("A \u2b50\u2019s light", "A star\u2019s light", 'as "star\u2019s"'),
 ])
 def test_a_suffix_glued_to_an_emoji_inflects_the_word_it_stands_for(text, said, note):
     from generators.speech.text import check_text, emoji_note
@@ -733,6 +740,21 @@ def test_a_suffix_glued_to_an_emoji_inflects_the_word_it_stands_for(text, said, 
     ("This is \U0001F602 honestly", "This is, honestly", "left out"),
     ("Love you too \u2764\ufe0f see you", "Love you too, see you", "left out"),
     ("I know how you feel \U0001F622 hugs", "I know how you feel, hugs", "left out"),
+    # ... "be" only after a personal pronoun, "feel" only as its verb, not in a question (a re-audit: "a feeling
+    # happy that", "The movie was amused from start to end")
+    ("I have a feeling \U0001F60A that we will win", "I have a feeling, that we will win", "left out"),
+    ("Got a good feeling \U0001F60A about tomorrow", "Got a good feeling, about tomorrow", "left out"),
+    ("How are you feeling \U0001F60A today", "How are you feeling, today", "left out"),
+    ("The movie was \U0001F602 from start to end", "The movie was, from start to end", "left out"),
+    ("This show is \U0001F602\U0001F602 honestly", "This show is, honestly", "left out"),
+    ("Everything is \U0001F60A now", "Everything is, now", "left out"), ("are you \U0001F622?", "are you?", "left out"),
+    ("You're \U0001F621 again", "You're angry again", 'as "angry"'), ("I felt \U0001F622 when", "I felt sad when", "sad"),
+    ("I'm feeling \U0001F60A today", "I'm feeling happy today", 'as "happy"'),
+    # ... at a clause's end too, and after "and" (a re-audit: "I'm", "It was so", "I'm happy and, at once"); a
+    # thing's "so" asks for a thing's adjective; any other emoji there is decoration
+    ("I'm \U0001F622", "I'm sad", 'as "sad"'), ("It was so \U0001F602", "It was so funny", 'as "funny"'),
+    ("I'm \U0001F60A and \U0001F622 at once", "I'm happy and sad at once", 'said \U0001F622 as "sad"'),
+    ("I'm \U0001F60D", "I'm", "left out the emoji \U0001F60D"),
 ])
 def test_a_face_where_an_adjective_is_needed_is_that_adjective(text, said, note):
     from generators.speech.text import check_text, emoji_note
@@ -761,6 +783,16 @@ def test_a_take_of_a_post_with_emoji_says_its_words_and_notes_what_it_left_out()
     ("I <b>really</b> mean it", "I really mean it"),
     ("a <b and c> d", "a <b and c> d"),  # no tag: a comparison's brackets stay for the reading rules
     ("Write to <ann@example.com> now", "Write to <ann@example.com> now"),
+    # HTML's other tags, comments, declarations, unquoted values and entities (a re-audit: Festival had spelt out
+    # the URL of a link, "<h1>", "<?xml", "&amp;" had been read)
+    ('Click <a href="https://example.com">this link</a> now', "Click this link now"),
+    ("<h1>Welcome</h1><ul><li>one</li><li>two</li></ul>", "Welcome. one. two"),
+    ('<?xml version="1.0"?><!-- a comment --><speak>Tom &amp; Jerry&#39;s&nbsp;show</speak>', "Tom & Jerry's show"),
+    ("Wait <break time=500ms/> now", "Wait, now"),
+    ("It was <b>un</b>believable", "It was unbelievable"),  # (an inline tag joins the letters either side)
+    ("Dear John,<br>thanks", "Dear John, thanks"),  # (a line's end after a comma is no sentence's)
+    ('The <sub alias="World Wide Web">WWW</sub> is big', "The World Wide Web is big"),  # (SSML's substitute)
+    ("a < b > c, x<y, I <3 you, AT&T", "a < b > c, x<y, I <3 you, AT&T"),
 ])
 def test_markup_is_left_out_with_a_note(text, said):
     """Pasted SSML was spelt out by Festival ("< s p e a k > < p r o s o d y ...") and read as words by Piper
@@ -769,4 +801,6 @@ def test_markup_is_left_out_with_a_note(text, said):
 
     assert check_text(text) == said
     note = text_note(text) or ""
-    assert ("markup tags" in note) is (said != text) and ("<speak>" in note) is ("<speak>" in text)
+    assert ("markup tags" in note) is ("<" in text and "<" not in said) and ("<speak>" in note) is ("<speak>" in text)
+    assert text_note("<p>I&#39;m \U0001F60A</p>").startswith('said \U0001F60A as "happy"')  # (as it is read)
+    assert "<!-- -->, <?xml?>, <speak>" in text_note('<?xml version="1.0"?><!-- a comment --><speak>Hi</speak>')

@@ -127,6 +127,8 @@ from generators.speech.reading import spoken
     ("Open Mon-Fri 9-5, Sat–Sun 10am-2pm; MON - THURS; Monday-Friday.", "Open Monday to Friday 9 to 5, "
      "Saturday to Sunday 10 am to 2 pm; Monday to Thursday; Monday to Friday."),
     ("See you Sat 9am or Thu 5th; Fri 3/4 works.", "See you Saturday 9 am or Thursday 5th; Friday 3/4 works."),
+    ("I Sat 9am in the lobby; we Wed 5th June; on Sat 9am", "I Sat 9 am in the lobby; we Wed 5th June; on "
+     "Saturday 9 am"),  # (after a pronoun subject it is the verb: a re-audit)
     ("Sat 3 hours in traffic; the Mon-Khmer languages; Sun-dried", "Sat 3 hours in traffic; the Mon-Khmer "
      "languages; Sun-dried"),  # (alone, or beside another word, a day's short form may be a word)
 ])

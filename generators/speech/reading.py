@@ -65,6 +65,9 @@ DAY_RANGE_RE = re.compile(r"\b(" + DAY + r")\.?\s?[-–—]\s?(" + DAY + r")\b")
 #: may be another word ("Sat 3 hours in traffic", "Wed 20 years"), so only there
 DAY_BEFORE_A_TIME_RE = re.compile(r"\b(" + SHORT_DAY + r")\b\.?(?=,?\s+(?:\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|"
                                   r"\d{1,2}:\d\d|\d{1,2}/\d{1,2}\b|\d{1,2}(?:st|nd|rd|th)\b))")
+#: ... but not after a pronoun subject, whose "Sat", "Wed", "Sun" is the verb ("I Sat 9am in the lobby" had been
+#: said "I Saturday 9 am": a re-audit); not "you", mostly an object ("See you Sat 9am")
+SUBJECT_BEFORE_RE = re.compile(r"\b(?:I|we|they|he|she)\s+$", re.I)
 HOUR_RE = re.compile(r"\b(1[0-2]|0?[1-9])\s?([ap])(?:\.m\.|m\b)", re.I)
 #: Decades: "1990s", "'80s", and "the 80s", "her 30s" ("rest 30s" is seconds)
 DECADE_RE = re.compile(r"(?<![\d,.$£€])(1[1-9]|20)(\d)0s\b|(?<![\w,.$£€])'(\d)0s\b"
@@ -178,7 +181,9 @@ def spoken(text: str, festival: bool = False) -> str:
     text = PHONE_GROUPED_RE.sub(_grouped_phone, text)
     text = PHONE_RE.sub(_phone, text)
     text = DAY_RANGE_RE.sub(lambda m: f"{_day(m.group(1))} to {_day(m.group(2))}", text)
-    text = DAY_BEFORE_A_TIME_RE.sub(lambda m: _day(m.group(1)), text)
+    text = DAY_BEFORE_A_TIME_RE.sub(lambda m: m.group() if m.group(1).lower() in ("sat", "wed", "sun") and
+                                    SUBJECT_BEFORE_RE.search(m.string[max(0, m.start() - 6):m.start()])
+                                    else _day(m.group(1)), text)
     text = TIME_RANGE_RE.sub(lambda m: _time_range(m, festival), text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)

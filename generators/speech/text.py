@@ -6,6 +6,7 @@ messages.
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -36,7 +37,7 @@ EMOJI_RE = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u
 #: ... with the spaces around and between them (two runs apart are one: "I 😍 ❤️ you" had lost its pause), or an
 #: English suffix glued to the run, which makes it a word (`_inflected`: "She ❤️s pizza" had been said "loves s")
 EMOJI_SPACED_RE = re.compile(r"[ \t]*(?:" + EMOJI_RE.pattern + r")(?:[ \t]+(?:" + EMOJI_RE.pattern + r"))*"
-                             r"(?:(?P<suffix>(?i:s|d|ed|ing))(?![\w'’])|[ \t]*)")
+                             r"(?:(?P<suffix>(?i:s|d|ed|ing|['’]s))(?![\w'’])|[ \t]*)")
 JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
 #: Emoji between two words: where the words around it need a word there, it is one. A heart after one who loves
 #: is "love" ("I ❤️ NY"; "loves" after "she"), after "my", "the" ... "heart" ("My ❤️ is full"), after "with", "of"
@@ -56,16 +57,35 @@ PREPOSITIONS = {"with", "of", "in", "for", "from", "by", "without", "full"}
 #: "loved", "⭐s" "stars"; any other emoji with a suffix is a word none of these says, refused (an audit: "She ❤️s
 #: pizza" had been said "She loves s pizza", "We ❤️d it" "We love d it")
 INFLECTED = {("heart", "s"): "loves", ("heart", "d"): "loved", ("heart", "ed"): "loved", ("heart", "ing"): "loving",
-             ("star", "s"): "stars", ("star", "d"): "starred", ("star", "ed"): "starred", ("star", "ing"): "starring"}
+             ("star", "s"): "stars", ("star", "d"): "starred", ("star", "ed"): "starred", ("star", "ing"): "starring",
+             ("heart", "'s"): "heart's", ("star", "'s"): "star's"}  # ("My ❤️'s full" had been "My 's full")
+#: ... and "❤️s" is the verb only after one who loves ("She ❤️s pizza", "Mom ❤️s her garden"), a plural after a
+#: number or a word of many, a verb's "-ing" or with no word after it that it loves ("Sending ❤️s to you all", "So
+#: many ❤️s on my post", "Two ❤️s and a star" had been said "loves": a re-audit)
+MANY = {"many", "some", "more", "most", "few", "all", "no", "lots", "those", "these", "several", "two", "three",
+        "four", "five", "six", "seven", "eight", "nine", "ten", "hundred", "thousand", "million", "big", "little"}
+NO_OBJECT = PREPOSITIONS | {"to", "on", "at", "into", "and", "or", "but", "are", "were", "everywhere", "all",
+                            "please", "galore", "here", "there"}
+THINGS = {"everything", "something", "nothing", "anything", "thing"}  # (-ing, but no verb's)
 #: Words after which a clause needs its complement, an adjective ("I'm 😢 today" had been said "I'm, today"; an
-#: audit): the subject and "be" in one word, "be" and "feel", and "so", "very", "too" after one of these ("I'm so
-#: 😂"; "Love you too ❤️ see you" is a pause)
+#: audit): the subject and "be" in one word, a personal pronoun and "be" ("I am", "they were", "you'll be", "I've
+#: been"), "feel" as the subject's verb ("I felt", "I'm feeling", "Feeling 😊 today" at a clause's start), and "so",
+#: "very", "too" after one of these ("I'm so 😂"; "Love you too ❤️ see you" is a pause), or "and", "but", "or" after
+#: one of these and its word ("I'm 😊 and 😢 at once"). Only after a personal pronoun: after a thing ("This is 😂",
+#: "The movie was 😂 from start to end", "Everything is 😊 now"), a noun's "feeling" ("I have a feeling 😊 that we
+#: will win") or in a question ("How are you feeling 😊 today") the emoji is a pause, which a face as its adjective
+#: had made wrong words ("was amused", "a feeling happy": a re-audit)
 CONTRACTED_BE = {"i'm", "im", "you're", "he's", "she's", "we're", "they're"}
-BE_OR_FEEL = {"am", "is", "are", "was", "were", "be", "feeling", "feel", "felt"}
+PERSONAL = {"i", "you", "he", "she", "we", "they"}
+BE = {"am", "is", "are", "was", "were"}
+WILL_BE = {"will", "would", "can", "could", "should", "might", "must", "gonna", "won't", "wouldn't", "can't"}
+CONTRACTED_WILL = {"i'll", "you'll", "he'll", "she'll", "we'll", "they'll", "i'd", "you'd", "we'd", "they'd"}
+CONTRACTED_HAVE = {"i've", "you've", "we've", "they've", "he's", "she's"}
+FEEL = {"feeling", "feel", "felt"}
+BEFORE_FEEL = {"do", "did", "don't", "didn't", "still", "really", "just", "also", "always", "never", "kinda", "now"}
 INTENSIFIERS = {"so", "very", "too"}
-#: ... but not "be" after a thing ("This is 😂", "it is": a pause as before), nor at a clause's end ("It is what it
-#: is 😂 lol", "how you feel", "here we are", "let it be", "than you are")
-NOT_A_PERSON = {"it", "this", "that", "there", "here", "what", "which", "who", "that's", "it's"}
+CONJUNCTIONS = {"and", "but", "or"}
+#: ... nor at a clause's end ("It is what it is 😂 lol", "how you feel", "here we are", "than you are")
 CLAUSE_FINAL = {"what", "how", "where", "who", "here", "there", "let", "as", "than", "way", "whatever", "wherever"}
 #: A face whose meaning is plain, as the adjective it shows. Tears of joy are "amused": the one adjective that reads
 #: in every such slot ("I'm amused", "so amused at this thread", "feeling amused"), where "laughing" does not follow
@@ -74,6 +94,10 @@ FACES = {**dict.fromkeys("\U0001F622\U0001F62D\U0001F61E\u2639\U0001F641", "sad"
          **dict.fromkeys("\U0001F60A\U0001F642\U0001F600\U0001F603\U0001F604\U0001F601", "happy"),
          **dict.fromkeys("\U0001F621\U0001F620", "angry"), **dict.fromkeys("\U0001F628\U0001F631", "scared"),
          **dict.fromkeys("\U0001F602\U0001F923", "amused")}
+#: ... and after a thing's "be" and "so", "very", "too", which ask for a word ("It was so 😂" had been said "It was
+#: so"; a re-audit), the adjective a thing is: tears of joy "funny", a sad face "sad", a scared one "scary"; a face
+#: that shows no plain thing's adjective ("It was so 😊") is the pause or the decoration it was
+THING_FACES = {"amused": "funny", "sad": "sad", "scared": "scary"}
 
 
 def _kind(run: str) -> str | None:
@@ -82,16 +106,55 @@ def _kind(run: str) -> str | None:
     return "heart" if signs <= HEARTS else "arrow" if signs <= ARROWS else "star" if signs <= STARS else None
 
 
-def _needs_a_complement(before: list[str]) -> bool:
-    """Whether the words ``before`` an emoji (lower case, the last nearest) need an adjective after them
-    (`CONTRACTED_BE`)."""
+def _subjects_be(before: list[str]) -> bool:
+    """Whether the words ``before`` (lower case, the last nearest) end with a personal pronoun subject and its "be"
+    ("I'm", "she was", "we'll be", "I've been"), not in a question's order ("are you")."""
     last, earlier = (before[-1:] or [""])[0], before[:-1]
+    subject = (earlier[-1:] or [""])[0]
     if last in CONTRACTED_BE:
         return True
+    if set(earlier[-2:]) & CLAUSE_FINAL:  # ("here we are", "than you are")
+        return False
+    return bool(last in BE and subject in PERSONAL or
+            last == "be" and (subject in CONTRACTED_WILL or subject in WILL_BE and earlier[-2:-1] and
+                              earlier[-2] in PERSONAL) or last == "been" and subject in CONTRACTED_HAVE)
+
+
+def _needs_a_complement(before: list[str]) -> bool:
+    """Whether the words ``before`` an emoji (lower case, the last nearest) need an adjective after them, a
+    person's (`CONTRACTED_BE`)."""
+    last, earlier = (before[-1:] or [""])[0], before[:-1]
     if last in INTENSIFIERS:
         return _needs_a_complement(earlier)
-    return last in BE_OR_FEEL and not (last in BE_OR_FEEL - {"feeling", "feel", "felt"} and earlier[-1:] and
-                                       earlier[-1] in NOT_A_PERSON) and not set(earlier[-2:]) & CLAUSE_FINAL
+    if last in CONJUNCTIONS:  # (an adjective, or a face said as one, before it: "I'm 😊 and 😢")
+        return len(earlier) > 1 and _needs_a_complement(earlier[:-1])
+    if last not in FEEL:
+        return _subjects_be(before)
+    if not earlier:  # ("Feeling 😊 today", a clause's first word: the writer is its subject)
+        return True
+    if set(earlier[-2:]) & CLAUSE_FINAL:  # ("how you feel")
+        return False
+    if last == "feeling" and _subjects_be(earlier):  # ("I'm feeling", not "a feeling", "are you feeling")
+        return True
+    subject = earlier[-1] if earlier[-1] not in BEFORE_FEEL else (earlier[-2:-1] or [""])[0]
+    return last != "feeling" and subject in PERSONAL and not (earlier[-1] in PERSONAL and earlier[-2:-1] and
+                                                              earlier[-2] in BE | WILL_BE | BEFORE_FEEL)
+
+
+def _things_intensifier(before: list[str]) -> bool:
+    """Whether the words ``before`` an emoji end with a thing's "be" and "so", "very" or "too" (`THING_FACES`)."""
+    return len(before) > 1 and before[-1] in INTENSIFIERS and before[-2] in BE and not _needs_a_complement(before)
+
+
+def _face(run: str, before: list[str]) -> str | None:
+    """The adjective an emoji run that is one face shows after the words ``before`` (`FACES`, after a thing's
+    "so" `THING_FACES`), "" where that slot needs a person's adjective and the run is none this can say, or None
+    where the words need none (or a thing's face none)."""
+    faces = {FACES.get(c) for c in run if c not in JOINERS and not c.isspace()}
+    face = faces.pop() if len(faces) == 1 and None not in faces else ""
+    if _needs_a_complement(before):  # (a face as the adjective it shows: "I'm 😢 today", "sad")
+        return face
+    return THING_FACES.get(face) if _things_intensifier(before) else None
 
 
 def _emoji_word(run: str, before: list[str]) -> str | None:
@@ -101,9 +164,9 @@ def _emoji_word(run: str, before: list[str]) -> str | None:
     kind = _kind(run)
     if kind == "arrow":
         return "to"
-    if _needs_a_complement(before):  # a face as the adjective it shows ("I'm 😢 today": "sad")
-        faces = {FACES.get(c) for c in run if c not in JOINERS and not c.isspace()}
-        return faces.pop() if len(faces) == 1 and None not in faces else ""
+    face = _face(run, before)
+    if face is not None:
+        return face
     before = (before[-1:] or [""])[0]
     if before in SUBJECTS | THIRD_PERSON:
         return ("loves" if before in THIRD_PERSON else "love") if kind == "heart" else ""
@@ -114,12 +177,19 @@ def _emoji_word(run: str, before: list[str]) -> str | None:
     return None
 
 
-def _inflected(run: str, suffix: str, before: list[str]) -> str:
-    """The word an emoji run with a suffix glued to it stands for (`INFLECTED`), "" where it is none this can say."""
-    kind = _kind(run)
-    if (kind, suffix.lower()) == ("heart", "s") and (not before or before[-1] in DETERMINERS | PREPOSITIONS):
-        return "hearts"  # ("my ❤️s", "with ❤️s", a clause's first word: a plural)
-    return INFLECTED.get((kind, suffix.lower()), "")
+def _inflected(run: str, suffix: str, before: list[str], after: str = "") -> str:
+    """The word an emoji run with a suffix glued to it stands for (`INFLECTED`) after the words ``before`` (lower
+    case, the last nearest) and before the word ``after`` (lower case, "" where none follows), "" where it is none
+    this can say."""
+    kind, suffix = _kind(run), suffix.lower().replace("’", "'")
+    if (kind, suffix) == ("heart", "s"):
+        last = (before[-1:] or [""])[0]
+        if last in SUBJECTS:  # (the verb, as its subject says it: "We ❤️s it" is "We love it")
+            return "love"
+        if last not in THIRD_PERSON and (not last or last in DETERMINERS | PREPOSITIONS | MANY or last.isdigit() or
+                                         last.endswith("ing") and last not in THINGS or after in NO_OBJECT | {""}):
+            return "hearts"  # ("my ❤️s", "with ❤️s", "Sending ❤️s to you", a clause's first word: a plural)
+    return INFLECTED.get((kind, suffix), "")
 
 
 def _in_place_of(m: re.Match) -> str:
@@ -133,9 +203,14 @@ def _in_place_of(m: re.Match) -> str:
     head = re.split(r"[.!?,;:()\"“”]", m.string[:m.start()])[-1]  # (the words of its clause before it)
     words = [w.lower().replace("’", "'").strip("'") for w in head.split()[-4:]]
     if suffix:
-        word = _inflected(run, suffix, words)
+        word = _inflected(run, suffix, words, (re.match(r"[ \t]*([\w'’]*)", m.string[m.end():]).group(1)).lower())
     elif not (before.strip() and after.strip()) or after in ".,;:!?…)]\"”’":
-        return ""
+        # at a clause's end, the adjective a face shows where the words need one ("I'm 😢" had been said "I'm", "It
+        # was so 😂" "It was so": a re-audit); any other emoji there is decoration, left out with the note: a
+        # writer's last emoji adds to a finished thought more often than it finishes one ("I'm done 🎉"), and one
+        # refused there would refuse a post whole for it, which the audits had found worst
+        face = _face(run, words) if before.isalnum() or before in "'’" else None
+        return f" {face}" if face else ""
     elif not run.strip(JOINERS) or not (before.isalnum() or before in "'’") or not (after.isalnum() or after in "@#"):
         return " "
     else:
@@ -146,8 +221,8 @@ def _in_place_of(m: re.Match) -> str:
                    and not suffix else "the word it stands for")
         raise GenerationError(f"the emoji {run!r} stands for a word in \"{around}\", and a voice does not say emoji: "
                               f"write {instead} (an emoji between two other words is read as a pause)")
-    if suffix:  # (glued to the word after it: its spaces are the text's)
-        return f"{' ' if before.strip() else ''}{word}"
+    if suffix:  # (glued to the word after it: its spaces are the text's; "heart’s" with the writer's apostrophe)
+        return f"{' ' if before.strip() else ''}{word.replace(chr(39), '’') if suffix.startswith('’') else word}"
     return f" {word} " if word else ". " if after.isupper() else ", "
 
 
@@ -167,14 +242,17 @@ def _as_read(text: str) -> str:
 def emoji_note(text: str | None) -> str | None:
     """The report's note of ``text``'s emoji: left out, or said as the words they stand for; None without any (the
     take is then its text word for word)."""
-    text = _as_read(text or "")  # (as `check_text` reads it: the note had named a heart it said, for "Ｉ ❤️ ＮＹ")
+    # (as `check_text` reads it: the note had named a heart it said, for "Ｉ ❤️ ＮＹ", and a face it said after
+    # "I&#39;m")
+    text = without_markup(_as_read(text or ""))
     try:
         runs = [(m.group().strip(), _in_place_of(m).strip()) for m in EMOJI_SPACED_RE.finditer(text)
                 if m.group().strip().strip(JOINERS)]
     except GenerationError:
         return None  # (the text is refused)
-    left = [run for run, said in runs if not said.isalpha()]
-    said = dict.fromkeys((run, word) for run, word in runs if word.isalpha())
+    runs = [(run, said, said.replace("'", "").replace("’", "").isalpha()) for run, said in runs]  # ("heart's")
+    left = [run for run, said, word in runs if not word]
+    said = dict.fromkeys((run, said) for run, said, word in runs if word)
     parts = ([f"left out the emoji {' '.join(left)}: a voice does not say them"] if left else []) + \
         [f"said {run} as \"{word}\"" for run, word in said]
     return "; ".join(parts) or None
@@ -182,34 +260,74 @@ def emoji_note(text: str | None) -> str | None:
 
 #: SSML's and HTML's tags, which a voice here does not read (the emotion sets the prosody): pasted SSML had been
 #: spelt out letter by letter by Festival ("< s p e a k >") and read as words by Piper ("speak prosody rate slow"),
-#: and noted as Italian (an audit). Only these names, with attributes written name="value", so "a <b and c> d" is
-#: no tag
-MARKUP_RE = re.compile(r"</?(speak|prosody|break|emphasis|say-as|phoneme|sub|voice|audio|mark|lang|p|s|w|"
-                       r"amazon:[\w-]+|mstts:[\w-]+|b|i|u|em|strong|br|span|div|font)"
-                       r"""((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>""", re.I)
+#: and noted as Italian (an audit). Only these names, with attributes written name="value", name='value' or
+#: name=value (`<break time=500ms/>`), so "a <b and c> d" is no tag; and comments, an XML declaration and a
+#: doctype, whose words are no text's (a re-audit: `<a href="...">` had been spelt out URL and all by Festival,
+#: `<h1>`, `<li>`, `<?xml ...?>` and `<!-- ... -->` read aloud).
+#: A block's tag ends a sentence where its words do not ("<li>one</li><li>two</li>": "one. two"; after a comma only
+#: a space: "Dear John,<br>thanks" had been "Dear John,. thanks"); a `<break>` is the pause it asks for (a comma);
+#: an inline tag is nothing, as a browser shows it ("<b>un</b>believable" had been "un believable"); SSML's other
+#: tags, a comment, a declaration a space.
+BLOCK_TAGS = {"p", "s", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "br", "tr", "td", "th", "table",
+              "thead", "tbody", "blockquote", "pre", "hr", "title", "section", "article", "header", "footer", "html",
+              "head", "body", "dl", "dt", "dd"}
+INLINE_TAGS = {"a", "b", "i", "u", "em", "strong", "span", "font", "sub", "sup", "mark", "small", "big", "code",
+               "abbr", "cite", "q", "del", "ins", "strike", "tt", "label", "img"}
+SSML_TAGS = r"speak|prosody|break|emphasis|say-as|phoneme|voice|audio|lang|w|amazon:[\w-]+|mstts:[\w-]+"
+VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'<>=`]+)"""
+MARKUP_RE = re.compile(r"(?P<comment><!--.*?-->)|<\?(?P<pi>[\w:.-]+)(?:\s[^<>]*?)?\?>|(?P<doctype><!doctype\s[^<>]*>)|"
+                       r"</?(?P<name>" + SSML_TAGS + "|" + "|".join(sorted(BLOCK_TAGS | INLINE_TAGS)) +
+                       r")(?P<attributes>(?:\s+[\w:.-]+\s*=\s*" + VALUE + r")*)\s*/?>", re.I | re.S)
+ALIAS_RE = re.compile(r"""\balias\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>=`]+))""", re.I)
+SUB_END_RE = re.compile(r"</sub\s*>", re.I)
+#: HTML's and SSML's entities, as the characters they write (valid SSML writes "&" as "&amp;": it had been said
+#: "amp"; a re-audit), only written whole, with their ";" ("AT&T", "R&D" stay)
+ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.I)
+PAUSES = ["", " ", ", ", ". "]  #: what tags between two words leave there, the weakest first
+
+
+def _tag(m: re.Match) -> str:
+    """A tag (`MARKUP_RE`'s match) as the report's note names it: "<p>", "<!-- -->", "<?xml?>", "<!DOCTYPE>"."""
+    return ("<!-- -->" if m.group("comment") else f"<?{m.group('pi').lower()}?>" if m.group("pi") else
+            "<!DOCTYPE>" if m.group("doctype") else f"<{m.group('name').lower()}>")
 
 
 def without_markup(text: str) -> str:
-    """``text`` with its SSML or HTML tags left out (`MARKUP_RE`): a ``<break>`` as the pause it asks for (a
-    comma), a ``<p>``/``<s>`` or ``<br>`` as a sentence's or line's end where the words do not end one."""
-    pieces, last, at = [], "", 0  # (last: the last character said so far, but spaces)
+    """``text`` with its SSML or HTML tags left out (`MARKUP_RE`), each as the pause it stands for (`PAUSES`), an
+    SSML ``<sub alias="...">`` as its alias, and its entities as the characters they write (`ENTITY_RE`)."""
+    pieces, last, at, pause = [], "", 0, 0  # (last: the last character said so far, but spaces)
+
+    def said(words: str) -> None:  # the words between two tags, after the pause of the tags before them
+        nonlocal last, pause
+        if words.strip():
+            pieces.append(" " if pause == 3 and last in ".!?…,;:" or pause == 2 and last in ".!?…" else PAUSES[pause])
+            pause, last = 0, words.rstrip()[-1]
+        pieces.append(words)
+
     for m in MARKUP_RE.finditer(text):
-        words = text[at:m.start()]
-        last = words.rstrip()[-1:] or last
-        name = m.group(1).lower()
-        opens = name in ("p", "s", "br") and not m.group(0).startswith("</") and last and last not in ".!?…"
-        pieces += [words, ", " if name == "break" else ". " if opens else " "]
-        at = m.end()
-    out = "".join([*pieces, text[at:]])
-    return re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"(?:,\s*){2,}", ", ", re.sub(r"[ \t]+", " ", out))).strip() \
-        if out != text else text
+        if m.start() < at:
+            continue  # (within a <sub alias="...">, said as its alias)
+        said(text[at:m.start()])
+        at, name = m.end(), (m.group("name") or "").lower()
+        alias = ALIAS_RE.search(m.group("attributes") or "") if name == "sub" and m.group()[1] != "/" else None
+        end = SUB_END_RE.search(text, m.end()) if alias else None
+        if end:  # (SSML's substitute: "<sub alias="World Wide Web">WWW</sub>" is said "World Wide Web")
+            said(next(v for v in alias.groups() if v is not None))
+            at = end.end()
+            continue
+        pause = max(pause, 3 if name in BLOCK_TAGS else 2 if name == "break" else 0 if name in INLINE_TAGS else 1)
+    if at:
+        said(text[at:])
+        text = "".join(pieces)
+        text = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"(?:,\s*){2,}", ", ", re.sub(r"[ \t]+", " ", text))).strip()
+    return re.sub(" ?\xa0 ?", " ", ENTITY_RE.sub(lambda e: html.unescape(e.group()), text))  # (&nbsp;: a space)
 
 
 def text_note(text: str | None) -> str | None:
     """The report's note of what a take does not say as written: its emoji (`emoji_note`) and its markup tags."""
-    tags = sorted({m.group(1).lower() for m in MARKUP_RE.finditer(text or "")})
-    markup = (f"left out the markup tags {', '.join(f'<{t}>' for t in tags)}: the voices do not read SSML or "
-              "HTML, the emotion sets the prosody" if tags else None)
+    tags = sorted({_tag(m) for m in MARKUP_RE.finditer(text or "")})
+    markup = (f"left out the markup tags {', '.join(tags)}: the voices do not read SSML or HTML, the emotion "
+              "sets the prosody" if tags else None)
     return "; ".join(n for n in (emoji_note(text), markup) if n) or None
 
 
