@@ -180,8 +180,10 @@ class Emotion:
                                    f"(as `emostudio emotion --json` writes it), or valence and arousal alone; got keys "
                                    f"{', '.join(sorted(map(str, keys)))}")
         if "mix" in keys:
-            return cls(doc["valence"], doc["arousal"], doc["dominance"], doc["mix"], doc.get("intensity", 1.0),
-                       doc.get("point", False))
+            point = doc.get("point")
+            if point is None:  # (a report written before points were marked: a point's mix is its coordinates'
+                point = _reads_as_point(doc)  # reading, which no label's mix is)
+            return cls(doc["valence"], doc["arousal"], doc["dominance"], doc["mix"], doc.get("intensity", 1.0), point)
         point = cls.from_vad(doc["valence"], doc["arousal"], doc.get("dominance"))
         return point if "intensity" not in keys else replace(point, intensity=doc["intensity"])
 
@@ -268,8 +270,12 @@ class Emotion:
         if k == 1.0:  # (the same point: a point given without dominance keeps the reading of its two coordinates)
             return self
         if self.point:  # a point's reading is of where it now lies ('v=-0.8,a=0.6@0.3' had kept the full-strength
-            # point's labels: anger, where the same coordinates given as such read neutral)
-            moved = Emotion.from_vad(_clip(self.valence * k), _clip(self.arousal * k), _clip(self.dominance * k))
+            # point's labels: anger); a dominance `from_vad` placed is placed again, so the point reads as its two
+            # coordinates given as such ('v=-0.24,a=0.18': read in three, it had been neutral, not confusion; a
+            # re-audit)
+            v, a = _clip(self.valence * k), _clip(self.arousal * k)
+            placed = abs(self.dominance - Emotion.from_vad(self.valence, self.arousal).dominance) < 1e-9
+            moved = Emotion.from_vad(v, a) if placed else Emotion.from_vad(v, a, _clip(self.dominance * k))
             return replace(moved, intensity=max(0.0, min(1.0, intensity)))
         return Emotion(_clip(self.valence * k), _clip(self.arousal * k), _clip(self.dominance * k), dict(self.mix),
                        max(0.0, min(1.0, intensity)))
@@ -288,6 +294,18 @@ class Emotion:
 #: How sharply `_distance_intensity` prefers the terms that lie in the point's direction (weight
 #: exp(kappa * (cos - 1)): a term 15 degrees off counts about a third as much as one straight ahead).
 DIRECTION_KAPPA = 30.0
+
+
+def _reads_as_point(doc: Mapping) -> bool:
+    """Whether an emotion written as JSON without ``point`` is one: its mix is its coordinates' reading (`from_vad`,
+    with dominance given or placed), to the 4 digits `Emotion.to_json` writes."""
+    try:
+        mix = {k: float(v) for k, v in doc["mix"].items()}
+        v, a, d = (float(doc[k]) for k in ("valence", "arousal", "dominance"))
+        readings = (vad_to_mix((v, a), floor=0.02), vad_to_mix((v, a, d), floor=0.02))
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return False
+    return any(set(r) == set(mix) and all(abs(r[k] - mix[k]) < 2e-4 for k in mix) for r in readings)
 
 
 def _distance_intensity(vad: Sequence[float]) -> float:

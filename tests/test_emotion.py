@@ -290,13 +290,22 @@ def test_a_point_given_as_coordinates_has_no_main_label_and_is_judged_by_where_i
     assert category_agrees(point, Emotion.parse("fear")) is None  # judged by fidelity, not by anger's label
     assert target_label(point) == point.top  # a dataset row still carries the nearest term as its label
     weak = Emotion.parse("v=-0.8,a=0.6@0.3")
-    same = Emotion.from_vad(*weak.vad)
+    same = Emotion.parse("v=-0.24,a=0.18")  # (its coordinates, given as such)
     assert weak.vad == same.vad and dict(weak.mix) == dict(same.mix) and weak.top == same.top
     assert weak.intensity == pytest.approx(0.3 * point.intensity)  # as asked
     # a labelled emotion keeps its label at any intensity, and a report's point reads back as a point
     assert Emotion.parse("anger@0.3").top == "anger" and main_term(Emotion.parse("anger@0.3")) == "anger"
     assert Emotion.from_json(point.to_json()).point and not Emotion.from_json(Emotion.parse("anger").to_json()).point
     assert "point" not in Emotion.parse("anger").to_json()
+    # a report written before points were marked reads back as one (its mix is its coordinates' reading)
+    old = {k: v for k, v in point.to_json().items() if k != "point"}
+    assert Emotion.from_json(old).point and not Emotion.from_json(Emotion.parse("anger@0.4").to_json()).point
+    # scaled to its own intensity it is itself, and a placed dominance is placed again: 'v=-0.8,a=0.6@0.3' reads as
+    # 'v=-0.24,a=0.18' does (a re-audit: the web's readout had said irritation for 'v=-0.8,a=0.6' at intensity 1,
+    # neutral for the clicked point v=-0.24,a=0.18, where the command line said anger and confusion)
+    assert Emotion.parse("v=-0.8,a=0.6@1") == point
+    assert Emotion.parse("v=-0.8,a=0.6@0.3").vad == Emotion.parse("v=-0.24,a=0.18").vad
+    assert Emotion.parse("v=-0.24,a=0.18").scaled(0.342).top == Emotion.parse("v=-0.24,a=0.18").top
     import pickle
 
     assert pickle.loads(pickle.dumps(point)) == point
