@@ -68,7 +68,7 @@ def held_model(folder: str | os.PathLike) -> tuple[str, str] | None:
 def read_json(path: str | os.PathLike, key: str) -> dict:
     """A folder's JSON index (``model_index.json``, ``config.json``), or `BackendUnavailable` if unreadable."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # (a BOM, as `held_model` reads it: a re-audit)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BackendUnavailable(f"{key}: {path} is not readable JSON ({reason(exc)}); the snapshot is damaged: "
                                  "download it again") from None

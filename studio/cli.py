@@ -406,6 +406,20 @@ def held_warnings(held: list[str]):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``emostudio`` command: its exit code. Run as the command itself (``argv`` None), a SIGTERM that comes
+    once the command has ended, while Python shuts down, is ignored: the job is done and said (it had ended a
+    finished session with 143 and no line, the default action being back: a re-audit)."""
+    code = _main(argv)
+    if argv is None:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from conditioning.registry import offline
 
     offline()

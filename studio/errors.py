@@ -79,6 +79,11 @@ def ctrl_c_noted():
     token = _presses.set(pressed)
     try:
         yield
+    except KeyboardInterrupt as exc:  # a library that re-raises the interrupt as its own plain KeyboardInterrupt
+        # (Ray's waits) turned a SIGTERM into "interrupted", exit 130 (a re-audit): the noted signal decides
+        if signal.SIGTERM in pressed and not isinstance(exc, Terminated):
+            raise Terminated() from None
+        raise
     finally:
         _presses.reset(token)
         sys.unraisablehook = unraisable

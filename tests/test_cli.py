@@ -1537,3 +1537,28 @@ def test_a_stop_during_a_held_step_says_what_the_step_finished(tmp_path, monkeyp
                                                      err_msg="Exception ignored on calling ctypes callback",
                                                      object=None))
     assert "Exception ignored" not in capsys.readouterr().err
+
+
+def test_a_sigterm_re_raised_as_a_plain_interrupt_is_still_a_termination_and_one_after_the_end_is_ignored():
+    """Ray's waits re-raise the handler's interrupt as a plain KeyboardInterrupt: a SIGTERM during a `--ray` build
+    said "interrupted", exit 130 (a re-audit). And a SIGTERM once the command had ended, while Python shut down,
+    ended a finished session with 143 and no line; run as the command, it is ignored then."""
+    import signal
+
+    from studio.errors import Terminated, ctrl_c_noted
+
+    before = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with pytest.raises(Terminated), ctrl_c_noted():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+            except Terminated:
+                raise KeyboardInterrupt from None  # as a library re-raises it
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    script = ("import os, signal, sys; sys.argv = ['emostudio', 'emotion', 'joy']; from studio.cli import main; "
+              "code = main(); os.kill(os.getpid(), signal.SIGTERM); print('done', code)")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0 and "done 0" in r.stdout, (r.returncode, r.stderr[-500:])

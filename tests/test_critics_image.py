@@ -257,6 +257,11 @@ def test_critique_reads_with_a_neural_critics_local_weights(tmp_path, capsys):
     assert code == 0, err
     row = json.loads(out)
     assert row["critic"] == "image/clip" and row["details"]["model"] == str(tmp_path / "clip")
+    # several critics: the folder is the neural one's (it had been given to each, and the embedded one refused it)
+    assert main(["critique", "--modality", "image", "--critic", "embedded,clip", "--model", str(tmp_path / "clip"),
+                 "--json", str(picture)]) == 0
+    assert [json.loads(line)["critic"] for line in capsys.readouterr().out.splitlines()] == ["image/embedded",
+                                                                                             "image/clip"]
     assert main(["critique", "--modality", "image", "--model", "x", str(picture)]) == 2
     assert "name it with --critic" in capsys.readouterr().err
     assert main(["critique", "--modality", "image", "--critic", "colour", "--model", "x", str(picture)]) == 2

@@ -1389,6 +1389,9 @@ def test_a_partial_or_other_weights_folder_is_refused_before_anything_is_written
     # an index saved with a byte-order mark is read (it was "holds no model_index.json or config.json")
     (other / "model_index.json").write_text('\ufeff{"_class_name": "AudioLDM2Pipeline"}', encoding="utf-8")
     assert held_model(other) == ("AudioLDM2Pipeline", "model_index.json")
+    from conditioning.weights import read_json
+
+    assert read_json(other / "model_index.json", "image/diffusion")["_class_name"] == "AudioLDM2Pipeline"  # (both)
 
 
 def test_sigterm_is_the_studios_after_a_ray_build(tmp_path):
