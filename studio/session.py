@@ -664,7 +664,7 @@ def _master(y: np.ndarray, cfg: SessionConfig, clips: Sequence["ClipReport"] = (
     if fade:  # first, so the last clip is levelled as it is heard (faded after, it sat 10.2 LU under the loudest)
         y[-fade:] *= np.linspace(1, 0, fade) ** 2
     if clips and cfg.max_range_lu is not None:
-        y = level_clips(y, cfg.rate, clips, cfg.max_range_lu)
+        y = level_clips(y, cfg.rate, clips, cfg.max_range_lu, faded_last=bool(fade))
     y = normalise_loudness(y, cfg.rate, cfg.target_lufs, 0.99, limit=True)  # the few loudest attacks limited
     return as_written(y.astype(np.float32), cfg.rate)
 
@@ -688,14 +688,44 @@ def as_written(y: np.ndarray, rate: int) -> np.ndarray:
 LEVEL_MARGIN_LU = 0.2
 
 
-def level_clips(y: np.ndarray, rate: int, clips: Sequence["ClipReport"], max_range_lu: float) -> np.ndarray:
+#: How much louder than the clip before it a clip of a calming session may be (an energising one's, quieter), where
+#: the plan's arousal only falls (rises): a fear+sadness -> contentment session's eleventh clip was 3.3 LU louder
+#: than its tenth, just before the goal (an audit; the composer's sections, not its tempo or velocity)
+PLAN_ORDER_LU = 1.0
+
+
+def _in_plan_order(wanted: np.ndarray, heard: np.ndarray, clips: Sequence["ClipReport"]) -> np.ndarray:
+    """``wanted`` clip levels (LUFS) with none louder than the one before it by more than `PLAN_ORDER_LU` where the
+    plan's arousal over ``clips`` only falls, none quieter by more where it only rises; unchanged for a plan that
+    turns, and for clips past ``clips`` (the faded last one: its fade is the session's end, not a reversal)."""
+    arousal = np.array([c.target.arousal for c in clips])
+    steps = np.diff(arousal)
+    direction = -1 if np.all(steps <= 1e-9) and steps.sum() < 0 else 1 if np.all(steps >= -1e-9) and steps.sum() > 0 \
+        else 0
+    out = wanted.copy()
+    if direction == 0:
+        return out
+    last = None
+    for i in range(len(clips)):
+        if not heard[i]:
+            continue
+        if last is not None:
+            out[i] = min(out[i], last + PLAN_ORDER_LU) if direction < 0 else max(out[i], last - PLAN_ORDER_LU)
+        last = out[i]
+    return out
+
+
+def level_clips(y: np.ndarray, rate: int, clips: Sequence["ClipReport"], max_range_lu: float,
+                faded_last: bool = False) -> np.ndarray:
     """The clips' loudness (BS.1770, each clip's own) scaled about their median into ``max_range_lu``, by a gain
     that moves linearly from clip centre to clip centre (no step at a cut), so loud stays louder than soft and the
     path's order is kept. Why: the composer plays arousal as velocity (30-118), so a calm passage sat 20-29 LU
     under an excited one (calm -> joy, 5 min: -38 LUFS at the start against -18 at the end), and no playback
     volume served both ends; the peak ceiling of the whole then left sessions 2-4 LU under their -16 LUFS target.
     10 LU is the loudness range of most popular music (EBU Tech 3342's LRA). The music judges read each clip at
-    any gain (a clip 20 dB down reads the same), so their readings stay."""
+    any gain (a clip 20 dB down reads the same), so their readings stay. Where the plan's arousal only falls or
+    only rises, the levels also keep to its direction (`PLAN_ORDER_LU`; ``faded_last``: the last clip's fade-out
+    is left out of that)."""
     from conditioning.render import integrated_loudness
 
     spans = [(int(c.start_s * rate), min(len(y), int(c.end_s * rate))) for c in clips]
@@ -708,9 +738,10 @@ def level_clips(y: np.ndarray, rate: int, clips: Sequence["ClipReport"], max_ran
             return y
         median = float(np.median(levels[heard]))
         spread = float(levels[heard].max() - levels[heard].min())
-        if spread <= max_range_lu + 0.05:
+        wanted = median + (levels - median) * min(1.0, max_range_lu / spread) if spread > 0 else levels.copy()
+        wanted = _in_plan_order(wanted, heard, clips[:len(clips) - faded_last])
+        if np.max(np.abs(wanted - levels)[heard]) <= 0.05:
             return y
-        wanted = median + (levels - median) * (max_range_lu / spread)
         gains_db = np.where(heard, wanted - levels, 0.0)
         curve = np.interp(np.arange(len(y)), centres, gains_db)  # held flat before the first and after the last centre
         y = (y * 10.0 ** (curve / 20.0)).astype(np.float32)

@@ -648,3 +648,28 @@ def test_a_killed_sessions_staging_folder_is_removed_by_the_next(tmp_path):
     build_session("sadness", "joy", tmp_path, minutes=0.5, clip_s=15, studio=CueStudio(), seed=1)
     assert not dead.exists() and not old.exists() and alive.is_dir()  # (old: from before owners were written)
     assert sorted(p.name for p in tmp_path.glob(".session-*")) == [".session-alive"]
+
+
+def test_a_calming_sessions_clips_do_not_get_louder_against_the_plan(tmp_path):
+    """A fear+sadness -> contentment session's eleventh clip was 3.3 LU louder than its tenth, just before the goal
+    (an audit: the composer's sections); where the plan's arousal only falls, no clip is now louder than the one
+    before it by more than `PLAN_ORDER_LU` (the gain moves from clip centre to clip centre, so about that)."""
+    import numpy as np
+    import soundfile as sf
+
+    from conditioning.render import integrated_loudness
+    from studio.session import PLAN_ORDER_LU, _in_plan_order
+
+    res = build_session("fear:0.5+sadness:0.5", "contentment:0.7+tenderness:0.3", tmp_path, minutes=4, clip_s=20,
+                        studio=CueStudio(), seed=0)
+    y, rate = sf.read(str(res.audio), dtype="float32")
+    levels = [integrated_loudness(y[int(c.start_s * rate):int(c.end_s * rate)], rate) for c in res.clips[:-1]]
+    assert max(np.diff(levels)) < PLAN_ORDER_LU + 0.3, levels  # (the faded last clip left out)
+
+    class Clip:  # a plan whose arousal turns keeps the composer's levels; a rising one lifts a quiet dip
+        def __init__(self, a):
+            self.target = type("T", (), {"arousal": a})()
+
+    wanted, heard = np.array([-20.0, -16.0, -19.0]), np.ones(3, bool)
+    assert list(_in_plan_order(wanted, heard, [Clip(a) for a in (-0.2, 0.3, -0.1)])) == [-20.0, -16.0, -19.0]
+    assert list(_in_plan_order(wanted, heard, [Clip(a) for a in (-0.2, 0.1, 0.3)])) == [-20.0, -16.0, -17.0]
