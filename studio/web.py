@@ -753,7 +753,10 @@ class WebStudio:
             if path is None:
                 return None
             link = Path(path).with_name(f"{folder.name}-{Path(path).name}")
-            os.link(path, link)  # the same file under a second name, no copy
+            try:
+                os.link(path, link)  # the same file under a second name, no copy
+            except OSError:  # (a file system without hard links)
+                shutil.copy2(path, link)
             return str(link)
 
         return (named(res.audio), named(res.plot), report, named(clips), [named(res.plan), named(res.midi)])
