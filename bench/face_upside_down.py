@@ -30,17 +30,9 @@ import numpy as np  # noqa: E402
 def main() -> None:
     import cv2
 
-    from conditioning.faces import WEAK_DETECTION, FaceFinder
+    from conditioning.faces import FaceFinder
     from critics.training import default_data
-    from generators.face.mesh import (
-        MAYBE_UPSIDE_DOWN,
-        UPSIDE_DOWN,
-        UPSIDE_DOWN_MARGIN,
-        MeshFitter,
-        largest_mesh,
-        mesh_area,
-        upside_down_verdict,
-    )
+    from generators.face.mesh import MeshFitter, largest_face, upside_down_verdict
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fer", type=int, default=300, help="FER2013 faces to use (every 97th)")
@@ -51,45 +43,34 @@ def main() -> None:
     finder: FaceFinder = fitter.finder
     scores: dict[str, list[tuple[float, float, float, float]]] = {}
 
-    def score(name: str, pic: np.ndarray) -> None:
-        for turned, p in ((False, pic), (True, np.ascontiguousarray(pic[::-1, ::-1]))):
-            faces = finder.find(p)
-            if largest_mesh(faces) is None:
-                continue
-            face = max((f for f in faces if f.landmarks is not None), key=lambda f: mesh_area(f.landmarks[:, :2]))
-            scores.setdefault(f"{name} {'inverted' if turned else 'upright'}", []).append(fitter.orientation(p, face))
+    def score(name: str, pic: np.ndarray) -> None:  # (only pictures where the mesh finds a face: as the animator)
+        face = largest_face(finder.find(pic))
+        if face is not None:
+            scores.setdefault(name, []).append(fitter.orientation(pic, face))
 
-    with open(data / "images" / "oasis" / "labels.csv", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["category"].lower() == "person":
-                bgr = cv2.imread(str(data / "images" / "oasis" / row["path"]))
-                score("OASIS person", cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    fer = np.load(data / "faces" / "fer2013_train.npz")["images"][::97][: args.fer]
-    for im in fer:
-        score("FER2013", np.repeat(cv2.resize(im, (256, 256), interpolation=cv2.INTER_CUBIC)[:, :, None], 3, 2))
-    rotated = [("OASIS person turned 20 degrees", 20)]
-    with open(data / "images" / "oasis" / "labels.csv", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["category"].lower() == "person"]
     from PIL import Image as PILImage
 
-    for name, angle in rotated:  # upright faces at a slant: none should be refused
-        for row in rows:
-            with PILImage.open(data / "images" / "oasis" / row["path"]) as im:
-                p = np.asarray(im.convert("RGB").rotate(angle, expand=True, fillcolor=(128, 128, 128)))
-            faces = finder.find(p)
-            if largest_mesh(faces) is not None:
-                face = max((f for f in faces if f.landmarks is not None), key=lambda f: mesh_area(f.landmarks[:, :2]))
-                scores.setdefault(f"{name} upright", []).append(fitter.orientation(p, face))
+    with open(data / "images" / "oasis" / "labels.csv", encoding="utf-8") as fh:
+        people = [r["path"] for r in csv.DictReader(fh) if r["category"].lower() == "person"]
+    for path in people:
+        pic = cv2.cvtColor(cv2.imread(str(data / "images" / "oasis" / path)), cv2.COLOR_BGR2RGB)
+        score("OASIS person upright", pic)
+        score("OASIS person inverted", np.ascontiguousarray(pic[::-1, ::-1]))
+        slant = PILImage.fromarray(pic).rotate(20, expand=True, fillcolor=(128, 128, 128))
+        score("OASIS person turned 20 degrees upright", np.asarray(slant))  # (none should be refused)
+    for im in np.load(data / "faces" / "fer2013_train.npz")["images"][::97][: args.fer]:
+        pic = np.repeat(cv2.resize(im, (256, 256), interpolation=cv2.INTER_CUBIC)[:, :, None], 3, 2)
+        score("FER2013 upright", pic)
+        score("FER2013 inverted", np.ascontiguousarray(pic[::-1, ::-1]))
     print("faces the mesh finds; the share the animator refuses as upside down, and notes (upright: wrongly):")
     print("the detector alone (the rule before the eyes' shading), then the animator's rule (`upside_down_verdict`)")
     print(f"  {'set':40s} {'faces':>5s}  {'refused':>8s}  {'noted':>7s}  {'refused':>8s}  {'noted':>7s}")
     for name, s in sorted(scores.items()):
-        whole, up, inv, eyes = np.asarray(s).T
-        refused = (whole < WEAK_DETECTION) & (inv >= UPSIDE_DOWN) & (inv - up >= UPSIDE_DOWN_MARGIN)
-        noted = ~refused & (whole < WEAK_DETECTION) & (inv >= MAYBE_UPSIDE_DOWN) & (inv > up)
+        before = [upside_down_verdict(whole, up, inv, 0.0) for whole, up, inv, _ in s]  # (no eyes' signal)
         verdict = [upside_down_verdict(*x) for x in s]
-        now = np.mean([v == "refuse" for v in verdict]), np.mean([v == "note" for v in verdict])
-        print(f"  {name:40s} {up.size:5d}  {np.mean(refused):8.1%}  {np.mean(noted):7.1%}  {now[0]:8.1%}  {now[1]:7.1%}"
+        share = lambda vs, v: np.mean([x == v for x in vs])  # noqa: E731
+        print(f"  {name:40s} {len(s):5d}  {share(before, 'refuse'):8.1%}  {share(before, 'note'):7.1%}  "
+              f"{share(verdict, 'refuse'):8.1%}  {share(verdict, 'note'):7.1%}"
               f"  ({sum(v == 'refuse' for v in verdict)} and {sum(v == 'note' for v in verdict)})")
     if args.sweep:  # the eyes' thresholds: refused where the detector also scores it more turned; noted otherwise
         print("eyes_turned threshold: refused (with inverted > upright) / noted (any), counts per set")

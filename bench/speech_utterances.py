@@ -3,12 +3,14 @@ recording whole, in the same run.
 
 For each RAVDESS actor in ../shared/data and each of the 8 emotions, the actor's two sentences (strong takes,
 repetition 1; neutral's normal ones) are trimmed and joined by a pause of digital silence; the judge's top label is
-compared with the emotion, for the pair and for the first sentence alone. These are the judge's own training
-actors, so the single takes' figure is in-sample; the point is the gap between a pair and a single take.
+compared with the emotion, for the pair and for the first sentence alone; `speech/encoder`, the independent judge
+(it reads a recording in windows, not utterances), beside it. These are both judges' own training actors, so the
+figures are in-sample; the point is the gap between a pair and a single take.
 
     python bench/speech_utterances.py [--pause 0.8] [--data ../shared/data]
 
-Measured 2026-12-06 (pause 0.8 s): single takes 109/128; pairs pooled by utterance 116/128, read whole 61/128.
+Measured 2026-12-06 (pause 0.8 s): single takes 109/128; pairs pooled by utterance 118/128, read whole 61/128;
+speech/encoder single takes 121/128, pairs 120/128.
 """
 from __future__ import annotations
 
@@ -36,11 +38,12 @@ def main() -> None:
 
     from conditioning.media import Audio
     from critics.speech import embedded as E
+    from critics.speech.encoder import SpeechEncoderCritic
     from critics.speech.features import prepare
 
-    critic = E.EmbeddedSpeechCritic()
+    critic, encoder = E.EmbeddedSpeechCritic(), SpeechEncoderCritic()
     top = lambda r: max(r.native, key=r.native.get)  # noqa: E731
-    hits = {"single": 0, "pooled": 0, "whole": 0}
+    hits = {"single": 0, "pooled": 0, "whole": 0, "encoder single": 0, "encoder pair": 0}
     n, t0 = 0, time.perf_counter()
     for actor in sorted(Path(args.data, "speech", "ravdess").glob("Actor_*")):
         a_id = actor.name.split("_")[1]
@@ -56,8 +59,11 @@ def main() -> None:
             hits["pooled"] += top(critic.score(pair)) == label
             with mock.patch("critics.speech.features.utterances", lambda y: [(0, len(y))]):  # the baseline: whole
                 hits["whole"] += top(critic.score(pair)) == label
+            hits["encoder single"] += top(encoder.score(Audio(a, 16000))) == label
+            hits["encoder pair"] += top(encoder.score(pair)) == label
     print(f"{n} pairs, pause {args.pause:g} s ({time.perf_counter() - t0:.0f} s): single takes {hits['single']}/{n}, "
-          f"pairs pooled by utterance {hits['pooled']}/{n}, read whole {hits['whole']}/{n}")
+          f"pairs pooled by utterance {hits['pooled']}/{n}, read whole {hits['whole']}/{n}; speech/encoder: single "
+          f"takes {hits['encoder single']}/{n}, pairs {hits['encoder pair']}/{n}")
 
 
 if __name__ == "__main__":

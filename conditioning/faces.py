@@ -192,7 +192,7 @@ class FaceFinder:
 
             with quiet_stderr():
                 det = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=min(
-                    WEAK_DETECTION, self.min_confidence))  # (weak ones only for `upside_down`; `floor`)
+                    WEAK_DETECTION, self.min_confidence))  # (weak ones only for `orientation`; `floor`)
                 det.process(np.zeros((128, 128, 3), np.uint8))
             self._det = det
         det = self._det

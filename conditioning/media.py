@@ -612,7 +612,6 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> Image:
         raise MediaError(f"{p}: a HEIC/HEIF picture (a phone's photo); reading it needs the heic extra: pip install "
                          f"'emotion-studio[heic]' (pi-heif; its libheif and libde265 are LGPL-3), or save it as JPEG")
     from PIL import Image as PILImage
-    from PIL import ImageOps
 
     try:
         # Pillow warns past 89 megapixels and refuses past twice that; a 108 MP phone photo is read without the
@@ -620,9 +619,7 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> Image:
         # pass 0.5 GB)
         with PILImage.open(p) as im:
             _scale_down(im, max_side)
-            if im.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                return Image(_rgb8(ImageOps.exif_transpose(im)))
-            return Image(_rgb8(im))
+            return Image(_rgb8(_upright(im)))
     except MediaError:
         raise
     except OSError as exc:
@@ -635,6 +632,13 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> Image:
                          f"down (the judges and the animator read at most a few thousand pixels a side)") from None
     except Exception:
         raise _unreadable_picture(p) from None
+
+
+def _upright(im):
+    """An opened Pillow picture turned as its EXIF Orientation tag says (itself where the tag says nothing)."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(im) if im.getexif().get(EXIF_ORIENTATION, 1) != 1 else im
 
 
 def _scale_down(im, max_side: int | None) -> None:
@@ -665,7 +669,6 @@ def _without_end_marker(p: Path, max_side: int | None = None) -> "Image | None":
     import io
 
     from PIL import Image as PILImage
-    from PIL import ImageOps
 
     data = p.read_bytes()
     if not data.startswith(b"\xff\xd8") or data.rstrip(b"\x00").endswith(b"\xff\xd9"):
@@ -675,8 +678,7 @@ def _without_end_marker(p: Path, max_side: int | None = None) -> "Image | None":
             if im.info.get("progressive") or im.info.get("progression"):  # cut short, it still decodes whole,
                 return None  # only blurred (a re-audit): no way to tell
             _scale_down(im, max_side)  # (as `load_image` reads it)
-            im = ImageOps.exif_transpose(im) if im.getexif().get(EXIF_ORIENTATION, 1) != 1 else im
-            rgb = np.asarray(im.convert("RGB"))
+            rgb = np.asarray(_upright(im).convert("RGB"))
     except Exception:
         return None
     if rgb.shape[0] < 16 or rgb.shape[1] < 16 or rgb[-8:].std() < 1 or rgb[-16:, -16:].std() < 1:

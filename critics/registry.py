@@ -26,6 +26,9 @@ CRITICS: dict[str, str] = {
 EXTRAS: dict[str, str] = {"image/clip": "neural", "music/clap": "neural", "speech/embedded": "speech",
                           "speech/transformers": "neural"}
 
+#: The critics that read weights the user gives (`model=`, `--model`, their variable), not shipped ones
+NEURAL: tuple[str, ...] = tuple(k for k, extra in EXTRAS.items() if extra == "neural")
+
 #: Speech: `speech/encoder`, the judge that reads unseen actors best (nested speaker-grouped CV, single file:
 #: 0.649 RAVDESS UAR against `speech/embedded`'s 0.560; critics/cards/speech-encoder.md), and it needs no GPL part.
 DEFAULTS: dict[str, str] = {"text": "lexicon", "image": "embedded", "music": "embedded", "speech": "encoder",
@@ -76,4 +79,4 @@ def load_critic(modality: str, name: str | None = None, **config):
     return cls(**config)
 
 
-__all__ = ["BackendUnavailable", "CRITICS", "DEFAULTS", "JUDGES", "available", "load_critic"]
+__all__ = ["BackendUnavailable", "CRITICS", "DEFAULTS", "JUDGES", "NEURAL", "available", "load_critic"]

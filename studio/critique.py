@@ -118,7 +118,7 @@ def critique_files(args: argparse.Namespace) -> int:
     or 'judges' for the modality's loop judges, the pair the loop and a dataset's filter need to agree: a dataset
     team had to run every file once per judge and join the results: an audit); the exit code is the worst."""
     from conditioning.registry import resolve_key
-    from critics.registry import CRITICS, DEFAULTS, EXTRAS, JUDGES, MODALITIES
+    from critics.registry import CRITICS, DEFAULTS, JUDGES, MODALITIES, NEURAL
 
     names = []
     for name in (n.strip() for n in (args.critic or "").split(",")):
@@ -129,13 +129,12 @@ def critique_files(args: argparse.Namespace) -> int:
     if len(names) <= 1:  # (text has one judge: 'judges' is that one)
         return _critique_with(argparse.Namespace(**{**vars(args), "critic": names[0] if names else None}))
     codes = []
-    any_neural = any(EXTRAS.get(f"{args.modality}/{n}") == "neural" for n in names)
+    any_neural = any(f"{args.modality}/{n}" in NEURAL for n in names)
     with contextlib.redirect_stderr(_Once(sys.stderr)):  # a note that holds for every critic is said once
         for n, name in enumerate(names):
             if not getattr(args, "json", False):  # the rows name no critic: a header before each critic's
-                print(f"{'' if n == 0 else chr(10)}{args.modality}/{name.removeprefix(args.modality + '/')}:",
-                      flush=True)
-            neural = EXTRAS.get(f"{args.modality}/{name}") == "neural"
+                print(f"{'' if n == 0 else chr(10)}{args.modality}/{name}:", flush=True)
+            neural = f"{args.modality}/{name}" in NEURAL
             model = getattr(args, "model", None) if neural or not any_neural else None  # (--model is the neural
             # one's: it had been given to each, and an embedded critic beside CLIP refused it: a re-audit)
             codes.append(_critique_with(argparse.Namespace(**{**vars(args), "critic": name, "model": model})))
@@ -186,9 +185,9 @@ def _critique_with(args: argparse.Namespace) -> int:
     studio = Studio()
     model = getattr(args, "model", None)
     if model:  # a neural critic's weights (the embedded critics read their shipped ones)
-        from critics.registry import CRITICS, EXTRAS
+        from critics.registry import CRITICS, NEURAL
 
-        neural = dict(key.split("/") for key, extra in EXTRAS.items() if extra == "neural")  # modality -> critic
+        neural = dict(key.split("/") for key in NEURAL)  # modality -> critic
         named = (args.critic or "").removeprefix(f"{args.modality}/")  # 'speech/transformers' = 'transformers'
         if named != neural.get(args.modality):
             names = ", ".join(f"{m}: {c}" for m, c in neural.items())

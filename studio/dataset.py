@@ -412,6 +412,7 @@ def _weights_reason(path: str) -> str:
 def _check_choices(m: "ModalitySpec") -> None:
     """The names a generator resolves only when it runs (backend, voice, style, portrait), checked with the spec:
     a bad one used to stop the job at its first item of that kind, after spec.json was written."""
+    from generators.base import GenerationError
     from generators.registry import DEFAULTS, GENERATORS, MODEL_ENVS
 
     backends = [k.split("/", 1)[1] for k in GENERATORS if k.startswith(m.name + "/")]
@@ -441,26 +442,21 @@ def _check_choices(m: "ModalitySpec") -> None:
             raise _err(f"modalities.{m.name}.backend", f"{key} cannot run here: {exc}",
                        f"a backend that runs here, e.g. {DEFAULTS[m.name]}") from None
         env = MODEL_ENVS[key]
+        instead = f"{DEFAULTS[m.name]} (embedded), " + (f"or unset ${env}" if chosen_by else "or auto")
         if not runs:  # it failed at its first item, after spec.json was written
             why = (f"${env} is set to {os.environ[env]}, which {_weights_reason(os.environ[env])}"
                    if os.environ.get(env) else f"set ${env} to their folder")  # (it said "set" when it was)
             problem = (f"auto uses {key}, since ${env} is set, and it cannot run: {why}" if chosen_by
                        else f"{key} needs its local weights: {why}")
-            raise _err(f"modalities.{m.name}.backend", f"{problem} (and the neural extra installed)",
-                       f"{DEFAULTS[m.name]} (embedded), or unset ${env}" if chosen_by
-                       else f"{DEFAULTS[m.name]} (embedded) or auto")
-        from generators.base import GenerationError
+            raise _err(f"modalities.{m.name}.backend", f"{problem} (and the neural extra installed)", instead)
         from generators.registry import load_generator
 
         try:  # its folder checked as the backend checks it, without torch: a tokenizer left out of a download, or
             # another kind of pipeline, had passed and failed at the first item, after spec.json (an audit)
             load_generator(m.name, backend)
         except (BackendUnavailable, GenerationError) as exc:
-            raise _err(f"modalities.{m.name}.backend", f"{key} cannot use its weights: {exc}",
-                       f"{DEFAULTS[m.name]} (embedded), or unset ${env}" if chosen_by
-                       else f"{DEFAULTS[m.name]} (embedded) or auto") from None
+            raise _err(f"modalities.{m.name}.backend", f"{key} cannot use its weights: {exc}", instead) from None
     if m.texts:  # what every speech backend refuses (emoji, empty, too long); the built-in voices read Latin only
-        from generators.base import GenerationError
         from generators.speech.text import check_text
 
         from generators.speech.festival import festival_text

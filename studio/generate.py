@@ -443,7 +443,7 @@ def unrecognised(judgements, unread, threshold: float) -> str:
     only in the JSON (an audit). Each judge's vote is `studio.studio.Judgement.recognises` at ``threshold``, the
     loop's; a judge that could not read the take (``unread``) votes no."""
     noes = [j for j in judgements if not j.recognises(threshold)]
-    if not (noes or unread) or not (judgements or unread):
+    if not (noes or unread):
         return ""
     heard = [f"{j.critic} read {max(j.reading.mix, key=j.reading.mix.get)}" if j.agrees is False and j.reading.mix
              else f"{j.critic} fidelity {j.fidelity:.2f}" for j in noes] + [f"{u.critic} could not read it"

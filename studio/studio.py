@@ -377,10 +377,9 @@ def _trajectory_start(emotion: "str | Emotion | None", trajectory: Trajectory) -
 def _critic_model(key: str, folder: "str | os.PathLike") -> str:
     """A neural critic's weights' folder as text, refused for a critic that reads shipped weights (it had been a
     TypeError from inside the critic's constructor)."""
-    if critics_registry.EXTRAS.get(key) != "neural":
-        neural = [k for k, extra in critics_registry.EXTRAS.items() if extra == "neural"]
+    if key not in critics_registry.NEURAL:
         raise GenerationError(f"{key} reads its shipped weights and takes no model folder; the critics that take "
-                              f"one: {', '.join(neural)}")
+                              f"one: {', '.join(critics_registry.NEURAL)}")
     if not isinstance(folder, (str, os.PathLike)) or not str(folder).strip():
         raise GenerationError(f"{key}'s model is its weights' folder (a path), got {folder!r}")
     return os.fspath(folder)
@@ -607,11 +606,10 @@ class Studio:
         # over the composer's 30-s default take was cut at 30 s without a word, its report carrying the whole path;
         # a spoken take (a face's too) lasts as long as its words: 1.6 s of a 10-s path, without a word (an audit)
         lasts = duration_s if duration_s is not None else getattr(made, "duration_s", None)
-        if trajectory is not None and lasts is not None and lasts < trajectory.end_s - 1e-6:
-            said = f"{round(lasts, 1):g} s"
-            short = f"the take lasts {said}, so it follows the trajectory's first {said} of {trajectory.end_s:g}"
-            if f"its voice: {short}" not in notes:  # (a face says as long as its voice, which has said so)
-                notes = (*notes, short)
+        if trajectory is not None and speech is None and lasts is not None and lasts < trajectory.end_s - 1e-6:
+            said = f"{round(lasts, 1):g} s"  # (a face with a voice lasts as long as it, which has said so)
+            notes = (*notes, f"the take lasts {said}, so it follows the trajectory's first {said} of "
+                             f"{trajectory.end_s:g}")
         # as plain JSON values (NumPy's numbers as Python's), which the report writes
         return replace(result, speech=speech, notes=notes, settings=json.loads(settings_key(settings) or "{}"))
 

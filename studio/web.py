@@ -728,14 +728,15 @@ class WebStudio:
         from conditioning import Emotion
         from conditioning.errors import EmotionSpecError
 
-        for box, spec in (("from", current), ("to", target)):  # the message names the box (both are emotions)
-            try:
-                Emotion.parse(spec or "")
-            except EmotionSpecError as exc:
-                raise EmotionSpecError(f"the {box} box: {exc}") from None
         from conditioning.metrics import target_label
 
-        folder = self._path("", "session", target_label(Emotion.parse(current)), "to", target_label(Emotion.parse(target)))
+        labels = []
+        for box, spec in (("from", current), ("to", target)):  # the message names the box (both are emotions)
+            try:
+                labels.append(target_label(Emotion.parse(spec or "")))
+            except EmotionSpecError as exc:
+                raise EmotionSpecError(f"the {box} box: {exc}") from None
+        folder = self._path("", "session", labels[0], "to", labels[1])
         res = build_session(current, target, folder, minutes=number(minutes, "minutes"),
                             clip_s=number(clip_s, "clip seconds"), seed=seed_of(seed), loop=number(loop, "loop rounds", True),
                             studio=self.studio, clip_files=bool(clip_files), progress=progress)

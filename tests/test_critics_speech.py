@@ -414,7 +414,7 @@ def test_critique_reads_with_both_judges_in_one_run(tmp_path, capsys):
 def test_two_sentences_with_a_pause_between_are_read_one_by_one(shared_data):
     """`speech/embedded` read two sentences and the pause between them as one utterance, and named the emotion of
     24 of 56 such pairs against 45 of 56 single takes (an audit). Each utterance is now read alone and the
-    readings pooled: over RAVDESS's 16 actors x 8 emotions (the judge's own training actors), 116 of 128 pairs
+    readings pooled: over RAVDESS's 16 actors x 8 emotions (the judge's own training actors), 118 of 128 pairs
     against 61 read whole, and 109 of 128 single takes (`python bench/speech_utterances.py`)."""
     import soundfile as sf
 

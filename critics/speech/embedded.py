@@ -132,7 +132,8 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
         ref, kind = self.reference_for(speaker_reference, reference_kind)
         try:
             recorded, source_s = prepare(audio.samples, audio.rate, return_times=True)
-            y = set_level(recorded, LEVELS[self.condition(ref, kind)])
+            level = LEVELS[self.condition(ref, kind)]
+            y = set_level(recorded, level)
             feats = functionals_dict(y)
         except FeatureError as exc:
             raise CriticError(f"speech/embedded cannot judge this audio: {exc}") from None
@@ -150,7 +151,7 @@ class EmbeddedSpeechCritic(SpeechHeadsCritic):
         parts = utterances(y) if len(y) >= 2 * 16000 else []  # several sentences: each read alone, then pooled
         pooled = []
         for s, e in parts if len(parts) > 1 else ():  # (each at the level its heads read, as a clip of its own)
-            d = functionals_dict(set_level(recorded[s:e], LEVELS[self.condition(ref, kind)]))
+            d = functionals_dict(set_level(recorded[s:e], level))
             pooled.append(np.array([d[k] for k in names], dtype=np.float32))
         batch = np.nan_to_num(np.stack([r for r in rows if r is not None] + pooled), posinf=0.0, neginf=0.0)
         batch, which = self.normalise(batch, ref, kind)

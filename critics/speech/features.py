@@ -209,29 +209,22 @@ def utterances(y: np.ndarray) -> list[tuple[int, int]]:
     neither (two RAVDESS sentences joined by a 0.8-s pause: `speech/embedded` named 24 of 56 pairs, against 45 of
     56 single takes: an audit), so a judge may read each utterance and pool the readings."""
     db = _frame_db(y)
-    quiet = np.concatenate([db <= db.max() - SILENCE_DB, [False]])
-    gap = int(UTTERANCE_PAUSE_S * SAMPLE_RATE / HOP)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8)])))
-    cuts = [(a + b) // 2 * HOP for a, b in zip(edges[::2], edges[1::2]) if b - a >= gap]
-    spans, start = [], 0
-    for cut in [*cuts, len(y)]:
-        if cut - start >= MIN_UTTERANCE_S * SAMPLE_RATE or not spans:
-            spans.append((start, cut))
-        else:  # too short alone: joins the utterance before it
-            spans[-1] = (spans[-1][0], cut)
-        start = cut
-    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < MIN_UTTERANCE_S * SAMPLE_RATE:  # (the first can be short)
-        spans[-2:] = [(spans[-2][0], spans[-1][1])]
-    if len(spans) > 1 and spans[0][1] - spans[0][0] < MIN_UTTERANCE_S * SAMPLE_RATE:
-        spans[:2] = [(spans[0][0], spans[1][1])]
-    if len(spans) == 1:
-        return spans
-    trimmed = []  # each trimmed to its sounding frames, as `prepare` trims a clip (up to 0.6 s of the pause at
-    # each edge had been read with it: an audit)
-    for s, e in spans:
+    quiet = db <= db.max() - SILENCE_DB
+    shortest = MIN_UTTERANCE_S * SAMPLE_RATE
+    bounds = [0]  # a cut at each long pause's middle, unless it leaves an utterance too short (it joins the next)
+    for a, b in _segments(quiet):
+        if b - a >= UTTERANCE_PAUSE_S * SAMPLE_RATE / HOP and (a + b) // 2 * HOP - bounds[-1] >= shortest:
+            bounds.append((a + b) // 2 * HOP)
+    if len(bounds) > 1 and len(y) - bounds[-1] < shortest:  # (the last joins the one before it)
+        bounds.pop()
+    if len(bounds) == 1:
+        return [(0, len(y))]
+    spans = []  # each trimmed to its sounding frames, as `prepare` trims a clip (up to 0.6 s of the pause at each
+    # edge had been read with it: an audit)
+    for s, e in zip(bounds, [*bounds[1:], len(y)]):
         sounding = np.flatnonzero(~quiet[s // HOP: -(-e // HOP)]) + s // HOP
-        trimmed.append((int(sounding[0] * HOP), min(e, int(sounding[-1] * HOP + WIN))) if sounding.size else (s, e))
-    return trimmed
+        spans.append((int(sounding[0] * HOP), min(e, int(sounding[-1] * HOP + WIN))) if sounding.size else (s, e))
+    return spans
 
 
 def _shorten_pauses(y: np.ndarray, frame_db: np.ndarray, sounding: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
@@ -239,8 +232,7 @@ def _shorten_pauses(y: np.ndarray, frame_db: np.ndarray, sounding: np.ndarray) -
     its middle, ``frame_db`` likewise, and the cuts ((where in the result, samples removed), in order); unchanged
     where none is longer."""
     keep = int(MAX_PAUSE_S * SAMPLE_RATE / HOP)  # frames a pause keeps, half at each end
-    edges = np.flatnonzero(np.diff(np.concatenate([[1], sounding.astype(np.int8), [1]])))
-    cuts = [(a + keep // 2, b - keep // 2) for a, b in zip(edges[::2], edges[1::2]) if b - a > keep]
+    cuts = [(a + keep // 2, b - keep // 2) for a, b in _segments(~sounding) if b - a > keep]
     if not cuts:
         return y, frame_db, []
     samples, frames, at, made = [], [], 0, []

@@ -105,10 +105,16 @@ def mesh_area(mesh: np.ndarray) -> float:
     return float(np.ptp(mesh[:, 0]) * np.ptp(mesh[:, 1]))
 
 
+def largest_face(faces):
+    """The largest of ``faces`` (`conditioning.faces.Face`) that has a mesh, by its mesh's box, or None."""
+    meshed = [f for f in faces if f.landmarks is not None]
+    return max(meshed, key=lambda f: mesh_area(f.landmarks[:, :2])) if meshed else None
+
+
 def largest_mesh(faces) -> "np.ndarray | None":
     """The (478, 2) mesh of the largest of ``faces`` (`conditioning.faces.Face`) that has one, or None."""
-    meshes = [f.landmarks[:, :2] for f in faces if f.landmarks is not None]
-    return max(meshes, key=mesh_area) if meshes else None
+    face = largest_face(faces)
+    return None if face is None else face.landmarks[:, :2]
 
 
 #: The detector's score for a face with the photo turned 180 degrees (`FaceFinder.orientation`) from which a face
@@ -213,12 +219,12 @@ class MeshFitter:
             raise GenerationError(f"{what} is {w}x{h} px: too small to animate; give at least 128x128 px "
                                   f"with the face at least {MIN_IOD_PX:.0f} px between the eyes")
         faces = self.finder.find(rgb)
-        lm = largest_mesh(faces)
-        if lm is None:
+        face = largest_face(faces)
+        if face is None:
             found = "a face was found but its mesh could not be fitted" if faces else "no face found"
             raise GenerationError(f"{found} in {what}; give a photo with one clear, frontal face "
                                   "(eyes and mouth visible)")
-        face = max((f for f in faces if f.landmarks is not None), key=lambda f: mesh_area(f.landmarks[:, :2]))
+        lm = face.landmarks[:, :2]
         verdict = upside_down_verdict(*self.orientation(rgb, face))
         if verdict == "refuse":  # animated as it stood, its mouth was drawn on the forehead (an audit); a photo
             # turned 90 degrees is refused too, and was told it was upside down, "found upright only with the picture

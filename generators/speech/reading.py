@@ -181,9 +181,7 @@ def spoken(text: str, festival: bool = False) -> str:
     text = PHONE_GROUPED_RE.sub(_grouped_phone, text)
     text = PHONE_RE.sub(_phone, text)
     text = DAY_RANGE_RE.sub(lambda m: f"{_day(m.group(1))} to {_day(m.group(2))}", text)
-    text = DAY_BEFORE_A_TIME_RE.sub(lambda m: m.group() if m.group(1).lower() in ("sat", "wed", "sun") and
-                                    SUBJECT_BEFORE_RE.search(m.string[max(0, m.start() - 6):m.start()])
-                                    else _day(m.group(1)), text)
+    text = DAY_BEFORE_A_TIME_RE.sub(_short_day, text)
     text = TIME_RANGE_RE.sub(lambda m: _time_range(m, festival), text)
     text = ISO_DATE_RE.sub(lambda m: _date(int(m.group(2)), int(m.group(3)), m.group(1), festival) or m.group(), text)
     text = SLASH_DATE_RE.sub(lambda m: _slash_date(m, festival), text)
@@ -206,6 +204,13 @@ def spoken(text: str, festival: bool = False) -> str:
 def _word_before(m: re.Match) -> str:
     """The word before a match, in lower case ("" at the text's start): the context some rules read."""
     return (m.string[:m.start()].split()[-1:] or [""])[0].lower()
+
+
+def _short_day(m: re.Match) -> str:
+    """A day written short before a time or a date (`DAY_BEFORE_A_TIME_RE`) in full, but a verb after its subject
+    (`SUBJECT_BEFORE_RE`: "I Sat 9am in the lobby")."""
+    verb = m.group(1).lower() in ("sat", "wed", "sun") and SUBJECT_BEFORE_RE.search(m.string[max(0, m.start() - 6):m.start()])
+    return m.group() if verb else _day(m.group(1))
 
 
 def _day(written: str) -> str:
