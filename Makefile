@@ -18,12 +18,14 @@ $(VENV)/.stamp-system: .ci/debian-packages.txt
 
 $(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[speech]"
+	$(BIN)/python -m studio.warm  # compile librosa's numba kernels once, before anything runs them side by side
 	@touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[$(TEST_EXTRAS)]"
 	$(PIP) install --no-deps "face-alignment==1.5.0"  # optional landmark backend; its opencv-python dep would shadow mediapipe's cv2
 	$(BIN)/python .ci/torchaudio_pure_python.py
+	$(BIN)/python -m studio.warm
 	@touch $@ $(VENV)/.stamp-base
 
 system: $(BIN)/python $(VENV)/.stamp-system

@@ -1161,6 +1161,10 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         bar = Progress(len(done) + len(items), len(done), enabled=progress)
         t0 = time.perf_counter()
         made = 0
+        if workers > 1 or ray_address:  # the parent compiles librosa's kernels, so workers never compile them
+            from studio.warm import warm_up  # side by side (a broken numba cache crashes every later run)
+
+            warm_up()
         # one pool for the plan and every balancing round (its workers start at the first item)
         pool = _local_pool(workers) if workers > 1 and not ray_address else None
         with ctrl_c_noted():
