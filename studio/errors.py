@@ -84,6 +84,12 @@ def ctrl_c_noted():
         if signal.SIGTERM in pressed and not isinstance(exc, Terminated):
             raise Terminated() from None
         raise
+    except Exception:  # a library that turns the interrupt into an error of its own: a SIGTERM that landed while
+        # onnxruntime was being imported came out as "ImportError: initialization failed" and a traceback after
+        # the one-line "terminated" (an audit). Once a stop is noted, the stop is what the user is told
+        if pressed:
+            raise _interrupt(pressed[-1]) from None
+        raise
     finally:
         _presses.reset(token)
         sys.unraisablehook = unraisable

@@ -1173,6 +1173,31 @@ def test_sigterm_waits_for_a_held_step_in_a_job_started_in_the_background():
     assert steps == ["finished"]
 
 
+def test_a_stop_a_library_turns_into_its_own_error_is_still_a_stop(ctrl_c_as_in_a_terminal):
+    """A SIGTERM that lands inside a library which wraps it (onnxruntime's import said "ImportError: initialization
+    failed", and the command printed a traceback after "terminated": an audit) stops the job as a SIGTERM; an
+    error with no stop noted is left as it is."""
+    import signal
+
+    from studio.errors import Terminated, ctrl_c_noted
+
+    def library_import():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed")
+
+    before = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with pytest.raises(Terminated), ctrl_c_noted():
+            library_import()
+        with pytest.raises(ImportError), ctrl_c_noted():
+            raise ImportError("a real one")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal):
     """`checkpoint` raises for a press noted by the enclosing block, on the main thread only: a web server's
     worker thread that inherited the block's context is not the job Ctrl-C stops. Outside a block it never
