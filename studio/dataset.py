@@ -1161,8 +1161,10 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         bar = Progress(len(done) + len(items), len(done), enabled=progress)
         t0 = time.perf_counter()
         made = 0
-        if workers > 1 or ray_address:  # the parent compiles librosa's kernels, so workers never compile them
-            from studio.warm import warm_up  # side by side (a broken numba cache crashes every later run)
+        if (workers > 1 or ray_address) and {m.name for m in spec.modalities} & {"speech", "music", "face"}:
+            # the parent compiles librosa's kernels (the speech renderer's and the music judge's; images use
+            # none), so the workers never compile them side by side (a broken numba cache crashes every later run)
+            from studio.warm import warm_up
 
             warm_up()
         # one pool for the plan and every balancing round (its workers start at the first item)

@@ -1413,3 +1413,31 @@ print("held", got)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                        cwd=Path(__file__).resolve().parents[1])
     assert r.returncode == 0 and "held [15]" in r.stdout, (r.returncode, r.stderr[-2000:])
+
+
+@pytest.mark.parametrize("modality", ["music", "image"])
+def test_workers_start_after_the_parent_has_compiled_librosas_kernels(tmp_path, monkeypatch, modality):
+    """Workers compiling librosa's numba kernels side by side can leave its cache broken, and every later run
+    that reads sound then dies with a segmentation fault (`studio.warm`): the parent warms them before the first
+    worker starts, where the dataset has sound to make or judge (images use none, and pay nothing)."""
+    from studio import dataset, warm
+    from studio.dataset import build, load_spec
+
+    class Started(Exception):
+        pass
+
+    events = []
+
+    def pool(n):
+        events.append("pool")
+        raise Started
+
+    monkeypatch.setattr(warm, "warm_up", lambda: events.append("warm"))
+    monkeypatch.setattr(dataset, "_local_pool", pool)
+    text = IMAGE_SPEC.format(count=2)
+    if modality == "music":
+        text = text.replace("image:", "music:").replace("styles: [horizon, pattern]", "duration_s: 5").replace(
+            "    size: 256\n", "")
+    with pytest.raises(Started):
+        build(load_spec(write_spec(tmp_path, text)), tmp_path / "out", workers=2, progress=False)
+    assert events == (["warm", "pool"] if modality == "music" else ["pool"])
