@@ -519,6 +519,19 @@ def test_too_short_videos_are_refused(animator):
         animator.generate(GenerationRequest(Emotion.parse("joy"), options={"audio": click}))
 
 
+def test_the_video_lasts_at_least_as_long_as_its_sound(animator):
+    """The frame count was rounded half to even: a 0.100-s recording gave 0.08 s of video and a 2.500-s one 2.48 s,
+    a frame short of their sound. Now the frames cover the sound; a float's excess adds no frame."""
+    from conditioning.media import Audio
+
+    for seconds, frames in ((0.1, 3), (2.5, 63), (2.0, 50)):  # at 25 fps: 2.5 -> 3, 62.5 -> 63, 50 exactly
+        sound = Audio(np.zeros(int(16000 * seconds), np.float32), 16000)
+        video = animator.generate(GenerationRequest(Emotion.parse("joy"), options={"audio": sound})).media
+        assert video.frames.shape[0] == frames and video.duration_s >= sound.duration_s, seconds
+    silent = animator.generate(GenerationRequest(Emotion.parse("joy"), duration_s=0.2000001)).media
+    assert silent.frames.shape[0] == 5
+
+
 def test_a_portrait_with_several_faces_animates_the_largest_and_says_so(animator):
     from generators.face.mesh import default_portrait
 
