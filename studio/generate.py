@@ -388,12 +388,17 @@ WRITES_KIND = {"speech": "audio", "music": "audio", "image": "an image", "face":
 
 def check_out(out: Path, modality: str) -> None:
     """Before the work: ``out`` takes the modality's media by its suffix and is no folder, and neither is its report
-    beside it (``OUT.json``), nor a music take's score (``OUT.mid``). A music or face take's suffix was checked when
-    it was written, minutes later; a folder named like the report failed after the media was written, leaving a
-    take without its report."""
+    beside it (``OUT.json``), nor a music take's score (``OUT.mid``); and its folder is one, or can be made, and
+    can be written (`studio.output.writable_folder`, which creates nothing). A music or face take's suffix was
+    checked when it was written, minutes later; a folder named like the report failed after the media was
+    written, leaving a take without its report; a file standing where a folder of the path should be
+    (``in/plain.png/x.mp4``), or a folder that cannot be made (``/proc/nope/x.mp4``), failed only when the take
+    was written, after 32 s of a face's work (an audit)."""
     from conditioning.media import MediaError, check_writable
+    from studio.output import writable_folder
 
     check_writable(out, WRITES_KIND[modality])
+    writable_folder(out.parent)
     for beside in (Path(str(out) + ".json"), *([midi_companion(out)] if modality == "music" else [])):
         if beside.is_dir():
             raise MediaError(f"{beside}: a folder is there, where the take's {'report' if beside.suffix == '.json' else 'score'} "

@@ -81,8 +81,8 @@ def writable_folder(out: str | os.PathLike) -> None:
         probe = out
     else:
         probe = next((p for p in out.parents if p.exists()), Path("."))
-        if not probe.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(probe))
+        if not probe.is_dir():  # (said as `conditioning.media.atomic_path` says it when it meets one while writing)
+            raise NotADirectoryError(errno.ENOTDIR, "a file is there, not a folder", str(probe))
     try:  # a real try, not os.access: root "may write" /proc, where mkdir still fails
         os.rmdir(tempfile.mkdtemp(prefix=".emostudio-probe-", dir=probe))
     except OSError as exc:

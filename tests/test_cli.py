@@ -1050,7 +1050,7 @@ def test_option_values_read_as_the_help_spells_them_and_bad_ones_refused_before_
 def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(capsys, tmp_path, monkeypatch):
     """A folder named like the report (z.wav.json) failed after the audio was written, leaving z.wav without its
     report, and the error named a hidden temporary file (.z.wav.gr7v3yvh.json); music and face checked the
-    suffix only after minutes of work."""
+    suffix only after minutes of work, and a face whose --out had a file for a folder was refused after 32 s."""
     import studio.generate as generate
     from conditioning.media import Audio, save_audio
 
@@ -1067,7 +1067,22 @@ def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(c
         argv[argv.index("--out") + 1] = str(tmp_path / argv[argv.index("--out") + 1])
         code, _, err = run(capsys, "generate", argv[0], "--emotion", "joy", *argv[1:])
         assert code == 2 and message in err and ".z.wav." not in err, err
+    # a file where a folder of the path should be, or a folder that cannot be made: a face's was said after 32 s
+    # of work ("cannot write plain.png: a file is there, not a folder"), and so for every modality (an audit)
+    (tmp_path / "plain.png").write_bytes(b"mine")
+    for modality, argv, suffix in (("face", ["--text", "Hi there."], ".mp4"), ("speech", ["--text", "Hi."], ".wav"),
+                                   ("music", ["--duration", "5"], ".wav"), ("image", [], ".png")):
+        for out, said in ((tmp_path / "plain.png" / f"x{suffix}", f"cannot write {tmp_path / 'plain.png'}: a file is "
+                           "there, not a folder"), (tmp_path / "plain.png" / "sub" / f"x{suffix}", "a file is there"),
+                          (Path("/proc/nope") / f"x{suffix}", "cannot write /proc/nope")):
+            code, _, err = run(capsys, "generate", modality, "--emotion", "joy", *argv, "--out", str(out))
+            assert code == 2 and said in err and err.count("\n") == 1, (modality, out, err)
+    # the check creates no folder: a take refused for another reason (a .gif) leaves no new/ behind
+    code, _, err = run(capsys, "generate", "image", "--emotion", "joy", "--out", str(tmp_path / "new" / "x.gif"))
+    assert code == 2 and "cannot write an image as '.gif'" in err, err
     assert not started and not (tmp_path / "z.wav").exists()  # nothing was generated
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.wav", "m.mid", "plain.png", "z.wav.json"]
+    assert (tmp_path / "plain.png").read_bytes() == b"mine" and not Path("/proc/nope").exists()
     monkeypatch.undo()
     # a report that fails to write all the same (a full disk, say) takes its media with it
     monkeypatch.setattr(generate, "write_report", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
