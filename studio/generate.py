@@ -433,6 +433,12 @@ def generate_file(args: argparse.Namespace) -> int:
         print(f"emostudio generate: warning: {u.critic} could not judge the take: {u.error}", file=sys.stderr)
     for note in report.get("notes", []):  # the take's notes, and the file's (a lossy picture's)
         print(f"emostudio generate: note: {note}", file=sys.stderr)
+    voice = result.speech  # a talking face's voice, judged on its own: a joy face whose voice both speech judges
+    if voice is not None:  # heard as anger or fear was "wrote joy.mp4 (..., fidelity 0.83)", said only in the JSON
+        # (an audit), while the same voice made by `generate speech` was "not recognised"; said as its other notes are
+        heard = unrecognised(voice.best.judgements, voice.best.unread, voice.threshold)
+        if heard:
+            print(f"emostudio generate: note: its voice: {heard.removeprefix('; ')}", file=sys.stderr)
     if args.json:
         print_json(report)
     else:

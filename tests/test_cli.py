@@ -959,6 +959,25 @@ def test_the_summary_line_says_a_take_was_not_recognised_and_what_was_heard(caps
     assert code == 0 and ("not recognised" in text) is (not recognised), text
 
 
+def test_a_talking_face_says_when_its_voice_was_not_recognised(capsys, tmp_path):
+    """`generate face --emotion joy --text "We won the match."` printed "wrote joy.mp4 (face/animator, fidelity
+    0.83)" and exit 0 while its report said the voice was not recognised (speech/embedded heard anger,
+    speech/encoder fear); the same voice made by `generate speech` said "not recognised" (an audit). The face's
+    voice is now said as the speech command says it, in a note. (This voice is heard as anger or fear today; the
+    check holds either way.)"""
+    pytest.importorskip("mediapipe", reason="the face backend needs the 'face' extra")
+    pytest.importorskip("piper", reason="the speech extra")
+    take = tmp_path / "joy.mp4"
+    code, _, err = run(capsys, "generate", "face", "--emotion", "joy", "--text", "We won the match.", "--out", str(take))
+    voice = json.loads((tmp_path / "joy.mp4.json").read_text())["speech"]
+    said = [line for line in err.splitlines() if line.startswith("emostudio generate: note: its voice: not recognised")]
+    assert code == 0 and len(said) == (0 if voice["recognised"] else 1), err
+    for judge in voice["judges"]:  # each judge that voted no is named with what it read
+        if judge["agrees"] is False:
+            top = max(judge["reading"]["mix"], key=judge["reading"]["mix"].get)
+            assert f"{judge['critic']} read {top}" in said[0], said
+
+
 def test_two_takes_of_one_name_keep_their_own_scores(capsys, tmp_path):
     """calm.wav then calm.flac wrote one calm.mid, the second piece over the first, and calm.wav's sidecar then
     named a score that was not its own."""
