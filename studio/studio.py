@@ -283,7 +283,8 @@ class StudioResult:
 
     def to_json(self) -> dict:
         """The take's report as plain JSON values: backend, target (and trajectory), each judge's reading and vote,
-        every round, provenance and licence, timings, settings, a face's voice and the notes."""
+        every round and which of them was kept (``kept_round``), provenance and licence, timings, settings, a face's
+        voice and the notes."""
         res = self.best.result
         trajectory = self.best.request.trajectory
         return {"backend": res.provenance.backend, "target": self.target.to_json(),
@@ -294,12 +295,15 @@ class StudioResult:
                 "recognised": self.recognised,
                 **({"unread": [u.to_json() for u in self.best.unread]} if self.best.unread else {}),
                 "rounds": [r.to_json() for r in self.rounds],
+                # which of them is the take (0-based, its "index"): with --loop 2 the top-level readings matched
+                # one round and no field named it (an audit); older reports lack it, and no reader of reports needs it
+                "kept_round": self.best.index,
                 "provenance": {k: v for k, v in res.provenance.to_json().items() if k != "backend"},
                 "timings": {k: round(v, 4) for k, v in self.timings.items()},
                 **({"settings": dict(self.settings)} if self.settings else {}),
                 # a talking face's voice: its readings (its rounds and its notes, which are the face's, are not repeated)
-                **({"speech": {k: v for k, v in self.speech.to_json().items() if k not in ("rounds", "notes")}}
-                   if self.speech else {}),
+                **({"speech": {k: v for k, v in self.speech.to_json().items()
+                               if k not in ("rounds", "kept_round", "notes")}} if self.speech else {}),
                 **({"notes": self.all_notes} if self.all_notes else {})}  # the generator's and the studio's
 
 

@@ -684,6 +684,15 @@ def test_critique_reads_a_studio_take_as_its_loop_did(capsys, tmp_path):
         code, alone, err = critique_row(capsys, take, "speech", critic, "--single-file")
         assert code == 0 and alone["normalisation"] == "none" and err.count("no speaker reference") == 1
         assert alone["native"] == pytest.approx(load_critic("speech", critic).score(take).native, abs=1e-4), critic
+    # a report written before it named the round kept ("kept_round") is read as before
+    sidecar = tmp_path / "angry.wav.json"
+    written = sidecar.read_text()
+    older = json.loads(written)
+    assert older.pop("kept_round") == 0
+    sidecar.write_text(json.dumps(older))
+    code, row, err = critique_row(capsys, take, "speech", "encoder")
+    assert code == 0 and row["normalisation"] == "studio-reference" and "no speaker reference" not in err
+    sidecar.write_text(written)
     # the take changed after the studio wrote it: its report is said not to describe it, and not used
     import soundfile as sf
 

@@ -309,7 +309,8 @@ def test_a_label_at_intensity_zero_is_the_neutral_point_and_is_heard_as_neutral(
 
 
 def test_the_loop_keeps_its_best_round_not_its_last():
-    """In every other loop test the best round was also the last, so keeping the last passed them."""
+    """In every other loop test the best round was also the last, so keeping the last passed them. The report
+    says which round it kept (``kept_round``)."""
     class CloseFirst:
         modality, name, calls = "test", "close-first", 0
 
@@ -325,6 +326,10 @@ def test_the_loop_keeps_its_best_round_not_its_last():
     out = Studio(threshold=0.99).run_loop(NewSeeds(), CloseFirst(),
                                           GenerationRequest(Emotion.parse("v=0.7,a=0.5")), loop=2)
     assert len(out.rounds) == 3 and out.best.index == 0
+    # the report names the round it kept: its top-level readings matched one round and no field said which
+    report = out.to_json()
+    assert report["kept_round"] == 0 and report["rounds"][0]["fidelity"] == report["fidelity"]
+    assert report["rounds"][2]["fidelity"] != report["fidelity"]
 
 
 def test_generate_refuses_arguments_its_modality_would_ignore():
