@@ -134,9 +134,11 @@ def _err(field_name: str, problem: str, accepted: str) -> UserError:
     return UserError(f"spec field '{field_name}': {problem}; accepted: {accepted}")
 
 
-def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True) -> tuple[str, ...]:
+def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True, unique: bool = True
+              ) -> tuple[str, ...]:
     """A list of strings, or ``{file: PATH}`` with one per line (relative to the spec's folder; UTF-8, with or
-    without the byte-order mark Windows editors write)."""
+    without the byte-order mark Windows editors write); each given once where ``unique`` (the emotions check their
+    own repeats, by what they mean)."""
     accepted = "a list of strings or {file: PATH} (one per line)" if allow_file else "a list of strings"
     if isinstance(value, Mapping) and allow_file and set(value) == {"file"}:
         path = (base / str(value["file"])).expanduser()
@@ -165,6 +167,12 @@ def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True) 
         raise _err(field_name, f"got {type(value).__name__}", accepted)
     if not items:
         raise _err(field_name, "is empty", "at least one non-empty string")
+    first: dict[str, int] = {}
+    for i, x in enumerate(items):  # a repeated voice or text took twice its share of the items, without a word
+        if unique and x in first:  # (an audit; a repeated emotion was already refused)
+            where = f" (entries {first[x] + 1} and {i + 1}{' of its file' if isinstance(value, Mapping) else ''})"
+            raise _err(field_name, f"{x[:60]!r} is given twice{where}", "each once: every one gets an equal share")
+        first.setdefault(x, i)
     return items
 
 
@@ -202,7 +210,7 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
     if extra:
         raise _err(f"emotions.{extra[0]}", f"unknown field for sampling {sampling}", ", ".join(sorted(fields | {"sampling"})))
     if sampling == "grid":
-        labels = _str_list(e.get("labels", []), "emotions.labels", Path("."), allow_file=False)
+        labels = _str_list(e.get("labels", []), "emotions.labels", Path("."), allow_file=False, unique=False)
         raw = e.get("intensities", [1.0])
         if not isinstance(raw, list) or not raw:
             raise _err("emotions.intensities", f"got {raw!r}", "a list of numbers in (0, 1]")
@@ -229,7 +237,7 @@ def _emotions(spec: Mapping[str, Any]) -> tuple[str, ...]:
         centre = lambda k: round(lo + (k + 0.5) * step, 3) + 0.0  # noqa: E731  (+ 0.0: "v=-0.000" was written)
         out = tuple(f"v={centre(i):.3f},a={centre(j):.3f}" for i in range(n) for j in range(n))
     else:
-        out = _str_list(e.get("list", []), "emotions.list", Path("."), allow_file=False)
+        out = _str_list(e.get("list", []), "emotions.list", Path("."), allow_file=False, unique=False)
         if len(out) > MAX_EMOTIONS:
             raise _err("emotions.list", f"{len(out):,} emotions", f"at most {MAX_EMOTIONS:,} (each gets an equal "
                        "share of the items)")
@@ -1149,9 +1157,7 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                 raise UserError(f"{out}: manifest.jsonl lists {len(files)} kept item(s) whose file {what} ("  # missing
                                 f"{', '.join(files[:3])}{' ...' if len(files) > 3 else ''}): the folder was changed "
                                 "outside the studio; put the files back, or build into a new folder")  # or cut file
-        for m in MODALITIES:  # temporary files of writes a kill interrupted (atomic_path names them ".<stem>.*")
-            for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
-                tmp.unlink(missing_ok=True)
+        _remove_partial(out)
         for name in EXPORTS:  # and the exports' beside them (a kill while they were rewritten left one there)
             for tmp in out.glob(f".{Path(name).stem}.*{Path(name).suffix}"):
                 tmp.unlink(missing_ok=True)
@@ -1241,10 +1247,21 @@ def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str
                                      "resume, with fewer --workers if memory is short") from None
                 yield row
     except BaseException:  # Ctrl-C, a failed item: stop the workers now rather than wait for the items in flight
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):  # the executor has no terminate()
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for proc in procs:  # the executor has no terminate()
             proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:  # a worker stopped mid-write runs no clean-up: its half-written medium stayed in the
+            proc.join(timeout=5)  # folder until the next run (`.music-000002.qyo8ch7m.wav`: an audit)
+        _remove_partial(Path(out))
         raise
+
+
+def _remove_partial(out: Path) -> None:
+    """Remove the temporary files of writes that were stopped (`atomic_path` names them ".<stem>.*")."""
+    for m in MODALITIES:
+        for tmp in (out / m).glob(".*") if (out / m).is_dir() else ():
+            tmp.unlink(missing_ok=True)
 
 
 LOCK_NAME = ".build.lock"  #: held by the one build writing a dataset folder
