@@ -64,6 +64,6 @@ def test_once_warmed_the_products_kernels_are_read_from_the_cache_not_compiled_a
     run = [sys.executable, "-c", "from studio.warm import warm_up; warm_up()"]
     subprocess.run(run, cwd=ROOT, check=True, timeout=900)
     before = snapshot()
-    assert any(p.suffix == ".nbi" and "pyin" in p.name or "localmin" in p.name for p in before)
+    assert any(p.suffix == ".nbi" and "localmin" in p.name for p in before)  # pYIN's kernel, the slowest to compile
     subprocess.run(run, cwd=ROOT, check=True, timeout=300)
     assert snapshot() == before
