@@ -152,9 +152,10 @@ def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True, 
         except MediaError:
             raise _err(field_name, f"file {path} is not text in UTF-8 (or UTF-16 with its byte-order mark)",
                        accepted) from None
-        items = tuple(line.strip() for line in lines if line.strip())
+        numbered = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+        items, numbers, where = tuple(x for _, x in numbered), [n for n, _ in numbered], "lines {} and {} of its file"
     elif isinstance(value, str):
-        items = (value,)
+        items, numbers, where = (value,), [1], ""
     elif isinstance(value, list):
         for i, x in enumerate(value):  # YAML reads a bare Yes, No, On or 5 as a boolean or a number
             if not isinstance(x, str):
@@ -162,16 +163,17 @@ def _str_list(value: Any, field_name: str, base: Path, allow_file: bool = True, 
                            "a string (quote it: YAML reads a bare yes, no, on, off or a number as something else)")
             if not x.strip():
                 raise _err(f"{field_name}[{i}]", "is empty", "a non-empty string (leave the entry out)")
-        items = tuple(x.strip() for x in value)
+        items, numbers, where = tuple(x.strip() for x in value), list(range(1, len(value) + 1)), "entries {} and {}"
     else:
         raise _err(field_name, f"got {type(value).__name__}", accepted)
     if not items:
         raise _err(field_name, "is empty", "at least one non-empty string")
     first: dict[str, int] = {}
     for i, x in enumerate(items):  # a repeated voice or text took twice its share of the items, without a word
-        if unique and x in first:  # (an audit; a repeated emotion was already refused)
-            where = f" (entries {first[x] + 1} and {i + 1}{' of its file' if isinstance(value, Mapping) else ''})"
-            raise _err(field_name, f"{x[:60]!r} is given twice{where}", "each once: every one gets an equal share")
+        if unique and x in first:  # (an audit; a repeated emotion was already refused). Where: the lines of its
+            # file (blank lines are skipped, so the entries' count pointed at the wrong line: a re-audit)
+            raise _err(field_name, f"{x[:60]!r} is given twice ({where.format(numbers[first[x]], numbers[i])})",
+                       "each once: every one gets an equal share")
         first.setdefault(x, i)
     return items
 
@@ -338,8 +340,14 @@ def load_spec(path: str | Path, *, local_files: bool = True) -> Spec:
             raise _err(f"modalities.{m}.duration_s", "is for silent face clips; with texts each video lasts as long "
                        "as its speech", "duration_s without texts, or texts without duration_s")
         size = cfg.get("size")
+        portraits = tuple(str((base / p).expanduser().resolve()) for p in lists.get("portraits", ()))
+        if len(set(portraits)) < len(portraits):  # one file under two spellings (p.png, ./p.png): twice its share
+            i = next(i for i, p in enumerate(portraits) if p in portraits[:i])
+            raise _err(f"modalities.{m}.portraits", f"{lists['portraits'][i]!r} is {portraits[i]}, given already as "
+                       f"{lists['portraits'][portraits.index(portraits[i])]!r}", "each file once: every one gets an "
+                       "equal share")
         out.append(ModalitySpec(m, count, backend, lists.get("texts", ()), lists.get("prompts", ()), lists.get("voices", ()),
-                                tuple(str((base / p).expanduser().resolve()) for p in lists.get("portraits", ())),
+                                portraits,
                                 lists.get("styles", ()),
                                 None if dur is None else _number(dur, f"modalities.{m}.duration_s", 1, 600),
                                 _size(size, f"modalities.{m}.size")))

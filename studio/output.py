@@ -86,5 +86,7 @@ def writable_folder(out: str | os.PathLike) -> None:
     try:  # a real try, not os.access: root "may write" /proc, where mkdir still fails
         os.rmdir(tempfile.mkdtemp(prefix=".emostudio-probe-", dir=probe))
     except OSError as exc:
-        raise PermissionError(exc.errno or errno.EACCES, exc.strerror or "cannot create a folder there",
-                              str(out)) from None
+        why = exc.strerror or "cannot create a folder there"
+        if probe != out:  # "cannot write /proc/nope: No such file or directory" read as "make it" (a re-audit)
+            why = f"no folder can be made in {probe} ({why})"
+        raise PermissionError(exc.errno or errno.EACCES, why, str(out)) from None

@@ -19,12 +19,14 @@ is warmed is what the product calls, with the dtypes it passes (numba compiles o
 - `generators.speech.spectrum.equalise` (every emotional take of Piper and Festival): the inverse STFT.
 
 ``python -m studio.warm`` also repairs an environment whose cache is already broken: it warms in a child
-process, and when the child dies by a signal it removes librosa's numba cache files (`clear`) and warms again.
+process, and when the child crashes (`CRASH_SIGNALS`) or numba cannot read its cache it removes librosa's numba
+cache files (`cache_files`, nobody else's) and warms again.
 Ray workers on other machines compile in their own environments: run it there once after installing.
 """
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,45 +51,97 @@ def warm_up() -> None:
     equalise(tone, rate, np.zeros(BANDS))
 
 
-def cache_roots() -> list[Path]:
-    """Where librosa's kernels are cached: beside its sources, and under ``NUMBA_CACHE_DIR`` when it is set."""
+#: the signals a process dies by when it runs broken machine code: a cache whose halves do not match (others, such
+#: as SIGKILL from the OOM killer or a user's SIGTERM, say nothing about the cache, which is then left alone)
+CRASH_SIGNALS = tuple(int(getattr(signal, n)) for n in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGTRAP", "SIGABRT", "SIGFPE")
+                      if hasattr(signal, n))
+#: what a cache that numba cannot read says on its way out (a truncated file: "pickle data was truncated")
+CACHE_TRACE = "numba/core/caching.py"
+
+
+def cache_files() -> list[Path]:
+    """librosa's numba cache files, wherever numba keeps them: in ``__pycache__`` beside its sources, or under
+    ``NUMBA_CACHE_DIR`` or the user-wide numba cache (where librosa's folder cannot be written), in the folders
+    numba names after librosa's source folders, by the names numba gives a module's kernels. Nothing else: another
+    project's kernels in a shared cache folder are not librosa's to remove (a re-audit)."""
     import importlib.util
 
+    from numba.core.caching import _CacheLocator
+    from numba.misc.appdirs import AppDirs
+
     spec = importlib.util.find_spec("librosa")
-    roots = [Path(spec.origin).parent] if spec and spec.origin else []
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        roots.append(Path(os.environ["NUMBA_CACHE_DIR"]))
-    return roots
+    if spec is None or not spec.origin:
+        return []
+    package = Path(spec.origin).parent
+    files = {p for p in package.rglob("*") if p.suffix in CACHE_SUFFIXES}
+    roots = [Path(os.environ["NUMBA_CACHE_DIR"])] if os.environ.get("NUMBA_CACHE_DIR") else []
+    roots.append(Path(AppDirs(appname="numba", appauthor=False).user_cache_dir))
+    for source in package.rglob("*.py"):
+        sub = _CacheLocator.get_suitable_cache_subpath(str(source))
+        for root in roots:
+            if (root / sub).is_dir():
+                files |= {p for p in (root / sub).iterdir() if p.suffix in CACHE_SUFFIXES
+                          and p.name.startswith((f"{source.stem}.", f"guf-{source.stem}."))}
+    return sorted(files)
 
 
-def clear(roots) -> int:
-    """Remove numba's cache files under ``roots``; returns how many. Nothing else is touched."""
+def clear(files) -> int:
+    """Remove the given cache files; returns how many were there."""
     removed = 0
-    for root in roots:
-        for path in Path(root).rglob("*"):
-            if path.suffix in CACHE_SUFFIXES and path.is_file():
-                path.unlink(missing_ok=True)
-                removed += 1
+    for path in files:
+        if Path(path).is_file():
+            Path(path).unlink(missing_ok=True)
+            removed += 1
     return removed
 
 
-def ensure(command=None, roots=None, log=print) -> int:
-    """Warm in a child process; when it dies by a signal (a broken cache), clear the cache and warm once more.
-    Returns the exit status to give (0: warmed)."""
+def _broken(code: int, err: str) -> str:
+    """Why a warm-up's end says the cache is broken ("" when it does not)."""
+    if code < 0 and -code in CRASH_SIGNALS:
+        return f"the warm-up died by {signal.Signals(-code).name}"
+    if code > 0 and CACHE_TRACE in err.replace("\\", "/"):
+        return "numba could not read its cache"
+    return ""
+
+
+def ensure(command=None, files=cache_files, log=print) -> int:
+    """Warm in a child process. When it crashes (`CRASH_SIGNALS`) or numba cannot read its cache, remove librosa's
+    cache files (``files()``) and warm once more. Returns the exit status to give (0: warmed). A warm-up stopped
+    by another signal (the OOM killer's SIGKILL, a SIGTERM) leaves the cache as it is."""
     command = command or [sys.executable, "-c", "from studio.warm import warm_up; warm_up()"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
                                                                       os.environ.get("PYTHONPATH")]))}
-    code = subprocess.run(command, env=env).returncode
-    if code >= 0:
-        return code
-    n = clear(cache_roots() if roots is None else roots)
-    log(f"studio.warm: the numba cache was broken (the warm-up died by signal {-code}); removed {n} cache files "
-        "and compiling again", file=sys.stderr)
-    code = subprocess.run(command, env=env).returncode
+
+    def run() -> tuple[int, str]:
+        done = subprocess.run(command, env=env, stderr=subprocess.PIPE, text=True, errors="replace")
+        return done.returncode, done.stderr
+
+    code, err = run()
+    why = _broken(code, err)
+    if why:
+        n = clear(files())
+        log(f"studio.warm: the numba cache was broken ({why}); removed {n} of librosa's cache files and compiling "
+            "again", file=sys.stderr)
+        code, err = run()
+        if _broken(code, err):
+            log(f"studio.warm: {_broken(code, err)} again, with a fresh cache", file=sys.stderr)
+    if code == 0:
+        return 0
+    if err.strip():
+        log(err.rstrip(), file=sys.stderr)
     if code < 0:
-        log(f"studio.warm: the warm-up died by signal {-code} again, with a fresh cache", file=sys.stderr)
-    return 0 if code == 0 else 1
+        log(f"studio.warm: the warm-up was stopped by {signal.Signals(-code).name}", file=sys.stderr)
+        return 128 - code
+    return code
+
+
+def main() -> int:
+    try:
+        return ensure()
+    except KeyboardInterrupt:  # (the child is killed by subprocess.run): one line, not two tracebacks (a re-audit)
+        print("\nstudio.warm: interrupted; run it again to compile the rest", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
-    sys.exit(ensure())
+    sys.exit(main())

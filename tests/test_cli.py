@@ -1102,7 +1102,7 @@ def test_an_unwritable_out_is_refused_before_the_work_and_no_half_take_is_left(c
                                    ("music", ["--duration", "5"], ".wav"), ("image", [], ".png")):
         for out, said in ((tmp_path / "plain.png" / f"x{suffix}", f"cannot write {tmp_path / 'plain.png'}: a file is "
                            "there, not a folder"), (tmp_path / "plain.png" / "sub" / f"x{suffix}", "a file is there"),
-                          (Path("/proc/nope") / f"x{suffix}", "cannot write /proc/nope")):
+                          (Path("/proc/nope") / f"x{suffix}", "cannot write /proc/nope: no folder can be made in /proc")):
             code, _, err = run(capsys, "generate", modality, "--emotion", "joy", *argv, "--out", str(out))
             assert code == 2 and said in err and err.count("\n") == 1, (modality, out, err)
     # the check creates no folder: a take refused for another reason (a .gif) leaves no new/ behind

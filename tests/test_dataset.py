@@ -1472,3 +1472,21 @@ def test_a_stop_while_workers_write_leaves_no_half_written_file(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         list(_run(plan(spec), spec, str(tmp_path / "out"), 2, None, pool=Pool()))
     assert not half.exists()
+
+
+def test_a_repeat_is_named_by_its_lines_in_a_text_file_and_a_portrait_by_its_file(tmp_path):
+    """Blank lines are skipped, so counting entries pointed at the wrong line; and one portrait under two
+    spellings (p.png, ./p.png) took twice its share (a re-audit)."""
+    from PIL import Image
+
+    from conditioning.errors import EmotionStudioError
+    from studio.dataset import load_spec
+
+    (tmp_path / "texts.txt").write_text("The first line.\n\nThe second line.\n\n\nThe first line.\n", encoding="utf-8")
+    with pytest.raises(EmotionStudioError, match=r"'The first line\.' is given twice \(lines 1 and 6 of its file\)"):
+        load_spec(write_spec(tmp_path, "modalities: {speech: {count: 2, texts: {file: texts.txt}}}\n"
+                                       "emotions: {list: [joy]}"))
+    Image.new("RGB", (64, 64)).save(tmp_path / "p.png")
+    with pytest.raises(EmotionStudioError, match=r"'\./p\.png' is .*p\.png, given already as 'p\.png'"):
+        load_spec(write_spec(tmp_path, "modalities: {face: {count: 2, texts: [Hi.], portraits: [p.png, ./p.png]}}\n"
+                                       "emotions: {list: [joy]}"))

@@ -1,9 +1,12 @@
 """`studio.warm`: librosa's numba kernels compiled once, and a broken cache repaired rather than crashing every run."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from studio import warm
 
@@ -26,40 +29,80 @@ def _cache(root: Path) -> list[Path]:
     return files
 
 
-def test_a_warm_up_that_dies_by_a_signal_clears_the_numba_cache_and_warms_again(tmp_path):
+def _said():
+    said = []
+    return said, lambda *a, **k: said.append(a[0])
+
+
+def test_a_warm_up_that_crashes_clears_librosas_cache_and_warms_again(tmp_path):
     files = _cache(tmp_path / "librosa")
     marker = tmp_path / "broken"
     marker.touch()
-    said = []
-    code = warm.ensure(_crash_once(marker), roots=[tmp_path / "librosa"], log=lambda *a, **k: said.append(a[0]))
-    assert code == 0
+    said, log = _said()
+    assert warm.ensure(_crash_once(marker), files=lambda: files, log=log) == 0
     assert not any(f.exists() for f in files)
     assert (tmp_path / "librosa" / "util" / "utils.py").exists()
-    assert len(said) == 1 and "broken" in said[0] and "removed 2 cache files" in said[0]
+    assert len(said) == 1 and "SIGSEGV" in said[0] and "removed 2 of librosa's cache files" in said[0]
 
 
-def test_a_warm_up_that_dies_again_with_a_fresh_cache_fails(tmp_path):
+def test_a_cache_numba_cannot_read_is_cleared_too(tmp_path):
+    """A truncated cache file is no crash: numba raised "pickle data was truncated" from its caching module, and
+    every later speech command failed with a traceback while the repair said nothing (a re-audit)."""
+    files = _cache(tmp_path / "librosa")
+    marker = tmp_path / "broken"
+    marker.touch()
+    unreadable = [sys.executable, "-c", f"import pathlib, sys; p = pathlib.Path({str(marker)!r})\n"
+                  "if p.exists(): p.unlink(); sys.stderr.write('  File \"/x/numba/core/caching.py\", line 1\\n"
+                  "_pickle.UnpicklingError: pickle data was truncated\\n'); sys.exit(1)"]
+    said, log = _said()
+    assert warm.ensure(unreadable, files=lambda: files, log=log) == 0
+    assert not any(f.exists() for f in files) and "could not read its cache" in said[0]
+
+
+def test_a_warm_up_that_crashes_again_with_a_fresh_cache_fails(tmp_path):
     _cache(tmp_path / "librosa")
     always = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
-    said = []
-    assert warm.ensure(always, roots=[tmp_path / "librosa"], log=lambda *a, **k: said.append(a[0])) == 1
-    assert "again" in said[-1]
+    said, log = _said()
+    assert warm.ensure(always, files=lambda: [], log=log) == 128 + signal.SIGSEGV
+    assert "again" in said[1]
 
 
-def test_a_warm_up_that_fails_without_a_signal_is_not_taken_for_a_broken_cache(tmp_path):
+@pytest.mark.parametrize("how", ["SystemExit(3)", "os.kill(os.getpid(), signal.SIGKILL)"])
+def test_a_warm_up_that_fails_otherwise_leaves_the_cache_alone(tmp_path, how):
+    """A plain failure, or a warm-up killed from outside (the OOM killer's SIGKILL), says nothing about the
+    cache: a healthy cache had been wiped on that false diagnosis (a re-audit)."""
     files = _cache(tmp_path / "librosa")
-    said = []
-    assert warm.ensure([sys.executable, "-c", "raise SystemExit(3)"], roots=[tmp_path / "librosa"],
-                       log=lambda *a, **k: said.append(a[0])) == 3
-    assert all(f.exists() for f in files) and not said
+    said, log = _said()
+    code = warm.ensure([sys.executable, "-c", f"import os, signal; raise {how}" if "Exit" in how else
+                        f"import os, signal; {how}"], files=lambda: files, log=log)
+    assert code == (3 if "Exit" in how else 128 + signal.SIGKILL)
+    assert all(f.exists() for f in files) and not any("broken" in line for line in said)
+
+
+def test_only_librosas_kernels_are_found_in_a_shared_numba_cache(tmp_path, monkeypatch):
+    """With ``NUMBA_CACHE_DIR`` set, numba keeps every project's kernels side by side: the repair had removed
+    another project's too (a re-audit)."""
+    import importlib.util
+
+    from numba.core.caching import _CacheLocator
+
+    pitch = Path(importlib.util.find_spec("librosa").origin).parent / "core" / "pitch.py"
+    ours = tmp_path / _CacheLocator.get_suitable_cache_subpath(str(pitch))
+    theirs = tmp_path / "myproject_abc123"
+    for folder, name in ((ours, "guf-pitch._pi_wrapper-430.py311.1.nbc"), (ours, "pitch._pi_wrapper-430.py311.nbi"),
+                         (theirs, "pitch.x-1.py311.nbi")):
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"\0")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    found = [p for p in warm.cache_files() if tmp_path in p.parents]
+    assert sorted(p.name for p in found) == ["guf-pitch._pi_wrapper-430.py311.1.nbc", "pitch._pi_wrapper-430.py311.nbi"]
 
 
 def test_once_warmed_the_products_kernels_are_read_from_the_cache_not_compiled_again():
     """The point of warming: after it, running the product's numba paths writes no cache file (so processes side
     by side only read). Runs the warm-up twice in fresh processes and compares the cache files."""
     def snapshot():
-        return {p: p.stat().st_mtime_ns for root in warm.cache_roots() for p in root.rglob("*")
-                if p.suffix in warm.CACHE_SUFFIXES}
+        return {p: p.stat().st_mtime_ns for p in warm.cache_files()}
 
     run = [sys.executable, "-c", "from studio.warm import warm_up; warm_up()"]
     subprocess.run(run, cwd=ROOT, check=True, timeout=900)
