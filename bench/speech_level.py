@@ -51,23 +51,23 @@ def levels(y, rate) -> tuple[float, float]:
     return float(e[speech].mean()), float(10 * np.log10(np.mean(10 ** (e[speech] / 10))))
 
 
-RAVDESS = {"02": "calm", "03": "joy", "04": "sadness", "05": "anger", "06": "fear", "07": "disgust", "08": "surprise"}
-
-
 def actors(data: Path) -> dict[str, float]:
     """Per spec (``fear``: strong takes, ``fear@0.5``: normal ones), the mean over the RAVDESS actors of their mean
-    frame level minus that of their own neutral takes, dB."""
+    frame level minus that of their own neutral takes, dB (the corpus read by `critics.training.speech.load_items`,
+    its labels and intensities named as the calibration names them)."""
     import numpy as np
     import soundfile as sf
 
+    from critics.training.speech import load_items
+    from studio.calibrate import RAVDESS_TO_TERM, ravdess_intensities
+
+    intensity = ravdess_intensities(data)
     per: dict[tuple[str, str], list[float]] = {}
-    for f in sorted((data / "speech" / "ravdess").glob("Actor_*/*.*")):
-        parts = f.stem.split("-")  # modality-channel-emotion-intensity-statement-repetition-actor
-        if f.suffix not in (".wav", ".flac") or len(parts) != 7 or parts[2] not in {"01", *RAVDESS}:
-            continue
-        y, rate = sf.read(f, dtype="float32", always_2d=True)
-        spec = "neutral" if parts[2] == "01" else RAVDESS[parts[2]] + ("" if parts[3] == "02" else "@0.5")
-        per.setdefault((parts[6], spec), []).append(levels(y.mean(axis=1), rate)[0])
+    for it in load_items(data, emodb=False):
+        y, rate = sf.read(it.path, dtype="float32", always_2d=True)
+        term = RAVDESS_TO_TERM[it.label]
+        spec = term if term == "neutral" or intensity[it.path.name] == "strong" else f"{term}@0.5"
+        per.setdefault((it.speaker, spec), []).append(levels(y.mean(axis=1), rate)[0])
     people = sorted({a for a, _ in per})
     return {spec: float(np.mean([np.mean(per[(a, spec)]) - np.mean(per[(a, "neutral")]) for a in people
                                  if (a, spec) in per and (a, "neutral") in per]))

@@ -700,10 +700,12 @@ def _in_plan_order(wanted: np.ndarray, heard: np.ndarray, clips: Sequence["ClipR
     turns, and for clips past ``clips`` (the faded last one: its fade is the session's end, not a reversal)."""
     arousal = np.array([c.target.arousal for c in clips])
     steps = np.diff(arousal)
-    direction = -1 if np.all(steps <= 1e-9) and steps.sum() < 0 else 1 if np.all(steps >= -1e-9) and steps.sum() > 0 \
-        else 0
     out = wanted.copy()
-    if direction == 0:
+    if np.all(steps <= 1e-9) and steps.sum() < 0:
+        direction = -1
+    elif np.all(steps >= -1e-9) and steps.sum() > 0:
+        direction = 1
+    else:  # a plan that turns (or stays)
         return out
     last = None
     for i in range(len(clips)):
