@@ -13,7 +13,8 @@ real stderr as it comes. Another thread's log lines written meanwhile (a web ser
 a logging thread's lines were lost while a face video was read. A pipe, not a temporary file read back afterwards:
 a write that another thread had begun into the file just as the block ended could land after the file was read
 (or at its start, after the rewind), and was lost (1 line in 1,649 in a CI run; 0.3 % of three threads' lines in a
-stress test). A pipe says end-of-file only when no write into it is left, so the reader gets them all. A lock
+stress test). A pipe says end-of-file only when no write into it is left, so the reader gets them all; it writes
+them on in whole lines, at most ``PIPE_BUF`` bytes at a time, so that no other writer's line lands inside one. A lock
 serialises the redirects, and Python's own ``sys.stderr`` is flushed before and after so no message of ours is
 reordered.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import sys
 import threading
 import warnings
@@ -130,10 +132,9 @@ def _pass_on(read_end: int, out: int) -> None:
     try:
         while chunk := os.read(read_end, PIPE_ROOM):
             *lines, pending = (pending + chunk).split(b"\n")
-            kept = b"".join(line + b"\n" for line in lines if not NATIVE_NOISE.match(line))
-            failed = failed or not _write(out, kept)
+            failed = failed or not _write_lines(out, [line + b"\n" for line in lines if not NATIVE_NOISE.match(line)])
         if pending and not NATIVE_NOISE.match(pending) and not failed:
-            _write(out, pending)
+            _write_lines(out, [pending])
     except OSError:
         pass
     finally:
@@ -141,12 +142,29 @@ def _pass_on(read_end: int, out: int) -> None:
         os.close(out)
 
 
-def _write(fd: int, data: bytes) -> bool:
-    """Write all of ``data`` to ``fd``; False where it cannot be written."""
-    view = memoryview(data)
+def _write_lines(fd: int, lines: list[bytes]) -> bool:
+    """Write ``lines`` to ``fd``, False where it cannot be written. Each write is of whole lines and at most
+    ``PIPE_BUF`` bytes, which a pipe keeps whole: when stderr is a pipe, a larger write was torn by another
+    thread's line landing inside it ("app-liapp-line 2 726787")."""
     try:
-        while view:
-            view = view[os.write(fd, view):]
+        for piece in _pieces(lines, select.PIPE_BUF):
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
     except OSError:
         return False
     return True
+
+
+def _pieces(lines: list[bytes], limit: int) -> Iterator[bytes]:
+    """Consecutive lines joined into pieces of at most ``limit`` bytes (a longer line alone)."""
+    batch: list[bytes] = []
+    size = 0
+    for line in lines:
+        if batch and size + len(line) > limit:
+            yield b"".join(batch)
+            batch, size = [], 0
+        batch.append(line)
+        size += len(line)
+    if batch:
+        yield b"".join(batch)
