@@ -74,9 +74,9 @@ NATIVE_NOISE = re.compile(
 #: needs) is not stopped by a full pipe; Linux grants up to /proc/sys/fs/pipe-max-size (1 MiB by default)
 PIPE_ROOM = 1 << 20
 #: How long the block's end waits for the reader (s). It ends as soon as the last write into the pipe has
-#: arrived; only a process started in the block and still running holds the pipe open past it. Its lines are
-#: passed on when they come, by the reader left running.
-READER_WAIT = 5.0
+#: arrived, within milliseconds; only a process started while the block was open (by any thread) and still running
+#: holds the pipe open past it. That process's lines are passed on when they come, by the reader left running.
+READER_WAIT = 1.0
 
 
 @contextmanager
