@@ -29,6 +29,7 @@ emotion per clip with bounded steps; this module turns the plan into music and c
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -314,7 +315,7 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
     from studio.output import writable_folder
 
     writable_folder(out_dir)  # before minutes of rendering, not after
-    _check_targets(Path(out_dir), cfg)
+    _check_targets(Path(out_dir), cfg, len(plan.clips))
 
     options = {"soundfont": cfg.soundfont} if cfg.soundfont else {}
     base = GenerationRequest(plan.current, plan.trajectory(), seed=cfg.seed, duration_s=total, options=options)
@@ -557,15 +558,19 @@ def _session_files(cfg: SessionConfig) -> tuple[str, ...]:
     return cfg.audio_name, "session.mid", "plot.png", "plan.json"
 
 
-def _check_targets(out: Path, cfg: SessionConfig) -> None:
+def _check_targets(out: Path, cfg: SessionConfig, clips: int) -> None:
     """An `OSError` naming the path where a file the session writes has a folder in its way, or a folder it
     writes into a file: found before the rendering, not after it (``clips`` as a file failed once every clip
-    was rendered, with "File exists")."""
+    was rendered, with "File exists"; a folder named as a clip's picture, after 13 s of work)."""
     import errno
 
-    for name in _session_files(cfg):
-        if (out / name).is_dir():
-            raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(out / name))
+    files = [out / name for name in _session_files(cfg)]
+    for i in range(clips):
+        files += [out / "clips" / f"clip_{i:03d}{ext}" for ext in (".wav", ".wav.json", ".mid")] if cfg.clip_files else []
+        files += [out / "visuals" / f"clip_{i:03d}.png"] if cfg.visuals else []
+    for path in files:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(path))
     for wanted, sub in ((cfg.clip_files, "clips"), (cfg.visuals, "visuals")):
         if wanted and (out / sub).exists() and not (out / sub).is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "a file is there, where the session writes a folder",
@@ -598,27 +603,54 @@ def _remove_stale_stages(out: Path) -> None:
 
 
 def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
-    """The staged session's files into ``out`` (renames within one file system: the session is whole or the
-    earlier one stays), its clip folders' stale clip files removed, and a clip folder it no longer has emptied
-    of clip files (and removed when nothing else is in it). ``plan.json`` goes last: it describes the rest. An
-    earlier session's audio under another name (its plan's ``audio_name``) goes too: it had stayed beside the new
-    session's plan."""
+    """The staged session's files into ``out`` (renames within one file system), whole or not at all: a file of an
+    earlier session in the way is first set aside in the stage, and a rename that fails moves everything back (one
+    had failed at a clip's picture after the clips were moved and the earlier ones deleted, leaving two sessions'
+    parts mixed: an audit). Only then are the clip folders' stale clip files removed, and a clip folder the
+    session no longer has emptied of clip files (and removed when nothing else is in it). ``plan.json`` goes last:
+    it describes the rest. An earlier session's audio under another name (its plan's ``audio_name``) goes too: it
+    had stayed beside the new session's plan."""
+    import errno
+
     try:
         earlier = json.loads((out / "plan.json").read_text(encoding="utf-8"))["settings"]["audio_name"]
     except (OSError, ValueError, KeyError, TypeError):
         earlier = None
-    for sub in ("clips", "visuals"):
-        made = sorted((stage / sub).iterdir()) if (stage / sub).is_dir() else []
-        if made:
-            (out / sub).mkdir(exist_ok=True)
-            for f in made:
-                os.replace(f, out / sub / f.name)
+    made = {sub: sorted((stage / sub).iterdir()) if (stage / sub).is_dir() else [] for sub in ("clips", "visuals")}
+    moves = [(f, out / sub / f.name) for sub, files in made.items() for f in files]
+    moves += [(stage / name, out / name) for name in _session_files(cfg)]
+    aside = stage / ".earlier"  # the earlier session's files this one replaces, until all of it is in place
+    done: list[tuple[Path, Path, Path | None]] = []  # (staged, placed, set aside)
+    created = [out / sub for sub, files in made.items() if files and not (out / sub).is_dir()]
+    try:
+        for folder in created:
+            folder.mkdir()
+        for src, dst in moves:
+            if dst.is_dir() and not dst.is_symlink():  # (named as the user sees it, not the hidden stage)
+                raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(dst))
+            kept = None
+            if dst.exists() or dst.is_symlink():
+                kept = aside / dst.relative_to(out)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(dst, kept)
+            done.append((src, dst, kept))
+            os.replace(src, dst)
+    except BaseException:
+        for src, dst, kept in reversed(done):
+            with contextlib.suppress(OSError):
+                if not src.exists():
+                    os.replace(dst, src)
+                if kept is not None:
+                    os.replace(kept, dst)
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    for sub, files in made.items():
         if (out / sub).is_dir():  # an earlier session's clips beyond this one's, or all of them where it has none
-            _drop_stale_clips(out / sub, [out / sub / f.name for f in made])
-            if not made and not any((out / sub).iterdir()):
+            _drop_stale_clips(out / sub, [out / sub / f.name for f in files])
+            if not files and not any((out / sub).iterdir()):
                 (out / sub).rmdir()
-    for name in _session_files(cfg):
-        os.replace(stage / name, out / name)
     if isinstance(earlier, str) and earlier != cfg.audio_name and Path(earlier).name == earlier \
             and Path(earlier).suffix.lower() in (".wav", ".flac") and (out / earlier).is_file():
         (out / earlier).unlink()

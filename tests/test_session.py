@@ -620,6 +620,42 @@ def test_a_ctrl_c_while_the_files_move_into_place_waits_for_the_move(tmp_path, m
         assert report["session"]["from"] == "anxiety"
 
 
+def test_a_move_that_fails_part_way_puts_the_earlier_session_back_whole(tmp_path, monkeypatch):
+    """A rename that failed at a clip's picture, after the clips had been moved and the earlier ones deleted, left
+    one session's plan and audio beside another's clips and pictures (an audit). Every file moved so far goes
+    back, the earlier session's files with it, and a folder where a clip file goes is refused before the work."""
+    import errno
+    import os
+
+    import studio.session as session
+
+    out = tmp_path / "S"
+    build_session("sadness", "joy", out, minutes=1.0, clip_s=10, studio=CueStudio(), clip_files=True)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real = os.replace
+    moves = []
+
+    def replace(a, b):  # the fourth staged file moved into place fails (another disk, say)
+        if len(moves) < 4 and ".session-" in str(a) and ".session-" not in str(b):
+            moves.append(b)
+            if len(moves) == 4:
+                raise OSError(errno.EXDEV, "Invalid cross-device link", str(a), None, str(b))
+        real(a, b)
+
+    monkeypatch.setattr(session.os, "replace", replace)
+    with pytest.raises(OSError, match="cross-device"):
+        build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
+    monkeypatch.undo()
+    assert len(moves) == 4 and {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list(out.glob(".session-*"))
+
+    (out / "clips" / "clip_000.wav").unlink()
+    (out / "clips" / "clip_000.wav").mkdir()  # a folder where the next session writes a clip
+    with pytest.raises(IsADirectoryError, match="clip_000.wav"):
+        build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
+    assert json.loads((out / "plan.json").read_text())["from"]["mix"] == {"sadness": 1.0}
+
+
 def test_a_tie_is_named_by_its_terms_and_plan_json_names_folders_from_its_own(tmp_path):
     """A tied mix has no main label, but a session from joy:0.5+sadness:0.5 was 'from joy' in every clip's report
     and on the plot; plan.json named its clip and picture folders from where the command ran (an audit); an
