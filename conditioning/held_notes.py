@@ -29,6 +29,12 @@ MUSIC_HELD_FLOOR = 0.3
 def held_notes(samples: np.ndarray, rate: int) -> float:
     """Of a recording's pitched frames, the share in held notes (0 when none is pitched); the middle `MAX_SECONDS`
     of a longer one, its channels mixed."""
+    return pitch_profile(samples, rate)[0]
+
+
+def pitch_profile(samples: np.ndarray, rate: int) -> tuple[float, float]:
+    """(`held_notes`' share, the median pitch of the pitched frames in Hz, 0 when none is pitched), from one pYIN
+    run: `critique` compares a speech take's median pitch with its reference's (another voice), at no extra cost."""
     import librosa
 
     y = np.asarray(samples, dtype=np.float32)
@@ -39,7 +45,7 @@ def held_notes(samples: np.ndarray, rate: int) -> float:
         y = y[start: start + int(MAX_SECONDS * rate)]
     y = librosa.resample(y, orig_sr=rate, target_sr=RATE) if rate != RATE else y
     if len(y) < FRAME:
-        return 0.0
+        return 0.0, 0.0
     f0, voiced, _ = librosa.pyin(y, fmin=60, fmax=1000, sr=RATE, frame_length=FRAME, hop_length=HOP,
                                  resolution=0.25)
     cents = 1200.0 * np.log2(np.where(voiced, f0, 440.0) / 440.0)
@@ -52,4 +58,4 @@ def held_notes(samples: np.ndarray, rate: int) -> float:
         held += run if run >= need else 0
         run, first = (1, cents[k]) if k < len(cents) and voiced[k] else (0, 0.0)
     pitched = int(np.sum(voiced))
-    return held / pitched if pitched else 0.0
+    return (held / pitched, float(np.median(f0[voiced]))) if pitched else (0.0, 0.0)

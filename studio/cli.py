@@ -215,6 +215,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _Once(argparse.Action):
+    """An option that names one thing, refused when given twice or empty: a second --reference had silently
+    replaced the first, and an empty one (an unset shell variable) read every file alone (an audit)."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        before = getattr(namespace, self.dest, None)
+        if before is not None:
+            raise argparse.ArgumentError(self, f"given twice ({before!r} and {value!r}); give one")
+        if not value.strip():
+            raise argparse.ArgumentError(self, "is empty; give " + (self.metavar or "a value"))
+        setattr(namespace, self.dest, value)
+
+
 def _examples(*lines: str) -> dict:
     """A command's help text ends with examples of its use (a new user copies one and changes it)."""
     return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
@@ -256,12 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", metavar="PATH", help="neural critics (speech transformers, music clap, image clip): "
                    "a local folder of weights (never downloaded)")
     c.add_argument("--aligned", action="store_true", help="face inputs are already cropped faces")
-    c.add_argument("--reference", metavar="NEUTRAL.wav", help="speech: a neutral take of the same speaker, recorded "
-                   "the same way (room, microphone, channel), to measure against (another speaker's take makes the "
-                   "readings wrong and is not detected; a telephone band on one side only, or takes that sound more "
-                   "or less reverberant or noisy than the reference, are warned)")
-    c.add_argument("--group-by", metavar="REGEX", help="speech: normalise within speaker groups named by the regex's "
-                   "first group, e.g. 'Actor_(\\d+)'")
+    c.add_argument("--reference", metavar="NEUTRAL.wav", action=_Once, help="speech: a neutral take of the same "
+                   "speaker, recorded the same way (room, microphone, channel), to measure against (another speaker's "
+                   "take makes the readings wrong: a higher voice's is warned, when half the files are pitched more "
+                   "than 6 semitones below it, a lower one's is not; a telephone band on one side only, or takes "
+                   "that sound more or less reverberant or noisy than the reference, are warned)")
+    c.add_argument("--group-by", metavar="REGEX", action=_Once, help="speech: normalise within speaker groups named by "
+                   "the regex's first group, e.g. 'Actor_(\\d+)'")
     c.add_argument("--single-file", action="store_true", help="speech and face: read a take the studio wrote "
                    "alone, not against the neutral take (a face: the portrait at rest) its report (FILE.json) or "
                    "dataset manifest names")

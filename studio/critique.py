@@ -32,11 +32,13 @@ import argparse
 import contextlib
 import glob
 import io
+import math
 import os
 import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from critics.speech import SHORT_SPEECH, SHORT_SPEECH_S  # (said once per command; a take's notes say it too)
 from studio.errors import EXIT_USER, UserError, checkpoint
@@ -210,6 +212,7 @@ def _critique_with(args: argparse.Namespace) -> int:
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
     ref_narrow = ref_decay = None  # the --reference's channel (`recording_channel`), which its files are compared with
+    ref_pitch = None  # the --reference's median pitch (Hz), which its files' are compared with (`PITCH_BELOW_REFERENCE`)
     take_decays = []  # the files' `decay_s`, to compare their room with the reference's
     if reference:
         try:  # a quoted pattern, expanded as the files' are
@@ -227,7 +230,8 @@ def _critique_with(args: argparse.Namespace) -> int:
             message = str(exc)  # a media error starts with the file's name, which the line gives already
             raise UserError(f"--reference {reference}: {message.removeprefix(f'{reference}: ')}") from None
         ref_narrow, ref_decay = recording_channel(ref_media)
-        ref_held, ref_kind = other_kind("speech", ref_media)
+        ref_held, ref_kind, ref_pitch = other_kind("speech", ref_media)
+        ref_pitch = ref_pitch or None  # (none pitched: nothing to compare)
         if ref_kind:  # a piano piece as the reference: an angry take
             # read against it came out angry (1.00), and the only warning was about its room
             print(f"emostudio critique: warning: --reference {reference} sounds like music ({100 * ref_held:.0f} % of "
@@ -249,6 +253,7 @@ def _critique_with(args: argparse.Namespace) -> int:
         per_file = _studio_scores(args.files)
     items = [(name, None) for name in args.files] + ([("<text>", inline)] if inline is not None else [])
     failed = alone = clipped = wordless = unlike = 0
+    pitches = []  # each file's `pitch_vs_reference_st`
     noted: Counter = Counter()  # how many files each of the rows' notes is about (`NOTE_TAGS`), said below the listing
     for name, text in items:
         checkpoint()  # a Ctrl-C Python swallowed stops the listing here (`studio.errors.ctrl_c_noted`)
@@ -285,7 +290,7 @@ def _critique_with(args: argparse.Namespace) -> int:
                 notes.append("few_notes")
             if args.modality == "image" and no_colour(media):  # read as unpleasant, with no word (from an audit)
                 notes.append("no_colour")
-            held, kind = other_kind(args.modality, media)  # each kind of judge reads its own kind of sound
+            held, kind, pitch = other_kind(args.modality, media)  # each kind of judge reads its own kind of sound
             if held is not None:
                 row["held_notes"] = round(held, 3)
             notes += [kind] if kind else []
@@ -295,19 +300,24 @@ def _critique_with(args: argparse.Namespace) -> int:
                     take_decays.append(media_decay(media))
                 is_narrow = narrow_recording(rate, row.get("details", {}))
                 unlike += ref_narrow is not None and is_narrow != ref_narrow
+                if reference and pitch and ref_pitch:  # semitones from the reference's pitch: another voice?
+                    row["pitch_vs_reference_st"] = round(12 * math.log2(pitch / ref_pitch), 1)
+                    pitches.append(row["pitch_vs_reference_st"])
                 notes += [key for key, on in (
                     ("narrow_band", is_narrow), ("low_band", low_band_recording(rate, row.get("details", {}))),
                     ("short_speech", row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S),
                     ("eight_bit", text is None and eight_bit(Path(name)))) if on]
                 alone += how["norm"] == "none"
-                row.update({k: how[k] for k in ("reference", "group", "group_size") if how.get(k)})
+                row.update({k: how[k] for k in ("reference", "group", "group_size", "not_normalised") if how.get(k)})
+                # (why a --group-by group was read alone: said on stderr, which a JSON reader does not see)
             if notes:
                 row["notes"] = notes
             noted.update(notes)
         except (MediaError, CriticError, ValueError) as exc:
             failed += 1
             message = str(exc)  # most media errors start with the file's name, which the line gives already
-            row = {"file": name, "error": message[len(name) + 2:] if message.startswith(f"{name}: ") else message}
+            row = {"file": name, "critic": f"{args.modality}/{critic.name}",  # (with --critic judges, one per judge)
+                   "error": message[len(name) + 2:] if message.startswith(f"{name}: ") else message}
         if args.json:
             print_json(row)
         elif "error" in row:
@@ -340,6 +350,13 @@ def _critique_with(args: argparse.Namespace) -> int:
               "is read as a change from the reference, as if both were recorded alike (voice, room, microphone, "
               "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
               "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
+    lower = sum(st < -PITCH_BELOW_REFERENCE for st in pitches)
+    if lower and 2 * lower >= len(pitches):  # a higher voice's neutral take: readings of two people's difference
+        many = "the file is" if len(pitches) == 1 else f"{lower} of {len(pitches)} files are"
+        print(f"emostudio critique: warning: {many} pitched more than {PITCH_BELOW_REFERENCE:g} semitones below the reference {reference} (median "
+              f"{ref_pitch:.0f} Hz), which a speaker's own takes seldom are: is it another, higher voice? Each file is "
+              f"read as a change from the reference, so another speaker's reference moves every reading; give a "
+              f"neutral take of the same voice ({PITCH_BELOW_REFERENCE_WHY})", file=sys.stderr)
     # (a reference through another band is warned above: its missing upper band changes the timing too)
     room = reference and not unlike and room_mismatch(ref_decay, take_decays)
     if room:
@@ -471,6 +488,11 @@ def reference_source(studio, take: Path, record: dict, source: str, modality: st
         request = GenerationRequest(Emotion.neutral(), None, recipe["text"], None, recipe["seed"], None,
                                     recipe.get("options") or {})
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, GenerationError):
+        made = str(record.get("backend", "")).split("/")[0]
+        if made in ("speech", "music", "face", "image") and made != modality:  # (was "not a report the studio
+            # wrote", of a music take's own report: an audit)
+            raise NotAStudioReport(f"{source} is the studio's report of a {made} take, not of a {modality} "
+                                   "take") from None
         raise NotAStudioReport(f"{source} is not a report the studio wrote for a {modality} take (it names no usable "
                                f"neutral_reference)" + ("; give a neutral take of the same voice instead"
                                                          if modality == "speech" else "")) from None
@@ -646,20 +668,27 @@ def _prepared(media):
 OTHER_KIND = {"music_like": MUSIC_LIKE, "no_held_notes": NO_HELD_NOTES}
 
 
-def other_kind(modality: str, media) -> tuple[float | None, str | None]:
-    """(share of the pitched frames in held notes, `OTHER_KIND` key or None) of a recording read as speech or music
-    (`conditioning.held_notes`): speech that holds notes as music does, music that holds almost none. (None, None)
-    for other media (a MIDI file's notes, a text) and modalities. The one rule for `critique`, its ``--reference``
-    and the web's Analyse tab."""
-    from conditioning.held_notes import MUSIC_HELD_FLOOR, SPEECH_HELD_LIMIT, held_notes
+class Kind(NamedTuple):
+    """`other_kind`'s answer."""
+    held: float | None  #: share of the pitched frames in held notes
+    key: str | None  #: `OTHER_KIND` key, or None
+    pitch_hz: float | None = None  #: the median pitch of the pitched frames (0: none pitched)
+
+
+def other_kind(modality: str, media) -> Kind:
+    """(share of the pitched frames in held notes, `OTHER_KIND` key or None, median pitch) of a recording read as
+    speech or music (`conditioning.held_notes`): speech that holds notes as music does, music that holds almost
+    none. (None, None, None) for other media (a MIDI file's notes, a text) and modalities. The one rule for
+    `critique`, its ``--reference`` and the web's Analyse tab."""
+    from conditioning.held_notes import MUSIC_HELD_FLOOR, SPEECH_HELD_LIMIT, pitch_profile
     from conditioning.media import Audio
 
     if modality not in ("speech", "music") or not isinstance(media, Audio):
-        return None, None
-    held = held_notes(media.samples, media.rate)
+        return Kind(None, None)
+    held, pitch = pitch_profile(media.samples, media.rate)
     key = ("music_like" if modality == "speech" and held >= SPEECH_HELD_LIMIT else
            "no_held_notes" if modality == "music" and held <= MUSIC_HELD_FLOOR else None)
-    return held, key
+    return Kind(held, key, pitch)
 
 
 #: A MIDI file with fewer pitched notes than this is noted (`FEW_NOTES_NOTE`): music/symbolic refuses it
@@ -812,6 +841,20 @@ def same_file(sha256: str, folders: "list[Path]") -> "Path | None":
     return None
 
 
+#: Half or more of the files pitched more than this many semitones below the --reference (median pitch, pYIN as
+#: `conditioning.held_notes` reads it) is warned about: the reference is likely another, higher voice. On RAVDESS
+#: actors 01-16 (`python bench/speech_reference_pitch.py`, which prints 4 to 7 semitones): an actor's own
+#: emotional takes fall that far below one of their neutral takes in 1.35 % of 3,484 pairs (2.5 % at 4 semitones),
+#: a male actor's takes below an actress's neutral take in 51 % (calm 95 %, sad 65 %, angry 28 %); all 56 takes of
+#: one actor against one neutral take, half or more fall that far in 0 of 64 runs against the actor's own and 144 of
+#: 256 against an actress's; runs of 2, 4 and 8 takes drawn from one actor's, 2.5, 0.6 and 0 % against the actor's
+#: own, 74, 66 and 61 % against an actress's. The other way round is not caught: own takes rise that far above
+#: neutral in 36 %.
+PITCH_BELOW_REFERENCE = 6.0
+PITCH_BELOW_REFERENCE_WHY = ("of RAVDESS actors' takes, 1.4 % are pitched that far below their own neutral take, "
+                             "51 % of actors' takes below an actress's: python bench/speech_reference_pitch.py")
+
+
 #: A reference whose single-file reading gives these aroused emotions together this share or more is no neutral
 #: take: actor 03's own angry take as the reference turned 38 of 42 right readings into 8 (calm and neutral), with no
 #: word said (an audit). A high bar: no neutral RAVDESS take reaches 0.7 with either judge (0.52 and 0.67 at most;
@@ -875,6 +918,7 @@ def _groups(critic, files: list[str], pattern: str) -> dict[str, dict]:
         if why:
             print(f"emostudio critique: warning: {why}; scored without speaker normalisation", file=sys.stderr)
             out.update({n: {"kw": {}, "norm": "none", "group": label, "group_size": len(loaded),
+                            "not_normalised": why,
                             **({"reading": loaded[n][1], "media": loaded[n][0]} if n in loaded else {})}
                         for n in names})  # (the media for the row's notes: a small group's lost its held notes)
             continue

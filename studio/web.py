@@ -659,7 +659,8 @@ class WebStudio:
             how += f"\n\n_Note: the recording is clipped ({100 * clipped:.0f} % of its samples at the ceiling); {CLIPPED}._"
         from studio.critique import OTHER_KIND, other_kind
 
-        kind = other_kind(modality, media)[1]  # each kind of judge reads its own kind of sound, as `critique` notes
+        found = other_kind(modality, media)  # each kind of judge reads its own kind of sound, as `critique` notes
+        kind = found.key
         if kind:
             how += f"\n\n_Note: the recording {OTHER_KIND[kind]}._"
         if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
@@ -690,7 +691,15 @@ class WebStudio:
                             "one recorded as the take was._")
                 elif room := room_mismatch(neutral_decay, [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
-                from studio.critique import emotional_reference
+                from studio.critique import PITCH_BELOW_REFERENCE, PITCH_BELOW_REFERENCE_WHY, emotional_reference
+
+                ref_pitch = other_kind("speech", neutral).pitch_hz
+                below = -12 * math.log2(found.pitch_hz / ref_pitch) if found.pitch_hz and ref_pitch else 0.0
+                if below > PITCH_BELOW_REFERENCE:  # another, higher voice's neutral take, as `critique` warns
+                    how += (f"\n\n_Warning: the take is pitched {below:.0f} semitones below the neutral take "
+                            f"({ref_pitch:.0f} Hz), which a speaker's own takes seldom are: is it another, higher "
+                            "voice? Each reading is a change from the neutral take, so another speaker's moves every "
+                            f"reading; give a neutral take of the same voice ({PITCH_BELOW_REFERENCE_WHY})._")
 
                 aroused = next(filter(None, (emotional_reference(j, neutral) for j in judges)), None)
                 if aroused:  # an angry take as the "neutral" one moves every reading away from anger

@@ -496,6 +496,7 @@ def test_critique_speech_against_a_reference_and_within_speaker_groups(capsys, s
                          "--group-by", r"Actor_(\d+)", *map(str, half[:5]))
     rows = [json.loads(line) for line in out.splitlines()]  # too small to normalise: its size is still given
     assert code == 0 and {(r["normalisation"], r["group_size"]) for r in rows} == {("none", 5)}
+    assert all("5 readable file(s); at least 8 are needed" in r["not_normalised"] for r in rows)  # why, in the JSON
     # ... and its rows keep what is measured on the recording (a small group's rows had lost them)
     assert all("held_notes" in r and r["recorded_rate_hz"] == 16000 for r in rows)
     assert "mixes" not in err
@@ -606,6 +607,32 @@ def test_critique_says_when_speech_is_narrow_band_or_very_short(capsys, shared_d
     code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--group-by",
                          r"Actor_(\d+)", *group)
     assert code == 0 and "speaker group '03' mixes 4 telephone-band and 4 wideband recording(s)" in err
+
+
+def test_critique_warns_of_a_higher_voices_reference_and_refuses_an_empty_or_repeated_one(capsys, shared_data):
+    """An actress's neutral take as a male actor's reference read his happy take as disgust by both judges, with no
+    word (an audit): half or more of the files pitched 6 semitones or more below the reference are warned about,
+    and each row gives its pitch against the reference. His own neutral take is not warned about. A second
+    --reference had replaced the first, and an empty one read every file alone, both silently."""
+    ravdess = shared_data / "speech" / "ravdess"
+    takes = [str(ravdess / "Actor_03" / f"03-01-{code}-01-01-01-03.flac") for code in ("02", "03", "04", "05")]
+    actress, own = ravdess / "Actor_04" / "03-01-01-01-01-01-04.flac", ravdess / "Actor_03" / "03-01-01-01-01-02-03.flac"
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json",
+                         "--reference", str(actress), *takes)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and sum(r["pitch_vs_reference_st"] < -6 for r in rows) >= 2, rows
+    assert "3 of 4 files are pitched more than 6 semitones below the reference" in err and "another, higher voice" in err
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json",
+                         "--reference", str(own), *takes)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and all(-6 < r["pitch_vs_reference_st"] < 6 for r in rows) and "higher voice" not in err
+    for given, said in ((["--reference", ""], "--reference: is empty; give NEUTRAL.wav"),
+                        (["--reference", str(own), "--reference", str(actress)], "--reference: given twice"),
+                        (["--group-by", " "], "--group-by: is empty; give REGEX")):
+        with pytest.raises(SystemExit) as exc:  # argparse's one line, exit 2
+            run(capsys, "critique", "--modality", "speech", *given, takes[0])
+        out, err = capsys.readouterr()
+        assert exc.value.code == 2 and said in err and not out, err
 
 
 def test_critique_warns_when_the_takes_and_their_reference_sound_recorded_in_different_rooms(capsys, shared_data,
@@ -1271,6 +1298,24 @@ def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal)
             checkpoint()
     checkpoint()  # the block is over: its presses are gone with it
     assert raised == []
+
+
+def test_a_music_takes_report_read_as_speech_is_named_as_such_and_judges_error_rows_name_their_judge(capsys,
+                                                                                                   tmp_path):
+    """A music take given as speech was said to have "not a report the studio wrote for a speech take", though the
+    studio wrote it; with --critic judges --json a missing file's error row came twice, naming no judge (an
+    audit)."""
+    from studio.critique import NotAStudioReport, reference_source
+
+    record = {"backend": "music/composer", "target": {"mix": {"joy": 1.0}}}
+    with pytest.raises(NotAStudioReport, match="music_joy.wav.json is the studio's report of a music take, not of a "
+                                               "speech take"):
+        reference_source(None, tmp_path / "music_joy.wav", record, "music_joy.wav.json", "speech")
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "judges", "--json",
+                         str(tmp_path / "gone.wav"))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and [(r["critic"], r["error"]) for r in rows] == [("speech/embedded", "no such file"),
+                                                                        ("speech/encoder", "no such file")]
 
 
 def test_a_talking_faces_recorded_voice_is_said_to_have_no_neutral_take(tmp_path):

@@ -490,6 +490,11 @@ def test_analysing_speech_against_a_neutral_take_of_the_voice(web, shared_data, 
     against_anger = web.analyse(str(actor / "03-01-04-02-01-01-03.flac"), "speech",
                                 str(shared_data / "speech" / "ravdess" / "Actor_01" / "03-01-05-02-02-02-01.flac"))
     assert "_Warning: the neutral take reads as " in against_anger.report and "anger 0." in against_anger.report
+    # an actress's neutral take for a male actor's calm take: another, higher voice, said as `critique` says it
+    against_actress = web.analyse(str(actor / "03-01-02-01-01-01-03.flac"), "speech",
+                                  str(shared_data / "speech" / "ravdess" / "Actor_04" / "03-01-01-01-01-01-04.flac"))
+    assert "_Warning: the take is pitched 10 semitones below the neutral take" in against_actress.report
+    assert "higher voice" not in sad.report and "higher voice" not in angry.report
 
 
 def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop_did(web, tmp_path):
