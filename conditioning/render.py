@@ -111,7 +111,10 @@ def find_soundfont(name_or_path: str | os.PathLike | None = None) -> Path:
     if name_or_path is None:
         env = os.environ.get(SOUNDFONT_ENV)
         if env:
-            return find_soundfont(env)
+            try:
+                return find_soundfont(env)
+            except SoundfontNotFoundError as exc:  # (the name came from the environment, not from the command)
+                raise SoundfontNotFoundError(f"${SOUNDFONT_ENV}: {exc}") from None
         fonts = list_soundfonts()
         if not fonts:
             raise SoundfontNotFoundError(
@@ -130,8 +133,9 @@ def find_soundfont(name_or_path: str | os.PathLike | None = None) -> Path:
                                          f"a name ({', '.join(dict.fromkeys(p.stem for p in list_soundfonts())) or 'none installed'})")
         return path
     if path.suffix.lower() in _EXTENSIONS or os.sep in text:
+        what = "is a folder, not a soundfont file" if path.is_dir() else "does not exist"
         raise SoundfontNotFoundError(
-            f"soundfont file {text!r} does not exist; give an existing .sf2/.sf3 path or a name "
+            f"soundfont file {text!r} {what}; give an existing .sf2/.sf3 path or a name "
             f"({', '.join(dict.fromkeys(p.stem for p in list_soundfonts())) or 'none installed'}); "
             f"Debian packages: {DEBIAN_PACKAGES}"
         )

@@ -117,7 +117,12 @@ def test_soundfont_resolution(monkeypatch, tmp_path):
     assert find_soundfont(fonts[-1].stem.lower()).stem == fonts[-1].stem
     monkeypatch.setenv(render.SOUNDFONT_ENV, str(fonts[-1]))
     assert find_soundfont() == fonts[-1]
+    monkeypatch.setenv(render.SOUNDFONT_ENV, "nope")  # said to come from the environment (an audit: the user
+    with pytest.raises(SoundfontNotFoundError, match=r"^\$EMOSTUDIO_SOUNDFONT: no soundfont named 'nope'"):
+        find_soundfont()  # had named none)
     monkeypatch.delenv(render.SOUNDFONT_ENV)
+    with pytest.raises(SoundfontNotFoundError, match="is a folder, not a soundfont file"):  # ("does not exist")
+        find_soundfont(tmp_path)
     with pytest.raises(SoundfontNotFoundError, match="fluid-soundfont-gm"):
         find_soundfont(tmp_path / "nope.sf2")
     with pytest.raises(SoundfontNotFoundError, match="installed"):
