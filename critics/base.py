@@ -142,8 +142,10 @@ def local_checkpoint(key: str, model: str | None, env: str, kind: str, example: 
 
     path = model or os.environ.get(env)
     if not path:
-        raise BackendUnavailable(f"{key} needs a local {kind + ' ' if kind else ''}checkpoint: give --model DIR (model=DIR in Python) or "
-                                 f"set ${env} (a save_pretrained copy of {example}; nothing is downloaded)")
+        raise BackendUnavailable(f"{key} needs a local {kind + ' ' if kind else ''}checkpoint: set ${env} to a "
+                                 f"save_pretrained copy of {example}, which every command reads (`critique` also "
+                                 "takes --model DIR; in Python, model=DIR or Studio(critic_models=...)); "
+                                 "nothing is downloaded")
     return Path(path).expanduser()
 
 
