@@ -427,7 +427,8 @@ def build_session(current: "str | Emotion", target: "str | Emotion", out_dir: st
         halves = clip_note(plan, clip_s)  # a time under two clips: two even halves, said
         summary["warnings"] = [*([halves] if halves else []), *movement_warnings(summary)]  # what the command prints,
         played = plan.clips[0].end_s - plan.clips[0].start_s  # for plan.json and --json too
-        doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": minutes,
+        asked = {f"{end}_spec": spec for end, spec in (("from", current), ("to", target)) if isinstance(spec, str)}
+        doc = {"from": plan.current.to_json(), "to": plan.target.to_json(), **asked, "minutes": minutes,
                "clip_s": round(played, 6), **({"clip_s_asked": clip_s} if halves else {}),
                "max_step": cfg.max_step, "easing": plan.easing, "seed": cfg.seed, "backend": f"music/{cfg.backend}",
                "critic": f"music/{critics[0].name}" if critics else None,

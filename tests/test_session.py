@@ -627,7 +627,7 @@ def test_a_ctrl_c_while_the_files_move_into_place_waits_for_the_move(tmp_path, m
         assert report["session"]["from"] == "anxiety"
 
 
-def test_a_sessions_timings_are_parts_that_add_up_to_its_total(tmp_path):
+def test_a_sessions_timings_add_up_to_its_total_and_its_plan_keeps_the_specs_as_typed(tmp_path):
     """`write_s` held `clip_files_s` and `visuals_s` came on top, so the parts of a 91-s session came to 99 s (an
     audit): each second is counted in one part, and the parts fill the total but for a little bookkeeping."""
     res = build_session("anxiety", "calm", tmp_path / "S", minutes=0.5, clip_s=10, studio=CueStudio(),
@@ -635,6 +635,10 @@ def test_a_sessions_timings_are_parts_that_add_up_to_its_total(tmp_path):
     t = res.timings
     parts = sum(t[k] for k in ("plan_s", "compose_s", "render_s", "measure_s", "visuals_s", "clip_files_s", "write_s"))
     assert t["visuals_s"] > 0 and t["clip_files_s"] > 0 and 0.8 * t["total_s"] < parts <= t["total_s"] + 1e-6, t
+    # plan.json keeps the specs as typed ("quietly hopeful" was named by its nearest term alone: an audit)
+    res = build_session("bittersweet", "quietly hopeful", tmp_path / "T", minutes=0.5, clip_s=10, studio=CueStudio())
+    doc = json.loads(res.plan.read_text())
+    assert (doc["from_spec"], doc["to_spec"]) == ("bittersweet", "quietly hopeful")
 
 
 def test_a_move_that_fails_part_way_puts_the_earlier_session_back_whole(tmp_path, monkeypatch):
