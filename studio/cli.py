@@ -110,7 +110,8 @@ def cmd_emotion(args: argparse.Namespace) -> int:
             print(f"emostudio emotion: note: {halves}", file=sys.stderr)
         if args.json:
             played = plan.clips[0].end_s - plan.clips[0].start_s  # the clip length played ("clip_s_asked" beside)
-            print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "minutes": args.minutes,
+            print_json({"from": plan.current.to_json(), "to": plan.target.to_json(), "from_spec": args.plan[0],
+                        "to_spec": args.plan[1], "minutes": args.minutes,  # (as typed, as plan.json keeps them)
                         "clip_s": round(played, 6), **({"clip_s_asked": args.clip} if halves else {}),
                         "easing": plan.easing, "largest_step": round(largest, 4),
                         "jumps": jump is not None,
