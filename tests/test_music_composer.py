@@ -318,3 +318,10 @@ def test_pieces_of_one_emotion_differ_in_tempo_and_register_with_their_seeds():
         assert all(abs(t / base - 1) <= 0.18 for t in tempi) and max(registers) - min(registers) > 1.0
     assert min(first_bar("joy", s).tempo_bpm for s in range(8)) > max(first_bar("calm", s).tempo_bpm for s in range(8))
     assert first_bar("joy", 3, controls={"tempo_bpm": 100.0}).tempo_bpm == 100.0
+
+
+def test_a_long_pieces_section_labels_stay_readable(composer):
+    """A 15-minute session's plan named a section A with 22 primes (an audit): primes up to three, then the
+    variant's number. Only the letter steers the music, so the notes are as before."""
+    labels = [p.label for p in composer.compose(req("calm", duration=900.0)).phrases]
+    assert max(label.count("'") for label in labels) == 3 and "A5" in labels and all(len(x) <= 4 for x in labels)

@@ -243,7 +243,7 @@ class Bar:
 class Phrase:
     index: int
     section: int
-    label: str  #: section letter with variant, e.g. "A", "B", "A'"
+    label: str  #: section letter with variant, e.g. "A", "B", "A'", "A5" (the fifth A)
     first_bar: int
     n_bars: int
     tonic: int
@@ -479,7 +479,8 @@ class ComposerMusic:
         else:  # keys that sit well on common instruments; minor keys a little lower
             home = int(key_rng.choice([0, 2, 5, 7, 9, 10] if c0.brightness >= 0 else [9, 2, 4, 7, 0, 5]))
         form_rng = _rng(seed, _S_FORM)
-        # section labels: A, then alternating contrast and return (A B A C A B ...); variants get primes
+        # section labels: A, then alternating contrast and return (A B A C A B ...); variants get primes up to
+        # three, then their number (A''', A5, A6 ...: a 15-minute session's plan had an A with 22 primes)
         n_sections = math.ceil(len(lengths) / 2)
         letters, seen = [], {}
         for s in range(n_sections):
@@ -487,7 +488,8 @@ class ComposerMusic:
             if n_sections >= 3 and s == n_sections - 1:
                 letter = "A"  # end at home
             seen[letter] = seen.get(letter, -1) + 1
-            letters.append(letter + "'" * seen[letter])
+            k = seen[letter]
+            letters.append(letter + ("'" * k if k <= 3 else str(k + 1)))
         phrases: list[Phrase] = []
         first = 0
         for i, nb in enumerate(lengths):
