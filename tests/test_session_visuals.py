@@ -177,3 +177,12 @@ def test_the_session_plots_end_labels_cover_neither_the_path_nor_the_readings():
         assert -1.05 <= x0 and x0 + w <= 1.05 and -1.05 <= y0 and y0 + h <= 1.05, text
         assert not [m for m in marks if x0 <= m[0] <= x0 + w and y0 <= m[1] <= y0 + h], text
         assert abs(x0 - x) < 0.7 and abs(y0 - y) < 0.25, text  # beside its point
+
+
+def test_a_session_that_stays_in_one_place_has_one_end_label():
+    """From calm to calm, "start: calm" lay hidden under "target: calm" (an audit)."""
+    from studio.session import end_labels
+
+    assert end_labels("calm", "calm", (0.4, -0.5), (0.4, -0.5)) == [("start and target: calm", -1)]
+    assert end_labels("anxiety", "fear", (-0.6, 0.6), (-0.62, 0.6)) == [("start: anxiety, target: fear", -1)]
+    assert end_labels("sadness", "joy", (-0.8, -0.2), (0.8, 0.5)) == [("start: sadness", 0), ("target: joy", -1)]
