@@ -532,7 +532,7 @@ def test_a_take_offers_its_report_and_analyse_reads_the_take_with_it_as_the_loop
         (tmp_path / "forged.json").write_text(json.dumps(forged))
         with pytest.raises(NotAStudioReport, match=f"names files on the server for its neutral take .{what}"):
             web.analyse(str(upload), "speech", str(tmp_path / "forged.json"))
-    with pytest.raises(ValueError, match="not a report the studio wrote for a speech take"):
+    with pytest.raises(ValueError, match="is the studio.s report of a music take, not of a speech take"):
         web.analyse(take.file, "speech", music.report_file)
     # a talking face's report too: face/geometric reads it against the portrait at rest, as the loop did (it
     # read the face alone on this tab, and heard a take the loop heard as neutral as anger)
