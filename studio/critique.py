@@ -212,7 +212,7 @@ def _critique_with(args: argparse.Namespace) -> int:
                         "critics that can (embedded, encoder)")
     per_file: dict[str, dict] = {}  # file -> extra score() keywords and the row's "normalisation"
     ref_narrow = ref_decay = None  # the --reference's channel (`recording_channel`), which its files are compared with
-    ref_pitch = None  # the --reference's median pitch (Hz), which its files' are compared with (`PITCH_BELOW_REFERENCE`)
+    ref_pitch = None  # the --reference's median pitch (Hz), which the files' are compared with
     take_decays = []  # the files' `decay_s`, to compare their room with the reference's
     if reference:
         try:  # a quoted pattern, expanded as the files' are
@@ -353,7 +353,8 @@ def _critique_with(args: argparse.Namespace) -> int:
     lower = sum(st < -PITCH_BELOW_REFERENCE for st in pitches)
     if lower and 2 * lower >= len(pitches):  # a higher voice's neutral take: readings of two people's difference
         many = "the file is" if len(pitches) == 1 else f"{lower} of {len(pitches)} files are"
-        print(f"emostudio critique: warning: {many} pitched more than {PITCH_BELOW_REFERENCE:g} semitones below the reference {reference} (median "
+        print(f"emostudio critique: warning: {many} pitched more than {PITCH_BELOW_REFERENCE:g} semitones below "
+              f"the reference {reference} (median "
               f"{ref_pitch:.0f} Hz), which a speaker's own takes seldom are: is it another, higher voice? Each file is "
               f"read as a change from the reference, so another speaker's reference moves every reading; give a "
               f"neutral take of the same voice ({PITCH_BELOW_REFERENCE_WHY})", file=sys.stderr)

@@ -464,8 +464,8 @@ QUIET_CUT_S = 0.01
 
 def clip_bounds(y: np.ndarray, rate: int, clips: list[ClipReport]) -> list[tuple[int, int]]:
     """Each clip's first and past-last sample in ``y``: the session's start and end, and between two clips the
-    quietest pair of samples (all channels) within `QUIET_CUT_S` of their planned boundary, so that the clip files played
-    back to back are still the session, sample for sample, and none starts or stops with a step."""
+    quietest pair of samples (all channels) within `QUIET_CUT_S` of their planned boundary, so that the clip files
+    played back to back are still the session, sample for sample, and none starts or stops with a step."""
     def quiet(at: int) -> int:  # the cut between samples i - 1 and i where the larger of the two is smallest
         lo, hi = max(1, at - int(QUIET_CUT_S * rate)), min(len(y), at + int(QUIET_CUT_S * rate) + 1)
         if hi <= lo:
@@ -506,7 +506,8 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         report = {"file": path.name, "backend": "music/composer", "session": {
             "from": target_label(plan.current), "to": target_label(plan.target), "clip": clip.index,
             "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3),
-            "cut_s": [round(a / rate, 4), round(b / rate, 4)]}, **{k: v for k, v in clip.to_json(final).items() if k != "file"},
+            "cut_s": [round(a / rate, 4), round(b / rate, 4)]},  # (the samples the file holds)
+            **{k: v for k, v in clip.to_json(final).items() if k != "file"},
             "midi": score.name, "sha256": file_sha256(path), **({"provenance": provenance} if provenance else {})}
         with atomic_path(Path(str(path) + ".json")) as tmp:
             tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
@@ -591,8 +592,10 @@ def _check_targets(out: Path, cfg: SessionConfig, clips: int) -> None:
 
     files = [out / name for name in _session_files(cfg)]
     for i in range(clips):
-        files += [out / "clips" / f"clip_{i:03d}{ext}" for ext in (".wav", ".wav.json", ".mid")] if cfg.clip_files else []
-        files += [out / "visuals" / f"clip_{i:03d}.png"] if cfg.visuals else []
+        if cfg.clip_files:
+            files += [out / "clips" / f"clip_{i:03d}{ext}" for ext in (".wav", ".wav.json", ".mid")]
+        if cfg.visuals:
+            files.append(out / "visuals" / f"clip_{i:03d}.png")
     for path in files:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(path))
