@@ -248,8 +248,8 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     """Clip targets from ``current`` to ``target`` over ``minutes`` in clips of ``clip_s`` seconds.
 
     Every clip is ``clip_s`` long except the last, which takes the remainder (at least half a clip,
-    `SHORTEST_LAST`, and `MIN_CLIP_S`; a shorter remainder joins the clip before it); a two-clip plan whose
-    remainder is shorter, and a moving plan shorter than one clip, are cut into two even halves.
+    `SHORTEST_LAST`, and `MIN_CLIP_S`; a shorter remainder joins the clip before it); a two-clip plan that moves
+    and whose remainder is shorter, and a moving plan shorter than one clip, are cut into two even halves.
     The first clip matches the current state and the last is the target. About ``hold`` of the clips at each
     end stay on the start/target (matching, then settling), and the path eases in between, as long as no
     step between neighbouring clips exceeds ``max_step`` (valence-arousal distance); otherwise the planner
@@ -272,9 +272,12 @@ def plan_iso(current: "Emotion | str", target: "Emotion | str", minutes: float, 
     n = max(1, math.ceil(total / clip_s - 1e-9))  # (a clip longer than the plan: one clip, not none)
     step = clip_s
     remainder = total - (n - 1) * clip_s
+    still = a.va == b.va and a.dominance == b.dominance  # a plan that holds one state needs no path
     if n >= 2 and remainder < clip_s - 1e-9 and remainder < max(SHORTEST_LAST * clip_s, MIN_CLIP_S):
-        if n > 2:
+        if n > 2 or still:
             n -= 1  # a remainder shorter than SHORTEST_LAST of a clip joins the last clip instead of standing alone
+            step = clip_s if n > 1 else total  # (held in one place: one clip of the whole time, not two halves
+            # under the session's shortest clip: calm to calm in 6 s was refused: an audit)
         else:
             step = total / 2  # two clips are the least a path needs: two even halves rather than 30 s + 3 s
     if n > MAX_CLIPS:

@@ -177,3 +177,15 @@ def test_a_reports_trajectory_reads_back():
     assert back.at(7).va == pytest.approx(path.at(7).va, abs=1e-3)
     with pytest.raises(PlanError, match="keyframes"):
         Trajectory.from_json({"easing": "linear"})
+
+
+def test_a_plan_that_holds_one_state_is_not_cut_into_halves():
+    """Calm to calm in 6 s of 5-s clips was cut into two 3-s halves, which a session refuses as under its shortest
+    clip, though a plan that does not move needs no path (an audit): one clip of the whole time. A plan that
+    moves, even by dominance alone, still gets its two halves."""
+    from conditioning.trajectory import plan_iso
+
+    assert [(c.start_s, c.end_s) for c in plan_iso("calm", "calm", 0.1, 5).clips] == [(0.0, 6.0)]
+    assert [(c.start_s, c.end_s) for c in plan_iso("calm", "joy", 0.1, 5).clips] == [(0.0, 3.0), (3.0, 6.0)]
+    moving = plan_iso("v=0.2,a=0.1,d=-0.5", "v=0.2,a=0.1,d=0.5", 0.1, 5)
+    assert len(moving.clips) == 2
