@@ -74,6 +74,15 @@ LOW_BAND = ("speech with nothing above about 6 kHz (a low-bitrate MP3: ffmpeg's 
 EIGHT_BIT = ("speech saved with 8-bit samples (48 dB of range: quantisation noise fills the band where speech is "
              "quiet) moves speech/embedded's readings: 14 of 21 strong RAVDESS takes changed its label as 8-bit WAVs, "
              "speech/encoder's 2 (python bench/speech_eight_bit.py); save 16-bit or more")
+#: A 16-bit file whose peak is under this level (dBFS) is noted (`QUIET`): turned down so far, its quietest sounds
+#: sink under the last bit, and speech/embedded's labels move (`python bench/speech_quiet.py`, 128 RAVDESS takes:
+#: 6 % changed at -40 dBFS, 13 % at -45, 27 % at -50, 44 % at -55; speech/encoder's 3 % at most). 5 of the 1,495
+#: corpus clips in ../shared/data peak under it.
+QUIET_DBFS = -40.0
+QUIET = (f"a peak under {QUIET_DBFS:g} dBFS in 16-bit samples: turned down so far, a recording's quietest sounds sink "
+         "under the last bit, and speech/embedded's readings move (6 % of 128 RAVDESS takes changed label at -40 "
+         "dBFS, 27 % at -50; speech/encoder's 3 % at most: python bench/speech_quiet.py); record louder, or save "
+         "24-bit or float samples")
 #: (after "holds its pitch" / "hold their pitch")
 MUSIC_LIKE_WHY = ("in steady notes as music does (70 % or more of the pitched frames in notes held 0.16 s or longer; "
                   "speech of RAVDESS, EmoDB and the studio's voices at most 54 %, music 88 % and more: python "
@@ -91,7 +100,7 @@ NO_HELD_NOTES_WHY = ("almost no steady notes (30 % or less of the pitched frames
 NO_HELD_NOTES = "holds " + NO_HELD_NOTES_WHY
 #: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
-             "eight_bit": "8-bit samples", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
+             "eight_bit": "8-bit samples", "quiet": f"peak under {QUIET_DBFS:g} dBFS", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
              "no_held_notes": "no held notes", "few_notes": "few pitched notes", "no_colour": "no colour"}
 #: The note for a picture without colour (`no_colour`): the image judges' documented bias, which critique had not said
 NO_COLOUR = ("no colour (black and white): the image judges read colour as part of a picture's emotion, and OASIS's "
@@ -306,7 +315,8 @@ def _critique_with(args: argparse.Namespace) -> int:
                 notes += [key for key, on in (
                     ("narrow_band", is_narrow), ("low_band", low_band_recording(rate, row.get("details", {}))),
                     ("short_speech", row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S),
-                    ("eight_bit", text is None and eight_bit(Path(name)))) if on]
+                    ("eight_bit", text is None and eight_bit(Path(name))),
+                    ("quiet", text is None and quiet_16bit(Path(name), media))) if on]
                 alone += how["norm"] == "none"
                 row.update({k: how[k] for k in ("reference", "group", "group_size", "not_normalised") if how.get(k)})
                 # (why a --group-by group was read alone: said on stderr, which a JSON reader does not see)
@@ -369,6 +379,7 @@ def _critique_with(args: argparse.Namespace) -> int:
             (noted["music_like"], "a file holds its pitch", "files hold their pitch", MUSIC_LIKE_WHY),
             (noted["no_held_notes"], "a file holds", "files hold", NO_HELD_NOTES_WHY),
             (noted["eight_bit"], "a file has", "files have", f"8-bit samples: {EIGHT_BIT}"),
+            (noted["quiet"], "a file has", "files have", QUIET),
             (noted["low_rate"], "a file is", "files are", f"music saved below 20 kHz; {MUSIC_LOW_RATE}"),
             (noted["few_notes"], "a MIDI file holds", "MIDI files hold", FEW_NOTES_NOTE),
             (noted["no_colour"], "a picture has", "pictures have", NO_COLOUR),
@@ -738,6 +749,21 @@ def eight_bit(path: Path) -> bool:
         return sf.info(str(path)).subtype in ("PCM_U8", "PCM_S8")
     except Exception:  # not a file libsndfile reads: its samples are no 8-bit PCM
         return False
+
+
+def quiet_16bit(path: Path, media) -> bool:
+    """Whether a 16-bit PCM file's sound peaks under `QUIET_DBFS` (24-bit and float files keep their quiet sounds;
+    8-bit ones have `EIGHT_BIT`'s note; a lossy or unreadable file: no)."""
+    import numpy as np
+    import soundfile as sf
+
+    try:
+        if sf.info(str(path)).subtype != "PCM_16":
+            return False
+    except Exception:  # not a file libsndfile reads
+        return False
+    samples = getattr(media, "samples", None)
+    return samples is not None and samples.size > 0 and float(np.abs(samples).max()) < 10 ** (QUIET_DBFS / 20)
 
 
 def music_low_rate(media) -> bool:

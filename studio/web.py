@@ -679,6 +679,10 @@ class WebStudio:
             speech_s = min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S)
             if speech_s < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording holds {speech_s:.2f} s of speech: {SHORT_SPEECH}._"
+            from studio.critique import QUIET, quiet_16bit
+
+            if quiet_16bit(p, media):
+                how += f"\n\n_Note: the recording has {QUIET}._"
             if eight_bit(p):
                 how += f"\n\n_Note: the recording has 8-bit samples: {EIGHT_BIT}._"
             if neutral is not None:  # the neutral take uploaded beside it, compared as `critique --reference` does

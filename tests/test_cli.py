@@ -1302,6 +1302,24 @@ def test_a_noted_ctrl_c_stops_only_the_main_threads_job(ctrl_c_as_in_a_terminal)
     assert raised == []
 
 
+def test_critique_notes_a_16_bit_recording_turned_down_under_minus_40_dbfs(capsys, shared_data, tmp_path):
+    """A take peaking at -48 dBFS in 16 bits read valence +0.25 instead of +0.68 by speech/embedded, with no word
+    (an audit): its quietest sounds sink under the last bit. It is read and noted; the same take at -10 dBFS, or
+    at -48 dBFS in float samples, is not."""
+    import soundfile
+
+    y, rate = soundfile.read(str(shared_data / "speech" / "ravdess" / "Actor_03" / "03-01-03-02-01-01-03.flac"))
+    y = y / np.abs(y).max()
+    files = {"loud.wav": (-10, "PCM_16"), "quiet.wav": (-48, "PCM_16"), "float.wav": (-48, "FLOAT")}
+    for name, (level, subtype) in files.items():
+        soundfile.write(str(tmp_path / name), y * 10 ** (level / 20), rate, subtype=subtype)
+    code, out, err = run(capsys, "critique", "--modality", "speech", "--critic", "encoder", "--json",
+                         *(str(tmp_path / n) for n in files))
+    notes = {Path(r["file"]).name: r.get("notes", []) for r in map(json.loads, out.splitlines())}
+    assert code == 0 and notes == {"loud.wav": [], "quiet.wav": ["quiet"], "float.wav": []}, notes
+    assert "a file has a peak under -40 dBFS in 16-bit samples" in err
+
+
 def test_a_music_takes_report_read_as_speech_is_named_as_such_and_judges_error_rows_name_their_judge(capsys,
                                                                                                    tmp_path):
     """A music take given as speech was said to have "not a report the studio wrote for a speech take", though the
