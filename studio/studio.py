@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from conditioning import Emotion, Trajectory, plan_iso
 from conditioning.metrics import category_agrees, fidelity, trajectory_fidelity
@@ -549,7 +549,8 @@ class Studio:
                  text: str | None = None, prompt: str | None = None, duration_s: float | None = None,
                  trajectory: Trajectory | None = None, options: Mapping[str, Any] | None = None,
                  score: bool = True, model: str | None = None,
-                 settings: Mapping[str, Any] | None = None) -> StudioResult:
+                 settings: Mapping[str, Any] | None = None,
+                 progress: "Callable[[int, int], None] | None" = None) -> StudioResult:
         """Generate, measure and (with ``loop`` > 0) correct for up to ``loop`` extra rounds, keeping the best.
 
         ``emotion``: a spec, mapping or `Emotion`; ``seed``: 0 to 2**63-1, the same seed giving the same take (the
@@ -560,6 +561,9 @@ class Studio:
         `EmotionStudioError` (`conditioning.errors`) for anything it refuses, before anything is made where it
         can tell. ``settings``: the backend's config fields (`generator`), e.g. ``{"offload": True, "dtype": "float16"}``
         for a neural backend on a GPU, ``{"shading": 0}`` for a face without the FER2013-derived shading.
+
+        ``progress(round, rounds)`` is told as each round of the loop starts (0-based, of at most ``rounds``): the web
+        app's bar had stood at one figure through a four-round take (an audit).
 
         ``judges`` names the critics (default, also for an empty list: the modality's two judges); ``critic`` adds one (alone, without
         ``judges``: the command line's ``--critic``). With a ``trajectory`` the take follows it and ``emotion`` is
@@ -591,7 +595,7 @@ class Studio:
         names = _names([*_names(judges), *([critic] if critic else [])])
         critics, judges_note = (self._judges(modality, names, required=loop > 0) if (score or loop > 0 or names)
                                 else ([], None))
-        result = self.run_loop(generator, critics, request, loop)
+        result = self.run_loop(generator, critics, request, loop, progress=progress)
         if speech is not None:  # a talking face says what its voice was told (measured once, there): the words
             # against the emotion, and what the voice's backend noted (a language), as its voice's (an audit read
             # "the take holds 0.84 s of speech ... its reading is unreliable" as said of the face)
@@ -718,9 +722,9 @@ class Studio:
         return lambda res: critic.score(res.media)
 
     def run_loop(self, generator, critics: "Any | Sequence[Any]", request: GenerationRequest,
-                 loop: int = 0) -> StudioResult:
+                 loop: int = 0, progress: "Callable[[int, int], None] | None" = None) -> StudioResult:
         """The closed loop over a generator and one critic or a list of judges (public so tests, benches and
-        sessions can drive it)."""
+        sessions can drive it); ``progress`` as `generate` tells it."""
         t0 = time.perf_counter()
         if critics is None:
             critics = []
@@ -731,6 +735,8 @@ class Studio:
         scorers = self._scorers(generator, critics, request)
         trajectory = request.trajectory  # a take asked to follow it is judged along it, not against `emotion`
         for i in range(loop + 1):
+            if progress is not None:
+                progress(i, loop + 1)
             result = generator.generate(request)
             readings = [r for r in (score(result) for score in scorers) if r is not None]
             duration = getattr(result.media, "duration_s", None)

@@ -452,8 +452,9 @@ class WebStudio:
 
     def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None,
-                 backend: str | None = None) -> Take:
-        """One generation through the Studio facade, saved under the app's folder."""
+                 backend: str | None = None, progress=None) -> Take:
+        """One generation through the Studio facade, saved under the app's folder; ``progress`` as
+        `Studio.generate` tells it (`rounds_told` makes one of a Gradio bar)."""
         from studio.errors import UserError
         from studio.generate import save_take
 
@@ -464,7 +465,7 @@ class WebStudio:
 
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=number(loop, "loop rounds", True),
                                       seed=seed_of(seed),
-                                      options=options, duration_s=duration_s, backend=backend)
+                                      options=options, duration_s=duration_s, backend=backend, progress=progress)
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
         # and the JSON report (provenance and licence, each judge's reading and, for speech, how to remake the
@@ -953,6 +954,14 @@ def public_message(message: str, folders) -> str:
     return html.escape(without_folders(message, folders), quote=False).replace("`", "'")
 
 
+def rounds_told(bar, what: str):
+    """A `Studio.generate` ``progress`` that moves a Gradio bar: "take 2 of at most 5" as each round of the loop
+    starts (a four-round take had stood at 10 % for two minutes: an audit)."""
+    def told(i: int, rounds: int) -> None:
+        bar(0.05 + 0.9 * i / rounds, desc=what + (f": take {i + 1} of at most {rounds}" if rounds > 1 else ""))
+    return told
+
+
 def captions(take: Take, text: str) -> str | None:
     """A WebVTT file beside a face take's video holding its spoken ``text`` as one cue over the whole clip, for the
     player's captions (the face's words were in the text box only, and a deaf viewer of the video had none)."""
@@ -1079,10 +1088,10 @@ def build_app(web: WebStudio | None = None):
 
                 @guarded
                 def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
-                    progress(0.1, desc="speaking and judging")
+                    progress(0.05, desc="speaking and judging")
                     backend, options = web.speech_request(voice)  # a built-in voice picks its own backend
                     t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd, backend=backend,
-                                     options=options)
+                                     options=options, progress=rounds_told(progress, "speaking and judging"))
                     return t.file, t.plot, t.report, t.report_file
 
                 on_click(s_go, speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], concurrency_limit=2)
@@ -1100,8 +1109,9 @@ def build_app(web: WebStudio | None = None):
 
                 @guarded
                 def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
-                    progress(0.1, desc="speaking, animating, judging")
-                    t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd)
+                    progress(0.05, desc="speaking, animating, judging")
+                    t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd,
+                                 progress=rounds_told(progress, "animating and judging"))
                     # (Gradio 6 takes the captions as the component's property: a (video, subtitles) value failed)
                     return gr.update(value=t.file, subtitles=captions(t, text)), t.plot, t.report, t.report_file
 
@@ -1118,8 +1128,9 @@ def build_app(web: WebStudio | None = None):
 
                 @guarded
                 def music(dur, sd, lp, *pick, progress=gr.Progress()):
-                    progress(0.1, desc="composing, rendering, judging")
-                    t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=number(dur, "seconds"))
+                    progress(0.05, desc="composing, rendering, judging")
+                    t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=number(dur, "seconds"),
+                                     progress=rounds_told(progress, "composing, rendering, judging"))
                     return t.file, t.score, t.plot, t.report, t.report_file
 
                 on_click(m_go, music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], concurrency_limit=2)
@@ -1136,9 +1147,9 @@ def build_app(web: WebStudio | None = None):
                 i_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
-                def image(prompt, style, sd, lp, *pick):
+                def image(prompt, style, sd, lp, *pick, progress=gr.Progress()):
                     t = web.generate("image", emotion_of(*pick), prompt=prompt or None, loop=lp, seed=sd,
-                                     options=web.image_options(style))
+                                     options=web.image_options(style), progress=rounds_told(progress, "drawing and judging"))
                     return t.file, t.plot, t.report, t.report_file
 
                 on_click(i_go, image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report, i_json], concurrency_limit=2)

@@ -55,6 +55,26 @@ def test_loop_corrects_towards_the_target_and_keeps_every_round():
     assert closed.to_json()["rounds"][0]["fidelity"] == round(open_loop.best.fidelity, 4)
 
 
+def test_the_loop_tells_each_round_as_it_starts_and_the_web_bar_moves_with_it():
+    """The web app's bar stood at 10 % through a four-round take (an audit): ``progress`` is told each round as it
+    starts, and the web's `rounds_told` turns that into the bar's fraction and "take 2 of at most 4"."""
+    from studio.web import rounds_told
+
+    told = []
+    studio = Studio(threshold=1.01)  # never satisfied: every round runs
+    res = studio.run_loop(PulseGenerator(), LoudnessCritic(), GenerationRequest(Emotion.parse("anger")), loop=3,
+                          progress=lambda i, n: told.append((i, n)))
+    assert told == [(0, 4), (1, 4), (2, 4), (3, 4)] and len(res.rounds) == 4
+    bar = []
+    for i, n in told:
+        rounds_told(lambda f, desc: bar.append((round(f, 3), desc)), "speaking and judging")(i, n)
+    assert [f for f, _ in bar] == sorted(f for f, _ in bar) and bar[0][0] < 0.1 < bar[-1][0] < 1
+    assert bar[1][1] == "speaking and judging: take 2 of at most 4"
+    told.clear()
+    Studio().generate("image", "joy", loop=1, progress=lambda i, n: told.append((i, n)))
+    assert told and told[0] == (0, 2)  # through the facade too
+
+
 def test_loop_without_correct_retries_with_new_seeds():
     class NoCorrect:
         modality, name = "test", "seed-only"
