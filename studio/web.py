@@ -603,7 +603,8 @@ class WebStudio:
                    "again from its row in the dataset's manifest (what the build measured).")
             if modality == "face":  # (an audit read -0.49 / -0.39 where the loop read -0.46 / -0.41)
                 how += (" The classifier reads the frames alone, as in the loop. The video's frames are its H.264 "
-                        "coding of the loop's, so the readings move by a few hundredths.")
+                        "coding of the loop's, so the readings move by a few hundredths, and a close label can change "
+                        "(its vote with it).")
         elif reference and modality == "face":
             raise MediaError(f"for a face take, give the report (.json) the studio wrote with it, or the "
                              f"manifest.jsonl of the dataset it is an item of, not {Path(reference).suffix or 'a file'} "
@@ -866,7 +867,10 @@ class WebStudio:
             journal = st["folder"] / "manifest.jsonl"
             n = sum(1 for _ in open(journal, encoding="utf-8")) if journal.exists() else 0
             extra = " and extra items for the labels the filter thinned" if n > st["total"] else ""
-            return f"{n} item{'s' * (n != 1)} made of the {st['total']} planned{extra} (running){notes}", None
+            # (a stop asked for is said until the job ends: the 2-s poll had turned it back into "running" while a
+            # slow item was still being made: an audit)
+            doing = "stopping after the item being made" if st["stop"].is_set() else "running"
+            return f"{n} item{'s' * (n != 1)} made of the {st['total']} planned{extra} ({doing}){notes}", None
         s = st["summary"]
         short = "".join(f"\n\nwarning: {line}" for line in s.get("short", ()))  # as `emostudio dataset` on stderr
         empty = f"\n\nerror: {', '.join(s['empty'])}: no item kept, so the dataset has none" if s.get("empty") else ""
@@ -1210,9 +1214,11 @@ def build_app(web: WebStudio | None = None):
 
                     worker = threading.Thread(target=work, daemon=True)
                     worker.start()
+                    started = time.monotonic()
                     try:
-                        while worker.is_alive():
-                            progress(box["at"][0], desc=box["at"][1])
+                        while worker.is_alive():  # (the time said here: each yield below restarts Gradio's own
+                            # timer, which had read 0.0-0.4 s through a 48-s session: an audit)
+                            progress(box["at"][0], desc=f"{box['at'][1]} ({time.monotonic() - started:.0f} s)")
                             worker.join(0.5)
                             yield (gr.skip(),) * 5  # where a cancel or a closed tab can reach the handler
                     finally:

@@ -769,6 +769,8 @@ def test_an_uploaded_spec_is_bounded_in_hours_of_media_and_a_running_job_can_be_
             break
         time.sleep(0.1)
     assert web.stop_dataset(job) == "stopping after the item being made"
+    polled = web.dataset_status(job)[0]  # the timer's next poll says so too, not "(running)" (an audit)
+    assert "(running)" not in polled and ("(stopping after the item being made)" in polled or "stopped" in polled)
     text = status_when_done(web, job, wait_s=30)
     assert text.startswith("stopped after ") and "of the 40 planned items, as asked; nothing was kept" in text
     assert not (web._jobs[job]["folder"]).exists() and web.dataset_status(job)[1] is None
