@@ -663,7 +663,7 @@ def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
                 os.replace(dst, kept)
             done.append((src, dst, kept))
             os.replace(src, dst)
-    except BaseException:
+    except BaseException as exc:
         for src, dst, kept in reversed(done):
             with contextlib.suppress(OSError):
                 if not src.exists():
@@ -673,6 +673,9 @@ def _move_into_place(stage: Path, out: Path, cfg: SessionConfig) -> None:
         for folder in created:
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(exc, OSError) and done and STAGE_PREFIX in str(exc.filename):  # the file where it failed, as
+            # the user sees it, not the hidden stage ("cannot write .../.session-kl23r2vh/...": an audit)
+            raise OSError(exc.errno, exc.strerror, str(done[-1][1])) from None
         raise
     for sub, files in made.items():
         if (out / sub).is_dir():  # an earlier session's clips beyond this one's, or all of them where it has none

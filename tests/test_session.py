@@ -664,9 +664,10 @@ def test_a_move_that_fails_part_way_puts_the_earlier_session_back_whole(tmp_path
         real(a, b)
 
     monkeypatch.setattr(session.os, "replace", replace)
-    with pytest.raises(OSError, match="cross-device"):
+    with pytest.raises(OSError, match="cross-device") as failed:
         build_session("anxiety", "calm", out, minutes=0.5, clip_s=10, studio=CueStudio(), clip_files=True)
     monkeypatch.undo()
+    assert failed.value.filename == str(moves[-1])  # named where it goes, not in the hidden stage
     assert len(moves) == 4 and {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not list(out.glob(".session-*"))
 
