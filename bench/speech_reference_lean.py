@@ -13,7 +13,6 @@ fear, joy and surprise only). The actors are in both judges' training data, whic
 """
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import time
@@ -38,6 +37,8 @@ def main(argv: list[str] | None = None) -> dict:
     from conditioning.media import load_audio
     from conditioning.registry import BackendUnavailable
     from critics.registry import load_critic
+    from critics.training.speech import load_items
+    from studio.calibrate import ravdess_intensities
     from studio import Studio
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -45,13 +46,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     t0 = time.time()
     judges = {n: load_critic("speech", n) for n in ("encoder", "embedded")}
-    folder = DATA / "speech" / "ravdess"
+    intensity = ravdess_intensities(DATA)
     sets: dict[str, list] = {"RAVDESS neutral": [], "RAVDESS strong sad": [], "RAVDESS strong disgust": []}
-    for r in csv.DictReader(open(folder / "labels.csv")):
+    for it in load_items(DATA, emodb=False):  # the corpus as the judges' training reads it
         key = {"neutral": "RAVDESS neutral", "sad": "RAVDESS strong sad", "disgust": "RAVDESS strong disgust"}.get(
-            r["emotion"])
-        if key and (r["emotion"] == "neutral" or r["intensity"] == "strong"):
-            sets[key].append(load_audio(folder / r["path"]))
+            it.label)
+        if key and (it.label == "neutral" or intensity[it.path.name] == "strong"):
+            sets[key].append(load_audio(it.path))
     studio = Studio()
     for voice in ("joe", "slt"):
         try:

@@ -15,7 +15,6 @@ half: a higher voice's reference, not a lower one's.
 """
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import time
@@ -38,19 +37,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     from conditioning.held_notes import pitch_profile
     from conditioning.media import load_audio
+    from critics.training.speech import load_items
     from studio.critique import PITCH_BELOW_REFERENCE as K
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_json_option(ap)
     args = ap.parse_args(argv)
     t0 = time.time()
-    folder = DATA / "speech" / "ravdess"
     takes = []
-    for row in csv.DictReader(open(folder / "labels.csv")):
-        a = load_audio(folder / row["path"])
+    for it in load_items(DATA, emodb=False):  # the corpus as the judges' training reads it
+        a = load_audio(it.path)
         pitch = pitch_profile(a.samples, a.rate)[1]
         if pitch > 0:
-            takes.append({**row, "pitch": pitch})
+            takes.append({"actor": it.speaker, "sex": it.sex, "emotion": it.label, "pitch": pitch})
     sex = {t["actor"]: t["sex"] for t in takes}
     neutral: dict[str, list[float]] = {}
     emotional: dict[str, list[tuple[str, float]]] = {}

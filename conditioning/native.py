@@ -84,25 +84,18 @@ def quiet_stderr() -> Iterator[None]:
     """Inside the block, file descriptor 2 goes into a pipe whose lines that are not native libraries' noise
     (`NATIVE_NOISE`), another thread's among them, a reader thread writes to the real stderr."""
     with _LOCK:
+        fds: list[int] = []
         try:
             sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError, AttributeError):  # no real descriptor (e.g. captured in a notebook)
+            fds.append(os.dup(2))  # fd 2 to restore
+            fds.append(os.dup(fds[0]))  # the reader's way out
+            fds.extend(os.pipe())
+        except (OSError, ValueError, AttributeError):  # no real descriptor (a notebook's capture), or out of
+            for fd in fds:  # descriptors: keep the terminal as it is
+                os.close(fd)
             yield
             return
-        try:
-            out = os.dup(saved)
-        except OSError:  # out of descriptors: keep the terminal as it is
-            os.close(saved)
-            yield
-            return
-        try:
-            read_end, write_end = os.pipe()
-        except OSError:
-            os.close(saved)
-            os.close(out)
-            yield
-            return
+        saved, out, read_end, write_end = fds
         try:
             import fcntl
 

@@ -100,7 +100,8 @@ NO_HELD_NOTES_WHY = ("almost no steady notes (30 % or less of the pitched frames
 NO_HELD_NOTES = "holds " + NO_HELD_NOTES_WHY
 #: A row's "notes" (the files a note below the listing is about), and the tag the file's own line shows for each
 NOTE_TAGS = {"narrow_band": "narrow band", "low_band": "nothing above 6 kHz", "short_speech": "under 1 s of speech",
-             "eight_bit": "8-bit samples", "quiet": f"peak under {QUIET_DBFS:g} dBFS", "low_rate": "saved below 20 kHz", "music_like": "sounds like music",
+             "eight_bit": "8-bit samples", "quiet": f"peak under {QUIET_DBFS:g} dBFS", "low_rate": "saved below 20 kHz",
+             "music_like": "sounds like music",
              "no_held_notes": "no held notes", "few_notes": "few pitched notes", "no_colour": "no colour"}
 #: The note for a picture without colour (`no_colour`): the image judges' documented bias, which critique had not said
 NO_COLOUR = ("no colour (black and white): the image judges read colour as part of a picture's emotion, and OASIS's "
@@ -314,9 +315,8 @@ def _critique_with(args: argparse.Namespace) -> int:
                     pitches.append(row["pitch_vs_reference_st"])
                 notes += [key for key, on in (
                     ("narrow_band", is_narrow), ("low_band", low_band_recording(rate, row.get("details", {}))),
-                    ("short_speech", row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S),
-                    ("eight_bit", text is None and eight_bit(Path(name))),
-                    ("quiet", text is None and quiet_16bit(Path(name), media))) if on]
+                    ("short_speech", row.get("details", {}).get("speech_s", SHORT_SPEECH_S) < SHORT_SPEECH_S)) if on]
+                notes += sample_notes(Path(name), media) if text is None else []
                 alone += how["norm"] == "none"
                 row.update({k: how[k] for k in ("reference", "group", "group_size", "not_normalised") if how.get(k)})
                 # (why a --group-by group was read alone: said on stderr, which a JSON reader does not see)
@@ -360,14 +360,9 @@ def _critique_with(args: argparse.Namespace) -> int:
               "is read as a change from the reference, as if both were recorded alike (voice, room, microphone, "
               "channel), so a reference recorded otherwise moves every reading (critics/cards/speech-encoder.md, "
               "'Valid for'): give a neutral take recorded as the takes were", file=sys.stderr)
-    lower = sum(st < -PITCH_BELOW_REFERENCE for st in pitches)
-    if lower and 2 * lower >= len(pitches):  # a higher voice's neutral take: readings of two people's difference
-        many = "the file is" if len(pitches) == 1 else f"{lower} of {len(pitches)} files are"
-        print(f"emostudio critique: warning: {many} pitched more than {PITCH_BELOW_REFERENCE:g} semitones below "
-              f"the reference {reference} (median "
-              f"{ref_pitch:.0f} Hz), which a speaker's own takes seldom are: is it another, higher voice? Each file is "
-              f"read as a change from the reference, so another speaker's reference moves every reading; give a "
-              f"neutral take of the same voice ({PITCH_BELOW_REFERENCE_WHY})", file=sys.stderr)
+    higher = higher_voice(pitches, f"the reference {reference}", ref_pitch)
+    if higher:
+        print(f"emostudio critique: warning: {higher}", file=sys.stderr)
     # (a reference through another band is warned above: its missing upper band changes the timing too)
     room = reference and not unlike and room_mismatch(ref_decay, take_decays)
     if room:
@@ -740,30 +735,24 @@ def few_pitched_notes(media) -> bool:
     return sum(len(i.notes) for i in pm.instruments if not i.is_drum) < FEW_NOTES
 
 
-def eight_bit(path: Path) -> bool:
-    """Whether an audio file holds 8-bit samples (`EIGHT_BIT`; WAV, AIFF and the like, as libsndfile reports them;
-    a lossy or unreadable file: no)."""
-    import soundfile as sf
-
-    try:
-        return sf.info(str(path)).subtype in ("PCM_U8", "PCM_S8")
-    except Exception:  # not a file libsndfile reads: its samples are no 8-bit PCM
-        return False
-
-
-def quiet_16bit(path: Path, media) -> bool:
-    """Whether a 16-bit PCM file's sound peaks under `QUIET_DBFS` (24-bit and float files keep their quiet sounds;
-    8-bit ones have `EIGHT_BIT`'s note; a lossy or unreadable file: no)."""
+def sample_notes(path: Path, media) -> tuple[str, ...]:
+    """The notes on how an audio file stores its samples, from one look at its header: "eight_bit" for 8-bit
+    samples (`EIGHT_BIT`), "quiet" for 16-bit ones whose sound peaks under `QUIET_DBFS` (`QUIET`; 24-bit and float
+    files keep their quiet sounds). A lossy or unreadable file: none (WAV, AIFF and the like, as libsndfile reports
+    them)."""
     import numpy as np
     import soundfile as sf
 
     try:
-        if sf.info(str(path)).subtype != "PCM_16":
-            return False
-    except Exception:  # not a file libsndfile reads
-        return False
+        subtype = sf.info(str(path)).subtype
+    except Exception:  # not a file libsndfile reads: no PCM samples to speak of
+        return ()
+    if subtype in ("PCM_U8", "PCM_S8"):
+        return ("eight_bit",)
     samples = getattr(media, "samples", None)
-    return samples is not None and samples.size > 0 and float(np.abs(samples).max()) < 10 ** (QUIET_DBFS / 20)
+    quiet = (subtype == "PCM_16" and samples is not None and samples.size > 0
+             and float(np.abs(samples).max()) < 10 ** (QUIET_DBFS / 20))
+    return ("quiet",) if quiet else ()
 
 
 def music_low_rate(media) -> bool:
@@ -880,6 +869,21 @@ def same_file(sha256: str, folders: "list[Path]") -> "Path | None":
 PITCH_BELOW_REFERENCE = 6.0
 PITCH_BELOW_REFERENCE_WHY = ("of RAVDESS actors' takes, 1.4 % are pitched that far below their own neutral take, "
                              "51 % of actors' takes below an actress's: python bench/speech_reference_pitch.py")
+
+
+def higher_voice(semitones: list[float], reference: str, ref_pitch: float) -> str | None:
+    """The warning when half or more of the takes are pitched over `PITCH_BELOW_REFERENCE` semitones below their
+    reference (each take's ``12 log2(pitch / ref_pitch)``): the reference is likely another, higher voice, and
+    every reading is then the difference between two people. None otherwise. `critique` and the Analyse tab."""
+    lower = sum(st < -PITCH_BELOW_REFERENCE for st in semitones)
+    if not lower or 2 * lower < len(semitones):
+        return None
+    many = (f"the take is pitched {-semitones[0]:.0f}" if len(semitones) == 1 else
+            f"{lower} of {len(semitones)} files are pitched more than {PITCH_BELOW_REFERENCE:g}")
+    return (f"{many} semitones below {reference} (median "
+            f"{ref_pitch:.0f} Hz), which a speaker's own takes seldom are: is it another, higher voice? Each file is "
+            "read as a change from the reference, so another speaker's reference moves every reading; give a "
+            f"neutral take of the same voice ({PITCH_BELOW_REFERENCE_WHY})")
 
 
 #: A reference whose single-file reading gives these aroused emotions together this share or more is no neutral

@@ -498,7 +498,7 @@ def write_clip_files(folder: str | Path, y: np.ndarray, rate: int, clips: list[C
         notes = _chunk_bytes(midi, int(clip.start_s * rate) / rate, int(clip.end_s * rate) / rate)  # planned times
         if clip is clips[-1]:
             b = len(y)  # the fade-out's tail belongs to the last clip
-        path = save_audio(folder / f"clip_{clip.index:03d}.wav", Audio(y[a:b], rate))
+        path = save_audio(folder / f"{clip_stem(clip.index)}.wav", Audio(y[a:b], rate))
         score = save_score(path, notes)
         clip.file = path
         # the file beside the report by name: the folder stays valid when moved or zipped, and a server's
@@ -534,7 +534,7 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
                              session={"from": target_label(plan.current), "to": target_label(plan.target),
                                       "clip": clip.index,
                                       "start_s": round(clip.start_s, 3), "end_s": round(clip.end_s, 3)})
-        clip.visual = save_image(folder / f"clip_{clip.index:03d}.png", res.media, meta)
+        clip.visual = save_image(folder / f"{clip_stem(clip.index)}.png", res.media, meta)
         paths.append(clip.visual)
     _drop_stale_clips(folder, paths)
     return paths
@@ -543,6 +543,11 @@ def write_visuals(plan, clips: list[ClipReport], folder: str | Path, *, seed: in
 #: The names of the files a session writes in ``clips/`` and ``visuals/`` (`write_clip_files`, `write_visuals`):
 #: the only ones it replaces or removes there (every ``clip_NNN*`` went, a therapist's ``clip_001_interview.wav`` too)
 CLIP_FILE = re.compile(r"clip_\d{3,}\.(wav|mid|wav\.json|png)")
+
+
+def clip_stem(index: int) -> str:
+    """A clip's file name without its suffix (``clip_007``), as `CLIP_FILE` matches it."""
+    return f"clip_{index:03d}"
 
 
 def _drop_stale_clips(folder: Path, kept: list[Path]) -> None:
@@ -593,9 +598,9 @@ def _check_targets(out: Path, cfg: SessionConfig, clips: int) -> None:
     files = [out / name for name in _session_files(cfg)]
     for i in range(clips):
         if cfg.clip_files:
-            files += [out / "clips" / f"clip_{i:03d}{ext}" for ext in (".wav", ".wav.json", ".mid")]
+            files += [out / "clips" / f"{clip_stem(i)}{ext}" for ext in (".wav", ".wav.json", ".mid")]
         if cfg.visuals:
-            files.append(out / "visuals" / f"clip_{i:03d}.png")
+            files.append(out / "visuals" / f"{clip_stem(i)}.png")
     for path in files:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "a folder is there, where the session writes a file", str(path))

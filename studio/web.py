@@ -666,7 +666,7 @@ class WebStudio:
         if kind:
             how += f"\n\n_Note: the recording {OTHER_KIND[kind]}._"
         if modality == "speech":  # inputs the judges are not validated on, as `critique` notes them
-            from studio.critique import (EIGHT_BIT, NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S, eight_bit,
+            from studio.critique import (EIGHT_BIT, NARROW_BAND, SHORT_SPEECH, SHORT_SPEECH_S,
                                          low_band_recording, narrow_recording)
 
             rate = getattr(media, "rate", None)
@@ -681,11 +681,12 @@ class WebStudio:
             speech_s = min((r.details.get("speech_s", SHORT_SPEECH_S) for r in readings), default=SHORT_SPEECH_S)
             if speech_s < SHORT_SPEECH_S:
                 how += f"\n\n_Note: the recording holds {speech_s:.2f} s of speech: {SHORT_SPEECH}._"
-            from studio.critique import QUIET, quiet_16bit
+            from studio.critique import QUIET, sample_notes
 
-            if quiet_16bit(p, media):
+            stored = sample_notes(p, media)
+            if "quiet" in stored:
                 how += f"\n\n_Note: the recording has {QUIET}._"
-            if eight_bit(p):
+            if "eight_bit" in stored:
                 how += f"\n\n_Note: the recording has 8-bit samples: {EIGHT_BIT}._"
             if neutral is not None:  # the neutral take uploaded beside it, compared as `critique --reference` does
                 from studio.critique import media_decay, recording_channel, room_mismatch
@@ -697,15 +698,13 @@ class WebStudio:
                             "one recorded as the take was._")
                 elif room := room_mismatch(neutral_decay, [media_decay(media)]):
                     how += f"\n\n_Warning: {room[0].upper()}{room[1:]}._"
-                from studio.critique import PITCH_BELOW_REFERENCE, PITCH_BELOW_REFERENCE_WHY, emotional_reference
+                from studio.critique import emotional_reference, higher_voice
 
                 ref_pitch = other_kind("speech", neutral).pitch_hz
-                below = -12 * math.log2(found.pitch_hz / ref_pitch) if found.pitch_hz and ref_pitch else 0.0
-                if below > PITCH_BELOW_REFERENCE:  # another, higher voice's neutral take, as `critique` warns
-                    how += (f"\n\n_Warning: the take is pitched {below:.0f} semitones below the neutral take "
-                            f"({ref_pitch:.0f} Hz), which a speaker's own takes seldom are: is it another, higher "
-                            "voice? Each reading is a change from the neutral take, so another speaker's moves every "
-                            f"reading; give a neutral take of the same voice ({PITCH_BELOW_REFERENCE_WHY})._")
+                higher = (higher_voice([12 * math.log2(found.pitch_hz / ref_pitch)], "the neutral take", ref_pitch)
+                          if found.pitch_hz and ref_pitch else None)  # another, higher voice's, as `critique` warns
+                if higher:
+                    how += f"\n\n_Warning: {higher}._"
 
                 aroused = next(filter(None, (emotional_reference(j, neutral) for j in judges)), None)
                 if aroused:  # an angry take as the "neutral" one moves every reading away from anger
