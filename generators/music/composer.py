@@ -43,8 +43,9 @@ from generators.base import (GenerationError, GenerationRequest, GenerationResul
 from generators.music import theory as T
 
 #: In every take's provenance: 2 since 2026-12-05, when takes began to be levelled with a limiter and freed of DC;
-#: 3 since 2026-12-06, when each piece's tempo and register began to vary with its seed (`TEMPO_SPREAD`)
-VERSION = "3"
+#: 3 since 2026-12-06, when each piece's tempo and register began to vary with its seed (`TEMPO_SPREAD`); 4 since
+#: 2026-12-07, when happy active music stopped being driven by eighth-note stabs (`ComposerConfig.drive_max_valence`)
+VERSION = "4"
 #: Corner of the high-pass that takes the synthesizer's DC offset out of a take (Hz): under any instrument's range
 DC_HIGHPASS_HZ = 10
 
@@ -62,6 +63,9 @@ class ComposerConfig:
     - `max_tempo_step`: the largest relative tempo change from one bar to the next (tempo ramps, no jumps).
     - `humanise`: scale of timing/velocity jitter (0 = quantised).
     - `fade_out_s`: fade at the very end after the final cadence's chord has sounded.
+    - `drive_max_valence`: active music above this valence is comped, not driven by eighth-note stabs (the
+      texture of anger, `_accompaniment`); 1.0 drives all active music, as before 2026-12-07
+      (`bench/music_drive.py` compares the two).
     """
 
     rate: int = 22050
@@ -76,13 +80,15 @@ class ComposerConfig:
     max_tempo_step: float = 0.05
     humanise: float = 1.0
     fade_out_s: float = 1.5
+    drive_max_valence: float = 0.2
 
     def __post_init__(self) -> None:
         """Values in range, or a `GenerationError` naming the field (``beats_per_bar=0`` made zero-length bars
         for ever, its memory growing)."""
         check_ranges("music/composer", self, (("rate", 8000, 96000), ("beats_per_bar", 1, 16), ("phrase_bars", 1, 64),
                                               ("max_tempo_step", 0.0, 1.0), ("humanise", 0.0, 10.0),
-                                              ("fade_out_s", 0.0, 60.0), ("target_lufs", -70.0, 0.0)),
+                                              ("fade_out_s", 0.0, 60.0), ("target_lufs", -70.0, 0.0),
+                                              ("drive_max_valence", -1.0, 1.0)),
                      whole=("rate", "beats_per_bar", "phrase_bars"), error=GenerationError)
         check_duration_config("music/composer", self, 7200)
 
@@ -332,12 +338,16 @@ def _section_level(ph: "Phrase") -> float:
     return (1.08 if ph.label[0] != "A" else 1.0) * (0.94 if ph.index % 2 else 1.0)
 
 
-def _accompaniment(a: float, v: float = 0.0) -> str:
+def _accompaniment(a: float, v: float = 0.0, drive_max_valence: float = 0.2) -> str:
     """Sustained pads only for low-arousal negative moods (boredom, depression); calm positive music flows in
-    arpeggios (the texture of most "relaxed" pieces, e.g. EMOPIA's Q4 piano covers)."""
+    arpeggios (the texture of most "relaxed" pieces, e.g. EMOPIA's Q4 piano covers); active music is comped,
+    and driven by eighth-note stabs over an eighth-note bass only up to ``drive_max_valence``
+    (`ComposerConfig`): that texture is the sound of anger and tension, and joy written with it was heard as
+    tense (the symbolic judge read joy at valence +0.14 where the same joy at arousal 0.3 read +0.62;
+    `bench/music_drive.py`)."""
     if a < -0.45 and v < 0.0:
         return "pad"
-    return "arpeggio" if a < -0.05 else "comp" if a < 0.4 else "drive"
+    return "arpeggio" if a < -0.05 else "comp" if a < 0.4 or v > drive_max_valence else "drive"
 
 
 # ------------------------------------------------------------------------------------------ the composer
@@ -646,7 +656,7 @@ class ComposerMusic:
 
     def _harmony(self, bar: Bar, voiced, ph: Phrase) -> list[NoteEvent]:
         c = bar.controls
-        style = _accompaniment(c.arousal, c.valence)
+        style = _accompaniment(c.arousal, c.valence, self.config.drive_max_valence)
         pos = bar.index - ph.first_bar
         arch = math.sin(math.pi * (pos + 0.5) / max(ph.n_bars, 1))
         vel = _clip(c.velocity * 0.9 * (0.88 + 0.2 * arch) * _section_level(ph), 1, 127)
@@ -696,7 +706,7 @@ class ComposerMusic:
                 out.append(NoteEvent("bass", s, half if e - s >= 2 else e, root, vel, bar.index))
                 if e - s >= 2:
                     out.append(NoteEvent("bass", half, e, fifth, int(vel * 0.9), bar.index))
-            elif a < 0.45:
+            elif a < 0.45 or c.valence > self.config.drive_max_valence:
                 pattern = [(0, 1.5, root), (1.5, 1, root), (2, 1, fifth), (3, 1, root + (2 if nxt is None else 0))]
                 for on, d, p in pattern:
                     t = 4.0 * bar.index + on
@@ -706,8 +716,7 @@ class ComposerMusic:
                 for i in range(8):
                     t = 4.0 * bar.index + 0.5 * i
                     if s <= t < e:
-                        p = root + 12 if (c.valence > 0.2 and i % 2 == 1) else root
-                        out.append(NoteEvent("bass", t, t + 0.45 * c.gate + 0.05, p, int(vel * (1 if i % 2 == 0 else 0.85)), bar.index))
+                        out.append(NoteEvent("bass", t, t + 0.45 * c.gate + 0.05, root, int(vel * (1 if i % 2 == 0 else 0.85)), bar.index))
         return out
 
     def _drums(self, bar: Bar, level: float, section_start: bool, fill: bool, final: bool) -> list[NoteEvent]:
@@ -876,7 +885,8 @@ class ComposerMusic:
         first = score.phrases[0]
         controls = {**c0.to_json(), "mode": first.mode, "key": f"{T.NOTE_NAMES[first.tonic]} {first.mode}",
                     "programs": {r: sorted(score.bars[0].layers.get(r, {})) for r in ROLES},
-                    "accompaniment": _accompaniment(c0.arousal, c0.valence), "bars": len(score.bars)}
+                    "accompaniment": _accompaniment(c0.arousal, c0.valence, self.config.drive_max_valence),
+                    "bars": len(score.bars)}
         if request.trajectory is not None:
             cl = score.bars[-1].controls
             last = score.phrases[-1]
