@@ -8,8 +8,8 @@ Design rules (DESIGN.md section 5 and issue 17):
 - every handler is one call into the `Studio` facade (or the session/dataset builders beside it) through
   `WebStudio`; no model or signal code lives here;
 - per-user state only in ``gr.State`` (the user's picked point and results) and, for the dataset job that
-  outlives a page, ``gr.BrowserState``; the `WebStudio` object is shared and holds no per-request state, so
-  concurrent users cannot see each other's work;
+  outlives a page, ``gr.BrowserState``; the `WebStudio` object is shared and holds no per-request state but the
+  Stops pressed on a page (keyed by the page's random token), so concurrent users cannot see each other's work;
 - user errors (a bad emotion, an unreadable upload, a portrait without a face) become `gr.Error` messages, never
   tracebacks; uploads are limited in size and type; outputs go under one folder, the only one the app serves;
 - the app binds to 127.0.0.1 unless told otherwise; a queue limits concurrent generations.
@@ -330,9 +330,13 @@ class WebStudio:
         self.uploads = None if uploads is None else tuple(Path(u).resolve() for u in uploads)
         self._jobs: dict[str, dict] = {}  # dataset jobs by id (their state lives in the job's folder)
         self._lock = threading.Lock()
-        #: sessions stopped from the page whose thread has not reached its next step yet (a render under way ends
-        #: first): the next session waits for them, so the tab's one-at-a-time holds (`build_app`'s session)
-        self.stopping_sessions: list[threading.Thread] = []
+        #: per tab, the work stopped from the page whose thread has not reached its next step yet (a render or a
+        #: loop round under way ends first): the tab's next request waits for it (`build_app`'s ``followed``), so
+        #: the session tab's one at a time holds and presses of Generate and Stop do not pile up threads
+        self.stopping: dict[str, list[threading.Thread]] = {tab: [] for tab in STOPPABLE}
+        #: (page, tab) pairs whose Stop was pressed since the tab's last Generate (`ask_stop`): the running handler
+        #: sees it within half a second, ends its work and says so
+        self.stop_asked: set[tuple[str, str]] = set()
         #: dataset jobs running at once on this server, whoever started them: the browser's own limit let three
         #: clients start three 4-worker jobs (12 processes on 2 cores)
         self.max_dataset_jobs = 1
@@ -450,11 +454,17 @@ class WebStudio:
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         return self.out / ("-".join([*filter(None, map(slug, names)), stamp]) + suffix)
 
+    def ask_stop(self, page: str | None, tab: str) -> None:
+        """The Stop of ``tab`` on the page ``page`` (its `build_app` token) was pressed."""
+        if page:
+            self.stop_asked.add((page, tab))
+
     def generate(self, modality: str, emotion, *, text: str | None = None, prompt: str | None = None,
                  loop: int = 0, seed: int = 0, options: dict | None = None, duration_s: float | None = None,
-                 backend: str | None = None, progress=None) -> Take:
+                 backend: str | None = None, progress=None, stop: threading.Event | None = None) -> Take:
         """One generation through the Studio facade, saved under the app's folder; ``progress`` as
-        `Studio.generate` tells it (`rounds_told` makes one of a Gradio bar)."""
+        `Studio.generate` tells it (`rounds_told` makes one of a Gradio bar). A ``stop`` set while the take was
+        made (the tab's Stop) keeps it from being written: `Stopped`."""
         from studio.errors import UserError
         from studio.generate import save_take
 
@@ -466,6 +476,8 @@ class WebStudio:
         result = self.studio.generate(modality, emotion, text=text, prompt=prompt, loop=number(loop, "loop rounds", True),
                                       seed=seed_of(seed),
                                       options=options, duration_s=duration_s, backend=backend, progress=progress)
+        if stop is not None and stop.is_set():
+            raise Stopped
         suffix = {"speech": ".wav", "music": ".wav", "face": ".mp4", "image": ".png"}[modality]
         # written as the CLI writes a take: the media, the composer's score (which a creator takes on into a DAW)
         # and the JSON report (provenance and licence, each judge's reading and, for speech, how to remake the
@@ -880,10 +892,15 @@ class WebStudio:
 #: What the Therapy session tab says when its Stop is pressed
 SESSION_STOPPED = ("**Stopped.** The session ends at its next step and nothing of it is written (a render under way "
                    "finishes first, and the next session waits for it).")
+#: The tabs with a Stop (`WebStudio.ask_stop`)
+STOPPABLE = ("speech", "face", "music", "image", "session")
+#: What the Speech, Face, Music and Image tabs say when their Stop is pressed
+TAKE_STOPPED = ("**Stopped.** The take ends at its next round and nothing of it is written (a round under way "
+                "finishes first, and the tab's next take waits for it).")
 
 
-class SessionStopped(Exception):
-    """Raised inside a session the Therapy session tab's Stop (or a closed tab) stopped: nothing is written."""
+class Stopped(Exception):
+    """Raised inside work a tab's Stop (or a closed tab) stopped, at its next step: nothing is written."""
 
 
 @contextmanager
@@ -1003,11 +1020,21 @@ def build_app(web: WebStudio | None = None):
         s.preprocess = lambda payload: None if payload is None else own(min(hi, max(lo, payload)))
         return s
 
-    def on_click(button, fn, inputs, outputs, **kw):
+    def on_click(button, fn, inputs, outputs, tab: str | None = None, **kw):
         """``button`` runs ``fn`` once ``outputs`` are cleared: a failed request had left the previous take's report
-        readable under its error badge, where it read as the answer to the new request. Returns ``fn``'s event."""
-        return button.click(lambda: (None,) * len(outputs), None, outputs, queue=False,
-                            show_progress="hidden").then(fn, inputs, outputs, **kw)
+        readable under its error badge, where it read as the answer to the new request. For a ``tab`` with a Stop,
+        ``fn`` takes the page's token first, and a Stop pressed before this click is forgotten. Returns ``fn``'s
+        event."""
+        if tab is None:
+            return button.click(lambda: (None,) * len(outputs), None, outputs, queue=False,
+                                show_progress="hidden").then(fn, inputs, outputs, **kw)
+
+        def cleared(token):
+            web.stop_asked.discard((token, tab))
+            return (None,) * len(outputs)
+
+        return button.click(cleared, [page], outputs, queue=False,
+                            show_progress="hidden").then(fn, [page, *inputs], outputs, **kw)
 
     def said(exc: Exception) -> gr.Error:
         # the user's mistake, shown to the user: no traceback in the server's log for it either; shown until
@@ -1032,11 +1059,79 @@ def build_app(web: WebStudio | None = None):
         run.__name__ = fn.__name__
         return run
 
+    def followed(tab: str, token: str, work, progress, what: str, stopped: tuple):
+        """Run ``work(told, stop)`` in a thread of its own and follow it from the handler (a generator): Gradio lets a
+        running function finish when its event is cancelled, so a 30-minute session had gone on for minutes after
+        its tab was closed, holding the tab's one slot with its bar at 5 % (an audit), and a take of five loop
+        rounds could not be stopped at all. The handler looks every half second for the tab's Stop on this page
+        (``token``: `WebStudio.ask_stop`) and yields, where a closed tab reaches it; then it sets ``stop``, and
+        ``told(fraction, desc)``, the bar ``work`` moves, raises `Stopped` at the work's next step, so nothing is
+        written (a step under way, a render or a loop round, ends first). A Stop ends the handler with the
+        ``stopped`` outputs. (Not Gradio's ``cancels``: its page showed "Error" on every output of a cancelled
+        take, in about half the tries.) The tab's next request waits for a stopped one still running
+        (`WebStudio.stopping`)."""
+        box: dict = {"at": (0.05, what)}
+        stop = threading.Event()
+        stopping, key = web.stopping[tab], (token, tab)
+        outputs = len(stopped)
+        for earlier in list(stopping):
+            while earlier.is_alive():
+                if key in web.stop_asked:
+                    web.stop_asked.discard(key)
+                    yield stopped
+                    return
+                progress(0.0, desc=f"waiting for the stopped {'session' if tab == 'session' else 'take'} to end")
+                earlier.join(0.5)
+                yield (gr.skip(),) * outputs
+            if earlier in stopping:  # (another request of the tab may have waited for it too)
+                stopping.remove(earlier)
+
+        def told(fraction: float, desc: str = what) -> None:
+            if stop.is_set():
+                raise Stopped
+            box["at"] = (fraction, desc)
+
+        def run() -> None:
+            try:
+                box["result"] = work(told, stop)
+            except BaseException as exc:  # handed to the handler's thread, which says it
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        started = time.monotonic()
+        try:
+            while worker.is_alive() and key not in web.stop_asked:  # (the time said here: each yield below restarts
+                # Gradio's own timer, which had read 0.0-0.4 s through a 48-s session: an audit)
+                progress(box["at"][0], desc=f"{box['at'][1]} ({time.monotonic() - started:.0f} s)")
+                worker.join(0.5)
+                yield (gr.skip(),) * outputs  # where a closed tab can reach the handler
+        finally:
+            stop.set()  # (not joined here: Gradio closes the handler of a closed tab on its event loop)
+            if worker.is_alive():
+                stopping.append(worker)
+        if key in web.stop_asked:
+            web.stop_asked.discard(key)
+            if "result" not in box:  # (a take that was made before the Stop was seen is shown, not hidden)
+                yield stopped
+                return
+        if "error" in box:
+            raise box["error"]
+        yield box["result"]
+
+    def stop_button(tab: str):
+        """The tab's Stop: it marks this page's ``tab`` for its running handler (``followed``) to see."""
+        button = gr.Button("Stop", elem_id=f"{tab}-stop")
+        button.click(lambda token: web.ask_stop(token, tab), [page], None, queue=False, show_progress="hidden")
+        return button
+
     # Gradio keeps a copy of every upload and every file it serves; without this they piled up for the server's
     # whole life (any file type, 50 MB a request). Every hour, what is older than a day goes.
     with gr.Blocks(title="Emotion Studio", delete_cache=(3600, 86400)) as app:
         gr.Markdown("# Emotion Studio\nPick an emotion on the circle (or type one), then generate or analyse.")
         point = gr.State({"valence": 0.6, "arousal": 0.4})
+        page = gr.State(None)  #: this page's token, for its tabs' Stop (`WebStudio.ask_stop`)
+        app.load(lambda: uuid.uuid4().hex, None, page, queue=False)
         with gr.Row():
             with gr.Column(scale=1):
                 wheel = gr.Image(value=circumplex(), label="click to set valence and arousal", interactive=False,
@@ -1083,46 +1178,63 @@ def build_app(web: WebStudio | None = None):
             with gr.Tab("Speech"):
                 s_text = gr.Textbox(label="text", value="I never thought this day would come.")
                 s_voice = gr.Dropdown(web.speech_voices(), value="joe", label="voice")
-                s_go = gr.Button("Generate speech", variant="primary", elem_id="speech-go")
+                with gr.Row():
+                    s_go = gr.Button("Generate speech", variant="primary", elem_id="speech-go")
+                    stop_button("speech")
                 s_audio = gr.Audio(label="speech", type="filepath", elem_id="speech-audio")
                 s_plot = gr.Image(label="target (ring) and each judge's reading", interactive=False, **PLOT)
                 s_report = gr.Markdown(elem_id="speech-report")
                 s_json = gr.File(label=REPORT_LABEL, elem_id="speech-json")
 
                 @guarded
-                def speech(text, voice, sd, lp, *pick, progress=gr.Progress()):
-                    progress(0.05, desc="speaking and judging")
+                def speech(token, text, voice, sd, lp, *pick, progress=gr.Progress()):
                     backend, options = web.speech_request(voice)  # a built-in voice picks its own backend
-                    t = web.generate("speech", emotion_of(*pick), text=text, loop=lp, seed=sd, backend=backend,
-                                     options=options, progress=rounds_told(progress, "speaking and judging"))
-                    return t.file, t.plot, t.report, t.report_file
+                    emotion = emotion_of(*pick)
 
-                on_click(s_go, speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], concurrency_limit=2)
+                    def work(told, stop):
+                        t = web.generate("speech", emotion, text=text, loop=lp, seed=sd, backend=backend, options=options,
+                                         progress=rounds_told(told, "speaking and judging"), stop=stop)
+                        return t.file, t.plot, t.report, t.report_file
+
+                    yield from followed("speech", token, work, progress, "speaking and judging",
+                                        (None, None, TAKE_STOPPED, None))
+
+                on_click(s_go, speech, [s_text, s_voice, *picker], [s_audio, s_plot, s_report, s_json], "speech",
+                         concurrency_limit=2)
             with gr.Tab("Face"):
                 # a file box, not gr.Image: Gradio decodes an Image upload before the handler runs, so a broken
                 # picture failed there with a bare "Error" instead of the studio's message
                 f_portrait = gr.File(label="portrait (optional; default: the astronaut)", type="filepath",
                                      file_types=list(UPLOAD_TYPES["portrait"]), elem_id="face-portrait")
                 f_text = gr.Textbox(label="text", value="I can't believe you did that.")
-                f_go = gr.Button("Generate talking face", variant="primary")
+                with gr.Row():
+                    f_go = gr.Button("Generate talking face", variant="primary")
+                    stop_button("face")
                 f_video = gr.Video(label="video", height=480)
                 f_plot = gr.Image(label="target and readings", interactive=False, **PLOT)
                 f_report = gr.Markdown(elem_id="face-report")
                 f_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
-                def face(portrait, text, sd, lp, *pick, progress=gr.Progress()):
-                    progress(0.05, desc="speaking, animating, judging")
-                    t = web.face(portrait, emotion_of(*pick), text=text, loop=lp, seed=sd,
-                                 progress=rounds_told(progress, "animating and judging"))
-                    # (Gradio 6 takes the captions as the component's property: a (video, subtitles) value failed)
-                    return gr.update(value=t.file, subtitles=captions(t, text)), t.plot, t.report, t.report_file
+                def face(token, portrait, text, sd, lp, *pick, progress=gr.Progress()):
+                    emotion = emotion_of(*pick)
 
-                on_click(f_go, face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json],
+                    def work(told, stop):
+                        t = web.face(portrait, emotion, text=text, loop=lp, seed=sd,
+                                     progress=rounds_told(told, "animating and judging"), stop=stop)
+                        # (Gradio 6 takes the captions as the component's property: a (video, subtitles) value failed)
+                        return gr.update(value=t.file, subtitles=captions(t, text)), t.plot, t.report, t.report_file
+
+                    yield from followed("face", token, work, progress, "speaking, animating, judging",
+                                        (None, None, TAKE_STOPPED, None))
+
+                on_click(f_go, face, [f_portrait, f_text, *picker], [f_video, f_plot, f_report, f_json], "face",
                          concurrency_limit=1)
             with gr.Tab("Music"):
                 m_dur = slider(5, 60, value=15, step=5, label="seconds")
-                m_go = gr.Button("Compose", variant="primary")
+                with gr.Row():
+                    m_go = gr.Button("Compose", variant="primary")
+                    stop_button("music")
                 m_audio = gr.Audio(label="music", type="filepath")
                 m_midi = gr.File(label="score (MIDI)", elem_id="music-midi")
                 m_plot = gr.Image(label="target and readings", interactive=False, **PLOT)
@@ -1130,18 +1242,26 @@ def build_app(web: WebStudio | None = None):
                 m_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
-                def music(dur, sd, lp, *pick, progress=gr.Progress()):
-                    progress(0.05, desc="composing, rendering, judging")
-                    t = web.generate("music", emotion_of(*pick), loop=lp, seed=sd, duration_s=number(dur, "seconds"),
-                                     progress=rounds_told(progress, "composing, rendering, judging"))
-                    return t.file, t.score, t.plot, t.report, t.report_file
+                def music(token, dur, sd, lp, *pick, progress=gr.Progress()):
+                    emotion, seconds = emotion_of(*pick), number(dur, "seconds")
 
-                on_click(m_go, music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], concurrency_limit=2)
+                    def work(told, stop):
+                        t = web.generate("music", emotion, loop=lp, seed=sd, duration_s=seconds, stop=stop,
+                                         progress=rounds_told(told, "composing, rendering, judging"))
+                        return t.file, t.score, t.plot, t.report, t.report_file
+
+                    yield from followed("music", token, work, progress, "composing, rendering, judging",
+                                        (None, None, None, TAKE_STOPPED, None))
+
+                on_click(m_go, music, [m_dur, *picker], [m_audio, m_midi, m_plot, m_report, m_json], "music",
+                         concurrency_limit=2)
             with gr.Tab("Image"):
                 i_prompt = gr.Textbox(label="prompt (recorded; the embedded backend draws abstract pictures)")
                 i_style = gr.Dropdown(["horizon", "field", "pattern"], value="horizon",
                                       label="style (the embedded painter's; Stable Diffusion draws the prompt)")
-                i_go = gr.Button("Draw", variant="primary")
+                with gr.Row():
+                    i_go = gr.Button("Draw", variant="primary")
+                    stop_button("image")
                 i_img = gr.Image(label="picture", type="filepath", buttons=["download", "fullscreen"],
                                  alt_text="the picture drawn for the emotion; the report below gives what each judge "
                                           "reads in it")
@@ -1150,12 +1270,19 @@ def build_app(web: WebStudio | None = None):
                 i_json = gr.File(label=REPORT_LABEL)
 
                 @guarded
-                def image(prompt, style, sd, lp, *pick, progress=gr.Progress()):
-                    t = web.generate("image", emotion_of(*pick), prompt=prompt or None, loop=lp, seed=sd,
-                                     options=web.image_options(style), progress=rounds_told(progress, "drawing and judging"))
-                    return t.file, t.plot, t.report, t.report_file
+                def image(token, prompt, style, sd, lp, *pick, progress=gr.Progress()):
+                    emotion, options = emotion_of(*pick), web.image_options(style)
 
-                on_click(i_go, image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report, i_json], concurrency_limit=2)
+                    def work(told, stop):
+                        t = web.generate("image", emotion, prompt=prompt or None, loop=lp, seed=sd, options=options,
+                                         progress=rounds_told(told, "drawing and judging"), stop=stop)
+                        return t.file, t.plot, t.report, t.report_file
+
+                    yield from followed("image", token, work, progress, "drawing and judging",
+                                        (None, None, TAKE_STOPPED, None))
+
+                on_click(i_go, image, [i_prompt, i_style, *picker], [i_img, i_plot, i_report, i_json], "image",
+                         concurrency_limit=2)
             with gr.Tab("Therapy session"):
                 t_from = gr.Textbox(label="from (the listener now)", value="anxiety")
                 t_to = gr.Textbox(label="to (the goal)", value="calm")
@@ -1167,7 +1294,7 @@ def build_app(web: WebStudio | None = None):
                 t_split = gr.Checkbox(label="also as clip files (a zip: each clip's audio, notes and report)")
                 with gr.Row():
                     t_go = gr.Button("Build session", variant="primary")
-                    t_stop = gr.Button("Stop", elem_id="session-stop")
+                    stop_button("session")
 
                 def picked(spec_text, pt, k, *weights):
                     return web.spec_of(spec_text, pt["valence"], pt["arousal"], k, dict(zip(MIX_LABELS, weights)))
@@ -1184,54 +1311,18 @@ def build_app(web: WebStudio | None = None):
                                   file_count="multiple", interactive=False)
 
                 @guarded
-                def session(a, b, minutes, clip, sd, split, lp, progress=gr.Progress()):
-                    """The session runs in a thread of its own, followed from here: Gradio lets a running function
-                    finish when its event is cancelled, and a 30-minute session had gone on for minutes after its
-                    tab was closed, holding the tab's one slot, with its bar at 5 %. Stop, or a closed tab, closes
-                    this generator; the session then stops at its next step and writes nothing (a render under way
-                    ends first, about a minute for 30 minutes of music, and the next session waits for it)."""
-                    box: dict = {"at": (0.0, "planning")}
-                    stop = threading.Event()
-                    for earlier in list(web.stopping_sessions):  # a stopped session still rendering: one at a time
-                        while earlier.is_alive():
-                            progress(0.0, desc="waiting for the stopped session to end")
-                            earlier.join(0.5)
-                            yield (gr.skip(),) * 5
-                        web.stopping_sessions.remove(earlier)
+                def session(token, a, b, minutes, clip, sd, split, lp, progress=gr.Progress()):
+                    """Followed from here (``followed``): a 30-minute session had gone on for minutes after its tab
+                    was closed. Stop, or a closed tab, ends it at its next step and nothing is written (a render under
+                    way ends first, about a minute for 30 minutes of music, and the next session waits for it)."""
+                    def work(told, stop):
+                        return web.session(a, b, minutes, clip, sd, clip_files=split, progress=told, loop=lp)
 
-                    def told(fraction, what):
-                        if stop.is_set():
-                            raise SessionStopped
-                        box["at"] = (fraction, what)
+                    yield from followed("session", token, work, progress, "planning",
+                                        (None, None, SESSION_STOPPED, None, None))
 
-                    def work():
-                        try:
-                            box["result"] = web.session(a, b, minutes, clip, sd, clip_files=split, progress=told,
-                                                        loop=lp)
-                        except BaseException as exc:  # handed to the handler's thread, which says it
-                            box["error"] = exc
-
-                    worker = threading.Thread(target=work, daemon=True)
-                    worker.start()
-                    started = time.monotonic()
-                    try:
-                        while worker.is_alive():  # (the time said here: each yield below restarts Gradio's own
-                            # timer, which had read 0.0-0.4 s through a 48-s session: an audit)
-                            progress(box["at"][0], desc=f"{box['at'][1]} ({time.monotonic() - started:.0f} s)")
-                            worker.join(0.5)
-                            yield (gr.skip(),) * 5  # where a cancel or a closed tab can reach the handler
-                    finally:
-                        stop.set()  # (not joined here: Gradio closes a cancelled handler on its event loop)
-                        if worker.is_alive():
-                            web.stopping_sessions.append(worker)
-                    if "error" in box:
-                        raise box["error"]
-                    yield box["result"]
-
-                go = on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split, loop],
-                              [t_audio, t_plot, t_report, t_zip, t_files], concurrency_limit=1)
-                t_stop.click(lambda: SESSION_STOPPED, None, [t_report], cancels=[go], queue=False)  # said: the bar
-                # had just vanished, and the outputs stayed empty without a word (an audit)
+                on_click(t_go, session, [t_from, t_to, t_min, t_clip, seed, t_split, loop],
+                         [t_audio, t_plot, t_report, t_zip, t_files], "session", concurrency_limit=1)
             with gr.Tab("Dataset"):
                 d_spec = gr.File(label="spec (YAML)", file_types=[".yaml", ".yml"], type="filepath",
                                  elem_id="dataset-spec")

@@ -971,3 +971,33 @@ def test_a_sessions_emotion_error_names_its_box_and_an_emptied_slider_its_own(we
         web.resolve("joy", 0.0, 0.0, None)
     report = web.session("anxiety", "calm", 1, 20)[2]  # a jump: said without the command line's --max-step
     assert "jumps to the goal" in report and "--max-step" not in report
+
+
+def test_a_take_stopped_from_its_tab_writes_nothing(tmp_path):
+    """The Speech, Face, Music and Image tabs had no Stop: a take of five loop rounds ran to its end whatever the
+    user did (an audit). Their Stop sets the handler's ``stop``: the loop's next round raises `Stopped` through the
+    bar (`build_app`'s ``followed``), and a take finished after the stop is not written either."""
+    import threading
+
+    from studio.web import Stopped, WebStudio, rounds_told
+
+    web = WebStudio(tmp_path / "app")
+    stop, rounds = threading.Event(), []
+
+    def bar(fraction, desc=""):
+        rounds.append(desc)
+        if len(rounds) == 2:  # Stop pressed while the first round ran: the second one is not started
+            stop.set()
+        if stop.is_set():
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        # (a 4-s calm take is not accepted in its first round, so the loop goes on to a second)
+        web.generate("music", "calm", loop=3, duration_s=4.0, progress=rounds_told(bar, "composing"), stop=stop)
+    assert len(rounds) == 2 and "take 2 of at most 4" in rounds[1]
+    done = threading.Event()
+    done.set()  # pressed as the one round ended
+    with pytest.raises(Stopped):
+        web.generate("music", "joy", duration_s=4.0, stop=done)
+    assert not [p for p in (tmp_path / "app").rglob("*") if p.is_file()]
+    assert web.generate("music", "joy", duration_s=4.0).file.endswith(".wav")  # and the next take is made

@@ -150,6 +150,34 @@ def test_a_session_shows_its_steps_and_stop_ends_it_with_nothing_written(page, a
     page.wait_for_selector("#session-report :text('clips')", timeout=240_000)
 
 
+def test_a_take_can_be_stopped_from_its_tab(page, app_url):
+    """The Speech, Face, Music and Image tabs had no Stop: a take of five loop rounds ran to its end whatever the
+    user did (an audit). Music's Stop says so at once, the take ends at its next round with no file written, and
+    the tab then makes the next take."""
+    out = app_url[1] / "out"
+    before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    reload(page)
+    page.locator("#emotion-spec textarea, #emotion-spec input").first.fill("calm")
+    page.get_by_role("tab", name="Music").click()
+    rounds = page.get_by_role("spinbutton", name="number input for closed-loop rounds")
+    seconds = page.get_by_role("spinbutton", name="number input for seconds")
+    for box, value in ((rounds, "4"), (seconds, "60")):
+        box.fill(value)
+        box.press("Enter")
+    page.get_by_role("button", name="Compose").click()
+    page.wait_for_selector("text=/take 1 of at most 5/", timeout=120_000)
+    page.locator("#music-stop").click()
+    page.wait_for_selector("#music-report :text('Stopped.')", timeout=10_000)
+    page.wait_for_timeout(15_000)  # the round under way ends (a 60-s take is composed, rendered and read in ~6 s)
+    assert not [n for n in {p.name for p in out.iterdir()} - before if n.startswith("music")]
+    for box, value in ((rounds, "0"), (seconds, "5")):
+        box.fill(value)
+        box.press("Enter")
+    page.get_by_role("button", name="Compose").click()
+    page.wait_for_selector("#music-report :text('fidelity')", timeout=120_000)
+    assert [n for n in {p.name for p in out.iterdir()} - before if n.startswith("music")]
+
+
 def test_every_tab_passes_axe_cores_wcag_a_and_aa_rules(page):
     """Accessibility, checked by Deque's axe-core (the WCAG 2 A and AA rules): it found the circumplex's button
     without a name (its picture had no alt text), white on orange-500 primary buttons at 2.8:1 and grey footer,
