@@ -1068,7 +1068,7 @@ def build_app(web: WebStudio | None = None):
         ``told(fraction, desc)``, the bar ``work`` moves, raises `Stopped` at the work's next step, so nothing is
         written (a step under way, a render or a loop round, ends first). A Stop ends the handler with the
         ``stopped`` outputs. (Not Gradio's ``cancels``: its page showed "Error" on every output of a cancelled
-        take, in about half the tries.) The tab's next request waits for a stopped one still running
+        take or session in about a third of the tries.) The tab's next request waits for a stopped one still running
         (`WebStudio.stopping`)."""
         box: dict = {"at": (0.05, what)}
         stop = threading.Event()
