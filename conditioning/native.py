@@ -14,7 +14,9 @@ a logging thread's lines were lost while a face video was read. A pipe, not a te
 a write that another thread had begun into the file just as the block ended could land after the file was read
 (or at its start, after the rewind), and was lost (1 line in 1,649 in a CI run; 0.3 % of three threads' lines in a
 stress test). A pipe says end-of-file only when no write into it is left, so the reader gets them all; it writes
-them on in whole lines, at most ``PIPE_BUF`` bytes at a time, so that no other writer's line lands inside one. A lock
+them on in whole lines, at most ``PIPE_BUF`` bytes at a time, so that no other writer's line lands inside one, and
+takes other threads' lines back out of a TFLite line they landed in (`_Untangle`: TFLite writes its lines in three
+pieces, and the face test lost a logging thread's line that way in 1 run in 6 on a loaded machine). A lock
 serialises the redirects, and Python's own ``sys.stderr`` is flushed before and after so no message of ours is
 reordered.
 
@@ -68,6 +70,10 @@ NATIVE_NOISE = re.compile(
     rb"|\[[^\]\n]* @ 0x[0-9a-f]+\]"
     rb"|(?:Note|Warning|Error): .*(?:MPEG|Xing|mpg123|frame|stream|resync)"
     rb"|\[src/libmpg123/)")
+#: TFLite's own lines, as its minimal logger writes them: in three writes, its severity ("INFO: "), the message and
+#: the newline, so another thread's line can land inside one (`_Untangle`)
+TFLITE_SEVERITY = re.compile(rb"^(?:VERBOSE|INFO|WARNING|ERROR): ")
+TFLITE_MESSAGE = re.compile(rb"Created TensorFlow Lite XNNPACK delegate for CPU\.|Initialized TensorFlow Lite runtime\.")
 
 
 #: The pipe's room (bytes) asked for, so that a native library writing while it holds the GIL (which the reader
@@ -121,18 +127,74 @@ def quiet_stderr() -> Iterator[None]:
 def _pass_on(read_end: int, out: int) -> None:
     """Read the pipe to its end, writing each line that is not native noise to ``out``; then close both. It reads
     on when ``out`` fails (a closed terminal), so that no writer waits on a full pipe."""
-    pending, failed = b"", False
+    pending, failed, untangle = b"", False, _Untangle()
     try:
         while chunk := os.read(read_end, PIPE_ROOM):
             *lines, pending = (pending + chunk).split(b"\n")
-            failed = failed or not _write_lines(out, [line + b"\n" for line in lines if not NATIVE_NOISE.match(line)])
-        if pending and not NATIVE_NOISE.match(pending) and not failed:
-            _write_lines(out, [pending])
+            failed = failed or not _write_lines(out, [line + b"\n" for line in untangle(lines)])
+        last = [line + b"\n" for line in untangle([pending] if pending else [], end=True)]
+        if pending and last and last[-1] == pending + b"\n":  # a last line without its newline stays so
+            last[-1] = pending
+        if not failed:
+            _write_lines(out, last)
     except OSError:
         pass
     finally:
         os.close(read_end)
         os.close(out)
+
+
+class _Untangle:
+    """The lines to pass on, from whole lines read from the pipe, in order: each one that is not native noise
+    (`NATIVE_NOISE`), with other threads' lines taken back out of a TFLite line they landed in. TFLite writes a line
+    in three pieces (`TFLITE_SEVERITY`, the message, the newline), so a logging thread's line arrived as
+    "INFO: app-line 821" followed by "Created TensorFlow Lite XNNPACK delegate for CPU.": the thread's line was lost
+    and TFLite's shown (1 run in 6 of `tests/test_critics_face.py`'s under load). A line that starts with a severity
+    is held, with up to `HOLD` lines after it, until TFLite's bare message says it was torn; a TFLite message with
+    another's line at its end ("...for CPU.app-line 7") gives that line back, and drops the empty line TFLite's
+    newline then makes."""
+
+    HOLD = 16
+
+    def __init__(self) -> None:
+        self.held: list[bytes] = []  #: a line starting with a TFLite severity, and the lines that came after it
+        self.drop_empty = False  #: the next line, if empty, is a torn TFLite line's own newline
+
+    def __call__(self, lines: list[bytes], end: bool = False) -> list[bytes]:
+        out: list[bytes] = []
+        for line in lines:
+            if self.drop_empty:
+                self.drop_empty = False
+                if not line:
+                    continue
+            severity = TFLITE_SEVERITY.match(line)
+            message = TFLITE_MESSAGE.match(line, severity.end() if severity else 0)
+            if message:  # TFLite's own line, whole or its torn message: dropped, and whatever landed in it kept
+                if self.held and not severity:  # the held line's severity was this message's
+                    first, *rest = self.held
+                    out += [first[TFLITE_SEVERITY.match(first).end():], *rest]
+                else:
+                    out += self.held
+                self.held = []
+                if tail := line[message.end():]:
+                    out.append(tail)
+                    self.drop_empty = True
+            elif NATIVE_NOISE.match(line):
+                continue
+            elif severity:
+                out += self.held
+                self.held = [line]
+            elif self.held:
+                self.held.append(line)
+                if len(self.held) > self.HOLD:
+                    out += self.held
+                    self.held = []
+            else:
+                out.append(line)
+        if end:
+            out += self.held
+            self.held = []
+        return out
 
 
 def _write_lines(fd: int, lines: list[bytes]) -> bool:

@@ -80,3 +80,22 @@ def test_a_stderr_that_cannot_be_written_does_not_stop_the_writers(tmp_path):
                  "        os.write(2, b'x' * (1 << 16) + b'\\n')\n"
                  "print('done')\n", stderr=full)
     assert r.returncode == 0 and r.stdout.strip() == "done"
+
+
+def test_a_line_landing_inside_tflites_three_piece_line_is_taken_back_out():
+    """TFLite writes a line in three writes (its severity, the message, the newline), so a logging thread's line
+    could land inside one: "INFO: app-line 821" then "Created TensorFlow Lite XNNPACK delegate for CPU.", and the
+    thread's line was lost while TFLite's was shown (1 run in 6 of the face test, on a loaded machine). Both ways a line
+    lands inside one are written here in that order (and two lines inside one); the thread's lines come out whole and
+    in order, and TFLite's not at all."""
+    r = _run(
+        "import os\n"
+        "from conditioning.native import quiet_stderr\n"
+        "with quiet_stderr():\n"
+        "    for piece in (b'INFO: ', b'app-line 1\\n', b'Created TensorFlow Lite XNNPACK delegate for CPU.', b'\\n',\n"
+        "                  b'INFO: ', b'Created TensorFlow Lite XNNPACK delegate for CPU.', b'app-line 2\\n', b'\\n',\n"
+        "                  b'INFO: ', b'app-line 3\\n', b'app-line 4\\n', b'Created TensorFlow Lite XNNPACK delegate for CPU.',\n"
+        "                  b'app-line 5\\n', b'\\n', b'INFO: our own line, whole\\n', b'\\n', b'app-line 6\\n'):\n"
+        "        os.write(2, piece)\n")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr == "app-line 1\napp-line 2\napp-line 3\napp-line 4\napp-line 5\nINFO: our own line, whole\n\napp-line 6\n"
