@@ -23,7 +23,6 @@ sadness and calm. Runs on one core in about 5 minutes with the defaults.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -68,13 +67,14 @@ def texture(pm) -> tuple[float, float]:
 
 
 def humans() -> dict:
-    import pretty_midi
     from scipy.stats import mannwhitneyu
 
-    rows = list(csv.DictReader(open(DATA / "music" / "emopia" / "labels.csv", encoding="utf-8")))
+    from critics.music.symbolic import load_midi
+    from critics.training.music import load_clips
+
     by_q: dict[str, list] = {}
-    for r in rows:
-        by_q.setdefault(r["quadrant"], []).append(texture(pretty_midi.PrettyMIDI(str(DATA / "music" / "emopia" / r["path"]))))
+    for clip in load_clips(DATA):
+        by_q.setdefault(clip.quadrant, []).append(texture(load_midi(clip.path)))
     out = {q: {"pieces": len(v), "repeated_bass": round(float(np.mean([x[0] for x in v])), 4),
                "repeated_chord": round(float(np.mean([x[1] for x in v])), 4)} for q, v in sorted(by_q.items())}
     p = mannwhitneyu([x[0] for x in by_q["Q2"]], [x[0] for x in by_q["Q1"]], alternative="greater").pvalue
@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
     from conditioning import Emotion
     from critics.registry import load_critic
     from generators.base import GenerationRequest
-    from generators.music.composer import ComposerConfig, ComposerMusic
     from critics.music.symbolic import load_midi
+    from generators.music.composer import ComposerConfig, ComposerMusic
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=4)
