@@ -1175,12 +1175,8 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
         bar = Progress(len(done) + len(items), len(done), enabled=progress)
         t0 = time.perf_counter()
         made = 0
-        if (workers > 1 or ray_address) and {m.name for m in spec.modalities} & {"speech", "music", "face"}:
-            # the parent compiles librosa's kernels (the speech renderer's and the music judge's; images use
-            # none), so the workers never compile them side by side (a broken numba cache crashes every later run)
-            from studio.warm import warm_up
-
-            warm_up()
+        if items and (workers > 1 or ray_address) and {m.name for m in spec.modalities} & {"speech", "music", "face"}:
+            _warm(bool(ray_address))
         # one pool for the plan and every balancing round (its workers start at the first item)
         pool = _local_pool(workers) if workers > 1 and not ray_address else None
         with ctrl_c_noted():
@@ -1221,6 +1217,26 @@ def build(spec: Spec, out: str | Path, *, workers: int = 1, ray_address: str | N
                 # Ray's shutdown puts its own handler back below Python's table, which still names ours: a SIGTERM
                 # then ended the build silently with 143, no "terminated" line (a re-audit); set again, ours holds
                 signal.signal(signal.SIGTERM, term)
+
+
+def _warm(on_ray: bool) -> None:
+    """Compile librosa's numba kernels (the speech renderer's and the music judge's; images use none) before the
+    workers start, so they never compile them side by side (a numba cache broken so crashes every later run):
+    here, and on a Ray cluster on every node, whose environments are their own (`studio.warm.on_every_node`).
+    `studio.warm.ensure` repairs a cache that is already broken, where warming in this process died with a bare
+    segmentation fault. A node that cannot be warmed stops the build before any item, with what it said."""
+    from conditioning.registry import BackendUnavailable
+    from studio.warm import ensure, on_every_node
+
+    code = ensure()  # (what went wrong is on stderr)
+    if code != 0:
+        raise BackendUnavailable(f"librosa's numba kernels could not be compiled here (python -m studio.warm exited "
+                                 f"{code}); the workers would crash on them: run it on its own to see why")
+    for node, code, said in on_every_node() if on_ray else ():
+        if code != 0:
+            last = said.strip().splitlines()[-1] if said.strip() else "no output"
+            raise BackendUnavailable(f"librosa's numba kernels could not be compiled on Ray node {node} (python -m "
+                                     f"studio.warm exited {code}: {last}); run it on that node")
 
 
 def _run(items: list[Item], spec: Spec, out: str, workers: int, ray_address: str | None,

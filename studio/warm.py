@@ -21,7 +21,8 @@ is warmed is what the product calls, with the dtypes it passes (numba compiles o
 ``python -m studio.warm`` also repairs an environment whose cache is already broken: it warms in a child
 process, and when the child crashes (`CRASH_SIGNALS`) or numba cannot read its cache it removes librosa's numba
 cache files (`cache_files`, nobody else's) and warms again.
-Ray workers on other machines compile in their own environments: run it there once after installing.
+A Ray cluster's nodes compile in their own environments, so `emostudio dataset --ray` runs the same repairing
+warm-up once on every node before its items run there side by side (`on_every_node`).
 """
 from __future__ import annotations
 
@@ -133,6 +134,31 @@ def ensure(command=None, files=cache_files, log=print) -> int:
         log(f"studio.warm: the warm-up was stopped by {signal.Signals(-code).name}", file=sys.stderr)
         return 128 - code
     return code
+
+
+def _warm_here(command=None, files=cache_files) -> tuple[str, int, str]:
+    """(this node's Ray id, `ensure`'s exit status, what it said): run as one Ray task per node."""
+    import ray
+
+    said: list[str] = []
+    code = ensure(command, files, log=lambda *a, **k: said.append(" ".join(map(str, a))))
+    return ray.get_runtime_context().get_node_id(), code, "\n".join(said)
+
+
+def on_every_node(command=None, files=cache_files) -> list[tuple[str, int, str]]:
+    """Warm (`ensure`: repairing a broken cache) once on every node of the Ray cluster this process has joined,
+    one task pinned to each, and wait for all. Returns (node id, exit status, what it said) per node.
+
+    Why: the parent's warm-up compiles only its own environment's cache. A node's workers that meet a cold cache
+    compile the kernels side by side, as `emostudio dataset --workers N` would without its warm-up, and a node
+    whose cache that breaks crashes every task sent to it from then on. Nodes that join later are not warmed."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    task = ray.remote(num_cpus=0, max_retries=0)(_warm_here)
+    refs = [task.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
+            .remote(command, files) for node in ray.nodes() if node.get("Alive")]
+    return ray.get(refs)
 
 
 def main() -> int:

@@ -110,3 +110,43 @@ def test_once_warmed_the_products_kernels_are_read_from_the_cache_not_compiled_a
     assert any(p.suffix == ".nbi" and "localmin" in p.name for p in before)  # pYIN's kernel, the slowest to compile
     subprocess.run(run, cwd=ROOT, check=True, timeout=300)
     assert snapshot() == before
+
+
+def test_a_ray_cluster_is_warmed_on_every_node_and_a_nodes_broken_cache_repaired(tmp_path):
+    """`emostudio dataset --ray` warmed only its own environment: each node's workers compiled the kernels side by
+    side, and a node whose cache broke so crashed every task sent to it. Now each node runs `ensure` once, pinned
+    to it, and a warm-up that crashes there (as a broken cache makes it) is repaired there."""
+    ray = pytest.importorskip("ray")
+    import tempfile
+
+    marker = tmp_path / "broken"
+    marker.touch()
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # a short path: Ray's sockets live under it
+    try:
+        ray.init(num_cpus=1, _temp_dir=ray_tmp, include_dashboard=False, log_to_driver=False)
+        nodes = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+        done = warm.on_every_node(_crash_once(marker), files=tuple)  # (tuple() lists no cache file to remove)
+    finally:
+        ray.shutdown()
+        subprocess.run(["rm", "-rf", ray_tmp])
+    assert {node for node, _, _ in done} == nodes and len(done) == len(nodes) == 1
+    (_, code, said), = done
+    assert code == 0 and not marker.exists()
+    assert "the numba cache was broken (the warm-up died by SIGSEGV); removed 0 of librosa's cache files" in said
+
+
+def test_a_dataset_whose_kernels_cannot_be_compiled_stops_before_any_item(tmp_path, monkeypatch):
+    """Workers that start on kernels that would not compile crash item after item; the build says so once."""
+    from conditioning.registry import BackendUnavailable
+    from studio.dataset import build, load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: tiny-music\nseed: 1\nmodalities:\n  music:\n    count: 2\n    duration_s: 4\n"
+                    "emotions:\n  list: [joy, sadness]\nfilter:\n  recognised_by: none\n")
+    monkeypatch.setattr(warm, "ensure", lambda *a, **k: 1)
+    with pytest.raises(BackendUnavailable, match=r"kernels could not be compiled here \(python -m studio.warm "
+                                                 r"exited 1\)"):
+        build(load_spec(spec), tmp_path / "out", workers=2, progress=False)
+    journal = tmp_path / "out" / "manifest.jsonl"
+    assert not (journal.exists() and journal.read_text().strip())  # no item journaled
+    assert not [f for f in (tmp_path / "out").rglob("*") if f.suffix in (".wav", ".flac", ".mid")]  # nor made
