@@ -156,9 +156,15 @@ def on_every_node(command=None, files=cache_files) -> list[tuple[str, int, str]]
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     task = ray.remote(num_cpus=0, max_retries=0)(_warm_here)
-    refs = [task.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
-            .remote(command, files) for node in ray.nodes() if node.get("Alive")]
-    return ray.get(refs)
+    refs = {node["NodeID"]: task.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
+            .remote(command, files) for node in ray.nodes() if node.get("Alive")}
+    done = []
+    for node, ref in refs.items():
+        try:
+            done.append(ray.get(ref))
+        except ray.exceptions.RayError as exc:  # the task itself failed there (the studio not installed, the node
+            done.append((node, 1, str(exc).strip().splitlines()[-1]))  # lost): its last line, not Ray's traceback
+    return done
 
 
 def main() -> int:

@@ -126,6 +126,8 @@ def test_a_ray_cluster_is_warmed_on_every_node_and_a_nodes_broken_cache_repaired
         ray.init(num_cpus=1, _temp_dir=ray_tmp, include_dashboard=False, log_to_driver=False)
         nodes = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
         done = warm.on_every_node(_crash_once(marker), files=tuple)  # (tuple() lists no cache file to remove)
+        marker.touch()  # a task that fails on the node (here its cache listing raises) is its last line, not Ray's
+        failed = warm.on_every_node(_crash_once(marker), files=float)  # traceback (float() lists no files: 0.0)
     finally:
         ray.shutdown()
         subprocess.run(["rm", "-rf", ray_tmp])
@@ -133,6 +135,8 @@ def test_a_ray_cluster_is_warmed_on_every_node_and_a_nodes_broken_cache_repaired
     (_, code, said), = done
     assert code == 0 and not marker.exists()
     assert "the numba cache was broken (the warm-up died by SIGSEGV); removed 0 of librosa's cache files" in said
+    assert [(node, code) for node, code, _ in failed] == [(n, 1) for n in nodes]
+    assert failed[0][2] == "TypeError: 'float' object is not iterable"
 
 
 def test_a_dataset_whose_kernels_cannot_be_compiled_stops_before_any_item(tmp_path, monkeypatch):
