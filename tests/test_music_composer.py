@@ -351,3 +351,28 @@ def test_happy_active_music_is_comped_not_driven_and_heard_happier():
     assert ComposerMusic().compose(req("joy", seed=0)).bars[0].controls.arousal > 0.4  # (still active music)
     for spec in ("anger", "fear", "v=0.2,a=0.6"):
         assert shipped.compose(req(spec)).midi_bytes() == driven.compose(req(spec)).midi_bytes()
+
+
+def test_calm_positive_arpeggios_flow_in_eighths_and_are_heard_calm_and_pleasant():
+    """Below 85 BPM every arpeggio moved in quarters, so calm music played about one onset a second, nearly all of
+    them more than 0.6 s apart, where EMOPIA's human calm (Q4) piano pieces play about 2.7 a second and only a few
+    per cent of theirs are that far apart (`bench/music_flow.py`), and the audio judge heard serenity as barely
+    pleasant (valence -0.08, Q4 in 1 of 6 seeds). Arpeggios at valence 0 or above now flow in eighths: calm
+    music's texture moves to the humans', the audio judge hears serenity as Q4 and more pleasant, and music below
+    valence 0 is written note for note as before."""
+    from bench.music_flow import texture
+    from critics.music.embedded import EmbeddedMusicCritic
+    from generators.music.composer import ComposerConfig
+
+    shipped, quarters = ComposerMusic(), ComposerMusic(ComposerConfig(flowing_min_valence=2.0))
+    for seed in range(3):
+        now, before = (texture(g.compose(req("calm", seed=seed, duration=20.0)).midi_bytes()) for g in (shipped, quarters))
+        assert now["onset_density"] > 1.8 > 1.3 > before["onset_density"]
+        assert now["ioi_long_share"] < 0.2 < 0.8 < before["ioi_long_share"]
+    judge = EmbeddedMusicCritic()
+    heard = {name: [judge.score(g.generate(req("serenity", seed=seed, duration=20.0)).media) for seed in range(3)]
+             for name, g in (("now", shipped), ("before", quarters))}
+    assert all(max(r.native, key=r.native.get) == "Q4" for r in heard["now"])
+    assert np.mean([r.valence for r in heard["now"]]) > np.mean([r.valence for r in heard["before"]]) + 0.15
+    for spec in ("sadness", "melancholy", "boredom", "fear"):
+        assert shipped.compose(req(spec)).midi_bytes() == quarters.compose(req(spec)).midi_bytes()

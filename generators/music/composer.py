@@ -44,8 +44,9 @@ from generators.music import theory as T
 
 #: In every take's provenance: 2 since 2026-12-05, when takes began to be levelled with a limiter and freed of DC;
 #: 3 since 2026-12-06, when each piece's tempo and register began to vary with its seed (`TEMPO_SPREAD`); 4 since
-#: 2026-12-07, when happy active music stopped being driven by eighth-note stabs (`ComposerConfig.drive_max_valence`)
-VERSION = "4"
+#: 2026-12-07, when happy active music stopped being driven by eighth-note stabs (`ComposerConfig.drive_max_valence`);
+#: 5 since the same day, when calm positive music's arpeggios began to flow in eighths (`ComposerConfig.flowing_min_valence`)
+VERSION = "5"
 #: Corner of the high-pass that takes the synthesizer's DC offset out of a take (Hz): under any instrument's range
 DC_HIGHPASS_HZ = 10
 
@@ -66,6 +67,12 @@ class ComposerConfig:
     - `drive_max_valence`: active music above this valence is comped, not driven by eighth-note stabs (the
       texture of anger, `_accompaniment`); 1.0 drives all active music, as before 2026-12-07
       (`bench/music_drive.py` compares the two).
+    - `flowing_min_valence`: arpeggios at this valence or above move in eighths at every tempo, as EMOPIA's
+      calm piano pieces flow (about 2.7 onsets per second in Q4, 2.8 in Q3, where the composer's calm played 1.1
+      and 96-100 % of its onsets more than 0.6 s apart, against 4 % in Q4); below it they move in quarters under
+      85 BPM, as all slow arpeggios did before 2026-12-07 (2.0: that texture; `bench/music_flow.py` compares them).
+      Sad music keeps its quarters because in eighths the symbolic judge heard 3 of the bench's 5 sadness pieces as
+      Q4: that exception was chosen on the judges' readings.
     """
 
     rate: int = 22050
@@ -81,6 +88,7 @@ class ComposerConfig:
     humanise: float = 1.0
     fade_out_s: float = 1.5
     drive_max_valence: float = 0.2
+    flowing_min_valence: float = 0.0
 
     def __post_init__(self) -> None:
         """Values in range, or a `GenerationError` naming the field (``beats_per_bar=0`` made zero-length bars
@@ -88,7 +96,7 @@ class ComposerConfig:
         check_ranges("music/composer", self, (("rate", 8000, 96000), ("beats_per_bar", 1, 16), ("phrase_bars", 1, 64),
                                               ("max_tempo_step", 0.0, 1.0), ("humanise", 0.0, 10.0),
                                               ("fade_out_s", 0.0, 60.0), ("target_lufs", -70.0, 0.0),
-                                              ("drive_max_valence", -1.0, 1.0)),
+                                              ("drive_max_valence", -1.0, 1.0), ("flowing_min_valence", -1.0, 2.0)),
                      whole=("rate", "beats_per_bar", "phrase_bars"), error=GenerationError)
         check_duration_config("music/composer", self, 7200)
 
@@ -664,9 +672,10 @@ class ComposerMusic:
         for s, e, ch, v in voiced:
             if style == "pad":
                 out += [NoteEvent("harmony", s, e, p, int(vel), bar.index) for p in v]
-            elif style == "arpeggio":  # broken chord, each note held (a pedalled arpeggio); quarters when slow
-                order = list(v) + list(v[1:-1][::-1])
-                step = 1.0 if c.tempo_bpm < 85 else 0.5  # quarters when slow: the beat stays the felt pulse
+            elif style == "arpeggio":  # broken chord, each note held (a pedalled arpeggio): eighths, as human calm
+                order = list(v) + list(v[1:-1][::-1])  # piano music flows; sad music in quarters when slow
+                slow = c.tempo_bpm < 85 and c.valence < self.config.flowing_min_valence
+                step = 1.0 if slow else 0.5
                 k, t = 0, s
                 while t < e - 1e-6:
                     out.append(NoteEvent("harmony", t, min(e, t + 3 * step), order[k % len(order)],
