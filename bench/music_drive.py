@@ -83,9 +83,7 @@ def humans() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from conditioning import Emotion
-    from critics.registry import load_critic
-    from generators.base import GenerationRequest
+    from bench.composer_ab import judged_takes, same_notes
     from critics.music.symbolic import load_midi
     from generators.music.composer import ComposerConfig, ComposerMusic
 
@@ -96,32 +94,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     t0 = time.time()
     result: dict = {"humans": humans()}
-    judges = {"audio": load_critic("music", "embedded"), "symbolic": load_critic("music", "symbolic")}
     composers = {"drive (before)": ComposerMusic(ComposerConfig(drive_max_valence=1.0)),
                  "comp (shipped)": ComposerMusic(ComposerConfig())}
-    pieces = {}
-    for name, gen in composers.items():
-        rows = []
-        for label in HAPPY_ACTIVE:
-            for seed in range(args.seeds):
-                res = gen.generate(GenerationRequest(Emotion.parse(label), seed=seed, duration_s=args.seconds))
-                midi = res.extras["midi_bytes"]
-                row = dict(zip(("repeated_bass", "repeated_chord"), texture(load_midi(midi))))
-                for j, critic in judges.items():
-                    r = critic.score(res.media if j == "audio" else midi)
-                    row[j] = (r.valence, r.arousal, max(r.native, key=r.native.get) == "Q1")
-                rows.append(row)
-        pieces[name] = {"takes": len(rows),
-                        **{k: round(float(np.mean([r[k] for r in rows])), 4) for k in ("repeated_bass", "repeated_chord")},
-                        **{j: {"valence": round(float(np.mean([r[j][0] for r in rows])), 3),
-                               "arousal": round(float(np.mean([r[j][1] for r in rows])), 3),
-                               "q1_share": round(float(np.mean([r[j][2] for r in rows])), 3)} for j in judges}}
-    result["composer"] = pieces
-    same = []
-    for label in UNCHANGED:
-        req = GenerationRequest(Emotion.parse(label), seed=0, duration_s=args.seconds)
-        same.append(len({gen.compose(req).midi_bytes() for gen in composers.values()}) == 1)
-    result["unchanged_same_notes"] = f"{sum(same)} of {len(same)}"
+    shares = lambda midi: dict(zip(("repeated_bass", "repeated_chord"), texture(load_midi(midi))))  # noqa: E731
+    result["composer"] = pieces = judged_takes(composers, HAPPY_ACTIVE, range(args.seeds), args.seconds, "Q1", shares)
+    result["unchanged_same_notes"] = same_notes(composers, UNCHANGED, args.seconds)
     result["seconds"] = round(time.time() - t0)
     if emit_json(result, args.json):
         return result
@@ -137,7 +114,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {'texture':<15} {'rep. bass':>9} {'rep. chord':>10}   {'audio judge v / a / Q1':>24}   "
           f"{'symbolic judge v / a / Q1':>27}")
     for name, p in pieces.items():
-        cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j]['q1_share']:.0%}" for j in judges]
+        cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j]['q1_share']:.0%}"
+                 for j in ("audio", "symbolic")]
         print(f"  {name:<15} {p['repeated_bass']:>9.3f} {p['repeated_chord']:>10.3f}   {cells[0]:>24}   {cells[1]:>27}")
     print(f"  anger, fear, sadness, calm: the same notes with either setting in {result['unchanged_same_notes']}")
     print(f"{result['seconds']} s")

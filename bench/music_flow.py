@@ -63,9 +63,7 @@ def humans() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from conditioning import Emotion
-    from critics.registry import load_critic
-    from generators.base import GenerationRequest
+    from bench.composer_ab import judged_takes, same_notes
     from generators.music.composer import ComposerConfig, ComposerMusic
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -76,32 +74,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     t0 = time.time()
     result: dict = {"humans": humans()}
-    judges = {"audio": load_critic("music", "embedded"), "symbolic": load_critic("music", "symbolic")}
     composers = {"quarters (before)": ComposerMusic(ComposerConfig(flowing_min_valence=2.0)),
                  "flowing (shipped)": ComposerMusic(ComposerConfig())}
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    pieces = {}
-    for name, gen in composers.items():
-        rows = []
-        for label in CALM_POSITIVE:
-            for seed in seeds:
-                res = gen.generate(GenerationRequest(Emotion.parse(label), seed=seed, duration_s=args.seconds))
-                midi = res.extras["midi_bytes"]
-                row = texture(midi)
-                for j, critic in judges.items():
-                    r = critic.score(res.media if j == "audio" else midi)
-                    row[j] = (r.valence, r.arousal, max(r.native, key=r.native.get) == "Q4")
-                rows.append(row)
-        pieces[name] = {"takes": len(rows), **{k: round(float(np.median([r[k] for r in rows])), 3) for k in MEASURES},
-                        **{j: {"valence": round(float(np.mean([r[j][0] for r in rows])), 3),
-                               "arousal": round(float(np.mean([r[j][1] for r in rows])), 3),
-                               "q4_share": round(float(np.mean([r[j][2] for r in rows])), 3)} for j in judges}}
-    result["composer"] = pieces
-    same = []
-    for label in UNCHANGED:
-        req = GenerationRequest(Emotion.parse(label), seed=0, duration_s=args.seconds)
-        same.append(len({gen.compose(req).midi_bytes() for gen in composers.values()}) == 1)
-    result["unchanged_same_notes"] = f"{sum(same)} of {len(same)}"
+    result["composer"] = pieces = judged_takes(composers, CALM_POSITIVE, seeds, args.seconds, "Q4", texture, np.median)
+    result["unchanged_same_notes"] = same_notes(composers, UNCHANGED, args.seconds)
     result["seconds"] = round(time.time() - t0)
     if emit_json(result, args.json):
         return result
@@ -114,7 +91,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {'arpeggios':<18} {'onsets/s':>8} {'>0.6 s':>7}   {'audio judge v / a / Q4':>24}   "
           f"{'symbolic judge v / a / Q4':>27}")
     for name, p in pieces.items():
-        cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j]['q4_share']:.0%}" for j in judges]
+        cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j]['q4_share']:.0%}"
+                 for j in ("audio", "symbolic")]
         print(f"  {name:<18} {p['onset_density']:>8.2f} {p['ioi_long_share']:>7.3f}   {cells[0]:>24}   {cells[1]:>27}")
     print(f"  {', '.join(UNCHANGED)}: the same notes with either setting in {result['unchanged_same_notes']}")
     print(f"{result['seconds']} s")

@@ -68,8 +68,8 @@ class ComposerConfig:
       texture of anger, `_accompaniment`); 1.0 drives all active music, as before 2026-12-07
       (`bench/music_drive.py` compares the two).
     - `flowing_min_valence`: arpeggios at this valence or above move in eighths at every tempo, as EMOPIA's
-      calm piano pieces flow (about 2.7 onsets per second in Q4, 2.8 in Q3, where the composer's calm played 1.1
-      and 96-100 % of its onsets more than 0.6 s apart, against 4 % in Q4); below it they move in quarters under
+      calm piano pieces flow (medians: 2.7 onsets per second in Q4, 2.8 in Q3, where the composer's calm music
+      played 1.25, 90 % of its onsets more than 0.6 s apart against 4 % in Q4); below it they move in quarters under
       85 BPM, as all slow arpeggios did before 2026-12-07 (2.0: that texture; `bench/music_flow.py` compares them).
       Sad music keeps its quarters because in eighths the symbolic judge heard 3 of the bench's 5 sadness pieces as
       Q4: that exception was chosen on the judges' readings.

@@ -1,0 +1,49 @@
+"""The composer's takes made two ways (two `ComposerConfig`s) and read by both music judges: what
+`bench/music_drive.py` and `bench/music_flow.py` share."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+
+def judged_takes(composers: Mapping, labels: Iterable[str], seeds: Iterable[int], seconds: float, quadrant: str,
+                 texture: Callable[[bytes], dict], average=np.mean) -> dict:
+    """Per composer: how many takes, their texture (``texture(midi)``'s measures, averaged by ``average``) and each
+    judge's mean valence and arousal and the share of takes it hears in ``quadrant`` (the audio judge on the
+    FluidR3 render, the symbolic judge on the notes)."""
+    from conditioning import Emotion
+    from critics.registry import load_critic
+    from generators.base import GenerationRequest
+
+    judges = {"audio": load_critic("music", "embedded"), "symbolic": load_critic("music", "symbolic")}
+    labels, seeds = list(labels), list(seeds)
+    share = f"{quadrant.lower()}_share"
+    out = {}
+    for name, gen in composers.items():
+        rows = []
+        for label in labels:
+            for seed in seeds:
+                res = gen.generate(GenerationRequest(Emotion.parse(label), seed=seed, duration_s=seconds))
+                midi = res.extras["midi_bytes"]
+                row = texture(midi)
+                for j, critic in judges.items():
+                    r = critic.score(res.media if j == "audio" else midi)
+                    row[j] = (r.valence, r.arousal, max(r.native, key=r.native.get) == quadrant)
+                rows.append(row)
+        measures = [k for k in rows[0] if k not in judges]
+        out[name] = {"takes": len(rows), **{k: round(float(average([r[k] for r in rows])), 4) for k in measures},
+                     **{j: {"valence": round(float(np.mean([r[j][0] for r in rows])), 3),
+                            "arousal": round(float(np.mean([r[j][1] for r in rows])), 3),
+                            share: round(float(np.mean([r[j][2] for r in rows])), 3)} for j in judges}}
+    return out
+
+
+def same_notes(composers: Mapping, labels: Iterable[str], seconds: float) -> str:
+    """'N of M': of ``labels`` (seed 0), how many the composers write note for note alike."""
+    from conditioning import Emotion
+    from generators.base import GenerationRequest
+
+    same = [len({gen.compose(GenerationRequest(Emotion.parse(label), seed=0, duration_s=seconds)).midi_bytes()
+                 for gen in composers.values()}) == 1 for label in labels]
+    return f"{sum(same)} of {len(same)}"
