@@ -262,8 +262,7 @@ def collapse_line(single: dict, names: list[str]) -> str:
     n = single["n"]
     parts, over = [], []
     for judge in names:
-        label, share = single[f"{judge}_largest_label_share"]
-        count = single.get(f"{judge}_largest_label_count", round(share * n))
+        label, count = single[f"{judge}_largest_label_share"][0], single[f"{judge}_largest_label_count"]
         parts.append(f"{judge} {label} {count} of {n} ({100 * count / n:.1f} %)")
         if count > COLLAPSE_LIMIT * n:
             over.append(judge)
