@@ -45,8 +45,9 @@ from generators.music import theory as T
 #: In every take's provenance: 2 since 2026-12-05, when takes began to be levelled with a limiter and freed of DC;
 #: 3 since 2026-12-06, when each piece's tempo and register began to vary with its seed (`TEMPO_SPREAD`); 4 since
 #: 2026-12-07, when happy active music stopped being driven by eighth-note stabs (`ComposerConfig.drive_max_valence`);
-#: 5 since the same day, when calm positive music's arpeggios began to flow in eighths (`ComposerConfig.flowing_min_valence`)
-VERSION = "5"
+#: 5 since the same day, when calm positive music's arpeggios began to flow in eighths (`ComposerConfig.flowing_min_valence`);
+#: 6 since the same day, when no chord note sounded above the melody any longer (`ComposerConfig.melody_on_top`)
+VERSION = "6"
 #: Corner of the high-pass that takes the synthesizer's DC offset out of a take (Hz): under any instrument's range
 DC_HIGHPASS_HZ = 10
 
@@ -73,6 +74,9 @@ class ComposerConfig:
       85 BPM, as all slow arpeggios did before 2026-12-07 (2.0: that texture; `bench/music_flow.py` compares them).
       Sad music keeps its quarters because in eighths the symbolic judge heard 3 of the bench's 5 sadness pieces as
       Q4: that exception was chosen on the judges' readings.
+    - `melody_on_top`: no chord or arpeggio note sounds above the melody note it is heard with (`_under_melody`);
+      False lets the accompaniment's voicing cross above the tune, as before 2026-12-07 (`bench/music_top_voice.py`
+      compares the two).
     """
 
     rate: int = 22050
@@ -89,6 +93,7 @@ class ComposerConfig:
     fade_out_s: float = 1.5
     drive_max_valence: float = 0.2
     flowing_min_valence: float = 0.0
+    melody_on_top: bool = True
 
     def __post_init__(self) -> None:
         """Values in range, or a `GenerationError` naming the field (``beats_per_bar=0`` made zero-length bars
@@ -346,6 +351,30 @@ def _section_level(ph: "Phrase") -> float:
     return (1.08 if ph.label[0] != "A" else 1.0) * (0.94 if ph.index % 2 else 1.0)
 
 
+#: The lowest pitch an accompaniment note is moved down to, below the melody (C3); one that would go lower is left out
+UNDER_MELODY_FLOOR = 48
+
+
+def _under_melody(harmony: list["NoteEvent"], melody: list["NoteEvent"]) -> list["NoteEvent"]:
+    """The bar's chord and arpeggio notes, each moved down by octaves until it sounds under every melody note it
+    overlaps (left out if that would take it under `UNDER_MELODY_FLOOR`).
+
+    Why: the accompaniment is voiced around the register before the melody is written, and the melody wanders 10
+    semitones either side of it, so in active music about a third of the melody's notes sounded under a chord
+    note (joy, fear: 37-39 % of them). Listeners follow the highest voice best (the high-voice superiority effect:
+    Trainor et al. 2014, *Hearing Research* 308:60-70), which is why piano and vocal arrangements keep the tune on
+    top; under a chord tone the melody is masked and the skyline a listener hears is the accompaniment's."""
+    out = []
+    for h in harmony:
+        over = [m.pitch for m in melody if m.start_beat < h.end_beat and m.end_beat > h.start_beat]
+        pitch = h.pitch
+        while over and pitch >= min(over):
+            pitch -= 12
+        if pitch >= UNDER_MELODY_FLOOR or pitch == h.pitch:
+            out.append(h if pitch == h.pitch else replace(h, pitch=pitch))
+    return out
+
+
 def _accompaniment(a: float, v: float = 0.0, drive_max_valence: float = 0.2) -> str:
     """Sustained pads only for low-arousal negative moods (boredom, depression); calm positive music flows in
     arpeggios (the texture of most "relaxed" pieces, e.g. EMOPIA's Q4 piano covers); active music is comped,
@@ -589,11 +618,12 @@ class ComposerMusic:
                                       int(centre_h - 8), int(centre_h + 9), nv, centre_h, double)
                     prev_voicing = v
                     voiced.append((max(s, 4.0 * b), min(e, 4.0 * b + bar.beats), ch, v))
-                notes += self._harmony(bar, voiced, ph)
-                notes += self._bass(bar, voiced)
+                harmony = self._harmony(bar, voiced, ph)
+                bass = self._bass(bar, voiced)
                 # -- melody
                 mel, mel_pitch = self._melody(request.seed, bar, ph, pos, is_cadence_bar, voiced, contour, mel_pitch)
-                notes += mel
+                # (in this order: `_humanise` draws each note's deviations in turn)
+                notes += (_under_melody(harmony, mel) if self.config.melody_on_top else harmony) + bass + mel
                 # -- percussion
                 level = c.drums if drums_opt is None else (max(c.drums, 0.6) if drums_opt else 0.0)
                 if level > 0.05:
