@@ -6,7 +6,9 @@ Builds one iso-principle session per (from, to) pair with both music judges and 
 and prints, per session, every round's mean clip fidelity (round 0 is the open-loop session, the baseline of
 the same run), by both judges (what the loop ranks rounds by) and by `music/embedded` alone (the judge no rule of the
 composer was chosen on; `music/symbolic` was; version 5's flowing calm arpeggios, a rule from human pieces, were
-accepted on both judges' readings of seeds 0-5 and checked on seeds 6-17: `bench/music_flow.py`), the round kept (whole rounds only: one continuous piece)
+accepted on both judges' readings of seeds 0-5 and checked on seeds 6-17: `bench/music_flow.py`; version 6's melody on
+top, a rule from how listeners hear polyphony, was shipped on its check by both judges on seeds 6-17:
+`bench/music_top_voice.py`), the round kept (whole rounds only: one continuous piece)
 and the time. The loop corrects against both judges, so no loop gain here is an independent figure; it says
 whether the extra rounds are worth their time, not whether listeners hear more.
 
