@@ -1,10 +1,25 @@
 """The composer's takes made two ways (two `ComposerConfig`s) and read by both music judges: what
-`bench/music_drive.py` and `bench/music_flow.py` share."""
+`bench/music_drive.py`, `bench/music_flow.py` and `bench/music_top_voice.py` share."""
 from __future__ import annotations
 
+import argparse
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
+
+
+def ab_parser(doc: str, seeds: int = 12, first_seed: int | None = 6) -> argparse.ArgumentParser:
+    """The options of such a bench (``doc``: its module docstring, whose first paragraph is the description):
+    ``--seeds``, ``--first-seed`` (None: none; the bench starts at seed 0), ``--seconds`` and ``--json``."""
+    from bench.report import add_json_option
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=seeds)
+    if first_seed is not None:
+        ap.add_argument("--first-seed", type=int, default=first_seed)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    add_json_option(ap)
+    return ap
 
 
 def judged_takes(composers: Mapping, labels: Iterable[str], seeds: Iterable[int], seconds: float, quadrant: str,

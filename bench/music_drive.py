@@ -22,7 +22,6 @@ sadness and calm. Runs on one core in about 5 minutes with the defaults.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -32,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import emit_json  # noqa: E402
 from critics.training import default_data  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -83,15 +82,11 @@ def humans() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from bench.composer_ab import judged_takes, same_notes
+    from bench.composer_ab import ab_parser, judged_takes, same_notes
     from critics.music.symbolic import load_midi
     from generators.music.composer import ComposerConfig, ComposerMusic
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=4)
-    ap.add_argument("--seconds", type=float, default=30.0)
-    add_json_option(ap)
-    args = ap.parse_args(argv)
+    args = ab_parser(__doc__, 4, first_seed=None).parse_args(argv)
     t0 = time.time()
     result: dict = {"humans": humans()}
     composers = {"drive (before)": ComposerMusic(ComposerConfig(drive_max_valence=1.0)),

@@ -22,7 +22,6 @@ boredom and fear. About 2 minutes on one core with the defaults.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -32,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import add_json_option, emit_json  # noqa: E402
+from bench.report import emit_json  # noqa: E402
 from critics.training import default_data  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -63,15 +62,10 @@ def humans() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from bench.composer_ab import judged_takes, same_notes
+    from bench.composer_ab import ab_parser, judged_takes, same_notes
     from generators.music.composer import ComposerConfig, ComposerMusic
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=12)
-    ap.add_argument("--first-seed", type=int, default=6)
-    ap.add_argument("--seconds", type=float, default=30.0)
-    add_json_option(ap)
-    args = ap.parse_args(argv)
+    args = ab_parser(__doc__, 12).parse_args(argv)
     t0 = time.time()
     result: dict = {"humans": humans()}
     composers = {"quarters (before)": ComposerMusic(ComposerConfig(flowing_min_valence=2.0)),

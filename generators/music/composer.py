@@ -360,8 +360,8 @@ def _under_melody(harmony: list["NoteEvent"], melody: list["NoteEvent"]) -> list
     overlaps (left out if that would take it under `UNDER_MELODY_FLOOR`).
 
     Why: the accompaniment is voiced around the register before the melody is written, and the melody wanders 10
-    semitones either side of it, so in active music about a third of the melody's notes sounded under a chord
-    note (joy, fear: 37-39 % of them). Listeners follow the highest voice best (the high-voice superiority effect:
+    semitones either side of it, so a chord note sounded above 44-47 % of active music's melody notes and 26-36 %
+    of calm and sad music's (`bench/music_top_voice.py`, seeds 6-17). Listeners follow the highest voice best (the high-voice superiority effect:
     Trainor et al. 2014, *Hearing Research* 308:60-70), which is why piano and vocal arrangements keep the tune on
     top; under a chord tone the melody is masked and the skyline a listener hears is the accompaniment's."""
     out = []
