@@ -25,8 +25,8 @@ def ab_parser(doc: str, seeds: int = 12, first_seed: int | None = 6) -> argparse
 def judged_takes(composers: Mapping, labels: Iterable[str], seeds: Iterable[int], seconds: float, quadrant: str,
                  texture: Callable[[bytes], dict], average=np.mean) -> dict:
     """Per composer: how many takes, their texture (``texture(midi)``'s measures, averaged by ``average``) and each
-    judge's mean valence and arousal and the share of takes it hears in ``quadrant`` (the audio judge on the
-    FluidR3 render, the symbolic judge on the notes)."""
+    judge's mean valence and arousal, and how many takes it hears in ``quadrant`` (``in_quadrant``) and their share
+    (the audio judge on the FluidR3 render, the symbolic judge on the notes)."""
     from conditioning import Emotion
     from critics.registry import load_critic
     from generators.base import GenerationRequest
@@ -50,8 +50,15 @@ def judged_takes(composers: Mapping, labels: Iterable[str], seeds: Iterable[int]
         out[name] = {"takes": len(rows), **{k: round(float(average([r[k] for r in rows])), 4) for k in measures},
                      **{j: {"valence": round(float(np.mean([r[j][0] for r in rows])), 3),
                             "arousal": round(float(np.mean([r[j][1] for r in rows])), 3),
+                            "in_quadrant": int(sum(r[j][2] for r in rows)),
                             share: round(float(np.mean([r[j][2] for r in rows])), 3)} for j in judges}}
     return out
+
+
+def judge_cells(piece: dict, share: str) -> list[str]:
+    """The audio and symbolic judges' "valence / arousal / share" cells of one composer's row of `judged_takes`."""
+    return [f"{piece[j]['valence']:+.2f} / {piece[j]['arousal']:+.2f} / {piece[j][share]:.0%}"
+            for j in ("audio", "symbolic")]
 
 
 def same_notes(composers: Mapping, labels: Iterable[str], seconds: float) -> str:

@@ -82,7 +82,7 @@ def humans() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from bench.composer_ab import ab_parser, judged_takes, same_notes
+    from bench.composer_ab import ab_parser, judge_cells, judged_takes, same_notes
     from critics.music.symbolic import load_midi
     from generators.music.composer import ComposerConfig, ComposerMusic
 
@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {'texture':<15} {'rep. bass':>9} {'rep. chord':>10}   {'audio judge v / a / Q1':>24}   "
           f"{'symbolic judge v / a / Q1':>27}")
     for name, p in pieces.items():
-        cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j]['q1_share']:.0%}"
-                 for j in ("audio", "symbolic")]
+        cells = judge_cells(p, "q1_share")
         print(f"  {name:<15} {p['repeated_bass']:>9.3f} {p['repeated_chord']:>10.3f}   {cells[0]:>24}   {cells[1]:>27}")
     print(f"  anger, fear, sadness, calm: the same notes with either setting in {result['unchanged_same_notes']}")
     print(f"{result['seconds']} s")

@@ -62,7 +62,7 @@ def humans() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from bench.composer_ab import ab_parser, judged_takes, same_notes
+    from bench.composer_ab import ab_parser, judge_cells, judged_takes, same_notes
     from generators.music.composer import ComposerConfig, ComposerMusic
 
     args = ab_parser(__doc__, 12).parse_args(argv)
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {'arpeggios':<18} {'onsets/s':>8} {'>0.6 s':>7}   {'audio judge v / a / Q4':>24}   "
           f"{'symbolic judge v / a / Q4':>27}")
     for name, p in pieces.items():
-        cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j]['q4_share']:.0%}"
-                 for j in ("audio", "symbolic")]
+        cells = judge_cells(p, "q4_share")
         print(f"  {name:<18} {p['onset_density']:>8.2f} {p['ioi_long_share']:>7.3f}   {cells[0]:>24}   {cells[1]:>27}")
     print(f"  {', '.join(UNCHANGED)}: the same notes with either setting in {result['unchanged_same_notes']}")
     print(f"{result['seconds']} s")

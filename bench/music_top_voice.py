@@ -51,7 +51,7 @@ def under(midi) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from bench.composer_ab import ab_parser, judged_takes
+    from bench.composer_ab import ab_parser, judge_cells, judged_takes
     from generators.music.composer import ComposerConfig, ComposerMusic
 
     args = ab_parser(__doc__, 12).parse_args(argv)
@@ -62,11 +62,10 @@ def main(argv: list[str] | None = None) -> dict:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     result["composer"] = {q: judged_takes(composers, labels, seeds, args.seconds, q, under, np.mean)
                           for q, labels in GROUPS.items()}
-    share = {j: {name: sum(round(result["composer"][q][name][j][f"{q.lower()}_share"]
-                                 * result["composer"][q][name]["takes"]) for q in GROUPS) for name in composers}
-             for j in ("audio", "symbolic")}
-    result["in_quadrant"] = share  # judge -> composer -> takes heard in their quadrant
-    result["takes"] = sum(result["composer"][q][next(iter(composers))]["takes"] for q in GROUPS)
+    by_q = result["composer"]
+    result["in_quadrant"] = share = {j: {name: sum(by_q[q][name][j]["in_quadrant"] for q in GROUPS)
+                                         for name in composers} for j in ("audio", "symbolic")}
+    result["takes"] = sum(by_q[q][next(iter(composers))]["takes"] for q in GROUPS)
     result["seconds"] = round(time.time() - t0)
     if emit_json(result, args.json):
         return result
@@ -76,8 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"{'symbolic judge v / a / in Q':>27}")
     for q, labels in GROUPS.items():
         for name, p in result["composer"][q].items():
-            cells = [f"{p[j]['valence']:+.2f} / {p[j]['arousal']:+.2f} / {p[j][f'{q.lower()}_share']:.0%}"
-                     for j in ("audio", "symbolic")]
+            cells = judge_cells(p, f"{q.lower()}_share")
             print(f"  {q:<4} {name:<22} {p['under']:>6.1%}   {cells[0]:>24}   {cells[1]:>27}")
     n = result["takes"]
     for j, by in share.items():

@@ -368,8 +368,8 @@ def _under_melody(harmony: list["NoteEvent"], melody: list["NoteEvent"]) -> list
     for h in harmony:
         over = [m.pitch for m in melody if m.start_beat < h.end_beat and m.end_beat > h.start_beat]
         pitch = h.pitch
-        while over and pitch >= min(over):
-            pitch -= 12
+        if over:
+            pitch -= 12 * max(0, (pitch - min(over)) // 12 + 1)  # whole octaves, to just under the lowest
         if pitch >= UNDER_MELODY_FLOOR or pitch == h.pitch:
             out.append(h if pitch == h.pitch else replace(h, pitch=pitch))
     return out
