@@ -1,7 +1,7 @@
 """Do the two judges of each modality hear what the studio made, and do they agree with each other?
 
     OMP_NUM_THREADS=1 python bench/critics_agreement.py [--only speech|music] [--loop 2] [--sentences 6] [--seeds 3]
-        [--json [PATH]]
+        [--speech-seed 0] [--speech-seeds 1] [--json [PATH]]
         [--render-off frames|spectrum ...] [--humans [--data ../shared/data]]
 
 Speech: every shipped voice (Piper joe; Festival slt where installed) x the 8 RAVDESS emotions (as vocabulary
@@ -22,6 +22,10 @@ both agreeing, and the judges agreeing with each other; open loop and with the l
 Speech also reads each voice's *unprocessed* neutral synthesis single-file (no WORLD, no emotion: what the voice
 is before the studio touches it), so a single-file collapse can be told apart: the voice itself heard as one
 emotion, or the rendering pushing every emotion to one label.
+
+``--speech-seeds K``: K sets of takes of the same sentences (their first seeds ``--speech-seed``, +100, ...), the
+figures over all of them and each set's own: one set of 84 takes moves both judges' figure by a few takes and the
+largest single-file share across the 35 % limit, so a figure near a target is read over several sets.
 
 ``--humans``: the yardstick, in the same run: both speech judges on the RAVDESS actors' own strong takes, read
 out of fold by judges retrained at their shipped configurations on 8 speaker folds
@@ -53,6 +57,8 @@ SENTENCES = [*FIDELITY_SENTENCES, "The letter arrived on Monday with a stamp fro
 MUSIC_TARGETS = {"joy": "Q1", "anger": "Q2", "sadness": "Q3", "calm": "Q4"}
 #: #12 deliverable 4: no label may take more than this share of a speech judge's single-file readings
 COLLAPSE_LIMIT = 0.35
+#: ``--speech-seeds``: the first seeds of the sets of takes, this far apart (sentence i of a set: its seed + i)
+SEED_STRIDE = 100
 
 
 def top(reading) -> str:
@@ -81,6 +87,25 @@ def agreement(rows, names, cond: str) -> dict | None:
             "n": len(sub), "confusion": {n: confusion(sub, f"{n}_{cond}") for n in names}}
 
 
+def per_take_seed(rows, names, take_seeds) -> dict[int, dict]:
+    """Each set of takes (``--speech-seeds``) on its own: both judges' agreement with the target (speaker
+    reference, emotional takes) and each judge's largest single-file label with its count."""
+    out = {}
+    for first in take_seeds:
+        mine = [r for r in rows if r["take_seed"] == first]
+        ref = agreement([r for r in mine if r["term"] != "neutral"], names, "ref")
+        single = agreement(mine, names, "single")
+        out[first] = {"both_agree_ref": ref["both_agree"], "n_ref": ref["n"], "n_single": single["n"],
+                      **{f"{n}_largest_single": largest(single, n) for n in names}}
+    return out
+
+
+def largest(summary: dict, judge: str) -> tuple[str, int]:
+    """The label a judge gave most often over an `agreement` summary's readings, and how often."""
+    heard = sum((Counter(c) for c in summary["confusion"][judge].values()), Counter())
+    return heard.most_common(1)[0]
+
+
 def _rate(xs) -> float | None:
     xs = list(xs)
     return round(sum(xs) / len(xs), 3) if xs else None
@@ -107,20 +132,21 @@ def speech(args) -> dict:
         except BackendUnavailable as exc:
             print(f"  (speech/{backend} left out: {exc})", file=sys.stderr)
     rows, raw = [], {}
+    take_seeds = [args.speech_seed + SEED_STRIDE * i for i in range(args.speech_seeds)]
     for backend, gen in voices:
         unprocessed = load_generator("speech", backend, render=replace(render, bypass_neutral=True))
         bare = [unprocessed.generate(GenerationRequest(Emotion.parse("neutral"), text=text,
                                                        seed=args.speech_seed + s_i)).media
                 for s_i, text in enumerate(SENTENCES[:args.sentences])]
         raw[backend] = {j.name: dict(Counter(top(j.score(take)) for take in bare).most_common()) for j in judges}
-        for s_i, text in enumerate(SENTENCES[:args.sentences]):
+        for first, (s_i, text) in ((f, st) for f in take_seeds for st in enumerate(SENTENCES[:args.sentences])):
             ref = None
             for term, label in SPEECH_TARGETS.items():
-                req = GenerationRequest(Emotion.parse(term), text=text, seed=args.speech_seed + s_i)
+                req = GenerationRequest(Emotion.parse(term), text=text, seed=first + s_i)
                 ref = ref or [gen.neutral_reference(req)]
                 res = studio.run_loop(gen, judges, req, loop=0)
                 take = res.best.result.media
-                row = {"voice": backend, "sentence": s_i, "term": term, "target": label}
+                row = {"voice": backend, "sentence": s_i, "take_seed": first, "term": term, "target": label}
                 for j in judges:
                     row[f"{j.name}_ref"] = top(j.score(take, speaker_reference=ref))
                     row[f"{j.name}_single"] = top(j.score(take))
@@ -140,10 +166,11 @@ def speech(args) -> dict:
         out[cond] = summary
         if cond == "single":
             for n in names:  # every label the judge gave, over the same readings as the summary
-                heard = sum((Counter(c) for c in summary["confusion"][n].values()), Counter())
-                lab, c = heard.most_common(1)[0]
+                lab, c = largest(summary, n)
                 summary[f"{n}_largest_label_share"] = [lab, round(c / summary["n"], 3)]
                 summary[f"{n}_largest_label_count"] = c
+    if len(take_seeds) > 1:  # each set of takes on its own: the figures' sampling spread
+        out["per_take_seed"] = per_take_seed(rows, names, take_seeds)
     out["unprocessed_neutral_single"] = raw
     if args.humans and set(names) == {"embedded", "encoder"}:
         from bench.speech_judges_humans import readings
@@ -195,6 +222,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--speech-seed", type=int, default=0,
                     help="speech: the first sentence's seed (sentence i: this + i); other values give other takes of "
                          "the same sentences, the figure's sampling spread")
+    ap.add_argument("--speech-seeds", type=int, default=1,
+                    help=f"speech: this many sets of takes, their first seeds --speech-seed, +{SEED_STRIDE}, "
+                         f"+{2 * SEED_STRIDE}, ...: the figures over all of them, and each set's own (its spread)")
     ap.add_argument("--render-off", action="append", default=[], choices=("frames", "spectrum"),
                     help="speech: turn this rendering step off (an ablation); repeatable")
     ap.add_argument("--humans", action="store_true",
@@ -248,6 +278,11 @@ def main(argv=None) -> dict:
                 f"{t} -> " + ", ".join(f"{k} {v}" for k, v in m.items()) for t, m in misses.items() if m))
         if "single" in r:
             print(f"{'':8s} largest single-file label share: {collapse_line(r['single'], names)}")
+        for first, f in r.get("per_take_seed", {}).items():
+            print(f"{'':8s} takes from seed {first}: both agree (speaker ref.) {f['both_agree_ref']:.3f} of "
+                  f"{f['n_ref']}; largest single-file share " + ", ".join(
+                      f"{n} {f[f'{n}_largest_single'][0]} {f[f'{n}_largest_single'][1]} of {f['n_single']}"
+                      f" ({100 * f[f'{n}_largest_single'][1] / f['n_single']:.1f} %)" for n in names))
         for voice, by_judge in r.get("unprocessed_neutral_single", {}).items():
             print(f"{'':8s} {voice}'s unprocessed neutral, single file: " + "; ".join(
                 f"{n} " + ", ".join(f"{k} {v}" for k, v in c.items()) for n, c in by_judge.items()))
