@@ -89,13 +89,16 @@ def agreement(rows, names, cond: str) -> dict | None:
 
 def per_take_seed(rows, names, take_seeds) -> dict[int, dict]:
     """Each set of takes (``--speech-seeds``) on its own: both judges' agreement with the target (speaker
-    reference, emotional takes) and each judge's largest single-file label with its count."""
+    reference, emotional takes; and with the loop, where it ran) and each judge's largest single-file label with
+    its count."""
     out = {}
     for first in take_seeds:
         mine = [r for r in rows if r["take_seed"] == first]
         ref = agreement([r for r in mine if r["term"] != "neutral"], names, "ref")
+        loop = agreement([r for r in mine if r["term"] != "neutral"], names, "loop")
         single = agreement(mine, names, "single")
         out[first] = {"both_agree_ref": ref["both_agree"], "n_ref": ref["n"], "n_single": single["n"],
+                      **({"both_agree_loop": loop["both_agree"]} if loop else {}),
                       **{f"{n}_largest_single": largest(single, n) for n in names}}
     return out
 
@@ -232,6 +235,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="the shared data (--humans)")
     add_json_option(ap)
     args = ap.parse_args(argv)
+    if args.speech_seeds < 1:
+        ap.error(f"--speech-seeds must be 1 or more (sets of takes), not {args.speech_seeds}")
     if args.humans and not (args.data / "speech").is_dir():
         ap.error(f"--humans needs the shared data's speech corpora; none under {args.data} (give --data DIR)")
     t0 = time.time()
@@ -279,7 +284,8 @@ def main(argv=None) -> dict:
         if "single" in r:
             print(f"{'':8s} largest single-file label share: {collapse_line(r['single'], names)}")
         for first, f in r.get("per_take_seed", {}).items():
-            print(f"{'':8s} takes from seed {first}: both agree (speaker ref.) {f['both_agree_ref']:.3f} of "
+            loop = f" ({f['both_agree_loop']:.3f} with the loop)" if "both_agree_loop" in f else ""
+            print(f"{'':8s} takes from seed {first}: both agree (speaker ref.) {f['both_agree_ref']:.3f}{loop} of "
                   f"{f['n_ref']}; largest single-file share " + ", ".join(
                       f"{n} {f[f'{n}_largest_single'][0]} {f[f'{n}_largest_single'][1]} of {f['n_single']}"
                       f" ({100 * f[f'{n}_largest_single'][1] / f['n_single']:.1f} %)" for n in names))

@@ -255,7 +255,7 @@ def test_the_benchs_collapse_verdict_counts_takes_not_rounded_points():
 
 def test_the_bench_gives_each_set_of_takes_its_own_figures():
     """`--speech-seeds`: one set of 96 takes put `speech/embedded`'s collapse one take over the limit, where other
-    sets of the same sentences put it three or four over; each set's own figures give that spread."""
+    sets of the same sentences put it two to four over; each set's own figures give that spread."""
     from bench.critics_agreement import per_take_seed
 
     rows = []
@@ -264,9 +264,13 @@ def test_the_bench_gives_each_set_of_takes_its_own_figures():
                                             ("disgust", "disgust"))):
             rows.append({"take_seed": first, "term": term, "target": target, "embedded_single": heard[i],
                          "encoder_single": target, "embedded_ref": target,
-                         "encoder_ref": target if first == 0 else "angry"})
+                         "encoder_ref": target if first == 0 else "angry",
+                         **({"embedded_loop": target, "encoder_loop": target} if term != "neutral" else {})})
     sets = per_take_seed(rows, ["embedded", "encoder"], [0, 100])
     assert sets[0]["both_agree_ref"] == 1.0 and sets[100]["both_agree_ref"] == 0.0 and sets[0]["n_ref"] == 3
+    assert sets[100]["both_agree_loop"] == 1.0  # the loop's own figure per set, where it ran
+    assert "both_agree_loop" not in per_take_seed([dict(r, embedded_loop=None) for r in rows],
+                                                  ["embedded", "encoder"], [0])[0]
     assert sets[0]["embedded_largest_single"] in (("disgust", 2), ("sad", 2))
     assert sets[100]["embedded_largest_single"] == ("disgust", 4) and sets[100]["n_single"] == 4
     assert sets[100]["encoder_largest_single"][1] == 1  # four labels, one each
