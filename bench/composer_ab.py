@@ -25,15 +25,14 @@ def ab_parser(doc: str, seeds: int = 12, first_seed: int | None = 6) -> argparse
 def judged_takes(composers: Mapping, labels: Iterable[str], seeds: Iterable[int], seconds: float, quadrant: str,
                  texture: Callable[[bytes], dict], average=np.mean) -> dict:
     """Per composer: how many takes, their texture (``texture(midi)``'s measures, averaged by ``average``) and each
-    judge's mean valence and arousal, and how many takes it hears in ``quadrant`` (``in_quadrant``) and their share
-    (the audio judge on the FluidR3 render, the symbolic judge on the notes)."""
+    judge's mean valence and arousal and how many takes it hears in ``quadrant`` (``in_quadrant``; the audio judge
+    on the FluidR3 render, the symbolic judge on the notes)."""
     from conditioning import Emotion
     from critics.registry import load_critic
     from generators.base import GenerationRequest
 
     judges = {"audio": load_critic("music", "embedded"), "symbolic": load_critic("music", "symbolic")}
     labels, seeds = list(labels), list(seeds)
-    share = f"{quadrant.lower()}_share"
     out = {}
     for name, gen in composers.items():
         rows = []
@@ -50,14 +49,14 @@ def judged_takes(composers: Mapping, labels: Iterable[str], seeds: Iterable[int]
         out[name] = {"takes": len(rows), **{k: round(float(average([r[k] for r in rows])), 4) for k in measures},
                      **{j: {"valence": round(float(np.mean([r[j][0] for r in rows])), 3),
                             "arousal": round(float(np.mean([r[j][1] for r in rows])), 3),
-                            "in_quadrant": int(sum(r[j][2] for r in rows)),
-                            share: round(float(np.mean([r[j][2] for r in rows])), 3)} for j in judges}}
+                            "in_quadrant": int(sum(r[j][2] for r in rows))} for j in judges}}
     return out
 
 
-def judge_cells(piece: dict, share: str) -> list[str]:
-    """The audio and symbolic judges' "valence / arousal / share" cells of one composer's row of `judged_takes`."""
-    return [f"{piece[j]['valence']:+.2f} / {piece[j]['arousal']:+.2f} / {piece[j][share]:.0%}"
+def judge_cells(piece: dict) -> list[str]:
+    """The audio and symbolic judges' "valence / arousal / share in the quadrant" cells of one composer's row of
+    `judged_takes`."""
+    return [f"{piece[j]['valence']:+.2f} / {piece[j]['arousal']:+.2f} / {piece[j]['in_quadrant'] / piece['takes']:.0%}"
             for j in ("audio", "symbolic")]
 
 

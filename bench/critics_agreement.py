@@ -42,6 +42,7 @@ import os
 import sys
 import time
 from collections import Counter
+from itertools import product
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -94,8 +95,8 @@ def per_take_seed(rows, names, take_seeds) -> dict[int, dict]:
     out = {}
     for first in take_seeds:
         mine = [r for r in rows if r["take_seed"] == first]
-        ref = agreement([r for r in mine if r["term"] != "neutral"], names, "ref")
-        loop = agreement([r for r in mine if r["term"] != "neutral"], names, "loop")
+        emotional = [r for r in mine if r["term"] != "neutral"]
+        ref, loop = agreement(emotional, names, "ref"), agreement(emotional, names, "loop")
         single = agreement(mine, names, "single")
         out[first] = {"both_agree_ref": ref["both_agree"], "n_ref": ref["n"], "n_single": single["n"],
                       **({"both_agree_loop": loop["both_agree"]} if loop else {}),
@@ -142,7 +143,7 @@ def speech(args) -> dict:
                                                        seed=args.speech_seed + s_i)).media
                 for s_i, text in enumerate(SENTENCES[:args.sentences])]
         raw[backend] = {j.name: dict(Counter(top(j.score(take)) for take in bare).most_common()) for j in judges}
-        for first, (s_i, text) in ((f, st) for f in take_seeds for st in enumerate(SENTENCES[:args.sentences])):
+        for first, (s_i, text) in product(take_seeds, enumerate(SENTENCES[:args.sentences])):
             ref = None
             for term, label in SPEECH_TARGETS.items():
                 req = GenerationRequest(Emotion.parse(term), text=text, seed=first + s_i)

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {'texture':<15} {'rep. bass':>9} {'rep. chord':>10}   {'audio judge v / a / Q1':>24}   "
           f"{'symbolic judge v / a / Q1':>27}")
     for name, p in pieces.items():
-        cells = judge_cells(p, "q1_share")
+        cells = judge_cells(p)
         print(f"  {name:<15} {p['repeated_bass']:>9.3f} {p['repeated_chord']:>10.3f}   {cells[0]:>24}   {cells[1]:>27}")
     print(f"  anger, fear, sadness, calm: the same notes with either setting in {result['unchanged_same_notes']}")
     print(f"{result['seconds']} s")

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {'arpeggios':<18} {'onsets/s':>8} {'>0.6 s':>7}   {'audio judge v / a / Q4':>24}   "
           f"{'symbolic judge v / a / Q4':>27}")
     for name, p in pieces.items():
-        cells = judge_cells(p, "q4_share")
+        cells = judge_cells(p)
         print(f"  {name:<18} {p['onset_density']:>8.2f} {p['ioi_long_share']:>7.3f}   {cells[0]:>24}   {cells[1]:>27}")
     print(f"  {', '.join(UNCHANGED)}: the same notes with either setting in {result['unchanged_same_notes']}")
     print(f"{result['seconds']} s")

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["composer"] = {q: judged_takes(composers, labels, seeds, args.seconds, q, under, np.mean)
                           for q, labels in GROUPS.items()}
     by_q = result["composer"]
-    result["in_quadrant"] = share = {j: {name: sum(by_q[q][name][j]["in_quadrant"] for q in GROUPS)
+    result["in_quadrant"] = heard = {j: {name: sum(by_q[q][name][j]["in_quadrant"] for q in GROUPS)
                                          for name in composers} for j in ("audio", "symbolic")}
     result["takes"] = sum(by_q[q][next(iter(composers))]["takes"] for q in GROUPS)
     result["seconds"] = round(time.time() - t0)
@@ -75,10 +75,10 @@ def main(argv: list[str] | None = None) -> dict:
           f"{'symbolic judge v / a / in Q':>27}")
     for q, labels in GROUPS.items():
         for name, p in result["composer"][q].items():
-            cells = judge_cells(p, f"{q.lower()}_share")
+            cells = judge_cells(p)
             print(f"  {q:<4} {name:<22} {p['under']:>6.1%}   {cells[0]:>24}   {cells[1]:>27}")
     n = result["takes"]
-    for j, by in share.items():
+    for j, by in heard.items():
         print(f"  {j} judge, takes heard in their quadrant: " + ", ".join(f"{k} {v} of {n}" for k, v in by.items()))
     print(f"{result['seconds']} s")
     return result

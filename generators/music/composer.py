@@ -367,9 +367,9 @@ def _under_melody(harmony: list["NoteEvent"], melody: list["NoteEvent"]) -> list
     out = []
     for h in harmony:
         over = [m.pitch for m in melody if m.start_beat < h.end_beat and m.end_beat > h.start_beat]
-        pitch = h.pitch
-        if over:
-            pitch -= 12 * max(0, (pitch - min(over)) // 12 + 1)  # whole octaves, to just under the lowest
+        pitch, low = h.pitch, min(over, default=None)
+        if low is not None and pitch >= low:
+            pitch -= 12 * ((pitch - low) // 12 + 1)  # whole octaves, to just under the lowest
         if pitch >= UNDER_MELODY_FLOOR or pitch == h.pitch:
             out.append(h if pitch == h.pitch else replace(h, pitch=pitch))
     return out
