@@ -226,20 +226,29 @@ class Probe:
         return ((f - self.neutral) / self.scale).mean(0)
 
 
-def jacobian(probe: Probe, names, limits, fixed=()) -> np.ndarray:
+def jacobian(probe: Probe, names, limits, fixed=(), at: dict[str, float] | None = None, emotion=None) -> np.ndarray:
     """Finite differences around neutral: a central step of 40 % of the smaller side's limit where the control
     can go both ways, a forward step of 40 % of the upper limit where it cannot (jitter, breath, emphasis).
-    ``fixed`` controls are never moved by the fit, so their columns are not measured (zeros)."""
+    ``fixed`` controls are never moved by the fit, so their columns are not measured (zeros).
+
+    With ``at`` (a label's starting controls) and ``emotion`` (its rendering), the same steps are taken around
+    that point, one-sided towards the inside of the limits: the label's own spectral processing changes what a
+    control does (strong sadness's breath and tilt make it flatter, where around neutral they make it less flat),
+    so a Jacobian from neutral points the fit the wrong way for some controls."""
     cols = []
+    base = None if at is None else probe.delta(at, emotion)
     for k in names:
         lo, hi = limits[k]
+        h = 0.4 * min(-lo, hi) if lo < 0 < hi else 0.4 * hi
         if k in fixed:
             col = np.zeros_like(probe.scale)
+        elif at is not None:
+            x = at.get(k, 0.0)
+            step = h if x + h <= hi else -h  # towards the inside of the limits
+            col = (probe.delta({**at, k: x + step}, emotion) - base) / step
         elif lo < 0 < hi:
-            h = 0.4 * min(-lo, hi)
             col = (probe.delta({k: h}) - probe.delta({k: -h})) / (2 * h)
         else:
-            h = 0.4 * hi
             col = probe.delta({k: h}) / h
         cols.append(col)
     return np.stack(cols, 1)
@@ -361,6 +370,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--fixed", default="rate,pause",
                     help="controls that keep the literature value (default: the durational ones; RAVDESS's two fixed "
                          "four-word statements say little about tempo and pausing)")
+    ap.add_argument("--jacobian", choices=("neutral", "label"), default="neutral",
+                    help="where the generator's response is measured: around neutral, once (default), or around each "
+                         "label's starting profile with its own rendering (one Jacobian per label and intensity)")
     ap.add_argument("--per-speaker", type=int, default=0, help="at most this many clips per actor (quick runs, tests)")
     ap.add_argument("--strong-only", action="store_true", help="fit the full intensity only (the normal-intensity "
                     "profiles then follow linearly)")
@@ -406,9 +418,14 @@ def main(argv: list[str] | None = None) -> dict:
     spectrum._tables.cache_clear()  # a run on the full data has just rewritten the table the backend reads
     gen = load_generator("speech", args.backend)
     probe = Probe(gen, CALIBRATION_TEXTS[:args.texts], scale)
-    J = jacobian(probe, names, P.LIMITS, fixed)
-    print(f"Jacobian from {probe.calls} takes ({time.time() - t0:.0f} s)", flush=True)
+    if args.jacobian == "neutral":
+        J = jacobian(probe, names, P.LIMITS, fixed)
+        print(f"Jacobian from {probe.calls} takes ({time.time() - t0:.0f} s)", flush=True)
     labels = [l.strip() for l in args.labels.split(",") if l.strip()]
+
+    def local(start, emotion):  # the Jacobian a label's fit starts from
+        return J if args.jacobian == "neutral" else jacobian(probe, names, P.LIMITS, fixed, start, emotion)
+
     half = P.NORMAL_INTENSITY
     prior = {l: P.literature_controls(parse_emotion(RAVDESS_TO_TERM[l])).to_json() for l in labels}
     prior_normal = {l: P.literature_controls(parse_emotion(f"{RAVDESS_TO_TERM[l]}@{half}")).to_json() for l in labels}
@@ -421,13 +438,15 @@ def main(argv: list[str] | None = None) -> dict:
         if args.normal_only:
             fitted[label] = kept[RAVDESS_TO_TERM[label]]
         else:
-            fitted[label], history[label] = fit_label(probe, J, targets[label], prior[label], names, P.LIMITS, metric,
-                                                      args.prior, args.steps, label=label, fixed=fixed,
-                                                      emotion=parse_emotion(RAVDESS_TO_TERM[label]))
+            emotion = parse_emotion(RAVDESS_TO_TERM[label])
+            fitted[label], history[label] = fit_label(probe, local(prior[label], emotion), targets[label], prior[label],
+                                                      names, P.LIMITS, metric, args.prior, args.steps, label=label,
+                                                      fixed=fixed, emotion=emotion)
         if not args.strong_only:  # the actors' normal intensity, rendered at NORMAL_INTENSITY
+            emotion = parse_emotion(f"{RAVDESS_TO_TERM[label]}@{half}")
             fitted_normal[label], history_normal[label] = fit_label(
-                probe, J, targets_normal[label], prior_normal[label], names, P.LIMITS, metric, args.prior, args.steps,
-                label=label + "@n", fixed=fixed, emotion=parse_emotion(f"{RAVDESS_TO_TERM[label]}@{half}"))
+                probe, local(prior_normal[label], emotion), targets_normal[label], prior_normal[label], names, P.LIMITS,
+                metric, args.prior, args.steps, label=label + "@n", fixed=fixed, emotion=emotion)
     # both judges check the fit; neither was used to make it (the fit matches the actors' deltas)
     agreement = {}
     for name in JUDGES["speech"]:
@@ -449,9 +468,11 @@ def main(argv: list[str] | None = None) -> dict:
                        + (f" --prior {args.prior}" if args.prior != 1.0 else "")
                        + (f" --steps {args.steps}" if args.steps != 8 else "")
                        + (f" --fixed {args.fixed}" if args.fixed != "rate,pause" else "")
+                       + (f" --jacobian {args.jacobian}" if args.jacobian != "neutral" else "")
                        + (" --strong-only" if args.strong_only else "")
                        + (" --normal-only" if args.normal_only else ""),
             "backend": f"speech/{args.backend}", "texts": list(probe.texts), "metric": args.metric, "fixed": list(fixed),
+            "jacobian": args.jacobian,
             "prior": args.prior, "takes": probe.calls, "seconds": round(time.time() - t0, 1),
             "distance": ({l: [h[0]["distance"], h[-1]["distance"]] for l, h in history.items()} if history
                          else _strong_meta(args.out).get("distance", {})),

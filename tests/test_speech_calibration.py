@@ -83,3 +83,27 @@ def test_another_backend_never_overwrites_pipers_table(capsys):
         calibrate.main(["--backend", "festival"])
     assert exc.value.code == 2
     assert "--backend festival needs --out" in capsys.readouterr().err
+
+
+def test_a_labels_own_jacobian_sees_what_its_rendering_does_to_a_control():
+    """`--jacobian label`: strong sadness's own spectral processing reverses what the tilt control does to the voice's
+    spectral flatness (around neutral a steeper tilt makes the voiced spectrum less flat; in the sad rendering it makes
+    it flatter), so the one Jacobian measured around neutral points the fit the wrong way there. The label's own
+    Jacobian, measured around its starting profile with its rendering, predicts the change the take then shows."""
+    from conditioning import parse_emotion
+    from critics.speech.features import feature_names
+    from generators.registry import load_generator
+    from generators.speech.prosody import LIMITS, literature_controls
+    from studio.calibrate import CALIBRATION_TEXTS, Probe, jacobian
+
+    flat = feature_names().index("flatness_v_mean")
+    probe = Probe(load_generator("speech", "piper"), CALIBRATION_TEXTS[:2], np.ones(len(feature_names())))
+    sad = parse_emotion("sadness")
+    start = literature_controls(sad).to_json()
+    around_neutral = jacobian(probe, ["tilt"], LIMITS)[flat, 0]
+    own = jacobian(probe, ["tilt"], LIMITS, at=start, emotion=sad)[flat, 0]
+    steeper = probe.delta({**start, "tilt": start["tilt"] - 2.0}, sad)[flat] - probe.delta(start, sad)[flat]
+    # around neutral, 2 dB steeper is less flat; the sad take 2 dB steeper is flatter (raw units: -0.003 predicted,
+    # +0.0028 measured), and the label's own Jacobian predicts that change better (+0.0003)
+    assert around_neutral > 0 and steeper > 0
+    assert abs(steeper - (-2.0 * own)) < 0.5 * abs(steeper - (-2.0 * around_neutral))
