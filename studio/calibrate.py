@@ -20,16 +20,19 @@ How:
    in units of the within-speaker standard deviation. This is the "delta from neutral" a voice must show.
 2. The generator's response. For a few calibration sentences (none of them in `bench/speech_fidelity.py`)
    the same deltas are measured for a small step of each control around neutral: a Jacobian J (features x
-   controls) of the real Piper + WORLD pipeline.
+   controls) of the real Piper + WORLD pipeline, measured around neutral once (default) or, with ``--jacobian
+   label``, around each label's starting profile with its own rendering (its spectral processing changes what some
+   controls do; tried on 2026-12-07, not adopted yet: generators/cards/speech-piper-history.md).
 3. Fit. Per label and intensity (strong at full intensity, normal at `prosody.NORMAL_INTENSITY`: actors do not
    simply do less of the same at normal intensity; RAVDESS's strong sadness is tearful, its normal sadness is
    not), starting from the literature profile c0, Gauss-Newton steps solve the bounded,
    regularised least squares ``min |M (J d - r)|^2 + lam |(c + d - c0) / span|^2`` with every control inside
-   its artefact-free limits (`prosody.LIMITS`), r the residual between the human target and what the
-   current controls produce (re-measured after each damped step; J is updated by Broyden's rule). M is the
-   metric: ``lda+prosody`` (default) stacks the 7 linear discriminants of the human deltas (LDA: the
-   Mahalanobis distance to the label's centroid in the directions that tell emotions apart) and the readable
-   measures in `PROSODIC` (F0 level and range, level, syllable rate, HNR, alpha ratio) one by one;
+   its artefact-free limits (`prosody.LIMITS`; the formant shift within the actors' own, `FIT_LIMITS`), r the
+   residual between the human target and what the current controls produce (re-measured after each damped step;
+   J is updated by Broyden's rule). M is the metric: ``lda+prosody`` (default) stacks the 7 linear discriminants
+   of the human deltas (LDA: the Mahalanobis distance to the label's centroid in the directions that tell
+   emotions apart) and the readable measures in `PROSODIC` (F0 level and range, level, syllable rate, HNR, alpha
+   ratio) one by one;
    ``lda`` is the discriminants alone, ``z`` weighs all 91 features alike, ``prosody`` the readable measures
    alone (with jitter and the Hammarberg index); ``+dynamics`` adds the actors' spectral and loudness
    movement (`DYNAMICS`; tried, not adopted).
@@ -85,6 +88,15 @@ PROSODIC = ("f0_p50", "f0_range", "energy_mean", "voiced_segments_per_s", "hnr_m
 #: matching them as well lowered both judges' joint agreement on the benchmark takes.
 DYNAMICS = {"mfcc_std": [f"mfcc{k}_std" for k in range(2, 14)], "mfcc_dstd": [f"mfcc{k}_dstd" for k in range(2, 14)],
             "flux": ["flux_v_mean"], "energy_range": ["energy_range"]}
+
+
+#: Bounds of the fit where they are narrower than the renderer's artefact-free `prosody.LIMITS`. The actors' own formant
+#: shift, fitted on RAVDESS's paired frames as a frequency warp of the neutral envelope, is within +-0.025 log2 for
+#: every emotion (generators/cards/speech-piper-history.md); the long-term spectral target and the frame conversion
+#: already carry their spectral change. Given the renderer's +-0.09, a fit with each label's own Jacobian took -0.09
+#: for five labels, and pocketsphinx's word error rate on surprise rose from 15 % to 52 % (14 % with the shipped
+#: shift and everything else as fitted).
+FIT_LIMITS: dict[str, tuple[float, float]] = {"formant": (-0.025, 0.025)}
 
 
 def readable_rows(metric: str) -> np.ndarray:
@@ -418,13 +430,14 @@ def main(argv: list[str] | None = None) -> dict:
     spectrum._tables.cache_clear()  # a run on the full data has just rewritten the table the backend reads
     gen = load_generator("speech", args.backend)
     probe = Probe(gen, CALIBRATION_TEXTS[:args.texts], scale)
+    limits = {**P.LIMITS, **FIT_LIMITS}
     if args.jacobian == "neutral":
-        J = jacobian(probe, names, P.LIMITS, fixed)
+        J = jacobian(probe, names, limits, fixed)
         print(f"Jacobian from {probe.calls} takes ({time.time() - t0:.0f} s)", flush=True)
     labels = [l.strip() for l in args.labels.split(",") if l.strip()]
 
     def local(start, emotion):  # the Jacobian a label's fit starts from
-        return J if args.jacobian == "neutral" else jacobian(probe, names, P.LIMITS, fixed, start, emotion)
+        return J if args.jacobian == "neutral" else jacobian(probe, names, limits, fixed, start, emotion)
 
     half = P.NORMAL_INTENSITY
     prior = {l: P.literature_controls(parse_emotion(RAVDESS_TO_TERM[l])).to_json() for l in labels}
@@ -440,12 +453,12 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             emotion = parse_emotion(RAVDESS_TO_TERM[label])
             fitted[label], history[label] = fit_label(probe, local(prior[label], emotion), targets[label], prior[label],
-                                                      names, P.LIMITS, metric, args.prior, args.steps, label=label,
+                                                      names, limits, metric, args.prior, args.steps, label=label,
                                                       fixed=fixed, emotion=emotion)
         if not args.strong_only:  # the actors' normal intensity, rendered at NORMAL_INTENSITY
             emotion = parse_emotion(f"{RAVDESS_TO_TERM[label]}@{half}")
             fitted_normal[label], history_normal[label] = fit_label(
-                probe, local(prior_normal[label], emotion), targets_normal[label], prior_normal[label], names, P.LIMITS,
+                probe, local(prior_normal[label], emotion), targets_normal[label], prior_normal[label], names, limits,
                 metric, args.prior, args.steps, label=label + "@n", fixed=fixed, emotion=emotion)
     # both judges check the fit; neither was used to make it (the fit matches the actors' deltas)
     agreement = {}
