@@ -436,8 +436,11 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"Jacobian from {probe.calls} takes ({time.time() - t0:.0f} s)", flush=True)
     labels = [l.strip() for l in args.labels.split(",") if l.strip()]
 
-    def local(start, emotion):  # the Jacobian a label's fit starts from
-        return J if args.jacobian == "neutral" else jacobian(probe, names, limits, fixed, start, emotion)
+    def local(start, emotion):  # the Jacobian a label's fit starts from (where fit_label clips the start to)
+        if args.jacobian == "neutral":
+            return J
+        return jacobian(probe, names, limits, fixed, {k: min(max(v, limits[k][0]), limits[k][1])
+                                                      for k, v in start.items()}, emotion)
 
     half = P.NORMAL_INTENSITY
     prior = {l: P.literature_controls(parse_emotion(RAVDESS_TO_TERM[l])).to_json() for l in labels}

@@ -38,13 +38,17 @@ def test_calibration_moves_anger_towards_the_actors_and_writes_a_loadable_table(
         for k, v in anger.items():
             lo, hi = {**LIMITS, **calibrate.FIT_LIMITS}[k]  # the formant shift: no more than the actors' own
             assert lo - 1e-6 <= v <= hi + 1e-6, k
-    # --normal-only refits the normal intensity and keeps the table's full-intensity profiles as they are
+    # --normal-only refits the normal intensity and keeps the table's full-intensity profiles as they are (here
+    # with the label's own Jacobian, measured around its starting profile)
     strong = dict(table.CONTROLS["anger"])
     again = calibrate.main(["--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out),
                             "--labels", "neutral,angry", "--texts", "1", "--steps", "1", "--per-speaker", "20",
-                            "--normal-only"])
+                            "--normal-only", "--jacobian", "label"])
     spec.loader.exec_module(table)
     assert table.CONTROLS["anger"] == pytest.approx(strong, abs=1e-4) and "--normal-only" in again["command"]
+    assert "--jacobian label" in again["command"] and again["jacobian"] == "label"
+    start, end = again["distance_normal"]["angry"]
+    assert end <= start  # a damped step is taken only when it brings the take closer
 
 
 def test_human_targets_show_the_known_acoustics_of_emotion(shared_data, tmp_path):
