@@ -238,7 +238,8 @@ class Probe:
         return ((f - self.neutral) / self.scale).mean(0)
 
 
-def jacobian(probe: Probe, names, limits, fixed=(), at: dict[str, float] | None = None, emotion=None) -> np.ndarray:
+def jacobian(probe: Probe, names, limits, fixed=(), at: dict[str, float] | None = None, emotion=None,
+             base: np.ndarray | None = None) -> np.ndarray:
     """Finite differences around neutral: a central step of 40 % of the smaller side's limit where the control
     can go both ways, a forward step of 40 % of the upper limit where it cannot (jitter, breath, emphasis).
     ``fixed`` controls are never moved by the fit, so their columns are not measured (zeros).
@@ -246,9 +247,11 @@ def jacobian(probe: Probe, names, limits, fixed=(), at: dict[str, float] | None 
     With ``at`` (a label's starting controls) and ``emotion`` (its rendering), the same steps are taken around
     that point, one-sided towards the inside of the limits: the label's own spectral processing changes what a
     control does (strong sadness's breath and tilt make it flatter, where around neutral they make it less flat),
-    so a Jacobian from neutral points the fit the wrong way for some controls."""
+    so a Jacobian from neutral points the fit the wrong way for some controls. ``base``: the delta at ``at``, when
+    the caller has measured it already."""
     cols = []
-    base = None if at is None else probe.delta(at, emotion)
+    if at is not None and base is None:
+        base = probe.delta(at, emotion)
     for k in names:
         lo, hi = limits[k]
         h = 0.4 * min(-lo, hi) if lo < 0 < hi else 0.4 * hi
@@ -268,7 +271,8 @@ def jacobian(probe: Probe, names, limits, fixed=(), at: dict[str, float] | None 
 
 def fit_label(probe, J, target, c0, names, limits, metric, lam, steps=8, log=print, label="", fixed=(), emotion=None):
     """Gauss-Newton with bounds from the literature profile ``c0`` (dict); ``fixed`` controls keep their
-    literature value; ``emotion`` is passed to the takes (the backend's spectral target). Returns (controls,
+    literature value; ``emotion`` is passed to the takes (the backend's spectral target). ``J`` None: the label's
+    own Jacobian, measured where the fit starts (``c0`` inside the bounds) with its rendering. Returns (controls,
     history)."""
     from scipy.optimize import lsq_linear
 
@@ -285,6 +289,8 @@ def fit_label(probe, J, target, c0, names, limits, metric, lam, steps=8, log=pri
         return d, float(np.linalg.norm(metric @ (target - d)))
 
     d, dist = evaluate(c)
+    if J is None:
+        J = jacobian(probe, names, limits, fixed, dict(zip(names, (float(v) for v in c))), emotion, base=d)
     hist.append({"step": 0, "distance": round(dist, 3)})
     log(f"  {label:9s} start: distance {dist:.3f} (neutral: {np.linalg.norm(metric @ target):.3f})")
     for step in range(1, steps + 1):
@@ -431,16 +437,11 @@ def main(argv: list[str] | None = None) -> dict:
     gen = load_generator("speech", args.backend)
     probe = Probe(gen, CALIBRATION_TEXTS[:args.texts], scale)
     limits = {**P.LIMITS, **FIT_LIMITS}
+    J = None  # --jacobian label: each fit measures its own where it starts
     if args.jacobian == "neutral":
         J = jacobian(probe, names, limits, fixed)
         print(f"Jacobian from {probe.calls} takes ({time.time() - t0:.0f} s)", flush=True)
     labels = [l.strip() for l in args.labels.split(",") if l.strip()]
-
-    def local(start, emotion):  # the Jacobian a label's fit starts from (where fit_label clips the start to)
-        if args.jacobian == "neutral":
-            return J
-        return jacobian(probe, names, limits, fixed, {k: min(max(v, limits[k][0]), limits[k][1])
-                                                      for k, v in start.items()}, emotion)
 
     half = P.NORMAL_INTENSITY
     prior = {l: P.literature_controls(parse_emotion(RAVDESS_TO_TERM[l])).to_json() for l in labels}
@@ -455,13 +456,13 @@ def main(argv: list[str] | None = None) -> dict:
             fitted[label] = kept[RAVDESS_TO_TERM[label]]
         else:
             emotion = parse_emotion(RAVDESS_TO_TERM[label])
-            fitted[label], history[label] = fit_label(probe, local(prior[label], emotion), targets[label], prior[label],
+            fitted[label], history[label] = fit_label(probe, J, targets[label], prior[label],
                                                       names, limits, metric, args.prior, args.steps, label=label,
                                                       fixed=fixed, emotion=emotion)
         if not args.strong_only:  # the actors' normal intensity, rendered at NORMAL_INTENSITY
             emotion = parse_emotion(f"{RAVDESS_TO_TERM[label]}@{half}")
             fitted_normal[label], history_normal[label] = fit_label(
-                probe, local(prior_normal[label], emotion), targets_normal[label], prior_normal[label], names, limits,
+                probe, J, targets_normal[label], prior_normal[label], names, limits,
                 metric, args.prior, args.steps, label=label + "@n", fixed=fixed, emotion=emotion)
     # both judges check the fit; neither was used to make it (the fit matches the actors' deltas)
     agreement = {}

@@ -979,9 +979,8 @@ def test_a_take_stopped_from_its_tab_writes_nothing(tmp_path):
     bar (`build_app`'s ``followed``), and a take finished after the stop is not written either."""
     import threading
 
-    from studio.web import Stopped, WebStudio, rounds_told
-
     from studio.studio import Studio
+    from studio.web import Stopped, WebStudio, rounds_told
 
     web = WebStudio(tmp_path / "app")
     web.studio = Studio(threshold=2.0)  # a loop that never stops early, whatever the composer's first take reads
