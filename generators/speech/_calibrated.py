@@ -20,69 +20,71 @@ META = {
  "metric": "lda+prosody",
  "fixed": [
   "rate",
-  "pause"
+  "pause",
+  "jitter"
  ],
+ "jacobian": "label",
  "prior": 1.0,
- "takes": 1578,
- "seconds": 678.9,
+ "takes": 2544,
+ "seconds": 1162.7,
  "distance": {
   "calm": [
-   2.748,
-   1.139
+   2.746,
+   1.124
   ],
   "happy": [
-   6.061,
-   3.517
+   6.196,
+   3.401
   ],
   "sad": [
-   5.116,
-   2.64
+   5.207,
+   2.011
   ],
   "angry": [
-   5.682,
-   2.947
+   5.976,
+   4.194
   ],
   "fearful": [
-   6.657,
-   4.496
+   6.938,
+   5.515
   ],
   "disgust": [
-   3.478,
-   2.003
+   3.749,
+   3.157
   ],
   "surprised": [
-   4.529,
-   3.015
+   4.614,
+   2.375
   ]
  },
  "distance_normal": {
   "calm": [
-   2.212,
-   0.735
+   2.183,
+   0.797
   ],
   "happy": [
-   2.152,
-   1.26
+   2.581,
+   1.816
   ],
   "sad": [
-   2.618,
-   1.19
+   2.491,
+   1.399
   ],
   "angry": [
-   2.815,
-   1.743
+   3.221,
+   1.826
   ],
   "fearful": [
-   2.844,
-   2.127
+   2.742,
+   1.918
   ],
   "disgust": [
-   2.88,
-   1.807
+   2.75,
+   2.284
   ],
   "surprised": [
-   3.634,
-   1.778
+   3.836,
+   2.214
   ]
  },
  "normal_intensity": 0.5,
@@ -90,66 +92,66 @@ META = {
   "speech/embedded": {
    "literature": {
     "neutral": 1.0,
-    "calm": 0.8333333333333334,
-    "happy": 0.16666666666666666,
-    "sad": 0.8333333333333334,
+    "calm": 1.0,
+    "happy": 0.0,
+    "sad": 0.16666666666666666,
     "angry": 1.0,
     "fearful": 0.0,
-    "disgust": 0.16666666666666666,
-    "surprised": 0.5
+    "disgust": 0.0,
+    "surprised": 0.0
    },
    "calibrated": {
     "neutral": 1.0,
-    "calm": 1.0,
+    "calm": 0.8333333333333334,
     "happy": 0.0,
-    "sad": 0.8333333333333334,
+    "sad": 0.16666666666666666,
     "angry": 1.0,
-    "fearful": 0.3333333333333333,
-    "disgust": 0.8333333333333334,
+    "fearful": 0.0,
+    "disgust": 0.0,
     "surprised": 0.6666666666666666
    }
   },
   "speech/encoder": {
    "literature": {
     "neutral": 1.0,
-    "calm": 0.6666666666666666,
+    "calm": 0.5,
     "happy": 0.0,
     "sad": 0.3333333333333333,
     "angry": 1.0,
-    "fearful": 0.6666666666666666,
-    "disgust": 0.3333333333333333,
-    "surprised": 0.0
+    "fearful": 0.5,
+    "disgust": 0.6666666666666666,
+    "surprised": 0.3333333333333333
    },
    "calibrated": {
     "neutral": 1.0,
-    "calm": 0.6666666666666666,
-    "happy": 0.16666666666666666,
-    "sad": 0.0,
-    "angry": 0.5,
-    "fearful": 1.0,
+    "calm": 1.0,
+    "happy": 0.0,
+    "sad": 0.3333333333333333,
+    "angry": 0.6666666666666666,
+    "fearful": 0.8333333333333334,
     "disgust": 0.0,
-    "surprised": 0.0
+    "surprised": 0.5
    }
   }
  }
 }
 
 CONTROLS = {
-    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.0480, "f0_range": -0.0279, "declination": 0.9597, "final": 2.3359, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -3.1435, "formant": -0.0024, "breath": 0.1756, "gain": -2.0017, "energy_range": -0.7922, "variability": -0.9350, "articulation": -0.3951},
-    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 9.0000, "f0_range": 0.5509, "declination": -0.8758, "final": 5.0017, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -6.0000, "formant": 0.0900, "breath": 0.6000, "gain": 8.8626, "energy_range": -0.8000, "variability": 0.3622, "articulation": -0.5797},
-    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 6.5300, "f0_range": 1.0387, "declination": 2.9259, "final": 1.1671, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -6.0000, "formant": 0.0695, "breath": 0.6000, "gain": -3.0358, "energy_range": -0.1698, "variability": -0.9248, "articulation": 0.0249},
-    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 9.0000, "f0_range": 0.5210, "declination": -3.0000, "final": -5.6711, "emphasis": 3.1127, "jitter": 0.0000, "tilt": -2.5236, "formant": 0.0900, "breath": 0.6000, "gain": 19.0097, "energy_range": -0.8000, "variability": -0.0731, "articulation": -0.2433},
-    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": 0.3294, "declination": -1.3518, "final": 6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -6.0000, "formant": -0.0131, "breath": 0.6000, "gain": 4.2718, "energy_range": -0.8000, "variability": 0.5305, "articulation": -0.5751},
-    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 3.7085, "f0_range": 0.6449, "declination": -0.6823, "final": -4.1455, "emphasis": 0.4078, "jitter": 0.0000, "tilt": 0.9430, "formant": 0.0332, "breath": 0.0638, "gain": 4.9148, "energy_range": -0.8000, "variability": 0.0132, "articulation": 0.1533},
-    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 8.9866, "f0_range": 1.1000, "declination": -2.6581, "final": 1.1080, "emphasis": 0.1676, "jitter": 0.0000, "tilt": -0.6436, "formant": 0.0076, "breath": 0.0886, "gain": 8.5647, "energy_range": -0.8000, "variability": -0.4193, "articulation": 0.3850},
+    "calm": {"rate": -0.2768, "pause": 0.6469, "f0_shift": -0.0061, "f0_range": 0.2026, "declination": 0.6814, "final": 0.0565, "emphasis": 0.1202, "jitter": 0.0000, "tilt": -1.8044, "formant": 0.0250, "breath": 0.1881, "gain": -2.7453, "energy_range": -0.4836, "variability": 0.3197, "articulation": -0.3923},
+    "joy": {"rate": 0.2490, "pause": -0.2774, "f0_shift": 8.7001, "f0_range": 0.2238, "declination": -2.5181, "final": 3.3779, "emphasis": 3.0820, "jitter": -0.0000, "tilt": 5.0000, "formant": -0.0014, "breath": 0.0000, "gain": 4.4766, "energy_range": -0.8000, "variability": 0.4745, "articulation": -0.0127},
+    "sadness": {"rate": -0.3728, "pause": 0.6547, "f0_shift": 7.2423, "f0_range": 0.7241, "declination": -3.0000, "final": -6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 4.8634, "formant": -0.0215, "breath": 0.4050, "gain": -1.2423, "energy_range": -0.6143, "variability": -0.0847, "articulation": 0.1676},
+    "anger": {"rate": 0.2520, "pause": -0.3096, "f0_shift": 7.2382, "f0_range": -0.9164, "declination": 3.7362, "final": 0.0000, "emphasis": 2.7648, "jitter": 0.0000, "tilt": 5.0000, "formant": -0.0170, "breath": 0.6000, "gain": 8.7573, "energy_range": -0.8000, "variability": 0.0462, "articulation": 0.2513},
+    "fear": {"rate": 0.2845, "pause": -0.3818, "f0_shift": 9.0000, "f0_range": -1.2000, "declination": 2.1024, "final": 6.0000, "emphasis": 4.3850, "jitter": 1.6000, "tilt": 5.0000, "formant": 0.0250, "breath": 0.2134, "gain": 1.4781, "energy_range": -0.6181, "variability": -1.0000, "articulation": 0.0907},
+    "disgust": {"rate": -0.2769, "pause": 0.2013, "f0_shift": 2.0386, "f0_range": -0.1592, "declination": -0.3559, "final": 6.0000, "emphasis": 3.0842, "jitter": 0.0000, "tilt": -1.2580, "formant": -0.0250, "breath": 0.1326, "gain": -0.4244, "energy_range": 0.0363, "variability": -0.3292, "articulation": 0.1816},
+    "surprise": {"rate": 0.1788, "pause": -0.2951, "f0_shift": 8.1946, "f0_range": 1.1000, "declination": 1.3964, "final": 2.1008, "emphasis": 4.7714, "jitter": -0.0000, "tilt": 5.0000, "formant": -0.0022, "breath": 0.0000, "gain": 3.3852, "energy_range": -0.8000, "variability": 0.6000, "articulation": 0.2225},
 }
 
 CONTROLS_NORMAL = {
-    "calm": {"rate": -0.1384, "pause": 0.3235, "f0_shift": -0.1388, "f0_range": 0.1593, "declination": 1.6465, "final": 1.6546, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -1.3424, "formant": 0.0148, "breath": 0.0007, "gain": -2.2020, "energy_range": -0.4178, "variability": -0.9468, "articulation": -0.1645},
-    "joy": {"rate": 0.1245, "pause": -0.1387, "f0_shift": 4.3981, "f0_range": 0.5300, "declination": -0.6266, "final": 3.4169, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -1.9522, "formant": 0.0397, "breath": 0.2015, "gain": 5.7460, "energy_range": -0.5316, "variability": 0.4480, "articulation": 0.1965},
-    "sadness": {"rate": -0.1864, "pause": 0.3274, "f0_shift": 1.4537, "f0_range": 0.2046, "declination": 1.3493, "final": -0.3478, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.5511, "formant": 0.0179, "breath": 0.1418, "gain": -2.5911, "energy_range": -0.1039, "variability": -0.6792, "articulation": -0.0050},
-    "anger": {"rate": 0.1260, "pause": -0.1548, "f0_shift": 3.5543, "f0_range": 0.4776, "declination": -0.5371, "final": -3.7548, "emphasis": 1.3040, "jitter": 0.0000, "tilt": 0.6763, "formant": 0.0900, "breath": 0.0526, "gain": 8.8189, "energy_range": -0.6262, "variability": -0.2216, "articulation": 0.2553},
-    "fear": {"rate": 0.1423, "pause": -0.1909, "f0_shift": 6.5819, "f0_range": 0.3116, "declination": 1.2025, "final": 1.4475, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.0841, "formant": -0.0505, "breath": 0.0000, "gain": 1.2193, "energy_range": -0.8000, "variability": -1.0000, "articulation": 0.4339},
-    "disgust": {"rate": -0.1384, "pause": 0.1006, "f0_shift": 1.0949, "f0_range": 0.4601, "declination": 1.0278, "final": -2.7913, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.7354, "formant": 0.0535, "breath": 0.0000, "gain": 0.3863, "energy_range": -0.8000, "variability": -0.3746, "articulation": 0.2099},
-    "surprise": {"rate": 0.0894, "pause": -0.1475, "f0_shift": 6.3709, "f0_range": 1.1000, "declination": 0.5415, "final": 6.0000, "emphasis": 0.0000, "jitter": 0.0000, "tilt": -0.7437, "formant": 0.0402, "breath": 0.0335, "gain": 2.7476, "energy_range": -0.7891, "variability": -1.0000, "articulation": 0.4593},
+    "calm": {"rate": -0.1384, "pause": 0.3235, "f0_shift": 0.0155, "f0_range": 0.1769, "declination": 1.6469, "final": 0.3350, "emphasis": 0.0000, "jitter": -0.0000, "tilt": -2.1392, "formant": 0.0097, "breath": 0.0380, "gain": -0.2369, "energy_range": -0.5353, "variability": -0.2210, "articulation": -0.0856},
+    "joy": {"rate": 0.1245, "pause": -0.1387, "f0_shift": 5.0849, "f0_range": 0.9460, "declination": 1.3521, "final": -5.4399, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 4.8856, "formant": 0.0189, "breath": 0.1185, "gain": 3.0774, "energy_range": -0.8000, "variability": 0.6000, "articulation": 0.1231},
+    "sadness": {"rate": -0.1864, "pause": 0.3274, "f0_shift": 0.8935, "f0_range": -0.2819, "declination": -0.4140, "final": -1.9179, "emphasis": 0.0000, "jitter": 0.0000, "tilt": 1.0724, "formant": -0.0241, "breath": 0.1980, "gain": -2.4000, "energy_range": 0.0439, "variability": 0.0669, "articulation": 0.1929},
+    "anger": {"rate": 0.1260, "pause": -0.1548, "f0_shift": 1.5558, "f0_range": -0.1160, "declination": -3.0000, "final": -6.0000, "emphasis": 1.7110, "jitter": 0.0000, "tilt": 4.7525, "formant": -0.0204, "breath": 0.0206, "gain": 7.0786, "energy_range": -0.5433, "variability": 0.5171, "articulation": 0.2863},
+    "fear": {"rate": 0.1423, "pause": -0.1909, "f0_shift": 3.2056, "f0_range": -0.3249, "declination": -1.5185, "final": 6.0000, "emphasis": 1.5864, "jitter": 0.8000, "tilt": 4.9764, "formant": -0.0134, "breath": 0.1477, "gain": 2.9786, "energy_range": -0.5791, "variability": -1.0000, "articulation": 0.2733},
+    "disgust": {"rate": -0.1384, "pause": 0.1006, "f0_shift": -0.6464, "f0_range": -0.1039, "declination": 0.7890, "final": -0.4176, "emphasis": 0.0000, "jitter": -0.0000, "tilt": 1.5444, "formant": -0.0250, "breath": 0.2999, "gain": 1.2084, "energy_range": -0.8000, "variability": 0.6000, "articulation": 0.4017},
+    "surprise": {"rate": 0.0894, "pause": -0.1475, "f0_shift": 6.4354, "f0_range": 1.1000, "declination": 1.4555, "final": 4.7817, "emphasis": 3.1692, "jitter": 0.0000, "tilt": 5.0000, "formant": 0.0250, "breath": 0.2293, "gain": 2.9743, "energy_range": -0.8000, "variability": -0.2264, "articulation": 0.3104},
 }
