@@ -850,11 +850,15 @@ def test_critique_reads_a_talking_faces_voice_against_its_neutral_take_as_its_lo
     assert code == 0 and report["voice_reference"]["backend"] == "speech/piper"
     loop = {j["critic"]: j["reading"] for j in report["speech"]["judges"]}
     assert set(loop) == {"speech/encoder", "speech/embedded"}
+    # AAC: not the loop's samples exactly. How far it moves each judge (`python bench/speech_lossy_takes.py`, the
+    # largest shift over 7 Piper takes, 2026-12-07): valence 0.023 for speech/encoder, 0.052 for speech/embedded,
+    # arousal 0.016 and 0.018; this take's speech/embedded valence moved 0.054 with the prosody table of that day
+    tolerance = {"encoder": 0.03, "embedded": 0.06}
     for critic in ("encoder", "embedded"):
         code, row, _ = critique_row(capsys, take, "speech", critic)
         assert code == 0 and row["normalisation"] == "studio-reference"
-        assert abs(row["arousal"] - loop[f"speech/{critic}"]["arousal"]) < 0.03  # AAC: not the loop's samples exactly
-        assert abs(row["valence"] - loop[f"speech/{critic}"]["valence"]) < 0.03
+        assert abs(row["arousal"] - loop[f"speech/{critic}"]["arousal"]) < 0.03, critic
+        assert abs(row["valence"] - loop[f"speech/{critic}"]["valence"]) < tolerance[critic], critic
 
 
 def test_critique_says_when_a_video_was_read_thinned_and_reads_it_like_the_whole(capsys, tmp_path, monkeypatch):
