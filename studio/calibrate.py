@@ -489,12 +489,9 @@ def main(argv: list[str] | None = None) -> dict:
         for l in labels:
             print(f"  {l:9s} {before[l]:.2f} -> {after[l]:.2f}")
         print(f"  mean      {np.mean(list(before.values())):.3f} -> {np.mean(list(after.values())):.3f}")
-    meta = {"command": "python -m studio.calibrate --data ../shared/data"
-                       + (f" --metric {args.metric}" if args.metric != "lda+prosody" else "")
-                       + (f" --prior {args.prior}" if args.prior != 1.0 else "")
-                       + (f" --steps {args.steps}" if args.steps != 8 else "")
-                       + (f" --fixed {args.fixed}" if args.fixed != DEFAULT_FIXED else "")
-                       + (f" --jacobian {args.jacobian}" if args.jacobian != "label" else "")
+    options = "".join(f" --{k} {getattr(args, k)}" for k in ("metric", "prior", "steps", "fixed", "jacobian")
+                      if getattr(args, k) != ap.get_default(k))  # what differs from the defaults, read from `ap`
+    meta = {"command": "python -m studio.calibrate --data ../shared/data" + options
                        + (" --strong-only" if args.strong_only else "")
                        + (" --normal-only" if args.normal_only else ""),
             "backend": f"speech/{args.backend}", "texts": list(probe.texts), "metric": args.metric, "fixed": list(fixed),
